@@ -1,0 +1,67 @@
+# ProloTrack: `make run` serves the demo clinic, `make test` runs every check.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check -q
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
+
+.PHONY: run serve install install-dev browser-deps test lint test-pg check-deploy bench clean help
+
+help:
+	@echo "make run       install, migrate, load the demo clinic and serve http://$(HOST):$(PORT)"
+	@echo "make test      install and run every check (lint, migrations, import contract, tests, browser tests)"
+	@echo "make test-pg   the test suite against PostgreSQL at DATABASE_URL (default $(PG_URL))"
+	@echo "make bench     the benchmarks in bench/ (see docs/PERFORMANCE.md)"
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed-run: requirements.txt constraints.txt | $(VENV)/bin/python
+	$(PIP) install -r requirements.txt -c constraints.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt constraints.txt $(VENV)/.installed-run
+	$(PIP) install -r requirements-dev.txt -c constraints.txt
+	touch $@
+
+install: $(VENV)/.installed-run
+install-dev: $(VENV)/.installed-dev
+
+# Debian's Chromium for the browser tests (Playwright cannot download its own browser here).
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo "Installing Debian's chromium for the browser tests..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; \
+	fi
+
+run: install
+	@mkdir -p data
+	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py seed_demo
+	@echo "Serving ProloTrack at http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
+	$(PY) -m waitress --host=$(HOST) --port=$(PORT) --threads=8 prolotrack.wsgi:application
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run -v1
+	$(VENV)/bin/lint-imports
+
+check-deploy: install-dev
+	PROLOTRACK_DEBUG=0 PROLOTRACK_SECRET_KEY=check-deploy-$$RANDOM-$$RANDOM-$$RANDOM-$$RANDOM-$$RANDOM-$$RANDOM-long-enough \
+	  PROLOTRACK_ALLOWED_HOSTS=prolotrack.example.org $(PY) manage.py check --deploy --fail-level WARNING
+
+test: install-dev browser-deps lint check-deploy
+	$(PY) -m pytest -q
+
+test-pg: install-dev
+	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} $(PY) -m pytest -q -m "not browser" -p no:cacheprovider
+
+bench: install-dev
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,228 @@
+"""Audited, versioned writes. Every service in the product writes through these.
+
+Each helper must run inside the caller's `transaction.atomic()` block, so the
+change, its version row and its audit row commit together or not at all.
+"""
+
+import ipaddress
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from prolotrack.audit.models import AuditChain, AuditEvent, RecordVersion
+from prolotrack.core.records import ClinicalRecord, json_value, service_write
+
+
+class ServiceError(Exception):
+    """A write refused for a reason the user can act on."""
+
+    code = "invalid"
+
+
+class StaleEditError(ServiceError):
+    code = "stale"
+
+
+class RecordClosedError(ServiceError):
+    code = "closed"
+
+
+class AccessDenied(ServiceError):
+    code = "forbidden"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts, for which clinic, from where: passed to every service."""
+
+    user: Any  # clinics.User or None for the system
+    clinic: Any  # clinics.Clinic or None
+    role: str = ""
+    client_address: str | None = None
+    channel: str = "web"
+
+    @classmethod
+    def system(cls, clinic: Any = None) -> "Actor":
+        return cls(user=None, clinic=clinic, role="", client_address=None, channel="system")
+
+
+R = TypeVar("R", bound=ClinicalRecord)
+
+
+def _normalise_address(address: str | None) -> str | None:
+    """One spelling per address, so the hash survives the database's own formatting."""
+    if not address:
+        return None
+    try:
+        return ipaddress.ip_address(address).compressed
+    except ValueError:
+        return None
+
+
+def _require_atomic() -> None:
+    if not connection.in_atomic_block:
+        raise RuntimeError("Audited writes must run inside transaction.atomic().")
+
+
+def record_event(
+    actor: Actor,
+    action: str,
+    *,
+    record: Any = None,
+    patient_uuid: uuid.UUID | None = None,
+    detail: Mapping[str, Any] | None = None,
+    clinic: Any = None,
+) -> AuditEvent:
+    """Append one audit event to its clinic's hash chain."""
+    _require_atomic()
+    clinic = clinic if clinic is not None else actor.clinic
+    key = f"clinic:{clinic.pk}" if clinic is not None else "system"
+    chain, _ = AuditChain.objects.get_or_create(key=key)
+    chain = AuditChain.objects.select_for_update().get(pk=chain.pk)
+    if record is not None and patient_uuid is None and isinstance(record, ClinicalRecord):
+        patient_uuid = record.patient_uuid()
+    user = actor.user if actor.user is not None and actor.user.pk else None
+    event = AuditEvent(
+        chain_key=key,
+        seq=chain.seq + 1,
+        at=timezone.now(),
+        clinic=clinic,
+        user=user,
+        username=user.get_username() if user else (detail or {}).get("username", ""),
+        role=actor.role,
+        action=action,
+        record_type=record._meta.label_lower if record is not None else "",
+        record_uuid=getattr(record, "uuid", None),
+        patient_uuid=patient_uuid,
+        client_address=_normalise_address(actor.client_address),
+        channel=actor.channel,
+        detail={k: json_value(v) for k, v in (detail or {}).items()},
+        prev_hash=chain.last_hash,
+    )
+    event.hash = event.compute_hash()
+    event.save()
+    chain.seq = event.seq
+    chain.last_hash = event.hash
+    chain.save(update_fields=["seq", "last_hash"])
+    return event
+
+
+def _write_version(actor: Actor, record: ClinicalRecord, action: str, reason: str, changes: dict[str, Any]) -> None:
+    RecordVersion.objects.create(
+        record_type=record._meta.label_lower,
+        record_uuid=record.uuid,
+        version=record.version,
+        clinic=record.clinic,
+        patient_uuid=record.patient_uuid(),
+        user=actor.user if actor.user is not None and actor.user.pk else None,
+        at=record.updated_at,
+        action=action,
+        reason=reason,
+        data=record.snapshot(),
+        changes=changes,
+    )
+
+
+def create_record(
+    actor: Actor, record: R, action: str, *, reason: str = "", detail: Mapping[str, Any] | None = None
+) -> R:
+    """Save a new clinical record as version 1, with its version and audit rows."""
+    _require_atomic()
+    if record.pk is not None:
+        raise RuntimeError("create_record takes an unsaved record.")
+    now = timezone.now()
+    user = actor.user if actor.user is not None and actor.user.pk else None
+    record.created_at = record.updated_at = now
+    record.created_by = record.updated_by = user
+    record.version = 1
+    record.full_clean()
+    with service_write():
+        record.save()
+    _write_version(actor, record, action, reason, changes={})
+    record_event(actor, action, record=record, patient_uuid=record.patient_uuid(), detail=detail)
+    return record
+
+
+def _lock(record: R) -> R:
+    return type(record).objects.select_for_update().get(pk=record.pk)
+
+
+def update_record(
+    actor: Actor,
+    record: R,
+    changes: Mapping[str, Any],
+    action: str,
+    *,
+    expected_version: int | None,
+    reason: str = "",
+) -> R:
+    """Apply field changes to a clinical record if nobody saved it since `expected_version`.
+
+    Returns the saved record. An edit that changes nothing writes nothing.
+    """
+    _require_atomic()
+    current = _lock(record)
+    if current.is_entered_in_error:
+        raise RecordClosedError("This record was marked entered in error and can no longer be changed.")
+    if expected_version is not None and current.version != expected_version:
+        who = current.updated_by or "someone"
+        when = timezone.localtime(current.updated_at).strftime("%Y-%m-%d %H:%M")
+        raise StaleEditError(
+            f"{who} saved this record at {when} after you opened it (version {current.version}, "
+            f"you had version {expected_version}). Nothing was saved: reload to see their changes, then edit again."
+        )
+    diff: dict[str, list[Any]] = {}
+    for name, value in changes.items():
+        field = current._meta.get_field(name)
+        if not field.editable or name in ClinicalRecord.SNAPSHOT_EXCLUDE or name == "clinic":
+            raise RuntimeError(f"{name} cannot be changed through update_record.")
+        before = field.value_from_object(current)
+        if before != value:
+            diff[name] = [json_value(before), json_value(value)]
+            setattr(current, name, value)
+    if not diff:
+        return current
+    current.version += 1
+    current.updated_at = timezone.now()
+    current.updated_by = actor.user if actor.user is not None and actor.user.pk else None
+    current.full_clean()
+    with service_write():
+        current.save()
+    _write_version(actor, current, action, reason, changes=diff)
+    record_event(actor, action, record=current, patient_uuid=current.patient_uuid(), detail={"fields": sorted(diff)})
+    return current
+
+
+def mark_entered_in_error(
+    actor: Actor, record: R, action: str, *, reason: str, expected_version: int | None = None
+) -> R:
+    """Retire a record created by mistake. It stays readable, with the reason, in its history."""
+    _require_atomic()
+    reason = (reason or "").strip()
+    if len(reason) < 5:
+        raise ServiceError("Say why this record was entered in error (at least 5 characters).")
+    current = _lock(record)
+    if current.is_entered_in_error:
+        raise RecordClosedError("This record is already marked entered in error.")
+    if expected_version is not None and current.version != expected_version:
+        raise StaleEditError("Someone changed this record after you opened it. Reload and try again.")
+    current.entered_in_error_at = timezone.now()
+    current.entered_in_error_reason = reason
+    current.version += 1
+    current.updated_at = current.entered_in_error_at
+    current.updated_by = actor.user if actor.user is not None and actor.user.pk else None
+    with service_write():
+        current.save()
+    _write_version(actor, current, action, reason, changes={"entered_in_error": [False, True]})
+    record_event(actor, action, record=current, patient_uuid=current.patient_uuid(), detail={"reason": reason})
+    return current
+
+
+@transaction.atomic
+def record_read(actor: Actor, action: str, *, record: Any, patient_uuid: uuid.UUID | None = None) -> AuditEvent:
+    """Audit a read of patient data in its own transaction."""
+    return record_event(actor, action, record=record, patient_uuid=patient_uuid)

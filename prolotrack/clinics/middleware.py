@@ -1,0 +1,61 @@
+"""Resolve the user's clinic and role on every request, and log off idle sessions."""
+
+import time
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+
+from prolotrack.clinics.models import Membership
+
+SESSION_CLINIC_KEY = "prolotrack_clinic"
+SESSION_ACTIVITY_KEY = "prolotrack_last_activity"
+
+
+def active_membership(request: HttpRequest) -> Membership | None:
+    """The membership the session acts under: the chosen clinic, else the user's first."""
+    user = request.user
+    if not user.is_authenticated:
+        return None
+    memberships = Membership.objects.select_related("clinic", "user").filter(user=user, is_active=True)
+    chosen = request.session.get(SESSION_CLINIC_KEY)
+    if chosen:
+        membership = memberships.filter(clinic__uuid=chosen).first()
+        if membership is not None:
+            return membership
+    return memberships.order_by("clinic__name", "id").first()
+
+
+class ClinicMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.membership = active_membership(request)  # type: ignore[attr-defined]
+        request.clinic = request.membership.clinic if request.membership else None  # type: ignore[attr-defined]
+        return self.get_response(request)
+
+
+class IdleLogoutMiddleware:
+    """End a staff session after the clinic's idle timeout (default 15 minutes)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        membership = getattr(request, "membership", None)
+        if request.user.is_authenticated and membership is not None:
+            limit = membership.clinic.config.idle_timeout_minutes * 60
+            now = time.time()
+            last = request.session.get(SESSION_ACTIVITY_KEY)
+            if last is not None and now - float(last) > limit:
+                from prolotrack.clinics.services import record_idle_logout
+
+                record_idle_logout(request)
+                logout(request)
+                messages.info(request, "You were logged off after a period of inactivity. Log in again to continue.")
+                return redirect(f"/accounts/login/?next={request.path}")
+            request.session[SESSION_ACTIVITY_KEY] = now
+        return self.get_response(request)

@@ -1,0 +1,51 @@
+"""Roles and what each may do: the single table behind every access check.
+
+docs/ROLES.md shows the same table for people; a test keeps the two identical.
+"""
+
+from enum import StrEnum
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    CLINICIAN = "clinician", "Clinician"
+    NURSE = "nurse", "Nurse"
+    FRONT_DESK = "frontdesk", "Front desk"
+    ADMIN = "admin", "Clinic administrator"
+    RESEARCHER = "researcher", "Researcher"
+
+
+class Permission(StrEnum):
+    PATIENT_LIST = "patient.list"
+    PATIENT_VIEW_DEMOGRAPHICS = "patient.view_demographics"
+    PATIENT_EDIT_DEMOGRAPHICS = "patient.edit_demographics"
+    PATIENT_VIEW_CLINICAL = "patient.view_clinical"
+    PATIENT_EDIT_CLINICAL = "patient.edit_clinical"
+    RECORD_MARK_ERROR = "record.mark_entered_in_error"
+    RECORD_VIEW_HISTORY = "record.view_history"
+    AUDIT_VIEW = "audit.view"
+    CLINIC_MANAGE = "clinic.manage"
+    API_TOKEN_USE = "api.use"
+
+
+C, N, F, A, R = Role.CLINICIAN, Role.NURSE, Role.FRONT_DESK, Role.ADMIN, Role.RESEARCHER
+
+# Researchers see no identifiable patient data: they get de-identified exports (docs/ROLES.md).
+ROLE_PERMISSIONS: dict[Permission, frozenset[str]] = {
+    Permission.PATIENT_LIST: frozenset({C, N, F, A}),
+    Permission.PATIENT_VIEW_DEMOGRAPHICS: frozenset({C, N, F, A}),
+    Permission.PATIENT_EDIT_DEMOGRAPHICS: frozenset({C, N, F, A}),
+    Permission.PATIENT_VIEW_CLINICAL: frozenset({C, N}),
+    Permission.PATIENT_EDIT_CLINICAL: frozenset({C, N}),
+    Permission.RECORD_MARK_ERROR: frozenset({C, N}),
+    Permission.RECORD_VIEW_HISTORY: frozenset({C, N, A}),
+    Permission.AUDIT_VIEW: frozenset({A}),
+    Permission.CLINIC_MANAGE: frozenset({A}),
+    Permission.API_TOKEN_USE: frozenset({C, N, F, A, R}),
+}
+
+
+def role_has(role: str, permission: Permission) -> bool:
+    """Whether a role holds a permission."""
+    return role in ROLE_PERMISSIONS[permission]

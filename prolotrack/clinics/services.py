@@ -1,0 +1,133 @@
+"""Staff, clinics, tokens and sign-in events: writes with their audit rows."""
+
+from typing import Any
+
+from axes.signals import user_locked_out
+from django.conf import settings
+from django.contrib.auth.signals import user_logged_in, user_logged_out
+from django.db import transaction
+from django.dispatch import receiver
+from django.http import HttpRequest
+from django.utils import timezone
+
+from prolotrack.audit.services import Actor, record_event
+from prolotrack.clinics.config import ClinicConfig
+from prolotrack.clinics.models import ApiToken, Clinic, Membership, User, hash_token
+
+
+def client_address(request: HttpRequest) -> str | None:
+    """The caller's address, trusting X-Forwarded-For only from configured proxies."""
+    proxies = settings.PROLOTRACK_TRUSTED_PROXY_COUNT
+    if proxies:
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        if len(forwarded) >= proxies:
+            return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def actor_for(request: HttpRequest, channel: str = "web") -> Actor:
+    """The Actor behind a request: its user, clinic, role and address."""
+    membership: Membership | None = getattr(request, "membership", None)
+    user = request.user if request.user.is_authenticated else None
+    return Actor(
+        user=user,
+        clinic=membership.clinic if membership else None,
+        role=membership.role if membership else "",
+        client_address=client_address(request),
+        channel=channel,
+    )
+
+
+def actor_for_membership(membership: Membership, request: HttpRequest | None = None, channel: str = "api") -> Actor:
+    return Actor(
+        user=membership.user,
+        clinic=membership.clinic,
+        role=membership.role,
+        client_address=client_address(request) if request is not None else None,
+        channel=channel,
+    )
+
+
+@receiver(user_logged_in)
+def _audit_login(sender: Any, request: HttpRequest, user: User, **kwargs: Any) -> None:
+    from prolotrack.clinics.middleware import SESSION_ACTIVITY_KEY, active_membership
+
+    request.session[SESSION_ACTIVITY_KEY] = timezone.now().timestamp()
+    membership = active_membership(request)
+    with transaction.atomic():
+        record_event(
+            Actor(
+                user,
+                membership.clinic if membership else None,
+                membership.role if membership else "",
+                client_address(request),
+            ),
+            "auth.login",
+        )
+
+
+@receiver(user_logged_out)
+def _audit_logout(sender: Any, request: HttpRequest, user: User | None, **kwargs: Any) -> None:
+    if user is None:
+        return
+    membership = getattr(request, "membership", None)
+    with transaction.atomic():
+        record_event(
+            Actor(
+                user,
+                membership.clinic if membership else None,
+                membership.role if membership else "",
+                client_address(request),
+            ),
+            "auth.logout",
+        )
+
+
+@receiver(user_locked_out)
+def _audit_lockout(sender: Any, request: HttpRequest, username: str | None = None, **kwargs: Any) -> None:
+    with transaction.atomic():
+        record_event(
+            Actor(None, None, "", client_address(request) if request is not None else None),
+            "auth.locked_out",
+            detail={"username": username or ""},
+        )
+
+
+def record_idle_logout(request: HttpRequest) -> None:
+    with transaction.atomic():
+        record_event(actor_for(request), "auth.idle_logout")
+
+
+def create_api_token(membership: Membership, name: str = "") -> str:
+    """Create a bearer token for a membership; returns the token, shown once."""
+    raw = ApiToken.generate()
+    with transaction.atomic():
+        token = ApiToken.objects.create(membership=membership, name=name, token_hash=hash_token(raw), hint=raw[:10])
+        record_event(
+            actor_for_membership(membership, channel="system"),
+            "api.token.created",
+            detail={"token": token.hint, "name": name},
+        )
+    return raw
+
+
+def revoke_api_token(token: ApiToken) -> None:
+    with transaction.atomic():
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        record_event(
+            actor_for_membership(token.membership, channel="system"), "api.token.revoked", detail={"token": token.hint}
+        )
+
+
+def update_clinic_settings(actor: Actor, clinic: Clinic, values: dict[str, Any]) -> Clinic:
+    """Change clinic settings after validating every value."""
+    merged = {**clinic.config.to_json(), **values}
+    config = ClinicConfig.validated(merged)
+    with transaction.atomic():
+        before = clinic.config.to_json()
+        clinic.settings = config.to_json()
+        clinic.save(update_fields=["settings"])
+        changed = {k: [before[k], v] for k, v in clinic.settings.items() if before.get(k) != v}
+        record_event(actor, "clinic.settings.updated", detail={"changes": changed})
+    return clinic

@@ -1,0 +1,23 @@
+from django.core.management.base import BaseCommand
+
+from prolotrack.demo.seed import seed_demo
+
+
+class Command(BaseCommand):
+    help = "Create the demo clinics, staff accounts and synthetic patients (keeps what is already there)."
+
+    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+        parser.add_argument("--patients", type=int, default=220, help="Synthetic patients in the demo clinic.")
+
+    def handle(self, *args, patients: int, **options) -> None:  # type: ignore[no-untyped-def]
+        report = seed_demo(patients=patients)
+        if report.created_patients:
+            self.stdout.write(f"Created {report.created_patients} synthetic patients.")
+        else:
+            self.stdout.write("Demo clinics already present: kept everything as it was.")
+        line = "-" * 64
+        self.stdout.write(line)
+        self.stdout.write("ProloTrack demo accounts (log in at http://127.0.0.1:8000/):")
+        self.stdout.write("  " + ", ".join(report.usernames))
+        self.stdout.write(f"  password: {report.password}   ({report.password_source})")
+        self.stdout.write(line)

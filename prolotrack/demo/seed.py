@@ -1,0 +1,102 @@
+"""Create the demo clinics, staff and patients through the ordinary services."""
+
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from prolotrack.audit.services import Actor
+from prolotrack.clinics.models import Clinic, Membership, User
+from prolotrack.clinics.roles import Role
+from prolotrack.demo.generator import generate_patients
+from prolotrack.patients import services as patient_services
+
+DEMO_CLINIC = "Demo Prolotherapy Clinic"
+SECOND_CLINIC = "Riverside Sports Medicine"
+
+STAFF = [
+    # username, first, last, role, clinic
+    ("clinician", "Maya", "Okafor", Role.CLINICIAN, DEMO_CLINIC),
+    ("clinician2", "Daniel", "Reyes", Role.CLINICIAN, DEMO_CLINIC),
+    ("nurse", "Grace", "Lindqvist", Role.NURSE, DEMO_CLINIC),
+    ("frontdesk", "Sam", "Patel", Role.FRONT_DESK, DEMO_CLINIC),
+    ("admin", "Alex", "Moreau", Role.ADMIN, DEMO_CLINIC),
+    ("researcher", "Priya", "Natarajan", Role.RESEARCHER, DEMO_CLINIC),
+    ("riverside_clinician", "Tom", "Hughes", Role.CLINICIAN, SECOND_CLINIC),
+    ("riverside_admin", "Lena", "Fischer", Role.ADMIN, SECOND_CLINIC),
+]
+
+
+@dataclass
+class SeedReport:
+    password: str
+    password_source: str
+    created_patients: int
+    usernames: list[str]
+
+
+def demo_password(password_file: Path) -> tuple[str, str]:
+    """The demo password: PROLOTRACK_DEMO_PASSWORD, else the one generated on first run, else a new one."""
+    from_env = os.environ.get("PROLOTRACK_DEMO_PASSWORD", "")
+    if from_env:
+        return from_env, "PROLOTRACK_DEMO_PASSWORD"
+    if password_file.exists():
+        return password_file.read_text().strip(), str(password_file)
+    password = secrets.token_urlsafe(12)
+    password_file.parent.mkdir(parents=True, exist_ok=True)
+    password_file.write_text(password + "\n")
+    password_file.chmod(0o600)
+    return password, f"generated, saved in {password_file}"
+
+
+def _clinic(name: str, tz: str) -> tuple[Clinic, bool]:
+    return Clinic.objects.get_or_create(name=name, defaults={"timezone": tz})
+
+
+def seed_demo(*, patients: int = 220, second_clinic_patients: int = 30, today: date | None = None) -> SeedReport:
+    """Create what is missing of the demo; keep everything already there."""
+    today = today or timezone.localdate()
+    password, source = demo_password(Path(settings.DATA_DIR) / "demo-password.txt")
+    created = 0
+    with transaction.atomic():
+        demo, demo_new = _clinic(DEMO_CLINIC, "America/Chicago")
+        second, second_new = _clinic(SECOND_CLINIC, "Europe/London")
+        clinics = {DEMO_CLINIC: demo, SECOND_CLINIC: second}
+        users: dict[str, User] = {}
+        for username, first, last, role, clinic_name in STAFF:
+            user, _ = User.objects.get_or_create(
+                username=username, defaults={"first_name": first, "last_name": last, "email": f"{username}@example.org"}
+            )
+            user.set_password(password)
+            user.save(update_fields=["password"])
+            Membership.objects.get_or_create(user=user, clinic=clinics[clinic_name], defaults={"role": role})
+            users[username] = user
+        if demo_new:
+            created += _seed_patients(demo, users["clinician"], patients, seed=20261121, today=today)
+        if second_new:
+            created += _seed_patients(
+                second, users["riverside_clinician"], second_clinic_patients, seed=7, today=today, locale="en_GB"
+            )
+    return SeedReport(
+        password=password, password_source=source, created_patients=created, usernames=[s[0] for s in STAFF]
+    )
+
+
+def _seed_patients(clinic: Clinic, author: User, count: int, *, seed: int, today: date, locale: str = "en_US") -> int:
+    actor = Actor(user=author, clinic=clinic, role=Role.CLINICIAN, client_address=None, channel="system")
+    for spec in generate_patients(count, seed=seed, today=today, locale=locale):
+        patient = patient_services.create_patient(actor, spec.patient)
+        for kind, rows in (
+            ("weight", spec.weights),
+            ("condition", spec.conditions),
+            ("medication", spec.medications),
+            ("allergy", spec.allergies),
+        ):
+            for row in rows:
+                patient_services.add_child(actor, patient, kind, row)
+    return count

@@ -1,0 +1,178 @@
+"""The patient registry: demographics, weights, conditions, medications, allergies."""
+
+import uuid as uuid_lib
+from decimal import Decimal
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from prolotrack.core.records import ClinicalRecord
+
+
+class Sex(models.TextChoices):
+    # FHIR administrative gender codes, so export needs no mapping table.
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    OTHER = "other", "Other"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class BodyRegion(models.TextChoices):
+    # The regions of the injection map (DOMAIN.md §4 "Common landmarks by region").
+    KNEE = "knee", "Knee"
+    LUMBAR_PELVIS = "lumbar_pelvis", "Lumbar spine and pelvis"
+    SHOULDER = "shoulder", "Shoulder"
+    ELBOW = "elbow", "Elbow"
+    ANKLE_FOOT = "ankle_foot", "Ankle and foot"
+    HIP = "hip", "Hip"
+    NECK_THORACIC = "neck_thoracic", "Neck and thoracic spine"
+    TMJ = "tmj", "Temporomandibular joint"
+    OTHER = "other", "Other"
+
+
+class Laterality(models.TextChoices):
+    LEFT = "left", "Left"
+    RIGHT = "right", "Right"
+    BILATERAL = "bilateral", "Both sides"
+    MIDLINE = "midline", "Midline"
+    NOT_APPLICABLE = "na", "Not applicable"
+
+
+class Chronicity(models.TextChoices):
+    # Chronic pain = persisting or recurring for longer than 3 months (IASP; Treede et al., Pain 2015).
+    ACUTE = "acute", "Acute (under 6 weeks)"
+    SUBACUTE = "subacute", "Subacute (6 weeks to 3 months)"
+    CHRONIC = "chronic", "Chronic (over 3 months)"
+
+
+class ConditionCategory(models.TextChoices):
+    COMPLAINT = "complaint", "Presenting complaint"
+    COMORBIDITY = "comorbidity", "Other condition"
+
+
+class ScreeningFlag(models.TextChoices):
+    """Conditions that candidacy screening acts on (DOMAIN.md §5)."""
+
+    NONE = "", "—"
+    DIABETES = "diabetes", "Diabetes"
+    BLEEDING_DISORDER = "bleeding_disorder", "Bleeding disorder"
+    IMMUNOSUPPRESSION = "immunosuppression", "Immunosuppression"
+    PROSTHETIC_JOINT = "prosthetic_joint", "Prosthetic joint"
+    PROSTHETIC_VALVE = "prosthetic_valve", "Prosthetic heart valve"
+    GOUT = "gout", "Gout"
+    PREGNANCY = "pregnancy", "Pregnancy"
+
+
+class ClinicalStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    RESOLVED = "resolved", "Resolved"
+
+
+class MedicationClass(models.TextChoices):
+    NSAID = "nsaid", "NSAID"
+    ANTICOAGULANT = "anticoagulant", "Anticoagulant"
+    ANTIPLATELET = "antiplatelet", "Antiplatelet"
+    CORTICOSTEROID = "corticosteroid", "Corticosteroid"
+    OTHER = "other", "Other"
+
+
+class MedicationStatus(models.TextChoices):
+    ACTIVE = "active", "Taking"
+    STOPPED = "stopped", "Stopped"
+
+
+class Severity(models.TextChoices):
+    MILD = "mild", "Mild"
+    MODERATE = "moderate", "Moderate"
+    SEVERE = "severe", "Severe"
+
+
+class Patient(ClinicalRecord):
+    mrn = models.CharField("medical record number", max_length=40)
+    given_name = models.CharField(max_length=100)
+    family_name = models.CharField(max_length=100)
+    date_of_birth = models.DateField()
+    sex = models.CharField(max_length=10, choices=Sex.choices)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    address_line = models.CharField("address", max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    region = models.CharField("state or region", max_length=100, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    country = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["clinic", "mrn"], name="patient_mrn_unique_per_clinic")]
+        indexes = [
+            models.Index(fields=["clinic", "family_name", "given_name"]),
+            models.Index(fields=["clinic", "date_of_birth"]),
+        ]
+        ordering = ["family_name", "given_name"]
+
+    def __str__(self) -> str:
+        return f"{self.family_name}, {self.given_name}"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+    def patient_uuid(self) -> uuid_lib.UUID:
+        return self.uuid
+
+
+class WeightMeasurement(ClinicalRecord):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="weights")
+    measured_on = models.DateField()
+    # Plausible adult and child range; anaesthetic dose limits are computed from this value.
+    weight_kg = models.DecimalField(
+        max_digits=5,
+        decimal_places=1,
+        validators=[MinValueValidator(Decimal("2.0")), MaxValueValidator(Decimal("400.0"))],
+    )
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-measured_on", "-created_at"]
+        indexes = [models.Index(fields=["patient", "-measured_on"])]
+
+
+class Condition(ClinicalRecord):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="conditions")
+    category = models.CharField(max_length=20, choices=ConditionCategory.choices, default=ConditionCategory.COMPLAINT)
+    description = models.CharField(max_length=200)
+    screening_flag = models.CharField(max_length=30, choices=ScreeningFlag.choices, blank=True)
+    body_region = models.CharField(max_length=20, choices=BodyRegion.choices, blank=True)
+    laterality = models.CharField(max_length=10, choices=Laterality.choices, blank=True)
+    onset_date = models.DateField(null=True, blank=True)
+    chronicity = models.CharField(max_length=10, choices=Chronicity.choices, blank=True)
+    clinical_status = models.CharField(max_length=10, choices=ClinicalStatus.choices, default=ClinicalStatus.ACTIVE)
+    prior_treatments = models.TextField(blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["category", "-onset_date"]
+
+
+class Medication(ClinicalRecord):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="medications")
+    name = models.CharField(max_length=120)
+    drug_class = models.CharField(max_length=20, choices=MedicationClass.choices)
+    dose = models.CharField(max_length=120, blank=True)
+    status = models.CharField(max_length=10, choices=MedicationStatus.choices, default=MedicationStatus.ACTIVE)
+    last_dose_date = models.DateField(null=True, blank=True, help_text="Needed for NSAID and anticoagulant windows.")
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["status", "name"]
+
+
+class Allergy(ClinicalRecord):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="allergies")
+    substance = models.CharField(max_length=120)
+    reaction = models.CharField(max_length=200, blank=True)
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["substance"]
+        verbose_name_plural = "allergies"

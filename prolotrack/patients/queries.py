@@ -1,0 +1,87 @@
+"""Reads of the patient registry, always scoped to one clinic."""
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from prolotrack.patients.models import Allergy, Condition, Medication, Patient, WeightMeasurement
+
+DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y")
+
+
+def parse_date(text: str) -> date | None:
+    """A date typed into the search box, in ISO or day-first form, or None."""
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()  # noqa: DTZ007 - a calendar date, no time zone
+        except ValueError:
+            continue
+    return None
+
+
+def search_patients(clinic: Any, text: str = "", *, include_retired: bool = False) -> QuerySet[Patient]:
+    """Patients of a clinic matching a name, record number or date of birth."""
+    qs = Patient.objects.filter(clinic=clinic)
+    if not include_retired:
+        qs = qs.filter(entered_in_error_at__isnull=True)
+    text = (text or "").strip()
+    if not text:
+        return qs.order_by("family_name", "given_name", "id")
+    born = parse_date(text)
+    if born is not None:
+        return qs.filter(date_of_birth=born).order_by("family_name", "given_name", "id")
+    # "Family, Given" or "Given Family": every word must match a name part or the record number.
+    condition = Q()
+    for word in re.split(r"[\s,]+", text):
+        if word:
+            condition &= Q(family_name__icontains=word) | Q(given_name__icontains=word) | Q(mrn__istartswith=word)
+    return qs.filter(condition).order_by("family_name", "given_name", "id")
+
+
+@dataclass
+class Chart:
+    """Everything the chart page shows, loaded in a fixed number of queries."""
+
+    patient: Patient
+    weights: list[WeightMeasurement]
+    conditions: list[Condition]
+    medications: list[Medication]
+    allergies: list[Allergy]
+
+    @property
+    def latest_weight(self) -> WeightMeasurement | None:
+        return next((w for w in self.weights if not w.is_entered_in_error), None)
+
+    @property
+    def active_allergies(self) -> list[Allergy]:
+        return [a for a in self.allergies if not a.is_entered_in_error]
+
+
+def get_patient(clinic: Any, patient_uuid: Any) -> Patient:
+    """One patient of this clinic; raises Patient.DoesNotExist for anyone else's."""
+    return Patient.objects.select_related("updated_by").get(clinic=clinic, uuid=patient_uuid)
+
+
+def load_chart(patient: Patient) -> Chart:
+    """The chart of a patient already scoped to the caller's clinic."""
+    related = ("updated_by",)
+    patient = (
+        Patient.objects.prefetch_related(
+            Prefetch("weights", queryset=WeightMeasurement.objects.select_related(*related)),
+            Prefetch("conditions", queryset=Condition.objects.select_related(*related)),
+            Prefetch("medications", queryset=Medication.objects.select_related(*related)),
+            Prefetch("allergies", queryset=Allergy.objects.select_related(*related)),
+        )
+        .select_related("updated_by")
+        .get(pk=patient.pk)
+    )
+    return Chart(
+        patient=patient,
+        weights=list(patient.weights.all()),
+        conditions=list(patient.conditions.all()),
+        medications=list(patient.medications.all()),
+        allergies=list(patient.allergies.all()),
+    )

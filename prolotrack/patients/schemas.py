@@ -1,0 +1,107 @@
+from datetime import date, datetime
+from decimal import Decimal
+from uuid import UUID
+
+from ninja import Field, Schema
+
+
+class PatientSummary(Schema):
+    id: UUID = Field(alias="uuid")
+    mrn: str
+    given_name: str
+    family_name: str
+    date_of_birth: date
+    sex: str
+    version: int
+
+
+class WeightOut(Schema):
+    id: UUID = Field(alias="uuid")
+    measured_on: date
+    weight_kg: Decimal
+    note: str
+    entered_in_error: bool = Field(alias="is_entered_in_error")
+
+
+class ConditionOut(Schema):
+    id: UUID = Field(alias="uuid")
+    category: str
+    description: str
+    screening_flag: str
+    body_region: str
+    laterality: str
+    onset_date: date | None
+    chronicity: str
+    clinical_status: str
+    entered_in_error: bool = Field(alias="is_entered_in_error")
+
+
+class MedicationOut(Schema):
+    id: UUID = Field(alias="uuid")
+    name: str
+    drug_class: str
+    dose: str
+    status: str
+    last_dose_date: date | None
+    entered_in_error: bool = Field(alias="is_entered_in_error")
+
+
+class AllergyOut(Schema):
+    id: UUID = Field(alias="uuid")
+    substance: str
+    reaction: str
+    severity: str
+    entered_in_error: bool = Field(alias="is_entered_in_error")
+
+
+class PatientDetail(PatientSummary):
+    email: str
+    phone: str
+    address_line: str
+    city: str
+    region: str
+    postal_code: str
+    country: str
+    updated_at: datetime
+    entered_in_error: bool = Field(alias="is_entered_in_error")
+    weights: list[WeightOut] | None = None
+    conditions: list[ConditionOut] | None = None
+    medications: list[MedicationOut] | None = None
+    allergies: list[AllergyOut] | None = None
+
+
+class PatientIn(Schema):
+    mrn: str = Field("", max_length=40, description="Leave empty to have the clinic assign the next PT- number.")
+    given_name: str = Field(..., min_length=1, max_length=100)
+    family_name: str = Field(..., min_length=1, max_length=100)
+    date_of_birth: date
+    sex: str = Field(..., description="female, male, other or unknown")
+    email: str = Field("", max_length=254)
+    phone: str = Field("", max_length=40)
+    address_line: str = Field("", max_length=200)
+    city: str = Field("", max_length=100)
+    region: str = Field("", max_length=100)
+    postal_code: str = Field("", max_length=20)
+    country: str = Field("", max_length=100)
+
+
+class PatientPatch(Schema):
+    version: int = Field(..., description="The version you read; a newer one on the server answers 409.")
+    reason: str = Field("", max_length=500)
+    mrn: str | None = Field(None, min_length=1, max_length=40)
+    given_name: str | None = Field(None, min_length=1, max_length=100)
+    family_name: str | None = Field(None, min_length=1, max_length=100)
+    date_of_birth: date | None = None
+    sex: str | None = None
+    email: str | None = Field(None, max_length=254)
+    phone: str | None = Field(None, max_length=40)
+    address_line: str | None = Field(None, max_length=200)
+    city: str | None = Field(None, max_length=100)
+    region: str | None = Field(None, max_length=100)
+    postal_code: str | None = Field(None, max_length=20)
+    country: str | None = Field(None, max_length=100)
+
+
+class ErrorOut(Schema):
+    detail: str | list | dict
+    code: str = "error"

@@ -1,0 +1,154 @@
+"""Writes to the patient registry. Each function is one transaction with its audit row."""
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from prolotrack.audit.services import (
+    AccessDenied,
+    Actor,
+    ServiceError,
+    create_record,
+    mark_entered_in_error,
+    update_record,
+)
+from prolotrack.clinics.roles import Permission, role_has
+from prolotrack.patients.models import Allergy, Condition, Medication, Patient, WeightMeasurement
+
+PATIENT_FIELDS = (
+    "mrn",
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "sex",
+    "email",
+    "phone",
+    "address_line",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+)
+
+# Child records of a patient: model, the fields a user may set, and the action-code stem.
+CHILD_MODELS: dict[str, tuple[type, tuple[str, ...]]] = {
+    "weight": (WeightMeasurement, ("measured_on", "weight_kg", "note")),
+    "condition": (
+        Condition,
+        (
+            "category",
+            "description",
+            "screening_flag",
+            "body_region",
+            "laterality",
+            "onset_date",
+            "chronicity",
+            "clinical_status",
+            "prior_treatments",
+            "note",
+        ),
+    ),
+    "medication": (Medication, ("name", "drug_class", "dose", "status", "last_dose_date", "note")),
+    "allergy": (Allergy, ("substance", "reaction", "severity", "note")),
+}
+
+MRN_PATTERN = re.compile(r"^PT-(\d+)$")
+
+
+def _require(actor: Actor, permission: Permission) -> None:
+    if not role_has(actor.role, permission):
+        raise AccessDenied("Your role does not allow this.")
+
+
+def _only(data: Mapping[str, Any], allowed: tuple[str, ...]) -> dict[str, Any]:
+    unknown = set(data) - set(allowed)
+    if unknown:
+        raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be set here."))
+    return dict(data)
+
+
+def next_mrn(clinic: Any) -> str:
+    """Next clinic-generated record number (PT-000001, …) for patients registered without one."""
+    highest = 0
+    for mrn in Patient.objects.filter(clinic=clinic, mrn__startswith="PT-").values_list("mrn", flat=True):
+        match = MRN_PATTERN.match(mrn)
+        if match:
+            highest = max(highest, int(match.group(1)))
+    return f"PT-{highest + 1:06d}"
+
+
+def create_patient(actor: Actor, data: Mapping[str, Any]) -> Patient:
+    """Register a patient in the actor's clinic."""
+    _require(actor, Permission.PATIENT_EDIT_DEMOGRAPHICS)
+    values = _only(data, PATIENT_FIELDS)
+    try:
+        with transaction.atomic():
+            if not (values.get("mrn") or "").strip():
+                values["mrn"] = next_mrn(actor.clinic)
+            patient = Patient(clinic=actor.clinic, **values)
+            return create_record(actor, patient, "patient.created")
+    except IntegrityError:
+        raise ValidationError({"mrn": "Another patient in this clinic already has this record number."}) from None
+
+
+def update_patient(
+    actor: Actor, patient: Patient, data: Mapping[str, Any], *, expected_version: int, reason: str = ""
+) -> Patient:
+    """Change a patient's demographics, refusing a stale edit."""
+    _require(actor, Permission.PATIENT_EDIT_DEMOGRAPHICS)
+    values = _only(data, PATIENT_FIELDS)
+    if "mrn" in values and not (values["mrn"] or "").strip():
+        raise ValidationError({"mrn": "A registered patient keeps a record number; it cannot be blank."})
+    try:
+        with transaction.atomic():
+            return update_record(
+                actor, patient, values, "patient.updated", expected_version=expected_version, reason=reason
+            )
+    except IntegrityError:
+        raise ValidationError({"mrn": "Another patient in this clinic already has this record number."}) from None
+
+
+def retire_patient(actor: Actor, patient: Patient, *, reason: str, expected_version: int | None = None) -> Patient:
+    """Mark a patient registered by mistake (e.g. a duplicate) as entered in error."""
+    _require(actor, Permission.RECORD_MARK_ERROR)
+    with transaction.atomic():
+        return mark_entered_in_error(
+            actor, patient, "patient.entered_in_error", reason=reason, expected_version=expected_version
+        )
+
+
+def add_child(actor: Actor, patient: Patient, kind: str, data: Mapping[str, Any]) -> Any:
+    """Add a weight, condition, medication or allergy to a patient's record."""
+    model, fields = CHILD_MODELS[kind]
+    _require(actor, Permission.PATIENT_EDIT_CLINICAL)
+    if patient.is_entered_in_error:
+        raise ServiceError("This patient record was marked entered in error; add nothing to it.")
+    values = _only(data, fields)
+    with transaction.atomic():
+        record = model(clinic=patient.clinic, patient=patient, **values)
+        return create_record(actor, record, f"patient.{kind}.added")
+
+
+def edit_child(
+    actor: Actor, record: Any, kind: str, data: Mapping[str, Any], *, expected_version: int, reason: str = ""
+) -> Any:
+    """Change a weight, condition, medication or allergy, refusing a stale edit."""
+    _, fields = CHILD_MODELS[kind]
+    _require(actor, Permission.PATIENT_EDIT_CLINICAL)
+    values = _only(data, fields)
+    with transaction.atomic():
+        return update_record(
+            actor, record, values, f"patient.{kind}.updated", expected_version=expected_version, reason=reason
+        )
+
+
+def retire_child(actor: Actor, record: Any, kind: str, *, reason: str, expected_version: int | None = None) -> Any:
+    """Mark a weight, condition, medication or allergy as entered in error."""
+    _require(actor, Permission.RECORD_MARK_ERROR)
+    with transaction.atomic():
+        return mark_entered_in_error(
+            actor, record, f"patient.{kind}.entered_in_error", reason=reason, expected_version=expected_version
+        )

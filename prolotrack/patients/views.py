@@ -1,0 +1,212 @@
+"""Registry pages: search, register, chart, edit. Thin: parse, check access, call the service, render."""
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from prolotrack.audit.models import RecordVersion
+from prolotrack.audit.services import ServiceError, record_read
+from prolotrack.clinics.roles import Permission
+from prolotrack.clinics.services import actor_for
+from prolotrack.core.access import require
+from prolotrack.patients import queries, services
+from prolotrack.patients.forms import CHILD_FORMS, EnteredInErrorForm, PatientForm
+from prolotrack.patients.models import Patient
+
+CHILD_LABELS = {"weight": "weight", "condition": "condition", "medication": "medication", "allergy": "allergy"}
+
+
+def _patient_or_404(request: HttpRequest, patient_uuid: Any) -> Patient:
+    try:
+        return queries.get_patient(request.clinic, patient_uuid)  # type: ignore[attr-defined]
+    except Patient.DoesNotExist:
+        raise Http404("No such patient in this clinic.") from None
+
+
+def _child_or_404(patient: Patient, kind: str, record_uuid: Any) -> Any:
+    if kind not in services.CHILD_MODELS:
+        raise Http404("Unknown record type.")
+    model, _ = services.CHILD_MODELS[kind]
+    try:
+        return model.objects.get(patient=patient, clinic=patient.clinic, uuid=record_uuid)
+    except model.DoesNotExist:
+        raise Http404("No such record on this patient.") from None
+
+
+def _apply_errors(form: Any, error: Exception) -> None:
+    """Put a service error on the form so the user sees what to fix."""
+    if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    elif isinstance(error, ValidationError):
+        form.add_error(None, error.messages)
+    else:
+        form.add_error(None, str(error))
+
+
+@require(Permission.PATIENT_LIST)
+def patient_list(request: HttpRequest) -> HttpResponse:
+    text = request.GET.get("q", "").strip()
+    results = queries.search_patients(request.clinic, text)  # type: ignore[attr-defined]
+    page = Paginator(results, 25).get_page(request.GET.get("page"))
+    context = {"page": page, "q": text}
+    template = "patients/_results.html" if request.htmx and not request.htmx.boosted else "patients/list.html"  # type: ignore[attr-defined]
+    return render(request, template, context)
+
+
+@require(Permission.PATIENT_EDIT_DEMOGRAPHICS)
+@require_http_methods(["GET", "POST"])
+def patient_create(request: HttpRequest) -> HttpResponse:
+    form = PatientForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            patient = services.create_patient(actor_for(request), form.changes())
+        except (ValidationError, ServiceError) as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, f"{patient.full_name} registered with record number {patient.mrn}.")
+            return redirect("patients:chart", patient_uuid=patient.uuid)
+    return render(
+        request, "patients/form.html", {"form": form, "title": "Register a patient"}, status=400 if form.errors else 200
+    )
+
+
+@require(Permission.PATIENT_VIEW_DEMOGRAPHICS)
+def patient_chart(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
+    patient = _patient_or_404(request, patient_uuid)
+    record_read(actor_for(request), "patient.chart.viewed", record=patient, patient_uuid=patient.uuid)
+    chart = queries.load_chart(patient)
+    forms = {kind: form_class(prefix=kind) for kind, form_class in CHILD_FORMS.items()}
+    return render(request, "patients/chart.html", {"chart": chart, "patient": chart.patient, "forms": forms})
+
+
+@require(Permission.PATIENT_EDIT_DEMOGRAPHICS)
+@require_http_methods(["GET", "POST"])
+def patient_edit(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
+    patient = _patient_or_404(request, patient_uuid)
+    if patient.is_entered_in_error:
+        messages.error(request, "This patient record was marked entered in error and cannot be edited.")
+        return redirect("patients:chart", patient_uuid=patient.uuid)
+    form = PatientForm(request.POST or None, instance=Patient.objects.get(pk=patient.pk))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_patient(
+                actor_for(request),
+                patient,
+                form.changes(),
+                expected_version=form.cleaned_data["version"],
+                reason=form.cleaned_data.get("change_reason", ""),
+            )
+        except (ValidationError, ServiceError) as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, "Patient details saved.")
+            return redirect("patients:chart", patient_uuid=patient.uuid)
+    return render(
+        request,
+        "patients/form.html",
+        {"form": form, "patient": patient, "title": f"Edit {patient.full_name}"},
+        status=400 if form.errors else 200,
+    )
+
+
+@require(Permission.PATIENT_EDIT_CLINICAL)
+@require_POST
+def child_add(request: HttpRequest, patient_uuid: Any, kind: str) -> HttpResponse:
+    patient = _patient_or_404(request, patient_uuid)
+    if kind not in CHILD_FORMS:
+        raise Http404("Unknown record type.")
+    form = CHILD_FORMS[kind](request.POST, prefix=kind)
+    if form.is_valid():
+        try:
+            services.add_child(actor_for(request), patient, kind, form.changes())
+        except (ValidationError, ServiceError) as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, f"The {CHILD_LABELS[kind]} was added.")
+            return redirect(f"/patients/{patient.uuid}/#{kind}")
+    return render(
+        request,
+        "patients/child_form.html",
+        {"form": form, "patient": patient, "kind": kind, "title": f"Add a {CHILD_LABELS[kind]}"},
+        status=400,
+    )
+
+
+@require(Permission.PATIENT_EDIT_CLINICAL)
+@require_http_methods(["GET", "POST"])
+def child_edit(request: HttpRequest, patient_uuid: Any, kind: str, record_uuid: Any) -> HttpResponse:
+    patient = _patient_or_404(request, patient_uuid)
+    record = _child_or_404(patient, kind, record_uuid)
+    if record.is_entered_in_error:
+        messages.error(request, "This record was marked entered in error and cannot be edited.")
+        return redirect("patients:chart", patient_uuid=patient.uuid)
+    form = CHILD_FORMS[kind](request.POST or None, instance=record)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.edit_child(
+                actor_for(request),
+                record,
+                kind,
+                form.changes(),
+                expected_version=form.cleaned_data["version"],
+                reason=form.cleaned_data.get("change_reason", ""),
+            )
+        except (ValidationError, ServiceError) as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, f"The {CHILD_LABELS[kind]} was updated.")
+            return redirect(f"/patients/{patient.uuid}/#{kind}")
+    return render(
+        request,
+        "patients/child_form.html",
+        {"form": form, "patient": patient, "kind": kind, "record": record, "title": f"Edit {CHILD_LABELS[kind]}"},
+        status=400 if form.errors else 200,
+    )
+
+
+@require(Permission.RECORD_MARK_ERROR)
+@require_http_methods(["GET", "POST"])
+def mark_error(request: HttpRequest, patient_uuid: Any, kind: str = "", record_uuid: Any = None) -> HttpResponse:
+    patient = _patient_or_404(request, patient_uuid)
+    record = _child_or_404(patient, kind, record_uuid) if kind else patient
+    form = EnteredInErrorForm(request.POST or None, initial={"version": record.version})
+    if request.method == "POST" and form.is_valid():
+        actor = actor_for(request)
+        reason = form.cleaned_data["reason"]
+        version = form.cleaned_data["version"]
+        try:
+            if kind:
+                services.retire_child(actor, record, kind, reason=reason, expected_version=version)
+            else:
+                services.retire_patient(actor, record, reason=reason, expected_version=version)
+        except (ValidationError, ServiceError) as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, "Marked as entered in error. It stays in the record's history.")
+            if kind:
+                return redirect("patients:chart", patient_uuid=patient.uuid)
+            return redirect("patients:list")
+    return render(
+        request,
+        "patients/entered_in_error.html",
+        {"form": form, "patient": patient, "record": record, "kind": kind or "patient"},
+        status=400 if form.errors else 200,
+    )
+
+
+@require(Permission.RECORD_VIEW_HISTORY)
+def patient_history(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
+    patient = _patient_or_404(request, patient_uuid)
+    record_read(actor_for(request), "patient.history.viewed", record=patient, patient_uuid=patient.uuid)
+    versions = (
+        RecordVersion.objects.filter(clinic=request.clinic, patient_uuid=patient.uuid)  # type: ignore[attr-defined]
+        .select_related("user")
+        .order_by("-at", "-id")[:500]
+    )
+    return render(request, "patients/history.html", {"patient": patient, "versions": versions})

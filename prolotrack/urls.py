@@ -1,0 +1,18 @@
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from prolotrack.api import api
+from prolotrack.audit.views import audit_list
+from prolotrack.clinics import views as clinic_views
+
+urlpatterns = [
+    path("", clinic_views.home, name="home"),
+    path("healthz", clinic_views.healthz, name="healthz"),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("clinic/switch/", clinic_views.switch_clinic, name="switch-clinic"),
+    path("clinic/settings/", clinic_views.clinic_settings, name="clinic-settings"),
+    path("patients/", include("prolotrack.patients.urls")),
+    path("audit/", audit_list, name="audit"),
+    path("api/", api.urls),
+]
