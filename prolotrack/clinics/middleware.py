@@ -2,6 +2,7 @@
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -14,13 +15,12 @@ SESSION_CLINIC_KEY = "prolotrack_clinic"
 SESSION_ACTIVITY_KEY = "prolotrack_last_activity"
 
 
-def active_membership(request: HttpRequest) -> Membership | None:
-    """The membership the session acts under: the chosen clinic, else the user's first."""
-    user = request.user
-    if not user.is_authenticated:
+def active_membership(user: Any, session: Any) -> Membership | None:
+    """The membership a session acts under: the chosen clinic, else the user's first."""
+    if user is None or not user.is_authenticated:
         return None
     memberships = Membership.objects.select_related("clinic", "user").filter(user=user, is_active=True)
-    chosen = request.session.get(SESSION_CLINIC_KEY)
+    chosen = session.get(SESSION_CLINIC_KEY)
     if chosen:
         membership = memberships.filter(clinic__uuid=chosen).first()
         if membership is not None:
@@ -33,7 +33,7 @@ class ClinicMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request.membership = active_membership(request)  # type: ignore[attr-defined]
+        request.membership = active_membership(request.user, request.session)  # type: ignore[attr-defined]
         request.clinic = request.membership.clinic if request.membership else None  # type: ignore[attr-defined]
         return self.get_response(request)
 

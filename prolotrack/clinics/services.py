@@ -53,7 +53,7 @@ def _audit_login(sender: Any, request: HttpRequest, user: User, **kwargs: Any) -
     from prolotrack.clinics.middleware import SESSION_ACTIVITY_KEY, active_membership
 
     request.session[SESSION_ACTIVITY_KEY] = timezone.now().timestamp()
-    membership = active_membership(request)
+    membership = active_membership(user, request.session)
     with transaction.atomic():
         record_event(
             Actor(

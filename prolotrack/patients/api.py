@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from django.shortcuts import Http404
 from ninja import Query, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
+from ninja.responses import Status
 
 from prolotrack.audit.services import record_event, record_read
 from prolotrack.clinics.api_auth import api_actor
@@ -30,16 +31,14 @@ def _get(request: HttpRequest, patient_id: UUID) -> Patient:
         raise Http404("No such patient in this clinic.") from None
 
 
-def _detail(request: HttpRequest, patient: Patient) -> dict[str, Any] | Patient:
+def _detail(request: HttpRequest, patient: Patient) -> Patient:
+    """The patient, with its clinical lists attached when the caller's role may see them."""
     membership = request.auth  # type: ignore[attr-defined]
     if not membership.can(Permission.PATIENT_VIEW_CLINICAL):
         return patient
     chart = queries.load_chart(patient)
-    out = PatientDetail.from_orm(chart.patient).dict()
-    out.update(
-        weights=chart.weights, conditions=chart.conditions, medications=chart.medications, allergies=chart.allergies
-    )
-    return out
+    chart.patient.clinical_chart = chart  # type: ignore[attr-defined]
+    return chart.patient
 
 
 @router.get("", response=list[PatientSummary], summary="Search patients by name, record number or date of birth")
@@ -63,7 +62,7 @@ def get_patient(request: HttpRequest, patient_id: UUID) -> Any:
 def create_patient(request: HttpRequest, payload: PatientIn) -> Any:
     actor = api_actor(request, Permission.PATIENT_EDIT_DEMOGRAPHICS)
     patient = services.create_patient(actor, payload.dict())
-    return 201, patient
+    return Status(201, patient)
 
 
 @router.patch(

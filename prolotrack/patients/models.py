@@ -102,7 +102,13 @@ class Patient(ClinicalRecord):
     country = models.CharField(max_length=100, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["clinic", "mrn"], name="patient_mrn_unique_per_clinic")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clinic", "mrn"],
+                name="patient_mrn_unique_per_clinic",
+                violation_error_message="Another patient in this clinic already has this record number.",
+            )
+        ]
         indexes = [
             models.Index(fields=["clinic", "family_name", "given_name"]),
             models.Index(fields=["clinic", "date_of_birth"]),

@@ -69,6 +69,28 @@ class PatientDetail(PatientSummary):
     medications: list[MedicationOut] | None = None
     allergies: list[AllergyOut] | None = None
 
+    # Clinical lists are present only when the caller's role may see them (see patients.api._detail).
+    @staticmethod
+    def resolve_weights(obj: object) -> list | None:
+        return _clinical(obj, "weights")
+
+    @staticmethod
+    def resolve_conditions(obj: object) -> list | None:
+        return _clinical(obj, "conditions")
+
+    @staticmethod
+    def resolve_medications(obj: object) -> list | None:
+        return _clinical(obj, "medications")
+
+    @staticmethod
+    def resolve_allergies(obj: object) -> list | None:
+        return _clinical(obj, "allergies")
+
+
+def _clinical(obj: object, name: str) -> list | None:
+    chart = getattr(obj, "clinical_chart", None)
+    return getattr(chart, name) if chart is not None else None
+
 
 class PatientIn(Schema):
     mrn: str = Field("", max_length=40, description="Leave empty to have the clinic assign the next PT- number.")

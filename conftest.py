@@ -1,0 +1,138 @@
+"""Shared test fixtures: two clinics and personas in each role.
+
+clinician, colleague (a nurse in the same clinic), frontdesk, admin and researcher
+work at "Alpha Clinic"; outsider is a clinician at "Beta Clinic". Every access test
+checks that the outsider gets a 404 for Alpha's records.
+"""
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import pytest
+from django.db import transaction
+from django.test import override_settings
+
+from prolotrack.clinics.models import Clinic, Membership, User
+from prolotrack.clinics.roles import Role
+from prolotrack.clinics.services import create_api_token
+from prolotrack.core.testing import actor_of
+from prolotrack.patients import services as patient_services
+from prolotrack.patients.models import Patient
+
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+@pytest.fixture(autouse=True)
+def _fast_tests(tmp_path: Any) -> Any:
+    # Cheap hashing for speed (the production hasher is asserted in test_sign_in.py); files in a temp folder.
+    with override_settings(
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        DATA_DIR=tmp_path,
+        MEDIA_ROOT=tmp_path / "files",
+    ):
+        yield
+
+
+@pytest.fixture
+def clinic(db: Any) -> Clinic:
+    return Clinic.objects.create(name="Alpha Clinic", timezone="America/Chicago")
+
+
+@pytest.fixture
+def other_clinic(db: Any) -> Clinic:
+    return Clinic.objects.create(name="Beta Clinic", timezone="Europe/London")
+
+
+@pytest.fixture
+def make_member(db: Any) -> Callable[..., User]:
+    def make(username: str, role: str, clinic: Clinic) -> User:
+        user = User.objects.create_user(
+            username=username, password="correct horse battery", first_name=username.title()
+        )
+        Membership.objects.create(user=user, clinic=clinic, role=role)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def clinician(make_member: Callable[..., User], clinic: Clinic) -> User:
+    return make_member("clinician", Role.CLINICIAN, clinic)
+
+
+@pytest.fixture
+def colleague(make_member: Callable[..., User], clinic: Clinic) -> User:
+    return make_member("colleague", Role.NURSE, clinic)
+
+
+@pytest.fixture
+def frontdesk(make_member: Callable[..., User], clinic: Clinic) -> User:
+    return make_member("frontdesk", Role.FRONT_DESK, clinic)
+
+
+@pytest.fixture
+def admin_user(make_member: Callable[..., User], clinic: Clinic) -> User:
+    return make_member("admin", Role.ADMIN, clinic)
+
+
+@pytest.fixture
+def researcher(make_member: Callable[..., User], clinic: Clinic) -> User:
+    return make_member("researcher", Role.RESEARCHER, clinic)
+
+
+@pytest.fixture
+def outsider(make_member: Callable[..., User], other_clinic: Clinic) -> User:
+    return make_member("outsider", Role.CLINICIAN, other_clinic)
+
+
+@pytest.fixture
+def personas(
+    clinician: User, colleague: User, frontdesk: User, admin_user: User, researcher: User, outsider: User
+) -> dict[str, User]:
+    return {
+        "clinician": clinician,
+        "colleague": colleague,
+        "frontdesk": frontdesk,
+        "admin": admin_user,
+        "researcher": researcher,
+        "outsider": outsider,
+    }
+
+
+@pytest.fixture
+def make_patient(clinician: User) -> Callable[..., Patient]:
+    """Register a patient in Alpha Clinic (or as `by`), through the service."""
+
+    def make(by: User | None = None, **fields: Any) -> Patient:
+        values = {"given_name": "Ada", "family_name": "Lovelace", "date_of_birth": date(1960, 5, 17), "sex": "female"}
+        values.update(fields)
+        with transaction.atomic():
+            return patient_services.create_patient(actor_of(by or clinician), values)
+
+    return make
+
+
+@pytest.fixture
+def patient(make_patient: Callable[..., Patient]) -> Patient:
+    return make_patient()
+
+
+@pytest.fixture
+def login(client: Any) -> Callable[[User], Any]:
+    def do(user: User) -> Any:
+        client.force_login(user, backend=MODEL_BACKEND)
+        return client
+
+    return do
+
+
+@pytest.fixture
+def api_token() -> Callable[[User], dict[str, str]]:
+    """Bearer headers acting as a user."""
+
+    def make(user: User) -> dict[str, str]:
+        membership = Membership.objects.get(user=user)
+        return {"Authorization": f"Bearer {create_api_token(membership)}"}
+
+    return make

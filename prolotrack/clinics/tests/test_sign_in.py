@@ -1,0 +1,126 @@
+"""Signing in: argon2 hashes, throttling with lockout, idle log-off, all audited."""
+
+import time
+
+import pytest
+from django.conf import settings as django_settings
+from django.db import transaction
+
+from prolotrack.audit.models import AuditEvent
+from prolotrack.audit.services import Actor
+from prolotrack.clinics.middleware import SESSION_ACTIVITY_KEY
+from prolotrack.clinics.models import Clinic
+from prolotrack.clinics.services import update_clinic_settings
+
+
+def test_production_hasher_is_argon2():
+    # The autouse fixture swaps in a fast hasher for tests; the configured first hasher is argon2.
+    from prolotrack import settings as project_settings
+
+    assert project_settings.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    assert django_settings.AUTH_USER_MODEL == "clinics.User"
+
+
+def test_a_good_password_signs_in_and_is_audited(client, clinician):
+    response = client.post("/accounts/login/", {"username": "clinician", "password": "correct horse battery"})
+    assert response.status_code == 302
+    assert response["Location"] == "/patients/"
+    event = AuditEvent.objects.get(action="auth.login")
+    assert event.user == clinician
+    assert event.role == "clinician"
+
+
+def test_a_wrong_password_is_refused_with_a_message(client, clinician):
+    response = client.post("/accounts/login/", {"username": "clinician", "password": "nope"})
+    assert response.status_code == 200
+    assert "correct username and password" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_repeated_failures_lock_the_account_even_for_the_right_password(client, clinician):
+    for _ in range(django_settings.AXES_FAILURE_LIMIT):
+        client.post("/accounts/login/", {"username": "clinician", "password": "wrong"})
+    response = client.post("/accounts/login/", {"username": "clinician", "password": "correct horse battery"})
+    assert response.status_code == 429
+    assert "Too many failed log-ins" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert AuditEvent.objects.filter(action="auth.locked_out").exists()
+
+
+def test_idle_sessions_are_logged_off_after_the_clinic_timeout(client, login, clinician, patient):
+    login(clinician)
+    assert client.get("/patients/").status_code == 200
+    session = client.session
+    session[SESSION_ACTIVITY_KEY] = time.time() - 16 * 60
+    session.save()
+    response = client.get(f"/patients/{patient.uuid}/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+    assert client.get("/patients/").status_code == 302
+    assert AuditEvent.objects.filter(action="auth.idle_logout", user=clinician).exists()
+
+
+def test_an_active_session_within_the_timeout_stays(client, login, clinician):
+    login(clinician)
+    client.get("/patients/")
+    session = client.session
+    session[SESSION_ACTIVITY_KEY] = time.time() - 14 * 60
+    session.save()
+    assert client.get("/patients/").status_code == 200
+
+
+def test_the_idle_timeout_is_a_clinic_setting(client, login, clinician, admin_user, clinic):
+    with transaction.atomic():
+        update_clinic_settings(Actor(admin_user, clinic, "admin"), clinic, {"idle_timeout_minutes": 5})
+    login(clinician)
+    client.get("/patients/")
+    session = client.session
+    session[SESSION_ACTIVITY_KEY] = time.time() - 6 * 60
+    session.save()
+    assert client.get("/patients/").status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"idle_timeout_minutes": 0}, "between 1 and 240"),
+        ({"idle_timeout_minutes": "soon"}, "whole number"),
+        ({"nsaid_stop_days": 99}, "between 0 and 28"),
+        ({"favourite_colour": 3}, "Unknown clinic setting"),
+    ],
+)
+def test_bad_clinic_settings_are_refused_and_nothing_changes(admin_user, clinic, values, message):
+    from prolotrack.clinics.config import ClinicConfigError
+
+    with pytest.raises(ClinicConfigError, match=message):
+        update_clinic_settings(Actor(admin_user, clinic, "admin"), clinic, values)
+    assert Clinic.objects.get(pk=clinic.pk).settings == {}
+
+
+def test_the_settings_page_saves_and_audits(client, login, admin_user, clinic):
+    login(admin_user)
+    response = client.post("/clinic/settings/", {"idle_timeout_minutes": 20, "nsaid_stop_days": 7})
+    assert response.status_code == 302
+    clinic.refresh_from_db()
+    assert clinic.config.idle_timeout_minutes == 20
+    assert clinic.config.nsaid_stop_days == 7
+    event = AuditEvent.objects.get(action="clinic.settings.updated")
+    assert event.detail["changes"]["nsaid_stop_days"] == [3, 7]
+
+
+def test_a_member_of_two_clinics_can_switch_and_sees_the_other_clinic(
+    client, login, clinician, other_clinic, make_patient, outsider
+):
+    from prolotrack.clinics.models import Membership
+
+    Membership.objects.create(user=clinician, clinic=other_clinic, role="clinician")
+    theirs = make_patient(by=outsider, family_name="Betaperson")
+    login(clinician)
+    assert client.get(f"/patients/{theirs.uuid}/").status_code == 404
+    client.post("/clinic/switch/", {"clinic": str(other_clinic.uuid), "next": "/patients/"})
+    assert client.get(f"/patients/{theirs.uuid}/").status_code == 200
+
+
+def test_switching_to_a_clinic_you_do_not_belong_to_is_refused(client, login, clinician, other_clinic):
+    login(clinician)
+    assert client.post("/clinic/switch/", {"clinic": str(other_clinic.uuid)}).status_code == 404
