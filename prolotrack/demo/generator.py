@@ -18,7 +18,7 @@ COMPLAINTS: list[dict[str, Any]] = [
     {"description": "Knee osteoarthritis", "body_region": "knee", "sided": True, "ages": (45, 85), "weight": 30},
     {
         "description": "Chronic low back pain",
-        "body_region": "lumbar_pelvis",
+        "body_region": "lumbopelvic",
         "sided": False,
         "ages": (30, 75),
         "weight": 22,
@@ -26,7 +26,7 @@ COMPLAINTS: list[dict[str, Any]] = [
     },
     {
         "description": "Sacroiliac joint pain",
-        "body_region": "lumbar_pelvis",
+        "body_region": "lumbopelvic",
         "sided": True,
         "ages": (30, 70),
         "weight": 6,

@@ -18,9 +18,9 @@ class Sex(models.TextChoices):
 
 
 class BodyRegion(models.TextChoices):
-    # The regions of the injection map (DOMAIN.md §4 "Common landmarks by region").
+    # The regions of the injection map, with the domain's codes (prolotrack.domain.anatomy.Region; DOMAIN.md §4).
     KNEE = "knee", "Knee"
-    LUMBAR_PELVIS = "lumbar_pelvis", "Lumbar spine and pelvis"
+    LUMBOPELVIC = "lumbopelvic", "Lumbar spine and pelvis"
     SHOULDER = "shoulder", "Shoulder"
     ELBOW = "elbow", "Elbow"
     ANKLE_FOOT = "ankle_foot", "Ankle and foot"
