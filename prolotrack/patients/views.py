@@ -5,12 +5,13 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from prolotrack.audit.models import RecordVersion
-from prolotrack.audit.services import ServiceError, record_read
+from prolotrack.audit.services import ServiceError, record_event, record_read
 from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for
 from prolotrack.core.access import require
@@ -52,6 +53,8 @@ def _apply_errors(form: Any, error: Exception) -> None:
 @require(Permission.PATIENT_LIST)
 def patient_list(request: HttpRequest) -> HttpResponse:
     text = request.GET.get("q", "").strip()
+    with transaction.atomic():
+        record_event(actor_for(request), "patient.searched", detail={"search": text[:100]})
     results = queries.search_patients(request.clinic, text)  # type: ignore[attr-defined]
     page = Paginator(results, 25).get_page(request.GET.get("page"))
     context = {"page": page, "q": text}

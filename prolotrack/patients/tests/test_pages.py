@@ -138,3 +138,10 @@ def test_the_chart_uses_the_same_number_of_queries_however_long_the_record(clien
             assert client.get(f"/patients/{p.uuid}/").status_code == 200
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1]
+
+
+def test_searching_the_list_is_audited_with_the_search_text(client, login, clinician, patient):
+    login(clinician)
+    client.get("/patients/", {"q": "love"})
+    event = AuditEvent.objects.get(action="patient.searched")
+    assert (event.user, event.detail["search"]) == (clinician, "love")
