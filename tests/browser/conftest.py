@@ -1,0 +1,133 @@
+"""Browser fixtures: Debian's Chromium driven by Playwright against pytest-django's live server.
+
+Every test gets a fresh browser context (no shared cookies) on the live server, so tests cannot
+leak a session into each other. `shot(page, name)` saves a full-page screenshot to
+test-artifacts/screenshots/<name>.png for a person to look at.
+"""
+
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import transaction
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
+
+from prolotrack.audit.services import Actor
+from prolotrack.clinics.models import Membership, User
+from prolotrack.patients import services as patient_services
+from prolotrack.patients.models import Patient
+
+CHROMIUM = Path("/usr/bin/chromium")
+PASSWORD = "correct horse battery"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
+
+DESKTOP = {"width": 1280, "height": 900}
+TABLET = {"width": 820, "height": 1180}
+
+# Auto-waiting assertions give up after this long; a local live server answers in milliseconds.
+expect.set_options(timeout=10_000)
+
+
+@pytest.fixture(scope="package", autouse=True)
+def _allow_orm_beside_playwright() -> Iterator[None]:
+    """Let tests use the ORM while Playwright's sync API runs an event loop in this thread.
+
+    Without DJANGO_ALLOW_ASYNC_UNSAFE, Django refuses ORM calls made by the test itself (fixtures
+    creating patients, assertions reading the database). It is set for this package only and
+    removed afterwards: left in the environment, it would leak into later tests, and
+    `manage.py check --deploy` run by them fails on it (async.E001).
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield
+
+
+@pytest.fixture(scope="package")
+def playwright(_allow_orm_beside_playwright: None) -> Iterator[Playwright]:
+    # Package scope: the event loop stops after the browser tests, before the rest of the suite runs.
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="package")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"The browser tests need Debian's Chromium at {CHROMIUM}, which is missing. "
+            "Run `make browser-deps` (or `make test`, which installs it) and try again.",
+            pytrace=False,
+        )
+    browser = playwright.chromium.launch(
+        executable_path=str(CHROMIUM),
+        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    )
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def new_page(browser: Browser, live_server: Any) -> Iterator[Callable[..., Page]]:
+    """Open a page in a fresh context (its own cookies): new_page() for desktop, new_page(tablet=True)."""
+    contexts: list[BrowserContext] = []
+
+    def make(*, tablet: bool = False) -> Page:
+        context = browser.new_context(viewport=TABLET if tablet else DESKTOP, base_url=live_server.url)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page: Callable[..., Page]) -> Page:
+    """A 1280x900 desktop page on the live server."""
+    return new_page()
+
+
+@pytest.fixture
+def tablet_page(new_page: Callable[..., Page]) -> Page:
+    """An 820x1180 page: a tablet held upright, as at the chair side."""
+    return new_page(tablet=True)
+
+
+@pytest.fixture
+def add_record(clinician: User) -> Callable[..., Any]:
+    """Add a weight, condition, medication or allergy to a patient through the service, as the clinician."""
+
+    def add(patient: Patient, kind: str, **fields: Any) -> Any:
+        membership = Membership.objects.select_related("clinic").get(user=clinician)
+        actor = Actor(user=clinician, clinic=membership.clinic, role=membership.role, client_address="127.0.0.1")
+        with transaction.atomic():
+            return patient_services.add_child(actor, patient, kind, fields)
+
+    return add
+
+
+def submit_login(page: Page, username: str, password: str = PASSWORD) -> None:
+    """Fill in and submit the real login form."""
+    page.goto("/accounts/login/")
+    page.locator("#id_username").fill(username)
+    page.locator("#id_password").fill(password)
+    page.locator("form button[type=submit]").click()
+
+
+def log_in(page: Page, user: User | str, password: str = PASSWORD) -> Page:
+    """Log in through the login form and wait until the app has let the user in."""
+    submit_login(page, user if isinstance(user, str) else user.username, password)
+    expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    return page
+
+
+def shot(page: Page, name: str) -> Path:
+    """Save a full-page screenshot to test-artifacts/screenshots/<name>.png and return its path."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
