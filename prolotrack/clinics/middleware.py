@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils import timezone
 
 from prolotrack.clinics.models import Membership
 
@@ -35,7 +36,15 @@ class ClinicMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.membership = active_membership(request.user, request.session)  # type: ignore[attr-defined]
         request.clinic = request.membership.clinic if request.membership else None  # type: ignore[attr-defined]
-        return self.get_response(request)
+        # Dates and times on pages, and "not in the future" checks, use the clinic's local time.
+        if request.clinic is not None:  # type: ignore[attr-defined]
+            timezone.activate(request.clinic.tz)  # type: ignore[attr-defined]
+        else:
+            timezone.deactivate()
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
 
 
 class IdleLogoutMiddleware:

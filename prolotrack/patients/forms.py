@@ -53,7 +53,11 @@ class PatientForm(VersionedForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["mrn"].required = False
+        if self.instance.pk:
+            # A registered patient keeps a record number: no auto-assign on edit.
+            self.fields["mrn"].help_text = ""
+        else:
+            self.fields["mrn"].required = False
 
     def clean_date_of_birth(self) -> date:
         born = self.cleaned_data["date_of_birth"]

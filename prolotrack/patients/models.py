@@ -100,6 +100,10 @@ class Patient(ClinicalRecord):
     region = models.CharField("state or region", max_length=100, blank=True)
     postal_code = models.CharField(max_length=20, blank=True)
     country = models.CharField(max_length=100, blank=True)
+    # "None recorded" must not be read as "none": this is set only when a clinician asked and the patient has none.
+    no_known_allergies = models.BooleanField(
+        default=False, help_text="Asked and confirmed: the patient has no known allergies."
+    )
 
     class Meta:
         constraints = [

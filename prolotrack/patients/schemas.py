@@ -63,6 +63,7 @@ class PatientDetail(PatientSummary):
     postal_code: str
     country: str
     updated_at: datetime
+    no_known_allergies: bool
     entered_in_error: bool = Field(alias="is_entered_in_error")
     weights: list[WeightOut] | None = None
     conditions: list[ConditionOut] | None = None

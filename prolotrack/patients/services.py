@@ -129,7 +129,35 @@ def add_child(actor: Actor, patient: Patient, kind: str, data: Mapping[str, Any]
     values = _only(data, fields)
     with transaction.atomic():
         record = model(clinic=patient.clinic, patient=patient, **values)
-        return create_record(actor, record, f"patient.{kind}.added")
+        created = create_record(actor, record, f"patient.{kind}.added")
+        if kind == "allergy" and patient.no_known_allergies:
+            update_record(
+                actor,
+                patient,
+                {"no_known_allergies": False},
+                "patient.allergies.reviewed",
+                expected_version=None,
+                reason="An allergy was recorded.",
+            )
+        return created
+
+
+def confirm_no_known_allergies(actor: Actor, patient: Patient, *, expected_version: int | None = None) -> Patient:
+    """Record that the patient was asked and has no known allergies."""
+    _require(actor, Permission.PATIENT_EDIT_CLINICAL)
+    active = patient.allergies.filter(entered_in_error_at__isnull=True)
+    if active.exists():
+        names = ", ".join(active.values_list("substance", flat=True))
+        raise ServiceError(f"This patient has recorded allergies ({names}): mark them entered in error first if wrong.")
+    with transaction.atomic():
+        return update_record(
+            actor,
+            patient,
+            {"no_known_allergies": True},
+            "patient.allergies.reviewed",
+            expected_version=expected_version,
+            reason="Asked: no known allergies.",
+        )
 
 
 def edit_child(

@@ -142,6 +142,22 @@ def child_add(request: HttpRequest, patient_uuid: Any, kind: str) -> HttpRespons
 
 
 @require(Permission.PATIENT_EDIT_CLINICAL)
+@require_POST
+def no_known_allergies(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
+    patient = _patient_or_404(request, patient_uuid)
+    version = request.POST.get("version", "")
+    try:
+        services.confirm_no_known_allergies(
+            actor_for(request), patient, expected_version=int(version) if version.isdigit() else None
+        )
+    except ServiceError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "Recorded: no known allergies.")
+    return redirect(f"/patients/{patient.uuid}/#allergy")
+
+
+@require(Permission.PATIENT_EDIT_CLINICAL)
 @require_http_methods(["GET", "POST"])
 def child_edit(request: HttpRequest, patient_uuid: Any, kind: str, record_uuid: Any) -> HttpResponse:
     patient = _patient_or_404(request, patient_uuid)

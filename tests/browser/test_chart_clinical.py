@@ -18,8 +18,9 @@ def test_a_medication_and_an_allergy_added_on_the_chart_are_listed_and_the_aller
     log_in(page, clinician)
     page.goto(f"/patients/{patient.uuid}/")
     strip = page.locator(".allergy-strip")
-    expect(strip).to_have_text(re.compile(r"Allergies:\s*none recorded"))
-    expect(strip).to_have_class(re.compile(r"\bnone\b"))
+    # Never asked is not the same as "no allergies": the strip says so in amber until someone asks.
+    expect(strip).to_have_text(re.compile(r"Allergies:\s*Not yet asked"))
+    expect(strip).to_have_class(re.compile(r"\bunasked\b"))
 
     medications = page.locator("section#medication")
     medications.get_by_text("Add medication").click()

@@ -59,6 +59,11 @@ PAGES = [
         {"clinician": 200, "colleague": 200, "frontdesk": 403, "admin": 403, "researcher": 403, "outsider": 404},
     ),
     (
+        "/patients/{p}/no-known-allergies/",
+        "post",
+        {"clinician": 302, "colleague": 302, "frontdesk": 403, "admin": 403, "researcher": 403, "outsider": 404},
+    ),
+    (
         "/audit/",
         "get",
         {"clinician": 403, "colleague": 403, "frontdesk": 403, "admin": 200, "researcher": 403, "outsider": 403},

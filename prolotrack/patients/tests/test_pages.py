@@ -145,3 +145,26 @@ def test_searching_the_list_is_audited_with_the_search_text(client, login, clini
     client.get("/patients/", {"q": "love"})
     event = AuditEvent.objects.get(action="patient.searched")
     assert (event.user, event.detail["search"]) == (clinician, "love")
+
+
+def test_the_chart_tells_never_asked_from_no_known_allergies(client, login, clinician, patient):
+    login(clinician)
+    assert "Not yet asked" in client.get(f"/patients/{patient.uuid}/").content.decode()
+    response = client.post(f"/patients/{patient.uuid}/no-known-allergies/", {"version": "1"})
+    assert response.status_code == 302
+    body = client.get(f"/patients/{patient.uuid}/").content.decode()
+    assert "No known allergies (asked and confirmed)" in body
+    assert "Not yet asked" not in body
+
+
+def test_pages_show_times_in_the_clinics_time_zone(client, login, clinician, patient):
+    from django.utils import timezone
+
+    login(clinician)
+    body = client.get(f"/patients/{patient.uuid}/").content.decode()
+    chicago = timezone.localtime(patient.updated_at, clinic_tz(patient)).strftime("%Y-%m-%d %H:%M")
+    assert chicago in body
+
+
+def clinic_tz(patient):
+    return patient.clinic.tz

@@ -176,3 +176,30 @@ def test_a_failed_audit_write_rolls_back_the_change(clinician, patient, monkeypa
     patient.refresh_from_db()
     assert patient.phone == ""
     assert RecordVersion.objects.filter(record_uuid=patient.uuid).count() == 1
+
+
+def test_no_known_allergies_is_recorded_and_cleared_by_a_new_allergy(clinician, patient):
+    actor = actor_of(clinician)
+    patient = services.confirm_no_known_allergies(actor, patient, expected_version=1)
+    assert patient.no_known_allergies
+    with transaction.atomic():
+        services.add_child(actor, patient, "allergy", {"substance": "Latex", "severity": "mild"})
+    patient.refresh_from_db()
+    assert not patient.no_known_allergies
+    actions = list(RecordVersion.objects.filter(record_uuid=patient.uuid).values_list("action", flat=True))
+    assert actions.count("patient.allergies.reviewed") == 2
+
+
+def test_no_known_allergies_is_refused_while_allergies_are_recorded(clinician, patient):
+    actor = actor_of(clinician)
+    with transaction.atomic():
+        services.add_child(actor, patient, "allergy", {"substance": "Latex", "severity": "mild"})
+    with pytest.raises(ServiceError, match="Latex"):
+        services.confirm_no_known_allergies(actor, patient)
+    patient.refresh_from_db()
+    assert not patient.no_known_allergies
+
+
+def test_front_desk_cannot_confirm_no_known_allergies(frontdesk, patient):
+    with pytest.raises(AccessDenied):
+        services.confirm_no_known_allergies(actor_of(frontdesk), patient)
