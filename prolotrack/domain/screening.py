@@ -64,11 +64,7 @@ class Medication:
         """Refuse a nameless medication and coerce the class."""
         if not isinstance(self.name, str) or not self.name.strip():
             raise ScreeningError("A medication has no name: enter the drug name or remove the line.")
-        try:
-            object.__setattr__(self, "drug_class", MedicationClass(self.drug_class))
-        except ValueError:
-            choices = ", ".join(c.value for c in MedicationClass)
-            raise ScreeningError(f"Unknown class '{self.drug_class}' for {self.name}: choose {choices}.") from None
+        object.__setattr__(self, "drug_class", _enum(MedicationClass, self.drug_class, f"class for {self.name}"))
 
 
 class AllergySeverity(StrEnum):
@@ -92,11 +88,7 @@ class Allergy:
         """Refuse an allergy without a substance and coerce the severity."""
         if not isinstance(self.substance, str) or not self.substance.strip():
             raise ScreeningError("An allergy has no substance: enter what the patient is allergic to.")
-        try:
-            object.__setattr__(self, "severity", AllergySeverity(self.severity))
-        except ValueError:
-            choices = ", ".join(s.value for s in AllergySeverity)
-            raise ScreeningError(f"Unknown allergy severity '{self.severity}': choose {choices}.") from None
+        object.__setattr__(self, "severity", _enum(AllergySeverity, self.severity, "allergy severity"))
 
 
 class RiskFlag(StrEnum):

@@ -358,7 +358,7 @@ def test_findings_are_ordered_contraindications_cautions_then_instructions():
         (lambda: patient(sex="x"), ScreeningError, "Unknown sex 'x'"),
         (lambda: patient(date_of_birth="1970-05-01"), ScreeningError, "date of birth"),
         (lambda: Medication("  ", MedicationClass.NSAID), ScreeningError, "A medication has no name"),
-        (lambda: Medication("aspirin", "painkiller"), ScreeningError, "Unknown class 'painkiller' for aspirin"),
+        (lambda: Medication("aspirin", "painkiller"), ScreeningError, "Unknown class for aspirin 'painkiller'"),
         (lambda: Allergy(""), ScreeningError, "An allergy has no substance"),
         (lambda: Allergy("latex", "rash", "deadly"), ScreeningError, "Unknown allergy severity 'deadly'"),
         (lambda: ScreeningSettings(nsaid_stop_days=-1), ScreeningError, "between 0 and 28 days"),
