@@ -5,7 +5,8 @@ read through `ClinicConfig`, which fills defaults and refuses bad values.
 Sources for each default: docs/SETTINGS.md.
 """
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 
@@ -19,10 +20,15 @@ class ClinicConfig:
     idle_timeout_minutes: int = 15
     # Days before a session that NSAIDs are stopped (DOMAIN.md §6: clinics vary, 2-3 days to 2 weeks).
     nsaid_stop_days: int = 3
+    # Warn when a session's local anaesthetic reaches this fraction of the maximum. Product default, not a published
+    # number (docs/clinical/anaesthetic-limits.md): 80% leaves room for a skin wheal or a top-up before the limit.
+    anaesthetic_warn_fraction: Decimal = Decimal("0.8")
 
     LIMITS = {
         "idle_timeout_minutes": (1, 240),
         "nsaid_stop_days": (0, 28),
+        # Below half the maximum nearly every session would warn, and a warning nobody reads protects nobody.
+        "anaesthetic_warn_fraction": (Decimal("0.5"), Decimal(1)),
     }
 
     @classmethod
@@ -41,14 +47,36 @@ class ClinicConfig:
             if name not in known:
                 raise ClinicConfigError(f"Unknown clinic setting {name!r}.")
             low, high = cls.LIMITS[name]
-            try:
-                number = int(value)
-            except (TypeError, ValueError):
-                raise ClinicConfigError(f"{name.replace('_', ' ')} must be a whole number.") from None
+            label = name.replace("_", " ")
+            number: int | Decimal
+            if isinstance(low, Decimal):
+                number = _decimal(value, label)
+            else:
+                try:
+                    number = int(value)
+                except (TypeError, ValueError):
+                    raise ClinicConfigError(f"{label} must be a whole number.") from None
             if not low <= number <= high:
-                raise ClinicConfigError(f"{name.replace('_', ' ')} must be between {low} and {high}, not {number}.")
+                raise ClinicConfigError(f"{label} must be between {low} and {high}, not {number}.")
             clean[name] = number
         return cls(**clean)
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        # Decimals are stored as text so 0.8 stays exactly 0.8 (JSON numbers are binary floats).
+        return {f.name: _json(getattr(self, f.name)) for f in fields(self)}
+
+
+def _decimal(value: Any, label: str) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, int | str | Decimal):
+        raise ClinicConfigError(f"{label} must be a decimal number such as 0.8, not {value!r}.")
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ClinicConfigError(f"{label} must be a decimal number such as 0.8, not {value!r}.") from None
+    if not number.is_finite():
+        raise ClinicConfigError(f"{label} must be a finite number, not {value!r}.")
+    return number
+
+
+def _json(value: Any) -> Any:
+    return str(value) if isinstance(value, Decimal) else value

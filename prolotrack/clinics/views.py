@@ -1,5 +1,8 @@
 """Sign-in, clinic switching and clinic settings."""
 
+from decimal import Decimal
+from typing import Any
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -55,15 +58,36 @@ class ClinicSettingsForm(forms.Form):
         label="NSAID stop window (days before a session)",
         help_text="Clinics use 2-3 days to 2 weeks; default 3 (docs/SETTINGS.md).",
     )
+    anaesthetic_warn_percent = forms.IntegerField(
+        min_value=50,
+        max_value=100,
+        label="Anaesthetic dose warning (% of the maximum)",
+        help_text="Warn when a session's local anaesthetic reaches this share of the weight-based maximum. "
+        "80% is a product default, not a published number (docs/SETTINGS.md).",
+    )
+
+    @classmethod
+    def initial_from(cls, config: Any) -> dict[str, Any]:
+        """Form values for the stored settings (the warning threshold is shown as a percentage)."""
+        values = config.to_json()
+        fraction = Decimal(values.pop("anaesthetic_warn_fraction"))
+        values["anaesthetic_warn_percent"] = int(fraction * 100)
+        return values
+
+    def config_values(self) -> dict[str, Any]:
+        """Settings to save, with the percentage turned back into a fraction (80 -> 0.8)."""
+        values = dict(self.cleaned_data)
+        values["anaesthetic_warn_fraction"] = Decimal(values.pop("anaesthetic_warn_percent")) / 100
+        return values
 
 
 @require(Permission.CLINIC_MANAGE)
 def clinic_settings(request: HttpRequest) -> HttpResponse:
     clinic = request.clinic  # type: ignore[attr-defined]
-    form = ClinicSettingsForm(request.POST or None, initial=clinic.config.to_json())
+    form = ClinicSettingsForm(request.POST or None, initial=ClinicSettingsForm.initial_from(clinic.config))
     if request.method == "POST" and form.is_valid():
         try:
-            update_clinic_settings(actor_for(request), clinic, form.cleaned_data)
+            update_clinic_settings(actor_for(request), clinic, form.config_values())
         except ClinicConfigError as error:
             form.add_error(None, str(error))
         else:

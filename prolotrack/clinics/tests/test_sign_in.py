@@ -1,6 +1,7 @@
 """Signing in: argon2 hashes, throttling with lockout, idle log-off, all audited."""
 
 import time
+from decimal import Decimal
 
 import pytest
 from django.conf import settings as django_settings
@@ -86,6 +87,11 @@ def test_the_idle_timeout_is_a_clinic_setting(client, login, clinician, admin_us
         ({"idle_timeout_minutes": 0}, "between 1 and 240"),
         ({"idle_timeout_minutes": "soon"}, "whole number"),
         ({"nsaid_stop_days": 99}, "between 0 and 28"),
+        ({"anaesthetic_warn_fraction": "0.3"}, "between 0.5 and 1"),
+        ({"anaesthetic_warn_fraction": "1.2"}, "between 0.5 and 1"),
+        ({"anaesthetic_warn_fraction": "most"}, "decimal number"),
+        ({"anaesthetic_warn_fraction": "NaN"}, "finite number"),
+        ({"anaesthetic_warn_fraction": 0.8}, "decimal number"),
         ({"favourite_colour": 3}, "Unknown clinic setting"),
     ],
 )
@@ -99,13 +105,35 @@ def test_bad_clinic_settings_are_refused_and_nothing_changes(admin_user, clinic,
 
 def test_the_settings_page_saves_and_audits(client, login, admin_user, clinic):
     login(admin_user)
-    response = client.post("/clinic/settings/", {"idle_timeout_minutes": 20, "nsaid_stop_days": 7})
+    response = client.post(
+        "/clinic/settings/", {"idle_timeout_minutes": 20, "nsaid_stop_days": 7, "anaesthetic_warn_percent": 85}
+    )
     assert response.status_code == 302
     clinic.refresh_from_db()
     assert clinic.config.idle_timeout_minutes == 20
     assert clinic.config.nsaid_stop_days == 7
+    assert clinic.config.anaesthetic_warn_fraction == Decimal("0.85")
     event = AuditEvent.objects.get(action="clinic.settings.updated")
     assert event.detail["changes"]["nsaid_stop_days"] == [3, 7]
+    assert event.detail["changes"]["anaesthetic_warn_fraction"] == ["0.8", "0.85"]
+
+
+def test_the_settings_page_shows_the_warning_threshold_as_a_percentage(client, login, admin_user):
+    login(admin_user)
+    body = client.get("/clinic/settings/").content.decode()
+    assert 'name="anaesthetic_warn_percent" value="80"' in body
+    assert "product default" in body
+
+
+@pytest.mark.parametrize("percent", ["49", "101", "eighty", ""])
+def test_a_bad_warning_percentage_is_refused_on_the_settings_page(client, login, admin_user, clinic, percent):
+    login(admin_user)
+    response = client.post(
+        "/clinic/settings/", {"idle_timeout_minutes": 15, "nsaid_stop_days": 3, "anaesthetic_warn_percent": percent}
+    )
+    assert response.status_code == 400
+    clinic.refresh_from_db()
+    assert clinic.settings == {}
 
 
 def test_a_member_of_two_clinics_can_switch_and_sees_the_other_clinic(
