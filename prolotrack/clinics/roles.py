@@ -26,6 +26,11 @@ class Permission(StrEnum):
     RECORD_VIEW_HISTORY = "record.view_history"
     AUDIT_VIEW = "audit.view"
     CLINIC_MANAGE = "clinic.manage"
+    CALCULATOR_USE = "calculator.use"
+    SCREENING_RUN = "screening.run"
+    SCREENING_OVERRIDE = "screening.override"
+    PROTOCOL_VIEW = "protocol.view"
+    PROTOCOL_MANAGE = "protocol.manage"
     API_TOKEN_USE = "api.use"
 
 
@@ -42,6 +47,15 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[str]] = {
     Permission.RECORD_VIEW_HISTORY: frozenset({C, N, A}),
     Permission.AUDIT_VIEW: frozenset({A}),
     Permission.CLINIC_MANAGE: frozenset({A}),
+    # Those who prepare syringes and run the session; the calculators read and store no patient data.
+    Permission.CALCULATOR_USE: frozenset({C, N}),
+    # Screening reads the clinical record, so it goes with patient.view_clinical.
+    Permission.SCREENING_RUN: frozenset({C, N}),
+    # Proceeding despite a contraindication or caution is a prescriber's decision (DOMAIN.md §5: "clinician decides").
+    Permission.SCREENING_OVERRIDE: frozenset({C}),
+    # Templates hold no patient data: everyone who works with courses may read them.
+    Permission.PROTOCOL_VIEW: frozenset({C, N, F, A, R}),
+    Permission.PROTOCOL_MANAGE: frozenset({C, A}),
     Permission.API_TOKEN_USE: frozenset({C, N, F, A, R}),
 }
 
