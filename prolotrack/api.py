@@ -3,10 +3,14 @@
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as SchemaValidationError
 
 from prolotrack.audit.services import AccessDenied, ServiceError, StaleEditError
+from prolotrack.clinical.api import router as clinical_router
+from prolotrack.clinical.calculators import CalculatorError
 from prolotrack.clinics.api_auth import BearerToken
+from prolotrack.domain import errors as domain_errors
 from prolotrack.patients.api import router as patients_router
 
 api = NinjaAPI(
@@ -18,6 +22,43 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 api.add_router("/patients", patients_router)
+api.add_router("", clinical_router)
+
+# Error codes of the domain's refusals, most specific first (OverrideError is a ScreeningError).
+DOMAIN_ERROR_CODES: tuple[tuple[type[domain_errors.DomainError], str], ...] = (
+    (CalculatorError, "invalid_input"),
+    (domain_errors.OverrideError, "override_refused"),
+    (domain_errors.MixingError, "mixing"),
+    (domain_errors.DoseError, "dose"),
+    (domain_errors.ScreeningError, "screening"),
+    (domain_errors.AnatomyError, "anatomy"),
+    (domain_errors.ProtocolError, "protocol"),
+    (domain_errors.ScheduleError, "schedule"),
+    (domain_errors.ScoringError, "scoring"),
+    (domain_errors.InputError, "invalid_input"),
+)
+
+
+@api.exception_handler(domain_errors.DomainError)
+def on_domain_error(request: HttpRequest, error: domain_errors.DomainError) -> HttpResponse:
+    # The domain's message is written for a clinician and says what to fix; it is shown as it is.
+    code = next((c for kind, c in DOMAIN_ERROR_CODES if isinstance(error, kind)), "invalid")
+    body: dict = {"detail": str(error), "code": code}
+    if isinstance(error, CalculatorError):
+        body["fields"] = error.errors
+    return api.create_response(request, body, status=422)
+
+
+@api.exception_handler(SchemaValidationError)
+def on_schema_error(request: HttpRequest, error: SchemaValidationError) -> HttpResponse:
+    # A request that does not fit the schema (missing field, text for a number, unknown field): where and why.
+    return api.create_response(request, {"detail": error.errors, "code": "invalid"}, status=422)
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
+    code = {403: "forbidden", 404: "not_found", 400: "bad_request"}.get(error.status_code, "error")
+    return api.create_response(request, {"detail": str(error), "code": code}, status=error.status_code)
 
 
 @api.exception_handler(ValidationError)

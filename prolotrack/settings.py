@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "prolotrack.audit",
     "prolotrack.clinics",
     "prolotrack.patients",
+    "prolotrack.clinical",
     "prolotrack.demo",
 ]
 

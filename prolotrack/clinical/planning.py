@@ -1,0 +1,73 @@
+"""Turning typed input into the domain's planned procedure, patient facts and course schedule (no writes)."""
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
+from prolotrack.clinical.queries import ProtocolEntry
+from prolotrack.domain.errors import ScheduleError, ScreeningError
+from prolotrack.domain.protocols import Schedule, ScheduleSettings, schedule
+from prolotrack.domain.screening import Allergy, Medication, PatientFacts, PlannedProcedure
+
+# Dates outside this window are typing accidents; they would also overflow the calendar arithmetic near year 9999.
+EARLIEST = date(2000, 1, 1)
+LATEST = date(2100, 12, 31)
+
+
+def _in_window(day: date, what: str, error: type[ScreeningError] | type[ScheduleError]) -> date:
+    if not EARLIEST <= day <= LATEST:
+        raise error(
+            f"{what} {day.isoformat()} is outside {EARLIEST.isoformat()} to {LATEST.isoformat()}: check the year."
+        )
+    return day
+
+
+def planned_procedure(
+    *,
+    day: date,
+    region: str,
+    side: str,
+    site: str,
+    agents: Iterable[str],
+    sedation: str = "none",
+    landmarks: Sequence[str] = (),
+) -> PlannedProcedure:
+    """Return the planned procedure, refusing unknown codes and implausible dates with the domain's messages."""
+    return PlannedProcedure(
+        date=_in_window(day, "The procedure date", ScreeningError),
+        region=region,  # type: ignore[arg-type]  # the domain parses the code
+        side=side,  # type: ignore[arg-type]
+        site_description=site or "",
+        agents=frozenset(agents),  # type: ignore[arg-type]
+        sedation=sedation,  # type: ignore[arg-type]
+        landmarks=tuple(landmarks),
+    )
+
+
+def adhoc_facts(data: dict[str, Any], extra_flags: Iterable[str] = ()) -> PatientFacts:
+    """Return patient facts given directly (not read from the registry)."""
+    return PatientFacts(
+        date_of_birth=data["date_of_birth"],
+        sex=data.get("sex", "unknown"),
+        pregnancy=data.get("pregnancy", "unknown"),
+        medications=tuple(
+            Medication(m["name"], m["drug_class"], m.get("last_dose")) for m in data.get("medications", [])
+        ),
+        allergies=tuple(
+            Allergy(a["substance"], a.get("reaction", ""), a.get("severity", "unknown"))
+            for a in data.get("allergies", [])
+        ),
+        flags=frozenset([*data.get("flags", []), *extra_flags]),
+    )
+
+
+def schedule_settings(clinic: Any) -> ScheduleSettings:
+    """The schedule settings of a clinic: its NSAID stop window; the other values are product defaults."""
+    return ScheduleSettings(nsaid_stop_days=clinic.config.nsaid_stop_days)
+
+
+def course_schedule(clinic: Any, entry: ProtocolEntry, start: date) -> tuple[Schedule, ScheduleSettings]:
+    """Return the course plan of a protocol starting on `start`, with the settings it used."""
+    settings = schedule_settings(clinic)
+    template = entry.usable()
+    return schedule(template, _in_window(start, "The start date", ScheduleError), settings), settings
