@@ -12,6 +12,8 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("clinic/switch/", clinic_views.switch_clinic, name="switch-clinic"),
     path("clinic/settings/", clinic_views.clinic_settings, name="clinic-settings"),
+    # Before the registry: the clinical app adds pages under /patients/<uuid>/screening/.
+    path("", include("prolotrack.clinical.urls")),
     path("patients/", include("prolotrack.patients.urls")),
     path("audit/", audit_list, name="audit"),
     path("api/", api.urls),
