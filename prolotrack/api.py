@@ -11,7 +11,9 @@ from prolotrack.clinical.api import router as clinical_router
 from prolotrack.clinical.calculators import CalculatorError
 from prolotrack.clinics.api_auth import BearerToken
 from prolotrack.domain import errors as domain_errors
+from prolotrack.imaging.api import router as imaging_router
 from prolotrack.patients.api import router as patients_router
+from prolotrack.treatment.api import router as treatment_router
 
 api = NinjaAPI(
     title="ProloTrack API",
@@ -23,6 +25,8 @@ api = NinjaAPI(
 )
 api.add_router("/patients", patients_router)
 api.add_router("", clinical_router)
+api.add_router("", imaging_router)
+api.add_router("", treatment_router)
 
 # Error codes of the domain's refusals, most specific first (OverrideError is a ScreeningError).
 DOMAIN_ERROR_CODES: tuple[tuple[type[domain_errors.DomainError], str], ...] = (

@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "prolotrack.clinics",
     "prolotrack.patients",
     "prolotrack.clinical",
+    "prolotrack.imaging",
+    "prolotrack.treatment",
     "prolotrack.demo",
 ]
 

@@ -14,6 +14,8 @@ urlpatterns = [
     path("clinic/settings/", clinic_views.clinic_settings, name="clinic-settings"),
     # Before the registry: the clinical app adds pages under /patients/<uuid>/screening/.
     path("", include("prolotrack.clinical.urls")),
+    path("", include("prolotrack.imaging.urls")),
+    path("", include("prolotrack.treatment.urls")),
     path("patients/", include("prolotrack.patients.urls")),
     path("audit/", audit_list, name="audit"),
     path("api/", api.urls),

@@ -1,0 +1,5 @@
+"""Imaging endpoints under /api."""
+
+from ninja import Router
+
+router = Router(tags=["imaging"])

@@ -1,0 +1,5 @@
+"""Treatment endpoints under /api."""
+
+from ninja import Router
+
+router = Router(tags=["treatment"])
