@@ -1,5 +1,7 @@
-from django.urls import path  # noqa: F401 - pages are added here
+from django.urls import include, path
 
 app_name = "treatment"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", include("prolotrack.treatment.map_urls")),
+]
