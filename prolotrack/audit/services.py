@@ -6,7 +6,7 @@ change, its version row and its audit row commit together or not at all.
 
 import ipaddress
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -61,6 +61,16 @@ def _normalise_address(address: str | None) -> str | None:
         return ipaddress.ip_address(address).compressed
     except ValueError:
         return None
+
+
+def only_fields(data: Mapping[str, Any], allowed: Iterable[str]) -> dict[str, Any]:
+    """The data, or a ValidationError naming every field the caller may not set."""
+    unknown = sorted(set(data) - set(allowed))
+    if unknown:
+        from django.core.exceptions import ValidationError
+
+        raise ValidationError(dict.fromkeys(unknown, "This field cannot be set here."))
+    return dict(data)
 
 
 def _require_atomic() -> None:
@@ -128,12 +138,22 @@ def _write_version(actor: Actor, record: ClinicalRecord, action: str, reason: st
 
 
 def create_record(
-    actor: Actor, record: R, action: str, *, reason: str = "", detail: Mapping[str, Any] | None = None
+    actor: Actor,
+    record: R,
+    action: str,
+    *,
+    reason: str = "",
+    detail: Mapping[str, Any] | None = None,
+    amendment: bool = False,
 ) -> R:
-    """Save a new clinical record as version 1, with its version and audit rows."""
+    """Save a new clinical record as version 1, with its version and audit rows.
+
+    Adding to a locked parent (a site on a signed session) is allowed only as an amendment with a reason.
+    """
     _require_atomic()
     if record.pk is not None:
         raise RuntimeError("create_record takes an unsaved record.")
+    _check_lock(record, amendment, reason)
     now = timezone.now()
     user = actor.user if actor.user is not None and actor.user.pk else None
     record.created_at = record.updated_at = now
@@ -145,6 +165,22 @@ def create_record(
     _write_version(actor, record, action, reason, changes={})
     record_event(actor, action, record=record, patient_uuid=record.patient_uuid(), detail=detail)
     return record
+
+
+MIN_AMENDMENT_REASON = 10
+
+
+def _check_lock(record: ClinicalRecord, amendment: bool, reason: str) -> None:
+    """Refuse a change to a locked record unless it is an amendment that says why."""
+    locked = record.lock_reason()
+    if locked is None:
+        return
+    if not amendment:
+        raise RecordClosedError(locked)
+    if len((reason or "").strip()) < MIN_AMENDMENT_REASON:
+        raise ServiceError(
+            f"An amendment needs a reason of at least {MIN_AMENDMENT_REASON} characters: say what was wrong."
+        )
 
 
 def _lock(record: R) -> R:
@@ -159,15 +195,18 @@ def update_record(
     *,
     expected_version: int | None,
     reason: str = "",
+    amendment: bool = False,
 ) -> R:
     """Apply field changes to a clinical record if nobody saved it since `expected_version`.
 
-    Returns the saved record. An edit that changes nothing writes nothing.
+    Returns the saved record. An edit that changes nothing writes nothing. A locked record (a signed note)
+    changes only as an amendment with a reason; its earlier versions stay in RecordVersion.
     """
     _require_atomic()
     current = _lock(record)
     if current.is_entered_in_error:
         raise RecordClosedError("This record was marked entered in error and can no longer be changed.")
+    _check_lock(current, amendment, reason)
     if expected_version is not None and current.version != expected_version:
         who = current.updated_by or "someone"
         when = timezone.localtime(current.updated_at).strftime("%Y-%m-%d %H:%M")
@@ -198,7 +237,7 @@ def update_record(
 
 
 def mark_entered_in_error(
-    actor: Actor, record: R, action: str, *, reason: str, expected_version: int | None = None
+    actor: Actor, record: R, action: str, *, reason: str, expected_version: int | None = None, amendment: bool = False
 ) -> R:
     """Retire a record created by mistake. It stays readable, with the reason, in its history."""
     _require_atomic()
@@ -208,6 +247,7 @@ def mark_entered_in_error(
     current = _lock(record)
     if current.is_entered_in_error:
         raise RecordClosedError("This record is already marked entered in error.")
+    _check_lock(current, amendment, reason)
     if expected_version is not None and current.version != expected_version:
         raise StaleEditError("Someone changed this record after you opened it. Reload and try again.")
     current.entered_in_error_at = timezone.now()

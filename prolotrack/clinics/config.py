@@ -23,8 +23,13 @@ class ClinicConfig:
     # Warn when a session's local anaesthetic reaches this fraction of the maximum. Product default, not a published
     # number (docs/clinical/anaesthetic-limits.md): 80% leaves room for a skin wheal or a top-up before the limit.
     anaesthetic_warn_fraction: Decimal = Decimal("0.8")
+    # Injections per session outside this range warn (never block): DOMAIN.md §4, "4 to 15 injections a session".
+    min_injections_per_session: int = 4
+    max_injections_per_session: int = 15
 
     LIMITS = {
+        "min_injections_per_session": (1, 100),
+        "max_injections_per_session": (1, 100),
         "idle_timeout_minutes": (1, 240),
         "nsaid_stop_days": (0, 28),
         # Below half the maximum nearly every session would warn, and a warning nobody reads protects nobody.
@@ -59,7 +64,13 @@ class ClinicConfig:
             if not low <= number <= high:
                 raise ClinicConfigError(f"{label} must be between {low} and {high}, not {number}.")
             clean[name] = number
-        return cls(**clean)
+        config = cls(**clean)
+        if config.min_injections_per_session > config.max_injections_per_session:
+            raise ClinicConfigError(
+                f"The usual minimum of injections ({config.min_injections_per_session}) is above the maximum "
+                f"({config.max_injections_per_session})."
+            )
+        return config
 
     def to_json(self) -> dict[str, Any]:
         # Decimals are stored as text so 0.8 stays exactly 0.8 (JSON numbers are binary floats).

@@ -31,6 +31,14 @@ class Permission(StrEnum):
     SCREENING_OVERRIDE = "screening.override"
     PROTOCOL_VIEW = "protocol.view"
     PROTOCOL_MANAGE = "protocol.manage"
+    COURSE_VIEW = "course.view"
+    COURSE_MANAGE = "course.manage"
+    SCHEDULE_VIEW = "schedule.view"
+    SCHEDULE_MANAGE = "schedule.manage"
+    SESSION_RECORD = "session.record"
+    SESSION_SIGN = "session.sign"
+    SESSION_AMEND = "session.amend"
+    ADVERSE_EVENT_RECORD = "adverse_event.record"
     API_TOKEN_USE = "api.use"
 
 
@@ -56,6 +64,18 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[str]] = {
     # Templates hold no patient data: everyone who works with courses may read them.
     Permission.PROTOCOL_VIEW: frozenset({C, N, F, A, R}),
     Permission.PROTOCOL_MANAGE: frozenset({C, A}),
+    # Courses, session notes and adverse events are the clinical record.
+    Permission.COURSE_VIEW: frozenset({C, N}),
+    # Choosing a protocol and stopping a course are treatment decisions.
+    Permission.COURSE_MANAGE: frozenset({C}),
+    # The calendar shows who comes when, not what is done: the front desk runs it.
+    Permission.SCHEDULE_VIEW: frozenset({C, N, F, A}),
+    Permission.SCHEDULE_MANAGE: frozenset({C, N, F}),
+    # Nurses prepare solutions, tick the checklist and chart sites; only the treating clinician signs or amends.
+    Permission.SESSION_RECORD: frozenset({C, N}),
+    Permission.SESSION_SIGN: frozenset({C}),
+    Permission.SESSION_AMEND: frozenset({C}),
+    Permission.ADVERSE_EVENT_RECORD: frozenset({C, N}),
     Permission.API_TOKEN_USE: frozenset({C, N, F, A, R}),
 }
 

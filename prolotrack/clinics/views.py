@@ -65,6 +65,18 @@ class ClinicSettingsForm(forms.Form):
         help_text="Warn when a session's local anaesthetic reaches this share of the weight-based maximum. "
         "80% is a product default, not a published number (docs/SETTINGS.md).",
     )
+    min_injections_per_session = forms.IntegerField(
+        min_value=1,
+        max_value=100,
+        label="Usual injections per session: at least",
+        help_text="Fewer injections warn (never block). Default 4 (DOMAIN.md §4).",
+    )
+    max_injections_per_session = forms.IntegerField(
+        min_value=1,
+        max_value=100,
+        label="Usual injections per session: at most",
+        help_text="More injections warn (never block). Default 15; spinal sessions can exceed it.",
+    )
 
     @classmethod
     def initial_from(cls, config: Any) -> dict[str, Any]:

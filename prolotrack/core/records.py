@@ -102,6 +102,10 @@ class ClinicalRecord(models.Model):
     def is_entered_in_error(self) -> bool:
         return self.entered_in_error_at is not None
 
+    def lock_reason(self) -> str | None:
+        """Why this record may no longer change (e.g. a signed note), or None. Amendments may still change it."""
+        return None
+
     def patient_uuid(self) -> "uuid_lib.UUID | None":
         """The patient this record belongs to, for audit filtering."""
         patient = getattr(self, "patient", None)

@@ -99,8 +99,7 @@ def _seed_patients(clinic: Clinic, author: User, count: int, *, seed: int, today
         ):
             for row in rows:
                 patient_services.add_child(actor, patient, kind, row)
-        if not spec.allergies:
-            # Most demo patients were asked at intake and have none; a few were never asked.
-            if int(spec.patient["mrn"][-2:]) % 10:
-                patient_services.confirm_no_known_allergies(actor, patient)
+        # Most demo patients without allergies were asked at intake and have none; a few were never asked.
+        if not spec.allergies and int(spec.patient["mrn"][-2:]) % 10:
+            patient_services.confirm_no_known_allergies(actor, patient)
     return count

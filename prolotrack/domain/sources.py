@@ -54,6 +54,15 @@ LIGHT_MEAL = "DOMAIN.md §6: a light meal to prevent dizziness ⚠️"
 SEDATION_DRIVER = "DOMAIN.md §6: oral sedation needs a driver"
 PNEUMOTHORAX = "DOMAIN.md §6, §7: pneumothorax after chest-wall or thoracic injections"
 DURAL_PUNCTURE = "DOMAIN.md §6, §7: dural puncture (spinal) headache after spinal injections"
+SKIN_PREP = "DOMAIN.md §6: aseptic skin prep ✅; numbing cream optional"
+TIME_OUT = (
+    "The Joint Commission, Universal Protocol for Preventing Wrong Site, Wrong Procedure and Wrong Person Surgery: "
+    "a time-out before the procedure"
+)
+INJECTION_COUNT = (
+    "DOMAIN.md §4: 4 to 15 injections a session is roughly right; single-tendon protocols use 1-3 sites, spinal "
+    "sessions can exceed 15 ⚠️ (a warning, not a block)"
+)
 CONSENT = "DOMAIN.md §1, §5: off-label use; Medicare national non-coverage, most payers call it experimental"
 
 # Outcomes (DOMAIN.md §8)

@@ -13,6 +13,7 @@ from prolotrack.audit.services import (
     ServiceError,
     create_record,
     mark_entered_in_error,
+    only_fields,
     update_record,
 )
 from prolotrack.clinics.roles import Permission, role_has
@@ -63,13 +64,6 @@ def _require(actor: Actor, permission: Permission) -> None:
         raise AccessDenied("Your role does not allow this.")
 
 
-def _only(data: Mapping[str, Any], allowed: tuple[str, ...]) -> dict[str, Any]:
-    unknown = set(data) - set(allowed)
-    if unknown:
-        raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be set here."))
-    return dict(data)
-
-
 def next_mrn(clinic: Any) -> str:
     """Next clinic-generated record number (PT-000001, …) for patients registered without one."""
     highest = 0
@@ -83,7 +77,7 @@ def next_mrn(clinic: Any) -> str:
 def create_patient(actor: Actor, data: Mapping[str, Any]) -> Patient:
     """Register a patient in the actor's clinic."""
     _require(actor, Permission.PATIENT_EDIT_DEMOGRAPHICS)
-    values = _only(data, PATIENT_FIELDS)
+    values = only_fields(data, PATIENT_FIELDS)
     try:
         with transaction.atomic():
             if not (values.get("mrn") or "").strip():
@@ -99,7 +93,7 @@ def update_patient(
 ) -> Patient:
     """Change a patient's demographics, refusing a stale edit."""
     _require(actor, Permission.PATIENT_EDIT_DEMOGRAPHICS)
-    values = _only(data, PATIENT_FIELDS)
+    values = only_fields(data, PATIENT_FIELDS)
     if "mrn" in values and not (values["mrn"] or "").strip():
         raise ValidationError({"mrn": "A registered patient keeps a record number; it cannot be blank."})
     try:
@@ -126,7 +120,7 @@ def add_child(actor: Actor, patient: Patient, kind: str, data: Mapping[str, Any]
     _require(actor, Permission.PATIENT_EDIT_CLINICAL)
     if patient.is_entered_in_error:
         raise ServiceError("This patient record was marked entered in error; add nothing to it.")
-    values = _only(data, fields)
+    values = only_fields(data, fields)
     with transaction.atomic():
         record = model(clinic=patient.clinic, patient=patient, **values)
         created = create_record(actor, record, f"patient.{kind}.added")
@@ -166,7 +160,7 @@ def edit_child(
     """Change a weight, condition, medication or allergy, refusing a stale edit."""
     _, fields = CHILD_MODELS[kind]
     _require(actor, Permission.PATIENT_EDIT_CLINICAL)
-    values = _only(data, fields)
+    values = only_fields(data, fields)
     with transaction.atomic():
         return update_record(
             actor, record, values, f"patient.{kind}.updated", expected_version=expected_version, reason=reason

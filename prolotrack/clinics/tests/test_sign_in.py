@@ -93,6 +93,7 @@ def test_the_idle_timeout_is_a_clinic_setting(client, login, clinician, admin_us
         ({"anaesthetic_warn_fraction": "NaN"}, "finite number"),
         ({"anaesthetic_warn_fraction": 0.8}, "decimal number"),
         ({"favourite_colour": 3}, "Unknown clinic setting"),
+        ({"min_injections_per_session": 10, "max_injections_per_session": 5}, "above the maximum"),
     ],
 )
 def test_bad_clinic_settings_are_refused_and_nothing_changes(admin_user, clinic, values, message):
@@ -106,7 +107,14 @@ def test_bad_clinic_settings_are_refused_and_nothing_changes(admin_user, clinic,
 def test_the_settings_page_saves_and_audits(client, login, admin_user, clinic):
     login(admin_user)
     response = client.post(
-        "/clinic/settings/", {"idle_timeout_minutes": 20, "nsaid_stop_days": 7, "anaesthetic_warn_percent": 85}
+        "/clinic/settings/",
+        {
+            "idle_timeout_minutes": 20,
+            "nsaid_stop_days": 7,
+            "anaesthetic_warn_percent": 85,
+            "min_injections_per_session": 1,
+            "max_injections_per_session": 20,
+        },
     )
     assert response.status_code == 302
     clinic.refresh_from_db()

@@ -1,0 +1,288 @@
+"""Reads of the treatment workflow, always within one clinic, in a fixed number of queries per page."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch, QuerySet
+
+from prolotrack.domain.agents import Agent, AgentConcentration, Concentration
+from prolotrack.domain.anatomy import LANDMARKS
+from prolotrack.domain.errors import DomainError
+from prolotrack.domain.screening import Decision
+from prolotrack.domain.session import (
+    Answer,
+    ChecklistItem,
+    SessionRules,
+    SessionTotals,
+    SigningState,
+    SiteDraw,
+    session_totals,
+)
+from prolotrack.domain.session import (
+    PreparedSolution as SolutionContent,
+)
+from prolotrack.patients.models import Patient, WeightMeasurement
+from prolotrack.treatment.models import (
+    AdverseEvent,
+    ChecklistEntry,
+    Course,
+    CourseTimepoint,
+    InjectionSite,
+    PreparedSolution,
+    SessionStatus,
+    TreatmentSession,
+)
+
+_LANDMARKS = {lm.code: lm for lm in LANDMARKS}
+
+
+def latest_weight(patient: Patient) -> Decimal | None:
+    return (
+        WeightMeasurement.objects.filter(patient=patient, entered_in_error_at__isnull=True)
+        .order_by("-measured_on", "-id")
+        .values_list("weight_kg", flat=True)
+        .first()
+    )
+
+
+def landmark_label(code: str, region: str) -> str | None:
+    """The landmark's label if it belongs to the region, else None."""
+    found = _LANDMARKS.get(code)
+    if found is None or found.region.value != region:
+        return None
+    return found.label
+
+
+def check_point(body_map: str, x: Decimal, y: Decimal, region: str | None = None) -> None:
+    """Refuse an unknown map, a map of another region, or a point outside the drawing."""
+    from prolotrack.treatment import maps  # the drawings live beside the templates that render them
+
+    try:
+        drawing = maps.body_map(body_map)
+    except (KeyError, ValueError, LookupError):
+        raise ValidationError({"body_map": f"Unknown map '{body_map}'."}) from None
+    if region is not None and drawing.region.value != region:
+        raise ValidationError({"body_map": f"The {drawing.title} map is not of this course's region."})
+    try:
+        maps.validate_point(drawing, float(x), float(y))
+    except ValueError as error:
+        raise ValidationError({"x": str(error)}) from None
+
+
+def _active(qs: QuerySet) -> QuerySet:
+    return qs.filter(entered_in_error_at__isnull=True)
+
+
+def solution_content(solution: PreparedSolution) -> SolutionContent:
+    return SolutionContent(
+        label=solution.label,
+        concentrations=tuple(
+            AgentConcentration(Agent(c["agent"]), Concentration(Decimal(c["target_pct"]), "%"))
+            for c in solution.components
+        ),
+        with_epinephrine=solution.with_epinephrine,
+    )
+
+
+def rules_for(clinic: Any) -> SessionRules:
+    config = clinic.config
+    return SessionRules(
+        min_injections=config.min_injections_per_session,
+        max_injections=config.max_injections_per_session,
+        warn_fraction=config.anaesthetic_warn_fraction,
+    )
+
+
+def totals_from(
+    session: TreatmentSession,
+    solutions: list[PreparedSolution],
+    sites: list[InjectionSite],
+) -> SessionTotals:
+    """The session's running totals from already-loaded rows."""
+    by_id = {s.pk: s for s in solutions}
+    contents = {s.label: solution_content(s) for s in solutions}
+    draws = []
+    for site in sites:
+        solution = by_id.get(site.solution_id) or site.solution
+        contents.setdefault(solution.label, solution_content(solution))
+        draws.append(SiteDraw(solution.label, site.volume_ml))
+    try:
+        return session_totals(
+            contents,
+            draws,
+            session.weight_kg,
+            rules_for(session.clinic),
+            date_of_birth=session.patient.date_of_birth,
+            on=session.planned_on,
+        )
+    except DomainError as error:
+        raise ValidationError(str(error)) from None
+
+
+def totals(session: TreatmentSession, extra: InjectionSite | None = None) -> SessionTotals:
+    """Totals of the session's active sites, plus one not yet saved."""
+    solutions = list(_active(PreparedSolution.objects.filter(session=session)))
+    sites = list(_active(InjectionSite.objects.filter(session=session)))
+    if extra is not None:
+        sites.append(extra)
+    return totals_from(session, solutions, sites)
+
+
+def planned_agents(session: TreatmentSession) -> set[str]:
+    agents: set[str] = set()
+    for solution in _active(PreparedSolution.objects.filter(session=session)):
+        agents.update(c["agent"] for c in solution.components)
+    return agents
+
+
+def unresolved_contraindications(screening: Any) -> tuple[str, ...]:
+    if screening is None:
+        return ()
+    return tuple(
+        f["reason"]
+        for f in screening.findings
+        if f.get("severity") == "contraindication" and not f.get("override_reason")
+    )
+
+
+def signing_state(session: TreatmentSession) -> SigningState:
+    answers = {ChecklistItem(e.item): Answer(e.answer) for e in _active(ChecklistEntry.objects.filter(session=session))}
+    screening = session.day_screening
+    extra = ()
+    if (
+        screening is not None
+        and screening.decision == Decision.NOT_ELIGIBLE.value
+        and not unresolved_contraindications(screening)
+    ):
+        extra = ("The day's screening says not eligible.",)
+    return SigningState(
+        sedation=session.sedation != "none",
+        answers=answers,
+        screened_for_the_day=screening is not None and screening.procedure_date == session.planned_on,
+        unresolved_contraindications=unresolved_contraindications(screening),
+        totals=totals(session),
+        solutions_prepared=_active(PreparedSolution.objects.filter(session=session)).count(),
+        already_signed=session.is_signed,
+        extra_blocks=extra,
+    )
+
+
+# --- Pages -------------------------------------------------------------------------------------------------------
+
+
+def patient_courses(patient: Patient) -> list[Course]:
+    return list(
+        Course.objects.filter(patient=patient)
+        .select_related("clinician")
+        .prefetch_related(Prefetch("sessions", queryset=TreatmentSession.objects.order_by("number")))
+        .order_by("-started_on", "-id")
+    )
+
+
+def get_course(clinic: Any, course_uuid: Any) -> Course:
+    return Course.objects.select_related("patient", "clinician", "screening", "updated_by").get(
+        clinic=clinic, uuid=course_uuid
+    )
+
+
+@dataclass
+class CoursePage:
+    course: Course
+    sessions: list[TreatmentSession]
+    timepoints: list[CourseTimepoint]
+    adverse_events: list[AdverseEvent]
+
+
+def course_page(course: Course) -> CoursePage:
+    return CoursePage(
+        course=course,
+        sessions=list(course.sessions.select_related("clinician", "signed_by").order_by("number")),
+        timepoints=list(course.timepoints.order_by("due_on", "id")),
+        adverse_events=list(course.adverse_events.order_by("-onset_on")),
+    )
+
+
+def get_session(clinic: Any, session_uuid: Any) -> TreatmentSession:
+    return TreatmentSession.objects.select_related(
+        "course", "patient", "clinician", "signed_by", "day_screening", "clinic", "updated_by"
+    ).get(clinic=clinic, uuid=session_uuid)
+
+
+@dataclass
+class SessionPage:
+    session: TreatmentSession
+    checklist: dict[str, ChecklistEntry]
+    solutions: list[PreparedSolution]
+    sites: list[InjectionSite]
+    previous_sites: list[InjectionSite]
+    adverse_events: list[AdverseEvent]
+    totals: SessionTotals | None
+    totals_error: str
+
+    @property
+    def active_solutions(self) -> list[PreparedSolution]:
+        return [s for s in self.solutions if not s.is_entered_in_error]
+
+    @property
+    def active_sites(self) -> list[InjectionSite]:
+        return [s for s in self.sites if not s.is_entered_in_error]
+
+
+def session_page(session: TreatmentSession) -> SessionPage:
+    """Everything the session page shows, in a fixed number of queries."""
+    checklist = {
+        e.item: e for e in _active(ChecklistEntry.objects.filter(session=session).select_related("updated_by"))
+    }
+    solutions = list(PreparedSolution.objects.filter(session=session).order_by("label", "id"))
+    sites = list(InjectionSite.objects.filter(session=session).select_related("solution").order_by("number"))
+    previous = (
+        TreatmentSession.objects.filter(
+            course_id=session.course_id, number__lt=session.number, status=SessionStatus.DONE
+        )
+        .order_by("-number")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    previous_sites = (
+        list(_active(InjectionSite.objects.filter(session_id=previous)).order_by("number")) if previous else []
+    )
+    adverse = list(AdverseEvent.objects.filter(session=session).order_by("-onset_on"))
+    active_solutions = [s for s in solutions if not s.is_entered_in_error]
+    active_sites = [s for s in sites if not s.is_entered_in_error]
+    try:
+        page_totals: SessionTotals | None = totals_from(session, active_solutions, active_sites)
+        error = ""
+    except ValidationError as exc:
+        page_totals, error = None, " ".join(exc.messages)
+    return SessionPage(session, checklist, solutions, sites, previous_sites, adverse, page_totals, error)
+
+
+def calendar_sessions(clinic: Any, first: date, days: int, clinician: Any = None) -> list[TreatmentSession]:
+    """Booked and done sessions starting within [first, first + days) in the clinic's time zone."""
+    tz = clinic.tz
+    start = datetime.combine(first, time.min, tzinfo=tz)
+    end = datetime.combine(first + timedelta(days=days), time.min, tzinfo=tz)
+    qs = TreatmentSession.objects.filter(
+        clinic=clinic, starts_at__gte=start, starts_at__lt=end, entered_in_error_at__isnull=True
+    ).select_related("patient", "clinician", "course")
+    if clinician is not None:
+        qs = qs.filter(clinician=clinician)
+    return list(qs.order_by("starts_at", "id"))
+
+
+def unbooked_sessions(clinic: Any, until: date) -> list[TreatmentSession]:
+    """Planned sessions of open courses not yet booked, due by `until`."""
+    return list(
+        TreatmentSession.objects.filter(
+            clinic=clinic,
+            status=SessionStatus.PLANNED,
+            planned_on__lte=until,
+            entered_in_error_at__isnull=True,
+            course__status="open",
+        )
+        .select_related("patient", "course")
+        .order_by("planned_on", "id")[:50]
+    )

@@ -1,0 +1,686 @@
+"""Writes of the treatment workflow: courses, bookings, checklists, solutions, sites, signing, amendments, adverse events.
+
+Every function is one transaction that writes its version and audit rows (audit.services). A signed session is
+locked: its note and everything in it change only through `amend`, which needs a reason and keeps the original.
+"""
+
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from prolotrack.audit.services import (
+    AccessDenied,
+    Actor,
+    ServiceError,
+    create_record,
+    mark_entered_in_error,
+    only_fields,
+    update_record,
+)
+from prolotrack.clinical import planning
+from prolotrack.clinical import queries as clinical_queries
+from prolotrack.clinical import services as clinical_services
+from prolotrack.clinics.roles import Permission, Role, role_has
+from prolotrack.domain.agents import Agent, AgentConcentration, Concentration, parse_agent, pct
+from prolotrack.domain.errors import DomainError
+from prolotrack.domain.mixing import Component, Diluent, mix, parse_diluent
+from prolotrack.domain.protocols import OffsetUnit, ProtocolTemplate, SessionSpec, schedule
+from prolotrack.domain.session import Answer, ChecklistItem, signing_blockers
+from prolotrack.patients.models import Patient
+from prolotrack.treatment import queries
+from prolotrack.treatment.models import (
+    AdverseEvent,
+    ChecklistEntry,
+    Course,
+    CourseStatus,
+    CourseTimepoint,
+    InjectionSite,
+    PreparedSolution,
+    SessionStatus,
+    TreatmentSession,
+)
+
+
+def _require(actor: Actor, permission: Permission) -> None:
+    if not role_has(actor.role, permission):
+        raise AccessDenied("Your role does not allow this.")
+
+
+def _same_clinic(actor: Actor, record: Any) -> None:
+    if actor.clinic is None or record.clinic_id != actor.clinic.pk:
+        raise AccessDenied("This record belongs to another clinic.")
+
+
+def _domain(error: DomainError, field: str | None = None) -> ValidationError:
+    return ValidationError({field: str(error)} if field else str(error))
+
+
+# --- Courses ---------------------------------------------------------------------------------------------------
+
+
+def _no_protocol(indication: str, region: str) -> ProtocolTemplate:
+    """A one-session plan for a course started without a template."""
+    return ProtocolTemplate(
+        code="none",
+        name="No protocol template",
+        indication=indication or "Clinician's plan",
+        region=region,  # type: ignore[arg-type]
+        solutions=(),
+        landmarks=(),
+        sessions=(SessionSpec(0, OffsetUnit.WEEKS),),
+        source="Clinician's plan (no template)",
+    )
+
+
+def create_course(
+    actor: Actor,
+    patient: Patient,
+    *,
+    protocol_id: str,
+    indication: str,
+    region: str,
+    side: str,
+    start_on: date,
+    clinician: Any = None,
+    screening: Any = None,
+    note: str = "",
+) -> Course:
+    """Open a course from a protocol template (or none) and generate its sessions and outcome timepoints."""
+    _require(actor, Permission.COURSE_MANAGE)
+    _same_clinic(actor, patient)
+    if patient.is_entered_in_error:
+        raise ServiceError("This patient record was marked entered in error; open the course on the correct record.")
+    if screening is not None and (screening.patient_id != patient.pk or screening.clinic_id != patient.clinic_id):
+        raise ServiceError("That screening belongs to another patient.")
+    name = ""
+    try:
+        if protocol_id:
+            try:
+                entry = clinical_queries.find_protocol(patient.clinic, protocol_id)
+            except clinical_queries.ProtocolNotFound as error:
+                raise ValidationError({"protocol_id": str(error)}) from None
+            plan, _ = planning.course_schedule(patient.clinic, entry, start_on)
+            name = entry.name
+            if entry.template is not None and entry.template.region.value != region:
+                raise ValidationError(
+                    {"region": f"The template is for the {entry.template.region.label.lower()}, not this region."}
+                )
+        else:
+            plan = schedule(_no_protocol(indication, region), start_on, planning.schedule_settings(patient.clinic))
+    except DomainError as error:
+        raise _domain(error) from None
+    with transaction.atomic():
+        course = create_record(
+            actor,
+            Course(
+                clinic=patient.clinic,
+                patient=patient,
+                protocol_id=protocol_id or "",
+                protocol_name=name,
+                indication=indication,
+                region=region,
+                side=side,
+                started_on=start_on,
+                clinician=clinician,
+                screening=screening,
+                note=note,
+            ),
+            "treatment.course.created",
+            detail={"protocol": protocol_id or "none", "sessions": len(plan.sessions)},
+        )
+        for planned in plan.sessions:
+            create_record(
+                actor,
+                TreatmentSession(
+                    clinic=patient.clinic,
+                    course=course,
+                    patient=patient,
+                    number=planned.number,
+                    optional=planned.optional,
+                    planned_on=planned.date,
+                    clinician=clinician,
+                ),
+                "treatment.session.planned",
+            )
+        for point in plan.timepoints:
+            create_record(
+                actor,
+                CourseTimepoint(
+                    clinic=patient.clinic,
+                    course=course,
+                    patient=patient,
+                    code=point.code,
+                    label=point.label,
+                    kind=point.kind.value,
+                    due_on=point.date,
+                    optional=point.optional,
+                    session_number=point.session_number,
+                ),
+                "treatment.timepoint.planned",
+            )
+    return course
+
+
+def update_course(actor: Actor, course: Course, data: Mapping[str, Any], *, expected_version: int) -> Course:
+    """Change a course's indication, clinician or note."""
+    _require(actor, Permission.COURSE_MANAGE)
+    _same_clinic(actor, course)
+    allowed = {"indication", "clinician", "note"}
+    only_fields(data, allowed)
+    with transaction.atomic():
+        return update_record(actor, course, data, "treatment.course.updated", expected_version=expected_version)
+
+
+def close_course(
+    actor: Actor, course: Course, status: str, *, reason: str = "", expected_version: int | None = None
+) -> Course:
+    """Complete or stop a course; stopping needs a reason. Remaining planned sessions are cancelled."""
+    _require(actor, Permission.COURSE_MANAGE)
+    _same_clinic(actor, course)
+    if course.status != CourseStatus.OPEN:
+        raise ServiceError(f"This course is already {course.get_status_display().lower()}.")
+    if status not in (CourseStatus.COMPLETED, CourseStatus.STOPPED):
+        raise ValidationError({"status": "Close a course as completed or stopped."})
+    reason = (reason or "").strip()
+    if status == CourseStatus.STOPPED and len(reason) < 5:
+        raise ValidationError({"reason": "Say why the course is stopped (at least 5 characters)."})
+    with transaction.atomic():
+        for session in course.sessions.filter(
+            status__in=[SessionStatus.PLANNED, SessionStatus.BOOKED], entered_in_error_at__isnull=True
+        ):
+            update_record(
+                actor,
+                session,
+                {"status": SessionStatus.CANCELLED, "status_reason": f"Course {status}"},
+                "treatment.session.cancelled",
+                expected_version=None,
+            )
+        return update_record(
+            actor,
+            course,
+            {"status": status, "stop_reason": reason},
+            f"treatment.course.{status}",
+            expected_version=expected_version,
+            reason=reason,
+        )
+
+
+def add_session(actor: Actor, course: Course, planned_on: date) -> TreatmentSession:
+    """Add an extra session to an open course."""
+    _require(actor, Permission.COURSE_MANAGE)
+    _same_clinic(actor, course)
+    if course.status != CourseStatus.OPEN:
+        raise ServiceError("Sessions can be added only to an open course.")
+    with transaction.atomic():
+        number = (course.sessions.aggregate(n=Max("number"))["n"] or 0) + 1
+        return create_record(
+            actor,
+            TreatmentSession(
+                clinic=course.clinic,
+                course=course,
+                patient=course.patient,
+                number=number,
+                planned_on=planned_on,
+                clinician=course.clinician,
+            ),
+            "treatment.session.planned",
+        )
+
+
+def book_session(
+    actor: Actor,
+    session: TreatmentSession,
+    *,
+    starts_at: datetime,
+    clinician: Any,
+    duration_minutes: int = 45,
+    expected_version: int | None = None,
+) -> TreatmentSession:
+    """Book (or rebook) a session as an appointment with a clinician at a time."""
+    _require(actor, Permission.SCHEDULE_MANAGE)
+    _same_clinic(actor, session)
+    if session.status not in (SessionStatus.PLANNED, SessionStatus.BOOKED):
+        raise ServiceError(f"A {session.get_status_display().lower()} session cannot be booked.")
+    if timezone.is_naive(starts_at):
+        raise ValidationError({"starts_at": "Give the appointment time with its time zone."})
+    if (
+        clinician is None
+        or not clinician.memberships.filter(clinic=session.clinic, role=Role.CLINICIAN, is_active=True).exists()
+    ):
+        raise ValidationError({"clinician": "Choose a clinician of this clinic."})
+    with transaction.atomic():
+        return update_record(
+            actor,
+            session,
+            {
+                "starts_at": starts_at,
+                "planned_on": timezone.localtime(starts_at, session.clinic.tz).date(),
+                "clinician": clinician,
+                "duration_minutes": duration_minutes,
+                "status": SessionStatus.BOOKED,
+            },
+            "treatment.session.booked",
+            expected_version=expected_version,
+        )
+
+
+def set_attendance(
+    actor: Actor, session: TreatmentSession, status: str, *, reason: str = "", expected_version: int | None = None
+) -> TreatmentSession:
+    """Mark a planned or booked session cancelled or a no-show."""
+    _require(actor, Permission.SCHEDULE_MANAGE)
+    _same_clinic(actor, session)
+    if status not in (SessionStatus.CANCELLED, SessionStatus.NO_SHOW):
+        raise ValidationError({"status": "Mark a session cancelled or no-show."})
+    if session.status not in (SessionStatus.PLANNED, SessionStatus.BOOKED):
+        raise ServiceError(f"A {session.get_status_display().lower()} session cannot be marked {status}.")
+    with transaction.atomic():
+        return update_record(
+            actor,
+            session,
+            {"status": status, "status_reason": (reason or "").strip()},
+            f"treatment.session.{status}",
+            expected_version=expected_version,
+            reason=reason,
+        )
+
+
+def move_timepoint(
+    actor: Actor, timepoint: CourseTimepoint, due_on: date, *, expected_version: int | None = None
+) -> CourseTimepoint:
+    """Change when an outcome timepoint is due."""
+    _require(actor, Permission.COURSE_MANAGE)
+    _same_clinic(actor, timepoint)
+    with transaction.atomic():
+        return update_record(
+            actor, timepoint, {"due_on": due_on}, "treatment.timepoint.moved", expected_version=expected_version
+        )
+
+
+# --- The session record ------------------------------------------------------------------------------------------
+
+
+def _recordable(actor: Actor, session: TreatmentSession) -> None:
+    _require(actor, Permission.SESSION_RECORD)
+    _same_clinic(actor, session)
+    if session.status in (SessionStatus.CANCELLED, SessionStatus.NO_SHOW):
+        raise ServiceError(
+            f"This session is marked {session.get_status_display().lower()}: nothing can be recorded on it."
+        )
+
+
+def _ensure_weight(actor: Actor, session: TreatmentSession) -> TreatmentSession:
+    """Fill the session's weight from the latest measurement, once."""
+    if session.weight_kg is not None or session.is_signed:
+        return session
+    latest = queries.latest_weight(session.patient)
+    if latest is None:
+        return session
+    return update_record(actor, session, {"weight_kg": latest}, "treatment.session.weight_taken", expected_version=None)
+
+
+def update_session_record(
+    actor: Actor,
+    session: TreatmentSession,
+    data: Mapping[str, Any],
+    *,
+    expected_version: int | None,
+    reason: str = "",
+    amendment: bool = False,
+) -> TreatmentSession:
+    """Record the session's weight, sedation, observations, instructions and note (an amendment once signed)."""
+    _recordable(actor, session)
+    allowed = {
+        "weight_kg", "sedation", "body_map", "vasovagal", "bleeding", "last_signs",
+        "observation_note", "instructions_given", "instructions_note", "note",
+    }  # fmt: skip
+    only_fields(data, allowed)
+    if amendment:
+        _require(actor, Permission.SESSION_AMEND)
+    action = "treatment.session.amended" if amendment else "treatment.session.recorded"
+    with transaction.atomic():
+        return update_record(
+            actor, session, data, action, expected_version=expected_version, reason=reason, amendment=amendment
+        )
+
+
+def tick(actor: Actor, session: TreatmentSession, item: str, answer: str, *, note: str = "") -> ChecklistEntry:
+    """Tick one pre-procedure check, in the acting staff member's name."""
+    _recordable(actor, session)
+    try:
+        item_enum = ChecklistItem(item)
+        answer_enum = Answer(answer)
+    except ValueError:
+        raise ValidationError({"answer": "Choose a checklist item and answer yes, no or not applicable."}) from None
+    with transaction.atomic():
+        existing = session.checklist.filter(item=item_enum.value, entered_in_error_at__isnull=True).first()
+        if existing is not None:
+            return update_record(
+                actor, existing, {"answer": answer_enum.value, "note": note}, "treatment.checklist.ticked",
+                expected_version=None,
+            )  # fmt: skip
+        return create_record(
+            actor,
+            ChecklistEntry(
+                clinic=session.clinic,
+                session=session,
+                patient=session.patient,
+                item=item_enum.value,
+                answer=answer_enum.value,
+                note=note,
+            ),
+            "treatment.checklist.ticked",
+        )
+
+
+def rescreen_for_the_day(
+    actor: Actor, session: TreatmentSession, *, day_of_flags: Iterable[str] = (), pregnancy: str | None = None
+) -> TreatmentSession:
+    """Re-run screening for the session's date (NSAID window, new medications, infection, pregnancy) and link it."""
+    _recordable(actor, session)
+    course = session.course
+    agents = queries.planned_agents(session) or {Agent.DEXTROSE.value, Agent.LIDOCAINE.value}
+    side = course.side if course.side in ("left", "right", "bilateral", "midline") else "midline"
+    try:
+        procedure = planning.planned_procedure(
+            day=session.planned_on,
+            region=course.region,
+            side=side,
+            site=course.indication,
+            agents=agents,
+            sedation=session.sedation,
+        )
+    except DomainError as error:
+        raise _domain(error) from None
+    with transaction.atomic():
+        screening = clinical_services.screen_patient(
+            actor, session.patient, procedure, day_of_flags=day_of_flags, pregnancy=pregnancy
+        )
+        return update_record(
+            actor,
+            session,
+            {"day_screening": screening},
+            "treatment.session.rescreened",
+            expected_version=None,
+        )
+
+
+def _mix(final_volume_ml: Decimal, components: list[Mapping[str, Any]], diluent: str) -> Any:
+    try:
+        return mix(
+            final_volume_ml,
+            [
+                Component(
+                    agent=parse_agent(c["agent"]),
+                    target=pct(c["target_pct"]),
+                    stock=pct(c["stock_pct"]),
+                )
+                for c in components
+            ],
+            parse_diluent(diluent) if diluent else Diluent.SODIUM_CHLORIDE_0_9,
+        )
+    except DomainError as error:
+        raise _domain(error) from None
+    except (KeyError, TypeError):
+        raise ValidationError("Each component needs an agent, a target % and a stock %.") from None
+
+
+def add_solution(
+    actor: Actor,
+    session: TreatmentSession,
+    *,
+    label: str,
+    final_volume_ml: Decimal,
+    components: list[Mapping[str, Any]],
+    diluent: str = "",
+    diluent_lot: str = "",
+    with_epinephrine: bool = False,
+    amendment_reason: str = "",
+) -> PreparedSolution:
+    """Record a solution prepared for the session, computed by the mixing calculator, with lots and expiry dates."""
+    _recordable(actor, session)
+    label = (label or "").strip().upper()
+    if not label:
+        raise ValidationError({"label": "Give the solution a label (A, B, …) as written on the syringe."})
+    if session.solutions.filter(label=label, entered_in_error_at__isnull=True).exists():
+        raise ValidationError({"label": f"Solution {label} is already recorded in this session: use another label."})
+    for c in components:
+        expiry = c.get("expiry")
+        if expiry and isinstance(expiry, date) and expiry < session.planned_on:
+            raise ValidationError(
+                {"components": f"{c['agent']} lot {c.get('lot') or '?'} expired on {expiry:%Y-%m-%d}: do not use it."}
+            )
+    result = _mix(final_volume_ml, components, diluent)
+    stored = []
+    for c, mixed in zip(components, result.components, strict=True):
+        stored.append(
+            {
+                "agent": mixed.agent.value,
+                "target_pct": str(mixed.target.percent),
+                "stock_pct": str(mixed.stock.percent),
+                "stock_volume_ml": str(mixed.stock_volume_ml),
+                "amount_mg": str(mixed.amount_mg),
+                "lot": (c.get("lot") or "").strip(),
+                "expiry": c["expiry"].isoformat() if isinstance(c.get("expiry"), date) else (c.get("expiry") or ""),
+            }
+        )
+    amending = bool(amendment_reason)
+    if amending:
+        _require(actor, Permission.SESSION_AMEND)
+    with transaction.atomic():
+        session = _ensure_weight(actor, session)
+        return create_record(
+            actor,
+            PreparedSolution(
+                clinic=session.clinic,
+                session=session,
+                patient=session.patient,
+                label=label,
+                final_volume_ml=result.final_volume_ml,
+                diluent=result.diluent.value,
+                diluent_volume_ml=result.diluent_volume_ml,
+                diluent_lot=diluent_lot.strip(),
+                with_epinephrine=with_epinephrine,
+                components=stored,
+            ),
+            "treatment.solution.amended" if amending else "treatment.solution.prepared",
+            reason=amendment_reason,
+            amendment=amending,
+        )
+
+
+def solution_concentrations(solution: PreparedSolution) -> tuple[AgentConcentration, ...]:
+    """The final concentrations of a stored solution, as the domain reads them."""
+    return tuple(
+        AgentConcentration(Agent(c["agent"]), Concentration(Decimal(c["target_pct"]), "%")) for c in solution.components
+    )
+
+
+def add_site(
+    actor: Actor,
+    session: TreatmentSession,
+    *,
+    solution: PreparedSolution,
+    body_map: str,
+    x: Decimal,
+    y: Decimal,
+    side: str,
+    volume_ml: Decimal,
+    landmark: str = "",
+    label: str = "",
+    depth_mm: Decimal | None = None,
+    needle_gauge: int | None = None,
+    guidance: str = "landmark",
+    amendment_reason: str = "",
+) -> tuple[InjectionSite, Any]:
+    """Place one injection on the map; refuse it if the session's anaesthetic would go over the limit.
+
+    Returns the site and the session's new totals (with any warnings).
+    """
+    _recordable(actor, session)
+    if solution.session_id != session.pk or solution.is_entered_in_error:
+        raise ValidationError({"solution": "Choose a solution prepared in this session."})
+    label = (label or "").strip()
+    if landmark:
+        found = queries.landmark_label(landmark, session.course.region)
+        if found is None:
+            raise ValidationError(
+                {"landmark": f"'{landmark}' is not a landmark of this region: pick one from the map."}
+            )
+        label = label or found
+    if not label:
+        raise ValidationError({"label": "Name the site (a free point needs a short description)."})
+    queries.check_point(body_map, x, y, session.course.region)
+    amending = bool(amendment_reason)
+    if amending:
+        _require(actor, Permission.SESSION_AMEND)
+    with transaction.atomic():
+        session = _ensure_weight(actor, session)
+        number = (session.sites.aggregate(n=Max("number"))["n"] or 0) + 1
+        site = InjectionSite(
+            clinic=session.clinic,
+            session=session,
+            patient=session.patient,
+            solution=solution,
+            number=number,
+            landmark=landmark,
+            label=label,
+            side=side,
+            body_map=body_map,
+            x=x,
+            y=y,
+            volume_ml=volume_ml,
+            depth_mm=depth_mm,
+            needle_gauge=needle_gauge,
+            guidance=guidance,
+        )
+        totals = queries.totals(session, extra=site)
+        if totals.blocks:
+            raise ServiceError("Not added: " + " ".join(totals.blocks))
+        site = create_record(
+            actor,
+            site,
+            "treatment.site.amended" if amending else "treatment.site.added",
+            reason=amendment_reason,
+            amendment=amending,
+        )
+    return site, totals
+
+
+def retire_session_item(
+    actor: Actor, record: Any, *, reason: str, amendment: bool = False, expected_version: int | None = None
+) -> Any:
+    """Mark a site, solution or checklist entry entered in error (as an amendment once the session is signed)."""
+    _recordable(actor, record.session)
+    if amendment:
+        _require(actor, Permission.SESSION_AMEND)
+    kind = record._meta.model_name
+    if isinstance(record, PreparedSolution) and record.sites.filter(entered_in_error_at__isnull=True).exists():
+        raise ServiceError("Sites still use this solution: mark them entered in error first.")
+    with transaction.atomic():
+        return mark_entered_in_error(
+            actor,
+            record,
+            f"treatment.{kind}.entered_in_error",
+            reason=reason,
+            expected_version=expected_version,
+            amendment=amendment,
+        )
+
+
+def sign_session(actor: Actor, session: TreatmentSession, *, expected_version: int | None = None) -> TreatmentSession:
+    """Sign the session note as the treating clinician; it is then locked."""
+    _require(actor, Permission.SESSION_SIGN)
+    _same_clinic(actor, session)
+    if session.status in (SessionStatus.CANCELLED, SessionStatus.NO_SHOW):
+        raise ServiceError(f"A {session.get_status_display().lower()} session cannot be signed.")
+    with transaction.atomic():
+        current = TreatmentSession.objects.select_for_update().get(pk=session.pk)
+        blockers = signing_blockers(queries.signing_state(current))
+        if blockers:
+            raise ServiceError("Cannot sign yet: " + " ".join(blockers))
+        return update_record(
+            actor,
+            current,
+            {
+                "signed_at": timezone.now(),
+                "signed_by": actor.user,
+                "status": SessionStatus.DONE,
+            },
+            "treatment.session.signed",
+            expected_version=expected_version,
+        )
+
+
+# --- Adverse events ---------------------------------------------------------------------------------------------
+
+AE_FIELDS = (
+    "event_type", "onset_on", "severity", "serious", "causality", "outcome", "description", "lot",
+)  # fmt: skip
+
+
+def record_adverse_event(
+    actor: Actor,
+    patient: Patient,
+    data: Mapping[str, Any],
+    *,
+    session: TreatmentSession | None = None,
+    site: InjectionSite | None = None,
+    solution: PreparedSolution | None = None,
+) -> AdverseEvent:
+    """Record an adverse event, linked to the session, site, solution and lot it followed."""
+    _require(actor, Permission.ADVERSE_EVENT_RECORD)
+    _same_clinic(actor, patient)
+    only_fields(data, AE_FIELDS)
+    for linked in (session, site, solution):
+        if linked is not None and linked.patient_id != patient.pk:
+            raise ValidationError("The linked session, site or solution belongs to another patient.")
+    if site is not None and session is not None and site.session_id != session.pk:
+        raise ValidationError({"site": "That site is not part of the chosen session."})
+    if solution is not None and session is not None and solution.session_id != session.pk:
+        raise ValidationError({"solution": "That solution is not part of the chosen session."})
+    session = session or (site.session if site else solution.session if solution else None)
+    solution = solution or (site.solution if site else None)
+    onset = data.get("onset_on")
+    if isinstance(onset, date):
+        if session is not None and onset < session.planned_on:
+            raise ValidationError({"onset_on": "Onset is before the session it is linked to."})
+        if onset > clinical_queries.clinic_today(patient.clinic):
+            raise ValidationError({"onset_on": "Onset cannot be in the future."})
+    values = dict(data)
+    if not values.get("lot") and solution is not None:
+        values["lot"] = ", ".join(c["lot"] for c in solution.components if c.get("lot"))
+    with transaction.atomic():
+        return create_record(
+            actor,
+            AdverseEvent(
+                clinic=patient.clinic,
+                patient=patient,
+                course=session.course if session else None,
+                session=session,
+                site=site,
+                solution=solution,
+                **values,
+            ),
+            "treatment.adverse_event.recorded",
+            detail={"type": values.get("event_type"), "serious": bool(values.get("serious"))},
+        )
+
+
+def update_adverse_event(
+    actor: Actor, event: AdverseEvent, data: Mapping[str, Any], *, expected_version: int, reason: str = ""
+) -> AdverseEvent:
+    """Follow an adverse event over time (outcome, severity, causality)."""
+    _require(actor, Permission.ADVERSE_EVENT_RECORD)
+    _same_clinic(actor, event)
+    only_fields(data, AE_FIELDS)
+    with transaction.atomic():
+        return update_record(
+            actor, event, data, "treatment.adverse_event.updated", expected_version=expected_version, reason=reason
+        )
