@@ -1,5 +1,333 @@
-"""Treatment endpoints under /api."""
+"""Treatment endpoints under /api: courses, sessions with sites and totals, checklist, signing, adverse events."""
 
-from ninja import Router
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404, HttpRequest
+from ninja import Field, Query, Router, Schema
+from ninja.responses import Status
+
+from prolotrack.audit.services import record_event, record_read
+from prolotrack.clinical.queries import clinic_today, get_screening
+from prolotrack.clinics.api_auth import api_actor
+from prolotrack.clinics.models import User
+from prolotrack.clinics.roles import Permission
+from prolotrack.domain.session import signing_blockers
+from prolotrack.patients import queries as patient_queries
+from prolotrack.patients.models import Patient
+from prolotrack.patients.schemas import ErrorOut
+from prolotrack.treatment import queries, services
+from prolotrack.treatment.models import AdverseEvent, Course, InjectionSite, PreparedSolution, TreatmentSession
+from prolotrack.treatment.schemas import (
+    AdverseEventIn,
+    AdverseEventOut,
+    CourseIn,
+    CourseOut,
+    SessionOut,
+    SessionSummary,
+)
 
 router = Router(tags=["treatment"])
+ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+def _patient(request: HttpRequest, patient_id: UUID) -> Patient:
+    try:
+        return patient_queries.get_patient(request.clinic, patient_id)  # type: ignore[attr-defined]
+    except Patient.DoesNotExist:
+        raise Http404("No such patient in this clinic.") from None
+
+
+def _course(request: HttpRequest, course_id: UUID) -> Course:
+    try:
+        return queries.get_course(request.clinic, course_id)  # type: ignore[attr-defined]
+    except Course.DoesNotExist:
+        raise Http404("No such course in this clinic.") from None
+
+
+def _session(request: HttpRequest, session_id: UUID) -> TreatmentSession:
+    try:
+        return queries.get_session(request.clinic, session_id)  # type: ignore[attr-defined]
+    except TreatmentSession.DoesNotExist:
+        raise Http404("No such session in this clinic.") from None
+
+
+def _clinician(request: HttpRequest, username: str | None) -> User | None:
+    if not username:
+        return None
+    user = User.objects.filter(
+        username=username,
+        memberships__clinic=request.clinic,
+        memberships__is_active=True,  # type: ignore[attr-defined]
+    ).first()
+    if user is None:
+        raise ValidationError({"clinician": f"No staff member '{username}' in this clinic."})
+    return user
+
+
+def session_payload(session: TreatmentSession) -> dict[str, Any]:
+    """The session with its checklist, solutions, sites, totals and what still blocks signing."""
+    page = queries.session_page(session)
+    totals = page.totals
+    totals_out = None
+    if totals is not None:
+        dose = totals.dose
+        totals_out = {
+            "injections": totals.injections,
+            "volume_ml": totals.volume_ml,
+            "dextrose_g": totals.dextrose_g,
+            "anaesthetic_mg": totals.anaesthetic_mg,
+            "agents": [{"agent": a.agent.value, "mg": a.mg, "g": a.g} for a in totals.amounts],
+            "anaesthetic_max_mg": min((t.limit.max_mg for t in dose.totals), default=None) if dose else None,
+            "combined_fraction_of_limit": dose.combined_fraction if dose else None,
+            "status": totals.status.value,
+            "warnings": list(totals.warnings),
+            "blocks": list(totals.blocks),
+        }
+    blockers = [] if session.is_signed else list(signing_blockers(queries.signing_state(session)))
+    return {
+        **SessionSummary.from_orm(session).dict(by_alias=True),
+        "course_id": session.course.uuid,
+        "patient_id": session.patient.uuid,
+        "sedation": session.sedation,
+        "weight_kg": session.weight_kg,
+        "vasovagal": session.vasovagal,
+        "bleeding": session.bleeding,
+        "last_signs": session.last_signs,
+        "observation_note": session.observation_note,
+        "instructions_given": session.instructions_given,
+        "instructions_note": session.instructions_note,
+        "note": session.note,
+        "version": session.version,
+        "signed_by": session.signed_by.get_username() if session.signed_by else None,
+        "checklist": [
+            {
+                "item": e.item,
+                "answer": e.answer,
+                "note": e.note,
+                "ticked_by": e.updated_by.get_username() if e.updated_by else None,
+                "ticked_at": e.updated_at,
+            }
+            for e in page.checklist.values()
+        ],
+        "solutions": page.solutions,
+        "sites": page.sites,
+        "totals": totals_out,
+        "signing_blockers": blockers,
+    }
+
+
+@router.get("/patients/{patient_id}/courses", response={200: list[CourseOut], **ERRORS}, summary="A patient's courses")
+def list_courses(request: HttpRequest, patient_id: UUID) -> Any:
+    actor = api_actor(request, Permission.COURSE_VIEW)
+    patient = _patient(request, patient_id)
+    record_read(actor, "treatment.courses.viewed", record=patient, patient_uuid=patient.uuid)
+    return list(
+        Course.objects.filter(patient=patient)
+        .select_related("patient")
+        .prefetch_related("sessions__clinician", "timepoints")
+        .order_by("-started_on", "-id")
+    )
+
+
+@router.post("/patients/{patient_id}/courses", response={201: CourseOut, **ERRORS}, summary="Open a course")
+def create_course(request: HttpRequest, patient_id: UUID, payload: CourseIn) -> Any:
+    actor = api_actor(request, Permission.COURSE_MANAGE)
+    patient = _patient(request, patient_id)
+    screening = None
+    if payload.screening_id:
+        try:
+            screening = get_screening(request.clinic, payload.screening_id, patient)  # type: ignore[attr-defined]
+        except Exception:
+            raise ValidationError({"screening_id": "No such screening for this patient."}) from None
+    course = services.create_course(
+        actor,
+        patient,
+        protocol_id=payload.protocol_id,
+        indication=payload.indication,
+        region=payload.region,
+        side=payload.side,
+        start_on=payload.start_on,
+        clinician=_clinician(request, payload.clinician),
+        screening=screening,
+        note=payload.note,
+    )
+    return Status(201, course)
+
+
+@router.get("/courses/{course_id}", response={200: CourseOut, **ERRORS}, summary="One course with its plan")
+def get_course(request: HttpRequest, course_id: UUID) -> Any:
+    actor = api_actor(request, Permission.COURSE_VIEW)
+    course = _course(request, course_id)
+    record_read(actor, "treatment.course.viewed", record=course)
+    return course
+
+
+@router.get("/sessions/{session_id}", response={200: SessionOut, **ERRORS}, summary="A session with sites and totals")
+def get_session(request: HttpRequest, session_id: UUID) -> Any:
+    actor = api_actor(request, Permission.COURSE_VIEW)
+    session = _session(request, session_id)
+    record_read(actor, "treatment.session.viewed", record=session)
+    return session_payload(session)
+
+
+class ChecklistIn(Schema):
+    item: str
+    answer: str
+    note: str = Field("", max_length=300)
+
+
+@router.post("/sessions/{session_id}/checklist", response={200: SessionOut, **ERRORS}, summary="Tick a check")
+def tick(request: HttpRequest, session_id: UUID, payload: ChecklistIn) -> Any:
+    actor = api_actor(request, Permission.SESSION_RECORD)
+    session = _session(request, session_id)
+    services.tick(actor, session, payload.item, payload.answer, note=payload.note)
+    return session_payload(_session(request, session_id))
+
+
+class ComponentIn(Schema):
+    agent: str
+    target_pct: Decimal = Field(..., gt=0, le=100)
+    stock_pct: Decimal = Field(..., gt=0, le=100)
+    lot: str = Field("", max_length=60)
+    expiry: date | None = None
+
+
+class SolutionIn(Schema):
+    label: str = Field(..., min_length=1, max_length=10)
+    final_volume_ml: Decimal = Field(..., gt=0, le=500)
+    components: list[ComponentIn] = Field(..., min_length=1)
+    diluent: str = ""
+    diluent_lot: str = Field("", max_length=60)
+    with_epinephrine: bool = False
+    amendment_reason: str = Field("", max_length=500)
+
+
+@router.post("/sessions/{session_id}/solutions", response={201: SessionOut, **ERRORS}, summary="Record a solution")
+def add_solution(request: HttpRequest, session_id: UUID, payload: SolutionIn) -> Any:
+    actor = api_actor(request, Permission.SESSION_RECORD)
+    session = _session(request, session_id)
+    services.add_solution(
+        actor,
+        session,
+        label=payload.label,
+        final_volume_ml=payload.final_volume_ml,
+        components=[c.dict() for c in payload.components],
+        diluent=payload.diluent,
+        diluent_lot=payload.diluent_lot,
+        with_epinephrine=payload.with_epinephrine,
+        amendment_reason=payload.amendment_reason,
+    )
+    return Status(201, session_payload(_session(request, session_id)))
+
+
+class SiteIn(Schema):
+    solution: str = Field(..., description="The label of a solution prepared in this session.")
+    body_map: str
+    x: Decimal
+    y: Decimal
+    side: str
+    volume_ml: Decimal = Field(..., gt=0, le=60)
+    landmark: str = ""
+    label: str = Field("", max_length=120)
+    depth_mm: Decimal | None = Field(None, ge=0, le=200)
+    needle_gauge: int | None = Field(None, ge=18, le=33)
+    guidance: str = "landmark"
+    amendment_reason: str = Field("", max_length=500)
+
+
+@router.post("/sessions/{session_id}/sites", response={201: SessionOut, **ERRORS}, summary="Place an injection site")
+def add_site(request: HttpRequest, session_id: UUID, payload: SiteIn) -> Any:
+    actor = api_actor(request, Permission.SESSION_RECORD)
+    session = _session(request, session_id)
+    solution = PreparedSolution.objects.filter(
+        session=session, label=payload.solution.strip().upper(), entered_in_error_at__isnull=True
+    ).first()
+    if solution is None:
+        raise ValidationError({"solution": f"No solution '{payload.solution}' in this session."})
+    data = payload.dict(exclude={"solution"})
+    services.add_site(actor, session, solution=solution, **data)
+    return Status(201, session_payload(_session(request, session_id)))
+
+
+@router.post("/sessions/{session_id}/sign", response={200: SessionOut, **ERRORS}, summary="Sign the session note")
+def sign(request: HttpRequest, session_id: UUID) -> Any:
+    actor = api_actor(request, Permission.SESSION_SIGN)
+    services.sign_session(actor, _session(request, session_id))
+    return session_payload(_session(request, session_id))
+
+
+@router.get(
+    "/patients/{patient_id}/adverse-events", response={200: list[AdverseEventOut], **ERRORS}, summary="Adverse events"
+)
+def list_adverse_events(request: HttpRequest, patient_id: UUID) -> Any:
+    actor = api_actor(request, Permission.COURSE_VIEW)
+    patient = _patient(request, patient_id)
+    record_read(actor, "treatment.adverse_events.viewed", record=patient, patient_uuid=patient.uuid)
+    return list(AdverseEvent.objects.filter(patient=patient).select_related("session", "site", "solution"))
+
+
+@router.post(
+    "/patients/{patient_id}/adverse-events",
+    response={201: AdverseEventOut, **ERRORS},
+    summary="Record an adverse event",
+)
+def create_adverse_event(request: HttpRequest, patient_id: UUID, payload: AdverseEventIn) -> Any:
+    actor = api_actor(request, Permission.ADVERSE_EVENT_RECORD)
+    patient = _patient(request, patient_id)
+    session = _session(request, payload.session_id) if payload.session_id else None
+    site = None
+    if payload.site_id:
+        site = InjectionSite.objects.filter(clinic=request.clinic, uuid=payload.site_id).first()  # type: ignore[attr-defined]
+        if site is None:
+            raise ValidationError({"site_id": "No such injection site in this clinic."})
+    data = payload.dict(exclude={"session_id", "site_id"})
+    event = services.record_adverse_event(actor, patient, data, session=session, site=site)
+    return Status(201, event)
+
+
+class CalendarParams(Schema):
+    start: date | None = None
+    days: int = Field(7, ge=1, le=31)
+    clinician: str | None = None
+
+
+class AppointmentOut(Schema):
+    session_id: UUID
+    patient_id: UUID
+    patient_name: str
+    course: str
+    number: int
+    starts_at: Any
+    duration_minutes: int
+    clinician: str | None
+    status: str
+
+
+@router.get("/calendar", response={200: list[AppointmentOut], **ERRORS}, summary="Booked sessions in a date range")
+def calendar(request: HttpRequest, params: Query[CalendarParams]) -> Any:
+    actor = api_actor(request, Permission.SCHEDULE_VIEW)
+    clinic = request.clinic  # type: ignore[attr-defined]
+    today = clinic_today(clinic)
+    start = params.start or today - timedelta(days=today.weekday())
+    clinician = _clinician(request, params.clinician) if params.clinician else None
+    with transaction.atomic():
+        record_event(actor, "treatment.calendar.viewed", detail={"start": start, "days": params.days})
+    return [
+        {
+            "session_id": s.uuid,
+            "patient_id": s.patient.uuid,
+            "patient_name": f"{s.patient.family_name}, {s.patient.given_name}",
+            "course": s.course.indication,
+            "number": s.number,
+            "starts_at": s.starts_at,
+            "duration_minutes": s.duration_minutes,
+            "clinician": s.clinician.get_username() if s.clinician else None,
+            "status": s.status,
+        }
+        for s in queries.calendar_sessions(clinic, start, params.days, clinician)
+    ]
