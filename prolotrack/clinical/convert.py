@@ -12,6 +12,7 @@ Everything read back from JSON goes through the domain constructors, so a malfor
 with a message instead of being used.
 """
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
@@ -20,13 +21,23 @@ from typing import Any
 from prolotrack.clinical.calculators import number_problem
 from prolotrack.domain.agents import AgentConcentration, Concentration, parse_agent
 from prolotrack.domain.anatomy import parse_region
-from prolotrack.domain.errors import OverrideError, ProtocolError
+from prolotrack.domain.errors import DomainError, OverrideError, ProtocolError
 from prolotrack.domain.protocols import OffsetUnit, ProtocolTemplate, SessionSpec, SolutionSpec
 from prolotrack.domain.quantities import as_decimal, fmt
 from prolotrack.domain.screening import Decision, Finding, ScreeningResult, Severity
 
 MAX_SOLUTIONS = 10
 MAX_SESSIONS = 52
+
+# Control characters (NUL, escape codes...) are never part of clinical text, and PostgreSQL refuses NUL outright.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def refuse_control_characters(text: str, what: str, error: type[DomainError] = DomainError) -> str:
+    """Return text unchanged, or refuse it if it holds control characters (a paste from another program)."""
+    if _CONTROL.search(text):
+        raise error(f"{what} contains an invisible control character: retype it instead of pasting.")
+    return text
 
 
 # --- Protocol templates --------------------------------------------------------------------------------------
@@ -65,7 +76,7 @@ def _text(value: object, what: str, *, required: bool = True, max_length: int = 
         return ""
     if not isinstance(value, str):
         raise ProtocolError(f"{what} must be text.")
-    text = value.strip()
+    text = refuse_control_characters(value, what, ProtocolError).strip()
     if required and not text:
         raise ProtocolError(f"{what} is empty: fill it in.")
     if len(text) > max_length:

@@ -253,6 +253,10 @@ def offsets_from_text(text: str, what: str) -> list[int]:
     return offsets
 
 
+def landmark_region(code: str) -> Region | None:
+    return next((lm.region for lm in LANDMARKS if lm.code == code), None)
+
+
 def _landmark_choices() -> list[tuple[str, list[tuple[str, str]]]]:
     return [(region.label, [(lm.code, lm.label) for lm in LANDMARKS if lm.region is region]) for region in Region]
 
@@ -300,6 +304,16 @@ class ProtocolForm(forms.Form):
         else:
             del self.fields["change_reason"]
             del self.fields["active"]
+
+    def landmark_groups(self) -> list[tuple[str, list[Any], bool]]:
+        """The landmark boxes by region; a region is shown open when it is the template's or has a box ticked."""
+        region = self["region"].value()
+        groups = []
+        for item in Region:
+            boxes = [box for box in self["landmarks"] if landmark_region(box.data["value"]) is item]
+            is_open = item.value == region or any(box.data["selected"] for box in boxes)
+            groups.append((item.label, boxes, is_open))
+        return groups
 
     @staticmethod
     def initial_from(values: dict[str, Any]) -> dict[str, Any]:

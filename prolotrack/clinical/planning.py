@@ -4,6 +4,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
+from prolotrack.clinical.convert import refuse_control_characters
 from prolotrack.clinical.queries import ProtocolEntry
 from prolotrack.domain.errors import ScheduleError, ScreeningError
 from prolotrack.domain.protocols import Schedule, ScheduleSettings, schedule
@@ -33,6 +34,7 @@ def planned_procedure(
     landmarks: Sequence[str] = (),
 ) -> PlannedProcedure:
     """Return the planned procedure, refusing unknown codes and implausible dates with the domain's messages."""
+    refuse_control_characters(site or "", "The site", ScreeningError)
     return PlannedProcedure(
         date=_in_window(day, "The procedure date", ScreeningError),
         region=region,  # type: ignore[arg-type]  # the domain parses the code

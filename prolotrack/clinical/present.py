@@ -79,6 +79,7 @@ def limit_json(answer: LimitAnswer) -> dict[str, Any]:
     return {
         "drug": limit.drug.value,
         "with_epinephrine": limit.with_epinephrine,
+        "label": f"{limit.drug.label} {'with epinephrine' if limit.with_epinephrine else 'plain'}",
         "weight_kg": fmt(limit.weight_kg),
         "mg_per_kg": fmt(limit.mg_per_kg),
         "by_weight_mg": fmt(limit.mg_per_kg * limit.weight_kg),

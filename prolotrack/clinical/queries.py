@@ -126,7 +126,7 @@ def registry_facts(
         .order_by("id")
     )
 
-    flag_sources: dict[str, list[str]] = {flag.value: ["day of"] for flag in day_of_flags}
+    flag_sources: dict[str, list[str]] = {flag.value: ["found today"] for flag in day_of_flags}
     flags = set(day_of_flags)
     pregnant_on_chart = False
     for condition in conditions:
@@ -136,7 +136,7 @@ def registry_facts(
         flag = CONDITION_FLAGS.get(condition.screening_flag)
         if flag is not None:
             flags.add(flag)
-            flag_sources.setdefault(flag.value, []).append(f"condition: {condition.description}")
+            flag_sources.setdefault(flag.value, []).append(f"chart: {condition.description}")
 
     if pregnant_on_chart:
         # The chart wins over a "not pregnant" ticked on the day: the safer reading. Resolve the condition to change it.

@@ -96,6 +96,7 @@ class LimitCheckOut(Schema):
 class LimitOut(Schema):
     drug: str
     with_epinephrine: bool
+    label: str = Field(..., description="e.g. 'Lidocaine plain'.")
     weight_kg: str
     mg_per_kg: str
     by_weight_mg: str = Field(..., description=f"mg/kg × weight, before the cap. {DECIMAL_OUT}")

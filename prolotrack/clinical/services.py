@@ -24,7 +24,7 @@ from prolotrack.clinical import convert, queries
 from prolotrack.clinical.models import ProtocolTemplate, ScreeningRecord
 from prolotrack.clinics.roles import Permission, role_has
 from prolotrack.domain.anatomy import landmark, parse_region
-from prolotrack.domain.errors import DomainError
+from prolotrack.domain.errors import DomainError, OverrideError, ProtocolError
 from prolotrack.domain.protocols import TEMPLATES
 from prolotrack.domain.screening import (
     MIN_OVERRIDE_REASON_CHARS,
@@ -139,6 +139,8 @@ def override_finding(
     _same_clinic(actor, screening)
     if screening.is_entered_in_error:
         raise ServiceError("This screening was marked entered in error; screen the patient again.")
+    if isinstance(reason, str):
+        convert.refuse_control_characters(reason, "The reason", OverrideError)
     stored = convert.result_from_record(screening.findings, screening.decision, screening.procedure_date)
     # The domain refuses unknown codes, instructions, hard stops, a second override and a short reason.
     updated = apply_overrides(stored, [Override(code, reason)])
@@ -199,6 +201,12 @@ def validate_protocol(values: Mapping[str, Any]) -> dict[str, Any]:
     if values.get("based_on") and values["based_on"] not in BUILTIN_CODES:
         errors["based_on"] = f"Unknown built-in template '{values['based_on']}'."
     clean = dict(values)
+    for name in ("code", "name", "indication", "source", "based_on", "notes"):
+        if isinstance(values.get(name), str):
+            try:
+                convert.refuse_control_characters(values[name], name.capitalize(), ProtocolError)
+            except DomainError as error:
+                errors[name] = str(error)
     region = None
     try:
         region = parse_region(values.get("region"))
@@ -252,12 +260,16 @@ def create_protocol(actor: Actor, data: Mapping[str, Any]) -> ProtocolTemplate:
     """Add a protocol template to the actor's clinic."""
     _require(actor, Permission.PROTOCOL_MANAGE)
     values = validate_protocol(_only(data, PROTOCOL_FIELDS))
+    duplicate = ValidationError({"code": "Another template of this clinic already has this code: choose another."})
+    if ProtocolTemplate.objects.filter(clinic=actor.clinic, code=values.get("code")).exists():
+        raise duplicate
     try:
         with transaction.atomic():
             record = ProtocolTemplate(clinic=actor.clinic, **values)
             return create_record(actor, record, "protocol.created")
     except IntegrityError:
-        raise ValidationError({"code": "Another template of this clinic already has this code."}) from None
+        # Two people saving the same code at the same moment: the database constraint decides.
+        raise duplicate from None
 
 
 def update_protocol(

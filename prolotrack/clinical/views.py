@@ -246,9 +246,10 @@ def _preview(request: HttpRequest, entry: queries.ProtocolEntry | None) -> dict[
     start_text = request.GET.get("start", "").strip()
     today = queries.clinic_today(request.clinic)  # type: ignore[attr-defined]
     context: dict[str, Any] = {"start": start_text or today.isoformat(), "plan": None, "preview_error": ""}
-    if entry is None or not start_text:
+    if entry is None:
         return context
-    start = patient_queries.parse_date(start_text)
+    # Without a date the preview starts today, so the page is useful at once.
+    start = patient_queries.parse_date(start_text) if start_text else today
     if start is None:
         context["preview_error"] = f"'{start_text}' is not a date: use YYYY-MM-DD."
         return context

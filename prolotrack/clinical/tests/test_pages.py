@@ -130,7 +130,7 @@ def test_the_limit_form_grades_the_planned_amount(client, login, clinician, plan
     data = {"drug": "lidocaine", "with_epinephrine": "no", "weight_kg": "70", "planned_mg": planned}
     body = text(client.post("/tools/calculator/limit/", data, **HTMX))
     assert '<span class="big">300 mg</span>' in body
-    assert "4.5 mg/kg × 70 kg = 315 mg, not over 300 mg" in body
+    assert "Lidocaine plain: 4.5 mg/kg × 70 kg = 315 mg, not over 300 mg" in body
     assert f'class="dose-status {css}"' in body
     assert words in body
 
@@ -192,7 +192,7 @@ def test_the_screening_form_shows_what_it_reads_from_the_chart(client, login, cl
     body = text(response)
     assert "<b>Lidocaine</b> (hives) · severe" in body
     assert "<b>Warfarin</b>" in body
-    assert "Diabetes: condition: Type 2 diabetes" in body
+    assert "Diabetes (chart: Type 2 diabetes)" in body
     assert "Skin or soft-tissue infection at the injection site" in body
     assert AuditEvent.objects.filter(action="patient.screening_facts.viewed", patient_uuid=patient.uuid).exists()
 
@@ -336,8 +336,8 @@ def test_the_schedule_preview_answers_htmx_with_the_schedule_only(client, login,
     response = client.get("/protocols/", {"protocol": "knee_oa_rabago", "start": "2025-01-06"}, **HTMX)
     body = text(response)
     assert body.strip().startswith('<div id="schedule"')
-    assert "Session 3</td><td><b>Mon 2025-03-03</b>" in body
-    assert "6 weeks after the last planned session</td><td>2025-04-14" in body
+    assert 'Session 3</td><td class="date"><b>Mon 2025-03-03</b>' in body
+    assert '6 weeks after the last planned session</td><td class="date">2025-04-14' in body
     full = text(client.get("/protocols/knee_oa_rabago/", {"start": "2025-01-06"}))
     assert "<html" in full and "Mon 2025-02-03" in full
 
@@ -481,3 +481,11 @@ def test_a_screening_says_when_allergies_were_never_asked(client, login, clinici
     asked = make_screening(patient)
     assert asked.facts["allergies_asked"] is True
     assert "Allergies not yet asked." not in text(client.get(f"/patients/{patient.uuid}/screening/{asked.uuid}/"))
+
+
+def test_a_template_page_previews_a_course_starting_today(client, login, researcher):
+    login(researcher)
+    body = text(client.get("/protocols/knee_oa_rabago/"))
+    assert "Course starting" in body
+    assert "Session 3" in body
+    assert "Copy to this clinic" not in body

@@ -211,6 +211,12 @@ def test_templates_cannot_be_deleted(clinic_template):
             "must be above 0",
         ),
         ({"name": ""}, "name", "cannot be blank"),
+        ({"name": "Knee\x00"}, "name", "invisible control character"),
+        (
+            {"solutions": [{"label": "X\x1b[31m", "components": [{"agent": "dextrose", "value": "25"}]}]},
+            "solutions",
+            "invisible control character",
+        ),
         ({"source": ""}, "source", "cannot be blank"),
     ],
 )

@@ -185,7 +185,7 @@ def test_day_of_infection_is_a_hard_stop(make_screening, patient):
     finding = screening.findings[0]
     assert (finding["code"], finding["overridable"]) == ("contraindication.infection_at_site", False)
     assert screening.day_of_flags == ["infection_at_site"]
-    assert screening.facts["flag_sources"] == {"infection_at_site": ["day of"]}
+    assert screening.facts["flag_sources"] == {"infection_at_site": ["found today"]}
 
 
 def test_a_stored_screening_is_audited_as_a_read_and_a_creation(call, clinician, patient):
@@ -491,3 +491,20 @@ def test_a_pregnancy_status_that_is_not_a_choice_is_refused(clinician, patient):
 def test_unknown_day_of_flags_are_refused_by_the_service(clinician, patient):
     with pytest.raises(ScreeningError, match="Unknown day-of flag"):
         services.screen_patient(actor_of(clinician), patient, knee_procedure(), day_of_flags=["vampire"])
+
+
+def test_control_characters_are_refused_before_anything_is_written(call, clinician, patient, allergic_screening):
+    # PostgreSQL refuses NUL in text; every database gets the same clear answer instead.
+    site = call(clinician, EVALUATE, {"patient_id": str(patient.uuid), "procedure": {**PROCEDURE, "site": "knee\x00"}})
+    assert site.status_code == 422
+    assert "invisible control character" in site.json()["detail"]
+    override = call(
+        clinician,
+        f"/api/screenings/{allergic_screening.uuid}/overrides",
+        {"code": "caution.anticoagulant", "reason": "INR fine\x00 yesterday, small needles.", "version": 1},
+    )
+    assert override.status_code == 422
+    assert "invisible control character" in override.json()["detail"]
+    assert ScreeningRecord.objects.count() == 1
+    allergic_screening.refresh_from_db()
+    assert allergic_screening.version == 1
