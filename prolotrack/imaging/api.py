@@ -1,5 +1,142 @@
-"""Imaging endpoints under /api."""
+"""Imaging endpoints under /api: a patient's studies, adding a study, attaching files, the feasibility decision.
 
-from ninja import Router
+Same rules as the pages: patient.view_clinical to read, patient.edit_clinical to add, the clinician role for the
+feasibility decision; records are looked up inside the caller's clinic (another clinic's answers 404); reads are
+audited. A refused file answers 422 (413 when too large) with the reason; nothing is stored.
+"""
+
+from typing import Any
+from uuid import UUID
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import File, Router
+from ninja.files import UploadedFile
+from ninja.responses import Status
+
+from prolotrack.audit.services import record_read
+from prolotrack.clinics.api_auth import api_actor
+from prolotrack.clinics.roles import Permission
+from prolotrack.imaging import findings as catalogue
+from prolotrack.imaging import queries, services
+from prolotrack.imaging.files import FileRefused, FileTooLarge, max_upload_bytes, megabytes
+from prolotrack.imaging.models import ImagingFile, ImagingStudy
+from prolotrack.imaging.schemas import CatalogueOut, FeasibilityIn, FileOut, StudyIn, StudyOut
+from prolotrack.imaging.serve import file_response
+from prolotrack.patients import queries as patient_queries
+from prolotrack.patients.models import Patient
+from prolotrack.patients.schemas import ErrorOut
 
 router = Router(tags=["imaging"])
+
+ERRORS = {403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+def _patient(request: HttpRequest, patient_id: UUID) -> Patient:
+    try:
+        return patient_queries.get_patient(request.clinic, patient_id)  # type: ignore[attr-defined]
+    except Patient.DoesNotExist:
+        raise Http404("No such patient in this clinic.") from None
+
+
+def _study(request: HttpRequest, study_id: UUID) -> ImagingStudy:
+    try:
+        return queries.get_study(request.clinic, study_id)  # type: ignore[attr-defined]
+    except ImagingStudy.DoesNotExist:
+        raise Http404("No such imaging study in this clinic.") from None
+
+
+def _with_files(study: ImagingStudy) -> ImagingStudy:
+    return next(s for s in queries.studies_with_files(study.patient) if s.pk == study.pk)
+
+
+@router.get(
+    "/imaging/findings",
+    response={200: list[CatalogueOut], 403: ErrorOut},
+    summary="The findings catalogue: codes by body region, with the grading scale's source",
+)
+def findings_catalogue(request: HttpRequest) -> Any:
+    api_actor(request, Permission.PATIENT_VIEW_CLINICAL)
+    return [
+        {"code": f.code, "label": f.label, "region": f.region, "concern": f.concern, "source": f.source}
+        for f in catalogue.FINDINGS
+    ]
+
+
+@router.get(
+    "/patients/{patient_id}/imaging",
+    response={200: list[StudyOut], **ERRORS},
+    summary="A patient's imaging studies with findings, feasibility and file metadata",
+)
+def list_studies(request: HttpRequest, patient_id: UUID) -> Any:
+    actor = api_actor(request, Permission.PATIENT_VIEW_CLINICAL)
+    patient = _patient(request, patient_id)
+    record_read(actor, "imaging.studies.viewed", record=patient, patient_uuid=patient.uuid)
+    return queries.studies_with_files(patient)
+
+
+@router.post("/patients/{patient_id}/imaging", response={201: StudyOut, **ERRORS}, summary="Record an imaging study")
+def create_study(request: HttpRequest, patient_id: UUID, payload: StudyIn) -> Any:
+    actor = api_actor(request, Permission.PATIENT_EDIT_CLINICAL)
+    patient = _patient(request, patient_id)
+    study = services.create_study(actor, patient, payload.dict())
+    return Status(201, _with_files(study))
+
+
+@router.get("/imaging/{study_id}", response={200: StudyOut, **ERRORS}, summary="Read one imaging study")
+def get_study(request: HttpRequest, study_id: UUID) -> Any:
+    actor = api_actor(request, Permission.PATIENT_VIEW_CLINICAL)
+    study = _study(request, study_id)
+    record_read(actor, "imaging.study.viewed", record=study, patient_uuid=study.patient.uuid)
+    return _with_files(study)
+
+
+@router.post(
+    "/imaging/{study_id}/files",
+    response={201: FileOut, 413: ErrorOut, **ERRORS},
+    summary="Attach a PNG, JPEG or DICOM image (multipart field 'file')",
+)
+def attach_file(request: HttpRequest, study_id: UUID, file: File[UploadedFile]) -> Any:
+    actor = api_actor(request, Permission.PATIENT_EDIT_CLINICAL)
+    study = _study(request, study_id)
+    limit = max_upload_bytes()
+    if file.size is not None and file.size > limit:
+        # Refuse before reading the whole body into memory.
+        message = f"The file is {megabytes(file.size)}; the limit is {megabytes(limit)}."
+        return Status(413, {"detail": message, "code": FileTooLarge.code})
+    try:
+        attached = services.attach_file(actor, study, file.read(), file.name or "")
+    except FileTooLarge as error:
+        return Status(413, {"detail": str(error), "code": error.code})
+    except FileRefused as error:
+        return Status(422, {"detail": str(error), "code": error.code})
+    return Status(201, attached)
+
+
+@router.post(
+    "/imaging/{study_id}/feasibility",
+    response={200: StudyOut, **ERRORS},
+    summary="The clinician's decision: is the procedure feasible, and why (clinicians only)",
+)
+def record_feasibility(request: HttpRequest, study_id: UUID, payload: FeasibilityIn) -> Any:
+    actor = api_actor(request, Permission.PATIENT_EDIT_CLINICAL)
+    study = _study(request, study_id)
+    study = services.record_feasibility(
+        actor, study, payload.feasibility, payload.reason, expected_version=payload.version
+    )
+    return _with_files(study)
+
+
+@router.get(
+    "/imaging/files/{file_id}/content",
+    response={200: None, **ERRORS},
+    summary="The image (a DICOM's PNG preview), or with original=true the stored file as uploaded",
+)
+def file_content(request: HttpRequest, file_id: UUID, original: bool = False) -> HttpResponse:
+    actor = api_actor(request, Permission.PATIENT_VIEW_CLINICAL)
+    try:
+        file = queries.get_file(request.clinic, file_id)  # type: ignore[attr-defined]
+    except ImagingFile.DoesNotExist:
+        raise Http404("No such image in this clinic.") from None
+    action = "imaging.file.downloaded" if original else "imaging.file.viewed"
+    record_read(actor, action, record=file, patient_uuid=file.patient.uuid)
+    return file_response(file, original=original)

@@ -9,7 +9,6 @@ from typing import Any
 import numpy as np
 import pytest
 from django.conf import settings
-from django.db import transaction
 from PIL import Image
 from pydicom.dataset import FileDataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
@@ -141,7 +140,3 @@ def png_file(attach: Callable[..., ImagingFile], study: ImagingStudy) -> Imaging
 @pytest.fixture
 def dicom_file(attach: Callable[..., ImagingFile], study: ImagingStudy) -> ImagingFile:
     return attach(study, dicom_bytes(), "IM0001.dcm")
-
-
-def atomic() -> Any:
-    return transaction.atomic()
