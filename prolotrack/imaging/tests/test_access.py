@@ -4,7 +4,7 @@ import pytest
 
 from prolotrack.audit.models import AuditEvent
 from prolotrack.imaging.models import ImagingFile, ImagingStudy
-from prolotrack.imaging.tests.conftest import png_bytes
+from prolotrack.imaging.tests.factories import png_bytes
 
 ALL = ("clinician", "colleague", "frontdesk", "admin", "researcher", "outsider")
 

@@ -8,7 +8,7 @@ from django.test import override_settings
 from PIL import Image
 
 from prolotrack.imaging.files import FileRefused, FileTooLarge, inspect_upload, megabytes, window_to_8bit
-from prolotrack.imaging.tests.conftest import (
+from prolotrack.imaging.tests.factories import (
     DICOM_PATIENT_ID,
     DICOM_PATIENT_NAME,
     dicom_bytes,
@@ -84,7 +84,7 @@ def test_a_file_with_the_dicom_marker_that_does_not_parse_is_refused():
 
 
 def test_a_dicom_without_pixel_data_is_refused():
-    from prolotrack.imaging.tests.conftest import dicom_dataset
+    from prolotrack.imaging.tests.factories import dicom_dataset
 
     ds = dicom_dataset()
     del ds.PixelData

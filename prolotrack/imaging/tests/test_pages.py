@@ -11,7 +11,7 @@ from prolotrack.audit.models import AuditEvent
 from prolotrack.core.testing import actor_of
 from prolotrack.imaging import services
 from prolotrack.imaging.models import ImagingFile, ImagingStudy
-from prolotrack.imaging.tests.conftest import (
+from prolotrack.imaging.tests.factories import (
     DICOM_PATIENT_ID,
     DICOM_PATIENT_NAME,
     dicom_bytes,

@@ -17,7 +17,7 @@ from prolotrack.core.testing import actor_of
 from prolotrack.imaging import services
 from prolotrack.imaging.files import FileRefused, FileTooLarge
 from prolotrack.imaging.models import ImagingFile, ImagingStudy
-from prolotrack.imaging.tests.conftest import (
+from prolotrack.imaging.tests.factories import (
     DICOM_PATIENT_ID,
     STUDY_VALUES,
     dicom_bytes,
