@@ -14,6 +14,7 @@ from prolotrack.audit.services import Actor
 from prolotrack.clinics.models import Clinic, Membership, User
 from prolotrack.clinics.roles import Role
 from prolotrack.demo.generator import generate_patients
+from prolotrack.demo.treatment_seed import seed_treatment
 from prolotrack.patients import services as patient_services
 
 DEMO_CLINIC = "Demo Prolotherapy Clinic"
@@ -58,7 +59,9 @@ def _clinic(name: str, tz: str) -> tuple[Clinic, bool]:
     return Clinic.objects.get_or_create(name=name, defaults={"timezone": tz})
 
 
-def seed_demo(*, patients: int = 220, second_clinic_patients: int = 30, today: date | None = None) -> SeedReport:
+def seed_demo(
+    *, patients: int = 220, second_clinic_patients: int = 30, today: date | None = None, treatment: bool = True
+) -> SeedReport:
     """Create what is missing of the demo; keep everything already there."""
     today = today or timezone.localdate()
     password, source = demo_password(Path(settings.DATA_DIR) / "demo-password.txt")
@@ -78,6 +81,8 @@ def seed_demo(*, patients: int = 220, second_clinic_patients: int = 30, today: d
             users[username] = user
         if demo_new:
             created += _seed_patients(demo, users["clinician"], patients, seed=20261121, today=today)
+            if treatment:
+                seed_treatment(demo, today=today)
         if second_new:
             created += _seed_patients(
                 second, users["riverside_clinician"], second_clinic_patients, seed=7, today=today, locale="en_GB"

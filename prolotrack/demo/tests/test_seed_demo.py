@@ -22,7 +22,7 @@ def test_the_generator_is_deterministic_for_a_seed():
 
 def test_seed_demo_creates_two_clinics_with_staff_and_at_least_200_patients(db, monkeypatch):
     monkeypatch.setenv("PROLOTRACK_DEMO_PASSWORD", "demo-pass-123")
-    report = seed_demo(patients=200, second_clinic_patients=10)
+    report = seed_demo(patients=200, second_clinic_patients=10, treatment=False)
     demo = Clinic.objects.get(name=DEMO_CLINIC)
     assert Patient.objects.filter(clinic=demo).count() == 200
     assert Patient.objects.filter(clinic__name=SECOND_CLINIC).count() == 10
@@ -46,14 +46,14 @@ def test_seed_demo_creates_two_clinics_with_staff_and_at_least_200_patients(db, 
 
 def test_a_second_run_keeps_what_was_entered(db, monkeypatch):
     monkeypatch.setenv("PROLOTRACK_DEMO_PASSWORD", "demo-pass-123")
-    seed_demo(patients=20, second_clinic_patients=2)
+    seed_demo(patients=20, second_clinic_patients=2, treatment=False)
     clinician = User.objects.get(username="clinician")
     patient = Patient.objects.filter(clinic__name=DEMO_CLINIC).first()
     with transaction.atomic():
         services.update_patient(
             actor_of_demo(clinician), patient, {"phone": "555-7777"}, expected_version=patient.version
         )
-    seed_demo(patients=20, second_clinic_patients=2)
+    seed_demo(patients=20, second_clinic_patients=2, treatment=False)
     patient.refresh_from_db()
     assert patient.phone == "555-7777"
     assert Patient.objects.filter(clinic__name=DEMO_CLINIC).count() == 20
@@ -76,3 +76,19 @@ def test_without_a_configured_password_one_is_generated_and_reused(db, monkeypat
     assert f"password: {password}" in capsys.readouterr().out
     assert User.objects.get(username="admin").check_password(password)
     _ = actor_of
+
+
+def test_the_demo_clinic_has_treatment_history_in_every_state(db, monkeypatch):
+    from prolotrack.treatment.models import AdverseEvent, Course, InjectionSite, TreatmentSession
+
+    monkeypatch.setenv("PROLOTRACK_DEMO_PASSWORD", "demo-pass-123")
+    seed_demo(patients=30, second_clinic_patients=1)
+    statuses = set(Course.objects.values_list("status", flat=True))
+    assert statuses == {"open", "completed", "stopped"}
+    signed = TreatmentSession.objects.filter(signed_at__isnull=False)
+    assert signed.exists()
+    assert InjectionSite.objects.filter(session__in=signed).count() >= 4 * signed.count()
+    from django.utils import timezone
+
+    assert TreatmentSession.objects.filter(status="booked", starts_at__gte=timezone.now()).exists()
+    assert AdverseEvent.objects.exists()
