@@ -73,6 +73,16 @@ def only_fields(data: Mapping[str, Any], allowed: Iterable[str]) -> dict[str, An
     return dict(data)
 
 
+def validate(record: ClinicalRecord) -> None:
+    """full_clean without a SELECT per foreign key: the database enforces those, and the services pass
+    related objects they looked up inside the caller's clinic. Field, unique and constraint checks all run."""
+    relations = {f.name for f in record._meta.concrete_fields if f.is_relation}
+    record.clean_fields(exclude=relations)
+    record.clean()
+    record.validate_unique()
+    record.validate_constraints()
+
+
 def _require_atomic() -> None:
     if not connection.in_atomic_block:
         raise RuntimeError("Audited writes must run inside transaction.atomic().")
@@ -159,7 +169,7 @@ def create_record(
     record.created_at = record.updated_at = now
     record.created_by = record.updated_by = user
     record.version = 1
-    record.full_clean()
+    validate(record)
     with service_write():
         record.save()
     _write_version(actor, record, action, reason, changes={})
@@ -228,7 +238,7 @@ def update_record(
     current.version += 1
     current.updated_at = timezone.now()
     current.updated_by = actor.user if actor.user is not None and actor.user.pk else None
-    current.full_clean()
+    validate(current)
     with service_write():
         current.save()
     _write_version(actor, current, action, reason, changes=diff)
