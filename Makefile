@@ -61,7 +61,7 @@ test-pg: install-dev
 	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} $(PY) -m pytest -q -m "not browser" -p no:cacheprovider
 
 bench: install-dev
-	$(PY) bench/run.py
+	$(PY) bench/pages.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
