@@ -30,6 +30,7 @@ class Finding:
     group: str = ""  # findings sharing a group are mutually exclusive (e.g. one Kellgren-Lawrence grade)
     concern: bool = False
     source: str = ""
+    detail: str = ""  # what the label means, shown under it (e.g. the words of a grade)
 
 
 def _kl(region: str) -> list[Finding]:
@@ -43,11 +44,11 @@ def _kl(region: str) -> list[Finding]:
     return [
         Finding(
             f"{region}.kl_{grade}",
-            f"Osteoarthritis, Kellgren-Lawrence grade {grade}: {text}",
+            f"Osteoarthritis, Kellgren-Lawrence grade {grade}",
             region,
-            "kl",
-            False,
-            KELLGREN_LAWRENCE,
+            group="kl",
+            source=KELLGREN_LAWRENCE,
+            detail=text[0].upper() + text[1:],
         )
         for grade, text in grades
     ]

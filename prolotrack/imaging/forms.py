@@ -60,7 +60,7 @@ class StudyForm(VersionedForm):
         else:
             chosen = set(self.fields["findings"].initial or [])
         groups = []
-        for region, label in [(catalogue.GENERAL, "Any region"), *REGIONS_WITH_FINDINGS]:
+        for region, label in [*REGIONS_WITH_FINDINGS, (catalogue.GENERAL, "Any region")]:
             own = [f for f in catalogue.FINDINGS if f.region == region]
             if own:
                 groups.append(

@@ -57,21 +57,18 @@ class FindingRow:
     label: str
     concern: bool
     source: str
+    detail: str
 
 
 def finding_rows(codes: list[str]) -> list[FindingRow]:
     """The study's findings as rows for a page, concerns first."""
     rows = []
     for code in codes:
-        finding = catalogue.BY_CODE.get(code)
-        rows.append(
-            FindingRow(
-                code,
-                finding.label if finding else code,
-                bool(finding and finding.concern),
-                finding.source if finding else "",
-            )
-        )
+        found = catalogue.BY_CODE.get(code)
+        if found is None:
+            rows.append(FindingRow(code, code, False, "", ""))
+        else:
+            rows.append(FindingRow(code, found.label, found.concern, found.source, found.detail))
     return sorted(rows, key=lambda row: not row.concern)
 
 
