@@ -1,3 +1,10 @@
-from django.urls import path  # noqa: F401 - the map preview pages are added here
+"""The body-map preview pages: the landmark catalogue on each drawing, for clinicians to review."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from prolotrack.treatment import map_views
+
+urlpatterns = [
+    path("tools/maps/", map_views.map_index, name="maps"),
+    path("tools/maps/<slug:code>/", map_views.map_preview, name="map-preview"),
+]
