@@ -78,7 +78,23 @@
     });
     var status = map.querySelector("[data-map-status]");
     if (status) { status.textContent = describe(point); }
+    floatLabel(map, null);
     if (svg) { svg.classList.add("has-selection"); }
+  }
+
+  // The name of the landmark under the finger, focused or chosen, drawn above the sites so nothing hides it.
+  function floatLabel(map, element) {
+    var label = map.querySelector(".map-float-label");
+    if (!label) { return; }
+    map.classList.add("has-float-label");
+    var shown = element || map.querySelector(".map-target.is-selected");
+    var source = shown && shown.querySelector(".map-target-label");
+    if (!source) { label.classList.remove("is-shown"); return; }
+    label.textContent = source.textContent;
+    label.setAttribute("x", parseFloat(shown.getAttribute("data-x")) + parseFloat(source.getAttribute("x") || "0"));
+    label.setAttribute("y", parseFloat(shown.getAttribute("data-y")) + parseFloat(source.getAttribute("y") || "0"));
+    label.setAttribute("text-anchor", source.getAttribute("text-anchor") || "start");
+    label.classList.add("is-shown");
   }
 
   function choose(map, point) {
@@ -126,7 +142,8 @@
     return { landmark: "", label: "", side: freePointSide(map, x), x: x, y: y };
   }
 
-  // Arrow keys move to the nearest landmark in that direction (straight ahead counts more than sideways).
+  // Arrow keys move to the nearest landmark in that direction: first among those within 45 degrees of straight
+  // ahead, else among any further that way (straight ahead counts more than sideways); at the end, the next in order.
   function neighbour(map, current, key) {
     var targets = Array.prototype.slice.call(map.querySelectorAll(".map-target"));
     var direction = ARROWS[key];
@@ -141,7 +158,7 @@
       var ahead = dx * direction[0] + dy * direction[1];
       if (ahead <= 0) { return; }
       var aside = Math.abs(dx * direction[1] - dy * direction[0]);
-      var score = ahead + 2 * aside;
+      var score = (ahead >= aside ? 0 : 100000) + ahead + 2 * aside;
       if (score < bestScore) { bestScore = score; best = each; }
     });
     if (best) { return best; }
@@ -184,11 +201,29 @@
     }
   });
 
+  function onTarget(event, leaving) {
+    var element = event.target.closest && event.target.closest(".map-target");
+    if (!element) { return; }
+    var map = element.closest(MAP);
+    if (map) { floatLabel(map, leaving ? null : element); }
+  }
+  document.addEventListener("focusin", function (event) { onTarget(event, false); });
+  document.addEventListener("focusout", function (event) { onTarget(event, true); });
+  document.addEventListener("pointerover", function (event) { onTarget(event, false); });
+  document.addEventListener("pointerout", function (event) {
+    var element = event.target.closest && event.target.closest(".map-target");
+    if (!element || (event.relatedTarget && element.contains(event.relatedTarget))) { return; }
+    var focused = document.activeElement && document.activeElement.closest && document.activeElement.closest(".map-target");
+    var map = element.closest(MAP);
+    if (map) { floatLabel(map, focused && map.contains(focused) ? focused : null); }
+  });
+
   // A point already in the form (a form shown again after a refusal) is shown on the map.
   function restore(map) {
     if (map.getAttribute("data-map-ready")) { return; }
     map.setAttribute("data-map-ready", "true");
     if (!map.classList.contains("is-interactive")) { return; }
+    if (map.querySelector(".map-float-label")) { map.classList.add("has-float-label"); }
     var x = field(map, "x");
     var y = field(map, "y");
     var mapField = field(map, "map");
