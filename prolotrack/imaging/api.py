@@ -18,7 +18,7 @@ from prolotrack.clinics.api_auth import api_actor
 from prolotrack.clinics.roles import Permission
 from prolotrack.imaging import findings as catalogue
 from prolotrack.imaging import queries, services
-from prolotrack.imaging.files import FileRefused, FileTooLarge, max_upload_bytes, megabytes
+from prolotrack.imaging.files import FileRefused, FileTooLarge, check_size
 from prolotrack.imaging.models import ImagingFile, ImagingStudy
 from prolotrack.imaging.schemas import CatalogueOut, FeasibilityIn, FileOut, StudyIn, StudyOut
 from prolotrack.imaging.serve import file_response
@@ -46,7 +46,7 @@ def _study(request: HttpRequest, study_id: UUID) -> ImagingStudy:
 
 
 def _with_files(study: ImagingStudy) -> ImagingStudy:
-    return next(s for s in queries.studies_with_files(study.patient) if s.pk == study.pk)
+    return queries.study_with_files(study)
 
 
 @router.get(
@@ -98,12 +98,9 @@ def get_study(request: HttpRequest, study_id: UUID) -> Any:
 def attach_file(request: HttpRequest, study_id: UUID, file: File[UploadedFile]) -> Any:
     actor = api_actor(request, Permission.PATIENT_EDIT_CLINICAL)
     study = _study(request, study_id)
-    limit = max_upload_bytes()
-    if file.size is not None and file.size > limit:
-        # Refuse before reading the whole body into memory.
-        message = f"The file is {megabytes(file.size)}; the limit is {megabytes(limit)}."
-        return Status(413, {"detail": message, "code": FileTooLarge.code})
     try:
+        if file.size is not None:
+            check_size(file.size)  # before reading the upload into memory
         attached = services.attach_file(actor, study, file.read(), file.name or "")
     except FileTooLarge as error:
         return Status(413, {"detail": str(error), "code": error.code})

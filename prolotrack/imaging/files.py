@@ -81,6 +81,13 @@ def megabytes(size: int) -> str:
     return f"{value:.1f}".removesuffix(".0") + " MB"
 
 
+def check_size(size: int) -> None:
+    """FileTooLarge when a file of this many bytes is over the limit (callers check before reading a big upload)."""
+    limit = max_upload_bytes()
+    if size > limit:
+        raise FileTooLarge(f"The file is {megabytes(size)}; the limit is {megabytes(limit)}.")
+
+
 def detect_kind(head: bytes) -> str | None:
     """png, jpeg or dicom from the first bytes (at least 132 when there are that many), else None."""
     if head.startswith(PNG_SIGNATURE):
@@ -111,9 +118,7 @@ def inspect_upload(data: bytes, name: str = "") -> Inspected:
     size = len(data)
     if size == 0:
         raise FileRefused(f"The file{_named(name)} is empty (0 bytes); {ACCEPTED}.")
-    limit = max_upload_bytes()
-    if size > limit:
-        raise FileTooLarge(f"The file is {megabytes(size)}; the limit is {megabytes(limit)}.")
+    check_size(size)
     kind = detect_kind(data[:132])
     if kind is None:
         raise FileRefused(f"This file is {describe_other(data[:64])}; {ACCEPTED}.")

@@ -47,6 +47,15 @@ def studies_with_files(patient: Patient) -> list[ImagingStudy]:
     )
 
 
+def study_with_files(study: ImagingStudy) -> ImagingStudy:
+    """One study, fresh, with its files (two queries), for the API."""
+    return (
+        ImagingStudy.objects.select_related("reviewed_by")
+        .prefetch_related(Prefetch("files", queryset=ImagingFile.objects.select_related("created_by")))
+        .get(pk=study.pk)
+    )
+
+
 def study_files(study: ImagingStudy) -> list[ImagingFile]:
     return list(study.files.select_related("created_by", "updated_by"))
 

@@ -15,6 +15,7 @@ from prolotrack.clinics.roles import Permission, Role
 from prolotrack.clinics.services import actor_for
 from prolotrack.core.access import require
 from prolotrack.imaging import queries, services
+from prolotrack.imaging.files import check_size
 from prolotrack.imaging.forms import FeasibilityForm, RetireForm, StudyForm, UploadForm
 from prolotrack.imaging.models import ImagingFile, ImagingStudy
 from prolotrack.imaging.serve import file_response
@@ -161,6 +162,7 @@ def file_upload(request: HttpRequest, patient_uuid: Any, study_uuid: Any) -> Htt
     if form.is_valid():
         upload = form.cleaned_data["file"]
         try:
+            check_size(upload.size)  # before reading the upload into memory
             attached = services.attach_file(actor_for(request), study, upload.read(), upload.name or "")
         except ServiceError as error:  # FileRefused included: the message says what is wrong with the file
             form.add_error("file", str(error))

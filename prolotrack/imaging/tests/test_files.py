@@ -5,6 +5,8 @@ import io
 import numpy as np
 import pytest
 from django.test import override_settings
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from prolotrack.imaging.files import FileRefused, FileTooLarge, inspect_upload, megabytes, window_to_8bit
@@ -172,3 +174,26 @@ def test_dicom_tags_kept_are_technical_never_the_patients_identity():
     assert DICOM_PATIENT_NAME.split("^")[0] not in flat and DICOM_PATIENT_ID not in flat
     # The preview is pixels only: no text chunks carrying the DICOM header along.
     assert b"Sourcesystem" not in inspected.preview_png and b"EXT-998877" not in inspected.preview_png
+
+
+# --- Never a crash -------------------------------------------------------------------------------------------
+
+PREFIXES = [b"", b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"\0" * 128 + b"DICM"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(prefix=st.sampled_from(PREFIXES), tail=st.binary(max_size=2048))
+def test_any_bytes_are_either_accepted_or_refused_with_a_message(prefix, tail):
+    try:
+        inspected = inspect_upload(prefix + tail, "fuzz.bin")
+    except FileRefused as refused:
+        assert str(refused).endswith((".", ")")) and len(str(refused)) > 20
+    else:
+        assert inspected.kind in ("png", "jpeg", "dicom")
+
+
+def test_a_corrupted_dicom_with_valid_header_is_refused_not_a_crash():
+    data = bytearray(dicom_bytes())
+    # Cut the pixel data short: the header parses, the pixels do not fit Rows x Columns.
+    with pytest.raises(FileRefused, match="DICOM"):
+        inspect_upload(bytes(data[: len(data) - 1000]), "short.dcm")
