@@ -108,7 +108,9 @@ def _apply_errors(form: Any, error: Exception) -> None:
     """Put a service error on the form so the user sees what to fix, next to the field when it names one."""
     if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
         for name, errors in error.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
+            # A message about a hidden input (the map's point) goes above the form, where it can be read.
+            shown = name in form.fields and not form.fields[name].widget.is_hidden
+            form.add_error(name if shown else None, errors)
     elif isinstance(error, ValidationError):
         form.add_error(None, error.messages)
     else:
