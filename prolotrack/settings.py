@@ -190,6 +190,9 @@ if env_bool("PROLOTRACK_BEHIND_PROXY", False):
 # Number of proxies in front of the app whose X-Forwarded-For entries are trusted for the audit trail's client address.
 PROLOTRACK_TRUSTED_PROXY_COUNT = int(os.environ.get("PROLOTRACK_TRUSTED_PROXY_COUNT", "0"))
 
+# Largest image file accepted for imaging review (the proxy should cap request size at or above this too).
+PROLOTRACK_MAX_UPLOAD_MB = int(os.environ.get("PROLOTRACK_MAX_UPLOAD_MB", "20"))
+
 EMAIL_BACKEND = os.environ.get("PROLOTRACK_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 
 LOGGING = {
