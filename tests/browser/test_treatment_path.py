@@ -134,7 +134,15 @@ def test_the_whole_treatment_path(
     shot(page, "treatment-07-session-empty")
     session = TreatmentSession.objects.get(course=course, number=1)
 
-    # Checklist: each answer saves itself; who ticked it is shown.
+    # Checklist: each answer saves itself; who ticked it is shown. First with the keyboard alone: arrows move
+    # through the answers, each one is saved, and focus stays on the answer.
+    page.locator("#check-numbing").get_by_label("Yes", exact=True).focus()
+    page.keyboard.press("Space")
+    expect(page.locator("#check-numbing.is-ok")).to_be_visible()
+    page.keyboard.press("ArrowRight")
+    expect(page.locator("#check-numbing").get_by_label("No", exact=True)).to_be_checked()
+    expect(page.locator("#check-numbing").get_by_label("No", exact=True)).to_be_focused()
+    expect(page.locator("#check-numbing .ticked-by")).to_contain_text("No · ticked by Clinician")
     for item, answer in (
         ("meal", "Yes"),
         ("consent", "Yes"),

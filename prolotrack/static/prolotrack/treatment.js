@@ -10,6 +10,18 @@
     if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
   });
 
+  // A keyboard user moving through the answers keeps focus on the same answer after the checklist is swapped in.
+  var focusedId = "";
+  document.addEventListener("htmx:beforeRequest", function () {
+    focusedId = document.activeElement && document.activeElement.id ? document.activeElement.id : "";
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail && event.detail.target;
+    if (!target || target.id !== "checklist" || !focusedId) { return; }
+    var again = document.getElementById(focusedId);
+    if (again) { again.focus({ preventScroll: true }); }
+  });
+
   // Starting a course: a protocol template fills in its body region.
   document.addEventListener("change", function (event) {
     var select = event.target;
