@@ -298,3 +298,27 @@ def test_the_session_page_on_a_tablet(tablet_page: Page, clinician: User, placed
     box = page.locator("#totals").bounding_box()
     assert box is not None and box["y"] <= 1, box
     page.screenshot(path=str(SCREENSHOTS / "treatment-18-session-tablet-viewport.png"))
+
+
+def test_the_front_desk_books_from_the_calendar_on_a_tablet(
+    tablet_page: Page, clinician: User, frontdesk: User, placed_session: TreatmentSession
+) -> None:
+    page = log_in(tablet_page, frontdesk)
+    page.get_by_role("link", name="Calendar").click()
+    waiting = page.locator(".unbooked-list li", has_text="Hopper, Grace")
+    expect(waiting).to_contain_text("session 1")
+    expect(page.locator(".unbooked")).not_to_contain_text("Knee osteoarthritis")
+    no_sideways_scroll(page)
+    shot(page, "treatment-19-calendar-front-desk-tablet")
+    waiting.get_by_role("link", name="Book").click()
+    expect(page.get_by_role("heading", name="Session 1 · Hopper, Grace")).to_be_visible()
+    expect(page.locator("body")).not_to_contain_text("Knee osteoarthritis")
+    page.get_by_label("Time (clinic time)").fill("14:15")
+    page.get_by_label("Clinician").select_option("clinician")
+    shot(page, "treatment-20-appointment-front-desk-tablet")
+    page.get_by_role("button", name="Book", exact=True).click()
+    expect(page.locator(".msg-success")).to_contain_text("at 14:15 with Clinician")
+    expect(page).to_have_url(re.compile(r"/calendar/"))
+    expect(page.locator(".appt", has_text="Hopper, Grace")).to_contain_text("14:15")
+    shot(page, "treatment-21-calendar-booked-tablet")
+    assert TreatmentSession.objects.get(pk=placed_session.pk).status == "booked"
