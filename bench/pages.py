@@ -4,7 +4,7 @@ Runs the Django app in-process (no network), on its own SQLite database in a scr
 clinic, and times each page with the test client: the number is the server's own work (middleware, views, queries,
 templates), which is what the quality bar measures. Prints median and p95 per page and the query count.
 
-    .venv/bin/python bench/pages.py [--requests 60] [--data-dir /tmp/prolotrack-bench]
+    .venv/bin/python bench/pages.py [--requests 60] [--data-dir bench/results/data]
 """
 
 import argparse
@@ -22,7 +22,9 @@ sys.path.insert(0, str(ROOT))
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=60, help="Timed requests per page (after 5 warm-up ones).")
-    parser.add_argument("--data-dir", default="/tmp/prolotrack-bench", help="Scratch folder for the database.")
+    parser.add_argument(
+        "--data-dir", default=str(ROOT / "bench" / "results" / "data"), help="Scratch folder for the database."
+    )
     args = parser.parse_args()
     os.environ["PROLOTRACK_DATA_DIR"] = args.data_dir
     os.environ.setdefault("PROLOTRACK_DEMO_PASSWORD", "bench-password-1")
@@ -35,7 +37,7 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext, override_settings
+    from django.test.utils import override_settings
 
     call_command("migrate", verbosity=0)
     from prolotrack.clinics.models import Clinic, User
@@ -80,7 +82,14 @@ def main() -> None:
             if response.status_code != 200:
                 print(f"{name}: {url} answered {response.status_code}; skipped")
                 continue
-            with CaptureQueriesContext(connection) as queries:
+            # Django clears its query log when a request starts, so count with an execute wrapper instead.
+            counted: list[str] = []
+
+            def count(execute, sql, params, many, context, counted=counted):  # type: ignore[no-untyped-def]
+                counted.append(sql)
+                return execute(sql, params, many, context)
+
+            with connection.execute_wrapper(count):
                 client.get(url, headers=extra)
             times = []
             for _ in range(args.requests):
@@ -91,7 +100,7 @@ def main() -> None:
             p95 = times[max(0, int(len(times) * 0.95) - 1)]
             results.append(
                 {"page": name, "median_ms": round(statistics.median(times), 1), "p95_ms": round(p95, 1),
-                 "queries": len(queries.captured_queries)}
+                 "queries": len(counted)}
             )  # fmt: skip
     width = max(len(r["page"]) for r in results)
     print(f"{'page':<{width}}  median ms  p95 ms  queries")
