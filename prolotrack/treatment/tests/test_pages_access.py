@@ -30,6 +30,7 @@ CALENDAR = table(200, 200, 200, 200, 403, 200)
 
 # path template, method, {persona: status}
 PAGES = [
+    ("/patients/{p}/treatment-cards/", "get", VIEW),
     ("/patients/{p}/courses/", "get", VIEW),
     ("/patients/{p}/courses/new/", "get", MANAGE_FORM),
     ("/patients/{p}/courses/new/", "post", MANAGE_POST),
