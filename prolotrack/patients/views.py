@@ -84,8 +84,7 @@ def patient_chart(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
     patient = _patient_or_404(request, patient_uuid)
     record_read(actor_for(request), "patient.chart.viewed", record=patient, patient_uuid=patient.uuid)
     chart = queries.load_chart(patient)
-    forms = {kind: form_class(prefix=kind) for kind, form_class in CHILD_FORMS.items()}
-    return render(request, "patients/chart.html", {"chart": chart, "patient": chart.patient, "forms": forms})
+    return render(request, "patients/chart.html", {"chart": chart, "patient": chart.patient})
 
 
 @require(Permission.PATIENT_EDIT_DEMOGRAPHICS)
@@ -119,12 +118,16 @@ def patient_edit(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
 
 
 @require(Permission.PATIENT_EDIT_CLINICAL)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def child_add(request: HttpRequest, patient_uuid: Any, kind: str) -> HttpResponse:
     patient = _patient_or_404(request, patient_uuid)
     if kind not in CHILD_FORMS:
         raise Http404("Unknown record type.")
-    form = CHILD_FORMS[kind](request.POST, prefix=kind)
+    form = CHILD_FORMS[kind](request.POST or None, prefix=kind)
+    context = {"form": form, "patient": patient, "kind": kind, "title": f"Add a {CHILD_LABELS[kind]}"}
+    if request.method == "GET":
+        template = "patients/_child_add_form.html" if request.htmx else "patients/child_form.html"  # type: ignore[attr-defined]
+        return render(request, template, context)
     if form.is_valid():
         try:
             services.add_child(actor_for(request), patient, kind, form.changes())
@@ -133,12 +136,7 @@ def child_add(request: HttpRequest, patient_uuid: Any, kind: str) -> HttpRespons
         else:
             messages.success(request, f"The {CHILD_LABELS[kind]} was added.")
             return redirect(f"/patients/{patient.uuid}/#{kind}")
-    return render(
-        request,
-        "patients/child_form.html",
-        {"form": form, "patient": patient, "kind": kind, "title": f"Add a {CHILD_LABELS[kind]}"},
-        status=400,
-    )
+    return render(request, "patients/child_form.html", context, status=400)
 
 
 @require(Permission.PATIENT_EDIT_CLINICAL)

@@ -59,6 +59,11 @@ PAGES = [
         {"clinician": 200, "colleague": 200, "frontdesk": 403, "admin": 403, "researcher": 403, "outsider": 404},
     ),
     (
+        "/patients/{p}/weight/add/",
+        "get",
+        {"clinician": 200, "colleague": 200, "frontdesk": 403, "admin": 403, "researcher": 403, "outsider": 404},
+    ),
+    (
         "/patients/{p}/no-known-allergies/",
         "post",
         {"clinician": 302, "colleague": 302, "frontdesk": 403, "admin": 403, "researcher": 403, "outsider": 404},
