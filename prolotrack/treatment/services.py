@@ -561,8 +561,18 @@ def add_site(
             guidance=guidance,
         )
         totals = queries.totals(session, extra=site)
-        if totals.blocks:
-            raise ServiceError("Not added: " + " ".join(totals.blocks))
+        refusals = list(totals.blocks)
+        drawn = sum(
+            (v for v in solution.sites.filter(entered_in_error_at__isnull=True).values_list("volume_ml", flat=True)),
+            Decimal(0),
+        )
+        if drawn + Decimal(volume_ml) > solution.final_volume_ml:
+            refusals.append(
+                f"Solution {solution.label} was made up to {solution.final_volume_ml:.2f} mL and {drawn:.2f} mL is "
+                f"already charted from it ({solution.final_volume_ml - drawn:.2f} mL left): record another syringe first."
+            )
+        if refusals:
+            raise ServiceError("Not added: " + " ".join(refusals))
         site = create_record(
             actor,
             site,

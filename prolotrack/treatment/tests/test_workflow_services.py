@@ -268,3 +268,17 @@ def test_screening_for_the_day_uses_the_nsaid_window(clinician, weighed_patient,
     rescreened = services.rescreen_for_the_day(actor_of(clinician), session)
     codes = [f["code"] for f in rescreened.day_screening.findings]
     assert any("nsaid" in c for c in codes)
+
+
+def test_a_site_cannot_draw_more_than_its_syringe_holds(clinician, session, solution):
+    actor = actor_of(clinician)
+    services.add_site(
+        actor, fresh(session), solution=solution, body_map="knee_front", x=Decimal(100), y=Decimal(100),
+        side="right", volume_ml=Decimal("9.5"), label="IA",
+    )  # fmt: skip
+    with pytest.raises(ServiceError, match=r"Not added: Solution A was made up to 10\.00 mL and 9\.50 mL is already"):
+        services.add_site(
+            actor, fresh(session), solution=solution, body_map="knee_front", x=Decimal(100), y=Decimal(100),
+            side="right", volume_ml=Decimal("1"), label="IA",
+        )  # fmt: skip
+    assert InjectionSite.objects.filter(session=session).count() == 1
