@@ -12,7 +12,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from prolotrack.audit.services import (
-    AccessDenied,
     Actor,
     ServiceError,
     create_record,
@@ -22,7 +21,8 @@ from prolotrack.audit.services import (
 )
 from prolotrack.clinical import convert, queries
 from prolotrack.clinical.models import ProtocolTemplate, ScreeningRecord
-from prolotrack.clinics.roles import Permission, role_has
+from prolotrack.clinics.roles import Permission
+from prolotrack.core.access import require_permission, require_same_clinic
 from prolotrack.domain.anatomy import landmark, parse_region
 from prolotrack.domain.errors import DomainError, OverrideError, ProtocolError
 from prolotrack.domain.protocols import TEMPLATES
@@ -36,18 +36,6 @@ from prolotrack.domain.screening import (
     screen,
 )
 from prolotrack.patients.models import Patient
-
-
-def _require(actor: Actor, permission: Permission) -> None:
-    if not role_has(actor.role, permission):
-        raise AccessDenied("Your role does not allow this.")
-
-
-def _same_clinic(actor: Actor, record: Any) -> None:
-    # Callers look records up inside the actor's clinic; this stops a future caller that forgets.
-    if actor.clinic is None or record.clinic_id != actor.clinic.pk:
-        raise AccessDenied("This record belongs to another clinic.")
-
 
 # --- Screening -----------------------------------------------------------------------------------------------
 
@@ -75,8 +63,8 @@ def screen_patient(
     pregnancy: str | None = None,
 ) -> ScreeningRecord:
     """Screen a patient of the actor's clinic from the registry's facts and store the result."""
-    _require(actor, Permission.SCREENING_RUN)
-    _same_clinic(actor, patient)
+    require_permission(actor, Permission.SCREENING_RUN)
+    require_same_clinic(actor, patient)
     if patient.is_entered_in_error:
         raise ServiceError("This patient record was marked entered in error; screen the correct record.")
     if not isinstance(procedure, PlannedProcedure):
@@ -135,8 +123,8 @@ def override_finding(
     actor: Actor, screening: ScreeningRecord, code: str, reason: str, *, expected_version: int | None
 ) -> ScreeningRecord:
     """Record a clinician's written reason to proceed despite one finding, and recompute the decision."""
-    _require(actor, Permission.SCREENING_OVERRIDE)
-    _same_clinic(actor, screening)
+    require_permission(actor, Permission.SCREENING_OVERRIDE)
+    require_same_clinic(actor, screening)
     if screening.is_entered_in_error:
         raise ServiceError("This screening was marked entered in error; screen the patient again.")
     if isinstance(reason, str):
@@ -258,7 +246,7 @@ def validate_protocol(values: Mapping[str, Any]) -> dict[str, Any]:
 
 def create_protocol(actor: Actor, data: Mapping[str, Any]) -> ProtocolTemplate:
     """Add a protocol template to the actor's clinic."""
-    _require(actor, Permission.PROTOCOL_MANAGE)
+    require_permission(actor, Permission.PROTOCOL_MANAGE)
     values = validate_protocol(_only(data, PROTOCOL_FIELDS))
     duplicate = ValidationError({"code": "Another template of this clinic already has this code: choose another."})
     if ProtocolTemplate.objects.filter(clinic=actor.clinic, code=values.get("code")).exists():
@@ -276,8 +264,8 @@ def update_protocol(
     actor: Actor, record: ProtocolTemplate, data: Mapping[str, Any], *, expected_version: int | None, reason: str = ""
 ) -> ProtocolTemplate:
     """Change a clinic template (a new version), refusing a stale edit; the code never changes."""
-    _require(actor, Permission.PROTOCOL_MANAGE)
-    _same_clinic(actor, record)
+    require_permission(actor, Permission.PROTOCOL_MANAGE)
+    require_same_clinic(actor, record)
     values = _only(data, PROTOCOL_FIELDS)
     if "code" in values and values["code"] != record.code:
         raise ValidationError({"code": "The code of a saved template cannot change: it identifies the template."})
@@ -296,8 +284,8 @@ def retire_protocol(
     actor: Actor, record: ProtocolTemplate, *, reason: str, expected_version: int | None = None
 ) -> ProtocolTemplate:
     """Mark a clinic template created by mistake as entered in error; it stays listed, struck through."""
-    _require(actor, Permission.PROTOCOL_MANAGE)
-    _same_clinic(actor, record)
+    require_permission(actor, Permission.PROTOCOL_MANAGE)
+    require_same_clinic(actor, record)
     with transaction.atomic():
         return mark_entered_in_error(
             actor, record, "protocol.entered_in_error", reason=reason, expected_version=expected_version

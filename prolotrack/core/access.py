@@ -33,3 +33,20 @@ def require(permission: Permission) -> Callable[[Callable[..., HttpResponse]], C
         return wrapped
 
     return decorator
+
+
+def require_permission(actor: Any, permission: Permission) -> None:
+    """Refuse a service call whose actor's role lacks the permission, whatever the caller checked."""
+    from prolotrack.audit.services import AccessDenied
+    from prolotrack.clinics.roles import role_has
+
+    if not role_has(actor.role, permission):
+        raise AccessDenied("Your role does not allow this.")
+
+
+def require_same_clinic(actor: Any, record: Any) -> None:
+    """Refuse a record of another clinic: callers look records up inside the actor's clinic; this stops one that forgets."""
+    from prolotrack.audit.services import AccessDenied
+
+    if actor.clinic is None or record.clinic_id != actor.clinic.pk:
+        raise AccessDenied("This record belongs to another clinic.")

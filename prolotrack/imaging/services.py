@@ -29,24 +29,14 @@ from prolotrack.audit.services import (
     mark_entered_in_error,
     update_record,
 )
-from prolotrack.clinics.roles import Permission, Role, role_has
+from prolotrack.clinics.roles import Permission, Role
+from prolotrack.core.access import require_permission, require_same_clinic
 from prolotrack.imaging import findings as catalogue
 from prolotrack.imaging.files import FileRefused, inspect_upload
 from prolotrack.imaging.models import MIN_REASON_CHARS, Feasibility, ImagingFile, ImagingStudy
 from prolotrack.patients.models import BodyRegion, Patient
 
 STUDY_FIELDS = ("modality", "study_date", "body_region", "laterality", "findings", "report")
-
-
-def _require(actor: Actor, permission: Permission) -> None:
-    if not role_has(actor.role, permission):
-        raise AccessDenied("Your role does not allow this.")
-
-
-def _same_clinic(actor: Actor, record: Any) -> None:
-    # Callers look records up inside the actor's clinic; this stops a future caller that forgets.
-    if actor.clinic is None or record.clinic_id != actor.clinic.pk:
-        raise AccessDenied("This record belongs to another clinic.")
 
 
 def clinic_today(clinic: Any) -> date:
@@ -88,8 +78,8 @@ def _study_values(actor: Actor, patient: Patient, data: Mapping[str, Any]) -> di
 
 def create_study(actor: Actor, patient: Patient, data: Mapping[str, Any]) -> ImagingStudy:
     """Record an imaging study of a patient of the actor's clinic."""
-    _require(actor, Permission.PATIENT_EDIT_CLINICAL)
-    _same_clinic(actor, patient)
+    require_permission(actor, Permission.PATIENT_EDIT_CLINICAL)
+    require_same_clinic(actor, patient)
     if patient.is_entered_in_error:
         raise ServiceError("This patient record was marked entered in error; add nothing to it.")
     values = _study_values(actor, patient, {"findings": [], **data})
@@ -102,8 +92,8 @@ def update_study(
     actor: Actor, study: ImagingStudy, data: Mapping[str, Any], *, expected_version: int | None, reason: str = ""
 ) -> ImagingStudy:
     """Correct a study's details or findings, refusing a stale edit."""
-    _require(actor, Permission.PATIENT_EDIT_CLINICAL)
-    _same_clinic(actor, study)
+    require_permission(actor, Permission.PATIENT_EDIT_CLINICAL)
+    require_same_clinic(actor, study)
     merged = {name: getattr(study, name) for name in STUDY_FIELDS}
     merged.update(data)
     values = _study_values(actor, study.patient, merged)
@@ -117,8 +107,8 @@ def record_feasibility(
     actor: Actor, study: ImagingStudy, feasibility: str, reason: str, *, expected_version: int | None
 ) -> ImagingStudy:
     """The clinician's decision: is the procedure feasible at this site, given the images, and why."""
-    _require(actor, Permission.PATIENT_EDIT_CLINICAL)
-    _same_clinic(actor, study)
+    require_permission(actor, Permission.PATIENT_EDIT_CLINICAL)
+    require_same_clinic(actor, study)
     if actor.role != Role.CLINICIAN:
         raise AccessDenied(
             "Only a clinician records whether the procedure is feasible: it is a clinical decision. "
@@ -147,8 +137,8 @@ def retire_study(
     actor: Actor, study: ImagingStudy, *, reason: str, expected_version: int | None = None
 ) -> ImagingStudy:
     """Mark a study recorded by mistake as entered in error. Its files stay attached and stored."""
-    _require(actor, Permission.RECORD_MARK_ERROR)
-    _same_clinic(actor, study)
+    require_permission(actor, Permission.RECORD_MARK_ERROR)
+    require_same_clinic(actor, study)
     with transaction.atomic():
         return mark_entered_in_error(
             actor, study, "imaging.study.entered_in_error", reason=reason, expected_version=expected_version
@@ -157,8 +147,8 @@ def retire_study(
 
 def retire_file(actor: Actor, file: ImagingFile, *, reason: str, expected_version: int | None = None) -> ImagingFile:
     """Mark a file attached by mistake as entered in error. The stored bytes are kept."""
-    _require(actor, Permission.RECORD_MARK_ERROR)
-    _same_clinic(actor, file)
+    require_permission(actor, Permission.RECORD_MARK_ERROR)
+    require_same_clinic(actor, file)
     with transaction.atomic():
         return mark_entered_in_error(
             actor, file, "imaging.file.entered_in_error", reason=reason, expected_version=expected_version
@@ -210,8 +200,8 @@ def attach_file(actor: Actor, study: ImagingStudy, data: bytes, name: str = "") 
 
     A refused file raises FileRefused (a ServiceError) before anything is written: no row, no file on disk.
     """
-    _require(actor, Permission.PATIENT_EDIT_CLINICAL)
-    _same_clinic(actor, study)
+    require_permission(actor, Permission.PATIENT_EDIT_CLINICAL)
+    require_same_clinic(actor, study)
     if study.is_entered_in_error:
         raise ServiceError("This study was marked entered in error; attach the images to the correct study.")
     if study.patient.is_entered_in_error:

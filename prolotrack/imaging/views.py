@@ -14,6 +14,7 @@ from prolotrack.audit.services import AccessDenied, ServiceError, record_read
 from prolotrack.clinics.roles import Permission, Role
 from prolotrack.clinics.services import actor_for
 from prolotrack.core.access import require
+from prolotrack.core.forms import apply_errors
 from prolotrack.imaging import queries, services
 from prolotrack.imaging.files import check_size
 from prolotrack.imaging.forms import FeasibilityForm, RetireForm, StudyForm, UploadForm
@@ -47,16 +48,6 @@ def _file_or_404(request: HttpRequest, file_uuid: Any, study: ImagingStudy | Non
     return file
 
 
-def _apply_errors(form: Any, error: Exception) -> None:
-    if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
-        for name, errors in error.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    elif isinstance(error, ValidationError):
-        form.add_error(None, error.messages)
-    else:
-        form.add_error(None, str(error))
-
-
 def _is_clinician(request: HttpRequest) -> bool:
     membership = getattr(request, "membership", None)
     return membership is not None and membership.role == Role.CLINICIAN
@@ -72,7 +63,7 @@ def study_new(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
         try:
             study = services.create_study(actor_for(request), patient, form.changes())
         except (ValidationError, ServiceError) as error:
-            _apply_errors(form, error)
+            apply_errors(form, error)
         else:
             messages.success(request, "Imaging study added. Attach the images below.")
             return redirect("imaging:study", patient_uuid=patient.uuid, study_uuid=study.uuid)
@@ -106,7 +97,7 @@ def study_edit(request: HttpRequest, patient_uuid: Any, study_uuid: Any) -> Http
                 reason=form.cleaned_data.get("change_reason", ""),
             )
         except (ValidationError, ServiceError) as error:
-            _apply_errors(form, error)
+            apply_errors(form, error)
         else:
             messages.success(request, "Study saved as a new version.")
             return redirect("imaging:study", patient_uuid=patient.uuid, study_uuid=study.uuid)
@@ -196,7 +187,7 @@ def feasibility(request: HttpRequest, patient_uuid: Any, study_uuid: Any) -> Htt
         except AccessDenied as error:
             raise PermissionDenied(str(error)) from None
         except (ValidationError, ServiceError) as error:
-            _apply_errors(form, error)
+            apply_errors(form, error)
         else:
             messages.success(request, "Feasibility decision recorded with your reason.")
             return redirect(f"/patients/{patient.uuid}/imaging/{study.uuid}/#feasibility")
@@ -219,7 +210,7 @@ def study_retire(request: HttpRequest, patient_uuid: Any, study_uuid: Any) -> Ht
                 expected_version=form.cleaned_data["version"],
             )
         except (ValidationError, ServiceError) as error:
-            _apply_errors(form, error)
+            apply_errors(form, error)
         else:
             messages.success(request, "Study marked entered in error. It stays on the chart, struck through.")
             return redirect("patients:chart", patient_uuid=patient.uuid)
@@ -247,7 +238,7 @@ def file_retire(request: HttpRequest, patient_uuid: Any, study_uuid: Any, file_u
                 expected_version=form.cleaned_data["version"],
             )
         except (ValidationError, ServiceError) as error:
-            _apply_errors(form, error)
+            apply_errors(form, error)
         else:
             messages.success(request, "Image marked entered in error. The file is kept and listed with your reason.")
             return redirect("imaging:study", patient_uuid=patient.uuid, study_uuid=study.uuid)

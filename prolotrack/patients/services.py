@@ -8,7 +8,6 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from prolotrack.audit.services import (
-    AccessDenied,
     Actor,
     ServiceError,
     create_record,
@@ -16,7 +15,8 @@ from prolotrack.audit.services import (
     only_fields,
     update_record,
 )
-from prolotrack.clinics.roles import Permission, role_has
+from prolotrack.clinics.roles import Permission
+from prolotrack.core.access import require_permission
 from prolotrack.patients.models import Allergy, Condition, Medication, Patient, WeightMeasurement
 
 PATIENT_FIELDS = (
@@ -59,11 +59,6 @@ CHILD_MODELS: dict[str, tuple[type, tuple[str, ...]]] = {
 MRN_PATTERN = re.compile(r"^PT-(\d+)$")
 
 
-def _require(actor: Actor, permission: Permission) -> None:
-    if not role_has(actor.role, permission):
-        raise AccessDenied("Your role does not allow this.")
-
-
 def next_mrn(clinic: Any) -> str:
     """Next clinic-generated record number (PT-000001, …) for patients registered without one."""
     highest = 0
@@ -76,7 +71,7 @@ def next_mrn(clinic: Any) -> str:
 
 def create_patient(actor: Actor, data: Mapping[str, Any]) -> Patient:
     """Register a patient in the actor's clinic."""
-    _require(actor, Permission.PATIENT_EDIT_DEMOGRAPHICS)
+    require_permission(actor, Permission.PATIENT_EDIT_DEMOGRAPHICS)
     values = only_fields(data, PATIENT_FIELDS)
     try:
         with transaction.atomic():
@@ -92,7 +87,7 @@ def update_patient(
     actor: Actor, patient: Patient, data: Mapping[str, Any], *, expected_version: int, reason: str = ""
 ) -> Patient:
     """Change a patient's demographics, refusing a stale edit."""
-    _require(actor, Permission.PATIENT_EDIT_DEMOGRAPHICS)
+    require_permission(actor, Permission.PATIENT_EDIT_DEMOGRAPHICS)
     values = only_fields(data, PATIENT_FIELDS)
     if "mrn" in values and not (values["mrn"] or "").strip():
         raise ValidationError({"mrn": "A registered patient keeps a record number; it cannot be blank."})
@@ -107,7 +102,7 @@ def update_patient(
 
 def retire_patient(actor: Actor, patient: Patient, *, reason: str, expected_version: int | None = None) -> Patient:
     """Mark a patient registered by mistake (e.g. a duplicate) as entered in error."""
-    _require(actor, Permission.RECORD_MARK_ERROR)
+    require_permission(actor, Permission.RECORD_MARK_ERROR)
     with transaction.atomic():
         return mark_entered_in_error(
             actor, patient, "patient.entered_in_error", reason=reason, expected_version=expected_version
@@ -117,7 +112,7 @@ def retire_patient(actor: Actor, patient: Patient, *, reason: str, expected_vers
 def add_child(actor: Actor, patient: Patient, kind: str, data: Mapping[str, Any]) -> Any:
     """Add a weight, condition, medication or allergy to a patient's record."""
     model, fields = CHILD_MODELS[kind]
-    _require(actor, Permission.PATIENT_EDIT_CLINICAL)
+    require_permission(actor, Permission.PATIENT_EDIT_CLINICAL)
     if patient.is_entered_in_error:
         raise ServiceError("This patient record was marked entered in error; add nothing to it.")
     values = only_fields(data, fields)
@@ -138,7 +133,7 @@ def add_child(actor: Actor, patient: Patient, kind: str, data: Mapping[str, Any]
 
 def confirm_no_known_allergies(actor: Actor, patient: Patient, *, expected_version: int | None = None) -> Patient:
     """Record that the patient was asked and has no known allergies."""
-    _require(actor, Permission.PATIENT_EDIT_CLINICAL)
+    require_permission(actor, Permission.PATIENT_EDIT_CLINICAL)
     active = patient.allergies.filter(entered_in_error_at__isnull=True)
     if active.exists():
         names = ", ".join(active.values_list("substance", flat=True))
@@ -159,7 +154,7 @@ def edit_child(
 ) -> Any:
     """Change a weight, condition, medication or allergy, refusing a stale edit."""
     _, fields = CHILD_MODELS[kind]
-    _require(actor, Permission.PATIENT_EDIT_CLINICAL)
+    require_permission(actor, Permission.PATIENT_EDIT_CLINICAL)
     values = only_fields(data, fields)
     with transaction.atomic():
         return update_record(
@@ -169,7 +164,7 @@ def edit_child(
 
 def retire_child(actor: Actor, record: Any, kind: str, *, reason: str, expected_version: int | None = None) -> Any:
     """Mark a weight, condition, medication or allergy as entered in error."""
-    _require(actor, Permission.RECORD_MARK_ERROR)
+    require_permission(actor, Permission.RECORD_MARK_ERROR)
     with transaction.atomic():
         return mark_entered_in_error(
             actor, record, f"patient.{kind}.entered_in_error", reason=reason, expected_version=expected_version

@@ -15,6 +15,7 @@ from prolotrack.audit.services import ServiceError, record_event, record_read
 from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for
 from prolotrack.core.access import require
+from prolotrack.core.forms import apply_errors
 from prolotrack.patients import queries, services
 from prolotrack.patients.forms import CHILD_FORMS, EnteredInErrorForm, PatientForm
 from prolotrack.patients.models import Patient
@@ -39,17 +40,6 @@ def _child_or_404(patient: Patient, kind: str, record_uuid: Any) -> Any:
         raise Http404("No such record on this patient.") from None
 
 
-def _apply_errors(form: Any, error: Exception) -> None:
-    """Put a service error on the form so the user sees what to fix."""
-    if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    elif isinstance(error, ValidationError):
-        form.add_error(None, error.messages)
-    else:
-        form.add_error(None, str(error))
-
-
 @require(Permission.PATIENT_LIST)
 def patient_list(request: HttpRequest) -> HttpResponse:
     text = request.GET.get("q", "").strip()
@@ -70,7 +60,7 @@ def patient_create(request: HttpRequest) -> HttpResponse:
         try:
             patient = services.create_patient(actor_for(request), form.changes())
         except (ValidationError, ServiceError) as error:
-            _apply_errors(form, error)
+            apply_errors(form, error)
         else:
             messages.success(request, f"{patient.full_name} registered with record number {patient.mrn}.")
             return redirect("patients:chart", patient_uuid=patient.uuid)
@@ -105,7 +95,7 @@ def patient_edit(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
                 reason=form.cleaned_data.get("change_reason", ""),
             )
         except (ValidationError, ServiceError) as error:
-            _apply_errors(form, error)
+            apply_errors(form, error)
         else:
             messages.success(request, "Patient details saved.")
             return redirect("patients:chart", patient_uuid=patient.uuid)
@@ -132,7 +122,7 @@ def child_add(request: HttpRequest, patient_uuid: Any, kind: str) -> HttpRespons
         try:
             services.add_child(actor_for(request), patient, kind, form.changes())
         except (ValidationError, ServiceError) as error:
-            _apply_errors(form, error)
+            apply_errors(form, error)
         else:
             messages.success(request, f"The {CHILD_LABELS[kind]} was added.")
             return redirect(f"/patients/{patient.uuid}/#{kind}")
@@ -175,7 +165,7 @@ def child_edit(request: HttpRequest, patient_uuid: Any, kind: str, record_uuid: 
                 reason=form.cleaned_data.get("change_reason", ""),
             )
         except (ValidationError, ServiceError) as error:
-            _apply_errors(form, error)
+            apply_errors(form, error)
         else:
             messages.success(request, f"The {CHILD_LABELS[kind]} was updated.")
             return redirect(f"/patients/{patient.uuid}/#{kind}")
@@ -203,7 +193,7 @@ def mark_error(request: HttpRequest, patient_uuid: Any, kind: str = "", record_u
             else:
                 services.retire_patient(actor, record, reason=reason, expected_version=version)
         except (ValidationError, ServiceError) as error:
-            _apply_errors(form, error)
+            apply_errors(form, error)
         else:
             messages.success(request, "Marked as entered in error. It stays in the record's history.")
             if kind:

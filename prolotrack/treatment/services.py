@@ -15,7 +15,6 @@ from django.db.models import Max
 from django.utils import timezone
 
 from prolotrack.audit.services import (
-    AccessDenied,
     Actor,
     ServiceError,
     create_record,
@@ -26,7 +25,8 @@ from prolotrack.audit.services import (
 from prolotrack.clinical import planning
 from prolotrack.clinical import queries as clinical_queries
 from prolotrack.clinical import services as clinical_services
-from prolotrack.clinics.roles import Permission, Role, role_has
+from prolotrack.clinics.roles import Permission, Role
+from prolotrack.core.access import require_permission, require_same_clinic
 from prolotrack.domain.agents import Agent, AgentConcentration, Concentration, parse_agent, pct
 from prolotrack.domain.errors import DomainError
 from prolotrack.domain.mixing import Component, Diluent, mix, parse_diluent
@@ -45,16 +45,6 @@ from prolotrack.treatment.models import (
     SessionStatus,
     TreatmentSession,
 )
-
-
-def _require(actor: Actor, permission: Permission) -> None:
-    if not role_has(actor.role, permission):
-        raise AccessDenied("Your role does not allow this.")
-
-
-def _same_clinic(actor: Actor, record: Any) -> None:
-    if actor.clinic is None or record.clinic_id != actor.clinic.pk:
-        raise AccessDenied("This record belongs to another clinic.")
 
 
 def _domain(error: DomainError, field: str | None = None) -> ValidationError:
@@ -92,8 +82,8 @@ def create_course(
     note: str = "",
 ) -> Course:
     """Open a course from a protocol template (or none) and generate its sessions and outcome timepoints."""
-    _require(actor, Permission.COURSE_MANAGE)
-    _same_clinic(actor, patient)
+    require_permission(actor, Permission.COURSE_MANAGE)
+    require_same_clinic(actor, patient)
     if patient.is_entered_in_error:
         raise ServiceError("This patient record was marked entered in error; open the course on the correct record.")
     if screening is not None and (screening.patient_id != patient.pk or screening.clinic_id != patient.clinic_id):
@@ -169,8 +159,8 @@ def create_course(
 
 def update_course(actor: Actor, course: Course, data: Mapping[str, Any], *, expected_version: int) -> Course:
     """Change a course's indication, clinician or note."""
-    _require(actor, Permission.COURSE_MANAGE)
-    _same_clinic(actor, course)
+    require_permission(actor, Permission.COURSE_MANAGE)
+    require_same_clinic(actor, course)
     allowed = {"indication", "clinician", "note"}
     only_fields(data, allowed)
     with transaction.atomic():
@@ -181,8 +171,8 @@ def close_course(
     actor: Actor, course: Course, status: str, *, reason: str = "", expected_version: int | None = None
 ) -> Course:
     """Complete or stop a course; stopping needs a reason. Remaining planned sessions are cancelled."""
-    _require(actor, Permission.COURSE_MANAGE)
-    _same_clinic(actor, course)
+    require_permission(actor, Permission.COURSE_MANAGE)
+    require_same_clinic(actor, course)
     if course.status != CourseStatus.OPEN:
         raise ServiceError(f"This course is already {course.get_status_display().lower()}.")
     if status not in (CourseStatus.COMPLETED, CourseStatus.STOPPED):
@@ -213,8 +203,8 @@ def close_course(
 
 def add_session(actor: Actor, course: Course, planned_on: date) -> TreatmentSession:
     """Add an extra session to an open course."""
-    _require(actor, Permission.COURSE_MANAGE)
-    _same_clinic(actor, course)
+    require_permission(actor, Permission.COURSE_MANAGE)
+    require_same_clinic(actor, course)
     if course.status != CourseStatus.OPEN:
         raise ServiceError("Sessions can be added only to an open course.")
     with transaction.atomic():
@@ -243,8 +233,8 @@ def book_session(
     expected_version: int | None = None,
 ) -> TreatmentSession:
     """Book (or rebook) a session as an appointment with a clinician at a time."""
-    _require(actor, Permission.SCHEDULE_MANAGE)
-    _same_clinic(actor, session)
+    require_permission(actor, Permission.SCHEDULE_MANAGE)
+    require_same_clinic(actor, session)
     if session.status not in (SessionStatus.PLANNED, SessionStatus.BOOKED):
         raise ServiceError(f"A {session.get_status_display().lower()} session cannot be booked.")
     if timezone.is_naive(starts_at):
@@ -274,8 +264,8 @@ def set_attendance(
     actor: Actor, session: TreatmentSession, status: str, *, reason: str = "", expected_version: int | None = None
 ) -> TreatmentSession:
     """Mark a planned or booked session cancelled or a no-show."""
-    _require(actor, Permission.SCHEDULE_MANAGE)
-    _same_clinic(actor, session)
+    require_permission(actor, Permission.SCHEDULE_MANAGE)
+    require_same_clinic(actor, session)
     if status not in (SessionStatus.CANCELLED, SessionStatus.NO_SHOW):
         raise ValidationError({"status": "Mark a session cancelled or no-show."})
     if session.status not in (SessionStatus.PLANNED, SessionStatus.BOOKED):
@@ -295,8 +285,8 @@ def move_timepoint(
     actor: Actor, timepoint: CourseTimepoint, due_on: date, *, expected_version: int | None = None
 ) -> CourseTimepoint:
     """Change when an outcome timepoint is due."""
-    _require(actor, Permission.COURSE_MANAGE)
-    _same_clinic(actor, timepoint)
+    require_permission(actor, Permission.COURSE_MANAGE)
+    require_same_clinic(actor, timepoint)
     with transaction.atomic():
         return update_record(
             actor, timepoint, {"due_on": due_on}, "treatment.timepoint.moved", expected_version=expected_version
@@ -307,8 +297,8 @@ def move_timepoint(
 
 
 def _recordable(actor: Actor, session: TreatmentSession) -> None:
-    _require(actor, Permission.SESSION_RECORD)
-    _same_clinic(actor, session)
+    require_permission(actor, Permission.SESSION_RECORD)
+    require_same_clinic(actor, session)
     if session.status in (SessionStatus.CANCELLED, SessionStatus.NO_SHOW):
         raise ServiceError(
             f"This session is marked {session.get_status_display().lower()}: nothing can be recorded on it."
@@ -342,7 +332,7 @@ def update_session_record(
     }  # fmt: skip
     only_fields(data, allowed)
     if amendment:
-        _require(actor, Permission.SESSION_AMEND)
+        require_permission(actor, Permission.SESSION_AMEND)
     action = "treatment.session.amended" if amendment else "treatment.session.recorded"
     with transaction.atomic():
         return update_record(
@@ -472,7 +462,7 @@ def add_solution(
         )
     amending = bool(amendment_reason)
     if amending:
-        _require(actor, Permission.SESSION_AMEND)
+        require_permission(actor, Permission.SESSION_AMEND)
     with transaction.atomic():
         session = _ensure_weight(actor, session)
         return create_record(
@@ -539,7 +529,7 @@ def add_site(
     queries.check_point(body_map, x, y, session.course.region)
     amending = bool(amendment_reason)
     if amending:
-        _require(actor, Permission.SESSION_AMEND)
+        require_permission(actor, Permission.SESSION_AMEND)
     with transaction.atomic():
         session = _ensure_weight(actor, session)
         number = (session.sites.aggregate(n=Max("number"))["n"] or 0) + 1
@@ -589,7 +579,7 @@ def retire_session_item(
     """Mark a site, solution or checklist entry entered in error (as an amendment once the session is signed)."""
     _recordable(actor, record.session)
     if amendment:
-        _require(actor, Permission.SESSION_AMEND)
+        require_permission(actor, Permission.SESSION_AMEND)
     kind = record._meta.model_name
     if isinstance(record, PreparedSolution) and record.sites.filter(entered_in_error_at__isnull=True).exists():
         raise ServiceError("Sites still use this solution: mark them entered in error first.")
@@ -606,8 +596,8 @@ def retire_session_item(
 
 def sign_session(actor: Actor, session: TreatmentSession, *, expected_version: int | None = None) -> TreatmentSession:
     """Sign the session note as the treating clinician; it is then locked."""
-    _require(actor, Permission.SESSION_SIGN)
-    _same_clinic(actor, session)
+    require_permission(actor, Permission.SESSION_SIGN)
+    require_same_clinic(actor, session)
     if session.status in (SessionStatus.CANCELLED, SessionStatus.NO_SHOW):
         raise ServiceError(f"A {session.get_status_display().lower()} session cannot be signed.")
     with transaction.atomic():
@@ -645,8 +635,8 @@ def record_adverse_event(
     solution: PreparedSolution | None = None,
 ) -> AdverseEvent:
     """Record an adverse event, linked to the session, site, solution and lot it followed."""
-    _require(actor, Permission.ADVERSE_EVENT_RECORD)
-    _same_clinic(actor, patient)
+    require_permission(actor, Permission.ADVERSE_EVENT_RECORD)
+    require_same_clinic(actor, patient)
     only_fields(data, AE_FIELDS)
     for linked in (session, site, solution):
         if linked is not None and linked.patient_id != patient.pk:
@@ -687,8 +677,8 @@ def update_adverse_event(
     actor: Actor, event: AdverseEvent, data: Mapping[str, Any], *, expected_version: int, reason: str = ""
 ) -> AdverseEvent:
     """Follow an adverse event over time (outcome, severity, causality)."""
-    _require(actor, Permission.ADVERSE_EVENT_RECORD)
-    _same_clinic(actor, event)
+    require_permission(actor, Permission.ADVERSE_EVENT_RECORD)
+    require_same_clinic(actor, event)
     only_fields(data, AE_FIELDS)
     with transaction.atomic():
         return update_record(

@@ -30,6 +30,7 @@ from prolotrack.clinics.models import User
 from prolotrack.clinics.roles import Permission, Role
 from prolotrack.clinics.services import actor_for
 from prolotrack.core.access import require
+from prolotrack.core.forms import apply_errors
 from prolotrack.domain.agents import Agent
 from prolotrack.domain.anaesthetic import max_dose
 from prolotrack.domain.errors import DomainError
@@ -102,19 +103,6 @@ def _clinicians(clinic: Any) -> list[User]:
 
 def _clinician(clinic: Any, username: str) -> User | None:
     return next((u for u in _clinicians(clinic) if u.username == username), None) if username else None
-
-
-def _apply_errors(form: Any, error: Exception) -> None:
-    """Put a service error on the form so the user sees what to fix, next to the field when it names one."""
-    if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
-        for name, errors in error.message_dict.items():
-            # A message about a hidden input (the map's point) goes above the form, where it can be read.
-            shown = name in form.fields and not form.fields[name].widget.is_hidden
-            form.add_error(name if shown else None, errors)
-    elif isinstance(error, ValidationError):
-        form.add_error(None, error.messages)
-    else:
-        form.add_error(None, str(error))
 
 
 def _can(request: HttpRequest, permission: Permission) -> bool:
@@ -257,7 +245,7 @@ def course_new(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
                 note=data["note"],
             )
         except (ValidationError, ServiceError) as error:
-            _apply_errors(form, error)
+            apply_errors(form, error)
         else:
             messages.success(request, f"Course opened with {course.sessions.count()} planned sessions.")
             return redirect("treatment:course", course_uuid=course.uuid)
@@ -342,7 +330,7 @@ def course_add_session(request: HttpRequest, course_uuid: Any) -> HttpResponse:
         try:
             session = services.add_session(actor_for(request), course, form.cleaned_data["planned_on"])
         except (ValidationError, ServiceError) as error:
-            _apply_errors(form, error)
+            apply_errors(form, error)
         else:
             messages.success(request, f"Session {session.number} added, planned for {session.planned_on:%Y-%m-%d}.")
             return redirect(reverse("treatment:course", args=[course.uuid]) + "#plan")
@@ -362,7 +350,7 @@ def course_close(request: HttpRequest, course_uuid: Any) -> HttpResponse:
                     actor_for(request), course, data["status"], reason=data["reason"], expected_version=data["version"]
                 )
         except (ValidationError, ServiceError) as error:
-            _apply_errors(form, error)
+            apply_errors(form, error)
         else:
             messages.success(request, f"Course marked {data['status']}. Sessions not yet done were cancelled.")
             return redirect("treatment:course", course_uuid=course.uuid)
@@ -389,7 +377,7 @@ def timepoint_move(request: HttpRequest, timepoint_uuid: Any) -> HttpResponse:
                 expected_version=form.cleaned_data["version"],
             )
         except (ValidationError, ServiceError) as error:
-            _apply_errors(form, error)
+            apply_errors(form, error)
         else:
             messages.success(request, f"{timepoint.label} now due {form.cleaned_data['due_on']:%Y-%m-%d}.")
             return redirect(reverse("treatment:course", args=[timepoint.course.uuid]) + "#timepoints")
@@ -452,9 +440,9 @@ def session_book(request: HttpRequest, session_uuid: Any) -> HttpResponse:
         except ValidationError as error:
             if hasattr(error, "error_dict") and "starts_at" in error.error_dict:
                 form.add_error("time", error.error_dict.pop("starts_at"))
-            _apply_errors(form, error)
+            apply_errors(form, error)
         except ServiceError as error:
-            _apply_errors(form, error)
+            apply_errors(form, error)
         else:
             local = timezone.localtime(booked.starts_at, clinic.tz)
             messages.success(
@@ -481,7 +469,7 @@ def session_attendance(request: HttpRequest, session_uuid: Any) -> HttpResponse:
                 expected_version=form.cleaned_data["version"],
             )
         except (ValidationError, ServiceError) as error:
-            _apply_errors(form, error)
+            apply_errors(form, error)
         else:
             label = "a no-show" if form.cleaned_data["status"] == SessionStatus.NO_SHOW else "cancelled"
             messages.success(request, f"Session {session.number} for {session.patient.full_name} marked {label}.")
@@ -918,7 +906,7 @@ def session_header(request: HttpRequest, session_uuid: Any) -> HttpResponse:
                     amendment=_amending(request, session),
                 )
         except (ValidationError, ServiceError) as error:
-            _apply_errors(form, error)
+            apply_errors(form, error)
         else:
             messages.success(request, "Amendment saved with your reason." if signed else "Session details saved.")
             return redirect(_session_url(session, "header", amend="1" if signed else ""))
@@ -943,7 +931,7 @@ def session_observations(request: HttpRequest, session_uuid: Any) -> HttpRespons
                     amendment=_amending(request, session),
                 )
         except (ValidationError, ServiceError) as error:
-            _apply_errors(form, error)
+            apply_errors(form, error)
         else:
             messages.success(request, "Amendment saved with your reason." if signed else "Observations saved.")
             return redirect(_session_url(session, "observations", amend="1" if signed else ""))
@@ -971,7 +959,7 @@ def session_checklist(request: HttpRequest, session_uuid: Any) -> HttpResponse:
                     note=form.cleaned_data["note"].strip(),
                 )
         except (ValidationError, ServiceError) as error:
-            _apply_errors(form, error)
+            apply_errors(form, error)
         else:
             ok = True
     elif "answer" in form.errors:
@@ -1058,7 +1046,7 @@ def solution_add(request: HttpRequest, session_uuid: Any) -> HttpResponse:
         except calculators.CalculatorError as error:
             form.apply(error)
         except (ValidationError, ServiceError) as error:
-            _apply_errors(form, error)
+            apply_errors(form, error)
             if isinstance(error, ValidationError) and hasattr(error, "error_dict") and "components" in error.error_dict:
                 form.add_error(None, error.error_dict["components"])
         else:
@@ -1131,7 +1119,7 @@ def site_add(request: HttpRequest, session_uuid: Any) -> HttpResponse:
                             amendment_reason=form.reason,
                         )
                 except (ValidationError, ServiceError) as error:
-                    _apply_errors(form, error)
+                    apply_errors(form, error)
     if not request.htmx:  # type: ignore[attr-defined]
         if added is not None:
             messages.success(request, f"Site {added.number} added: {added.label}, {fmt(added.volume_ml)} mL.")
@@ -1172,7 +1160,7 @@ def item_entered_in_error(request: HttpRequest, session_uuid: Any, kind: str, it
                     expected_version=form.cleaned_data["version"],
                 )
         except (ValidationError, ServiceError) as error:
-            _apply_errors(form, error)
+            apply_errors(form, error)
         else:
             messages.success(
                 request, f"The {ITEM_NAMES[kind]} was marked entered in error. It stays listed, struck through."
@@ -1263,7 +1251,7 @@ def adverse_event_new(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
                 actor_for(request), patient, form.changes(), session=session, site=site, solution=solution
             )
         except (ValidationError, ServiceError) as error:
-            _apply_errors(form, error)
+            apply_errors(form, error)
         else:
             messages.success(request, f"Adverse event recorded: {event.get_event_type_display()}.")
             if event.session is not None:
@@ -1302,7 +1290,7 @@ def adverse_event_edit(request: HttpRequest, event_uuid: Any) -> HttpResponse:
                     reason=form.cleaned_data.get("change_reason", ""),
                 )
         except (ValidationError, ServiceError) as error:
-            _apply_errors(form, error)
+            apply_errors(form, error)
         else:
             messages.success(request, "Adverse event updated. The earlier version is kept.")
             return redirect(reverse("treatment:adverse-event-edit", args=[event.uuid]))
