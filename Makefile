@@ -45,6 +45,7 @@ run: install
 	$(PY) -m waitress --host=$(HOST) --port=$(PORT) --threads=8 prolotrack.wsgi:application
 
 lint: install-dev
+	@mkdir -p data
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run -v1
