@@ -32,6 +32,7 @@ def env_list(name: str, default: str) -> list[str]:
 
 DEBUG = env_bool("PROLOTRACK_DEBUG", True)
 DATA_DIR = Path(os.environ.get("PROLOTRACK_DATA_DIR", BASE_DIR / "data"))
+DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 SECRET_KEY = os.environ.get("PROLOTRACK_SECRET_KEY", "")
 if not SECRET_KEY:
@@ -116,7 +117,9 @@ else:
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
             },
-            "TEST": {"NAME": os.environ.get("PROLOTRACK_TEST_SQLITE", "")},
+            # Tests use a file, not SQLite's in-memory database: the browser tests' live server answers requests
+            # in parallel, and only a file database waits on a lock (busy timeout) as production does.
+            "TEST": {"NAME": os.environ.get("PROLOTRACK_TEST_SQLITE") or str(DATA_DIR / "test.sqlite3")},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -151,6 +151,8 @@ def test_the_whole_treatment_path(
         ("time_out", "Yes"),
     ):
         row = page.locator(f"#check-{item}")
+        # Tick once the previous answer's swap has settled, as a person waits for the list to redraw.
+        expect(page.locator(".htmx-settling, .htmx-swapping, .htmx-request")).to_have_count(0)
         row.get_by_label(answer, exact=True).check()
         expect(page.locator(f"#check-{item}.is-ok")).to_be_visible()
         expect(page.locator(f"#check-{item} .ticked-by")).to_contain_text("ticked by Clinician")
