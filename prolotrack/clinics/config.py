@@ -26,8 +26,12 @@ class ClinicConfig:
     # Injections per session outside this range warn (never block): DOMAIN.md §4, "4 to 15 injections a session".
     min_injections_per_session: int = 4
     max_injections_per_session: int = 15
+    # Flag a patient as a non-responder when the MCID is not reached after this many sessions (docs/clinical/scoring.md:
+    # a product default; trials give 3-6 sessions, DOMAIN.md §4).
+    non_responder_after_sessions: int = 3
 
     LIMITS = {
+        "non_responder_after_sessions": (1, 20),
         "min_injections_per_session": (1, 100),
         "max_injections_per_session": (1, 100),
         "idle_timeout_minutes": (1, 240),

@@ -71,6 +71,13 @@ class ClinicSettingsForm(forms.Form):
         label="Usual injections per session: at least",
         help_text="Fewer injections warn (never block). Default 4 (DOMAIN.md §4).",
     )
+    non_responder_after_sessions = forms.IntegerField(
+        min_value=1,
+        max_value=20,
+        label="Non-responder alert after this many sessions",
+        help_text="Flag a patient who has not reached the minimal important change by then. Default 3, a product "
+        "default (trials give 3-6 sessions; docs/SETTINGS.md).",
+    )
     max_injections_per_session = forms.IntegerField(
         min_value=1,
         max_value=100,

@@ -87,6 +87,7 @@ def test_the_idle_timeout_is_a_clinic_setting(client, login, clinician, admin_us
         ({"idle_timeout_minutes": 0}, "between 1 and 240"),
         ({"idle_timeout_minutes": "soon"}, "whole number"),
         ({"nsaid_stop_days": 99}, "between 0 and 28"),
+        ({"non_responder_after_sessions": 0}, "between 1 and 20"),
         ({"anaesthetic_warn_fraction": "0.3"}, "between 0.5 and 1"),
         ({"anaesthetic_warn_fraction": "1.2"}, "between 0.5 and 1"),
         ({"anaesthetic_warn_fraction": "most"}, "decimal number"),
@@ -113,6 +114,7 @@ def test_the_settings_page_saves_and_audits(client, login, admin_user, clinic):
             "nsaid_stop_days": 7,
             "anaesthetic_warn_percent": 85,
             "min_injections_per_session": 1,
+            "non_responder_after_sessions": 4,
             "max_injections_per_session": 20,
         },
     )
@@ -120,6 +122,7 @@ def test_the_settings_page_saves_and_audits(client, login, admin_user, clinic):
     clinic.refresh_from_db()
     assert clinic.config.idle_timeout_minutes == 20
     assert clinic.config.nsaid_stop_days == 7
+    assert clinic.config.non_responder_after_sessions == 4
     assert clinic.config.anaesthetic_warn_fraction == Decimal("0.85")
     event = AuditEvent.objects.get(action="clinic.settings.updated")
     assert event.detail["changes"]["nsaid_stop_days"] == [3, 7]
@@ -160,3 +163,18 @@ def test_a_member_of_two_clinics_can_switch_and_sees_the_other_clinic(
 def test_switching_to_a_clinic_you_do_not_belong_to_is_refused(client, login, clinician, other_clinic):
     login(clinician)
     assert client.post("/clinic/switch/", {"clinic": str(other_clinic.uuid)}).status_code == 404
+
+
+def test_clinic_defaults_match_the_domains_defaults():
+    from prolotrack.clinics.config import ClinicConfig
+    from prolotrack.domain.anaesthetic import DEFAULT_WARN_FRACTION
+    from prolotrack.domain.scoring import DEFAULT_NON_RESPONDER_AFTER_SESSIONS
+    from prolotrack.domain.session import DEFAULT_MAX_INJECTIONS, DEFAULT_MIN_INJECTIONS
+
+    config = ClinicConfig()
+    assert config.non_responder_after_sessions == DEFAULT_NON_RESPONDER_AFTER_SESSIONS
+    assert config.anaesthetic_warn_fraction == DEFAULT_WARN_FRACTION
+    assert (config.min_injections_per_session, config.max_injections_per_session) == (
+        DEFAULT_MIN_INJECTIONS,
+        DEFAULT_MAX_INJECTIONS,
+    )
