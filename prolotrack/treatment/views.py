@@ -887,13 +887,20 @@ def _amending(request: HttpRequest, session: TreatmentSession) -> bool:
     return True
 
 
-@require(Permission.SESSION_RECORD)
-@require_POST
-def session_header(request: HttpRequest, session_uuid: Any) -> HttpResponse:
-    """Weight used for the limits and sedation."""
+def _save_session_part(
+    request: HttpRequest,
+    session_uuid: Any,
+    form_class: type,
+    *,
+    section: str,
+    saved: str,
+    form_name: str,
+    **page: Any,
+) -> HttpResponse:
+    """Save one part of the session note, or amend it with a reason once the note is signed."""
     session = _session_or_404(request, session_uuid)
     signed = session.is_signed
-    form = SessionHeaderForm(request.POST, signed=signed)
+    form = form_class(request.POST, signed=signed)
     if form.is_valid():
         try:
             with transaction.atomic():
@@ -908,34 +915,29 @@ def session_header(request: HttpRequest, session_uuid: Any) -> HttpResponse:
         except (ValidationError, ServiceError) as error:
             apply_errors(form, error)
         else:
-            messages.success(request, "Amendment saved with your reason." if signed else "Session details saved.")
-            return redirect(_session_url(session, "header", amend="1" if signed else ""))
-    return _session_page(request, session, status=400, header_form=form, amending=signed, open="header")
+            messages.success(request, "Amendment saved with your reason." if signed else saved)
+            return redirect(_session_url(session, section, amend="1" if signed else ""))
+    return _session_page(request, session, status=400, amending=signed, **{form_name: form}, **page)
+
+
+@require(Permission.SESSION_RECORD)
+@require_POST
+def session_header(request: HttpRequest, session_uuid: Any) -> HttpResponse:
+    """Weight used for the limits and sedation."""
+    return _save_session_part(
+        request, session_uuid, SessionHeaderForm, section="header", saved="Session details saved.",
+        form_name="header_form", open="header",
+    )  # fmt: skip
 
 
 @require(Permission.SESSION_RECORD)
 @require_POST
 def session_observations(request: HttpRequest, session_uuid: Any) -> HttpResponse:
-    session = _session_or_404(request, session_uuid)
-    signed = session.is_signed
-    form = ObservationsForm(request.POST, signed=signed)
-    if form.is_valid():
-        try:
-            with transaction.atomic():
-                services.update_session_record(
-                    actor_for(request),
-                    session,
-                    form.changes(),
-                    expected_version=form.cleaned_data["version"],
-                    reason=form.reason,
-                    amendment=_amending(request, session),
-                )
-        except (ValidationError, ServiceError) as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, "Amendment saved with your reason." if signed else "Observations saved.")
-            return redirect(_session_url(session, "observations", amend="1" if signed else ""))
-    return _session_page(request, session, status=400, observations_form=form, amending=signed)
+    """Immediate observations and the instructions given."""
+    return _save_session_part(
+        request, session_uuid, ObservationsForm, section="observations", saved="Observations saved.",
+        form_name="observations_form",
+    )  # fmt: skip
 
 
 @require(Permission.SESSION_RECORD)
