@@ -24,6 +24,7 @@ from prolotrack.domain.errors import DomainError
 from prolotrack.domain.screening import Severity
 from prolotrack.patients import queries as patient_queries
 from prolotrack.patients.models import Patient
+from prolotrack.patients.queries import patient_or_404
 
 # --- Calculator ----------------------------------------------------------------------------------------------
 
@@ -98,13 +99,6 @@ def calculator_limit(request: HttpRequest) -> HttpResponse:
 # --- Screening -----------------------------------------------------------------------------------------------
 
 
-def _patient_or_404(request: HttpRequest, patient_uuid: Any) -> Patient:
-    try:
-        return patient_queries.get_patient(request.clinic, patient_uuid)  # type: ignore[attr-defined]
-    except Patient.DoesNotExist:
-        raise Http404("No such patient in this clinic.") from None
-
-
 def _screening_or_404(request: HttpRequest, patient: Patient, screening_uuid: Any) -> ScreeningRecord:
     try:
         return queries.get_screening(request.clinic, screening_uuid, patient)  # type: ignore[attr-defined]
@@ -115,7 +109,7 @@ def _screening_or_404(request: HttpRequest, patient: Patient, screening_uuid: An
 @require(Permission.SCREENING_RUN)
 @require_http_methods(["GET", "POST"])
 def screening_new(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
-    patient = _patient_or_404(request, patient_uuid)
+    patient = patient_or_404(request, patient_uuid)
     actor = actor_for(request)
     today = queries.clinic_today(request.clinic)  # type: ignore[attr-defined]
     initial = {"procedure_date": today, "pregnancy": "not_applicable" if patient.sex == "male" else "unknown"}
@@ -201,7 +195,7 @@ def _screening_page(
 
 @require(Permission.SCREENING_RUN)
 def screening_detail(request: HttpRequest, patient_uuid: Any, screening_uuid: Any) -> HttpResponse:
-    patient = _patient_or_404(request, patient_uuid)
+    patient = patient_or_404(request, patient_uuid)
     screening = _screening_or_404(request, patient, screening_uuid)
     record_read(actor_for(request), "screening.viewed", record=screening, patient_uuid=patient.uuid)
     return _screening_page(request, patient, screening)
@@ -210,7 +204,7 @@ def screening_detail(request: HttpRequest, patient_uuid: Any, screening_uuid: An
 @require(Permission.SCREENING_OVERRIDE)
 @require_POST
 def screening_override(request: HttpRequest, patient_uuid: Any, screening_uuid: Any) -> HttpResponse:
-    patient = _patient_or_404(request, patient_uuid)
+    patient = patient_or_404(request, patient_uuid)
     screening = _screening_or_404(request, patient, screening_uuid)
     form = OverrideForm(request.POST)
     if form.is_valid():

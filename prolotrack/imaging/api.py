@@ -22,20 +22,12 @@ from prolotrack.imaging.files import FileRefused, FileTooLarge, check_size
 from prolotrack.imaging.models import ImagingFile, ImagingStudy
 from prolotrack.imaging.schemas import CatalogueOut, FeasibilityIn, FileOut, StudyIn, StudyOut
 from prolotrack.imaging.serve import file_response
-from prolotrack.patients import queries as patient_queries
-from prolotrack.patients.models import Patient
+from prolotrack.patients.queries import patient_or_404
 from prolotrack.patients.schemas import ErrorOut
 
 router = Router(tags=["imaging"])
 
 ERRORS = {403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
-
-
-def _patient(request: HttpRequest, patient_id: UUID) -> Patient:
-    try:
-        return patient_queries.get_patient(request.clinic, patient_id)  # type: ignore[attr-defined]
-    except Patient.DoesNotExist:
-        raise Http404("No such patient in this clinic.") from None
 
 
 def _study(request: HttpRequest, study_id: UUID) -> ImagingStudy:
@@ -69,7 +61,7 @@ def findings_catalogue(request: HttpRequest) -> Any:
 )
 def list_studies(request: HttpRequest, patient_id: UUID) -> Any:
     actor = api_actor(request, Permission.PATIENT_VIEW_CLINICAL)
-    patient = _patient(request, patient_id)
+    patient = patient_or_404(request, patient_id)
     record_read(actor, "imaging.studies.viewed", record=patient, patient_uuid=patient.uuid)
     return queries.studies_with_files(patient)
 
@@ -77,7 +69,7 @@ def list_studies(request: HttpRequest, patient_id: UUID) -> Any:
 @router.post("/patients/{patient_id}/imaging", response={201: StudyOut, **ERRORS}, summary="Record an imaging study")
 def create_study(request: HttpRequest, patient_id: UUID, payload: StudyIn) -> Any:
     actor = api_actor(request, Permission.PATIENT_EDIT_CLINICAL)
-    patient = _patient(request, patient_id)
+    patient = patient_or_404(request, patient_id)
     study = services.create_study(actor, patient, payload.dict())
     return Status(201, _with_files(study))
 

@@ -20,15 +20,8 @@ from prolotrack.imaging.files import check_size
 from prolotrack.imaging.forms import FeasibilityForm, RetireForm, StudyForm, UploadForm
 from prolotrack.imaging.models import ImagingFile, ImagingStudy
 from prolotrack.imaging.serve import file_response
-from prolotrack.patients import queries as patient_queries
 from prolotrack.patients.models import Patient
-
-
-def _patient_or_404(request: HttpRequest, patient_uuid: Any) -> Patient:
-    try:
-        return patient_queries.get_patient(request.clinic, patient_uuid)  # type: ignore[attr-defined]
-    except Patient.DoesNotExist:
-        raise Http404("No such patient in this clinic.") from None
+from prolotrack.patients.queries import patient_or_404
 
 
 def _study_or_404(request: HttpRequest, patient: Patient, study_uuid: Any) -> ImagingStudy:
@@ -56,7 +49,7 @@ def _is_clinician(request: HttpRequest) -> bool:
 @require(Permission.PATIENT_EDIT_CLINICAL)
 @require_http_methods(["GET", "POST"])
 def study_new(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
-    patient = _patient_or_404(request, patient_uuid)
+    patient = patient_or_404(request, patient_uuid)
     today = services.clinic_today(request.clinic)  # type: ignore[attr-defined]
     form = StudyForm(request.POST if request.method == "POST" else None, today=today, initial={"study_date": today})
     if request.method == "POST" and form.is_valid():
@@ -78,7 +71,7 @@ def study_new(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
 @require(Permission.PATIENT_EDIT_CLINICAL)
 @require_http_methods(["GET", "POST"])
 def study_edit(request: HttpRequest, patient_uuid: Any, study_uuid: Any) -> HttpResponse:
-    patient = _patient_or_404(request, patient_uuid)
+    patient = patient_or_404(request, patient_uuid)
     study = _study_or_404(request, patient, study_uuid)
     if study.is_entered_in_error:
         messages.error(request, "This study was marked entered in error and cannot be edited.")
@@ -138,7 +131,7 @@ def _study_page(
 
 @require(Permission.PATIENT_VIEW_CLINICAL)
 def study_detail(request: HttpRequest, patient_uuid: Any, study_uuid: Any) -> HttpResponse:
-    patient = _patient_or_404(request, patient_uuid)
+    patient = patient_or_404(request, patient_uuid)
     study = _study_or_404(request, patient, study_uuid)
     record_read(actor_for(request), "imaging.study.viewed", record=study, patient_uuid=patient.uuid)
     return _study_page(request, patient, study)
@@ -147,7 +140,7 @@ def study_detail(request: HttpRequest, patient_uuid: Any, study_uuid: Any) -> Ht
 @require(Permission.PATIENT_EDIT_CLINICAL)
 @require_POST
 def file_upload(request: HttpRequest, patient_uuid: Any, study_uuid: Any) -> HttpResponse:
-    patient = _patient_or_404(request, patient_uuid)
+    patient = patient_or_404(request, patient_uuid)
     study = _study_or_404(request, patient, study_uuid)
     form = UploadForm(request.POST, request.FILES)
     if form.is_valid():
@@ -170,7 +163,7 @@ def file_upload(request: HttpRequest, patient_uuid: Any, study_uuid: Any) -> Htt
 @require(Permission.PATIENT_EDIT_CLINICAL)
 @require_POST
 def feasibility(request: HttpRequest, patient_uuid: Any, study_uuid: Any) -> HttpResponse:
-    patient = _patient_or_404(request, patient_uuid)
+    patient = patient_or_404(request, patient_uuid)
     study = _study_or_404(request, patient, study_uuid)
     if not _is_clinician(request):
         raise PermissionDenied("Only a clinician records whether the procedure is feasible.")
@@ -198,7 +191,7 @@ def feasibility(request: HttpRequest, patient_uuid: Any, study_uuid: Any) -> Htt
 @require(Permission.RECORD_MARK_ERROR)
 @require_http_methods(["GET", "POST"])
 def study_retire(request: HttpRequest, patient_uuid: Any, study_uuid: Any) -> HttpResponse:
-    patient = _patient_or_404(request, patient_uuid)
+    patient = patient_or_404(request, patient_uuid)
     study = _study_or_404(request, patient, study_uuid)
     form = RetireForm(request.POST if request.method == "POST" else None, initial={"version": study.version})
     if request.method == "POST" and form.is_valid():
@@ -225,7 +218,7 @@ def study_retire(request: HttpRequest, patient_uuid: Any, study_uuid: Any) -> Ht
 @require(Permission.RECORD_MARK_ERROR)
 @require_http_methods(["GET", "POST"])
 def file_retire(request: HttpRequest, patient_uuid: Any, study_uuid: Any, file_uuid: Any) -> HttpResponse:
-    patient = _patient_or_404(request, patient_uuid)
+    patient = patient_or_404(request, patient_uuid)
     study = _study_or_404(request, patient, study_uuid)
     file = _file_or_404(request, file_uuid, study)
     form = RetireForm(request.POST if request.method == "POST" else None, initial={"version": file.version})

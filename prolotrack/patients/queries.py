@@ -65,6 +65,16 @@ def get_patient(clinic: Any, patient_uuid: Any) -> Patient:
     return Patient.objects.select_related("updated_by").get(clinic=clinic, uuid=patient_uuid)
 
 
+def patient_or_404(request: Any, patient_uuid: Any) -> Patient:
+    """The patient of the request's clinic, or a 404 that does not say whether another clinic has one."""
+    from django.http import Http404
+
+    try:
+        return get_patient(request.clinic, patient_uuid)
+    except Patient.DoesNotExist:
+        raise Http404("No such patient in this clinic.") from None
+
+
 def load_chart(patient: Patient) -> Chart:
     """The chart of a patient already scoped to the caller's clinic."""
     related = ("updated_by",)

@@ -19,15 +19,9 @@ from prolotrack.core.forms import apply_errors
 from prolotrack.patients import queries, services
 from prolotrack.patients.forms import CHILD_FORMS, EnteredInErrorForm, PatientForm
 from prolotrack.patients.models import Patient
+from prolotrack.patients.queries import patient_or_404
 
 CHILD_LABELS = {"weight": "weight", "condition": "condition", "medication": "medication", "allergy": "allergy"}
-
-
-def _patient_or_404(request: HttpRequest, patient_uuid: Any) -> Patient:
-    try:
-        return queries.get_patient(request.clinic, patient_uuid)  # type: ignore[attr-defined]
-    except Patient.DoesNotExist:
-        raise Http404("No such patient in this clinic.") from None
 
 
 def _child_or_404(patient: Patient, kind: str, record_uuid: Any) -> Any:
@@ -71,7 +65,7 @@ def patient_create(request: HttpRequest) -> HttpResponse:
 
 @require(Permission.PATIENT_VIEW_DEMOGRAPHICS)
 def patient_chart(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
-    patient = _patient_or_404(request, patient_uuid)
+    patient = patient_or_404(request, patient_uuid)
     record_read(actor_for(request), "patient.chart.viewed", record=patient, patient_uuid=patient.uuid)
     chart = queries.load_chart(patient)
     return render(request, "patients/chart.html", {"chart": chart, "patient": chart.patient})
@@ -80,7 +74,7 @@ def patient_chart(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
 @require(Permission.PATIENT_EDIT_DEMOGRAPHICS)
 @require_http_methods(["GET", "POST"])
 def patient_edit(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
-    patient = _patient_or_404(request, patient_uuid)
+    patient = patient_or_404(request, patient_uuid)
     if patient.is_entered_in_error:
         messages.error(request, "This patient record was marked entered in error and cannot be edited.")
         return redirect("patients:chart", patient_uuid=patient.uuid)
@@ -110,7 +104,7 @@ def patient_edit(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
 @require(Permission.PATIENT_EDIT_CLINICAL)
 @require_http_methods(["GET", "POST"])
 def child_add(request: HttpRequest, patient_uuid: Any, kind: str) -> HttpResponse:
-    patient = _patient_or_404(request, patient_uuid)
+    patient = patient_or_404(request, patient_uuid)
     if kind not in CHILD_FORMS:
         raise Http404("Unknown record type.")
     form = CHILD_FORMS[kind](request.POST or None, prefix=kind)
@@ -132,7 +126,7 @@ def child_add(request: HttpRequest, patient_uuid: Any, kind: str) -> HttpRespons
 @require(Permission.PATIENT_EDIT_CLINICAL)
 @require_POST
 def no_known_allergies(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
-    patient = _patient_or_404(request, patient_uuid)
+    patient = patient_or_404(request, patient_uuid)
     version = request.POST.get("version", "")
     try:
         services.confirm_no_known_allergies(
@@ -148,7 +142,7 @@ def no_known_allergies(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
 @require(Permission.PATIENT_EDIT_CLINICAL)
 @require_http_methods(["GET", "POST"])
 def child_edit(request: HttpRequest, patient_uuid: Any, kind: str, record_uuid: Any) -> HttpResponse:
-    patient = _patient_or_404(request, patient_uuid)
+    patient = patient_or_404(request, patient_uuid)
     record = _child_or_404(patient, kind, record_uuid)
     if record.is_entered_in_error:
         messages.error(request, "This record was marked entered in error and cannot be edited.")
@@ -180,7 +174,7 @@ def child_edit(request: HttpRequest, patient_uuid: Any, kind: str, record_uuid: 
 @require(Permission.RECORD_MARK_ERROR)
 @require_http_methods(["GET", "POST"])
 def mark_error(request: HttpRequest, patient_uuid: Any, kind: str = "", record_uuid: Any = None) -> HttpResponse:
-    patient = _patient_or_404(request, patient_uuid)
+    patient = patient_or_404(request, patient_uuid)
     record = _child_or_404(patient, kind, record_uuid) if kind else patient
     form = EnteredInErrorForm(request.POST or None, initial={"version": record.version})
     if request.method == "POST" and form.is_valid():
@@ -209,7 +203,7 @@ def mark_error(request: HttpRequest, patient_uuid: Any, kind: str = "", record_u
 
 @require(Permission.RECORD_VIEW_HISTORY)
 def patient_history(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
-    patient = _patient_or_404(request, patient_uuid)
+    patient = patient_or_404(request, patient_uuid)
     record_read(actor_for(request), "patient.history.viewed", record=patient, patient_uuid=patient.uuid)
     versions = (
         RecordVersion.objects.filter(clinic=request.clinic, patient_uuid=patient.uuid)  # type: ignore[attr-defined]

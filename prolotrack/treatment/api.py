@@ -17,8 +17,7 @@ from prolotrack.clinics.api_auth import api_actor
 from prolotrack.clinics.models import User
 from prolotrack.clinics.roles import Permission
 from prolotrack.domain.session import signing_blockers
-from prolotrack.patients import queries as patient_queries
-from prolotrack.patients.models import Patient
+from prolotrack.patients.queries import patient_or_404
 from prolotrack.patients.schemas import ErrorOut
 from prolotrack.treatment import queries, services
 from prolotrack.treatment.models import AdverseEvent, Course, InjectionSite, PreparedSolution, TreatmentSession
@@ -33,13 +32,6 @@ from prolotrack.treatment.schemas import (
 
 router = Router(tags=["treatment"])
 ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
-
-
-def _patient(request: HttpRequest, patient_id: UUID) -> Patient:
-    try:
-        return patient_queries.get_patient(request.clinic, patient_id)  # type: ignore[attr-defined]
-    except Patient.DoesNotExist:
-        raise Http404("No such patient in this clinic.") from None
 
 
 def _course(request: HttpRequest, course_id: UUID) -> Course:
@@ -124,7 +116,7 @@ def session_payload(session: TreatmentSession) -> dict[str, Any]:
 @router.get("/patients/{patient_id}/courses", response={200: list[CourseOut], **ERRORS}, summary="A patient's courses")
 def list_courses(request: HttpRequest, patient_id: UUID) -> Any:
     actor = api_actor(request, Permission.COURSE_VIEW)
-    patient = _patient(request, patient_id)
+    patient = patient_or_404(request, patient_id)
     record_read(actor, "treatment.courses.viewed", record=patient, patient_uuid=patient.uuid)
     return list(
         Course.objects.filter(patient=patient)
@@ -137,7 +129,7 @@ def list_courses(request: HttpRequest, patient_id: UUID) -> Any:
 @router.post("/patients/{patient_id}/courses", response={201: CourseOut, **ERRORS}, summary="Open a course")
 def create_course(request: HttpRequest, patient_id: UUID, payload: CourseIn) -> Any:
     actor = api_actor(request, Permission.COURSE_MANAGE)
-    patient = _patient(request, patient_id)
+    patient = patient_or_404(request, patient_id)
     screening = None
     if payload.screening_id:
         try:
@@ -266,7 +258,7 @@ def sign(request: HttpRequest, session_id: UUID) -> Any:
 )
 def list_adverse_events(request: HttpRequest, patient_id: UUID) -> Any:
     actor = api_actor(request, Permission.COURSE_VIEW)
-    patient = _patient(request, patient_id)
+    patient = patient_or_404(request, patient_id)
     record_read(actor, "treatment.adverse_events.viewed", record=patient, patient_uuid=patient.uuid)
     return list(AdverseEvent.objects.filter(patient=patient).select_related("session", "site", "solution"))
 
@@ -278,7 +270,7 @@ def list_adverse_events(request: HttpRequest, patient_id: UUID) -> Any:
 )
 def create_adverse_event(request: HttpRequest, patient_id: UUID, payload: AdverseEventIn) -> Any:
     actor = api_actor(request, Permission.ADVERSE_EVENT_RECORD)
-    patient = _patient(request, patient_id)
+    patient = patient_or_404(request, patient_id)
     session = _session(request, payload.session_id) if payload.session_id else None
     site = None
     if payload.site_id:

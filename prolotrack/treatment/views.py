@@ -38,6 +38,7 @@ from prolotrack.domain.quantities import fmt
 from prolotrack.domain.session import checklist_for, signing_blockers
 from prolotrack.patients import queries as patient_queries
 from prolotrack.patients.models import Condition, ConditionCategory, Patient
+from prolotrack.patients.queries import patient_or_404
 from prolotrack.treatment import maps, queries, services
 from prolotrack.treatment.forms import (
     AddSessionForm,
@@ -69,13 +70,6 @@ from prolotrack.treatment.models import (
 )
 
 # --- Look-ups inside the caller's clinic -----------------------------------------------------------------------
-
-
-def _patient_or_404(request: HttpRequest, patient_uuid: Any) -> Patient:
-    try:
-        return patient_queries.get_patient(request.clinic, patient_uuid)  # type: ignore[attr-defined]
-    except Patient.DoesNotExist:
-        raise Http404("No such patient in this clinic.") from None
 
 
 def _course_or_404(request: HttpRequest, course_uuid: Any) -> Course:
@@ -141,7 +135,7 @@ def _next_session(course: Course) -> TreatmentSession | None:
 @require(Permission.COURSE_VIEW)
 def patient_courses(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
     """The chart's "Treatment courses" card (HTMX), or the same list as a page."""
-    patient = _patient_or_404(request, patient_uuid)
+    patient = patient_or_404(request, patient_uuid)
     record_read(actor_for(request), "treatment.courses.viewed", record=patient, patient_uuid=patient.uuid)
     courses = queries.patient_courses(patient)
     rows = [{"course": c, "next": _next_session(c), "count": len(c.sessions.all())} for c in courses]
@@ -154,7 +148,7 @@ def patient_courses(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
 @require(Permission.COURSE_VIEW)
 def chart_cards(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
     """Both chart cards in one request (the chart loads them with HTMX): courses, and adverse events out of band."""
-    patient = _patient_or_404(request, patient_uuid)
+    patient = patient_or_404(request, patient_uuid)
     actor = actor_for(request)
     record_read(actor, "treatment.courses.viewed", record=patient, patient_uuid=patient.uuid)
     record_read(actor, "treatment.adverse_events.viewed", record=patient, patient_uuid=patient.uuid)
@@ -179,7 +173,7 @@ def _patient_events(patient: Patient) -> list[AdverseEvent]:
 @require(Permission.COURSE_VIEW)
 def patient_adverse_events(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
     """The chart's "Adverse events" card (HTMX), or the same list as a page."""
-    patient = _patient_or_404(request, patient_uuid)
+    patient = patient_or_404(request, patient_uuid)
     record_read(actor_for(request), "treatment.adverse_events.viewed", record=patient, patient_uuid=patient.uuid)
     context = {"patient": patient, "events": _patient_events(patient)}
     if request.htmx and not request.htmx.boosted:  # type: ignore[attr-defined]
@@ -209,7 +203,7 @@ def _complaint(patient: Patient) -> Condition | None:
 @require(Permission.COURSE_MANAGE)
 @require_http_methods(["GET", "POST"])
 def course_new(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
-    patient = _patient_or_404(request, patient_uuid)
+    patient = patient_or_404(request, patient_uuid)
     clinic = request.clinic  # type: ignore[attr-defined]
     protocols = [p for p in clinical_queries.list_protocols(clinic) if p.template is not None]
     clinicians = _clinicians(clinic)
@@ -1228,7 +1222,7 @@ def _patient_sessions(patient: Patient) -> list[TreatmentSession]:
 @require(Permission.ADVERSE_EVENT_RECORD)
 @require_http_methods(["GET", "POST"])
 def adverse_event_new(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
-    patient = _patient_or_404(request, patient_uuid)
+    patient = patient_or_404(request, patient_uuid)
     sessions = _patient_sessions(patient)
     initial: dict[str, Any] = {"onset_on": _today(request), "outcome": "ongoing"}
     for name in ("session", "site", "solution"):
