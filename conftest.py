@@ -30,6 +30,8 @@ def _fast_tests(tmp_path: Any) -> Any:
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
         DATA_DIR=tmp_path,
         MEDIA_ROOT=tmp_path / "files",
+        # Background tasks run inline in tests; a test that needs a queued task overrides TASKS itself.
+        TASKS={"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}},
     ):
         yield
 

@@ -10,9 +10,14 @@ from prolotrack.audit.services import AccessDenied, ServiceError, StaleEditError
 from prolotrack.clinical.api import router as clinical_router
 from prolotrack.clinical.calculators import CalculatorError
 from prolotrack.clinics.api_auth import BearerToken
+from prolotrack.consent.api import router as consent_router
+from prolotrack.documents.api import router as documents_router
 from prolotrack.domain import errors as domain_errors
 from prolotrack.imaging.api import router as imaging_router
+from prolotrack.messaging.api import router as messaging_router
+from prolotrack.outcomes.api import router as outcomes_router
 from prolotrack.patients.api import router as patients_router
+from prolotrack.research.api import router as research_router
 from prolotrack.treatment.api import router as treatment_router
 
 api = NinjaAPI(
@@ -27,6 +32,11 @@ api.add_router("/patients", patients_router)
 api.add_router("", clinical_router)
 api.add_router("", imaging_router)
 api.add_router("", treatment_router)
+api.add_router("", outcomes_router)
+api.add_router("", messaging_router)
+api.add_router("", documents_router)
+api.add_router("", consent_router)
+api.add_router("", research_router)
 
 # Error codes of the domain's refusals, most specific first (OverrideError is a ScreeningError).
 DOMAIN_ERROR_CODES: tuple[tuple[type[domain_errors.DomainError], str], ...] = (

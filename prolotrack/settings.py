@@ -60,7 +60,15 @@ INSTALLED_APPS = [
     "prolotrack.clinical",
     "prolotrack.imaging",
     "prolotrack.treatment",
+    "prolotrack.outcomes",
+    "prolotrack.messaging",
+    "prolotrack.documents",
+    "prolotrack.consent",
+    "prolotrack.fhir",
+    "prolotrack.research",
     "prolotrack.demo",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -197,6 +205,19 @@ PROLOTRACK_TRUSTED_PROXY_COUNT = int(os.environ.get("PROLOTRACK_TRUSTED_PROXY_CO
 PROLOTRACK_MAX_UPLOAD_MB = int(os.environ.get("PROLOTRACK_MAX_UPLOAD_MB", "20"))
 
 EMAIL_BACKEND = os.environ.get("PROLOTRACK_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+
+# Background work (bulk export, document generation) through the Django tasks API (django-tasks backport). The
+# database backend queues tasks in the app's own database; `manage.py db_worker` runs them (`make run` starts one).
+# PROLOTRACK_TASKS_IMMEDIATE=1 runs them inline, as the tests do.
+TASKS = {
+    "default": {
+        "BACKEND": (
+            "django_tasks.backends.immediate.ImmediateBackend"
+            if env_bool("PROLOTRACK_TASKS_IMMEDIATE", False)
+            else "django_tasks_db.DatabaseBackend"
+        )
+    }
+}
 
 LOGGING = {
     "version": 1,
