@@ -39,6 +39,19 @@ class Permission(StrEnum):
     SESSION_SIGN = "session.sign"
     SESSION_AMEND = "session.amend"
     ADVERSE_EVENT_RECORD = "adverse_event.record"
+    OUTCOMES_VIEW = "outcomes.view"
+    OUTCOMES_COLLECT = "outcomes.collect"
+    INSTRUMENT_MANAGE = "instrument.manage"
+    DASHBOARD_VIEW = "dashboard.view"
+    OUTBOX_VIEW = "outbox.view"
+    CALENDAR_FEED = "calendar.feed"
+    DOCUMENT_VIEW = "document.view"
+    HANDOUT_MANAGE = "handout.manage"
+    CONSENT_MANAGE = "consent.manage"
+    FHIR_IMPORT = "fhir.import"
+    COHORT_MANAGE = "cohort.manage"
+    BULK_EXPORT = "export.bulk"
+    RESEARCH_EXPORT = "export.research"
     API_TOKEN_USE = "api.use"
 
 
@@ -76,6 +89,27 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[str]] = {
     Permission.SESSION_SIGN: frozenset({C}),
     Permission.SESSION_AMEND: frozenset({C}),
     Permission.ADVERSE_EVENT_RECORD: frozenset({C, N}),
+    # Outcome scores and answers are clinical; collecting them (a link, a tablet, a paper form typed in) is also front
+    # desk's job at check-in.
+    Permission.OUTCOMES_VIEW: frozenset({C, N}),
+    Permission.OUTCOMES_COLLECT: frozenset({C, N, F}),
+    # Importing licensed item texts is the clinic's licence decision.
+    Permission.INSTRUMENT_MANAGE: frozenset({C, A}),
+    # The dashboard shows only aggregates (no names, no identifiers).
+    Permission.DASHBOARD_VIEW: frozenset({C, A, R}),
+    Permission.OUTBOX_VIEW: frozenset({C, N, F, A}),
+    # Those who see patients on the calendar may subscribe to their own feed.
+    Permission.CALENDAR_FEED: frozenset({C, N, F}),
+    # Consent forms, visit summaries and progress reports carry clinical content.
+    Permission.DOCUMENT_VIEW: frozenset({C, N}),
+    Permission.HANDOUT_MANAGE: frozenset({C, A}),
+    Permission.CONSENT_MANAGE: frozenset({C, N}),
+    Permission.FHIR_IMPORT: frozenset({C, A}),
+    Permission.COHORT_MANAGE: frozenset({C, A}),
+    # An identifiable bulk export of the clinic is a disclosure: administrators only.
+    Permission.BULK_EXPORT: frozenset({A}),
+    # De-identified, consented only (docs/RESEARCH.md).
+    Permission.RESEARCH_EXPORT: frozenset({A, R}),
     Permission.API_TOKEN_USE: frozenset({C, N, F, A, R}),
 }
 
