@@ -6,6 +6,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as SchemaValidationError
 
+from prolotrack.analytics.api import router as analytics_router
 from prolotrack.audit.services import AccessDenied, ServiceError, StaleEditError
 from prolotrack.clinical.api import router as clinical_router
 from prolotrack.clinical.calculators import CalculatorError
@@ -37,6 +38,7 @@ api.add_router("", messaging_router)
 api.add_router("", documents_router)
 api.add_router("", consent_router)
 api.add_router("", research_router)
+api.add_router("", analytics_router)
 
 # Error codes of the domain's refusals, most specific first (OverrideError is a ScreeningError).
 DOMAIN_ERROR_CODES: tuple[tuple[type[domain_errors.DomainError], str], ...] = (

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "prolotrack.consent",
     "prolotrack.fhir",
     "prolotrack.research",
+    "prolotrack.analytics",
     "prolotrack.demo",
     "django_tasks",
     "django_tasks_db",
@@ -224,7 +225,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("PROLOTRACK_LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    # WeasyPrint and fontTools log every CSS step and font subset at INFO.
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "weasyprint": {"level": "ERROR"},
+        "fontTools": {"level": "WARNING"},
+    },
 }
 
 NINJA_PAGINATION_PER_PAGE = 50

@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("prolotrack.documents.urls")),
     path("", include("prolotrack.consent.urls")),
     path("", include("prolotrack.research.urls")),
+    path("", include("prolotrack.analytics.urls")),
     path("fhir/", include("prolotrack.fhir.urls")),
     path("patients/", include("prolotrack.patients.urls")),
     path("audit/", audit_list, name="audit"),

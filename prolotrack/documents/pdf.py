@@ -1,0 +1,19 @@
+"""Render a Django template to PDF with WeasyPrint: the one PDF path of the product (consent, handouts, reports).
+
+Templates extend `documents/print_base.html` (A4, page numbers, clinic footer). No network: the URL fetcher allows
+only data: URIs, so images are embedded (SVG or base64 PNG) and a stray link cannot make rendering reach out.
+"""
+
+from typing import Any
+
+from django.template.loader import render_to_string
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher
+
+_FETCHER = URLFetcher(allowed_protocols={"data"}, fail_on_errors=True)
+
+
+def render_pdf(template_name: str, context: dict[str, Any]) -> bytes:
+    """Render the template with the context and return the PDF's bytes."""
+    html = render_to_string(template_name, context)
+    return HTML(string=html, url_fetcher=_FETCHER, base_url="data:,").write_pdf()
