@@ -1,5 +1,20 @@
-from django.urls import path  # noqa: F401
+"""FHIR R4 endpoints under /fhir/ (docs/FHIR.md)."""
+
+from django.urls import path
+
+from prolotrack.fhir import bulk_views, views
 
 app_name = "fhir"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.base, name="base"),
+    path("metadata", views.metadata, name="metadata"),
+    path("$export", bulk_views.export_system, name="export"),
+    path("$export-status/<uuid:job_id>", bulk_views.export_status, name="export-status"),
+    path("$export-file/<uuid:job_id>/<str:name>", bulk_views.export_file, name="export-file"),
+    path("Patient/$export", bulk_views.export_patients, name="export-patients"),
+    path("Group/<str:group_id>/$export", bulk_views.export_group, name="export-group"),
+    path("<str:resource_type>", views.type_level, name="type"),
+    path("<str:resource_type>/<str:resource_id>", views.instance, name="instance"),
+    path("<path:rest>", views.unknown, name="unknown"),
+]
