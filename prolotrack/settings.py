@@ -205,7 +205,25 @@ PROLOTRACK_TRUSTED_PROXY_COUNT = int(os.environ.get("PROLOTRACK_TRUSTED_PROXY_CO
 # Largest image file accepted for imaging review (the proxy should cap request size at or above this too).
 PROLOTRACK_MAX_UPLOAD_MB = int(os.environ.get("PROLOTRACK_MAX_UPLOAD_MB", "20"))
 
-EMAIL_BACKEND = os.environ.get("PROLOTRACK_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Email to patients (docs/MESSAGING.md). PROLOTRACK_EMAIL_HOST switches to SMTP; without it, messages are written as
+# .eml files under DATA_DIR/outbox/email (the demo's outbox). PROLOTRACK_EMAIL_BACKEND overrides both.
+EMAIL_HOST = os.environ.get("PROLOTRACK_EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("PROLOTRACK_EMAIL_PORT", "587"))
+EMAIL_HOST_USER = os.environ.get("PROLOTRACK_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("PROLOTRACK_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("PROLOTRACK_EMAIL_USE_TLS", True)
+EMAIL_USE_SSL = env_bool("PROLOTRACK_EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = int(os.environ.get("PROLOTRACK_EMAIL_TIMEOUT", "30"))
+DEFAULT_FROM_EMAIL = os.environ.get("PROLOTRACK_EMAIL_FROM", "ProloTrack <no-reply@localhost>")
+EMAIL_FILE_PATH = DATA_DIR / "outbox" / "email"
+EMAIL_BACKEND = os.environ.get(
+    "PROLOTRACK_EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.filebased.EmailBackend",
+)
+# SMS: a dotted path to a class with send(message) (prolotrack/messaging/backends.py); no vendor is built in.
+PROLOTRACK_SMS_BACKEND = os.environ.get("PROLOTRACK_SMS_BACKEND", "prolotrack.messaging.backends.FileSMSBackend")
+# The address patients open links at (questionnaire links in reminders), without a trailing slash.
+PROLOTRACK_SITE_URL = os.environ.get("PROLOTRACK_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # Background work (bulk export, document generation) through the Django tasks API (django-tasks backport). The
 # database backend queues tasks in the app's own database; `manage.py db_worker` runs them (`make run` starts one).

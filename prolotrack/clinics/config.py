@@ -5,7 +5,7 @@ read through `ClinicConfig`, which fills defaults and refuses bad values.
 Sources for each default: docs/SETTINGS.md.
 """
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -29,9 +29,26 @@ class ClinicConfig:
     # Flag a patient as a non-responder when the MCID is not reached after this many sessions (docs/clinical/scoring.md:
     # a product default; trials give 3-6 sessions, DOMAIN.md §4).
     non_responder_after_sessions: int = 3
+    # A questionnaire link expires after this many days (docs/OUTCOMES.md: product default, 14 days keeps an answer
+    # within two weeks of its timepoint and leaves time for one reminder).
+    questionnaire_link_days: int = 14
+    # Instruments by course region, overriding prolotrack.domain.instruments.REGION_INSTRUMENTS ({} = the defaults).
+    outcome_instruments: dict = field(default_factory=dict)
+    # Reminders (docs/MESSAGING.md, "Rules"). Appointment reminder this many days before a booked session: a product
+    # default; reminder trials sent them 1 to 3 days ahead (Gurol-Urganci et al., Cochrane 2013, CD007458) and 2 leaves
+    # a working day to rebook.
+    appointment_reminder_days: int = 2
+    # Pre-procedure instructions this many days before (and always before the NSAID stop day): product default.
+    pre_procedure_days: int = 7
+    # A follow-up questionnaire still unanswered this many days after it was due gets one "overdue" reminder.
+    questionnaire_overdue_days: int = 7
 
     LIMITS = {
         "non_responder_after_sessions": (1, 20),
+        "questionnaire_link_days": (1, 60),
+        "appointment_reminder_days": (1, 14),
+        "pre_procedure_days": (1, 28),
+        "questionnaire_overdue_days": (1, 60),
         "min_injections_per_session": (1, 100),
         "max_injections_per_session": (1, 100),
         "idle_timeout_minutes": (1, 240),
@@ -55,6 +72,9 @@ class ClinicConfig:
         for name, value in values.items():
             if name not in known:
                 raise ClinicConfigError(f"Unknown clinic setting {name!r}.")
+            if name == "outcome_instruments":
+                clean[name] = _instrument_sets(value)
+                continue
             low, high = cls.LIMITS[name]
             label = name.replace("_", " ")
             number: int | Decimal
@@ -91,6 +111,30 @@ def _decimal(value: Any, label: str) -> Decimal:
     if not number.is_finite():
         raise ClinicConfigError(f"{label} must be a finite number, not {value!r}.")
     return number
+
+
+def _instrument_sets(value: Any) -> dict[str, list[str]]:
+    """Validate {region: [instrument codes]}: known regions, known instruments, at least one each."""
+    from prolotrack.domain.instruments import DEFINITIONS, REGION_INSTRUMENTS
+
+    if not isinstance(value, dict):
+        raise ClinicConfigError("outcome instruments must map each region to a list of instrument codes.")
+    clean: dict[str, list[str]] = {}
+    for region, codes in value.items():
+        if region not in REGION_INSTRUMENTS:
+            raise ClinicConfigError(
+                f"outcome instruments: unknown region {region!r} ({', '.join(REGION_INSTRUMENTS)})."
+            )
+        if not isinstance(codes, list | tuple) or not codes:
+            raise ClinicConfigError(f"outcome instruments for {region}: list at least one instrument code.")
+        unknown = [c for c in codes if c not in DEFINITIONS]
+        if unknown:
+            raise ClinicConfigError(
+                f"outcome instruments for {region}: unknown instrument {', '.join(map(str, unknown))} "
+                f"(choose from {', '.join(DEFINITIONS)})."
+            )
+        clean[region] = list(dict.fromkeys(codes))
+    return clean
 
 
 def _json(value: Any) -> Any:

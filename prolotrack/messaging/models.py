@@ -1,1 +1,118 @@
-"""Models of the messaging app."""
+"""Messages to patients (the outbox), patients' opt-outs, and staff calendar feed tokens.
+
+An outbox row is the record of a message: what was (or will be) sent to whom, about which event, when, and what
+happened. Rows are clinical records: never deleted, every status change versioned and audited.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from prolotrack.core.records import ClinicalRecord
+from prolotrack.domain.reminders import ReminderKind
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "Email"
+    SMS = "sms", "SMS"
+
+
+class MessageKind(models.TextChoices):
+    APPOINTMENT = ReminderKind.APPOINTMENT.value, "Appointment reminder"
+    NSAID_STOP = ReminderKind.NSAID_STOP.value, "NSAID stop reminder"
+    PRE_PROCEDURE = ReminderKind.PRE_PROCEDURE.value, "Pre-procedure instructions"
+    QUESTIONNAIRE_DUE = ReminderKind.QUESTIONNAIRE_DUE.value, "Questionnaire due"
+    QUESTIONNAIRE_OVERDUE = ReminderKind.QUESTIONNAIRE_OVERDUE.value, "Questionnaire overdue"
+
+
+class MessageStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    SKIPPED_OPTED_OUT = "skipped_opted_out", "Skipped: patient opted out"
+    CANCELLED = "cancelled", "Not sent: no longer applies"
+
+
+OPEN_STATUSES = (MessageStatus.QUEUED, MessageStatus.FAILED)
+
+
+class OutboxMessage(ClinicalRecord):
+    """One message to one patient on one channel, planned for a day, sent at most once."""
+
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="messages")
+    channel = models.CharField(max_length=5, choices=Channel.choices)
+    kind = models.CharField(max_length=24, choices=MessageKind.choices)
+    # What the message is about, with the day when it matters ("session:<uuid>:2026-11-20"): a rebooked session gets
+    # fresh reminders for its new day, and the same reminder is never planned twice (constraint below).
+    target = models.CharField(max_length=120)
+    session = models.ForeignKey(
+        "treatment.TreatmentSession", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    timepoint = models.ForeignKey(
+        "treatment.CourseTimepoint", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    to_address = models.CharField(max_length=254, help_text="Email address or phone number at planning time.")
+    subject = models.CharField(max_length=200, blank=True)
+    body = models.TextField()
+    # [{"filename", "content_type", "content"}]: text attachments such as the appointment's .ics.
+    attachments = models.JSONField(default=list, blank=True)
+    scheduled_for = models.DateField(help_text="The day it is due, in the clinic's time zone.")
+    status = models.CharField(max_length=20, choices=MessageStatus.choices, default=MessageStatus.QUEUED)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-scheduled_for", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "kind", "channel", "target"], name="outbox_once_per_target")
+        ]
+        indexes = [
+            models.Index(fields=["clinic", "status", "scheduled_for"]),
+            models.Index(fields=["clinic", "-scheduled_for"]),
+            models.Index(fields=["patient", "-scheduled_for"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} by {self.get_channel_display()} for {self.scheduled_for:%Y-%m-%d}"
+
+
+class MessageOptOut(ClinicalRecord):
+    """A patient's choice about one kind of message on one channel; switching back is a new version, not a delete."""
+
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="message_opt_outs")
+    channel = models.CharField(max_length=5, choices=Channel.choices)
+    kind = models.CharField(max_length=24, choices=MessageKind.choices)
+    opted_out = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["kind", "channel"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "channel", "kind"], name="opt_out_once_per_channel_kind")
+        ]
+
+
+class CalendarFeedToken(models.Model):
+    """A secret feed URL of one staff member in one clinic. Only the SHA-256 of the token is kept."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feeds")
+    clinic = models.ForeignKey("clinics.Clinic", on_delete=models.CASCADE, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "clinic"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="one_live_calendar_feed_per_member",
+            )
+        ]
+
+    @property
+    def is_live(self) -> bool:
+        return self.revoked_at is None

@@ -1,0 +1,102 @@
+"""iCalendar (RFC 5545) for appointments: a staff member's feed and the patient's .ics, built with `icalendar`.
+
+What an event says is the minimum the reader needs (docs/MESSAGING.md, "Calendar feeds"): in a staff feed, the
+session number and the patient's first name and family initial, nothing clinical (no diagnosis, region or solution);
+in the patient's own file, the clinic and the time. A session's UID never changes, so a rebooked or cancelled session
+updates the event a calendar already holds instead of adding a second one.
+"""
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.utils import timezone
+from icalendar import Calendar, Event
+
+from prolotrack.treatment.models import SessionStatus
+
+PRODID = "-//ProloTrack//Appointments//EN"
+
+
+def session_uid(session: Any) -> str:
+    return f"session-{session.uuid}@prolotrack"
+
+
+def _calendar(name: str, tz_name: str) -> Calendar:
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("x-wr-calname", name)
+    cal.add("x-wr-timezone", tz_name)
+    return cal
+
+
+def _status(session: Any) -> str:
+    if session.is_entered_in_error or session.status == SessionStatus.CANCELLED:
+        return "CANCELLED"
+    return "CONFIRMED"
+
+
+def _event(session: Any, *, summary: str, description: str, stamp: datetime, location: str) -> Event:
+    start = timezone.localtime(session.starts_at, session.clinic.tz)
+    event = Event()
+    event.add("uid", session_uid(session))
+    event.add("dtstamp", stamp)
+    event.add("last-modified", session.updated_at)
+    event.add("sequence", session.version)
+    event.add("dtstart", start)
+    event.add("dtend", start + timedelta(minutes=session.duration_minutes))
+    event.add("summary", summary)
+    event.add("description", description)
+    event.add("location", location)
+    event.add("status", _status(session))
+    event.add("transp", "OPAQUE")
+    return event
+
+
+def patient_label(patient: Any) -> str:
+    """First name and family initial: enough to greet the patient at the door, little if the calendar leaks."""
+    initial = (patient.family_name or "")[:1]
+    return f"{patient.given_name} {initial}." if initial else patient.given_name
+
+
+def staff_feed(user: Any, clinic: Any, sessions: Iterable[Any], *, site_url: str) -> bytes:
+    """The staff member's feed: one VEVENT per booked, done, no-show or cancelled session."""
+    stamp = timezone.now()
+    name = f"ProloTrack: {user.get_full_name() or user.username} ({clinic.name})"
+    cal = _calendar(name, clinic.timezone)
+    for session in sessions:
+        if session.starts_at is None:
+            continue
+        summary = f"Prolotherapy session {session.number}: {patient_label(session.patient)}"
+        if _status(session) == "CANCELLED":
+            summary = f"Cancelled: {summary}"
+        description = f"Open in ProloTrack (sign-in required): {site_url}/sessions/{session.uuid}/"
+        cal.add_component(_event(session, summary=summary, description=description, stamp=stamp, location=clinic.name))
+    cal.add_missing_timezones()
+    return cal.to_ical()
+
+
+def patient_appointment(session: Any) -> bytes:
+    """The patient's .ics for one appointment (attached to the reminder, downloadable from the session page)."""
+    clinic = session.clinic
+    cal = _calendar(f"{clinic.name} appointment", clinic.timezone)
+    cal.add("method", "PUBLISH")
+    summary = f"Appointment at {clinic.name}"
+    if _status(session) == "CANCELLED":
+        summary = f"Cancelled: {summary}"
+    description = (
+        f"Treatment session {session.number} at {clinic.name}. "
+        "Bring a list of your current medicines. To change or cancel, please contact the clinic."
+    )
+    cal.add_component(
+        _event(session, summary=summary, description=description, stamp=timezone.now(), location=clinic.name)
+    )
+    cal.add_missing_timezones()
+    return cal.to_ical()
+
+
+def ics_filename(session: Any) -> str:
+    start = timezone.localtime(session.starts_at, session.clinic.tz)
+    return f"appointment-{start:%Y-%m-%d}.ics"

@@ -1,0 +1,49 @@
+"""The reminder scheduler: a pass every N seconds until SIGTERM or SIGINT, then a clean stop."""
+
+import logging
+import signal
+import threading
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections
+
+from prolotrack.messaging.services import run_pass
+
+log = logging.getLogger(__name__)
+
+
+class Command(BaseCommand):
+    help = "Run reminder passes every --interval seconds until stopped (SIGTERM/SIGINT finish the current pass)."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--interval", type=int, default=300, help="Seconds between passes (default 300).")
+        parser.add_argument("--passes", type=int, default=0, help="Stop after this many passes (0: run until stopped).")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        interval = max(options["interval"], 1)
+        stop = threading.Event()
+
+        def request_stop(signum: int, _frame: Any) -> None:
+            self.stdout.write(f"Scheduler: {signal.Signals(signum).name} received, stopping after this pass.")
+            stop.set()
+
+        signal.signal(signal.SIGTERM, request_stop)
+        signal.signal(signal.SIGINT, request_stop)
+        self.stdout.write(f"Scheduler: a reminder pass every {interval} s (Ctrl-C or SIGTERM stops it).")
+        done = 0
+        while not stop.is_set():
+            close_old_connections()
+            try:
+                report = run_pass()
+                self.stdout.write(f"Scheduler: {report}.")
+                for error in report.errors:
+                    self.stderr.write(f"Scheduler error: {error}")
+            except Exception:  # a failed pass is logged; the next one tries again
+                log.exception("Reminder pass failed")
+            done += 1
+            if options["passes"] and done >= options["passes"]:
+                break
+            stop.wait(interval)
+        close_old_connections()
+        self.stdout.write("Scheduler: stopped.")

@@ -1,0 +1,489 @@
+"""Writes of the messaging app: planning and sending reminders, patients' opt-outs, calendar feed tokens.
+
+A scheduler pass (`run_pass`) plans the reminders each clinic owes today and sends those due. Planning is idempotent:
+each reminder has a key (patient, kind, channel, target) that a database constraint keeps unique, so a second pass,
+or two passes at once, never plan or send it twice. Each outbox row is a clinical record: every status change is a
+version with its audit row. Rules and their sources: docs/MESSAGING.md.
+"""
+
+import hashlib
+import logging
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from prolotrack.audit.services import Actor, ServiceError, create_record, record_event, update_record
+from prolotrack.clinics.models import Clinic
+from prolotrack.clinics.roles import Permission
+from prolotrack.core.access import require_permission, require_same_clinic
+from prolotrack.domain import reminders as rules
+from prolotrack.domain.reminders import Decision, ReminderKind
+from prolotrack.messaging import content, ics
+from prolotrack.messaging.backends import sms_backend
+from prolotrack.messaging.models import (
+    OPEN_STATUSES,
+    CalendarFeedToken,
+    Channel,
+    MessageKind,
+    MessageOptOut,
+    MessageStatus,
+    OutboxMessage,
+)
+from prolotrack.patients.models import Patient
+from prolotrack.treatment.models import SessionStatus, TreatmentSession
+
+log = logging.getLogger(__name__)
+
+SESSION_KINDS = (ReminderKind.APPOINTMENT, ReminderKind.NSAID_STOP, ReminderKind.PRE_PROCEDURE)
+QUESTIONNAIRE_KINDS = (ReminderKind.QUESTIONNAIRE_DUE, ReminderKind.QUESTIONNAIRE_OVERDUE)
+# Short texts go by SMS too; the instructions and the personal questionnaire link go by email only.
+SMS_KINDS = frozenset({ReminderKind.APPOINTMENT, ReminderKind.NSAID_STOP})
+# Booked sessions up to this many days ahead get their reminders planned (visible in the outbox before they are due).
+PLAN_AHEAD_DAYS = 35
+# A claimed message is retried after this long if the process died between claiming and recording the result.
+CLAIM_LEASE = timedelta(minutes=10)
+
+
+@dataclass
+class PassReport:
+    planned: int = 0
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+    cancelled: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def add(self, other: "PassReport") -> None:
+        self.planned += other.planned
+        self.sent += other.sent
+        self.failed += other.failed
+        self.skipped += other.skipped
+        self.cancelled += other.cancelled
+        self.errors += other.errors
+
+    def __str__(self) -> str:
+        return (
+            f"planned {self.planned}, sent {self.sent}, failed {self.failed}, skipped (opted out) {self.skipped}, "
+            f"cancelled {self.cancelled}"
+        )
+
+
+def _local_start(session: TreatmentSession) -> datetime:
+    return timezone.localtime(session.starts_at, session.clinic.tz)
+
+
+def session_target(session: TreatmentSession) -> str:
+    return f"session:{session.uuid}:{_local_start(session).date():%Y-%m-%d}"
+
+
+def _reminder_settings(clinic: Clinic) -> rules.SessionReminderSettings:
+    config = clinic.config
+    return rules.SessionReminderSettings(
+        appointment_days_before=config.appointment_reminder_days,
+        nsaid_stop_days=config.nsaid_stop_days,
+        pre_procedure_days_before=config.pre_procedure_days,
+    )
+
+
+def _channels(patient: Patient, kind: ReminderKind) -> list[tuple[str, str]]:
+    out = []
+    if patient.email:
+        out.append((Channel.EMAIL.value, patient.email))
+    if patient.phone and kind in SMS_KINDS:
+        out.append((Channel.SMS.value, patient.phone))
+    return out
+
+
+def session_message(session: TreatmentSession, kind: ReminderKind, channel: str) -> content.Content:
+    """The words of one session reminder, as of the session's current booking."""
+    clinic, patient = session.clinic, session.patient
+    start = _local_start(session)
+    sms = channel == Channel.SMS
+    nsaid_days = clinic.config.nsaid_stop_days
+    stop_day = rules.nsaid_stop_day(start.date(), nsaid_days) if nsaid_days > 0 else None
+    if kind == ReminderKind.APPOINTMENT:
+        return content.appointment(patient, clinic, start, sms=sms)
+    if kind == ReminderKind.NSAID_STOP:
+        assert stop_day is not None
+        return content.nsaid_stop(patient, clinic, start, stop_day, nsaid_days, sms=sms)
+    return content.pre_procedure(patient, clinic, start, stop_day, nsaid_days, sedation=session.sedation != "none")
+
+
+def _attachments(session: TreatmentSession, kind: ReminderKind, channel: str) -> list[dict[str, str]]:
+    if kind != ReminderKind.APPOINTMENT or channel != Channel.EMAIL:
+        return []
+    return [
+        {
+            "filename": ics.ics_filename(session),
+            "content_type": "text/calendar",
+            "content": ics.patient_appointment(session).decode(),
+        }
+    ]
+
+
+def _create_message(actor: Actor, message: OutboxMessage) -> bool:
+    """Plan one message; False if the same reminder exists already (another pass got there first)."""
+    try:
+        with transaction.atomic():
+            create_record(actor, message, "messaging.message.planned", detail={"kind": message.kind})
+    except IntegrityError:
+        return False
+    return True
+
+
+def plan_session_reminders(clinic: Clinic, today: date) -> PassReport:
+    """Plan the reminders of every booked session from today to PLAN_AHEAD_DAYS ahead; cancel those that lapsed."""
+    report = PassReport()
+    actor = Actor.system(clinic)
+    settings_ = _reminder_settings(clinic)
+    sessions = list(
+        TreatmentSession.objects.filter(
+            clinic=clinic,
+            status=SessionStatus.BOOKED,
+            starts_at__isnull=False,
+            entered_in_error_at__isnull=True,
+            planned_on__gte=today - timedelta(days=1),
+            planned_on__lte=today + timedelta(days=PLAN_AHEAD_DAYS + 1),
+        ).select_related("patient", "clinic")
+    )
+    existing = set(
+        OutboxMessage.objects.filter(clinic=clinic, session__in=sessions).values_list(
+            "patient_id", "kind", "channel", "target"
+        )
+    )
+    live_targets: set[str] = set()
+    for session in sessions:
+        if session.patient.is_entered_in_error:
+            continue
+        start = _local_start(session)
+        target = session_target(session)
+        live_targets.add(target)
+        for kind, due in rules.session_reminder_days(start.date(), settings_).items():
+            if rules.decide_session_reminder(due, start.date(), today) == Decision.TOO_LATE:
+                continue
+            for channel, address in _channels(session.patient, kind):
+                if (session.patient_id, kind.value, channel, target) in existing:
+                    continue
+                words = session_message(session, kind, channel)
+                message = OutboxMessage(
+                    clinic=clinic,
+                    patient=session.patient,
+                    channel=channel,
+                    kind=kind.value,
+                    target=target,
+                    session=session,
+                    to_address=address,
+                    subject=words.subject,
+                    body=words.body,
+                    attachments=_attachments(session, kind, channel),
+                    scheduled_for=max(due, today),
+                )
+                report.planned += _create_message(actor, message)
+    report.cancelled += _cancel_lapsed(clinic, today, live_targets)
+    return report
+
+
+def _cancel_lapsed(clinic: Clinic, today: date, live_targets: set[str]) -> int:
+    """Cancel open session reminders whose session was cancelled, moved to another day or entered in error."""
+    count = 0
+    open_messages = OutboxMessage.objects.filter(
+        clinic=clinic, status__in=OPEN_STATUSES, session__isnull=False
+    ).select_related("session", "clinic")
+    for message in open_messages:
+        if message.target in live_targets:
+            continue
+        reason = _lapse_reason(message.session, message.target, today)
+        if reason:
+            _finish(message, status=MessageStatus.CANCELLED, error=reason)
+            count += 1
+    return count
+
+
+def _lapse_reason(session: TreatmentSession, target: str, today: date) -> str:
+    if session.is_entered_in_error:
+        return "The session was entered in error."
+    if session.status != SessionStatus.BOOKED or session.starts_at is None:
+        return f"The session is {session.get_status_display().lower()}, no longer booked."
+    if session_target(session) != target:
+        return f"The session was moved to {_local_start(session):%Y-%m-%d %H:%M}; its new day has its own reminders."
+    if _local_start(session).date() <= today:
+        return "The session day came before the reminder could be sent."
+    return ""
+
+
+# --- Questionnaire reminders ------------------------------------------------------------------------------------
+
+
+def _awaiting_timepoints(clinic: Clinic, today: date) -> list[Any]:
+    from prolotrack.outcomes.queries import timepoints_awaiting_answers
+
+    return list(timepoints_awaiting_answers(clinic, today))
+
+
+def plan_questionnaire_reminders(clinic: Clinic, today: date) -> PassReport:
+    """Plan "due" and "overdue" emails for follow-up timepoints still unanswered (outcomes' query says which)."""
+    report = PassReport()
+    actor = Actor.system(clinic)
+    overdue_after = clinic.config.questionnaire_overdue_days
+    for timepoint in _awaiting_timepoints(clinic, today):
+        patient = timepoint.patient
+        if not patient.email or patient.is_entered_in_error:
+            continue
+        for kind in QUESTIONNAIRE_KINDS:
+            if rules.decide_questionnaire_reminder(kind, timepoint.due_on, overdue_after, today) != Decision.SEND:
+                continue
+            words = content.questionnaire(
+                patient, clinic, timepoint.label, timepoint.due_on, overdue=kind == ReminderKind.QUESTIONNAIRE_OVERDUE
+            )
+            message = OutboxMessage(
+                clinic=clinic,
+                patient=patient,
+                channel=Channel.EMAIL,
+                kind=kind.value,
+                target=f"timepoint:{timepoint.uuid}",
+                timepoint=timepoint,
+                to_address=patient.email,
+                subject=words.subject,
+                body=words.body.replace(content.LINK_PLACEHOLDER, content.LINK_REDACTED),
+                scheduled_for=rules.questionnaire_reminder_days(timepoint.due_on, overdue_after)[kind],
+            )
+            report.planned += _create_message(actor, message)
+    return report
+
+
+def _link_actor(clinic: Clinic) -> Actor:
+    """The scheduler creating a questionnaire link: the system, acting for the clinic with outcomes.collect."""
+    from prolotrack.clinics.roles import ROLE_PERMISSIONS
+
+    role = sorted(ROLE_PERMISSIONS[Permission.OUTCOMES_COLLECT])[0]
+    return Actor(user=None, clinic=clinic, role=role, client_address=None, channel="system")
+
+
+def _questionnaire_body(message: OutboxMessage) -> str:
+    """Create the single-use link now (so it is fresh when it arrives) and put its URL in the patient's copy."""
+    from prolotrack.outcomes.services import create_link
+
+    with transaction.atomic():
+        _link, url_path = create_link(
+            _link_actor(message.clinic), message.patient, timepoint=message.timepoint, delivery="email"
+        )
+    url = url_path if url_path.startswith("http") else f"{settings.PROLOTRACK_SITE_URL}{url_path}"
+    return message.body.replace(content.LINK_REDACTED, url)
+
+
+# --- Sending ---------------------------------------------------------------------------------------------------
+
+
+def _opted_out(message: OutboxMessage) -> bool:
+    return MessageOptOut.objects.filter(
+        patient=message.patient,
+        channel=message.channel,
+        kind=message.kind,
+        opted_out=True,
+        entered_in_error_at__isnull=True,
+    ).exists()
+
+
+def _finish(message: OutboxMessage, *, status: str, error: str = "", **changes: Any) -> OutboxMessage:
+    with transaction.atomic():
+        return update_record(
+            Actor.system(message.clinic),
+            message,
+            {"status": status, "error": error, **changes},
+            f"messaging.message.{status}",
+            expected_version=None,
+        )
+
+
+def _claim(message: OutboxMessage, now: datetime, today: date) -> OutboxMessage | None:
+    """Take the message for this pass, or None if it is not (or no longer) to be sent; records skips and lapses."""
+    actor = Actor.system(message.clinic)
+    with transaction.atomic():
+        current = OutboxMessage.objects.select_for_update().select_related("clinic", "patient").get(pk=message.pk)
+        if current.status not in OPEN_STATUSES or (current.next_attempt_at and current.next_attempt_at > now):
+            return None
+        if current.session_id is not None:
+            session = TreatmentSession.objects.select_related("clinic").get(pk=current.session_id)
+            reason = _lapse_reason(session, current.target, today)
+            if reason:
+                update_record(
+                    actor, current, {"status": MessageStatus.CANCELLED, "error": reason}, "messaging.message.cancelled",
+                    expected_version=None,
+                )  # fmt: skip
+                return None
+        if _opted_out(current):
+            update_record(
+                actor,
+                current,
+                {"status": MessageStatus.SKIPPED_OPTED_OUT, "error": "", "next_attempt_at": None},
+                "messaging.message.skipped_opted_out",
+                expected_version=None,
+            )
+            return None
+        return update_record(
+            actor,
+            current,
+            {"attempts": current.attempts + 1, "next_attempt_at": now + CLAIM_LEASE},
+            "messaging.message.attempted",
+            expected_version=None,
+        )
+
+
+def _deliver(message: OutboxMessage, body: str) -> None:
+    if message.channel == Channel.SMS:
+        sms_backend().send(message)
+        return
+    email = EmailMessage(
+        subject=message.subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[message.to_address]
+    )
+    for item in message.attachments:
+        email.attach(item["filename"], item["content"], item["content_type"])
+    email.send(fail_silently=False)
+
+
+def send_message(message: OutboxMessage, *, now: datetime | None = None) -> str:
+    """Send one open message if it is still due; return its status afterwards. A failure is recorded, not raised."""
+    now = now or timezone.now()
+    today = timezone.localtime(now, message.clinic.tz).date()
+    claimed = _claim(message, now, today)
+    if claimed is None:
+        return OutboxMessage.objects.get(pk=message.pk).status
+    try:
+        body = claimed.body
+        if claimed.kind in (MessageKind.QUESTIONNAIRE_DUE, MessageKind.QUESTIONNAIRE_OVERDUE):
+            body = _questionnaire_body(claimed)
+        _deliver(claimed, body)
+    except Exception as error:  # any backend failure is recorded on the message and retried
+        log.warning("Sending message %s failed: %s", claimed.uuid, error)
+        text = f"{type(error).__name__}: {error}"[:2000]
+        retry_at = None
+        if claimed.attempts < rules.MAX_ATTEMPTS:
+            retry_at = now + timedelta(minutes=rules.retry_delay_minutes(claimed.attempts))
+        else:
+            text += f" (gave up after {claimed.attempts} tries)"
+        _finish(claimed, status=MessageStatus.FAILED, error=text, next_attempt_at=retry_at)
+        return MessageStatus.FAILED
+    _finish(claimed, status=MessageStatus.SENT, sent_at=timezone.now(), next_attempt_at=None)
+    return MessageStatus.SENT
+
+
+def send_due(clinic: Clinic, now: datetime) -> PassReport:
+    """Send every open message of the clinic due by today (and failed ones whose retry time has come)."""
+    report = PassReport()
+    today = timezone.localtime(now, clinic.tz).date()
+    due = OutboxMessage.objects.filter(
+        clinic=clinic, status__in=OPEN_STATUSES, scheduled_for__lte=today, attempts__lt=rules.MAX_ATTEMPTS
+    ).filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+    for message in due.select_related("clinic", "patient").order_by("scheduled_for", "id"):
+        status = send_message(message, now=now)
+        if status == MessageStatus.SENT:
+            report.sent += 1
+        elif status == MessageStatus.FAILED:
+            report.failed += 1
+        elif status == MessageStatus.SKIPPED_OPTED_OUT:
+            report.skipped += 1
+        elif status == MessageStatus.CANCELLED:
+            report.cancelled += 1
+    return report
+
+
+def run_pass(*, now: datetime | None = None, clinics: Iterable[Clinic] | None = None) -> PassReport:
+    """One scheduler pass: for each clinic, plan what is owed as of its local today, then send what is due."""
+    now = now or timezone.now()
+    report = PassReport()
+    for clinic in clinics if clinics is not None else Clinic.objects.all():
+        today = timezone.localtime(now, clinic.tz).date()
+        try:
+            report.add(plan_session_reminders(clinic, today))
+            report.add(plan_questionnaire_reminders(clinic, today))
+        except Exception as error:  # one clinic's failure must not stop the others' reminders
+            log.exception("Planning reminders for %s failed", clinic)
+            report.errors.append(f"{clinic.name}: {error}")
+        report.add(send_due(clinic, now))
+    return report
+
+
+# --- Opt-outs -------------------------------------------------------------------------------------------------
+
+
+def set_opt_outs(actor: Actor, patient: Patient, opted_out: set[tuple[str, str]]) -> int:
+    """Record the patient's choices: `opted_out` holds the (channel, kind) pairs they do not want. Returns changes."""
+    require_permission(actor, Permission.PATIENT_EDIT_DEMOGRAPHICS)
+    require_same_clinic(actor, patient)
+    valid = {(c.value, k.value) for c in Channel for k in MessageKind}
+    unknown = opted_out - valid
+    if unknown:
+        raise ServiceError(f"Unknown message choice: {sorted(unknown)[0]}. Choose from the listed kinds and channels.")
+    changed = 0
+    with transaction.atomic():
+        rows = {(r.channel, r.kind): r for r in MessageOptOut.objects.filter(patient=patient).active()}
+        for channel, kind in sorted(valid):
+            want = (channel, kind) in opted_out
+            row = rows.get((channel, kind))
+            if row is None and want:
+                create_record(
+                    actor,
+                    MessageOptOut(clinic=patient.clinic, patient=patient, channel=channel, kind=kind, opted_out=True),
+                    "messaging.opt_out.changed",
+                )
+                changed += 1
+            elif row is not None and row.opted_out != want:
+                update_record(actor, row, {"opted_out": want}, "messaging.opt_out.changed", expected_version=None)
+                changed += 1
+    return changed
+
+
+# --- Calendar feed tokens ---------------------------------------------------------------------------------------
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_feed_token(actor: Actor) -> tuple[CalendarFeedToken, str]:
+    """A new secret feed URL for the actor (revoking any earlier one). The token is returned once, never stored."""
+    require_permission(actor, Permission.CALENDAR_FEED)
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        _revoke(actor)
+        feed = CalendarFeedToken.objects.create(user=actor.user, clinic=actor.clinic, token_hash=hash_token(token))
+        record_event(actor, "calendar.feed.created", detail={"feed": feed.pk})
+    return feed, token
+
+
+def _revoke(actor: Actor) -> int:
+    count = 0
+    for feed in CalendarFeedToken.objects.select_for_update().filter(
+        user=actor.user, clinic=actor.clinic, revoked_at__isnull=True
+    ):
+        feed.revoked_at = timezone.now()
+        feed.save(update_fields=["revoked_at"])
+        record_event(actor, "calendar.feed.revoked", detail={"feed": feed.pk})
+        count += 1
+    return count
+
+
+def revoke_feed_token(actor: Actor) -> int:
+    """Revoke the actor's feed URL; calendars subscribed to it stop updating."""
+    require_permission(actor, Permission.CALENDAR_FEED)
+    with transaction.atomic():
+        return _revoke(actor)
+
+
+def touch_feed(feed: CalendarFeedToken, sessions: int) -> None:
+    """Note the feed's use and audit the read (a calendar client polling reads appointment data)."""
+    from prolotrack.clinics.models import Membership
+
+    membership = Membership.objects.get(user=feed.user, clinic=feed.clinic)
+    actor = Actor(user=feed.user, clinic=feed.clinic, role=membership.role, client_address=None, channel="calendar")
+    with transaction.atomic():
+        CalendarFeedToken.objects.filter(pk=feed.pk).update(last_used_at=timezone.now())
+        record_event(actor, "calendar.feed.read", detail={"feed": feed.pk, "sessions": sessions})

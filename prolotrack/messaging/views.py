@@ -1,0 +1,194 @@
+"""Messaging pages: the outbox, a patient's messages and choices, the staff calendar feed and the appointment .ics.
+
+Thin: parse, check the role's permission, look records up inside request.clinic (another clinic's record is a 404),
+call the service or query, render. Reading messages is reading patient data, so it is audited.
+"""
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from prolotrack.audit.services import ServiceError, record_event, record_read
+from prolotrack.clinical.queries import clinic_today
+from prolotrack.clinics.roles import Permission
+from prolotrack.clinics.services import actor_for
+from prolotrack.core.access import require
+from prolotrack.core.forms import apply_errors
+from prolotrack.messaging import ics, queries, services
+from prolotrack.messaging.forms import OptOutForm, OutboxFilterForm
+from prolotrack.messaging.models import OutboxMessage
+from prolotrack.patients.queries import patient_or_404
+from prolotrack.treatment import queries as treatment_queries
+from prolotrack.treatment.models import TreatmentSession
+
+
+def _page_number(request: HttpRequest) -> int:
+    try:
+        return max(int(request.GET.get("page", "1")), 1)
+    except ValueError:
+        return 1
+
+
+@require(Permission.OUTBOX_VIEW)
+def outbox(request: HttpRequest) -> HttpResponse:
+    clinic = request.clinic  # type: ignore[attr-defined]
+    form = OutboxFilterForm(request.GET or None)
+    filters = queries.OutboxFilter()
+    status = 200
+    if form.is_bound:
+        if form.is_valid():
+            data = form.cleaned_data
+            filters = queries.OutboxFilter(
+                status=data["status"],
+                kind=data["kind"],
+                channel=data["channel"],
+                date_from=data["date_from"],
+                date_to=data["date_to"],
+            )
+        else:
+            status = 400
+    number = _page_number(request)
+    rows, has_next = queries.page(queries.outbox(clinic, filters), number) if status == 200 else ([], False)
+    with transaction.atomic():
+        record_event(actor_for(request), "messaging.outbox.viewed", detail={"rows": len(rows), "page": number})
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "rows": rows,
+        "page_number": number,
+        "has_next": has_next,
+        "query": query.urlencode(),
+        "today": clinic_today(clinic),
+    }
+    return render(request, "messaging/outbox.html", context, status=status)
+
+
+@require(Permission.OUTBOX_VIEW)
+def outbox_message(request: HttpRequest, message_uuid: Any) -> HttpResponse:
+    try:
+        message = queries.get_message(request.clinic, message_uuid)  # type: ignore[attr-defined]
+    except OutboxMessage.DoesNotExist:
+        raise Http404("No such message in this clinic.") from None
+    record_read(actor_for(request), "messaging.message.viewed", record=message)
+    return render(request, "messaging/message.html", {"message": message})
+
+
+@require(Permission.OUTBOX_VIEW)
+def patient_messages(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
+    """The chart's "Reminders" card (HTMX), or the same list as a page."""
+    patient = patient_or_404(request, patient_uuid)
+    record_read(actor_for(request), "messaging.patient_messages.viewed", record=patient, patient_uuid=patient.uuid)
+    rows = queries.patient_messages(patient)
+    opted = queries.opt_out_pairs(patient)
+    labels = {k: label for k, label, _ in queries.choice_grid()}
+    context = {
+        "patient": patient,
+        "rows": rows,
+        "opt_outs": sorted(f"{labels.get(kind, kind)} by {'SMS' if ch == 'sms' else 'email'}" for ch, kind in opted),
+    }
+    if request.htmx and not request.htmx.boosted:  # type: ignore[attr-defined]
+        return render(request, "messaging/_chart_card_body.html", context)
+    return render(request, "messaging/patient_messages.html", context)
+
+
+@require(Permission.PATIENT_EDIT_DEMOGRAPHICS)
+@require_http_methods(["GET", "POST"])
+def patient_preferences(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
+    patient = patient_or_404(request, patient_uuid)
+    grid = queries.choice_grid()
+    current = queries.opt_out_pairs(patient)
+    initial = {f"{channel}__{kind}": True for channel, kind in current}
+    if request.method == "POST":
+        form = OptOutForm(request.POST, grid=grid)
+        if form.is_valid():
+            try:
+                changed = services.set_opt_outs(actor_for(request), patient, form.opted_out())
+            except ServiceError as error:
+                apply_errors(form, error)
+            else:
+                messages.success(
+                    request,
+                    f"Message choices for {patient.full_name} saved ({changed} change{'s' if changed != 1 else ''}).",
+                )
+                return redirect(reverse("patients:chart", args=[patient.uuid]) + "#reminders")
+        return render(request, "messaging/preferences.html", {"patient": patient, "form": form}, status=400)
+    form = OptOutForm(initial=initial, grid=grid)
+    return render(request, "messaging/preferences.html", {"patient": patient, "form": form})
+
+
+# --- Calendars ------------------------------------------------------------------------------------------------
+
+
+def _feed_url(request: HttpRequest, token: str) -> str:
+    return request.build_absolute_uri(reverse("messaging:calendar-feed", args=[token]))
+
+
+@require(Permission.CALENDAR_FEED)
+@require_http_methods(["GET", "POST"])
+def calendar_feed_settings(request: HttpRequest) -> HttpResponse:
+    """Create, regenerate or revoke one's own feed URL; a new URL is shown on this response only."""
+    actor = actor_for(request)
+    new_url = ""
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        if action == "create":
+            _feed, token = services.create_feed_token(actor)
+            new_url = _feed_url(request, token)
+        elif action == "revoke":
+            if services.revoke_feed_token(actor):
+                messages.success(
+                    request, "Your calendar feed URL is revoked: calendars subscribed to it stop updating."
+                )
+            else:
+                messages.info(request, "You had no calendar feed to revoke.")
+            return redirect("messaging:calendar-feed-settings")
+        else:
+            return render(
+                request,
+                "messaging/calendar_feed.html",
+                {"feed": queries.live_feed(request.user, actor.clinic), "error": "Choose create or revoke."},
+                status=400,
+            )
+    context = {"feed": queries.live_feed(request.user, actor.clinic), "new_url": new_url}
+    response = render(request, "messaging/calendar_feed.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """The feed itself, for calendar clients: the secret token is the only credential; anything wrong is a 404."""
+    found = queries.feed_by_token(token)
+    if found is None:
+        raise Http404("No such calendar feed.")
+    feed, membership = found
+    sessions = queries.feed_sessions(membership, clinic_today(feed.clinic))
+    body = ics.staff_feed(feed.user, feed.clinic, sessions, site_url=settings.PROLOTRACK_SITE_URL)
+    services.touch_feed(feed, len(sessions))
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="prolotrack.ics"'
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@require(Permission.SCHEDULE_VIEW)
+def session_ics(request: HttpRequest, session_uuid: Any) -> HttpResponse:
+    """The patient's appointment as an .ics file, to hand over or send."""
+    try:
+        session = treatment_queries.get_session(request.clinic, session_uuid)  # type: ignore[attr-defined]
+    except TreatmentSession.DoesNotExist:
+        raise Http404("No such session in this clinic.") from None
+    if session.starts_at is None:
+        raise Http404("This session is not booked yet: book a time first.")
+    record_read(actor_for(request), "messaging.appointment_ics.downloaded", record=session)
+    response = HttpResponse(ics.patient_appointment(session), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{ics.ics_filename(session)}"'
+    response["Last-Modified"] = timezone.now().strftime("%a, %d %b %Y %H:%M:%S GMT")
+    return response
