@@ -110,6 +110,16 @@ INSTRUMENTS: tuple[Instrument, ...] = (
     _i("quickdash", "QuickDASH (0-100)", 0, 100, WORSE, "15.9", None, sources.DOMAIN_OUTCOMES, LIC,
        Evidence.VARIES),
     _i("dash", "DASH (0-100)", 0, 100, WORSE, "10.8", None, sources.DOMAIN_OUTCOMES, LIC, Evidence.VARIES),
+    _i("visa_a", "VISA-A (0-100)", 0, 100, BETTER, None, None, "Robinson 2001, Br J Sports Med 35:335 (DOMAIN.md §8)",
+       LIC, Evidence.UNVERIFIED, whole=True,
+       note="DOMAIN.md §8 lists VISA-A as 'unverified: treat as licensed' and gives no MCID: judge response by PGIC."),
+    _i("prtee", "PRTEE (0-100)", 0, 100, WORSE, None, None, "MacDermid 2007, PRTEE user manual (DOMAIN.md §8)", LIC,
+       Evidence.UNVERIFIED,
+       note="DOMAIN.md §8 lists PRTEE as 'unverified: treat as licensed' and gives no MCID: judge response by PGIC."),
+    _i("diary", "Post-injection diary: worst pain of days 1-7 (0-10)", 0, 10, WORSE, None, None,
+       "DOMAIN.md §7, §8 (post-injection flare diary)", SHIP, Evidence.ESTABLISHED, whole=True,
+       note="A record of the days after an injection (pain, flare, bruising, medicines), not an outcome measure: "
+            "no MCID."),
 )  # fmt: skip
 
 _BY_CODE: dict[str, Instrument] = {item.code: item for item in INSTRUMENTS}

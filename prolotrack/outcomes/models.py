@@ -81,3 +81,24 @@ class QuestionnaireResponse(ClinicalRecord):
             models.Index(fields=["clinic", "instrument", "authored_on"]),
             models.Index(fields=["patient", "instrument", "authored_on"]),
         ]
+
+
+class ClinicInstrumentText(ClinicalRecord):
+    """A licensed instrument's item texts, imported by a clinic under its own licence (a FHIR Questionnaire).
+
+    One row per clinic and instrument; a new import is a new version of the row (the earlier texts stay in the
+    record's history), with the licence statement the clinic recorded.
+    """
+
+    instrument = models.CharField(max_length=40, help_text="Instrument code (prolotrack.domain.instruments).")
+    title = models.CharField(max_length=200)
+    texts = models.JSONField(help_text='{"items": {linkId: text}, "options": {linkId: {value: label}}}')
+    licence_statement = models.TextField(help_text="Who licensed the texts to the clinic, and the licence's terms.")
+    questionnaire = models.JSONField(help_text="The FHIR Questionnaire as imported.")
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["instrument"]
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "instrument"], name="one_instrument_text_per_clinic"),
+        ]

@@ -47,12 +47,17 @@ def test_instrument_metadata_matches_domain_md(code, low, high, direction, mcid_
     assert item.source
 
 
-def test_only_nrs_vas_and_pgic_ship_their_item_texts():
-    assert {i.code for i in INSTRUMENTS if i.licence is Licence.SHIPPABLE} == {"nrs_pain", "vas_pain", "pgic"}
+def test_only_nrs_vas_pgic_and_the_diary_ship_their_item_texts():
+    # DOMAIN.md §8: "Ship NRS, VAS and PGIC, and a post-injection flare diary."
+    shipped = {i.code for i in INSTRUMENTS if i.licence is Licence.SHIPPABLE}
+    assert shipped == {"nrs_pain", "vas_pain", "pgic", "diary"}
 
 
-def test_koos_family_mcids_are_marked_unverified():
-    assert {i.code for i in INSTRUMENTS if i.evidence is Evidence.UNVERIFIED} == {"koos", "koos_jr", "hoos", "faos"}
+def test_koos_family_visa_a_and_prtee_are_marked_unverified():
+    unverified = {i.code for i in INSTRUMENTS if i.evidence is Evidence.UNVERIFIED}
+    assert unverified == {"koos", "koos_jr", "hoos", "faos", "visa_a", "prtee"}
+    # DOMAIN.md §8 gives no MCID for VISA-A or PRTEE ("see literature"): none is invented.
+    assert all(instrument(c).mcid_absolute is None for c in ("visa_a", "prtee"))
 
 
 def test_nrs_mcid_is_cited_to_farrar_and_ostelo():
