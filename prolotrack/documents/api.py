@@ -1,5 +1,126 @@
-"""JSON API of the documents app, mounted on the product's API in prolotrack/api.py."""
+"""JSON API of the documents app: a patient's documents (with signed consents), one document's status, its PDF, and
+requesting a progress report. Mounted on the product's API in prolotrack/api.py."""
 
-from ninja import Router
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import Router, Schema
+from ninja.responses import Status
+
+from prolotrack.audit.services import ServiceError, record_read
+from prolotrack.clinics.api_auth import api_actor
+from prolotrack.clinics.roles import Permission
+from prolotrack.documents import queries, services, views
+from prolotrack.documents.models import Document
+from prolotrack.patients.queries import patient_or_404
+from prolotrack.patients.schemas import ErrorOut
+from prolotrack.treatment.models import Course
 
 router = Router(tags=["documents"])
+ERRORS = {403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+class DocumentOut(Schema):
+    id: UUID
+    kind: str
+    title: str
+    status: str
+    created_at: datetime
+    generated_at: datetime | None
+    sha256: str
+    size: int | None
+    session_id: UUID | None
+    course_id: UUID | None
+    outdated: bool
+    error: str
+    download_url: str
+
+
+class ReportIn(Schema):
+    kind: Literal["progress_patient", "progress_referrer"]
+    course_id: UUID | None = None
+
+
+def _out(row: queries.DocumentRow) -> dict[str, Any]:
+    return {
+        "id": row.uuid,
+        "kind": row.kind,
+        "title": row.title,
+        "status": row.status,
+        "created_at": row.created_at,
+        "generated_at": row.generated_at,
+        "sha256": row.sha256,
+        "size": row.size,
+        "session_id": row.session_uuid,
+        "course_id": row.course_uuid,
+        "outdated": row.outdated,
+        "error": row.error,
+        "download_url": f"/api/documents/{row.uuid}/pdf",
+    }
+
+
+@router.get(
+    "/patients/{patient_id}/documents",
+    response={200: list[DocumentOut], **ERRORS},
+    summary="A patient's documents: visit summaries, progress reports and signed consents",
+)
+def list_documents(request: HttpRequest, patient_id: UUID) -> Any:
+    actor = api_actor(request, Permission.DOCUMENT_VIEW)
+    patient = patient_or_404(request, patient_id)
+    record_read(actor, "document.list.viewed", record=patient, patient_uuid=patient.uuid)
+    return [_out(row) for row in queries.patient_documents(patient)]
+
+
+@router.post(
+    "/patients/{patient_id}/documents",
+    response={202: DocumentOut, **ERRORS},
+    summary="Request a progress report (generated in the background; poll its status)",
+)
+def request_report(request: HttpRequest, patient_id: UUID, payload: ReportIn) -> Any:
+    actor = api_actor(request, Permission.DOCUMENT_VIEW)
+    patient = patient_or_404(request, patient_id)
+    course = None
+    if payload.course_id is not None:
+        course = Course.objects.filter(patient=patient, clinic=request.clinic, uuid=payload.course_id).first()  # type: ignore[attr-defined]
+        if course is None:
+            raise Http404("No such course for this patient.")
+    doc = services.request_document(actor, patient, payload.kind, course=course)
+    row = next(r for r in queries.patient_documents(patient) if r.uuid == doc.uuid)
+    return Status(202, _out(row))
+
+
+@router.get("/documents/{document_id}", response={200: DocumentOut, **ERRORS}, summary="One document and its status")
+def get_document(request: HttpRequest, document_id: UUID) -> Any:
+    actor = api_actor(request, Permission.DOCUMENT_VIEW)
+    try:
+        found = queries.find(request.clinic, document_id)  # type: ignore[attr-defined]
+    except queries.NotFound:
+        raise Http404("No such document in this clinic.") from None
+    record_read(actor, "document.viewed", record=found, patient_uuid=found.patient.uuid)
+    row = next(r for r in queries.patient_documents(found.patient) if r.uuid == found.uuid)
+    return _out(row)
+
+
+@router.get(
+    "/documents/{document_id}/pdf",
+    response={200: bytes, **ERRORS},
+    summary="Download the PDF (rendered now if the background worker has not yet done it)",
+    openapi_extra={"responses": {200: {"content": {"application/pdf": {}}}}},
+)
+def download(request: HttpRequest, document_id: UUID) -> Any:
+    actor = api_actor(request, Permission.DOCUMENT_VIEW)
+    try:
+        found = queries.find(request.clinic, document_id)  # type: ignore[attr-defined]
+    except queries.NotFound:
+        raise Http404("No such document in this clinic.") from None
+    data, record = views.pdf_of(found)
+    if not data:
+        raise ServiceError("This consent has no stored PDF.")
+    record_read(actor, "document.downloaded", record=record, patient_uuid=record.patient.uuid)
+    response: HttpResponse = views.pdf_response(data, queries.filename(record))
+    return response
+
+
+__all__ = ["Document", "router"]

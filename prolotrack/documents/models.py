@@ -1,1 +1,134 @@
-"""Models of the documents app."""
+"""Documents the clinic hands to patients and referrers: visit summaries, progress reports, and the clinic's handout texts.
+
+A generated document is immutable: a `Document` row records what was asked for and how generation went
+(queued -> generating -> ready or failed); its PDF bytes live in `DocumentPdf`, written once when the document is ready
+and never changed. A re-generation (after an amendment, say) is a new `Document`; the old one stays downloadable.
+Handout texts are versioned by appending: every edit is a new `HandoutVersion` row; the product's text is version 0.
+"""
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from prolotrack.core.records import ClinicalRecord, HistoryBypassError
+
+
+class DocumentKind(models.TextChoices):
+    VISIT_SUMMARY = "visit_summary", "Visit summary"
+    PROGRESS_PATIENT = "progress_patient", "Progress report (for the patient)"
+    PROGRESS_REFERRER = "progress_referrer", "Progress report (for the referring doctor)"
+
+
+class DocumentStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    GENERATING = "generating", "Generating"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+
+
+class Document(ClinicalRecord):
+    """One generated PDF for a patient: what it is, what it was made from, and whether it is ready."""
+
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="documents")
+    course = models.ForeignKey(
+        "treatment.Course", null=True, blank=True, on_delete=models.PROTECT, related_name="documents"
+    )
+    session = models.ForeignKey(
+        "treatment.TreatmentSession", null=True, blank=True, on_delete=models.PROTECT, related_name="documents"
+    )
+    kind = models.CharField(max_length=20, choices=DocumentKind.choices)
+    status = models.CharField(max_length=12, choices=DocumentStatus.choices, default=DocumentStatus.QUEUED)
+    # The version of the session (or patient) the document was made from: a later amendment makes it out of date.
+    source_version = models.PositiveIntegerField(default=0)
+    template_version = models.PositiveIntegerField(default=1)
+    pdf_sha256 = models.CharField(max_length=64, blank=True)
+    pdf_size = models.PositiveIntegerField(null=True, blank=True)
+    pages = models.PositiveSmallIntegerField(null=True, blank=True)
+    generated_at = models.DateTimeField(null=True, blank=True)
+    generated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    render_ms = models.PositiveIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["patient", "-created_at"]),
+            models.Index(fields=["clinic", "status"]),
+            models.Index(fields=["session", "kind"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.get_status_display().lower()})"
+
+    def lock_reason(self) -> str | None:
+        if self.status == DocumentStatus.READY:
+            return "A generated document cannot change: generate a new one."
+        return None
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in (DocumentStatus.QUEUED, DocumentStatus.GENERATING)
+
+
+class WriteOnceQuerySet(models.QuerySet):
+    def update(self, **kwargs: Any) -> int:
+        raise HistoryBypassError("Stored PDFs are written once and never changed.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise HistoryBypassError("Stored PDFs are never deleted.")
+
+    update.queryset_only = True  # type: ignore[attr-defined]
+    delete.queryset_only = True  # type: ignore[attr-defined]
+
+
+class DocumentPdf(models.Model):
+    """The bytes of a ready document, written once in the transaction that marks it ready.
+
+    Kept apart from `Document` so version rows and audit diffs never carry the bytes (only the hash).
+    """
+
+    document = models.OneToOneField(Document, on_delete=models.PROTECT, related_name="content")
+    pdf = models.BinaryField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = WriteOnceQuerySet.as_manager()
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise HistoryBypassError("A stored PDF cannot be changed: generate a new document.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise HistoryBypassError("Stored PDFs are never deleted.")
+
+
+class HandoutVersion(ClinicalRecord):
+    """One version of one section of the clinic's patient handouts (version 0, the product's text, is not stored).
+
+    Rows are only ever added: an edit or a revert appends the next number, so the history is the table itself.
+    """
+
+    section = models.CharField(max_length=40)
+    number = models.PositiveIntegerField()
+    body = models.TextField()
+    reason = models.CharField(max_length=300, blank=True)
+    reverted_from = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["section", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "section", "number"], name="handout_version_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.section} v{self.number}"
+
+    def lock_reason(self) -> str | None:
+        if self.pk is None:
+            return None
+        return "A handout version is kept as written: save a new version instead."

@@ -17,3 +17,8 @@ def render_pdf(template_name: str, context: dict[str, Any]) -> bytes:
     """Render the template with the context and return the PDF's bytes."""
     html = render_to_string(template_name, context)
     return HTML(string=html, url_fetcher=_FETCHER, base_url="data:,").write_pdf()
+
+
+def render_html(template_name: str, context: dict[str, Any]) -> str:
+    """The HTML the PDF is made from (tests screenshot it in Chromium to look at a page)."""
+    return render_to_string(template_name, context)

@@ -7,6 +7,7 @@ locked: its note and everything in it change only through `amend`, which needs a
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -27,6 +28,7 @@ from prolotrack.clinical import queries as clinical_queries
 from prolotrack.clinical import services as clinical_services
 from prolotrack.clinics.roles import Permission, Role
 from prolotrack.core.access import require_permission, require_same_clinic
+from prolotrack.documents.services import queue_visit_summary
 from prolotrack.domain.agents import Agent, AgentConcentration, Concentration, parse_agent, pct
 from prolotrack.domain.errors import DomainError
 from prolotrack.domain.mixing import Component, Diluent, mix, parse_diluent
@@ -605,7 +607,7 @@ def sign_session(actor: Actor, session: TreatmentSession, *, expected_version: i
         blockers = signing_blockers(queries.signing_state(current))
         if blockers:
             raise ServiceError("Cannot sign yet: " + " ".join(blockers))
-        return update_record(
+        signed = update_record(
             actor,
             current,
             {
@@ -616,6 +618,9 @@ def sign_session(actor: Actor, session: TreatmentSession, *, expected_version: i
             "treatment.session.signed",
             expected_version=expected_version,
         )
+        # The visit summary PDF is queued once the signature is committed (docs/DOCUMENTS.md).
+        transaction.on_commit(partial(queue_visit_summary, actor, signed.pk), robust=True)
+        return signed
 
 
 # --- Adverse events ---------------------------------------------------------------------------------------------

@@ -1,0 +1,373 @@
+"""What each document shows: the context of the visit summary, the progress reports and the handouts, and their PDFs.
+
+Reads only; the callers audit. Every number comes from the workflow's own queries (session totals, dose limits) or
+from the outcomes trajectory (change from baseline, responder verdicts), never recomputed here.
+"""
+
+import base64
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from prolotrack.documents import handouts
+from prolotrack.documents.models import Document, DocumentKind, HandoutVersion
+from prolotrack.documents.pdf import render_pdf
+from prolotrack.domain.quantities import fmt
+from prolotrack.treatment import maps, queries
+from prolotrack.treatment.models import (
+    AdverseEvent,
+    InjectionSite,
+    PreparedSolution,
+    SessionStatus,
+    TreatmentSession,
+)
+
+# --- Handout texts ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SectionText:
+    section: handouts.Section
+    number: int  # 0: the product's text
+    body: str
+    row: HandoutVersion | None
+
+
+def clinic_texts(clinic: Any) -> dict[str, SectionText]:
+    """The clinic's current text of every handout section (its latest version, else the product's)."""
+    latest: dict[str, HandoutVersion] = {}
+    for row in HandoutVersion.objects.filter(clinic=clinic).select_related("created_by").order_by("section", "-number"):
+        latest.setdefault(row.section, row)
+    out = {}
+    for spec in handouts.ALL_SECTIONS:
+        row = latest.get(spec.code)
+        out[spec.code] = SectionText(spec, row.number if row else 0, row.body if row else spec.default, row)
+    return out
+
+
+@dataclass(frozen=True)
+class HandoutPart:
+    title: str
+    html: Any
+    sources: tuple[str, ...]
+    number: int
+
+
+def _next_session(patient: Any, course: Any, after: TreatmentSession | None = None) -> TreatmentSession | None:
+    qs = TreatmentSession.objects.filter(
+        patient=patient,
+        clinic=patient.clinic,
+        status__in=[SessionStatus.PLANNED, SessionStatus.BOOKED],
+        entered_in_error_at__isnull=True,
+    )
+    if course is not None:
+        qs = qs.filter(course=course)
+    if after is not None:
+        qs = qs.filter(planned_on__gte=after.planned_on).exclude(pk=after.pk)
+    return qs.select_related("course", "clinician").order_by("planned_on", "number").first()
+
+
+def _latest_course(patient: Any) -> Any:
+    from prolotrack.treatment.models import Course
+
+    return (
+        Course.objects.filter(patient=patient, clinic=patient.clinic, entered_in_error_at__isnull=True)
+        .order_by("-started_on", "-id")
+        .first()
+    )
+
+
+def _local(value: Any, clinic: Any) -> Any:
+    return timezone.localtime(value, clinic.tz) if value else None
+
+
+def handout_context(patient: Any, handout: str, session: TreatmentSession | None = None) -> dict[str, Any]:
+    """A handout for one patient: the clinic's texts for the region of the session (or the patient's latest course).
+
+    Before the procedure the session is the given one or the next planned; its date fills in the NSAID stop date.
+    """
+    clinic = patient.clinic
+    course = session.course if session is not None else _latest_course(patient)
+    if session is None and handout == handouts.BEFORE:
+        session = _next_session(patient, course)
+    region = course.region if course is not None else None
+    config = clinic.config
+    values = {
+        "patient_name": f"{patient.given_name} {patient.family_name}",
+        "clinic_name": clinic.name,
+        "nsaid_stop_days": str(config.nsaid_stop_days),
+    }
+    stop = None
+    if session is not None:
+        starts = _local(session.starts_at, clinic)
+        day = starts.date() if starts else session.planned_on
+        stop = handouts.nsaid_stop_date(day, config.nsaid_stop_days)
+        values["session_date"] = _long_date(day)
+        values["session_time"] = starts.strftime("%H:%M") if starts else "(time to be booked)"
+        values["nsaid_stop_date"] = _long_date(stop) if stop else "(our clinic does not ask you to stop them)"
+    else:
+        values["session_date"] = "your next session"
+        values["session_time"] = "(time to be booked)"
+        values["nsaid_stop_date"] = f"{config.nsaid_stop_days} days before your session"
+    texts = clinic_texts(clinic)
+    sedation = session is not None and session.sedation != "none"
+    parts = [
+        HandoutPart(
+            s.title, handouts.to_html(handouts.fill(texts[s.code].body, values)), s.sources, texts[s.code].number
+        )
+        for s in handouts.sections_for(handout, region, sedation=sedation)
+    ]
+    return {
+        "title": handouts.HANDOUTS[handout],
+        "handout": handout,
+        "patient": patient,
+        "clinic": clinic,
+        "course": course,
+        "session": session,
+        "region_label": course.get_region_display() if course is not None else "",
+        "nsaid_stop_date": stop,
+        "parts": parts,
+        "generated_at": timezone.localtime(timezone.now(), clinic.tz),
+    }
+
+
+def _long_date(day: date) -> str:
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+def handout_pdf(context: dict[str, Any]) -> bytes:
+    with timezone.override(context["clinic"].tz):
+        return render_pdf("documents/handout_pdf.html", context)
+
+
+# --- The map of a session's sites, as standalone SVG for the PDF ------------------------------------------------
+
+
+def map_svg(body_map: maps.BodyMap, side: str, sites: list[InjectionSite]) -> str:
+    """The drawing with the session's numbered sites, as a standalone SVG (the PDF embeds it as a data: URI)."""
+    mirrored = side == maps.LEFT and body_map.mirrors_left
+    return render_to_string(
+        "documents/map.svg",
+        {"body_map": body_map, "sites": sites, "mirrored": mirrored, "side": side},
+    )
+
+
+def _data_uri(svg: str) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+
+
+@dataclass(frozen=True)
+class MapFigure:
+    title: str
+    side_label: str
+    uri: str
+    cautions: tuple[str, ...]
+
+
+def session_maps(session: TreatmentSession, sites: list[InjectionSite]) -> list[MapFigure]:
+    """One figure per (map, side) the session's sites are on."""
+    groups: dict[tuple[str, str], list[InjectionSite]] = {}
+    for site in sites:
+        shown = site.side if site.side in (maps.LEFT, maps.RIGHT) else session.course.side
+        try:
+            body_map = maps.body_map(site.body_map)
+        except ValueError:
+            continue
+        if body_map.symmetric:
+            shown = "both"
+        groups.setdefault((site.body_map, shown), []).append(site)
+    figures = []
+    for (code, shown), rows in groups.items():
+        body_map = maps.body_map(code)
+        side = shown if shown in (maps.LEFT, maps.RIGHT) else maps.RIGHT
+        label = (
+            "Both sides, seen from behind"
+            if shown == "both"
+            else (
+                "Left side (drawing mirrored)"
+                if side == maps.LEFT and body_map.mirrors_left
+                else f"{side.title()} side"
+            )
+        )
+        figures.append(MapFigure(body_map.title, label, _data_uri(map_svg(body_map, side, rows)), body_map.cautions))
+    return figures
+
+
+# --- Visit summary ----------------------------------------------------------------------------------------------
+
+
+def visit_summary_context(session: TreatmentSession) -> dict[str, Any]:
+    session = queries.get_session(session.clinic, session.uuid)
+    clinic = session.clinic
+    page = queries.session_page(session)
+    solutions = page.active_solutions
+    sites = page.active_sites
+    totals = page.totals
+    dose_lines = []
+    if totals is not None and totals.dose is not None:
+        for t in totals.dose.totals:
+            dose_lines.append(
+                {
+                    "drug": t.drug.value,
+                    "with_epinephrine": t.with_epinephrine,
+                    "mg": fmt(t.total_mg),
+                    "max_mg": fmt(t.limit.max_mg),
+                    "percent": (t.fraction * 100).quantize(Decimal("0.1")),
+                    "rule": t.limit.describe,
+                    "source": t.limit.source,
+                }
+            )
+    by_solution = {s.pk: s for s in solutions}
+    site_rows = [
+        {"site": s, "solution": by_solution.get(s.solution_id) or s.solution, "side": s.get_side_display()}
+        for s in sites
+    ]
+    after = handout_context(session.patient, handouts.AFTER, session)
+    next_session = _next_session(session.patient, session.course, after=session)
+    return {
+        "title": f"Visit summary: session {session.number}",
+        "clinic": clinic,
+        "patient": session.patient,
+        "session": session,
+        "course": session.course,
+        "starts_at": _local(session.starts_at, clinic),
+        "signed_at": _local(session.signed_at, clinic),
+        "solutions": solutions,
+        "site_rows": site_rows,
+        "maps": session_maps(session, sites),
+        "totals": totals,
+        "shown_totals": _shown_totals(totals),
+        "totals_error": page.totals_error,
+        "dose_lines": dose_lines,
+        "adverse_events": [e for e in page.adverse_events if not e.is_entered_in_error],
+        "next_session": next_session,
+        "next_starts_at": _local(next_session.starts_at, clinic) if next_session else None,
+        "after_parts": after["parts"],
+        "generated_at": timezone.localtime(timezone.now(), clinic.tz),
+    }
+
+
+def _shown_totals(totals: Any) -> dict[str, str] | None:
+    if totals is None:
+        return None
+    return {
+        "injections": str(totals.injections),
+        "volume_ml": fmt(totals.volume_ml.quantize(Decimal("0.01"))),
+        "dextrose_g": fmt(totals.dextrose_g.quantize(Decimal("0.01"))),
+    }
+
+
+# --- Progress report --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChartFigure:
+    name: str
+    uri: str
+
+
+def _trajectory(patient: Any, course: Any) -> Any:
+    try:
+        from prolotrack.outcomes.trajectory import patient_trajectory
+    except ImportError:  # the outcomes feature is not installed yet
+        return None
+    return patient_trajectory(patient, course)
+
+
+def _charts(trajectory: Any) -> list[ChartFigure]:
+    if trajectory is None:
+        return []
+    try:
+        from prolotrack.outcomes.charts import chart_for, figure_svg
+    except ImportError:
+        return []
+    out = []
+    for series in trajectory.series:
+        if not series.points:
+            continue
+        svg = figure_svg(chart_for(trajectory, series.code))
+        out.append(ChartFigure(series.name, _data_uri(svg)))
+    return out
+
+
+def progress_context(document: Document) -> dict[str, Any]:
+    patient = document.patient
+    clinic = patient.clinic
+    course = document.course or _latest_course(patient)
+    trajectory = _trajectory(patient, course)
+    sessions = []
+    if course is not None:
+        done = list(
+            TreatmentSession.objects.filter(course=course, status=SessionStatus.DONE, entered_in_error_at__isnull=True)
+            .select_related("signed_by")
+            .order_by("number")
+        )
+        site_counts: dict[int, list[Decimal]] = {}
+        for pk, volume in InjectionSite.objects.filter(session__in=done, entered_in_error_at__isnull=True).values_list(
+            "session_id", "volume_ml"
+        ):
+            site_counts.setdefault(pk, []).append(volume)
+        agents: dict[int, set[str]] = {}
+        for solution in PreparedSolution.objects.filter(session__in=done, entered_in_error_at__isnull=True):
+            agents.setdefault(solution.session_id, set()).update(
+                f"{c['agent']} {c['target_pct']}%" for c in solution.components
+            )
+        for s in done:
+            volumes = site_counts.get(s.pk, [])
+            sessions.append(
+                {
+                    "session": s,
+                    "day": _local(s.starts_at, clinic).date() if s.starts_at else s.planned_on,
+                    "injections": len(volumes),
+                    "volume_ml": sum(volumes, Decimal(0)),
+                    "solutions": ", ".join(sorted(agents.get(s.pk, set()))),
+                }
+            )
+    events = list(
+        AdverseEvent.objects.filter(patient=patient, clinic=clinic, entered_in_error_at__isnull=True)
+        .filter(course=course)
+        .order_by("onset_on")
+        if course is not None
+        else AdverseEvent.objects.none()
+    )
+    next_session = _next_session(patient, course)
+    audience = "patient" if document.kind == DocumentKind.PROGRESS_PATIENT else "referrer"
+    return {
+        "title": "Your progress" if audience == "patient" else "Progress report",
+        "audience": audience,
+        "clinic": clinic,
+        "patient": patient,
+        "course": course,
+        "trajectory": trajectory,
+        "series": list(trajectory.series) if trajectory is not None else [],
+        "charts": _charts(trajectory),
+        "sessions": sessions,
+        "adverse_events": events,
+        "next_session": next_session,
+        "next_starts_at": _local(next_session.starts_at, clinic) if next_session else None,
+        "requested_by": document.generated_by,
+        "generated_at": timezone.localtime(timezone.now(), clinic.tz),
+    }
+
+
+# --- Build ------------------------------------------------------------------------------------------------------
+
+
+def build_pdf(document: Document) -> tuple[bytes, int]:
+    """Render a document's PDF; return it with the version of the record it was made from."""
+    template, context, version = document_context(document)
+    with timezone.override(document.clinic.tz):
+        return render_pdf(template, context), version
+
+
+def document_context(document: Document) -> tuple[str, dict[str, Any], int]:
+    """The template, context and source version of a document (the PDF and its HTML preview share them)."""
+    if document.kind == DocumentKind.VISIT_SUMMARY:
+        session = TreatmentSession.objects.select_related("clinic").get(pk=document.session_id)
+        context = visit_summary_context(session)
+        return "documents/visit_summary_pdf.html", context, context["session"].version
+    return "documents/progress_pdf.html", progress_context(document), document.patient.version

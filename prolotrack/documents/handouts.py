@@ -1,0 +1,332 @@
+"""The product's patient handout texts (version 0 of each section), their sources, and how a text becomes a page.
+
+Three handouts: before the procedure, after the procedure, and what the evidence says. Each is made of sections; some
+sections belong to one body region (region-specific warnings, the evidence for that region). A clinic may replace the
+text of any section with its own version (models.HandoutVersion); the product's text stays version 0.
+
+Texts are plain lines: "## " starts a heading, "- " a bullet, a blank line ends a paragraph. {placeholders} are filled
+for the patient: the NSAID stop date is computed from the clinic setting nsaid_stop_days (DOMAIN.md §6). Facts and
+sources: docs/DOCUMENTS.md. Write honest text: never "permanent", never "all-natural", no cure claims.
+"""
+
+import re
+import string
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+BEFORE, AFTER, EVIDENCE = "before", "after", "evidence"
+HANDOUTS: dict[str, str] = {
+    BEFORE: "Before your prolotherapy session",
+    AFTER: "After your prolotherapy session",
+    EVIDENCE: "Prolotherapy: what the research shows",
+}
+
+# Source strings, cited in the handouts and in docs/DOCUMENTS.md.
+SRC_NSAID = "Clinic practice varies from 2-3 days to 2 weeks; no trial shows NSAIDs reduce the effect (DOMAIN.md §6)"
+SRC_MEAL = "A light meal to prevent dizziness; oral sedation needs a driver (DOMAIN.md §6)"
+SRC_CANDIDACY = "Infection at the site is a reason not to inject; pregnancy is a caution (DOMAIN.md §5)"
+SRC_BLEEDING = (
+    "Anticoagulants and antiplatelets: caution, ASRA/ESRA bleeding-risk tiers, Reg Anesth Pain Med 2018 (DOMAIN.md §5)"
+)
+SRC_AFTER = (
+    "Soreness 24-72 h in about 10% in trials; acetaminophen allowed; light activity; ice vs heat varies; "
+    "when to call (DOMAIN.md §6, §7)"
+)
+SRC_NSAID_AFTER = "Clinics avoid NSAIDs after for days to 12 weeks (DOMAIN.md §6)"
+SRC_PNEUMOTHORAX = (
+    "Chest pain or breathlessness after chest-wall or thoracic injections: pneumothorax (DOMAIN.md §6, §7)"
+)
+SRC_SPINAL = "Headache worse on standing after spinal injections: dural puncture (DOMAIN.md §6, §7)"
+SRC_COVER = "CMS national non-coverage determination (NCA NCDId=15); Aetna CPB 0207 (DOMAIN.md §1)"
+SRC_OVERVIEW = "Rabago, Slattengren & Zgierska, Prim Care 2010, PMC2831229 (DOMAIN.md §1, §9)"
+SRC_KNEE = "Rabago 2013, Ann Fam Med; Bae 2021 meta-analysis, SMD -0.44 vs saline (DOMAIN.md §9)"
+SRC_BACK = "Dagenais 2007, Cochrane review: 5 RCTs, 366 people (DOMAIN.md §9)"
+SRC_ELBOW = "Lateral epicondylosis RCT 2019: no difference at 52 weeks (DOMAIN.md §9)"
+SRC_ACHILLES = "Yelland 2011, BJSM: with eccentric exercise vs eccentric exercise alone (DOMAIN.md §4, §9)"
+SRC_SHOULDER = "Bertrand 2016: rotator cuff, 59% vs 27% responders at 9 months (DOMAIN.md §4, §9)"
+SRC_FEW = "No evidence summary for this region in the project's sources (DOMAIN.md §9)"
+
+
+@dataclass(frozen=True)
+class Section:
+    """One editable part of a handout: which handout, which region (None: every region), its default text."""
+
+    code: str
+    handout: str
+    title: str
+    default: str
+    sources: tuple[str, ...]
+    region: str | None = None
+    # Shown only when the session uses oral sedation.
+    sedation_only: bool = False
+
+
+# The placeholders a text may use, with what each is filled with.
+PLACEHOLDERS: dict[str, str] = {
+    "patient_name": "the patient's name",
+    "clinic_name": "the clinic's name",
+    "session_date": "the date of the session (or 'your next session')",
+    "session_time": "the appointment time, when booked",
+    "nsaid_stop_date": "the date to stop NSAIDs: the session date minus the clinic's NSAID stop days",
+    "nsaid_stop_days": "the clinic's NSAID stop days (clinic setting)",
+}
+
+SECTIONS: tuple[Section, ...] = (
+    Section(
+        "before.general",
+        BEFORE,
+        "Before the procedure",
+        """## Painkillers
+- Please stop anti-inflammatory painkillers (NSAIDs, such as ibuprofen, naproxen, diclofenac or high-dose aspirin) from {nsaid_stop_date}, which is {nsaid_stop_days} days before your session on {session_date}.
+- Why: prolotherapy is meant to start a short, local healing response, and these medicines damp inflammation. No trial has shown that they reduce the effect, so this is a precaution; clinics differ on how long they ask.
+- Do not stop aspirin or a blood thinner that a doctor prescribed for your heart or circulation without asking that doctor or us first.
+- Acetaminophen (paracetamol) is fine before and after the session.
+
+## On the day
+- Eat a light meal beforehand: it makes feeling faint during the injections less likely.
+- Wear loose clothing that lets us reach the area being treated.
+- Bring the list of medicines you take, any scan reports we have not seen, and your glasses if you need them to read.
+- Tell us if you have a fever, an infection, a rash or a wound near the area, or if you might be pregnant: we may need to postpone.""",
+        (SRC_NSAID, SRC_MEAL, SRC_BLEEDING, SRC_CANDIDACY),
+    ),
+    Section(
+        "before.sedation",
+        BEFORE,
+        "If you are given a sedative",
+        """## You will have a sedative tablet
+- A sedative makes you drowsy and slows your reactions for the rest of the day.
+- An adult must drive you home: do not drive, cycle or operate machinery until the next day.
+- Do not sign important papers or drink alcohol for the rest of the day.""",
+        (SRC_MEAL,),
+        sedation_only=True,
+    ),
+    Section(
+        "after.general",
+        AFTER,
+        "After the procedure",
+        """## What is normal
+- Soreness, stiffness or a flare of your usual pain where you were injected, for one to three days. In trials about 1 in 10 people had pain lasting up to 72 hours.
+- A small bruise where a needle went in.
+
+## Pain relief
+- Acetaminophen (paracetamol) is fine, at the dose on the pack.
+- Avoid anti-inflammatory painkillers (NSAIDs) for a while: clinics advise anything from a few days to several weeks, so ask us what we advise.
+- Ice or heat: ask us; clinics differ.
+
+## Activity
+- Light everyday activity is fine from the same day. Avoid heavy exercise of the treated area for a few days unless we told you otherwise.
+
+## When to call us
+- Fever, or redness, warmth, swelling or fluid coming from an injection site.
+- Bleeding that does not stop with firm pressure.
+- Pain that is severe, or getting worse rather than better, after about a week.
+- New weakness or numbness.
+- Call {clinic_name}. If you feel very unwell, call emergency services.""",
+        (SRC_AFTER, SRC_NSAID_AFTER),
+    ),
+    Section(
+        "after.neck_thoracic",
+        AFTER,
+        "After injections at the neck, upper back or chest wall",
+        """## Chest wall and upper back: a rare but serious risk
+- Rarely, a needle near the chest wall lets air leak around a lung (pneumothorax). Call emergency services straight away for chest pain, shortness of breath or fast breathing in the hours or days after the session.
+- After injections near the spine, a headache that gets worse when you sit or stand and eases when you lie down can follow a puncture of the spinal lining. Call us if this happens.""",
+        (SRC_PNEUMOTHORAX, SRC_SPINAL),
+        region="neck_thoracic",
+    ),
+    Section(
+        "after.lumbopelvic",
+        AFTER,
+        "After injections at the lower back and pelvis",
+        """## Lower back
+- A headache that gets worse when you sit or stand and eases when you lie down can follow a puncture of the spinal lining. It is uncommon; call us if it happens.
+- Call us at once for new weakness or numbness in the legs, or new problems passing urine.""",
+        (SRC_SPINAL, SRC_AFTER),
+        region="lumbopelvic",
+    ),
+    Section(
+        "evidence.general",
+        EVIDENCE,
+        "What the research shows",
+        """## In short
+- Prolotherapy injects a small amount of an irritant solution, usually a sugar (dextrose) solution with a local anaesthetic, where painful ligaments and tendons attach to bone, over several sessions.
+- It has been tested in randomised trials, but most are small and the results differ from one condition to another. It does not help everyone, and how long any benefit lasts is not well known.
+- Most health insurers, including Medicare in the United States, do not cover it and call it experimental.
+- Other treatments, such as exercise therapy, may suit you too: ask us about them.""",
+        (SRC_OVERVIEW, SRC_COVER),
+    ),
+    Section(
+        "evidence.knee",
+        EVIDENCE,
+        "Knee osteoarthritis",
+        """## Knee osteoarthritis
+- In one trial (Rabago 2013), people given dextrose prolotherapy improved more on a knee pain and function score (WOMAC) at one year than people given saline injections or exercise.
+- Reviews that pool several trials find a moderate benefit over saline injections (standardised mean difference -0.44, Bae 2021). The trials have a high risk of bias, so the true effect may be smaller.""",
+        (SRC_KNEE,),
+        region="knee",
+    ),
+    Section(
+        "evidence.lumbopelvic",
+        EVIDENCE,
+        "Low back pain",
+        """## Low back pain
+- A Cochrane review (Dagenais 2007: 5 trials, 366 people) found that prolotherapy injections on their own worked no better than control injections.
+- Some trials that combined them with other treatments found benefits, but it is not possible to tell which part helped.""",
+        (SRC_BACK,),
+        region="lumbopelvic",
+    ),
+    Section(
+        "evidence.elbow",
+        EVIDENCE,
+        "Tennis elbow",
+        """## Tennis elbow (lateral epicondylosis)
+- Results are mixed. A randomised trial published in 2019 found no difference from the comparison treatment at one year.""",
+        (SRC_ELBOW,),
+        region="elbow",
+    ),
+    Section(
+        "evidence.ankle_foot",
+        EVIDENCE,
+        "Achilles tendon and foot",
+        """## Achilles tendon and foot
+- Achilles tendon: in one trial (Yelland 2011), prolotherapy combined with a calf-strengthening (eccentric) exercise programme did better than the exercise programme alone.
+- For other foot and ankle problems there are few trials, so we cannot say how likely it is to help.""",
+        (SRC_ACHILLES,),
+        region="ankle_foot",
+    ),
+    Section(
+        "evidence.shoulder",
+        EVIDENCE,
+        "Shoulder (rotator cuff)",
+        """## Shoulder (rotator cuff)
+- In one trial (Bertrand 2016), with physiotherapy for everyone, 59 in 100 people given dextrose injections counted as improved at 9 months, against 27 in 100 given control injections. One trial is not enough to be sure.""",
+        (SRC_SHOULDER,),
+        region="shoulder",
+    ),
+)
+
+# Regions without a section of their own get this one (hip, neck and thoracic spine, jaw, other).
+FALLBACK_EVIDENCE = Section(
+    "evidence.other",
+    EVIDENCE,
+    "Other areas",
+    """## Your area
+- For this area there are few trials, so we cannot give you a reliable estimate of how likely prolotherapy is to help. Ask us what is known about your condition.""",
+    (SRC_FEW,),
+)
+
+ALL_SECTIONS: tuple[Section, ...] = (*SECTIONS, FALLBACK_EVIDENCE)
+_BY_CODE: dict[str, Section] = {s.code: s for s in ALL_SECTIONS}
+MAX_LENGTH = 8000
+# Words patient-facing text must not use (DOMAIN.md §9 "claims the product must not repeat").
+BANNED = re.compile(
+    r"permanent|all[- ]natural|\bcur(e|es|ed|ing)\b|used for centuries|protein[- ]rich|sclerotherapy", re.IGNORECASE
+)
+
+
+def section(code: str) -> Section:
+    """Return the section with this code, or KeyError."""
+    return _BY_CODE[code]
+
+
+def sections_for(handout: str, region: str | None, *, sedation: bool = False) -> list[Section]:
+    """The sections of a handout for a region, general ones first."""
+    if handout not in HANDOUTS:
+        raise KeyError(handout)
+    chosen = [
+        s for s in SECTIONS if s.handout == handout and (s.region is None or s.region == region) and not s.sedation_only
+    ]
+    if sedation:
+        chosen += [s for s in SECTIONS if s.handout == handout and s.sedation_only]
+    if handout == EVIDENCE and not any(s.region for s in chosen):
+        chosen.append(FALLBACK_EVIDENCE)
+    return chosen
+
+
+def nsaid_stop_date(session_day: date, stop_days: int) -> date | None:
+    """The first day without NSAIDs before a session on `session_day` (DOMAIN.md §6), or None if the clinic stops none."""
+    if stop_days <= 0:
+        return None
+    return session_day - timedelta(days=stop_days)
+
+
+_FIELD = re.compile(r"[a-z_]+")
+
+
+def check_text(body: str) -> str:
+    """Return the cleaned text, or raise ValueError saying what to fix."""
+    body = (body or "").replace("\r\n", "\n").strip()
+    if not body:
+        raise ValueError("The text is empty: write the handout text (or revert to an earlier version).")
+    if len(body) > MAX_LENGTH:
+        raise ValueError(f"The text is {len(body)} characters long; keep it under {MAX_LENGTH}.")
+    try:
+        names = [name for _, name, _, _ in string.Formatter().parse(body) if name is not None]
+    except ValueError:
+        raise ValueError(
+            "A { or } is unmatched: placeholders look like {nsaid_stop_date}; write {{ or }} for a brace itself."
+        ) from None
+    unknown = sorted({n for n in names if n not in PLACEHOLDERS})
+    if unknown:
+        shown = ", ".join("{" + n + "}" for n in unknown)
+        allowed = ", ".join("{" + n + "}" for n in PLACEHOLDERS)
+        raise ValueError(f"Unknown placeholder {shown}: use one of {allowed}.")
+    found = sorted({m.group(0).lower() for m in BANNED.finditer(body)})
+    if found:
+        raise ValueError(
+            f"Patient handouts must not claim {', '.join(repr(w) for w in found)}: the evidence does not support it "
+            "(DOMAIN.md §9). Reword the text."
+        )
+    return body
+
+
+def fill(body: str, values: dict[str, str]) -> str:
+    """Fill the placeholders (missing values become a visible gap, never an error in front of a patient)."""
+    return string.Formatter().vformat(body, (), _Defaults(values))
+
+
+class _Defaults(dict):
+    def __missing__(self, key: str) -> str:
+        return "(ask the clinic)"
+
+
+def to_html(text: str) -> SafeString:
+    """Turn the plain-line text into escaped HTML: headings, bullet lists and paragraphs."""
+    out: list[str] = []
+    in_list = False
+    paragraph: list[str] = []
+
+    def flush() -> None:
+        nonlocal in_list
+        if paragraph:
+            out.append("<p>" + " ".join(paragraph) + "</p>")
+            paragraph.clear()
+        if in_list:
+            out.append("</ul>")
+            in_list = False
+
+    for raw in text.split("\n"):
+        line = raw.strip()
+        if not line:
+            flush()
+        elif line.startswith("## "):
+            flush()
+            out.append("<h3>" + escape(line[3:]) + "</h3>")
+        elif line.startswith("- "):
+            if paragraph:
+                out.append("<p>" + " ".join(paragraph) + "</p>")
+                paragraph.clear()
+            if not in_list:
+                out.append("<ul>")
+                in_list = True
+            out.append("<li>" + escape(line[2:]) + "</li>")
+        else:
+            if in_list:
+                out.append("</ul>")
+                in_list = False
+            paragraph.append(escape(line))
+    flush()
+    return mark_safe("\n".join(out))  # noqa: S308 - every piece above is escaped

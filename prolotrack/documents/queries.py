@@ -1,0 +1,163 @@
+"""Reads of the documents app, always inside one clinic: a patient's documents (with signed consents), one document.
+
+PDF bytes are never loaded by these lists (documents keep theirs in another table; consents are read without theirs).
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.urls import reverse
+
+from prolotrack.consent.models import Consent
+from prolotrack.documents.models import Document, DocumentKind, DocumentStatus
+
+
+class NotFound(Exception):
+    """No such document in this clinic."""
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    """One line of the chart's documents card and of the API list: a generated document or a signed consent."""
+
+    uuid: Any
+    kind: str
+    title: str
+    status: str
+    status_label: str
+    created_at: datetime
+    generated_at: datetime | None
+    sha256: str
+    size: int | None
+    session_uuid: Any
+    course_uuid: Any
+    outdated: bool
+    error: str
+    record: Any
+
+    @property
+    def ready(self) -> bool:
+        return self.status in (DocumentStatus.READY, "signed", "withdrawn")
+
+    @property
+    def pending(self) -> bool:
+        return self.status in (DocumentStatus.QUEUED, DocumentStatus.GENERATING)
+
+    @property
+    def downloadable(self) -> bool:
+        # A queued document is rendered on first download; a failed one is tried again.
+        return self.kind != "consent" or bool(self.sha256)
+
+    @property
+    def download_url(self) -> str:
+        return reverse("documents:download", args=[self.uuid])
+
+
+def _title(doc: Document) -> str:
+    if doc.kind == DocumentKind.VISIT_SUMMARY and doc.session is not None:
+        return f"Visit summary, session {doc.session.number} ({doc.session.planned_on:%Y-%m-%d})"
+    return doc.get_kind_display()
+
+
+def patient_documents(patient: Any) -> list[DocumentRow]:
+    """The patient's documents, newest first, in two queries."""
+    rows: list[DocumentRow] = []
+    documents = (
+        Document.objects.filter(patient=patient, clinic=patient.clinic, entered_in_error_at__isnull=True)
+        .select_related("session", "course")
+        .order_by("-created_at", "-id")
+    )
+    for doc in documents:
+        outdated = bool(
+            doc.kind == DocumentKind.VISIT_SUMMARY
+            and doc.status == DocumentStatus.READY
+            and doc.session is not None
+            and doc.session.version > doc.source_version
+        )
+        rows.append(
+            DocumentRow(
+                uuid=doc.uuid,
+                kind=doc.kind,
+                title=_title(doc),
+                status=doc.status,
+                status_label=doc.get_status_display(),
+                created_at=doc.created_at,
+                generated_at=doc.generated_at,
+                sha256=doc.pdf_sha256,
+                size=doc.pdf_size,
+                session_uuid=doc.session.uuid if doc.session else None,
+                course_uuid=doc.course.uuid if doc.course else None,
+                outdated=outdated,
+                error=doc.error,
+                record=doc,
+            )
+        )
+    consents = (
+        Consent.objects.filter(patient=patient, clinic=patient.clinic, entered_in_error_at__isnull=True)
+        .exclude(pdf_sha256="")
+        .defer("pdf")
+        .select_related("course")
+    )
+    for consent in consents:
+        rows.append(
+            DocumentRow(
+                uuid=consent.uuid,
+                kind="consent",
+                title=f"Consent: {consent.get_scope_display().lower()}"
+                + (f", {consent.course.indication}" if consent.course else ""),
+                status=consent.status,
+                status_label=consent.get_status_display(),
+                created_at=consent.signed_at or consent.created_at,
+                generated_at=consent.signed_at,
+                sha256=consent.pdf_sha256,
+                size=None,
+                session_uuid=None,
+                course_uuid=consent.course.uuid if consent.course else None,
+                outdated=False,
+                error="",
+                record=consent,
+            )
+        )
+    rows.sort(key=lambda r: r.created_at, reverse=True)
+    return rows
+
+
+def find(clinic: Any, uuid: Any) -> Document | Consent:
+    """The document or signed consent with this id in the clinic, or NotFound."""
+    doc = Document.objects.select_related("patient", "session", "course", "clinic").filter(clinic=clinic, uuid=uuid)
+    found = doc.first()
+    if found is not None:
+        return found
+    consent = (
+        Consent.objects.select_related("patient", "course", "clinic")
+        .filter(clinic=clinic, uuid=uuid)
+        .exclude(pdf_sha256="")
+        .first()
+    )
+    if consent is not None:
+        return consent
+    raise NotFound("No such document in this clinic.")
+
+
+def filename(record: Document | Consent) -> str:
+    """A download name that says what the file is without the patient's name: kind, date, record number."""
+    mrn = record.patient.mrn or "patient"
+    if isinstance(record, Consent):
+        day = (record.signed_at or record.created_at).date()
+        return f"consent-{record.scope}-{day:%Y-%m-%d}-{mrn}.pdf"
+    if record.kind == DocumentKind.VISIT_SUMMARY and record.session is not None:
+        return f"visit-summary-session-{record.session.number}-{record.session.planned_on:%Y-%m-%d}-{mrn}.pdf"
+    day = (record.generated_at or record.created_at).date()
+    slug = "progress-report-patient" if record.kind == DocumentKind.PROGRESS_PATIENT else "progress-report-referrer"
+    return f"{slug}-{day:%Y-%m-%d}-{mrn}.pdf"
+
+
+def counts(rows: list[DocumentRow]) -> dict[str, int]:
+    generated = [r for r in rows if r.kind != "consent"]
+    return {
+        "ready": sum(1 for r in generated if r.status == DocumentStatus.READY),
+        "pending": sum(1 for r in generated if r.pending),
+        "failed": sum(1 for r in generated if r.status == DocumentStatus.FAILED),
+        "total": len(generated),
+    }

@@ -1,0 +1,302 @@
+"""Writes of the documents app: queue and generate PDFs, store them once, edit and revert the clinic's handout texts.
+
+A document is queued (a `Document` row, status queued) in one transaction, and a background task (tasks.py) renders
+it after commit: queued -> generating -> ready (with a `DocumentPdf` row and its SHA-256) or failed (with the error).
+Each step is a version of the Document row with its audit event. A ready document never changes; generating again
+makes a new Document. Handout edits append a `HandoutVersion`; a revert appends a copy of an older text.
+"""
+
+import hashlib
+import io
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from prolotrack.audit.services import (
+    Actor,
+    ServiceError,
+    StaleEditError,
+    create_record,
+    update_record,
+)
+from prolotrack.clinics.roles import Permission
+from prolotrack.core.access import require_permission, require_same_clinic
+from prolotrack.documents import handouts
+from prolotrack.documents.models import (
+    Document,
+    DocumentKind,
+    DocumentPdf,
+    DocumentStatus,
+    HandoutVersion,
+)
+from prolotrack.patients.models import Patient
+from prolotrack.treatment.models import SessionStatus, TreatmentSession
+
+log = logging.getLogger(__name__)
+
+# Bump when a document's template changes what it shows; stored on each document.
+TEMPLATE_VERSIONS: dict[str, int] = {
+    DocumentKind.VISIT_SUMMARY: 1,
+    DocumentKind.PROGRESS_PATIENT: 1,
+    DocumentKind.PROGRESS_REFERRER: 1,
+}
+
+
+# --- Queueing ---------------------------------------------------------------------------------------------------
+
+
+def _enqueue_after_commit(document: Document) -> None:
+    from prolotrack.documents.tasks import generate_document
+
+    uuid = str(document.uuid)
+    transaction.on_commit(lambda: generate_document.enqueue(uuid), robust=True)
+
+
+def request_document(
+    actor: Actor,
+    patient: Patient,
+    kind: str,
+    *,
+    course: Any = None,
+    session: TreatmentSession | None = None,
+) -> Document:
+    """Queue a new document for generation in the background; return it (status queued)."""
+    require_permission(actor, Permission.DOCUMENT_VIEW)
+    require_same_clinic(actor, patient)
+    if kind not in DocumentKind.values:
+        raise ValidationError({"kind": f"Unknown document '{kind}': choose one of {', '.join(DocumentKind.values)}."})
+    if patient.is_entered_in_error:
+        raise ServiceError("This patient record was marked entered in error: make documents on the correct record.")
+    if kind == DocumentKind.VISIT_SUMMARY:
+        if session is None or session.patient_id != patient.pk:
+            raise ValidationError({"session": "Choose a session of this patient."})
+        if not session.is_signed or session.status != SessionStatus.DONE:
+            raise ServiceError("A visit summary is made from a signed session: sign the session note first.")
+        course = session.course
+    if course is not None and course.patient_id != patient.pk:
+        raise ValidationError({"course": "That course belongs to another patient."})
+    return _queue(actor, patient, kind, course=course, session=session)
+
+
+def _queue(actor: Actor, patient: Patient, kind: str, *, course: Any, session: Any) -> Document:
+    with transaction.atomic():
+        document = create_record(
+            actor,
+            Document(
+                clinic=patient.clinic,
+                patient=patient,
+                course=course,
+                session=session,
+                kind=kind,
+                status=DocumentStatus.QUEUED,
+                template_version=TEMPLATE_VERSIONS[kind],
+                generated_by=actor.user if actor.user is not None and actor.user.pk else None,
+            ),
+            "document.queued",
+            detail={"kind": kind},
+        )
+        _enqueue_after_commit(document)
+    return document
+
+
+def queue_visit_summary(actor: Actor, session_pk: int) -> Document | None:
+    """Queue the visit summary of a signed session unless an up-to-date one exists or is on its way.
+
+    Called after a session is signed (treatment.services.sign_session, on commit) and by the demo seed; safe to
+    call twice. Never raises: a failure here must not undo or hide a signature, so it is logged instead.
+    """
+    try:
+        session = TreatmentSession.objects.select_related("patient", "course", "clinic").get(pk=session_pk)
+        if not session.is_signed or session.is_entered_in_error:
+            return None
+        existing = Document.objects.filter(
+            session=session, kind=DocumentKind.VISIT_SUMMARY, entered_in_error_at__isnull=True
+        ).exclude(status=DocumentStatus.FAILED)
+        for doc in existing:
+            if doc.is_pending or doc.source_version >= session.version:
+                return None
+        return _queue(actor, session.patient, DocumentKind.VISIT_SUMMARY, course=session.course, session=session)
+    except Exception:
+        log.exception("Could not queue the visit summary of session %s", session_pk)
+        return None
+
+
+def queue_missing_visit_summaries(clinic: Any, actor: Actor) -> int:
+    """Queue a visit summary for every signed session of the clinic that has none; return how many were queued."""
+    have = set(
+        Document.objects.filter(
+            clinic=clinic, kind=DocumentKind.VISIT_SUMMARY, entered_in_error_at__isnull=True
+        ).values_list("session_id", flat=True)
+    )
+    queued = 0
+    for pk in (
+        TreatmentSession.objects.filter(clinic=clinic, status=SessionStatus.DONE, signed_at__isnull=False)
+        .exclude(pk__in=have)
+        .order_by("planned_on", "id")
+        .values_list("pk", flat=True)
+    ):
+        if queue_visit_summary(actor, pk) is not None:
+            queued += 1
+    return queued
+
+
+# --- Generation -------------------------------------------------------------------------------------------------
+
+
+def _set_status(document: Document, changes: dict[str, Any], action: str) -> Document:
+    return update_record(Actor.system(document.clinic), document, changes, action, expected_version=document.version)
+
+
+def generate(document: Document, *, builder: Callable[[Document], tuple[bytes, int]] | None = None) -> Document:
+    """Render a queued (or failed) document and store its PDF; a ready one is returned as it is.
+
+    Claims the document first (queued -> generating, refused if someone else claimed it), so the worker and a
+    download asking for the same document never render it twice.
+    """
+    from prolotrack.documents import content
+
+    if document.status == DocumentStatus.READY:
+        return document
+    with transaction.atomic():
+        document = _set_status(document, {"status": DocumentStatus.GENERATING, "error": ""}, "document.generating")
+    started = time.perf_counter()
+    try:
+        pdf, source_version = (builder or content.build_pdf)(document)
+        pages = _page_count(pdf)
+    except Exception as error:  # the failure is stored and shown; the worker carries on
+        log.exception("Document %s failed", document.uuid)
+        with transaction.atomic():
+            return _set_status(
+                document,
+                {"status": DocumentStatus.FAILED, "error": f"{type(error).__name__}: {error}"[:1000]},
+                "document.failed",
+            )
+    elapsed = round((time.perf_counter() - started) * 1000)
+    digest = hashlib.sha256(pdf).hexdigest()
+    with transaction.atomic():
+        document = _set_status(
+            document,
+            {
+                "status": DocumentStatus.READY,
+                "pdf_sha256": digest,
+                "pdf_size": len(pdf),
+                "pages": pages,
+                "generated_at": timezone.now(),
+                "render_ms": elapsed,
+                "source_version": source_version,
+            },
+            "document.generated",
+        )
+        DocumentPdf.objects.create(document=document, pdf=pdf, sha256=digest)
+    return document
+
+
+def _page_count(pdf: bytes) -> int | None:
+    try:
+        from pypdf import PdfReader
+
+        return len(PdfReader(io.BytesIO(pdf)).pages)
+    except Exception:
+        return None
+
+
+def ensure_ready(document: Document, *, wait_seconds: float = 20.0) -> Document:
+    """The document, rendered now if no worker has done it yet (a download must not wait for the queue)."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        document = Document.objects.select_related("clinic").get(pk=document.pk)
+        if document.status == DocumentStatus.READY:
+            return document
+        if document.status in (DocumentStatus.QUEUED, DocumentStatus.FAILED):
+            try:
+                return generate(document)
+            except StaleEditError:
+                pass  # the worker claimed it a moment ago: wait for it below
+        if time.monotonic() > deadline:
+            raise ServiceError("The document is still being generated: try again in a minute.")
+        time.sleep(0.25)
+
+
+def pdf_bytes(document: Document) -> bytes:
+    """The stored bytes, checked against the hash recorded when they were written."""
+    stored = DocumentPdf.objects.get(document=document)
+    data = bytes(stored.pdf)
+    if hashlib.sha256(data).hexdigest() != document.pdf_sha256:
+        raise ServiceError("The stored PDF does not match its recorded SHA-256: report this to the administrator.")
+    return data
+
+
+# --- Handout texts ----------------------------------------------------------------------------------------------
+
+
+def _current_number(clinic: Any, code: str) -> int:
+    return HandoutVersion.objects.filter(clinic=clinic, section=code).aggregate(n=Max("number"))["n"] or 0
+
+
+def save_handout(
+    actor: Actor, code: str, body: str, *, expected_number: int | None, reason: str = ""
+) -> HandoutVersion:
+    """Save the clinic's new text of a handout section as the next version."""
+    require_permission(actor, Permission.HANDOUT_MANAGE)
+    try:
+        handouts.section(code)
+    except KeyError:
+        raise ValidationError({"section": f"Unknown handout section '{code}'."}) from None
+    try:
+        clean = handouts.check_text(body)
+    except ValueError as error:
+        raise ValidationError({"body": str(error)}) from None
+    return _append(actor, code, clean, expected_number=expected_number, reason=reason.strip(), reverted_from=None)
+
+
+def revert_handout(actor: Actor, code: str, number: int, *, expected_number: int | None) -> HandoutVersion:
+    """Make an earlier version (0: the product's text) the current one, as a new version."""
+    require_permission(actor, Permission.HANDOUT_MANAGE)
+    try:
+        spec = handouts.section(code)
+    except KeyError:
+        raise ValidationError({"section": f"Unknown handout section '{code}'."}) from None
+    if number == 0:
+        body = spec.default
+    else:
+        row = HandoutVersion.objects.filter(clinic=actor.clinic, section=code, number=number).first()
+        if row is None:
+            raise ValidationError({"number": f"There is no version {number} of this handout section."})
+        body = row.body
+    return _append(
+        actor, code, body, expected_number=expected_number, reason=f"Reverted to version {number}", reverted_from=number
+    )
+
+
+def _append(
+    actor: Actor, code: str, body: str, *, expected_number: int | None, reason: str, reverted_from: int | None
+) -> HandoutVersion:
+    with transaction.atomic():
+        # Serialise writers of this section (the unique constraint is the last line of defence).
+        current = _current_number(actor.clinic, code)
+        if expected_number is not None and current != expected_number:
+            last = HandoutVersion.objects.filter(clinic=actor.clinic, section=code, number=current).first()
+            who = (last.created_by if last else None) or "someone"
+            raise StaleEditError(
+                f"{who} saved version {current} of this text after you opened version {expected_number}. "
+                "Nothing was saved: reload to see their text, then edit again."
+            )
+        return create_record(
+            actor,
+            HandoutVersion(
+                clinic=actor.clinic,
+                section=code,
+                number=current + 1,
+                body=body,
+                reason=reason[:300],
+                reverted_from=reverted_from,
+            ),
+            "handout.reverted" if reverted_from is not None else "handout.edited",
+            detail={"section": code, "number": current + 1},
+        )

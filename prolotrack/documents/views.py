@@ -1,0 +1,263 @@
+"""Document pages: the chart's documents card (HTMX, polls while something is generating), downloads, progress report
+requests, patient handouts (page and PDF), and the clinic's handout editor with versions and revert.
+
+Thin: parse, check the permission, look records up inside request.clinic (another clinic's answers 404), call the
+service or query, render. Reads of patient documents are audited; so is every download.
+"""
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from prolotrack.audit.services import ServiceError, StaleEditError, record_read
+from prolotrack.clinics.roles import Permission
+from prolotrack.clinics.services import actor_for
+from prolotrack.consent.models import Consent
+from prolotrack.core.access import require
+from prolotrack.documents import content, handouts, queries, services
+from prolotrack.documents.models import Document, DocumentKind, HandoutVersion
+from prolotrack.patients.queries import patient_or_404
+from prolotrack.treatment.models import Course, TreatmentSession
+
+
+def _card_context(request: HttpRequest, patient: Any) -> dict[str, Any]:
+    rows = queries.patient_documents(patient)
+    courses = list(
+        Course.objects.filter(patient=patient, clinic=patient.clinic, entered_in_error_at__isnull=True).order_by(
+            "-started_on", "-id"
+        )
+    )
+    return {"patient": patient, "rows": rows, "counts": queries.counts(rows), "courses": courses}
+
+
+@require(Permission.DOCUMENT_VIEW)
+@require_GET
+def chart_card(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
+    """The chart's documents card; while a document is queued or generating it asks again every two seconds."""
+    patient = patient_or_404(request, patient_uuid)
+    record_read(actor_for(request), "document.list.viewed", record=patient, patient_uuid=patient.uuid)
+    context = _card_context(request, patient)
+    if request.htmx and not request.htmx.boosted:  # type: ignore[attr-defined]
+        return render(request, "documents/_card.html", context)
+    return render(request, "documents/patient_documents.html", context)
+
+
+@require(Permission.DOCUMENT_VIEW)
+@require_POST
+def request_report(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
+    """Queue a progress report (for the patient or the referring doctor) for one course."""
+    patient = patient_or_404(request, patient_uuid)
+    kind = request.POST.get("kind", "")
+    course = None
+    if request.POST.get("course"):
+        course = Course.objects.filter(
+            patient=patient,
+            clinic=request.clinic,
+            uuid=request.POST["course"],  # type: ignore[attr-defined]
+        ).first()
+        if course is None:
+            raise Http404("No such course for this patient.")
+    error = ""
+    if kind not in (DocumentKind.PROGRESS_PATIENT, DocumentKind.PROGRESS_REFERRER):
+        error = "Choose a progress report for the patient or for the referring doctor."
+    else:
+        try:
+            services.request_document(actor_for(request), patient, kind, course=course)
+        except (ValidationError, ServiceError) as exc:
+            error = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+    if request.htmx:  # type: ignore[attr-defined]
+        context = _card_context(request, patient)
+        context["error"] = error
+        return render(request, "documents/_card.html", context, status=422 if error else 200)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, "The progress report is being generated; it appears in Documents when ready.")
+    return redirect(reverse("patients:chart", args=[patient.uuid]) + "#documents")
+
+
+@require(Permission.DOCUMENT_VIEW)
+@require_POST
+def regenerate(request: HttpRequest, document_uuid: Any) -> HttpResponse:
+    """Make a new document from the current record (the old one stays as it was)."""
+    try:
+        found = queries.find(request.clinic, document_uuid)  # type: ignore[attr-defined]
+    except queries.NotFound:
+        raise Http404("No such document in this clinic.") from None
+    if not isinstance(found, Document):
+        raise Http404("Consent forms are signed, not generated.")
+    try:
+        services.request_document(
+            actor_for(request), found.patient, found.kind, course=found.course, session=found.session
+        )
+        messages.success(request, "A new version is being generated; the earlier one is kept.")
+    except (ValidationError, ServiceError) as exc:
+        messages.error(request, " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc))
+    return redirect(reverse("patients:chart", args=[found.patient.uuid]) + "#documents")
+
+
+@require(Permission.DOCUMENT_VIEW)
+@require_GET
+def download(request: HttpRequest, document_uuid: Any) -> HttpResponse:
+    """The PDF of a document or signed consent (rendered now if the background worker has not yet done it)."""
+    try:
+        found = queries.find(request.clinic, document_uuid)  # type: ignore[attr-defined]
+    except queries.NotFound:
+        raise Http404("No such document in this clinic.") from None
+    try:
+        data, record = pdf_of(found)
+    except ServiceError as exc:
+        return render(request, "documents/not_ready.html", {"message": str(exc), "record": found}, status=409)
+    record_read(actor_for(request), "document.downloaded", record=record, patient_uuid=record.patient.uuid)
+    return pdf_response(data, queries.filename(record), inline=request.GET.get("inline") == "1")
+
+
+def pdf_of(found: Document | Consent) -> tuple[bytes, Document | Consent]:
+    """The bytes of a document (rendering it if needed) or of a signed consent."""
+    if isinstance(found, Consent):
+        consent = Consent.objects.get(pk=found.pk)
+        return bytes(consent.pdf or b""), consent
+    document = services.ensure_ready(found)
+    if document.status != "ready":
+        raise ServiceError(f"The document could not be generated: {document.error or 'unknown error'}.")
+    document = Document.objects.select_related("patient", "session", "clinic").get(pk=document.pk)
+    return services.pdf_bytes(document), document
+
+
+def pdf_response(data: bytes, name: str, *, inline: bool = False) -> HttpResponse:
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'{"inline" if inline else "attachment"}; filename="{name}"'
+    response["Content-Length"] = str(len(data))
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# --- Patient handouts -------------------------------------------------------------------------------------------
+
+
+@require(Permission.DOCUMENT_VIEW)
+@require_GET
+def patient_handout(request: HttpRequest, patient_uuid: Any, handout: str) -> HttpResponse:
+    """A handout for this patient (the next or given session's date, the course's region); ?format=pdf for the PDF."""
+    if handout not in handouts.HANDOUTS:
+        raise Http404("No such handout.")
+    patient = patient_or_404(request, patient_uuid)
+    session = None
+    if request.GET.get("session"):
+        session = (
+            TreatmentSession.objects.select_related("course")
+            .filter(patient=patient, clinic=request.clinic, uuid=request.GET["session"])  # type: ignore[attr-defined]
+            .first()
+        )
+        if session is None:
+            raise Http404("No such session for this patient.")
+    context = content.handout_context(patient, handout, session)
+    record_read(actor_for(request), f"document.handout.{handout}.viewed", record=patient, patient_uuid=patient.uuid)
+    if request.GET.get("format") == "pdf":
+        name = f"handout-{handout}-{patient.mrn or 'patient'}.pdf"
+        return pdf_response(content.handout_pdf(context), name, inline=request.GET.get("inline") == "1")
+    context["handout_links"] = handouts.HANDOUTS
+    return render(request, "documents/handout_page.html", context)
+
+
+# --- The clinic's handout texts ---------------------------------------------------------------------------------
+
+
+@require(Permission.HANDOUT_MANAGE)
+@require_GET
+def handout_list(request: HttpRequest) -> HttpResponse:
+    texts = content.clinic_texts(request.clinic)  # type: ignore[attr-defined]
+    groups = [
+        (code, title, [texts[s.code] for s in handouts.ALL_SECTIONS if s.handout == code])
+        for code, title in handouts.HANDOUTS.items()
+    ]
+    return render(request, "documents/handout_list.html", {"groups": groups})
+
+
+def _section_or_404(code: str) -> handouts.Section:
+    try:
+        return handouts.section(code)
+    except KeyError:
+        raise Http404("No such handout section.") from None
+
+
+@require(Permission.HANDOUT_MANAGE)
+@require_http_methods(["GET", "POST"])
+def handout_edit(request: HttpRequest, code: str) -> HttpResponse:
+    """Edit the clinic's text of one section: each save is a new version; earlier ones can be restored."""
+    spec = _section_or_404(code)
+    clinic = request.clinic  # type: ignore[attr-defined]
+    current = content.clinic_texts(clinic)[code]
+    errors: dict[str, str] = {}
+    body, reason = current.body, ""
+    status = 200
+    if request.method == "POST":
+        body = request.POST.get("body", "")
+        reason = request.POST.get("reason", "")
+        try:
+            expected = int(request.POST.get("expected_number", ""))
+        except ValueError:
+            expected = None
+        try:
+            row = services.save_handout(actor_for(request), code, body, expected_number=expected, reason=reason)
+            messages.success(request, f"Saved as version {row.number}.")
+            return redirect("documents:handout-edit", code=code)
+        except ValidationError as exc:
+            errors = {k: " ".join(v) for k, v in exc.message_dict.items()}
+            status = 422
+        except StaleEditError as exc:
+            errors = {"body": str(exc)}
+            status = 409
+    versions = list(HandoutVersion.objects.filter(clinic=clinic, section=code).select_related("created_by"))
+    context = {
+        "spec": spec,
+        "current": current,
+        "body": body,
+        "reason": reason,
+        "errors": errors,
+        "versions": versions,
+        "placeholders": handouts.PLACEHOLDERS,
+        "preview": handouts.to_html(handouts.fill(body, _sample_values(clinic))) if not errors else None,
+    }
+    return render(request, "documents/handout_edit.html", context, status=status)
+
+
+def _sample_values(clinic: Any) -> dict[str, str]:
+    from datetime import timedelta
+
+    from prolotrack.clinical.queries import clinic_today
+
+    day = clinic_today(clinic) + timedelta(days=10)
+    stop = handouts.nsaid_stop_date(day, clinic.config.nsaid_stop_days)
+    return {
+        "patient_name": "(patient's name)",
+        "clinic_name": clinic.name,
+        "session_date": f"{day:%A} {day.day} {day:%B %Y}",
+        "session_time": "09:30",
+        "nsaid_stop_date": f"{stop:%A} {stop.day} {stop:%B %Y}" if stop else "(no NSAID stop)",
+        "nsaid_stop_days": str(clinic.config.nsaid_stop_days),
+    }
+
+
+@require(Permission.HANDOUT_MANAGE)
+@require_POST
+def handout_revert(request: HttpRequest, code: str) -> HttpResponse:
+    _section_or_404(code)
+    try:
+        number = int(request.POST.get("number", ""))
+        expected = int(request.POST.get("expected_number", ""))
+    except ValueError:
+        messages.error(request, "Choose a version to restore.")
+        return redirect("documents:handout-edit", code=code)
+    try:
+        row = services.revert_handout(actor_for(request), code, number, expected_number=expected)
+        messages.success(request, f"Version {number} restored as version {row.number}.")
+    except (ValidationError, ServiceError) as exc:
+        messages.error(request, " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc))
+    return redirect("documents:handout-edit", code=code)
