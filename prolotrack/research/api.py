@@ -1,5 +1,155 @@
-"""JSON API of the research app, mounted on the product's API in prolotrack/api.py."""
+"""Research export endpoints under /api: start an export, follow it, download the zip.
 
-from ninja import Router
+Only roles with export.research (clinic administrators and researchers). Another clinic's export answers 404.
+"""
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from django.http import FileResponse, Http404, HttpRequest
+from django.urls import reverse
+from ninja import Field, Router, Schema
+from ninja.responses import Status
+
+from prolotrack.clinics.api_auth import api_actor
+from prolotrack.clinics.roles import Permission
+from prolotrack.patients.schemas import ErrorOut
+from prolotrack.research import queries, services
+from prolotrack.research.models import ExportJob, ExportStatus
 
 router = Router(tags=["research"])
+ERRORS = {403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 410: ErrorOut, 422: ErrorOut}
+
+
+class ExportIn(Schema):
+    date_mode: Literal["year", "shift"] = Field(
+        "year", description="'year': dates as years only (Safe Harbor); 'shift': shifted per patient."
+    )
+    indication: str = Field("", max_length=200, description="Only courses whose indication contains this text.")
+    year_from: int | None = Field(None, description="Only courses started in this year or later.")
+    year_to: int | None = Field(None, description="Only courses started in this year or earlier.")
+
+
+class ExportOut(Schema):
+    id: UUID
+    status: str
+    stage: str
+    done: int
+    total: int
+    percent: int
+    date_mode: str
+    indication: str
+    year_from: int | None
+    year_to: int | None
+    requested_by: str
+    requested_at: datetime
+    finished_at: datetime | None
+    expires_at: datetime | None
+    patient_count: int | None
+    row_counts: dict[str, int]
+    file_size: int | None
+    sha256: str
+    error: str
+    status_url: str
+    download_url: str | None
+
+
+def export_out(job: ExportJob) -> dict[str, Any]:
+    ready = job.status == ExportStatus.READY
+    return {
+        "id": job.uuid,
+        "status": job.status,
+        "stage": job.stage,
+        "done": job.done,
+        "total": job.total,
+        "percent": job.percent,
+        "date_mode": job.date_mode,
+        "indication": job.indication,
+        "year_from": job.year_from,
+        "year_to": job.year_to,
+        "requested_by": job.requested_by.get_username(),
+        "requested_at": job.requested_at,
+        "finished_at": job.finished_at,
+        "expires_at": job.expires_at,
+        "patient_count": job.patient_count,
+        "row_counts": job.row_counts or {},
+        "file_size": job.file_size,
+        "sha256": job.file_sha256,
+        "error": job.error,
+        "status_url": reverse("api:research_export_status", args=[job.uuid]),
+        "download_url": reverse("api:research_export_download", args=[job.uuid]) if ready else None,
+    }
+
+
+def _job(request: HttpRequest, job_id: UUID) -> ExportJob:
+    try:
+        return queries.get_job(request.clinic, job_id)  # type: ignore[attr-defined]
+    except ExportJob.DoesNotExist:
+        raise Http404("No such research export in this clinic.") from None
+
+
+@router.post(
+    "/research/exports",
+    response={202: ExportOut, **ERRORS},
+    summary="Start a de-identified research export of the consenting patients",
+)
+def start_export(request: HttpRequest, payload: ExportIn) -> Any:
+    actor = api_actor(request, Permission.RESEARCH_EXPORT)
+    job = services.start_export(
+        actor,
+        services.ExportRequest(
+            date_mode=payload.date_mode,
+            indication=payload.indication,
+            year_from=payload.year_from,
+            year_to=payload.year_to,
+        ),
+    )
+    return Status(202, export_out(job))
+
+
+@router.get("/research/exports", response={200: list[ExportOut], **ERRORS}, summary="The clinic's recent exports")
+def list_exports(request: HttpRequest) -> Any:
+    api_actor(request, Permission.RESEARCH_EXPORT)
+    services.purge_expired(request.clinic)  # type: ignore[attr-defined]
+    return [export_out(job) for job in queries.clinic_jobs(request.clinic)]  # type: ignore[attr-defined]
+
+
+@router.get(
+    "/research/exports/{job_id}",
+    response={200: ExportOut, **ERRORS},
+    summary="An export's status and progress",
+    url_name="research_export_status",
+)
+def export_status(request: HttpRequest, job_id: UUID) -> Any:
+    api_actor(request, Permission.RESEARCH_EXPORT)
+    services.purge_expired(request.clinic)  # type: ignore[attr-defined]
+    return export_out(_job(request, job_id))
+
+
+@router.get(
+    "/research/exports/{job_id}/download",
+    response={200: None, **ERRORS},
+    summary="Download a ready export (zip of CSV, Parquet and the data dictionary)",
+    url_name="research_export_download",
+)
+def export_download(request: HttpRequest, job_id: UUID) -> Any:
+    actor = api_actor(request, Permission.RESEARCH_EXPORT)
+    job = _job(request, job_id)
+    try:
+        path = services.open_download(actor, job)
+    except services.ExportGone as error:
+        return Status(410, {"detail": str(error), "code": error.code})
+    return zip_response(job, path)
+
+
+def zip_response(job: ExportJob, path: Any) -> FileResponse:
+    response = FileResponse(
+        open(path, "rb"),  # noqa: SIM115 - FileResponse closes it
+        as_attachment=True,
+        filename=services.download_name(job),
+        content_type="application/zip",
+    )
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

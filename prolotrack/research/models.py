@@ -1,1 +1,95 @@
-"""Models of the research app."""
+"""The research export: a per-clinic pseudonymisation key and the export jobs (who exported what, when, how many).
+
+Neither is a clinical record: the key is a secret, the job is an operational record whose every step is also written
+to the audit trail (research.export.*).
+"""
+
+import uuid as uuid_lib
+
+from django.conf import settings
+from django.db import models
+
+from prolotrack.domain.deidentify import DateMode
+
+
+class ResearchKey(models.Model):
+    """The clinic's secret for pseudonyms and date shifts: 32 random bytes, never shown, never exported.
+
+    The same key gives the same pseudonyms in every export, so researchers can link exports over time. Replacing it
+    breaks that linkage on purpose (docs/RESEARCH.md, "Keys").
+    """
+
+    clinic = models.OneToOneField("clinics.Clinic", on_delete=models.PROTECT, related_name="research_key")
+    secret = models.BinaryField(editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:  # never the secret
+        return f"Research key of clinic {self.clinic_id}"
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Building"
+    READY = "ready", "Ready to download"
+    FAILED = "failed", "Failed"
+    EXPIRED = "expired", "Expired (file deleted)"
+
+
+class ExportJob(models.Model):
+    uuid = models.UUIDField(default=uuid_lib.uuid4, unique=True, editable=False)
+    clinic = models.ForeignKey("clinics.Clinic", on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField()
+    channel = models.CharField(max_length=10, default="web")
+    # What was asked for.
+    date_mode = models.CharField(
+        max_length=5, choices=[(m.value, m.label) for m in DateMode], default=DateMode.YEAR.value
+    )
+    indication = models.CharField(max_length=200, blank=True)
+    year_from = models.PositiveSmallIntegerField(null=True, blank=True)
+    year_to = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Progress and result.
+    status = models.CharField(max_length=10, choices=ExportStatus.choices, default=ExportStatus.QUEUED)
+    stage = models.CharField(max_length=100, blank=True)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    patient_count = models.PositiveIntegerField(null=True, blank=True)
+    row_counts = models.JSONField(default=dict, blank=True)
+    # Internal: which patients went out, so a later withdrawal of consent retires the file (never exported).
+    patient_uuids = models.JSONField(default=list, blank=True, editable=False)
+    file_name = models.CharField(max_length=200, blank=True)
+    file_size = models.PositiveBigIntegerField(null=True, blank=True)
+    file_sha256 = models.CharField(max_length=64, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    downloads = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        indexes = [models.Index(fields=["clinic", "-requested_at"]), models.Index(fields=["status", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"Research export {self.uuid} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (ExportStatus.READY, ExportStatus.FAILED, ExportStatus.EXPIRED)
+
+    @property
+    def percent(self) -> int:
+        if self.status == ExportStatus.READY:
+            return 100
+        return int(100 * self.done / self.total) if self.total else 0
+
+    def row_summary(self) -> list[tuple[str, int]]:
+        return [(name.replace("_", " "), count) for name, count in (self.row_counts or {}).items()]
+
+    def filters_text(self) -> str:
+        parts = []
+        if self.indication:
+            parts.append(f"indication “{self.indication}”")
+        if self.year_from or self.year_to:
+            parts.append(f"courses started {self.year_from or '…'}–{self.year_to or '…'}")
+        return ", ".join(parts) or "all consenting patients"

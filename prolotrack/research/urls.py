@@ -1,5 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from prolotrack.research import views
 
 app_name = "research"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("research/exports/", views.exports, name="exports"),
+    path("research/exports/<uuid:job_uuid>/", views.export_detail, name="export"),
+    path("research/exports/<uuid:job_uuid>/status/", views.export_status, name="export-status"),
+    path("research/exports/<uuid:job_uuid>/download/", views.export_download, name="export-download"),
+]

@@ -1,0 +1,229 @@
+"""Writes of the research export: start a job, build it (in the background), hand out the file, expire it.
+
+Every step is on the audit trail: research.export.requested, .completed (with the number of patients and rows),
+.failed, .downloaded, .expired, and one research.export.patient_included per patient, so a patient's own audit trail
+shows which exports carried their de-identified data.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from prolotrack.audit.services import Actor, ServiceError, record_event
+from prolotrack.clinics.roles import Permission
+from prolotrack.core.access import require_permission, require_same_clinic
+from prolotrack.domain.deidentify import DateMode
+from prolotrack.research import queries
+from prolotrack.research.models import ExportJob, ExportStatus
+
+logger = logging.getLogger(__name__)
+
+# How long a finished file stays on the server. A product default, not a published number: long enough to download it
+# the same or the next working day, short enough that de-identified copies do not pile up (docs/RESEARCH.md).
+KEEP_HOURS = 24
+# Course start years a filter may name.
+EARLIEST_YEAR = 1900
+MAX_INDICATION_FILTER = 200
+
+
+class ExportGone(ServiceError):
+    """The file was deleted: expired, or a patient in it withdrew consent since."""
+
+    code = "gone"
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    date_mode: str = DateMode.YEAR.value
+    indication: str = ""
+    year_from: int | None = None
+    year_to: int | None = None
+
+
+def export_dir() -> Path:
+    return Path(settings.DATA_DIR) / "research-exports"
+
+
+def file_path(job: ExportJob) -> Path:
+    return export_dir() / f"{job.uuid}.zip"
+
+
+def download_name(job: ExportJob) -> str:
+    return f"prolotrack-research-{job.uuid.hex[:8]}.zip"
+
+
+def _clean(request: ExportRequest, this_year: int) -> ExportRequest:
+    errors: dict[str, str] = {}
+    if request.date_mode not in DateMode._value2member_map_:
+        errors["date_mode"] = "Choose how dates are exported: 'year' (year only) or 'shift' (shifted per patient)."
+    indication = " ".join((request.indication or "").split())
+    if len(indication) > MAX_INDICATION_FILTER:
+        errors["indication"] = f"Keep the indication filter under {MAX_INDICATION_FILTER} characters."
+    for name in ("year_from", "year_to"):
+        value = getattr(request, name)
+        if value is not None and not EARLIEST_YEAR <= value <= this_year + 1:
+            errors[name] = f"Give a year between {EARLIEST_YEAR} and {this_year + 1}, or leave it empty."
+    if not errors and request.year_from and request.year_to and request.year_from > request.year_to:
+        errors["year_to"] = f"The last year ({request.year_to}) is before the first ({request.year_from})."
+    if errors:
+        raise ValidationError(errors)
+    return ExportRequest(request.date_mode, indication, request.year_from, request.year_to)
+
+
+def start_export(actor: Actor, request: ExportRequest) -> ExportJob:
+    """Record the job and queue the build. Bad filters are refused with what to fix and nothing is written."""
+    require_permission(actor, Permission.RESEARCH_EXPORT)
+    clean = _clean(request, timezone.localdate().year)
+    with transaction.atomic():
+        job = ExportJob.objects.create(
+            clinic=actor.clinic,
+            requested_by=actor.user,
+            requested_at=timezone.now(),
+            channel=actor.channel,
+            date_mode=clean.date_mode,
+            indication=clean.indication,
+            year_from=clean.year_from,
+            year_to=clean.year_to,
+            stage="Waiting for the background worker",
+        )
+        record_event(
+            actor,
+            "research.export.requested",
+            record=job,
+            detail={
+                "date_mode": job.date_mode,
+                "indication": job.indication,
+                "year_from": job.year_from,
+                "year_to": job.year_to,
+            },
+        )
+    # Queued after the commit, so the worker finds the job (the test backend runs it here and now).
+    from prolotrack.research.tasks import build_research_export
+
+    build_research_export.enqueue(str(job.uuid))
+    job.refresh_from_db()
+    return job
+
+
+def _system_actor(job: ExportJob) -> Actor:
+    return Actor(user=job.requested_by, clinic=job.clinic, role="", client_address=None, channel="system")
+
+
+def run_export(job_uuid: str) -> ExportJob:
+    """Build the job's zip (the background task calls this). A failure is recorded on the job, never lost."""
+    from prolotrack.research.export import ExportBuilder
+
+    job = ExportJob.objects.select_related("clinic", "requested_by").get(uuid=job_uuid)
+    if job.status != ExportStatus.QUEUED:
+        return job  # run twice by a retried task: the first run owns it
+    job.status = ExportStatus.RUNNING
+    job.started_at = timezone.now()
+    job.stage = "Starting"
+    job.save(update_fields=["status", "started_at", "stage"])
+
+    def progress(done: int, total: int, stage: str) -> None:
+        job.done, job.total, job.stage = done, total, stage
+        job.save(update_fields=["done", "total", "stage"])
+
+    try:
+        result = ExportBuilder(job).build(file_path(job), progress)
+    except Exception as error:
+        logger.exception("Research export %s failed", job.uuid)
+        file_path(job).unlink(missing_ok=True)
+        with transaction.atomic():
+            job.status = ExportStatus.FAILED
+            job.finished_at = timezone.now()
+            job.stage = ""
+            job.error = f"The export could not be built ({type(error).__name__}). Nothing was kept; try again."
+            job.save()
+            record_event(
+                _system_actor(job), "research.export.failed", record=job, detail={"error": type(error).__name__}
+            )
+        return job
+    with transaction.atomic():
+        job.status = ExportStatus.READY
+        job.finished_at = timezone.now()
+        job.expires_at = job.finished_at + timedelta(hours=KEEP_HOURS)
+        job.stage = ""
+        job.patient_count = len(result.patient_uuids)
+        job.row_counts = result.row_counts
+        job.patient_uuids = result.patient_uuids
+        job.file_name = download_name(job)
+        job.file_size = result.size
+        job.file_sha256 = result.sha256
+        job.save()
+        actor = _system_actor(job)
+        record_event(
+            actor,
+            "research.export.completed",
+            record=job,
+            detail={"patients": job.patient_count, "rows": result.row_counts, "sha256": result.sha256},
+        )
+        for patient_uuid in result.patient_uuids:
+            record_event(actor, "research.export.patient_included", record=job, patient_uuid=patient_uuid)
+    return job
+
+
+def _expire(job: ExportJob, reason: str) -> None:
+    file_path(job).unlink(missing_ok=True)
+    with transaction.atomic():
+        job.status = ExportStatus.EXPIRED
+        job.error = reason
+        job.save(update_fields=["status", "error"])
+        record_event(Actor.system(job.clinic), "research.export.expired", record=job, detail={"reason": reason})
+
+
+def purge_expired(clinic: Any = None, now: Any = None) -> int:
+    """Delete the files whose time is up; returns how many. Pages call it, and `manage.py purge_research_exports`."""
+    now = now or timezone.now()
+    due = ExportJob.objects.filter(status=ExportStatus.READY, expires_at__lte=now).select_related("clinic")
+    if clinic is not None:
+        due = due.filter(clinic=clinic)
+    count = 0
+    for job in due:
+        _expire(job, f"Deleted after {KEEP_HOURS} hours.")
+        count += 1
+    return count
+
+
+def withdrawn_since(job: ExportJob) -> bool:
+    """True when a patient in the file no longer has a current research consent."""
+    if not job.patient_uuids:
+        return False
+    current = {
+        str(u)
+        for u in queries.consenting_patients(job.clinic)
+        .filter(uuid__in=job.patient_uuids)
+        .values_list("uuid", flat=True)
+    }
+    return any(u not in current for u in job.patient_uuids)
+
+
+def open_download(actor: Actor, job: ExportJob) -> Path:
+    """The path of a ready file for the caller, audited; refused when expired or a patient withdrew consent since."""
+    require_permission(actor, Permission.RESEARCH_EXPORT)
+    require_same_clinic(actor, job)
+    if job.status == ExportStatus.READY and job.expires_at and job.expires_at <= timezone.now():
+        _expire(job, f"Deleted after {KEEP_HOURS} hours.")
+    if job.status == ExportStatus.READY and withdrawn_since(job):
+        _expire(job, "A patient in this export withdrew research consent after it was made; start a new export.")
+    if job.status == ExportStatus.EXPIRED:
+        raise ExportGone(f"This export's file was deleted: {job.error} Start a new export.")
+    if job.status != ExportStatus.READY:
+        raise ServiceError(f"This export is not ready ({job.get_status_display().lower()}).")
+    path = file_path(job)
+    if not path.exists():
+        _expire(job, "The file is no longer on the server.")
+        raise ExportGone("This export's file is no longer on the server. Start a new export.")
+    with transaction.atomic():
+        job.downloads += 1
+        job.save(update_fields=["downloads"])
+        record_event(actor, "research.export.downloaded", record=job, detail={"sha256": job.file_sha256})
+    return path

@@ -1,0 +1,81 @@
+"""Research export pages: start an export, watch its progress (HTMX polling), download the zip.
+
+Thin: parse, check the role's permission, look jobs up inside request.clinic (another clinic's job is a 404), call the
+service, render. Bad filters are shown next to their field and nothing is queued.
+"""
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from prolotrack.audit.services import ServiceError
+from prolotrack.clinics.roles import Permission
+from prolotrack.clinics.services import actor_for
+from prolotrack.core.access import require
+from prolotrack.core.forms import apply_errors
+from prolotrack.domain.deidentify import SAFE_HARBOR_IDENTIFIERS
+from prolotrack.research import queries, services
+from prolotrack.research.api import zip_response
+from prolotrack.research.forms import ExportForm
+from prolotrack.research.models import ExportJob
+
+
+def _job_or_404(request: HttpRequest, job_uuid: Any) -> ExportJob:
+    try:
+        return queries.get_job(request.clinic, job_uuid)  # type: ignore[attr-defined]
+    except ExportJob.DoesNotExist:
+        raise Http404("No such research export in this clinic.") from None
+
+
+@require(Permission.RESEARCH_EXPORT)
+@require_http_methods(["GET", "POST"])
+def exports(request: HttpRequest) -> HttpResponse:
+    clinic = request.clinic  # type: ignore[attr-defined]
+    services.purge_expired(clinic)
+    form = ExportForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = services.start_export(actor_for(request), services.ExportRequest(**form.cleaned_data))
+        except (ValidationError, ServiceError) as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, "Export started. This page shows its progress.")
+            return redirect("research:export", job.uuid)
+    context = {
+        "form": form,
+        "jobs": queries.clinic_jobs(clinic),
+        "consenting": queries.consenting_patients(clinic).count(),
+        "indications": queries.indication_choices(clinic),
+        "identifiers": SAFE_HARBOR_IDENTIFIERS,
+        "keep_hours": services.KEEP_HOURS,
+    }
+    return render(request, "research/exports.html", context, status=400 if form.errors else 200)
+
+
+@require(Permission.RESEARCH_EXPORT)
+def export_detail(request: HttpRequest, job_uuid: Any) -> HttpResponse:
+    job = _job_or_404(request, job_uuid)
+    return render(request, "research/export.html", {"job": job, "keep_hours": services.KEEP_HOURS})
+
+
+@require(Permission.RESEARCH_EXPORT)
+def export_status(request: HttpRequest, job_uuid: Any) -> HttpResponse:
+    """The progress box; while the job runs it asks to be fetched again (hx-trigger every second)."""
+    services.purge_expired(request.clinic)  # type: ignore[attr-defined]
+    job = _job_or_404(request, job_uuid)
+    return render(request, "research/_status.html", {"job": job, "keep_hours": services.KEEP_HOURS})
+
+
+@require(Permission.RESEARCH_EXPORT)
+def export_download(request: HttpRequest, job_uuid: Any) -> HttpResponse:
+    job = _job_or_404(request, job_uuid)
+    try:
+        path = services.open_download(actor_for(request), job)
+    except ServiceError as error:
+        messages.error(request, str(error))
+        return redirect("research:export", job.uuid)
+    return zip_response(job, path)
