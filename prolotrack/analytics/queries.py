@@ -1,0 +1,456 @@
+# ruff: noqa: S608 -- the SQL text interpolates only table names from model metadata and fixed fragments; every
+# value (clinic, dates, indication, thresholds) is a query parameter.
+"""The clinic dashboard's figures, computed by aggregate SQL (GROUP BY) over one clinic's courses.
+
+No patient names or identifiers leave these queries: every row is a group with counts. The per-course facts (baseline
+and latest pain score, latest PGIC, sessions done, the first solution's dextrose concentration) are built once in a
+common table expression with window functions, then grouped by each dimension in one statement. The responder test
+in SQL is generated from the domain's definition (`domain.analytics.responder_criteria`), and the tests check every
+figure against a recount through the domain functions. Definitions: docs/DASHBOARD.md.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from django.db import connection
+
+from prolotrack.clinics.models import User
+from prolotrack.domain import analytics
+from prolotrack.domain.scoring import DEFAULT_RESPONDER_RULE, ResponderRule
+from prolotrack.domain.scoring import instrument as scoring_instrument
+from prolotrack.outcomes.models import QuestionnaireResponse
+from prolotrack.outcomes.trajectory import PGIC, PRIMARY
+from prolotrack.treatment.models import (
+    AdverseEvent,
+    AdverseEventType,
+    Course,
+    CourseTimepoint,
+    PreparedSolution,
+    TimepointKind,
+    TreatmentSession,
+)
+
+DIMENSIONS = (
+    ("indication", "Indication"),
+    ("protocol", "Protocol"),
+    ("solution", "Solution (dextrose)"),
+    ("clinician", "Clinician"),
+    ("sessions", "Sessions done"),
+)
+NO_PROTOCOL = "No protocol template"
+NOT_RECORDED = "Not recorded"
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which courses the dashboard counts: started within a date range, of one indication."""
+
+    start: date | None = None
+    end: date | None = None
+    indication: str = ""
+
+    def as_query(self) -> dict[str, str]:
+        out = {}
+        if self.start:
+            out["start"] = self.start.isoformat()
+        if self.end:
+            out["end"] = self.end.isoformat()
+        if self.indication:
+            out["indication"] = self.indication
+        return out
+
+
+class FilterError(ValueError):
+    """A dashboard filter cannot be read; the message says what to fix."""
+
+
+def parse_filters(params: Mapping[str, Any]) -> Filters:
+    """Read the filters from a query string, refusing a bad date or a reversed range with a clear message."""
+    values: dict[str, Any] = {}
+    for name, label in (("start", "From"), ("end", "To")):
+        text = (params.get(name) or "").strip()
+        if text:
+            try:
+                values[name] = date.fromisoformat(text)
+            except ValueError:
+                raise FilterError(f"{label} date '{text}' is not a date: use YYYY-MM-DD, e.g. 2026-01-31.") from None
+    if values.get("start") and values.get("end") and values["start"] > values["end"]:
+        raise FilterError("The 'from' date is after the 'to' date: swap them.")
+    indication = (params.get("indication") or "").strip()
+    if len(indication) > 200:
+        raise FilterError("The indication is too long (200 characters at most).")
+    return Filters(values.get("start"), values.get("end"), indication)
+
+
+# --- SQL ---------------------------------------------------------------------------------------------------------
+
+
+def _t(model: Any) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _json_text(column: str, index: int, key: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"({column} -> {index} ->> '{key}')"
+    return f"json_extract({column}, '$[{index}].{key}')"
+
+
+def responder_sql(base: str, score: str, rule: ResponderRule = DEFAULT_RESPONDER_RULE) -> tuple[str, list[float]]:
+    """The SQL test 'score has reached the MCID from base' for the primary instrument, and its parameters."""
+    criteria = analytics.responder_criteria(scoring_instrument(PRIMARY), rule)
+    improvement = f"({base} - {score})" if criteria.higher_is_worse else f"({score} - {base})"
+    terms: list[str] = []
+    params: list[float] = []
+    if criteria.absolute is not None:
+        terms.append(f"{improvement} >= %s")
+        params.append(float(criteria.absolute))
+    if criteria.percent is not None:
+        # Percent of a baseline of 0 is not computable: left out of 'either'/'both', never met under 'percent'.
+        if criteria.absolute is not None and criteria.need_all:
+            terms.append(f"({base} = 0 OR {improvement} * 100 >= %s * {base})")
+        else:
+            terms.append(f"({base} <> 0 AND {improvement} * 100 >= %s * {base})")
+        params.append(float(criteria.percent))
+    if not terms:
+        return "1 = 0", []
+    return "(" + (" AND " if criteria.need_all else " OR ").join(terms) + ")", params
+
+
+def _course_where(clinic: Any, filters: Filters, alias: str = "c") -> tuple[str, list[Any]]:
+    where = [f"{alias}.clinic_id = %s", f"{alias}.entered_in_error_at IS NULL"]
+    params: list[Any] = [clinic.pk]
+    if filters.start:
+        where.append(f"{alias}.started_on >= %s")
+        params.append(filters.start)
+    if filters.end:
+        where.append(f"{alias}.started_on <= %s")
+        params.append(filters.end)
+    if filters.indication:
+        where.append(f"{alias}.indication = %s")
+        params.append(filters.indication)
+    return " AND ".join(where), params
+
+
+def _facts_cte(clinic: Any, filters: Filters) -> tuple[str, list[Any]]:
+    """WITH ... facts: one row per course in the filter with its responder verdict (1, 0 or NULL) and groupings."""
+    responses, sessions, solutions, courses = (
+        _t(QuestionnaireResponse),
+        _t(TreatmentSession),
+        _t(PreparedSolution),
+        _t(Course),
+    )
+    test, test_params = responder_sql("p.base", "p.last")
+    course_where, course_params = _course_where(clinic, filters)
+    dextrose = (
+        f"COALESCE(CASE WHEN {_json_text('s.components', 0, 'agent')} = 'dextrose' "
+        f"THEN {_json_text('s.components', 0, 'target_pct')} END, "
+        f"CASE WHEN {_json_text('s.components', 1, 'agent')} = 'dextrose' "
+        f"THEN {_json_text('s.components', 1, 'target_pct')} END)"
+    )
+    sql = f"""
+    WITH scored AS (
+        SELECT r.course_id, r.instrument, r.score, r.authored_on,
+               ROW_NUMBER() OVER (PARTITION BY r.course_id, r.instrument ORDER BY r.authored_on, r.id) AS first_rank,
+               ROW_NUMBER() OVER (PARTITION BY r.course_id, r.instrument
+                                  ORDER BY r.authored_on DESC, r.id DESC) AS last_rank
+        FROM {responses} r
+        WHERE r.clinic_id = %s AND r.instrument IN (%s, %s) AND r.status = 'completed'
+          AND r.entered_in_error_at IS NULL AND r.score IS NOT NULL AND r.course_id IS NOT NULL
+    ),
+    pair AS (
+        SELECT course_id, COUNT(*) AS n,
+               MAX(CASE WHEN first_rank = 1 THEN score END) AS base,
+               MAX(CASE WHEN last_rank = 1 THEN score END) AS last
+        FROM scored WHERE instrument = %s GROUP BY course_id
+    ),
+    pgic AS (
+        SELECT course_id, MAX(score) AS score FROM scored WHERE instrument = %s AND last_rank = 1 GROUP BY course_id
+    ),
+    done AS (
+        SELECT course_id, COUNT(*) AS done FROM {sessions}
+        WHERE clinic_id = %s AND status = 'done' AND entered_in_error_at IS NULL GROUP BY course_id
+    ),
+    solution AS (
+        SELECT course_id, dextrose FROM (
+            SELECT t.course_id, {dextrose} AS dextrose,
+                   ROW_NUMBER() OVER (PARTITION BY t.course_id ORDER BY t.number, s.label, s.id) AS rank
+            FROM {solutions} s JOIN {sessions} t ON t.id = s.session_id
+            WHERE s.clinic_id = %s AND s.entered_in_error_at IS NULL AND t.entered_in_error_at IS NULL
+        ) ranked WHERE rank = 1
+    ),
+    facts AS (
+        SELECT c.id, c.indication, c.status, c.clinician_id,
+               COALESCE(NULLIF(c.protocol_name, ''), %s) AS protocol,
+               COALESCE(CAST(sol.dextrose AS VARCHAR(20)), %s) AS solution,
+               COALESCE(d.done, 0) AS done,
+               p.base, p.last, p.n,
+               CASE WHEN p.n >= 2 THEN (CASE WHEN {test} THEN 1 ELSE 0 END)
+                    WHEN g.score IS NOT NULL THEN (CASE WHEN g.score IN (1, 2) THEN 1 ELSE 0 END)
+               END AS responder
+        FROM {courses} c
+        LEFT JOIN pair p ON p.course_id = c.id
+        LEFT JOIN pgic g ON g.course_id = c.id
+        LEFT JOIN done d ON d.course_id = c.id
+        LEFT JOIN solution sol ON sol.course_id = c.id
+        WHERE {course_where}
+    )
+    """
+    params = [
+        clinic.pk,
+        PRIMARY,
+        PGIC,
+        PRIMARY,
+        PGIC,
+        clinic.pk,
+        clinic.pk,
+        NO_PROTOCOL,
+        NOT_RECORDED,
+        *test_params,
+        *course_params,
+    ]
+    return sql, params
+
+
+def _fetch(sql: str, params: list[Any]) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def responder_groups(clinic: Any, filters: Filters) -> dict[str, dict[str, tuple[int, int, int]]]:
+    """{dimension: {key: (responders, evaluable, courses)}}, one GROUP BY per dimension in one statement."""
+    cte, params = _facts_cte(clinic, filters)
+    keys = {
+        "all": "'all'",
+        "indication": "indication",
+        "protocol": "protocol",
+        "solution": "solution",
+        "clinician": "CAST(COALESCE(clinician_id, 0) AS VARCHAR(20))",
+        "sessions": "CAST(done AS VARCHAR(20))",
+    }
+    parts = [
+        f"SELECT '{dim}' AS dim, {expr} AS k, COALESCE(SUM(responder), 0), COUNT(responder), COUNT(*) "
+        f"FROM facts GROUP BY {expr}"
+        for dim, expr in keys.items()
+    ]
+    out: dict[str, dict[str, tuple[int, int, int]]] = {dim: {} for dim in keys}
+    for dim, key, responders, evaluable, total in _fetch(cte + " UNION ALL ".join(parts), params):
+        out[dim][str(key)] = (int(responders), int(evaluable), int(total))
+    return out
+
+
+def sessions_to_mcid_counts(clinic: Any, filters: Filters) -> dict[int, int]:
+    """{sessions done before the first follow-up pain score at the MCID: number of courses}."""
+    cte, params = _facts_cte(clinic, filters)
+    test, test_params = responder_sql("p.base", "s.score")
+    sql = (
+        cte
+        + f"""
+    , reached AS (
+        SELECT s.course_id, MIN(s.authored_on) AS day
+        FROM scored s JOIN pair p ON p.course_id = s.course_id JOIN facts f ON f.id = s.course_id
+        WHERE s.instrument = %s AND s.first_rank > 1 AND {test}
+        GROUP BY s.course_id
+    ),
+    counted AS (
+        SELECT r.course_id, COUNT(t.id) AS sessions
+        FROM reached r LEFT JOIN {_t(TreatmentSession)} t
+          ON t.course_id = r.course_id AND t.status = 'done' AND t.entered_in_error_at IS NULL AND t.planned_on < r.day
+        GROUP BY r.course_id
+    )
+    SELECT sessions, COUNT(*) FROM counted GROUP BY sessions
+    """
+    )
+    return {int(k): int(n) for k, n in _fetch(sql, [*params, PRIMARY, *test_params])}
+
+
+def funnel_counts(clinic: Any, filters: Filters) -> dict[str, int]:
+    where, params = _course_where(clinic, filters)
+    sessions = _t(TreatmentSession)
+    sql = f"""
+    SELECT COUNT(*),
+           SUM(CASE WHEN EXISTS (SELECT 1 FROM {sessions} t WHERE t.course_id = c.id AND t.status = 'done'
+                                 AND t.entered_in_error_at IS NULL) THEN 1 ELSE 0 END),
+           SUM(CASE WHEN c.status = 'completed' THEN 1 ELSE 0 END),
+           SUM(CASE WHEN c.status = 'stopped' THEN 1 ELSE 0 END),
+           SUM(CASE WHEN EXISTS (SELECT 1 FROM {sessions} t WHERE t.course_id = c.id AND t.status = 'no_show'
+                                 AND t.entered_in_error_at IS NULL) THEN 1 ELSE 0 END)
+    FROM {_t(Course)} c WHERE {where}
+    """
+    row = _fetch(sql, params)[0]
+    return dict(zip(("planned", "started", "completed", "stopped", "no_show"), (int(v or 0) for v in row), strict=True))
+
+
+def completion_counts(clinic: Any, filters: Filters, today: date) -> dict[str, tuple[int, int]]:
+    """{timepoint kind: (answered, due)}: required timepoints due by today in courses not stopped."""
+    where, params = _course_where(clinic, filters)
+    sql = f"""
+    SELECT tp.kind, COUNT(*),
+           SUM(CASE WHEN EXISTS (SELECT 1 FROM {_t(QuestionnaireResponse)} r WHERE r.timepoint_id = tp.id
+                                 AND r.status = 'completed' AND r.entered_in_error_at IS NULL) THEN 1 ELSE 0 END)
+    FROM {_t(CourseTimepoint)} tp JOIN {_t(Course)} c ON c.id = tp.course_id
+    WHERE {where} AND c.status <> 'stopped' AND tp.optional = %s AND tp.entered_in_error_at IS NULL
+      AND tp.due_on <= %s
+    GROUP BY tp.kind
+    """
+    return {kind: (int(answered or 0), int(due)) for kind, due, answered in _fetch(sql, [*params, False, today])}
+
+
+def adverse_event_counts(clinic: Any, filters: Filters) -> tuple[int, dict[str, int]]:
+    """(sessions done, {event type: sessions with at least one event of that type})."""
+    where, params = _course_where(clinic, filters)
+    sessions = _t(TreatmentSession)
+    done_sql = f"""
+    SELECT COUNT(*) FROM {sessions} t JOIN {_t(Course)} c ON c.id = t.course_id
+    WHERE {where} AND t.status = 'done' AND t.entered_in_error_at IS NULL
+    """
+    by_type_sql = f"""
+    SELECT e.event_type, COUNT(DISTINCT e.session_id)
+    FROM {_t(AdverseEvent)} e JOIN {sessions} t ON t.id = e.session_id JOIN {_t(Course)} c ON c.id = t.course_id
+    WHERE {where} AND t.status = 'done' AND t.entered_in_error_at IS NULL AND e.entered_in_error_at IS NULL
+    GROUP BY e.event_type
+    """
+    done = int(_fetch(done_sql, params)[0][0])
+    return done, {kind: int(n) for kind, n in _fetch(by_type_sql, params)}
+
+
+def indications(clinic: Any) -> list[str]:
+    return list(
+        Course.objects.filter(clinic=clinic, entered_in_error_at__isnull=True)
+        .values_list("indication", flat=True)
+        .distinct()
+        .order_by("indication")
+    )
+
+
+# --- The dashboard -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str
+    label: str
+    rate: analytics.Proportion
+    courses: int
+
+
+@dataclass
+class Dashboard:
+    filters: Filters
+    today: date
+    overall: analytics.Proportion
+    courses: int
+    groups: dict[str, list[Row]]
+    median_sessions_to_mcid: Any
+    mcid_distribution: dict[int, int]
+    reached_mcid: int
+    completion: dict[str, analytics.Proportion]
+    sessions_done: int
+    adverse_events: dict[str, analytics.Proportion]
+    funnel: tuple[analytics.FunnelStage, ...]
+    min_cell: int = analytics.MIN_CELL
+    hidden: dict[str, int] = field(default_factory=dict)
+
+
+KIND_LABELS = dict(TimepointKind.choices)
+EVENT_LABELS = dict(AdverseEventType.choices)
+
+
+def _labels(dim: str, keys: list[str]) -> dict[str, str]:
+    if dim == "clinician":
+        ids = [int(k) for k in keys if k.isdigit() and k != "0"]
+        names = {str(u.pk): (u.get_full_name() or u.username) for u in User.objects.filter(pk__in=ids).order_by("pk")}
+        return {k: names.get(k, "No clinician recorded") for k in keys}
+    if dim == "solution":
+        return {k: k if k == NOT_RECORDED else f"{k}% dextrose" for k in keys}
+    if dim == "sessions":
+        return {k: f"{k} session{'s' if k != '1' else ''}" for k in keys}
+    return {k: k for k in keys}
+
+
+def _sort_key(dim: str, key: str) -> Any:
+    if dim in ("sessions", "solution"):
+        try:
+            return (0, float(key), key)
+        except ValueError:
+            return (1, 0.0, key)
+    return (0, 0.0, key.lower())
+
+
+def dashboard(clinic: Any, filters: Filters, today: date) -> Dashboard:
+    """Every figure of the dashboard for one clinic and filter."""
+    groups_raw = responder_groups(clinic, filters)
+    everything = groups_raw.pop("all").get("all", (0, 0, 0))
+    groups: dict[str, list[Row]] = {}
+    hidden: dict[str, int] = {}
+    for dim, _label in DIMENSIONS:
+        cells = groups_raw.get(dim, {})
+        labels = _labels(dim, list(cells))
+        rows = [
+            Row(key, labels[key], analytics.proportion(responders, evaluable), total)
+            for key, (responders, evaluable, total) in sorted(cells.items(), key=lambda i: _sort_key(dim, i[0]))
+        ]
+        groups[dim] = rows
+        hidden[dim] = sum(1 for r in rows if r.rate.suppressed)
+    mcid = sessions_to_mcid_counts(clinic, filters)
+    due = completion_counts(clinic, filters, today)
+    done, events = adverse_event_counts(clinic, filters)
+    kinds = [k for k, _ in TimepointKind.choices if k in due]
+    completion = {k: analytics.proportion(*due[k]) for k in kinds}
+    answered_all = sum(a for a, _ in due.values())
+    due_all = sum(d for _, d in due.values())
+    completion["all"] = analytics.proportion(answered_all, due_all)
+    adverse = {kind: analytics.proportion(n, done) for kind, n in sorted(events.items(), key=lambda i: (-i[1], i[0]))}
+    return Dashboard(
+        filters=filters,
+        today=today,
+        overall=analytics.proportion(everything[0], everything[1]),
+        courses=everything[2],
+        groups=groups,
+        median_sessions_to_mcid=analytics.median_from_counts(mcid)
+        if sum(mcid.values()) >= analytics.MIN_CELL
+        else None,
+        mcid_distribution=mcid,
+        reached_mcid=sum(mcid.values()),
+        completion=completion,
+        sessions_done=done,
+        adverse_events=adverse,
+        funnel=analytics.funnel(funnel_counts(clinic, filters)),
+        hidden=hidden,
+    )
+
+
+def as_json(board: Dashboard) -> dict[str, Any]:
+    """The dashboard's figures as plain JSON values (suppressed cells carry no numbers)."""
+    return {
+        "filters": {
+            "start": board.filters.start,
+            "end": board.filters.end,
+            "indication": board.filters.indication or None,
+        },
+        "min_cell": board.min_cell,
+        "confidence": analytics.CONFIDENCE,
+        "ci_method": "wilson",
+        "courses": board.courses,
+        "responders": board.overall.as_dict(),
+        "responders_by": {
+            dim: [{"key": r.key, "label": r.label, **r.rate.as_dict()} for r in rows]
+            for dim, rows in board.groups.items()
+        },
+        "sessions_to_mcid": {
+            "median": None if board.median_sessions_to_mcid is None else float(board.median_sessions_to_mcid),
+            "courses": board.reached_mcid if board.reached_mcid >= board.min_cell else None,
+            "distribution": [
+                {"sessions": k, "courses": v if v >= board.min_cell else None, "suppressed": v < board.min_cell}
+                for k, v in sorted(board.mcid_distribution.items())
+            ],
+        },
+        "completion": [{"kind": k, **p.as_dict()} for k, p in board.completion.items()],
+        "sessions_done": board.sessions_done,
+        "adverse_events": [
+            {"event_type": k, "label": EVENT_LABELS.get(k, k), **p.as_dict()} for k, p in board.adverse_events.items()
+        ],
+        "funnel": [s.as_dict() for s in board.funnel],
+    }
