@@ -1,5 +1,92 @@
 """JSON API of the consent app, mounted on the product's API in prolotrack/api.py."""
 
-from ninja import Router
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import Router, Schema
+
+from prolotrack.audit.services import record_read
+from prolotrack.clinics.api_auth import api_actor
+from prolotrack.clinics.roles import Permission
+from prolotrack.consent import queries, services
+from prolotrack.consent.models import Consent, ConsentStatus
+from prolotrack.consent.views import pdf_response
+from prolotrack.patients.queries import patient_or_404
+from prolotrack.patients.schemas import ErrorOut
 
 router = Router(tags=["consent"])
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+
+
+class ConsentOut(Schema):
+    id: UUID
+    patient_id: UUID
+    course_id: UUID | None
+    scope: str
+    status: str
+    template_version: int | None
+    patient_signer_name: str
+    witness_name: str
+    witness_role: str
+    signed_at: datetime | None
+    pdf_sha256: str
+    text_sha256: str
+    withdrawn_at: datetime | None
+    withdrawal_reason: str
+    withdrawn_by: str | None
+    version: int
+
+
+def consent_out(c: Consent) -> dict[str, Any]:
+    return {
+        "id": c.uuid,
+        "patient_id": c.patient.uuid,
+        "course_id": c.course.uuid if c.course else None,
+        "scope": c.scope,
+        "status": c.status,
+        "template_version": c.template_version,
+        "patient_signer_name": c.patient_signer_name,
+        "witness_name": c.witness_name,
+        "witness_role": c.witness_role,
+        "signed_at": c.signed_at,
+        "pdf_sha256": c.pdf_sha256,
+        "text_sha256": c.text_sha256,
+        "withdrawn_at": c.withdrawn_at,
+        "withdrawal_reason": c.withdrawal_reason,
+        "withdrawn_by": c.withdrawn_by.get_username() if c.withdrawn_by else None,
+        "version": c.version,
+    }
+
+
+@router.get(
+    "/patients/{patient_id}/consents", response={200: list[ConsentOut], **ERRORS}, summary="A patient's consents"
+)
+def list_consents(request: HttpRequest, patient_id: UUID) -> Any:
+    actor = api_actor(request, Permission.DOCUMENT_VIEW)
+    patient = patient_or_404(request, patient_id)
+    record_read(actor, "consent.list.viewed", record=patient, patient_uuid=patient.uuid)
+    consents = queries.patient_consents(patient)
+    for c in consents:
+        c.patient = patient
+    return [consent_out(c) for c in consents]
+
+
+@router.get(
+    "/consents/{consent_id}/pdf",
+    response={200: None, **ERRORS},
+    summary="The signed consent PDF (its SHA-256 in X-Content-SHA256)",
+    openapi_extra={"responses": {"200": {"content": {"application/pdf": {}}, "description": "The PDF"}}},
+)
+def consent_pdf(request: HttpRequest, consent_id: UUID) -> HttpResponse:
+    actor = api_actor(request, Permission.DOCUMENT_VIEW)
+    try:
+        consent = queries.get_consent(request.clinic, consent_id)  # type: ignore[attr-defined]
+    except Consent.DoesNotExist:
+        raise Http404("No such consent in this clinic.") from None
+    if consent.status == ConsentStatus.DRAFT:
+        raise Http404("This consent was not signed: there is no PDF.")
+    consent = services.ensure_pdf(actor, consent)
+    record_read(actor, "consent.pdf.downloaded", record=consent)
+    return pdf_response(consent)

@@ -4,6 +4,8 @@ A signed consent is immutable: its PDF and the PDF's SHA-256 are kept; withdrawa
 why), never a deletion.
 """
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from prolotrack.core.records import ClinicalRecord
@@ -34,17 +36,60 @@ class Consent(ClinicalRecord):
     witness_name = models.CharField(max_length=200, blank=True)
     witness_role = models.CharField(max_length=60, blank=True)
     signed_at = models.DateTimeField(null=True, blank=True)
-    pdf = models.BinaryField(null=True, blank=True, editable=False)
+    pdf = models.BinaryField(null=True, blank=True, editable=True)  # set through the services only
     pdf_sha256 = models.CharField(max_length=64, blank=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     withdrawal_reason = models.TextField(blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The signatures as drawn (PNG), kept so the PDF can be rendered again from exactly what was signed.
+    patient_signature = models.BinaryField(null=True, blank=True, editable=False)
+    witness_signature = models.BinaryField(null=True, blank=True, editable=False)
+    text_sha256 = models.CharField(max_length=64, blank=True)
 
-    # The PDF's bytes stay out of version rows; its hash is in them.
-    SNAPSHOT_EXCLUDE = ClinicalRecord.SNAPSHOT_EXCLUDE | {"pdf"}
+    # The PDF's and signatures' bytes stay out of version rows; the hashes are in them.
+    SNAPSHOT_EXCLUDE = ClinicalRecord.SNAPSHOT_EXCLUDE | {"pdf", "patient_signature", "witness_signature"}
+    # What may still change once signed: the withdrawal, and the PDF when the demo left it to be rendered later.
+    WITHDRAWAL_FIELDS = frozenset({"status", "withdrawn_at", "withdrawal_reason", "withdrawn_by"})
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["clinic", "scope", "status"]), models.Index(fields=["patient", "scope"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_scope_display()} consent ({self.get_status_display().lower()})"
+
+    @property
+    def is_current(self) -> bool:
+        return self.status == ConsentStatus.SIGNED and not self.is_entered_in_error
+
+    def clean(self) -> None:
+        """Refuse any change to a signed consent but its withdrawal (and its PDF, once, when it was left to render)."""
+        super().clean()
+        if self.pk is None:
+            return
+        stored = type(self).objects.filter(pk=self.pk).first()
+        if stored is None or stored.status == ConsentStatus.DRAFT:
+            return
+        changed = {
+            f.name
+            for f in self._meta.concrete_fields
+            if f.name not in ClinicalRecord.SNAPSHOT_EXCLUDE
+            and f.name not in ("entered_in_error_at", "entered_in_error_reason")
+            and _bytes(f.value_from_object(self)) != _bytes(f.value_from_object(stored))
+        }
+        allowed = set(self.WITHDRAWAL_FIELDS) if stored.status == ConsentStatus.SIGNED else set()
+        if not stored.pdf_sha256:
+            allowed |= {"pdf", "pdf_sha256"}
+        refused = sorted(changed - allowed)
+        if refused:
+            raise ValidationError(
+                f"A {stored.get_status_display().lower()} consent cannot change ({', '.join(refused)}): "
+                "record a withdrawal, or prepare a new consent."
+            )
+        if "status" in changed and self.status != ConsentStatus.WITHDRAWN:
+            raise ValidationError("A signed consent can only become withdrawn.")
 
     def lock_reason(self) -> str | None:
         if self.status == ConsentStatus.SIGNED:
@@ -52,3 +97,34 @@ class Consent(ClinicalRecord):
         if self.status == ConsentStatus.WITHDRAWN:
             return "A withdrawn consent cannot change."
         return None
+
+
+def _bytes(value: object) -> object:
+    return bytes(value) if isinstance(value, memoryview) else value
+
+
+class ConsentTemplate(ClinicalRecord):
+    """The clinic's own paragraphs of its consent forms; every save is a new version (the product default is 0)."""
+
+    what_it_is = models.TextField()
+    expected_benefit = models.TextField()
+    off_label = models.TextField()
+    insurance = models.TextField()
+    alternatives = models.TextField()
+    tell_us = models.TextField()
+    right_to_stop = models.TextField()
+    research = models.TextField()
+
+    TEXT_FIELDS = (
+        "what_it_is", "expected_benefit", "off_label", "insurance", "alternatives", "tell_us", "right_to_stop",
+        "research",
+    )  # fmt: skip
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clinic"],
+                name="consent_template_one_per_clinic",
+                violation_error_message="This clinic already has its consent template: edit it.",
+            )
+        ]

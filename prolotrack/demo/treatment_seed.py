@@ -11,6 +11,7 @@ from typing import Any
 
 from prolotrack.audit.services import Actor
 from prolotrack.clinics.roles import Role
+from prolotrack.demo.consent_seed import consent_for_course
 from prolotrack.domain.errors import DomainError
 from prolotrack.domain.protocols import template as protocol_template
 from prolotrack.patients.models import Condition, Patient
@@ -152,6 +153,9 @@ def seed_treatment(clinic: Any, *, today: date, seed: int = 4, limit: int = 90) 
         counts["courses"] += 1
         plan = list(course.sessions.filter(optional=False).order_by("number"))
         to_do = {0: len(plan), 1: len(plan), 2: len(plan), 7: 1}.get(kind, 1 if kind <= 6 else 0)
+        if to_do:  # no session is signed without a current consent (docs/CONSENT.md)
+            consent_for_course(actor, course, counts.get("consents", 0))
+            counts["consents"] = counts.get("consents", 0) + 1
         dextrose = "20" if course.region == "lumbopelvic" else "15"
         stopped = False
         for number, session in enumerate(plan, start=1):

@@ -225,6 +225,27 @@ def checklist_for(sedation: bool) -> tuple[ItemSpec, ...]:
     return tuple(spec for spec in CHECKLIST if sedation or not spec.only_with_sedation)
 
 
+class ConsentState(StrEnum):
+    """Whether the course has a current (signed, not withdrawn) treatment consent."""
+
+    CURRENT = "current"
+    MISSING = "missing"
+    WITHDRAWN = "withdrawn"
+
+
+# The blocker texts name "treatment consent" so the page can put the consent page's link beside them.
+CONSENT_BLOCKERS = {
+    ConsentState.MISSING: (
+        "No signed treatment consent for this course: the patient signs the consent form (plan, risks, off-label "
+        "use, cost) before the session is signed."
+    ),
+    ConsentState.WITHDRAWN: (
+        "The patient withdrew the treatment consent for this course: a new signed consent is needed before any "
+        "further session is signed."
+    ),
+}
+
+
 @dataclass(frozen=True)
 class SigningState:
     """Facts about a session that decide whether it may be signed."""
@@ -237,6 +258,8 @@ class SigningState:
     solutions_prepared: int
     already_signed: bool = False
     extra_blocks: tuple[str, ...] = field(default=())
+    # DOMAIN.md §5: "Consent covers off-label use and the lack of insurance cover". Missing unless shown otherwise.
+    consent: ConsentState = ConsentState.MISSING
 
 
 def signing_blockers(state: SigningState) -> tuple[str, ...]:
@@ -244,6 +267,8 @@ def signing_blockers(state: SigningState) -> tuple[str, ...]:
     reasons: list[str] = []
     if state.already_signed:
         return ("This session is already signed; correct it with an amendment.",)
+    if state.consent is not ConsentState.CURRENT:
+        reasons.append(CONSENT_BLOCKERS[state.consent])
     if not state.screened_for_the_day:
         reasons.append(
             "Re-check screening for the day of the procedure (NSAID window, new medications, infection, pregnancy)."

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, QuerySet
 
+from prolotrack.consent.queries import consent_state
 from prolotrack.domain.agents import Agent, AgentConcentration, Concentration
 from prolotrack.domain.anatomy import LANDMARKS
 from prolotrack.domain.errors import DomainError
@@ -167,6 +168,7 @@ def signing_state(session: TreatmentSession) -> SigningState:
         solutions_prepared=_active(PreparedSolution.objects.filter(session=session)).count(),
         already_signed=session.is_signed,
         extra_blocks=extra,
+        consent=consent_state(session.course_id),
     )
 
 

@@ -10,6 +10,7 @@ from prolotrack.domain.errors import InputError
 from prolotrack.domain.session import (
     Answer,
     ChecklistItem,
+    ConsentState,
     PreparedSolution,
     SessionRules,
     SigningState,
@@ -109,6 +110,7 @@ def state(**changes):
         "unresolved_contraindications": (),
         "totals": GOOD_TOTALS,
         "solutions_prepared": 1,
+        "consent": ConsentState.CURRENT,
     }
     values.update(changes)
     return SigningState(**values)
@@ -135,6 +137,8 @@ def state(**changes):
         ({"totals": session_totals(SOLUTIONS, [], D("70"))}, ("No injection sites recorded",)),
         ({"totals": session_totals(SOLUTIONS, draws(*[("A", "2")] * 23), D("50"))}, ("",)),
         ({"already_signed": True}, ("This session is already signed",)),
+        ({"consent": ConsentState.MISSING}, ("No signed treatment consent for this course",)),
+        ({"consent": ConsentState.WITHDRAWN}, ("The patient withdrew the treatment consent",)),
     ],
     ids=[
         "ready",
@@ -149,6 +153,8 @@ def state(**changes):
         "no-sites",
         "overdose",
         "already-signed",
+        "no-treatment-consent",
+        "treatment-consent-withdrawn",
     ],
 )
 def test_signing_blockers(changes, expected):

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.db import transaction
 
+from prolotrack.consent.testing import sign_for_course
 from prolotrack.core.testing import actor_of
 from prolotrack.patients import services as patient_services
 from prolotrack.treatment import services
@@ -67,8 +68,14 @@ def solution(clinician, session):
 
 
 @pytest.fixture
-def ready_session(clinician, session, solution, monkeypatch):
-    """Checklist ticked, screened for the day, eight sites placed: ready to sign."""
+def signed_consent(clinician, course):
+    """The course's treatment consent, signed on screen (synthetic signatures; PDF rendered on first download)."""
+    return sign_for_course(actor_of(clinician), course, render=False)
+
+
+@pytest.fixture
+def ready_session(clinician, session, solution, signed_consent):
+    """Consent signed, checklist ticked, screened for the day, eight sites placed: ready to sign."""
     actor = actor_of(clinician)
     for item, answer in (
         ("meal", "yes"),

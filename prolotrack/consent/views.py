@@ -1,0 +1,293 @@
+"""Consent pages: a course's consent (read, sign on screen), research consent, a signed consent, withdrawal, the PDF,
+the chart and course cards, and the clinic's template.
+
+Thin: parse, check the role's permission, look records up inside request.clinic (another clinic's record is a 404),
+call the service, render. Reading needs document.view; preparing, signing and withdrawing need consent.manage; the
+template needs handout.manage (docs/ROLES.md).
+"""
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from prolotrack.audit.models import RecordVersion
+from prolotrack.audit.services import ServiceError, record_read
+from prolotrack.clinical.queries import clinic_today
+from prolotrack.clinics.roles import Permission
+from prolotrack.clinics.services import actor_for
+from prolotrack.consent import queries, services
+from prolotrack.consent.forms import SignForm, TemplateForm, WithdrawForm
+from prolotrack.consent.models import Consent, ConsentScope, ConsentStatus, ConsentTemplate
+from prolotrack.consent.signatures import data_url
+from prolotrack.core.access import require
+from prolotrack.core.forms import apply_errors
+from prolotrack.patients.queries import patient_or_404
+from prolotrack.treatment import queries as treatment_queries
+from prolotrack.treatment.models import Course
+
+
+def _course_or_404(request: HttpRequest, course_uuid: Any) -> Course:
+    try:
+        return treatment_queries.get_course(request.clinic, course_uuid)  # type: ignore[attr-defined]
+    except Course.DoesNotExist:
+        raise Http404("No such course in this clinic.") from None
+
+
+def _consent_or_404(request: HttpRequest, consent_uuid: Any) -> Consent:
+    try:
+        return queries.get_consent(request.clinic, consent_uuid)  # type: ignore[attr-defined]
+    except Consent.DoesNotExist:
+        raise Http404("No such consent in this clinic.") from None
+
+
+def _can(request: HttpRequest, permission: Permission) -> bool:
+    membership = getattr(request, "membership", None)
+    return membership is not None and membership.can(permission)
+
+
+def _sign(request: HttpRequest, form: SignForm, patient: Any, scope: str, course: Course | None) -> Consent | None:
+    """Run the signing service on a valid form; put its refusal on the form."""
+    if not form.is_valid():
+        return None
+    data = form.cleaned_data
+    try:
+        return services.sign_consent(
+            actor_for(request),
+            patient,
+            scope=scope,
+            course=course,
+            text_sha256=data["text_sha256"],
+            patient_name=data["patient_name"],
+            patient_signature=data["patient_signature"],
+            witness_name=data["witness_name"],
+            witness_role=data["witness_role"],
+            witness_signature=data["witness_signature"],
+        )
+    except (ValidationError, ServiceError) as error:
+        apply_errors(form, error)
+        return None
+
+
+def _sign_initial(request: HttpRequest, patient: Any, draft: queries.Draft) -> dict[str, Any]:
+    user = request.user
+    role = request.membership.get_role_display()  # type: ignore[attr-defined]
+    return {
+        "text_sha256": draft.sha256,
+        "patient_name": f"{patient.given_name} {patient.family_name}",
+        "witness_name": user.get_full_name() or user.get_username(),
+        "witness_role": role if role in services.WITNESS_ROLES else "Witness",
+    }
+
+
+@require(Permission.CONSENT_MANAGE)
+@require_http_methods(["GET", "POST"])
+def course_consent(request: HttpRequest, course_uuid: Any) -> HttpResponse:
+    """The course's consent: the current one, earlier ones, or the form to read and sign."""
+    course = _course_or_404(request, course_uuid)
+    patient = course.patient
+    record_read(actor_for(request), "consent.course.viewed", record=course, patient_uuid=patient.uuid)
+    consents = queries.course_consents(course)
+    current = next((c for c in consents if c.is_current), None)
+    draft = queries.treatment_draft(course)
+    form = None
+    if current is None and course.status == "open" and not course.is_entered_in_error:
+        form = SignForm(request.POST or None, initial=_sign_initial(request, patient, draft))
+        if request.method == "POST":
+            consent = _sign(request, form, patient, ConsentScope.TREATMENT, course)
+            if consent is not None:
+                messages.success(request, "Consent signed and stored as a PDF with its SHA-256.")
+                return redirect("consent:detail", consent_uuid=consent.uuid)
+    elif request.method == "POST":
+        messages.error(request, "This course already has a current consent, or it is closed: nothing was signed.")
+        return redirect("consent:course", course_uuid=course.uuid)
+    return render(
+        request,
+        "consent/course.html",
+        {
+            "course": course,
+            "patient": patient,
+            "consents": consents,
+            "current": current,
+            "draft": draft,
+            "form": form,
+            "signing": True,
+        },
+        status=400 if form is not None and form.errors else 200,
+    )
+
+
+@require(Permission.CONSENT_MANAGE)
+@require_http_methods(["GET", "POST"])
+def research_consent(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
+    """Read and sign the research-use consent from the chart."""
+    patient = patient_or_404(request, patient_uuid)
+    record_read(actor_for(request), "consent.research.viewed", record=patient, patient_uuid=patient.uuid)
+    current = queries.current_research_consent(patient)
+    draft = queries.research_draft(request.clinic)  # type: ignore[attr-defined]
+    form = None
+    if current is None and not patient.is_entered_in_error:
+        form = SignForm(request.POST or None, initial=_sign_initial(request, patient, draft))
+        if request.method == "POST":
+            consent = _sign(request, form, patient, ConsentScope.RESEARCH, None)
+            if consent is not None:
+                messages.success(request, "Research consent signed and stored as a PDF with its SHA-256.")
+                return redirect("consent:detail", consent_uuid=consent.uuid)
+    elif request.method == "POST":
+        messages.error(request, "A research consent is already current: nothing was signed.")
+        return redirect("consent:research", patient_uuid=patient.uuid)
+    return render(
+        request,
+        "consent/research.html",
+        {"patient": patient, "current": current, "draft": draft, "form": form, "signing": True},
+        status=400 if form is not None and form.errors else 200,
+    )
+
+
+def _detail(request: HttpRequest, consent: Consent, *, withdraw_form: WithdrawForm | None = None, status: int = 200):
+    title, sections = queries.sections_of(consent)
+    can_withdraw = consent.status == ConsentStatus.SIGNED and _can(request, Permission.CONSENT_MANAGE)
+    if can_withdraw and withdraw_form is None:
+        withdraw_form = WithdrawForm(initial={"version": consent.version, "withdrawn_on": clinic_today(consent.clinic)})
+    versions = list(
+        RecordVersion.objects.filter(record_type="consent.consent", record_uuid=consent.uuid)
+        .select_related("user")
+        .order_by("version")
+    )
+    return render(
+        request,
+        "consent/detail.html",
+        {
+            "consent": consent,
+            "patient": consent.patient,
+            "course": consent.course,
+            "title": title,
+            "sections": sections,
+            "patient_signature": data_url(consent.patient_signature),
+            "witness_signature": data_url(consent.witness_signature),
+            "withdraw_form": withdraw_form if can_withdraw else None,
+            "versions": versions,
+        },
+        status=status,
+    )
+
+
+@require(Permission.DOCUMENT_VIEW)
+def consent_detail(request: HttpRequest, consent_uuid: Any) -> HttpResponse:
+    consent = _consent_or_404(request, consent_uuid)
+    record_read(actor_for(request), "consent.viewed", record=consent)
+    return _detail(request, consent)
+
+
+@require(Permission.CONSENT_MANAGE)
+@require_POST
+def consent_withdraw(request: HttpRequest, consent_uuid: Any) -> HttpResponse:
+    consent = _consent_or_404(request, consent_uuid)
+    form = WithdrawForm(request.POST)
+    if form.is_valid():
+        try:
+            services.withdraw_consent(
+                actor_for(request),
+                consent,
+                reason=form.cleaned_data["reason"],
+                withdrawn_on=form.cleaned_data["withdrawn_on"],
+                expected_version=form.cleaned_data["version"],
+            )
+        except (ValidationError, ServiceError) as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, "Withdrawal recorded. The signed consent and its PDF are kept unchanged.")
+            return redirect("consent:detail", consent_uuid=consent.uuid)
+    return _detail(request, consent, withdraw_form=form, status=400)
+
+
+@require(Permission.DOCUMENT_VIEW)
+def consent_pdf(request: HttpRequest, consent_uuid: Any) -> HttpResponse:
+    """The signed PDF, byte for byte as stored (rendered once on first download if the demo left it)."""
+    consent = _consent_or_404(request, consent_uuid)
+    if consent.status == ConsentStatus.DRAFT:
+        raise Http404("This consent was not signed: there is no PDF.")
+    actor = actor_for(request)
+    consent = services.ensure_pdf(actor, consent)
+    record_read(actor, "consent.pdf.downloaded", record=consent)
+    return pdf_response(consent)
+
+
+def pdf_response(consent: Consent) -> HttpResponse:
+    response = HttpResponse(bytes(consent.pdf), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="consent-{consent.scope}-{consent.uuid}.pdf"'
+    response["X-Content-SHA256"] = consent.pdf_sha256
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require(Permission.DOCUMENT_VIEW)
+def patient_consents(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
+    """The chart's Consent card (HTMX), or the same list as a page."""
+    patient = patient_or_404(request, patient_uuid)
+    record_read(actor_for(request), "consent.list.viewed", record=patient, patient_uuid=patient.uuid)
+    consents = queries.patient_consents(patient)
+    context = {
+        "patient": patient,
+        "consents": consents,
+        "research": next((c for c in consents if c.scope == ConsentScope.RESEARCH and c.is_current), None),
+    }
+    if request.htmx and not request.htmx.boosted:  # type: ignore[attr-defined]
+        return render(request, "consent/_chart_card.html", context)
+    return render(request, "consent/patient.html", context)
+
+
+@require(Permission.DOCUMENT_VIEW)
+def course_card(request: HttpRequest, course_uuid: Any) -> HttpResponse:
+    """The course page's Consent card (HTMX)."""
+    course = _course_or_404(request, course_uuid)
+    record_read(actor_for(request), "consent.course.viewed", record=course, patient_uuid=course.patient.uuid)
+    consents = queries.course_consents(course)
+    return render(
+        request,
+        "consent/_course_card.html",
+        {"course": course, "consents": consents, "current": next((c for c in consents if c.is_current), None)},
+    )
+
+
+@require(Permission.HANDOUT_MANAGE)
+@require_http_methods(["GET", "POST"])
+def template_edit(request: HttpRequest) -> HttpResponse:
+    """The clinic's consent paragraphs; each save is a new version, the product default is version 0."""
+    clinic = request.clinic  # type: ignore[attr-defined]
+    current = queries.clinic_template(clinic)
+    initial = {name: getattr(current.texts, name) for name in ConsentTemplate.TEXT_FIELDS}
+    form = TemplateForm(request.POST or None, initial={**initial, "version": current.version})
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in ConsentTemplate.TEXT_FIELDS}
+        try:
+            services.save_template(
+                actor_for(request),
+                data,
+                expected_version=form.cleaned_data["version"],
+                reason=form.cleaned_data["reason"],
+            )
+        except (ValidationError, ServiceError) as error:
+            apply_errors(form, error)
+        else:
+            messages.success(
+                request, "Consent template saved as a new version. Consents already signed keep their text."
+            )
+            return redirect("consent:template")
+    versions = []
+    if current.record is not None:
+        versions = list(
+            RecordVersion.objects.filter(record_type="consent.consenttemplate", record_uuid=current.record.uuid)
+            .select_related("user")
+            .order_by("-version")
+        )
+    return render(
+        request,
+        "consent/template.html",
+        {"form": form, "current": current, "versions": versions},
+        status=400 if form.errors else 200,
+    )
