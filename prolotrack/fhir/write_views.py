@@ -1,15 +1,114 @@
-"""Placeholder for the FHIR write side (transaction bundles, updates); the fhirimport work replaces this file."""
+"""The FHIR write side: POST [base] with a transaction Bundle, PUT [base]/<type>/<id> with If-Match.
 
+Thin: read the body, check the caller, hand over to `prolotrack.fhir.importer`, answer FHIR JSON. Every refusal is
+an OperationOutcome listing each problem with its FHIRPath, and nothing is written (docs/FHIR-IMPORT.md).
+"""
+
+from typing import Any
+
+import orjson
 from django.http import HttpRequest, HttpResponse
 
-from prolotrack.fhir.http import FhirError, fhir_endpoint
+from prolotrack.clinics.roles import Permission
+from prolotrack.fhir import importer
+from prolotrack.fhir.http import FhirError, fhir_actor, fhir_endpoint, fhir_response
+
+# Media types a FHIR JSON body may be sent as (FHIR R4 http.html#mime-type; application/json is widely sent).
+JSON_BODY_TYPES = frozenset({"application/fhir+json", "application/json+fhir", "application/json"})
+MAX_BODY_BYTES = 64 * 1024 * 1024  # 64 MB: about 10,000 Synthea entries; larger loads use `manage.py import_fhir`
+
+
+def _body(request: HttpRequest) -> Any:
+    """The parsed JSON body: 415 for another media type, 413 when too large, 400 when it is not JSON."""
+    content_type = (request.content_type or "").lower()
+    if content_type not in JSON_BODY_TYPES:
+        raise FhirError(
+            415,
+            f"Content-Type {request.content_type or '(none)'} is not accepted: send application/fhir+json.",
+            code="not-supported",
+        )
+    try:
+        length = int(request.headers.get("Content-Length") or 0)
+    except ValueError:
+        length = 0
+    if length > MAX_BODY_BYTES:
+        raise FhirError(
+            413,
+            f"The body is {length} bytes; at most {MAX_BODY_BYTES} are taken. Split the bundle, or import NDJSON "
+            "with `manage.py import_fhir`.",
+            code="too-costly",
+        )
+    raw = request.read(MAX_BODY_BYTES + 1)
+    if len(raw) > MAX_BODY_BYTES:
+        raise FhirError(413, f"The body is larger than {MAX_BODY_BYTES} bytes.", code="too-costly")
+    if not raw.strip():
+        raise FhirError(400, "The body is empty: send a FHIR JSON resource.", code="invalid")
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        raise FhirError(400, f"The body is not valid JSON: {error}.", code="structure") from None
+
+
+def _failure(error: importer.ImportFailure) -> HttpResponse:
+    return fhir_response(error.outcome(), error.status)
 
 
 @fhir_endpoint(methods=("POST",))
 def transaction(request: HttpRequest) -> HttpResponse:
-    raise FhirError(501, "Transaction bundles are not supported yet.", code="not-supported")
+    """POST [base]: a transaction Bundle, imported all-or-nothing; answers a transaction-response Bundle."""
+    actor = fhir_actor(request, Permission.FHIR_IMPORT)
+    bundle = _body(request)
+    try:
+        result = importer.import_bundle(actor, bundle)
+    except importer.ImportFailure as error:
+        return _failure(error)
+    return fhir_response(result.response_bundle())
 
 
 @fhir_endpoint(methods=("PUT",))
 def update(request: HttpRequest, resource_type: str, resource_id: str) -> HttpResponse:
-    raise FhirError(501, "Updates are not supported yet.", code="not-supported")
+    """PUT [base]/<type>/<id>: replace the FHIR-carried fields of one record; If-Match is required (428 without)."""
+    actor = fhir_actor(request, Permission.FHIR_IMPORT)
+    if_match = request.headers.get("If-Match")
+    if not if_match:
+        raise FhirError(
+            428,
+            'Send If-Match with the version you read (the ETag, e.g. W/"3"): ProloTrack refuses an update that '
+            "could overwrite someone else's change.",
+            code="required",
+        )
+    resource = _body(request)
+    try:
+        version = importer.parse_etag(if_match, "If-Match")
+        outcome = importer.update_resource(actor, resource_type, resource_id, resource, if_match=version)
+    except importer.ImportFailure as error:
+        return _failure(error)
+    record = outcome.record
+    headers = {
+        "ETag": outcome.etag or "",
+        "Location": request.build_absolute_uri(f"/fhir/{outcome.location}"),
+        "Last-Modified": record.updated_at.strftime("%a, %d %b %Y %H:%M:%S GMT"),
+    }
+    body = _representation(resource_type, record)
+    if body is None:
+        text = f"{resource_type}/{record.uuid} {outcome.result}: version {record.version}."
+        body = {
+            "resourceType": "OperationOutcome",
+            "issue": [{"severity": "information", "code": "informational", "diagnostics": text}],
+        }
+    return fhir_response(body, 200, headers)
+
+
+def _representation(resource_type: str, record: Any) -> dict[str, Any] | None:
+    """The updated resource as the read side renders it, when its mapper is available."""
+    try:
+        from prolotrack.fhir import mappers  # the read side (model -> FHIR JSON)
+    except ImportError:
+        return None
+    render = getattr(mappers, "to_fhir", None)
+    if render is None:
+        return None
+    try:
+        return render(record)
+    except (KeyError, TypeError, ValueError):
+        return None

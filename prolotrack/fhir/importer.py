@@ -1,0 +1,843 @@
+"""Import FHIR resources into the registry: transaction Bundles (POST /fhir), single updates (PUT), NDJSON files.
+
+Everything goes through the registry's service functions (versioned, audited on the actor's channel, "fhir" for
+the REST API and the command). A Bundle is all-or-nothing: every entry is validated and mapped before the first
+write, the writes run in one database transaction, and any refusal rolls all of them back. docs/FHIR-IMPORT.md.
+"""
+
+import re
+import uuid as uuid_lib
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from prolotrack.audit.services import AccessDenied, Actor, RecordClosedError, ServiceError, StaleEditError
+from prolotrack.clinics.roles import Permission, role_has
+from prolotrack.fhir.inbound import (
+    PAIN_INSTRUMENT,
+    InboundError,
+    Issue,
+    Mapped,
+    Skip,
+    field_path,
+    map_resource,
+    validate,
+)
+from prolotrack.patients import services as patient_services
+from prolotrack.patients.models import Allergy, Condition, Medication, Patient, WeightMeasurement
+
+MAX_ENTRIES = 10_000  # per Bundle; larger loads go through `manage.py import_fhir` (NDJSON, streamed in batches)
+
+# resource type -> product kinds it can become, for PUT Type/<id> and Location headers
+KIND_MODELS: dict[str, type] = {
+    "patient": Patient,
+    "weight": WeightMeasurement,
+    "condition": Condition,
+    "medication": Medication,
+    "allergy": Allergy,
+}
+TYPE_KINDS = {
+    "Patient": ("patient",),
+    "Condition": ("condition",),
+    "AllergyIntolerance": ("allergy",),
+    "MedicationStatement": ("medication",),
+    "Observation": ("weight", "pain"),
+}
+# What each kind needs beyond fhir.import: the registry's own permissions (its services check them again).
+KIND_PERMISSIONS = {
+    "patient": Permission.PATIENT_EDIT_DEMOGRAPHICS,
+    "weight": Permission.PATIENT_EDIT_CLINICAL,
+    "condition": Permission.PATIENT_EDIT_CLINICAL,
+    "medication": Permission.PATIENT_EDIT_CLINICAL,
+    "allergy": Permission.PATIENT_EDIT_CLINICAL,
+    "pain": Permission.OUTCOMES_COLLECT,
+}
+# Fields guessed from words and codes: filled when empty, never overwrite what a clinician set.
+DERIVED = {
+    "condition": ("category", "screening_flag", "body_region", "laterality"),
+    "medication": ("drug_class",),
+}
+SUPPORTED_TEXT = (
+    "ProloTrack imports Patient, Condition, AllergyIntolerance, MedicationStatement, and Observation for body "
+    "weight (LOINC 29463-7) and pain NRS (LOINC 72514-3)"
+)
+
+
+class ImportFailure(Exception):
+    """The import was refused; nothing was written. `issues` become the OperationOutcome."""
+
+    def __init__(self, status: int, issues: list[Issue]) -> None:
+        super().__init__("; ".join(i.diagnostics for i in issues))
+        self.status = status
+        self.issues = issues
+
+    def outcome(self) -> dict[str, Any]:
+        return {"resourceType": "OperationOutcome", "issue": [i.as_fhir() for i in self.issues]}
+
+
+@dataclass
+class Entry:
+    """One resource to import, with how it was asked for."""
+
+    index: int
+    where: str  # FHIRPath of the resource, e.g. Bundle.entry[3].resource, or file.ndjson:12
+    resource: dict[str, Any]
+    method: str = "POST"
+    url: str = ""
+    full_url: str | None = None
+    if_none_exist: str | None = None
+    if_match: int | None = None
+    mapped: Mapped | Skip | None = None
+    target_id: str | None = None  # PUT Type/<id>
+    conditional: str | None = None  # PUT Type?search
+
+
+@dataclass
+class Outcome:
+    """What happened to one entry."""
+
+    resource_type: str
+    result: str  # created | updated | unchanged | skipped
+    status: str
+    location: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    record: Any = None
+    issues: list[Issue] = field(default_factory=list)
+
+    def as_fhir(self) -> dict[str, Any]:
+        response: dict[str, Any] = {"status": self.status}
+        if self.location:
+            response["location"] = self.location
+        if self.etag:
+            response["etag"] = self.etag
+        if self.last_modified:
+            response["lastModified"] = self.last_modified
+        if self.issues:
+            response["outcome"] = {"resourceType": "OperationOutcome", "issue": [i.as_fhir() for i in self.issues]}
+        return {"response": response}
+
+
+@dataclass
+class Result:
+    outcomes: list[Outcome]
+    notes: list[Issue] = field(default_factory=list)
+
+    def counts(self) -> Counter[tuple[str, str]]:
+        """(resource type, created|updated|unchanged|skipped) -> count."""
+        return Counter((o.resource_type, o.result) for o in self.outcomes)
+
+    def skipped(self) -> Counter[str]:
+        return Counter(o.resource_type for o in self.outcomes if o.result == "skipped")
+
+    def summary(self) -> dict[str, Any]:
+        """An OperationOutcome: counts by type and result, skipped by type, and the notes."""
+        issues = []
+        for (resource_type, result), n in sorted(self.counts().items()):
+            if result != "skipped":
+                issues.append(Issue("information", "informational", f"{resource_type}: {n} {result}."))
+        for resource_type, n in sorted(self.skipped().items()):
+            issues.append(
+                Issue("information", "not-supported", f"{resource_type}: {n} skipped (not imported by ProloTrack).")
+            )
+        issues.extend(self.notes)
+        if not issues:
+            issues.append(Issue("information", "informational", "The bundle had no entries."))
+        return {"resourceType": "OperationOutcome", "issue": [i.as_fhir() for i in issues]}
+
+    def response_bundle(self) -> dict[str, Any]:
+        """The transaction-response Bundle; entry[0].response.outcome also carries the import summary."""
+        entries = [o.as_fhir() for o in self.outcomes]
+        if entries:
+            own = entries[0]["response"].get("outcome", {}).get("issue", [])
+            entries[0]["response"]["outcome"] = {
+                "resourceType": "OperationOutcome",
+                "issue": own + self.summary()["issue"],
+            }
+        return {
+            "resourceType": "Bundle",
+            "id": str(uuid_lib.uuid4()),
+            "type": "transaction-response",
+            "entry": entries,
+        }
+
+
+# --- reading a Bundle --------------------------------------------------------------------------------------------
+
+ETAG = re.compile(r'^\s*(?:W/)?"?(\d+)"?\s*$')
+
+
+def parse_etag(value: str, where: str) -> int:
+    """The version in an ETag or If-Match value (W/"3", "3" or 3)."""
+    match = ETAG.match(value or "")
+    if not match:
+        raise ImportFailure(
+            400, [Issue("error", "invalid", f"If-Match '{value}' is not a version ETag such as W/\"3\".", where)]
+        )
+    return int(match.group(1))
+
+
+def _fail(status: int, code: str, message: str, where: str | None = None) -> ImportFailure:
+    return ImportFailure(status, [Issue("error", code, message, where)])
+
+
+def bundle_entries(bundle: Any, *, max_entries: int = MAX_ENTRIES) -> list[Entry]:
+    """The entries of a transaction Bundle, checked for shape (400) and size (413) before anything else."""
+    if not isinstance(bundle, dict):
+        raise _fail(400, "structure", "The body must be a JSON object: a FHIR Bundle.")
+    if bundle.get("resourceType") != "Bundle":
+        raise _fail(400, "structure", f"POST /fhir takes a Bundle, not {bundle.get('resourceType')!r}.", "Bundle")
+    kind = bundle.get("type")
+    if kind == "batch":
+        raise _fail(
+            422,
+            "not-supported",
+            "Batch bundles are not supported: send type 'transaction' (all-or-nothing).",
+            "Bundle.type",
+        )
+    if kind != "transaction":
+        raise _fail(422, "not-supported", f"Bundle type {kind!r} is not accepted: send 'transaction'.", "Bundle.type")
+    raw = bundle.get("entry") or []
+    if not isinstance(raw, list):
+        raise _fail(400, "structure", "Bundle.entry must be a list.", "Bundle.entry")
+    if len(raw) > max_entries:
+        raise _fail(
+            413,
+            "too-costly",
+            f"The bundle has {len(raw)} entries; at most {max_entries} are taken in one request. Split it, or "
+            "import NDJSON with `manage.py import_fhir`.",
+            "Bundle.entry",
+        )
+    entries: list[Entry] = []
+    issues: list[Issue] = []
+    full_urls: set[str] = set()
+    for i, item in enumerate(raw):
+        where = f"Bundle.entry[{i}]"
+        if not isinstance(item, dict):
+            issues.append(Issue("error", "structure", "Each entry must be a JSON object.", where))
+            continue
+        resource = item.get("resource")
+        request = item.get("request")
+        if not isinstance(resource, dict):
+            issues.append(Issue("error", "required", "Each entry needs a resource.", f"{where}.resource"))
+            continue
+        if not isinstance(request, dict):
+            issues.append(Issue("error", "required", "Each transaction entry needs request.", f"{where}.request"))
+            continue
+        method = str(request.get("method") or "").upper()
+        url = str(request.get("url") or "")
+        full_url = item.get("fullUrl") if isinstance(item.get("fullUrl"), str) else None
+        if full_url:
+            if full_url in full_urls:
+                issues.append(Issue("error", "duplicate", f"fullUrl {full_url} appears twice.", f"{where}.fullUrl"))
+            full_urls.add(full_url)
+        entry = Entry(i, f"{where}.resource", resource, method=method, url=url, full_url=full_url)
+        resource_type = resource.get("resourceType")
+        if method not in ("POST", "PUT"):
+            issues.append(
+                Issue(
+                    "error",
+                    "not-supported",
+                    f"request.method {method or '(none)'} is not supported: ProloTrack imports with POST and PUT.",
+                    f"{where}.request.method",
+                )
+            )
+            continue
+        base, _, query = url.partition("?")
+        parts = base.strip("/").split("/")
+        if parts[0] != resource_type:
+            issues.append(
+                Issue(
+                    "error",
+                    "invalid",
+                    f"request.url {url!r} does not name the resource's type {resource_type}.",
+                    f"{where}.request.url",
+                )
+            )
+            continue
+        if method == "PUT":
+            if query:
+                entry.conditional = query
+            elif len(parts) == 2 and parts[1]:
+                entry.target_id = parts[1]
+                if resource.get("id") not in (None, parts[1]):
+                    issues.append(
+                        Issue(
+                            "error",
+                            "invalid",
+                            f"resource.id {resource.get('id')!r} differs from the id in request.url {url!r}.",
+                            f"{where}.resource.id",
+                        )
+                    )
+            else:
+                issues.append(
+                    Issue(
+                        "error", "invalid", "PUT needs request.url Type/<id> or Type?<search>.", f"{where}.request.url"
+                    )
+                )
+        elif len(parts) != 1 or query:
+            issues.append(Issue("error", "invalid", "POST takes request.url Type.", f"{where}.request.url"))
+        if request.get("ifNoneExist"):
+            entry.if_none_exist = str(request["ifNoneExist"])
+        if request.get("ifMatch"):
+            try:
+                entry.if_match = parse_etag(str(request["ifMatch"]), f"{where}.request.ifMatch")
+            except ImportFailure as exc:
+                issues.extend(exc.issues)
+        entries.append(entry)
+    if issues:
+        raise ImportFailure(400, issues)
+    return entries
+
+
+def read_entries(entries: Iterable[Entry]) -> None:
+    """Validate (R4B) and map every entry; all problems at once (400 for malformed, 422 for unusable)."""
+    issues: list[Issue] = []
+    status = 422
+    for entry in entries:
+        problems = validate(entry.resource, entry.where)
+        if problems:
+            issues.extend(problems)
+            if any(p.code == "structure" for p in problems):
+                status = 400
+            continue
+        try:
+            entry.mapped = map_resource(entry.resource, entry.where)
+        except InboundError as exc:
+            issues.extend(exc.issues)
+    if issues:
+        raise ImportFailure(status, issues)
+
+
+# --- writing ------------------------------------------------------------------------------------------------------
+
+
+def _values_equal(current: Any, name: str, value: Any) -> bool:
+    return current._meta.get_field(name).value_from_object(current) == value
+
+
+def _changes(
+    kind: str, current: Any, values: dict[str, Any], replace: bool, derived_too: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """The fields to write: PUT replaces what FHIR carries; a re-import (POST) fills and corrects, never blanks."""
+    out: dict[str, Any] = {}
+    derived = DERIVED.get(kind, ()) + derived_too
+    for name, value in values.items():
+        now = current._meta.get_field(name).value_from_object(current)
+        if name in derived and now not in ("", None, "other"):
+            continue
+        if not replace and value in ("", None):
+            continue
+        if now != value:
+            out[name] = value
+    return out
+
+
+def _search(query: str, where: str) -> list[tuple[str, str]]:
+    pairs = parse_qsl(query, keep_blank_values=True)
+    if not pairs:
+        raise _fail(422, "invalid", f"The search {query!r} is empty.", where)
+    return pairs
+
+
+def _identifier_query(query: str, where: str) -> tuple[str | None, str]:
+    """`identifier=[system|]value`, the only search a conditional reference, create or update may use here."""
+    pairs = _search(query, where)
+    if len(pairs) != 1 or pairs[0][0] != "identifier":
+        raise _fail(
+            422,
+            "not-supported",
+            f"Conditional search {query!r} is not supported: use identifier=system|value (Patient).",
+            where,
+        )
+    value = pairs[0][1]
+    if "|" in value:
+        system, _, code = value.partition("|")
+        return system or None, code
+    return None, value
+
+
+class Importer:
+    """Writes mapped entries through the registry's services for one actor. Keeps what it has resolved, so an NDJSON
+    import can span batches (Patient/<source id> references found in an earlier batch)."""
+
+    def __init__(self, actor: Actor) -> None:
+        self.actor = actor
+        self.clinic = actor.clinic
+        self.by_reference: dict[str, Patient] = {}  # fullUrl, Type/id and source references -> patient
+        self.by_identifier: dict[tuple[str, str], Patient] = {}
+        self.children: dict[tuple[str, int], dict[Any, Any]] = {}  # (kind, patient pk) -> match key -> record
+
+    # -- permissions
+
+    def check_permissions(self, entries: Iterable[Entry]) -> None:
+        """Refuse (403) before writing anything when the role may not write some kind in the bundle."""
+        missing: dict[str, set[str]] = {}
+        for entry in entries:
+            if isinstance(entry.mapped, Mapped):
+                permission = KIND_PERMISSIONS[entry.mapped.kind]
+                if not role_has(self.actor.role, permission):
+                    missing.setdefault(permission.value, set()).add(entry.mapped.resource_type)
+        if missing:
+            raise ImportFailure(
+                403,
+                [
+                    Issue(
+                        "error",
+                        "forbidden",
+                        f"Your role may not write {', '.join(sorted(types))} ({permission}); nothing was imported.",
+                    )
+                    for permission, types in sorted(missing.items())
+                ],
+            )
+
+    # -- patients
+
+    def _patient_by_mrn(self, mrn: str) -> Patient | None:
+        return Patient.objects.filter(clinic=self.clinic, mrn=mrn).first()
+
+    def _patient_by_uuid(self, value: str) -> Patient | None:
+        try:
+            key = uuid_lib.UUID(value)
+        except ValueError:
+            return None
+        return Patient.objects.filter(clinic=self.clinic, uuid=key).first()
+
+    def find_by_identifier(self, system: str | None, value: str) -> Patient | None:
+        """A patient named by an identifier: one seen in this import (system compared), else the clinic's MRN."""
+        for (known_system, known_value), patient in self.by_identifier.items():
+            if known_value == value and (system is None or known_system == system):
+                return patient
+        return self._patient_by_mrn(value)
+
+    def _register(self, entry: Entry, patient: Patient) -> None:
+        mapped = entry.mapped
+        assert isinstance(mapped, Mapped)
+        if entry.full_url:
+            self.by_reference[entry.full_url] = patient
+            match = re.search(r"(?:^|/)(Patient/[^/]+)$", entry.full_url)
+            if match:
+                self.by_reference[match.group(1)] = patient
+        if entry.resource.get("id"):
+            self.by_reference[f"Patient/{entry.resource['id']}"] = patient
+        self.by_reference[f"Patient/{patient.uuid}"] = patient
+        for pair in mapped.identifiers:
+            self.by_identifier[pair] = patient
+
+    def _write_patient(self, entry: Entry) -> Outcome:
+        mapped = entry.mapped
+        assert isinstance(mapped, Mapped)
+        values = dict(mapped.values)
+        existing: Patient | None = None
+        replace = entry.method == "PUT"
+        issues: list[Issue] = []
+        if entry.target_id:
+            existing = self._patient_by_uuid(entry.target_id)
+            if existing is None:
+                raise _fail(
+                    404,
+                    "not-found",
+                    f"No Patient/{entry.target_id} in this clinic. ProloTrack assigns ids: POST the patient "
+                    "(a re-import matches it by identifier), or PUT Patient?identifier=system|value.",
+                    entry.where,
+                )
+        elif entry.conditional or entry.if_none_exist:
+            system, value = _identifier_query(entry.conditional or entry.if_none_exist or "", entry.where)
+            existing = self.find_by_identifier(system, value)
+            if existing is not None and entry.if_none_exist and not entry.conditional:
+                self._register(entry, existing)
+                return self._outcome(mapped.resource_type, existing, "unchanged", "200 OK")
+        elif values.get("mrn"):
+            existing = self._patient_by_mrn(values["mrn"])
+        if existing is None and not values.get("mrn"):
+            issues.append(
+                Issue(
+                    "warning",
+                    "informational",
+                    "No record-number identifier (type MR, or the only identifier): a number was assigned, and a "
+                    "re-import of this patient will register another one.",
+                    f"{entry.where}.identifier",
+                )
+            )
+        if not values.get("mrn"):
+            values.pop("mrn", None)
+        if existing is None:
+            patient = patient_services.create_patient(self.actor, values)
+            self._register(entry, patient)
+            return self._outcome("Patient", patient, "created", "201 Created", issues)
+        if existing.is_entered_in_error:
+            raise _fail(
+                409,
+                "conflict",
+                f"Patient {existing.mrn} was marked entered in error; it is not updated by an import.",
+                entry.where,
+            )
+        changes = _changes("patient", existing, values, replace)
+        patient = patient_services.update_patient(
+            self.actor, existing, changes, expected_version=entry.if_match, reason="FHIR import"
+        )
+        self._register(entry, patient)
+        result = "updated" if changes else "unchanged"
+        return self._outcome("Patient", patient, result, "200 OK", issues)
+
+    # -- children
+
+    def resolve_subject(self, entry: Entry) -> Patient:
+        mapped = entry.mapped
+        assert isinstance(mapped, Mapped)
+        ref = mapped.subject
+        subject_path = f"{entry.where}.{'patient' if mapped.resource_type == 'AllergyIntolerance' else 'subject'}"
+        if not ref:
+            raise _fail(422, "required", f"A {mapped.resource_type} needs its patient (a reference).", subject_path)
+        patient = self.by_reference.get(ref)
+        if patient is None and ref.startswith("Patient?"):
+            system, value = _identifier_query(ref.partition("?")[2], subject_path)
+            patient = self.find_by_identifier(system, value)
+            if patient is None:
+                raise _fail(
+                    422,
+                    "not-found",
+                    f"No patient matches the conditional reference {ref!r}, in this bundle or this clinic.",
+                    subject_path,
+                )
+        if patient is None:
+            match = re.fullmatch(r"Patient/([0-9a-fA-F-]{36})", ref)
+            patient = self._patient_by_uuid(match.group(1)) if match else None
+            if patient is not None:
+                self.by_reference[ref] = patient
+        if patient is None:
+            raise _fail(
+                422,
+                "not-found",
+                f"The reference {ref!r} resolves to no Patient in this bundle (fullUrl) or this clinic.",
+                subject_path,
+            )
+        return patient
+
+    def _index(self, kind: str, patient: Patient) -> dict[Any, Any]:
+        key = (kind, patient.pk)
+        if key not in self.children:
+            index: dict[Any, Any] = {}
+            if kind in KIND_MODELS:
+                for record in KIND_MODELS[kind].objects.filter(patient=patient, entered_in_error_at__isnull=True):
+                    index[_match_key(kind, record.__dict__)] = record
+            else:
+                for record in _pain_responses(patient):
+                    index[_match_key(kind, {"authored_on": record.authored_on})] = record
+            self.children[key] = index
+        return self.children[key]
+
+    def prefetch(self, kind: str, patients: list[Patient]) -> None:
+        """Load the children of many patients in one query (what a re-import matches against)."""
+        todo = [p for p in patients if (kind, p.pk) not in self.children]
+        if not todo or kind not in KIND_MODELS:
+            return
+        for p in todo:
+            self.children[(kind, p.pk)] = {}
+        rows = KIND_MODELS[kind].objects.filter(patient__in=todo, entered_in_error_at__isnull=True).order_by("id")
+        for record in rows:
+            self.children[(kind, record.patient_id)][_match_key(kind, record.__dict__)] = record
+
+    def _write_child(self, entry: Entry) -> Outcome:
+        mapped = entry.mapped
+        assert isinstance(mapped, Mapped)
+        kind = mapped.kind
+        patient = self.resolve_subject(entry)
+        if patient.is_entered_in_error:
+            raise _fail(
+                409, "conflict", "The patient was marked entered in error; nothing is added to it.", entry.where
+            )
+        if kind == "pain":
+            return self._write_pain(entry, patient)
+        model = KIND_MODELS[kind]
+        index = self._index(kind, patient)
+        key = _match_key(kind, mapped.values)
+        existing = None
+        if entry.target_id:
+            try:
+                existing = model.objects.get(clinic=self.clinic, uuid=uuid_lib.UUID(entry.target_id))
+            except (ValueError, model.DoesNotExist):
+                raise _fail(
+                    404,
+                    "not-found",
+                    f"No {mapped.resource_type}/{entry.target_id} in this clinic. ProloTrack assigns ids: POST it "
+                    "(a re-import matches it by patient and content).",
+                    entry.where,
+                ) from None
+            if existing.patient_id != patient.pk:
+                raise _fail(422, "invalid", "The update names another patient than the record's own.", entry.where)
+        elif entry.conditional:
+            raise _fail(
+                422,
+                "not-supported",
+                f"Conditional update of {mapped.resource_type} is not supported: POST it (matched by patient and "
+                "content) or PUT it by id.",
+                entry.where,
+            )
+        else:
+            existing = index.get(key)
+        if existing is None:
+            record = patient_services.add_child(self.actor, patient, kind, mapped.values)
+            index[key] = record
+            return self._outcome(mapped.resource_type, record, "created", "201 Created", list(mapped.notes))
+        if existing.is_entered_in_error:
+            raise _fail(409, "conflict", "This record was marked entered in error; it is not updated.", entry.where)
+        changes = _changes(kind, existing, mapped.values, entry.method == "PUT", mapped.derived)
+        record = patient_services.edit_child(
+            self.actor, existing, kind, changes, expected_version=entry.if_match, reason="FHIR import"
+        )
+        index.pop(_match_key(kind, existing.__dict__), None)
+        index[_match_key(kind, record.__dict__)] = record
+        result = "updated" if changes else "unchanged"
+        return self._outcome(mapped.resource_type, record, result, "200 OK", list(mapped.notes))
+
+    def _write_pain(self, entry: Entry, patient: Patient) -> Outcome:
+        mapped = entry.mapped
+        assert isinstance(mapped, Mapped)
+        record_response = _outcomes_service()
+        if record_response is None:
+            return Outcome(
+                "Observation",
+                "skipped",
+                "200 OK",
+                issues=[Issue("information", "not-supported", "Pain scores wait for the outcomes feature.")],
+            )
+        index = self._index("pain", patient)
+        key = _match_key("pain", mapped.values)
+        existing = index.get(key)
+        if existing is not None and _pain_rating(existing) == mapped.values["score"]:
+            return self._outcome("Observation", existing, "unchanged", "200 OK", location_type="QuestionnaireResponse")
+        if existing is not None:
+            raise _fail(
+                409,
+                "conflict",
+                f"A pain NRS of {_pain_rating(existing)} is already recorded for {mapped.values['authored_on']}; correct it "
+                "in ProloTrack (an import does not overwrite a patient's answer).",
+                entry.where,
+            )
+        response = record_response(
+            self.actor,
+            patient,
+            PAIN_INSTRUMENT,
+            {PAIN_ITEM: mapped.values["score"]},
+            authored_on=mapped.values["authored_on"],
+            # The closest source the outcomes app has: entered by staff from another record. The audit row's
+            # channel ("fhir") says it came by import.
+            source="staff_paper",
+        )
+        index[key] = response
+        return self._outcome("Observation", response, "created", "201 Created", location_type="QuestionnaireResponse")
+
+    # -- the whole thing
+
+    def write(self, entries: list[Entry]) -> list[Outcome]:
+        """Write every mapped entry (patients first, so references resolve); the caller holds the transaction."""
+        outcomes: dict[int, Outcome] = {}
+        for entry in entries:
+            if isinstance(entry.mapped, Skip):
+                outcomes[entry.index] = Outcome(
+                    entry.mapped.resource_type,
+                    "skipped",
+                    "200 OK",
+                    issues=[
+                        Issue(
+                            "information",
+                            "not-supported",
+                            f"Not imported ({entry.mapped.reason}). {SUPPORTED_TEXT}.",
+                            entry.where,
+                        )
+                    ],
+                )
+        patients = [e for e in entries if isinstance(e.mapped, Mapped) and e.mapped.kind == "patient"]
+        for entry in patients:
+            outcomes[entry.index] = self._guard(entry, self._write_patient)
+        others = [e for e in entries if isinstance(e.mapped, Mapped) and e.mapped.kind != "patient"]
+        known = list({p.pk: p for p in self.by_reference.values()}.values())
+        for kind in ("weight", "condition", "medication", "allergy"):
+            if any(e.mapped.kind == kind for e in others):  # type: ignore[union-attr]
+                self.prefetch(kind, known)
+        for entry in others:
+            outcomes[entry.index] = self._guard(entry, self._write_child)
+        return [outcomes[e.index] for e in entries]
+
+    def _guard(self, entry: Entry, write: Any) -> Outcome:
+        """Run one write, turning a service refusal into an ImportFailure that names the entry."""
+        kind = entry.mapped.kind if isinstance(entry.mapped, Mapped) else ""
+        try:
+            return write(entry)
+        except ImportFailure:
+            raise
+        except ValidationError as exc:
+            issues = []
+            if hasattr(exc, "error_dict"):
+                for name, messages in exc.message_dict.items():
+                    for message in messages:
+                        issues.append(Issue("error", "invalid", message, field_path(kind, name, entry.where)))
+            else:
+                issues = [Issue("error", "invalid", m, entry.where) for m in exc.messages]
+            raise ImportFailure(422, issues) from None
+        except StaleEditError as exc:
+            raise _fail(412, "conflict", str(exc), entry.where) from None
+        except AccessDenied as exc:
+            raise _fail(403, "forbidden", str(exc), entry.where) from None
+        except RecordClosedError as exc:
+            raise _fail(409, "conflict", str(exc), entry.where) from None
+        except ServiceError as exc:
+            raise _fail(422, "business-rule", str(exc), entry.where) from None
+
+    def _outcome(
+        self,
+        resource_type: str,
+        record: Any,
+        result: str,
+        status: str,
+        issues: list[Issue] | None = None,
+        location_type: str | None = None,
+    ) -> Outcome:
+        return Outcome(
+            resource_type,
+            result,
+            status,
+            location=f"{location_type or resource_type}/{record.uuid}/_history/{record.version}",
+            etag=f'W/"{record.version}"',
+            last_modified=record.updated_at.isoformat(),
+            record=record,
+            issues=issues or [],
+        )
+
+
+def _match_key(kind: str, values: dict[str, Any]) -> Any:
+    """What makes two records the same on a re-import (docs/FHIR-IMPORT.md, "Matching")."""
+    if kind == "condition":
+        return ((values.get("description") or "").casefold(), values.get("onset_date"))
+    if kind == "medication":
+        return (values.get("name") or "").casefold()
+    if kind == "allergy":
+        return (values.get("substance") or "").casefold()
+    if kind == "weight":
+        return values.get("measured_on")
+    if kind == "pain":
+        return values.get("authored_on")
+    raise KeyError(kind)
+
+
+# The nrs_pain item a single reported 0-10 rating (LOINC 72514-3) is stored as: the instrument's score item (average
+# pain over the last week, IMMPACT), the value the read side exports under 72514-3, so a round trip is lossless.
+PAIN_ITEM = "average_week"
+
+
+def _pain_rating(response: Any) -> int | None:
+    value = (response.answers or {}).get(PAIN_ITEM)
+    return None if value is None else int(value)
+
+
+def _outcomes_service() -> Any:
+    try:
+        from prolotrack.outcomes.services import record_response
+    except ImportError:
+        return None
+    return record_response
+
+
+def _pain_responses(patient: Patient) -> list[Any]:
+    try:
+        from prolotrack.outcomes.models import QuestionnaireResponse
+    except ImportError:
+        return []
+    return list(
+        QuestionnaireResponse.objects.filter(
+            patient=patient, instrument=PAIN_INSTRUMENT, entered_in_error_at__isnull=True
+        )
+    )
+
+
+def import_bundle(actor: Actor, bundle: Any, *, max_entries: int = MAX_ENTRIES, dry_run: bool = False) -> Result:
+    """Import a transaction Bundle all-or-nothing. Raises ImportFailure (nothing written) with the issues."""
+    entries = bundle_entries(bundle, max_entries=max_entries)
+    read_entries(entries)
+    importer = Importer(actor)
+    importer.check_permissions(entries)
+    return run(importer, entries, dry_run=dry_run)
+
+
+class _DryRun(Exception):
+    pass
+
+
+def run(importer: Importer, entries: list[Entry], *, dry_run: bool = False) -> Result:
+    """Write validated, mapped entries in one transaction (rolled back at the end for a dry run)."""
+    result: Result | None = None
+    try:
+        with transaction.atomic():
+            outcomes = importer.write(entries)
+            notes = [i for o in outcomes for i in o.issues if i.severity == "warning"]
+            result = Result(outcomes, notes)
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        importer.by_reference.clear()
+        importer.by_identifier.clear()
+        importer.children.clear()
+    assert result is not None
+    return result
+
+
+def update_resource(
+    actor: Actor, resource_type: str, resource_id: str, resource: Any, *, if_match: int | None
+) -> Outcome:
+    """PUT [base]/<type>/<id>: update one record of this clinic, refusing a stale version (412)."""
+    if not isinstance(resource, dict):
+        raise _fail(400, "structure", "The body must be a JSON object: a FHIR resource.")
+    if resource.get("resourceType") != resource_type:
+        raise _fail(
+            400,
+            "invalid",
+            f"The body is a {resource.get('resourceType')!r}, the URL names {resource_type}.",
+            "resourceType",
+        )
+    if resource_type not in TYPE_KINDS:
+        raise _fail(
+            405 if resource_type else 404,
+            "not-supported",
+            f"{resource_type} cannot be updated here. {SUPPORTED_TEXT}.",
+        )
+    if resource.get("id") != resource_id:
+        raise _fail(
+            400, "invalid", f"The resource's id must equal the id in the URL ({resource_id}).", f"{resource_type}.id"
+        )
+    entry = Entry(0, resource_type, resource, method="PUT", url=f"{resource_type}/{resource_id}", if_match=if_match)
+    entry.target_id = resource_id
+    read_entries([entry])
+    if isinstance(entry.mapped, Skip):
+        raise _fail(
+            422,
+            "not-supported",
+            f"This {resource_type} is not kept by ProloTrack ({entry.mapped.reason}).",
+            resource_type,
+        )
+    assert isinstance(entry.mapped, Mapped)
+    if entry.mapped.kind == "pain":
+        raise _fail(
+            405,
+            "not-supported",
+            "A pain score is a patient's answer: correct it in ProloTrack, not by PUT.",
+            resource_type,
+        )
+    importer = Importer(actor)
+    importer.check_permissions([entry])
+    if entry.mapped.kind != "patient":
+        # The record's own patient, unless the body names another (refused in _write_child).
+        model = KIND_MODELS[entry.mapped.kind]
+        try:
+            current = model.objects.select_related("patient").get(clinic=actor.clinic, uuid=uuid_lib.UUID(resource_id))
+        except (ValueError, model.DoesNotExist):
+            raise _fail(404, "not-found", f"No {resource_type}/{resource_id} in this clinic.") from None
+        importer.by_reference[f"Patient/{current.patient.uuid}"] = current.patient
+    elif importer._patient_by_uuid(resource_id) is None:
+        raise _fail(404, "not-found", f"No Patient/{resource_id} in this clinic.")
+    return run(importer, [entry]).outcomes[0]

@@ -1,0 +1,808 @@
+"""FHIR R4 resources coming in: validated at the edge, then mapped to the registry's fields (docs/FHIR-IMPORT.md).
+
+Each resource is validated with the R4B models of fhir.resources (`model_validate` on the parsed dict: no second
+JSON parse). A valid resource of a supported kind becomes a `Mapped` (the product's field values, the reference to
+its patient, the key that finds the same record again on a re-import); anything else is skipped and counted by type.
+Problems become `Issue`s with a FHIRPath expression, which the importer turns into an OperationOutcome.
+"""
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
+from typing import Any
+
+from fhir.resources.R4B import get_fhir_model_class
+from pydantic import ValidationError as PydanticValidationError
+
+from prolotrack.patients.models import (
+    BodyRegion,
+    ClinicalStatus,
+    ConditionCategory,
+    Laterality,
+    MedicationClass,
+    MedicationStatus,
+    ScreeningFlag,
+    Severity,
+    Sex,
+)
+
+LOINC = "http://loinc.org"
+UCUM = "http://unitsofmeasure.org"
+SNOMED = "http://snomed.info/sct"
+V2_IDENTIFIER_TYPE = "http://terminology.hl7.org/CodeSystem/v2-0203"
+BODY_WEIGHT = "29463-7"  # LOINC: Body weight
+PAIN_NRS = "72514-3"  # LOINC: Pain severity - 0-10 verbal numeric rating [Score] - Reported
+PAIN_INSTRUMENT = "nrs_pain"
+LB_TO_KG = Decimal("0.45359237")  # international avoirdupois pound, exact by definition (UCUM [lb_av])
+
+# ProloTrack's own code systems and extensions, as the read side writes them (prolotrack/fhir/mappers.py), so a
+# resource exported by ProloTrack comes back exactly.
+OWN_BASE = "https://prolotrack.org/fhir"
+CS_REGION = f"{OWN_BASE}/CodeSystem/body-region"
+CS_DRUG_CLASS = f"{OWN_BASE}/CodeSystem/drug-class"
+CS_CONDITION_CATEGORY = f"{OWN_BASE}/CodeSystem/condition-category"
+CS_SCREENING_FLAG = f"{OWN_BASE}/CodeSystem/screening-flag"
+EXT_LATERALITY = f"{OWN_BASE}/StructureDefinition/laterality"
+EXT_LAST_DOSE = f"{OWN_BASE}/StructureDefinition/last-dose-date"
+
+IMPORTED = ("Patient", "Condition", "AllergyIntolerance", "MedicationStatement", "Observation")
+
+
+@dataclass
+class Issue:
+    """One OperationOutcome issue: severity, FHIR issue type code, what to fix, and where (FHIRPath)."""
+
+    severity: str
+    code: str
+    diagnostics: str
+    expression: str | None = None
+
+    def as_fhir(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"severity": self.severity, "code": self.code, "diagnostics": self.diagnostics}
+        if self.expression:
+            out["expression"] = [self.expression]
+        return out
+
+
+class InboundError(Exception):
+    """A resource that cannot be imported as it stands; carries the issues that say what to fix."""
+
+    def __init__(self, issues: list[Issue], status: int = 422) -> None:
+        super().__init__("; ".join(i.diagnostics for i in issues))
+        self.issues = issues
+        self.status = status
+
+
+@dataclass
+class Mapped:
+    """A supported resource turned into the product's terms."""
+
+    resource_type: str
+    kind: str  # patient | weight | condition | medication | allergy | pain
+    values: dict[str, Any]
+    subject: str | None = None  # reference to the patient, as written in the resource
+    identifiers: list[tuple[str, str]] = field(default_factory=list)  # Patient: (system, value) pairs
+    notes: list[Issue] = field(default_factory=list)  # information for the response (e.g. a unit converted)
+    derived: tuple[str, ...] = ()  # fields guessed rather than stated: an update never overwrites them
+
+
+@dataclass
+class Skip:
+    """A valid resource that is not imported, and why (reported by type)."""
+
+    resource_type: str
+    reason: str
+
+
+# --- validation ------------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=256)
+def model_class(resource_type: str) -> Any:
+    """The R4B model for a resource type, or None when R4B has no such resource."""
+    if not isinstance(resource_type, str) or not re.fullmatch(r"[A-Z][A-Za-z]+", resource_type):
+        return None
+    try:
+        cls = get_fhir_model_class(resource_type)
+    except (KeyError, ValueError, ImportError, AttributeError):
+        return None
+    return cls if getattr(cls, "get_resource_type", lambda: None)() == resource_type else None
+
+
+def _path(base: str, loc: tuple[Any, ...]) -> str:
+    out = base
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in ("__root__", "") or str(part).startswith("function-"):
+            continue
+        else:
+            out += f".{part}"
+    return out
+
+
+def validate(resource: Any, where: str) -> list[Issue]:
+    """Validate one resource (a parsed JSON object) against R4B; issues name the path under `where`."""
+    if not isinstance(resource, dict):
+        return [Issue("error", "structure", "Each resource must be a JSON object.", where)]
+    resource_type = resource.get("resourceType")
+    if not resource_type:
+        return [Issue("error", "required", "The resource has no resourceType.", where)]
+    cls = model_class(resource_type)
+    if cls is None:
+        return [Issue("error", "not-supported", f"'{resource_type}' is not a FHIR R4 resource type.", where)]
+    try:
+        cls.model_validate(resource)
+    except PydanticValidationError as exc:
+        issues = []
+        for err in exc.errors(include_url=False):
+            message = err.get("msg", "invalid value").removeprefix("Value error, ")
+            issues.append(Issue("error", "invalid", f"{message}", _path(where, tuple(err.get("loc", ())))))
+        return issues or [Issue("error", "invalid", "The resource is not valid FHIR R4.", where)]
+    except (ValueError, TypeError) as exc:
+        return [Issue("error", "invalid", str(exc), where)]
+    return []
+
+
+# --- small readers -----------------------------------------------------------------------------------------------
+
+
+def _codings(concept: Any) -> list[dict[str, Any]]:
+    if not isinstance(concept, dict):
+        return []
+    return [c for c in concept.get("coding") or [] if isinstance(c, dict)]
+
+
+def _concept_text(concept: Any) -> str:
+    """The human words of a CodeableConcept: its text, else the first coding's display, else its code."""
+    if not isinstance(concept, dict):
+        return ""
+    if (concept.get("text") or "").strip():
+        return concept["text"].strip()
+    for coding in _codings(concept):
+        if (coding.get("display") or "").strip():
+            return coding["display"].strip()
+    for coding in _codings(concept):
+        if (coding.get("code") or "").strip():
+            return coding["code"].strip()
+    return ""
+
+
+def _has_code(concept: Any, system: str, code: str) -> bool:
+    return any(c.get("system") == system and c.get("code") == code for c in _codings(concept))
+
+
+def _first_code(concept: Any, system: str) -> str:
+    return next((c.get("code", "") for c in _codings(concept) if c.get("system") == system), "")
+
+
+def _date(value: Any, path: str, *, required: bool = False, what: str = "date") -> date | None:
+    """A full calendar date from a FHIR date or dateTime (the date part as written, no time-zone shift)."""
+    if not value:
+        if required:
+            raise InboundError([Issue("error", "required", f"ProloTrack needs the {what}.", path)])
+        return None
+    text = str(value)
+    if len(text) < 10:
+        if required:
+            raise InboundError(
+                [
+                    Issue(
+                        "error", "value", f"The {what} '{text}' is partial: ProloTrack needs year, month and day.", path
+                    )
+                ]
+            )
+        return None
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        raise InboundError([Issue("error", "value", f"'{text}' is not a date.", path)]) from None
+
+
+def _limit(value: str, size: int, path: str, what: str) -> str:
+    if len(value) > size:
+        raise InboundError(
+            [Issue("error", "value", f"The {what} is {len(value)} characters; ProloTrack keeps at most {size}.", path)]
+        )
+    return value
+
+
+def _reference(value: Any) -> str | None:
+    if isinstance(value, dict) and isinstance(value.get("reference"), str):
+        return value["reference"].strip() or None
+    return None
+
+
+def _notes(resource: dict[str, Any]) -> str:
+    return "\n".join(n["text"].strip() for n in resource.get("note") or [] if (n.get("text") or "").strip())
+
+
+def _status_code(concept: Any) -> str:
+    for coding in _codings(concept):
+        if coding.get("code"):
+            return str(coding["code"])
+    return ""
+
+
+# --- Patient -----------------------------------------------------------------------------------------------------
+
+# Identifier systems ProloTrack itself writes for the record number (the read side's Patient.identifier). A
+# re-import of our own export matches on these before anything else.
+OWN_MRN_SYSTEM_PREFIX = f"{OWN_BASE}/clinic/"
+
+
+def mrn_identifier(identifiers: list[dict[str, Any]]) -> tuple[int, str, str] | None:
+    """Which identifier is the record number: ProloTrack's own, else one typed MR (HL7 v2-0203), else the only one."""
+    usable = [
+        (i, ident.get("system") or "", ident["value"].strip())
+        for i, ident in enumerate(identifiers)
+        if isinstance(ident, dict) and isinstance(ident.get("value"), str) and ident["value"].strip()
+    ]
+    for entry in usable:
+        if entry[1].startswith(OWN_MRN_SYSTEM_PREFIX):
+            return entry
+    for entry in usable:
+        if _has_code(identifiers[entry[0]].get("type"), V2_IDENTIFIER_TYPE, "MR"):
+            return entry
+    if len(usable) == 1:
+        return usable[0]
+    return None
+
+
+def _patient(resource: dict[str, Any], where: str) -> Mapped:
+    issues: list[Issue] = []
+    identifiers = resource.get("identifier") or []
+    mrn = mrn_identifier(identifiers)
+    names = [n for n in resource.get("name") or [] if isinstance(n, dict)]
+    name = next((n for n in names if n.get("use") == "official"), names[0] if names else None)
+    given = family = ""
+    name_path = f"{where}.name"
+    if name is not None:
+        name_path = f"{where}.name[{names.index(name)}]"
+        given = " ".join(g.strip() for g in name.get("given") or [] if g and g.strip())
+        family = (name.get("family") or "").strip()
+    if not given or not family:
+        issues.append(
+            Issue("error", "required", "ProloTrack needs a family name and at least one given name.", name_path)
+        )
+    values: dict[str, Any] = {"given_name": given, "family_name": family}
+    try:
+        values["date_of_birth"] = _date(
+            resource.get("birthDate"), f"{where}.birthDate", required=True, what="date of birth"
+        )
+    except InboundError as exc:
+        issues.extend(exc.issues)
+    gender = resource.get("gender") or Sex.UNKNOWN
+    if gender not in Sex.values:
+        issues.append(
+            Issue("error", "code-invalid", "gender must be male, female, other or unknown.", f"{where}.gender")
+        )
+    values["sex"] = gender
+    telecom = [t for t in resource.get("telecom") or [] if isinstance(t, dict)]
+    values["phone"] = next((t.get("value", "") for t in telecom if t.get("system") in ("phone", "sms")), "")
+    values["email"] = next((t.get("value", "") for t in telecom if t.get("system") == "email"), "")
+    addresses = [a for a in resource.get("address") or [] if isinstance(a, dict)]
+    address = next((a for a in addresses if a.get("use") == "home"), addresses[0] if addresses else {})
+    values["address_line"] = ", ".join(line.strip() for line in address.get("line") or [] if line and line.strip())
+    values["city"] = address.get("city") or ""
+    values["region"] = address.get("state") or ""
+    values["postal_code"] = address.get("postalCode") or ""
+    values["country"] = address.get("country") or ""
+    if mrn is not None:
+        values["mrn"] = mrn[2]
+    if issues:
+        raise InboundError(issues)
+    pairs = [
+        (ident.get("system") or "", ident["value"].strip())
+        for ident in identifiers
+        if isinstance(ident, dict) and isinstance(ident.get("value"), str) and ident["value"].strip()
+    ]
+    return Mapped("Patient", "patient", values, identifiers=pairs)
+
+
+# Field -> FHIRPath, so a model validation error points at the FHIR element to fix.
+PATIENT_PATHS = {
+    "mrn": "identifier",
+    "given_name": "name",
+    "family_name": "name",
+    "date_of_birth": "birthDate",
+    "sex": "gender",
+    "email": "telecom",
+    "phone": "telecom",
+    "address_line": "address",
+    "city": "address",
+    "region": "address",
+    "postal_code": "address",
+    "country": "address",
+}
+
+
+# --- Condition ---------------------------------------------------------------------------------------------------
+
+# Words that name a region of the injection map (BodyRegion), searched in bodySite and the condition's own words.
+REGION_WORDS: tuple[tuple[str, str], ...] = (
+    (r"temporomandibular|\btmj\b|\bjaw\b", BodyRegion.TMJ),
+    (r"\bknee|patell|menisc|\bacl\b|cruciate", BodyRegion.KNEE),
+    (r"shoulder|rotator cuff|glenohumeral|acromio|supraspinatus|subacromial", BodyRegion.SHOULDER),
+    (r"elbow|epicondyl", BodyRegion.ELBOW),
+    (r"ankle|\bfoot\b|\bfeet\b|plantar|achilles|\bheel\b|\btoe", BodyRegion.ANKLE_FOOT),
+    (r"\bhip\b|\bhips\b|trochanter|\bgroin\b", BodyRegion.HIP),
+    (r"lumbar|low(er)? back|sacroiliac|\bsacr|pelvi|coccy|lumbosacral|\bbackache\b|back pain", BodyRegion.LUMBOPELVIC),
+    (r"\bneck\b|cervical|thoracic|whiplash|trapezius", BodyRegion.NECK_THORACIC),
+)
+LATERALITY_CODES = {"7771000": Laterality.LEFT, "24028007": Laterality.RIGHT, "51440002": Laterality.BILATERAL}
+LATERALITY_WORDS: tuple[tuple[str, str], ...] = (
+    (r"\bbilateral\b|\bboth\b", Laterality.BILATERAL),
+    (r"\bleft\b", Laterality.LEFT),
+    (r"\bright\b", Laterality.RIGHT),
+)
+
+# Conditions that candidacy screening acts on (DOMAIN.md §5): SNOMED CT concepts and ICD-10-CM code prefixes,
+# and careful words (never "prediabetes").
+FLAG_CODES: dict[str, str] = {
+    "73211009": ScreeningFlag.DIABETES,  # Diabetes mellitus
+    "44054006": ScreeningFlag.DIABETES,  # Diabetes mellitus type 2
+    "46635009": ScreeningFlag.DIABETES,  # Diabetes mellitus type 1
+    "90560007": ScreeningFlag.GOUT,  # Gout
+    "77386006": ScreeningFlag.PREGNANCY,  # Pregnancy
+    "72892002": ScreeningFlag.PREGNANCY,  # Normal pregnancy
+    "90935002": ScreeningFlag.BLEEDING_DISORDER,  # Haemophilia
+    "128105004": ScreeningFlag.BLEEDING_DISORDER,  # Von Willebrand disorder
+    "64779008": ScreeningFlag.BLEEDING_DISORDER,  # Blood coagulation disorder
+    "234532001": ScreeningFlag.IMMUNOSUPPRESSION,  # Immunodeficiency disorder
+}
+ICD10_FLAGS = (
+    ("E10", ScreeningFlag.DIABETES),
+    ("E11", ScreeningFlag.DIABETES),
+    ("E13", ScreeningFlag.DIABETES),
+    ("M10", ScreeningFlag.GOUT),
+    ("Z33", ScreeningFlag.PREGNANCY),
+    ("D66", ScreeningFlag.BLEEDING_DISORDER),
+    ("D67", ScreeningFlag.BLEEDING_DISORDER),
+    ("D68", ScreeningFlag.BLEEDING_DISORDER),
+    ("D84", ScreeningFlag.IMMUNOSUPPRESSION),
+    ("Z96.6", ScreeningFlag.PROSTHETIC_JOINT),
+    ("Z95.2", ScreeningFlag.PROSTHETIC_VALVE),
+)
+FLAG_WORDS: tuple[tuple[str, str], ...] = (
+    (r"(?<!pre)(?<!pre-)\bdiabetes\b|\bdiabetic\b", ScreeningFlag.DIABETES),
+    (r"\bgout\b", ScreeningFlag.GOUT),
+    (r"\bpregnan", ScreeningFlag.PREGNANCY),
+    (r"ha?emophilia|von willebrand|coagulopathy|bleeding disorder", ScreeningFlag.BLEEDING_DISORDER),
+    (r"immunosuppress|immunodeficien", ScreeningFlag.IMMUNOSUPPRESSION),
+    (
+        r"(prosthe|replacement|arthroplasty).*\b(knee|hip|shoulder|joint)|(knee|hip|joint).*(prosthe|arthroplasty)",
+        ScreeningFlag.PROSTHETIC_JOINT,
+    ),
+    (r"(prosthetic|replacement|mechanical).*\bvalve", ScreeningFlag.PROSTHETIC_VALVE),
+)
+ICD10_SYSTEM = "http://hl7.org/fhir/sid/icd-10-cm"
+ICD10_SYSTEMS = (ICD10_SYSTEM, "http://hl7.org/fhir/sid/icd-10")
+
+
+def body_region(texts: list[str], sites: list[dict[str, Any]] | None = None) -> str:
+    for site in sites or []:
+        for coding in _codings(site):
+            if coding.get("system") == CS_REGION and coding.get("code") in BodyRegion.values:
+                return str(coding["code"])
+    for text in texts:
+        low = text.lower()
+        for pattern, region in REGION_WORDS:
+            if re.search(pattern, low):
+                return str(region)
+    return ""
+
+
+def laterality(body_sites: list[dict[str, Any]], texts: list[str]) -> str:
+    for site in body_sites:
+        for extension in site.get("extension") or []:
+            coding = extension.get("valueCoding") or {}
+            if extension.get("url") == EXT_LATERALITY and coding.get("code") in LATERALITY_CODES:
+                return str(LATERALITY_CODES[coding["code"]])
+        for coding in _codings(site):
+            if coding.get("system") == SNOMED and coding.get("code") in LATERALITY_CODES:
+                return str(LATERALITY_CODES[coding["code"]])
+    for text in texts:
+        low = text.lower()
+        for pattern, side in LATERALITY_WORDS:
+            if re.search(pattern, low):
+                return str(side)
+    return ""
+
+
+def screening_flag(concept: Any, text: str) -> str:
+    for coding in _codings(concept):
+        code = str(coding.get("code") or "")
+        if coding.get("system") == CS_SCREENING_FLAG and code in ScreeningFlag.values:
+            return code
+        if coding.get("system") == SNOMED and code in FLAG_CODES:
+            return str(FLAG_CODES[code])
+        if coding.get("system") in ICD10_SYSTEMS:
+            for prefix, flag in ICD10_FLAGS:
+                if code.upper().startswith(prefix):
+                    return str(flag)
+    low = text.lower()
+    for pattern, flag in FLAG_WORDS:
+        if re.search(pattern, low):
+            return str(flag)
+    return ""
+
+
+CONDITION_ACTIVE = {"active", "recurrence", "relapse"}
+CONDITION_RESOLVED = {"inactive", "remission", "resolved"}
+
+
+def _condition(resource: dict[str, Any], where: str) -> Mapped | Skip:
+    verification = _status_code(resource.get("verificationStatus"))
+    if verification in ("entered-in-error", "refuted"):
+        return Skip("Condition", f"verificationStatus {verification}")
+    description = _concept_text(resource.get("code"))
+    if not description:
+        raise InboundError(
+            [Issue("error", "required", "ProloTrack needs the condition's name (code).", f"{where}.code")]
+        )
+    _limit(description, 200, f"{where}.code", "condition's name")
+    sites = [s for s in resource.get("bodySite") or [] if isinstance(s, dict)]
+    site_texts = [_concept_text(s) for s in sites] + [
+        c.get("display") or "" for s in sites for c in _codings(s) if c.get("display")
+    ]
+    region = body_region([*site_texts, description], sites)
+    side = laterality(sites, [*site_texts, description]) if region else ""
+    status = _status_code(resource.get("clinicalStatus")) or "active"
+    if status not in CONDITION_ACTIVE | CONDITION_RESOLVED:
+        raise InboundError(
+            [Issue("error", "code-invalid", f"Unknown clinicalStatus '{status}'.", f"{where}.clinicalStatus")]
+        )
+    onset = resource.get("onsetDateTime") or (resource.get("onsetPeriod") or {}).get("start")
+    onset_path = f"{where}.onsetDateTime" if resource.get("onsetDateTime") else f"{where}.onsetPeriod.start"
+    categories = [_status_code(c) for c in resource.get("category") or []]
+    own = [
+        c["code"]
+        for concept in resource.get("category") or []
+        for c in _codings(concept)
+        if c.get("system") == CS_CONDITION_CATEGORY and c.get("code") in ConditionCategory.values
+    ]
+    category = (
+        own[0]
+        if own
+        else (
+            ConditionCategory.COMPLAINT
+            if region or ("problem-list-item" not in categories and "complaint" in categories)
+            else ConditionCategory.COMORBIDITY
+        )
+    )
+    chronicity, prior, texts = "", "", []
+    for note in resource.get("note") or []:
+        text = (note.get("text") or "").strip()
+        found = re.fullmatch(r"Chronicity: (acute|subacute|chronic)\.", text)
+        if found:
+            chronicity = found.group(1)
+        elif text.startswith("Prior treatments: "):
+            prior = text.removeprefix("Prior treatments: ")
+        elif text:
+            texts.append(text)
+    values = {
+        "description": description,
+        "category": str(category),
+        "screening_flag": screening_flag(resource.get("code"), description),
+        "body_region": region,
+        "laterality": side,
+        "onset_date": _date(onset, onset_path, what="onset date"),
+        "clinical_status": str(ClinicalStatus.ACTIVE if status in CONDITION_ACTIVE else ClinicalStatus.RESOLVED),
+        "note": "\n".join(texts),
+    }
+    if chronicity:
+        values["chronicity"] = chronicity
+    if prior:
+        values["prior_treatments"] = prior
+    derived = () if own else ("category",)
+    return Mapped("Condition", "condition", values, subject=_reference(resource.get("subject")), derived=derived)
+
+
+CONDITION_PATHS = {
+    "description": "code",
+    "body_region": "bodySite",
+    "laterality": "bodySite",
+    "onset_date": "onsetDateTime",
+    "clinical_status": "clinicalStatus",
+    "note": "note",
+}
+
+
+# --- AllergyIntolerance ------------------------------------------------------------------------------------------
+
+SEVERITY_ORDER = {Severity.MILD: 1, Severity.MODERATE: 2, Severity.SEVERE: 3}
+
+
+def _allergy(resource: dict[str, Any], where: str) -> Mapped | Skip:
+    verification = _status_code(resource.get("verificationStatus"))
+    if verification in ("entered-in-error", "refuted"):
+        return Skip("AllergyIntolerance", f"verificationStatus {verification}")
+    clinical = _status_code(resource.get("clinicalStatus"))
+    if clinical in ("inactive", "resolved"):
+        return Skip("AllergyIntolerance", f"clinicalStatus {clinical}")
+    substance = _concept_text(resource.get("code"))
+    if not substance:
+        raise InboundError([Issue("error", "required", "ProloTrack needs the substance (code).", f"{where}.code")])
+    _limit(substance, 120, f"{where}.code", "substance")
+    reactions = [r for r in resource.get("reaction") or [] if isinstance(r, dict)]
+    manifestations: list[str] = []
+    severities: list[str] = []
+    for reaction in reactions:
+        for concept in reaction.get("manifestation") or []:
+            text = _concept_text(concept)
+            if text and text not in manifestations:
+                manifestations.append(text)
+        if reaction.get("severity") in SEVERITY_ORDER:
+            severities.append(reaction["severity"])
+    notes = [_notes(resource)] if _notes(resource) else []
+    derived: tuple[str, ...] = ("severity",)
+    if severities:
+        derived = ()
+        severity = max(severities, key=lambda s: SEVERITY_ORDER[Severity(s)])
+    elif resource.get("criticality") == "low":
+        severity = Severity.MILD
+    elif resource.get("criticality") == "high":
+        severity = Severity.SEVERE
+    else:
+        # Unknown severity is recorded as severe until a clinician reviews it: the cautious reading.
+        severity = Severity.SEVERE
+        notes.append("Severity not stated in the imported record; recorded as severe until reviewed.")
+    reaction_text = "; ".join(manifestations)
+    if len(reaction_text) > 200:
+        reaction_text = reaction_text[:199] + "…"
+    note = " ".join(notes)
+    _limit(note, 200, f"{where}.note", "note")
+    values = {"substance": substance, "reaction": reaction_text, "severity": str(severity), "note": note}
+    return Mapped("AllergyIntolerance", "allergy", values, subject=_reference(resource.get("patient")), derived=derived)
+
+
+ALLERGY_PATHS = {"substance": "code", "reaction": "reaction", "severity": "reaction", "note": "note"}
+
+
+# --- MedicationStatement -----------------------------------------------------------------------------------------
+
+# Ingredient words -> the product's drug classes (WHO ATC index: M01A NSAIDs; B01AA/AB/AE/AF anticoagulants;
+# B01AC platelet aggregation inhibitors; H02AB systemic glucocorticoids). Screening uses the class (DOMAIN.md §5),
+# so a drug not listed is "other" and a clinician should review the list after an import.
+DRUG_CLASS_WORDS: tuple[tuple[str, str], ...] = (
+    (
+        r"warfarin|acenocoumarol|phenprocoumon|heparin|enoxaparin|dalteparin|tinzaparin|fondaparinux|apixaban"
+        r"|rivaroxaban|edoxaban|dabigatran|argatroban|bivalirudin",
+        MedicationClass.ANTICOAGULANT,
+    ),
+    (
+        r"clopidogrel|prasugrel|ticagrelor|ticlopidine|dipyridamole|cilostazol|aspirin|acetylsalicylic",
+        MedicationClass.ANTIPLATELET,
+    ),
+    (
+        r"ibuprofen|naproxen|diclofenac|ketoprofen|ketorolac|indomethacin|indometacin|meloxicam|piroxicam"
+        r"|celecoxib|etoricoxib|etodolac|nabumetone|aceclofenac|dexketoprofen|mefenamic|flurbiprofen|sulindac"
+        r"|oxaprozin|diflunisal|tolmetin|lornoxicam|tenoxicam|parecoxib",
+        MedicationClass.NSAID,
+    ),
+    (
+        r"prednisolone|prednisone|methylprednisolone|dexamethasone|hydrocortisone|betamethasone|triamcinolone"
+        r"|cortisone|deflazacort|budesonide",
+        MedicationClass.CORTICOSTEROID,
+    ),
+)
+ATC_SYSTEM = "http://www.whocc.no/atc"
+ATC_CLASSES = (
+    ("M01A", MedicationClass.NSAID),
+    ("B01AA", MedicationClass.ANTICOAGULANT),
+    ("B01AB", MedicationClass.ANTICOAGULANT),
+    ("B01AE", MedicationClass.ANTICOAGULANT),
+    ("B01AF", MedicationClass.ANTICOAGULANT),
+    ("B01AC", MedicationClass.ANTIPLATELET),
+    ("H02AB", MedicationClass.CORTICOSTEROID),
+)
+
+
+def drug_class(concept: Any, name: str, category: Any = None) -> str:
+    for coding in _codings(category):
+        if coding.get("system") == CS_DRUG_CLASS and coding.get("code") in MedicationClass.values:
+            return str(coding["code"])
+    for coding in _codings(concept):
+        if coding.get("system") == ATC_SYSTEM:
+            code = str(coding.get("code") or "").upper()
+            for prefix, cls in ATC_CLASSES:
+                if code.startswith(prefix):
+                    return str(cls)
+    words = " ".join([name] + [c.get("display") or "" for c in _codings(concept)]).lower()
+    for pattern, cls in DRUG_CLASS_WORDS:
+        if re.search(pattern, words):
+            # Low-dose aspirin is taken as an antiplatelet; a dose of 300 mg or more is an analgesic NSAID dose.
+            if cls == MedicationClass.ANTIPLATELET and re.search(r"aspirin|acetylsalicylic", words):
+                strength = re.search(r"(\d+(?:\.\d+)?)\s*mg", words)
+                if strength and Decimal(strength.group(1)) >= 300:
+                    return str(MedicationClass.NSAID)
+            return str(cls)
+    return str(MedicationClass.OTHER)
+
+
+MEDICATION_ACTIVE = {"active", "intended", "on-hold", "unknown"}
+MEDICATION_STOPPED = {"completed", "stopped", "not-taken"}
+
+
+def _dose_text(dosage: list[Any]) -> str:
+    for item in dosage:
+        if not isinstance(item, dict):
+            continue
+        if (item.get("text") or "").strip():
+            return item["text"].strip()
+        for dose_rate in item.get("doseAndRate") or []:
+            quantity = dose_rate.get("doseQuantity") or {}
+            if quantity.get("value") is not None:
+                return f"{quantity['value']} {quantity.get('unit') or quantity.get('code') or ''}".strip()
+    return ""
+
+
+def _medication(resource: dict[str, Any], where: str) -> Mapped | Skip:
+    status = resource.get("status") or "unknown"
+    if status == "entered-in-error":
+        return Skip("MedicationStatement", "status entered-in-error")
+    concept = resource.get("medicationCodeableConcept")
+    name = _concept_text(concept)
+    if not name and isinstance(resource.get("medicationReference"), dict):
+        name = (resource["medicationReference"].get("display") or "").strip()
+    if not name:
+        raise InboundError(
+            [
+                Issue(
+                    "error",
+                    "required",
+                    "ProloTrack needs the medicine's name: medicationCodeableConcept, or a medicationReference "
+                    "with a display.",
+                    f"{where}.medication",
+                )
+            ]
+        )
+    _limit(name, 120, f"{where}.medicationCodeableConcept", "medicine's name")
+    dose = _dose_text(resource.get("dosage") or [])
+    if len(dose) > 120:
+        dose = dose[:119] + "…"
+    period = resource.get("effectivePeriod") or {}
+    stopped = status in MEDICATION_STOPPED
+    last_dose = None
+    own_last = next(
+        (e.get("valueDate") for e in resource.get("extension") or [] if e.get("url") == EXT_LAST_DOSE), None
+    )
+    if own_last:
+        last_dose = _date(own_last, f"{where}.extension")
+    elif stopped:
+        last_dose = _date(period.get("end") or resource.get("effectiveDateTime"), f"{where}.effectivePeriod.end")
+    note = _notes(resource)
+    _limit(note, 200, f"{where}.note", "note")
+    values = {
+        "name": name,
+        "drug_class": drug_class(concept, name, resource.get("category")),
+        "dose": dose,
+        "status": str(MedicationStatus.STOPPED if stopped else MedicationStatus.ACTIVE),
+        "last_dose_date": last_dose,
+        "note": note,
+    }
+    return Mapped("MedicationStatement", "medication", values, subject=_reference(resource.get("subject")))
+
+
+MEDICATION_PATHS = {
+    "name": "medicationCodeableConcept",
+    "drug_class": "medicationCodeableConcept",
+    "dose": "dosage",
+    "status": "status",
+    "last_dose_date": "effectivePeriod",
+    "note": "note",
+}
+
+
+# --- Observation -------------------------------------------------------------------------------------------------
+
+KG_UNITS = {"kg": Decimal(1), "g": Decimal("0.001"), "[lb_av]": LB_TO_KG}
+
+
+def _observation(resource: dict[str, Any], where: str) -> Mapped | Skip:
+    status = resource.get("status")
+    code = resource.get("code")
+    is_weight = _has_code(code, LOINC, BODY_WEIGHT)
+    is_pain = _has_code(code, LOINC, PAIN_NRS)
+    if not (is_weight or is_pain):
+        loinc = _first_code(code, LOINC)
+        return Skip("Observation", f"code {'LOINC ' + loinc if loinc else _concept_text(code) or 'unknown'}")
+    if status in ("entered-in-error", "cancelled"):
+        return Skip("Observation", f"status {status}")
+    effective = resource.get("effectiveDateTime") or (resource.get("effectivePeriod") or {}).get("start")
+    effective = effective or resource.get("effectiveInstant") or resource.get("issued")
+    when = _date(effective, f"{where}.effective", required=True, what="date of the observation")
+    subject = _reference(resource.get("subject"))
+    if is_weight:
+        quantity = resource.get("valueQuantity")
+        path = f"{where}.valueQuantity"
+        if not isinstance(quantity, dict) or quantity.get("value") is None:
+            raise InboundError([Issue("error", "required", "A body weight needs valueQuantity.", path)])
+        unit = quantity.get("code") if quantity.get("system") == UCUM else None
+        unit = unit or {"lb": "[lb_av]", "lbs": "[lb_av]"}.get(str(quantity.get("unit") or ""))
+        unit = unit or (quantity.get("unit") if quantity.get("unit") in KG_UNITS else None)
+        if unit not in KG_UNITS:
+            raise InboundError(
+                [
+                    Issue(
+                        "error",
+                        "value",
+                        f"Body weight in '{quantity.get('code') or quantity.get('unit')}' is not understood: "
+                        "send UCUM kg, g or [lb_av].",
+                        f"{path}.code",
+                    )
+                ]
+            )
+        try:
+            kg = (Decimal(str(quantity["value"])) * KG_UNITS[unit]).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+        except InvalidOperation:
+            raise InboundError([Issue("error", "value", "The weight is not a number.", f"{path}.value")]) from None
+        notes = []
+        if unit != "kg":
+            notes.append(
+                Issue("information", "informational", f"{quantity['value']} {unit} recorded as {kg} kg.", f"{path}")
+            )
+        return Mapped(
+            "Observation", "weight", {"measured_on": when, "weight_kg": kg, "note": ""}, subject=subject, notes=notes
+        )
+    value: Any = resource.get("valueInteger")
+    path = f"{where}.valueInteger"
+    if value is None and isinstance(resource.get("valueQuantity"), dict):
+        value, path = resource["valueQuantity"].get("value"), f"{where}.valueQuantity.value"
+    if value is None and resource.get("valueString") is not None:
+        value, path = resource["valueString"], f"{where}.valueString"
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        number = None
+    if number is None or number != number.to_integral_value() or not 0 <= number <= 10:
+        raise InboundError([Issue("error", "value", "A pain NRS score is a whole number from 0 to 10.", path)])
+    return Mapped("Observation", "pain", {"authored_on": when, "score": int(number)}, subject=subject)
+
+
+WEIGHT_PATHS = {"measured_on": "effectiveDateTime", "weight_kg": "valueQuantity", "note": "note"}
+
+
+# --- dispatch ----------------------------------------------------------------------------------------------------
+
+MAPPERS = {
+    "Patient": _patient,
+    "Condition": _condition,
+    "AllergyIntolerance": _allergy,
+    "MedicationStatement": _medication,
+    "Observation": _observation,
+}
+FIELD_PATHS = {
+    "patient": PATIENT_PATHS,
+    "condition": CONDITION_PATHS,
+    "allergy": ALLERGY_PATHS,
+    "medication": MEDICATION_PATHS,
+    "weight": WEIGHT_PATHS,
+    "pain": {"score": "valueInteger", "authored_on": "effectiveDateTime"},
+}
+
+
+def map_resource(resource: dict[str, Any], where: str) -> Mapped | Skip:
+    """Map a validated resource; Skip for a type or code ProloTrack does not keep. Raises InboundError."""
+    resource_type = resource["resourceType"]
+    mapper = MAPPERS.get(resource_type)
+    if mapper is None:
+        return Skip(resource_type, "not imported")
+    return mapper(resource, where)
+
+
+def read(resource: Any, where: str) -> Mapped | Skip:
+    """Validate then map one resource: the edge every import path goes through."""
+    issues = validate(resource, where)
+    if issues:
+        raise InboundError(issues, status=400 if any(i.code == "structure" for i in issues) else 422)
+    return map_resource(resource, where)
+
+
+def field_path(kind: str, name: str, where: str) -> str:
+    """The FHIR element behind a product field, for an error raised by the model's own validation."""
+    element = FIELD_PATHS.get(kind, {}).get(name)
+    return f"{where}.{element}" if element else where
