@@ -1,0 +1,94 @@
+"""The clinic dashboard page, each chart as SVG or PNG, and each chart's data as CSV.
+
+Aggregates only (no names, no identifiers); small cells hidden. Permission dashboard.view. A bad filter is shown on
+the page with what to fix, and the figures are not computed.
+"""
+
+from typing import Any
+
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.http import urlencode
+
+from prolotrack.analytics import charts, queries
+from prolotrack.audit.services import record_event
+from prolotrack.clinical.queries import clinic_today
+from prolotrack.clinics.roles import Permission
+from prolotrack.clinics.services import actor_for
+from prolotrack.core.access import require
+
+
+def _board(request: HttpRequest, filters: queries.Filters) -> queries.Dashboard:
+    clinic: Any = request.clinic  # type: ignore[attr-defined]
+    with transaction.atomic():
+        record_event(actor_for(request), "analytics.dashboard.viewed", detail=filters.as_query())
+    return queries.dashboard(clinic, filters, clinic_today(clinic))
+
+
+@require(Permission.DASHBOARD_VIEW)
+def dashboard(request: HttpRequest) -> HttpResponse:
+    clinic: Any = request.clinic  # type: ignore[attr-defined]
+    context: dict[str, Any] = {"indications": queries.indications(clinic), "params": request.GET}
+    try:
+        filters = queries.parse_filters(request.GET)
+    except queries.FilterError as error:
+        context["error"] = str(error)
+        return render(request, "analytics/dashboard.html", context, status=400)
+    board = _board(request, filters)
+    query = urlencode(filters.as_query())
+    context.update(
+        {
+            "board": board,
+            "filters": filters,
+            "query": f"?{query}" if query else "",
+            "charts": [charts.table(board, name) for name in charts.CHARTS],
+            "responders": _shown(board.overall),
+            "completed": _shown(board.completion["all"]),
+        }
+    )
+    return render(request, "analytics/dashboard.html", context)
+
+
+def _shown(p: Any) -> dict[str, str] | None:
+    """A proportion as the summary shows it (None when suppressed)."""
+    if p.suppressed:
+        return None
+    return {"rate": f"{p.value * 100:.0f}%", "ci": f"{p.low * 100:.0f}%–{p.high * 100:.0f}%"}
+
+
+def _download(request: HttpRequest, name: str) -> tuple[queries.Dashboard, str]:
+    if name not in charts.CHARTS:
+        raise Http404("No such chart.")
+    try:
+        filters = queries.parse_filters(request.GET)
+    except queries.FilterError as error:
+        raise Http404(str(error)) from None
+    return _board(request, filters), name
+
+
+def _attachment(response: HttpResponse, filename: str) -> HttpResponse:
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require(Permission.DASHBOARD_VIEW)
+def chart(request: HttpRequest, name: str, fmt: str) -> HttpResponse:
+    """One chart as SVG (shown inline on the page) or PNG; ?download=1 saves it as a file."""
+    board, name = _download(request, name)
+    if fmt == "png":
+        response = HttpResponse(charts.chart_png(board, name), content_type="image/png")
+    else:
+        response = HttpResponse(charts.chart_svg(board, name), content_type="image/svg+xml")
+    if request.GET.get("download"):
+        return _attachment(response, f"{name}.{fmt}")
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require(Permission.DASHBOARD_VIEW)
+def chart_csv(request: HttpRequest, name: str) -> HttpResponse:
+    board, name = _download(request, name)
+    body = charts.table_csv(charts.table(board, name))
+    return _attachment(HttpResponse(body, content_type="text/csv; charset=utf-8"), f"{name}.csv")
