@@ -1,0 +1,154 @@
+"""Questionnaire items as the pages show them: one field per item, grouped in fieldsets, with texts and errors.
+
+Shared by the patient's pages (by link) and the staff's paper entry, so both ask the same questions the same way.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from prolotrack.domain import instruments as domain
+from prolotrack.domain.errors import DomainError
+
+
+@dataclass
+class Choice:
+    value: str
+    label: str
+    checked: bool
+
+
+@dataclass
+class Field:
+    name: str
+    link_id: str
+    text: str
+    kind: str  # scale, number, choice, boolean
+    required: bool
+    value: str = ""
+    choices: list[Choice] = field(default_factory=list)
+    minimum: int | None = None
+    maximum: int | None = None
+    low_label: str | None = None
+    high_label: str | None = None
+    error: str = ""
+
+    @property
+    def compact(self) -> bool:
+        """A short numeric scale shown as a row of buttons."""
+        return self.kind == "scale"
+
+
+@dataclass
+class Group:
+    label: str
+    fields: list[Field]
+
+
+@dataclass
+class Form:
+    code: str
+    title: str
+    intro: str
+    groups: list[Group]
+    licensed_without_texts: bool = False
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def fields(self) -> list[Field]:
+        return [f for g in self.groups for f in g.fields]
+
+
+def _text(item: domain.Item, texts: Mapping[str, Any] | None, number: int) -> str:
+    if item.text:
+        return item.text
+    imported = ((texts or {}).get("items") or {}).get(item.link_id)
+    return imported or f"Question {number} ({item.link_id})"
+
+
+def build(
+    code: str,
+    values: Mapping[str, Any] | None = None,
+    *,
+    texts: Mapping[str, Any] | None = None,
+    errors: Mapping[str, str] | None = None,
+    prefix: str = "",
+) -> Form:
+    """The form of one instrument, filled with `values` (stored answers or posted text)."""
+    found = domain.definition(code)
+    values = values or {}
+    errors = errors or {}
+    option_texts = (texts or {}).get("options") or {}
+    labels = dict(found.subscales)
+    groups: list[Group] = []
+    by_group: dict[str, Group] = {}
+    for number, item in enumerate(found.items, start=1):
+        raw = values.get(item.link_id)
+        value = "" if raw is None else ("true" if raw is True else "false" if raw is False else str(raw))
+        f = Field(
+            name=f"{prefix}{item.link_id}",
+            link_id=item.link_id,
+            text=_text(item, texts, number),
+            kind="",
+            required=item.required,
+            value=value,
+            error=errors.get(item.link_id, ""),
+            low_label=item.low_label,
+            high_label=item.high_label,
+        )
+        if item.answer_type is domain.AnswerType.BOOLEAN:
+            f.kind = "boolean"
+            f.choices = [Choice("true", "Yes", value == "true"), Choice("false", "No", value == "false")]
+        elif item.options:
+            f.kind = "choice"
+            imported = option_texts.get(item.link_id) or {}
+            f.choices = [
+                Choice(str(o.value), o.label or imported.get(str(o.value)) or str(o.value), value == str(o.value))
+                for o in item.options
+            ]
+            # A licensed item with bare numbers (no imported labels) reads like a scale.
+            if all(c.label == c.value for c in f.choices):
+                f.kind = "scale"
+        elif item.answer_type is domain.AnswerType.INTEGER and (item.maximum or 0) - (item.minimum or 0) <= 10:
+            f.kind = "scale"
+            f.choices = [
+                Choice(str(v), str(v), value == str(v)) for v in range(item.minimum or 0, (item.maximum or 0) + 1)
+            ]
+        else:
+            f.kind = "number"
+            f.minimum, f.maximum = item.minimum, item.maximum
+        if item.group not in by_group:
+            label = labels.get(item.group) or (
+                ("Day 1 (the day of the injection)" if item.group == "day1" else item.group.replace("day", "Day "))
+                if item.group
+                else ""
+            )
+            by_group[item.group] = Group(label, [])
+            groups.append(by_group[item.group])
+        by_group[item.group].fields.append(f)
+    licensed_missing = found.licensed and not (texts or {}).get("items")
+    return Form(code, (texts or {}).get("title") or found.title, found.intro, groups, licensed_missing)
+
+
+def parse(code: str, data: Mapping[str, Any], *, prefix: str = "") -> tuple[dict[str, Any], dict[str, str]]:
+    """Posted form data -> (answers by linkId, errors by linkId). Blank answers are left out."""
+    found = domain.definition(code)
+    answers: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for item in found.items:
+        raw = data.get(f"{prefix}{item.link_id}", "")
+        if raw is None or str(raw).strip() == "":
+            continue
+        try:
+            value = domain.clean_answer(item, raw)
+        except DomainError as error:
+            errors[item.link_id] = str(error)
+            continue
+        if value is not None:
+            answers[item.link_id] = value
+    return answers, errors
+
+
+def stored(answers: Mapping[str, Any]) -> dict[str, Any]:
+    """Answers in the form the pages post back (strings), for re-showing stored answers."""
+    return dict(answers)
