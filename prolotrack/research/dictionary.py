@@ -134,7 +134,12 @@ TABLES: tuple[Table, ...] = (
                 pa.string(),
                 "Protocol template: a built-in code or the clinic's template id; empty for none",
             ),
-            Column("protocol_name", pa.string(), "Name of the protocol template"),
+            Column(
+                "protocol_name",
+                pa.string(),
+                "Name of the protocol template",
+                deidentified="Checked by safe_label (a clinic's own template name is typed text)",
+            ),
             _coded("status", "open, completed, stopped"),
             Column(
                 "age_at_start",
@@ -176,7 +181,12 @@ TABLES: tuple[Table, ...] = (
             _id("solution_id", "solution"),
             _id("session_id", "session"),
             _id("patient_id", "patient"),
-            Column("label", pa.string(), "Syringe label within the session (A, B, …)", deidentified="safe_label"),
+            Column(
+                "label",
+                pa.string(),
+                "Syringe label within the session (A, B, …)",
+                deidentified="Checked by safe_label (typed text)",
+            ),
             Column("final_volume_ml", pa.decimal128(6, 2), "Final volume of the syringe", ML),
             _coded("diluent", "Diluent making up the volume"),
             Column("with_epinephrine", pa.bool_(), "The anaesthetic stock contained epinephrine"),

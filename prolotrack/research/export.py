@@ -251,6 +251,7 @@ class ExportBuilder:
 
         for course in courses.values():
             patient = patients[course.patient_id]
+            idents = queries.patient_identifiers(patient)
             out["courses"].append(
                 [
                     self._pid("course", course),
@@ -259,7 +260,7 @@ class ExportBuilder:
                     course.region,
                     course.side,
                     course.protocol_id or None,
-                    course.protocol_name or None,
+                    safe_label(course.protocol_name, idents),
                     CourseStatus(course.status).value,
                     age_text(patient.date_of_birth, course.started_on, oldest_on=self.today),
                     when(patient.pk, course.started_on),
