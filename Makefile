@@ -42,7 +42,8 @@ run: install
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py seed_demo
 	@echo "Serving ProloTrack at http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
-	$(PY) -m waitress --host=$(HOST) --port=$(PORT) --threads=8 prolotrack.wsgi:application
+	@# The web server, the reminder scheduler and the background task worker, stopped together (docs/MESSAGING.md).
+	$(PY) -m prolotrack.messaging.run_all --host=$(HOST) --port=$(PORT)
 
 lint: install-dev
 	@mkdir -p data

@@ -13,7 +13,10 @@ from django.utils import timezone
 from prolotrack.audit.services import Actor
 from prolotrack.clinics.models import Clinic, Membership, User
 from prolotrack.clinics.roles import Role
+from prolotrack.demo.consent_seed import seed_consents
 from prolotrack.demo.generator import generate_patients
+from prolotrack.demo.messaging_seed import seed_messaging
+from prolotrack.demo.outcomes_seed import seed_outcomes
 from prolotrack.demo.treatment_seed import seed_treatment
 from prolotrack.patients import services as patient_services
 
@@ -83,6 +86,9 @@ def seed_demo(
             created += _seed_patients(demo, users["clinician"], patients, seed=20261121, today=today)
             if treatment:
                 seed_treatment(demo, today=today)
+                seed_outcomes(demo, today=today)
+                seed_consents(demo, today=today)
+                seed_messaging(demo, today=today)  # after the other seeds: reminders for what they booked
         if second_new:
             created += _seed_patients(
                 second, users["riverside_clinician"], second_clinic_patients, seed=7, today=today, locale="en_GB"

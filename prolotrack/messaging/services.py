@@ -38,7 +38,7 @@ from prolotrack.messaging.models import (
     OutboxMessage,
 )
 from prolotrack.patients.models import Patient
-from prolotrack.treatment.models import SessionStatus, TreatmentSession
+from prolotrack.treatment.models import SessionStatus, TimepointKind, TreatmentSession
 
 log = logging.getLogger(__name__)
 
@@ -223,8 +223,11 @@ def _lapse_reason(session: TreatmentSession, target: str, today: date) -> str:
 
 
 def _awaiting_timepoints(clinic: Clinic, today: date) -> list[Any]:
-    from prolotrack.outcomes.queries import timepoints_awaiting_answers
-
+    try:
+        from prolotrack.outcomes.queries import timepoints_awaiting_answers
+    except ImportError:  # the outcomes feature is not installed in this build: no questionnaires to remind about
+        log.warning("Questionnaire reminders skipped: prolotrack.outcomes.queries.timepoints_awaiting_answers missing.")
+        return []
     return list(timepoints_awaiting_answers(clinic, today))
 
 
@@ -235,7 +238,8 @@ def plan_questionnaire_reminders(clinic: Clinic, today: date) -> PassReport:
     overdue_after = clinic.config.questionnaire_overdue_days
     for timepoint in _awaiting_timepoints(clinic, today):
         patient = timepoint.patient
-        if not patient.email or patient.is_entered_in_error:
+        # Baseline and per-session questionnaires are answered at the visit (tablet or paper); follow-ups from home.
+        if timepoint.kind != TimepointKind.FOLLOW_UP or not patient.email or patient.is_entered_in_error:
             continue
         for kind in QUESTIONNAIRE_KINDS:
             if rules.decide_questionnaire_reminder(kind, timepoint.due_on, overdue_after, today) != Decision.SEND:

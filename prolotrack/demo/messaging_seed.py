@@ -1,0 +1,71 @@
+"""Demo reminders and calendar feeds: the scheduler's pass as of today, a few opt-outs, a feed per clinician.
+
+Upcoming booked sessions get their reminders planned on the right days; those due by today are sent (to the
+file-based outbox: .eml files and sms.jsonl under DATA_DIR/outbox/). Opt-outs are recorded before the pass, so their
+messages show as skipped. Each demo clinician gets a calendar feed; the secret URLs are written once to
+DATA_DIR/demo-calendar-feeds.txt (readable by the owner only), as the feed page would show them once.
+"""
+
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from prolotrack.audit.services import Actor
+from prolotrack.clinics.models import Membership
+from prolotrack.clinics.roles import Role
+from prolotrack.messaging import services
+from prolotrack.messaging.models import Channel, MessageKind
+from prolotrack.treatment.models import SessionStatus, TreatmentSession
+
+# Which upcoming patients opt out of what (by their order among the booked): all SMS; pre-procedure email;
+# appointment reminders by email and SMS.
+OPT_OUTS: tuple[set[tuple[str, str]], ...] = (
+    {(Channel.SMS.value, k.value) for k in MessageKind},
+    {(Channel.EMAIL.value, MessageKind.PRE_PROCEDURE.value)},
+    {(Channel.EMAIL.value, MessageKind.APPOINTMENT.value), (Channel.SMS.value, MessageKind.APPOINTMENT.value)},
+)
+
+
+def _now(clinic: Any, today: date) -> datetime:
+    if today == timezone.localdate(timezone=clinic.tz):
+        return timezone.now()
+    return datetime.combine(today, time(9, 0), tzinfo=clinic.tz)
+
+
+def seed_messaging(clinic: Any, *, today: date, site_url: str = "http://127.0.0.1:8000") -> dict[str, int]:
+    """Opt-outs, one scheduler pass as of `today`, and a calendar feed per clinician."""
+    front = Membership.objects.filter(clinic=clinic, role=Role.FRONT_DESK).select_related("user").first()
+    desk = Actor(user=front.user if front else None, clinic=clinic, role=Role.FRONT_DESK, channel="system")
+    upcoming = (
+        TreatmentSession.objects.filter(
+            clinic=clinic, status=SessionStatus.BOOKED, planned_on__gt=today, entered_in_error_at__isnull=True
+        )
+        .select_related("patient")
+        .order_by("planned_on", "id")
+    )
+    patients = []
+    for session in upcoming:
+        if session.patient not in patients and session.patient.email:
+            patients.append(session.patient)
+    for patient, pairs in zip(patients[1::5], OPT_OUTS, strict=False):
+        services.set_opt_outs(desk, patient, pairs)
+    report = services.run_pass(now=_now(clinic, today), clinics=[clinic])
+    lines = []
+    for membership in Membership.objects.filter(clinic=clinic, role=Role.CLINICIAN).select_related("user"):
+        actor = Actor(user=membership.user, clinic=clinic, role=membership.role, channel="system")
+        _feed, token = services.create_feed_token(actor)
+        lines.append(f"{membership.user.username}: {site_url}/calendar/feed/{token}.ics")
+    path = Path(settings.DATA_DIR) / "demo-calendar-feeds.txt"
+    path.write_text("Calendar feed URLs of the demo clinicians (shown once; revoke on /account/calendar-feed/):\n"
+                    + "\n".join(lines) + "\n")  # fmt: skip
+    path.chmod(0o600)
+    return {
+        "planned": report.planned,
+        "sent": report.sent,
+        "skipped": report.skipped,
+        "opted_out_patients": min(len(patients[1::5]), len(OPT_OUTS)),
+        "feeds": len(lines),
+    }
