@@ -756,9 +756,9 @@ def _pain_responses(patient: Patient) -> list[Any]:
     )
 
 
-def import_bundle(actor: Actor, bundle: Any, *, max_entries: int = MAX_ENTRIES, dry_run: bool = False) -> Result:
+def import_bundle(actor: Actor, bundle: Any, *, max_entries: int | None = None, dry_run: bool = False) -> Result:
     """Import a transaction Bundle all-or-nothing. Raises ImportFailure (nothing written) with the issues."""
-    entries = bundle_entries(bundle, max_entries=max_entries)
+    entries = bundle_entries(bundle, max_entries=max_entries or MAX_ENTRIES)
     read_entries(entries)
     importer = Importer(actor)
     importer.check_permissions(entries)

@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 from django.http import HttpRequest, HttpResponse
+from django.utils.http import http_date
 
 from prolotrack.clinics.roles import Permission
 from prolotrack.fhir import importer
@@ -87,7 +88,7 @@ def update(request: HttpRequest, resource_type: str, resource_id: str) -> HttpRe
     headers = {
         "ETag": outcome.etag or "",
         "Location": request.build_absolute_uri(f"/fhir/{outcome.location}"),
-        "Last-Modified": record.updated_at.strftime("%a, %d %b %Y %H:%M:%S GMT"),
+        "Last-Modified": http_date(record.updated_at.timestamp()),
     }
     body = _representation(resource_type, record)
     if body is None:
@@ -100,15 +101,19 @@ def update(request: HttpRequest, resource_type: str, resource_id: str) -> HttpRe
 
 
 def _representation(resource_type: str, record: Any) -> dict[str, Any] | None:
-    """The updated resource as the read side renders it, when its mapper is available."""
+    """The updated resource as the read side renders it (prolotrack/fhir/mappers.py), or None without a mapper."""
     try:
         from prolotrack.fhir import mappers  # the read side (model -> FHIR JSON)
-    except ImportError:
+
+        renderers = {
+            "Patient": (mappers.PATIENT_FIELDS, mappers.patient),
+            "Condition": (mappers.CONDITION_FIELDS, mappers.condition),
+            "AllergyIntolerance": (mappers.ALLERGY_FIELDS, mappers.allergy),
+            "MedicationStatement": (mappers.MEDICATION_STATEMENT_FIELDS, mappers.medication_statement),
+            "Observation": (mappers.WEIGHT_FIELDS, mappers.weight_observation),
+        }
+    except (ImportError, AttributeError):
         return None
-    render = getattr(mappers, "to_fhir", None)
-    if render is None:
-        return None
-    try:
-        return render(record)
-    except (KeyError, TypeError, ValueError):
-        return None
+    fields, render = renderers[resource_type]
+    row = type(record).objects.filter(pk=record.pk).values(*fields).first()
+    return render(row) if row is not None else None
