@@ -135,7 +135,9 @@ def bench_clinic() -> Any:
     return clinic
 
 
-def generate(clinic: Any, *, patients: int, seed: int = 7, today: date | None = None) -> dict[str, int]:
+def generate(
+    clinic: Any, *, patients: int, seed: int = 7, today: date | None = None, adverse_event_rate: float = 0.04
+) -> dict[str, int]:
     """Write `patients` patients with their history into `clinic`; return row counts by model."""
     from prolotrack.clinics.models import User
     from prolotrack.outcomes.models import QuestionnaireResponse
@@ -366,7 +368,7 @@ def generate(clinic: Any, *, patients: int, seed: int = 7, today: date | None = 
                         **stamp(s.planned_on),
                     )
                 )
-            if rng.random() < 0.04:
+            if rng.random() < adverse_event_rate:
                 kind, severity = rng.choice(AE_TYPES)
                 events.append(
                     AdverseEvent(

@@ -1,0 +1,865 @@
+"""Model rows -> FHIR R4 resources, as plain dicts built directly (no model round-trips: this is the export's hot path).
+
+Each mapper takes one row from `QuerySet.values(*FIELDS)` (the field list sits next to the mapper) and returns the
+resource as a dict ready for orjson (UUIDs, dates and datetimes serialise natively; Decimals are turned into numbers
+here). The tests validate every mapper's output with the fhir.resources R4B models; production does not, because the
+output is built from trusted rows. Code systems and extensions are listed in docs/FHIR.md.
+"""
+
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any
+
+# The product's own code systems and extensions live under one canonical base (docs/FHIR.md, "Code systems").
+BASE = "https://prolotrack.org/fhir"
+CS_PROCEDURE = f"{BASE}/CodeSystem/procedure"
+CS_REGION = f"{BASE}/CodeSystem/body-region"
+CS_LANDMARK = f"{BASE}/CodeSystem/landmark"
+CS_AGENT = f"{BASE}/CodeSystem/agent"
+CS_DRUG_CLASS = f"{BASE}/CodeSystem/drug-class"
+CS_CONDITION_CATEGORY = f"{BASE}/CodeSystem/condition-category"
+CS_SCREENING_FLAG = f"{BASE}/CodeSystem/screening-flag"
+CS_INSTRUMENT = f"{BASE}/CodeSystem/instrument"
+CS_ADVERSE_EVENT = f"{BASE}/CodeSystem/adverse-event-type"
+CS_CARE_PLAN = f"{BASE}/CodeSystem/care-plan-category"
+CS_ROUTE = f"{BASE}/CodeSystem/route"
+CS_GUIDANCE = f"{BASE}/CodeSystem/guidance"
+CS_RESPONSE_SOURCE = f"{BASE}/CodeSystem/response-source"
+EXT_LATERALITY = f"{BASE}/StructureDefinition/laterality"
+EXT_MAP_POSITION = f"{BASE}/StructureDefinition/map-position"
+EXT_INGREDIENT_LOT = f"{BASE}/StructureDefinition/ingredient-lot"
+EXT_LAST_DOSE = f"{BASE}/StructureDefinition/last-dose-date"
+EXT_BODY_STRUCTURE = f"{BASE}/StructureDefinition/body-structure"
+EXT_NEEDLE_GAUGE = f"{BASE}/StructureDefinition/needle-gauge"
+EXT_DEPTH = f"{BASE}/StructureDefinition/injection-depth"
+EXT_LOT = f"{BASE}/StructureDefinition/lot-number"
+EXT_RESPONSE_SOURCE = f"{BASE}/StructureDefinition/response-source"
+EXT_TARGET_BODY_STRUCTURE = "http://hl7.org/fhir/StructureDefinition/procedure-targetBodyStructure"
+
+LOINC = "http://loinc.org"
+SNOMED = "http://snomed.info/sct"
+UCUM = "http://unitsofmeasure.org"
+HCPCS = "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"
+V2_0203 = "http://terminology.hl7.org/CodeSystem/v2-0203"
+THO = "http://terminology.hl7.org/CodeSystem"
+
+
+def coding(system: str, code: str, display: str | None = None) -> dict[str, Any]:
+    c: dict[str, Any] = {"system": system, "code": code}
+    if display:
+        c["display"] = display
+    return c
+
+
+def concept(system: str, code: str, display: str | None = None, text: str | None = None) -> dict[str, Any]:
+    cc: dict[str, Any] = {"coding": [coding(system, code, display)]}
+    if text:
+        cc["text"] = text
+    return cc
+
+
+def ref(kind: str, uuid: Any) -> dict[str, str]:
+    return {"reference": f"{kind}/{uuid}"}
+
+
+def meta(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {"versionId": str(row["version"]), "lastUpdated": row["updated_at"]}
+
+
+def num(value: Any) -> Any:
+    """A Decimal as a JSON number (int when whole, so 20 stays 20 rather than 20.0)."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def quantity(value: Any, unit: str, code: str | None = None) -> dict[str, Any]:
+    return {"value": num(value), "unit": unit, "system": UCUM, "code": code or unit}
+
+
+def notes(*texts: str) -> list[dict[str, str]]:
+    return [{"text": t} for t in texts if t]
+
+
+def _eie(row: Mapping[str, Any]) -> bool:
+    return row["entered_in_error_at"] is not None
+
+
+# ---------------------------------------------------------------- codes shared by several resources
+
+REGION_LABELS = {
+    "knee": "Knee",
+    "lumbopelvic": "Lumbar spine and pelvis",
+    "shoulder": "Shoulder",
+    "elbow": "Elbow",
+    "ankle_foot": "Ankle and foot",
+    "hip": "Hip",
+    "neck_thoracic": "Neck and thoracic spine",
+    "tmj": "Temporomandibular joint",
+    "other": "Other",
+}
+# SNOMED CT laterality qualifiers (the values of the BodyStructure locationQualifier and our laterality extension).
+LATERALITY = {
+    "left": coding(SNOMED, "7771000", "Left"),
+    "right": coding(SNOMED, "24028007", "Right"),
+    "bilateral": coding(SNOMED, "51440002", "Right and left"),
+}
+SIDE_WORDS = {"left": "left", "right": "right", "bilateral": "both sides", "midline": "midline"}
+
+
+def body_site(region: str, side: str) -> dict[str, Any]:
+    """A body region with its side: local region code, text, and the SNOMED laterality as an extension."""
+    label = REGION_LABELS.get(region, region)
+    word = SIDE_WORDS.get(side)
+    site: dict[str, Any] = {
+        "coding": [coding(CS_REGION, region, label)],
+        "text": f"{label}, {word}" if word else label,
+    }
+    lat = LATERALITY.get(side)
+    if lat is not None:
+        site["extension"] = [{"url": EXT_LATERALITY, "valueCoding": lat}]
+    return site
+
+
+# ---------------------------------------------------------------- Patient
+
+PATIENT_FIELDS = (
+    "id", "uuid", "version", "updated_at", "entered_in_error_at", "clinic__uuid", "mrn", "given_name", "family_name",
+    "date_of_birth", "sex", "email", "phone", "address_line", "city", "region", "postal_code", "country",
+)  # fmt: skip
+MR_TYPE = concept(V2_0203, "MR", "Medical record number")
+
+
+def mrn_system(clinic_uuid: Any) -> str:
+    return f"{BASE}/clinic/{clinic_uuid}/mrn"
+
+
+def patient(r: Mapping[str, Any]) -> dict[str, Any]:
+    res: dict[str, Any] = {
+        "resourceType": "Patient",
+        "id": r["uuid"],
+        "meta": meta(r),
+        "identifier": [{"use": "usual", "type": MR_TYPE, "system": mrn_system(r["clinic__uuid"]), "value": r["mrn"]}],
+        "active": r["entered_in_error_at"] is None,
+        "name": [{"use": "official", "family": r["family_name"], "given": [r["given_name"]]}],
+        "gender": r["sex"],
+        "birthDate": r["date_of_birth"],
+        "managingOrganization": ref("Organization", r["clinic__uuid"]),
+    }
+    telecom = []
+    if r["phone"]:
+        telecom.append({"system": "phone", "value": r["phone"]})
+    if r["email"]:
+        telecom.append({"system": "email", "value": r["email"]})
+    if telecom:
+        res["telecom"] = telecom
+    if r["address_line"] or r["city"] or r["postal_code"]:
+        address: dict[str, Any] = {}
+        if r["address_line"]:
+            address["line"] = [r["address_line"]]
+        for key, field in (
+            ("city", "city"),
+            ("state", "region"),
+            ("postalCode", "postal_code"),
+            ("country", "country"),
+        ):
+            if r[field]:
+                address[key] = r[field]
+        res["address"] = [address]
+    return res
+
+
+# ---------------------------------------------------------------- Organization, Practitioner
+
+ORGANIZATION_FIELDS = ("id", "uuid", "name", "created_at")
+
+
+def organization(r: Mapping[str, Any]) -> dict[str, Any]:
+    # A clinic is not versioned: version 1, last updated when created.
+    return {
+        "resourceType": "Organization",
+        "id": r["uuid"],
+        "meta": {"versionId": "1", "lastUpdated": r["created_at"]},
+        "active": True,
+        "type": [concept(f"{THO}/organization-type", "prov", "Healthcare Provider")],
+        "name": r["name"],
+    }
+
+
+PRACTITIONER_FIELDS = (
+    "id", "user__uuid", "user__first_name", "user__last_name", "user__username", "is_active", "created_at", "role",
+)  # fmt: skip
+
+
+def practitioner(r: Mapping[str, Any]) -> dict[str, Any]:
+    name: dict[str, Any] = {"text": " ".join(p for p in (r["user__first_name"], r["user__last_name"]) if p)}
+    if r["user__last_name"]:
+        name["family"] = r["user__last_name"]
+    if r["user__first_name"]:
+        name["given"] = [r["user__first_name"]]
+    if not name["text"]:
+        name["text"] = r["user__username"]
+    return {
+        "resourceType": "Practitioner",
+        "id": r["user__uuid"],
+        "meta": {"versionId": "1", "lastUpdated": r["created_at"]},
+        "active": r["is_active"],
+        "name": [name],
+    }
+
+
+# ---------------------------------------------------------------- Condition, AllergyIntolerance, MedicationStatement
+
+CLINICAL_FIELDS = ("id", "uuid", "version", "updated_at", "created_at", "entered_in_error_at", "patient__uuid")
+CONDITION_FIELDS = (
+    *CLINICAL_FIELDS, "category", "description", "screening_flag", "body_region", "laterality", "onset_date",
+    "chronicity", "clinical_status", "prior_treatments", "note",
+)  # fmt: skip
+CONFIRMED = concept(f"{THO}/condition-ver-status", "confirmed")
+CONDITION_EIE = concept(f"{THO}/condition-ver-status", "entered-in-error")
+CONDITION_CLINICAL = {c: concept(f"{THO}/condition-clinical", c) for c in ("active", "resolved")}
+CONDITION_CATEGORY = {
+    "complaint": {
+        "coding": [
+            coding(f"{THO}/condition-category", "problem-list-item", "Problem List Item"),
+            coding(CS_CONDITION_CATEGORY, "complaint", "Presenting complaint"),
+        ]
+    },
+    "comorbidity": {
+        "coding": [
+            coding(f"{THO}/condition-category", "problem-list-item", "Problem List Item"),
+            coding(CS_CONDITION_CATEGORY, "comorbidity", "Other condition"),
+        ]
+    },
+}
+
+
+def condition(r: Mapping[str, Any]) -> dict[str, Any]:
+    eie = _eie(r)
+    code: dict[str, Any] = {"text": r["description"]}
+    if r["screening_flag"]:
+        code["coding"] = [coding(CS_SCREENING_FLAG, r["screening_flag"])]
+    res: dict[str, Any] = {
+        "resourceType": "Condition",
+        "id": r["uuid"],
+        "meta": meta(r),
+        # con-5: no clinicalStatus on a condition entered in error.
+        **({} if eie else {"clinicalStatus": CONDITION_CLINICAL[r["clinical_status"]]}),
+        "verificationStatus": CONDITION_EIE if eie else CONFIRMED,
+        "category": [CONDITION_CATEGORY[r["category"]]],
+        "code": code,
+        "subject": ref("Patient", r["patient__uuid"]),
+        "recordedDate": r["created_at"],
+    }
+    if r["body_region"]:
+        res["bodySite"] = [body_site(r["body_region"], r["laterality"])]
+    if r["onset_date"]:
+        res["onsetDateTime"] = r["onset_date"]
+    note = notes(
+        f"Chronicity: {r['chronicity']}." if r["chronicity"] else "",
+        f"Prior treatments: {r['prior_treatments']}" if r["prior_treatments"] else "",
+        r["note"],
+    )
+    if note:
+        res["note"] = note
+    return res
+
+
+ALLERGY_FIELDS = (*CLINICAL_FIELDS, "substance", "reaction", "severity", "note")
+ALLERGY_ACTIVE = concept(f"{THO}/allergyintolerance-clinical", "active")
+ALLERGY_CONFIRMED = concept(f"{THO}/allergyintolerance-verification", "confirmed")
+ALLERGY_EIE = concept(f"{THO}/allergyintolerance-verification", "entered-in-error")
+
+
+def allergy(r: Mapping[str, Any]) -> dict[str, Any]:
+    eie = _eie(r)
+    res: dict[str, Any] = {
+        "resourceType": "AllergyIntolerance",
+        "id": r["uuid"],
+        "meta": meta(r),
+        **({} if eie else {"clinicalStatus": ALLERGY_ACTIVE}),
+        "verificationStatus": ALLERGY_EIE if eie else ALLERGY_CONFIRMED,
+        "criticality": "high" if r["severity"] == "severe" else "low",
+        "code": {"text": r["substance"]},
+        "patient": ref("Patient", r["patient__uuid"]),
+        "recordedDate": r["created_at"],
+    }
+    if r["reaction"]:
+        res["reaction"] = [{"manifestation": [{"text": r["reaction"]}], "severity": r["severity"]}]
+    if r["note"]:
+        res["note"] = notes(r["note"])
+    return res
+
+
+MEDICATION_STATEMENT_FIELDS = (*CLINICAL_FIELDS, "name", "drug_class", "dose", "status", "last_dose_date", "note")
+DRUG_CLASS_LABELS = {
+    "nsaid": "NSAID",
+    "anticoagulant": "Anticoagulant",
+    "antiplatelet": "Antiplatelet",
+    "corticosteroid": "Corticosteroid",
+    "other": "Other",
+}
+DRUG_CLASS = {k: concept(CS_DRUG_CLASS, k, v) for k, v in DRUG_CLASS_LABELS.items()}
+
+
+def medication_statement(r: Mapping[str, Any]) -> dict[str, Any]:
+    res: dict[str, Any] = {
+        "resourceType": "MedicationStatement",
+        "id": r["uuid"],
+        "meta": meta(r),
+        "status": "entered-in-error" if _eie(r) else ("active" if r["status"] == "active" else "stopped"),
+        "category": DRUG_CLASS[r["drug_class"]],
+        "medicationCodeableConcept": {"text": r["name"]},
+        "subject": ref("Patient", r["patient__uuid"]),
+        "dateAsserted": r["created_at"],
+    }
+    if r["dose"]:
+        res["dosage"] = [{"text": r["dose"]}]
+    if r["last_dose_date"]:
+        res["extension"] = [{"url": EXT_LAST_DOSE, "valueDate": r["last_dose_date"]}]
+    if r["note"]:
+        res["note"] = notes(r["note"])
+    return res
+
+
+# ---------------------------------------------------------------- Observation (weights; instrument scores)
+
+WEIGHT_FIELDS = (*CLINICAL_FIELDS, "measured_on", "weight_kg", "note")
+VITAL_SIGNS = [concept(f"{THO}/observation-category", "vital-signs", "Vital Signs")]
+SURVEY = [concept(f"{THO}/observation-category", "survey", "Survey")]
+BODY_WEIGHT = concept(LOINC, "29463-7", "Body weight", text="Body weight")
+
+
+def weight_observation(r: Mapping[str, Any]) -> dict[str, Any]:
+    res: dict[str, Any] = {
+        "resourceType": "Observation",
+        "id": r["uuid"],
+        "meta": meta(r),
+        "status": "entered-in-error" if _eie(r) else "final",
+        "category": VITAL_SIGNS,
+        "code": BODY_WEIGHT,
+        "subject": ref("Patient", r["patient__uuid"]),
+        "effectiveDateTime": r["measured_on"],
+        "valueQuantity": quantity(r["weight_kg"], "kg"),
+    }
+    if r["note"]:
+        res["note"] = notes(r["note"])
+    return res
+
+
+RESPONSE_FIELDS = (
+    *CLINICAL_FIELDS, "course__uuid", "instrument", "status", "answers", "score", "subscores", "authored_on",
+    "completed_at", "source",
+)  # fmt: skip
+# LOINC codes of the instruments that have one in the product (DOMAIN.md §8, domain/scoring.py notes).
+INSTRUMENT_LOINC = {
+    "nrs_pain": coding(LOINC, "72514-3", "Pain severity - 0-10 verbal numeric rating [Score] - Reported")
+}
+
+
+def instrument_code(code: str) -> dict[str, Any]:
+    codings = []
+    if code in INSTRUMENT_LOINC:
+        codings.append(INSTRUMENT_LOINC[code])
+    codings.append(coding(CS_INSTRUMENT, code))
+    return {"coding": codings, "text": code}
+
+
+_INSTRUMENT_CODES: dict[str, dict[str, Any]] = {}
+
+
+def _instrument_code(code: str) -> dict[str, Any]:
+    found = _INSTRUMENT_CODES.get(code)
+    if found is None:
+        found = _INSTRUMENT_CODES[code] = instrument_code(code)
+    return found
+
+
+def score_observation(r: Mapping[str, Any]) -> dict[str, Any]:
+    """The score of a completed questionnaire response as an Observation (same id as the response)."""
+    return {
+        "resourceType": "Observation",
+        "id": r["uuid"],
+        "meta": meta(r),
+        "status": "entered-in-error" if _eie(r) else "final",
+        "category": SURVEY,
+        "code": _instrument_code(r["instrument"]),
+        "subject": ref("Patient", r["patient__uuid"]),
+        "effectiveDateTime": r["authored_on"],
+        "valueQuantity": quantity(r["score"], "{score}"),
+        "derivedFrom": [ref("QuestionnaireResponse", r["uuid"])],
+    }
+
+
+def questionnaire_id(instrument: str) -> str:
+    """FHIR ids take no underscore: nrs_pain -> nrs-pain."""
+    return instrument.replace("_", "-")
+
+
+def questionnaire_url(instrument: str) -> str:
+    return f"{BASE}/Questionnaire/{questionnaire_id(instrument)}"
+
+
+def _answer(value: Any) -> dict[str, Any] | None:
+    if isinstance(value, bool):
+        return {"valueBoolean": value}
+    if isinstance(value, int):
+        return {"valueInteger": value}
+    if isinstance(value, float | Decimal):
+        return {"valueDecimal": num(value) if isinstance(value, Decimal) else value}
+    if isinstance(value, str):
+        return {"valueString": value} if value else None
+    return None
+
+
+def questionnaire_response(r: Mapping[str, Any]) -> dict[str, Any]:
+    status = "entered-in-error" if _eie(r) else ("completed" if r["status"] == "completed" else "in-progress")
+    res: dict[str, Any] = {
+        "resourceType": "QuestionnaireResponse",
+        "id": r["uuid"],
+        "meta": meta(r),
+        "questionnaire": questionnaire_url(r["instrument"]),
+        "status": status,
+        "subject": ref("Patient", r["patient__uuid"]),
+        "authored": r["completed_at"] or r["authored_on"],
+        "extension": [{"url": EXT_RESPONSE_SOURCE, "valueCoding": coding(CS_RESPONSE_SOURCE, r["source"])}],
+    }
+    if r["course__uuid"]:
+        res["basedOn"] = [ref("CarePlan", r["course__uuid"])]
+    items = []
+    for link_id, value in (r["answers"] or {}).items():
+        values = value if isinstance(value, list) else [value]
+        answers = [a for a in (_answer(v) for v in values) if a is not None]
+        item: dict[str, Any] = {"linkId": str(link_id)}
+        if answers:
+            item["answer"] = answers
+        items.append(item)
+    if items:
+        res["item"] = items
+    return res
+
+
+# ---------------------------------------------------------------- Questionnaire (instrument definitions, no item texts)
+
+
+def questionnaire(instrument: Any) -> dict[str, Any]:
+    """An instrument of domain.scoring as a Questionnaire: what it measures and its range (item texts are licensed)."""
+    res: dict[str, Any] = {
+        "resourceType": "Questionnaire",
+        "id": questionnaire_id(instrument.code),
+        "meta": {"versionId": "1"},
+        "url": questionnaire_url(instrument.code),
+        "name": "".join(part.capitalize() for part in instrument.code.split("_")),
+        "title": instrument.name,
+        "status": "active",
+        "subjectType": ["Patient"],
+        "description": (
+            f"{instrument.name}: scores {instrument.minimum}-{instrument.maximum}, "
+            f"{instrument.direction.value.replace('_', ' ')}. Source: {instrument.source}."
+            + (f" {instrument.note}" if instrument.note else "")
+        ),
+        "code": [INSTRUMENT_LOINC.get(instrument.code) or coding(CS_INSTRUMENT, instrument.code)],
+    }
+    return res
+
+
+# ---------------------------------------------------------------- CarePlan (course), Appointment and Procedure (session)
+
+COURSE_FIELDS = (
+    *CLINICAL_FIELDS, "protocol_id", "protocol_name", "indication", "region", "side", "status", "stop_reason",
+    "started_on", "clinician__uuid", "note",
+)  # fmt: skip
+CARE_PLAN_STATUS = {"open": "active", "completed": "completed", "stopped": "revoked"}
+CARE_PLAN_CATEGORY = [concept(CS_CARE_PLAN, "prolotherapy-course", "Course of prolotherapy")]
+
+
+def care_plan(r: Mapping[str, Any]) -> dict[str, Any]:
+    res: dict[str, Any] = {
+        "resourceType": "CarePlan",
+        "id": r["uuid"],
+        "meta": meta(r),
+        "status": "entered-in-error" if _eie(r) else CARE_PLAN_STATUS[r["status"]],
+        "intent": "plan",
+        "category": CARE_PLAN_CATEGORY,
+        "title": r["protocol_name"] or r["indication"],
+        "description": f"{r['indication']} ({body_site(r['region'], r['side'])['text']})",
+        "subject": ref("Patient", r["patient__uuid"]),
+        "period": {"start": r["started_on"]},
+        "created": r["created_at"],
+    }
+    if r["clinician__uuid"]:
+        res["author"] = ref("Practitioner", r["clinician__uuid"])
+    if r["protocol_id"]:
+        res["instantiatesUri"] = [f"{BASE}/protocol/{r['protocol_id']}"]
+    note = notes(r["note"], f"Stopped: {r['stop_reason']}" if r["stop_reason"] else "")
+    if note:
+        res["note"] = note
+    return res
+
+
+SESSION_FIELDS = (
+    *CLINICAL_FIELDS, "course__uuid", "course__region", "course__side", "number", "planned_on", "starts_at",
+    "duration_minutes", "clinician__uuid", "signed_by__uuid", "status", "status_reason", "vasovagal", "bleeding",
+    "last_signs", "observation_note", "note", "signed_at",
+)  # fmt: skip
+APPOINTMENT_STATUS = {
+    "planned": "proposed",
+    "booked": "booked",
+    "done": "fulfilled",
+    "cancelled": "cancelled",
+    "no_show": "noshow",
+}
+SERVICE_TYPE = [concept(CS_PROCEDURE, "prolotherapy", "Prolotherapy")]
+
+
+def appointment(r: Mapping[str, Any]) -> dict[str, Any]:
+    from datetime import timedelta
+
+    res: dict[str, Any] = {
+        "resourceType": "Appointment",
+        "id": r["uuid"],
+        "meta": meta(r),
+        "status": "entered-in-error" if _eie(r) else APPOINTMENT_STATUS[r["status"]],
+        "serviceType": SERVICE_TYPE,
+        "description": f"Prolotherapy session {r['number']}",
+        "participant": [{"actor": ref("Patient", r["patient__uuid"]), "required": "required", "status": "accepted"}],
+    }
+    if r["starts_at"]:
+        res["start"] = r["starts_at"]
+        res["end"] = r["starts_at"] + timedelta(minutes=r["duration_minutes"])
+        res["minutesDuration"] = r["duration_minutes"]
+    else:
+        res["requestedPeriod"] = [{"start": r["planned_on"], "end": r["planned_on"]}]
+    if r["clinician__uuid"]:
+        res["participant"].append({"actor": ref("Practitioner", r["clinician__uuid"]), "status": "accepted"})
+    if r["status"] in ("cancelled", "no_show") and r["status_reason"]:
+        res["cancelationReason"] = {"text": r["status_reason"]}
+    return res
+
+
+PROLOTHERAPY_CODE = {
+    "coding": [coding(CS_PROCEDURE, "prolotherapy", "Prolotherapy"), coding(HCPCS, "M0076", "Prolotherapy")],
+    "text": "Prolotherapy",
+}
+PROCEDURE_STATUS = {
+    "planned": "preparation",
+    "booked": "preparation",
+    "done": "completed",
+    "cancelled": "not-done",
+    "no_show": "not-done",
+}
+COMPLICATIONS = (
+    ("vasovagal", "Vasovagal reaction"),
+    ("bleeding", "Bleeding"),
+    ("last_signs", "Signs of local anaesthetic systemic toxicity"),
+)
+
+
+def procedure(r: Mapping[str, Any], site_uuids: list[Any] | None = None) -> dict[str, Any]:
+    """One session as a Procedure; `site_uuids` are the session's injection sites (BodyStructure ids)."""
+    res: dict[str, Any] = {
+        "resourceType": "Procedure",
+        "id": r["uuid"],
+        "meta": meta(r),
+        "status": "entered-in-error" if _eie(r) else PROCEDURE_STATUS[r["status"]],
+        "code": PROLOTHERAPY_CODE,
+        "subject": ref("Patient", r["patient__uuid"]),
+        "basedOn": [ref("CarePlan", r["course__uuid"])],
+        "bodySite": [body_site(r["course__region"], r["course__side"])],
+    }
+    if r["status"] == "done":
+        res["performedDateTime"] = r["starts_at"] or r["planned_on"]
+    elif r["status"] in ("cancelled", "no_show"):
+        res["statusReason"] = {"text": r["status_reason"] or ("No-show" if r["status"] == "no_show" else "Cancelled")}
+    performer = r["signed_by__uuid"] or r["clinician__uuid"]
+    if performer:
+        res["performer"] = [{"actor": ref("Practitioner", performer)}]
+    complications = [{"text": label} for field, label in COMPLICATIONS if r[field]]
+    if complications:
+        res["complication"] = complications
+    note = notes(r["observation_note"], r["note"])
+    if note:
+        res["note"] = note
+    if site_uuids:
+        res["extension"] = [
+            {"url": EXT_TARGET_BODY_STRUCTURE, "valueReference": ref("BodyStructure", s)} for s in site_uuids
+        ]
+    return res
+
+
+# ---------------------------------------------------------------- BodyStructure and MedicationAdministration (sites)
+
+SITE_FIELDS = (
+    *CLINICAL_FIELDS, "session__uuid", "session__status", "session__signed_at", "session__starts_at",
+    "session__planned_on", "solution__uuid", "created_by__uuid", "number", "landmark", "label", "side", "body_map",
+    "x", "y", "volume_ml", "depth_mm", "needle_gauge", "guidance",
+)  # fmt: skip
+
+
+def _site_location(r: Mapping[str, Any]) -> dict[str, Any]:
+    loc: dict[str, Any] = {"text": r["label"] or r["landmark"] or "Free point on the map"}
+    if r["landmark"]:
+        loc["coding"] = [coding(CS_LANDMARK, r["landmark"])]
+    return loc
+
+
+def body_structure(r: Mapping[str, Any]) -> dict[str, Any]:
+    res: dict[str, Any] = {
+        "resourceType": "BodyStructure",
+        "id": r["uuid"],
+        "meta": meta(r),
+        "active": r["entered_in_error_at"] is None,
+        "location": _site_location(r),
+        "description": f"Injection site {r['number']}: {r['label']}" if r["label"] else f"Injection site {r['number']}",
+        "patient": ref("Patient", r["patient__uuid"]),
+        "extension": [
+            {
+                "url": EXT_MAP_POSITION,
+                "extension": [
+                    {"url": "map", "valueString": r["body_map"]},
+                    {"url": "x", "valueDecimal": num(r["x"])},
+                    {"url": "y", "valueDecimal": num(r["y"])},
+                ],
+            }
+        ],
+    }
+    lat = LATERALITY.get(r["side"])
+    if lat is not None:
+        res["locationQualifier"] = [{"coding": [lat]}]
+    return res
+
+
+INJECTION_ROUTE = concept(CS_ROUTE, "injection", "Injection (periarticular, intra-articular or at an enthesis)")
+GUIDANCE = {
+    "landmark": concept(CS_GUIDANCE, "landmark", "Landmark (palpation)"),
+    "ultrasound": concept(CS_GUIDANCE, "ultrasound", "Ultrasound"),
+}
+
+
+def medication_administration(r: Mapping[str, Any]) -> dict[str, Any]:
+    if _eie(r):
+        status = "entered-in-error"
+    elif r["session__status"] == "done" or r["session__signed_at"]:
+        status = "completed"
+    else:
+        status = "in-progress"
+    extension: list[dict[str, Any]] = [{"url": EXT_BODY_STRUCTURE, "valueReference": ref("BodyStructure", r["uuid"])}]
+    if r["needle_gauge"]:
+        extension.append({"url": EXT_NEEDLE_GAUGE, "valueInteger": r["needle_gauge"]})
+    if r["depth_mm"] is not None:
+        extension.append({"url": EXT_DEPTH, "valueQuantity": quantity(r["depth_mm"], "mm")})
+    res: dict[str, Any] = {
+        "resourceType": "MedicationAdministration",
+        "id": r["uuid"],
+        "meta": meta(r),
+        "extension": extension,
+        "status": status,
+        "medicationReference": ref("Medication", r["solution__uuid"]),
+        "subject": ref("Patient", r["patient__uuid"]),
+        "partOf": [ref("Procedure", r["session__uuid"])],
+        "effectiveDateTime": r["session__starts_at"] or r["session__planned_on"],
+        "dosage": {
+            "site": _site_location(r),
+            "route": INJECTION_ROUTE,
+            "method": GUIDANCE[r["guidance"]],
+            "dose": quantity(r["volume_ml"], "mL"),
+        },
+    }
+    if r["created_by__uuid"]:
+        res["performer"] = [{"actor": ref("Practitioner", r["created_by__uuid"])}]
+    return res
+
+
+# ---------------------------------------------------------------- Medication (prepared solution)
+
+SOLUTION_FIELDS = (
+    *CLINICAL_FIELDS, "session__uuid", "label", "final_volume_ml", "diluent", "diluent_volume_ml", "diluent_lot",
+    "with_epinephrine", "components",
+)  # fmt: skip
+PER_100_ML = {"value": 100, "unit": "mL", "system": UCUM, "code": "mL"}
+
+
+def _pct(value: Any) -> Any:
+    d = Decimal(str(value))
+    return int(d) if d == d.to_integral_value() else float(d)
+
+
+def medication(r: Mapping[str, Any]) -> dict[str, Any]:
+    components = r["components"] or []
+    ingredients = []
+    for c in components:
+        agent = c["agent"]
+        display = agent.replace("_", " ").capitalize()
+        ingredient: dict[str, Any] = {
+            "itemCodeableConcept": {"coding": [coding(CS_AGENT, agent, display)], "text": display},
+            "isActive": True,
+            # Percent weight/volume: g per 100 mL.
+            "strength": {
+                "numerator": {"value": _pct(c["target_pct"]), "unit": "g", "system": UCUM, "code": "g"},
+                "denominator": PER_100_ML,
+            },
+        }
+        if c.get("lot"):
+            ingredient["extension"] = [{"url": EXT_INGREDIENT_LOT, "valueString": c["lot"]}]
+        ingredients.append(ingredient)
+    diluent: dict[str, Any] = {"itemCodeableConcept": {"text": r["diluent"]}, "isActive": False}
+    if r["diluent_lot"]:
+        diluent["extension"] = [{"url": EXT_INGREDIENT_LOT, "valueString": r["diluent_lot"]}]
+    ingredients.append(diluent)
+    text = ", ".join(f"{c['agent'].replace('_', ' ')} {c['target_pct']}%" for c in components)
+    res: dict[str, Any] = {
+        "resourceType": "Medication",
+        "id": r["uuid"],
+        "meta": meta(r),
+        "code": {"text": f"Solution {r['label']}: {text} in {r['diluent']}, {num(r['final_volume_ml'])} mL"},
+        "status": "entered-in-error" if _eie(r) else "active",
+        "form": concept(CS_ROUTE, "solution-for-injection", "Solution for injection"),
+        "amount": {
+            "numerator": quantity(r["final_volume_ml"], "mL"),
+            "denominator": {"value": 1, "unit": "syringe", "system": UCUM, "code": "1"},
+        },
+        "ingredient": ingredients,
+    }
+    # The batch is the main agent's lot (first component); every ingredient carries its own lot as an extension.
+    first = next((c for c in components if c.get("lot")), None)
+    if first is not None:
+        batch: dict[str, Any] = {"lotNumber": first["lot"]}
+        expiries = [c["expiry"] for c in components if c.get("expiry")]
+        if expiries:
+            batch["expirationDate"] = min(expiries)
+        res["batch"] = batch
+    return res
+
+
+# ---------------------------------------------------------------- AdverseEvent
+
+ADVERSE_EVENT_FIELDS = (
+    *CLINICAL_FIELDS, "session__uuid", "solution__uuid", "lot", "event_type", "onset_on", "severity", "serious",
+    "causality", "outcome", "description",
+)  # fmt: skip
+AE_TYPE_LABELS = {
+    "pain_flare": "Pain flare",
+    "bruising": "Bruising",
+    "bleeding": "Bleeding",
+    "infection": "Infection",
+    "allergic_reaction": "Allergic reaction",
+    "nerve_injury": "Nerve injury",
+    "pneumothorax": "Pneumothorax",
+    "spinal_headache": "Spinal (dural puncture) headache",
+    "vasovagal": "Vasovagal reaction",
+    "last": "Local anaesthetic systemic toxicity",
+    "other": "Other",
+}
+# WHO-UMC categories -> the FHIR causality assessment codes (same scale).
+CAUSALITY = {
+    "certain": "Certain",
+    "probable": "Probably-Likely",
+    "possible": "Possible",
+    "unlikely": "Unlikely",
+    "unassessable": "Unassessable-Unclassifiable",
+}
+SERIOUS = {
+    True: concept(f"{THO}/adverse-event-seriousness", "serious", "Serious"),
+    False: concept(f"{THO}/adverse-event-seriousness", "non-serious", "Non-serious"),
+}
+
+
+def adverse_event(r: Mapping[str, Any]) -> dict[str, Any]:
+    res: dict[str, Any] = {
+        "resourceType": "AdverseEvent",
+        "id": r["uuid"],
+        "meta": meta(r),
+        "actuality": "actual",
+        "event": {
+            "coding": [coding(CS_ADVERSE_EVENT, r["event_type"], AE_TYPE_LABELS.get(r["event_type"]))],
+            "text": r["description"],
+        },
+        "subject": ref("Patient", r["patient__uuid"]),
+        "date": r["onset_on"],
+        "recordedDate": r["created_at"],
+        "seriousness": SERIOUS[bool(r["serious"])],
+        "severity": concept(f"{THO}/adverse-event-severity", r["severity"]),
+        "outcome": concept(f"{THO}/adverse-event-outcome", r["outcome"]),
+    }
+    assessment = {"assessment": concept(f"{THO}/adverse-event-causality-assess", CAUSALITY[r["causality"]])}
+    suspects = []
+    if r["session__uuid"]:
+        suspects.append({"instance": ref("Procedure", r["session__uuid"]), "causality": [assessment]})
+    if r["solution__uuid"]:
+        suspect: dict[str, Any] = {"instance": ref("Medication", r["solution__uuid"]), "causality": [assessment]}
+        if r["lot"]:
+            suspect["extension"] = [{"url": EXT_LOT, "valueString": r["lot"]}]
+        suspects.append(suspect)
+    if suspects:
+        res["suspectEntity"] = suspects
+    return res
+
+
+# ---------------------------------------------------------------- Consent
+
+CONSENT_FIELDS = (
+    *CLINICAL_FIELDS, "course__uuid", "scope", "status", "template_version", "signed_at", "withdrawn_at",
+    "withdrawal_reason", "pdf_sha256",
+)  # fmt: skip
+CONSENT_STATUS = {"draft": "draft", "signed": "active", "withdrawn": "inactive"}
+CONSENT_SCOPE = {
+    "treatment": concept(f"{THO}/consentscope", "treatment", "Treatment"),
+    "research": concept(f"{THO}/consentscope", "research", "Research"),
+}
+CONSENT_CATEGORY = [concept(LOINC, "59284-0", "Patient Consent")]
+
+
+def consent(r: Mapping[str, Any]) -> dict[str, Any]:
+    res: dict[str, Any] = {
+        "resourceType": "Consent",
+        "id": r["uuid"],
+        "meta": meta(r),
+        "status": "entered-in-error" if _eie(r) else CONSENT_STATUS[r["status"]],
+        "scope": CONSENT_SCOPE[r["scope"]],
+        "category": CONSENT_CATEGORY,
+        "patient": ref("Patient", r["patient__uuid"]),
+        "dateTime": r["signed_at"] or r["created_at"],
+        "policyRule": {
+            "text": f"Clinic consent form, version {r['template_version']}"
+            if r["template_version"]
+            else "Clinic consent form"
+        },
+    }
+    if r["scope"] == "research":
+        res["policyRule"] = concept(f"{THO}/consentpolicycodes", "hipaa-research", "HIPAA Research Authorization")
+    provision: dict[str, Any] = {"type": "permit"}
+    period: dict[str, Any] = {}
+    if r["signed_at"]:
+        period["start"] = r["signed_at"]
+    if r["withdrawn_at"]:
+        period["end"] = r["withdrawn_at"]
+    if period:
+        provision["period"] = period
+    if r["course__uuid"]:
+        provision["data"] = [{"meaning": "related", "reference": ref("CarePlan", r["course__uuid"])}]
+    res["provision"] = provision
+    return res
+
+
+# ---------------------------------------------------------------- Group (saved cohort)
+
+GROUP_FIELDS = ("id", "uuid", "version", "updated_at", "entered_in_error_at", "name", "description", "patient_uuids")
+
+
+def group(r: Mapping[str, Any]) -> dict[str, Any]:
+    members = r["patient_uuids"] or []
+    res: dict[str, Any] = {
+        "resourceType": "Group",
+        "id": r["uuid"],
+        "meta": meta(r),
+        "active": r["entered_in_error_at"] is None,
+        "type": "person",
+        "actual": True,
+        "name": r["name"],
+        "quantity": len(members),
+        "member": [{"entity": ref("Patient", m)} for m in members],
+    }
+    return res
+
+
+MAPPER = Callable[[Mapping[str, Any]], dict[str, Any]]

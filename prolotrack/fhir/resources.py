@@ -1,0 +1,487 @@
+"""The FHIR resource types served, each with its model source(s), mapper, permission and search parameters.
+
+One table drives read, search, `_include`, the CapabilityStatement and Bulk export, so they cannot disagree.
+A type may have several sources (Observation: weights, then questionnaire scores); paging walks them in order.
+"""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Model, Q, QuerySet
+
+from prolotrack.clinics.models import Clinic, Membership
+from prolotrack.clinics.roles import Permission
+from prolotrack.consent.models import Consent
+from prolotrack.fhir import mappers as m
+from prolotrack.fhir.models import Cohort
+from prolotrack.outcomes.models import QuestionnaireResponse
+from prolotrack.patients.models import Allergy, Condition, Medication, Patient, WeightMeasurement
+from prolotrack.treatment.models import AdverseEvent, Course, InjectionSite, PreparedSolution, TreatmentSession
+
+NOT_EIE = Q(entered_in_error_at__isnull=True)
+EIE = Q(entered_in_error_at__isnull=False)
+NOTHING = Q(pk__in=[])
+
+
+def _status(mapping: Mapping[str, Q]) -> dict[str, Q]:
+    """FHIR status code -> filter; live codes exclude records entered in error, which have their own code."""
+    out = {code: q & NOT_EIE for code, q in mapping.items()}
+    out["entered-in-error"] = EIE
+    return out
+
+
+@dataclass(frozen=True)
+class DateParam:
+    field: str
+    is_datetime: bool = False
+
+
+@dataclass(frozen=True)
+class Source:
+    """One model that yields resources of a type."""
+
+    model: type[Model]
+    fields: tuple[str, ...]
+    mapper: Callable[[Mapping[str, Any]], dict[str, Any]]
+    clinic_path: str = "clinic_id"
+    id_path: str = "uuid"
+    patient_path: str | None = "patient__uuid"
+    updated_path: str = "updated_at"
+    base: Q | None = None
+    dates: Mapping[str, DateParam] = field(default_factory=dict)
+    statuses: Mapping[str, Q] = field(default_factory=dict)
+    status_param: str = "status"
+    # (system or None, code) -> filter; a code not listed matches nothing from this source.
+    code_filter: Callable[[str | None, str], Q | None] | None = None
+    # Extra lookups for a batch of rows (one query per batch), before mapping.
+    enrich: Callable[[list[dict[str, Any]]], None] | None = None
+    versioned: bool = True
+
+    def queryset(self, clinic: Clinic) -> QuerySet:
+        qs = self.model._default_manager.filter(**{self.clinic_path: clinic.pk})
+        if self.base is not None:
+            qs = qs.filter(self.base)
+        return qs
+
+    def map_rows(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if self.enrich is not None and rows:
+            self.enrich(rows)
+        mapper = self.mapper
+        return [mapper(r) for r in rows]
+
+
+@dataclass(frozen=True)
+class Include:
+    target: str  # resource type
+    path: str  # row field holding the target's id
+
+
+@dataclass(frozen=True)
+class ResourceType:
+    name: str
+    permission: Permission
+    sources: tuple[Source, ...]
+    # Types with no status that can say "entered-in-error" answer 410 Gone for such a record and leave it out of
+    # search and export; the others serve it with that status (docs/FHIR.md, "Entered in error").
+    gone_when_eie: bool = False
+    patient_params: tuple[str, ...] = ("patient", "subject")
+    includes: Mapping[str, Include] = field(default_factory=dict)
+    in_patient_compartment: bool = True
+    profile_note: str = ""
+
+    def search_params(self) -> list[tuple[str, str]]:
+        """(name, type) of every search parameter, for the CapabilityStatement."""
+        params = [("_id", "token"), ("_lastUpdated", "date")]
+        params += [(p, "reference") for p in self.patient_params if self.sources[0].patient_path]
+        seen: set[str] = set()
+        for source in self.sources:
+            for name in source.dates:
+                if name not in seen:
+                    seen.add(name)
+                    params.append((name, "date"))
+        if any(s.statuses for s in self.sources):
+            params.append((self.sources[0].status_param, "token"))
+        if any(s.code_filter for s in self.sources):
+            params.append(("code", "token"))
+        return params
+
+
+# ---------------------------------------------------------------- code filters and enrichers
+
+
+def _weight_code(system: str | None, code: str) -> Q | None:
+    return Q() if code == "29463-7" and system in (None, m.LOINC) else None
+
+
+_LOINC_INSTRUMENT = {c["code"]: k for k, c in m.INSTRUMENT_LOINC.items()}
+
+
+def _score_code(system: str | None, code: str) -> Q | None:
+    if system in (None, m.LOINC) and code in _LOINC_INSTRUMENT:
+        return Q(instrument=_LOINC_INSTRUMENT[code])
+    if system in (None, m.CS_INSTRUMENT):
+        return Q(instrument=code)
+    return None
+
+
+def _procedure_code(system: str | None, code: str) -> Q | None:
+    if (system in (None, m.CS_PROCEDURE) and code == "prolotherapy") or (system in (None, m.HCPCS) and code == "M0076"):
+        return Q()
+    return None
+
+
+def _session_sites(rows: list[dict[str, Any]]) -> None:
+    ids = [r["id"] for r in rows]
+    by_session: dict[int, list[Any]] = {}
+    sites = (
+        InjectionSite.objects.filter(session_id__in=ids, entered_in_error_at__isnull=True)
+        .order_by("session_id", "number")
+        .values_list("session_id", "uuid")
+    )
+    for session_id, uuid in sites:
+        by_session.setdefault(session_id, []).append(uuid)
+    for r in rows:
+        r["_sites"] = by_session.get(r["id"])
+
+
+def _procedure(r: Mapping[str, Any]) -> dict[str, Any]:
+    return m.procedure(r, r.get("_sites"))
+
+
+def _clinical_dates(name: str, path: str, is_datetime: bool = False) -> dict[str, DateParam]:
+    return {name: DateParam(path, is_datetime)}
+
+
+PATIENT_INCLUDE = Include("Patient", "patient__uuid")
+
+# ---------------------------------------------------------------- the table
+
+TYPES: dict[str, ResourceType] = {}
+
+
+def _register(rt: ResourceType) -> None:
+    TYPES[rt.name] = rt
+
+
+_register(
+    ResourceType(
+        "Patient",
+        Permission.PATIENT_VIEW_DEMOGRAPHICS,
+        (
+            Source(
+                Patient,
+                m.PATIENT_FIELDS,
+                m.patient,
+                patient_path="uuid",
+                dates=_clinical_dates("birthdate", "date_of_birth"),
+            ),
+        ),
+        gone_when_eie=True,
+        patient_params=(),
+    )
+)
+_register(
+    ResourceType(
+        "Organization",
+        Permission.PROTOCOL_VIEW,
+        (
+            Source(
+                Clinic,
+                m.ORGANIZATION_FIELDS,
+                m.organization,
+                clinic_path="pk",
+                patient_path=None,
+                updated_path="created_at",
+                versioned=False,
+            ),
+        ),
+        patient_params=(),
+        in_patient_compartment=False,
+    )
+)
+_register(
+    ResourceType(
+        "Practitioner",
+        Permission.SCHEDULE_VIEW,
+        (
+            Source(
+                Membership,
+                m.PRACTITIONER_FIELDS,
+                m.practitioner,
+                id_path="user__uuid",
+                patient_path=None,
+                updated_path="created_at",
+                versioned=False,
+            ),
+        ),
+        patient_params=(),
+        in_patient_compartment=False,
+    )
+)
+_CLINICAL_STATUS = {"active": Q(clinical_status="active"), "resolved": Q(clinical_status="resolved")}
+_register(
+    ResourceType(
+        "Condition",
+        Permission.PATIENT_VIEW_CLINICAL,
+        (
+            Source(
+                Condition,
+                m.CONDITION_FIELDS,
+                m.condition,
+                dates={"onset-date": DateParam("onset_date"), "recorded-date": DateParam("created_at", True)},
+                statuses={**{k: v & NOT_EIE for k, v in _CLINICAL_STATUS.items()}},
+                status_param="clinical-status",
+            ),
+        ),
+        includes={"Condition:patient": PATIENT_INCLUDE, "Condition:subject": PATIENT_INCLUDE},
+    )
+)
+_register(
+    ResourceType(
+        "AllergyIntolerance",
+        Permission.PATIENT_VIEW_CLINICAL,
+        (
+            Source(
+                Allergy,
+                m.ALLERGY_FIELDS,
+                m.allergy,
+                dates=_clinical_dates("date", "created_at", True),
+                statuses={"active": NOT_EIE},
+                status_param="clinical-status",
+            ),
+        ),
+        patient_params=("patient",),
+        includes={"AllergyIntolerance:patient": PATIENT_INCLUDE},
+    )
+)
+_register(
+    ResourceType(
+        "MedicationStatement",
+        Permission.PATIENT_VIEW_CLINICAL,
+        (
+            Source(
+                Medication,
+                m.MEDICATION_STATEMENT_FIELDS,
+                m.medication_statement,
+                statuses=_status({"active": Q(status="active"), "stopped": Q(status="stopped")}),
+            ),
+        ),
+        includes={"MedicationStatement:patient": PATIENT_INCLUDE, "MedicationStatement:subject": PATIENT_INCLUDE},
+    )
+)
+_register(
+    ResourceType(
+        "Observation",
+        Permission.PATIENT_VIEW_CLINICAL,
+        (
+            Source(
+                WeightMeasurement,
+                m.WEIGHT_FIELDS,
+                m.weight_observation,
+                dates=_clinical_dates("date", "measured_on"),
+                statuses=_status({"final": Q()}),
+                code_filter=_weight_code,
+            ),
+            Source(
+                QuestionnaireResponse,
+                m.RESPONSE_FIELDS,
+                m.score_observation,
+                base=Q(status="completed", score__isnull=False),
+                dates=_clinical_dates("date", "authored_on"),
+                statuses=_status({"final": Q()}),
+                code_filter=_score_code,
+            ),
+        ),
+        includes={"Observation:patient": PATIENT_INCLUDE, "Observation:subject": PATIENT_INCLUDE},
+    )
+)
+_register(
+    ResourceType(
+        "QuestionnaireResponse",
+        Permission.OUTCOMES_VIEW,
+        (
+            Source(
+                QuestionnaireResponse,
+                m.RESPONSE_FIELDS,
+                m.questionnaire_response,
+                dates=_clinical_dates("authored", "authored_on"),
+                statuses=_status({"completed": Q(status="completed"), "in-progress": Q(status="in_progress")}),
+            ),
+        ),
+        includes={
+            "QuestionnaireResponse:patient": PATIENT_INCLUDE,
+            "QuestionnaireResponse:subject": PATIENT_INCLUDE,
+            "QuestionnaireResponse:based-on": Include("CarePlan", "course__uuid"),
+        },
+    )
+)
+_register(
+    ResourceType(
+        "CarePlan",
+        Permission.COURSE_VIEW,
+        (
+            Source(
+                Course,
+                m.COURSE_FIELDS,
+                m.care_plan,
+                dates=_clinical_dates("date", "started_on"),
+                statuses=_status(
+                    {"active": Q(status="open"), "completed": Q(status="completed"), "revoked": Q(status="stopped")}
+                ),
+            ),
+        ),
+        includes={"CarePlan:patient": PATIENT_INCLUDE, "CarePlan:subject": PATIENT_INCLUDE},
+    )
+)
+_APPOINTMENT = {"proposed": "planned", "booked": "booked", "fulfilled": "done", "cancelled": "cancelled"}
+_register(
+    ResourceType(
+        "Appointment",
+        Permission.SCHEDULE_VIEW,
+        (
+            Source(
+                TreatmentSession,
+                m.SESSION_FIELDS,
+                m.appointment,
+                base=Q(starts_at__isnull=False) | Q(status__in=("planned", "cancelled")),
+                dates=_clinical_dates("date", "starts_at", True),
+                statuses=_status({**{k: Q(status=v) for k, v in _APPOINTMENT.items()}, "noshow": Q(status="no_show")}),
+            ),
+        ),
+        patient_params=("patient", "actor"),
+        includes={"Appointment:patient": PATIENT_INCLUDE, "Appointment:actor": PATIENT_INCLUDE},
+    )
+)
+_register(
+    ResourceType(
+        "Procedure",
+        Permission.COURSE_VIEW,
+        (
+            Source(
+                TreatmentSession,
+                m.SESSION_FIELDS,
+                _procedure,
+                dates=_clinical_dates("date", "planned_on"),
+                statuses=_status(
+                    {
+                        "preparation": Q(status__in=("planned", "booked")),
+                        "completed": Q(status="done"),
+                        "not-done": Q(status__in=("cancelled", "no_show")),
+                    }
+                ),
+                code_filter=_procedure_code,
+                enrich=_session_sites,
+            ),
+        ),
+        includes={
+            "Procedure:patient": PATIENT_INCLUDE,
+            "Procedure:subject": PATIENT_INCLUDE,
+            "Procedure:based-on": Include("CarePlan", "course__uuid"),
+        },
+    )
+)
+_register(
+    ResourceType(
+        "BodyStructure",
+        Permission.COURSE_VIEW,
+        (Source(InjectionSite, m.SITE_FIELDS, m.body_structure),),
+        gone_when_eie=True,
+        patient_params=("patient",),
+        includes={"BodyStructure:patient": PATIENT_INCLUDE},
+    )
+)
+_register(
+    ResourceType(
+        "Medication",
+        Permission.COURSE_VIEW,
+        (
+            Source(
+                PreparedSolution,
+                m.SOLUTION_FIELDS,
+                m.medication,
+                statuses=_status({"active": Q()}),
+            ),
+        ),
+        # Medication has no subject in FHIR; `patient` here filters by the patient the solution was mixed for.
+        patient_params=("patient",),
+    )
+)
+_register(
+    ResourceType(
+        "MedicationAdministration",
+        Permission.COURSE_VIEW,
+        (
+            Source(
+                InjectionSite,
+                m.SITE_FIELDS,
+                m.medication_administration,
+                dates=_clinical_dates("effective-time", "session__planned_on"),
+                statuses=_status(
+                    {
+                        "completed": Q(session__status="done") | Q(session__signed_at__isnull=False),
+                        "in-progress": ~Q(session__status="done") & Q(session__signed_at__isnull=True),
+                    }
+                ),
+            ),
+        ),
+        includes={
+            "MedicationAdministration:patient": PATIENT_INCLUDE,
+            "MedicationAdministration:subject": PATIENT_INCLUDE,
+            "MedicationAdministration:partOf": Include("Procedure", "session__uuid"),
+            "MedicationAdministration:part-of": Include("Procedure", "session__uuid"),
+            "MedicationAdministration:medication": Include("Medication", "solution__uuid"),
+        },
+    )
+)
+_register(
+    ResourceType(
+        "AdverseEvent",
+        Permission.COURSE_VIEW,
+        (Source(AdverseEvent, m.ADVERSE_EVENT_FIELDS, m.adverse_event, dates=_clinical_dates("date", "onset_on")),),
+        gone_when_eie=True,
+        patient_params=("subject", "patient"),
+        includes={"AdverseEvent:subject": PATIENT_INCLUDE, "AdverseEvent:patient": PATIENT_INCLUDE},
+    )
+)
+_register(
+    ResourceType(
+        "Consent",
+        Permission.DOCUMENT_VIEW,
+        (
+            Source(
+                Consent,
+                m.CONSENT_FIELDS,
+                m.consent,
+                dates=_clinical_dates("date", "created_at", True),
+                statuses=_status(
+                    {"draft": Q(status="draft"), "active": Q(status="signed"), "inactive": Q(status="withdrawn")}
+                ),
+            ),
+        ),
+        patient_params=("patient",),
+        includes={"Consent:patient": PATIENT_INCLUDE},
+    )
+)
+_register(
+    ResourceType(
+        "Group",
+        Permission.COHORT_MANAGE,
+        (Source(Cohort, m.GROUP_FIELDS, m.group, patient_path=None),),
+        gone_when_eie=True,
+        patient_params=(),
+        in_patient_compartment=False,
+    )
+)
+
+# Served from the instrument catalogue (domain.scoring), not the database: read and search by _id only.
+STATIC_TYPES = ("Questionnaire",)
+# Not in a patient compartment, but part of a system-level export.
+SYSTEM_ONLY_TYPES = ("Organization", "Practitioner")
+# Bulk export: every type, in this order (Group is the cohort itself, not exported).
+EXPORT_TYPES = tuple(name for name in TYPES if name != "Group")
+PATIENT_EXPORT_TYPES = tuple(name for name in EXPORT_TYPES if TYPES[name].in_patient_compartment)
+
+
+def get_type(name: str) -> ResourceType | None:
+    return TYPES.get(name)

@@ -1,0 +1,34 @@
+"""Realistic FHIR test data: a few patients with their whole treatment history, and a consent."""
+
+from datetime import date
+from typing import Any
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from bench.dataset import generate
+from prolotrack.consent.models import Consent
+from prolotrack.core.records import service_write
+from prolotrack.fhir.models import Cohort
+
+
+@pytest.fixture
+def history(clinic: Any, clinician: Any, admin_user: Any) -> Any:
+    """Six patients of Alpha Clinic with conditions, weights, courses, sessions, solutions, sites, events, scores."""
+    counts = generate(clinic, patients=6, seed=3, today=date(2026, 6, 1), adverse_event_rate=0.3)
+    with transaction.atomic(), service_write():
+        patient = clinic_patient(clinic)
+        Consent.objects.create(
+            clinic=clinic, patient=patient, scope="research", status="signed", text="I agree.",
+            patient_signer_name=patient.full_name, signed_at=timezone.now(), template_version=2,
+        )  # fmt: skip
+        Consent.objects.create(clinic=clinic, patient=patient, scope="treatment", status="draft", text="Plan.")
+        Cohort.objects.create(clinic=clinic, name="Knees", patient_uuids=[str(patient.uuid)])
+    return counts
+
+
+def clinic_patient(clinic: Any) -> Any:
+    from prolotrack.patients.models import Patient
+
+    return Patient.objects.filter(clinic=clinic).order_by("id").first()
