@@ -841,3 +841,169 @@ def update_resource(
     elif importer._patient_by_uuid(resource_id) is None:
         raise _fail(404, "not-found", f"No Patient/{resource_id} in this clinic.")
     return run(importer, [entry]).outcomes[0]
+
+
+# --- files: NDJSON (Bulk export of another server) and JSON Bundles, for `manage.py import_fhir` -----------------
+
+NDJSON_BATCH = 500  # resources written per transaction
+
+
+@dataclass
+class LineError:
+    """A resource that was not imported: where it was (file:line) and why."""
+
+    file: str
+    line: int
+    issues: list[Issue]
+
+    def __str__(self) -> str:
+        parts = [f"{i.expression + ': ' if i.expression else ''}{i.diagnostics}" for i in self.issues]
+        return f"{self.file}:{self.line}: {'; '.join(parts)}"
+
+
+@dataclass
+class FileReport:
+    """What an import of files did: (type, result) counts and the resources refused."""
+
+    counts: Counter[tuple[str, str]] = field(default_factory=Counter)
+    errors: list[LineError] = field(default_factory=list)
+    resources: int = 0
+
+    def add(self, outcomes: Iterable[Outcome]) -> None:
+        for o in outcomes:
+            self.counts[(o.resource_type, o.result)] += 1
+
+
+class _Rollback(Exception):
+    pass
+
+
+def file_order(path: Any) -> tuple[int, str]:
+    """Patients first, so the other files' references find them; then the rest by name."""
+    name = str(getattr(path, "name", path))
+    return (0 if name.split(".")[0].split("-")[0] == "Patient" else 1, name)
+
+
+class FileImporter:
+    """Streams NDJSON files (one resource a line) and JSON Bundles into the registry, in batches.
+
+    NDJSON: each line is validated and mapped on its own; a bad line is skipped and reported with its file and line
+    number, the rest of the file is imported. Lines are written in transactions of `batch_size`; when a batch is
+    refused at write time it is retried line by line, so only the refused lines are left out. A JSON Bundle of type
+    transaction is all-or-nothing, like POST /fhir/. A dry run does everything inside one transaction and rolls it back.
+    """
+
+    def __init__(self, actor: Actor, *, batch_size: int = NDJSON_BATCH, progress: Any = None) -> None:
+        self.importer = Importer(actor)
+        self.batch_size = batch_size
+        self.report = FileReport()
+        self.progress = progress  # callable(bytes_read) or None
+
+    def run(self, paths: list[Any], *, dry_run: bool = False) -> FileReport:
+        if not role_has(self.importer.actor.role, Permission.FHIR_IMPORT):
+            raise AccessDenied("Your role does not allow FHIR import (fhir.import).")
+        ordered = sorted(paths, key=file_order)
+        if not dry_run:
+            for path in ordered:
+                self._file(path)
+            return self.report
+        try:
+            with transaction.atomic():
+                for path in ordered:
+                    self._file(path)
+                raise _Rollback
+        except _Rollback:
+            pass
+        return self.report
+
+    def _file(self, path: Any) -> None:
+        name = str(getattr(path, "name", path))
+        if name.endswith(".json"):
+            self._bundle_file(path, name)
+        else:
+            self._ndjson_file(path, name)
+
+    def _bundle_file(self, path: Any, name: str) -> None:
+        import orjson
+
+        with open(path, "rb") as handle:
+            raw = handle.read()
+        if self.progress:
+            self.progress(len(raw))
+        try:
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError as error:
+            self.report.errors.append(LineError(name, 1, [Issue("error", "structure", f"Not valid JSON: {error}.")]))
+            return
+        count = len(data.get("entry") or []) if isinstance(data, dict) else 0
+        self.report.resources += count
+        try:
+            entries = bundle_entries(data)
+            read_entries(entries)
+            self.importer.check_permissions(entries)
+            with transaction.atomic():
+                self.report.add(self.importer.write(entries))
+        except ImportFailure as failure:
+            self.report.errors.append(LineError(name, 1, failure.issues))
+
+    def _ndjson_file(self, path: Any, name: str) -> None:
+        import orjson
+
+        batch: list[tuple[int, Entry]] = []
+        with open(path, "rb") as handle:
+            for number, raw in enumerate(handle, start=1):
+                if self.progress:
+                    self.progress(len(raw))
+                if not raw.strip():
+                    continue
+                self.report.resources += 1
+                try:
+                    resource = orjson.loads(raw)
+                except orjson.JSONDecodeError as error:
+                    self._error(name, number, [Issue("error", "structure", f"Not valid JSON: {error}.")])
+                    continue
+                where = resource.get("resourceType") if isinstance(resource, dict) else None
+                entry = Entry(number, str(where or "Resource"), resource)
+                if isinstance(resource, dict) and isinstance(resource.get("id"), str):
+                    entry.full_url = f"{resource.get('resourceType')}/{resource['id']}"
+                try:
+                    read_entries([entry])
+                    self.importer.check_permissions([entry])
+                except ImportFailure as failure:
+                    self._error(name, number, failure.issues)
+                    continue
+                batch.append((number, entry))
+                if len(batch) >= self.batch_size:
+                    self._write(name, batch)
+                    batch = []
+        if batch:
+            self._write(name, batch)
+
+    def _write(self, name: str, batch: list[tuple[int, Entry]]) -> None:
+        entries = [entry for _, entry in batch]
+        try:
+            with transaction.atomic():
+                outcomes = self.importer.write(entries)
+        except ImportFailure:
+            self._forget(entries)
+            outcomes = []
+            for number, entry in batch:  # find the refused lines; write the others
+                try:
+                    with transaction.atomic():
+                        outcomes.extend(self.importer.write([entry]))
+                except ImportFailure as failure:
+                    self._forget([entry])
+                    self._error(name, number, failure.issues)
+        self.report.add(outcomes)
+
+    def _forget(self, entries: list[Entry]) -> None:
+        """Drop what a rolled-back write left in the importer's memory (patients and children it had created)."""
+        ids = {p.pk for p in Patient.objects.filter(pk__in=[p.pk for p in self.importer.by_reference.values()])}
+        for key in [k for k, p in self.importer.by_reference.items() if p.pk not in ids]:
+            del self.importer.by_reference[key]
+        for key in [k for k, p in self.importer.by_identifier.items() if p.pk not in ids]:
+            del self.importer.by_identifier[key]
+        self.importer.children.clear()
+
+    def _error(self, name: str, number: int, issues: list[Issue]) -> None:
+        self.report.errors.append(LineError(name, number, issues))
