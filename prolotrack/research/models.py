@@ -90,6 +90,10 @@ class ExportJob(models.Model):
         parts = []
         if self.indication:
             parts.append(f"indication “{self.indication}”")
-        if self.year_from or self.year_to:
-            parts.append(f"courses started {self.year_from or '…'}–{self.year_to or '…'}")
+        if self.year_from and self.year_to:
+            parts.append(f"courses started {self.year_from}–{self.year_to}")
+        elif self.year_from:
+            parts.append(f"courses started in {self.year_from} or later")
+        elif self.year_to:
+            parts.append(f"courses started in {self.year_to} or earlier")
         return ", ".join(parts) or "all consenting patients"

@@ -91,7 +91,7 @@ def start_export(actor: Actor, request: ExportRequest) -> ExportJob:
             indication=clean.indication,
             year_from=clean.year_from,
             year_to=clean.year_to,
-            stage="Waiting for the background worker",
+            stage="Waiting for the background worker to pick it up",
         )
         record_event(
             actor,
