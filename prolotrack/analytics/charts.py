@@ -120,8 +120,10 @@ def figure(data: Table, min_cell: int) -> Figure:
     labels = [textwrap.shorten(str(r[0]), width=34, placeholder="…") for r in rows]
     positions = list(range(len(rows)))[::-1]
     axes.set_yticks(positions, labels)
+    axes.set_ylim(-0.6, len(rows) - 0.4)
     if data.kind == "rate":
-        axes.set_xlim(0, 100)
+        axes.set_xlim(0, 132)
+        axes.set_xticks([0, 20, 40, 60, 80, 100])
         axes.set_xlabel(f"% (with 95% confidence interval)\n{data.note}", fontsize=8, color=INK)
         for y, row in zip(positions, rows, strict=True):
             rate, low, high, suppressed = row[3], row[4], row[5], row[6]
@@ -131,7 +133,7 @@ def figure(data: Table, min_cell: int) -> Figure:
             axes.barh(y, rate * 100, color=BAR, alpha=0.85, height=0.6)
             axes.errorbar(rate * 100, y, xerr=[[rate * 100 - low * 100], [high * 100 - rate * 100]], fmt="none",
                           ecolor=INK, elinewidth=1, capsize=3)  # fmt: skip
-            axes.text(min(high * 100 + 1.5, 92), y, f"{rate * 100:.0f}% ({row[1]}/{row[2]})", va="center",
+            axes.text(high * 100 + 2, y, f"{rate * 100:.0f}% ({row[1]}/{row[2]})", va="center",
                       fontsize=7, color=INK)  # fmt: skip
     else:
         counts = [r[1] for r in rows]
