@@ -43,7 +43,7 @@ from prolotrack.treatment.models import CourseTimepoint
 # Failed token lookups allowed per client address per window before answering 429 (product default).
 FAILED_LOOKUPS_ALLOWED = 20
 FAILED_LOOKUP_WINDOW_SECONDS = 600
-NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
+NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "same-origin", "X-Robots-Tag": "noindex"}
 
 
 # --- patient pages (no login) ---------------------------------------------------------------------------------------

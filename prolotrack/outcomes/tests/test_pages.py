@@ -71,7 +71,7 @@ def test_patient_pages_need_no_login_and_show_no_app_navigation(client, records)
     assert response.status_code == 200 and "Alpha Clinic" in body
     assert "Lovelace" not in body and "Ada" not in body  # nothing of the patient on a link anyone may hold
     assert 'href="/' not in body.replace(records["path"], "")  # no link into the app
-    assert "no-store" in response["Cache-Control"] and response["Referrer-Policy"] == "no-referrer"
+    assert "no-store" in response["Cache-Control"] and response["Referrer-Policy"] == "same-origin"
 
 
 def test_answer_leave_resume_submit_then_used(client, records):

@@ -1,0 +1,114 @@
+"""A patient answers by link on a phone-sized page: leaves mid-way, resumes, sends; the link then says it was used.
+
+Also: an expired link says so, and the pages work by keyboard. Screenshots in test-artifacts/screenshots/q-*.png.
+"""
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Browser, Page, expect
+
+from prolotrack.core.testing import actor_of
+from prolotrack.outcomes import services
+from prolotrack.outcomes.models import QuestionnaireResponse
+from prolotrack.treatment import services as treatment_services
+
+from .conftest import shot
+
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def phone(browser: Browser, live_server: Any) -> Iterator[Page]:
+    context = browser.new_context(viewport=PHONE, base_url=live_server.url, is_mobile=True, has_touch=True)
+    context.set_default_timeout(10_000)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def link_path(clinician, patient) -> str:
+    course = treatment_services.create_course(
+        actor_of(clinician), patient, protocol_id="knee_oa_rabago", indication="Knee osteoarthritis",
+        region="knee", side="right", start_on=date(2026, 11, 2), clinician=clinician,
+    )  # fmt: skip
+    follow_up = course.timepoints.filter(kind="follow_up").order_by("due_on").first()
+    _, path = services.create_link(actor_of(clinician), patient, timepoint=follow_up, delivery="qr")
+    return path
+
+
+def _no_horizontal_scroll(page: Page) -> None:
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "the page scrolls sideways"
+
+
+def test_patient_answers_leaves_resumes_and_sends(phone: Page, link_path: str) -> None:
+    phone.goto(link_path)
+    expect(phone.get_by_role("heading", name="A few questions about how you are doing")).to_be_visible()
+    expect(phone.get_by_text("Lovelace")).to_have_count(0)
+    _no_horizontal_scroll(phone)
+    shot(phone, "q-1-start-phone")
+    phone.get_by_role("link", name="Start").click()
+
+    # NRS: tap "6" for pain now and "5" for the average; then leave before the third rating.
+    now = phone.get_by_role("group", name="How bad is your pain right now?")
+    now.get_by_text("6", exact=True).click()
+    average = phone.get_by_role("group", name="On average, how bad was your pain over the last 7 days?")
+    average.get_by_text("5", exact=True).click()
+    expect(now.get_by_role("radio", name="6")).to_be_checked()
+    _no_horizontal_scroll(phone)
+    shot(phone, "q-2-nrs-partly-answered-phone")
+    phone.get_by_role("button", name="Save and finish later").click()
+    expect(phone.get_by_role("heading", name="Your answers are saved")).to_be_visible()
+    assert QuestionnaireResponse.objects.get().answers == {"now": 6, "average_week": 5}
+
+    # Later: the same link resumes where the patient stopped.
+    phone.goto(link_path)
+    expect(phone.get_by_role("heading", name="Welcome back")).to_be_visible()
+    expect(phone.get_by_text("Started", exact=True)).to_be_visible()
+    phone.get_by_role("link", name="Continue").click()
+    expect(now.get_by_role("radio", name="6")).to_be_checked()
+    expect(average.get_by_role("radio", name="5")).to_be_checked()
+    worst = phone.get_by_role("group", name="At its worst, how bad was your pain over the last 7 days?")
+    worst.get_by_text("8", exact=True).click()
+    shot(phone, "q-3-nrs-resumed-phone")
+    phone.get_by_role("button", name="Save and continue").click()
+
+    # PGIC by keyboard: focus the first option, arrow down once to "Much improved".
+    expect(phone.get_by_role("heading", name="Overall change since treatment started")).to_be_visible()
+    phone.get_by_role("radio", name="Very much improved").focus()
+    phone.keyboard.press("ArrowDown")
+    expect(phone.get_by_role("radio", name="Much improved", exact=True)).to_be_checked()
+    box = phone.get_by_text("Much improved", exact=True).bounding_box()
+    assert box is not None and box["height"] >= 24  # the whole row (48 px) is the target; the label text sits in it
+    assert phone.locator("label.opt").first.bounding_box()["height"] >= 44
+    _no_horizontal_scroll(phone)
+    shot(phone, "q-4-pgic-phone")
+    phone.get_by_role("button", name="Save and review").click()
+
+    expect(phone.get_by_role("heading", name="Check and send your answers")).to_be_visible()
+    expect(phone.get_by_text("Answered", exact=True)).to_have_count(2)
+    shot(phone, "q-5-review-phone")
+    phone.get_by_role("button", name="Send my answers").click()
+    expect(phone.get_by_role("heading", name="Thank you")).to_be_visible()
+    shot(phone, "q-6-thanks-phone")
+    scores = {r.instrument: (r.status, str(r.score)) for r in QuestionnaireResponse.objects.all()}
+    assert scores == {"nrs_pain": ("completed", "5.00"), "pgic": ("completed", "2.00")}
+
+    # The link is single-use.
+    phone.goto(link_path)
+    expect(phone.get_by_role("heading", name="This link has already been used")).to_be_visible()
+    expect(phone.get_by_text("Ada")).to_have_count(0)
+    shot(phone, "q-7-used-phone")
+
+
+def test_expired_link_says_expired(phone: Page, clinician, patient) -> None:
+    _, path = services.create_link(
+        actor_of(clinician), patient, instruments=["nrs_pain"], now=timezone.now() - timedelta(days=15)
+    )
+    phone.goto(path)
+    expect(phone.get_by_role("heading", name="This link has expired")).to_be_visible()
+    expect(phone.get_by_text("Lovelace")).to_have_count(0)
+    shot(phone, "q-8-expired-phone")
