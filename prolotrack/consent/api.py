@@ -10,7 +10,7 @@ from ninja import Router, Schema
 from prolotrack.audit.services import record_read
 from prolotrack.clinics.api_auth import api_actor
 from prolotrack.clinics.roles import Permission
-from prolotrack.consent import queries, services
+from prolotrack.consent import queries
 from prolotrack.consent.models import Consent, ConsentStatus
 from prolotrack.consent.views import pdf_response
 from prolotrack.patients.queries import patient_or_404
@@ -85,8 +85,7 @@ def consent_pdf(request: HttpRequest, consent_id: UUID) -> HttpResponse:
         consent = queries.get_consent(request.clinic, consent_id)  # type: ignore[attr-defined]
     except Consent.DoesNotExist:
         raise Http404("No such consent in this clinic.") from None
-    if consent.status == ConsentStatus.DRAFT:
-        raise Http404("This consent was not signed: there is no PDF.")
-    consent = services.ensure_pdf(actor, consent)
+    if consent.status == ConsentStatus.DRAFT or not consent.pdf:
+        raise Http404("This consent has no stored PDF.")
     record_read(actor, "consent.pdf.downloaded", record=consent)
     return pdf_response(consent)

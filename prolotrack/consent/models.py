@@ -50,7 +50,7 @@ class Consent(ClinicalRecord):
 
     # The PDF's and signatures' bytes stay out of version rows; the hashes are in them.
     SNAPSHOT_EXCLUDE = ClinicalRecord.SNAPSHOT_EXCLUDE | {"pdf", "patient_signature", "witness_signature"}
-    # What may still change once signed: the withdrawal, and the PDF when the demo left it to be rendered later.
+    # What may still change once signed: the withdrawal, nothing else.
     WITHDRAWAL_FIELDS = frozenset({"status", "withdrawn_at", "withdrawal_reason", "withdrawn_by"})
 
     class Meta:
@@ -65,7 +65,7 @@ class Consent(ClinicalRecord):
         return self.status == ConsentStatus.SIGNED and not self.is_entered_in_error
 
     def clean(self) -> None:
-        """Refuse any change to a signed consent but its withdrawal (and its PDF, once, when it was left to render)."""
+        """Refuse any change to a signed or withdrawn consent but its withdrawal."""
         super().clean()
         if self.pk is None:
             return
@@ -80,8 +80,6 @@ class Consent(ClinicalRecord):
             and _bytes(f.value_from_object(self)) != _bytes(f.value_from_object(stored))
         }
         allowed = set(self.WITHDRAWAL_FIELDS) if stored.status == ConsentStatus.SIGNED else set()
-        if not stored.pdf_sha256:
-            allowed |= {"pdf", "pdf_sha256"}
         refused = sorted(changed - allowed)
         if refused:
             raise ValidationError(

@@ -112,8 +112,8 @@ def sign_consent(
     """Record a consent signed on screen by the patient and a witness or clinician: text, signatures, PDF, hash.
 
     `text_sha256` is the hash of the text the patient was shown; if the plan or the template changed since, the
-    signature is refused, so what is stored is what was read. `render=False` (the demo only) leaves the PDF to be
-    rendered on first download.
+    signature is refused, so what is stored is what was read. `render=False` is for tests only: it stores no PDF
+    (the PDF endpoints then answer 404), saving the ~0.1-0.4 s of rendering in fixtures that do not need it.
     """
     require_permission(actor, Permission.CONSENT_MANAGE)
     require_same_clinic(actor, patient)
@@ -188,29 +188,6 @@ def sign_consent(
         )
         return update_record(
             actor, consent, {"status": ConsentStatus.SIGNED}, "consent.signed", expected_version=consent.version
-        )
-
-
-def ensure_pdf(actor: Actor, consent: Consent) -> Consent:
-    """Render and store the PDF of a consent signed without one (the demo's), once; its hash is then fixed."""
-    require_same_clinic(actor, consent)
-    if consent.pdf_sha256:
-        return consent
-    if consent.status == ConsentStatus.DRAFT:
-        raise ServiceError("This consent was not signed: there is no PDF.")
-    pdf = render_consent_pdf(consent)
-    with transaction.atomic():
-        current = Consent.objects.select_for_update().get(pk=consent.pk)
-        if current.pdf_sha256:
-            return current
-        return update_record(
-            actor,
-            current,
-            {"pdf": pdf, "pdf_sha256": hashlib.sha256(pdf).hexdigest()},
-            "consent.pdf_rendered",
-            expected_version=None,
-            reason="PDF rendered from the signed text and signatures",
-            amendment=True,
         )
 
 

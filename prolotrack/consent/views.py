@@ -95,7 +95,9 @@ def course_consent(request: HttpRequest, course_uuid: Any) -> HttpResponse:
     draft = queries.treatment_draft(course)
     form = None
     if current is None and course.status == "open" and not course.is_entered_in_error:
-        form = SignForm(request.POST or None, initial=_sign_initial(request, patient, draft))
+        form = SignForm(
+            request.POST if request.method == "POST" else None, initial=_sign_initial(request, patient, draft)
+        )
         if request.method == "POST":
             consent = _sign(request, form, patient, ConsentScope.TREATMENT, course)
             if consent is not None:
@@ -130,7 +132,9 @@ def research_consent(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
     draft = queries.research_draft(request.clinic)  # type: ignore[attr-defined]
     form = None
     if current is None and not patient.is_entered_in_error:
-        form = SignForm(request.POST or None, initial=_sign_initial(request, patient, draft))
+        form = SignForm(
+            request.POST if request.method == "POST" else None, initial=_sign_initial(request, patient, draft)
+        )
         if request.method == "POST":
             consent = _sign(request, form, patient, ConsentScope.RESEARCH, None)
             if consent is not None:
@@ -206,13 +210,11 @@ def consent_withdraw(request: HttpRequest, consent_uuid: Any) -> HttpResponse:
 
 @require(Permission.DOCUMENT_VIEW)
 def consent_pdf(request: HttpRequest, consent_uuid: Any) -> HttpResponse:
-    """The signed PDF, byte for byte as stored (rendered once on first download if the demo left it)."""
+    """The signed PDF, byte for byte as stored, with its SHA-256 in a header."""
     consent = _consent_or_404(request, consent_uuid)
-    if consent.status == ConsentStatus.DRAFT:
-        raise Http404("This consent was not signed: there is no PDF.")
-    actor = actor_for(request)
-    consent = services.ensure_pdf(actor, consent)
-    record_read(actor, "consent.pdf.downloaded", record=consent)
+    if consent.status == ConsentStatus.DRAFT or not consent.pdf:
+        raise Http404("This consent has no stored PDF.")
+    record_read(actor_for(request), "consent.pdf.downloaded", record=consent)
     return pdf_response(consent)
 
 
@@ -261,7 +263,9 @@ def template_edit(request: HttpRequest) -> HttpResponse:
     clinic = request.clinic  # type: ignore[attr-defined]
     current = queries.clinic_template(clinic)
     initial = {name: getattr(current.texts, name) for name in ConsentTemplate.TEXT_FIELDS}
-    form = TemplateForm(request.POST or None, initial={**initial, "version": current.version})
+    form = TemplateForm(
+        request.POST if request.method == "POST" else None, initial={**initial, "version": current.version}
+    )
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in ConsentTemplate.TEXT_FIELDS}
         try:

@@ -205,7 +205,7 @@ class Section:
 
 
 def _weeks_phrase(days: float) -> str:
-    if days < 10:
+    if days < 7:
         return f"about {round(days)} day{'s' if round(days) != 1 else ''}"
     weeks = round(days / 7)
     if weeks < 9:
