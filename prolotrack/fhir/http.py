@@ -182,7 +182,7 @@ def _map_exception(error: Exception) -> FhirError:
 
 
 def fhir_endpoint(
-    methods: Iterable[str] = ("GET",), *, negotiate_format: bool = True
+    methods: Iterable[str] = ("GET",), *, negotiate_format: bool = True, require_token: bool = True
 ) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
     """Wrap a FHIR view: method check (405), content negotiation (406), bearer token (401), errors as OperationOutcome.
 
@@ -203,10 +203,11 @@ def fhir_endpoint(
                     )
                 if negotiate_format:
                     negotiate(request)
-                membership = authenticate(request)
-                request.fhir_membership = membership  # type: ignore[attr-defined]
-                request.membership = membership  # type: ignore[attr-defined]
-                request.clinic = membership.clinic  # type: ignore[attr-defined]
+                if require_token:
+                    membership = authenticate(request)
+                    request.fhir_membership = membership  # type: ignore[attr-defined]
+                    request.membership = membership  # type: ignore[attr-defined]
+                    request.clinic = membership.clinic  # type: ignore[attr-defined]
                 return view(request, *args, **kwargs)
             except Exception as error:  # every error becomes an OperationOutcome
                 return error_response(_map_exception(error))

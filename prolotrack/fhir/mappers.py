@@ -10,8 +10,10 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from prolotrack.domain import instruments
+
 # The product's own code systems and extensions live under one canonical base (docs/FHIR.md, "Code systems").
-BASE = "https://prolotrack.org/fhir"
+BASE = "https://prolotrack.org/fhir"  # inbound.py (the import side) reads the same codes back
 CS_PROCEDURE = f"{BASE}/CodeSystem/procedure"
 CS_REGION = f"{BASE}/CodeSystem/body-region"
 CS_LANDMARK = f"{BASE}/CodeSystem/landmark"
@@ -397,7 +399,7 @@ def questionnaire_id(instrument: str) -> str:
 
 
 def questionnaire_url(instrument: str) -> str:
-    return f"{BASE}/Questionnaire/{questionnaire_id(instrument)}"
+    return instruments.QUESTIONNAIRE_URL + instrument
 
 
 def _answer(value: Any) -> dict[str, Any] | None:
@@ -439,27 +441,15 @@ def questionnaire_response(r: Mapping[str, Any]) -> dict[str, Any]:
     return res
 
 
-# ---------------------------------------------------------------- Questionnaire (instrument definitions, no item texts)
+# ---------------------------------------------------------------- Questionnaire (domain.instruments)
 
 
-def questionnaire(instrument: Any) -> dict[str, Any]:
-    """An instrument of domain.scoring as a Questionnaire: what it measures and its range (item texts are licensed)."""
-    res: dict[str, Any] = {
-        "resourceType": "Questionnaire",
-        "id": questionnaire_id(instrument.code),
-        "meta": {"versionId": "1"},
-        "url": questionnaire_url(instrument.code),
-        "name": "".join(part.capitalize() for part in instrument.code.split("_")),
-        "title": instrument.name,
-        "status": "active",
-        "subjectType": ["Patient"],
-        "description": (
-            f"{instrument.name}: scores {instrument.minimum}-{instrument.maximum}, "
-            f"{instrument.direction.value.replace('_', ' ')}. Source: {instrument.source}."
-            + (f" {instrument.note}" if instrument.note else "")
-        ),
-        "code": [INSTRUMENT_LOINC.get(instrument.code) or coding(CS_INSTRUMENT, instrument.code)],
-    }
+def questionnaire(code: str) -> dict[str, Any]:
+    """An instrument as a Questionnaire (domain.instruments.to_fhir: items; licensed item texts are not shipped)."""
+    res = instruments.to_fhir(code)
+    res["meta"] = {"versionId": "1"}
+    res["subjectType"] = ["Patient"]
+    res["code"] = [INSTRUMENT_LOINC.get(code) or coding(CS_INSTRUMENT, code)]
     return res
 
 

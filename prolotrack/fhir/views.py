@@ -1,8 +1,18 @@
 """FHIR REST: capability statement, read and search (docs/FHIR.md). Writes are in write_views.py."""
 
-from django.http import HttpRequest, HttpResponse
+import uuid as uuid_lib
+from typing import Any
 
-from prolotrack.fhir.http import FhirError, error_response, fhir_endpoint
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+
+from prolotrack.audit.services import record_event
+from prolotrack.clinics.roles import Permission
+from prolotrack.domain import instruments
+from prolotrack.fhir import capability, mappers, search
+from prolotrack.fhir.http import FhirError, audit_read, can, error_response, fhir_actor, fhir_endpoint, fhir_response
+from prolotrack.fhir.resources import STATIC_TYPES, ResourceType, Source, get_type
 
 
 def base(request: HttpRequest) -> HttpResponse:
@@ -11,11 +21,11 @@ def base(request: HttpRequest) -> HttpResponse:
         from prolotrack.fhir import write_views
 
         return write_views.transaction(request)
-    return _unsupported(request)
+    return _base_other(request)
 
 
 @fhir_endpoint(methods=("POST",))
-def _unsupported(request: HttpRequest) -> HttpResponse:  # pragma: no cover - the decorator answers 405 first
+def _base_other(request: HttpRequest) -> HttpResponse:  # pragma: no cover - the decorator answers 405 first
     raise FhirError(405, "Only POST (a transaction Bundle) is served at the base URL.")
 
 
@@ -28,19 +38,200 @@ def instance(request: HttpRequest, resource_type: str, resource_id: str) -> Http
     return read(request, resource_type, resource_id)
 
 
+def fhir_base_url(request: HttpRequest) -> str:
+    return request.build_absolute_uri(reverse("fhir:base")).rstrip("/")
+
+
+def _type_or_404(name: str) -> ResourceType:
+    found = get_type(name)
+    if found is None:
+        raise FhirError(404, f"Resource type '{name}' is not served here (see /fhir/metadata).", code="not-supported")
+    return found
+
+
+def etag_headers(resource: dict[str, Any]) -> dict[str, str]:
+    version = resource.get("meta", {}).get("versionId", "1")
+    headers = {"ETag": f'W/"{version}"'}
+    updated = resource.get("meta", {}).get("lastUpdated")
+    if updated is not None:
+        from django.utils.http import http_date
+
+        headers["Last-Modified"] = http_date(updated.timestamp())
+    return headers
+
+
 @fhir_endpoint(methods=("GET", "PUT"))
 def read(request: HttpRequest, resource_type: str, resource_id: str) -> HttpResponse:
-    raise FhirError(501, "Read is being built.", code="not-supported")
+    if resource_type in STATIC_TYPES:
+        return _read_questionnaire(request, resource_id)
+    rtype = _type_or_404(resource_type)
+    actor = fhir_actor(request, rtype.permission)
+    try:
+        wanted = uuid_lib.UUID(resource_id)
+    except ValueError:
+        raise FhirError(404, f"No {resource_type} with id {resource_id} in this clinic.") from None
+    for source in rtype.sources:
+        row = source.queryset(request.clinic).filter(**{source.id_path: wanted}).values(*source.fields).first()  # type: ignore[attr-defined]
+        if row is None:
+            continue
+        if rtype.gone_when_eie and source.versioned and row["entered_in_error_at"] is not None:
+            raise FhirError(
+                410, f"{resource_type}/{resource_id} was marked entered in error; it is kept in the record's history.",
+                code="deleted",
+            )  # fmt: skip
+        resource = source.map_rows([row])[0]
+        _audit_one(actor, rtype, source, row)
+        return fhir_response(resource, 200, etag_headers(resource))
+    raise FhirError(404, f"No {resource_type} with id {resource_id} in this clinic.")
+
+
+def _audit_one(actor: Any, rtype: ResourceType, source: Source, row: dict[str, Any]) -> None:
+    if not source.versioned:
+        return  # clinic and staff directory rows: no patient data
+    record = source.model(uuid=row["uuid"])
+    patient = row.get(source.patient_path) if source.patient_path else None
+    audit_read(actor, f"fhir.{rtype.name.lower()}.read", record, patient_uuid=patient)
+
+
+def _read_questionnaire(request: HttpRequest, resource_id: str) -> HttpResponse:
+    fhir_actor(request, Permission.PROTOCOL_VIEW)
+    code = resource_id.replace("-", "_")
+    if code not in instruments.DEFINITIONS:
+        raise FhirError(404, f"No Questionnaire with id {resource_id}.")
+    resource = mappers.questionnaire(code)
+    return fhir_response(resource, 200, {"ETag": 'W/"1"'})
+
+
+def _strict(request: HttpRequest) -> bool:
+    prefer = request.headers.get("Prefer", "")
+    return any(part.strip().replace(" ", "") == "handling=strict" for part in prefer.split(","))
 
 
 @fhir_endpoint(methods=("GET",))
 def type_level(request: HttpRequest, resource_type: str) -> HttpResponse:
-    raise FhirError(501, "Search is being built.", code="not-supported")
+    """Search: GET [base]/<type>?params (docs/FHIR.md, "Search")."""
+    if resource_type in STATIC_TYPES:
+        return _search_questionnaires(request)
+    rtype = _type_or_404(resource_type)
+    actor = fhir_actor(request, rtype.permission)
+    clinic = request.clinic  # type: ignore[attr-defined]
+    query = search.parse(rtype, request.GET, clinic.tz, strict=_strict(request))
+    page = search.fetch(query, clinic)
+    base_url = fhir_base_url(request)
+    entries = []
+    patients: set[Any] = set()
+    by_source: dict[int, list[dict[str, Any]]] = {}
+    for i, row in page.rows:
+        by_source.setdefault(i, []).append(row)
+    mapped: dict[int, dict[str, Any]] = {}
+    for i, rows in by_source.items():
+        for row, resource in zip(rows, rtype.sources[i].map_rows(rows), strict=True):
+            mapped[id(row)] = resource
+    for i, row in page.rows:
+        resource = mapped[id(row)]
+        entries.append(
+            {"fullUrl": f"{base_url}/{rtype.name}/{resource['id']}", "resource": resource, "search": {"mode": "match"}}
+        )
+        path = rtype.sources[i].patient_path
+        if path:
+            patients.add(row.get(path))
+    for include in query.includes:
+        target = _type_or_404(include.target)
+        if not can(request, target.permission):
+            raise FhirError(403, f"_include of {include.target} is not allowed for your role.")
+        ids = {row.get(include.path) for _, row in page.rows} - {None}
+        for resource, patient in _included(target, clinic, ids):
+            entries.append(
+                {
+                    "fullUrl": f"{base_url}/{target.name}/{resource['id']}",
+                    "resource": resource,
+                    "search": {"mode": "include"},
+                }
+            )
+            if patient is not None:
+                patients.add(patient)
+    if query.ignored:
+        outcome = {
+            "resourceType": "OperationOutcome",
+            "issue": [
+                {
+                    "severity": "warning",
+                    "code": "not-supported",
+                    "diagnostics": f"Ignored (not supported on {rtype.name}): {name}. "
+                    "Send 'Prefer: handling=strict' to have unsupported parameters refused.",
+                }
+                for name in query.ignored
+            ],
+        }
+        entries.append({"resource": outcome, "search": {"mode": "outcome"}})
+    _audit_search(actor, rtype, patients, len(page.rows))
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "link": search.links(query, page, f"{base_url}/{rtype.name}"),
+        "entry": entries,
+    }
+    return fhir_response(bundle)
 
 
-@fhir_endpoint(methods=("GET",))
+def _included(target: ResourceType, clinic: Any, ids: set[Any]) -> list[tuple[dict[str, Any], Any]]:
+    out = []
+    for source in target.sources:
+        if not ids:
+            break
+        qs = source.queryset(clinic).filter(**{f"{source.id_path}__in": list(ids)})
+        if target.gone_when_eie and source.versioned:
+            qs = qs.filter(entered_in_error_at__isnull=True)
+        rows = list(qs.order_by("pk").values(*source.fields))
+        for row, resource in zip(rows, source.map_rows(rows), strict=True):
+            out.append((resource, row.get(source.patient_path) if source.patient_path else None))
+            ids.discard(row[source.id_path])
+    return out
+
+
+def _audit_search(actor: Any, rtype: ResourceType, patients: set[Any], matches: int) -> None:
+    """One audit event per patient whose data the page shows (a search that shows no patient data: one event)."""
+    action = f"fhir.{rtype.name.lower()}.searched"
+    with transaction.atomic():
+        if not patients:
+            if rtype.sources[0].versioned:
+                record_event(actor, action, detail={"matches": matches})
+            return
+        for patient in sorted(patients - {None}, key=str):
+            record_event(actor, action, patient_uuid=patient, detail={"matches": matches})
+
+
+def _search_questionnaires(request: HttpRequest) -> HttpResponse:
+    fhir_actor(request, Permission.PROTOCOL_VIEW)
+    base_url = fhir_base_url(request)
+    wanted = None
+    if request.GET.get("_id"):
+        wanted = {part.strip().replace("-", "_") for part in request.GET["_id"].split(",")}
+    if request.GET.get("url"):
+        wanted = {u.rsplit("/", 1)[-1] for u in request.GET["url"].split(",")}
+    entries = [
+        {
+            "fullUrl": f"{base_url}/Questionnaire/{mappers.questionnaire_id(code)}",
+            "resource": mappers.questionnaire(code),
+            "search": {"mode": "match"},
+        }
+        for code in instruments.DEFINITIONS
+        if wanted is None or code in wanted
+    ]
+    return fhir_response(
+        {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "link": [{"relation": "self", "url": request.build_absolute_uri()}],
+            "entry": entries,
+        }
+    )
+
+
+@fhir_endpoint(methods=("GET",), require_token=False)
 def metadata(request: HttpRequest) -> HttpResponse:
-    raise FhirError(501, "The capability statement is being built.", code="not-supported")
+    """The CapabilityStatement: open to anyone (it holds no patient data), as FHIR clients expect."""
+    return fhir_response(capability.capability_statement(fhir_base_url(request)))
 
 
 def unknown(request: HttpRequest, rest: str) -> HttpResponse:

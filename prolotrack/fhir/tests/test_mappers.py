@@ -8,7 +8,7 @@ from django.db import transaction
 from fhir.resources.R4B import get_fhir_model_class
 
 from prolotrack.core.testing import actor_of
-from prolotrack.domain.scoring import INSTRUMENTS
+from prolotrack.domain.instruments import DEFINITIONS
 from prolotrack.fhir import mappers
 from prolotrack.fhir.resources import TYPES
 from prolotrack.patients import services as patient_services
@@ -41,8 +41,8 @@ def test_every_resource_of_every_type_validates(name: str, history: Any, clinic:
 
 
 def test_every_instrument_validates_as_a_questionnaire() -> None:
-    for instrument in INSTRUMENTS:
-        validate(mappers.questionnaire(instrument))
+    for code in DEFINITIONS:
+        validate(mappers.questionnaire(code))
 
 
 def test_procedure_carries_both_codes_body_site_with_laterality_and_target_structures(

@@ -1,0 +1,92 @@
+"""The CapabilityStatement, built from the same resource table that serves read, search and export."""
+
+from typing import Any
+
+from django.utils import timezone
+
+from prolotrack.fhir.resources import TYPES
+from prolotrack.fhir.search import DEFAULT_COUNT, MAX_COUNT
+
+# Types the write side (write_views.py, importer.py) creates and updates: transaction entries and PUT with If-Match.
+WRITABLE = ("Patient", "Condition", "AllergyIntolerance", "MedicationStatement", "Observation")
+BULK_EXPORT = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export"
+BULK_PATIENT_EXPORT = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export"
+BULK_GROUP_EXPORT = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export"
+
+
+def _resource(name: str) -> dict[str, Any]:
+    rtype = TYPES[name]
+    interactions = [{"code": "read"}, {"code": "search-type"}]
+    if name in WRITABLE:
+        interactions.append({"code": "update"})
+    doc = []
+    if rtype.gone_when_eie:
+        doc.append("A record entered in error answers 410 Gone and is left out of search and export.")
+    else:
+        doc.append("A record entered in error is served with status entered-in-error.")
+    if len(rtype.sources) > 1:
+        doc.append("Sources: body weights (LOINC 29463-7), then questionnaire scores (e.g. LOINC 72514-3).")
+    out: dict[str, Any] = {
+        "type": name,
+        "documentation": " ".join(doc),
+        "interaction": interactions,
+        "versioning": "versioned-update" if name in WRITABLE else "versioned",
+        "readHistory": False,
+        "updateCreate": False,
+        "searchParam": [{"name": p, "type": t} for p, t in rtype.search_params()],
+    }
+    if rtype.includes:
+        out["searchInclude"] = sorted(rtype.includes)
+    if name == "Patient":
+        out["operation"] = [{"name": "export", "definition": BULK_PATIENT_EXPORT}]
+    if name == "Group":
+        out["operation"] = [{"name": "export", "definition": BULK_GROUP_EXPORT}]
+    return out
+
+
+def capability_statement(base_url: str) -> dict[str, Any]:
+    resources = [_resource(name) for name in sorted(TYPES)]
+    resources.append(
+        {
+            "type": "Questionnaire",
+            "documentation": "The outcome instruments (domain.instruments); licensed item texts are not included.",
+            "interaction": [{"code": "read"}, {"code": "search-type"}],
+            "versioning": "no-version",
+            "searchParam": [{"name": "_id", "type": "token"}, {"name": "url", "type": "uri"}],
+        }
+    )
+    resources.sort(key=lambda r: r["type"])
+    return {
+        "resourceType": "CapabilityStatement",
+        "id": "prolotrack",
+        "name": "ProloTrackFHIRServer",
+        "title": "ProloTrack FHIR R4 server",
+        "status": "active",
+        "date": timezone.now().date(),
+        "publisher": "ProloTrack",
+        "kind": "instance",
+        "instantiates": ["http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data"],
+        "software": {"name": "ProloTrack"},
+        "implementation": {"description": "ProloTrack prolotherapy clinic records", "url": base_url},
+        "fhirVersion": "4.0.1",
+        "format": ["application/fhir+json", "json"],
+        "rest": [
+            {
+                "mode": "server",
+                "documentation": (
+                    f"Search pages hold {DEFAULT_COUNT} entries by default (_count up to {MAX_COUNT}); paging is "
+                    "by opaque cursor links (next/previous) and the Bundle has no total. Unsupported search "
+                    "parameters are ignored and reported in an OperationOutcome entry, or refused with 400 when the "
+                    "request says 'Prefer: handling=strict'. Another clinic's record answers 404."
+                ),
+                "security": {
+                    "cors": False,
+                    "description": "Bearer tokens (Authorization: Bearer <token>) created with "
+                    "`manage.py create_api_token`; each token acts as one clinic membership and its role.",
+                },
+                "resource": resources,
+                "interaction": [{"code": "transaction"}],
+                "operation": [{"name": "export", "definition": BULK_EXPORT}],
+            }
+        ],
+    }
