@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect
 
 from prolotrack.audit.models import RecordVersion
 from prolotrack.clinics.models import User
+from prolotrack.consent.testing import sign_for_course
 from prolotrack.core.testing import actor_of
 from prolotrack.patients import services as patient_services
 from prolotrack.patients.models import Patient
@@ -110,6 +111,10 @@ def test_the_whole_treatment_path(
     plan = page.locator("section#plan tbody tr")
     expect(plan).to_have_count(5)
     shot(page, "treatment-04-course-plan")
+    # No session is signed without the course's consent (issue 7). The card says so; signing on screen is driven in
+    # tests/browser/test_consent.py, so here the consent is taken through the same service.
+    expect(page.locator("#consent-card")).to_contain_text("No current treatment consent")
+    sign_for_course(actor_of(clinician), course)
 
     # Book the first session at 10:30 clinic time.
     first = plan.nth(0)
