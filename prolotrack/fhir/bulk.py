@@ -1,0 +1,220 @@
+"""Bulk Data export (HL7 FHIR Bulk Data Access IG v2): jobs, the NDJSON writer, expiry (docs/FHIR.md, "Bulk export").
+
+The writer streams each type from the database in keyset batches whose size follows the bytes they produce (aiming at
+BATCH_BYTES per batch, as HAPI #8374 taught), maps rows straight to JSON and appends them to one file per type, so
+memory stays flat whatever the clinic's size. It reads in autocommit, outside any transaction: on SQLite an open
+transaction would hold the write lock for the whole export.
+"""
+
+import logging
+import shutil
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django_tasks import task
+
+from prolotrack.audit.services import Actor, record_event
+from prolotrack.fhir.models import Cohort, ExportJob, ExportLevel, ExportStatus
+from prolotrack.fhir.resources import TYPES, ResourceType, Source
+
+log = logging.getLogger(__name__)
+
+# Files are kept this long after the export finishes, then removed (cleanup runs at every kick-off and status poll,
+# and by `manage.py purge_fhir_exports`).
+EXPORT_TTL = timedelta(hours=24)
+BATCH_BYTES = 4 * 1024 * 1024
+FIRST_BATCH = 500
+MIN_BATCH, MAX_BATCH = 50, 20_000
+ACTIVE = (ExportStatus.QUEUED, ExportStatus.RUNNING)
+
+
+class ExportCancelled(Exception):
+    """The client cancelled the job (DELETE) while it ran."""
+
+
+def export_dir(job: ExportJob) -> Path:
+    return Path(settings.DATA_DIR) / "fhir-exports" / str(job.uuid)
+
+
+def file_name(resource_type: str) -> str:
+    return f"{resource_type}.ndjson"
+
+
+def active_job(membership: Any) -> ExportJob | None:
+    """The client's export still queued or running (one at a time per client: 429 otherwise)."""
+    return ExportJob.objects.filter(membership=membership, status__in=ACTIVE).first()
+
+
+def start_export(
+    actor: Actor,
+    membership: Any,
+    *,
+    level: str,
+    types: list[str],
+    since: Any,
+    request_url: str,
+    cohort: Cohort | None = None,
+) -> ExportJob:
+    """Record the job and queue it (the job runs as a background task)."""
+    with transaction.atomic():
+        job = ExportJob.objects.create(
+            clinic=membership.clinic,
+            membership=membership,
+            user=membership.user,
+            level=level,
+            cohort=cohort,
+            types=types,
+            since=since,
+            request_url=request_url,
+        )
+        record_event(
+            actor,
+            "fhir.export.requested",
+            detail={"job": str(job.uuid), "level": level, "types": types, "since": since},
+        )
+    run_export.enqueue(str(job.uuid))
+    return job
+
+
+@task()
+def run_export(job_uuid: str) -> None:
+    """Write the job's files; the job ends completed, failed or (when the client cancelled) cancelled."""
+    job = ExportJob.objects.select_related("clinic", "membership", "cohort").filter(uuid=job_uuid).first()
+    if job is None or job.status != ExportStatus.QUEUED:
+        return
+    job.status = ExportStatus.RUNNING
+    job.save(update_fields=["status"])
+    try:
+        output = write_files(job)
+    except ExportCancelled:
+        shutil.rmtree(export_dir(job), ignore_errors=True)
+        return
+    except Exception as error:  # the client learns of it from the status endpoint
+        log.exception("FHIR export %s failed", job.uuid)
+        shutil.rmtree(export_dir(job), ignore_errors=True)
+        _finish(job, ExportStatus.FAILED, error=f"The export failed ({type(error).__name__}); it was logged.")
+        return
+    _finish(job, ExportStatus.COMPLETED, output=output)
+
+
+def _finish(job: ExportJob, status: str, *, output: list[dict[str, Any]] | None = None, error: str = "") -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        # Only a running job finishes; a job cancelled meanwhile stays cancelled.
+        current = ExportJob.objects.select_for_update().get(pk=job.pk)
+        if current.status != ExportStatus.RUNNING:
+            shutil.rmtree(export_dir(job), ignore_errors=True)
+            return
+        current.status = status
+        current.output = output or []
+        current.error = error
+        current.finished_at = now
+        current.expires_at = now + EXPORT_TTL
+        current.progress = ""
+        current.save(update_fields=["status", "output", "error", "finished_at", "expires_at", "progress"])
+        actor = Actor(user=job.user, clinic=job.clinic, role=job.membership.role, channel="fhir")
+        record_event(
+            actor,
+            f"fhir.export.{status}",
+            detail={"job": str(job.uuid), "counts": {o["type"]: o["count"] for o in current.output}, "error": error},
+        )
+
+
+def write_files(job: ExportJob) -> list[dict[str, Any]]:
+    """One NDJSON file per type with at least one resource: [{"type", "file", "count"}]."""
+    folder = export_dir(job)
+    folder.mkdir(parents=True, exist_ok=True)
+    patients = None
+    if job.level == ExportLevel.GROUP and job.cohort is not None:
+        patients = [str(u) for u in job.cohort.patient_uuids]
+    output = []
+    for index, name in enumerate(job.types, start=1):
+        rtype = TYPES[name]
+        path = folder / file_name(name)
+        count = 0
+        with path.open("wb", buffering=1024 * 1024) as out:
+            for source in rtype.sources:
+                for chunk, n in stream(rtype, source, job.clinic, since=job.since, patients=patients, job=job):
+                    out.write(chunk)
+                    count += n
+                    _progress(job, f"{name} ({index} of {len(job.types)} types): {count:,} resources")
+        if count:
+            output.append({"type": name, "file": path.name, "count": count})
+        else:
+            path.unlink()
+    return output
+
+
+def stream(
+    rtype: ResourceType,
+    source: Source,
+    clinic: Any,
+    *,
+    since: Any = None,
+    patients: list[str] | None = None,
+    job: ExportJob | None = None,
+    batch_bytes: int = BATCH_BYTES,
+) -> Iterator[tuple[bytes, int]]:
+    """NDJSON chunks of one source, each from one keyset batch whose row count is sized by the bytes it produced."""
+    qs = source.queryset(clinic)
+    if rtype.gone_when_eie and source.versioned:
+        qs = qs.filter(entered_in_error_at__isnull=True)
+    if since is not None:
+        qs = qs.filter(**{f"{source.updated_path}__gt": since})
+    if patients is not None:
+        if not source.patient_path:
+            return
+        qs = qs.filter(**{f"{source.patient_path}__in": patients})
+    fields = source.fields
+    dumps = orjson.dumps
+    last = 0
+    size = FIRST_BATCH
+    while True:
+        rows = list(qs.filter(pk__gt=last).order_by("pk").values(*fields)[:size])
+        if not rows:
+            return
+        chunk = b"\n".join([dumps(r) for r in source.map_rows(rows)]) + b"\n"
+        yield chunk, len(rows)
+        if len(rows) < size:
+            return  # a short batch is the last one
+        last = rows[-1]["id"]
+        size = max(MIN_BATCH, min(MAX_BATCH, int(batch_bytes * len(rows) / len(chunk))))
+        if job is not None and _cancelled(job):
+            raise ExportCancelled
+
+
+def _cancelled(job: ExportJob) -> bool:
+    return ExportJob.objects.filter(pk=job.pk, status=ExportStatus.CANCELLED).exists()
+
+
+def _progress(job: ExportJob, text: str) -> None:
+    ExportJob.objects.filter(pk=job.pk, status=ExportStatus.RUNNING).update(progress=text[:100])
+
+
+def cancel(job: ExportJob) -> None:
+    """DELETE on the status URL: stop the job if it runs and remove its files."""
+    with transaction.atomic():
+        current = ExportJob.objects.select_for_update().get(pk=job.pk)
+        current.status = ExportStatus.CANCELLED
+        current.finished_at = current.finished_at or timezone.now()
+        current.save(update_fields=["status", "finished_at"])
+    shutil.rmtree(export_dir(job), ignore_errors=True)
+
+
+def purge_expired(now: Any = None) -> int:
+    """Remove the files of every finished job past its expiry; returns how many jobs were purged."""
+    now = now or timezone.now()
+    purged = 0
+    for job in ExportJob.objects.filter(
+        status__in=(ExportStatus.COMPLETED, ExportStatus.FAILED), expires_at__lt=now
+    ).only("pk", "uuid"):
+        shutil.rmtree(export_dir(job), ignore_errors=True)
+        ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.EXPIRED)
+        purged += 1
+    return purged
