@@ -28,6 +28,8 @@ from prolotrack.fhir.inbound import (
     map_resource,
     validate,
 )
+from prolotrack.outcomes.models import QuestionnaireResponse
+from prolotrack.outcomes.services import record_response
 from prolotrack.patients import services as patient_services
 from prolotrack.patients.models import Allergy, Condition, Medication, Patient, WeightMeasurement
 
@@ -520,27 +522,18 @@ class Importer:
         return patient
 
     def _index(self, kind: str, patient: Patient) -> dict[Any, Any]:
-        key = (kind, patient.pk)
-        if key not in self.children:
-            index: dict[Any, Any] = {}
-            if kind in KIND_MODELS:
-                for record in KIND_MODELS[kind].objects.filter(patient=patient, entered_in_error_at__isnull=True):
-                    index[_match_key(kind, record.__dict__)] = record
-            else:
-                for record in _pain_responses(patient):
-                    index[_match_key(kind, {"authored_on": record.authored_on})] = record
-            self.children[key] = index
-        return self.children[key]
+        if (kind, patient.pk) not in self.children:
+            self.prefetch(kind, [patient])
+        return self.children[(kind, patient.pk)]
 
     def prefetch(self, kind: str, patients: list[Patient]) -> None:
         """Load the children of many patients in one query (what a re-import matches against)."""
         todo = [p for p in patients if (kind, p.pk) not in self.children]
-        if not todo or kind not in KIND_MODELS:
+        if not todo:
             return
         for p in todo:
             self.children[(kind, p.pk)] = {}
-        rows = KIND_MODELS[kind].objects.filter(patient__in=todo, entered_in_error_at__isnull=True).order_by("id")
-        for record in rows:
+        for record in _children(kind).filter(patient__in=todo).order_by("id"):
             self.children[(kind, record.patient_id)][_match_key(kind, record.__dict__)] = record
 
     def _write_child(self, entry: Entry) -> Outcome:
@@ -599,14 +592,6 @@ class Importer:
     def _write_pain(self, entry: Entry, patient: Patient) -> Outcome:
         mapped = entry.mapped
         assert isinstance(mapped, Mapped)
-        record_response = _outcomes_service()
-        if record_response is None:
-            return Outcome(
-                "Observation",
-                "skipped",
-                "200 OK",
-                issues=[Issue("information", "not-supported", "Pain scores wait for the outcomes feature.")],
-            )
         index = self._index("pain", patient)
         key = _match_key("pain", mapped.values)
         existing = index.get(key)
@@ -658,7 +643,7 @@ class Importer:
             outcomes[entry.index] = self._guard(entry, self._write_patient)
         others = [e for e in entries if isinstance(e.mapped, Mapped) and e.mapped.kind != "patient"]
         known = list({p.pk: p for p in self.by_reference.values()}.values())
-        for kind in ("weight", "condition", "medication", "allergy"):
+        for kind in ("weight", "condition", "medication", "allergy", "pain"):
             if any(e.mapped.kind == kind for e in others):  # type: ignore[union-attr]
                 self.prefetch(kind, known)
         for entry in others:
@@ -736,24 +721,11 @@ def _pain_rating(response: Any) -> int | None:
     return None if value is None else int(value)
 
 
-def _outcomes_service() -> Any:
-    try:
-        from prolotrack.outcomes.services import record_response
-    except ImportError:
-        return None
-    return record_response
-
-
-def _pain_responses(patient: Patient) -> list[Any]:
-    try:
-        from prolotrack.outcomes.models import QuestionnaireResponse
-    except ImportError:
-        return []
-    return list(
-        QuestionnaireResponse.objects.filter(
-            patient=patient, instrument=PAIN_INSTRUMENT, entered_in_error_at__isnull=True
-        )
-    )
+def _children(kind: str) -> Any:
+    """The live records of a kind that a re-import matches against."""
+    if kind == "pain":
+        return QuestionnaireResponse.objects.filter(instrument=PAIN_INSTRUMENT, entered_in_error_at__isnull=True)
+    return KIND_MODELS[kind].objects.filter(entered_in_error_at__isnull=True)
 
 
 def import_bundle(actor: Actor, bundle: Any, *, max_entries: int | None = None, dry_run: bool = False) -> Result:
