@@ -745,8 +745,9 @@ def _observation(resource: dict[str, Any], where: str) -> Mapped | Skip:
             notes.append(
                 Issue("information", "informational", f"{quantity['value']} {unit} recorded as {kg} kg.", f"{path}")
             )
+        note = _limit(_notes(resource), 200, f"{where}.note", "note")
         return Mapped(
-            "Observation", "weight", {"measured_on": when, "weight_kg": kg, "note": ""}, subject=subject, notes=notes
+            "Observation", "weight", {"measured_on": when, "weight_kg": kg, "note": note}, subject=subject, notes=notes
         )
     value: Any = resource.get("valueInteger")
     path = f"{where}.valueInteger"
