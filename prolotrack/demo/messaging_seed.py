@@ -6,7 +6,7 @@ messages show as skipped. Each demo clinician gets a calendar feed; the secret U
 DATA_DIR/demo-calendar-feeds.txt (readable by the owner only), as the feed page would show them once.
 """
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,9 @@ OPT_OUTS: tuple[set[tuple[str, str]], ...] = (
     {(Channel.EMAIL.value, MessageKind.PRE_PROCEDURE.value)},
     {(Channel.EMAIL.value, MessageKind.APPOINTMENT.value), (Channel.SMS.value, MessageKind.APPOINTMENT.value)},
 )
+
+
+HISTORY_DAYS = 14
 
 
 def _now(clinic: Any, today: date) -> datetime:
@@ -52,6 +55,12 @@ def seed_messaging(clinic: Any, *, today: date, site_url: str = "http://127.0.0.
             patients.append(session.patient)
     for patient, pairs in zip(patients[1::5], OPT_OUTS, strict=False):
         services.set_opt_outs(desk, patient, pairs)
+    # The scheduler as if it had run each morning of the last two weeks: questionnaire reminders that fell due then
+    # were sent then (and, still unanswered a week later, the overdue ones); today's pass last.
+    for back in range(HISTORY_DAYS, 0, -1):
+        services.run_pass(
+            now=datetime.combine(today - timedelta(days=back), time(8, 0), tzinfo=clinic.tz), clinics=[clinic]
+        )
     report = services.run_pass(now=_now(clinic, today), clinics=[clinic])
     lines = []
     for membership in Membership.objects.filter(clinic=clinic, role=Role.CLINICIAN).select_related("user"):

@@ -82,20 +82,23 @@ def pre_procedure(
         f"Your treatment appointment at {clinic.name} is on {_when(start)}. Here is how to prepare.",
     ]
     if stop_day is not None:
-        parts.append("Painkillers: " + _nsaid_lines(stop_day, nsaid_stop_days))
-    parts.append("Eating: have a light meal before you come; it helps prevent feeling faint during the injections.")
+        parts.append("Painkillers. " + _nsaid_lines(stop_day, nsaid_stop_days))
+    parts.append("Eating. Have a light meal before you come; it helps prevent feeling faint during the injections.")
     if sedation:
         parts.append(
-            "Getting home: you will be given a sedative, so you must not drive afterwards. Please arrange for "
+            "Getting home. You will be given a sedative, so you must not drive afterwards. Please arrange for "
             "someone to drive you home."
         )
     parts.append(
-        "What to bring: a list of the medicines you take (with doses), any new scan or X-ray reports, and "
+        "What to bring. A list of the medicines you take (with doses), any new scan or X-ray reports, and "
         "clothing that lets the treated area be reached easily (for example shorts for a knee)."
     )
     parts.append(
-        "Afterwards: soreness for one to three days is common. Tell the clinic before your appointment if you "
-        "have a fever, an infection or a new illness, or if you have started a blood thinner."
+        "Before you come. Tell the clinic if you have a fever, an infection or a new illness, or if you have "
+        "started a blood thinner."
+    )
+    parts.append(
+        "Afterwards. Soreness for one to three days is common; acetaminophen (paracetamol) may be taken for it."
     )
     return Content(
         f"Preparing for your appointment on {_day(start.date())}",

@@ -223,11 +223,8 @@ def _lapse_reason(session: TreatmentSession, target: str, today: date) -> str:
 
 
 def _awaiting_timepoints(clinic: Clinic, today: date) -> list[Any]:
-    try:
-        from prolotrack.outcomes.queries import timepoints_awaiting_answers
-    except ImportError:  # the outcomes feature is not installed in this build: no questionnaires to remind about
-        log.warning("Questionnaire reminders skipped: prolotrack.outcomes.queries.timepoints_awaiting_answers missing.")
-        return []
+    from prolotrack.outcomes.queries import timepoints_awaiting_answers
+
     return list(timepoints_awaiting_answers(clinic, today))
 
 
@@ -375,7 +372,7 @@ def send_message(message: OutboxMessage, *, now: datetime | None = None) -> str:
             text += f" (gave up after {claimed.attempts} tries)"
         _finish(claimed, status=MessageStatus.FAILED, error=text, next_attempt_at=retry_at)
         return MessageStatus.FAILED
-    _finish(claimed, status=MessageStatus.SENT, sent_at=timezone.now(), next_attempt_at=None)
+    _finish(claimed, status=MessageStatus.SENT, sent_at=now, next_attempt_at=None)
     return MessageStatus.SENT
 
 

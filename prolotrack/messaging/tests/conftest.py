@@ -10,6 +10,7 @@ from django.db import transaction
 from django.test import override_settings
 
 from prolotrack.core.testing import actor_of
+from prolotrack.messaging import services as messaging_services
 from prolotrack.messaging.backends import LocmemSMSBackend
 from prolotrack.treatment import services as treatment_services
 
@@ -17,6 +18,7 @@ CHICAGO = ZoneInfo("America/Chicago")
 START = date(2026, 11, 2)
 # Session 1 is booked for Friday 20 November 2026, 09:30 in Chicago (15:30 UTC).
 SESSION_AT = datetime(2026, 11, 20, 9, 30, tzinfo=CHICAGO)
+REAL_AWAITING = messaging_services._awaiting_timepoints
 
 
 @pytest.fixture(autouse=True)

@@ -75,7 +75,7 @@ def test_the_appointment_email_carries_the_ics_and_honest_instructions(booked):
     assert str(event["uid"]) == f"session-{booked.uuid}@prolotrack"
     instructions = next(m for m in mail.outbox if m.subject.startswith("Preparing"))
     text = instructions.body
-    assert "light meal" in text and "list of the medicines" in text and "Acetaminophen" in text
+    assert "light meal" in text and "list of the medicines" in text.lower() and "Acetaminophen" in text
     assert "drive" not in text  # no sedation planned
     for claim in ("permanent", "cure", "natural"):
         assert claim not in text.lower()
@@ -297,3 +297,19 @@ def test_every_send_is_audited(booked):
     services.run_pass(now=at(date(2026, 11, 13)))
     actions = set(AuditEvent.objects.values_list("action", flat=True))
     assert {"messaging.message.planned", "messaging.message.attempted", "messaging.message.sent"} <= actions
+
+
+def test_a_questionnaire_reminder_carries_a_working_link_from_the_outcomes_feature(course, client, monkeypatch):
+    from prolotrack.messaging.tests.conftest import REAL_AWAITING
+    from prolotrack.outcomes.models import QuestionnaireLink
+
+    monkeypatch.setattr(services, "_awaiting_timepoints", REAL_AWAITING)
+    timepoint = course.timepoints.filter(kind="follow_up").order_by("due_on").first()
+    services.run_pass(now=at(timepoint.due_on, 9))
+    message = OutboxMessage.objects.get(kind=MessageKind.QUESTIONNAIRE_DUE, timepoint=timepoint)
+    assert message.status == MessageStatus.SENT, message.error
+    link = QuestionnaireLink.objects.get(timepoint=timepoint)
+    assert link.delivery == "email"
+    url = next(word for word in mail.outbox[-1].body.split() if "/q/" in word)
+    assert url.startswith("http://127.0.0.1:8000/q/")
+    assert client.get(url.removeprefix("http://127.0.0.1:8000")).status_code == 200
