@@ -37,6 +37,7 @@ from prolotrack.domain.deidentify import (
     pseudonym,
     safe_label,
 )
+from prolotrack.domain.errors import DomainError
 from prolotrack.outcomes.models import QuestionnaireResponse, ResponseStatus
 from prolotrack.patients.models import Patient
 from prolotrack.research import queries
@@ -236,8 +237,8 @@ class ExportBuilder:
                 [
                     self._pid("patient", patient),
                     patient.sex,
-                    birth_year(patient.date_of_birth, self.today),
-                    age_text(patient.date_of_birth, self.today),
+                    birth_year(patient.date_of_birth, self.today) if patient.date_of_birth <= self.today else None,
+                    _age(patient.date_of_birth, self.today, self.today),
                 ]
             )
 
@@ -262,7 +263,7 @@ class ExportBuilder:
                     course.protocol_id or None,
                     safe_label(course.protocol_name, idents),
                     CourseStatus(course.status).value,
-                    age_text(patient.date_of_birth, course.started_on, oldest_on=self.today),
+                    _age(patient.date_of_birth, course.started_on, self.today),
                     when(patient.pk, course.started_on),
                     done_count.get(course.pk, 0),
                 ]
@@ -398,6 +399,15 @@ class ExportBuilder:
                 "",
             ]
         return "\n".join(lines)
+
+
+def _age(date_of_birth: date, on: date, today: date) -> str | None:
+    """The age at a date, "90+" when the patient is over 89 then or today; None for a date before the birth date
+    (a data error in the record, which must not stop the whole export)."""
+    try:
+        return age_text(date_of_birth, on, oldest_on=today)
+    except DomainError:
+        return None
 
 
 def _dictionary_csv(mode: DateMode) -> str:

@@ -15,6 +15,7 @@ from django.utils import timezone
 from prolotrack.audit.models import AuditEvent
 from prolotrack.consent.models import Consent
 from prolotrack.consent.services import withdraw_consent
+from prolotrack.consent.testing import sign_research
 from prolotrack.core.testing import actor_of
 from prolotrack.domain.deidentify import AGE_90_PLUS, WITHHELD, DateMode, date_shift_days
 from prolotrack.research import services
@@ -312,3 +313,17 @@ def test_docs_describe_every_column_and_all_eighteen_identifiers():
             assert re.search(rf"`{re.escape(column.name)}`", text), f"{table.name}.{column.name} not in RESEARCH.md"
     for letter in "ABCDEFGHIJKLMNOPQR":
         assert f"| ({letter}) " in text
+
+
+def test_a_course_dated_before_the_birth_date_does_not_stop_the_export(clinician, researcher, run_export, make_patient):
+    from prolotrack.treatment import services as treatment_services
+
+    patient = make_patient(mrn="ERR1", date_of_birth=date(2024, 5, 1))
+    treatment_services.create_course(
+        actor_of(clinician),
+        patient, protocol_id="", indication="Knee pain", region="knee", side="left", start_on=date(2024, 3, 1),
+    )  # fmt: skip
+    sign_research(actor_of(clinician), patient, render=False)
+    job = run_export(researcher)
+    assert job.status == ExportStatus.READY
+    assert _parquet_tables(members(job))["courses"].column("age_at_start").to_pylist() == [None]
