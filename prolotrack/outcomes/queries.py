@@ -142,6 +142,14 @@ class TimepointRow:
     in_progress: list[str]
 
     @property
+    def titles(self) -> list[str]:
+        return [domain.definition(c).title for c in self.instruments]
+
+    @property
+    def completed_titles(self) -> list[str]:
+        return [domain.definition(c).title for c in self.completed if c in domain.DEFINITIONS]
+
+    @property
     def done(self) -> bool:
         return bool(self.instruments) and set(self.instruments) <= set(self.completed)
 

@@ -265,6 +265,10 @@ def patient_questionnaires(request: HttpRequest, patient_uuid: Any) -> HttpRespo
     patient = patient_or_404(request, patient_uuid)
     record_read(actor_for(request), "questionnaire.list.viewed", record=patient)
     show_scores = _can(request, Permission.OUTCOMES_VIEW)
+    responses = list(queries.patient_responses(patient)[:50]) if show_scores else []
+    for response in responses:
+        found = domain.DEFINITIONS.get(response.instrument)
+        response.title = found.title if found else response.instrument  # type: ignore[attr-defined]
     return render(
         request,
         "outcomes/patient_questionnaires.html",
@@ -272,7 +276,7 @@ def patient_questionnaires(request: HttpRequest, patient_uuid: Any) -> HttpRespo
             "patient": patient,
             "rows": queries.patient_timepoints(patient),
             "links": list(queries.patient_links(patient)[:20]),
-            "responses": list(queries.patient_responses(patient)[:50]) if show_scores else [],
+            "responses": responses,
             "show_scores": show_scores,
             "deliveries": LinkDelivery.choices,
             "now": timezone.now(),

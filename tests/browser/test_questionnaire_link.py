@@ -45,7 +45,7 @@ def _no_horizontal_scroll(page: Page) -> None:
 
 
 def test_patient_answers_leaves_resumes_and_sends(phone: Page, link_path: str) -> None:
-    phone.goto(link_path)
+    phone.goto(link_path, timeout=60_000)  # the first request imports every app's URLs
     expect(phone.get_by_role("heading", name="A few questions about how you are doing")).to_be_visible()
     expect(phone.get_by_text("Lovelace")).to_have_count(0)
     _no_horizontal_scroll(phone)
@@ -108,7 +108,35 @@ def test_expired_link_says_expired(phone: Page, clinician, patient) -> None:
     _, path = services.create_link(
         actor_of(clinician), patient, instruments=["nrs_pain"], now=timezone.now() - timedelta(days=15)
     )
-    phone.goto(path)
+    phone.goto(path, timeout=60_000)
     expect(phone.get_by_role("heading", name="This link has expired")).to_be_visible()
     expect(phone.get_by_text("Lovelace")).to_have_count(0)
     shot(phone, "q-8-expired-phone")
+
+
+def test_staff_create_a_qr_link_and_enter_a_paper_form(page: Page, clinician, patient, link_path) -> None:
+    from .conftest import log_in
+
+    # The first request imports every app's URLs (WeasyPrint, Matplotlib: seconds under load); allow for it.
+    page.goto("/accounts/login/", timeout=60_000)
+    log_in(page, clinician)
+    page.goto(f"/patients/{patient.uuid}/questionnaires/")
+    expect(page.get_by_role("heading", name="Questionnaires", exact=True)).to_be_visible()
+    shot(page, "q-staff-1-questionnaires")
+    row = page.get_by_role("row").filter(has_text="6 weeks").first
+    row.get_by_label("Delivery").select_option("qr")
+    row.get_by_role("button", name="Questionnaire link").click()
+    expect(page.get_by_text("This link is shown only now.")).to_be_visible()
+    expect(page.locator(".qr svg")).to_be_visible()
+    url = page.get_by_label("Link").input_value()
+    assert "/q/" in url
+    shot(page, "q-staff-2-qr-link")
+
+    page.goto(f"/patients/{patient.uuid}/questionnaires/enter/?instrument=pgic")
+    page.get_by_label("Date answered").fill("2026-11-20")
+    page.get_by_role("radio", name="Much improved", exact=True).check()
+    shot(page, "q-staff-3-paper-entry")
+    page.get_by_role("button", name="Save answers").click()
+    expect(page.get_by_text("Overall change since treatment started saved as completed.")).to_be_visible()
+    response = QuestionnaireResponse.objects.get(source="staff_paper")
+    assert (str(response.authored_on), str(response.score)) == ("2026-11-20", "2.00")
