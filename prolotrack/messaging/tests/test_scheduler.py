@@ -57,6 +57,7 @@ def test_run_scheduler_stops_cleanly_on_sigterm(db, monkeypatch):
 
 class _Report:
     errors: list[str] = []
+    planned = sent = failed = skipped = cancelled = 0
 
     def __str__(self) -> str:
         return "planned 0, sent 0"

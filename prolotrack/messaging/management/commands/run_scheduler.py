@@ -36,7 +36,8 @@ class Command(BaseCommand):
             close_old_connections()
             try:
                 report = run_pass()
-                self.stdout.write(f"Scheduler: {report}.")
+                if report.planned or report.sent or report.failed or report.skipped or report.cancelled:
+                    self.stdout.write(f"Scheduler: {report}.")
                 for error in report.errors:
                     self.stderr.write(f"Scheduler error: {error}")
             except Exception:  # a failed pass is logged; the next one tries again
