@@ -16,7 +16,11 @@
       pad.clear();
       pad.fromData(data);
     }
-    function store() { target.value = pad.isEmpty() ? "" : pad.toDataURL("image/png"); box.classList.toggle("signed", !pad.isEmpty()); }
+    function store() {
+      target.value = pad.isEmpty() ? "" : pad.toDataURL("image/png");
+      box.classList.toggle("signed", !pad.isEmpty());
+      if (!pad.isEmpty()) box.classList.remove("has-error");
+    }
     pad.addEventListener("endStroke", store);
     box.querySelector("[data-clear]").addEventListener("click", function () { pad.clear(); store(); });
     window.addEventListener("resize", resize);
