@@ -16,6 +16,7 @@ from prolotrack.clinics.roles import Role
 from prolotrack.demo.consent_seed import seed_consents
 from prolotrack.demo.generator import generate_patients
 from prolotrack.demo.messaging_seed import seed_messaging
+from prolotrack.demo.outcomes_seed import seed_outcomes
 from prolotrack.demo.treatment_seed import seed_treatment
 from prolotrack.patients import services as patient_services
 
@@ -85,6 +86,7 @@ def seed_demo(
             created += _seed_patients(demo, users["clinician"], patients, seed=20261121, today=today)
             if treatment:
                 seed_treatment(demo, today=today)
+                seed_outcomes(demo, today=today)
                 seed_consents(demo, today=today)
                 seed_messaging(demo, today=today)  # after the other seeds: reminders for what they booked
         if second_new:
