@@ -140,3 +140,19 @@ def test_staff_create_a_qr_link_and_enter_a_paper_form(page: Page, clinician, pa
     expect(page.get_by_text("Overall change since treatment started saved as completed.")).to_be_visible()
     response = QuestionnaireResponse.objects.get(source="staff_paper")
     assert (str(response.authored_on), str(response.score)) == ("2026-11-20", "2.00")
+
+
+def test_diary_on_a_phone(phone: Page, clinician, patient) -> None:
+    _, path = services.create_link(actor_of(clinician), patient, instruments=["diary"])
+    phone.goto(f"{path}1/", timeout=60_000)
+    day1 = phone.get_by_role("group", name="Day 1 (the day of the injection)")
+    day1.get_by_role("group", name="Your worst pain on the day of the injection (0-10)").get_by_text(
+        "7", exact=True
+    ).click()
+    day1.get_by_role("group", name="Did the pain flare up on the day of the injection?").get_by_text("Yes").click()
+    _no_horizontal_scroll(phone)
+    shot(phone, "q-9-diary-phone")
+    phone.get_by_role("button", name="Save and review").click()
+    expect(phone.get_by_text("6 questions not answered")).to_be_visible()
+    saved = QuestionnaireResponse.objects.get()
+    assert saved.answers == {"day1_pain": 7, "day1_flare": True}
