@@ -16,7 +16,14 @@ from urllib.parse import parse_qsl
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from prolotrack.audit.services import AccessDenied, Actor, RecordClosedError, ServiceError, StaleEditError
+from prolotrack.audit.services import (
+    AccessDenied,
+    Actor,
+    RecordClosedError,
+    ServiceError,
+    StaleEditError,
+    record_event,
+)
 from prolotrack.clinics.roles import Permission, role_has
 from prolotrack.fhir.inbound import (
     PAIN_INSTRUMENT,
@@ -749,6 +756,8 @@ def run(importer: Importer, entries: list[Entry], *, dry_run: bool = False) -> R
             outcomes = importer.write(entries)
             notes = [i for o in outcomes for i in o.issues if i.severity == "warning"]
             result = Result(outcomes, notes)
+            if len(entries) > 1:
+                audit_summary(importer.actor, "fhir.bundle.imported", result.counts())
             if dry_run:
                 raise _DryRun
     except _DryRun:
@@ -757,6 +766,14 @@ def run(importer: Importer, entries: list[Entry], *, dry_run: bool = False) -> R
         importer.children.clear()
     assert result is not None
     return result
+
+
+def audit_summary(actor: Actor, action: str, counts: Counter[tuple[str, str]]) -> None:
+    """One audit event for the whole import, with its counts by result (each record has its own event too)."""
+    totals: Counter[str] = Counter()
+    for (_, result), n in counts.items():
+        totals[result] += n
+    record_event(actor, action, detail={k: totals[k] for k in ("created", "updated", "unchanged", "skipped")})
 
 
 def update_resource(
@@ -878,6 +895,8 @@ class FileImporter:
         if not dry_run:
             for path in ordered:
                 self._file(path)
+            with transaction.atomic():
+                audit_summary(self.importer.actor, "fhir.files.imported", self.report.counts)
             return self.report
         try:
             with transaction.atomic():

@@ -121,6 +121,8 @@ def test_synthea_bundle_imports_what_prolotrack_keeps(clinician: Any, clinic: An
     assert [int(p.score) for p in pains] == [7, 6, 5, 4]
     # Audited on the fhir channel, versioned like any other write.
     assert AuditEvent.objects.filter(action="patient.created", channel="fhir").count() == 3
+    summary = AuditEvent.objects.get(action="fhir.bundle.imported")
+    assert summary.detail["created"] == 56 and summary.detail["skipped"] == len(result.outcomes) - 56
     assert RecordVersion.objects.filter(record_uuid=jacinda.uuid, version=1).exists()
 
 

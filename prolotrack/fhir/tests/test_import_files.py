@@ -37,6 +37,7 @@ def test_ndjson_folder_imports_with_references_and_summary(clinician: Any, clini
         assert patient.weights.count() == 4
     assert "Patient" in out and "created" in out and "Claim" in out
     assert AuditEvent.objects.filter(channel="fhir", action="patient.created").count() == 2
+    assert AuditEvent.objects.get(action="fhir.files.imported").detail["created"] > 2
 
 
 def test_rerun_changes_nothing(clinician: Any, clinic: Any) -> None:
