@@ -103,6 +103,7 @@ def _link(request: HttpRequest, token: str) -> tuple[QuestionnaireLink | None, H
         return None, _closed(request, "unknown")
     state = queries.link_state(link)
     if state != queries.LinkState.OPEN:
+        _count_failure(request)  # each refusal is audited: repeated hits on a closed link count as failures too
         return None, _closed(request, state, link.clinic)
     return link, None
 
