@@ -7,7 +7,6 @@ import itertools
 from decimal import Decimal
 
 import pytest
-from fhir.resources.R4B.questionnaire import Questionnaire
 
 from prolotrack.domain import instruments as I
 from prolotrack.domain.errors import ScoringError
@@ -165,10 +164,11 @@ def test_clinic_overrides_replace_the_region_set_but_baseline_still_drops_pgic()
 
 
 @pytest.mark.parametrize("code", list(I.DEFINITIONS))
-def test_every_definition_is_a_valid_fhir_r4_questionnaire(code):
+def test_every_definition_exports_its_items_to_fhir(code):
+    # Validated against fhir.resources.R4B in prolotrack/outcomes/tests/test_fhir_questionnaire.py (the domain
+    # package may not import it).
     body = I.to_fhir(code)
-    resource = Questionnaire.model_validate(body)
-    assert resource.status == "active" and resource.url.endswith(code)
+    assert body["resourceType"] == "Questionnaire" and body["url"].endswith(code)
     answerable = list(I._walk(body["item"]))
     assert [i["linkId"] for i in answerable] == list(I.definition(code).link_ids)
     if I.definition(code).licensed:
@@ -184,7 +184,6 @@ def test_texts_round_trip_from_fhir():
     assert texts["items"]["s1"] == "Section 1" and texts["options"]["s1"] == {"0": "None at all"}
     again = I.to_fhir("odi", texts)
     assert again["item"][0]["text"] == "Section 1"
-    Questionnaire.model_validate(again)
 
 
 @pytest.mark.parametrize(
