@@ -649,7 +649,9 @@ class Importer:
         for entry in patients:
             outcomes[entry.index] = self._guard(entry, self._write_patient)
         others = [e for e in entries if isinstance(e.mapped, Mapped) and e.mapped.kind != "patient"]
-        known = list({p.pk: p for p in self.by_reference.values()}.values())
+        # The patients this batch's records name (by fullUrl or Patient/<id>): their live records in one query per kind.
+        named = (self.by_reference.get(e.mapped.subject or "") for e in others)  # type: ignore[union-attr]
+        known = list({p.pk: p for p in named if p is not None}.values())
         for kind in ("weight", "condition", "medication", "allergy", "pain"):
             if any(e.mapped.kind == kind for e in others):  # type: ignore[union-attr]
                 self.prefetch(kind, known)
@@ -975,6 +977,7 @@ class FileImporter:
         try:
             with transaction.atomic():
                 outcomes = self.importer.write(entries)
+            self.importer.children.clear()  # each batch loads what it matches against: memory stays flat
         except ImportFailure:
             self._forget(entries)
             outcomes = []
