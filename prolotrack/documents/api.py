@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Router, Schema
 from ninja.responses import Status
 
-from prolotrack.audit.services import ServiceError, record_read
+from prolotrack.audit.services import record_read
 from prolotrack.clinics.api_auth import api_actor
 from prolotrack.clinics.roles import Permission
 from prolotrack.documents import queries, services, views
@@ -115,9 +115,7 @@ def download(request: HttpRequest, document_id: UUID) -> Any:
         found = queries.find(request.clinic, document_id)  # type: ignore[attr-defined]
     except queries.NotFound:
         raise Http404("No such document in this clinic.") from None
-    data, record = views.pdf_of(found)
-    if not data:
-        raise ServiceError("This consent has no stored PDF.")
+    data, record = views.pdf_of(found, actor)
     record_read(actor, "document.downloaded", record=record, patient_uuid=record.patient.uuid)
     response: HttpResponse = views.pdf_response(data, queries.filename(record))
     return response

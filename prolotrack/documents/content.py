@@ -368,6 +368,9 @@ def document_context(document: Document) -> tuple[str, dict[str, Any], int]:
     """The template, context and source version of a document (the PDF and its HTML preview share them)."""
     if document.kind == DocumentKind.VISIT_SUMMARY:
         session = TreatmentSession.objects.select_related("clinic").get(pk=document.session_id)
+        from prolotrack.documents.queries import session_stamps
+
+        stamp = session_stamps([session.pk]).get(session.pk, 0)
         context = visit_summary_context(session)
-        return "documents/visit_summary_pdf.html", context, context["session"].version
+        return "documents/visit_summary_pdf.html", context, stamp
     return "documents/progress_pdf.html", progress_context(document), document.patient.version

@@ -40,7 +40,8 @@ class Document(ClinicalRecord):
     )
     kind = models.CharField(max_length=20, choices=DocumentKind.choices)
     status = models.CharField(max_length=12, choices=DocumentStatus.choices, default=DocumentStatus.QUEUED)
-    # The version of the session (or patient) the document was made from: a later amendment makes it out of date.
+    # What the document was made from: for a visit summary, the session's stamp (queries.session_stamps: the sum of
+    # the versions of the note and its parts), so a later amendment makes it out of date; else the patient's version.
     source_version = models.PositiveIntegerField(default=0)
     template_version = models.PositiveIntegerField(default=1)
     pdf_sha256 = models.CharField(max_length=64, blank=True)

@@ -7,10 +7,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.db.models import Sum
 from django.urls import reverse
 
 from prolotrack.consent.models import Consent
 from prolotrack.documents.models import Document, DocumentKind, DocumentStatus
+from prolotrack.treatment.models import ChecklistEntry, InjectionSite, PreparedSolution, TreatmentSession
+
+# Consents that were signed have a PDF (rendered when signed, or on first download); drafts have none.
+SIGNED_CONSENT = ("signed", "withdrawn")
 
 
 class NotFound(Exception):
@@ -46,12 +51,32 @@ class DocumentRow:
 
     @property
     def downloadable(self) -> bool:
-        # A queued document is rendered on first download; a failed one is tried again.
-        return self.kind != "consent" or bool(self.sha256)
+        # A queued document is rendered on first download, a failed one is tried again, a consent's PDF made once.
+        return True
 
     @property
     def download_url(self) -> str:
         return reverse("documents:download", args=[self.uuid])
+
+
+def session_stamps(session_ids: list[int]) -> dict[int, int]:
+    """For each session, the sum of the versions of its note and of every checklist entry, solution and site.
+
+    Any change to a signed note (an amendment of the note, a site added or retired as an amendment) raises it, so a
+    visit summary made at a lower stamp is out of date. Four queries whatever the number of sessions.
+    """
+    if not session_ids:
+        return {}
+    stamps = dict(TreatmentSession.objects.filter(pk__in=session_ids).values_list("pk", "version"))
+    for model in (ChecklistEntry, PreparedSolution, InjectionSite):
+        for pk, total in (
+            model.objects.filter(session_id__in=session_ids)
+            .values("session_id")
+            .annotate(total=Sum("version"))
+            .values_list("session_id", "total")
+        ):
+            stamps[pk] = stamps.get(pk, 0) + (total or 0)
+    return stamps
 
 
 def _title(doc: Document) -> str:
@@ -68,12 +93,20 @@ def patient_documents(patient: Any) -> list[DocumentRow]:
         .select_related("session", "course")
         .order_by("-created_at", "-id")
     )
+    documents = list(documents)
+    stamps = session_stamps(sorted({d.session_id for d in documents if d.session_id}))
+    newest: dict[int, Document] = {}
     for doc in documents:
+        if doc.kind == DocumentKind.VISIT_SUMMARY and doc.session_id and doc.session_id not in newest:
+            newest[doc.session_id] = doc
+    for doc in documents:
+        # Only the newest summary of a session offers a new version; older ones are history.
         outdated = bool(
             doc.kind == DocumentKind.VISIT_SUMMARY
             and doc.status == DocumentStatus.READY
-            and doc.session is not None
-            and doc.session.version > doc.source_version
+            and doc.session_id
+            and newest.get(doc.session_id) is doc
+            and stamps.get(doc.session_id, 0) > doc.source_version
         )
         rows.append(
             DocumentRow(
@@ -94,8 +127,9 @@ def patient_documents(patient: Any) -> list[DocumentRow]:
             )
         )
     consents = (
-        Consent.objects.filter(patient=patient, clinic=patient.clinic, entered_in_error_at__isnull=True)
-        .exclude(pdf_sha256="")
+        Consent.objects.filter(
+            patient=patient, clinic=patient.clinic, entered_in_error_at__isnull=True, status__in=SIGNED_CONSENT
+        )
         .defer("pdf")
         .select_related("course")
     )
@@ -131,8 +165,7 @@ def find(clinic: Any, uuid: Any) -> Document | Consent:
         return found
     consent = (
         Consent.objects.select_related("patient", "course", "clinic")
-        .filter(clinic=clinic, uuid=uuid)
-        .exclude(pdf_sha256="")
+        .filter(clinic=clinic, uuid=uuid, status__in=SIGNED_CONSENT)
         .first()
     )
     if consent is not None:

@@ -105,6 +105,25 @@ def _queue(actor: Actor, patient: Patient, kind: str, *, course: Any, session: A
     return document
 
 
+def regenerate(actor: Actor, document: Document) -> Document:
+    """A new document of the same kind from the record as it is now; the old one stays as it was.
+
+    A visit summary is made again only when the note was amended since (or the last attempt failed).
+    """
+    require_permission(actor, Permission.DOCUMENT_VIEW)
+    require_same_clinic(actor, document)
+    if document.kind == DocumentKind.VISIT_SUMMARY and document.session_id:
+        from prolotrack.documents.queries import session_stamps
+
+        stamp = session_stamps([document.session_id]).get(document.session_id, 0)
+        newer = Document.objects.filter(
+            session_id=document.session_id, kind=document.kind, entered_in_error_at__isnull=True
+        ).exclude(status=DocumentStatus.FAILED)
+        if any(d.is_pending or d.source_version >= stamp for d in newer):
+            raise ServiceError("This visit summary is up to date with the signed note: there is nothing to regenerate.")
+    return request_document(actor, document.patient, document.kind, course=document.course, session=document.session)
+
+
 def queue_visit_summary(actor: Actor, session_pk: int) -> Document | None:
     """Queue the visit summary of a signed session unless an up-to-date one exists or is on its way.
 
@@ -118,8 +137,11 @@ def queue_visit_summary(actor: Actor, session_pk: int) -> Document | None:
         existing = Document.objects.filter(
             session=session, kind=DocumentKind.VISIT_SUMMARY, entered_in_error_at__isnull=True
         ).exclude(status=DocumentStatus.FAILED)
+        from prolotrack.documents.queries import session_stamps
+
+        stamp = session_stamps([session.pk]).get(session.pk, 0)
         for doc in existing:
-            if doc.is_pending or doc.source_version >= session.version:
+            if doc.is_pending or doc.source_version >= stamp:
                 return None
         return _queue(actor, session.patient, DocumentKind.VISIT_SUMMARY, course=session.course, session=session)
     except Exception:

@@ -92,9 +92,7 @@ def regenerate(request: HttpRequest, document_uuid: Any) -> HttpResponse:
     if not isinstance(found, Document):
         raise Http404("Consent forms are signed, not generated.")
     try:
-        services.request_document(
-            actor_for(request), found.patient, found.kind, course=found.course, session=found.session
-        )
+        services.regenerate(actor_for(request), found)
         messages.success(request, "A new version is being generated; the earlier one is kept.")
     except (ValidationError, ServiceError) as exc:
         messages.error(request, " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc))
@@ -110,18 +108,24 @@ def download(request: HttpRequest, document_uuid: Any) -> HttpResponse:
     except queries.NotFound:
         raise Http404("No such document in this clinic.") from None
     try:
-        data, record = pdf_of(found)
+        data, record = pdf_of(found, actor_for(request))
     except ServiceError as exc:
         return render(request, "documents/not_ready.html", {"message": str(exc), "record": found}, status=409)
     record_read(actor_for(request), "document.downloaded", record=record, patient_uuid=record.patient.uuid)
     return pdf_response(data, queries.filename(record), inline=request.GET.get("inline") == "1")
 
 
-def pdf_of(found: Document | Consent) -> tuple[bytes, Document | Consent]:
-    """The bytes of a document (rendering it if needed) or of a signed consent."""
+def pdf_of(found: Document | Consent, actor: Any) -> tuple[bytes, Document | Consent]:
+    """The bytes of a document (rendering it if needed) or of a signed consent (its PDF made once if missing)."""
     if isinstance(found, Consent):
-        consent = Consent.objects.get(pk=found.pk)
-        return bytes(consent.pdf or b""), consent
+        consent = Consent.objects.select_related("patient", "clinic").get(pk=found.pk)
+        if not consent.pdf_sha256:
+            from prolotrack.consent import services as consent_services
+
+            consent = consent_services.ensure_pdf(actor, consent)
+        if not consent.pdf:
+            raise ServiceError("This consent has no stored PDF.")
+        return bytes(consent.pdf), consent
     document = services.ensure_ready(found)
     if document.status != "ready":
         raise ServiceError(f"The document could not be generated: {document.error or 'unknown error'}.")

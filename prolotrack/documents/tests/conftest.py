@@ -19,6 +19,14 @@ def pdf_text(data: bytes) -> str:
 
 
 @pytest.fixture
+def signed_consent(clinician, course):
+    """The course's treatment consent, signed with its PDF rendered at signing (so it is listed with its hash)."""
+    from prolotrack.consent.testing import sign_for_course
+
+    return sign_for_course(actor_of(clinician), course, render=True)
+
+
+@pytest.fixture
 def without_consent_rule(monkeypatch):
     """Sign without a consent: the consent rule is the consent feature's, tested there; these tests are about documents."""
     original = treatment_services.signing_blockers
