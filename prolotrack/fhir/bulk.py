@@ -21,7 +21,7 @@ from django_tasks import task
 
 from prolotrack.audit.services import Actor, record_event
 from prolotrack.fhir.models import Cohort, ExportJob, ExportLevel, ExportStatus
-from prolotrack.fhir.resources import TYPES, ResourceType, Source
+from prolotrack.fhir.resources import DUMP_OPTION, TYPES, ResourceType, Source
 
 log = logging.getLogger(__name__)
 
@@ -171,15 +171,14 @@ def stream(
         if not source.patient_path:
             return
         qs = qs.filter(**{f"{source.patient_path}__in": patients})
-    fields = source.fields
     dumps = orjson.dumps
     last = 0
     size = FIRST_BATCH
     while True:
-        rows = list(qs.filter(pk__gt=last).order_by("pk").values(*fields)[:size])
+        rows = source.fetch_raw(qs.filter(pk__gt=last).order_by("pk")[:size])
         if not rows:
             return
-        chunk = b"\n".join([dumps(r) for r in source.map_rows(rows)]) + b"\n"
+        chunk = b"\n".join([dumps(r, option=DUMP_OPTION) for r in source.map_rows(rows)]) + b"\n"
         yield chunk, len(rows)
         if len(rows) < size:
             return  # a short batch is the last one

@@ -7,6 +7,7 @@ output is built from trusted rows. Code systems and extensions are listed in doc
 """
 
 from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -72,6 +73,8 @@ def num(value: Any) -> Any:
     """A Decimal as a JSON number (int when whole, so 20 stays 20 rather than 20.0)."""
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, float) and value.is_integer():  # SQLite hands decimals back as floats (raw rows)
+        return int(value)
     return value
 
 
@@ -503,8 +506,6 @@ SERVICE_TYPE = [concept(CS_PROCEDURE, "prolotherapy", "Prolotherapy")]
 
 
 def appointment(r: Mapping[str, Any]) -> dict[str, Any]:
-    from datetime import timedelta
-
     res: dict[str, Any] = {
         "resourceType": "Appointment",
         "id": r["uuid"],
@@ -515,8 +516,11 @@ def appointment(r: Mapping[str, Any]) -> dict[str, Any]:
         "participant": [{"actor": ref("Patient", r["patient__uuid"]), "required": "required", "status": "accepted"}],
     }
     if r["starts_at"]:
-        res["start"] = r["starts_at"]
-        res["end"] = r["starts_at"] + timedelta(minutes=r["duration_minutes"])
+        starts = r["starts_at"]
+        if isinstance(starts, str):  # the export's raw rows (Source.fetch_raw)
+            starts = datetime.fromisoformat(starts)
+        res["start"] = starts
+        res["end"] = starts + timedelta(minutes=r["duration_minutes"])
         res["minutesDuration"] = r["duration_minutes"]
     else:
         res["requestedPeriod"] = [{"start": r["planned_on"], "end": r["planned_on"]}]
@@ -583,6 +587,12 @@ SITE_FIELDS = (
     *CLINICAL_FIELDS, "session__uuid", "session__status", "session__signed_at", "session__starts_at",
     "session__planned_on", "solution__uuid", "created_by__uuid", "number", "landmark", "label", "side", "body_map",
     "x", "y", "volume_ml", "depth_mm", "needle_gauge", "guidance",
+)  # fmt: skip
+
+
+BODY_STRUCTURE_FIELDS = (
+    "id", "uuid", "version", "updated_at", "entered_in_error_at", "patient__uuid", "number", "landmark", "label",
+    "side", "body_map", "x", "y",
 )  # fmt: skip
 
 
