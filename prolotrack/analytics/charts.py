@@ -107,17 +107,17 @@ def figure(data: Table, min_cell: int) -> Figure:
     """Draw a table: horizontal bars, with 95% interval whiskers for rates; hidden cells labelled, not drawn."""
     rows = list(data.rows)
     height = max(1.6, 0.42 * len(rows) + 1.0)
-    fig = Figure(figsize=(6.4, height), layout="constrained")
+    fig = Figure(figsize=(5.6, height), layout="constrained")
     axes = fig.add_subplot()
-    axes.set_title(data.title, fontsize=10, color=INK, loc="left")
+    axes.set_title(data.title, fontsize=11, color=INK, loc="left")
     axes.spines[["top", "right"]].set_visible(False)
-    axes.tick_params(labelsize=8, colors=INK)
+    axes.tick_params(labelsize=9, colors=INK)
     if not rows:
         axes.text(0.5, 0.5, "No data for these filters", ha="center", va="center", transform=axes.transAxes)
         axes.set_xticks([])
         axes.set_yticks([])
         return fig
-    labels = [textwrap.shorten(str(r[0]), width=34, placeholder="…") for r in rows]
+    labels = [textwrap.shorten(str(r[0]), width=30, placeholder="…") for r in rows]
     positions = list(range(len(rows)))[::-1]
     axes.set_yticks(positions, labels)
     axes.set_ylim(-0.6, len(rows) - 0.4)
@@ -134,7 +134,7 @@ def figure(data: Table, min_cell: int) -> Figure:
             axes.errorbar(rate * 100, y, xerr=[[rate * 100 - low * 100], [high * 100 - rate * 100]], fmt="none",
                           ecolor=INK, elinewidth=1, capsize=3)  # fmt: skip
             axes.text(high * 100 + 2, y, f"{rate * 100:.0f}% ({row[1]}/{row[2]})", va="center",
-                      fontsize=7, color=INK)  # fmt: skip
+                      fontsize=8, color=INK)  # fmt: skip
     else:
         counts = [r[1] for r in rows]
         top = max([c for c in counts if c is not None and c > 0] or [1])
@@ -145,7 +145,7 @@ def figure(data: Table, min_cell: int) -> Figure:
                 axes.text(0, y, f" hidden (fewer than {min_cell})", va="center", fontsize=8, color=MUTED)
                 continue
             axes.barh(y, row[1], color=BAR, alpha=0.85, height=0.6)
-            axes.text(row[1] + top * 0.02, y, str(row[1]), va="center", fontsize=7, color=INK)
+            axes.text(row[1] + top * 0.02, y, str(row[1]), va="center", fontsize=8, color=INK)
     return fig
 
 

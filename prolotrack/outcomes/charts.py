@@ -11,12 +11,14 @@ Neither audits: the caller that shows the chart to someone audits that read. A c
 import io
 import threading
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")
 
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 
 from prolotrack.domain.scoring import Direction
@@ -65,9 +67,9 @@ def series_figure(series: Series | None, sessions: tuple[SessionMark, ...], *, t
         elif series.boundary is not None:
             base = float(series.points[0].score)
             edge = float(series.boundary)
-            axes.axhline(base, color=INK, lw=0.8, ls="--", label=f"Baseline {series.points[0].score:g}")
+            axes.axhline(base, color=INK, lw=0.8, ls="--", label=f"Baseline {_num(series.points[0].score)}")
             axes.axhspan(min(base, edge), max(base, edge), color=BAND, alpha=0.12, lw=0, label="Short of the MCID")
-            axes.axhline(edge, color=BAND, lw=1, label=f"MCID reached at {series.boundary:g}")
+            axes.axhline(edge, color=BAND, lw=1, label=f"MCID reached at {_num(series.boundary)}")
 
     for index, mark in enumerate(sessions):
         axes.axvline(mark.day, color=SESSION, lw=1, ls=":", label="Session" if index == 0 else None)
@@ -81,9 +83,17 @@ def series_figure(series: Series | None, sessions: tuple[SessionMark, ...], *, t
             va="bottom",
         )
     axes.plot(days, scores, color=LINE, marker="o", ms=4, lw=1.6, label="Score")
-    figure.autofmt_xdate(rotation=0, ha="center")
+    locator = AutoDateLocator(minticks=3, maxticks=7)
+    axes.xaxis.set_major_locator(locator)
+    axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
     axes.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return figure
+
+
+def _num(value: Decimal) -> str:
+    """A score as written on a chart: 8 not 8.00, 5.6 not 5.60."""
+    text = format(value.normalize(), "f")
+    return text
 
 
 def figure_svg(figure: Figure) -> str:
