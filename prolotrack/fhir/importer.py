@@ -10,6 +10,7 @@ import uuid as uuid_lib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -104,6 +105,7 @@ class Entry:
     mapped: Mapped | Skip | None = None
     target_id: str | None = None  # PUT Type/<id>
     conditional: str | None = None  # PUT Type?search
+    problems: list[Issue] = field(default_factory=list)  # what is wrong with the entry's shape (400)
 
 
 @dataclass
@@ -111,7 +113,7 @@ class Outcome:
     """What happened to one entry."""
 
     resource_type: str
-    result: str  # created | updated | unchanged | skipped
+    result: str  # created | updated | unchanged | skipped | refused (a batch entry)
     status: str
     location: str | None = None
     etag: str | None = None
@@ -136,9 +138,10 @@ class Outcome:
 class Result:
     outcomes: list[Outcome]
     notes: list[Issue] = field(default_factory=list)
+    bundle_type: str = "transaction-response"
 
     def counts(self) -> Counter[tuple[str, str]]:
-        """(resource type, created|updated|unchanged|skipped) -> count."""
+        """(resource type, created|updated|unchanged|skipped|refused) -> count."""
         return Counter((o.resource_type, o.result) for o in self.outcomes)
 
     def skipped(self) -> Counter[str]:
@@ -148,7 +151,9 @@ class Result:
         """An OperationOutcome: counts by type and result, skipped by type, and the notes."""
         issues = []
         for (resource_type, result), n in sorted(self.counts().items()):
-            if result != "skipped":
+            if result == "refused":
+                issues.append(Issue("warning", "processing", f"{resource_type}: {n} refused (see its entry)."))
+            elif result != "skipped":
                 issues.append(Issue("information", "informational", f"{resource_type}: {n} {result}."))
         for resource_type, n in sorted(self.skipped().items()):
             issues.append(
@@ -171,7 +176,7 @@ class Result:
         return {
             "resourceType": "Bundle",
             "id": str(uuid_lib.uuid4()),
-            "type": "transaction-response",
+            "type": self.bundle_type,
             "entry": entries,
         }
 
@@ -197,20 +202,25 @@ def _fail(status: int, code: str, message: str, where: str | None = None) -> Imp
 
 def bundle_entries(bundle: Any, *, max_entries: int = MAX_ENTRIES) -> list[Entry]:
     """The entries of a transaction Bundle, checked for shape (400) and size (413) before anything else."""
+    _, entries = parse_bundle(bundle, max_entries=max_entries, types=("transaction",))
+    problems = [issue for entry in entries for issue in entry.problems]
+    if problems:
+        raise ImportFailure(400, problems)
+    return entries
+
+
+def parse_bundle(
+    bundle: Any, *, max_entries: int = MAX_ENTRIES, types: tuple[str, ...] = ("transaction", "batch")
+) -> tuple[str, list[Entry]]:
+    """The Bundle's type and entries; each entry carries the problems of its own shape (`Entry.problems`)."""
     if not isinstance(bundle, dict):
         raise _fail(400, "structure", "The body must be a JSON object: a FHIR Bundle.")
     if bundle.get("resourceType") != "Bundle":
         raise _fail(400, "structure", f"POST /fhir takes a Bundle, not {bundle.get('resourceType')!r}.", "Bundle")
     kind = bundle.get("type")
-    if kind == "batch":
-        raise _fail(
-            422,
-            "not-supported",
-            "Batch bundles are not supported: send type 'transaction' (all-or-nothing).",
-            "Bundle.type",
-        )
-    if kind != "transaction":
-        raise _fail(422, "not-supported", f"Bundle type {kind!r} is not accepted: send 'transaction'.", "Bundle.type")
+    if kind not in types:
+        wanted = " or ".join(repr(t) for t in types)
+        raise _fail(422, "not-supported", f"Bundle type {kind!r} is not accepted here: send {wanted}.", "Bundle.type")
     raw = bundle.get("entry") or []
     if not isinstance(raw, list):
         raise _fail(400, "structure", "Bundle.entry must be a list.", "Bundle.entry")
@@ -222,86 +232,84 @@ def bundle_entries(bundle: Any, *, max_entries: int = MAX_ENTRIES) -> list[Entry
             "import NDJSON with `manage.py import_fhir`.",
             "Bundle.entry",
         )
-    entries: list[Entry] = []
-    issues: list[Issue] = []
     full_urls: set[str] = set()
-    for i, item in enumerate(raw):
-        where = f"Bundle.entry[{i}]"
-        if not isinstance(item, dict):
-            issues.append(Issue("error", "structure", "Each entry must be a JSON object.", where))
-            continue
-        resource = item.get("resource")
-        request = item.get("request")
-        if not isinstance(resource, dict):
-            issues.append(Issue("error", "required", "Each entry needs a resource.", f"{where}.resource"))
-            continue
-        if not isinstance(request, dict):
-            issues.append(Issue("error", "required", "Each transaction entry needs request.", f"{where}.request"))
-            continue
-        method = str(request.get("method") or "").upper()
-        url = str(request.get("url") or "")
-        full_url = item.get("fullUrl") if isinstance(item.get("fullUrl"), str) else None
-        if full_url:
-            if full_url in full_urls:
-                issues.append(Issue("error", "duplicate", f"fullUrl {full_url} appears twice.", f"{where}.fullUrl"))
-            full_urls.add(full_url)
-        entry = Entry(i, f"{where}.resource", resource, method=method, url=url, full_url=full_url)
-        resource_type = resource.get("resourceType")
-        if method not in ("POST", "PUT"):
-            issues.append(
-                Issue(
-                    "error",
-                    "not-supported",
-                    f"request.method {method or '(none)'} is not supported: ProloTrack imports with POST and PUT.",
-                    f"{where}.request.method",
-                )
+    return str(kind), [_entry(i, item, full_urls) for i, item in enumerate(raw)]
+
+
+def _entry(i: int, item: Any, full_urls: set[str]) -> Entry:
+    """One Bundle entry read for import; what is wrong with its shape goes to `problems` (400)."""
+    where = f"Bundle.entry[{i}]"
+    if not isinstance(item, dict):
+        return Entry(i, where, {}, problems=[Issue("error", "structure", "Each entry must be a JSON object.", where)])
+    resource = item.get("resource")
+    request = item.get("request")
+    if not isinstance(resource, dict):
+        return Entry(
+            i, where, {}, problems=[Issue("error", "required", "Each entry needs a resource.", f"{where}.resource")]
+        )
+    entry = Entry(i, f"{where}.resource", resource)
+    problems = entry.problems
+    if not isinstance(request, dict):
+        problems.append(Issue("error", "required", "Each entry needs request (method and url).", f"{where}.request"))
+        return entry
+    method = entry.method = str(request.get("method") or "").upper()
+    url = entry.url = str(request.get("url") or "")
+    full_url = entry.full_url = item.get("fullUrl") if isinstance(item.get("fullUrl"), str) else None
+    if full_url:
+        if full_url in full_urls:
+            problems.append(Issue("error", "duplicate", f"fullUrl {full_url} appears twice.", f"{where}.fullUrl"))
+        full_urls.add(full_url)
+    resource_type = resource.get("resourceType")
+    if method not in ("POST", "PUT"):
+        problems.append(
+            Issue(
+                "error",
+                "not-supported",
+                f"request.method {method or '(none)'} is not supported: ProloTrack imports with POST and PUT.",
+                f"{where}.request.method",
             )
-            continue
-        base, _, query = url.partition("?")
-        parts = base.strip("/").split("/")
-        if parts[0] != resource_type:
-            issues.append(
-                Issue(
-                    "error",
-                    "invalid",
-                    f"request.url {url!r} does not name the resource's type {resource_type}.",
-                    f"{where}.request.url",
-                )
+        )
+        return entry
+    base, _, query = url.partition("?")
+    parts = base.strip("/").split("/")
+    if parts[0] != resource_type:
+        problems.append(
+            Issue(
+                "error",
+                "invalid",
+                f"request.url {url!r} does not name the resource's type {resource_type}.",
+                f"{where}.request.url",
             )
-            continue
-        if method == "PUT":
-            if query:
-                entry.conditional = query
-            elif len(parts) == 2 and parts[1]:
-                entry.target_id = parts[1]
-                if resource.get("id") not in (None, parts[1]):
-                    issues.append(
-                        Issue(
-                            "error",
-                            "invalid",
-                            f"resource.id {resource.get('id')!r} differs from the id in request.url {url!r}.",
-                            f"{where}.resource.id",
-                        )
-                    )
-            else:
-                issues.append(
+        )
+        return entry
+    if method == "PUT":
+        if query:
+            entry.conditional = query
+        elif len(parts) == 2 and parts[1]:
+            entry.target_id = parts[1]
+            if resource.get("id") not in (None, parts[1]):
+                problems.append(
                     Issue(
-                        "error", "invalid", "PUT needs request.url Type/<id> or Type?<search>.", f"{where}.request.url"
+                        "error",
+                        "invalid",
+                        f"resource.id {resource.get('id')!r} differs from the id in request.url {url!r}.",
+                        f"{where}.resource.id",
                     )
                 )
-        elif len(parts) != 1 or query:
-            issues.append(Issue("error", "invalid", "POST takes request.url Type.", f"{where}.request.url"))
-        if request.get("ifNoneExist"):
-            entry.if_none_exist = str(request["ifNoneExist"])
-        if request.get("ifMatch"):
-            try:
-                entry.if_match = parse_etag(str(request["ifMatch"]), f"{where}.request.ifMatch")
-            except ImportFailure as exc:
-                issues.extend(exc.issues)
-        entries.append(entry)
-    if issues:
-        raise ImportFailure(400, issues)
-    return entries
+        else:
+            problems.append(
+                Issue("error", "invalid", "PUT needs request.url Type/<id> or Type?<search>.", f"{where}.request.url")
+            )
+    elif len(parts) != 1 or query:
+        problems.append(Issue("error", "invalid", "POST takes request.url Type.", f"{where}.request.url"))
+    if request.get("ifNoneExist"):
+        entry.if_none_exist = str(request["ifNoneExist"])
+    if request.get("ifMatch"):
+        try:
+            entry.if_match = parse_etag(str(request["ifMatch"]), f"{where}.request.ifMatch")
+        except ImportFailure as exc:
+            problems.extend(exc.issues)
+    return entry
 
 
 def read_entries(entries: Iterable[Entry]) -> None:
@@ -738,8 +746,14 @@ def _children(kind: str) -> Any:
 
 
 def import_bundle(actor: Actor, bundle: Any, *, max_entries: int | None = None, dry_run: bool = False) -> Result:
-    """Import a transaction Bundle all-or-nothing. Raises ImportFailure (nothing written) with the issues."""
-    entries = bundle_entries(bundle, max_entries=max_entries or MAX_ENTRIES)
+    """Import a transaction Bundle all-or-nothing (ImportFailure, nothing written, on any problem), or a batch Bundle
+    entry by entry (each entry's own status; the others are kept)."""
+    kind, entries = parse_bundle(bundle, max_entries=max_entries or MAX_ENTRIES)
+    if kind == "batch":
+        return import_batch(actor, entries, dry_run=dry_run)
+    problems = [issue for entry in entries for issue in entry.problems]
+    if problems:
+        raise ImportFailure(400, problems)
     read_entries(entries)
     importer = Importer(actor)
     importer.check_permissions(entries)
@@ -770,12 +784,48 @@ def run(importer: Importer, entries: list[Entry], *, dry_run: bool = False) -> R
     return result
 
 
+def _batch_entry(actor: Actor, entry: Entry) -> Outcome:
+    """One batch entry on its own: validated, mapped, written in its own savepoint; a refusal is its response."""
+    resource_type = str(entry.resource.get("resourceType") or "Resource")
+    try:
+        if entry.problems:
+            raise ImportFailure(400, entry.problems)
+        read_entries([entry])
+        importer = Importer(actor)  # no state shared between entries: a batch has no interdependencies
+        importer.check_permissions([entry])
+        with transaction.atomic():
+            return importer.write([entry])[0]
+    except ImportFailure as failure:
+        return Outcome(
+            resource_type, "refused", f"{failure.status} {HTTPStatus(failure.status).phrase}", issues=failure.issues
+        )
+
+
+def import_batch(actor: Actor, entries: list[Entry], *, dry_run: bool = False) -> Result:
+    """A batch Bundle: each entry imported or refused on its own (FHIR: no references between batch entries, so a
+    `urn:uuid:` reference to another entry is refused; `Patient/<id>` and `Patient?identifier=` references work)."""
+    result: Result | None = None
+    try:
+        with transaction.atomic():
+            outcomes = [_batch_entry(actor, entry) for entry in entries]
+            notes = [i for o in outcomes if o.result != "refused" for i in o.issues if i.severity == "warning"]
+            result = Result(outcomes, notes, bundle_type="batch-response")
+            audit_summary(actor, "fhir.batch.imported", result.counts())
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+    assert result is not None
+    return result
+
+
 def audit_summary(actor: Actor, action: str, counts: Counter[tuple[str, str]]) -> None:
     """One audit event for the whole import, with its counts by result (each record has its own event too)."""
     totals: Counter[str] = Counter()
     for (_, result), n in counts.items():
         totals[result] += n
-    record_event(actor, action, detail={k: totals[k] for k in ("created", "updated", "unchanged", "skipped")})
+    results = ("created", "updated", "unchanged", "skipped", "refused")
+    record_event(actor, action, detail={k: totals[k] for k in results if k in totals or k != "refused"})
 
 
 def update_resource(

@@ -1,4 +1,4 @@
-"""The FHIR write side: POST [base] with a transaction Bundle, PUT [base]/<type>/<id> with If-Match.
+"""The FHIR write side: POST [base] with a transaction or batch Bundle, PUT [base]/<type>/<id> with If-Match.
 
 Thin: read the body, check the caller, hand over to `prolotrack.fhir.importer`, answer FHIR JSON. Every refusal is
 an OperationOutcome listing each problem with its FHIRPath, and nothing is written (docs/FHIR-IMPORT.md).
@@ -56,7 +56,8 @@ def _failure(error: importer.ImportFailure) -> HttpResponse:
 
 @fhir_endpoint(methods=("POST",))
 def transaction(request: HttpRequest) -> HttpResponse:
-    """POST [base]: a transaction Bundle, imported all-or-nothing; answers a transaction-response Bundle."""
+    """POST [base]: a transaction Bundle, imported all-or-nothing (transaction-response), or a batch Bundle, each
+    entry on its own (batch-response, 200 with each entry's status)."""
     actor = fhir_actor(request, Permission.FHIR_IMPORT)
     bundle = _body(request)
     try:

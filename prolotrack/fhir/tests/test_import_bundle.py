@@ -268,8 +268,8 @@ def test_reference_to_another_clinics_patient_is_not_found(clinician: Any, outsi
 @pytest.mark.parametrize(
     ("mutate", "status", "needle"),
     [
-        (lambda b: b.update(type="batch"), 422, "Batch bundles are not supported"),
         (lambda b: b.update(type="collection"), 422, "is not accepted"),
+        (lambda b: b.update(type="searchset"), 422, "send 'transaction' or 'batch'"),
         (lambda b: b.update(resourceType="Patient"), 400, "takes a Bundle"),
         (lambda b: b["entry"][0]["request"].update(method="DELETE"), 400, "DELETE is not supported"),
         (lambda b: b["entry"][0]["request"].update(url="Condition"), 400, "does not name the resource's type"),
@@ -357,3 +357,38 @@ def test_the_fixture_is_not_changed_by_import(clinician: Any) -> None:
 
 def test_generated_bundle_matches_committed_fixture() -> None:
     assert transaction_bundle() == synthea()
+
+
+def test_batch_imports_each_entry_on_its_own(clinician: Any, clinic: Any) -> None:
+    url = "urn:uuid:77777777-7777-4777-8777-777777777777"
+    data = bundle(
+        entry(patient_resource("B-1"), url),
+        entry(patient_resource("B-2", birthDate="1971-13-40")),  # invalid: refused alone
+        entry(weight(url)),  # a reference to another batch entry: refused (no interdependencies in a batch)
+        entry(weight("Patient?identifier=B-1", value=66)),  # a conditional reference works
+        {"resource": weight("Patient?identifier=B-1"), "request": {"method": "DELETE", "url": "Observation/1"}},
+    )
+    data["type"] = "batch"
+    result = import_bundle(fhir_actor(clinician), data)
+    response = result.response_bundle()
+    from fhir.resources.R4B.bundle import Bundle
+
+    Bundle.model_validate(response)
+    assert response["type"] == "batch-response"
+    statuses = [e["response"]["status"] for e in response["entry"]]
+    assert statuses == [
+        "201 Created",
+        "422 Unprocessable Entity",
+        "422 Unprocessable Entity",
+        "201 Created",
+        "400 Bad Request",
+    ]
+    assert response["entry"][1]["response"]["outcome"]["issue"][0]["expression"] == [
+        "Bundle.entry[1].resource.birthDate"
+    ]
+    assert "resolves to no Patient" in response["entry"][2]["response"]["outcome"]["issue"][0]["diagnostics"]
+    kept = Patient.objects.get(clinic=clinic, mrn="B-1")
+    assert list(kept.weights.values_list("weight_kg", flat=True)) == [Decimal("66.0")]
+    assert not Patient.objects.filter(mrn="B-2").exists()
+    summary = AuditEvent.objects.get(action="fhir.batch.imported")
+    assert summary.detail == {"created": 2, "updated": 0, "unchanged": 0, "skipped": 0, "refused": 3}

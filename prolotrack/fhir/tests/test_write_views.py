@@ -265,3 +265,18 @@ def test_invalid_entry_answers_422_with_paths(client: Any, clinician: Any, api_t
 def test_get_on_base_is_not_an_import(client: Any, clinician: Any, api_token: Any) -> None:
     response = client.get("/fhir/", headers=api_token(clinician))
     assert response.status_code == 405
+
+
+def test_batch_answers_each_entry(client: Any, clinician: Any, api_token: Any) -> None:
+    bundle = patient_bundle()
+    bundle["type"] = "batch"
+    bundle["entry"].append(
+        {"resource": patient_resource("MRN-10", birthDate="1966"), "request": {"method": "POST", "url": "Patient"}}
+    )
+    response = post(client, api_token(clinician), bundle)
+    assert response.status_code == 200
+    body = orjson.loads(response.content)
+    Bundle.model_validate(body)
+    assert body["type"] == "batch-response"
+    assert [e["response"]["status"] for e in body["entry"]] == ["201 Created", "422 Unprocessable Entity"]
+    assert Patient.objects.filter(mrn="MRN-9").exists() and not Patient.objects.filter(mrn="MRN-10").exists()
