@@ -75,9 +75,9 @@ def list_consents(request: HttpRequest, patient_id: UUID) -> Any:
 
 @router.get(
     "/consents/{consent_id}/pdf",
-    response={200: None, **ERRORS},
+    response={200: bytes, **ERRORS},
     summary="The signed consent PDF (its SHA-256 in X-Content-SHA256)",
-    openapi_extra={"responses": {"200": {"content": {"application/pdf": {}}, "description": "The PDF"}}},
+    openapi_extra={"responses": {200: {"content": {"application/pdf": {}}}}},
 )
 def consent_pdf(request: HttpRequest, consent_id: UUID) -> HttpResponse:
     actor = api_actor(request, Permission.DOCUMENT_VIEW)
