@@ -334,10 +334,6 @@ def read_entries(entries: Iterable[Entry]) -> None:
 # --- writing ------------------------------------------------------------------------------------------------------
 
 
-def _values_equal(current: Any, name: str, value: Any) -> bool:
-    return current._meta.get_field(name).value_from_object(current) == value
-
-
 def _changes(
     kind: str, current: Any, values: dict[str, Any], replace: bool, derived_too: tuple[str, ...] = ()
 ) -> dict[str, Any]:
@@ -387,7 +383,7 @@ class Importer:
         self.actor = actor
         self.clinic = actor.clinic
         self.by_reference: dict[str, Patient] = {}  # fullUrl, Type/id and source references -> patient
-        self.by_identifier: dict[tuple[str, str], Patient] = {}
+        self.by_identifier: dict[str, dict[str, Patient]] = {}  # identifier value -> system -> patient
         self.children: dict[tuple[str, int], dict[Any, Any]] = {}  # (kind, patient pk) -> match key -> record
 
     # -- permissions
@@ -427,9 +423,11 @@ class Importer:
 
     def find_by_identifier(self, system: str | None, value: str) -> Patient | None:
         """A patient named by an identifier: one seen in this import (system compared), else the clinic's MRN."""
-        for (known_system, known_value), patient in self.by_identifier.items():
-            if known_value == value and (system is None or known_system == system):
-                return patient
+        seen = self.by_identifier.get(value, {})
+        if system is None and seen:
+            return next(iter(seen.values()))
+        if system is not None and system in seen:
+            return seen[system]
         return self._patient_by_mrn(value)
 
     def _register(self, entry: Entry, patient: Patient) -> None:
@@ -444,7 +442,7 @@ class Importer:
             self.by_reference[f"Patient/{entry.resource['id']}"] = patient
         self.by_reference[f"Patient/{patient.uuid}"] = patient
         for pair in mapped.identifiers:
-            self.by_identifier[pair] = patient
+            self.by_identifier.setdefault(pair[1], {})[pair[0]] = patient
 
     def _write_patient(self, entry: Entry) -> Outcome:
         mapped = entry.mapped
@@ -1045,8 +1043,9 @@ class FileImporter:
         ids = {p.pk for p in Patient.objects.filter(pk__in=[p.pk for p in self.importer.by_reference.values()])}
         for key in [k for k, p in self.importer.by_reference.items() if p.pk not in ids]:
             del self.importer.by_reference[key]
-        for key in [k for k, p in self.importer.by_identifier.items() if p.pk not in ids]:
-            del self.importer.by_identifier[key]
+        for systems in self.importer.by_identifier.values():
+            for system in [s for s, p in systems.items() if p.pk not in ids]:
+                del systems[system]
         self.importer.children.clear()
 
     def _error(self, name: str, number: int, issues: list[Issue]) -> None:
