@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.http import urlencode
 
-from prolotrack.analytics import charts, queries
+from prolotrack.analytics import queries
 from prolotrack.audit.services import record_event
 from prolotrack.clinical.queries import clinic_today
 from prolotrack.clinics.roles import Permission
@@ -35,6 +35,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     except queries.FilterError as error:
         context["error"] = str(error)
         return render(request, "analytics/dashboard.html", context, status=400)
+    from prolotrack.analytics import charts  # matplotlib loads on the first chart, not with the URL map
+
     board = _board(request, filters)
     query = urlencode(filters.as_query())
     context.update(
@@ -58,6 +60,8 @@ def _shown(p: Any) -> dict[str, str] | None:
 
 
 def _download(request: HttpRequest, name: str) -> tuple[queries.Dashboard, str]:
+    from prolotrack.analytics import charts
+
     if name not in charts.CHARTS:
         raise Http404("No such chart.")
     try:
@@ -76,6 +80,8 @@ def _attachment(response: HttpResponse, filename: str) -> HttpResponse:
 @require(Permission.DASHBOARD_VIEW)
 def chart(request: HttpRequest, name: str, fmt: str) -> HttpResponse:
     """One chart as SVG (shown inline on the page) or PNG; ?download=1 saves it as a file."""
+    from prolotrack.analytics import charts
+
     board, name = _download(request, name)
     if fmt == "png":
         response = HttpResponse(charts.chart_png(board, name), content_type="image/png")
@@ -89,6 +95,8 @@ def chart(request: HttpRequest, name: str, fmt: str) -> HttpResponse:
 
 @require(Permission.DASHBOARD_VIEW)
 def chart_csv(request: HttpRequest, name: str) -> HttpResponse:
+    from prolotrack.analytics import charts
+
     board, name = _download(request, name)
     body = charts.table_csv(charts.table(board, name))
     return _attachment(HttpResponse(body, content_type="text/csv; charset=utf-8"), f"{name}.csv")

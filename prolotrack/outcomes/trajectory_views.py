@@ -15,7 +15,6 @@ from prolotrack.audit.services import record_read
 from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for
 from prolotrack.core.access import require
-from prolotrack.outcomes import charts
 from prolotrack.outcomes.trajectory import Trajectory, patient_trajectory
 from prolotrack.patients.queries import patient_or_404
 from prolotrack.treatment.models import Course
@@ -38,6 +37,8 @@ def _trajectory(request: HttpRequest, patient_uuid: Any) -> Trajectory:
 
 
 def _context(trajectory: Trajectory) -> dict[str, Any]:
+    from prolotrack.outcomes import charts  # matplotlib loads on the first chart, not with the URL map
+
     charts_out = []
     for series in trajectory.series:
         svg = charts.figure_svg(charts.series_figure(series, trajectory.sessions, title=series.name))
@@ -63,6 +64,8 @@ def patient_outcomes(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
 @require(Permission.OUTCOMES_VIEW)
 def trajectory_chart(request: HttpRequest, patient_uuid: Any, instrument: str, fmt: str) -> HttpResponse:
     """One instrument's chart as a download (SVG or PNG)."""
+    from prolotrack.outcomes import charts
+
     trajectory = _trajectory(request, patient_uuid)
     if trajectory.series_for(instrument) is None:
         raise Http404("No scores of that instrument for this patient.")
