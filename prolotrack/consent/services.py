@@ -69,6 +69,11 @@ def render_consent_pdf(consent: Consent) -> bytes:
     """The consent as signed, with both signatures embedded (data: URIs; render_pdf fetches nothing)."""
     title, sections = queries.sections_of(consent)
     clinic = consent.clinic
+    with timezone.override(clinic.tz):  # dates in the clinic's time zone, whoever renders
+        return _render(consent, clinic, title, sections)
+
+
+def _render(consent: Consent, clinic: Any, title: str, sections: Any) -> bytes:
     return render_pdf(
         "consent/pdf.html",
         {
