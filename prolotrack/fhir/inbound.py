@@ -130,6 +130,8 @@ def validate(resource: Any, where: str) -> list[Issue]:
     resource_type = resource.get("resourceType")
     if not resource_type:
         return [Issue("error", "required", "The resource has no resourceType.", where)]
+    if not isinstance(resource_type, str):
+        return [Issue("error", "structure", "resourceType must be a string.", f"{where}.resourceType")]
     cls = model_class(resource_type)
     if cls is None:
         return [Issue("error", "not-supported", f"'{resource_type}' is not a FHIR R4 resource type.", where)]

@@ -132,3 +132,14 @@ def test_outsider_imports_into_their_own_clinic_only(outsider: Any, clinic: Any,
     run(NDJSON, "--user", "outsider")
     assert Patient.objects.filter(clinic=other_clinic).count() == 2
     assert Patient.objects.filter(clinic=clinic).count() == 0
+
+
+def test_odd_lines_are_reported_not_crashed_on(clinician: Any, clinic: Any, tmp_path: Path) -> None:
+    path = tmp_path / "Odd.ndjson"
+    lines = ['{"resourceType": ["Patient"]}', "[1, 2]", '"text"', "{}", '{"resourceType": "Nonsense"}', "", "null"]
+    path.write_text("\n".join(lines) + "\n")
+    out = StringIO()
+    with pytest.raises(CommandError, match="6 resource"):
+        call_command("import_fhir", str(path), "--user", "clinician", stdout=out, stderr=StringIO())
+    assert "Odd.ndjson:1: " in out.getvalue() and "Odd.ndjson:7: " in out.getvalue()
+    assert Patient.objects.count() == 0

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from prolotrack.core.testing import actor_of
-from prolotrack.fhir.importer import ImportFailure, import_bundle
+from prolotrack.fhir.importer import FileImporter, ImportFailure, import_bundle
 from prolotrack.patients.models import Patient
 
 pytestmark = pytest.mark.django_db
@@ -88,3 +88,25 @@ def test_any_json_body_is_refused_cleanly(clinician: Any, body: Any) -> None:
     with pytest.raises(ImportFailure) as caught:
         import_bundle(actor_of(clinician), body)
     assert caught.value.status in (400, 422)
+
+
+NDJSON_LINES = [json.dumps(e["resource"]) for e in SMALL["entry"]]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    line=st.sampled_from(range(len(NDJSON_LINES))),
+    path=st.sampled_from(range(8)),
+    value=junk,
+)
+def test_any_ndjson_line_is_imported_or_reported(
+    clinician: Any, tmp_path_factory: Any, line: int, path: int, value: Any
+) -> None:
+    resource = json.loads(NDJSON_LINES[line])
+    paths = [p for p in _paths(resource) if p]
+    mutated = _mutate(resource, paths[path % len(paths)], value, delete=False) if paths else value
+    folder = tmp_path_factory.mktemp("ndjson")
+    (folder / "Mixed.ndjson").write_text(json.dumps(mutated) + "\n" + json.dumps(value) + "\n")
+    report = FileImporter(actor_of(clinician)).run([folder / "Mixed.ndjson"])
+    assert report.resources == 2
+    assert all(str(error).startswith("Mixed.ndjson:") for error in report.errors)
