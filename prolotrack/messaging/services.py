@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -130,12 +131,19 @@ def _attachments(session: TreatmentSession, kind: ReminderKind, channel: str) ->
 
 
 def _create_message(actor: Actor, message: OutboxMessage) -> bool:
-    """Plan one message; False if the same reminder exists already (another pass got there first)."""
+    """Plan one message; False if the same reminder exists already (planned earlier, or by a pass running now)."""
+    key = {"patient": message.patient, "kind": message.kind, "channel": message.channel, "target": message.target}
+    if OutboxMessage.objects.filter(**key).exists():
+        return False
     try:
         with transaction.atomic():
             create_record(actor, message, "messaging.message.planned", detail={"kind": message.kind})
-    except IntegrityError:
+    except IntegrityError:  # a concurrent pass inserted it between the check and the insert
         return False
+    except ValidationError:
+        if OutboxMessage.objects.filter(**key).exists():
+            return False
+        raise
     return True
 
 

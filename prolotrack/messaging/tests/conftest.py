@@ -93,3 +93,16 @@ def fake_outcomes(monkeypatch):
     monkeypatch.setattr(outcome_services, "create_link", create_link, raising=False)
     monkeypatch.setattr("prolotrack.messaging.services._awaiting_timepoints", lambda clinic, today: list(awaiting))
     return types.SimpleNamespace(created=created, awaiting=awaiting)
+
+
+@pytest.fixture(autouse=True)
+def _passes_report_no_errors(monkeypatch):
+    """A pass catches a clinic's planning error so other clinics still get theirs; tests must see none."""
+    real = messaging_services.run_pass
+
+    def checked(**kwargs):
+        report = real(**kwargs)
+        assert report.errors == [], report.errors
+        return report
+
+    monkeypatch.setattr(messaging_services, "run_pass", checked)

@@ -274,9 +274,10 @@ def test_questionnaire_reminders_create_an_email_link(fake_outcomes, course):
     assert "http://127.0.0.1:8000/q/token-1/" in mail.outbox[0].body
     assert "/q/token-1/" not in message.body  # the stored copy does not keep a working link
     assert "personal questionnaire link" in message.body
-    # Still unanswered a week later: one "overdue" reminder, then nothing more.
-    services.run_pass(now=at(timepoint.due_on + timedelta(days=7)))
-    services.run_pass(now=at(timepoint.due_on + timedelta(days=8)))
+    # Still unanswered a week later: one "overdue" reminder, then nothing more (passes on later days plan nothing).
+    for days in (0, 7, 8, 9):
+        report = services.run_pass(now=at(timepoint.due_on + timedelta(days=days), 10))
+        assert report.planned == (1 if days == 7 else 0)
     assert kinds(MessageStatus.SENT) == [
         (MessageKind.QUESTIONNAIRE_DUE, Channel.EMAIL),
         (MessageKind.QUESTIONNAIRE_OVERDUE, Channel.EMAIL),
