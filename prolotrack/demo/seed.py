@@ -14,6 +14,7 @@ from prolotrack.audit.services import Actor
 from prolotrack.clinics.models import Clinic, Membership, User
 from prolotrack.clinics.roles import Role
 from prolotrack.demo.consent_seed import seed_consents
+from prolotrack.demo.documents_seed import seed_documents
 from prolotrack.demo.generator import generate_patients
 from prolotrack.demo.messaging_seed import seed_messaging
 from prolotrack.demo.outcomes_seed import seed_outcomes
@@ -89,6 +90,7 @@ def seed_demo(
                 seed_outcomes(demo, today=today)
                 seed_consents(demo, today=today)
                 seed_messaging(demo, today=today)  # after the other seeds: reminders for what they booked
+                seed_documents(demo)  # visit summaries of the signed sessions, queued for the worker
         if second_new:
             created += _seed_patients(
                 second, users["riverside_clinician"], second_clinic_patients, seed=7, today=today, locale="en_GB"
