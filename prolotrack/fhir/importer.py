@@ -755,14 +755,14 @@ def import_bundle(actor: Actor, bundle: Any, *, max_entries: int | None = None, 
     read_entries(entries)
     importer = Importer(actor)
     importer.check_permissions(entries)
-    return run(importer, entries, dry_run=dry_run)
+    return run(importer, entries, dry_run=dry_run, summary="fhir.bundle.imported")
 
 
 class _DryRun(Exception):
     pass
 
 
-def run(importer: Importer, entries: list[Entry], *, dry_run: bool = False) -> Result:
+def run(importer: Importer, entries: list[Entry], *, dry_run: bool = False, summary: str | None = None) -> Result:
     """Write validated, mapped entries in one transaction (rolled back at the end for a dry run)."""
     result: Result | None = None
     try:
@@ -770,8 +770,8 @@ def run(importer: Importer, entries: list[Entry], *, dry_run: bool = False) -> R
             outcomes = importer.write(entries)
             notes = [i for o in outcomes for i in o.issues if i.severity == "warning"]
             result = Result(outcomes, notes)
-            if len(entries) > 1:
-                audit_summary(importer.actor, "fhir.bundle.imported", result.counts())
+            if summary:
+                audit_summary(importer.actor, summary, result.counts())
             if dry_run:
                 raise _DryRun
     except _DryRun:
