@@ -196,6 +196,16 @@ def sign_consent(
         )
 
 
+def ensure_pdf(actor: Actor, consent: Consent) -> Consent:
+    """The consent with its stored PDF. Every real and demo consent has one from signing; a consent stored without
+    (test fixtures, `render=False`) is refused rather than rendered later: a PDF made after the signing would not be
+    the document that was signed, and the audited write path cannot record bytes in a later change."""
+    require_same_clinic(actor, consent)
+    if consent.status == ConsentStatus.DRAFT or not consent.pdf_sha256:
+        raise ServiceError("This consent has no stored PDF.")
+    return consent
+
+
 # --- Withdrawal --------------------------------------------------------------------------------------------------
 
 
