@@ -2,12 +2,16 @@
 
 import io
 from datetime import date, datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import transaction
 from pypdf import PdfReader
 
+from prolotrack.audit.services import create_record
 from prolotrack.core.testing import actor_of
+from prolotrack.outcomes.models import QuestionnaireResponse
 from prolotrack.treatment import services as treatment_services
 from prolotrack.treatment.tests.conftest import *  # noqa: F403 - the treatment workflow's fixtures, as they are
 
@@ -51,3 +55,35 @@ def signed_session(clinician, ready_session, course, without_consent_rule):
     signed = treatment_services.sign_session(actor, ready_session)
     assert signed.planned_on == date(2026, 11, 2)
     return signed
+
+
+@pytest.fixture
+def answered(clinician, signed_session):
+    """NRS pain 7 at baseline, 3 six weeks later (4 points, 57%: a responder, DOMAIN.md §8), and a bruise."""
+    actor = actor_of(clinician)
+    course = signed_session.course
+    with transaction.atomic():
+        for day, score in ((date(2026, 11, 2), "7"), (date(2026, 11, 16), "3")):
+            create_record(
+                actor,
+                QuestionnaireResponse(
+                    clinic=course.clinic,
+                    patient=course.patient,
+                    course=course,
+                    instrument="nrs_pain",
+                    status="completed",
+                    answers={"pain": int(score)},
+                    score=Decimal(score),
+                    authored_on=day,
+                    source="staff_paper",
+                ),
+                "outcomes.response.recorded",
+            )
+    treatment_services.record_adverse_event(
+        actor,
+        course.patient,
+        {"event_type": "bruising", "onset_on": date(2026, 11, 3), "severity": "mild", "causality": "probable",
+         "outcome": "resolved", "description": "Small bruise at site 1."},
+        session=signed_session,
+    )  # fmt: skip
+    return signed_session

@@ -1,50 +1,11 @@
 """The progress report: the outcome trajectory, responder status, sessions and adverse events, for two audiences."""
 
-from datetime import date
-from decimal import Decimal
-
 import pytest
-from django.db import transaction
 
-from prolotrack.audit.services import create_record
 from prolotrack.core.testing import actor_of
 from prolotrack.documents import services
 from prolotrack.documents.models import DocumentKind, DocumentStatus
 from prolotrack.documents.tests.conftest import pdf_text
-from prolotrack.outcomes.models import QuestionnaireResponse
-from prolotrack.treatment import services as treatment_services
-
-
-@pytest.fixture
-def answered(clinician, signed_session):
-    """NRS pain 7 at baseline, 3 six weeks later (4 points, 57%: a responder, DOMAIN.md §8), and a bruise."""
-    actor = actor_of(clinician)
-    course = signed_session.course
-    with transaction.atomic():
-        for day, score in ((date(2026, 11, 2), "7"), (date(2026, 11, 16), "3")):
-            create_record(
-                actor,
-                QuestionnaireResponse(
-                    clinic=course.clinic,
-                    patient=course.patient,
-                    course=course,
-                    instrument="nrs_pain",
-                    status="completed",
-                    answers={"pain": int(score)},
-                    score=Decimal(score),
-                    authored_on=day,
-                    source="staff_paper",
-                ),
-                "outcomes.response.recorded",
-            )
-    treatment_services.record_adverse_event(
-        actor,
-        course.patient,
-        {"event_type": "bruising", "onset_on": date(2026, 11, 3), "severity": "mild", "causality": "probable",
-         "outcome": "resolved", "description": "Small bruise at site 1."},
-        session=signed_session,
-    )  # fmt: skip
-    return signed_session
 
 
 @pytest.mark.parametrize("kind", [DocumentKind.PROGRESS_PATIENT, DocumentKind.PROGRESS_REFERRER])
