@@ -55,6 +55,13 @@ def capability_statement(base_url: str) -> dict[str, Any]:
             "searchParam": [{"name": "_id", "type": "token"}, {"name": "url", "type": "uri"}],
         }
     )
+    resources.append(
+        {
+            "type": "Binary",
+            "documentation": "The PDF of a DocumentReference (same id), served as application/pdf.",
+            "interaction": [{"code": "read"}],
+        }
+    )
     resources.sort(key=lambda r: r["type"])
     return {
         "resourceType": "CapabilityStatement",

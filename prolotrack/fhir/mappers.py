@@ -841,6 +841,55 @@ def consent(r: Mapping[str, Any]) -> dict[str, Any]:
     return res
 
 
+# ---------------------------------------------------------------- DocumentReference (generated PDFs)
+
+DOCUMENT_FIELDS = (
+    *CLINICAL_FIELDS, "course__uuid", "session__uuid", "kind", "status", "pdf_size", "generated_at",
+    "generated_by__uuid", "template_version",
+)  # fmt: skip
+DOCUMENT_KINDS = {
+    "visit_summary": ("34133-9", "Summary of episode note", "Visit summary"),
+    "progress_patient": ("11506-3", "Progress note", "Progress report (for the patient)"),
+    "progress_referrer": ("11506-3", "Progress note", "Progress report (for the referring doctor)"),
+}
+CS_DOCUMENT_KIND = f"{BASE}/CodeSystem/document-kind"
+
+
+def document_reference(r: Mapping[str, Any]) -> dict[str, Any]:
+    """A ready generated PDF; its bytes are served at Binary/<same id> (bearer token, document.view)."""
+    loinc, loinc_display, label = DOCUMENT_KINDS[r["kind"]]
+    attachment: dict[str, Any] = {
+        "contentType": "application/pdf",
+        "url": f"Binary/{r['uuid']}",
+        "title": f"{label}.pdf",
+    }
+    if r["pdf_size"]:
+        attachment["size"] = r["pdf_size"]
+    if r["generated_at"]:
+        attachment["creation"] = r["generated_at"]
+    res: dict[str, Any] = {
+        "resourceType": "DocumentReference",
+        "id": r["uuid"],
+        "meta": meta(r),
+        "status": "entered-in-error" if _eie(r) else "current",
+        "type": {"coding": [coding(LOINC, loinc, loinc_display), coding(CS_DOCUMENT_KIND, r["kind"], label)]},
+        "subject": ref("Patient", r["patient__uuid"]),
+        "date": r["generated_at"] or r["created_at"],
+        "description": label,
+        "content": [{"attachment": attachment}],
+    }
+    if r["generated_by__uuid"]:
+        res["author"] = [ref("Practitioner", r["generated_by__uuid"])]
+    related = []
+    if r["course__uuid"]:
+        related.append(ref("CarePlan", r["course__uuid"]))
+    if r["session__uuid"]:
+        related.append(ref("Procedure", r["session__uuid"]))
+    if related:
+        res["context"] = {"related": related}
+    return res
+
+
 # ---------------------------------------------------------------- Group (saved cohort)
 
 GROUP_FIELDS = ("id", "uuid", "version", "updated_at", "entered_in_error_at", "name", "description", "patient_uuids")

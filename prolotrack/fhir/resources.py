@@ -15,6 +15,7 @@ from django.db.models import Model, Q, QuerySet
 from prolotrack.clinics.models import Clinic, Membership
 from prolotrack.clinics.roles import Permission
 from prolotrack.consent.models import Consent
+from prolotrack.documents.models import Document
 from prolotrack.fhir import mappers as m
 from prolotrack.fhir.models import Cohort
 from prolotrack.outcomes.models import QuestionnaireResponse
@@ -522,6 +523,23 @@ _register(
         ),
         patient_params=("patient",),
         includes={"Consent:patient": PATIENT_INCLUDE},
+    )
+)
+_register(
+    ResourceType(
+        "DocumentReference",
+        Permission.DOCUMENT_VIEW,
+        (
+            Source(
+                Document,
+                m.DOCUMENT_FIELDS,
+                m.document_reference,
+                base=Q(status="ready"),
+                dates=_clinical_dates("date", "generated_at", True),
+                statuses=_status({"current": Q()}),
+            ),
+        ),
+        includes={"DocumentReference:patient": PATIENT_INCLUDE, "DocumentReference:subject": PATIENT_INCLUDE},
     )
 )
 _register(

@@ -35,7 +35,34 @@ def instance(request: HttpRequest, resource_type: str, resource_id: str) -> Http
         from prolotrack.fhir import write_views
 
         return write_views.update(request, resource_type, resource_id)
+    if resource_type == "Binary":
+        return binary(request, resource_id)
     return read(request, resource_type, resource_id)
+
+
+@fhir_endpoint(methods=("GET",), negotiate_format=False)
+def binary(request: HttpRequest, resource_id: str) -> HttpResponse:
+    """Binary/<id>: the PDF of a ready generated document (DocumentReference/<same id>), as application/pdf."""
+    from prolotrack.documents.models import DocumentPdf
+
+    actor = fhir_actor(request, Permission.DOCUMENT_VIEW)
+    try:
+        wanted = uuid_lib.UUID(resource_id)
+    except ValueError:
+        raise FhirError(404, f"No Binary with id {resource_id} in this clinic.") from None
+    found = (
+        DocumentPdf.objects.select_related("document")
+        .filter(document__uuid=wanted, document__clinic=request.clinic, document__status="ready")  # type: ignore[attr-defined]
+        .first()
+    )
+    if found is None:
+        raise FhirError(404, f"No Binary with id {resource_id} in this clinic.")
+    if found.document.entered_in_error_at is not None:
+        raise FhirError(410, "This document was marked entered in error.", code="deleted")
+    audit_read(actor, "fhir.binary.read", found.document, patient_uuid=None)
+    response = HttpResponse(bytes(found.pdf), content_type="application/pdf")
+    response["ETag"] = f'W/"{found.document.version}"'
+    return response
 
 
 def fhir_base_url(request: HttpRequest) -> str:

@@ -1,5 +1,6 @@
 """Realistic FHIR test data: a few patients with their whole treatment history, and a consent."""
 
+import hashlib
 from datetime import date
 from typing import Any
 
@@ -10,7 +11,10 @@ from django.utils import timezone
 from bench.dataset import generate
 from prolotrack.consent.models import Consent
 from prolotrack.core.records import service_write
+from prolotrack.documents.models import Document, DocumentPdf
 from prolotrack.fhir.models import Cohort
+
+PDF = b"%PDF-1.4\n% a visit summary\n%%EOF\n"
 
 
 @pytest.fixture
@@ -25,6 +29,11 @@ def history(clinic: Any, clinician: Any, admin_user: Any) -> Any:
         )  # fmt: skip
         Consent.objects.create(clinic=clinic, patient=patient, scope="treatment", status="draft", text="Plan.")
         Cohort.objects.create(clinic=clinic, name="Knees", patient_uuids=[str(patient.uuid)])
+        document = Document.objects.create(
+            clinic=clinic, patient=patient, kind="visit_summary", status="ready", pdf_size=len(PDF),
+            generated_at=timezone.now(), generated_by=clinician, pdf_sha256=hashlib.sha256(PDF).hexdigest(),
+        )  # fmt: skip
+        DocumentPdf.objects.create(document=document, pdf=PDF, sha256=document.pdf_sha256)
     return counts
 
 

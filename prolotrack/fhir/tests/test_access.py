@@ -29,6 +29,7 @@ ALLOWED = {
     "MedicationAdministration": {C, N},
     "AdverseEvent": {C, N},
     "Consent": {C, N},
+    "DocumentReference": {C, N},
     "Group": {C, A},
 }
 IDENTIFIABLE = set(TYPES) - {"Organization"}

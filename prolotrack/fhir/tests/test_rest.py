@@ -36,7 +36,7 @@ def test_metadata_validates_and_lists_every_type_and_export(client: Any) -> None
     CapabilityStatement.model_validate(body)
     rest = body["rest"][0]
     types = {r["type"] for r in rest["resource"]}
-    assert types == set(TYPES) | {"Questionnaire"}
+    assert types == set(TYPES) | {"Questionnaire", "Binary"}
     assert rest["operation"][0]["name"] == "export"
     patient = next(r for r in rest["resource"] if r["type"] == "Patient")
     assert {"read", "search-type", "update"} <= {i["code"] for i in patient["interaction"]}
@@ -309,3 +309,21 @@ def test_procedure_targets_are_readable_body_structures(
     targets = [e["valueReference"]["reference"] for e in procedure["extension"]]
     assert f"BodyStructure/{site.uuid}" in targets
     assert get(client, f"/fhir/BodyStructure/{site.uuid}", api_token(clinician))[0] == 200
+
+
+def test_document_reference_points_at_its_pdf_as_binary(
+    client: Any, history: Any, clinic: Any, clinician: Any, frontdesk: Any, api_token: Any
+) -> None:
+    from prolotrack.documents.models import Document
+
+    from .conftest import PDF
+
+    document = Document.objects.get(clinic=clinic)
+    _, body, _ = get(client, f"/fhir/DocumentReference/{document.uuid}", api_token(clinician))
+    attachment = body["content"][0]["attachment"]
+    assert attachment["contentType"] == "application/pdf"
+    response = client.get(f"/fhir/{attachment['url']}", headers={**api_token(clinician), "Accept": "application/pdf"})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response.content == PDF
+    assert client.get(f"/fhir/{attachment['url']}", headers=api_token(frontdesk)).status_code == 403
