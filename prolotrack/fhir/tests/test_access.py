@@ -79,3 +79,13 @@ def test_researcher_cannot_include_patients(client: Any, history: Any, researche
     response = client.get("/fhir/Organization?_include=Procedure:patient", headers=api_token(researcher))
     assert response.status_code == 200  # an include not defined on the type is ignored and reported
     assert b"Patient" not in response.content.replace(b"Patient/", b"")
+
+
+def test_binary_pdf_by_persona(client: Any, history: Any, clinic: Any, personas: Any, api_token: Any) -> None:
+    from prolotrack.documents.models import Document
+
+    document = Document.objects.get(clinic=clinic)
+    expected = {"clinician": 200, "colleague": 200, "frontdesk": 403, "admin": 403, "researcher": 403, "outsider": 404}
+    for persona, user in personas.items():
+        status = client.get(f"/fhir/Binary/{document.uuid}", headers=api_token(user)).status_code
+        assert status == expected[persona], persona
