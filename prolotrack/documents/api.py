@@ -105,9 +105,16 @@ def get_document(request: HttpRequest, document_id: UUID) -> Any:
 
 @router.get(
     "/documents/{document_id}/pdf",
-    response={200: bytes, **ERRORS},
+    response=ERRORS,
     summary="Download the PDF (rendered now if the background worker has not yet done it)",
-    openapi_extra={"responses": {200: {"content": {"application/pdf": {}}}}},
+    openapi_extra={
+        "responses": {
+            "200": {
+                "description": "The PDF",
+                "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    },
 )
 def download(request: HttpRequest, document_id: UUID) -> Any:
     actor = api_actor(request, Permission.DOCUMENT_VIEW)
