@@ -294,6 +294,19 @@ def _charts(trajectory: Any) -> list[ChartFigure]:
     return out
 
 
+def _change_text(change: Any) -> str:
+    """'better by 4 (57.1%)', 'worse by 1', 'no change', or '—' without a follow-up score (direction-aware)."""
+    if change is None:
+        return "—"
+    if change.improvement == 0:
+        text = "no change"
+    else:
+        text = f"{'better' if change.improvement > 0 else 'worse'} by {fmt(abs(change.improvement))}"
+    if change.percent is not None and change.improvement != 0:
+        text += f" ({fmt(abs(change.percent))}%)"
+    return text
+
+
 def progress_context(document: Document) -> dict[str, Any]:
     patient = document.patient
     clinic = patient.clinic
@@ -344,6 +357,10 @@ def progress_context(document: Document) -> dict[str, Any]:
         "course": course,
         "trajectory": trajectory,
         "series": list(trajectory.series) if trajectory is not None else [],
+        "series_rows": [
+            {"series": s, "change_text": _change_text(s.change)}
+            for s in (trajectory.series if trajectory is not None else ())
+        ],
         "charts": _charts(trajectory),
         "sessions": sessions,
         "adverse_events": events,

@@ -192,3 +192,22 @@ def test_a_handout_edit_through_the_page_saves_a_version_and_bad_text_is_shown_n
     assert good.status_code == 302
     page = client.get("/handouts/after.general/").content.decode()
     assert "Rest today." in page and "Restore the product" in page and "Simpler" in page
+
+
+def test_the_card_loads_in_the_same_number_of_queries_whatever_the_number_of_documents(login, clinician, records):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = login(clinician)
+    url = f"/patients/{records['p']}/documents/"
+
+    def queries_for_card() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url, headers={"HX-Request": "true"}).status_code == 200
+        return len(captured)
+
+    before = queries_for_card()
+    patient = Document.objects.get(uuid=records["d"]).patient
+    for kind in (DocumentKind.PROGRESS_PATIENT, DocumentKind.PROGRESS_REFERRER, DocumentKind.PROGRESS_PATIENT):
+        services.request_document(actor_of(clinician), patient, kind)
+    assert queries_for_card() == before

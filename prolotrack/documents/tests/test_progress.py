@@ -40,3 +40,22 @@ def test_a_report_without_answers_says_so_plainly(clinician, signed_session):
     text = pdf_text(services.pdf_bytes(doc))
     assert "We do not have enough answers from you yet" in text
     assert "Next: session 2, Monday 30 November 2026, 09:30." in text
+
+
+@pytest.mark.parametrize(
+    ("baseline", "current", "expected"),
+    [
+        ("7", "3", "better by 4 (57.1%)"),
+        ("4", "5", "worse by 1 (25%)"),
+        ("6", "6", "no change"),
+        ("0", "2", "worse by 2"),
+    ],
+)
+def test_the_change_reads_the_right_way_round(baseline, current, expected):
+    from decimal import Decimal
+
+    from prolotrack.documents.content import _change_text
+    from prolotrack.domain.scoring import change_from_baseline, instrument
+
+    assert _change_text(change_from_baseline(instrument("nrs_pain"), Decimal(baseline), Decimal(current))) == expected
+    assert _change_text(None) == "—"
