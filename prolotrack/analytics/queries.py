@@ -134,7 +134,8 @@ def _course_where(clinic: Any, filters: Filters, alias: str = "c") -> tuple[str,
 
 
 def _facts_cte(clinic: Any, filters: Filters) -> tuple[str, list[Any]]:
-    """WITH ... facts: one row per course in the filter with its responder verdict (1, 0 or NULL) and groupings."""
+    """WITH ... facts, reached, counted: one row per course in the filter with its responder verdict (1, 0 or NULL)
+    and groupings; the sessions done before the first answer at the MCID, per course that reached it."""
     responses, sessions, solutions, courses = (
         _t(QuestionnaireResponse),
         _t(TreatmentSession),
@@ -142,50 +143,61 @@ def _facts_cte(clinic: Any, filters: Filters) -> tuple[str, list[Any]]:
         _t(Course),
     )
     test, test_params = responder_sql("p.base", "p.last")
+    reached_test, reached_params = responder_sql("p.base", "r.score")
     course_where, course_params = _course_where(clinic, filters)
+    answered = "status = 'completed' AND entered_in_error_at IS NULL AND score IS NOT NULL"
     dextrose = (
         f"COALESCE(CASE WHEN {_json_text('s.components', 0, 'agent')} = 'dextrose' "
         f"THEN {_json_text('s.components', 0, 'target_pct')} END, "
         f"CASE WHEN {_json_text('s.components', 1, 'agent')} = 'dextrose' "
         f"THEN {_json_text('s.components', 1, 'target_pct')} END)"
     )
+    # First and latest answer per course and instrument in (authored_on, id) order, by grouping rather than window
+    # functions: a GROUP BY over the clinic's answers, then each course's few answers through the course_id index.
     sql = f"""
-    WITH scored AS (
-        SELECT r.course_id, r.instrument, r.score, r.authored_on,
-               ROW_NUMBER() OVER (PARTITION BY r.course_id, r.instrument ORDER BY r.authored_on, r.id) AS first_rank,
-               ROW_NUMBER() OVER (PARTITION BY r.course_id, r.instrument
-                                  ORDER BY r.authored_on DESC, r.id DESC) AS last_rank
-        FROM {responses} r
-        WHERE r.clinic_id = %s AND r.instrument IN (%s, %s) AND r.status = 'completed'
-          AND r.entered_in_error_at IS NULL AND r.score IS NOT NULL AND r.course_id IS NOT NULL
+    WITH days AS (
+        SELECT course_id, instrument, MIN(authored_on) AS first_day, MAX(authored_on) AS last_day, COUNT(*) AS n
+        FROM {responses}
+        WHERE clinic_id = %s AND instrument IN (%s, %s) AND {answered} AND course_id IS NOT NULL
+        GROUP BY course_id, instrument
+    ),
+    ends AS (
+        SELECT d.course_id, d.instrument, d.n,
+               MIN(CASE WHEN r.authored_on = d.first_day THEN r.id END) AS first_id,
+               MAX(CASE WHEN r.authored_on = d.last_day THEN r.id END) AS last_id
+        FROM days d JOIN {responses} r ON r.course_id = d.course_id AND r.instrument = d.instrument
+        WHERE r.{answered.replace(" AND ", " AND r.")}
+        GROUP BY d.course_id, d.instrument, d.n
     ),
     pair AS (
-        SELECT course_id, COUNT(*) AS n,
-               MAX(CASE WHEN first_rank = 1 THEN score END) AS base,
-               MAX(CASE WHEN last_rank = 1 THEN score END) AS last
-        FROM scored WHERE instrument = %s GROUP BY course_id
+        -- Grouped although one row per course already: a grouped result gets an index for the joins below.
+        SELECT e.course_id, MAX(e.n) AS n, MAX(e.first_id) AS first_id, MAX(f.score) AS base, MAX(l.score) AS last
+        FROM ends e JOIN {responses} f ON f.id = e.first_id JOIN {responses} l ON l.id = e.last_id
+        WHERE e.instrument = %s GROUP BY e.course_id
     ),
     pgic AS (
-        SELECT course_id, MAX(score) AS score FROM scored WHERE instrument = %s AND last_rank = 1 GROUP BY course_id
+        SELECT e.course_id, MAX(l.score) AS score FROM ends e JOIN {responses} l ON l.id = e.last_id
+        WHERE e.instrument = %s GROUP BY e.course_id
     ),
     done AS (
         SELECT course_id, COUNT(*) AS done FROM {sessions}
         WHERE clinic_id = %s AND status = 'done' AND entered_in_error_at IS NULL GROUP BY course_id
     ),
     solution AS (
-        SELECT course_id, dextrose FROM (
-            SELECT t.course_id, {dextrose} AS dextrose,
+        -- Grouped (one row per course) so the join below gets an index instead of scanning every solution.
+        -- The JSON is read only for each course's first solution, after ranking.
+        SELECT ranked.course_id, MAX({dextrose}) AS dextrose FROM (
+            SELECT t.course_id, s.id,
                    ROW_NUMBER() OVER (PARTITION BY t.course_id ORDER BY t.number, s.label, s.id) AS rank
             FROM {solutions} s JOIN {sessions} t ON t.id = s.session_id
             WHERE s.clinic_id = %s AND s.entered_in_error_at IS NULL AND t.entered_in_error_at IS NULL
-        ) ranked WHERE rank = 1
+        ) ranked JOIN {solutions} s ON s.id = ranked.id WHERE ranked.rank = 1 GROUP BY ranked.course_id
     ),
     facts AS (
         SELECT c.id, c.indication, c.status, c.clinician_id,
                COALESCE(NULLIF(c.protocol_name, ''), %s) AS protocol,
                COALESCE(CAST(sol.dextrose AS VARCHAR(20)), %s) AS solution,
                COALESCE(d.done, 0) AS done,
-               p.base, p.last, p.n,
                CASE WHEN p.n >= 2 THEN (CASE WHEN {test} THEN 1 ELSE 0 END)
                     WHEN g.score IS NOT NULL THEN (CASE WHEN g.score IN (1, 2) THEN 1 ELSE 0 END)
                END AS responder
@@ -195,6 +207,19 @@ def _facts_cte(clinic: Any, filters: Filters) -> tuple[str, list[Any]]:
         LEFT JOIN done d ON d.course_id = c.id
         LEFT JOIN solution sol ON sol.course_id = c.id
         WHERE {course_where}
+    ),
+    reached AS (
+        SELECT p.course_id, MIN(r.authored_on) AS day
+        FROM pair p JOIN {courses} c ON c.id = p.course_id
+        JOIN {responses} r ON r.course_id = p.course_id AND r.instrument = %s AND r.id <> p.first_id
+        WHERE {course_where} AND r.{answered.replace(" AND ", " AND r.")} AND {reached_test}
+        GROUP BY p.course_id
+    ),
+    counted AS (
+        SELECT r.course_id, COUNT(t.id) AS sessions
+        FROM reached r LEFT JOIN {sessions} t
+          ON t.course_id = r.course_id AND t.status = 'done' AND t.entered_in_error_at IS NULL AND t.planned_on < r.day
+        GROUP BY r.course_id
     )
     """
     params = [
@@ -209,6 +234,9 @@ def _facts_cte(clinic: Any, filters: Filters) -> tuple[str, list[Any]]:
         NOT_RECORDED,
         *test_params,
         *course_params,
+        PRIMARY,
+        *course_params,
+        *reached_params,
     ]
     return sql, params
 
@@ -219,51 +247,43 @@ def _fetch(sql: str, params: list[Any]) -> list[tuple]:
         return cursor.fetchall()
 
 
-def responder_groups(clinic: Any, filters: Filters) -> dict[str, dict[str, tuple[int, int, int]]]:
-    """{dimension: {key: (responders, evaluable, courses)}}, one GROUP BY per dimension in one statement."""
+GROUP_KEYS = {
+    "all": "'all'",
+    "indication": "indication",
+    "protocol": "protocol",
+    "solution": "solution",
+    "clinician": "CAST(COALESCE(clinician_id, 0) AS VARCHAR(20))",
+    "sessions": "CAST(done AS VARCHAR(20))",
+}
+
+
+def grouped(clinic: Any, filters: Filters) -> tuple[dict[str, dict[str, tuple[int, int, int]]], dict[int, int]]:
+    """In one statement: {dimension: {key: (responders, evaluable, courses)}} and {sessions to MCID: courses}."""
     cte, params = _facts_cte(clinic, filters)
-    keys = {
-        "all": "'all'",
-        "indication": "indication",
-        "protocol": "protocol",
-        "solution": "solution",
-        "clinician": "CAST(COALESCE(clinician_id, 0) AS VARCHAR(20))",
-        "sessions": "CAST(done AS VARCHAR(20))",
-    }
     parts = [
         f"SELECT '{dim}' AS dim, {expr} AS k, COALESCE(SUM(responder), 0), COUNT(responder), COUNT(*) "
         f"FROM facts GROUP BY {expr}"
-        for dim, expr in keys.items()
+        for dim, expr in GROUP_KEYS.items()
     ]
-    out: dict[str, dict[str, tuple[int, int, int]]] = {dim: {} for dim in keys}
+    parts.append("SELECT 'mcid', CAST(sessions AS VARCHAR(20)), 0, 0, COUNT(*) FROM counted GROUP BY sessions")
+    groups: dict[str, dict[str, tuple[int, int, int]]] = {dim: {} for dim in GROUP_KEYS}
+    mcid: dict[int, int] = {}
     for dim, key, responders, evaluable, total in _fetch(cte + " UNION ALL ".join(parts), params):
-        out[dim][str(key)] = (int(responders), int(evaluable), int(total))
-    return out
+        if dim == "mcid":
+            mcid[int(key)] = int(total)
+        else:
+            groups[dim][str(key)] = (int(responders), int(evaluable), int(total))
+    return groups, mcid
+
+
+def responder_groups(clinic: Any, filters: Filters) -> dict[str, dict[str, tuple[int, int, int]]]:
+    """{dimension: {key: (responders, evaluable, courses)}}."""
+    return grouped(clinic, filters)[0]
 
 
 def sessions_to_mcid_counts(clinic: Any, filters: Filters) -> dict[int, int]:
     """{sessions done before the first follow-up pain score at the MCID: number of courses}."""
-    cte, params = _facts_cte(clinic, filters)
-    test, test_params = responder_sql("p.base", "s.score")
-    sql = (
-        cte
-        + f"""
-    , reached AS (
-        SELECT s.course_id, MIN(s.authored_on) AS day
-        FROM scored s JOIN pair p ON p.course_id = s.course_id JOIN facts f ON f.id = s.course_id
-        WHERE s.instrument = %s AND s.first_rank > 1 AND {test}
-        GROUP BY s.course_id
-    ),
-    counted AS (
-        SELECT r.course_id, COUNT(t.id) AS sessions
-        FROM reached r LEFT JOIN {_t(TreatmentSession)} t
-          ON t.course_id = r.course_id AND t.status = 'done' AND t.entered_in_error_at IS NULL AND t.planned_on < r.day
-        GROUP BY r.course_id
-    )
-    SELECT sessions, COUNT(*) FROM counted GROUP BY sessions
-    """
-    )
-    return {int(k): int(n) for k, n in _fetch(sql, [*params, PRIMARY, *test_params])}
+    return grouped(clinic, filters)[1]
 
 
 def funnel_counts(clinic: Any, filters: Filters) -> dict[str, int]:
@@ -381,7 +401,7 @@ def _sort_key(dim: str, key: str) -> Any:
 
 def dashboard(clinic: Any, filters: Filters, today: date) -> Dashboard:
     """Every figure of the dashboard for one clinic and filter."""
-    groups_raw = responder_groups(clinic, filters)
+    groups_raw, mcid = grouped(clinic, filters)
     everything = groups_raw.pop("all").get("all", (0, 0, 0))
     groups: dict[str, list[Row]] = {}
     hidden: dict[str, int] = {}
@@ -394,7 +414,6 @@ def dashboard(clinic: Any, filters: Filters, today: date) -> Dashboard:
         ]
         groups[dim] = rows
         hidden[dim] = sum(1 for r in rows if r.rate.suppressed)
-    mcid = sessions_to_mcid_counts(clinic, filters)
     due = completion_counts(clinic, filters, today)
     done, events = adverse_event_counts(clinic, filters)
     kinds = [k for k, _ in TimepointKind.choices if k in due]
