@@ -23,7 +23,7 @@ def _board(request: HttpRequest, filters: queries.Filters) -> queries.Dashboard:
     clinic: Any = request.clinic  # type: ignore[attr-defined]
     with transaction.atomic():
         record_event(actor_for(request), "analytics.dashboard.viewed", detail=filters.as_query())
-    return queries.dashboard(clinic, filters, clinic_today(clinic))
+    return queries.cached_dashboard(clinic, filters, clinic_today(clinic))
 
 
 @require(Permission.DASHBOARD_VIEW)

@@ -5,12 +5,19 @@ import re
 from datetime import date, timedelta
 
 import pytest
+from django.core.cache import cache
 from playwright.sync_api import Page, expect
 
 from prolotrack.analytics.tests.factories import add_dextrose, answer, make_course, session_day, set_session
 from tests.browser.conftest import log_in, shot
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(autouse=True)
+def _fresh_dashboard_cache():
+    """The page caches its figures for a minute: start each test without another test's figures."""
+    cache.clear()
 
 
 @pytest.fixture

@@ -95,3 +95,12 @@ def test_api_figures_and_filters(clinician, clinic_data, api_token):  # noqa: F8
     bad = Client().get("/api/dashboard?start=2026-05-01&end=2026-04-01", headers=headers)
     assert bad.status_code == 422 and "swap them" in bad.json()["detail"]
     assert Client().get("/api/dashboard?start=nonsense", headers=headers).status_code == 422
+
+
+def test_the_page_and_its_charts_share_figures_for_a_minute(clinician, clinic_data):  # noqa: F811
+    from django.core.cache import cache
+
+    client = _client(clinician)
+    client.get("/dashboard/")
+    assert any(key.startswith(":1:analytics.dashboard:") for key in cache._cache)  # type: ignore[attr-defined]
+    assert client.get("/dashboard/charts/funnel.svg").status_code == 200
