@@ -6,6 +6,7 @@ and never changed. A re-generation (after an amendment, say) is a new `Document`
 Handout texts are versioned by appending: every edit is a new `HandoutVersion` row; the product's text is version 0.
 """
 
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -19,6 +20,11 @@ class DocumentKind(models.TextChoices):
     VISIT_SUMMARY = "visit_summary", "Visit summary"
     PROGRESS_PATIENT = "progress_patient", "Progress report (for the patient)"
     PROGRESS_REFERRER = "progress_referrer", "Progress report (for the referring doctor)"
+
+
+# A document claimed this long ago and still generating was left by a worker that stopped (a render takes about a
+# second, docs/DOCUMENTS.md): anyone may claim it again.
+STALE_CLAIM = timedelta(minutes=3)
 
 
 class DocumentStatus(models.TextChoices):
@@ -71,8 +77,15 @@ class Document(ClinicalRecord):
         return None
 
     @property
+    def is_stalled(self) -> bool:
+        """Claimed by a worker that stopped before finishing (it will not come back to it)."""
+        return self.status == DocumentStatus.GENERATING and self.updated_at < timezone.now() - STALE_CLAIM
+
+    @property
     def is_pending(self) -> bool:
-        return self.status in (DocumentStatus.QUEUED, DocumentStatus.GENERATING)
+        return self.status == DocumentStatus.QUEUED or (
+            self.status == DocumentStatus.GENERATING and not self.is_stalled
+        )
 
 
 class WriteOnceQuerySet(models.QuerySet):

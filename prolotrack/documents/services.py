@@ -185,6 +185,8 @@ def generate(document: Document, *, builder: Callable[[Document], tuple[bytes, i
 
     if document.status == DocumentStatus.READY:
         return document
+    if document.status == DocumentStatus.GENERATING and not document.is_stalled:
+        raise StaleEditError("This document is being generated right now.")
     with transaction.atomic():
         document = _set_status(document, {"status": DocumentStatus.GENERATING, "error": ""}, "document.generating")
     started = time.perf_counter()
@@ -235,7 +237,7 @@ def ensure_ready(document: Document, *, wait_seconds: float = 20.0) -> Document:
         document = Document.objects.select_related("clinic").get(pk=document.pk)
         if document.status == DocumentStatus.READY:
             return document
-        if document.status in (DocumentStatus.QUEUED, DocumentStatus.FAILED):
+        if document.status in (DocumentStatus.QUEUED, DocumentStatus.FAILED) or document.is_stalled:
             try:
                 return generate(document)
             except StaleEditError:

@@ -193,3 +193,30 @@ def test_a_left_knee_is_drawn_mirrored_with_its_labels_hidden_so_none_read_backw
     assert "scale(-1 1)" in left and ".outline text { display: none; }" in left
     assert "scale(-1 1)" not in right and "display: none" not in right
     assert "translate(100 200)" in right
+
+
+def test_a_document_left_generating_by_a_stopped_worker_is_shown_stalled_and_made_on_download(
+    clinician, signed_session, monkeypatch
+):
+    from datetime import timedelta
+
+    from prolotrack.audit.services import ServiceError, StaleEditError
+    from prolotrack.documents import models
+
+    doc = services.request_document(
+        actor_of(clinician), signed_session.patient, DocumentKind.VISIT_SUMMARY, session=signed_session
+    )
+    with transaction.atomic():
+        doc = services._set_status(doc, {"status": DocumentStatus.GENERATING}, "document.generating")
+    # A worker is on it: nobody else renders it, and a download waits for the worker.
+    with pytest.raises(StaleEditError):
+        services.generate(doc)
+    with pytest.raises(ServiceError, match="still being generated"):
+        services.ensure_ready(doc, wait_seconds=0.3)
+    [row] = [r for r in queries.patient_documents(signed_session.patient) if r.uuid == doc.uuid]
+    assert row.pending and row.status == "generating"
+    # The worker stopped: after the stale-claim time the card stops waiting and a download makes it.
+    monkeypatch.setattr(models, "STALE_CLAIM", timedelta(seconds=-1))
+    [row] = [r for r in queries.patient_documents(signed_session.patient) if r.uuid == doc.uuid]
+    assert (row.pending, row.status) == (False, "stalled")
+    assert services.ensure_ready(doc).status == DocumentStatus.READY
