@@ -62,6 +62,9 @@ def test_dashboard_figures_charts_filters_and_downloads(page: Page, clinician, c
     page.get_by_role("button", name="Show").click()
     expect(page).to_have_url(re.compile(r"indication=Chronic"))
     expect(summary).to_contain_text("6")
+    page.wait_for_function(
+        "Array.from(document.querySelectorAll('.dash-grid img')).every(i => i.complete && i.naturalWidth > 0)"
+    )
     section = page.locator("#chart-responders-sessions")
     section.locator("summary").click()
     expect(section.locator("table")).to_be_visible()
