@@ -262,9 +262,10 @@ GROUP_KEYS = {
 def grouped(clinic: Any, filters: Filters) -> tuple[dict[str, dict[str, tuple[int, int, int]]], dict[int, int]]:
     """In one statement: {dimension: {key: (responders, evaluable, courses)}} and {sessions to MCID: courses}."""
     cte, params = _facts_cte(clinic, filters)
+    # 'all' is one row over every course (PostgreSQL refuses GROUP BY a constant).
     parts = [
-        f"SELECT '{dim}' AS dim, {expr} AS k, COALESCE(SUM(responder), 0), COUNT(responder), COUNT(*) "
-        f"FROM facts GROUP BY {expr}"
+        f"SELECT '{dim}' AS dim, {expr} AS k, COALESCE(SUM(responder), 0), COUNT(responder), COUNT(*) FROM facts"
+        + ("" if dim == "all" else f" GROUP BY {expr}")
         for dim, expr in GROUP_KEYS.items()
     ]
     parts.append("SELECT 'mcid', CAST(sessions AS VARCHAR(20)), 0, 0, COUNT(*) FROM counted GROUP BY sessions")
