@@ -4,6 +4,7 @@ from django.urls import include, path
 from prolotrack.api import api
 from prolotrack.audit.views import audit_list
 from prolotrack.clinics import views as clinic_views
+from prolotrack.fhir import views as fhir_views
 
 urlpatterns = [
     path("", clinic_views.home, name="home"),
@@ -22,6 +23,8 @@ urlpatterns = [
     path("", include("prolotrack.consent.urls")),
     path("", include("prolotrack.research.urls")),
     path("", include("prolotrack.analytics.urls")),
+    # FHIR clients post transactions to the base URL, often written without the trailing slash.
+    path("fhir", fhir_views.base, name="fhir-base-noslash"),
     path("fhir/", include("prolotrack.fhir.urls")),
     path("patients/", include("prolotrack.patients.urls")),
     path("audit/", audit_list, name="audit"),

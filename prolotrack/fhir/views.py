@@ -6,6 +6,7 @@ from typing import Any
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
 
 from prolotrack.audit.services import record_event
 from prolotrack.clinics.roles import Permission
@@ -15,6 +16,7 @@ from prolotrack.fhir.http import FhirError, audit_read, can, error_response, fhi
 from prolotrack.fhir.resources import STATIC_TYPES, ResourceType, Source, get_type
 
 
+@csrf_exempt  # bearer-token API: no cookies, so no CSRF exposure; the wrapped views check the token
 def base(request: HttpRequest) -> HttpResponse:
     """[base]: POST a transaction bundle (write_views.transaction); nothing else is served here."""
     if request.method == "POST":
