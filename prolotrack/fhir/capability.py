@@ -38,6 +38,9 @@ def _resource(name: str) -> dict[str, Any]:
     if rtype.includes:
         out["searchInclude"] = sorted(rtype.includes)
     if name == "Patient":
+        # Transaction entries may be conditional on identifier (ifNoneExist, PUT Patient?identifier=...).
+        out["conditionalCreate"] = True
+        out["conditionalUpdate"] = True
         out["operation"] = [{"name": "export", "definition": BULK_PATIENT_EXPORT}]
     if name == "Group":
         out["operation"] = [{"name": "export", "definition": BULK_GROUP_EXPORT}]
@@ -92,7 +95,7 @@ def capability_statement(base_url: str) -> dict[str, Any]:
                     "`manage.py create_api_token`; each token acts as one clinic membership and its role.",
                 },
                 "resource": resources,
-                "interaction": [{"code": "transaction"}],
+                "interaction": [{"code": "transaction"}, {"code": "batch"}],
                 "operation": [{"name": "export", "definition": BULK_EXPORT}],
             }
         ],
