@@ -19,10 +19,12 @@ from prolotrack.clinics.services import actor_for
 from prolotrack.core.access import require
 
 
-def _board(request: HttpRequest, filters: queries.Filters) -> queries.Dashboard:
+def _board(request: HttpRequest, filters: queries.Filters, action: str = "") -> queries.Dashboard:
+    """The figures; audited as `action` (the page, each download), not for the page's own chart images."""
     clinic: Any = request.clinic  # type: ignore[attr-defined]
-    with transaction.atomic():
-        record_event(actor_for(request), "analytics.dashboard.viewed", detail=filters.as_query())
+    if action:
+        with transaction.atomic():
+            record_event(actor_for(request), action, detail=filters.as_query())
     return queries.cached_dashboard(clinic, filters, clinic_today(clinic))
 
 
@@ -37,7 +39,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         return render(request, "analytics/dashboard.html", context, status=400)
     from prolotrack.analytics import charts  # matplotlib loads on the first chart, not with the URL map
 
-    board = _board(request, filters)
+    board = _board(request, filters, "analytics.dashboard.viewed")
     query = urlencode(filters.as_query())
     context.update(
         {
@@ -59,7 +61,7 @@ def _shown(p: Any) -> dict[str, str] | None:
     return {"rate": f"{p.value * 100:.0f}%", "ci": f"{p.low * 100:.0f}%–{p.high * 100:.0f}%"}
 
 
-def _download(request: HttpRequest, name: str) -> tuple[queries.Dashboard, str]:
+def _download(request: HttpRequest, name: str, action: str) -> tuple[queries.Dashboard, str]:
     from prolotrack.analytics import charts
 
     if name not in charts.CHARTS:
@@ -68,7 +70,7 @@ def _download(request: HttpRequest, name: str) -> tuple[queries.Dashboard, str]:
         filters = queries.parse_filters(request.GET)
     except queries.FilterError as error:
         raise Http404(str(error)) from None
-    return _board(request, filters), name
+    return _board(request, filters, action), name
 
 
 def _attachment(response: HttpResponse, filename: str) -> HttpResponse:
@@ -82,12 +84,13 @@ def chart(request: HttpRequest, name: str, fmt: str) -> HttpResponse:
     """One chart as SVG (shown inline on the page) or PNG; ?download=1 saves it as a file."""
     from prolotrack.analytics import charts
 
-    board, name = _download(request, name)
+    downloaded = bool(request.GET.get("download"))
+    board, name = _download(request, name, "analytics.dashboard.downloaded" if downloaded else "")
     if fmt == "png":
         response = HttpResponse(charts.chart_png(board, name), content_type="image/png")
     else:
         response = HttpResponse(charts.chart_svg(board, name), content_type="image/svg+xml")
-    if request.GET.get("download"):
+    if downloaded:
         return _attachment(response, f"{name}.{fmt}")
     response["X-Content-Type-Options"] = "nosniff"
     return response
@@ -97,6 +100,6 @@ def chart(request: HttpRequest, name: str, fmt: str) -> HttpResponse:
 def chart_csv(request: HttpRequest, name: str) -> HttpResponse:
     from prolotrack.analytics import charts
 
-    board, name = _download(request, name)
+    board, name = _download(request, name, "analytics.dashboard.downloaded")
     body = charts.table_csv(charts.table(board, name))
     return _attachment(HttpResponse(body, content_type="text/csv; charset=utf-8"), f"{name}.csv")

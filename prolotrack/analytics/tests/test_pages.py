@@ -104,3 +104,21 @@ def test_the_page_and_its_charts_share_figures_for_a_minute(clinician, clinic_da
     client.get("/dashboard/")
     assert any(key.startswith(":1:analytics.dashboard:") for key in cache._cache)  # type: ignore[attr-defined]
     assert client.get("/dashboard/charts/funnel.svg").status_code == 200
+
+
+def test_views_and_downloads_are_audited_but_not_the_pages_own_images(clinician, clinic_data):  # noqa: F811
+    from prolotrack.audit.models import AuditEvent
+
+    client = _client(clinician)
+    client.get("/dashboard/?indication=Knee+osteoarthritis")
+    client.get("/dashboard/charts/funnel.svg?indication=Knee+osteoarthritis")
+    client.get("/dashboard/charts/funnel.png?download=1")
+    client.get("/dashboard/data/funnel.csv")
+    actions = list(
+        AuditEvent.objects.filter(action__startswith="analytics.").order_by("seq").values_list("action", "detail")
+    )
+    assert actions == [
+        ("analytics.dashboard.viewed", {"indication": "Knee osteoarthritis"}),
+        ("analytics.dashboard.downloaded", {}),
+        ("analytics.dashboard.downloaded", {}),
+    ]
