@@ -1,5 +1,7 @@
 """The Outcomes card, page, chart downloads and GET /api/patients/{id}/outcomes: access per persona and content."""
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client
 
@@ -82,3 +84,23 @@ def test_api_series_and_status(clinician, patient, knee, api_token):  # noqa: F8
         headers=api_token(clinician),
     )
     assert other.status_code == 404
+
+
+def test_the_card_loads_in_a_fixed_number_of_queries(login, clinician, patient, knee):  # noqa: F811
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from prolotrack.analytics.tests.factories import answer, session_day, set_session
+
+    client = login(clinician)
+    url = f"/patients/{patient.uuid}/outcomes/"
+    client.get(url, headers={"HX-Request": "true"})
+    with CaptureQueriesContext(connection) as before:
+        client.get(url, headers={"HX-Request": "true"})
+    set_session(clinician, knee, 4)
+    for weeks in range(1, 6):
+        answer(clinician, patient, "nrs_pain", 4, session_day(knee, 4) + timedelta(weeks=weeks), course=knee)
+        answer(clinician, patient, "pgic", 2, session_day(knee, 4) + timedelta(weeks=weeks), course=knee)
+    with CaptureQueriesContext(connection) as after:
+        client.get(url, headers={"HX-Request": "true"})
+    assert len(after) == len(before)
