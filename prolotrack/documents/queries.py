@@ -14,7 +14,7 @@ from prolotrack.consent.models import Consent
 from prolotrack.documents.models import Document, DocumentKind, DocumentStatus
 from prolotrack.treatment.models import ChecklistEntry, InjectionSite, PreparedSolution, TreatmentSession
 
-# Consents that were signed have a PDF (rendered when signed, or on first download); drafts have none.
+# Consents that were signed have their PDF from the signing (prolotrack/consent); drafts have none.
 SIGNED_CONSENT = ("signed", "withdrawn")
 
 
@@ -130,7 +130,8 @@ def patient_documents(patient: Any) -> list[DocumentRow]:
         Consent.objects.filter(
             patient=patient, clinic=patient.clinic, entered_in_error_at__isnull=True, status__in=SIGNED_CONSENT
         )
-        .defer("pdf")
+        .exclude(pdf_sha256="")
+        .defer("pdf", "patient_signature", "witness_signature")
         .select_related("course")
     )
     for consent in consents:

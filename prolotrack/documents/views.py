@@ -116,13 +116,13 @@ def download(request: HttpRequest, document_uuid: Any) -> HttpResponse:
 
 
 def pdf_of(found: Document | Consent, actor: Any) -> tuple[bytes, Document | Consent]:
-    """The bytes of a document (rendering it if needed) or of a signed consent (its PDF made once if missing)."""
+    """The bytes of a document (rendering it if needed) or of a signed consent (stored when it was signed)."""
     if isinstance(found, Consent):
-        consent = Consent.objects.select_related("patient", "clinic").get(pk=found.pk)
-        if not consent.pdf_sha256:
-            from prolotrack.consent import services as consent_services
+        from prolotrack.consent import services as consent_services
 
-            consent = consent_services.ensure_pdf(actor, consent)
+        consent = consent_services.ensure_pdf(
+            actor, Consent.objects.select_related("patient", "clinic").get(pk=found.pk)
+        )
         if not consent.pdf:
             raise ServiceError("This consent has no stored PDF.")
         return bytes(consent.pdf), consent

@@ -130,20 +130,17 @@ def test_a_consent_download_serves_the_signed_pdf_inline_on_request(login, clini
     assert bytes(consent.pdf) == response.content
 
 
-@pytest.mark.xfail(
-    reason="consent.services.ensure_pdf passes the PDF bytes to update_record, whose change diff must be JSON "
-    "(TypeError: bytes is not JSON serializable); the consent feature owns it",
-    strict=False,
-)
-def test_a_consent_signed_without_its_pdf_gets_it_made_once_on_first_download(login, clinician, patient):
+def test_a_consent_stored_without_a_pdf_is_not_listed_and_its_download_says_why(login, clinician, patient):
     from prolotrack.consent.testing import sign_research
 
     consent = sign_research(actor_of(clinician), patient, render=False)
-    response = login(clinician).get(f"/documents/{consent.uuid}/download/?inline=1")
-    assert response.status_code == 200
-    assert response["Content-Disposition"].startswith('inline; filename="consent-treatment-')
-    consent.refresh_from_db()
-    assert consent.pdf_sha256 and bytes(consent.pdf) == response.content
+    client = login(clinician)
+    card = client.get(f"/patients/{patient.uuid}/documents/", headers={"HX-Request": "true"}).content.decode()
+    assert str(consent.uuid) not in card
+    response = client.get(f"/documents/{consent.uuid}/download/")
+    assert response.status_code == 409
+    assert "This consent has no stored PDF." in response.content.decode()
+    assert not AuditEvent.objects.filter(action="document.downloaded").exists()
 
 
 def test_a_progress_report_is_queued_from_the_chart_card_and_the_card_polls_until_ready(
