@@ -88,6 +88,17 @@ def _require_atomic() -> None:
         raise RuntimeError("Audited writes must run inside transaction.atomic().")
 
 
+def _lock_chain(key: str) -> AuditChain:
+    """The chain's head, locked until the transaction ends (SELECT ... FOR UPDATE on PostgreSQL; SQLite has one
+    writer at a time). One query once the chain exists; the first event of a clinic creates it (get_or_create is
+    safe against a concurrent creator: the key is unique), then locks it."""
+    try:
+        return AuditChain.objects.select_for_update().get(key=key)
+    except AuditChain.DoesNotExist:
+        chain, _ = AuditChain.objects.get_or_create(key=key)
+        return AuditChain.objects.select_for_update().get(pk=chain.pk)
+
+
 def record_event(
     actor: Actor,
     action: str,
@@ -101,8 +112,7 @@ def record_event(
     _require_atomic()
     clinic = clinic if clinic is not None else actor.clinic
     key = f"clinic:{clinic.pk}" if clinic is not None else "system"
-    chain, _ = AuditChain.objects.get_or_create(key=key)
-    chain = AuditChain.objects.select_for_update().get(pk=chain.pk)
+    chain = _lock_chain(key)
     if record is not None and patient_uuid is None and isinstance(record, ClinicalRecord):
         patient_uuid = record.patient_uuid()
     user = actor.user if actor.user is not None and actor.user.pk else None
@@ -175,6 +185,161 @@ def create_record(
     _write_version(actor, record, action, reason, changes={})
     record_event(actor, action, record=record, patient_uuid=record.patient_uuid(), detail=detail)
     return record
+
+
+def _validate_new(record: ClinicalRecord) -> None:
+    """`validate` for a record about to be inserted, without the SELECT on its uuid: a fresh uuid4 is unique with
+    overwhelming probability, and the column's UNIQUE index refuses a collision anyway (the insert fails and the
+    caller's transaction rolls back). Every other unique field and constraint is still checked against the database."""
+    relations = {f.name for f in record._meta.concrete_fields if f.is_relation}
+    record.clean_fields(exclude=relations)
+    record.clean()
+    record.validate_unique(exclude={"uuid"})
+    record.validate_constraints()
+
+
+def _unique_within(records: list[ClinicalRecord]) -> None:
+    """Refuse two records of the batch that one unique constraint forbids together (the database check in
+    `_validate_new` sees only rows already saved)."""
+    from django.core.exceptions import ValidationError
+    from django.db.models import UniqueConstraint
+
+    if not records:
+        return
+    meta = records[0]._meta
+    for constraint in meta.total_unique_constraints:
+        if not isinstance(constraint, UniqueConstraint) or not constraint.fields:
+            continue
+        names = [meta.get_field(name).attname for name in constraint.fields]
+        seen: set[tuple[Any, ...]] = set()
+        for record in records:
+            key = tuple(getattr(record, name) for name in names)
+            if any(value is None for value in key):
+                continue
+            if key in seen:
+                own = [n for n in constraint.fields if not meta.get_field(n).is_relation]
+                message = constraint.get_violation_error_message()
+                raise ValidationError({own[-1]: message} if own else message)
+            seen.add(key)
+
+
+def create_records(
+    actor: Actor,
+    records: list[R],
+    action: str,
+    *,
+    detail: Mapping[str, Any] | None = None,
+    details: list[Mapping[str, Any] | None] | None = None,
+) -> list[R]:
+    """`create_record` for many new records of one model at once, inside the caller's transaction.
+
+    Same result as calling `create_record` for each in order (version 1, a RecordVersion row each, one audit event
+    each, chained in the same order with the same hashes), in a constant number of statements: the records, their
+    versions and their events are bulk-inserted, and the clinic's audit chain is locked and updated once. Each
+    record is validated like `validate` (field, clean, unique and constraint checks, and duplicates within the
+    batch) except the SELECT on its fresh uuid (see `_validate_new`). A locked parent is refused as in
+    `create_record` (no amendments here: add those one at a time with their reason). `details`, when given, is one
+    detail per record (else `detail` for all).
+    """
+    _require_atomic()
+    records = list(records)
+    if not records:
+        return records
+    model = type(records[0])
+    if any(type(r) is not model for r in records):
+        raise RuntimeError("create_records takes records of one model; call it once per model.")
+    if any(r.pk is not None for r in records):
+        raise RuntimeError("create_records takes unsaved records.")
+    if details is not None and len(details) != len(records):
+        raise RuntimeError("details must hold one entry per record.")
+    if len({r.uuid for r in records}) != len(records):
+        raise RuntimeError("create_records was given two records with the same uuid.")
+    now = timezone.now()
+    user = actor.user if actor.user is not None and actor.user.pk else None
+    for record in records:
+        _check_lock(record, False, "")
+        record.created_at = record.updated_at = now
+        record.created_by = record.updated_by = user
+        record.version = 1
+        _validate_new(record)
+    _unique_within(records)
+    with service_write(), transaction.atomic():
+        created = model.objects.bulk_create(records)
+    if any(r.pk is None for r in created):  # every supported database returns the new keys (RETURNING)
+        raise RuntimeError("The database did not return the new records' keys.")
+    label = model._meta.label_lower
+    RecordVersion.objects.bulk_create(
+        [
+            RecordVersion(
+                record_type=label,
+                record_uuid=record.uuid,
+                version=1,
+                clinic=record.clinic,
+                patient_uuid=record.patient_uuid(),
+                user=user,
+                at=record.updated_at,
+                action=action,
+                reason="",
+                data=record.snapshot(),
+                changes={},
+            )
+            for record in created
+        ]
+    )
+    record_events(
+        actor,
+        action,
+        records=created,
+        details=details if details is not None else [detail] * len(created),
+    )
+    return created
+
+
+def record_events(
+    actor: Actor,
+    action: str,
+    *,
+    records: list[Any],
+    details: list[Mapping[str, Any] | None],
+    clinic: Any = None,
+) -> list[AuditEvent]:
+    """`record_event` for many records in order: one chain lock, the hashes chained in Python exactly as
+    `record_event` chains them, one bulk insert of the events and one update of the chain's head."""
+    _require_atomic()
+    clinic = clinic if clinic is not None else actor.clinic
+    key = f"clinic:{clinic.pk}" if clinic is not None else "system"
+    chain = _lock_chain(key)
+    user = actor.user if actor.user is not None and actor.user.pk else None
+    address = _normalise_address(actor.client_address)
+    seq, prev = chain.seq, chain.last_hash
+    events = []
+    for record, detail in zip(records, details, strict=True):
+        seq += 1
+        patient_uuid = record.patient_uuid() if isinstance(record, ClinicalRecord) else None
+        event = AuditEvent(
+            chain_key=key,
+            seq=seq,
+            at=timezone.now(),
+            clinic=clinic,
+            user=user,
+            username=user.get_username() if user else (detail or {}).get("username", ""),
+            role=actor.role,
+            action=action,
+            record_type=record._meta.label_lower,
+            record_uuid=getattr(record, "uuid", None),
+            patient_uuid=patient_uuid,
+            client_address=address,
+            channel=actor.channel,
+            detail={k: json_value(v) for k, v in (detail or {}).items()},
+            prev_hash=prev,
+        )
+        event.hash = prev = event.compute_hash()
+        events.append(event)
+    AuditEvent.objects.bulk_create(events)
+    chain.seq = seq
+    chain.last_hash = prev
+    chain.save(update_fields=["seq", "last_hash"])
+    return events
 
 
 MIN_AMENDMENT_REASON = 10
