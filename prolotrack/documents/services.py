@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -301,8 +301,24 @@ def revert_handout(actor: Actor, code: str, number: int, *, expected_number: int
 def _append(
     actor: Actor, code: str, body: str, *, expected_number: int | None, reason: str, reverted_from: int | None
 ) -> HandoutVersion:
+    try:
+        return _append_once(
+            actor, code, body, expected_number=expected_number, reason=reason, reverted_from=reverted_from
+        )
+    except (IntegrityError, ValidationError) as error:
+        # Two saves of the same section at the same moment: the unique (clinic, section, number) kept one (checked
+        # before the insert, or by the database). The text itself was validated above, so nothing else lands here.
+        if isinstance(error, ValidationError) and set(error.message_dict) != {"__all__"}:
+            raise
+        raise StaleEditError(
+            "Someone saved this text at the same moment. Nothing was saved: reload to see their text, then edit again."
+        ) from None
+
+
+def _append_once(
+    actor: Actor, code: str, body: str, *, expected_number: int | None, reason: str, reverted_from: int | None
+) -> HandoutVersion:
     with transaction.atomic():
-        # Serialise writers of this section (the unique constraint is the last line of defence).
         current = _current_number(actor.clinic, code)
         if expected_number is not None and current != expected_number:
             last = HandoutVersion.objects.filter(clinic=actor.clinic, section=code, number=current).first()
