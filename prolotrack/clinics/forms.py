@@ -1,0 +1,293 @@
+"""The clinic settings form: every `ClinicConfig` setting, grouped, with its default and the default's source.
+
+Limits and defaults are read from `ClinicConfig` (one source of truth); the sources repeat docs/SETTINGS.md in short.
+`outcome_instruments` is edited as one set of checkboxes per course region: only questionnaires this clinic can use
+are offered (licensed ones once their texts are imported, as `prolotrack.outcomes.queries.licensed_available`
+decides), and a licensed questionnaire already in a region's set but not usable yet is kept, not silently dropped.
+"""
+
+from dataclasses import dataclass, fields
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+
+from prolotrack.clinics.config import ClinicConfig
+from prolotrack.domain import instruments as domain
+from prolotrack.patients.models import BodyRegion
+
+DEFAULTS = ClinicConfig()
+LIMITS = ClinicConfig.LIMITS
+INSTRUMENT_PREFIX = "instruments_"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """How one setting appears on the page: its label, what it does, and its default with the default's source."""
+
+    name: str  # the ClinicConfig field (or the form field when it differs, see FORM_ONLY)
+    label: str
+    help: str
+    source: str
+    unit: str = ""
+
+
+SETTINGS: dict[str, Setting] = {
+    s.name: s
+    for s in (
+        Setting(
+            "idle_timeout_minutes",
+            "Log staff off after this many idle minutes",
+            "An idle browser is logged off and has to sign in again.",
+            "HIPAA 164.312(a)(2)(iii) requires automatic log-off without fixing a time; 15 minutes is the "
+            "project's security bar.",
+            "minutes",
+        ),
+        Setting(
+            "nsaid_stop_days",
+            "Stop NSAIDs this many days before a session",
+            "Used by screening, the handout's stop date and the reminders.",
+            "Clinics use 2-3 days to 2 weeks; no trial shows NSAIDs reduce the effect (DOMAIN.md §6).",
+            "days",
+        ),
+        Setting(
+            "anaesthetic_warn_fraction",
+            "Warn at this share of the anaesthetic maximum (%)",
+            "The dose-limit check warns when a session's local anaesthetic reaches this share of the weight-based "
+            "maximum.",
+            "A product default, not a published number: 80% leaves room for a skin wheal or a top-up "
+            "(clinical/anaesthetic-limits.md).",
+            "%",
+        ),
+        Setting(
+            "min_injections_per_session",
+            "Usual injections per session: at least",
+            "Fewer injections warn on the session page (never block).",
+            "DOMAIN.md §4: 4 to 15 injections a session; single-tendon protocols use 1-3 sites.",
+        ),
+        Setting(
+            "max_injections_per_session",
+            "Usual injections per session: at most",
+            "More injections warn on the session page (never block).",
+            "DOMAIN.md §4: 4 to 15 injections a session; spinal sessions can exceed 15.",
+        ),
+        Setting(
+            "non_responder_after_sessions",
+            "Flag a non-responder after this many sessions",
+            "A patient who has not reached the minimal important change by then is flagged.",
+            "A product default: trials give 3-6 sessions, 3 is the fewest most protocols plan (DOMAIN.md §4).",
+            "sessions",
+        ),
+        Setting(
+            "questionnaire_link_days",
+            "Questionnaire links expire after this many days",
+            "A link sent by email, shown as a QR code or copied stops working after this. Links opened on the clinic "
+            "tablet expire after 4 hours whatever this says.",
+            "A product default: 14 days keeps an answer within two weeks of its timepoint and leaves room for the "
+            "overdue reminder (OUTCOMES.md).",
+            "days",
+        ),
+        Setting(
+            "appointment_reminder_days",
+            "Send the appointment reminder this many days before a session",
+            "The reminder for a booked session.",
+            "A product default: reminder trials sent them 1-3 days ahead (Gurol-Urganci et al., Cochrane 2013, "
+            "CD007458); 2 leaves a working day to rebook.",
+            "days",
+        ),
+        Setting(
+            "pre_procedure_days",
+            "Send the pre-procedure instructions this many days before a session",
+            "Always moved earlier to the day before the NSAID stop day, so the patient reads the stop date in time.",
+            "A product default (MESSAGING.md).",
+            "days",
+        ),
+        Setting(
+            "questionnaire_overdue_days",
+            "Remind about an unanswered questionnaire this many days after it was due",
+            "One overdue reminder, none after that.",
+            "A product default: one reminder a week after the due day; there is no published number (MESSAGING.md).",
+            "days",
+        ),
+    )
+}
+
+# The anaesthetic fraction is shown and typed as a percentage (0.8 -> 80).
+PERCENT_FIELD = "anaesthetic_warn_percent"
+FORM_NAME = {"anaesthetic_warn_fraction": PERCENT_FIELD}
+
+GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Security", ("idle_timeout_minutes",)),
+    (
+        "Session and dosing",
+        ("nsaid_stop_days", "anaesthetic_warn_fraction", "min_injections_per_session", "max_injections_per_session"),
+    ),
+    ("Outcomes and questionnaires", ("non_responder_after_sessions", "questionnaire_link_days")),
+    ("Reminders", ("appointment_reminder_days", "pre_procedure_days", "questionnaire_overdue_days")),
+)
+
+INSTRUMENTS_SOURCE = (
+    "By default NRS pain and PGIC everywhere, plus the region's own questionnaire: knee KOOS JR, hip WOMAC, lumbar "
+    "spine ODI, shoulder QuickDASH, elbow PRTEE, ankle VISA-A (DOMAIN.md §8). PGIC is never asked at baseline."
+)
+
+
+def _default_text(name: str) -> str:
+    value = getattr(DEFAULTS, name)
+    if name == "anaesthetic_warn_fraction":
+        return f"{int(value * 100)}%"
+    unit = SETTINGS[name].unit
+    return f"{value} {unit}".strip() if unit and unit != "%" else str(value)
+
+
+@dataclass(frozen=True)
+class RegionChoice:
+    """One course region's questionnaires on the page."""
+
+    region: str
+    label: str
+    field: Any  # the bound checkbox field
+    default: tuple[str, ...]  # the product's set (titles)
+    kept: tuple[str, ...]  # licensed questionnaires in the set that this clinic cannot use yet (titles)
+    changed: bool
+
+
+class ClinicSettingsForm(forms.Form):
+    """Every clinic setting. Build it with the clinic: its stored values are the initial values."""
+
+    def __init__(self, data: Any = None, *, clinic: Any) -> None:
+        from prolotrack.outcomes.queries import licensed_available
+
+        self.clinic = clinic
+        self.config: ClinicConfig = clinic.config
+        available = set(licensed_available(clinic))
+        # Questionnaires this clinic can use: the free ones, and licensed ones whose texts it imported.
+        self.offered = tuple(code for code, d in domain.DEFINITIONS.items() if not d.licensed or code in available)
+        super().__init__(data, initial=self._initial())
+        for name in SETTINGS:
+            self.fields[FORM_NAME.get(name, name)] = self._number_field(name)
+        choices = [(code, self._choice_label(code)) for code in self.offered]
+        for region, label in BodyRegion.choices:
+            self.fields[INSTRUMENT_PREFIX + region] = forms.MultipleChoiceField(
+                label=label,
+                required=False,
+                choices=choices,
+                widget=forms.CheckboxSelectMultiple,
+                error_messages={
+                    "invalid_choice": "%(value)s is not a questionnaire this clinic can use: choose from the boxes "
+                    "shown (licensed questionnaires appear once their texts are imported on the Questionnaires page)."
+                },
+            )
+
+    # --- building ------------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _number_field(name: str) -> forms.Field:
+        setting = SETTINGS[name]
+        low, high = LIMITS[name]
+        if name == "anaesthetic_warn_fraction":
+            low, high = int(low * 100), int(high * 100)
+        what = f"{setting.unit} " if setting.unit and setting.unit != "%" else "percent " if setting.unit else ""
+        messages = {
+            "required": f"Enter a whole number from {low} to {high}.",
+            "invalid": f"Enter a whole number of {what}from {low} to {high}, without decimals or words.",
+            "min_value": f"Enter at least {low}.",
+            "max_value": f"Enter at most {high}.",
+        }
+        field = forms.IntegerField(
+            min_value=low, max_value=high, label=setting.label, help_text=setting.help, error_messages=messages
+        )
+        field.widget.attrs.update({"inputmode": "numeric"})
+        return field
+
+    @staticmethod
+    def _choice_label(code: str) -> str:
+        found = domain.DEFINITIONS[code]
+        label = found.title
+        if found.instrument.rates_change:
+            label += " (not at baseline)"
+        return label
+
+    def _configured(self, region: str) -> tuple[str, ...]:
+        return tuple(self.config.outcome_instruments.get(region) or domain.REGION_INSTRUMENTS[region])
+
+    def _initial(self) -> dict[str, Any]:
+        values: dict[str, Any] = {f.name: getattr(self.config, f.name) for f in fields(self.config)}
+        values.pop("outcome_instruments")
+        values[PERCENT_FIELD] = int(Decimal(values.pop("anaesthetic_warn_fraction")) * 100)
+        for region, _label in BodyRegion.choices:
+            values[INSTRUMENT_PREFIX + region] = [c for c in self._configured(region) if c in self.offered]
+        return values
+
+    # --- validating ----------------------------------------------------------------------------------------------
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        low, high = data.get("min_injections_per_session"), data.get("max_injections_per_session")
+        if low is not None and high is not None and low > high:
+            self.add_error(
+                "max_injections_per_session",
+                f"The usual maximum ({high}) is below the usual minimum ({low}): raise the maximum or lower the "
+                "minimum.",
+            )
+        for region, label in BodyRegion.choices:
+            name = INSTRUMENT_PREFIX + region
+            if name in data and not data[name]:
+                self.add_error(name, f"Tick at least one questionnaire for {label.lower()} courses.")
+        return data
+
+    def config_values(self) -> dict[str, Any]:
+        """Settings to save: the percentage back to a fraction (80 -> 0.8), and the instrument sets that differ
+        from the product's (a region left at its default is not stored, so it follows future defaults)."""
+        values = {name: self.cleaned_data[FORM_NAME.get(name, name)] for name in SETTINGS}
+        values["anaesthetic_warn_fraction"] = Decimal(self.cleaned_data[PERCENT_FIELD]) / 100
+        overrides: dict[str, list[str]] = {}
+        for region, _label in BodyRegion.choices:
+            ticked = [c for c in self.offered if c in self.cleaned_data[INSTRUMENT_PREFIX + region]]
+            kept = [c for c in self._configured(region) if c not in self.offered]
+            chosen = ticked + kept
+            if set(chosen) != set(domain.REGION_INSTRUMENTS[region]):
+                overrides[region] = chosen
+        values["outcome_instruments"] = overrides
+        return values
+
+    # --- presenting ----------------------------------------------------------------------------------------------
+
+    def groups(self) -> list[dict[str, Any]]:
+        """The page's sections: each setting's bound field, default, source and whether it differs from the default."""
+        out = []
+        for title, names in GROUPS:
+            rows = []
+            for name in names:
+                stored = getattr(self.config, name)
+                rows.append(
+                    {
+                        "field": self[FORM_NAME.get(name, name)],
+                        "setting": name,
+                        "default": _default_text(name),
+                        "source": SETTINGS[name].source,
+                        "changed": stored != getattr(DEFAULTS, name),
+                    }
+                )
+            out.append({"title": title, "rows": rows, "slug": title.lower().replace(" ", "-")})
+        return out
+
+    def regions(self) -> list[RegionChoice]:
+        title = {code: d.title for code, d in domain.DEFINITIONS.items()}
+        return [
+            RegionChoice(
+                region=region,
+                label=label,
+                field=self[INSTRUMENT_PREFIX + region],
+                default=tuple(title[c] for c in domain.REGION_INSTRUMENTS[region]),
+                kept=tuple(title[c] for c in self._configured(region) if c not in self.offered),
+                changed=region in self.config.outcome_instruments,
+            )
+            for region, label in BodyRegion.choices
+        ]
+
+    def licensed_missing(self) -> list[str]:
+        """Titles of licensed questionnaires this clinic has not imported (they cannot be ticked yet)."""
+        return [d.title for code, d in domain.DEFINITIONS.items() if d.licensed and code not in self.offered]
+
+    instruments_source = INSTRUMENTS_SOURCE
