@@ -127,7 +127,7 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 INSTRUMENTS_SOURCE = (
-    "By default NRS pain and PGIC everywhere, plus the region's own questionnaire: knee KOOS JR, hip WOMAC, lumbar "
+    "NRS pain and PGIC everywhere, plus the region's own questionnaire: knee KOOS JR, hip WOMAC, lumbar "
     "spine ODI, shoulder QuickDASH, elbow PRTEE, ankle VISA-A (DOMAIN.md §8). PGIC is never asked at baseline."
 )
 
@@ -187,12 +187,14 @@ class ClinicSettingsForm(forms.Form):
         low, high = LIMITS[name]
         if name == "anaesthetic_warn_fraction":
             low, high = int(low * 100), int(high * 100)
+        # Django formats these messages with %-parameters: a literal percent sign is written %%.
+        unit = "%%" if setting.unit == "%" else f" {setting.unit}" if setting.unit else ""
         what = f"{setting.unit} " if setting.unit and setting.unit != "%" else "percent " if setting.unit else ""
         messages = {
             "required": f"Enter a whole number from {low} to {high}.",
             "invalid": f"Enter a whole number of {what}from {low} to {high}, without decimals or words.",
-            "min_value": f"Enter at least {low}.",
-            "max_value": f"Enter at most {high}.",
+            "min_value": f"Enter at least {low}{unit.removesuffix('s') if low == 1 else unit}.",
+            "max_value": f"Enter at most {high}{unit}.",
         }
         field = forms.IntegerField(
             min_value=low, max_value=high, label=setting.label, help_text=setting.help, error_messages=messages
@@ -285,6 +287,19 @@ class ClinicSettingsForm(forms.Form):
             )
             for region, label in BodyRegion.choices
         ]
+
+    def error_links(self) -> list[dict[str, str]]:
+        """Each setting with an error, to list at the top of the page with a link to it."""
+        out = []
+        for name, errors in self.errors.items():
+            if name == "__all__":
+                continue
+            if name.startswith(INSTRUMENT_PREFIX):
+                href, label = f"region-{name.removeprefix(INSTRUMENT_PREFIX)}", f"Questionnaires: {self[name].label}"
+            else:
+                href, label = self[name].id_for_label, str(self[name].label)
+            out.append({"href": href, "label": label, "message": str(errors[0])})
+        return out
 
     def licensed_missing(self) -> list[str]:
         """Titles of licensed questionnaires this clinic has not imported (they cannot be ticked yet)."""
