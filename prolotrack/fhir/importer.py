@@ -37,7 +37,7 @@ from prolotrack.fhir.inbound import (
     validate,
 )
 from prolotrack.outcomes.models import QuestionnaireResponse
-from prolotrack.outcomes.services import record_response
+from prolotrack.outcomes.services import record_response, record_responses
 from prolotrack.patients import services as patient_services
 from prolotrack.patients.models import Allergy, Condition, Medication, Patient, WeightMeasurement
 
@@ -385,6 +385,11 @@ class Importer:
         self.by_reference: dict[str, Patient] = {}  # fullUrl, Type/id and source references -> patient
         self.by_identifier: dict[str, dict[str, Patient]] = {}  # identifier value -> system -> patient
         self.children: dict[tuple[str, int], dict[Any, Any]] = {}  # (kind, patient pk) -> match key -> record
+        # New records waiting to be written in one go (`flush`): patients, then children by kind.
+        self.outcomes: dict[int, Outcome] = {}
+        self.new_patients: list[tuple[Entry, dict[str, Any], list[Issue]]] = []
+        self.new_keys: set[str] = set()  # identifier values and record numbers of the waiting patients
+        self.new_children: dict[str, list[tuple[Entry, Patient, Any]]] = {}
 
     # -- permissions
 
@@ -444,9 +449,12 @@ class Importer:
         for pair in mapped.identifiers:
             self.by_identifier.setdefault(pair[1], {})[pair[0]] = patient
 
-    def _write_patient(self, entry: Entry) -> Outcome:
+    def _write_patient(self, entry: Entry) -> Outcome | None:
+        """The entry's outcome, or None when its patient waits to be created in one go (`flush_patients`)."""
         mapped = entry.mapped
         assert isinstance(mapped, Mapped)
+        if self.new_patients and (entry.target_id or self.new_keys & _patient_keys(entry)):
+            self.flush_patients()  # it may name a patient of this batch: find the saved one
         values = dict(mapped.values)
         existing: Patient | None = None
         replace = entry.method == "PUT"
@@ -482,9 +490,14 @@ class Importer:
         if not values.get("mrn"):
             values.pop("mrn", None)
         if existing is None:
-            patient = patient_services.create_patient(self.actor, values)
-            self._register(entry, patient)
-            return self._outcome("Patient", patient, "created", "201 Created", issues)
+            if not values.get("mrn"):
+                self.flush_patients()  # the next PT- number counts the waiting patients' numbers
+                patient = patient_services.create_patient(self.actor, values)
+                self._register(entry, patient)
+                return self._outcome("Patient", patient, "created", "201 Created", issues)
+            self.new_patients.append((entry, values, issues))
+            self.new_keys |= _patient_keys(entry)
+            return None
         if existing.is_entered_in_error:
             raise _fail(
                 409,
@@ -499,6 +512,87 @@ class Importer:
         self._register(entry, patient)
         result = "updated" if changes else "unchanged"
         return self._outcome("Patient", patient, result, "200 OK", issues)
+
+    def flush_patients(self) -> None:
+        """Create the waiting patients in one go; on a refusal, one at a time, so the refused entry is named."""
+        waiting, self.new_patients, self.new_keys = self.new_patients, [], set()
+        if not waiting:
+            return
+        try:
+            with transaction.atomic():
+                patients = patient_services.create_patients(self.actor, [values for _, values, _ in waiting])
+        except (ValidationError, ServiceError):
+            patients = [
+                self._guard(entry, lambda _e, v=values: patient_services.create_patient(self.actor, v))
+                for entry, values, _ in waiting
+            ]
+        for (entry, _, issues), patient in zip(waiting, patients, strict=True):
+            self._register(entry, patient)
+            self.outcomes[entry.index] = self._outcome("Patient", patient, "created", "201 Created", issues)
+
+    def flush_children(self) -> None:
+        """Create the waiting records of each kind in one go; on a refusal, one at a time, so the refused entry is
+        named."""
+        waiting, self.new_children = self.new_children, {}
+        for kind, items in waiting.items():
+            try:
+                with transaction.atomic():
+                    records = self._create_children(kind, items)
+            except (ValidationError, ServiceError):
+                records = [
+                    self._guard(entry, lambda e, k=kind, p=p: self._create_one(k, e, p)) for entry, p, _ in items
+                ]
+            for (entry, patient, key), record in zip(items, records, strict=True):
+                mapped = entry.mapped
+                assert isinstance(mapped, Mapped)
+                self.children[(kind, patient.pk)][key] = record
+                if kind == "pain":
+                    outcome = self._outcome(
+                        "Observation", record, "created", "201 Created", location_type="QuestionnaireResponse"
+                    )
+                else:
+                    outcome = self._outcome(mapped.resource_type, record, "created", "201 Created", list(mapped.notes))
+                self.outcomes[entry.index] = outcome
+
+    def _create_children(self, kind: str, items: list[tuple[Entry, Patient, Any]]) -> list[Any]:
+        if kind == "pain":
+            rows = [
+                (patient, {PAIN_ITEM: e.mapped.values["score"]}, e.mapped.values["authored_on"])  # type: ignore[union-attr]
+                for e, patient, _ in items
+            ]
+            return record_responses(self.actor, PAIN_INSTRUMENT, rows, source="staff_paper")
+        return patient_services.add_children(
+            self.actor,
+            kind,
+            [(patient, e.mapped.values) for e, patient, _ in items],  # type: ignore[union-attr]
+        )
+
+    def _create_one(self, kind: str, entry: Entry, patient: Patient) -> Any:
+        mapped = entry.mapped
+        assert isinstance(mapped, Mapped)
+        if kind == "pain":
+            return record_response(
+                self.actor,
+                patient,
+                PAIN_INSTRUMENT,
+                {PAIN_ITEM: mapped.values["score"]},
+                authored_on=mapped.values["authored_on"],
+                source="staff_paper",
+            )
+        return patient_services.add_child(self.actor, patient, kind, mapped.values)
+
+    def _waiting(self, kind: str, patient: Patient, key: Any) -> Any:
+        """The record a re-import matches, saving the waiting ones first when the match is one of them."""
+        index = self._index(kind, patient)
+        existing = index.get(key)
+        if existing is _WAITING:
+            self.flush_children()
+            existing = index.get(key)
+        return existing
+
+    def _queue(self, entry: Entry, kind: str, patient: Patient, key: Any) -> None:
+        self._index(kind, patient)[key] = _WAITING
+        self.new_children.setdefault(kind, []).append((entry, patient, key))
 
     # -- children
 
@@ -565,6 +659,7 @@ class Importer:
         key = _match_key(kind, mapped.values)
         existing = None
         if entry.target_id:
+            self.flush_children()  # the record named may be one of this batch
             try:
                 existing = model.objects.get(clinic=self.clinic, uuid=uuid_lib.UUID(entry.target_id))
             except (ValueError, model.DoesNotExist):
@@ -586,11 +681,10 @@ class Importer:
                 entry.where,
             )
         else:
-            existing = index.get(key)
+            existing = self._waiting(kind, patient, key)
         if existing is None:
-            record = patient_services.add_child(self.actor, patient, kind, mapped.values)
-            index[key] = record
-            return self._outcome(mapped.resource_type, record, "created", "201 Created", list(mapped.notes))
+            self._queue(entry, kind, patient, key)
+            return None
         if existing.is_entered_in_error:
             raise _fail(409, "conflict", "This record was marked entered in error; it is not updated.", entry.where)
         changes = _changes(kind, existing, mapped.values, entry.method == "PUT", mapped.derived)
@@ -605,9 +699,8 @@ class Importer:
     def _write_pain(self, entry: Entry, patient: Patient) -> Outcome:
         mapped = entry.mapped
         assert isinstance(mapped, Mapped)
-        index = self._index("pain", patient)
         key = _match_key("pain", mapped.values)
-        existing = index.get(key)
+        existing = self._waiting("pain", patient, key)
         if existing is not None and _pain_rating(existing) == mapped.values["score"]:
             return self._outcome("Observation", existing, "unchanged", "200 OK", location_type="QuestionnaireResponse")
         if existing is not None:
@@ -618,18 +711,11 @@ class Importer:
                 "in ProloTrack (an import does not overwrite a patient's answer).",
                 entry.where,
             )
-        response = record_response(
-            self.actor,
-            patient,
-            PAIN_INSTRUMENT,
-            {PAIN_ITEM: mapped.values["score"]},
-            authored_on=mapped.values["authored_on"],
-            # The closest source the outcomes app has: entered by staff from another record. The audit row's
-            # channel ("fhir") says it came by import.
-            source="staff_paper",
-        )
-        index[key] = response
-        return self._outcome("Observation", response, "created", "201 Created", location_type="QuestionnaireResponse")
+        # Written in one go with the batch's other scores (flush_children), as source "staff_paper": the closest
+        # source the outcomes app has, entered by staff from another record. The audit row's channel ("fhir") says
+        # it came by import.
+        self._queue(entry, "pain", patient, key)
+        return None
 
     # -- the whole thing
 
@@ -651,9 +737,14 @@ class Importer:
                         )
                     ],
                 )
+        self.outcomes = outcomes
+        self.new_patients, self.new_keys, self.new_children = [], set(), {}
         patients = [e for e in entries if isinstance(e.mapped, Mapped) and e.mapped.kind == "patient"]
         for entry in patients:
-            outcomes[entry.index] = self._guard(entry, self._write_patient)
+            outcome = self._guard(entry, self._write_patient)
+            if outcome is not None:
+                outcomes[entry.index] = outcome
+        self.flush_patients()
         others = [e for e in entries if isinstance(e.mapped, Mapped) and e.mapped.kind != "patient"]
         # The patients this batch's records name (by fullUrl or Patient/<id>): their live records in one query per kind.
         named = (self.by_reference.get(e.mapped.subject or "") for e in others)  # type: ignore[union-attr]
@@ -662,10 +753,14 @@ class Importer:
             if any(e.mapped.kind == kind for e in others):  # type: ignore[union-attr]
                 self.prefetch(kind, known)
         for entry in others:
-            outcomes[entry.index] = self._guard(entry, self._write_child)
+            outcome = self._guard(entry, self._write_child)
+            if outcome is not None:
+                outcomes[entry.index] = outcome
+        self.flush_children()
+        self.outcomes = {}
         return [outcomes[e.index] for e in entries]
 
-    def _guard(self, entry: Entry, write: Any) -> Outcome:
+    def _guard(self, entry: Entry, write: Any) -> Any:
         """Run one write, turning a service refusal into an ImportFailure that names the entry."""
         kind = entry.mapped.kind if isinstance(entry.mapped, Mapped) else ""
         try:
@@ -709,6 +804,22 @@ class Importer:
             record=record,
             issues=issues or [],
         )
+
+
+_WAITING = object()  # in a match index: a record of this batch not written yet
+
+
+def _patient_keys(entry: Entry) -> set[str]:
+    """Identifier values and the record number by which this patient entry may find, or be, a patient of its batch."""
+    mapped = entry.mapped
+    assert isinstance(mapped, Mapped)
+    keys = {value for _, value in mapped.identifiers}
+    if mapped.values.get("mrn"):
+        keys.add(mapped.values["mrn"])
+    for query in (entry.conditional, entry.if_none_exist):
+        for _, value in parse_qsl(query or ""):
+            keys.add(value.partition("|")[2] if "|" in value else value)
+    return keys
 
 
 def _match_key(kind: str, values: dict[str, Any]) -> Any:

@@ -18,6 +18,7 @@ from prolotrack.audit.services import (
     Actor,
     ServiceError,
     create_record,
+    create_records,
     record_event,
     update_record,
 )
@@ -276,6 +277,50 @@ def record_response(
             detail={"instrument": instrument, "status": response.status, "source": source},
         )
     return response
+
+
+def record_responses(
+    actor: Actor,
+    instrument: str,
+    rows: Sequence[tuple[Patient, Mapping[str, Any], date]],
+    *,
+    source: str = ResponseSource.STAFF_PAPER,
+) -> list[QuestionnaireResponse]:
+    """`record_response` for many answers to one instrument (an import): each row is (patient, answers, authored
+    on), checked and scored as `record_response` does, and all are written with `create_records` in one go."""
+    _collect(actor)
+    if source not in ResponseSource.values:
+        raise ValidationError({"source": f"Choose a source: {', '.join(ResponseSource.values)}."})
+    responses = []
+    for patient, answers, authored_on in rows:
+        require_same_clinic(actor, patient)
+        if not isinstance(authored_on, date) or isinstance(authored_on, datetime):
+            raise ValidationError({"authored_on": "Give the date the answers were given (YYYY-MM-DD)."})
+        clean, scored = _score(instrument, answers)
+        if not clean:
+            raise ValidationError({"answers": "Enter at least one answer."})
+        complete = scored.complete
+        responses.append(
+            QuestionnaireResponse(
+                clinic=actor.clinic,
+                patient=patient,
+                instrument=instrument,
+                status=ResponseStatus.COMPLETED if complete else ResponseStatus.IN_PROGRESS,
+                answers=_stored(clean),
+                score=scored.score,
+                subscores=_subscores(scored),
+                authored_on=authored_on,
+                completed_at=timezone.now() if complete else None,
+                source=source,
+            )
+        )
+    with transaction.atomic():
+        return create_records(
+            actor,
+            responses,
+            "questionnaire_response.created",
+            details=[{"instrument": instrument, "status": r.status, "source": source} for r in responses],
+        )
 
 
 def _open(link: QuestionnaireLink) -> None:
