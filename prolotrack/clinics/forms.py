@@ -6,6 +6,8 @@ are offered (licensed ones once their texts are imported, as `prolotrack.outcome
 decides), and a licensed questionnaire already in a region's set but not usable yet is kept, not silently dropped.
 """
 
+import hashlib
+import json
 from dataclasses import dataclass, fields
 from decimal import Decimal
 from typing import Any
@@ -140,6 +142,12 @@ def _default_text(name: str) -> str:
     return f"{value} {unit}".strip() if unit and unit != "%" else str(value)
 
 
+def settings_fingerprint(clinic: Any) -> str:
+    """A short hash of the clinic's stored settings, to tell whether they changed since a page was shown."""
+    stored = json.dumps(clinic.settings or {}, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(stored.encode()).hexdigest()[:16]
+
+
 @dataclass(frozen=True)
 class RegionChoice:
     """One course region's questionnaires on the page."""
@@ -164,6 +172,8 @@ class ClinicSettingsForm(forms.Form):
         # Questionnaires this clinic can use: the free ones, and licensed ones whose texts it imported.
         self.offered = tuple(code for code, d in domain.DEFINITIONS.items() if not d.licensed or code in available)
         super().__init__(data, initial=self._initial())
+        # The stored settings as the page showed them: a save over someone else's later change is refused.
+        self.fields["seen"] = forms.CharField(widget=forms.HiddenInput, required=False)
         for name in SETTINGS:
             self.fields[FORM_NAME.get(name, name)] = self._number_field(name)
         choices = [(code, self._choice_label(code)) for code in self.offered]
@@ -216,6 +226,7 @@ class ClinicSettingsForm(forms.Form):
     def _initial(self) -> dict[str, Any]:
         values: dict[str, Any] = {f.name: getattr(self.config, f.name) for f in fields(self.config)}
         values.pop("outcome_instruments")
+        values["seen"] = settings_fingerprint(self.clinic)
         values[PERCENT_FIELD] = int(Decimal(values.pop("anaesthetic_warn_fraction")) * 100)
         for region, _label in BodyRegion.choices:
             values[INSTRUMENT_PREFIX + region] = [c for c in self._configured(region) if c in self.offered]
@@ -225,6 +236,12 @@ class ClinicSettingsForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        if data.get("seen") != settings_fingerprint(self.clinic):
+            raise forms.ValidationError(
+                "Another administrator changed these settings after you opened this page, so nothing was saved: "
+                "reload the page to see the saved settings, then make your change again.",
+                code="stale",
+            )
         low, high = data.get("min_injections_per_session"), data.get("max_injections_per_session")
         if low is not None and high is not None and low > high:
             self.add_error(

@@ -11,7 +11,7 @@ from django.db import transaction
 
 from prolotrack.audit.models import AuditEvent
 from prolotrack.clinics.config import ClinicConfig
-from prolotrack.clinics.forms import FORM_NAME, INSTRUMENT_PREFIX, SETTINGS
+from prolotrack.clinics.forms import FORM_NAME, GROUPS, INSTRUMENT_PREFIX, SETTINGS, settings_fingerprint
 from prolotrack.clinics.models import Clinic
 from prolotrack.core.testing import actor_of
 from prolotrack.domain import instruments as domain
@@ -24,10 +24,11 @@ from prolotrack.treatment.models import CourseTimepoint
 URL = "/clinic/settings/"
 
 
-def page_values(config: ClinicConfig | None = None, **changes: Any) -> dict[str, Any]:
-    """What the page posts when nothing is changed (the clinic's values, or the defaults), with `changes`."""
+def page_values(config: ClinicConfig | None = None, *, seen: dict | None = None, **changes: Any) -> dict[str, Any]:
+    """What the page posts when nothing is changed (the clinic's values, or the defaults), with `changes`; `seen`
+    is the stored settings the page was shown with ({} for a clinic on the defaults)."""
     config = config or ClinicConfig()
-    values: dict[str, Any] = {}
+    values: dict[str, Any] = {"seen": settings_fingerprint(Clinic(settings=seen or {}))}
     for name in SETTINGS:
         value = getattr(config, name)
         values[FORM_NAME.get(name, name)] = int(value * 100) if name == "anaesthetic_warn_fraction" else value
@@ -51,6 +52,12 @@ def import_texts(user: Any, code: str) -> None:
 
 
 # --- every setting is on the page ---------------------------------------------------------------------------------
+
+
+def test_the_page_knows_every_clinic_setting():
+    on_page = set(SETTINGS) | {"outcome_instruments"}
+    assert on_page == {f.name for f in fields(ClinicConfig)}, "a ClinicConfig setting is missing from clinics/forms.py"
+    assert sorted(name for _title, names in GROUPS for name in names) == sorted(SETTINGS)
 
 
 def test_every_clinic_setting_is_on_the_page_with_its_default_and_source(login, admin_user):
@@ -167,6 +174,25 @@ def test_the_page_shows_the_saved_values_and_marks_changed_ones(login, admin_use
     assert body.count('<span class="tag">changed</span>') == 1
 
 
+def test_a_save_over_another_administrators_later_change_is_refused(login, admin_user, make_member, clinic):
+    from prolotrack.clinics.roles import Role
+    from prolotrack.clinics.services import update_clinic_settings
+
+    other = make_member("admin2", Role.ADMIN, clinic)
+    client = login(admin_user)
+    seen = client.get(URL).content.decode()
+    assert f'name="seen" value="{settings_fingerprint(clinic)}"' in seen
+    with transaction.atomic():
+        update_clinic_settings(actor_of(other), clinic, {"nsaid_stop_days": 10})
+    response = client.post(URL, page_values(idle_timeout_minutes=30))  # shown before the other change
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "Another administrator changed these settings after you opened this page" in body
+    assert f'<a href="{URL}">Reload the saved settings</a>' in body
+    clinic.refresh_from_db()
+    assert clinic.config.nsaid_stop_days == 10 and clinic.config.idle_timeout_minutes == 15
+
+
 # --- questionnaires by region -------------------------------------------------------------------------------------
 
 
@@ -209,7 +235,7 @@ def test_a_changed_region_set_saves_is_audited_and_opens_those_questionnaires(
     follow_up = CourseTimepoint.objects.select_related("course__clinic").get(pk=follow_up.pk)
     assert instruments_for_timepoint(follow_up) == ["nrs_pain", "vas_pain", "pgic"]
     # Back to the product's set: the override goes, so the region follows the defaults again.
-    assert client.post(URL, page_values()).status_code == 302
+    assert client.post(URL, page_values(seen=clinic.settings)).status_code == 302
     clinic.refresh_from_db()
     assert clinic.config.outcome_instruments == {}
 
