@@ -60,3 +60,15 @@ def test_a_clinician_cannot_open_the_settings(page: Page, clinician: User) -> No
     log_in(page, clinician)
     response = page.goto("/clinic/settings/")
     assert response is not None and response.status == 403
+
+
+def test_the_settings_page_on_a_tablet(tablet_page: Page, admin_user: User) -> None:
+    log_in(tablet_page, admin_user)
+    tablet_page.goto("/clinic/settings/")
+    tablet_page.get_by_role("link", name="Reminders", exact=True).click()
+    expect(
+        tablet_page.get_by_label("Send the pre-procedure instructions this many days before a session")
+    ).to_be_visible()
+    # Nothing wider than the screen.
+    assert tablet_page.evaluate("document.documentElement.scrollWidth") <= 820
+    shot(tablet_page, "clinic-settings-tablet")
