@@ -128,7 +128,7 @@ def test_the_whole_treatment_path(
     shot(page, "treatment-05-session-booked")
 
     # The calendar shows it.
-    page.get_by_role("link", name="Calendar").click()
+    page.get_by_role("link", name="Calendar", exact=True).click()
     expect(page.locator(".appt")).to_contain_text("Hopper, Grace")
     shot(page, "treatment-06-calendar-week")
 
@@ -311,7 +311,7 @@ def test_the_front_desk_books_from_the_calendar_on_a_tablet(
     tablet_page: Page, clinician: User, frontdesk: User, placed_session: TreatmentSession
 ) -> None:
     page = log_in(tablet_page, frontdesk)
-    page.get_by_role("link", name="Calendar").click()
+    page.get_by_role("link", name="Calendar", exact=True).click()
     waiting = page.locator(".unbooked-list li", has_text="Hopper, Grace")
     expect(waiting).to_contain_text("session 1")
     expect(page.locator(".unbooked")).not_to_contain_text("Knee osteoarthritis")
