@@ -518,9 +518,8 @@ class Importer:
         waiting, self.new_patients, self.new_keys = self.new_patients, [], set()
         if not waiting:
             return
-        try:
-            with transaction.atomic():
-                patients = patient_services.create_patients(self.actor, [values for _, values, _ in waiting])
+        try:  # the service's own transaction: a refusal leaves this one usable
+            patients = patient_services.create_patients(self.actor, [values for _, values, _ in waiting])
         except (ValidationError, ServiceError):
             patients = [
                 self._guard(entry, lambda _e, v=values: patient_services.create_patient(self.actor, v))
@@ -535,9 +534,8 @@ class Importer:
         named."""
         waiting, self.new_children = self.new_children, {}
         for kind, items in waiting.items():
-            try:
-                with transaction.atomic():
-                    records = self._create_children(kind, items)
+            try:  # the service's own transaction: a refusal leaves this one usable
+                records = self._create_children(kind, items)
             except (ValidationError, ServiceError):
                 records = [
                     self._guard(entry, lambda e, k=kind, p=p: self._create_one(k, e, p)) for entry, p, _ in items
