@@ -45,7 +45,9 @@ class AuditEvent(models.Model):
     record_uuid = models.UUIDField(null=True, blank=True)
     patient_uuid = models.UUIDField(null=True, blank=True)
     client_address = models.GenericIPAddressField(null=True, blank=True)
-    channel = models.CharField(max_length=10, blank=True, help_text="web, api, fhir or system")
+    channel = models.CharField(
+        max_length=20, blank=True, help_text="web, api, fhir, patient_link, calendar, email or system"
+    )
     detail = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
