@@ -228,24 +228,26 @@ def _subscores(scored: domain.Scored) -> dict[str, Any]:
     return {k: (None if v is None else str(v)) for k, v in scored.subscores.items()}
 
 
-def record_response(
+def _check_source(source: str) -> None:
+    if source not in ResponseSource.values:
+        raise ValidationError({"source": f"Choose a source: {', '.join(ResponseSource.values)}."})
+
+
+def _new_response(
     actor: Actor,
     patient: Patient,
     instrument: str,
     answers: Mapping[str, Any],
-    *,
     authored_on: date,
+    *,
+    source: str,
     timepoint: CourseTimepoint | None = None,
-    source: str = ResponseSource.STAFF_PAPER,
     link: QuestionnaireLink | None = None,
     completed_at: datetime | None = None,
 ) -> QuestionnaireResponse:
-    """Record one instrument's answers, scored by the domain: completed when the instrument's rules allow a score,
-    else kept as in progress. No queries besides the insert and its version and audit rows."""
-    _collect(actor)
+    """Check and score one instrument's answers and build the unsaved response (completed when the instrument's rules
+    allow a score, else in progress). No queries: the patient's clinic is checked against the actor's."""
     require_same_clinic(actor, patient)
-    if source not in ResponseSource.values:
-        raise ValidationError({"source": f"Choose a source: {', '.join(ResponseSource.values)}."})
     if not isinstance(authored_on, date) or isinstance(authored_on, datetime):
         raise ValidationError({"authored_on": "Give the date the answers were given (YYYY-MM-DD)."})
     if timepoint is not None and (timepoint.patient_id != patient.pk or timepoint.clinic_id != patient.clinic_id):
@@ -254,7 +256,7 @@ def record_response(
     if not clean:
         raise ValidationError({"answers": "Enter at least one answer."})
     complete = scored.complete
-    response = QuestionnaireResponse(
+    return QuestionnaireResponse(
         clinic=actor.clinic,  # the patient's clinic (checked above), already loaded: no query per row
         patient=patient,
         course_id=timepoint.course_id if timepoint is not None else None,
@@ -269,6 +271,28 @@ def record_response(
         completed_at=(completed_at or timezone.now()) if complete else None,
         source=source,
     )
+
+
+def record_response(
+    actor: Actor,
+    patient: Patient,
+    instrument: str,
+    answers: Mapping[str, Any],
+    *,
+    authored_on: date,
+    timepoint: CourseTimepoint | None = None,
+    source: str = ResponseSource.STAFF_PAPER,
+    link: QuestionnaireLink | None = None,
+    completed_at: datetime | None = None,
+) -> QuestionnaireResponse:
+    """Record one instrument's answers, scored by the domain. No queries besides the insert and its version and
+    audit rows."""
+    _collect(actor)
+    _check_source(source)
+    response = _new_response(
+        actor, patient, instrument, answers, authored_on,
+        source=source, timepoint=timepoint, link=link, completed_at=completed_at,
+    )  # fmt: skip
     with transaction.atomic():
         create_record(
             actor,
@@ -289,31 +313,11 @@ def record_responses(
     """`record_response` for many answers to one instrument (an import): each row is (patient, answers, authored
     on), checked and scored as `record_response` does, and all are written with `create_records` in one go."""
     _collect(actor)
-    if source not in ResponseSource.values:
-        raise ValidationError({"source": f"Choose a source: {', '.join(ResponseSource.values)}."})
-    responses = []
-    for patient, answers, authored_on in rows:
-        require_same_clinic(actor, patient)
-        if not isinstance(authored_on, date) or isinstance(authored_on, datetime):
-            raise ValidationError({"authored_on": "Give the date the answers were given (YYYY-MM-DD)."})
-        clean, scored = _score(instrument, answers)
-        if not clean:
-            raise ValidationError({"answers": "Enter at least one answer."})
-        complete = scored.complete
-        responses.append(
-            QuestionnaireResponse(
-                clinic=actor.clinic,
-                patient=patient,
-                instrument=instrument,
-                status=ResponseStatus.COMPLETED if complete else ResponseStatus.IN_PROGRESS,
-                answers=_stored(clean),
-                score=scored.score,
-                subscores=_subscores(scored),
-                authored_on=authored_on,
-                completed_at=timezone.now() if complete else None,
-                source=source,
-            )
-        )
+    _check_source(source)
+    responses = [
+        _new_response(actor, patient, instrument, answers, authored_on, source=source)
+        for patient, answers, authored_on in rows
+    ]
     with transaction.atomic():
         return create_records(
             actor,

@@ -139,30 +139,13 @@ def retire_patient(actor: Actor, patient: Patient, *, reason: str, expected_vers
 
 def add_child(actor: Actor, patient: Patient, kind: str, data: Mapping[str, Any]) -> Any:
     """Add a weight, condition, medication or allergy to a patient's record."""
-    model, fields = CHILD_MODELS[kind]
-    require_permission(actor, Permission.PATIENT_EDIT_CLINICAL)
-    if patient.is_entered_in_error:
-        raise ServiceError("This patient record was marked entered in error; add nothing to it.")
-    values = only_fields(data, fields)
-    with transaction.atomic():
-        record = model(clinic=patient.clinic, patient=patient, **values)
-        created = create_record(actor, record, f"patient.{kind}.added")
-        if kind == "allergy" and patient.no_known_allergies:
-            update_record(
-                actor,
-                patient,
-                {"no_known_allergies": False},
-                "patient.allergies.reviewed",
-                expected_version=None,
-                reason="An allergy was recorded.",
-            )
-        return created
+    return add_children(actor, kind, [(patient, data)])[0]
 
 
 def add_children(actor: Actor, kind: str, rows: list[tuple[Patient, Mapping[str, Any]]]) -> list[Any]:
-    """`add_child` for many records of one kind (an import): same permission, fields and checks, written with
+    """Add records of one kind to patients' records (one for `add_child`, many for an import), written with
     `create_records` in one go. A patient marked as having no known allergies who gets an allergy has the mark
-    cleared, as `add_child` does."""
+    cleared."""
     model, fields = CHILD_MODELS[kind]
     require_permission(actor, Permission.PATIENT_EDIT_CLINICAL)
     records = []
