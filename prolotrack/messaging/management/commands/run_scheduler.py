@@ -42,6 +42,16 @@ class Command(BaseCommand):
                     self.stderr.write(f"Scheduler error: {error}")
             except Exception:  # a failed pass is logged; the next one tries again
                 log.exception("Reminder pass failed")
+            try:
+                # Expired export files go even when nobody polls or visits the export pages.
+                from prolotrack.fhir.bulk import purge_expired as purge_fhir
+                from prolotrack.research.services import purge_expired as purge_research
+
+                purged = purge_fhir() + purge_research()
+                if purged:
+                    self.stdout.write(f"Scheduler: deleted {purged} expired export file(s).")
+            except Exception:
+                log.exception("Purging expired exports failed")
             done += 1
             if options["passes"] and done >= options["passes"]:
                 break
