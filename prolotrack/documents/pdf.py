@@ -12,8 +12,13 @@ from django.template.loader import render_to_string
 def render_pdf(template_name: str, context: dict[str, Any]) -> bytes:
     """Render the template with the context and return the PDF's bytes."""
     # WeasyPrint loads on the first PDF, not with the URL map (it adds ~0.5 s to every process start).
+    from PIL import ImageFile
     from weasyprint import HTML
     from weasyprint.urls import URLFetcher
+
+    # Importing WeasyPrint sets Pillow's process-wide LOAD_TRUNCATED_IMAGES to True, which would make imaging uploads
+    # accept truncated JPEGs in any process that has made a PDF. Our PDFs embed only images we made ourselves.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
 
     html = render_to_string(template_name, context)
     fetcher = URLFetcher(allowed_protocols={"data"}, fail_on_errors=True)

@@ -197,3 +197,13 @@ def test_a_corrupted_dicom_with_valid_header_is_refused_not_a_crash():
     # Cut the pixel data short: the header parses, the pixels do not fit Rows x Columns.
     with pytest.raises(FileRefused, match="DICOM"):
         inspect_upload(bytes(data[: len(data) - 1000]), "short.dcm")
+
+
+def test_a_truncated_jpeg_is_still_refused_after_a_pdf_was_made(db):
+    # WeasyPrint flips Pillow's process-wide LOAD_TRUNCATED_IMAGES on import; the PDF path turns it back off.
+    from prolotrack.documents.pdf import render_pdf
+
+    render_pdf("documents/print_base.html", {"clinic": {"name": "Alpha"}, "title": "check"})
+    data = jpeg_bytes((300, 300))
+    with pytest.raises(FileRefused, match="starts like a JPEG image but cannot be read"):
+        inspect_upload(data[: len(data) // 3], "cut.jpg")
