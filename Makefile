@@ -59,8 +59,10 @@ check-deploy: install-dev
 test: install-dev browser-deps lint check-deploy
 	$(PY) -m pytest -q
 
+# The PostgreSQL run has no browser tests, so it spreads over the cores (pytest-xdist; each worker its own database).
+PG_WORKERS ?= 2
 test-pg: install-dev
-	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} $(PY) -m pytest -q -m "not browser" -p no:cacheprovider
+	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} $(PY) -m pytest -q -m "not browser" -p no:cacheprovider -n $(PG_WORKERS)
 
 bench: install-dev
 	$(PY) bench/pages.py
