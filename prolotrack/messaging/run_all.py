@@ -23,7 +23,7 @@ def commands(host: str, port: int, interval: int) -> dict[str, list[str]]:
             py, "-m", "waitress", f"--host={host}", f"--port={port}", "--threads=8", "prolotrack.wsgi:application",
         ],
         "scheduler": [py, "manage.py", "run_scheduler", f"--interval={interval}"],
-        "worker": [py, "manage.py", "db_worker"],
+        "worker": [py, "manage.py", "db_worker", "--no-reload"],
     }  # fmt: skip
 
 
