@@ -9,7 +9,7 @@ import pytest
 from django.db import transaction
 from django.test import override_settings
 
-from prolotrack.core.testing import actor_of
+from prolotrack.core.testing import actor_of, knee_course
 from prolotrack.messaging import services as messaging_services
 from prolotrack.messaging.backends import LocmemSMSBackend
 from prolotrack.treatment import services as treatment_services
@@ -36,16 +36,7 @@ def contact_patient(make_patient):
 
 @pytest.fixture
 def course(clinician, contact_patient):
-    return treatment_services.create_course(
-        actor_of(clinician),
-        contact_patient,
-        protocol_id="knee_oa_rabago",
-        indication="Knee osteoarthritis",
-        region="knee",
-        side="right",
-        start_on=START,
-        clinician=clinician,
-    )
+    return knee_course(clinician, contact_patient, START)
 
 
 @pytest.fixture

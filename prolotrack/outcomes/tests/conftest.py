@@ -4,24 +4,14 @@ from datetime import date
 
 import pytest
 
-from prolotrack.core.testing import actor_of
-from prolotrack.treatment import services as treatment_services
+from prolotrack.core.testing import knee_course
 
 START = date(2026, 11, 2)
 
 
 @pytest.fixture
 def course(clinician, patient):
-    return treatment_services.create_course(
-        actor_of(clinician),
-        patient,
-        protocol_id="knee_oa_rabago",
-        indication="Knee osteoarthritis",
-        region="knee",
-        side="right",
-        start_on=START,
-        clinician=clinician,
-    )
+    return knee_course(clinician, patient, START)
 
 
 @pytest.fixture

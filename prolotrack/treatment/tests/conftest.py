@@ -7,7 +7,7 @@ import pytest
 from django.db import transaction
 
 from prolotrack.consent.testing import sign_for_course
-from prolotrack.core.testing import actor_of
+from prolotrack.core.testing import actor_of, knee_course
 from prolotrack.patients import services as patient_services
 from prolotrack.treatment import services
 
@@ -28,16 +28,7 @@ def weighed_patient(clinician, patient):
 
 @pytest.fixture
 def course(clinician, weighed_patient):
-    return services.create_course(
-        actor_of(clinician),
-        weighed_patient,
-        protocol_id="knee_oa_rabago",
-        indication="Knee osteoarthritis",
-        region="knee",
-        side="right",
-        start_on=START,
-        clinician=clinician,
-    )
+    return knee_course(clinician, weighed_patient, START)
 
 
 @pytest.fixture
