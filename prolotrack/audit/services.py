@@ -99,6 +99,40 @@ def _lock_chain(key: str) -> AuditChain:
         return AuditChain.objects.select_for_update().get(pk=chain.pk)
 
 
+def _chained_event(
+    actor: Actor,
+    key: str,
+    clinic: Any,
+    action: str,
+    seq: int,
+    prev_hash: str,
+    record: Any,
+    patient_uuid: uuid.UUID | None,
+    detail: Mapping[str, Any] | None,
+) -> AuditEvent:
+    """The next event of a chain, its hash computed over its content and the previous hash (not saved)."""
+    user = actor.user if actor.user is not None and actor.user.pk else None
+    event = AuditEvent(
+        chain_key=key,
+        seq=seq,
+        at=timezone.now(),
+        clinic=clinic,
+        user=user,
+        username=user.get_username() if user else (detail or {}).get("username", ""),
+        role=actor.role,
+        action=action,
+        record_type=record._meta.label_lower if record is not None else "",
+        record_uuid=getattr(record, "uuid", None),
+        patient_uuid=patient_uuid,
+        client_address=_normalise_address(actor.client_address),
+        channel=actor.channel,
+        detail={k: json_value(v) for k, v in (detail or {}).items()},
+        prev_hash=prev_hash,
+    )
+    event.hash = event.compute_hash()
+    return event
+
+
 def record_event(
     actor: Actor,
     action: str,
@@ -115,25 +149,7 @@ def record_event(
     chain = _lock_chain(key)
     if record is not None and patient_uuid is None and isinstance(record, ClinicalRecord):
         patient_uuid = record.patient_uuid()
-    user = actor.user if actor.user is not None and actor.user.pk else None
-    event = AuditEvent(
-        chain_key=key,
-        seq=chain.seq + 1,
-        at=timezone.now(),
-        clinic=clinic,
-        user=user,
-        username=user.get_username() if user else (detail or {}).get("username", ""),
-        role=actor.role,
-        action=action,
-        record_type=record._meta.label_lower if record is not None else "",
-        record_uuid=getattr(record, "uuid", None),
-        patient_uuid=patient_uuid,
-        client_address=_normalise_address(actor.client_address),
-        channel=actor.channel,
-        detail={k: json_value(v) for k, v in (detail or {}).items()},
-        prev_hash=chain.last_hash,
-    )
-    event.hash = event.compute_hash()
+    event = _chained_event(actor, key, clinic, action, chain.seq + 1, chain.last_hash, record, patient_uuid, detail)
     event.save()
     chain.seq = event.seq
     chain.last_hash = event.hash
@@ -309,31 +325,13 @@ def record_events(
     clinic = clinic if clinic is not None else actor.clinic
     key = f"clinic:{clinic.pk}" if clinic is not None else "system"
     chain = _lock_chain(key)
-    user = actor.user if actor.user is not None and actor.user.pk else None
-    address = _normalise_address(actor.client_address)
     seq, prev = chain.seq, chain.last_hash
     events = []
     for record, detail in zip(records, details, strict=True):
         seq += 1
         patient_uuid = record.patient_uuid() if isinstance(record, ClinicalRecord) else None
-        event = AuditEvent(
-            chain_key=key,
-            seq=seq,
-            at=timezone.now(),
-            clinic=clinic,
-            user=user,
-            username=user.get_username() if user else (detail or {}).get("username", ""),
-            role=actor.role,
-            action=action,
-            record_type=record._meta.label_lower,
-            record_uuid=getattr(record, "uuid", None),
-            patient_uuid=patient_uuid,
-            client_address=address,
-            channel=actor.channel,
-            detail={k: json_value(v) for k, v in (detail or {}).items()},
-            prev_hash=prev,
-        )
-        event.hash = prev = event.compute_hash()
+        event = _chained_event(actor, key, clinic, action, seq, prev, record, patient_uuid, detail)
+        prev = event.hash
         events.append(event)
     AuditEvent.objects.bulk_create(events)
     chain.seq = seq
