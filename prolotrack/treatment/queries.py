@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from prolotrack.consent.queries import consent_state
 from prolotrack.domain.agents import Agent, AgentConcentration, Concentration
@@ -202,7 +202,19 @@ def course_page(course: Course) -> CoursePage:
     return CoursePage(
         course=course,
         sessions=list(course.sessions.select_related("clinician", "signed_by").order_by("number")),
-        timepoints=list(course.timepoints.order_by("due_on", "id")),
+        timepoints=list(
+            course.timepoints.annotate(
+                # Questionnaires answered (or started) for each timepoint, in the same query.
+                answered=Count(
+                    "responses",
+                    filter=Q(responses__status="completed", responses__entered_in_error_at__isnull=True),
+                ),
+                started=Count(
+                    "responses",
+                    filter=Q(responses__status="in_progress", responses__entered_in_error_at__isnull=True),
+                ),
+            ).order_by("due_on", "id")
+        ),
         adverse_events=list(course.adverse_events.order_by("-onset_on")),
     )
 

@@ -116,6 +116,22 @@ def _posted(request: HttpRequest) -> Any:
     return request.POST if request.method == "POST" else None
 
 
+def timepoint_answer_status(timepoint: Any, today: date, overdue_after_days: int) -> tuple[str, str]:
+    """What the course page says of a timepoint's questionnaires: (text, badge class).
+
+    Overdue after the clinic's questionnaire_overdue_days setting, as the overdue reminder counts it."""
+    if timepoint.answered:
+        n = timepoint.answered
+        return (f"Answered ({n} questionnaire{'s' if n != 1 else ''})", "status-done")
+    if timepoint.started:
+        return ("Started, not finished", "status-booked")
+    if timepoint.due_on > today:
+        return ("Not due yet", "status-planned")
+    if (today - timepoint.due_on).days > overdue_after_days:
+        return ("Not answered (overdue)", "status-no_show")
+    return ("Due now", "status-booked")
+
+
 def _today(request: HttpRequest) -> date:
     return clinical_queries.clinic_today(request.clinic)  # type: ignore[attr-defined]
 
@@ -289,6 +305,7 @@ def _course_page(request: HttpRequest, course: Course, *, status: int = 200, **b
             attendance_form=AttendanceForm(initial={"version": s.version}, auto_id=f"a{s.number}-%s"),
         )
         rows.append(row)
+    today = _today(request)
     timepoint_forms = [
         (t, bound.get("timepoint_form") if bound.get("timepoint") == t.pk else None) for t in page.timepoints
     ]
@@ -298,7 +315,11 @@ def _course_page(request: HttpRequest, course: Course, *, status: int = 200, **b
         "page": page,
         "rows": rows,
         "timepoints": [
-            (t, form or TimepointForm(initial={"due_on": t.due_on, "version": t.version}, auto_id=f"t{t.pk}-%s"))
+            (
+                t,
+                form or TimepointForm(initial={"due_on": t.due_on, "version": t.version}, auto_id=f"t{t.pk}-%s"),
+                timepoint_answer_status(t, today, clinic.config.questionnaire_overdue_days),
+            )
             for t, form in timepoint_forms
         ],
         "add_form": bound.get("add_form") or AddSessionForm(initial={"planned_on": _today(request)}),
