@@ -67,11 +67,12 @@ def seed_demo(
     *, patients: int = 220, second_clinic_patients: int = 30, today: date | None = None, treatment: bool = True
 ) -> SeedReport:
     """Create what is missing of the demo; keep everything already there."""
-    today = today or timezone.localdate()
     password, source = demo_password(Path(settings.DATA_DIR) / "demo-password.txt")
     created = 0
     with transaction.atomic():
         demo, demo_new = _clinic(DEMO_CLINIC, "America/Chicago")
+        # The demo clinic's own date (after 18:00 in Chicago, UTC is already tomorrow).
+        today = today or timezone.localdate(timezone=demo.tz)
         second, second_new = _clinic(SECOND_CLINIC, "Europe/London")
         clinics = {DEMO_CLINIC: demo, SECOND_CLINIC: second}
         users: dict[str, User] = {}

@@ -4,6 +4,8 @@ the API list and PDF, and the session page's blocker with its link."""
 import base64
 import hashlib
 
+from django.utils import timezone
+
 from prolotrack.consent import queries
 from prolotrack.consent.models import Consent, ConsentStatus
 from prolotrack.consent.signatures import scribble_png
@@ -77,7 +79,7 @@ def test_withdrawal_from_the_page(login, colleague, signed_consent):
         {"version": signed_consent.version, "withdrawn_on": "2999-01-01", "reason": "Phoned"},
     )
     assert bad.status_code == 400 and "cannot be dated in the future" in bad.content.decode()
-    today = signed_consent.signed_at.date().isoformat()
+    today = timezone.localtime(signed_consent.signed_at, signed_consent.clinic.tz).date().isoformat()
     ok = client.post(
         f"/consents/{signed_consent.uuid}/withdraw/",
         {"version": signed_consent.version, "withdrawn_on": today, "reason": "Phoned to stop the course"},
