@@ -30,13 +30,6 @@ from prolotrack.treatment import queries as treatment_queries
 from prolotrack.treatment.models import Course
 
 
-def _course_or_404(request: HttpRequest, course_uuid: Any) -> Course:
-    try:
-        return treatment_queries.get_course(request.clinic, course_uuid)  # type: ignore[attr-defined]
-    except Course.DoesNotExist:
-        raise Http404("No such course in this clinic.") from None
-
-
 def _consent_or_404(request: HttpRequest, consent_uuid: Any) -> Consent:
     try:
         return queries.get_consent(request.clinic, consent_uuid)  # type: ignore[attr-defined]
@@ -87,7 +80,7 @@ def _sign_initial(request: HttpRequest, patient: Any, draft: queries.Draft) -> d
 @require_http_methods(["GET", "POST"])
 def course_consent(request: HttpRequest, course_uuid: Any) -> HttpResponse:
     """The course's consent: the current one, earlier ones, or the form to read and sign."""
-    course = _course_or_404(request, course_uuid)
+    course = treatment_queries.course_or_404(request, course_uuid)
     patient = course.patient
     record_read(actor_for(request), "consent.course.viewed", record=course, patient_uuid=patient.uuid)
     consents = queries.course_consents(course)
@@ -246,7 +239,7 @@ def patient_consents(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
 @require(Permission.DOCUMENT_VIEW)
 def course_card(request: HttpRequest, course_uuid: Any) -> HttpResponse:
     """The course page's Consent card (HTMX)."""
-    course = _course_or_404(request, course_uuid)
+    course = treatment_queries.course_or_404(request, course_uuid)
     record_read(actor_for(request), "consent.course.viewed", record=course, patient_uuid=course.patient.uuid)
     consents = queries.course_consents(course)
     return render(

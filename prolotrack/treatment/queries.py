@@ -219,6 +219,16 @@ def course_page(course: Course) -> CoursePage:
     )
 
 
+def course_or_404(request: Any, course_uuid: Any) -> Course:
+    """The course of the request's clinic, or a 404 that does not say whether another clinic has one."""
+    from django.http import Http404
+
+    try:
+        return get_course(request.clinic, course_uuid)
+    except Course.DoesNotExist:
+        raise Http404("No such course in this clinic.") from None
+
+
 def get_session(clinic: Any, session_uuid: Any) -> TreatmentSession:
     return TreatmentSession.objects.select_related(
         "course", "patient", "clinician", "signed_by", "day_screening", "clinic", "updated_by"

@@ -72,13 +72,6 @@ from prolotrack.treatment.models import (
 # --- Look-ups inside the caller's clinic -----------------------------------------------------------------------
 
 
-def _course_or_404(request: HttpRequest, course_uuid: Any) -> Course:
-    try:
-        return queries.get_course(request.clinic, course_uuid)  # type: ignore[attr-defined]
-    except Course.DoesNotExist:
-        raise Http404("No such course in this clinic.") from None
-
-
 def _session_or_404(request: HttpRequest, session_uuid: Any) -> TreatmentSession:
     try:
         return queries.get_session(request.clinic, session_uuid)  # type: ignore[attr-defined]
@@ -331,7 +324,7 @@ def _course_page(request: HttpRequest, course: Course, *, status: int = 200, **b
 
 @require(Permission.COURSE_VIEW)
 def course_detail(request: HttpRequest, course_uuid: Any) -> HttpResponse:
-    course = _course_or_404(request, course_uuid)
+    course = queries.course_or_404(request, course_uuid)
     record_read(actor_for(request), "treatment.course.viewed", record=course, patient_uuid=course.patient.uuid)
     return _course_page(request, course)
 
@@ -339,7 +332,7 @@ def course_detail(request: HttpRequest, course_uuid: Any) -> HttpResponse:
 @require(Permission.COURSE_MANAGE)
 @require_POST
 def course_add_session(request: HttpRequest, course_uuid: Any) -> HttpResponse:
-    course = _course_or_404(request, course_uuid)
+    course = queries.course_or_404(request, course_uuid)
     form = AddSessionForm(request.POST)
     if form.is_valid():
         try:
@@ -355,7 +348,7 @@ def course_add_session(request: HttpRequest, course_uuid: Any) -> HttpResponse:
 @require(Permission.COURSE_MANAGE)
 @require_POST
 def course_close(request: HttpRequest, course_uuid: Any) -> HttpResponse:
-    course = _course_or_404(request, course_uuid)
+    course = queries.course_or_404(request, course_uuid)
     form = CloseCourseForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -396,7 +389,7 @@ def timepoint_move(request: HttpRequest, timepoint_uuid: Any) -> HttpResponse:
         else:
             messages.success(request, f"{timepoint.label} now due {form.cleaned_data['due_on']:%Y-%m-%d}.")
             return redirect(reverse("treatment:course", args=[timepoint.course.uuid]) + "#timepoints")
-    course = _course_or_404(request, timepoint.course.uuid)
+    course = queries.course_or_404(request, timepoint.course.uuid)
     return _course_page(request, course, status=400, timepoint=timepoint.pk, timepoint_form=form)
 
 
