@@ -176,6 +176,12 @@ class ItemSpec:
     accepted: frozenset[Answer]
     source: str
     only_with_sedation: bool = False
+    # An optional item is recorded when ticked but never blocks signing, ticked or not (issue 11).
+    optional: bool = False
+
+    @property
+    def required(self) -> bool:
+        return not self.optional
 
 
 CHECKLIST: tuple[ItemSpec, ...] = (
@@ -209,6 +215,7 @@ CHECKLIST: tuple[ItemSpec, ...] = (
         "Numbing cream or skin wheal (optional)",
         frozenset({Answer.YES, Answer.NO, Answer.NOT_APPLICABLE}),
         sources.SKIN_PREP,
+        optional=True,
     ),
     ItemSpec(
         ChecklistItem.TIME_OUT,
@@ -276,6 +283,8 @@ def signing_blockers(state: SigningState) -> tuple[str, ...]:
     for reason in state.unresolved_contraindications:
         reasons.append(f"Unresolved contraindication: {reason}")
     for spec in checklist_for(state.sedation):
+        if spec.optional:
+            continue
         answer = state.answers.get(spec.item)
         if answer is None:
             reasons.append(f"Checklist not ticked: {spec.label}.")

@@ -8,6 +8,7 @@ from prolotrack.domain.agents import Agent, AgentConcentration, pct
 from prolotrack.domain.anaesthetic import DoseStatus
 from prolotrack.domain.errors import InputError
 from prolotrack.domain.session import (
+    CHECKLIST,
     Answer,
     ChecklistItem,
     ConsentState,
@@ -167,3 +168,31 @@ def test_signing_blockers(changes, expected):
 def test_the_driver_item_applies_only_with_sedation():
     assert ChecklistItem.DRIVER not in {s.item for s in checklist_for(False)}
     assert ChecklistItem.DRIVER in {s.item for s in checklist_for(True)}
+
+
+def _every_item_answered(sedation: bool) -> dict:
+    return {spec.item: next(iter(sorted(spec.accepted))) for spec in checklist_for(sedation)}
+
+
+ITEM_CASES = [(spec, sedation) for sedation in (False, True) for spec in checklist_for(sedation)]
+
+
+@pytest.mark.parametrize(
+    ("spec", "sedation"), ITEM_CASES, ids=[f"{s.item}-{'sedation' if sed else 'none'}" for s, sed in ITEM_CASES]
+)
+def test_each_checklist_item_blocks_when_unticked_only_if_required(spec, sedation):
+    """Table over every checklist item: an unticked or refused item blocks signing if and only if it is required."""
+    answers = _every_item_answered(sedation)
+    assert signing_blockers(state(sedation=sedation, answers=answers)) == ()
+    unticked = {k: v for k, v in answers.items() if k is not spec.item}
+    blockers = signing_blockers(state(sedation=sedation, answers=unticked))
+    assert (blockers != ()) is spec.required
+    for answer in Answer:
+        blockers = signing_blockers(state(sedation=sedation, answers={**answers, spec.item: answer}))
+        assert (blockers != ()) is (spec.required and answer not in spec.accepted), (spec.item, answer)
+
+
+def test_the_numbing_cream_item_is_optional_and_the_rest_required():
+    assert {s.item for s in CHECKLIST if s.optional} == {ChecklistItem.NUMBING}
+    answers = {k: v for k, v in ALL_YES.items() if k is not ChecklistItem.NUMBING}
+    assert signing_blockers(state(answers=answers)) == ()
