@@ -22,6 +22,7 @@ from prolotrack.consent.models import Consent, ConsentScope, ConsentStatus, Cons
 from prolotrack.consent.signatures import check_png, data_url
 from prolotrack.core.access import require_permission, require_same_clinic
 from prolotrack.documents.pdf import render_pdf
+from prolotrack.domain import claims
 from prolotrack.domain import consent as domain
 from prolotrack.domain.errors import DomainError
 from prolotrack.patients.models import Patient
@@ -46,6 +47,16 @@ def save_template(
     except DomainError:
         empty = [name for name, text in merged.items() if not text]
         raise ValidationError(dict.fromkeys(empty, "Write this paragraph: the consent form needs it.")) from None
+    # The one overclaim check for clinic-editable patient text (docs/clinical/patient-text.md), on every paragraph
+    # this save would keep, so a template saved before the check cannot carry an overclaim into a new version.
+    overclaims = {}
+    for name, text in merged.items():
+        try:
+            claims.check_patient_text(text, "The consent form")
+        except claims.OverclaimError as error:
+            overclaims[name] = str(error)
+    if overclaims:
+        raise ValidationError(overclaims)
     with transaction.atomic():
         if current.record is None:
             if expected_version not in (None, 0):

@@ -6,7 +6,7 @@ text of any section with its own version (models.HandoutVersion); the product's 
 
 Texts are plain lines: "## " starts a heading, "- " a bullet, a blank line ends a paragraph. {placeholders} are filled
 for the patient: the NSAID stop date is computed from the clinic setting nsaid_stop_days (DOMAIN.md §6). Facts and
-sources: docs/DOCUMENTS.md. Write honest text: never "permanent", never "all-natural", no cure claims.
+sources: docs/DOCUMENTS.md. Write honest text: clinic texts pass the overclaim check of prolotrack.domain.claims.
 """
 
 import re
@@ -16,6 +16,8 @@ from datetime import date, timedelta
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+
+from prolotrack.domain import claims
 
 BEFORE, AFTER, EVIDENCE = "before", "after", "evidence"
 HANDOUTS: dict[str, str] = {
@@ -221,10 +223,6 @@ FALLBACK_EVIDENCE = Section(
 ALL_SECTIONS: tuple[Section, ...] = (*SECTIONS, FALLBACK_EVIDENCE)
 _BY_CODE: dict[str, Section] = {s.code: s for s in ALL_SECTIONS}
 MAX_LENGTH = 8000
-# Words patient-facing text must not use (DOMAIN.md §9 "claims the product must not repeat").
-BANNED = re.compile(
-    r"permanent|all[- ]natural|\bcur(e|es|ed|ing)\b|used for centuries|protein[- ]rich|sclerotherapy", re.IGNORECASE
-)
 
 
 def section(code: str) -> Section:
@@ -274,12 +272,8 @@ def check_text(body: str) -> str:
         shown = ", ".join("{" + n + "}" for n in unknown)
         allowed = ", ".join("{" + n + "}" for n in PLACEHOLDERS)
         raise ValueError(f"Unknown placeholder {shown}: use one of {allowed}.")
-    found = sorted({m.group(0).lower() for m in BANNED.finditer(body)})
-    if found:
-        raise ValueError(
-            f"Patient handouts must not claim {', '.join(repr(w) for w in found)}: the evidence does not support it "
-            "(DOMAIN.md §9). Reword the text."
-        )
+    # The one overclaim check for every clinic-editable patient text (docs/clinical/patient-text.md).
+    claims.check_patient_text(body, "A patient handout")
     return body
 
 

@@ -71,6 +71,9 @@ def test_each_handout_takes_the_general_sections_and_those_of_the_region(handout
         ("An all-natural treatment.", "'all-natural'"),
         ("It will cure your knee.", "'cure'"),
         ("Eat a protein-rich meal.", "'protein-rich'"),
+        ("Prolotherapy is safe and effective.", "'safe and effective'"),
+        ("The solution is alcohol or phenol.", "'alcohol or phenol'"),
+        ("Used for CENTURIES, all  natural.", "'all  natural', 'Used for CENTURIES'"),
         ("x" * 8001, "keep it under 8000"),
     ],
 )
