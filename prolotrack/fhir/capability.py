@@ -18,7 +18,8 @@ def _resource(name: str) -> dict[str, Any]:
     rtype = TYPES[name]
     interactions = [{"code": "read"}, {"code": "search-type"}]
     if name in WRITABLE:
-        interactions.append({"code": "update"})
+        # create: POST [type] (a one-entry transaction); update: PUT with If-Match; delete: marks entered in error.
+        interactions += [{"code": "create"}, {"code": "update"}, {"code": "delete"}]
     doc = []
     if rtype.gone_when_eie:
         doc.append("A record entered in error answers 410 Gone and is left out of search and export.")
@@ -33,6 +34,7 @@ def _resource(name: str) -> dict[str, Any]:
         "versioning": "versioned-update" if name in WRITABLE else "versioned",
         "readHistory": False,
         "updateCreate": False,
+        "conditionalDelete": "not-supported",
         "searchParam": [{"name": p, "type": t} for p, t in rtype.search_params()],
     }
     if rtype.includes:
@@ -85,7 +87,9 @@ def capability_statement(base_url: str) -> dict[str, Any]:
                 "mode": "server",
                 "documentation": (
                     f"Search pages hold {DEFAULT_COUNT} entries by default (_count up to {MAX_COUNT}); paging is "
-                    "by opaque cursor links (next/previous) and the Bundle has no total. Unsupported search "
+                    "by opaque cursor links (next/previous); the Bundle has a total only with _total=accurate, "
+                    "_summary=count or _count=0. Searches may also be POSTed to [type]/_search. DELETE marks a "
+                    "record entered in error (never erased); PATCH is not supported. Unsupported search "
                     "parameters are ignored and reported in an OperationOutcome entry, or refused with 400 when the "
                     "request says 'Prefer: handling=strict'. Another clinic's record answers 404."
                 ),

@@ -991,6 +991,38 @@ def update_resource(
     return run(importer, [entry]).outcomes[0]
 
 
+def retire_resource(actor: Actor, resource_type: str, resource_id: str, *, if_match: int | None) -> Any:
+    """DELETE [base]/<type>/<id>: nothing is erased; the record is marked entered in error (kept in its history,
+    audited), through the registry's own service. A stale If-Match is refused (412)."""
+    kinds = TYPE_KINDS.get(resource_type)
+    if kinds is None:
+        raise _fail(405, "not-supported", f"{resource_type} cannot be deleted here. {SUPPORTED_TEXT}.", resource_type)
+    try:
+        wanted = uuid_lib.UUID(resource_id)
+    except ValueError:
+        raise _fail(404, "not-found", f"No {resource_type}/{resource_id} in this clinic.") from None
+    reason = "Deleted through the FHIR API (DELETE): marked entered in error."
+    for kind in kinds:
+        if kind == "pain":
+            if QuestionnaireResponse.objects.filter(clinic=actor.clinic, uuid=wanted).exists():
+                raise _fail(
+                    405, "not-supported",
+                    "A questionnaire score is a patient's answer: mark it entered in error in ProloTrack.",
+                    resource_type,
+                )  # fmt: skip
+            continue
+        model = KIND_MODELS[kind]
+        record = model.objects.filter(clinic=actor.clinic, uuid=wanted).first()
+        if record is None:
+            continue
+        if record.entered_in_error_at is not None:
+            return record  # FHIR: deleting a deleted resource succeeds
+        if kind == "patient":
+            return patient_services.retire_patient(actor, record, reason=reason, expected_version=if_match)
+        return patient_services.retire_child(actor, record, kind, reason=reason, expected_version=if_match)
+    raise _fail(404, "not-found", f"No {resource_type}/{resource_id} in this clinic.")
+
+
 # --- files: NDJSON (Bulk export of another server) and JSON Bundles, for `manage.py import_fhir` -----------------
 
 NDJSON_BATCH = 500  # resources written per transaction

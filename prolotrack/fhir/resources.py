@@ -4,6 +4,7 @@ One table drives read, search, `_include`, the CapabilityStatement and Bulk expo
 A type may have several sources (Observation: weights, then questionnaire scores); paging walks them in order.
 """
 
+import uuid as uuid_lib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,6 +44,17 @@ class DateParam:
 
 
 @dataclass(frozen=True)
+class ParamFilter:
+    """A search parameter of FHIR type `kind` (string | token): `build(value, modifier)` is the filter for one
+    value (the comma-separated values of one parameter are ORed, repeated parameters ANDed); `modifiers` lists
+    the modifiers it takes besides none."""
+
+    kind: str
+    build: Callable[[str, str | None], Q]
+    modifiers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Source:
     """One model that yields resources of a type."""
 
@@ -59,6 +71,8 @@ class Source:
     status_param: str = "status"
     # (system or None, code) -> filter; a code not listed matches nothing from this source.
     code_filter: Callable[[str | None, str], Q | None] | None = None
+    # Other search parameters: name -> ParamFilter (docs/FHIR.md, "Search").
+    params: Mapping[str, "ParamFilter"] = field(default_factory=dict)
     # Extra lookups for a batch of rows (one query per batch), before mapping.
     enrich: Callable[[list[dict[str, Any]]], None] | None = None
     versioned: bool = True
@@ -162,6 +176,11 @@ class ResourceType:
             params.append((self.sources[0].status_param, "token"))
         if any(s.code_filter for s in self.sources):
             params.append(("code", "token"))
+        for source in self.sources:
+            for name, param in source.params.items():
+                if name not in seen:
+                    seen.add(name)
+                    params.append((name, param.kind))
         return params
 
 
@@ -217,6 +236,79 @@ def _clinical_dates(name: str, path: str, is_datetime: bool = False) -> dict[str
 
 PATIENT_INCLUDE = Include("Patient", "patient__uuid")
 
+
+def _words(field_names: tuple[str, ...]) -> Callable[[str, str | None], Q]:
+    """FHIR string search over name parts: by default a part (a word of the field) starts with the value,
+    ignoring case; `:contains` anywhere; `:exact` a whole part, same case."""
+
+    def build(value: str, modifier: str | None) -> Q:
+        value = value.strip()
+        if not value:
+            return NOTHING
+        q = Q(pk__in=[])
+        for name in field_names:
+            if modifier == "contains":
+                q |= Q(**{f"{name}__icontains": value})
+            elif modifier == "exact":
+                q |= Q(**{name: value}) | Q(**{f"{name}__startswith": value + " "})
+                q |= Q(**{f"{name}__endswith": " " + value}) | Q(**{f"{name}__contains": f" {value} "})
+            else:
+                q |= Q(**{f"{name}__istartswith": value}) | Q(**{f"{name}__icontains": " " + value})
+        return q
+
+    return build
+
+
+def _identifier(value: str, modifier: str | None) -> Q:
+    """Patient identifier: [system|]value against the record number; the system must be ProloTrack's own MRN
+    system of this clinic (https://prolotrack.org/fhir/clinic/<clinic uuid>/mrn) or absent."""
+    system, bar, code = value.partition("|")
+    if not bar:
+        return Q(mrn=value.strip())
+    if not code:
+        return NOTHING
+    if system:
+        prefix = f"{m.BASE}/clinic/"
+        if not (system.startswith(prefix) and system.endswith("/mrn")):
+            return NOTHING
+        try:
+            clinic_uuid = uuid_lib.UUID(system[len(prefix) : -len("/mrn")])
+        except ValueError:
+            return NOTHING
+        return Q(mrn=code.strip(), clinic__uuid=clinic_uuid)
+    return Q(mrn=code.strip())
+
+
+def _telecom(*fields: str) -> Callable[[str, str | None], Q]:
+    def build(value: str, modifier: str | None) -> Q:
+        _, bar, code = value.partition("|")
+        code = (code if bar else value).strip()
+        if not code:
+            return NOTHING
+        q = Q(pk__in=[])
+        for name in fields:
+            q |= Q(**{f"{name}__iexact": code})
+        return q
+
+    return build
+
+
+def _gender(value: str, modifier: str | None) -> Q:
+    code = value.partition("|")[2] if "|" in value else value
+    return Q(sex=code.strip())
+
+
+PATIENT_PARAMS: dict[str, ParamFilter] = {
+    "name": ParamFilter("string", _words(("given_name", "family_name")), ("exact", "contains")),
+    "family": ParamFilter("string", _words(("family_name",)), ("exact", "contains")),
+    "given": ParamFilter("string", _words(("given_name",)), ("exact", "contains")),
+    "identifier": ParamFilter("token", _identifier),
+    "phone": ParamFilter("token", _telecom("phone")),
+    "email": ParamFilter("token", _telecom("email")),
+    "telecom": ParamFilter("token", _telecom("phone", "email")),
+    "gender": ParamFilter("token", _gender),
+}
+
 # ---------------------------------------------------------------- the table
 
 TYPES: dict[str, ResourceType] = {}
@@ -237,6 +329,7 @@ _register(
                 m.patient,
                 patient_path="uuid",
                 dates=_clinical_dates("birthdate", "date_of_birth"),
+                params=PATIENT_PARAMS,
             ),
         ),
         gone_when_eie=True,

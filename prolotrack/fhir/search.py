@@ -1,7 +1,8 @@
 """FHIR search: parameters to filters, keyset paging over one or more sources, `_include` (docs/FHIR.md, "Search").
 
-Paging is keyset (by the rows' internal key, walking a type's sources in order), never OFFSET and never a COUNT:
-the Bundle has no `total`, and `next`/`previous` links carry an opaque cursor.
+Paging is keyset (by the rows' internal key, walking a type's sources in order), never OFFSET: `next`/`previous`
+links carry an opaque cursor. The Bundle has a `total` (a COUNT) only when asked for: `_total=accurate|estimate`,
+`_summary=count` (the total, no entries) or `_count=0`.
 """
 
 import re
@@ -21,7 +22,7 @@ from prolotrack.fhir.resources import NOTHING, DateParam, Include, ResourceType,
 DEFAULT_COUNT = 50
 MAX_COUNT = 500
 # Parameters the server understands on every type besides the type's own.
-CONTROL = frozenset({"_count", "_include", "_format", "_cursor", "_pretty"})
+CONTROL = frozenset({"_count", "_include", "_format", "_cursor", "_pretty", "_total", "_summary"})
 
 _DATE_RE = re.compile(
     r"^(?P<prefix>eq|ne|gt|lt|ge|le|sa|eb|ap)?"
@@ -153,6 +154,8 @@ class SearchRequest:
     include_names: list[str]
     used: list[tuple[str, str]] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
+    total: bool = False  # the Bundle carries `total` (_total=accurate|estimate, _summary=count, _count=0)
+    summary_count: bool = False  # _summary=count: the total only, no entries
 
 
 def parse(rtype: ResourceType, params: QueryDict, tz: ZoneInfo, *, strict: bool) -> SearchRequest:
@@ -163,6 +166,7 @@ def parse(rtype: ResourceType, params: QueryDict, tz: ZoneInfo, *, strict: bool)
     used: list[tuple[str, str]] = []
     ignored: list[str] = []
     date_names = {name for s in sources for name in s.dates}
+    param_names = {name for s in sources for name in s.params}
     status_names = {s.status_param for s in sources if s.statuses}
     code_known = any(s.code_filter for s in sources)
 
@@ -175,6 +179,25 @@ def parse(rtype: ResourceType, params: QueryDict, tz: ZoneInfo, *, strict: bool)
     for name in params:
         values = list(params.getlist(name))
         if name in CONTROL:
+            continue
+        base_name, colon, modifier = name.partition(":")
+        if base_name in param_names:
+            for i, s in enumerate(sources):
+                param = s.params.get(base_name)
+                if param is None:
+                    narrow(i, None)
+                    continue
+                if colon and modifier not in param.modifiers:
+                    raise FhirError(
+                        400, f"The modifier :{modifier} is not supported on {base_name} (FHIR search; see "
+                        "/fhir/metadata).", code="not-supported", expression=[name],
+                    )  # fmt: skip
+                for value in values:
+                    q = NOTHING
+                    for part in _split(value):
+                        q = q | param.build(part, modifier or None)
+                    narrow(i, q)
+            used += [(name, v) for v in values]
             continue
         if name == "_id":
             ids = _uuids(values)
@@ -248,12 +271,52 @@ def parse(rtype: ResourceType, params: QueryDict, tz: ZoneInfo, *, strict: bool)
         if count < 0:
             raise FhirError(400, "_count cannot be negative.", code="invalid")
         count = min(count, MAX_COUNT)
+    total_mode = params.get("_total")
+    if total_mode not in (None, "none", "estimate", "accurate"):
+        raise FhirError(400, f"_total={total_mode}: use none, estimate or accurate.", code="invalid")
+    summary = params.get("_summary")
+    if summary not in (None, "false", "count"):
+        if strict:
+            raise FhirError(400, f"_summary={summary} is not supported: use count.", code="not-supported")
+        ignored.append(f"_summary={summary}")
+    summary_count = summary == "count"
+    total = summary_count or total_mode in ("estimate", "accurate") or count == 0
+    if total_mode:
+        used.append(("_total", total_mode))
+    if summary_count:
+        used.append(("_summary", "count"))
     cursor = Cursor.decode(params["_cursor"]) if params.get("_cursor") else None
     if cursor is not None and cursor.source >= len(sources):
         raise FhirError(400, "_cursor is not one this server gave out: follow the Bundle's links.", code="invalid")
     return SearchRequest(
-        rtype, filters, count, cursor, includes, [n for n in include_names if n in rtype.includes], used, ignored
+        rtype,
+        filters,
+        0 if summary_count else count,
+        cursor,
+        includes,
+        [n for n in include_names if n in rtype.includes],
+        used,
+        ignored,
+        total,
+        summary_count,
     )
+
+
+def _split(value: str) -> list[str]:
+    """The comma-separated values of one parameter (a backslash escapes a comma, FHIR search "Escaping")."""
+    parts = re.split(r"(?<!\\),", value)
+    return [part.replace("\\,", ",") for part in parts]
+
+
+def total(search: SearchRequest, clinic: Any) -> int:
+    """How many resources match (one COUNT per source that can match): asked for by _total, _summary=count or
+    _count=0."""
+    out = 0
+    for q, s in zip(search.filters, search.rtype.sources, strict=True):
+        if q is None:
+            continue
+        out += _live(search.rtype, s, s.queryset(clinic).filter(q)).count()
+    return out
 
 
 @dataclass

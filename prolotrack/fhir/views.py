@@ -31,12 +31,20 @@ def _base_other(request: HttpRequest) -> HttpResponse:  # pragma: no cover - the
     raise FhirError(405, "Only POST (a transaction Bundle) is served at the base URL.")
 
 
+@csrf_exempt  # bearer-token API: no cookies, so no CSRF exposure; every method below checks the token
 def instance(request: HttpRequest, resource_type: str, resource_id: str) -> HttpResponse:
-    """[base]/<type>/<id>: GET reads, PUT updates (write_views.update)."""
-    if request.method == "PUT":
-        from prolotrack.fhir import write_views
+    """[base]/<type>/<id>: GET reads, PUT updates, DELETE marks entered in error (write_views), PATCH is refused;
+    [base]/<type>/_search takes a POSTed search."""
+    from prolotrack.fhir import write_views
 
+    if resource_id == "_search":
+        return search_post(request, resource_type)
+    if request.method == "PUT":
         return write_views.update(request, resource_type, resource_id)
+    if request.method == "DELETE":
+        return write_views.delete(request, resource_type, resource_id)
+    if request.method == "PATCH":
+        return write_views.patch(request, resource_type, resource_id)
     if resource_type == "Binary":
         return binary(request, resource_id)
     return read(request, resource_type, resource_id)
@@ -89,7 +97,7 @@ def etag_headers(resource: dict[str, Any]) -> dict[str, str]:
     return headers
 
 
-@fhir_endpoint(methods=("GET", "PUT"))
+@fhir_endpoint(methods=("GET", "PUT", "DELETE"))
 def read(request: HttpRequest, resource_type: str, resource_id: str) -> HttpResponse:
     if resource_type in STATIC_TYPES:
         return _read_questionnaire(request, resource_id)
@@ -136,15 +144,44 @@ def _strict(request: HttpRequest) -> bool:
     return any(part.strip().replace(" ", "") == "handling=strict" for part in prefer.split(","))
 
 
-@fhir_endpoint(methods=("GET",))
+@csrf_exempt  # bearer-token API: no cookies, so no CSRF exposure; both methods check the token
 def type_level(request: HttpRequest, resource_type: str) -> HttpResponse:
+    """[base]/<type>: GET searches, POST creates one resource (write_views.create)."""
+    if request.method == "POST":
+        from prolotrack.fhir import write_views
+
+        return write_views.create(request, resource_type)
+    return search_get(request, resource_type)
+
+
+@fhir_endpoint(methods=("GET",))
+def search_get(request: HttpRequest, resource_type: str) -> HttpResponse:
     """Search: GET [base]/<type>?params (docs/FHIR.md, "Search")."""
+    return _search(request, resource_type, request.GET)
+
+
+@fhir_endpoint(methods=("POST",))
+def search_post(request: HttpRequest, resource_type: str) -> HttpResponse:
+    """Search: POST [base]/<type>/_search with the parameters form-encoded in the body and/or the query string."""
+    content_type = (request.content_type or "").lower()
+    if content_type not in ("application/x-www-form-urlencoded", "multipart/form-data", ""):
+        raise FhirError(
+            415, "POST _search takes its parameters as application/x-www-form-urlencoded.", code="not-supported"
+        )
+    params = request.GET.copy()
+    for name in request.POST:
+        for value in request.POST.getlist(name):
+            params.appendlist(name, value)
+    return _search(request, resource_type, params)
+
+
+def _search(request: HttpRequest, resource_type: str, params: Any) -> HttpResponse:
     if resource_type in STATIC_TYPES:
         return _search_questionnaires(request)
     rtype = _type_or_404(resource_type)
     actor = fhir_actor(request, rtype.permission)
     clinic = request.clinic  # type: ignore[attr-defined]
-    query = search.parse(rtype, request.GET, clinic.tz, strict=_strict(request))
+    query = search.parse(rtype, params, clinic.tz, strict=_strict(request))
     page = search.fetch(query, clinic)
     base_url = fhir_base_url(request)
     entries = []
@@ -194,12 +231,12 @@ def type_level(request: HttpRequest, resource_type: str) -> HttpResponse:
         }
         entries.append({"resource": outcome, "search": {"mode": "outcome"}})
     _audit_search(actor, rtype, patients, len(page.rows))
-    bundle = {
-        "resourceType": "Bundle",
-        "type": "searchset",
-        "link": search.links(query, page, f"{base_url}/{rtype.name}"),
-        "entry": entries,
-    }
+    bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset"}
+    if query.total:
+        bundle["total"] = search.total(query, clinic)
+    bundle["link"] = search.links(query, page, f"{base_url}/{rtype.name}")
+    if not query.summary_count:
+        bundle["entry"] = entries
     return fhir_response(bundle)
 
 

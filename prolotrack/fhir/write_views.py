@@ -101,6 +101,78 @@ def update(request: HttpRequest, resource_type: str, resource_id: str) -> HttpRe
     return fhir_response(body, 200, headers)
 
 
+@fhir_endpoint(methods=("DELETE",))
+def delete(request: HttpRequest, resource_type: str, resource_id: str) -> HttpResponse:
+    """DELETE [base]/<type>/<id>: mark the record entered in error (nothing is erased; docs/FHIR.md, "Writes").
+    If-Match is optional here; when sent, a stale version is refused (412)."""
+    actor = fhir_actor(request, Permission.FHIR_IMPORT, Permission.RECORD_MARK_ERROR)
+    if_match = request.headers.get("If-Match")
+    try:
+        version = importer.parse_etag(if_match, "If-Match") if if_match else None
+        record = importer.retire_resource(actor, resource_type, resource_id, if_match=version)
+    except importer.ImportFailure as error:
+        return _failure(error)
+    text = (
+        f"{resource_type}/{record.uuid} is marked entered in error (version {record.version}); it stays in the history."
+    )
+    body = {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "information", "code": "informational", "diagnostics": text}],
+    }
+    return fhir_response(body, 200, {"ETag": f'W/"{record.version}"'})
+
+
+@fhir_endpoint(methods=("PATCH",))
+def patch(request: HttpRequest, resource_type: str, resource_id: str) -> HttpResponse:
+    """PATCH is not served: answer why (OperationOutcome), never an HTML page."""
+    raise FhirError(
+        405,
+        "PATCH is not supported: read the resource, change it and PUT it back with If-Match (its ETag).",
+        code="not-supported",
+        headers={"Allow": "GET, PUT, DELETE"},
+    )
+
+
+@fhir_endpoint(methods=("POST",))
+def create(request: HttpRequest, resource_type: str) -> HttpResponse:
+    """POST [base]/<type>: create one resource, as a one-entry transaction (same mapping, matching and refusals;
+    If-None-Exist makes it conditional). 201 with Location, or 200 when it matched an existing record."""
+    actor = fhir_actor(request, Permission.FHIR_IMPORT)
+    resource = _body(request)
+    if not isinstance(resource, dict) or resource.get("resourceType") != resource_type:
+        found = resource.get("resourceType") if isinstance(resource, dict) else None
+        raise FhirError(400, f"The body is a {found!r}, the URL names {resource_type}.", code="invalid")
+    request_part: dict[str, Any] = {"method": "POST", "url": resource_type}
+    if request.headers.get("If-None-Exist"):
+        request_part["ifNoneExist"] = request.headers["If-None-Exist"]
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [{"resource": resource, "request": request_part}],
+    }
+    try:
+        result = importer.import_bundle(actor, bundle)
+    except importer.ImportFailure as error:
+        return _failure(error)
+    outcome = result.outcomes[0]
+    if outcome.result == "skipped":
+        raise FhirError(
+            422, f"This {resource_type} is not kept by ProloTrack: {importer.SUPPORTED_TEXT}.", code="not-supported"
+        )
+    record = outcome.record
+    headers = {"ETag": outcome.etag or ""}
+    if outcome.location:
+        headers["Location"] = request.build_absolute_uri(f"/fhir/{outcome.location}")
+    body = (
+        _representation(resource_type, record)
+        if outcome.location and outcome.location.startswith(resource_type)
+        else None
+    )
+    if body is None:
+        body = result.summary()
+    return fhir_response(body, 201 if outcome.result == "created" else 200, headers)
+
+
 def _representation(resource_type: str, record: Any) -> dict[str, Any] | None:
     """The updated resource as the read side renders it (prolotrack/fhir/mappers.py), or None without a mapper."""
     try:

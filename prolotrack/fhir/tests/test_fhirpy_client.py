@@ -1,0 +1,135 @@
+"""A stock FHIR client (fhirpy, pinned in requirements-dev.txt) against the live test server: search by name, paging
+by next links, count, read, follow a reference, update with If-Match, delete -> entered-in-error.
+
+Before issue 12 every PUT/DELETE on /fhir/<Type>/<id> and POST /fhir/<Type>/_search got Django's CSRF 403 HTML page,
+so `save()` and `delete()` failed here.
+"""
+
+from typing import Any
+
+import pytest
+import requests
+from fhirpy import SyncFHIRClient
+from fhirpy.base.exceptions import MultipleResourcesFound, ResourceNotFound
+
+from prolotrack.patients.models import Condition, Patient
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _bundle(count: int) -> dict[str, Any]:
+    entries: list[dict[str, Any]] = []
+    for i in range(count):
+        full_url = f"urn:uuid:00000000-0000-4000-8000-{i:012d}"
+        entries.append(
+            {
+                "fullUrl": full_url,
+                "resource": {
+                    "resourceType": "Patient",
+                    "identifier": [{"system": "urn:test:mrn", "value": f"FP-{i}"}],
+                    "name": [{"family": "Okafor" if i % 2 == 0 else "Lindqvist", "given": [f"Ada{i}"]}],
+                    "birthDate": f"19{50 + i}-03-04",
+                    "gender": "female",
+                },
+                "request": {"method": "POST", "url": "Patient"},
+            }
+        )
+        entries.append(
+            {
+                "resource": {
+                    "resourceType": "Condition",
+                    "subject": {"reference": full_url},
+                    "code": {"text": "Chronic low back pain"},
+                    "clinicalStatus": {
+                        "coding": [
+                            {
+                                "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                                "code": "active",
+                            }
+                        ]
+                    },
+                    "onsetDateTime": "2024-01-10",
+                },
+                "request": {"method": "POST", "url": "Condition"},
+            }
+        )
+    return {"resourceType": "Bundle", "type": "transaction", "entry": entries}
+
+
+@pytest.fixture
+def server(live_server: Any, clinician: Any, api_token: Any) -> tuple[str, str]:
+    headers = api_token(clinician)
+    base = f"{live_server.url}/fhir"
+    response = requests.post(
+        base, json=_bundle(7), headers={**headers, "Content-Type": "application/fhir+json"}, timeout=30
+    )
+    assert response.status_code == 200, response.text[:500]
+    return base, headers["Authorization"]
+
+
+def test_fhirpy_searches_pages_counts_reads_and_follows_references(server: tuple[str, str]) -> None:
+    base, authorization = server
+    client = SyncFHIRClient(base, authorization=authorization)
+
+    okafors = client.resources("Patient").search(name="okaf").fetch_all()
+    assert sorted(p["name"][0]["given"][0] for p in okafors) == ["Ada0", "Ada2", "Ada4", "Ada6"]
+    assert client.resources("Patient").search(family="Lindqvist").count() == 3
+    assert client.resources("Patient").search(given="Ada3").fetch()[0]["name"][0]["family"] == "Lindqvist"
+
+    # Paging: 7 patients two to a page, followed by the client through the Bundle's next links.
+    paged = client.resources("Patient").limit(2).fetch_all()
+    assert len(paged) == 7
+    assert len({p.id for p in paged}) == 7
+    assert client.resources("Patient").count() == 7
+
+    condition = client.resources("Condition").search(patient=okafors[0].id).first()
+    assert condition is not None
+    patient = condition["subject"].to_resource()  # follow the reference: a read
+    assert patient.id == okafors[0].id
+    assert client.reference("Patient", patient.id).to_resource()["birthDate"] == patient["birthDate"]
+
+
+def test_fhirpy_search_by_post(server: tuple[str, str]) -> None:
+    base, authorization = server
+    response = requests.post(
+        f"{base}/Patient/_search",
+        data={"family": "Okafor", "_count": "10"},
+        headers={"Authorization": authorization, "Accept": "application/fhir+json"},
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text[:300]
+    assert len(response.json()["entry"]) == 4
+
+
+def test_fhirpy_updates_with_if_match_and_deletes_to_entered_in_error(server: tuple[str, str]) -> None:
+    base, authorization = server
+    client = SyncFHIRClient(base, authorization=authorization)
+    patient = client.resources("Patient").search(given="Ada1").get()
+    version = patient["meta"]["versionId"]
+
+    writer = SyncFHIRClient(base, authorization=authorization, extra_headers={"If-Match": f'W/"{version}"'})
+    changed = writer.resource("Patient", **patient.serialize())
+    changed["telecom"] = [{"system": "phone", "value": "+1 312 555 0101"}]
+    changed.save()
+    assert changed["meta"]["versionId"] == str(int(version) + 1)
+    assert Patient.objects.get(uuid=patient.id).phone == "+1 312 555 0101"
+    assert client.resources("Patient").search(phone="+1 312 555 0101").get().id == patient.id
+
+    # The same If-Match again is stale now: refused, nothing written.
+    stale = writer.resource("Patient", **patient.serialize())
+    stale["telecom"] = [{"system": "phone", "value": "+1 312 555 0999"}]
+    with pytest.raises(MultipleResourcesFound, match="conflict"):  # fhirpy's name for any 412 answer
+        stale.save()
+    assert Patient.objects.get(uuid=patient.id).phone == "+1 312 555 0101"
+
+    condition = client.resources("Condition").search(patient=patient.id).get()
+    client.delete(condition)
+    kept = Condition.objects.get(uuid=condition.id)
+    assert kept.entered_in_error_at is not None  # kept, marked, never erased
+    again = client.reference("Condition", condition.id).to_resource()
+    assert again["verificationStatus"]["coding"][0]["code"] == "entered-in-error"
+
+    client.delete("Patient", patient.id)
+    assert Patient.objects.get(uuid=patient.id).entered_in_error_at is not None
+    with pytest.raises(ResourceNotFound):
+        client.reference("Patient", patient.id).to_resource()  # 410 Gone
