@@ -17,6 +17,7 @@ from prolotrack.documents import handouts
 from prolotrack.documents.models import Document, DocumentKind, HandoutVersion
 from prolotrack.documents.pdf import render_pdf
 from prolotrack.domain.quantities import fmt
+from prolotrack.domain.wording import change_words
 from prolotrack.treatment import maps, queries
 from prolotrack.treatment.models import (
     AdverseEvent,
@@ -295,16 +296,10 @@ def _charts(trajectory: Any) -> list[ChartFigure]:
 
 
 def _change_text(change: Any) -> str:
-    """'better by 4 (57.1%)', 'worse by 1', 'no change', or '—' without a follow-up score (direction-aware)."""
+    """'improved by 4 (57.1%)', 'worse by 1', 'no change' (domain.wording), or '—' without a follow-up score."""
     if change is None:
         return "—"
-    if change.improvement == 0:
-        text = "no change"
-    else:
-        text = f"{'better' if change.improvement > 0 else 'worse'} by {fmt(abs(change.improvement))}"
-    if change.percent is not None and change.improvement != 0:
-        text += f" ({fmt(abs(change.percent))}%)"
-    return text
+    return change_words(change.improvement, change.percent)
 
 
 def progress_context(document: Document) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from . import sources
 from .errors import ScoringError
 from .quantities import as_decimal, fmt
 from .sources import Evidence
+from .wording import change_words
 
 
 class Direction(StrEnum):
@@ -307,13 +308,13 @@ def non_responder(
         return NonResponderCheck(
             ResponseStatus.RESPONDING,
             False,
-            f"Improved by {fmt(change.improvement)} from baseline: reaches the MCID.",
+            f"Compared with baseline: {change_words(change.improvement)}; reaches the MCID.",
             change,
         )
     return NonResponderCheck(
         ResponseStatus.NON_RESPONDER,
         True,
-        f"After {sessions_done} sessions the latest {instrument.name} score has improved by "
-        f"{fmt(change.improvement)} from baseline, short of the MCID: review the plan with the patient.",
+        f"After {sessions_done} sessions the latest {instrument.name} score compared with baseline: "
+        f"{change_words(change.improvement)}, short of the MCID: review the plan with the patient.",
         change,
     )

@@ -15,6 +15,7 @@ from prolotrack.domain import analytics
 from prolotrack.domain.errors import DomainError
 from prolotrack.domain.scoring import Change, Instrument, NonResponderCheck, change_from_baseline, non_responder
 from prolotrack.domain.scoring import instrument as scoring_instrument
+from prolotrack.domain.wording import change_words
 from prolotrack.outcomes.models import QuestionnaireResponse, ResponseStatus
 from prolotrack.treatment.models import Course, SessionStatus, TreatmentSession
 
@@ -65,6 +66,11 @@ class Series:
     @property
     def rates_change(self) -> bool:
         return bool(self.instrument and self.instrument.rates_change)
+
+    @property
+    def change_text(self) -> str:
+        """The change from baseline in words (domain.wording): 'improved by 3 (37.5%)', 'worse by 1', 'no change'."""
+        return change_words(self.change.improvement, self.change.percent) if self.change else ""
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ def test_a_progress_report_is_made_in_the_background_for_each_audience(clinician
     text = pdf_text(services.pdf_bytes(doc))
     # Both: scores from baseline to latest, the change, sessions so far and the bruise.
     assert "7 (2026-11-02)" in text and "3 (2026-11-16)" in text
-    assert "better by 4 (57.1%)" in text
+    assert "improved by 4 (57.1%)" in text
     assert "Bruising" in text
     assert "2026-11-02" in text  # session 1
     if kind == DocumentKind.PROGRESS_PATIENT:
@@ -45,7 +45,7 @@ def test_a_report_without_answers_says_so_plainly(clinician, signed_session):
 @pytest.mark.parametrize(
     ("baseline", "current", "expected"),
     [
-        ("7", "3", "better by 4 (57.1%)"),
+        ("7", "3", "improved by 4 (57.1%)"),
         ("4", "5", "worse by 1 (25%)"),
         ("6", "6", "no change"),
         ("0", "2", "worse by 2"),

@@ -194,7 +194,7 @@ def test_non_responder_is_flagged_after_n_sessions_when_the_latest_score_misses_
 def test_non_responder_reason_gives_the_improvement_and_suggests_a_review():
     result = non_responder(NRS, 3, [D(8), D(7)])
     assert result.reason == (
-        "After 3 sessions the latest Pain numeric rating scale (0-10) score has improved by 1 from baseline, "
+        "After 3 sessions the latest Pain numeric rating scale (0-10) score compared with baseline: improved by 1, "
         "short of the MCID: review the plan with the patient."
     )
     assert result.change is not None and result.change.improvement == D(1)
