@@ -21,17 +21,13 @@ from prolotrack.domain.anaesthetic import (
     max_dose,
 )
 from prolotrack.domain.errors import DomainError
+from prolotrack.domain.limits import CONCENTRATION_PCT, PLANNED_ANAESTHETIC_MG, SOLUTION_VOLUME_ML, Limit
 from prolotrack.domain.mixing import VOLUME_STEP, Component, Diluent, MixResult, mix, parse_diluent
 from prolotrack.domain.quantities import fmt
 
 ANAESTHETICS: tuple[Agent, ...] = (Agent.LIDOCAINE, Agent.PROCAINE, Agent.BUPIVACAINE, Agent.MEPIVACAINE)
 FURTHER_AGENTS: tuple[Agent, ...] = (Agent.GLYCERIN, Agent.PHENOL, Agent.SODIUM_MORRHUATE)
 
-# Sanity bounds that catch typing errors (a missing decimal point, litres for mL), not clinical limits: a clinic
-# mixes syringes and small batches, and no injectable stock is stronger than 100% w/v. Product choices.
-MAX_FINAL_VOLUME_ML = Decimal(500)
-MAX_PERCENT = Decimal(100)
-MAX_PLANNED_MG = Decimal(5000)
 # Numbers beyond these are typing accidents, and would not fit the 28-digit arithmetic of messages.
 MAX_MAGNITUDE = 9
 MAX_DECIMALS = 6
@@ -96,21 +92,24 @@ def number_problem(value: Decimal, what: str, unit: str = "") -> str | None:
     return None
 
 
-def _positive(errors: dict[str, str], field: str, value: Decimal | None, what: str, high: Decimal, unit: str) -> None:
+def _positive(errors: dict[str, str], field: str, value: Decimal | None, what: str, limit: Limit, unit: str) -> None:
     if value is None:
         errors[field] = f"Enter the {what}."
     elif problem := number_problem(value, what, unit):
         errors[field] = problem
     elif value <= 0:
         errors[field] = f"The {what} must be above zero (got {fmt(value)}{unit}): enter the actual amount."
-    elif value > high:
+    elif value > limit.high:
+        high = limit.high
         errors[field] = f"The {what} {fmt(value)}{unit} is more than {fmt(high)}{unit}: check the number and the unit."
+    elif (problem := limit.problem(value)) is not None:
+        errors[field] = problem
 
 
 def mix_solution(request: MixRequest) -> MixResult:
     """Return the recipe for the requested solution, or raise CalculatorError naming the inputs to fix."""
     errors: dict[str, str] = {}
-    _positive(errors, "final_volume_ml", request.final_volume_ml, "final volume", MAX_FINAL_VOLUME_ML, " mL")
+    _positive(errors, "final_volume_ml", request.final_volume_ml, "final volume", SOLUTION_VOLUME_ML, " mL")
     wanted: list[tuple[Agent, str, str, Decimal | None, Decimal | None]] = [
         (Agent.DEXTROSE, "target_dextrose_pct", "dextrose_stock_pct", request.target_dextrose_pct,
          request.dextrose_stock_pct),
@@ -160,8 +159,8 @@ def mix_solution(request: MixRequest) -> MixResult:
     components: list[Component] = []
     for agent, target_field, stock_field, target, stock in wanted:
         name = agent.label.lower()
-        _positive(errors, target_field, target, f"target {name} concentration", MAX_PERCENT, "%")
-        _positive(errors, stock_field, stock, f"{name} stock concentration", MAX_PERCENT, "%")
+        _positive(errors, target_field, target, f"target {name} concentration", CONCENTRATION_PCT, "%")
+        _positive(errors, stock_field, stock, f"{name} stock concentration", CONCENTRATION_PCT, "%")
         if target_field in errors or stock_field in errors or target is None or stock is None:
             continue
         component = Component(agent, pct(target), pct(stock))
@@ -251,7 +250,7 @@ def anaesthetic_limit(request: LimitRequest, warn_fraction: Decimal) -> LimitAns
         except DomainError as error:
             errors["weight_kg"] = str(error)
     if request.planned_mg is not None:
-        _positive(errors, "planned_mg", request.planned_mg, "planned amount", MAX_PLANNED_MG, " mg")
+        _positive(errors, "planned_mg", request.planned_mg, "planned amount", PLANNED_ANAESTHETIC_MG, " mg")
     if "drug" not in errors and "with_epinephrine" not in errors:
         try:
             # The weight is valid or already reported, so an error here is about the drug.

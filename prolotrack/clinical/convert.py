@@ -22,6 +22,7 @@ from prolotrack.clinical.calculators import number_problem
 from prolotrack.domain.agents import AgentConcentration, Concentration, parse_agent
 from prolotrack.domain.anatomy import parse_region
 from prolotrack.domain.errors import DomainError, OverrideError, ProtocolError
+from prolotrack.domain.limits import CONCENTRATION_PCT, SITE_VOLUME_ML
 from prolotrack.domain.protocols import OffsetUnit, ProtocolTemplate, SessionSpec, SolutionSpec
 from prolotrack.domain.quantities import as_decimal, fmt
 from prolotrack.domain.screening import Decision, Finding, ScreeningResult, Severity
@@ -109,10 +110,10 @@ def solutions_from_json(data: object) -> tuple[SolutionSpec, ...]:
             if problem := number_problem(value, f"{agent.label.lower()} concentration"):
                 raise ProtocolError(f"Solution {number} ({label}): {problem}")
             concentration = Concentration(value, component.get("unit", "%"))
-            if concentration.value <= 0 or concentration.percent > 100:
+            if concentration.value <= 0 or not CONCENTRATION_PCT.contains(concentration.percent):
                 raise ProtocolError(
-                    f"Solution {number} ({label}): {agent.label.lower()} {concentration} must be above 0 and at "
-                    "most 100%."
+                    f"Solution {number} ({label}): {agent.label.lower()} {concentration} must be "
+                    f"{CONCENTRATION_PCT.span.replace(' %', '%')}."
                 )
             components.append(AgentConcentration(agent, concentration))
         volume_raw = item.get("volume_ml")
@@ -121,10 +122,9 @@ def solutions_from_json(data: object) -> tuple[SolutionSpec, ...]:
             volume = as_decimal(volume_raw, f"Solution {number} volume (mL)", ProtocolError)
             if problem := number_problem(volume, "volume", " mL"):
                 raise ProtocolError(f"Solution {number} ({label}): {problem}")
-            if not Decimal(0) < volume <= Decimal(100):
-                raise ProtocolError(
-                    f"Solution {number} ({label}): volume {fmt(volume)} mL must be above 0 and at most 100 mL."
-                )
+            # A template's volume is given per joint or per site: one injection, so the site's limit.
+            if (problem := SITE_VOLUME_ML.problem(volume)) is not None:
+                raise ProtocolError(f"Solution {number} ({label}): {problem}")
         per = _text(item.get("volume_per", "site"), f"Solution {number} 'per'", max_length=40)
         note = _text(item.get("note", ""), f"Solution {number} note", required=False, max_length=500)
         specs.append(SolutionSpec(label, tuple(components), volume, per, note))

@@ -15,8 +15,22 @@ from uuid import UUID
 from ninja import Field, Schema
 from pydantic import ConfigDict, StrictBool
 
+from prolotrack.core.limits import limit_field
+from prolotrack.domain.limits import (
+    BODY_WEIGHT_KG,
+    CONCENTRATION_PCT,
+    PLANNED_ANAESTHETIC_MG,
+    SOLUTION_VOLUME_ML,
+    Limit,
+)
+
 DECIMAL_IN = "Decimal string (recommended) or JSON number, read exactly as written."
 DECIMAL_OUT = "Decimal string."
+
+
+def _checked(limit: Limit, description: str, default: Any = ...) -> Any:
+    # Published in the schema; checked by the calculators (domain), whose message names the field and the unit.
+    return limit_field(limit, default, description=description, enforce=False)
 
 
 class StrictSchema(Schema):
@@ -28,19 +42,21 @@ class StrictSchema(Schema):
 
 class FurtherAgentIn(StrictSchema):
     agent: str = Field(..., max_length=40, description="glycerin, phenol or sodium_morrhuate.")
-    target_pct: Decimal = Field(..., description=f"Concentration wanted in the syringe, % w/v. {DECIMAL_IN}")
-    stock_pct: Decimal = Field(..., description=f"Concentration of the stock vial, % w/v. {DECIMAL_IN}")
+    target_pct: Decimal = _checked(CONCENTRATION_PCT, f"Concentration wanted in the syringe, % w/v. {DECIMAL_IN}")
+    stock_pct: Decimal = _checked(CONCENTRATION_PCT, f"Concentration of the stock vial, % w/v. {DECIMAL_IN}")
 
 
 class MixIn(StrictSchema):
-    final_volume_ml: Decimal = Field(..., description=f"Volume to prepare, mL (above 0, at most 500). {DECIMAL_IN}")
-    target_dextrose_pct: Decimal = Field(..., description=f"Dextrose wanted in the syringe, % w/v. {DECIMAL_IN}")
-    dextrose_stock_pct: Decimal = Field(..., description=f"Dextrose stock, % w/v (D50 = 50). {DECIMAL_IN}")
+    final_volume_ml: Decimal = _checked(SOLUTION_VOLUME_ML, f"Volume to prepare, mL. {DECIMAL_IN}")
+    target_dextrose_pct: Decimal = _checked(CONCENTRATION_PCT, f"Dextrose wanted in the syringe, % w/v. {DECIMAL_IN}")
+    dextrose_stock_pct: Decimal = _checked(CONCENTRATION_PCT, f"Dextrose stock, % w/v (D50 = 50). {DECIMAL_IN}")
     anesthetic: str | None = Field(
         None, max_length=40, description="lidocaine, procaine, bupivacaine or mepivacaine; omit for none."
     )
-    target_anesthetic_pct: Decimal | None = Field(None, description=f"Anaesthetic wanted, % w/v. {DECIMAL_IN}")
-    anesthetic_stock_pct: Decimal | None = Field(None, description=f"Anaesthetic stock, % w/v. {DECIMAL_IN}")
+    target_anesthetic_pct: Decimal | None = _checked(
+        CONCENTRATION_PCT, f"Anaesthetic wanted, % w/v. {DECIMAL_IN}", None
+    )
+    anesthetic_stock_pct: Decimal | None = _checked(CONCENTRATION_PCT, f"Anaesthetic stock, % w/v. {DECIMAL_IN}", None)
     diluent: str | None = Field(
         None, max_length=60, description="0.9% sodium chloride (default, also 'saline') or sterile water."
     )
@@ -78,9 +94,9 @@ class MixOut(Schema):
 class LimitIn(StrictSchema):
     drug: str = Field(..., max_length=40, description="lidocaine, procaine, bupivacaine or mepivacaine.")
     with_epinephrine: StrictBool = Field(..., description="true or false (JSON booleans only).")
-    weight_kg: Decimal = Field(..., description=f"Body weight, kg (2-350). {DECIMAL_IN}")
-    planned_mg: Decimal | None = Field(
-        None, description=f"Total planned for the session, mg; adds the check. {DECIMAL_IN}"
+    weight_kg: Decimal = _checked(BODY_WEIGHT_KG, f"Body weight, kg. {DECIMAL_IN}")
+    planned_mg: Decimal | None = _checked(
+        PLANNED_ANAESTHETIC_MG, f"Total planned for the session, mg; adds the check. {DECIMAL_IN}", None
     )
 
 

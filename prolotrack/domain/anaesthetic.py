@@ -16,12 +16,13 @@ from . import sources
 from .agents import LOCAL_ANAESTHETICS, Agent, parse_agent
 from .dates import age_in_years, is_older_than, is_younger_than
 from .errors import DoseError
+from .limits import BODY_WEIGHT_KG
 from .quantities import as_decimal, fmt
 from .sources import Evidence
 
-# Sanity bounds to catch typing errors (grams, pounds, a missing decimal point), not clinical limits.
-MIN_WEIGHT_KG = Decimal(2)
-MAX_WEIGHT_KG = Decimal(350)
+# The chart's weight range (domain/limits.py): a weight the chart accepts is never refused by the dose rule.
+MIN_WEIGHT_KG = BODY_WEIGHT_KG.low
+MAX_WEIGHT_KG = BODY_WEIGHT_KG.high
 
 # Product default, not a published number: warn when a session reaches 80% of the combined limit.
 DEFAULT_WARN_FRACTION = Decimal("0.8")
@@ -117,11 +118,8 @@ def check_weight(weight_kg: object) -> Decimal:
     weight = as_decimal(weight_kg, "Body weight (kg)", DoseError)
     if weight <= 0:
         raise DoseError(f"Body weight must be above zero (got {fmt(weight)} kg): record the patient's weight in kg.")
-    if not MIN_WEIGHT_KG <= weight <= MAX_WEIGHT_KG:
-        raise DoseError(
-            f"Body weight {fmt(weight)} kg is outside {fmt(MIN_WEIGHT_KG)}-{fmt(MAX_WEIGHT_KG)} kg: "
-            "check the unit (kg, not lb or g) and re-enter it."
-        )
+    if (problem := BODY_WEIGHT_KG.problem(weight)) is not None:
+        raise DoseError(problem)
     return weight
 
 

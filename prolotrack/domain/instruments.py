@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from .errors import ScoringError
+from .limits import PAIN_NRS, PAIN_VAS
 from .scoring import Instrument, Licence
 from .scoring import instrument as scoring_instrument
 
@@ -376,6 +377,7 @@ def _licensed(prefix: str, count: int, low: int, high: int, group: str = "", sta
 
 
 NRS_LOW, NRS_HIGH = "No pain", "Worst pain imaginable"
+NRS_MIN, NRS_MAX = int(PAIN_NRS.low), int(PAIN_NRS.high)
 
 PGIC_OPTIONS = (
     Option(1, "Very much improved"),
@@ -400,7 +402,7 @@ def _diary_items() -> tuple[Item, ...]:
     for d in range(1, DIARY_DAYS + 1):
         day = "the day of the injection" if d == 1 else f"day {d} after the injection"
         items += [
-            _scale(f"day{d}_pain", 0, 10, group=f"day{d}", text=f"Your worst pain on {day} (0-10)",
+            _scale(f"day{d}_pain", NRS_MIN, NRS_MAX, group=f"day{d}", text=f"Your worst pain on {day} (0-10)",
                    low_label=NRS_LOW, high_label=NRS_HIGH),
             Item(f"day{d}_flare", f"Did the pain flare up on {day}?", AnswerType.BOOLEAN, group=f"day{d}",
                  required=False),
@@ -433,19 +435,26 @@ DEFINITIONS: dict[str, Definition] = {
             "nrs_pain",
             "Pain rating (0-10)",
             (
-                _scale("now", 0, 10, text="How bad is your pain right now?", low_label=NRS_LOW, high_label=NRS_HIGH),
+                _scale(
+                    "now",
+                    NRS_MIN,
+                    NRS_MAX,
+                    text="How bad is your pain right now?",
+                    low_label=NRS_LOW,
+                    high_label=NRS_HIGH,
+                ),
                 _scale(
                     "average_week",
-                    0,
-                    10,
+                    NRS_MIN,
+                    NRS_MAX,
                     text="On average, how bad was your pain over the last 7 days?",
                     low_label=NRS_LOW,
                     high_label=NRS_HIGH,
                 ),
                 _scale(
                     "worst_week",
-                    0,
-                    10,
+                    NRS_MIN,
+                    NRS_MAX,
                     text="At its worst, how bad was your pain over the last 7 days?",
                     low_label=NRS_LOW,
                     high_label=NRS_HIGH,
@@ -467,8 +476,8 @@ DEFINITIONS: dict[str, Definition] = {
                     "How bad is your pain right now? Move to the point that matches it.",
                     AnswerType.INTEGER,
                     (),
-                    0,
-                    100,
+                    int(PAIN_VAS.low),
+                    int(PAIN_VAS.high),
                     low_label=NRS_LOW,
                     high_label=NRS_HIGH,
                 ),

@@ -16,6 +16,7 @@ from typing import Any
 from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError as PydanticValidationError
 
+from prolotrack.domain import limits
 from prolotrack.patients.models import (
     BodyRegion,
     ClinicalStatus,
@@ -761,8 +762,14 @@ def _observation(resource: dict[str, Any], where: str) -> Mapped | Skip:
         number = Decimal(str(value))
     except (InvalidOperation, ValueError):
         number = None
-    if number is None or number != number.to_integral_value() or not 0 <= number <= 10:
-        raise InboundError([Issue("error", "value", "A pain NRS score is a whole number from 0 to 10.", path)])
+    if (
+        number is None
+        or not number.is_finite()
+        or number != number.to_integral_value()
+        or not limits.PAIN_NRS.contains(number)
+    ):
+        low, high = int(limits.PAIN_NRS.low), int(limits.PAIN_NRS.high)
+        raise InboundError([Issue("error", "value", f"A pain NRS score is a whole number from {low} to {high}.", path)])
     return Mapped("Observation", "pain", {"authored_on": when, "score": int(number)}, subject=subject)
 
 

@@ -1,12 +1,12 @@
 """The patient registry: demographics, weights, conditions, medications, allergies."""
 
 import uuid as uuid_lib
-from decimal import Decimal
 
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from prolotrack.core.limits import validators
 from prolotrack.core.records import ClinicalRecord
+from prolotrack.domain.limits import BODY_WEIGHT_KG
 
 
 class Sex(models.TextChoices):
@@ -133,12 +133,8 @@ class Patient(ClinicalRecord):
 class WeightMeasurement(ClinicalRecord):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="weights")
     measured_on = models.DateField()
-    # Plausible adult and child range; anaesthetic dose limits are computed from this value.
-    weight_kg = models.DecimalField(
-        max_digits=5,
-        decimal_places=1,
-        validators=[MinValueValidator(Decimal("2.0")), MaxValueValidator(Decimal("400.0"))],
-    )
+    # The one weight range (domain/limits.py), the same the anaesthetic dose rule accepts.
+    weight_kg = models.DecimalField(max_digits=5, decimal_places=1, validators=validators(BODY_WEIGHT_KG))
     note = models.CharField(max_length=200, blank=True)
 
     class Meta:

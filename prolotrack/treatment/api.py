@@ -16,6 +16,14 @@ from prolotrack.clinical.queries import clinic_today, get_screening
 from prolotrack.clinics.api_auth import api_actor
 from prolotrack.clinics.models import User
 from prolotrack.clinics.roles import Permission
+from prolotrack.core.limits import limit_field
+from prolotrack.domain.limits import (
+    CONCENTRATION_PCT,
+    NEEDLE_DEPTH_MM,
+    NEEDLE_GAUGE,
+    SITE_VOLUME_ML,
+    SOLUTION_VOLUME_ML,
+)
 from prolotrack.domain.session import signing_blockers
 from prolotrack.patients.queries import patient_or_404
 from prolotrack.patients.schemas import ErrorOut
@@ -183,15 +191,15 @@ def tick(request: HttpRequest, session_id: UUID, payload: ChecklistIn) -> Any:
 
 class ComponentIn(Schema):
     agent: str
-    target_pct: Decimal = Field(..., gt=0, le=100)
-    stock_pct: Decimal = Field(..., gt=0, le=100)
+    target_pct: Decimal = limit_field(CONCENTRATION_PCT, description="Concentration wanted, % w/v.")
+    stock_pct: Decimal = limit_field(CONCENTRATION_PCT, description="Concentration of the stock, % w/v.")
     lot: str = Field("", max_length=60)
     expiry: date | None = None
 
 
 class SolutionIn(Schema):
     label: str = Field(..., min_length=1, max_length=10)
-    final_volume_ml: Decimal = Field(..., gt=0, le=500)
+    final_volume_ml: Decimal = limit_field(SOLUTION_VOLUME_ML, description="Volume prepared, mL.")
     components: list[ComponentIn] = Field(..., min_length=1)
     diluent: str = ""
     diluent_lot: str = Field("", max_length=60)
@@ -223,11 +231,11 @@ class SiteIn(Schema):
     x: Decimal
     y: Decimal
     side: str
-    volume_ml: Decimal = Field(..., gt=0, le=60)
+    volume_ml: Decimal = limit_field(SITE_VOLUME_ML, description="Volume injected at this site, mL.")
     landmark: str = ""
     label: str = Field("", max_length=120)
-    depth_mm: Decimal | None = Field(None, ge=0, le=200)
-    needle_gauge: int | None = Field(None, ge=18, le=33)
+    depth_mm: Decimal | None = limit_field(NEEDLE_DEPTH_MM, None, description="Needle depth, mm.")
+    needle_gauge: int | None = limit_field(NEEDLE_GAUGE, None, description="Needle gauge, G.")
     guidance: str = "landmark"
     amendment_reason: str = Field("", max_length=500)
 

@@ -13,6 +13,13 @@ from django import forms
 from prolotrack.clinical.forms import DecimalText, MixForm
 from prolotrack.clinical.models import PREGNANCY_CHOICES, REGION_CHOICES
 from prolotrack.clinical.queries import DAY_OF_FLAG_LABELS, DAY_OF_FLAGS
+from prolotrack.domain.limits import (
+    BODY_WEIGHT_KG,
+    COMMON_NEEDLE_GAUGES,
+    NEEDLE_DEPTH_MM,
+    SESSION_MINUTES,
+    SITE_VOLUME_ML,
+)
 from prolotrack.domain.session import CHECKLIST, Answer
 from prolotrack.patients.forms import DateInput
 from prolotrack.treatment.models import (
@@ -140,7 +147,9 @@ class BookForm(forms.Form):
     day = forms.DateField(widget=DateInput(), label="Date")
     time = forms.TimeField(widget=TimeInput(), label="Time (clinic time)")
     clinician = forms.ChoiceField(label="Clinician")
-    duration_minutes = forms.IntegerField(min_value=5, max_value=480, initial=45, label="Minutes")
+    duration_minutes = forms.IntegerField(
+        min_value=int(SESSION_MINUTES.low), max_value=int(SESSION_MINUTES.high), initial=45, label="Minutes"
+    )
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, clinicians: list[Any], **kwargs: Any) -> None:
@@ -201,8 +210,8 @@ class SessionHeaderForm(AmendableForm):
 
     def clean_weight_kg(self) -> Decimal | None:
         value = self.cleaned_data.get("weight_kg")
-        if value is not None and not Decimal(2) <= value <= Decimal(400):
-            raise forms.ValidationError("Weight must be between 2 and 400 kg: check the number and the unit.")
+        if value is not None and (problem := BODY_WEIGHT_KG.problem(value)) is not None:
+            raise forms.ValidationError(problem)
         return value
 
 
@@ -315,7 +324,7 @@ class SiteForm(AmendableForm):
         required=False,
         coerce=int,
         empty_value=None,
-        choices=[("", "—"), *((str(g), f"{g} G") for g in (21, 22, 23, 25, 27, 30))],
+        choices=[("", "—"), *((str(g), f"{g} G") for g in COMMON_NEEDLE_GAUGES)],
     )
     guidance = forms.ChoiceField(choices=Guidance.choices, widget=forms.RadioSelect, initial=Guidance.LANDMARK)
     label = forms.CharField(
@@ -334,14 +343,14 @@ class SiteForm(AmendableForm):
         value = self.cleaned_data.get("volume_ml")
         if value is None:
             raise forms.ValidationError("Enter the millilitres injected at this site, e.g. 0.5.")
-        if not Decimal("0.01") <= value <= Decimal(60):
-            raise forms.ValidationError("Volume must be between 0.01 and 60 mL at one site: check the number.")
+        if (problem := SITE_VOLUME_ML.problem(value)) is not None:
+            raise forms.ValidationError(problem)
         return value
 
     def clean_depth_mm(self) -> Decimal | None:
         value = self.cleaned_data.get("depth_mm")
-        if value is not None and not Decimal(0) <= value <= Decimal(200):
-            raise forms.ValidationError("Depth must be between 0 and 200 mm.")
+        if value is not None and (problem := NEEDLE_DEPTH_MM.problem(value)) is not None:
+            raise forms.ValidationError(problem)
         return value
 
     def clean(self) -> dict[str, Any]:

@@ -1,12 +1,18 @@
 """Treatment courses, their sessions (appointment and procedure record), checklists, solutions, sites, adverse events."""
 
-from decimal import Decimal
-
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from prolotrack.core.limits import validators
 from prolotrack.core.records import ClinicalRecord
+from prolotrack.domain.limits import (
+    BODY_WEIGHT_KG,
+    NEEDLE_DEPTH_MM,
+    NEEDLE_GAUGE,
+    SESSION_MINUTES,
+    SITE_VOLUME_ML,
+    SOLUTION_VOLUME_ML,
+)
 from prolotrack.domain.session import Answer, ChecklistItem
 from prolotrack.patients.models import BodyRegion, Laterality
 
@@ -91,9 +97,7 @@ class TreatmentSession(ClinicalRecord):
     optional = models.BooleanField(default=False, help_text="An 'as needed' session of the protocol.")
     planned_on = models.DateField()
     starts_at = models.DateTimeField(null=True, blank=True, help_text="Appointment time (clinic time zone).")
-    duration_minutes = models.PositiveSmallIntegerField(
-        default=45, validators=[MinValueValidator(5), MaxValueValidator(480)]
-    )
+    duration_minutes = models.PositiveSmallIntegerField(default=45, validators=validators(SESSION_MINUTES))
     clinician = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -105,7 +109,7 @@ class TreatmentSession(ClinicalRecord):
         decimal_places=1,
         null=True,
         blank=True,
-        validators=[MinValueValidator(Decimal("2.0")), MaxValueValidator(Decimal("400.0"))],
+        validators=validators(BODY_WEIGHT_KG),
         help_text="Weight used for the anaesthetic limit (from the latest measurement when the record is opened).",
     )
     body_map = models.CharField(max_length=40, blank=True)
@@ -179,7 +183,7 @@ class PreparedSolution(SessionChild):
 
     session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT, related_name="solutions")
     label = models.CharField(max_length=10, help_text="A, B, … as written on the syringe.")
-    final_volume_ml = models.DecimalField(max_digits=6, decimal_places=2)
+    final_volume_ml = models.DecimalField(max_digits=6, decimal_places=2, validators=validators(SOLUTION_VOLUME_ML))
     diluent = models.CharField(max_length=60)
     diluent_volume_ml = models.DecimalField(max_digits=6, decimal_places=2)
     diluent_lot = models.CharField(max_length=60, blank=True)
@@ -212,17 +216,11 @@ class InjectionSite(SessionChild):
     body_map = models.CharField(max_length=40)
     x = models.DecimalField(max_digits=7, decimal_places=2)
     y = models.DecimalField(max_digits=7, decimal_places=2)
-    volume_ml = models.DecimalField(
-        max_digits=5,
-        decimal_places=2,
-        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("60"))],
-    )
+    volume_ml = models.DecimalField(max_digits=5, decimal_places=2, validators=validators(SITE_VOLUME_ML))
     depth_mm = models.DecimalField(
-        max_digits=5, decimal_places=1, null=True, blank=True, validators=[MinValueValidator(Decimal("0"))]
+        max_digits=5, decimal_places=1, null=True, blank=True, validators=validators(NEEDLE_DEPTH_MM)
     )
-    needle_gauge = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(18), MaxValueValidator(33)]
-    )
+    needle_gauge = models.PositiveSmallIntegerField(null=True, blank=True, validators=validators(NEEDLE_GAUGE))
     guidance = models.CharField(max_length=12, choices=Guidance.choices, default=Guidance.LANDMARK)
 
     class Meta:

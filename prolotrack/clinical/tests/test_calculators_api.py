@@ -261,7 +261,7 @@ def test_the_warning_threshold_is_the_clinic_setting(call, clinician, admin_user
     [
         ({"weight_kg": "0"}, "weight_kg", "must be above zero"),
         ({"weight_kg": "-70"}, "weight_kg", "must be above zero"),
-        ({"weight_kg": "700"}, "weight_kg", "outside 2-350 kg"),
+        ({"weight_kg": "700"}, "weight_kg", "outside 2-400 kg"),
         ({"weight_kg": "1e30"}, "weight_kg", "far too large"),
         ({"drug": "cocaine"}, "drug", "Unknown agent 'cocaine'"),
         ({"drug": "dextrose"}, "drug", "Dextrose is not a local anaesthetic"),

@@ -143,12 +143,12 @@ def test_the_limit_for_50_kg_is_225_mg(client, login, clinician):
     assert '<span class="big">225 mg</span>' in body
 
 
-def test_a_weight_in_pounds_is_caught(client, login, clinician):
+def test_a_weight_beyond_the_chart_range_is_caught(client, login, clinician):
     login(clinician)
     body = text(
-        client.post("/tools/calculator/limit/", {"drug": "lidocaine", "with_epinephrine": "no", "weight_kg": "400"})
+        client.post("/tools/calculator/limit/", {"drug": "lidocaine", "with_epinephrine": "no", "weight_kg": "401"})
     )
-    assert "Body weight 400 kg is outside 2-350 kg: check the unit (kg, not lb or g) and re-enter it." in body
+    assert "Body weight 401 kg is outside 2-400 kg: check the unit (kg, not lb or g) and re-enter it." in body
 
 
 # --- Screening -----------------------------------------------------------------------------------------------

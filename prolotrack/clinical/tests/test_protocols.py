@@ -208,7 +208,12 @@ def test_templates_cannot_be_deleted(clinic_template):
         (
             {"solutions": [{"label": "X", "components": [{"agent": "dextrose", "value": "25"}], "volume_ml": "-1"}]},
             "solutions",
-            "must be above 0",
+            "outside 0.01-60 mL",
+        ),
+        (  # a template's volume is one injection: the site limit, as the session refuses it
+            {"solutions": [{"label": "X", "components": [{"agent": "dextrose", "value": "25"}], "volume_ml": "80"}]},
+            "solutions",
+            "Volume 80 mL is outside 0.01-60 mL",
         ),
         ({"name": ""}, "name", "cannot be blank"),
         ({"name": "Knee\x00"}, "name", "invisible control character"),

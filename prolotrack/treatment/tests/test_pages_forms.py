@@ -249,7 +249,10 @@ def test_the_weight_for_limits_is_updated_and_a_silly_one_refused(login, clinici
     response = client.post(
         f"/sessions/{session.uuid}/details/", {"weight_kg": "4000", "sedation": "none", "version": session.version}
     )
-    assert response.status_code == 400 and "between 2 and 400 kg" in response.content.decode()
+    assert (
+        response.status_code == 400
+        and "Body weight 4000 kg is outside 2-400 kg: check the unit" in response.content.decode()
+    )
     assert fresh(session).weight_kg is None
     response = client.post(
         f"/sessions/{session.uuid}/details/", {"weight_kg": "62,5", "sedation": "oral", "version": session.version}
@@ -339,7 +342,7 @@ def test_a_free_point_with_a_plain_post_redirects_to_the_map(login, clinician, s
         ({"landmark": "", "x": "900", "y": "10", "label": "x"}, "outside the Knee, front map"),
         ({"landmark": "", "x": "100", "y": "100", "label": ""}, "Name the site"),
         ({"landmark": "shoulder.supraspinatus"}, "is not drawn on the Knee, front map"),
-        ({"volume_ml": "0"}, "between 0.01 and 60 mL"),
+        ({"volume_ml": "0"}, "Volume 0 mL is outside 0.01-60 mL"),
         ({"map": "nowhere"}, "Unknown map"),
         # 50 kg: plain lidocaine up to 225 mg; 45 mL of 0.5% is 225 mg, plus what is there already.
         ({"volume_ml": "46"}, "Not added: Lidocaine plain total 230 mg is above the maximum 225 mg"),
