@@ -16,7 +16,7 @@ from prolotrack.domain.errors import DomainError
 from prolotrack.domain.protocols import template as protocol_template
 from prolotrack.patients.models import Condition, Patient
 from prolotrack.treatment import maps, queries, services
-from prolotrack.treatment.models import Course, SessionStatus, TreatmentSession
+from prolotrack.treatment.models import Course, CourseStatus, SessionStatus, TreatmentSession
 
 # Complaint -> built-in protocol (DOMAIN.md §4); regions without a trial template start a course without one.
 PROTOCOL_FOR = {
@@ -31,7 +31,12 @@ PROTOCOL_FOR = {
     "TMJ hypermobility": "tmj_refai",
 }
 CHECKS = (("meal", "yes"), ("consent", "yes"), ("skin_prep", "yes"), ("numbing", "na"), ("time_out", "yes"))
-STOP_REASONS = ("Moved out of the area", "Chose surgery after the first session", "Could not take time off work")
+# (reason code of domain.course.COURSE_CLOSE_REASONS, details)
+STOP_REASONS = (
+    ("lost_to_follow_up", "Moved out of the area"),
+    ("other_treatment", "Chose surgery after the first session"),
+    ("cost", "Could not take time off work"),
+)
 
 
 def _slot(rng: random.Random, day: date, tz: Any) -> datetime:
@@ -173,8 +178,7 @@ def seed_treatment(clinic: Any, *, today: date, seed: int = 4, limit: int = 90) 
                 services.set_attendance(actor, _fresh(booked), SessionStatus.NO_SHOW, reason="Did not attend")
                 continue
             if not _perform(actor, _fresh(booked), rng, dextrose):
-                services.close_course(actor, Course.objects.get(pk=course.pk), "stopped",
-                                      reason="Screening on the day found a contraindication.")  # fmt: skip
+                _close(actor, course, ("contraindication", "Screening on the day found a contraindication."))
                 counts["stopped"] += 1
                 stopped = True
                 break
@@ -185,11 +189,20 @@ def seed_treatment(clinic: Any, *, today: date, seed: int = 4, limit: int = 90) 
         if stopped:
             continue
         if kind <= 2:
-            services.close_course(actor, Course.objects.get(pk=course.pk), "completed")
+            # The outcome follows from the sessions done: a missed session makes it "stopped early".
+            counts["stopped"] += _close(actor, course, ("resolved", "")) == CourseStatus.STOPPED
         elif kind == 7:
-            services.close_course(actor, Course.objects.get(pk=course.pk), "stopped", reason=rng.choice(STOP_REASONS))
-            counts["stopped"] += 1
+            counts["stopped"] += _close(actor, course, rng.choice(STOP_REASONS)) == CourseStatus.STOPPED
     return counts
+
+
+def _close(actor: Actor, course: Course, reason: tuple[str, str]) -> str:
+    """Close a course through the service; its outcome is derived there, so a reason that does not fit it (a course
+    whose sessions were in fact all done) becomes 'Planned sessions done'."""
+    course = Course.objects.get(pk=course.pk)
+    if queries.close_impact(course).outcome.outcome.value == CourseStatus.COMPLETED:
+        reason = ("plan_done", "")
+    return services.close_course(actor, course, reason=reason[0], details=reason[1]).status
 
 
 def _first_gap(protocol: str) -> int:

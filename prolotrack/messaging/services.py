@@ -496,3 +496,21 @@ def touch_feed(feed: CalendarFeedToken, sessions: int) -> None:
     with transaction.atomic():
         CalendarFeedToken.objects.filter(pk=feed.pk).update(last_used_at=timezone.now())
         record_event(actor, "calendar.feed.read", detail={"feed": feed.pk, "sessions": sessions})
+
+
+def cancel_session_reminders(actor: Actor, sessions: Iterable[TreatmentSession], reason: str) -> int:
+    """Cancel the reminders still to be sent about these sessions, now, in the caller's transaction.
+
+    Called by the treatment services when a session is cancelled or its course closed, so no reminder of a session
+    that will not happen stays queued until the next scheduler pass (which would also cancel it, `_lapse_reason`)."""
+    count = 0
+    messages = OutboxMessage.objects.select_for_update().filter(
+        session__in=list(sessions), status__in=OPEN_STATUSES, entered_in_error_at__isnull=True
+    )
+    for message in messages:
+        update_record(
+            actor, message, {"status": MessageStatus.CANCELLED, "error": reason}, "messaging.message.cancelled",
+            expected_version=None,
+        )  # fmt: skip
+        count += 1
+    return count

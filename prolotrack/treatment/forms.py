@@ -13,6 +13,7 @@ from django import forms
 from prolotrack.clinical.forms import DecimalText, MixForm
 from prolotrack.clinical.models import PREGNANCY_CHOICES, REGION_CHOICES
 from prolotrack.clinical.queries import DAY_OF_FLAG_LABELS, DAY_OF_FLAGS
+from prolotrack.core.forms import ReasonForm
 from prolotrack.domain.limits import (
     BODY_WEIGHT_KG,
     COMMON_NEEDLE_GAUGES,
@@ -20,6 +21,7 @@ from prolotrack.domain.limits import (
     SESSION_MINUTES,
     SITE_VOLUME_ML,
 )
+from prolotrack.domain.reasons import SESSION_CANCEL_REASONS
 from prolotrack.domain.session import CHECKLIST, Answer
 from prolotrack.patients.forms import DateInput
 from prolotrack.treatment.models import (
@@ -27,7 +29,6 @@ from prolotrack.treatment.models import (
     AEOutcome,
     AESeverity,
     Causality,
-    CourseStatus,
     Guidance,
     Sedation,
     SessionStatus,
@@ -120,17 +121,6 @@ class CourseForm(forms.Form):
         ]
 
 
-class CloseCourseForm(forms.Form):
-    status = forms.ChoiceField(choices=[(CourseStatus.COMPLETED, "Completed"), (CourseStatus.STOPPED, "Stopped")])
-    reason = forms.CharField(
-        required=False,
-        max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Needed to stop a course (at least 5 characters).",
-    )
-    version = forms.IntegerField(widget=forms.HiddenInput)
-
-
 class AddSessionForm(forms.Form):
     planned_on = forms.DateField(widget=DateInput(), label="Planned for")
 
@@ -157,16 +147,16 @@ class BookForm(forms.Form):
         self.fields["clinician"].choices = [("", "Choose…"), *_choices_of(clinicians)]
 
 
-class AttendanceForm(forms.Form):
-    status = forms.ChoiceField(choices=[(SessionStatus.CANCELLED, "Cancelled"), (SessionStatus.NO_SHOW, "No-show")])
-    reason = forms.CharField(required=False, max_length=300, label="Reason")
-    version = forms.IntegerField(widget=forms.HiddenInput)
+class AttendanceForm(ReasonForm):
+    """The confirmation step of cancelling a session or marking a no-show: a reason from the list."""
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if data.get("status") == SessionStatus.NO_SHOW and not (data.get("reason") or "").strip():
-            self.add_error("reason", "Say what happened (e.g. did not attend, no answer on the phone).")
-        return data
+    status = forms.ChoiceField(
+        choices=[(SessionStatus.CANCELLED, "Cancelled"), (SessionStatus.NO_SHOW, "No-show")], widget=forms.HiddenInput
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("reasons", SESSION_CANCEL_REASONS)
+        super().__init__(*args, **kwargs)
 
 
 # --- The session record ----------------------------------------------------------------------------------------

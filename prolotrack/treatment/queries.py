@@ -11,6 +11,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from prolotrack.consent.queries import consent_state
 from prolotrack.domain.agents import Agent, AgentConcentration, Concentration
 from prolotrack.domain.anatomy import LANDMARKS
+from prolotrack.domain.course import Outcome, SessionFact, SessionState, course_outcome
 from prolotrack.domain.errors import DomainError
 from prolotrack.domain.screening import Decision
 from prolotrack.domain.session import (
@@ -309,4 +310,58 @@ def unbooked_sessions(clinic: Any, until: date) -> list[TreatmentSession]:
         )
         .select_related("patient", "course")
         .order_by("planned_on", "id")[:50]
+    )
+
+
+# --- What an irreversible step will change (shown on its confirmation page) -------------------------------------
+
+
+def session_facts(course: Course) -> list[SessionFact]:
+    """The course's sessions (not entered in error) as the closing rule sees them."""
+    return [
+        SessionFact(SessionState(s.status), optional=s.optional, signed=s.signed_at is not None)
+        for s in course.sessions.filter(entered_in_error_at__isnull=True).only("status", "optional", "signed_at")
+    ]
+
+
+def open_reminders(sessions: Any) -> int:
+    """Reminders still to be sent about these sessions (queued or to retry)."""
+    from prolotrack.messaging.models import OPEN_STATUSES, OutboxMessage
+
+    return OutboxMessage.objects.filter(session__in=sessions, status__in=OPEN_STATUSES).count()
+
+
+def open_links(course: Course) -> int:
+    """Questionnaire links of the course that a patient can still open (not answered, revoked or expired)."""
+    from django.utils import timezone
+
+    return course.questionnaire_links.filter(
+        completed_at__isnull=True,
+        revoked_at__isnull=True,
+        expires_at__gt=timezone.now(),
+        entered_in_error_at__isnull=True,
+    ).count()
+
+
+@dataclass(frozen=True)
+class CloseImpact:
+    """What closing a course changes: its derived outcome, the sessions cancelled, the reminders they take with them."""
+
+    outcome: Outcome
+    to_cancel: list[TreatmentSession]
+    reminders: int
+    links: int
+
+
+def close_impact(course: Course) -> CloseImpact:
+    to_cancel = list(
+        course.sessions.filter(
+            status__in=[SessionStatus.PLANNED, SessionStatus.BOOKED], entered_in_error_at__isnull=True
+        ).order_by("number")
+    )
+    return CloseImpact(
+        outcome=course_outcome(session_facts(course)),
+        to_cancel=to_cancel,
+        reminders=open_reminders(to_cancel),
+        links=open_links(course),
     )

@@ -30,9 +30,11 @@ from prolotrack.clinics.roles import Permission, Role
 from prolotrack.core.access import require_permission, require_same_clinic
 from prolotrack.documents.services import queue_visit_summary
 from prolotrack.domain.agents import Agent, AgentConcentration, Concentration, parse_agent, pct
+from prolotrack.domain.course import COURSE_CLOSE_REASONS
 from prolotrack.domain.errors import DomainError
 from prolotrack.domain.mixing import Component, Diluent, mix, parse_diluent
 from prolotrack.domain.protocols import OffsetUnit, ProtocolTemplate, SessionSpec, schedule
+from prolotrack.domain.reasons import SESSION_CANCEL_REASONS, reason_text
 from prolotrack.domain.session import Answer, ChecklistItem, signing_blockers
 from prolotrack.patients.models import Patient
 from prolotrack.treatment import queries
@@ -170,36 +172,55 @@ def update_course(actor: Actor, course: Course, data: Mapping[str, Any], *, expe
 
 
 def close_course(
-    actor: Actor, course: Course, status: str, *, reason: str = "", expected_version: int | None = None
+    actor: Actor,
+    course: Course,
+    status: str | None = None,
+    *,
+    reason: str,
+    details: str = "",
+    expected_version: int | None = None,
 ) -> Course:
-    """Complete or stop a course; stopping needs a reason. Remaining planned sessions are cancelled."""
+    """Close a course: the outcome (completed / stopped early) is derived from the sessions done, never chosen.
+
+    `reason` is a code of `domain.course.COURSE_CLOSE_REASONS` that fits the outcome; "other" needs `details`.
+    A caller that names a `status` must name the derived one (a course with no session done cannot be marked
+    completed). Sessions not yet done are cancelled and their queued reminders with them, in one transaction."""
+    from prolotrack.messaging.services import cancel_session_reminders
+
     require_permission(actor, Permission.COURSE_MANAGE)
     require_same_clinic(actor, course)
     if course.status != CourseStatus.OPEN:
         raise ServiceError(f"This course is already {course.get_status_display().lower()}.")
-    if status not in (CourseStatus.COMPLETED, CourseStatus.STOPPED):
-        raise ValidationError({"status": "Close a course as completed or stopped."})
-    reason = (reason or "").strip()
-    if status == CourseStatus.STOPPED and len(reason) < 5:
-        raise ValidationError({"reason": "Say why the course is stopped (at least 5 characters)."})
+    impact = queries.close_impact(course)
+    derived = impact.outcome
+    if status and status != derived.outcome.value:
+        raise ValidationError(
+            {
+                "status": f"This course cannot close as {status}: {derived.describe()} It closes as {derived.outcome.value}."
+            }
+        )
+    try:
+        text = reason_text(COURSE_CLOSE_REASONS, reason, details, outcome=derived.outcome.value)
+    except DomainError as error:
+        raise ValidationError({"reason": str(error)}) from None
     with transaction.atomic():
-        for session in course.sessions.filter(
-            status__in=[SessionStatus.PLANNED, SessionStatus.BOOKED], entered_in_error_at__isnull=True
-        ):
+        for session in impact.to_cancel:
             update_record(
                 actor,
                 session,
-                {"status": SessionStatus.CANCELLED, "status_reason": f"Course {status}"},
+                {"status": SessionStatus.CANCELLED, "status_reason": f"Course closed: {text}"[:300]},
                 "treatment.session.cancelled",
                 expected_version=None,
+                reason=f"Course closed: {text}",
             )
+        cancel_session_reminders(actor, impact.to_cancel, f"The course was closed: {text}"[:300])
         return update_record(
             actor,
             course,
-            {"status": status, "stop_reason": reason},
-            f"treatment.course.{status}",
+            {"status": derived.outcome.value, "stop_reason": text},
+            f"treatment.course.{derived.outcome.value}",
             expected_version=expected_version,
-            reason=reason,
+            reason=text,
         )
 
 
@@ -263,24 +284,40 @@ def book_session(
 
 
 def set_attendance(
-    actor: Actor, session: TreatmentSession, status: str, *, reason: str = "", expected_version: int | None = None
+    actor: Actor,
+    session: TreatmentSession,
+    status: str,
+    *,
+    reason: str,
+    details: str = "",
+    expected_version: int | None = None,
 ) -> TreatmentSession:
-    """Mark a planned or booked session cancelled or a no-show."""
+    """Mark a planned or booked session cancelled or a no-show, with a reason from the list ("other" needs details).
+
+    Its queued reminders are cancelled in the same transaction."""
+    from prolotrack.messaging.services import cancel_session_reminders
+
     require_permission(actor, Permission.SCHEDULE_MANAGE)
     require_same_clinic(actor, session)
     if status not in (SessionStatus.CANCELLED, SessionStatus.NO_SHOW):
         raise ValidationError({"status": "Mark a session cancelled or no-show."})
     if session.status not in (SessionStatus.PLANNED, SessionStatus.BOOKED):
         raise ServiceError(f"A {session.get_status_display().lower()} session cannot be marked {status}.")
+    try:
+        text = reason_text(SESSION_CANCEL_REASONS, reason, details)
+    except DomainError as error:
+        raise ValidationError({"reason": str(error)}) from None
     with transaction.atomic():
-        return update_record(
+        updated = update_record(
             actor,
             session,
-            {"status": status, "status_reason": (reason or "").strip()},
+            {"status": status, "status_reason": text[:300]},
             f"treatment.session.{status}",
             expected_version=expected_version,
-            reason=reason,
+            reason=text,
         )
+        cancel_session_reminders(actor, [updated], f"The session was marked {status}: {text}"[:300])
+        return updated
 
 
 def move_timepoint(

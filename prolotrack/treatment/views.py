@@ -30,9 +30,10 @@ from prolotrack.clinics.models import User
 from prolotrack.clinics.roles import Permission, Role
 from prolotrack.clinics.services import actor_for
 from prolotrack.core.access import require
-from prolotrack.core.forms import apply_errors
+from prolotrack.core.forms import ReasonForm, apply_errors
 from prolotrack.domain.agents import Agent
 from prolotrack.domain.anaesthetic import max_dose
+from prolotrack.domain.course import COURSE_CLOSE_REASONS
 from prolotrack.domain.errors import DomainError
 from prolotrack.domain.quantities import fmt
 from prolotrack.domain.session import checklist_for, signing_blockers
@@ -46,7 +47,6 @@ from prolotrack.treatment.forms import (
     AttendanceForm,
     BookForm,
     ChecklistForm,
-    CloseCourseForm,
     CourseForm,
     EnteredInErrorForm,
     ObservationsForm,
@@ -264,7 +264,6 @@ def course_new(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
 class SessionRow:
     session: TreatmentSession
     book_form: BookForm
-    attendance_form: AttendanceForm
     open_form: str = ""
 
     @property
@@ -295,7 +294,6 @@ def _course_page(request: HttpRequest, course: Course, *, status: int = 200, **b
         row = SessionRow(
             session=s,
             book_form=BookForm(initial=_book_initial(s, clinic), clinicians=clinicians, auto_id=f"b{s.number}-%s"),
-            attendance_form=AttendanceForm(initial={"version": s.version}, auto_id=f"a{s.number}-%s"),
         )
         rows.append(row)
     today = _today(request)
@@ -316,7 +314,6 @@ def _course_page(request: HttpRequest, course: Course, *, status: int = 200, **b
             for t, form in timepoint_forms
         ],
         "add_form": bound.get("add_form") or AddSessionForm(initial={"planned_on": _today(request)}),
-        "close_form": bound.get("close_form") or CloseCourseForm(initial={"version": course.version}),
         "is_open": course.status == CourseStatus.OPEN,
     }
     return render(request, "treatment/course.html", context, status=status)
@@ -345,24 +342,83 @@ def course_add_session(request: HttpRequest, course_uuid: Any) -> HttpResponse:
     return _course_page(request, course, status=400, add_form=form)
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 @require(Permission.COURSE_MANAGE)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def course_close(request: HttpRequest, course_uuid: Any) -> HttpResponse:
+    """The confirmation step of closing a course: what changes, the derived outcome, a reason from the list."""
     course = queries.course_or_404(request, course_uuid)
-    form = CloseCourseForm(request.POST)
-    if form.is_valid():
+    impact = queries.close_impact(course)
+    outcome = impact.outcome
+    form = ReasonForm(
+        _posted(request),
+        reasons=COURSE_CLOSE_REASONS,
+        outcome=outcome.outcome.value,
+        initial={"version": course.version},
+    )
+    if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             with transaction.atomic():
-                services.close_course(
-                    actor_for(request), course, data["status"], reason=data["reason"], expected_version=data["version"]
+                closed = services.close_course(
+                    actor_for(request),
+                    course,
+                    reason=data["reason"],
+                    details=data["details"],
+                    expected_version=data["version"],
                 )
         except (ValidationError, ServiceError) as error:
             apply_errors(form, error)
         else:
-            messages.success(request, f"Course marked {data['status']}. Sessions not yet done were cancelled.")
+            messages.success(
+                request,
+                f"Course closed as {closed.get_status_display().lower()}: {closed.stop_reason}. "
+                f"{_plural(len(impact.to_cancel), 'session')} not yet done cancelled.",
+            )
             return redirect("treatment:course", course_uuid=course.uuid)
-    return _course_page(request, course, status=400, close_form=form)
+    back = reverse("treatment:course", args=[course.uuid])
+    closes_as = "completed" if outcome.outcome.value == CourseStatus.COMPLETED else "stopped early"
+    changes = [
+        f"The course closes as {closes_as}. {outcome.describe()} The outcome follows from the sessions done; "
+        "it is not chosen here.",
+        f"{_plural(len(impact.to_cancel), 'session')} not yet done will be cancelled"
+        + (
+            ": " + ", ".join(f"session {s.number} ({s.planned_on:%Y-%m-%d})" for s in impact.to_cancel)
+            if impact.to_cancel
+            else ""
+        )
+        + ".",
+        f"{_plural(impact.reminders, 'reminder')} still to be sent about them will be cancelled.",
+        "No session can be added or booked afterwards; a new course is needed for more treatment.",
+    ]
+    keeps = [
+        f"{_plural(impact.links, 'questionnaire link')} of this course stay open: follow-up outcomes are still "
+        "collected after a course closes.",
+        "Signed session notes, consents and adverse events do not change.",
+    ]
+    already = (
+        "" if course.status == CourseStatus.OPEN else f"This course is already {course.get_status_display().lower()}."
+    )
+    return render(
+        request,
+        "core/confirm.html",
+        {
+            "title": "Close the course",
+            "patient": course.patient,
+            "crumbs": [(back, f"Course: {course.indication}")],
+            "record": str(course),
+            "changes": changes,
+            "keeps": keeps,
+            "form": form,
+            "button": f"Close the course as {closes_as}",
+            "back_url": back,
+            "already": already,
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 @require(Permission.COURSE_MANAGE)
@@ -401,7 +457,6 @@ def _appointment_page(
     session: TreatmentSession,
     *,
     book_form: BookForm | None = None,
-    attendance_form: AttendanceForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     clinic = request.clinic  # type: ignore[attr-defined]
@@ -410,7 +465,6 @@ def _appointment_page(
         "patient": session.patient,
         "course": session.course,
         "book_form": book_form or BookForm(initial=_book_initial(session, clinic), clinicians=_clinicians(clinic)),
-        "attendance_form": attendance_form or AttendanceForm(initial={"version": session.version}),
         "next": _next_url(request, ""),
         "bookable": session.status in (SessionStatus.PLANNED, SessionStatus.BOOKED),
     }
@@ -463,26 +517,69 @@ def session_book(request: HttpRequest, session_uuid: Any) -> HttpResponse:
 
 
 @require(Permission.SCHEDULE_MANAGE)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def session_attendance(request: HttpRequest, session_uuid: Any) -> HttpResponse:
+    """The confirmation step of cancelling a session or marking a no-show: what changes, a reason, confirm."""
     session = _session_or_404(request, session_uuid)
-    form = AttendanceForm(request.POST)
-    if form.is_valid():
+    status = (request.POST.get("status") or request.GET.get("status") or SessionStatus.CANCELLED).strip()
+    if status not in (SessionStatus.CANCELLED, SessionStatus.NO_SHOW):
+        status = SessionStatus.CANCELLED
+    form = AttendanceForm(_posted(request), initial={"version": session.version, "status": status})
+    if request.method == "POST" and form.is_valid():
         try:
-            services.set_attendance(
-                actor_for(request),
-                session,
-                form.cleaned_data["status"],
-                reason=form.cleaned_data["reason"],
-                expected_version=form.cleaned_data["version"],
-            )
+            with transaction.atomic():
+                services.set_attendance(
+                    actor_for(request),
+                    session,
+                    form.cleaned_data["status"],
+                    reason=form.cleaned_data["reason"],
+                    details=form.cleaned_data["details"],
+                    expected_version=form.cleaned_data["version"],
+                )
         except (ValidationError, ServiceError) as error:
             apply_errors(form, error)
         else:
             label = "a no-show" if form.cleaned_data["status"] == SessionStatus.NO_SHOW else "cancelled"
             messages.success(request, f"Session {session.number} for {session.patient.full_name} marked {label}.")
             return redirect(_after_booking(request, session))
-    return _appointment_page(request, session, attendance_form=form, status=400)
+    what = "a no-show" if status == SessionStatus.NO_SHOW else "cancelled"
+    reminders = queries.open_reminders([session])
+    when = (
+        timezone.localtime(session.starts_at, session.clinic.tz).strftime("%Y-%m-%d %H:%M")
+        if session.starts_at
+        else f"planned for {session.planned_on:%Y-%m-%d}"
+    )
+    already = (
+        ""
+        if session.status in (SessionStatus.PLANNED, SessionStatus.BOOKED)
+        else f"This session is {session.get_status_display().lower()}: it cannot be marked {what}."
+    )
+    back = _after_booking(request, session)
+    return render(
+        request,
+        "core/confirm.html",
+        {
+            "title": "Mark a no-show" if status == SessionStatus.NO_SHOW else "Cancel the session",
+            "patient": session.patient,
+            "crumbs": [
+                (reverse("treatment:course", args=[session.course.uuid]), f"Course: {session.course.indication}")
+            ]
+            if _can(request, Permission.COURSE_VIEW)
+            else [],
+            "record": f"Session {session.number} of {session.course.indication}, {when}",
+            "changes": [
+                f"Session {session.number} is marked {what}; it cannot be booked or recorded afterwards.",
+                f"{_plural(reminders, 'reminder')} still to be sent about it will be cancelled.",
+            ],
+            "keeps": ["The course stays open: add a session to the plan if it is still needed."],
+            "form": form,
+            "button": f"Mark session {session.number} {what}",
+            "back_url": back,
+            "next": _next_url(request, ""),
+            "already": already,
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 # --- Calendar ------------------------------------------------------------------------------------------------

@@ -65,7 +65,7 @@ def clinic_data(clinician, make_patient, make_member, clinic, other_clinic, outs
                 clinician, patient, "pgic", pgic, session_day(course, max(done, 1)) + timedelta(days=7), course=course
             )
         if index % 7 == 0:
-            treatment_services.close_course(actor_of(clinician), Course.objects.get(pk=course.pk), "completed")
+            treatment_services.close_course(actor_of(clinician), Course.objects.get(pk=course.pk), reason="resolved")
         courses.append(course)
     # Another clinic's course must never count.
     stranger = make_patient(by=outsider, given_name="Other")
@@ -158,6 +158,8 @@ def test_funnel_completion_and_adverse_events_match_a_recount(clinic, clinician,
     due = queries.completion_counts(clinic, Filters(), TODAY)
     expected = defaultdict(lambda: [0, 0])
     for course in clinic_data:
+        if Course.objects.get(pk=course.pk).status == "stopped":
+            continue  # completion counts leave out courses stopped early
         for tp in course.timepoints.filter(optional=False, due_on__lte=TODAY):
             expected[tp.kind][1] += 1
             expected[tp.kind][0] += int(tp.responses.filter(status="completed").exists())

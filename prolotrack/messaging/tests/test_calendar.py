@@ -49,7 +49,10 @@ def test_a_clinicians_feed_lists_their_sessions_with_stable_uids(client, clinici
     book(booked.__class__.objects.get(pk=booked.pk), datetime(2026, 11, 21, 11, 0, tzinfo=CHICAGO))
     with transaction.atomic():
         treatment_services.set_attendance(
-            actor_of(clinician), booked.__class__.objects.get(pk=booked.pk), SessionStatus.CANCELLED, reason="Unwell"
+            actor_of(clinician),
+            booked.__class__.objects.get(pk=booked.pk),
+            SessionStatus.CANCELLED,
+            reason="patient_unwell",
         )
     event = feed_of(client, token).walk("VEVENT")[0]
     assert str(event["uid"]) == f"session-{booked.uuid}@prolotrack"

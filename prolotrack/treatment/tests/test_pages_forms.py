@@ -138,11 +138,11 @@ def test_a_stale_booking_is_refused(login, clinician, session):
 def test_a_no_show_needs_a_reason(login, frontdesk, session):
     client = login(frontdesk)
     response = client.post(f"/sessions/{session.uuid}/attendance/", {"status": "no_show", "version": session.version})
-    assert response.status_code == 400 and "reason" in response.context["attendance_form"].errors
+    assert response.status_code == 400 and "reason" in response.context["form"].errors
     assert fresh(session).status == SessionStatus.PLANNED
     response = client.post(
         f"/sessions/{session.uuid}/attendance/",
-        {"status": "no_show", "reason": "Did not attend", "version": session.version},
+        {"status": "no_show", "reason": "did_not_attend", "version": session.version},
     )
     assert response.status_code == 302
     assert (fresh(session).status, fresh(session).status_reason) == (SessionStatus.NO_SHOW, "Did not attend")
@@ -152,15 +152,41 @@ def test_an_extra_session_and_stopping_the_course(login, clinician, course):
     client = login(clinician)
     assert client.post(f"/courses/{course.uuid}/sessions/add/", {"planned_on": "2027-05-01"}).status_code == 302
     assert course.sessions.filter(number=6, planned_on=date(2027, 5, 1)).exists()
-    response = client.post(f"/courses/{course.uuid}/close/", {"status": "stopped", "reason": "", "version": 1})
-    assert response.status_code == 400 and "reason" in response.context["close_form"].errors
+    response = client.post(f"/courses/{course.uuid}/close/", {"reason": "", "version": 1})
+    assert response.status_code == 400 and "reason" in response.context["form"].errors
     assert fresh(course).status == "open"
     response = client.post(
-        f"/courses/{course.uuid}/close/", {"status": "stopped", "reason": "Moved away", "version": 1}
+        f"/courses/{course.uuid}/close/",
+        {"reason": "lost_to_follow_up", "details": "Moved to Leeds", "version": 1},
     )
     assert response.status_code == 302
-    assert (fresh(course).status, fresh(course).stop_reason) == ("stopped", "Moved away")
+    assert (fresh(course).status, fresh(course).stop_reason) == (
+        "stopped",
+        "Moved away or lost to follow-up: Moved to Leeds",
+    )
     assert not course.sessions.filter(status="planned").exists()
+
+
+def test_closing_a_new_course_shows_what_changes_and_cannot_call_it_completed(login, clinician, course):
+    """The reported defect: one click closed a course with 0 sessions done as Completed, without reason or confirmation."""
+    client = login(clinician)
+    assert f'href="/courses/{course.uuid}/close/"' in client.get(f"/courses/{course.uuid}/").content.decode()
+    page = client.get(f"/courses/{course.uuid}/close/")
+    text = page.content.decode()
+    assert page.status_code == 200 and fresh(course).status == "open"
+    assert "closes as stopped early" in text and "0 of 3 required sessions done" in text
+    assert "5 sessions not yet done will be cancelled" in text and "0 reminders" in text
+    assert "Planned sessions done" not in text  # a reason that does not fit the derived outcome is not offered
+    # The old one-click form: completed, no reason.
+    response = client.post(f"/courses/{course.uuid}/close/", {"status": "completed", "version": 1})
+    assert response.status_code == 400 and fresh(course).status == "open"
+    response = client.post(f"/courses/{course.uuid}/close/", {"reason": "plan_done", "version": 1})
+    assert response.status_code == 400 and fresh(course).status == "open"
+    response = client.post(f"/courses/{course.uuid}/close/", {"reason": "other", "details": "", "version": 1})
+    assert response.status_code == 400 and "details" in response.context["form"].errors
+    response = client.post(f"/courses/{course.uuid}/close/", {"reason": "patient_choice", "version": 1})
+    assert response.status_code == 302 and fresh(course).status == "stopped"
+    assert fresh(course).stop_reason == "Patient's choice"
 
 
 def test_a_timepoint_moves_and_a_stale_one_is_refused(login, clinician, course):
@@ -177,7 +203,7 @@ def test_a_timepoint_moves_and_a_stale_one_is_refused(login, clinician, course):
 def test_the_course_page_lists_the_plan_with_actions(login, clinician, course):
     text = login(clinician).get(f"/courses/{course.uuid}/").content.decode()
     assert text.count("Open session record") == 5
-    assert "Book session 1" in text and "Complete or stop the course" in text and "Outcome timepoints" in text
+    assert "Book session 1" in text and "Close the course…" in text and "Outcome timepoints" in text
 
 
 # --- Calendar ------------------------------------------------------------------------------------------------
@@ -458,7 +484,7 @@ def test_following_an_event_keeps_its_versions(login, clinician, ready_session):
 
 
 def test_a_cancelled_session_cannot_be_recorded_on(login, clinician, session, solution):
-    services.set_attendance(actor_of(clinician), fresh(session), SessionStatus.CANCELLED, reason="Unwell")
+    services.set_attendance(actor_of(clinician), fresh(session), SessionStatus.CANCELLED, reason="patient_unwell")
     response = login(clinician).post(f"/sessions/{session.uuid}/sites/", site_data(solution), **HTMX)
     assert not InjectionSite.objects.exists()
     assert "nothing can be recorded" in login(clinician).get(f"/sessions/{session.uuid}/").content.decode()

@@ -7,9 +7,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from prolotrack.audit.models import AuditEvent, RecordVersion
-from prolotrack.audit.services import AccessDenied, RecordClosedError, ServiceError
+from prolotrack.audit.services import AccessDenied, RecordClosedError, ServiceError, update_record
 from prolotrack.core.testing import actor_of
 from prolotrack.patients import services as patient_services
 from prolotrack.treatment import queries, services
@@ -91,7 +92,7 @@ def test_booking_with_a_non_clinician_is_refused(colleague, frontdesk, session):
 
 
 def test_a_no_show_cannot_be_recorded_on(clinician, session):
-    services.set_attendance(actor_of(clinician), session, SessionStatus.NO_SHOW, reason="Did not attend")
+    services.set_attendance(actor_of(clinician), session, SessionStatus.NO_SHOW, reason="did_not_attend")
     with pytest.raises(ServiceError, match="marked no-show"):
         services.tick(actor_of(clinician), fresh(session), "meal", "yes")
 
@@ -251,12 +252,51 @@ def test_an_adverse_event_before_its_session_or_in_the_future_is_refused(clinici
 
 def test_stopping_a_course_needs_a_reason_and_cancels_what_is_left(clinician, course):
     actor = actor_of(clinician)
-    with pytest.raises(ValidationError, match="Say why"):
-        services.close_course(actor, course, "stopped", reason="")
-    services.close_course(actor, course, "stopped", reason="Moved away")
+    with pytest.raises(ValidationError, match="Choose a reason"):
+        services.close_course(actor, course, reason="")
+    with pytest.raises(ValidationError, match="at least 5"):
+        services.close_course(actor, course, reason="other", details="no")
+    services.close_course(actor, course, reason="other", details="Moved away")
     statuses = set(course.sessions.values_list("status", flat=True))
     assert statuses == {SessionStatus.CANCELLED}
-    assert fresh(course).stop_reason == "Moved away"
+    assert fresh(course).status == "stopped" and fresh(course).stop_reason == "Other (say why): Moved away"
+
+
+def test_a_course_with_no_session_done_cannot_be_closed_as_completed(clinician, course):
+    """Service level, so the API and every other caller get the rule: the outcome is derived, not chosen."""
+    actor = actor_of(clinician)
+    with pytest.raises(ValidationError, match="cannot close as completed"):
+        services.close_course(actor, course, "completed", reason="resolved")
+    with pytest.raises(ValidationError, match="does not explain"):
+        services.close_course(actor, course, reason="plan_done")
+    assert fresh(course).status == "open"
+    assert set(course.sessions.values_list("status", flat=True)) == {SessionStatus.PLANNED}
+
+
+def test_a_course_whose_required_sessions_were_all_signed_closes_as_completed(clinician, course):
+    actor = actor_of(clinician)
+    required = [s for s in course.sessions.all() if not s.optional]
+    for s in required:
+        # The signing itself is tested elsewhere; here only its result matters: done and signed.
+        with transaction.atomic():
+            update_record(
+                actor, s, {"status": SessionStatus.DONE, "signed_at": timezone.now(), "signed_by": clinician},
+                "treatment.session.signed", expected_version=None,
+            )  # fmt: skip
+    impact = queries.close_impact(fresh(course))
+    assert impact.outcome.outcome.value == "completed" and impact.outcome.done == len(required)
+    closed = services.close_course(actor, fresh(course), reason="plan_done")
+    assert closed.status == "completed" and closed.stop_reason == "Planned sessions done"
+
+
+def test_cancelling_a_session_needs_a_reason_from_the_list(clinician, session):
+    actor = actor_of(clinician)
+    with pytest.raises(ValidationError, match="Choose a reason"):
+        services.set_attendance(actor, session, SessionStatus.CANCELLED, reason="")
+    with pytest.raises(ValidationError, match="at least 5"):
+        services.set_attendance(actor, session, SessionStatus.CANCELLED, reason="other")
+    done = services.set_attendance(actor, session, SessionStatus.CANCELLED, reason="clinic")
+    assert done.status_reason == "Clinic cancelled (staff, room or equipment)"
 
 
 def test_screening_for_the_day_uses_the_nsaid_window(clinician, weighed_patient, session):
