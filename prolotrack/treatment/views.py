@@ -382,7 +382,8 @@ def course_close(request: HttpRequest, course_uuid: Any) -> HttpResponse:
     back = reverse("treatment:course", args=[course.uuid])
     closes_as = "completed" if outcome.outcome.value == CourseStatus.COMPLETED else "stopped early"
     changes = [
-        f"The course closes as {closes_as}. {outcome.describe()} The outcome follows from the sessions done; "
+        f"The course closes as {closes_as}: {outcome.required_done} of {outcome.required} required sessions done"
+        f" ({_plural(outcome.done, 'session')} done in all). The outcome follows from the sessions done; "
         "it is not chosen here.",
         f"{_plural(len(impact.to_cancel), 'session')} not yet done will be cancelled"
         + (

@@ -191,10 +191,24 @@ def test_a_cancelled_session_cancels_its_queued_reminders(booked, clinician):
     services.run_pass(now=at(date(2026, 11, 14)))
     with transaction.atomic():
         treatment_services.set_attendance(actor_of(clinician), booked, SessionStatus.CANCELLED, reason="Patient unwell")
+    # Cancelled at once by the cancellation itself, not at the next pass.
+    cancelled = OutboxMessage.objects.filter(status=MessageStatus.CANCELLED)
+    assert cancelled.count() == 4
+    assert "marked cancelled: Patient unwell" in cancelled.first().error
     report = services.run_pass(now=at(date(2026, 11, 17)))
-    assert report.sent == 0 and report.cancelled == 4
+    assert report.sent == 0 and report.cancelled == 0
     assert kinds(MessageStatus.SENT) == [(MessageKind.PRE_PROCEDURE, Channel.EMAIL)]
-    assert "cancelled, no longer booked" in OutboxMessage.objects.filter(status=MessageStatus.CANCELLED).first().error
+
+
+def test_closing_the_course_cancels_the_queued_reminders_of_its_sessions(booked, clinician):
+    from prolotrack.treatment.models import Course
+
+    services.run_pass(now=at(date(2026, 11, 14)))
+    course = Course.objects.get(pk=booked.course_id)
+    with transaction.atomic():
+        treatment_services.close_course(actor_of(clinician), course, reason="patient_choice")
+    assert OutboxMessage.objects.filter(status=MessageStatus.CANCELLED).count() == 4
+    assert not OutboxMessage.objects.filter(status__in=[MessageStatus.QUEUED, MessageStatus.FAILED]).exists()
 
 
 def test_a_rebooked_session_gets_reminders_for_its_new_day(booked, book):

@@ -174,7 +174,7 @@ def test_closing_a_new_course_shows_what_changes_and_cannot_call_it_completed(lo
     page = client.get(f"/courses/{course.uuid}/close/")
     text = page.content.decode()
     assert page.status_code == 200 and fresh(course).status == "open"
-    assert "closes as stopped early" in text and "0 of 3 required sessions done" in text
+    assert "closes as stopped early: 0 of 3 required sessions done" in text
     assert "5 sessions not yet done will be cancelled" in text and "0 reminders" in text
     assert "Planned sessions done" not in text  # a reason that does not fit the derived outcome is not offered
     # The old one-click form: completed, no reason.
