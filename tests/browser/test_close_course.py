@@ -43,7 +43,9 @@ def test_closing_a_new_course_through_the_confirmation_step(page: Page, clinicia
 
     expect(page).to_have_url(re.compile(rf"/courses/{course.uuid}/$"))
     expect(page.locator(".msg-success")).to_contain_text("Course closed as stopped")
-    expect(page.get_by_text("Stopped early because: Patient's choice: Prefers to try physiotherapy first")).to_be_visible()
+    expect(
+        page.get_by_text("Stopped early because: Patient's choice: Prefers to try physiotherapy first")
+    ).to_be_visible()
     shot(page, "close-course-02-closed")
     closed = Course.objects.get(pk=course.pk)
     assert closed.status == "stopped" and set(closed.sessions.values_list("status", flat=True)) == {"cancelled"}
