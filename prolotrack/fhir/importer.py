@@ -73,7 +73,8 @@ DERIVED = {
     "medication": ("drug_class",),
 }
 SUPPORTED_TEXT = (
-    "ProloTrack imports Patient, Condition, AllergyIntolerance, MedicationStatement, and Observation for body "
+    "ProloTrack imports Patient, Condition, AllergyIntolerance, MedicationStatement, MedicationRequest (as a "
+    "MedicationStatement), and Observation for body "
     "weight (LOINC 29463-7) and pain NRS (LOINC 72514-3)"
 )
 
@@ -120,6 +121,7 @@ class Outcome:
     last_modified: str | None = None
     record: Any = None
     issues: list[Issue] = field(default_factory=list)
+    reason: str = ""  # why a skipped entry was not imported
 
     def as_fhir(self) -> dict[str, Any]:
         response: dict[str, Any] = {"status": self.status}
@@ -147,6 +149,10 @@ class Result:
     def skipped(self) -> Counter[str]:
         return Counter(o.resource_type for o in self.outcomes if o.result == "skipped")
 
+    def skip_reasons(self) -> Counter[tuple[str, str]]:
+        """(resource type, reason) -> how many entries were skipped for it."""
+        return Counter((o.resource_type, o.reason) for o in self.outcomes if o.result == "skipped")
+
     def summary(self) -> dict[str, Any]:
         """An OperationOutcome: counts by type and result, skipped by type, and the notes."""
         issues = []
@@ -155,10 +161,9 @@ class Result:
                 issues.append(Issue("warning", "processing", f"{resource_type}: {n} refused (see its entry)."))
             elif result != "skipped":
                 issues.append(Issue("information", "informational", f"{resource_type}: {n} {result}."))
-        for resource_type, n in sorted(self.skipped().items()):
-            issues.append(
-                Issue("information", "not-supported", f"{resource_type}: {n} skipped (not imported by ProloTrack).")
-            )
+        for (resource_type, reason), n in sorted(self.skip_reasons().items()):
+            why = "not imported by ProloTrack" if reason in ("", "not imported") else _general(reason)
+            issues.append(Issue("information", "not-supported", f"{resource_type}: {n} skipped ({why})."))
         issues.extend(self.notes)
         if not issues:
             issues.append(Issue("information", "informational", "The bundle had no entries."))
@@ -179,6 +184,13 @@ class Result:
             "type": self.bundle_type,
             "entry": entries,
         }
+
+
+def _general(reason: str) -> str:
+    """A skip reason without the parts that differ per entry (values, paths), for the summary's counts."""
+    if reason.startswith("LOINC 72514-3 value"):
+        return "LOINC 72514-3 values that are not a whole number from 0 to 10: not pain NRS answers, never rounded"
+    return reason
 
 
 # --- reading a Bundle --------------------------------------------------------------------------------------------
@@ -683,6 +695,10 @@ class Importer:
         if existing is None:
             self._queue(entry, kind, patient, key)
             return None
+        if mapped.fills_only and entry.method != "PUT":
+            # A MedicationRequest adds a medicine to the list; it never changes one already there (a statement or a
+            # clinician's entry says more than an order does), so repeated requests and re-imports change nothing.
+            return self._outcome(mapped.resource_type, existing, "unchanged", "200 OK", list(mapped.notes))
         if existing.is_entered_in_error:
             raise _fail(409, "conflict", "This record was marked entered in error; it is not updated.", entry.where)
         changes = _changes(kind, existing, mapped.values, entry.method == "PUT", mapped.derived)
@@ -719,6 +735,7 @@ class Importer:
 
     def write(self, entries: list[Entry]) -> list[Outcome]:
         """Write every mapped entry (patients first, so references resolve); the caller holds the transaction."""
+        _merge_requests(entries)
         outcomes: dict[int, Outcome] = {}
         for entry in entries:
             if isinstance(entry.mapped, Skip):
@@ -726,6 +743,7 @@ class Importer:
                     entry.mapped.resource_type,
                     "skipped",
                     "200 OK",
+                    reason=entry.mapped.reason,
                     issues=[
                         Issue(
                             "information",
@@ -818,6 +836,24 @@ def _patient_keys(entry: Entry) -> set[str]:
         for _, value in parse_qsl(query or ""):
             keys.add(value.partition("|")[2] if "|" in value else value)
     return keys
+
+
+def _merge_requests(entries: list[Entry]) -> None:
+    """MedicationRequests for the same medicine and patient are one medication: taking if any of them is active
+    (the cautious reading for screening), else stopped with the latest last dose."""
+    groups: dict[tuple[Any, str], list[Mapped]] = {}
+    for entry in entries:
+        mapped = entry.mapped
+        if isinstance(mapped, Mapped) and mapped.fills_only:
+            groups.setdefault((mapped.subject, (mapped.values.get("name") or "").casefold()), []).append(mapped)
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        active = any(m.values["status"] == "active" for m in group)
+        last = max((m.values["last_dose_date"] for m in group if m.values.get("last_dose_date")), default=None)
+        for m in group:
+            m.values["status"] = "active" if active else "stopped"
+            m.values["last_dose_date"] = None if active else last
 
 
 def _match_key(kind: str, values: dict[str, Any]) -> Any:

@@ -87,6 +87,7 @@ class Mapped:
     identifiers: list[tuple[str, str]] = field(default_factory=list)  # Patient: (system, value) pairs
     notes: list[Issue] = field(default_factory=list)  # information for the response (e.g. a unit converted)
     derived: tuple[str, ...] = ()  # fields guessed rather than stated: an update never overwrites them
+    fills_only: bool = False  # creates a record, never changes one it matches (a MedicationRequest)
 
 
 @dataclass
@@ -433,6 +434,57 @@ def screening_flag(concept: Any, text: str) -> str:
     return ""
 
 
+# SNOMED CT semantic tags (the words in brackets ending a fully specified name, SNOMED CT Editorial Guide,
+# "Semantic Tags") whose concepts are never a clinical problem: social context, people, occupations, life style.
+NON_CLINICAL_TAGS = frozenset(
+    {"social concept", "person", "occupation", "life style", "ethnic group", "racial group", "religion/philosophy"}
+)
+# Concepts tagged "(finding)" or "(situation)" that record social circumstances or administration, not a clinical
+# problem: the social determinants Synthea writes as Conditions from its PRAPARE screening module (descendants of
+# 365448001 |Social and personal history finding| and 314529007, as published in the Synthea sample data).
+SOCIAL_CODES: dict[str, str] = {
+    "160903007": "Full-time employment",
+    "160904001": "Part-time employment",
+    "73438004": "Unemployed",
+    "741062008": "Not in labor force",
+    "224299000": "Received higher education",
+    "224295006": "Only received primary school education",
+    "5251000175109": "Received certificate of high school equivalency",
+    "473461003": "Educated to high school level",
+    "422650009": "Social isolation",
+    "423315002": "Limited social contact",
+    "73595000": "Stress",
+    "706893006": "Victim of intimate partner abuse",
+    "424393004": "Reports of violence in the environment",
+    "266948004": "Has a criminal record",
+    "160968000": "Risk activity involvement",
+    "105531004": "Housing unsatisfactory",
+    "32911000": "Homeless",
+    "266934004": "Transport problem",
+    "713458007": "Lack of access to transportation",
+    "446654005": "Refugee",
+    "314529007": "Medication review due",
+}
+_TAG = re.compile(r"\(([a-z /-]+)\)\s*$")
+
+
+def social_context(concept: Any) -> str | None:
+    """Why a Condition's code is a social or administrative fact rather than a clinical problem, or None."""
+    for coding in _codings(concept):
+        if coding.get("system") != SNOMED:
+            continue
+        code = str(coding.get("code") or "")
+        if code in SOCIAL_CODES:
+            return f"SNOMED CT {code} {SOCIAL_CODES[code]}: a social or administrative finding, not a clinical problem"
+        tag = _TAG.search(coding.get("display") or "")
+        if tag and tag.group(1) in NON_CLINICAL_TAGS:
+            return f"SNOMED CT {code} has the semantic tag ({tag.group(1)}): not a clinical problem"
+    tag = _TAG.search((concept or {}).get("text") or "") if isinstance(concept, dict) else None
+    if tag and tag.group(1) in NON_CLINICAL_TAGS:
+        return f"semantic tag ({tag.group(1)}): not a clinical problem"
+    return None
+
+
 CONDITION_ACTIVE = {"active", "recurrence", "relapse"}
 CONDITION_RESOLVED = {"inactive", "remission", "resolved"}
 
@@ -441,6 +493,9 @@ def _condition(resource: dict[str, Any], where: str) -> Mapped | Skip:
     verification = _status_code(resource.get("verificationStatus"))
     if verification in ("entered-in-error", "refuted"):
         return Skip("Condition", f"verificationStatus {verification}")
+    social = social_context(resource.get("code"))
+    if social:
+        return Skip("Condition", social)
     description = _concept_text(resource.get("code"))
     if not description:
         raise InboundError(
@@ -627,7 +682,7 @@ def drug_class(concept: Any, name: str, category: Any = None) -> str:
 
 
 MEDICATION_ACTIVE = {"active", "intended", "on-hold", "unknown"}
-MEDICATION_STOPPED = {"completed", "stopped", "not-taken"}
+MEDICATION_STOPPED = {"completed", "stopped", "not-taken"}  # MedicationRequest: completed, stopped
 
 
 def _dose_text(dosage: list[Any]) -> str:
@@ -643,14 +698,44 @@ def _dose_text(dosage: list[Any]) -> str:
     return ""
 
 
+def contained(resource: dict[str, Any], reference: Any) -> dict[str, Any] | None:
+    """The contained resource a local reference (`#med0309`) names, or None."""
+    target = _reference(reference)
+    if not target or not target.startswith("#"):
+        return None
+    for item in resource.get("contained") or []:
+        if isinstance(item, dict) and item.get("id") == target[1:]:
+            return item
+    return None
+
+
 def _medication(resource: dict[str, Any], where: str) -> Mapped | Skip:
+    resource_type = resource.get("resourceType") or "MedicationStatement"
     status = resource.get("status") or "unknown"
     if status == "entered-in-error":
-        return Skip("MedicationStatement", "status entered-in-error")
+        return Skip(resource_type, "status entered-in-error")
+    if resource_type == "MedicationRequest" and status in ("cancelled", "draft"):
+        return Skip(resource_type, f"status {status}: an order never started is not on the medication list")
     concept = resource.get("medicationCodeableConcept")
+    reference = resource.get("medicationReference")
+    medication = contained(resource, reference)
+    local = (_reference(reference) or "").startswith("#")
+    if local and (medication is None or medication.get("resourceType") != "Medication"):
+        raise InboundError(
+            [
+                Issue(
+                    "error",
+                    "not-found",
+                    f"medicationReference {_reference(reference)} names no contained Medication.",
+                    f"{where}.medicationReference",
+                )
+            ]
+        )
+    if medication is not None:
+        concept = medication.get("code")
     name = _concept_text(concept)
-    if not name and isinstance(resource.get("medicationReference"), dict):
-        name = (resource["medicationReference"].get("display") or "").strip()
+    if not name and isinstance(reference, dict):
+        name = (reference.get("display") or "").strip()
     if not name:
         raise InboundError(
             [
@@ -687,7 +772,24 @@ def _medication(resource: dict[str, Any], where: str) -> Mapped | Skip:
         "last_dose_date": last_dose,
         "note": note,
     }
-    return Mapped("MedicationStatement", "medication", values, subject=_reference(resource.get("subject")))
+    notes = []
+    if resource_type == "MedicationRequest":
+        notes.append(
+            Issue(
+                "information",
+                "informational",
+                "A MedicationRequest is kept on the patient's medication list, served as MedicationStatement.",
+                where,
+            )
+        )
+    return Mapped(
+        "MedicationStatement",
+        "medication",
+        values,
+        subject=_reference(resource.get("subject")),
+        notes=notes,
+        fills_only=resource_type == "MedicationRequest",
+    )
 
 
 MEDICATION_PATHS = {
@@ -768,8 +870,13 @@ def _observation(resource: dict[str, Any], where: str) -> Mapped | Skip:
         or number != number.to_integral_value()
         or not limits.PAIN_NRS.contains(number)
     ):
+        # Not an answer to the 0-10 NRS (e.g. Synthea's 0.18 or 3.0793): kept out, reported, never rounded.
         low, high = int(limits.PAIN_NRS.low), int(limits.PAIN_NRS.high)
-        raise InboundError([Issue("error", "value", f"A pain NRS score is a whole number from {low} to {high}.", path)])
+        return Skip(
+            "Observation",
+            f"LOINC 72514-3 value {value!r} at {path} is not a whole number from {low} to {high}, so it is not a "
+            "pain NRS answer; not imported, never rounded",
+        )
     return Mapped("Observation", "pain", {"authored_on": when, "score": int(number)}, subject=subject)
 
 
@@ -783,6 +890,7 @@ MAPPERS = {
     "Condition": _condition,
     "AllergyIntolerance": _allergy,
     "MedicationStatement": _medication,
+    "MedicationRequest": _medication,
     "Observation": _observation,
 }
 FIELD_PATHS = {
