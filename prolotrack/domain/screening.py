@@ -5,7 +5,6 @@ payer policies and clinic practice. Every finding carries a stable code, a plain
 whether a clinician may override it with a written reason. See docs/clinical/screening.md.
 """
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -16,6 +15,7 @@ from . import sources
 from .agents import LOCAL_ANAESTHETICS, Agent, parse_agent
 from .anaesthetic import LAST_RISK_OVER_YEARS, LAST_RISK_UNDER_YEARS, last_age_risk
 from .anatomy import Region, landmark, parse_region
+from .concepts import AllergyConcept, ChartConcept, allergy_concepts, at_site, effective_class, is_no_known_allergy
 from .dates import age_in_years
 from .errors import OverrideError, ScreeningError
 from .quantities import as_whole_days
@@ -52,19 +52,36 @@ class MedicationClass(StrEnum):
     OTHER = "other"
 
 
+class MedicationUse(StrEnum):
+    """How the patient takes a medication, as the chart says."""
+
+    REGULAR = "regular"  # taking it (the chart's "taking")
+    AS_NEEDED = "as_needed"  # taken only when needed (PRN)
+    STOPPED = "stopped"  # stopped for good: not taking, stopped, completed
+
+
 @dataclass(frozen=True)
 class Medication:
-    """Record a medication, its class and its last dose (None while it is still being taken)."""
+    """Record a medication, its class, its last dose (None while it is still being taken) and how it is taken.
+
+    A medication recorded as "other" whose name or code (RxNorm, ATC) names an NSAID, anticoagulant, antiplatelet or
+    corticosteroid is screened as that class (concepts.medication_class).
+    """
 
     name: str
     drug_class: MedicationClass
     last_dose: date | None = None
+    use: MedicationUse = MedicationUse.REGULAR
+    codes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         """Refuse a nameless medication and coerce the class."""
         if not isinstance(self.name, str) or not self.name.strip():
             raise ScreeningError("A medication has no name: enter the drug name or remove the line.")
-        object.__setattr__(self, "drug_class", _enum(MedicationClass, self.drug_class, f"class for {self.name}"))
+        object.__setattr__(self, "codes", tuple(self.codes))
+        recorded = _enum(MedicationClass, self.drug_class, f"class for {self.name}")
+        object.__setattr__(self, "drug_class", MedicationClass(effective_class(recorded, self.name, self.codes)))
+        object.__setattr__(self, "use", _enum(MedicationUse, self.use, f"use of {self.name}"))
 
 
 class AllergySeverity(StrEnum):
@@ -83,12 +100,52 @@ class Allergy:
     substance: str
     reaction: str = ""
     severity: AllergySeverity = AllergySeverity.UNKNOWN
+    codes: tuple[str, ...] = ()  # SNOMED CT substance or RxNorm ingredient, as "system|code"
+    since: date | None = None  # the day it was recorded on the chart
 
     def __post_init__(self) -> None:
         """Refuse an allergy without a substance and coerce the severity."""
         if not isinstance(self.substance, str) or not self.substance.strip():
             raise ScreeningError("An allergy has no substance: enter what the patient is allergic to.")
         object.__setattr__(self, "severity", _enum(AllergySeverity, self.severity, "allergy severity"))
+        object.__setattr__(self, "codes", tuple(self.codes))
+
+    @property
+    def concepts(self) -> frozenset[AllergyConcept]:
+        """Return what the allergy is to (local anaesthetic, dextrose, corn...); nothing for a "no known allergy"."""
+        if is_no_known_allergy(self.substance, self.codes):
+            return frozenset()
+        return allergy_concepts(self.substance, self.codes)
+
+
+@dataclass(frozen=True)
+class ChartCondition:
+    """An active condition on the chart that screening acts on (recognised by concepts.condition_concept)."""
+
+    description: str
+    concept: ChartConcept
+    region: str = ""  # anatomy.Region value, "other", or "" when not recorded
+    side: str = ""  # left, right, bilateral, midline, na, or ""
+    since: date | None = None  # the day it was recorded on the chart
+    onset: date | None = None
+
+    def __post_init__(self) -> None:
+        """Refuse a condition without words and coerce the concept."""
+        if not isinstance(self.description, str) or not self.description.strip():
+            raise ScreeningError("A chart condition has no description.")
+        object.__setattr__(self, "concept", _enum(ChartConcept, self.concept, "chart concept"))
+
+    @property
+    def provenance(self) -> str:
+        """Say where the finding came from: "Cellulitis of left knee, on the chart since 2026-11-30"."""
+        text = self.description.strip()
+        if self.onset is not None:
+            text += f" (onset {self.onset.isoformat()})"
+        if self.since is not None:
+            text += f", on the chart since {self.since.isoformat()}"
+        else:
+            text += ", on the chart"
+        return text
 
 
 class RiskFlag(StrEnum):
@@ -116,7 +173,8 @@ class PatientFacts:
     pregnancy: Pregnancy = Pregnancy.UNKNOWN
     medications: tuple[Medication, ...] = ()
     allergies: tuple[Allergy, ...] = ()
-    flags: frozenset[RiskFlag] = field(default_factory=frozenset)
+    flags: frozenset[RiskFlag] = field(default_factory=frozenset)  # ticked on the day (or set by a caller)
+    conditions: tuple[ChartCondition, ...] = ()  # active conditions on the chart that screening acts on
 
     def __post_init__(self) -> None:
         """Coerce lists and text values, refusing unknown ones."""
@@ -126,6 +184,9 @@ class PatientFacts:
         object.__setattr__(self, "pregnancy", _enum(Pregnancy, self.pregnancy, "pregnancy status"))
         object.__setattr__(self, "medications", tuple(self.medications))
         object.__setattr__(self, "allergies", tuple(self.allergies))
+        object.__setattr__(self, "conditions", tuple(self.conditions))
+        if not all(isinstance(c, ChartCondition) for c in self.conditions):
+            raise ScreeningError("Each chart condition must give its description and what it means to screening.")
         if not all(isinstance(m, Medication) for m in self.medications):
             raise ScreeningError("Each medication must give a name, a class and the last dose date (or none).")
         if not all(isinstance(a, Allergy) for a in self.allergies):
@@ -278,17 +339,41 @@ class Override:
 
 # --- Allergy matching --------------------------------------------------------------------------------------
 
-# Substring patterns, matched case-insensitively against the recorded substance. "cain" covers lidocaine,
-# lignocaine, xylocaine, procaine, novocain, bupivacaine, mepivacaine and the other "-caine" drugs (DOMAIN.md §5).
-_ANAESTHETIC_PATTERN = re.compile(r"cain|local\s+an(a)?esthetic")
-_AGENT_ALLERGY_PATTERNS: dict[Agent, re.Pattern[str]] = {
-    Agent.DEXTROSE: re.compile(r"dextrose|glucose"),
-    Agent.GLYCERIN: re.compile(r"glycerin|glycerol"),
-    Agent.PHENOL: re.compile(r"phenol"),
-    # Sodium morrhuate is made from the fatty acids of cod liver oil.
-    Agent.SODIUM_MORRHUATE: re.compile(r"morrhuate|cod\s+liver\s+oil"),
+# What each allergy concept (concepts.py: SNOMED CT, RxNorm and words) means for the planned agents.
+_AGENT_ALLERGIES: dict[Agent, AllergyConcept] = {
+    Agent.DEXTROSE: AllergyConcept.DEXTROSE,
+    Agent.GLYCERIN: AllergyConcept.GLYCERIN,
+    Agent.PHENOL: AllergyConcept.PHENOL,
+    Agent.SODIUM_MORRHUATE: AllergyConcept.SODIUM_MORRHUATE,
 }
-_CORN_PATTERN = re.compile(r"\b(corn|maize)")
+
+# --- Chart conditions ----------------------------------------------------------------------------------------
+
+# The flag each chart concept stands for (pregnancy is a status, not a flag).
+_CONCEPT_FLAGS: dict[ChartConcept, RiskFlag] = {
+    c: RiskFlag(c.value) for c in ChartConcept if c.value in RiskFlag._value2member_map_
+}
+# Which finding each flag raises, so a finding from the chart can say where it came from.
+_FINDING_FLAGS: dict[str, RiskFlag] = {
+    "contraindication.infection_at_site": RiskFlag.INFECTION_AT_SITE,
+    "contraindication.systemic_infection": RiskFlag.SYSTEMIC_INFECTION,
+    "contraindication.septic_joint": RiskFlag.SEPTIC_JOINT,
+    "contraindication.acute_gout_flare": RiskFlag.ACUTE_GOUT_FLARE,
+    "contraindication.acute_fracture": RiskFlag.ACUTE_FRACTURE,
+    "contraindication.suspected_tumour": RiskFlag.SUSPECTED_TUMOUR_AT_SITE,
+    "caution.bleeding_disorder": RiskFlag.BLEEDING_DISORDER,
+    "caution.diabetes": RiskFlag.DIABETES,
+    "caution.immunosuppression": RiskFlag.IMMUNOSUPPRESSION,
+    "caution.prosthetic_joint_or_valve": RiskFlag.PROSTHETIC_JOINT_OR_VALVE,
+}
+# Site-dependent concepts found elsewhere than the planned site: at most a caution (code, what it is).
+ELSEWHERE_CAUTIONS: dict[ChartConcept, tuple[str, str]] = {
+    ChartConcept.INFECTION: ("infection_elsewhere", "Skin or soft-tissue infection elsewhere"),
+    ChartConcept.SEPTIC_JOINT: ("septic_joint_elsewhere", "Septic joint elsewhere"),
+    ChartConcept.ACUTE_GOUT_FLARE: ("gout_flare_elsewhere", "Acute gout or crystal flare elsewhere"),
+    ChartConcept.ACUTE_FRACTURE: ("fracture_elsewhere", "Acute fracture elsewhere"),
+    ChartConcept.TUMOUR: ("tumour_elsewhere", "Unexplained swelling or tumour elsewhere"),
+}
 
 # Codes of contraindications that are hard stops: the fix is to treat the condition and screen again.
 HARD_STOPS = frozenset(
@@ -300,12 +385,10 @@ HARD_STOPS = frozenset(
 )
 
 
-def _normalise(text: str) -> str:
-    return " ".join(text.lower().split())
-
-
 def _describe_allergy(allergy: Allergy) -> str:
     details = [d for d in (allergy.reaction.strip(), allergy.severity.value) if d and d != "unknown"]
+    if allergy.since is not None:
+        details.append(f"on the chart since {allergy.since.isoformat()}")
     return allergy.substance.strip() + (f" ({', '.join(details)})" if details else "")
 
 
@@ -325,18 +408,92 @@ def screen(
             f"{procedure.date.isoformat()}: check both dates."
         )
 
+    day_of = patient.flags
+    from_chart, elsewhere = _chart_conditions(patient, procedure)
+    pregnant_on_chart = [c for c in patient.conditions if c.concept is ChartConcept.PREGNANCY]
+    patient = replace(
+        patient,
+        flags=patient.flags | {_CONCEPT_FLAGS[c] for c in from_chart},
+        pregnancy=Pregnancy.PREGNANT if pregnant_on_chart else patient.pregnancy,
+    )
+
     findings: list[Finding] = []
     findings += _contraindications(patient, procedure)
     findings += _cautions(patient, procedure, settings)
     nsaid_findings, stop_date = _nsaids(patient, procedure, settings)
     findings += nsaid_findings
     findings += _instructions(patient, procedure, settings)
+    findings = [_with_provenance(f, from_chart, day_of, pregnant_on_chart) for f in findings]
+    findings += _elsewhere_cautions(elsewhere, procedure)
 
     order = list(Severity)
     findings.sort(key=lambda f: order.index(f.severity))
     return ScreeningResult(
         decision=_decide(findings), findings=tuple(findings), procedure_date=procedure.date, nsaid_stop_date=stop_date
     )
+
+
+def _planned_site(procedure: PlannedProcedure) -> str:
+    site = procedure.site_description.strip() or procedure.region.label.lower()
+    return f"{site}, {procedure.side.value}" if procedure.side.value not in site.lower() else site
+
+
+def _chart_conditions(
+    patient: PatientFacts, procedure: PlannedProcedure
+) -> tuple[dict[ChartConcept, list[ChartCondition]], dict[ChartConcept, list[ChartCondition]]]:
+    """Split the chart's conditions into those that count here (at the site, or anywhere) and those elsewhere."""
+    counts: dict[ChartConcept, list[ChartCondition]] = {}
+    elsewhere: dict[ChartConcept, list[ChartCondition]] = {}
+    for condition in patient.conditions:
+        if condition.concept is ChartConcept.PREGNANCY:
+            continue
+        here = not condition.concept.site_dependent or at_site(
+            condition.region, condition.side, procedure.region.value, procedure.side.value
+        )
+        (counts if here else elsewhere).setdefault(condition.concept, []).append(condition)
+    return counts, elsewhere
+
+
+def _with_provenance(
+    finding: Finding,
+    from_chart: dict[ChartConcept, list[ChartCondition]],
+    day_of: frozenset[RiskFlag],
+    pregnant_on_chart: list[ChartCondition],
+) -> Finding:
+    """Add to a finding raised by the chart where it came from (and what was ticked on the day)."""
+    if finding.code == "caution.pregnancy" and pregnant_on_chart:
+        on_chart = "; ".join(c.provenance for c in pregnant_on_chart)
+        return replace(finding, reason=f"{finding.reason} From the chart: {on_chart}.")
+    flag = _FINDING_FLAGS.get(finding.code)
+    conditions = [c for concept, items in from_chart.items() if _CONCEPT_FLAGS[concept] is flag for c in items]
+    if flag is None or not conditions:
+        return finding
+    on_chart = "; ".join(c.provenance for c in conditions)
+    reason = f"{finding.reason} From the chart: {on_chart}."
+    if any(c.concept.site_dependent and not c.region for c in conditions):
+        reason += " No body region is recorded for it, so it counts as at the site: record where it is."
+    if flag in day_of:
+        reason += " Also ticked on the day."
+    return replace(finding, reason=reason)
+
+
+def _elsewhere_cautions(
+    elsewhere: dict[ChartConcept, list[ChartCondition]], procedure: PlannedProcedure
+) -> list[Finding]:
+    out: list[Finding] = []
+    for concept, (code, what) in ELSEWHERE_CAUTIONS.items():
+        conditions = elsewhere.get(concept)
+        if not conditions:
+            continue
+        on_chart = "; ".join(c.provenance for c in conditions)
+        reason = (
+            f"{what}: {on_chart}. It is not at the planned site ({_planned_site(procedure)}), so it is not a "
+            "contraindication here; check it does not affect today's treatment and record why you proceed."
+        )
+        if concept in (ChartConcept.INFECTION, ChartConcept.SEPTIC_JOINT):
+            reason += " Check for fever or spread: a systemic infection is a contraindication."
+        out.append(_caution(code, reason))
+    return out
 
 
 def _contra(code: str, reason: str, source: str = sources.CANDIDACY) -> Finding:
@@ -405,7 +562,7 @@ def _contraindications(patient: PatientFacts, procedure: PlannedProcedure) -> li
 
 def _allergy_contraindications(patient: PatientFacts, procedure: PlannedProcedure) -> list[Finding]:
     out: list[Finding] = []
-    anaesthetic_allergies = [a for a in patient.allergies if _ANAESTHETIC_PATTERN.search(_normalise(a.substance))]
+    anaesthetic_allergies = [a for a in patient.allergies if AllergyConcept.LOCAL_ANAESTHETIC in a.concepts]
     if anaesthetic_allergies and procedure.anaesthetic_planned:
         planned = ", ".join(sorted(a.value for a in procedure.agents & LOCAL_ANAESTHETICS))
         recorded = "; ".join(_describe_allergy(a) for a in anaesthetic_allergies)
@@ -416,8 +573,8 @@ def _allergy_contraindications(patient: PatientFacts, procedure: PlannedProcedur
                 "anaesthetic from every syringe, or override only if allergy testing has cleared this drug.",
             )
         )
-    for agent, pattern in _AGENT_ALLERGY_PATTERNS.items():
-        matches = [a for a in patient.allergies if pattern.search(_normalise(a.substance))]
+    for agent, concept in _AGENT_ALLERGIES.items():
+        matches = [a for a in patient.allergies if concept in a.concepts]
         if matches and agent in procedure.agents:
             recorded = "; ".join(_describe_allergy(a) for a in matches)
             out.append(
@@ -431,6 +588,10 @@ def _allergy_contraindications(patient: PatientFacts, procedure: PlannedProcedur
 
 
 def _current(medication: Medication, procedure_date: date, lookback_days: int) -> bool:
+    if medication.use is MedicationUse.AS_NEEDED:
+        return True  # may be taken any day: the stop instruction applies whatever the last dose
+    if medication.use is MedicationUse.STOPPED and medication.last_dose is None:
+        return False  # stopped, with no recent dose recorded
     return medication.last_dose is None or medication.last_dose >= procedure_date - timedelta(days=lookback_days)
 
 
@@ -494,9 +655,7 @@ def _cautions(patient: PatientFacts, procedure: PlannedProcedure, settings: Scre
                 "records why.",
             )
         )
-    corn = RiskFlag.CORN_ALLERGY in flags or any(
-        _CORN_PATTERN.search(_normalise(a.substance)) for a in patient.allergies
-    )
+    corn = RiskFlag.CORN_ALLERGY in flags or any(AllergyConcept.CORN in a.concepts for a in patient.allergies)
     if corn and Agent.DEXTROSE in procedure.agents:
         out.append(
             _caution(
@@ -524,26 +683,42 @@ def _nsaids(
     patient: PatientFacts, procedure: PlannedProcedure, settings: ScreeningSettings
 ) -> tuple[list[Finding], date | None]:
     days = settings.nsaid_stop_days
+    nsaids = [m for m in patient.medications if m.drug_class is MedicationClass.NSAID]
+    # Stopped for good: nothing to stop. A last dose inside the window is still a fact the caution reports.
     current = [
         m
-        for m in patient.medications
-        if m.drug_class is MedicationClass.NSAID and _current(m, procedure.date, settings.medication_lookback_days)
+        for m in nsaids
+        if m.use is not MedicationUse.STOPPED and _current(m, procedure.date, settings.medication_lookback_days)
     ]
     out: list[Finding] = []
-    if not current or days == 0:
+    if days == 0:
         return out, None
     stop = procedure.date - timedelta(days=days)
-    out.append(
-        _instruction(
-            "nsaid_stop",
-            f"Stop {_names(current)} from {stop.isoformat()} ({days} days before the procedure on "
-            f"{procedure.date.isoformat()}): no NSAID on or after that date until the procedure.",
-            sources.NSAID_WINDOW,
+    if current:
+        names = ", ".join(
+            m.name.strip() + (" (taken as needed)" if m.use is MedicationUse.AS_NEEDED else "") for m in current
         )
-    )
-    inside = [m for m in current if m.last_dose is not None and m.last_dose >= stop]
+        reason = (
+            f"Stop {names} from {stop.isoformat()} ({days} days before the procedure on "
+            f"{procedure.date.isoformat()}): no NSAID on or after that date until the procedure."
+        )
+        if all(m.use is MedicationUse.AS_NEEDED for m in current):
+            reason += " Taken only as needed, so this is an instruction, not a reason to postpone."
+        out.append(_instruction("nsaid_stop", reason, sources.NSAID_WINDOW))
+    # An as-needed NSAID raises the stop instruction only; a regular or recently stopped one dosed inside the
+    # window raises the caution.
+    inside = [
+        m for m in nsaids if m.use is not MedicationUse.AS_NEEDED and m.last_dose is not None and m.last_dose >= stop
+    ]
+    if not current and not inside:
+        return out, None
     if inside:
-        doses = ", ".join(f"{m.name.strip()} on {m.last_dose.isoformat()}" for m in inside if m.last_dose)
+        doses = ", ".join(
+            f"{m.name.strip()} on {m.last_dose.isoformat()}"
+            + (" (stopped since)" if m.use is MedicationUse.STOPPED else "")
+            for m in inside
+            if m.last_dose
+        )
         out.append(
             _caution(
                 "nsaid_within_window",
@@ -636,12 +811,12 @@ def _instructions(patient: PatientFacts, procedure: PlannedProcedure, settings: 
 def _unplanned_allergies(patient: PatientFacts, procedure: PlannedProcedure) -> str:
     found: list[str] = []
     for allergy in patient.allergies:
-        text = _normalise(allergy.substance)
-        if _ANAESTHETIC_PATTERN.search(text) and not procedure.anaesthetic_planned:
+        concepts = allergy.concepts
+        if AllergyConcept.LOCAL_ANAESTHETIC in concepts and not procedure.anaesthetic_planned:
             found.append(_describe_allergy(allergy))
             continue
-        for agent, pattern in _AGENT_ALLERGY_PATTERNS.items():
-            if pattern.search(text) and agent not in procedure.agents:
+        for agent, concept in _AGENT_ALLERGIES.items():
+            if concept in concepts and agent not in procedure.agents:
                 found.append(_describe_allergy(allergy))
                 break
     return "; ".join(found)
