@@ -11,17 +11,20 @@ from django.utils import timezone
 from prolotrack.clinical import convert
 from prolotrack.clinical.models import ProtocolTemplate as ClinicTemplate
 from prolotrack.clinical.models import ScreeningRecord
+from prolotrack.domain.concepts import ChartConcept, condition_concept, is_no_known_allergy
 from prolotrack.domain.errors import DomainError, ProtocolError, ScreeningError
 from prolotrack.domain.protocols import TEMPLATES, ProtocolTemplate
 from prolotrack.domain.screening import (
     Allergy,
+    ChartCondition,
     Medication,
+    MedicationUse,
     PatientFacts,
     Pregnancy,
     RiskFlag,
 )
 from prolotrack.patients.models import Allergy as AllergyRecord
-from prolotrack.patients.models import ClinicalStatus, MedicationStatus, Patient, ScreeningFlag
+from prolotrack.patients.models import ClinicalStatus, MedicationStatus, Patient
 from prolotrack.patients.models import Condition as ConditionRecord
 from prolotrack.patients.models import Medication as MedicationRecord
 
@@ -51,16 +54,14 @@ FLAG_LABELS: dict[str, str] = {
     RiskFlag.IMMUNOSUPPRESSION.value: "Immunosuppression",
     RiskFlag.PROSTHETIC_JOINT_OR_VALVE.value: "Prosthetic joint or heart valve",
     RiskFlag.CORN_ALLERGY.value: "Corn allergy",
+    "pregnancy": "Pregnancy",
 }
 
-# Chart conditions that screening reads (Condition.screening_flag). Gout on the chart is the disease, not a flare
-# today, so it maps to nothing: the flare is a day-of flag. Pregnancy sets the pregnancy status instead of a flag.
-CONDITION_FLAGS: dict[str, RiskFlag] = {
-    ScreeningFlag.DIABETES: RiskFlag.DIABETES,
-    ScreeningFlag.BLEEDING_DISORDER: RiskFlag.BLEEDING_DISORDER,
-    ScreeningFlag.IMMUNOSUPPRESSION: RiskFlag.IMMUNOSUPPRESSION,
-    ScreeningFlag.PROSTHETIC_JOINT: RiskFlag.PROSTHETIC_JOINT_OR_VALVE,
-    ScreeningFlag.PROSTHETIC_VALVE: RiskFlag.PROSTHETIC_JOINT_OR_VALVE,
+# How the chart's medication status reads to screening.
+MEDICATION_USE: dict[str, MedicationUse] = {
+    MedicationStatus.ACTIVE: MedicationUse.REGULAR,
+    MedicationStatus.AS_NEEDED: MedicationUse.AS_NEEDED,
+    MedicationStatus.STOPPED: MedicationUse.STOPPED,
 }
 
 
@@ -102,12 +103,16 @@ def registry_facts(
     procedure_date: date,
     lookback_days: int,
 ) -> RegistryFacts:
-    """Read the patient's current medications, allergies and flagged conditions for screening (three queries)."""
+    """Read the patient's medications, allergies and active conditions for screening (three queries).
+
+    Every active condition is offered to the domain's concept lists (domain/concepts.py): its codes (SNOMED CT,
+    ICD-10-CM) and its problem-list choice decide what it means; the domain decides whether it is at the site.
+    """
     medications = list(
         MedicationRecord.objects.filter(patient=patient, clinic=patient.clinic, entered_in_error_at__isnull=True)
-        # A stopped drug still counts when its last dose is recent (an NSAID stopped yesterday), so stopped ones
-        # with a last dose are read too; the domain's look-back window decides whether each is current.
-        .filter(Q(status=MedicationStatus.ACTIVE) | Q(last_dose_date__isnull=False))
+        # A stopped drug still counts when its last dose is recent (an anticoagulant stopped yesterday), so stopped
+        # ones with a last dose are read too; the domain's look-back window decides whether each is current.
+        .filter(Q(status__in=(MedicationStatus.ACTIVE, MedicationStatus.AS_NEEDED)) | Q(last_dose_date__isnull=False))
         .order_by("name", "id")
     )
     allergies = list(
@@ -121,23 +126,32 @@ def registry_facts(
             clinic=patient.clinic,
             entered_in_error_at__isnull=True,
             clinical_status=ClinicalStatus.ACTIVE,
-        )
-        .exclude(screening_flag="")
-        .order_by("id")
+        ).order_by("id")
     )
+    tz = patient.clinic.tz
 
-    flag_sources: dict[str, list[str]] = {flag.value: ["found today"] for flag in day_of_flags}
-    flags = set(day_of_flags)
-    pregnant_on_chart = False
+    def since(record: Any) -> date:
+        return timezone.localdate(record.created_at, timezone=tz)
+
+    chart_conditions: list[tuple[ConditionRecord, ChartCondition]] = []
     for condition in conditions:
-        if condition.screening_flag == ScreeningFlag.PREGNANCY:
-            pregnant_on_chart = True
+        concept = condition_concept(condition.codes or [], condition.screening_flag)
+        if concept is None:
             continue
-        flag = CONDITION_FLAGS.get(condition.screening_flag)
-        if flag is not None:
-            flags.add(flag)
-            flag_sources.setdefault(flag.value, []).append(f"chart: {condition.description}")
-
+        chart_conditions.append(
+            (
+                condition,
+                ChartCondition(
+                    description=condition.description,
+                    concept=concept,
+                    region=condition.body_region,
+                    side=condition.laterality,
+                    since=since(condition),
+                    onset=condition.onset_date,
+                ),
+            )
+        )
+    pregnant_on_chart = any(c.concept is ChartConcept.PREGNANCY for _, c in chart_conditions)
     if pregnant_on_chart:
         # The chart wins over a "not pregnant" ticked on the day: the safer reading. Resolve the condition to change it.
         pregnancy, pregnancy_source = Pregnancy.PREGNANT, "condition on the chart"
@@ -149,11 +163,25 @@ def registry_facts(
         sex=patient.sex,
         pregnancy=pregnancy,
         medications=tuple(
-            Medication(m.name, m.drug_class, _last_dose(m, procedure_date, lookback_days)) for m in medications
+            Medication(
+                m.name,
+                m.drug_class,
+                _last_dose(m, procedure_date, lookback_days),
+                use=MEDICATION_USE.get(m.status, MedicationUse.REGULAR),
+                codes=tuple(m.codes or ()),
+            )
+            for m in medications
         ),
-        allergies=tuple(Allergy(a.substance, a.reaction, a.severity) for a in allergies),
-        flags=frozenset(flags),
+        allergies=tuple(
+            Allergy(a.substance, a.reaction, a.severity, codes=tuple(a.codes or ()), since=since(a)) for a in allergies
+        ),
+        flags=frozenset(day_of_flags),
+        conditions=tuple(c for _, c in chart_conditions),
     )
+    flag_sources: dict[str, list[str]] = {flag.value: ["found today"] for flag in day_of_flags}
+    for _, condition in chart_conditions:
+        if condition.concept is not ChartConcept.PREGNANCY:
+            flag_sources.setdefault(condition.concept.value, []).append(f"chart: {condition.provenance}")
     snapshot = {
         "date_of_birth": patient.date_of_birth.isoformat(),
         "sex": patient.sex,
@@ -163,19 +191,33 @@ def registry_facts(
             {
                 "record": str(m.uuid),
                 "name": m.name,
-                "drug_class": m.drug_class,
+                # The class screening used: a drug recorded as "other" is screened by its name or code.
+                "drug_class": str(screened.drug_class),
                 "status": m.status,
                 "last_dose": m.last_dose_date.isoformat() if m.last_dose_date else None,
             }
-            for m in medications
+            for m, screened in zip(medications, facts.medications, strict=True)
         ],
         "allergies": [
             {"record": str(a.uuid), "substance": a.substance, "reaction": a.reaction, "severity": a.severity}
-            for a in allergies
+            for a, screened in zip(allergies, facts.allergies, strict=True)
+            # A "no known allergy" row kept from before is not an allergy.
+            if not is_no_known_allergy(screened.substance, screened.codes)
+        ],
+        "conditions": [
+            {
+                "record": str(record.uuid),
+                "description": record.description,
+                "concept": str(condition.concept),
+                "body_region": record.body_region,
+                "laterality": record.laterality,
+                "since": condition.since.isoformat() if condition.since else None,
+            }
+            for record, condition in chart_conditions
         ],
         # "None recorded" is not "none": without this the allergy checks had nothing to check against.
         "allergies_asked": bool(allergies) or patient.no_known_allergies,
-        "flags": sorted(f.value for f in flags),
+        "flags": sorted(flag_sources),
         "flag_sources": flag_sources,
     }
     return RegistryFacts(facts=facts, snapshot=snapshot)
@@ -184,7 +226,7 @@ def registry_facts(
 def _last_dose(medication: MedicationRecord, procedure_date: date, lookback_days: int) -> date | None:
     """The last dose as screening reads it: None means "still being taken"."""
     last = medication.last_dose_date
-    if medication.status == MedicationStatus.ACTIVE and (
+    if medication.status in (MedicationStatus.ACTIVE, MedicationStatus.AS_NEEDED) and (
         last is None or last < procedure_date - timedelta(days=lookback_days)
     ):
         # Marked "taking" on the chart: an old last-dose date must not make a current anticoagulant look stopped.

@@ -387,9 +387,8 @@ HARD_STOPS = frozenset(
 
 def _describe_allergy(allergy: Allergy) -> str:
     details = [d for d in (allergy.reaction.strip(), allergy.severity.value) if d and d != "unknown"]
-    if allergy.since is not None:
-        details.append(f"on the chart since {allergy.since.isoformat()}")
-    return allergy.substance.strip() + (f" ({', '.join(details)})" if details else "")
+    since = f" on the chart since {allergy.since.isoformat()}" if allergy.since is not None else ""
+    return allergy.substance.strip() + (f" ({', '.join(details)})" if details else "") + since
 
 
 # --- Screening ---------------------------------------------------------------------------------------------

@@ -65,6 +65,7 @@ KIND_PERMISSIONS = {
     "condition": Permission.PATIENT_EDIT_CLINICAL,
     "medication": Permission.PATIENT_EDIT_CLINICAL,
     "allergy": Permission.PATIENT_EDIT_CLINICAL,
+    "no_known_allergies": Permission.PATIENT_EDIT_CLINICAL,
     "pain": Permission.OUTCOMES_COLLECT,
 }
 # Fields guessed from words and codes: filled when empty, never overwrite what a clinician set.
@@ -356,7 +357,7 @@ def _changes(
         now = current._meta.get_field(name).value_from_object(current)
         if name in derived and now not in ("", None, "other"):
             continue
-        if not replace and value in ("", None):
+        if not replace and value in ("", None, []):
             continue
         if now != value:
             out[name] = value
@@ -664,6 +665,8 @@ class Importer:
             )
         if kind == "pain":
             return self._write_pain(entry, patient)
+        if kind == "no_known_allergies":
+            return self._write_no_known_allergies(entry, patient)
         model = KIND_MODELS[kind]
         index = self._index(kind, patient)
         key = _match_key(kind, mapped.values)
@@ -709,6 +712,25 @@ class Importer:
         index[_match_key(kind, record.__dict__)] = record
         result = "updated" if changes else "unchanged"
         return self._outcome(mapped.resource_type, record, result, "200 OK", list(mapped.notes))
+
+    def _write_no_known_allergies(self, entry: Entry, patient: Patient) -> Outcome:
+        """A "no known allergy" AllergyIntolerance sets the chart's confirmation (who, when, which code); a real
+        allergy recorded for the patient (before, or later in this batch) wins."""
+        mapped = entry.mapped
+        assert isinstance(mapped, Mapped)
+        self.flush_children()  # this batch's allergies so far are written first
+        before = patient.version
+        record = patient_services.record_no_known_allergies(self.actor, patient, mapped.values)
+        changed = record.version != before
+        message = (
+            'A "no known allergy" record: kept as the chart\'s confirmation that the patient has no known '
+            "allergies, not as an allergy."
+            if changed
+            else 'A "no known allergy" record: not applied, because the patient has recorded allergies or the '
+            "confirmation is already on the chart."
+        )
+        note = Issue("information", "informational", message, entry.where)
+        return self._outcome("Patient", record, "updated" if changed else "unchanged", "200 OK", [note])
 
     def _write_pain(self, entry: Entry, patient: Patient) -> Outcome:
         mapped = entry.mapped
@@ -1010,6 +1032,14 @@ def update_resource(
             405,
             "not-supported",
             "A pain score is a patient's answer: correct it in ProloTrack, not by PUT.",
+            resource_type,
+        )
+    if entry.mapped.kind == "no_known_allergies":
+        raise _fail(
+            422,
+            "business-rule",
+            'A "no known allergy" statement is not an allergy and cannot replace one: mark the allergy entered in '
+            "error in ProloTrack, then POST the statement (it sets the chart's confirmation).",
             resource_type,
         )
     importer = Importer(actor)

@@ -17,6 +17,7 @@ from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError as PydanticValidationError
 
 from prolotrack.domain import limits
+from prolotrack.domain.concepts import is_no_known_allergy
 from prolotrack.patients.models import (
     BodyRegion,
     ClinicalStatus,
@@ -172,6 +173,23 @@ def _concept_text(concept: Any) -> str:
         if (coding.get("code") or "").strip():
             return coding["code"].strip()
     return ""
+
+
+_TOKEN_PART = re.compile(r"[^\s|\x00-\x1f\x7f]+")
+
+
+def code_tokens(concept: Any, limit: int = 20) -> list[str]:
+    """The codings of a CodeableConcept as "system|code", kept on the record for screening (domain/concepts.py)."""
+    out: list[str] = []
+    for coding in _codings(concept):
+        system, code = str(coding.get("system") or ""), str(coding.get("code") or "")
+        if system.startswith(OWN_BASE):
+            continue  # ProloTrack's own codes are read into their fields (region, flag, class)
+        if len(system) <= 200 and len(code) <= 60 and _TOKEN_PART.fullmatch(system) and _TOKEN_PART.fullmatch(code):
+            token = f"{system}|{code}"
+            if token not in out:
+                out.append(token)
+    return out[:limit]
 
 
 def _has_code(concept: Any, system: str, code: str) -> bool:
@@ -550,6 +568,7 @@ def _condition(resource: dict[str, Any], where: str) -> Mapped | Skip:
         "onset_date": _date(onset, onset_path, what="onset date"),
         "clinical_status": str(ClinicalStatus.ACTIVE if status in CONDITION_ACTIVE else ClinicalStatus.RESOLVED),
         "note": "\n".join(texts),
+        "codes": code_tokens(resource.get("code")),
     }
     if chronicity:
         values["chronicity"] = chronicity
@@ -582,6 +601,16 @@ def _allergy(resource: dict[str, Any], where: str) -> Mapped | Skip:
     if clinical in ("inactive", "resolved"):
         return Skip("AllergyIntolerance", f"clinicalStatus {clinical}")
     substance = _concept_text(resource.get("code"))
+    codes = code_tokens(resource.get("code"))
+    if is_no_known_allergy(substance, codes):
+        # "No known allergy" (SNOMED CT 716186003, 409137002, 428607008; "NKA", "NKDA") is a confirmation that the
+        # patient was asked, never an allergy: the importer sets the chart's confirmation (docs/FHIR-IMPORT.md).
+        return Mapped(
+            "AllergyIntolerance",
+            "no_known_allergies",
+            {"substance": substance[:120], "codes": codes},
+            subject=_reference(resource.get("patient")),
+        )
     if not substance:
         raise InboundError([Issue("error", "required", "ProloTrack needs the substance (code).", f"{where}.code")])
     _limit(substance, 120, f"{where}.code", "substance")
@@ -613,7 +642,13 @@ def _allergy(resource: dict[str, Any], where: str) -> Mapped | Skip:
         reaction_text = reaction_text[:199] + "…"
     note = " ".join(notes)
     _limit(note, 200, f"{where}.note", "note")
-    values = {"substance": substance, "reaction": reaction_text, "severity": str(severity), "note": note}
+    values = {
+        "substance": substance,
+        "reaction": reaction_text,
+        "severity": str(severity),
+        "note": note,
+        "codes": codes,
+    }
     return Mapped("AllergyIntolerance", "allergy", values, subject=_reference(resource.get("patient")), derived=derived)
 
 
@@ -754,6 +789,11 @@ def _medication(resource: dict[str, Any], where: str) -> Mapped | Skip:
         dose = dose[:119] + "…"
     period = resource.get("effectivePeriod") or {}
     stopped = status in MEDICATION_STOPPED
+    # Dosage.asNeededBoolean (or an asNeeded reason): taken only when needed (PRN).
+    as_needed = any(
+        isinstance(d, dict) and (d.get("asNeededBoolean") is True or bool(d.get("asNeededCodeableConcept")))
+        for d in resource.get("dosage") or []
+    )
     last_dose = None
     own_last = next(
         (e.get("valueDate") for e in resource.get("extension") or [] if e.get("url") == EXT_LAST_DOSE), None
@@ -768,9 +808,16 @@ def _medication(resource: dict[str, Any], where: str) -> Mapped | Skip:
         "name": name,
         "drug_class": drug_class(concept, name, resource.get("category")),
         "dose": dose,
-        "status": str(MedicationStatus.STOPPED if stopped else MedicationStatus.ACTIVE),
+        "status": str(
+            MedicationStatus.STOPPED
+            if stopped
+            else MedicationStatus.AS_NEEDED
+            if as_needed
+            else MedicationStatus.ACTIVE
+        ),
         "last_dose_date": last_dose,
         "note": note,
+        "codes": code_tokens(concept),
     }
     notes = []
     if resource_type == "MedicationRequest":

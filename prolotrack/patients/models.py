@@ -61,6 +61,13 @@ class ScreeningFlag(models.TextChoices):
     PROSTHETIC_VALVE = "prosthetic_valve", "Prosthetic heart valve"
     GOUT = "gout", "Gout"
     PREGNANCY = "pregnancy", "Pregnancy"
+    # Read by screening at the planned site (region and side) or anywhere (domain/concepts.py PROBLEM_LIST).
+    SKIN_INFECTION = "skin_infection", "Skin or soft-tissue infection"
+    SYSTEMIC_INFECTION = "systemic_infection", "Systemic infection (sepsis, fever)"
+    SEPTIC_JOINT = "septic_joint", "Septic joint"
+    GOUT_FLARE = "gout_flare", "Acute gout or crystal flare"
+    FRACTURE = "fracture", "Acute fracture"
+    TUMOUR = "tumour", "Unexplained swelling or suspected tumour"
 
 
 class ClinicalStatus(models.TextChoices):
@@ -78,6 +85,7 @@ class MedicationClass(models.TextChoices):
 
 class MedicationStatus(models.TextChoices):
     ACTIVE = "active", "Taking"
+    AS_NEEDED = "as_needed", "Taking as needed"
     STOPPED = "stopped", "Stopped"
 
 
@@ -104,6 +112,11 @@ class Patient(ClinicalRecord):
     no_known_allergies = models.BooleanField(
         default=False, help_text="Asked and confirmed: the patient has no known allergies."
     )
+    # Who confirmed it and when, and through which channel (a form, the API, a FHIR import): set together with the
+    # flag by patients.services.confirm_no_known_allergies, cleared when a real allergy is recorded.
+    no_known_allergies_at = models.DateTimeField(null=True, blank=True)
+    no_known_allergies_by = models.CharField(max_length=200, blank=True)
+    no_known_allergies_source = models.CharField(max_length=200, blank=True)
 
     class Meta:
         constraints = [
@@ -154,6 +167,9 @@ class Condition(ClinicalRecord):
     clinical_status = models.CharField(max_length=10, choices=ClinicalStatus.choices, default=ClinicalStatus.ACTIVE)
     prior_treatments = models.TextField(blank=True)
     note = models.TextField(blank=True)
+    # Coded concepts as "system|code" (SNOMED CT, ICD-10-CM, RxNorm...), kept from an import so screening can
+    # recognise them (domain/concepts.py).
+    codes = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["category", "-onset_date"]
@@ -167,6 +183,9 @@ class Medication(ClinicalRecord):
     status = models.CharField(max_length=10, choices=MedicationStatus.choices, default=MedicationStatus.ACTIVE)
     last_dose_date = models.DateField(null=True, blank=True, help_text="Needed for NSAID and anticoagulant windows.")
     note = models.CharField(max_length=200, blank=True)
+    # Coded concepts as "system|code" (SNOMED CT, ICD-10-CM, RxNorm...), kept from an import so screening can
+    # recognise them (domain/concepts.py).
+    codes = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["status", "name"]
@@ -178,6 +197,9 @@ class Allergy(ClinicalRecord):
     reaction = models.CharField(max_length=200, blank=True)
     severity = models.CharField(max_length=10, choices=Severity.choices)
     note = models.CharField(max_length=200, blank=True)
+    # Coded concepts as "system|code" (SNOMED CT, ICD-10-CM, RxNorm...), kept from an import so screening can
+    # recognise them (domain/concepts.py).
+    codes = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["substance"]

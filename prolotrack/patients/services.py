@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from prolotrack.audit.services import (
     Actor,
@@ -14,10 +15,12 @@ from prolotrack.audit.services import (
     create_records,
     mark_entered_in_error,
     only_fields,
+    record_event,
     update_record,
 )
 from prolotrack.clinics.roles import Permission
 from prolotrack.core.access import require_permission
+from prolotrack.domain.concepts import NO_KNOWN_ALLERGY_SNOMED, is_no_known_allergy, split_token
 from prolotrack.patients.models import Allergy, Condition, Medication, Patient, WeightMeasurement
 
 PATIENT_FIELDS = (
@@ -51,11 +54,15 @@ CHILD_MODELS: dict[str, tuple[type, tuple[str, ...]]] = {
             "clinical_status",
             "prior_treatments",
             "note",
+            "codes",
         ),
     ),
-    "medication": (Medication, ("name", "drug_class", "dose", "status", "last_dose_date", "note")),
-    "allergy": (Allergy, ("substance", "reaction", "severity", "note")),
+    "medication": (Medication, ("name", "drug_class", "dose", "status", "last_dose_date", "note", "codes")),
+    "allergy": (Allergy, ("substance", "reaction", "severity", "note", "codes")),
 }
+MAX_CODES = 20
+CODE_PATTERN = re.compile(r"^[^\s|\x00-\x1f\x7f]{0,200}\|[^\s|\x00-\x1f\x7f]{1,60}$")
+CHANNEL_NAMES = {"web": "form", "api": "API", "fhir": "FHIR import", "system": "system"}
 
 MRN_PATTERN = re.compile(r"^PT-(\d+)$")
 
@@ -137,8 +144,55 @@ def retire_patient(actor: Actor, patient: Patient, *, reason: str, expected_vers
         )
 
 
+def _clean_codes(values: dict[str, Any]) -> dict[str, Any]:
+    """Refuse codes that are not a short list of "system|code" strings (they come from imports and the API)."""
+    if "codes" not in values:
+        return values
+    codes = values["codes"]
+    if codes is None:
+        codes = []
+    if not isinstance(codes, list | tuple) or len(codes) > MAX_CODES:
+        raise ValidationError({"codes": f'Codes must be a list of at most {MAX_CODES} "system|code" values.'})
+    for code in codes:
+        if not isinstance(code, str) or not CODE_PATTERN.match(code):
+            raise ValidationError({"codes": f"{code!r} is not a code: write it as system|code (no spaces)."})
+    return {**values, "codes": list(dict.fromkeys(codes))}
+
+
+def is_no_known_allergy_entry(data: Mapping[str, Any]) -> bool:
+    """Return True when an allergy entry is a "no known allergy" statement (SNOMED CT code, NKA, NKDA...)."""
+    codes = data.get("codes") or []
+    return is_no_known_allergy(str(data.get("substance") or ""), codes if isinstance(codes, list | tuple) else [])
+
+
+def _nka_source(actor: Actor, data: Mapping[str, Any] | None) -> str:
+    channel = CHANNEL_NAMES.get(actor.channel, actor.channel or "form")
+    if not data:
+        return f"{channel}: asked and confirmed"
+    for value in data.get("codes") or []:
+        _system, code = split_token(str(value))
+        if code in NO_KNOWN_ALLERGY_SNOMED:
+            return f"{channel}: SNOMED CT {code} {NO_KNOWN_ALLERGY_SNOMED[code]}"[:200]
+    return f"{channel}: entry {str(data.get('substance') or '').strip()!r}"[:200]
+
+
+def _who(actor: Actor) -> str:
+    if actor.user is None:
+        return "system"
+    name = actor.user.get_full_name() if hasattr(actor.user, "get_full_name") else ""
+    who = (name or str(actor.user)).strip()
+    return (f"{who} ({actor.role})" if actor.role else who)[:200]
+
+
 def add_child(actor: Actor, patient: Patient, kind: str, data: Mapping[str, Any]) -> Any:
-    """Add a weight, condition, medication or allergy to a patient's record."""
+    """Add a weight, condition, medication or allergy to a patient's record.
+
+    An allergy entry that says "no known allergy" (NKA, NKDA, SNOMED CT 716186003...) is not an allergy: it sets the
+    chart's "no known allergies" confirmation instead (refused while real allergies are recorded), and the patient
+    is returned.
+    """
+    if kind == "allergy" and is_no_known_allergy_entry(data):
+        return confirm_no_known_allergies(actor, patient, source=_nka_source(actor, data))
     return add_children(actor, kind, [(patient, data)])[0]
 
 
@@ -152,28 +206,47 @@ def add_children(actor: Actor, kind: str, rows: list[tuple[Patient, Mapping[str,
     for patient, data in rows:
         if patient.is_entered_in_error:
             raise ServiceError("This patient record was marked entered in error; add nothing to it.")
-        records.append(model(clinic=patient.clinic, patient=patient, **only_fields(data, fields)))
+        if kind == "allergy" and is_no_known_allergy_entry(data):
+            raise ValidationError(
+                {
+                    "substance": f"'{data.get('substance')}' says the patient has no known allergies; it is not an "
+                    'allergy. Confirm "no known allergies" instead.'
+                }
+            )
+        records.append(model(clinic=patient.clinic, patient=patient, **_clean_codes(only_fields(data, fields))))
     with transaction.atomic():
         created = create_records(actor, records, f"patient.{kind}.added")
         if kind == "allergy":
-            cleared: set[int] = set()
-            for patient, _ in rows:
-                if patient.no_known_allergies and patient.pk not in cleared:
-                    cleared.add(patient.pk)
-                    update_record(
-                        actor,
-                        patient,
-                        {"no_known_allergies": False},
-                        "patient.allergies.reviewed",
-                        expected_version=None,
-                        reason="An allergy was recorded.",
-                    )
+            # Read the confirmation from the database: the caller's patient objects may be older than this
+            # transaction (an import that confirmed "no known allergies" earlier in the same bundle).
+            confirmed = Patient.objects.filter(pk__in={p.pk for p, _ in rows}, no_known_allergies=True).order_by("pk")
+            for patient in confirmed:
+                update_record(
+                    actor,
+                    patient,
+                    {
+                        "no_known_allergies": False,
+                        "no_known_allergies_at": None,
+                        "no_known_allergies_by": "",
+                        "no_known_allergies_source": "",
+                    },
+                    "patient.allergies.reviewed",
+                    expected_version=None,
+                    reason="An allergy was recorded.",
+                )
+                for row_patient, _ in rows:
+                    if row_patient.pk == patient.pk:
+                        row_patient.no_known_allergies = False
         return created
 
 
-def confirm_no_known_allergies(actor: Actor, patient: Patient, *, expected_version: int | None = None) -> Patient:
-    """Record that the patient was asked and has no known allergies."""
+def confirm_no_known_allergies(
+    actor: Actor, patient: Patient, *, expected_version: int | None = None, source: str = ""
+) -> Patient:
+    """Record that the patient was asked and has no known allergies: who, when and through which channel."""
     require_permission(actor, Permission.PATIENT_EDIT_CLINICAL)
+    if patient.is_entered_in_error:
+        raise ServiceError("This patient record was marked entered in error; add nothing to it.")
     active = patient.allergies.filter(entered_in_error_at__isnull=True)
     if active.exists():
         names = ", ".join(active.values_list("substance", flat=True))
@@ -182,11 +255,36 @@ def confirm_no_known_allergies(actor: Actor, patient: Patient, *, expected_versi
         return update_record(
             actor,
             patient,
-            {"no_known_allergies": True},
+            {
+                "no_known_allergies": True,
+                "no_known_allergies_at": timezone.now(),
+                "no_known_allergies_by": _who(actor),
+                "no_known_allergies_source": (source or _nka_source(actor, None))[:200],
+            },
             "patient.allergies.reviewed",
             expected_version=expected_version,
             reason="Asked: no known allergies.",
         )
+
+
+def record_no_known_allergies(actor: Actor, patient: Patient, data: Mapping[str, Any]) -> Patient:
+    """A "no known allergy" entry from any channel (form, API, FHIR or another import): confirm it on the chart.
+
+    It never becomes an allergy. If real allergies are already recorded they win and the chart is unchanged (an
+    audit event says the entry was not applied); a confirmation already in place is kept as it is.
+    """
+    require_permission(actor, Permission.PATIENT_EDIT_CLINICAL)
+    patient = Patient.objects.get(pk=patient.pk)  # the current row: an allergy in the same import may have cleared it
+    if patient.allergies.filter(entered_in_error_at__isnull=True).exists() or patient.no_known_allergies:
+        with transaction.atomic():
+            record_event(
+                actor,
+                "patient.allergies.nka_not_applied",
+                record=patient,
+                detail={"source": _nka_source(actor, data), "already_confirmed": patient.no_known_allergies},
+            )
+        return patient
+    return confirm_no_known_allergies(actor, patient, source=_nka_source(actor, data))
 
 
 def edit_child(
@@ -195,7 +293,14 @@ def edit_child(
     """Change a weight, condition, medication or allergy, refusing a stale edit."""
     _, fields = CHILD_MODELS[kind]
     require_permission(actor, Permission.PATIENT_EDIT_CLINICAL)
-    values = only_fields(data, fields)
+    values = _clean_codes(only_fields(data, fields))
+    if kind == "allergy" and is_no_known_allergy_entry({**record.__dict__, **values}):
+        raise ValidationError(
+            {
+                "substance": 'A "no known allergy" statement is not an allergy: mark this entry entered in error and '
+                'confirm "no known allergies" instead.'
+            }
+        )
     with transaction.atomic():
         return update_record(
             actor, record, values, f"patient.{kind}.updated", expected_version=expected_version, reason=reason

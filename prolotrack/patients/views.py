@@ -114,11 +114,17 @@ def child_add(request: HttpRequest, patient_uuid: Any, kind: str) -> HttpRespons
         return render(request, template, context)
     if form.is_valid():
         try:
-            services.add_child(actor_for(request), patient, kind, form.changes())
+            added = services.add_child(actor_for(request), patient, kind, form.changes())
         except (ValidationError, ServiceError) as error:
             apply_errors(form, error)
         else:
-            messages.success(request, f"The {CHILD_LABELS[kind]} was added.")
+            if isinstance(added, Patient):
+                # "NKA", "NKDA", "no known allergies": the chart's confirmation, not an allergy.
+                messages.success(
+                    request, "Recorded as \u201cno known allergies\u201d (asked and confirmed), not as an allergy."
+                )
+            else:
+                messages.success(request, f"The {CHILD_LABELS[kind]} was added.")
             return redirect(f"/patients/{patient.uuid}/#{kind}")
     return render(request, "patients/child_form.html", context, status=400)
 

@@ -87,7 +87,8 @@ def test_an_nsaid_last_taken_inside_the_stop_window_is_a_caution_with_the_stop_d
     assert screening.nsaid_stop_date == date(2025, 3, 7)
 
 
-def test_an_nsaid_last_taken_before_the_window_only_gets_the_stop_instruction(make_screening, patient, add):
+def test_an_nsaid_stopped_for_good_before_the_window_raises_nothing(make_screening, patient, add):
+    # Before: a stopped NSAID last taken within the 14-day look-back still got "Stop Naproxen from ...".
     add(
         patient,
         "medication",
@@ -97,8 +98,23 @@ def test_an_nsaid_last_taken_before_the_window_only_gets_the_stop_instruction(ma
         last_dose_date=PROCEDURE_DATE - timedelta(days=4),
     )
     screening = make_screening(patient)
-    assert "caution.nsaid_within_window" not in codes(screening)
-    assert "instruction.nsaid_stop" in codes(screening)
+    assert not [code for code in codes(screening) if "nsaid" in code]
+    assert screening.nsaid_stop_date is None
+
+
+def test_an_nsaid_taken_as_needed_gets_the_stop_instruction_only_saying_why(make_screening, patient, add):
+    add(
+        patient,
+        "medication",
+        name="Ibuprofen",
+        drug_class="nsaid",
+        status="as_needed",
+        last_dose_date=PROCEDURE_DATE - timedelta(days=1),
+    )
+    screening = make_screening(patient)
+    assert [code for code in codes(screening) if "nsaid" in code] == ["instruction.nsaid_stop"]
+    stop = next(f for f in screening.findings if f["code"] == "instruction.nsaid_stop")
+    assert "Ibuprofen (taken as needed)" in stop["reason"] and "not a reason to postpone" in stop["reason"]
 
 
 def test_the_nsaid_window_is_the_clinic_setting(make_screening, patient, add, admin_user, clinic):
