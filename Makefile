@@ -6,6 +6,8 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Links in emails and calendar feeds (PROLOTRACK_SITE_URL) point at the address served, unless set in the environment.
+SITE_URL ?= http://$(if $(filter 0.0.0.0,$(HOST)),127.0.0.1,$(HOST)):$(PORT)
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
 .PHONY: run serve install install-dev browser-deps test lint test-pg check-deploy bench clean help
@@ -40,10 +42,10 @@ browser-deps:
 run: install
 	@mkdir -p data
 	$(PY) manage.py migrate --noinput -v0
-	$(PY) manage.py seed_demo
+	PROLOTRACK_SITE_URL="$${PROLOTRACK_SITE_URL:-$(SITE_URL)}" $(PY) manage.py seed_demo
 	@echo "Serving ProloTrack at http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
 	@# The web server, the reminder scheduler and the background task worker, stopped together (docs/MESSAGING.md).
-	$(PY) -m prolotrack.messaging.run_all --host=$(HOST) --port=$(PORT)
+	PROLOTRACK_SITE_URL="$${PROLOTRACK_SITE_URL:-$(SITE_URL)}" $(PY) -m prolotrack.messaging.run_all --host=$(HOST) --port=$(PORT)
 
 lint: install-dev
 	@mkdir -p data

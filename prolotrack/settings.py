@@ -222,7 +222,8 @@ EMAIL_BACKEND = os.environ.get(
 )
 # SMS: a dotted path to a class with send(message) (prolotrack/messaging/backends.py); no vendor is built in.
 PROLOTRACK_SMS_BACKEND = os.environ.get("PROLOTRACK_SMS_BACKEND", "prolotrack.messaging.backends.FileSMSBackend")
-# The address patients open links at (questionnaire links in reminders), without a trailing slash.
+# The address patients and calendars open links at (questionnaire links, feed events, feed addresses), without a
+# trailing slash. `make run` (run_all.py) sets it from its HOST and PORT unless it is set (docs/OPERATIONS.md).
 PROLOTRACK_SITE_URL = os.environ.get("PROLOTRACK_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # Background work (bulk export, document generation) through the Django tasks API (django-tasks backport). The

@@ -42,6 +42,18 @@ class ClinicConfig:
     pre_procedure_days: int = 7
     # A follow-up questionnaire still unanswered this many days after it was due gets one "overdue" reminder.
     questionnaire_overdue_days: int = 7
+    # Messages to patients (email and SMS) go out only from this hour to this hour, clinic time (docs/MESSAGING.md,
+    # "Sending window"): inside the TCPA's 8 a.m.-9 p.m. calling hours (47 CFR 64.1200(c)(1)), an hour short at night.
+    send_window_start_hour: int = 8
+    send_window_end_hour: int = 20
+    # A session may be signed from this many minutes before its booked start (a patient seen early); earlier needs a
+    # stated reason (docs/SETTINGS.md: a signature attests to care given, CMS Program Integrity Manual ch. 3).
+    sign_early_margin_minutes: int = 60
+    # How patients reach the clinic, printed in every email and SMS-free reminder (empty: "please contact the clinic").
+    contact_phone: str = ""
+    contact_email: str = ""
+
+    TEXT_SETTINGS = frozenset({"contact_phone", "contact_email"})
 
     LIMITS = {
         "non_responder_after_sessions": (1, 20),
@@ -49,6 +61,9 @@ class ClinicConfig:
         "appointment_reminder_days": (1, 14),
         "pre_procedure_days": (1, 28),
         "questionnaire_overdue_days": (1, 60),
+        "send_window_start_hour": (0, 23),
+        "send_window_end_hour": (1, 24),
+        "sign_early_margin_minutes": (0, 720),
         "min_injections_per_session": (1, 100),
         "max_injections_per_session": (1, 100),
         "idle_timeout_minutes": (1, 240),
@@ -75,6 +90,9 @@ class ClinicConfig:
             if name == "outcome_instruments":
                 clean[name] = _instrument_sets(value)
                 continue
+            if name in cls.TEXT_SETTINGS:
+                clean[name] = _text(name, value)
+                continue
             low, high = cls.LIMITS[name]
             label = name.replace("_", " ")
             number: int | Decimal
@@ -89,6 +107,11 @@ class ClinicConfig:
                 raise ClinicConfigError(f"{label} must be between {low} and {high}, not {number}.")
             clean[name] = number
         config = cls(**clean)
+        if config.send_window_start_hour >= config.send_window_end_hour:
+            raise ClinicConfigError(
+                f"The sending window must open before it closes (from {config.send_window_start_hour}:00 to "
+                f"{config.send_window_end_hour}:00 is empty)."
+            )
         if config.min_injections_per_session > config.max_injections_per_session:
             raise ClinicConfigError(
                 f"The usual minimum of injections ({config.min_injections_per_session}) is above the maximum "
@@ -99,6 +122,16 @@ class ClinicConfig:
     def to_json(self) -> dict[str, Any]:
         # Decimals are stored as text so 0.8 stays exactly 0.8 (JSON numbers are binary floats).
         return {f.name: _json(getattr(self, f.name)) for f in fields(self)}
+
+
+def _text(name: str, value: Any) -> str:
+    text = "" if value is None else str(value).strip()
+    label = name.replace("_", " ")
+    if len(text) > 120 or "\n" in text or "\r" in text:
+        raise ClinicConfigError(f"{label} must be one line of at most 120 characters.")
+    if name == "contact_email" and text and ("@" not in text or " " in text):
+        raise ClinicConfigError(f"{label} must be an email address such as front-desk@clinic.example, not {text!r}.")
+    return text
 
 
 def _decimal(value: Any, label: str) -> Decimal:

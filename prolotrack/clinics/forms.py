@@ -111,6 +111,42 @@ SETTINGS: dict[str, Setting] = {
             "A product default: one reminder a week after the due day; there is no published number (MESSAGING.md).",
             "days",
         ),
+        Setting(
+            "send_window_start_hour",
+            "Send emails and text messages from this hour",
+            "Clinic time, 0-23. A message due earlier waits until then.",
+            "Inside the 8 a.m.-9 p.m. calling hours of the TCPA rules (47 CFR 64.1200(c)(1)); MESSAGING.md.",
+            "h",
+        ),
+        Setting(
+            "send_window_end_hour",
+            "Send emails and text messages until this hour",
+            "Clinic time, 1-24, not included: with 20, the last messages go out before 20:00 and the rest wait "
+            "for the next morning.",
+            "An hour inside the TCPA's 9 p.m. limit (47 CFR 64.1200(c)(1)), so no message buzzes a phone late in "
+            "the evening; MESSAGING.md.",
+            "h",
+        ),
+        Setting(
+            "sign_early_margin_minutes",
+            "A session can be signed from this many minutes before its booked start",
+            "Earlier than that, signing needs a stated reason, recorded with the signature.",
+            "A product default: a signature attests to care given (CMS Medicare Program Integrity Manual, ch. 3, "
+            "signature requirements); 60 minutes covers a patient seen early.",
+            "minutes",
+        ),
+        Setting(
+            "contact_phone",
+            "Clinic phone for patients",
+            "Printed in reminder emails (how to change or cancel). Empty: the emails say to contact the clinic.",
+            "No default: each clinic's own number.",
+        ),
+        Setting(
+            "contact_email",
+            "Clinic email for patients",
+            "Printed in reminder emails, used as their Reply-To and in the List-Unsubscribe header.",
+            "No default: each clinic's own address (MESSAGING.md).",
+        ),
     )
 }
 
@@ -125,7 +161,19 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("nsaid_stop_days", "anaesthetic_warn_fraction", "min_injections_per_session", "max_injections_per_session"),
     ),
     ("Outcomes and questionnaires", ("non_responder_after_sessions", "questionnaire_link_days")),
-    ("Reminders", ("appointment_reminder_days", "pre_procedure_days", "questionnaire_overdue_days")),
+    (
+        "Reminders",
+        (
+            "appointment_reminder_days",
+            "pre_procedure_days",
+            "questionnaire_overdue_days",
+            "send_window_start_hour",
+            "send_window_end_hour",
+            "contact_phone",
+            "contact_email",
+        ),
+    ),
+    ("Signing", ("sign_early_margin_minutes",)),
 )
 
 INSTRUMENTS_SOURCE = (
@@ -136,6 +184,10 @@ INSTRUMENTS_SOURCE = (
 
 def _default_text(name: str) -> str:
     value = getattr(DEFAULTS, name)
+    if name in ClinicConfig.TEXT_SETTINGS:
+        return value or "empty"
+    if name.startswith("send_window_"):
+        return f"{value}:00"
     if name == "anaesthetic_warn_fraction":
         return f"{int(value * 100)}%"
     unit = SETTINGS[name].unit
@@ -194,6 +246,10 @@ class ClinicSettingsForm(forms.Form):
     @staticmethod
     def _number_field(name: str) -> forms.Field:
         setting = SETTINGS[name]
+        if name in ClinicConfig.TEXT_SETTINGS:
+            if name == "contact_email":
+                return forms.EmailField(required=False, max_length=120, label=setting.label, help_text=setting.help)
+            return forms.CharField(required=False, max_length=120, label=setting.label, help_text=setting.help)
         low, high = LIMITS[name]
         if name == "anaesthetic_warn_fraction":
             low, high = int(low * 100), int(high * 100)
@@ -241,6 +297,12 @@ class ClinicSettingsForm(forms.Form):
                 "Another administrator changed these settings after you opened this page, so nothing was saved: "
                 "reload the page to see the saved settings, then make your change again.",
                 code="stale",
+            )
+        opens, closes = data.get("send_window_start_hour"), data.get("send_window_end_hour")
+        if opens is not None and closes is not None and opens >= closes:
+            self.add_error(
+                "send_window_end_hour",
+                f"The sending window closes ({closes}:00) before it opens ({opens}:00): choose a later closing hour.",
             )
         low, high = data.get("min_injections_per_session"), data.get("max_injections_per_session")
         if low is not None and high is not None and low > high:

@@ -5,7 +5,7 @@ reasons for each default: docs/MESSAGING.md ("Rules").
 """
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from enum import StrEnum
 
 
@@ -91,3 +91,30 @@ def retry_delay_minutes(attempts: int) -> int:
 
 
 MAX_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class SendingWindow:
+    """The local hours in which messages may go out: from `start_hour`:00 up to (not including) `end_hour`:00.
+
+    Default 08:00-20:00 (docs/MESSAGING.md, "Sending window"): inside the 8 a.m.-9 p.m. calling hours that the TCPA
+    rules set for telephone solicitations (47 CFR 64.1200(c)(1)), with an hour's margin at night.
+    """
+
+    start_hour: int = 8
+    end_hour: int = 20
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.start_hour < self.end_hour <= 24:
+            raise ValueError(
+                f"The sending window must start before it ends, within 0-24 h (got {self.start_hour}-{self.end_hour})."
+            )
+
+    def is_open(self, local_time: time) -> bool:
+        return self.start_hour <= local_time.hour < self.end_hour
+
+
+def stop_day_as_sent(session_day: date, nsaid_stop_days: int, today: date) -> date:
+    """The day a message sent `today` tells the patient to stop NSAIDs from: the planned stop day, or today if that
+    day has passed (a late booking or a late send): a message never names a past day as the day to start."""
+    return max(nsaid_stop_day(session_day, nsaid_stop_days), today)

@@ -7,12 +7,13 @@ updates the event a calendar already holds instead of adding a second one.
 """
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.utils import timezone
 from icalendar import Calendar, Event
 
+from prolotrack.messaging.vtimezone import vtimezone
 from prolotrack.treatment.models import SessionStatus
 
 PRODID = "-//ProloTrack//Appointments//EN"
@@ -32,21 +33,42 @@ def _calendar(name: str, tz_name: str) -> Calendar:
     return cal
 
 
+def _add_timezone(cal: Calendar, tz_name: str, starts: list[datetime]) -> None:
+    """The clinic zone's VTIMEZONE as RRULE-based DAYLIGHT/STANDARD rules (vtimezone.py), checked to match the tz
+    database over the events' span; dated transitions from icalendar only for a zone those rules cannot describe."""
+    if not starts:
+        return
+    component = vtimezone(tz_name, min(starts), max(starts) + timedelta(days=1))
+    if component is None:
+        cal.add_missing_timezones()
+        return
+    cal.add_component(component)
+
+
 def _status(session: Any) -> str:
     if session.is_entered_in_error or session.status == SessionStatus.CANCELLED:
         return "CANCELLED"
     return "CONFIRMED"
 
 
+def _moment(local: datetime) -> datetime:
+    """A local time as written in the event: with the zone's TZID, except the second of a repeated hour (01:30 CST
+    on the autumn change), which RFC 5545 §3.3.5 reads as the first occurrence: that one is written in UTC."""
+    if local.fold == 1 and local.replace(fold=0).utcoffset() != local.utcoffset():
+        return local.astimezone(UTC)
+    return local
+
+
 def _event(session: Any, *, summary: str, description: str, stamp: datetime, location: str) -> Event:
     start = timezone.localtime(session.starts_at, session.clinic.tz)
+    end = timezone.localtime(session.starts_at + timedelta(minutes=session.duration_minutes), session.clinic.tz)
     event = Event()
     event.add("uid", session_uid(session))
     event.add("dtstamp", stamp)
     event.add("last-modified", session.updated_at)
     event.add("sequence", session.version)
-    event.add("dtstart", start)
-    event.add("dtend", start + timedelta(minutes=session.duration_minutes))
+    event.add("dtstart", _moment(start))
+    event.add("dtend", _moment(end))
     event.add("summary", summary)
     event.add("description", description)
     event.add("location", location)
@@ -66,15 +88,17 @@ def staff_feed(user: Any, clinic: Any, sessions: Iterable[Any], *, site_url: str
     stamp = timezone.now()
     name = f"ProloTrack: {user.get_full_name() or user.username} ({clinic.name})"
     cal = _calendar(name, clinic.timezone)
+    starts = []
     for session in sessions:
         if session.starts_at is None:
             continue
+        starts.append(session.starts_at)
         summary = f"Prolotherapy session {session.number}: {patient_label(session.patient)}"
         if _status(session) == "CANCELLED":
             summary = f"Cancelled: {summary}"
         description = f"Open in ProloTrack (sign-in required): {site_url}/sessions/{session.uuid}/"
         cal.add_component(_event(session, summary=summary, description=description, stamp=stamp, location=clinic.name))
-    cal.add_missing_timezones()
+    _add_timezone(cal, clinic.timezone, starts)
     return cal.to_ical()
 
 
@@ -93,7 +117,7 @@ def patient_appointment(session: Any) -> bytes:
     cal.add_component(
         _event(session, summary=summary, description=description, stamp=timezone.now(), location=clinic.name)
     )
-    cal.add_missing_timezones()
+    _add_timezone(cal, clinic.timezone, [session.starts_at])
     return cal.to_ical()
 
 

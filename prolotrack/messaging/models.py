@@ -42,8 +42,9 @@ class OutboxMessage(ClinicalRecord):
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="messages")
     channel = models.CharField(max_length=5, choices=Channel.choices)
     kind = models.CharField(max_length=24, choices=MessageKind.choices)
-    # What the message is about, with the day when it matters ("session:<uuid>:2026-11-20"): a rebooked session gets
-    # fresh reminders for its new day, and the same reminder is never planned twice (constraint below).
+    # What the message is about, with the local start when it matters ("session:<uuid>:2026-11-20T09:30"): a session
+    # moved to another day or hour gets fresh reminders for its new time, and the same reminder is never planned twice
+    # (constraint below).
     target = models.CharField(max_length=120)
     session = models.ForeignKey(
         "treatment.TreatmentSession", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -52,9 +53,11 @@ class OutboxMessage(ClinicalRecord):
         "treatment.CourseTimepoint", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     to_address = models.CharField(max_length=254, help_text="Email address or phone number at planning time.")
+    # The words as sent, written from the facts at the moment of sending; empty while the message is planned (the
+    # outbox shows a preview from the current facts instead).
     subject = models.CharField(max_length=200, blank=True)
-    body = models.TextField()
-    # [{"filename", "content_type", "content"}]: text attachments such as the appointment's .ics.
+    body = models.TextField(blank=True)
+    # [{"filename", "content_type", "content"}]: text attachments such as the appointment's .ics, as sent.
     attachments = models.JSONField(default=list, blank=True)
     scheduled_for = models.DateField(help_text="The day it is due, in the clinic's time zone.")
     status = models.CharField(max_length=20, choices=MessageStatus.choices, default=MessageStatus.QUEUED)

@@ -7,6 +7,7 @@ never left half running. Each child gets SIGTERM first and is killed only if it 
 """
 
 import argparse
+import os
 import signal
 import subprocess
 import sys
@@ -14,6 +15,16 @@ import time
 from typing import Any
 
 GRACE_SECONDS = 10
+
+
+def child_env(host: str, port: int, environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The children's environment: PROLOTRACK_SITE_URL defaults to the address being served, so links in emails and
+    calendar feeds point at this server's port (docs/OPERATIONS.md); one set explicitly is kept."""
+    from prolotrack.core.site import default_site_url
+
+    env = dict(os.environ if environ is None else environ)
+    env.setdefault("PROLOTRACK_SITE_URL", default_site_url(host, port))
+    return env
 
 
 def commands(host: str, port: int, interval: int) -> dict[str, list[str]]:
@@ -56,9 +67,11 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     children: dict[str, subprocess.Popen[Any]] = {}
+    env = child_env(args.host, args.port)
+    print(f"run_all: links in emails and calendar feeds use {env['PROLOTRACK_SITE_URL']}", flush=True)
     # Children ignore the terminal's Ctrl-C (own process group): this supervisor stops them in order instead.
     for name, cmd in commands(args.host, args.port, args.interval).items():
-        children[name] = subprocess.Popen(cmd, start_new_session=True)  # noqa: S603 - fixed argv, no shell
+        children[name] = subprocess.Popen(cmd, start_new_session=True, env=env)  # noqa: S603 - fixed argv, no shell
     print(f"run_all: web (pid {children['web'].pid}), scheduler (pid {children['scheduler'].pid}) and task worker "
           f"(pid {children['worker'].pid}) started; Ctrl-C stops all three.", flush=True)  # fmt: skip
     status = 0

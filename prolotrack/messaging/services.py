@@ -14,9 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -25,6 +23,7 @@ from prolotrack.audit.services import Actor, ServiceError, create_record, record
 from prolotrack.clinics.models import Clinic
 from prolotrack.clinics.roles import Permission
 from prolotrack.core.access import require_permission, require_same_clinic
+from prolotrack.core.site import site_url
 from prolotrack.domain import reminders as rules
 from prolotrack.domain.reminders import Decision, ReminderKind
 from prolotrack.messaging import content, ics
@@ -82,7 +81,12 @@ def _local_start(session: TreatmentSession) -> datetime:
 
 
 def session_target(session: TreatmentSession) -> str:
-    return f"session:{session.uuid}:{_local_start(session).date():%Y-%m-%d}"
+    """The key of a session's reminders: the session and its local start to the minute.
+
+    Any move, to another day or to another hour of the same day, gives a new key: the open reminders of the old time
+    are cancelled and fresh ones are planned (the patient hears of the new time even if the old reminder was sent).
+    """
+    return f"session:{session.uuid}:{_local_start(session):%Y-%m-%dT%H:%M}"
 
 
 def _reminder_settings(clinic: Clinic) -> rules.SessionReminderSettings:
@@ -94,6 +98,11 @@ def _reminder_settings(clinic: Clinic) -> rules.SessionReminderSettings:
     )
 
 
+def sending_window(clinic: Clinic) -> rules.SendingWindow:
+    config = clinic.config
+    return rules.SendingWindow(config.send_window_start_hour, config.send_window_end_hour)
+
+
 def _channels(patient: Patient, kind: ReminderKind) -> list[tuple[str, str]]:
     out = []
     if patient.email:
@@ -103,22 +112,27 @@ def _channels(patient: Patient, kind: ReminderKind) -> list[tuple[str, str]]:
     return out
 
 
-def session_message(session: TreatmentSession, kind: ReminderKind, channel: str) -> content.Content:
-    """The words of one session reminder, as of the session's current booking."""
+def session_message(
+    session: TreatmentSession, kind: ReminderKind, channel: str, today: date | None = None
+) -> content.Content:
+    """The words of one session reminder from the facts as they are now: the booking and the clinic's settings."""
     clinic, patient = session.clinic, session.patient
     start = _local_start(session)
+    today = today or timezone.localtime(timezone.now(), clinic.tz).date()
     sms = channel == Channel.SMS
     nsaid_days = clinic.config.nsaid_stop_days
-    stop_day = rules.nsaid_stop_day(start.date(), nsaid_days) if nsaid_days > 0 else None
+    stop_day = rules.stop_day_as_sent(start.date(), nsaid_days, today) if nsaid_days > 0 else None
     if kind == ReminderKind.APPOINTMENT:
         return content.appointment(patient, clinic, start, sms=sms)
     if kind == ReminderKind.NSAID_STOP:
         assert stop_day is not None
-        return content.nsaid_stop(patient, clinic, start, stop_day, nsaid_days, sms=sms)
-    return content.pre_procedure(patient, clinic, start, stop_day, nsaid_days, sedation=session.sedation != "none")
+        return content.nsaid_stop(patient, clinic, start, stop_day, nsaid_days, today=today, sms=sms)
+    return content.pre_procedure(
+        patient, clinic, start, stop_day, nsaid_days, today=today, sedation=session.sedation != "none"
+    )
 
 
-def _attachments(session: TreatmentSession, kind: ReminderKind, channel: str) -> list[dict[str, str]]:
+def _attachments(session: TreatmentSession, kind: str, channel: str) -> list[dict[str, str]]:
     if kind != ReminderKind.APPOINTMENT or channel != Channel.EMAIL:
         return []
     return [
@@ -147,8 +161,18 @@ def _create_message(actor: Actor, message: OutboxMessage) -> bool:
     return True
 
 
+def _due_day(session: TreatmentSession, kind: str) -> date | None:
+    """The day a session reminder is due under the clinic's current settings (None: this kind no longer applies)."""
+    days = rules.session_reminder_days(_local_start(session).date(), _reminder_settings(session.clinic))
+    return days.get(ReminderKind(kind))
+
+
 def plan_session_reminders(clinic: Clinic, today: date) -> PassReport:
-    """Plan the reminders of every booked session from today to PLAN_AHEAD_DAYS ahead; cancel those that lapsed."""
+    """Plan the reminders of every booked session from today to PLAN_AHEAD_DAYS ahead; cancel those that lapsed.
+
+    A planned row holds only what to send (kind, channel, the session and its time) and when; its words are written
+    when it is sent. A row whose due day changed with the clinic's settings is moved to the new day.
+    """
     report = PassReport()
     actor = Actor.system(clinic)
     settings_ = _reminder_settings(clinic)
@@ -160,27 +184,26 @@ def plan_session_reminders(clinic: Clinic, today: date) -> PassReport:
             entered_in_error_at__isnull=True,
             planned_on__gte=today - timedelta(days=1),
             planned_on__lte=today + timedelta(days=PLAN_AHEAD_DAYS + 1),
-        ).select_related("patient", "clinic")
+        ).select_related("patient", "clinic", "course")
     )
-    existing = set(
-        OutboxMessage.objects.filter(clinic=clinic, session__in=sessions).values_list(
-            "patient_id", "kind", "channel", "target"
-        )
-    )
-    live_targets: set[str] = set()
+    existing = {
+        (m.patient_id, m.kind, m.channel, m.target): m
+        for m in OutboxMessage.objects.filter(clinic=clinic, session__in=sessions).select_related("clinic")
+    }
     for session in sessions:
-        if session.patient.is_entered_in_error:
-            continue
+        if _session_block(session):
+            continue  # withdrawn consent, closed course, patient entered in error: nothing to plan
         start = _local_start(session)
         target = session_target(session)
-        live_targets.add(target)
         for kind, due in rules.session_reminder_days(start.date(), settings_).items():
             if rules.decide_session_reminder(due, start.date(), today) == Decision.TOO_LATE:
                 continue
             for channel, address in _channels(session.patient, kind):
-                if (session.patient_id, kind.value, channel, target) in existing:
+                found = existing.get((session.patient_id, kind.value, channel, target))
+                if found is not None:
+                    if found.status in OPEN_STATUSES and found.scheduled_for != max(due, today):
+                        _finish(found, status=found.status, error=found.error, scheduled_for=max(due, today))
                     continue
-                words = session_message(session, kind, channel)
                 message = OutboxMessage(
                     clinic=clinic,
                     patient=session.patient,
@@ -189,41 +212,57 @@ def plan_session_reminders(clinic: Clinic, today: date) -> PassReport:
                     target=target,
                     session=session,
                     to_address=address,
-                    subject=words.subject,
-                    body=words.body,
-                    attachments=_attachments(session, kind, channel),
                     scheduled_for=max(due, today),
                 )
                 report.planned += _create_message(actor, message)
-    report.cancelled += _cancel_lapsed(clinic, today, live_targets)
+    report.cancelled += _cancel_lapsed(clinic, today)
     return report
 
 
-def _cancel_lapsed(clinic: Clinic, today: date, live_targets: set[str]) -> int:
-    """Cancel open session reminders whose session was cancelled, moved to another day or entered in error."""
+def _cancel_lapsed(clinic: Clinic, today: date) -> int:
+    """Cancel open session reminders that no longer apply (see `_lapse_reason`)."""
     count = 0
     open_messages = OutboxMessage.objects.filter(
         clinic=clinic, status__in=OPEN_STATUSES, session__isnull=False
-    ).select_related("session", "clinic")
+    ).select_related("session", "session__course", "session__patient", "clinic")
     for message in open_messages:
-        if message.target in live_targets:
-            continue
-        reason = _lapse_reason(message.session, message.target, today)
+        reason = _lapse_reason(message.session, message.target, today, message.kind)
         if reason:
             _finish(message, status=MessageStatus.CANCELLED, error=reason)
             count += 1
     return count
 
 
-def _lapse_reason(session: TreatmentSession, target: str, today: date) -> str:
+def _session_block(session: TreatmentSession) -> str:
+    """Why no reminder about this session may go out whatever its kind, or ""."""
+    from prolotrack.consent.queries import consent_state
+    from prolotrack.domain.session import ConsentState
+    from prolotrack.treatment.models import CourseStatus
+
+    if session.patient.is_entered_in_error:
+        return "The patient's record was entered in error."
+    if session.course.status != CourseStatus.OPEN:
+        return f"The course is {session.course.get_status_display().lower()}."
+    if consent_state(session.course_id) == ConsentState.WITHDRAWN:
+        return "The patient withdrew consent to the treatment."
+    return ""
+
+
+def _lapse_reason(session: TreatmentSession, target: str, today: date, kind: str | None = None) -> str:
+    """Why a planned session reminder must not be sent now (the facts changed), or "" if it still applies."""
     if session.is_entered_in_error:
         return "The session was entered in error."
     if session.status != SessionStatus.BOOKED or session.starts_at is None:
         return f"The session is {session.get_status_display().lower()}, no longer booked."
     if session_target(session) != target:
-        return f"The session was moved to {_local_start(session):%Y-%m-%d %H:%M}; its new day has its own reminders."
+        return f"The session was moved to {_local_start(session):%Y-%m-%d %H:%M}; the new time has its own reminders."
     if _local_start(session).date() <= today:
         return "The session day came before the reminder could be sent."
+    block = _session_block(session)
+    if block:
+        return block
+    if kind is not None and _due_day(session, kind) is None:
+        return "The clinic no longer asks patients to stop NSAIDs before a session (NSAID window 0 days)."
     return ""
 
 
@@ -249,9 +288,6 @@ def plan_questionnaire_reminders(clinic: Clinic, today: date) -> PassReport:
         for kind in QUESTIONNAIRE_KINDS:
             if rules.decide_questionnaire_reminder(kind, timepoint.due_on, overdue_after, today) != Decision.SEND:
                 continue
-            words = content.questionnaire(
-                patient, clinic, timepoint.label, timepoint.due_on, overdue=kind == ReminderKind.QUESTIONNAIRE_OVERDUE
-            )
             message = OutboxMessage(
                 clinic=clinic,
                 patient=patient,
@@ -260,8 +296,6 @@ def plan_questionnaire_reminders(clinic: Clinic, today: date) -> PassReport:
                 target=f"timepoint:{timepoint.uuid}",
                 timepoint=timepoint,
                 to_address=patient.email,
-                subject=words.subject,
-                body=words.body.replace(content.LINK_PLACEHOLDER, content.LINK_REDACTED),
                 scheduled_for=rules.questionnaire_reminder_days(timepoint.due_on, overdue_after)[kind],
             )
             report.planned += _create_message(actor, message)
@@ -276,7 +310,7 @@ def _link_actor(clinic: Clinic) -> Actor:
     return Actor(user=None, clinic=clinic, role=role, client_address=None, channel="system")
 
 
-def _questionnaire_body(message: OutboxMessage) -> str:
+def _questionnaire_body(message: OutboxMessage, stored: str) -> str:
     """Create the single-use link now (so it is fresh when it arrives) and put its URL in the patient's copy."""
     from prolotrack.outcomes.services import create_link
 
@@ -284,8 +318,8 @@ def _questionnaire_body(message: OutboxMessage) -> str:
         _link, url_path = create_link(
             _link_actor(message.clinic), message.patient, timepoint=message.timepoint, delivery="email"
         )
-    url = url_path if url_path.startswith("http") else f"{settings.PROLOTRACK_SITE_URL}{url_path}"
-    return message.body.replace(content.LINK_REDACTED, url)
+    url = site_url(url_path)
+    return stored.replace(content.LINK_REDACTED, url)
 
 
 # --- Sending ---------------------------------------------------------------------------------------------------
@@ -312,22 +346,55 @@ def _finish(message: OutboxMessage, *, status: str, error: str = "", **changes: 
         )
 
 
+def _hold_reason(current: OutboxMessage, now: datetime, today: date) -> tuple[str, str]:
+    """Re-check every condition just before sending: ("cancel", why), ("wait", why) or ("", "") to send now."""
+    clinic = current.clinic
+    if not sending_window(clinic).is_open(timezone.localtime(now, clinic.tz).time()):
+        return "wait", "outside the clinic's sending window"
+    if current.session_id is not None:
+        session = TreatmentSession.objects.select_related("clinic", "course", "patient").get(pk=current.session_id)
+        reason = _lapse_reason(session, current.target, today, current.kind)
+        if reason:
+            return "cancel", reason
+        due = _due_day(session, current.kind)
+        if due is not None and due > today:
+            return "wait", "its day moved later with the clinic's settings"
+    elif current.timepoint_id is not None:
+        timepoint = current.timepoint
+        if current.patient.is_entered_in_error:
+            return "cancel", "The patient's record was entered in error."
+        decision = rules.decide_questionnaire_reminder(
+            ReminderKind(current.kind), timepoint.due_on, clinic.config.questionnaire_overdue_days, today
+        )
+        if decision == Decision.TOO_LATE:
+            return "cancel", "Its window passed before it could be sent."
+        if decision == Decision.WAIT:
+            return "wait", "not due yet"
+        if not any(t.pk == timepoint.pk for t in _awaiting_timepoints(clinic, today)):
+            return "cancel", "The questionnaire was answered, or its course was stopped or entered in error."
+    return "", ""
+
+
 def _claim(message: OutboxMessage, now: datetime, today: date) -> OutboxMessage | None:
     """Take the message for this pass, or None if it is not (or no longer) to be sent; records skips and lapses."""
     actor = Actor.system(message.clinic)
     with transaction.atomic():
-        current = OutboxMessage.objects.select_for_update().select_related("clinic", "patient").get(pk=message.pk)
+        current = (
+            OutboxMessage.objects.select_for_update()
+            .select_related("clinic", "patient", "timepoint", "timepoint__course")
+            .get(pk=message.pk)
+        )
         if current.status not in OPEN_STATUSES or (current.next_attempt_at and current.next_attempt_at > now):
             return None
-        if current.session_id is not None:
-            session = TreatmentSession.objects.select_related("clinic").get(pk=current.session_id)
-            reason = _lapse_reason(session, current.target, today)
-            if reason:
-                update_record(
-                    actor, current, {"status": MessageStatus.CANCELLED, "error": reason}, "messaging.message.cancelled",
-                    expected_version=None,
-                )  # fmt: skip
-                return None
+        action, reason = _hold_reason(current, now, today)
+        if action == "wait":
+            return None
+        if action == "cancel":
+            update_record(
+                actor, current, {"status": MessageStatus.CANCELLED, "error": reason}, "messaging.message.cancelled",
+                expected_version=None,
+            )  # fmt: skip
+            return None
         if _opted_out(current):
             update_record(
                 actor,
@@ -346,30 +413,64 @@ def _claim(message: OutboxMessage, now: datetime, today: date) -> OutboxMessage 
         )
 
 
-def _deliver(message: OutboxMessage, body: str) -> None:
+@dataclass(frozen=True)
+class Rendered:
+    """A message as it goes out: the stored copy (subject, body, attachments) and the patient's copy of the body."""
+
+    subject: str
+    body: str
+    attachments: list[dict[str, str]]
+    patient_body: str
+
+
+def render(message: OutboxMessage, today: date, *, with_link: bool = False) -> Rendered:
+    """Write the message from the facts as they are now (booking, settings, course); the send path calls it just
+    before handing the message over, and the outbox shows it as a preview of a queued message."""
+    if message.session_id is not None:
+        session = TreatmentSession.objects.select_related("clinic", "patient").get(pk=message.session_id)
+        words = session_message(session, ReminderKind(message.kind), message.channel, today)
+        attachments = _attachments(session, message.kind, message.channel)
+        return Rendered(words.subject, words.body, attachments, words.body)
+    timepoint = message.timepoint
+    words = content.questionnaire(
+        message.patient,
+        message.clinic,
+        timepoint.label,
+        timepoint.due_on,
+        overdue=message.kind == ReminderKind.QUESTIONNAIRE_OVERDUE,
+    )
+    stored = words.body.replace(content.LINK_PLACEHOLDER, content.LINK_REDACTED)
+    patient_body = _questionnaire_body(message, stored) if with_link else stored
+    return Rendered(words.subject, stored, [], patient_body)
+
+
+def _deliver(message: OutboxMessage, rendered: Rendered) -> None:
     if message.channel == Channel.SMS:
         sms_backend().send(message)
         return
-    email = EmailMessage(
-        subject=message.subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[message.to_address]
-    )
-    for item in message.attachments:
+    email = content.email_message(message, rendered.subject, rendered.patient_body)
+    for item in rendered.attachments:
         email.attach(item["filename"], item["content"], item["content_type"])
     email.send(fail_silently=False)
 
 
 def send_message(message: OutboxMessage, *, now: datetime | None = None) -> str:
-    """Send one open message if it is still due; return its status afterwards. A failure is recorded, not raised."""
+    """Send one open message if it is still due; return its status afterwards. A failure is recorded, not raised.
+
+    Every condition is checked again under the row lock (`_hold_reason`), and the words are written from the facts
+    of this moment: a booking moved, a setting changed or consent withdrawn after planning is what the patient reads.
+    """
     now = now or timezone.now()
     today = timezone.localtime(now, message.clinic.tz).date()
     claimed = _claim(message, now, today)
     if claimed is None:
         return OutboxMessage.objects.get(pk=message.pk).status
+    written: dict[str, Any] = {}
     try:
-        body = claimed.body
-        if claimed.kind in (MessageKind.QUESTIONNAIRE_DUE, MessageKind.QUESTIONNAIRE_OVERDUE):
-            body = _questionnaire_body(claimed)
-        _deliver(claimed, body)
+        rendered = render(claimed, today, with_link=True)
+        written = {"subject": rendered.subject, "body": rendered.body, "attachments": rendered.attachments}
+        claimed.subject, claimed.body = rendered.subject, rendered.patient_body
+        _deliver(claimed, rendered)
     except Exception as error:  # any backend failure is recorded on the message and retried
         log.warning("Sending message %s failed: %s", claimed.uuid, error)
         text = f"{type(error).__name__}: {error}"[:2000]
@@ -380,14 +481,17 @@ def send_message(message: OutboxMessage, *, now: datetime | None = None) -> str:
             text += f" (gave up after {claimed.attempts} tries)"
         _finish(claimed, status=MessageStatus.FAILED, error=text, next_attempt_at=retry_at)
         return MessageStatus.FAILED
-    _finish(claimed, status=MessageStatus.SENT, sent_at=now, next_attempt_at=None)
+    _finish(claimed, status=MessageStatus.SENT, sent_at=now, next_attempt_at=None, **written)
     return MessageStatus.SENT
 
 
 def send_due(clinic: Clinic, now: datetime) -> PassReport:
     """Send every open message of the clinic due by today (and failed ones whose retry time has come)."""
     report = PassReport()
-    today = timezone.localtime(now, clinic.tz).date()
+    local = timezone.localtime(now, clinic.tz)
+    if not sending_window(clinic).is_open(local.time()):
+        return report  # due messages wait for the window to open (docs/MESSAGING.md, "Sending window")
+    today = local.date()
     due = OutboxMessage.objects.filter(
         clinic=clinic, status__in=OPEN_STATUSES, scheduled_for__lte=today, attempts__lt=rules.MAX_ATTEMPTS
     ).filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))

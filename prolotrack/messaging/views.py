@@ -6,7 +6,6 @@ call the service or query, render. Reading messages is reading patient data, so 
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
@@ -21,9 +20,10 @@ from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for
 from prolotrack.core.access import require
 from prolotrack.core.forms import apply_errors
+from prolotrack.core.site import site_url
 from prolotrack.messaging import ics, queries, services
 from prolotrack.messaging.forms import OptOutForm, OutboxFilterForm
-from prolotrack.messaging.models import OutboxMessage
+from prolotrack.messaging.models import OPEN_STATUSES, OutboxMessage
 from prolotrack.patients.queries import patient_or_404
 from prolotrack.treatment import queries as treatment_queries
 from prolotrack.treatment.models import TreatmentSession
@@ -78,7 +78,11 @@ def outbox_message(request: HttpRequest, message_uuid: Any) -> HttpResponse:
     except OutboxMessage.DoesNotExist:
         raise Http404("No such message in this clinic.") from None
     record_read(actor_for(request), "messaging.message.viewed", record=message)
-    return render(request, "messaging/message.html", {"message": message})
+    preview = None
+    if not message.sent_at and message.status in OPEN_STATUSES:
+        # A planned message holds no words yet: show what it would say now, from the current facts.
+        preview = services.render(message, timezone.localtime(timezone.now(), message.clinic.tz).date())
+    return render(request, "messaging/message.html", {"message": message, "preview": preview})
 
 
 @require(Permission.OUTBOX_VIEW)
@@ -128,7 +132,7 @@ def patient_preferences(request: HttpRequest, patient_uuid: Any) -> HttpResponse
 
 
 def _feed_url(request: HttpRequest, token: str) -> str:
-    return request.build_absolute_uri(reverse("messaging:calendar-feed", args=[token]))
+    return site_url(reverse("messaging:calendar-feed", args=[token]))
 
 
 @require(Permission.CALENDAR_FEED)
@@ -170,7 +174,7 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404("No such calendar feed.")
     feed, membership = found
     sessions = queries.feed_sessions(membership, clinic_today(feed.clinic))
-    body = ics.staff_feed(feed.user, feed.clinic, sessions, site_url=settings.PROLOTRACK_SITE_URL)
+    body = ics.staff_feed(feed.user, feed.clinic, sessions, site_url=site_url())
     services.touch_feed(feed, len(sessions))
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="prolotrack.ics"'

@@ -12,6 +12,7 @@ from ninja.responses import Status
 from prolotrack.audit.services import record_read
 from prolotrack.clinics.api_auth import api_actor
 from prolotrack.clinics.roles import Permission
+from prolotrack.core.site import site_url
 from prolotrack.outcomes import queries, services
 from prolotrack.outcomes.models import LinkDelivery, QuestionnaireResponse
 from prolotrack.patients.queries import patient_or_404
@@ -96,7 +97,7 @@ def create_link(request: HttpRequest, patient_id: UUID, payload: LinkIn) -> Any:
         201,
         LinkOut(
             id=link.uuid,
-            url=request.build_absolute_uri(path),
+            url=site_url(path),
             expires_at=link.expires_at,
             instruments=link.instruments,
             delivery=link.delivery,

@@ -28,6 +28,7 @@ from prolotrack.clinical.queries import clinic_today
 from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for, client_address
 from prolotrack.core.access import require
+from prolotrack.core.site import site_url
 from prolotrack.domain import instruments as domain
 from prolotrack.domain.errors import DomainError
 from prolotrack.outcomes import present, queries, services
@@ -309,7 +310,7 @@ def link_create(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
         # The tablet is handed to the patient: sign the staff member out first so nothing of the app is reachable.
         logout(request)
         return redirect(path)
-    url = request.build_absolute_uri(path)
+    url = site_url(path)
     subject = body = ""
     if delivery == LinkDelivery.EMAIL:
         subject, body = services.email_message(link, url)

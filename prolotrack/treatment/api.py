@@ -255,9 +255,10 @@ def add_site(request: HttpRequest, session_id: UUID, payload: SiteIn) -> Any:
 
 
 @router.post("/sessions/{session_id}/sign", response={200: SessionOut, **ERRORS}, summary="Sign the session note")
-def sign(request: HttpRequest, session_id: UUID) -> Any:
+def sign(request: HttpRequest, session_id: UUID, early_reason: str = "") -> Any:
+    """`early_reason` (query parameter) is needed only to sign before the booked start less the clinic's margin."""
     actor = api_actor(request, Permission.SESSION_SIGN)
-    services.sign_session(actor, _session(request, session_id))
+    services.sign_session(actor, _session(request, session_id), early_reason=early_reason)
     return session_payload(_session(request, session_id))
 
 

@@ -361,6 +361,12 @@ class EnteredInErrorForm(forms.Form):
 
 class SignForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
+    early_reason = forms.CharField(
+        required=False,
+        max_length=500,
+        label="Reason for signing before the booked start",
+        help_text="Only needed when signing earlier than the clinic allows before the session's start.",
+    )
 
 
 # --- Adverse events --------------------------------------------------------------------------------------------

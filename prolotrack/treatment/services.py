@@ -5,7 +5,7 @@ locked: its note and everything in it change only through `amend`, which needs a
 """
 
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
 from typing import Any
@@ -633,14 +633,52 @@ def retire_session_item(
         )
 
 
-def sign_session(actor: Actor, session: TreatmentSession, *, expected_version: int | None = None) -> TreatmentSession:
-    """Sign the session note as the treating clinician; it is then locked."""
+def early_signing_problem(session: TreatmentSession, now: datetime, early_reason: str) -> str:
+    """Why signing now, before the booked start (less the clinic's margin), is refused; "" when it may go ahead.
+
+    A signature attests to care given (docs/SETTINGS.md, `sign_early_margin_minutes`): a note signed days before the
+    session is refused unless the clinician states why, and that reason is recorded with the signature.
+    """
+    if session.starts_at is None:
+        return ""
+    margin = timedelta(minutes=session.clinic.config.sign_early_margin_minutes)
+    if now >= session.starts_at - margin:
+        return ""
+    if len(" ".join((early_reason or "").split())) >= 5:
+        return ""
+    start = timezone.localtime(session.starts_at, session.clinic.tz)
+    return (
+        f"This session is booked for {start:%Y-%m-%d %H:%M %Z}: a note is signed once the session has taken place "
+        f"(from {session.clinic.config.sign_early_margin_minutes} minutes before its start). If it really took place "
+        "earlier, give the reason for signing now (at least 5 characters); it is recorded with the signature."
+    )
+
+
+def sign_session(
+    actor: Actor,
+    session: TreatmentSession,
+    *,
+    expected_version: int | None = None,
+    early_reason: str = "",
+    now: datetime | None = None,
+) -> TreatmentSession:
+    """Sign the session note as the treating clinician; it is then locked.
+
+    Signing before the booked start less the clinic's margin is refused unless `early_reason` says why (recorded
+    on the signature's audit row and version).
+    """
     require_permission(actor, Permission.SESSION_SIGN)
     require_same_clinic(actor, session)
     if session.status in (SessionStatus.CANCELLED, SessionStatus.NO_SHOW):
         raise ServiceError(f"A {session.get_status_display().lower()} session cannot be signed.")
+    now = now or timezone.now()
+    early_reason = " ".join((early_reason or "").split())
     with transaction.atomic():
-        current = TreatmentSession.objects.select_for_update().get(pk=session.pk)
+        current = TreatmentSession.objects.select_for_update().select_related("clinic").get(pk=session.pk)
+        problem = early_signing_problem(current, now, early_reason)
+        if problem:
+            raise ValidationError({"early_reason": problem})
+        early = current.starts_at is not None and now < current.starts_at
         blockers = signing_blockers(queries.signing_state(current))
         if blockers:
             raise ServiceError("Cannot sign yet: " + " ".join(blockers))
@@ -654,6 +692,7 @@ def sign_session(actor: Actor, session: TreatmentSession, *, expected_version: i
             },
             "treatment.session.signed",
             expected_version=expected_version,
+            reason=f"Signed before the booked start: {early_reason}" if early and early_reason else "",
         )
         # The visit summary PDF is queued once the signature is committed (docs/DOCUMENTS.md).
         transaction.on_commit(partial(queue_visit_summary, actor, signed.pk), robust=True)

@@ -1296,9 +1296,10 @@ def session_sign(request: HttpRequest, session_uuid: Any) -> HttpResponse:
     session = _session_or_404(request, session_uuid)
     form = SignForm(request.POST)
     version = form.cleaned_data["version"] if form.is_valid() else None
+    early_reason = form.cleaned_data.get("early_reason", "") if form.is_valid() else ""
     try:
         with transaction.atomic():
-            services.sign_session(actor_for(request), session, expected_version=version)
+            services.sign_session(actor_for(request), session, expected_version=version, early_reason=early_reason)
     except (ValidationError, ServiceError) as error:
         message = " ".join(getattr(error, "messages", None) or [str(error)])
         return _session_page(request, session, status=400, sign_error=message)

@@ -99,7 +99,25 @@ NEW_VALUES = {
     "appointment_reminder_days": 3,
     "pre_procedure_days": 10,
     "questionnaire_overdue_days": 5,
+    "send_window_start_hour": 9,
+    "send_window_end_hour": 18,
+    "sign_early_margin_minutes": 30,
+    "contact_phone": "(312) 555-0100",
+    "contact_email": "desk@alpha.example",
 }
+
+
+def test_the_sending_window_is_on_the_page_with_its_default_and_source(login, admin_user):
+    page = login(admin_user).get(URL).content.decode()
+    assert "Send emails and text messages from this hour" in page and "8:00" in page and "20:00" in page
+    assert "47 CFR 64.1200(c)(1)" in page
+
+
+def test_a_sending_window_that_closes_before_it_opens_is_refused(login, admin_user, clinic):
+    response = login(admin_user).post(URL, page_values(send_window_start_hour=20, send_window_end_hour=8))
+    assert response.status_code == 400 and "closes (8:00) before it opens (20:00)" in response.content.decode()
+    clinic.refresh_from_db()
+    assert clinic.config.send_window_start_hour == 8
 
 
 @pytest.mark.parametrize(("name", "value"), NEW_VALUES.items())

@@ -81,8 +81,12 @@ def test_api_lists_the_patients_messages(client, clinician, api_token, message, 
     rows = client.get(f"/api/patients/{booked.patient.uuid}/messages", headers=api_token(clinician)).json()
     assert len(rows) == 5 and {r["status"] for r in rows} == {"queued"}
     appointment = next(r for r in rows if r["kind"] == "appointment_reminder" and r["channel"] == "email")
-    assert appointment["attachments"] == ["appointment-2026-11-20.ics"]
+    assert appointment["attachments"] == []  # written when sent, from the facts of that moment
     assert appointment["session_id"] == str(booked.uuid) and appointment["scheduled_for"] == "2026-11-18"
+    services.run_pass(now=at(date(2026, 11, 18)))
+    rows = client.get(f"/api/patients/{booked.patient.uuid}/messages", headers=api_token(clinician)).json()
+    appointment = next(r for r in rows if r["kind"] == "appointment_reminder" and r["channel"] == "email")
+    assert appointment["status"] == "sent" and appointment["attachments"] == ["appointment-2026-11-20.ics"]
 
 
 def test_api_outbox_filters_and_refuses_bad_input(client, clinician, api_token, message):

@@ -56,7 +56,8 @@ def test_each_reminder_goes_out_on_its_day_and_only_once(booked):
         (MessageKind.NSAID_STOP, Channel.SMS),
         (MessageKind.PRE_PROCEDURE, Channel.EMAIL),
     ]
-    assert "From Tuesday 17 November 2026 (3 days before your appointment)" in mail.outbox[1].body
+    # Sent on the stop day: the body names the same day as the subject's "From today" (issue 19).
+    assert "From today, Tuesday 17 November 2026 (3 days before your appointment)" in mail.outbox[1].body
     assert "ibuprofen" in LocmemSMSBackend.outbox[0]["body"]
     services.run_pass(now=at(date(2026, 11, 18)))
     services.run_pass(now=at(date(2026, 11, 19)))
@@ -242,7 +243,10 @@ def test_days_are_the_clinics_days_not_utc(course, book):
     book(course.sessions.get(number=1), datetime(2026, 11, 20, 9, 30, tzinfo=CHICAGO))
     services.run_pass(now=datetime(2026, 11, 17, 2, 0, tzinfo=ZoneInfo("UTC")))  # 16 Nov, 20:00 in Chicago
     assert not OutboxMessage.objects.filter(status=MessageStatus.SENT, kind=MessageKind.NSAID_STOP).exists()
-    services.run_pass(now=datetime(2026, 11, 17, 6, 0, tzinfo=ZoneInfo("UTC")))  # 17 Nov, 00:00 in Chicago
+    services.run_pass(now=datetime(2026, 11, 17, 6, 5, tzinfo=ZoneInfo("UTC")))  # 17 Nov, 00:05 in Chicago
+    # Due, but the sending window (08:00-20:00 clinic time) is closed: nothing goes out just after midnight.
+    assert not OutboxMessage.objects.filter(status=MessageStatus.SENT).exists()
+    services.run_pass(now=datetime(2026, 11, 17, 14, 0, tzinfo=ZoneInfo("UTC")))  # 17 Nov, 08:00 in Chicago
     assert OutboxMessage.objects.filter(status=MessageStatus.SENT, kind=MessageKind.NSAID_STOP).count() == 2
 
 
@@ -250,17 +254,21 @@ def test_a_late_evening_appointment_keeps_its_local_day(course, book):
     # 23:30 in Chicago on the 20th is 05:30 UTC on the 21st: the reminders are for the 20th.
     session = book(course.sessions.get(number=1), datetime(2026, 11, 20, 23, 30, tzinfo=CHICAGO))
     services.run_pass(now=at(date(2026, 11, 10)))
-    assert services.session_target(session).endswith(":2026-11-20")
+    assert services.session_target(session).endswith(":2026-11-20T23:30")
     appointment = OutboxMessage.objects.get(kind=MessageKind.APPOINTMENT, channel=Channel.EMAIL)
-    assert appointment.scheduled_for == date(2026, 11, 18) and "Friday 20 November 2026 at 23:30" in appointment.body
+    assert appointment.scheduled_for == date(2026, 11, 18)
+    services.run_pass(now=at(date(2026, 11, 18)))
+    appointment.refresh_from_db()
+    assert "Friday 20 November 2026 at 23:30 CST" in appointment.body
 
 
 def test_daylight_saving_change_keeps_the_wall_clock_time(course, book):
     # Chicago leaves daylight saving on 1 November 2026; a reminder planned before for a session after says 09:30.
     session = book(course.sessions.get(number=1), datetime(2026, 11, 3, 9, 30, tzinfo=CHICAGO))
     services.run_pass(now=at(date(2026, 10, 29)))
+    services.run_pass(now=at(date(2026, 11, 1)))
     message = OutboxMessage.objects.get(kind=MessageKind.APPOINTMENT, channel=Channel.EMAIL, session=session)
-    assert "Tuesday 3 November 2026 at 09:30" in message.body
+    assert "Tuesday 3 November 2026 at 09:30 CST" in message.body
 
 
 def test_a_patient_without_email_or_phone_gets_nothing_planned(clinician, make_patient, book):

@@ -3,6 +3,7 @@
 from datetime import date
 
 import pytest
+from django.conf import settings
 
 from prolotrack.core.testing import actor_of
 from prolotrack.outcomes import queries, services
@@ -24,7 +25,9 @@ def test_create_link_by_persona(client, api_token, personas, patient, follow_up,
     assert response.status_code == CREATE[persona], response.content
     if response.status_code == 201:
         body = response.json()
-        assert body["instruments"] == ["nrs_pain", "pgic"] and body["url"].startswith("http://testserver/q/")
+        assert body["instruments"] == ["nrs_pain", "pgic"] and body["url"].startswith(
+            f"{settings.PROLOTRACK_SITE_URL}/q/"
+        )
         token = body["url"].rstrip("/").rsplit("/", 1)[1]
         assert QuestionnaireLink.objects.get().token_hash == queries.token_hash(token)
     else:
