@@ -11,6 +11,7 @@ from django.core import mail
 from django.db import transaction
 from icalendar import Calendar
 
+from prolotrack.audit.services import update_record
 from prolotrack.consent import services as consent_services
 from prolotrack.consent.testing import sign_for_course
 from prolotrack.core.testing import actor_of
@@ -19,6 +20,7 @@ from prolotrack.messaging.backends import LocmemSMSBackend
 from prolotrack.messaging.models import Channel, MessageKind, MessageStatus, OutboxMessage
 from prolotrack.messaging.tests.conftest import CHICAGO, at
 from prolotrack.treatment import services as treatment_services
+from prolotrack.treatment.models import CourseStatus
 
 DAY = date(2026, 11, 20)
 
@@ -87,10 +89,23 @@ def test_a_closed_course_stops_its_reminders(clinician, course, book):
     book(course.sessions.get(number=1))
     services.run_pass(now=at(date(2026, 11, 10)))
     with transaction.atomic():
-        treatment_services.close_course(actor_of(clinician), course, "stopped", reason="Patient moved away")
+        treatment_services.close_course(actor_of(clinician), course, reason="lost_to_follow_up")
     services.run_pass(now=at(date(2026, 11, 18)))
     assert mail.outbox == [] and LocmemSMSBackend.outbox == []
     assert set(OutboxMessage.objects.values_list("status", flat=True)) == {MessageStatus.CANCELLED}
+
+
+def test_the_send_re_checks_the_course_state_whatever_path_closed_it(clinician, course, book):
+    book(course.sessions.get(number=1))
+    services.run_pass(now=at(date(2026, 11, 10)))
+    # A course stopped by a path that did not cancel its reminders (an import, a data fix): the send still checks.
+    with transaction.atomic():
+        update_record(actor_of(clinician), course, {"status": CourseStatus.STOPPED}, "test.course.stopped",
+                      expected_version=None)  # fmt: skip
+    message = OutboxMessage.objects.get(kind=MessageKind.PRE_PROCEDURE)
+    assert services.send_message(message, now=at(date(2026, 11, 13))) == MessageStatus.CANCELLED
+    message.refresh_from_db()
+    assert message.error == "The course is stopped." and mail.outbox == []
 
 
 def test_a_longer_nsaid_window_after_planning_moves_the_reminder_and_its_date(booked):
