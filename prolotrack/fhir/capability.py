@@ -17,6 +17,8 @@ BULK_GROUP_EXPORT = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-e
 def _resource(name: str) -> dict[str, Any]:
     rtype = TYPES[name]
     interactions = [{"code": "read"}, {"code": "search-type"}]
+    if rtype.sources[0].versioned:
+        interactions += [{"code": "vread"}, {"code": "history-instance"}]
     if name in WRITABLE:
         # create: POST [type] (a one-entry transaction); update: PUT with If-Match; delete: marks entered in error.
         interactions += [{"code": "create"}, {"code": "update"}, {"code": "delete"}]
@@ -32,7 +34,8 @@ def _resource(name: str) -> dict[str, Any]:
         "documentation": " ".join(doc),
         "interaction": interactions,
         "versioning": "versioned-update" if name in WRITABLE else "versioned",
-        "readHistory": False,
+        "conditionalRead": "not-match" if rtype.sources[0].versioned else "not-supported",
+        "readHistory": rtype.sources[0].versioned,
         "updateCreate": False,
         "conditionalDelete": "not-supported",
         "searchParam": [{"name": p, "type": t} for p, t in rtype.search_params()],

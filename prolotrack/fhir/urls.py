@@ -16,5 +16,7 @@ urlpatterns = [
     path("Group/<str:group_id>/$export", bulk_views.export_group, name="export-group"),
     path("<str:resource_type>", views.type_level, name="type"),
     path("<str:resource_type>/<str:resource_id>", views.instance, name="instance"),
+    path("<str:resource_type>/<str:resource_id>/_history", views.history, name="history"),
+    path("<str:resource_type>/<str:resource_id>/_history/<str:version_id>", views.vread, name="vread"),
     path("<path:rest>", views.unknown, name="unknown"),
 ]

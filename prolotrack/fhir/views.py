@@ -3,6 +3,7 @@
 import uuid as uuid_lib
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
@@ -97,6 +98,22 @@ def etag_headers(resource: dict[str, Any]) -> dict[str, str]:
     return headers
 
 
+def _not_modified(request: HttpRequest, headers: dict[str, str]) -> HttpResponse | None:
+    """304 when If-None-Match names the version about to be served (weak comparison, W/"3", "3" or 3)."""
+    wanted = request.headers.get("If-None-Match")
+    if not wanted:
+        return None
+    current = headers["ETag"].removeprefix("W/").strip('"')
+    for tag in wanted.split(","):
+        tag = tag.strip()
+        if tag == "*" or tag.removeprefix("W/").strip('"') == current:
+            response = HttpResponse(status=304)
+            for name, value in headers.items():
+                response[name] = value
+            return response
+    return None
+
+
 @fhir_endpoint(methods=("GET", "PUT", "DELETE"))
 def read(request: HttpRequest, resource_type: str, resource_id: str) -> HttpResponse:
     if resource_type in STATIC_TYPES:
@@ -117,9 +134,94 @@ def read(request: HttpRequest, resource_type: str, resource_id: str) -> HttpResp
                 code="deleted",
             )  # fmt: skip
         resource = source.map_rows([row])[0]
+        headers = etag_headers(resource)
         _audit_one(actor, rtype, source, row)
-        return fhir_response(resource, 200, etag_headers(resource))
+        return _not_modified(request, headers) or fhir_response(resource, 200, headers)
     raise FhirError(404, f"No {resource_type} with id {resource_id} in this clinic.")
+
+
+def _versions(request: HttpRequest, resource_type: str, resource_id: str) -> tuple[Any, Source, list[Any], Any]:
+    """(actor, source, the record's versions as FHIR resources newest first with their version rows, current row)
+    from the product's version rows (audit.RecordVersion): each version's stored content laid over the current row
+    (what does not change: ids, the patient, the clinic), mapped by the same mapper as a read."""
+    from prolotrack.audit.models import RecordVersion
+
+    rtype = _type_or_404(resource_type)
+    actor = fhir_actor(request, rtype.permission)
+    try:
+        wanted = uuid_lib.UUID(resource_id)
+    except ValueError:
+        raise FhirError(404, f"No {resource_type} with id {resource_id} in this clinic.") from None
+    for source in rtype.sources:
+        row = source.queryset(request.clinic).filter(**{source.id_path: wanted}).values(*source.fields).first()  # type: ignore[attr-defined]
+        if row is None:
+            continue
+        if not source.versioned:
+            raise FhirError(404, f"{resource_type} has no version history here.", code="not-supported")
+        model = source.model
+        rows = RecordVersion.objects.filter(
+            clinic=request.clinic,  # type: ignore[attr-defined]
+            record_type=model._meta.label_lower,
+            record_uuid=wanted,
+        ).order_by("-version")
+        out = []
+        for version in rows:
+            past = dict(row)
+            for name, value in (version.data or {}).items():
+                if name in past and name not in ("id", "uuid"):
+                    try:
+                        past[name] = model._meta.get_field(name).to_python(value)
+                    except (FieldDoesNotExist, ValidationError):
+                        continue  # a field renamed or retyped since: today's value stands
+            past["version"] = version.version
+            past["updated_at"] = version.at
+            out.append((source.map_rows([past])[0], version))
+        _audit_one(actor, rtype, source, row)
+        return actor, source, out, row
+    raise FhirError(404, f"No {resource_type} with id {resource_id} in this clinic.")
+
+
+@fhir_endpoint(methods=("GET",))
+def history(request: HttpRequest, resource_type: str, resource_id: str) -> HttpResponse:
+    """GET [base]/<type>/<id>/_history: every version of the record, newest first (a `history` Bundle)."""
+    _, _, versions, _ = _versions(request, resource_type, resource_id)
+    base_url = fhir_base_url(request)
+    entries = []
+    for resource, version in versions:
+        entries.append(
+            {
+                "fullUrl": f"{base_url}/{resource_type}/{resource_id}",
+                "resource": resource,
+                "request": {
+                    "method": "POST" if version.version == 1 else "PUT",
+                    "url": resource_type if version.version == 1 else f"{resource_type}/{resource_id}",
+                },
+                "response": {
+                    "status": "201 Created" if version.version == 1 else "200 OK",
+                    "etag": f'W/"{version.version}"',
+                    "lastModified": version.at,
+                },
+            }
+        )
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "history",
+        "total": len(entries),
+        "link": [{"relation": "self", "url": request.build_absolute_uri()}],
+        "entry": entries,
+    }
+    return fhir_response(bundle)
+
+
+@fhir_endpoint(methods=("GET",))
+def vread(request: HttpRequest, resource_type: str, resource_id: str, version_id: str) -> HttpResponse:
+    """GET [base]/<type>/<id>/_history/<vid>: one version as it was (the same ids every write's Location gives)."""
+    _, _, versions, _ = _versions(request, resource_type, resource_id)
+    for resource, version in versions:
+        if str(version.version) == version_id:
+            headers = etag_headers(resource)
+            return _not_modified(request, headers) or fhir_response(resource, 200, headers)
+    raise FhirError(404, f"{resource_type}/{resource_id} has no version {version_id}.")
 
 
 def _audit_one(actor: Any, rtype: ResourceType, source: Source, row: dict[str, Any]) -> None:
