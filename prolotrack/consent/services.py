@@ -94,7 +94,6 @@ def _render(consent: Consent, clinic: Any, title: str, sections: Any) -> bytes:
             "consent": consent,
             "patient": consent.patient,
             "course": consent.course,
-            "signed_local": timezone.localtime(consent.signed_at, clinic.tz) if consent.signed_at else None,
             "patient_signature": data_url(consent.patient_signature),
             "witness_signature": data_url(consent.witness_signature),
             "generated_at": timezone.localtime(timezone.now(), clinic.tz),

@@ -13,6 +13,7 @@ from typing import Any
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from prolotrack.core import clinictime
 from prolotrack.documents import handouts
 from prolotrack.documents.models import Document, DocumentKind, HandoutVersion
 from prolotrack.documents.pdf import render_pdf
@@ -108,7 +109,7 @@ def handout_context(patient: Any, handout: str, session: TreatmentSession | None
         day = starts.date() if starts else session.planned_on
         stop = handouts.nsaid_stop_date(day, config.nsaid_stop_days)
         values["session_date"] = _long_date(day)
-        values["session_time"] = starts.strftime("%H:%M") if starts else "(time to be booked)"
+        values["session_time"] = clinictime.format_time(starts, clinic, "time") if starts else "(time to be booked)"
         values["nsaid_stop_date"] = _long_date(stop) if stop else "(our clinic does not ask you to stop them)"
     else:
         values["session_date"] = "your next session"

@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from prolotrack.domain import claims
+from prolotrack.domain import citations, claims
 
 BEFORE, AFTER, EVIDENCE = "before", "after", "evidence"
 HANDOUTS: dict[str, str] = {
@@ -26,30 +26,26 @@ HANDOUTS: dict[str, str] = {
     EVIDENCE: "Prolotherapy: what the research shows",
 }
 
-# Source strings, cited in the handouts and in docs/DOCUMENTS.md.
-SRC_NSAID = "Clinic practice varies from 2-3 days to 2 weeks; no trial shows NSAIDs reduce the effect (DOMAIN.md §6)"
-SRC_MEAL = "A light meal to prevent dizziness; oral sedation needs a driver (DOMAIN.md §6)"
-SRC_CANDIDACY = "Infection at the site is a reason not to inject; pregnancy is a caution (DOMAIN.md §5)"
-SRC_BLEEDING = (
-    "Anticoagulants and antiplatelets: caution, ASRA/ESRA bleeding-risk tiers, Reg Anesth Pain Med 2018 (DOMAIN.md §5)"
-)
-SRC_AFTER = (
-    "Soreness 24-72 h in about 10% in trials; acetaminophen allowed; light activity; ice vs heat varies; "
-    "when to call (DOMAIN.md §6, §7)"
-)
-SRC_NSAID_AFTER = "Clinics avoid NSAIDs after for days to 12 weeks (DOMAIN.md §6)"
-SRC_PNEUMOTHORAX = (
-    "Chest pain or breathlessness after chest-wall or thoracic injections: pneumothorax (DOMAIN.md §6, §7)"
-)
-SRC_SPINAL = "Headache worse on standing after spinal injections: dural puncture (DOMAIN.md §6, §7)"
-SRC_COVER = "CMS national non-coverage determination (NCA NCDId=15); Aetna CPB 0207 (DOMAIN.md §1)"
-SRC_OVERVIEW = "Rabago, Slattengren & Zgierska, Prim Care 2010, PMC2831229 (DOMAIN.md §1, §9)"
-SRC_KNEE = "Rabago 2013, Ann Fam Med; Bae 2021 meta-analysis, SMD -0.44 vs saline (DOMAIN.md §9)"
-SRC_BACK = "Dagenais 2007, Cochrane review: 5 RCTs, 366 people (DOMAIN.md §9)"
-SRC_ELBOW = "Lateral epicondylosis RCT 2019: no difference at 52 weeks (DOMAIN.md §9)"
-SRC_ACHILLES = "Yelland 2011, BJSM: with eccentric exercise vs eccentric exercise alone (DOMAIN.md §4, §9)"
-SRC_SHOULDER = "Bertrand 2016: rotator cuff, 59% vs 27% responders at 9 months (DOMAIN.md §4, §9)"
-SRC_FEW = "No evidence summary for this region in the project's sources (DOMAIN.md §9)"
+# Sources printed at the foot of each section: the published source itself (authors, title, journal, year) or, where
+# the advice is clinic practice with no trial behind it, that fact. Never an internal file: patients read these.
+# docs/DOCUMENTS.md maps each section's content to the project's clinical notes.
+SRC_NSAID = citations.CLINIC_PRACTICE_NSAID
+SRC_MEAL = citations.CLINIC_PRACTICE_MEAL
+SRC_SEDATION = citations.CLINIC_PRACTICE_SEDATION
+SRC_CANDIDACY = citations.RABAGO_2010
+SRC_BLEEDING = citations.ASRA_ESRA_2018
+SRC_AFTER = citations.RABAGO_2010
+SRC_NSAID_AFTER = citations.CLINIC_PRACTICE_AFTER
+SRC_PNEUMOTHORAX = citations.DAGENAIS_2006
+SRC_SPINAL = citations.DAGENAIS_2006
+SRC_COVER = f"{citations.CMS_NCD_150_7}; {citations.AETNA_0207}"
+SRC_OVERVIEW = citations.RABAGO_2010
+SRC_KNEE = f"{citations.RABAGO_2013}; {citations.BAE_2021}"
+SRC_BACK = citations.DAGENAIS_2007
+SRC_ELBOW = citations.ELBOW_2019
+SRC_ACHILLES = citations.YELLAND_2011
+SRC_SHOULDER = citations.BERTRAND_2016
+SRC_FEW = "Few trials exist for this area; none is summarised here"
 
 
 @dataclass(frozen=True)
@@ -102,7 +98,7 @@ SECTIONS: tuple[Section, ...] = (
 - A sedative makes you drowsy and slows your reactions for the rest of the day.
 - An adult must drive you home: do not drive, cycle or operate machinery until the next day.
 - Do not sign important papers or drink alcohol for the rest of the day.""",
-        (SRC_MEAL,),
+        (SRC_SEDATION,),
         sedation_only=True,
     ),
     Section(

@@ -16,22 +16,19 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from . import citations
 from .errors import DomainError
 
-FTC_2022 = "FTC, Health Products Compliance Guidance, December 2022"
-FDA_202 = "FDA, 21 CFR 202.1(e)(6)(i): drug claims no safer or more effective than substantial evidence shows"
-RABAGO_2010 = "Rabago D, Slattengren A, Zgierska A. Prolotherapy in primary care practice. Prim Care. 2010"
-RABAGO_2013 = (
-    "Rabago D et al. Dextrose prolotherapy for knee osteoarthritis: a randomized controlled trial. Ann Fam Med. 2013"
-)
-DAGENAIS_2007 = "Dagenais S et al. Prolotherapy injections for chronic low-back pain. Cochrane Database Syst Rev. 2007"
-BAE_2021 = "Bae G et al. Meta-analysis of dextrose prolotherapy for knee osteoarthritis (SMD -0.44 vs saline). 2021"
-CMS_NCD = "CMS National Coverage Determination 150.7, Prolotherapy, Joint Sclerotherapy, and Ligamentous Injections"
-AETNA_0207 = "Aetna Clinical Policy Bulletin 0207, Prolotherapy"
-DORMAN_1993 = "Dorman TA. Prolotherapy: a survey. J Orthop Med. 1993"
-DAGENAIS_2006 = (
-    "Dagenais S et al. Adverse events of prolotherapy for back and neck pain: a survey. Arch Phys Med Rehabil. 2006"
-)
+FTC_2022 = citations.FTC_2022
+FDA_202 = citations.FDA_202
+RABAGO_2010 = citations.RABAGO_2010
+RABAGO_2013 = citations.RABAGO_2013
+DAGENAIS_2007 = citations.DAGENAIS_2007
+BAE_2021 = citations.BAE_2021
+CMS_NCD = citations.CMS_NCD_150_7
+AETNA_0207 = citations.AETNA_0207
+DORMAN_1993 = citations.DORMAN_1993
+DAGENAIS_2006 = citations.DAGENAIS_2006
 
 
 class OverclaimError(DomainError):

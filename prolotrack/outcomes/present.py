@@ -130,6 +130,36 @@ def build(
     return Form(code, (texts or {}).get("title") or found.title, found.intro, groups, licensed_missing)
 
 
+@dataclass(frozen=True)
+class Answer:
+    """One question and the patient's answer as the review step shows it ('' when not answered)."""
+
+    question: str
+    answer: str
+    scale: str  # for a numeric scale, what its ends mean: "0 = No pain, 10 = Worst pain imaginable"
+    required: bool
+
+
+def answers(form: Form) -> list[Answer]:
+    """Each question of a filled form with its answer in words: the option's label, or the number and the scale's ends."""
+    out = []
+    for f in form.fields:
+        scale = ""
+        if f.kind in ("choice", "boolean"):
+            shown = next((c.label for c in f.choices if c.checked), "")
+        else:
+            shown = f.value
+            ends = []
+            low, high = (f.choices[0].value, f.choices[-1].value) if f.choices else (f.minimum, f.maximum)
+            if f.low_label:
+                ends.append(f"{low} = {f.low_label}")
+            if f.high_label:
+                ends.append(f"{high} = {f.high_label}")
+            scale = ", ".join(ends)
+        out.append(Answer(f.text, shown, scale, f.required))
+    return out
+
+
 def parse(code: str, data: Mapping[str, Any], *, prefix: str = "") -> tuple[dict[str, Any], dict[str, str]]:
     """Posted form data -> (answers by linkId, errors by linkId). Blank answers are left out."""
     found = domain.definition(code)

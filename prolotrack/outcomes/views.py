@@ -65,7 +65,10 @@ def _count_failure(request: HttpRequest) -> None:
 
 
 def _q_render(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
-    response = render(request, template, context, status=status)
+    # No one is logged in here, so no middleware chose a zone: the page reads in the clinic's (core/clinictime.py).
+    clinic = context.get("clinic")
+    with timezone.override(clinic.tz if clinic is not None else None):
+        response = render(request, template, context, status=status)
     for header, value in NO_STORE.items():
         response[header] = value
     return response
@@ -133,6 +136,18 @@ def _steps(link: QuestionnaireLink) -> list[dict[str, Any]]:
     return out
 
 
+def _steps_with_answers(link: QuestionnaireLink) -> list[dict[str, Any]]:
+    """The steps with each question and the patient's answer in words, for the review before sending."""
+    saved = queries.link_responses(link)
+    texts = _texts(link)
+    steps = _steps(link)
+    for step in steps:
+        response = saved.get(step["code"])
+        form = present.build(step["code"], response.answers if response else {}, texts=texts.get(step["code"]))
+        step["answers"] = present.answers(form)
+    return steps
+
+
 @never_cache
 def answer_start(request: HttpRequest, token: str) -> HttpResponse:
     link, refused = _link(request, token)
@@ -155,7 +170,6 @@ def answer_start(request: HttpRequest, token: str) -> HttpResponse:
             "steps": steps,
             "next_step": first_open,
             "started": any(s["started"] for s in steps),
-            "expires": timezone.localtime(link.expires_at, link.clinic.tz),
             "tablet": link.delivery == LinkDelivery.TABLET,
         },
     )
@@ -238,7 +252,7 @@ def answer_review(request: HttpRequest, token: str) -> HttpResponse:
     return _q_render(
         request,
         "outcomes/q_review.html",
-        {"link": link, "token": token, "clinic": link.clinic, "steps": _steps(link)},
+        {"link": link, "token": token, "clinic": link.clinic, "steps": _steps_with_answers(link)},
     )
 
 

@@ -17,6 +17,7 @@ from prolotrack.outcomes.models import QuestionnaireResponse
 from prolotrack.treatment import services as treatment_services
 
 from .conftest import shot
+from .test_pain_scale import set_scale
 
 PHONE = {"width": 390, "height": 844}
 
@@ -52,12 +53,12 @@ def test_patient_answers_leaves_resumes_and_sends(phone: Page, link_path: str) -
     shot(phone, "q-1-start-phone")
     phone.get_by_role("link", name="Start").click()
 
-    # NRS: tap "6" for pain now and "5" for the average; then leave before the third rating.
+    # NRS on the phone is a slider (test_pain_scale.py): 6 for pain now and 5 for the average; then leave.
     now = phone.get_by_role("group", name="How bad is your pain right now?")
-    now.get_by_text("6", exact=True).click()
+    set_scale(now, 6)
     average = phone.get_by_role("group", name="On average, how bad was your pain over the last 7 days?")
-    average.get_by_text("5", exact=True).click()
-    expect(now.get_by_role("radio", name="6")).to_be_checked()
+    set_scale(average, 5)
+    expect(now.locator('input[type=radio][value="6"]')).to_be_checked()
     _no_horizontal_scroll(phone)
     shot(phone, "q-2-nrs-partly-answered-phone")
     phone.get_by_role("button", name="Save and finish later").click()
@@ -69,10 +70,11 @@ def test_patient_answers_leaves_resumes_and_sends(phone: Page, link_path: str) -
     expect(phone.get_by_role("heading", name="Welcome back")).to_be_visible()
     expect(phone.get_by_text("Started", exact=True)).to_be_visible()
     phone.get_by_role("link", name="Continue").click()
-    expect(now.get_by_role("radio", name="6")).to_be_checked()
-    expect(average.get_by_role("radio", name="5")).to_be_checked()
+    expect(now.locator('input[type=radio][value="6"]')).to_be_checked()
+    expect(average.locator('input[type=radio][value="5"]')).to_be_checked()
     worst = phone.get_by_role("group", name="At its worst, how bad was your pain over the last 7 days?")
-    worst.get_by_text("8", exact=True).click()
+    expect(now.locator("output")).to_have_text("6")
+    set_scale(worst, 8)
     shot(phone, "q-3-nrs-resumed-phone")
     phone.get_by_role("button", name="Save and continue").click()
 
@@ -89,7 +91,10 @@ def test_patient_answers_leaves_resumes_and_sends(phone: Page, link_path: str) -
     phone.get_by_role("button", name="Save and review").click()
 
     expect(phone.get_by_role("heading", name="Check and send your answers")).to_be_visible()
-    expect(phone.get_by_text("Answered", exact=True)).to_have_count(2)
+    expect(phone.locator(".answer-row").filter(has_text="right now").locator("dd")).to_contain_text("6")
+    expect(phone.locator(".answer-row").filter(has_text="Since you started this treatment").locator("dd")).to_have_text(
+        "Much improved"
+    )
     shot(phone, "q-5-review-phone")
     phone.get_by_role("button", name="Send my answers").click()
     expect(phone.get_by_role("heading", name="Thank you")).to_be_visible()
@@ -146,9 +151,7 @@ def test_diary_on_a_phone(phone: Page, clinician, patient) -> None:
     _, path = services.create_link(actor_of(clinician), patient, instruments=["diary"])
     phone.goto(f"{path}1/", timeout=60_000)
     day1 = phone.get_by_role("group", name="Day 1 (the day of the injection)")
-    day1.get_by_role("group", name="Your worst pain on the day of the injection (0-10)").get_by_text(
-        "7", exact=True
-    ).click()
+    set_scale(day1.get_by_role("group", name="Your worst pain on the day of the injection (0-10)"), 7)
     day1.get_by_role("group", name="Did the pain flare up on the day of the injection?").get_by_text("Yes").click()
     _no_horizontal_scroll(phone)
     shot(phone, "q-9-diary-phone")

@@ -1,8 +1,10 @@
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django import template
 from django.utils import timezone
+
+from prolotrack.core import clinictime
 
 register = template.Library()
 
@@ -25,3 +27,29 @@ def person(user: Any, empty: str = "—") -> str:
     if user is None or user == "":
         return empty
     return (getattr(user, "get_full_name", lambda: "")() or getattr(user, "username", "") or empty).strip() or empty
+
+
+# Times: one helper (core/clinictime.py), in the clinic's zone with its abbreviation. The argument is the clinic (or
+# a zone); without it the active zone is used (the clinic's, on staff pages).
+@register.filter
+def local_time(value: datetime | None, where: Any = None) -> str:
+    """'2026-12-06 14:36 CST'."""
+    return clinictime.format_time(value, where, "short")
+
+
+@register.filter
+def local_time_long(value: datetime | None, where: Any = None) -> str:
+    """'Sunday 6 December 2026, 14:36 CST'."""
+    return clinictime.format_time(value, where, "long")
+
+
+@register.filter
+def local_clock(value: datetime | None, where: Any = None) -> str:
+    """'14:36 CST'."""
+    return clinictime.format_time(value, where, "time")
+
+
+@register.filter
+def local_date(value: datetime | date | None, where: Any = None) -> str:
+    """'6 December 2026': the clinic's calendar day of a moment."""
+    return clinictime.format_date(value, where, "long")

@@ -39,7 +39,7 @@ def test_a_report_without_answers_says_so_plainly(clinician, signed_session):
     )
     text = pdf_text(services.pdf_bytes(doc))
     assert "We do not have enough answers from you yet" in text
-    assert "Next: session 2, Monday 30 November 2026, 09:30." in text
+    assert "Next: session 2, Monday 30 November 2026, 09:30 CST." in text
 
 
 @pytest.mark.parametrize(

@@ -70,10 +70,10 @@ def test_the_pdf_shows_the_session_its_doses_sites_totals_next_appointment_and_s
     assert "Lidocaine 20 mg 300 mg 6.7%" in text
     assert "Limit for 70.0 kg" in text
     # The next session was booked for 09:30 in the clinic's time zone (America/Chicago), whatever the server's.
-    assert "Session 2: Monday 30 November 2026, 09:30" in text
+    assert "Session 2: Monday 30 November 2026, 09:30 CST" in text
     assert "Signed by Clinician" in text
     # The aftercare handout is attached, with its sources.
-    assert "After your session" in text and "Acetaminophen" in text and "DOMAIN.md §6" in text
+    assert "After your session" in text and "Acetaminophen" in text and "Clinic practice: advice on NSAIDs" in text
 
 
 def test_a_landmark_site_added_as_an_amendment_makes_the_summary_out_of_date_and_a_new_one_keeps_the_old(
