@@ -134,6 +134,9 @@ def test_the_allergy_form_records_nkda_as_the_confirmation(client, login, clinic
     patient.refresh_from_db()
     assert patient.no_known_allergies and not Allergy.objects.filter(patient=patient).exists()
     assert patient.no_known_allergies_source == "form: entry 'NKDA'"
+    chart = " ".join(client.get(f"/patients/{patient.uuid}/").content.decode().split())
+    assert f"No known allergies (asked and confirmed by {patient.no_known_allergies_by}, " in chart
+    assert "form: entry &#x27;NKDA&#x27;)" in chart
 
 
 def _respell(text: str, cases: list[bool]) -> str:
