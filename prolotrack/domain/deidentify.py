@@ -3,8 +3,9 @@
 Pure functions, no clock, no I/O. The export (prolotrack.research) applies them to every row; docs/RESEARCH.md maps each
 of the 18 identifiers to what the product does.
 
-- Pseudonymous ids are HMAC-SHA256 of a record's random internal id under a secret research key of the clinic, so the
-  same key gives the same pseudonym in every export and nobody without the key can link a pseudonym back. The code is
+- Pseudonymous ids are HMAC-SHA256 of a record's random internal id under a key made for one export (or, under a
+  longitudinal study's data use agreement, `study_key`), so nobody without the key can link a pseudonym back and two
+  exports share no pseudonym. The code is
   not derived from information about the individual (the input is a random UUID), as 164.514(c) requires of a
   re-identification code.
 - Dates are reduced to the year (the Safe Harbor rule, 164.514(b)(2)(i)(C)) or, as an export option, shifted by a
@@ -44,7 +45,11 @@ class SafeHarborIdentifier:
 
 # The list as the regulation words it (paraphrased closely), with the product's handling.
 SAFE_HARBOR_IDENTIFIERS: tuple[SafeHarborIdentifier, ...] = (
-    SafeHarborIdentifier("A", "Names", "Not exported: no patient, relative, staff or signer name is in any table."),
+    SafeHarborIdentifier(
+        "A",
+        "Names",
+        "Not exported: no patient, relative, staff or signer name; no typed text at all (indications are codes).",
+    ),
     SafeHarborIdentifier(
         "B",
         "Geographic subdivisions smaller than a state (street address, city, county, precinct, ZIP code and their "
@@ -56,15 +61,15 @@ SAFE_HARBOR_IDENTIFIERS: tuple[SafeHarborIdentifier, ...] = (
         "C",
         "All elements of dates (except year) directly related to an individual (birth, admission, discharge, death "
         "dates); all ages over 89 and all elements of dates (including year) indicative of such age",
-        "Dates become years (default) or are shifted per patient (option). Ages over 89 become '90+' and such a "
-        "patient's birth year is withheld. Times of day are not exported.",
+        "Dates become years (shifted dates only in a limited data set under a data use agreement). No birth year; "
+        "ages are 5-year bands or wider at each course's start, '90+' over 89. Times of day are not exported.",
     ),
     SafeHarborIdentifier("D", "Telephone numbers", "Not exported."),
     SafeHarborIdentifier("E", "Fax numbers", "Not exported (not stored)."),
     SafeHarborIdentifier("F", "Electronic mail addresses", "Not exported."),
     SafeHarborIdentifier("G", "Social security numbers", "Not exported (not stored)."),
     SafeHarborIdentifier(
-        "H", "Medical record numbers", "Not exported; replaced by a keyed pseudonym that cannot be reversed."
+        "H", "Medical record numbers", "Not exported; replaced by a pseudonym keyed for this export only."
     ),
     SafeHarborIdentifier("I", "Health plan beneficiary numbers", "Not exported (not stored)."),
     SafeHarborIdentifier("J", "Account numbers", "Not exported (not stored)."),
@@ -94,7 +99,8 @@ SAFE_HARBOR_IDENTIFIERS: tuple[SafeHarborIdentifier, ...] = (
         "Any other unique identifying number, characteristic, or code (except a re-identification code permitted by "
         "164.514(c))",
         "Record UUIDs are replaced by keyed pseudonyms (a 164.514(c) code: not derived from information about the "
-        "individual, the key is never disclosed). Free-text notes are not exported; short labels pass safe_label.",
+        "individual, the key is never disclosed). No free text; rare combinations are removed by the k-anonymity "
+        "check.",
     ),
 )
 
@@ -127,6 +133,12 @@ def _mac(key: bytes, purpose: str, record_id: str) -> bytes:
     if not record_id:
         raise DeidentifyError("A pseudonym needs the record's internal id; none was given.")
     return hmac.new(key, f"prolotrack-research:{purpose}:{record_id}".encode(), hashlib.sha256).digest()
+
+
+def study_key(clinic_key: bytes, agreement_id: str) -> bytes:
+    """The key of one longitudinal study (a data use agreement): stable for that study, unrelated to any other
+    study's or to a one-off export's key, derived so the clinic stores no extra secret."""
+    return _mac(clinic_key, "study", agreement_id)
 
 
 def pseudonym(key: bytes, kind: str, record_id: str) -> str:

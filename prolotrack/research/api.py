@@ -24,9 +24,14 @@ ERRORS = {403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 410: ErrorOut, 422: Error
 
 class ExportIn(Schema):
     date_mode: Literal["year", "shift"] = Field(
-        "year", description="'year': dates as years only (Safe Harbor); 'shift': shifted per patient."
+        "year",
+        description="'year': dates as years only (Safe Harbor); 'shift': shifted per patient, a limited data set, "
+        "only with `agreement`.",
     )
-    indication: str = Field("", max_length=200, description="Only courses whose indication contains this text.")
+    agreement: UUID | None = Field(None, description="A data use agreement recorded by an administrator.")
+    indication: str = Field(
+        "", max_length=200, description="An indication code of the product's list (free text is refused)."
+    )
     year_from: int | None = Field(None, description="Only courses started in this year or later.")
     year_to: int | None = Field(None, description="Only courses started in this year or earlier.")
 
@@ -50,6 +55,9 @@ class ExportOut(Schema):
     row_counts: dict[str, int]
     file_size: int | None
     sha256: str
+    kind: str
+    agreement: UUID | None
+    privacy: dict[str, Any]
     error: str
     status_url: str
     download_url: str | None
@@ -76,6 +84,9 @@ def export_out(job: ExportJob) -> dict[str, Any]:
         "row_counts": job.row_counts or {},
         "file_size": job.file_size,
         "sha256": job.file_sha256,
+        "kind": "limited_data_set" if job.agreement_id else "safe_harbor",
+        "agreement": job.agreement.uuid if job.agreement_id else None,
+        "privacy": job.privacy or {},
         "error": job.error,
         "status_url": reverse("api:research_export_status", args=[job.uuid]),
         "download_url": reverse("api:research_export_download", args=[job.uuid]) if ready else None,
@@ -92,7 +103,7 @@ def _job(request: HttpRequest, job_id: UUID) -> ExportJob:
 @router.post(
     "/research/exports",
     response={202: ExportOut, **ERRORS},
-    summary="Start a de-identified research export of the consenting patients",
+    summary="Start a research export of the consenting patients (Safe Harbor, or a limited data set under a DUA)",
 )
 def start_export(request: HttpRequest, payload: ExportIn) -> Any:
     actor = api_actor(request, Permission.RESEARCH_EXPORT)
@@ -103,6 +114,7 @@ def start_export(request: HttpRequest, payload: ExportIn) -> Any:
             indication=payload.indication,
             year_from=payload.year_from,
             year_to=payload.year_to,
+            agreement=str(payload.agreement) if payload.agreement else None,
         ),
     )
     return Status(202, export_out(job))

@@ -13,7 +13,8 @@ from prolotrack.domain.agents import Agent
 from prolotrack.domain.deidentify import DateMode
 
 PSEUDONYM = (
-    "Keyed pseudonym (HMAC-SHA256 of the record's internal id with the clinic's research key); stable across exports"
+    "Keyed pseudonym (HMAC-SHA256 of the record's internal id with a key made for this export, or for the study of "
+    "a longitudinal data use agreement); new in every other export"
 )
 CODED = "Coded value from a fixed list; no free text"
 AS_IS = "Not an identifier; exported as recorded"
@@ -44,7 +45,8 @@ class Column:
             pa.date32(),
             f"{self.meaning} (shifted)",
             "date",
-            "Shifted by the patient's offset (1-365 days either way, the same for all the patient's dates)",
+            "Limited data set only: shifted by the patient's offset (1-365 days either way, the same for all the patient's "
+            "dates)",
         )
 
 
@@ -97,20 +99,11 @@ TABLES: tuple[Table, ...] = (
         "One row per patient with a current research consent",
         (
             _id("patient_id", "patient"),
-            _coded("sex", "Administrative sex: female, male, other, unknown (FHIR codes)"),
             Column(
-                "birth_year",
-                pa.int16(),
-                "Year of birth; empty for a patient aged 90 or over on the export date",
-                "calendar year",
-                "Year only; withheld when the age is over 89 (164.514(b)(2)(i)(C))",
-            ),
-            Column(
-                "age_at_export",
+                "sex",
                 pa.string(),
-                "Age in completed years on the export date, or 90+",
-                "years",
-                "Ages over 89 aggregated as 90+",
+                "Administrative sex: female, male, other, unknown (FHIR codes); * when generalised",
+                deidentified="Coded; a quasi-identifier of the k-anonymity check (may be generalised to *)",
             ),
         ),
     ),
@@ -120,33 +113,30 @@ TABLES: tuple[Table, ...] = (
         (
             _id("course_id", "course"),
             _id("patient_id", "patient"),
+            _coded("indication_code", "Indication code of the product's list (from the protocol template); other"),
             Column(
                 "indication",
                 pa.string(),
-                "Indication as entered for the course",
-                deidentified="Short label checked by safe_label: '[withheld]' when it contains the patient's "
-                "identifiers, digits, a date, an email, a web or street address, or is over 120 characters",
+                "Label of the indication code",
+                deidentified="From the product's list; the typed indication is never exported",
             ),
             _coded("region", "Body region (injection map region code)"),
             _coded("side", "left, right, bilateral, midline, na"),
-            Column(
-                "protocol_id",
-                pa.string(),
-                "Protocol template: a built-in code or the clinic's template id; empty for none",
-            ),
-            Column(
-                "protocol_name",
-                pa.string(),
-                "Name of the protocol template",
-                deidentified="Checked by safe_label (a clinic's own template name is typed text)",
-            ),
+            _coded("protocol", "Built-in protocol template code; clinic_template for a clinic's own; empty for none"),
             _coded("status", "open, completed, stopped"),
             Column(
-                "age_at_start",
+                "age_band",
                 pa.string(),
-                "Age in completed years when the course started, or 90+",
+                "Age when the course started, as a band (e.g. 45-49), 90+, or * when generalised",
                 "years",
-                "Ages over 89 aggregated as 90+ (and every age of a patient who is 90+ on the export date)",
+                "Generalised (5-year bands or wider, 90+ pooled) by the k-anonymity check",
+            ),
+            Column(
+                "weight_band",
+                pa.string(),
+                "Weight at the course's first weighed session, as a band (e.g. 80-84), <40, 120+, unknown or *",
+                "kg",
+                "Generalised (5 kg bands or wider, bottom and top coded) by the k-anonymity check",
             ),
             Column("started", pa.date32(), "Start of the course", is_date=True),
             Column("sessions_done", pa.int16(), "Sessions with status done", "sessions"),
@@ -154,7 +144,8 @@ TABLES: tuple[Table, ...] = (
     ),
     Table(
         "sessions",
-        "Sessions of the courses (planned, booked, done, cancelled, no-show)",
+        "Sessions of the courses up to the export day (planned, booked, done, cancelled, no-show); sessions after "
+        "the export day are not exported",
         (
             _id("session_id", "session"),
             _id("course_id", "course"),
@@ -164,7 +155,6 @@ TABLES: tuple[Table, ...] = (
             _coded("status", "planned, booked, done, cancelled, no_show"),
             Column("session", pa.date32(), "Day of the session (appointment day, else planned day)", is_date=True),
             _coded("sedation", "none, oral"),
-            Column("weight_kg", pa.decimal128(5, 1), "Weight used for the anaesthetic limit", "kg"),
             Column("injections", pa.int16(), "Number of injection sites recorded", "injections"),
             Column("total_volume_ml", pa.decimal128(7, 2), "Sum of the sites' volumes", ML),
             Column("vasovagal", pa.bool_(), "Vasovagal reaction observed"),
@@ -181,12 +171,7 @@ TABLES: tuple[Table, ...] = (
             _id("solution_id", "solution"),
             _id("session_id", "session"),
             _id("patient_id", "patient"),
-            Column(
-                "label",
-                pa.string(),
-                "Syringe label within the session (A, B, …)",
-                deidentified="Checked by safe_label (typed text)",
-            ),
+            Column("syringe", pa.int16(), "Syringe number within the session (the typed label is not exported)"),
             Column("final_volume_ml", pa.decimal128(6, 2), "Final volume of the syringe", ML),
             _coded("diluent", "Diluent making up the volume"),
             Column("with_epinephrine", pa.bool_(), "The anaesthetic stock contained epinephrine"),

@@ -8,7 +8,10 @@ prolotrack.domain.deidentify or is a coded value, a number or a boolean (prolotr
 import csv
 import hashlib
 import io
+import json
 import os
+import random
+import secrets
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterable
@@ -25,24 +28,32 @@ from django.utils import timezone
 
 from prolotrack.clinical.queries import clinic_today
 from prolotrack.domain.anatomy import LANDMARKS
+from prolotrack.domain.dates import age_in_years
 from prolotrack.domain.deidentify import (
+    MIN_KEY_BYTES,
     SAFE_HARBOR_IDENTIFIERS,
     SOURCE,
-    WITHHELD,
     DateMode,
-    age_text,
-    birth_year,
     date_shift_days,
     deidentify_date,
     pseudonym,
-    safe_label,
+    study_key,
 )
 from prolotrack.domain.errors import DomainError
+from prolotrack.domain.kanonymity import CourseQI, PatientRecord, Release, anonymise, generalise_course
 from prolotrack.outcomes.models import QuestionnaireResponse, ResponseStatus
 from prolotrack.patients.models import Patient
 from prolotrack.research import queries
 from prolotrack.research.dictionary import AGENT_COLUMNS, DICTIONARY_HEADER, TABLES, Table, dictionary_rows
 from prolotrack.research.models import ExportJob
+from prolotrack.research.settings import research_min_k
+from prolotrack.research.vocabulary import (
+    INDICATIONS,
+    OTHER,
+    PROTOCOL_INDICATION,
+    indication_code,
+    protocol_code,
+)
 from prolotrack.treatment.models import (
     AdverseEvent,
     Course,
@@ -54,10 +65,16 @@ from prolotrack.treatment.models import (
 )
 
 BATCH = 100
+_RANDOM = random.SystemRandom()
 _LANDMARK_LABELS = {lm.code: lm.label for lm in LANDMARKS}
 _AGENT_COLUMN = {c.name.removesuffix("_pct"): c.name for c in AGENT_COLUMNS}
 
 Progress = Callable[[int, int, str], None]
+
+
+def new_export_key() -> bytes:
+    """A key for one export, never stored: its pseudonyms and date shifts link to nothing else."""
+    return secrets.token_bytes(MIN_KEY_BYTES)
 
 
 @dataclass
@@ -66,6 +83,7 @@ class BuildResult:
     row_counts: dict[str, int] = field(default_factory=dict)
     size: int = 0
     sha256: str = ""
+    privacy: dict[str, Any] = field(default_factory=dict)
 
 
 def _csv_value(value: Any) -> str:
@@ -108,16 +126,26 @@ class TableWriter:
 
 
 class ExportBuilder:
-    """Reads the consenting patients of the job's clinic and writes the de-identified tables."""
+    """Reads the consenting patients of the job's clinic, checks k-anonymity and writes the tables."""
 
-    def __init__(self, job: ExportJob) -> None:
+    def __init__(self, job: ExportJob, min_k: int | None = None) -> None:
         self.job = job
         self.clinic = job.clinic
         self.mode = DateMode(job.date_mode)
-        self.key = queries.research_key(self.clinic)
+        self.agreement = job.agreement
+        if self.agreement is not None and self.agreement.longitudinal:
+            # Stable for this study only: never the same pseudonyms as another study or a one-off export.
+            self.key = study_key(queries.research_key(self.clinic), str(self.agreement.uuid))
+        else:
+            # A key made for this export and forgotten after it: its pseudonyms and shifts link to nothing.
+            self.key = new_export_key()
+        self.min_k = min_k or research_min_k()
         self.today = clinic_today(self.clinic)
-        self.indication = " ".join(job.indication.split()).lower()
+        self.indication = job.indication
         self.filtered = bool(self.indication or job.year_from or job.year_to)
+        self.release: Release | None = None
+        self.kept_courses: set[int] = set()
+        self.released: set[int] = set()
 
     # --- helpers ---
 
@@ -131,7 +159,11 @@ class ExportBuilder:
         if self.job.year_to:
             q &= Q(started_on__year__lte=self.job.year_to)
         if self.indication:
-            q &= Q(indication__icontains=self.indication)
+            protocols = [p for p, code in PROTOCOL_INDICATION.items() if code == self.indication]
+            if self.indication == OTHER:
+                q &= ~Q(protocol_id__in=PROTOCOL_INDICATION)
+            else:
+                q &= Q(protocol_id__in=protocols)
         return q
 
     def patient_ids(self) -> list[int]:
@@ -141,12 +173,65 @@ class ExportBuilder:
             patients = patients.filter(Exists(matching))
         return list(patients.order_by("pk").values_list("pk", flat=True))
 
+    # --- the release check ---
+
+    def _records(self, ids: list[int]) -> list[PatientRecord]:
+        """Each patient's quasi-identifiers (sex; per course age, weight, region, side, indication code, year)."""
+        records = []
+        for start in range(0, len(ids), BATCH):
+            batch = ids[start : start + BATCH]
+            patients = {p.pk: p for p in Patient.objects.filter(pk__in=batch).only("pk", "sex", "date_of_birth")}
+            courses: dict[int, list[Course]] = {}
+            rows = Course.objects.filter(self._course_filter(), patient_id__in=batch).order_by("started_on", "pk")
+            for course in rows.only("pk", "patient_id", "protocol_id", "region", "side", "started_on", "status"):
+                courses.setdefault(course.patient_id, []).append(course)
+            weights: dict[int, Decimal] = {}
+            for course_id, weight in (
+                TreatmentSession.objects.filter(
+                    course__in=[c.pk for cs in courses.values() for c in cs],
+                    entered_in_error_at__isnull=True,
+                    weight_kg__isnull=False,
+                )
+                .order_by("course_id", "number", "pk")
+                .values_list("course_id", "weight_kg")
+            ):
+                weights.setdefault(course_id, weight)
+            for pk in batch:
+                patient = patients[pk]
+                own = tuple(
+                    CourseQI(
+                        age=_age_years(patient.date_of_birth, c.started_on, self.today),
+                        weight_kg=weights.get(c.pk),
+                        region=c.region,
+                        side=c.side,
+                        indication=indication_code(c.protocol_id),
+                        year=c.started_on.year,
+                        outcome=c.status,
+                        ref=c.pk,
+                    )
+                    for c in courses.get(pk, [])
+                )
+                if self.filtered and not own:
+                    continue
+                records.append(PatientRecord(patient=str(pk), sex=patient.sex, courses=own))
+        return records
+
     # --- the build ---
 
     def build(self, target: Path, progress: Progress) -> BuildResult:
         ids = self.patient_ids()
         result = BuildResult()
-        progress(0, len(ids), "Reading consenting patients")
+        progress(0, len(ids), "Checking k-anonymity")
+        self.release = anonymise(self._records(ids), self.min_k)
+        self.released = {int(r.patient) for r in self.release.records}
+        self.kept_courses = {c.ref for r in self.release.records for c in r.courses}
+        self.generalised = {
+            c.ref: generalise_course(c, self.release.levels) for r in self.release.records for c in r.courses
+        }
+        ids = [pk for pk in ids if pk in self.released]
+        # Row order must not follow internal ids (record-number order): patients in a random order, rows shuffled.
+        _RANDOM.shuffle(ids)
+        result.privacy = self._manifest()
         target.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
             folder = Path(tmp)
@@ -157,6 +242,7 @@ class ExportBuilder:
                 for start in range(0, len(ids), BATCH):
                     batch = ids[start : start + BATCH]
                     for name, rows in self._batch(batch, result).items():
+                        _RANDOM.shuffle(rows)
                         writers[name].write(rows)
                     progress(min(start + BATCH, len(ids)), len(ids), "De-identifying patients")
             finally:
@@ -167,6 +253,7 @@ class ExportBuilder:
             partial = target.with_suffix(".part")
             with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
                 archive.writestr("README.md", self._readme(result))
+                archive.writestr("manifest.json", json.dumps(result.privacy, indent=2, sort_keys=True))
                 archive.writestr("data_dictionary.csv", _dictionary_csv(self.mode))
                 for writer in writers.values():
                     archive.write(writer.csv_path, f"csv/{writer.table.name}.csv")
@@ -176,31 +263,66 @@ class ExportBuilder:
         result.sha256 = _sha256(target)
         return result
 
+    def _session_day(self, session: TreatmentSession) -> date:
+        """The appointment day in the clinic's time zone, else the planned day."""
+        if session.starts_at:
+            return timezone.localtime(session.starts_at, self.clinic.tz).date()
+        return session.planned_on
+
+    def _manifest(self) -> dict[str, Any]:
+        assert self.release is not None
+        agreement = self.agreement
+        return {
+            "kind": "limited_data_set" if agreement else "safe_harbor",
+            "description": (
+                "Limited data set under a data use agreement (45 CFR 164.514(e)); not de-identified"
+                if agreement
+                else "De-identified by the HIPAA Safe Harbor method (45 CFR 164.514(b)(2)), checked for k-anonymity"
+            ),
+            "dates": self.mode.value,
+            "pseudonyms": (
+                f"stable for the study '{agreement.study}' only"
+                if agreement and agreement.longitudinal
+                else "new for this export: they link to no other export"
+            ),
+            "data_use_agreement": (
+                {
+                    "id": str(agreement.uuid),
+                    "study": agreement.study,
+                    "recipient": agreement.recipient,
+                    "purpose": agreement.purpose,
+                    "expires_on": agreement.expires_on.isoformat(),
+                }
+                if agreement
+                else None
+            ),
+            "rows_shuffled": True,
+            "free_text": "none: indications and labels come from coded lists",
+            **self.release.manifest(),
+        }
+
     def _batch(self, batch: list[int], result: BuildResult) -> dict[str, list[list[Any]]]:
         mode = self.mode
+        release = self.release
+        assert release is not None
         patients = {p.pk: p for p in Patient.objects.filter(pk__in=batch)}
         shifts = {pk: date_shift_days(self.key, str(p.uuid)) for pk, p in patients.items()}
 
         def when(patient_pk: int, day: date | None) -> Any:
             return deidentify_date(day, mode, shifts[patient_pk])
 
-        # Courses (kept by the filters; the indication filter applies to the exported label only, so a withheld
-        # indication never matches and a filter cannot probe free text).
-        courses: dict[int, Course] = {}
-        labels: dict[int, str | None] = {}
-        for course in Course.objects.filter(self._course_filter(), patient_id__in=batch).order_by("pk"):
-            label = safe_label(course.indication, queries.patient_identifiers(patients[course.patient_id]))
-            if self.indication and (label in (None, WITHHELD) or self.indication not in label.lower()):
-                continue
-            courses[course.pk] = course
-            labels[course.pk] = label
-        kept = {c.patient_id for c in courses.values()} if self.filtered else set(patients)
+        courses = {c.pk: c for c in Course.objects.filter(pk__in=self.kept_courses, patient_id__in=batch)}
+        kept = set(patients)
 
-        sessions = list(
-            TreatmentSession.objects.filter(course_id__in=courses, entered_in_error_at__isnull=True).order_by(
+        # Sessions of days up to the export day only: future appointments would split the sessions around the
+        # export day, which in a limited data set tells the patient's date shift.
+        sessions = [
+            s
+            for s in TreatmentSession.objects.filter(course_id__in=courses, entered_in_error_at__isnull=True).order_by(
                 "course_id", "number", "pk"
             )
-        )
+            if self._session_day(s) <= self.today
+        ]
         session_ids = {s.pk: s for s in sessions}
         solutions = list(
             PreparedSolution.objects.filter(session_id__in=session_ids, entered_in_error_at__isnull=True).order_by(
@@ -208,16 +330,24 @@ class ExportBuilder:
             )
         )
         solution_ids = {s.pk: s for s in solutions}
+        syringe: dict[int, int] = {}
+        for sol in solutions:
+            syringe[sol.pk] = (
+                sum(1 for other in solutions if other.session_id == sol.session_id and other.pk in syringe) + 1
+            )
         sites = list(
             InjectionSite.objects.filter(
                 session_id__in=session_ids, solution_id__in=solution_ids, entered_in_error_at__isnull=True
             ).order_by("session_id", "number", "pk")
         )
         site_ids = {s.pk: s for s in sites}
-        events = AdverseEvent.objects.filter(patient_id__in=kept, entered_in_error_at__isnull=True).order_by("pk")
+        events = AdverseEvent.objects.filter(
+            patient_id__in=kept, course_id__in=courses, entered_in_error_at__isnull=True
+        ).order_by("pk")
         answers = (
             QuestionnaireResponse.objects.filter(
                 patient_id__in=kept,
+                course_id__in=courses,
                 status=ResponseStatus.COMPLETED,
                 entered_in_error_at__isnull=True,
                 score__isnull=False,
@@ -225,22 +355,13 @@ class ExportBuilder:
             .select_related("timepoint")
             .order_by("pk")
         )
-        if self.filtered:
-            events = events.filter(course_id__in=courses)
-            answers = answers.filter(course_id__in=courses)
 
         out: dict[str, list[list[Any]]] = {t.name: [] for t in TABLES}
-        for pk in sorted(kept):
+        hidden_sex = release.levels.sex > 0
+        for pk in batch:
             patient = patients[pk]
             result.patient_uuids.append(str(patient.uuid))
-            out["patients"].append(
-                [
-                    self._pid("patient", patient),
-                    patient.sex,
-                    birth_year(patient.date_of_birth, self.today) if patient.date_of_birth <= self.today else None,
-                    _age(patient.date_of_birth, self.today, self.today),
-                ]
-            )
+            out["patients"].append([self._pid("patient", patient), "*" if hidden_sex else patient.sex])
 
         done_count: dict[int, int] = {}
         per_session: dict[int, list[InjectionSite]] = {}
@@ -252,24 +373,26 @@ class ExportBuilder:
 
         for course in courses.values():
             patient = patients[course.patient_id]
-            idents = queries.patient_identifiers(patient)
+            code = indication_code(course.protocol_id)
+            band = self.generalised[course.pk]
             out["courses"].append(
                 [
                     self._pid("course", course),
                     self._pid("patient", patient),
-                    labels[course.pk],
+                    code,
+                    INDICATIONS[code],
                     course.region,
                     course.side,
-                    course.protocol_id or None,
-                    safe_label(course.protocol_name, idents),
+                    protocol_code(course.protocol_id),
                     CourseStatus(course.status).value,
-                    _age(patient.date_of_birth, course.started_on, self.today),
+                    band.age_band,
+                    band.weight_band,
                     when(patient.pk, course.started_on),
                     done_count.get(course.pk, 0),
                 ]
             )
         for s in sessions:
-            day = timezone.localtime(s.starts_at, self.clinic.tz).date() if s.starts_at else s.planned_on
+            day = self._session_day(s)
             own = per_session.get(s.pk, [])
             out["sessions"].append(
                 [
@@ -281,7 +404,6 @@ class ExportBuilder:
                     s.status,
                     when(s.patient_id, day),
                     s.sedation,
-                    s.weight_kg,
                     len(own),
                     sum((site.volume_ml for site in own), Decimal(0)) if own else None,
                     s.vasovagal,
@@ -293,7 +415,6 @@ class ExportBuilder:
             )
         for sol in solutions:
             session = session_ids[sol.session_id]
-            idents = queries.patient_identifiers(patients[session.patient_id])
             strengths: dict[str, Any] = dict.fromkeys(_AGENT_COLUMN.values())
             for component in sol.components:
                 column = _AGENT_COLUMN.get(str(component.get("agent")))
@@ -304,7 +425,7 @@ class ExportBuilder:
                     self._pid("solution", sol),
                     self._pid("session", session),
                     self._pid("patient", patients[session.patient_id]),
-                    safe_label(sol.label, idents),
+                    syringe[sol.pk],
                     sol.final_volume_ml,
                     sol.diluent,
                     sol.with_epinephrine,
@@ -369,19 +490,38 @@ class ExportBuilder:
         return out
 
     def _readme(self, result: BuildResult) -> str:
+        privacy = result.privacy
+        if self.agreement is not None:
+            kind = [
+                "This is a LIMITED DATA SET (45 CFR 164.514(e)), released under the data use agreement "
+                f"'{self.agreement.study}' with {self.agreement.recipient} (purpose: {self.agreement.purpose}; "
+                f"expires {self.agreement.expires_on:%Y-%m-%d}). It is not de-identified: dates are shifted per "
+                "patient, which Safe Harbor does not allow. Use and disclose it only as the agreement permits.",
+            ]
+        else:
+            kind = [f"De-identified by the HIPAA Safe Harbor method ({SOURCE}), and checked for k-anonymity."]
         lines = [
             "# ProloTrack research export",
             "",
-            f"De-identified by the HIPAA Safe Harbor method ({SOURCE}).",
+            *kind,
             f"Exported in {self.today.year}. Patients: {len(result.patient_uuids)} (each with a current research "
-            "consent).",
+            "consent, and in a group of at least k patients with the same quasi-identifiers).",
             f"Dates: {self.mode.label}.",
             f"Filters: {self.job.filters_text()}.",
             "",
+            "## Privacy check (also in manifest.json)",
+            "",
+            f"- k-anonymity: k = {privacy.get('k')} (required: {privacy.get('required_k')}) over "
+            f"{', '.join(privacy.get('quasi_identifiers', []))}",
+            f"- l-diversity of the course outcome: l = {privacy.get('l_diversity')}",
+            *(f"- {name}: {how}" for name, how in privacy.get("generalisations", {}).items()),
+            f"- suppressed: {privacy.get('suppressed_patients')} patients, {privacy.get('suppressed_courses')} courses",
+            f"- pseudonyms: {privacy.get('pseudonyms')}; rows are in random order",
+            "",
             "Files: csv/<table>.csv and parquet/<table>.parquet (same rows; Parquet carries explicit types), "
-            "data_dictionary.csv (every column: meaning, type, unit, how it was de-identified).",
-            "Ids are keyed pseudonyms, stable across this clinic's exports; they cannot be turned back into records "
-            "without the clinic's key, which is never disclosed. Do not try to re-identify anyone.",
+            "data_dictionary.csv (every column: meaning, type, unit, how it was de-identified), manifest.json.",
+            "Ids are keyed pseudonyms; they cannot be turned back into records without a key that is never "
+            "disclosed. Do not try to re-identify anyone.",
             "",
             "## Rows",
             "",
@@ -392,20 +532,16 @@ class ExportBuilder:
             *(f"- ({i.letter}) {i.identifier}: {i.handling}" for i in SAFE_HARBOR_IDENTIFIERS),
             "",
         ]
-        if self.mode is DateMode.SHIFT:
-            lines += [
-                "Note: shifted dates keep intervals within a patient. HHS lists only the year as a Safe Harbor date; "
-                "use shifted dates under an expert determination or your data use agreement.",
-                "",
-            ]
         return "\n".join(lines)
 
 
-def _age(date_of_birth: date, on: date, today: date) -> str | None:
-    """The age at a date, "90+" when the patient is over 89 then or today; None for a date before the birth date
-    (a data error in the record, which must not stop the whole export)."""
+def _age_years(date_of_birth: date, on: date, today: date) -> int | None:
+    """The age in completed years at a date (90 for anyone over 89 then or today); None for a date before the birth
+    date (a data error in the record, which must not stop the whole export)."""
     try:
-        return age_text(date_of_birth, on, oldest_on=today)
+        if age_in_years(date_of_birth, today) > 89:
+            return 90
+        return min(age_in_years(date_of_birth, on), 90)
     except DomainError:
         return None
 

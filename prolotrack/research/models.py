@@ -5,6 +5,7 @@ to the audit trail (research.export.*).
 """
 
 import uuid as uuid_lib
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -27,6 +28,41 @@ class ResearchKey(models.Model):
         return f"Research key of clinic {self.clinic_id}"
 
 
+class DataUseAgreement(models.Model):
+    """A data use agreement for a limited data set (45 CFR 164.514(e)(4)), recorded by a clinic administrator.
+
+    Only under one may an export carry shifted dates (a limited data set); a longitudinal study's agreement also keeps
+    pseudonyms and date shifts stable across that study's exports (and only that study's). An agreement is never
+    deleted; it ends at its expiry or when an administrator ends it (both audited).
+    """
+
+    uuid = models.UUIDField(default=uuid_lib.uuid4, unique=True, editable=False)
+    clinic = models.ForeignKey("clinics.Clinic", on_delete=models.PROTECT, related_name="+")
+    recipient = models.CharField(max_length=200, help_text="Who receives the data (person and institution).")
+    purpose = models.CharField(max_length=500, help_text="The research purpose the agreement permits.")
+    study = models.CharField(max_length=120, help_text="Short study name, shown when choosing the agreement.")
+    longitudinal = models.BooleanField(
+        default=False, help_text="Pseudonyms and date shifts stay the same across this study's exports."
+    )
+    signed_on = models.DateField()
+    expires_on = models.DateField()
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Data use agreement “{self.study}” with {self.recipient} (until {self.expires_on:%Y-%m-%d})"
+
+    def is_active(self, today: Any) -> bool:
+        return self.ended_at is None and self.signed_on <= today <= self.expires_on
+
+
 class ExportStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
     RUNNING = "running", "Building"
@@ -45,9 +81,15 @@ class ExportJob(models.Model):
     date_mode = models.CharField(
         max_length=5, choices=[(m.value, m.label) for m in DateMode], default=DateMode.YEAR.value
     )
-    indication = models.CharField(max_length=200, blank=True)
+    indication = models.CharField(max_length=200, blank=True)  # a code of research.vocabulary.INDICATIONS
     year_from = models.PositiveSmallIntegerField(null=True, blank=True)
     year_to = models.PositiveSmallIntegerField(null=True, blank=True)
+    # A limited data set (shifted dates) is made only under a data use agreement; none means Safe Harbor.
+    agreement = models.ForeignKey(
+        DataUseAgreement, null=True, blank=True, on_delete=models.PROTECT, related_name="exports"
+    )
+    # What the release check measured: k, l, the generalisations, what was suppressed (also in the zip's manifest).
+    privacy = models.JSONField(default=dict, blank=True)
     # Progress and result.
     status = models.CharField(max_length=10, choices=ExportStatus.choices, default=ExportStatus.QUEUED)
     stage = models.CharField(max_length=100, blank=True)
@@ -83,13 +125,19 @@ class ExportJob(models.Model):
             return 100
         return int(100 * self.done / self.total) if self.total else 0
 
+    @property
+    def kind(self) -> str:
+        return "Limited data set" if self.agreement_id else "De-identified (Safe Harbor)"
+
     def row_summary(self) -> list[tuple[str, int]]:
         return [(name.replace("_", " "), count) for name, count in (self.row_counts or {}).items()]
 
     def filters_text(self) -> str:
         parts = []
         if self.indication:
-            parts.append(f"indication “{self.indication}”")
+            from prolotrack.research.vocabulary import INDICATIONS
+
+            parts.append(f"indication “{INDICATIONS.get(self.indication, self.indication)}”")
         if self.year_from and self.year_to:
             parts.append(f"courses started {self.year_from}–{self.year_to}")
         elif self.year_from:

@@ -6,11 +6,11 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 
+from prolotrack.clinical.queries import clinic_today
 from prolotrack.consent.models import Consent, ConsentScope, ConsentStatus
-from prolotrack.domain.deidentify import MIN_KEY_BYTES, WITHHELD, safe_label
+from prolotrack.domain.deidentify import MIN_KEY_BYTES
 from prolotrack.patients.models import Patient
-from prolotrack.research.models import ExportJob, ResearchKey
-from prolotrack.treatment.models import Course
+from prolotrack.research.models import DataUseAgreement, ExportJob, ResearchKey
 
 
 def current_research_consents(clinic: Any) -> QuerySet[Consent]:
@@ -31,35 +31,14 @@ def consenting_patients(clinic: Any) -> QuerySet[Patient]:
     return Patient.objects.filter(clinic=clinic, entered_in_error_at__isnull=True).filter(Exists(consented))
 
 
-def patient_identifiers(patient: Patient) -> tuple[str, ...]:
-    """The patient's own identifiers, against which exported labels are checked (safe_label)."""
-    return (
-        patient.given_name,
-        patient.family_name,
-        patient.mrn,
-        patient.email,
-        patient.phone,
-        patient.address_line,
-        patient.city,
-        patient.region,
-        patient.postal_code,
-    )
+def clinic_agreements(clinic: Any) -> list[DataUseAgreement]:
+    return list(DataUseAgreement.objects.filter(clinic=clinic).select_related("recorded_by", "ended_by"))
 
 
-def indication_choices(clinic: Any) -> list[str]:
-    """Indications a filter can name: those of consenting patients' courses that pass safe_label, sorted."""
-    found: set[str] = set()
-    rows = Course.objects.filter(
-        clinic=clinic, entered_in_error_at__isnull=True, patient__in=consenting_patients(clinic)
-    ).select_related("patient")
-    for course in rows.only(
-        "indication", *(f"patient__{f}" for f in ("given_name", "family_name", "mrn", "email", "phone")),
-        "patient__address_line", "patient__city", "patient__region", "patient__postal_code",
-    ):  # fmt: skip
-        label = safe_label(course.indication, patient_identifiers(course.patient))
-        if label and label != WITHHELD:
-            found.add(label)
-    return sorted(found, key=str.lower)
+def active_agreements(clinic: Any) -> list[DataUseAgreement]:
+    """Agreements under which a limited data set may be exported today."""
+    today = clinic_today(clinic)
+    return [a for a in clinic_agreements(clinic) if a.is_active(today)]
 
 
 def research_key(clinic: Any) -> bytes:
@@ -76,9 +55,9 @@ def research_key(clinic: Any) -> bytes:
 
 
 def clinic_jobs(clinic: Any, limit: int = 20) -> list[ExportJob]:
-    return list(ExportJob.objects.filter(clinic=clinic).select_related("requested_by")[:limit])
+    return list(ExportJob.objects.filter(clinic=clinic).select_related("requested_by", "agreement")[:limit])
 
 
 def get_job(clinic: Any, job_uuid: Any) -> ExportJob:
     """The clinic's export job; another clinic's raises DoesNotExist (a 404 at the edge)."""
-    return ExportJob.objects.select_related("requested_by", "clinic").get(clinic=clinic, uuid=job_uuid)
+    return ExportJob.objects.select_related("requested_by", "clinic", "agreement").get(clinic=clinic, uuid=job_uuid)

@@ -6,6 +6,7 @@ shows which exports carried their de-identified data.
 """
 
 import logging
+import uuid as uuid_lib
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -17,11 +18,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from prolotrack.audit.services import Actor, ServiceError, record_event
+from prolotrack.clinical.queries import clinic_today
 from prolotrack.clinics.roles import Permission
 from prolotrack.core.access import require_permission, require_same_clinic
 from prolotrack.domain.deidentify import DateMode
 from prolotrack.research import queries
-from prolotrack.research.models import ExportJob, ExportStatus
+from prolotrack.research.models import DataUseAgreement, ExportJob, ExportStatus
+from prolotrack.research.vocabulary import INDICATIONS
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +48,7 @@ class ExportRequest:
     indication: str = ""
     year_from: int | None = None
     year_to: int | None = None
+    agreement: str | None = None  # uuid of a data use agreement: a limited data set with shifted dates
 
 
 def export_dir() -> Path:
@@ -59,13 +63,38 @@ def download_name(job: ExportJob) -> str:
     return f"prolotrack-research-{job.uuid.hex[:8]}.zip"
 
 
-def _clean(request: ExportRequest, this_year: int) -> ExportRequest:
+def _clean(
+    request: ExportRequest, this_year: int, clinic: Any, today: Any
+) -> tuple[ExportRequest, DataUseAgreement | None]:
     errors: dict[str, str] = {}
     if request.date_mode not in DateMode._value2member_map_:
         errors["date_mode"] = "Choose how dates are exported: 'year' (year only) or 'shift' (shifted per patient)."
-    indication = " ".join((request.indication or "").split())
-    if len(indication) > MAX_INDICATION_FILTER:
-        errors["indication"] = f"Keep the indication filter under {MAX_INDICATION_FILTER} characters."
+    agreement = None
+    if request.agreement:
+        agreement = DataUseAgreement.objects.filter(clinic=clinic, uuid=_uuid_or_none(request.agreement)).first()
+        if agreement is None:
+            errors["agreement"] = "No such data use agreement in this clinic."
+        elif not agreement.is_active(today):
+            errors["agreement"] = (
+                "This data use agreement has expired or was ended; an administrator records a new one."
+            )
+        elif request.date_mode != DateMode.SHIFT.value:
+            errors["date_mode"] = (
+                "An export under a data use agreement is a limited data set with shifted dates: choose 'shift', or "
+                "no agreement for a Safe Harbor export (years only)."
+            )
+    elif request.date_mode == DateMode.SHIFT.value:
+        errors["date_mode"] = (
+            "Shifted dates make a limited data set (45 CFR 164.514(e)): choose a data use agreement an administrator "
+            "has recorded, or export years only (Safe Harbor)."
+        )
+    indication = (request.indication or "").strip()
+    if indication and indication not in INDICATIONS:
+        errors["indication"] = (
+            "Choose an indication code of the product's list (free text is not accepted): "
+            + ", ".join(INDICATIONS)
+            + "."
+        )
     for name in ("year_from", "year_to"):
         value = getattr(request, name)
         if value is not None and not EARLIEST_YEAR <= value <= this_year + 1:
@@ -74,13 +103,22 @@ def _clean(request: ExportRequest, this_year: int) -> ExportRequest:
         errors["year_to"] = f"The last year ({request.year_to}) is before the first ({request.year_from})."
     if errors:
         raise ValidationError(errors)
-    return ExportRequest(request.date_mode, indication, request.year_from, request.year_to)
+    clean = ExportRequest(request.date_mode, indication, request.year_from, request.year_to, request.agreement)
+    return clean, agreement
+
+
+def _uuid_or_none(value: Any) -> Any:
+    try:
+        return uuid_lib.UUID(str(value))
+    except ValueError:
+        return None
 
 
 def start_export(actor: Actor, request: ExportRequest) -> ExportJob:
     """Record the job and queue the build. Bad filters are refused with what to fix and nothing is written."""
     require_permission(actor, Permission.RESEARCH_EXPORT)
-    clean = _clean(request, timezone.localdate().year)
+    today = clinic_today(actor.clinic)
+    clean, agreement = _clean(request, today.year, actor.clinic, today)
     with transaction.atomic():
         job = ExportJob.objects.create(
             clinic=actor.clinic,
@@ -91,6 +129,7 @@ def start_export(actor: Actor, request: ExportRequest) -> ExportJob:
             indication=clean.indication,
             year_from=clean.year_from,
             year_to=clean.year_to,
+            agreement=agreement,
             stage="Waiting for the background worker to pick it up",
         )
         record_event(
@@ -102,6 +141,7 @@ def start_export(actor: Actor, request: ExportRequest) -> ExportJob:
                 "indication": job.indication,
                 "year_from": job.year_from,
                 "year_to": job.year_to,
+                "agreement": str(agreement.uuid) if agreement else None,
             },
         )
     # Queued after the commit, so the worker finds the job (the test backend runs it here and now).
@@ -120,7 +160,7 @@ def run_export(job_uuid: str) -> ExportJob:
     """Build the job's zip (the background task calls this). A failure is recorded on the job, never lost."""
     from prolotrack.research.export import ExportBuilder
 
-    job = ExportJob.objects.select_related("clinic", "requested_by").get(uuid=job_uuid)
+    job = ExportJob.objects.select_related("clinic", "requested_by", "agreement").get(uuid=job_uuid)
     if job.status != ExportStatus.QUEUED:
         return job  # run twice by a retried task: the first run owns it
     job.status = ExportStatus.RUNNING
@@ -158,13 +198,21 @@ def run_export(job_uuid: str) -> ExportJob:
         job.file_name = download_name(job)
         job.file_size = result.size
         job.file_sha256 = result.sha256
+        job.privacy = result.privacy
         job.save()
         actor = _system_actor(job)
         record_event(
             actor,
             "research.export.completed",
             record=job,
-            detail={"patients": job.patient_count, "rows": result.row_counts, "sha256": result.sha256},
+            detail={
+                "patients": job.patient_count,
+                "rows": result.row_counts,
+                "sha256": result.sha256,
+                "k": result.privacy.get("k"),
+                "l": result.privacy.get("l_diversity"),
+                "kind": result.privacy.get("kind"),
+            },
         )
         for patient_uuid in result.patient_uuids:
             record_event(actor, "research.export.patient_included", record=job, patient_uuid=patient_uuid)
@@ -227,3 +275,81 @@ def open_download(actor: Actor, job: ExportJob) -> Path:
         job.save(update_fields=["downloads"])
         record_event(actor, "research.export.downloaded", record=job, detail={"sha256": job.file_sha256})
     return path
+
+
+# --- Data use agreements (limited data sets, 45 CFR 164.514(e)) ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgreementRequest:
+    study: str = ""
+    recipient: str = ""
+    purpose: str = ""
+    signed_on: Any = None
+    expires_on: Any = None
+    longitudinal: bool = False
+
+
+def record_agreement(actor: Actor, request: AgreementRequest) -> DataUseAgreement:
+    """An administrator records a signed data use agreement; refused with what to fix, nothing written."""
+    require_permission(actor, Permission.CLINIC_MANAGE)
+    errors: dict[str, str] = {}
+    study, recipient, purpose = (
+        " ".join((v or "").split()) for v in (request.study, request.recipient, request.purpose)
+    )
+    if not study:
+        errors["study"] = "Give the study a short name."
+    if not recipient:
+        errors["recipient"] = "Say who receives the data (person and institution)."
+    if not purpose:
+        errors["purpose"] = "State the research purpose the agreement permits."
+    if request.signed_on is None:
+        errors["signed_on"] = "Give the day the agreement was signed."
+    if request.expires_on is None:
+        errors["expires_on"] = "Give the day the agreement expires."
+    elif request.signed_on is not None and request.expires_on < request.signed_on:
+        errors["expires_on"] = "The expiry is before the signing day."
+    elif request.expires_on < clinic_today(actor.clinic):
+        errors["expires_on"] = "This agreement has already expired."
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        agreement = DataUseAgreement.objects.create(
+            clinic=actor.clinic,
+            study=study[:120],
+            recipient=recipient[:200],
+            purpose=purpose[:500],
+            signed_on=request.signed_on,
+            expires_on=request.expires_on,
+            longitudinal=request.longitudinal,
+            recorded_by=actor.user,
+            recorded_at=timezone.now(),
+        )
+        record_event(
+            actor,
+            "research.agreement.recorded",
+            record=agreement,
+            detail={
+                "study": agreement.study,
+                "recipient": agreement.recipient,
+                "purpose": agreement.purpose,
+                "signed_on": agreement.signed_on.isoformat(),
+                "expires_on": agreement.expires_on.isoformat(),
+                "longitudinal": agreement.longitudinal,
+            },
+        )
+    return agreement
+
+
+def end_agreement(actor: Actor, agreement: DataUseAgreement) -> DataUseAgreement:
+    """An administrator ends an agreement early: no further limited data set under it (the record is kept)."""
+    require_permission(actor, Permission.CLINIC_MANAGE)
+    require_same_clinic(actor, agreement)
+    if agreement.ended_at is not None:
+        raise ServiceError("This agreement was already ended.")
+    with transaction.atomic():
+        agreement.ended_at = timezone.now()
+        agreement.ended_by = actor.user
+        agreement.save(update_fields=["ended_at", "ended_by"])
+        record_event(actor, "research.agreement.ended", record=agreement, detail={"study": agreement.study})
+    return agreement

@@ -13,15 +13,15 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from prolotrack.audit.services import ServiceError
-from prolotrack.clinics.roles import Permission
+from prolotrack.clinics.roles import Permission, role_has
 from prolotrack.clinics.services import actor_for
 from prolotrack.core.access import require
 from prolotrack.core.forms import apply_errors
 from prolotrack.domain.deidentify import SAFE_HARBOR_IDENTIFIERS
 from prolotrack.research import queries, services
 from prolotrack.research.api import zip_response
-from prolotrack.research.forms import ExportForm
-from prolotrack.research.models import ExportJob
+from prolotrack.research.forms import AgreementForm, ExportForm
+from prolotrack.research.models import DataUseAgreement, ExportJob
 
 
 def _job_or_404(request: HttpRequest, job_uuid: Any) -> ExportJob:
@@ -36,7 +36,8 @@ def _job_or_404(request: HttpRequest, job_uuid: Any) -> ExportJob:
 def exports(request: HttpRequest) -> HttpResponse:
     clinic = request.clinic  # type: ignore[attr-defined]
     services.purge_expired(clinic)
-    form = ExportForm(request.POST if request.method == "POST" else None)
+    agreements = queries.active_agreements(clinic)
+    form = ExportForm(request.POST if request.method == "POST" else None, agreements=agreements)
     if request.method == "POST" and form.is_valid():
         try:
             job = services.start_export(actor_for(request), services.ExportRequest(**form.cleaned_data))
@@ -49,7 +50,8 @@ def exports(request: HttpRequest) -> HttpResponse:
         "form": form,
         "jobs": queries.clinic_jobs(clinic),
         "consenting": queries.consenting_patients(clinic).count(),
-        "indications": queries.indication_choices(clinic),
+        "agreements": agreements,
+        "can_manage": role_has(actor_for(request).role, Permission.CLINIC_MANAGE),
         "identifiers": SAFE_HARBOR_IDENTIFIERS,
         "keep_hours": services.KEEP_HOURS,
     }
@@ -79,3 +81,32 @@ def export_download(request: HttpRequest, job_uuid: Any) -> HttpResponse:
         messages.error(request, str(error))
         return redirect("research:export", job.uuid)
     return zip_response(job, path)
+
+
+@require(Permission.CLINIC_MANAGE)
+@require_http_methods(["GET", "POST"])
+def agreements(request: HttpRequest) -> HttpResponse:
+    """Data use agreements: an administrator records one (or ends one); exports under one are limited data sets."""
+    clinic = request.clinic  # type: ignore[attr-defined]
+    form = AgreementForm(request.POST if request.method == "POST" and "end" not in request.POST else None)
+    if request.method == "POST" and "end" in request.POST:
+        try:
+            agreement = DataUseAgreement.objects.get(clinic=clinic, uuid=request.POST["end"])
+            services.end_agreement(actor_for(request), agreement)
+        except (DataUseAgreement.DoesNotExist, ValidationError):
+            raise Http404("No such agreement in this clinic.") from None
+        except ServiceError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, f"Agreement “{agreement.study}” ended.")
+        return redirect("research:agreements")
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.record_agreement(actor_for(request), services.AgreementRequest(**form.cleaned_data))
+        except (ValidationError, ServiceError) as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, "Data use agreement recorded.")
+            return redirect("research:agreements")
+    context = {"form": form, "agreements": queries.clinic_agreements(clinic)}
+    return render(request, "research/agreements.html", context, status=400 if form.errors else 200)

@@ -17,11 +17,12 @@ from tests.browser.conftest import log_in, shot
 @pytest.fixture
 def consenting(clinician, make_patient):
     patients = []
+    # Five patients alike in what the k-anonymity check looks at (sex, region, side, indication code, year), so k = 5.
     for n, (given, indication, region) in enumerate(
-        [("Mabel", "Knee osteoarthritis", "knee"), ("Otto", "Chronic low back pain", "lumbopelvic"), ("Ines", "Plantar fasciitis", "ankle_foot")]
-    ):  # fmt: skip
+        [(name, "Knee pain, Brightwater family", "knee") for name in ("Mabel", "Otto", "Ines", "Rosa", "Hugo")]
+    ):
         patient = make_patient(
-            given_name=given, family_name="Brightwater", mrn=f"BR{n}", date_of_birth=date(1950 + n * 10, 4, 2)
+            given_name=given, family_name="Brightwater", mrn=f"BR{n}", date_of_birth=date(1950 + n * 3, 4, 2)
         )
         treatment_services.create_course(
             actor_of(clinician), patient, protocol_id="", indication=indication, region=region, side="left",
@@ -40,8 +41,7 @@ def test_a_researcher_starts_an_export_sees_its_progress_and_downloads_it(
     log_in(page, researcher)
     page.goto("/research/exports/")
     expect(page.get_by_role("heading", name="Research export")).to_be_visible()
-    expect(page.get_by_text("3 today")).to_be_visible()
-    page.get_by_label("Shifted per patient (keeps intervals)").check()
+    expect(page.get_by_text("5 today")).to_be_visible()
     page.get_by_label("Courses started from (year)").fill("2025")
     shot(page, "research-export-form")
     page.get_by_role("button", name="Start the export").click()
@@ -55,7 +55,8 @@ def test_a_researcher_starts_an_export_sees_its_progress_and_downloads_it(
     job = ExportJob.objects.get()
     services.run_export(str(job.uuid))
     expect(page.get_by_text("Ready to download")).to_be_visible()
-    expect(page.get_by_text("3 patients with a current research consent.")).to_be_visible()
+    expect(page.get_by_text("5 patients with a current research consent.")).to_be_visible()
+    expect(page.get_by_text("k-anonymity k = 5")).to_be_visible()
     shot(page, "research-export-ready")
 
     with page.expect_download() as info:
@@ -66,7 +67,13 @@ def test_a_researcher_starts_an_export_sees_its_progress_and_downloads_it(
     download.save_as(path)
     with zipfile.ZipFile(path) as archive:
         names = set(archive.namelist())
-        assert {"README.md", "data_dictionary.csv", "csv/patients.csv", "parquet/outcomes.parquet"} <= names
+        assert {
+            "README.md",
+            "manifest.json",
+            "data_dictionary.csv",
+            "csv/patients.csv",
+            "parquet/outcomes.parquet",
+        } <= names
         text = b"".join(archive.read(n) for n in names if not n.endswith(".parquet"))
     assert b"Brightwater" not in text and b"BR1" not in text and b"2025-02-04" not in text
 

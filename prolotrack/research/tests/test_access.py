@@ -80,12 +80,33 @@ def test_every_endpoint_by_role_and_clinic(client, api_token, people, job, path,
         assert response.json()["code"] in ("forbidden", "not_found")
 
 
-def test_the_api_starts_follows_and_downloads_an_export(client, api_token, researcher, treated):
-    treated(mrn="API1")
+def test_the_api_starts_follows_and_downloads_an_export(client, api_token, researcher, admin_user, treated):
+    from datetime import date, timedelta
+
+    from django.utils import timezone
+
+    from prolotrack.core.testing import actor_of
+    from prolotrack.research import services
+
+    for i in range(5):
+        treated(mrn=f"API{i}", given_name=f"Api{i}")
+    agreement = services.record_agreement(
+        actor_of(admin_user),
+        services.AgreementRequest(
+            "Knee study", "Dr Chen, State U", "Knee outcomes", date(2026, 1, 1), timezone.localdate() + timedelta(30)
+        ),
+    )
     headers = {"HTTP_AUTHORIZATION": api_token(researcher)["Authorization"]}
     started = client.post(
         "/api/research/exports",
-        data=json.dumps({"date_mode": "shift", "indication": "knee", "year_from": 2024}),
+        data=json.dumps(
+            {
+                "date_mode": "shift",
+                "agreement": str(agreement.uuid),
+                "indication": "knee_osteoarthritis",
+                "year_from": 2024,
+            }
+        ),
         content_type="application/json",
         **headers,
     )
@@ -93,8 +114,10 @@ def test_the_api_starts_follows_and_downloads_an_export(client, api_token, resea
     body = started.json()
     # Tests run tasks inline, so the export is finished when the answer comes.
     status = client.get(body["status_url"], **headers).json()
-    assert status["status"] == "ready" and status["patient_count"] == 1 and status["percent"] == 100
-    assert status["row_counts"]["courses"] == 1 and status["date_mode"] == "shift"
+    assert status["status"] == "ready" and status["patient_count"] == 5 and status["percent"] == 100
+    assert status["row_counts"]["courses"] == 5 and status["date_mode"] == "shift"
+    assert status["kind"] == "limited_data_set" and status["privacy"]["k"] == 5
+    assert status["agreement"] == str(agreement.uuid)
     download = client.get(status["download_url"], **headers)
     assert download.status_code == 200
     assert download["Content-Disposition"].startswith('attachment; filename="prolotrack-research-')
@@ -114,6 +137,11 @@ def test_the_api_refuses_bad_filters_with_what_to_fix(client, api_token, researc
         "/api/research/exports", data=json.dumps({"date_mode": "month"}), content_type="application/json", **headers
     )
     assert bad_mode.status_code == 422
+    # Free text in the indication filter is refused: it could probe withheld text (the "thompson" probe).
+    probe = client.post(
+        "/api/research/exports", data=json.dumps({"indication": "thompson"}), content_type="application/json", **headers
+    )
+    assert probe.status_code == 422 and "indication code" in json.dumps(probe.json())
     assert not ExportJob.objects.exists()
 
 
@@ -137,15 +165,17 @@ def test_signed_out_visitors_are_sent_to_sign_in_and_tokenless_calls_get_401(cli
 
 
 def test_the_page_starts_an_export_and_shows_its_result(login, researcher, treated):
-    treated(mrn="PG1")
+    for i in range(5):
+        treated(mrn=f"PG{i}", given_name=f"Page{i}")
     client = login(researcher)
     page = client.get("/research/exports/")
-    assert b"Knee osteoarthritis" in page.content  # the indication suggestions
+    assert b'value="knee_osteoarthritis"' in page.content  # the coded indication list
     response = client.post("/research/exports/", {"date_mode": "year", "indication": "", "year_from": "2024"})
     job = ExportJob.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/research/exports/{job.uuid}/"
     detail = client.get(response["Location"])
-    assert b"Ready to download" in detail.content and b"1 patient with a current research consent" in detail.content
+    assert b"Ready to download" in detail.content and b"5 patients with a current research consent" in detail.content
+    assert b"k-anonymity k = 5" in detail.content and b"De-identified (Safe Harbor)" in detail.content
     assert b"hx-trigger" not in detail.content  # finished: no more polling
     refused = client.post("/research/exports/", {"date_mode": "year", "year_from": "2025", "year_to": "2020"})
     assert refused.status_code == 400 and b"before the first" in refused.content
@@ -160,3 +190,37 @@ def test_a_queued_export_polls_for_progress(login, researcher, treated, settings
     assert job.status == ExportStatus.QUEUED
     status = client.get(f"/research/exports/{job.uuid}/status/")
     assert b'hx-trigger="every 1s"' in status.content and b"Waiting for the background worker" in status.content
+
+
+def test_only_administrators_open_the_data_use_agreements_page(login, people):
+    expected = table(403, 403, 403, 200, 403, 403, 403)
+    for persona, status in expected.items():
+        assert login(people[persona]).get("/research/agreements/").status_code == status, persona
+
+
+def test_an_administrator_records_and_ends_an_agreement_on_the_page(login, admin_user, researcher):
+    from prolotrack.research.models import DataUseAgreement
+
+    client = login(admin_user)
+    bad = client.post("/research/agreements/", {"study": "S"})
+    assert bad.status_code == 400 and not DataUseAgreement.objects.exists()
+    made = client.post(
+        "/research/agreements/",
+        {
+            "study": "Knee OA",
+            "recipient": "Dr Chen, State U",
+            "purpose": "Knee outcomes",
+            "signed_on": "2026-01-05",
+            "expires_on": "2099-01-01",
+            "longitudinal": "on",
+        },
+    )
+    assert made.status_code == 302
+    agreement = DataUseAgreement.objects.get()
+    assert agreement.longitudinal and agreement.recorded_by == admin_user
+    page = login(researcher).get("/research/exports/")
+    assert str(agreement.uuid).encode() in page.content  # offered to researchers
+    login(admin_user).post("/research/agreements/", {"end": str(agreement.uuid)})  # one test client: sign in again
+    agreement.refresh_from_db()
+    assert agreement.ended_at is not None
+    assert str(agreement.uuid).encode() not in login(researcher).get("/research/exports/").content

@@ -1,9 +1,9 @@
-"""The research export carries no identifier, only consenting patients, stable pseudonyms, 90+ ages, typed Parquet."""
+"""The research export: no identifier or free text, only consenting patients, k-anonymous, shuffled, new pseudonyms
+per export (stable only within a longitudinal study under a data use agreement), typed Parquet."""
 
 import csv
 import io
 import re
-import secrets
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -17,13 +17,17 @@ from prolotrack.consent.models import Consent
 from prolotrack.consent.services import withdraw_consent
 from prolotrack.consent.testing import sign_research
 from prolotrack.core.testing import actor_of
-from prolotrack.domain.deidentify import AGE_90_PLUS, WITHHELD, DateMode, date_shift_days
+from prolotrack.domain.deidentify import DateMode, date_shift_days, pseudonym
+from prolotrack.research import export as export_module
 from prolotrack.research import services
 from prolotrack.research.dictionary import TABLES, TABLES_BY_NAME
-from prolotrack.research.models import ExportJob, ExportStatus, ResearchKey
+from prolotrack.research.models import ExportJob, ExportStatus
 from prolotrack.research.tests.conftest import AE_ONSET, BOOKED_AT, COURSE_START, OUTCOME_DAY, members
 from prolotrack.treatment.models import AdverseEvent, Course, InjectionSite, PreparedSolution, TreatmentSession
 
+KEY = bytes(range(32))
+# A pseudonym's 16 hex digits (exactly 16: a record UUID's 32 or its dashed groups are still searched for).
+PSEUDONYMS = re.compile(r"(?<![0-9a-f])[0-9a-f]{16}(?![0-9a-f])")
 DISTINCTIVE = {
     "given_name": "Zebulon",
     "family_name": "Quixmorlet",
@@ -40,6 +44,42 @@ DISTINCTIVE = {
 }
 
 
+@pytest.fixture
+def crowd(treated):
+    """The distinctive patient and four look-alikes (same sex, birth date, course): a class of five, so k = 5 holds
+    and the export releases them. Returns the distinctive patient."""
+
+    def make(consent="signed", **fields):
+        like = {"date_of_birth": fields.get("date_of_birth", DISTINCTIVE["date_of_birth"]), "sex": "male"}
+        for i in range(4):
+            treated(mrn=f"LOOK{i}{fields.get('mrn', '')}", given_name=f"Look{i}", family_name="Alike", **like)
+        return treated(consent=consent, **{**DISTINCTIVE, **fields})
+
+    return make
+
+
+@pytest.fixture
+def agreement(admin_user):
+    def make(longitudinal=False, study="Knee OA study"):
+        return services.record_agreement(
+            actor_of(admin_user),
+            services.AgreementRequest(
+                study=study,
+                recipient="Dr R. Chen, State University",
+                purpose="Outcomes of knee prolotherapy",
+                signed_on=date(2026, 1, 5),
+                expires_on=timezone.localdate() + timedelta(days=300),
+                longitudinal=longitudinal,
+            ),
+        )
+
+    return make
+
+
+def _fixed_key(monkeypatch, key=KEY):
+    monkeypatch.setattr(export_module, "new_export_key", lambda: key)
+
+
 def _date_spellings(day: date) -> list[str]:
     return [
         day.isoformat(),
@@ -51,7 +91,7 @@ def _date_spellings(day: date) -> list[str]:
     ]
 
 
-def _needles(patient) -> list[str]:
+def _needles(patient, *, dates: bool = True) -> list[str]:
     texts = [v for k, v in DISTINCTIVE.items() if isinstance(v, str) and k != "sex"]
     texts += ["3125550187", "555-0187", "5550187", "Wintergreen", "Marblehead", "example-mail"]
     texts += ["LOT-7781-D", "LOT-5521-L", "NS-9981", "D50"]  # lots and stock names stay behind
@@ -66,7 +106,7 @@ def _needles(patient) -> list[str]:
     ]
     texts += [str(r.uuid) for r in records] + [r.uuid.hex for r in records]
     days = [DISTINCTIVE["date_of_birth"], COURSE_START, AE_ONSET, OUTCOME_DAY, BOOKED_AT.date()]
-    return texts + [s for d in days for s in _date_spellings(d)]
+    return texts + ([s for d in days for s in _date_spellings(d)] if dates else [])
 
 
 def _parquet_tables(files: dict[str, bytes]) -> dict[str, pa.Table]:
@@ -77,75 +117,97 @@ def _parquet_tables(files: dict[str, bytes]) -> dict[str, pa.Table]:
     }
 
 
+def _mine(tables, patient, key=KEY):
+    """The rows of one patient (found through the test's fixed export key)."""
+    pid = pseudonym(key, "patient", str(patient.uuid))
+    return {name: [row for row in table.to_pylist() if row.get("patient_id") == pid] for name, table in tables.items()}
+
+
 @pytest.mark.parametrize("mode", ["year", "shift"])
-def test_no_identifier_or_exact_date_in_any_byte_of_any_file(mode, researcher, treated, run_export):
-    patient = treated(**DISTINCTIVE)
-    if mode == "shift":
-        # A key whose shift moves this patient's dates well before all their true dates, so no shifted date can
-        # coincide with another record's true date by chance (that would be a coincidence, not a leak).
-        secret = next(
-            k for k in iter(lambda: secrets.token_bytes(32), None) if date_shift_days(k, str(patient.uuid)) < -200
-        )
-        ResearchKey.objects.create(clinic=patient.clinic, secret=secret)
-    job = run_export(researcher, date_mode=mode)
-    assert job.status == ExportStatus.READY and job.patient_count == 1
+def test_no_identifier_free_text_or_exact_date_in_any_byte_of_any_file(
+    mode, researcher, crowd, run_export, agreement, monkeypatch
+):
+    patient = crowd()
+    # A key whose shift moves this patient's dates well before all their true dates, so no shifted date can
+    # coincide with another record's true date by chance (that would be a coincidence, not a leak).
+    key = next(bytes([i]) * 32 for i in range(256) if date_shift_days(bytes([i]) * 32, str(patient.uuid)) < -200)
+    _fixed_key(monkeypatch, key)
+    extra = {"agreement": str(agreement().uuid)} if mode == "shift" else {}
+    job = run_export(researcher, date_mode=mode, **extra)
+    assert job.status == ExportStatus.READY and job.patient_count == 5
     files = members(job)
     assert set(files) == {
         "README.md",
+        "manifest.json",
         "data_dictionary.csv",
         *(f"csv/{t.name}.csv" for t in TABLES),
         *(f"parquet/{t.name}.parquet" for t in TABLES),
     }
-    needles = _needles(patient)
+    # Shifted dates of the look-alikes may equal a true date of this patient by chance: in shift mode the true dates
+    # are looked for in this patient's own rows (below) rather than in every byte.
+    needles = _needles(patient, dates=mode == "year")
     # Every file, byte for byte (zip members are read decompressed) ...
     for name, data in files.items():
-        text = data.decode("utf-8", errors="replace").lower()
+        text = PSEUDONYMS.sub("", data.decode("utf-8", errors="replace")).lower()  # random hex may hold "D50"
         for needle in needles:
             assert needle.lower() not in text, f"{needle!r} found in {name}"
     # ... and every Parquet value and schema text, read back with pyarrow (Parquet pages are compressed).
     for name, table in _parquet_tables(files).items():
-        text = (str(table.to_pylist()) + str(table.schema)).lower()
+        text = PSEUDONYMS.sub("", str(table.to_pylist()) + str(table.schema)).lower()
         for needle in needles:
             assert needle.lower() not in text, f"{needle!r} found in parquet/{name}"
         for column in table.column_names:
             assert not column.endswith("_date") or mode == "shift"
-    # No exported date is the true date of its record: years, or shifted dates.
-    tables = _parquet_tables(files)
+    mine = _mine(_parquet_tables(files), patient, key)
     if mode == "year":
-        assert tables["courses"].column("started_year").to_pylist() == [COURSE_START.year]
-        assert tables["adverse_events"].column("onset_year").to_pylist() == [AE_ONSET.year]
+        assert [c["started_year"] for c in mine["courses"]] == [COURSE_START.year]
+        assert [e["onset_year"] for e in mine["adverse_events"]] == [AE_ONSET.year]
+        assert "LIMITED DATA SET" not in files["README.md"].decode()
     else:
-        (started,) = tables["courses"].column("started_date").to_pylist()
-        (onset,) = tables["adverse_events"].column("onset_date").to_pylist()
-        (answered,) = tables["outcomes"].column("answered_date").to_pylist()
+        (started,) = [c["started_date"] for c in mine["courses"]]
+        (onset,) = [e["onset_date"] for e in mine["adverse_events"]]
+        (answered,) = [o["answered_date"] for o in mine["outcomes"]]
         shift = started - COURSE_START
         assert timedelta(days=1) <= abs(shift) <= timedelta(days=365)
         # One shift per patient: intervals are kept.
         assert onset - started == AE_ONSET - COURSE_START
         assert answered - started == OUTCOME_DAY - COURSE_START
+        true_days = {COURSE_START, AE_ONSET, OUTCOME_DAY, BOOKED_AT.date(), DISTINCTIVE["date_of_birth"]}
+        own_dates = {v for rows in mine.values() for row in rows for v in row.values() if isinstance(v, date)}
+        assert own_dates and not own_dates & true_days
+        readme = files["README.md"].decode()
+        assert "LIMITED DATA SET" in readme and "de-identified by" not in readme.lower()
 
 
-def test_the_tables_carry_the_clinical_content(researcher, treated, run_export):
-    treated(**DISTINCTIVE)
-    tables = _parquet_tables(members(run_export(researcher)))
-    (patient,) = tables["patients"].to_pylist()
-    assert patient["patient_id"].startswith("P-") and patient["sex"] == "male" and patient["birth_year"] == 1957
-    (course,) = tables["courses"].to_pylist()
-    assert course["indication"] == "Knee osteoarthritis" and course["region"] == "knee" and course["side"] == "left"
-    assert course["protocol_id"] == "knee_oa_rabago" and course["age_at_start"] == "66"
-    assert course["patient_id"] == patient["patient_id"]
-    session = next(s for s in tables["sessions"].to_pylist() if s["number"] == 1)
-    assert session["vasovagal"] is True and str(session["weight_kg"]) == "81.0" and session["injections"] == 2
+def test_the_tables_carry_the_clinical_content(researcher, crowd, run_export, monkeypatch):
+    patient = crowd()
+    _fixed_key(monkeypatch)
+    mine = _mine(_parquet_tables(members(run_export(researcher))), patient)
+    (row,) = mine["patients"]
+    assert row["patient_id"].startswith("P-") and row["sex"] in ("male", "*") and set(row) == {"patient_id", "sex"}
+    (course,) = mine["courses"]
+    assert course["indication_code"] == "knee_osteoarthritis" and course["indication"] == "Knee osteoarthritis"
+    assert course["region"] == "knee" and course["side"] == "left" and course["protocol"] == "knee_oa_rabago"
+    assert course["age_band"] in ("65-69", "60-69", "60-79", "*") and course["weight_band"] in (
+        "80-84",
+        "80-89",
+        "80-99",
+        "unknown",
+        "*",
+    )
+    session = next(s for s in mine["sessions"] if s["number"] == 1)
+    assert session["vasovagal"] is True and session["injections"] == 2 and "weight_kg" not in session
     assert str(session["total_volume_ml"]) == "2.00"
-    (solution,) = tables["solutions"].to_pylist()
+    (solution,) = mine["solutions"]
     assert str(solution["dextrose_pct"]) == "15.000" and str(solution["lidocaine_pct"]) == "0.500"
     assert str(solution["final_volume_ml"]) == "10.00" and solution["glycerin_pct"] is None
-    sites = tables["injection_sites"].to_pylist()
+    assert solution["syringe"] == 1
+    sites = sorted(mine["injection_sites"], key=lambda s: s["number"])
     assert [(s["landmark"], s["landmark_label"]) for s in sites] == [
         ("knee.intra_articular", "Knee joint (intra-articular)"),
         (None, None),  # a free point: its typed label is not exported
     ]
-    (event,) = tables["adverse_events"].to_pylist()
+    (event,) = mine["adverse_events"]
     assert (event["event_type"], event["severity"], event["causality"], event["outcome"]) == (
         "pain_flare",
         "mild",
@@ -153,67 +215,136 @@ def test_the_tables_carry_the_clinical_content(researcher, treated, run_export):
         "resolved",
     )
     assert event["site_id"] == sites[0]["site_id"] and event["session_id"] == session["session_id"]
-    (outcome,) = tables["outcomes"].to_pylist()
+    (outcome,) = mine["outcomes"]
     assert outcome["instrument"] == "womac" and str(outcome["score"]) == "42.50" and outcome["timepoint_code"]
 
 
-def test_only_patients_with_a_current_research_consent_of_this_clinic_are_exported(
-    researcher, outsider, treated, run_export
+def test_a_patient_who_would_stand_out_is_suppressed_and_k_is_recorded(
+    clinician, researcher, crowd, make_patient, run_export
 ):
-    included = treated(given_name="Consented", mrn="C1")
+    from prolotrack.treatment import services as treatment_services
+
+    crowd()
+    odd = make_patient(mrn="ODD", given_name="Odd", date_of_birth=date(1990, 1, 1), sex="female")
+    treatment_services.create_course(
+        actor_of(clinician),
+        odd, protocol_id="tmj_refai", indication="TMJ", region="tmj", side="right", start_on=date(2024, 5, 1),
+    )  # fmt: skip
+    sign_research(actor_of(clinician), odd, render=False)
+    job = run_export(researcher)
+    # The only TMJ course: the patient stays (as a patient without courses, in a class of their sex or of all), the
+    # course does not.
+    assert job.privacy["suppressed_courses"] == 1
+    assert job.privacy["k"] >= 5 and job.privacy["required_k"] == 5
+    assert job.privacy["kind"] == "safe_harbor"
+    manifest = members(job)["manifest.json"].decode()
+    for word in ('"k"', '"l_diversity"', '"generalisations"', '"suppressed_patients"', '"quasi_identifiers"'):
+        assert word in manifest
+    # The odd one's course is not in the file (its class would have one patient).
+    assert job.row_counts["courses"] == 5
+
+
+def test_too_few_patients_release_nothing_identifying(researcher, treated, run_export):
+    treated(mrn="ALONE")
+    job = run_export(researcher)
+    assert job.status == ExportStatus.READY
+    assert job.row_counts["courses"] == 0 and job.row_counts["patients"] == 0
+    assert job.privacy["suppressed_patients"] == 1
+
+
+def test_rows_are_shuffled_and_pseudonyms_are_new_in_every_export(researcher, crowd, run_export):
+    crowd()
+    first = _parquet_tables(members(run_export(researcher)))
+    second = _parquet_tables(members(run_export(researcher)))
+    for table, column in (("patients", "patient_id"), ("courses", "course_id"), ("injection_sites", "site_id")):
+        assert not set(first[table].column(column).to_pylist()) & set(second[table].column(column).to_pylist())
+
+
+def test_a_longitudinal_study_keeps_its_pseudonyms_and_shifts_and_no_other_export_shares_them(
+    researcher, crowd, run_export, agreement
+):
+    crowd()
+    study, other = agreement(longitudinal=True), agreement(longitudinal=True, study="Other")
+    a = _parquet_tables(members(run_export(researcher, date_mode="shift", agreement=str(study.uuid))))
+    b = _parquet_tables(members(run_export(researcher, date_mode="shift", agreement=str(study.uuid))))
+    c = _parquet_tables(members(run_export(researcher, date_mode="shift", agreement=str(other.uuid))))
+    plain = _parquet_tables(members(run_export(researcher)))
+
+    def starts(t):
+        return sorted(
+            zip(
+                t["courses"].column("patient_id").to_pylist(),
+                t["courses"].column("started_date").to_pylist(),
+                strict=True,
+            )
+        )
+
+    assert starts(a) == starts(b)
+    ids = lambda t: set(t["patients"].column("patient_id").to_pylist())  # noqa: E731
+    assert not ids(a) & ids(c) and not ids(a) & ids(plain)
+
+
+def test_only_patients_with_a_current_research_consent_of_this_clinic_are_exported(
+    researcher, outsider, crowd, treated, run_export
+):
+    included = crowd()
     treated(given_name="Unconsented", mrn="C2", consent=None)
     treated(given_name="Withdrawn", mrn="C3", consent="withdrawn")
     treated(by=outsider, given_name="Otherclinic", mrn="C4")
     job = run_export(researcher)
-    assert job.patient_count == 1
-    assert job.patient_uuids == [str(included.uuid)]
-    assert len(_parquet_tables(members(job))["courses"]) == 1
+    assert job.patient_count == 5
+    assert str(included.uuid) in job.patient_uuids
+    assert len(_parquet_tables(members(job))["courses"]) == 5
 
 
-def test_pseudonyms_are_stable_across_exports_and_differ_between_clinics(
-    researcher, outsider, make_member, other_clinic, treated, run_export
+def test_shifted_dates_need_a_current_data_use_agreement(researcher, run_export, agreement, admin_user):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError, match="data use agreement"):
+        run_export(researcher, date_mode="shift")
+    ended = services.end_agreement(actor_of(admin_user), agreement())
+    with pytest.raises(ValidationError, match="expired or was ended"):
+        run_export(researcher, date_mode="shift", agreement=str(ended.uuid))
+    assert not ExportJob.objects.exists()
+
+
+def test_an_administrator_records_an_agreement_with_an_audit_row(admin_user, researcher, agreement):
+    from django.core.exceptions import ValidationError
+
+    from prolotrack.audit.services import ServiceError
+
+    made = agreement(longitudinal=True)
+    event = AuditEvent.objects.get(record_uuid=made.uuid)
+    assert event.action == "research.agreement.recorded" and event.detail["recipient"].startswith("Dr R. Chen")
+    with pytest.raises(ValidationError) as error:
+        services.record_agreement(actor_of(admin_user), services.AgreementRequest(study="x"))
+    assert {"recipient", "purpose", "signed_on", "expires_on"} <= set(error.value.message_dict)
+    with pytest.raises(ServiceError):
+        services.record_agreement(
+            actor_of(researcher),
+            services.AgreementRequest("s", "r", "p", date(2026, 1, 1), date(2099, 1, 1)),
+        )
+
+
+def test_the_indication_comes_from_the_code_list_and_the_filter_takes_codes_only(
+    researcher, crowd, treated, run_export
 ):
-    treated(mrn="S1")
-    treated(mrn="S2", given_name="Second")
-    first = _parquet_tables(members(run_export(researcher)))
-    second = _parquet_tables(members(run_export(researcher, date_mode="shift")))
-    for table, column in (("patients", "patient_id"), ("courses", "course_id"), ("injection_sites", "site_id")):
-        assert sorted(first[table].column(column).to_pylist()) == sorted(second[table].column(column).to_pylist())
-    # The same shift for a patient in every shift export.
-    third = _parquet_tables(members(run_export(researcher, date_mode="shift")))
-    assert second["courses"].column("started_date").to_pylist() == third["courses"].column("started_date").to_pylist()
-    # Another clinic has its own key.
-    treated(by=outsider, mrn="S1")
-    beta_researcher = make_member("beta_researcher", "researcher", other_clinic)
-    beta = _parquet_tables(members(run_export(beta_researcher)))
-    assert not set(beta["patients"].column("patient_id").to_pylist()) & set(
-        first["patients"].column("patient_id").to_pylist()
-    )
+    from django.core.exceptions import ValidationError
+
+    crowd(indication="Knee pain after Hobbleworth farm accident")
+    job = run_export(researcher)
+    text = b"".join(members(job).values()).lower()
+    assert b"hobbleworth" not in text
+    assert set(_parquet_tables(members(job))["courses"].column("indication").to_pylist()) == {"Knee osteoarthritis"}
+    assert run_export(researcher, indication="knee_osteoarthritis").patient_count == 5
+    assert run_export(researcher, indication="other").patient_count == 0
+    with pytest.raises(ValidationError, match="indication code"):
+        run_export(researcher, indication="hobbleworth")
 
 
-def test_ages_over_89_are_90_plus_without_a_birth_year(researcher, treated, run_export):
-    # 88 when the course started in 2024, over 89 now: every age of the patient is 90+.
-    treated(mrn="OLD", date_of_birth=date(1935, 6, 1))
-    tables = _parquet_tables(members(run_export(researcher)))
-    (patient,) = tables["patients"].to_pylist()
-    assert patient["birth_year"] is None and patient["age_at_export"] == AGE_90_PLUS
-    assert tables["courses"].column("age_at_start").to_pylist() == [AGE_90_PLUS]
-    text = "".join(d.decode() for n, d in members(run_export(researcher)).items() if n.endswith(".csv"))
-    assert "1935" not in text and ",88," not in text
-
-
-def test_an_indication_with_identifiers_is_withheld_and_never_matches_a_filter(researcher, treated, run_export):
-    treated(mrn="F1", family_name="Hobbleworth", indication="Knee pain after Hobbleworth farm accident")
-    treated(mrn="F2", indication="Chronic low back pain")
-    tables = _parquet_tables(members(run_export(researcher)))
-    assert sorted(tables["courses"].column("indication").to_pylist()) == ["Chronic low back pain", WITHHELD]
-    assert run_export(researcher, indication="hobbleworth").patient_count == 0
-    assert run_export(researcher, indication="  LOW back ").patient_count == 1
-
-
-def test_filters_by_course_start_year(researcher, treated, run_export):
-    treated(mrn="Y1")
-    assert run_export(researcher, year_from=2024, year_to=2024).patient_count == 1
+def test_filters_by_course_start_year(researcher, crowd, run_export):
+    crowd()
+    assert run_export(researcher, year_from=2024, year_to=2024).patient_count == 5
     assert run_export(researcher, year_from=2025).patient_count == 0
     job = run_export(researcher, year_to=2023)
     assert job.patient_count == 0 and job.row_counts["patients"] == 0
@@ -225,7 +356,9 @@ def test_filters_by_course_start_year(researcher, treated, run_export):
         ({"year_from": 2025, "year_to": 2024}, "year_to", "before the first"),
         ({"year_from": 1800}, "year_from", "between 1900"),
         ({"date_mode": "month"}, "date_mode", "'year'"),
-        ({"indication": "x" * 201}, "indication", "under 200"),
+        ({"indication": "knee"}, "indication", "indication code"),
+        ({"date_mode": "shift"}, "date_mode", "data use agreement"),
+        ({"agreement": "not-a-uuid"}, "agreement", "No such"),
     ],
 )
 def test_bad_filters_are_refused_and_nothing_is_queued(researcher, run_export, request_, field, message):
@@ -237,10 +370,12 @@ def test_bad_filters_are_refused_and_nothing_is_queued(researcher, run_export, r
     assert not ExportJob.objects.exists()
 
 
-def test_parquet_schemas_are_explicit_and_match_the_csv_and_the_dictionary(researcher, treated, run_export):
-    treated(mrn="P1")
+def test_parquet_schemas_are_explicit_and_match_the_csv_and_the_dictionary(researcher, crowd, run_export, agreement):
+    crowd()
+    dua = str(agreement().uuid)
     for mode in DateMode:
-        files = members(run_export(researcher, date_mode=mode.value))
+        extra = {"agreement": dua} if mode is DateMode.SHIFT else {}
+        files = members(run_export(researcher, date_mode=mode.value, **extra))
         dictionary = list(csv.DictReader(io.StringIO(files["data_dictionary.csv"].decode())))
         for name, table in _parquet_tables(files).items():
             expected = TABLES_BY_NAME[name].schema(mode)
@@ -252,8 +387,8 @@ def test_parquet_schemas_are_explicit_and_match_the_csv_and_the_dictionary(resea
             assert all(r["meaning"] and r["deidentification"] and r["type"] for r in dictionary if r["table"] == name)
 
 
-def test_a_withdrawal_after_the_export_retires_its_file(clinician, researcher, treated, run_export, login):
-    patient = treated(mrn="W1")
+def test_a_withdrawal_after_the_export_retires_its_file(clinician, researcher, crowd, run_export, login):
+    patient = crowd()
     job = run_export(researcher)
     withdraw_consent(actor_of(clinician), Consent.objects.get(patient=patient), reason="Changed their mind")
     response = login(researcher).get(f"/research/exports/{job.uuid}/download/")
@@ -261,11 +396,11 @@ def test_a_withdrawal_after_the_export_retires_its_file(clinician, researcher, t
     job.refresh_from_db()
     assert job.status == ExportStatus.EXPIRED and "withdrew research consent" in job.error
     assert not services.file_path(job).exists()
-    assert run_export(researcher).patient_count == 0
+    assert str(patient.uuid) not in run_export(researcher).patient_uuids
 
 
-def test_files_are_deleted_after_the_keep_time(researcher, treated, run_export):
-    treated(mrn="E1")
+def test_files_are_deleted_after_the_keep_time(researcher, crowd, run_export):
+    crowd()
     job = run_export(researcher)
     assert services.purge_expired(now=timezone.now() + timedelta(hours=services.KEEP_HOURS - 1)) == 0
     assert services.purge_expired(now=timezone.now() + timedelta(hours=services.KEEP_HOURS, seconds=1)) == 1
@@ -273,33 +408,34 @@ def test_files_are_deleted_after_the_keep_time(researcher, treated, run_export):
     assert job.status == ExportStatus.EXPIRED and not services.file_path(job).exists()
 
 
-def test_every_step_is_audited_with_who_what_and_how_many(researcher, treated, run_export, login):
-    patient = treated(mrn="A1")
-    job = run_export(researcher, indication="knee")
+def test_every_step_is_audited_with_who_what_and_how_many(researcher, crowd, run_export, login):
+    patient = crowd()
+    job = run_export(researcher, indication="knee_osteoarthritis")
     login(researcher).get(f"/research/exports/{job.uuid}/download/")
     events = AuditEvent.objects.filter(record_uuid=job.uuid)
     actions = list(events.order_by("seq").values_list("action", flat=True))
     assert actions == [
         "research.export.requested",
         "research.export.completed",
-        "research.export.patient_included",
+        *["research.export.patient_included"] * 5,
         "research.export.downloaded",
     ]
     requested = events.get(action="research.export.requested")
-    assert requested.user == researcher and requested.detail["indication"] == "knee"
-    assert events.get(action="research.export.completed").detail["patients"] == 1
-    assert events.get(action="research.export.patient_included").patient_uuid == patient.uuid
+    assert requested.user == researcher and requested.detail["indication"] == "knee_osteoarthritis"
+    completed = events.get(action="research.export.completed").detail
+    assert completed["patients"] == 5 and completed["k"] >= 5 and completed["kind"] == "safe_harbor"
+    assert patient.uuid in set(
+        events.filter(action="research.export.patient_included").values_list("patient_uuid", flat=True)
+    )
 
 
-def test_a_failed_build_is_recorded_on_the_job(researcher, treated, run_export, monkeypatch):
-    from prolotrack.research import export
-
-    treated(mrn="B1")
+def test_a_failed_build_is_recorded_on_the_job(researcher, crowd, run_export, monkeypatch):
+    crowd()
 
     def broken(self, batch, result):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(export.ExportBuilder, "_batch", broken)
+    monkeypatch.setattr(export_module.ExportBuilder, "_batch", broken)
     job = run_export(researcher)
     assert job.status == ExportStatus.FAILED and "could not be built" in job.error
     assert not services.file_path(job).exists()
@@ -326,4 +462,3 @@ def test_a_course_dated_before_the_birth_date_does_not_stop_the_export(clinician
     sign_research(actor_of(clinician), patient, render=False)
     job = run_export(researcher)
     assert job.status == ExportStatus.READY
-    assert _parquet_tables(members(job))["courses"].column("age_at_start").to_pylist() == [None]

@@ -1,0 +1,270 @@
+"""k-anonymity and l-diversity of a research export, measured and enforced before a file is released.
+
+Pure functions over records, no I/O. The research export (prolotrack.research.export) builds one `PatientRecord` per
+patient: the patient's sex and, for each course, the quasi-identifiers a person who knows the patient could hold
+(age band at the start, weight band, body region, side, coded indication, start year). An attacker who knows a patient's
+courses finds the released patients whose courses match; so the unit of anonymity is the patient and the
+quasi-identifier is the patient's whole *signature* (sex plus the sorted list of course tuples). A released patient
+whose signature is shared by k-1 others is indistinguishable from them (Sweeney 2002, "k-anonymity: a model for
+protecting privacy"); l-diversity (Machanavajjhala et al. 2007, distinct l-diversity) counts the distinct values of the
+sensitive attribute (the courses' outcome: open, completed, stopped) inside each class.
+
+Generalisation follows a full-domain lattice search (as Incognito, LeFevre et al. 2005, and ARX do): age in 5-year
+bands (90+ always pooled, 164.514(b)(2)(i)(C)), widened to 10 and 20 years, then hidden; weight in 5 kg bands with
+bottom and top codes, widened to 10 and 20 kg, then hidden; sex hidden. Region, side, indication and year are never
+generalised, because other tables (injection sites, session years) carry them: their small classes are suppressed.
+The lowest lattice node whose suppression is within the limit is chosen; then what is still in a class of fewer than
+k patients is suppressed: first a patient's later courses, then all of the patient's courses, then the patient.
+
+pycanon (Sáinz-Pardo Díaz & López García 2022) measures the same k and l over a pandas DataFrame; it is not used here
+because it needs pandas and numpy at run time for what is a grouped count (docs/RESEARCH.md). The tests check this
+module against a brute-force reading of the definitions with hypothesis.
+"""
+
+import itertools
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+
+from .errors import DomainError
+
+# The release threshold, default 5 (setting RESEARCH_MIN_K): a common threshold for data released to a known recipient
+# (El Emam & Dankar 2008 discuss 3 to 11); HHS's 2012 de-identification guidance sets no number. docs/RESEARCH.md.
+DEFAULT_K = 5
+# At most this fraction of patients may be suppressed before the search prefers a coarser generalisation
+# (a product choice, as ARX's default "suppression limit"; docs/RESEARCH.md).
+SUPPRESSION_LIMIT = 0.05
+
+ANY = "*"
+AGE_90_PLUS = 90
+AGE_WIDTHS: tuple[int | None, ...] = (5, 10, 20, None)
+WEIGHT_WIDTHS: tuple[int | None, ...] = (5, 10, 20, None)
+# Weights outside this range are pooled (bottom and top coding): below 40 kg and 120 kg or more are rare in an adult
+# clinic and would single a patient out. A product choice, docs/RESEARCH.md.
+WEIGHT_BOTTOM = 40
+WEIGHT_TOP = 120
+SEX_LEVELS = 2
+QUASI_IDENTIFIERS = ("sex", "age_band", "weight_band", "region", "side", "indication", "year")
+
+
+class AnonymityError(DomainError):
+    """The records cannot be released at the required k."""
+
+
+@dataclass(frozen=True)
+class CourseQI:
+    """One course's quasi-identifiers before generalisation. `age` is completed years (90 or more means 90+)."""
+
+    age: int | None
+    weight_kg: Decimal | None
+    region: str
+    side: str
+    indication: str
+    year: int
+    outcome: str  # the sensitive attribute: the course's status
+    ref: int = field(default=0, compare=False)  # the caller's id of the course (not a quasi-identifier)
+
+
+@dataclass(frozen=True)
+class PatientRecord:
+    patient: str
+    sex: str
+    courses: tuple[CourseQI, ...] = ()
+
+
+@dataclass(frozen=True)
+class Levels:
+    """A node of the generalisation lattice."""
+
+    age: int = 0
+    weight: int = 0
+    sex: int = 0
+
+    def total(self) -> int:
+        return self.age + self.weight + self.sex
+
+    def describe(self) -> dict[str, str]:
+        age, weight = AGE_WIDTHS[self.age], WEIGHT_WIDTHS[self.weight]
+        return {
+            "age": f"{age}-year bands, 90+ pooled" if age else "hidden",
+            "weight": (
+                f"{weight} kg bands, under {WEIGHT_BOTTOM} kg and {WEIGHT_TOP} kg or more pooled"
+                if weight
+                else "hidden"
+            ),
+            "sex": "as recorded" if self.sex == 0 else "hidden",
+            "region": "as recorded (coded)",
+            "side": "as recorded (coded)",
+            "indication": "coded (product indication list)",
+            "year": "year only",
+        }
+
+
+def age_band(age: int | None, width: int | None = 5) -> str:
+    """The age band: '45-49' for width 5, '90+' at 90 or over, '*' when hidden, 'unknown' when not known."""
+    if width is None:
+        return ANY
+    if age is None:
+        return "unknown"
+    if age < 0:
+        raise AnonymityError(f"An age cannot be negative ({age}).")
+    if age >= AGE_90_PLUS:
+        return "90+"
+    low = age // width * width
+    high = min(low + width - 1, AGE_90_PLUS - 1)
+    return f"{low}-{high}"
+
+
+def weight_band(weight_kg: Decimal | None, width: int | None = 5) -> str:
+    """The weight band: '80-84' for width 5 (kg), '<40' and '120+' pooled, '*' when hidden, 'unknown' if none."""
+    if width is None:
+        return ANY
+    if weight_kg is None:
+        return "unknown"
+    if weight_kg < WEIGHT_BOTTOM:
+        return f"<{WEIGHT_BOTTOM}"
+    if weight_kg >= WEIGHT_TOP:
+        return f"{WEIGHT_TOP}+"
+    low = int(weight_kg) // width * width
+    high = min(low + width, WEIGHT_TOP) - 1
+    return f"{low}-{high}"
+
+
+@dataclass(frozen=True)
+class GeneralisedCourse:
+    age_band: str
+    weight_band: str
+    region: str
+    side: str
+    indication: str
+    year: int
+
+    def key(self) -> tuple:
+        return (self.age_band, self.weight_band, self.region, self.side, self.indication, self.year)
+
+
+def generalise_course(course: CourseQI, levels: Levels) -> GeneralisedCourse:
+    return GeneralisedCourse(
+        age_band(course.age, AGE_WIDTHS[levels.age]),
+        weight_band(course.weight_kg, WEIGHT_WIDTHS[levels.weight]),
+        course.region,
+        course.side,
+        course.indication,
+        course.year,
+    )
+
+
+def signature(record: PatientRecord, levels: Levels) -> tuple:
+    """The patient's quasi-identifier as an attacker sees it: sex and the sorted course tuples."""
+    sex = record.sex if levels.sex == 0 else ANY
+    return (sex, tuple(sorted(generalise_course(c, levels).key() for c in record.courses)))
+
+
+def classes(records: Sequence[PatientRecord], levels: Levels) -> dict[tuple, list[PatientRecord]]:
+    out: dict[tuple, list[PatientRecord]] = defaultdict(list)
+    for record in records:
+        out[signature(record, levels)].append(record)
+    return out
+
+
+def measure_k(records: Sequence[PatientRecord], levels: Levels) -> int | None:
+    """The smallest number of patients sharing a signature; None when there are no records."""
+    groups = classes(records, levels)
+    return min((len(group) for group in groups.values()), default=None)
+
+
+def measure_l(records: Sequence[PatientRecord], levels: Levels) -> int | None:
+    """Distinct l-diversity of the outcome: the fewest distinct outcome lists in a class of patients with courses.
+    None when no released patient has a course."""
+    values = [
+        len({tuple(sorted(c.outcome for c in r.courses)) for r in group})
+        for sig, group in classes(records, levels).items()
+        if sig[1]
+    ]
+    return min(values, default=None)
+
+
+def _small(records: Sequence[PatientRecord], levels: Levels, k: int) -> set[str]:
+    return {r.patient for group in classes(records, levels).values() if len(group) < k for r in group}
+
+
+@dataclass
+class Release:
+    """What may be released: the kept records (some courses dropped), the lattice node, the measured k and l."""
+
+    records: list[PatientRecord]
+    levels: Levels
+    k: int | None
+    l_diversity: int | None
+    required_k: int
+    suppressed_patients: int = 0
+    suppressed_courses: int = 0
+
+    def manifest(self) -> dict[str, object]:
+        return {
+            "k": self.k,
+            "required_k": self.required_k,
+            "l_diversity": self.l_diversity,
+            "l_diversity_attribute": "course outcome (open, completed, stopped)",
+            "quasi_identifiers": list(QUASI_IDENTIFIERS),
+            "generalisations": self.levels.describe(),
+            "suppressed_patients": self.suppressed_patients,
+            "suppressed_courses": self.suppressed_courses,
+        }
+
+
+def _lattice() -> list[Levels]:
+    nodes = [
+        Levels(a, w, s)
+        for a, w, s in itertools.product(range(len(AGE_WIDTHS)), range(len(WEIGHT_WIDTHS)), range(SEX_LEVELS))
+    ]
+    return sorted(nodes, key=lambda n: (n.total(), n.age, n.weight, n.sex))
+
+
+def choose_levels(records: Sequence[PatientRecord], k: int, limit: float = SUPPRESSION_LIMIT) -> Levels:
+    """The least generalised lattice node whose patients in small classes are within the suppression limit; when no
+    node reaches it, the node that suppresses the fewest (least generalised among equals)."""
+    nodes = _lattice()
+    counts = [(len(_small(records, node, k)), node) for node in nodes]
+    allowed = limit * len(records)
+    within = [node for small, node in counts if small <= allowed]
+    if within:
+        return within[0]
+    fewest = min(small for small, _ in counts)
+    return next(node for small, node in counts if small == fewest)
+
+
+def anonymise(records: Sequence[PatientRecord], k: int = DEFAULT_K, limit: float = SUPPRESSION_LIMIT) -> Release:
+    """Generalise, then suppress until every released patient shares its signature with at least k-1 others.
+
+    Suppression, in order, for the patients still in a small class: keep only the patient's first course; then none
+    of the patient's courses; then leave the patient out. The result is measured again (k and l) and checked.
+    """
+    if k < 2:
+        raise AnonymityError(f"k must be at least 2 (got {k}).")
+    records = list(records)
+    levels = choose_levels(records, k, limit)
+    dropped = 0
+    current = {r.patient: r for r in records}
+    for step in ("first_course", "no_course"):
+        small = _small(list(current.values()), levels, k)
+        for patient in small:
+            record = current[patient]
+            keep = record.courses[:1] if step == "first_course" else ()
+            dropped += len(record.courses) - len(keep)
+            current[patient] = replace(record, courses=keep)
+    small = _small(list(current.values()), levels, k)
+    released = [r for r in current.values() if r.patient not in small]
+    measured = measure_k(released, levels)
+    if measured is not None and measured < k:  # cannot happen: every small class was removed above
+        raise AnonymityError(f"The release would have k={measured}, below {k}.")
+    return Release(
+        records=released,
+        levels=levels,
+        k=measured,
+        l_diversity=measure_l(released, levels),
+        required_k=k,
+        suppressed_patients=len(small),
+        suppressed_courses=dropped,
+    )

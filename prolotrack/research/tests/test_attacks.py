@@ -1,0 +1,186 @@
+"""The attack suite of issue 18 on the demo clinic (the demo seed: 220 patients, 139 with research consent).
+
+Every attack of the issue is run as a researcher would and must fail to single anyone out: linkage on
+quasi-identifiers against the clinic's own table, row-order linkage, repeated-export birthday narrowing, date-shift
+narrowing, free-text probing (here), and dashboard differencing (prolotrack/analytics/tests/test_attacks.py). The same
+attacks run on the 10,000-patient bench clinic from bench/research_attacks.py (docs/RESEARCH.md gives the results).
+The demo is seeded once for the module (about three minutes) inside a transaction rolled back at the end.
+"""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.test import Client, override_settings
+
+from prolotrack.clinics.models import Clinic, User
+from prolotrack.core.testing import actor_of
+from prolotrack.demo.seed import DEMO_CLINIC, seed_demo
+from prolotrack.domain.deidentify import pseudonym
+from prolotrack.research import export as export_module
+from prolotrack.research import queries, services
+from prolotrack.research.tests import attacks
+from prolotrack.research.vocabulary import INDICATIONS
+from prolotrack.treatment import services as treatment_services
+from prolotrack.treatment.models import TreatmentSession
+
+KEY = bytes(range(32))
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker, tmp_path_factory):
+    fast = override_settings(
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        TASKS={"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}},
+        MEDIA_ROOT=tmp_path_factory.mktemp("attacks"),
+    )
+    with pytest.MonkeyPatch.context() as patch, django_db_blocker.unblock(), fast:
+        patch.setenv("PROLOTRACK_DEMO_PASSWORD", "demo-pass-123")
+        with transaction.atomic():
+            seed_demo()
+            yield Clinic.objects.get(name=DEMO_CLINIC)
+            transaction.set_rollback(True)
+
+
+@pytest.fixture
+def researcher(demo):
+    return User.objects.get(username="researcher")
+
+
+@pytest.fixture
+def admin(demo):
+    return User.objects.get(username="admin")
+
+
+@pytest.fixture
+def export(researcher, monkeypatch):
+    """Run an export as the demo researcher; with `key`, its one-off key is fixed so the test knows the truth."""
+
+    def run(key: bytes | None = None, **request):
+        if key is not None:
+            monkeypatch.setattr(export_module, "new_export_key", lambda: key)
+        job = services.start_export(actor_of(researcher), services.ExportRequest(**request))
+        job.refresh_from_db()
+        assert job.status == "ready", job.error
+        return job
+
+    return run
+
+
+def _agreement(admin, *, longitudinal: bool, study: str = "Knee OA follow-up"):
+    return services.record_agreement(
+        actor_of(admin),
+        services.AgreementRequest(
+            study=study,
+            recipient="Dr R. Chen, State University",
+            purpose="Outcomes of dextrose prolotherapy for knee osteoarthritis",
+            signed_on=date(2026, 1, 5),
+            expires_on=date.today() + timedelta(days=365),
+            longitudinal=longitudinal,
+        ),
+    )
+
+
+def test_linkage_on_quasi_identifiers_against_the_clinic_table_singles_out_nobody(demo, export):
+    job = export()
+    assert job.privacy["k"] >= 5 and job.privacy["required_k"] == 5
+    result = attacks.linkage(job)
+    assert result.released == job.patient_count > 0
+    assert result.singled_out == 0, result
+    assert result.smallest_candidates >= 5, result
+    # The old export's weights to 0.1 kg, birth years and ages at export are gone.
+    assert attacks.exact_weights(job) == []
+    assert attacks.birthday_columns(job) == []
+
+
+def test_row_order_does_not_follow_record_numbers(demo, export):
+    job = export(key=KEY)
+    hits = attacks.row_order_hits(job, KEY)
+    # A random order puts about one row in its record-number place (P(6 or more) < 0.001); the old export put all.
+    assert hits <= 5, hits
+    assert job.patient_count > 100
+
+
+def test_repeated_exports_share_no_pseudonym_so_birthdays_cannot_be_narrowed(demo, export):
+    first, second = export(), export()
+    assert attacks.shared_pseudonyms(first, second) == 0
+    assert attacks.birthday_columns(first) == attacks.birthday_columns(second) == []
+
+
+def test_date_shift_narrowing_fails(demo, researcher, admin, export):
+    # No agreement: no shifted dates at all.
+    with pytest.raises(ValidationError, match="limited data set"):
+        services.start_export(actor_of(researcher), services.ExportRequest(date_mode="shift"))
+    once = _agreement(admin, longitudinal=False)
+    year = export()
+    shifted = export(date_mode="shift", agreement=str(once.uuid))
+    # A year export and a shifted one cannot be lined up: no shared pseudonym.
+    assert attacks.shared_pseudonyms(year, shifted) == 0
+    # Under an agreement the export is a limited data set and years-only is refused (no year + shift pair).
+    with pytest.raises(ValidationError, match="shift"):
+        services.start_export(actor_of(researcher), services.ExportRequest(agreement=str(once.uuid)))
+    readme = attacks.all_bytes(shifted).decode(errors="replace")
+    assert "LIMITED DATA SET" in readme and "De-identified by" not in readme
+    assert shifted.privacy["kind"] == "limited_data_set"
+    # No session after the export day is exported, so sessions do not split around the export day.
+    truth = export(date_mode="shift", agreement=str(once.uuid), key=KEY)
+    exported = {row["session_id"] for row in attacks.tables(truth)["sessions"]}
+    builder = export_module.ExportBuilder(truth)
+    sessions = TreatmentSession.objects.filter(clinic=demo, patient__uuid__in=truth.patient_uuids)
+    future = {pseudonym(KEY, "session", str(s.uuid)) for s in sessions if builder._session_day(s) > builder.today}
+    assert future and not exported & future
+    assert exported
+    # A longitudinal study: the same pseudonyms and shifted dates in each of its exports (nothing new to combine),
+    # none shared with another study.
+    study = _agreement(admin, longitudinal=True)
+    other = _agreement(admin, longitudinal=True, study="Another study")
+    a = export(date_mode="shift", agreement=str(study.uuid))
+    b = export(date_mode="shift", agreement=str(study.uuid))
+    c = export(date_mode="shift", agreement=str(other.uuid))
+    starts = lambda job: {(r["patient_id"], r["started_date"]) for r in attacks.tables(job)["courses"]}  # noqa: E731
+    assert starts(a) == starts(b)
+    assert attacks.shared_pseudonyms(a, c) == 0
+
+
+def test_free_text_never_leaves_and_cannot_be_probed(demo, researcher, export, clinician_of_demo):
+    patient = queries.consenting_patients(demo).order_by("pk").first()
+    treatment_services.create_course(
+        actor_of(clinician_of_demo),
+        patient,
+        protocol_id="knee_oa_rabago",
+        indication="Knee osteoarthritis, interpreter is daughter Maria Kowalski",
+        region="knee",
+        side="left",
+        start_on=date(2025, 2, 3),
+        note="Thompson family history",
+    )
+    job = export()
+    content = attacks.all_bytes(job)
+    assert b"Kowalski" not in content and b"Thompson" not in content.replace(b"thompson", b"")
+    assert attacks.free_text_values(job, set(INDICATIONS.values())) == set()
+    # The filter takes codes only: the "thompson" probe is refused, page, service and API alike.
+    with pytest.raises(ValidationError, match="indication code"):
+        services.start_export(actor_of(researcher), services.ExportRequest(indication="thompson"))
+    client = Client()
+    client.force_login(researcher, backend="django.contrib.auth.backends.ModelBackend")
+    page = client.post("/research/exports/", {"date_mode": "year", "indication": "thompson"})
+    assert page.status_code == 400
+    assert b"Select a valid choice" in page.content
+
+
+@pytest.fixture
+def clinician_of_demo(demo):
+    return User.objects.get(username="clinician")
+
+
+def test_the_release_check_measures_on_the_demo(demo, export):
+    job = export()
+    privacy = job.privacy
+    assert privacy["k"] >= privacy["required_k"] == 5
+    assert privacy["l_diversity"] >= 1
+    assert set(privacy["generalisations"]) == {"age", "weight", "sex", "region", "side", "indication", "year"}
+    assert isinstance(privacy["suppressed_courses"], int)
+    assert Decimal(job.row_counts["courses"]) >= 0
