@@ -30,6 +30,18 @@ EIE = Q(entered_in_error_at__isnull=False)
 NOTHING = Q(pk__in=[])
 
 
+def any_of(filters: list[Q]) -> Q:
+    """OR of filters; an empty Q() (everything) wins (Django drops an empty Q() from `a | Q()`); none: nothing."""
+    if not filters:
+        return NOTHING
+    if any(not q for q in filters):
+        return Q()
+    out = filters[0]
+    for q in filters[1:]:
+        out = out | q
+    return out
+
+
 def _status(mapping: Mapping[str, Q]) -> dict[str, Q]:
     """FHIR status code -> filter; live codes exclude records entered in error, which have their own code."""
     out = {code: q & NOT_EIE for code, q in mapping.items()}
@@ -41,6 +53,9 @@ def _status(mapping: Mapping[str, Q]) -> dict[str, Q]:
 class DateParam:
     field: str
     is_datetime: bool = False
+    # Only rows where the resource has the element searched (FHIR: a resource without it never matches a date
+    # search), e.g. Procedure.performed[x] exists only for a session done.
+    only: Q | None = None
 
 
 @dataclass(frozen=True)
@@ -298,6 +313,38 @@ def _gender(value: str, modifier: str | None) -> Q:
     return Q(sex=code.strip())
 
 
+THO = "http://terminology.hl7.org/CodeSystem"
+
+
+def _category(codes: Mapping[tuple[str, str], Q]) -> ParamFilter:
+    """`category` token search over the categories a mapper writes: (system, code) -> filter; `code` alone matches
+    that code in any of the listed systems; anything else matches nothing."""
+
+    def build(value: str, modifier: str | None) -> Q:
+        system, bar, code = value.partition("|")
+        if not bar:
+            system, code = "", value
+        return any_of(
+            [
+                found
+                for (known_system, known_code), found in codes.items()
+                if code.strip() == known_code and (not system or system == known_system)
+            ]
+        )
+
+    return ParamFilter("token", build)
+
+
+CONDITION_CATEGORY = _category(
+    {
+        (f"{THO}/condition-category", "problem-list-item"): Q(),
+        (m.CS_CONDITION_CATEGORY, "complaint"): Q(category="complaint"),
+        (m.CS_CONDITION_CATEGORY, "comorbidity"): Q(category="comorbidity"),
+    }
+)
+VITAL_SIGNS_CATEGORY = _category({(f"{THO}/observation-category", "vital-signs"): Q()})
+SURVEY_CATEGORY = _category({(f"{THO}/observation-category", "survey"): Q()})
+
 PATIENT_PARAMS: dict[str, ParamFilter] = {
     "name": ParamFilter("string", _words(("given_name", "family_name")), ("exact", "contains")),
     "family": ParamFilter("string", _words(("family_name",)), ("exact", "contains")),
@@ -387,6 +434,7 @@ _register(
                 dates={"onset-date": DateParam("onset_date"), "recorded-date": DateParam("created_at", True)},
                 statuses={**{k: v & NOT_EIE for k, v in _CLINICAL_STATUS.items()}},
                 status_param="clinical-status",
+                params={"category": CONDITION_CATEGORY},
             ),
         ),
         includes={"Condition:patient": PATIENT_INCLUDE, "Condition:subject": PATIENT_INCLUDE},
@@ -437,6 +485,7 @@ _register(
                 dates=_clinical_dates("date", "measured_on"),
                 statuses=_status({"final": Q()}),
                 code_filter=_weight_code,
+                params={"category": VITAL_SIGNS_CATEGORY},
             ),
             Source(
                 QuestionnaireResponse,
@@ -446,6 +495,7 @@ _register(
                 dates=_clinical_dates("date", "authored_on"),
                 statuses=_status({"final": Q()}),
                 code_filter=_score_code,
+                params={"category": SURVEY_CATEGORY},
             ),
         ),
         includes={"Observation:patient": PATIENT_INCLUDE, "Observation:subject": PATIENT_INCLUDE},
@@ -517,7 +567,8 @@ _register(
                 TreatmentSession,
                 m.SESSION_FIELDS,
                 _procedure,
-                dates=_clinical_dates("date", "planned_on"),
+                # Procedure.date is performed[x]: only a session done has it (mappers.procedure).
+                dates={"date": DateParam("planned_on", only=Q(status="done"))},
                 statuses=_status(
                     {
                         "preparation": Q(status__in=("planned", "booked")),

@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.http import QueryDict
 
 from prolotrack.fhir.http import FhirError
-from prolotrack.fhir.resources import NOTHING, DateParam, Include, ResourceType, Source
+from prolotrack.fhir.resources import NOTHING, DateParam, Include, ResourceType, Source, any_of
 
 DEFAULT_COUNT = 50
 MAX_COUNT = 500
@@ -39,6 +39,10 @@ class DateRange:
 
     def q(self, param: DateParam, tz: ZoneInfo) -> Q:
         """The filter on a date or datetime field (a date field compares the range's dates in the clinic's zone)."""
+        found = self._q(param, tz)
+        return found & param.only if param.only is not None else found
+
+    def _q(self, param: DateParam, tz: ZoneInfo) -> Q:
         start: Any = self.start
         end: Any = self.end
         if not param.is_datetime:
@@ -193,10 +197,7 @@ def parse(rtype: ResourceType, params: QueryDict, tz: ZoneInfo, *, strict: bool)
                         "/fhir/metadata).", code="not-supported", expression=[name],
                     )  # fmt: skip
                 for value in values:
-                    q = NOTHING
-                    for part in _split(value):
-                        q = q | param.build(part, modifier or None)
-                    narrow(i, q)
+                    narrow(i, any_of([param.build(part, modifier or None) for part in _split(value)]))
             used += [(name, v) for v in values]
             continue
         if name == "_id":
