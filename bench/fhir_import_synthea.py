@@ -47,9 +47,9 @@ def main() -> None:
     from django.test import Client
 
     call_command("migrate", verbosity=0)
-    from prolotrack.clinics.services import create_api_token
     from prolotrack.clinics.models import Clinic, Membership, User
     from prolotrack.clinics.roles import Role
+    from prolotrack.clinics.services import create_api_token
 
     bodies = [gzip.decompress(p.read_bytes()) for p in sorted(BUNDLES.glob("*.json.gz"))]
     resources = sum(len(json.loads(b)["entry"]) for b in bodies)
