@@ -728,10 +728,25 @@ def record_adverse_event(
         raise ValidationError({"solution": "That solution is not part of the chosen session."})
     session = session or (site.session if site else solution.session if solution else None)
     solution = solution or (site.solution if site else None)
+    if session is not None and (
+        session.status != SessionStatus.DONE or session.signed_at is None or session.is_entered_in_error
+    ):
+        raise ValidationError(
+            {
+                "session": f"Session {session.number} (planned {session.planned_on:%Y-%m-%d}) has not been done and "
+                "signed: an adverse event is linked only to a session that happened. Sign its note first, or record "
+                "the event without a session."
+            }
+        )
     onset = data.get("onset_on")
     if isinstance(onset, date):
         if session is not None and onset < session.planned_on:
-            raise ValidationError({"onset_on": "Onset is before the session it is linked to."})
+            raise ValidationError(
+                {
+                    "onset_on": f"Onset is before session {session.number} ({session.planned_on:%Y-%m-%d}) that it "
+                    "is linked to: choose a session done on or before the onset."
+                }
+            )
         if onset > clinical_queries.clinic_today(patient.clinic):
             raise ValidationError({"onset_on": "Onset cannot be in the future."})
     values = dict(data)

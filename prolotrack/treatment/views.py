@@ -1311,10 +1311,17 @@ def session_sign(request: HttpRequest, session_uuid: Any) -> HttpResponse:
 
 
 def _patient_sessions(patient: Patient) -> list[TreatmentSession]:
-    """The patient's sessions with their sites and solutions, for linking an event (three queries)."""
+    """The patient's sessions done (signed), with their sites and solutions, for linking an event (three queries).
+
+    Only sessions that happened can be linked: the service refuses the others, and one on or before the onset."""
     sessions = list(
-        TreatmentSession.objects.filter(patient=patient, clinic=patient.clinic, entered_in_error_at__isnull=True)
-        .exclude(status__in=[SessionStatus.CANCELLED, SessionStatus.NO_SHOW])
+        TreatmentSession.objects.filter(
+            patient=patient,
+            clinic=patient.clinic,
+            entered_in_error_at__isnull=True,
+            status=SessionStatus.DONE,
+            signed_at__isnull=False,
+        )
         .select_related("course")
         .order_by("-planned_on", "-number")
     )

@@ -5,10 +5,13 @@ from collections import Counter, defaultdict
 from datetime import date, timedelta
 
 import pytest
+from django.db import transaction
+from django.utils import timezone
 
 from prolotrack.analytics import queries
 from prolotrack.analytics.queries import FilterError, Filters, parse_filters
 from prolotrack.analytics.tests.factories import add_dextrose, answer, make_course, session_day, set_session
+from prolotrack.audit.services import update_record
 from prolotrack.core.testing import actor_of
 from prolotrack.domain import analytics
 from prolotrack.domain.scoring import instrument
@@ -137,6 +140,10 @@ def test_sessions_to_mcid_match_a_recount(clinic, clinic_data):
 
 def test_funnel_completion_and_adverse_events_match_a_recount(clinic, clinician, clinic_data):
     session = TreatmentSession.objects.filter(course=clinic_data[0], status="done").first()
+    with transaction.atomic():  # an adverse event follows a session done and signed
+        session = update_record(
+            actor_of(clinician), session, {"signed_at": timezone.now()}, "test.session.signed", expected_version=None
+        )
     for kind in ("pain_flare", "pain_flare", "bruising"):
         treatment_services.record_adverse_event(
             actor_of(clinician),

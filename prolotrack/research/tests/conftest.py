@@ -12,7 +12,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from prolotrack.audit.services import create_record
+from prolotrack.audit.services import create_record, update_record
 from prolotrack.consent.models import Consent
 from prolotrack.consent.services import withdraw_consent
 from prolotrack.consent.testing import sign_research
@@ -103,6 +103,14 @@ def treated(clinician: Any, make_patient: Callable[..., Any]) -> Callable[..., A
             volume_ml=Decimal("0.5"),
             label=f"Tender spot shown by {patient.given_name}",
         )
+        # An adverse event follows only a session that happened (done and signed); the signing gate itself is tested
+        # in the treatment app, so this shortcut records its result.
+        with transaction.atomic():
+            session = update_record(
+                actor, session.__class__.objects.get(pk=session.pk),
+                {"status": "done", "signed_at": BOOKED_AT, "signed_by": by}, "test.session.signed",
+                expected_version=None,
+            )  # fmt: skip
         treatment_services.record_adverse_event(
             actor,
             patient,

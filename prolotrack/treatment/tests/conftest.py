@@ -90,3 +90,9 @@ def ready_session(clinician, session, solution, signed_consent):
             label="Tender point",
         )
     return session.__class__.objects.get(pk=session.pk)
+
+
+@pytest.fixture
+def signed_session(clinician, ready_session):
+    """The ready session, signed: it happened, so an adverse event can follow it."""
+    return services.sign_session(actor_of(clinician), ready_session.__class__.objects.get(pk=ready_session.pk))

@@ -172,10 +172,10 @@ def test_bad_sites_get_4xx(client, clinician, api_token, session, solution, payl
     assert 400 <= response.status_code < 500, response.content
 
 
-def test_adverse_events_through_the_api(client, clinician, api_token, ready_session):
-    site = ready_session.sites.first()
+def test_adverse_events_through_the_api(client, clinician, api_token, signed_session):
+    site = signed_session.sites.first()
     response = client.post(
-        f"/api/patients/{ready_session.patient.uuid}/adverse-events",
+        f"/api/patients/{signed_session.patient.uuid}/adverse-events",
         {"event_type": "bruising", "onset_on": (START + timedelta(days=1)).isoformat(), "severity": "mild",
          "causality": "probable", "description": "Bruise at the pes anserinus", "site_id": str(site.uuid)},
         content_type="application/json", headers=api_token(clinician),
@@ -183,12 +183,20 @@ def test_adverse_events_through_the_api(client, clinician, api_token, ready_sess
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["solution"] == "A"
-    assert body["session_id"] == str(ready_session.uuid)
+    assert body["session_id"] == str(signed_session.uuid)
     bad = client.post(
-        f"/api/patients/{ready_session.patient.uuid}/adverse-events",
+        f"/api/patients/{signed_session.patient.uuid}/adverse-events",
         {"event_type": "alien", "onset_on": date(2026, 11, 3).isoformat(), "severity": "mild",
          "causality": "probable", "description": "x"},
         content_type="application/json", headers=api_token(clinician),
     )  # fmt: skip
     assert bad.status_code == 422
+    later = signed_session.course.sessions.get(number=2)
+    not_yet = client.post(
+        f"/api/patients/{signed_session.patient.uuid}/adverse-events",
+        {"event_type": "bruising", "onset_on": (START + timedelta(days=1)).isoformat(), "severity": "mild",
+         "causality": "probable", "description": "Bruise", "session_id": str(later.uuid)},
+        content_type="application/json", headers=api_token(clinician),
+    )  # fmt: skip
+    assert not_yet.status_code == 422 and "has not been done and signed" in not_yet.content.decode()
     assert AdverseEvent.objects.count() == 1

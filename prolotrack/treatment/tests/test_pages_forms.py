@@ -447,18 +447,18 @@ EVENT = {"event_type": "bruising", "onset_on": "2026-11-03", "severity": "mild",
          "outcome": "ongoing", "description": "Bruise at the medial joint line."}  # fmt: skip
 
 
-def test_an_adverse_event_from_the_session_is_linked_and_takes_the_lots(login, colleague, ready_session):
+def test_an_adverse_event_from_the_session_is_linked_and_takes_the_lots(login, colleague, signed_session):
     client = login(colleague)
-    form = client.get(f"/patients/{ready_session.patient.uuid}/adverse-events/new/?session={ready_session.uuid}")
+    form = client.get(f"/patients/{signed_session.patient.uuid}/adverse-events/new/?session={signed_session.uuid}")
     solution = PreparedSolution.objects.get()
     assert form.context["form"]["solution"].value() == str(solution.uuid)
     response = client.post(
-        f"/patients/{ready_session.patient.uuid}/adverse-events/new/",
-        {**EVENT, "session": str(ready_session.uuid), "solution": str(solution.uuid)},
+        f"/patients/{signed_session.patient.uuid}/adverse-events/new/",
+        {**EVENT, "session": str(signed_session.uuid), "solution": str(solution.uuid)},
     )
     assert response.status_code == 302 and response["Location"].endswith("#adverse-events")
     event = AdverseEvent.objects.get()
-    assert (event.session, event.solution, event.lot) == (ready_session, solution, "D50-2231, LID-88")
+    assert (event.session, event.solution, event.lot) == (signed_session, solution, "D50-2231, LID-88")
 
 
 def test_a_future_onset_is_refused_and_writes_nothing(login, clinician, ready_session):
@@ -469,9 +469,9 @@ def test_a_future_onset_is_refused_and_writes_nothing(login, clinician, ready_se
     assert not AdverseEvent.objects.exists()
 
 
-def test_following_an_event_keeps_its_versions(login, clinician, ready_session):
+def test_following_an_event_keeps_its_versions(login, clinician, signed_session):
     event = services.record_adverse_event(
-        actor_of(clinician), ready_session.patient, {**EVENT, "onset_on": date(2026, 11, 3)}, session=ready_session
+        actor_of(clinician), signed_session.patient, {**EVENT, "onset_on": date(2026, 11, 3)}, session=signed_session
     )
     client = login(clinician)
     data = {**EVENT, "outcome": "resolved", "version": event.version, "change_reason": "Phone call day 5"}
@@ -490,3 +490,15 @@ def test_a_cancelled_session_cannot_be_recorded_on(login, clinician, session, so
     assert "nothing can be recorded" in login(clinician).get(f"/sessions/{session.uuid}/").content.decode()
     assert response.status_code == 200
     assert TreatmentSession.objects.get(pk=session.pk).status == SessionStatus.CANCELLED
+
+
+def test_the_adverse_event_form_offers_only_sessions_done(login, clinician, signed_session):
+    client = login(clinician)
+    form = client.get(f"/patients/{signed_session.patient.uuid}/adverse-events/new/").context["form"]
+    offered = {value for value, _ in form.fields["session"].choices if value}
+    assert offered == {str(signed_session.uuid)}
+    later = signed_session.course.sessions.get(number=2)
+    response = client.post(
+        f"/patients/{signed_session.patient.uuid}/adverse-events/new/", {**EVENT, "session": str(later.uuid)}
+    )
+    assert response.status_code == 400 and not AdverseEvent.objects.exists()

@@ -224,28 +224,28 @@ def test_nurses_record_but_do_not_sign_or_amend(colleague, ready_session):
         services.sign_session(actor_of(colleague), ready_session)
 
 
-def test_adverse_event_links_session_site_solution_and_lot(clinician, ready_session):
-    site = InjectionSite.objects.filter(session=ready_session).first()
+def test_adverse_event_links_session_site_solution_and_lot(clinician, signed_session):
+    site = InjectionSite.objects.filter(session=signed_session).first()
     event = services.record_adverse_event(
         actor_of(clinician),
-        ready_session.patient,
+        signed_session.patient,
         {"event_type": "pain_flare", "onset_on": START + timedelta(days=1), "severity": "moderate",
          "serious": False, "causality": "probable", "outcome": "recovering", "description": "Flare for 48 h"},
         site=site,
     )  # fmt: skip
-    assert event.session == ready_session
+    assert event.session == signed_session
     assert event.solution == site.solution
     assert event.lot == "D50-2231, LID-88"
-    assert event.course == ready_session.course
+    assert event.course == signed_session.course
 
 
-def test_an_adverse_event_before_its_session_or_in_the_future_is_refused(clinician, ready_session):
+def test_an_adverse_event_before_its_session_or_in_the_future_is_refused(clinician, signed_session):
     base = {"event_type": "bruising", "severity": "mild", "serious": False, "causality": "possible",
             "outcome": "resolved", "description": "Bruise"}  # fmt: skip
     for onset in (START - timedelta(days=1), date(2999, 1, 1)):
         with pytest.raises(ValidationError):
             services.record_adverse_event(
-                actor_of(clinician), ready_session.patient, {**base, "onset_on": onset}, session=ready_session
+                actor_of(clinician), signed_session.patient, {**base, "onset_on": onset}, session=signed_session
             )
     assert not AdverseEvent.objects.exists()
 
@@ -322,3 +322,17 @@ def test_a_site_cannot_draw_more_than_its_syringe_holds(clinician, session, solu
             side="right", volume_ml=Decimal("1"), label="IA",
         )  # fmt: skip
     assert InjectionSite.objects.filter(session=session).count() == 1
+
+
+def test_an_adverse_event_cannot_follow_a_session_that_has_not_happened(clinician, ready_session):
+    """Issue 11: the form offered sessions not yet done. The service refuses them, so the API does too."""
+    base = {"event_type": "bruising", "onset_on": START + timedelta(days=1), "severity": "mild", "serious": False,
+            "causality": "possible", "outcome": "resolved", "description": "Bruise"}  # fmt: skip
+    later = ready_session.course.sessions.get(number=2)
+    for session in (ready_session, later):
+        with pytest.raises(ValidationError, match="has not been done and signed"):
+            services.record_adverse_event(actor_of(clinician), ready_session.patient, base, session=session)
+    site = ready_session.sites.first()
+    with pytest.raises(ValidationError, match="has not been done and signed"):
+        services.record_adverse_event(actor_of(clinician), ready_session.patient, base, site=site)
+    assert not AdverseEvent.objects.exists()
