@@ -7,6 +7,7 @@ from uuid import UUID
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Router, Schema
 
+from prolotrack.audit.integrity import verified
 from prolotrack.audit.services import record_read
 from prolotrack.clinics.api_auth import api_actor
 from prolotrack.clinics.roles import Permission
@@ -87,5 +88,6 @@ def consent_pdf(request: HttpRequest, consent_id: UUID) -> HttpResponse:
         raise Http404("No such consent in this clinic.") from None
     if consent.status == ConsentStatus.DRAFT or not consent.pdf:
         raise Http404("This consent has no stored PDF.")
+    verified(bytes(consent.pdf), consent.pdf_sha256, actor=actor, record=consent, what="consent PDF")  # else 409
     record_read(actor, "consent.pdf.downloaded", record=consent)
     return pdf_response(consent)

@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from prolotrack.audit.integrity import IntegrityMismatch, verified
 from prolotrack.audit.models import RecordVersion
 from prolotrack.audit.services import ServiceError, record_read
 from prolotrack.clinical.queries import clinic_today
@@ -207,6 +208,11 @@ def consent_pdf(request: HttpRequest, consent_uuid: Any) -> HttpResponse:
     consent = _consent_or_404(request, consent_uuid)
     if consent.status == ConsentStatus.DRAFT or not consent.pdf:
         raise Http404("This consent has no stored PDF.")
+    try:
+        verified(bytes(consent.pdf), consent.pdf_sha256, actor=actor_for(request), record=consent, what="consent PDF")
+    except IntegrityMismatch as error:
+        context = {"message": str(error), "record": consent, "title": "Document not served"}
+        return render(request, "documents/not_ready.html", context, status=409)
     record_read(actor_for(request), "consent.pdf.downloaded", record=consent)
     return pdf_response(consent)
 

@@ -247,13 +247,18 @@ def ensure_ready(document: Document, *, wait_seconds: float = 20.0) -> Document:
         time.sleep(0.25)
 
 
-def pdf_bytes(document: Document) -> bytes:
-    """The stored bytes, checked against the hash recorded when they were written."""
+def pdf_bytes(document: Document, actor: Actor | None = None) -> bytes:
+    """The stored bytes, checked against the hash recorded when they were written (audited and alerted if not)."""
+    from prolotrack.audit.integrity import verified
+
     stored = DocumentPdf.objects.get(document=document)
-    data = bytes(stored.pdf)
-    if hashlib.sha256(data).hexdigest() != document.pdf_sha256:
-        raise ServiceError("The stored PDF does not match its recorded SHA-256: report this to the administrator.")
-    return data
+    return verified(
+        bytes(stored.pdf),
+        document.pdf_sha256,
+        actor=actor or Actor.system(document.clinic),
+        record=document,
+        what=document.get_kind_display().lower() if hasattr(document, "get_kind_display") else "document",
+    )
 
 
 # --- Handout texts ----------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from prolotrack.audit.integrity import verified
 from prolotrack.audit.services import ServiceError, StaleEditError, record_read
 from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for
@@ -125,12 +126,14 @@ def pdf_of(found: Document | Consent, actor: Any) -> tuple[bytes, Document | Con
         )
         if not consent.pdf:
             raise ServiceError("This consent has no stored PDF.")
-        return bytes(consent.pdf), consent
+        return verified(
+            bytes(consent.pdf), consent.pdf_sha256, actor=actor, record=consent, what="consent PDF"
+        ), consent
     document = services.ensure_ready(found)
     if document.status != "ready":
         raise ServiceError(f"The document could not be generated: {document.error or 'unknown error'}.")
     document = Document.objects.select_related("patient", "session", "clinic").get(pk=document.pk)
-    return services.pdf_bytes(document), document
+    return services.pdf_bytes(document, actor), document
 
 
 def pdf_response(data: bytes, name: str, *, inline: bool = False) -> HttpResponse:

@@ -128,4 +128,4 @@ def file_content(request: HttpRequest, file_id: UUID, original: bool = False) ->
         raise Http404("No such image in this clinic.") from None
     action = "imaging.file.downloaded" if original else "imaging.file.viewed"
     record_read(actor, action, record=file, patient_uuid=file.patient.uuid)
-    return file_response(file, original=original)
+    return file_response(file, original=original, actor=actor)

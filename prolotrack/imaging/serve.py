@@ -1,10 +1,13 @@
 """Sending a stored image to a browser or an API client, with headers that stop it being taken for anything else."""
 
+import io
 import logging
+from typing import Any
 
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 
-from prolotrack.audit.services import ServiceError
+from prolotrack.audit.integrity import IntegrityMismatch, verified
+from prolotrack.audit.services import Actor, ServiceError
 from prolotrack.imaging.models import FileKind, ImagingFile
 from prolotrack.imaging.services import media_path
 
@@ -13,7 +16,7 @@ logger = logging.getLogger(__name__)
 EXTENSIONS = {FileKind.PNG: "png", FileKind.JPEG: "jpg", FileKind.DICOM: "dcm"}
 
 
-def file_response(file: ImagingFile, *, original: bool = False) -> FileResponse:
+def file_response(file: ImagingFile, *, original: bool = False, actor: Actor | None = None) -> HttpResponse:
     """The image a browser can show (a DICOM's PNG preview), or with original=True the stored file as uploaded.
 
     Inline for what a browser displays, attachment for a DICOM original. The name sent is built from the record,
@@ -23,10 +26,19 @@ def file_response(file: ImagingFile, *, original: bool = False) -> FileResponse:
     content_type = file.content_type if original else file.display_content_type
     try:
         path = media_path(relative)
-        handle = open(path, "rb")  # noqa: SIM115 - FileResponse closes it
+        handle: Any = open(path, "rb")  # noqa: SIM115 - FileResponse closes it
     except (OSError, ServiceError):
         logger.error("Stored image %s is missing or unreadable at %s", file.uuid, relative)
         raise Http404("The stored image cannot be found; tell the clinic administrator.") from None
+    if relative == file.stored_path:
+        # The file as uploaded has its SHA-256 on the record: checked on every serve (docs/DOCUMENTS.md).
+        with handle:
+            data = handle.read()
+        try:
+            verified(data, file.sha256, actor=actor or Actor.system(file.clinic), record=file, what="image")
+        except IntegrityMismatch as error:
+            return HttpResponse(str(error), status=409, content_type="text/plain; charset=utf-8")
+        handle = io.BytesIO(data)
     as_download = original and file.kind == FileKind.DICOM
     extension = (
         EXTENSIONS[FileKind(file.kind)]

@@ -248,7 +248,7 @@ def file_view(request: HttpRequest, file_uuid: Any) -> HttpResponse:
     """The image itself (a DICOM's PNG preview), for the study page and full-size viewing."""
     file = _file_or_404(request, file_uuid)
     record_read(actor_for(request), "imaging.file.viewed", record=file, patient_uuid=file.patient.uuid)
-    return file_response(file)
+    return file_response(file, actor=actor_for(request))
 
 
 @require(Permission.PATIENT_VIEW_CLINICAL)
@@ -256,4 +256,4 @@ def file_original(request: HttpRequest, file_uuid: Any) -> HttpResponse:
     """The stored file exactly as uploaded (a DICOM downloads; it may carry identifiers from its source system)."""
     file = _file_or_404(request, file_uuid)
     record_read(actor_for(request), "imaging.file.downloaded", record=file, patient_uuid=file.patient.uuid)
-    return file_response(file, original=True)
+    return file_response(file, original=True, actor=actor_for(request))
