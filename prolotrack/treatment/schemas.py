@@ -20,13 +20,16 @@ class SessionSummary(Schema):
 
     @staticmethod
     def resolve_clinician(obj: object) -> str | None:
-        user = getattr(obj, "clinician", None)
+        # The session endpoints return a dict built from this schema; reading it back must keep the clinician
+        # (issue 19: GET /api/sessions/{id} said "clinician": null for booked sessions).
+        user = obj.get("clinician") if isinstance(obj, dict) else getattr(obj, "clinician", None)
         if user is None or isinstance(user, str):
             return user
         return user.get_username()
 
 
 class TimepointOut(Schema):
+    id: UUID = Field(alias="uuid", description="Use as timepoint_id to create a questionnaire link for it.")
     code: str
     label: str
     kind: str
