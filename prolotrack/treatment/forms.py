@@ -14,6 +14,7 @@ from prolotrack.clinical.forms import DecimalText, MixForm
 from prolotrack.clinical.models import PREGNANCY_CHOICES, REGION_CHOICES
 from prolotrack.clinical.queries import DAY_OF_FLAG_LABELS, DAY_OF_FLAGS
 from prolotrack.core.forms import ReasonForm
+from prolotrack.domain.dates import AmbiguousLocalTime, NonexistentLocalTime, local_datetime
 from prolotrack.domain.limits import (
     BODY_WEIGHT_KG,
     COMMON_NEEDLE_GAUGES,
@@ -140,11 +141,32 @@ class BookForm(forms.Form):
     duration_minutes = forms.IntegerField(
         min_value=int(SESSION_MINUTES.low), max_value=int(SESSION_MINUTES.high), initial=45, label="Minutes"
     )
+    # Asked only for a time the clocks pass twice (01:30 on the autumn change): which of the two is meant.
+    fold = forms.TypedChoiceField(
+        choices=[("", "—"), ("0", "The first (before the clocks go back)"), ("1", "The second (after)")],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        label="Which one",
+    )
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, clinicians: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["clinician"].choices = [("", "Choose…"), *_choices_of(clinicians)]
+
+    def starts_at(self, zone: Any) -> Any:
+        """The booked moment, or None with the error on the form: a time the clocks skip is refused, a time they
+        pass twice needs `fold` (domain.dates.local_datetime)."""
+        data = self.cleaned_data
+        try:
+            return local_datetime(data["day"], data["time"], zone, data.get("fold"))
+        except AmbiguousLocalTime as error:
+            self.add_error("fold", str(error))
+            self.ambiguous = True
+        except NonexistentLocalTime as error:
+            self.add_error("time", str(error))
+        return None
 
 
 class AttendanceForm(ReasonForm):

@@ -490,7 +490,9 @@ def session_book(request: HttpRequest, session_uuid: Any) -> HttpResponse:
     form = BookForm(request.POST, clinicians=_clinicians(clinic))
     if form.is_valid():
         data = form.cleaned_data
-        starts_at = datetime.combine(data["day"], data["time"], tzinfo=clinic.tz)
+        starts_at = form.starts_at(clinic.tz)
+        if starts_at is None:
+            return _appointment_page(request, session, book_form=form, status=400)
         try:
             booked = services.book_session(
                 actor_for(request),
