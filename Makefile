@@ -42,6 +42,7 @@ browser-deps:
 run: install
 	@mkdir -p data
 	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py createcachetable
 	PROLOTRACK_SITE_URL="$${PROLOTRACK_SITE_URL:-$(SITE_URL)}" $(PY) manage.py seed_demo
 	@echo "Serving ProloTrack at http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
 	@# The web server, the reminder scheduler and the background task worker, stopped together (docs/MESSAGING.md).

@@ -32,6 +32,9 @@ def _fast_tests(tmp_path: Any) -> Any:
         MEDIA_ROOT=tmp_path / "files",
         # Background tasks run inline in tests; a test that needs a queued task overrides TASKS itself.
         TASKS={"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}},
+        # Tests without the database still use the cache: an in-memory one here; the production database cache is
+        # exercised where it matters (prolotrack/outcomes/tests/test_rate_limit.py).
+        CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
     ):
         yield
 

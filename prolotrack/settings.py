@@ -226,6 +226,16 @@ PROLOTRACK_SMS_BACKEND = os.environ.get("PROLOTRACK_SMS_BACKEND", "prolotrack.me
 # trailing slash. `make run` (run_all.py) sets it from its HOST and PORT unless it is set (docs/OPERATIONS.md).
 PROLOTRACK_SITE_URL = os.environ.get("PROLOTRACK_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
+# The cache: a table in the app's own database (`manage.py createcachetable`, run by `make run` and in deployment,
+# docs/OPERATIONS.md), so counts kept in it, such as failed questionnaire-link lookups per address, survive a restart
+# and are shared by every web process. PROLOTRACK_CACHE_LOCATION renames the table.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": os.environ.get("PROLOTRACK_CACHE_LOCATION", "prolotrack_cache"),
+    }
+}
+
 # Background work (bulk export, document generation) through the Django tasks API (django-tasks backport). The
 # database backend queues tasks in the app's own database; `manage.py db_worker` runs them (`make run` starts one).
 # PROLOTRACK_TASKS_IMMEDIATE=1 runs them inline, as the tests do.

@@ -50,18 +50,33 @@ NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "same-origin", "X-Ro
 # --- patient pages (no login) ---------------------------------------------------------------------------------------
 
 
-def _limited(request: HttpRequest) -> bool:
-    key = f"qlink-fail:{client_address(request) or 'unknown'}"
-    return (cache.get(key) or 0) >= FAILED_LOOKUPS_ALLOWED
+def _failure_key(request: HttpRequest) -> str:
+    return f"qlink-fail:{client_address(request) or 'unknown'}"
+
+
+def _retry_after(request: HttpRequest) -> int | None:
+    """Seconds until this address may try unknown or closed links again, or None if it is not limited.
+
+    The count lives in Django's cache (the database cache table by default, docs/OPERATIONS.md), so it survives a
+    restart and is shared by every server process."""
+    key = _failure_key(request)
+    if (cache.get(key) or 0) < FAILED_LOOKUPS_ALLOWED:
+        return None
+    until = cache.get(f"{key}:until") or 0
+    return max(int(until - timezone.now().timestamp()) + 1, 1)
 
 
 def _count_failure(request: HttpRequest) -> None:
-    key = f"qlink-fail:{client_address(request) or 'unknown'}"
-    if cache.add(key, 1, FAILED_LOOKUP_WINDOW_SECONDS) is False:
-        try:
-            cache.incr(key)
-        except ValueError:
-            cache.set(key, 1, FAILED_LOOKUP_WINDOW_SECONDS)
+    key = _failure_key(request)
+    if cache.add(key, 1, FAILED_LOOKUP_WINDOW_SECONDS):
+        cache.set(
+            f"{key}:until", timezone.now().timestamp() + FAILED_LOOKUP_WINDOW_SECONDS, FAILED_LOOKUP_WINDOW_SECONDS
+        )
+        return
+    try:
+        cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, FAILED_LOOKUP_WINDOW_SECONDS)
 
 
 def _q_render(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
@@ -93,15 +108,28 @@ def _closed(request: HttpRequest, state: str, clinic: Any = None) -> HttpRespons
 
 
 def _link(request: HttpRequest, token: str) -> tuple[QuestionnaireLink | None, HttpResponse | None]:
-    """The open link for the token, or the page to answer instead (not found, closed, too many attempts)."""
-    if _limited(request):
-        return None, _q_render(
+    """The open link for the token, or the page to answer instead (not found, closed, too many attempts).
+
+    A valid open link always opens: the limit counts and stops only unknown or closed tokens, so a patient sharing
+    an address (a clinic's or a carrier's network) with someone guessing still answers their own questionnaire."""
+    link = queries.link_by_token(token)
+    if link is not None and queries.link_state(link) == queries.LinkState.OPEN:
+        return link, None
+    wait = _retry_after(request)
+    if wait is not None:
+        minutes = max(wait // 60, 1)
+        response = _q_render(
             request,
             "outcomes/q_closed.html",
-            {"title": "Too many attempts", "message": "Too many links were tried from here. Wait 10 minutes."},
+            {
+                "title": "Too many attempts",
+                "message": f"Too many links that do not work were tried from here. Try again in {minutes} minute"
+                f"{'s' if minutes != 1 else ''}; a link the clinic sent you still works.",
+            },
             status=429,
         )
-    link = queries.link_by_token(token)
+        response["Retry-After"] = str(wait)
+        return None, response
     if link is None:
         _count_failure(request)
         return None, _closed(request, "unknown")

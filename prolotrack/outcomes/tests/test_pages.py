@@ -115,7 +115,7 @@ def test_unknown_token_is_404_and_guessing_is_rate_limited(client, records):
     for n in range(20):
         assert client.get(f"/q/not-a-token-{n}/").status_code == 404
     assert client.get("/q/not-a-token-x/").status_code == 429
-    assert client.get(records["path"]).status_code == 429  # even a good link, from that address, for a while
+    assert client.get(records["path"]).status_code == 200  # a good link still opens (issue 19; test_rate_limit.py)
 
 
 def test_a_token_opens_only_its_own_questionnaires(client, clinician, make_patient, records):
