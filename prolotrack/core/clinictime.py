@@ -18,6 +18,7 @@ STYLES: dict[str, str] = {
     "short": "Y-m-d H:i",  # staff pages and record footers: 2026-12-06 14:36 CST
     "long": "l j F Y, H:i",  # patient pages and documents: Sunday 6 December 2026, 14:36 CST
     "time": "H:i",  # 14:36 CST
+    "seconds": "Y-m-d H:i:s",  # the audit trail: 2026-12-06 14:36:05 CST
 }
 DATE_STYLES: dict[str, str] = {"short": "Y-m-d", "long": "j F Y"}
 

@@ -33,7 +33,9 @@ def person(user: Any, empty: str = "—") -> str:
 # a zone); without it the active zone is used (the clinic's, on staff pages).
 @register.filter
 def local_time(value: datetime | None, where: Any = None) -> str:
-    """'2026-12-06 14:36 CST'."""
+    """'2026-12-06 14:36 CST'; `local_time:"seconds"` adds the seconds (in the active zone)."""
+    if isinstance(where, str) and where in clinictime.STYLES:
+        return clinictime.format_time(value, None, where)
     return clinictime.format_time(value, where, "short")
 
 

@@ -61,3 +61,10 @@ def test_the_template_filters_take_the_clinic_whatever_zone_is_active():
     with timezone.override(ZoneInfo("America/Chicago")):
         out = template.render(Context({"t": MOMENT, "clinic": _Clinic(), "none": None}))
     assert out == "2026-12-07 09:36 NZDT|Monday 7 December 2026, 09:36 NZDT|09:36 NZDT|7 December 2026|"
+
+
+def test_staff_pages_use_the_active_zone_and_the_audit_trail_keeps_seconds():
+    template = Template('{% load prolo %}{{ t|local_time }}|{{ t|local_time:"seconds" }}|{{ t|local_clock }}')
+    with timezone.override(ZoneInfo("America/Chicago")):
+        out = template.render(Context({"t": MOMENT.replace(second=5)}))
+    assert out == "2026-12-06 14:36 CST|2026-12-06 14:36:05 CST|14:36 CST"
