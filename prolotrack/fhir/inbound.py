@@ -18,6 +18,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from prolotrack.domain import limits
 from prolotrack.domain.concepts import is_no_known_allergy
+from prolotrack.fhir.mappers import BASE
 from prolotrack.patients.models import (
     BodyRegion,
     ClinicalStatus,
@@ -41,7 +42,7 @@ LB_TO_KG = Decimal("0.45359237")  # international avoirdupois pound, exact by de
 
 # ProloTrack's own code systems and extensions, as the read side writes them (prolotrack/fhir/mappers.py), so a
 # resource exported by ProloTrack comes back exactly.
-OWN_BASE = "https://prolotrack.org/fhir"
+OWN_BASE = BASE  # the canonical base the read side writes (mappers.BASE)
 CS_REGION = f"{OWN_BASE}/CodeSystem/body-region"
 CS_DRUG_CLASS = f"{OWN_BASE}/CodeSystem/drug-class"
 CS_CONDITION_CATEGORY = f"{OWN_BASE}/CodeSystem/condition-category"

@@ -9,12 +9,20 @@ output is built from trusted rows. Code systems and extensions are listed in doc
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
+
+from django.conf import settings
 
 from prolotrack.domain import instruments
 
 # The product's own code systems and extensions live under one canonical base (docs/FHIR.md, "Code systems").
-BASE = "https://prolotrack.org/fhir"  # inbound.py (the import side) reads the same codes back
+# The one canonical base of ProloTrack's own code systems, extensions, identifier systems and Questionnaires
+# (docs/FHIR.md, "Code systems and extensions"): the setting PROLOTRACK_FHIR_CANONICAL_BASE, default below. inbound.py
+# (the import side) reads the same codes back. Change it only before any export leaves the building: a re-import
+# recognises its own codes by this base.
+DEFAULT_BASE = "https://prolotrack.org/fhir"
+BASE = str(getattr(settings, "PROLOTRACK_FHIR_CANONICAL_BASE", "") or DEFAULT_BASE).rstrip("/")
 CS_PROCEDURE = f"{BASE}/CodeSystem/procedure"
 CS_REGION = f"{BASE}/CodeSystem/body-region"
 CS_LANDMARK = f"{BASE}/CodeSystem/landmark"
@@ -401,8 +409,49 @@ def questionnaire_id(instrument: str) -> str:
     return instrument.replace("_", "-")
 
 
+# The product's Questionnaires and their answer codes under the one canonical base (BASE): domain.instruments
+# writes its own placeholder host, replaced here so every exported URL and system shares the base (docs/FHIR.md).
+CS_ANSWER = f"{BASE}/CodeSystem/answer"
+
+
 def questionnaire_url(instrument: str) -> str:
-    return instruments.QUESTIONNAIRE_URL + instrument
+    return f"{BASE}/Questionnaire/{instrument}"
+
+
+@lru_cache(maxsize=64)
+def _questionnaire_items(instrument: str) -> tuple[tuple[str, str, tuple[tuple[str, dict[str, Any]], ...]], ...]:
+    """(group linkId or "", its item linkIds with type and options) in the Questionnaire's order, for building a
+    response that matches it."""
+    if instrument not in instruments.DEFINITIONS:
+        return ()
+    out: list[tuple[str, str, tuple[tuple[str, dict[str, Any]], ...]]] = []
+    for item in questionnaire(instrument)["item"]:
+        if item["type"] == "group":
+            out.append((item["linkId"], item.get("text", ""), tuple((i["linkId"], i) for i in item["item"])))
+        else:
+            out.append(("", "", ((item["linkId"], item),)))
+    return tuple(out)
+
+
+def _typed_answer(value: Any, item: Mapping[str, Any]) -> dict[str, Any] | None:
+    """One answer as its Questionnaire item says: a choice as its answerOption's valueCoding (code = the stored
+    value), an integer as valueInteger, a decimal as valueDecimal, a boolean as valueBoolean."""
+    kind = item.get("type")
+    if kind == "choice":
+        for option in item.get("answerOption") or []:
+            found = option.get("valueCoding") or {}
+            if found.get("code") == str(value if not isinstance(value, bool) else int(value)):
+                return {"valueCoding": dict(found)}
+        return None  # a value the instrument does not offer: left out (the response says so by its absence)
+    if kind == "integer" and isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        if value == int(value):
+            return {"valueInteger": int(value)}
+        return None
+    if kind == "decimal" and isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return {"valueDecimal": num(Decimal(str(value)))}
+    if kind == "boolean" and isinstance(value, bool):
+        return {"valueBoolean": value}
+    return _answer(value)
 
 
 def _answer(value: Any) -> dict[str, Any] | None:
@@ -431,17 +480,43 @@ def questionnaire_response(r: Mapping[str, Any]) -> dict[str, Any]:
     }
     if r["course__uuid"]:
         res["basedOn"] = [ref("CarePlan", r["course__uuid"])]
-    items = []
-    for link_id, value in (r["answers"] or {}).items():
-        values = value if isinstance(value, list) else [value]
-        answers = [a for a in (_answer(v) for v in values) if a is not None]
-        item: dict[str, Any] = {"linkId": str(link_id)}
-        if answers:
-            item["answer"] = answers
-        items.append(item)
+    items = _response_items(r["instrument"], r["answers"] or {})
     if items:
         res["item"] = items
     return res
+
+
+def _response_items(instrument: str, stored: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The answers nested and typed as the instrument's Questionnaire has its items (groups, linkIds, choice as
+    valueCoding), in its order; an item with no usable answer is left out (FHIR: no empty answer lists)."""
+    structure = _questionnaire_items(instrument)
+    if not structure:  # an instrument this build does not know: the stored answers as they are
+        out = []
+        for link_id, value in stored.items():
+            answers = [a for a in (_answer(v) for v in (value if isinstance(value, list) else [value])) if a]
+            if answers:
+                out.append({"linkId": str(link_id), "answer": answers})
+        return out
+    out = []
+    for group, text, members in structure:
+        answered = []
+        for link_id, item in members:
+            if link_id not in stored or stored[link_id] is None:
+                continue
+            values = stored[link_id] if isinstance(stored[link_id], list) else [stored[link_id]]
+            answers = [a for a in (_typed_answer(v, item) for v in values) if a is not None]
+            if answers:
+                answered.append({"linkId": link_id, "answer": answers})
+        if not answered:
+            continue
+        if group:
+            block: dict[str, Any] = {"linkId": group, "item": answered}
+            if text:
+                block["text"] = text
+            out.append(block)
+        else:
+            out.extend(answered)
+    return out
 
 
 # ---------------------------------------------------------------- Questionnaire (domain.instruments)
@@ -450,6 +525,11 @@ def questionnaire_response(r: Mapping[str, Any]) -> dict[str, Any]:
 def questionnaire(code: str) -> dict[str, Any]:
     """An instrument as a Questionnaire (domain.instruments.to_fhir: items; licensed item texts are not shipped)."""
     res = instruments.to_fhir(code)
+    res["url"] = questionnaire_url(code)
+    for item in instruments._walk(res["item"]):
+        for option in item.get("answerOption") or []:
+            if "valueCoding" in option:
+                option["valueCoding"]["system"] = CS_ANSWER
     res["meta"] = {"versionId": "1"}
     res["subjectType"] = ["Patient"]
     res["code"] = [INSTRUMENT_LOINC.get(code) or coding(CS_INSTRUMENT, code)]
