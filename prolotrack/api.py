@@ -1,6 +1,9 @@
 """The single JSON API object; each app mounts its router here."""
 
-from django.core.exceptions import ValidationError
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -21,7 +24,52 @@ from prolotrack.patients.api import router as patients_router
 from prolotrack.research.api import router as research_router
 from prolotrack.treatment.api import router as treatment_router
 
-api = NinjaAPI(
+# Answers every operation can give besides its own (the edge middleware, authentication, roles, input checks).
+COMMON_ERRORS = {
+    400: "The request could not be read (a body that is not JSON, a bad Idempotency-Key header).",
+    401: "No valid bearer token: send Authorization: Bearer <token>.",
+    403: "The token's role does not allow this.",
+    422: "An input does not fit the schema or a rule (the detail says which and why).",
+}
+PATH_ERRORS = {404: "No such record in this clinic."}
+WRITE_ERRORS = {
+    409: "A stale version, a refused change, or an Idempotency-Key reused for another request.",
+    413: "The body is larger than the API accepts.",
+    415: "The body is not application/json.",
+}
+
+
+class ProloTrackAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: Any = None) -> Any:
+        """The schema with every error answer documented (401, 403, 422 everywhere; 404 with a path id; 409, 413,
+        415 on writes), each with the `{"detail", "code"}` body, so clients and the schema test expect them."""
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        error_ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}}
+        for path, operations in schema["paths"].items():
+            for method, operation in operations.items():
+                extra = dict(COMMON_ERRORS)
+                if "{" in path:
+                    extra.update(PATH_ERRORS)
+                if method in ("post", "put", "patch"):
+                    extra.update(WRITE_ERRORS)
+                    operation.setdefault("parameters", []).append(
+                        {
+                            "in": "header",
+                            "name": "Idempotency-Key",
+                            "required": False,
+                            "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+                            "description": "Send the same key when retrying: the first answer comes back again "
+                            "(kept 24 hours); the same key with another request answers 409.",
+                        }
+                    )
+                responses = operation.setdefault("responses", {})
+                for status, description in extra.items():
+                    if status not in responses and str(status) not in responses:
+                        responses[status] = {"description": description, **error_ref}
+        return schema
+
+
+api = ProloTrackAPI(
     title="ProloTrack API",
     version="1",
     description="Prolotherapy clinic records. Authenticate with `Authorization: Bearer <token>` "
@@ -71,9 +119,18 @@ def on_schema_error(request: HttpRequest, error: SchemaValidationError) -> HttpR
     return api.create_response(request, {"detail": error.errors, "code": "invalid"}, status=422)
 
 
+@api.exception_handler(RequestDataTooBig)
+def on_too_big(request: HttpRequest, error: RequestDataTooBig) -> HttpResponse:
+    # Usually answered by the edge middleware from Content-Length; this catches a body without one.
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return api.create_response(
+        request, {"detail": f"The body is larger than {limit} bytes.", "code": "too_large"}, status=413
+    )
+
+
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
-    code = {403: "forbidden", 404: "not_found", 400: "bad_request"}.get(error.status_code, "error")
+    code = {403: "forbidden", 404: "not_found", 400: "bad_request", 413: "too_large"}.get(error.status_code, "error")
     return api.create_response(request, {"detail": str(error), "code": code}, status=error.status_code)
 
 

@@ -10,11 +10,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from prolotrack.audit.models import AuditChain, AuditEvent, RecordVersion
 from prolotrack.core.records import ClinicalRecord, json_value, service_write
+from prolotrack.domain.errors import InputError
+from prolotrack.domain.inputs import check_text
 
 
 class ServiceError(Exception):
@@ -73,9 +75,50 @@ def only_fields(data: Mapping[str, Any], allowed: Iterable[str]) -> dict[str, An
     return dict(data)
 
 
+# Short free-text fields stored as CharField: like a TextField they may hold line breaks and tabs.
+FREE_TEXT_NAMES = ("note", "notes", "reason", "comment", "description")
+
+
+def _multiline(field: Any) -> bool:
+    return isinstance(field, models.TextField) or field.name.endswith(FREE_TEXT_NAMES)
+
+
+def check_text_fields(record: Any) -> None:
+    """Refuse control characters in any text field of a record (one rule for pages, API, FHIR, imports and
+    commands; domain/inputs.py). Free text (TextField, notes, reasons) may hold line breaks and tabs; names, codes
+    and other one-line fields not."""
+    from django.core.exceptions import ValidationError
+
+    errors: dict[str, str] = {}
+    for field in record._meta.concrete_fields:
+        if not isinstance(field, models.CharField | models.TextField):
+            continue
+        value = getattr(record, field.attname)
+        if not isinstance(value, str):
+            continue
+        try:
+            check_text(value, str(field.verbose_name).capitalize(), multiline=_multiline(field))
+        except InputError as error:
+            errors[field.name] = str(error)
+    if errors:
+        raise ValidationError(errors)
+
+
+def check_reason(reason: str) -> None:
+    """A change reason is free text stored with the version: the same control-character rule."""
+    from django.core.exceptions import ValidationError
+
+    try:
+        check_text(reason or "", "The reason", multiline=True)
+    except InputError as error:
+        raise ValidationError({"reason": str(error)}) from None
+
+
 def validate(record: ClinicalRecord) -> None:
     """full_clean without a SELECT per foreign key: the database enforces those, and the services pass
-    related objects they looked up inside the caller's clinic. Field, unique and constraint checks all run."""
+    related objects they looked up inside the caller's clinic. Field, unique and constraint checks all run, and
+    text fields are checked for control characters."""
+    check_text_fields(record)
     relations = {f.name for f in record._meta.concrete_fields if f.is_relation}
     record.clean_fields(exclude=relations)
     record.clean()
@@ -189,6 +232,7 @@ def create_record(
     _require_atomic()
     if record.pk is not None:
         raise RuntimeError("create_record takes an unsaved record.")
+    check_reason(reason)
     _check_lock(record, amendment, reason)
     now = timezone.now()
     user = actor.user if actor.user is not None and actor.user.pk else None
@@ -207,6 +251,7 @@ def _validate_new(record: ClinicalRecord) -> None:
     """`validate` for a record about to be inserted, without the SELECT on its uuid: a fresh uuid4 is unique with
     overwhelming probability, and the column's UNIQUE index refuses a collision anyway (the insert fails and the
     caller's transaction rolls back). Every other unique field and constraint is still checked against the database."""
+    check_text_fields(record)
     relations = {f.name for f in record._meta.concrete_fields if f.is_relation}
     record.clean_fields(exclude=relations)
     record.clean()
@@ -379,6 +424,7 @@ def update_record(
     current = _lock(record)
     if current.is_entered_in_error:
         raise RecordClosedError("This record was marked entered in error and can no longer be changed.")
+    check_reason(reason)
     _check_lock(current, amendment, reason)
     if expected_version is not None and current.version != expected_version:
         who = current.updated_by or "someone"
@@ -420,6 +466,7 @@ def mark_entered_in_error(
     current = _lock(record)
     if current.is_entered_in_error:
         raise RecordClosedError("This record is already marked entered in error.")
+    check_reason(reason)
     _check_lock(current, amendment, reason)
     if expected_version is not None and current.version != expected_version:
         raise StaleEditError("Someone changed this record after you opened it. Reload and try again.")
@@ -433,6 +480,21 @@ def mark_entered_in_error(
     _write_version(actor, current, action, reason, changes={"entered_in_error": [False, True]})
     record_event(actor, action, record=current, patient_uuid=current.patient_uuid(), detail={"reason": reason})
     return current
+
+
+@transaction.atomic
+def record_disclosure(
+    actor: Actor, action: str, patients: Iterable[Any], *, detail: Mapping[str, Any] | None = None
+) -> list[AuditEvent]:
+    """Audit a read that showed several patients (a search, a list, a calendar): one event per patient shown, each
+    naming its patient, written with `record_events` (one bulk insert, one chain lock). A read that showed nobody
+    still leaves one event, so the search itself is on the trail."""
+    shown: dict[Any, Any] = {}
+    for patient in patients:
+        shown.setdefault(patient.pk, patient)
+    if not shown:
+        return [record_event(actor, action, detail=detail)]
+    return record_events(actor, action, records=list(shown.values()), details=[detail] * len(shown))
 
 
 @transaction.atomic

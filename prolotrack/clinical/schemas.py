@@ -174,7 +174,7 @@ class ScreeningIn(StrictSchema):
     )
 
 
-class FindingOut(Schema):
+class ScreeningFindingOut(Schema):
     code: str
     severity: str = Field(..., description="contraindication, caution or instruction.")
     reason: str
@@ -201,7 +201,7 @@ class ScreeningOut(Schema):
     day_of_flags: list[str]
     pregnancy: str
     nsaid_stop_date: date | None = None
-    findings: list[FindingOut]
+    findings: list[ScreeningFindingOut]
     settings: dict[str, Any]
     facts: dict[str, Any] | None = Field(None, description="What was read from the chart (stored screenings).")
     created_at: datetime | None = None
@@ -223,7 +223,7 @@ class SolutionComponentOut(Schema):
     unit: str
 
 
-class SolutionOut(Schema):
+class ProtocolSolutionOut(Schema):
     label: str
     components: list[SolutionComponentOut]
     volume_ml: str | None = None
@@ -245,7 +245,7 @@ class ProtocolOut(Schema):
     indication: str
     region: str
     source: str
-    solutions: list[SolutionOut]
+    solutions: list[ProtocolSolutionOut]
     landmarks: list[str]
     sessions: list[SessionSpecOut]
     notes: list[str] = Field(..., description="What to review: template defaults, or the clinic's notes.")
@@ -261,7 +261,7 @@ class PlannedSessionOut(Schema):
     optional: bool
 
 
-class TimepointOut(Schema):
+class ScheduleTimepointOut(Schema):
     code: str
     label: str
     kind: str
@@ -284,7 +284,7 @@ class ScheduleOut(Schema):
     start: date
     settings: dict[str, Any]
     sessions: list[PlannedSessionOut]
-    timepoints: list[TimepointOut]
+    timepoints: list[ScheduleTimepointOut]
     reminders: list[ReminderOut]
 
 

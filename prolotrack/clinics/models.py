@@ -92,3 +92,30 @@ class ApiToken(models.Model):
     @classmethod
     def generate(cls) -> str:
         return cls.PREFIX + secrets.token_urlsafe(32)
+
+
+class IdempotencyKey(models.Model):
+    """The first answer to an API write sent with an `Idempotency-Key` header, kept 24 hours so a client's retry
+    after a lost response gets that answer again instead of a second patient (clinics/idempotency.py).
+
+    Not a clinical record: it holds a copy of a response, and expired rows are deleted."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="+")
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the method, path, query and body.")
+    created_at = models.DateTimeField(default=dj_timezone.now)
+    # Empty while the first request runs; a second request with the key meanwhile answers 409.
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    body = models.BinaryField(blank=True, default=b"")
+
+    class Meta:
+        constraints = [
+            # The constraint, not a SELECT first, decides which of two concurrent requests runs.
+            models.UniqueConstraint(fields=["clinic", "key"], name="idempotency_key_unique_per_clinic"),
+        ]
+        indexes = [models.Index(fields=["clinic", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.clinic_id})"

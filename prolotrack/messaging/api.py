@@ -3,13 +3,13 @@
 from datetime import date, datetime
 from uuid import UUID
 
-from django.db import transaction
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
-from prolotrack.audit.services import record_event, record_read
+from prolotrack.audit.services import record_disclosure, record_read
 from prolotrack.clinics.api_auth import api_actor
 from prolotrack.clinics.roles import Permission
+from prolotrack.core.api_types import PageNumber
 from prolotrack.messaging import queries
 from prolotrack.messaging.models import Channel, MessageKind, MessageStatus, OutboxMessage
 from prolotrack.patients.queries import patient_or_404
@@ -71,7 +71,7 @@ class OutboxQuery(Schema):
     channel: Channel | None = None
     date_from: date | None = Field(None, description="Due on or after this day (clinic time).")
     date_to: date | None = Field(None, description="Due on or before this day.")
-    page: int = Field(1, ge=1)
+    page: PageNumber = 1
 
 
 @router.get("/patients/{patient_id}/messages", response={200: list[MessageOut], **ERRORS})
@@ -105,6 +105,8 @@ def outbox(request: HttpRequest, filters: Query[OutboxQuery]) -> OutboxPage:
         ),
     ).select_related("session", "timepoint")
     rows, has_next = queries.page(qs, filters.page)
-    with transaction.atomic():
-        record_event(actor, "messaging.outbox.viewed", detail={"rows": len(rows), "page": filters.page})
+    # The trail names every patient whose messages the page showed (one event each, one insert).
+    record_disclosure(
+        actor, "messaging.outbox.viewed", [m.patient for m in rows], detail={"rows": len(rows), "page": filters.page}
+    )
     return OutboxPage(items=[MessageOut.of(m) for m in rows], page=filters.page, has_next=has_next)

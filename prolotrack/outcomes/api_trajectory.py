@@ -47,7 +47,7 @@ class SeriesOut(Schema):
     responder: bool | None
 
 
-class SessionOut(Schema):
+class TrajectorySessionOut(Schema):
     number: int
     date: date
 
@@ -75,7 +75,7 @@ class OutcomesOut(Schema):
     patient_id: UUID
     course: CourseRef | None
     courses: list[CourseRef]
-    sessions: list[SessionOut]
+    sessions: list[TrajectorySessionOut]
     series: list[SeriesOut]
     responder: VerdictOut
     non_responder: AlertOut | None

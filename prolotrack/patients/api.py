@@ -3,25 +3,53 @@
 from typing import Any
 from uuid import UUID
 
-from django.db import transaction
+from django.core.exceptions import ObjectDoesNotExist
 from django.http import HttpRequest
 from django.shortcuts import Http404
-from ninja import Query, Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
-from prolotrack.audit.services import record_event, record_read
+from prolotrack.audit.services import record_disclosure, record_read
 from prolotrack.clinics.api_auth import api_actor
 from prolotrack.clinics.roles import Permission
+from prolotrack.core.api_types import MAX_PAGE_SIZE, PageNumber
 from prolotrack.patients import queries, services
-from prolotrack.patients.models import Patient
-from prolotrack.patients.schemas import ErrorOut, PatientDetail, PatientIn, PatientPatch, PatientSummary
+from prolotrack.patients.models import Allergy, Condition, Medication, Patient, WeightMeasurement
+from prolotrack.patients.schemas import (
+    AllergyOut,
+    ChartAllergyIn,
+    ChartAllergyPatch,
+    ChartConditionIn,
+    ChartConditionPatch,
+    ChartMedicationIn,
+    ChartMedicationPatch,
+    ChartWeightIn,
+    ChartWeightPatch,
+    ConditionOut,
+    EnteredInErrorIn,
+    ErrorOut,
+    MedicationOut,
+    NoKnownAllergiesIn,
+    PatientDetail,
+    PatientIn,
+    PatientPatch,
+    PatientSummary,
+    WeightOut,
+)
 
 router = Router(tags=["patients"])
+PAGE_SIZE = 50
 
 
 class SearchParams(Schema):
-    search: str = ""
+    search: str = Field("", max_length=200)
+    page: PageNumber = 1
+    page_size: int = Field(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
+
+
+class PagedPatientSummary(Schema):
+    items: list[PatientSummary]
+    count: int
 
 
 def _get(request: HttpRequest, patient_id: UUID) -> Patient:
@@ -41,13 +69,15 @@ def _detail(request: HttpRequest, patient: Patient) -> Patient:
     return chart.patient
 
 
-@router.get("", response=list[PatientSummary], summary="Search patients by name, record number or date of birth")
-@paginate(PageNumberPagination)
+@router.get("", response=PagedPatientSummary, summary="Search patients by name, record number or date of birth")
 def list_patients(request: HttpRequest, filters: Query[SearchParams]) -> Any:
     actor = api_actor(request, Permission.PATIENT_LIST)
-    with transaction.atomic():
-        record_event(actor, "patient.searched", detail={"search": filters.search[:100]})
-    return queries.search_patients(request.clinic, filters.search)  # type: ignore[attr-defined]
+    found = queries.search_patients(request.clinic, filters.search)  # type: ignore[attr-defined]
+    start = (filters.page - 1) * filters.page_size
+    items = list(found[start : start + filters.page_size])
+    # The trail names every patient the page showed (one event each, one insert).
+    record_disclosure(actor, "patient.searched", items, detail={"search": filters.search[:100], "page": filters.page})
+    return {"items": items, "count": found.count()}
 
 
 @router.get("/{patient_id}", response={200: PatientDetail, 404: ErrorOut}, summary="Read one patient")
@@ -78,3 +108,91 @@ def update_patient(request: HttpRequest, patient_id: UUID, payload: PatientPatch
     reason = changes.pop("reason", "")
     patient = services.update_patient(actor, patient, changes, expected_version=version, reason=reason)
     return patient
+
+
+# --- Chart lists: weights, conditions, medications, allergies ----------------------------------------------------
+# The same services, permissions and audit actions as the chart pages (patients.views): add_child, edit_child,
+# retire_child, confirm_no_known_allergies.
+
+CHART_LISTS = (
+    # kind, URL plural, model, create, patch and out schemas
+    ("weight", "weights", WeightMeasurement, ChartWeightIn, ChartWeightPatch, WeightOut),
+    ("condition", "conditions", Condition, ChartConditionIn, ChartConditionPatch, ConditionOut),
+    ("medication", "medications", Medication, ChartMedicationIn, ChartMedicationPatch, MedicationOut),
+    ("allergy", "allergies", Allergy, ChartAllergyIn, ChartAllergyPatch, AllergyOut),
+)
+CHART_ERRORS: dict[int, Any] = {403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+def _values(model: type, data: dict[str, Any]) -> dict[str, Any]:
+    """Schema values as the model stores them: an omitted or null text field is empty text, not NULL."""
+    values = {}
+    for name, value in data.items():
+        field = model._meta.get_field(name)  # type: ignore[attr-defined]
+        values[name] = "" if value is None and not field.null else value
+    return values
+
+
+def _child(patient: Patient, kind: str, record_id: UUID) -> Any:
+    try:
+        return queries.get_child(patient, kind, record_id)
+    except ObjectDoesNotExist:
+        raise Http404("No such record on this patient.") from None
+
+
+def _mount_chart_list(kind: str, plural: str, model: type, create_schema: type, patch_schema: type, out: type) -> None:
+    label = model._meta.verbose_name  # type: ignore[attr-defined]
+
+    def list_records(request: HttpRequest, patient_id: UUID) -> Any:
+        actor = api_actor(request, Permission.PATIENT_VIEW_CLINICAL)
+        patient = _get(request, patient_id)
+        record_read(actor, f"patient.{kind}.list.viewed", record=patient, patient_uuid=patient.uuid)
+        return list(getattr(patient, plural).order_by(*model._meta.ordering, "id"))  # type: ignore[attr-defined]
+
+    def add_record(request: HttpRequest, patient_id: UUID, payload: Any) -> Any:
+        actor = api_actor(request, Permission.PATIENT_EDIT_CLINICAL)
+        patient = _get(request, patient_id)
+        return Status(201, services.add_child(actor, patient, kind, _values(model, payload.dict())))
+
+    def update_record(request: HttpRequest, patient_id: UUID, record_id: UUID, payload: Any) -> Any:
+        actor = api_actor(request, Permission.PATIENT_EDIT_CLINICAL)
+        record = _child(_get(request, patient_id), kind, record_id)
+        changes = payload.dict(exclude_unset=True)
+        version = changes.pop("version")
+        reason = changes.pop("reason", "")
+        return services.edit_child(
+            actor, record, kind, _values(model, changes), expected_version=version, reason=reason
+        )
+
+    def retire_record(request: HttpRequest, patient_id: UUID, record_id: UUID, payload: EnteredInErrorIn) -> Any:
+        actor = api_actor(request, Permission.RECORD_MARK_ERROR)
+        record = _child(_get(request, patient_id), kind, record_id)
+        return services.retire_child(actor, record, kind, reason=payload.reason, expected_version=payload.version)
+
+    add_record.__annotations__["payload"] = create_schema
+    update_record.__annotations__["payload"] = patch_schema
+    base = f"/{{patient_id}}/{plural}"
+    router.get(base, response={200: list[out], **CHART_ERRORS}, operation_id=f"list_{plural}",
+               summary=f"A patient's {label} list, including records entered in error")(list_records)  # fmt: skip
+    router.post(base, response={201: out, **CHART_ERRORS}, operation_id=f"add_{kind}",
+                summary=f"Add a {label}")(add_record)  # fmt: skip
+    router.patch(f"{base}/{{record_id}}", response={200: out, **CHART_ERRORS}, operation_id=f"update_{kind}",
+                 summary=f"Change a {label} (send the version you read)")(update_record)  # fmt: skip
+    router.post(f"{base}/{{record_id}}/entered-in-error", response={200: out, **CHART_ERRORS},
+                operation_id=f"retire_{kind}", summary=f"Mark a {label} entered in error, with why")(retire_record)  # fmt: skip
+
+
+for _chart_list in CHART_LISTS:
+    _mount_chart_list(*_chart_list)
+
+
+@router.post(
+    "/{patient_id}/no-known-allergies",
+    response={200: PatientDetail, **CHART_ERRORS},
+    summary="Record that the patient was asked and has no known allergies (refused while allergies are recorded)",
+)
+def confirm_no_known_allergies(request: HttpRequest, patient_id: UUID, payload: NoKnownAllergiesIn) -> Any:
+    actor = api_actor(request, Permission.PATIENT_EDIT_CLINICAL)
+    patient = _get(request, patient_id)
+    patient = services.confirm_no_known_allergies(actor, patient, expected_version=payload.version)
+    return _detail(request, patient)

@@ -59,13 +59,6 @@ class PatientForm(VersionedForm):
         else:
             self.fields["mrn"].required = False
 
-    def clean_date_of_birth(self) -> date:
-        born = self.cleaned_data["date_of_birth"]
-        _not_future(born, "Date of birth")
-        if born.year < 1900:
-            raise forms.ValidationError("Date of birth must be after 1900: check the year.")
-        return born
-
     def clean_mrn(self) -> str:
         return (self.cleaned_data.get("mrn") or "").strip()
 

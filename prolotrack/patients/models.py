@@ -1,11 +1,16 @@
 """The patient registry: demographics, weights, conditions, medications, allergies."""
 
 import uuid as uuid_lib
+from datetime import date
 
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 
 from prolotrack.core.limits import validators
 from prolotrack.core.records import ClinicalRecord
+from prolotrack.domain.errors import InputError
+from prolotrack.domain.inputs import check_date_of_birth
 from prolotrack.domain.limits import BODY_WEIGHT_KG
 
 
@@ -134,6 +139,14 @@ class Patient(ClinicalRecord):
 
     def __str__(self) -> str:
         return f"{self.family_name}, {self.given_name}"
+
+    def clean(self) -> None:
+        # One date-of-birth rule for every channel (form, API, FHIR, import): the services run clean() before saving.
+        if isinstance(self.date_of_birth, date) and self.clinic_id is not None:
+            try:
+                check_date_of_birth(self.date_of_birth, timezone.localdate(timezone=self.clinic.tz))
+            except InputError as error:
+                raise ValidationError({"date_of_birth": str(error)}) from None
 
     @property
     def full_name(self) -> str:

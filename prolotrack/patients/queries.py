@@ -75,6 +75,14 @@ def patient_or_404(request: Any, patient_uuid: Any) -> Patient:
         raise Http404("No such patient in this clinic.") from None
 
 
+def get_child(patient: Patient, kind: str, record_uuid: Any) -> Any:
+    """A weight, condition, medication or allergy of this patient (DoesNotExist otherwise, whatever the clinic)."""
+    from prolotrack.patients.services import CHILD_MODELS
+
+    model, _ = CHILD_MODELS[kind]
+    return model.objects.get(patient=patient, clinic=patient.clinic, uuid=record_uuid)
+
+
 def load_chart(patient: Patient) -> Chart:
     """The chart of a patient already scoped to the caller's clinic."""
     related = ("updated_by",)

@@ -2,7 +2,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
-from ninja import Field, Schema
+from ninja import Field, ModelSchema, Schema
+
+from prolotrack.patients.models import Allergy, Condition, Medication, WeightMeasurement
+from prolotrack.patients.services import CHILD_MODELS
 
 
 class PatientSummary(Schema):
@@ -17,6 +20,7 @@ class PatientSummary(Schema):
 
 class WeightOut(Schema):
     id: UUID = Field(alias="uuid")
+    version: int
     measured_on: date
     weight_kg: Decimal
     note: str
@@ -33,6 +37,9 @@ class ConditionOut(Schema):
     onset_date: date | None
     chronicity: str
     clinical_status: str
+    prior_treatments: str
+    note: str
+    version: int
     entered_in_error: bool = Field(alias="is_entered_in_error")
 
 
@@ -43,6 +50,8 @@ class MedicationOut(Schema):
     dose: str
     status: str
     last_dose_date: date | None
+    note: str
+    version: int
     entered_in_error: bool = Field(alias="is_entered_in_error")
 
 
@@ -51,6 +60,8 @@ class AllergyOut(Schema):
     substance: str
     reaction: str
     severity: str
+    note: str
+    version: int
     entered_in_error: bool = Field(alias="is_entered_in_error")
 
 
@@ -128,3 +139,79 @@ class PatientPatch(Schema):
 class ErrorOut(Schema):
     detail: str | list | dict
     code: str = "error"
+
+
+# --- Chart lists: the In/Patch schemas follow the model's fields (lengths, required, choices checked by the service).
+
+
+class ChartWeightIn(ModelSchema):
+    class Meta:
+        model = WeightMeasurement
+        fields = list(CHILD_MODELS["weight"][1])
+
+
+class ChartWeightPatch(ModelSchema):
+    version: int = Field(..., description="The version you read; a newer one on the server answers 409.")
+    reason: str = Field("", max_length=500)
+
+    class Meta:
+        model = WeightMeasurement
+        fields = list(CHILD_MODELS["weight"][1])
+        fields_optional = "__all__"
+
+
+class ChartConditionIn(ModelSchema):
+    class Meta:
+        model = Condition
+        fields = list(CHILD_MODELS["condition"][1])
+
+
+class ChartConditionPatch(ModelSchema):
+    version: int = Field(..., description="The version you read; a newer one on the server answers 409.")
+    reason: str = Field("", max_length=500)
+
+    class Meta:
+        model = Condition
+        fields = list(CHILD_MODELS["condition"][1])
+        fields_optional = "__all__"
+
+
+class ChartMedicationIn(ModelSchema):
+    class Meta:
+        model = Medication
+        fields = list(CHILD_MODELS["medication"][1])
+
+
+class ChartMedicationPatch(ModelSchema):
+    version: int = Field(..., description="The version you read; a newer one on the server answers 409.")
+    reason: str = Field("", max_length=500)
+
+    class Meta:
+        model = Medication
+        fields = list(CHILD_MODELS["medication"][1])
+        fields_optional = "__all__"
+
+
+class ChartAllergyIn(ModelSchema):
+    class Meta:
+        model = Allergy
+        fields = list(CHILD_MODELS["allergy"][1])
+
+
+class ChartAllergyPatch(ModelSchema):
+    version: int = Field(..., description="The version you read; a newer one on the server answers 409.")
+    reason: str = Field("", max_length=500)
+
+    class Meta:
+        model = Allergy
+        fields = list(CHILD_MODELS["allergy"][1])
+        fields_optional = "__all__"
+
+
+class EnteredInErrorIn(Schema):
+    reason: str = Field(..., min_length=5, max_length=500, description="Why this record is wrong.")
+    version: int | None = Field(None, description="The version you read; a newer one on the server answers 409.")
+
+
+class NoKnownAllergiesIn(Schema):
+    version: int | None = Field(None, description="The patient's version you read; a newer one answers 409.")

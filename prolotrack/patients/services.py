@@ -2,6 +2,7 @@
 
 import re
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -21,6 +22,8 @@ from prolotrack.audit.services import (
 from prolotrack.clinics.roles import Permission
 from prolotrack.core.access import require_permission
 from prolotrack.domain.concepts import NO_KNOWN_ALLERGY_SNOMED, is_no_known_allergy, split_token
+from prolotrack.domain.errors import InputError
+from prolotrack.domain.inputs import check_not_future
 from prolotrack.patients.models import Allergy, Condition, Medication, Patient, WeightMeasurement
 
 PATIENT_FIELDS = (
@@ -63,6 +66,24 @@ CHILD_MODELS: dict[str, tuple[type, tuple[str, ...]]] = {
 MAX_CODES = 20
 CODE_PATTERN = re.compile(r"^[^\s|\x00-\x1f\x7f]{0,200}\|[^\s|\x00-\x1f\x7f]{1,60}$")
 CHANNEL_NAMES = {"web": "form", "api": "API", "fhir": "FHIR import", "system": "system"}
+
+# Dates of things that already happened: none may be after the clinic's today, whatever the channel.
+PAST_DATES = {"measured_on": "The measurement date", "onset_date": "Onset", "last_dose_date": "Last dose"}
+
+
+def _check_past_dates(clinic: Any, values: Mapping[str, Any]) -> None:
+    today = timezone.localdate(timezone=clinic.tz)
+    errors = {}
+    for name, what in PAST_DATES.items():
+        day = values.get(name)
+        if isinstance(day, date):
+            try:
+                check_not_future(day, today, what)
+            except InputError as error:
+                errors[name] = str(error)
+    if errors:
+        raise ValidationError(errors)
+
 
 MRN_PATTERN = re.compile(r"^PT-(\d+)$")
 
@@ -213,7 +234,9 @@ def add_children(actor: Actor, kind: str, rows: list[tuple[Patient, Mapping[str,
                     'allergy. Confirm "no known allergies" instead.'
                 }
             )
-        records.append(model(clinic=patient.clinic, patient=patient, **_clean_codes(only_fields(data, fields))))
+        values = _clean_codes(only_fields(data, fields))
+        _check_past_dates(patient.clinic, values)
+        records.append(model(clinic=patient.clinic, patient=patient, **values))
     with transaction.atomic():
         created = create_records(actor, records, f"patient.{kind}.added")
         if kind == "allergy":
@@ -301,6 +324,7 @@ def edit_child(
                 'confirm "no known allergies" instead.'
             }
         )
+    _check_past_dates(record.clinic, values)
     with transaction.atomic():
         return update_record(
             actor, record, values, f"patient.{kind}.updated", expected_version=expected_version, reason=reason

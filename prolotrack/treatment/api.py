@@ -6,12 +6,11 @@ from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
-from prolotrack.audit.services import record_event, record_read
+from prolotrack.audit.services import record_disclosure, record_read
 from prolotrack.clinical.queries import clinic_today, get_screening
 from prolotrack.clinics.api_auth import api_actor
 from prolotrack.clinics.models import User
@@ -316,8 +315,11 @@ def calendar(request: HttpRequest, params: Query[CalendarParams]) -> Any:
     today = clinic_today(clinic)
     start = params.start or today - timedelta(days=today.weekday())
     clinician = _clinician(request, params.clinician) if params.clinician else None
-    with transaction.atomic():
-        record_event(actor, "treatment.calendar.viewed", detail={"start": start, "days": params.days})
+    sessions = list(queries.calendar_sessions(clinic, start, params.days, clinician))
+    # The trail names every patient the calendar showed (one event each, one insert).
+    record_disclosure(
+        actor, "treatment.calendar.viewed", [s.patient for s in sessions], detail={"start": start, "days": params.days}
+    )
     return [
         {
             "session_id": s.uuid,
@@ -330,5 +332,5 @@ def calendar(request: HttpRequest, params: Query[CalendarParams]) -> Any:
             "clinician": s.clinician.get_username() if s.clinician else None,
             "status": s.status,
         }
-        for s in queries.calendar_sessions(clinic, start, params.days, clinician)
+        for s in sessions
     ]
