@@ -152,7 +152,8 @@ def generate_patients(
             "sex": sex,
             "email": f"{given}.{family}@example.org".lower().replace(" ", "").replace("'", ""),
             "phone": fake.numerify("(###) 555-0###"),
-            "address_line": fake.street_address(),
+            # en_GB street addresses can span lines; the address field is one line (domain/inputs.py).
+            "address_line": ", ".join(fake.street_address().splitlines()),
             "city": fake.city(),
             "region": fake.state_abbr() if locale == "en_US" else fake.county(),
             "postal_code": fake.postcode(),
