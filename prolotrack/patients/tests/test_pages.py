@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from prolotrack.audit.models import AuditEvent
 from prolotrack.core.testing import actor_of
@@ -153,7 +154,11 @@ def test_the_chart_tells_never_asked_from_no_known_allergies(client, login, clin
     response = client.post(f"/patients/{patient.uuid}/no-known-allergies/", {"version": "1"})
     assert response.status_code == 302
     body = client.get(f"/patients/{patient.uuid}/").content.decode()
-    assert "No known allergies (asked and confirmed)" in body
+    patient.refresh_from_db()
+    local = timezone.localtime(patient.no_known_allergies_at, patient.clinic.tz).strftime("%Y-%m-%d %H:%M")
+    # Who confirmed it, when (clinic time) and how.
+    assert f"No known allergies (asked and confirmed by {clinician} (clinician), {local} " in body
+    assert "; form: asked and confirmed)" in body
     assert "Not yet asked" not in body
 
 
