@@ -76,10 +76,14 @@ def records(clinician, session, solution):
     event = services.record_adverse_event(
         actor,
         session.patient,
-        {"event_type": "bruising", "onset_on": date(2026, 11, 3), "severity": "mild", "causality": "probable",
-         "description": "Small bruise at site 1."},
-        session=session,
-    )  # fmt: skip
+        {
+            "event_type": "bruising",
+            "onset_on": date(2026, 11, 3),
+            "severity": "mild",
+            "causality": "probable",
+            "description": "Small bruise at site 1.",
+        },
+    )  # fmt: skip  (not linked: the session is not signed, and only a session done can be linked)
     when = datetime(2026, 11, 2, 9, 30, tzinfo=ZoneInfo("America/Chicago"))
     services.book_session(actor, session, starts_at=when, clinician=clinician)
     return {
