@@ -116,7 +116,7 @@ def test_screening_from_the_chart_with_an_override(
     facts = page.locator(".facts-used")
     expect(facts).to_contain_text("Lidocaine (hives) · severe")
     expect(facts).to_contain_text("Warfarin")
-    expect(facts).to_contain_text("Diabetes (chart: Type 2 diabetes)")
+    expect(facts).to_contain_text("Diabetes (chart: Type 2 diabetes, on the chart since")
     page.get_by_label("Procedure date").fill(date(2025, 3, 10).isoformat())
     page.get_by_label("Body region").select_option(label="Knee")
     page.get_by_label("Side").select_option(label="Left")
