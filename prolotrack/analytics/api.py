@@ -8,11 +8,11 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 
-from prolotrack.analytics import queries
+from prolotrack.analytics import queries, research
 from prolotrack.audit.services import record_event
 from prolotrack.clinical.queries import clinic_today
 from prolotrack.clinics.api_auth import api_actor
-from prolotrack.clinics.roles import Permission
+from prolotrack.clinics.roles import Permission, Role
 from prolotrack.patients.schemas import ErrorOut
 
 router = Router(tags=["analytics"])
@@ -22,6 +22,7 @@ class DashboardParams(Schema):
     start: date | None = None
     end: date | None = None
     indication: str = ""
+    period: str = ""
 
 
 @router.get(
@@ -30,11 +31,26 @@ class DashboardParams(Schema):
     summary="The clinic dashboard's figures",
 )
 def dashboard(request: HttpRequest, params: Query[DashboardParams]) -> Any:
-    """Responder rates with 95% Wilson intervals by indication, protocol, solution, clinician and sessions done; median
+    """Clinicians and administrators: responder rates with 95% Wilson intervals by indication, protocol, solution, clinician and sessions done; median
     sessions to the MCID; questionnaire completion; adverse events per session by type; the course funnel. Courses
     started between `start` and `end` (inclusive) of one `indication`. Cells under `min_cell` carry no numbers.
+    Researchers: only `period=YYYY-Qn` (an ended quarter): responder rates by indication code, suppressed and frozen.
     Definitions: docs/DASHBOARD.md."""
     actor = api_actor(request, Permission.DASHBOARD_VIEW)
+    clinic: Any = request.clinic  # type: ignore[attr-defined]
+    if actor.role == Role.RESEARCHER:
+        # Researchers: whole quarters, frozen, suppressed (docs/DASHBOARD.md, "Researchers"). No dates, no free text.
+        if params.start or params.end or params.indication:
+            raise HttpError(
+                422, "Researchers see whole quarters only: ask for period=YYYY-Qn (no start, end or indication)."
+            )
+        try:
+            made = research.release(actor, params.period, clinic_today(clinic))
+        except research.PeriodError as error:
+            raise HttpError(422, str(error)) from None
+        return research.as_json(made)
+    if params.period:
+        raise HttpError(422, "period is the researchers' quarterly view; use start and end.")
     try:
         filters = queries.parse_filters(
             {
@@ -47,5 +63,4 @@ def dashboard(request: HttpRequest, params: Query[DashboardParams]) -> Any:
         raise HttpError(422, str(error)) from None
     with transaction.atomic():
         record_event(actor, "analytics.dashboard.viewed", detail=filters.as_query())
-    clinic: Any = request.clinic  # type: ignore[attr-defined]
     return queries.as_json(queries.dashboard(clinic, filters, clinic_today(clinic)))

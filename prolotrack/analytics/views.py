@@ -6,15 +6,16 @@ the page with what to fix, and the figures are not computed.
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.http import urlencode
 
-from prolotrack.analytics import queries
+from prolotrack.analytics import queries, research
 from prolotrack.audit.services import record_event
 from prolotrack.clinical.queries import clinic_today
-from prolotrack.clinics.roles import Permission
+from prolotrack.clinics.roles import Permission, Role
 from prolotrack.clinics.services import actor_for
 from prolotrack.core.access import require
 
@@ -28,8 +29,38 @@ def _board(request: HttpRequest, filters: queries.Filters, action: str = "") -> 
     return queries.cached_dashboard(clinic, filters, clinic_today(clinic))
 
 
+def _researcher(request: HttpRequest) -> bool:
+    return actor_for(request).role == Role.RESEARCHER
+
+
+def _no_researchers(request: HttpRequest) -> None:
+    """Charts and CSV files carry exact, day-filtered figures: not for researchers (they have the quarterly view)."""
+    if _researcher(request):
+        raise PermissionDenied("Researchers see the quarterly research figures on the dashboard page.")
+
+
+def research_dashboard(request: HttpRequest) -> HttpResponse:
+    clinic: Any = request.clinic  # type: ignore[attr-defined]
+    today = clinic_today(clinic)
+    choices = research.periods(clinic, today)
+    context: dict[str, Any] = {"periods": choices, "privacy": research.PRIVACY}
+    wanted = request.GET.get("period") or (choices[0] if choices else "")
+    if request.GET.get("start") or request.GET.get("end") or request.GET.get("indication"):
+        context["error"] = "Researchers see whole quarters only: choose a quarter (no dates, no indication text)."
+        return render(request, "analytics/research.html", context, status=400)
+    if wanted:
+        try:
+            context["release"] = research.as_json(research.release(actor_for(request), wanted, today))
+        except research.PeriodError as error:
+            context["error"] = str(error)
+            return render(request, "analytics/research.html", context, status=400)
+    return render(request, "analytics/research.html", context)
+
+
 @require(Permission.DASHBOARD_VIEW)
 def dashboard(request: HttpRequest) -> HttpResponse:
+    if _researcher(request):
+        return research_dashboard(request)
     clinic: Any = request.clinic  # type: ignore[attr-defined]
     context: dict[str, Any] = {"indications": queries.indications(clinic), "params": request.GET}
     try:
@@ -64,6 +95,7 @@ def _shown(p: Any) -> dict[str, str] | None:
 def _download(request: HttpRequest, name: str, action: str) -> tuple[queries.Dashboard, str]:
     from prolotrack.analytics import charts
 
+    _no_researchers(request)
     if name not in charts.CHARTS:
         raise Http404("No such chart.")
     try:

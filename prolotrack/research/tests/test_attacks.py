@@ -184,3 +184,61 @@ def test_the_release_check_measures_on_the_demo(demo, export):
     assert set(privacy["generalisations"]) == {"age", "weight", "sex", "region", "side", "indication", "year"}
     assert isinstance(privacy["suppressed_courses"], int)
     assert Decimal(job.row_counts["courses"]) >= 0
+
+
+# --- Dashboard differencing (the researcher's aggregates) ----------------------------------------------------------
+
+
+def _derivable_ok(cells: list[int | None], total: int | None) -> list[int]:
+    """What subtraction gives from one answer: the shown cells, and the total minus the shown cells (the hidden ones'
+    union). Returns the derived counts that would single out 1 to 4 courses."""
+    shown = [c for c in cells if c is not None]
+    derived = list(shown)
+    if total is not None:
+        derived.append(total - sum(shown))
+    return [d for d in derived if 0 < d < 5]
+
+
+def test_dashboard_differencing_singles_out_nobody(demo, researcher, clinician_of_demo, api_token):
+    from prolotrack.analytics import research
+    from prolotrack.clinical.queries import clinic_today
+
+    headers = api_token(researcher)
+    client = Client()
+    # The attack of issue 18: day-level ranges, one day apart, subtracted. Refused outright, as is a text filter.
+    for query in ("start=2025-01-01&end=2025-03-14", "start=2025-01-01&end=2025-03-13", "indication=thompson"):
+        response = client.get(f"/api/dashboard?{query}", headers=headers)
+        assert response.status_code == 422, query
+    browser = Client()
+    browser.force_login(researcher, backend="django.contrib.auth.backends.ModelBackend")
+    assert browser.get("/dashboard/?start=2025-01-01&end=2025-03-14").status_code == 400
+    assert browser.get("/dashboard/data/funnel.csv").status_code == 403
+    # Everything a researcher can ask: each ended quarter. Every figure derivable by subtraction within an answer
+    # counts 0 or at least 5 courses (quarters are disjoint, so answers share no course).
+    today = clinic_today(demo)
+    answers = {}
+    for period in research.periods(demo, today):
+        answer = client.get(f"/api/dashboard?period={period}", headers=headers).json()
+        answers[period] = answer
+        rows = answer["by_indication"]
+        assert _derivable_ok([r["courses"] for r in rows], answer["courses"]) == [], (period, answer)
+        assert _derivable_ok([r["responders"]["of"] for r in rows], answer["responders"]["of"]) == [], (period, answer)
+        assert answer["privacy"]["min_courses"] == 5
+        # No free text: every label is from the coded list.
+        assert {r["label"] for r in rows} <= set(INDICATIONS.values())
+    assert len(answers) >= 2 and any(a["courses"] for a in answers.values())
+    # Frozen: a course added to a released quarter later does not change its answer (no difference over time).
+    period = next(p for p, a in answers.items() if a["courses"])
+    start, _ = research.quarter_bounds(int(period[:4]), int(period[-1]))
+    patient = queries.consenting_patients(demo).order_by("pk").first()
+    treatment_services.create_course(
+        actor_of(clinician_of_demo), patient, protocol_id="knee_oa_rabago", indication="Knee osteoarthritis",
+        region="knee", side="left", start_on=start,
+    )  # fmt: skip
+    again = client.get(f"/api/dashboard?period={period}", headers=headers).json()
+    assert again == answers[period]
+    # Clinicians keep exact, day-level figures for their own clinic.
+    exact = client.get(
+        f"/api/dashboard?start={start.isoformat()}&end={start.isoformat()}", headers=api_token(clinician_of_demo)
+    )
+    assert exact.status_code == 200 and exact.json()["courses"] >= 1
