@@ -46,7 +46,7 @@ def reminders(clinician: User, make_patient: Any, monkeypatch: Any) -> Patient:
                 clinician=clinician,
             )
     with override_settings(PROLOTRACK_SMS_BACKEND="prolotrack.messaging.backends.FailingSMSBackend"):
-        services.run_pass()
+        services.run_pass(now=datetime.combine(today, time(10, 0), tzinfo=clinic.tz))  # inside the sending window
     return patients[0]
 
 
