@@ -17,7 +17,7 @@ from prolotrack.audit.services import Actor
 from prolotrack.clinics.models import Membership
 from prolotrack.clinics.roles import Role
 from prolotrack.messaging import services
-from prolotrack.messaging.models import Channel, MessageKind
+from prolotrack.messaging.models import Channel, MessageKind, OutboxMessage
 from prolotrack.treatment.models import SessionStatus, TreatmentSession
 
 # Which upcoming patients opt out of what (by their order among the booked): all SMS; pre-procedure email;
@@ -36,6 +36,55 @@ def _now(clinic: Any, today: date) -> datetime:
     if today == timezone.localdate(timezone=clinic.tz):
         return timezone.now()
     return datetime.combine(today, time(9, 0), tzinfo=clinic.tz)
+
+
+def _history(clinic: Any, today: date) -> None:
+    for back in range(HISTORY_DAYS, 0, -1):
+        services.run_pass(
+            now=datetime.combine(today - timedelta(days=back), time(9, 0), tzinfo=clinic.tz), clinics=[clinic]
+        )
+
+
+def _questionnaire_examples(clinic: Any, today: date) -> int:
+    """Make sure the demo shows both questionnaire emails (docs/MESSAGING.md promises them): if the seeded follow-ups
+    gave none, move the next follow-up of two patients with an email, through the audited service as staff would,
+    so one fell due two days ago ("due" sent) and one is past its overdue day ("overdue" sent yesterday)."""
+    from prolotrack.treatment.models import CourseStatus, CourseTimepoint, TimepointKind
+    from prolotrack.treatment.services import move_timepoint
+
+    kinds = set(OutboxMessage.objects.filter(clinic=clinic).values_list("kind", flat=True))
+    if {MessageKind.QUESTIONNAIRE_DUE, MessageKind.QUESTIONNAIRE_OVERDUE} <= kinds:
+        return 0
+    lead = Membership.objects.filter(clinic=clinic, role=Role.CLINICIAN, is_active=True).select_related("user").first()
+    if lead is None:
+        return 0
+    actor = Actor(user=lead.user, clinic=clinic, role=Role.CLINICIAN, channel="system")
+    candidates = (
+        CourseTimepoint.objects.filter(
+            clinic=clinic,
+            kind=TimepointKind.FOLLOW_UP,
+            due_on__gt=today,
+            entered_in_error_at__isnull=True,
+            course__status__in=[CourseStatus.COMPLETED, CourseStatus.OPEN],
+            course__entered_in_error_at__isnull=True,
+            patient__entered_in_error_at__isnull=True,
+        )
+        .exclude(patient__email="")
+        .select_related("patient", "course")
+        .order_by("course__status", "due_on", "id")  # completed courses first: their follow-ups come next anyway
+    )
+    overdue_after = clinic.config.questionnaire_overdue_days
+    days = [today - timedelta(days=2), today - timedelta(days=overdue_after + 1)]
+    moved, patients = 0, set()
+    for timepoint in candidates:
+        if not days:
+            break
+        if timepoint.patient_id in patients:
+            continue
+        patients.add(timepoint.patient_id)
+        move_timepoint(actor, timepoint, days.pop(0))
+        moved += 1
+    return moved
 
 
 def seed_messaging(clinic: Any, *, today: date, site_url: str = "http://127.0.0.1:8000") -> dict[str, int]:
@@ -57,10 +106,9 @@ def seed_messaging(clinic: Any, *, today: date, site_url: str = "http://127.0.0.
         services.set_opt_outs(desk, patient, pairs)
     # The scheduler as if it had run each morning of the last two weeks: questionnaire reminders that fell due then
     # were sent then (and, still unanswered a week later, the overdue ones); today's pass last.
-    for back in range(HISTORY_DAYS, 0, -1):
-        services.run_pass(
-            now=datetime.combine(today - timedelta(days=back), time(8, 0), tzinfo=clinic.tz), clinics=[clinic]
-        )
+    _history(clinic, today)
+    if _questionnaire_examples(clinic, today):
+        _history(clinic, today)  # the moved follow-ups get their "due" and "overdue" emails on their days
     report = services.run_pass(now=_now(clinic, today), clinics=[clinic])
     lines = []
     for membership in Membership.objects.filter(clinic=clinic, role=Role.CLINICIAN).select_related("user"):
