@@ -220,3 +220,28 @@ def test_every_page_of_every_minimal_object_renders(client, minimal, personas):
                 failures.append(f"{name} {url}: {statuses}")
     assert checked > 40
     assert not failures, "\n".join(failures)
+
+
+def test_every_entered_in_error_page_uses_the_one_shared_form_and_reason_list(client, minimal, personas):
+    """One form, template and reason list (core.forms.EnteredInErrorForm, core/confirm.html) for every record type."""
+    from prolotrack.core.forms import EnteredInErrorForm
+    from prolotrack.domain.reasons import ENTERED_IN_ERROR_REASONS
+
+    client.force_login(personas["clinician"])
+    names = [
+        n for n, _ in _walk(get_resolver().url_patterns)
+        if n.endswith(("entered-in-error", "mark-error", "-retire")) and not n.startswith(("api:", "fhir:"))
+    ]  # fmt: skip
+    assert len(names) >= 6
+    seen = 0
+    for name, pattern in _walk(get_resolver().url_patterns):
+        if name not in names or name in NOT_OBJECT_PAGES:
+            continue
+        for kwargs in _kwargs(name, pattern, minimal):
+            response = client.get(reverse(name, kwargs=kwargs))
+            assert response.status_code == 200, name
+            form = response.context["form"]
+            assert type(form) is EnteredInErrorForm and form.reasons == ENTERED_IN_ERROR_REASONS, name
+            assert next(t.name for t in response.templates) == "core/confirm.html", name
+            seen += 1
+    assert seen >= 9  # patient, 4 chart entries, study, file, 3 session items

@@ -375,13 +375,3 @@ class ProtocolForm(forms.Form):
         for key, texts in messages.items():
             field = self.FIELD_FOR.get(key, key)
             self.add_error(field if field in self.fields else None, texts)
-
-
-class RetireForm(forms.Form):
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    reason = forms.CharField(
-        min_length=5,
-        max_length=500,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Why this template was a mistake (to stop offering it, untick Active instead).",
-    )

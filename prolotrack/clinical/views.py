@@ -11,14 +11,16 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from prolotrack.audit.services import ServiceError, record_read
 from prolotrack.clinical import calculators, planning, present, queries, services
-from prolotrack.clinical.forms import LimitForm, MixForm, OverrideForm, ProtocolForm, RetireForm, ScreeningForm
+from prolotrack.clinical.forms import LimitForm, MixForm, OverrideForm, ProtocolForm, ScreeningForm
 from prolotrack.clinical.models import ProtocolTemplate, ScreeningRecord
 from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for
+from prolotrack.core import entered_in_error
 from prolotrack.core.access import require
 from prolotrack.domain.errors import DomainError
 from prolotrack.domain.screening import Severity
@@ -364,13 +366,13 @@ def protocol_edit(request: HttpRequest, template_uuid: Any) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def protocol_retire(request: HttpRequest, template_uuid: Any) -> HttpResponse:
     record = _record_or_404(request, template_uuid)
-    form = RetireForm(request.POST or None, initial={"version": record.version})
+    form = entered_in_error.bind(request, record)
     if request.method == "POST" and form.is_valid():
         try:
             services.retire_protocol(
                 actor_for(request),
                 record,
-                reason=form.cleaned_data["reason"],
+                reason=form.text,
                 expected_version=form.cleaned_data["version"],
             )
         except (ValidationError, ServiceError) as error:
@@ -378,6 +380,11 @@ def protocol_retire(request: HttpRequest, template_uuid: Any) -> HttpResponse:
         else:
             messages.success(request, "Marked as entered in error. It stays listed, struck through, with your reason.")
             return redirect("clinical:protocols")
-    return render(
-        request, "clinical/protocol_retire.html", {"form": form, "record": record}, status=400 if form.errors else 200
-    )
+    detail = reverse("clinical:protocol-detail", args=[record.uuid])
+    return entered_in_error.render_page(
+        request, form, record=record, what="protocol template", describe=record.name,
+        crumbs=[(reverse("clinical:protocols"), "Protocols"), (detail, record.name)], back_url=detail,
+        changes=["It is no longer offered for new courses; courses already opened from it keep their plan."],
+        keeps=["Every version stays in its history. To stop offering a template that was correct, edit it and untick "
+               "Active instead."],
+    )  # fmt: skip

@@ -106,13 +106,3 @@ class FeasibilityForm(forms.Form):
             "min_length": f"Say why (at least {MIN_REASON_CHARS} characters): the decision is kept with it.",
         },
     )
-
-
-class RetireForm(forms.Form):
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    reason = forms.CharField(
-        min_length=5,
-        max_length=500,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Why this is wrong (for example: images of another patient). It stays visible, struck through.",
-    )

@@ -8,16 +8,18 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from prolotrack.audit.services import AccessDenied, ServiceError, record_read
 from prolotrack.clinics.roles import Permission, Role
 from prolotrack.clinics.services import actor_for
+from prolotrack.core import clinictime, entered_in_error
 from prolotrack.core.access import require
 from prolotrack.core.forms import apply_errors
 from prolotrack.imaging import queries, services
 from prolotrack.imaging.files import check_size
-from prolotrack.imaging.forms import FeasibilityForm, RetireForm, StudyForm, UploadForm
+from prolotrack.imaging.forms import FeasibilityForm, StudyForm, UploadForm
 from prolotrack.imaging.models import ImagingFile, ImagingStudy
 from prolotrack.imaging.serve import file_response
 from prolotrack.patients.models import Patient
@@ -193,13 +195,13 @@ def feasibility(request: HttpRequest, patient_uuid: Any, study_uuid: Any) -> Htt
 def study_retire(request: HttpRequest, patient_uuid: Any, study_uuid: Any) -> HttpResponse:
     patient = patient_or_404(request, patient_uuid)
     study = _study_or_404(request, patient, study_uuid)
-    form = RetireForm(request.POST if request.method == "POST" else None, initial={"version": study.version})
+    form = entered_in_error.bind(request, study)
     if request.method == "POST" and form.is_valid():
         try:
             services.retire_study(
                 actor_for(request),
                 study,
-                reason=form.cleaned_data["reason"],
+                reason=form.text,
                 expected_version=form.cleaned_data["version"],
             )
         except (ValidationError, ServiceError) as error:
@@ -207,12 +209,13 @@ def study_retire(request: HttpRequest, patient_uuid: Any, study_uuid: Any) -> Ht
         else:
             messages.success(request, "Study marked entered in error. It stays on the chart, struck through.")
             return redirect("patients:chart", patient_uuid=patient.uuid)
-    return render(
-        request,
-        "imaging/entered_in_error.html",
-        {"patient": patient, "study": study, "record": study, "what": "this imaging study", "form": form},
-        status=400 if form.errors else 200,
-    )
+    study_url = reverse("imaging:study", args=[patient.uuid, study.uuid])
+    return entered_in_error.render_page(
+        request, form, record=study, what="imaging study", describe=str(study), patient=patient,
+        crumbs=[(study_url, str(study))], back_url=study_url,
+        changes=[f"Its {_count(study.files.filter(entered_in_error_at__isnull=True).count(), 'image')} stay with it."],
+        keeps=["To correct a detail, edit the study instead."],
+    )  # fmt: skip
 
 
 @require(Permission.RECORD_MARK_ERROR)
@@ -221,13 +224,13 @@ def file_retire(request: HttpRequest, patient_uuid: Any, study_uuid: Any, file_u
     patient = patient_or_404(request, patient_uuid)
     study = _study_or_404(request, patient, study_uuid)
     file = _file_or_404(request, file_uuid, study)
-    form = RetireForm(request.POST if request.method == "POST" else None, initial={"version": file.version})
+    form = entered_in_error.bind(request, file)
     if request.method == "POST" and form.is_valid():
         try:
             services.retire_file(
                 actor_for(request),
                 file,
-                reason=form.cleaned_data["reason"],
+                reason=form.text,
                 expected_version=form.cleaned_data["version"],
             )
         except (ValidationError, ServiceError) as error:
@@ -235,12 +238,18 @@ def file_retire(request: HttpRequest, patient_uuid: Any, study_uuid: Any, file_u
         else:
             messages.success(request, "Image marked entered in error. The file is kept and listed with your reason.")
             return redirect("imaging:study", patient_uuid=patient.uuid, study_uuid=study.uuid)
-    return render(
-        request,
-        "imaging/entered_in_error.html",
-        {"patient": patient, "study": study, "record": file, "file": file, "what": "this image", "form": form},
-        status=400 if form.errors else 200,
-    )
+    study_url = reverse("imaging:study", args=[patient.uuid, study.uuid])
+    return entered_in_error.render_page(
+        request, form, record=file, what="image",
+        describe=f"{file.original_name or 'Image'} ({file.get_kind_display()}, added "
+        f"{clinictime.format_time(file.created_at, patient.clinic)})",
+        patient=patient, crumbs=[(study_url, str(study))], back_url=study_url,
+        keeps=["The stored file is kept."],
+    )  # fmt: skip
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 @require(Permission.PATIENT_VIEW_CLINICAL)

@@ -121,13 +121,3 @@ CHILD_FORMS: dict[str, type[VersionedForm]] = {
     "medication": MedicationForm,
     "allergy": AllergyForm,
 }
-
-
-class EnteredInErrorForm(forms.Form):
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    reason = forms.CharField(
-        min_length=5,
-        max_length=500,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Why this record is wrong (for example: entered on the wrong patient).",
-    )

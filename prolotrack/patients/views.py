@@ -8,16 +8,18 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from prolotrack.audit.models import RecordVersion
 from prolotrack.audit.services import ServiceError, record_event, record_read
 from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for
+from prolotrack.core import entered_in_error
 from prolotrack.core.access import require
 from prolotrack.core.forms import apply_errors
 from prolotrack.patients import queries, services
-from prolotrack.patients.forms import CHILD_FORMS, EnteredInErrorForm, PatientForm
+from prolotrack.patients.forms import CHILD_FORMS, PatientForm
 from prolotrack.patients.models import Patient
 from prolotrack.patients.queries import patient_or_404
 
@@ -182,10 +184,10 @@ def child_edit(request: HttpRequest, patient_uuid: Any, kind: str, record_uuid: 
 def mark_error(request: HttpRequest, patient_uuid: Any, kind: str = "", record_uuid: Any = None) -> HttpResponse:
     patient = patient_or_404(request, patient_uuid)
     record = _child_or_404(patient, kind, record_uuid) if kind else patient
-    form = EnteredInErrorForm(request.POST or None, initial={"version": record.version})
+    form = entered_in_error.bind(request, record)
     if request.method == "POST" and form.is_valid():
         actor = actor_for(request)
-        reason = form.cleaned_data["reason"]
+        reason = form.text
         version = form.cleaned_data["version"]
         try:
             if kind:
@@ -199,11 +201,18 @@ def mark_error(request: HttpRequest, patient_uuid: Any, kind: str = "", record_u
             if kind:
                 return redirect("patients:chart", patient_uuid=patient.uuid)
             return redirect("patients:list")
-    return render(
+    chart = reverse("patients:chart", args=[patient.uuid])
+    what = CHILD_LABELS[kind] if kind else "patient record"
+    return entered_in_error.render_page(
         request,
-        "patients/entered_in_error.html",
-        {"form": form, "patient": patient, "record": record, "kind": kind or "patient"},
-        status=400 if form.errors else 200,
+        form,
+        record=record,
+        what=what,
+        describe=str(record),
+        patient=patient,
+        back_url=chart,
+        changes=[] if kind else ["The patient is no longer found by search; the chart stays readable."],
+        keeps=["To correct a detail, edit the record instead."],
     )
 
 

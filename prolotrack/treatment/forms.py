@@ -372,15 +372,6 @@ class SiteForm(AmendableForm):
         return data
 
 
-class EnteredInErrorForm(forms.Form):
-    reason = forms.CharField(
-        max_length=500,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="At least 5 characters (10 once the note is signed). It stays with the record.",
-    )
-    version = forms.IntegerField(widget=forms.HiddenInput)
-
-
 class SignForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
     early_reason = forms.CharField(

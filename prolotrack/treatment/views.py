@@ -29,6 +29,7 @@ from prolotrack.clinical import queries as clinical_queries
 from prolotrack.clinics.models import User
 from prolotrack.clinics.roles import Permission, Role
 from prolotrack.clinics.services import actor_for
+from prolotrack.core import entered_in_error
 from prolotrack.core.access import require
 from prolotrack.core.forms import ReasonForm, apply_errors
 from prolotrack.domain.agents import Agent
@@ -42,13 +43,13 @@ from prolotrack.patients.models import Condition, ConditionCategory, Patient
 from prolotrack.patients.queries import patient_or_404
 from prolotrack.treatment import maps, queries, services
 from prolotrack.treatment.forms import (
+    CHECKLIST_LABELS,
     AddSessionForm,
     AdverseEventForm,
     AttendanceForm,
     BookForm,
     ChecklistForm,
     CourseForm,
-    EnteredInErrorForm,
     ObservationsForm,
     RescreenForm,
     SessionHeaderForm,
@@ -1258,14 +1259,14 @@ def item_entered_in_error(request: HttpRequest, session_uuid: Any, kind: str, it
         record = model.objects.get(session=session, clinic=session.clinic, uuid=item_uuid)
     except model.DoesNotExist:
         raise Http404("No such record in this session.") from None
-    form = EnteredInErrorForm(_posted(request), initial={"version": record.version})
+    form = entered_in_error.bind(request, record)
     if request.method == "POST" and form.is_valid():
         try:
             with transaction.atomic():
                 services.retire_session_item(
                     actor_for(request),
                     record,
-                    reason=form.cleaned_data["reason"],
+                    reason=form.text,
                     amendment=_amending(request, session),
                     expected_version=form.cleaned_data["version"],
                 )
@@ -1277,19 +1278,20 @@ def item_entered_in_error(request: HttpRequest, session_uuid: Any, kind: str, it
             )
             anchor = {"site": "sites", "solution": "solutions", "checklist": "checklist"}[kind]
             return redirect(_session_url(session, anchor, amend="1" if session.is_signed else ""))
-    return render(
-        request,
-        "treatment/entered_in_error.html",
-        {
-            "session": session,
-            "patient": session.patient,
-            "record": record,
-            "kind": kind,
-            "what": ITEM_NAMES[kind],
-            "form": form,
-        },
-        status=400 if form.errors else 200,
-    )
+    if kind == "site":
+        describe = f"Site {record.number}: {record.label}, {present.volume(record.volume_ml)} mL"
+    elif kind == "solution":
+        describe = str(record)
+    else:
+        describe = f"{CHECKLIST_LABELS.get(record.item, record.item)}: {record.get_answer_display()}"
+    back = _session_url(session)
+    changes = ["The session's totals and dose checks leave it out."] if kind in ("site", "solution") else []
+    if session.is_signed:
+        changes.append("The note is signed: this is an amendment, kept with the original in the history.")
+    return entered_in_error.render_page(
+        request, form, record=record, what=ITEM_NAMES[kind], describe=describe, patient=session.patient,
+        crumbs=[(back, f"Session {session.number}")], back_url=back, changes=changes,
+    )  # fmt: skip
 
 
 @require(Permission.SESSION_SIGN)

@@ -26,8 +26,10 @@ def test_a_weight_marked_entered_in_error_stays_on_the_chart_struck_through_with
 
     row = page.locator("section#weight tbody tr", has_text="61.2 kg")
     row.get_by_role("link", name="Error…").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Mark this weight as entered in error")
-    page.get_by_label("Reason").fill("Weighed with shoes and a coat on; wrong reading")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Mark this weight entered in error")
+    expect(page.locator(".confirm-changes")).to_contain_text("marked entered in error")
+    page.get_by_label("Wrong value or typing error").check()
+    page.get_by_label("Details").fill("Weighed with shoes and a coat on")
     shot(page, "error-01-reason")
     page.get_by_role("button", name="Mark entered in error").click()
 
@@ -38,11 +40,13 @@ def test_a_weight_marked_entered_in_error_stays_on_the_chart_struck_through_with
     expect(row.locator("td").first).to_have_css("text-decoration-line", "line-through")
     status = row.locator(".row-actions")
     expect(status).to_have_text("entered in error")
-    expect(status.locator("[title]")).to_have_attribute("title", "Weighed with shoes and a coat on; wrong reading")
+    expect(status.locator("[title]")).to_have_attribute(
+        "title", "Wrong value or typing error: Weighed with shoes and a coat on"
+    )
     expect(row.get_by_role("link", name="Edit")).to_have_count(0)
     # The reason is on the page, not only in a tooltip that a tablet cannot show.
     expect(page.locator("section#weight tr.retired-reason")).to_have_text(
-        "Reason: Weighed with shoes and a coat on; wrong reading"
+        "Reason: Wrong value or typing error: Weighed with shoes and a coat on"
     )
     # The banner no longer quotes a weight that is known to be wrong.
     expect(page.locator(".patient-banner")).to_contain_text("Weight not recorded")
@@ -50,4 +54,4 @@ def test_a_weight_marked_entered_in_error_stays_on_the_chart_struck_through_with
 
     weight.refresh_from_db()
     assert weight.is_entered_in_error
-    assert weight.entered_in_error_reason == "Weighed with shoes and a coat on; wrong reading"
+    assert weight.entered_in_error_reason == "Wrong value or typing error: Weighed with shoes and a coat on"

@@ -459,13 +459,14 @@ def test_unticking_active_keeps_the_template_but_stops_offering_it(client, login
 def test_marking_a_template_entered_in_error(client, login, clinician, clinic_template):
     login(clinician)
     url = f"/protocols/{clinic_template.uuid}/entered-in-error/"
-    assert client.post(url, {"reason": "no", "version": 1}).status_code == 400
-    response = client.post(url, {"reason": "Created twice by mistake", "version": 1})
+    assert client.post(url, {"reason": "Created twice", "version": 1}).status_code == 400  # not from the list
+    assert client.post(url, {"reason": "other", "details": "no", "version": 1}).status_code == 400
+    response = client.post(url, {"reason": "duplicate", "details": "Created twice by mistake", "version": 1})
     assert response.status_code == 302
     clinic_template.refresh_from_db()
     assert clinic_template.is_entered_in_error
     body = text(client.get("/protocols/"))
-    assert "Reason: Created twice by mistake" in body
+    assert "Reason: Duplicate of another record: Created twice by mistake" in body
     assert client.get(f"/protocols/{clinic_template.uuid}/edit/").status_code == 302
 
 

@@ -272,7 +272,7 @@ def test_marking_a_file_entered_in_error_from_the_page_keeps_it_listed(
     login(clinician)
     response = client.post(
         f"/patients/{patient.uuid}/imaging/{study.uuid}/files/{png_file.uuid}/entered-in-error/",
-        {"version": 1, "reason": "Image of the other knee"},
+        {"version": 1, "reason": "other", "details": "Image of the other knee"},
         follow=True,
     )
     body = response.content.decode()
@@ -284,7 +284,7 @@ def test_marking_a_study_entered_in_error_strikes_it_on_the_chart(client, login,
     login(clinician)
     response = client.post(
         f"/patients/{patient.uuid}/imaging/{study.uuid}/entered-in-error/",
-        {"version": 1, "reason": "Scan belongs to another patient"},
+        {"version": 1, "reason": "wrong_patient", "details": "Scan belongs to another patient"},
         follow=True,
     )
     body = response.content.decode()

@@ -393,10 +393,11 @@ def test_a_site_is_marked_entered_in_error_with_a_reason(login, clinician, ready
     site = InjectionSite.objects.filter(session=ready_session).first()
     client = login(clinician)
     url = f"/sessions/{ready_session.uuid}/site/{site.uuid}/entered-in-error/"
-    response = client.post(url, {"reason": "no", "version": site.version})
+    response = client.post(url, {"reason": "other", "details": "no", "version": site.version})
     assert response.status_code == 400 and not fresh(site).is_entered_in_error
-    response = client.post(url, {"reason": "Charted twice", "version": site.version})
-    assert response.status_code == 302 and fresh(site).entered_in_error_reason == "Charted twice"
+    response = client.post(url, {"reason": "duplicate", "details": "Charted twice", "version": site.version})
+    assert response.status_code == 302
+    assert fresh(site).entered_in_error_reason == "Duplicate of another record: Charted twice"
     page = client.get(f"/sessions/{ready_session.uuid}/")
     assert page.context["totals"].injections == 7
 
