@@ -6,6 +6,7 @@ here). The tests validate every mapper's output with the fhir.resources R4B mode
 output is built from trusted rows. Code systems and extensions are listed in docs/FHIR.md.
 """
 
+import os
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -22,7 +23,11 @@ from prolotrack.domain import instruments
 # (the import side) reads the same codes back. Change it only before any export leaves the building: a re-import
 # recognises its own codes by this base.
 DEFAULT_BASE = "https://prolotrack.org/fhir"
-BASE = str(getattr(settings, "PROLOTRACK_FHIR_CANONICAL_BASE", "") or DEFAULT_BASE).rstrip("/")
+BASE = str(
+    getattr(settings, "PROLOTRACK_FHIR_CANONICAL_BASE", "")
+    or os.environ.get("PROLOTRACK_FHIR_CANONICAL_BASE", "")
+    or DEFAULT_BASE
+).rstrip("/")
 CS_PROCEDURE = f"{BASE}/CodeSystem/procedure"
 CS_REGION = f"{BASE}/CodeSystem/body-region"
 CS_LANDMARK = f"{BASE}/CodeSystem/landmark"
