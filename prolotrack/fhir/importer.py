@@ -863,11 +863,24 @@ def _patient_keys(entry: Entry) -> set[str]:
 def _merge_requests(entries: list[Entry]) -> None:
     """MedicationRequests for the same medicine and patient are one medication: taking if any of them is active
     (the cautious reading for screening), else stopped with the latest last dose."""
+    stated = {
+        (e.mapped.subject, (e.mapped.values.get("name") or "").casefold())
+        for e in entries
+        if isinstance(e.mapped, Mapped) and e.mapped.kind == "medication" and not e.mapped.fills_only
+    }
     groups: dict[tuple[Any, str], list[Mapped]] = {}
     for entry in entries:
         mapped = entry.mapped
         if isinstance(mapped, Mapped) and mapped.fills_only:
-            groups.setdefault((mapped.subject, (mapped.values.get("name") or "").casefold()), []).append(mapped)
+            key = (mapped.subject, (mapped.values.get("name") or "").casefold())
+            if key in stated:
+                # The patient's MedicationStatement for the same medicine in this batch says more than an order:
+                # it alone is written (and no record is created only for a statement to update it).
+                entry.mapped = Skip(
+                    "MedicationRequest", "a MedicationStatement for the same medicine in this bundle is kept instead"
+                )
+                continue
+            groups.setdefault(key, []).append(mapped)
     for group in groups.values():
         if len(group) < 2:
             continue

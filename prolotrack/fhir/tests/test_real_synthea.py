@@ -165,3 +165,51 @@ def test_the_bulk_ndjson_sample_imports_and_keeps_social_findings_off_the_proble
     assert Medication.objects.filter(clinic=clinic).count() == total["medications"]
     assert not Condition.objects.filter(clinic=clinic, description__icontains="employment").exists()
     assert Condition.objects.filter(clinic=clinic, description="Chronic low back pain (finding)").exists()
+
+
+def _request(status: str, authored: str) -> dict[str, Any]:
+    return {
+        "resource": {
+            "resourceType": "MedicationRequest",
+            "status": status,
+            "intent": "order",
+            "medicationCodeableConcept": {"text": "Warfarin Sodium 5 MG Oral Tablet"},
+            "subject": {"reference": "urn:uuid:11111111-1111-4111-8111-111111111111"},
+            "authoredOn": authored,
+        },
+        "request": {"method": "POST", "url": "MedicationRequest"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("statuses", "expected"),
+    [
+        (("stopped", "active"), "active"),
+        (("active", "stopped"), "active"),  # any active order: taking (the cautious reading for screening)
+        (("stopped", "completed"), "stopped"),
+        (("active",), "active"),
+    ],
+)
+def test_medication_requests_for_one_medicine_are_one_medication(
+    statuses: tuple[str, ...], expected: str, clinician: Any, api_token: Any, clinic: Any
+) -> None:
+    patient = {
+        "fullUrl": "urn:uuid:11111111-1111-4111-8111-111111111111",
+        "resource": {
+            "resourceType": "Patient",
+            "identifier": [{"system": "urn:x", "value": "MR-1"}],
+            "name": [{"family": "Okafor", "given": ["Ada"]}],
+            "birthDate": "1970-03-04",
+        },
+        "request": {"method": "POST", "url": "Patient"},
+    }
+    entries = [patient, *(_request(s, f"202{i}-01-01") for i, s in enumerate(statuses))]
+    bundle = {"resourceType": "Bundle", "type": "transaction", "entry": entries}
+    client, headers = Client(), api_token(clinician)
+    for _ in range(2):  # a re-import changes nothing
+        response = client.post(
+            "/fhir", data=orjson.dumps(bundle), content_type="application/fhir+json", headers=headers
+        )
+        assert response.status_code == 200, response.content[:300]
+    medication = Medication.objects.get(clinic=clinic)
+    assert (medication.status, medication.drug_class, medication.version) == (expected, "anticoagulant", 1)
