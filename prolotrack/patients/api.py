@@ -152,7 +152,12 @@ def _mount_chart_list(kind: str, plural: str, model: type, create_schema: type, 
     def add_record(request: HttpRequest, patient_id: UUID, payload: Any) -> Any:
         actor = api_actor(request, Permission.PATIENT_EDIT_CLINICAL)
         patient = _get(request, patient_id)
-        return Status(201, services.add_child(actor, patient, kind, _values(model, payload.dict())))
+        added = services.add_child(actor, patient, kind, _values(model, payload.dict()))
+        if isinstance(added, Patient):
+            # "NKA", "NKDA", SNOMED CT 716186003...: the chart's "no known allergies" confirmation, not an allergy
+            # (docs/clinical/screening.md): answered with the patient, as POST .../no-known-allergies does.
+            return Status(200, _detail(request, added))
+        return Status(201, added)
 
     def update_record(request: HttpRequest, patient_id: UUID, record_id: UUID, payload: Any) -> Any:
         actor = api_actor(request, Permission.PATIENT_EDIT_CLINICAL)
@@ -174,7 +179,8 @@ def _mount_chart_list(kind: str, plural: str, model: type, create_schema: type, 
     base = f"/{{patient_id}}/{plural}"
     router.get(base, response={200: list[out], **CHART_ERRORS}, operation_id=f"list_{plural}",
                summary=f"A patient's {label} list, including records entered in error")(list_records)  # fmt: skip
-    router.post(base, response={201: out, **CHART_ERRORS}, operation_id=f"add_{kind}",
+    nka = {200: PatientDetail} if kind == "allergy" else {}  # a "no known allergy" entry confirms it instead
+    router.post(base, response={201: out, **nka, **CHART_ERRORS}, operation_id=f"add_{kind}",
                 summary=f"Add a {label}")(add_record)  # fmt: skip
     router.patch(f"{base}/{{record_id}}", response={200: out, **CHART_ERRORS}, operation_id=f"update_{kind}",
                  summary=f"Change a {label} (send the version you read)")(update_record)  # fmt: skip

@@ -160,3 +160,18 @@ def test_fhir_mapping_of_any_nka_spelling_is_never_an_allergy(base, cases, gap, 
 def test_real_allergies_still_map_to_allergies(text):
     mapped = inbound.map_resource(nka_resource("Patient/1", text=text), "x")
     assert isinstance(mapped, inbound.Mapped) and mapped.kind == "allergy"
+
+
+@pytest.mark.parametrize("body", [{"substance": "NKDA"}, {"substance": "x", "codes": [f"{SNOMED}|428607008"]}])
+def test_the_api_records_an_nka_allergy_entry_as_the_confirmation(client, api_token, clinician, patient, body):
+    response = client.post(
+        f"/api/patients/{patient.uuid}/allergies",
+        {"severity": "mild", **body},
+        content_type="application/json",
+        headers=api_token(clinician),
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["no_known_allergies"] is True
+    patient.refresh_from_db()
+    assert patient.no_known_allergies_source.startswith("API: ")
+    assert not Allergy.objects.filter(patient=patient).exists()
