@@ -7,35 +7,14 @@ Both stand on ClinicalRecord: versioned, audited, never deleted. JSON columns ho
 from django.db import models
 
 from prolotrack.core.records import ClinicalRecord
-from prolotrack.domain.anatomy import Region
-from prolotrack.domain.screening import Decision, Pregnancy, Sedation, Side
+from prolotrack.domain.vocabulary import MapRegion, PregnancyStatus, ScreeningDecision, ScreeningSide, SedationLevel
 
-
-def _choices(enum: type, labels: dict | None = None) -> list[tuple[str, str]]:
-    labels = labels or {}
-    return [(member.value, labels.get(member, member.value.replace("_", " ").capitalize())) for member in enum]
-
-
-REGION_CHOICES = [(region.value, region.label) for region in Region]
-SIDE_CHOICES = _choices(Side, {Side.BILATERAL: "Both sides"})
-SEDATION_CHOICES = _choices(Sedation, {Sedation.NONE: "None", Sedation.ORAL: "Oral (anxiolytic)"})
-PREGNANCY_CHOICES = _choices(
-    Pregnancy,
-    {
-        Pregnancy.PREGNANT: "Pregnant",
-        Pregnancy.NOT_PREGNANT: "Not pregnant",
-        Pregnancy.UNKNOWN: "Not known",
-        Pregnancy.NOT_APPLICABLE: "Not applicable",
-    },
-)
-DECISION_CHOICES = _choices(
-    Decision,
-    {
-        Decision.ELIGIBLE: "Eligible",
-        Decision.ELIGIBLE_WITH_CAUTIONS: "Eligible with cautions",
-        Decision.NOT_ELIGIBLE: "Not eligible",
-    },
-)
+# Display names live with the vocabularies (prolotrack/domain/vocabulary.py).
+REGION_CHOICES = MapRegion.choices
+SIDE_CHOICES = ScreeningSide.choices
+SEDATION_CHOICES = SedationLevel.choices
+PREGNANCY_CHOICES = PregnancyStatus.choices
+DECISION_CHOICES = ScreeningDecision.choices
 
 
 class ScreeningRecord(ClinicalRecord):

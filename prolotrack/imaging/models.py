@@ -10,21 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from prolotrack.core.records import ClinicalRecord
+from prolotrack.domain.vocabulary import Feasibility, Modality
 from prolotrack.patients.models import BodyRegion, Laterality
-
-
-class Modality(models.TextChoices):
-    ULTRASOUND = "ultrasound", "Ultrasound"
-    MRI = "mri", "MRI"
-    XRAY = "xray", "X-ray"
-    CT = "ct", "CT"
-    OTHER = "other", "Other"
-
-
-class Feasibility(models.TextChoices):
-    FEASIBLE = "feasible", "Feasible"
-    NOT_FEASIBLE = "not_feasible", "Not feasible"
-    UNCERTAIN = "uncertain", "Uncertain"
 
 
 class FileKind(models.TextChoices):

@@ -12,47 +12,32 @@ from prolotrack.core.records import ClinicalRecord
 from prolotrack.domain.errors import InputError
 from prolotrack.domain.inputs import check_date_of_birth
 from prolotrack.domain.limits import BODY_WEIGHT_KG
+from prolotrack.domain.vocabulary import (
+    AllergySeverity,
+    BodyRegion,
+    Chronicity,
+    ClinicalStatus,
+    ConditionCategory,
+    Laterality,
+    MedicationClass,
+    MedicationStatus,
+    Sex,
+)
 
-
-class Sex(models.TextChoices):
-    # FHIR administrative gender codes, so export needs no mapping table.
-    FEMALE = "female", "Female"
-    MALE = "male", "Male"
-    OTHER = "other", "Other"
-    UNKNOWN = "unknown", "Unknown"
-
-
-class BodyRegion(models.TextChoices):
-    # The regions of the injection map, with the domain's codes (prolotrack.domain.anatomy.Region; DOMAIN.md §4).
-    KNEE = "knee", "Knee"
-    LUMBOPELVIC = "lumbopelvic", "Lumbar spine and pelvis"
-    SHOULDER = "shoulder", "Shoulder"
-    ELBOW = "elbow", "Elbow"
-    ANKLE_FOOT = "ankle_foot", "Ankle and foot"
-    HIP = "hip", "Hip"
-    NECK_THORACIC = "neck_thoracic", "Neck and thoracic spine"
-    TMJ = "tmj", "Temporomandibular joint"
-    OTHER = "other", "Other"
-
-
-class Laterality(models.TextChoices):
-    LEFT = "left", "Left"
-    RIGHT = "right", "Right"
-    BILATERAL = "bilateral", "Both sides"
-    MIDLINE = "midline", "Midline"
-    NOT_APPLICABLE = "na", "Not applicable"
-
-
-class Chronicity(models.TextChoices):
-    # Chronic pain = persisting or recurring for longer than 3 months (IASP; Treede et al., Pain 2015).
-    ACUTE = "acute", "Acute (under 6 weeks)"
-    SUBACUTE = "subacute", "Subacute (6 weeks to 3 months)"
-    CHRONIC = "chronic", "Chronic (over 3 months)"
-
-
-class ConditionCategory(models.TextChoices):
-    COMPLAINT = "complaint", "Presenting complaint"
-    COMORBIDITY = "comorbidity", "Other condition"
+# The clinical vocabularies live in prolotrack/domain/vocabulary.py; these names are kept for the apps that import them.
+Severity = AllergySeverity
+__all__ = [
+    "AllergySeverity",
+    "BodyRegion",
+    "Chronicity",
+    "ClinicalStatus",
+    "ConditionCategory",
+    "Laterality",
+    "MedicationClass",
+    "MedicationStatus",
+    "Severity",
+    "Sex",
+]
 
 
 class ScreeningFlag(models.TextChoices):
@@ -73,31 +58,6 @@ class ScreeningFlag(models.TextChoices):
     GOUT_FLARE = "gout_flare", "Acute gout or crystal flare"
     FRACTURE = "fracture", "Acute fracture"
     TUMOUR = "tumour", "Unexplained swelling or suspected tumour"
-
-
-class ClinicalStatus(models.TextChoices):
-    ACTIVE = "active", "Active"
-    RESOLVED = "resolved", "Resolved"
-
-
-class MedicationClass(models.TextChoices):
-    NSAID = "nsaid", "NSAID"
-    ANTICOAGULANT = "anticoagulant", "Anticoagulant"
-    ANTIPLATELET = "antiplatelet", "Antiplatelet"
-    CORTICOSTEROID = "corticosteroid", "Corticosteroid"
-    OTHER = "other", "Other"
-
-
-class MedicationStatus(models.TextChoices):
-    ACTIVE = "active", "Taking"
-    AS_NEEDED = "as_needed", "Taking as needed"
-    STOPPED = "stopped", "Stopped"
-
-
-class Severity(models.TextChoices):
-    MILD = "mild", "Mild"
-    MODERATE = "moderate", "Moderate"
-    SEVERE = "severe", "Severe"
 
 
 class Patient(ClinicalRecord):

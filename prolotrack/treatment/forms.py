@@ -23,7 +23,8 @@ from prolotrack.domain.limits import (
     SITE_VOLUME_ML,
 )
 from prolotrack.domain.reasons import SESSION_CANCEL_REASONS
-from prolotrack.domain.session import CHECKLIST, Answer
+from prolotrack.domain.session import CHECKLIST
+from prolotrack.domain.vocabulary import ChecklistAnswer, ScreeningSide
 from prolotrack.patients.forms import DateInput
 from prolotrack.treatment.models import (
     AdverseEventType,
@@ -35,7 +36,7 @@ from prolotrack.treatment.models import (
     SessionStatus,
 )
 
-SIDE_CHOICES = [("right", "Right"), ("left", "Left"), ("bilateral", "Both sides"), ("midline", "Midline")]
+SIDE_CHOICES = ScreeningSide.choices
 AMENDMENT_HELP = "The note is signed: say what was wrong and why you correct it (at least 10 characters)."
 
 
@@ -184,7 +185,7 @@ class AttendanceForm(ReasonForm):
 # --- The session record ----------------------------------------------------------------------------------------
 
 CHECKLIST_LABELS = {spec.item.value: spec.label for spec in CHECKLIST}
-ANSWER_CHOICES = [(Answer.YES.value, "Yes"), (Answer.NO.value, "No"), (Answer.NOT_APPLICABLE.value, "N/A")]
+ANSWER_CHOICES = ChecklistAnswer.choices
 
 
 class ChecklistForm(AmendableForm):

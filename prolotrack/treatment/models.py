@@ -13,8 +13,21 @@ from prolotrack.domain.limits import (
     SITE_VOLUME_ML,
     SOLUTION_VOLUME_ML,
 )
-from prolotrack.domain.session import Answer, ChecklistItem
-from prolotrack.patients.models import BodyRegion, Laterality
+from prolotrack.domain.session import Answer
+from prolotrack.domain.vocabulary import (
+    CHECKLIST_CHOICES,
+    AdverseEventType,
+    AEOutcome,
+    AESeverity,
+    BodyRegion,
+    Causality,
+    ChecklistAnswer,
+    Guidance,
+    Laterality,
+)
+from prolotrack.domain.vocabulary import SedationLevel as Sedation
+
+__all__ = ["AEOutcome", "AESeverity", "AdverseEventType", "Causality", "Guidance", "Sedation"]
 
 
 class CourseStatus(models.TextChoices):
@@ -81,11 +94,6 @@ class SessionStatus(models.TextChoices):
     DONE = "done", "Done"
     CANCELLED = "cancelled", "Cancelled"
     NO_SHOW = "no_show", "No-show"
-
-
-class Sedation(models.TextChoices):
-    NONE = "none", "None"
-    ORAL = "oral", "Oral (e.g. anxiolytic)"
 
 
 class TreatmentSession(ClinicalRecord):
@@ -166,8 +174,8 @@ class ChecklistEntry(SessionChild):
     """One pre-procedure check, ticked by a named member of staff (created_by/updated_by)."""
 
     session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT, related_name="checklist")
-    item = models.CharField(max_length=20, choices=[(i.value, i.value) for i in ChecklistItem])
-    answer = models.CharField(max_length=3, choices=[("yes", "Yes"), ("no", "No"), ("na", "Not applicable")])
+    item = models.CharField(max_length=20, choices=CHECKLIST_CHOICES)
+    answer = models.CharField(max_length=3, choices=ChecklistAnswer.choices)
     note = models.CharField(max_length=300, blank=True)
 
     class Meta:
@@ -199,11 +207,6 @@ class PreparedSolution(SessionChild):
         return f"{self.label}: {parts} ({self.final_volume_ml} mL)"
 
 
-class Guidance(models.TextChoices):
-    LANDMARK = "landmark", "Landmark (palpation)"
-    ULTRASOUND = "ultrasound", "Ultrasound"
-
-
 class InjectionSite(SessionChild):
     """One injection: where on the map, what, how much, how deep, with which needle and guidance."""
 
@@ -225,46 +228,6 @@ class InjectionSite(SessionChild):
 
     class Meta:
         ordering = ["number"]
-
-
-class AdverseEventType(models.TextChoices):
-    # DOMAIN.md §7.
-    PAIN_FLARE = "pain_flare", "Pain flare"
-    BRUISING = "bruising", "Bruising"
-    BLEEDING = "bleeding", "Bleeding"
-    INFECTION = "infection", "Infection"
-    ALLERGIC = "allergic_reaction", "Allergic reaction"
-    NERVE_INJURY = "nerve_injury", "Nerve injury"
-    PNEUMOTHORAX = "pneumothorax", "Pneumothorax"
-    SPINAL_HEADACHE = "spinal_headache", "Spinal (dural puncture) headache"
-    VASOVAGAL = "vasovagal", "Vasovagal reaction"
-    LAST = "last", "Local anaesthetic systemic toxicity"
-    OTHER = "other", "Other"
-
-
-class AESeverity(models.TextChoices):
-    MILD = "mild", "Mild"
-    MODERATE = "moderate", "Moderate"
-    SEVERE = "severe", "Severe"
-
-
-class Causality(models.TextChoices):
-    # WHO-UMC causality categories.
-    CERTAIN = "certain", "Certain"
-    PROBABLE = "probable", "Probable"
-    POSSIBLE = "possible", "Possible"
-    UNLIKELY = "unlikely", "Unlikely"
-    UNASSESSABLE = "unassessable", "Unassessable"
-
-
-class AEOutcome(models.TextChoices):
-    # FHIR AdverseEvent outcome codes.
-    RESOLVED = "resolved", "Resolved"
-    RECOVERING = "recovering", "Recovering"
-    ONGOING = "ongoing", "Ongoing"
-    RESOLVED_WITH_SEQUELAE = "resolvedWithSequelae", "Resolved with sequelae"
-    FATAL = "fatal", "Fatal"
-    UNKNOWN = "unknown", "Unknown"
 
 
 class AdverseEvent(ClinicalRecord):

@@ -1074,7 +1074,7 @@ def session_checklist(request: HttpRequest, session_uuid: Any) -> HttpResponse:
         else:
             ok = True
     elif "answer" in form.errors:
-        form.errors["answer"] = form.error_class(["Choose Yes, No or N/A."])
+        form.errors["answer"] = form.error_class(["Choose Yes, No or Not applicable."])
     if request.htmx:  # type: ignore[attr-defined]
         session = _session_or_404(request, session_uuid)
         forms_by_item = {} if ok else {form.cleaned_data.get("item") or item: form}

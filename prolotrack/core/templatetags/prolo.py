@@ -1,10 +1,12 @@
 from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django import template
 from django.utils import timezone
 
-from prolotrack.core import clinictime
+from prolotrack.core import clinictime, labels
+from prolotrack.domain.mixing import VOLUME_STEP
 
 register = template.Library()
 
@@ -55,3 +57,23 @@ def local_clock(value: datetime | None, where: Any = None) -> str:
 def local_date(value: datetime | date | None, where: Any = None) -> str:
     """'6 December 2026': the clinic's calendar day of a moment."""
     return clinictime.format_date(value, where, "long")
+
+
+@register.filter(name="label")
+def label_filter(code: object, vocabulary: str) -> str:
+    """The display name of a stored code: {{ site.side|label:"laterality" }} (core/labels.py)."""
+    return labels.label(code, vocabulary)
+
+
+@register.filter
+def ml(value: object) -> str:
+    """A volume with two decimals, as every syringe is read: {{ site.volume_ml|ml }} mL gives "2.00 mL"."""
+    if value is None or value == "":
+        return ""
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    if not number.is_finite():
+        return str(value)
+    return format(number.quantize(VOLUME_STEP, rounding=ROUND_HALF_UP), "f")

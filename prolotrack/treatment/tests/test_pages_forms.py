@@ -260,7 +260,7 @@ def test_ticking_the_checklist_with_htmx_returns_the_checklist(login, colleague,
 
 def test_a_checklist_item_without_an_answer_writes_nothing(login, clinician, session):
     response = login(clinician).post(f"/sessions/{session.uuid}/checklist/", {"item": "consent", "answer": ""})
-    assert response.status_code == 400 and "Choose Yes, No or N/A." in response.content.decode()
+    assert response.status_code == 400 and "Choose Yes, No or Not applicable." in response.content.decode()
     assert not ChecklistEntry.objects.exists()
 
 

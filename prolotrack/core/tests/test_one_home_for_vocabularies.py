@@ -1,0 +1,143 @@
+"""Every clinical vocabulary lives in prolotrack/domain/vocabulary.py; model fields and API inputs take it from there.
+
+The walk covers every model field with choices (Django's app registry): its (code, label) pairs must be exactly one of
+the domain's vocabularies, or the field must be listed below as a workflow state of the product (not a clinical
+vocabulary). A new field with its own choices tuple fails until its vocabulary is defined in the domain.
+"""
+
+from typing import Any
+
+import pytest
+from django.apps import apps
+
+from prolotrack.domain import screening
+from prolotrack.domain.anatomy import Region
+from prolotrack.domain.vocabulary import (
+    CHECKLIST_CHOICES,
+    VOCABULARIES,
+    AllergySeverity,
+    BodyRegion,
+    Laterality,
+    MapRegion,
+    MedicationClass,
+    PregnancyStatus,
+    ScreeningAllergySeverity,
+    ScreeningDecision,
+    ScreeningSide,
+    SedationLevel,
+    Vocabulary,
+    display,
+)
+
+# Product workflow states and technical kinds: not clinical vocabularies, so they stay with their app.
+WORKFLOW_STATES = {
+    "clinics.Membership.role",  # the permission table, clinics/roles.py
+    "imaging.ImagingFile.kind",  # file formats
+    "treatment.Course.status",
+    "treatment.CourseTimepoint.kind",
+    "treatment.TreatmentSession.status",
+    "outcomes.QuestionnaireLink.delivery",
+    "outcomes.QuestionnaireResponse.status",
+    "outcomes.QuestionnaireResponse.source",
+    "messaging.OutboxMessage.channel",
+    "messaging.OutboxMessage.kind",
+    "messaging.OutboxMessage.status",
+    "messaging.MessageOptOut.channel",
+    "messaging.MessageOptOut.kind",
+    "documents.Document.kind",
+    "documents.Document.status",
+    "consent.Consent.scope",
+    "consent.Consent.status",
+    "fhir.ExportJob.level",
+    "fhir.ExportJob.status",
+    "research.ExportJob.date_mode",
+    "research.ExportJob.status",
+}
+# The chart's screening flags are being reworked with chart-driven screening (issue 11, first part); they move to the
+# domain with that work. Listed here so that nothing else can join them unnoticed.
+NOT_YET_MOVED = {"patients.Condition.screening_flag"}
+
+DOMAIN_CHOICES = [list(v.choices) for v in VOCABULARIES.values()] + [list(CHECKLIST_CHOICES)]
+
+
+def choice_fields() -> list[tuple[str, Any]]:
+    found = []
+    for model in apps.get_models():
+        if not model.__module__.startswith("prolotrack."):
+            continue
+        for field in model._meta.get_fields():
+            if getattr(field, "choices", None):
+                found.append((f"{model._meta.app_label}.{model.__name__}.{field.name}", field))
+    return found
+
+
+def test_the_walk_finds_the_clinical_fields():
+    names = {name for name, _ in choice_fields()}
+    assert {"patients.Condition.body_region", "treatment.AdverseEvent.severity", "patients.Allergy.severity"} <= names
+
+
+@pytest.mark.parametrize(("name", "field"), choice_fields(), ids=lambda v: v if isinstance(v, str) else "")
+def test_every_model_choice_field_takes_its_vocabulary_from_the_domain(name, field):
+    pairs = [(str(code), str(label)) for code, label in field.flatchoices]
+    if name in WORKFLOW_STATES or name in NOT_YET_MOVED:
+        assert pairs not in DOMAIN_CHOICES, f"{name} now holds a domain vocabulary: take it off the list"
+        return
+    assert pairs in DOMAIN_CHOICES, (
+        f"{name} defines its own choices: use a vocabulary of prolotrack/domain/vocabulary.py"
+    )
+
+
+def test_a_field_with_its_own_choices_is_caught():
+    from django.db import models
+
+    field = models.CharField(max_length=10, choices=[("left", "Left"), ("right", "Right")])
+    with pytest.raises(AssertionError, match="defines its own choices"):
+        test_every_model_choice_field_takes_its_vocabulary_from_the_domain("patients.Example.side", field)
+
+
+def test_the_listed_workflow_fields_exist():
+    names = {name for name, _ in choice_fields()}
+    assert names >= (WORKFLOW_STATES | NOT_YET_MOVED)
+
+
+# --- The domain's own enums and the vocabularies agree --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("vocabulary", "enum"),
+    [
+        (MapRegion, Region),
+        (ScreeningSide, screening.Side),
+        (SedationLevel, screening.Sedation),
+        (PregnancyStatus, screening.Pregnancy),
+        (ScreeningDecision, screening.Decision),
+        (MedicationClass, screening.MedicationClass),
+        (ScreeningAllergySeverity, screening.AllergySeverity),
+    ],
+)
+def test_each_screening_enum_has_exactly_one_display_name_per_code(vocabulary, enum):
+    assert [m.value for m in vocabulary] == [m.value for m in enum]
+
+
+def test_the_chart_vocabularies_extend_the_screening_ones():
+    assert {r.value for r in Region} | {"other"} == {r.value for r in BodyRegion}
+    assert {r.label for r in Region} <= {r.label for r in BodyRegion}
+    assert {s.value for s in screening.Side} | {"na"} == {s.value for s in Laterality}
+    # A chart severity is always one screening knows.
+    assert {s.value for s in AllergySeverity} <= {s.value for s in screening.AllergySeverity}
+
+
+@pytest.mark.parametrize("name", sorted(VOCABULARIES))
+def test_every_code_has_a_display_name_that_is_not_the_code(name):
+    vocabulary = VOCABULARIES[name]
+    assert issubclass(vocabulary, Vocabulary)
+    codes = [m.value for m in vocabulary]
+    assert len(codes) == len(set(codes))
+    for member in vocabulary:
+        assert display(name, member.value) == member.label
+        assert member.label and "_" not in member.label and member.label != member.value
+
+
+def test_an_unknown_code_is_shown_as_given():
+    assert display("body_region", "elsewhere") == "elsewhere"
+    assert display("body_region", None) == ""

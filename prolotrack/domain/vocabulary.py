@@ -1,0 +1,280 @@
+"""Every clinical vocabulary of the product, defined once, with the names people see (docs/clinical/vocabularies.md).
+
+A vocabulary is a StrEnum whose members carry a display `label`; `Vocabulary.choices` lists (code, label) pairs the
+way model fields and forms want them. Models, forms, API schemas, FHIR mapping and templates read these classes:
+codes are stored, labels are shown, and the one template filter `label` turns any stored code into its display name.
+Screening's own enums (domain/screening.py: Side, Sedation, Pregnancy, Decision) get their display names here too.
+"""
+
+from enum import EnumType, StrEnum, nonmember
+from typing import Any
+
+from .anatomy import Region
+from .screening import AllergySeverity as ScreeningSeverity
+from .screening import Decision, Pregnancy, Sedation, Side
+from .session import CHECKLIST, Answer
+
+
+class _VocabularyType(EnumType):
+    @property
+    def choices(cls) -> list[tuple[str, str]]:
+        """Return (code, label) pairs in the declared order."""
+        return [(member.value, member.label) for member in cls]  # type: ignore[attr-defined]
+
+    @property
+    def labels(cls) -> dict[str, str]:
+        """Return {code: label}."""
+        return {member.value: member.label for member in cls}  # type: ignore[attr-defined]
+
+
+class Vocabulary(StrEnum, metaclass=_VocabularyType):
+    """A clinical code list: members are `NAME = "code", "Label shown to people"`."""
+
+    # Django templates must not call the class (it is callable, like every enum).
+    do_not_call_in_templates = nonmember(True)
+
+    def __new__(cls, value: str, label: str) -> "Vocabulary":
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label  # type: ignore[attr-defined]
+        return member
+
+
+class Sex(Vocabulary):
+    # FHIR administrative gender codes, so export needs no mapping table.
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    OTHER = "other", "Other"
+    UNKNOWN = "unknown", "Unknown"
+
+
+def _region(region: Region) -> tuple[str, str]:
+    return region.value, region.label
+
+
+class BodyRegion(Vocabulary):
+    """The regions of the injection map (domain.anatomy.Region, DOMAIN.md §4) and "other" for the chart."""
+
+    KNEE = _region(Region.KNEE)
+    LUMBOPELVIC = _region(Region.LUMBOPELVIC)
+    SHOULDER = _region(Region.SHOULDER)
+    ELBOW = _region(Region.ELBOW)
+    ANKLE_FOOT = _region(Region.ANKLE_FOOT)
+    HIP = _region(Region.HIP)
+    NECK_THORACIC = _region(Region.NECK_THORACIC)
+    TMJ = _region(Region.TMJ)
+    OTHER = "other", "Other"
+
+
+class Laterality(Vocabulary):
+    """The side of the body (screening's Side plus "not applicable" for the chart)."""
+
+    LEFT = Side.LEFT.value, "Left"
+    RIGHT = Side.RIGHT.value, "Right"
+    BILATERAL = Side.BILATERAL.value, "Both sides"
+    MIDLINE = Side.MIDLINE.value, "Midline"
+    NOT_APPLICABLE = "na", "Not applicable"
+
+
+class Chronicity(Vocabulary):
+    # Chronic pain = persisting or recurring for longer than 3 months (IASP; Treede et al., Pain 2015).
+    ACUTE = "acute", "Acute (under 6 weeks)"
+    SUBACUTE = "subacute", "Subacute (6 weeks to 3 months)"
+    CHRONIC = "chronic", "Chronic (over 3 months)"
+
+
+class ConditionCategory(Vocabulary):
+    COMPLAINT = "complaint", "Presenting complaint"
+    COMORBIDITY = "comorbidity", "Other condition"
+
+
+class ClinicalStatus(Vocabulary):
+    ACTIVE = "active", "Active"
+    RESOLVED = "resolved", "Resolved"
+
+
+class MedicationClass(Vocabulary):
+    """Medication classes the screening rules act on (domain.screening.MedicationClass, same codes)."""
+
+    NSAID = "nsaid", "NSAID"
+    ANTICOAGULANT = "anticoagulant", "Anticoagulant"
+    ANTIPLATELET = "antiplatelet", "Antiplatelet"
+    CORTICOSTEROID = "corticosteroid", "Corticosteroid"
+    OTHER = "other", "Other"
+
+
+class MedicationStatus(Vocabulary):
+    ACTIVE = "active", "Taking"
+    AS_NEEDED = "as_needed", "Taking as needed"
+    STOPPED = "stopped", "Stopped"
+
+
+class AllergySeverity(Vocabulary):
+    """Severity of an allergic reaction as the chart records it (screening reads an unknown one as unknown)."""
+
+    MILD = "mild", "Mild"
+    MODERATE = "moderate", "Moderate"
+    SEVERE = "severe", "Severe"
+
+
+class ScreeningAllergySeverity(Vocabulary):
+    """Allergy severity as screening reads it (domain.screening.AllergySeverity's codes, "unknown" included)."""
+
+    MILD = ScreeningSeverity.MILD.value, "Mild"
+    MODERATE = ScreeningSeverity.MODERATE.value, "Moderate"
+    SEVERE = ScreeningSeverity.SEVERE.value, "Severe"
+    UNKNOWN = ScreeningSeverity.UNKNOWN.value, "Severity not known"
+
+
+class AdverseEventType(Vocabulary):
+    # DOMAIN.md §7.
+    PAIN_FLARE = "pain_flare", "Pain flare"
+    BRUISING = "bruising", "Bruising"
+    BLEEDING = "bleeding", "Bleeding"
+    INFECTION = "infection", "Infection"
+    ALLERGIC = "allergic_reaction", "Allergic reaction"
+    NERVE_INJURY = "nerve_injury", "Nerve injury"
+    PNEUMOTHORAX = "pneumothorax", "Pneumothorax"
+    SPINAL_HEADACHE = "spinal_headache", "Spinal (dural puncture) headache"
+    VASOVAGAL = "vasovagal", "Vasovagal reaction"
+    LAST = "last", "Local anaesthetic systemic toxicity"
+    OTHER = "other", "Other"
+
+
+class AESeverity(Vocabulary):
+    """Adverse-event severity grade (DOMAIN.md §7: grade severity and seriousness separately)."""
+
+    MILD = "mild", "Mild"
+    MODERATE = "moderate", "Moderate"
+    SEVERE = "severe", "Severe"
+
+
+class Causality(Vocabulary):
+    # WHO-UMC causality categories.
+    CERTAIN = "certain", "Certain"
+    PROBABLE = "probable", "Probable"
+    POSSIBLE = "possible", "Possible"
+    UNLIKELY = "unlikely", "Unlikely"
+    UNASSESSABLE = "unassessable", "Unassessable"
+
+
+class AEOutcome(Vocabulary):
+    # FHIR AdverseEvent outcome codes.
+    RESOLVED = "resolved", "Resolved"
+    RECOVERING = "recovering", "Recovering"
+    ONGOING = "ongoing", "Ongoing"
+    RESOLVED_WITH_SEQUELAE = "resolvedWithSequelae", "Resolved with sequelae"
+    FATAL = "fatal", "Fatal"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class Guidance(Vocabulary):
+    LANDMARK = "landmark", "Landmark (palpation)"
+    ULTRASOUND = "ultrasound", "Ultrasound"
+
+
+class SedationLevel(Vocabulary):
+    """Planned sedation (domain.screening.Sedation's codes) with its display names."""
+
+    NONE = Sedation.NONE.value, "None"
+    ORAL = Sedation.ORAL.value, "Oral (anxiolytic)"
+
+
+class PregnancyStatus(Vocabulary):
+    """Pregnancy status on the procedure date (domain.screening.Pregnancy's codes)."""
+
+    PREGNANT = Pregnancy.PREGNANT.value, "Pregnant"
+    NOT_PREGNANT = Pregnancy.NOT_PREGNANT.value, "Not pregnant"
+    UNKNOWN = Pregnancy.UNKNOWN.value, "Not known"
+    NOT_APPLICABLE = Pregnancy.NOT_APPLICABLE.value, "Not applicable"
+
+
+class ScreeningDecision(Vocabulary):
+    """The screening outcome (domain.screening.Decision's codes)."""
+
+    ELIGIBLE = Decision.ELIGIBLE.value, "Eligible"
+    ELIGIBLE_WITH_CAUTIONS = Decision.ELIGIBLE_WITH_CAUTIONS.value, "Eligible with cautions"
+    NOT_ELIGIBLE = Decision.NOT_ELIGIBLE.value, "Not eligible"
+
+
+class MapRegion(Vocabulary):
+    """The regions a protocol template or a screening names (the injection map's regions, no "other")."""
+
+    KNEE = _region(Region.KNEE)
+    LUMBOPELVIC = _region(Region.LUMBOPELVIC)
+    SHOULDER = _region(Region.SHOULDER)
+    ELBOW = _region(Region.ELBOW)
+    ANKLE_FOOT = _region(Region.ANKLE_FOOT)
+    HIP = _region(Region.HIP)
+    NECK_THORACIC = _region(Region.NECK_THORACIC)
+    TMJ = _region(Region.TMJ)
+
+
+class ScreeningSide(Vocabulary):
+    """The sides screening plans for (domain.screening.Side's codes)."""
+
+    LEFT = Side.LEFT.value, "Left"
+    RIGHT = Side.RIGHT.value, "Right"
+    BILATERAL = Side.BILATERAL.value, "Both sides"
+    MIDLINE = Side.MIDLINE.value, "Midline"
+
+
+class ChecklistAnswer(Vocabulary):
+    """An answer to a pre-procedure check (domain.session.Answer's codes)."""
+
+    YES = Answer.YES.value, "Yes"
+    NO = Answer.NO.value, "No"
+    NOT_APPLICABLE = Answer.NOT_APPLICABLE.value, "Not applicable"
+
+
+# The pre-procedure checks with the wording staff see (domain.session.CHECKLIST).
+CHECKLIST_CHOICES = [(spec.item.value, spec.label) for spec in CHECKLIST]
+
+
+class Modality(Vocabulary):
+    ULTRASOUND = "ultrasound", "Ultrasound"
+    MRI = "mri", "MRI"
+    XRAY = "xray", "X-ray"
+    CT = "ct", "CT"
+    OTHER = "other", "Other"
+
+
+class Feasibility(Vocabulary):
+    FEASIBLE = "feasible", "Feasible"
+    NOT_FEASIBLE = "not_feasible", "Not feasible"
+    UNCERTAIN = "uncertain", "Uncertain"
+
+
+# Every vocabulary by the name templates use: {{ code|label:"body_region" }}.
+VOCABULARIES: dict[str, Any] = {
+    "sex": Sex,
+    "body_region": BodyRegion,
+    "map_region": MapRegion,
+    "laterality": Laterality,
+    "screening_side": ScreeningSide,
+    "chronicity": Chronicity,
+    "condition_category": ConditionCategory,
+    "clinical_status": ClinicalStatus,
+    "medication_class": MedicationClass,
+    "medication_status": MedicationStatus,
+    "allergy_severity": AllergySeverity,
+    "screening_allergy_severity": ScreeningAllergySeverity,
+    "adverse_event_type": AdverseEventType,
+    "ae_severity": AESeverity,
+    "causality": Causality,
+    "ae_outcome": AEOutcome,
+    "guidance": Guidance,
+    "sedation": SedationLevel,
+    "pregnancy": PregnancyStatus,
+    "decision": ScreeningDecision,
+    "checklist_answer": ChecklistAnswer,
+    "modality": Modality,
+    "feasibility": Feasibility,
+}
+
+
+def display(vocabulary: str, code: object) -> str:
+    """Return the display name of a code in the named vocabulary; an unknown code is shown as given."""
+    cls = VOCABULARIES[vocabulary]
+    text = "" if code is None else str(code)
+    return cls.labels.get(text, text)
