@@ -21,7 +21,7 @@ def register(name: str, labels: Mapping[str, str]) -> None:
 def labels_of(name: str) -> Mapping[str, str]:
     """Return {code: label} of the named vocabulary; an unknown name is a programming error."""
     if name in VOCABULARIES:
-        return VOCABULARIES[name].labels
+        return VOCABULARIES[name].label_map
     if name in _APP_LABELS:
         return _APP_LABELS[name]
     raise KeyError(f"No vocabulary '{name}': add it to prolotrack/domain/vocabulary.py (or register an app's list).")

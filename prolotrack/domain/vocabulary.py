@@ -22,7 +22,17 @@ class _VocabularyType(EnumType):
         return [(member.value, member.label) for member in cls]  # type: ignore[attr-defined]
 
     @property
-    def labels(cls) -> dict[str, str]:
+    def values(cls) -> list[str]:
+        """Return the codes in the declared order."""
+        return [member.value for member in cls]
+
+    @property
+    def labels(cls) -> list[str]:
+        """Return the display names in the declared order."""
+        return [member.label for member in cls]  # type: ignore[attr-defined]
+
+    @property
+    def label_map(cls) -> dict[str, str]:
         """Return {code: label}."""
         return {member.value: member.label for member in cls}  # type: ignore[attr-defined]
 
@@ -277,4 +287,4 @@ def display(vocabulary: str, code: object) -> str:
     """Return the display name of a code in the named vocabulary; an unknown code is shown as given."""
     cls = VOCABULARIES[vocabulary]
     text = "" if code is None else str(code)
-    return cls.labels.get(text, text)
+    return cls.label_map.get(text, text)

@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 
 from prolotrack.domain import instruments
+from prolotrack.domain.vocabulary import BodyRegion, Laterality
 
 # The product's own code systems and extensions live under one canonical base (docs/FHIR.md, "Code systems").
 # The one canonical base of ProloTrack's own code systems, extensions, identifier systems and Questionnaires
@@ -105,24 +106,14 @@ def _eie(row: Mapping[str, Any]) -> bool:
 
 # ---------------------------------------------------------------- codes shared by several resources
 
-REGION_LABELS = {
-    "knee": "Knee",
-    "lumbopelvic": "Lumbar spine and pelvis",
-    "shoulder": "Shoulder",
-    "elbow": "Elbow",
-    "ankle_foot": "Ankle and foot",
-    "hip": "Hip",
-    "neck_thoracic": "Neck and thoracic spine",
-    "tmj": "Temporomandibular joint",
-    "other": "Other",
-}
+REGION_LABELS = BodyRegion.label_map
 # SNOMED CT laterality qualifiers (the values of the BodyStructure locationQualifier and our laterality extension).
 LATERALITY = {
     "left": coding(SNOMED, "7771000", "Left"),
     "right": coding(SNOMED, "24028007", "Right"),
     "bilateral": coding(SNOMED, "51440002", "Right and left"),
 }
-SIDE_WORDS = {"left": "left", "right": "right", "bilateral": "both sides", "midline": "midline"}
+SIDE_WORDS = {code: label.lower() for code, label in Laterality.label_map.items() if code != Laterality.NOT_APPLICABLE}
 
 
 def body_site(region: str, side: str) -> dict[str, Any]:
