@@ -9,6 +9,7 @@ Screening's own enums (domain/screening.py: Side, Sedation, Pregnancy, Decision)
 from enum import EnumType, StrEnum, nonmember
 from typing import Any
 
+from .agents import Agent
 from .anatomy import Region
 from .screening import AllergySeverity as ScreeningSeverity
 from .screening import Decision, Pregnancy, Sedation, Side
@@ -255,6 +256,9 @@ class Feasibility(Vocabulary):
     UNCERTAIN = "uncertain", "Uncertain"
 
 
+# The agents of a solution (domain.agents.Agent, whose label is the name clinicians see).
+AgentName = Vocabulary("AgentName", [(agent.name, (agent.value, agent.label)) for agent in Agent])
+
 # Every vocabulary by the name templates use: {{ code|label:"body_region" }}.
 VOCABULARIES: dict[str, Any] = {
     "sex": Sex,
@@ -278,6 +282,7 @@ VOCABULARIES: dict[str, Any] = {
     "pregnancy": PregnancyStatus,
     "decision": ScreeningDecision,
     "checklist_answer": ChecklistAnswer,
+    "agent": AgentName,
     "modality": Modality,
     "feasibility": Feasibility,
 }

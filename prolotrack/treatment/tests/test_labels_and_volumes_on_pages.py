@@ -17,7 +17,9 @@ from django.template.loader import render_to_string
 from prolotrack.core import labels
 from prolotrack.core.templatetags.prolo import ml
 from prolotrack.core.testing import actor_of
+from prolotrack.domain.agents import Agent
 from prolotrack.domain.anatomy import Region
+from prolotrack.domain.protocols import TEMPLATES
 from prolotrack.domain.vocabulary import (
     VOCABULARIES,
     AllergySeverity,
@@ -176,3 +178,15 @@ def test_the_screening_form_names_each_medication_class_and_allergy_severity(log
             assert not shows_code(text, drug_class.value), drug_class
     for severity in AllergySeverity:
         assert f"Substance {severity.value} · {severity.label}" in text
+
+
+@pytest.mark.parametrize("protocol", [t.code for t in TEMPLATES])
+def test_each_protocol_page_names_its_agents_and_regions(login, clinician, protocol):
+    text = visible_text(login(clinician).get(f"/protocols/{protocol}/").content.decode())
+    for agent in Agent:
+        assert not shows_code(text, agent.value) or agent.value == agent.label.lower(), agent
+    assert not any(shows_code(text, r.value) for r in Region if "_" in r.value)
+    # Volumes per joint or site read to the hundredth ("6.00 mL per joint", not "6 mL").
+    assert not re.search(r", \d+ mL per", text)
+    if protocol == "knee_oa_rabago":
+        assert "6.00 mL per joint" in text
