@@ -152,7 +152,7 @@ def test_the_whole_treatment_path(
         ("meal", "Yes"),
         ("consent", "Yes"),
         ("skin_prep", "Yes"),
-        ("numbing", "N/A"),
+        ("numbing", "Not applicable"),
         ("time_out", "Yes"),
     ):
         row = page.locator(f"#check-{item}")

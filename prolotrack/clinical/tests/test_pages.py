@@ -190,7 +190,7 @@ def test_the_screening_form_shows_what_it_reads_from_the_chart(client, login, cl
     login(clinician)
     response = client.get(f"/patients/{patient.uuid}/screening/new/")
     body = text(response)
-    assert "<b>Lidocaine</b> (hives) · severe" in body
+    assert "<b>Lidocaine</b> (hives) · Severe" in body
     assert "<b>Warfarin</b>" in body
     assert "Diabetes (chart: Type 2 diabetes, on the chart since " in body
     assert "Skin or soft-tissue infection at the injection site" in body

@@ -65,7 +65,7 @@ def test_the_pdf_shows_the_session_its_doses_sites_totals_next_appointment_and_s
     # Eight sites of 0.5 mL: 4 mL, 0.6 g dextrose, 20 mg lidocaine of the 300 mg limit at 70 kg (DOMAIN.md §3).
     assert "Tender point" in text
     assert text.count("0.50 mL") == 8
-    assert "Volume injected 4 mL" in text
+    assert "Volume injected 4.00 mL" in text
     assert "Dextrose 0.6 g" in text
     assert "Lidocaine 20 mg 300 mg 6.7%" in text
     assert "Limit for 70.0 kg" in text
@@ -106,7 +106,7 @@ def test_a_landmark_site_added_as_an_amendment_makes_the_summary_out_of_date_and
     assert new.status == DocumentStatus.READY
     new_text = pdf_text(services.pdf_bytes(new))
     assert site.label in new_text and "Knee, medial side" in new_text
-    assert "Volume injected 4.5 mL" in new_text
+    assert "Volume injected 4.50 mL" in new_text
     # The first one is untouched: same bytes, same hash, still listed.
     summary.refresh_from_db()
     assert services.pdf_bytes(summary) == first_bytes

@@ -223,7 +223,7 @@ def test_the_partial_numbers_this_sessions_sites_and_shows_the_previous_ones_fai
     html = _render(body_map=maps.body_map("knee_medial"), sites=sites, previous_sites=previous)
     assert html.count('class="map-site"') == 2
     assert '<g class="map-site" transform="translate(170.5 380)">' in html
-    assert "<title>Site 1: MCL femoral origin, 15% dextrose, 0.5 mL</title>" in html
+    assert "<title>Site 1: MCL femoral origin, 15% dextrose, 0.50 mL</title>" in html
     assert '<text class="map-site-number" y="6">2</text>' in html
     assert html.count('class="map-prev"') == 1
     assert "<title>Previous session, site 1: Free point</title>" in html
