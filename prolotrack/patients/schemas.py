@@ -4,6 +4,8 @@ from uuid import UUID
 
 from ninja import Field, ModelSchema, Schema
 
+from prolotrack.core.limits import limit_field
+from prolotrack.domain.limits import BODY_WEIGHT_KG
 from prolotrack.patients.models import Allergy, Condition, Medication, WeightMeasurement
 from prolotrack.patients.services import CHILD_MODELS
 
@@ -145,12 +147,16 @@ class ErrorOut(Schema):
 
 
 class ChartWeightIn(ModelSchema):
+    # The domain's weight range, published in the schema; the model's LimitValidator checks it with the domain message.
+    weight_kg: Decimal = limit_field(BODY_WEIGHT_KG, description="Body weight, kg.", enforce=False)
+
     class Meta:
         model = WeightMeasurement
         fields = list(CHILD_MODELS["weight"][1])
 
 
 class ChartWeightPatch(ModelSchema):
+    weight_kg: Decimal | None = limit_field(BODY_WEIGHT_KG, None, description="Body weight, kg.", enforce=False)
     version: int = Field(..., description="The version you read; a newer one on the server answers 409.")
     reason: str = Field("", max_length=500)
 
