@@ -1233,7 +1233,9 @@ def site_add(request: HttpRequest, session_uuid: Any) -> HttpResponse:
                     apply_errors(form, error)
     if not request.htmx:  # type: ignore[attr-defined]
         if added is not None:
-            messages.success(request, f"Site {added.number} added: {added.label}, {fmt(added.volume_ml)} mL.")
+            messages.success(
+                request, f"Site {added.number} added: {added.label}, {present.volume(added.volume_ml)} mL."
+            )
             return redirect(_session_url(session, "map", map=added.body_map, amend="1" if signed else ""))
         return _session_page(request, session, status=400, site_form=form, amending=signed)
     session = _session_or_404(request, session_uuid)
