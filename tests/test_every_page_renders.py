@@ -36,7 +36,6 @@ POST_ONLY = {
     "outcomes:link-revoke", "documents:regenerate", "documents:request-report", "handouts-revert",
     "documents:handout-revert", "consent:withdraw-post", "imaging:file-upload", "imaging:feasibility",
     "patients:no-known-allergies", "research:export-status", "clinical:screening-override", "outcomes:link-create",
-    "consent:withdraw",
 }  # fmt: skip
 # Patterns that need something no API or optional-field-free record gives (a patient's token, a dashboard name).
 NOT_OBJECT_PAGES = {

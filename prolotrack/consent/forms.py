@@ -7,7 +7,9 @@ from django import forms
 from prolotrack.consent.models import ConsentTemplate
 from prolotrack.consent.services import WITNESS_ROLES
 from prolotrack.consent.signatures import png_from_data_url
+from prolotrack.core.forms import ReasonForm
 from prolotrack.domain.consent import FIELD_LABELS
+from prolotrack.domain.reasons import CONSENT_WITHDRAW_REASONS
 from prolotrack.patients.forms import DateInput
 
 
@@ -48,17 +50,19 @@ def _png(value: str, field: str, who: str) -> bytes:
         raise forms.ValidationError(error.message_dict[field]) from None
 
 
-class WithdrawForm(forms.Form):
-    version = forms.IntegerField(widget=forms.HiddenInput)
+class WithdrawForm(ReasonForm):
+    """The confirmation step of a withdrawal: a reason from the list, how it was given, and when."""
+
     withdrawn_on = forms.DateField(
         label="Date the patient withdrew", widget=DateInput(), help_text="Today, or the day they told the clinic."
     )
-    reason = forms.CharField(
-        label="Reason or how it was given",
-        max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="For example: 'Told the nurse by phone she wants to stop the injections.'",
-    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("reasons", CONSENT_WITHDRAW_REASONS)
+        super().__init__(*args, **kwargs)
+        self.fields[
+            "details"
+        ].help_text = "How it was given, e.g. 'Told the nurse by phone'. Needed when the reason is 'Other'."
 
 
 class TemplateForm(forms.Form):

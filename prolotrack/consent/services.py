@@ -25,6 +25,7 @@ from prolotrack.documents.pdf import render_pdf
 from prolotrack.domain import claims
 from prolotrack.domain import consent as domain
 from prolotrack.domain.errors import DomainError
+from prolotrack.domain.reasons import CONSENT_WITHDRAW_REASONS, find, reason_text
 from prolotrack.patients.models import Patient
 from prolotrack.treatment.models import Course
 
@@ -224,10 +225,17 @@ def withdraw_consent(
     consent: Consent,
     *,
     reason: str,
+    details: str = "",
     withdrawn_on: date | None = None,
     expected_version: int | None = None,
 ) -> Consent:
-    """Record that the patient withdrew this consent: when, why, who recorded it. The consent itself stays."""
+    """Record that the patient withdrew this consent: when, why, who recorded it. The consent itself stays.
+
+    `reason` is a code (or label) of domain.reasons.CONSENT_WITHDRAW_REASONS, with `details` ("other" needs them),
+    or the patient's words as given (at least 5 characters). A treatment consent's withdrawal cancels the queued
+    reminders of the course's sessions not yet done, in the same transaction."""
+    from prolotrack.messaging.services import cancel_session_reminders
+
     require_permission(actor, Permission.CONSENT_MANAGE)
     require_same_clinic(actor, consent)
     if consent.status != ConsentStatus.SIGNED:
@@ -236,6 +244,11 @@ def withdraw_consent(
             if consent.status == ConsentStatus.DRAFT
             else "This consent was already withdrawn."
         )
+    if find(CONSENT_WITHDRAW_REASONS, reason) is not None:
+        try:
+            reason = reason_text(CONSENT_WITHDRAW_REASONS, reason, details)
+        except DomainError as error:
+            raise ValidationError({"details": str(error)}) from None
     reason = " ".join((reason or "").split())
     if len(reason) < 5:
         raise ValidationError({"reason": "Say why or how the patient withdrew (at least 5 characters)."})
@@ -253,6 +266,10 @@ def withdraw_consent(
         timezone.now() if withdrawn_on == today else datetime.combine(withdrawn_on, time(12, 0), tzinfo=clinic.tz)
     )
     with transaction.atomic():
+        if consent.course_id is not None:
+            cancel_session_reminders(
+                actor, upcoming_sessions(consent), f"The patient withdrew the treatment consent: {reason}"[:300]
+            )
         return update_record(
             actor,
             consent,
@@ -267,3 +284,14 @@ def withdraw_consent(
             reason=f"Withdrawal recorded: {reason}",
             amendment=True,
         )
+
+
+def upcoming_sessions(consent: Consent) -> list[Any]:
+    """The course's sessions not yet done (planned or booked), which a withdrawal stops from being signed."""
+    if consent.course_id is None:
+        return []
+    return list(
+        consent.course.sessions.filter(status__in=["planned", "booked"], entered_in_error_at__isnull=True).order_by(
+            "number"
+        )
+    )

@@ -12,7 +12,8 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
 
 from prolotrack.audit.integrity import IntegrityMismatch, verified
 from prolotrack.audit.models import RecordVersion
@@ -26,6 +27,7 @@ from prolotrack.consent.models import Consent, ConsentScope, ConsentStatus, Cons
 from prolotrack.consent.signatures import data_url
 from prolotrack.core.access import require
 from prolotrack.core.forms import apply_errors
+from prolotrack.messaging.models import OPEN_STATUSES, OutboxMessage
 from prolotrack.patients.queries import patient_or_404
 from prolotrack.treatment import queries as treatment_queries
 from prolotrack.treatment.models import Course
@@ -145,11 +147,9 @@ def research_consent(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
     )
 
 
-def _detail(request: HttpRequest, consent: Consent, *, withdraw_form: WithdrawForm | None = None, status: int = 200):
+def _detail(request: HttpRequest, consent: Consent, *, status: int = 200):
     title, sections = queries.sections_of(consent)
     can_withdraw = consent.status == ConsentStatus.SIGNED and _can(request, Permission.CONSENT_MANAGE)
-    if can_withdraw and withdraw_form is None:
-        withdraw_form = WithdrawForm(initial={"version": consent.version, "withdrawn_on": clinic_today(consent.clinic)})
     versions = list(
         RecordVersion.objects.filter(record_type="consent.consent", record_uuid=consent.uuid)
         .select_related("user")
@@ -166,7 +166,7 @@ def _detail(request: HttpRequest, consent: Consent, *, withdraw_form: WithdrawFo
             "sections": sections,
             "patient_signature": data_url(consent.patient_signature),
             "witness_signature": data_url(consent.witness_signature),
-            "withdraw_form": withdraw_form if can_withdraw else None,
+            "can_withdraw": can_withdraw,
             "versions": versions,
         },
         status=status,
@@ -181,16 +181,21 @@ def consent_detail(request: HttpRequest, consent_uuid: Any) -> HttpResponse:
 
 
 @require(Permission.CONSENT_MANAGE)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def consent_withdraw(request: HttpRequest, consent_uuid: Any) -> HttpResponse:
+    """The confirmation step of a withdrawal: what changes, a reason from the list, the date, confirm."""
     consent = _consent_or_404(request, consent_uuid)
-    form = WithdrawForm(request.POST)
-    if form.is_valid():
+    form = WithdrawForm(
+        request.POST if request.method == "POST" else None,
+        initial={"version": consent.version, "withdrawn_on": clinic_today(consent.clinic)},
+    )
+    if request.method == "POST" and form.is_valid():
         try:
             services.withdraw_consent(
                 actor_for(request),
                 consent,
                 reason=form.cleaned_data["reason"],
+                details=form.cleaned_data["details"],
                 withdrawn_on=form.cleaned_data["withdrawn_on"],
                 expected_version=form.cleaned_data["version"],
             )
@@ -199,7 +204,34 @@ def consent_withdraw(request: HttpRequest, consent_uuid: Any) -> HttpResponse:
         else:
             messages.success(request, "Withdrawal recorded. The signed consent and its PDF are kept unchanged.")
             return redirect("consent:detail", consent_uuid=consent.uuid)
-    return _detail(request, consent, withdraw_form=form, status=400)
+    upcoming = services.upcoming_sessions(consent)
+    changes = [f"The {consent.get_scope_display().lower()} consent is recorded as withdrawn, with the date and reason."]
+    if consent.course_id is not None:
+        reminders = OutboxMessage.objects.filter(session__in=upcoming, status__in=OPEN_STATUSES).count()
+        changes += [
+            f"No session of this course can be signed until a new consent is signed: {len(upcoming)} "
+            f"session{'s' if len(upcoming) != 1 else ''} not yet done stay planned or booked (cancel them or close "
+            "the course if treatment stops).",
+            f"{reminders} reminder{'s' if reminders != 1 else ''} still to be sent about them will be cancelled.",
+        ]
+    detail = reverse("consent:detail", args=[consent.uuid])
+    return render(
+        request,
+        "core/confirm.html",
+        {
+            "title": "Record a withdrawal",
+            "patient": consent.patient,
+            "crumbs": [(detail, "Consent")],
+            "record": str(consent),
+            "changes": changes,
+            "keeps": ["The signed consent and its PDF are kept unchanged."],
+            "form": form,
+            "button": "Record the withdrawal",
+            "back_url": detail,
+            "already": "" if consent.status == ConsentStatus.SIGNED else "Only a signed consent can be withdrawn.",
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 @require(Permission.DOCUMENT_VIEW)

@@ -115,11 +115,13 @@ def test_consent_signed_with_the_mouse_unblocks_the_session_and_withdrawal_block
 
     # Withdrawal, recorded from the consent page, keyboard only.
     page.goto(f"/consents/{consent.uuid}/")
-    reason = page.get_by_label("Reason or how it was given")
-    reason.focus()
+    page.get_by_role("link", name="Record a withdrawal…").click()
+    expect(page.locator(".confirm-changes")).to_contain_text("No session of this course can be signed")
+    page.get_by_label("Stopping treatment").focus()
+    page.keyboard.press("Space")
+    page.get_by_label("Details").focus()
     page.keyboard.type("Phoned to say she wants to stop the injections.")
-    page.keyboard.press("Tab")
-    expect(page.get_by_role("button", name="Record the withdrawal")).to_be_focused()
+    page.get_by_role("button", name="Record the withdrawal").focus()
     page.keyboard.press("Enter")
     expect(page.locator(".withdrawn-note")).to_contain_text("Phoned to say she wants to stop")
     shot(page, "consent-06-withdrawn")

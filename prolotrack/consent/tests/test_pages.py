@@ -74,19 +74,35 @@ def test_withdrawal_from_the_page(login, colleague, signed_consent):
     client = login(colleague)
     page = client.get(f"/consents/{signed_consent.uuid}/").content.decode()
     assert "Record a withdrawal" in page
+    step = client.get(f"/consents/{signed_consent.uuid}/withdraw/").content.decode()
+    assert "What will change" in step and "stay planned or booked" in step and "reminders still to be sent" in step
+    assert Consent.objects.get(pk=signed_consent.pk).status == "signed"  # the step itself changes nothing
     bad = client.post(
         f"/consents/{signed_consent.uuid}/withdraw/",
-        {"version": signed_consent.version, "withdrawn_on": "2999-01-01", "reason": "Phoned"},
+        {"version": signed_consent.version, "withdrawn_on": "2999-01-01", "reason": "stopping_treatment"},
     )
     assert bad.status_code == 400 and "cannot be dated in the future" in bad.content.decode()
+    no_reason = client.post(
+        f"/consents/{signed_consent.uuid}/withdraw/", {"version": signed_consent.version, "withdrawn_on": "2026-01-01"}
+    )
+    assert no_reason.status_code == 400 and Consent.objects.get(pk=signed_consent.pk).status == "signed"
     today = timezone.localtime(signed_consent.signed_at, signed_consent.clinic.tz).date().isoformat()
     ok = client.post(
         f"/consents/{signed_consent.uuid}/withdraw/",
-        {"version": signed_consent.version, "withdrawn_on": today, "reason": "Phoned to stop the course"},
+        {
+            "version": signed_consent.version,
+            "withdrawn_on": today,
+            "reason": "stopping_treatment",
+            "details": "Phoned to stop the course",
+        },
     )
     assert ok.status_code == 302
     page = client.get(f"/consents/{signed_consent.uuid}/").content.decode()
-    assert "Withdrawn" in page and "Phoned to stop the course" in page and "Record a withdrawal" not in page
+    assert (
+        "Withdrawn" in page
+        and "Stopping treatment: Phoned to stop the course" in page
+        and "Record a withdrawal" not in page
+    )
     card = client.get(f"/courses/{signed_consent.course.uuid}/consent-card/").content.decode()
     assert "No current treatment consent" in card
 
