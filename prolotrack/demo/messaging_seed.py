@@ -87,8 +87,12 @@ def _questionnaire_examples(clinic: Any, today: date) -> int:
     return moved
 
 
-def seed_messaging(clinic: Any, *, today: date, site_url: str = "http://127.0.0.1:8000") -> dict[str, int]:
-    """Opt-outs, one scheduler pass as of `today`, and a calendar feed per clinician."""
+def seed_messaging(clinic: Any, *, today: date, site_url: str | None = None) -> dict[str, int]:
+    """Opt-outs, one scheduler pass as of `today`, and a calendar feed per clinician (feed addresses on the site
+    address, PROLOTRACK_SITE_URL, which `make run` sets from its HOST and PORT)."""
+    from prolotrack.core.site import site_url as site_address
+
+    site_url = site_url or site_address()
     front = Membership.objects.filter(clinic=clinic, role=Role.FRONT_DESK).select_related("user").first()
     desk = Actor(user=front.user if front else None, clinic=clinic, role=Role.FRONT_DESK, channel="system")
     upcoming = (

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from prolotrack.core.site import site_url
 from prolotrack.demo.seed import seed_demo
 
 
@@ -17,7 +18,7 @@ class Command(BaseCommand):
             self.stdout.write("Demo clinics already present: kept everything as it was.")
         line = "-" * 64
         self.stdout.write(line)
-        self.stdout.write("ProloTrack demo accounts (log in at http://127.0.0.1:8000/):")
+        self.stdout.write(f"ProloTrack demo accounts (log in at {site_url('/')}):")
         self.stdout.write("  " + ", ".join(report.usernames))
         self.stdout.write(f"  password: {report.password}   ({report.password_source})")
         self.stdout.write(line)
