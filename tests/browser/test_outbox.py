@@ -100,13 +100,15 @@ def test_opting_a_patient_out_on_the_chart_skips_that_reminder(page: Page, front
 
 
 def test_a_clinician_creates_a_calendar_feed_once_and_a_calendar_reads_it(
-    page: Page, clinician: User, reminders: Patient
+    page: Page, clinician: User, reminders: Patient, live_server: Any, settings: Any
 ) -> None:
+    # Feed addresses are built from the one site address (PROLOTRACK_SITE_URL): here, the test server's.
+    settings.PROLOTRACK_SITE_URL = live_server.url
     log_in(page, clinician)
     page.goto("/account/calendar-feed/")
     page.get_by_role("button", name="Create my feed address").click()
     url = page.locator("#feed-url").inner_text().strip()
-    assert "/calendar/feed/" in url
+    assert url.startswith(f"{live_server.url}/calendar/feed/")
     shot(page, "outbox-08-feed-created")
 
     response = page.request.get(url)
