@@ -83,3 +83,21 @@ def test_a_reversed_date_range_is_refused_with_what_to_fix(page: Page, admin_use
     page.get_by_role("button", name="Show").click()
     expect(page.get_by_role("alert")).to_contain_text("swap them")
     shot(page, "dashboard-bad-filter")
+
+
+def test_a_researcher_sees_whole_quarters_with_small_cells_and_their_complements_hidden(
+    page: Page, researcher, clinic_courses
+):
+    log_in(page, researcher)
+    page.goto("/dashboard/?period=2026-Q1")
+    expect(page.get_by_role("heading", name="Clinic outcomes: research figures")).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile(r"2026-Q1"))).to_be_visible()
+    # 2026-Q1 holds 9 courses (one every 10 days from 5 January): 9 knee, no back course, so knee is shown as 9.
+    row = page.get_by_role("row", name=re.compile("Knee osteoarthritis"))
+    expect(row).to_contain_text("9")
+    expect(page.get_by_text("complementary suppression")).to_be_visible()
+    shot(page, "dashboard-researcher-quarter")
+    # A day-level range is refused; so are the exact charts and CSV files.
+    page.goto("/dashboard/?start=2026-01-01&end=2026-01-15")
+    expect(page.get_by_role("alert")).to_contain_text("whole quarters")
+    assert page.request.get("/dashboard/data/funnel.csv").status == 403
