@@ -268,7 +268,7 @@ def withdraw_consent(
     with transaction.atomic():
         if consent.course_id is not None:
             cancel_session_reminders(
-                actor, upcoming_sessions(consent), f"The patient withdrew the treatment consent: {reason}"[:300]
+                actor, upcoming_sessions(consent), f"The patient withdrew consent for this course: {reason}"[:300]
             )
         return update_record(
             actor,
