@@ -114,7 +114,7 @@ def test_screening_from_the_chart_with_an_override(
 
     expect(page.get_by_role("heading", name="Screen for a procedure")).to_be_visible()
     facts = page.locator(".facts-used")
-    expect(facts).to_contain_text("Lidocaine (hives) · severe")
+    expect(facts).to_contain_text("Lidocaine (hives) · Severe")
     expect(facts).to_contain_text("Warfarin")
     expect(facts).to_contain_text("Diabetes (chart: Type 2 diabetes, on the chart since")
     page.get_by_label("Procedure date").fill(date(2025, 3, 10).isoformat())
