@@ -60,3 +60,14 @@ def test_the_message_choices_form_saves_and_the_reminder_is_skipped(login, front
     # Unticking records the change as a new version of the same row.
     client.post(url, {"email__appointment_reminder": "on"})
     assert MessageOptOut.objects.get(kind="nsaid_stop").opted_out is False
+
+
+def test_message_pages_show_times_in_the_clinics_zone_with_its_abbreviation(login, clinician, booked):
+    services.run_pass(now=at(date(2026, 11, 13)))
+    message = OutboxMessage.objects.filter(status=MessageStatus.SENT).first()
+    local = message.sent_at.astimezone(booked.patient.clinic.tz)
+    shown = f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+    client = login(clinician)
+    assert shown in client.get(f"/outbox/{message.uuid}/").content.decode()
+    assert shown in client.get("/outbox/?status=sent").content.decode()
+    assert shown in client.get(f"/patients/{booked.patient.uuid}/messages/").content.decode()

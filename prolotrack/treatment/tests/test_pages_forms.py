@@ -226,6 +226,8 @@ def test_the_week_and_the_day(login, clinician, booked):
     day = client.get("/calendar/?view=day&date=2026-11-04")
     assert day.context["count"] == 1 and "Lovelace, Ada" in day.content.decode() and "10:00" in day.content.decode()
     assert client.get("/calendar/?view=day&date=2026-11-05").context["count"] == 0
+    # Times on the grid are bare clock times: the page says which zone they are in.
+    assert "Times are clinic time (America/Chicago)" in week.content.decode()
 
 
 def test_the_calendar_filters_by_clinician_and_explains_a_bad_date(login, clinician, make_member, clinic, booked):
