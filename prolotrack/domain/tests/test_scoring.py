@@ -236,3 +236,10 @@ def test_a_patient_who_improved_then_slipped_back_is_flagged_on_the_latest_score
     assert result.change is not None
     assert (result.change.improvement, result.change.percent) == (D(1), D("12.5"))
     assert result.non_responder
+
+
+@pytest.mark.parametrize("item", [i for i in INSTRUMENTS if i.mcid_absolute or i.mcid_percent], ids=lambda i: i.code)
+def test_every_mcid_cites_a_published_source_not_only_the_internal_notes(item):
+    # An author and a year: the internal notes alone ("DOMAIN.md §8") are not a source a clinician can check.
+    assert re.search(r"[A-Z][a-z]+( & [A-Z][a-z]+)? (19|20)\d\d", item.source), item.source
+    assert item.source.strip() != "DOMAIN.md §8"
