@@ -59,8 +59,11 @@ check-deploy: install-dev
 	PROLOTRACK_DEBUG=0 PROLOTRACK_SECRET_KEY=check-deploy-$$RANDOM-$$RANDOM-$$RANDOM-$$RANDOM-$$RANDOM-$$RANDOM-long-enough \
 	  PROLOTRACK_ALLOWED_HOSTS=prolotrack.example.org $(PY) manage.py check --deploy --fail-level WARNING
 
+# The suite spreads over the cores (pytest-xdist, each worker its own database and browser); TEST_WORKERS=0 runs it in
+# one process.
+TEST_WORKERS ?= 2
 test: install-dev browser-deps lint check-deploy
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS)
 
 # The PostgreSQL run has no browser tests, so it spreads over the cores (pytest-xdist; each worker its own database).
 PG_WORKERS ?= 2
