@@ -89,3 +89,12 @@ def reason_text(reasons: tuple[Reason, ...], code: str, details: str = "", *, ou
     if reason.needs_text and len(details) < MIN_OTHER_TEXT:
         raise CloseError(f"Say why in a few words (at least {MIN_OTHER_TEXT} characters) when the reason is 'other'.")
     return f"{reason.label}: {details}" if details else reason.label
+
+
+def parse(reasons: tuple[Reason, ...], text: str, *, outcome: str | None = None) -> str:
+    """A reason given as one string ("code", "label", "code: details" or "label: details"), as it is stored.
+
+    For callers that carry the reason in one field (the JSON API, the session forms' amendment fields); refuses what
+    reason_text refuses."""
+    head, _, details = (text or "").partition(":")
+    return reason_text(reasons, head.strip(), details.strip(), outcome=outcome)

@@ -203,7 +203,12 @@ class SolutionIn(Schema):
     diluent: str = ""
     diluent_lot: str = Field("", max_length=60)
     with_epinephrine: bool = False
-    amendment_reason: str = Field("", max_length=500)
+    amendment_reason: str = Field(
+        "",
+        max_length=500,
+        description="Once the note is signed: a reason code (wrong_value, omission, late_entry, other), then "
+        "': details' (needed for other).",
+    )
 
 
 @router.post("/sessions/{session_id}/solutions", response={201: SessionOut, **ERRORS}, summary="Record a solution")
@@ -236,7 +241,12 @@ class SiteIn(Schema):
     depth_mm: Decimal | None = limit_field(NEEDLE_DEPTH_MM, None, description="Needle depth, mm.")
     needle_gauge: int | None = limit_field(NEEDLE_GAUGE, None, description="Needle gauge, G.")
     guidance: str = "landmark"
-    amendment_reason: str = Field("", max_length=500)
+    amendment_reason: str = Field(
+        "",
+        max_length=500,
+        description="Once the note is signed: a reason code (wrong_value, omission, late_entry, other), then "
+        "': details' (needed for other).",
+    )
 
 
 @router.post("/sessions/{session_id}/sites", response={201: SessionOut, **ERRORS}, summary="Place an injection site")

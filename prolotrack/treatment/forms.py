@@ -22,7 +22,7 @@ from prolotrack.domain.limits import (
     SESSION_MINUTES,
     SITE_VOLUME_ML,
 )
-from prolotrack.domain.reasons import SESSION_CANCEL_REASONS
+from prolotrack.domain.reasons import AMENDMENT_REASONS, SESSION_CANCEL_REASONS, choices
 from prolotrack.domain.session import CHECKLIST
 from prolotrack.domain.vocabulary import ChecklistAnswer, ScreeningSide
 from prolotrack.patients.forms import DateInput
@@ -37,7 +37,23 @@ from prolotrack.treatment.models import (
 )
 
 SIDE_CHOICES = ScreeningSide.choices
-AMENDMENT_HELP = "The note is signed: say what was wrong and why you correct it (at least 10 characters)."
+AMENDMENT_HELP = "The note is signed: the original stays in its history. Add details (needed for 'Other')."
+
+
+def _amendment_fields(form: forms.Form) -> None:
+    """The signed note's amendment: a reason from the list (domain/reasons.py) and details, needed for 'other'."""
+    form.fields["amendment_code"] = forms.ChoiceField(
+        label="Reason for the amendment", choices=choices(AMENDMENT_REASONS), widget=forms.RadioSelect
+    )
+    form.fields["amendment_reason"].label = "Details"
+    form.fields["amendment_reason"].required = False
+
+
+def _amendment_text(form: forms.Form) -> str:
+    """The reason as one string for the service ("code: details"), which checks it against the list."""
+    code = form.cleaned_data.get("amendment_code") or ""
+    details = (form.cleaned_data.get("amendment_reason") or "").strip()
+    return f"{code}: {details}" if details else code
 
 
 class TimeInput(forms.TimeInput):
@@ -67,14 +83,14 @@ class AmendableForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.signed = signed
         if signed:
-            self.fields["amendment_reason"].required = True
+            _amendment_fields(self)
             self.fields["amendment_reason"].widget = forms.Textarea(attrs={"rows": 2})
         else:
             del self.fields["amendment_reason"]
 
     @property
     def reason(self) -> str:
-        return (self.cleaned_data.get("amendment_reason") or "").strip() if self.signed else ""
+        return _amendment_text(self) if self.signed else ""
 
 
 # --- Courses ---------------------------------------------------------------------------------------------------
@@ -274,7 +290,7 @@ class SolutionForm(MixForm):
             self.fields[f"{agent.value}_lot"] = forms.CharField(required=False, max_length=60, label="Lot")
             self.fields[f"{agent.value}_expiry"] = forms.DateField(required=False, widget=DateInput(), label="Expiry")
         if signed:
-            self.fields["amendment_reason"].required = True
+            _amendment_fields(self)
         else:
             del self.fields["amendment_reason"]
         self.link_errors()
@@ -293,7 +309,7 @@ class SolutionForm(MixForm):
 
     @property
     def reason(self) -> str:
-        return (self.cleaned_data.get("amendment_reason") or "").strip() if self.signed else ""
+        return _amendment_text(self) if self.signed else ""
 
     def components(self, mixed: Any) -> list[dict[str, Any]]:
         """The service's components, in the calculator's order, with the lot and expiry typed for each stock."""

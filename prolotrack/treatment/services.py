@@ -34,7 +34,7 @@ from prolotrack.domain.course import COURSE_CLOSE_REASONS
 from prolotrack.domain.errors import DomainError
 from prolotrack.domain.mixing import Component, Diluent, mix, parse_diluent
 from prolotrack.domain.protocols import OffsetUnit, ProtocolTemplate, SessionSpec, schedule
-from prolotrack.domain.reasons import SESSION_CANCEL_REASONS, reason_text
+from prolotrack.domain.reasons import AMENDMENT_REASONS, SESSION_CANCEL_REASONS, parse, reason_text
 from prolotrack.domain.session import Answer, ChecklistItem, signing_blockers
 from prolotrack.patients.models import Patient
 from prolotrack.treatment import queries
@@ -354,6 +354,14 @@ def _ensure_weight(actor: Actor, session: TreatmentSession) -> TreatmentSession:
     return update_record(actor, session, {"weight_kg": latest}, "treatment.session.weight_taken", expected_version=None)
 
 
+def _amendment_reason(text: str) -> str:
+    """An amendment's reason from the list (domain/reasons.py), as "code" or "code: details"; stored as its label."""
+    try:
+        return parse(AMENDMENT_REASONS, text)
+    except DomainError as error:
+        raise ValidationError({"amendment_reason": str(error)}) from None
+
+
 def update_session_record(
     actor: Actor,
     session: TreatmentSession,
@@ -372,6 +380,7 @@ def update_session_record(
     only_fields(data, allowed)
     if amendment:
         require_permission(actor, Permission.SESSION_AMEND)
+        reason = _amendment_reason(reason)
     action = "treatment.session.amended" if amendment else "treatment.session.recorded"
     with transaction.atomic():
         return update_record(
@@ -502,6 +511,7 @@ def add_solution(
     amending = bool(amendment_reason)
     if amending:
         require_permission(actor, Permission.SESSION_AMEND)
+        amendment_reason = _amendment_reason(amendment_reason)
     with transaction.atomic():
         session = _ensure_weight(actor, session)
         return create_record(
@@ -569,6 +579,7 @@ def add_site(
     amending = bool(amendment_reason)
     if amending:
         require_permission(actor, Permission.SESSION_AMEND)
+        amendment_reason = _amendment_reason(amendment_reason)
     with transaction.atomic():
         session = _ensure_weight(actor, session)
         number = (session.sites.aggregate(n=Max("number"))["n"] or 0) + 1

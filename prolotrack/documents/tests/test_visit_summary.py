@@ -94,7 +94,7 @@ def test_a_landmark_site_added_as_an_amendment_makes_the_summary_out_of_date_and
         side="right",
         volume_ml=Decimal("0.5"),
         landmark="knee.mcl_femoral",
-        amendment_reason="Ninth site given but not charted at the time.",
+        amendment_reason="late_entry: Ninth site given but not charted at the time.",
     )
     rows = queries.patient_documents(signed_session.patient)
     assert [r.outdated for r in rows if r.kind == DocumentKind.VISIT_SUMMARY] == [True]

@@ -200,3 +200,22 @@ def test_adverse_events_through_the_api(client, clinician, api_token, signed_ses
     )  # fmt: skip
     assert not_yet.status_code == 422 and "has not been done and signed" in not_yet.content.decode()
     assert AdverseEvent.objects.count() == 1
+
+
+def test_an_amendment_through_the_api_takes_a_reason_from_the_list(client, clinician, api_token, signed_session):
+    site = {"solution": "A", "body_map": "knee_front", "landmark": "knee.tibial_tuberosity", "x": "1", "y": "1",
+            "side": "right", "volume_ml": "0.5"}  # fmt: skip
+    url = f"/api/sessions/{signed_session.uuid}/sites"
+    before = signed_session.sites.count()
+    free = client.post(
+        url, {**site, "amendment_reason": "Forgot this one"}, content_type="application/json",
+        headers=api_token(clinician),
+    )  # fmt: skip
+    assert free.status_code == 422 and "Choose a reason from the list" in str(free.json()["detail"])
+    assert signed_session.sites.count() == before
+    listed = client.post(
+        url, {**site, "amendment_reason": "late_entry: charted after the patient left"},
+        content_type="application/json", headers=api_token(clinician),
+    )  # fmt: skip
+    assert listed.status_code == 201, listed.content
+    assert signed_session.sites.count() == before + 1

@@ -421,22 +421,33 @@ def test_a_signed_note_changes_only_by_amendment_with_a_reason(login, clinician,
     assert "Signed and locked" in page and 'id="site-form"' not in page and "?amend=1" in page
     amend_page = client.get(f"/sessions/{ready_session.uuid}/?amend=1").content.decode()
     assert 'id="site-form"' in amend_page and "Reason for the amendment" in amend_page
+    assert 'value="late_entry"' in amend_page and "Adding something left out" in amend_page
 
     data = {"note": "Soreness at site 3 before leaving.", "instructions_given": "on", "version": signed.version}
     response = client.post(f"/sessions/{ready_session.uuid}/observations/", data)
     assert response.status_code == 400 and fresh(ready_session).note == ""
+    # Free text alone is not a reason from the list; "other" needs its words.
     response = client.post(
         f"/sessions/{ready_session.uuid}/observations/", {**data, "amendment_reason": "Told me on the way out."}
+    )
+    assert response.status_code == 400 and fresh(ready_session).note == ""
+    response = client.post(f"/sessions/{ready_session.uuid}/observations/", {**data, "amendment_code": "other"})
+    assert response.status_code == 400 and "at least 5 characters" in response.content.decode()
+    response = client.post(
+        f"/sessions/{ready_session.uuid}/observations/",
+        {**data, "amendment_code": "omission", "amendment_reason": "Told me on the way out."},
     )
     assert response.status_code == 302 and fresh(ready_session).note == "Soreness at site 3 before leaving."
     solution = PreparedSolution.objects.get()
     response = client.post(
         f"/sessions/{ready_session.uuid}/sites/",
-        site_data(solution, amendment_reason="Missed charting the pes anserinus."),
+        site_data(solution, amendment_code="late_entry", amendment_reason="Missed charting the pes anserinus."),
     )
     assert response.status_code == 302
     page = client.get(f"/sessions/{ready_session.uuid}/").content.decode()
-    assert "Note changed" in page and "Told me on the way out." in page and "Site added" in page
+    assert (
+        "Note changed" in page and "Adding something left out: Told me on the way out." in page and "Site added" in page
+    )
     # A nurse records but does not amend a signed note.
     nurse = login(colleague).post(
         f"/sessions/{ready_session.uuid}/observations/", {**data, "version": fresh(ready_session).version}

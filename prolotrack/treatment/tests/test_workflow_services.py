@@ -204,18 +204,27 @@ def test_a_signed_session_is_locked_and_corrected_only_by_amendment(clinician, r
     site = InjectionSite.objects.filter(session=signed).first()
     with pytest.raises(RecordClosedError):
         services.retire_session_item(actor, site, reason="Charted twice by mistake")
-    with pytest.raises(ServiceError, match="reason of at least"):
+    with pytest.raises(ValidationError, match="Choose a reason from the list"):
         services.update_session_record(
             actor, fresh(signed), {"note": "x"}, expected_version=None, amendment=True, reason="oops"
         )
+    with pytest.raises(ValidationError, match="Choose a reason from the list"):
+        services.update_session_record(
+            actor, fresh(signed), {"note": "x"}, expected_version=None, amendment=True,
+            reason="Added the phone follow-up the same evening",
+        )  # fmt: skip
+    with pytest.raises(ValidationError, match="at least 5 characters"):
+        services.update_session_record(
+            actor, fresh(signed), {"note": "x"}, expected_version=None, amendment=True, reason="other"
+        )
     amended = services.update_session_record(
         actor, fresh(signed), {"note": "Patient reported mild dizziness after leaving"}, expected_version=None,
-        amendment=True, reason="Added the phone follow-up the same evening",
+        amendment=True, reason="omission: Added the phone follow-up the same evening",
     )  # fmt: skip
     assert amended.note.startswith("Patient reported")
     versions = RecordVersion.objects.filter(record_uuid=signed.uuid).order_by("version")
     assert versions.last().action == "treatment.session.amended"
-    assert versions.last().reason == "Added the phone follow-up the same evening"
+    assert versions.last().reason == "Adding something left out: Added the phone follow-up the same evening"
     assert any(v.data["note"] == "" for v in versions)  # the original is kept
 
 
