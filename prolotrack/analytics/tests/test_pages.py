@@ -126,3 +126,12 @@ def test_views_and_downloads_are_audited_but_not_the_pages_own_images(clinician,
         ("analytics.dashboard.downloaded", {}),
         ("analytics.dashboard.downloaded", {}),
     ]
+
+
+def test_the_research_release_time_is_shown_in_the_clinics_zone(researcher, clinic_data):  # noqa: F811
+    from prolotrack.analytics.models import ResearchRelease
+
+    html = _client(researcher).get("/dashboard/").content.decode()
+    release = ResearchRelease.objects.get()
+    local = release.released_at.astimezone(researcher.memberships.get().clinic.tz)
+    assert f"Released {local:%Y-%m-%d %H:%M} {local.tzname()}." in html
