@@ -98,13 +98,19 @@ def next_mrn(clinic: Any) -> str:
     return f"PT-{highest + 1:06d}"
 
 
+def _blank(value: Any) -> bool:
+    """No record number given: empty or spaces only. Python's str.strip() also strips control characters such as
+    U+001F, which must reach the control-character check and be refused, not be replaced by a new number."""
+    return not (value or "").strip(" \t\r\n")
+
+
 def create_patient(actor: Actor, data: Mapping[str, Any]) -> Patient:
     """Register a patient in the actor's clinic."""
     require_permission(actor, Permission.PATIENT_EDIT_DEMOGRAPHICS)
     values = only_fields(data, PATIENT_FIELDS)
     try:
         with transaction.atomic():
-            if not (values.get("mrn") or "").strip():
+            if _blank(values.get("mrn")):
                 values["mrn"] = next_mrn(actor.clinic)
             patient = Patient(clinic=actor.clinic, **values)
             return create_record(actor, patient, "patient.created")
@@ -123,14 +129,14 @@ def create_patients(actor: Actor, rows: list[Mapping[str, Any]]) -> list[Patient
         return []
     try:
         with transaction.atomic():
-            if any(not (v.get("mrn") or "").strip() for v in values):
+            if any(_blank(v.get("mrn")) for v in values):
                 highest = int(next_mrn(actor.clinic).removeprefix("PT-")) - 1
                 for v in values:
                     match = MRN_PATTERN.match(v.get("mrn") or "")
                     if match:
                         highest = max(highest, int(match.group(1)))
                 for v in values:
-                    if not (v.get("mrn") or "").strip():
+                    if _blank(v.get("mrn")):
                         highest += 1
                         v["mrn"] = f"PT-{highest:06d}"
             patients = [Patient(clinic=actor.clinic, **v) for v in values]
