@@ -118,6 +118,22 @@ def _not_modified(request: HttpRequest, headers: dict[str, str]) -> HttpResponse
 def read(request: HttpRequest, resource_type: str, resource_id: str) -> HttpResponse:
     if resource_type in STATIC_TYPES:
         return _read_questionnaire(request, resource_id)
+    actor, rtype, source, row, _ = _current(request, resource_type, resource_id)
+    if rtype.gone_when_eie and source.versioned and row["entered_in_error_at"] is not None:
+        raise FhirError(
+            410, f"{resource_type}/{resource_id} was marked entered in error; it is kept in the record's history.",
+            code="deleted",
+        )  # fmt: skip
+    resource = source.map_rows([row])[0]
+    headers = etag_headers(resource)
+    _audit_one(actor, rtype, source, row)
+    return _not_modified(request, headers) or fhir_response(resource, 200, headers)
+
+
+def _current(
+    request: HttpRequest, resource_type: str, resource_id: str
+) -> tuple[Any, Any, Source, dict[str, Any], Any]:
+    """(actor, type, source, current row, uuid) of a record in the caller's clinic; 404 for anything else."""
     rtype = _type_or_404(resource_type)
     actor = fhir_actor(request, rtype.permission)
     try:
@@ -126,17 +142,8 @@ def read(request: HttpRequest, resource_type: str, resource_id: str) -> HttpResp
         raise FhirError(404, f"No {resource_type} with id {resource_id} in this clinic.") from None
     for source in rtype.sources:
         row = source.queryset(request.clinic).filter(**{source.id_path: wanted}).values(*source.fields).first()  # type: ignore[attr-defined]
-        if row is None:
-            continue
-        if rtype.gone_when_eie and source.versioned and row["entered_in_error_at"] is not None:
-            raise FhirError(
-                410, f"{resource_type}/{resource_id} was marked entered in error; it is kept in the record's history.",
-                code="deleted",
-            )  # fmt: skip
-        resource = source.map_rows([row])[0]
-        headers = etag_headers(resource)
-        _audit_one(actor, rtype, source, row)
-        return _not_modified(request, headers) or fhir_response(resource, 200, headers)
+        if row is not None:
+            return actor, rtype, source, row, wanted
     raise FhirError(404, f"No {resource_type} with id {resource_id} in this clinic.")
 
 
@@ -146,44 +153,34 @@ def _versions(request: HttpRequest, resource_type: str, resource_id: str) -> tup
     (what does not change: ids, the patient, the clinic), mapped by the same mapper as a read."""
     from prolotrack.audit.models import RecordVersion
 
-    rtype = _type_or_404(resource_type)
-    actor = fhir_actor(request, rtype.permission)
-    try:
-        wanted = uuid_lib.UUID(resource_id)
-    except ValueError:
-        raise FhirError(404, f"No {resource_type} with id {resource_id} in this clinic.") from None
-    for source in rtype.sources:
-        row = source.queryset(request.clinic).filter(**{source.id_path: wanted}).values(*source.fields).first()  # type: ignore[attr-defined]
-        if row is None:
-            continue
-        if not source.versioned:
-            raise FhirError(404, f"{resource_type} has no version history here.", code="not-supported")
-        model = source.model
-        rows = RecordVersion.objects.filter(
-            clinic=request.clinic,  # type: ignore[attr-defined]
-            record_type=model._meta.label_lower,
-            record_uuid=wanted,
-        ).order_by("-version")
-        out = []
-        for version in rows:
-            past = dict(row)
-            for name, value in (version.data or {}).items():
-                if name in past and name not in ("id", "uuid"):
-                    try:
-                        past[name] = model._meta.get_field(name).to_python(value)
-                    except (FieldDoesNotExist, ValidationError):
-                        continue  # a field renamed or retyped since: today's value stands
-            past["version"] = version.version
-            past["updated_at"] = version.at
-            out.append((source.map_rows([past])[0], version))
-        if not out or out[0][1].version != row["version"]:
-            # The current row is its own latest version even when no version row was written for it (records
-            # loaded in bulk by the demo and bench generators): served as it is now.
-            current = RecordVersion(version=row["version"], at=row["updated_at"], data={})
-            out.insert(0, (source.map_rows([dict(row)])[0], current))
-        _audit_one(actor, rtype, source, row)
-        return actor, source, out, row
-    raise FhirError(404, f"No {resource_type} with id {resource_id} in this clinic.")
+    actor, rtype, source, row, wanted = _current(request, resource_type, resource_id)
+    if not source.versioned:
+        raise FhirError(404, f"{resource_type} has no version history here.", code="not-supported")
+    model = source.model
+    rows = RecordVersion.objects.filter(
+        clinic=request.clinic,  # type: ignore[attr-defined]
+        record_type=model._meta.label_lower,
+        record_uuid=wanted,
+    ).order_by("-version")
+    out = []
+    for version in rows:
+        past = dict(row)
+        for name, value in (version.data or {}).items():
+            if name in past and name not in ("id", "uuid"):
+                try:
+                    past[name] = model._meta.get_field(name).to_python(value)
+                except (FieldDoesNotExist, ValidationError):
+                    continue  # a field renamed or retyped since: today's value stands
+        past["version"] = version.version
+        past["updated_at"] = version.at
+        out.append((source.map_rows([past])[0], version))
+    if not out or out[0][1].version != row["version"]:
+        # The current row is its own latest version even when no version row was written for it (records
+        # loaded in bulk by the demo and bench generators): served as it is now.
+        current = RecordVersion(version=row["version"], at=row["updated_at"], data={})
+        out.insert(0, (source.map_rows([dict(row)])[0], current))
+    _audit_one(actor, rtype, source, row)
+    return actor, source, out, row
 
 
 @fhir_endpoint(methods=("GET",))
