@@ -52,6 +52,10 @@ class ClinicConfig:
     # How patients reach the clinic, printed in every email and SMS-free reminder (empty: "please contact the clinic").
     contact_phone: str = ""
     contact_email: str = ""
+    # A research export is released only when every patient in it shares its quasi-identifiers with k - 1 others
+    # (docs/RESEARCH.md, "Release check"): 5 is a common threshold for data released under an agreement (El Emam &
+    # Dankar 2008 discuss 3-11; CMS suppresses cells under 11). A clinic may be stricter, never weaker.
+    research_min_k: int = 5
 
     TEXT_SETTINGS = frozenset({"contact_phone", "contact_email"})
 
@@ -64,6 +68,7 @@ class ClinicConfig:
         "send_window_start_hour": (0, 23),
         "send_window_end_hour": (1, 24),
         "sign_early_margin_minutes": (0, 720),
+        "research_min_k": (5, 50),
         "min_injections_per_session": (1, 100),
         "max_injections_per_session": (1, 100),
         "idle_timeout_minutes": (1, 240),

@@ -147,6 +147,15 @@ SETTINGS: dict[str, Setting] = {
             "Printed in reminder emails, used as their Reply-To and in the List-Unsubscribe header.",
             "No default: each clinic's own address (MESSAGING.md).",
         ),
+        Setting(
+            "research_min_k",
+            "Release a research export only when each patient matches at least this many (k)",
+            "Each released patient shares sex, age band, weight band, region, side, indication and year with at "
+            "least k - 1 others; ages and weights are widened, and what is still rarer is left out. 5 to 50.",
+            "5: a common threshold for data released under an agreement (El Emam and Dankar 2008 discuss 3-11; CMS "
+            "suppresses cells under 11); a clinic may be stricter, never weaker (RESEARCH.md).",
+            "patients",
+        ),
     )
 }
 
@@ -174,6 +183,7 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ),
     ),
     ("Signing", ("sign_early_margin_minutes",)),
+    ("Research", ("research_min_k",)),
 )
 
 INSTRUMENTS_SOURCE = (

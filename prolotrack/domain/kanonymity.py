@@ -29,7 +29,7 @@ from decimal import Decimal
 
 from .errors import DomainError
 
-# The release threshold, default 5 (setting RESEARCH_MIN_K): a common threshold for data released to a known recipient
+# The release threshold, default 5 (clinic setting research_min_k): a common threshold for data released to a known recipient
 # (El Emam & Dankar 2008 discuss 3 to 11); HHS's 2012 de-identification guidance sets no number. docs/RESEARCH.md.
 DEFAULT_K = 5
 # At most this fraction of patients may be suppressed before the search prefers a coarser generalisation

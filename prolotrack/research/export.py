@@ -139,7 +139,7 @@ class ExportBuilder:
         else:
             # A key made for this export and forgotten after it: its pseudonyms and shifts link to nothing.
             self.key = new_export_key()
-        self.min_k = min_k or research_min_k()
+        self.min_k = min_k or research_min_k(self.clinic)
         self.today = clinic_today(self.clinic)
         self.indication = job.indication
         self.filtered = bool(self.indication or job.year_from or job.year_to)

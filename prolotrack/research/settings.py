@@ -1,10 +1,14 @@
 """The research release threshold: k of the k-anonymity check (docs/RESEARCH.md, "Release check")."""
 
+from typing import Any
+
 from django.conf import settings
 
 from prolotrack.domain.kanonymity import DEFAULT_K
 
 
-def research_min_k() -> int:
-    """`RESEARCH_MIN_K` in the settings (environment), default 5; never below 2."""
-    return max(2, int(getattr(settings, "RESEARCH_MIN_K", DEFAULT_K)))
+def research_min_k(clinic: Any = None) -> int:
+    """The clinic's setting `research_min_k` (default 5, at least 5); a deployment's `RESEARCH_MIN_K` can only raise
+    it for every clinic."""
+    floor = max(2, int(getattr(settings, "RESEARCH_MIN_K", DEFAULT_K)))
+    return max(floor, clinic.config.research_min_k) if clinic is not None else floor

@@ -102,6 +102,7 @@ NEW_VALUES = {
     "send_window_start_hour": 9,
     "send_window_end_hour": 18,
     "sign_early_margin_minutes": 30,
+    "research_min_k": 11,
     "contact_phone": "(312) 555-0100",
     "contact_email": "desk@alpha.example",
 }

@@ -244,6 +244,21 @@ def test_a_patient_who_would_stand_out_is_suppressed_and_k_is_recorded(
     assert job.row_counts["courses"] == 5
 
 
+def test_a_clinic_that_asks_for_a_larger_k_gets_it_and_cannot_ask_for_less(researcher, crowd, run_export):
+    from prolotrack.clinics.config import ClinicConfig, ClinicConfigError
+
+    crowd()
+    clinic = researcher.memberships.get().clinic
+    clinic.settings = {**(clinic.settings or {}), "research_min_k": 10}
+    clinic.save(update_fields=["settings"])
+    job = run_export(researcher)
+    # The crowd is a class of five: released at the default k = 5, held back whole at k = 10.
+    assert job.privacy["required_k"] == 10
+    assert job.row_counts["patients"] == 0 and job.privacy["suppressed_patients"] == 5
+    with pytest.raises(ClinicConfigError, match="between 5 and 50"):
+        ClinicConfig.validated({"research_min_k": 4})
+
+
 def test_too_few_patients_release_nothing_identifying(researcher, treated, run_export):
     treated(mrn="ALONE")
     job = run_export(researcher)
