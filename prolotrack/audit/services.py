@@ -15,8 +15,9 @@ from django.utils import timezone
 
 from prolotrack.audit.models import AuditChain, AuditEvent, RecordVersion
 from prolotrack.core.records import ClinicalRecord, json_value, service_write
-from prolotrack.domain.errors import InputError
+from prolotrack.domain.errors import DomainError, InputError
 from prolotrack.domain.inputs import check_text
+from prolotrack.domain.reasons import ENTERED_IN_ERROR_REASONS, classify
 
 
 class ServiceError(Exception):
@@ -463,6 +464,11 @@ def mark_entered_in_error(
     reason = (reason or "").strip()
     if len(reason) < 5:
         raise ServiceError("Say why this record was entered in error (at least 5 characters).")
+    try:
+        # One reason list for every channel (domain/reasons.py): free text is "other" with its words.
+        reason = classify(ENTERED_IN_ERROR_REASONS, reason)
+    except DomainError as error:
+        raise ServiceError(str(error)) from None
     current = _lock(record)
     if current.is_entered_in_error:
         raise RecordClosedError("This record is already marked entered in error.")

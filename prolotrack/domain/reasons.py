@@ -98,3 +98,16 @@ def parse(reasons: tuple[Reason, ...], text: str, *, outcome: str | None = None)
     reason_text refuses."""
     head, _, details = (text or "").partition(":")
     return reason_text(reasons, head.strip(), details.strip(), outcome=outcome)
+
+
+def classify(reasons: tuple[Reason, ...], text: str) -> str:
+    """A reason from a channel that may send free text (the JSON API, FHIR DELETE, imports), as it is stored.
+
+    "code", "label", "code: details" and "label: details" name a reason from the list; anything else is that list's
+    "other" with the text as its details (so at least 5 characters). Every stored reason then starts with a label of
+    the list, whatever channel wrote it."""
+    text = " ".join((text or "").split())
+    head, _, details = text.partition(":")
+    if find(reasons, head.strip()) is not None:
+        return reason_text(reasons, head.strip(), details.strip())
+    return reason_text(reasons, OTHER, text)

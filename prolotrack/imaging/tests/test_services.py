@@ -232,7 +232,7 @@ def test_a_file_entered_in_error_keeps_its_bytes_and_row(png_file, clinician):
     services.retire_file(actor_of(clinician), png_file, reason="Image of the other knee")
     png_file.refresh_from_db()
     assert png_file.is_entered_in_error
-    assert png_file.entered_in_error_reason == "Image of the other knee"
+    assert png_file.entered_in_error_reason == "Other (say why): Image of the other knee"
     assert Path(settings.MEDIA_ROOT, png_file.stored_path).exists()
     with pytest.raises(HistoryBypassError):
         png_file.delete()

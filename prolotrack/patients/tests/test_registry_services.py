@@ -107,7 +107,7 @@ def test_entered_in_error_keeps_the_record_with_its_reason(clinician, patient):
     services.retire_patient(actor_of(clinician), patient, reason="Duplicate of PT-000009")
     retired = Patient.objects.get(pk=patient.pk)
     assert retired.is_entered_in_error
-    assert retired.entered_in_error_reason == "Duplicate of PT-000009"
+    assert retired.entered_in_error_reason == "Other (say why): Duplicate of PT-000009"
     assert RecordVersion.objects.filter(record_uuid=patient.uuid).count() == 2
     with pytest.raises(RecordClosedError):
         services.update_patient(actor_of(clinician), retired, {"phone": "1"}, expected_version=retired.version)
