@@ -380,7 +380,7 @@ def _claim(message: OutboxMessage, now: datetime, today: date) -> OutboxMessage 
     actor = Actor.system(message.clinic)
     with transaction.atomic():
         current = (
-            OutboxMessage.objects.select_for_update()
+            OutboxMessage.objects.select_for_update(of=("self",))
             .select_related("clinic", "patient", "timepoint", "timepoint__course")
             .get(pk=message.pk)
         )
