@@ -8,13 +8,14 @@ filled with those objects and requested with GET by each persona until one may s
 pattern this test cannot fill fails the test, so a new page is not silently left out.
 """
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from prolotrack.consent.testing import sign_for_course, sign_research
 from prolotrack.core.testing import actor_of
@@ -91,7 +92,8 @@ def minimal(client, clinician, admin_user, researcher, api_token) -> dict[str, A
         "/api/patients", {"given_name": "Min", "family_name": "Imal", "date_of_birth": "1970-01-01", "sex": "female"}
     )["id"]
     patient = Patient.objects.get(uuid=patient_id)
-    today = date.today()
+    # The clinic's own today: just after midnight UTC, date.today() is already tomorrow in a zone west of UTC.
+    today = timezone.localdate(timezone=patient.clinic.tz)
     with transaction.atomic():
         children = {
             "weight": patient_services.add_child(actor, patient, "weight", {"measured_on": today, "weight_kg": 70}),
