@@ -17,6 +17,7 @@ from django.conf import settings
 
 from prolotrack.domain import instruments
 from prolotrack.domain.vocabulary import BodyRegion, Laterality
+from prolotrack.fhir.questionnaire import answerable_items, to_questionnaire
 
 # The product's own code systems and extensions live under one canonical base (docs/FHIR.md, "Code systems").
 # The one canonical base of ProloTrack's own code systems, extensions, identifier systems and Questionnaires
@@ -515,14 +516,14 @@ def _response_items(instrument: str, stored: Mapping[str, Any]) -> list[dict[str
     return out
 
 
-# ---------------------------------------------------------------- Questionnaire (domain.instruments)
+# ---------------------------------------------------------------- Questionnaire (fhir/questionnaire.py)
 
 
 def questionnaire(code: str) -> dict[str, Any]:
-    """An instrument as a Questionnaire (domain.instruments.to_fhir: items; licensed item texts are not shipped)."""
-    res = instruments.to_fhir(code)
+    """An instrument as a Questionnaire (fhir/questionnaire.py: items; licensed item texts are not shipped)."""
+    res = to_questionnaire(code)
     res["url"] = questionnaire_url(code)
-    for item in instruments._walk(res["item"]):
+    for item in answerable_items(res["item"]):
         for option in item.get("answerOption") or []:
             if "valueCoding" in option:
                 option["valueCoding"]["system"] = CS_ANSWER

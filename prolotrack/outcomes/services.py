@@ -26,7 +26,7 @@ from prolotrack.clinics.roles import Permission
 from prolotrack.core.access import require_permission, require_same_clinic
 from prolotrack.domain import instruments as domain
 from prolotrack.domain.errors import DomainError
-from prolotrack.outcomes import queries
+from prolotrack.outcomes import hooks, queries
 from prolotrack.outcomes.models import (
     ClinicInstrumentText,
     LinkDelivery,
@@ -446,7 +446,7 @@ def import_instrument_texts(
     except (TypeError, ValueError) as error:
         raise ValidationError({"questionnaire": f"Not a valid FHIR R4 Questionnaire: {error}"}) from None
     try:
-        texts = domain.texts_from_fhir(code, questionnaire)
+        texts = hooks.texts_from_questionnaire(code, questionnaire)
     except DomainError as error:
         raise _domain(error, "questionnaire") from None
     with transaction.atomic():

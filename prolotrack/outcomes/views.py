@@ -31,7 +31,7 @@ from prolotrack.core.access import require
 from prolotrack.core.site import site_url
 from prolotrack.domain import instruments as domain
 from prolotrack.domain.errors import DomainError
-from prolotrack.outcomes import present, queries, services
+from prolotrack.outcomes import hooks, present, queries, services
 from prolotrack.outcomes.models import (
     ClinicInstrumentText,
     LinkDelivery,
@@ -480,7 +480,7 @@ def instrument_fhir(request: HttpRequest, code: str) -> HttpResponse:
     if code not in domain.DEFINITIONS:
         raise Http404("No such instrument.")
     row = queries.clinic_texts(request.clinic).get(code)  # type: ignore[attr-defined]
-    body = domain.to_fhir(code, row.texts if row else None)
+    body = hooks.questionnaire_resource(code, row.texts if row else None)
     response = JsonResponse(body, json_dumps_params={"indent": 2})
     response["Content-Disposition"] = f'attachment; filename="questionnaire-{code}.json"'
     return response

@@ -16,6 +16,7 @@ from prolotrack.clinics.models import Clinic
 from prolotrack.core.testing import actor_of
 from prolotrack.domain import instruments as domain
 from prolotrack.domain.instruments import REGION_INSTRUMENTS
+from prolotrack.outcomes import hooks as outcome_hooks
 from prolotrack.outcomes import services as outcome_services
 from prolotrack.outcomes.queries import instruments_for_timepoint
 from prolotrack.treatment import services as treatment_services
@@ -40,7 +41,7 @@ def page_values(config: ClinicConfig | None = None, *, seen: dict | None = None,
 
 
 def import_texts(user: Any, code: str) -> None:
-    body = domain.to_fhir(code)
+    body = outcome_hooks.questionnaire_resource(code, None)
     for n, item in enumerate(body["item"], start=1):
         item["text"] = f"Licensed question {n}"
         for option in item.get("answerOption", []):

@@ -9,8 +9,7 @@ from django.utils import timezone
 
 from prolotrack.audit.models import AuditEvent
 from prolotrack.core.testing import actor_of
-from prolotrack.domain import instruments as domain
-from prolotrack.outcomes import queries, services
+from prolotrack.outcomes import hooks, queries, services
 from prolotrack.outcomes.models import ClinicInstrumentText, QuestionnaireLink, QuestionnaireResponse
 
 ALL = ("clinician", "colleague", "frontdesk", "admin", "researcher", "outsider")
@@ -176,7 +175,7 @@ def test_frontdesk_sees_no_scores(login, frontdesk, clinician, patient, records)
 
 
 def _koos_jr_questionnaire(**changes):
-    body = domain.to_fhir("koos_jr")
+    body = hooks.questionnaire_resource("koos_jr", None)
     for n, item in enumerate(body["item"], start=1):
         item["text"] = f"Licensed question {n}"
         for option in item["answerOption"]:

@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from prolotrack.audit.services import AccessDenied, Actor
-from prolotrack.clinics.models import Membership, User
+from prolotrack.clinics.management.acting import acting_membership
 from prolotrack.fhir.importer import NDJSON_BATCH, FileImporter
 
 
@@ -56,20 +56,10 @@ class Command(BaseCommand):
             raise CommandError(f"{len(report.errors)} resource(s) or file(s) were not imported (listed above).")
 
     def _actor(self, username: str, clinic: str | None) -> Actor:
-        try:
-            user = User.objects.get(username=username)
-        except User.DoesNotExist:
-            raise CommandError(f"No user called {username!r}.") from None
-        memberships = Membership.objects.filter(user=user, is_active=True).select_related("clinic")
-        if clinic:
-            memberships = memberships.filter(clinic__name=clinic)
-        found = list(memberships[:2])
-        if not found:
-            raise CommandError(f"{username} has no active clinic membership{' in ' + clinic if clinic else ''}.")
-        if len(found) > 1:
-            raise CommandError(f"{username} belongs to several clinics: choose one with --clinic NAME.")
-        membership = found[0]
-        return Actor(user=user, clinic=membership.clinic, role=membership.role, client_address=None, channel="fhir")
+        membership = acting_membership(username, clinic)
+        return Actor(
+            user=membership.user, clinic=membership.clinic, role=membership.role, client_address=None, channel="fhir"
+        )
 
     def _paths(self, given: list[str]) -> list[Path]:
         out: list[Path] = []
