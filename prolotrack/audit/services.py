@@ -504,6 +504,13 @@ def record_disclosure(
 
 
 @transaction.atomic
-def record_read(actor: Actor, action: str, *, record: Any, patient_uuid: uuid.UUID | None = None) -> AuditEvent:
+def record_read(
+    actor: Actor,
+    action: str,
+    *,
+    record: Any,
+    patient_uuid: uuid.UUID | None = None,
+    detail: Mapping[str, Any] | None = None,
+) -> AuditEvent:
     """Audit a read of patient data in its own transaction."""
-    return record_event(actor, action, record=record, patient_uuid=patient_uuid)
+    return record_event(actor, action, record=record, patient_uuid=patient_uuid, detail=detail)

@@ -7,7 +7,11 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import Http404
 
+from prolotrack.audit.models import RecordVersion
+from prolotrack.clinics.models import User
+from prolotrack.clinics.roles import Role
 from prolotrack.consent.queries import consent_state
 from prolotrack.domain.agents import Agent, AgentConcentration, Concentration
 from prolotrack.domain.anatomy import LANDMARKS
@@ -22,11 +26,12 @@ from prolotrack.domain.session import (
     SigningState,
     SiteDraw,
     session_totals,
+    signing_blockers,
 )
 from prolotrack.domain.session import (
     PreparedSolution as SolutionContent,
 )
-from prolotrack.patients.models import Patient, WeightMeasurement
+from prolotrack.patients.models import Condition, ConditionCategory, Patient, WeightMeasurement
 from prolotrack.treatment.models import (
     AdverseEvent,
     ChecklistEntry,
@@ -365,3 +370,153 @@ def close_impact(course: Course) -> CloseImpact:
         reminders=open_reminders(to_cancel),
         links=open_links(course),
     )
+
+
+# --- Look-ups of the pages, inside the caller's clinic ----------------------------------------------------------
+
+
+def _not_found(message: str) -> Exception:
+    return Http404(message)
+
+
+def session_or_404(request: Any, session_uuid: Any) -> TreatmentSession:
+    """The session of the request's clinic, or a 404 that does not say whether another clinic has one."""
+    try:
+        return get_session(request.clinic, session_uuid)
+    except TreatmentSession.DoesNotExist:
+        raise _not_found("No such session in this clinic.") from None
+
+
+def timepoint_or_404(request: Any, timepoint_uuid: Any) -> CourseTimepoint:
+    try:
+        return CourseTimepoint.objects.select_related("course").get(clinic=request.clinic, uuid=timepoint_uuid)
+    except CourseTimepoint.DoesNotExist:
+        raise _not_found("No such timepoint in this clinic.") from None
+
+
+def adverse_event_or_404(request: Any, event_uuid: Any) -> AdverseEvent:
+    try:
+        return AdverseEvent.objects.select_related("patient", "session", "site", "solution").get(
+            clinic=request.clinic, uuid=event_uuid
+        )
+    except AdverseEvent.DoesNotExist:
+        raise _not_found("No such adverse event in this clinic.") from None
+
+
+SESSION_ITEM_MODELS: dict[str, Any] = {"site": InjectionSite, "solution": PreparedSolution, "checklist": ChecklistEntry}
+
+
+def session_item_or_404(session: TreatmentSession, kind: str, item_uuid: Any) -> Any:
+    """A site, solution or checklist answer of this session (404 for another session's or an unknown kind)."""
+    model = SESSION_ITEM_MODELS.get(kind)
+    if model is None:
+        raise _not_found("Unknown record type.")
+    try:
+        return model.objects.get(session=session, clinic=session.clinic, uuid=item_uuid)
+    except model.DoesNotExist:
+        raise _not_found("No such record in this session.") from None
+
+
+def clinicians(clinic: Any) -> list[User]:
+    """The clinic's active clinicians, who can be booked and treat."""
+    return list(
+        User.objects.filter(
+            memberships__clinic=clinic, memberships__role=Role.CLINICIAN, memberships__is_active=True
+        ).order_by("first_name", "last_name", "username")
+    )
+
+
+def clinician(clinic: Any, username: str) -> User | None:
+    """The active clinician of this clinic with this username, or None."""
+    return next((u for u in clinicians(clinic) if u.username == username), None) if username else None
+
+
+def patient_adverse_events(patient: Patient) -> list[AdverseEvent]:
+    return list(
+        AdverseEvent.objects.filter(patient=patient, clinic=patient.clinic)
+        .select_related("session", "site", "solution", "course")
+        .order_by("-onset_on", "-id")
+    )
+
+
+def presenting_complaint(patient: Patient) -> Condition | None:
+    """The latest active presenting complaint with a body region, to prefill a new course."""
+    return (
+        Condition.objects.filter(
+            patient=patient,
+            clinic=patient.clinic,
+            category=ConditionCategory.COMPLAINT,
+            entered_in_error_at__isnull=True,
+            clinical_status="active",
+        )
+        .exclude(body_region="")
+        .order_by("-onset_date", "-id")
+        .first()
+    )
+
+
+def active_session_count(session: TreatmentSession) -> int:
+    """How many sessions the session's course has (not entered in error)."""
+    return TreatmentSession.objects.filter(course_id=session.course_id, entered_in_error_at__isnull=True).count()
+
+
+def signing_problems(session: TreatmentSession) -> list[str]:
+    """What still stops this session from being signed (nothing once it is signed)."""
+    if session.is_signed:
+        return []
+    try:
+        return list(signing_blockers(signing_state(session)))
+    except ValidationError as error:
+        return list(error.messages)
+
+
+def session_amendments(session: TreatmentSession, page: SessionPage) -> list[RecordVersion]:
+    """Changes made to the note and its parts after it was signed, with who made them."""
+    if not session.is_signed:
+        return []
+    uuids = [session.uuid, *(s.uuid for s in page.solutions), *(s.uuid for s in page.sites)]
+    uuids += [e.uuid for e in page.checklist.values()]
+    return list(
+        RecordVersion.objects.filter(clinic=session.clinic, record_uuid__in=uuids)
+        .filter(Q(action__endswith=".amended") | Q(action__endswith=".entered_in_error", at__gte=session.signed_at))
+        .select_related("user")
+        .order_by("at", "id")
+    )
+
+
+def record_versions(record: Any) -> QuerySet[RecordVersion]:
+    """Every saved version of a record, newest first, with who saved it."""
+    return (
+        RecordVersion.objects.filter(clinic=record.clinic, record_uuid=record.uuid)
+        .select_related("user")
+        .order_by("-version")
+    )
+
+
+def linkable_sessions(patient: Patient) -> list[TreatmentSession]:
+    """The patient's sessions done (signed), with their sites and solutions, for linking an event (three queries).
+
+    Only sessions that happened can be linked: the service refuses the others, and one on or before the onset."""
+    sessions = list(
+        TreatmentSession.objects.filter(
+            patient=patient,
+            clinic=patient.clinic,
+            entered_in_error_at__isnull=True,
+            status=SessionStatus.DONE,
+            signed_at__isnull=False,
+        )
+        .select_related("course")
+        .order_by("-planned_on", "-number")
+    )
+    by_id = {s.pk: s for s in sessions}
+    for s in sessions:
+        s.site_rows, s.solution_rows = [], []  # type: ignore[attr-defined]
+    for site in InjectionSite.objects.filter(session_id__in=by_id, entered_in_error_at__isnull=True).order_by("number"):
+        site.session = by_id[site.session_id]
+        by_id[site.session_id].site_rows.append(site)  # type: ignore[attr-defined]
+    for sol in PreparedSolution.objects.filter(session_id__in=by_id, entered_in_error_at__isnull=True).order_by(
+        "label"
+    ):
+        sol.session = by_id[sol.session_id]
+        by_id[sol.session_id].solution_rows.append(sol)  # type: ignore[attr-defined]
+    return sessions

@@ -240,7 +240,7 @@ def test_the_calendar_filters_by_clinician_and_explains_a_bad_date(login, clinic
 
 
 def test_unbooked_sessions_due_soon_are_listed_with_a_book_link(login, frontdesk, session, monkeypatch):
-    monkeypatch.setattr("prolotrack.treatment.views._today", lambda request: START - timedelta(days=3))
+    monkeypatch.setattr("prolotrack.treatment.views.calendar.today", lambda request: START - timedelta(days=3))
     text = login(frontdesk).get("/calendar/").content.decode()
     assert f"/sessions/{session.uuid}/appointment/" in text
     assert "Knee osteoarthritis" not in text  # front desk sees who and when, not why

@@ -7,7 +7,7 @@ import pytest
 
 from prolotrack.core.testing import actor_of
 from prolotrack.outcomes import services as outcome_services
-from prolotrack.treatment.views import timepoint_answer_status
+from prolotrack.treatment.present import timepoint_answer_status
 
 TODAY = date(2026, 12, 1)
 

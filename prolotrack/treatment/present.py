@@ -1,0 +1,552 @@
+"""The treatment pages' shaping: what a page shows, built from what treatment.queries read (no query here).
+
+The views call a query, then one of these, then render: the running totals panel, the session page's context, the
+calendar's columns and the words of the confirmation pages (closing a course, cancelling a session).
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.urls import reverse
+from django.utils import timezone
+
+from prolotrack.clinical.present import volume
+from prolotrack.domain.agents import Agent
+from prolotrack.domain.anaesthetic import max_dose
+from prolotrack.domain.errors import DomainError
+from prolotrack.domain.quantities import fmt
+from prolotrack.domain.session import checklist_for
+from prolotrack.treatment import maps, queries
+from prolotrack.treatment.forms import (
+    CHECKLIST_LABELS,
+    BookForm,
+    ChecklistForm,
+    ObservationsForm,
+    RescreenForm,
+    SessionHeaderForm,
+    SignForm,
+    SiteForm,
+    SolutionForm,
+)
+from prolotrack.treatment.models import (
+    ChecklistEntry,
+    Course,
+    CourseStatus,
+    InjectionSite,
+    PreparedSolution,
+    SessionStatus,
+    TreatmentSession,
+)
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+# --- The course page -----------------------------------------------------------------------------------------------
+
+
+def timepoint_answer_status(timepoint: Any, today: date, overdue_after_days: int) -> tuple[str, str]:
+    """What the course page says of a timepoint's questionnaires: (text, badge class).
+
+    Overdue after the clinic's questionnaire_overdue_days setting, as the overdue reminder counts it."""
+    if timepoint.answered:
+        n = timepoint.answered
+        return (f"Answered ({n} questionnaire{'s' if n != 1 else ''})", "status-done")
+    if timepoint.started:
+        return ("Started, not finished", "status-booked")
+    if timepoint.due_on > today:
+        return ("Not due yet", "status-planned")
+    if (today - timepoint.due_on).days > overdue_after_days:
+        return ("Not answered (overdue)", "status-no_show")
+    return ("Due now", "status-booked")
+
+
+def next_session(course: Course) -> TreatmentSession | None:
+    upcoming = [
+        s
+        for s in course.sessions.all()
+        if s.status in (SessionStatus.PLANNED, SessionStatus.BOOKED) and not s.is_entered_in_error
+    ]
+    return upcoming[0] if upcoming else None
+
+
+def course_rows(courses: list[Course]) -> list[dict[str, Any]]:
+    """The chart card's lines: each course with its next session and how many sessions it has."""
+    return [{"course": c, "next": next_session(c), "count": len(c.sessions.all())} for c in courses]
+
+
+def course_initial(complaint: Any, clinicians: list[Any], screenings: list[Any], username: str) -> dict[str, Any]:
+    """A new course starts from the latest presenting complaint, the signed-in clinician and the latest screening."""
+    initial: dict[str, Any] = {}
+    if complaint is not None:
+        initial["region"] = complaint.body_region
+        if complaint.laterality in ("left", "right", "bilateral", "midline"):
+            initial["side"] = complaint.laterality
+        initial["indication"] = complaint.description
+    if username in {u.username for u in clinicians}:
+        initial["clinician"] = username
+    if screenings:
+        initial["screening"] = str(screenings[0].uuid)
+    return initial
+
+
+@dataclass
+class SessionRow:
+    session: TreatmentSession
+    book_form: BookForm
+    open_form: str = ""
+
+    @property
+    def bookable(self) -> bool:
+        return self.session.status in (SessionStatus.PLANNED, SessionStatus.BOOKED)
+
+
+def book_initial(session: TreatmentSession, clinic: Any) -> dict[str, Any]:
+    initial: dict[str, Any] = {
+        "day": session.planned_on,
+        "time": time(9, 0),
+        "clinician": session.clinician.username if session.clinician else "",
+        "duration_minutes": session.duration_minutes,
+        "version": session.version,
+    }
+    if session.starts_at is not None:
+        local = timezone.localtime(session.starts_at, clinic.tz)
+        initial["day"], initial["time"] = local.date(), local.time().replace(second=0, microsecond=0)
+    return initial
+
+
+def session_rows(page: queries.CoursePage, clinic: Any, clinicians: list[Any]) -> list[SessionRow]:
+    return [
+        SessionRow(
+            session=s,
+            book_form=BookForm(initial=book_initial(s, clinic), clinicians=clinicians, auto_id=f"b{s.number}-%s"),
+        )
+        for s in page.sessions
+    ]
+
+
+def close_course_page(course: Course, impact: queries.CloseImpact) -> dict[str, Any]:
+    """The words of the confirmation page of closing a course: what changes, what stays, the button."""
+    outcome = impact.outcome
+    back = reverse("treatment:course", args=[course.uuid])
+    closes_as = "completed" if outcome.outcome.value == CourseStatus.COMPLETED else "stopped early"
+    changes = [
+        f"The course closes as {closes_as}: {outcome.required_done} of {outcome.required} required sessions done"
+        f" ({plural(outcome.done, 'session')} done in all). The outcome follows from the sessions done; "
+        "it is not chosen here.",
+        f"{plural(len(impact.to_cancel), 'session')} not yet done will be cancelled"
+        + (
+            ": " + ", ".join(f"session {s.number} ({s.planned_on:%Y-%m-%d})" for s in impact.to_cancel)
+            if impact.to_cancel
+            else ""
+        )
+        + ".",
+        f"{plural(impact.reminders, 'reminder')} still to be sent about them will be cancelled.",
+        "No session can be added or booked afterwards; a new course is needed for more treatment.",
+    ]
+    keeps = [
+        f"{plural(impact.links, 'questionnaire link')} of this course stay open: follow-up outcomes are still "
+        "collected after a course closes.",
+        "Signed session notes, consents and adverse events do not change.",
+    ]
+    already = (
+        "" if course.status == CourseStatus.OPEN else f"This course is already {course.get_status_display().lower()}."
+    )
+    return {
+        "title": "Close the course",
+        "patient": course.patient,
+        "crumbs": [(back, f"Course: {course.indication}")],
+        "record": str(course),
+        "changes": changes,
+        "keeps": keeps,
+        "button": f"Close the course as {closes_as}",
+        "back_url": back,
+        "already": already,
+    }
+
+
+def attendance_page(session: TreatmentSession, status: str, reminders: int) -> dict[str, Any]:
+    """The words of the confirmation page of cancelling a session or marking a no-show."""
+    what = "a no-show" if status == SessionStatus.NO_SHOW else "cancelled"
+    when = (
+        timezone.localtime(session.starts_at, session.clinic.tz).strftime("%Y-%m-%d %H:%M")
+        if session.starts_at
+        else f"planned for {session.planned_on:%Y-%m-%d}"
+    )
+    already = (
+        ""
+        if session.status in (SessionStatus.PLANNED, SessionStatus.BOOKED)
+        else f"This session is {session.get_status_display().lower()}: it cannot be marked {what}."
+    )
+    return {
+        "title": "Mark a no-show" if status == SessionStatus.NO_SHOW else "Cancel the session",
+        "patient": session.patient,
+        "record": f"Session {session.number} of {session.course.indication}, {when}",
+        "changes": [
+            f"Session {session.number} is marked {what}; it cannot be booked or recorded afterwards.",
+            f"{plural(reminders, 'reminder')} still to be sent about it will be cancelled.",
+        ],
+        "keeps": ["The course stays open: add a session to the plan if it is still needed."],
+        "button": f"Mark session {session.number} {what}",
+        "already": already,
+    }
+
+
+# --- The calendar --------------------------------------------------------------------------------------------------
+
+DAY_START_HOUR, DAY_END_HOUR = 7, 19
+
+
+@dataclass
+class Appointment:
+    session: TreatmentSession
+    start: datetime
+    end: datetime
+    top: float = 0.0
+    height: float = 0.0
+    outside: bool = False
+
+
+@dataclass
+class CalendarDay:
+    day: date
+    appointments: list[Appointment] = field(default_factory=list)
+
+
+def place(appointment: Appointment) -> None:
+    """Where the appointment sits in the 07:00-19:00 column, as percentages."""
+    span = (DAY_END_HOUR - DAY_START_HOUR) * 60
+    start = (appointment.start.hour - DAY_START_HOUR) * 60 + appointment.start.minute
+    minutes = max(int((appointment.end - appointment.start).total_seconds() // 60), 15)
+    appointment.outside = start < 0 or start + minutes > span
+    start = min(max(start, 0), span - 15)
+    appointment.top = round(start / span * 100, 3)
+    appointment.height = round(min(minutes, span - start) / span * 100, 3)
+
+
+def calendar_days(sessions: list[TreatmentSession], first: date, length: int, tz: Any) -> list[CalendarDay]:
+    """The days shown, each with its appointments placed in the day's column."""
+    days = [CalendarDay(first + timedelta(days=n)) for n in range(length)]
+    by_day = {d.day: d for d in days}
+    for s in sessions:
+        start = timezone.localtime(s.starts_at, tz)
+        appointment = Appointment(s, start, start + timedelta(minutes=s.duration_minutes))
+        place(appointment)
+        if start.date() in by_day:
+            by_day[start.date()].appointments.append(appointment)
+    return days
+
+
+HOURS = [f"{h:02d}:00" for h in range(DAY_START_HOUR, DAY_END_HOUR)]
+
+
+# --- The session record --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class TotalsView:
+    """The running totals as the panel shows them."""
+
+    injections: int = 0
+    min_injections: int = 0
+    max_injections: int = 0
+    count_warning: bool = False
+    volume_ml: str = "0"
+    dextrose_g: str = "0"
+    anaesthetic_mg: str = "0"
+    lines: list[dict[str, Any]] = field(default_factory=list)
+    percent: Decimal = Decimal(0)
+    bar_percent: Decimal = Decimal(0)
+    warn_percent: Decimal = Decimal(80)
+    dose_status: str = "ok"
+    status: str = "ok"
+    warnings: tuple[str, ...] = ()
+    blocks: tuple[str, ...] = ()
+    advisories: tuple[str, ...] = ()
+    weight: str = ""
+    weight_from_chart: bool = False
+    error: str = ""
+
+
+def _dose_line(label: str, with_epinephrine: bool, mg: str, limit: Any, percent: str, status: str) -> dict[str, Any]:
+    return {
+        "label": f"{label} {'with epinephrine' if with_epinephrine else 'plain'}",
+        "mg": mg,
+        "max_mg": fmt(limit.max_mg),
+        "rule": limit.describe,
+        "percent": percent,
+        "status": status,
+    }
+
+
+def _dose_lines(view: TotalsView, dose: Any) -> None:
+    """The anaesthetic given so far against each drug's ceiling."""
+    view.advisories = dose.advisories
+    view.dose_status = dose.status.value
+    view.percent = dose.combined_fraction * 100
+    for t in dose.totals:
+        percent = fmt((t.fraction * 100).quantize(Decimal("0.1")))
+        view.lines.append(
+            _dose_line(t.drug.label, t.with_epinephrine, fmt(t.total_mg), t.limit, percent, t.status.value)
+        )
+
+
+def _ceiling_lines(view: TotalsView, solutions: list[PreparedSolution], weight: Decimal | None) -> None:
+    """Nothing injected yet: the limits of the anaesthetics drawn up, so the ceiling is known in advance."""
+    seen = set()
+    for solution in solutions:
+        for c in solution.components:
+            agent = Agent(c["agent"])
+            if not agent.is_local_anaesthetic or (agent, solution.with_epinephrine) in seen:
+                continue
+            seen.add((agent, solution.with_epinephrine))
+            if weight is None:
+                view.dose_status = "block"
+                continue
+            try:
+                limit = max_dose(agent, solution.with_epinephrine, weight)
+            except DomainError as error:
+                view.error = str(error)
+                continue
+            view.lines.append(_dose_line(agent.label, solution.with_epinephrine, "0", limit, "0", "ok"))
+
+
+def totals_view(
+    session: TreatmentSession, page: queries.SessionPage, chart_weight: Decimal | None = None
+) -> TotalsView:
+    config = session.clinic.config
+    # Before the first solution the session has no weight yet; the chart's latest is what it will take.
+    weight = session.weight_kg if session.weight_kg is not None else chart_weight
+    view = TotalsView(
+        min_injections=config.min_injections_per_session,
+        max_injections=config.max_injections_per_session,
+        warn_percent=config.anaesthetic_warn_fraction * 100,
+        weight=fmt(weight) if weight is not None else "",
+        weight_from_chart=session.weight_kg is None and chart_weight is not None,
+    )
+    totals = page.totals
+    if totals is None:
+        view.error, view.status = page.totals_error, "block"
+        return view
+    view.injections = totals.injections
+    view.count_warning = bool(totals.injections) and not (
+        view.min_injections <= totals.injections <= view.max_injections
+    )
+    view.volume_ml = volume(totals.volume_ml) if totals.volume_ml else "0"
+    view.dextrose_g = fmt(totals.dextrose_g)
+    view.anaesthetic_mg = fmt(totals.anaesthetic_mg)
+    view.status, view.warnings, view.blocks = totals.status.value, totals.warnings, totals.blocks
+    if totals.dose is not None:
+        _dose_lines(view, totals.dose)
+    else:
+        _ceiling_lines(view, page.active_solutions, weight)
+        if any(a.agent.is_local_anaesthetic for a in totals.amounts) and session.weight_kg is None:
+            view.dose_status = "block"
+    view.bar_percent = min(view.percent, Decimal(100))
+    return view
+
+
+def site_dict(site: InjectionSite, labels: dict[int, str]) -> dict[str, Any]:
+    return {
+        "number": site.number,
+        "x": site.x,
+        "y": site.y,
+        "label": site.label,
+        "solution_label": labels.get(site.solution_id, ""),
+        "volume_ml": fmt(site.volume_ml),
+    }
+
+
+def map_choice(session: TreatmentSession, wanted: str, asked_side: str) -> tuple[list[maps.BodyMap], Any, str]:
+    """The region's maps, the one to show and the side to draw it for."""
+    try:
+        region_maps = maps.maps_for(session.course.region)
+    except (ValueError, LookupError, DomainError):
+        region_maps = []
+    if not region_maps:
+        return [], None, ""
+    wanted = wanted or session.body_map
+    body_map = next((m for m in region_maps if m.code == wanted), region_maps[0])
+    side = session.course.side
+    if not body_map.symmetric and side not in (maps.LEFT, maps.RIGHT):
+        side = asked_side if asked_side in (maps.LEFT, maps.RIGHT) else maps.RIGHT
+    return region_maps, body_map, side
+
+
+AMENDMENT_WHAT = {
+    ("session", "amended"): "Note changed",
+    ("site", "amended"): "Site added",
+    ("solution", "amended"): "Solution added",
+    ("injectionsite", "entered_in_error"): "Site marked entered in error",
+    ("preparedsolution", "entered_in_error"): "Solution marked entered in error",
+    ("checklistentry", "entered_in_error"): "Checklist answer marked entered in error",
+}
+
+
+def amendments(rows: list[Any]) -> list[Any]:
+    """Each change after signing, named in words ("Site added")."""
+    for row in rows:
+        kind, _, verb = row.action.removeprefix("treatment.").partition(".")
+        row.what = AMENDMENT_WHAT.get((kind, verb), row.action)
+    return rows
+
+
+def site_initial(page: queries.SessionPage, body_map: maps.BodyMap | None, side: str) -> dict[str, Any]:
+    """A new site starts with the previous site's solution, volume, depth, needle and guidance."""
+    initial: dict[str, Any] = {"map": body_map.code if body_map else "", "side": side, "guidance": "landmark"}
+    active = page.active_sites
+    if active:
+        last = active[-1]
+        initial.update(
+            solution=str(last.solution.uuid),
+            volume_ml=fmt(last.volume_ml),
+            depth_mm=fmt(last.depth_mm) if last.depth_mm is not None else "",
+            needle_gauge=str(last.needle_gauge or ""),
+            guidance=last.guidance,
+        )
+    elif page.active_solutions:
+        initial["solution"] = str(page.active_solutions[-1].uuid)
+    return initial
+
+
+def chosen_label(form: SiteForm | None, session: TreatmentSession) -> str:
+    """The landmark a refused site form had chosen, to show it again beside the form."""
+    if form is None or not form.is_bound:
+        return ""
+    code = form.data.get("landmark", "")
+    return (queries.landmark_label(code, session.course.region) or "") if code else ""
+
+
+def next_label(solutions: list[PreparedSolution]) -> str:
+    used = {s.label for s in solutions}
+    return next((c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in used), "")
+
+
+def checklist_rows(session: TreatmentSession, page: queries.SessionPage, forms: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for spec in checklist_for(session.sedation != "none"):
+        entry: ChecklistEntry | None = page.checklist.get(spec.item.value)
+        form = forms.get(spec.item.value) or ChecklistForm(
+            initial={
+                "item": spec.item.value,
+                "answer": entry.answer if entry else None,
+                "note": entry.note if entry else "",
+            },
+            auto_id=f"c-{spec.item.value}-%s",
+        )
+        rows.append(
+            {"spec": spec, "entry": entry, "form": form, "ok": entry is not None and entry.answer_enum in spec.accepted}
+        )
+    return rows
+
+
+def _map_context(session: TreatmentSession, page: queries.SessionPage, choice: tuple[Any, Any, str]) -> dict[str, Any]:
+    region_maps, body_map, side = choice
+    side_choices = []
+    if body_map is not None and not body_map.symmetric and session.course.side not in (maps.LEFT, maps.RIGHT):
+        side_choices = [maps.RIGHT, maps.LEFT]
+    labels = {s.pk: f"{s.label}" for s in page.solutions}
+    on_map = [s for s in page.active_sites if body_map and s.body_map == body_map.code]
+    previous = [s for s in page.previous_sites if body_map and s.body_map == body_map.code]
+    return {
+        "region_maps": region_maps,
+        "body_map": body_map,
+        "map_side": side,
+        "map_sites": [site_dict(s, labels) for s in on_map],
+        "previous_sites": [site_dict(s, labels) for s in previous],
+        "map_counts": {m.code: sum(1 for s in page.active_sites if s.body_map == m.code) for m in region_maps},
+        "map_side_choices": side_choices,
+    }
+
+
+def _session_forms(
+    session: TreatmentSession, page: queries.SessionPage, choice: tuple[Any, Any, str], amending: bool, bound: Any
+) -> dict[str, Any]:
+    """The session page's forms: a refused one as it was sent, the others opened at the current version."""
+    _, body_map, side = choice
+    pregnancy = "not_applicable" if session.patient.sex == "male" else "unknown"
+    header = {
+        "weight_kg": fmt(session.weight_kg) if session.weight_kg is not None else "",
+        "sedation": session.sedation,
+        "version": session.version,
+    }
+    observations = {**{name: getattr(session, name) for name in ObservationsForm.FIELDS}, "version": session.version}
+    return {
+        "header_form": bound.get("header_form") or SessionHeaderForm(initial=header, signed=amending),
+        "observations_form": bound.get("observations_form") or ObservationsForm(initial=observations, signed=amending),
+        "rescreen_form": bound.get("rescreen_form") or RescreenForm(initial={"pregnancy": pregnancy}),
+        "solution_form": bound.get("solution_form")
+        or SolutionForm(
+            initial={"label": next_label(page.active_solutions), "dextrose_stock_pct": "50"},
+            signed=amending,
+        ),
+        "site_form": bound.get("site_form")
+        or SiteForm(initial=site_initial(page, body_map, side), solutions=page.active_solutions, signed=amending),
+        "sign_form": SignForm(initial={"version": session.version}),
+    }
+
+
+@dataclass
+class SessionFacts:
+    """What the session page needs beyond the session page's own reads: access, the map asked for, counts."""
+
+    can_record: bool
+    amending: bool
+    wanted_map: str
+    asked_side: str
+    chart_weight: Decimal | None
+    course_count: int
+    blockers: list[str]
+    amendments: list[Any]
+
+
+def session_context(
+    session: TreatmentSession, page: queries.SessionPage, facts: SessionFacts, bound: dict[str, Any]
+) -> dict[str, Any]:
+    signed = session.is_signed
+    choice = map_choice(session, facts.wanted_map, facts.asked_side)
+    screening = session.day_screening
+    findings = []
+    if screening is not None:
+        findings = [f for f in screening.findings if f.get("severity") in ("contraindication", "caution")]
+    return {
+        "session": session,
+        "course": session.course,
+        "patient": session.patient,
+        "page": page,
+        "course_count": facts.course_count,
+        "signed": signed,
+        "editable": (facts.can_record and not signed) or facts.amending,
+        "amending": facts.amending,
+        "can_record": facts.can_record,
+        "totals": totals_view(session, page, facts.chart_weight),
+        "chart_weight": facts.chart_weight,
+        **_map_context(session, page, choice),
+        "chosen_label": chosen_label(bound.get("site_form"), session),
+        "checklist_rows": checklist_rows(session, page, bound.get("checklist_forms", {})),
+        "blockers": facts.blockers,
+        "screening": screening,
+        "findings": findings,
+        "amendments": amendments(facts.amendments),
+        **_session_forms(session, page, choice, facts.amending, bound),
+        "sign_error": bound.get("sign_error", ""),
+        "site_added": bound.get("site_added"),
+        "open": bound.get("open", ""),
+        "form_id": "site-form",
+    }
+
+
+ITEM_NAMES = {"site": "injection site", "solution": "solution", "checklist": "checklist answer"}
+ITEM_ANCHORS = {"site": "sites", "solution": "solutions", "checklist": "checklist"}
+
+
+def describe_item(kind: str, record: Any) -> str:
+    """A session item as its entered-in-error page names it."""
+    if kind == "site":
+        return f"Site {record.number}: {record.label}, {volume(record.volume_ml)} mL"
+    if kind == "solution":
+        return str(record)
+    return f"{CHECKLIST_LABELS.get(record.item, record.item)}: {record.get_answer_display()}"

@@ -1,0 +1,69 @@
+"""The appointment calendar: a day or a week of booked sessions, one clinician or all, and the sessions to book."""
+
+from datetime import date, timedelta
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from prolotrack.audit.services import record_read
+from prolotrack.clinics.roles import Permission
+from prolotrack.clinics.services import actor_for
+from prolotrack.core.access import require
+from prolotrack.patients import queries as patient_queries
+from prolotrack.treatment import present, queries
+from prolotrack.treatment.views.common import can, today
+
+# The side list shows planned sessions due within this many days (and overdue ones) that are not booked yet.
+UNBOOKED_DAYS = 14
+
+
+def _asked(request: HttpRequest, day: date, clinicians: list[Any]) -> tuple[str, date, str, Any, str]:
+    """The view, day and clinician asked for, each falling back with a word of why: (view, day, username, user, problem)."""
+    view = request.GET.get("view", "week")
+    if view not in ("day", "week"):
+        view = "week"
+    text = request.GET.get("date", "").strip()
+    chosen = patient_queries.parse_date(text) if text else day
+    problem = ""
+    if chosen is None:
+        problem, chosen = f"'{text}' is not a date: use YYYY-MM-DD. Showing today.", day
+    username = request.GET.get("clinician", "")
+    clinician = next((u for u in clinicians if u.username == username), None)
+    if username and clinician is None:
+        problem = f"No clinician '{username}' in this clinic: showing everyone."
+        username = ""
+    return view, chosen, username, clinician, problem
+
+
+@require(Permission.SCHEDULE_VIEW)
+def calendar(request: HttpRequest) -> HttpResponse:
+    clinic = request.clinic  # type: ignore[attr-defined]
+    day = today(request)
+    clinicians = queries.clinicians(clinic)
+    view, chosen, username, clinician, problem = _asked(request, day, clinicians)
+    first = chosen - timedelta(days=chosen.weekday()) if view == "week" else chosen
+    length = 7 if view == "week" else 1
+    detail = {"start": first.isoformat(), "days": length}
+    record_read(actor_for(request), "treatment.calendar.viewed", record=None, detail=detail)
+    days = present.calendar_days(queries.calendar_sessions(clinic, first, length, clinician), first, length, clinic.tz)
+    step, until = timedelta(days=length), day + timedelta(days=UNBOOKED_DAYS)
+    context = {
+        "view": view,
+        "chosen": chosen,
+        "today": day,
+        "days": days,
+        "first": first,
+        "last": first + timedelta(days=length - 1),
+        "previous": first - step,
+        "following": first + step,
+        "hours": present.HOURS,
+        "clinicians": clinicians,
+        "clinician": username,
+        "unbooked": queries.unbooked_sessions(clinic, until),
+        "until": until,
+        "problem": problem,
+        "clinical": can(request, Permission.COURSE_VIEW),
+        "count": sum(len(d.appointments) for d in days),
+    }
+    return render(request, "treatment/calendar.html", context)
