@@ -22,7 +22,7 @@ from prolotrack.domain.limits import (
     SESSION_MINUTES,
     SITE_VOLUME_ML,
 )
-from prolotrack.domain.reasons import AMENDMENT_REASONS, SESSION_CANCEL_REASONS, choices
+from prolotrack.domain.reasons import AMENDMENT_REASONS, SESSION_CANCEL_REASONS, CloseError, choices, parse
 from prolotrack.domain.session import CHECKLIST
 from prolotrack.domain.vocabulary import ChecklistAnswer, ScreeningSide
 from prolotrack.patients.forms import DateInput
@@ -91,6 +91,58 @@ class AmendableForm(forms.Form):
     @property
     def reason(self) -> str:
         return _amendment_text(self) if self.signed else ""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.signed and data.get("amendment_code"):
+            # The service checks it again; checked here too so the confirmation step never shows a reason it refuses.
+            try:
+                parse(AMENDMENT_REASONS, self.reason)
+            except CloseError as error:
+                self.add_error("amendment_reason", str(error))
+        return data
+
+    def changes(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def differences(self, record: Any) -> list[tuple[str, str, str]]:
+        """What saving would change on the record: (field label, before, after) as people read them, in form order."""
+        found = []
+        for name, after in self.changes().items():
+            before = getattr(record, name)
+            if _comparable(before) != _comparable(after):
+                found.append(
+                    (str(self[name].label), _shown(self.fields[name], before), _shown(self.fields[name], after))
+                )
+        return found
+
+    def confirming(self) -> "AmendableForm":
+        """The confirmation step's form: the typed values travel as hidden inputs; only the reason stays to choose."""
+        for name, field in self.fields.items():
+            if name not in ("amendment_code", "amendment_reason"):
+                field.widget = forms.HiddenInput()
+        self.order_fields([*(n for n in self.fields if not n.startswith("amendment_")), "amendment_code"])
+        return self
+
+
+def _comparable(value: Any) -> Any:
+    """A value as stored, for comparing: text with its line ends and edges normalised, a number as a Decimal."""
+    if isinstance(value, str):
+        return value.replace("\r\n", "\n").strip()
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        return Decimal(str(value))
+    return value
+
+
+def _shown(field: forms.Field, value: Any) -> str:
+    """A value as people read it: the vocabulary's display name, Yes/No, "—" for nothing."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(field, forms.ChoiceField):
+        return str(dict(field.choices).get(value, value))
+    return str(value)
 
 
 # --- Courses ---------------------------------------------------------------------------------------------------

@@ -241,6 +241,17 @@ def test_the_whole_treatment_path(
     observations.get_by_label("Adding something left out").check()
     observations.get_by_label("Details").fill("Soreness reported before leaving, not charted.")
     observations.get_by_role("button", name="Save observations").click()
+    # The confirmation step: the field that changes, before and after; nothing saved until confirmed.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Amend the signed note")
+    row = page.locator(".confirm-fields tbody tr")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("Note")
+    expect(row.locator("td").first).to_have_text("Tolerated well.")
+    expect(row.locator("td").last).to_have_text("Tolerated well. Mild soreness at the medial coronary site.")
+    expect(page.get_by_label("Adding something left out")).to_be_checked()
+    assert TreatmentSession.objects.get(pk=session.pk).note == "Tolerated well."
+    shot(page, "treatment-14a-amendment-confirm")
+    page.get_by_role("button", name="Save the amendment").click()
     expect(page.locator(".msg-success")).to_contain_text("Amendment saved")
     amendments = page.locator("#amendments")
     expect(amendments).to_contain_text("Note changed")

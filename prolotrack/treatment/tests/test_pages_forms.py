@@ -433,10 +433,11 @@ def test_a_signed_note_changes_only_by_amendment_with_a_reason(login, clinician,
     assert response.status_code == 400 and fresh(ready_session).note == ""
     response = client.post(f"/sessions/{ready_session.uuid}/observations/", {**data, "amendment_code": "other"})
     assert response.status_code == 400 and "at least 5 characters" in response.content.decode()
-    response = client.post(
-        f"/sessions/{ready_session.uuid}/observations/",
-        {**data, "amendment_code": "omission", "amendment_reason": "Told me on the way out."},
-    )
+    amendment = {**data, "amendment_code": "omission", "amendment_reason": "Told me on the way out."}
+    response = client.post(f"/sessions/{ready_session.uuid}/observations/", amendment)
+    # The confirmation step first (test_amendment_confirmation.py): nothing is saved until confirmed.
+    assert response.status_code == 200 and fresh(ready_session).note == ""
+    response = client.post(f"/sessions/{ready_session.uuid}/observations/", {**amendment, "confirm": "yes"})
     assert response.status_code == 302 and fresh(ready_session).note == "Soreness at site 3 before leaving."
     solution = PreparedSolution.objects.get()
     response = client.post(

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from prolotrack.audit.services import ServiceError, record_read
@@ -18,6 +19,7 @@ from prolotrack.core.forms import apply_errors
 from prolotrack.domain.errors import DomainError
 from prolotrack.treatment import present, queries, services
 from prolotrack.treatment.forms import ChecklistForm, ObservationsForm, RescreenForm, SessionHeaderForm, SignForm
+from prolotrack.treatment.models import TreatmentSession
 from prolotrack.treatment.views.common import amending, session_context, session_page, session_url
 
 
@@ -45,18 +47,64 @@ def _save_session_part(
     session = queries.session_or_404(request, session_uuid)
     signed = session.is_signed
     form = form_class(request.POST, signed=signed)
+    confirmed = request.POST.get("confirm") == "yes"
     if form.is_valid():
         try:
+            amendment = amending(request, session)
+            if amendment and not confirmed:
+                # An amendment is saved only from its confirmation step, which shows what will change.
+                differences = form.differences(session)
+                if not differences:
+                    raise ServiceError("Nothing to amend: every value is the same as in the signed note.")
+                return _amendment_confirmation(request, session, form, differences, section)
             services.update_session_record(
                 actor_for(request), session, form.changes(), expected_version=form.cleaned_data["version"],
-                reason=form.reason, amendment=amending(request, session),
+                reason=form.reason, amendment=amendment,
             )  # fmt: skip
         except (ValidationError, ServiceError) as error:
             apply_errors(form, error)
         else:
             messages.success(request, "Amendment saved with your reason." if signed else saved)
             return redirect(session_url(session, section, amend="1" if signed else ""))
+    if signed and confirmed:
+        # Refused at the confirmation step (a stale version, a reason that does not fit): show it there again.
+        differences = form.differences(session) if form.is_valid() else []
+        return _amendment_confirmation(request, session, form, differences, section, status=400)
     return session_page(request, session, status=400, amending=signed, **{form_name: form}, **page)
+
+
+def _amendment_confirmation(
+    request: HttpRequest,
+    session: TreatmentSession,
+    form: Any,
+    differences: list[tuple[str, str, str]],
+    section: str,
+    *,
+    status: int = 200,
+) -> HttpResponse:
+    """The confirmation step of amending a signed note: each field that changes, before and after, and the reason."""
+    signed_at = timezone.localtime(session.signed_at, session.clinic.tz)
+    return render(
+        request,
+        "core/confirm.html",
+        {
+            "title": "Amend the signed note",
+            "patient": session.patient,
+            "crumbs": [(session_url(session), f"Session {session.number}")],
+            "record": f"Session {session.number} of {session.course.indication}, signed by "
+            f"{(session.signed_by.get_full_name() or session.signed_by.username) if session.signed_by else '—'} on {signed_at:%Y-%m-%d %H:%M %Z}",
+            "change_rows": differences,
+            "changes": [] if differences else ["Nothing changes: go back and edit the note."],
+            "keeps": [
+                "The signed original stays in the note's history; the amendment keeps your name, the time and "
+                "the reason."
+            ],
+            "form": form.confirming(),
+            "button": "Save the amendment",
+            "back_url": session_url(session, section, amend="1"),
+        },
+        status=400 if form.errors or status == 400 else status,
+    )
 
 
 @require(Permission.SESSION_RECORD)
