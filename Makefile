@@ -14,7 +14,7 @@ PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
 help:
 	@echo "make run       install, migrate, load the demo clinic and serve http://$(HOST):$(PORT)"
-	@echo "make test      install and run every check (lint, migrations, import contract, tests, browser tests)"
+	@echo "make test      install and run every check (lint, migrations, import contract, mypy, tests, browser tests)"
 	@echo "make test-pg   the test suite against PostgreSQL at DATABASE_URL (default $(PG_URL))"
 	@echo "make bench     the benchmarks in bench/ (see docs/PERFORMANCE.md)"
 
@@ -54,6 +54,7 @@ lint: install-dev
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run -v1
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 check-deploy: install-dev
 	PROLOTRACK_DEBUG=0 PROLOTRACK_SECRET_KEY=check-deploy-$$RANDOM-$$RANDOM-$$RANDOM-$$RANDOM-$$RANDOM-$$RANDOM-long-enough \
@@ -74,4 +75,4 @@ bench: install-dev
 	$(PY) bench/pages.py
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .mypy_cache

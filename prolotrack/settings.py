@@ -117,7 +117,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "prolotrack.sqlite3",
+            "NAME": str(DATA_DIR / "prolotrack.sqlite3"),
             "OPTIONS": {
                 # WAL for concurrent readers; synchronous=FULL because NORMAL can lose
                 # committed transactions on power loss (docs/ARCHITECTURE.md, "Durability").

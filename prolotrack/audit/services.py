@@ -6,7 +6,7 @@ change, its version row and its audit row commit together or not at all.
 
 import ipaddress
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -260,7 +260,7 @@ def _validate_new(record: ClinicalRecord) -> None:
     record.validate_constraints()
 
 
-def _unique_within(records: list[ClinicalRecord]) -> None:
+def _unique_within(records: Sequence[ClinicalRecord]) -> None:
     """Refuse two records of the batch that one unique constraint forbids together (the database check in
     `_validate_new` sees only rows already saved)."""
     from django.core.exceptions import ValidationError
@@ -272,7 +272,9 @@ def _unique_within(records: list[ClinicalRecord]) -> None:
     for constraint in meta.total_unique_constraints:
         if not isinstance(constraint, UniqueConstraint) or not constraint.fields:
             continue
-        names = [meta.get_field(name).attname for name in constraint.fields]
+        # A unique constraint names concrete fields only (never a reverse relation), each with its column attribute.
+        fields = [meta.get_field(name) for name in constraint.fields]
+        names = [field.attname for field in fields if isinstance(field, models.Field)]
         seen: set[tuple[Any, ...]] = set()
         for record in records:
             key = tuple(getattr(record, name) for name in names)
@@ -437,7 +439,12 @@ def update_record(
     diff: dict[str, list[Any]] = {}
     for name, value in changes.items():
         field = current._meta.get_field(name)
-        if not field.editable or name in ClinicalRecord.SNAPSHOT_EXCLUDE or name == "clinic":
+        if (
+            not isinstance(field, models.Field)
+            or not field.editable
+            or name in ClinicalRecord.SNAPSHOT_EXCLUDE
+            or name == "clinic"
+        ):
             raise RuntimeError(f"{name} cannot be changed through update_record.")
         before = field.value_from_object(current)
         if before != value:

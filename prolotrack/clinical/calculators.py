@@ -87,7 +87,8 @@ def number_problem(value: Decimal, what: str, unit: str = "") -> str | None:
         return f"The {what} must be a finite number, not {value}."
     if value.adjusted() > MAX_MAGNITUDE:
         return f"The {what} {value}{unit} is far too large: check the number and the unit."
-    if value != 0 and value.normalize().as_tuple().exponent < -MAX_DECIMALS:
+    exponent = value.normalize().as_tuple().exponent  # an int: the value is finite
+    if value != 0 and isinstance(exponent, int) and exponent < -MAX_DECIMALS:
         return f"The {what} has more than {MAX_DECIMALS} decimal places: round it."
     return None
 
@@ -254,13 +255,13 @@ def anaesthetic_limit(request: LimitRequest, warn_fraction: Decimal) -> LimitAns
     if "drug" not in errors and "with_epinephrine" not in errors:
         try:
             # The weight is valid or already reported, so an error here is about the drug.
-            max_dose(request.drug, request.with_epinephrine, weight or Decimal(70))  # type: ignore[arg-type]
+            max_dose(request.drug or "", request.with_epinephrine, weight or Decimal(70))
         except DomainError as error:
             errors["drug"] = str(error)
     if errors:
         raise CalculatorError(errors)
     assert weight is not None
-    limit = max_dose(request.drug, request.with_epinephrine, weight)  # type: ignore[arg-type]
+    limit = max_dose(request.drug or "", request.with_epinephrine, weight)
     check = None
     if request.planned_mg is not None:
         check = check_session(

@@ -331,7 +331,8 @@ class ProtocolForm(forms.Form):
         }
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         try:
             data["solutions"] = solutions_from_text(data.get("solutions_text", ""))
         except forms.ValidationError as error:
@@ -340,7 +341,7 @@ class ProtocolForm(forms.Form):
         unit = data.get("session_unit", "weeks")
         for field, optional in (("planned_sessions", False), ("optional_sessions", True)):
             try:
-                offsets = offsets_from_text(data.get(field, ""), self.fields[field].label or field)
+                offsets = offsets_from_text(data.get(field, ""), str(self.fields[field].label or field))
             except forms.ValidationError as error:
                 self.add_error(field, error)
                 continue
@@ -370,7 +371,7 @@ class ProtocolForm(forms.Form):
     def apply(self, error: Exception) -> None:
         messages = getattr(error, "message_dict", None)
         if messages is None:
-            self.add_error(None, str(error) if not hasattr(error, "messages") else error.messages)  # type: ignore[attr-defined]
+            self.add_error(None, str(error) if not hasattr(error, "messages") else error.messages)
             return
         for key, texts in messages.items():
             field = self.FIELD_FOR.get(key, key)

@@ -1,14 +1,26 @@
 """Turning typed input into the domain's planned procedure, patient facts and course schedule (no writes)."""
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
 from prolotrack.clinical.convert import refuse_control_characters
 from prolotrack.clinical.queries import ProtocolEntry
+from prolotrack.domain.agents import parse_agent
+from prolotrack.domain.anatomy import parse_region
 from prolotrack.domain.errors import ScheduleError, ScreeningError
 from prolotrack.domain.protocols import Schedule, ScheduleSettings, schedule
-from prolotrack.domain.screening import Allergy, Medication, PatientFacts, PlannedProcedure
+from prolotrack.domain.screening import (
+    Allergy,
+    Medication,
+    PatientFacts,
+    PlannedProcedure,
+    RiskFlag,
+    Sedation,
+    Side,
+    parse_code,
+)
 
 # Dates outside this window are typing accidents; they would also overflow the calendar arithmetic near year 9999.
 EARLIEST = date(2000, 1, 1)
@@ -36,19 +48,20 @@ def planned_procedure(
     """Return the planned procedure, refusing unknown codes and implausible dates with the domain's messages."""
     refuse_control_characters(site or "", "The site", ScreeningError)
     return PlannedProcedure(
+        # The codes are parsed in the order PlannedProcedure checks them, with its parsers and messages.
         date=_in_window(day, "The procedure date", ScreeningError),
-        region=region,  # type: ignore[arg-type]  # the domain parses the code
-        side=side,  # type: ignore[arg-type]
+        region=parse_region(region),
+        side=parse_code(Side, side, "side"),
+        sedation=parse_code(Sedation, sedation, "sedation"),
+        agents=frozenset(parse_agent(a, ScreeningError) for a in agents),
         site_description=site or "",
-        agents=frozenset(agents),  # type: ignore[arg-type]
-        sedation=sedation,  # type: ignore[arg-type]
         landmarks=tuple(landmarks),
     )
 
 
 def adhoc_facts(data: dict[str, Any], extra_flags: Iterable[str] = ()) -> PatientFacts:
     """Return patient facts given directly (not read from the registry)."""
-    return PatientFacts(
+    facts = PatientFacts(
         date_of_birth=data["date_of_birth"],
         sex=data.get("sex", "unknown"),
         pregnancy=data.get("pregnancy", "unknown"),
@@ -59,8 +72,10 @@ def adhoc_facts(data: dict[str, Any], extra_flags: Iterable[str] = ()) -> Patien
             Allergy(a["substance"], a.get("reaction", ""), a.get("severity", "unknown"))
             for a in data.get("allergies", [])
         ),
-        flags=frozenset([*data.get("flags", []), *extra_flags]),
     )
+    # The flags are checked last, as PatientFacts checks them.
+    flags = [*data.get("flags", []), *extra_flags]
+    return replace(facts, flags=frozenset(parse_code(RiskFlag, flag, "risk flag") for flag in flags))
 
 
 def schedule_settings(clinic: Any) -> ScheduleSettings:

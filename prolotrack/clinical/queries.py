@@ -16,12 +16,16 @@ from prolotrack.domain.errors import DomainError, ProtocolError, ScreeningError
 from prolotrack.domain.protocols import TEMPLATES, ProtocolTemplate
 from prolotrack.domain.screening import (
     Allergy,
+    AllergySeverity,
     ChartCondition,
     Medication,
+    MedicationClass,
     MedicationUse,
     PatientFacts,
     Pregnancy,
     RiskFlag,
+    Sex,
+    parse_code,
 )
 from prolotrack.patients.models import Allergy as AllergyRecord
 from prolotrack.patients.models import ClinicalStatus, MedicationStatus, Patient
@@ -156,32 +160,45 @@ def registry_facts(
         # The chart wins over a "not pregnant" ticked on the day: the safer reading. Resolve the condition to change it.
         pregnancy, pregnancy_source = Pregnancy.PREGNANT, "condition on the chart"
     else:
-        pregnancy, pregnancy_source = (pregnancy_today or Pregnancy.UNKNOWN), "asked on the day"
+        pregnancy, pregnancy_source = (
+            parse_code(Pregnancy, pregnancy_today or Pregnancy.UNKNOWN, "pregnancy status"),
+            "asked on the day",
+        )
 
+    # Stored codes become the domain's members through its own parser (and messages).
+    chart_medications = tuple(
+        Medication(
+            m.name,
+            parse_code(MedicationClass, m.drug_class, f"class for {m.name}"),
+            _last_dose(m, procedure_date, lookback_days),
+            use=MEDICATION_USE.get(m.status, MedicationUse.REGULAR),
+            codes=tuple(m.codes or ()),
+        )
+        for m in medications
+    )
+    chart_allergies = tuple(
+        Allergy(
+            a.substance,
+            a.reaction,
+            parse_code(AllergySeverity, a.severity, "allergy severity"),
+            codes=tuple(a.codes or ()),
+            since=since(a),
+        )
+        for a in allergies
+    )
     facts = PatientFacts(
         date_of_birth=patient.date_of_birth,
-        sex=patient.sex,
+        sex=parse_code(Sex, patient.sex, "sex"),
         pregnancy=pregnancy,
-        medications=tuple(
-            Medication(
-                m.name,
-                m.drug_class,
-                _last_dose(m, procedure_date, lookback_days),
-                use=MEDICATION_USE.get(m.status, MedicationUse.REGULAR),
-                codes=tuple(m.codes or ()),
-            )
-            for m in medications
-        ),
-        allergies=tuple(
-            Allergy(a.substance, a.reaction, a.severity, codes=tuple(a.codes or ()), since=since(a)) for a in allergies
-        ),
+        medications=chart_medications,
+        allergies=chart_allergies,
         flags=frozenset(day_of_flags),
         conditions=tuple(c for _, c in chart_conditions),
     )
     flag_sources: dict[str, list[str]] = {flag.value: ["found today"] for flag in day_of_flags}
-    for _, condition in chart_conditions:
-        if condition.concept is not ChartConcept.PREGNANCY:
-            flag_sources.setdefault(condition.concept.value, []).append(f"chart: {condition.provenance}")
+    for _, chart_condition in chart_conditions:
+        if chart_condition.concept is not ChartConcept.PREGNANCY:
+            flag_sources.setdefault(chart_condition.concept.value, []).append(f"chart: {chart_condition.provenance}")
     snapshot = {
         "date_of_birth": patient.date_of_birth.isoformat(),
         "sex": patient.sex,

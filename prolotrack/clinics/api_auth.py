@@ -1,7 +1,7 @@
 """Bearer-token authentication for the JSON API: the token acts as one membership."""
 
 from datetime import timedelta
-from typing import Any
+from typing import cast
 
 from django.http import HttpRequest
 from django.utils import timezone
@@ -12,6 +12,7 @@ from prolotrack.audit.services import Actor
 from prolotrack.clinics.models import ApiToken, Membership, hash_token
 from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for_membership
+from prolotrack.core.http import ApiRequest, ClinicRequest
 
 # Recording every use would make each read a write; a minute's precision is enough to spot idle tokens.
 LAST_USED_PRECISION = timedelta(minutes=1)
@@ -32,14 +33,15 @@ class BearerToken(HttpBearer):
         now = timezone.now()
         if found.last_used_at is None or now - found.last_used_at > LAST_USED_PRECISION:
             ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)
-        request.membership = membership  # type: ignore[attr-defined]
-        request.clinic = membership.clinic  # type: ignore[attr-defined]
+        typed = cast(ClinicRequest, request)
+        typed.membership = membership
+        typed.clinic = membership.clinic
         return membership
 
 
 def api_actor(request: HttpRequest, permission: Permission, channel: str = "api") -> Actor:
     """The acting membership, or 403 when its role lacks `permission`."""
-    membership: Any = request.auth  # type: ignore[attr-defined]
+    membership = cast(ApiRequest, request).auth
     if not membership.can(permission):
         raise HttpError(403, f"Your role ({membership.get_role_display()}) does not allow this.")
     return actor_for_membership(membership, request, channel=channel)

@@ -7,7 +7,7 @@ Sources for each default: docs/SETTINGS.md.
 
 from dataclasses import dataclass, field, fields
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, ClassVar
 
 
 class ClinicConfigError(ValueError):
@@ -59,7 +59,7 @@ class ClinicConfig:
 
     TEXT_SETTINGS = frozenset({"contact_phone", "contact_email"})
 
-    LIMITS = {
+    LIMITS: ClassVar[dict[str, tuple[int, int] | tuple[Decimal, Decimal]]] = {
         "non_responder_after_sessions": (1, 20),
         "questionnaire_link_days": (1, 60),
         "appointment_reminder_days": (1, 14),

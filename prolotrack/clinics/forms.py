@@ -260,9 +260,9 @@ class ClinicSettingsForm(forms.Form):
             if name == "contact_email":
                 return forms.EmailField(required=False, max_length=120, label=setting.label, help_text=setting.help)
             return forms.CharField(required=False, max_length=120, label=setting.label, help_text=setting.help)
-        low, high = LIMITS[name]
-        if name == "anaesthetic_warn_fraction":
-            low, high = int(low * 100), int(high * 100)
+        # The warning fraction is shown and entered as a percentage.
+        scale = 100 if name == "anaesthetic_warn_fraction" else 1
+        low, high = (int(bound * scale) for bound in LIMITS[name])
         # Django formats these messages with %-parameters: a literal percent sign is written %%.
         unit = "%%" if setting.unit == "%" else f" {setting.unit}" if setting.unit else ""
         what = f"{setting.unit} " if setting.unit and setting.unit != "%" else "percent " if setting.unit else ""

@@ -2,7 +2,7 @@
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -11,6 +11,7 @@ from django.shortcuts import redirect
 from django.utils import timezone
 
 from prolotrack.clinics.models import Membership
+from prolotrack.core.http import MiddlewareRequest
 
 SESSION_CLINIC_KEY = "prolotrack_clinic"
 SESSION_ACTIVITY_KEY = "prolotrack_last_activity"
@@ -34,11 +35,12 @@ class ClinicMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request.membership = active_membership(request.user, request.session)  # type: ignore[attr-defined]
-        request.clinic = request.membership.clinic if request.membership else None  # type: ignore[attr-defined]
+        typed = cast(MiddlewareRequest, request)
+        typed.membership = active_membership(request.user, request.session)
+        typed.clinic = typed.membership.clinic if typed.membership else None
         # Dates and times on pages, and "not in the future" checks, use the clinic's local time.
-        if request.clinic is not None:  # type: ignore[attr-defined]
-            timezone.activate(request.clinic.tz)  # type: ignore[attr-defined]
+        if typed.clinic is not None:
+            timezone.activate(typed.clinic.tz)
         else:
             timezone.deactivate()
         try:

@@ -19,10 +19,13 @@ def client_address(request: HttpRequest) -> str | None:
     """The caller's address, trusting X-Forwarded-For only from configured proxies."""
     proxies = settings.PROLOTRACK_TRUSTED_PROXY_COUNT
     if proxies:
-        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        forwarded: list[str] = [
+            part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()
+        ]
         if len(forwarded) >= proxies:
             return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR") or None
+    address: str | None = request.META.get("REMOTE_ADDR")
+    return address or None
 
 
 def actor_for(request: HttpRequest, channel: str = "web") -> Actor:

@@ -288,10 +288,9 @@ def withdraw_consent(
 
 def upcoming_sessions(consent: Consent) -> list[Any]:
     """The course's sessions not yet done (planned or booked), which a withdrawal stops from being signed."""
-    if consent.course_id is None:
+    course = consent.course
+    if course is None:
         return []
     return list(
-        consent.course.sessions.filter(status__in=["planned", "booked"], entered_in_error_at__isnull=True).order_by(
-            "number"
-        )
+        course.sessions.filter(status__in=["planned", "booked"], entered_in_error_at__isnull=True).order_by("number")
     )

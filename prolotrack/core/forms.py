@@ -1,6 +1,6 @@
 """Helpers shared by the pages' forms."""
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -43,7 +43,7 @@ class ReasonForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.reasons = tuple(r for r in reasons if outcome is None or r.outcomes is None or outcome in r.outcomes)
         self.outcome = outcome
-        self.fields["reason"].choices = choices(self.reasons)
+        cast(forms.ChoiceField, self.fields["reason"]).choices = choices(self.reasons)
         self.text = ""
 
     def clean(self) -> dict[str, Any]:

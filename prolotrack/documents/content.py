@@ -46,8 +46,8 @@ def clinic_texts(clinic: Any) -> dict[str, SectionText]:
         latest.setdefault(row.section, row)
     out = {}
     for spec in handouts.ALL_SECTIONS:
-        row = latest.get(spec.code)
-        out[spec.code] = SectionText(spec, row.number if row else 0, row.body if row else spec.default, row)
+        found = latest.get(spec.code)
+        out[spec.code] = SectionText(spec, found.number if found else 0, found.body if found else spec.default, found)
     return out
 
 
@@ -380,6 +380,8 @@ def build_pdf(document: Document) -> tuple[bytes, int]:
 def document_context(document: Document) -> tuple[str, dict[str, Any], int]:
     """The template, context and source version of a document (the PDF and its HTML preview share them)."""
     if document.kind == DocumentKind.VISIT_SUMMARY:
+        if document.session_id is None:
+            raise TreatmentSession.DoesNotExist("This visit summary names no session.")
         session = TreatmentSession.objects.select_related("clinic").get(pk=document.session_id)
         from prolotrack.documents.queries import session_stamps
 

@@ -88,12 +88,11 @@ def _title(doc: Document) -> str:
 def patient_documents(patient: Any) -> list[DocumentRow]:
     """The patient's documents, newest first, in two queries."""
     rows: list[DocumentRow] = []
-    documents = (
+    documents = list(
         Document.objects.filter(patient=patient, clinic=patient.clinic, entered_in_error_at__isnull=True)
         .select_related("session", "course")
         .order_by("-created_at", "-id")
     )
-    documents = list(documents)
     stamps = session_stamps(sorted({d.session_id for d in documents if d.session_id}))
     newest: dict[int, Document] = {}
     for doc in documents:

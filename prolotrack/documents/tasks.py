@@ -5,6 +5,7 @@
 
 from django_tasks import task
 
+from prolotrack.audit.services import StaleEditError
 from prolotrack.documents.models import Document
 
 
@@ -18,6 +19,6 @@ def generate_document(document_uuid: str) -> str:
         return "missing"
     try:
         return services.generate(document).status
-    except services.StaleEditError:
+    except StaleEditError:
         # Someone else (a download) claimed it first and is rendering it.
         return "claimed elsewhere"

@@ -131,8 +131,8 @@ def _anaesthetic(drug: object) -> Agent:
     return agent
 
 
-def max_dose(drug: Agent, with_epinephrine: bool, weight_kg: Decimal) -> DoseLimit:
-    """Return the maximum dose for the drug and weight: min(mg/kg × weight, cap), rounded down to 0.1 mg."""
+def max_dose(drug: Agent | str, with_epinephrine: bool, weight_kg: Decimal) -> DoseLimit:
+    """Return the maximum dose for the drug (an Agent or its name) and weight: min(mg/kg × weight, cap), rounded down to 0.1 mg."""
     agent = _anaesthetic(drug)
     if not isinstance(with_epinephrine, bool):
         raise DoseError("State whether the anaesthetic contains epinephrine (yes or no).")

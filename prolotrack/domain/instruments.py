@@ -337,8 +337,8 @@ def _prtee(definition: Definition, answers: dict[str, Any]) -> Scored:
     missing = _missing(definition, answers)
     if missing:
         return Scored(None, {}, False, missing, "PRTEE needs an answer to every question to be scored.")
-    pain = sum(Decimal(answers[i.link_id]) for i in definition.items if i.group == "pain")
-    function = sum(Decimal(answers[i.link_id]) for i in definition.items if i.group == "function") / 2
+    pain = sum((Decimal(answers[i.link_id]) for i in definition.items if i.group == "pain"), Decimal(0))
+    function = sum((Decimal(answers[i.link_id]) for i in definition.items if i.group == "function"), Decimal(0)) / 2
     return Scored(_q(pain + function), {"pain": _q(pain), "function": _q(function)}, True, ())
 
 

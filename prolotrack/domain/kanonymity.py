@@ -131,6 +131,11 @@ def weight_band(weight_kg: Decimal | None, width: int | None = 5) -> str:
     return f"{low}-{high}"
 
 
+# One course as the attacker sees it (age band, weight band, region, side, indication, year), and one patient.
+CourseKey = tuple[str, str, str, str, str, int]
+Signature = tuple[str, tuple[CourseKey, ...]]
+
+
 @dataclass(frozen=True)
 class GeneralisedCourse:
     age_band: str
@@ -140,7 +145,7 @@ class GeneralisedCourse:
     indication: str
     year: int
 
-    def key(self) -> tuple:
+    def key(self) -> CourseKey:
         return (self.age_band, self.weight_band, self.region, self.side, self.indication, self.year)
 
 
@@ -155,14 +160,14 @@ def generalise_course(course: CourseQI, levels: Levels) -> GeneralisedCourse:
     )
 
 
-def signature(record: PatientRecord, levels: Levels) -> tuple:
+def signature(record: PatientRecord, levels: Levels) -> Signature:
     """The patient's quasi-identifier as an attacker sees it: sex and the sorted course tuples."""
     sex = record.sex if levels.sex == 0 else ANY
     return (sex, tuple(sorted(generalise_course(c, levels).key() for c in record.courses)))
 
 
-def classes(records: Sequence[PatientRecord], levels: Levels) -> dict[tuple, list[PatientRecord]]:
-    out: dict[tuple, list[PatientRecord]] = defaultdict(list)
+def classes(records: Sequence[PatientRecord], levels: Levels) -> dict[Signature, list[PatientRecord]]:
+    out: dict[Signature, list[PatientRecord]] = defaultdict(list)
     for record in records:
         out[signature(record, levels)].append(record)
     return out

@@ -87,7 +87,7 @@ def decide_questionnaire_reminder(kind: ReminderKind, due_on: date, overdue_afte
 
 def retry_delay_minutes(attempts: int) -> int:
     """Wait before the next try of a failed send: 5, 15, 45, 135 minutes, then at most 6 hours."""
-    return min(5 * 3 ** max(attempts - 1, 0), 360)
+    return min(5 * int(3 ** max(attempts - 1, 0)), 360)
 
 
 MAX_ATTEMPTS = 5

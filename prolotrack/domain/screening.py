@@ -874,6 +874,14 @@ def apply_overrides(
 _E = TypeVar("_E", bound=StrEnum)
 
 
+def parse_code(kind: type[_E], value: object, what: str) -> _E:
+    """Return the member of `kind` with this code (a member is returned as is), or refuse it naming the choices.
+
+    The dataclasses here coerce their coded fields with it; callers holding stored text use it to hand them members.
+    """
+    return _enum(kind, value, what)
+
+
 def _enum(kind: type[_E], value: object, what: str) -> _E:
     if isinstance(value, str) and value in kind._value2member_map_:
         return kind(value)

@@ -6,8 +6,9 @@ codes are stored, labels are shown, and the one template filter `label` turns an
 Screening's own enums (domain/screening.py: Side, Sedation, Pregnancy, Decision) get their display names here too.
 """
 
+from collections.abc import Iterable
 from enum import EnumType, StrEnum, nonmember
-from typing import Any
+from typing import Any, cast
 
 from .agents import Agent
 from .anatomy import Region
@@ -17,25 +18,29 @@ from .session import CHECKLIST, Answer
 
 
 class _VocabularyType(EnumType):
+    def _members(cls) -> "list[Vocabulary]":
+        # Iterating an enum class yields its members (aliases left out); the metaclass cannot say so to the checker.
+        return list(cast("Iterable[Vocabulary]", cls))
+
     @property
     def choices(cls) -> list[tuple[str, str]]:
         """Return (code, label) pairs in the declared order."""
-        return [(member.value, member.label) for member in cls]  # type: ignore[attr-defined]
+        return [(member.value, member.label) for member in cls._members()]
 
     @property
     def values(cls) -> list[str]:
         """Return the codes in the declared order."""
-        return [member.value for member in cls]
+        return [member.value for member in cls._members()]
 
     @property
     def labels(cls) -> list[str]:
         """Return the display names in the declared order."""
-        return [member.label for member in cls]  # type: ignore[attr-defined]
+        return [member.label for member in cls._members()]
 
     @property
     def label_map(cls) -> dict[str, str]:
         """Return {code: label}."""
-        return {member.value: member.label for member in cls}  # type: ignore[attr-defined]
+        return {member.value: member.label for member in cls._members()}
 
 
 class Vocabulary(StrEnum, metaclass=_VocabularyType):
@@ -43,11 +48,12 @@ class Vocabulary(StrEnum, metaclass=_VocabularyType):
 
     # Django templates must not call the class (it is callable, like every enum).
     do_not_call_in_templates = nonmember(True)
+    label: str
 
     def __new__(cls, value: str, label: str) -> "Vocabulary":
         member = str.__new__(cls, value)
         member._value_ = value
-        member.label = label  # type: ignore[attr-defined]
+        member.label = label
         return member
 
 
@@ -257,10 +263,13 @@ class Feasibility(Vocabulary):
 
 
 # The agents of a solution (domain.agents.Agent, whose label is the name clinicians see).
-AgentName = Vocabulary("AgentName", [(agent.name, (agent.value, agent.label)) for agent in Agent])
+# The functional enum API, which the checker reads against Vocabulary.__new__(value, label): hence the cast.
+AgentName: type[Vocabulary] = cast(Any, Vocabulary)(
+    "AgentName", [(agent.name, (agent.value, agent.label)) for agent in Agent]
+)
 
 # Every vocabulary by the name templates use: {{ code|label:"body_region" }}.
-VOCABULARIES: dict[str, Any] = {
+VOCABULARIES: dict[str, type[Vocabulary]] = {
     "sex": Sex,
     "body_region": BodyRegion,
     "map_region": MapRegion,

@@ -8,7 +8,7 @@ OperationOutcome with the right status code, never an HTML page.
 import logging
 from collections.abc import Callable, Iterable
 from functools import wraps
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from django.core.exceptions import ValidationError
@@ -21,6 +21,7 @@ from prolotrack.clinics.api_auth import BearerToken
 from prolotrack.clinics.models import Membership
 from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for_membership
+from prolotrack.core.http import FhirRequest
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +135,7 @@ def authenticate(request: HttpRequest) -> Membership:
 
 def fhir_actor(request: HttpRequest, *permissions: Permission) -> Actor:
     """The acting membership as an Actor on the fhir channel, or 403 when its role lacks any of `permissions`."""
-    membership: Membership = request.fhir_membership  # type: ignore[attr-defined]
+    membership = cast(FhirRequest, request).fhir_membership
     for permission in permissions:
         if not membership.can(permission):
             raise FhirError(
@@ -144,7 +145,7 @@ def fhir_actor(request: HttpRequest, *permissions: Permission) -> Actor:
 
 
 def can(request: HttpRequest, permission: Permission) -> bool:
-    return request.fhir_membership.can(permission)  # type: ignore[attr-defined]
+    return cast(FhirRequest, request).fhir_membership.can(permission)
 
 
 def audit_read(actor: Actor, action: str, record: Any, patient_uuid: Any = None) -> None:
@@ -205,9 +206,10 @@ def fhir_endpoint(
                     negotiate(request)
                 if require_token:
                     membership = authenticate(request)
-                    request.fhir_membership = membership  # type: ignore[attr-defined]
-                    request.membership = membership  # type: ignore[attr-defined]
-                    request.clinic = membership.clinic  # type: ignore[attr-defined]
+                    typed = cast(FhirRequest, request)
+                    typed.fhir_membership = membership
+                    typed.membership = membership
+                    typed.clinic = membership.clinic
                 return view(request, *args, **kwargs)
             except Exception as error:  # every error becomes an OperationOutcome
                 return error_response(_map_exception(error))

@@ -44,7 +44,7 @@ from prolotrack.patients.models import Allergy, Condition, Medication, Patient, 
 MAX_ENTRIES = 10_000  # per Bundle; larger loads go through `manage.py import_fhir` (NDJSON, streamed in batches)
 
 # resource type -> product kinds it can become, for PUT Type/<id> and Location headers
-KIND_MODELS: dict[str, type] = {
+KIND_MODELS: dict[str, type[Patient] | patient_services.ChildModel] = {
     "patient": Patient,
     "weight": WeightMeasurement,
     "condition": Condition,
@@ -654,7 +654,7 @@ class Importer:
         for record in _children(kind).filter(patient__in=todo).order_by("id"):
             self.children[(kind, record.patient_id)][_match_key(kind, record.__dict__)] = record
 
-    def _write_child(self, entry: Entry) -> Outcome:
+    def _write_child(self, entry: Entry) -> Outcome | None:
         mapped = entry.mapped
         assert isinstance(mapped, Mapped)
         kind = mapped.kind
@@ -667,7 +667,7 @@ class Importer:
             return self._write_pain(entry, patient)
         if kind == "no_known_allergies":
             return self._write_no_known_allergies(entry, patient)
-        model = KIND_MODELS[kind]
+        model, _ = patient_services.CHILD_MODELS[kind]
         index = self._index(kind, patient)
         key = _match_key(kind, mapped.values)
         existing = None
@@ -732,7 +732,7 @@ class Importer:
         note = Issue("information", "informational", message, entry.where)
         return self._outcome("Patient", record, "updated" if changed else "unchanged", "200 OK", [note])
 
-    def _write_pain(self, entry: Entry, patient: Patient) -> Outcome:
+    def _write_pain(self, entry: Entry, patient: Patient) -> Outcome | None:
         mapped = entry.mapped
         assert isinstance(mapped, Mapped)
         key = _match_key("pain", mapped.values)
@@ -1059,7 +1059,7 @@ def update_resource(
     importer.check_permissions([entry])
     if entry.mapped.kind != "patient":
         # The record's own patient, unless the body names another (refused in _write_child).
-        model = KIND_MODELS[entry.mapped.kind]
+        model, _ = patient_services.CHILD_MODELS[entry.mapped.kind]
         try:
             current = model.objects.select_related("patient").get(clinic=actor.clinic, uuid=uuid_lib.UUID(resource_id))
         except (ValueError, model.DoesNotExist):
@@ -1096,7 +1096,7 @@ def retire_resource(actor: Actor, resource_type: str, resource_id: str, *, if_ma
             continue
         if record.entered_in_error_at is not None:
             return record  # FHIR: deleting a deleted resource succeeds
-        if kind == "patient":
+        if isinstance(record, Patient):  # the "patient" kind
             return patient_services.retire_patient(actor, record, reason=reason, expected_version=if_match)
         return patient_services.retire_child(actor, record, kind, reason=reason, expected_version=if_match)
     raise _fail(404, "not-found", f"No {resource_type}/{resource_id} in this clinic.")

@@ -389,7 +389,7 @@ ICD10_FLAGS = (
     ("Z96.6", ScreeningFlag.PROSTHETIC_JOINT),
     ("Z95.2", ScreeningFlag.PROSTHETIC_VALVE),
 )
-FLAG_WORDS: tuple[tuple[str, str], ...] = (
+FLAG_WORDS: tuple[tuple[str, ScreeningFlag], ...] = (
     (r"(?<!pre)(?<!pre-)\bdiabetes\b|\bdiabetic\b", ScreeningFlag.DIABETES),
     (r"\bgout\b", ScreeningFlag.GOUT),
     (r"\bpregnan", ScreeningFlag.PREGNANCY),
@@ -591,7 +591,7 @@ CONDITION_PATHS = {
 
 # --- AllergyIntolerance ------------------------------------------------------------------------------------------
 
-SEVERITY_ORDER = {Severity.MILD: 1, Severity.MODERATE: 2, Severity.SEVERE: 3}
+SEVERITY_ORDER: dict[str, int] = {Severity.MILD: 1, Severity.MODERATE: 2, Severity.SEVERE: 3}
 
 
 def _allergy(resource: dict[str, Any], where: str) -> Mapped | Skip:
@@ -629,7 +629,7 @@ def _allergy(resource: dict[str, Any], where: str) -> Mapped | Skip:
     derived: tuple[str, ...] = ("severity",)
     if severities:
         derived = ()
-        severity = max(severities, key=lambda s: SEVERITY_ORDER[Severity(s)])
+        severity = max(severities, key=lambda s: SEVERITY_ORDER[s])
     elif resource.get("criticality") == "low":
         severity = Severity.MILD
     elif resource.get("criticality") == "high":
@@ -661,7 +661,7 @@ ALLERGY_PATHS = {"substance": "code", "reaction": "reaction", "severity": "react
 # Ingredient words -> the product's drug classes (WHO ATC index: M01A NSAIDs; B01AA/AB/AE/AF anticoagulants;
 # B01AC platelet aggregation inhibitors; H02AB systemic glucocorticoids). Screening uses the class (DOMAIN.md §5),
 # so a drug not listed is "other" and a clinician should review the list after an import.
-DRUG_CLASS_WORDS: tuple[tuple[str, str], ...] = (
+DRUG_CLASS_WORDS: tuple[tuple[str, MedicationClass], ...] = (
     (
         r"warfarin|acenocoumarol|phenprocoumon|heparin|enoxaparin|dalteparin|tinzaparin|fondaparinux|apixaban"
         r"|rivaroxaban|edoxaban|dabigatran|argatroban|bivalirudin",

@@ -217,8 +217,8 @@ def parse(rtype: ResourceType, params: QueryDict, tz: ZoneInfo, *, strict: bool)
             for value in values:
                 rng = parse_date(name, value, tz)
                 for i, s in enumerate(sources):
-                    param = s.dates.get(name)
-                    narrow(i, rng.q(param, tz) if param else None)
+                    date_param = s.dates.get(name)
+                    narrow(i, rng.q(date_param, tz) if date_param else None)
         elif name in status_names:
             codes = [c.strip() for v in values for c in v.split(",")]
             for i, s in enumerate(sources):
@@ -286,7 +286,8 @@ def parse(rtype: ResourceType, params: QueryDict, tz: ZoneInfo, *, strict: bool)
         used.append(("_total", total_mode))
     if summary_count:
         used.append(("_summary", "count"))
-    cursor = Cursor.decode(params["_cursor"]) if params.get("_cursor") else None
+    raw_cursor = params.get("_cursor")
+    cursor = Cursor.decode(raw_cursor) if raw_cursor else None
     if cursor is not None and cursor.source >= len(sources):
         raise FhirError(400, "_cursor is not one this server gave out: follow the Bundle's links.", code="invalid")
     return SearchRequest(

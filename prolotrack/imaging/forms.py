@@ -39,7 +39,8 @@ class StudyForm(VersionedForm):
         return value
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         region = data.get("body_region")
         if region:
             try:

@@ -16,7 +16,9 @@ logger = logging.getLogger(__name__)
 EXTENSIONS = {FileKind.PNG: "png", FileKind.JPEG: "jpg", FileKind.DICOM: "dcm"}
 
 
-def file_response(file: ImagingFile, *, original: bool = False, actor: Actor | None = None) -> HttpResponse:
+def file_response(
+    file: ImagingFile, *, original: bool = False, actor: Actor | None = None
+) -> HttpResponse | FileResponse:
     """The image a browser can show (a DICOM's PNG preview), or with original=True the stored file as uploaded.
 
     Inline for what a browser displays, attachment for a DICOM original. The name sent is built from the record,

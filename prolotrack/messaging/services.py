@@ -226,6 +226,8 @@ def _cancel_lapsed(clinic: Clinic, today: date) -> int:
         clinic=clinic, status__in=OPEN_STATUSES, session__isnull=False
     ).select_related("session", "session__course", "session__patient", "clinic")
     for message in open_messages:
+        if message.session is None:  # not read: the query asks for session__isnull=False
+            continue
         reason = _lapse_reason(message.session, message.target, today, message.kind)
         if reason:
             _finish(message, status=MessageStatus.CANCELLED, error=reason)
@@ -361,6 +363,7 @@ def _hold_reason(current: OutboxMessage, now: datetime, today: date) -> tuple[st
             return "wait", "its day moved later with the clinic's settings"
     elif current.timepoint_id is not None:
         timepoint = current.timepoint
+        assert timepoint is not None  # timepoint_id is set
         if current.patient.is_entered_in_error:
             return "cancel", "The patient's record was entered in error."
         decision = rules.decide_questionnaire_reminder(
@@ -432,6 +435,7 @@ def render(message: OutboxMessage, today: date, *, with_link: bool = False) -> R
         attachments = _attachments(session, message.kind, message.channel)
         return Rendered(words.subject, words.body, attachments, words.body)
     timepoint = message.timepoint
+    assert timepoint is not None, "a message is about a session or a questionnaire timepoint"
     words = content.questionnaire(
         message.patient,
         message.clinic,

@@ -30,13 +30,14 @@ SESSION = "#9aa5b1"
 BAND = "#16a34a"
 # rc_context changes matplotlib's process-wide settings for the duration of a save: serialise the saves.
 _SAVE_LOCK = threading.Lock()
-SVG_RC = {"svg.fonttype": "none", "svg.hashsalt": "prolotrack"}
+SVG_RC: dict[Any, Any] = {"svg.fonttype": "none", "svg.hashsalt": "prolotrack"}  # keys checked by matplotlib
 
 
 def series_figure(series: Series | None, sessions: tuple[SessionMark, ...], *, title: str = "") -> Figure:
     """Draw one instrument's scores over time, sessions as vertical lines, the MCID band relative to baseline."""
     figure = Figure(figsize=(6.4, 2.8), layout="constrained")
-    axes = figure.add_subplot()
+    # Any: matplotlib's annotations take floats where its date converters take the dates plotted here.
+    axes: Any = figure.add_subplot()
     axes.set_title(title or (series.name if series else "Scores"), fontsize=10, color=INK, loc="left", pad=14)
     axes.spines[["top", "right"]].set_visible(False)
     axes.tick_params(labelsize=8, colors=INK)

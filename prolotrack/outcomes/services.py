@@ -438,7 +438,7 @@ def import_instrument_texts(
     try:
         Questionnaire.model_validate(dict(questionnaire))
     except PydanticError as error:
-        first = error.errors()[0] if error.errors() else {}
+        first: Mapping[str, Any] = error.errors()[0] if error.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()))
         raise ValidationError(
             {"questionnaire": f"Not a valid FHIR R4 Questionnaire: {first.get('msg', error)} (at {where or 'top'})."}

@@ -115,6 +115,7 @@ def _series(code: str, rows: list[QuestionnaireResponse], marks: tuple[SessionMa
             r.authored_on, r.score, r.timepoint.label if r.timepoint else "", sum(m.day < r.authored_on for m in marks)
         )
         for r in rows
+        if r.score is not None  # the query reads scored responses only
     )
     name = inst.name if inst else code
     if inst is None or inst.rates_change or not points:

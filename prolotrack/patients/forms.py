@@ -36,7 +36,7 @@ class VersionedForm(forms.ModelForm):
             del self.fields["change_reason"]
 
     def changes(self) -> dict[str, Any]:
-        return {name: self.cleaned_data[name] for name in self._meta.fields}
+        return {name: self.cleaned_data[name] for name in self._meta.fields or ()}
 
 
 def _not_future(value: date | None, what: str) -> None:

@@ -42,7 +42,8 @@ PATIENT_FIELDS = (
 )
 
 # Child records of a patient: model, the fields a user may set, and the action-code stem.
-CHILD_MODELS: dict[str, tuple[type, tuple[str, ...]]] = {
+ChildModel = type[WeightMeasurement] | type[Condition] | type[Medication] | type[Allergy]
+CHILD_MODELS: dict[str, tuple[ChildModel, tuple[str, ...]]] = {
     "weight": (WeightMeasurement, ("measured_on", "weight_kg", "note")),
     "condition": (
         Condition,
@@ -146,9 +147,9 @@ def create_patients(actor: Actor, rows: list[Mapping[str, Any]]) -> list[Patient
 
 
 def update_patient(
-    actor: Actor, patient: Patient, data: Mapping[str, Any], *, expected_version: int, reason: str = ""
+    actor: Actor, patient: Patient, data: Mapping[str, Any], *, expected_version: int | None, reason: str = ""
 ) -> Patient:
-    """Change a patient's demographics, refusing a stale edit."""
+    """Change a patient's demographics, refusing a stale edit (`expected_version` None: a FHIR write without If-Match)."""
     require_permission(actor, Permission.PATIENT_EDIT_DEMOGRAPHICS)
     values = only_fields(data, PATIENT_FIELDS)
     if "mrn" in values and not (values["mrn"] or "").strip():
@@ -317,9 +318,9 @@ def record_no_known_allergies(actor: Actor, patient: Patient, data: Mapping[str,
 
 
 def edit_child(
-    actor: Actor, record: Any, kind: str, data: Mapping[str, Any], *, expected_version: int, reason: str = ""
+    actor: Actor, record: Any, kind: str, data: Mapping[str, Any], *, expected_version: int | None, reason: str = ""
 ) -> Any:
-    """Change a weight, condition, medication or allergy, refusing a stale edit."""
+    """Change a weight, condition, medication or allergy, refusing a stale edit (None: a FHIR write without If-Match)."""
     _, fields = CHILD_MODELS[kind]
     require_permission(actor, Permission.PATIENT_EDIT_CLINICAL)
     values = _clean_codes(only_fields(data, fields))

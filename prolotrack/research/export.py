@@ -195,7 +195,8 @@ class ExportBuilder:
                 .order_by("course_id", "number", "pk")
                 .values_list("course_id", "weight_kg")
             ):
-                weights.setdefault(course_id, weight)
+                if weight is not None:  # filtered above: weight_kg__isnull=False
+                    weights.setdefault(course_id, weight)
             for pk in batch:
                 patient = patients[pk]
                 own = tuple(
@@ -454,14 +455,14 @@ class ExportBuilder:
                 ]
             )
         for event in events:
-            course = courses.get(event.course_id) if event.course_id else None
-            session = session_ids.get(event.session_id) if event.session_id else None
+            event_course = courses.get(event.course_id) if event.course_id else None
+            event_session = session_ids.get(event.session_id) if event.session_id else None
             out["adverse_events"].append(
                 [
                     self._pid("adverse_event", event),
                     self._pid("patient", patients[event.patient_id]),
-                    self._pid("course", course),
-                    self._pid("session", session),
+                    self._pid("course", event_course),
+                    self._pid("session", event_session),
                     self._pid("site", site_ids.get(event.site_id) if event.site_id else None),
                     event.event_type,
                     event.severity,
@@ -472,13 +473,13 @@ class ExportBuilder:
                 ]
             )
         for answer in answers:
-            course = courses.get(answer.course_id) if answer.course_id else None
-            point = answer.timepoint if answer.timepoint_id and course is not None else None
+            answer_course = courses.get(answer.course_id) if answer.course_id else None
+            point = answer.timepoint if answer.timepoint_id and answer_course is not None else None
             out["outcomes"].append(
                 [
                     self._pid("outcome", answer),
                     self._pid("patient", patients[answer.patient_id]),
-                    self._pid("course", course),
+                    self._pid("course", answer_course),
                     answer.instrument,
                     answer.score,
                     point.code if point else None,

@@ -1,6 +1,10 @@
+from collections.abc import Sequence
+from typing import Any, cast
+
 from django import forms
 
 from prolotrack.domain.deidentify import DateMode
+from prolotrack.research.models import DataUseAgreement
 from prolotrack.research.vocabulary import indication_choices
 
 
@@ -23,9 +27,12 @@ class ExportForm(forms.Form):
     year_from = forms.IntegerField(label="Courses started from (year)", required=False, min_value=1900, max_value=2200)
     year_to = forms.IntegerField(label="to (year)", required=False, min_value=1900, max_value=2200)
 
-    def __init__(self, *args: object, agreements: list = (), **kwargs: object) -> None:  # type: ignore[assignment]
+    def __init__(self, *args: Any, agreements: Sequence[DataUseAgreement] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["agreement"].choices = [("", "None (Safe Harbor)"), *((str(a.uuid), str(a)) for a in agreements)]
+        cast(forms.ChoiceField, self.fields["agreement"]).choices = [
+            ("", "None (Safe Harbor)"),
+            *((str(a.uuid), str(a)) for a in agreements),
+        ]
 
     def clean_agreement(self) -> str | None:
         return self.cleaned_data.get("agreement") or None

@@ -215,7 +215,9 @@ def run_export(job_uuid: str) -> ExportJob:
             },
         )
         for patient_uuid in result.patient_uuids:
-            record_event(actor, "research.export.patient_included", record=job, patient_uuid=patient_uuid)
+            record_event(
+                actor, "research.export.patient_included", record=job, patient_uuid=uuid_lib.UUID(patient_uuid)
+            )
     return job
 
 

@@ -6,7 +6,7 @@ change a versioned record carry the version they were opened at, so a stale edit
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -173,7 +173,7 @@ class CourseForm(forms.Form):
             choices.append(("Trial templates", builtin))
         if own:
             choices.append(("This clinic's templates", own))
-        self.fields["protocol_id"].choices = choices
+        cast(forms.ChoiceField, self.fields["protocol_id"]).choices = choices
         # Each option says which region its template is for, so the page can fill the region in.
         regions = {p.id: p.template.region.value for p in protocols if p.template is not None}
         self.protocol_groups = [
@@ -181,8 +181,8 @@ class CourseForm(forms.Form):
             for group, items in (("Trial templates", builtin), ("This clinic's templates", own))
             if items
         ]
-        self.fields["clinician"].choices = [("", "Choose…"), *_choices_of(clinicians)]
-        self.fields["screening"].choices = [
+        cast(forms.ChoiceField, self.fields["clinician"]).choices = [("", "Choose…"), *_choices_of(clinicians)]
+        cast(forms.ChoiceField, self.fields["screening"]).choices = [
             ("", "None"),
             *(
                 (str(s.uuid), f"{s.procedure_date:%Y-%m-%d} · {s.get_region_display()} · {s.get_decision_display()}")
@@ -222,7 +222,7 @@ class BookForm(forms.Form):
 
     def __init__(self, *args: Any, clinicians: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["clinician"].choices = [("", "Choose…"), *_choices_of(clinicians)]
+        cast(forms.ChoiceField, self.fields["clinician"]).choices = [("", "Choose…"), *_choices_of(clinicians)]
 
     def starts_at(self, zone: Any) -> Any:
         """The booked moment, or None with the error on the form: a time the clocks skip is refused, a time they
@@ -417,7 +417,7 @@ class SiteForm(AmendableForm):
 
     def __init__(self, *args: Any, solutions: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["solution"].choices = [(str(s.uuid), str(s)) for s in solutions]
+        cast(forms.ChoiceField, self.fields["solution"]).choices = [(str(s.uuid), str(s)) for s in solutions]
         self.fields["volume_ml"].widget.attrs["data-map-focus"] = ""
 
     def clean_volume_ml(self) -> Decimal:
@@ -483,7 +483,7 @@ class AdverseEventForm(forms.Form):
             return
         del self.fields["change_reason"]
         del self.fields["version"]
-        self.fields["session"].choices = [
+        cast(forms.ChoiceField, self.fields["session"]).choices = [
             ("", "None"),
             *(
                 (str(s.uuid), f"Session {s.number} on {s.planned_on:%Y-%m-%d} · {s.course.indication}")
@@ -492,11 +492,11 @@ class AdverseEventForm(forms.Form):
         ]
         sites = [site for s in sessions for site in s.site_rows]
         solutions = [sol for s in sessions for sol in s.solution_rows]
-        self.fields["site"].choices = [
+        cast(forms.ChoiceField, self.fields["site"]).choices = [
             ("", "None"),
             *((str(site.uuid), f"Session {site.session.number}, site {site.number}: {site.label}") for site in sites),
         ]
-        self.fields["solution"].choices = [
+        cast(forms.ChoiceField, self.fields["solution"]).choices = [
             ("", "None"),
             *((str(sol.uuid), f"Session {sol.session.number}, {sol}") for sol in solutions),
         ]

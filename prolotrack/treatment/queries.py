@@ -13,7 +13,7 @@ from prolotrack.audit.models import RecordVersion
 from prolotrack.clinics.models import User
 from prolotrack.clinics.roles import Role
 from prolotrack.consent.queries import consent_state
-from prolotrack.domain.agents import Agent, AgentConcentration, Concentration
+from prolotrack.domain.agents import Agent, AgentConcentration, Concentration, Unit
 from prolotrack.domain.anatomy import LANDMARKS
 from prolotrack.domain.course import Outcome, SessionFact, SessionState, course_outcome
 from prolotrack.domain.errors import DomainError
@@ -87,7 +87,7 @@ def solution_content(solution: PreparedSolution) -> SolutionContent:
     return SolutionContent(
         label=solution.label,
         concentrations=tuple(
-            AgentConcentration(Agent(c["agent"]), Concentration(Decimal(c["target_pct"]), "%"))
+            AgentConcentration(Agent(c["agent"]), Concentration(Decimal(c["target_pct"]), Unit.PERCENT))
             for c in solution.components
         ),
         with_epinephrine=solution.with_epinephrine,
@@ -158,7 +158,7 @@ def unresolved_contraindications(screening: Any) -> tuple[str, ...]:
 def signing_state(session: TreatmentSession) -> SigningState:
     answers = {ChecklistItem(e.item): Answer(e.answer) for e in _active(ChecklistEntry.objects.filter(session=session))}
     screening = session.day_screening
-    extra = ()
+    extra: tuple[str, ...] = ()
     if (
         screening is not None
         and screening.decision == Decision.NOT_ELIGIBLE.value

@@ -4,7 +4,7 @@ Every function is one transaction that writes its version and audit rows (audit.
 locked: its note and everything in it change only through `amend`, which needs a reason and keeps the original.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
@@ -29,7 +29,7 @@ from prolotrack.clinical import services as clinical_services
 from prolotrack.clinics.roles import Permission, Role
 from prolotrack.core.access import require_permission, require_same_clinic
 from prolotrack.documents.services import queue_visit_summary
-from prolotrack.domain.agents import Agent, AgentConcentration, Concentration, parse_agent, pct
+from prolotrack.domain.agents import Agent, AgentConcentration, Concentration, Unit, parse_agent, pct
 from prolotrack.domain.course import COURSE_CLOSE_REASONS
 from prolotrack.domain.errors import DomainError
 from prolotrack.domain.mixing import Component, Diluent, mix, parse_diluent
@@ -64,6 +64,7 @@ def _no_protocol(indication: str, region: str) -> ProtocolTemplate:
         code="none",
         name="No protocol template",
         indication=indication or "Clinician's plan",
+        # The course's region may be none of the landmark regions ("other"); a plan without a template reads only dates.
         region=region,  # type: ignore[arg-type]
         solutions=(),
         landmarks=(),
@@ -449,7 +450,7 @@ def rescreen_for_the_day(
         )
 
 
-def _mix(final_volume_ml: Decimal, components: list[Mapping[str, Any]], diluent: str) -> Any:
+def _mix(final_volume_ml: Decimal, components: Sequence[Mapping[str, Any]], diluent: str) -> Any:
     try:
         return mix(
             final_volume_ml,
@@ -475,7 +476,7 @@ def add_solution(
     *,
     label: str,
     final_volume_ml: Decimal,
-    components: list[Mapping[str, Any]],
+    components: Sequence[Mapping[str, Any]],
     diluent: str = "",
     diluent_lot: str = "",
     with_epinephrine: bool = False,
@@ -537,7 +538,8 @@ def add_solution(
 def solution_concentrations(solution: PreparedSolution) -> tuple[AgentConcentration, ...]:
     """The final concentrations of a stored solution, as the domain reads them."""
     return tuple(
-        AgentConcentration(Agent(c["agent"]), Concentration(Decimal(c["target_pct"]), "%")) for c in solution.components
+        AgentConcentration(Agent(c["agent"]), Concentration(Decimal(c["target_pct"]), Unit.PERCENT))
+        for c in solution.components
     )
 
 

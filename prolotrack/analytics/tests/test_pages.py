@@ -106,7 +106,7 @@ def test_the_page_and_its_charts_share_figures_for_a_minute(clinician, clinic_da
 
     client = _client(clinician)
     client.get("/dashboard/")
-    assert any(key.startswith(":1:analytics.dashboard:") for key in cache._cache)  # type: ignore[attr-defined]
+    assert any(key.startswith(":1:analytics.dashboard:") for key in cache._cache)
     assert client.get("/dashboard/charts/funnel.svg").status_code == 200
 
 

@@ -178,7 +178,7 @@ def test_two_anaesthetics_can_be_mixed_when_the_clinic_allows_it():
         (lambda: mix(D(10), dex_lido("15", "50", "0.5", "2"), diluent="orange juice"), MixingError, "Unknown diluent"),
         (lambda: mix(D(10), [("dextrose", "15", "50")]), MixingError, "agent, a target and a stock"),
         (
-            lambda: mix(D(10), [Component(DEX, pct("15"), D(50))]),  # type: ignore[arg-type]
+            lambda: mix(D(10), [Component(DEX, pct("15"), D(50))]),
             MixingError,
             "with a unit",
         ),

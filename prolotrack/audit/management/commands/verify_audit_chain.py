@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 
 from prolotrack.audit.queries import verify_chains
@@ -6,7 +8,7 @@ from prolotrack.audit.queries import verify_chains
 class Command(BaseCommand):
     help = "Recompute every audit chain's hashes; exit non-zero if any row was altered or removed."
 
-    def handle(self, *args, **options) -> None:  # type: ignore[no-untyped-def]
+    def handle(self, *args: Any, **options: Any) -> None:
         problems, checked = verify_chains()
         if problems:
             for problem in problems:

@@ -1,4 +1,6 @@
-from django.core.management.base import BaseCommand
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
 
 from prolotrack.core.site import site_url
 from prolotrack.demo.seed import seed_demo
@@ -7,10 +9,10 @@ from prolotrack.demo.seed import seed_demo
 class Command(BaseCommand):
     help = "Create the demo clinics, staff accounts and synthetic patients (keeps what is already there)."
 
-    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--patients", type=int, default=220, help="Synthetic patients in the demo clinic.")
 
-    def handle(self, *args, patients: int, **options) -> None:  # type: ignore[no-untyped-def]
+    def handle(self, *args: Any, patients: int, **options: Any) -> None:
         report = seed_demo(patients=patients)
         if report.created_patients:
             self.stdout.write(f"Created {report.created_patients} synthetic patients.")

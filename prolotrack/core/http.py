@@ -1,0 +1,41 @@
+"""Typed requests: what the middleware and the token checks set on a request, for the type checker.
+
+Nothing here runs: these classes only name the attributes that `clinics.middleware.ClinicMiddleware`,
+`clinics.api_auth.BearerToken`, `fhir.http.fhir_endpoint` and django-htmx's middleware put on the request, so that
+`request.clinic` in a view needs no `type: ignore`. A view annotated with `ClinicRequest` must sit behind `@require`
+(pages) or an authenticated router (API), which guarantee a clinic and a membership.
+"""
+
+from django.http import HttpRequest
+from django_htmx.middleware import HtmxDetails
+
+from prolotrack.clinics.models import Clinic, Membership, User
+
+
+class MiddlewareRequest(HttpRequest):
+    """Any request after `ClinicMiddleware`: a clinic and membership when the user is signed in to one, else None."""
+
+    clinic: Clinic | None
+    membership: Membership | None
+    htmx: HtmxDetails
+
+
+class ClinicRequest(HttpRequest):
+    """A page request that passed `@require`: a signed-in member acting in one clinic."""
+
+    user: User
+    clinic: Clinic
+    membership: Membership
+    htmx: HtmxDetails
+
+
+class ApiRequest(ClinicRequest):
+    """An API request authenticated by a bearer token: django-ninja sets `auth` to the token's membership."""
+
+    auth: Membership
+
+
+class FhirRequest(ClinicRequest):
+    """A FHIR request past `fhir_endpoint`: the token's membership, also under `fhir_membership`."""
+
+    fhir_membership: Membership
