@@ -287,11 +287,17 @@ class ProtocolEntry:
 
     @property
     def name(self) -> str:
-        return self.record.name if self.record is not None else self.template.name  # type: ignore[union-attr]
+        if self.record is not None:
+            return self.record.name
+        assert self.template is not None, "an entry is a clinic's record or a built-in template"
+        return self.template.name
 
     @property
     def source(self) -> str:
-        return self.record.source if self.record is not None else self.template.source  # type: ignore[union-attr]
+        if self.record is not None:
+            return self.record.source
+        assert self.template is not None, "an entry is a clinic's record or a built-in template"
+        return self.template.source
 
     def usable(self) -> ProtocolTemplate:
         """Return the domain template, or raise ProtocolError saying why this one cannot be used."""

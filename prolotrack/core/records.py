@@ -8,11 +8,11 @@ bypassing history.
 
 import contextvars
 import uuid as uuid_lib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import models
@@ -35,15 +35,27 @@ def service_write() -> Iterator[None]:
         _service_write.reset(token)
 
 
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def queryset_only(method: _Method) -> _Method:
+    """Keep a QuerySet method off the model's manager (Django's `queryset_only` mark), so `Model.objects.update()`
+    does not exist at all."""
+    vars(method)["queryset_only"] = True
+    return method
+
+
 class ClinicalQuerySet(models.QuerySet):
     """Refuse queryset-wide update and delete: each change must leave a version."""
 
+    @queryset_only
     def update(self, **kwargs: Any) -> int:
         raise HistoryBypassError(
             f"Bulk update of {self.model._meta.label} is refused: change records one at a time "
             "through their service so each change is versioned and audited."
         )
 
+    @queryset_only
     def delete(self) -> tuple[int, dict[str, int]]:
         raise HistoryBypassError(
             f"Deleting {self.model._meta.label} is refused: clinical records are never deleted; "
@@ -56,9 +68,6 @@ class ClinicalQuerySet(models.QuerySet):
     def active(self) -> "ClinicalQuerySet":
         """Records not marked entered in error."""
         return self.filter(entered_in_error_at__isnull=True)
-
-    update.queryset_only = True  # type: ignore[attr-defined]
-    delete.queryset_only = True  # type: ignore[attr-defined]
 
 
 class ClinicalRecord(models.Model):

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from prolotrack.core.records import ClinicalRecord, HistoryBypassError
+from prolotrack.core.records import ClinicalRecord, HistoryBypassError, queryset_only
 
 
 class DocumentKind(models.TextChoices):
@@ -89,14 +89,13 @@ class Document(ClinicalRecord):
 
 
 class WriteOnceQuerySet(models.QuerySet):
+    @queryset_only
     def update(self, **kwargs: Any) -> int:
         raise HistoryBypassError("Stored PDFs are written once and never changed.")
 
+    @queryset_only
     def delete(self) -> tuple[int, dict[str, int]]:
         raise HistoryBypassError("Stored PDFs are never deleted.")
-
-    update.queryset_only = True  # type: ignore[attr-defined]
-    delete.queryset_only = True  # type: ignore[attr-defined]
 
 
 class DocumentPdf(models.Model):

@@ -109,6 +109,13 @@ class Entry:
     conditional: str | None = None  # PUT Type?search
     problems: list[Issue] = field(default_factory=list)  # what is wrong with the entry's shape (400)
 
+    @property
+    def written(self) -> Mapped:
+        """The record this entry writes (entries reach the writers only once mapped)."""
+        if not isinstance(self.mapped, Mapped):
+            raise RuntimeError(f"{self.where} was not mapped to a record.")
+        return self.mapped
+
 
 @dataclass
 class Outcome:
@@ -568,14 +575,14 @@ class Importer:
     def _create_children(self, kind: str, items: list[tuple[Entry, Patient, Any]]) -> list[Any]:
         if kind == "pain":
             rows = [
-                (patient, {PAIN_ITEM: e.mapped.values["score"]}, e.mapped.values["authored_on"])  # type: ignore[union-attr]
+                (patient, {PAIN_ITEM: e.written.values["score"]}, e.written.values["authored_on"])
                 for e, patient, _ in items
             ]
             return record_responses(self.actor, PAIN_INSTRUMENT, rows, source="staff_paper")
         return patient_services.add_children(
             self.actor,
             kind,
-            [(patient, e.mapped.values) for e, patient, _ in items],  # type: ignore[union-attr]
+            [(patient, e.written.values) for e, patient, _ in items],
         )
 
     def _create_one(self, kind: str, entry: Entry, patient: Patient) -> Any:
@@ -785,10 +792,10 @@ class Importer:
         self.flush_patients()
         others = [e for e in entries if isinstance(e.mapped, Mapped) and e.mapped.kind != "patient"]
         # The patients this batch's records name (by fullUrl or Patient/<id>): their live records in one query per kind.
-        named = (self.by_reference.get(e.mapped.subject or "") for e in others)  # type: ignore[union-attr]
+        named = (self.by_reference.get(e.written.subject or "") for e in others)
         known = list({p.pk: p for p in named if p is not None}.values())
         for kind in ("weight", "condition", "medication", "allergy", "pain"):
-            if any(e.mapped.kind == kind for e in others):  # type: ignore[union-attr]
+            if any(e.written.kind == kind for e in others):
                 self.prefetch(kind, known)
         for entry in others:
             outcome = self._guard(entry, self._write_child)

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from math import hypot, isfinite
 from types import MappingProxyType
+from typing import Any
 
 from prolotrack.domain.anatomy import LANDMARKS, Landmark, Region, View, landmark, parse_region
 
@@ -475,10 +476,10 @@ def position(body_map: BodyMap, landmark_code: str, side: str | None) -> tuple[f
     return (x, y)
 
 
-def validate_point(body_map: BodyMap, x: object, y: object) -> tuple[float, float]:
+def validate_point(body_map: BodyMap, x: Any, y: Any) -> tuple[float, float]:
     """Return the point as numbers, or raise ValueError if it is not a number or lies outside the drawing."""
     try:
-        px, py = float(x), float(y)  # type: ignore[arg-type]
+        px, py = float(x), float(y)
     except (TypeError, ValueError):
         raise ValueError(f"The point ({x}, {y}) is not a pair of numbers: tap the {body_map.title} map.") from None
     if not (isfinite(px) and isfinite(py)):

@@ -5,6 +5,8 @@ from uuid import UUID
 
 from ninja import Field, Schema
 
+from prolotrack.treatment.models import AdverseEvent, Course, CourseTimepoint, InjectionSite, TreatmentSession
+
 
 class SessionSummary(Schema):
     id: UUID = Field(alias="uuid")
@@ -54,16 +56,16 @@ class CourseOut(Schema):
     timepoints: list[TimepointOut]
 
     @staticmethod
-    def resolve_patient_id(obj: object) -> UUID:
-        return obj.patient.uuid  # type: ignore[attr-defined]
+    def resolve_patient_id(obj: Course) -> UUID:
+        return obj.patient.uuid
 
     @staticmethod
-    def resolve_sessions(obj: object) -> list:
-        return list(obj.sessions.all())  # type: ignore[attr-defined]
+    def resolve_sessions(obj: Course) -> list[TreatmentSession]:
+        return list(obj.sessions.all())
 
     @staticmethod
-    def resolve_timepoints(obj: object) -> list:
-        return list(obj.timepoints.all())  # type: ignore[attr-defined]
+    def resolve_timepoints(obj: Course) -> list[CourseTimepoint]:
+        return list(obj.timepoints.all())
 
 
 class CourseIn(Schema):
@@ -116,8 +118,8 @@ class SiteOut(Schema):
     entered_in_error: bool = Field(alias="is_entered_in_error")
 
     @staticmethod
-    def resolve_solution(obj: object) -> str:
-        return obj.solution.label  # type: ignore[attr-defined]
+    def resolve_solution(obj: InjectionSite) -> str:
+        return obj.solution.label
 
 
 class AgentTotal(Schema):
@@ -198,13 +200,13 @@ class AdverseEventOut(Schema):
     entered_in_error: bool = Field(alias="is_entered_in_error")
 
     @staticmethod
-    def resolve_session_id(obj: object) -> UUID | None:
-        return obj.session.uuid if obj.session_id else None  # type: ignore[attr-defined]
+    def resolve_session_id(obj: AdverseEvent) -> UUID | None:
+        return obj.session.uuid if obj.session is not None else None
 
     @staticmethod
-    def resolve_site_id(obj: object) -> UUID | None:
-        return obj.site.uuid if obj.site_id else None  # type: ignore[attr-defined]
+    def resolve_site_id(obj: AdverseEvent) -> UUID | None:
+        return obj.site.uuid if obj.site is not None else None
 
     @staticmethod
-    def resolve_solution(obj: object) -> str | None:
-        return obj.solution.label if obj.solution_id else None  # type: ignore[attr-defined]
+    def resolve_solution(obj: AdverseEvent) -> str | None:
+        return obj.solution.label if obj.solution is not None else None
