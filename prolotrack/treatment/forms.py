@@ -141,7 +141,8 @@ def _shown(field: forms.Field, value: Any) -> str:
     if isinstance(value, bool):
         return "Yes" if value else "No"
     if isinstance(field, forms.ChoiceField):
-        return str(dict(field.choices).get(value, value))
+        # A ChoiceField holds its choices as a list of pairs once set (Django normalises them).
+        return str(dict(cast("list[tuple[Any, Any]]", field.choices)).get(value, value))
     return str(value)
 
 
