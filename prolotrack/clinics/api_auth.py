@@ -9,10 +9,10 @@ from ninja.errors import HttpError
 from ninja.security import HttpBearer
 
 from prolotrack.audit.services import Actor
+from prolotrack.clinics.http import ApiRequest, ClinicRequest
 from prolotrack.clinics.models import ApiToken, Membership, hash_token
 from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for_membership
-from prolotrack.core.http import ApiRequest, ClinicRequest
 
 # Recording every use would make each read a write; a minute's precision is enough to spot idle tokens.
 LAST_USED_PRECISION = timedelta(minutes=1)

@@ -10,8 +10,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 
+from prolotrack.clinics.http import MiddlewareRequest
 from prolotrack.clinics.models import Membership
-from prolotrack.core.http import MiddlewareRequest
 
 SESSION_CLINIC_KEY = "prolotrack_clinic"
 SESSION_ACTIVITY_KEY = "prolotrack_last_activity"

@@ -18,10 +18,10 @@ from django.views.decorators.csrf import csrf_exempt
 
 from prolotrack.audit.services import AccessDenied, Actor, RecordClosedError, ServiceError, StaleEditError, record_event
 from prolotrack.clinics.api_auth import BearerToken
+from prolotrack.clinics.http import FhirRequest
 from prolotrack.clinics.models import Membership
 from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for_membership
-from prolotrack.core.http import FhirRequest
 
 log = logging.getLogger(__name__)
 
