@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp import constants as csp
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -52,6 +53,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    # django-ninja as an app: the API docs then use its bundled Swagger UI files, not a CDN the policy refuses.
+    "ninja",
+    "csp",
     "axes",
     "prolotrack.core",
     "prolotrack.audit",
@@ -75,6 +79,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below WhiteNoise: static files are not pages. CSP from django-csp; no-store and Permissions-Policy on every
+    # answer (core/headers.py, docs/SECURITY.md "Browser hardening").
+    "csp.middleware.CSPMiddleware",
+    "prolotrack.core.headers.BrowserHardeningMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     # The JSON API's edge: 413 / 415 as JSON, Idempotency-Key on writes (clinics/api_edge.py).
@@ -198,6 +206,24 @@ SECURE_HSTS_PRELOAD = env_bool("PROLOTRACK_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): scripts and styles from this origin only, or inline with the request's nonce
+# (`{{ request.csp_nonce }}`); no eval, no plugins, no framing, no <base>. Pages, the API docs and the patient
+# questionnaire all run under it; the browser tests fail on any violation (docs/SECURITY.md, "Browser hardening").
+# form-action is left out on purpose: an OAuth authorization form answers with a redirect to the registered app's
+# own address, which form-action would block in Chromium.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF, csp.NONCE],
+        "style-src": [csp.SELF, csp.NONCE],
+        "img-src": [csp.SELF, "data:", "blob:"],
+        "font-src": [csp.SELF],
+        "connect-src": [csp.SELF],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.NONE],
+        "frame-ancestors": [csp.NONE],
+    }
+}
 if env_bool("PROLOTRACK_BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 

@@ -28,6 +28,7 @@ from prolotrack.patients import services as patient_services
 from prolotrack.patients.models import Patient
 from prolotrack.treatment import services as treatment_services
 from prolotrack.treatment.models import Course, TreatmentSession
+from tests.test_browser_hardening import hardening_problem
 
 # Patterns answered only to POST (the page that shows their form is covered by its own GET pattern).
 POST_ONLY = {
@@ -219,6 +220,9 @@ def test_every_page_of_every_minimal_object_renders(client, minimal, personas):
             checked += 1
             if statuses[-1] != (404 if name in EXPECTED_404 else 200):
                 failures.append(f"{name} {url}: {statuses}")
+            elif problem := hardening_problem(response):
+                # CSP, no-store, Referrer-Policy, Permissions-Policy on every page (tests/test_browser_hardening.py).
+                failures.append(f"{name} {url}: {problem}")
     assert checked > 40
     assert not failures, "\n".join(failures)
 

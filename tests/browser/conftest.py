@@ -3,9 +3,14 @@
 Every test gets a fresh browser context (no shared cookies) on the live server, so tests cannot
 leak a session into each other. `shot(page, name)` saves a full-page screenshot to
 test-artifacts/screenshots/<name>.png for a person to look at.
+
+The pages run under the real Content-Security-Policy (never bypassed): every context made here or through
+`watch_csp(context)` records each violation the browser reports (the console's "Refused to ..." messages and the
+page's securitypolicyviolation events), and the test fails if there was any (docs/SECURITY.md, "Browser hardening").
 """
 
 import re
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -68,13 +73,53 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     browser.close()
 
 
+# Reported by the page itself, so a violation is seen even where Chromium's console wording changes.
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile}:${e.lineNumber}`);
+});
+"""
+CSP_CONSOLE = re.compile(r"Content Security Policy|CSP violation", re.IGNORECASE)
+
+
+class CspWatch:
+    """The CSP violations reported in the contexts it watches."""
+
+    def __init__(self) -> None:
+        self.violations: list[str] = []
+
+    def watch(self, context: BrowserContext) -> BrowserContext:
+        context.add_init_script(CSP_LISTENER)
+        context.on("console", self._console)
+        return context
+
+    def _console(self, message: Any) -> None:
+        if CSP_CONSOLE.search(message.text):
+            self.violations.append(f"{message.page.url if message.page else '?'}: {message.text}")
+
+
 @pytest.fixture
-def new_page(browser: Browser, live_server: Any) -> Iterator[Callable[..., Page]]:
+def csp_watch() -> Iterator[CspWatch]:
+    """Fail the test if any page it opened reported a Content-Security-Policy violation."""
+    watch = CspWatch()
+    yield watch
+    if watch.violations:
+        pytest.fail("Content-Security-Policy violations:\n" + "\n".join(dict.fromkeys(watch.violations)), pytrace=False)
+
+
+@pytest.fixture
+def watch_csp(csp_watch: CspWatch) -> Callable[[BrowserContext], BrowserContext]:
+    """Watch a context a test made itself (JavaScript off, a phone, touch) for CSP violations."""
+    return csp_watch.watch
+
+
+@pytest.fixture
+def new_page(browser: Browser, live_server: Any, csp_watch: CspWatch) -> Iterator[Callable[..., Page]]:
     """Open a page in a fresh context (its own cookies): new_page() for desktop, new_page(tablet=True)."""
     contexts: list[BrowserContext] = []
 
     def make(*, tablet: bool = False) -> Page:
-        context = browser.new_context(viewport=TABLET if tablet else DESKTOP, base_url=live_server.url)
+        context = csp_watch.watch(browser.new_context(viewport=TABLET if tablet else DESKTOP, base_url=live_server.url))
         context.set_default_timeout(10_000)
         contexts.append(context)
         return context.new_page()
@@ -123,6 +168,18 @@ def log_in(page: Page, user: User | str, password: str = PASSWORD) -> Page:
     expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
     return page
+
+
+def wait_until(page: Page, expression: str, timeout: float = 10.0) -> None:
+    """Wait until a JavaScript expression is true in the page.
+
+    Page.wait_for_function compiles its predicate with eval inside the page, which the Content-Security-Policy
+    refuses (no 'unsafe-eval'); page.evaluate runs outside the page's policy."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"Still false after {timeout} s: {expression}")
+        page.wait_for_timeout(100)
 
 
 def shot(page: Page, name: str) -> Path:

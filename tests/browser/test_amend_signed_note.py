@@ -52,10 +52,11 @@ def signed_session(clinician: User, patient: Patient) -> TreatmentSession:
     return services.sign_session(actor, TreatmentSession.objects.get(pk=session.pk))
 
 
-def test_amending_a_signed_note_without_javascript(browser: Browser, live_server: Any, clinician: User,
-                                                   patient: Patient) -> None:  # fmt: skip
+def test_amending_a_signed_note_without_javascript(
+    browser: Browser, live_server: Any, clinician: User, patient: Patient, watch_csp: Any
+) -> None:
     session = signed_session(clinician, patient)
-    context = browser.new_context(viewport=DESKTOP, base_url=live_server.url, java_script_enabled=False)
+    context = watch_csp(browser.new_context(viewport=DESKTOP, base_url=live_server.url, java_script_enabled=False))
     try:
         page = context.new_page()
         log_in(page, clinician)

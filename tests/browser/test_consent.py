@@ -130,8 +130,8 @@ def test_consent_signed_with_the_mouse_unblocks_the_session_and_withdrawal_block
 
 
 @pytest.fixture
-def touch_page(browser: Browser, live_server: Any) -> Iterator[Page]:
-    context = browser.new_context(viewport=TABLET, base_url=live_server.url, has_touch=True, is_mobile=True)
+def touch_page(browser: Browser, live_server: Any, watch_csp: Any) -> Iterator[Page]:
+    context = watch_csp(browser.new_context(viewport=TABLET, base_url=live_server.url, has_touch=True, is_mobile=True))
     context.set_default_timeout(10_000)
     yield context.new_page()
     context.close()

@@ -9,7 +9,7 @@ from django.core.cache import cache
 from playwright.sync_api import Page, expect
 
 from prolotrack.analytics.tests.factories import add_dextrose, answer, make_course, session_day, set_session
-from tests.browser.conftest import log_in, shot
+from tests.browser.conftest import log_in, shot, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -53,8 +53,8 @@ def test_dashboard_figures_charts_filters_and_downloads(page: Page, clinician, c
     expect(summary).to_contain_text("95% CI")
     expect(page.locator("body")).not_to_contain_text("Zzyzx")  # no patient names anywhere
     # Every chart image loads (served as SVG by its own request).
-    page.wait_for_function(
-        "Array.from(document.querySelectorAll('.dash-grid img')).every(i => i.complete && i.naturalWidth > 0)"
+    wait_until(
+        page, "Array.from(document.querySelectorAll('.dash-grid img')).every(i => i.complete && i.naturalWidth > 0)"
     )
     shot(page, "dashboard-all")
 
@@ -62,8 +62,8 @@ def test_dashboard_figures_charts_filters_and_downloads(page: Page, clinician, c
     page.get_by_role("button", name="Show").click()
     expect(page).to_have_url(re.compile(r"indication=Chronic"))
     expect(summary).to_contain_text("6")
-    page.wait_for_function(
-        "Array.from(document.querySelectorAll('.dash-grid img')).every(i => i.complete && i.naturalWidth > 0)"
+    wait_until(
+        page, "Array.from(document.querySelectorAll('.dash-grid img')).every(i => i.complete && i.naturalWidth > 0)"
     )
     section = page.locator("#chart-responders-sessions")
     section.locator("summary").click()

@@ -24,15 +24,15 @@ AVERAGE = "On average, how bad was your pain over the last 7 days?"
 WORST = "At its worst, how bad was your pain over the last 7 days?"
 
 
-def _open(browser: Browser, live_server: Any, viewport: dict[str, int], **kw: Any) -> Page:
-    context = browser.new_context(viewport=viewport, base_url=live_server.url, **kw)
+def _open(browser: Browser, live_server: Any, viewport: dict[str, int], watch: Any, **kw: Any) -> Page:
+    context = watch(browser.new_context(viewport=viewport, base_url=live_server.url, **kw))
     context.set_default_timeout(10_000)
     return context.new_page()
 
 
 @pytest.fixture
-def phone(browser: Browser, live_server: Any) -> Iterator[Page]:
-    page = _open(browser, live_server, PHONE, is_mobile=True, has_touch=True)
+def phone(browser: Browser, live_server: Any, watch_csp: Any) -> Iterator[Page]:
+    page = _open(browser, live_server, PHONE, watch_csp, is_mobile=True, has_touch=True)
     yield page
     page.context.close()
 
@@ -117,9 +117,9 @@ def test_on_a_390px_phone_the_pain_scale_is_a_slider_with_the_value_shown(phone:
 
 @pytest.mark.parametrize(("viewport", "name"), [(DESKTOP, "desktop"), (TABLET, "tablet")])
 def test_on_wider_screens_the_scale_is_one_row_of_buttons_each_at_least_44px(
-    browser: Browser, live_server: Any, nrs_path: str, viewport: dict[str, int], name: str
+    browser: Browser, live_server: Any, nrs_path: str, viewport: dict[str, int], name: str, watch_csp: Any
 ) -> None:
-    page = _open(browser, live_server, viewport)
+    page = _open(browser, live_server, viewport, watch_csp)
     try:
         page.goto(f"{nrs_path}1/", timeout=60_000)
         now = page.get_by_role("group", name=NOW)

@@ -23,8 +23,8 @@ PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
-def phone(browser: Browser, live_server: Any) -> Iterator[Page]:
-    context = browser.new_context(viewport=PHONE, base_url=live_server.url, is_mobile=True, has_touch=True)
+def phone(browser: Browser, live_server: Any, watch_csp: Any) -> Iterator[Page]:
+    context = watch_csp(browser.new_context(viewport=PHONE, base_url=live_server.url, is_mobile=True, has_touch=True))
     context.set_default_timeout(10_000)
     yield context.new_page()
     context.close()

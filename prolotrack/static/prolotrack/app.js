@@ -15,6 +15,15 @@
     });
     arm();
   }
+  // A select marked data-submit-on-change sends its form when changed (the clinic switch); inline handlers are not
+  // allowed by the Content-Security-Policy. Without JavaScript its form has a button.
+  document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches("select[data-submit-on-change]")) { event.target.form.submit(); }
+  });
+  // Fields marked data-select-on-focus select their text when focused (a link to copy).
+  document.addEventListener("focusin", function (event) {
+    if (event.target.matches && event.target.matches("[data-select-on-focus]")) { event.target.select(); }
+  });
   // "/" jumps to the search box, as in most record systems.
   document.addEventListener("keydown", function (event) {
     if (event.key !== "/" || event.target.closest("input, textarea, select")) { return; }
