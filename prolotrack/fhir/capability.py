@@ -21,14 +21,18 @@ def _resource(name: str) -> dict[str, Any]:
         interactions += [{"code": "vread"}, {"code": "history-instance"}]
     if name in WRITABLE:
         # create: POST [type] (a one-entry transaction); update: PUT with If-Match; delete: marks entered in error.
-        interactions += [{"code": "create"}, {"code": "update"}, {"code": "delete"}]
+        # patch: JSON Patch or merge patch applied to the served resource, then written as that update.
+        interactions += [{"code": "create"}, {"code": "update"}, {"code": "patch"}, {"code": "delete"}]
     doc = []
     if rtype.gone_when_eie:
         doc.append("A record entered in error answers 410 Gone and is left out of search and export.")
     else:
         doc.append("A record entered in error is served with status entered-in-error.")
     if len(rtype.sources) > 1:
-        doc.append("Sources: body weights (LOINC 29463-7), then questionnaire scores (e.g. LOINC 72514-3).")
+        doc.append(
+            "Sources: body weights (LOINC 29463-7), questionnaire scores (e.g. LOINC 72514-3), then Observations "
+            "received from other systems, served as they were sent."
+        )
     out: dict[str, Any] = {
         "type": name,
         "documentation": " ".join(doc),
@@ -42,6 +46,9 @@ def _resource(name: str) -> dict[str, Any]:
     }
     if rtype.includes:
         out["searchInclude"] = sorted(rtype.includes)
+    revincludes = sorted(n for t in TYPES.values() for n, inc in t.includes.items() if inc.target == name)
+    if revincludes:
+        out["searchRevInclude"] = revincludes
     if name == "Patient":
         # Transaction entries may be conditional on identifier (ifNoneExist, PUT Patient?identifier=...).
         out["conditionalCreate"] = True
@@ -92,7 +99,8 @@ def capability_statement(base_url: str) -> dict[str, Any]:
                     f"Search pages hold {DEFAULT_COUNT} entries by default (_count up to {MAX_COUNT}); paging is "
                     "by opaque cursor links (next/previous); the Bundle has a total only with _total=accurate, "
                     "_summary=count or _count=0. Searches may also be POSTed to [type]/_search. DELETE marks a "
-                    "record entered in error (never erased); PATCH is not supported. Unsupported search "
+                    "record entered in error (never erased); PATCH takes a JSON Patch (application/json-patch+json) "
+                    "or a JSON merge patch, with If-Match, and writes the result as an update. Unsupported search "
                     "parameters are ignored and reported in an OperationOutcome entry, or refused with 400 when the "
                     "request says 'Prefer: handling=strict'. Another clinic's record answers 404."
                 ),

@@ -26,6 +26,7 @@ from prolotrack.audit.services import (
     record_event,
 )
 from prolotrack.clinics.roles import Permission, role_has
+from prolotrack.fhir import daterange
 from prolotrack.fhir.inbound import (
     PAIN_INSTRUMENT,
     InboundError,
@@ -36,27 +37,29 @@ from prolotrack.fhir.inbound import (
     map_resource,
     validate,
 )
+from prolotrack.fhir.mappers import CS_INSTRUMENT
 from prolotrack.outcomes.models import QuestionnaireResponse
 from prolotrack.outcomes.services import record_response, record_responses
 from prolotrack.patients import services as patient_services
-from prolotrack.patients.models import Allergy, Condition, Medication, Patient, WeightMeasurement
+from prolotrack.patients.models import Allergy, Condition, Medication, Observation, Patient, WeightMeasurement
 
 MAX_ENTRIES = 10_000  # per Bundle; larger loads go through `manage.py import_fhir` (NDJSON, streamed in batches)
 
 # resource type -> product kinds it can become, for PUT Type/<id> and Location headers
-KIND_MODELS: dict[str, type[Patient] | patient_services.ChildModel] = {
+KIND_MODELS: dict[str, type[Patient] | type[Observation] | patient_services.ChildModel] = {
     "patient": Patient,
     "weight": WeightMeasurement,
     "condition": Condition,
     "medication": Medication,
     "allergy": Allergy,
+    "observation": Observation,
 }
 TYPE_KINDS = {
     "Patient": ("patient",),
     "Condition": ("condition",),
     "AllergyIntolerance": ("allergy",),
     "MedicationStatement": ("medication",),
-    "Observation": ("weight", "pain"),
+    "Observation": ("weight", "observation"),
 }
 # What each kind needs beyond fhir.import: the registry's own permissions (its services check them again).
 KIND_PERMISSIONS = {
@@ -66,8 +69,10 @@ KIND_PERMISSIONS = {
     "medication": Permission.PATIENT_EDIT_CLINICAL,
     "allergy": Permission.PATIENT_EDIT_CLINICAL,
     "no_known_allergies": Permission.PATIENT_EDIT_CLINICAL,
-    "pain": Permission.OUTCOMES_COLLECT,
+    "observation": Permission.PATIENT_EDIT_CLINICAL,
 }
+# A kept Observation that is also a pain NRS answer writes an outcomes answer too.
+PAIN_PERMISSION = Permission.OUTCOMES_COLLECT
 # Fields guessed from words and codes: filled when empty, never overwrite what a clinician set.
 DERIVED = {
     "condition": ("category", "screening_flag", "body_region", "laterality"),
@@ -75,8 +80,8 @@ DERIVED = {
 }
 SUPPORTED_TEXT = (
     "ProloTrack imports Patient, Condition, AllergyIntolerance, MedicationStatement, MedicationRequest (as a "
-    "MedicationStatement), and Observation for body "
-    "weight (LOINC 29463-7) and pain NRS (LOINC 72514-3)"
+    "MedicationStatement), and Observation (body weight, LOINC 29463-7, as a weight; any other on a patient kept as "
+    "sent)"
 )
 
 
@@ -108,6 +113,7 @@ class Entry:
     target_id: str | None = None  # PUT Type/<id>
     conditional: str | None = None  # PUT Type?search
     problems: list[Issue] = field(default_factory=list)  # what is wrong with the entry's shape (400)
+    answer: Any = None  # a kept Observation's pain answer already recorded (an earlier import), to link
 
     @property
     def written(self) -> Mapped:
@@ -196,8 +202,6 @@ class Result:
 
 def _general(reason: str) -> str:
     """A skip reason without the parts that differ per entry (values, paths), for the summary's counts."""
-    if reason.startswith("LOINC 72514-3 value"):
-        return "LOINC 72514-3 values that are not a whole number from 0 to 10: not pain NRS answers, never rounded"
     return reason
 
 
@@ -418,9 +422,12 @@ class Importer:
         missing: dict[str, set[str]] = {}
         for entry in entries:
             if isinstance(entry.mapped, Mapped):
-                permission = KIND_PERMISSIONS[entry.mapped.kind]
-                if not role_has(self.actor.role, permission):
-                    missing.setdefault(permission.value, set()).add(entry.mapped.resource_type)
+                permissions = [KIND_PERMISSIONS[entry.mapped.kind]]
+                if entry.mapped.pain is not None:
+                    permissions.append(PAIN_PERMISSION)
+                for permission in permissions:
+                    if not role_has(self.actor.role, permission):
+                        missing.setdefault(permission.value, set()).add(entry.mapped.resource_type)
         if missing:
             raise ImportFailure(
                 403,
@@ -564,21 +571,12 @@ class Importer:
                 mapped = entry.mapped
                 assert isinstance(mapped, Mapped)
                 self.children[(kind, patient.pk)][key] = record
-                if kind == "pain":
-                    outcome = self._outcome(
-                        "Observation", record, "created", "201 Created", location_type="QuestionnaireResponse"
-                    )
-                else:
-                    outcome = self._outcome(mapped.resource_type, record, "created", "201 Created", list(mapped.notes))
+                outcome = self._outcome(mapped.resource_type, record, "created", "201 Created", list(mapped.notes))
                 self.outcomes[entry.index] = outcome
 
     def _create_children(self, kind: str, items: list[tuple[Entry, Patient, Any]]) -> list[Any]:
-        if kind == "pain":
-            rows = [
-                (patient, {PAIN_ITEM: e.written.values["score"]}, e.written.values["authored_on"])
-                for e, patient, _ in items
-            ]
-            return record_responses(self.actor, PAIN_INSTRUMENT, rows, source="staff_paper")
+        if kind == "observation":
+            return self._create_observations([(e, p) for e, p, _ in items], many=True)
         return patient_services.add_children(
             self.actor,
             kind,
@@ -588,16 +586,33 @@ class Importer:
     def _create_one(self, kind: str, entry: Entry, patient: Patient) -> Any:
         mapped = entry.mapped
         assert isinstance(mapped, Mapped)
-        if kind == "pain":
-            return record_response(
-                self.actor,
-                patient,
-                PAIN_INSTRUMENT,
-                {PAIN_ITEM: mapped.values["score"]},
-                authored_on=mapped.values["authored_on"],
-                source="staff_paper",
-            )
+        if kind == "observation":
+            return self._create_observations([(entry, patient)], many=False)[0]
         return patient_services.add_child(self.actor, patient, kind, mapped.values)
+
+    def _create_observations(self, items: list[tuple[Entry, Patient]], *, many: bool) -> list[Any]:
+        """Kept Observations, with the pain NRS answers some of them are (written first, through the outcomes
+        service, as source "staff_paper": the closest the outcomes app has; the audit rows say channel fhir)."""
+        new: list[tuple[Entry, Patient]] = []
+        rows: list[tuple[Patient, dict[str, Any], Any]] = []
+        for e, p in items:
+            pain = e.written.pain
+            if pain is not None and e.answer is None:
+                new.append((e, p))
+                rows.append((p, {PAIN_ITEM: pain["score"]}, pain["authored_on"]))
+        if many:
+            answers = record_responses(self.actor, PAIN_INSTRUMENT, rows, source="staff_paper") if rows else []
+        else:
+            answers = [
+                record_response(self.actor, p, PAIN_INSTRUMENT, a, authored_on=day, source="staff_paper")
+                for p, a, day in rows
+            ]
+        for (entry, _), answer in zip(new, answers, strict=True):
+            entry.answer = answer
+        return patient_services.add_observations(
+            self.actor,
+            [(p, {**e.written.values, "pain_answer": e.answer}) for e, p in items],
+        )
 
     def _waiting(self, kind: str, patient: Patient, key: Any) -> Any:
         """The record a re-import matches, saving the waiting ones first when the match is one of them."""
@@ -670,8 +685,8 @@ class Importer:
             raise _fail(
                 409, "conflict", "The patient was marked entered in error; nothing is added to it.", entry.where
             )
-        if kind == "pain":
-            return self._write_pain(entry, patient)
+        if kind == "observation":
+            return self._write_observation(entry, patient)
         if kind == "no_known_allergies":
             return self._write_no_known_allergies(entry, patient)
         model, _ = patient_services.CHILD_MODELS[kind]
@@ -739,25 +754,117 @@ class Importer:
         note = Issue("information", "informational", message, entry.where)
         return self._outcome("Patient", record, "updated" if changed else "unchanged", "200 OK", [note])
 
-    def _write_pain(self, entry: Entry, patient: Patient) -> Outcome | None:
+    def _write_observation(self, entry: Entry, patient: Patient) -> Outcome | None:
+        """A kept Observation (docs/FHIR-IMPORT.md, "Observations"): matched by code and effective time, created as
+        sent, or replaced by a newer send (a new version); the pain NRS answer it is, if any, never changes here."""
         mapped = entry.mapped
         assert isinstance(mapped, Mapped)
-        key = _match_key("pain", mapped.values)
-        existing = self._waiting("pain", patient, key)
-        if existing is not None and _pain_rating(existing) == mapped.values["score"]:
-            return self._outcome("Observation", existing, "unchanged", "200 OK", location_type="QuestionnaireResponse")
-        if existing is not None:
+        entry.answer = None  # found again below: a retried write must not link an answer a rollback removed
+        values = mapped.values
+        if "effective_text" not in values:
+            values.update(observation_dates(mapped.effective, self.clinic.tz, entry.where))
+        key = _match_key("observation", values)
+        if entry.target_id:
+            self.flush_children()  # the record named may be one of this batch
+            try:
+                existing = Observation.objects.select_related("pain_answer").get(
+                    clinic=self.clinic, uuid=uuid_lib.UUID(entry.target_id)
+                )
+            except (ValueError, Observation.DoesNotExist):
+                raise _fail(
+                    404, "not-found", f"No Observation/{entry.target_id} in this clinic (ProloTrack assigns ids).",
+                    entry.where,
+                ) from None  # fmt: skip
+            if existing.patient_id != patient.pk:
+                raise _fail(422, "invalid", "The update names another patient than the record's own.", entry.where)
+        elif entry.conditional:
             raise _fail(
-                409,
-                "conflict",
-                f"A pain NRS of {_pain_rating(existing)} is already recorded for {mapped.values['authored_on']}; correct it "
-                "in ProloTrack (an import does not overwrite a patient's answer).",
-                entry.where,
+                422, "not-supported",
+                "Conditional update of an Observation is not supported: POST it (matched by patient, code and "
+                "effective time) or PUT it by id.", entry.where,
+            )  # fmt: skip
+        else:
+            existing = self._waiting("observation", patient, key)
+        if existing is None:
+            own = self._own_score(entry, patient)
+            if own is not None:
+                return own
+            if mapped.pain is not None:
+                found = self._pain_of_the_day(entry, patient)
+                if isinstance(found, Outcome):
+                    return found
+            self._queue(entry, "observation", patient, key)
+            return None
+        if existing.is_entered_in_error:
+            raise _fail(
+                409, "conflict", "This Observation was marked entered in error; it is not updated.", entry.where
             )
-        # Written in one go with the batch's other scores (flush_children), as source "staff_paper": the closest
-        # source the outcomes app has, entered by staff from another record. The audit row's channel ("fhir") says
-        # it came by import.
-        self._queue(entry, "pain", patient, key)
+        answer = existing.pain_answer
+        before = None if answer is None else (answer.authored_on, _pain_rating(answer))
+        after = None if mapped.pain is None else (mapped.pain["authored_on"], mapped.pain["score"])
+        if before != after:
+            raise _fail(
+                409, "conflict",
+                "This Observation " + ("is the patient's pain NRS answer" if answer else "is not a pain NRS answer")
+                + "; an update may not change that or the answer (correct the answer in ProloTrack).", entry.where,
+            )  # fmt: skip
+        changes = {k: v for k, v in values.items() if getattr(existing, k) != v}
+        record = patient_services.edit_observation(
+            self.actor, existing, changes, expected_version=entry.if_match, reason="FHIR import"
+        )
+        self._index("observation", patient)[key] = record
+        result = "updated" if changes else "unchanged"
+        notes = [n for n in mapped.notes if n.severity != "information" or result != "unchanged"]
+        return self._outcome("Observation", record, result, "200 OK", notes)
+
+    def _own_score(self, entry: Entry, patient: Patient) -> Outcome | None:
+        """ProloTrack's own score Observation coming back (its instrument code, derivedFrom its response, the same
+        score): it is that response's Observation already, so nothing is written."""
+        resource = entry.resource
+        codes = [c for c in (resource.get("code") or {}).get("coding") or [] if isinstance(c, dict)]
+        if not any(c.get("system") == CS_INSTRUMENT for c in codes):
+            return None
+        for ref in resource.get("derivedFrom") or []:
+            target = str((ref or {}).get("reference") or "")
+            match = re.fullmatch(r"QuestionnaireResponse/([0-9a-fA-F-]{36})", target)
+            if not match:
+                continue
+            response = QuestionnaireResponse.objects.filter(
+                clinic=self.clinic, patient=patient, uuid=match.group(1), status="completed",
+                entered_in_error_at__isnull=True,
+            ).first()  # fmt: skip
+            value = (resource.get("valueQuantity") or {}).get("value")
+            if response is not None and response.score is not None and value is not None and response.score == value:
+                return self._outcome("Observation", response, "unchanged", "200 OK")
+        return None
+
+    def _pain_of_the_day(self, entry: Entry, patient: Patient) -> Outcome | None:
+        """One pain NRS answer per patient and day. The same value already recorded (a patient's own answer, served
+        as its score Observation) is this Observation coming back: unchanged. An earlier import's answer without
+        its Observation is linked. Any other: the Observation is kept without becoming an answer (a note says so)."""
+        mapped = entry.mapped
+        assert isinstance(mapped, Mapped) and mapped.pain is not None
+        day, score = mapped.pain["authored_on"], mapped.pain["score"]
+        index = self._index("pain", patient)
+        found = index.get(day)
+        if found is None:
+            index[day] = _WAITING
+            return None
+        if found is not _WAITING and _pain_rating(found) == score and not _linked(found):
+            if found.status == "completed" and found.score is not None:
+                return self._outcome("Observation", found, "unchanged", "200 OK")
+            entry.answer = found
+            index[day] = _WAITING
+            return None
+        mapped.notes = [
+            Issue(
+                "information", "informational",
+                f"A pain NRS answer for {day} is already recorded"
+                + ("" if found is _WAITING else f" ({_pain_rating(found)})")
+                + ": kept as this Observation only, not as a second answer for the day.", entry.where,
+            )
+        ]  # fmt: skip
+        mapped.pain = None
         return None
 
     # -- the whole thing
@@ -794,9 +901,11 @@ class Importer:
         # The patients this batch's records name (by fullUrl or Patient/<id>): their live records in one query per kind.
         named = (self.by_reference.get(e.written.subject or "") for e in others)
         known = list({p.pk: p for p in named if p is not None}.values())
-        for kind in ("weight", "condition", "medication", "allergy", "pain"):
+        for kind in ("weight", "condition", "medication", "allergy", "observation"):
             if any(e.written.kind == kind for e in others):
                 self.prefetch(kind, known)
+        if any(e.written.pain is not None for e in others):
+            self.prefetch("pain", known)
         for entry in others:
             outcome = self._guard(entry, self._write_child)
             if outcome is not None:
@@ -910,6 +1019,8 @@ def _match_key(kind: str, values: dict[str, Any]) -> Any:
         return values.get("measured_on")
     if kind == "pain":
         return values.get("authored_on")
+    if kind == "observation":
+        return (values.get("code_tokens"), values.get("effective_text"))
     raise KeyError(kind)
 
 
@@ -923,10 +1034,43 @@ def _pain_rating(response: Any) -> int | None:
     return None if value is None else int(value)
 
 
+def _linked(response: Any) -> bool:
+    """Whether a pain answer already is a kept Observation's."""
+    try:
+        return response.source_observation is not None
+    except Observation.DoesNotExist:
+        return False
+
+
+def observation_dates(effective: dict[str, Any], tz: Any, where: str) -> dict[str, Any]:
+    """A kept Observation's effective[x] as written and as the range it stands for (FHIR date search)."""
+    try:
+        if "value" in effective:
+            span = daterange.span_of(effective["value"], tz)
+            text = str(effective["value"])
+        elif effective:
+            span = daterange.period_span(effective.get("start"), effective.get("end"), tz)
+            text = f"{effective.get('start') or ''}/{effective.get('end') or ''}"
+        else:
+            return {"effective_text": "", "has_effective": False, "effective_start": None, "effective_end": None}
+    except ValueError as error:
+        raise _fail(422, "value", str(error), f"{where}.effective") from None
+    return {
+        "effective_text": text[:80],
+        "has_effective": True,
+        "effective_start": span.start,
+        "effective_end": span.end,
+    }
+
+
 def _children(kind: str) -> Any:
     """The live records of a kind that a re-import matches against."""
     if kind == "pain":
-        return QuestionnaireResponse.objects.filter(instrument=PAIN_INSTRUMENT, entered_in_error_at__isnull=True)
+        return QuestionnaireResponse.objects.filter(
+            instrument=PAIN_INSTRUMENT, entered_in_error_at__isnull=True
+        ).select_related("source_observation")
+    if kind == "observation":
+        return Observation.objects.filter(entered_in_error_at__isnull=True).select_related("pain_answer")
     return KIND_MODELS[kind].objects.filter(entered_in_error_at__isnull=True)
 
 
@@ -1047,11 +1191,16 @@ def update_resource(
             resource_type,
         )
     assert isinstance(entry.mapped, Mapped)
-    if entry.mapped.kind == "pain":
+    if (
+        resource_type == "Observation"
+        and (wanted_uuid := _uuid_or_none(resource_id)) is not None
+        and QuestionnaireResponse.objects.filter(clinic=actor.clinic, uuid=wanted_uuid).exists()
+    ):
         raise _fail(
             405,
             "not-supported",
-            "A pain score is a patient's answer: correct it in ProloTrack, not by PUT.",
+            "This Observation is the score of a questionnaire response, a patient's answer: correct it in ProloTrack, "
+            "not by PUT.",
             resource_type,
         )
     if entry.mapped.kind == "no_known_allergies":
@@ -1066,7 +1215,9 @@ def update_resource(
     importer.check_permissions([entry])
     if entry.mapped.kind != "patient":
         # The record's own patient, unless the body names another (refused in _write_child).
-        model, _ = patient_services.CHILD_MODELS[entry.mapped.kind]
+        model: type[Observation] | patient_services.ChildModel = (
+            Observation if entry.mapped.kind == "observation" else patient_services.CHILD_MODELS[entry.mapped.kind][0]
+        )
         try:
             current = model.objects.select_related("patient").get(clinic=actor.clinic, uuid=uuid_lib.UUID(resource_id))
         except (ValueError, model.DoesNotExist):
@@ -1075,6 +1226,13 @@ def update_resource(
     elif importer._patient_by_uuid(resource_id) is None:
         raise _fail(404, "not-found", f"No Patient/{resource_id} in this clinic.")
     return run(importer, [entry]).outcomes[0]
+
+
+def _uuid_or_none(value: str) -> uuid_lib.UUID | None:
+    try:
+        return uuid_lib.UUID(value)
+    except ValueError:
+        return None
 
 
 def retire_resource(actor: Actor, resource_type: str, resource_id: str, *, if_match: int | None) -> Any:
@@ -1088,15 +1246,16 @@ def retire_resource(actor: Actor, resource_type: str, resource_id: str, *, if_ma
     except ValueError:
         raise _fail(404, "not-found", f"No {resource_type}/{resource_id} in this clinic.") from None
     reason = "Deleted through the FHIR API (DELETE): marked entered in error."
+    if (
+        resource_type == "Observation"
+        and QuestionnaireResponse.objects.filter(clinic=actor.clinic, uuid=wanted).exists()
+    ):
+        raise _fail(
+            405, "not-supported",
+            "A questionnaire score is a patient's answer: mark it entered in error in ProloTrack.",
+            resource_type,
+        )  # fmt: skip
     for kind in kinds:
-        if kind == "pain":
-            if QuestionnaireResponse.objects.filter(clinic=actor.clinic, uuid=wanted).exists():
-                raise _fail(
-                    405, "not-supported",
-                    "A questionnaire score is a patient's answer: mark it entered in error in ProloTrack.",
-                    resource_type,
-                )  # fmt: skip
-            continue
         model = KIND_MODELS[kind]
         record = model.objects.filter(clinic=actor.clinic, uuid=wanted).first()
         if record is None:
@@ -1105,6 +1264,8 @@ def retire_resource(actor: Actor, resource_type: str, resource_id: str, *, if_ma
             return record  # FHIR: deleting a deleted resource succeeds
         if isinstance(record, Patient):  # the "patient" kind
             return patient_services.retire_patient(actor, record, reason=reason, expected_version=if_match)
+        if isinstance(record, Observation):  # the "observation" kind
+            return patient_services.retire_observation(actor, record, reason=reason, expected_version=if_match)
         return patient_services.retire_child(actor, record, kind, reason=reason, expected_version=if_match)
     raise _fail(404, "not-found", f"No {resource_type}/{resource_id} in this clinic.")
 

@@ -90,6 +90,10 @@ class Mapped:
     notes: list[Issue] = field(default_factory=list)  # information for the response (e.g. a unit converted)
     derived: tuple[str, ...] = ()  # fields guessed rather than stated: an update never overwrites them
     fills_only: bool = False  # creates a record, never changes one it matches (a MedicationRequest)
+    # A kept Observation: its effective[x] as written ({"value": …} or {"start": …, "end": …}), and the pain NRS
+    # answer it also is ({"authored_on": date, "score": int}) or None.
+    effective: dict[str, Any] = field(default_factory=dict)
+    pain: dict[str, Any] | None = None
 
 
 @dataclass
@@ -858,50 +862,129 @@ KG_UNITS = {"kg": Decimal(1), "g": Decimal("0.001"), "[lb_av]": LB_TO_KG}
 def _observation(resource: dict[str, Any], where: str) -> Mapped | Skip:
     status = resource.get("status")
     code = resource.get("code")
-    is_weight = _has_code(code, LOINC, BODY_WEIGHT)
-    is_pain = _has_code(code, LOINC, PAIN_NRS)
-    if not (is_weight or is_pain):
-        loinc = _first_code(code, LOINC)
-        return Skip("Observation", f"code {'LOINC ' + loinc if loinc else _concept_text(code) or 'unknown'}")
     if status in ("entered-in-error", "cancelled"):
         return Skip("Observation", f"status {status}")
+    subject = _reference(resource.get("subject"))
+    if _has_code(code, LOINC, BODY_WEIGHT):
+        return _weight(resource, where, subject)
+    return _kept_observation(resource, where, subject)
+
+
+def _weight(resource: dict[str, Any], where: str, subject: str | None) -> Mapped:
     effective = resource.get("effectiveDateTime") or (resource.get("effectivePeriod") or {}).get("start")
     effective = effective or resource.get("effectiveInstant") or resource.get("issued")
     when = _date(effective, f"{where}.effective", required=True, what="date of the observation")
-    subject = _reference(resource.get("subject"))
-    if is_weight:
-        quantity = resource.get("valueQuantity")
-        path = f"{where}.valueQuantity"
-        if not isinstance(quantity, dict) or quantity.get("value") is None:
-            raise InboundError([Issue("error", "required", "A body weight needs valueQuantity.", path)])
-        unit = quantity.get("code") if quantity.get("system") == UCUM else None
-        unit = unit or {"lb": "[lb_av]", "lbs": "[lb_av]"}.get(str(quantity.get("unit") or ""))
-        unit = unit or (quantity.get("unit") if quantity.get("unit") in KG_UNITS else None)
-        if unit not in KG_UNITS:
-            raise InboundError(
-                [
-                    Issue(
-                        "error",
-                        "value",
-                        f"Body weight in '{quantity.get('code') or quantity.get('unit')}' is not understood: "
-                        "send UCUM kg, g or [lb_av].",
-                        f"{path}.code",
-                    )
-                ]
-            )
-        try:
-            kg = (Decimal(str(quantity["value"])) * KG_UNITS[unit]).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-        except InvalidOperation:
-            raise InboundError([Issue("error", "value", "The weight is not a number.", f"{path}.value")]) from None
-        notes = []
-        if unit != "kg":
-            notes.append(
-                Issue("information", "informational", f"{quantity['value']} {unit} recorded as {kg} kg.", f"{path}")
-            )
-        note = _limit(_notes(resource), 200, f"{where}.note", "note")
-        return Mapped(
-            "Observation", "weight", {"measured_on": when, "weight_kg": kg, "note": note}, subject=subject, notes=notes
+    quantity = resource.get("valueQuantity")
+    path = f"{where}.valueQuantity"
+    if not isinstance(quantity, dict) or quantity.get("value") is None:
+        raise InboundError([Issue("error", "required", "A body weight needs valueQuantity.", path)])
+    unit = quantity.get("code") if quantity.get("system") == UCUM else None
+    unit = unit or {"lb": "[lb_av]", "lbs": "[lb_av]"}.get(str(quantity.get("unit") or ""))
+    unit = unit or (quantity.get("unit") if quantity.get("unit") in KG_UNITS else None)
+    if unit not in KG_UNITS:
+        raise InboundError(
+            [
+                Issue(
+                    "error",
+                    "value",
+                    f"Body weight in '{quantity.get('code') or quantity.get('unit')}' is not understood: "
+                    "send UCUM kg, g or [lb_av].",
+                    f"{path}.code",
+                )
+            ]
         )
+    try:
+        kg = (Decimal(str(quantity["value"])) * KG_UNITS[unit]).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    except InvalidOperation:
+        raise InboundError([Issue("error", "value", "The weight is not a number.", f"{path}.value")]) from None
+    notes = []
+    if unit != "kg":
+        notes.append(
+            Issue("information", "informational", f"{quantity['value']} {unit} recorded as {kg} kg.", f"{path}")
+        )
+    note = _limit(_notes(resource), 200, f"{where}.note", "note")
+    return Mapped(
+        "Observation", "weight", {"measured_on": when, "weight_kg": kg, "note": note}, subject=subject, notes=notes
+    )
+
+
+# References an Observation's subject may hold that are not a patient: such an Observation is not on a patient's
+# record, so it is skipped (reported), not refused.
+NOT_PATIENT_SUBJECT = re.compile(r"^(?:.*/)?(Group|Device|Location|Organization|Practitioner|Medication|Substance)/")
+
+
+def _tokens(concepts: list[Any]) -> str:
+    """Every coding of the concepts as " system|code " (spaces in a code as %20), for token search."""
+    tokens = []
+    for concept in concepts:
+        for c in _codings(concept):
+            token = f"{c.get('system') or ''}|{c.get('code') or ''}".replace(" ", "%20")
+            if c.get("code") and token not in tokens:
+                tokens.append(token)
+    return f" {' '.join(tokens)} " if tokens else ""
+
+
+def _short(text: str, size: int = 200) -> str:
+    return text if len(text) <= size else text[: size - 1] + "…"
+
+
+def _value_text(resource: dict[str, Any]) -> str:
+    """The value in words, for pages (the resource itself keeps it exactly)."""
+    parts = []
+    for holder in [resource, *(c for c in resource.get("component") or [] if isinstance(c, dict))]:
+        label = "" if holder is resource else f"{_concept_text(holder.get('code'))}: "
+        quantity = holder.get("valueQuantity")
+        if isinstance(quantity, dict) and quantity.get("value") is not None:
+            unit = quantity.get("unit") or quantity.get("code") or ""
+            parts.append(f"{label}{quantity.get('comparator', '')}{quantity['value']} {unit}".strip())
+        elif isinstance(holder.get("valueCodeableConcept"), dict):
+            parts.append(label + _concept_text(holder["valueCodeableConcept"]))
+        else:
+            for name in ("valueString", "valueInteger", "valueBoolean", "valueDateTime", "valueTime"):
+                if holder.get(name) is not None:
+                    parts.append(f"{label}{holder[name]}")
+                    break
+    return _short("; ".join(p for p in parts if p))
+
+
+def _kept_observation(resource: dict[str, Any], where: str, subject: str | None) -> Mapped | Skip:
+    """Any other Observation: kept as it was sent (patients.Observation); a pain severity that is a whole number
+    0-10 (LOINC 72514-3) is also the patient's pain NRS answer. Nothing is rounded or changed to fit."""
+    if not subject:
+        return Skip("Observation", "no subject: ProloTrack keeps observations on a patient's record")
+    if NOT_PATIENT_SUBJECT.match(subject):
+        return Skip("Observation", f"subject {subject} is not a patient")
+    code = resource.get("code")
+    stored = {k: v for k, v in resource.items() if k not in ("id", "meta")}
+    meta = {k: v for k, v in (resource.get("meta") or {}).items() if k not in ("versionId", "lastUpdated")}
+    if meta:
+        stored["meta"] = meta
+    effective: dict[str, Any] = {}
+    if resource.get("effectiveDateTime") or resource.get("effectiveInstant"):
+        effective = {"value": resource.get("effectiveDateTime") or resource.get("effectiveInstant")}
+    elif isinstance(resource.get("effectivePeriod"), dict):
+        period = resource["effectivePeriod"]
+        if period.get("start") or period.get("end"):
+            effective = {"start": period.get("start"), "end": period.get("end")}
+    values: dict[str, Any] = {
+        "status": str(resource.get("status") or "unknown"),
+        "code_text": _short(_concept_text(code) or "(no code text)"),
+        "code_tokens": _tokens([code]),
+        "category_tokens": _tokens(list(resource.get("category") or [])),
+        "value_text": _value_text(resource),
+        "resource": stored,
+    }
+    notes: list[Issue] = []
+    pain: dict[str, Any] | None = None
+    if _has_code(code, LOINC, PAIN_NRS):
+        pain, note = _pain_answer(resource, where)
+        notes.append(note)
+    return Mapped("Observation", "observation", values, subject=subject, notes=notes, effective=effective, pain=pain)
+
+
+def _pain_answer(resource: dict[str, Any], where: str) -> tuple[dict[str, Any] | None, Issue]:
+    """A 72514-3 Observation whose value is a whole number 0-10 is also a pain NRS answer; any other value is not
+    (Synthea writes e.g. 0.18 or 3.0793): it is kept as the Observation only, never rounded."""
     value: Any = resource.get("valueInteger")
     path = f"{where}.valueInteger"
     if value is None and isinstance(resource.get("valueQuantity"), dict):
@@ -912,20 +995,36 @@ def _observation(resource: dict[str, Any], where: str) -> Mapped | Skip:
         number = Decimal(str(value))
     except (InvalidOperation, ValueError):
         number = None
+    low, high = int(limits.PAIN_NRS.low), int(limits.PAIN_NRS.high)
+    effective = resource.get("effectiveDateTime") or (resource.get("effectivePeriod") or {}).get("start")
+    effective = effective or resource.get("effectiveInstant") or resource.get("issued")
+    day = _date(effective, f"{where}.effective") if effective else None
     if (
         number is None
         or not number.is_finite()
         or number != number.to_integral_value()
         or not limits.PAIN_NRS.contains(number)
     ):
-        # Not an answer to the 0-10 NRS (e.g. Synthea's 0.18 or 3.0793): kept out, reported, never rounded.
-        low, high = int(limits.PAIN_NRS.low), int(limits.PAIN_NRS.high)
-        return Skip(
-            "Observation",
+        return None, Issue(
+            "information",
+            "informational",
             f"LOINC 72514-3 value {value!r} at {path} is not a whole number from {low} to {high}, so it is not a "
-            "pain NRS answer; not imported, never rounded",
+            "pain NRS answer: kept as this Observation only, never rounded.",
+            path,
         )
-    return Mapped("Observation", "pain", {"authored_on": when, "score": int(number)}, subject=subject)
+    if day is None:
+        return None, Issue(
+            "information",
+            "informational",
+            "A pain NRS value without a date (effective[x] or issued) is kept as this Observation only.",
+            f"{where}.effective",
+        )
+    return {"authored_on": day, "score": int(number)}, Issue(
+        "information",
+        "informational",
+        f"Kept as this Observation, and recorded as the patient's pain NRS answer ({int(number)}) for {day}.",
+        where,
+    )
 
 
 WEIGHT_PATHS = {"measured_on": "effectiveDateTime", "weight_kg": "valueQuantity", "note": "note"}
@@ -947,7 +1046,7 @@ FIELD_PATHS = {
     "allergy": ALLERGY_PATHS,
     "medication": MEDICATION_PATHS,
     "weight": WEIGHT_PATHS,
-    "pain": {"score": "valueInteger", "authored_on": "effectiveDateTime"},
+    "observation": {"resource": "", "status": "status", "code_text": "code"},
 }
 
 

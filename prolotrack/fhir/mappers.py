@@ -401,6 +401,27 @@ def score_observation(r: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+# Observations received from another system and kept as sent (patients.Observation): served back as they came.
+KEPT_OBSERVATION_FIELDS = (*CLINICAL_FIELDS, "status", "resource")
+
+
+def kept_observation(r: Mapping[str, Any]) -> dict[str, Any]:
+    """The Observation as it was received: its own elements unchanged; id, meta.versionId and meta.lastUpdated are
+    ProloTrack's, the subject points at the ProloTrack patient, and the status says entered-in-error once marked."""
+    sent = r["resource"]
+    res: dict[str, Any] = {
+        "resourceType": "Observation",
+        "id": r["uuid"],
+        "meta": {**(sent.get("meta") or {}), **meta(r)},
+    }
+    for name, value in sent.items():
+        if name not in ("resourceType", "id", "meta"):
+            res[name] = value
+    res["status"] = "entered-in-error" if _eie(r) else r["status"]
+    res["subject"] = {**(sent.get("subject") or {}), "reference": f"Patient/{r['patient__uuid']}"}
+    return res
+
+
 def questionnaire_id(instrument: str) -> str:
     """FHIR ids take no underscore: nrs_pain -> nrs-pain."""
     return instrument.replace("_", "-")

@@ -20,7 +20,7 @@ from prolotrack.documents.models import Document
 from prolotrack.fhir import mappers as m
 from prolotrack.fhir.models import Cohort
 from prolotrack.outcomes.models import QuestionnaireResponse
-from prolotrack.patients.models import Allergy, Condition, Medication, Patient, WeightMeasurement
+from prolotrack.patients.models import Allergy, Condition, Medication, Observation, Patient, WeightMeasurement
 from prolotrack.treatment.models import AdverseEvent, Course, InjectionSite, PreparedSolution, TreatmentSession
 
 # orjson option for resources mapped from raw rows: SQLite's naive datetimes are UTC.
@@ -56,6 +56,12 @@ class DateParam:
     # Only rows where the resource has the element searched (FHIR: a resource without it never matches a date
     # search), e.g. Procedure.performed[x] exists only for a session done.
     only: Q | None = None
+    # A period: `field` is its start and `end` its (exclusive) end, None meaning unbounded (FHIR prefixes over
+    # periods, daterange.py). Without `end` the field is one value: a date (its local day) or a datetime.
+    end: str | None = None
+    # A period that is never closed in what is served (CarePlan.period has a start only): its end is unbounded, and
+    # `field` (a date or a datetime, as is_datetime says) is its start.
+    open_end: bool = False
 
 
 @dataclass(frozen=True)
@@ -215,6 +221,44 @@ def _score_code(system: str | None, code: str) -> Q | None:
     if system in (None, m.CS_INSTRUMENT):
         return Q(instrument=code)
     return None
+
+
+def _token_value(system: str | None, code: str) -> str:
+    """A token as the kept Observation's token columns hold it: " system|code " (spaces as %20); code alone
+    matches it in any system."""
+    code = code.strip().replace(" ", "%20")
+    return f" {system}|{code} " if system is not None else f"|{code} "
+
+
+def _kept_code(system: str | None, code: str) -> Q | None:
+    return Q(code_tokens__contains=_token_value(system, code))
+
+
+def _token_in(column: str) -> Callable[[str, str | None], Q]:
+    def build(value: str, modifier: str | None) -> Q:
+        system, bar, code = value.partition("|")
+        if not bar:
+            return Q(**{f"{column}__contains": _token_value(None, value)})
+        return Q(**{f"{column}__contains": _token_value(system, code)})
+
+    return build
+
+
+_OBSERVATION_STATUSES = ("registered", "preliminary", "final", "amended", "corrected", "unknown")
+
+
+def _condition_code(system: str | None, code: str) -> Q | None:
+    """Condition code: ProloTrack's screening flag (its own system), or a coding kept from an import (the
+    condition's `codes`, "system|code"; compared ignoring case, as the JSON text is searched)."""
+    code = code.strip()
+    if not code:
+        return None
+    flag = Q(screening_flag=code)
+    if system == m.CS_SCREENING_FLAG:
+        return flag
+    if system is not None:
+        return Q(codes__icontains=f'"{system}|{code}"')
+    return Q(codes__icontains=f'|{code}"') | flag
 
 
 def _procedure_code(system: str | None, code: str) -> Q | None:
@@ -434,6 +478,7 @@ _register(
                 dates={"onset-date": DateParam("onset_date"), "recorded-date": DateParam("created_at", True)},
                 statuses={**{k: v & NOT_EIE for k, v in _CLINICAL_STATUS.items()}},
                 status_param="clinical-status",
+                code_filter=_condition_code,
                 params={"category": CONDITION_CATEGORY},
             ),
         ),
@@ -491,11 +536,23 @@ _register(
                 QuestionnaireResponse,
                 m.RESPONSE_FIELDS,
                 m.score_observation,
-                base=Q(status="completed", score__isnull=False),
+                # A pain answer that came as an Observation is served as that Observation (the third source).
+                base=Q(status="completed", score__isnull=False, source_observation__isnull=True),
                 dates=_clinical_dates("date", "authored_on"),
                 statuses=_status({"final": Q()}),
                 code_filter=_score_code,
                 params={"category": SURVEY_CATEGORY},
+            ),
+            Source(
+                Observation,
+                m.KEPT_OBSERVATION_FIELDS,
+                m.kept_observation,
+                dates={
+                    "date": DateParam("effective_start", True, only=Q(has_effective=True), end="effective_end"),
+                },
+                statuses=_status({code: Q(status=code) for code in _OBSERVATION_STATUSES}),
+                code_filter=_kept_code,
+                params={"category": ParamFilter("token", _token_in("category_tokens"))},
             ),
         ),
         includes={"Observation:patient": PATIENT_INCLUDE, "Observation:subject": PATIENT_INCLUDE},
@@ -530,7 +587,8 @@ _register(
                 Course,
                 m.COURSE_FIELDS,
                 m.care_plan,
-                dates=_clinical_dates("date", "started_on"),
+                # CarePlan.date is CarePlan.period, served with its start only: an open period from the start day.
+                dates={"date": DateParam("started_on", open_end=True)},
                 statuses=_status(
                     {"active": Q(status="open"), "completed": Q(status="completed"), "revoked": Q(status="stopped")}
                 ),

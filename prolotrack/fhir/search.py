@@ -8,27 +8,29 @@ links carry an opaque cursor. The Bundle has a `total` (a COUNT) only when asked
 import re
 import uuid as uuid_lib
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.db.models import Q
 from django.http import QueryDict
+from django.utils import timezone
 
+from prolotrack.fhir import daterange
 from prolotrack.fhir.http import FhirError
 from prolotrack.fhir.resources import NOTHING, DateParam, Include, ResourceType, Source, any_of
 
 DEFAULT_COUNT = 50
 MAX_COUNT = 500
 # Parameters the server understands on every type besides the type's own.
-CONTROL = frozenset({"_count", "_include", "_format", "_cursor", "_pretty", "_total", "_summary"})
-
-_DATE_RE = re.compile(
-    r"^(?P<prefix>eq|ne|gt|lt|ge|le|sa|eb|ap)?"
-    r"(?P<y>\d{4})(?:-(?P<m>\d{2})(?:-(?P<d>\d{2})"
-    r"(?:T(?P<H>\d{2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:\.\d+)?)?(?P<tz>Z|[+-]\d{2}:\d{2})?)?)?)?$"
+CONTROL = frozenset(
+    {"_count", "_include", "_revinclude", "_sort", "_format", "_cursor", "_pretty", "_total", "_summary"}
 )
+# Resources a page's _revinclude may add (FHIR does not page included resources): beyond this, a warning says so.
+MAX_REVINCLUDE = 1000
+
+_PREFIX_RE = re.compile(r"^(eq|ne|gt|lt|ge|le|sa|eb|ap)?(.*)$")
 
 
 @dataclass(frozen=True)
@@ -36,76 +38,65 @@ class DateRange:
     prefix: str
     start: datetime
     end: datetime  # exclusive
+    now: datetime | None = None  # the clock, for `ap`
 
     def q(self, param: DateParam, tz: ZoneInfo) -> Q:
-        """The filter on a date or datetime field (a date field compares the range's dates in the clinic's zone)."""
-        found = self._q(param, tz)
+        """The filter on a date, datetime or period (start and end fields) under FHIR's prefix semantics
+        (daterange.py): a date field stands for its local day, a datetime for its instant, a period for its range."""
+        now = self.now or timezone.now()
+        clauses = daterange.conditions(self.prefix, daterange.Span(self.start, self.end), now)
+        if param.end is not None or param.open_end:
+            found = any_of([_all([_period_atom(param, atom, tz) for atom in clause]) for clause in clauses])
+            if param.open_end:
+                found &= Q(**{f"{param.field}__isnull": False})
+        else:
+            kind = "datetime" if param.is_datetime else "date"
+            points = daterange.on_point(clauses, kind, tz)
+            found = any_of([_all([Q(**{f"{param.field}__{op}": v}) for op, v in clause]) for clause in points])
+            found &= Q(**{f"{param.field}__isnull": False})
         return found & param.only if param.only is not None else found
 
-    def _q(self, param: DateParam, tz: ZoneInfo) -> Q:
-        start: Any = self.start
-        end: Any = self.end
-        if not param.is_datetime:
-            start = self.start.astimezone(tz).date()
-            local_end = self.end.astimezone(tz)
-            end = local_end.date() if local_end.time() == time(0) else local_end.date() + timedelta(days=1)
-        f = param.field
-        if self.prefix == "eq":
-            return Q(**{f"{f}__gte": start, f"{f}__lt": end})
-        if self.prefix == "ne":
-            return ~Q(**{f"{f}__gte": start, f"{f}__lt": end}) & Q(**{f"{f}__isnull": False})
-        if self.prefix == "ge":
-            return Q(**{f"{f}__gte": start})
-        if self.prefix == "gt":
-            return Q(**{f"{f}__gte": end})
-        if self.prefix == "le":
-            return Q(**{f"{f}__lt": end})
-        return Q(**{f"{f}__lt": start})  # lt
+
+def _all(filters: list[Q]) -> Q:
+    out = Q()
+    for q in filters:
+        out &= q
+    return out
+
+
+def _period_atom(param: DateParam, atom: daterange.Atom, tz: ZoneInfo) -> Q:
+    which, op, value = atom
+    if param.open_end and which == "end":  # never set: unbounded
+        return Q() if op == "null" else NOTHING
+    if param.open_end and not param.is_datetime and op in (">=", "<"):
+        assert value is not None  # a date start: its local midnight, from the first day starting at or after value
+        return Q(**{f"{param.field}__{'gte' if op == '>=' else 'lt'}": daterange.ceil_day(value, tz)})
+    name = param.field if which == "start" else param.end
+    if op == "null":
+        return Q(**{f"{name}__isnull": True})
+    if op == "set":
+        return Q(**{f"{name}__isnull": False})
+    lookup = {">=": "gte", "<": "lt", "<=": "lte", ">": "gt"}[op]
+    return Q(**{f"{name}__{lookup}": value})
 
 
 def parse_date(name: str, value: str, tz: ZoneInfo) -> DateRange:
     """A FHIR date search value (prefix + YYYY[-MM[-DD[Thh:mm[:ss][zone]]]]) as a half-open range."""
-    match = _DATE_RE.match(value.strip())
-    if not match:
-        raise FhirError(
-            400, f"{name}={value}: write a date as [prefix]YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ.",
-            code="invalid", expression=[name],
-        )  # fmt: skip
-    g = match.groupdict()
-    prefix = g["prefix"] or "eq"
-    if prefix in ("sa", "eb", "ap"):
-        raise FhirError(400, f"{name}: the prefix '{prefix}' is not supported; use eq, ne, gt, ge, lt or le.",
-                        code="not-supported", expression=[name])  # fmt: skip
-    zone: Any = tz
-    if g.get("tz"):
-        zone = ZoneInfo("UTC") if g["tz"] == "Z" else _offset(g["tz"])
+    match = _PREFIX_RE.match(value.strip())
+    prefix = (match.group(1) if match else None) or "eq"
     try:
-        year = int(g["y"])
-        if g["m"] is None:
-            start = datetime(year, 1, 1, tzinfo=zone)
-            end = datetime(year + 1, 1, 1, tzinfo=zone)
-        elif g["d"] is None:
-            month = int(g["m"])
-            start = datetime(year, month, 1, tzinfo=zone)
-            end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=zone)
-        elif g["H"] is None:
-            start = datetime(year, int(g["m"]), int(g["d"]), tzinfo=zone)
-            end = start + timedelta(days=1)
-        else:
-            seconds = g["S"] is not None
-            start = datetime(year, int(g["m"]), int(g["d"]), int(g["H"]), int(g["M"]), int(g["S"] or 0), tzinfo=zone)
-            end = start + (timedelta(seconds=1) if seconds else timedelta(minutes=1))
-    except ValueError:
+        span = daterange.span_of(match.group(2) if match else "", tz)
+    except ValueError as error:
+        if "is not a FHIR date" in str(error):
+            raise FhirError(
+                400, f"{name}={value}: write a date as [prefix]YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ.",
+                code="invalid", expression=[name],
+            ) from None  # fmt: skip
         raise FhirError(400, f"{name}={value} is not a real date.", code="invalid", expression=[name]) from None
-    return DateRange(prefix, start, end)
-
-
-def _offset(text: str) -> Any:
-    from datetime import timezone
-
-    sign = -1 if text[0] == "-" else 1
-    hours, minutes = int(text[1:3]), int(text[4:6])
-    return timezone(sign * timedelta(hours=hours, minutes=minutes))
+    except OverflowError:
+        raise FhirError(400, f"{name}={value} is out of range.", code="invalid", expression=[name]) from None
+    assert span.start is not None and span.end is not None
+    return DateRange(prefix, span.start, span.end)
 
 
 def _uuids(values: list[str], strip: str = "") -> list[uuid_lib.UUID]:
@@ -148,6 +139,45 @@ class Cursor:
         return cls(match.group(1) == "a", int(match.group(2)), int(match.group(3)))
 
 
+@dataclass(frozen=True)
+class Sort:
+    """`_sort` on one key: a date parameter of the type or `_lastUpdated`, ascending or descending (`-date`)."""
+
+    name: str
+    descending: bool
+
+    def field(self, source: Source) -> tuple[str, bool] | None:
+        """(the source's field, whether it is a datetime) that the key sorts by; None: the source has no such
+        element (its rows sort as without a value, last). A period sorts by its start."""
+        if self.name == "_lastUpdated":
+            return source.updated_path, True
+        param = source.dates.get(self.name)
+        if param is None:
+            return None
+        return param.field, param.is_datetime or param.end is not None
+
+
+@dataclass(frozen=True)
+class SortCursor:
+    """Where a sorted page ended: the last row's sort value (microseconds since the epoch; None = no value), source
+    and key. The next page starts after it in the order (value, source, key), rows without a value last."""
+
+    source: int
+    pk: int
+    value: int | None
+
+    def encode(self) -> str:
+        return f"s{self.source}.{self.pk}.{'n' if self.value is None else self.value}"
+
+    @classmethod
+    def decode(cls, text: str) -> "SortCursor":
+        match = re.fullmatch(r"s(\d{1,3})\.(\d{1,19})\.(n|-?\d{1,20})", text or "")
+        if not match:
+            raise FhirError(400, "_cursor is not one this server gave out: follow the Bundle's links.", code="invalid")
+        value = None if match.group(3) == "n" else int(match.group(3))
+        return cls(int(match.group(1)), int(match.group(2)), value)
+
+
 @dataclass
 class SearchRequest:
     rtype: ResourceType
@@ -160,6 +190,9 @@ class SearchRequest:
     ignored: list[str] = field(default_factory=list)
     total: bool = False  # the Bundle carries `total` (_total=accurate|estimate, _summary=count, _count=0)
     summary_count: bool = False  # _summary=count: the total only, no entries
+    revincludes: list[tuple[ResourceType, Include]] = field(default_factory=list)
+    sort: Sort | None = None
+    sort_cursor: SortCursor | None = None
 
 
 def parse(rtype: ResourceType, params: QueryDict, tz: ZoneInfo, *, strict: bool) -> SearchRequest:
@@ -262,6 +295,38 @@ def parse(rtype: ResourceType, params: QueryDict, tz: ZoneInfo, *, strict: bool)
         includes.append(found)
         used.append(("_include", inc))
 
+    revincludes = []
+    for rev in params.getlist("_revinclude"):
+        from prolotrack.fhir.resources import get_type
+
+        source_type = get_type(rev.partition(":")[0])
+        found = source_type.includes.get(rev) if source_type else None
+        if source_type is None or found is None or found.target != rtype.name:
+            if strict:
+                raise FhirError(400, f"_revinclude={rev} is not supported on {rtype.name}.", code="not-supported")
+            ignored.append(f"_revinclude={rev}")
+            continue
+        revincludes.append((source_type, found))
+        used.append(("_revinclude", rev))
+
+    sort = None
+    sort_names = {"_lastUpdated", *date_names}
+    for raw in params.getlist("_sort"):
+        keys = [k.strip() for k in raw.split(",") if k.strip()]
+        for position, key in enumerate(keys):
+            wanted = Sort(key.lstrip("-"), key.startswith("-"))
+            if wanted.name not in sort_names or position > 0 or sort is not None:
+                why = "only one sort key is supported" if wanted.name in sort_names else "not a sort key here"
+                if strict:
+                    raise FhirError(
+                        400, f"_sort={raw}: {key} is {why} (sort keys on {rtype.name}: {', '.join(sorted(sort_names))}).",
+                        code="not-supported", expression=["_sort"],
+                    )  # fmt: skip
+                ignored.append(f"_sort={key}")
+                continue
+            sort = wanted
+            used.append(("_sort", key))
+
     raw_count = params.get("_count")
     count = DEFAULT_COUNT
     if raw_count is not None:
@@ -287,8 +352,15 @@ def parse(rtype: ResourceType, params: QueryDict, tz: ZoneInfo, *, strict: bool)
     if summary_count:
         used.append(("_summary", "count"))
     raw_cursor = params.get("_cursor")
-    cursor = Cursor.decode(raw_cursor) if raw_cursor else None
-    if cursor is not None and cursor.source >= len(sources):
+    cursor: Cursor | None = None
+    sort_cursor: SortCursor | None = None
+    if raw_cursor:
+        if sort is not None:
+            sort_cursor = SortCursor.decode(raw_cursor)
+        else:
+            cursor = Cursor.decode(raw_cursor)
+    found_source = cursor.source if cursor else sort_cursor.source if sort_cursor else 0
+    if found_source >= len(sources):
         raise FhirError(400, "_cursor is not one this server gave out: follow the Bundle's links.", code="invalid")
     return SearchRequest(
         rtype,
@@ -301,6 +373,9 @@ def parse(rtype: ResourceType, params: QueryDict, tz: ZoneInfo, *, strict: bool)
         ignored,
         total,
         summary_count,
+        revincludes,
+        sort,
+        sort_cursor,
     )
 
 
@@ -330,6 +405,8 @@ class Page:
 
 def fetch(search: SearchRequest, clinic: Any) -> Page:
     """One page of rows by keyset, with a look-ahead row instead of a COUNT."""
+    if search.sort is not None:
+        return _fetch_sorted(search, clinic)
     sources = search.rtype.sources
     want = search.count + 1
     cursor = search.cursor
@@ -356,11 +433,84 @@ def fetch(search: SearchRequest, clinic: Any) -> Page:
     return Page(found, more_before=more, more_after=True)
 
 
+def _micros(value: Any, tz: Any) -> int:
+    """A sort value as microseconds since the epoch: a date is its local midnight."""
+    if not isinstance(value, datetime):
+        value = datetime.combine(value, time(0), tzinfo=tz)
+    return int(value.timestamp() * 1_000_000)
+
+
+def _after(source_index: int, fieldinfo: tuple[str, bool] | None, sort: Sort, cursor: SortCursor, tz: Any) -> Q:
+    """The rows of one source that come after the cursor in (value, source, key) order, rows without a value last."""
+    if source_index > cursor.source:
+        ties = Q()
+    elif source_index == cursor.source:
+        ties = Q(pk__gt=cursor.pk)
+    else:
+        ties = NOTHING
+    if fieldinfo is None:  # no value at all here: every row sorts with the rows without one
+        return Q() if cursor.value is not None else ties
+    name, is_datetime = fieldinfo
+    if cursor.value is None:
+        return Q(**{f"{name}__isnull": True}) & ties
+    at = datetime.fromtimestamp(cursor.value / 1_000_000, tz=tz)
+    beyond = "lt" if sort.descending else "gt"
+    if is_datetime:
+        same = Q(**{name: at})
+        past = Q(**{f"{name}__{beyond}": at})
+    else:
+        # a date sorts as its local midnight
+        midnight = at.astimezone(tz).time() == time(0)
+        same = Q(**{name: daterange.floor_day(at, tz)}) if midnight else NOTHING
+        bound = daterange.ceil_day(at, tz) if sort.descending else daterange.floor_day(at, tz)
+        past = Q(**{f"{name}__{beyond}": bound})
+    return past | (same & ties) | Q(**{f"{name}__isnull": True})
+
+
+def _fetch_sorted(search: SearchRequest, clinic: Any) -> Page:
+    """One page in `_sort` order across the type's sources: each source gives its next rows in order after the
+    cursor, merged by (value, source, key); a look-ahead row says whether there is a next page."""
+    from django.db.models import F, Value
+
+    sort = search.sort
+    assert sort is not None
+    tz = clinic.tz
+    want = search.count + 1
+    found: list[tuple[tuple[Any, ...], int, dict[str, Any]]] = []
+    for i, s in enumerate(search.rtype.sources):
+        q = search.filters[i]
+        if q is None:
+            continue
+        info = sort.field(s)
+        qs = _live(search.rtype, s, s.queryset(clinic).filter(q))
+        if search.sort_cursor is not None:
+            qs = qs.filter(_after(i, info, sort, search.sort_cursor, tz))
+        if info is None:
+            rows = qs.order_by("pk").values(*s.fields, _sortkey=Value(None))[:want]
+        else:
+            column = F(info[0])
+            order = column.desc(nulls_last=True) if sort.descending else column.asc(nulls_last=True)
+            rows = qs.order_by(order, "pk").values(*s.fields, _sortkey=F(info[0]))[:want]
+        for row in rows:
+            value = row.pop("_sortkey")
+            micros = None if value is None else _micros(value, tz)
+            row["_sort_micros"] = micros
+            key = (micros is None, 0 if micros is None else (-micros if sort.descending else micros), i, row["id"])
+            found.append((key, i, row))
+    found.sort(key=lambda item: item[0])
+    page = [(i, row) for _, i, row in found[: search.count]]
+    return Page(page, more_before=False, more_after=len(found) > search.count)
+
+
 def _live(rtype: ResourceType, source: Source, qs: Any) -> Any:
     """Types with no entered-in-error status leave such records out (docs/FHIR.md)."""
     if rtype.gone_when_eie and source.versioned:
         return qs.filter(entered_in_error_at__isnull=True)
     return qs
+
+
+def _sort_link(base: list[tuple[str, str]], url: str, relation: str, cursor: SortCursor) -> dict[str, str]:
+    return {"relation": relation, "url": f"{url}?{urlencode([*base, ('_cursor', cursor.encode())])}"}
 
 
 def links(search: SearchRequest, page: Page, url: str) -> list[dict[str, str]]:
@@ -371,6 +521,12 @@ def links(search: SearchRequest, page: Page, url: str) -> list[dict[str, str]]:
         params = base + ([("_cursor", cursor.encode())] if cursor else [])
         return {"relation": relation, "url": f"{url}?{urlencode(params)}"}
 
+    if search.sort is not None:
+        out = [link("self", None) if search.sort_cursor is None else _sort_link(base, url, "self", search.sort_cursor)]
+        if page.rows and page.more_after:
+            source, last = page.rows[-1]
+            out.append(_sort_link(base, url, "next", SortCursor(source, last["id"], last["_sort_micros"])))
+        return out
     out = [link("self", search.cursor)]
     if page.rows:
         first_source, first = page.rows[0]

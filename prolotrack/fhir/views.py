@@ -34,7 +34,7 @@ def _base_other(request: HttpRequest) -> HttpResponse:  # pragma: no cover - the
 
 @csrf_exempt  # bearer-token API: no cookies, so no CSRF exposure; every method below checks the token
 def instance(request: HttpRequest, resource_type: str, resource_id: str) -> HttpResponse:
-    """[base]/<type>/<id>: GET reads, PUT updates, DELETE marks entered in error (write_views), PATCH is refused;
+    """[base]/<type>/<id>: GET reads, PUT and PATCH update, DELETE marks entered in error (write_views);
     [base]/<type>/_search takes a POSTed search."""
     from prolotrack.fhir import write_views
 
@@ -128,6 +128,15 @@ def read(request: HttpRequest, resource_type: str, resource_id: str) -> HttpResp
     headers = etag_headers(resource)
     _audit_one(actor, rtype, source, row)
     return _not_modified(request, headers) or fhir_response(resource, 200, headers)
+
+
+def current_resource(request: HttpRequest, resource_type: str, resource_id: str) -> dict[str, Any]:
+    """The resource as a read serves it now (for PATCH), audited as a read; 410 for a gone record."""
+    actor, rtype, source, row, _ = _current(request, resource_type, resource_id)
+    if rtype.gone_when_eie and source.versioned and row["entered_in_error_at"] is not None:
+        raise FhirError(410, f"{resource_type}/{resource_id} was marked entered in error.", code="deleted")
+    _audit_one(actor, rtype, source, row)
+    return source.map_rows([row])[0]
 
 
 def _current(
@@ -320,6 +329,26 @@ def _search(request: HttpRequest, resource_type: str, params: Any) -> HttpRespon
             )
             if patient is not None:
                 patients.add(patient)
+    for source_type, include in query.revincludes:
+        if not can(request, source_type.permission):
+            raise FhirError(403, f"_revinclude of {source_type.name} is not allowed for your role.")
+        ids = [row.get(rtype.sources[i].id_path) for i, row in page.rows]
+        found, more = _revincluded(source_type, clinic, include.path, ids)
+        for resource, patient in found:
+            entries.append(
+                {
+                    "fullUrl": f"{base_url}/{source_type.name}/{resource['id']}",
+                    "resource": resource,
+                    "search": {"mode": "include"},
+                }
+            )
+            if patient is not None:
+                patients.add(patient)
+        if more:
+            query.ignored.append(
+                f"_revinclude={source_type.name}:… beyond the first {search.MAX_REVINCLUDE} resources (ask with a "
+                "smaller _count, or search that type)"
+            )
     if query.ignored:
         outcome = {
             "resourceType": "OperationOutcome",
@@ -357,6 +386,30 @@ def _included(target: ResourceType, clinic: Any, ids: set[Any]) -> list[tuple[di
             out.append((resource, row.get(source.patient_path) if source.patient_path else None))
             ids.discard(row[source.id_path])
     return out
+
+
+def _revincluded(
+    source_type: ResourceType, clinic: Any, path: str, ids: list[Any]
+) -> tuple[list[tuple[dict[str, Any], Any]], bool]:
+    """The resources of `source_type` whose reference `path` names one of the page's ids (at most MAX_REVINCLUDE;
+    True when there were more)."""
+    out: list[tuple[dict[str, Any], Any]] = []
+    more = False
+    for source in source_type.sources:
+        if not ids:
+            break
+        room = search.MAX_REVINCLUDE - len(out)
+        qs = source.queryset(clinic).filter(**{f"{path}__in": ids})
+        if source_type.gone_when_eie and source.versioned:
+            qs = qs.filter(entered_in_error_at__isnull=True)
+        rows = list(qs.order_by("pk").values(*source.fields)[: room + 1])
+        if len(rows) > room:
+            rows, more = rows[:room], True
+        for row, resource in zip(rows, source.map_rows(rows), strict=True):
+            out.append((resource, row.get(source.patient_path) if source.patient_path else None))
+        if more:
+            break
+    return out, more
 
 
 def _audit_search(actor: Any, rtype: ResourceType, patients: set[Any], matches: int) -> None:

@@ -122,15 +122,102 @@ def delete(request: HttpRequest, resource_type: str, resource_id: str) -> HttpRe
     return fhir_response(body, 200, {"ETag": f'W/"{record.version}"'})
 
 
+JSON_PATCH = "application/json-patch+json"
+MERGE_PATCH = "application/merge-patch+json"
+
+
 @fhir_endpoint(methods=("PATCH",))
 def patch(request: HttpRequest, resource_type: str, resource_id: str) -> HttpResponse:
-    """PATCH is not served: answer why (OperationOutcome), never an HTML page."""
-    raise FhirError(
-        405,
-        "PATCH is not supported: read the resource, change it and PUT it back with If-Match (its ETag).",
-        code="not-supported",
-        headers={"Allow": "GET, PUT, DELETE"},
-    )
+    """PATCH [base]/<type>/<id>: a JSON Patch (RFC 6902, `application/json-patch+json`), or a JSON merge patch (RFC
+    7396, `application/merge-patch+json`, or a JSON object as fhirpy's `patch()` sends it), applied to the resource
+    as it is served now, then written exactly as a PUT of the result (same mapping, services, version and audit
+    rows). If-Match is required (428 without; 412 when stale); a failing `test` operation answers 409."""
+    from prolotrack.fhir import views
+
+    actor = fhir_actor(request, Permission.FHIR_IMPORT)
+    if_match = request.headers.get("If-Match")
+    if not if_match:
+        raise FhirError(
+            428,
+            'Send If-Match with the version you read (the ETag, e.g. W/"3"): a patch applies to that version only.',
+            code="required",
+        )
+    content_type = (request.content_type or "").lower()
+    if content_type not in (JSON_PATCH, MERGE_PATCH, *JSON_BODY_TYPES):
+        raise FhirError(
+            415,
+            f"Content-Type {request.content_type or '(none)'} is not accepted for PATCH: send {JSON_PATCH} "
+            f"(or {MERGE_PATCH}).",
+            code="not-supported",
+        )
+    raw = request.body
+    try:
+        operations = orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        raise FhirError(400, f"The body is not valid JSON: {error}.", code="structure") from None
+    try:
+        version = importer.parse_etag(if_match, "If-Match")
+    except importer.ImportFailure as error:
+        return _failure(error)
+    current = views.current_resource(request, resource_type, resource_id)
+    served = current.get("meta", {}).get("versionId")
+    if served != str(version):
+        raise FhirError(
+            412,
+            f"{resource_type}/{resource_id} is at version {served}, not {version}: read it again and patch that.",
+            code="conflict",
+        )
+    resource = orjson.loads(orjson.dumps(current, option=orjson.OPT_NAIVE_UTC))
+    if content_type == JSON_PATCH or isinstance(operations, list):
+        patched = _json_patch(resource, operations)
+    else:
+        patched = _merge_patch(resource, operations)
+    if (
+        not isinstance(patched, dict)
+        or patched.get("resourceType") != resource_type
+        or patched.get("id") != resource_id
+    ):
+        raise FhirError(422, "A patch may not change the resource's type or id.", code="invariant")
+    patched.pop("meta", None)
+    try:
+        outcome = importer.update_resource(actor, resource_type, resource_id, patched, if_match=version)
+    except importer.ImportFailure as error:
+        return _failure(error)
+    record = outcome.record
+    headers = {
+        "ETag": outcome.etag or "",
+        "Location": request.build_absolute_uri(f"/fhir/{outcome.location}"),
+        "Last-Modified": http_date(record.updated_at.timestamp()),
+    }
+    body = _representation(resource_type, record) or patched
+    return fhir_response(body, 200, headers)
+
+
+def _json_patch(resource: dict[str, Any], operations: Any) -> Any:
+    import jsonpatch
+    import jsonpointer
+
+    if not isinstance(operations, list):
+        raise FhirError(400, "A JSON Patch is a list of operations (RFC 6902).", code="structure")
+    try:
+        return jsonpatch.JsonPatch(operations).apply(resource)
+    except jsonpatch.JsonPatchTestFailed as error:
+        raise FhirError(409, f"The patch's test failed: {error}. Nothing was written.", code="conflict") from None
+    except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException, TypeError, KeyError) as error:
+        raise FhirError(422, f"The patch cannot be applied: {error}. Nothing was written.", code="processing") from None
+
+
+def _merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7396: objects merge member by member, null removes a member, anything else replaces."""
+    if not isinstance(patch, dict):
+        return patch
+    out = dict(target) if isinstance(target, dict) else {}
+    for name, value in patch.items():
+        if value is None:
+            out.pop(name, None)
+        else:
+            out[name] = _merge_patch(out.get(name), value)
+    return out
 
 
 @fhir_endpoint(methods=("POST",))
@@ -157,7 +244,9 @@ def create(request: HttpRequest, resource_type: str) -> HttpResponse:
     outcome = result.outcomes[0]
     if outcome.result == "skipped":
         raise FhirError(
-            422, f"This {resource_type} is not kept by ProloTrack: {importer.SUPPORTED_TEXT}.", code="not-supported"
+            422,
+            f"This {resource_type} is not kept by ProloTrack ({outcome.reason}). {importer.SUPPORTED_TEXT}.",
+            code="not-supported",
         )
     record = outcome.record
     headers = {"ETag": outcome.etag or ""}
@@ -174,19 +263,23 @@ def create(request: HttpRequest, resource_type: str) -> HttpResponse:
 
 
 def _representation(resource_type: str, record: Any) -> dict[str, Any] | None:
-    """The updated resource as the read side renders it (prolotrack/fhir/mappers.py), or None without a mapper."""
-    try:
-        from prolotrack.fhir import mappers  # the read side (model -> FHIR JSON)
+    """The written resource as the read side renders it (prolotrack/fhir/mappers.py), or None without a mapper."""
+    from prolotrack.fhir import mappers  # the read side (model -> FHIR JSON)
+    from prolotrack.outcomes.models import QuestionnaireResponse
+    from prolotrack.patients.models import Allergy, Condition, Medication, Observation, Patient, WeightMeasurement
 
-        renderers = {
-            "Patient": (mappers.PATIENT_FIELDS, mappers.patient),
-            "Condition": (mappers.CONDITION_FIELDS, mappers.condition),
-            "AllergyIntolerance": (mappers.ALLERGY_FIELDS, mappers.allergy),
-            "MedicationStatement": (mappers.MEDICATION_STATEMENT_FIELDS, mappers.medication_statement),
-            "Observation": (mappers.WEIGHT_FIELDS, mappers.weight_observation),
-        }
-    except (ImportError, AttributeError):
+    renderers: dict[type, tuple[str, tuple[str, ...], Any]] = {
+        Patient: ("Patient", mappers.PATIENT_FIELDS, mappers.patient),
+        Condition: ("Condition", mappers.CONDITION_FIELDS, mappers.condition),
+        Allergy: ("AllergyIntolerance", mappers.ALLERGY_FIELDS, mappers.allergy),
+        Medication: ("MedicationStatement", mappers.MEDICATION_STATEMENT_FIELDS, mappers.medication_statement),
+        WeightMeasurement: ("Observation", mappers.WEIGHT_FIELDS, mappers.weight_observation),
+        Observation: ("Observation", mappers.KEPT_OBSERVATION_FIELDS, mappers.kept_observation),
+        QuestionnaireResponse: ("Observation", mappers.RESPONSE_FIELDS, mappers.score_observation),
+    }
+    found = renderers.get(type(record))
+    if found is None or found[0] != resource_type:
         return None
-    fields, render = renderers[resource_type]
+    _, fields, render = found
     row = type(record).objects.filter(pk=record.pk).values(*fields).first()
     return render(row) if row is not None else None

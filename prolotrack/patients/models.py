@@ -177,3 +177,45 @@ class Allergy(ClinicalRecord):
     class Meta:
         ordering = ["substance"]
         verbose_name_plural = "allergies"
+
+
+class Observation(ClinicalRecord):
+    """An observation received from another system (FHIR Observation), kept as it was sent.
+
+    `resource` is the Observation's JSON as received (without its id and meta, which are ProloTrack's); the columns
+    beside it are what search needs (code, category, the effective time as a range) and what a page shows. It is
+    served back as the same Observation: same code, value, effective time and everything else it carried, its
+    subject pointing at the ProloTrack patient (docs/FHIR-IMPORT.md, "Observations"). A pain severity that is a
+    whole number from 0 to 10 (LOINC 72514-3) is also the patient's pain NRS answer (`pain_answer`, an outcomes
+    QuestionnaireResponse); nothing else is ever read into the product's own records from here.
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="observations")
+    # FHIR ObservationStatus (registered, preliminary, final, amended, corrected, unknown); entered in error is the
+    # record's own mark.
+    status = models.CharField(max_length=20)
+    code_text = models.CharField(max_length=200, help_text="What was observed, in words (code.text or a display).")
+    # Every coding of `code` (and of `category`) as " system|code " separated by spaces, for token search.
+    code_tokens = models.TextField(blank=True)
+    category_tokens = models.TextField(blank=True)
+    # effective[x] as written, and as the range it stands for (FHIR date search): a dateTime's precision, a
+    # Period's start and end (None = unbounded). has_effective is False when the Observation has no effective[x]
+    # that is a date (none, or a Timing): it then matches no date search.
+    effective_text = models.CharField(max_length=80, blank=True)
+    has_effective = models.BooleanField(default=False)
+    effective_start = models.DateTimeField(null=True, blank=True)
+    effective_end = models.DateTimeField(null=True, blank=True)
+    value_text = models.CharField(max_length=200, blank=True, help_text="The value in words, for pages.")
+    resource = models.JSONField(help_text="The FHIR Observation as received, without id and meta.")
+    pain_answer = models.OneToOneField(
+        "outcomes.QuestionnaireResponse",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="source_observation",
+        help_text="The pain NRS answer this Observation is (LOINC 72514-3 with a whole number 0-10).",
+    )
+
+    class Meta:
+        ordering = ["-effective_start", "-created_at"]
+        indexes = [models.Index(fields=["patient", "effective_start"])]

@@ -24,7 +24,7 @@ from prolotrack.core.access import require_permission
 from prolotrack.domain.concepts import NO_KNOWN_ALLERGY_SNOMED, is_no_known_allergy, split_token
 from prolotrack.domain.errors import InputError
 from prolotrack.domain.inputs import check_not_future
-from prolotrack.patients.models import Allergy, Condition, Medication, Patient, WeightMeasurement
+from prolotrack.patients.models import Allergy, Condition, Medication, Observation, Patient, WeightMeasurement
 
 PATIENT_FIELDS = (
     "mrn",
@@ -345,3 +345,62 @@ def retire_child(actor: Actor, record: Any, kind: str, *, reason: str, expected_
         return mark_entered_in_error(
             actor, record, f"patient.{kind}.entered_in_error", reason=reason, expected_version=expected_version
         )
+
+
+# Observations received from another system (FHIR), kept as sent: the fields an import sets.
+OBSERVATION_FIELDS = (
+    "status",
+    "code_text",
+    "code_tokens",
+    "category_tokens",
+    "effective_text",
+    "has_effective",
+    "effective_start",
+    "effective_end",
+    "value_text",
+    "resource",
+    "pain_answer",
+)
+
+
+def add_observations(actor: Actor, rows: list[tuple[Patient, Mapping[str, Any]]]) -> list[Observation]:
+    """Keep Observations received from another system on patients' records, as sent, in one go."""
+    require_permission(actor, Permission.PATIENT_EDIT_CLINICAL)
+    records = []
+    for patient, data in rows:
+        if patient.is_entered_in_error:
+            raise ServiceError("This patient record was marked entered in error; add nothing to it.")
+        records.append(Observation(clinic=patient.clinic, patient=patient, **only_fields(data, OBSERVATION_FIELDS)))
+    with transaction.atomic():
+        return create_records(actor, records, "patient.observation.added")
+
+
+def edit_observation(
+    actor: Actor, record: Observation, data: Mapping[str, Any], *, expected_version: int | None, reason: str = ""
+) -> Observation:
+    """Replace a kept Observation with a newer one from the same source (a re-import, PUT or PATCH), refusing a
+    stale edit; the earlier one stays in the record's history. Its pain answer is never changed from here."""
+    require_permission(actor, Permission.PATIENT_EDIT_CLINICAL)
+    values = only_fields(data, OBSERVATION_FIELDS)
+    if "pain_answer" in values and values["pain_answer"] != record.pain_answer:
+        raise ServiceError("The pain answer an Observation holds is not changed by an update.")
+    values.pop("pain_answer", None)
+    with transaction.atomic():
+        return update_record(
+            actor, record, values, "patient.observation.updated", expected_version=expected_version, reason=reason
+        )
+
+
+def retire_observation(
+    actor: Actor, record: Observation, *, reason: str, expected_version: int | None = None
+) -> Observation:
+    """Mark a kept Observation entered in error (and the pain answer it is, in the same transaction)."""
+    require_permission(actor, Permission.RECORD_MARK_ERROR)
+    with transaction.atomic():
+        retired = mark_entered_in_error(
+            actor, record, "patient.observation.entered_in_error", reason=reason, expected_version=expected_version
+        )
+        answer = record.pain_answer
+        if answer is not None and answer.entered_in_error_at is None:
+            mark_entered_in_error(actor, answer, "questionnaire_response.entered_in_error", reason=reason)
+        return retired

@@ -59,7 +59,12 @@ def test_every_claimed_search_parameter_and_include_is_understood(
             answers = [_get(client, h, f"/fhir/{name}?_include={include}") for h in (clinician_headers, headers)]
             assert any(a.status_code == 200 for a in answers), (include, [a.status_code for a in answers])
             checked += 1
-    assert checked > 60
+        for include in resource.get("searchRevInclude", []):
+            url = f"/fhir/{name}?_revinclude={include}&_count=3"
+            answers = [_get(client, h, url) for h in (clinician_headers, headers)]
+            assert any(a.status_code == 200 for a in answers), (include, [a.status_code for a in answers])
+            checked += 1
+    assert checked > 80
 
 
 def test_read_vread_and_history_answer_where_claimed(
@@ -94,3 +99,12 @@ def test_read_vread_and_history_answer_where_claimed(
             assert orjson.loads(history_bundle.content)["entry"], url
         else:
             assert client.get(f"{url}/_history", headers=headers).status_code == 404, url
+        if "patch" in codes:
+            # An empty JSON Patch at the version read: the update path answers, and changes nothing.
+            version = first["meta"]["versionId"]
+            patched = client.patch(
+                url, data=b"[]", content_type="application/json-patch+json",
+                headers={**tokens[0], "If-Match": f'W/"{version}"'},
+            )  # fmt: skip
+            assert patched.status_code == 200, (url, patched.content[:300])
+            assert patched["ETag"] == f'W/"{version}"', (url, "an empty patch wrote a new version")

@@ -133,3 +133,35 @@ def test_fhirpy_updates_with_if_match_and_deletes_to_entered_in_error(server: tu
     assert Patient.objects.get(uuid=patient.id).entered_in_error_at is not None
     with pytest.raises(ResourceNotFound):
         client.reference("Patient", patient.id).to_resource()  # 410 Gone
+
+
+def test_fhirpy_patches_with_if_match_through_the_update_service(server: tuple[str, str]) -> None:
+    """fhirpy's patch() sends the changed elements as a JSON object (a merge patch); a JSON Patch goes through the
+    client's own request method with its media type. Both write a version and an audit row, as PUT does."""
+    from prolotrack.audit.models import AuditEvent
+
+    base, authorization = server
+    client = SyncFHIRClient(base, authorization=authorization)
+    patient = client.resources("Patient").search(given="Ada5").get()
+    version = int(patient["meta"]["versionId"])
+    writer = SyncFHIRClient(base, authorization=authorization, extra_headers={"If-Match": f'W/"{version}"'})
+    patched = writer.patch("Patient", patient.id, telecom=[{"system": "email", "value": "ada5@example.org"}])
+    assert patched["meta"]["versionId"] == str(version + 1)
+    assert Patient.objects.get(uuid=patient.id).email == "ada5@example.org"
+    assert AuditEvent.objects.filter(action="patient.updated", record_uuid=patient.id).count() == 1
+
+    # Stale: the same If-Match again is refused (412, fhirpy's MultipleResourcesFound), nothing written.
+    with pytest.raises(MultipleResourcesFound):
+        writer.patch("Patient", patient.id, gender="male")
+    assert Patient.objects.get(uuid=patient.id).sex == "female"
+
+    json_patch = [
+        {"op": "test", "path": "/gender", "value": "female"},
+        {"op": "replace", "path": "/name/0/family", "value": "Okafor-Lindqvist"},
+    ]
+    done = client._do_request(
+        "patch", f"Patient/{patient.id}", data=json_patch,  # type: ignore[arg-type]
+        extra_headers={"Content-Type": "application/json-patch+json", "If-Match": f'W/"{version + 1}"'},
+    )  # fmt: skip
+    assert done["name"][0]["family"] == "Okafor-Lindqvist"
+    assert Patient.objects.get(uuid=patient.id).version == version + 2

@@ -93,7 +93,13 @@ def test_synthea_bundle_imports_what_prolotrack_keeps(clinician: Any, clinic: An
     assert got["allergies"] == 5
     skipped = result.skipped()
     assert skipped["Encounter"] == 12 and skipped["Claim"] == 12 and skipped["ExplanationOfBenefit"] == 12
-    assert skipped["Observation"] == 24  # height and blood pressure
+    # Height and blood pressure (24) and the pain scores (12) are kept as the Observations they are; the pain scores
+    # are also the patients' pain NRS answers.
+    assert skipped["Observation"] == 0
+    from prolotrack.patients.models import Observation
+
+    assert Observation.objects.filter(clinic=clinic).count() == 36
+    assert Observation.objects.filter(clinic=clinic, pain_answer__isnull=False).count() == 12
     # Each of the 8 MedicationRequests names a medicine the patient's MedicationStatement in the same bundle holds:
     # the statement is kept, the request skipped with that reason (alone, a request is kept: test_real_synthea.py).
     assert skipped["MedicationRequest"] == 8
@@ -127,7 +133,8 @@ def test_synthea_bundle_imports_what_prolotrack_keeps(clinician: Any, clinic: An
     # Audited on the fhir channel, versioned like any other write.
     assert AuditEvent.objects.filter(action="patient.created", channel="fhir").count() == 3
     summary = AuditEvent.objects.get(action="fhir.bundle.imported")
-    assert summary.detail["created"] == 56 and summary.detail["skipped"] == len(result.outcomes) - 56
+    # 56 records of the registry and 24 kept Observations (height, blood pressure); the 12 pain scores are both.
+    assert summary.detail["created"] == 80 and summary.detail["skipped"] == len(result.outcomes) - 80
     assert RecordVersion.objects.filter(record_uuid=jacinda.uuid, version=1).exists()
 
 
@@ -160,7 +167,7 @@ def test_reimport_updates_rather_than_duplicates(clinician: Any, clinic: Any) ->
     assert after["versions"] == before["versions"] + 1  # only the changed phone number made a version
     tally = result.counts()
     assert tally[("Patient", "updated")] == 1 and tally[("Patient", "unchanged")] == 2
-    assert tally[("Condition", "unchanged")] == 16 and tally[("Observation", "unchanged")] == 24
+    assert tally[("Condition", "unchanged")] == 16 and tally[("Observation", "unchanged")] == 48
     jacinda = Patient.objects.get(clinic=clinic, given_name="Jacinda0")
     assert jacinda.phone == "555-9999" and jacinda.version == 2
     assert result.outcomes[0].status == "200 OK" and result.outcomes[0].etag == 'W/"2"'

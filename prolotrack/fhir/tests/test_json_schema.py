@@ -39,7 +39,29 @@ def test_the_schema_refuses_what_r4_refuses() -> None:
     assert not errors({"resourceType": "Patient", "gender": "female", "birthDate": "1970-03-04"})
 
 
-def test_every_exported_resource_validates_against_the_r4_schema(history: Any, clinic: Any) -> None:
+def _with_real_synthea(clinician: Any) -> None:
+    """One published Synthea bundle imported too, so Observations kept as received are in the export."""
+    from prolotrack.core.testing import actor_of
+    from prolotrack.fhir.importer import import_bundle
+
+    actor = actor_of(clinician)
+    actor = type(actor)(actor.user, actor.clinic, actor.role, actor.client_address, "fhir")
+    path = sorted((Path(__file__).parent / "fixtures" / "synthea_r4").glob("*.json.gz"))[0]
+    import_bundle(actor, orjson.loads(gzip.decompress(path.read_bytes())))
+
+
+def test_every_exported_resource_validates_against_the_r4_schema(history: Any, clinic: Any, clinician: Any) -> None:
+    from fhir.resources.R4B.observation import Observation as R4BObservation
+
+    from prolotrack.patients.models import Observation
+
+    _with_real_synthea(clinician)
+    assert Observation.objects.filter(clinic=clinic).count() > 20
+    kept_source = TYPES["Observation"].sources[-1]
+    assert kept_source.model is Observation
+    for chunk, _ in bulk.stream(TYPES["Observation"], kept_source, clinic):
+        for line in chunk.splitlines():
+            R4BObservation.model_validate(orjson.loads(line))  # fhir.resources too
     seen: dict[str, int] = {}
     bad: dict[str, list[str]] = {}
     for name in EXPORT_TYPES:

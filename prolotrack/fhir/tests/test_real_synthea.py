@@ -1,7 +1,7 @@
 """Real Synthea R4 data as published (fixtures/README.md): 20 transaction bundles through POST /fhir, and a Bulk
 NDJSON sample through `manage.py import_fhir`. Every patient, condition, allergy, medication and weight they hold
-gets in; social findings stay off the problem list; pain-severity values that are not whole 0-10 answers are
-reported and skipped, never rounded.
+gets in; social findings stay off the problem list; every other Observation is kept as sent, and pain-severity
+values that are not whole 0-10 answers are kept as Observations only, never rounded.
 
 Before issue 12 each of these bundles was refused whole ("a pain NRS score is a whole number from 0 to 10").
 The expected counts are computed here from the bundles by the documented matching rules (docs/FHIR-IMPORT.md,
@@ -22,7 +22,7 @@ from django.test import Client
 
 from prolotrack.fhir.inbound import SOCIAL_CODES
 from prolotrack.outcomes.models import QuestionnaireResponse
-from prolotrack.patients.models import Allergy, Condition, Medication, Patient, WeightMeasurement
+from prolotrack.patients.models import Allergy, Condition, Medication, Observation, Patient, WeightMeasurement
 
 pytestmark = pytest.mark.django_db
 
@@ -54,6 +54,7 @@ def expected(bundle: dict[str, Any]) -> dict[str, Any]:
     weights: set[str] = set()
     pain_not_nrs = 0
     pain_nrs: set[str] = set()
+    kept: set[Any] = set()  # the match key of a kept Observation: its codings and effective[x] as written
     for item in bundle["entry"]:
         r = item["resource"]
         kind = r["resourceType"]
@@ -73,7 +74,11 @@ def expected(bundle: dict[str, Any]) -> dict[str, Any]:
             when = (r.get("effectiveDateTime") or r.get("issued"))[:10]
             if "29463-7" in codes:
                 weights.add(when)
-            elif "72514-3" in codes:
+                continue
+            if r["status"] not in ("entered-in-error", "cancelled"):
+                codings = tuple((c.get("system"), c.get("code")) for c in r["code"].get("coding", []))
+                kept.add((codings, r.get("effectiveDateTime") or str(r.get("effectivePeriod"))))
+            if "72514-3" in codes:
                 value = r["valueQuantity"]["value"]
                 if value == int(value) and 0 <= value <= 10:
                     pain_nrs.add(when)
@@ -87,6 +92,7 @@ def expected(bundle: dict[str, Any]) -> dict[str, Any]:
         "weights": len(weights),
         "pain_nrs": len(pain_nrs),
         "pain_not_nrs": pain_not_nrs,
+        "observations": len(kept),
     }
 
 
@@ -124,10 +130,23 @@ def test_a_published_synthea_bundle_imports_with_everything_it_holds(
     assert Medication.objects.filter(patient=patient).count() == want["medications"]
     assert WeightMeasurement.objects.filter(patient=patient).count() == want["weights"]
     assert QuestionnaireResponse.objects.filter(patient=patient).count() == want["pain_nrs"]
-    # Nothing rounded: a fractional severity is reported as skipped, in the import summary.
-    summary = " ".join(i["diagnostics"] for i in body["entry"][0]["response"]["outcome"]["issue"])
+    # Every other Observation is kept as sent; nothing rounded: a fractional severity is kept with its value, and its
+    # entry says it is not a pain NRS answer.
+    assert Observation.objects.filter(patient=patient).count() == want["observations"]
+    assert Observation.objects.filter(patient=patient, pain_answer__isnull=False).count() == want["pain_nrs"]
+    sent = sorted(
+        str(e["resource"]["valueQuantity"]["value"])
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == "Observation" and "72514-3" in _codes(e["resource"]["code"], LOINC)
+    )
+    stored = sorted(
+        str(o.resource["valueQuantity"]["value"])
+        for o in Observation.objects.filter(patient=patient, code_tokens__contains="|72514-3 ")
+    )
+    assert set(stored) <= set(sent) and bool(stored) == bool(sent)  # each value kept exactly as one was sent
+    notes = " ".join(i["diagnostics"] for e in body["entry"] for i in e["response"].get("outcome", {}).get("issue", []))
     if want["pain_not_nrs"]:
-        assert "not a whole number from 0 to 10" in summary
+        assert "not a whole number from 0 to 10" in notes and "never rounded" in notes
     descriptions = list(Condition.objects.filter(patient=patient).values_list("description", flat=True))
     assert not [d for d in descriptions if "employment" in d.lower() or "social isolation" in d.lower()]
 
