@@ -13,6 +13,7 @@ import pytest
 from django.db import transaction
 from django.test import override_settings
 
+from prolotrack.accounts.testing import mark_verified
 from prolotrack.clinics.models import Clinic, Membership, User
 from prolotrack.clinics.roles import Role
 from prolotrack.clinics.services import create_api_token
@@ -124,9 +125,14 @@ def patient(make_patient: Callable[..., Patient]) -> Patient:
 
 
 @pytest.fixture
-def login(client: Any) -> Callable[[User], Any]:
-    def do(user: User) -> Any:
+def login(client: Any) -> Callable[..., Any]:
+    """Log a user in on the test client, past the second factor (the user gets an authenticator, and the session is
+    marked as verified by it, as a good code on the log-in page does). `verified=False` stops after the password."""
+
+    def do(user: User, *, verified: bool = True) -> Any:
         client.force_login(user, backend=MODEL_BACKEND)
+        if verified:
+            mark_verified(client, user)
         return client
 
     return do

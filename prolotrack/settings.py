@@ -57,9 +57,13 @@ INSTALLED_APPS = [
     "ninja",
     "csp",
     "axes",
+    # Second factor (docs/SECURITY.md): django-otp's framework and its TOTP plugin; recovery codes are our own device.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "prolotrack.core",
     "prolotrack.audit",
     "prolotrack.clinics",
+    "prolotrack.accounts",
     "prolotrack.patients",
     "prolotrack.clinical",
     "prolotrack.imaging",
@@ -89,11 +93,15 @@ MIDDLEWARE = [
     "prolotrack.clinics.api_edge.ApiEdgeMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Sets request.user.is_verified(): whether this session passed the second factor.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "prolotrack.clinics.middleware.ClinicMiddleware",
     "prolotrack.clinics.middleware.IdleLogoutMiddleware",
+    # Nothing but the second-factor pages until the session passed it (accounts/middleware.py).
+    "prolotrack.accounts.middleware.SecondFactorMiddleware",
     # Axes last, as its documentation requires.
     "axes.middleware.AxesMiddleware",
 ]
@@ -169,6 +177,11 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+
+# Second factor (accounts/services.py): the authenticator's label, and django-otp's exponential throttle (1, 2, 4, 8 s
+# after consecutive wrong codes). AXES_FAILURE_LIMIT wrong codes in a row lock the second factor for AXES_COOLOFF_TIME.
+OTP_TOTP_ISSUER = os.environ.get("PROLOTRACK_TOTP_ISSUER", "ProloTrack")
+OTP_TOTP_THROTTLE_FACTOR = 1
 
 # Sessions end with the browser and after the idle timeout (clinic setting, enforced by IdleLogoutMiddleware).
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

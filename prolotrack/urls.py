@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("clinic/switch/", clinic_views.switch_clinic, name="switch-clinic"),
     path("clinic/settings/", clinic_views.clinic_settings, name="clinic-settings"),
+    path("", include("prolotrack.accounts.urls")),
     # Before the registry: the clinical app adds pages under /patients/<uuid>/screening/.
     path("", include("prolotrack.clinical.urls")),
     path("", include("prolotrack.imaging.urls")),

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from prolotrack.accounts.testing import mark_verified
 from prolotrack.consent.testing import sign_for_course, sign_research
 from prolotrack.core.testing import actor_of
 from prolotrack.imaging.models import ImagingStudy
@@ -38,6 +39,7 @@ POST_ONLY = {
     "outcomes:link-revoke", "documents:regenerate", "documents:request-report", "handouts-revert",
     "documents:handout-revert", "consent:withdraw-post", "imaging:file-upload", "imaging:feasibility",
     "patients:no-known-allergies", "research:export-status", "clinical:screening-override", "outcomes:link-create",
+    "accounts:revoke-token",
 }  # fmt: skip
 # Patterns that need something no API or optional-field-free record gives (a patient's token, a dashboard name).
 NOT_OBJECT_PAGES = {
@@ -160,7 +162,7 @@ def minimal(client, clinician, admin_user, researcher, api_token) -> dict[str, A
         "session": session, "solution": solution, "site": site, "check": check, "event": event,
         "link": QuestionnaireLink.objects.get(uuid=link["id"]), "document": document, "consent": consent,
         "research_consent": research_consent, "export": export, "file": file,
-        "message": message, "timepoint": course.timepoints.first(),
+        "message": message, "timepoint": course.timepoints.first(), "staff_member": clinician,
     }  # fmt: skip
 
 
@@ -172,7 +174,7 @@ def _kwargs(name: str, pattern: Any, m: dict[str, Any]) -> list[dict[str, Any]]:
         "event_uuid": m["event"]["id"], "screening_uuid": m["screening"]["id"], "study_uuid": m["study"]["id"],
         "file_uuid": m["file"].uuid, "timepoint_uuid": m["timepoint"].uuid, "link_uuid": m["link"].uuid,
         "message_uuid": m["message"].uuid if m["message"] else None, "document_uuid": m["document"]["id"],
-        "consent_uuid": m["consent"].uuid, "job_uuid": m["export"]["id"],
+        "consent_uuid": m["consent"].uuid, "job_uuid": m["export"]["id"], "user_uuid": m["staff_member"].uuid,
     }  # fmt: skip
     strings = {
         "protocol_id": "knee_oa_rabago", "code": None, "handout": "after", "instrument": "nrs_pain",
@@ -213,6 +215,7 @@ def test_every_page_of_every_minimal_object_renders(client, minimal, personas):
             statuses = []
             for user in users:
                 client.force_login(user)
+                mark_verified(client, user)
                 response = client.get(url)
                 statuses.append(response.status_code)
                 if response.status_code != 403:
@@ -233,6 +236,7 @@ def test_every_entered_in_error_page_uses_the_one_shared_form_and_reason_list(cl
     from prolotrack.domain.reasons import ENTERED_IN_ERROR_REASONS
 
     client.force_login(personas["clinician"])
+    mark_verified(client, personas["clinician"])
     names = [
         n for n, _ in _walk(get_resolver().url_patterns)
         if n.endswith(("entered-in-error", "mark-error", "-retire")) and not n.startswith(("api:", "fhir:"))

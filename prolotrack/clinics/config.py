@@ -18,6 +18,9 @@ class ClinicConfigError(ValueError):
 class ClinicConfig:
     # Automatic log-off after this many idle minutes (QUALITY.md, HIPAA 164.312(a)(2)(iii)).
     idle_timeout_minutes: int = 15
+    # Every staff role logs in with a second factor (administrators always do, whatever this says): HIPAA
+    # 164.312(d) person or entity authentication; NIST SP 800-63B AAL2 for remote access to health records.
+    second_factor_all_staff: bool = True
     # Days before a session that NSAIDs are stopped (DOMAIN.md §6: clinics vary, 2-3 days to 2 weeks).
     nsaid_stop_days: int = 3
     # Warn when a session's local anaesthetic reaches this fraction of the maximum. Product default, not a published
@@ -58,6 +61,7 @@ class ClinicConfig:
     research_min_k: int = 5
 
     TEXT_SETTINGS = frozenset({"contact_phone", "contact_email"})
+    BOOL_SETTINGS = frozenset({"second_factor_all_staff"})
 
     LIMITS: ClassVar[dict[str, tuple[int, int] | tuple[Decimal, Decimal]]] = {
         "non_responder_after_sessions": (1, 20),
@@ -98,6 +102,9 @@ class ClinicConfig:
             if name in cls.TEXT_SETTINGS:
                 clean[name] = _text(name, value)
                 continue
+            if name in cls.BOOL_SETTINGS:
+                clean[name] = _boolean(name, value)
+                continue
             low, high = cls.LIMITS[name]
             label = name.replace("_", " ")
             number: int | Decimal
@@ -137,6 +144,13 @@ def _text(name: str, value: Any) -> str:
     if name == "contact_email" and text and ("@" not in text or " " in text):
         raise ClinicConfigError(f"{label} must be an email address such as front-desk@clinic.example, not {text!r}.")
     return text
+
+
+def _boolean(name: str, value: Any) -> bool:
+    # JSON true/false only: "no" or 0 from a hand-edited setting must not silently mean on or off.
+    if not isinstance(value, bool):
+        raise ClinicConfigError(f"{name.replace('_', ' ')} must be true or false, not {value!r}.")
+    return value
 
 
 def _decimal(value: Any, label: str) -> Decimal:

@@ -46,6 +46,14 @@ SETTINGS: dict[str, Setting] = {
             "minutes",
         ),
         Setting(
+            "second_factor_all_staff",
+            "Every staff member logs in with a second factor",
+            "An authenticator app code or a passkey after the password, for every role. Clinic administrators always "
+            "need one, whatever this says. Staff without one set it up at their next log-in.",
+            "HIPAA 164.312(d) (person or entity authentication) and NIST SP 800-63B (AAL2: two factors for access to "
+            "health records); docs/SECURITY.md.",
+        ),
+        Setting(
             "nsaid_stop_days",
             "Stop NSAIDs this many days before a session",
             "Used by screening, the handout's stop date and the reminders.",
@@ -164,7 +172,7 @@ PERCENT_FIELD = "anaesthetic_warn_percent"
 FORM_NAME = {"anaesthetic_warn_fraction": PERCENT_FIELD}
 
 GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Security", ("idle_timeout_minutes",)),
+    ("Security", ("idle_timeout_minutes", "second_factor_all_staff")),
     (
         "Session and dosing",
         ("nsaid_stop_days", "anaesthetic_warn_fraction", "min_injections_per_session", "max_injections_per_session"),
@@ -196,6 +204,8 @@ def _default_text(name: str) -> str:
     value = getattr(DEFAULTS, name)
     if name in ClinicConfig.TEXT_SETTINGS:
         return value or "empty"
+    if name in ClinicConfig.BOOL_SETTINGS:
+        return "on" if value else "off"
     if name.startswith("send_window_"):
         return f"{value}:00"
     if name == "anaesthetic_warn_fraction":
@@ -256,6 +266,8 @@ class ClinicSettingsForm(forms.Form):
     @staticmethod
     def _number_field(name: str) -> forms.Field:
         setting = SETTINGS[name]
+        if name in ClinicConfig.BOOL_SETTINGS:
+            return forms.BooleanField(required=False, label=setting.label, help_text=setting.help)
         if name in ClinicConfig.TEXT_SETTINGS:
             if name == "contact_email":
                 return forms.EmailField(required=False, max_length=120, label=setting.label, help_text=setting.help)

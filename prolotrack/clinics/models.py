@@ -4,6 +4,7 @@ import hashlib
 import secrets
 import uuid
 import zoneinfo
+from typing import Any
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
@@ -73,8 +74,20 @@ def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+# What a token may do (docs/SECURITY.md, "API tokens"): read (GET and searches), write (every other change), export
+# (Bulk FHIR $export and research exports). A token holds any set of them; the role still limits each call.
+SCOPE_READ, SCOPE_WRITE, SCOPE_EXPORT = "read", "write", "export"
+TOKEN_SCOPES = [
+    (SCOPE_READ, "Read: look up patients and records"),
+    (SCOPE_WRITE, "Write: create and change records"),
+    (SCOPE_EXPORT, "Export: bulk FHIR and research exports"),
+]
+TOKEN_LIFETIMES_DAYS = (7, 30, 90, 180, 365)
+
+
 class ApiToken(models.Model):
-    """A bearer token acting as one membership. Only its SHA-256 is stored."""
+    """A bearer token acting as one membership, within its scopes, until it expires or is revoked. Only its SHA-256
+    is stored; a revoked token keeps its row (revoked_at, by whom)."""
 
     PREFIX = "pt_"
 
@@ -85,9 +98,27 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(default=dj_timezone.now, editable=False)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    # Space-separated scopes, as OAuth writes them.
+    scopes = models.CharField(max_length=40, default=SCOPE_READ)
+    # Tokens made before scopes and expiry existed got every scope and 90 days from the upgrade (migration 0003).
+    expires_at = models.DateTimeField()
 
     def __str__(self) -> str:
         return f"{self.hint}… ({self.membership})"
+
+    @property
+    def scope_set(self) -> frozenset[str]:
+        return frozenset(self.scopes.split())
+
+    def is_expired(self, now: Any = None) -> bool:
+        return self.expires_at <= (now or dj_timezone.now())
+
+    @property
+    def status(self) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        return "expired" if self.is_expired() else "active"
 
     @classmethod
     def generate(cls) -> str:

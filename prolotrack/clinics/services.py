@@ -1,5 +1,7 @@
 """Staff, clinics, tokens and sign-in events: writes with their audit rows."""
 
+from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 from axes.signals import user_locked_out
@@ -10,9 +12,20 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils import timezone
 
-from prolotrack.audit.services import Actor, record_event
+from prolotrack.audit.services import Actor, ServiceError, record_event
 from prolotrack.clinics.config import ClinicConfig
-from prolotrack.clinics.models import ApiToken, Clinic, Membership, User, hash_token
+from prolotrack.clinics.models import (
+    SCOPE_EXPORT,
+    SCOPE_READ,
+    SCOPE_WRITE,
+    TOKEN_LIFETIMES_DAYS,
+    TOKEN_SCOPES,
+    ApiToken,
+    Clinic,
+    Membership,
+    User,
+    hash_token,
+)
 
 
 def client_address(request: HttpRequest) -> str | None:
@@ -101,25 +114,58 @@ def record_idle_logout(request: HttpRequest) -> None:
         record_event(actor_for(request), "auth.idle_logout")
 
 
-def create_api_token(membership: Membership, name: str = "") -> str:
-    """Create a bearer token for a membership; returns the token, shown once."""
+def create_api_token(
+    membership: Membership,
+    name: str = "",
+    *,
+    scopes: Iterable[str] = (SCOPE_READ, SCOPE_WRITE, SCOPE_EXPORT),
+    days: int = 90,
+    actor: Actor | None = None,
+) -> str:
+    """Create a bearer token for a membership, with its scopes and lifetime; returns the token, shown once."""
+    known = {code for code, _label in TOKEN_SCOPES}
+    chosen = [code for code, _label in TOKEN_SCOPES if code in set(scopes)]
+    unknown = set(scopes) - known
+    if unknown or not chosen:
+        raise ServiceError(f"Choose the token's scopes from {', '.join(sorted(known))}.")
+    if not 1 <= days <= max(TOKEN_LIFETIMES_DAYS):
+        raise ServiceError(f"A token lasts from 1 to {max(TOKEN_LIFETIMES_DAYS)} days.")
     raw = ApiToken.generate()
     with transaction.atomic():
-        token = ApiToken.objects.create(membership=membership, name=name, token_hash=hash_token(raw), hint=raw[:10])
+        token = ApiToken.objects.create(
+            membership=membership,
+            name=name,
+            token_hash=hash_token(raw),
+            hint=raw[:10],
+            scopes=" ".join(chosen),
+            expires_at=timezone.now() + timedelta(days=days),
+        )
         record_event(
-            actor_for_membership(membership, channel="system"),
+            actor or actor_for_membership(membership, channel="system"),
             "api.token.created",
-            detail={"token": token.hint, "name": name},
+            detail={
+                "token": token.hint,
+                "name": name,
+                "owner": membership.user.username,
+                "scopes": token.scopes,
+                "expires_at": token.expires_at.isoformat(),
+            },
+            clinic=membership.clinic,
         )
     return raw
 
 
-def revoke_api_token(token: ApiToken) -> None:
+def revoke_api_token(token: ApiToken, actor: Actor | None = None) -> None:
+    """Revoke a token: it stops working at once; its row stays, with when and by whom."""
     with transaction.atomic():
         token.revoked_at = timezone.now()
-        token.save(update_fields=["revoked_at"])
+        token.revoked_by = actor.user if actor is not None else None
+        token.save(update_fields=["revoked_at", "revoked_by"])
         record_event(
-            actor_for_membership(token.membership, channel="system"), "api.token.revoked", detail={"token": token.hint}
+            actor or actor_for_membership(token.membership, channel="system"),
+            "api.token.revoked",
+            detail={"token": token.hint, "owner": token.membership.user.username},
+            clinic=token.membership.clinic,
         )
 
 

@@ -129,7 +129,9 @@ def authenticate(request: HttpRequest) -> Membership:
         raise FhirError(401, "Send a bearer token: Authorization: Bearer <token>.", code="login")
     membership = _bearer.authenticate(request, token.strip())
     if membership is None:
-        raise FhirError(401, "The bearer token is unknown, revoked, or its account may not use the API.", code="login")
+        raise FhirError(
+            401, "The bearer token is unknown, revoked or expired, or its account may not use the API.", code="login"
+        )
     return membership
 
 

@@ -19,6 +19,7 @@ import pytest
 from django.db import transaction
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
+from prolotrack.accounts.testing import enrolled_totp, totp_code
 from prolotrack.audit.services import Actor
 from prolotrack.clinics.models import Membership, User
 from prolotrack.patients import services as patient_services
@@ -163,9 +164,16 @@ def submit_login(page: Page, username: str, password: str = PASSWORD) -> None:
 
 
 def log_in(page: Page, user: User | str, password: str = PASSWORD) -> Page:
-    """Log in through the login form and wait until the app has let the user in."""
-    submit_login(page, user if isinstance(user, str) else user.username, password)
+    """Log in through the login form and the second step, with a code the user's authenticator would show now
+    (the user gets an authenticator if it has none), and wait until the app has let the user in."""
+    found = user if isinstance(user, User) else User.objects.get(username=user)
+    device = enrolled_totp(found)
+    submit_login(page, found.username, password)
     expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
+    if "/accounts/second-factor/" in page.url:
+        page.locator("#id_code").fill(totp_code(device))
+        page.get_by_role("button", name="Continue").click()
+        expect(page).not_to_have_url(re.compile(r"/accounts/second-factor/"))
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
     return page
 

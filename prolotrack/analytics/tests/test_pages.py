@@ -6,6 +6,7 @@ import io
 import pytest
 from django.test import Client
 
+from prolotrack.accounts.testing import mark_verified
 from prolotrack.analytics.charts import CHARTS
 from prolotrack.analytics.tests.test_queries import clinic_data  # noqa: F401 (fixture)
 
@@ -25,6 +26,7 @@ PATHS = [
 def _client(user):
     client = Client()
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    mark_verified(client, user)
     return client
 
 

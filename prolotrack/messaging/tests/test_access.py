@@ -4,6 +4,7 @@ from datetime import date
 
 import pytest
 
+from prolotrack.accounts.testing import mark_verified
 from prolotrack.messaging import services
 from prolotrack.messaging.models import OutboxMessage
 from prolotrack.messaging.tests.conftest import at
@@ -46,6 +47,7 @@ def test_pages(client, personas, path, method, expected, message, booked):
     url = path.format(m=message.uuid, p=booked.patient.uuid, s=booked.uuid)
     for name, user in personas.items():
         client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        mark_verified(client, user)
         data = {"action": "create"} if "calendar-feed" in url else {}
         response = client.get(url) if method == "get" else client.post(url, data)
         assert response.status_code == expected[name], (name, url, response.status_code)

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 
+from prolotrack.accounts.testing import mark_verified
 from prolotrack.audit.models import AuditEvent
 from prolotrack.outcomes.tests.test_trajectory import knee  # noqa: F401 (fixture)
 
@@ -26,6 +27,7 @@ def test_pages_per_persona(personas, patient, knee, path):  # noqa: F811
     for name, user in personas.items():
         client = Client()
         client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        mark_verified(client, user)
         response = client.get(path.format(p=patient.uuid))
         assert response.status_code == VIEW[name], (name, path, response.status_code)
 

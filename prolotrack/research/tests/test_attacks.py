@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.test import Client, override_settings
 
+from prolotrack.accounts.testing import mark_verified
 from prolotrack.clinics.models import Clinic, User
 from prolotrack.core.testing import actor_of
 from prolotrack.demo.seed import DEMO_CLINIC, seed_demo
@@ -166,6 +167,7 @@ def test_free_text_never_leaves_and_cannot_be_probed(demo, researcher, export, c
         services.start_export(actor_of(researcher), services.ExportRequest(indication="thompson"))
     client = Client()
     client.force_login(researcher, backend="django.contrib.auth.backends.ModelBackend")
+    mark_verified(client, researcher)
     page = client.post("/research/exports/", {"date_mode": "year", "indication": "thompson"})
     assert page.status_code == 400
     assert b"Select a valid choice" in page.content
@@ -211,6 +213,7 @@ def test_dashboard_differencing_singles_out_nobody(demo, researcher, clinician_o
         assert response.status_code == 422, query
     browser = Client()
     browser.force_login(researcher, backend="django.contrib.auth.backends.ModelBackend")
+    mark_verified(browser, researcher)
     assert browser.get("/dashboard/?start=2025-01-01&end=2025-03-14").status_code == 400
     assert browser.get("/dashboard/data/funnel.csv").status_code == 403
     # Everything a researcher can ask: each ended quarter. Every figure derivable by subtraction within an answer

@@ -1,0 +1,19 @@
+from django.urls import path
+
+from prolotrack.accounts import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("accounts/second-factor/", views.verify, name="verify"),
+    path("accounts/second-factor/set-up/", views.enrol, name="enrol"),
+    path("accounts/security/", views.security, name="security"),
+    path("accounts/security/recovery-codes/", views.recovery_codes, name="recovery-codes"),
+    path("accounts/password/", views.password, name="password"),
+    path("accounts/sessions/", views.sessions, name="sessions"),
+    path("accounts/tokens/", views.tokens, name="tokens"),
+    path("accounts/tokens/<int:token_id>/revoke/", views.revoke_token, name="revoke-token"),
+    path("clinic/staff/", views.staff, name="staff"),
+    path("clinic/staff/<uuid:user_uuid>/reset-second-factor/", views.reset, name="reset"),
+    path("clinic/tokens/", views.clinic_tokens, name="clinic-tokens"),
+]
