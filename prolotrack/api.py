@@ -28,7 +28,7 @@ from prolotrack.treatment.api import router as treatment_router
 COMMON_ERRORS = {
     400: "The request could not be read (a body that is not JSON, a bad Idempotency-Key header).",
     401: "No valid bearer token: send Authorization: Bearer <token>.",
-    403: "The token's role does not allow this.",
+    403: "The token's role or scopes do not allow this.",
     422: "An input does not fit the schema or a rule (the detail says which and why).",
 }
 PATH_ERRORS = {404: "No such record in this clinic."}
@@ -73,7 +73,8 @@ api = ProloTrackAPI(
     title="ProloTrack API",
     version="1",
     description="Prolotherapy clinic records. Authenticate with `Authorization: Bearer <token>` "
-    "(create one with `python manage.py create_api_token USERNAME`).",
+    "(make one on My security, API tokens, or with `python manage.py create_api_token USERNAME --scope read`). A token "
+    "has scopes: read (GET), write (other methods), export (exports); a call outside them answers 403.",
     auth=BearerToken(),
     urls_namespace="api",
 )

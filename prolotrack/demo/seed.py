@@ -13,6 +13,7 @@ from django.utils import timezone
 from prolotrack.audit.services import Actor
 from prolotrack.clinics.models import Clinic, Membership, User
 from prolotrack.clinics.roles import Role
+from prolotrack.clinics.services import update_clinic_settings
 from prolotrack.demo.consent_seed import seed_consents
 from prolotrack.demo.documents_seed import seed_documents
 from prolotrack.demo.generator import generate_patients
@@ -84,6 +85,11 @@ def seed_demo(
             user.save(update_fields=["password"])
             Membership.objects.get_or_create(user=user, clinic=clinics[clinic_name], defaults={"role": role})
             users[username] = user
+        for clinic, new in ((demo, demo_new), (second, second_new)):
+            if new:
+                # A visitor tries several roles: staff log in with the password alone, administrators (always) with
+                # a second factor they set up at their first log-in (README, "Demo accounts"). On the settings page.
+                update_clinic_settings(Actor.system(clinic), clinic, {"second_factor_all_staff": False})
         if demo_new:
             created += _seed_patients(demo, users["clinician"], patients, seed=20261121, today=today)
             if treatment:

@@ -106,6 +106,7 @@ NEW_VALUES = {
     "research_min_k": 11,
     "contact_phone": "(312) 555-0100",
     "contact_email": "desk@alpha.example",
+    "second_factor_all_staff": False,
 }
 
 

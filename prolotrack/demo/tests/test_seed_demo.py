@@ -92,3 +92,15 @@ def test_the_demo_clinic_has_treatment_history_in_every_state(db, monkeypatch):
 
     assert TreatmentSession.objects.filter(status="booked", starts_at__gte=timezone.now()).exists()
     assert AdverseEvent.objects.exists()
+
+
+def test_demo_staff_log_in_with_the_password_and_administrators_set_up_a_second_factor(db, monkeypatch, client):
+    monkeypatch.setenv("PROLOTRACK_DEMO_PASSWORD", "demo password for the test")
+    seed_demo(patients=3, second_clinic_patients=1, treatment=False)
+    assert not Clinic.objects.get(name=DEMO_CLINIC).config.second_factor_all_staff
+    client.post("/accounts/login/", {"username": "clinician", "password": "demo password for the test"})
+    assert client.get("/patients/").status_code == 200
+    client.post("/accounts/logout/")
+    client.post("/accounts/login/", {"username": "admin", "password": "demo password for the test"})
+    response = client.get("/patients/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/second-factor/set-up/")
