@@ -184,7 +184,9 @@ def password(request: HttpRequest) -> HttpResponse:
     form.fields["old_password"].widget.attrs["autofocus"] = True
     if request.method == "POST" and form.is_valid():
         form.save()
-        update_session_auth_hash(request, form.user)
+        old_key = request.session.session_key
+        update_session_auth_hash(request, form.user)  # a new session key for this browser
+        StaffSession.objects.filter(session_key=old_key).update(session_key=request.session.session_key)
         ended = services.record_password_change(actor_for(request), request.session.session_key)
         others = f" {ended} other session{'s' if ended != 1 else ''} ended." if ended else ""
         messages.success(request, f"Your password was changed.{others}")
