@@ -27,7 +27,7 @@ class SecondFactorMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
-        if not user.is_authenticated or user.is_verified():  # type: ignore[union-attr]
+        if not user.is_authenticated or services.is_verified(user):
             if user.is_authenticated:
                 services.touch_session(user, request.session)
             return self.get_response(request)

@@ -9,7 +9,7 @@ for AXES_COOLOFF_TIME as the password lockout does (docs/SECURITY.md, "Second fa
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
@@ -70,7 +70,16 @@ def totp_device(user: Any, *, confirmed: bool | None = True) -> TOTPDevice | Non
 
 
 def recovery_device(user: Any) -> RecoveryCodeDevice | None:
-    return RecoveryCodeDevice.objects.filter(user=user, confirmed=True).order_by("-id").first()
+    return cast(
+        "RecoveryCodeDevice | None",
+        RecoveryCodeDevice.objects.filter(user=user, confirmed=True).order_by("-id").first(),
+    )
+
+
+def is_verified(user: Any) -> bool:
+    """Whether this request's user passed the second factor in this session (django-otp's OTPMiddleware says)."""
+    check = getattr(user, "is_verified", None)
+    return bool(check()) if callable(check) else False
 
 
 def has_second_factor(user: Any) -> bool:
@@ -296,7 +305,7 @@ SESSION_SEEN_KEY = "prolotrack_session_seen"
 
 
 def _session_store() -> type[SessionBase]:
-    return import_string(settings.SESSION_ENGINE + ".SessionStore")
+    return cast("type[SessionBase]", import_string(settings.SESSION_ENGINE + ".SessionStore"))
 
 
 def start_session(user: Any, session_key: str, client_address: str | None, user_agent: str) -> None:

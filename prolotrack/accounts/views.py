@@ -52,7 +52,7 @@ def _locked(request: HttpRequest, error: services.SecondFactorLocked) -> HttpRes
 def verify(request: HttpRequest) -> HttpResponse:
     """The second step of logging in: a code from the authenticator app or a recovery code."""
     user = request.user
-    if user.is_verified():  # type: ignore[union-attr]
+    if services.is_verified(user):
         return redirect(_next_url(request))
     if not services.has_second_factor(user):
         return redirect("accounts:enrol")
@@ -103,7 +103,7 @@ def _manual_key(device: Any) -> str:
 def enrol(request: HttpRequest) -> HttpResponse:
     """Set up an authenticator app: scan the QR code (or type the key), confirm with its first code."""
     user = request.user
-    if services.has_second_factor(user) and not user.is_verified():  # type: ignore[union-attr]
+    if services.has_second_factor(user) and not services.is_verified(user):
         return redirect("accounts:verify")
     if services.totp_device(user) is not None:
         messages.info(request, "Your authenticator app is already set up.")
@@ -170,7 +170,7 @@ def security(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def recovery_codes(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_verified():  # type: ignore[union-attr]
+    if not services.is_verified(request.user):
         return redirect("accounts:verify")
     codes = services.regenerate_recovery_codes(actor_for(request), request.user)
     return render(request, "accounts/recovery_codes.html", {"codes": codes, "next": "/accounts/security/"})

@@ -42,7 +42,9 @@ class Clinic(models.Model):
         return zoneinfo.ZoneInfo(self.timezone)
 
 
-class User(AbstractUser):
+# django-otp ships no type information, so the Django plugin cannot see the user's managers of its device models
+# (accounts.RecoveryCodeDevice); nothing reads them through the user.
+class User(AbstractUser):  # type: ignore[django-manager-missing]
     """A staff user. Patients have no accounts: they answer questionnaires by signed link."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)

@@ -25,7 +25,14 @@ class Command(BaseCommand):
         parser.add_argument("--days", type=int, default=90, help="Days until the token expires (1-365, default 90).")
 
     def handle(
-        self, *args: Any, username: str, clinic: str | None, name: str, scope: list[str] | None, days: int, **options: Any
+        self,
+        *args: Any,
+        username: str,
+        clinic: str | None,
+        name: str,
+        scope: list[str] | None,
+        days: int,
+        **options: Any,
     ) -> None:
         membership = acting_membership(username, clinic)
         try:
