@@ -6,6 +6,7 @@ API and FHIR authenticate by bearer token only and never read the session, so th
 """
 
 from collections.abc import Callable
+from typing import cast
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -15,6 +16,7 @@ from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect
 
 from prolotrack.accounts import services
+from prolotrack.clinics.http import MiddlewareRequest
 
 # Pages reachable before the second factor: the factor pages themselves and logging out.
 OPEN_NAMES = ("accounts:verify", "accounts:enrol", "logout", "login")
@@ -34,7 +36,7 @@ class SecondFactorMiddleware:
         path = request.path_info
         pending = services.has_second_factor(user) or services.second_factor_required(user)
         # The page header hides the clinic's menus while the log-in is half done.
-        request.second_factor_pending = pending  # type: ignore[attr-defined]
+        cast(MiddlewareRequest, request).second_factor_pending = pending
         if path.startswith(("/" + settings.STATIC_URL.lstrip("/"), *TOKEN_ONLY_PREFIXES)) or path in {
             reverse(n) for n in OPEN_NAMES
         }:

@@ -22,6 +22,7 @@ from prolotrack.accounts.forms import CodeForm, EnrolForm, ResetForm, TokenForm
 from prolotrack.accounts.models import StaffSession
 from prolotrack.audit.services import AccessDenied, ServiceError
 from prolotrack.clinics import services as clinic_services
+from prolotrack.clinics.http import ClinicRequest, MiddlewareRequest
 from prolotrack.clinics.models import ApiToken, Membership
 from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for
@@ -237,11 +238,11 @@ def _tokens_of(request: HttpRequest) -> list[ApiToken]:
 
 
 @require(Permission.API_TOKEN_USE)
-def tokens(request: HttpRequest) -> HttpResponse:
+def tokens(request: ClinicRequest) -> HttpResponse:
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         raw = clinic_services.create_api_token(
-            request.membership,  # type: ignore[attr-defined]
+            request.membership,
             name=form.cleaned_data["name"],
             scopes=form.cleaned_data["scopes"],
             days=form.cleaned_data["days"],
@@ -258,10 +259,10 @@ def tokens(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def revoke_token(request: HttpRequest, token_id: int) -> HttpResponse:
+def revoke_token(request: MiddlewareRequest, token_id: int) -> HttpResponse:
     """Revoke a token: its owner, or an administrator of the token's clinic."""
     token = ApiToken.objects.select_related("membership__clinic", "membership__user").filter(pk=token_id).first()
-    membership = getattr(request, "membership", None)
+    membership = request.membership
     own = token is not None and token.membership.user_id == request.user.pk
     admin = (
         token is not None
@@ -282,10 +283,10 @@ def revoke_token(request: HttpRequest, token_id: int) -> HttpResponse:
 
 
 @require(Permission.CLINIC_MANAGE)
-def staff(request: HttpRequest) -> HttpResponse:
+def staff(request: ClinicRequest) -> HttpResponse:
     """The clinic's staff with their second-factor status (never a secret), and a reset link for each colleague."""
     memberships = (
-        Membership.objects.filter(clinic=request.clinic)  # type: ignore[attr-defined]
+        Membership.objects.filter(clinic=request.clinic)
         .select_related("user")
         .order_by("user__last_name", "user__first_name", "user__username")
     )
@@ -294,7 +295,7 @@ def staff(request: HttpRequest) -> HttpResponse:
 
 
 @require(Permission.CLINIC_MANAGE)
-def reset(request: HttpRequest, user_uuid: Any) -> HttpResponse:
+def reset(request: ClinicRequest, user_uuid: Any) -> HttpResponse:
     actor = actor_for(request)
     try:
         membership = services.colleague_membership(actor, user_uuid)
@@ -315,7 +316,7 @@ def reset(request: HttpRequest, user_uuid: Any) -> HttpResponse:
                     request,
                     f"{target}'s second factor was reset. At their next log-in they set up a new authenticator app.",
                 )
-                if request.htmx:  # type: ignore[attr-defined]
+                if request.htmx:
                     return HttpResponseClientRedirect("/clinic/staff/")
                 return redirect("accounts:staff")
     return render(
@@ -327,9 +328,9 @@ def reset(request: HttpRequest, user_uuid: Any) -> HttpResponse:
 
 
 @require(Permission.CLINIC_MANAGE)
-def clinic_tokens(request: HttpRequest) -> HttpResponse:
+def clinic_tokens(request: ClinicRequest) -> HttpResponse:
     found = (
-        ApiToken.objects.filter(membership__clinic=request.clinic)  # type: ignore[attr-defined]
+        ApiToken.objects.filter(membership__clinic=request.clinic)
         .select_related("membership__user")
         .order_by("revoked_at", "-created_at")[:500]
     )

@@ -18,6 +18,8 @@ class MiddlewareRequest(HttpRequest):
     clinic: Clinic | None
     membership: Membership | None
     htmx: HtmxDetails
+    # Set by accounts.middleware.SecondFactorMiddleware on a signed-in session still owing its second factor.
+    second_factor_pending: bool
 
 
 class ClinicRequest(HttpRequest):
