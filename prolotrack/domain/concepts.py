@@ -88,6 +88,10 @@ CONDITION_SNOMED: dict[str, ChartConcept] = {
     "76571007": ChartConcept.SYSTEMIC_INFECTION,  # Septic shock
     "5758002": ChartConcept.SYSTEMIC_INFECTION,  # Bacteremia
     "386661006": ChartConcept.SYSTEMIC_INFECTION,  # Fever
+    # septic joint (verified in the SNOMED CT IPS Free Set, docs/clinical/screening.md "Code verification")
+    "396234004": ChartConcept.SEPTIC_JOINT,  # Infective arthritis
+    "48245008": ChartConcept.SEPTIC_JOINT,  # Bacterial arthritis
+    "239777004": ChartConcept.SEPTIC_JOINT,  # Knee pyogenic arthritis
     # acute fracture (Synthea's injury module uses the regional ones)
     "125605004": ChartConcept.ACUTE_FRACTURE,  # Fracture of bone
     "16114001": ChartConcept.ACUTE_FRACTURE,  # Fracture of ankle
@@ -418,6 +422,7 @@ ALLERGY_CODES: dict[tuple[str, str], AllergyConcept] = {
     (SNOMED, "387480006"): AllergyConcept.LOCAL_ANAESTHETIC,  # Lidocaine (substance)
     (SNOMED, "387150008"): AllergyConcept.LOCAL_ANAESTHETIC,  # Bupivacaine (substance)
     (SNOMED, "67079006"): AllergyConcept.DEXTROSE,  # Glucose (substance)
+    (SNOMED, "412357001"): AllergyConcept.CORN,  # Corn (substance), verified in the SNOMED CT IPS Free Set
     (RXNORM, "6387"): AllergyConcept.LOCAL_ANAESTHETIC,  # lidocaine
     (RXNORM, "1815"): AllergyConcept.LOCAL_ANAESTHETIC,  # bupivacaine
     (RXNORM, "35780"): AllergyConcept.LOCAL_ANAESTHETIC,  # ropivacaine
