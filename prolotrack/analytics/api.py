@@ -3,13 +3,12 @@
 from datetime import date
 from typing import Any
 
-from django.db import transaction
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 
 from prolotrack.analytics import queries, research
-from prolotrack.audit.services import record_event
+from prolotrack.audit.services import record_read
 from prolotrack.clinical.queries import clinic_today
 from prolotrack.clinics.api_auth import api_actor
 from prolotrack.clinics.roles import Permission, Role
@@ -61,6 +60,5 @@ def dashboard(request: HttpRequest, params: Query[DashboardParams]) -> Any:
         )
     except queries.FilterError as error:
         raise HttpError(422, str(error)) from None
-    with transaction.atomic():
-        record_event(actor, "analytics.dashboard.viewed", detail=filters.as_query())
+    record_read(actor, "analytics.dashboard.viewed", record=None, detail=filters.as_query())
     return queries.as_json(queries.dashboard(clinic, filters, clinic_today(clinic)))

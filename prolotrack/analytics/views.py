@@ -7,13 +7,12 @@ the page with what to fix, and the figures are not computed.
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.http import urlencode
 
 from prolotrack.analytics import queries, research
-from prolotrack.audit.services import record_event
+from prolotrack.audit.services import record_read
 from prolotrack.clinical.queries import clinic_today
 from prolotrack.clinics.roles import Permission, Role
 from prolotrack.clinics.services import actor_for
@@ -24,8 +23,7 @@ def _board(request: HttpRequest, filters: queries.Filters, action: str = "") -> 
     """The figures; audited as `action` (the page, each download), not for the page's own chart images."""
     clinic: Any = request.clinic  # type: ignore[attr-defined]
     if action:
-        with transaction.atomic():
-            record_event(actor_for(request), action, detail=filters.as_query())
+        record_read(actor_for(request), action, record=None, detail=filters.as_query())
     return queries.cached_dashboard(clinic, filters, clinic_today(clinic))
 
 

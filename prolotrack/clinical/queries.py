@@ -358,3 +358,8 @@ def find_protocol(clinic: Any, protocol_id: str) -> ProtocolEntry:
 def clinic_today(clinic: Any) -> date:
     """Today's date where the clinic is."""
     return timezone.localdate(timezone=clinic.tz)
+
+
+def template_record(clinic: Any, template_uuid: Any) -> ClinicTemplate:
+    """One of the clinic's own protocol templates (DoesNotExist for another clinic's)."""
+    return ClinicTemplate.objects.get(clinic=clinic, uuid=template_uuid)

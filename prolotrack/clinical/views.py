@@ -108,6 +108,26 @@ def _screening_or_404(request: HttpRequest, patient: Patient, screening_uuid: An
         raise Http404("No such screening for this patient.") from None
 
 
+def _screen(actor: Any, patient: Any, form: ScreeningForm) -> Any:
+    """Screen the patient for the procedure the form plans; a refusal goes on the form and gives None."""
+    data = form.cleaned_data
+    try:
+        procedure = planning.planned_procedure(
+            day=data["procedure_date"],
+            region=data["region"],
+            side=data["side"],
+            site=data["site_description"],
+            agents=data["agents"],
+            sedation=data["sedation"],
+        )
+        return services.screen_patient(
+            actor, patient, procedure, day_of_flags=data["day_of_flags"], pregnancy=data["pregnancy"]
+        )
+    except (DomainError, ServiceError, ValidationError) as error:
+        form.add_error(None, getattr(error, "messages", None) or str(error))
+    return None
+
+
 @require(Permission.SCREENING_RUN)
 @require_http_methods(["GET", "POST"])
 def screening_new(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
@@ -116,24 +136,9 @@ def screening_new(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
     today = queries.clinic_today(request.clinic)  # type: ignore[attr-defined]
     initial = {"procedure_date": today, "pregnancy": "not_applicable" if patient.sex == "male" else "unknown"}
     form = ScreeningForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            procedure = planning.planned_procedure(
-                day=data["procedure_date"],
-                region=data["region"],
-                side=data["side"],
-                site=data["site_description"],
-                agents=data["agents"],
-                sedation=data["sedation"],
-            )
-            screening = services.screen_patient(
-                actor, patient, procedure, day_of_flags=data["day_of_flags"], pregnancy=data["pregnancy"]
-            )
-        except (DomainError, ServiceError, ValidationError) as error:
-            form.add_error(None, getattr(error, "messages", None) or str(error))
-        else:
-            return redirect("clinical:screening-detail", patient_uuid=patient.uuid, screening_uuid=screening.uuid)
+    screening = _screen(actor, patient, form) if request.method == "POST" and form.is_valid() else None
+    if screening is not None:
+        return redirect("clinical:screening-detail", patient_uuid=patient.uuid, screening_uuid=screening.uuid)
     record_read(actor, "patient.screening_facts.viewed", record=patient, patient_uuid=patient.uuid)
     chart = queries.registry_facts(
         patient,
@@ -291,7 +296,7 @@ def protocol_detail(request: HttpRequest, protocol_id: str) -> HttpResponse:
 
 def _record_or_404(request: HttpRequest, template_uuid: Any) -> ProtocolTemplate:
     try:
-        return ProtocolTemplate.objects.get(clinic=request.clinic, uuid=template_uuid)  # type: ignore[attr-defined]
+        return queries.template_record(request.clinic, template_uuid)  # type: ignore[attr-defined]
     except ProtocolTemplate.DoesNotExist:
         raise Http404("No such protocol template in this clinic.") from None
 

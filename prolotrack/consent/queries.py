@@ -7,6 +7,7 @@ from uuid import UUID
 
 from django.db.models import QuerySet
 
+from prolotrack.audit.models import RecordVersion
 from prolotrack.consent.models import Consent, ConsentScope, ConsentStatus, ConsentTemplate
 from prolotrack.domain import consent as domain
 from prolotrack.domain.errors import DomainError
@@ -164,4 +165,13 @@ def research_consenting_patients(clinic: Any) -> QuerySet[Patient]:
 def get_consent(clinic: Any, consent_uuid: UUID | str) -> Consent:
     return Consent.objects.select_related("patient", "course", "withdrawn_by", "created_by", "clinic").get(
         clinic=clinic, uuid=consent_uuid
+    )
+
+
+def versions(record_type: str, record_uuid: Any, *, newest_first: bool = False) -> list[RecordVersion]:
+    """Every saved version of a consent or consent template, with who saved it."""
+    return list(
+        RecordVersion.objects.filter(record_type=record_type, record_uuid=record_uuid)
+        .select_related("user")
+        .order_by("-version" if newest_first else "version")
     )

@@ -16,7 +16,6 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from prolotrack.audit.integrity import IntegrityMismatch, verified
-from prolotrack.audit.models import RecordVersion
 from prolotrack.audit.services import ServiceError, record_read
 from prolotrack.clinical.queries import clinic_today
 from prolotrack.clinics.roles import Permission
@@ -27,7 +26,6 @@ from prolotrack.consent.models import Consent, ConsentScope, ConsentStatus, Cons
 from prolotrack.consent.signatures import data_url
 from prolotrack.core.access import require
 from prolotrack.core.forms import apply_errors
-from prolotrack.messaging.models import OPEN_STATUSES, OutboxMessage
 from prolotrack.patients.queries import patient_or_404
 from prolotrack.treatment import queries as treatment_queries
 from prolotrack.treatment.models import Course
@@ -150,11 +148,7 @@ def research_consent(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
 def _detail(request: HttpRequest, consent: Consent, *, status: int = 200):
     title, sections = queries.sections_of(consent)
     can_withdraw = consent.status == ConsentStatus.SIGNED and _can(request, Permission.CONSENT_MANAGE)
-    versions = list(
-        RecordVersion.objects.filter(record_type="consent.consent", record_uuid=consent.uuid)
-        .select_related("user")
-        .order_by("version")
-    )
+    versions = queries.versions("consent.consent", consent.uuid)
     return render(
         request,
         "consent/detail.html",
@@ -180,6 +174,21 @@ def consent_detail(request: HttpRequest, consent_uuid: Any) -> HttpResponse:
     return _detail(request, consent)
 
 
+def _withdrawal_changes(consent: Consent) -> list[str]:
+    """What a withdrawal changes: the consent's status and, for a course, the sessions and reminders it holds up."""
+    changes = [f"The {consent.get_scope_display().lower()} consent is recorded as withdrawn, with the date and reason."]
+    if consent.course_id is not None:
+        upcoming = services.upcoming_sessions(consent)
+        reminders = treatment_queries.open_reminders(upcoming)
+        changes += [
+            f"No session of this course can be signed until a new consent is signed: {len(upcoming)} "
+            f"session{'s' if len(upcoming) != 1 else ''} not yet done stay planned or booked (cancel them or close "
+            "the course if treatment stops).",
+            f"{reminders} reminder{'s' if reminders != 1 else ''} still to be sent about them will be cancelled.",
+        ]
+    return changes
+
+
 @require(Permission.CONSENT_MANAGE)
 @require_http_methods(["GET", "POST"])
 def consent_withdraw(request: HttpRequest, consent_uuid: Any) -> HttpResponse:
@@ -190,48 +199,31 @@ def consent_withdraw(request: HttpRequest, consent_uuid: Any) -> HttpResponse:
         initial={"version": consent.version, "withdrawn_on": clinic_today(consent.clinic)},
     )
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
         try:
             services.withdraw_consent(
-                actor_for(request),
-                consent,
-                reason=form.cleaned_data["reason"],
-                details=form.cleaned_data["details"],
-                withdrawn_on=form.cleaned_data["withdrawn_on"],
-                expected_version=form.cleaned_data["version"],
-            )
+                actor_for(request), consent, reason=data["reason"], details=data["details"],
+                withdrawn_on=data["withdrawn_on"], expected_version=data["version"],
+            )  # fmt: skip
         except (ValidationError, ServiceError) as error:
             apply_errors(form, error)
         else:
             messages.success(request, "Withdrawal recorded. The signed consent and its PDF are kept unchanged.")
             return redirect("consent:detail", consent_uuid=consent.uuid)
-    upcoming = services.upcoming_sessions(consent)
-    changes = [f"The {consent.get_scope_display().lower()} consent is recorded as withdrawn, with the date and reason."]
-    if consent.course_id is not None:
-        reminders = OutboxMessage.objects.filter(session__in=upcoming, status__in=OPEN_STATUSES).count()
-        changes += [
-            f"No session of this course can be signed until a new consent is signed: {len(upcoming)} "
-            f"session{'s' if len(upcoming) != 1 else ''} not yet done stay planned or booked (cancel them or close "
-            "the course if treatment stops).",
-            f"{reminders} reminder{'s' if reminders != 1 else ''} still to be sent about them will be cancelled.",
-        ]
     detail = reverse("consent:detail", args=[consent.uuid])
-    return render(
-        request,
-        "core/confirm.html",
-        {
-            "title": "Record a withdrawal",
-            "patient": consent.patient,
-            "crumbs": [(detail, "Consent")],
-            "record": str(consent),
-            "changes": changes,
-            "keeps": ["The signed consent and its PDF are kept unchanged."],
-            "form": form,
-            "button": "Record the withdrawal",
-            "back_url": detail,
-            "already": "" if consent.status == ConsentStatus.SIGNED else "Only a signed consent can be withdrawn.",
-        },
-        status=400 if form.errors else 200,
-    )
+    context = {
+        "title": "Record a withdrawal",
+        "patient": consent.patient,
+        "crumbs": [(detail, "Consent")],
+        "record": str(consent),
+        "changes": _withdrawal_changes(consent),
+        "keeps": ["The signed consent and its PDF are kept unchanged."],
+        "form": form,
+        "button": "Record the withdrawal",
+        "back_url": detail,
+        "already": "" if consent.status == ConsentStatus.SIGNED else "Only a signed consent can be withdrawn.",
+    }
+    return render(request, "core/confirm.html", context, status=400 if form.errors else 200)
 
 
 @require(Permission.DOCUMENT_VIEW)
@@ -315,11 +307,7 @@ def template_edit(request: HttpRequest) -> HttpResponse:
             return redirect("consent:template")
     versions = []
     if current.record is not None:
-        versions = list(
-            RecordVersion.objects.filter(record_type="consent.consenttemplate", record_uuid=current.record.uuid)
-            .select_related("user")
-            .order_by("-version")
-        )
+        versions = queries.versions("consent.consenttemplate", current.record.uuid, newest_first=True)
     return render(
         request,
         "consent/template.html",

@@ -23,6 +23,11 @@ def apply_errors(form: Any, error: Exception) -> None:
         form.add_error(None, str(error))
 
 
+def form_copy(record: Any) -> Any:
+    """A fresh copy of the record for a ModelForm to change: a refused form then leaves the page's record as read."""
+    return type(record)._default_manager.get(pk=record.pk)
+
+
 class ReasonForm(forms.Form):
     """The confirmation step of an irreversible action: a reason from a list, free text where "other", the version.
 

@@ -16,7 +16,7 @@ from prolotrack.documents import queries, services, views
 from prolotrack.documents.models import Document
 from prolotrack.patients.queries import patient_or_404
 from prolotrack.patients.schemas import ErrorOut
-from prolotrack.treatment.models import Course
+from prolotrack.treatment import queries as treatment_queries
 
 router = Router(tags=["documents"])
 ERRORS = {403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
@@ -83,7 +83,7 @@ def request_report(request: HttpRequest, patient_id: UUID, payload: ReportIn) ->
     patient = patient_or_404(request, patient_id)
     course = None
     if payload.course_id is not None:
-        course = Course.objects.filter(patient=patient, clinic=request.clinic, uuid=payload.course_id).first()  # type: ignore[attr-defined]
+        course = treatment_queries.patient_course(patient, payload.course_id)
         if course is None:
             raise Http404("No such course for this patient.")
     doc = services.request_document(actor, patient, payload.kind, course=course)

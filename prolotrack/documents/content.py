@@ -74,13 +74,7 @@ def _next_session(patient: Any, course: Any, after: TreatmentSession | None = No
 
 
 def _latest_course(patient: Any) -> Any:
-    from prolotrack.treatment.models import Course
-
-    return (
-        Course.objects.filter(patient=patient, clinic=patient.clinic, entered_in_error_at__isnull=True)
-        .order_by("-started_on", "-id")
-        .first()
-    )
+    return queries.courses_on_record(patient).first()
 
 
 def _local(value: Any, clinic: Any) -> Any:

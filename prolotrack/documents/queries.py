@@ -11,7 +11,7 @@ from django.db.models import Sum
 from django.urls import reverse
 
 from prolotrack.consent.models import Consent
-from prolotrack.documents.models import Document, DocumentKind, DocumentStatus
+from prolotrack.documents.models import Document, DocumentKind, DocumentStatus, HandoutVersion
 from prolotrack.treatment.models import ChecklistEntry, InjectionSite, PreparedSolution, TreatmentSession
 
 # Consents that were signed have their PDF from the signing (prolotrack/consent); drafts have none.
@@ -194,3 +194,26 @@ def counts(rows: list[DocumentRow]) -> dict[str, int]:
         "failed": sum(1 for r in generated if r.status == DocumentStatus.FAILED),
         "total": len(generated),
     }
+
+
+def consent_with_patient(consent: Consent) -> Consent:
+    """The consent read again with its patient and clinic, to render or verify its PDF."""
+    return Consent.objects.select_related("patient", "clinic").get(pk=consent.pk)
+
+
+def document_to_render(document: Document) -> Document:
+    """The document read again with what its PDF shows: the patient, the session and the clinic."""
+    return Document.objects.select_related("patient", "session", "clinic").get(pk=document.pk)
+
+
+def patient_session(patient: Any, session_uuid: Any) -> TreatmentSession | None:
+    """A session of this patient (with its course), or None."""
+    return (
+        TreatmentSession.objects.select_related("course")
+        .filter(patient=patient, clinic_id=patient.clinic_id, uuid=session_uuid)
+        .first()
+    )
+
+
+def handout_versions(clinic: Any, code: str) -> list[HandoutVersion]:
+    return list(HandoutVersion.objects.filter(clinic=clinic, section=code).select_related("created_by"))

@@ -21,18 +21,14 @@ from prolotrack.clinics.services import actor_for
 from prolotrack.consent.models import Consent
 from prolotrack.core.access import require
 from prolotrack.documents import content, handouts, queries, services
-from prolotrack.documents.models import Document, DocumentKind, HandoutVersion
+from prolotrack.documents.models import Document, DocumentKind
 from prolotrack.patients.queries import patient_or_404
-from prolotrack.treatment.models import Course, TreatmentSession
+from prolotrack.treatment import queries as treatment_queries
 
 
 def _card_context(request: HttpRequest, patient: Any) -> dict[str, Any]:
     rows = queries.patient_documents(patient)
-    courses = list(
-        Course.objects.filter(patient=patient, clinic=patient.clinic, entered_in_error_at__isnull=True).order_by(
-            "-started_on", "-id"
-        )
-    )
+    courses = list(treatment_queries.courses_on_record(patient))
     return {"patient": patient, "rows": rows, "counts": queries.counts(rows), "courses": courses}
 
 
@@ -56,11 +52,7 @@ def request_report(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
     kind = request.POST.get("kind", "")
     course = None
     if request.POST.get("course"):
-        course = Course.objects.filter(
-            patient=patient,
-            clinic=request.clinic,
-            uuid=request.POST["course"],  # type: ignore[attr-defined]
-        ).first()
+        course = treatment_queries.patient_course(patient, request.POST["course"])
         if course is None:
             raise Http404("No such course for this patient.")
     error = ""
@@ -121,9 +113,7 @@ def pdf_of(found: Document | Consent, actor: Any) -> tuple[bytes, Document | Con
     if isinstance(found, Consent):
         from prolotrack.consent import services as consent_services
 
-        consent = consent_services.ensure_pdf(
-            actor, Consent.objects.select_related("patient", "clinic").get(pk=found.pk)
-        )
+        consent = consent_services.ensure_pdf(actor, queries.consent_with_patient(found))
         if not consent.pdf:
             raise ServiceError("This consent has no stored PDF.")
         return verified(
@@ -132,7 +122,7 @@ def pdf_of(found: Document | Consent, actor: Any) -> tuple[bytes, Document | Con
     document = services.ensure_ready(found)
     if document.status != "ready":
         raise ServiceError(f"The document could not be generated: {document.error or 'unknown error'}.")
-    document = Document.objects.select_related("patient", "session", "clinic").get(pk=document.pk)
+    document = queries.document_to_render(document)
     return services.pdf_bytes(document, actor), document
 
 
@@ -157,11 +147,7 @@ def patient_handout(request: HttpRequest, patient_uuid: Any, handout: str) -> Ht
     patient = patient_or_404(request, patient_uuid)
     session = None
     if request.GET.get("session"):
-        session = (
-            TreatmentSession.objects.select_related("course")
-            .filter(patient=patient, clinic=request.clinic, uuid=request.GET["session"])  # type: ignore[attr-defined]
-            .first()
-        )
+        session = queries.patient_session(patient, request.GET["session"])
         if session is None:
             raise Http404("No such session for this patient.")
     context = content.handout_context(patient, handout, session)
@@ -221,7 +207,7 @@ def handout_edit(request: HttpRequest, code: str) -> HttpResponse:
         except StaleEditError as exc:
             errors = {"body": str(exc)}
             status = 409
-    versions = list(HandoutVersion.objects.filter(clinic=clinic, section=code).select_related("created_by"))
+    versions = queries.handout_versions(clinic, code)
     context = {
         "spec": spec,
         "current": current,

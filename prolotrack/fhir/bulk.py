@@ -20,7 +20,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from prolotrack.audit.services import Actor, record_event
-from prolotrack.fhir.models import Cohort, ExportJob, ExportLevel, ExportStatus
+from prolotrack.fhir.models import ExportJob, ExportLevel, ExportStatus
 from prolotrack.fhir.resources import DUMP_OPTION, TYPES, ResourceType, Source
 
 log = logging.getLogger(__name__)
@@ -44,42 +44,6 @@ def export_dir(job: ExportJob) -> Path:
 
 def file_name(resource_type: str) -> str:
     return f"{resource_type}.ndjson"
-
-
-def active_job(membership: Any) -> ExportJob | None:
-    """The client's export still queued or running (one at a time per client: 429 otherwise)."""
-    return ExportJob.objects.filter(membership=membership, status__in=ACTIVE).first()
-
-
-def start_export(
-    actor: Actor,
-    membership: Any,
-    *,
-    level: str,
-    types: list[str],
-    since: Any,
-    request_url: str,
-    cohort: Cohort | None = None,
-) -> ExportJob:
-    """Record the job and queue it (the job runs as a background task)."""
-    with transaction.atomic():
-        job = ExportJob.objects.create(
-            clinic=membership.clinic,
-            membership=membership,
-            user=membership.user,
-            level=level,
-            cohort=cohort,
-            types=types,
-            since=since,
-            request_url=request_url,
-        )
-        record_event(
-            actor,
-            "fhir.export.requested",
-            detail={"job": str(job.uuid), "level": level, "types": types, "since": since},
-        )
-    run_export.enqueue(str(job.uuid))
-    return job
 
 
 @task()
@@ -194,16 +158,6 @@ def _cancelled(job: ExportJob) -> bool:
 
 def _progress(job: ExportJob, text: str) -> None:
     ExportJob.objects.filter(pk=job.pk, status=ExportStatus.RUNNING).update(progress=text[:100])
-
-
-def cancel(job: ExportJob) -> None:
-    """DELETE on the status URL: stop the job if it runs and remove its files."""
-    with transaction.atomic():
-        current = ExportJob.objects.select_for_update().get(pk=job.pk)
-        current.status = ExportStatus.CANCELLED
-        current.finished_at = current.finished_at or timezone.now()
-        current.save(update_fields=["status", "finished_at"])
-    shutil.rmtree(export_dir(job), ignore_errors=True)
 
 
 def purge_expired(now: Any = None) -> int:

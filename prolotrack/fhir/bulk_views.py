@@ -10,7 +10,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.http import http_date
 
 from prolotrack.clinics.roles import Permission
-from prolotrack.fhir import bulk
+from prolotrack.fhir import bulk, queries, services
 from prolotrack.fhir.http import (
     FHIR_NDJSON,
     FhirError,
@@ -59,9 +59,19 @@ def _types(request: HttpRequest, allowed: tuple[str, ...]) -> list[str]:
     return [t for t in allowed if t in wanted]
 
 
-def _kick_off(request: HttpRequest, level: str, allowed: tuple[str, ...], cohort: Cohort | None = None) -> HttpResponse:
-    """Validate the request, refuse a second concurrent export (429), queue the job, answer 202 + Content-Location."""
-    actor = fhir_actor(request, Permission.BULK_EXPORT)
+def _output_format(request: HttpRequest) -> None:
+    """Refuse an output format other than NDJSON."""
+    output_format = request.GET.get("_outputFormat")
+    if output_format is None:
+        return
+    output_format = output_format.replace(" ", "+")  # a "+" sent unencoded arrives as a space
+    if output_format not in OUTPUT_FORMATS:
+        raise FhirError(400, f"_outputFormat={output_format}: only application/fhir+ndjson is produced.",
+                        code="not-supported", expression=["_outputFormat"])  # fmt: skip
+
+
+def _check_kick_off(request: HttpRequest) -> None:
+    """Refuse a synchronous request and, unless the client asks for lenient handling, parameters not supported."""
     if not _prefers(request, "respond-async"):
         raise FhirError(400, "Bulk export is asynchronous: send the header 'Prefer: respond-async'.", code="required")
     unsupported = sorted(set(request.GET) - SUPPORTED)
@@ -70,37 +80,35 @@ def _kick_off(request: HttpRequest, level: str, allowed: tuple[str, ...], cohort
             400, f"Not supported: {', '.join(unsupported)}. Remove them, or send 'Prefer: handling=lenient' to have "
             "them ignored.", code="not-supported", expression=unsupported,
         )  # fmt: skip
-    output_format = request.GET.get("_outputFormat")
-    if output_format is not None:
-        output_format = output_format.replace(" ", "+")  # a "+" sent unencoded arrives as a space
-    if output_format is not None and output_format not in OUTPUT_FORMATS:
-        raise FhirError(400, f"_outputFormat={output_format}: only application/fhir+ndjson is produced.",
-                        code="not-supported", expression=["_outputFormat"])  # fmt: skip
+    _output_format(request)
+
+
+def _kick_off(request: HttpRequest, level: str, allowed: tuple[str, ...], cohort: Cohort | None = None) -> HttpResponse:
+    """Validate the request, refuse a second concurrent export (429), queue the job, answer 202 + Content-Location."""
+    actor = fhir_actor(request, Permission.BULK_EXPORT)
+    _check_kick_off(request)
     since = _parse_since(request.GET.get("_since"))
     types = _types(request, allowed)
     bulk.purge_expired()
     membership = request.fhir_membership  # type: ignore[attr-defined]
-    running = bulk.active_job(membership)
-    if running is not None:
+    if queries.active_export(membership) is not None:
         raise FhirError(
             429, "An export you started is still running: wait for it (or cancel it) before starting another.",
             code="throttled", headers={"Retry-After": str(CONCURRENT_RETRY_SECONDS)},
         )  # fmt: skip
-    job = bulk.start_export(
-        actor,
-        membership,
-        level=level,
-        types=types,
-        since=since,
-        request_url=request.build_absolute_uri(),
+    job = services.start_export(
+        actor, membership, level=level, types=types, since=since, request_url=request.build_absolute_uri(),
         cohort=cohort,
-    )
+    )  # fmt: skip
     status_url = request.build_absolute_uri(reverse("fhir:export-status", args=[job.uuid]))
-    body = {
+    return fhir_response(_information(f"Export queued: {status_url}"), 202, {"Content-Location": status_url})
+
+
+def _information(text: str) -> dict[str, Any]:
+    return {
         "resourceType": "OperationOutcome",
-        "issue": [{"severity": "information", "code": "informational", "diagnostics": f"Export queued: {status_url}"}],
+        "issue": [{"severity": "information", "code": "informational", "diagnostics": text}],
     }
-    return fhir_response(body, 202, {"Content-Location": status_url})
 
 
 @fhir_endpoint(methods=("GET",))
@@ -123,7 +131,7 @@ def export_group(request: HttpRequest, group_id: str) -> HttpResponse:
         wanted = uuid_lib.UUID(group_id)
     except ValueError:
         raise FhirError(404, f"No Group with id {group_id} in this clinic.") from None
-    cohort = Cohort.objects.filter(clinic=request.clinic, uuid=wanted, entered_in_error_at__isnull=True).first()  # type: ignore[attr-defined]
+    cohort = queries.cohort(request.clinic, wanted)  # type: ignore[attr-defined]
     if cohort is None:
         raise FhirError(404, f"No Group with id {group_id} in this clinic.")
     return _kick_off(request, ExportLevel.GROUP, PATIENT_EXPORT_TYPES, cohort)
@@ -131,39 +139,14 @@ def export_group(request: HttpRequest, group_id: str) -> HttpResponse:
 
 def _own_job(request: HttpRequest, job_id: Any) -> ExportJob:
     """The job, if this client (the token's membership) started it; anyone else gets 404."""
-    job = ExportJob.objects.filter(uuid=job_id, membership=request.fhir_membership).first()  # type: ignore[attr-defined]
+    job = queries.own_export(request.fhir_membership, job_id)  # type: ignore[attr-defined]
     if job is None:
         raise FhirError(404, "No such export for this client.")
     return job
 
 
-@fhir_endpoint(methods=("GET", "DELETE"))
-def export_status(request: HttpRequest, job_id: Any) -> HttpResponse:
-    """Poll (202 with X-Progress and Retry-After, then 200 with the manifest) or cancel (DELETE: 202)."""
-    fhir_actor(request, Permission.BULK_EXPORT)
-    bulk.purge_expired()
-    job = _own_job(request, job_id)
-    if request.method == "DELETE":
-        if job.status in (ExportStatus.CANCELLED, ExportStatus.EXPIRED):
-            raise FhirError(404, "This export was already cancelled or has expired.")
-        bulk.cancel(job)
-        return fhir_response(
-            {"resourceType": "OperationOutcome",
-             "issue": [{"severity": "information", "code": "informational", "diagnostics": "Export cancelled."}]},
-            202,
-        )  # fmt: skip
-    if job.status in bulk.ACTIVE:
-        progress = job.progress or ("Queued" if job.status == ExportStatus.QUEUED else "Starting")
-        return HttpResponse(status=202, headers={"X-Progress": progress, "Retry-After": str(RETRY_AFTER_SECONDS)})
-    if job.status == ExportStatus.FAILED:
-        # Bulk IG: an error status is an OperationOutcome with Content-Type application/json.
-        response = error_response(FhirError(500, job.error or "The export failed.", code="exception"))
-        response["Content-Type"] = "application/json"
-        return response
-    if job.status == ExportStatus.CANCELLED:
-        raise FhirError(404, "This export was cancelled.")
-    if job.status == ExportStatus.EXPIRED:
-        raise FhirError(404, "This export's files expired and were removed; start a new export.")
+def _manifest(request: HttpRequest, job: ExportJob) -> HttpResponse:
+    """The finished export's manifest: one line a file, each with its address and count."""
     manifest = {
         "transactionTime": job.transaction_time,
         "request": job.request_url,
@@ -181,6 +164,36 @@ def export_status(request: HttpRequest, job_id: Any) -> HttpResponse:
     response = fhir_response(manifest, 200, {"Expires": http_date(job.expires_at.timestamp())})
     response["Content-Type"] = "application/json"
     return response
+
+
+def _cancel(job: ExportJob) -> HttpResponse:
+    if job.status in (ExportStatus.CANCELLED, ExportStatus.EXPIRED):
+        raise FhirError(404, "This export was already cancelled or has expired.")
+    services.cancel_export(job)
+    return fhir_response(_information("Export cancelled."), 202)
+
+
+@fhir_endpoint(methods=("GET", "DELETE"))
+def export_status(request: HttpRequest, job_id: Any) -> HttpResponse:
+    """Poll (202 with X-Progress and Retry-After, then 200 with the manifest) or cancel (DELETE: 202)."""
+    fhir_actor(request, Permission.BULK_EXPORT)
+    bulk.purge_expired()
+    job = _own_job(request, job_id)
+    if request.method == "DELETE":
+        return _cancel(job)
+    if job.status in bulk.ACTIVE:
+        progress = job.progress or ("Queued" if job.status == ExportStatus.QUEUED else "Starting")
+        return HttpResponse(status=202, headers={"X-Progress": progress, "Retry-After": str(RETRY_AFTER_SECONDS)})
+    if job.status == ExportStatus.FAILED:
+        # Bulk IG: an error status is an OperationOutcome with Content-Type application/json.
+        response = error_response(FhirError(500, job.error or "The export failed.", code="exception"))
+        response["Content-Type"] = "application/json"
+        return response
+    if job.status == ExportStatus.CANCELLED:
+        raise FhirError(404, "This export was cancelled.")
+    if job.status == ExportStatus.EXPIRED:
+        raise FhirError(404, "This export's files expired and were removed; start a new export.")
+    return _manifest(request, job)
 
 
 @fhir_endpoint(methods=("GET",), negotiate_format=False)

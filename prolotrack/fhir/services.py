@@ -1,14 +1,19 @@
-"""Saved cohorts (FHIR Group): create one from the clinic's patients, audited and versioned."""
+"""The FHIR edge's writes: saved cohorts (FHIR Group, audited and versioned) and Bulk Data export jobs (queued,
+cancelled). The export itself runs in fhir/bulk.py as a background task."""
 
+import shutil
 from collections.abc import Iterable
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
-from prolotrack.audit.services import Actor, create_record
+from prolotrack.audit.services import Actor, create_record, record_event
 from prolotrack.clinics.roles import Permission
 from prolotrack.core.access import require_permission
-from prolotrack.fhir.models import Cohort
+from prolotrack.fhir.bulk import export_dir, run_export
+from prolotrack.fhir.models import Cohort, ExportJob, ExportStatus
 from prolotrack.patients.models import Patient
 
 
@@ -40,3 +45,44 @@ def create_cohort(actor: Actor, *, name: str, mrns: Iterable[str], description: 
             "cohort.created",
             detail={"members": len(members)},
         )
+
+
+def start_export(
+    actor: Actor,
+    membership: Any,
+    *,
+    level: str,
+    types: list[str],
+    since: Any,
+    request_url: str,
+    cohort: Cohort | None = None,
+) -> ExportJob:
+    """Record the job and queue it (the job runs as a background task)."""
+    with transaction.atomic():
+        job = ExportJob.objects.create(
+            clinic=membership.clinic,
+            membership=membership,
+            user=membership.user,
+            level=level,
+            cohort=cohort,
+            types=types,
+            since=since,
+            request_url=request_url,
+        )
+        record_event(
+            actor,
+            "fhir.export.requested",
+            detail={"job": str(job.uuid), "level": level, "types": types, "since": since},
+        )
+    run_export.enqueue(str(job.uuid))
+    return job
+
+
+def cancel_export(job: ExportJob) -> None:
+    """DELETE on the status URL: stop the job if it runs and remove its files."""
+    with transaction.atomic():
+        current = ExportJob.objects.select_for_update().get(pk=job.pk)
+        current.status = ExportStatus.CANCELLED
+        current.finished_at = current.finished_at or timezone.now()
+        current.save(update_fields=["status", "finished_at"])
+    shutil.rmtree(export_dir(job), ignore_errors=True)

@@ -16,7 +16,7 @@ from prolotrack.clinics.roles import Permission, Role
 from prolotrack.clinics.services import actor_for
 from prolotrack.core import clinictime, entered_in_error
 from prolotrack.core.access import require
-from prolotrack.core.forms import apply_errors
+from prolotrack.core.forms import apply_errors, form_copy
 from prolotrack.imaging import queries, services
 from prolotrack.imaging.files import check_size
 from prolotrack.imaging.forms import FeasibilityForm, StudyForm, UploadForm
@@ -79,9 +79,7 @@ def study_edit(request: HttpRequest, patient_uuid: Any, study_uuid: Any) -> Http
         messages.error(request, "This study was marked entered in error and cannot be edited.")
         return redirect("imaging:study", patient_uuid=patient.uuid, study_uuid=study.uuid)
     today = services.clinic_today(request.clinic)  # type: ignore[attr-defined]
-    form = StudyForm(
-        request.POST if request.method == "POST" else None, instance=ImagingStudy.objects.get(pk=study.pk), today=today
-    )
+    form = StudyForm(request.POST if request.method == "POST" else None, instance=form_copy(study), today=today)
     if request.method == "POST" and form.is_valid():
         try:
             services.update_study(

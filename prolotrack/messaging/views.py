@@ -7,14 +7,13 @@ call the service or query, render. Reading messages is reading patient data, so 
 from typing import Any
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from prolotrack.audit.services import ServiceError, record_event, record_read
+from prolotrack.audit.services import ServiceError, record_read
 from prolotrack.clinical.queries import clinic_today
 from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for
@@ -56,8 +55,7 @@ def outbox(request: HttpRequest) -> HttpResponse:
             status = 400
     number = _page_number(request)
     rows, has_next = queries.page(queries.outbox(clinic, filters), number) if status == 200 else ([], False)
-    with transaction.atomic():
-        record_event(actor_for(request), "messaging.outbox.viewed", detail={"rows": len(rows), "page": number})
+    record_read(actor_for(request), "messaging.outbox.viewed", record=None, detail={"rows": len(rows), "page": number})
     query = request.GET.copy()
     query.pop("page", None)
     context = {

@@ -1,10 +1,87 @@
-"""JSON API of the outcomes app, mounted on the product's API in prolotrack/api.py."""
+"""JSON API of the outcomes app, mounted on the product's API in prolotrack/api.py: questionnaire links for a
+timepoint, a patient's answers and scores, and a patient's outcome trajectory."""
 
+from typing import Any
+from uuid import UUID
+
+from django.http import Http404, HttpRequest
 from ninja import Router
+from ninja.responses import Status
 
-from prolotrack.outcomes.api_links import router as links_router
-from prolotrack.outcomes.api_trajectory import router as trajectory_router
+from prolotrack.audit.services import record_read
+from prolotrack.clinics.api_auth import api_actor
+from prolotrack.clinics.roles import Permission
+from prolotrack.core.site import site_url
+from prolotrack.outcomes import queries, services
+from prolotrack.outcomes.schemas import LinkIn, LinkOut, OutcomesOut, ResponseOut, outcomes_payload
+from prolotrack.outcomes.trajectory import patient_trajectory
+from prolotrack.patients.queries import patient_or_404
+from prolotrack.patients.schemas import ErrorOut
+from prolotrack.treatment import queries as treatment_queries
+from prolotrack.treatment.models import CourseTimepoint
 
 router = Router(tags=["outcomes"])
-router.add_router("", links_router)
-router.add_router("", trajectory_router)
+LINK_ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+TRAJECTORY_ERRORS = {403: ErrorOut, 404: ErrorOut}
+
+
+@router.post(
+    "/patients/{patient_id}/questionnaire-links",
+    response={201: LinkOut, **LINK_ERRORS},
+    summary="Create a single-use questionnaire link (the URL is returned once)",
+)
+def create_link(request: HttpRequest, patient_id: UUID, payload: LinkIn) -> Any:
+    actor = api_actor(request, Permission.OUTCOMES_COLLECT)
+    patient = patient_or_404(request, patient_id)
+    timepoint = None
+    if payload.timepoint_id is not None:
+        try:
+            timepoint = queries.get_timepoint(request.clinic, payload.timepoint_id)  # type: ignore[attr-defined]
+        except CourseTimepoint.DoesNotExist:
+            raise Http404("No such timepoint in this clinic.") from None
+    link, path = services.create_link(
+        actor, patient, timepoint=timepoint, instruments=payload.instruments, delivery=payload.delivery
+    )
+    return Status(
+        201,
+        LinkOut(
+            id=link.uuid,
+            url=site_url(path),
+            expires_at=link.expires_at,
+            instruments=link.instruments,
+            delivery=link.delivery,
+            timepoint_id=timepoint.uuid if timepoint else None,
+        ),
+    )
+
+
+@router.get(
+    "/patients/{patient_id}/questionnaire-responses",
+    response={200: list[ResponseOut], **LINK_ERRORS},
+    summary="A patient's questionnaire answers and scores",
+)
+def list_responses(request: HttpRequest, patient_id: UUID) -> Any:
+    actor = api_actor(request, Permission.OUTCOMES_VIEW)
+    patient = patient_or_404(request, patient_id)
+    record_read(actor, "questionnaire.responses.viewed", record=patient, patient_uuid=patient.uuid)
+    rows = queries.patient_responses(patient).select_related("course")
+    return [ResponseOut.of(r) for r in rows]
+
+
+@router.get(
+    "/patients/{patient_id}/outcomes",
+    response={200: OutcomesOut, **TRAJECTORY_ERRORS},
+    summary="A patient's outcome series and responder status",
+)
+def patient_outcomes(request: HttpRequest, patient_id: UUID, course: UUID | None = None) -> Any:
+    """Series per instrument (dates, scores, sessions before each), change from baseline, responder status and the
+    non-responder alert, for one course (by default the latest course with answers)."""
+    actor = api_actor(request, Permission.OUTCOMES_VIEW)
+    patient = patient_or_404(request, patient_id)
+    chosen = None
+    if course is not None:
+        chosen = treatment_queries.patient_course(patient, course)
+        if chosen is None:
+            raise Http404("No such course for this patient.")
+    record_read(actor, "outcomes.trajectory.viewed", record=patient, patient_uuid=patient.uuid)
+    return outcomes_payload(patient_trajectory(patient, chosen))

@@ -179,3 +179,18 @@ def patient_timepoints(patient: Any) -> list[TimepointRow]:
             )
         )
     return rows
+
+
+def link_or_404(request: Any, link_uuid: Any) -> QuestionnaireLink:
+    """A questionnaire link of the request's clinic, or a 404 that does not say whether another clinic has one."""
+    from django.http import Http404
+
+    try:
+        return QuestionnaireLink.objects.select_related("patient").get(clinic=request.clinic, uuid=link_uuid)
+    except QuestionnaireLink.DoesNotExist:
+        raise Http404("No such link in this clinic.") from None
+
+
+def instrument_text(clinic: Any, code: str) -> ClinicInstrumentText | None:
+    """The clinic's texts of a licensed instrument as last imported, active or not."""
+    return ClinicInstrumentText.objects.filter(clinic=clinic, instrument=code).first()

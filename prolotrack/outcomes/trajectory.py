@@ -17,6 +17,7 @@ from prolotrack.domain.scoring import Change, Instrument, NonResponderCheck, cha
 from prolotrack.domain.scoring import instrument as scoring_instrument
 from prolotrack.domain.wording import change_words
 from prolotrack.outcomes.models import QuestionnaireResponse, ResponseStatus
+from prolotrack.treatment import queries as treatment_queries
 from prolotrack.treatment.models import Course, SessionStatus, TreatmentSession
 
 # The instrument the course verdict and the non-responder alert rest on (DOMAIN.md §8: NRS pain, MCID 2 points or
@@ -141,11 +142,7 @@ def patient_trajectory(patient: Any, course: Course | None = None) -> Trajectory
         .select_related("timepoint")
         .order_by("authored_on", "id")
     )
-    courses = tuple(
-        Course.objects.filter(patient=patient, clinic=patient.clinic, entered_in_error_at__isnull=True).order_by(
-            "-started_on", "-id"
-        )
-    )
+    courses = tuple(treatment_queries.courses_on_record(patient))
     if course is None:
         answered = {r.course_id for r in responses}
         course = next((c for c in courses if c.pk in answered), courses[0] if courses else None)

@@ -140,8 +140,8 @@ def _child(patient: Patient, kind: str, record_id: UUID) -> Any:
         raise Http404("No such record on this patient.") from None
 
 
-def _mount_chart_list(kind: str, plural: str, model: type, create_schema: type, patch_schema: type, out: type) -> None:
-    label = model._meta.verbose_name  # type: ignore[attr-defined]
+def _chart_list_endpoints(kind: str, plural: str, model: type) -> tuple[Any, Any, Any, Any]:
+    """The four endpoints of one chart list: list, add, change, mark entered in error."""
 
     def list_records(request: HttpRequest, patient_id: UUID) -> Any:
         actor = api_actor(request, Permission.PATIENT_VIEW_CLINICAL)
@@ -174,6 +174,12 @@ def _mount_chart_list(kind: str, plural: str, model: type, create_schema: type, 
         record = _child(_get(request, patient_id), kind, record_id)
         return services.retire_child(actor, record, kind, reason=payload.reason, expected_version=payload.version)
 
+    return list_records, add_record, update_record, retire_record
+
+
+def _mount_chart_list(kind: str, plural: str, model: type, create_schema: type, patch_schema: type, out: type) -> None:
+    label = model._meta.verbose_name  # type: ignore[attr-defined]
+    list_records, add_record, update_record, retire_record = _chart_list_endpoints(kind, plural, model)
     add_record.__annotations__["payload"] = create_schema
     update_record.__annotations__["payload"] = patch_schema
     base = f"/{{patient_id}}/{plural}"

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 
+from prolotrack.audit.models import RecordVersion
 from prolotrack.patients.models import Allergy, Condition, Medication, Patient, WeightMeasurement
 
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y")
@@ -102,4 +103,13 @@ def load_chart(patient: Patient) -> Chart:
         conditions=list(patient.conditions.all()),
         medications=list(patient.medications.all()),
         allergies=list(patient.allergies.all()),
+    )
+
+
+def chart_history(patient: Patient) -> QuerySet[RecordVersion]:
+    """The latest 500 saved versions of anything in the patient's chart, newest first, with who saved them."""
+    return (
+        RecordVersion.objects.filter(clinic_id=patient.clinic_id, patient_uuid=patient.uuid)
+        .select_related("user")
+        .order_by("-at", "-id")[:500]
     )

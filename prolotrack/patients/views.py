@@ -3,21 +3,19 @@
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from prolotrack.audit.models import RecordVersion
-from prolotrack.audit.services import ServiceError, record_event, record_read
+from prolotrack.audit.services import ServiceError, record_read
 from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for
 from prolotrack.core import entered_in_error
 from prolotrack.core.access import require
-from prolotrack.core.forms import apply_errors
+from prolotrack.core.forms import apply_errors, form_copy
 from prolotrack.patients import queries, services
 from prolotrack.patients.forms import CHILD_FORMS, PatientForm
 from prolotrack.patients.models import Patient
@@ -29,18 +27,16 @@ CHILD_LABELS = {"weight": "weight", "condition": "condition", "medication": "med
 def _child_or_404(patient: Patient, kind: str, record_uuid: Any) -> Any:
     if kind not in services.CHILD_MODELS:
         raise Http404("Unknown record type.")
-    model, _ = services.CHILD_MODELS[kind]
     try:
-        return model.objects.get(patient=patient, clinic=patient.clinic, uuid=record_uuid)
-    except model.DoesNotExist:
+        return queries.get_child(patient, kind, record_uuid)
+    except ObjectDoesNotExist:
         raise Http404("No such record on this patient.") from None
 
 
 @require(Permission.PATIENT_LIST)
 def patient_list(request: HttpRequest) -> HttpResponse:
     text = request.GET.get("q", "").strip()
-    with transaction.atomic():
-        record_event(actor_for(request), "patient.searched", detail={"search": text[:100]})
+    record_read(actor_for(request), "patient.searched", record=None, detail={"search": text[:100]})
     results = queries.search_patients(request.clinic, text)  # type: ignore[attr-defined]
     page = Paginator(results, 25).get_page(request.GET.get("page"))
     context = {"page": page, "q": text}
@@ -80,7 +76,7 @@ def patient_edit(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
     if patient.is_entered_in_error:
         messages.error(request, "This patient record was marked entered in error and cannot be edited.")
         return redirect("patients:chart", patient_uuid=patient.uuid)
-    form = PatientForm(request.POST or None, instance=Patient.objects.get(pk=patient.pk))
+    form = PatientForm(request.POST or None, instance=form_copy(patient))
     if request.method == "POST" and form.is_valid():
         try:
             services.update_patient(
@@ -220,9 +216,5 @@ def mark_error(request: HttpRequest, patient_uuid: Any, kind: str = "", record_u
 def patient_history(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
     patient = patient_or_404(request, patient_uuid)
     record_read(actor_for(request), "patient.history.viewed", record=patient, patient_uuid=patient.uuid)
-    versions = (
-        RecordVersion.objects.filter(clinic=request.clinic, patient_uuid=patient.uuid)  # type: ignore[attr-defined]
-        .select_related("user")
-        .order_by("-at", "-id")[:500]
-    )
+    versions = queries.chart_history(patient)
     return render(request, "patients/history.html", {"patient": patient, "versions": versions})

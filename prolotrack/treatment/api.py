@@ -26,8 +26,8 @@ from prolotrack.domain.limits import (
 from prolotrack.domain.session import signing_blockers
 from prolotrack.patients.queries import patient_or_404
 from prolotrack.patients.schemas import ErrorOut
-from prolotrack.treatment import queries, services
-from prolotrack.treatment.models import AdverseEvent, Course, InjectionSite, PreparedSolution, TreatmentSession
+from prolotrack.treatment import present, queries, services
+from prolotrack.treatment.models import Course, TreatmentSession
 from prolotrack.treatment.schemas import (
     AdverseEventIn,
     AdverseEventOut,
@@ -58,11 +58,7 @@ def _session(request: HttpRequest, session_id: UUID) -> TreatmentSession:
 def _clinician(request: HttpRequest, username: str | None) -> User | None:
     if not username:
         return None
-    user = User.objects.filter(
-        username=username,
-        memberships__clinic=request.clinic,
-        memberships__is_active=True,  # type: ignore[attr-defined]
-    ).first()
+    user = queries.staff_member(request.clinic, username)  # type: ignore[attr-defined]
     if user is None:
         raise ValidationError({"clinician": f"No staff member '{username}' in this clinic."})
     return user
@@ -71,51 +67,10 @@ def _clinician(request: HttpRequest, username: str | None) -> User | None:
 def session_payload(session: TreatmentSession) -> dict[str, Any]:
     """The session with its checklist, solutions, sites, totals and what still blocks signing."""
     page = queries.session_page(session)
-    totals = page.totals
-    totals_out = None
-    if totals is not None:
-        dose = totals.dose
-        totals_out = {
-            "injections": totals.injections,
-            "volume_ml": totals.volume_ml,
-            "dextrose_g": totals.dextrose_g,
-            "anaesthetic_mg": totals.anaesthetic_mg,
-            "agents": [{"agent": a.agent.value, "mg": a.mg, "g": a.g} for a in totals.amounts],
-            "anaesthetic_max_mg": min((t.limit.max_mg for t in dose.totals), default=None) if dose else None,
-            "combined_fraction_of_limit": dose.combined_fraction if dose else None,
-            "status": totals.status.value,
-            "warnings": list(totals.warnings),
-            "blocks": list(totals.blocks),
-        }
     blockers = [] if session.is_signed else list(signing_blockers(queries.signing_state(session)))
     return {
         **SessionSummary.from_orm(session).dict(by_alias=True),
-        "course_id": session.course.uuid,
-        "patient_id": session.patient.uuid,
-        "sedation": session.sedation,
-        "weight_kg": session.weight_kg,
-        "vasovagal": session.vasovagal,
-        "bleeding": session.bleeding,
-        "last_signs": session.last_signs,
-        "observation_note": session.observation_note,
-        "instructions_given": session.instructions_given,
-        "instructions_note": session.instructions_note,
-        "note": session.note,
-        "version": session.version,
-        "signed_by": session.signed_by.get_username() if session.signed_by else None,
-        "checklist": [
-            {
-                "item": e.item,
-                "answer": e.answer,
-                "note": e.note,
-                "ticked_by": e.updated_by.get_username() if e.updated_by else None,
-                "ticked_at": e.updated_at,
-            }
-            for e in page.checklist.values()
-        ],
-        "solutions": page.solutions,
-        "sites": page.sites,
-        "totals": totals_out,
+        **present.session_json(session, page),
         "signing_blockers": blockers,
     }
 
@@ -125,12 +80,7 @@ def list_courses(request: HttpRequest, patient_id: UUID) -> Any:
     actor = api_actor(request, Permission.COURSE_VIEW)
     patient = patient_or_404(request, patient_id)
     record_read(actor, "treatment.courses.viewed", record=patient, patient_uuid=patient.uuid)
-    return list(
-        Course.objects.filter(patient=patient)
-        .select_related("patient")
-        .prefetch_related("sessions__clinician", "timepoints")
-        .order_by("-started_on", "-id")
-    )
+    return queries.courses_with_plans(patient)
 
 
 @router.post("/patients/{patient_id}/courses", response={201: CourseOut, **ERRORS}, summary="Open a course")
@@ -253,9 +203,7 @@ class SiteIn(Schema):
 def add_site(request: HttpRequest, session_id: UUID, payload: SiteIn) -> Any:
     actor = api_actor(request, Permission.SESSION_RECORD)
     session = _session(request, session_id)
-    solution = PreparedSolution.objects.filter(
-        session=session, label=payload.solution.strip().upper(), entered_in_error_at__isnull=True
-    ).first()
+    solution = queries.session_solution(session, payload.solution.strip().upper())
     if solution is None:
         raise ValidationError({"solution": f"No solution '{payload.solution}' in this session."})
     data = payload.dict(exclude={"solution"})
@@ -278,7 +226,7 @@ def list_adverse_events(request: HttpRequest, patient_id: UUID) -> Any:
     actor = api_actor(request, Permission.COURSE_VIEW)
     patient = patient_or_404(request, patient_id)
     record_read(actor, "treatment.adverse_events.viewed", record=patient, patient_uuid=patient.uuid)
-    return list(AdverseEvent.objects.filter(patient=patient).select_related("session", "site", "solution"))
+    return queries.adverse_events_with_links(patient)
 
 
 @router.post(
@@ -292,7 +240,7 @@ def create_adverse_event(request: HttpRequest, patient_id: UUID, payload: Advers
     session = _session(request, payload.session_id) if payload.session_id else None
     site = None
     if payload.site_id:
-        site = InjectionSite.objects.filter(clinic=request.clinic, uuid=payload.site_id).first()  # type: ignore[attr-defined]
+        site = queries.clinic_site(request.clinic, payload.site_id)  # type: ignore[attr-defined]
         if site is None:
             raise ValidationError({"site_id": "No such injection site in this clinic."})
     data = payload.dict(exclude={"session_id", "site_id"})

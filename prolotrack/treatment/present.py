@@ -550,3 +550,57 @@ def describe_item(kind: str, record: Any) -> str:
     if kind == "solution":
         return str(record)
     return f"{CHECKLIST_LABELS.get(record.item, record.item)}: {record.get_answer_display()}"
+
+
+# --- The API's session -------------------------------------------------------------------------------------------
+
+
+def totals_json(totals: Any) -> dict[str, Any] | None:
+    """The running totals as the API gives them."""
+    if totals is None:
+        return None
+    dose = totals.dose
+    return {
+        "injections": totals.injections,
+        "volume_ml": totals.volume_ml,
+        "dextrose_g": totals.dextrose_g,
+        "anaesthetic_mg": totals.anaesthetic_mg,
+        "agents": [{"agent": a.agent.value, "mg": a.mg, "g": a.g} for a in totals.amounts],
+        "anaesthetic_max_mg": min((t.limit.max_mg for t in dose.totals), default=None) if dose else None,
+        "combined_fraction_of_limit": dose.combined_fraction if dose else None,
+        "status": totals.status.value,
+        "warnings": list(totals.warnings),
+        "blocks": list(totals.blocks),
+    }
+
+
+def session_json(session: TreatmentSession, page: queries.SessionPage) -> dict[str, Any]:
+    """The session's note, checklist, solutions, sites and totals as the API gives them."""
+    return {
+        "course_id": session.course.uuid,
+        "patient_id": session.patient.uuid,
+        "sedation": session.sedation,
+        "weight_kg": session.weight_kg,
+        "vasovagal": session.vasovagal,
+        "bleeding": session.bleeding,
+        "last_signs": session.last_signs,
+        "observation_note": session.observation_note,
+        "instructions_given": session.instructions_given,
+        "instructions_note": session.instructions_note,
+        "note": session.note,
+        "version": session.version,
+        "signed_by": session.signed_by.get_username() if session.signed_by else None,
+        "checklist": [
+            {
+                "item": e.item,
+                "answer": e.answer,
+                "note": e.note,
+                "ticked_by": e.updated_by.get_username() if e.updated_by else None,
+                "ticked_at": e.updated_at,
+            }
+            for e in page.checklist.values()
+        ],
+        "solutions": page.solutions,
+        "sites": page.sites,
+        "totals": totals_json(page.totals),
+    }

@@ -520,3 +520,44 @@ def linkable_sessions(patient: Patient) -> list[TreatmentSession]:
         sol.session = by_id[sol.session_id]
         by_id[sol.session_id].solution_rows.append(sol)  # type: ignore[attr-defined]
     return sessions
+
+
+def patient_course(patient: Patient, course_uuid: Any) -> Course | None:
+    """One course of this patient (in the patient's clinic), or None."""
+    return Course.objects.filter(clinic_id=patient.clinic_id, patient=patient, uuid=course_uuid).first()
+
+
+def courses_on_record(patient: Patient) -> QuerySet[Course]:
+    """The patient's courses not entered in error, the latest started first."""
+    return Course.objects.filter(patient=patient, clinic=patient.clinic, entered_in_error_at__isnull=True).order_by(
+        "-started_on", "-id"
+    )
+
+
+def staff_member(clinic: Any, username: str) -> User | None:
+    """An active member of the clinic with this username (any role), or None."""
+    return User.objects.filter(username=username, memberships__clinic=clinic, memberships__is_active=True).first()
+
+
+def courses_with_plans(patient: Patient) -> list[Course]:
+    """The patient's courses with their sessions and timepoints, the latest started first (the API's list)."""
+    return list(
+        Course.objects.filter(patient=patient)
+        .select_related("patient")
+        .prefetch_related("sessions__clinician", "timepoints")
+        .order_by("-started_on", "-id")
+    )
+
+
+def session_solution(session: TreatmentSession, label: str) -> PreparedSolution | None:
+    """The session's solution (not entered in error) with this label, or None."""
+    return PreparedSolution.objects.filter(session=session, label=label, entered_in_error_at__isnull=True).first()
+
+
+def adverse_events_with_links(patient: Patient) -> list[AdverseEvent]:
+    """The patient's adverse events with the session, site and solution each followed."""
+    return list(AdverseEvent.objects.filter(patient=patient).select_related("session", "site", "solution"))
+
+
+def clinic_site(clinic: Any, site_uuid: Any) -> InjectionSite | None:
+    return InjectionSite.objects.filter(clinic=clinic, uuid=site_uuid).first()

@@ -10,7 +10,7 @@ from django.test import override_settings
 
 from prolotrack.core.testing import actor_of
 from prolotrack.outcomes import services
-from prolotrack.outcomes.views import FAILED_LOOKUP_WINDOW_SECONDS, FAILED_LOOKUPS_ALLOWED
+from prolotrack.outcomes.views.answer import FAILED_LOOKUP_WINDOW_SECONDS, FAILED_LOOKUPS_ALLOWED
 
 
 @pytest.fixture(autouse=True)

@@ -17,7 +17,7 @@ from prolotrack.clinics.services import actor_for
 from prolotrack.core.access import require
 from prolotrack.outcomes.trajectory import Trajectory, patient_trajectory
 from prolotrack.patients.queries import patient_or_404
-from prolotrack.treatment.models import Course
+from prolotrack.treatment import queries as treatment_queries
 
 
 def _trajectory(request: HttpRequest, patient_uuid: Any) -> Trajectory:
@@ -29,7 +29,7 @@ def _trajectory(request: HttpRequest, patient_uuid: Any) -> Trajectory:
             course_uuid = uuid.UUID(wanted)
         except ValueError:
             raise Http404("No such course for this patient.") from None
-        course = Course.objects.filter(clinic=request.clinic, patient=patient, uuid=course_uuid).first()  # type: ignore[attr-defined]
+        course = treatment_queries.patient_course(patient, course_uuid)
         if course is None:
             raise Http404("No such course for this patient.")
     record_read(actor_for(request), "outcomes.trajectory.viewed", record=patient, patient_uuid=patient.uuid)

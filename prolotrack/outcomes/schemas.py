@@ -1,23 +1,68 @@
-"""`GET /api/patients/{id}/outcomes`: a patient's outcome series per instrument, change from baseline, responder status."""
+"""Shapes of the outcomes API: questionnaire links and answers in, links, answers and trajectories out."""
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from django.http import Http404, HttpRequest
-from ninja import Router, Schema
+from ninja import Field, Schema
 
-from prolotrack.audit.services import record_read
-from prolotrack.clinics.api_auth import api_actor
-from prolotrack.clinics.roles import Permission
-from prolotrack.outcomes.trajectory import Series, Trajectory, patient_trajectory
-from prolotrack.patients.queries import patient_or_404
-from prolotrack.patients.schemas import ErrorOut
+from prolotrack.outcomes.models import LinkDelivery, QuestionnaireResponse
+from prolotrack.outcomes.trajectory import Series, Trajectory
 from prolotrack.treatment.models import Course
 
-router = Router(tags=["outcomes"])
-ERRORS = {403: ErrorOut, 404: ErrorOut}
+
+class LinkIn(Schema):
+    timepoint_id: UUID | None = Field(None, description="The course timepoint the answers are for.")
+    instruments: list[str] | None = Field(
+        None, description="Instrument codes; default: the timepoint's set (region, licences, no PGIC at baseline)."
+    )
+    delivery: LinkDelivery = Field(LinkDelivery.COPIED, description="email, qr, tablet or copied.")
+
+    model_config = {"extra": "forbid"}
+
+
+class LinkOut(Schema):
+    id: UUID
+    url: str = Field(description="The link, shown once: only a hash of its token is stored.")
+    expires_at: datetime
+    instruments: list[str]
+    delivery: str
+    timepoint_id: UUID | None
+
+
+class ResponseOut(Schema):
+    id: UUID
+    instrument: str
+    status: str
+    score: Decimal | None
+    subscores: dict[str, Any]
+    answers: dict[str, Any]
+    authored_on: date
+    completed_at: datetime | None
+    source: str
+    timepoint_id: UUID | None
+    timepoint_label: str | None
+    course_id: UUID | None
+    entered_in_error: bool
+
+    @staticmethod
+    def of(r: QuestionnaireResponse) -> "ResponseOut":
+        return ResponseOut(
+            id=r.uuid,
+            instrument=r.instrument,
+            status=r.status,
+            score=r.score,
+            subscores=r.subscores,
+            answers=r.answers,
+            authored_on=r.authored_on,
+            completed_at=r.completed_at,
+            source=r.source,
+            timepoint_id=r.timepoint.uuid if r.timepoint else None,
+            timepoint_label=r.timepoint.label if r.timepoint else None,
+            course_id=r.course.uuid if r.course else None,
+            entered_in_error=r.is_entered_in_error,
+        )
 
 
 class PointOut(Schema):
@@ -132,22 +177,3 @@ def outcomes_payload(trajectory: Trajectory) -> dict[str, Any]:
             "after_n_sessions": trajectory.after_n_sessions,
         },
     }
-
-
-@router.get(
-    "/patients/{patient_id}/outcomes",
-    response={200: OutcomesOut, **ERRORS},
-    summary="A patient's outcome series and responder status",
-)
-def patient_outcomes(request: HttpRequest, patient_id: UUID, course: UUID | None = None) -> Any:
-    """Series per instrument (dates, scores, sessions before each), change from baseline, responder status and the
-    non-responder alert, for one course (by default the latest course with answers)."""
-    actor = api_actor(request, Permission.OUTCOMES_VIEW)
-    patient = patient_or_404(request, patient_id)
-    chosen = None
-    if course is not None:
-        chosen = Course.objects.filter(clinic=request.clinic, patient=patient, uuid=course).first()  # type: ignore[attr-defined]
-        if chosen is None:
-            raise Http404("No such course for this patient.")
-    record_read(actor, "outcomes.trajectory.viewed", record=patient, patient_uuid=patient.uuid)
-    return outcomes_payload(patient_trajectory(patient, chosen))

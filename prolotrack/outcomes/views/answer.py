@@ -1,0 +1,268 @@
+"""The patient's questionnaire pages by link (/q/<token>/), with no login.
+
+Patient pages use their own base template with no navigation into the app. A closed link (expired, used,
+cancelled) says so with status 410 and shows nothing of the patient; an unknown token answers 404 the same way.
+Failed lookups are counted per client address and answered 429 above a limit.
+"""
+
+from typing import Any
+
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from prolotrack.clinics.services import client_address
+from prolotrack.domain import instruments as domain
+from prolotrack.outcomes import present, queries, services
+from prolotrack.outcomes.models import (
+    LinkDelivery,
+    QuestionnaireLink,
+)
+
+# Failed token lookups allowed per client address per window before answering 429 (product default).
+FAILED_LOOKUPS_ALLOWED = 20
+FAILED_LOOKUP_WINDOW_SECONDS = 600
+NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "same-origin", "X-Robots-Tag": "noindex"}
+
+
+# --- patient pages (no login) ---------------------------------------------------------------------------------------
+
+
+def _failure_key(request: HttpRequest) -> str:
+    return f"qlink-fail:{client_address(request) or 'unknown'}"
+
+
+def _retry_after(request: HttpRequest) -> int | None:
+    """Seconds until this address may try unknown or closed links again, or None if it is not limited.
+
+    The count lives in Django's cache (the database cache table by default, docs/OPERATIONS.md), so it survives a
+    restart and is shared by every server process."""
+    key = _failure_key(request)
+    if (cache.get(key) or 0) < FAILED_LOOKUPS_ALLOWED:
+        return None
+    until = cache.get(f"{key}:until") or 0
+    return max(int(until - timezone.now().timestamp()) + 1, 1)
+
+
+def _count_failure(request: HttpRequest) -> None:
+    key = _failure_key(request)
+    if cache.add(key, 1, FAILED_LOOKUP_WINDOW_SECONDS):
+        cache.set(
+            f"{key}:until", timezone.now().timestamp() + FAILED_LOOKUP_WINDOW_SECONDS, FAILED_LOOKUP_WINDOW_SECONDS
+        )
+        return
+    try:
+        cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, FAILED_LOOKUP_WINDOW_SECONDS)
+
+
+def _q_render(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
+    # No one is logged in here, so no middleware chose a zone: the page reads in the clinic's (core/clinictime.py).
+    clinic = context.get("clinic")
+    with timezone.override(clinic.tz if clinic is not None else None):
+        response = render(request, template, context, status=status)
+    for header, value in NO_STORE.items():
+        response[header] = value
+    return response
+
+
+def _closed(request: HttpRequest, state: str, clinic: Any = None) -> HttpResponse:
+    if clinic is not None:
+        services.log_link_refused(clinic, state, client_address(request))
+    message = services.LINK_CLOSED_MESSAGES.get(state, "This questionnaire link is not valid. Check the address.")
+    titles = {
+        queries.LinkState.EXPIRED: "This link has expired",
+        queries.LinkState.USED: "This link has already been used",
+        queries.LinkState.REVOKED: "This link was cancelled",
+        queries.LinkState.WITHDRAWN: "This link was cancelled",
+    }
+    return _q_render(
+        request,
+        "outcomes/q_closed.html",
+        {"title": titles.get(state, "Link not found"), "message": message, "state": state},
+        status=410 if state in titles else 404,
+    )
+
+
+def _link(request: HttpRequest, token: str) -> tuple[QuestionnaireLink | None, HttpResponse | None]:
+    """The open link for the token, or the page to answer instead (not found, closed, too many attempts).
+
+    A valid open link always opens: the limit counts and stops only unknown or closed tokens, so a patient sharing
+    an address (a clinic's or a carrier's network) with someone guessing still answers their own questionnaire."""
+    link = queries.link_by_token(token)
+    if link is not None and queries.link_state(link) == queries.LinkState.OPEN:
+        return link, None
+    wait = _retry_after(request)
+    if wait is not None:
+        minutes = max(wait // 60, 1)
+        response = _q_render(
+            request,
+            "outcomes/q_closed.html",
+            {
+                "title": "Too many attempts",
+                "message": f"Too many links that do not work were tried from here. Try again in {minutes} minute"
+                f"{'s' if minutes != 1 else ''}; a link the clinic sent you still works.",
+            },
+            status=429,
+        )
+        response["Retry-After"] = str(wait)
+        return None, response
+    if link is None:
+        _count_failure(request)
+        return None, _closed(request, "unknown")
+    state = queries.link_state(link)
+    if state != queries.LinkState.OPEN:
+        _count_failure(request)  # each refusal is audited: repeated hits on a closed link count as failures too
+        return None, _closed(request, state, link.clinic)
+    return link, None
+
+
+def _texts(link: QuestionnaireLink) -> dict[str, Any]:
+    return {code: row.texts for code, row in queries.clinic_texts(link.clinic).items()}
+
+
+def _steps(link: QuestionnaireLink) -> list[dict[str, Any]]:
+    saved = queries.link_responses(link)
+    out = []
+    for index, code in enumerate(link.instruments, start=1):
+        found = domain.definition(code)
+        response = saved.get(code)
+        scored = domain.score(code, response.answers) if response else None
+        out.append(
+            {
+                "index": index,
+                "code": code,
+                "title": found.title,
+                "started": response is not None,
+                "complete": bool(scored and scored.complete),
+                "unanswered": len(scored.missing) if scored else len([i for i in found.items if i.required]),
+            }
+        )
+    return out
+
+
+def _steps_with_answers(link: QuestionnaireLink) -> list[dict[str, Any]]:
+    """The steps with each question and the patient's answer in words, for the review before sending."""
+    saved = queries.link_responses(link)
+    texts = _texts(link)
+    steps = _steps(link)
+    for step in steps:
+        response = saved.get(step["code"])
+        form = present.build(step["code"], response.answers if response else {}, texts=texts.get(step["code"]))
+        step["answers"] = present.answers(form)
+    return steps
+
+
+@never_cache
+def answer_start(request: HttpRequest, token: str) -> HttpResponse:
+    link, refused = _link(request, token)
+    if refused:
+        return refused
+    assert link is not None
+    try:
+        services.open_link(link, client_address(request))
+    except services.LinkClosedError as error:
+        return _closed(request, error.state, link.clinic)
+    steps = _steps(link)
+    first_open = next((s["index"] for s in steps if not s["complete"]), len(steps))
+    return _q_render(
+        request,
+        "outcomes/q_start.html",
+        {
+            "link": link,
+            "token": token,
+            "clinic": link.clinic,
+            "steps": steps,
+            "next_step": first_open,
+            "started": any(s["started"] for s in steps),
+            "tablet": link.delivery == LinkDelivery.TABLET,
+        },
+    )
+
+
+def _after_saving(request: HttpRequest, link: QuestionnaireLink, token: str, step: int) -> HttpResponse:
+    """Where the patient goes once a page is saved: back, later (saved for now), the next page or the review."""
+    action = request.POST.get("action", "next")
+    base = reverse("outcomes:answer-start", args=[token])
+    if action == "back" and step > 1:
+        return redirect(f"{base}{step - 1}/")
+    if action == "later":
+        return _q_render(request, "outcomes/q_saved.html", {"clinic": link.clinic, "token": token, "link": link})
+    if action == "next" and step < len(link.instruments):
+        return redirect(f"{base}{step + 1}/")
+    return redirect(reverse("outcomes:answer-review", args=[token]))
+
+
+def _save_page(request: HttpRequest, link: QuestionnaireLink, code: str) -> tuple[dict[str, str], str | None]:
+    """Save the page's answers: (the errors to show, the closed state if the link closed meanwhile)."""
+    answers, errors = present.parse(code, request.POST)
+    if errors:
+        return errors, None
+    try:
+        if answers or code in queries.link_responses(link):
+            services.save_link_answers(link, code, answers, client_address(request))
+    except services.LinkClosedError as error:
+        return {}, error.state
+    except ValidationError as error:
+        return {"": " ".join(error.messages)}, None
+    return {}, None
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def answer_page(request: HttpRequest, token: str, step: int) -> HttpResponse:
+    link, refused = _link(request, token)
+    if refused:
+        return refused
+    assert link is not None
+    if not 1 <= step <= len(link.instruments):
+        raise Http404("No such page in this questionnaire.")
+    code = link.instruments[step - 1]
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        errors, closed = _save_page(request, link, code)
+        if closed:
+            return _closed(request, closed, link.clinic)
+        if not errors:
+            return _after_saving(request, link, token, step)
+        values: dict[str, Any] = dict(request.POST.items())
+    else:
+        saved = queries.link_responses(link).get(code)
+        values = saved.answers if saved else {}
+    form = present.build(code, values, texts=_texts(link).get(code), errors=errors)
+    form.errors = [errors[""]] if "" in errors else []
+    context = {
+        "link": link, "token": token, "clinic": link.clinic, "form": form, "step": step,
+        "steps": len(link.instruments), "last": step == len(link.instruments), "has_errors": bool(errors),
+    }  # fmt: skip
+    return _q_render(request, "outcomes/q_page.html", context, status=400 if errors else 200)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def answer_review(request: HttpRequest, token: str) -> HttpResponse:
+    link, refused = _link(request, token)
+    if refused:
+        return refused
+    assert link is not None
+    if request.method == "POST":
+        try:
+            services.submit_link(link, client_address(request))
+        except services.LinkClosedError as error:
+            return _closed(request, error.state, link.clinic)
+        return _q_render(
+            request,
+            "outcomes/q_thanks.html",
+            {"clinic": link.clinic, "tablet": link.delivery == LinkDelivery.TABLET},
+        )
+    return _q_render(
+        request,
+        "outcomes/q_review.html",
+        {"link": link, "token": token, "clinic": link.clinic, "steps": _steps_with_answers(link)},
+    )
