@@ -135,32 +135,21 @@ def _course_where(clinic: Any, filters: Filters, alias: str = "c") -> tuple[str,
     return " AND ".join(where), params
 
 
-def _facts_cte(clinic: Any, filters: Filters) -> tuple[str, list[Any]]:
-    """WITH ... facts, reached, counted: one row per course in the filter with its responder verdict (1, 0 or NULL)
-    and groupings; the sessions done before the first answer at the MCID, per course that reached it."""
-    responses, sessions, solutions, courses = (
-        _t(QuestionnaireResponse),
-        _t(TreatmentSession),
-        _t(PreparedSolution),
-        _t(Course),
-    )
-    test, test_params = responder_sql("p.base", "p.last")
-    reached_test, reached_params = responder_sql("p.base", "r.score")
-    course_where, course_params = _course_where(clinic, filters)
-    answered = "status = 'completed' AND entered_in_error_at IS NULL AND score IS NOT NULL"
-    dextrose = (
-        f"COALESCE(CASE WHEN {_json_text('s.components', 0, 'agent')} = 'dextrose' "
-        f"THEN {_json_text('s.components', 0, 'target_pct')} END, "
-        f"CASE WHEN {_json_text('s.components', 1, 'agent')} = 'dextrose' "
-        f"THEN {_json_text('s.components', 1, 'target_pct')} END)"
-    )
-    # First and latest answer per course and instrument in (authored_on, id) order, by grouping rather than window
-    # functions: a GROUP BY over the clinic's answers, then each course's few answers through the course_id index.
-    sql = f"""
-    WITH days AS (
+# A completed, scored answer not entered in error (and the same of the answers aliased `r`).
+ANSWERED = "status = 'completed' AND entered_in_error_at IS NULL AND score IS NOT NULL"
+ANSWERED_R = "r." + ANSWERED.replace(" AND ", " AND r.")
+
+
+def _answer_ctes(clinic: Any) -> tuple[str, list[Any]]:
+    """days, ends, pair, pgic: each course's first and latest primary answer, and its latest PGIC.
+
+    First and latest in (authored_on, id) order, by grouping rather than window functions: a GROUP BY over the
+    clinic's answers, then each course's few answers through the course_id index."""
+    responses = _t(QuestionnaireResponse)
+    sql = f"""days AS (
         SELECT course_id, instrument, MIN(authored_on) AS first_day, MAX(authored_on) AS last_day, COUNT(*) AS n
         FROM {responses}
-        WHERE clinic_id = %s AND instrument IN (%s, %s) AND {answered} AND course_id IS NOT NULL
+        WHERE clinic_id = %s AND instrument IN (%s, %s) AND {ANSWERED} AND course_id IS NOT NULL
         GROUP BY course_id, instrument
     ),
     ends AS (
@@ -168,7 +157,7 @@ def _facts_cte(clinic: Any, filters: Filters) -> tuple[str, list[Any]]:
                MIN(CASE WHEN r.authored_on = d.first_day THEN r.id END) AS first_id,
                MAX(CASE WHEN r.authored_on = d.last_day THEN r.id END) AS last_id
         FROM days d JOIN {responses} r ON r.course_id = d.course_id AND r.instrument = d.instrument
-        WHERE r.{answered.replace(" AND ", " AND r.")}
+        WHERE {ANSWERED_R}
         GROUP BY d.course_id, d.instrument, d.n
     ),
     pair AS (
@@ -180,8 +169,20 @@ def _facts_cte(clinic: Any, filters: Filters) -> tuple[str, list[Any]]:
     pgic AS (
         SELECT e.course_id, MAX(l.score) AS score FROM ends e JOIN {responses} l ON l.id = e.last_id
         WHERE e.instrument = %s GROUP BY e.course_id
-    ),
-    done AS (
+    )"""
+    return sql, [clinic.pk, PRIMARY, PGIC, PRIMARY, PGIC]
+
+
+def _session_ctes(clinic: Any) -> tuple[str, list[Any]]:
+    """done, solution: each course's sessions done, and the dextrose strength of its first solution."""
+    sessions, solutions = _t(TreatmentSession), _t(PreparedSolution)
+    dextrose = (
+        f"COALESCE(CASE WHEN {_json_text('s.components', 0, 'agent')} = 'dextrose' "
+        f"THEN {_json_text('s.components', 0, 'target_pct')} END, "
+        f"CASE WHEN {_json_text('s.components', 1, 'agent')} = 'dextrose' "
+        f"THEN {_json_text('s.components', 1, 'target_pct')} END)"
+    )
+    sql = f"""done AS (
         SELECT course_id, COUNT(*) AS done FROM {sessions}
         WHERE clinic_id = %s AND status = 'done' AND entered_in_error_at IS NULL GROUP BY course_id
     ),
@@ -194,8 +195,15 @@ def _facts_cte(clinic: Any, filters: Filters) -> tuple[str, list[Any]]:
             FROM {solutions} s JOIN {sessions} t ON t.id = s.session_id
             WHERE s.clinic_id = %s AND s.entered_in_error_at IS NULL AND t.entered_in_error_at IS NULL
         ) ranked JOIN {solutions} s ON s.id = ranked.id WHERE ranked.rank = 1 GROUP BY ranked.course_id
-    ),
-    facts AS (
+    )"""
+    return sql, [clinic.pk, clinic.pk]
+
+
+def _course_facts(clinic: Any, filters: Filters) -> tuple[str, list[Any]]:
+    """facts: one row per course in the filter with its groupings and responder verdict (1, 0 or NULL)."""
+    test, test_params = responder_sql("p.base", "p.last")
+    course_where, course_params = _course_where(clinic, filters)
+    sql = f"""facts AS (
         SELECT c.id, c.indication, c.status, c.clinician_id,
                COALESCE(NULLIF(c.protocol_name, ''), %s) AS protocol,
                COALESCE(CAST(sol.dextrose AS VARCHAR(20)), %s) AS solution,
@@ -203,44 +211,47 @@ def _facts_cte(clinic: Any, filters: Filters) -> tuple[str, list[Any]]:
                CASE WHEN p.n >= 2 THEN (CASE WHEN {test} THEN 1 ELSE 0 END)
                     WHEN g.score IS NOT NULL THEN (CASE WHEN g.score IN (1, 2) THEN 1 ELSE 0 END)
                END AS responder
-        FROM {courses} c
+        FROM {_t(Course)} c
         LEFT JOIN pair p ON p.course_id = c.id
         LEFT JOIN pgic g ON g.course_id = c.id
         LEFT JOIN done d ON d.course_id = c.id
         LEFT JOIN solution sol ON sol.course_id = c.id
         WHERE {course_where}
-    ),
-    reached AS (
+    )"""
+    return sql, [NO_PROTOCOL, NOT_RECORDED, *test_params, *course_params]
+
+
+def _reached_ctes(clinic: Any, filters: Filters) -> tuple[str, list[Any]]:
+    """reached, counted: the day each course first reached the MCID, and the sessions done before it."""
+    reached_test, reached_params = responder_sql("p.base", "r.score")
+    course_where, course_params = _course_where(clinic, filters)
+    sql = f"""reached AS (
         SELECT p.course_id, MIN(r.authored_on) AS day
-        FROM pair p JOIN {courses} c ON c.id = p.course_id
-        JOIN {responses} r ON r.course_id = p.course_id AND r.instrument = %s AND r.id <> p.first_id
-        WHERE {course_where} AND r.{answered.replace(" AND ", " AND r.")} AND {reached_test}
+        FROM pair p JOIN {_t(Course)} c ON c.id = p.course_id
+        JOIN {_t(QuestionnaireResponse)} r ON r.course_id = p.course_id AND r.instrument = %s AND r.id <> p.first_id
+        WHERE {course_where} AND {ANSWERED_R} AND {reached_test}
         GROUP BY p.course_id
     ),
     counted AS (
         SELECT r.course_id, COUNT(t.id) AS sessions
-        FROM reached r LEFT JOIN {sessions} t
+        FROM reached r LEFT JOIN {_t(TreatmentSession)} t
           ON t.course_id = r.course_id AND t.status = 'done' AND t.entered_in_error_at IS NULL AND t.planned_on < r.day
         GROUP BY r.course_id
-    )
-    """
-    params = [
-        clinic.pk,
-        PRIMARY,
-        PGIC,
-        PRIMARY,
-        PGIC,
-        clinic.pk,
-        clinic.pk,
-        NO_PROTOCOL,
-        NOT_RECORDED,
-        *test_params,
-        *course_params,
-        PRIMARY,
-        *course_params,
-        *reached_params,
+    )"""
+    return sql, [PRIMARY, *course_params, *reached_params]
+
+
+def _facts_cte(clinic: Any, filters: Filters) -> tuple[str, list[Any]]:
+    """WITH ... facts, reached, counted: one row per course in the filter with its responder verdict (1, 0 or NULL)
+    and groupings; the sessions done before the first answer at the MCID, per course that reached it."""
+    parts = [
+        _answer_ctes(clinic),
+        _session_ctes(clinic),
+        _course_facts(clinic, filters),
+        _reached_ctes(clinic, filters),
     ]
-    return sql, params
+    sql = "\n    WITH " + ",\n    ".join(part for part, _ in parts) + "\n    "
+    return sql, [value for _, params in parts for value in params]
 
 
 def _fetch(sql: str, params: list[Any]) -> list[tuple]:
