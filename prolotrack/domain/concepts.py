@@ -249,6 +249,30 @@ def condition_concept(codes: Iterable[str] = (), problem_choice: str = "") -> Ch
     return None
 
 
+# The problem-list choice an imported coded condition fills in (fhir/inbound.py): read from the lists above, so the
+# importer and screening cannot disagree about a code. Gout, the disease, has a choice but means nothing to screening.
+GOUT_SNOMED = frozenset({"90560007"})  # Gout (disorder)
+GOUT_ICD10_PREFIX = "M10"
+PROSTHETIC_VALVE_ICD10_PREFIX = "Z952"
+_CHOICE_OF_CONCEPT: dict[ChartConcept, str] = {
+    concept: choice for choice, concept in PROBLEM_LIST.items() if concept is not None and choice != "prosthetic_valve"
+}
+
+
+def problem_list_choice(system: str, code: str) -> str:
+    """Return the problem-list choice (patients.ScreeningFlag value) of one coded condition, or "" for none."""
+    key = code.upper().replace(".", "").strip()
+    concept = code_concept(system, code)
+    if concept is None:
+        gout = (system == SNOMED and code.strip() in GOUT_SNOMED) or (
+            system in ICD10_SYSTEMS and key.startswith(GOUT_ICD10_PREFIX)
+        )
+        return "gout" if gout else ""
+    if concept is ChartConcept.PROSTHETIC_JOINT_OR_VALVE and system in ICD10_SYSTEMS:
+        return "prosthetic_valve" if key.startswith(PROSTHETIC_VALVE_ICD10_PREFIX) else "prosthetic_joint"
+    return _CHOICE_OF_CONCEPT[concept]
+
+
 # --- Site matching ------------------------------------------------------------------------------------------------
 
 # Sides as the chart records them (patients.models.Laterality) and the plan names them (screening.Side).

@@ -16,7 +16,7 @@ from typing import Any
 from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError as PydanticValidationError
 
-from prolotrack.domain import limits
+from prolotrack.domain import concepts, limits
 from prolotrack.domain.concepts import is_no_known_allergy
 from prolotrack.fhir.mappers import BASE
 from prolotrack.patients.models import (
@@ -366,33 +366,9 @@ LATERALITY_WORDS: tuple[tuple[str, str], ...] = (
     (r"\bright\b", Laterality.RIGHT),
 )
 
-# Conditions that candidacy screening acts on (DOMAIN.md §5): SNOMED CT concepts and ICD-10-CM code prefixes,
-# and careful words (never "prediabetes").
-FLAG_CODES: dict[str, str] = {
-    "73211009": ScreeningFlag.DIABETES,  # Diabetes mellitus
-    "44054006": ScreeningFlag.DIABETES,  # Diabetes mellitus type 2
-    "46635009": ScreeningFlag.DIABETES,  # Diabetes mellitus type 1
-    "90560007": ScreeningFlag.GOUT,  # Gout
-    "77386006": ScreeningFlag.PREGNANCY,  # Pregnancy
-    "72892002": ScreeningFlag.PREGNANCY,  # Normal pregnancy
-    "90935002": ScreeningFlag.BLEEDING_DISORDER,  # Haemophilia
-    "128105004": ScreeningFlag.BLEEDING_DISORDER,  # Von Willebrand disorder
-    "64779008": ScreeningFlag.BLEEDING_DISORDER,  # Blood coagulation disorder
-    "234532001": ScreeningFlag.IMMUNOSUPPRESSION,  # Immunodeficiency disorder
-}
-ICD10_FLAGS = (
-    ("E10", ScreeningFlag.DIABETES),
-    ("E11", ScreeningFlag.DIABETES),
-    ("E13", ScreeningFlag.DIABETES),
-    ("M10", ScreeningFlag.GOUT),
-    ("Z33", ScreeningFlag.PREGNANCY),
-    ("D66", ScreeningFlag.BLEEDING_DISORDER),
-    ("D67", ScreeningFlag.BLEEDING_DISORDER),
-    ("D68", ScreeningFlag.BLEEDING_DISORDER),
-    ("D84", ScreeningFlag.IMMUNOSUPPRESSION),
-    ("Z96.6", ScreeningFlag.PROSTHETIC_JOINT),
-    ("Z95.2", ScreeningFlag.PROSTHETIC_VALVE),
-)
+# Conditions that candidacy screening acts on (DOMAIN.md §5). Codes (SNOMED CT, ICD-10-CM) are read by
+# domain/concepts.py, the one list screening also reads (concepts.problem_list_choice); careful words here fill the
+# choice for a condition that came without a known code (never "prediabetes").
 FLAG_WORDS: tuple[tuple[str, ScreeningFlag], ...] = (
     (r"(?<!pre)(?<!pre-)\bdiabetes\b|\bdiabetic\b", ScreeningFlag.DIABETES),
     (r"\bgout\b", ScreeningFlag.GOUT),
@@ -405,8 +381,6 @@ FLAG_WORDS: tuple[tuple[str, ScreeningFlag], ...] = (
     ),
     (r"(prosthetic|replacement|mechanical).*\bvalve", ScreeningFlag.PROSTHETIC_VALVE),
 )
-ICD10_SYSTEM = "http://hl7.org/fhir/sid/icd-10-cm"
-ICD10_SYSTEMS = (ICD10_SYSTEM, "http://hl7.org/fhir/sid/icd-10")
 
 
 def body_region(texts: list[str], sites: list[dict[str, Any]] | None = None) -> str:
@@ -444,12 +418,8 @@ def screening_flag(concept: Any, text: str) -> str:
         code = str(coding.get("code") or "")
         if coding.get("system") == CS_SCREENING_FLAG and code in ScreeningFlag.values:
             return code
-        if coding.get("system") == SNOMED and code in FLAG_CODES:
-            return str(FLAG_CODES[code])
-        if coding.get("system") in ICD10_SYSTEMS:
-            for prefix, flag in ICD10_FLAGS:
-                if code.upper().startswith(prefix):
-                    return str(flag)
+        if choice := concepts.problem_list_choice(str(coding.get("system") or ""), code):
+            return choice
     low = text.lower()
     for pattern, flag in FLAG_WORDS:
         if re.search(pattern, low):
@@ -662,63 +632,19 @@ ALLERGY_PATHS = {"substance": "code", "reaction": "reaction", "severity": "react
 
 # --- MedicationStatement -----------------------------------------------------------------------------------------
 
-# Ingredient words -> the product's drug classes (WHO ATC index: M01A NSAIDs; B01AA/AB/AE/AF anticoagulants;
-# B01AC platelet aggregation inhibitors; H02AB systemic glucocorticoids). Screening uses the class (DOMAIN.md §5),
-# so a drug not listed is "other" and a clinician should review the list after an import.
-DRUG_CLASS_WORDS: tuple[tuple[str, MedicationClass], ...] = (
-    (
-        r"warfarin|acenocoumarol|phenprocoumon|heparin|enoxaparin|dalteparin|tinzaparin|fondaparinux|apixaban"
-        r"|rivaroxaban|edoxaban|dabigatran|argatroban|bivalirudin",
-        MedicationClass.ANTICOAGULANT,
-    ),
-    (
-        r"clopidogrel|prasugrel|ticagrelor|ticlopidine|dipyridamole|cilostazol|aspirin|acetylsalicylic",
-        MedicationClass.ANTIPLATELET,
-    ),
-    (
-        r"ibuprofen|naproxen|diclofenac|ketoprofen|ketorolac|indomethacin|indometacin|meloxicam|piroxicam"
-        r"|celecoxib|etoricoxib|etodolac|nabumetone|aceclofenac|dexketoprofen|mefenamic|flurbiprofen|sulindac"
-        r"|oxaprozin|diflunisal|tolmetin|lornoxicam|tenoxicam|parecoxib",
-        MedicationClass.NSAID,
-    ),
-    (
-        r"prednisolone|prednisone|methylprednisolone|dexamethasone|hydrocortisone|betamethasone|triamcinolone"
-        r"|cortisone|deflazacort|budesonide",
-        MedicationClass.CORTICOSTEROID,
-    ),
-)
-ATC_SYSTEM = "http://www.whocc.no/atc"
-ATC_CLASSES = (
-    ("M01A", MedicationClass.NSAID),
-    ("B01AA", MedicationClass.ANTICOAGULANT),
-    ("B01AB", MedicationClass.ANTICOAGULANT),
-    ("B01AE", MedicationClass.ANTICOAGULANT),
-    ("B01AF", MedicationClass.ANTICOAGULANT),
-    ("B01AC", MedicationClass.ANTIPLATELET),
-    ("H02AB", MedicationClass.CORTICOSTEROID),
-)
+# A medication's class is read by domain/concepts.py (RxNorm ingredients, WHO ATC prefixes, ingredient and brand
+# words, the aspirin dose rule), the one list screening also reads. A drug not listed is "other" and a clinician should
+# review the list after an import.
 
 
 def drug_class(concept: Any, name: str, category: Any = None) -> str:
     for coding in _codings(category):
         if coding.get("system") == CS_DRUG_CLASS and coding.get("code") in MedicationClass.values:
             return str(coding["code"])
-    for coding in _codings(concept):
-        if coding.get("system") == ATC_SYSTEM:
-            code = str(coding.get("code") or "").upper()
-            for prefix, cls in ATC_CLASSES:
-                if code.startswith(prefix):
-                    return str(cls)
-    words = " ".join([name] + [c.get("display") or "" for c in _codings(concept)]).lower()
-    for pattern, cls in DRUG_CLASS_WORDS:
-        if re.search(pattern, words):
-            # Low-dose aspirin is taken as an antiplatelet; a dose of 300 mg or more is an analgesic NSAID dose.
-            if cls == MedicationClass.ANTIPLATELET and re.search(r"aspirin|acetylsalicylic", words):
-                strength = re.search(r"(\d+(?:\.\d+)?)\s*mg", words)
-                if strength and Decimal(strength.group(1)) >= 300:
-                    return str(MedicationClass.NSAID)
-            return str(cls)
-    return str(MedicationClass.OTHER)
+    codings = _codings(concept)
+    words = " ".join([name] + [c.get("display") or "" for c in codings])
+    tokens = [concepts.token(str(c.get("system") or ""), str(c.get("code") or "")) for c in codings if c.get("code")]
+    return str(concepts.medication_class(words, tokens).value)
 
 
 MEDICATION_ACTIVE = {"active", "intended", "on-hold", "unknown"}
