@@ -3,10 +3,11 @@ that the comparisons the database runs (`conditions`, `on_point`) agree with the
 words over intervals), for periods, dates and instants."""
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from prolotrack.fhir.daterange import (
@@ -144,3 +145,46 @@ def test_the_comparisons_on_a_stored_date_agree_with_the_reference(prefix: str, 
     target = Span(datetime.combine(day, time(0), tzinfo=TZ), datetime.combine(day + timedelta(days=1), time(0), TZ))
     clauses = on_point(conditions(prefix, search, NOW), "date", TZ)
     assert evaluate_point(clauses, day) is matches(prefix, search, target, NOW)
+
+
+# ---------------------------------------------------------------- the database filters themselves
+
+
+@pytest.fixture
+def stored_periods(clinician: Any, patient: Any) -> dict[int, Span]:
+    """Kept Observations whose effective periods cover the shapes the reference knows (bounded, open, instants)."""
+    from django.db import transaction
+
+    from prolotrack.core.testing import actor_of
+    from prolotrack.patients import services as patient_services
+
+    spans = [Span(None, None)]
+    for start_minutes in range(0, 3 * 24 * 60, 7 * 60 + 13):
+        start = BASE + timedelta(minutes=start_minutes)
+        spans += [Span(start, start + timedelta(minutes=37)), Span(start, None), Span(None, start)]
+        spans.append(Span(start, start + timedelta(seconds=1)))
+    rows = [
+        (patient, {"status": "final", "code_text": "x", "resource": {"resourceType": "Observation"},
+                   "has_effective": True, "effective_start": span.start, "effective_end": span.end})
+        for span in spans
+    ]  # fmt: skip
+    with transaction.atomic():
+        records = patient_services.add_observations(actor_of(clinician), rows)
+    return {r.pk: span for r, span in zip(records, spans, strict=True)}
+
+
+@given(prefix=st.sampled_from(PREFIXES), search=searches())
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_the_sql_filter_over_stored_periods_agrees_with_the_reference(
+    stored_periods: dict[int, Span], prefix: str, search: Span
+) -> None:
+    from prolotrack.fhir.resources import TYPES
+    from prolotrack.fhir.search import DateRange
+    from prolotrack.patients.models import Observation
+
+    assert search.start is not None and search.end is not None
+    param = TYPES["Observation"].sources[-1].dates["date"]
+    q = DateRange(prefix, search.start, search.end, now=NOW).q(param, TZ)
+    found = set(Observation.objects.filter(q).values_list("pk", flat=True))
+    expected = {pk for pk, span in stored_periods.items() if matches(prefix, search, span, NOW)}
+    assert found == expected
