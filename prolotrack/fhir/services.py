@@ -14,6 +14,7 @@ from prolotrack.clinics.roles import Permission
 from prolotrack.core.access import require_permission
 from prolotrack.fhir.bulk import export_dir, run_export
 from prolotrack.fhir.models import Cohort, ExportJob, ExportStatus
+from prolotrack.fhir.resources import ResourceType
 from prolotrack.patients.models import Patient
 
 
@@ -86,3 +87,15 @@ def cancel_export(job: ExportJob) -> None:
         current.finished_at = current.finished_at or timezone.now()
         current.save(update_fields=["status", "finished_at"])
     shutil.rmtree(export_dir(job), ignore_errors=True)
+
+
+def audit_search(actor: Any, rtype: ResourceType, patients: set[Any], matches: int) -> None:
+    """One audit event per patient whose data the page shows (a search that shows no patient data: one event)."""
+    action = f"fhir.{rtype.name.lower()}.searched"
+    with transaction.atomic():
+        if not patients:
+            if rtype.sources[0].versioned:
+                record_event(actor, action, detail={"matches": matches})
+            return
+        for patient in sorted(patients - {None}, key=str):
+            record_event(actor, action, patient_uuid=patient, detail={"matches": matches})

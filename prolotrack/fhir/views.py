@@ -4,15 +4,13 @@ import uuid as uuid_lib
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
-from prolotrack.audit.services import record_event
 from prolotrack.clinics.roles import Permission
 from prolotrack.domain import instruments
-from prolotrack.fhir import capability, mappers, search
+from prolotrack.fhir import capability, mappers, queries, search, services
 from prolotrack.fhir.http import FhirError, audit_read, can, error_response, fhir_actor, fhir_endpoint, fhir_response
 from prolotrack.fhir.resources import STATIC_TYPES, ResourceType, Source, get_type
 
@@ -54,18 +52,12 @@ def instance(request: HttpRequest, resource_type: str, resource_id: str) -> Http
 @fhir_endpoint(methods=("GET",), negotiate_format=False)
 def binary(request: HttpRequest, resource_id: str) -> HttpResponse:
     """Binary/<id>: the PDF of a ready generated document (DocumentReference/<same id>), as application/pdf."""
-    from prolotrack.documents.models import DocumentPdf
-
     actor = fhir_actor(request, Permission.DOCUMENT_VIEW)
     try:
         wanted = uuid_lib.UUID(resource_id)
     except ValueError:
         raise FhirError(404, f"No Binary with id {resource_id} in this clinic.") from None
-    found = (
-        DocumentPdf.objects.select_related("document")
-        .filter(document__uuid=wanted, document__clinic=request.clinic, document__status="ready")  # type: ignore[attr-defined]
-        .first()
-    )
+    found = queries.ready_pdf(request.clinic, wanted)  # type: ignore[attr-defined]
     if found is None:
         raise FhirError(404, f"No Binary with id {resource_id} in this clinic.")
     if found.document.entered_in_error_at is not None:
@@ -166,11 +158,7 @@ def _versions(request: HttpRequest, resource_type: str, resource_id: str) -> tup
     if not source.versioned:
         raise FhirError(404, f"{resource_type} has no version history here.", code="not-supported")
     model = source.model
-    rows = RecordVersion.objects.filter(
-        clinic=request.clinic,  # type: ignore[attr-defined]
-        record_type=model._meta.label_lower,
-        record_uuid=wanted,
-    ).order_by("-version")
+    rows = queries.record_versions(request.clinic, model._meta.label_lower, wanted)  # type: ignore[attr-defined]
     out = []
     for version in rows:
         past = dict(row)
@@ -288,6 +276,82 @@ def search_post(request: HttpRequest, resource_type: str) -> HttpResponse:
     return _search(request, resource_type, params)
 
 
+def _entry(base_url: str, type_name: str, resource: dict[str, Any], mode: str) -> dict[str, Any]:
+    return {"fullUrl": f"{base_url}/{type_name}/{resource['id']}", "resource": resource, "search": {"mode": mode}}
+
+
+def _matches(rtype: ResourceType, page: Any, base_url: str, patients: set[Any]) -> list[dict[str, Any]]:
+    """The page's rows as resources, each source's rows mapped in one call, in the page's order."""
+    by_source: dict[int, list[dict[str, Any]]] = {}
+    for i, row in page.rows:
+        by_source.setdefault(i, []).append(row)
+    mapped: dict[int, dict[str, Any]] = {}
+    for i, rows in by_source.items():
+        for row, resource in zip(rows, rtype.sources[i].map_rows(rows), strict=True):
+            mapped[id(row)] = resource
+    entries = []
+    for i, row in page.rows:
+        entries.append(_entry(base_url, rtype.name, mapped[id(row)], "match"))
+        path = rtype.sources[i].patient_path
+        if path:
+            patients.add(row.get(path))
+    return entries
+
+
+def _includes(request: HttpRequest, query: Any, page: Any, base_url: str, patients: set[Any]) -> list[dict[str, Any]]:
+    """_include: the resources the page's rows refer to, if the role may read their type."""
+    entries = []
+    for include in query.includes:
+        target = _type_or_404(include.target)
+        if not can(request, target.permission):
+            raise FhirError(403, f"_include of {include.target} is not allowed for your role.")
+        ids = {row.get(include.path) for _, row in page.rows} - {None}
+        for resource, patient in queries.included(target, request.clinic, ids):  # type: ignore[attr-defined]
+            entries.append(_entry(base_url, target.name, resource, "include"))
+            if patient is not None:
+                patients.add(patient)
+    return entries
+
+
+def _revincludes(
+    request: HttpRequest, rtype: ResourceType, query: Any, page: Any, base_url: str, patients: set[Any]
+) -> list[dict[str, Any]]:
+    """_revinclude: the resources that refer to the page's rows (a capped number), if the role may read their type."""
+    entries = []
+    for source_type, include in query.revincludes:
+        if not can(request, source_type.permission):
+            raise FhirError(403, f"_revinclude of {source_type.name} is not allowed for your role.")
+        ids = [row.get(rtype.sources[i].id_path) for i, row in page.rows]
+        found, more = queries.revincluded(source_type, request.clinic, include.path, ids)  # type: ignore[attr-defined]
+        for resource, patient in found:
+            entries.append(_entry(base_url, source_type.name, resource, "include"))
+            if patient is not None:
+                patients.add(patient)
+        if more:
+            query.ignored.append(
+                f"_revinclude={source_type.name}:… beyond the first {search.MAX_REVINCLUDE} resources (ask with a "
+                "smaller _count, or search that type)"
+            )
+    return entries
+
+
+def _ignored(rtype: ResourceType, ignored: list[str]) -> dict[str, Any]:
+    """The warning entry that names each parameter ignored (lenient handling)."""
+    outcome = {
+        "resourceType": "OperationOutcome",
+        "issue": [
+            {
+                "severity": "warning",
+                "code": "not-supported",
+                "diagnostics": f"Ignored (not supported on {rtype.name}): {name}. "
+                "Send 'Prefer: handling=strict' to have unsupported parameters refused.",
+            }
+            for name in ignored
+        ],
+    }
+    return {"resource": outcome, "search": {"mode": "outcome"}}
+
+
 def _search(request: HttpRequest, resource_type: str, params: Any) -> HttpResponse:
     if resource_type in STATIC_TYPES:
         return _search_questionnaires(request)
@@ -297,73 +361,13 @@ def _search(request: HttpRequest, resource_type: str, params: Any) -> HttpRespon
     query = search.parse(rtype, params, clinic.tz, strict=_strict(request))
     page = search.fetch(query, clinic)
     base_url = fhir_base_url(request)
-    entries = []
     patients: set[Any] = set()
-    by_source: dict[int, list[dict[str, Any]]] = {}
-    for i, row in page.rows:
-        by_source.setdefault(i, []).append(row)
-    mapped: dict[int, dict[str, Any]] = {}
-    for i, rows in by_source.items():
-        for row, resource in zip(rows, rtype.sources[i].map_rows(rows), strict=True):
-            mapped[id(row)] = resource
-    for i, row in page.rows:
-        resource = mapped[id(row)]
-        entries.append(
-            {"fullUrl": f"{base_url}/{rtype.name}/{resource['id']}", "resource": resource, "search": {"mode": "match"}}
-        )
-        path = rtype.sources[i].patient_path
-        if path:
-            patients.add(row.get(path))
-    for include in query.includes:
-        target = _type_or_404(include.target)
-        if not can(request, target.permission):
-            raise FhirError(403, f"_include of {include.target} is not allowed for your role.")
-        ids = {row.get(include.path) for _, row in page.rows} - {None}
-        for resource, patient in _included(target, clinic, ids):
-            entries.append(
-                {
-                    "fullUrl": f"{base_url}/{target.name}/{resource['id']}",
-                    "resource": resource,
-                    "search": {"mode": "include"},
-                }
-            )
-            if patient is not None:
-                patients.add(patient)
-    for source_type, include in query.revincludes:
-        if not can(request, source_type.permission):
-            raise FhirError(403, f"_revinclude of {source_type.name} is not allowed for your role.")
-        ids = [row.get(rtype.sources[i].id_path) for i, row in page.rows]
-        found, more = _revincluded(source_type, clinic, include.path, ids)
-        for resource, patient in found:
-            entries.append(
-                {
-                    "fullUrl": f"{base_url}/{source_type.name}/{resource['id']}",
-                    "resource": resource,
-                    "search": {"mode": "include"},
-                }
-            )
-            if patient is not None:
-                patients.add(patient)
-        if more:
-            query.ignored.append(
-                f"_revinclude={source_type.name}:… beyond the first {search.MAX_REVINCLUDE} resources (ask with a "
-                "smaller _count, or search that type)"
-            )
+    entries = _matches(rtype, page, base_url, patients)
+    entries += _includes(request, query, page, base_url, patients)
+    entries += _revincludes(request, rtype, query, page, base_url, patients)
     if query.ignored:
-        outcome = {
-            "resourceType": "OperationOutcome",
-            "issue": [
-                {
-                    "severity": "warning",
-                    "code": "not-supported",
-                    "diagnostics": f"Ignored (not supported on {rtype.name}): {name}. "
-                    "Send 'Prefer: handling=strict' to have unsupported parameters refused.",
-                }
-                for name in query.ignored
-            ],
-        }
-        entries.append({"resource": outcome, "search": {"mode": "outcome"}})
-    _audit_search(actor, rtype, patients, len(page.rows))
+        entries.append(_ignored(rtype, query.ignored))
+    services.audit_search(actor, rtype, patients, len(page.rows))
     bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset"}
     if query.total:
         bundle["total"] = search.total(query, clinic)
@@ -371,57 +375,6 @@ def _search(request: HttpRequest, resource_type: str, params: Any) -> HttpRespon
     if not query.summary_count:
         bundle["entry"] = entries
     return fhir_response(bundle)
-
-
-def _included(target: ResourceType, clinic: Any, ids: set[Any]) -> list[tuple[dict[str, Any], Any]]:
-    out = []
-    for source in target.sources:
-        if not ids:
-            break
-        qs = source.queryset(clinic).filter(**{f"{source.id_path}__in": list(ids)})
-        if target.gone_when_eie and source.versioned:
-            qs = qs.filter(entered_in_error_at__isnull=True)
-        rows = list(qs.order_by("pk").values(*source.fields))
-        for row, resource in zip(rows, source.map_rows(rows), strict=True):
-            out.append((resource, row.get(source.patient_path) if source.patient_path else None))
-            ids.discard(row[source.id_path])
-    return out
-
-
-def _revincluded(
-    source_type: ResourceType, clinic: Any, path: str, ids: list[Any]
-) -> tuple[list[tuple[dict[str, Any], Any]], bool]:
-    """The resources of `source_type` whose reference `path` names one of the page's ids (at most MAX_REVINCLUDE;
-    True when there were more)."""
-    out: list[tuple[dict[str, Any], Any]] = []
-    more = False
-    for source in source_type.sources:
-        if not ids:
-            break
-        room = search.MAX_REVINCLUDE - len(out)
-        qs = source.queryset(clinic).filter(**{f"{path}__in": ids})
-        if source_type.gone_when_eie and source.versioned:
-            qs = qs.filter(entered_in_error_at__isnull=True)
-        rows = list(qs.order_by("pk").values(*source.fields)[: room + 1])
-        if len(rows) > room:
-            rows, more = rows[:room], True
-        for row, resource in zip(rows, source.map_rows(rows), strict=True):
-            out.append((resource, row.get(source.patient_path) if source.patient_path else None))
-        if more:
-            break
-    return out, more
-
-
-def _audit_search(actor: Any, rtype: ResourceType, patients: set[Any], matches: int) -> None:
-    """One audit event per patient whose data the page shows (a search that shows no patient data: one event)."""
-    action = f"fhir.{rtype.name.lower()}.searched"
-    with transaction.atomic():
-        if not patients:
-            if rtype.sources[0].versioned:
-                record_event(actor, action, detail={"matches": matches})
-            return
-        for patient in sorted(patients - {None}, key=str):
-            record_event(actor, action, patient_uuid=patient, detail={"matches": matches})
 
 
 def _search_questionnaires(request: HttpRequest) -> HttpResponse:
