@@ -25,6 +25,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--patients", type=int, default=10_000)
     parser.add_argument("--data-dir", default=str(ROOT / "bench" / "results" / "research"))
+    parser.add_argument("--generate-only", action="store_true", help="build the bench clinic and its consents, then stop")
     args = parser.parse_args()
     os.environ["PROLOTRACK_DATA_DIR"] = args.data_dir
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prolotrack.settings")
@@ -65,6 +66,8 @@ def main() -> None:
         ]
         with transaction.atomic():
             _bulk(Consent, rows)
+    if args.generate_only:
+        return
     researcher, made = User.objects.get_or_create(username="bench_researcher")
     if made:
         Membership.objects.create(user=researcher, clinic=clinic, role="researcher")
