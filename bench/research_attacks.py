@@ -25,7 +25,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--patients", type=int, default=10_000)
     parser.add_argument("--data-dir", default=str(ROOT / "bench" / "results" / "research"))
-    parser.add_argument("--generate-only", action="store_true", help="build the bench clinic and its consents, then stop")
+    parser.add_argument(
+        "--generate-only", action="store_true", help="build the bench clinic and its consents, then stop"
+    )
     args = parser.parse_args()
     os.environ["PROLOTRACK_DATA_DIR"] = args.data_dir
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prolotrack.settings")

@@ -59,6 +59,9 @@ class ClinicConfig:
     # (docs/RESEARCH.md, "Release check"): 5 is a common threshold for data released under an agreement (El Emam &
     # Dankar 2008 discuss 3-11; CMS suppresses cells under 11). A clinic may be stricter, never weaker.
     research_min_k: int = 5
+    # ... and only when every class of patients with courses holds at least l distinct outcome lists (distinct
+    # l-diversity, Machanavajjhala et al. 2007): 2 is the least that defeats their homogeneity attack.
+    research_min_l: int = 2
 
     TEXT_SETTINGS = frozenset({"contact_phone", "contact_email"})
     BOOL_SETTINGS = frozenset({"second_factor_all_staff"})
@@ -73,6 +76,7 @@ class ClinicConfig:
         "send_window_end_hour": (1, 24),
         "sign_early_margin_minutes": (0, 720),
         "research_min_k": (5, 50),
+        "research_min_l": (2, 3),
         "min_injections_per_session": (1, 100),
         "max_injections_per_session": (1, 100),
         "idle_timeout_minutes": (1, 240),

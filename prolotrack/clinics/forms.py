@@ -164,6 +164,15 @@ SETTINGS: dict[str, Setting] = {
             "suppresses cells under 11); a clinic may be stricter, never weaker (RESEARCH.md).",
             "patients",
         ),
+        Setting(
+            "research_min_l",
+            "Release a research export only when each group of look-alike patients has at least this many outcomes (l)",
+            "Patients who share their quasi-identifiers must not all share one list of course outcomes (open, "
+            "completed, stopped); otherwise their courses are withheld. 2 or 3.",
+            "2: distinct l-diversity (Machanavajjhala et al. 2007, l-Diversity: Privacy Beyond k-Anonymity); 2 is "
+            "the least value that defeats their homogeneity attack (RESEARCH.md).",
+            "outcomes",
+        ),
     )
 }
 
@@ -191,7 +200,7 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ),
     ),
     ("Signing", ("sign_early_margin_minutes",)),
-    ("Research", ("research_min_k",)),
+    ("Research", ("research_min_k", "research_min_l")),
 )
 
 INSTRUMENTS_SOURCE = (

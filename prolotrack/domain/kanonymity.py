@@ -7,14 +7,18 @@ courses finds the released patients whose courses match; so the unit of anonymit
 quasi-identifier is the patient's whole *signature* (sex plus the sorted list of course tuples). A released patient
 whose signature is shared by k-1 others is indistinguishable from them (Sweeney 2002, "k-anonymity: a model for
 protecting privacy"); l-diversity (Machanavajjhala et al. 2007, distinct l-diversity) counts the distinct values of the
-sensitive attribute (the courses' outcome: open, completed, stopped) inside each class.
+sensitive attribute (the patient's list of course outcomes: open, completed, stopped) inside each class of patients with
+courses, and a release needs at least l of them in every such class (default 2: a class whose patients all share one
+outcome list tells that outcome of each of them, the paper's "homogeneity attack").
 
 Generalisation follows a full-domain lattice search (as Incognito, LeFevre et al. 2005, and ARX do): age in 5-year
 bands (90+ always pooled, 164.514(b)(2)(i)(C)), widened to 10 and 20 years, then hidden; weight in 5 kg bands with
 bottom and top codes, widened to 10 and 20 kg, then hidden; sex hidden. Region, side, indication and year are never
 generalised, because other tables (injection sites, session years) carry them: their small classes are suppressed.
 The lowest lattice node whose suppression is within the limit is chosen; then what is still in a class of fewer than
-k patients is suppressed: first a patient's later courses, then all of the patient's courses, then the patient.
+k patients, or in a class of patients with courses that has fewer than l distinct outcome lists, is suppressed: first a
+patient's later courses, then all of the patient's courses (a patient without courses has no outcome: only k applies),
+then the patient.
 
 pycanon (Sáinz-Pardo Díaz & López García 2022) measures the same k and l over a pandas DataFrame; it is not used here
 because it needs pandas and numpy at run time for what is a grouped count (docs/RESEARCH.md). The tests check this
@@ -32,6 +36,12 @@ from .errors import DomainError
 # The release threshold, default 5 (clinic setting research_min_k): a common threshold for data released to a known recipient
 # (El Emam & Dankar 2008 discuss 3 to 11); HHS's 2012 de-identification guidance sets no number. docs/RESEARCH.md.
 DEFAULT_K = 5
+# Distinct l-diversity of the outcome, default 2 (clinic setting research_min_l): Machanavajjhala et al. 2007 define
+# distinct l-diversity as at least l distinct sensitive values per class; l = 2 is the least that defeats their
+# homogeneity attack (every patient of a class with one outcome list is known to have it). docs/RESEARCH.md.
+DEFAULT_L = 2
+L_VARIANT = "distinct"
+L_ATTRIBUTE = "the patient's list of course outcomes (open, completed, stopped)"
 # At most this fraction of patients may be suppressed before the search prefers a coarser generalisation
 # (a product choice, as ARX's default "suppression limit"; docs/RESEARCH.md).
 SUPPRESSION_LIMIT = 0.05
@@ -190,8 +200,24 @@ def measure_l(records: Sequence[PatientRecord], levels: Levels) -> int | None:
     return min(values, default=None)
 
 
+def _outcomes(record: PatientRecord) -> tuple[str, ...]:
+    return tuple(sorted(c.outcome for c in record.courses))
+
+
+def _failing(records: Sequence[PatientRecord], levels: Levels, k: int, l_min: int = 1) -> set[str]:
+    """Patients in a class of fewer than k patients, or in a class of patients with courses that has fewer than
+    `l_min` distinct outcome lists."""
+    out: set[str] = set()
+    for sig, group in classes(records, levels).items():
+        too_small = len(group) < k
+        homogeneous = bool(sig[1]) and len({_outcomes(r) for r in group}) < l_min
+        if too_small or homogeneous:
+            out |= {r.patient for r in group}
+    return out
+
+
 def _small(records: Sequence[PatientRecord], levels: Levels, k: int) -> set[str]:
-    return {r.patient for group in classes(records, levels).values() if len(group) < k for r in group}
+    return _failing(records, levels, k)
 
 
 @dataclass
@@ -205,17 +231,22 @@ class Release:
     required_k: int
     suppressed_patients: int = 0
     suppressed_courses: int = 0
+    required_l: int = 1
+    suppressed_courses_for_l: int = 0  # courses dropped from patients whose class had k patients but too few outcomes
 
     def manifest(self) -> dict[str, object]:
         return {
             "k": self.k,
             "required_k": self.required_k,
             "l_diversity": self.l_diversity,
-            "l_diversity_attribute": "course outcome (open, completed, stopped)",
+            "required_l": self.required_l,
+            "l_diversity_variant": L_VARIANT,
+            "l_diversity_attribute": L_ATTRIBUTE,
             "quasi_identifiers": list(QUASI_IDENTIFIERS),
             "generalisations": self.levels.describe(),
             "suppressed_patients": self.suppressed_patients,
             "suppressed_courses": self.suppressed_courses,
+            "suppressed_courses_for_l": self.suppressed_courses_for_l,
         }
 
 
@@ -227,11 +258,12 @@ def _lattice() -> list[Levels]:
     return sorted(nodes, key=lambda n: (n.total(), n.age, n.weight, n.sex))
 
 
-def choose_levels(records: Sequence[PatientRecord], k: int, limit: float = SUPPRESSION_LIMIT) -> Levels:
-    """The least generalised lattice node whose patients in small classes are within the suppression limit; when no
-    node reaches it, the node that suppresses the fewest (least generalised among equals)."""
+def choose_levels(records: Sequence[PatientRecord], k: int, limit: float = SUPPRESSION_LIMIT, l_min: int = 1) -> Levels:
+    """The least generalised lattice node whose patients in failing classes (fewer than k patients, or fewer than
+    `l_min` distinct outcome lists) are within the suppression limit; when no node reaches it, the node that
+    suppresses the fewest (least generalised among equals)."""
     nodes = _lattice()
-    counts = [(len(_small(records, node, k)), node) for node in nodes]
+    counts = [(len(_failing(records, node, k, l_min)), node) for node in nodes]
     allowed = limit * len(records)
     within = [node for small, node in counts if small <= allowed]
     if within:
@@ -240,36 +272,51 @@ def choose_levels(records: Sequence[PatientRecord], k: int, limit: float = SUPPR
     return next(node for small, node in counts if small == fewest)
 
 
-def anonymise(records: Sequence[PatientRecord], k: int = DEFAULT_K, limit: float = SUPPRESSION_LIMIT) -> Release:
-    """Generalise, then suppress until every released patient shares its signature with at least k-1 others.
+def anonymise(
+    records: Sequence[PatientRecord], k: int = DEFAULT_K, limit: float = SUPPRESSION_LIMIT, l_min: int = 1
+) -> Release:
+    """Generalise, then suppress until every released patient shares its signature with at least k-1 others and
+    every class of patients with courses holds at least `l_min` distinct outcome lists (distinct l-diversity).
 
-    Suppression, in order, for the patients still in a small class: keep only the patient's first course; then none
-    of the patient's courses; then leave the patient out. The result is measured again (k and l) and checked.
+    Suppression, in order, for the patients still in a failing class: keep only the patient's first course; then
+    none of the patient's courses (a patient without courses has no outcome, so only k applies); then leave the
+    patient out. The result is measured again (k and l) and checked.
     """
     if k < 2:
         raise AnonymityError(f"k must be at least 2 (got {k}).")
+    if l_min < 1:
+        raise AnonymityError(f"l must be at least 1 (got {l_min}).")
     records = list(records)
-    levels = choose_levels(records, k, limit)
-    dropped = 0
+    levels = choose_levels(records, k, limit, l_min)
+    dropped = dropped_for_l = 0
     current = {r.patient: r for r in records}
     for step in ("first_course", "no_course"):
-        small = _small(list(current.values()), levels, k)
-        for patient in small:
+        records_now = list(current.values())
+        failing = _failing(records_now, levels, k, l_min)
+        small = _small(records_now, levels, k)
+        for patient in failing:
             record = current[patient]
             keep = record.courses[:1] if step == "first_course" else ()
             dropped += len(record.courses) - len(keep)
+            if patient not in small:
+                dropped_for_l += len(record.courses) - len(keep)
             current[patient] = replace(record, courses=keep)
-    small = _small(list(current.values()), levels, k)
-    released = [r for r in current.values() if r.patient not in small]
+    failing = _failing(list(current.values()), levels, k, l_min)
+    released = [r for r in current.values() if r.patient not in failing]
     measured = measure_k(released, levels)
     if measured is not None and measured < k:  # cannot happen: every small class was removed above
         raise AnonymityError(f"The release would have k={measured}, below {k}.")
+    diversity = measure_l(released, levels)
+    if diversity is not None and diversity < l_min:  # cannot happen: every homogeneous class was removed above
+        raise AnonymityError(f"The release would have l={diversity}, below {l_min}.")
     return Release(
         records=released,
         levels=levels,
         k=measured,
-        l_diversity=measure_l(released, levels),
+        l_diversity=diversity,
         required_k=k,
-        suppressed_patients=len(small),
+        suppressed_patients=len(failing),
         suppressed_courses=dropped,
+        required_l=l_min,
+        suppressed_courses_for_l=dropped_for_l,
     )

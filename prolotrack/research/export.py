@@ -46,7 +46,7 @@ from prolotrack.patients.models import Patient
 from prolotrack.research import queries
 from prolotrack.research.dictionary import AGENT_COLUMNS, DICTIONARY_HEADER, TABLES, Table, dictionary_rows
 from prolotrack.research.models import ExportJob
-from prolotrack.research.settings import research_min_k
+from prolotrack.research.settings import research_min_k, research_min_l
 from prolotrack.research.vocabulary import (
     INDICATIONS,
     OTHER,
@@ -140,6 +140,7 @@ class ExportBuilder:
             # A key made for this export and forgotten after it: its pseudonyms and shifts link to nothing.
             self.key = new_export_key()
         self.min_k = min_k or research_min_k(self.clinic)
+        self.min_l = research_min_l(self.clinic)
         self.today = clinic_today(self.clinic)
         self.indication = job.indication
         self.filtered = bool(self.indication or job.year_from or job.year_to)
@@ -223,7 +224,7 @@ class ExportBuilder:
         ids = self.patient_ids()
         result = BuildResult()
         progress(0, len(ids), "Checking k-anonymity")
-        self.release = anonymise(self._records(ids), self.min_k)
+        self.release = anonymise(self._records(ids), self.min_k, l_min=self.min_l)
         self.released = {int(r.patient) for r in self.release.records}
         self.kept_courses = {c.ref for r in self.release.records for c in r.courses}
         self.generalised = {
@@ -514,7 +515,9 @@ class ExportBuilder:
             "",
             f"- k-anonymity: k = {privacy.get('k')} (required: {privacy.get('required_k')}) over "
             f"{', '.join(privacy.get('quasi_identifiers', []))}",
-            f"- l-diversity of the course outcome: l = {privacy.get('l_diversity')}",
+            f"- l-diversity ({privacy.get('l_diversity_variant')}) of {privacy.get('l_diversity_attribute')}: "
+            f"l = {privacy.get('l_diversity')} (required: {privacy.get('required_l')}; "
+            f"{privacy.get('suppressed_courses_for_l')} courses withheld for it)",
             *(f"- {name}: {how}" for name, how in privacy.get("generalisations", {}).items()),
             f"- suppressed: {privacy.get('suppressed_patients')} patients, {privacy.get('suppressed_courses')} courses",
             f"- pseudonyms: {privacy.get('pseudonyms')}; rows are in random order",

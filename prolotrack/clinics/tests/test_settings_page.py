@@ -104,6 +104,7 @@ NEW_VALUES = {
     "send_window_end_hour": 18,
     "sign_early_margin_minutes": 30,
     "research_min_k": 11,
+    "research_min_l": 3,
     "contact_phone": "(312) 555-0100",
     "contact_email": "desk@alpha.example",
     "second_factor_all_staff": False,

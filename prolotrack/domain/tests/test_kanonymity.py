@@ -150,3 +150,79 @@ def test_generalisation_widens_then_hides():
 def test_k_below_two_is_refused():
     with pytest.raises(AnonymityError):
         anonymise([], k=1)
+
+
+# --- l-diversity, enforced (distinct l, Machanavajjhala et al. 2007) ----------------------------------------------
+
+
+def _five(outcomes: list[str], sex: str = "female") -> list[PatientRecord]:
+    return [PatientRecord(f"p{i}", sex, (course(outcome=o),)) for i, o in enumerate(outcomes)]
+
+
+@pytest.mark.parametrize(
+    ("outcomes", "l_min", "released_courses", "dropped_for_l", "measured_l"),
+    [
+        # One outcome for all five: the homogeneity attack. Not enforced (l = 1): released, l = 1 measured.
+        (["completed"] * 5, 1, 5, 0, 1),
+        # Enforced at 2: their courses are withheld; the five women stay as patients without courses (k still 5).
+        (["completed"] * 5, 2, 0, 5, None),
+        # Two outcomes among five: 2-diverse, released as they are.
+        (["completed"] * 4 + ["stopped"], 2, 5, 0, 2),
+        # Three required, two present: withheld.
+        (["completed"] * 4 + ["stopped"], 3, 0, 5, None),
+        (["completed", "completed", "stopped", "open", "open"], 3, 5, 0, 3),
+    ],
+)
+def test_l_diversity_is_enforced_by_withholding_homogeneous_classes(
+    outcomes, l_min, released_courses, dropped_for_l, measured_l
+):
+    release = anonymise(_five(outcomes), k=5, l_min=l_min)
+    assert release.levels == Levels(0, 0, 0)
+    assert sum(len(r.courses) for r in release.records) == released_courses
+    assert release.suppressed_courses_for_l == dropped_for_l
+    assert release.l_diversity == measured_l
+    assert len(release.records) == 5 and release.suppressed_patients == 0
+    manifest = release.manifest()
+    assert manifest["required_l"] == l_min and manifest["l_diversity_variant"] == "distinct"
+    assert manifest["l_diversity"] == measured_l and "outcome" in manifest["l_diversity_attribute"]
+
+
+def test_l_diversity_prefers_generalising_when_it_joins_two_homogeneous_classes():
+    # Two classes of five, one all completed (ages 60-64), one all stopped (ages 65-69): each fails l = 2 alone;
+    # 10-year bands join them into one class of ten with both outcomes, so nothing is withheld.
+    records = [PatientRecord(f"a{i}", "male", (course(age=61, outcome="completed"),)) for i in range(5)]
+    records += [PatientRecord(f"b{i}", "male", (course(age=66, outcome="stopped"),)) for i in range(5)]
+    release = anonymise(records, k=5, l_min=2)
+    assert release.levels == Levels(1, 0, 0)
+    assert release.suppressed_courses == 0 and release.l_diversity == 2 and release.k == 10
+
+
+def test_l_below_one_is_refused():
+    with pytest.raises(AnonymityError):
+        anonymise([], k=5, l_min=0)
+
+
+def brute_force_l(records, levels):
+    """For each class of patients with courses, the number of distinct outcome lists; the minimum."""
+    values = []
+    for r in records:
+        if not r.courses:
+            continue
+        same = [o for o in records if signature(o, levels) == signature(r, levels)]
+        values.append(len({tuple(sorted(c.outcome for c in o.courses)) for o in same}))
+    return min(values, default=None)
+
+
+@settings(max_examples=60, deadline=None)
+@given(clinics(), st.integers(2, 6), st.integers(1, 3))
+def test_every_release_is_l_diverse_by_the_definition(records, k, l_min):
+    release = anonymise(records, k=k, l_min=l_min)
+    assert release.k == brute_force_k(release.records, release.levels)
+    assert release.k is None or release.k >= k
+    assert release.l_diversity == brute_force_l(release.records, release.levels)
+    assert release.l_diversity is None or release.l_diversity >= l_min
+    assert 0 <= release.suppressed_courses_for_l <= release.suppressed_courses
+    released_courses = sum(len(r.courses) for r in release.records)
+    dropped_patients = {r.patient for r in records} - {r.patient for r in release.records}
+    assert release.suppressed_patients == len(dropped_patients)
+    assert released_courses + release.suppressed_courses == sum(len(r.courses) for r in records)

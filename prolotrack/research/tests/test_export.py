@@ -45,14 +45,19 @@ DISTINCTIVE = {
 
 
 @pytest.fixture
-def crowd(treated):
+def crowd(treated, clinician):
     """The distinctive patient and four look-alikes (same sex, birth date, course): a class of five, so k = 5 holds
-    and the export releases them. Returns the distinctive patient."""
+    and the export releases them. One look-alike stopped the course early, so the class holds two outcomes (open and
+    stopped) and l = 2 holds too. Returns the distinctive patient."""
 
     def make(consent="signed", **fields):
         like = {"date_of_birth": fields.get("date_of_birth", DISTINCTIVE["date_of_birth"]), "sex": "male"}
         for i in range(4):
-            treated(mrn=f"LOOK{i}{fields.get('mrn', '')}", given_name=f"Look{i}", family_name="Alike", **like)
+            alike = treated(mrn=f"LOOK{i}{fields.get('mrn', '')}", given_name=f"Look{i}", family_name="Alike", **like)
+            if i == 0:
+                from prolotrack.treatment import services as treatment_services
+
+                treatment_services.close_course(actor_of(clinician), alike.courses.get(), reason="patient_choice")
         return treated(consent=consent, **{**DISTINCTIVE, **fields})
 
     return make
@@ -257,6 +262,41 @@ def test_a_clinic_that_asks_for_a_larger_k_gets_it_and_cannot_ask_for_less(resea
     assert job.row_counts["patients"] == 0 and job.privacy["suppressed_patients"] == 5
     with pytest.raises(ClinicConfigError, match="between 5 and 50"):
         ClinicConfig.validated({"research_min_k": 4})
+
+
+def test_a_class_whose_patients_share_one_outcome_is_not_released_with_it(researcher, treated, run_export):
+    import json
+
+    for i in range(5):  # five look-alikes, every course open: k = 5 holds, but the class tells each one's outcome
+        treated(mrn=f"SAME{i}", given_name=f"Same{i}", family_name="Alike", date_of_birth=date(1958, 4, 2), sex="male")
+    job = run_export(researcher)
+    assert job.status == ExportStatus.READY
+    # l-diversity (distinct, required 2): no generalisation joins them to another outcome, so their courses (and all
+    # that hangs on them) are withheld; the five stay as patients without courses (k = 5, no outcome to tell).
+    assert job.row_counts["courses"] == 0 and job.row_counts["sessions"] == 0 and job.row_counts["patients"] == 5
+    manifest = json.loads(members(job)["manifest.json"])
+    assert manifest["required_l"] == 2 and manifest["l_diversity_variant"] == "distinct"
+    assert manifest["suppressed_courses_for_l"] == 5 and manifest["suppressed_courses"] == 5
+    assert manifest["l_diversity"] is None  # no released patient has a course
+    readme = members(job)["README.md"].decode()
+    assert "l-diversity (distinct)" in readme and "5 courses withheld for it" in readme
+
+
+def test_a_clinic_that_asks_for_a_larger_l_gets_it_and_cannot_ask_for_less(researcher, crowd, run_export):
+    from prolotrack.clinics.config import ClinicConfig, ClinicConfigError
+
+    crowd()
+    released = run_export(researcher)
+    assert released.privacy["l_diversity"] == 2 and released.row_counts["courses"] == 5
+    clinic = researcher.memberships.get().clinic
+    clinic.settings = {**(clinic.settings or {}), "research_min_l": 3}
+    clinic.save(update_fields=["settings"])
+    job = run_export(researcher)
+    # The crowd's class holds two outcomes (open, stopped): enough at l = 2, withheld at l = 3.
+    assert job.privacy["required_l"] == 3 and job.row_counts["courses"] == 0
+    assert job.privacy["suppressed_courses_for_l"] == 5
+    with pytest.raises(ClinicConfigError, match="between 2 and 3"):
+        ClinicConfig.validated({"research_min_l": 1})
 
 
 def test_too_few_patients_release_nothing_identifying(researcher, treated, run_export):
