@@ -20,10 +20,11 @@ from django.utils import timezone
 from prolotrack.analytics import queries
 from prolotrack.analytics.models import ResearchRelease
 from prolotrack.audit.services import Actor, record_event
-from prolotrack.domain import analytics
+from prolotrack.domain import analytics, dpcounts
 from prolotrack.domain.disclosure import MIN_COURSES, suppress
-from prolotrack.research.vocabulary import INDICATIONS, indication_code
-from prolotrack.treatment.models import Course
+from prolotrack.domain.vocabulary import AdverseEventType
+from prolotrack.research.vocabulary import CLINIC_TEMPLATE, INDICATIONS, PROTOCOL_LABELS, indication_code, protocol_code
+from prolotrack.treatment.models import AdverseEvent, Course, CourseTimepoint, TreatmentSession
 
 PERIOD = re.compile(r"^(\d{4})-Q([1-4])$")
 EARLIEST_YEAR = 2000
@@ -33,6 +34,8 @@ PRIVACY = {
     "periods": "whole calendar quarters that have ended; no day-level dates",
     "breakdowns": ["indication code (the product's list)"],
     "frozen": "each quarter is released once and never recomputed",
+    "dp_breakdowns": "protocol, clinician, funnel, adverse events and questionnaire completion as differentially "
+    "private noisy counts (OpenDP), with the epsilon of each breakdown (docs/RESEARCH.md)",
 }
 
 
@@ -127,19 +130,136 @@ def compute(clinic: Any, start: date, end: date) -> dict[str, Any]:
     }
 
 
+NO_CLINICIAN, OTHER_CLINICIAN = "none", "other"
+
+
+def _categories(clinic: Any) -> list[dpcounts.Breakdown]:
+    """Fixed, public category lists: the product's protocol codes, the clinic's clinicians, the event types."""
+    from prolotrack.clinics.models import Membership
+
+    protocols = [*PROTOCOL_LABELS.items(), (CLINIC_TEMPLATE, "Clinic's own template"), ("none", "No protocol")]
+    members = (
+        Membership.objects.filter(clinic=clinic, role="clinician")
+        .select_related("user")
+        .order_by("user__last_name", "user__first_name", "user_id")
+    )
+    clinicians = [(str(m.user_id), m.user.get_full_name() or m.user.get_username()) for m in members]
+    clinicians += [(OTHER_CLINICIAN, "Another member of staff"), (NO_CLINICIAN, "No clinician recorded")]
+    events = [(value, str(label)) for value, label in AdverseEventType.choices]
+    return dpcounts.breakdowns(protocols, clinicians, events)
+
+
+def _completion(due: int, answered: int) -> str:
+    if due == 0:
+        return "none_due"
+    return "all_answered" if answered >= due else "some_answered" if answered else "none_answered"
+
+
+def course_facts(clinic: Any, start: date, end: date, today: date, clinicians: set[str]) -> list[dpcounts.CourseFacts]:
+    """The quarter's courses (started in it, not entered in error), coded for the DP breakdowns."""
+    cte, params = queries._facts_cte(clinic, queries.Filters(start, end))
+    verdicts = dict(queries._fetch(cte + " SELECT id, responder FROM facts", params))  # noqa: S608 - fixed SQL
+    courses = list(
+        Course.objects.filter(pk__in=list(verdicts)).values_list(
+            "pk", "patient_id", "started_on", "protocol_id", "clinician_id", "status"
+        )
+    )
+    ids = [row[0] for row in courses]
+    live = {"entered_in_error_at__isnull": True}
+    started = set(
+        TreatmentSession.objects.filter(course_id__in=ids, status="done", **live).values_list("course_id", flat=True)
+    )
+    types: dict[int, set[str]] = {}
+    for course_id, kind in AdverseEvent.objects.filter(
+        course_id__in=ids, session__status="done", session__entered_in_error_at__isnull=True, **live
+    ).values_list("course_id", "event_type"):
+        types.setdefault(course_id, set()).add(kind)
+    due: dict[tuple[int, str], list[int]] = {}
+    timepoints = CourseTimepoint.objects.filter(course_id__in=ids, optional=False, due_on__lte=today, **live)
+    answered = set(
+        timepoints.filter(responses__status="completed", responses__entered_in_error_at__isnull=True).values_list(
+            "pk", flat=True
+        )
+    )
+    for pk, course_id, kind in timepoints.values_list("pk", "course_id", "kind"):
+        due.setdefault((course_id, kind), []).append(pk)
+    out = []
+    for pk, patient_id, started_on, protocol_id, clinician_id, status in courses:
+        verdict = verdicts[pk]
+        kinds = types.get(pk, set())
+        completion = {}
+        for kind in dpcounts.TIMEPOINT_KINDS:
+            points = [] if status == "stopped" else due.get((pk, kind), [])
+            completion[kind] = _completion(len(points), sum(1 for p in points if p in answered))
+        clinician = str(clinician_id) if clinician_id else NO_CLINICIAN
+        out.append(
+            dpcounts.CourseFacts(
+                patient=str(patient_id),
+                started_on=started_on,
+                ref=pk,
+                protocol=protocol_code(protocol_id) or "none",
+                clinician=clinician if clinician in clinicians or clinician == NO_CLINICIAN else OTHER_CLINICIAN,
+                verdict="not_evaluable" if verdict is None else "responder" if verdict else "non_responder",
+                started=pk in started,
+                status=status,
+                adverse=(
+                    "no_session"
+                    if pk not in started
+                    else "none"
+                    if not kinds
+                    else next(iter(kinds))
+                    if len(kinds) == 1
+                    else "several"
+                ),
+                completion=completion,
+            )
+        )
+    return out
+
+
+def dp_release(clinic: Any, start: date, end: date, today: date) -> dict[str, Any]:
+    """The quarter's differentially private breakdowns, drawn once (the caller stores them)."""
+    from prolotrack.research.settings import research_dp_epsilon
+
+    parts = _categories(clinic)
+    clinicians = {key.split("|")[0] for key, _ in parts[1].categories}
+    facts = course_facts(clinic, start, end, today, clinicians)
+    return dpcounts.release(facts, parts, float(research_dp_epsilon(clinic)))
+
+
 def release(actor: Actor, period_text: str, today: date) -> ResearchRelease:
-    """The quarter's frozen figures; the first request computes and stores them (audited)."""
+    """The quarter's frozen figures; the first request computes and stores them (audited). A quarter released before
+    the DP breakdowns existed gets them once, stored and audited the same way."""
     period, start, end = parse_period(period_text, today)
     found = ResearchRelease.objects.filter(clinic=actor.clinic, period=period).first()
     if found is not None:
+        if "dp" not in found.figures:
+            with transaction.atomic():
+                found = ResearchRelease.objects.select_for_update().get(pk=found.pk)
+                if "dp" not in found.figures:
+                    found.figures = {**found.figures, "dp": dp_release(actor.clinic, start, end, today)}
+                    found.save(update_fields=["figures"])
+                    record_event(
+                        actor, "analytics.research_release.dp_added", record=None,
+                        detail={"period": period, "epsilon": found.figures["dp"]["epsilon"]},
+                    )  # fmt: skip
         return found
-    figures = {"period": period, "from": start.isoformat(), "to": end.isoformat(), **compute(actor.clinic, start, end)}
+    figures = {
+        "period": period,
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        **compute(actor.clinic, start, end),
+        "dp": dp_release(actor.clinic, start, end, today),
+    }
     try:
         with transaction.atomic():
             made = ResearchRelease.objects.create(
                 clinic=actor.clinic, period=period, figures=figures, released_at=timezone.now(), released_to=actor.user
             )
-            record_event(actor, "analytics.research_release.created", record=None, detail={"period": period})
+            record_event(
+                actor, "analytics.research_release.created", record=None,
+                detail={"period": period, "epsilon": figures["dp"]["epsilon"]},
+            )  # fmt: skip
     except IntegrityError:  # released by a concurrent request first: serve that one
         return ResearchRelease.objects.get(clinic=actor.clinic, period=period)
     return made

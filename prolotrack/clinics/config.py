@@ -62,6 +62,9 @@ class ClinicConfig:
     # ... and only when every class of patients with courses holds at least l distinct outcome lists (distinct
     # l-diversity, Machanavajjhala et al. 2007): 2 is the least that defeats their homogeneity attack.
     research_min_l: int = 2
+    # Researchers' differentially private breakdowns: the privacy budget (epsilon) of one quarter's release, in
+    # tenths (10 = epsilon 1): Dwork and Roth 2014 describe epsilon of about 1 or below as a meaningful guarantee.
+    research_dp_epsilon_tenths: int = 10
 
     TEXT_SETTINGS = frozenset({"contact_phone", "contact_email"})
     BOOL_SETTINGS = frozenset({"second_factor_all_staff"})
@@ -77,6 +80,7 @@ class ClinicConfig:
         "sign_early_margin_minutes": (0, 720),
         "research_min_k": (5, 50),
         "research_min_l": (2, 3),
+        "research_dp_epsilon_tenths": (1, 30),
         "min_injections_per_session": (1, 100),
         "max_injections_per_session": (1, 100),
         "idle_timeout_minutes": (1, 240),

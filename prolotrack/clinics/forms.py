@@ -173,6 +173,16 @@ SETTINGS: dict[str, Setting] = {
             "the least value that defeats their homogeneity attack (RESEARCH.md).",
             "outcomes",
         ),
+        Setting(
+            "research_dp_epsilon_tenths",
+            "Privacy budget (epsilon) of each quarter's noisy research breakdowns, in tenths",
+            "Researchers see protocol, clinician, funnel, adverse-event and questionnaire-completion counts with "
+            "random noise (differential privacy). Smaller is more private and noisier: 10 means epsilon 1, split "
+            "between the breakdowns. 1 to 30.",
+            "10 (epsilon 1): Dwork and Roth 2014, The Algorithmic Foundations of Differential Privacy, describe epsilon "
+            "of about 1 or below as a meaningful guarantee (RESEARCH.md).",
+            "tenths",
+        ),
     )
 }
 
@@ -200,7 +210,7 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ),
     ),
     ("Signing", ("sign_early_margin_minutes",)),
-    ("Research", ("research_min_k", "research_min_l")),
+    ("Research", ("research_min_k", "research_min_l", "research_dp_epsilon_tenths")),
 )
 
 INSTRUMENTS_SOURCE = (

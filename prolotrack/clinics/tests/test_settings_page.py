@@ -105,6 +105,7 @@ NEW_VALUES = {
     "sign_early_margin_minutes": 30,
     "research_min_k": 11,
     "research_min_l": 3,
+    "research_dp_epsilon_tenths": 5,
     "contact_phone": "(312) 555-0100",
     "contact_email": "desk@alpha.example",
     "second_factor_all_staff": False,

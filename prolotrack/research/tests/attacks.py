@@ -128,5 +128,42 @@ def free_text_values(job: ExportJob, vocabulary: set[str]) -> set[str]:
     return found
 
 
+def dp_differencing(others: list, target: Any, parts: list, release: Any, trials: int) -> float:
+    """Differencing across breakdowns (issue 18's subtraction, on the DP breakdowns): the attacker knows every other
+    patient's courses exactly (the strongest background knowledge), subtracts their count in the target's cell of
+    each breakdown from the released count, adds the excesses up and guesses "the target is in" above half the
+    target's expected contribution. Releases alternate with and without the target; returns the share guessed right
+    (0.5 is a coin; 1.0 singles the patient out)."""
+    cells = [(p.name, p.key(target)) for p in parts]
+    known = {name: sum(1 for c in others if p.key(c) == key) for p, (name, key) in zip(parts, cells, strict=True)}
+    right = 0
+    for trial in range(trials):
+        present = trial % 2 == 0
+        made = release([*others, target] if present else others)
+        excess = 0
+        for name, key in cells:
+            table = next(b for b in made["breakdowns"] if b["name"] == name)
+            excess += next(c["count"] for c in table["cells"] if c["key"] == key) - known[name]
+        right += (excess > len(parts) / 2) == present
+    return right / trials
+
+
+def exact_breakdowns(parts: list) -> Any:
+    """The same breakdowns with exact counts (what a second exact breakdown would have been)."""
+
+    def release(courses: list) -> dict:
+        return {
+            "breakdowns": [
+                {
+                    "name": p.name,
+                    "cells": [{"key": k, "count": sum(1 for c in courses if p.key(c) == k)} for k, _ in p.categories],
+                }
+                for p in parts
+            ]
+        }
+
+    return release
+
+
 def describe(result: Any) -> str:
     return repr(result)

@@ -245,3 +245,43 @@ def test_dashboard_differencing_singles_out_nobody(demo, researcher, clinician_o
         f"/api/dashboard?start={start.isoformat()}&end={start.isoformat()}", headers=api_token(clinician_of_demo)
     )
     assert exact.status_code == 200 and exact.json()["courses"] >= 1
+
+
+def test_dp_breakdowns_cannot_be_differenced(demo, researcher, clinician_of_demo, api_token):
+    """The protocol, clinician, funnel, adverse-event and completion breakdowns (differential privacy, OpenDP):
+    differencing across releases gives nothing new (each quarter's noise is drawn once), and differencing across
+    breakdowns is bounded by epsilon on the demo's own courses."""
+    import math
+
+    from prolotrack.analytics import research
+    from prolotrack.clinical.queries import clinic_today
+    from prolotrack.domain import dpcounts
+
+    headers = api_token(researcher)
+    client = Client()
+    today = clinic_today(demo)
+    busiest = max(
+        research.periods(demo, today),
+        key=lambda p: len(research.course_facts(demo, *research.parse_period(p, today)[1:], today, set())),
+    )
+    first = client.get(f"/api/dashboard?period={busiest}", headers=headers).json()
+    assert first["dp"]["epsilon"] <= 1.0 and all(b["epsilon"] > 0 for b in first["dp"]["breakdowns"])
+    # Across releases: the same question, the same noise; a course added later changes nothing.
+    _, start, end = research.parse_period(busiest, today)
+    patient = queries.consenting_patients(demo).order_by("pk").first()
+    treatment_services.create_course(
+        actor_of(clinician_of_demo), patient, protocol_id="knee_oa_rabago", indication="Knee osteoarthritis",
+        region="knee", side="left", start_on=start,
+    )  # fmt: skip
+    assert client.get(f"/api/dashboard?period={busiest}", headers=headers).json()["dp"] == first["dp"]
+    # Across breakdowns, on the quarter's real courses: the attacker knows everyone but the target exactly.
+    parts = research._categories(demo)
+    clinicians = {key.split("|")[0] for key, _ in parts[1].categories}
+    facts = research.course_facts(demo, start, end, today, clinicians)
+    target = facts[0]
+    others = [f for f in facts if f.patient != target.patient]
+    assert attacks.dp_differencing(others, target, parts, attacks.exact_breakdowns(parts), 10) == 1.0
+    accuracy = attacks.dp_differencing(
+        others, target, parts, lambda courses: dpcounts.release(courses, parts, 1.0), 400
+    )
+    assert accuracy <= math.e / (1 + math.e) + 4 * math.sqrt(0.25 / 400), accuracy
