@@ -199,6 +199,16 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "prolotrack" / "static"]
 MEDIA_ROOT = DATA_DIR / "files"
+
+# Audit trail keys and checkpoints, outside the database (docs/SECURITY.md "Audit trail", docs/OPERATIONS.md). Missing
+# key files are created once with random keys; production keeps them off the database host.
+AUDIT_KEY_FILE = os.environ.get("PROLOTRACK_AUDIT_KEY_FILE") or str(DATA_DIR / "keys" / "audit-chain-keys.json")
+AUDIT_SIGNING_KEY_FILE = os.environ.get("PROLOTRACK_AUDIT_SIGNING_KEY_FILE") or str(
+    DATA_DIR / "keys" / "audit-checkpoint-ed25519.pem"
+)
+AUDIT_VERIFY_KEY_FILE = os.environ.get("PROLOTRACK_AUDIT_VERIFY_KEY_FILE", "")
+AUDIT_CHECKPOINT_DIR = os.environ.get("PROLOTRACK_AUDIT_CHECKPOINT_DIR") or str(DATA_DIR / "audit-checkpoints")
+AUDIT_CHECKPOINT_MINUTES = int(os.environ.get("PROLOTRACK_AUDIT_CHECKPOINT_MINUTES", "60"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from prolotrack.api import api
-from prolotrack.audit.views import audit_list
+from prolotrack.audit.views import audit_list, patient_disclosures_csv
 from prolotrack.clinics import views as clinic_views
 from prolotrack.fhir import views as fhir_views
 
@@ -29,5 +29,6 @@ urlpatterns = [
     path("fhir/", include("prolotrack.fhir.urls")),
     path("patients/", include("prolotrack.patients.urls")),
     path("audit/", audit_list, name="audit"),
+    path("audit/patients/<uuid:patient_uuid>/disclosures.csv", patient_disclosures_csv, name="audit-disclosures"),
     path("api/", api.urls),
 ]

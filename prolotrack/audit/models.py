@@ -1,11 +1,15 @@
 """The audit trail and record versions.
 
-AuditEvent rows form one SHA-256 chain per clinic: each row's hash covers its own
-content and the previous row's hash, so an edited or removed row breaks the chain
-(`manage.py verify_audit_chain`). The product has no page or endpoint that edits them.
+AuditEvent rows form one chain per clinic: each row's hash covers its own content and the previous row's hash, so an
+edited or removed row breaks the chain (`manage.py verify_audit_chain`). The product has no page or endpoint that
+edits them. Since issue 13 the hash is an HMAC-SHA256 under a key held outside the database (audit/keys.py), named by
+the row's `key_id`, so whoever can write the database cannot recompute it; rows written before (empty `key_id`) keep
+their plain SHA-256 and keep verifying. Signed checkpoints of each chain's head, written outside the database
+(audit/checkpoints.py), catch a truncated tail. docs/SECURITY.md, "Audit trail".
 """
 
 import hashlib
+import hmac
 import json
 from typing import Any
 
@@ -51,6 +55,8 @@ class AuditEvent(models.Model):
     detail = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+    # Which chain key keyed the hash (HMAC-SHA256); empty for rows written before keyed chains (plain SHA-256).
+    key_id = models.CharField(max_length=32, blank=True, default="")
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -90,9 +96,16 @@ class AuditEvent(models.Model):
             "detail": self.detail,
             "prev_hash": self.prev_hash,
         }
+        if self.key_id:  # a keyed row covers its key id too; an unkeyed row's bytes are as they always were
+            content["key_id"] = self.key_id
         return json.dumps(content, sort_keys=True, separators=(",", ":"), default=str).encode()
 
-    def compute_hash(self) -> str:
+    def compute_hash(self, key: bytes | None = None) -> str:
+        """HMAC-SHA256 under `key` for a keyed row (`key_id` set); plain SHA-256 for a row written before keys."""
+        if self.key_id:
+            if key is None:
+                raise ValueError(f"Audit event {self.chain_key}#{self.seq} is keyed ({self.key_id}): give its key.")
+            return hmac.new(key, self.canonical(), hashlib.sha256).hexdigest()
         return hashlib.sha256(self.canonical()).hexdigest()
 
 

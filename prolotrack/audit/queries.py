@@ -1,16 +1,24 @@
-"""Reads of the audit trail."""
+"""Reads of the audit trail: chain verification, a patient's accounting of disclosures."""
 
+from dataclasses import dataclass, field
+from typing import Any
+
+from prolotrack.audit.keys import chain_keys
 from prolotrack.audit.models import AuditChain, AuditEvent
 
 
 def verify_chains(batch: int = 5000) -> tuple[list[str], int]:
-    """Walk each chain in order, recomputing hashes; return the problems found and the rows checked."""
+    """Walk each chain in order, recomputing hashes (HMAC-SHA256 under the row's key, or plain SHA-256 for rows written
+    before keyed chains); return the problems found and the rows checked. An unkeyed row after a keyed one is a
+    problem (a rewrite that dropped the key)."""
     problems: list[str] = []
     checked = 0
+    keys = chain_keys()
     for chain in AuditChain.objects.order_by("key"):
         previous = "0" * 64
         expected_seq = 1
         last_seq = 0
+        keyed_from = None
         while True:
             rows = list(AuditEvent.objects.filter(chain_key=chain.key, seq__gt=last_seq).order_by("seq")[:batch])
             if not rows:
@@ -21,11 +29,108 @@ def verify_chains(batch: int = 5000) -> tuple[list[str], int]:
                     problems.append(f"{chain.key}: event {expected_seq} is missing (next is {event.seq}).")
                 if event.prev_hash != previous:
                     problems.append(f"{chain.key}: event {event.seq} does not follow the event before it.")
-                if event.compute_hash() != event.hash:
-                    problems.append(f"{chain.key}: event {event.seq} was altered after it was written.")
+                if event.key_id:
+                    keyed_from = keyed_from or event.seq
+                    key = keys.key(event.key_id)
+                    if key is None:
+                        problems.append(
+                            f"{chain.key}: event {event.seq} is keyed with {event.key_id!r}, which the key file does "
+                            "not hold: it cannot be verified (restore that key to the file)."
+                        )
+                    elif event.compute_hash(key) != event.hash:
+                        problems.append(f"{chain.key}: event {event.seq} was altered after it was written.")
+                else:
+                    if keyed_from is not None:
+                        problems.append(
+                            f"{chain.key}: event {event.seq} has no key although event {keyed_from} before it has "
+                            "(rewritten without the key)."
+                        )
+                    elif event.compute_hash() != event.hash:
+                        problems.append(f"{chain.key}: event {event.seq} was altered after it was written.")
                 previous = event.hash
                 expected_seq = event.seq + 1
                 last_seq = event.seq
         if last_seq != chain.seq or previous != chain.last_hash:
             problems.append(f"{chain.key}: the chain head says {chain.seq} events, the table ends at {last_seq}.")
     return problems, checked
+
+
+@dataclass
+class Verification:
+    problems: list[str]
+    checked: int
+    checkpoint: Any = None  # the checkpoint verified against, if any
+    notes: list[str] = field(default_factory=list)
+
+
+def verify(all_checkpoints: bool = False) -> Verification:
+    """The chains, then the latest signed checkpoint (or every one): what `manage.py verify_audit_chain` reports."""
+    from prolotrack.audit import checkpoints
+
+    problems, checked = verify_chains()
+    result = Verification(problems, checked)
+    files = checkpoints.checkpoint_files()
+    if not files:
+        result.notes.append(
+            f"No checkpoint in {checkpoints.directory()}: a truncated tail cannot be detected until one is written "
+            "(manage.py audit_checkpoint, or the scheduler)."
+        )
+        return result
+    previous = None
+    for path in files if all_checkpoints else files[-1:]:
+        try:
+            found = checkpoints.read_checkpoint(path)
+        except checkpoints.CheckpointError as error:
+            result.problems.append(str(error))
+            continue
+        if previous is not None:
+            for key, head in previous.chains.items():
+                if int(found.chains.get(key, {}).get("seq", -1)) < int(head["seq"]):
+                    result.problems.append(f"{key}: checkpoint {path.name} is behind the checkpoint before it.")
+        result.problems += checkpoints.check_against(found)
+        result.checkpoint = previous = found
+    return result
+
+
+DISCLOSURE_COLUMNS = (
+    "when",
+    "who",
+    "role",
+    "what_happened",
+    "record_type",
+    "record_id",
+    "channel",
+    "client_address",
+    "details",
+    "audit_event",
+)
+
+
+def _cell(value: Any) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula (OWASP CSV injection: a leading = + - @ is quoted)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def disclosure_rows(clinic: Any, patient_uuid: Any) -> list[list[str]]:
+    """A patient's accounting of disclosures (HIPAA 45 CFR 164.528) from the audit trail: every event naming the
+    patient (who read or changed what, when, through which channel), oldest first, times in the clinic's zone."""
+    import json
+
+    tz = clinic.tz
+    events = AuditEvent.objects.filter(clinic=clinic, patient_uuid=patient_uuid).order_by("at", "seq")
+    return [
+        [
+            _cell(event.at.astimezone(tz).isoformat(timespec="seconds")),
+            _cell(event.username or "system"),
+            _cell(event.role),
+            _cell(event.action),
+            _cell(event.record_type),
+            _cell(event.record_uuid),
+            _cell(event.channel),
+            _cell(event.client_address),
+            _cell(json.dumps(event.detail, sort_keys=True, default=str) if event.detail else ""),
+            _cell(f"{event.chain_key}#{event.seq}"),
+        ]
+        for event in events.iterator(chunk_size=2000)
+    ]

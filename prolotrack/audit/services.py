@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from prolotrack.audit.keys import chain_keys
 from prolotrack.audit.models import AuditChain, AuditEvent, RecordVersion
 from prolotrack.core.records import ClinicalRecord, json_value, service_write
 from prolotrack.domain.errors import DomainError, InputError
@@ -173,7 +174,9 @@ def _chained_event(
         detail={k: json_value(v) for k, v in (detail or {}).items()},
         prev_hash=prev_hash,
     )
-    event.hash = event.compute_hash()
+    keys = chain_keys()
+    event.key_id = keys.current
+    event.hash = event.compute_hash(keys.key(keys.current))
     return event
 
 

@@ -1,10 +1,13 @@
 """The clinic administrator's audit page: filter by user, patient, action and date."""
 
+import re
 from datetime import datetime, time
 
 from django import forms
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 
 from prolotrack.audit.models import AuditEvent
 from prolotrack.clinics.models import User
@@ -82,3 +85,33 @@ def audit_list(request: HttpRequest) -> HttpResponse:
             "query": query.urlencode(),
         },
     )
+
+
+@require(Permission.AUDIT_VIEW)
+def patient_disclosures_csv(request: HttpRequest, patient_uuid: object) -> HttpResponse:
+    """The patient's accounting of disclosures as CSV (HIPAA 45 CFR 164.528): every audit event naming the patient.
+    The export is audited first, so it lists itself."""
+    import csv
+    import io
+
+    from prolotrack.audit.queries import DISCLOSURE_COLUMNS, disclosure_rows
+    from prolotrack.audit.services import record_event
+    from prolotrack.clinics.services import actor_for
+
+    clinic = request.clinic  # type: ignore[attr-defined]
+    patient = get_object_or_404(Patient, clinic=clinic, uuid=patient_uuid)
+    with transaction.atomic():
+        record_event(
+            actor_for(request), "audit.disclosures.exported", record=patient, patient_uuid=patient.uuid,
+            detail={"format": "csv"},
+        )  # fmt: skip
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(DISCLOSURE_COLUMNS)
+    writer.writerows(disclosure_rows(clinic, patient.uuid))
+    day = timezone.localdate(timezone=clinic.tz).isoformat()
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    safe = re.sub(r"[^A-Za-z0-9_-]", "_", patient.mrn)
+    response["Content-Disposition"] = f'attachment; filename="disclosures-{safe}-{day}.csv"'
+    response["Cache-Control"] = "no-store"
+    return response

@@ -14,7 +14,10 @@ log = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
-    help = "Run reminder passes every --interval seconds until stopped (SIGTERM/SIGINT finish the current pass)."
+    help = (
+        "Run reminder passes every --interval seconds until stopped (SIGTERM/SIGINT finish the current pass); each "
+        "pass also purges expired export files and writes an audit checkpoint when one is due."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--interval", type=int, default=300, help="Seconds between passes (default 300).")
@@ -52,6 +55,15 @@ class Command(BaseCommand):
                     self.stdout.write(f"Scheduler: deleted {purged} expired export file(s).")
             except Exception:
                 log.exception("Purging expired exports failed")
+            try:
+                # A signed checkpoint of the audit chains' heads, outside the database (docs/SECURITY.md).
+                from prolotrack.audit.checkpoints import write_if_due
+
+                written = write_if_due()
+                if written:
+                    self.stdout.write(f"Scheduler: audit checkpoint {written.name} written.")
+            except Exception:
+                log.exception("Writing the audit checkpoint failed")
             done += 1
             if options["passes"] and done >= options["passes"]:
                 break
