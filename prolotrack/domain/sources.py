@@ -73,15 +73,15 @@ DOMAIN_OUTCOMES = "DOMAIN.md §8"
 # Published sources of the MCIDs a clinic can change (docs/clinical/scoring.md quotes each and says what was checked).
 WOMAC_MCID = (
     "Angst 2002, J Rheumatol 29:131-138 (MCID 0.80-1.01 on 0-10, about 8-10 on 0-100); Tubach 2005, Ann Rheum Dis "
-    "64:29-33; 12 is a clinic setting at the upper end"
+    "64:29-33; 12 is a product default above that range (not a clinic setting)"
 )
 KOOS_MCID = (
     "Roos & Lohmander 2003, Health Qual Life Outcomes 1:64; Paradowski 2004, Health Qual Life Outcomes 2:38 "
-    "(10 points); 10 is a clinic setting"
+    "(10 points); 10 is a product default (not a clinic setting)"
 )
 KOOS_JR_MCID = (
-    "Lyman 2018, Clin Orthop Relat Res 476:2432-2441 (after knee arthroplasty, another population); 10 is a clinic "
-    "setting"
+    "Lyman 2018, Clin Orthop Relat Res 476:2432-2441 (after knee arthroplasty, another population); 10 is a product "
+    "default (not a clinic setting)"
 )
 QUICKDASH_MCID = "Franchignoni 2014, J Orthop Sports Phys Ther 44:30-39: 15.91 points"
 DASH_MCID = "Franchignoni 2014, J Orthop Sports Phys Ther 44:30-39: 10.83 points"
