@@ -158,7 +158,7 @@ def main() -> None:
         builder = export_module.ExportBuilder(shifted)
         sessions = TreatmentSession.objects.filter(clinic=clinic, patient__uuid__in=shifted.patient_uuids)
         future = {
-            pseudonym(key, "session", str(s.uuid))
+            pseudonym(shift_key, "session", str(s.uuid))
             for s in sessions.iterator()
             if builder._session_day(s) > builder.today
         }
