@@ -123,10 +123,17 @@ def breakdowns(protocols: Sequence[tuple[str, str]], clinicians: Sequence[tuple[
                     ("some_answered", "some answered"),
                     ("none_answered", "none answered"),
                 ),
-                lambda c, kind=kind: c.completion.get(kind, "none_due"),
+                _completion_of(kind),
             )
         )
     return out
+
+
+def _completion_of(kind: str) -> Callable[[CourseFacts], str]:
+    def key(course: CourseFacts) -> str:
+        return course.completion.get(kind, "none_due")
+
+    return key
 
 
 def bound_contributions(courses: Sequence[CourseFacts], per_patient: int = PER_PATIENT) -> list[CourseFacts]:
