@@ -134,3 +134,10 @@ def disclosure_rows(clinic: Any, patient_uuid: Any) -> list[list[str]]:
         ]
         for event in events.iterator(chunk_size=2000)
     ]
+
+
+def clinic_patient(clinic: Any, patient_uuid: Any) -> Any:
+    """The clinic's patient with that uuid, or None."""
+    from prolotrack.patients.models import Patient
+
+    return Patient.objects.filter(clinic=clinic, uuid=patient_uuid).first()

@@ -524,3 +524,24 @@ def record_read(
 ) -> AuditEvent:
     """Audit a read of patient data in its own transaction."""
     return record_event(actor, action, record=record, patient_uuid=patient_uuid, detail=detail)
+
+
+def export_disclosures(actor: Actor, patient: Any) -> str:
+    """A patient's accounting of disclosures as CSV text (HIPAA 45 CFR 164.528). The export is audited first, in its
+    own transaction, so the file lists itself."""
+    import csv
+    import io
+
+    from prolotrack.audit.queries import DISCLOSURE_COLUMNS, disclosure_rows
+
+    if actor.clinic is None or patient.clinic_id != actor.clinic.pk:
+        raise ServiceError("That patient is not one of this clinic's.")
+    with transaction.atomic():
+        record_event(
+            actor, "audit.disclosures.exported", record=patient, patient_uuid=patient.uuid, detail={"format": "csv"}
+        )
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(DISCLOSURE_COLUMNS)
+    writer.writerows(disclosure_rows(actor.clinic, patient.uuid))
+    return buffer.getvalue()

@@ -4,9 +4,8 @@ import re
 from datetime import datetime, time
 
 from django import forms
-from django.db import transaction
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils import timezone
 
 from prolotrack.audit.models import AuditEvent
@@ -91,27 +90,17 @@ def audit_list(request: HttpRequest) -> HttpResponse:
 def patient_disclosures_csv(request: HttpRequest, patient_uuid: object) -> HttpResponse:
     """The patient's accounting of disclosures as CSV (HIPAA 45 CFR 164.528): every audit event naming the patient.
     The export is audited first, so it lists itself."""
-    import csv
-    import io
-
-    from prolotrack.audit.queries import DISCLOSURE_COLUMNS, disclosure_rows
-    from prolotrack.audit.services import record_event
+    from prolotrack.audit.queries import clinic_patient
+    from prolotrack.audit.services import export_disclosures
     from prolotrack.clinics.services import actor_for
 
     clinic = request.clinic  # type: ignore[attr-defined]
-    patient = get_object_or_404(Patient, clinic=clinic, uuid=patient_uuid)
-    with transaction.atomic():
-        record_event(
-            actor_for(request), "audit.disclosures.exported", record=patient, patient_uuid=patient.uuid,
-            detail={"format": "csv"},
-        )  # fmt: skip
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(DISCLOSURE_COLUMNS)
-    writer.writerows(disclosure_rows(clinic, patient.uuid))
-    day = timezone.localdate(timezone=clinic.tz).isoformat()
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    patient = clinic_patient(clinic, patient_uuid)
+    if patient is None:
+        raise Http404("No patient of this clinic has that id.")
+    response = HttpResponse(export_disclosures(actor_for(request), patient), content_type="text/csv; charset=utf-8")
     safe = re.sub(r"[^A-Za-z0-9_-]", "_", patient.mrn)
+    day = timezone.localdate(timezone=clinic.tz).isoformat()
     response["Content-Disposition"] = f'attachment; filename="disclosures-{safe}-{day}.csv"'
     response["Cache-Control"] = "no-store"
     return response
