@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 from django.test import Client
 
+from prolotrack.accounts.testing import mark_verified
 from prolotrack.analytics import research
 from prolotrack.analytics.models import ResearchRelease
 from prolotrack.analytics.tests.test_queries import clinic_data  # noqa: F401 (fixture)
@@ -97,6 +98,7 @@ def test_the_researcher_answer_carries_the_epsilon_of_each_breakdown_and_is_froz
     # The page shows each breakdown's epsilon.
     browser = Client()
     browser.force_login(researcher, backend="django.contrib.auth.backends.ModelBackend")
+    mark_verified(browser, researcher)
     html = browser.get(f"/dashboard/?period={PERIOD}").content.decode()
     assert "epsilon = 1.0" in html and f"epsilon = {round(1 / 7, 6)}" in html and "Protocol by responder" in html
 

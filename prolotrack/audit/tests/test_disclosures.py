@@ -8,6 +8,7 @@ import pytest
 from django.db import transaction
 from django.test import Client
 
+from prolotrack.accounts.testing import mark_verified
 from prolotrack.audit.models import AuditEvent
 from prolotrack.audit.queries import DISCLOSURE_COLUMNS, _cell
 from prolotrack.core.testing import actor_of
@@ -19,6 +20,7 @@ pytestmark = pytest.mark.django_db
 def _client(user):
     client = Client()
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    mark_verified(client, user)
     return client
 
 
