@@ -5,6 +5,8 @@ links carry an opaque cursor. The Bundle has a `total` (a COUNT) only when asked
 `_summary=count` (the total, no entries) or `_count=0`.
 """
 
+import functools
+import operator
 import re
 import uuid as uuid_lib
 from dataclasses import dataclass, field
@@ -195,162 +197,197 @@ class SearchRequest:
     sort_cursor: SortCursor | None = None
 
 
-def parse(rtype: ResourceType, params: QueryDict, tz: ZoneInfo, *, strict: bool) -> SearchRequest:
-    """Turn the query string into one filter per source. Unknown parameters: 400 when strict, else ignored and
-    reported (FHIR search, "handling" preference)."""
-    sources = rtype.sources
-    filters: list[Q | None] = [Q() for _ in sources]
-    used: list[tuple[str, str]] = []
-    ignored: list[str] = []
-    date_names = {name for s in sources for name in s.dates}
-    param_names = {name for s in sources for name in s.params}
-    status_names = {s.status_param for s in sources if s.statuses}
-    code_known = any(s.code_filter for s in sources)
+@dataclass
+class _Parsing:
+    """What parse() builds up: one filter per source (None = the source cannot match), the parameters used (for the
+    Bundle's links) and those ignored (reported in the Bundle), with the request's strictness."""
 
-    def narrow(i: int, q: Q | None) -> None:
-        current = filters[i]
-        if current is None:
-            return
-        filters[i] = None if q is None else current & q
+    rtype: ResourceType
+    tz: ZoneInfo
+    strict: bool
+    filters: list[Q | None]
+    used: list[tuple[str, str]] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
 
+    @property
+    def sources(self) -> Any:
+        return self.rtype.sources
+
+    def narrow(self, i: int, q: Q | None) -> None:
+        current = self.filters[i]
+        if current is not None:
+            self.filters[i] = None if q is None else current & q
+
+    def unsupported(self, ignored_as: str, message: str, **error: Any) -> None:
+        """Refuse (strict handling) or note as ignored (lenient)."""
+        if self.strict:
+            raise FhirError(400, message, code="not-supported", **error)
+        self.ignored.append(ignored_as)
+
+
+def _type_param(p: _Parsing, name: str, values: list[str]) -> None:
+    """A search parameter of the type's own table (resources.py), with its modifiers."""
+    base_name, colon, modifier = name.partition(":")
+    for i, s in enumerate(p.sources):
+        param = s.params.get(base_name)
+        if param is None:
+            p.narrow(i, None)
+            continue
+        if colon and modifier not in param.modifiers:
+            raise FhirError(
+                400, f"The modifier :{modifier} is not supported on {base_name} (FHIR search; see "
+                "/fhir/metadata).", code="not-supported", expression=[name],
+            )  # fmt: skip
+        for value in values:
+            p.narrow(i, any_of([param.build(part, modifier or None) for part in _split(value)]))
+
+
+def _dates(p: _Parsing, name: str, values: list[str], path: Any) -> None:
+    """A date parameter (or _lastUpdated when `path` names each source's field): each value narrows every source."""
+    for value in values:
+        rng = parse_date(name, value, p.tz)
+        for i, s in enumerate(p.sources):
+            date_param = path(s)
+            p.narrow(i, rng.q(date_param, p.tz) if date_param else None)
+
+
+def _statuses(p: _Parsing, name: str, values: list[str]) -> None:
+    codes = [c.strip() for v in values for c in v.split(",")]
+    for i, s in enumerate(p.sources):
+        q = NOTHING
+        for code in codes:
+            q = q | s.statuses.get(code, NOTHING)
+        p.narrow(i, q if s.status_param == name else None)
+
+
+def _codes(p: _Parsing, values: list[str]) -> None:
+    tokens = _tokens(values)
+    for i, s in enumerate(p.sources):
+        code_filter = s.code_filter
+        matched = [] if code_filter is None else [code_filter(system, code) for system, code in tokens]
+        matched = [q for q in matched if q is not None]
+        p.narrow(i, functools.reduce(operator.or_, matched) if matched else None)
+
+
+def _common_param(p: _Parsing, name: str, values: list[str]) -> bool:
+    """The parameters every type answers (_id, _lastUpdated, patient, its dates, status, code); False: none of them."""
+    sources = p.sources
+    if name == "_id":
+        ids = _uuids(values)
+        for i, s in enumerate(sources):
+            p.narrow(i, Q(**{f"{s.id_path}__in": ids}))
+    elif name == "_lastUpdated":
+        _dates(p, name, values, lambda s: DateParam(s.updated_path, True))
+    elif name in p.rtype.patient_params and sources[0].patient_path:
+        ids = _uuids(values, strip="Patient/")
+        for i, s in enumerate(sources):
+            p.narrow(i, Q(**{f"{s.patient_path}__in": ids}))
+    elif name in {n for s in sources for n in s.dates}:
+        _dates(p, name, values, lambda s: s.dates.get(name))
+    elif name in {s.status_param for s in sources if s.statuses}:
+        _statuses(p, name, values)
+    elif name == "code" and any(s.code_filter for s in sources):
+        _codes(p, values)
+    else:
+        return False
+    return True
+
+
+def _filters(p: _Parsing, params: QueryDict) -> None:
+    param_names = {name for s in p.sources for name in s.params}
     for name in params:
         values = list(params.getlist(name))
         if name in CONTROL:
             continue
-        base_name, colon, modifier = name.partition(":")
-        if base_name in param_names:
-            for i, s in enumerate(sources):
-                param = s.params.get(base_name)
-                if param is None:
-                    narrow(i, None)
-                    continue
-                if colon and modifier not in param.modifiers:
-                    raise FhirError(
-                        400, f"The modifier :{modifier} is not supported on {base_name} (FHIR search; see "
-                        "/fhir/metadata).", code="not-supported", expression=[name],
-                    )  # fmt: skip
-                for value in values:
-                    narrow(i, any_of([param.build(part, modifier or None) for part in _split(value)]))
-            used += [(name, v) for v in values]
+        if name.partition(":")[0] in param_names:
+            _type_param(p, name, values)
+        elif not _common_param(p, name, values):
+            p.unsupported(
+                name, f"Search parameter '{name}' is not supported on {p.rtype.name} (see /fhir/metadata).",
+                expression=[name],
+            )  # fmt: skip
             continue
-        if name == "_id":
-            ids = _uuids(values)
-            for i, s in enumerate(sources):
-                narrow(i, Q(**{f"{s.id_path}__in": ids}))
-        elif name == "_lastUpdated":
-            for value in values:
-                rng = parse_date(name, value, tz)
-                for i, s in enumerate(sources):
-                    narrow(i, rng.q(DateParam(s.updated_path, True), tz))
-        elif name in rtype.patient_params and sources[0].patient_path:
-            ids = _uuids(values, strip="Patient/")
-            for i, s in enumerate(sources):
-                narrow(i, Q(**{f"{s.patient_path}__in": ids}))
-        elif name in date_names:
-            for value in values:
-                rng = parse_date(name, value, tz)
-                for i, s in enumerate(sources):
-                    date_param = s.dates.get(name)
-                    narrow(i, rng.q(date_param, tz) if date_param else None)
-        elif name in status_names:
-            codes = [c.strip() for v in values for c in v.split(",")]
-            for i, s in enumerate(sources):
-                q = NOTHING
-                for code in codes:
-                    q = q | s.statuses.get(code, NOTHING)
-                narrow(i, q if s.status_param == name else None)
-        elif name == "code" and code_known:
-            tokens = _tokens(values)
-            for i, s in enumerate(sources):
-                if s.code_filter is None:
-                    narrow(i, None)
-                    continue
-                matched = [q for q in (s.code_filter(system, code) for system, code in tokens) if q is not None]
-                if not matched:
-                    narrow(i, None)
-                else:
-                    q = matched[0]
-                    for more in matched[1:]:
-                        q = q | more
-                    narrow(i, q)
-        else:
-            if strict:
-                raise FhirError(
-                    400, f"Search parameter '{name}' is not supported on {rtype.name} (see /fhir/metadata).",
-                    code="not-supported", expression=[name],
-                )  # fmt: skip
-            ignored.append(name)
-            continue
-        used += [(name, v) for v in values]
+        p.used += [(name, v) for v in values]
 
-    include_names = params.getlist("_include")
+
+def _includes(p: _Parsing, params: QueryDict) -> list[Include]:
     includes = []
-    for inc in include_names:
-        found = rtype.includes.get(inc)
+    for inc in params.getlist("_include"):
+        found = p.rtype.includes.get(inc)
         if found is None:
-            if strict:
-                raise FhirError(400, f"_include={inc} is not supported on {rtype.name}.", code="not-supported")
-            ignored.append(f"_include={inc}")
+            p.unsupported(f"_include={inc}", f"_include={inc} is not supported on {p.rtype.name}.")
             continue
         includes.append(found)
-        used.append(("_include", inc))
+        p.used.append(("_include", inc))
+    return includes
+
+
+def _revincludes(p: _Parsing, params: QueryDict) -> list[tuple[ResourceType, Include]]:
+    from prolotrack.fhir.resources import get_type
 
     revincludes = []
     for rev in params.getlist("_revinclude"):
-        from prolotrack.fhir.resources import get_type
-
         source_type = get_type(rev.partition(":")[0])
         found = source_type.includes.get(rev) if source_type else None
-        if source_type is None or found is None or found.target != rtype.name:
-            if strict:
-                raise FhirError(400, f"_revinclude={rev} is not supported on {rtype.name}.", code="not-supported")
-            ignored.append(f"_revinclude={rev}")
+        if source_type is None or found is None or found.target != p.rtype.name:
+            p.unsupported(f"_revinclude={rev}", f"_revinclude={rev} is not supported on {p.rtype.name}.")
             continue
         revincludes.append((source_type, found))
-        used.append(("_revinclude", rev))
+        p.used.append(("_revinclude", rev))
+    return revincludes
 
+
+def _sort(p: _Parsing, params: QueryDict) -> Sort | None:
+    """One sort key: _lastUpdated or a date parameter of the type, "-" for descending."""
     sort = None
-    sort_names = {"_lastUpdated", *date_names}
+    sort_names = {"_lastUpdated", *(name for s in p.sources for name in s.dates)}
     for raw in params.getlist("_sort"):
         keys = [k.strip() for k in raw.split(",") if k.strip()]
         for position, key in enumerate(keys):
             wanted = Sort(key.lstrip("-"), key.startswith("-"))
             if wanted.name not in sort_names or position > 0 or sort is not None:
                 why = "only one sort key is supported" if wanted.name in sort_names else "not a sort key here"
-                if strict:
-                    raise FhirError(
-                        400, f"_sort={raw}: {key} is {why} (sort keys on {rtype.name}: {', '.join(sorted(sort_names))}).",
-                        code="not-supported", expression=["_sort"],
-                    )  # fmt: skip
-                ignored.append(f"_sort={key}")
+                p.unsupported(
+                    f"_sort={key}",
+                    f"_sort={raw}: {key} is {why} (sort keys on {p.rtype.name}: {', '.join(sorted(sort_names))}).",
+                    expression=["_sort"],
+                )
                 continue
             sort = wanted
-            used.append(("_sort", key))
+            p.used.append(("_sort", key))
+    return sort
 
+
+def _count(params: QueryDict) -> int:
     raw_count = params.get("_count")
-    count = DEFAULT_COUNT
-    if raw_count is not None:
-        try:
-            count = int(raw_count)
-        except ValueError:
-            raise FhirError(400, f"_count={raw_count}: give a whole number.", code="invalid") from None
-        if count < 0:
-            raise FhirError(400, "_count cannot be negative.", code="invalid")
-        count = min(count, MAX_COUNT)
+    if raw_count is None:
+        return DEFAULT_COUNT
+    try:
+        count = int(raw_count)
+    except ValueError:
+        raise FhirError(400, f"_count={raw_count}: give a whole number.", code="invalid") from None
+    if count < 0:
+        raise FhirError(400, "_count cannot be negative.", code="invalid")
+    return min(count, MAX_COUNT)
+
+
+def _totals(p: _Parsing, params: QueryDict, count: int) -> tuple[bool, bool]:
+    """(the Bundle carries `total`, _summary=count: the total only)."""
     total_mode = params.get("_total")
     if total_mode not in (None, "none", "estimate", "accurate"):
         raise FhirError(400, f"_total={total_mode}: use none, estimate or accurate.", code="invalid")
     summary = params.get("_summary")
     if summary not in (None, "false", "count"):
-        if strict:
-            raise FhirError(400, f"_summary={summary} is not supported: use count.", code="not-supported")
-        ignored.append(f"_summary={summary}")
+        p.unsupported(f"_summary={summary}", f"_summary={summary} is not supported: use count.")
     summary_count = summary == "count"
-    total = summary_count or total_mode in ("estimate", "accurate") or count == 0
     if total_mode:
-        used.append(("_total", total_mode))
+        p.used.append(("_total", total_mode))
     if summary_count:
-        used.append(("_summary", "count"))
+        p.used.append(("_summary", "count"))
+    return summary_count or total_mode in ("estimate", "accurate") or count == 0, summary_count
+
+
+def _cursors(params: QueryDict, sort: Sort | None, sources: int) -> tuple[Cursor | None, SortCursor | None]:
     raw_cursor = params.get("_cursor")
     cursor: Cursor | None = None
     sort_cursor: SortCursor | None = None
@@ -360,23 +397,27 @@ def parse(rtype: ResourceType, params: QueryDict, tz: ZoneInfo, *, strict: bool)
         else:
             cursor = Cursor.decode(raw_cursor)
     found_source = cursor.source if cursor else sort_cursor.source if sort_cursor else 0
-    if found_source >= len(sources):
+    if found_source >= sources:
         raise FhirError(400, "_cursor is not one this server gave out: follow the Bundle's links.", code="invalid")
+    return cursor, sort_cursor
+
+
+def parse(rtype: ResourceType, params: QueryDict, tz: ZoneInfo, *, strict: bool) -> SearchRequest:
+    """Turn the query string into one filter per source. Unknown parameters: 400 when strict, else ignored and
+    reported (FHIR search, "handling" preference)."""
+    p = _Parsing(rtype, tz, strict, [Q() for _ in rtype.sources])
+    _filters(p, params)
+    includes = _includes(p, params)
+    revincludes = _revincludes(p, params)
+    sort = _sort(p, params)
+    count = _count(params)
+    total, summary_count = _totals(p, params, count)
+    cursor, sort_cursor = _cursors(params, sort, len(rtype.sources))
+    include_names = [n for n in params.getlist("_include") if n in rtype.includes]
     return SearchRequest(
-        rtype,
-        filters,
-        0 if summary_count else count,
-        cursor,
-        includes,
-        [n for n in include_names if n in rtype.includes],
-        used,
-        ignored,
-        total,
-        summary_count,
-        revincludes,
-        sort,
-        sort_cursor,
-    )
+        rtype, p.filters, 0 if summary_count else count, cursor, includes, include_names, p.used, p.ignored, total,
+        summary_count, revincludes, sort, sort_cursor,
+    )  # fmt: skip
 
 
 def _split(value: str) -> list[str]:
