@@ -17,7 +17,7 @@ from prolotrack.accounts.testing import mark_verified
 from prolotrack.clinics.models import Clinic, Membership, User
 from prolotrack.clinics.roles import Role
 from prolotrack.clinics.services import create_api_token
-from prolotrack.core.testing import actor_of
+from prolotrack.clinics.testing import actor_of
 from prolotrack.patients import services as patient_services
 from prolotrack.patients.models import Patient
 
@@ -147,3 +147,14 @@ def api_token() -> Callable[[User], dict[str, str]]:
         return {"Authorization": f"Bearer {create_api_token(membership)}"}
 
     return make
+
+
+@pytest.fixture
+def signed_consent(clinician: User, course: Any) -> Any:
+    """The course's treatment consent, signed on screen (synthetic signatures; PDF rendered on first download).
+
+    Here, not in treatment's conftest: the signing gate of the treatment tests needs a consent, and consent is a layer
+    above treatment (docs/ARCHITECTURE.md, "Layers"), so the treatment tests get it as a fixture, not an import."""
+    from prolotrack.consent.testing import sign_for_course
+
+    return sign_for_course(actor_of(clinician), course, render=False)

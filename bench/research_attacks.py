@@ -50,8 +50,8 @@ def main() -> None:
     from prolotrack.analytics import research
     from prolotrack.clinical.queries import clinic_today
     from prolotrack.clinics.models import Membership, User
+    from prolotrack.clinics.testing import actor_of
     from prolotrack.consent.models import Consent
-    from prolotrack.core.testing import actor_of
     from prolotrack.domain import dpcounts
     from prolotrack.domain.deidentify import pseudonym
     from prolotrack.domain.disclosure import MIN_COURSES

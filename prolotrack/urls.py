@@ -2,9 +2,9 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from prolotrack.api import api
-from prolotrack.audit.views import audit_list, patient_disclosures_csv
 from prolotrack.clinics import views as clinic_views
 from prolotrack.fhir import views as fhir_views
+from prolotrack.patients import views as patient_views
 
 urlpatterns = [
     path("", clinic_views.home, name="home"),
@@ -28,7 +28,11 @@ urlpatterns = [
     path("fhir", fhir_views.base, name="fhir-base-noslash"),
     path("fhir/", include("prolotrack.fhir.urls")),
     path("patients/", include("prolotrack.patients.urls")),
-    path("audit/", audit_list, name="audit"),
-    path("audit/patients/<uuid:patient_uuid>/disclosures.csv", patient_disclosures_csv, name="audit-disclosures"),
+    path("audit/", clinic_views.audit_list, name="audit"),
+    path(
+        "audit/patients/<uuid:patient_uuid>/disclosures.csv",
+        patient_views.patient_disclosures_csv,
+        name="audit-disclosures",
+    ),
     path("api/", api.urls),
 ]

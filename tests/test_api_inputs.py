@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from prolotrack.api import api
 from prolotrack.audit.models import AuditEvent
-from prolotrack.core.testing import actor_of
+from prolotrack.clinics.testing import actor_of
 from prolotrack.patients import services as patient_services
 from prolotrack.patients.models import Patient
 

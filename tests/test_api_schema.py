@@ -21,8 +21,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from prolotrack.core.testing import actor_of, knee_course
+from prolotrack.clinics.testing import actor_of
 from prolotrack.patients import services as patient_services
+from prolotrack.treatment.testing import knee_course
 
 pytestmark = pytest.mark.django_db
 

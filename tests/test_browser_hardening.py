@@ -118,7 +118,7 @@ def test_api_and_fhir_answers_with_patient_data_are_no_store(client, clinician, 
 
 def test_a_view_that_allowed_caching_is_made_no_store(client, clinician):
     """The calendar feed (patients' names and appointments) once said private, max-age=300."""
-    from prolotrack.core.testing import actor_of
+    from prolotrack.clinics.testing import actor_of
     from prolotrack.messaging import services as messaging_services
 
     token = messaging_services.create_feed_token(actor_of(clinician))[1]

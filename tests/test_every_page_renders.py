@@ -18,8 +18,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from prolotrack.accounts.testing import mark_verified
+from prolotrack.clinics.testing import actor_of
 from prolotrack.consent.testing import sign_for_course, sign_research
-from prolotrack.core.testing import actor_of
 from prolotrack.imaging.models import ImagingStudy
 from prolotrack.imaging.services import attach_file
 from prolotrack.messaging import services as messaging_services

@@ -29,7 +29,7 @@ from prolotrack.accounts.models import (
 )
 from prolotrack.audit.services import AccessDenied, Actor, ServiceError, record_event
 from prolotrack.clinics.models import Membership, User
-from prolotrack.clinics.roles import Role
+from prolotrack.clinics.roles import Permission, Role, require_permission
 
 TOTP_METHOD = "totp"
 RECOVERY_METHOD = "recovery_code"
@@ -249,9 +249,6 @@ def verify_second_factor(actor: Actor, user: Any, code: str) -> Verification:
 
 def colleague_membership(actor: Actor, user_uuid: Any) -> Membership:
     """A member of the actor's clinic, found by the user's public id; another clinic's staff are not found."""
-    from prolotrack.clinics.roles import Permission
-    from prolotrack.core.access import require_permission
-
     require_permission(actor, Permission.CLINIC_MANAGE)
     found = Membership.objects.select_related("user").filter(clinic=actor.clinic, user__uuid=user_uuid).first()
     if found is None:
@@ -262,9 +259,6 @@ def colleague_membership(actor: Actor, user_uuid: Any) -> Membership:
 def reset_second_factor(actor: Actor, target: User, reason: str) -> int:
     """Remove a colleague's authenticator and recovery codes: at their next request they set up a new one. Returns the
     number of factors removed. Audited with the reason; one's own factors are not reset this way."""
-    from prolotrack.clinics.roles import Permission
-    from prolotrack.core.access import require_permission
-
     require_permission(actor, Permission.CLINIC_MANAGE)
     reason = (reason or "").strip()
     if not reason:

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 
+from prolotrack.audit import hooks
 from prolotrack.audit.services import Actor, ServiceError, record_event
 
 log = logging.getLogger(__name__)
@@ -48,17 +49,9 @@ def verified(data: bytes, expected: str, *, actor: Actor, record: Any, what: str
 
 
 def alert_admins(clinic: Any, what: str, record: Any) -> int:
-    """Email every active administrator of the clinic who has an address; returns how many were written to."""
-    from prolotrack.clinics.models import Membership
-    from prolotrack.clinics.roles import Role
-
-    addresses = sorted(
-        {
-            m.user.email
-            for m in Membership.objects.filter(clinic=clinic, role=Role.ADMIN, is_active=True).select_related("user")
-            if m.user.email
-        }
-    )
+    """Email every active member of the clinic who reads the audit trail (its administrators) and has an address;
+    returns how many were written to."""
+    addresses = hooks.alert_addresses(clinic)
     if not addresses:
         return 0
     body = (

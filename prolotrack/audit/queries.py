@@ -1,10 +1,47 @@
 """Reads of the audit trail: chain verification, a patient's accounting of disclosures."""
 
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from typing import Any
+from uuid import UUID
 
 from prolotrack.audit.keys import chain_keys
 from prolotrack.audit.models import AuditChain, AuditEvent
+
+AUDIT_PAGE_SIZE = 50
+
+
+def events_page(
+    clinic: Any,
+    *,
+    page: int,
+    user: Any = None,
+    patient_uuid: UUID | None = None,
+    action: str = "",
+    date_from: date | None = None,
+    date_to: date | None = None,
+    nothing: bool = False,
+) -> tuple[list[AuditEvent], bool]:
+    """One page of the clinic's audit trail, newest first, filtered; and whether a next page exists.
+
+    Pages without a COUNT over the whole history: one extra row says whether there is a next page. `nothing` (a filter
+    that did not validate) shows no event rather than all of them."""
+    events = AuditEvent.objects.filter(clinic=clinic).select_related("user")
+    if nothing:
+        events = events.none()
+    if user is not None:
+        events = events.filter(user=user)
+    if patient_uuid:
+        events = events.filter(patient_uuid=patient_uuid)
+    if action:
+        events = events.filter(action__startswith=action.strip())
+    if date_from:
+        events = events.filter(at__gte=datetime.combine(date_from, time.min, tzinfo=clinic.tz))
+    if date_to:
+        events = events.filter(at__lte=datetime.combine(date_to, time.max, tzinfo=clinic.tz))
+    size = AUDIT_PAGE_SIZE
+    rows = list(events.order_by("-at", "-seq")[(page - 1) * size : page * size + 1])
+    return rows[:size], len(rows) > size
 
 
 def verify_chains(batch: int = 5000) -> tuple[list[str], int]:
@@ -134,10 +171,3 @@ def disclosure_rows(clinic: Any, patient_uuid: Any) -> list[list[str]]:
         ]
         for event in events.iterator(chunk_size=2000)
     ]
-
-
-def clinic_patient(clinic: Any, patient_uuid: Any) -> Any:
-    """The clinic's patient with that uuid, or None."""
-    from prolotrack.patients.models import Patient
-
-    return Patient.objects.filter(clinic=clinic, uuid=patient_uuid).first()

@@ -15,28 +15,16 @@ from django.utils import timezone
 
 from prolotrack.audit.keys import chain_keys
 from prolotrack.audit.models import AuditChain, AuditEvent, RecordVersion
+
+# The service errors live in core (the bottom layer); every service imports them from here with the helpers.
+from prolotrack.core.errors import AccessDenied as AccessDenied
+from prolotrack.core.errors import RecordClosedError as RecordClosedError
+from prolotrack.core.errors import ServiceError as ServiceError
+from prolotrack.core.errors import StaleEditError as StaleEditError
 from prolotrack.core.records import ClinicalRecord, json_value, service_write
 from prolotrack.domain.errors import DomainError, InputError
 from prolotrack.domain.inputs import check_text
 from prolotrack.domain.reasons import ENTERED_IN_ERROR_REASONS, classify
-
-
-class ServiceError(Exception):
-    """A write refused for a reason the user can act on."""
-
-    code = "invalid"
-
-
-class StaleEditError(ServiceError):
-    code = "stale"
-
-
-class RecordClosedError(ServiceError):
-    code = "closed"
-
-
-class AccessDenied(ServiceError):
-    code = "forbidden"
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,8 @@ from prolotrack.audit.services import (
 )
 from prolotrack.clinical import convert, queries
 from prolotrack.clinical.models import ProtocolTemplate, ScreeningRecord
-from prolotrack.clinics.roles import Permission
-from prolotrack.core.access import require_permission, require_same_clinic
+from prolotrack.clinics.roles import Permission, require_permission
+from prolotrack.core.access import require_same_clinic
 from prolotrack.domain.anatomy import landmark, parse_region
 from prolotrack.domain.errors import DomainError, OverrideError, ProtocolError
 from prolotrack.domain.protocols import TEMPLATES

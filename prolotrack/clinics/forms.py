@@ -14,9 +14,11 @@ from typing import Any
 
 from django import forms
 
+from prolotrack.clinics import hooks
 from prolotrack.clinics.config import ClinicConfig
+from prolotrack.clinics.models import User
 from prolotrack.domain import instruments as domain
-from prolotrack.patients.models import BodyRegion
+from prolotrack.domain.vocabulary import BodyRegion
 
 DEFAULTS = ClinicConfig()
 LIMITS = ClinicConfig.LIMITS
@@ -255,11 +257,9 @@ class ClinicSettingsForm(forms.Form):
     """Every clinic setting. Build it with the clinic: its stored values are the initial values."""
 
     def __init__(self, data: Any = None, *, clinic: Any) -> None:
-        from prolotrack.outcomes.queries import licensed_available
-
         self.clinic = clinic
         self.config: ClinicConfig = clinic.config
-        available = set(licensed_available(clinic))
+        available = set(hooks.licensed_instruments(clinic))
         # Questionnaires this clinic can use: the free ones, and licensed ones whose texts it imported.
         self.offered = tuple(code for code, d in domain.DEFINITIONS.items() if not d.licensed or code in available)
         super().__init__(data, initial=self._initial())
@@ -426,3 +426,31 @@ class ClinicSettingsForm(forms.Form):
         return [d.title for code, d in domain.DEFINITIONS.items() if d.licensed and code not in self.offered]
 
     instruments_source = INSTRUMENTS_SOURCE
+
+
+class AuditFilterForm(forms.Form):
+    """The audit page's filters: user, patient (record number or id), action code or its start, dates."""
+
+    user = forms.ModelChoiceField(queryset=User.objects.none(), required=False, to_field_name="username")
+    patient = forms.CharField(required=False, help_text="Record number or patient id")
+    action = forms.CharField(required=False, help_text="Action code or its start, e.g. patient.")
+    date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: Any, clinic: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.clinic = clinic
+        self.fields["user"].queryset = User.objects.filter(memberships__clinic=clinic).order_by("username")  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            raise forms.ValidationError("The start date is after the end date.")
+        text = (data.get("patient") or "").strip()
+        data["patient_uuid"] = None
+        if text:
+            match = hooks.patient_reference(self.clinic, text)
+            if match is None:
+                self.add_error("patient", "No patient in this clinic has that record number or id.")
+            data["patient_uuid"] = match
+        return data

@@ -2,7 +2,7 @@
 
 import time
 from collections.abc import Callable
-from typing import Any, cast
+from typing import cast
 
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -11,23 +11,7 @@ from django.shortcuts import redirect
 from django.utils import timezone
 
 from prolotrack.clinics.http import MiddlewareRequest
-from prolotrack.clinics.models import Membership
-
-SESSION_CLINIC_KEY = "prolotrack_clinic"
-SESSION_ACTIVITY_KEY = "prolotrack_last_activity"
-
-
-def active_membership(user: Any, session: Any) -> Membership | None:
-    """The membership a session acts under: the chosen clinic, else the user's first."""
-    if user is None or not user.is_authenticated:
-        return None
-    memberships = Membership.objects.select_related("clinic", "user").filter(user=user, is_active=True)
-    chosen = session.get(SESSION_CLINIC_KEY)
-    if chosen:
-        membership = memberships.filter(clinic__uuid=chosen).first()
-        if membership is not None:
-            return membership
-    return memberships.order_by("clinic__name", "id").first()
+from prolotrack.clinics.queries import SESSION_ACTIVITY_KEY, active_membership
 
 
 class ClinicMiddleware:

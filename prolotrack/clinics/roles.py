@@ -4,8 +4,11 @@ docs/ROLES.md shows the same table for people; a test keeps the two identical.
 """
 
 from enum import StrEnum
+from typing import Any
 
 from django.db import models
+
+from prolotrack.core.errors import AccessDenied
 
 
 class Role(models.TextChoices):
@@ -117,3 +120,14 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[str]] = {
 def role_has(role: str, permission: Permission) -> bool:
     """Whether a role holds a permission."""
     return role in ROLE_PERMISSIONS[permission]
+
+
+def roles_with(permission: Permission) -> frozenset[str]:
+    """The roles that hold a permission (for a query over memberships)."""
+    return ROLE_PERMISSIONS[permission]
+
+
+def require_permission(actor: Any, permission: Permission) -> None:
+    """Refuse a service call whose actor's role lacks the permission, whatever the caller checked."""
+    if not role_has(actor.role, permission):
+        raise AccessDenied("Your role does not allow this.")

@@ -26,6 +26,7 @@ from prolotrack.clinics.models import (
     User,
     hash_token,
 )
+from prolotrack.clinics.queries import SESSION_ACTIVITY_KEY, active_membership
 
 
 def client_address(request: HttpRequest) -> str | None:
@@ -66,8 +67,6 @@ def actor_for_membership(membership: Membership, request: HttpRequest | None = N
 
 @receiver(user_logged_in)
 def _audit_login(sender: Any, request: HttpRequest, user: User, **kwargs: Any) -> None:
-    from prolotrack.clinics.middleware import SESSION_ACTIVITY_KEY, active_membership
-
     request.session[SESSION_ACTIVITY_KEY] = timezone.now().timestamp()
     membership = active_membership(user, request.session)
     with transaction.atomic():

@@ -1,4 +1,4 @@
-"""Sign-in, clinic switching and clinic settings."""
+"""Sign-in, clinic switching, and the clinic administrator's pages: settings and the audit trail."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -8,10 +8,11 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from prolotrack.audit.queries import events_page
 from prolotrack.clinics.config import ClinicConfigError
-from prolotrack.clinics.forms import ClinicSettingsForm
-from prolotrack.clinics.middleware import SESSION_CLINIC_KEY
+from prolotrack.clinics.forms import AuditFilterForm, ClinicSettingsForm
 from prolotrack.clinics.models import Membership
+from prolotrack.clinics.queries import SESSION_CLINIC_KEY
 from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for, update_clinic_settings
 from prolotrack.core.access import require
@@ -64,3 +65,21 @@ def home(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect("login")
     return redirect("patients:list")
+
+
+@require(Permission.AUDIT_VIEW)
+def audit_list(request: HttpRequest) -> HttpResponse:
+    """The clinic's audit trail, filtered by user, patient, action and date, 50 events a page."""
+    clinic = request.clinic  # type: ignore[attr-defined]
+    form = AuditFilterForm(request.GET or None, clinic=clinic)
+    filters: dict = {}
+    if form.is_valid():
+        data = form.cleaned_data
+        filters = {k: data.get(k) for k in ("user", "patient_uuid", "date_from", "date_to")}
+        filters["action"] = data.get("action") or ""
+    page_number = max(1, int(request.GET.get("page", "1")) if request.GET.get("page", "1").isdigit() else 1)
+    events, has_next = events_page(clinic, page=page_number, nothing=form.is_bound and not form.is_valid(), **filters)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "events": events, "page_number": page_number, "has_next": has_next}
+    return render(request, "audit/list.html", {**context, "query": query.urlencode()})

@@ -16,17 +16,18 @@ from django.utils import timezone
 
 from prolotrack.audit.services import Actor, ServiceError, create_record, only_fields, update_record
 from prolotrack.clinical.queries import clinic_today
-from prolotrack.clinics.roles import Permission
+from prolotrack.clinics.roles import Permission, require_permission
 from prolotrack.consent import queries
 from prolotrack.consent.models import Consent, ConsentScope, ConsentStatus, ConsentTemplate
 from prolotrack.consent.signatures import check_png, data_url
-from prolotrack.core.access import require_permission, require_same_clinic
-from prolotrack.documents.pdf import render_pdf
+from prolotrack.core.access import require_same_clinic
+from prolotrack.core.pdf import render_pdf
 from prolotrack.domain import claims
 from prolotrack.domain import consent as domain
 from prolotrack.domain.errors import DomainError
 from prolotrack.domain.reasons import CONSENT_WITHDRAW_REASONS, find, reason_text
 from prolotrack.patients.models import Patient
+from prolotrack.treatment import hooks as treatment_hooks
 from prolotrack.treatment.models import Course
 
 WITNESS_ROLES = ("Clinician", "Nurse", "Witness")
@@ -234,8 +235,6 @@ def withdraw_consent(
     `reason` is a code (or label) of domain.reasons.CONSENT_WITHDRAW_REASONS, with `details` ("other" needs them),
     or the patient's words as given (at least 5 characters). A treatment consent's withdrawal cancels the queued
     reminders of the course's sessions not yet done, in the same transaction."""
-    from prolotrack.messaging.services import cancel_session_reminders
-
     require_permission(actor, Permission.CONSENT_MANAGE)
     require_same_clinic(actor, consent)
     if consent.status != ConsentStatus.SIGNED:
@@ -267,7 +266,7 @@ def withdraw_consent(
     )
     with transaction.atomic():
         if consent.course_id is not None:
-            cancel_session_reminders(
+            treatment_hooks.cancel_reminders(
                 actor, upcoming_sessions(consent), f"The patient withdrew consent for this course: {reason}"[:300]
             )
         return update_record(

@@ -1,6 +1,11 @@
-"""Access checks for pages: login, clinic membership and role permission."""
+"""Access checks for pages: login, clinic membership and role permission.
+
+The permission table is clinics/roles.py (a layer above); `require` asks the request's membership (`can`), so this
+module names no role. Services check again with `clinics.roles.require_permission`.
+"""
 
 from collections.abc import Callable
+from enum import StrEnum
 from functools import wraps
 from typing import Any
 
@@ -8,10 +13,10 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
-from prolotrack.clinics.roles import Permission
+from prolotrack.core.errors import AccessDenied
 
 
-def require(permission: Permission) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+def require(permission: StrEnum) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
     """Let the view run only for a signed-in member of a clinic whose role holds `permission`."""
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -35,18 +40,7 @@ def require(permission: Permission) -> Callable[[Callable[..., HttpResponse]], C
     return decorator
 
 
-def require_permission(actor: Any, permission: Permission) -> None:
-    """Refuse a service call whose actor's role lacks the permission, whatever the caller checked."""
-    from prolotrack.audit.services import AccessDenied
-    from prolotrack.clinics.roles import role_has
-
-    if not role_has(actor.role, permission):
-        raise AccessDenied("Your role does not allow this.")
-
-
 def require_same_clinic(actor: Any, record: Any) -> None:
     """Refuse a record of another clinic: callers look records up inside the actor's clinic; this stops one that forgets."""
-    from prolotrack.audit.services import AccessDenied
-
     if actor.clinic is None or record.clinic_id != actor.clinic.pk:
         raise AccessDenied("This record belongs to another clinic.")

@@ -14,9 +14,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from prolotrack.core import clinictime
+from prolotrack.core.pdf import render_pdf
 from prolotrack.documents import handouts
 from prolotrack.documents.models import Document, DocumentKind, HandoutVersion
-from prolotrack.documents.pdf import render_pdf
 from prolotrack.domain.quantities import fmt
 from prolotrack.domain.wording import change_words
 from prolotrack.treatment import maps, queries

@@ -1,6 +1,6 @@
 """Writes of the documents app: queue and generate PDFs, store them once, edit and revert the clinic's handout texts.
 
-A document is queued (a `Document` row, status queued) in one transaction, and a background task (tasks.py) renders
+A document is queued (a `Document` row, status queued) in one transaction, and a background task (`generate_document`, below) renders
 it after commit: queued -> generating -> ready (with a `DocumentPdf` row and its SHA-256) or failed (with the error).
 Each step is a version of the Document row with its audit event. A ready document never changes; generating again
 makes a new Document. Handout edits append a `HandoutVersion`; a revert appends a copy of an older text.
@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django_tasks import task
 
 from prolotrack.audit.services import (
     Actor,
@@ -25,8 +26,8 @@ from prolotrack.audit.services import (
     create_record,
     update_record,
 )
-from prolotrack.clinics.roles import Permission
-from prolotrack.core.access import require_permission, require_same_clinic
+from prolotrack.clinics.roles import Permission, require_permission
+from prolotrack.core.access import require_same_clinic
 from prolotrack.documents import handouts
 from prolotrack.documents.models import (
     Document,
@@ -51,9 +52,22 @@ TEMPLATE_VERSIONS: dict[str, int] = {
 # --- Queueing ---------------------------------------------------------------------------------------------------
 
 
-def _enqueue_after_commit(document: Document) -> None:
-    from prolotrack.documents.tasks import generate_document
+@task()
+def generate_document(document_uuid: str) -> str:
+    """The background task (django-tasks; `make run` starts a `db_worker`, the tests run it inline): render one queued
+    document and store its PDF; return its status. Here rather than in a tasks module that services would import
+    back: one module, no import cycle."""
+    document = Document.objects.select_related("clinic", "patient").filter(uuid=document_uuid).first()
+    if document is None:
+        return "missing"
+    try:
+        return generate(document).status
+    except StaleEditError:
+        # Someone else (a download) claimed it first and is rendering it.
+        return "claimed elsewhere"
 
+
+def _enqueue_after_commit(document: Document) -> None:
     uuid = str(document.uuid)
     transaction.on_commit(lambda: generate_document.enqueue(uuid), robust=True)
 

@@ -1,13 +1,22 @@
-"""Reads of the FHIR edge's own records (cohorts, export jobs), always within the caller's clinic or client."""
+"""Reads of the FHIR edge: its own records (cohorts, export jobs), always within the caller's clinic or client; a
+resource type by name and one record of the caller's clinic as it is served now.
 
+The record lookup is here, below views.py and write_views.py, so both read a record the same way (views dispatches
+writes to write_views; PATCH reads the current resource first) without importing each other both ways.
+"""
+
+import uuid as uuid_lib
 from typing import Any
+
+from django.http import HttpRequest
 
 from prolotrack.audit.models import RecordVersion
 from prolotrack.documents.models import DocumentPdf
 from prolotrack.fhir import search
 from prolotrack.fhir.bulk import ACTIVE
+from prolotrack.fhir.http import FhirError, audit_read, fhir_actor
 from prolotrack.fhir.models import Cohort, ExportJob
-from prolotrack.fhir.resources import ResourceType
+from prolotrack.fhir.resources import ResourceType, Source, get_type
 
 
 def cohort(clinic: Any, cohort_uuid: Any) -> Cohort | None:
@@ -78,3 +87,42 @@ def revincluded(
         if more:
             break
     return out, more
+
+
+def type_or_404(name: str) -> ResourceType:
+    found = get_type(name)
+    if found is None:
+        raise FhirError(404, f"Resource type '{name}' is not served here (see /fhir/metadata).", code="not-supported")
+    return found
+
+
+def current_resource(request: HttpRequest, resource_type: str, resource_id: str) -> dict[str, Any]:
+    """The resource as a read serves it now (for PATCH), audited as a read; 410 for a gone record."""
+    actor, rtype, source, row, _ = current(request, resource_type, resource_id)
+    if rtype.gone_when_eie and source.versioned and row["entered_in_error_at"] is not None:
+        raise FhirError(410, f"{resource_type}/{resource_id} was marked entered in error.", code="deleted")
+    audit_one(actor, rtype, source, row)
+    return source.map_rows([row])[0]
+
+
+def current(request: HttpRequest, resource_type: str, resource_id: str) -> tuple[Any, Any, Source, dict[str, Any], Any]:
+    """(actor, type, source, current row, uuid) of a record in the caller's clinic; 404 for anything else."""
+    rtype = type_or_404(resource_type)
+    actor = fhir_actor(request, rtype.permission)
+    try:
+        wanted = uuid_lib.UUID(resource_id)
+    except ValueError:
+        raise FhirError(404, f"No {resource_type} with id {resource_id} in this clinic.") from None
+    for source in rtype.sources:
+        row = source.queryset(request.clinic).filter(**{source.id_path: wanted}).values(*source.fields).first()  # type: ignore[attr-defined]
+        if row is not None:
+            return actor, rtype, source, row, wanted
+    raise FhirError(404, f"No {resource_type} with id {resource_id} in this clinic.")
+
+
+def audit_one(actor: Any, rtype: ResourceType, source: Source, row: dict[str, Any]) -> None:
+    if not source.versioned:
+        return  # clinic and staff directory rows: no patient data
+    record = source.model(uuid=row["uuid"])
+    patient = row.get(source.patient_path) if source.patient_path else None
+    audit_read(actor, f"fhir.{rtype.name.lower()}.read", record, patient_uuid=patient)

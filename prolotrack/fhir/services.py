@@ -10,8 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from prolotrack.audit.services import Actor, create_record, record_event
-from prolotrack.clinics.roles import Permission
-from prolotrack.core.access import require_permission
+from prolotrack.clinics.roles import Permission, require_permission
 from prolotrack.fhir.bulk import export_dir, run_export
 from prolotrack.fhir.models import Cohort, ExportJob, ExportStatus
 from prolotrack.fhir.resources import ResourceType

@@ -12,7 +12,7 @@ from prolotrack.clinics.roles import Permission
 from prolotrack.domain import instruments
 from prolotrack.fhir import capability, mappers, queries, search, services
 from prolotrack.fhir.http import FhirError, audit_read, can, error_response, fhir_actor, fhir_endpoint, fhir_response
-from prolotrack.fhir.resources import STATIC_TYPES, ResourceType, Source, get_type
+from prolotrack.fhir.resources import STATIC_TYPES, ResourceType, Source
 
 
 @csrf_exempt  # bearer-token API: no cookies, so no CSRF exposure; the wrapped views check the token
@@ -72,13 +72,6 @@ def fhir_base_url(request: HttpRequest) -> str:
     return request.build_absolute_uri(reverse("fhir:base")).rstrip("/")
 
 
-def _type_or_404(name: str) -> ResourceType:
-    found = get_type(name)
-    if found is None:
-        raise FhirError(404, f"Resource type '{name}' is not served here (see /fhir/metadata).", code="not-supported")
-    return found
-
-
 def etag_headers(resource: dict[str, Any]) -> dict[str, str]:
     version = resource.get("meta", {}).get("versionId", "1")
     headers = {"ETag": f'W/"{version}"'}
@@ -110,7 +103,7 @@ def _not_modified(request: HttpRequest, headers: dict[str, str]) -> HttpResponse
 def read(request: HttpRequest, resource_type: str, resource_id: str) -> HttpResponse:
     if resource_type in STATIC_TYPES:
         return _read_questionnaire(request, resource_id)
-    actor, rtype, source, row, _ = _current(request, resource_type, resource_id)
+    actor, rtype, source, row, _ = queries.current(request, resource_type, resource_id)
     if rtype.gone_when_eie and source.versioned and row["entered_in_error_at"] is not None:
         raise FhirError(
             410, f"{resource_type}/{resource_id} was marked entered in error; it is kept in the record's history.",
@@ -118,34 +111,8 @@ def read(request: HttpRequest, resource_type: str, resource_id: str) -> HttpResp
         )  # fmt: skip
     resource = source.map_rows([row])[0]
     headers = etag_headers(resource)
-    _audit_one(actor, rtype, source, row)
+    queries.audit_one(actor, rtype, source, row)
     return _not_modified(request, headers) or fhir_response(resource, 200, headers)
-
-
-def current_resource(request: HttpRequest, resource_type: str, resource_id: str) -> dict[str, Any]:
-    """The resource as a read serves it now (for PATCH), audited as a read; 410 for a gone record."""
-    actor, rtype, source, row, _ = _current(request, resource_type, resource_id)
-    if rtype.gone_when_eie and source.versioned and row["entered_in_error_at"] is not None:
-        raise FhirError(410, f"{resource_type}/{resource_id} was marked entered in error.", code="deleted")
-    _audit_one(actor, rtype, source, row)
-    return source.map_rows([row])[0]
-
-
-def _current(
-    request: HttpRequest, resource_type: str, resource_id: str
-) -> tuple[Any, Any, Source, dict[str, Any], Any]:
-    """(actor, type, source, current row, uuid) of a record in the caller's clinic; 404 for anything else."""
-    rtype = _type_or_404(resource_type)
-    actor = fhir_actor(request, rtype.permission)
-    try:
-        wanted = uuid_lib.UUID(resource_id)
-    except ValueError:
-        raise FhirError(404, f"No {resource_type} with id {resource_id} in this clinic.") from None
-    for source in rtype.sources:
-        row = source.queryset(request.clinic).filter(**{source.id_path: wanted}).values(*source.fields).first()  # type: ignore[attr-defined]
-        if row is not None:
-            return actor, rtype, source, row, wanted
-    raise FhirError(404, f"No {resource_type} with id {resource_id} in this clinic.")
 
 
 def _versions(request: HttpRequest, resource_type: str, resource_id: str) -> tuple[Any, Source, list[Any], Any]:
@@ -154,7 +121,7 @@ def _versions(request: HttpRequest, resource_type: str, resource_id: str) -> tup
     (what does not change: ids, the patient, the clinic), mapped by the same mapper as a read."""
     from prolotrack.audit.models import RecordVersion
 
-    actor, rtype, source, row, wanted = _current(request, resource_type, resource_id)
+    actor, rtype, source, row, wanted = queries.current(request, resource_type, resource_id)
     if not source.versioned:
         raise FhirError(404, f"{resource_type} has no version history here.", code="not-supported")
     model = source.model
@@ -176,7 +143,7 @@ def _versions(request: HttpRequest, resource_type: str, resource_id: str) -> tup
         # loaded in bulk by the demo and bench generators): served as it is now.
         current = RecordVersion(version=row["version"], at=row["updated_at"], data={})
         out.insert(0, (source.map_rows([dict(row)])[0], current))
-    _audit_one(actor, rtype, source, row)
+    queries.audit_one(actor, rtype, source, row)
     return actor, source, out, row
 
 
@@ -221,14 +188,6 @@ def vread(request: HttpRequest, resource_type: str, resource_id: str, version_id
             headers = etag_headers(resource)
             return _not_modified(request, headers) or fhir_response(resource, 200, headers)
     raise FhirError(404, f"{resource_type}/{resource_id} has no version {version_id}.")
-
-
-def _audit_one(actor: Any, rtype: ResourceType, source: Source, row: dict[str, Any]) -> None:
-    if not source.versioned:
-        return  # clinic and staff directory rows: no patient data
-    record = source.model(uuid=row["uuid"])
-    patient = row.get(source.patient_path) if source.patient_path else None
-    audit_read(actor, f"fhir.{rtype.name.lower()}.read", record, patient_uuid=patient)
 
 
 def _read_questionnaire(request: HttpRequest, resource_id: str) -> HttpResponse:
@@ -302,7 +261,7 @@ def _includes(request: HttpRequest, query: Any, page: Any, base_url: str, patien
     """_include: the resources the page's rows refer to, if the role may read their type."""
     entries = []
     for include in query.includes:
-        target = _type_or_404(include.target)
+        target = queries.type_or_404(include.target)
         if not can(request, target.permission):
             raise FhirError(403, f"_include of {include.target} is not allowed for your role.")
         ids = {row.get(include.path) for _, row in page.rows} - {None}
@@ -355,7 +314,7 @@ def _ignored(rtype: ResourceType, ignored: list[str]) -> dict[str, Any]:
 def _search(request: HttpRequest, resource_type: str, params: Any) -> HttpResponse:
     if resource_type in STATIC_TYPES:
         return _search_questionnaires(request)
-    rtype = _type_or_404(resource_type)
+    rtype = queries.type_or_404(resource_type)
     actor = fhir_actor(request, rtype.permission)
     clinic = request.clinic  # type: ignore[attr-defined]
     query = search.parse(rtype, params, clinic.tz, strict=_strict(request))

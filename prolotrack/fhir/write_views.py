@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.http import http_date
 
 from prolotrack.clinics.roles import Permission
-from prolotrack.fhir import importer
+from prolotrack.fhir import importer, queries
 from prolotrack.fhir.http import FhirError, fhir_actor, fhir_endpoint, fhir_response
 
 # Media types a FHIR JSON body may be sent as (FHIR R4 http.html#mime-type; application/json is widely sent).
@@ -132,8 +132,6 @@ def patch(request: HttpRequest, resource_type: str, resource_id: str) -> HttpRes
     7396, `application/merge-patch+json`, or a JSON object as fhirpy's `patch()` sends it), applied to the resource
     as it is served now, then written exactly as a PUT of the result (same mapping, services, version and audit
     rows). If-Match is required (428 without; 412 when stale); a failing `test` operation answers 409."""
-    from prolotrack.fhir import views
-
     actor = fhir_actor(request, Permission.FHIR_IMPORT)
     if_match = request.headers.get("If-Match")
     if not if_match:
@@ -159,7 +157,7 @@ def patch(request: HttpRequest, resource_type: str, resource_id: str) -> HttpRes
         version = importer.parse_etag(if_match, "If-Match")
     except importer.ImportFailure as error:
         return _failure(error)
-    current = views.current_resource(request, resource_type, resource_id)
+    current = queries.current_resource(request, resource_type, resource_id)
     served = current.get("meta", {}).get("versionId")
     if served != str(version):
         raise FhirError(

@@ -29,8 +29,8 @@ from prolotrack.audit.services import (
     mark_entered_in_error,
     update_record,
 )
-from prolotrack.clinics.roles import Permission, Role
-from prolotrack.core.access import require_permission, require_same_clinic
+from prolotrack.clinics.roles import Permission, Role, require_permission
+from prolotrack.core.access import require_same_clinic
 from prolotrack.imaging import findings as catalogue
 from prolotrack.imaging.files import FileRefused, inspect_upload
 from prolotrack.imaging.models import MIN_REASON_CHARS, Feasibility, ImagingFile, ImagingStudy

@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class MessagingConfig(AppConfig):
     name = "prolotrack.messaging"
     label = "messaging"
+
+    def ready(self) -> None:
+        from prolotrack.messaging import queries, services
+        from prolotrack.treatment import hooks as treatment_hooks
+
+        # Treatment (a layer below) shows and cancels the reminders of sessions that will not happen.
+        treatment_hooks.open_reminders.provide(queries.open_reminders)
+        treatment_hooks.cancel_reminders.provide(services.cancel_session_reminders)

@@ -8,7 +8,14 @@ from django.db.models import Q, QuerySet
 
 from prolotrack.clinics.models import Membership
 from prolotrack.clinics.roles import Permission, Role
-from prolotrack.messaging.models import CalendarFeedToken, Channel, MessageKind, MessageOptOut, OutboxMessage
+from prolotrack.messaging.models import (
+    OPEN_STATUSES,
+    CalendarFeedToken,
+    Channel,
+    MessageKind,
+    MessageOptOut,
+    OutboxMessage,
+)
 from prolotrack.messaging.services import hash_token
 from prolotrack.treatment.models import SessionStatus, TreatmentSession
 
@@ -111,3 +118,8 @@ def feed_sessions(membership: Membership, today: date) -> list[TreatmentSession]
     if membership.role == Role.CLINICIAN:
         qs = qs.filter(clinician=membership.user)
     return list(qs.select_related("patient", "clinic").order_by("starts_at", "id"))
+
+
+def open_reminders(sessions: Any) -> int:
+    """Reminders still to be sent about these sessions (queued or to retry)."""
+    return OutboxMessage.objects.filter(session__in=sessions, status__in=OPEN_STATUSES).count()

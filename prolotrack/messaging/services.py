@@ -21,8 +21,8 @@ from django.utils import timezone
 
 from prolotrack.audit.services import Actor, ServiceError, create_record, record_event, update_record
 from prolotrack.clinics.models import Clinic
-from prolotrack.clinics.roles import Permission
-from prolotrack.core.access import require_permission, require_same_clinic
+from prolotrack.clinics.roles import Permission, require_permission
+from prolotrack.core.access import require_same_clinic
 from prolotrack.core.site import site_url
 from prolotrack.domain import reminders as rules
 from prolotrack.domain.reminders import Decision, ReminderKind

@@ -22,8 +22,8 @@ from prolotrack.audit.services import (
     record_event,
     update_record,
 )
-from prolotrack.clinics.roles import Permission
-from prolotrack.core.access import require_permission, require_same_clinic
+from prolotrack.clinics.roles import Permission, require_permission
+from prolotrack.core.access import require_same_clinic
 from prolotrack.domain import instruments as domain
 from prolotrack.domain.errors import DomainError
 from prolotrack.outcomes import hooks, queries

@@ -4,7 +4,9 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from uuid import UUID
 
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q, QuerySet
 
 from prolotrack.audit.models import RecordVersion
@@ -64,6 +66,22 @@ class Chart:
 def get_patient(clinic: Any, patient_uuid: Any) -> Patient:
     """One patient of this clinic; raises Patient.DoesNotExist for anyone else's."""
     return Patient.objects.select_related("updated_by").get(clinic=clinic, uuid=patient_uuid)
+
+
+def clinic_patient(clinic: Any, patient_uuid: Any) -> Patient | None:
+    """The clinic's patient with that uuid (retired or not), or None."""
+    return Patient.objects.filter(clinic=clinic, uuid=patient_uuid).first()
+
+
+def patient_uuid_by_reference(clinic: Any, text: str) -> UUID | None:
+    """The uuid of the clinic's patient whose record number, or else whose id, is `text`; None when there is none."""
+    match = Patient.objects.filter(clinic=clinic, mrn=text).values_list("uuid", flat=True).first()
+    if match is None:
+        try:
+            match = Patient.objects.filter(clinic=clinic, uuid=text).values_list("uuid", flat=True).first()
+        except (ValidationError, ValueError):
+            match = None
+    return match
 
 
 def patient_or_404(request: Any, patient_uuid: Any) -> Patient:

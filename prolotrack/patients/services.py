@@ -19,8 +19,7 @@ from prolotrack.audit.services import (
     record_event,
     update_record,
 )
-from prolotrack.clinics.roles import Permission
-from prolotrack.core.access import require_permission
+from prolotrack.clinics.roles import Permission, require_permission
 from prolotrack.domain.concepts import NO_KNOWN_ALLERGY_SNOMED, is_no_known_allergy, split_token
 from prolotrack.domain.errors import InputError
 from prolotrack.domain.inputs import check_not_future

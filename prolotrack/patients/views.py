@@ -1,5 +1,6 @@
 """Registry pages: search, register, chart, edit. Thin: parse, check access, call the service, render."""
 
+import re
 from typing import Any
 
 from django.contrib import messages
@@ -8,9 +9,10 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from prolotrack.audit.services import ServiceError, record_read
+from prolotrack.audit.services import ServiceError, export_disclosures, record_read
 from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for
 from prolotrack.core import entered_in_error
@@ -218,3 +220,19 @@ def patient_history(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
     record_read(actor_for(request), "patient.history.viewed", record=patient, patient_uuid=patient.uuid)
     versions = queries.chart_history(patient)
     return render(request, "patients/history.html", {"patient": patient, "versions": versions})
+
+
+@require(Permission.AUDIT_VIEW)
+def patient_disclosures_csv(request: HttpRequest, patient_uuid: object) -> HttpResponse:
+    """The patient's accounting of disclosures as CSV (HIPAA 45 CFR 164.528): every audit event naming the patient.
+    The export is audited first, so it lists itself. (Linked from the audit page; here because it is the patient's.)"""
+    clinic = request.clinic  # type: ignore[attr-defined]
+    patient = queries.clinic_patient(clinic, patient_uuid)
+    if patient is None:
+        raise Http404("No patient of this clinic has that id.")
+    response = HttpResponse(export_disclosures(actor_for(request), patient), content_type="text/csv; charset=utf-8")
+    safe = re.sub(r"[^A-Za-z0-9_-]", "_", patient.mrn)
+    day = timezone.localdate(timezone=clinic.tz).isoformat()
+    response["Content-Disposition"] = f'attachment; filename="disclosures-{safe}-{day}.csv"'
+    response["Cache-Control"] = "no-store"
+    return response

@@ -16,11 +16,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django_tasks import task
 
 from prolotrack.audit.services import Actor, ServiceError, record_event
 from prolotrack.clinical.queries import clinic_today
-from prolotrack.clinics.roles import Permission
-from prolotrack.core.access import require_permission, require_same_clinic
+from prolotrack.clinics.roles import Permission, require_permission
+from prolotrack.core.access import require_same_clinic
 from prolotrack.domain.deidentify import DateMode
 from prolotrack.research import queries
 from prolotrack.research.models import DataUseAgreement, ExportJob, ExportStatus
@@ -145,11 +146,17 @@ def start_export(actor: Actor, request: ExportRequest) -> ExportJob:
             },
         )
     # Queued after the commit, so the worker finds the job (the test backend runs it here and now).
-    from prolotrack.research.tasks import build_research_export
-
     build_research_export.enqueue(str(job.uuid))
     job.refresh_from_db()
     return job
+
+
+@task()
+def build_research_export(job_uuid: str) -> dict[str, Any]:
+    """The background task (django-tasks; `manage.py db_worker` runs it, tests run it inline): build the job's zip.
+    Here rather than in a tasks module that services would import back: one module, no import cycle."""
+    job = run_export(job_uuid)
+    return {"job": str(job.uuid), "status": job.status, "patients": job.patient_count}
 
 
 def _system_actor(job: ExportJob) -> Actor:

@@ -12,7 +12,6 @@ from django.http import Http404
 from prolotrack.audit.models import RecordVersion
 from prolotrack.clinics.models import User
 from prolotrack.clinics.roles import Role
-from prolotrack.consent.queries import consent_state
 from prolotrack.domain.agents import Agent, AgentConcentration, Concentration, Unit
 from prolotrack.domain.anatomy import LANDMARKS
 from prolotrack.domain.course import Outcome, SessionFact, SessionState, course_outcome
@@ -32,6 +31,7 @@ from prolotrack.domain.session import (
     PreparedSolution as SolutionContent,
 )
 from prolotrack.patients.models import Condition, ConditionCategory, Patient, WeightMeasurement
+from prolotrack.treatment import hooks
 from prolotrack.treatment.models import (
     AdverseEvent,
     ChecklistEntry,
@@ -174,7 +174,7 @@ def signing_state(session: TreatmentSession) -> SigningState:
         solutions_prepared=_active(PreparedSolution.objects.filter(session=session)).count(),
         already_signed=session.is_signed,
         extra_blocks=extra,
-        consent=consent_state(session.course_id),
+        consent=hooks.consent_state(session.course_id),
     )
 
 
@@ -331,9 +331,7 @@ def session_facts(course: Course) -> list[SessionFact]:
 
 def open_reminders(sessions: Any) -> int:
     """Reminders still to be sent about these sessions (queued or to retry)."""
-    from prolotrack.messaging.models import OPEN_STATUSES, OutboxMessage
-
-    return OutboxMessage.objects.filter(session__in=sessions, status__in=OPEN_STATUSES).count()
+    return hooks.open_reminders(sessions)
 
 
 def open_links(course: Course) -> int:

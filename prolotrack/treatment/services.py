@@ -26,9 +26,8 @@ from prolotrack.audit.services import (
 from prolotrack.clinical import planning
 from prolotrack.clinical import queries as clinical_queries
 from prolotrack.clinical import services as clinical_services
-from prolotrack.clinics.roles import Permission, Role
-from prolotrack.core.access import require_permission, require_same_clinic
-from prolotrack.documents.services import queue_visit_summary
+from prolotrack.clinics.roles import Permission, Role, require_permission
+from prolotrack.core.access import require_same_clinic
 from prolotrack.domain.agents import Agent, AgentConcentration, Concentration, Unit, parse_agent, pct
 from prolotrack.domain.course import COURSE_CLOSE_REASONS
 from prolotrack.domain.errors import DomainError
@@ -37,7 +36,7 @@ from prolotrack.domain.protocols import OffsetUnit, ProtocolTemplate, SessionSpe
 from prolotrack.domain.reasons import AMENDMENT_REASONS, SESSION_CANCEL_REASONS, parse, reason_text
 from prolotrack.domain.session import Answer, ChecklistItem, signing_blockers
 from prolotrack.patients.models import Patient
-from prolotrack.treatment import queries
+from prolotrack.treatment import hooks, queries
 from prolotrack.treatment.models import (
     AdverseEvent,
     ChecklistEntry,
@@ -186,8 +185,6 @@ def close_course(
     `reason` is a code of `domain.course.COURSE_CLOSE_REASONS` that fits the outcome; "other" needs `details`.
     A caller that names a `status` must name the derived one (a course with no session done cannot be marked
     completed). Sessions not yet done are cancelled and their queued reminders with them, in one transaction."""
-    from prolotrack.messaging.services import cancel_session_reminders
-
     require_permission(actor, Permission.COURSE_MANAGE)
     require_same_clinic(actor, course)
     if course.status != CourseStatus.OPEN:
@@ -214,7 +211,7 @@ def close_course(
                 expected_version=None,
                 reason=f"Course closed: {text}",
             )
-        cancel_session_reminders(actor, impact.to_cancel, f"The course was closed: {text}"[:300])
+        hooks.cancel_reminders(actor, impact.to_cancel, f"The course was closed: {text}"[:300])
         return update_record(
             actor,
             course,
@@ -296,8 +293,6 @@ def set_attendance(
     """Mark a planned or booked session cancelled or a no-show, with a reason from the list ("other" needs details).
 
     Its queued reminders are cancelled in the same transaction."""
-    from prolotrack.messaging.services import cancel_session_reminders
-
     require_permission(actor, Permission.SCHEDULE_MANAGE)
     require_same_clinic(actor, session)
     if status not in (SessionStatus.CANCELLED, SessionStatus.NO_SHOW):
@@ -317,7 +312,7 @@ def set_attendance(
             expected_version=expected_version,
             reason=text,
         )
-        cancel_session_reminders(actor, [updated], f"The session was marked {status}: {text}"[:300])
+        hooks.cancel_reminders(actor, [updated], f"The session was marked {status}: {text}"[:300])
         return updated
 
 
@@ -708,7 +703,7 @@ def sign_session(
             reason=f"Signed before the booked start: {early_reason}" if early and early_reason else "",
         )
         # The visit summary PDF is queued once the signature is committed (docs/DOCUMENTS.md).
-        transaction.on_commit(partial(queue_visit_summary, actor, signed.pk), robust=True)
+        transaction.on_commit(partial(hooks.session_signed, actor, signed.pk), robust=True)
         return signed
 
 

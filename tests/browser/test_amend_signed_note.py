@@ -11,12 +11,13 @@ from playwright.sync_api import Browser, expect
 
 from prolotrack.audit.models import RecordVersion
 from prolotrack.clinics.models import User
+from prolotrack.clinics.testing import actor_of
 from prolotrack.consent.testing import sign_for_course
-from prolotrack.core.testing import actor_of, knee_course
 from prolotrack.patients import services as patient_services
 from prolotrack.patients.models import Patient
 from prolotrack.treatment import services
 from prolotrack.treatment.models import TreatmentSession
+from prolotrack.treatment.testing import knee_course
 from tests.browser.conftest import DESKTOP, log_in, shot
 
 pytestmark = pytest.mark.browser

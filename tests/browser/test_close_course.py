@@ -7,9 +7,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from prolotrack.clinics.models import User
-from prolotrack.core.testing import knee_course
 from prolotrack.patients.models import Patient
 from prolotrack.treatment.models import Course
+from prolotrack.treatment.testing import knee_course
 from tests.browser.conftest import log_in, shot
 
 pytestmark = pytest.mark.browser

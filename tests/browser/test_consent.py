@@ -14,8 +14,8 @@ from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
 from prolotrack.clinics.models import User
+from prolotrack.clinics.testing import actor_of
 from prolotrack.consent.models import Consent, ConsentStatus
-from prolotrack.core.testing import actor_of
 from prolotrack.patients import services as patient_services
 from prolotrack.patients.models import Patient
 from prolotrack.treatment import services

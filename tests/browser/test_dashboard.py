@@ -8,7 +8,7 @@ import pytest
 from django.core.cache import cache
 from playwright.sync_api import Page, expect
 
-from prolotrack.analytics.tests.factories import add_dextrose, answer, make_course, session_day, set_session
+from prolotrack.outcomes.testing import add_dextrose, answer, make_course, session_day, set_session
 from tests.browser.conftest import log_in, shot, wait_until
 
 pytestmark = pytest.mark.browser

@@ -12,11 +12,11 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from prolotrack.core.testing import actor_of
+from prolotrack.clinics.testing import actor_of
+from prolotrack.core.pdf import render_html
 from prolotrack.documents import content
 from prolotrack.documents import services as documents
 from prolotrack.documents.models import Document, DocumentKind, DocumentStatus
-from prolotrack.documents.pdf import render_html
 from prolotrack.documents.tests.conftest import *  # noqa: F403 - the signed session and the treatment fixtures
 from prolotrack.documents.tests.conftest import pdf_text
 from tests.browser.conftest import log_in, shot

@@ -165,7 +165,7 @@ def test_a_clinician_reviews_imaging_and_records_feasibility(
 
 
 def test_the_study_page_on_a_desktop(page: Page, clinician: User, patient: Patient) -> None:
-    from prolotrack.core.testing import actor_of
+    from prolotrack.clinics.testing import actor_of
     from prolotrack.imaging import services
 
     study = services.create_study(

@@ -12,7 +12,7 @@ from icalendar import Calendar
 from playwright.sync_api import Page, expect
 
 from prolotrack.clinics.models import User
-from prolotrack.core.testing import actor_of
+from prolotrack.clinics.testing import actor_of
 from prolotrack.messaging import services
 from prolotrack.messaging.models import MessageStatus, OutboxMessage
 from prolotrack.patients.models import Patient

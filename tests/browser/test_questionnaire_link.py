@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
-from prolotrack.core.testing import actor_of
+from prolotrack.clinics.testing import actor_of
 from prolotrack.outcomes import services
 from prolotrack.outcomes.models import QuestionnaireResponse
 from prolotrack.treatment import services as treatment_services

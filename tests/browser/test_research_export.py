@@ -6,8 +6,8 @@ from datetime import date
 import pytest
 from playwright.sync_api import Page, expect
 
+from prolotrack.clinics.testing import actor_of
 from prolotrack.consent.testing import sign_research
-from prolotrack.core.testing import actor_of
 from prolotrack.research import services
 from prolotrack.research.models import ExportJob
 from prolotrack.treatment import services as treatment_services

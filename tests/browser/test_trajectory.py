@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import Page, expect
 
-from prolotrack.analytics.tests.factories import answer, make_course, session_day, set_session
+from prolotrack.outcomes.testing import answer, make_course, session_day, set_session
 from tests.browser.conftest import log_in, shot
 
 pytestmark = pytest.mark.browser

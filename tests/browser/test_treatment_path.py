@@ -15,8 +15,8 @@ from playwright.sync_api import Page, expect
 
 from prolotrack.audit.models import RecordVersion
 from prolotrack.clinics.models import User
+from prolotrack.clinics.testing import actor_of
 from prolotrack.consent.testing import sign_for_course
-from prolotrack.core.testing import actor_of
 from prolotrack.patients import services as patient_services
 from prolotrack.patients.models import Patient
 from prolotrack.treatment import maps, services

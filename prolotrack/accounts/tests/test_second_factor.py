@@ -17,7 +17,7 @@ from prolotrack.accounts.testing import base32_key, enrolled_totp, totp_code
 from prolotrack.audit.models import AuditEvent
 from prolotrack.audit.services import AccessDenied, Actor, ServiceError
 from prolotrack.clinics.services import update_clinic_settings
-from prolotrack.core.testing import actor_of
+from prolotrack.clinics.testing import actor_of
 
 PASSWORD = "correct horse battery"
 VERIFY = "/accounts/second-factor/"

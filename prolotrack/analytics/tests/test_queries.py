@@ -10,11 +10,11 @@ from django.utils import timezone
 
 from prolotrack.analytics import queries
 from prolotrack.analytics.queries import FilterError, Filters, parse_filters
-from prolotrack.analytics.tests.factories import add_dextrose, answer, make_course, session_day, set_session
 from prolotrack.audit.services import update_record
-from prolotrack.core.testing import actor_of
+from prolotrack.clinics.testing import actor_of
 from prolotrack.domain import analytics
 from prolotrack.domain.scoring import instrument
+from prolotrack.outcomes.testing import add_dextrose, answer, make_course, session_day, set_session
 from prolotrack.outcomes.trajectory import patient_trajectory
 from prolotrack.treatment import services as treatment_services
 from prolotrack.treatment.models import Course, SessionStatus, TreatmentSession

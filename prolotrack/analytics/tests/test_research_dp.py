@@ -44,7 +44,7 @@ def test_the_course_facts_match_a_recount(clinic, clinic_data):  # noqa: F811
 
 
 def test_an_adverse_event_after_a_done_session_is_counted_by_type(clinic, clinic_data, clinician):  # noqa: F811
-    from prolotrack.core.testing import actor_of
+    from prolotrack.clinics.testing import actor_of
     from prolotrack.treatment import services as treatment_services
 
     course = next(c for c in clinic_data if c.started_on <= END and c.sessions.filter(status="done").exists())

@@ -10,7 +10,7 @@ from django.db import transaction
 from prolotrack.clinical import planning, services
 from prolotrack.clinical.models import ProtocolTemplate, ScreeningRecord
 from prolotrack.clinics.models import User
-from prolotrack.core.testing import actor_of
+from prolotrack.clinics.testing import actor_of
 from prolotrack.patients import services as patient_services
 from prolotrack.patients.models import Patient
 

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from prolotrack.audit.models import AuditEvent
 from prolotrack.clinical.models import ProtocolTemplate, ScreeningRecord
 from prolotrack.clinical.tests.conftest import PROCEDURE_DATE
-from prolotrack.core.testing import actor_of
+from prolotrack.clinics.testing import actor_of
 from prolotrack.patients import services as patient_services
 
 HTMX = {"HTTP_HX_REQUEST": "true"}

@@ -10,7 +10,7 @@ from prolotrack.clinical import services
 from prolotrack.clinical.models import ProtocolTemplate
 from prolotrack.clinical.tests.conftest import PROTOCOL_VALUES
 from prolotrack.clinics.services import update_clinic_settings
-from prolotrack.core.testing import actor_of
+from prolotrack.clinics.testing import actor_of
 from prolotrack.domain.protocols import TEMPLATES
 
 

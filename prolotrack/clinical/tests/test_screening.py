@@ -12,7 +12,7 @@ from prolotrack.clinical import services
 from prolotrack.clinical.models import ScreeningRecord
 from prolotrack.clinical.tests.conftest import PROCEDURE_DATE, knee_procedure
 from prolotrack.clinics.services import update_clinic_settings
-from prolotrack.core.testing import actor_of
+from prolotrack.clinics.testing import actor_of
 from prolotrack.domain.errors import OverrideError, ScreeningError
 from prolotrack.patients import services as patient_services
 

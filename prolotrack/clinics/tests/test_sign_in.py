@@ -8,8 +8,8 @@ from django.db import transaction
 
 from prolotrack.audit.models import AuditEvent
 from prolotrack.audit.services import Actor
-from prolotrack.clinics.middleware import SESSION_ACTIVITY_KEY
 from prolotrack.clinics.models import Clinic
+from prolotrack.clinics.queries import SESSION_ACTIVITY_KEY
 from prolotrack.clinics.services import update_clinic_settings
 
 

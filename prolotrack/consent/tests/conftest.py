@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from prolotrack.core.testing import actor_of
+from prolotrack.clinics.testing import actor_of
 from prolotrack.treatment import services as treatment_services
 from prolotrack.treatment.tests.conftest import (  # noqa: F401 - fixtures shared with the treatment tests
     START,

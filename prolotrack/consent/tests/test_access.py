@@ -2,9 +2,9 @@
 
 import pytest
 
+from prolotrack.clinics.testing import actor_of
 from prolotrack.consent.models import Consent
 from prolotrack.consent.testing import sign_research
-from prolotrack.core.testing import actor_of
 
 ALL = ("clinician", "colleague", "frontdesk", "admin", "researcher", "outsider")
 

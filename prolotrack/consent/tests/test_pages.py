@@ -6,11 +6,11 @@ import hashlib
 
 from django.utils import timezone
 
+from prolotrack.clinics.testing import actor_of
 from prolotrack.consent import queries
 from prolotrack.consent.models import Consent, ConsentStatus
 from prolotrack.consent.signatures import scribble_png
 from prolotrack.consent.testing import sign_for_course
-from prolotrack.core.testing import actor_of
 
 
 def data_url(png):

@@ -3,9 +3,9 @@
 import pytest
 from django.core.exceptions import ValidationError
 
+from prolotrack.clinics.testing import actor_of
 from prolotrack.consent import queries, services
 from prolotrack.consent.models import ConsentTemplate
-from prolotrack.core.testing import actor_of
 from prolotrack.domain import claims
 
 

@@ -1,6 +1,9 @@
 """The demo shows every kind of message docs/MESSAGING.md describes, questionnaire emails included (issue 19: the
 demo promised questionnaire emails and produced none)."""
 
+from datetime import date
+
+from prolotrack.demo.messaging_seed import seed_messaging
 from prolotrack.demo.seed import seed_demo
 from prolotrack.messaging.models import MessageKind, MessageStatus, OutboxMessage
 
@@ -15,3 +18,13 @@ def test_the_demo_has_every_kind_of_message(db, monkeypatch, settings, tmp_path)
         sent = OutboxMessage.objects.filter(kind=kind, status=MessageStatus.SENT).first()
         assert sent is not None, f"no {kind} email was sent"
         assert "personal questionnaire link" in sent.body and "/q/" not in sent.body
+
+
+OTHER = "http://127.0.0.1:8123"
+
+
+def test_the_demo_feed_addresses_use_the_site_address(clinician, frontdesk, tmp_path, settings):
+    settings.DATA_DIR = tmp_path
+    settings.PROLOTRACK_SITE_URL = OTHER
+    seed_messaging(clinician.memberships.get().clinic, today=date(2026, 11, 17))
+    assert f"clinician: {OTHER}/calendar/feed/" in (tmp_path / "demo-calendar-feeds.txt").read_text()

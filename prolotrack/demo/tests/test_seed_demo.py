@@ -4,7 +4,7 @@ from django.core.management import call_command
 from django.db import transaction
 
 from prolotrack.clinics.models import Clinic, Membership, User
-from prolotrack.core.testing import actor_of
+from prolotrack.clinics.testing import actor_of
 from prolotrack.demo.generator import generate_patients
 from prolotrack.demo.seed import DEMO_CLINIC, SECOND_CLINIC, seed_demo
 from prolotrack.patients import services

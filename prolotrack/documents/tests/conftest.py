@@ -10,7 +10,7 @@ from django.db import transaction
 from pypdf import PdfReader
 
 from prolotrack.audit.services import create_record
-from prolotrack.core.testing import actor_of
+from prolotrack.clinics.testing import actor_of
 from prolotrack.outcomes.models import QuestionnaireResponse
 from prolotrack.treatment import services as treatment_services
 from prolotrack.treatment.tests.conftest import *  # noqa: F403 - the treatment workflow's fixtures, as they are

@@ -4,8 +4,8 @@ are audited and named sensibly."""
 import pytest
 
 from prolotrack.audit.models import AuditEvent
+from prolotrack.clinics.testing import actor_of
 from prolotrack.consent.models import Consent
-from prolotrack.core.testing import actor_of
 from prolotrack.documents import queries, services
 from prolotrack.documents.models import Document, DocumentKind, HandoutVersion
 from prolotrack.documents.tests.conftest import pdf_text

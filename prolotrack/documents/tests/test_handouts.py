@@ -10,7 +10,7 @@ from django.db import transaction
 from prolotrack.audit.models import AuditEvent
 from prolotrack.audit.services import AccessDenied, StaleEditError
 from prolotrack.clinics.models import Clinic
-from prolotrack.core.testing import actor_of
+from prolotrack.clinics.testing import actor_of
 from prolotrack.documents import content, handouts, services
 from prolotrack.documents.models import HandoutVersion
 from prolotrack.documents.tests.conftest import pdf_text

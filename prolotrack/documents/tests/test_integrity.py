@@ -7,8 +7,8 @@ from django.core import mail
 from django.db import connection, transaction
 
 from prolotrack.audit.models import AuditEvent
+from prolotrack.clinics.testing import actor_of
 from prolotrack.consent.models import Consent
-from prolotrack.core.testing import actor_of
 from prolotrack.documents import services
 from prolotrack.documents.models import Document, DocumentKind, DocumentPdf
 

@@ -15,8 +15,8 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from prolotrack.clinics.models import Clinic
+from prolotrack.clinics.testing import actor_of
 from prolotrack.core import clinictime
-from prolotrack.core.testing import actor_of
 from prolotrack.documents import services
 from prolotrack.documents.models import Document, DocumentKind, DocumentStatus
 from prolotrack.documents.tests.conftest import pdf_text
@@ -58,7 +58,7 @@ def assert_no_internal_names(text: str, where: str) -> None:
 
 
 def test_the_questionnaire_pages_show_the_clinic_time_with_its_zone(client, clinic, clinician, patient):
-    from prolotrack.core.testing import knee_course
+    from prolotrack.treatment.testing import knee_course
 
     course = knee_course(clinician, patient, datetime(2026, 11, 2).date())
     timepoint = course.timepoints.filter(kind="follow_up").order_by("due_on").first()
@@ -84,7 +84,7 @@ def test_the_questionnaire_pages_show_the_clinic_time_with_its_zone(client, clin
 
 
 def test_the_staff_link_page_shows_the_same_clinic_time_with_its_zone(login, clinic, clinician, patient):
-    from prolotrack.core.testing import knee_course
+    from prolotrack.treatment.testing import knee_course
 
     course = knee_course(clinician, patient, datetime(2026, 11, 2).date())
     timepoint = course.timepoints.filter(kind="follow_up").order_by("due_on").first()

@@ -2,7 +2,7 @@
 
 import pytest
 
-from prolotrack.core.testing import actor_of
+from prolotrack.clinics.testing import actor_of
 from prolotrack.documents import services
 from prolotrack.documents.models import DocumentKind, DocumentStatus
 from prolotrack.documents.tests.conftest import pdf_text

@@ -8,8 +8,8 @@ from django.db import transaction
 
 from prolotrack.audit.models import AuditEvent, RecordVersion
 from prolotrack.audit.services import RecordClosedError, update_record
+from prolotrack.clinics.testing import actor_of
 from prolotrack.core.records import HistoryBypassError
-from prolotrack.core.testing import actor_of
 from prolotrack.documents import queries, services
 from prolotrack.documents.models import Document, DocumentKind, DocumentPdf, DocumentStatus
 from prolotrack.documents.tests.conftest import pdf_text

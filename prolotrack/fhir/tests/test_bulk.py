@@ -162,7 +162,7 @@ def test_since_includes_only_resources_changed_after_it(
     """SHALL (_since): resources are included when their state changed after the given time."""
     from django.db import transaction
 
-    from prolotrack.core.testing import actor_of
+    from prolotrack.clinics.testing import actor_of
     from prolotrack.patients import services
 
     cut = timezone.now()
@@ -322,7 +322,7 @@ def test_entered_in_error_patients_are_left_out(
     from django.db import transaction
 
     from prolotrack.audit.services import mark_entered_in_error
-    from prolotrack.core.testing import actor_of
+    from prolotrack.clinics.testing import actor_of
 
     patient = Patient.objects.filter(clinic=clinic).first()
     with transaction.atomic():

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
 from prolotrack.audit.services import AccessDenied
-from prolotrack.core.testing import actor_of
+from prolotrack.clinics.testing import actor_of
 from prolotrack.fhir.models import Cohort
 from prolotrack.fhir.services import create_cohort
 

@@ -155,7 +155,7 @@ def stored_periods(clinician: Any, patient: Any) -> dict[int, Span]:
     """Kept Observations whose effective periods cover the shapes the reference knows (bounded, open, instants)."""
     from django.db import transaction
 
-    from prolotrack.core.testing import actor_of
+    from prolotrack.clinics.testing import actor_of
     from prolotrack.patients import services as patient_services
 
     spans = [Span(None, None)]

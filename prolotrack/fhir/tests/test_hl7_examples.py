@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from prolotrack.core.testing import actor_of
+from prolotrack.clinics.testing import actor_of
 from prolotrack.fhir.importer import ImportFailure, import_bundle
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from prolotrack.audit.models import AuditEvent, RecordVersion
-from prolotrack.core.testing import actor_of
+from prolotrack.clinics.testing import actor_of
 from prolotrack.fhir import importer
 from prolotrack.fhir.importer import ImportFailure, import_bundle
 from prolotrack.fhir.tests.fixtures.synthea import transaction_bundle

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from prolotrack.core.testing import actor_of
+from prolotrack.clinics.testing import actor_of
 from prolotrack.fhir.importer import FileImporter, ImportFailure, import_bundle
 from prolotrack.patients.models import Patient
 

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from prolotrack.audit.models import AuditEvent
-from prolotrack.core.testing import actor_of
+from prolotrack.clinics.testing import actor_of
 from prolotrack.domain.concepts import NO_KNOWN_ALLERGY_SNOMED, SNOMED
 from prolotrack.fhir import inbound
 from prolotrack.fhir.importer import import_bundle

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from django.db import transaction
 
-from prolotrack.core.testing import actor_of
+from prolotrack.clinics.testing import actor_of
 from prolotrack.fhir.importer import import_bundle
 from prolotrack.outcomes.models import QuestionnaireResponse
 from prolotrack.outcomes.services import record_response

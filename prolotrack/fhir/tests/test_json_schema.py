@@ -41,7 +41,7 @@ def test_the_schema_refuses_what_r4_refuses() -> None:
 
 def _with_real_synthea(clinician: Any) -> None:
     """One published Synthea bundle imported too, so Observations kept as received are in the export."""
-    from prolotrack.core.testing import actor_of
+    from prolotrack.clinics.testing import actor_of
     from prolotrack.fhir.importer import import_bundle
 
     actor = actor_of(clinician)

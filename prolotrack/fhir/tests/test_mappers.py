@@ -7,7 +7,7 @@ import pytest
 from django.db import transaction
 from fhir.resources.R4B import get_fhir_model_class
 
-from prolotrack.core.testing import actor_of
+from prolotrack.clinics.testing import actor_of
 from prolotrack.domain.instruments import DEFINITIONS
 from prolotrack.fhir import mappers
 from prolotrack.fhir.resources import DUMP_OPTION, TYPES

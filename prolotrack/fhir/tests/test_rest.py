@@ -12,7 +12,7 @@ from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 
 from prolotrack.audit.models import AuditEvent
 from prolotrack.audit.services import mark_entered_in_error
-from prolotrack.core.testing import actor_of
+from prolotrack.clinics.testing import actor_of
 from prolotrack.fhir.resources import TYPES
 from prolotrack.patients.models import Condition, Patient, WeightMeasurement
 from prolotrack.treatment.models import InjectionSite, TreatmentSession

@@ -10,7 +10,7 @@ from django.db import transaction
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 
-from prolotrack.core.testing import actor_of
+from prolotrack.clinics.testing import actor_of
 from prolotrack.fhir import importer, write_views
 from prolotrack.patients import services as patient_services
 from prolotrack.patients.models import Condition, Patient

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from prolotrack.clinics.models import User
-from prolotrack.core.testing import actor_of
+from prolotrack.clinics.testing import actor_of
 from prolotrack.imaging import services
 from prolotrack.imaging.models import ImagingFile, ImagingStudy
 from prolotrack.imaging.tests.factories import STUDY_VALUES, dicom_bytes, png_bytes

@@ -173,7 +173,7 @@ def test_the_api_serves_content_with_the_same_headers_and_audit(client, api_toke
 
 
 def test_a_file_entered_in_error_is_still_served_for_review(client, login, clinician, png_file):
-    from prolotrack.core.testing import actor_of
+    from prolotrack.clinics.testing import actor_of
     from prolotrack.imaging import services
 
     services.retire_file(actor_of(clinician), png_file, reason="Image of another patient")

@@ -201,7 +201,7 @@ def test_a_corrupted_dicom_with_valid_header_is_refused_not_a_crash():
 
 def test_a_truncated_jpeg_is_still_refused_after_a_pdf_was_made(db):
     # WeasyPrint flips Pillow's process-wide LOAD_TRUNCATED_IMAGES on import; the PDF path turns it back off.
-    from prolotrack.documents.pdf import render_pdf
+    from prolotrack.core.pdf import render_pdf
 
     render_pdf("documents/print_base.html", {"clinic": {"name": "Alpha"}, "title": "check"})
     data = jpeg_bytes((300, 300))

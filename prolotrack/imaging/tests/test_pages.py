@@ -8,7 +8,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from prolotrack.audit.models import AuditEvent
-from prolotrack.core.testing import actor_of
+from prolotrack.clinics.testing import actor_of
 from prolotrack.imaging import services
 from prolotrack.imaging.models import ImagingFile, ImagingStudy
 from prolotrack.imaging.tests.factories import (

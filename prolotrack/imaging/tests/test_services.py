@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from prolotrack.audit.models import AuditEvent, RecordVersion
 from prolotrack.audit.services import AccessDenied, RecordClosedError, ServiceError
+from prolotrack.clinics.testing import actor_of
 from prolotrack.core.records import HistoryBypassError
-from prolotrack.core.testing import actor_of
 from prolotrack.imaging import services
 from prolotrack.imaging.files import FileRefused, FileTooLarge
 from prolotrack.imaging.models import ImagingFile, ImagingStudy

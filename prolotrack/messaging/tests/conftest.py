@@ -9,10 +9,11 @@ import pytest
 from django.db import transaction
 from django.test import override_settings
 
-from prolotrack.core.testing import actor_of, knee_course
+from prolotrack.clinics.testing import actor_of
 from prolotrack.messaging import services as messaging_services
 from prolotrack.messaging.backends import LocmemSMSBackend
 from prolotrack.treatment import services as treatment_services
+from prolotrack.treatment.testing import knee_course
 
 CHICAGO = ZoneInfo("America/Chicago")
 START = date(2026, 11, 2)

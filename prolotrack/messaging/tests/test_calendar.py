@@ -6,7 +6,7 @@ import pytest
 from django.db import transaction
 from icalendar import Calendar
 
-from prolotrack.core.testing import actor_of
+from prolotrack.clinics.testing import actor_of
 from prolotrack.messaging import services
 from prolotrack.messaging.models import CalendarFeedToken
 from prolotrack.messaging.tests.conftest import CHICAGO

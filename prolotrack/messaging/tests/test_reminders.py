@@ -11,8 +11,8 @@ from icalendar import Calendar
 
 from prolotrack.audit.models import AuditEvent, RecordVersion
 from prolotrack.audit.services import Actor, create_record
+from prolotrack.clinics.testing import actor_of
 from prolotrack.core.records import HistoryBypassError
-from prolotrack.core.testing import actor_of
 from prolotrack.messaging import services
 from prolotrack.messaging.backends import LocmemSMSBackend
 from prolotrack.messaging.models import Channel, MessageKind, MessageStatus, OutboxMessage

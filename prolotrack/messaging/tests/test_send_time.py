@@ -12,9 +12,9 @@ from django.db import transaction
 from icalendar import Calendar
 
 from prolotrack.audit.services import update_record
+from prolotrack.clinics.testing import actor_of
 from prolotrack.consent import services as consent_services
 from prolotrack.consent.testing import sign_for_course
-from prolotrack.core.testing import actor_of
 from prolotrack.messaging import services
 from prolotrack.messaging.backends import LocmemSMSBackend
 from prolotrack.messaging.models import Channel, MessageKind, MessageStatus, OutboxMessage

@@ -15,10 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from prolotrack.clinics.models import Clinic
+from prolotrack.clinics.testing import actor_of
 from prolotrack.consent import services as consent_services
 from prolotrack.consent.models import Consent, ConsentStatus
 from prolotrack.consent.testing import sign_for_course
-from prolotrack.core.testing import actor_of
 from prolotrack.messaging import services
 from prolotrack.messaging.backends import LocmemSMSBackend
 from prolotrack.messaging.tests.conftest import CHICAGO

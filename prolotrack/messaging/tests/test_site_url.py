@@ -3,7 +3,6 @@ in emails and feeds said port 8000 when the server ran on another port)."""
 
 import re
 import subprocess
-from datetime import date
 from pathlib import Path
 
 from django.core import mail
@@ -63,12 +62,3 @@ def test_a_questionnaire_email_links_to_the_site_address(booked, fake_outcomes):
     sent = [m for m in mail.outbox if "questionnaire" in m.subject.lower()]
     assert sent and f"{OTHER}/q/token-1/" in sent[0].body
     assert "127.0.0.1:8000" not in sent[0].body
-
-
-def test_the_demo_feed_addresses_use_the_site_address(clinician, frontdesk, tmp_path, settings):
-    from prolotrack.demo.messaging_seed import seed_messaging
-
-    settings.DATA_DIR = tmp_path
-    settings.PROLOTRACK_SITE_URL = OTHER
-    seed_messaging(clinician.memberships.get().clinic, today=date(2026, 11, 17))
-    assert f"clinician: {OTHER}/calendar/feed/" in (tmp_path / "demo-calendar-feeds.txt").read_text()

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from prolotrack.core.testing import knee_course
+from prolotrack.treatment.testing import knee_course
 
 START = date(2026, 11, 2)
 

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 from django.conf import settings
 
-from prolotrack.core.testing import actor_of
+from prolotrack.clinics.testing import actor_of
 from prolotrack.outcomes import queries, services
 from prolotrack.outcomes.models import QuestionnaireLink
 

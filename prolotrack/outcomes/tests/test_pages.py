@@ -8,7 +8,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from prolotrack.audit.models import AuditEvent
-from prolotrack.core.testing import actor_of
+from prolotrack.clinics.testing import actor_of
 from prolotrack.outcomes import hooks, queries, services
 from prolotrack.outcomes.models import ClinicInstrumentText, QuestionnaireLink, QuestionnaireResponse
 

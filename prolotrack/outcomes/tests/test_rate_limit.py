@@ -8,7 +8,7 @@ from django.core.cache.backends.db import DatabaseCache
 from django.db import connection
 from django.test import override_settings
 
-from prolotrack.core.testing import actor_of
+from prolotrack.clinics.testing import actor_of
 from prolotrack.outcomes import services
 from prolotrack.outcomes.views.answer import FAILED_LOOKUP_WINDOW_SECONDS, FAILED_LOOKUPS_ALLOWED
 

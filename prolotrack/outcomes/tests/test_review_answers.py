@@ -3,7 +3,7 @@
 import pytest
 from django.core.cache import cache
 
-from prolotrack.core.testing import actor_of
+from prolotrack.clinics.testing import actor_of
 from prolotrack.outcomes import present, services
 
 

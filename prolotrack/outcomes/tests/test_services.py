@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from prolotrack.audit.models import AuditEvent
 from prolotrack.audit.services import AccessDenied, Actor
-from prolotrack.core.testing import actor_of
+from prolotrack.clinics.testing import actor_of
 from prolotrack.outcomes import queries, services
 from prolotrack.outcomes.models import QuestionnaireLink, ResponseStatus
 

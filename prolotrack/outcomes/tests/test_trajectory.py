@@ -4,9 +4,9 @@ from decimal import Decimal
 
 import pytest
 
-from prolotrack.analytics.tests.factories import answer, days_after, make_course, session_day, set_session
 from prolotrack.domain.scoring import ResponseStatus
 from prolotrack.outcomes.charts import trajectory_png, trajectory_svg
+from prolotrack.outcomes.testing import answer, days_after, make_course, session_day, set_session
 from prolotrack.outcomes.trajectory import patient_trajectory
 
 pytestmark = pytest.mark.django_db

@@ -92,7 +92,7 @@ def test_the_card_loads_in_a_fixed_number_of_queries(login, clinician, patient, 
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from prolotrack.analytics.tests.factories import answer, session_day, set_session
+    from prolotrack.outcomes.testing import answer, session_day, set_session
 
     client = login(clinician)
     url = f"/patients/{patient.uuid}/outcomes/"

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.db import transaction
 
-from prolotrack.core.testing import actor_of
+from prolotrack.clinics.testing import actor_of
 from prolotrack.patients import services
 
 ALL = ("clinician", "colleague", "frontdesk", "admin", "researcher", "outsider")

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from prolotrack.audit.models import AuditEvent, RecordVersion
 from prolotrack.audit.services import AccessDenied, RecordClosedError, ServiceError, StaleEditError
-from prolotrack.core.testing import actor_of
+from prolotrack.clinics.testing import actor_of
 from prolotrack.patients import services
 from prolotrack.patients.models import Patient, WeightMeasurement
 

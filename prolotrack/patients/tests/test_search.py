@@ -3,7 +3,7 @@ from datetime import date
 import pytest
 from django.db import transaction
 
-from prolotrack.core.testing import actor_of
+from prolotrack.clinics.testing import actor_of
 from prolotrack.patients import queries, services
 
 

@@ -13,10 +13,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from prolotrack.audit.services import create_record, update_record
+from prolotrack.clinics.testing import actor_of
 from prolotrack.consent.models import Consent
 from prolotrack.consent.services import withdraw_consent
 from prolotrack.consent.testing import sign_research
-from prolotrack.core.testing import actor_of
 from prolotrack.outcomes.models import QuestionnaireResponse, ResponseSource, ResponseStatus
 from prolotrack.patients import services as patient_services
 from prolotrack.research import services as research_services

@@ -85,7 +85,7 @@ def test_the_api_starts_follows_and_downloads_an_export(client, api_token, resea
 
     from django.utils import timezone
 
-    from prolotrack.core.testing import actor_of
+    from prolotrack.clinics.testing import actor_of
     from prolotrack.research import services
 
     for i in range(5):

@@ -13,10 +13,10 @@ import pytest
 from django.utils import timezone
 
 from prolotrack.audit.models import AuditEvent
+from prolotrack.clinics.testing import actor_of
 from prolotrack.consent.models import Consent
 from prolotrack.consent.services import withdraw_consent
 from prolotrack.consent.testing import sign_research
-from prolotrack.core.testing import actor_of
 from prolotrack.domain.deidentify import DateMode, date_shift_days, pseudonym
 from prolotrack.research import export as export_module
 from prolotrack.research import services

@@ -6,10 +6,10 @@ from decimal import Decimal
 import pytest
 from django.db import transaction
 
-from prolotrack.consent.testing import sign_for_course
-from prolotrack.core.testing import actor_of, knee_course
+from prolotrack.clinics.testing import actor_of
 from prolotrack.patients import services as patient_services
 from prolotrack.treatment import services
+from prolotrack.treatment.testing import knee_course
 
 START = date(2026, 11, 2)
 
@@ -56,12 +56,6 @@ def solution(clinician, session):
         ],
         diluent_lot="NS-5",
     )
-
-
-@pytest.fixture
-def signed_consent(clinician, course):
-    """The course's treatment consent, signed on screen (synthetic signatures; PDF rendered on first download)."""
-    return sign_for_course(actor_of(clinician), course, render=False)
 
 
 @pytest.fixture

@@ -14,9 +14,9 @@ from django.db import transaction
 from django.template import Context, Template
 from django.template.loader import render_to_string
 
+from prolotrack.clinics.testing import actor_of
 from prolotrack.core import labels
 from prolotrack.core.templatetags.prolo import ml
-from prolotrack.core.testing import actor_of
 from prolotrack.domain.agents import Agent
 from prolotrack.domain.anatomy import Region
 from prolotrack.domain.protocols import TEMPLATES

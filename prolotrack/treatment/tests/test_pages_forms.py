@@ -9,7 +9,7 @@ import pytest
 from django.db import transaction
 
 from prolotrack.audit.models import RecordVersion
-from prolotrack.core.testing import actor_of
+from prolotrack.clinics.testing import actor_of
 from prolotrack.patients import services as patient_services
 from prolotrack.treatment import services
 from prolotrack.treatment.models import (

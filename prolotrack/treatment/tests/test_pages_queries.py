@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from prolotrack.core.testing import actor_of
+from prolotrack.clinics.testing import actor_of
 from prolotrack.treatment import services
 from prolotrack.treatment.models import TreatmentSession
 from prolotrack.treatment.tests.conftest import START

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from prolotrack.audit.models import AuditEvent, RecordVersion
-from prolotrack.core.testing import actor_of
+from prolotrack.clinics.testing import actor_of
 from prolotrack.treatment import services
 from prolotrack.treatment.models import SessionStatus, TreatmentSession
 

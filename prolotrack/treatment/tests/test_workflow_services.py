@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from prolotrack.audit.models import AuditEvent, RecordVersion
 from prolotrack.audit.services import AccessDenied, RecordClosedError, ServiceError, update_record
-from prolotrack.core.testing import actor_of
+from prolotrack.clinics.testing import actor_of
 from prolotrack.patients import services as patient_services
 from prolotrack.treatment import queries, services
 from prolotrack.treatment.models import (

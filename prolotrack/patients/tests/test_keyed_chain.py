@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from prolotrack.audit import checkpoints, keys
 from prolotrack.audit.models import AuditChain, AuditEvent
 from prolotrack.audit.queries import verify, verify_chains
-from prolotrack.core.testing import actor_of
+from prolotrack.clinics.testing import actor_of
 from prolotrack.patients import services
 
 

@@ -11,7 +11,7 @@ from django.test import Client
 from prolotrack.accounts.testing import mark_verified
 from prolotrack.audit.models import AuditEvent
 from prolotrack.audit.queries import DISCLOSURE_COLUMNS, _cell
-from prolotrack.core.testing import actor_of
+from prolotrack.clinics.testing import actor_of
 from prolotrack.patients import services
 
 pytestmark = pytest.mark.django_db

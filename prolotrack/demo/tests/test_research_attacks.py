@@ -17,7 +17,7 @@ from django.test import Client, override_settings
 
 from prolotrack.accounts.testing import mark_verified
 from prolotrack.clinics.models import Clinic, User
-from prolotrack.core.testing import actor_of
+from prolotrack.clinics.testing import actor_of
 from prolotrack.demo.seed import DEMO_CLINIC, seed_demo
 from prolotrack.domain.deidentify import pseudonym
 from prolotrack.research import export as export_module

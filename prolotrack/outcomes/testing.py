@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from prolotrack.audit.services import create_record, update_record
-from prolotrack.core.testing import actor_of
+from prolotrack.clinics.testing import actor_of
 from prolotrack.outcomes.models import QuestionnaireResponse, ResponseSource, ResponseStatus
 from prolotrack.treatment import services as treatment_services
 from prolotrack.treatment.models import Course, PreparedSolution, SessionStatus, TreatmentSession

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from prolotrack.audit.models import AuditEvent, RecordVersion
 from prolotrack.audit.queries import verify_chains
 from prolotrack.audit.services import AccessDenied, ServiceError
-from prolotrack.core.testing import actor_of
+from prolotrack.clinics.testing import actor_of
 from prolotrack.fhir.importer import ImportFailure, import_bundle
 from prolotrack.fhir.tests.fixtures.synthea import transaction_bundle
 from prolotrack.outcomes import services as outcomes

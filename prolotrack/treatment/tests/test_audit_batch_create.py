@@ -13,7 +13,7 @@ from django.utils import timezone
 from prolotrack.audit.models import AuditChain, AuditEvent, RecordVersion
 from prolotrack.audit.queries import verify_chains
 from prolotrack.audit.services import RecordClosedError, create_record, create_records, record_event
-from prolotrack.core.testing import actor_of
+from prolotrack.clinics.testing import actor_of
 from prolotrack.patients.models import Patient, WeightMeasurement
 from prolotrack.treatment.models import ChecklistEntry, TreatmentSession
 

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from prolotrack.core.testing import actor_of
+from prolotrack.clinics.testing import actor_of
 from prolotrack.outcomes import services as outcome_services
 from prolotrack.treatment.present import timepoint_answer_status
 

@@ -13,7 +13,7 @@ from prolotrack.audit.models import AuditEvent
 from prolotrack.clinics.config import ClinicConfig
 from prolotrack.clinics.forms import FORM_NAME, GROUPS, INSTRUMENT_PREFIX, SETTINGS, settings_fingerprint
 from prolotrack.clinics.models import Clinic
-from prolotrack.core.testing import actor_of
+from prolotrack.clinics.testing import actor_of
 from prolotrack.domain import instruments as domain
 from prolotrack.domain.instruments import REGION_INSTRUMENTS
 from prolotrack.outcomes import hooks as outcome_hooks

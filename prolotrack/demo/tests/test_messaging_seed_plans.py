@@ -2,9 +2,10 @@
 
 from datetime import date, datetime
 
-from prolotrack.core.testing import actor_of
+from prolotrack.clinics.testing import actor_of
 from prolotrack.demo.messaging_seed import seed_messaging
 from prolotrack.messaging.models import CalendarFeedToken, MessageOptOut, MessageStatus, OutboxMessage
+from prolotrack.messaging.tests.conftest import *  # noqa: F403 - the messaging fixtures (book)
 from prolotrack.messaging.tests.conftest import CHICAGO
 from prolotrack.treatment import services as treatment_services
 

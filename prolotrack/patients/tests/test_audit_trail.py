@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from prolotrack.audit.models import AuditEvent
 from prolotrack.audit.queries import verify_chains
-from prolotrack.core.testing import actor_of
+from prolotrack.clinics.testing import actor_of
 from prolotrack.patients import services
 
 

@@ -1,0 +1,34 @@
+"""Reads of clinics and their members."""
+
+from typing import Any
+
+from prolotrack.clinics.models import Membership
+from prolotrack.clinics.roles import Permission, roles_with
+
+# The session keys of a signed-in member: the clinic chosen (clinic switching) and the last activity (idle log-off).
+SESSION_CLINIC_KEY = "prolotrack_clinic"
+SESSION_ACTIVITY_KEY = "prolotrack_last_activity"
+
+
+def active_membership(user: Any, session: Any) -> Membership | None:
+    """The membership a session acts under: the chosen clinic, else the user's first."""
+    if user is None or not user.is_authenticated:
+        return None
+    memberships = Membership.objects.select_related("clinic", "user").filter(user=user, is_active=True)
+    chosen = session.get(SESSION_CLINIC_KEY)
+    if chosen:
+        membership = memberships.filter(clinic__uuid=chosen).first()
+        if membership is not None:
+            return membership
+    return memberships.order_by("clinic__name", "id").first()
+
+
+def member_addresses(clinic: Any, permission: Permission) -> list[str]:
+    """The email addresses of the clinic's active members whose role holds `permission`, sorted, each once."""
+    memberships = Membership.objects.filter(clinic=clinic, role__in=roles_with(permission), is_active=True)
+    return sorted({m.user.email for m in memberships.select_related("user") if m.user.email})
+
+
+def audit_alert_addresses(clinic: Any) -> list[str]:
+    """Who is told when a stored file fails its integrity check: those who read the audit trail that records it."""
+    return member_addresses(clinic, Permission.AUDIT_VIEW)

@@ -1,0 +1,32 @@
+"""Hooks of the treatment app (core/hooks.py; listed in docs/ARCHITECTURE.md, "Hooks").
+
+Treatment sits below consent, documents and messaging in the layers, yet signing needs the course's consent, a signed
+session gets its visit summary, and a session that will not happen takes its queued reminders with it. Those apps
+provide these functions in their AppConfig.ready(); consent, above treatment, uses the reminder hooks too.
+"""
+
+from collections.abc import Iterable
+from typing import Any
+
+from prolotrack.core.hooks import Hook
+from prolotrack.domain.session import ConsentState
+
+consent_state: Hook[[int], ConsentState] = Hook(
+    "treatment.consent_state",
+    "whether the course has a current treatment consent, none, or one withdrawn: the signing gate's input (consent)",
+)
+
+open_reminders: Hook[[Iterable[Any]], int] = Hook(
+    "treatment.open_reminders",
+    "how many reminders about these sessions are still to be sent, shown before they are cancelled (messaging)",
+)
+
+cancel_reminders: Hook[[Any, Iterable[Any], str], int] = Hook(
+    "treatment.cancel_reminders",
+    "cancel the queued reminders of these sessions in the caller's transaction, with the reason (messaging)",
+)
+
+session_signed: Hook[[Any, int], Any] = Hook(
+    "treatment.session_signed",
+    "a session's signature is committed: queue its visit summary PDF; never raises (documents)",
+)
