@@ -29,7 +29,7 @@ from prolotrack.accounts.models import (
 )
 from prolotrack.audit.services import AccessDenied, Actor, ServiceError, record_event
 from prolotrack.clinics.models import Membership, User
-from prolotrack.clinics.roles import Permission, Role, require_permission
+from prolotrack.clinics.roles import Permission, require_permission, role_has
 
 TOTP_METHOD = "totp"
 RECOVERY_METHOD = "recovery_code"
@@ -57,7 +57,10 @@ def second_factor_required(user: Any) -> bool:
     if not getattr(user, "is_authenticated", False):
         return False
     for membership in Membership.objects.filter(user=user, is_active=True).select_related("clinic"):
-        if membership.role == Role.ADMIN or membership.clinic.config.second_factor_all_staff:
+        if (
+            role_has(membership.role, Permission.SECOND_FACTOR_ALWAYS)
+            or membership.clinic.config.second_factor_all_staff
+        ):
             return True
     return False
 

@@ -11,7 +11,7 @@ from prolotrack.analytics import queries, research
 from prolotrack.audit.services import record_read
 from prolotrack.clinical.queries import clinic_today
 from prolotrack.clinics.api_auth import api_actor
-from prolotrack.clinics.roles import Permission, Role
+from prolotrack.clinics.roles import Permission, role_has
 from prolotrack.patients.schemas import ErrorOut
 
 router = Router(tags=["analytics"])
@@ -37,7 +37,7 @@ def dashboard(request: HttpRequest, params: Query[DashboardParams]) -> Any:
     Definitions: docs/DASHBOARD.md."""
     actor = api_actor(request, Permission.DASHBOARD_VIEW)
     clinic: Any = request.clinic  # type: ignore[attr-defined]
-    if actor.role == Role.RESEARCHER:
+    if not role_has(actor.role, Permission.DASHBOARD_DETAIL):
         # Researchers: whole quarters, frozen, suppressed (docs/DASHBOARD.md, "Researchers"). No dates, no free text.
         if params.start or params.end or params.indication:
             raise HttpError(

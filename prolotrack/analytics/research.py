@@ -20,6 +20,8 @@ from django.utils import timezone
 from prolotrack.analytics import queries
 from prolotrack.analytics.models import ResearchRelease
 from prolotrack.audit.services import Actor, record_event
+from prolotrack.clinics.queries import members_with
+from prolotrack.clinics.roles import Permission
 from prolotrack.domain import analytics, dpcounts
 from prolotrack.domain.disclosure import MIN_COURSES, suppress
 from prolotrack.domain.vocabulary import AdverseEventType
@@ -135,11 +137,9 @@ NO_CLINICIAN, OTHER_CLINICIAN = "none", "other"
 
 def _categories(clinic: Any) -> list[dpcounts.Breakdown]:
     """Fixed, public category lists: the product's protocol codes, the clinic's clinicians, the event types."""
-    from prolotrack.clinics.models import Membership
-
     protocols = [*PROTOCOL_LABELS.items(), (CLINIC_TEMPLATE, "Clinic's own template"), ("none", "No protocol")]
     members = (
-        Membership.objects.filter(clinic=clinic, role="clinician")
+        members_with(clinic, Permission.SESSION_TREAT)
         .select_related("user")
         .order_by("user__last_name", "user__first_name", "user_id")
     )

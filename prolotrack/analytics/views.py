@@ -14,9 +14,9 @@ from django.utils.http import urlencode
 from prolotrack.analytics import queries, research
 from prolotrack.audit.services import record_read
 from prolotrack.clinical.queries import clinic_today
-from prolotrack.clinics.roles import Permission, Role
+from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for
-from prolotrack.core.access import require
+from prolotrack.core.access import can, require
 
 
 def _board(request: HttpRequest, filters: queries.Filters, action: str = "") -> queries.Dashboard:
@@ -28,7 +28,8 @@ def _board(request: HttpRequest, filters: queries.Filters, action: str = "") -> 
 
 
 def _researcher(request: HttpRequest) -> bool:
-    return actor_for(request).role == Role.RESEARCHER
+    """A dashboard reader without the day-level figures (researchers): whole ended quarters only."""
+    return not can(request, Permission.DASHBOARD_DETAIL)
 
 
 def _no_researchers(request: HttpRequest) -> None:

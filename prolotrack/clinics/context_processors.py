@@ -2,7 +2,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from prolotrack.clinics.roles import ROLE_PERMISSIONS
+from prolotrack.clinics.roles import Permission, role_has
 
 
 def clinic(request: HttpRequest) -> dict[str, Any]:
@@ -10,7 +10,7 @@ def clinic(request: HttpRequest) -> dict[str, Any]:
     membership = getattr(request, "membership", None)
     perms = set()
     if membership is not None:
-        perms = {str(p) for p, roles in ROLE_PERMISSIONS.items() if membership.role in roles}
+        perms = {str(p) for p in Permission if role_has(membership.role, p)}
     return {
         "active_clinic": getattr(request, "clinic", None),
         "membership": membership,

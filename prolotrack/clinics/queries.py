@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from django.db.models import QuerySet
+
 from prolotrack.clinics.models import Membership
 from prolotrack.clinics.roles import Permission, roles_with
 
@@ -21,6 +23,13 @@ def active_membership(user: Any, session: Any) -> Membership | None:
         if membership is not None:
             return membership
     return memberships.order_by("clinic__name", "id").first()
+
+
+def members_with(clinic: Any, permission: Permission, *, lacking: Permission | None = None) -> QuerySet[Membership]:
+    """The clinic's memberships whose role holds `permission` (and not `lacking`): who may do something, asked of the
+    roles table rather than by naming a role."""
+    members = Membership.objects.filter(clinic=clinic, role__in=roles_with(permission))
+    return members if lacking is None else members.exclude(role__in=roles_with(lacking))
 
 
 def member_addresses(clinic: Any, permission: Permission) -> list[str]:

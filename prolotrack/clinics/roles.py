@@ -29,6 +29,7 @@ class Permission(StrEnum):
     RECORD_VIEW_HISTORY = "record.view_history"
     AUDIT_VIEW = "audit.view"
     CLINIC_MANAGE = "clinic.manage"
+    SECOND_FACTOR_ALWAYS = "account.second_factor_always"
     CALCULATOR_USE = "calculator.use"
     SCREENING_RUN = "screening.run"
     SCREENING_OVERRIDE = "screening.override"
@@ -40,12 +41,15 @@ class Permission(StrEnum):
     SCHEDULE_MANAGE = "schedule.manage"
     SESSION_RECORD = "session.record"
     SESSION_SIGN = "session.sign"
+    SESSION_TREAT = "session.treat"
     SESSION_AMEND = "session.amend"
     ADVERSE_EVENT_RECORD = "adverse_event.record"
+    IMAGING_DECIDE = "imaging.decide"
     OUTCOMES_VIEW = "outcomes.view"
     OUTCOMES_COLLECT = "outcomes.collect"
     INSTRUMENT_MANAGE = "instrument.manage"
     DASHBOARD_VIEW = "dashboard.view"
+    DASHBOARD_DETAIL = "dashboard.detail"
     OUTBOX_VIEW = "outbox.view"
     CALENDAR_FEED = "calendar.feed"
     DOCUMENT_VIEW = "document.view"
@@ -71,6 +75,8 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[str]] = {
     Permission.RECORD_VIEW_HISTORY: frozenset({C, N, A}),
     Permission.AUDIT_VIEW: frozenset({A}),
     Permission.CLINIC_MANAGE: frozenset({A}),
+    # Administrators log in with a second factor whatever the clinic's setting (docs/SECURITY.md).
+    Permission.SECOND_FACTOR_ALWAYS: frozenset({A}),
     # Those who prepare syringes and run the session; the calculators read and store no patient data.
     Permission.CALCULATOR_USE: frozenset({C, N}),
     # Screening reads the clinical record, so it goes with patient.view_clinical.
@@ -90,8 +96,12 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[str]] = {
     # Nurses prepare solutions, tick the checklist and chart sites; only the treating clinician signs or amends.
     Permission.SESSION_RECORD: frozenset({C, N}),
     Permission.SESSION_SIGN: frozenset({C}),
+    # Who can be booked as a session's treating clinician; their calendar feed lists their own appointments only.
+    Permission.SESSION_TREAT: frozenset({C}),
     Permission.SESSION_AMEND: frozenset({C}),
     Permission.ADVERSE_EVENT_RECORD: frozenset({C, N}),
+    # Whether the procedure is feasible at the imaged site is a clinical decision (docs/IMAGING.md).
+    Permission.IMAGING_DECIDE: frozenset({C}),
     # Outcome scores and answers are clinical; collecting them (a link, a tablet, a paper form typed in) is also front
     # desk's job at check-in.
     Permission.OUTCOMES_VIEW: frozenset({C, N}),
@@ -100,6 +110,8 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[str]] = {
     Permission.INSTRUMENT_MANAGE: frozenset({C, A}),
     # The dashboard shows only aggregates (no names, no identifiers).
     Permission.DASHBOARD_VIEW: frozenset({C, A, R}),
+    # Day-level ranges, charts and CSV files; without it (researchers) the dashboard shows whole ended quarters only.
+    Permission.DASHBOARD_DETAIL: frozenset({C, A}),
     Permission.OUTBOX_VIEW: frozenset({C, N, F, A}),
     # Those who see patients on the calendar may subscribe to their own feed.
     Permission.CALENDAR_FEED: frozenset({C, N, F}),

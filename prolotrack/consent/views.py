@@ -24,7 +24,7 @@ from prolotrack.consent import queries, services
 from prolotrack.consent.forms import SignForm, TemplateForm, WithdrawForm
 from prolotrack.consent.models import Consent, ConsentScope, ConsentStatus, ConsentTemplate
 from prolotrack.consent.signatures import data_url
-from prolotrack.core.access import require
+from prolotrack.core.access import can, require
 from prolotrack.core.forms import apply_errors
 from prolotrack.patients.queries import patient_or_404
 from prolotrack.treatment import queries as treatment_queries
@@ -36,11 +36,6 @@ def _consent_or_404(request: HttpRequest, consent_uuid: Any) -> Consent:
         return queries.get_consent(request.clinic, consent_uuid)  # type: ignore[attr-defined]
     except Consent.DoesNotExist:
         raise Http404("No such consent in this clinic.") from None
-
-
-def _can(request: HttpRequest, permission: Permission) -> bool:
-    membership = getattr(request, "membership", None)
-    return membership is not None and membership.can(permission)
 
 
 def _sign(request: HttpRequest, form: SignForm, patient: Any, scope: str, course: Course | None) -> Consent | None:
@@ -68,12 +63,14 @@ def _sign(request: HttpRequest, form: SignForm, patient: Any, scope: str, course
 
 def _sign_initial(request: HttpRequest, patient: Any, draft: queries.Draft) -> dict[str, Any]:
     user = request.user
-    role = request.membership.get_role_display()  # type: ignore[attr-defined]
+    # The title printed under the witness's signature, pre-filled from the member's role name (they may change it):
+    # a label on the form, not an access check.
+    title = request.membership.get_role_display()  # type: ignore[attr-defined]
     return {
         "text_sha256": draft.sha256,
         "patient_name": f"{patient.given_name} {patient.family_name}",
         "witness_name": user.get_full_name() or user.get_username(),
-        "witness_role": role if role in services.WITNESS_ROLES else "Witness",
+        "witness_role": title if title in services.WITNESS_ROLES else "Witness",
     }
 
 
@@ -147,7 +144,7 @@ def research_consent(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
 
 def _detail(request: HttpRequest, consent: Consent, *, status: int = 200):
     title, sections = queries.sections_of(consent)
-    can_withdraw = consent.status == ConsentStatus.SIGNED and _can(request, Permission.CONSENT_MANAGE)
+    can_withdraw = consent.status == ConsentStatus.SIGNED and can(request, Permission.CONSENT_MANAGE)
     versions = queries.versions("consent.consent", consent.uuid)
     return render(
         request,

@@ -40,6 +40,12 @@ def require(permission: StrEnum) -> Callable[[Callable[..., HttpResponse]], Call
     return decorator
 
 
+def can(request: HttpRequest, permission: StrEnum) -> bool:
+    """Whether the request's member may do this: for a part of a page (a button, a column) that the role decides."""
+    membership = getattr(request, "membership", None)
+    return membership is not None and membership.can(permission)
+
+
 def require_same_clinic(actor: Any, record: Any) -> None:
     """Refuse a record of another clinic: callers look records up inside the actor's clinic; this stops one that forgets."""
     if actor.clinic is None or record.clinic_id != actor.clinic.pk:

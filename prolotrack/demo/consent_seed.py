@@ -10,7 +10,8 @@ from datetime import date
 from typing import Any
 
 from prolotrack.audit.services import Actor
-from prolotrack.clinics.roles import Role
+from prolotrack.clinics.queries import members_with
+from prolotrack.clinics.roles import Permission, Role
 from prolotrack.consent import services
 from prolotrack.consent.models import Consent, ConsentScope, ConsentStatus
 from prolotrack.consent.testing import sign_for_course, sign_research
@@ -28,7 +29,13 @@ def seed_consents(clinic: Any, *, today: date, seed: int = 7) -> dict[str, int]:
     """Research consents for about 60% of the clinic's patients and one recorded withdrawal."""
     rng = random.Random(seed)
     nurse = next(
-        (m.user for m in clinic.memberships.filter(role=Role.NURSE).select_related("user").order_by("id")), None
+        (
+            m.user
+            for m in members_with(clinic, Permission.SESSION_RECORD, lacking=Permission.SESSION_SIGN)
+            .select_related("user")
+            .order_by("id")
+        ),
+        None,
     )
     if nurse is None:
         return {"research": 0, "withdrawn": 0}

@@ -8,13 +8,14 @@ a summary still queued is rendered on its first download. Safe to run again: onl
 from typing import Any
 
 from prolotrack.audit.services import Actor
-from prolotrack.clinics.roles import Role
+from prolotrack.clinics.queries import members_with
+from prolotrack.clinics.roles import Permission, Role
 from prolotrack.documents.services import queue_missing_visit_summaries
 
 
 def seed_documents(clinic: Any) -> dict[str, int]:
     """Queue the visit summaries the demo clinic's signed sessions do not have yet."""
-    membership = clinic.memberships.filter(role=Role.CLINICIAN).select_related("user").order_by("id").first()
+    membership = members_with(clinic, Permission.SESSION_TREAT).select_related("user").order_by("id").first()
     user = membership.user if membership else None
     actor = Actor(user=user, clinic=clinic, role=Role.CLINICIAN, channel="system")
     return {"visit_summaries_queued": queue_missing_visit_summaries(clinic, actor)}

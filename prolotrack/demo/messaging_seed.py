@@ -14,8 +14,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from prolotrack.audit.services import Actor
-from prolotrack.clinics.models import Membership
-from prolotrack.clinics.roles import Role
+from prolotrack.clinics.queries import members_with
+from prolotrack.clinics.roles import Permission, Role
 from prolotrack.messaging import services
 from prolotrack.messaging.models import Channel, MessageKind, OutboxMessage
 from prolotrack.treatment.models import SessionStatus, TreatmentSession
@@ -55,7 +55,7 @@ def _questionnaire_examples(clinic: Any, today: date) -> int:
     kinds = set(OutboxMessage.objects.filter(clinic=clinic).values_list("kind", flat=True))
     if {MessageKind.QUESTIONNAIRE_DUE, MessageKind.QUESTIONNAIRE_OVERDUE} <= kinds:
         return 0
-    lead = Membership.objects.filter(clinic=clinic, role=Role.CLINICIAN, is_active=True).select_related("user").first()
+    lead = members_with(clinic, Permission.SESSION_TREAT).filter(is_active=True).select_related("user").first()
     if lead is None:
         return 0
     actor = Actor(user=lead.user, clinic=clinic, role=Role.CLINICIAN, channel="system")
@@ -93,7 +93,11 @@ def seed_messaging(clinic: Any, *, today: date, site_url: str | None = None) -> 
     from prolotrack.core.site import site_url as site_address
 
     site_url = site_url or site_address()
-    front = Membership.objects.filter(clinic=clinic, role=Role.FRONT_DESK).select_related("user").first()
+    front = (
+        members_with(clinic, Permission.SCHEDULE_MANAGE, lacking=Permission.PATIENT_VIEW_CLINICAL)
+        .select_related("user")
+        .first()
+    )
     desk = Actor(user=front.user if front else None, clinic=clinic, role=Role.FRONT_DESK, channel="system")
     upcoming = (
         TreatmentSession.objects.filter(
@@ -115,7 +119,7 @@ def seed_messaging(clinic: Any, *, today: date, site_url: str | None = None) -> 
         _history(clinic, today)  # the moved follow-ups get their "due" and "overdue" emails on their days
     report = services.run_pass(now=_now(clinic, today), clinics=[clinic])
     lines = []
-    for membership in Membership.objects.filter(clinic=clinic, role=Role.CLINICIAN).select_related("user"):
+    for membership in members_with(clinic, Permission.SESSION_TREAT).select_related("user"):
         actor = Actor(user=membership.user, clinic=clinic, role=membership.role, channel="system")
         _feed, token = services.create_feed_token(actor)
         lines.append(f"{membership.user.username}: {site_url}/calendar/feed/{token}.ics")

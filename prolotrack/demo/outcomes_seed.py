@@ -14,7 +14,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from prolotrack.audit.services import Actor
-from prolotrack.clinics.roles import Role
+from prolotrack.clinics.queries import members_with
+from prolotrack.clinics.roles import Permission, Role
 from prolotrack.domain.instruments import definition
 from prolotrack.outcomes.models import ResponseSource
 from prolotrack.outcomes.services import record_response
@@ -88,7 +89,7 @@ def _items(rng: random.Random, code: str, severity: float) -> dict[str, int]:
 def seed_outcomes(clinic: Any, *, today: date, seed: int = 11) -> dict[str, int]:
     """Answer the demo clinic's due timepoints for every course with a session done; return what was recorded."""
     rng = random.Random(seed)
-    clinician = clinic.memberships.filter(role=Role.CLINICIAN).select_related("user").order_by("id").first().user
+    clinician = members_with(clinic, Permission.SESSION_TREAT).select_related("user").order_by("id")[0].user
     actor = Actor(user=clinician, clinic=clinic, role=Role.CLINICIAN, channel="system")
     counts = {"responses": 0, "missed": 0, "courses": 0}
     courses = (

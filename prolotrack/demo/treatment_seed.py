@@ -10,7 +10,8 @@ from decimal import Decimal
 from typing import Any
 
 from prolotrack.audit.services import Actor
-from prolotrack.clinics.roles import Role
+from prolotrack.clinics.queries import members_with
+from prolotrack.clinics.roles import Permission, Role
 from prolotrack.demo.consent_seed import consent_for_course
 from prolotrack.domain.errors import DomainError
 from prolotrack.domain.protocols import template as protocol_template
@@ -128,7 +129,7 @@ def _best_map(course: Course) -> maps.BodyMap:
 def seed_treatment(clinic: Any, *, today: date, seed: int = 4, limit: int = 90) -> dict[str, int]:
     """Give part of the demo clinic's patients a treatment history up to `today`."""
     rng = random.Random(seed)
-    clinicians = [m.user for m in clinic.memberships.filter(role=Role.CLINICIAN).select_related("user").order_by("id")]
+    clinicians = [m.user for m in members_with(clinic, Permission.SESSION_TREAT).select_related("user").order_by("id")]
     counts = {"courses": 0, "signed_sessions": 0, "booked": 0, "adverse_events": 0, "stopped": 0}
     complaints = (
         Condition.objects.filter(clinic=clinic, category="complaint", entered_in_error_at__isnull=True)

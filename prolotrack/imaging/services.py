@@ -29,7 +29,7 @@ from prolotrack.audit.services import (
     mark_entered_in_error,
     update_record,
 )
-from prolotrack.clinics.roles import Permission, Role, require_permission
+from prolotrack.clinics.roles import Permission, require_permission, role_has
 from prolotrack.core.access import require_same_clinic
 from prolotrack.imaging import findings as catalogue
 from prolotrack.imaging.files import FileRefused, inspect_upload
@@ -109,7 +109,7 @@ def record_feasibility(
     """The clinician's decision: is the procedure feasible at this site, given the images, and why."""
     require_permission(actor, Permission.PATIENT_EDIT_CLINICAL)
     require_same_clinic(actor, study)
-    if actor.role != Role.CLINICIAN:
+    if not role_has(actor.role, Permission.IMAGING_DECIDE):
         raise AccessDenied(
             "Only a clinician records whether the procedure is feasible: it is a clinical decision. "
             "Add the findings and ask the clinician to decide."

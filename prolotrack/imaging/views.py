@@ -12,10 +12,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from prolotrack.audit.services import AccessDenied, ServiceError, record_read
-from prolotrack.clinics.roles import Permission, Role
+from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for
 from prolotrack.core import clinictime, entered_in_error
-from prolotrack.core.access import require
+from prolotrack.core.access import can, require
 from prolotrack.core.forms import apply_errors, form_copy
 from prolotrack.imaging import queries, services
 from prolotrack.imaging.files import check_size
@@ -41,11 +41,6 @@ def _file_or_404(request: HttpRequest, file_uuid: Any, study: ImagingStudy | Non
     if study is not None and file.study_id != study.pk:
         raise Http404("No such image on this study.")
     return file
-
-
-def _is_clinician(request: HttpRequest) -> bool:
-    membership = getattr(request, "membership", None)
-    return membership is not None and membership.role == Role.CLINICIAN
 
 
 @require(Permission.PATIENT_EDIT_CLINICAL)
@@ -124,7 +119,7 @@ def _study_page(
         "upload_form": upload_form or UploadForm(),
         "feasibility_form": feasibility_form
         or FeasibilityForm(initial={"version": study.version, **(decided if study.feasibility else {})}),
-        "can_decide": _is_clinician(request),
+        "can_decide": can(request, Permission.IMAGING_DECIDE),
     }
     return render(request, "imaging/study_detail.html", context, status=status)
 
@@ -165,7 +160,7 @@ def file_upload(request: HttpRequest, patient_uuid: Any, study_uuid: Any) -> Htt
 def feasibility(request: HttpRequest, patient_uuid: Any, study_uuid: Any) -> HttpResponse:
     patient = patient_or_404(request, patient_uuid)
     study = _study_or_404(request, patient, study_uuid)
-    if not _is_clinician(request):
+    if not can(request, Permission.IMAGING_DECIDE):
         raise PermissionDenied("Only a clinician records whether the procedure is feasible.")
     form = FeasibilityForm(request.POST)
     if form.is_valid():

@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from prolotrack.clinics.models import Membership
-from prolotrack.clinics.roles import Permission, Role
+from prolotrack.clinics.roles import Permission, role_has
 from prolotrack.messaging.models import (
     OPEN_STATUSES,
     CalendarFeedToken,
@@ -115,7 +115,7 @@ def feed_sessions(membership: Membership, today: date) -> list[TreatmentSession]
         planned_on__gte=today - timedelta(days=FEED_PAST_DAYS),
         planned_on__lte=today + timedelta(days=FEED_FUTURE_DAYS),
     ).filter(Q(status__in=(SessionStatus.BOOKED, SessionStatus.DONE, SessionStatus.NO_SHOW, SessionStatus.CANCELLED)))
-    if membership.role == Role.CLINICIAN:
+    if role_has(membership.role, Permission.SESSION_TREAT):
         qs = qs.filter(clinician=membership.user)
     return list(qs.select_related("patient", "clinic").order_by("starts_at", "id"))
 

@@ -13,9 +13,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from prolotrack.audit.services import ServiceError
-from prolotrack.clinics.roles import Permission, role_has
+from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for
-from prolotrack.core.access import require
+from prolotrack.core.access import can, require
 from prolotrack.core.forms import apply_errors
 from prolotrack.domain.deidentify import SAFE_HARBOR_IDENTIFIERS
 from prolotrack.research import queries, services
@@ -51,7 +51,7 @@ def exports(request: HttpRequest) -> HttpResponse:
         "jobs": queries.clinic_jobs(clinic),
         "consenting": queries.consenting_patients(clinic).count(),
         "agreements": agreements,
-        "can_manage": role_has(actor_for(request).role, Permission.CLINIC_MANAGE),
+        "can_manage": can(request, Permission.CLINIC_MANAGE),
         "identifiers": SAFE_HARBOR_IDENTIFIERS,
         "keep_hours": services.KEEP_HOURS,
     }

@@ -11,7 +11,7 @@ from django.http import Http404
 
 from prolotrack.audit.models import RecordVersion
 from prolotrack.clinics.models import User
-from prolotrack.clinics.roles import Role
+from prolotrack.clinics.roles import Permission, roles_with
 from prolotrack.domain.agents import Agent, AgentConcentration, Concentration, Unit
 from prolotrack.domain.anatomy import LANDMARKS
 from prolotrack.domain.course import Outcome, SessionFact, SessionState, course_outcome
@@ -419,7 +419,9 @@ def clinicians(clinic: Any) -> list[User]:
     """The clinic's active clinicians, who can be booked and treat."""
     return list(
         User.objects.filter(
-            memberships__clinic=clinic, memberships__role=Role.CLINICIAN, memberships__is_active=True
+            memberships__clinic=clinic,
+            memberships__role__in=roles_with(Permission.SESSION_TREAT),
+            memberships__is_active=True,
         ).order_by("first_name", "last_name", "username")
     )
 

@@ -26,7 +26,7 @@ from prolotrack.audit.services import (
 from prolotrack.clinical import planning
 from prolotrack.clinical import queries as clinical_queries
 from prolotrack.clinical import services as clinical_services
-from prolotrack.clinics.roles import Permission, Role, require_permission
+from prolotrack.clinics.roles import Permission, require_permission, roles_with
 from prolotrack.core.access import require_same_clinic
 from prolotrack.domain.agents import Agent, AgentConcentration, Concentration, Unit, parse_agent, pct
 from prolotrack.domain.course import COURSE_CLOSE_REASONS
@@ -262,7 +262,9 @@ def book_session(
         raise ValidationError({"starts_at": "Give the appointment time with its time zone."})
     if (
         clinician is None
-        or not clinician.memberships.filter(clinic=session.clinic, role=Role.CLINICIAN, is_active=True).exists()
+        or not clinician.memberships.filter(
+            clinic=session.clinic, role__in=roles_with(Permission.SESSION_TREAT), is_active=True
+        ).exists()
     ):
         raise ValidationError({"clinician": "Choose a clinician of this clinic."})
     with transaction.atomic():

@@ -11,7 +11,6 @@ from prolotrack.treatment.tests.conftest import (  # noqa: F401 - fixtures share
     course,
     ready_session,
     session,
-    signed_consent,
     solution,
     weighed_patient,
 )

@@ -16,7 +16,7 @@ from prolotrack.audit.services import ServiceError, record_read
 from prolotrack.clinical.queries import clinic_today
 from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for
-from prolotrack.core.access import require
+from prolotrack.core.access import can, require
 from prolotrack.core.site import site_url
 from prolotrack.domain import instruments as domain
 from prolotrack.outcomes import present, queries, services
@@ -28,11 +28,6 @@ from prolotrack.patients.queries import patient_or_404
 from prolotrack.treatment.models import CourseTimepoint
 
 # --- staff pages --------------------------------------------------------------------------------------------------
-
-
-def _can(request: HttpRequest, permission: Permission) -> bool:
-    membership = getattr(request, "membership", None)
-    return bool(membership and membership.can(permission))
 
 
 def _timepoint(request: HttpRequest, patient: Any, value: str) -> CourseTimepoint | None:
@@ -51,7 +46,7 @@ def _timepoint(request: HttpRequest, patient: Any, value: str) -> CourseTimepoin
 def patient_questionnaires(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
     patient = patient_or_404(request, patient_uuid)
     record_read(actor_for(request), "questionnaire.list.viewed", record=patient)
-    show_scores = _can(request, Permission.OUTCOMES_VIEW)
+    show_scores = can(request, Permission.OUTCOMES_VIEW)
     responses = list(queries.patient_responses(patient)[:50]) if show_scores else []
     for response in responses:
         found = domain.DEFINITIONS.get(response.instrument)

@@ -13,12 +13,12 @@ from django.views.decorators.http import require_http_methods
 from prolotrack.audit.services import ServiceError
 from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for
-from prolotrack.core.access import require
+from prolotrack.core.access import can, require
 from prolotrack.core.forms import apply_errors
 from prolotrack.treatment import present, queries, services
 from prolotrack.treatment.forms import AttendanceForm, BookForm
 from prolotrack.treatment.models import SessionStatus, TreatmentSession
-from prolotrack.treatment.views.common import can, next_url, posted
+from prolotrack.treatment.views.common import next_url, posted
 
 
 def _appointment_page(

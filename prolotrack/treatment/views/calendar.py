@@ -9,10 +9,10 @@ from django.shortcuts import render
 from prolotrack.audit.services import record_read
 from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for
-from prolotrack.core.access import require
+from prolotrack.core.access import can, require
 from prolotrack.patients import queries as patient_queries
 from prolotrack.treatment import present, queries
-from prolotrack.treatment.views.common import can, today
+from prolotrack.treatment.views.common import today
 
 # The side list shows planned sessions due within this many days (and overdue ones) that are not booked yet.
 UNBOOKED_DAYS = 14

@@ -11,13 +11,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from prolotrack.audit.services import ServiceError
 from prolotrack.clinical import queries as clinical_queries
 from prolotrack.clinics.roles import Permission
+from prolotrack.core.access import can
 from prolotrack.treatment import present, queries
 from prolotrack.treatment.models import SessionStatus, TreatmentSession
-
-
-def can(request: HttpRequest, permission: Permission) -> bool:
-    membership = getattr(request, "membership", None)
-    return membership is not None and membership.can(permission)
 
 
 def next_url(request: HttpRequest, fallback: str) -> str:
