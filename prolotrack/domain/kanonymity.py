@@ -233,6 +233,7 @@ class Release:
     suppressed_courses: int = 0
     required_l: int = 1
     suppressed_courses_for_l: int = 0  # courses dropped from patients whose class had k patients but too few outcomes
+    effective_l: int = 1  # required_l, lowered to the number of distinct course outcomes in the whole input
 
     def manifest(self) -> dict[str, object]:
         return {
@@ -240,6 +241,7 @@ class Release:
             "required_k": self.required_k,
             "l_diversity": self.l_diversity,
             "required_l": self.required_l,
+            "effective_l": self.effective_l,
             "l_diversity_variant": L_VARIANT,
             "l_diversity_attribute": L_ATTRIBUTE,
             "quasi_identifiers": list(QUASI_IDENTIFIERS),
@@ -287,6 +289,11 @@ def anonymise(
     if l_min < 1:
         raise AnonymityError(f"l must be at least 1 (got {l_min}).")
     records = list(records)
+    # A class cannot hold more distinct outcomes than the whole input does: when every course of the clinic has the
+    # same outcome, a class tells nothing about a member that is not true of every patient, so l is lowered to the
+    # number of distinct outcomes there are (recorded as effective_l).
+    requested = l_min
+    l_min = min(l_min, max(1, len({c.outcome for r in records for c in r.courses})))
     levels = choose_levels(records, k, limit, l_min)
     dropped = dropped_for_l = 0
     current = {r.patient: r for r in records}
@@ -317,6 +324,7 @@ def anonymise(
         required_k=k,
         suppressed_patients=len(failing),
         suppressed_courses=dropped,
-        required_l=l_min,
+        required_l=requested,
         suppressed_courses_for_l=dropped_for_l,
+        effective_l=l_min,
     )

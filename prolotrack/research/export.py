@@ -516,7 +516,7 @@ class ExportBuilder:
             f"- k-anonymity: k = {privacy.get('k')} (required: {privacy.get('required_k')}) over "
             f"{', '.join(privacy.get('quasi_identifiers', []))}",
             f"- l-diversity ({privacy.get('l_diversity_variant')}) of {privacy.get('l_diversity_attribute')}: "
-            f"l = {privacy.get('l_diversity')} (required: {privacy.get('required_l')}; "
+            f"l = {privacy.get('l_diversity')} (required: {privacy.get('required_l')}, applied: {privacy.get('effective_l')}; "
             f"{privacy.get('suppressed_courses_for_l')} courses withheld for it)",
             *(f"- {name}: {how}" for name, how in privacy.get("generalisations", {}).items()),
             f"- suppressed: {privacy.get('suppressed_patients')} patients, {privacy.get('suppressed_courses')} courses",

@@ -164,12 +164,13 @@ def _five(outcomes: list[str], sex: str = "female") -> list[PatientRecord]:
     [
         # One outcome for all five: the homogeneity attack. Not enforced (l = 1): released, l = 1 measured.
         (["completed"] * 5, 1, 5, 0, 1),
-        # Enforced at 2: their courses are withheld; the five women stay as patients without courses (k still 5).
-        (["completed"] * 5, 2, 0, 5, None),
+        # Every course of the input has one outcome: no class can hold two, and a class tells nothing that is not true
+        # of every patient, so l is lowered to 1 (effective_l) and they are released.
+        (["completed"] * 5, 2, 5, 0, 1),
         # Two outcomes among five: 2-diverse, released as they are.
         (["completed"] * 4 + ["stopped"], 2, 5, 0, 2),
-        # Three required, two present: withheld.
-        (["completed"] * 4 + ["stopped"], 3, 0, 5, None),
+        # Three required, but the input has two outcomes: l is lowered to 2 (effective_l), which the class meets.
+        (["completed"] * 4 + ["stopped"], 3, 5, 0, 2),
         (["completed", "completed", "stopped", "open", "open"], 3, 5, 0, 3),
     ],
 )
@@ -177,6 +178,7 @@ def test_l_diversity_is_enforced_by_withholding_homogeneous_classes(
     outcomes, l_min, released_courses, dropped_for_l, measured_l
 ):
     release = anonymise(_five(outcomes), k=5, l_min=l_min)
+    assert release.effective_l == min(l_min, len(set(outcomes)))
     assert release.levels == Levels(0, 0, 0)
     assert sum(len(r.courses) for r in release.records) == released_courses
     assert release.suppressed_courses_for_l == dropped_for_l
@@ -185,6 +187,18 @@ def test_l_diversity_is_enforced_by_withholding_homogeneous_classes(
     manifest = release.manifest()
     assert manifest["required_l"] == l_min and manifest["l_diversity_variant"] == "distinct"
     assert manifest["l_diversity"] == measured_l and "outcome" in manifest["l_diversity_attribute"]
+
+
+def test_a_homogeneous_class_is_withheld_when_the_clinic_has_other_outcomes():
+    # Five look-alikes all completed; five others (another region) with two outcomes: the clinic has two outcomes,
+    # so l = 2 applies and the homogeneous class's courses are withheld.
+    records = _five(["completed"] * 5)
+    records += [PatientRecord(f"q{i}", "female", (course(region="hip", indication="hip_oa", outcome=o),))
+                for i, o in enumerate(["completed", "stopped"] * 2 + ["stopped"])]  # fmt: skip
+    release = anonymise(records, k=5, l_min=2)
+    assert release.effective_l == 2 and release.suppressed_courses_for_l == 5
+    kept = {r.patient: len(r.courses) for r in release.records}
+    assert all(kept[f"p{i}"] == 0 for i in range(5)) and all(kept[f"q{i}"] == 1 for i in range(5))
 
 
 def test_l_diversity_prefers_generalising_when_it_joins_two_homogeneous_classes():
@@ -220,7 +234,9 @@ def test_every_release_is_l_diverse_by_the_definition(records, k, l_min):
     assert release.k == brute_force_k(release.records, release.levels)
     assert release.k is None or release.k >= k
     assert release.l_diversity == brute_force_l(release.records, release.levels)
-    assert release.l_diversity is None or release.l_diversity >= l_min
+    assert release.l_diversity is None or release.l_diversity >= release.effective_l
+    outcomes = {c.outcome for r in records for c in r.courses}
+    assert release.effective_l == min(l_min, max(1, len(outcomes)))
     assert 0 <= release.suppressed_courses_for_l <= release.suppressed_courses
     released_courses = sum(len(r.courses) for r in release.records)
     dropped_patients = {r.patient for r in records} - {r.patient for r in release.records}

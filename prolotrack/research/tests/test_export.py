@@ -264,22 +264,32 @@ def test_a_clinic_that_asks_for_a_larger_k_gets_it_and_cannot_ask_for_less(resea
         ClinicConfig.validated({"research_min_k": 4})
 
 
-def test_a_class_whose_patients_share_one_outcome_is_not_released_with_it(researcher, treated, run_export):
+def test_a_class_whose_patients_share_one_outcome_is_not_released_with_it(researcher, treated, crowd, run_export):
     import json
 
+    crowd()  # another class with two outcomes (open, stopped): the clinic has more than one outcome
     for i in range(5):  # five look-alikes, every course open: k = 5 holds, but the class tells each one's outcome
-        treated(mrn=f"SAME{i}", given_name=f"Same{i}", family_name="Alike", date_of_birth=date(1958, 4, 2), sex="male")
+        treated(
+            mrn=f"SAME{i}", given_name=f"Same{i}", family_name="Alike", date_of_birth=date(1948, 4, 2), sex="female"
+        )
     job = run_export(researcher)
     assert job.status == ExportStatus.READY
     # l-diversity (distinct, required 2): no generalisation joins them to another outcome, so their courses (and all
     # that hangs on them) are withheld; the five stay as patients without courses (k = 5, no outcome to tell).
-    assert job.row_counts["courses"] == 0 and job.row_counts["sessions"] == 0 and job.row_counts["patients"] == 5
     manifest = json.loads(members(job)["manifest.json"])
-    assert manifest["required_l"] == 2 and manifest["l_diversity_variant"] == "distinct"
-    assert manifest["suppressed_courses_for_l"] == 5 and manifest["suppressed_courses"] == 5
-    assert manifest["l_diversity"] is None  # no released patient has a course
+    assert manifest["required_l"] == manifest["effective_l"] == 2 and manifest["l_diversity_variant"] == "distinct"
+    assert manifest["l_diversity"] == 2 and job.row_counts["patients"] == 10
+    # Either way the homogeneous class does not stand alone: its courses are withheld, or the bands are widened until
+    # it shares a class with the crowd (the lattice prefers widening when that suppresses less).
+    if job.row_counts["courses"] == 5:
+        assert manifest["suppressed_courses_for_l"] == 5
+    else:
+        assert job.row_counts["courses"] == 10 and manifest["suppressed_courses"] == 0
+        assert manifest["generalisations"] != {**manifest["generalisations"], "age": "5-year bands, 90+ pooled",
+                                               "sex": "as recorded"}  # fmt: skip
     readme = members(job)["README.md"].decode()
-    assert "l-diversity (distinct)" in readme and "5 courses withheld for it" in readme
+    assert "l-diversity (distinct)" in readme
+    assert f"{manifest['suppressed_courses_for_l']} courses withheld for it" in readme
 
 
 def test_a_clinic_that_asks_for_a_larger_l_gets_it_and_cannot_ask_for_less(researcher, crowd, run_export):
@@ -292,9 +302,10 @@ def test_a_clinic_that_asks_for_a_larger_l_gets_it_and_cannot_ask_for_less(resea
     clinic.settings = {**(clinic.settings or {}), "research_min_l": 3}
     clinic.save(update_fields=["settings"])
     job = run_export(researcher)
-    # The crowd's class holds two outcomes (open, stopped): enough at l = 2, withheld at l = 3.
-    assert job.privacy["required_l"] == 3 and job.row_counts["courses"] == 0
-    assert job.privacy["suppressed_courses_for_l"] == 5
+    # The clinic's courses have two outcomes (open, stopped), so no class can hold three: l = 3 is lowered to 2
+    # (effective_l, recorded), which the crowd's class meets.
+    assert job.privacy["required_l"] == 3 and job.privacy["effective_l"] == 2
+    assert job.row_counts["courses"] == 5 and job.privacy["suppressed_courses_for_l"] == 0
     with pytest.raises(ClinicConfigError, match="between 2 and 3"):
         ClinicConfig.validated({"research_min_l": 1})
 
