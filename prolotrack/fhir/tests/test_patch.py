@@ -109,3 +109,30 @@ def test_merge_patch_of_a_condition_and_of_a_kept_observation(fhir: Any, patient
 def test_patch_needs_the_import_permission(patient: Patient, frontdesk: Any, api_token: Any) -> None:
     response = patch(Client(), api_token(frontdesk), f"/fhir/Patient/{patient.uuid}", [], 'W/"1"')
     assert response.status_code == 403
+
+
+# RFC 7396, Appendix A: (target, patch, result).
+RFC_7396 = [
+    ({"a": "b"}, {"a": "c"}, {"a": "c"}),
+    ({"a": "b"}, {"b": "c"}, {"a": "b", "b": "c"}),
+    ({"a": "b"}, {"a": None}, {}),
+    ({"a": "b", "b": "c"}, {"a": None}, {"b": "c"}),
+    ({"a": ["b"]}, {"a": "c"}, {"a": "c"}),
+    ({"a": "c"}, {"a": ["b"]}, {"a": ["b"]}),
+    ({"a": {"b": "c"}}, {"a": {"b": "d", "c": None}}, {"a": {"b": "d"}}),
+    ({"a": [{"b": "c"}]}, {"a": [1]}, {"a": [1]}),
+    (["a", "b"], ["c", "d"], ["c", "d"]),
+    ({"a": "b"}, ["c"], ["c"]),
+    ({"a": "foo"}, None, None),
+    ({"a": "foo"}, "bar", "bar"),
+    ({"e": None}, {"a": 1}, {"e": None, "a": 1}),
+    ([1, 2], {"a": "b", "c": None}, {"a": "b"}),
+    ({}, {"a": {"bb": {"ccc": None}}}, {"a": {"bb": {}}}),
+]
+
+
+@pytest.mark.parametrize(("target", "merge", "result"), RFC_7396)
+def test_merge_patch_follows_rfc_7396(target: Any, merge: Any, result: Any) -> None:
+    from prolotrack.fhir.write_views import _merge_patch
+
+    assert _merge_patch(target, merge) == result
