@@ -85,10 +85,11 @@ def seed_demo(
             user.save(update_fields=["password"])
             Membership.objects.get_or_create(user=user, clinic=clinics[clinic_name], defaults={"role": role})
             users[username] = user
-        for clinic, new in ((demo, demo_new), (second, second_new)):
-            if new:
-                # A visitor tries several roles: staff log in with the password alone, administrators (always) with
-                # a second factor they set up at their first log-in (README, "Demo accounts"). On the settings page.
+        for clinic in (demo, second):
+            # A visitor tries several roles: staff log in with the password alone, administrators (always) with a
+            # second factor they set up at their first log-in (README, "Demo accounts"). Set once, also on a demo
+            # made before the setting existed; a later choice on the settings page is kept.
+            if "second_factor_all_staff" not in (clinic.settings or {}):
                 update_clinic_settings(Actor.system(clinic), clinic, {"second_factor_all_staff": False})
         if demo_new:
             created += _seed_patients(demo, users["clinician"], patients, seed=20261121, today=today)

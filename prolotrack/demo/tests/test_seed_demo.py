@@ -104,3 +104,16 @@ def test_demo_staff_log_in_with_the_password_and_administrators_set_up_a_second_
     client.post("/accounts/login/", {"username": "admin", "password": "demo password for the test"})
     response = client.get("/patients/")
     assert response.status_code == 302 and response["Location"].startswith("/accounts/second-factor/set-up/")
+
+
+def test_a_demo_made_before_the_setting_gets_it_once_and_a_later_choice_is_kept(db, monkeypatch):
+    monkeypatch.setenv("PROLOTRACK_DEMO_PASSWORD", "demo password for the test")
+    older = Clinic.objects.create(name=DEMO_CLINIC, timezone="America/Chicago", settings={"nsaid_stop_days": 5})
+    seed_demo(patients=3, second_clinic_patients=1, treatment=False)
+    older.refresh_from_db()
+    assert older.config.second_factor_all_staff is False and older.config.nsaid_stop_days == 5
+    older.settings = {**older.settings, "second_factor_all_staff": True}
+    older.save(update_fields=["settings"])
+    seed_demo(patients=3, second_clinic_patients=1, treatment=False)
+    older.refresh_from_db()
+    assert older.config.second_factor_all_staff is True
