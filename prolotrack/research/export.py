@@ -125,6 +125,27 @@ class TableWriter:
         self._parquet.close()
 
 
+@dataclass
+class _Batch:
+    """One batch of patients as read for the export, before its rows are written."""
+
+    patients: dict[int, Patient]
+    shifts: dict[int, int]
+    mode: DateMode
+    courses: dict[int, Course]
+    sessions: list[TreatmentSession]
+    solutions: list[PreparedSolution]
+    sites: list[InjectionSite]
+    session_ids: dict[int, TreatmentSession] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.session_ids = {s.pk: s for s in self.sessions}
+
+    def when(self, patient_pk: int, day: date | None) -> Any:
+        """A date as the export's mode gives it (the patient's shift, or the year)."""
+        return deidentify_date(day, self.mode, self.shifts[patient_pk])
+
+
 class ExportBuilder:
     """Reads the consenting patients of the job's clinic, checks k-anonymity and writes the tables."""
 
@@ -303,21 +324,13 @@ class ExportBuilder:
             **self.release.manifest(),
         }
 
-    def _batch(self, batch: list[int], result: BuildResult) -> dict[str, list[list[Any]]]:
-        mode = self.mode
-        release = self.release
-        assert release is not None
+    def _load(self, batch: list[int]) -> "_Batch":
+        """The batch's patients and their kept courses with every row the tables show, in a fixed number of reads.
+
+        Sessions of days up to the export day only: future appointments would split the sessions around the
+        export day, which in a limited data set tells the patient's date shift."""
         patients = {p.pk: p for p in Patient.objects.filter(pk__in=batch)}
-        shifts = {pk: date_shift_days(self.key, str(p.uuid)) for pk, p in patients.items()}
-
-        def when(patient_pk: int, day: date | None) -> Any:
-            return deidentify_date(day, mode, shifts[patient_pk])
-
         courses = {c.pk: c for c in Course.objects.filter(pk__in=self.kept_courses, patient_id__in=batch)}
-        kept = set(patients)
-
-        # Sessions of days up to the export day only: future appointments would split the sessions around the
-        # export day, which in a limited data set tells the patient's date shift.
         sessions = [
             s
             for s in TreatmentSession.objects.filter(course_id__in=courses, entered_in_error_at__isnull=True).order_by(
@@ -331,53 +344,51 @@ class ExportBuilder:
                 "session_id", "label", "pk"
             )
         )
-        solution_ids = {s.pk: s for s in solutions}
-        syringe: dict[int, int] = {}
-        for sol in solutions:
-            syringe[sol.pk] = (
-                sum(1 for other in solutions if other.session_id == sol.session_id and other.pk in syringe) + 1
-            )
         sites = list(
             InjectionSite.objects.filter(
-                session_id__in=session_ids, solution_id__in=solution_ids, entered_in_error_at__isnull=True
+                session_id__in=session_ids, solution_id__in={s.pk for s in solutions}, entered_in_error_at__isnull=True
             ).order_by("session_id", "number", "pk")
         )
-        site_ids = {s.pk: s for s in sites}
-        events = AdverseEvent.objects.filter(
-            patient_id__in=kept, course_id__in=courses, entered_in_error_at__isnull=True
-        ).order_by("pk")
-        answers = (
-            QuestionnaireResponse.objects.filter(
-                patient_id__in=kept,
-                course_id__in=courses,
-                status=ResponseStatus.COMPLETED,
-                entered_in_error_at__isnull=True,
-                score__isnull=False,
-            )
-            .select_related("timepoint")
-            .order_by("pk")
+        return _Batch(
+            patients=patients,
+            shifts={pk: date_shift_days(self.key, str(p.uuid)) for pk, p in patients.items()},
+            mode=self.mode,
+            courses=courses,
+            sessions=sessions,
+            solutions=solutions,
+            sites=sites,
         )
 
-        out: dict[str, list[list[Any]]] = {t.name: [] for t in TABLES}
+    def _batch(self, batch: list[int], result: BuildResult) -> dict[str, list[list[Any]]]:
+        """Every table's rows for one batch of patients."""
+        release = self.release
+        assert release is not None
+        b = self._load(batch)
         hidden_sex = release.levels.sex > 0
+        out: dict[str, list[list[Any]]] = {t.name: [] for t in TABLES}
         for pk in batch:
-            patient = patients[pk]
+            patient = b.patients[pk]
             result.patient_uuids.append(str(patient.uuid))
             out["patients"].append([self._pid("patient", patient), "*" if hidden_sex else patient.sex])
+        out["courses"] += self._course_rows(b)
+        out["sessions"] += self._session_rows(b)
+        out["solutions"] += self._solution_rows(b)
+        out["injection_sites"] += self._site_rows(b)
+        out["adverse_events"] += self._event_rows(b)
+        out["outcomes"] += self._outcome_rows(b)
+        return out
 
+    def _course_rows(self, b: "_Batch") -> list[list[Any]]:
         done_count: dict[int, int] = {}
-        per_session: dict[int, list[InjectionSite]] = {}
-        for site in sites:
-            per_session.setdefault(site.session_id, []).append(site)
-        for s in sessions:
+        for s in b.sessions:
             if s.status == SessionStatus.DONE:
                 done_count[s.course_id] = done_count.get(s.course_id, 0) + 1
-
-        for course in courses.values():
-            patient = patients[course.patient_id]
+        rows = []
+        for course in b.courses.values():
+            patient = b.patients[course.patient_id]
             code = indication_code(course.protocol_id)
             band = self.generalised[course.pk]
-            out["courses"].append(
+            rows.append(
                 [
                     self._pid("course", course),
                     self._pid("patient", patient),
@@ -389,22 +400,28 @@ class ExportBuilder:
                     CourseStatus(course.status).value,
                     band.age_band,
                     band.weight_band,
-                    when(patient.pk, course.started_on),
+                    b.when(patient.pk, course.started_on),
                     done_count.get(course.pk, 0),
                 ]
             )
-        for s in sessions:
-            day = self._session_day(s)
+        return rows
+
+    def _session_rows(self, b: "_Batch") -> list[list[Any]]:
+        per_session: dict[int, list[InjectionSite]] = {}
+        for site in b.sites:
+            per_session.setdefault(site.session_id, []).append(site)
+        rows = []
+        for s in b.sessions:
             own = per_session.get(s.pk, [])
-            out["sessions"].append(
+            rows.append(
                 [
                     self._pid("session", s),
-                    self._pid("course", courses[s.course_id]),
-                    self._pid("patient", patients[s.patient_id]),
+                    self._pid("course", b.courses[s.course_id]),
+                    self._pid("patient", b.patients[s.patient_id]),
                     s.number,
                     s.optional,
                     s.status,
-                    when(s.patient_id, day),
+                    b.when(s.patient_id, self._session_day(s)),
                     s.sedation,
                     len(own),
                     sum((site.volume_ml for site in own), Decimal(0)) if own else None,
@@ -415,18 +432,27 @@ class ExportBuilder:
                     s.signed_at is not None,
                 ]
             )
-        for sol in solutions:
-            session = session_ids[sol.session_id]
+        return rows
+
+    def _solution_rows(self, b: "_Batch") -> list[list[Any]]:
+        syringe: dict[int, int] = {}
+        for sol in b.solutions:
+            syringe[sol.pk] = (
+                sum(1 for other in b.solutions if other.session_id == sol.session_id and other.pk in syringe) + 1
+            )
+        rows = []
+        for sol in b.solutions:
+            session = b.session_ids[sol.session_id]
             strengths: dict[str, Any] = dict.fromkeys(_AGENT_COLUMN.values())
             for component in sol.components:
                 column = _AGENT_COLUMN.get(str(component.get("agent")))
                 if column is not None:
                     strengths[column] = Decimal(str(component["target_pct"]))
-            out["solutions"].append(
+            rows.append(
                 [
                     self._pid("solution", sol),
                     self._pid("session", session),
-                    self._pid("patient", patients[session.patient_id]),
+                    self._pid("patient", b.patients[session.patient_id]),
                     syringe[sol.pk],
                     sol.final_volume_ml,
                     sol.diluent,
@@ -434,14 +460,19 @@ class ExportBuilder:
                     *(strengths[c.name] for c in AGENT_COLUMNS),
                 ]
             )
-        for site in sites:
-            session = session_ids[site.session_id]
-            out["injection_sites"].append(
+        return rows
+
+    def _site_rows(self, b: "_Batch") -> list[list[Any]]:
+        solution_ids = {s.pk: s for s in b.solutions}
+        rows = []
+        for site in b.sites:
+            session = b.session_ids[site.session_id]
+            rows.append(
                 [
                     self._pid("site", site),
                     self._pid("session", session),
                     self._pid("solution", solution_ids[site.solution_id]),
-                    self._pid("patient", patients[session.patient_id]),
+                    self._pid("patient", b.patients[session.patient_id]),
                     site.number,
                     site.landmark or None,
                     _LANDMARK_LABELS.get(site.landmark),
@@ -455,13 +486,21 @@ class ExportBuilder:
                     site.guidance,
                 ]
             )
+        return rows
+
+    def _event_rows(self, b: "_Batch") -> list[list[Any]]:
+        events = AdverseEvent.objects.filter(
+            patient_id__in=set(b.patients), course_id__in=b.courses, entered_in_error_at__isnull=True
+        ).order_by("pk")
+        site_ids = {s.pk: s for s in b.sites}
+        rows = []
         for event in events:
-            event_course = courses.get(event.course_id) if event.course_id else None
-            event_session = session_ids.get(event.session_id) if event.session_id else None
-            out["adverse_events"].append(
+            event_course = b.courses.get(event.course_id) if event.course_id else None
+            event_session = b.session_ids.get(event.session_id) if event.session_id else None
+            rows.append(
                 [
                     self._pid("adverse_event", event),
-                    self._pid("patient", patients[event.patient_id]),
+                    self._pid("patient", b.patients[event.patient_id]),
                     self._pid("course", event_course),
                     self._pid("session", event_session),
                     self._pid("site", site_ids.get(event.site_id) if event.site_id else None),
@@ -470,26 +509,41 @@ class ExportBuilder:
                     event.serious,
                     event.causality,
                     event.outcome,
-                    when(event.patient_id, event.onset_on),
+                    b.when(event.patient_id, event.onset_on),
                 ]
             )
+        return rows
+
+    def _outcome_rows(self, b: "_Batch") -> list[list[Any]]:
+        answers = (
+            QuestionnaireResponse.objects.filter(
+                patient_id__in=set(b.patients),
+                course_id__in=b.courses,
+                status=ResponseStatus.COMPLETED,
+                entered_in_error_at__isnull=True,
+                score__isnull=False,
+            )
+            .select_related("timepoint")
+            .order_by("pk")
+        )
+        rows = []
         for answer in answers:
-            answer_course = courses.get(answer.course_id) if answer.course_id else None
+            answer_course = b.courses.get(answer.course_id) if answer.course_id else None
             point = answer.timepoint if answer.timepoint_id and answer_course is not None else None
-            out["outcomes"].append(
+            rows.append(
                 [
                     self._pid("outcome", answer),
-                    self._pid("patient", patients[answer.patient_id]),
+                    self._pid("patient", b.patients[answer.patient_id]),
                     self._pid("course", answer_course),
                     answer.instrument,
                     answer.score,
                     point.code if point else None,
                     point.kind if point else None,
                     answer.source,
-                    when(answer.patient_id, answer.authored_on),
+                    b.when(answer.patient_id, answer.authored_on),
                 ]
             )
-        return out
+        return rows
 
     def _readme(self, result: BuildResult) -> str:
         privacy = result.privacy
