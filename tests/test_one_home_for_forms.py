@@ -49,7 +49,6 @@ NOT_YET_MOVED = {
     "clinical.forms.ScreeningForm.day_of_flags",  # clinical/queries.DAY_OF_FLAG_LABELS (domain.screening.RiskFlag)
     "treatment.forms.RescreenForm.day_of_flags",
     "imaging.forms.StudyForm.findings",  # imaging findings
-    "patients.forms.ConditionForm.screening_flag",  # patients.ScreeningFlag, the problem-list choices
 }
 # Bounds that are not clinical values: a research export's year window.
 NON_CLINICAL_BOUNDS = {"research.forms.ExportForm.year_from", "research.forms.ExportForm.year_to"}

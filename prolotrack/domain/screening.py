@@ -19,9 +19,20 @@ from .concepts import AllergyConcept, ChartConcept, allergy_concepts, at_site, e
 from .dates import age_in_years
 from .errors import OverrideError, ScreeningError
 from .quantities import as_whole_days
+from .vocabulary import MedicationClass as MedicationClass
+from .vocabulary import PregnancyStatus, ScreeningAllergySeverity, ScreeningDecision, ScreeningSide, SedationLevel
 
 # Product default: a reason shorter than this ("ok", "fine") records no clinical reasoning.
 MIN_OVERRIDE_REASON_CHARS = 10
+
+
+# Screening's code lists are the vocabularies (domain/vocabulary.py, the one home for clinical code lists), under the
+# names the rules use.
+Pregnancy = PregnancyStatus
+AllergySeverity = ScreeningAllergySeverity
+Side = ScreeningSide
+Sedation = SedationLevel
+Decision = ScreeningDecision
 
 
 class Sex(StrEnum):
@@ -31,25 +42,6 @@ class Sex(StrEnum):
     MALE = "male"
     OTHER = "other"
     UNKNOWN = "unknown"
-
-
-class Pregnancy(StrEnum):
-    """Record pregnancy status on the procedure date."""
-
-    PREGNANT = "pregnant"
-    NOT_PREGNANT = "not_pregnant"
-    UNKNOWN = "unknown"
-    NOT_APPLICABLE = "not_applicable"
-
-
-class MedicationClass(StrEnum):
-    """Group medications by the screening rule that applies to them."""
-
-    NSAID = "nsaid"
-    ANTICOAGULANT = "anticoagulant"
-    ANTIPLATELET = "antiplatelet"
-    CORTICOSTEROID = "corticosteroid"
-    OTHER = "other"
 
 
 class MedicationUse(StrEnum):
@@ -82,15 +74,6 @@ class Medication:
         recorded = _enum(MedicationClass, self.drug_class, f"class for {self.name}")
         object.__setattr__(self, "drug_class", MedicationClass(effective_class(recorded, self.name, self.codes)))
         object.__setattr__(self, "use", _enum(MedicationUse, self.use, f"use of {self.name}"))
-
-
-class AllergySeverity(StrEnum):
-    """Grade a recorded allergic reaction."""
-
-    MILD = "mild"
-    MODERATE = "moderate"
-    SEVERE = "severe"
-    UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)
@@ -194,22 +177,6 @@ class PatientFacts:
         object.__setattr__(self, "flags", frozenset(_enum(RiskFlag, f, "risk flag") for f in self.flags))
 
 
-class Side(StrEnum):
-    """Name the side of the body treated."""
-
-    LEFT = "left"
-    RIGHT = "right"
-    BILATERAL = "bilateral"
-    MIDLINE = "midline"
-
-
-class Sedation(StrEnum):
-    """Name the planned sedation."""
-
-    NONE = "none"
-    ORAL = "oral"
-
-
 @dataclass(frozen=True)
 class PlannedProcedure:
     """Describe the procedure being screened for."""
@@ -271,14 +238,6 @@ class Severity(StrEnum):
     CONTRAINDICATION = "contraindication"
     CAUTION = "caution"
     INSTRUCTION = "instruction"
-
-
-class Decision(StrEnum):
-    """Give the screening outcome."""
-
-    ELIGIBLE = "eligible"
-    ELIGIBLE_WITH_CAUTIONS = "eligible_with_cautions"
-    NOT_ELIGIBLE = "not_eligible"
 
 
 @dataclass(frozen=True)

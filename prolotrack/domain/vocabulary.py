@@ -3,7 +3,8 @@
 A vocabulary is a StrEnum whose members carry a display `label`; `Vocabulary.choices` lists (code, label) pairs the
 way model fields and forms want them. Models, forms, API schemas, FHIR mapping and templates read these classes:
 codes are stored, labels are shown, and the one template filter `label` turns any stored code into its display name.
-Screening's own enums (domain/screening.py: Side, Sedation, Pregnancy, Decision) get their display names here too.
+Screening's enums live here too (domain/screening.py names them Side, Sedation, Pregnancy, Decision, MedicationClass
+and AllergySeverity), as do the chart's problem-list choices (patients.ScreeningFlag): one class per code list.
 """
 
 from collections.abc import Iterable
@@ -12,8 +13,6 @@ from typing import Any, cast
 
 from .agents import Agent
 from .anatomy import Region
-from .screening import AllergySeverity as ScreeningSeverity
-from .screening import Decision, Pregnancy, Sedation, Side
 from .session import CHECKLIST, Answer
 
 
@@ -50,7 +49,8 @@ class Vocabulary(StrEnum, metaclass=_VocabularyType):
     do_not_call_in_templates = nonmember(True)
     label: str
 
-    def __new__(cls, value: str, label: str) -> "Vocabulary":
+    def __new__(cls, value: str, label: str = "") -> "Vocabulary":
+        # label has a default only so that a lookup by code, Side("left"), type-checks; every member declares one.
         member = str.__new__(cls, value)
         member._value_ = value
         member.label = label
@@ -86,10 +86,10 @@ class BodyRegion(Vocabulary):
 class Laterality(Vocabulary):
     """The side of the body (screening's Side plus "not applicable" for the chart)."""
 
-    LEFT = Side.LEFT.value, "Left"
-    RIGHT = Side.RIGHT.value, "Right"
-    BILATERAL = Side.BILATERAL.value, "Both sides"
-    MIDLINE = Side.MIDLINE.value, "Midline"
+    LEFT = "left", "Left"
+    RIGHT = "right", "Right"
+    BILATERAL = "bilateral", "Both sides"
+    MIDLINE = "midline", "Midline"
     NOT_APPLICABLE = "na", "Not applicable"
 
 
@@ -111,7 +111,7 @@ class ClinicalStatus(Vocabulary):
 
 
 class MedicationClass(Vocabulary):
-    """Medication classes the screening rules act on (domain.screening.MedicationClass, same codes)."""
+    """Medication classes the screening rules act on (domain.screening.MedicationClass is this class)."""
 
     NSAID = "nsaid", "NSAID"
     ANTICOAGULANT = "anticoagulant", "Anticoagulant"
@@ -135,12 +135,12 @@ class AllergySeverity(Vocabulary):
 
 
 class ScreeningAllergySeverity(Vocabulary):
-    """Allergy severity as screening reads it (domain.screening.AllergySeverity's codes, "unknown" included)."""
+    """Allergy severity as screening reads it, "unknown" included (domain.screening.AllergySeverity is this class)."""
 
-    MILD = ScreeningSeverity.MILD.value, "Mild"
-    MODERATE = ScreeningSeverity.MODERATE.value, "Moderate"
-    SEVERE = ScreeningSeverity.SEVERE.value, "Severe"
-    UNKNOWN = ScreeningSeverity.UNKNOWN.value, "Severity not known"
+    MILD = "mild", "Mild"
+    MODERATE = "moderate", "Moderate"
+    SEVERE = "severe", "Severe"
+    UNKNOWN = "unknown", "Severity not known"
 
 
 class AdverseEventType(Vocabulary):
@@ -191,27 +191,27 @@ class Guidance(Vocabulary):
 
 
 class SedationLevel(Vocabulary):
-    """Planned sedation (domain.screening.Sedation's codes) with its display names."""
+    """Planned sedation (domain.screening.Sedation is this class)."""
 
-    NONE = Sedation.NONE.value, "None"
-    ORAL = Sedation.ORAL.value, "Oral (anxiolytic)"
+    NONE = "none", "None"
+    ORAL = "oral", "Oral (anxiolytic)"
 
 
 class PregnancyStatus(Vocabulary):
-    """Pregnancy status on the procedure date (domain.screening.Pregnancy's codes)."""
+    """Pregnancy status on the procedure date (domain.screening.Pregnancy is this class)."""
 
-    PREGNANT = Pregnancy.PREGNANT.value, "Pregnant"
-    NOT_PREGNANT = Pregnancy.NOT_PREGNANT.value, "Not pregnant"
-    UNKNOWN = Pregnancy.UNKNOWN.value, "Not known"
-    NOT_APPLICABLE = Pregnancy.NOT_APPLICABLE.value, "Not applicable"
+    PREGNANT = "pregnant", "Pregnant"
+    NOT_PREGNANT = "not_pregnant", "Not pregnant"
+    UNKNOWN = "unknown", "Not known"
+    NOT_APPLICABLE = "not_applicable", "Not applicable"
 
 
 class ScreeningDecision(Vocabulary):
-    """The screening outcome (domain.screening.Decision's codes)."""
+    """The screening outcome (domain.screening.Decision is this class)."""
 
-    ELIGIBLE = Decision.ELIGIBLE.value, "Eligible"
-    ELIGIBLE_WITH_CAUTIONS = Decision.ELIGIBLE_WITH_CAUTIONS.value, "Eligible with cautions"
-    NOT_ELIGIBLE = Decision.NOT_ELIGIBLE.value, "Not eligible"
+    ELIGIBLE = "eligible", "Eligible"
+    ELIGIBLE_WITH_CAUTIONS = "eligible_with_cautions", "Eligible with cautions"
+    NOT_ELIGIBLE = "not_eligible", "Not eligible"
 
 
 class MapRegion(Vocabulary):
@@ -228,12 +228,33 @@ class MapRegion(Vocabulary):
 
 
 class ScreeningSide(Vocabulary):
-    """The sides screening plans for (domain.screening.Side's codes)."""
+    """The sides screening plans for (domain.screening.Side is this class)."""
 
-    LEFT = Side.LEFT.value, "Left"
-    RIGHT = Side.RIGHT.value, "Right"
-    BILATERAL = Side.BILATERAL.value, "Both sides"
-    MIDLINE = Side.MIDLINE.value, "Midline"
+    LEFT = "left", "Left"
+    RIGHT = "right", "Right"
+    BILATERAL = "bilateral", "Both sides"
+    MIDLINE = "midline", "Midline"
+
+
+class ProblemListChoice(Vocabulary):
+    """The chart's problem-list choices screening reads (domain/concepts.PROBLEM_LIST; DOMAIN.md §5).
+
+    Stored on a condition as patients.Condition.screening_flag (patients.ScreeningFlag is this class); blank is none."""
+
+    DIABETES = "diabetes", "Diabetes"
+    BLEEDING_DISORDER = "bleeding_disorder", "Bleeding disorder"
+    IMMUNOSUPPRESSION = "immunosuppression", "Immunosuppression"
+    PROSTHETIC_JOINT = "prosthetic_joint", "Prosthetic joint"
+    PROSTHETIC_VALVE = "prosthetic_valve", "Prosthetic heart valve"
+    GOUT = "gout", "Gout"
+    PREGNANCY = "pregnancy", "Pregnancy"
+    # Read by screening at the planned site (region and side) or anywhere (domain/concepts.py PROBLEM_LIST).
+    SKIN_INFECTION = "skin_infection", "Skin or soft-tissue infection"
+    SYSTEMIC_INFECTION = "systemic_infection", "Systemic infection (sepsis, fever)"
+    SEPTIC_JOINT = "septic_joint", "Septic joint"
+    GOUT_FLARE = "gout_flare", "Acute gout or crystal flare"
+    FRACTURE = "fracture", "Acute fracture"
+    TUMOUR = "tumour", "Unexplained swelling or suspected tumour"
 
 
 class ChecklistAnswer(Vocabulary):
@@ -290,6 +311,7 @@ VOCABULARIES: dict[str, type[Vocabulary]] = {
     "sedation": SedationLevel,
     "pregnancy": PregnancyStatus,
     "decision": ScreeningDecision,
+    "screening_flag": ProblemListChoice,
     "checklist_answer": ChecklistAnswer,
     "agent": AgentName,
     "modality": Modality,

@@ -21,6 +21,7 @@ from prolotrack.domain.vocabulary import (
     Laterality,
     MedicationClass,
     MedicationStatus,
+    ProblemListChoice,
     Sex,
 )
 
@@ -40,24 +41,8 @@ __all__ = [
 ]
 
 
-class ScreeningFlag(models.TextChoices):
-    """Conditions that candidacy screening acts on (DOMAIN.md §5)."""
-
-    NONE = "", "—"
-    DIABETES = "diabetes", "Diabetes"
-    BLEEDING_DISORDER = "bleeding_disorder", "Bleeding disorder"
-    IMMUNOSUPPRESSION = "immunosuppression", "Immunosuppression"
-    PROSTHETIC_JOINT = "prosthetic_joint", "Prosthetic joint"
-    PROSTHETIC_VALVE = "prosthetic_valve", "Prosthetic heart valve"
-    GOUT = "gout", "Gout"
-    PREGNANCY = "pregnancy", "Pregnancy"
-    # Read by screening at the planned site (region and side) or anywhere (domain/concepts.py PROBLEM_LIST).
-    SKIN_INFECTION = "skin_infection", "Skin or soft-tissue infection"
-    SYSTEMIC_INFECTION = "systemic_infection", "Systemic infection (sepsis, fever)"
-    SEPTIC_JOINT = "septic_joint", "Septic joint"
-    GOUT_FLARE = "gout_flare", "Acute gout or crystal flare"
-    FRACTURE = "fracture", "Acute fracture"
-    TUMOUR = "tumour", "Unexplained swelling or suspected tumour"
+# The problem-list choices screening reads: the domain's vocabulary, under the name the app has always used.
+ScreeningFlag = ProblemListChoice
 
 
 class Patient(ClinicalRecord):
