@@ -78,6 +78,9 @@ INSTALLED_APPS = [
     "prolotrack.demo",
     "django_tasks",
     "django_tasks_db",
+    # SMART on FHIR: the OAuth 2.0 / OpenID Connect authorization server for /fhir (docs/SMART.md).
+    "oauth2_provider",
+    "prolotrack.smart",
 ]
 
 MIDDLEWARE = [
@@ -310,6 +313,62 @@ LOGGING = {
         "axes": {"level": "WARNING"},
         "weasyprint": {"level": "ERROR"},
         "fontTools": {"level": "WARNING"},
+    },
+}
+
+
+# SMART on FHIR (docs/SMART.md): django-oauth-toolkit with OpenID Connect. The id_token signing key (RSA, PEM) comes
+# from PROLOTRACK_OIDC_KEY_FILE (default DATA_DIR/oidc-signing-key.pem), made on first start when the file is missing.
+def _oidc_key() -> str:
+    path = Path(os.environ.get("PROLOTRACK_OIDC_KEY_FILE", DATA_DIR / "oidc-signing-key.pem"))
+    if not path.exists():
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(pem)
+    return path.read_text()
+
+
+# django-oauth-toolkit's own models (named so migrations that point at them resolve).
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"  # noqa: S105 - a model name
+OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth2_provider.RefreshToken"  # noqa: S105 - a model name
+OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
+OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"  # noqa: S105 - a model name
+
+OAUTH2_PROVIDER = {
+    "OAUTH2_VALIDATOR_CLASS": "prolotrack.smart.oauth.SmartValidator",
+    "SCOPES_BACKEND_CLASS": "prolotrack.smart.oauth.SmartScopes",
+    "OIDC_ENABLED": True,
+    "OIDC_RSA_PRIVATE_KEY": _oidc_key(),
+    "PKCE_REQUIRED": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,  # S256 only: "plain" is refused
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
+    "REFRESH_TOKEN_EXPIRE_SECONDS": 30 * 24 * 3600,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "ROTATE_REFRESH_TOKEN": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"] if DEBUG else ["https"],
+    "REQUEST_APPROVAL_PROMPT": "force",
+    # Backend services get five-minute tokens (SMART Backend Services: "no longer than 5 minutes"); apps an hour.
+    "EXTRA_SERVER_KWARGS": {
+        "token_expires_in": lambda request: 300 if request.grant_type == "client_credentials" else 3600
     },
 }
 

@@ -24,6 +24,8 @@ urlpatterns = [
     path("", include("prolotrack.consent.urls")),
     path("", include("prolotrack.research.urls")),
     path("", include("prolotrack.analytics.urls")),
+    path("", include("prolotrack.smart.urls")),
+    path("oauth/", include("prolotrack.smart.oauth_urls")),
     # FHIR clients post transactions to the base URL, often written without the trailing slash.
     path("fhir", fhir_views.base, name="fhir-base-noslash"),
     path("fhir/", include("prolotrack.fhir.urls")),

@@ -40,6 +40,7 @@ POST_ONLY = {
     "documents:handout-revert", "consent:withdraw-post", "imaging:file-upload", "imaging:feasibility",
     "patients:no-known-allergies", "research:export-status", "clinical:screening-override", "outcomes:link-create",
     "accounts:revoke-token",
+    "smart:launch",
 }  # fmt: skip
 # Patterns that need something no API or optional-field-free record gives (a patient's token, a dashboard name).
 NOT_OBJECT_PAGES = {
@@ -49,6 +50,7 @@ NOT_OBJECT_PAGES = {
     "research:export-download",  # a finished export file: own tests
     "clinical:protocol-edit", "clinical:protocol-retire",  # a clinic's own protocol template: clinical tests
     "messaging:message",  # a patient with no contact details gets no reminder to show: messaging tests
+    "smart:app",  # an app an administrator registered: smart/tests/test_pages.py
 }  # fmt: skip
 # Pages that answer 404 for a minimal record, and why (nothing to show is the right answer).
 EXPECTED_404 = {

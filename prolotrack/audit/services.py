@@ -36,6 +36,8 @@ class Actor:
     role: str = ""
     client_address: str | None = None
     channel: str = "web"
+    # The OAuth client (a SMART app or backend service) acting through the user, recorded on each of its audit rows.
+    client_id: str = ""
 
     @classmethod
     def system(cls, clinic: Any = None) -> "Actor":
@@ -159,13 +161,20 @@ def _chained_event(
         patient_uuid=patient_uuid,
         client_address=_normalise_address(actor.client_address),
         channel=actor.channel,
-        detail={k: json_value(v) for k, v in (detail or {}).items()},
+        detail=_detail(actor, detail),
         prev_hash=prev_hash,
     )
     keys = chain_keys()
     event.key_id = keys.current
     event.hash = event.compute_hash(keys.key(keys.current))
     return event
+
+
+def _detail(actor: Actor, detail: Mapping[str, Any] | None) -> dict[str, Any]:
+    out = {k: json_value(v) for k, v in (detail or {}).items()}
+    if actor.client_id:
+        out["client_id"] = actor.client_id
+    return out
 
 
 def record_event(

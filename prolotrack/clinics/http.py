@@ -6,6 +6,8 @@ Nothing here runs: these classes only name the attributes that `clinics.middlewa
 (pages) or an authenticated router (API), which guarantee a clinic and a membership.
 """
 
+from typing import Any
+
 from django.http import HttpRequest
 from django_htmx.middleware import HtmxDetails
 
@@ -41,3 +43,7 @@ class FhirRequest(ClinicRequest):
     """A FHIR request past `fhir_endpoint`: the token's membership, also under `fhir_membership`."""
 
     fhir_membership: Membership
+    # A SMART token (docs/SMART.md): its scopes, patient and app (fhir.http.OAuthGrant); None for a clinic API token.
+    fhir_grant: Any
+    # The patient a patient/ scope limits this request's answer to, or None.
+    fhir_patient_limit: Any

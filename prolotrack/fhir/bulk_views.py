@@ -15,10 +15,12 @@ from prolotrack.fhir.http import (
     FHIR_NDJSON,
     FhirError,
     audit_event,
+    check_scope,
     error_response,
     fhir_actor,
     fhir_endpoint,
     fhir_response,
+    grant_of,
 )
 from prolotrack.fhir.models import Cohort, ExportJob, ExportLevel, ExportStatus
 from prolotrack.fhir.resources import EXPORT_TYPES, PATIENT_EXPORT_TYPES
@@ -89,6 +91,7 @@ def _kick_off(request: HttpRequest, level: str, allowed: tuple[str, ...], cohort
     _check_kick_off(request)
     since = _parse_since(request.GET.get("_since"))
     types = _types(request, allowed)
+    _check_export_scopes(request, types + (["Group"] if cohort is not None else []))
     bulk.purge_expired()
     membership = request.fhir_membership  # type: ignore[attr-defined]
     if queries.active_export(membership) is not None:
@@ -100,6 +103,11 @@ def _kick_off(request: HttpRequest, level: str, allowed: tuple[str, ...], cohort
         actor, membership, level=level, types=types, since=since, request_url=request.build_absolute_uri(),
         cohort=cohort,
     )  # fmt: skip
+    grant = grant_of(request)
+    if grant is not None:
+        from prolotrack.smart.models import ExportClient
+
+        ExportClient.objects.create(job=job, client_id=grant.client_id)
     status_url = request.build_absolute_uri(reverse("fhir:export-status", args=[job.uuid]))
     return fhir_response(_information(f"Export queued: {status_url}"), 202, {"Content-Location": status_url})
 
@@ -111,19 +119,19 @@ def _information(text: str) -> dict[str, Any]:
     }
 
 
-@fhir_endpoint(methods=("GET",))
+@fhir_endpoint(methods=("GET",), interaction="export")
 def export_system(request: HttpRequest) -> HttpResponse:
     """[base]/$export: the whole clinic (patients, their records, the clinic and its staff)."""
     return _kick_off(request, ExportLevel.SYSTEM, EXPORT_TYPES)
 
 
-@fhir_endpoint(methods=("GET",))
+@fhir_endpoint(methods=("GET",), interaction="export")
 def export_patients(request: HttpRequest) -> HttpResponse:
     """[base]/Patient/$export: every patient's compartment."""
     return _kick_off(request, ExportLevel.PATIENT, PATIENT_EXPORT_TYPES)
 
 
-@fhir_endpoint(methods=("GET",))
+@fhir_endpoint(methods=("GET",), interaction="export")
 def export_group(request: HttpRequest, group_id: str) -> HttpResponse:
     """[base]/Group/[id]/$export: the compartments of a saved cohort's members."""
     fhir_actor(request, Permission.BULK_EXPORT)
@@ -137,9 +145,26 @@ def export_group(request: HttpRequest, group_id: str) -> HttpResponse:
     return _kick_off(request, ExportLevel.GROUP, PATIENT_EXPORT_TYPES, cohort)
 
 
+def _check_export_scopes(request: HttpRequest, types: list[str]) -> None:
+    """A SMART token exports only types its user/ or system/ scopes let it read (a patient/ scope cannot export)."""
+    if grant_of(request) is None:
+        return
+    limited = [t for t in types if check_scope(request, t, "r") is not None]
+    if limited:
+        raise FhirError(403, "Bulk export needs system/ (or user/) scopes; patient/ scopes cannot export.",
+                        code="forbidden")  # fmt: skip
+
+
 def _own_job(request: HttpRequest, job_id: Any) -> ExportJob:
-    """The job, if this client (the token's membership) started it; anyone else gets 404."""
+    """The job, if this client (the token's membership, and the same SMART app) started it; anyone else gets 404."""
+    from prolotrack.smart.models import ExportClient
+
     job = queries.own_export(request.fhir_membership, job_id)  # type: ignore[attr-defined]
+    grant = grant_of(request)
+    if job is not None:
+        owner = ExportClient.objects.filter(job=job).values_list("client_id", flat=True).first() or ""
+        if owner != (grant.client_id if grant is not None else ""):
+            job = None
     if job is None:
         raise FhirError(404, "No such export for this client.")
     return job
@@ -173,7 +198,7 @@ def _cancel(job: ExportJob) -> HttpResponse:
     return fhir_response(_information("Export cancelled."), 202)
 
 
-@fhir_endpoint(methods=("GET", "DELETE"))
+@fhir_endpoint(methods=("GET", "DELETE"), interaction="export-job")
 def export_status(request: HttpRequest, job_id: Any) -> HttpResponse:
     """Poll (202 with X-Progress and Retry-After, then 200 with the manifest) or cancel (DELETE: 202)."""
     fhir_actor(request, Permission.BULK_EXPORT)
@@ -196,7 +221,7 @@ def export_status(request: HttpRequest, job_id: Any) -> HttpResponse:
     return _manifest(request, job)
 
 
-@fhir_endpoint(methods=("GET",), negotiate_format=False)
+@fhir_endpoint(methods=("GET",), negotiate_format=False, interaction="export-job")
 def export_file(request: HttpRequest, job_id: Any, name: str) -> HttpResponse:
     """One NDJSON file of a finished export, to the client that asked for it, with its bearer token."""
     actor = fhir_actor(request, Permission.BULK_EXPORT)

@@ -104,14 +104,49 @@ def capability_statement(base_url: str) -> dict[str, Any]:
                     "parameters are ignored and reported in an OperationOutcome entry, or refused with 400 when the "
                     "request says 'Prefer: handling=strict'. Another clinic's record answers 404."
                 ),
-                "security": {
-                    "cors": False,
-                    "description": "Bearer tokens (Authorization: Bearer <token>) created with "
-                    "`manage.py create_api_token`; each token acts as one clinic membership and its role.",
-                },
+                "security": _security(base_url),
                 "resource": resources,
                 "interaction": [{"code": "transaction"}, {"code": "batch"}],
                 "operation": [{"name": "export", "definition": BULK_EXPORT}],
             }
         ],
+    }
+
+
+OAUTH_URIS = "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris"
+
+
+def _security(base_url: str) -> dict[str, Any]:
+    """SMART on FHIR (docs/SMART.md): the OAuth endpoints as the oauth-uris extension, beside the clinic API tokens."""
+    from django.urls import reverse
+
+    root = base_url.removesuffix("/fhir")
+    uris = [
+        ("authorize", reverse("oauth2_provider:authorize")),
+        ("token", reverse("oauth2_provider:token")),
+        ("introspect", reverse("oauth2_provider:introspect")),
+        ("revoke", reverse("oauth2_provider:revoke-token")),
+        ("manage", reverse("smart:apps")),
+    ]
+    return {
+        "extension": [
+            {"url": OAUTH_URIS, "extension": [{"url": name, "valueUri": f"{root}{path}"} for name, path in uris]}
+        ],
+        "cors": False,
+        "service": [
+            {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+                        "code": "SMART-on-FHIR",
+                    }
+                ],
+                "text": "OAuth 2.0 with SMART App Launch 2.x and Backend Services",
+            }
+        ],
+        "description": "SMART on FHIR access tokens (authorization code with PKCE S256, standalone and EHR launch; "
+        "client_credentials with private_key_jwt for backend services; discovery at "
+        f"{base_url}/.well-known/smart-configuration), scoped by SMART v2 scopes on every interaction; or a clinic "
+        "API token (Authorization: Bearer <token>, `manage.py create_api_token`), which acts as one clinic "
+        "membership and its role. Either way the role bounds what is served.",
     }

@@ -5,7 +5,10 @@ the endpoint does not take, a format it cannot produce, bad input, too many expo
 OperationOutcome with the right status code, never an HTML page.
 """
 
+import dataclasses
+import hashlib
 import logging
+import uuid as uuid_lib
 from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any, cast
@@ -22,6 +25,7 @@ from prolotrack.clinics.http import FhirRequest
 from prolotrack.clinics.models import Membership
 from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for_membership
+from prolotrack.domain.smart_scopes import ScopeSet, parse_scopes
 
 log = logging.getLogger(__name__)
 
@@ -120,19 +124,87 @@ def negotiate(request: HttpRequest) -> None:
 
 _bearer = BearerToken()
 
+# SMART interactions (the letters of a v2 scope) by name, for messages.
+INTERACTIONS = {"c": "create", "r": "read", "u": "update", "d": "delete", "s": "search"}
+
+
+@dataclasses.dataclass(frozen=True)
+class OAuthGrant:
+    """What a SMART access token allows on top of its membership's role (docs/SMART.md): its scopes, the patient
+    its patient/ scopes are limited to, and the app (client id) it was issued to."""
+
+    scopes: ScopeSet
+    patient: uuid_lib.UUID | None
+    client_id: str
+
 
 def authenticate(request: HttpRequest) -> Membership:
-    """The membership the bearer token acts as, or 401."""
+    """The membership the bearer token acts as, or 401: a clinic API token (ApiToken), else a SMART access token.
+
+    A SMART token also sets `request.fhir_grant` (its scopes and patient); an API token leaves it None."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise FhirError(401, "Send a bearer token: Authorization: Bearer <token>.", code="login")
-    membership = _bearer.authenticate(request, token.strip())
-    if membership is None:
-        raise FhirError(
-            401, "The bearer token is unknown, revoked or expired, or its account may not use the API.", code="login"
-        )
+    token = token.strip()
+    cast(FhirRequest, request).fhir_grant = None
+    membership = _bearer.authenticate(request, token)
+    if membership is not None:
+        return membership
+    return _oauth_membership(request, token)
+
+
+def _oauth_membership(request: HttpRequest, token: str) -> Membership:
+    from oauth2_provider.models import AccessToken
+
+    from prolotrack.smart.models import TokenContext
+
+    refused = FhirError(401, "The bearer token is unknown, expired, revoked, or its account may not use the API.")
+    access = AccessToken.objects.filter(token_checksum=hashlib.sha256(token.encode()).hexdigest()).first()
+    if access is None or access.is_expired():
+        raise refused
+    context = (
+        TokenContext.objects.select_related("membership__user", "membership__clinic", "app__application")
+        .filter(access_token=access)
+        .first()
+    )
+    if context is None or not context.app.is_active:
+        raise refused
+    membership = context.membership
+    if (
+        membership.clinic_id != context.app.clinic_id  # a token never crosses clinics
+        or not membership.can(Permission.API_TOKEN_USE)
+    ):
+        raise refused
+    cast(FhirRequest, request).fhir_grant = OAuthGrant(
+        parse_scopes(access.scope), context.patient_uuid, context.app.application.client_id
+    )
     return membership
+
+
+def grant_of(request: HttpRequest) -> OAuthGrant | None:
+    return getattr(request, "fhir_grant", None)
+
+
+def check_scope(request: HttpRequest, resource_type: str, interaction: str) -> uuid_lib.UUID | None:
+    """403 unless the SMART token's scopes allow `interaction` (c r u d s) on the type; the patient the answer is
+    limited to (a patient/ scope), or None. An API token is bounded by its role alone."""
+    grant = grant_of(request)
+    if grant is None:
+        return None
+    context = grant.scopes.context_for(resource_type, interaction)
+    if context is None:
+        raise FhirError(
+            403,
+            f"This token's scopes ({grant.scopes.text() or 'none'}) do not allow {INTERACTIONS[interaction]} of "
+            f"{resource_type}.",
+            code="forbidden",
+        )
+    if context == "patient":
+        if grant.patient is None:
+            raise FhirError(403, "This token's patient/ scopes have no patient in context.", code="forbidden")
+        return grant.patient
+    return None
 
 
 def fhir_actor(request: HttpRequest, *permissions: Permission) -> Actor:
@@ -143,7 +215,9 @@ def fhir_actor(request: HttpRequest, *permissions: Permission) -> Actor:
             raise FhirError(
                 403, f"Your role ({membership.get_role_display()}) does not allow this ({permission.value})."
             )
-    return actor_for_membership(membership, request, channel=CHANNEL)
+    actor = actor_for_membership(membership, request, channel=CHANNEL)
+    grant = grant_of(request)
+    return dataclasses.replace(actor, client_id=grant.client_id) if grant is not None else actor
 
 
 def can(request: HttpRequest, permission: Permission) -> bool:
@@ -184,14 +258,31 @@ def _map_exception(error: Exception) -> FhirError:
     return FhirError(500, "The server failed to answer this request; it was logged.", code="exception")
 
 
-def fhir_endpoint(
-    methods: Iterable[str] = ("GET",), *, negotiate_format: bool = True, require_token: bool = True
-) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    """Wrap a FHIR view: method check (405), content negotiation (406), bearer token (401), errors as OperationOutcome.
+# What a token-carrying endpoint does, for the scope check: one SMART interaction on the URL's resource type, or an
+# interaction the view checks itself ("transaction": each entry; "export": each exported type; "export-job": the
+# job's own client).
+SCOPED = frozenset({"c", "r", "u", "d", "s"})
+SELF_CHECKED = frozenset({"transaction", "export", "export-job"})
 
-    The view finds `request.fhir_membership` and `request.clinic` set from the token.
+
+def fhir_endpoint(
+    methods: Iterable[str] = ("GET",),
+    *,
+    negotiate_format: bool = True,
+    require_token: bool = True,
+    interaction: str | None = None,
+    resource_type: str | None = None,
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Wrap a FHIR view: method check (405), content negotiation (406), bearer token (401), SMART scopes (403),
+    errors as OperationOutcome.
+
+    Every endpoint that takes a token names its `interaction` (c r u d s on the URL's `resource_type`, or one the
+    view checks itself): a new endpoint cannot forget the scope check. The view finds `request.fhir_membership`,
+    `request.clinic` and `request.fhir_patient_limit` (the patient a patient/ scope limits the answer to) set.
     """
     allowed = tuple(m.upper() for m in methods)
+    if require_token and interaction not in SCOPED | SELF_CHECKED:
+        raise TypeError(f"A FHIR endpoint taking a token names its SMART interaction, not {interaction!r}.")
 
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @csrf_exempt
@@ -212,6 +303,10 @@ def fhir_endpoint(
                     typed.fhir_membership = membership
                     typed.membership = membership
                     typed.clinic = membership.clinic
+                    typed.fhir_patient_limit = None
+                    if interaction in SCOPED:
+                        rtype = resource_type or kwargs.get("resource_type") or (args[0] if args else "")
+                        typed.fhir_patient_limit = check_scope(request, rtype, interaction)
                 return view(request, *args, **kwargs)
             except Exception as error:  # every error becomes an OperationOutcome
                 return error_response(_map_exception(error))

@@ -116,8 +116,39 @@ def current(request: HttpRequest, resource_type: str, resource_id: str) -> tuple
     for source in rtype.sources:
         row = source.queryset(request.clinic).filter(**{source.id_path: wanted}).values(*source.fields).first()  # type: ignore[attr-defined]
         if row is not None:
+            within_patient(request, rtype, source, row)
             return actor, rtype, source, row, wanted
     raise FhirError(404, f"No {resource_type} with id {resource_id} in this clinic.")
+
+
+def within_patient(request: HttpRequest, rtype: ResourceType, source: Source, row: dict[str, Any]) -> None:
+    """403 when a patient/ scope limits the request to one patient and the record is not in that patient's
+    compartment (the clinic's Organization and staff directory hold no patient data and stay readable)."""
+    limit = request.fhir_patient_limit  # type: ignore[attr-defined]
+    if limit is None:
+        return
+    if source.patient_path:
+        if str(row.get(source.patient_path)) == str(limit):
+            return
+    elif not (rtype.in_patient_compartment or source.versioned):
+        return
+    raise FhirError(403, f"This token is limited to Patient/{limit}: this record is outside it.", code="forbidden")
+
+
+def limit_to_patient(request: HttpRequest, rtype: ResourceType, filters: list[Any]) -> None:
+    """Narrow a search's per-source filters to the patient a patient/ scope limits the request to."""
+    from django.db.models import Q
+
+    limit = request.fhir_patient_limit  # type: ignore[attr-defined]
+    if limit is None:
+        return
+    for i, source in enumerate(rtype.sources):
+        if filters[i] is None:
+            continue
+        if source.patient_path:
+            filters[i] = filters[i] & Q(**{source.patient_path: limit})
+        elif rtype.in_patient_compartment or source.versioned:
+            filters[i] = None
 
 
 def audit_one(actor: Any, rtype: ResourceType, source: Source, row: dict[str, Any]) -> None:

@@ -3,12 +3,14 @@
 from django.urls import path
 
 from prolotrack.fhir import bulk_views, views
+from prolotrack.smart.views import smart_configuration
 
 app_name = "fhir"
 
 urlpatterns = [
     path("", views.base, name="base"),
     path("metadata", views.metadata, name="metadata"),
+    path(".well-known/smart-configuration", smart_configuration, name="smart-configuration"),
     path("$export", bulk_views.export_system, name="export"),
     path("$export-status/<uuid:job_id>", bulk_views.export_status, name="export-status"),
     path("$export-file/<uuid:job_id>/<str:name>", bulk_views.export_file, name="export-file"),

@@ -11,7 +11,16 @@ from django.views.decorators.csrf import csrf_exempt
 from prolotrack.clinics.roles import Permission
 from prolotrack.domain import instruments
 from prolotrack.fhir import capability, mappers, queries, search, services
-from prolotrack.fhir.http import FhirError, audit_read, can, error_response, fhir_actor, fhir_endpoint, fhir_response
+from prolotrack.fhir.http import (
+    FhirError,
+    audit_read,
+    can,
+    check_scope,
+    error_response,
+    fhir_actor,
+    fhir_endpoint,
+    fhir_response,
+)
 from prolotrack.fhir.resources import STATIC_TYPES, ResourceType, Source
 
 
@@ -25,7 +34,7 @@ def base(request: HttpRequest) -> HttpResponse:
     return _base_other(request)
 
 
-@fhir_endpoint(methods=("POST",))
+@fhir_endpoint(methods=("POST",), interaction="transaction")
 def _base_other(request: HttpRequest) -> HttpResponse:  # pragma: no cover - the decorator answers 405 first
     raise FhirError(405, "Only POST (a transaction Bundle) is served at the base URL.")
 
@@ -49,7 +58,7 @@ def instance(request: HttpRequest, resource_type: str, resource_id: str) -> Http
     return read(request, resource_type, resource_id)
 
 
-@fhir_endpoint(methods=("GET",), negotiate_format=False)
+@fhir_endpoint(methods=("GET",), negotiate_format=False, interaction="r", resource_type="Binary")
 def binary(request: HttpRequest, resource_id: str) -> HttpResponse:
     """Binary/<id>: the PDF of a ready generated document (DocumentReference/<same id>), as application/pdf."""
     actor = fhir_actor(request, Permission.DOCUMENT_VIEW)
@@ -58,6 +67,9 @@ def binary(request: HttpRequest, resource_id: str) -> HttpResponse:
     except ValueError:
         raise FhirError(404, f"No Binary with id {resource_id} in this clinic.") from None
     found = queries.ready_pdf(request.clinic, wanted)  # type: ignore[attr-defined]
+    limit = request.fhir_patient_limit  # type: ignore[attr-defined]
+    if found is not None and limit is not None and str(found.document.patient.uuid) != str(limit):
+        found = None  # a patient/ scope: another patient's document is not found
     if found is None:
         raise FhirError(404, f"No Binary with id {resource_id} in this clinic.")
     if found.document.entered_in_error_at is not None:
@@ -99,7 +111,7 @@ def _not_modified(request: HttpRequest, headers: dict[str, str]) -> HttpResponse
     return None
 
 
-@fhir_endpoint(methods=("GET", "PUT", "DELETE"))
+@fhir_endpoint(methods=("GET", "PUT", "DELETE"), interaction="r")
 def read(request: HttpRequest, resource_type: str, resource_id: str) -> HttpResponse:
     if resource_type in STATIC_TYPES:
         return _read_questionnaire(request, resource_id)
@@ -147,7 +159,7 @@ def _versions(request: HttpRequest, resource_type: str, resource_id: str) -> tup
     return actor, source, out, row
 
 
-@fhir_endpoint(methods=("GET",))
+@fhir_endpoint(methods=("GET",), interaction="r")
 def history(request: HttpRequest, resource_type: str, resource_id: str) -> HttpResponse:
     """GET [base]/<type>/<id>/_history: every version of the record, newest first (a `history` Bundle)."""
     _, _, versions, _ = _versions(request, resource_type, resource_id)
@@ -179,7 +191,7 @@ def history(request: HttpRequest, resource_type: str, resource_id: str) -> HttpR
     return fhir_response(bundle)
 
 
-@fhir_endpoint(methods=("GET",))
+@fhir_endpoint(methods=("GET",), interaction="r")
 def vread(request: HttpRequest, resource_type: str, resource_id: str, version_id: str) -> HttpResponse:
     """GET [base]/<type>/<id>/_history/<vid>: one version as it was (the same ids every write's Location gives)."""
     _, _, versions, _ = _versions(request, resource_type, resource_id)
@@ -214,13 +226,13 @@ def type_level(request: HttpRequest, resource_type: str) -> HttpResponse:
     return search_get(request, resource_type)
 
 
-@fhir_endpoint(methods=("GET",))
+@fhir_endpoint(methods=("GET",), interaction="s")
 def search_get(request: HttpRequest, resource_type: str) -> HttpResponse:
     """Search: GET [base]/<type>?params (docs/FHIR.md, "Search")."""
     return _search(request, resource_type, request.GET)
 
 
-@fhir_endpoint(methods=("POST",))
+@fhir_endpoint(methods=("POST",), interaction="s")
 def search_post(request: HttpRequest, resource_type: str) -> HttpResponse:
     """Search: POST [base]/<type>/_search with the parameters form-encoded in the body and/or the query string."""
     content_type = (request.content_type or "").lower()
@@ -262,6 +274,7 @@ def _includes(request: HttpRequest, query: Any, page: Any, base_url: str, patien
     entries = []
     for include in query.includes:
         target = queries.type_or_404(include.target)
+        check_scope(request, target.name, "r")
         if not can(request, target.permission):
             raise FhirError(403, f"_include of {include.target} is not allowed for your role.")
         ids = {row.get(include.path) for _, row in page.rows} - {None}
@@ -278,11 +291,14 @@ def _revincludes(
     """_revinclude: the resources that refer to the page's rows (a capped number), if the role may read their type."""
     entries = []
     for source_type, include in query.revincludes:
+        rev_limit = check_scope(request, source_type.name, "s")
         if not can(request, source_type.permission):
             raise FhirError(403, f"_revinclude of {source_type.name} is not allowed for your role.")
         ids = [row.get(rtype.sources[i].id_path) for i, row in page.rows]
         found, more = queries.revincluded(source_type, request.clinic, include.path, ids)  # type: ignore[attr-defined]
         for resource, patient in found:
+            if rev_limit is not None and str(patient) != str(rev_limit):
+                continue  # a patient/ scope: only that patient's records, whatever they point at
             entries.append(_entry(base_url, source_type.name, resource, "include"))
             if patient is not None:
                 patients.add(patient)
@@ -318,6 +334,7 @@ def _search(request: HttpRequest, resource_type: str, params: Any) -> HttpRespon
     actor = fhir_actor(request, rtype.permission)
     clinic = request.clinic  # type: ignore[attr-defined]
     query = search.parse(rtype, params, clinic.tz, strict=_strict(request))
+    queries.limit_to_patient(request, rtype, query.filters)
     page = search.fetch(query, clinic)
     base_url = fhir_base_url(request)
     patients: set[Any] = set()

@@ -12,7 +12,7 @@ from django.utils.http import http_date
 
 from prolotrack.clinics.roles import Permission
 from prolotrack.fhir import importer, queries
-from prolotrack.fhir.http import FhirError, fhir_actor, fhir_endpoint, fhir_response
+from prolotrack.fhir.http import FhirError, check_scope, fhir_actor, fhir_endpoint, fhir_response, grant_of
 
 # Media types a FHIR JSON body may be sent as (FHIR R4 http.html#mime-type; application/json is widely sent).
 JSON_BODY_TYPES = frozenset({"application/fhir+json", "application/json+fhir", "application/json"})
@@ -50,16 +50,84 @@ def _body(request: HttpRequest) -> Any:
         raise FhirError(400, f"The body is not valid JSON: {error}.", code="structure") from None
 
 
+# A bundle entry's method -> the SMART interaction it needs (a GET entry reads or searches).
+ENTRY_INTERACTIONS = {"POST": "c", "PUT": "u", "PATCH": "u", "DELETE": "d", "GET": "r", "HEAD": "r"}
+
+
+def _check_bundle_scopes(request: HttpRequest, bundle: Any) -> None:
+    """A SMART token posting a bundle needs the scope of every entry; a patient-limited token may not post one."""
+    if grant_of(request) is None or not isinstance(bundle, dict):
+        return
+    for number, entry in enumerate(bundle.get("entry") or []):
+        if not isinstance(entry, dict):
+            continue
+        part = entry.get("request") if isinstance(entry.get("request"), dict) else {}
+        method = str(part.get("method") or "POST").upper()
+        url = str(part.get("url") or "").lstrip("/")
+        resource = entry.get("resource") if isinstance(entry.get("resource"), dict) else {}
+        rtype = str(resource.get("resourceType") or url.split("/", 1)[0].split("?", 1)[0])
+        interaction = ENTRY_INTERACTIONS.get(method, "c")
+        if interaction == "r" and "/" not in url:
+            interaction = "s"
+        if check_scope(request, rtype, interaction) is not None:
+            raise FhirError(
+                403, f"entry[{number}]: a token limited to one patient cannot post a bundle; send each resource "
+                "on its own (POST, PUT, DELETE).", code="forbidden", expression=[f"Bundle.entry[{number}]"],
+            )  # fmt: skip
+
+
+def _reference_id(value: Any) -> str:
+    reference = value.get("reference") if isinstance(value, dict) else None
+    return str(reference).removeprefix("Patient/") if isinstance(reference, str) else ""
+
+
+def _check_new_resource_patient(request: HttpRequest, resource_type: str, resource: Any) -> None:
+    """A patient-limited token creates only in its patient's compartment (subject/patient names that patient)."""
+    limit = request.fhir_patient_limit  # type: ignore[attr-defined]
+    if limit is None:
+        return
+    named = (
+        {_reference_id(resource.get(key)) for key in ("subject", "patient")} if isinstance(resource, dict) else set()
+    )
+    if resource_type == "Patient" or str(limit) not in named:
+        raise FhirError(403, f"This token is limited to Patient/{limit}: the resource must name it as its subject.",
+                        code="forbidden")  # fmt: skip
+
+
+def _check_record_patient(request: HttpRequest, resource_type: str, resource_id: str) -> None:
+    """A patient-limited token changes only its patient's records."""
+    import uuid as uuid_lib
+
+    from prolotrack.fhir.resources import get_type
+
+    if request.fhir_patient_limit is None:  # type: ignore[attr-defined]
+        return
+    rtype = get_type(resource_type)
+    try:
+        wanted = uuid_lib.UUID(resource_id)
+    except ValueError:
+        return  # the importer answers 404
+    if rtype is None:
+        return
+    for source in rtype.sources:
+        fields = [source.id_path] + ([source.patient_path] if source.patient_path else [])
+        row = source.queryset(request.clinic).filter(**{source.id_path: wanted}).values(*fields).first()  # type: ignore[attr-defined]
+        if row is not None:
+            queries.within_patient(request, rtype, source, row)
+            return
+
+
 def _failure(error: importer.ImportFailure) -> HttpResponse:
     return fhir_response(error.outcome(), error.status)
 
 
-@fhir_endpoint(methods=("POST",))
+@fhir_endpoint(methods=("POST",), interaction="transaction")
 def transaction(request: HttpRequest) -> HttpResponse:
     """POST [base]: a transaction Bundle, imported all-or-nothing (transaction-response), or a batch Bundle, each
     entry on its own (batch-response, 200 with each entry's status)."""
     actor = fhir_actor(request, Permission.FHIR_IMPORT)
     bundle = _body(request)
+    _check_bundle_scopes(request, bundle)
     try:
         result = importer.import_bundle(actor, bundle)
     except importer.ImportFailure as error:
@@ -67,7 +135,7 @@ def transaction(request: HttpRequest) -> HttpResponse:
     return fhir_response(result.response_bundle())
 
 
-@fhir_endpoint(methods=("PUT",))
+@fhir_endpoint(methods=("PUT",), interaction="u")
 def update(request: HttpRequest, resource_type: str, resource_id: str) -> HttpResponse:
     """PUT [base]/<type>/<id>: replace the FHIR-carried fields of one record; If-Match is required (428 without)."""
     actor = fhir_actor(request, Permission.FHIR_IMPORT)
@@ -80,6 +148,8 @@ def update(request: HttpRequest, resource_type: str, resource_id: str) -> HttpRe
             code="required",
         )
     resource = _body(request)
+    _check_record_patient(request, resource_type, resource_id)
+    _check_new_resource_patient(request, resource_type, resource)
     try:
         version = importer.parse_etag(if_match, "If-Match")
         outcome = importer.update_resource(actor, resource_type, resource_id, resource, if_match=version)
@@ -101,11 +171,12 @@ def update(request: HttpRequest, resource_type: str, resource_id: str) -> HttpRe
     return fhir_response(body, 200, headers)
 
 
-@fhir_endpoint(methods=("DELETE",))
+@fhir_endpoint(methods=("DELETE",), interaction="d")
 def delete(request: HttpRequest, resource_type: str, resource_id: str) -> HttpResponse:
     """DELETE [base]/<type>/<id>: mark the record entered in error (nothing is erased; docs/FHIR.md, "Writes").
     If-Match is optional here; when sent, a stale version is refused (412)."""
     actor = fhir_actor(request, Permission.FHIR_IMPORT, Permission.RECORD_MARK_ERROR)
+    _check_record_patient(request, resource_type, resource_id)
     if_match = request.headers.get("If-Match")
     try:
         version = importer.parse_etag(if_match, "If-Match") if if_match else None
@@ -126,7 +197,7 @@ JSON_PATCH = "application/json-patch+json"
 MERGE_PATCH = "application/merge-patch+json"
 
 
-@fhir_endpoint(methods=("PATCH",))
+@fhir_endpoint(methods=("PATCH",), interaction="u")
 def patch(request: HttpRequest, resource_type: str, resource_id: str) -> HttpResponse:
     """PATCH [base]/<type>/<id>: a JSON Patch (RFC 6902, `application/json-patch+json`), or a JSON merge patch (RFC
     7396, `application/merge-patch+json`, or a JSON object as fhirpy's `patch()` sends it), applied to the resource
@@ -177,6 +248,7 @@ def patch(request: HttpRequest, resource_type: str, resource_id: str) -> HttpRes
     ):
         raise FhirError(422, "A patch may not change the resource's type or id.", code="invariant")
     patched.pop("meta", None)
+    _check_new_resource_patient(request, resource_type, patched)
     try:
         outcome = importer.update_resource(actor, resource_type, resource_id, patched, if_match=version)
     except importer.ImportFailure as error:
@@ -218,7 +290,7 @@ def _merge_patch(target: Any, patch: Any) -> Any:
     return out
 
 
-@fhir_endpoint(methods=("POST",))
+@fhir_endpoint(methods=("POST",), interaction="c")
 def create(request: HttpRequest, resource_type: str) -> HttpResponse:
     """POST [base]/<type>: create one resource, as a one-entry transaction (same mapping, matching and refusals;
     If-None-Exist makes it conditional). 201 with Location, or 200 when it matched an existing record."""
@@ -227,6 +299,7 @@ def create(request: HttpRequest, resource_type: str) -> HttpResponse:
     if not isinstance(resource, dict) or resource.get("resourceType") != resource_type:
         found = resource.get("resourceType") if isinstance(resource, dict) else None
         raise FhirError(400, f"The body is a {found!r}, the URL names {resource_type}.", code="invalid")
+    _check_new_resource_patient(request, resource_type, resource)
     request_part: dict[str, Any] = {"method": "POST", "url": resource_type}
     if request.headers.get("If-None-Exist"):
         request_part["ifNoneExist"] = request.headers["If-None-Exist"]

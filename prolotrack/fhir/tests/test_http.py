@@ -89,7 +89,7 @@ def _call(view: Any, request: Any) -> HttpResponse:
 def test_errors_become_operation_outcomes(
     error: Exception, status: int, code: str, clinician: Any, api_token: Any
 ) -> None:
-    @fhir_endpoint()
+    @fhir_endpoint(interaction="r", resource_type="Patient")
     def view(request: Any) -> HttpResponse:
         raise error
 
@@ -103,7 +103,7 @@ def test_errors_become_operation_outcomes(
 
 
 def test_role_without_permission_is_403(researcher: Any, api_token: Any) -> None:
-    @fhir_endpoint()
+    @fhir_endpoint(interaction="r", resource_type="Patient")
     def view(request: Any) -> HttpResponse:
         fhir_actor(request, Permission.PATIENT_VIEW_CLINICAL)
         return fhir_response({})
@@ -116,7 +116,7 @@ def test_role_without_permission_is_403(researcher: Any, api_token: Any) -> None
 def test_actor_is_on_the_fhir_channel(clinician: Any, api_token: Any) -> None:
     seen = {}
 
-    @fhir_endpoint()
+    @fhir_endpoint(interaction="r", resource_type="Patient")
     def view(request: Any) -> HttpResponse:
         seen["actor"] = fhir_actor(request, Permission.PATIENT_VIEW_CLINICAL)
         return fhir_response({})
