@@ -59,7 +59,7 @@ class SmartScopes(BaseScopes):
 
 def smart_app(application: Any) -> SmartApp | None:
     try:
-        return application.smart  # type: ignore[no-any-return]
+        return application.smart
     except SmartApp.DoesNotExist:
         return None
 

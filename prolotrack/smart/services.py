@@ -76,7 +76,8 @@ def _jwks(value: str) -> dict[str, Any] | None:
             raise ValidationError({"jwks": "The set holds a private key: paste the public keys only."})
         if key.get("kty") not in ("RSA", "EC"):
             raise ValidationError({"jwks": "Keys are RSA (RS384) or EC P-384 (ES384)."})
-    return orjson.loads(keys.export(private_keys=False))
+    exported: dict[str, Any] = orjson.loads(keys.export(private_keys=False))
+    return exported
 
 
 def register_app(
