@@ -37,31 +37,40 @@ REDIRECT = "http://127.0.0.1:8765/callback"  # never served: the test reads the 
 LAUNCH_URL = "http://127.0.0.1:8765/launch"
 
 
-class _Form(HTMLParser):
-    """The inputs of the first form with the given id (or the first form) in a page."""
+class _Forms(HTMLParser):
+    """Every form of a page: its id, action and the values of its inputs (not its buttons)."""
 
-    def __init__(self, form_id: str | None) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.form_id, self.inside, self.done = form_id, False, False
-        self.action: str | None = None
-        self.fields: dict[str, str] = {}
+        self.forms: list[_Form] = []
+        self.inside = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = dict(attrs)
-        if tag == "form" and not self.done and (self.form_id is None or a.get("id") == self.form_id):
-            self.inside, self.action = True, a.get("action")
+        if tag == "form":
+            self.forms.append(_Form(a.get("id"), a.get("action"), {}))
+            self.inside = True
         elif tag == "input" and self.inside and a.get("name") and a.get("type") not in ("submit", "checkbox"):
-            self.fields[a["name"] or ""] = a.get("value") or ""
+            self.forms[-1].fields[a["name"] or ""] = a.get("value") or ""
 
     def handle_endtag(self, tag: str) -> None:
-        if tag == "form" and self.inside:
-            self.inside, self.done = False, True
+        if tag == "form":
+            self.inside = False
 
 
-def form_of(html: str, form_id: str | None = None) -> _Form:
-    parser = _Form(form_id)
+class _Form:
+    def __init__(self, form_id: str | None, action: str | None, fields: dict[str, str]) -> None:
+        self.form_id, self.action, self.fields = form_id, action, fields
+
+
+def form_of(html: str, form_id: str | None = None, *, with_field: str | None = None) -> _Form:
+    """The form with this id, or the first that has an input named `with_field`, or the first form."""
+    parser = _Forms()
     parser.feed(html)
-    return parser
+    for form in parser.forms:
+        if (form_id is None or form.form_id == form_id) and (with_field is None or with_field in form.fields):
+            return form
+    raise AssertionError(f"No form {form_id or with_field} in the page: {html[:300]}")
 
 
 def sign_in(base: str, username: str, next_url: str) -> tuple[requests.Session, requests.Response]:
@@ -70,13 +79,13 @@ def sign_in(base: str, username: str, next_url: str) -> tuple[requests.Session, 
     device = _authenticator(username)
     browser = requests.Session()
     login = browser.get(f"{base}/accounts/login/", params={"next": next_url}, timeout=30)
-    fields = form_of(login.text).fields
+    fields = form_of(login.text, with_field="username").fields
     fields.update({"username": username, "password": PASSWORD})
     page = browser.post(login.url, data=fields, headers={"Referer": login.url}, timeout=30)
-    if "/accounts/verify/" in page.url and device is not None:
+    if "/accounts/second-factor/" in page.url and device is not None:
         from prolotrack.accounts.testing import totp_code
 
-        fields = form_of(page.text).fields
+        fields = form_of(page.text, with_field="code").fields
         fields["code"] = totp_code(device)
         page = browser.post(page.url, data=fields, headers={"Referer": page.url}, timeout=30)
     assert "/accounts/" not in page.url, page.text[:500]
