@@ -22,8 +22,7 @@ from oauth2_provider.models import AccessToken, Application, RefreshToken
 
 from prolotrack.audit.services import Actor, record_event
 from prolotrack.clinics.models import Membership
-from prolotrack.clinics.roles import Permission
-from prolotrack.core.access import require_permission
+from prolotrack.clinics.roles import Permission, require_permission
 from prolotrack.domain.smart_scopes import ScopeError, parse_scopes
 from prolotrack.smart.models import LaunchContext, SmartApp, TokenContext
 
