@@ -105,9 +105,9 @@ def _kick_off(request: HttpRequest, level: str, allowed: tuple[str, ...], cohort
     )  # fmt: skip
     grant = grant_of(request)
     if grant is not None:
-        from prolotrack.smart.models import ExportClient
+        from prolotrack.smart.services import link_export
 
-        ExportClient.objects.create(job=job, client_id=grant.client_id)
+        link_export(job, grant.client_id)
     status_url = request.build_absolute_uri(reverse("fhir:export-status", args=[job.uuid]))
     return fhir_response(_information(f"Export queued: {status_url}"), 202, {"Content-Location": status_url})
 
@@ -157,12 +157,12 @@ def _check_export_scopes(request: HttpRequest, types: list[str]) -> None:
 
 def _own_job(request: HttpRequest, job_id: Any) -> ExportJob:
     """The job, if this client (the token's membership, and the same SMART app) started it; anyone else gets 404."""
-    from prolotrack.smart.models import ExportClient
+    from prolotrack.smart.queries import export_client_id
 
     job = queries.own_export(request.fhir_membership, job_id)  # type: ignore[attr-defined]
     grant = grant_of(request)
     if job is not None:
-        owner = ExportClient.objects.filter(job=job).values_list("client_id", flat=True).first() or ""
+        owner = export_client_id(job)
         if owner != (grant.client_id if grant is not None else ""):
             job = None
     if job is None:

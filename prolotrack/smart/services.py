@@ -24,7 +24,7 @@ from prolotrack.audit.services import Actor, record_event
 from prolotrack.clinics.models import Membership
 from prolotrack.clinics.roles import Permission, require_permission
 from prolotrack.domain.smart_scopes import ScopeError, parse_scopes
-from prolotrack.smart.models import LaunchContext, SmartApp, TokenContext
+from prolotrack.smart.models import ExportClient, LaunchContext, SmartApp, TokenContext
 
 LAUNCH_LIFETIME = timedelta(minutes=5)
 CONFIDENTIAL = Application.CLIENT_CONFIDENTIAL
@@ -245,3 +245,8 @@ def token_context(access: AccessToken) -> TokenContext | None:
         .filter(access_token=access)
         .first()
     )
+
+
+def link_export(job: Any, client_id: str) -> None:
+    """Record which app started a Bulk export: only that app may poll it and download its files."""
+    ExportClient.objects.create(job=job, client_id=client_id)

@@ -12,28 +12,25 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from oauth2_provider.exceptions import OAuthToolkitError
 from oauth2_provider.forms import AllowForm
-from oauth2_provider.models import AccessToken, Application
 from oauth2_provider.oauth2_backends import get_oauthlib_core
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views import AuthorizationView
 from oauthlib.common import Request as OauthlibRequest
 from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 
-from prolotrack.audit.models import AuditEvent
 from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for
 from prolotrack.core.access import require
 from prolotrack.domain.smart_scopes import ScopeError, describe, parse_scopes
 from prolotrack.patients.models import Patient
-from prolotrack.smart import services
-from prolotrack.smart.models import SmartApp, TokenContext
+from prolotrack.smart import queries, services
+from prolotrack.smart.models import SmartApp
 from prolotrack.smart.oauth import ASSERTION_ALGS, smart_app
 
 CAPABILITIES = [
@@ -131,8 +128,7 @@ class SmartAuthorizationView(AuthorizationView):
 
     def _check(self, scopes: list[str], credentials: dict[str, Any], launch: str) -> tuple[SmartApp, Any, str]:
         """(app, launch context or None, problem): the checks SMART adds to the OAuth request's own."""
-        application = Application.objects.get(client_id=credentials["client_id"])
-        app = smart_app(application)
+        app = smart_app(queries.application(credentials["client_id"]))
         if app is None:
             raise Http404
         if credentials.get("code_challenge_method") != "S256":
@@ -189,7 +185,7 @@ class SmartAuthorizationView(AuthorizationView):
         data = form.cleaned_data
         scopes = data["scope"].split()
         credentials = {k: data.get(k) for k in ("client_id", "redirect_uri", "state", "code_challenge_method")}
-        application = Application.objects.filter(client_id=data["client_id"]).first()
+        application = queries.application(data["client_id"])
         if application is None:
             raise Http404
         app, context, problem = self._check(scopes, credentials, data.get("launch") or "")
@@ -232,13 +228,13 @@ def _needs_patient(scopes: list[str]) -> bool:
 def _patient(request: HttpRequest, context: Any) -> Patient | None:
     if context is None:
         return None
-    return Patient.objects.filter(clinic=request.clinic, uuid=context.patient_uuid).first()  # type: ignore[attr-defined]
+    return queries.clinic_patient(request.clinic, context.patient_uuid)  # type: ignore[attr-defined]
 
 
 def _find_patient(membership: Any, mrn: str) -> Patient | None:
     if not mrn.strip() or not membership.can(Permission.PATIENT_VIEW_DEMOGRAPHICS):
         return None
-    return Patient.objects.filter(clinic=membership.clinic, mrn=mrn.strip(), entered_in_error_at__isnull=True).first()
+    return queries.patient_by_record_number(membership.clinic, mrn)
 
 
 # -- introspection (RFC 7662) -----------------------------------------------------------------------------------
@@ -259,10 +255,9 @@ def introspect(request: HttpRequest) -> JsonResponse:
     if not value:
         return JsonResponse({"error": "invalid_request", "error_description": "Send token."}, status=400)
     checksum = hashlib.sha256(value.encode()).hexdigest()
-    token = AccessToken.objects.select_related("application", "user").filter(token_checksum=checksum).first()
+    token, context = queries.token_with_context(checksum)
     if token is None or not token.is_valid() or token.application_id != oauth_request.client.pk:
         return JsonResponse({"active": False})
-    context = TokenContext.objects.select_related("membership__user").filter(access_token=token).first()
     if context is None:
         return JsonResponse({"active": False})
     data: dict[str, Any] = {
@@ -288,8 +283,10 @@ def introspect(request: HttpRequest) -> JsonResponse:
 @require_POST
 def launch(request: HttpRequest, patient_id: uuid_lib.UUID, app_id: uuid_lib.UUID) -> HttpResponse:
     clinic = request.clinic  # type: ignore[attr-defined]
-    patient = get_object_or_404(Patient, clinic=clinic, uuid=patient_id)
-    app = get_object_or_404(SmartApp, clinic=clinic, uuid=app_id, is_active=True, kind=SmartApp.KIND_APP)
+    patient = queries.clinic_patient(clinic, patient_id)
+    if patient is None:
+        raise Http404("No such patient in this clinic.")
+    app = queries.clinic_app(clinic, app_id, launchable=True)
     fhir_base = request.build_absolute_uri(reverse("fhir:base")).rstrip("/")
     try:
         target = services.start_launch(actor_for(request), request.membership, app, patient, fhir_base)  # type: ignore[attr-defined]
@@ -353,25 +350,19 @@ def apps(request: HttpRequest) -> HttpResponse:
             return render(
                 request, "smart/app_detail.html", _detail_context(request, registration.app, registration.client_secret)
             )
-    rows = (
-        SmartApp.objects.filter(clinic=clinic).select_related("application").order_by("-is_active", "application__name")
-    )
+    rows = queries.clinic_apps(clinic)
     return render(request, "smart/apps.html", {"apps": rows, "form": form}, status=400 if form.errors else 200)
 
 
 def _detail_context(request: HttpRequest, app: SmartApp, secret: str = "") -> dict[str, Any]:
-    events = list(
-        AuditEvent.objects.filter(clinic=app.clinic, detail__client_id=app.client_id).order_by("-at", "-seq")[
-            : ACCESS_ROWS + 1
-        ]
-    )
+    events = queries.app_accesses(app, ACCESS_ROWS)
     return {
         "app": app,
         "client_secret": secret,
         "scopes": [(s, describe(s)) for s in app.allowed_scopes.split()],
         "events": events[:ACCESS_ROWS],
         "more": len(events) > ACCESS_ROWS,
-        "live_tokens": AccessToken.objects.filter(application=app.application, expires__gt=timezone.now()).count(),
+        "live_tokens": queries.live_tokens(app),
         "deactivate_form": DeactivateForm(),
         "smart_configuration": request.build_absolute_uri("/fhir/.well-known/smart-configuration"),
     }
@@ -380,7 +371,7 @@ def _detail_context(request: HttpRequest, app: SmartApp, secret: str = "") -> di
 @require(Permission.CLINIC_MANAGE)
 def app_detail(request: HttpRequest, app_id: uuid_lib.UUID) -> HttpResponse:
     """One app: its registration, what it accessed (the audit rows with its client id), and deactivation."""
-    app = get_object_or_404(SmartApp, clinic=request.clinic, uuid=app_id)  # type: ignore[attr-defined]
+    app = queries.clinic_app(request.clinic, app_id)  # type: ignore[attr-defined]
     if request.method == "POST":
         form = DeactivateForm(request.POST)
         if form.is_valid():

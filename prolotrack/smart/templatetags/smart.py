@@ -5,6 +5,7 @@ from typing import Any
 from django import template
 
 from prolotrack.clinics.roles import Permission
+from prolotrack.smart import queries
 from prolotrack.smart.models import SmartApp
 
 register = template.Library()
@@ -20,10 +21,5 @@ def smart_launch_card(context: Any, patient: Any) -> dict[str, Any]:
         and membership.can(Permission.API_TOKEN_USE)
         and not getattr(patient, "is_entered_in_error", False)
     ):
-        apps = list(
-            SmartApp.objects.filter(clinic=membership.clinic, kind=SmartApp.KIND_APP, is_active=True)
-            .exclude(launch_url="")
-            .select_related("application")
-            .order_by("application__name")
-        )
+        apps = queries.launchable_apps(membership.clinic)
     return {"apps": apps, "patient": patient, "request": request}

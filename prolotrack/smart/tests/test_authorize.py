@@ -8,7 +8,7 @@ import pytest
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from prolotrack.audit.models import AuditEvent
-from prolotrack.core.testing import actor_of
+from prolotrack.clinics.testing import actor_of
 from prolotrack.smart import services
 
 REDIRECT = "https://diary.example.org/callback"

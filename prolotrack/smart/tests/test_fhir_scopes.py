@@ -15,7 +15,7 @@ from django.utils import timezone
 from oauth2_provider.models import AccessToken, set_token_value
 
 from prolotrack.clinics.models import Membership
-from prolotrack.core.testing import actor_of
+from prolotrack.clinics.testing import actor_of
 from prolotrack.patients import services as patient_services
 from prolotrack.smart import services
 from prolotrack.smart.models import TokenContext

@@ -10,7 +10,7 @@ from oauth2_provider.models import Application
 
 from prolotrack.audit.models import AuditEvent
 from prolotrack.audit.services import Actor, record_event
-from prolotrack.core.testing import actor_of
+from prolotrack.clinics.testing import actor_of
 from prolotrack.smart import services
 from prolotrack.smart.models import LaunchContext, SmartApp
 

@@ -25,7 +25,7 @@ from joserfc.jwk import ECKey, RSAKey
 from oauth2_provider.models import AccessToken
 
 from prolotrack.audit.models import AuditEvent
-from prolotrack.core.testing import actor_of
+from prolotrack.clinics.testing import actor_of
 from prolotrack.patients import services as patient_services
 from prolotrack.smart import services
 from prolotrack.smart.models import SmartApp
