@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 from django_otp import login as otp_login
 
-from prolotrack.accounts import services
+from prolotrack.accounts import queries, services
 from prolotrack.accounts.forms import CodeForm, EnrolForm, ResetForm, TokenForm
 from prolotrack.accounts.models import StaffSession
 from prolotrack.audit.services import AccessDenied, ServiceError
@@ -100,6 +100,28 @@ def _manual_key(device: Any) -> str:
     return " ".join(key[i : i + 4] for i in range(0, len(key), 4))
 
 
+def _confirm(request: HttpRequest, form: EnrolForm, device: Any) -> Any:
+    """Confirm the new authenticator with its first code: its recovery codes, or None with why on the form."""
+    allowed, info = device.verify_is_allowed()
+    if not allowed:
+        wait = (info or {}).get("locked_until")
+        seconds = max(1, int((wait - timezone.now()).total_seconds()) + 1) if wait else 1
+        form.add_error("code", f"Too many wrong codes in a row: wait {seconds} seconds, then try again.")
+        return None
+    try:
+        codes = services.confirm_totp(actor_for(request), request.user, device, form.cleaned_data["code"])
+    except ServiceError as error:
+        form.add_error("code", str(error))
+        return None
+    if codes is None:
+        form.add_error(
+            "code",
+            "That code does not match. Check that you scanned this page's QR code (or typed its key), "
+            "that your phone sets its clock automatically, and type the 6 digits the app shows now.",
+        )
+    return codes
+
+
 @login_required
 def enrol(request: HttpRequest) -> HttpResponse:
     """Set up an authenticator app: scan the QR code (or type the key), confirm with its first code."""
@@ -114,31 +136,11 @@ def enrol(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         status = 400
-        if form.is_valid():
-            allowed, info = device.verify_is_allowed()
-            if not allowed:
-                wait = (info or {}).get("locked_until")
-                seconds = max(1, int((wait - timezone.now()).total_seconds()) + 1) if wait else 1
-                form.add_error("code", f"Too many wrong codes in a row: wait {seconds} seconds, then try again.")
-            else:
-                try:
-                    codes = services.confirm_totp(actor_for(request), user, device, form.cleaned_data["code"])
-                except ServiceError as error:
-                    form.add_error("code", str(error))
-                    codes = None
-                if codes is not None:
-                    _verified(request, device)
-                    return render(
-                        request,
-                        "accounts/recovery_codes.html",
-                        {"codes": codes, "next": _next_url(request), "first_time": True},
-                    )
-                if not form.errors:
-                    form.add_error(
-                        "code",
-                        "That code does not match. Check that you scanned this page's QR code (or typed its key), "
-                        "that your phone sets its clock automatically, and type the 6 digits the app shows now.",
-                    )
+        codes = _confirm(request, form, device) if form.is_valid() else None
+        if codes is not None:
+            _verified(request, device)
+            context = {"codes": codes, "next": _next_url(request), "first_time": True}
+            return render(request, "accounts/recovery_codes.html", context)
     required = services.second_factor_required(user)
     return render(
         request,
@@ -230,11 +232,7 @@ def sessions(request: HttpRequest) -> HttpResponse:
 
 
 def _tokens_of(request: HttpRequest) -> list[ApiToken]:
-    return list(
-        ApiToken.objects.filter(membership__user=request.user)
-        .select_related("membership__clinic")
-        .order_by("revoked_at", "-created_at")[:100]
-    )
+    return queries.tokens_of(request.user)
 
 
 @require(Permission.API_TOKEN_USE)
@@ -261,7 +259,7 @@ def tokens(request: ClinicRequest) -> HttpResponse:
 @require_POST
 def revoke_token(request: MiddlewareRequest, token_id: int) -> HttpResponse:
     """Revoke a token: its owner, or an administrator of the token's clinic."""
-    token = ApiToken.objects.select_related("membership__clinic", "membership__user").filter(pk=token_id).first()
+    token = queries.token(token_id)
     membership = request.membership
     own = token is not None and token.membership.user_id == request.user.pk
     admin = (
@@ -285,11 +283,7 @@ def revoke_token(request: MiddlewareRequest, token_id: int) -> HttpResponse:
 @require(Permission.CLINIC_MANAGE)
 def staff(request: ClinicRequest) -> HttpResponse:
     """The clinic's staff with their second-factor status (never a secret), and a reset link for each colleague."""
-    memberships = (
-        Membership.objects.filter(clinic=request.clinic)
-        .select_related("user")
-        .order_by("user__last_name", "user__first_name", "user__username")
-    )
+    memberships = queries.clinic_staff(request.clinic)
     rows = [{"membership": m, "status": services.factor_status(m.user)} for m in memberships]
     return render(request, "accounts/staff.html", {"rows": rows})
 
@@ -329,9 +323,5 @@ def reset(request: ClinicRequest, user_uuid: Any) -> HttpResponse:
 
 @require(Permission.CLINIC_MANAGE)
 def clinic_tokens(request: ClinicRequest) -> HttpResponse:
-    found = (
-        ApiToken.objects.filter(membership__clinic=request.clinic)
-        .select_related("membership__user")
-        .order_by("revoked_at", "-created_at")[:500]
-    )
+    found = queries.clinic_tokens(request.clinic)
     return render(request, "accounts/clinic_tokens.html", {"tokens": found})

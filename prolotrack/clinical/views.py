@@ -371,25 +371,19 @@ def protocol_edit(request: HttpRequest, template_uuid: Any) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def protocol_retire(request: HttpRequest, template_uuid: Any) -> HttpResponse:
     record = _record_or_404(request, template_uuid)
-    form = entered_in_error.bind(request, record)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.retire_protocol(
-                actor_for(request),
-                record,
-                reason=form.text,
-                expected_version=form.cleaned_data["version"],
-            )
-        except (ValidationError, ServiceError) as error:
-            form.add_error(None, getattr(error, "messages", None) or str(error))
-        else:
-            messages.success(request, "Marked as entered in error. It stays listed, struck through, with your reason.")
-            return redirect("clinical:protocols")
     detail = reverse("clinical:protocol-detail", args=[record.uuid])
-    return entered_in_error.render_page(
-        request, form, record=record, what="protocol template", describe=record.name,
+
+    def retire(reason: str, version: int) -> Any:
+        return services.retire_protocol(actor_for(request), record, reason=reason, expected_version=version)
+
+    page = entered_in_error.Page(
+        what="protocol template", describe=record.name,
         crumbs=[(reverse("clinical:protocols"), "Protocols"), (detail, record.name)], back_url=detail,
         changes=["It is no longer offered for new courses; courses already opened from it keep their plan."],
         keeps=["Every version stays in its history. To stop offering a template that was correct, edit it and untick "
                "Active instead."],
+    )  # fmt: skip
+    return entered_in_error.flow(
+        request, record, retire, done_url=reverse("clinical:protocols"),
+        done="Marked as entered in error. It stays listed, struck through, with your reason.", page=lambda: page,
     )  # fmt: skip

@@ -41,3 +41,8 @@ def member_addresses(clinic: Any, permission: Permission) -> list[str]:
 def audit_alert_addresses(clinic: Any) -> list[str]:
     """Who is told when a stored file fails its integrity check: those who read the audit trail that records it."""
     return member_addresses(clinic, Permission.AUDIT_VIEW)
+
+
+def membership_in(user: Any, clinic_uuid: str) -> Membership | None:
+    """The user's active membership of the clinic with this uuid, or None."""
+    return Membership.objects.filter(user=user, is_active=True, clinic__uuid=clinic_uuid).first()

@@ -9,9 +9,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from prolotrack.audit.queries import events_page
+from prolotrack.clinics import queries
 from prolotrack.clinics.config import ClinicConfigError
 from prolotrack.clinics.forms import AuditFilterForm, ClinicSettingsForm
-from prolotrack.clinics.models import Membership
 from prolotrack.clinics.queries import SESSION_CLINIC_KEY
 from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for, update_clinic_settings
@@ -33,9 +33,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def switch_clinic(request: HttpRequest) -> HttpResponse:
-    membership = Membership.objects.filter(
-        user=request.user, is_active=True, clinic__uuid=request.POST.get("clinic", "")
-    ).first()
+    membership = queries.membership_in(request.user, request.POST.get("clinic", ""))
     if membership is None:
         raise Http404("You are not a member of that clinic.")
     request.session[SESSION_CLINIC_KEY] = str(membership.clinic.uuid)

@@ -188,26 +188,22 @@ def feasibility(request: HttpRequest, patient_uuid: Any, study_uuid: Any) -> Htt
 def study_retire(request: HttpRequest, patient_uuid: Any, study_uuid: Any) -> HttpResponse:
     patient = patient_or_404(request, patient_uuid)
     study = _study_or_404(request, patient, study_uuid)
-    form = entered_in_error.bind(request, study)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.retire_study(
-                actor_for(request),
-                study,
-                reason=form.text,
-                expected_version=form.cleaned_data["version"],
-            )
-        except (ValidationError, ServiceError) as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, "Study marked entered in error. It stays on the chart, struck through.")
-            return redirect("patients:chart", patient_uuid=patient.uuid)
     study_url = reverse("imaging:study", args=[patient.uuid, study.uuid])
-    return entered_in_error.render_page(
-        request, form, record=study, what="imaging study", describe=str(study), patient=patient,
-        crumbs=[(study_url, str(study))], back_url=study_url,
-        changes=[f"Its {_count(study.files.filter(entered_in_error_at__isnull=True).count(), 'image')} stay with it."],
-        keeps=["To correct a detail, edit the study instead."],
+
+    def retire(reason: str, version: int) -> Any:
+        return services.retire_study(actor_for(request), study, reason=reason, expected_version=version)
+
+    def page() -> entered_in_error.Page:
+        images = _count(study.files.filter(entered_in_error_at__isnull=True).count(), "image")
+        return entered_in_error.Page(
+            what="imaging study", describe=str(study), back_url=study_url, patient=patient,
+            crumbs=[(study_url, str(study))], changes=[f"Its {images} stay with it."],
+            keeps=["To correct a detail, edit the study instead."],
+        )  # fmt: skip
+
+    return entered_in_error.flow(
+        request, study, retire, done_url=reverse("patients:chart", args=[patient.uuid]),
+        done="Study marked entered in error. It stays on the chart, struck through.", page=page,
     )  # fmt: skip
 
 
@@ -217,27 +213,25 @@ def file_retire(request: HttpRequest, patient_uuid: Any, study_uuid: Any, file_u
     patient = patient_or_404(request, patient_uuid)
     study = _study_or_404(request, patient, study_uuid)
     file = _file_or_404(request, file_uuid, study)
-    form = entered_in_error.bind(request, file)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.retire_file(
-                actor_for(request),
-                file,
-                reason=form.text,
-                expected_version=form.cleaned_data["version"],
-            )
-        except (ValidationError, ServiceError) as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, "Image marked entered in error. The file is kept and listed with your reason.")
-            return redirect("imaging:study", patient_uuid=patient.uuid, study_uuid=study.uuid)
     study_url = reverse("imaging:study", args=[patient.uuid, study.uuid])
-    return entered_in_error.render_page(
-        request, form, record=file, what="image",
-        describe=f"{file.original_name or 'Image'} ({file.get_kind_display()}, added "
-        f"{clinictime.format_time(file.created_at, patient.clinic)})",
-        patient=patient, crumbs=[(study_url, str(study))], back_url=study_url,
-        keeps=["The stored file is kept."],
+
+    def retire(reason: str, version: int) -> Any:
+        return services.retire_file(actor_for(request), file, reason=reason, expected_version=version)
+
+    def page() -> entered_in_error.Page:
+        added = clinictime.format_time(file.created_at, patient.clinic)
+        return entered_in_error.Page(
+            what="image",
+            describe=f"{file.original_name or 'Image'} ({file.get_kind_display()}, added {added})",
+            back_url=study_url,
+            patient=patient,
+            crumbs=[(study_url, str(study))],
+            keeps=["The stored file is kept."],
+        )
+
+    return entered_in_error.flow(
+        request, file, retire, done_url=study_url,
+        done="Image marked entered in error. The file is kept and listed with your reason.", page=page,
     )  # fmt: skip
 
 

@@ -182,36 +182,23 @@ def child_edit(request: HttpRequest, patient_uuid: Any, kind: str, record_uuid: 
 def mark_error(request: HttpRequest, patient_uuid: Any, kind: str = "", record_uuid: Any = None) -> HttpResponse:
     patient = patient_or_404(request, patient_uuid)
     record = _child_or_404(patient, kind, record_uuid) if kind else patient
-    form = entered_in_error.bind(request, record)
-    if request.method == "POST" and form.is_valid():
-        actor = actor_for(request)
-        reason = form.text
-        version = form.cleaned_data["version"]
-        try:
-            if kind:
-                services.retire_child(actor, record, kind, reason=reason, expected_version=version)
-            else:
-                services.retire_patient(actor, record, reason=reason, expected_version=version)
-        except (ValidationError, ServiceError) as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, "Marked as entered in error. It stays in the record's history.")
-            if kind:
-                return redirect("patients:chart", patient_uuid=patient.uuid)
-            return redirect("patients:list")
+    actor = actor_for(request)
+
+    def retire(reason: str, version: int) -> Any:
+        if kind:
+            return services.retire_child(actor, record, kind, reason=reason, expected_version=version)
+        return services.retire_patient(actor, record, reason=reason, expected_version=version)
+
     chart = reverse("patients:chart", args=[patient.uuid])
-    what = CHILD_LABELS[kind] if kind else "patient record"
-    return entered_in_error.render_page(
-        request,
-        form,
-        record=record,
-        what=what,
-        describe=str(record),
-        patient=patient,
-        back_url=chart,
+    page = entered_in_error.Page(
+        what=CHILD_LABELS[kind] if kind else "patient record", describe=str(record), back_url=chart, patient=patient,
         changes=[] if kind else ["The patient is no longer found by search; the chart stays readable."],
         keeps=["To correct a detail, edit the record instead."],
-    )
+    )  # fmt: skip
+    return entered_in_error.flow(
+        request, record, retire, done_url=chart if kind else reverse("patients:list"),
+        done="Marked as entered in error. It stays in the record's history.", page=lambda: page,
+    )  # fmt: skip
 
 
 @require(Permission.RECORD_VIEW_HISTORY)

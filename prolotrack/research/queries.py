@@ -61,3 +61,8 @@ def clinic_jobs(clinic: Any, limit: int = 20) -> list[ExportJob]:
 def get_job(clinic: Any, job_uuid: Any) -> ExportJob:
     """The clinic's export job; another clinic's raises DoesNotExist (a 404 at the edge)."""
     return ExportJob.objects.select_related("requested_by", "clinic", "agreement").get(clinic=clinic, uuid=job_uuid)
+
+
+def get_agreement(clinic: Any, agreement_uuid: Any) -> DataUseAgreement:
+    """One of the clinic's data use agreements (DoesNotExist for another clinic's)."""
+    return DataUseAgreement.objects.get(clinic=clinic, uuid=agreement_uuid)

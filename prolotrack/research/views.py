@@ -91,7 +91,7 @@ def agreements(request: HttpRequest) -> HttpResponse:
     form = AgreementForm(request.POST if request.method == "POST" and "end" not in request.POST else None)
     if request.method == "POST" and "end" in request.POST:
         try:
-            agreement = DataUseAgreement.objects.get(clinic=clinic, uuid=request.POST["end"])
+            agreement = queries.get_agreement(clinic, request.POST["end"])
             services.end_agreement(actor_for(request), agreement)
         except (DataUseAgreement.DoesNotExist, ValidationError):
             raise Http404("No such agreement in this clinic.") from None

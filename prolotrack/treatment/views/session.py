@@ -187,26 +187,27 @@ def session_rescreen(request: HttpRequest, session_uuid: Any) -> HttpResponse:
 def item_entered_in_error(request: HttpRequest, session_uuid: Any, kind: str, item_uuid: Any) -> HttpResponse:
     session = queries.session_or_404(request, session_uuid)
     record = queries.session_item_or_404(session, kind, item_uuid)
-    form = entered_in_error.bind(request, record)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.retire_session_item(
-                actor_for(request), record, reason=form.text, amendment=amending(request, session),
-                expected_version=form.cleaned_data["version"],
-            )  # fmt: skip
-        except (ValidationError, ServiceError) as error:
-            apply_errors(form, error)
-        else:
-            what = present.ITEM_NAMES[kind]
-            messages.success(request, f"The {what} was marked entered in error. It stays listed, struck through.")
-            return redirect(session_url(session, present.ITEM_ANCHORS[kind], amend="1" if session.is_signed else ""))
     back = session_url(session)
-    changes = ["The session's totals and dose checks leave it out."] if kind in ("site", "solution") else []
-    if session.is_signed:
-        changes.append("The note is signed: this is an amendment, kept with the original in the history.")
-    return entered_in_error.render_page(
-        request, form, record=record, what=present.ITEM_NAMES[kind], describe=present.describe_item(kind, record),
-        patient=session.patient, crumbs=[(back, f"Session {session.number}")], back_url=back, changes=changes,
+
+    def retire(reason: str, version: int) -> Any:
+        return services.retire_session_item(
+            actor_for(request), record, reason=reason, amendment=amending(request, session), expected_version=version
+        )
+
+    def page() -> entered_in_error.Page:
+        changes = ["The session's totals and dose checks leave it out."] if kind in ("site", "solution") else []
+        if session.is_signed:
+            changes.append("The note is signed: this is an amendment, kept with the original in the history.")
+        return entered_in_error.Page(
+            what=present.ITEM_NAMES[kind], describe=present.describe_item(kind, record), back_url=back,
+            patient=session.patient, crumbs=[(back, f"Session {session.number}")], changes=changes,
+        )  # fmt: skip
+
+    return entered_in_error.flow(
+        request, record, retire,
+        done_url=session_url(session, present.ITEM_ANCHORS[kind], amend="1" if session.is_signed else ""),
+        done=f"The {present.ITEM_NAMES[kind]} was marked entered in error. It stays listed, struck through.",
+        page=page,
     )  # fmt: skip
 
 
