@@ -5,16 +5,16 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as SchemaValidationError
 
 from prolotrack.analytics.api import router as analytics_router
-from prolotrack.audit.services import AccessDenied, ServiceError, StaleEditError
 from prolotrack.clinical.api import router as clinical_router
 from prolotrack.clinical.calculators import CalculatorError
 from prolotrack.clinics.api_auth import BearerToken
 from prolotrack.consent.api import router as consent_router
+from prolotrack.core.errors import ServiceError
 from prolotrack.documents.api import router as documents_router
 from prolotrack.domain import errors as domain_errors
 from prolotrack.imaging.api import router as imaging_router
@@ -24,34 +24,47 @@ from prolotrack.patients.api import router as patients_router
 from prolotrack.research.api import router as research_router
 from prolotrack.treatment.api import router as treatment_router
 
-# Answers every operation can give besides its own (the edge middleware, authentication, roles, input checks).
-COMMON_ERRORS = {
+
+class ErrorOut(Schema):
+    """The body of every error answer: what went wrong, said for the person who can fix it, and a stable code."""
+
+    detail: str | list | dict
+    code: str = "error"
+
+
+# The one error table of the API: every status an operation may answer besides its own, and when. Every operation
+# documents EVERY_OPERATION, writes WRITES too; an operation names any other (the research download's 410) in its
+# openapi_extra. Each answer has the ErrorOut body. A service refusal carries its status (core/errors.py:
+# ServiceError 409, AccessDenied 403, and the apps' own, such as a refused upload's 422 or 413).
+ERRORS: dict[int, str] = {
     400: "The request could not be read (a body that is not JSON, a bad Idempotency-Key header).",
     401: "No valid bearer token: send Authorization: Bearer <token>.",
     403: "The token's role or scopes do not allow this.",
-    422: "An input does not fit the schema or a rule (the detail says which and why).",
-}
-PATH_ERRORS = {404: "No such record in this clinic."}
-WRITE_ERRORS = {
+    404: "No such record in this clinic.",
     409: "A stale version, a refused change, or an Idempotency-Key reused for another request.",
+    410: "The record's file is gone.",
     413: "The body is larger than the API accepts.",
     415: "The body is not application/json.",
+    422: "An input does not fit the schema or a rule (the detail says which and why).",
 }
+EVERY_OPERATION = (400, 401, 403, 404, 409, 422)
+WRITES = (413, 415)
 
 
 class ProloTrackAPI(NinjaAPI):
     def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: Any = None) -> Any:
-        """The schema with every error answer documented (401, 403, 422 everywhere; 404 with a path id; 409, 413,
-        415 on writes), each with the `{"detail", "code"}` body, so clients and the schema test expect them."""
+        """The schema with the answers of `ERRORS` documented on every operation (413 and 415 on writes), each with
+        the ErrorOut body, so clients and the schema test expect them."""
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        schema.setdefault("components", {}).setdefault("schemas", {})["ErrorOut"] = ErrorOut.model_json_schema(
+            ref_template="#/components/schemas/{model}"
+        )
         error_ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}}
-        for path, operations in schema["paths"].items():
+        for operations in schema["paths"].values():
             for method, operation in operations.items():
-                extra = dict(COMMON_ERRORS)
-                if "{" in path:
-                    extra.update(PATH_ERRORS)
-                if method in ("post", "put", "patch"):
-                    extra.update(WRITE_ERRORS)
+                write = method in ("post", "put", "patch")
+                extra = {status: ERRORS[status] for status in EVERY_OPERATION + (WRITES if write else ())}
+                if write:
                     operation.setdefault("parameters", []).append(
                         {
                             "in": "header",
@@ -66,6 +79,9 @@ class ProloTrackAPI(NinjaAPI):
                 for status, description in extra.items():
                     if status not in responses and str(status) not in responses:
                         responses[status] = {"description": description, **error_ref}
+                for status, response in responses.items():
+                    if str(status).startswith("4") and "content" not in response:
+                        response.update(error_ref)
         return schema
 
 
@@ -141,19 +157,10 @@ def on_validation_error(request: HttpRequest, error: ValidationError) -> HttpRes
     return api.create_response(request, {"detail": detail, "code": "invalid"}, status=422)
 
 
-@api.exception_handler(StaleEditError)
-def on_stale(request: HttpRequest, error: StaleEditError) -> HttpResponse:
-    return api.create_response(request, {"detail": str(error), "code": error.code}, status=409)
-
-
-@api.exception_handler(AccessDenied)
-def on_denied(request: HttpRequest, error: AccessDenied) -> HttpResponse:
-    return api.create_response(request, {"detail": str(error), "code": error.code}, status=403)
-
-
 @api.exception_handler(ServiceError)
 def on_service_error(request: HttpRequest, error: ServiceError) -> HttpResponse:
-    return api.create_response(request, {"detail": str(error), "code": error.code}, status=409)
+    # Each refusal carries its status: 409 (stale, closed, refused), 403 (AccessDenied), 410, 413, 422 (core/errors.py).
+    return api.create_response(request, {"detail": str(error), "code": error.code}, status=error.status)
 
 
 @api.exception_handler(Http404)

@@ -32,16 +32,13 @@ from prolotrack.domain.errors import ScreeningError
 from prolotrack.domain.screening import screen
 from prolotrack.patients import queries as patient_queries
 from prolotrack.patients.models import Patient
-from prolotrack.patients.schemas import ErrorOut
 
 router = Router(tags=["clinical"])
-
-ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 @router.post(
     "/calculators/mix",
-    response={200: MixOut, **ERRORS},
+    response={200: MixOut},
     summary="Stock and diluent volumes for a solution (C1V1 = C2V2)",
     tags=["calculators"],
 )
@@ -66,7 +63,7 @@ def mix(request: HttpRequest, payload: MixIn) -> Any:
 
 @router.post(
     "/calculators/anesthetic-limit",
-    response={200: LimitOut, **ERRORS},
+    response={200: LimitOut},
     summary="Maximum local anaesthetic dose for a weight, and the check of a planned amount",
     tags=["calculators"],
 )
@@ -81,7 +78,7 @@ def anesthetic_limit(request: HttpRequest, payload: LimitIn) -> Any:
 
 @router.post(
     "/screening/evaluate",
-    response={200: ScreeningOut, 201: ScreeningOut, **ERRORS},
+    response={200: ScreeningOut, 201: ScreeningOut},
     summary="Screen for a planned procedure: a registered patient (stored, 201) or facts given ad hoc (200)",
     tags=["screening"],
 )
@@ -136,7 +133,7 @@ def _screening(request: HttpRequest, screening_id: UUID) -> ScreeningRecord:
 
 @router.get(
     "/screenings/{screening_id}",
-    response={200: ScreeningOut, **ERRORS},
+    response={200: ScreeningOut},
     summary="Read a stored screening",
     tags=["screening"],
 )
@@ -149,7 +146,7 @@ def get_screening(request: HttpRequest, screening_id: UUID) -> Any:
 
 @router.post(
     "/screenings/{screening_id}/overrides",
-    response={200: ScreeningOut, **ERRORS},
+    response={200: ScreeningOut},
     summary="Override one finding with a written reason (clinicians; send the version you read)",
     tags=["screening"],
 )
@@ -162,7 +159,7 @@ def override(request: HttpRequest, screening_id: UUID, payload: OverrideIn) -> A
 
 @router.get(
     "/protocols",
-    response={200: list[ProtocolOut], **ERRORS},
+    response={200: list[ProtocolOut]},
     summary="Protocol templates: the built-in trial templates and the clinic's own active ones",
     tags=["protocols"],
 )
@@ -180,7 +177,7 @@ def _protocol(request: HttpRequest, protocol_id: str) -> queries.ProtocolEntry:
 
 @router.get(
     "/protocols/{protocol_id}",
-    response={200: ProtocolOut, **ERRORS},
+    response={200: ProtocolOut},
     summary="One protocol template (built-in code or clinic template UUID)",
     tags=["protocols"],
 )
@@ -191,7 +188,7 @@ def get_protocol(request: HttpRequest, protocol_id: str) -> Any:
 
 @router.get(
     "/protocols/{protocol_id}/schedule",
-    response={200: ScheduleOut, **ERRORS},
+    response={200: ScheduleOut},
     summary="Sessions, outcome timepoints and reminders for a course starting on a date",
     tags=["protocols"],
 )

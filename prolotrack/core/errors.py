@@ -1,11 +1,13 @@
 """The refusals a service may raise, in the bottom layer so that every app (and core's own page decorator) can name
-them. Each maps to one answer at the edge (prolotrack/api.py, `ERRORS`): 422, 409, 409 and 403."""
+them. Each carries the HTTP status the API answers it with (prolotrack/api.py, `ERRORS`, the one error table) and the
+`code` of the JSON body."""
 
 
 class ServiceError(Exception):
     """A write refused for a reason the user can act on."""
 
     code = "invalid"
+    status = 409
 
 
 class StaleEditError(ServiceError):
@@ -18,3 +20,4 @@ class RecordClosedError(ServiceError):
 
 class AccessDenied(ServiceError):
     code = "forbidden"
+    status = 403

@@ -15,11 +15,9 @@ from prolotrack.clinics.roles import Permission
 from prolotrack.documents import queries, services, views
 from prolotrack.documents.models import Document
 from prolotrack.patients.queries import patient_or_404
-from prolotrack.patients.schemas import ErrorOut
 from prolotrack.treatment import queries as treatment_queries
 
 router = Router(tags=["documents"])
-ERRORS = {403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 class DocumentOut(Schema):
@@ -63,7 +61,7 @@ def _out(row: queries.DocumentRow) -> dict[str, Any]:
 
 @router.get(
     "/patients/{patient_id}/documents",
-    response={200: list[DocumentOut], **ERRORS},
+    response={200: list[DocumentOut]},
     summary="A patient's documents: visit summaries, progress reports and signed consents",
 )
 def list_documents(request: HttpRequest, patient_id: UUID) -> Any:
@@ -75,7 +73,7 @@ def list_documents(request: HttpRequest, patient_id: UUID) -> Any:
 
 @router.post(
     "/patients/{patient_id}/documents",
-    response={202: DocumentOut, **ERRORS},
+    response={202: DocumentOut},
     summary="Request a progress report (generated in the background; poll its status)",
 )
 def request_report(request: HttpRequest, patient_id: UUID, payload: ReportIn) -> Any:
@@ -91,7 +89,7 @@ def request_report(request: HttpRequest, patient_id: UUID, payload: ReportIn) ->
     return Status(202, _out(row))
 
 
-@router.get("/documents/{document_id}", response={200: DocumentOut, **ERRORS}, summary="One document and its status")
+@router.get("/documents/{document_id}", response={200: DocumentOut}, summary="One document and its status")
 def get_document(request: HttpRequest, document_id: UUID) -> Any:
     actor = api_actor(request, Permission.DOCUMENT_VIEW)
     try:
@@ -105,7 +103,6 @@ def get_document(request: HttpRequest, document_id: UUID) -> Any:
 
 @router.get(
     "/documents/{document_id}/pdf",
-    response=ERRORS,
     summary="Download the PDF (rendered now if the background worker has not yet done it)",
     openapi_extra={
         "responses": {

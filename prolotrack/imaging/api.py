@@ -18,16 +18,13 @@ from prolotrack.clinics.api_auth import api_actor
 from prolotrack.clinics.roles import Permission
 from prolotrack.imaging import findings as catalogue
 from prolotrack.imaging import queries, services
-from prolotrack.imaging.files import FileRefused, FileTooLarge, check_size
+from prolotrack.imaging.files import check_size
 from prolotrack.imaging.models import ImagingFile, ImagingStudy
 from prolotrack.imaging.schemas import CatalogueOut, FeasibilityIn, FileOut, StudyIn, StudyOut
 from prolotrack.imaging.serve import file_response
 from prolotrack.patients.queries import patient_or_404
-from prolotrack.patients.schemas import ErrorOut
 
 router = Router(tags=["imaging"])
-
-ERRORS = {403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 def _study(request: HttpRequest, study_id: UUID) -> ImagingStudy:
@@ -43,7 +40,7 @@ def _with_files(study: ImagingStudy) -> ImagingStudy:
 
 @router.get(
     "/imaging/findings",
-    response={200: list[CatalogueOut], 403: ErrorOut},
+    response={200: list[CatalogueOut]},
     summary="The findings catalogue: codes by body region, with the grading scale's source",
 )
 def findings_catalogue(request: HttpRequest) -> Any:
@@ -56,7 +53,7 @@ def findings_catalogue(request: HttpRequest) -> Any:
 
 @router.get(
     "/patients/{patient_id}/imaging",
-    response={200: list[StudyOut], **ERRORS},
+    response={200: list[StudyOut]},
     summary="A patient's imaging studies with findings, feasibility and file metadata",
 )
 def list_studies(request: HttpRequest, patient_id: UUID) -> Any:
@@ -66,7 +63,7 @@ def list_studies(request: HttpRequest, patient_id: UUID) -> Any:
     return queries.studies_with_files(patient)
 
 
-@router.post("/patients/{patient_id}/imaging", response={201: StudyOut, **ERRORS}, summary="Record an imaging study")
+@router.post("/patients/{patient_id}/imaging", response={201: StudyOut}, summary="Record an imaging study")
 def create_study(request: HttpRequest, patient_id: UUID, payload: StudyIn) -> Any:
     actor = api_actor(request, Permission.PATIENT_EDIT_CLINICAL)
     patient = patient_or_404(request, patient_id)
@@ -74,7 +71,7 @@ def create_study(request: HttpRequest, patient_id: UUID, payload: StudyIn) -> An
     return Status(201, _with_files(study))
 
 
-@router.get("/imaging/{study_id}", response={200: StudyOut, **ERRORS}, summary="Read one imaging study")
+@router.get("/imaging/{study_id}", response={200: StudyOut}, summary="Read one imaging study")
 def get_study(request: HttpRequest, study_id: UUID) -> Any:
     actor = api_actor(request, Permission.PATIENT_VIEW_CLINICAL)
     study = _study(request, study_id)
@@ -84,26 +81,22 @@ def get_study(request: HttpRequest, study_id: UUID) -> Any:
 
 @router.post(
     "/imaging/{study_id}/files",
-    response={201: FileOut, 413: ErrorOut, **ERRORS},
+    response={201: FileOut},
     summary="Attach a PNG, JPEG or DICOM image (multipart field 'file')",
 )
 def attach_file(request: HttpRequest, study_id: UUID, file: File[UploadedFile]) -> Any:
     actor = api_actor(request, Permission.PATIENT_EDIT_CLINICAL)
     study = _study(request, study_id)
-    try:
-        if file.size is not None:
-            check_size(file.size)  # before reading the upload into memory
-        attached = services.attach_file(actor, study, file.read(), file.name or "")
-    except FileTooLarge as error:
-        return Status(413, {"detail": str(error), "code": error.code})
-    except FileRefused as error:
-        return Status(422, {"detail": str(error), "code": error.code})
+    # A refused file answers 422 and one too large 413 (their `status`; prolotrack/api.py maps every ServiceError).
+    if file.size is not None:
+        check_size(file.size)  # before reading the upload into memory
+    attached = services.attach_file(actor, study, file.read(), file.name or "")
     return Status(201, attached)
 
 
 @router.post(
     "/imaging/{study_id}/feasibility",
-    response={200: StudyOut, **ERRORS},
+    response={200: StudyOut},
     summary="The clinician's decision: is the procedure feasible, and why (clinicians only)",
 )
 def record_feasibility(request: HttpRequest, study_id: UUID, payload: FeasibilityIn) -> Any:
@@ -117,7 +110,7 @@ def record_feasibility(request: HttpRequest, study_id: UUID, payload: Feasibilit
 
 @router.get(
     "/imaging/files/{file_id}/content",
-    response={200: None, **ERRORS},
+    response={200: None},
     summary="The image (a DICOM's PNG preview), or with original=true the stored file as uploaded",
 )
 def file_content(request: HttpRequest, file_id: UUID, original: bool = False) -> HttpResponse:

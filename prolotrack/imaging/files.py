@@ -56,10 +56,12 @@ class FileRefused(ServiceError):
     """An upload that is not a readable PNG, JPEG or DICOM image, or is empty or too large."""
 
     code = "file_refused"
+    status = 422
 
 
 class FileTooLarge(FileRefused):
     code = "file_too_large"
+    status = 413
 
 
 @dataclass(frozen=True)

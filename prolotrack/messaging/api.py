@@ -13,10 +13,8 @@ from prolotrack.core.api_types import PageNumber
 from prolotrack.messaging import queries
 from prolotrack.messaging.models import Channel, MessageKind, MessageStatus, OutboxMessage
 from prolotrack.patients.queries import patient_or_404
-from prolotrack.patients.schemas import ErrorOut
 
 router = Router(tags=["messaging"])
-ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 
 class MessageOut(Schema):
@@ -74,7 +72,7 @@ class OutboxQuery(Schema):
     page: PageNumber = 1
 
 
-@router.get("/patients/{patient_id}/messages", response={200: list[MessageOut], **ERRORS})
+@router.get("/patients/{patient_id}/messages", response={200: list[MessageOut]})
 def patient_messages(request: HttpRequest, patient_id: UUID) -> list[MessageOut]:
     """The patient's reminders, newest due day first (planned, sent, failed, skipped and cancelled)."""
     actor = api_actor(request, Permission.OUTBOX_VIEW)
@@ -86,7 +84,7 @@ def patient_messages(request: HttpRequest, patient_id: UUID) -> list[MessageOut]
     return [MessageOut.of(m) for m in rows[:500]]
 
 
-@router.get("/outbox", response={200: OutboxPage, **ERRORS})
+@router.get("/outbox", response={200: OutboxPage})
 def outbox(request: HttpRequest, filters: Query[OutboxQuery]) -> OutboxPage:
     """The clinic's outbox, 50 a page, filtered by status, kind, channel and due day."""
     actor = api_actor(request, Permission.OUTBOX_VIEW)

@@ -16,18 +16,15 @@ from prolotrack.outcomes import queries, services
 from prolotrack.outcomes.schemas import LinkIn, LinkOut, OutcomesOut, ResponseOut, outcomes_payload
 from prolotrack.outcomes.trajectory import patient_trajectory
 from prolotrack.patients.queries import patient_or_404
-from prolotrack.patients.schemas import ErrorOut
 from prolotrack.treatment import queries as treatment_queries
 from prolotrack.treatment.models import CourseTimepoint
 
 router = Router(tags=["outcomes"])
-LINK_ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
-TRAJECTORY_ERRORS = {403: ErrorOut, 404: ErrorOut}
 
 
 @router.post(
     "/patients/{patient_id}/questionnaire-links",
-    response={201: LinkOut, **LINK_ERRORS},
+    response={201: LinkOut},
     summary="Create a single-use questionnaire link (the URL is returned once)",
 )
 def create_link(request: HttpRequest, patient_id: UUID, payload: LinkIn) -> Any:
@@ -57,7 +54,7 @@ def create_link(request: HttpRequest, patient_id: UUID, payload: LinkIn) -> Any:
 
 @router.get(
     "/patients/{patient_id}/questionnaire-responses",
-    response={200: list[ResponseOut], **LINK_ERRORS},
+    response={200: list[ResponseOut]},
     summary="A patient's questionnaire answers and scores",
 )
 def list_responses(request: HttpRequest, patient_id: UUID) -> Any:
@@ -70,7 +67,7 @@ def list_responses(request: HttpRequest, patient_id: UUID) -> Any:
 
 @router.get(
     "/patients/{patient_id}/outcomes",
-    response={200: OutcomesOut, **TRAJECTORY_ERRORS},
+    response={200: OutcomesOut},
     summary="A patient's outcome series and responder status",
 )
 def patient_outcomes(request: HttpRequest, patient_id: UUID, course: UUID | None = None) -> Any:

@@ -138,11 +138,6 @@ class PatientPatch(Schema):
     country: str | None = Field(None, max_length=100)
 
 
-class ErrorOut(Schema):
-    detail: str | list | dict
-    code: str = "error"
-
-
 # --- Chart lists: the In/Patch schemas follow the model's fields (lengths, required, choices checked by the service).
 
 

@@ -14,12 +14,10 @@ from ninja.responses import Status
 
 from prolotrack.clinics.api_auth import api_actor
 from prolotrack.clinics.roles import Permission
-from prolotrack.patients.schemas import ErrorOut
 from prolotrack.research import queries, services
 from prolotrack.research.models import ExportJob, ExportStatus
 
 router = Router(tags=["research"])
-ERRORS = {403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 410: ErrorOut, 422: ErrorOut}
 
 
 class ExportIn(Schema):
@@ -102,7 +100,7 @@ def _job(request: HttpRequest, job_id: UUID) -> ExportJob:
 
 @router.post(
     "/research/exports",
-    response={202: ExportOut, **ERRORS},
+    response={202: ExportOut},
     summary="Start a research export of the consenting patients (Safe Harbor, or a limited data set under a DUA)",
 )
 def start_export(request: HttpRequest, payload: ExportIn) -> Any:
@@ -120,7 +118,7 @@ def start_export(request: HttpRequest, payload: ExportIn) -> Any:
     return Status(202, export_out(job))
 
 
-@router.get("/research/exports", response={200: list[ExportOut], **ERRORS}, summary="The clinic's recent exports")
+@router.get("/research/exports", response={200: list[ExportOut]}, summary="The clinic's recent exports")
 def list_exports(request: HttpRequest) -> Any:
     api_actor(request, Permission.RESEARCH_EXPORT)
     services.purge_expired(request.clinic)  # type: ignore[attr-defined]
@@ -129,7 +127,7 @@ def list_exports(request: HttpRequest) -> Any:
 
 @router.get(
     "/research/exports/{job_id}",
-    response={200: ExportOut, **ERRORS},
+    response={200: ExportOut},
     summary="An export's status and progress",
     url_name="research_export_status",
 )
@@ -141,17 +139,15 @@ def export_status(request: HttpRequest, job_id: UUID) -> Any:
 
 @router.get(
     "/research/exports/{job_id}/download",
-    response={200: None, **ERRORS},
+    response={200: None},
     summary="Download a ready export (zip of CSV, Parquet and the data dictionary)",
     url_name="research_export_download",
+    openapi_extra={"responses": {"410": {"description": "The file was deleted: expired, or a patient withdrew."}}},
 )
 def export_download(request: HttpRequest, job_id: UUID) -> Any:
     actor = api_actor(request, Permission.RESEARCH_EXPORT)
     job = _job(request, job_id)
-    try:
-        path = services.open_download(actor, job)
-    except services.ExportGone as error:
-        return Status(410, {"detail": str(error), "code": error.code})
+    path = services.open_download(actor, job)  # ExportGone answers 410 (its `status`, prolotrack/api.py)
     return zip_response(job, path)
 
 

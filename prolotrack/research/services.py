@@ -41,6 +41,7 @@ class ExportGone(ServiceError):
     """The file was deleted: expired, or a patient in it withdrew consent since."""
 
     code = "gone"
+    status = 410
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,6 @@ from prolotrack.domain.limits import (
 )
 from prolotrack.domain.session import signing_blockers
 from prolotrack.patients.queries import patient_or_404
-from prolotrack.patients.schemas import ErrorOut
 from prolotrack.treatment import present, queries, services
 from prolotrack.treatment.models import Course, TreatmentSession
 from prolotrack.treatment.schemas import (
@@ -38,7 +37,6 @@ from prolotrack.treatment.schemas import (
 )
 
 router = Router(tags=["treatment"])
-ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 def _course(request: HttpRequest, course_id: UUID) -> Course:
@@ -75,7 +73,7 @@ def session_payload(session: TreatmentSession) -> dict[str, Any]:
     }
 
 
-@router.get("/patients/{patient_id}/courses", response={200: list[CourseOut], **ERRORS}, summary="A patient's courses")
+@router.get("/patients/{patient_id}/courses", response={200: list[CourseOut]}, summary="A patient's courses")
 def list_courses(request: HttpRequest, patient_id: UUID) -> Any:
     actor = api_actor(request, Permission.COURSE_VIEW)
     patient = patient_or_404(request, patient_id)
@@ -83,7 +81,7 @@ def list_courses(request: HttpRequest, patient_id: UUID) -> Any:
     return queries.courses_with_plans(patient)
 
 
-@router.post("/patients/{patient_id}/courses", response={201: CourseOut, **ERRORS}, summary="Open a course")
+@router.post("/patients/{patient_id}/courses", response={201: CourseOut}, summary="Open a course")
 def create_course(request: HttpRequest, patient_id: UUID, payload: CourseIn) -> Any:
     actor = api_actor(request, Permission.COURSE_MANAGE)
     patient = patient_or_404(request, patient_id)
@@ -108,7 +106,7 @@ def create_course(request: HttpRequest, patient_id: UUID, payload: CourseIn) -> 
     return Status(201, course)
 
 
-@router.get("/courses/{course_id}", response={200: CourseOut, **ERRORS}, summary="One course with its plan")
+@router.get("/courses/{course_id}", response={200: CourseOut}, summary="One course with its plan")
 def get_course(request: HttpRequest, course_id: UUID) -> Any:
     actor = api_actor(request, Permission.COURSE_VIEW)
     course = _course(request, course_id)
@@ -116,7 +114,7 @@ def get_course(request: HttpRequest, course_id: UUID) -> Any:
     return course
 
 
-@router.get("/sessions/{session_id}", response={200: SessionOut, **ERRORS}, summary="A session with sites and totals")
+@router.get("/sessions/{session_id}", response={200: SessionOut}, summary="A session with sites and totals")
 def get_session(request: HttpRequest, session_id: UUID) -> Any:
     actor = api_actor(request, Permission.COURSE_VIEW)
     session = _session(request, session_id)
@@ -130,7 +128,7 @@ class ChecklistIn(Schema):
     note: str = Field("", max_length=300)
 
 
-@router.post("/sessions/{session_id}/checklist", response={200: SessionOut, **ERRORS}, summary="Tick a check")
+@router.post("/sessions/{session_id}/checklist", response={200: SessionOut}, summary="Tick a check")
 def tick(request: HttpRequest, session_id: UUID, payload: ChecklistIn) -> Any:
     actor = api_actor(request, Permission.SESSION_RECORD)
     session = _session(request, session_id)
@@ -161,7 +159,7 @@ class SolutionIn(Schema):
     )
 
 
-@router.post("/sessions/{session_id}/solutions", response={201: SessionOut, **ERRORS}, summary="Record a solution")
+@router.post("/sessions/{session_id}/solutions", response={201: SessionOut}, summary="Record a solution")
 def add_solution(request: HttpRequest, session_id: UUID, payload: SolutionIn) -> Any:
     actor = api_actor(request, Permission.SESSION_RECORD)
     session = _session(request, session_id)
@@ -199,7 +197,7 @@ class SiteIn(Schema):
     )
 
 
-@router.post("/sessions/{session_id}/sites", response={201: SessionOut, **ERRORS}, summary="Place an injection site")
+@router.post("/sessions/{session_id}/sites", response={201: SessionOut}, summary="Place an injection site")
 def add_site(request: HttpRequest, session_id: UUID, payload: SiteIn) -> Any:
     actor = api_actor(request, Permission.SESSION_RECORD)
     session = _session(request, session_id)
@@ -211,7 +209,7 @@ def add_site(request: HttpRequest, session_id: UUID, payload: SiteIn) -> Any:
     return Status(201, session_payload(_session(request, session_id)))
 
 
-@router.post("/sessions/{session_id}/sign", response={200: SessionOut, **ERRORS}, summary="Sign the session note")
+@router.post("/sessions/{session_id}/sign", response={200: SessionOut}, summary="Sign the session note")
 def sign(request: HttpRequest, session_id: UUID, early_reason: str = "") -> Any:
     """`early_reason` (query parameter) is needed only to sign before the booked start less the clinic's margin."""
     actor = api_actor(request, Permission.SESSION_SIGN)
@@ -219,9 +217,7 @@ def sign(request: HttpRequest, session_id: UUID, early_reason: str = "") -> Any:
     return session_payload(_session(request, session_id))
 
 
-@router.get(
-    "/patients/{patient_id}/adverse-events", response={200: list[AdverseEventOut], **ERRORS}, summary="Adverse events"
-)
+@router.get("/patients/{patient_id}/adverse-events", response={200: list[AdverseEventOut]}, summary="Adverse events")
 def list_adverse_events(request: HttpRequest, patient_id: UUID) -> Any:
     actor = api_actor(request, Permission.COURSE_VIEW)
     patient = patient_or_404(request, patient_id)
@@ -231,7 +227,7 @@ def list_adverse_events(request: HttpRequest, patient_id: UUID) -> Any:
 
 @router.post(
     "/patients/{patient_id}/adverse-events",
-    response={201: AdverseEventOut, **ERRORS},
+    response={201: AdverseEventOut},
     summary="Record an adverse event",
 )
 def create_adverse_event(request: HttpRequest, patient_id: UUID, payload: AdverseEventIn) -> Any:
@@ -266,7 +262,7 @@ class AppointmentOut(Schema):
     status: str
 
 
-@router.get("/calendar", response={200: list[AppointmentOut], **ERRORS}, summary="Booked sessions in a date range")
+@router.get("/calendar", response={200: list[AppointmentOut]}, summary="Booked sessions in a date range")
 def calendar(request: HttpRequest, params: Query[CalendarParams]) -> Any:
     actor = api_actor(request, Permission.SCHEDULE_VIEW)
     clinic = request.clinic  # type: ignore[attr-defined]
