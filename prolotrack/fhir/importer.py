@@ -85,6 +85,18 @@ SUPPORTED_TEXT = (
 )
 
 
+# A MedicationRequest is an order; ProloTrack keeps the medication list (what is taken), served as MedicationStatement,
+# and keeps no orders. Where a refusal costs nothing else (a single POST, a batch entry) it is refused with this reason,
+# so nothing reads back as another type; in a transaction (and a file import) it is kept on the medication list, the
+# response entry saying so, because refusing it would refuse whole published bundles (Synthea writes medications only
+# as requests) and the clinical fact (this medicine is taken) matters for screening (docs/FHIR-IMPORT.md).
+MEDICATION_REQUEST_REFUSED = (
+    "ProloTrack keeps the patient's medication list, not orders: a MedicationRequest sent on its own would read back "
+    "as a MedicationStatement, so it is refused. Send it as a MedicationStatement (what the patient takes), or inside "
+    "a transaction Bundle, where it is kept on the medication list and the response names the MedicationStatement."
+)
+
+
 class ImportFailure(Exception):
     """The import was refused; nothing was written. `issues` become the OperationOutcome."""
 
@@ -1119,6 +1131,8 @@ def _batch_entry(actor: Actor, entry: Entry) -> Outcome:
     try:
         if entry.problems:
             raise ImportFailure(400, entry.problems)
+        if resource_type == "MedicationRequest":
+            raise ImportFailure(422, [Issue("error", "not-supported", MEDICATION_REQUEST_REFUSED, entry.where)])
         read_entries([entry])
         importer = Importer(actor)  # no state shared between entries: a batch has no interdependencies
         importer.check_permissions([entry])

@@ -9,7 +9,7 @@ Problems become `Issue`s with a FHIRPath expression, which the importer turns in
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
@@ -18,7 +18,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from prolotrack.domain import concepts, limits
 from prolotrack.domain.concepts import is_no_known_allergy
-from prolotrack.fhir.mappers import BASE
+from prolotrack.fhir.mappers import BASE, weight_in_kg, weight_unit
 from prolotrack.patients.models import (
     BodyRegion,
     ClinicalStatus,
@@ -38,7 +38,6 @@ V2_IDENTIFIER_TYPE = "http://terminology.hl7.org/CodeSystem/v2-0203"
 BODY_WEIGHT = "29463-7"  # LOINC: Body weight
 PAIN_NRS = "72514-3"  # LOINC: Pain severity - 0-10 verbal numeric rating [Score] - Reported
 PAIN_INSTRUMENT = "nrs_pain"
-LB_TO_KG = Decimal("0.45359237")  # international avoirdupois pound, exact by definition (UCUM [lb_av])
 
 # ProloTrack's own code systems and extensions, as the read side writes them (prolotrack/fhir/mappers.py), so a
 # resource exported by ProloTrack comes back exactly.
@@ -195,6 +194,34 @@ def code_tokens(concept: Any, limit: int = 20) -> list[str]:
             if token not in out:
                 out.append(token)
     return out[:limit]
+
+
+MAX_CODINGS = 20  # patients.services.MAX_CODES
+CODING_SIZES = {"system": 200, "code": 60, "display": 500}  # patients.services.CODING_KEYS
+
+
+def sent_codings(concept: Any, path: str) -> list[dict[str, str]]:
+    """Every coding of a CodeableConcept as sent (system, code, display), kept so the resource reads back with the
+    same codes. ProloTrack's own codes are left out (read into their fields: region, flag, class; served from them).
+    Other coding elements (version, userSelected, extensions) are not kept. Too many or too long: refused."""
+    out: list[dict[str, str]] = []
+    for i, item in enumerate(_codings(concept)):
+        if str(item.get("system") or "").startswith(OWN_BASE):
+            continue
+        kept = {k: str(item[k]) for k in CODING_SIZES if isinstance(item.get(k), str) and item[k]}
+        for key, size in CODING_SIZES.items():
+            if len(kept.get(key, "")) > size:
+                raise InboundError(
+                    [Issue("error", "value", f"A coding's {key} longer than {size} characters is not kept.",
+                           f"{path}.coding[{i}].{key}")]
+                )  # fmt: skip
+        if kept and kept not in out:
+            out.append(kept)
+    if len(out) > MAX_CODINGS:
+        raise InboundError(
+            [Issue("error", "value", f"{len(out)} codings: ProloTrack keeps at most {MAX_CODINGS}.", f"{path}.coding")]
+        )
+    return out
 
 
 def _has_code(concept: Any, system: str, code: str) -> bool:
@@ -544,6 +571,7 @@ def _condition(resource: dict[str, Any], where: str) -> Mapped | Skip:
         "clinical_status": str(ClinicalStatus.ACTIVE if status in CONDITION_ACTIVE else ClinicalStatus.RESOLVED),
         "note": "\n".join(texts),
         "codes": code_tokens(resource.get("code")),
+        "codings": sent_codings(resource.get("code"), f"{where}.code"),
     }
     if chronicity:
         values["chronicity"] = chronicity
@@ -623,6 +651,7 @@ def _allergy(resource: dict[str, Any], where: str) -> Mapped | Skip:
         "severity": str(severity),
         "note": note,
         "codes": codes,
+        "codings": sent_codings(resource.get("code"), f"{where}.code"),
     }
     return Mapped("AllergyIntolerance", "allergy", values, subject=_reference(resource.get("patient")), derived=derived)
 
@@ -749,6 +778,7 @@ def _medication(resource: dict[str, Any], where: str) -> Mapped | Skip:
         "last_dose_date": last_dose,
         "note": note,
         "codes": code_tokens(concept),
+        "codings": sent_codings(concept, f"{where}.medicationCodeableConcept"),
     }
     notes = []
     if resource_type == "MedicationRequest":
@@ -782,8 +812,6 @@ MEDICATION_PATHS = {
 
 # --- Observation -------------------------------------------------------------------------------------------------
 
-KG_UNITS = {"kg": Decimal(1), "g": Decimal("0.001"), "[lb_av]": LB_TO_KG}
-
 
 def _observation(resource: dict[str, Any], where: str) -> Mapped | Skip:
     status = resource.get("status")
@@ -804,10 +832,8 @@ def _weight(resource: dict[str, Any], where: str, subject: str | None) -> Mapped
     path = f"{where}.valueQuantity"
     if not isinstance(quantity, dict) or quantity.get("value") is None:
         raise InboundError([Issue("error", "required", "A body weight needs valueQuantity.", path)])
-    unit = quantity.get("code") if quantity.get("system") == UCUM else None
-    unit = unit or {"lb": "[lb_av]", "lbs": "[lb_av]"}.get(str(quantity.get("unit") or ""))
-    unit = unit or (quantity.get("unit") if quantity.get("unit") in KG_UNITS else None)
-    if unit not in KG_UNITS:
+    unit = weight_unit(quantity)
+    if unit is None:
         raise InboundError(
             [
                 Issue(
@@ -819,18 +845,30 @@ def _weight(resource: dict[str, Any], where: str, subject: str | None) -> Mapped
                 )
             ]
         )
-    try:
-        kg = (Decimal(str(quantity["value"])) * KG_UNITS[unit]).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-    except InvalidOperation:
-        raise InboundError([Issue("error", "value", "The weight is not a number.", f"{path}.value")]) from None
+    kg = weight_in_kg(quantity)
+    if kg is None:
+        raise InboundError([Issue("error", "value", "The weight is not a number.", f"{path}.value")])
     notes = []
-    if unit != "kg":
+    # A weight not in kg, or to more places than the registry's 0.1 kg, is kept as sent beside weight_kg (what doses
+    # use) and served back as sent (mappers.weight_observation); one in kg to 0.1 kg is weight_kg itself.
+    sent: dict[str, Any] = {}
+    if unit != "kg" or Decimal(str(quantity["value"])) != kg:
+        sent = {k: quantity[k] for k in ("value", "unit", "system", "code") if quantity.get(k) is not None}
         notes.append(
-            Issue("information", "informational", f"{quantity['value']} {unit} recorded as {kg} kg.", f"{path}")
+            Issue(
+                "information",
+                "informational",
+                f"{quantity['value']} {unit} recorded as {kg} kg, served back as sent.",
+                f"{path}",
+            )
         )
     note = _limit(_notes(resource), 200, f"{where}.note", "note")
     return Mapped(
-        "Observation", "weight", {"measured_on": when, "weight_kg": kg, "note": note}, subject=subject, notes=notes
+        "Observation",
+        "weight",
+        {"measured_on": when, "weight_kg": kg, "note": note, "sent_quantity": sent},
+        subject=subject,
+        notes=notes,
     )
 
 

@@ -9,7 +9,7 @@ output is built from trusted rows. Code systems and extensions are listed in doc
 import os
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
@@ -95,6 +95,35 @@ def num(value: Any) -> Any:
 
 def quantity(value: Any, unit: str, code: str | None = None) -> dict[str, Any]:
     return {"value": num(value), "unit": unit, "system": UCUM, "code": code or unit}
+
+
+# Body weight units understood on import, as kg per unit (1 [lb_av] = 0.45359237 kg exactly, the international
+# avoirdupois pound), and the unit a sent quantity is in (UCUM code, else the unit text lb/lbs/kg/g).
+LB_TO_KG = Decimal("0.45359237")
+KG_UNITS = {"kg": Decimal(1), "g": Decimal("0.001"), "[lb_av]": LB_TO_KG}
+
+
+def weight_unit(sent: Mapping[str, Any]) -> str | None:
+    unit = sent.get("code") if sent.get("system") == UCUM else None
+    unit = unit or {"lb": "[lb_av]", "lbs": "[lb_av]"}.get(str(sent.get("unit") or ""))
+    unit = unit or (sent.get("unit") if sent.get("unit") in KG_UNITS else None)
+    return unit if unit in KG_UNITS else None
+
+
+def weight_in_kg(sent: Mapping[str, Any]) -> Decimal | None:
+    """A sent body weight quantity in kg to 0.1 kg (the registry's precision), or None if not a weight."""
+    unit = weight_unit(sent)
+    if unit is None or sent.get("value") is None or isinstance(sent.get("value"), bool):
+        return None
+    try:
+        return (Decimal(str(sent["value"])) * KG_UNITS[unit]).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    except InvalidOperation:
+        return None
+
+
+def codings_sent(r: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The codings an import kept on the record, as sent (system, code, display)."""
+    return [dict(c) for c in r.get("codings") or []]
 
 
 def notes(*texts: str) -> list[dict[str, str]]:
@@ -223,7 +252,7 @@ def practitioner(r: Mapping[str, Any]) -> dict[str, Any]:
 CLINICAL_FIELDS = ("id", "uuid", "version", "updated_at", "created_at", "entered_in_error_at", "patient__uuid")
 CONDITION_FIELDS = (
     *CLINICAL_FIELDS, "category", "description", "screening_flag", "body_region", "laterality", "onset_date",
-    "chronicity", "clinical_status", "prior_treatments", "note",
+    "chronicity", "clinical_status", "prior_treatments", "note", "codings",
 )  # fmt: skip
 CONFIRMED = concept(f"{THO}/condition-ver-status", "confirmed")
 CONDITION_EIE = concept(f"{THO}/condition-ver-status", "entered-in-error")
@@ -247,8 +276,11 @@ CONDITION_CATEGORY = {
 def condition(r: Mapping[str, Any]) -> dict[str, Any]:
     eie = _eie(r)
     code: dict[str, Any] = {"text": r["description"]}
+    sent = codings_sent(r)
     if r["screening_flag"]:
-        code["coding"] = [coding(CS_SCREENING_FLAG, r["screening_flag"])]
+        sent.append(coding(CS_SCREENING_FLAG, r["screening_flag"]))
+    if sent:
+        code["coding"] = sent
     res: dict[str, Any] = {
         "resourceType": "Condition",
         "id": r["uuid"],
@@ -275,7 +307,7 @@ def condition(r: Mapping[str, Any]) -> dict[str, Any]:
     return res
 
 
-ALLERGY_FIELDS = (*CLINICAL_FIELDS, "substance", "reaction", "severity", "note")
+ALLERGY_FIELDS = (*CLINICAL_FIELDS, "substance", "reaction", "severity", "note", "codings")
 ALLERGY_ACTIVE = concept(f"{THO}/allergyintolerance-clinical", "active")
 ALLERGY_CONFIRMED = concept(f"{THO}/allergyintolerance-verification", "confirmed")
 ALLERGY_EIE = concept(f"{THO}/allergyintolerance-verification", "entered-in-error")
@@ -290,7 +322,7 @@ def allergy(r: Mapping[str, Any]) -> dict[str, Any]:
         **({} if eie else {"clinicalStatus": ALLERGY_ACTIVE}),
         "verificationStatus": ALLERGY_EIE if eie else ALLERGY_CONFIRMED,
         "criticality": "high" if r["severity"] == "severe" else "low",
-        "code": {"text": r["substance"]},
+        "code": {"text": r["substance"], **({"coding": codings_sent(r)} if r.get("codings") else {})},
         "patient": ref("Patient", r["patient__uuid"]),
         "recordedDate": r["created_at"],
     }
@@ -301,7 +333,9 @@ def allergy(r: Mapping[str, Any]) -> dict[str, Any]:
     return res
 
 
-MEDICATION_STATEMENT_FIELDS = (*CLINICAL_FIELDS, "name", "drug_class", "dose", "status", "last_dose_date", "note")
+MEDICATION_STATEMENT_FIELDS = (
+    *CLINICAL_FIELDS, "name", "drug_class", "dose", "status", "last_dose_date", "note", "codings",
+)  # fmt: skip
 DRUG_CLASS_LABELS = {
     "nsaid": "NSAID",
     "anticoagulant": "Anticoagulant",
@@ -319,7 +353,7 @@ def medication_statement(r: Mapping[str, Any]) -> dict[str, Any]:
         "meta": meta(r),
         "status": "entered-in-error" if _eie(r) else ("active" if r["status"] == "active" else "stopped"),
         "category": DRUG_CLASS[r["drug_class"]],
-        "medicationCodeableConcept": {"text": r["name"]},
+        "medicationCodeableConcept": {"text": r["name"], **({"coding": codings_sent(r)} if r.get("codings") else {})},
         "subject": ref("Patient", r["patient__uuid"]),
         "dateAsserted": r["created_at"],
     }
@@ -334,7 +368,7 @@ def medication_statement(r: Mapping[str, Any]) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- Observation (weights; instrument scores)
 
-WEIGHT_FIELDS = (*CLINICAL_FIELDS, "measured_on", "weight_kg", "note")
+WEIGHT_FIELDS = (*CLINICAL_FIELDS, "measured_on", "weight_kg", "note", "sent_quantity")
 VITAL_SIGNS = [concept(f"{THO}/observation-category", "vital-signs", "Vital Signs")]
 SURVEY = [concept(f"{THO}/observation-category", "survey", "Survey")]
 BODY_WEIGHT = concept(LOINC, "29463-7", "Body weight", text="Body weight")
@@ -352,6 +386,11 @@ def weight_observation(r: Mapping[str, Any]) -> dict[str, Any]:
         "effectiveDateTime": r["measured_on"],
         "valueQuantity": quantity(r["weight_kg"], "kg"),
     }
+    sent = r.get("sent_quantity") or {}
+    if sent and weight_in_kg(sent) == Decimal(str(r["weight_kg"])):
+        # Sent in another unit (pounds, grams) or to more places than 0.1 kg: served back as sent while it is still
+        # the weight recorded (weight_kg, what doses use); a weight edited since reads in kg.
+        res["valueQuantity"] = dict(sent)
     if r["note"]:
         res["note"] = notes(r["note"])
     return res

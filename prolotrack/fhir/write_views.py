@@ -299,6 +299,8 @@ def create(request: HttpRequest, resource_type: str) -> HttpResponse:
     if not isinstance(resource, dict) or resource.get("resourceType") != resource_type:
         found = resource.get("resourceType") if isinstance(resource, dict) else None
         raise FhirError(400, f"The body is a {found!r}, the URL names {resource_type}.", code="invalid")
+    if resource_type == "MedicationRequest":
+        raise FhirError(422, importer.MEDICATION_REQUEST_REFUSED, code="not-supported")
     _check_new_resource_patient(request, resource_type, resource)
     request_part: dict[str, Any] = {"method": "POST", "url": resource_type}
     if request.headers.get("If-None-Exist"):

@@ -107,6 +107,9 @@ class WeightMeasurement(ClinicalRecord):
     # The one weight range (domain/limits.py), the same the anaesthetic dose rule accepts.
     weight_kg = models.DecimalField(max_digits=5, decimal_places=1, validators=validators(BODY_WEIGHT_KG))
     note = models.CharField(max_length=200, blank=True)
+    # The weight as sent by another system when not in kg ({"value", "unit", "system", "code"}, e.g. pounds): served
+    # back as sent while weight_kg (what doses use) is still the same weight; empty when typed or sent in kg.
+    sent_quantity = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-measured_on", "-created_at"]
@@ -128,6 +131,9 @@ class Condition(ClinicalRecord):
     # Coded concepts as "system|code" (SNOMED CT, ICD-10-CM, RxNorm...), kept from an import so screening can
     # recognise them (domain/concepts.py).
     codes = models.JSONField(default=list, blank=True)
+    # The codings as sent ({"system", "code", "display"} each, ProloTrack's own codes left out: they are read into
+    # the fields above), served back in the FHIR resource so what was written reads back the same.
+    codings = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["category", "-onset_date"]
@@ -144,6 +150,9 @@ class Medication(ClinicalRecord):
     # Coded concepts as "system|code" (SNOMED CT, ICD-10-CM, RxNorm...), kept from an import so screening can
     # recognise them (domain/concepts.py).
     codes = models.JSONField(default=list, blank=True)
+    # The codings as sent ({"system", "code", "display"} each, ProloTrack's own codes left out: they are read into
+    # the fields above), served back in the FHIR resource so what was written reads back the same.
+    codings = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["status", "name"]
@@ -158,6 +167,9 @@ class Allergy(ClinicalRecord):
     # Coded concepts as "system|code" (SNOMED CT, ICD-10-CM, RxNorm...), kept from an import so screening can
     # recognise them (domain/concepts.py).
     codes = models.JSONField(default=list, blank=True)
+    # The codings as sent ({"system", "code", "display"} each, ProloTrack's own codes left out: they are read into
+    # the fields above), served back in the FHIR resource so what was written reads back the same.
+    codings = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["substance"]

@@ -63,6 +63,21 @@ CHILD_MODELS: dict[str, tuple[ChildModel, tuple[str, ...]]] = {
     "medication": (Medication, ("name", "drug_class", "dose", "status", "last_dose_date", "note", "codes")),
     "allergy": (Allergy, ("substance", "reaction", "severity", "note", "codes")),
 }
+# What another system sent, kept to serve it back the same (FHIR import only; not a field of the forms or the API):
+# the codings as sent, and a weight's quantity as sent when not in kg.
+SENT_FIELDS: dict[str, tuple[str, ...]] = {
+    "weight": ("sent_quantity",),
+    "condition": ("codings",),
+    "medication": ("codings",),
+    "allergy": ("codings",),
+}
+
+
+def _fields(actor: Actor, kind: str) -> tuple[str, ...]:
+    fields = CHILD_MODELS[kind][1]
+    return fields + SENT_FIELDS[kind] if actor.channel == "fhir" else fields
+
+
 MAX_CODES = 20
 CODE_PATTERN = re.compile(r"^[^\s|\x00-\x1f\x7f]{0,200}\|[^\s|\x00-\x1f\x7f]{1,60}$")
 CHANNEL_NAMES = {"web": "form", "api": "API", "fhir": "FHIR import", "system": "system"}
@@ -186,6 +201,38 @@ def _clean_codes(values: dict[str, Any]) -> dict[str, Any]:
     return {**values, "codes": list(dict.fromkeys(codes))}
 
 
+CODING_KEYS = {"system": 200, "code": 60, "display": 500}  # longest kept, in characters
+QUANTITY_KEYS = {"value", "unit", "system", "code"}
+
+
+def _clean_sent(values: dict[str, Any]) -> dict[str, Any]:
+    """Refuse codings that are not a short list of {system, code, display} strings, and a sent quantity that is not
+    {value, unit, system, code} with a number value (both come from imports: what is served back as sent)."""
+    if "codings" in values:
+        codings = values["codings"] or []
+        if not isinstance(codings, list | tuple) or len(codings) > MAX_CODES:
+            raise ValidationError({"codings": f"Codings must be a list of at most {MAX_CODES} codings."})
+        for item in codings:
+            if (
+                not isinstance(item, dict)
+                or not item
+                or not set(item) <= set(CODING_KEYS)
+                or any(not isinstance(v, str) or len(v) > CODING_KEYS[k] for k, v in item.items())
+            ):
+                raise ValidationError({"codings": f"{item!r} is not a coding (system, code, display: short text)."})
+        values = {**values, "codings": [dict(c) for c in codings]}
+    if "sent_quantity" in values:
+        sent = values["sent_quantity"] or {}
+        if not isinstance(sent, dict) or not set(sent) <= QUANTITY_KEYS:
+            raise ValidationError({"sent_quantity": "The sent quantity holds only value, unit, system and code."})
+        if sent and (isinstance(sent.get("value"), bool) or not isinstance(sent.get("value"), int | float | str)):
+            raise ValidationError({"sent_quantity": "The sent quantity needs a number value."})
+        if any(not isinstance(sent[k], str) or len(sent[k]) > 200 for k in ("unit", "system", "code") if k in sent):
+            raise ValidationError({"sent_quantity": "The sent quantity's unit, system and code are short text."})
+        values = {**values, "sent_quantity": dict(sent)}
+    return values
+
+
 def is_no_known_allergy_entry(data: Mapping[str, Any]) -> bool:
     """Return True when an allergy entry is a "no known allergy" statement (SNOMED CT code, NKA, NKDA...)."""
     codes = data.get("codes") or []
@@ -227,7 +274,8 @@ def add_children(actor: Actor, kind: str, rows: list[tuple[Patient, Mapping[str,
     """Add records of one kind to patients' records (one for `add_child`, many for an import), written with
     `create_records` in one go. A patient marked as having no known allergies who gets an allergy has the mark
     cleared."""
-    model, fields = CHILD_MODELS[kind]
+    model, _ = CHILD_MODELS[kind]
+    fields = _fields(actor, kind)
     require_permission(actor, Permission.PATIENT_EDIT_CLINICAL)
     records = []
     for patient, data in rows:
@@ -240,7 +288,7 @@ def add_children(actor: Actor, kind: str, rows: list[tuple[Patient, Mapping[str,
                     'allergy. Confirm "no known allergies" instead.'
                 }
             )
-        values = _clean_codes(only_fields(data, fields))
+        values = _clean_sent(_clean_codes(only_fields(data, fields)))
         _check_past_dates(patient.clinic, values)
         records.append(model(clinic=patient.clinic, patient=patient, **values))
     with transaction.atomic():
@@ -320,9 +368,9 @@ def edit_child(
     actor: Actor, record: Any, kind: str, data: Mapping[str, Any], *, expected_version: int | None, reason: str = ""
 ) -> Any:
     """Change a weight, condition, medication or allergy, refusing a stale edit (None: a FHIR write without If-Match)."""
-    _, fields = CHILD_MODELS[kind]
+    fields = _fields(actor, kind)
     require_permission(actor, Permission.PATIENT_EDIT_CLINICAL)
-    values = _clean_codes(only_fields(data, fields))
+    values = _clean_sent(_clean_codes(only_fields(data, fields)))
     if kind == "allergy" and is_no_known_allergy_entry({**record.__dict__, **values}):
         raise ValidationError(
             {
