@@ -197,6 +197,39 @@ JSON_PATCH = "application/json-patch+json"
 MERGE_PATCH = "application/merge-patch+json"
 
 
+def _patch_body(request: HttpRequest) -> tuple[str, Any]:
+    """(the patch's content type, its parsed JSON): 415 for another type, 400 for a body that is not JSON."""
+    content_type = (request.content_type or "").lower()
+    if content_type not in (JSON_PATCH, MERGE_PATCH, *JSON_BODY_TYPES):
+        raise FhirError(
+            415,
+            f"Content-Type {request.content_type or '(none)'} is not accepted for PATCH: send {JSON_PATCH} "
+            f"(or {MERGE_PATCH}).",
+            code="not-supported",
+        )
+    try:
+        return content_type, orjson.loads(request.body)
+    except orjson.JSONDecodeError as error:
+        raise FhirError(400, f"The body is not valid JSON: {error}.", code="structure") from None
+
+
+def _patched(current: dict[str, Any], content_type: str, operations: Any, resource_type: str, resource_id: str) -> Any:
+    """The resource as served with the patch applied (JSON Patch for a list, else merge patch); 422 if the patch
+    changes its type or id."""
+    resource = orjson.loads(orjson.dumps(current, option=orjson.OPT_NAIVE_UTC))
+    if content_type == JSON_PATCH or isinstance(operations, list):
+        patched = _json_patch(resource, operations)
+    else:
+        patched = _merge_patch(resource, operations)
+    if (
+        not isinstance(patched, dict)
+        or patched.get("resourceType") != resource_type
+        or patched.get("id") != resource_id
+    ):
+        raise FhirError(422, "A patch may not change the resource's type or id.", code="invariant")
+    return patched
+
+
 @fhir_endpoint(methods=("PATCH",), interaction="u")
 def patch(request: HttpRequest, resource_type: str, resource_id: str) -> HttpResponse:
     """PATCH [base]/<type>/<id>: a JSON Patch (RFC 6902, `application/json-patch+json`), or a JSON merge patch (RFC
@@ -211,19 +244,7 @@ def patch(request: HttpRequest, resource_type: str, resource_id: str) -> HttpRes
             'Send If-Match with the version you read (the ETag, e.g. W/"3"): a patch applies to that version only.',
             code="required",
         )
-    content_type = (request.content_type or "").lower()
-    if content_type not in (JSON_PATCH, MERGE_PATCH, *JSON_BODY_TYPES):
-        raise FhirError(
-            415,
-            f"Content-Type {request.content_type or '(none)'} is not accepted for PATCH: send {JSON_PATCH} "
-            f"(or {MERGE_PATCH}).",
-            code="not-supported",
-        )
-    raw = request.body
-    try:
-        operations = orjson.loads(raw)
-    except orjson.JSONDecodeError as error:
-        raise FhirError(400, f"The body is not valid JSON: {error}.", code="structure") from None
+    content_type, operations = _patch_body(request)
     try:
         version = importer.parse_etag(if_match, "If-Match")
     except importer.ImportFailure as error:
@@ -236,30 +257,19 @@ def patch(request: HttpRequest, resource_type: str, resource_id: str) -> HttpRes
             f"{resource_type}/{resource_id} is at version {served}, not {version}: read it again and patch that.",
             code="conflict",
         )
-    resource = orjson.loads(orjson.dumps(current, option=orjson.OPT_NAIVE_UTC))
-    if content_type == JSON_PATCH or isinstance(operations, list):
-        patched = _json_patch(resource, operations)
-    else:
-        patched = _merge_patch(resource, operations)
-    if (
-        not isinstance(patched, dict)
-        or patched.get("resourceType") != resource_type
-        or patched.get("id") != resource_id
-    ):
-        raise FhirError(422, "A patch may not change the resource's type or id.", code="invariant")
+    patched = _patched(current, content_type, operations, resource_type, resource_id)
     patched.pop("meta", None)
     _check_new_resource_patient(request, resource_type, patched)
     try:
         outcome = importer.update_resource(actor, resource_type, resource_id, patched, if_match=version)
     except importer.ImportFailure as error:
         return _failure(error)
-    record = outcome.record
     headers = {
         "ETag": outcome.etag or "",
         "Location": request.build_absolute_uri(f"/fhir/{outcome.location}"),
-        "Last-Modified": http_date(record.updated_at.timestamp()),
+        "Last-Modified": http_date(outcome.record.updated_at.timestamp()),
     }
-    body = _representation(resource_type, record) or patched
+    body = _representation(resource_type, outcome.record) or patched
     return fhir_response(body, 200, headers)
 
 
