@@ -300,6 +300,14 @@ def _merge_patch(target: Any, patch: Any) -> Any:
     return out
 
 
+def _one_entry_bundle(request: HttpRequest, resource_type: str, resource: dict[str, Any]) -> dict[str, Any]:
+    """A create as a transaction of one entry (conditional with If-None-Exist)."""
+    request_part: dict[str, Any] = {"method": "POST", "url": resource_type}
+    if request.headers.get("If-None-Exist"):
+        request_part["ifNoneExist"] = request.headers["If-None-Exist"]
+    return {"resourceType": "Bundle", "type": "transaction", "entry": [{"resource": resource, "request": request_part}]}
+
+
 @fhir_endpoint(methods=("POST",), interaction="c")
 def create(request: HttpRequest, resource_type: str) -> HttpResponse:
     """POST [base]/<type>: create one resource, as a one-entry transaction (same mapping, matching and refusals;
@@ -312,16 +320,8 @@ def create(request: HttpRequest, resource_type: str) -> HttpResponse:
     if resource_type == "MedicationRequest":
         raise FhirError(422, importer.MEDICATION_REQUEST_REFUSED, code="not-supported")
     _check_new_resource_patient(request, resource_type, resource)
-    request_part: dict[str, Any] = {"method": "POST", "url": resource_type}
-    if request.headers.get("If-None-Exist"):
-        request_part["ifNoneExist"] = request.headers["If-None-Exist"]
-    bundle = {
-        "resourceType": "Bundle",
-        "type": "transaction",
-        "entry": [{"resource": resource, "request": request_part}],
-    }
     try:
-        result = importer.import_bundle(actor, bundle)
+        result = importer.import_bundle(actor, _one_entry_bundle(request, resource_type, resource))
     except importer.ImportFailure as error:
         return _failure(error)
     outcome = result.outcomes[0]
