@@ -251,12 +251,16 @@ def create_record(
 def _validate_new(record: ClinicalRecord) -> None:
     """`validate` for a record about to be inserted, without the SELECT on its uuid: a fresh uuid4 is unique with
     overwhelming probability, and the column's UNIQUE index refuses a collision anyway (the insert fails and the
-    caller's transaction rolls back). Every other unique field and constraint is still checked against the database."""
+    caller's transaction rolls back). The same holds for a one-to-one link (a kept Observation's pain answer, a
+    document's PDF): the services link a target they have just created, the column's UNIQUE index refuses a second
+    link, and a SELECT per linked record made a bundle import cost a query per pain score. Every other unique field
+    and constraint is still checked against the database."""
     check_text_fields(record)
-    relations = {f.name for f in record._meta.concrete_fields if f.is_relation}
+    fields = record._meta.concrete_fields
+    relations = {f.name for f in fields if f.is_relation}
     record.clean_fields(exclude=relations)
     record.clean()
-    record.validate_unique(exclude={"uuid"})
+    record.validate_unique(exclude={"uuid"} | {f.name for f in fields if f.one_to_one})
     record.validate_constraints()
 
 
