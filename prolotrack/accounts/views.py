@@ -50,7 +50,7 @@ def _locked(request: HttpRequest, error: services.SecondFactorLocked) -> HttpRes
 
 
 @login_required
-def verify(request: HttpRequest) -> HttpResponse:
+def verify(request: ClinicRequest) -> HttpResponse:
     """The second step of logging in: a code from the authenticator app or a recovery code."""
     user = request.user
     if services.is_verified(user):
@@ -100,7 +100,7 @@ def _manual_key(device: Any) -> str:
     return " ".join(key[i : i + 4] for i in range(0, len(key), 4))
 
 
-def _confirm(request: HttpRequest, form: EnrolForm, device: Any) -> Any:
+def _confirm(request: ClinicRequest, form: EnrolForm, device: Any) -> Any:
     """Confirm the new authenticator with its first code: its recovery codes, or None with why on the form."""
     allowed, info = device.verify_is_allowed()
     if not allowed:
@@ -123,7 +123,7 @@ def _confirm(request: HttpRequest, form: EnrolForm, device: Any) -> Any:
 
 
 @login_required
-def enrol(request: HttpRequest) -> HttpResponse:
+def enrol(request: ClinicRequest) -> HttpResponse:
     """Set up an authenticator app: scan the QR code (or type the key), confirm with its first code."""
     user = request.user
     if services.has_second_factor(user) and not services.is_verified(user):
@@ -157,7 +157,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def security(request: HttpRequest) -> HttpResponse:
+def security(request: ClinicRequest) -> HttpResponse:
     """One's own account: second factor, recovery codes, password, sessions, API tokens."""
     return render(
         request,
@@ -172,7 +172,7 @@ def security(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def recovery_codes(request: HttpRequest) -> HttpResponse:
+def recovery_codes(request: ClinicRequest) -> HttpResponse:
     if not services.is_verified(request.user):
         return redirect("accounts:verify")
     codes = services.regenerate_recovery_codes(actor_for(request), request.user)
@@ -180,7 +180,7 @@ def recovery_codes(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def password(request: HttpRequest) -> HttpResponse:
+def password(request: ClinicRequest) -> HttpResponse:
     form = PasswordChangeForm(request.user, request.POST or None)
     for name in ("old_password", "new_password1", "new_password2"):
         form.fields[name].widget.attrs.pop("autofocus", None)
@@ -197,7 +197,7 @@ def password(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/password.html", {"form": form}, status=400 if form.errors else 200)
 
 
-def _session_rows(request: HttpRequest) -> list[dict[str, Any]]:
+def _session_rows(request: ClinicRequest) -> list[dict[str, Any]]:
     current = request.session.session_key
     return [
         {
@@ -210,7 +210,7 @@ def _session_rows(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 @login_required
-def sessions(request: HttpRequest) -> HttpResponse:
+def sessions(request: ClinicRequest) -> HttpResponse:
     if request.method == "POST":
         actor = actor_for(request)
         current = request.session.session_key
@@ -231,7 +231,7 @@ def sessions(request: HttpRequest) -> HttpResponse:
 # --- API tokens ----------------------------------------------------------------------------------------------------------
 
 
-def _tokens_of(request: HttpRequest) -> list[ApiToken]:
+def _tokens_of(request: ClinicRequest) -> list[ApiToken]:
     return queries.tokens_of(request.user)
 
 

@@ -3,7 +3,6 @@
 from datetime import date
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 
@@ -11,6 +10,7 @@ from prolotrack.analytics import queries, research
 from prolotrack.audit.services import record_read
 from prolotrack.clinical.queries import clinic_today
 from prolotrack.clinics.api_auth import api_actor
+from prolotrack.clinics.http import ApiRequest
 from prolotrack.clinics.roles import Permission, role_has
 
 router = Router(tags=["analytics"])
@@ -28,14 +28,14 @@ class DashboardParams(Schema):
     response={200: dict[str, Any]},
     summary="The clinic dashboard's figures",
 )
-def dashboard(request: HttpRequest, params: Query[DashboardParams]) -> Any:
+def dashboard(request: ApiRequest, params: Query[DashboardParams]) -> Any:
     """Clinicians and administrators: responder rates with 95% Wilson intervals by indication, protocol, solution, clinician and sessions done; median
     sessions to the MCID; questionnaire completion; adverse events per session by type; the course funnel. Courses
     started between `start` and `end` (inclusive) of one `indication`. Cells under `min_cell` carry no numbers.
     Researchers: only `period=YYYY-Qn` (an ended quarter): responder rates by indication code, suppressed and frozen.
     Definitions: docs/DASHBOARD.md."""
     actor = api_actor(request, Permission.DASHBOARD_VIEW)
-    clinic: Any = request.clinic  # type: ignore[attr-defined]
+    clinic: Any = request.clinic
     if not role_has(actor.role, Permission.DASHBOARD_DETAIL):
         # Researchers: whole quarters, frozen, suppressed (docs/DASHBOARD.md, "Researchers"). No dates, no free text.
         if params.start or params.end or params.indication:

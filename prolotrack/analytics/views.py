@@ -14,14 +14,15 @@ from django.utils.http import urlencode
 from prolotrack.analytics import queries, research
 from prolotrack.audit.services import record_read
 from prolotrack.clinical.queries import clinic_today
+from prolotrack.clinics.http import ClinicRequest
 from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for
 from prolotrack.core.access import can, require
 
 
-def _board(request: HttpRequest, filters: queries.Filters, action: str = "") -> queries.Dashboard:
+def _board(request: ClinicRequest, filters: queries.Filters, action: str = "") -> queries.Dashboard:
     """The figures; audited as `action` (the page, each download), not for the page's own chart images."""
-    clinic: Any = request.clinic  # type: ignore[attr-defined]
+    clinic: Any = request.clinic
     if action:
         record_read(actor_for(request), action, record=None, detail=filters.as_query())
     return queries.cached_dashboard(clinic, filters, clinic_today(clinic))
@@ -38,8 +39,8 @@ def _no_researchers(request: HttpRequest) -> None:
         raise PermissionDenied("Researchers see the quarterly research figures on the dashboard page.")
 
 
-def research_dashboard(request: HttpRequest) -> HttpResponse:
-    clinic: Any = request.clinic  # type: ignore[attr-defined]
+def research_dashboard(request: ClinicRequest) -> HttpResponse:
+    clinic: Any = request.clinic
     today = clinic_today(clinic)
     choices = research.periods(clinic, today)
     context: dict[str, Any] = {"periods": choices, "privacy": research.PRIVACY}
@@ -57,10 +58,10 @@ def research_dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @require(Permission.DASHBOARD_VIEW)
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: ClinicRequest) -> HttpResponse:
     if _researcher(request):
         return research_dashboard(request)
-    clinic: Any = request.clinic  # type: ignore[attr-defined]
+    clinic: Any = request.clinic
     context: dict[str, Any] = {"indications": queries.indications(clinic), "params": request.GET}
     try:
         filters = queries.parse_filters(request.GET)
@@ -91,7 +92,7 @@ def _shown(p: Any) -> dict[str, str] | None:
     return {"rate": f"{p.value * 100:.0f}%", "ci": f"{p.low * 100:.0f}%–{p.high * 100:.0f}%"}
 
 
-def _download(request: HttpRequest, name: str, action: str) -> tuple[queries.Dashboard, str]:
+def _download(request: ClinicRequest, name: str, action: str) -> tuple[queries.Dashboard, str]:
     from prolotrack.analytics import charts
 
     _no_researchers(request)
@@ -111,7 +112,7 @@ def _attachment(response: HttpResponse, filename: str) -> HttpResponse:
 
 
 @require(Permission.DASHBOARD_VIEW)
-def chart(request: HttpRequest, name: str, fmt: str) -> HttpResponse:
+def chart(request: ClinicRequest, name: str, fmt: str) -> HttpResponse:
     """One chart as SVG (shown inline on the page) or PNG; ?download=1 saves it as a file."""
     from prolotrack.analytics import charts
 
@@ -128,7 +129,7 @@ def chart(request: HttpRequest, name: str, fmt: str) -> HttpResponse:
 
 
 @require(Permission.DASHBOARD_VIEW)
-def chart_csv(request: HttpRequest, name: str) -> HttpResponse:
+def chart_csv(request: ClinicRequest, name: str) -> HttpResponse:
     from prolotrack.analytics import charts
 
     board, name = _download(request, name, "analytics.dashboard.downloaded")

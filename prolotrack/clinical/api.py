@@ -7,7 +7,7 @@ service, shape the answer. Domain refusals become 422 with the domain's message 
 from typing import Any
 from uuid import UUID
 
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from ninja import Query, Router
 from ninja.responses import Status
 
@@ -27,6 +27,7 @@ from prolotrack.clinical.schemas import (
     ScreeningOut,
 )
 from prolotrack.clinics.api_auth import api_actor
+from prolotrack.clinics.http import ApiRequest
 from prolotrack.clinics.roles import Permission
 from prolotrack.domain.errors import ScreeningError
 from prolotrack.domain.screening import screen
@@ -42,7 +43,7 @@ router = Router(tags=["clinical"])
     summary="Stock and diluent volumes for a solution (C1V1 = C2V2)",
     tags=["calculators"],
 )
-def mix(request: HttpRequest, payload: MixIn) -> Any:
+def mix(request: ApiRequest, payload: MixIn) -> Any:
     api_actor(request, Permission.CALCULATOR_USE)
     result = calculators.mix_solution(
         calculators.MixRequest(
@@ -67,11 +68,11 @@ def mix(request: HttpRequest, payload: MixIn) -> Any:
     summary="Maximum local anaesthetic dose for a weight, and the check of a planned amount",
     tags=["calculators"],
 )
-def anesthetic_limit(request: HttpRequest, payload: LimitIn) -> Any:
+def anesthetic_limit(request: ApiRequest, payload: LimitIn) -> Any:
     api_actor(request, Permission.CALCULATOR_USE)
     answer = calculators.anaesthetic_limit(
         calculators.LimitRequest(payload.drug, payload.with_epinephrine, payload.weight_kg, payload.planned_mg),
-        request.clinic.config.anaesthetic_warn_fraction,  # type: ignore[attr-defined]
+        request.clinic.config.anaesthetic_warn_fraction,
     )
     return present.limit_json(answer)
 
@@ -82,7 +83,7 @@ def anesthetic_limit(request: HttpRequest, payload: LimitIn) -> Any:
     summary="Screen for a planned procedure: a registered patient (stored, 201) or facts given ad hoc (200)",
     tags=["screening"],
 )
-def evaluate_screening(request: HttpRequest, payload: ScreeningIn) -> Any:
+def evaluate_screening(request: ApiRequest, payload: ScreeningIn) -> Any:
     actor = api_actor(request, Permission.SCREENING_RUN)
     if (payload.patient_id is None) == (payload.patient is None):
         raise ScreeningError(
@@ -100,7 +101,7 @@ def evaluate_screening(request: HttpRequest, payload: ScreeningIn) -> Any:
     )
     if payload.patient_id is not None:
         try:
-            patient = patient_queries.get_patient(request.clinic, payload.patient_id)  # type: ignore[attr-defined]
+            patient = patient_queries.get_patient(request.clinic, payload.patient_id)
         except Patient.DoesNotExist:
             raise Http404("No such patient in this clinic.") from None
         record = services.screen_patient(
@@ -113,7 +114,7 @@ def evaluate_screening(request: HttpRequest, payload: ScreeningIn) -> Any:
         raise ScreeningError("Ad hoc facts carry the pregnancy status in patient.pregnancy.")
     day_of = queries.parse_day_of_flags(payload.day_of_flags)
     facts = planning.adhoc_facts(payload.patient.dict(), [f.value for f in day_of])
-    settings = services.screening_settings(request.clinic)  # type: ignore[attr-defined]
+    settings = services.screening_settings(request.clinic)
     result = screen(facts, procedure, settings)
     return present.screening_adhoc_json(
         result,
@@ -124,9 +125,9 @@ def evaluate_screening(request: HttpRequest, payload: ScreeningIn) -> Any:
     )
 
 
-def _screening(request: HttpRequest, screening_id: UUID) -> ScreeningRecord:
+def _screening(request: ApiRequest, screening_id: UUID) -> ScreeningRecord:
     try:
-        return queries.get_screening(request.clinic, screening_id)  # type: ignore[attr-defined]
+        return queries.get_screening(request.clinic, screening_id)
     except ScreeningRecord.DoesNotExist:
         raise Http404("No such screening in this clinic.") from None
 
@@ -137,7 +138,7 @@ def _screening(request: HttpRequest, screening_id: UUID) -> ScreeningRecord:
     summary="Read a stored screening",
     tags=["screening"],
 )
-def get_screening(request: HttpRequest, screening_id: UUID) -> Any:
+def get_screening(request: ApiRequest, screening_id: UUID) -> Any:
     actor = api_actor(request, Permission.SCREENING_RUN)
     record = _screening(request, screening_id)
     record_read(actor, "screening.viewed", record=record, patient_uuid=record.patient.uuid)
@@ -150,11 +151,11 @@ def get_screening(request: HttpRequest, screening_id: UUID) -> Any:
     summary="Override one finding with a written reason (clinicians; send the version you read)",
     tags=["screening"],
 )
-def override(request: HttpRequest, screening_id: UUID, payload: OverrideIn) -> Any:
+def override(request: ApiRequest, screening_id: UUID, payload: OverrideIn) -> Any:
     actor = api_actor(request, Permission.SCREENING_OVERRIDE)
     record = _screening(request, screening_id)
     record = services.override_finding(actor, record, payload.code, payload.reason, expected_version=payload.version)
-    return present.screening_record_json(queries.get_screening(request.clinic, record.uuid))  # type: ignore[attr-defined]
+    return present.screening_record_json(queries.get_screening(request.clinic, record.uuid))
 
 
 @router.get(
@@ -163,14 +164,14 @@ def override(request: HttpRequest, screening_id: UUID, payload: OverrideIn) -> A
     summary="Protocol templates: the built-in trial templates and the clinic's own active ones",
     tags=["protocols"],
 )
-def list_protocols(request: HttpRequest) -> Any:
+def list_protocols(request: ApiRequest) -> Any:
     api_actor(request, Permission.PROTOCOL_VIEW)
-    return [present.protocol_json(e) for e in queries.list_protocols(request.clinic)]  # type: ignore[attr-defined]
+    return [present.protocol_json(e) for e in queries.list_protocols(request.clinic)]
 
 
-def _protocol(request: HttpRequest, protocol_id: str) -> queries.ProtocolEntry:
+def _protocol(request: ApiRequest, protocol_id: str) -> queries.ProtocolEntry:
     try:
-        return queries.find_protocol(request.clinic, protocol_id)  # type: ignore[attr-defined]
+        return queries.find_protocol(request.clinic, protocol_id)
     except queries.ProtocolNotFound as error:
         raise Http404(str(error)) from None
 
@@ -181,7 +182,7 @@ def _protocol(request: HttpRequest, protocol_id: str) -> queries.ProtocolEntry:
     summary="One protocol template (built-in code or clinic template UUID)",
     tags=["protocols"],
 )
-def get_protocol(request: HttpRequest, protocol_id: str) -> Any:
+def get_protocol(request: ApiRequest, protocol_id: str) -> Any:
     api_actor(request, Permission.PROTOCOL_VIEW)
     return present.protocol_json(_protocol(request, protocol_id))
 
@@ -192,8 +193,8 @@ def get_protocol(request: HttpRequest, protocol_id: str) -> Any:
     summary="Sessions, outcome timepoints and reminders for a course starting on a date",
     tags=["protocols"],
 )
-def protocol_schedule(request: HttpRequest, protocol_id: str, params: Query[ScheduleParams]) -> Any:
+def protocol_schedule(request: ApiRequest, protocol_id: str, params: Query[ScheduleParams]) -> Any:
     api_actor(request, Permission.PROTOCOL_VIEW)
     entry = _protocol(request, protocol_id)
-    plan, settings = planning.course_schedule(request.clinic, entry, params.start)  # type: ignore[attr-defined]
+    plan, settings = planning.course_schedule(request.clinic, entry, params.start)
     return present.schedule_json(entry, plan, settings)

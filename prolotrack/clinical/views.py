@@ -18,6 +18,7 @@ from prolotrack.audit.services import ServiceError, record_read
 from prolotrack.clinical import calculators, planning, present, queries, services
 from prolotrack.clinical.forms import LimitForm, MixForm, OverrideForm, ProtocolForm, ScreeningForm
 from prolotrack.clinical.models import ProtocolTemplate, ScreeningRecord
+from prolotrack.clinics.http import ClinicRequest
 from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for
 from prolotrack.core import entered_in_error
@@ -37,9 +38,9 @@ def _mix(form: MixForm, *, live: bool) -> tuple[dict[str, Any] | None, list[str]
         return None, []
     request = form.request()
     if live:
-        missing = [form.fields[name].label for name in request.missing()]
+        missing = [str(form.fields[name].label) for name in request.missing()]  # every MixForm field has a label
         if missing:
-            return None, missing  # type: ignore[return-value]
+            return None, missing
     try:
         return present.mix_json(calculators.mix_solution(request)), []
     except calculators.CalculatorError as error:
@@ -47,37 +48,37 @@ def _mix(form: MixForm, *, live: bool) -> tuple[dict[str, Any] | None, list[str]
         return None, []
 
 
-def _limit(request: HttpRequest, form: LimitForm, *, live: bool) -> tuple[dict[str, Any] | None, list[str]]:
+def _limit(request: ClinicRequest, form: LimitForm, *, live: bool) -> tuple[dict[str, Any] | None, list[str]]:
     if not form.is_valid():
         return None, []
     question = form.request()
     if live and question.weight_kg is None:
         return None, [str(form.fields["weight_kg"].label)]
     try:
-        answer = calculators.anaesthetic_limit(question, request.clinic.config.anaesthetic_warn_fraction)  # type: ignore[attr-defined]
+        answer = calculators.anaesthetic_limit(question, request.clinic.config.anaesthetic_warn_fraction)
     except calculators.CalculatorError as error:
         form.apply(error)
         return None, []
     return present.limit_json(answer), []
 
 
-def _calculator_page(request: HttpRequest, status: int = 200, **context: Any) -> HttpResponse:
+def _calculator_page(request: ClinicRequest, status: int = 200, **context: Any) -> HttpResponse:
     context.setdefault("mix_form", MixForm())
     context.setdefault("limit_form", LimitForm())
-    context["warn_percent"] = request.clinic.config.anaesthetic_warn_fraction * 100  # type: ignore[attr-defined]
+    context["warn_percent"] = request.clinic.config.anaesthetic_warn_fraction * 100
     return render(request, "clinical/calculator.html", context, status=status)
 
 
 @require(Permission.CALCULATOR_USE)
-def calculator(request: HttpRequest) -> HttpResponse:
+def calculator(request: ClinicRequest) -> HttpResponse:
     return _calculator_page(request)
 
 
 @require(Permission.CALCULATOR_USE)
 @require_POST
-def calculator_mix(request: HttpRequest) -> HttpResponse:
+def calculator_mix(request: ClinicRequest) -> HttpResponse:
     form = MixForm(request.POST)
-    live = bool(request.htmx)  # type: ignore[attr-defined]
+    live = bool(request.htmx)
     mix, missing = _mix(form, live=live)
     if live:
         # 200 even with errors: HTMX swaps only successful responses, and the messages are the content.
@@ -87,9 +88,9 @@ def calculator_mix(request: HttpRequest) -> HttpResponse:
 
 @require(Permission.CALCULATOR_USE)
 @require_POST
-def calculator_limit(request: HttpRequest) -> HttpResponse:
+def calculator_limit(request: ClinicRequest) -> HttpResponse:
     form = LimitForm(request.POST)
-    live = bool(request.htmx)  # type: ignore[attr-defined]
+    live = bool(request.htmx)
     limit, missing = _limit(request, form, live=live)
     if live:
         return render(
@@ -101,9 +102,9 @@ def calculator_limit(request: HttpRequest) -> HttpResponse:
 # --- Screening -----------------------------------------------------------------------------------------------
 
 
-def _screening_or_404(request: HttpRequest, patient: Patient, screening_uuid: Any) -> ScreeningRecord:
+def _screening_or_404(request: ClinicRequest, patient: Patient, screening_uuid: Any) -> ScreeningRecord:
     try:
-        return queries.get_screening(request.clinic, screening_uuid, patient)  # type: ignore[attr-defined]
+        return queries.get_screening(request.clinic, screening_uuid, patient)
     except ScreeningRecord.DoesNotExist:
         raise Http404("No such screening for this patient.") from None
 
@@ -130,10 +131,10 @@ def _screen(actor: Any, patient: Any, form: ScreeningForm) -> Any:
 
 @require(Permission.SCREENING_RUN)
 @require_http_methods(["GET", "POST"])
-def screening_new(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
+def screening_new(request: ClinicRequest, patient_uuid: Any) -> HttpResponse:
     patient = patient_or_404(request, patient_uuid)
     actor = actor_for(request)
-    today = queries.clinic_today(request.clinic)  # type: ignore[attr-defined]
+    today = queries.clinic_today(request.clinic)
     initial = {"procedure_date": today, "pregnancy": "not_applicable" if patient.sex == "male" else "unknown"}
     form = ScreeningForm(request.POST or None, initial=initial)
     screening = _screen(actor, patient, form) if request.method == "POST" and form.is_valid() else None
@@ -155,7 +156,7 @@ def screening_new(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
             "form": form,
             "facts": chart.snapshot,
             "nsaid_stop_days": request.clinic.config.nsaid_stop_days,
-        },  # type: ignore[attr-defined]
+        },
         status=400 if form.errors else 200,
     )
 
@@ -201,7 +202,7 @@ def _screening_page(
 
 
 @require(Permission.SCREENING_RUN)
-def screening_detail(request: HttpRequest, patient_uuid: Any, screening_uuid: Any) -> HttpResponse:
+def screening_detail(request: ClinicRequest, patient_uuid: Any, screening_uuid: Any) -> HttpResponse:
     patient = patient_or_404(request, patient_uuid)
     screening = _screening_or_404(request, patient, screening_uuid)
     record_read(actor_for(request), "screening.viewed", record=screening, patient_uuid=patient.uuid)
@@ -210,7 +211,7 @@ def screening_detail(request: HttpRequest, patient_uuid: Any, screening_uuid: An
 
 @require(Permission.SCREENING_OVERRIDE)
 @require_POST
-def screening_override(request: HttpRequest, patient_uuid: Any, screening_uuid: Any) -> HttpResponse:
+def screening_override(request: ClinicRequest, patient_uuid: Any, screening_uuid: Any) -> HttpResponse:
     patient = patient_or_404(request, patient_uuid)
     screening = _screening_or_404(request, patient, screening_uuid)
     form = OverrideForm(request.POST)
@@ -235,17 +236,17 @@ def screening_override(request: HttpRequest, patient_uuid: Any, screening_uuid: 
 # --- Protocols -----------------------------------------------------------------------------------------------
 
 
-def _entry_or_404(request: HttpRequest, protocol_id: str) -> queries.ProtocolEntry:
+def _entry_or_404(request: ClinicRequest, protocol_id: str) -> queries.ProtocolEntry:
     try:
-        return queries.find_protocol(request.clinic, protocol_id)  # type: ignore[attr-defined]
+        return queries.find_protocol(request.clinic, protocol_id)
     except queries.ProtocolNotFound:
         raise Http404("No such protocol template.") from None
 
 
-def _preview(request: HttpRequest, entry: queries.ProtocolEntry | None) -> dict[str, Any]:
+def _preview(request: ClinicRequest, entry: queries.ProtocolEntry | None) -> dict[str, Any]:
     """The schedule preview asked for in the query string (?start=YYYY-MM-DD), or why there is none."""
     start_text = request.GET.get("start", "").strip()
-    today = queries.clinic_today(request.clinic)  # type: ignore[attr-defined]
+    today = queries.clinic_today(request.clinic)
     context: dict[str, Any] = {"start": start_text or today.isoformat(), "plan": None, "preview_error": ""}
     if entry is None:
         return context
@@ -255,7 +256,7 @@ def _preview(request: HttpRequest, entry: queries.ProtocolEntry | None) -> dict[
         context["preview_error"] = f"'{start_text}' is not a date: use YYYY-MM-DD."
         return context
     try:
-        plan, settings = planning.course_schedule(request.clinic, entry, start)  # type: ignore[attr-defined]
+        plan, settings = planning.course_schedule(request.clinic, entry, start)
     except DomainError as error:
         context["preview_error"] = str(error)
         return context
@@ -264,8 +265,8 @@ def _preview(request: HttpRequest, entry: queries.ProtocolEntry | None) -> dict[
 
 
 @require(Permission.PROTOCOL_VIEW)
-def protocol_list(request: HttpRequest) -> HttpResponse:
-    entries = queries.list_protocols(request.clinic, include_inactive=True)  # type: ignore[attr-defined]
+def protocol_list(request: ClinicRequest) -> HttpResponse:
+    entries = queries.list_protocols(request.clinic, include_inactive=True)
     chosen = request.GET.get("protocol", "")
     entry = next((e for e in entries if e.id == chosen), None)
     context = {
@@ -276,34 +277,34 @@ def protocol_list(request: HttpRequest) -> HttpResponse:
     }
     if chosen and entry is None:
         context["preview_error"] = "Choose a template from the list."
-    if request.htmx and not request.htmx.boosted:  # type: ignore[attr-defined]
+    if request.htmx and not request.htmx.boosted:
         return render(request, "clinical/_schedule.html", context)
     return render(request, "clinical/protocols.html", context)
 
 
 @require(Permission.PROTOCOL_VIEW)
-def protocol_detail(request: HttpRequest, protocol_id: str) -> HttpResponse:
+def protocol_detail(request: ClinicRequest, protocol_id: str) -> HttpResponse:
     entry = _entry_or_404(request, protocol_id)
     context = {
         "entry": entry,
         "data": present.protocol_json(entry),
         **_preview(request, entry),
     }
-    if request.htmx and not request.htmx.boosted:  # type: ignore[attr-defined]
+    if request.htmx and not request.htmx.boosted:
         return render(request, "clinical/_schedule.html", context)
     return render(request, "clinical/protocol_detail.html", context)
 
 
-def _record_or_404(request: HttpRequest, template_uuid: Any) -> ProtocolTemplate:
+def _record_or_404(request: ClinicRequest, template_uuid: Any) -> ProtocolTemplate:
     try:
-        return queries.template_record(request.clinic, template_uuid)  # type: ignore[attr-defined]
+        return queries.template_record(request.clinic, template_uuid)
     except ProtocolTemplate.DoesNotExist:
         raise Http404("No such protocol template in this clinic.") from None
 
 
 @require(Permission.PROTOCOL_MANAGE)
 @require_http_methods(["GET", "POST"])
-def protocol_create(request: HttpRequest) -> HttpResponse:
+def protocol_create(request: ClinicRequest) -> HttpResponse:
     initial: dict[str, Any] = {"session_unit": "weeks", "planned_sessions": "0"}
     source_id = request.GET.get("from", "")
     if source_id:
@@ -337,7 +338,7 @@ def protocol_create(request: HttpRequest) -> HttpResponse:
 
 @require(Permission.PROTOCOL_MANAGE)
 @require_http_methods(["GET", "POST"])
-def protocol_edit(request: HttpRequest, template_uuid: Any) -> HttpResponse:
+def protocol_edit(request: ClinicRequest, template_uuid: Any) -> HttpResponse:
     record = _record_or_404(request, template_uuid)
     if record.is_entered_in_error:
         messages.error(request, "This template was marked entered in error and cannot be edited.")
@@ -369,7 +370,7 @@ def protocol_edit(request: HttpRequest, template_uuid: Any) -> HttpResponse:
 
 @require(Permission.PROTOCOL_MANAGE)
 @require_http_methods(["GET", "POST"])
-def protocol_retire(request: HttpRequest, template_uuid: Any) -> HttpResponse:
+def protocol_retire(request: ClinicRequest, template_uuid: Any) -> HttpResponse:
     record = _record_or_404(request, template_uuid)
     detail = reverse("clinical:protocol-detail", args=[record.uuid])
 

@@ -10,7 +10,7 @@ import hashlib
 import json
 from dataclasses import dataclass, fields
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -440,7 +440,9 @@ class AuditFilterForm(forms.Form):
     def __init__(self, *args: Any, clinic: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.clinic = clinic
-        self.fields["user"].queryset = User.objects.filter(memberships__clinic=clinic).order_by("username")  # type: ignore[attr-defined]
+        cast(forms.ModelChoiceField, self.fields["user"]).queryset = User.objects.filter(
+            memberships__clinic=clinic
+        ).order_by("username")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -12,6 +12,7 @@ from prolotrack.audit.queries import events_page
 from prolotrack.clinics import queries
 from prolotrack.clinics.config import ClinicConfigError
 from prolotrack.clinics.forms import AuditFilterForm, ClinicSettingsForm
+from prolotrack.clinics.http import ClinicRequest
 from prolotrack.clinics.queries import SESSION_CLINIC_KEY
 from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for, update_clinic_settings
@@ -32,7 +33,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def switch_clinic(request: HttpRequest) -> HttpResponse:
+def switch_clinic(request: ClinicRequest) -> HttpResponse:
     membership = queries.membership_in(request.user, request.POST.get("clinic", ""))
     if membership is None:
         raise Http404("You are not a member of that clinic.")
@@ -45,8 +46,8 @@ def switch_clinic(request: HttpRequest) -> HttpResponse:
 
 
 @require(Permission.CLINIC_MANAGE)
-def clinic_settings(request: HttpRequest) -> HttpResponse:
-    clinic = request.clinic  # type: ignore[attr-defined]
+def clinic_settings(request: ClinicRequest) -> HttpResponse:
+    clinic = request.clinic
     form = ClinicSettingsForm(request.POST or None, clinic=clinic)
     if request.method == "POST" and form.is_valid():
         try:
@@ -59,16 +60,16 @@ def clinic_settings(request: HttpRequest) -> HttpResponse:
     return render(request, "clinics/settings.html", {"form": form}, status=400 if form.errors else 200)
 
 
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: ClinicRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect("login")
     return redirect("patients:list")
 
 
 @require(Permission.AUDIT_VIEW)
-def audit_list(request: HttpRequest) -> HttpResponse:
+def audit_list(request: ClinicRequest) -> HttpResponse:
     """The clinic's audit trail, filtered by user, patient, action and date, 50 events a page."""
-    clinic = request.clinic  # type: ignore[attr-defined]
+    clinic = request.clinic
     form = AuditFilterForm(request.GET or None, clinic=clinic)
     filters: dict = {}
     if form.is_valid():

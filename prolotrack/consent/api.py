@@ -4,12 +4,13 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from ninja import Router, Schema
 
 from prolotrack.audit.integrity import verified
 from prolotrack.audit.services import record_read
 from prolotrack.clinics.api_auth import api_actor
+from prolotrack.clinics.http import ApiRequest
 from prolotrack.clinics.roles import Permission
 from prolotrack.consent import queries
 from prolotrack.consent.models import Consent, ConsentStatus
@@ -60,7 +61,7 @@ def consent_out(c: Consent) -> dict[str, Any]:
 
 
 @router.get("/patients/{patient_id}/consents", response={200: list[ConsentOut]}, summary="A patient's consents")
-def list_consents(request: HttpRequest, patient_id: UUID) -> Any:
+def list_consents(request: ApiRequest, patient_id: UUID) -> Any:
     actor = api_actor(request, Permission.DOCUMENT_VIEW)
     patient = patient_or_404(request, patient_id)
     record_read(actor, "consent.list.viewed", record=patient, patient_uuid=patient.uuid)
@@ -76,10 +77,10 @@ def list_consents(request: HttpRequest, patient_id: UUID) -> Any:
     summary="The signed consent PDF (its SHA-256 in X-Content-SHA256)",
     openapi_extra={"responses": {200: {"content": {"application/pdf": {}}}}},
 )
-def consent_pdf(request: HttpRequest, consent_id: UUID) -> HttpResponse:
+def consent_pdf(request: ApiRequest, consent_id: UUID) -> HttpResponse:
     actor = api_actor(request, Permission.DOCUMENT_VIEW)
     try:
-        consent = queries.get_consent(request.clinic, consent_id)  # type: ignore[attr-defined]
+        consent = queries.get_consent(request.clinic, consent_id)
     except Consent.DoesNotExist:
         raise Http404("No such consent in this clinic.") from None
     if consent.status == ConsentStatus.DRAFT or not consent.pdf:

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 from prolotrack.audit.integrity import IntegrityMismatch, verified
 from prolotrack.audit.services import ServiceError, record_read
 from prolotrack.clinical.queries import clinic_today
+from prolotrack.clinics.http import ClinicRequest
 from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for
 from prolotrack.consent import queries, services
@@ -31,9 +32,9 @@ from prolotrack.treatment import queries as treatment_queries
 from prolotrack.treatment.models import Course
 
 
-def _consent_or_404(request: HttpRequest, consent_uuid: Any) -> Consent:
+def _consent_or_404(request: ClinicRequest, consent_uuid: Any) -> Consent:
     try:
-        return queries.get_consent(request.clinic, consent_uuid)  # type: ignore[attr-defined]
+        return queries.get_consent(request.clinic, consent_uuid)
     except Consent.DoesNotExist:
         raise Http404("No such consent in this clinic.") from None
 
@@ -61,11 +62,11 @@ def _sign(request: HttpRequest, form: SignForm, patient: Any, scope: str, course
         return None
 
 
-def _sign_initial(request: HttpRequest, patient: Any, draft: queries.Draft) -> dict[str, Any]:
+def _sign_initial(request: ClinicRequest, patient: Any, draft: queries.Draft) -> dict[str, Any]:
     user = request.user
     # The title printed under the witness's signature, pre-filled from the member's role name (they may change it):
     # a label on the form, not an access check.
-    title = request.membership.get_role_display()  # type: ignore[attr-defined]
+    title = request.membership.get_role_display()
     return {
         "text_sha256": draft.sha256,
         "patient_name": f"{patient.given_name} {patient.family_name}",
@@ -76,7 +77,7 @@ def _sign_initial(request: HttpRequest, patient: Any, draft: queries.Draft) -> d
 
 @require(Permission.CONSENT_MANAGE)
 @require_http_methods(["GET", "POST"])
-def course_consent(request: HttpRequest, course_uuid: Any) -> HttpResponse:
+def course_consent(request: ClinicRequest, course_uuid: Any) -> HttpResponse:
     """The course's consent: the current one, earlier ones, or the form to read and sign."""
     course = treatment_queries.course_or_404(request, course_uuid)
     patient = course.patient
@@ -115,12 +116,12 @@ def course_consent(request: HttpRequest, course_uuid: Any) -> HttpResponse:
 
 @require(Permission.CONSENT_MANAGE)
 @require_http_methods(["GET", "POST"])
-def research_consent(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
+def research_consent(request: ClinicRequest, patient_uuid: Any) -> HttpResponse:
     """Read and sign the research-use consent from the chart."""
     patient = patient_or_404(request, patient_uuid)
     record_read(actor_for(request), "consent.research.viewed", record=patient, patient_uuid=patient.uuid)
     current = queries.current_research_consent(patient)
-    draft = queries.research_draft(request.clinic)  # type: ignore[attr-defined]
+    draft = queries.research_draft(request.clinic)
     form = None
     if current is None and not patient.is_entered_in_error:
         form = SignForm(
@@ -165,7 +166,7 @@ def _detail(request: HttpRequest, consent: Consent, *, status: int = 200):
 
 
 @require(Permission.DOCUMENT_VIEW)
-def consent_detail(request: HttpRequest, consent_uuid: Any) -> HttpResponse:
+def consent_detail(request: ClinicRequest, consent_uuid: Any) -> HttpResponse:
     consent = _consent_or_404(request, consent_uuid)
     record_read(actor_for(request), "consent.viewed", record=consent)
     return _detail(request, consent)
@@ -188,7 +189,7 @@ def _withdrawal_changes(consent: Consent) -> list[str]:
 
 @require(Permission.CONSENT_MANAGE)
 @require_http_methods(["GET", "POST"])
-def consent_withdraw(request: HttpRequest, consent_uuid: Any) -> HttpResponse:
+def consent_withdraw(request: ClinicRequest, consent_uuid: Any) -> HttpResponse:
     """The confirmation step of a withdrawal: what changes, a reason from the list, the date, confirm."""
     consent = _consent_or_404(request, consent_uuid)
     form = WithdrawForm(
@@ -224,7 +225,7 @@ def consent_withdraw(request: HttpRequest, consent_uuid: Any) -> HttpResponse:
 
 
 @require(Permission.DOCUMENT_VIEW)
-def consent_pdf(request: HttpRequest, consent_uuid: Any) -> HttpResponse:
+def consent_pdf(request: ClinicRequest, consent_uuid: Any) -> HttpResponse:
     """The signed PDF, byte for byte as stored, with its SHA-256 in a header."""
     consent = _consent_or_404(request, consent_uuid)
     if consent.status == ConsentStatus.DRAFT or not consent.pdf:
@@ -239,6 +240,8 @@ def consent_pdf(request: HttpRequest, consent_uuid: Any) -> HttpResponse:
 
 
 def pdf_response(consent: Consent) -> HttpResponse:
+    if consent.pdf is None:  # the callers answer 404 first
+        raise Http404("This consent has no stored PDF.")
     response = HttpResponse(bytes(consent.pdf), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="consent-{consent.scope}-{consent.uuid}.pdf"'
     response["X-Content-SHA256"] = consent.pdf_sha256
@@ -248,7 +251,7 @@ def pdf_response(consent: Consent) -> HttpResponse:
 
 
 @require(Permission.DOCUMENT_VIEW)
-def patient_consents(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
+def patient_consents(request: ClinicRequest, patient_uuid: Any) -> HttpResponse:
     """The chart's Consent card (HTMX), or the same list as a page."""
     patient = patient_or_404(request, patient_uuid)
     record_read(actor_for(request), "consent.list.viewed", record=patient, patient_uuid=patient.uuid)
@@ -258,13 +261,13 @@ def patient_consents(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
         "consents": consents,
         "research": next((c for c in consents if c.scope == ConsentScope.RESEARCH and c.is_current), None),
     }
-    if request.htmx and not request.htmx.boosted:  # type: ignore[attr-defined]
+    if request.htmx and not request.htmx.boosted:
         return render(request, "consent/_chart_card.html", context)
     return render(request, "consent/patient.html", context)
 
 
 @require(Permission.DOCUMENT_VIEW)
-def course_card(request: HttpRequest, course_uuid: Any) -> HttpResponse:
+def course_card(request: ClinicRequest, course_uuid: Any) -> HttpResponse:
     """The course page's Consent card (HTMX)."""
     course = treatment_queries.course_or_404(request, course_uuid)
     record_read(actor_for(request), "consent.course.viewed", record=course, patient_uuid=course.patient.uuid)
@@ -278,9 +281,9 @@ def course_card(request: HttpRequest, course_uuid: Any) -> HttpResponse:
 
 @require(Permission.HANDOUT_MANAGE)
 @require_http_methods(["GET", "POST"])
-def template_edit(request: HttpRequest) -> HttpResponse:
+def template_edit(request: ClinicRequest) -> HttpResponse:
     """The clinic's consent paragraphs; each save is a new version, the product default is version 0."""
-    clinic = request.clinic  # type: ignore[attr-defined]
+    clinic = request.clinic
     current = queries.clinic_template(clinic)
     initial = {name: getattr(current.texts, name) for name in ConsentTemplate.TEXT_FIELDS}
     form = TemplateForm(

@@ -11,17 +11,20 @@ from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 
 from prolotrack.core.errors import AccessDenied
 
+View = Callable[..., HttpResponseBase]  # a page: it may answer with a file (FileResponse) as well as HTML
 
-def require(permission: StrEnum) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+
+def require(permission: StrEnum) -> Callable[[View], View]:
     """Let the view run only for a signed-in member of a clinic whose role holds `permission`."""
 
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def decorator(view: View) -> View:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             membership = getattr(request, "membership", None)
@@ -34,7 +37,7 @@ def require(permission: StrEnum) -> Callable[[Callable[..., HttpResponse]], Call
                 )
             return view(request, *args, **kwargs)
 
-        wrapped.required_permission = permission  # type: ignore[attr-defined]
+        vars(wrapped)["required_permission"] = permission  # the permission a page needs, readable from the URL map
         return wrapped
 
     return decorator

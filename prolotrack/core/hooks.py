@@ -12,14 +12,14 @@ provider once the apps are loaded and that the page names it.
 """
 
 from collections.abc import Callable
-from typing import Generic, ParamSpec, TypeVar
+from typing import Any, Generic, ParamSpec, TypeVar
 
 from django.core.exceptions import ImproperlyConfigured
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
-HOOKS: list["Hook[..., object]"] = []
+HOOKS: list["Hook[..., Any]"] = []
 
 
 class Hook(Generic[P, R]):
@@ -29,7 +29,7 @@ class Hook(Generic[P, R]):
         self.name = name
         self.doc = doc
         self._provider: Callable[P, R] | None = None
-        HOOKS.append(self)  # type: ignore[arg-type]
+        HOOKS.append(self)
 
     def provide(self, provider: Callable[P, R]) -> Callable[P, R]:
         """Register the function that answers this hook; a second, different provider is a wiring mistake."""

@@ -5,12 +5,13 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from ninja import Router, Schema
 from ninja.responses import Status
 
 from prolotrack.audit.services import record_read
 from prolotrack.clinics.api_auth import api_actor
+from prolotrack.clinics.http import ApiRequest
 from prolotrack.clinics.roles import Permission
 from prolotrack.documents import queries, services, views
 from prolotrack.documents.models import Document
@@ -64,7 +65,7 @@ def _out(row: queries.DocumentRow) -> dict[str, Any]:
     response={200: list[DocumentOut]},
     summary="A patient's documents: visit summaries, progress reports and signed consents",
 )
-def list_documents(request: HttpRequest, patient_id: UUID) -> Any:
+def list_documents(request: ApiRequest, patient_id: UUID) -> Any:
     actor = api_actor(request, Permission.DOCUMENT_VIEW)
     patient = patient_or_404(request, patient_id)
     record_read(actor, "document.list.viewed", record=patient, patient_uuid=patient.uuid)
@@ -76,7 +77,7 @@ def list_documents(request: HttpRequest, patient_id: UUID) -> Any:
     response={202: DocumentOut},
     summary="Request a progress report (generated in the background; poll its status)",
 )
-def request_report(request: HttpRequest, patient_id: UUID, payload: ReportIn) -> Any:
+def request_report(request: ApiRequest, patient_id: UUID, payload: ReportIn) -> Any:
     actor = api_actor(request, Permission.DOCUMENT_VIEW)
     patient = patient_or_404(request, patient_id)
     course = None
@@ -90,10 +91,10 @@ def request_report(request: HttpRequest, patient_id: UUID, payload: ReportIn) ->
 
 
 @router.get("/documents/{document_id}", response={200: DocumentOut}, summary="One document and its status")
-def get_document(request: HttpRequest, document_id: UUID) -> Any:
+def get_document(request: ApiRequest, document_id: UUID) -> Any:
     actor = api_actor(request, Permission.DOCUMENT_VIEW)
     try:
-        found = queries.find(request.clinic, document_id)  # type: ignore[attr-defined]
+        found = queries.find(request.clinic, document_id)
     except queries.NotFound:
         raise Http404("No such document in this clinic.") from None
     record_read(actor, "document.viewed", record=found, patient_uuid=found.patient.uuid)
@@ -113,10 +114,10 @@ def get_document(request: HttpRequest, document_id: UUID) -> Any:
         }
     },
 )
-def download(request: HttpRequest, document_id: UUID) -> Any:
+def download(request: ApiRequest, document_id: UUID) -> Any:
     actor = api_actor(request, Permission.DOCUMENT_VIEW)
     try:
-        found = queries.find(request.clinic, document_id)  # type: ignore[attr-defined]
+        found = queries.find(request.clinic, document_id)
     except queries.NotFound:
         raise Http404("No such document in this clinic.") from None
     data, record = views.pdf_of(found, actor)

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from prolotrack.audit.integrity import verified
 from prolotrack.audit.services import ServiceError, StaleEditError, record_read
+from prolotrack.clinics.http import ClinicRequest
 from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for
 from prolotrack.consent.models import Consent
@@ -34,19 +35,19 @@ def _card_context(request: HttpRequest, patient: Any) -> dict[str, Any]:
 
 @require(Permission.DOCUMENT_VIEW)
 @require_GET
-def chart_card(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
+def chart_card(request: ClinicRequest, patient_uuid: Any) -> HttpResponse:
     """The chart's documents card; while a document is queued or generating it asks again every two seconds."""
     patient = patient_or_404(request, patient_uuid)
     record_read(actor_for(request), "document.list.viewed", record=patient, patient_uuid=patient.uuid)
     context = _card_context(request, patient)
-    if request.htmx and not request.htmx.boosted:  # type: ignore[attr-defined]
+    if request.htmx and not request.htmx.boosted:
         return render(request, "documents/_card.html", context)
     return render(request, "documents/patient_documents.html", context)
 
 
 @require(Permission.DOCUMENT_VIEW)
 @require_POST
-def request_report(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
+def request_report(request: ClinicRequest, patient_uuid: Any) -> HttpResponse:
     """Queue a progress report (for the patient or the referring doctor) for one course."""
     patient = patient_or_404(request, patient_uuid)
     kind = request.POST.get("kind", "")
@@ -63,7 +64,7 @@ def request_report(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
             services.request_document(actor_for(request), patient, kind, course=course)
         except (ValidationError, ServiceError) as exc:
             error = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
-    if request.htmx:  # type: ignore[attr-defined]
+    if request.htmx:
         context = _card_context(request, patient)
         context["error"] = error
         return render(request, "documents/_card.html", context, status=422 if error else 200)
@@ -76,10 +77,10 @@ def request_report(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
 
 @require(Permission.DOCUMENT_VIEW)
 @require_POST
-def regenerate(request: HttpRequest, document_uuid: Any) -> HttpResponse:
+def regenerate(request: ClinicRequest, document_uuid: Any) -> HttpResponse:
     """Make a new document from the current record (the old one stays as it was)."""
     try:
-        found = queries.find(request.clinic, document_uuid)  # type: ignore[attr-defined]
+        found = queries.find(request.clinic, document_uuid)
     except queries.NotFound:
         raise Http404("No such document in this clinic.") from None
     if not isinstance(found, Document):
@@ -94,10 +95,10 @@ def regenerate(request: HttpRequest, document_uuid: Any) -> HttpResponse:
 
 @require(Permission.DOCUMENT_VIEW)
 @require_GET
-def download(request: HttpRequest, document_uuid: Any) -> HttpResponse:
+def download(request: ClinicRequest, document_uuid: Any) -> HttpResponse:
     """The PDF of a document or signed consent (rendered now if the background worker has not yet done it)."""
     try:
-        found = queries.find(request.clinic, document_uuid)  # type: ignore[attr-defined]
+        found = queries.find(request.clinic, document_uuid)
     except queries.NotFound:
         raise Http404("No such document in this clinic.") from None
     try:
@@ -140,7 +141,7 @@ def pdf_response(data: bytes, name: str, *, inline: bool = False) -> HttpRespons
 
 @require(Permission.DOCUMENT_VIEW)
 @require_GET
-def patient_handout(request: HttpRequest, patient_uuid: Any, handout: str) -> HttpResponse:
+def patient_handout(request: ClinicRequest, patient_uuid: Any, handout: str) -> HttpResponse:
     """A handout for this patient (the next or given session's date, the course's region); ?format=pdf for the PDF."""
     if handout not in handouts.HANDOUTS:
         raise Http404("No such handout.")
@@ -164,8 +165,8 @@ def patient_handout(request: HttpRequest, patient_uuid: Any, handout: str) -> Ht
 
 @require(Permission.HANDOUT_MANAGE)
 @require_GET
-def handout_list(request: HttpRequest) -> HttpResponse:
-    texts = content.clinic_texts(request.clinic)  # type: ignore[attr-defined]
+def handout_list(request: ClinicRequest) -> HttpResponse:
+    texts = content.clinic_texts(request.clinic)
     groups = [
         (code, title, [texts[s.code] for s in handouts.ALL_SECTIONS if s.handout == code])
         for code, title in handouts.HANDOUTS.items()
@@ -182,10 +183,10 @@ def _section_or_404(code: str) -> handouts.Section:
 
 @require(Permission.HANDOUT_MANAGE)
 @require_http_methods(["GET", "POST"])
-def handout_edit(request: HttpRequest, code: str) -> HttpResponse:
+def handout_edit(request: ClinicRequest, code: str) -> HttpResponse:
     """Edit the clinic's text of one section: each save is a new version; earlier ones can be restored."""
     spec = _section_or_404(code)
-    clinic = request.clinic  # type: ignore[attr-defined]
+    clinic = request.clinic
     current = content.clinic_texts(clinic)[code]
     errors: dict[str, str] = {}
     body, reason = current.body, ""
@@ -240,7 +241,7 @@ def _sample_values(clinic: Any) -> dict[str, str]:
 
 @require(Permission.HANDOUT_MANAGE)
 @require_POST
-def handout_revert(request: HttpRequest, code: str) -> HttpResponse:
+def handout_revert(request: ClinicRequest, code: str) -> HttpResponse:
     _section_or_404(code)
     try:
         number = int(request.POST.get("number", ""))

@@ -5,10 +5,12 @@ from datetime import datetime
 from typing import Any
 
 from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.http import http_date
 
+from prolotrack.clinics.http import FhirRequest
 from prolotrack.clinics.roles import Permission
 from prolotrack.fhir import bulk, queries, services
 from prolotrack.fhir.http import (
@@ -85,7 +87,7 @@ def _check_kick_off(request: HttpRequest) -> None:
     _output_format(request)
 
 
-def _kick_off(request: HttpRequest, level: str, allowed: tuple[str, ...], cohort: Cohort | None = None) -> HttpResponse:
+def _kick_off(request: FhirRequest, level: str, allowed: tuple[str, ...], cohort: Cohort | None = None) -> HttpResponse:
     """Validate the request, refuse a second concurrent export (429), queue the job, answer 202 + Content-Location."""
     actor = fhir_actor(request, Permission.BULK_EXPORT)
     _check_kick_off(request)
@@ -93,7 +95,7 @@ def _kick_off(request: HttpRequest, level: str, allowed: tuple[str, ...], cohort
     types = _types(request, allowed)
     _check_export_scopes(request, types + (["Group"] if cohort is not None else []))
     bulk.purge_expired()
-    membership = request.fhir_membership  # type: ignore[attr-defined]
+    membership = request.fhir_membership
     if queries.active_export(membership) is not None:
         raise FhirError(
             429, "An export you started is still running: wait for it (or cancel it) before starting another.",
@@ -120,26 +122,26 @@ def _information(text: str) -> dict[str, Any]:
 
 
 @fhir_endpoint(methods=("GET",), interaction="export")
-def export_system(request: HttpRequest) -> HttpResponse:
+def export_system(request: FhirRequest) -> HttpResponse:
     """[base]/$export: the whole clinic (patients, their records, the clinic and its staff)."""
     return _kick_off(request, ExportLevel.SYSTEM, EXPORT_TYPES)
 
 
 @fhir_endpoint(methods=("GET",), interaction="export")
-def export_patients(request: HttpRequest) -> HttpResponse:
+def export_patients(request: FhirRequest) -> HttpResponse:
     """[base]/Patient/$export: every patient's compartment."""
     return _kick_off(request, ExportLevel.PATIENT, PATIENT_EXPORT_TYPES)
 
 
 @fhir_endpoint(methods=("GET",), interaction="export")
-def export_group(request: HttpRequest, group_id: str) -> HttpResponse:
+def export_group(request: FhirRequest, group_id: str) -> HttpResponse:
     """[base]/Group/[id]/$export: the compartments of a saved cohort's members."""
     fhir_actor(request, Permission.BULK_EXPORT)
     try:
         wanted = uuid_lib.UUID(group_id)
     except ValueError:
         raise FhirError(404, f"No Group with id {group_id} in this clinic.") from None
-    cohort = queries.cohort(request.clinic, wanted)  # type: ignore[attr-defined]
+    cohort = queries.cohort(request.clinic, wanted)
     if cohort is None:
         raise FhirError(404, f"No Group with id {group_id} in this clinic.")
     return _kick_off(request, ExportLevel.GROUP, PATIENT_EXPORT_TYPES, cohort)
@@ -155,11 +157,11 @@ def _check_export_scopes(request: HttpRequest, types: list[str]) -> None:
                         code="forbidden")  # fmt: skip
 
 
-def _own_job(request: HttpRequest, job_id: Any) -> ExportJob:
+def _own_job(request: FhirRequest, job_id: Any) -> ExportJob:
     """The job, if this client (the token's membership, and the same SMART app) started it; anyone else gets 404."""
     from prolotrack.smart.queries import export_client_id
 
-    job = queries.own_export(request.fhir_membership, job_id)  # type: ignore[attr-defined]
+    job = queries.own_export(request.fhir_membership, job_id)
     grant = grant_of(request)
     if job is not None:
         owner = export_client_id(job)
@@ -186,7 +188,9 @@ def _manifest(request: HttpRequest, job: ExportJob) -> HttpResponse:
         ],
         "error": [],
     }
-    response = fhir_response(manifest, 200, {"Expires": http_date(job.expires_at.timestamp())})
+    # A finished export always has its expiry (bulk.run sets it); the header is left out rather than fail without one.
+    expires = {"Expires": http_date(job.expires_at.timestamp())} if job.expires_at is not None else {}
+    response = fhir_response(manifest, 200, expires)
     response["Content-Type"] = "application/json"
     return response
 
@@ -199,7 +203,7 @@ def _cancel(job: ExportJob) -> HttpResponse:
 
 
 @fhir_endpoint(methods=("GET", "DELETE"), interaction="export-job")
-def export_status(request: HttpRequest, job_id: Any) -> HttpResponse:
+def export_status(request: FhirRequest, job_id: Any) -> HttpResponse:
     """Poll (202 with X-Progress and Retry-After, then 200 with the manifest) or cancel (DELETE: 202)."""
     fhir_actor(request, Permission.BULK_EXPORT)
     bulk.purge_expired()
@@ -222,7 +226,7 @@ def export_status(request: HttpRequest, job_id: Any) -> HttpResponse:
 
 
 @fhir_endpoint(methods=("GET",), negotiate_format=False, interaction="export-job")
-def export_file(request: HttpRequest, job_id: Any, name: str) -> HttpResponse:
+def export_file(request: FhirRequest, job_id: Any, name: str) -> HttpResponseBase:
     """One NDJSON file of a finished export, to the client that asked for it, with its bearer token."""
     actor = fhir_actor(request, Permission.BULK_EXPORT)
     job = _own_job(request, job_id)

@@ -17,6 +17,7 @@ import orjson
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 
 from prolotrack.audit.services import AccessDenied, Actor, RecordClosedError, ServiceError, StaleEditError, record_event
@@ -272,7 +273,7 @@ def fhir_endpoint(
     require_token: bool = True,
     interaction: str | None = None,
     resource_type: str | None = None,
-) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
     """Wrap a FHIR view: method check (405), content negotiation (406), bearer token (401), SMART scopes (403),
     errors as OperationOutcome.
 
@@ -284,10 +285,10 @@ def fhir_endpoint(
     if require_token and interaction not in SCOPED | SELF_CHECKED:
         raise TypeError(f"A FHIR endpoint taking a token names its SMART interaction, not {interaction!r}.")
 
-    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def decorate(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
         @csrf_exempt
         @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             try:
                 if request.method not in allowed:
                     raise FhirError(

@@ -8,9 +8,8 @@ writes to write_views; PATCH reads the current resource first) without importing
 import uuid as uuid_lib
 from typing import Any
 
-from django.http import HttpRequest
-
 from prolotrack.audit.models import RecordVersion
+from prolotrack.clinics.http import FhirRequest
 from prolotrack.documents.models import DocumentPdf
 from prolotrack.fhir import search
 from prolotrack.fhir.bulk import ACTIVE
@@ -96,7 +95,7 @@ def type_or_404(name: str) -> ResourceType:
     return found
 
 
-def current_resource(request: HttpRequest, resource_type: str, resource_id: str) -> dict[str, Any]:
+def current_resource(request: FhirRequest, resource_type: str, resource_id: str) -> dict[str, Any]:
     """The resource as a read serves it now (for PATCH), audited as a read; 410 for a gone record."""
     actor, rtype, source, row, _ = current(request, resource_type, resource_id)
     if rtype.gone_when_eie and source.versioned and row["entered_in_error_at"] is not None:
@@ -105,7 +104,7 @@ def current_resource(request: HttpRequest, resource_type: str, resource_id: str)
     return source.map_rows([row])[0]
 
 
-def current(request: HttpRequest, resource_type: str, resource_id: str) -> tuple[Any, Any, Source, dict[str, Any], Any]:
+def current(request: FhirRequest, resource_type: str, resource_id: str) -> tuple[Any, Any, Source, dict[str, Any], Any]:
     """(actor, type, source, current row, uuid) of a record in the caller's clinic; 404 for anything else."""
     rtype = type_or_404(resource_type)
     actor = fhir_actor(request, rtype.permission)
@@ -114,17 +113,17 @@ def current(request: HttpRequest, resource_type: str, resource_id: str) -> tuple
     except ValueError:
         raise FhirError(404, f"No {resource_type} with id {resource_id} in this clinic.") from None
     for source in rtype.sources:
-        row = source.queryset(request.clinic).filter(**{source.id_path: wanted}).values(*source.fields).first()  # type: ignore[attr-defined]
+        row = source.queryset(request.clinic).filter(**{source.id_path: wanted}).values(*source.fields).first()
         if row is not None:
             within_patient(request, rtype, source, row)
             return actor, rtype, source, row, wanted
     raise FhirError(404, f"No {resource_type} with id {resource_id} in this clinic.")
 
 
-def within_patient(request: HttpRequest, rtype: ResourceType, source: Source, row: dict[str, Any]) -> None:
+def within_patient(request: FhirRequest, rtype: ResourceType, source: Source, row: dict[str, Any]) -> None:
     """403 when a patient/ scope limits the request to one patient and the record is not in that patient's
     compartment (the clinic's Organization and staff directory hold no patient data and stay readable)."""
-    limit = request.fhir_patient_limit  # type: ignore[attr-defined]
+    limit = request.fhir_patient_limit
     if limit is None:
         return
     if source.patient_path:
@@ -135,11 +134,11 @@ def within_patient(request: HttpRequest, rtype: ResourceType, source: Source, ro
     raise FhirError(403, f"This token is limited to Patient/{limit}: this record is outside it.", code="forbidden")
 
 
-def limit_to_patient(request: HttpRequest, rtype: ResourceType, filters: list[Any]) -> None:
+def limit_to_patient(request: FhirRequest, rtype: ResourceType, filters: list[Any]) -> None:
     """Narrow a search's per-source filters to the patient a patient/ scope limits the request to."""
     from django.db.models import Q
 
-    limit = request.fhir_patient_limit  # type: ignore[attr-defined]
+    limit = request.fhir_patient_limit
     if limit is None:
         return
     for i, source in enumerate(rtype.sources):

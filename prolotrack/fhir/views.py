@@ -4,10 +4,13 @@ import uuid as uuid_lib
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db import models
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
+from prolotrack.clinics.http import FhirRequest
 from prolotrack.clinics.roles import Permission
 from prolotrack.domain import instruments
 from prolotrack.fhir import capability, mappers, queries, search, services
@@ -25,7 +28,7 @@ from prolotrack.fhir.resources import STATIC_TYPES, ResourceType, Source
 
 
 @csrf_exempt  # bearer-token API: no cookies, so no CSRF exposure; the wrapped views check the token
-def base(request: HttpRequest) -> HttpResponse:
+def base(request: HttpRequest) -> HttpResponseBase:
     """[base]: POST a transaction bundle (write_views.transaction); nothing else is served here."""
     if request.method == "POST":
         from prolotrack.fhir import write_views
@@ -35,12 +38,12 @@ def base(request: HttpRequest) -> HttpResponse:
 
 
 @fhir_endpoint(methods=("POST",), interaction="transaction")
-def _base_other(request: HttpRequest) -> HttpResponse:  # pragma: no cover - the decorator answers 405 first
+def _base_other(request: FhirRequest) -> HttpResponse:  # pragma: no cover - the decorator answers 405 first
     raise FhirError(405, "Only POST (a transaction Bundle) is served at the base URL.")
 
 
 @csrf_exempt  # bearer-token API: no cookies, so no CSRF exposure; every method below checks the token
-def instance(request: HttpRequest, resource_type: str, resource_id: str) -> HttpResponse:
+def instance(request: HttpRequest, resource_type: str, resource_id: str) -> HttpResponseBase:
     """[base]/<type>/<id>: GET reads, PUT and PATCH update, DELETE marks entered in error (write_views);
     [base]/<type>/_search takes a POSTed search."""
     from prolotrack.fhir import write_views
@@ -59,15 +62,15 @@ def instance(request: HttpRequest, resource_type: str, resource_id: str) -> Http
 
 
 @fhir_endpoint(methods=("GET",), negotiate_format=False, interaction="r", resource_type="Binary")
-def binary(request: HttpRequest, resource_id: str) -> HttpResponse:
+def binary(request: FhirRequest, resource_id: str) -> HttpResponse:
     """Binary/<id>: the PDF of a ready generated document (DocumentReference/<same id>), as application/pdf."""
     actor = fhir_actor(request, Permission.DOCUMENT_VIEW)
     try:
         wanted = uuid_lib.UUID(resource_id)
     except ValueError:
         raise FhirError(404, f"No Binary with id {resource_id} in this clinic.") from None
-    found = queries.ready_pdf(request.clinic, wanted)  # type: ignore[attr-defined]
-    limit = request.fhir_patient_limit  # type: ignore[attr-defined]
+    found = queries.ready_pdf(request.clinic, wanted)
+    limit = request.fhir_patient_limit
     if found is not None and limit is not None and str(found.document.patient.uuid) != str(limit):
         found = None  # a patient/ scope: another patient's document is not found
     if found is None:
@@ -112,7 +115,7 @@ def _not_modified(request: HttpRequest, headers: dict[str, str]) -> HttpResponse
 
 
 @fhir_endpoint(methods=("GET", "PUT", "DELETE"), interaction="r")
-def read(request: HttpRequest, resource_type: str, resource_id: str) -> HttpResponse:
+def read(request: FhirRequest, resource_type: str, resource_id: str) -> HttpResponse:
     if resource_type in STATIC_TYPES:
         return _read_questionnaire(request, resource_id)
     actor, rtype, source, row, _ = queries.current(request, resource_type, resource_id)
@@ -127,7 +130,7 @@ def read(request: HttpRequest, resource_type: str, resource_id: str) -> HttpResp
     return _not_modified(request, headers) or fhir_response(resource, 200, headers)
 
 
-def _versions(request: HttpRequest, resource_type: str, resource_id: str) -> tuple[Any, Source, list[Any], Any]:
+def _versions(request: FhirRequest, resource_type: str, resource_id: str) -> tuple[Any, Source, list[Any], Any]:
     """(actor, source, the record's versions as FHIR resources newest first with their version rows, current row)
     from the product's version rows (audit.RecordVersion): each version's stored content laid over the current row
     (what does not change: ids, the patient, the clinic), mapped by the same mapper as a read."""
@@ -137,14 +140,17 @@ def _versions(request: HttpRequest, resource_type: str, resource_id: str) -> tup
     if not source.versioned:
         raise FhirError(404, f"{resource_type} has no version history here.", code="not-supported")
     model = source.model
-    rows = queries.record_versions(request.clinic, model._meta.label_lower, wanted)  # type: ignore[attr-defined]
+    rows = queries.record_versions(request.clinic, model._meta.label_lower, wanted)
     out = []
     for version in rows:
         past = dict(row)
         for name, value in (version.data or {}).items():
             if name in past and name not in ("id", "uuid"):
                 try:
-                    past[name] = model._meta.get_field(name).to_python(value)
+                    field = model._meta.get_field(name)
+                    if not isinstance(field, models.Field):
+                        continue  # a relation's reverse side: not part of a version
+                    past[name] = field.to_python(value)
                 except (FieldDoesNotExist, ValidationError):
                     continue  # a field renamed or retyped since: today's value stands
         past["version"] = version.version
@@ -160,7 +166,7 @@ def _versions(request: HttpRequest, resource_type: str, resource_id: str) -> tup
 
 
 @fhir_endpoint(methods=("GET",), interaction="r")
-def history(request: HttpRequest, resource_type: str, resource_id: str) -> HttpResponse:
+def history(request: FhirRequest, resource_type: str, resource_id: str) -> HttpResponse:
     """GET [base]/<type>/<id>/_history: every version of the record, newest first (a `history` Bundle)."""
     _, _, versions, _ = _versions(request, resource_type, resource_id)
     base_url = fhir_base_url(request)
@@ -192,7 +198,7 @@ def history(request: HttpRequest, resource_type: str, resource_id: str) -> HttpR
 
 
 @fhir_endpoint(methods=("GET",), interaction="r")
-def vread(request: HttpRequest, resource_type: str, resource_id: str, version_id: str) -> HttpResponse:
+def vread(request: FhirRequest, resource_type: str, resource_id: str, version_id: str) -> HttpResponse:
     """GET [base]/<type>/<id>/_history/<vid>: one version as it was (the same ids every write's Location gives)."""
     _, _, versions, _ = _versions(request, resource_type, resource_id)
     for resource, version in versions:
@@ -217,7 +223,7 @@ def _strict(request: HttpRequest) -> bool:
 
 
 @csrf_exempt  # bearer-token API: no cookies, so no CSRF exposure; both methods check the token
-def type_level(request: HttpRequest, resource_type: str) -> HttpResponse:
+def type_level(request: HttpRequest, resource_type: str) -> HttpResponseBase:
     """[base]/<type>: GET searches, POST creates one resource (write_views.create)."""
     if request.method == "POST":
         from prolotrack.fhir import write_views
@@ -227,13 +233,13 @@ def type_level(request: HttpRequest, resource_type: str) -> HttpResponse:
 
 
 @fhir_endpoint(methods=("GET",), interaction="s")
-def search_get(request: HttpRequest, resource_type: str) -> HttpResponse:
+def search_get(request: FhirRequest, resource_type: str) -> HttpResponse:
     """Search: GET [base]/<type>?params (docs/FHIR.md, "Search")."""
     return _search(request, resource_type, request.GET)
 
 
 @fhir_endpoint(methods=("POST",), interaction="s")
-def search_post(request: HttpRequest, resource_type: str) -> HttpResponse:
+def search_post(request: FhirRequest, resource_type: str) -> HttpResponse:
     """Search: POST [base]/<type>/_search with the parameters form-encoded in the body and/or the query string."""
     content_type = (request.content_type or "").lower()
     if content_type not in ("application/x-www-form-urlencoded", "multipart/form-data", ""):
@@ -269,7 +275,7 @@ def _matches(rtype: ResourceType, page: Any, base_url: str, patients: set[Any]) 
     return entries
 
 
-def _includes(request: HttpRequest, query: Any, page: Any, base_url: str, patients: set[Any]) -> list[dict[str, Any]]:
+def _includes(request: FhirRequest, query: Any, page: Any, base_url: str, patients: set[Any]) -> list[dict[str, Any]]:
     """_include: the resources the page's rows refer to, if the role may read their type."""
     entries = []
     for include in query.includes:
@@ -278,7 +284,7 @@ def _includes(request: HttpRequest, query: Any, page: Any, base_url: str, patien
         if not can(request, target.permission):
             raise FhirError(403, f"_include of {include.target} is not allowed for your role.")
         ids = {row.get(include.path) for _, row in page.rows} - {None}
-        for resource, patient in queries.included(target, request.clinic, ids):  # type: ignore[attr-defined]
+        for resource, patient in queries.included(target, request.clinic, ids):
             entries.append(_entry(base_url, target.name, resource, "include"))
             if patient is not None:
                 patients.add(patient)
@@ -286,7 +292,7 @@ def _includes(request: HttpRequest, query: Any, page: Any, base_url: str, patien
 
 
 def _revincludes(
-    request: HttpRequest, rtype: ResourceType, query: Any, page: Any, base_url: str, patients: set[Any]
+    request: FhirRequest, rtype: ResourceType, query: Any, page: Any, base_url: str, patients: set[Any]
 ) -> list[dict[str, Any]]:
     """_revinclude: the resources that refer to the page's rows (a capped number), if the role may read their type."""
     entries = []
@@ -295,7 +301,7 @@ def _revincludes(
         if not can(request, source_type.permission):
             raise FhirError(403, f"_revinclude of {source_type.name} is not allowed for your role.")
         ids = [row.get(rtype.sources[i].id_path) for i, row in page.rows]
-        found, more = queries.revincluded(source_type, request.clinic, include.path, ids)  # type: ignore[attr-defined]
+        found, more = queries.revincluded(source_type, request.clinic, include.path, ids)
         for resource, patient in found:
             if rev_limit is not None and str(patient) != str(rev_limit):
                 continue  # a patient/ scope: only that patient's records, whatever they point at
@@ -327,12 +333,12 @@ def _ignored(rtype: ResourceType, ignored: list[str]) -> dict[str, Any]:
     return {"resource": outcome, "search": {"mode": "outcome"}}
 
 
-def _search(request: HttpRequest, resource_type: str, params: Any) -> HttpResponse:
+def _search(request: FhirRequest, resource_type: str, params: Any) -> HttpResponse:
     if resource_type in STATIC_TYPES:
         return _search_questionnaires(request)
     rtype = queries.type_or_404(resource_type)
     actor = fhir_actor(request, rtype.permission)
-    clinic = request.clinic  # type: ignore[attr-defined]
+    clinic = request.clinic
     query = search.parse(rtype, params, clinic.tz, strict=_strict(request))
     queries.limit_to_patient(request, rtype, query.filters)
     page = search.fetch(query, clinic)

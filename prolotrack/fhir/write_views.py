@@ -10,6 +10,7 @@ import orjson
 from django.http import HttpRequest, HttpResponse
 from django.utils.http import http_date
 
+from prolotrack.clinics.http import FhirRequest
 from prolotrack.clinics.roles import Permission
 from prolotrack.fhir import importer, queries
 from prolotrack.fhir.http import FhirError, check_scope, fhir_actor, fhir_endpoint, fhir_response, grant_of
@@ -61,10 +62,12 @@ def _check_bundle_scopes(request: HttpRequest, bundle: Any) -> None:
     for number, entry in enumerate(bundle.get("entry") or []):
         if not isinstance(entry, dict):
             continue
-        part = entry.get("request") if isinstance(entry.get("request"), dict) else {}
+        asked = entry.get("request")
+        part = asked if isinstance(asked, dict) else {}
         method = str(part.get("method") or "POST").upper()
         url = str(part.get("url") or "").lstrip("/")
-        resource = entry.get("resource") if isinstance(entry.get("resource"), dict) else {}
+        sent = entry.get("resource")
+        resource = sent if isinstance(sent, dict) else {}
         rtype = str(resource.get("resourceType") or url.split("/", 1)[0].split("?", 1)[0])
         interaction = ENTRY_INTERACTIONS.get(method, "c")
         if interaction == "r" and "/" not in url:
@@ -81,9 +84,9 @@ def _reference_id(value: Any) -> str:
     return str(reference).removeprefix("Patient/") if isinstance(reference, str) else ""
 
 
-def _check_new_resource_patient(request: HttpRequest, resource_type: str, resource: Any) -> None:
+def _check_new_resource_patient(request: FhirRequest, resource_type: str, resource: Any) -> None:
     """A patient-limited token creates only in its patient's compartment (subject/patient names that patient)."""
-    limit = request.fhir_patient_limit  # type: ignore[attr-defined]
+    limit = request.fhir_patient_limit
     if limit is None:
         return
     named = (
@@ -94,13 +97,13 @@ def _check_new_resource_patient(request: HttpRequest, resource_type: str, resour
                         code="forbidden")  # fmt: skip
 
 
-def _check_record_patient(request: HttpRequest, resource_type: str, resource_id: str) -> None:
+def _check_record_patient(request: FhirRequest, resource_type: str, resource_id: str) -> None:
     """A patient-limited token changes only its patient's records."""
     import uuid as uuid_lib
 
     from prolotrack.fhir.resources import get_type
 
-    if request.fhir_patient_limit is None:  # type: ignore[attr-defined]
+    if request.fhir_patient_limit is None:
         return
     rtype = get_type(resource_type)
     try:
@@ -111,7 +114,7 @@ def _check_record_patient(request: HttpRequest, resource_type: str, resource_id:
         return
     for source in rtype.sources:
         fields = [source.id_path] + ([source.patient_path] if source.patient_path else [])
-        row = source.queryset(request.clinic).filter(**{source.id_path: wanted}).values(*fields).first()  # type: ignore[attr-defined]
+        row = source.queryset(request.clinic).filter(**{source.id_path: wanted}).values(*fields).first()
         if row is not None:
             queries.within_patient(request, rtype, source, row)
             return
@@ -122,7 +125,7 @@ def _failure(error: importer.ImportFailure) -> HttpResponse:
 
 
 @fhir_endpoint(methods=("POST",), interaction="transaction")
-def transaction(request: HttpRequest) -> HttpResponse:
+def transaction(request: FhirRequest) -> HttpResponse:
     """POST [base]: a transaction Bundle, imported all-or-nothing (transaction-response), or a batch Bundle, each
     entry on its own (batch-response, 200 with each entry's status)."""
     actor = fhir_actor(request, Permission.FHIR_IMPORT)
@@ -136,7 +139,7 @@ def transaction(request: HttpRequest) -> HttpResponse:
 
 
 @fhir_endpoint(methods=("PUT",), interaction="u")
-def update(request: HttpRequest, resource_type: str, resource_id: str) -> HttpResponse:
+def update(request: FhirRequest, resource_type: str, resource_id: str) -> HttpResponse:
     """PUT [base]/<type>/<id>: replace the FHIR-carried fields of one record; If-Match is required (428 without)."""
     actor = fhir_actor(request, Permission.FHIR_IMPORT)
     if_match = request.headers.get("If-Match")
@@ -172,7 +175,7 @@ def update(request: HttpRequest, resource_type: str, resource_id: str) -> HttpRe
 
 
 @fhir_endpoint(methods=("DELETE",), interaction="d")
-def delete(request: HttpRequest, resource_type: str, resource_id: str) -> HttpResponse:
+def delete(request: FhirRequest, resource_type: str, resource_id: str) -> HttpResponse:
     """DELETE [base]/<type>/<id>: mark the record entered in error (nothing is erased; docs/FHIR.md, "Writes").
     If-Match is optional here; when sent, a stale version is refused (412)."""
     actor = fhir_actor(request, Permission.FHIR_IMPORT, Permission.RECORD_MARK_ERROR)
@@ -231,7 +234,7 @@ def _patched(current: dict[str, Any], content_type: str, operations: Any, resour
 
 
 @fhir_endpoint(methods=("PATCH",), interaction="u")
-def patch(request: HttpRequest, resource_type: str, resource_id: str) -> HttpResponse:
+def patch(request: FhirRequest, resource_type: str, resource_id: str) -> HttpResponse:
     """PATCH [base]/<type>/<id>: a JSON Patch (RFC 6902, `application/json-patch+json`), or a JSON merge patch (RFC
     7396, `application/merge-patch+json`, or a JSON object as fhirpy's `patch()` sends it), applied to the resource
     as it is served now, then written exactly as a PUT of the result (same mapping, services, version and audit
@@ -309,7 +312,7 @@ def _one_entry_bundle(request: HttpRequest, resource_type: str, resource: dict[s
 
 
 @fhir_endpoint(methods=("POST",), interaction="c")
-def create(request: HttpRequest, resource_type: str) -> HttpResponse:
+def create(request: FhirRequest, resource_type: str) -> HttpResponse:
     """POST [base]/<type>: create one resource, as a one-entry transaction (same mapping, matching and refusals;
     If-None-Exist makes it conditional). 201 with Location, or 200 when it matched an existing record."""
     actor = fhir_actor(request, Permission.FHIR_IMPORT)

@@ -8,13 +8,15 @@ audited. A refused file answers 422 (413 when too large) with the reason; nothin
 from typing import Any
 from uuid import UUID
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404
+from django.http.response import HttpResponseBase
 from ninja import File, Router
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
 from prolotrack.audit.services import record_read
 from prolotrack.clinics.api_auth import api_actor
+from prolotrack.clinics.http import ApiRequest
 from prolotrack.clinics.roles import Permission
 from prolotrack.imaging import findings as catalogue
 from prolotrack.imaging import queries, services
@@ -27,9 +29,9 @@ from prolotrack.patients.queries import patient_or_404
 router = Router(tags=["imaging"])
 
 
-def _study(request: HttpRequest, study_id: UUID) -> ImagingStudy:
+def _study(request: ApiRequest, study_id: UUID) -> ImagingStudy:
     try:
-        return queries.get_study(request.clinic, study_id)  # type: ignore[attr-defined]
+        return queries.get_study(request.clinic, study_id)
     except ImagingStudy.DoesNotExist:
         raise Http404("No such imaging study in this clinic.") from None
 
@@ -43,7 +45,7 @@ def _with_files(study: ImagingStudy) -> ImagingStudy:
     response={200: list[CatalogueOut]},
     summary="The findings catalogue: codes by body region, with the grading scale's source",
 )
-def findings_catalogue(request: HttpRequest) -> Any:
+def findings_catalogue(request: ApiRequest) -> Any:
     api_actor(request, Permission.PATIENT_VIEW_CLINICAL)
     return [
         {"code": f.code, "label": f.label, "region": f.region, "concern": f.concern, "source": f.source}
@@ -56,7 +58,7 @@ def findings_catalogue(request: HttpRequest) -> Any:
     response={200: list[StudyOut]},
     summary="A patient's imaging studies with findings, feasibility and file metadata",
 )
-def list_studies(request: HttpRequest, patient_id: UUID) -> Any:
+def list_studies(request: ApiRequest, patient_id: UUID) -> Any:
     actor = api_actor(request, Permission.PATIENT_VIEW_CLINICAL)
     patient = patient_or_404(request, patient_id)
     record_read(actor, "imaging.studies.viewed", record=patient, patient_uuid=patient.uuid)
@@ -64,7 +66,7 @@ def list_studies(request: HttpRequest, patient_id: UUID) -> Any:
 
 
 @router.post("/patients/{patient_id}/imaging", response={201: StudyOut}, summary="Record an imaging study")
-def create_study(request: HttpRequest, patient_id: UUID, payload: StudyIn) -> Any:
+def create_study(request: ApiRequest, patient_id: UUID, payload: StudyIn) -> Any:
     actor = api_actor(request, Permission.PATIENT_EDIT_CLINICAL)
     patient = patient_or_404(request, patient_id)
     study = services.create_study(actor, patient, payload.dict())
@@ -72,7 +74,7 @@ def create_study(request: HttpRequest, patient_id: UUID, payload: StudyIn) -> An
 
 
 @router.get("/imaging/{study_id}", response={200: StudyOut}, summary="Read one imaging study")
-def get_study(request: HttpRequest, study_id: UUID) -> Any:
+def get_study(request: ApiRequest, study_id: UUID) -> Any:
     actor = api_actor(request, Permission.PATIENT_VIEW_CLINICAL)
     study = _study(request, study_id)
     record_read(actor, "imaging.study.viewed", record=study, patient_uuid=study.patient.uuid)
@@ -84,7 +86,7 @@ def get_study(request: HttpRequest, study_id: UUID) -> Any:
     response={201: FileOut},
     summary="Attach a PNG, JPEG or DICOM image (multipart field 'file')",
 )
-def attach_file(request: HttpRequest, study_id: UUID, file: File[UploadedFile]) -> Any:
+def attach_file(request: ApiRequest, study_id: UUID, file: File[UploadedFile]) -> Any:
     actor = api_actor(request, Permission.PATIENT_EDIT_CLINICAL)
     study = _study(request, study_id)
     # A refused file answers 422 and one too large 413 (their `status`; prolotrack/api.py maps every ServiceError).
@@ -99,7 +101,7 @@ def attach_file(request: HttpRequest, study_id: UUID, file: File[UploadedFile]) 
     response={200: StudyOut},
     summary="The clinician's decision: is the procedure feasible, and why (clinicians only)",
 )
-def record_feasibility(request: HttpRequest, study_id: UUID, payload: FeasibilityIn) -> Any:
+def record_feasibility(request: ApiRequest, study_id: UUID, payload: FeasibilityIn) -> Any:
     actor = api_actor(request, Permission.PATIENT_EDIT_CLINICAL)
     study = _study(request, study_id)
     study = services.record_feasibility(
@@ -113,10 +115,10 @@ def record_feasibility(request: HttpRequest, study_id: UUID, payload: Feasibilit
     response={200: None},
     summary="The image (a DICOM's PNG preview), or with original=true the stored file as uploaded",
 )
-def file_content(request: HttpRequest, file_id: UUID, original: bool = False) -> HttpResponse:
+def file_content(request: ApiRequest, file_id: UUID, original: bool = False) -> HttpResponseBase:
     actor = api_actor(request, Permission.PATIENT_VIEW_CLINICAL)
     try:
-        file = queries.get_file(request.clinic, file_id)  # type: ignore[attr-defined]
+        file = queries.get_file(request.clinic, file_id)
     except ImagingFile.DoesNotExist:
         raise Http404("No such image in this clinic.") from None
     action = "imaging.file.downloaded" if original else "imaging.file.viewed"

@@ -7,11 +7,13 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from prolotrack.audit.services import AccessDenied, ServiceError, record_read
+from prolotrack.clinics.http import ClinicRequest
 from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for
 from prolotrack.core import clinictime, entered_in_error
@@ -26,16 +28,16 @@ from prolotrack.patients.models import Patient
 from prolotrack.patients.queries import patient_or_404
 
 
-def _study_or_404(request: HttpRequest, patient: Patient, study_uuid: Any) -> ImagingStudy:
+def _study_or_404(request: ClinicRequest, patient: Patient, study_uuid: Any) -> ImagingStudy:
     try:
-        return queries.get_study(request.clinic, study_uuid, patient)  # type: ignore[attr-defined]
+        return queries.get_study(request.clinic, study_uuid, patient)
     except ImagingStudy.DoesNotExist:
         raise Http404("No such imaging study for this patient.") from None
 
 
-def _file_or_404(request: HttpRequest, file_uuid: Any, study: ImagingStudy | None = None) -> ImagingFile:
+def _file_or_404(request: ClinicRequest, file_uuid: Any, study: ImagingStudy | None = None) -> ImagingFile:
     try:
-        file = queries.get_file(request.clinic, file_uuid)  # type: ignore[attr-defined]
+        file = queries.get_file(request.clinic, file_uuid)
     except ImagingFile.DoesNotExist:
         raise Http404("No such image in this clinic.") from None
     if study is not None and file.study_id != study.pk:
@@ -45,9 +47,9 @@ def _file_or_404(request: HttpRequest, file_uuid: Any, study: ImagingStudy | Non
 
 @require(Permission.PATIENT_EDIT_CLINICAL)
 @require_http_methods(["GET", "POST"])
-def study_new(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
+def study_new(request: ClinicRequest, patient_uuid: Any) -> HttpResponse:
     patient = patient_or_404(request, patient_uuid)
-    today = services.clinic_today(request.clinic)  # type: ignore[attr-defined]
+    today = services.clinic_today(request.clinic)
     form = StudyForm(request.POST if request.method == "POST" else None, today=today, initial={"study_date": today})
     if request.method == "POST" and form.is_valid():
         try:
@@ -67,13 +69,13 @@ def study_new(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
 
 @require(Permission.PATIENT_EDIT_CLINICAL)
 @require_http_methods(["GET", "POST"])
-def study_edit(request: HttpRequest, patient_uuid: Any, study_uuid: Any) -> HttpResponse:
+def study_edit(request: ClinicRequest, patient_uuid: Any, study_uuid: Any) -> HttpResponse:
     patient = patient_or_404(request, patient_uuid)
     study = _study_or_404(request, patient, study_uuid)
     if study.is_entered_in_error:
         messages.error(request, "This study was marked entered in error and cannot be edited.")
         return redirect("imaging:study", patient_uuid=patient.uuid, study_uuid=study.uuid)
-    today = services.clinic_today(request.clinic)  # type: ignore[attr-defined]
+    today = services.clinic_today(request.clinic)
     form = StudyForm(request.POST if request.method == "POST" else None, instance=form_copy(study), today=today)
     if request.method == "POST" and form.is_valid():
         try:
@@ -125,7 +127,7 @@ def _study_page(
 
 
 @require(Permission.PATIENT_VIEW_CLINICAL)
-def study_detail(request: HttpRequest, patient_uuid: Any, study_uuid: Any) -> HttpResponse:
+def study_detail(request: ClinicRequest, patient_uuid: Any, study_uuid: Any) -> HttpResponse:
     patient = patient_or_404(request, patient_uuid)
     study = _study_or_404(request, patient, study_uuid)
     record_read(actor_for(request), "imaging.study.viewed", record=study, patient_uuid=patient.uuid)
@@ -134,7 +136,7 @@ def study_detail(request: HttpRequest, patient_uuid: Any, study_uuid: Any) -> Ht
 
 @require(Permission.PATIENT_EDIT_CLINICAL)
 @require_POST
-def file_upload(request: HttpRequest, patient_uuid: Any, study_uuid: Any) -> HttpResponse:
+def file_upload(request: ClinicRequest, patient_uuid: Any, study_uuid: Any) -> HttpResponse:
     patient = patient_or_404(request, patient_uuid)
     study = _study_or_404(request, patient, study_uuid)
     form = UploadForm(request.POST, request.FILES)
@@ -157,7 +159,7 @@ def file_upload(request: HttpRequest, patient_uuid: Any, study_uuid: Any) -> Htt
 
 @require(Permission.PATIENT_EDIT_CLINICAL)
 @require_POST
-def feasibility(request: HttpRequest, patient_uuid: Any, study_uuid: Any) -> HttpResponse:
+def feasibility(request: ClinicRequest, patient_uuid: Any, study_uuid: Any) -> HttpResponse:
     patient = patient_or_404(request, patient_uuid)
     study = _study_or_404(request, patient, study_uuid)
     if not can(request, Permission.IMAGING_DECIDE):
@@ -185,7 +187,7 @@ def feasibility(request: HttpRequest, patient_uuid: Any, study_uuid: Any) -> Htt
 
 @require(Permission.RECORD_MARK_ERROR)
 @require_http_methods(["GET", "POST"])
-def study_retire(request: HttpRequest, patient_uuid: Any, study_uuid: Any) -> HttpResponse:
+def study_retire(request: ClinicRequest, patient_uuid: Any, study_uuid: Any) -> HttpResponse:
     patient = patient_or_404(request, patient_uuid)
     study = _study_or_404(request, patient, study_uuid)
     study_url = reverse("imaging:study", args=[patient.uuid, study.uuid])
@@ -209,7 +211,7 @@ def study_retire(request: HttpRequest, patient_uuid: Any, study_uuid: Any) -> Ht
 
 @require(Permission.RECORD_MARK_ERROR)
 @require_http_methods(["GET", "POST"])
-def file_retire(request: HttpRequest, patient_uuid: Any, study_uuid: Any, file_uuid: Any) -> HttpResponse:
+def file_retire(request: ClinicRequest, patient_uuid: Any, study_uuid: Any, file_uuid: Any) -> HttpResponse:
     patient = patient_or_404(request, patient_uuid)
     study = _study_or_404(request, patient, study_uuid)
     file = _file_or_404(request, file_uuid, study)
@@ -240,7 +242,7 @@ def _count(n: int, word: str) -> str:
 
 
 @require(Permission.PATIENT_VIEW_CLINICAL)
-def file_view(request: HttpRequest, file_uuid: Any) -> HttpResponse:
+def file_view(request: ClinicRequest, file_uuid: Any) -> HttpResponseBase:
     """The image itself (a DICOM's PNG preview), for the study page and full-size viewing."""
     file = _file_or_404(request, file_uuid)
     record_read(actor_for(request), "imaging.file.viewed", record=file, patient_uuid=file.patient.uuid)
@@ -248,7 +250,7 @@ def file_view(request: HttpRequest, file_uuid: Any) -> HttpResponse:
 
 
 @require(Permission.PATIENT_VIEW_CLINICAL)
-def file_original(request: HttpRequest, file_uuid: Any) -> HttpResponse:
+def file_original(request: ClinicRequest, file_uuid: Any) -> HttpResponseBase:
     """The stored file exactly as uploaded (a DICOM downloads; it may carry identifiers from its source system)."""
     file = _file_or_404(request, file_uuid)
     record_read(actor_for(request), "imaging.file.downloaded", record=file, patient_uuid=file.patient.uuid)

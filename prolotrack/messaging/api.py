@@ -3,11 +3,11 @@
 from datetime import date, datetime
 from uuid import UUID
 
-from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from prolotrack.audit.services import record_disclosure, record_read
 from prolotrack.clinics.api_auth import api_actor
+from prolotrack.clinics.http import ApiRequest
 from prolotrack.clinics.roles import Permission
 from prolotrack.core.api_types import PageNumber
 from prolotrack.messaging import queries
@@ -43,8 +43,8 @@ class MessageOut(Schema):
             channel=m.channel,
             kind=m.kind,
             target=m.target,
-            session_id=m.session.uuid if m.session_id else None,
-            timepoint_id=m.timepoint.uuid if m.timepoint_id else None,
+            session_id=m.session.uuid if m.session is not None else None,
+            timepoint_id=m.timepoint.uuid if m.timepoint is not None else None,
             to_address=m.to_address,
             subject=m.subject,
             body=m.body,
@@ -73,19 +73,17 @@ class OutboxQuery(Schema):
 
 
 @router.get("/patients/{patient_id}/messages", response={200: list[MessageOut]})
-def patient_messages(request: HttpRequest, patient_id: UUID) -> list[MessageOut]:
+def patient_messages(request: ApiRequest, patient_id: UUID) -> list[MessageOut]:
     """The patient's reminders, newest due day first (planned, sent, failed, skipped and cancelled)."""
     actor = api_actor(request, Permission.OUTBOX_VIEW)
     patient = patient_or_404(request, patient_id)
     record_read(actor, "messaging.patient_messages.viewed", record=patient, patient_uuid=patient.uuid)
-    rows = queries.outbox(request.clinic, queries.OutboxFilter(patient=patient)).select_related(  # type: ignore[attr-defined]
-        "session", "timepoint"
-    )
+    rows = queries.outbox(request.clinic, queries.OutboxFilter(patient=patient)).select_related("session", "timepoint")
     return [MessageOut.of(m) for m in rows[:500]]
 
 
 @router.get("/outbox", response={200: OutboxPage})
-def outbox(request: HttpRequest, filters: Query[OutboxQuery]) -> OutboxPage:
+def outbox(request: ApiRequest, filters: Query[OutboxQuery]) -> OutboxPage:
     """The clinic's outbox, 50 a page, filtered by status, kind, channel and due day."""
     actor = api_actor(request, Permission.OUTBOX_VIEW)
     if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
@@ -93,7 +91,7 @@ def outbox(request: HttpRequest, filters: Query[OutboxQuery]) -> OutboxPage:
 
         raise HttpError(422, "date_from is after date_to: swap them.")
     qs = queries.outbox(
-        request.clinic,  # type: ignore[attr-defined]
+        request.clinic,
         queries.OutboxFilter(
             status=filters.status or "",
             kind=filters.kind or "",

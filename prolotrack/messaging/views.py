@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from prolotrack.audit.services import ServiceError, record_read
 from prolotrack.clinical.queries import clinic_today
+from prolotrack.clinics.http import ClinicRequest
 from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for
 from prolotrack.core.access import require
@@ -36,8 +37,8 @@ def _page_number(request: HttpRequest) -> int:
 
 
 @require(Permission.OUTBOX_VIEW)
-def outbox(request: HttpRequest) -> HttpResponse:
-    clinic = request.clinic  # type: ignore[attr-defined]
+def outbox(request: ClinicRequest) -> HttpResponse:
+    clinic = request.clinic
     form = OutboxFilterForm(request.GET or None)
     filters = queries.OutboxFilter()
     status = 200
@@ -70,9 +71,9 @@ def outbox(request: HttpRequest) -> HttpResponse:
 
 
 @require(Permission.OUTBOX_VIEW)
-def outbox_message(request: HttpRequest, message_uuid: Any) -> HttpResponse:
+def outbox_message(request: ClinicRequest, message_uuid: Any) -> HttpResponse:
     try:
-        message = queries.get_message(request.clinic, message_uuid)  # type: ignore[attr-defined]
+        message = queries.get_message(request.clinic, message_uuid)
     except OutboxMessage.DoesNotExist:
         raise Http404("No such message in this clinic.") from None
     record_read(actor_for(request), "messaging.message.viewed", record=message)
@@ -84,7 +85,7 @@ def outbox_message(request: HttpRequest, message_uuid: Any) -> HttpResponse:
 
 
 @require(Permission.OUTBOX_VIEW)
-def patient_messages(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
+def patient_messages(request: ClinicRequest, patient_uuid: Any) -> HttpResponse:
     """The chart's "Reminders" card (HTMX), or the same list as a page."""
     patient = patient_or_404(request, patient_uuid)
     record_read(actor_for(request), "messaging.patient_messages.viewed", record=patient, patient_uuid=patient.uuid)
@@ -96,14 +97,14 @@ def patient_messages(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
         "rows": rows,
         "opt_outs": sorted(f"{labels.get(kind, kind)} by {'SMS' if ch == 'sms' else 'email'}" for ch, kind in opted),
     }
-    if request.htmx and not request.htmx.boosted:  # type: ignore[attr-defined]
+    if request.htmx and not request.htmx.boosted:
         return render(request, "messaging/_chart_card_body.html", context)
     return render(request, "messaging/patient_messages.html", context)
 
 
 @require(Permission.PATIENT_EDIT_DEMOGRAPHICS)
 @require_http_methods(["GET", "POST"])
-def patient_preferences(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
+def patient_preferences(request: ClinicRequest, patient_uuid: Any) -> HttpResponse:
     patient = patient_or_404(request, patient_uuid)
     grid = queries.choice_grid()
     current = queries.opt_out_pairs(patient)
@@ -135,7 +136,7 @@ def _feed_url(request: HttpRequest, token: str) -> str:
 
 @require(Permission.CALENDAR_FEED)
 @require_http_methods(["GET", "POST"])
-def calendar_feed_settings(request: HttpRequest) -> HttpResponse:
+def calendar_feed_settings(request: ClinicRequest) -> HttpResponse:
     """Create, regenerate or revoke one's own feed URL; a new URL is shown on this response only."""
     actor = actor_for(request)
     new_url = ""
@@ -181,10 +182,10 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require(Permission.SCHEDULE_VIEW)
-def session_ics(request: HttpRequest, session_uuid: Any) -> HttpResponse:
+def session_ics(request: ClinicRequest, session_uuid: Any) -> HttpResponse:
     """The patient's appointment as an .ics file, to hand over or send."""
     try:
-        session = treatment_queries.get_session(request.clinic, session_uuid)  # type: ignore[attr-defined]
+        session = treatment_queries.get_session(request.clinic, session_uuid)
     except TreatmentSession.DoesNotExist:
         raise Http404("No such session in this clinic.") from None
     if session.starts_at is None:

@@ -4,12 +4,13 @@ timepoint, a patient's answers and scores, and a patient's outcome trajectory.""
 from typing import Any
 from uuid import UUID
 
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from ninja import Router
 from ninja.responses import Status
 
 from prolotrack.audit.services import record_read
 from prolotrack.clinics.api_auth import api_actor
+from prolotrack.clinics.http import ApiRequest
 from prolotrack.clinics.roles import Permission
 from prolotrack.core.site import site_url
 from prolotrack.outcomes import queries, services
@@ -27,13 +28,13 @@ router = Router(tags=["outcomes"])
     response={201: LinkOut},
     summary="Create a single-use questionnaire link (the URL is returned once)",
 )
-def create_link(request: HttpRequest, patient_id: UUID, payload: LinkIn) -> Any:
+def create_link(request: ApiRequest, patient_id: UUID, payload: LinkIn) -> Any:
     actor = api_actor(request, Permission.OUTCOMES_COLLECT)
     patient = patient_or_404(request, patient_id)
     timepoint = None
     if payload.timepoint_id is not None:
         try:
-            timepoint = queries.get_timepoint(request.clinic, payload.timepoint_id)  # type: ignore[attr-defined]
+            timepoint = queries.get_timepoint(request.clinic, payload.timepoint_id)
         except CourseTimepoint.DoesNotExist:
             raise Http404("No such timepoint in this clinic.") from None
     link, path = services.create_link(
@@ -57,7 +58,7 @@ def create_link(request: HttpRequest, patient_id: UUID, payload: LinkIn) -> Any:
     response={200: list[ResponseOut]},
     summary="A patient's questionnaire answers and scores",
 )
-def list_responses(request: HttpRequest, patient_id: UUID) -> Any:
+def list_responses(request: ApiRequest, patient_id: UUID) -> Any:
     actor = api_actor(request, Permission.OUTCOMES_VIEW)
     patient = patient_or_404(request, patient_id)
     record_read(actor, "questionnaire.responses.viewed", record=patient, patient_uuid=patient.uuid)
@@ -70,7 +71,7 @@ def list_responses(request: HttpRequest, patient_id: UUID) -> Any:
     response={200: OutcomesOut},
     summary="A patient's outcome series and responder status",
 )
-def patient_outcomes(request: HttpRequest, patient_id: UUID, course: UUID | None = None) -> Any:
+def patient_outcomes(request: ApiRequest, patient_id: UUID, course: UUID | None = None) -> Any:
     """Series per instrument (dates, scores, sessions before each), change from baseline, responder status and the
     non-responder alert, for one course (by default the latest course with answers)."""
     actor = api_actor(request, Permission.OUTCOMES_VIEW)

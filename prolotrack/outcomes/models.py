@@ -56,6 +56,9 @@ class QuestionnaireLink(ClinicalRecord):
 class QuestionnaireResponse(ClinicalRecord):
     """One instrument answered once: the raw answers, the score on the instrument's scale, and where it came from."""
 
+    # Not a field: the instrument's title, set by the patient's questionnaires page for display.
+    title: str
+
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="questionnaire_responses")
     course = models.ForeignKey(
         "treatment.Course", null=True, blank=True, on_delete=models.PROTECT, related_name="questionnaire_responses"

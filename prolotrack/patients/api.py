@@ -1,16 +1,17 @@
 """Patient registry endpoints under /api/patients."""
 
+from types import GenericAlias
 from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.http import HttpRequest
-from django.shortcuts import Http404
+from django.http import Http404
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
 from prolotrack.audit.services import record_disclosure, record_read
 from prolotrack.clinics.api_auth import api_actor
+from prolotrack.clinics.http import ApiRequest
 from prolotrack.clinics.roles import Permission
 from prolotrack.core.api_types import MAX_PAGE_SIZE, PageNumber
 from prolotrack.patients import queries, services
@@ -35,6 +36,7 @@ from prolotrack.patients.schemas import (
     PatientSummary,
     WeightOut,
 )
+from prolotrack.patients.services import ChildModel
 
 router = Router(tags=["patients"])
 PAGE_SIZE = 50
@@ -51,27 +53,27 @@ class PagedPatientSummary(Schema):
     count: int
 
 
-def _get(request: HttpRequest, patient_id: UUID) -> Patient:
+def _get(request: ApiRequest, patient_id: UUID) -> Patient:
     try:
-        return queries.get_patient(request.clinic, patient_id)  # type: ignore[attr-defined]
+        return queries.get_patient(request.clinic, patient_id)
     except Patient.DoesNotExist:
         raise Http404("No such patient in this clinic.") from None
 
 
-def _detail(request: HttpRequest, patient: Patient) -> Patient:
+def _detail(request: ApiRequest, patient: Patient) -> Patient:
     """The patient, with its clinical lists attached when the caller's role may see them."""
-    membership = request.auth  # type: ignore[attr-defined]
+    membership = request.auth
     if not membership.can(Permission.PATIENT_VIEW_CLINICAL):
         return patient
     chart = queries.load_chart(patient)
-    chart.patient.clinical_chart = chart  # type: ignore[attr-defined]
+    chart.patient.clinical_chart = chart
     return chart.patient
 
 
 @router.get("", response=PagedPatientSummary, summary="Search patients by name, record number or date of birth")
-def list_patients(request: HttpRequest, filters: Query[SearchParams]) -> Any:
+def list_patients(request: ApiRequest, filters: Query[SearchParams]) -> Any:
     actor = api_actor(request, Permission.PATIENT_LIST)
-    found = queries.search_patients(request.clinic, filters.search)  # type: ignore[attr-defined]
+    found = queries.search_patients(request.clinic, filters.search)
     start = (filters.page - 1) * filters.page_size
     items = list(found[start : start + filters.page_size])
     # The trail names every patient the page showed (one event each, one insert).
@@ -80,7 +82,7 @@ def list_patients(request: HttpRequest, filters: Query[SearchParams]) -> Any:
 
 
 @router.get("/{patient_id}", response={200: PatientDetail}, summary="Read one patient")
-def get_patient(request: HttpRequest, patient_id: UUID) -> Any:
+def get_patient(request: ApiRequest, patient_id: UUID) -> Any:
     actor = api_actor(request, Permission.PATIENT_VIEW_DEMOGRAPHICS)
     patient = _get(request, patient_id)
     record_read(actor, "patient.chart.viewed", record=patient, patient_uuid=patient.uuid)
@@ -88,7 +90,7 @@ def get_patient(request: HttpRequest, patient_id: UUID) -> Any:
 
 
 @router.post("", response={201: PatientDetail}, summary="Register a patient")
-def create_patient(request: HttpRequest, payload: PatientIn) -> Any:
+def create_patient(request: ApiRequest, payload: PatientIn) -> Any:
     actor = api_actor(request, Permission.PATIENT_EDIT_DEMOGRAPHICS)
     patient = services.create_patient(actor, payload.dict())
     return Status(201, patient)
@@ -99,7 +101,7 @@ def create_patient(request: HttpRequest, payload: PatientIn) -> Any:
     response={200: PatientDetail},
     summary="Change a patient's demographics (send the version you read)",
 )
-def update_patient(request: HttpRequest, patient_id: UUID, payload: PatientPatch) -> Any:
+def update_patient(request: ApiRequest, patient_id: UUID, payload: PatientPatch) -> Any:
     actor = api_actor(request, Permission.PATIENT_EDIT_DEMOGRAPHICS)
     patient = _get(request, patient_id)
     changes = payload.dict(exclude_unset=True)
@@ -122,11 +124,11 @@ CHART_LISTS = (
 )
 
 
-def _values(model: type, data: dict[str, Any]) -> dict[str, Any]:
+def _values(model: ChildModel, data: dict[str, Any]) -> dict[str, Any]:
     """Schema values as the model stores them: an omitted or null text field is empty text, not NULL."""
     values = {}
     for name, value in data.items():
-        field = model._meta.get_field(name)  # type: ignore[attr-defined]
+        field = model._meta.get_field(name)
         values[name] = "" if value is None and not field.null else value
     return values
 
@@ -138,16 +140,16 @@ def _child(patient: Patient, kind: str, record_id: UUID) -> Any:
         raise Http404("No such record on this patient.") from None
 
 
-def _chart_list_endpoints(kind: str, plural: str, model: type) -> tuple[Any, Any, Any, Any]:
+def _chart_list_endpoints(kind: str, plural: str, model: ChildModel) -> tuple[Any, Any, Any, Any]:
     """The four endpoints of one chart list: list, add, change, mark entered in error."""
 
-    def list_records(request: HttpRequest, patient_id: UUID) -> Any:
+    def list_records(request: ApiRequest, patient_id: UUID) -> Any:
         actor = api_actor(request, Permission.PATIENT_VIEW_CLINICAL)
         patient = _get(request, patient_id)
         record_read(actor, f"patient.{kind}.list.viewed", record=patient, patient_uuid=patient.uuid)
-        return list(getattr(patient, plural).order_by(*model._meta.ordering, "id"))  # type: ignore[attr-defined]
+        return list(getattr(patient, plural).order_by(*(model._meta.ordering or ()), "id"))
 
-    def add_record(request: HttpRequest, patient_id: UUID, payload: Any) -> Any:
+    def add_record(request: ApiRequest, patient_id: UUID, payload: Any) -> Any:
         actor = api_actor(request, Permission.PATIENT_EDIT_CLINICAL)
         patient = _get(request, patient_id)
         added = services.add_child(actor, patient, kind, _values(model, payload.dict()))
@@ -157,7 +159,7 @@ def _chart_list_endpoints(kind: str, plural: str, model: type) -> tuple[Any, Any
             return Status(200, _detail(request, added))
         return Status(201, added)
 
-    def update_record(request: HttpRequest, patient_id: UUID, record_id: UUID, payload: Any) -> Any:
+    def update_record(request: ApiRequest, patient_id: UUID, record_id: UUID, payload: Any) -> Any:
         actor = api_actor(request, Permission.PATIENT_EDIT_CLINICAL)
         record = _child(_get(request, patient_id), kind, record_id)
         changes = payload.dict(exclude_unset=True)
@@ -167,7 +169,7 @@ def _chart_list_endpoints(kind: str, plural: str, model: type) -> tuple[Any, Any
             actor, record, kind, _values(model, changes), expected_version=version, reason=reason
         )
 
-    def retire_record(request: HttpRequest, patient_id: UUID, record_id: UUID, payload: EnteredInErrorIn) -> Any:
+    def retire_record(request: ApiRequest, patient_id: UUID, record_id: UUID, payload: EnteredInErrorIn) -> Any:
         actor = api_actor(request, Permission.RECORD_MARK_ERROR)
         record = _child(_get(request, patient_id), kind, record_id)
         return services.retire_child(actor, record, kind, reason=payload.reason, expected_version=payload.version)
@@ -175,13 +177,15 @@ def _chart_list_endpoints(kind: str, plural: str, model: type) -> tuple[Any, Any
     return list_records, add_record, update_record, retire_record
 
 
-def _mount_chart_list(kind: str, plural: str, model: type, create_schema: type, patch_schema: type, out: type) -> None:
-    label = model._meta.verbose_name  # type: ignore[attr-defined]
+def _mount_chart_list(
+    kind: str, plural: str, model: ChildModel, create_schema: type, patch_schema: type, out: type
+) -> None:
+    label = model._meta.verbose_name
     list_records, add_record, update_record, retire_record = _chart_list_endpoints(kind, plural, model)
     add_record.__annotations__["payload"] = create_schema
     update_record.__annotations__["payload"] = patch_schema
     base = f"/{{patient_id}}/{plural}"
-    router.get(base, response={200: list[out]}, operation_id=f"list_{plural}",
+    router.get(base, response={200: GenericAlias(list, (out,))}, operation_id=f"list_{plural}",
                summary=f"A patient's {label} list, including records entered in error")(list_records)  # fmt: skip
     nka = {200: PatientDetail} if kind == "allergy" else {}  # a "no known allergy" entry confirms it instead
     router.post(base, response={201: out, **nka}, operation_id=f"add_{kind}",
@@ -201,7 +205,7 @@ for _chart_list in CHART_LISTS:
     response={200: PatientDetail},
     summary="Record that the patient was asked and has no known allergies (refused while allergies are recorded)",
 )
-def confirm_no_known_allergies(request: HttpRequest, patient_id: UUID, payload: NoKnownAllergiesIn) -> Any:
+def confirm_no_known_allergies(request: ApiRequest, patient_id: UUID, payload: NoKnownAllergiesIn) -> Any:
     actor = api_actor(request, Permission.PATIENT_EDIT_CLINICAL)
     patient = _get(request, patient_id)
     patient = services.confirm_no_known_allergies(actor, patient, expected_version=payload.version)

@@ -2,6 +2,7 @@
 
 import uuid as uuid_lib
 from datetime import date
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -46,6 +47,9 @@ ScreeningFlag = ProblemListChoice
 
 
 class Patient(ClinicalRecord):
+    # Not a field: the API's PatientDetail reads the chart the endpoint loaded (patients.api._detail).
+    clinical_chart: Any
+
     mrn = models.CharField("medical record number", max_length=40)
     given_name = models.CharField(max_length=100)
     family_name = models.CharField(max_length=100)

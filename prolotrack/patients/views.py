@@ -6,13 +6,14 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from prolotrack.audit.services import ServiceError, export_disclosures, record_read
+from prolotrack.clinics.http import ClinicRequest
 from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for
 from prolotrack.core import entered_in_error
@@ -36,19 +37,19 @@ def _child_or_404(patient: Patient, kind: str, record_uuid: Any) -> Any:
 
 
 @require(Permission.PATIENT_LIST)
-def patient_list(request: HttpRequest) -> HttpResponse:
+def patient_list(request: ClinicRequest) -> HttpResponse:
     text = request.GET.get("q", "").strip()
     record_read(actor_for(request), "patient.searched", record=None, detail={"search": text[:100]})
-    results = queries.search_patients(request.clinic, text)  # type: ignore[attr-defined]
+    results = queries.search_patients(request.clinic, text)
     page = Paginator(results, 25).get_page(request.GET.get("page"))
     context = {"page": page, "q": text}
-    template = "patients/_results.html" if request.htmx and not request.htmx.boosted else "patients/list.html"  # type: ignore[attr-defined]
+    template = "patients/_results.html" if request.htmx and not request.htmx.boosted else "patients/list.html"
     return render(request, template, context)
 
 
 @require(Permission.PATIENT_EDIT_DEMOGRAPHICS)
 @require_http_methods(["GET", "POST"])
-def patient_create(request: HttpRequest) -> HttpResponse:
+def patient_create(request: ClinicRequest) -> HttpResponse:
     form = PatientForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -64,7 +65,7 @@ def patient_create(request: HttpRequest) -> HttpResponse:
 
 
 @require(Permission.PATIENT_VIEW_DEMOGRAPHICS)
-def patient_chart(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
+def patient_chart(request: ClinicRequest, patient_uuid: Any) -> HttpResponse:
     patient = patient_or_404(request, patient_uuid)
     record_read(actor_for(request), "patient.chart.viewed", record=patient, patient_uuid=patient.uuid)
     chart = queries.load_chart(patient)
@@ -73,7 +74,7 @@ def patient_chart(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
 
 @require(Permission.PATIENT_EDIT_DEMOGRAPHICS)
 @require_http_methods(["GET", "POST"])
-def patient_edit(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
+def patient_edit(request: ClinicRequest, patient_uuid: Any) -> HttpResponse:
     patient = patient_or_404(request, patient_uuid)
     if patient.is_entered_in_error:
         messages.error(request, "This patient record was marked entered in error and cannot be edited.")
@@ -103,14 +104,14 @@ def patient_edit(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
 
 @require(Permission.PATIENT_EDIT_CLINICAL)
 @require_http_methods(["GET", "POST"])
-def child_add(request: HttpRequest, patient_uuid: Any, kind: str) -> HttpResponse:
+def child_add(request: ClinicRequest, patient_uuid: Any, kind: str) -> HttpResponse:
     patient = patient_or_404(request, patient_uuid)
     if kind not in CHILD_FORMS:
         raise Http404("Unknown record type.")
     form = CHILD_FORMS[kind](request.POST or None, prefix=kind)
     context = {"form": form, "patient": patient, "kind": kind, "title": f"Add a {CHILD_LABELS[kind]}"}
     if request.method == "GET":
-        template = "patients/_child_add_form.html" if request.htmx else "patients/child_form.html"  # type: ignore[attr-defined]
+        template = "patients/_child_add_form.html" if request.htmx else "patients/child_form.html"
         return render(request, template, context)
     if form.is_valid():
         try:
@@ -131,7 +132,7 @@ def child_add(request: HttpRequest, patient_uuid: Any, kind: str) -> HttpRespons
 
 @require(Permission.PATIENT_EDIT_CLINICAL)
 @require_POST
-def no_known_allergies(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
+def no_known_allergies(request: ClinicRequest, patient_uuid: Any) -> HttpResponse:
     patient = patient_or_404(request, patient_uuid)
     version = request.POST.get("version", "")
     try:
@@ -147,7 +148,7 @@ def no_known_allergies(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
 
 @require(Permission.PATIENT_EDIT_CLINICAL)
 @require_http_methods(["GET", "POST"])
-def child_edit(request: HttpRequest, patient_uuid: Any, kind: str, record_uuid: Any) -> HttpResponse:
+def child_edit(request: ClinicRequest, patient_uuid: Any, kind: str, record_uuid: Any) -> HttpResponse:
     patient = patient_or_404(request, patient_uuid)
     record = _child_or_404(patient, kind, record_uuid)
     if record.is_entered_in_error:
@@ -179,7 +180,7 @@ def child_edit(request: HttpRequest, patient_uuid: Any, kind: str, record_uuid: 
 
 @require(Permission.RECORD_MARK_ERROR)
 @require_http_methods(["GET", "POST"])
-def mark_error(request: HttpRequest, patient_uuid: Any, kind: str = "", record_uuid: Any = None) -> HttpResponse:
+def mark_error(request: ClinicRequest, patient_uuid: Any, kind: str = "", record_uuid: Any = None) -> HttpResponse:
     patient = patient_or_404(request, patient_uuid)
     record = _child_or_404(patient, kind, record_uuid) if kind else patient
     actor = actor_for(request)
@@ -202,7 +203,7 @@ def mark_error(request: HttpRequest, patient_uuid: Any, kind: str = "", record_u
 
 
 @require(Permission.RECORD_VIEW_HISTORY)
-def patient_history(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
+def patient_history(request: ClinicRequest, patient_uuid: Any) -> HttpResponse:
     patient = patient_or_404(request, patient_uuid)
     record_read(actor_for(request), "patient.history.viewed", record=patient, patient_uuid=patient.uuid)
     versions = queries.chart_history(patient)
@@ -210,10 +211,10 @@ def patient_history(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
 
 
 @require(Permission.AUDIT_VIEW)
-def patient_disclosures_csv(request: HttpRequest, patient_uuid: object) -> HttpResponse:
+def patient_disclosures_csv(request: ClinicRequest, patient_uuid: object) -> HttpResponse:
     """The patient's accounting of disclosures as CSV (HIPAA 45 CFR 164.528): every audit event naming the patient.
     The export is audited first, so it lists itself. (Linked from the audit page; here because it is the patient's.)"""
-    clinic = request.clinic  # type: ignore[attr-defined]
+    clinic = request.clinic
     patient = queries.clinic_patient(clinic, patient_uuid)
     if patient is None:
         raise Http404("No patient of this clinic has that id.")

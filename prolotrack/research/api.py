@@ -7,12 +7,13 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from django.http import FileResponse, Http404, HttpRequest
+from django.http import FileResponse, Http404
 from django.urls import reverse
 from ninja import Field, Router, Schema
 from ninja.responses import Status
 
 from prolotrack.clinics.api_auth import api_actor
+from prolotrack.clinics.http import ApiRequest
 from prolotrack.clinics.roles import Permission
 from prolotrack.research import queries, services
 from prolotrack.research.models import ExportJob, ExportStatus
@@ -83,7 +84,7 @@ def export_out(job: ExportJob) -> dict[str, Any]:
         "file_size": job.file_size,
         "sha256": job.file_sha256,
         "kind": "limited_data_set" if job.agreement_id else "safe_harbor",
-        "agreement": job.agreement.uuid if job.agreement_id else None,
+        "agreement": job.agreement.uuid if job.agreement is not None else None,
         "privacy": job.privacy or {},
         "error": job.error,
         "status_url": reverse("api:research_export_status", args=[job.uuid]),
@@ -91,9 +92,9 @@ def export_out(job: ExportJob) -> dict[str, Any]:
     }
 
 
-def _job(request: HttpRequest, job_id: UUID) -> ExportJob:
+def _job(request: ApiRequest, job_id: UUID) -> ExportJob:
     try:
-        return queries.get_job(request.clinic, job_id)  # type: ignore[attr-defined]
+        return queries.get_job(request.clinic, job_id)
     except ExportJob.DoesNotExist:
         raise Http404("No such research export in this clinic.") from None
 
@@ -103,7 +104,7 @@ def _job(request: HttpRequest, job_id: UUID) -> ExportJob:
     response={202: ExportOut},
     summary="Start a research export of the consenting patients (Safe Harbor, or a limited data set under a DUA)",
 )
-def start_export(request: HttpRequest, payload: ExportIn) -> Any:
+def start_export(request: ApiRequest, payload: ExportIn) -> Any:
     actor = api_actor(request, Permission.RESEARCH_EXPORT)
     job = services.start_export(
         actor,
@@ -119,10 +120,10 @@ def start_export(request: HttpRequest, payload: ExportIn) -> Any:
 
 
 @router.get("/research/exports", response={200: list[ExportOut]}, summary="The clinic's recent exports")
-def list_exports(request: HttpRequest) -> Any:
+def list_exports(request: ApiRequest) -> Any:
     api_actor(request, Permission.RESEARCH_EXPORT)
-    services.purge_expired(request.clinic)  # type: ignore[attr-defined]
-    return [export_out(job) for job in queries.clinic_jobs(request.clinic)]  # type: ignore[attr-defined]
+    services.purge_expired(request.clinic)
+    return [export_out(job) for job in queries.clinic_jobs(request.clinic)]
 
 
 @router.get(
@@ -131,9 +132,9 @@ def list_exports(request: HttpRequest) -> Any:
     summary="An export's status and progress",
     url_name="research_export_status",
 )
-def export_status(request: HttpRequest, job_id: UUID) -> Any:
+def export_status(request: ApiRequest, job_id: UUID) -> Any:
     api_actor(request, Permission.RESEARCH_EXPORT)
-    services.purge_expired(request.clinic)  # type: ignore[attr-defined]
+    services.purge_expired(request.clinic)
     return export_out(_job(request, job_id))
 
 
@@ -144,7 +145,7 @@ def export_status(request: HttpRequest, job_id: UUID) -> Any:
     url_name="research_export_download",
     openapi_extra={"responses": {"410": {"description": "The file was deleted: expired, or a patient withdrew."}}},
 )
-def export_download(request: HttpRequest, job_id: UUID) -> Any:
+def export_download(request: ApiRequest, job_id: UUID) -> Any:
     actor = api_actor(request, Permission.RESEARCH_EXPORT)
     job = _job(request, job_id)
     path = services.open_download(actor, job)  # ExportGone answers 410 (its `status`, prolotrack/api.py)

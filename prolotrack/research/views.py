@@ -8,11 +8,13 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from prolotrack.audit.services import ServiceError
+from prolotrack.clinics.http import ClinicRequest
 from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for
 from prolotrack.core.access import can, require
@@ -24,17 +26,17 @@ from prolotrack.research.forms import AgreementForm, ExportForm
 from prolotrack.research.models import DataUseAgreement, ExportJob
 
 
-def _job_or_404(request: HttpRequest, job_uuid: Any) -> ExportJob:
+def _job_or_404(request: ClinicRequest, job_uuid: Any) -> ExportJob:
     try:
-        return queries.get_job(request.clinic, job_uuid)  # type: ignore[attr-defined]
+        return queries.get_job(request.clinic, job_uuid)
     except ExportJob.DoesNotExist:
         raise Http404("No such research export in this clinic.") from None
 
 
 @require(Permission.RESEARCH_EXPORT)
 @require_http_methods(["GET", "POST"])
-def exports(request: HttpRequest) -> HttpResponse:
-    clinic = request.clinic  # type: ignore[attr-defined]
+def exports(request: ClinicRequest) -> HttpResponse:
+    clinic = request.clinic
     services.purge_expired(clinic)
     agreements = queries.active_agreements(clinic)
     form = ExportForm(request.POST if request.method == "POST" else None, agreements=agreements)
@@ -59,21 +61,21 @@ def exports(request: HttpRequest) -> HttpResponse:
 
 
 @require(Permission.RESEARCH_EXPORT)
-def export_detail(request: HttpRequest, job_uuid: Any) -> HttpResponse:
+def export_detail(request: ClinicRequest, job_uuid: Any) -> HttpResponse:
     job = _job_or_404(request, job_uuid)
     return render(request, "research/export.html", {"job": job, "keep_hours": services.KEEP_HOURS})
 
 
 @require(Permission.RESEARCH_EXPORT)
-def export_status(request: HttpRequest, job_uuid: Any) -> HttpResponse:
+def export_status(request: ClinicRequest, job_uuid: Any) -> HttpResponse:
     """The progress box; while the job runs it asks to be fetched again (hx-trigger every second)."""
-    services.purge_expired(request.clinic)  # type: ignore[attr-defined]
+    services.purge_expired(request.clinic)
     job = _job_or_404(request, job_uuid)
     return render(request, "research/_status.html", {"job": job, "keep_hours": services.KEEP_HOURS})
 
 
 @require(Permission.RESEARCH_EXPORT)
-def export_download(request: HttpRequest, job_uuid: Any) -> HttpResponse:
+def export_download(request: ClinicRequest, job_uuid: Any) -> HttpResponseBase:
     job = _job_or_404(request, job_uuid)
     try:
         path = services.open_download(actor_for(request), job)
@@ -85,9 +87,9 @@ def export_download(request: HttpRequest, job_uuid: Any) -> HttpResponse:
 
 @require(Permission.CLINIC_MANAGE)
 @require_http_methods(["GET", "POST"])
-def agreements(request: HttpRequest) -> HttpResponse:
+def agreements(request: ClinicRequest) -> HttpResponse:
     """Data use agreements: an administrator records one (or ends one); exports under one are limited data sets."""
-    clinic = request.clinic  # type: ignore[attr-defined]
+    clinic = request.clinic
     form = AgreementForm(request.POST if request.method == "POST" and "end" not in request.POST else None)
     if request.method == "POST" and "end" in request.POST:
         try:

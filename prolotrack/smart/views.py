@@ -7,7 +7,7 @@ The token, revocation, JWKS and OpenID endpoints are django-oauth-toolkit's own 
 import calendar
 import hashlib
 import uuid as uuid_lib
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -24,6 +24,7 @@ from oauth2_provider.views import AuthorizationView
 from oauthlib.common import Request as OauthlibRequest
 from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 
+from prolotrack.clinics.http import ClinicRequest
 from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for
 from prolotrack.core.access import require
@@ -153,7 +154,7 @@ class SmartAuthorizationView(AuthorizationView):
         except OAuthToolkitError as error:
             return self.error_response(error, application=None)
         app, context, problem = self._check(scopes, credentials, request.GET.get("launch", ""))
-        if app.clinic_id != request.clinic.pk:  # type: ignore[attr-defined]
+        if app.clinic_id != cast(ClinicRequest, request).clinic.pk:  # a member: the middleware set the clinic
             return self._refuse(f"{app.application.name} is registered with another clinic: switch to it first.")
         if problem:
             return self._fail(credentials, app, oauth_errors.InvalidRequestError, problem)
@@ -162,7 +163,7 @@ class SmartAuthorizationView(AuthorizationView):
                 credentials, app, oauth_errors.InvalidScopeError,
                 "patient/ scopes need a patient: ask for launch/patient (standalone) or launch (from the chart).",
             )  # fmt: skip
-        self.smart = {"app": app, "launch_context": context, "patient": _patient(request, context)}
+        self.smart = {"app": app, "launch_context": context, "patient": _patient(cast(ClinicRequest, request), context)}
         return super().get(request, *args, **kwargs)
 
     def get_initial(self) -> dict[str, Any]:
@@ -225,10 +226,10 @@ def _needs_patient(scopes: list[str]) -> bool:
         return False
 
 
-def _patient(request: HttpRequest, context: Any) -> Patient | None:
+def _patient(request: ClinicRequest, context: Any) -> Patient | None:
     if context is None:
         return None
-    return queries.clinic_patient(request.clinic, context.patient_uuid)  # type: ignore[attr-defined]
+    return queries.clinic_patient(request.clinic, context.patient_uuid)
 
 
 def _find_patient(membership: Any, mrn: str) -> Patient | None:
@@ -281,15 +282,15 @@ def introspect(request: HttpRequest) -> JsonResponse:
 
 @require(Permission.PATIENT_VIEW_DEMOGRAPHICS)
 @require_POST
-def launch(request: HttpRequest, patient_id: uuid_lib.UUID, app_id: uuid_lib.UUID) -> HttpResponse:
-    clinic = request.clinic  # type: ignore[attr-defined]
+def launch(request: ClinicRequest, patient_id: uuid_lib.UUID, app_id: uuid_lib.UUID) -> HttpResponse:
+    clinic = request.clinic
     patient = queries.clinic_patient(clinic, patient_id)
     if patient is None:
         raise Http404("No such patient in this clinic.")
     app = queries.clinic_app(clinic, app_id, launchable=True)
     fhir_base = request.build_absolute_uri(reverse("fhir:base")).rstrip("/")
     try:
-        target = services.start_launch(actor_for(request), request.membership, app, patient, fhir_base)  # type: ignore[attr-defined]
+        target = services.start_launch(actor_for(request), request.membership, app, patient, fhir_base)
     except ValidationError as error:
         raise Http404(" ".join(error.messages)) from None
     return redirect(target)
@@ -334,9 +335,9 @@ ACCESS_ROWS = 100
 
 
 @require(Permission.CLINIC_MANAGE)
-def apps(request: HttpRequest) -> HttpResponse:
+def apps(request: ClinicRequest) -> HttpResponse:
     """The clinic's apps, and the form to register one."""
-    clinic = request.clinic  # type: ignore[attr-defined]
+    clinic = request.clinic
     form = AppForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -369,9 +370,9 @@ def _detail_context(request: HttpRequest, app: SmartApp, secret: str = "") -> di
 
 
 @require(Permission.CLINIC_MANAGE)
-def app_detail(request: HttpRequest, app_id: uuid_lib.UUID) -> HttpResponse:
+def app_detail(request: ClinicRequest, app_id: uuid_lib.UUID) -> HttpResponse:
     """One app: its registration, what it accessed (the audit rows with its client id), and deactivation."""
-    app = queries.clinic_app(request.clinic, app_id)  # type: ignore[attr-defined]
+    app = queries.clinic_app(request.clinic, app_id)
     if request.method == "POST":
         form = DeactivateForm(request.POST)
         if form.is_valid():

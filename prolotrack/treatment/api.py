@@ -6,13 +6,14 @@ from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
 from prolotrack.audit.services import record_disclosure, record_read
 from prolotrack.clinical.queries import clinic_today, get_screening
 from prolotrack.clinics.api_auth import api_actor
+from prolotrack.clinics.http import ApiRequest
 from prolotrack.clinics.models import User
 from prolotrack.clinics.roles import Permission
 from prolotrack.core.limits import limit_field
@@ -39,24 +40,24 @@ from prolotrack.treatment.schemas import (
 router = Router(tags=["treatment"])
 
 
-def _course(request: HttpRequest, course_id: UUID) -> Course:
+def _course(request: ApiRequest, course_id: UUID) -> Course:
     try:
-        return queries.get_course(request.clinic, course_id)  # type: ignore[attr-defined]
+        return queries.get_course(request.clinic, course_id)
     except Course.DoesNotExist:
         raise Http404("No such course in this clinic.") from None
 
 
-def _session(request: HttpRequest, session_id: UUID) -> TreatmentSession:
+def _session(request: ApiRequest, session_id: UUID) -> TreatmentSession:
     try:
-        return queries.get_session(request.clinic, session_id)  # type: ignore[attr-defined]
+        return queries.get_session(request.clinic, session_id)
     except TreatmentSession.DoesNotExist:
         raise Http404("No such session in this clinic.") from None
 
 
-def _clinician(request: HttpRequest, username: str | None) -> User | None:
+def _clinician(request: ApiRequest, username: str | None) -> User | None:
     if not username:
         return None
-    user = queries.staff_member(request.clinic, username)  # type: ignore[attr-defined]
+    user = queries.staff_member(request.clinic, username)
     if user is None:
         raise ValidationError({"clinician": f"No staff member '{username}' in this clinic."})
     return user
@@ -74,7 +75,7 @@ def session_payload(session: TreatmentSession) -> dict[str, Any]:
 
 
 @router.get("/patients/{patient_id}/courses", response={200: list[CourseOut]}, summary="A patient's courses")
-def list_courses(request: HttpRequest, patient_id: UUID) -> Any:
+def list_courses(request: ApiRequest, patient_id: UUID) -> Any:
     actor = api_actor(request, Permission.COURSE_VIEW)
     patient = patient_or_404(request, patient_id)
     record_read(actor, "treatment.courses.viewed", record=patient, patient_uuid=patient.uuid)
@@ -82,13 +83,13 @@ def list_courses(request: HttpRequest, patient_id: UUID) -> Any:
 
 
 @router.post("/patients/{patient_id}/courses", response={201: CourseOut}, summary="Open a course")
-def create_course(request: HttpRequest, patient_id: UUID, payload: CourseIn) -> Any:
+def create_course(request: ApiRequest, patient_id: UUID, payload: CourseIn) -> Any:
     actor = api_actor(request, Permission.COURSE_MANAGE)
     patient = patient_or_404(request, patient_id)
     screening = None
     if payload.screening_id:
         try:
-            screening = get_screening(request.clinic, payload.screening_id, patient)  # type: ignore[attr-defined]
+            screening = get_screening(request.clinic, payload.screening_id, patient)
         except Exception:
             raise ValidationError({"screening_id": "No such screening for this patient."}) from None
     course = services.create_course(
@@ -107,7 +108,7 @@ def create_course(request: HttpRequest, patient_id: UUID, payload: CourseIn) -> 
 
 
 @router.get("/courses/{course_id}", response={200: CourseOut}, summary="One course with its plan")
-def get_course(request: HttpRequest, course_id: UUID) -> Any:
+def get_course(request: ApiRequest, course_id: UUID) -> Any:
     actor = api_actor(request, Permission.COURSE_VIEW)
     course = _course(request, course_id)
     record_read(actor, "treatment.course.viewed", record=course)
@@ -115,7 +116,7 @@ def get_course(request: HttpRequest, course_id: UUID) -> Any:
 
 
 @router.get("/sessions/{session_id}", response={200: SessionOut}, summary="A session with sites and totals")
-def get_session(request: HttpRequest, session_id: UUID) -> Any:
+def get_session(request: ApiRequest, session_id: UUID) -> Any:
     actor = api_actor(request, Permission.COURSE_VIEW)
     session = _session(request, session_id)
     record_read(actor, "treatment.session.viewed", record=session)
@@ -129,7 +130,7 @@ class ChecklistIn(Schema):
 
 
 @router.post("/sessions/{session_id}/checklist", response={200: SessionOut}, summary="Tick a check")
-def tick(request: HttpRequest, session_id: UUID, payload: ChecklistIn) -> Any:
+def tick(request: ApiRequest, session_id: UUID, payload: ChecklistIn) -> Any:
     actor = api_actor(request, Permission.SESSION_RECORD)
     session = _session(request, session_id)
     services.tick(actor, session, payload.item, payload.answer, note=payload.note)
@@ -160,7 +161,7 @@ class SolutionIn(Schema):
 
 
 @router.post("/sessions/{session_id}/solutions", response={201: SessionOut}, summary="Record a solution")
-def add_solution(request: HttpRequest, session_id: UUID, payload: SolutionIn) -> Any:
+def add_solution(request: ApiRequest, session_id: UUID, payload: SolutionIn) -> Any:
     actor = api_actor(request, Permission.SESSION_RECORD)
     session = _session(request, session_id)
     services.add_solution(
@@ -198,7 +199,7 @@ class SiteIn(Schema):
 
 
 @router.post("/sessions/{session_id}/sites", response={201: SessionOut}, summary="Place an injection site")
-def add_site(request: HttpRequest, session_id: UUID, payload: SiteIn) -> Any:
+def add_site(request: ApiRequest, session_id: UUID, payload: SiteIn) -> Any:
     actor = api_actor(request, Permission.SESSION_RECORD)
     session = _session(request, session_id)
     solution = queries.session_solution(session, payload.solution.strip().upper())
@@ -210,7 +211,7 @@ def add_site(request: HttpRequest, session_id: UUID, payload: SiteIn) -> Any:
 
 
 @router.post("/sessions/{session_id}/sign", response={200: SessionOut}, summary="Sign the session note")
-def sign(request: HttpRequest, session_id: UUID, early_reason: str = "") -> Any:
+def sign(request: ApiRequest, session_id: UUID, early_reason: str = "") -> Any:
     """`early_reason` (query parameter) is needed only to sign before the booked start less the clinic's margin."""
     actor = api_actor(request, Permission.SESSION_SIGN)
     services.sign_session(actor, _session(request, session_id), early_reason=early_reason)
@@ -218,7 +219,7 @@ def sign(request: HttpRequest, session_id: UUID, early_reason: str = "") -> Any:
 
 
 @router.get("/patients/{patient_id}/adverse-events", response={200: list[AdverseEventOut]}, summary="Adverse events")
-def list_adverse_events(request: HttpRequest, patient_id: UUID) -> Any:
+def list_adverse_events(request: ApiRequest, patient_id: UUID) -> Any:
     actor = api_actor(request, Permission.COURSE_VIEW)
     patient = patient_or_404(request, patient_id)
     record_read(actor, "treatment.adverse_events.viewed", record=patient, patient_uuid=patient.uuid)
@@ -230,13 +231,13 @@ def list_adverse_events(request: HttpRequest, patient_id: UUID) -> Any:
     response={201: AdverseEventOut},
     summary="Record an adverse event",
 )
-def create_adverse_event(request: HttpRequest, patient_id: UUID, payload: AdverseEventIn) -> Any:
+def create_adverse_event(request: ApiRequest, patient_id: UUID, payload: AdverseEventIn) -> Any:
     actor = api_actor(request, Permission.ADVERSE_EVENT_RECORD)
     patient = patient_or_404(request, patient_id)
     session = _session(request, payload.session_id) if payload.session_id else None
     site = None
     if payload.site_id:
-        site = queries.clinic_site(request.clinic, payload.site_id)  # type: ignore[attr-defined]
+        site = queries.clinic_site(request.clinic, payload.site_id)
         if site is None:
             raise ValidationError({"site_id": "No such injection site in this clinic."})
     data = payload.dict(exclude={"session_id", "site_id"})
@@ -263,9 +264,9 @@ class AppointmentOut(Schema):
 
 
 @router.get("/calendar", response={200: list[AppointmentOut]}, summary="Booked sessions in a date range")
-def calendar(request: HttpRequest, params: Query[CalendarParams]) -> Any:
+def calendar(request: ApiRequest, params: Query[CalendarParams]) -> Any:
     actor = api_actor(request, Permission.SCHEDULE_VIEW)
-    clinic = request.clinic  # type: ignore[attr-defined]
+    clinic = request.clinic
     today = clinic_today(clinic)
     start = params.start or today - timedelta(days=today.weekday())
     clinician = _clinician(request, params.clinician) if params.clinician else None

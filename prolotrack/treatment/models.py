@@ -99,6 +99,10 @@ class SessionStatus(models.TextChoices):
 class TreatmentSession(ClinicalRecord):
     """One session of a course: the appointment, then the procedure record, signed and locked."""
 
+    # Not fields: the live sites and syringes that treatment.queries.adverse_event_sessions reads for each session.
+    site_rows: list["InjectionSite"]
+    solution_rows: list["PreparedSolution"]
+
     course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="sessions")
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
     number = models.PositiveSmallIntegerField()

@@ -510,15 +510,15 @@ def linkable_sessions(patient: Patient) -> list[TreatmentSession]:
     )
     by_id = {s.pk: s for s in sessions}
     for s in sessions:
-        s.site_rows, s.solution_rows = [], []  # type: ignore[attr-defined]
+        s.site_rows, s.solution_rows = [], []
     for site in InjectionSite.objects.filter(session_id__in=by_id, entered_in_error_at__isnull=True).order_by("number"):
         site.session = by_id[site.session_id]
-        by_id[site.session_id].site_rows.append(site)  # type: ignore[attr-defined]
+        by_id[site.session_id].site_rows.append(site)
     for sol in PreparedSolution.objects.filter(session_id__in=by_id, entered_in_error_at__isnull=True).order_by(
         "label"
     ):
         sol.session = by_id[sol.session_id]
-        by_id[sol.session_id].solution_rows.append(sol)  # type: ignore[attr-defined]
+        by_id[sol.session_id].solution_rows.append(sol)
     return sessions
 
 

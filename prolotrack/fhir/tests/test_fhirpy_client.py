@@ -160,7 +160,7 @@ def test_fhirpy_patches_with_if_match_through_the_update_service(server: tuple[s
         {"op": "replace", "path": "/name/0/family", "value": "Okafor-Lindqvist"},
     ]
     done = client._do_request(
-        "patch", f"Patient/{patient.id}", data=json_patch,  # type: ignore[arg-type]
+        "patch", f"Patient/{patient.id}", data=json_patch,
         extra_headers={"Content-Type": "application/json-patch+json", "If-Match": f'W/"{version + 1}"'},
     )  # fmt: skip
     assert done["name"][0]["family"] == "Okafor-Lindqvist"

@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from prolotrack.clinics.http import ClinicRequest
 from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for
 from prolotrack.core.access import require
@@ -20,17 +21,17 @@ from prolotrack.outcomes import hooks, queries, services
 
 
 @require(Permission.INSTRUMENT_MANAGE)
-def instrument_list(request: HttpRequest) -> HttpResponse:
-    texts = queries.clinic_texts(request.clinic)  # type: ignore[attr-defined]
+def instrument_list(request: ClinicRequest) -> HttpResponse:
+    texts = queries.clinic_texts(request.clinic)
     rows = [{"definition": d, "texts": texts.get(code)} for code, d in domain.DEFINITIONS.items()]
     return render(request, "outcomes/instruments.html", {"rows": rows})
 
 
 @require(Permission.INSTRUMENT_MANAGE)
-def instrument_fhir(request: HttpRequest, code: str) -> HttpResponse:
+def instrument_fhir(request: ClinicRequest, code: str) -> HttpResponse:
     if code not in domain.DEFINITIONS:
         raise Http404("No such instrument.")
-    row = queries.clinic_texts(request.clinic).get(code)  # type: ignore[attr-defined]
+    row = queries.clinic_texts(request.clinic).get(code)
     body = hooks.questionnaire_resource(code, row.texts if row else None)
     response = JsonResponse(body, json_dumps_params={"indent": 2})
     response["Content-Disposition"] = f'attachment; filename="questionnaire-{code}.json"'
@@ -45,7 +46,7 @@ def _posted_questionnaire(request: HttpRequest) -> tuple[Any, str, dict[str, str
     raw_text = request.POST.get("questionnaire", "")
     upload = request.FILES.get("questionnaire_file")
     if upload is not None:
-        if upload.size > MAX_QUESTIONNAIRE_BYTES:
+        if (upload.size or 0) > MAX_QUESTIONNAIRE_BYTES:  # an uploaded file always has its size
             return (
                 None,
                 raw_text,
@@ -73,7 +74,7 @@ def _import(request: HttpRequest, code: str, data: Any, statement: str) -> dict[
 
 @require(Permission.INSTRUMENT_MANAGE)
 @require_http_methods(["GET", "POST"])
-def instrument_import(request: HttpRequest, code: str) -> HttpResponse:
+def instrument_import(request: ClinicRequest, code: str) -> HttpResponse:
     found = domain.DEFINITIONS.get(code)
     if found is None or not found.licensed:
         raise Http404("Only licensed instruments take imported texts.")
@@ -86,7 +87,7 @@ def instrument_import(request: HttpRequest, code: str) -> HttpResponse:
         if not errors:
             messages.success(request, f"{found.title} texts imported under the clinic's licence.")
             return redirect("outcomes:instruments")
-    current = queries.instrument_text(request.clinic, code)  # type: ignore[attr-defined]
+    current = queries.instrument_text(request.clinic, code)
     context = {
         "definition": found,
         "current": current,

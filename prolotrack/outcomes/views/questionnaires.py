@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from prolotrack.audit.services import ServiceError, record_read
 from prolotrack.clinical.queries import clinic_today
+from prolotrack.clinics.http import ClinicRequest
 from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for
 from prolotrack.core.access import can, require
@@ -30,11 +31,11 @@ from prolotrack.treatment.models import CourseTimepoint
 # --- staff pages --------------------------------------------------------------------------------------------------
 
 
-def _timepoint(request: HttpRequest, patient: Any, value: str) -> CourseTimepoint | None:
+def _timepoint(request: ClinicRequest, patient: Any, value: str) -> CourseTimepoint | None:
     if not value:
         return None
     try:
-        timepoint = queries.get_timepoint(request.clinic, value)  # type: ignore[attr-defined]
+        timepoint = queries.get_timepoint(request.clinic, value)
     except (CourseTimepoint.DoesNotExist, ValidationError, ValueError):
         raise Http404("No such timepoint in this clinic.") from None
     if timepoint.patient_id != patient.pk:
@@ -43,14 +44,14 @@ def _timepoint(request: HttpRequest, patient: Any, value: str) -> CourseTimepoin
 
 
 @require(Permission.OUTCOMES_COLLECT)
-def patient_questionnaires(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
+def patient_questionnaires(request: ClinicRequest, patient_uuid: Any) -> HttpResponse:
     patient = patient_or_404(request, patient_uuid)
     record_read(actor_for(request), "questionnaire.list.viewed", record=patient)
     show_scores = can(request, Permission.OUTCOMES_VIEW)
     responses = list(queries.patient_responses(patient)[:50]) if show_scores else []
     for response in responses:
         found = domain.DEFINITIONS.get(response.instrument)
-        response.title = found.title if found else response.instrument  # type: ignore[attr-defined]
+        response.title = found.title if found else response.instrument
     return render(
         request,
         "outcomes/patient_questionnaires.html",
@@ -73,7 +74,7 @@ def _qr_svg(url: str) -> str:
 
 @require(Permission.OUTCOMES_COLLECT)
 @require_POST
-def link_create(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
+def link_create(request: ClinicRequest, patient_uuid: Any) -> HttpResponse:
     patient = patient_or_404(request, patient_uuid)
     timepoint = _timepoint(request, patient, request.POST.get("timepoint", ""))
     delivery = request.POST.get("delivery", LinkDelivery.QR)
@@ -113,7 +114,7 @@ def link_create(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
 
 @require(Permission.OUTCOMES_COLLECT)
 @require_POST
-def link_revoke(request: HttpRequest, link_uuid: Any) -> HttpResponse:
+def link_revoke(request: ClinicRequest, link_uuid: Any) -> HttpResponse:
     link = queries.link_or_404(request, link_uuid)
     try:
         services.revoke_link(actor_for(request), link)
@@ -161,9 +162,9 @@ def _record_paper(
 
 @require(Permission.OUTCOMES_COLLECT)
 @require_http_methods(["GET", "POST"])
-def staff_entry(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
+def staff_entry(request: ClinicRequest, patient_uuid: Any) -> HttpResponse:
     patient = patient_or_404(request, patient_uuid)
-    clinic = request.clinic  # type: ignore[attr-defined]
+    clinic = request.clinic
     texts = {code: row.texts for code, row in queries.clinic_texts(clinic).items()}
     source = request.POST if request.method == "POST" else request.GET
     code = source.get("instrument", "") or "nrs_pain"

@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from prolotrack.audit.services import record_read
+from prolotrack.clinics.http import ClinicRequest
 from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for
 from prolotrack.core.access import require
@@ -52,17 +53,17 @@ def _context(trajectory: Trajectory) -> dict[str, Any]:
 
 
 @require(Permission.OUTCOMES_VIEW)
-def patient_outcomes(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
+def patient_outcomes(request: ClinicRequest, patient_uuid: Any) -> HttpResponse:
     """The chart's "Outcomes" card (HTMX), or the same as a page."""
     trajectory = _trajectory(request, patient_uuid)
     context = _context(trajectory)
-    if request.htmx and not request.htmx.boosted:  # type: ignore[attr-defined]
+    if request.htmx and not request.htmx.boosted:
         return render(request, "outcomes/_trajectory_card.html", context)
     return render(request, "outcomes/trajectory.html", context)
 
 
 @require(Permission.OUTCOMES_VIEW)
-def trajectory_chart(request: HttpRequest, patient_uuid: Any, instrument: str, fmt: str) -> HttpResponse:
+def trajectory_chart(request: ClinicRequest, patient_uuid: Any, instrument: str, fmt: str) -> HttpResponse:
     """One instrument's chart as a download (SVG or PNG)."""
     from prolotrack.outcomes import charts
 

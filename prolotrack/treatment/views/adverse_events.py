@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from prolotrack.audit.services import ServiceError
+from prolotrack.clinics.http import ClinicRequest
 from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for
 from prolotrack.core.access import require
@@ -21,7 +22,7 @@ from prolotrack.treatment.models import TreatmentSession
 from prolotrack.treatment.views.common import posted, session_url, today
 
 
-def _initial(request: HttpRequest, sessions: list[TreatmentSession]) -> dict[str, Any]:
+def _initial(request: ClinicRequest, sessions: list[TreatmentSession]) -> dict[str, Any]:
     """Onset today, and the session, site and syringe the page was opened from."""
     initial: dict[str, Any] = {"onset_on": today(request), "outcome": "ongoing"}
     for name in ("session", "site", "solution"):
@@ -30,19 +31,19 @@ def _initial(request: HttpRequest, sessions: list[TreatmentSession]) -> dict[str
     started_from = next((s for s in sessions if str(s.uuid) == initial.get("session")), None)
     if started_from is not None and "solution" not in initial:
         # One syringe in the session: it is the one the event followed (its lot is then recorded too).
-        site = next((x for x in started_from.site_rows if str(x.uuid) == initial.get("site")), None)  # type: ignore[attr-defined]
+        site = next((x for x in started_from.site_rows if str(x.uuid) == initial.get("site")), None)
         if site is not None:
             initial["solution"] = str(site.solution.uuid)
-        elif len(started_from.solution_rows) == 1:  # type: ignore[attr-defined]
-            initial["solution"] = str(started_from.solution_rows[0].uuid)  # type: ignore[attr-defined]
+        elif len(started_from.solution_rows) == 1:
+            initial["solution"] = str(started_from.solution_rows[0].uuid)
     return initial
 
 
 def _record(request: HttpRequest, patient: Any, form: AdverseEventForm, sessions: list[TreatmentSession]) -> Any:
     data = form.cleaned_data
     session = next((s for s in sessions if str(s.uuid) == data["session"]), None)
-    site = next((x for s in sessions for x in s.site_rows if str(x.uuid) == data["site"]), None)  # type: ignore[attr-defined]
-    solution = next((x for s in sessions for x in s.solution_rows if str(x.uuid) == data["solution"]), None)  # type: ignore[attr-defined]
+    site = next((x for s in sessions for x in s.site_rows if str(x.uuid) == data["site"]), None)
+    solution = next((x for s in sessions for x in s.solution_rows if str(x.uuid) == data["solution"]), None)
     return services.record_adverse_event(
         actor_for(request), patient, form.changes(), session=session, site=site, solution=solution
     )
@@ -50,7 +51,7 @@ def _record(request: HttpRequest, patient: Any, form: AdverseEventForm, sessions
 
 @require(Permission.ADVERSE_EVENT_RECORD)
 @require_http_methods(["GET", "POST"])
-def adverse_event_new(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
+def adverse_event_new(request: ClinicRequest, patient_uuid: Any) -> HttpResponse:
     patient = patient_or_404(request, patient_uuid)
     sessions = queries.linkable_sessions(patient)
     form = AdverseEventForm(posted(request), initial=_initial(request, sessions), sessions=sessions)
@@ -71,7 +72,7 @@ def adverse_event_new(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
 
 @require(Permission.ADVERSE_EVENT_RECORD)
 @require_http_methods(["GET", "POST"])
-def adverse_event_edit(request: HttpRequest, event_uuid: Any) -> HttpResponse:
+def adverse_event_edit(request: ClinicRequest, event_uuid: Any) -> HttpResponse:
     event = queries.adverse_event_or_404(request, event_uuid)
     initial = {**{name: getattr(event, name) for name in AdverseEventForm.FIELDS}, "version": event.version}
     form = AdverseEventForm(posted(request), initial=initial, sessions=[], editing=True)

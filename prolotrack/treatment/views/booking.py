@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from prolotrack.audit.services import ServiceError
+from prolotrack.clinics.http import ClinicRequest
 from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for
 from prolotrack.core.access import can, require
@@ -22,9 +23,9 @@ from prolotrack.treatment.views.common import next_url, posted
 
 
 def _appointment_page(
-    request: HttpRequest, session: TreatmentSession, *, book_form: BookForm | None = None, status: int = 200
+    request: ClinicRequest, session: TreatmentSession, *, book_form: BookForm | None = None, status: int = 200
 ) -> HttpResponse:
-    clinic = request.clinic  # type: ignore[attr-defined]
+    clinic = request.clinic
     initial = present.book_initial(session, clinic)
     context = {
         "session": session,
@@ -45,7 +46,7 @@ def _after_booking(request: HttpRequest, session: TreatmentSession) -> str:
     return next_url(request, fallback)
 
 
-def _book(request: HttpRequest, session: TreatmentSession, form: BookForm, starts_at: Any) -> TreatmentSession | None:
+def _book(request: ClinicRequest, session: TreatmentSession, form: BookForm, starts_at: Any) -> TreatmentSession | None:
     """Book the session; a refusal goes next to its field (the time for a clash) and gives None."""
     data = form.cleaned_data
     try:
@@ -53,7 +54,7 @@ def _book(request: HttpRequest, session: TreatmentSession, form: BookForm, start
             actor_for(request),
             session,
             starts_at=starts_at,
-            clinician=queries.clinician(request.clinic, data["clinician"]),  # type: ignore[attr-defined]
+            clinician=queries.clinician(request.clinic, data["clinician"]),
             duration_minutes=data["duration_minutes"],
             expected_version=data["version"],
         )
@@ -68,28 +69,30 @@ def _book(request: HttpRequest, session: TreatmentSession, form: BookForm, start
 
 @require(Permission.SCHEDULE_MANAGE)
 @require_http_methods(["GET", "POST"])
-def session_book(request: HttpRequest, session_uuid: Any) -> HttpResponse:
+def session_book(request: ClinicRequest, session_uuid: Any) -> HttpResponse:
     session = queries.session_or_404(request, session_uuid)
     if request.method == "GET":
         return _appointment_page(request, session)
-    clinic = request.clinic  # type: ignore[attr-defined]
+    clinic = request.clinic
     form = BookForm(request.POST, clinicians=queries.clinicians(clinic))
     starts_at = form.starts_at(clinic.tz) if form.is_valid() else None
     booked = _book(request, session, form, starts_at) if starts_at is not None else None
     if booked is None:
         return _appointment_page(request, session, book_form=form, status=400)
     local = timezone.localtime(booked.starts_at, clinic.tz)
+    clinician = booked.clinician
+    assert clinician is not None, "book_session refuses a booking without a clinician"
     messages.success(
         request,
         f"Session {booked.number} for {booked.patient.full_name} booked on {local:%Y-%m-%d} at "
-        f"{local:%H:%M} with {booked.clinician.get_full_name() or booked.clinician.username}.",
+        f"{local:%H:%M} with {clinician.get_full_name() or clinician.username}.",
     )
     return redirect(_after_booking(request, booked))
 
 
 @require(Permission.SCHEDULE_MANAGE)
 @require_http_methods(["GET", "POST"])
-def session_attendance(request: HttpRequest, session_uuid: Any) -> HttpResponse:
+def session_attendance(request: ClinicRequest, session_uuid: Any) -> HttpResponse:
     """The confirmation step of cancelling a session or marking a no-show: what changes, a reason, confirm."""
     session = queries.session_or_404(request, session_uuid)
     status = (request.POST.get("status") or request.GET.get("status") or SessionStatus.CANCELLED).strip()

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from prolotrack.audit.services import record_read
+from prolotrack.clinics.http import ClinicRequest
 from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for
 from prolotrack.core.access import can, require
@@ -37,8 +38,8 @@ def _asked(request: HttpRequest, day: date, clinicians: list[Any]) -> tuple[str,
 
 
 @require(Permission.SCHEDULE_VIEW)
-def calendar(request: HttpRequest) -> HttpResponse:
-    clinic = request.clinic  # type: ignore[attr-defined]
+def calendar(request: ClinicRequest) -> HttpResponse:
+    clinic = request.clinic
     day = today(request)
     clinicians = queries.clinicians(clinic)
     view, chosen, username, clinician, problem = _asked(request, day, clinicians)

@@ -10,6 +10,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from prolotrack.audit.services import ServiceError
 from prolotrack.clinical import queries as clinical_queries
+from prolotrack.clinics.http import ClinicRequest
 from prolotrack.clinics.roles import Permission
 from prolotrack.core.access import can
 from prolotrack.treatment import present, queries
@@ -28,8 +29,8 @@ def posted(request: HttpRequest) -> Any:
     return request.POST if request.method == "POST" else None
 
 
-def today(request: HttpRequest) -> date:
-    return clinical_queries.clinic_today(request.clinic)  # type: ignore[attr-defined]
+def today(request: ClinicRequest) -> date:
+    return clinical_queries.clinic_today(request.clinic)
 
 
 def session_url(session: TreatmentSession, anchor: str = "", **query: str) -> str:

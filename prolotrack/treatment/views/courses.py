@@ -4,13 +4,14 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from prolotrack.audit.services import ServiceError, record_read
 from prolotrack.clinical import queries as clinical_queries
+from prolotrack.clinics.http import ClinicRequest
 from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for
 from prolotrack.core.access import require
@@ -23,7 +24,7 @@ from prolotrack.treatment.models import Course, CourseStatus
 from prolotrack.treatment.views.common import posted, today
 
 
-def _open_course(request: HttpRequest, form: CourseForm, patient: Any, screenings: list[Any]) -> Course:
+def _open_course(request: ClinicRequest, form: CourseForm, patient: Any, screenings: list[Any]) -> Course:
     data = form.cleaned_data
     return services.create_course(
         actor_for(request),
@@ -33,7 +34,7 @@ def _open_course(request: HttpRequest, form: CourseForm, patient: Any, screening
         region=data["region"],
         side=data["side"],
         start_on=data["start_on"],
-        clinician=queries.clinician(request.clinic, data["clinician"]),  # type: ignore[attr-defined]
+        clinician=queries.clinician(request.clinic, data["clinician"]),
         screening=next((s for s in screenings if str(s.uuid) == data["screening"]), None),
         note=data["note"],
     )
@@ -41,9 +42,9 @@ def _open_course(request: HttpRequest, form: CourseForm, patient: Any, screening
 
 @require(Permission.COURSE_MANAGE)
 @require_http_methods(["GET", "POST"])
-def course_new(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
+def course_new(request: ClinicRequest, patient_uuid: Any) -> HttpResponse:
     patient = patient_or_404(request, patient_uuid)
-    clinic = request.clinic  # type: ignore[attr-defined]
+    clinic = request.clinic
     protocols = [p for p in clinical_queries.list_protocols(clinic) if p.template is not None]
     clinicians = queries.clinicians(clinic)
     screenings = [s for s in clinical_queries.patient_screenings(patient) if not s.is_entered_in_error]
@@ -67,8 +68,8 @@ def course_new(request: HttpRequest, patient_uuid: Any) -> HttpResponse:
     return render(request, "treatment/course_form.html", context, status=400 if form.errors else 200)
 
 
-def _course_page(request: HttpRequest, course: Course, *, status: int = 200, **bound: Any) -> HttpResponse:
-    clinic = request.clinic  # type: ignore[attr-defined]
+def _course_page(request: ClinicRequest, course: Course, *, status: int = 200, **bound: Any) -> HttpResponse:
+    clinic = request.clinic
     page = queries.course_page(course)
     day = today(request)
     overdue_after = clinic.config.questionnaire_overdue_days
@@ -90,7 +91,7 @@ def _course_page(request: HttpRequest, course: Course, *, status: int = 200, **b
 
 
 @require(Permission.COURSE_VIEW)
-def course_detail(request: HttpRequest, course_uuid: Any) -> HttpResponse:
+def course_detail(request: ClinicRequest, course_uuid: Any) -> HttpResponse:
     course = queries.course_or_404(request, course_uuid)
     record_read(actor_for(request), "treatment.course.viewed", record=course, patient_uuid=course.patient.uuid)
     return _course_page(request, course)
@@ -98,7 +99,7 @@ def course_detail(request: HttpRequest, course_uuid: Any) -> HttpResponse:
 
 @require(Permission.COURSE_MANAGE)
 @require_POST
-def course_add_session(request: HttpRequest, course_uuid: Any) -> HttpResponse:
+def course_add_session(request: ClinicRequest, course_uuid: Any) -> HttpResponse:
     course = queries.course_or_404(request, course_uuid)
     form = AddSessionForm(request.POST)
     if form.is_valid():
@@ -114,7 +115,7 @@ def course_add_session(request: HttpRequest, course_uuid: Any) -> HttpResponse:
 
 @require(Permission.COURSE_MANAGE)
 @require_http_methods(["GET", "POST"])
-def course_close(request: HttpRequest, course_uuid: Any) -> HttpResponse:
+def course_close(request: ClinicRequest, course_uuid: Any) -> HttpResponse:
     """The confirmation step of closing a course: what changes, the derived outcome, a reason from the list."""
     course = queries.course_or_404(request, course_uuid)
     impact = queries.close_impact(course)
@@ -143,7 +144,7 @@ def course_close(request: HttpRequest, course_uuid: Any) -> HttpResponse:
 
 @require(Permission.COURSE_MANAGE)
 @require_POST
-def timepoint_move(request: HttpRequest, timepoint_uuid: Any) -> HttpResponse:
+def timepoint_move(request: ClinicRequest, timepoint_uuid: Any) -> HttpResponse:
     timepoint = queries.timepoint_or_404(request, timepoint_uuid)
     form = TimepointForm(request.POST, auto_id=f"t{timepoint.pk}-%s")
     if form.is_valid():

@@ -6,10 +6,11 @@ Nothing here reads or writes patient data; the demo form only shows what a sessi
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
+from prolotrack.clinics.http import ClinicRequest
 from prolotrack.clinics.roles import Permission
 from prolotrack.core.access import require
 from prolotrack.domain.anatomy import Region
@@ -20,7 +21,7 @@ DEMO_SOLUTION = "25% dextrose, 0.5% lidocaine"
 
 
 @require(Permission.PATIENT_VIEW_CLINICAL)
-def map_index(request: HttpRequest) -> HttpResponse:
+def map_index(request: ClinicRequest) -> HttpResponse:
     groups = [(region, maps.maps_for(region)) for region in Region]
     return render(request, "treatment/maps/index.html", {"groups": groups, "landmark_count": len(maps.LANDMARKS)})
 
@@ -78,7 +79,7 @@ def _check_demo(body_map: maps.BodyMap, data: Any) -> tuple[dict[str, str], list
 
 @require(Permission.PATIENT_VIEW_CLINICAL)
 @require_http_methods(["GET", "POST"])
-def map_preview(request: HttpRequest, code: str) -> HttpResponse:
+def map_preview(request: ClinicRequest, code: str) -> HttpResponse:
     try:
         body_map = maps.body_map(code)
     except ValueError:

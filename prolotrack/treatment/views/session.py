@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from prolotrack.audit.services import ServiceError, record_read
+from prolotrack.clinics.http import ClinicRequest
 from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for
 from prolotrack.core import entered_in_error
@@ -24,11 +25,11 @@ from prolotrack.treatment.views.common import amending, session_context, session
 
 
 @require(Permission.COURSE_VIEW)
-def session_detail(request: HttpRequest, session_uuid: Any) -> HttpResponse:
+def session_detail(request: ClinicRequest, session_uuid: Any) -> HttpResponse:
     session = queries.session_or_404(request, session_uuid)
     record_read(actor_for(request), "treatment.session.viewed", record=session, patient_uuid=session.patient.uuid)
     context = session_context(request, session)
-    if request.htmx and request.GET.get("part") == "work":  # type: ignore[attr-defined]
+    if request.htmx and request.GET.get("part") == "work":
         return render(request, "treatment/_site_work.html", context)
     return render(request, "treatment/session.html", context)
 
@@ -109,7 +110,7 @@ def _amendment_confirmation(
 
 @require(Permission.SESSION_RECORD)
 @require_POST
-def session_header(request: HttpRequest, session_uuid: Any) -> HttpResponse:
+def session_header(request: ClinicRequest, session_uuid: Any) -> HttpResponse:
     """Weight used for the limits and sedation."""
     return _save_session_part(
         request, session_uuid, SessionHeaderForm, section="header", saved="Session details saved.",
@@ -119,7 +120,7 @@ def session_header(request: HttpRequest, session_uuid: Any) -> HttpResponse:
 
 @require(Permission.SESSION_RECORD)
 @require_POST
-def session_observations(request: HttpRequest, session_uuid: Any) -> HttpResponse:
+def session_observations(request: ClinicRequest, session_uuid: Any) -> HttpResponse:
     """Immediate observations and the instructions given."""
     return _save_session_part(
         request, session_uuid, ObservationsForm, section="observations", saved="Observations saved.",
@@ -146,12 +147,12 @@ def _tick(request: HttpRequest, session: Any, form: ChecklistForm) -> bool:
 
 @require(Permission.SESSION_RECORD)
 @require_POST
-def session_checklist(request: HttpRequest, session_uuid: Any) -> HttpResponse:
+def session_checklist(request: ClinicRequest, session_uuid: Any) -> HttpResponse:
     session = queries.session_or_404(request, session_uuid)
     item = request.POST.get("item", "")
     form = ChecklistForm(request.POST, auto_id=f"c-{item}-%s")
     ok = _tick(request, session, form)
-    if request.htmx:  # type: ignore[attr-defined]
+    if request.htmx:
         session = queries.session_or_404(request, session_uuid)
         forms_by_item = {} if ok else {form.cleaned_data.get("item") or item: form}
         context = session_context(request, session, checklist_forms=forms_by_item)
@@ -163,7 +164,7 @@ def session_checklist(request: HttpRequest, session_uuid: Any) -> HttpResponse:
 
 @require(Permission.SESSION_RECORD)
 @require_POST
-def session_rescreen(request: HttpRequest, session_uuid: Any) -> HttpResponse:
+def session_rescreen(request: ClinicRequest, session_uuid: Any) -> HttpResponse:
     session = queries.session_or_404(request, session_uuid)
     form = RescreenForm(request.POST)
     if form.is_valid():
@@ -184,7 +185,7 @@ def session_rescreen(request: HttpRequest, session_uuid: Any) -> HttpResponse:
 
 @require(Permission.SESSION_RECORD)
 @require_http_methods(["GET", "POST"])
-def item_entered_in_error(request: HttpRequest, session_uuid: Any, kind: str, item_uuid: Any) -> HttpResponse:
+def item_entered_in_error(request: ClinicRequest, session_uuid: Any, kind: str, item_uuid: Any) -> HttpResponse:
     session = queries.session_or_404(request, session_uuid)
     record = queries.session_item_or_404(session, kind, item_uuid)
     back = session_url(session)
@@ -213,7 +214,7 @@ def item_entered_in_error(request: HttpRequest, session_uuid: Any, kind: str, it
 
 @require(Permission.SESSION_SIGN)
 @require_POST
-def session_sign(request: HttpRequest, session_uuid: Any) -> HttpResponse:
+def session_sign(request: ClinicRequest, session_uuid: Any) -> HttpResponse:
     session = queries.session_or_404(request, session_uuid)
     form = SignForm(request.POST)
     version = form.cleaned_data["version"] if form.is_valid() else None

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from prolotrack.audit.services import ServiceError
 from prolotrack.clinical import calculators
 from prolotrack.clinical import present as clinical_present
+from prolotrack.clinics.http import ClinicRequest
 from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for
 from prolotrack.core.access import require
@@ -39,7 +40,7 @@ def _mix_preview(form: SolutionForm) -> tuple[dict[str, Any] | None, list[str]]:
 
 @require(Permission.SESSION_RECORD)
 @require_POST
-def solution_preview(request: HttpRequest, session_uuid: Any) -> HttpResponse:
+def solution_preview(request: ClinicRequest, session_uuid: Any) -> HttpResponse:
     """The volumes to draw, live as the solution form is typed (HTMX), exactly as the mixing calculator gives them."""
     session = queries.session_or_404(request, session_uuid)
     form = SolutionForm(request.POST, signed=session.is_signed)
@@ -75,7 +76,7 @@ def _add_solution(request: HttpRequest, session: TreatmentSession, form: Solutio
 
 @require(Permission.SESSION_RECORD)
 @require_POST
-def solution_add(request: HttpRequest, session_uuid: Any) -> HttpResponse:
+def solution_add(request: ClinicRequest, session_uuid: Any) -> HttpResponse:
     session = queries.session_or_404(request, session_uuid)
     signed = session.is_signed
     form = SolutionForm(request.POST, signed=signed)
@@ -138,11 +139,14 @@ def _add_site(request: HttpRequest, session: TreatmentSession, form: SiteForm, s
         form.add_error(None, str(error))
         return None
     where = _placement(form, body_map, session.course.side)
-    if where is None:
+    solution = next((s for s in solutions if str(s.uuid) == data["solution"]), None)
+    if solution is None:  # not reached: the form's choices are these solutions
+        form.add_error("solution", "Choose a solution prepared in this session.")
+    if where is None or solution is None:
         return None
     try:
         added, _ = services.add_site(
-            actor_for(request), session, solution=next((s for s in solutions if str(s.uuid) == data["solution"]), None),  # type: ignore[arg-type]
+            actor_for(request), session, solution=solution,
             body_map=where.body_map.code, x=where.x, y=where.y, side=where.side, volume_ml=data["volume_ml"],
             landmark=data["landmark"], label=data["label"], depth_mm=data["depth_mm"],
             needle_gauge=data["needle_gauge"], guidance=data["guidance"], amendment_reason=form.reason,
@@ -155,14 +159,14 @@ def _add_site(request: HttpRequest, session: TreatmentSession, form: SiteForm, s
 
 @require(Permission.SESSION_RECORD)
 @require_POST
-def site_add(request: HttpRequest, session_uuid: Any) -> HttpResponse:
+def site_add(request: ClinicRequest, session_uuid: Any) -> HttpResponse:
     """Place one injection from the map. HTMX gets the map, form, list and totals; a plain POST gets the page."""
     session = queries.session_or_404(request, session_uuid)
     signed = session.is_signed
     solutions = queries.session_page(session).active_solutions
     form = SiteForm(request.POST, solutions=solutions, signed=signed)
     added: InjectionSite | None = _add_site(request, session, form, solutions) if form.is_valid() else None
-    if not request.htmx:  # type: ignore[attr-defined]
+    if not request.htmx:
         if added is None:
             return session_page(request, session, status=400, site_form=form, amending=signed)
         volume = clinical_present.volume(added.volume_ml)
