@@ -73,6 +73,21 @@ SENT_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
+# What the sent codings describe: when staff change one of these, the codings another system sent no longer name the
+# entry, so the edit clears them (the version row keeps them) rather than serve old codes beside new words.
+CODED_BY: dict[str, tuple[str, ...]] = {
+    "condition": ("description", "codes"),
+    "medication": ("name", "codes"),
+    "allergy": ("substance", "codes"),
+}
+
+
+def _stale_codings(actor: Actor, record: Any, kind: str, values: Mapping[str, Any]) -> bool:
+    if actor.channel == "fhir" or kind not in CODED_BY or not getattr(record, "codings", None):
+        return False
+    return any(name in values and values[name] != getattr(record, name) for name in CODED_BY[kind])
+
+
 def _fields(actor: Actor, kind: str) -> tuple[str, ...]:
     fields = CHILD_MODELS[kind][1]
     return fields + SENT_FIELDS[kind] if actor.channel == "fhir" else fields
@@ -371,6 +386,8 @@ def edit_child(
     fields = _fields(actor, kind)
     require_permission(actor, Permission.PATIENT_EDIT_CLINICAL)
     values = _clean_sent(_clean_codes(only_fields(data, fields)))
+    if _stale_codings(actor, record, kind, values):
+        values["codings"] = []
     if kind == "allergy" and is_no_known_allergy_entry({**record.__dict__, **values}):
         raise ValidationError(
             {

@@ -328,3 +328,34 @@ def test_forms_and_the_api_do_not_set_what_another_system_sent(patient: Any, cli
         services.add_child(actor_of(clinician), patient, "condition", data)
     via_fhir = services.add_child(fhir_actor_for(clinician), patient, "condition", data)
     assert via_fhir.codings == [{"system": SNOMED, "code": "30989003"}]
+
+
+@pytest.mark.parametrize(
+    ("kind", "model", "concept", "change"),
+    [
+        ("condition", Condition, "code", {"description": "Knee osteoarthritis"}),
+        ("allergy", Allergy, "code", {"substance": "Latex"}),
+        ("medication", Medication, "medicationCodeableConcept", {"name": "Paracetamol"}),
+    ],
+)
+def test_staff_renaming_an_entry_clears_the_codings_another_system_sent(
+    fhir: Any, patient: Any, clinician: Any, kind: str, model: Any, concept: str, change: dict[str, str]
+) -> None:
+    client, headers = fhir
+    resource = {"condition": condition, "allergy": allergy, "medication": medication}[kind](patient)
+    served = post(client, headers, resource)
+    record = model.objects.get(uuid=served["id"])
+    assert record.codings
+    # A note changes nothing the codings name: they stay.
+    services.edit_child(actor_of(clinician), record, kind, {"note": "seen"}, expected_version=record.version)
+    record.refresh_from_db()
+    assert record.codings
+    # A new name does: the old codes are not served beside the new words, and the earlier version keeps them.
+    services.edit_child(actor_of(clinician), record, kind, change, expected_version=record.version)
+    record.refresh_from_db()
+    assert record.codings == []
+    again = get(client, headers, f"{served['resourceType']}/{served['id']}")
+    sent = {c[1] for c in codes(served[concept])}
+    assert not sent & {c[1] for c in codes(again.get(concept, {}))}
+    old = orjson.loads(client.get(f"/fhir/{served['resourceType']}/{served['id']}/_history/1", headers=headers).content)
+    assert sent <= {c[1] for c in codes(old[concept])}
