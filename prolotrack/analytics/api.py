@@ -1,12 +1,12 @@
 """JSON API of the analytics app: `GET /api/dashboard`, the clinic dashboard's figures (aggregates only)."""
 
-from datetime import date
 from typing import Any
 
-from ninja import Query, Router, Schema
+from ninja import Query, Router
 from ninja.errors import HttpError
 
 from prolotrack.analytics import queries, research
+from prolotrack.analytics.schemas import DashboardParams
 from prolotrack.audit.services import record_read
 from prolotrack.clinical.queries import clinic_today
 from prolotrack.clinics.api_auth import api_actor
@@ -14,13 +14,6 @@ from prolotrack.clinics.http import ApiRequest
 from prolotrack.clinics.roles import Permission, role_has
 
 router = Router(tags=["analytics"])
-
-
-class DashboardParams(Schema):
-    start: date | None = None
-    end: date | None = None
-    indication: str = ""
-    period: str = ""
 
 
 @router.get(

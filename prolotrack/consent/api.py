@@ -1,11 +1,10 @@
 """JSON API of the consent app, mounted on the product's API in prolotrack/api.py."""
 
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from django.http import Http404, HttpResponse
-from ninja import Router, Schema
+from ninja import Router
 
 from prolotrack.audit.integrity import verified
 from prolotrack.audit.services import record_read
@@ -14,29 +13,11 @@ from prolotrack.clinics.http import ApiRequest
 from prolotrack.clinics.roles import Permission
 from prolotrack.consent import queries
 from prolotrack.consent.models import Consent, ConsentStatus
+from prolotrack.consent.schemas import ConsentOut
 from prolotrack.consent.views import pdf_response
 from prolotrack.patients.queries import patient_or_404
 
 router = Router(tags=["consent"])
-
-
-class ConsentOut(Schema):
-    id: UUID
-    patient_id: UUID
-    course_id: UUID | None
-    scope: str
-    status: str
-    template_version: int | None
-    patient_signer_name: str
-    witness_name: str
-    witness_role: str
-    signed_at: datetime | None
-    pdf_sha256: str
-    text_sha256: str
-    withdrawn_at: datetime | None
-    withdrawal_reason: str
-    withdrawn_by: str | None
-    version: int
 
 
 def consent_out(c: Consent) -> dict[str, Any]:

@@ -1,12 +1,11 @@
 """JSON API of the documents app: a patient's documents (with signed consents), one document's status, its PDF, and
 requesting a progress report. Mounted on the product's API in prolotrack/api.py."""
 
-from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 from uuid import UUID
 
 from django.http import Http404, HttpResponse
-from ninja import Router, Schema
+from ninja import Router
 from ninja.responses import Status
 
 from prolotrack.audit.services import record_read
@@ -15,31 +14,11 @@ from prolotrack.clinics.http import ApiRequest
 from prolotrack.clinics.roles import Permission
 from prolotrack.documents import queries, services, views
 from prolotrack.documents.models import Document
+from prolotrack.documents.schemas import DocumentOut, ReportIn
 from prolotrack.patients.queries import patient_or_404
 from prolotrack.treatment import queries as treatment_queries
 
 router = Router(tags=["documents"])
-
-
-class DocumentOut(Schema):
-    id: UUID
-    kind: str
-    title: str
-    status: str
-    created_at: datetime
-    generated_at: datetime | None
-    sha256: str
-    size: int | None
-    session_id: UUID | None
-    course_id: UUID | None
-    outdated: bool
-    error: str
-    download_url: str
-
-
-class ReportIn(Schema):
-    kind: Literal["progress_patient", "progress_referrer"]
-    course_id: UUID | None = None
 
 
 def _out(row: queries.DocumentRow) -> dict[str, Any]:

@@ -6,14 +6,13 @@ from uuid import UUID
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404
-from ninja import Field, Query, Router, Schema
+from ninja import Query, Router
 from ninja.responses import Status
 
 from prolotrack.audit.services import record_disclosure, record_read
 from prolotrack.clinics.api_auth import api_actor
 from prolotrack.clinics.http import ApiRequest
 from prolotrack.clinics.roles import Permission
-from prolotrack.core.api_types import MAX_PAGE_SIZE, PageNumber
 from prolotrack.patients import queries, services
 from prolotrack.patients.models import Allergy, Condition, Medication, Patient, WeightMeasurement
 from prolotrack.patients.schemas import (
@@ -30,27 +29,16 @@ from prolotrack.patients.schemas import (
     EnteredInErrorIn,
     MedicationOut,
     NoKnownAllergiesIn,
+    PagedPatientSummary,
     PatientDetail,
     PatientIn,
     PatientPatch,
-    PatientSummary,
+    SearchParams,
     WeightOut,
 )
 from prolotrack.patients.services import ChildModel
 
 router = Router(tags=["patients"])
-PAGE_SIZE = 50
-
-
-class SearchParams(Schema):
-    search: str = Field("", max_length=200)
-    page: PageNumber = 1
-    page_size: int = Field(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
-
-
-class PagedPatientSummary(Schema):
-    items: list[PatientSummary]
-    count: int
 
 
 def _get(request: ApiRequest, patient_id: UUID) -> Patient:

@@ -4,6 +4,7 @@ from uuid import UUID
 
 from ninja import Field, ModelSchema, Schema
 
+from prolotrack.core.api_types import MAX_PAGE_SIZE, PageNumber
 from prolotrack.core.limits import limit_field
 from prolotrack.domain.limits import BODY_WEIGHT_KG
 from prolotrack.patients.models import Allergy, Condition, Medication, WeightMeasurement
@@ -216,3 +217,17 @@ class EnteredInErrorIn(Schema):
 
 class NoKnownAllergiesIn(Schema):
     version: int | None = Field(None, description="The patient's version you read; a newer one answers 409.")
+
+
+PAGE_SIZE = 50  # patients a list page holds unless the client asks for fewer or more
+
+
+class SearchParams(Schema):
+    search: str = Field("", max_length=200)
+    page: PageNumber = 1
+    page_size: int = Field(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
+
+
+class PagedPatientSummary(Schema):
+    items: list[PatientSummary]
+    count: int

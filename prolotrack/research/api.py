@@ -3,13 +3,12 @@
 Only roles with export.research (clinic administrators and researchers). Another clinic's export answers 404.
 """
 
-from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 from uuid import UUID
 
 from django.http import FileResponse, Http404
 from django.urls import reverse
-from ninja import Field, Router, Schema
+from ninja import Router
 from ninja.responses import Status
 
 from prolotrack.clinics.api_auth import api_actor
@@ -17,49 +16,9 @@ from prolotrack.clinics.http import ApiRequest
 from prolotrack.clinics.roles import Permission
 from prolotrack.research import queries, services
 from prolotrack.research.models import ExportJob, ExportStatus
+from prolotrack.research.schemas import ExportIn, ExportOut
 
 router = Router(tags=["research"])
-
-
-class ExportIn(Schema):
-    date_mode: Literal["year", "shift"] = Field(
-        "year",
-        description="'year': dates as years only (Safe Harbor); 'shift': shifted per patient, a limited data set, "
-        "only with `agreement`.",
-    )
-    agreement: UUID | None = Field(None, description="A data use agreement recorded by an administrator.")
-    indication: str = Field(
-        "", max_length=200, description="An indication code of the product's list (free text is refused)."
-    )
-    year_from: int | None = Field(None, description="Only courses started in this year or later.")
-    year_to: int | None = Field(None, description="Only courses started in this year or earlier.")
-
-
-class ExportOut(Schema):
-    id: UUID
-    status: str
-    stage: str
-    done: int
-    total: int
-    percent: int
-    date_mode: str
-    indication: str
-    year_from: int | None
-    year_to: int | None
-    requested_by: str
-    requested_at: datetime
-    finished_at: datetime | None
-    expires_at: datetime | None
-    patient_count: int | None
-    row_counts: dict[str, int]
-    file_size: int | None
-    sha256: str
-    kind: str
-    agreement: UUID | None
-    privacy: dict[str, Any]
-    error: str
-    status_url: str
-    download_url: str | None
 
 
 def export_out(job: ExportJob) -> dict[str, Any]:

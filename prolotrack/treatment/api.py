@@ -1,13 +1,12 @@
 """Treatment endpoints under /api: courses, sessions with sites and totals, checklist, signing, adverse events."""
 
-from datetime import date, timedelta
-from decimal import Decimal
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from ninja import Field, Query, Router, Schema
+from ninja import Query, Router
 from ninja.responses import Status
 
 from prolotrack.audit.services import record_disclosure, record_read
@@ -16,14 +15,6 @@ from prolotrack.clinics.api_auth import api_actor
 from prolotrack.clinics.http import ApiRequest
 from prolotrack.clinics.models import User
 from prolotrack.clinics.roles import Permission
-from prolotrack.core.limits import limit_field
-from prolotrack.domain.limits import (
-    CONCENTRATION_PCT,
-    NEEDLE_DEPTH_MM,
-    NEEDLE_GAUGE,
-    SITE_VOLUME_ML,
-    SOLUTION_VOLUME_ML,
-)
 from prolotrack.domain.session import signing_blockers
 from prolotrack.patients.queries import patient_or_404
 from prolotrack.treatment import present, queries, services
@@ -31,10 +22,15 @@ from prolotrack.treatment.models import Course, TreatmentSession
 from prolotrack.treatment.schemas import (
     AdverseEventIn,
     AdverseEventOut,
+    AppointmentOut,
+    CalendarParams,
+    ChecklistIn,
     CourseIn,
     CourseOut,
     SessionOut,
     SessionSummary,
+    SiteIn,
+    SolutionIn,
 )
 
 router = Router(tags=["treatment"])
@@ -123,41 +119,12 @@ def get_session(request: ApiRequest, session_id: UUID) -> Any:
     return session_payload(session)
 
 
-class ChecklistIn(Schema):
-    item: str
-    answer: str
-    note: str = Field("", max_length=300)
-
-
 @router.post("/sessions/{session_id}/checklist", response={200: SessionOut}, summary="Tick a check")
 def tick(request: ApiRequest, session_id: UUID, payload: ChecklistIn) -> Any:
     actor = api_actor(request, Permission.SESSION_RECORD)
     session = _session(request, session_id)
     services.tick(actor, session, payload.item, payload.answer, note=payload.note)
     return session_payload(_session(request, session_id))
-
-
-class ComponentIn(Schema):
-    agent: str
-    target_pct: Decimal = limit_field(CONCENTRATION_PCT, description="Concentration wanted, % w/v.")
-    stock_pct: Decimal = limit_field(CONCENTRATION_PCT, description="Concentration of the stock, % w/v.")
-    lot: str = Field("", max_length=60)
-    expiry: date | None = None
-
-
-class SolutionIn(Schema):
-    label: str = Field(..., min_length=1, max_length=10)
-    final_volume_ml: Decimal = limit_field(SOLUTION_VOLUME_ML, description="Volume prepared, mL.")
-    components: list[ComponentIn] = Field(..., min_length=1)
-    diluent: str = ""
-    diluent_lot: str = Field("", max_length=60)
-    with_epinephrine: bool = False
-    amendment_reason: str = Field(
-        "",
-        max_length=500,
-        description="Once the note is signed: a reason code (wrong_value, omission, late_entry, other), then "
-        "': details' (needed for other).",
-    )
 
 
 @router.post("/sessions/{session_id}/solutions", response={201: SessionOut}, summary="Record a solution")
@@ -176,26 +143,6 @@ def add_solution(request: ApiRequest, session_id: UUID, payload: SolutionIn) -> 
         amendment_reason=payload.amendment_reason,
     )
     return Status(201, session_payload(_session(request, session_id)))
-
-
-class SiteIn(Schema):
-    solution: str = Field(..., description="The label of a solution prepared in this session.")
-    body_map: str
-    x: Decimal
-    y: Decimal
-    side: str
-    volume_ml: Decimal = limit_field(SITE_VOLUME_ML, description="Volume injected at this site, mL.")
-    landmark: str = ""
-    label: str = Field("", max_length=120)
-    depth_mm: Decimal | None = limit_field(NEEDLE_DEPTH_MM, None, description="Needle depth, mm.")
-    needle_gauge: int | None = limit_field(NEEDLE_GAUGE, None, description="Needle gauge, G.")
-    guidance: str = "landmark"
-    amendment_reason: str = Field(
-        "",
-        max_length=500,
-        description="Once the note is signed: a reason code (wrong_value, omission, late_entry, other), then "
-        "': details' (needed for other).",
-    )
 
 
 @router.post("/sessions/{session_id}/sites", response={201: SessionOut}, summary="Place an injection site")
@@ -243,24 +190,6 @@ def create_adverse_event(request: ApiRequest, patient_id: UUID, payload: Adverse
     data = payload.dict(exclude={"session_id", "site_id"})
     event = services.record_adverse_event(actor, patient, data, session=session, site=site)
     return Status(201, event)
-
-
-class CalendarParams(Schema):
-    start: date | None = None
-    days: int = Field(7, ge=1, le=31)
-    clinician: str | None = None
-
-
-class AppointmentOut(Schema):
-    session_id: UUID
-    patient_id: UUID
-    patient_name: str
-    course: str
-    number: int
-    starts_at: Any
-    duration_minutes: int
-    clinician: str | None
-    status: str
 
 
 @router.get("/calendar", response={200: list[AppointmentOut]}, summary="Booked sessions in a date range")

@@ -1,10 +1,18 @@
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from ninja import Field, Schema
 
+from prolotrack.core.limits import limit_field
+from prolotrack.domain.limits import (
+    CONCENTRATION_PCT,
+    NEEDLE_DEPTH_MM,
+    NEEDLE_GAUGE,
+    SITE_VOLUME_ML,
+    SOLUTION_VOLUME_ML,
+)
 from prolotrack.treatment.models import AdverseEvent, Course, CourseTimepoint, InjectionSite, TreatmentSession
 
 
@@ -210,3 +218,70 @@ class AdverseEventOut(Schema):
     @staticmethod
     def resolve_solution(obj: AdverseEvent) -> str | None:
         return obj.solution.label if obj.solution is not None else None
+
+
+class ChecklistIn(Schema):
+    item: str
+    answer: str
+    note: str = Field("", max_length=300)
+
+
+class ComponentIn(Schema):
+    agent: str
+    target_pct: Decimal = limit_field(CONCENTRATION_PCT, description="Concentration wanted, % w/v.")
+    stock_pct: Decimal = limit_field(CONCENTRATION_PCT, description="Concentration of the stock, % w/v.")
+    lot: str = Field("", max_length=60)
+    expiry: date | None = None
+
+
+class SolutionIn(Schema):
+    label: str = Field(..., min_length=1, max_length=10)
+    final_volume_ml: Decimal = limit_field(SOLUTION_VOLUME_ML, description="Volume prepared, mL.")
+    components: list[ComponentIn] = Field(..., min_length=1)
+    diluent: str = ""
+    diluent_lot: str = Field("", max_length=60)
+    with_epinephrine: bool = False
+    amendment_reason: str = Field(
+        "",
+        max_length=500,
+        description="Once the note is signed: a reason code (wrong_value, omission, late_entry, other), then "
+        "': details' (needed for other).",
+    )
+
+
+class SiteIn(Schema):
+    solution: str = Field(..., description="The label of a solution prepared in this session.")
+    body_map: str
+    x: Decimal
+    y: Decimal
+    side: str
+    volume_ml: Decimal = limit_field(SITE_VOLUME_ML, description="Volume injected at this site, mL.")
+    landmark: str = ""
+    label: str = Field("", max_length=120)
+    depth_mm: Decimal | None = limit_field(NEEDLE_DEPTH_MM, None, description="Needle depth, mm.")
+    needle_gauge: int | None = limit_field(NEEDLE_GAUGE, None, description="Needle gauge, G.")
+    guidance: str = "landmark"
+    amendment_reason: str = Field(
+        "",
+        max_length=500,
+        description="Once the note is signed: a reason code (wrong_value, omission, late_entry, other), then "
+        "': details' (needed for other).",
+    )
+
+
+class CalendarParams(Schema):
+    start: date | None = None
+    days: int = Field(7, ge=1, le=31)
+    clinician: str | None = None
+
+
+class AppointmentOut(Schema):
+    session_id: UUID
+    patient_id: UUID
+    patient_name: str
+    course: str
+    number: int
+    starts_at: Any
+    duration_minutes: int
+    clinician: str | None
+    status: str
