@@ -31,6 +31,9 @@ def _fast_tests(tmp_path: Any) -> Any:
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
         DATA_DIR=tmp_path,
         MEDIA_ROOT=tmp_path / "files",
+        # Audit checkpoints live outside the database by design, so a test's database roll-back leaves them: each test
+        # gets its own folder, or one test's checkpoint (31 events) reads as another test's truncated chain.
+        AUDIT_CHECKPOINT_DIR=str(tmp_path / "audit-checkpoints"),
         # Background tasks run inline in tests; a test that needs a queued task overrides TASKS itself.
         TASKS={"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}},
         # Tests without the database still use the cache: an in-memory one here; the production database cache is

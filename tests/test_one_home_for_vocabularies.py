@@ -52,6 +52,7 @@ WORKFLOW_STATES = {
     "fhir.ExportJob.status",
     "research.ExportJob.date_mode",
     "research.ExportJob.status",
+    "smart.SmartApp.kind",  # an OAuth client's kind: a person signs in, or a backend service
 }
 
 DOMAIN_CHOICES = [list(v.choices) for v in VOCABULARIES.values()] + [list(CHECKLIST_CHOICES)]

@@ -86,7 +86,7 @@ def get_document(request: ApiRequest, document_id: UUID) -> Any:
     summary="Download the PDF (rendered now if the background worker has not yet done it)",
     openapi_extra={
         "responses": {
-            "200": {
+            200: {
                 "description": "The PDF",
                 "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
             }
