@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "prolotrack.messaging",
     "prolotrack.documents",
     "prolotrack.consent",
+    "prolotrack.billing",
     "prolotrack.fhir",
     "prolotrack.research",
     "prolotrack.analytics",

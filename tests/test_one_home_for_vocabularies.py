@@ -53,6 +53,11 @@ WORKFLOW_STATES = {
     "research.ExportJob.date_mode",
     "research.ExportJob.status",
     "smart.SmartApp.kind",  # an OAuth client's kind: a person signs in, or a backend service
+    # Billing's kinds and states: the practice's money, not clinical vocabularies (docs/BILLING.md).
+    "billing.FeeItem.kind",
+    "billing.Invoice.status",
+    "billing.Payment.method",
+    "billing.Refund.method",
 }
 
 DOMAIN_CHOICES = [list(v.choices) for v in VOCABULARIES.values()] + [list(CHECKLIST_CHOICES)]

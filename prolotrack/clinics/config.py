@@ -65,9 +65,17 @@ class ClinicConfig:
     # Researchers' differentially private breakdowns: the privacy budget (epsilon) of one quarter's release, in
     # tenths (10 = epsilon 1): Dwork and Roth 2014 describe epsilon of about 1 or below as a meaningful guarantee.
     research_dp_epsilon_tenths: int = 10
+    # Billing (docs/BILLING.md). The clinic's currency, an ISO 4217 code: USD, because the product's codes (HCPCS
+    # Level II, Medicare's NCD 150.7) are United States ones and a clinic has no country field to derive it from.
+    currency: str = "USD"
+    # How a signed session's procedure is charged: one line per region and side treated, one line whose quantity is
+    # the number of injections, or one line per session. Product default (per region): HCPCS M0076's descriptor
+    # names no unit (CMS HCPCS Level II file), and fee schedules of prolotherapy clinics price by area treated.
+    session_fee_rule: str = "per_region"
 
     TEXT_SETTINGS = frozenset({"contact_phone", "contact_email"})
     BOOL_SETTINGS = frozenset({"second_factor_all_staff"})
+    CHOICE_SETTINGS = frozenset({"currency", "session_fee_rule"})
 
     LIMITS: ClassVar[dict[str, tuple[int, int] | tuple[Decimal, Decimal]]] = {
         "non_responder_after_sessions": (1, 20),
@@ -113,6 +121,9 @@ class ClinicConfig:
             if name in cls.BOOL_SETTINGS:
                 clean[name] = _boolean(name, value)
                 continue
+            if name in cls.CHOICE_SETTINGS:
+                clean[name] = _choice(name, value)
+                continue
             low, high = cls.LIMITS[name]
             label = name.replace("_", " ")
             number: int | Decimal
@@ -151,6 +162,25 @@ def _text(name: str, value: Any) -> str:
         raise ClinicConfigError(f"{label} must be one line of at most 120 characters.")
     if name == "contact_email" and text and ("@" not in text or " " in text):
         raise ClinicConfigError(f"{label} must be an email address such as front-desk@clinic.example, not {text!r}.")
+    return text
+
+
+def choices_of(name: str) -> dict[str, str]:
+    """The values a choice setting may take, with what each means."""
+    from prolotrack.domain import money
+
+    if name == "currency":
+        return {code: code for code in money.MINOR_UNITS}
+    return dict(money.FEE_RULES)
+
+
+def _choice(name: str, value: Any) -> str:
+    allowed = choices_of(name)
+    text = str(value or "").strip()
+    if name == "currency":
+        text = text.upper()
+    if text not in allowed:
+        raise ClinicConfigError(f"{name.replace('_', ' ')} must be one of {', '.join(allowed)}, not {value!r}.")
     return text
 
 

@@ -15,7 +15,7 @@ from typing import Any, cast
 from django import forms
 
 from prolotrack.clinics import hooks
-from prolotrack.clinics.config import ClinicConfig
+from prolotrack.clinics.config import ClinicConfig, choices_of
 from prolotrack.clinics.models import User
 from prolotrack.domain import instruments as domain
 from prolotrack.domain.vocabulary import BodyRegion
@@ -185,6 +185,22 @@ SETTINGS: dict[str, Setting] = {
             "of about 1 or below as a meaningful guarantee (RESEARCH.md).",
             "tenths",
         ),
+        Setting(
+            "currency",
+            "Currency of fees, invoices and payments",
+            "An ISO 4217 code. Amounts are kept to the currency's smallest unit (cents for USD, none for JPY). A "
+            "payment in another currency is refused. Change it only before the first invoice.",
+            "USD: the product's billing codes (HCPCS Level II, Medicare's NCD 150.7) are United States ones, and a "
+            "clinic records no country to derive it from (BILLING.md).",
+        ),
+        Setting(
+            "session_fee_rule",
+            "How a signed session's procedure is charged",
+            "Per region: one procedure line for each region and side treated. Per injection: one line whose quantity "
+            "is the number of injections. Per session: one line, whatever was treated.",
+            "Per region, a product default: HCPCS M0076's descriptor names no unit (CMS HCPCS Level II file) and "
+            "prolotherapy fee schedules price by area treated (BILLING.md).",
+        ),
     )
 }
 
@@ -213,6 +229,7 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     ("Signing", ("sign_early_margin_minutes",)),
     ("Research", ("research_min_k", "research_min_l", "research_dp_epsilon_tenths")),
+    ("Billing", ("currency", "session_fee_rule")),
 )
 
 INSTRUMENTS_SOURCE = (
@@ -227,6 +244,8 @@ def _default_text(name: str) -> str:
         return value or "empty"
     if name in ClinicConfig.BOOL_SETTINGS:
         return "on" if value else "off"
+    if name in ClinicConfig.CHOICE_SETTINGS:
+        return str(choices_of(name)[value])
     if name.startswith("send_window_"):
         return f"{value}:00"
     if name == "anaesthetic_warn_fraction":
@@ -287,6 +306,10 @@ class ClinicSettingsForm(forms.Form):
         setting = SETTINGS[name]
         if name in ClinicConfig.BOOL_SETTINGS:
             return forms.BooleanField(required=False, label=setting.label, help_text=setting.help)
+        if name in ClinicConfig.CHOICE_SETTINGS:
+            return forms.ChoiceField(
+                choices=list(choices_of(name).items()), label=setting.label, help_text=setting.help
+            )
         if name in ClinicConfig.TEXT_SETTINGS:
             if name == "contact_email":
                 return forms.EmailField(required=False, max_length=120, label=setting.label, help_text=setting.help)

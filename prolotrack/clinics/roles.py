@@ -60,6 +60,11 @@ class Permission(StrEnum):
     BULK_EXPORT = "export.bulk"
     RESEARCH_EXPORT = "export.research"
     API_TOKEN_USE = "api.use"
+    BILLING_VIEW = "billing.view"
+    BILLING_INVOICE = "billing.invoice"
+    BILLING_PAYMENT = "billing.payment"
+    BILLING_CREDIT = "billing.credit"
+    BILLING_FEES = "billing.fees"
 
 
 C, N, F, A, R = Role.CLINICIAN, Role.NURSE, Role.FRONT_DESK, Role.ADMIN, Role.RESEARCHER
@@ -126,6 +131,17 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[str]] = {
     # De-identified, consented only (docs/RESEARCH.md).
     Permission.RESEARCH_EXPORT: frozenset({A, R}),
     Permission.API_TOKEN_USE: frozenset({C, N, F, A, R}),
+    # Money (docs/BILLING.md, issue 15). Balances, invoices and payments of a patient: the front desk who takes the
+    # money, the clinician who sees the balance, the administrator; researchers see no money.
+    Permission.BILLING_VIEW: frozenset({C, F, A}),
+    # Drafting, editing and issuing invoices (checking a patient out) is the front desk's job.
+    Permission.BILLING_INVOICE: frozenset({F, A}),
+    # Taking a payment, using account credit.
+    Permission.BILLING_PAYMENT: frozenset({F, A}),
+    # Credit notes (a void is one) and refunds give money back: the administrator.
+    Permission.BILLING_CREDIT: frozenset({A}),
+    # The fee schedule: codes, prices and their versions.
+    Permission.BILLING_FEES: frozenset({A}),
 }
 
 

@@ -1,0 +1,244 @@
+"""The practice's money: the fee schedule, invoices and their lines, credit notes, payments, their allocations to
+invoices, and refunds (docs/BILLING.md).
+
+Every row stands on ClinicalRecord (versioned, audited, never deleted) and is written by billing.services. Money is
+a DecimalField everywhere (a test refuses a FloatField in this app): three decimal places hold every ISO 4217 minor
+unit the product offers (domain/money.py), and each amount is quantized to its currency's own unit before it is saved.
+An issued invoice, a credit note, a payment and a refund never change; a fee's price changes by a new version.
+"""
+
+from decimal import Decimal
+
+from django.core.validators import MinValueValidator
+from django.db import models
+
+from prolotrack.core.records import ClinicalRecord
+
+NOT_NEGATIVE = [MinValueValidator(Decimal(0))]
+
+
+def amount_field(default: Decimal | None = None) -> "models.DecimalField[Decimal, Decimal]":
+    """An amount of money: never negative, three decimals (the largest ISO 4217 minor unit the product offers)."""
+    if default is None:
+        return models.DecimalField(max_digits=15, decimal_places=3, validators=NOT_NEGATIVE)
+    return models.DecimalField(max_digits=15, decimal_places=3, validators=NOT_NEGATIVE, default=default)
+
+
+class FeeKind(models.TextChoices):
+    PROCEDURE = "procedure", "Procedure"
+    VISIT = "visit", "Assessment or follow-up"
+    SOLUTION = "solution", "Solution or add-on"
+    PRODUCT = "product", "Product (brace, supplement)"
+    OTHER = "other", "Other"
+
+
+class FeeItem(ClinicalRecord):
+    """An item of the clinic's fee schedule: a code (HCPCS Level II such as M0076, or the clinic's own) and when it
+    may be charged. Its description, price and tax rate are versions (FeeVersion), never edited."""
+
+    code = models.CharField(max_length=20, help_text="HCPCS Level II (e.g. M0076) or the clinic's own code.")
+    kind = models.CharField(max_length=10, choices=FeeKind.choices)
+    active_from = models.DateField()
+    active_to = models.DateField(null=True, blank=True, help_text="Last day it may be charged; empty: no end.")
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [models.UniqueConstraint(fields=["clinic", "code"], name="billing_fee_code_unique_per_clinic")]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class FeeVersion(ClinicalRecord):
+    """What a fee item says and costs from a day on. Immutable: a new price is a new version."""
+
+    item = models.ForeignKey(FeeItem, on_delete=models.PROTECT, related_name="versions")
+    description = models.CharField(max_length=200)
+    price = amount_field()
+    tax_rate = models.DecimalField(max_digits=6, decimal_places=3, default=Decimal(0), validators=NOT_NEGATIVE)
+    effective_from = models.DateField()
+
+    class Meta:
+        ordering = ["item", "-effective_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "effective_from"], name="billing_fee_version_one_per_day")
+        ]
+
+    def lock_reason(self) -> str | None:
+        if self.pk is not None:
+            return "A fee version never changes: add a new version with the new price."
+        return None
+
+
+class InvoiceStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    ISSUED = "issued", "Issued"
+    VOID = "void", "Void (credited in full)"
+
+
+class Invoice(ClinicalRecord):
+    """An invoice of one patient of the clinic, maybe for one session. Drafts change; issued invoices never do."""
+
+    # Not a field: what is still owed, set by billing.queries.open_invoices for the pages.
+    balance: Decimal
+
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    session = models.ForeignKey(
+        "treatment.TreatmentSession", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(max_length=8, choices=InvoiceStatus.choices, default=InvoiceStatus.DRAFT)
+    currency = models.CharField(max_length=3)
+    # Gapless per clinic, given at issue (billing.services.issue_invoice); empty on a draft.
+    number = models.PositiveIntegerField(null=True, blank=True)
+    issued_on = models.DateField(null=True, blank=True)
+    issued_at = models.DateTimeField(null=True, blank=True)
+    net_total = amount_field(default=Decimal(0))
+    tax_total = amount_field(default=Decimal(0))
+    total = amount_field(default=Decimal(0))
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-issued_on", "-number", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clinic", "number"],
+                condition=models.Q(number__isnull=False),
+                name="billing_invoice_number_unique_per_clinic",
+            )
+        ]
+        indexes = [models.Index(fields=["patient", "status"])]
+
+    def __str__(self) -> str:
+        return f"Invoice {self.number}" if self.number else "Draft invoice"
+
+    def lock_reason(self) -> str | None:
+        # Loaded from the database as issued: the change that issues it is the last one allowed (the service).
+        if self.pk is not None and self.status != InvoiceStatus.DRAFT and self.issued_at is not None:
+            return "This invoice is issued and cannot change: correct it with a credit note."
+        return None
+
+
+class InvoiceLine(ClinicalRecord):
+    """One line: the fee version charged (its code, description, price and tax copied as they were)."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="lines")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    fee = models.ForeignKey(FeeVersion, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveSmallIntegerField()
+    code = models.CharField(max_length=20)
+    description = models.CharField(max_length=300)
+    quantity = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+    unit_price = amount_field()
+    tax_rate = models.DecimalField(max_digits=6, decimal_places=3, default=Decimal(0), validators=NOT_NEGATIVE)
+    net = amount_field()
+    tax = amount_field()
+
+    class Meta:
+        ordering = ["invoice", "position"]
+
+    def lock_reason(self) -> str | None:
+        if self.invoice.status != InvoiceStatus.DRAFT:
+            return "This invoice is issued and cannot change: correct it with a credit note."
+        return None
+
+    @property
+    def gross(self) -> Decimal:
+        return self.net + self.tax
+
+
+class DocumentCounter(models.Model):
+    """The last number given to each numbered kind of document of a clinic (invoices, credit notes). Locked while a
+    number is taken, so numbers are gapless and never repeat (docs/BILLING.md, "Numbers")."""
+
+    clinic = models.ForeignKey("clinics.Clinic", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=12)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["clinic", "kind"], name="billing_counter_one_per_kind")]
+
+
+class CreditNote(ClinicalRecord):
+    """A correction of an issued invoice: an amount given back on it, with a reason. A void is one for the whole."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_notes")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    number = models.PositiveIntegerField()
+    issued_on = models.DateField()
+    amount = amount_field()
+    tax = amount_field(default=Decimal(0))
+    reason = models.TextField()
+    is_void = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "number"], name="billing_credit_note_number_unique_per_clinic")
+        ]
+
+    def lock_reason(self) -> str | None:
+        return "A credit note never changes." if self.pk is not None else None
+
+
+class PaymentMethod(models.TextChoices):
+    CASH = "cash", "Cash"
+    CARD = "card", "Card"
+    CHEQUE = "cheque", "Cheque"
+    BANK_TRANSFER = "transfer", "Bank transfer"
+    OTHER = "other", "Other"
+
+
+class Payment(ClinicalRecord):
+    """Money received from (or for) a patient, taken elsewhere (a card terminal, the till, the bank)."""
+
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    currency = models.CharField(max_length=3)
+    amount = amount_field()
+    method = models.CharField(max_length=8, choices=PaymentMethod.choices)
+    received_on = models.DateField()
+    reference = models.CharField(max_length=80, blank=True, help_text="The card terminal's or bank's reference.")
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-received_on", "-created_at"]
+        indexes = [models.Index(fields=["patient", "received_on"])]
+
+    def lock_reason(self) -> str | None:
+        return "A payment never changes: refund it or credit the invoice." if self.pk is not None else None
+
+
+class PaymentAllocation(ClinicalRecord):
+    """Part of a payment paying an invoice. A credit note that leaves an invoice overpaid gives money back to the
+    account with a negative allocation (released), never by editing the first one."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="allocations")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="allocations")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    amount = models.DecimalField(max_digits=15, decimal_places=3)
+    credit_note = models.ForeignKey(
+        CreditNote, null=True, blank=True, on_delete=models.PROTECT, related_name="releases"
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def lock_reason(self) -> str | None:
+        return "An allocation never changes." if self.pk is not None else None
+
+
+class Refund(ClinicalRecord):
+    """Money given back from a payment, to the payment's own method, with the reason."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    amount = amount_field()
+    method = models.CharField(max_length=8, choices=PaymentMethod.choices)
+    refunded_on = models.DateField()
+    reason = models.TextField()
+    reference = models.CharField(max_length=80, blank=True)
+
+    class Meta:
+        ordering = ["-refunded_on", "-created_at"]
+
+    def lock_reason(self) -> str | None:
+        return "A refund never changes." if self.pk is not None else None

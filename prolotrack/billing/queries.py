@@ -1,0 +1,186 @@
+"""Reads of the billing app: the fee schedule, an invoice with its lines and money, a patient's account.
+
+Every lookup is inside the caller's clinic (another clinic's record raises DoesNotExist, answered 404). Balances are
+never stored: they are sums over the rows that make them (invoices, credit notes, allocations, refunds), so they
+cannot drift from the history.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet, Sum
+
+from prolotrack.billing.models import (
+    CreditNote,
+    FeeItem,
+    FeeVersion,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    Payment,
+    PaymentAllocation,
+    Refund,
+)
+
+ZERO = Decimal(0)
+
+
+def _sum(queryset: QuerySet[Any], name: str = "amount") -> Decimal:
+    value = queryset.aggregate(total=Sum(name))["total"]
+    return value if value is not None else ZERO
+
+
+# --- Fee schedule --------------------------------------------------------------------------------------------------
+
+
+def fee_items(clinic: Any) -> list[FeeItem]:
+    """Every item of the clinic's fee schedule with its versions (newest first), by code."""
+    versions = Prefetch("versions", queryset=FeeVersion.objects.active().order_by("-effective_from"))
+    return list(FeeItem.objects.active().filter(clinic=clinic).prefetch_related(versions).order_by("code"))
+
+
+def fee_item(clinic: Any, uuid: Any) -> FeeItem:
+    return FeeItem.objects.active().get(clinic=clinic, uuid=uuid)
+
+
+def version_on(item: FeeItem, day: date) -> FeeVersion | None:
+    """The version of a fee item in force on a day (the latest that started on or before it)."""
+    return FeeVersion.objects.active().filter(item=item, effective_from__lte=day).order_by("-effective_from").first()
+
+
+def chargeable_items(clinic: Any, day: date, kind: str | None = None) -> list[FeeItem]:
+    """Items that may be charged on a day: started, not ended, with a version in force."""
+    items = FeeItem.objects.active().filter(clinic=clinic, active_from__lte=day)
+    items = items.filter(Q(active_to__isnull=True) | Q(active_to__gte=day))
+    if kind is not None:
+        items = items.filter(kind=kind)
+    items = items.filter(versions__effective_from__lte=day, versions__entered_in_error_at__isnull=True).distinct()
+    return list(items.order_by("code"))
+
+
+# --- Invoices ------------------------------------------------------------------------------------------------------
+
+
+def invoice(clinic: Any, uuid: Any) -> Invoice:
+    return Invoice.objects.active().select_related("patient", "session").get(clinic=clinic, uuid=uuid)
+
+
+def invoice_lines(invoice: Invoice) -> list[InvoiceLine]:
+    return list(InvoiceLine.objects.active().filter(invoice=invoice).order_by("position"))
+
+
+def invoice_paid(invoice: Invoice) -> Decimal:
+    """What payments pay on the invoice (allocations less what credit notes released)."""
+    return _sum(PaymentAllocation.objects.active().filter(invoice=invoice))
+
+
+def invoice_credited(invoice: Invoice) -> Decimal:
+    return _sum(CreditNote.objects.active().filter(invoice=invoice))
+
+
+def invoice_balance(invoice: Invoice) -> Decimal:
+    """What is still owed on an issued invoice (nothing on a draft: a draft asks for nothing yet)."""
+    if invoice.status == InvoiceStatus.DRAFT:
+        return ZERO
+    return invoice.total - invoice_credited(invoice) - invoice_paid(invoice)
+
+
+def invoice_for_session(session: Any) -> Invoice | None:
+    """The session's invoice that still stands (a draft or an issued invoice not voided)."""
+    return (
+        Invoice.objects.active()
+        .filter(session=session)
+        .exclude(status=InvoiceStatus.VOID)
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def open_invoices(patient: Any) -> list[Invoice]:
+    """The patient's issued invoices with money still owed, oldest first, each with `balance` set."""
+    out = []
+    issued = Invoice.objects.active().filter(patient=patient, status=InvoiceStatus.ISSUED)
+    for row in issued.order_by("issued_on", "number"):
+        row.balance = invoice_balance(row)
+        if row.balance > 0:
+            out.append(row)
+    return out
+
+
+def allocations_of(invoice: Invoice) -> list[PaymentAllocation]:
+    return list(
+        PaymentAllocation.objects.active()
+        .filter(invoice=invoice)
+        .select_related("payment")
+        .order_by("created_at", "id")
+    )
+
+
+# --- Payments and the account --------------------------------------------------------------------------------------
+
+
+def payment(clinic: Any, uuid: Any) -> Payment:
+    return Payment.objects.active().select_related("patient").get(clinic=clinic, uuid=uuid)
+
+
+def payment_allocated(payment: Payment) -> Decimal:
+    return _sum(PaymentAllocation.objects.active().filter(payment=payment))
+
+
+def payment_refunded(payment: Payment) -> Decimal:
+    return _sum(Refund.objects.active().filter(payment=payment))
+
+
+def payments_with_credit(patient: Any) -> list[tuple[Payment, Decimal]]:
+    """The patient's payments with money not paying any invoice nor refunded (account credit), oldest first."""
+    out = []
+    for row in Payment.objects.active().filter(patient=patient).order_by("received_on", "created_at", "id"):
+        left = row.amount - payment_allocated(row) - payment_refunded(row)
+        if left > 0:
+            out.append((row, left))
+    return out
+
+
+@dataclass
+class Account:
+    """A patient's account: what is owed, the credit held, and the history, newest first."""
+
+    currency: str
+    owed: Decimal
+    credit: Decimal
+    open_invoices: list[Invoice]
+    drafts: list[Invoice]
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def balance(self) -> Decimal:
+        """Owed less credit: positive, the patient owes the clinic; negative, the clinic holds the patient's money."""
+        return self.owed - self.credit
+
+
+def account(patient: Any) -> Account:
+    currency = patient.clinic.config.currency
+    invoices = list(Invoice.objects.active().filter(patient=patient).order_by("-created_at"))
+    open_rows = open_invoices(patient)
+    credit = sum((left for _row, left in payments_with_credit(patient)), ZERO)
+    history: list[dict[str, Any]] = []
+    for row in invoices:
+        if row.status != InvoiceStatus.DRAFT:
+            history.append({"when": row.issued_at, "kind": "invoice", "record": row, "amount": row.total})
+    for note in CreditNote.objects.active().filter(patient=patient).select_related("invoice"):
+        history.append({"when": note.created_at, "kind": "credit_note", "record": note, "amount": note.amount})
+    for pay in Payment.objects.active().filter(patient=patient):
+        history.append({"when": pay.created_at, "kind": "payment", "record": pay, "amount": pay.amount})
+    for refund in Refund.objects.active().filter(patient=patient).select_related("payment"):
+        history.append({"when": refund.created_at, "kind": "refund", "record": refund, "amount": refund.amount})
+    history.sort(key=lambda item: item["when"], reverse=True)
+    return Account(
+        currency=currency,
+        owed=sum((row.balance for row in open_rows), ZERO),
+        credit=credit,
+        open_invoices=open_rows,
+        drafts=[row for row in invoices if row.status == InvoiceStatus.DRAFT],
+        history=history,
+    )

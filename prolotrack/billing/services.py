@@ -1,0 +1,571 @@
+"""Writes of the billing app (docs/BILLING.md). Each function checks the actor's permission and the input before
+anything is written, then writes in one transaction through audit.services (record, version and audit rows commit
+together). Money rules are pure functions of domain/money.py; a refused input raises MoneyError (a DomainError),
+ValidationError, AccessDenied or ServiceError, and writes nothing.
+
+A patient's account is locked (SELECT ... FOR UPDATE on the patient row on PostgreSQL; SQLite's BEGIN IMMEDIATE
+already serialises writers) while money moves, so two payments at once cannot both pay the same balance.
+"""
+
+import re
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from prolotrack.audit.services import (
+    Actor,
+    ServiceError,
+    create_record,
+    mark_entered_in_error,
+    update_record,
+)
+from prolotrack.billing import queries
+from prolotrack.billing.models import (
+    CreditNote,
+    DocumentCounter,
+    FeeItem,
+    FeeKind,
+    FeeVersion,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    Payment,
+    PaymentAllocation,
+    PaymentMethod,
+    Refund,
+)
+from prolotrack.clinics.roles import Permission, require_permission
+from prolotrack.core.access import require_same_clinic
+from prolotrack.domain import money
+from prolotrack.domain.money import Allocation, MoneyError, OpenItem
+from prolotrack.patients.models import Patient
+from prolotrack.treatment import maps
+from prolotrack.treatment.models import InjectionSite, TreatmentSession
+
+CODE = re.compile(r"^[A-Z0-9][A-Z0-9.\-]{0,19}$")
+# A credit note, void or refund says why, as an amendment does (audit.services.MIN_AMENDMENT_REASON).
+MIN_REASON = 10
+
+
+def clinic_today(clinic: Any) -> date:
+    return timezone.localdate(timezone=clinic.tz)
+
+
+def _currency(actor: Actor) -> str:
+    return str(actor.clinic.config.currency)
+
+
+def _reason(reason: str, what: str) -> str:
+    text = (reason or "").strip()
+    if len(text) < MIN_REASON:
+        raise ValidationError({"reason": f"Say why {what} (at least {MIN_REASON} characters): it is kept with it."})
+    return text
+
+
+def _patient(actor: Actor, patient: Patient) -> None:
+    require_same_clinic(actor, patient)
+    if patient.is_entered_in_error:
+        raise ServiceError("This patient record was marked entered in error; charge nothing to it.")
+
+
+def _lock_account(patient: Patient) -> None:
+    Patient.objects.select_for_update().filter(pk=patient.pk).first()
+
+
+# --- Fee schedule --------------------------------------------------------------------------------------------------
+
+
+def _fee_values(actor: Actor, description: str, price: Any, tax_rate: Any) -> dict[str, Any]:
+    text = (description or "").strip()
+    if not text:
+        raise ValidationError({"description": "Describe the item as the patient will read it on the invoice."})
+    return {
+        "description": text,
+        "price": money.parse_amount(price, _currency(actor), what="The price"),
+        "tax_rate": money.parse_tax_rate(tax_rate),
+    }
+
+
+def create_fee_item(
+    actor: Actor,
+    *,
+    code: str,
+    kind: str,
+    description: str,
+    price: Any,
+    tax_rate: Any = None,
+    active_from: date,
+) -> FeeItem:
+    """Add an item to the clinic's fee schedule with its first version."""
+    require_permission(actor, Permission.BILLING_FEES)
+    clean_code = (code or "").strip().upper()
+    if not CODE.match(clean_code):
+        raise ValidationError({"code": "A code is 1-20 letters, digits, dots or dashes, e.g. M0076 or KNEE-FU."})
+    if kind not in FeeKind.values:
+        raise ValidationError({"kind": f"Choose one of {', '.join(FeeKind.values)}."})
+    values = _fee_values(actor, description, price, tax_rate)
+    if FeeItem.objects.filter(clinic=actor.clinic, code=clean_code).exists():
+        raise ValidationError({"code": f"{clean_code} is already on the fee schedule: add a new version to it."})
+    with transaction.atomic():
+        item = create_record(
+            actor,
+            FeeItem(clinic=actor.clinic, code=clean_code, kind=kind, active_from=active_from),
+            "billing.fee.created",
+        )
+        create_record(
+            actor,
+            FeeVersion(clinic=actor.clinic, item=item, effective_from=active_from, **values),
+            "billing.fee.version_added",
+            detail={"code": clean_code, "price": values["price"]},
+        )
+    return item
+
+
+def add_fee_version(
+    actor: Actor, item: FeeItem, *, description: str, price: Any, tax_rate: Any = None, effective_from: date
+) -> FeeVersion:
+    """A new price (or description, or tax rate) from a day on. Earlier versions stay as they were."""
+    require_permission(actor, Permission.BILLING_FEES)
+    require_same_clinic(actor, item)
+    values = _fee_values(actor, description, price, tax_rate)
+    with transaction.atomic():
+        latest = FeeVersion.objects.active().filter(item=item).order_by("-effective_from").first()
+        if latest is not None and effective_from <= latest.effective_from:
+            raise ValidationError(
+                {
+                    "effective_from": f"A new version starts after the latest one ({latest.effective_from:%Y-%m-%d}): "
+                    "history is never rewritten."
+                }
+            )
+        return create_record(
+            actor,
+            FeeVersion(clinic=actor.clinic, item=item, effective_from=effective_from, **values),
+            "billing.fee.version_added",
+            detail={"code": item.code, "price": values["price"]},
+        )
+
+
+def end_fee_item(actor: Actor, item: FeeItem, *, active_to: date, expected_version: int | None = None) -> FeeItem:
+    """The last day an item may be charged (it stays on the schedule and on every invoice that used it)."""
+    require_permission(actor, Permission.BILLING_FEES)
+    require_same_clinic(actor, item)
+    if active_to < item.active_from:
+        raise ValidationError({"active_to": "The last day cannot be before the item's first day."})
+    with transaction.atomic():
+        return update_record(
+            actor, item, {"active_to": active_to}, "billing.fee.ended", expected_version=expected_version
+        )
+
+
+# --- Draft invoices ------------------------------------------------------------------------------------------------
+
+
+def draft_invoice(actor: Actor, patient: Patient, *, session: TreatmentSession | None = None) -> Invoice:
+    """An empty draft invoice for a patient of the clinic (lines are added to it)."""
+    require_permission(actor, Permission.BILLING_INVOICE)
+    _patient(actor, patient)
+    if session is not None:
+        require_same_clinic(actor, session)
+        if session.patient_id != patient.pk:
+            raise ServiceError("This session is another patient's.")
+    with transaction.atomic():
+        return create_record(
+            actor,
+            Invoice(clinic=actor.clinic, patient=patient, session=session, currency=_currency(actor)),
+            "billing.invoice.drafted",
+        )
+
+
+def _require_draft(invoice: Invoice) -> None:
+    if invoice.status != InvoiceStatus.DRAFT:
+        raise ServiceError("This invoice is issued and cannot change: correct it with a credit note.")
+    if invoice.is_entered_in_error:
+        raise ServiceError("This draft was discarded.")
+
+
+def _recompute(actor: Actor, invoice: Invoice) -> Invoice:
+    lines = queries.invoice_lines(invoice)
+    totals = money.invoice_amounts(
+        [money.Line(line.quantity, line.unit_price, line.tax_rate) for line in lines], invoice.currency
+    )
+    changes = {"net_total": totals.net, "tax_total": totals.tax, "total": totals.gross}
+    return update_record(actor, invoice, changes, "billing.invoice.totals", expected_version=None)
+
+
+def _line(invoice: Invoice, version: FeeVersion, position: int, quantity: int, description: str) -> InvoiceLine:
+    amounts = money.line_amounts(money.Line(quantity, version.price, version.tax_rate), invoice.currency)
+    return InvoiceLine(
+        clinic=invoice.clinic,
+        invoice=invoice,
+        patient=invoice.patient,
+        fee=version,
+        position=position,
+        code=version.item.code,
+        description=description or version.description,
+        quantity=quantity,
+        unit_price=version.price,
+        tax_rate=version.tax_rate,
+        net=amounts.net,
+        tax=amounts.tax,
+    )
+
+
+def _version_for(actor: Actor, item: FeeItem, day: date) -> FeeVersion:
+    require_same_clinic(actor, item)
+    if item.active_from > day or (item.active_to is not None and item.active_to < day):
+        raise ServiceError(f"{item.code} cannot be charged on {day:%Y-%m-%d}: it is not on the schedule that day.")
+    version = queries.version_on(item, day)
+    if version is None:
+        raise ServiceError(f"{item.code} has no price in force on {day:%Y-%m-%d}.")
+    return version
+
+
+def add_line(actor: Actor, invoice: Invoice, item: FeeItem, *, quantity: Any = 1, description: str = "") -> InvoiceLine:
+    """Add a fee item to a draft at today's price."""
+    require_permission(actor, Permission.BILLING_INVOICE)
+    require_same_clinic(actor, invoice)
+    _require_draft(invoice)
+    count = money.parse_quantity(quantity)
+    version = _version_for(actor, item, clinic_today(actor.clinic))
+    with transaction.atomic():
+        position = len(queries.invoice_lines(invoice)) + 1
+        line = create_record(
+            actor, _line(invoice, version, position, count, description.strip()), "billing.invoice.line_added"
+        )
+        _recompute(actor, invoice)
+    return line
+
+
+def change_line(actor: Actor, line: InvoiceLine, *, quantity: Any, expected_version: int | None) -> InvoiceLine:
+    """Change a draft line's quantity (its price stays the version it was added at)."""
+    require_permission(actor, Permission.BILLING_INVOICE)
+    require_same_clinic(actor, line)
+    _require_draft(line.invoice)
+    count = money.parse_quantity(quantity)
+    amounts = money.line_amounts(money.Line(count, line.unit_price, line.tax_rate), line.invoice.currency)
+    with transaction.atomic():
+        saved = update_record(
+            actor,
+            line,
+            {"quantity": count, "net": amounts.net, "tax": amounts.tax},
+            "billing.invoice.line_changed",
+            expected_version=expected_version,
+        )
+        _recompute(actor, line.invoice)
+    return saved
+
+
+def remove_line(actor: Actor, line: InvoiceLine, *, reason: str = "Removed from the draft") -> InvoiceLine:
+    """Take a line off a draft (kept in its history as entered in error)."""
+    require_permission(actor, Permission.BILLING_INVOICE)
+    require_same_clinic(actor, line)
+    _require_draft(line.invoice)
+    with transaction.atomic():
+        removed = mark_entered_in_error(actor, line, "billing.invoice.line_removed", reason=reason)
+        _recompute(actor, line.invoice)
+    return removed
+
+
+def _site_regions(session: TreatmentSession) -> list[tuple[str, str]]:
+    out = []
+    for site in InjectionSite.objects.active().filter(session=session).order_by("number"):
+        region = maps.body_map(site.body_map).region
+        out.append((region.label.lower(), site.side))
+    return out
+
+
+def procedure_item(actor: Actor, day: date) -> FeeItem:
+    """The fee item of a prolotherapy session: M0076 if the schedule has it, else its first procedure item."""
+    items = queries.chargeable_items(actor.clinic, day, kind=FeeKind.PROCEDURE)
+    if not items:
+        raise ServiceError(
+            "The fee schedule has no procedure item that can be charged today: add one (e.g. HCPCS M0076) first."
+        )
+    return next((item for item in items if item.code == "M0076"), items[0])
+
+
+def draft_from_session(actor: Actor, session: TreatmentSession) -> Invoice:
+    """A draft invoice for a signed session: its procedure lines as the clinic's fee rule says (docs/BILLING.md)."""
+    require_permission(actor, Permission.BILLING_INVOICE)
+    require_same_clinic(actor, session)
+    if not session.is_signed:
+        raise ServiceError("Only a signed session is charged: sign the session note first.")
+    existing = queries.invoice_for_session(session)
+    if existing is not None:
+        raise ServiceError(
+            f"This session already has {'a draft invoice' if existing.number is None else f'invoice {existing.number}'}."
+        )
+    day = clinic_today(actor.clinic)
+    item = procedure_item(actor, day)
+    version = _version_for(actor, item, day)
+    lines = money.procedure_lines(actor.clinic.config.session_fee_rule, _site_regions(session))
+    with transaction.atomic():
+        invoice = draft_invoice(actor, session.patient, session=session)
+        for position, procedure in enumerate(lines, start=1):
+            label = f"{version.description} ({procedure.label})" if procedure.label else version.description
+            create_record(
+                actor,
+                _line(invoice, version, position, procedure.quantity, label),
+                "billing.invoice.line_added",
+            )
+        return _recompute(actor, invoice)
+
+
+def discard_draft(actor: Actor, invoice: Invoice, *, reason: str) -> Invoice:
+    """A draft that will not be issued (kept, marked entered in error)."""
+    require_permission(actor, Permission.BILLING_INVOICE)
+    require_same_clinic(actor, invoice)
+    _require_draft(invoice)
+    with transaction.atomic():
+        return mark_entered_in_error(actor, invoice, "billing.invoice.discarded", reason=reason)
+
+
+# --- Issue ---------------------------------------------------------------------------------------------------------
+
+
+def next_number(clinic: Any, kind: str) -> int:
+    """The clinic's next number of a kind, gapless: the counter row is locked until the transaction ends (SELECT ...
+    FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE serialises writers), so a rolled-back issue gives its number
+    back and two issues at once never share one."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("Numbers are taken inside the transaction that uses them.")
+    try:
+        counter = DocumentCounter.objects.select_for_update().get(clinic=clinic, kind=kind)
+    except DocumentCounter.DoesNotExist:
+        DocumentCounter.objects.get_or_create(clinic=clinic, kind=kind)
+        counter = DocumentCounter.objects.select_for_update().get(clinic=clinic, kind=kind)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return counter.last
+
+
+def issue_invoice(actor: Actor, invoice: Invoice, *, expected_version: int | None = None) -> Invoice:
+    """Issue a draft: it takes the clinic's next number and never changes again; account credit pays it first."""
+    require_permission(actor, Permission.BILLING_INVOICE)
+    require_same_clinic(actor, invoice)
+    _require_draft(invoice)
+    if not queries.invoice_lines(invoice):
+        raise ServiceError("This draft has no lines: add what is charged before issuing it.")
+    with transaction.atomic():
+        _lock_account(invoice.patient)
+        current = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        _require_draft(current)
+        changes = {
+            "status": InvoiceStatus.ISSUED,
+            "number": next_number(actor.clinic, "invoice"),
+            "issued_on": clinic_today(actor.clinic),
+            "issued_at": timezone.now(),
+        }
+        issued = update_record(actor, current, changes, "billing.invoice.issued", expected_version=expected_version)
+        _use_credit(actor, issued)
+    return issued
+
+
+def _use_credit(actor: Actor, invoice: Invoice) -> list[PaymentAllocation]:
+    """Pay an issued invoice from the patient's account credit, oldest payment first."""
+    due = queries.invoice_balance(invoice)
+    out = []
+    for payment, left in queries.payments_with_credit(invoice.patient):
+        if due <= 0:
+            break
+        if payment.currency != invoice.currency:
+            continue
+        part = min(due, left)
+        out.append(_allocate(actor, payment, invoice, part, "billing.credit.used"))
+        due -= part
+    return out
+
+
+def use_credit(actor: Actor, invoice: Invoice) -> list[PaymentAllocation]:
+    """Pay an open invoice from the account credit the patient holds."""
+    require_permission(actor, Permission.BILLING_PAYMENT)
+    require_same_clinic(actor, invoice)
+    if invoice.status != InvoiceStatus.ISSUED:
+        raise ServiceError("Only an issued invoice can be paid.")
+    with transaction.atomic():
+        _lock_account(invoice.patient)
+        return _use_credit(actor, invoice)
+
+
+def _allocate(
+    actor: Actor,
+    payment: Payment,
+    invoice: Invoice,
+    amount: Decimal,
+    action: str,
+    credit_note: CreditNote | None = None,
+) -> PaymentAllocation:
+    row = PaymentAllocation(
+        clinic=actor.clinic,
+        payment=payment,
+        invoice=invoice,
+        patient=invoice.patient,
+        amount=amount,
+        credit_note=credit_note,
+    )
+    return create_record(actor, row, action, detail={"invoice": invoice.number, "amount": amount})
+
+
+# --- Credit notes --------------------------------------------------------------------------------------------------
+
+
+def credit_invoice(actor: Actor, invoice: Invoice, *, amount: Any, reason: str, void: bool = False) -> CreditNote:
+    """A credit note on an issued invoice. What the invoice then asks for less than was paid on it goes back to the
+    patient's account credit (newest payments first), to be used or refunded."""
+    require_permission(actor, Permission.BILLING_CREDIT)
+    require_same_clinic(actor, invoice)
+    if invoice.status != InvoiceStatus.ISSUED:
+        raise ServiceError("Only an issued invoice (not a draft, not one already voided) can be credited.")
+    text = _reason(reason, "it is credited")
+    with transaction.atomic():
+        _lock_account(invoice.patient)
+        credited = queries.invoice_credited(invoice)
+        if void:
+            amount = money.credit_limit(invoice.total, credited)
+        value = money.check_credit(amount, invoice.total, credited, invoice.currency)
+        tax = money.credit_tax(value, money.Amounts(invoice.net_total, invoice.tax_total), invoice.currency)
+        note = create_record(
+            actor,
+            CreditNote(
+                clinic=actor.clinic,
+                invoice=invoice,
+                patient=invoice.patient,
+                number=next_number(actor.clinic, "credit_note"),
+                issued_on=clinic_today(actor.clinic),
+                amount=value,
+                tax=tax,
+                reason=text,
+                is_void=void,
+            ),
+            "billing.invoice.voided" if void else "billing.credit_note.issued",
+            detail={"invoice": invoice.number, "amount": value},
+        )
+        _release(actor, invoice, note, invoice.total - credited - value)
+        if credited + value == invoice.total:
+            update_record(
+                actor,
+                invoice,
+                {"status": InvoiceStatus.VOID},
+                "billing.invoice.credited_in_full",
+                expected_version=None,
+                reason=text,
+                amendment=True,
+            )
+    return note
+
+
+def void_invoice(actor: Actor, invoice: Invoice, *, reason: str) -> CreditNote:
+    """Void an issued invoice: a credit note for all it still asks."""
+    return credit_invoice(actor, invoice, amount=None, reason=reason, void=True)
+
+
+def _release(actor: Actor, invoice: Invoice, note: CreditNote, now_asks: Decimal) -> None:
+    rows = queries.allocations_of(invoice)
+    paid = sum((row.amount for row in rows), Decimal(0))
+    if paid <= now_asks:
+        return
+    per_payment: dict[str, Decimal] = {}
+    payments: dict[str, Payment] = {}
+    for row in rows:
+        key = str(row.payment.uuid)
+        per_payment[key] = per_payment.get(key, Decimal(0)) + row.amount
+        payments[key] = row.payment
+    net = [Allocation(key, value) for key, value in per_payment.items() if value > 0]
+    for part in money.release(net, paid - now_asks):
+        _allocate(actor, payments[part.key], invoice, -part.amount, "billing.credit.released", credit_note=note)
+
+
+# --- Payments and refunds ------------------------------------------------------------------------------------------
+
+
+def record_payment(
+    actor: Actor,
+    patient: Patient,
+    *,
+    amount: Any,
+    currency: str,
+    method: str,
+    received_on: date | None = None,
+    reference: str = "",
+    note: str = "",
+    chosen: Sequence[tuple[Invoice, Any]] | None = None,
+) -> Payment:
+    """Money taken from a patient: it pays the open invoices oldest first, or the amounts chosen; what is left is
+    account credit (used by the next invoice, or refunded)."""
+    require_permission(actor, Permission.BILLING_PAYMENT)
+    _patient(actor, patient)
+    clinic_currency = _currency(actor)
+    given = money.parse_currency(currency)
+    if given != clinic_currency:
+        raise MoneyError(f"This clinic takes payments in {clinic_currency}; a payment in {given} is refused.")
+    value = money.parse_amount(amount, clinic_currency, what="The payment", allow_zero=False)
+    if method not in PaymentMethod.values:
+        raise ValidationError({"method": f"Choose one of {', '.join(PaymentMethod.values)}."})
+    day = received_on or clinic_today(actor.clinic)
+    if day > clinic_today(actor.clinic):
+        raise ValidationError({"received_on": "A payment cannot be received in the future (the clinic's date)."})
+    for invoice, _amount in chosen or ():
+        require_same_clinic(actor, invoice)
+        if invoice.patient_id != patient.pk:
+            raise ServiceError(f"Invoice {invoice.number} is another patient's.")
+    with transaction.atomic():
+        _lock_account(patient)
+        open_rows = [row for row in queries.open_invoices(patient) if row.currency == clinic_currency]
+        items = [OpenItem(str(row.uuid), row.issued_on or day, row.number or 0, row.balance) for row in open_rows]
+        picks = None if chosen is None else [Allocation(str(inv.uuid), Decimal(str(amt))) for inv, amt in chosen]
+        plan = money.allocate(value, items, clinic_currency, chosen=picks)
+        payment = create_record(
+            actor,
+            Payment(
+                clinic=actor.clinic,
+                patient=patient,
+                currency=clinic_currency,
+                amount=value,
+                method=method,
+                received_on=day,
+                reference=(reference or "").strip(),
+                note=(note or "").strip(),
+            ),
+            "billing.payment.recorded",
+            detail={"amount": value, "method": method, "to_credit": plan.to_credit},
+        )
+        by_key = {str(row.uuid): row for row in open_rows}
+        for part in plan.allocations:
+            _allocate(actor, payment, by_key[part.key], part.amount, "billing.payment.allocated")
+    return payment
+
+
+def refund_payment(actor: Actor, payment: Payment, *, amount: Any, reason: str, reference: str = "") -> Refund:
+    """Give money back from a payment, to its own method: never more than its part that pays no invoice."""
+    require_permission(actor, Permission.BILLING_CREDIT)
+    require_same_clinic(actor, payment)
+    text = _reason(reason, "the money goes back")
+    with transaction.atomic():
+        _lock_account(payment.patient)
+        value = money.check_refund(
+            amount,
+            payment.amount,
+            queries.payment_refunded(payment),
+            queries.payment_allocated(payment),
+            payment.currency,
+        )
+        return create_record(
+            actor,
+            Refund(
+                clinic=actor.clinic,
+                payment=payment,
+                patient=payment.patient,
+                amount=value,
+                method=payment.method,
+                refunded_on=clinic_today(actor.clinic),
+                reason=text,
+                reference=(reference or "").strip(),
+            ),
+            "billing.payment.refunded",
+            detail={"amount": value, "method": payment.method},
+        )
