@@ -9,7 +9,7 @@ from prolotrack.analytics import queries, research
 from prolotrack.analytics.schemas import DashboardParams
 from prolotrack.audit.services import record_read
 from prolotrack.clinical.queries import clinic_today
-from prolotrack.clinics.api_auth import api_actor
+from prolotrack.clinics.api_auth import api_require
 from prolotrack.clinics.http import ApiRequest
 from prolotrack.clinics.roles import Permission, role_has
 
@@ -21,13 +21,14 @@ router = Router(tags=["analytics"])
     response={200: dict[str, Any]},
     summary="The clinic dashboard's figures",
 )
+@api_require(Permission.DASHBOARD_VIEW)
 def dashboard(request: ApiRequest, params: Query[DashboardParams]) -> Any:
     """Clinicians and administrators: responder rates with 95% Wilson intervals by indication, protocol, solution, clinician and sessions done; median
     sessions to the MCID; questionnaire completion; adverse events per session by type; the course funnel. Courses
     started between `start` and `end` (inclusive) of one `indication`. Cells under `min_cell` carry no numbers.
     Researchers: only `period=YYYY-Qn` (an ended quarter): responder rates by indication code, suppressed and frozen.
     Definitions: docs/DASHBOARD.md."""
-    actor = api_actor(request, Permission.DASHBOARD_VIEW)
+    actor = request.actor
     clinic: Any = request.clinic
     if not role_has(actor.role, Permission.DASHBOARD_DETAIL):
         # Researchers: whole quarters, frozen, suppressed (docs/DASHBOARD.md, "Researchers"). No dates, no free text.

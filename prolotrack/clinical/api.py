@@ -26,7 +26,7 @@ from prolotrack.clinical.schemas import (
     ScreeningIn,
     ScreeningOut,
 )
-from prolotrack.clinics.api_auth import api_actor
+from prolotrack.clinics.api_auth import api_require
 from prolotrack.clinics.http import ApiRequest
 from prolotrack.clinics.roles import Permission
 from prolotrack.domain.errors import ScreeningError
@@ -43,8 +43,8 @@ router = Router(tags=["clinical"])
     summary="Stock and diluent volumes for a solution (C1V1 = C2V2)",
     tags=["calculators"],
 )
+@api_require(Permission.CALCULATOR_USE)
 def mix(request: ApiRequest, payload: MixIn) -> Any:
-    api_actor(request, Permission.CALCULATOR_USE)
     result = calculators.mix_solution(
         calculators.MixRequest(
             final_volume_ml=payload.final_volume_ml,
@@ -68,8 +68,8 @@ def mix(request: ApiRequest, payload: MixIn) -> Any:
     summary="Maximum local anaesthetic dose for a weight, and the check of a planned amount",
     tags=["calculators"],
 )
+@api_require(Permission.CALCULATOR_USE)
 def anesthetic_limit(request: ApiRequest, payload: LimitIn) -> Any:
-    api_actor(request, Permission.CALCULATOR_USE)
     answer = calculators.anaesthetic_limit(
         calculators.LimitRequest(payload.drug, payload.with_epinephrine, payload.weight_kg, payload.planned_mg),
         request.clinic.config.anaesthetic_warn_fraction,
@@ -83,8 +83,8 @@ def anesthetic_limit(request: ApiRequest, payload: LimitIn) -> Any:
     summary="Screen for a planned procedure: a registered patient (stored, 201) or facts given ad hoc (200)",
     tags=["screening"],
 )
+@api_require(Permission.SCREENING_RUN)
 def evaluate_screening(request: ApiRequest, payload: ScreeningIn) -> Any:
-    actor = api_actor(request, Permission.SCREENING_RUN)
     if (payload.patient_id is None) == (payload.patient is None):
         raise ScreeningError(
             "Give either patient_id (facts are read from the chart and the screening is stored) or patient "
@@ -105,7 +105,7 @@ def evaluate_screening(request: ApiRequest, payload: ScreeningIn) -> Any:
         except Patient.DoesNotExist:
             raise Http404("No such patient in this clinic.") from None
         record = services.screen_patient(
-            actor, patient, procedure, day_of_flags=payload.day_of_flags, pregnancy=payload.pregnancy
+            request.actor, patient, procedure, day_of_flags=payload.day_of_flags, pregnancy=payload.pregnancy
         )
         return Status(201, present.screening_record_json(record))
 
@@ -138,10 +138,10 @@ def _screening(request: ApiRequest, screening_id: UUID) -> ScreeningRecord:
     summary="Read a stored screening",
     tags=["screening"],
 )
+@api_require(Permission.SCREENING_RUN)
 def get_screening(request: ApiRequest, screening_id: UUID) -> Any:
-    actor = api_actor(request, Permission.SCREENING_RUN)
     record = _screening(request, screening_id)
-    record_read(actor, "screening.viewed", record=record, patient_uuid=record.patient.uuid)
+    record_read(request.actor, "screening.viewed", record=record, patient_uuid=record.patient.uuid)
     return present.screening_record_json(record)
 
 
@@ -151,8 +151,9 @@ def get_screening(request: ApiRequest, screening_id: UUID) -> Any:
     summary="Override one finding with a written reason (clinicians; send the version you read)",
     tags=["screening"],
 )
+@api_require(Permission.SCREENING_OVERRIDE)
 def override(request: ApiRequest, screening_id: UUID, payload: OverrideIn) -> Any:
-    actor = api_actor(request, Permission.SCREENING_OVERRIDE)
+    actor = request.actor
     record = _screening(request, screening_id)
     record = services.override_finding(actor, record, payload.code, payload.reason, expected_version=payload.version)
     return present.screening_record_json(queries.get_screening(request.clinic, record.uuid))
@@ -164,8 +165,8 @@ def override(request: ApiRequest, screening_id: UUID, payload: OverrideIn) -> An
     summary="Protocol templates: the built-in trial templates and the clinic's own active ones",
     tags=["protocols"],
 )
+@api_require(Permission.PROTOCOL_VIEW)
 def list_protocols(request: ApiRequest) -> Any:
-    api_actor(request, Permission.PROTOCOL_VIEW)
     return [present.protocol_json(e) for e in queries.list_protocols(request.clinic)]
 
 
@@ -182,8 +183,8 @@ def _protocol(request: ApiRequest, protocol_id: str) -> queries.ProtocolEntry:
     summary="One protocol template (built-in code or clinic template UUID)",
     tags=["protocols"],
 )
+@api_require(Permission.PROTOCOL_VIEW)
 def get_protocol(request: ApiRequest, protocol_id: str) -> Any:
-    api_actor(request, Permission.PROTOCOL_VIEW)
     return present.protocol_json(_protocol(request, protocol_id))
 
 
@@ -193,8 +194,8 @@ def get_protocol(request: ApiRequest, protocol_id: str) -> Any:
     summary="Sessions, outcome timepoints and reminders for a course starting on a date",
     tags=["protocols"],
 )
+@api_require(Permission.PROTOCOL_VIEW)
 def protocol_schedule(request: ApiRequest, protocol_id: str, params: Query[ScheduleParams]) -> Any:
-    api_actor(request, Permission.PROTOCOL_VIEW)
     entry = _protocol(request, protocol_id)
     plan, settings = planning.course_schedule(request.clinic, entry, params.start)
     return present.schedule_json(entry, plan, settings)

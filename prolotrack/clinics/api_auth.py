@@ -1,15 +1,18 @@
 """Bearer-token authentication for the JSON API and FHIR: the token acts as one membership, within its scopes,
 until it expires or is revoked (docs/SECURITY.md, "API tokens")."""
 
+from collections.abc import Callable
 from datetime import timedelta
-from typing import cast
+from functools import wraps
+from inspect import iscoroutinefunction
+from typing import Concatenate, ParamSpec, TypeVar, cast
 
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja.errors import HttpError
 from ninja.security import HttpBearer
 
-from prolotrack.audit.services import AccessDenied, Actor
+from prolotrack.audit.services import AccessDenied
 from prolotrack.clinics.http import ApiRequest, ClinicRequest
 from prolotrack.clinics.models import SCOPE_EXPORT, SCOPE_READ, SCOPE_WRITE, ApiToken, Membership, hash_token
 from prolotrack.clinics.roles import Permission
@@ -60,9 +63,40 @@ class BearerToken(HttpBearer):
         return membership
 
 
-def api_actor(request: HttpRequest, permission: Permission, channel: str = "api") -> Actor:
-    """The acting membership, or 403 when its role lacks `permission`."""
-    membership = cast(ApiRequest, request).auth
-    if not membership.can(permission):
-        raise HttpError(403, f"Your role ({membership.get_role_display()}) does not allow this.")
-    return actor_for_membership(membership, request, channel=channel)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def api_require(
+    permission: Permission, channel: str = "api"
+) -> Callable[[Callable[Concatenate[ApiRequest, P], R]], Callable[Concatenate[ApiRequest, P], R]]:
+    """Let the endpoint run only when the token's membership holds `permission`; it finds the acting member as
+    `request.actor` (audited on `channel`). Else 403, before the endpoint reads or writes anything.
+
+    The API's one access check, as `core.access.require` is the pages' one: put it under the router's decorator, so the
+    router registers the checked function (tests/test_api_access.py refuses an operation without it)::
+
+        @router.get("/patients/{patient_id}/imaging", response={200: list[StudyOut]})
+        @api_require(Permission.PATIENT_VIEW_CLINICAL)
+        def list_studies(request: ApiRequest, patient_id: UUID) -> Any:
+            actor = request.actor
+
+    `functools.wraps` keeps the endpoint's signature (django-ninja reads its parameters from it) and name.
+    """
+
+    def decorator(endpoint: Callable[Concatenate[ApiRequest, P], R]) -> Callable[Concatenate[ApiRequest, P], R]:
+        if iscoroutinefunction(endpoint):
+            raise TypeError(f"{endpoint.__qualname__}: api_require checks synchronous endpoints only.")
+
+        @wraps(endpoint)
+        def checked(request: ApiRequest, *args: P.args, **kwargs: P.kwargs) -> R:
+            membership = request.auth
+            if not membership.can(permission):
+                raise HttpError(403, f"Your role ({membership.get_role_display()}) does not allow this.")
+            request.actor = actor_for_membership(membership, request, channel=channel)
+            return endpoint(request, *args, **kwargs)
+
+        vars(checked)["required_permission"] = permission  # the permission an operation needs, read by the tests
+        return checked
+
+    return decorator

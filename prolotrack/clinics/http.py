@@ -11,6 +11,7 @@ from typing import Any
 from django.http import HttpRequest
 from django_htmx.middleware import HtmxDetails
 
+from prolotrack.audit.services import Actor
 from prolotrack.clinics.models import Clinic, Membership, User
 
 
@@ -34,9 +35,11 @@ class ClinicRequest(HttpRequest):
 
 
 class ApiRequest(ClinicRequest):
-    """An API request authenticated by a bearer token: django-ninja sets `auth` to the token's membership."""
+    """An API request authenticated by a bearer token: django-ninja sets `auth` to the token's membership, and
+    `clinics.api_auth.api_require` sets `actor` once the membership's role holds the endpoint's permission."""
 
     auth: Membership
+    actor: Actor
 
 
 class FhirRequest(ClinicRequest):

@@ -8,7 +8,7 @@ from ninja import Router
 
 from prolotrack.audit.integrity import verified
 from prolotrack.audit.services import record_read
-from prolotrack.clinics.api_auth import api_actor
+from prolotrack.clinics.api_auth import api_require
 from prolotrack.clinics.http import ApiRequest
 from prolotrack.clinics.roles import Permission
 from prolotrack.consent import queries
@@ -42,10 +42,10 @@ def consent_out(c: Consent) -> dict[str, Any]:
 
 
 @router.get("/patients/{patient_id}/consents", response={200: list[ConsentOut]}, summary="A patient's consents")
+@api_require(Permission.DOCUMENT_VIEW)
 def list_consents(request: ApiRequest, patient_id: UUID) -> Any:
-    actor = api_actor(request, Permission.DOCUMENT_VIEW)
     patient = patient_or_404(request, patient_id)
-    record_read(actor, "consent.list.viewed", record=patient, patient_uuid=patient.uuid)
+    record_read(request.actor, "consent.list.viewed", record=patient, patient_uuid=patient.uuid)
     consents = queries.patient_consents(patient)
     for c in consents:
         c.patient = patient
@@ -58,8 +58,9 @@ def list_consents(request: ApiRequest, patient_id: UUID) -> Any:
     summary="The signed consent PDF (its SHA-256 in X-Content-SHA256)",
     openapi_extra={"responses": {200: {"content": {"application/pdf": {}}}}},
 )
+@api_require(Permission.DOCUMENT_VIEW)
 def consent_pdf(request: ApiRequest, consent_id: UUID) -> HttpResponse:
-    actor = api_actor(request, Permission.DOCUMENT_VIEW)
+    actor = request.actor
     try:
         consent = queries.get_consent(request.clinic, consent_id)
     except Consent.DoesNotExist:

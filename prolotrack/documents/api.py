@@ -9,7 +9,7 @@ from ninja import Router
 from ninja.responses import Status
 
 from prolotrack.audit.services import record_read
-from prolotrack.clinics.api_auth import api_actor
+from prolotrack.clinics.api_auth import api_require
 from prolotrack.clinics.http import ApiRequest
 from prolotrack.clinics.roles import Permission
 from prolotrack.documents import queries, services, views
@@ -44,10 +44,10 @@ def _out(row: queries.DocumentRow) -> dict[str, Any]:
     response={200: list[DocumentOut]},
     summary="A patient's documents: visit summaries, progress reports and signed consents",
 )
+@api_require(Permission.DOCUMENT_VIEW)
 def list_documents(request: ApiRequest, patient_id: UUID) -> Any:
-    actor = api_actor(request, Permission.DOCUMENT_VIEW)
     patient = patient_or_404(request, patient_id)
-    record_read(actor, "document.list.viewed", record=patient, patient_uuid=patient.uuid)
+    record_read(request.actor, "document.list.viewed", record=patient, patient_uuid=patient.uuid)
     return [_out(row) for row in queries.patient_documents(patient)]
 
 
@@ -56,27 +56,27 @@ def list_documents(request: ApiRequest, patient_id: UUID) -> Any:
     response={202: DocumentOut},
     summary="Request a progress report (generated in the background; poll its status)",
 )
+@api_require(Permission.DOCUMENT_VIEW)
 def request_report(request: ApiRequest, patient_id: UUID, payload: ReportIn) -> Any:
-    actor = api_actor(request, Permission.DOCUMENT_VIEW)
     patient = patient_or_404(request, patient_id)
     course = None
     if payload.course_id is not None:
         course = treatment_queries.patient_course(patient, payload.course_id)
         if course is None:
             raise Http404("No such course for this patient.")
-    doc = services.request_document(actor, patient, payload.kind, course=course)
+    doc = services.request_document(request.actor, patient, payload.kind, course=course)
     row = next(r for r in queries.patient_documents(patient) if r.uuid == doc.uuid)
     return Status(202, _out(row))
 
 
 @router.get("/documents/{document_id}", response={200: DocumentOut}, summary="One document and its status")
+@api_require(Permission.DOCUMENT_VIEW)
 def get_document(request: ApiRequest, document_id: UUID) -> Any:
-    actor = api_actor(request, Permission.DOCUMENT_VIEW)
     try:
         found = queries.find(request.clinic, document_id)
     except queries.NotFound:
         raise Http404("No such document in this clinic.") from None
-    record_read(actor, "document.viewed", record=found, patient_uuid=found.patient.uuid)
+    record_read(request.actor, "document.viewed", record=found, patient_uuid=found.patient.uuid)
     row = next(r for r in queries.patient_documents(found.patient) if r.uuid == found.uuid)
     return _out(row)
 
@@ -93,8 +93,9 @@ def get_document(request: ApiRequest, document_id: UUID) -> Any:
         }
     },
 )
+@api_require(Permission.DOCUMENT_VIEW)
 def download(request: ApiRequest, document_id: UUID) -> Any:
-    actor = api_actor(request, Permission.DOCUMENT_VIEW)
+    actor = request.actor
     try:
         found = queries.find(request.clinic, document_id)
     except queries.NotFound:

@@ -15,7 +15,7 @@ from ninja.files import UploadedFile
 from ninja.responses import Status
 
 from prolotrack.audit.services import record_read
-from prolotrack.clinics.api_auth import api_actor
+from prolotrack.clinics.api_auth import api_require
 from prolotrack.clinics.http import ApiRequest
 from prolotrack.clinics.roles import Permission
 from prolotrack.imaging import findings as catalogue
@@ -45,8 +45,8 @@ def _with_files(study: ImagingStudy) -> ImagingStudy:
     response={200: list[CatalogueOut]},
     summary="The findings catalogue: codes by body region, with the grading scale's source",
 )
+@api_require(Permission.PATIENT_VIEW_CLINICAL)
 def findings_catalogue(request: ApiRequest) -> Any:
-    api_actor(request, Permission.PATIENT_VIEW_CLINICAL)
     return [
         {"code": f.code, "label": f.label, "region": f.region, "concern": f.concern, "source": f.source}
         for f in catalogue.FINDINGS
@@ -58,26 +58,26 @@ def findings_catalogue(request: ApiRequest) -> Any:
     response={200: list[StudyOut]},
     summary="A patient's imaging studies with findings, feasibility and file metadata",
 )
+@api_require(Permission.PATIENT_VIEW_CLINICAL)
 def list_studies(request: ApiRequest, patient_id: UUID) -> Any:
-    actor = api_actor(request, Permission.PATIENT_VIEW_CLINICAL)
     patient = patient_or_404(request, patient_id)
-    record_read(actor, "imaging.studies.viewed", record=patient, patient_uuid=patient.uuid)
+    record_read(request.actor, "imaging.studies.viewed", record=patient, patient_uuid=patient.uuid)
     return queries.studies_with_files(patient)
 
 
 @router.post("/patients/{patient_id}/imaging", response={201: StudyOut}, summary="Record an imaging study")
+@api_require(Permission.PATIENT_EDIT_CLINICAL)
 def create_study(request: ApiRequest, patient_id: UUID, payload: StudyIn) -> Any:
-    actor = api_actor(request, Permission.PATIENT_EDIT_CLINICAL)
     patient = patient_or_404(request, patient_id)
-    study = services.create_study(actor, patient, payload.dict())
+    study = services.create_study(request.actor, patient, payload.dict())
     return Status(201, _with_files(study))
 
 
 @router.get("/imaging/{study_id}", response={200: StudyOut}, summary="Read one imaging study")
+@api_require(Permission.PATIENT_VIEW_CLINICAL)
 def get_study(request: ApiRequest, study_id: UUID) -> Any:
-    actor = api_actor(request, Permission.PATIENT_VIEW_CLINICAL)
     study = _study(request, study_id)
-    record_read(actor, "imaging.study.viewed", record=study, patient_uuid=study.patient.uuid)
+    record_read(request.actor, "imaging.study.viewed", record=study, patient_uuid=study.patient.uuid)
     return _with_files(study)
 
 
@@ -86,13 +86,13 @@ def get_study(request: ApiRequest, study_id: UUID) -> Any:
     response={201: FileOut},
     summary="Attach a PNG, JPEG or DICOM image (multipart field 'file')",
 )
+@api_require(Permission.PATIENT_EDIT_CLINICAL)
 def attach_file(request: ApiRequest, study_id: UUID, file: File[UploadedFile]) -> Any:
-    actor = api_actor(request, Permission.PATIENT_EDIT_CLINICAL)
     study = _study(request, study_id)
     # A refused file answers 422 and one too large 413 (their `status`; prolotrack/api.py maps every ServiceError).
     if file.size is not None:
         check_size(file.size)  # before reading the upload into memory
-    attached = services.attach_file(actor, study, file.read(), file.name or "")
+    attached = services.attach_file(request.actor, study, file.read(), file.name or "")
     return Status(201, attached)
 
 
@@ -101,11 +101,11 @@ def attach_file(request: ApiRequest, study_id: UUID, file: File[UploadedFile]) -
     response={200: StudyOut},
     summary="The clinician's decision: is the procedure feasible, and why (clinicians only)",
 )
+@api_require(Permission.PATIENT_EDIT_CLINICAL)
 def record_feasibility(request: ApiRequest, study_id: UUID, payload: FeasibilityIn) -> Any:
-    actor = api_actor(request, Permission.PATIENT_EDIT_CLINICAL)
     study = _study(request, study_id)
     study = services.record_feasibility(
-        actor, study, payload.feasibility, payload.reason, expected_version=payload.version
+        request.actor, study, payload.feasibility, payload.reason, expected_version=payload.version
     )
     return _with_files(study)
 
@@ -115,8 +115,9 @@ def record_feasibility(request: ApiRequest, study_id: UUID, payload: Feasibility
     response={200: None},
     summary="The image (a DICOM's PNG preview), or with original=true the stored file as uploaded",
 )
+@api_require(Permission.PATIENT_VIEW_CLINICAL)
 def file_content(request: ApiRequest, file_id: UUID, original: bool = False) -> HttpResponseBase:
-    actor = api_actor(request, Permission.PATIENT_VIEW_CLINICAL)
+    actor = request.actor
     try:
         file = queries.get_file(request.clinic, file_id)
     except ImagingFile.DoesNotExist:

@@ -5,7 +5,7 @@ from uuid import UUID
 from ninja import Query, Router
 
 from prolotrack.audit.services import record_disclosure, record_read
-from prolotrack.clinics.api_auth import api_actor
+from prolotrack.clinics.api_auth import api_require
 from prolotrack.clinics.http import ApiRequest
 from prolotrack.clinics.roles import Permission
 from prolotrack.messaging import queries
@@ -16,19 +16,20 @@ router = Router(tags=["messaging"])
 
 
 @router.get("/patients/{patient_id}/messages", response={200: list[MessageOut]})
+@api_require(Permission.OUTBOX_VIEW)
 def patient_messages(request: ApiRequest, patient_id: UUID) -> list[MessageOut]:
     """The patient's reminders, newest due day first (planned, sent, failed, skipped and cancelled)."""
-    actor = api_actor(request, Permission.OUTBOX_VIEW)
     patient = patient_or_404(request, patient_id)
-    record_read(actor, "messaging.patient_messages.viewed", record=patient, patient_uuid=patient.uuid)
+    record_read(request.actor, "messaging.patient_messages.viewed", record=patient, patient_uuid=patient.uuid)
     rows = queries.outbox(request.clinic, queries.OutboxFilter(patient=patient)).select_related("session", "timepoint")
     return [MessageOut.of(m) for m in rows[:500]]
 
 
 @router.get("/outbox", response={200: OutboxPage})
+@api_require(Permission.OUTBOX_VIEW)
 def outbox(request: ApiRequest, filters: Query[OutboxQuery]) -> OutboxPage:
     """The clinic's outbox, 50 a page, filtered by status, kind, channel and due day."""
-    actor = api_actor(request, Permission.OUTBOX_VIEW)
+    actor = request.actor
     if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
         from ninja.errors import HttpError
 

@@ -9,7 +9,7 @@ from ninja import Router
 from ninja.responses import Status
 
 from prolotrack.audit.services import record_read
-from prolotrack.clinics.api_auth import api_actor
+from prolotrack.clinics.api_auth import api_require
 from prolotrack.clinics.http import ApiRequest
 from prolotrack.clinics.roles import Permission
 from prolotrack.core.site import site_url
@@ -28,8 +28,8 @@ router = Router(tags=["outcomes"])
     response={201: LinkOut},
     summary="Create a single-use questionnaire link (the URL is returned once)",
 )
+@api_require(Permission.OUTCOMES_COLLECT)
 def create_link(request: ApiRequest, patient_id: UUID, payload: LinkIn) -> Any:
-    actor = api_actor(request, Permission.OUTCOMES_COLLECT)
     patient = patient_or_404(request, patient_id)
     timepoint = None
     if payload.timepoint_id is not None:
@@ -38,7 +38,7 @@ def create_link(request: ApiRequest, patient_id: UUID, payload: LinkIn) -> Any:
         except CourseTimepoint.DoesNotExist:
             raise Http404("No such timepoint in this clinic.") from None
     link, path = services.create_link(
-        actor, patient, timepoint=timepoint, instruments=payload.instruments, delivery=payload.delivery
+        request.actor, patient, timepoint=timepoint, instruments=payload.instruments, delivery=payload.delivery
     )
     return Status(
         201,
@@ -58,10 +58,10 @@ def create_link(request: ApiRequest, patient_id: UUID, payload: LinkIn) -> Any:
     response={200: list[ResponseOut]},
     summary="A patient's questionnaire answers and scores",
 )
+@api_require(Permission.OUTCOMES_VIEW)
 def list_responses(request: ApiRequest, patient_id: UUID) -> Any:
-    actor = api_actor(request, Permission.OUTCOMES_VIEW)
     patient = patient_or_404(request, patient_id)
-    record_read(actor, "questionnaire.responses.viewed", record=patient, patient_uuid=patient.uuid)
+    record_read(request.actor, "questionnaire.responses.viewed", record=patient, patient_uuid=patient.uuid)
     rows = queries.patient_responses(patient).select_related("course")
     return [ResponseOut.of(r) for r in rows]
 
@@ -71,15 +71,15 @@ def list_responses(request: ApiRequest, patient_id: UUID) -> Any:
     response={200: OutcomesOut},
     summary="A patient's outcome series and responder status",
 )
+@api_require(Permission.OUTCOMES_VIEW)
 def patient_outcomes(request: ApiRequest, patient_id: UUID, course: UUID | None = None) -> Any:
     """Series per instrument (dates, scores, sessions before each), change from baseline, responder status and the
     non-responder alert, for one course (by default the latest course with answers)."""
-    actor = api_actor(request, Permission.OUTCOMES_VIEW)
     patient = patient_or_404(request, patient_id)
     chosen = None
     if course is not None:
         chosen = treatment_queries.patient_course(patient, course)
         if chosen is None:
             raise Http404("No such course for this patient.")
-    record_read(actor, "outcomes.trajectory.viewed", record=patient, patient_uuid=patient.uuid)
+    record_read(request.actor, "outcomes.trajectory.viewed", record=patient, patient_uuid=patient.uuid)
     return outcomes_payload(patient_trajectory(patient, chosen))

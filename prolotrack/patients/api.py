@@ -10,7 +10,7 @@ from ninja import Query, Router
 from ninja.responses import Status
 
 from prolotrack.audit.services import record_disclosure, record_read
-from prolotrack.clinics.api_auth import api_actor
+from prolotrack.clinics.api_auth import api_require
 from prolotrack.clinics.http import ApiRequest
 from prolotrack.clinics.roles import Permission
 from prolotrack.patients import queries, services
@@ -59,8 +59,9 @@ def _detail(request: ApiRequest, patient: Patient) -> Patient:
 
 
 @router.get("", response=PagedPatientSummary, summary="Search patients by name, record number or date of birth")
+@api_require(Permission.PATIENT_LIST)
 def list_patients(request: ApiRequest, filters: Query[SearchParams]) -> Any:
-    actor = api_actor(request, Permission.PATIENT_LIST)
+    actor = request.actor
     found = queries.search_patients(request.clinic, filters.search)
     start = (filters.page - 1) * filters.page_size
     items = list(found[start : start + filters.page_size])
@@ -70,17 +71,17 @@ def list_patients(request: ApiRequest, filters: Query[SearchParams]) -> Any:
 
 
 @router.get("/{patient_id}", response={200: PatientDetail}, summary="Read one patient")
+@api_require(Permission.PATIENT_VIEW_DEMOGRAPHICS)
 def get_patient(request: ApiRequest, patient_id: UUID) -> Any:
-    actor = api_actor(request, Permission.PATIENT_VIEW_DEMOGRAPHICS)
     patient = _get(request, patient_id)
-    record_read(actor, "patient.chart.viewed", record=patient, patient_uuid=patient.uuid)
+    record_read(request.actor, "patient.chart.viewed", record=patient, patient_uuid=patient.uuid)
     return _detail(request, patient)
 
 
 @router.post("", response={201: PatientDetail}, summary="Register a patient")
+@api_require(Permission.PATIENT_EDIT_DEMOGRAPHICS)
 def create_patient(request: ApiRequest, payload: PatientIn) -> Any:
-    actor = api_actor(request, Permission.PATIENT_EDIT_DEMOGRAPHICS)
-    patient = services.create_patient(actor, payload.dict())
+    patient = services.create_patient(request.actor, payload.dict())
     return Status(201, patient)
 
 
@@ -89,13 +90,13 @@ def create_patient(request: ApiRequest, payload: PatientIn) -> Any:
     response={200: PatientDetail},
     summary="Change a patient's demographics (send the version you read)",
 )
+@api_require(Permission.PATIENT_EDIT_DEMOGRAPHICS)
 def update_patient(request: ApiRequest, patient_id: UUID, payload: PatientPatch) -> Any:
-    actor = api_actor(request, Permission.PATIENT_EDIT_DEMOGRAPHICS)
     patient = _get(request, patient_id)
     changes = payload.dict(exclude_unset=True)
     version = changes.pop("version")
     reason = changes.pop("reason", "")
-    patient = services.update_patient(actor, patient, changes, expected_version=version, reason=reason)
+    patient = services.update_patient(request.actor, patient, changes, expected_version=version, reason=reason)
     return patient
 
 
@@ -131,34 +132,35 @@ def _child(patient: Patient, kind: str, record_id: UUID) -> Any:
 def _chart_list_endpoints(kind: str, plural: str, model: ChildModel) -> tuple[Any, Any, Any, Any]:
     """The four endpoints of one chart list: list, add, change, mark entered in error."""
 
+    @api_require(Permission.PATIENT_VIEW_CLINICAL)
     def list_records(request: ApiRequest, patient_id: UUID) -> Any:
-        actor = api_actor(request, Permission.PATIENT_VIEW_CLINICAL)
         patient = _get(request, patient_id)
-        record_read(actor, f"patient.{kind}.list.viewed", record=patient, patient_uuid=patient.uuid)
+        record_read(request.actor, f"patient.{kind}.list.viewed", record=patient, patient_uuid=patient.uuid)
         return list(getattr(patient, plural).order_by(*(model._meta.ordering or ()), "id"))
 
+    @api_require(Permission.PATIENT_EDIT_CLINICAL)
     def add_record(request: ApiRequest, patient_id: UUID, payload: Any) -> Any:
-        actor = api_actor(request, Permission.PATIENT_EDIT_CLINICAL)
         patient = _get(request, patient_id)
-        added = services.add_child(actor, patient, kind, _values(model, payload.dict()))
+        added = services.add_child(request.actor, patient, kind, _values(model, payload.dict()))
         if isinstance(added, Patient):
             # "NKA", "NKDA", SNOMED CT 716186003...: the chart's "no known allergies" confirmation, not an allergy
             # (docs/clinical/screening.md): answered with the patient, as POST .../no-known-allergies does.
             return Status(200, _detail(request, added))
         return Status(201, added)
 
+    @api_require(Permission.PATIENT_EDIT_CLINICAL)
     def update_record(request: ApiRequest, patient_id: UUID, record_id: UUID, payload: Any) -> Any:
-        actor = api_actor(request, Permission.PATIENT_EDIT_CLINICAL)
         record = _child(_get(request, patient_id), kind, record_id)
         changes = payload.dict(exclude_unset=True)
         version = changes.pop("version")
         reason = changes.pop("reason", "")
         return services.edit_child(
-            actor, record, kind, _values(model, changes), expected_version=version, reason=reason
+            request.actor, record, kind, _values(model, changes), expected_version=version, reason=reason
         )
 
+    @api_require(Permission.RECORD_MARK_ERROR)
     def retire_record(request: ApiRequest, patient_id: UUID, record_id: UUID, payload: EnteredInErrorIn) -> Any:
-        actor = api_actor(request, Permission.RECORD_MARK_ERROR)
+        actor = request.actor
         record = _child(_get(request, patient_id), kind, record_id)
         return services.retire_child(actor, record, kind, reason=payload.reason, expected_version=payload.version)
 
@@ -193,8 +195,8 @@ for _chart_list in CHART_LISTS:
     response={200: PatientDetail},
     summary="Record that the patient was asked and has no known allergies (refused while allergies are recorded)",
 )
+@api_require(Permission.PATIENT_EDIT_CLINICAL)
 def confirm_no_known_allergies(request: ApiRequest, patient_id: UUID, payload: NoKnownAllergiesIn) -> Any:
-    actor = api_actor(request, Permission.PATIENT_EDIT_CLINICAL)
     patient = _get(request, patient_id)
-    patient = services.confirm_no_known_allergies(actor, patient, expected_version=payload.version)
+    patient = services.confirm_no_known_allergies(request.actor, patient, expected_version=payload.version)
     return _detail(request, patient)

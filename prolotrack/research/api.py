@@ -11,7 +11,7 @@ from django.urls import reverse
 from ninja import Router
 from ninja.responses import Status
 
-from prolotrack.clinics.api_auth import api_actor
+from prolotrack.clinics.api_auth import api_require
 from prolotrack.clinics.http import ApiRequest
 from prolotrack.clinics.roles import Permission
 from prolotrack.research import queries, services
@@ -63,10 +63,10 @@ def _job(request: ApiRequest, job_id: UUID) -> ExportJob:
     response={202: ExportOut},
     summary="Start a research export of the consenting patients (Safe Harbor, or a limited data set under a DUA)",
 )
+@api_require(Permission.RESEARCH_EXPORT)
 def start_export(request: ApiRequest, payload: ExportIn) -> Any:
-    actor = api_actor(request, Permission.RESEARCH_EXPORT)
     job = services.start_export(
-        actor,
+        request.actor,
         services.ExportRequest(
             date_mode=payload.date_mode,
             indication=payload.indication,
@@ -79,8 +79,8 @@ def start_export(request: ApiRequest, payload: ExportIn) -> Any:
 
 
 @router.get("/research/exports", response={200: list[ExportOut]}, summary="The clinic's recent exports")
+@api_require(Permission.RESEARCH_EXPORT)
 def list_exports(request: ApiRequest) -> Any:
-    api_actor(request, Permission.RESEARCH_EXPORT)
     services.purge_expired(request.clinic)
     return [export_out(job) for job in queries.clinic_jobs(request.clinic)]
 
@@ -91,8 +91,8 @@ def list_exports(request: ApiRequest) -> Any:
     summary="An export's status and progress",
     url_name="research_export_status",
 )
+@api_require(Permission.RESEARCH_EXPORT)
 def export_status(request: ApiRequest, job_id: UUID) -> Any:
-    api_actor(request, Permission.RESEARCH_EXPORT)
     services.purge_expired(request.clinic)
     return export_out(_job(request, job_id))
 
@@ -104,10 +104,10 @@ def export_status(request: ApiRequest, job_id: UUID) -> Any:
     url_name="research_export_download",
     openapi_extra={"responses": {"410": {"description": "The file was deleted: expired, or a patient withdrew."}}},
 )
+@api_require(Permission.RESEARCH_EXPORT)
 def export_download(request: ApiRequest, job_id: UUID) -> Any:
-    actor = api_actor(request, Permission.RESEARCH_EXPORT)
     job = _job(request, job_id)
-    path = services.open_download(actor, job)  # ExportGone answers 410 (its `status`, prolotrack/api.py)
+    path = services.open_download(request.actor, job)  # ExportGone answers 410 (its `status`, prolotrack/api.py)
     return zip_response(job, path)
 
 

@@ -11,7 +11,7 @@ from ninja.responses import Status
 
 from prolotrack.audit.services import record_disclosure, record_read
 from prolotrack.clinical.queries import clinic_today, get_screening
-from prolotrack.clinics.api_auth import api_actor
+from prolotrack.clinics.api_auth import api_require
 from prolotrack.clinics.http import ApiRequest
 from prolotrack.clinics.models import User
 from prolotrack.clinics.roles import Permission
@@ -71,16 +71,16 @@ def session_payload(session: TreatmentSession) -> dict[str, Any]:
 
 
 @router.get("/patients/{patient_id}/courses", response={200: list[CourseOut]}, summary="A patient's courses")
+@api_require(Permission.COURSE_VIEW)
 def list_courses(request: ApiRequest, patient_id: UUID) -> Any:
-    actor = api_actor(request, Permission.COURSE_VIEW)
     patient = patient_or_404(request, patient_id)
-    record_read(actor, "treatment.courses.viewed", record=patient, patient_uuid=patient.uuid)
+    record_read(request.actor, "treatment.courses.viewed", record=patient, patient_uuid=patient.uuid)
     return queries.courses_with_plans(patient)
 
 
 @router.post("/patients/{patient_id}/courses", response={201: CourseOut}, summary="Open a course")
+@api_require(Permission.COURSE_MANAGE)
 def create_course(request: ApiRequest, patient_id: UUID, payload: CourseIn) -> Any:
-    actor = api_actor(request, Permission.COURSE_MANAGE)
     patient = patient_or_404(request, patient_id)
     screening = None
     if payload.screening_id:
@@ -89,7 +89,7 @@ def create_course(request: ApiRequest, patient_id: UUID, payload: CourseIn) -> A
         except Exception:
             raise ValidationError({"screening_id": "No such screening for this patient."}) from None
     course = services.create_course(
-        actor,
+        request.actor,
         patient,
         protocol_id=payload.protocol_id,
         indication=payload.indication,
@@ -104,35 +104,35 @@ def create_course(request: ApiRequest, patient_id: UUID, payload: CourseIn) -> A
 
 
 @router.get("/courses/{course_id}", response={200: CourseOut}, summary="One course with its plan")
+@api_require(Permission.COURSE_VIEW)
 def get_course(request: ApiRequest, course_id: UUID) -> Any:
-    actor = api_actor(request, Permission.COURSE_VIEW)
     course = _course(request, course_id)
-    record_read(actor, "treatment.course.viewed", record=course)
+    record_read(request.actor, "treatment.course.viewed", record=course)
     return course
 
 
 @router.get("/sessions/{session_id}", response={200: SessionOut}, summary="A session with sites and totals")
+@api_require(Permission.COURSE_VIEW)
 def get_session(request: ApiRequest, session_id: UUID) -> Any:
-    actor = api_actor(request, Permission.COURSE_VIEW)
     session = _session(request, session_id)
-    record_read(actor, "treatment.session.viewed", record=session)
+    record_read(request.actor, "treatment.session.viewed", record=session)
     return session_payload(session)
 
 
 @router.post("/sessions/{session_id}/checklist", response={200: SessionOut}, summary="Tick a check")
+@api_require(Permission.SESSION_RECORD)
 def tick(request: ApiRequest, session_id: UUID, payload: ChecklistIn) -> Any:
-    actor = api_actor(request, Permission.SESSION_RECORD)
     session = _session(request, session_id)
-    services.tick(actor, session, payload.item, payload.answer, note=payload.note)
+    services.tick(request.actor, session, payload.item, payload.answer, note=payload.note)
     return session_payload(_session(request, session_id))
 
 
 @router.post("/sessions/{session_id}/solutions", response={201: SessionOut}, summary="Record a solution")
+@api_require(Permission.SESSION_RECORD)
 def add_solution(request: ApiRequest, session_id: UUID, payload: SolutionIn) -> Any:
-    actor = api_actor(request, Permission.SESSION_RECORD)
     session = _session(request, session_id)
     services.add_solution(
-        actor,
+        request.actor,
         session,
         label=payload.label,
         final_volume_ml=payload.final_volume_ml,
@@ -146,30 +146,30 @@ def add_solution(request: ApiRequest, session_id: UUID, payload: SolutionIn) -> 
 
 
 @router.post("/sessions/{session_id}/sites", response={201: SessionOut}, summary="Place an injection site")
+@api_require(Permission.SESSION_RECORD)
 def add_site(request: ApiRequest, session_id: UUID, payload: SiteIn) -> Any:
-    actor = api_actor(request, Permission.SESSION_RECORD)
     session = _session(request, session_id)
     solution = queries.session_solution(session, payload.solution.strip().upper())
     if solution is None:
         raise ValidationError({"solution": f"No solution '{payload.solution}' in this session."})
     data = payload.dict(exclude={"solution"})
-    services.add_site(actor, session, solution=solution, **data)
+    services.add_site(request.actor, session, solution=solution, **data)
     return Status(201, session_payload(_session(request, session_id)))
 
 
 @router.post("/sessions/{session_id}/sign", response={200: SessionOut}, summary="Sign the session note")
+@api_require(Permission.SESSION_SIGN)
 def sign(request: ApiRequest, session_id: UUID, early_reason: str = "") -> Any:
     """`early_reason` (query parameter) is needed only to sign before the booked start less the clinic's margin."""
-    actor = api_actor(request, Permission.SESSION_SIGN)
-    services.sign_session(actor, _session(request, session_id), early_reason=early_reason)
+    services.sign_session(request.actor, _session(request, session_id), early_reason=early_reason)
     return session_payload(_session(request, session_id))
 
 
 @router.get("/patients/{patient_id}/adverse-events", response={200: list[AdverseEventOut]}, summary="Adverse events")
+@api_require(Permission.COURSE_VIEW)
 def list_adverse_events(request: ApiRequest, patient_id: UUID) -> Any:
-    actor = api_actor(request, Permission.COURSE_VIEW)
     patient = patient_or_404(request, patient_id)
-    record_read(actor, "treatment.adverse_events.viewed", record=patient, patient_uuid=patient.uuid)
+    record_read(request.actor, "treatment.adverse_events.viewed", record=patient, patient_uuid=patient.uuid)
     return queries.adverse_events_with_links(patient)
 
 
@@ -178,8 +178,8 @@ def list_adverse_events(request: ApiRequest, patient_id: UUID) -> Any:
     response={201: AdverseEventOut},
     summary="Record an adverse event",
 )
+@api_require(Permission.ADVERSE_EVENT_RECORD)
 def create_adverse_event(request: ApiRequest, patient_id: UUID, payload: AdverseEventIn) -> Any:
-    actor = api_actor(request, Permission.ADVERSE_EVENT_RECORD)
     patient = patient_or_404(request, patient_id)
     session = _session(request, payload.session_id) if payload.session_id else None
     site = None
@@ -188,13 +188,14 @@ def create_adverse_event(request: ApiRequest, patient_id: UUID, payload: Adverse
         if site is None:
             raise ValidationError({"site_id": "No such injection site in this clinic."})
     data = payload.dict(exclude={"session_id", "site_id"})
-    event = services.record_adverse_event(actor, patient, data, session=session, site=site)
+    event = services.record_adverse_event(request.actor, patient, data, session=session, site=site)
     return Status(201, event)
 
 
 @router.get("/calendar", response={200: list[AppointmentOut]}, summary="Booked sessions in a date range")
+@api_require(Permission.SCHEDULE_VIEW)
 def calendar(request: ApiRequest, params: Query[CalendarParams]) -> Any:
-    actor = api_actor(request, Permission.SCHEDULE_VIEW)
+    actor = request.actor
     clinic = request.clinic
     today = clinic_today(clinic)
     start = params.start or today - timedelta(days=today.weekday())
