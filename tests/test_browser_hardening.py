@@ -72,6 +72,31 @@ def test_the_check_finds_a_missing_header():
     assert "style-src" in hardening_problem(unsandboxed)
 
 
+def permissions(header: str) -> dict[str, str]:
+    return dict(part.strip().split("=", 1) for part in header.split(",") if part.strip())
+
+
+@pytest.mark.parametrize(
+    ("feature", "allowlist"),
+    [
+        # Passkeys (docs/SECURITY.md, "Passkeys"): the site's own pages may create and use them, no embedded frame.
+        ("publickey-credentials-create", "(self)"),
+        ("publickey-credentials-get", "(self)"),
+        # Everything else stays denied.
+        ("camera", "()"),
+        ("microphone", "()"),
+        ("geolocation", "()"),
+        ("payment", "()"),
+        ("usb", "()"),
+    ],
+)
+def test_the_permissions_policy_allows_passkeys_to_the_site_only_and_denies_the_rest(client, feature, allowlist):
+    header = client.get(reverse("login"))["Permissions-Policy"]
+    found = permissions(header)
+    assert found[feature] == allowlist
+    assert {v for k, v in found.items() if not k.startswith("publickey-credentials-")} == {"()"}
+
+
 @pytest.mark.parametrize(
     ("given", "expected"),
     [

@@ -39,7 +39,7 @@ POST_ONLY = {
     "outcomes:link-revoke", "documents:regenerate", "documents:request-report", "handouts-revert",
     "documents:handout-revert", "consent:withdraw-post", "imaging:file-upload", "imaging:feasibility",
     "patients:no-known-allergies", "research:export-status", "clinical:screening-override", "outcomes:link-create",
-    "accounts:revoke-token",
+    "accounts:revoke-token", "accounts:passkey-options", "accounts:passkey-sign-in", "accounts:passkey-sign-in-options",
     "smart:launch",
 }  # fmt: skip
 # Patterns that need something no API or optional-field-free record gives (a patient's token, a dashboard name).
@@ -51,6 +51,7 @@ NOT_OBJECT_PAGES = {
     "clinical:protocol-edit", "clinical:protocol-retire",  # a clinic's own protocol template: clinical tests
     "messaging:message",  # a patient with no contact details gets no reminder to show: messaging tests
     "smart:app",  # an app an administrator registered: smart/tests/test_pages.py
+    "accounts:passkey-remove",  # a passkey its owner registered in the browser: accounts/tests/test_passkeys.py
 }  # fmt: skip
 # Pages that answer 404 for a minimal record, and why (nothing to show is the right answer).
 EXPECTED_404 = {

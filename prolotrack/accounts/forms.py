@@ -1,5 +1,7 @@
 """Forms of the second-factor, password and token pages."""
 
+import json
+
 from django import forms
 
 from prolotrack.clinics.models import TOKEN_LIFETIMES_DAYS, TOKEN_SCOPES
@@ -65,3 +67,38 @@ class TokenForm(forms.Form):
         initial=90,
         help_text="The token stops working then; make a new one before it does.",
     )
+
+
+def _credential_json(raw: str) -> dict[str, object]:
+    """The browser's public-key credential, as passkeys.js sends it (JSON, binary fields base64url)."""
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise forms.ValidationError("The browser's passkey answer was not readable. Try again.")
+    return value
+
+
+class PasskeyForm(forms.Form):
+    name = forms.CharField(
+        label="Name of the passkey",
+        max_length=64,
+        help_text="Where it lives, so you recognise it in the list (for example: work laptop, YubiKey).",
+        error_messages={"required": "Give the passkey a name, so you recognise it later."},
+    )
+    credential = forms.CharField(
+        widget=forms.HiddenInput,
+        max_length=64_000,
+        error_messages={"required": "Your browser made no passkey: use the button, and follow what the browser asks."},
+    )
+
+    def clean_credential(self) -> dict[str, object]:
+        return _credential_json(self.cleaned_data["credential"])
+
+
+class PasskeyAssertionForm(forms.Form):
+    credential = forms.CharField(widget=forms.HiddenInput, max_length=64_000)
+
+    def clean_credential(self) -> dict[str, object]:
+        return _credential_json(self.cleaned_data["credential"])

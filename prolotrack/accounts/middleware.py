@@ -19,7 +19,14 @@ from prolotrack.accounts import services
 from prolotrack.clinics.http import MiddlewareRequest
 
 # Pages reachable before the second factor: the factor pages themselves and logging out.
-OPEN_NAMES = ("accounts:verify", "accounts:enrol", "logout", "login")
+OPEN_NAMES = (
+    "accounts:verify",
+    "accounts:passkey-sign-in",
+    "accounts:passkey-sign-in-options",
+    "accounts:enrol",
+    "logout",
+    "login",
+)
 TOKEN_ONLY_PREFIXES = ("/api/", "/fhir")
 
 

@@ -95,3 +95,32 @@ class StaffSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} from {self.client_address or 'unknown'} ({'ended' if self.ended_at else 'active'})"
+
+
+class PasskeyDevice(TimestampMixin, ThrottlingMixin, Device):
+    """A passkey (WebAuthn public-key credential) registered by its owner as a second factor.
+
+    Only public material is stored: the credential id and fido2's attested credential data (the authenticator's AAGUID,
+    the credential id and its COSE public key), the last signature counter and the transports the browser reported.
+    Verified by `accounts.passkeys` (python-fido2), never by `verify_token`. Removing one deactivates it (`confirmed`
+    off, `deactivated_at`): django-otp then ignores it, and a session verified by it falls back to unverified."""
+
+    credential_id = models.CharField(max_length=1400, unique=True)  # base64url, as the browser sends it
+    credential_data = models.BinaryField()  # fido2 AttestedCredentialData: AAGUID, credential id, COSE public key
+    sign_count = models.PositiveBigIntegerField(default=0)
+    transports = models.JSONField(default=list, blank=True)
+    deactivated_at = models.DateTimeField(null=True, blank=True)
+    deactivated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    deactivation_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta(Device.Meta):
+        verbose_name = "passkey"
+
+    def get_throttle_factor(self) -> int:
+        return getattr(settings, "OTP_PASSKEY_THROTTLE_FACTOR", 1)
+
+    def verify_token(self, token: str) -> bool:
+        """A passkey answers a challenge, not a typed code: a code offered to it is always wrong."""
+        return False

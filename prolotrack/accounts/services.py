@@ -19,8 +19,10 @@ from django.utils.module_loading import import_string
 from django_otp import devices_for_user
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from prolotrack.accounts import passkeys
 from prolotrack.accounts.models import (
     RECOVERY_CODE_COUNT,
+    PasskeyDevice,
     RecoveryCode,
     RecoveryCodeDevice,
     StaffSession,
@@ -33,6 +35,8 @@ from prolotrack.clinics.roles import Permission, require_permission, role_has
 
 TOTP_METHOD = "totp"
 RECOVERY_METHOD = "recovery_code"
+PASSKEY_METHOD = "passkey"
+PASSKEY_NAME_MAX = 64  # django-otp's Device.name
 
 
 class SecondFactorLocked(ServiceError):
@@ -97,6 +101,7 @@ class FactorStatus:
     totp_last_used: datetime | None
     recovery_left: int
     required: bool
+    passkeys: int = 0
 
     @property
     def enrolled(self) -> bool:
@@ -111,7 +116,16 @@ def factor_status(user: Any) -> FactorStatus:
         totp_last_used=device.last_used_at if device else None,
         recovery_left=recovery.unused().count() if recovery else 0,
         required=second_factor_required(user),
+        passkeys=PasskeyDevice.objects.filter(user=user, confirmed=True).count(),
     )
+
+
+def has_passkeys(user: Any) -> bool:
+    return bool(PasskeyDevice.objects.filter(user=user, confirmed=True).exists())
+
+
+def active_passkeys(user: Any) -> list[PasskeyDevice]:
+    return list(PasskeyDevice.objects.filter(user=user, confirmed=True).order_by("created_at", "id"))
 
 
 # --- enrolment -----------------------------------------------------------------------------------------------------
@@ -275,12 +289,131 @@ def reset_second_factor(actor: Actor, target: User, reason: str) -> int:
         for model in (TOTPDevice, RecoveryCodeDevice):
             count, _ = model.objects.filter(user=target).delete()
             removed += 1 if count else 0
+        # Passkeys are deactivated, not deleted: the row says which authenticator it was and who ended it.
+        removed += _deactivate_passkeys(PasskeyDevice.objects.filter(user=target, confirmed=True), actor, reason)
         record_event(
             actor,
             "auth.second_factor.reset",
             detail={"user": str(target.uuid), "username": target.username, "reason": reason, "removed": removed},
         )
     return removed
+
+
+# --- passkeys -----------------------------------------------------------------------------------------------------------
+
+
+def _deactivate_passkeys(rows: Any, actor: Actor, reason: str) -> int:
+    return int(
+        rows.update(
+            confirmed=False,
+            deactivated_at=timezone.now(),
+            deactivated_by=actor.user,
+            deactivation_reason=reason[:300],
+            throttling_failure_count=0,
+            throttling_failure_timestamp=None,
+        )
+    )
+
+
+def register_passkey(
+    actor: Actor, user: Any, name: str, state: dict[str, Any] | None, rp: passkeys.RelyingParty, response: Any
+) -> PasskeyDevice:
+    """Add a passkey from the browser's answer to this session's registration challenge. Refused (nothing written)
+    when the answer does not verify, the name is missing or taken, or the passkey is already registered."""
+    name = " ".join((name or "").split())
+    if not name or len(name) > PASSKEY_NAME_MAX:
+        raise ServiceError(f"Give the passkey a name of 1 to {PASSKEY_NAME_MAX} characters (for example: work laptop).")
+    try:
+        new = passkeys.verify_registration(state, rp, response)
+    except passkeys.PasskeyRefused as error:
+        raise ServiceError(
+            "The passkey could not be added: the browser's answer did not match this page's request "
+            "(it may have expired). Try again."
+        ) from error
+    with transaction.atomic():
+        mine = PasskeyDevice.objects.select_for_update().filter(user=user, confirmed=True)
+        if any(p.name.casefold() == name.casefold() for p in mine):
+            raise ServiceError(f"You already have a passkey named {name!r}: choose another name.")
+        if PasskeyDevice.objects.filter(credential_id=new.credential_id).exists():
+            raise ServiceError("This passkey is already registered.")
+        device = PasskeyDevice.objects.create(
+            user=user,
+            name=name,
+            confirmed=True,
+            credential_id=new.credential_id,
+            credential_data=new.credential_data,
+            sign_count=new.sign_count,
+            transports=new.transports,
+        )
+        record_event(
+            actor,
+            "auth.second_factor.passkey_added",
+            detail={"passkey": device.pk, "name": name, "aaguid": new.aaguid, "user_verified": new.user_verified},
+        )
+    return cast(PasskeyDevice, device)
+
+
+def remove_passkey(actor: Actor, user: Any, passkey_id: int) -> PasskeyDevice:
+    """Deactivate one of the user's own passkeys (the row stays, marked); it no longer signs in."""
+    with transaction.atomic():
+        device = PasskeyDevice.objects.select_for_update().filter(pk=passkey_id, user=user, confirmed=True).first()
+        if device is None:
+            raise ServiceError("That passkey is not one of yours, or it was already removed.")
+        _deactivate_passkeys(PasskeyDevice.objects.filter(pk=device.pk), actor, "removed by its owner")
+        record_event(actor, "auth.second_factor.passkey_removed", detail={"passkey": device.pk, "name": device.name})
+    device.refresh_from_db()
+    return cast(PasskeyDevice, device)
+
+
+def verify_passkey(
+    actor: Actor, user: Any, state: dict[str, Any] | None, rp: passkeys.RelyingParty, response: Any
+) -> Verification:
+    """Check a passkey assertion at log-in, as `verify_second_factor` checks a code: the same lockout, a failure counted
+    on the passkey it names (or the user's first), every attempt audited. A signature counter that goes back is
+    refused and audited as a possible clone."""
+    until = locked_until(user)
+    if until is not None:
+        raise SecondFactorLocked(until)
+    with transaction.atomic():
+        mine = list(PasskeyDevice.objects.select_for_update().filter(user=user, confirmed=True).order_by("id"))
+        named = passkeys.credential_id_of(response)
+        device = next((p for p in mine if p.credential_id == named), mine[0] if mine else None)
+        if device is None:
+            return Verification(None, method=PASSKEY_METHOD)
+        allowed, info = device.verify_is_allowed()
+        if not allowed:
+            wait = (info or {}).get("locked_until")
+            seconds = max(1, int((wait - timezone.now()).total_seconds()) + 1) if wait else 1
+            return Verification(None, wait_seconds=seconds, method=PASSKEY_METHOD)
+        problem = ""
+        try:
+            found = passkeys.verify_assertion(state, rp, [bytes(p.credential_data) for p in mine], response)
+        except passkeys.PasskeyRefused as error:
+            problem = str(error)[:200]
+        else:
+            if passkeys.counter_went_back(device.sign_count, found.sign_count):
+                problem = "signature counter went back"
+                record_event(
+                    actor,
+                    "auth.second_factor.passkey_clone_warning",
+                    detail={"passkey": device.pk, "stored": device.sign_count, "received": found.sign_count},
+                )
+        if not problem:
+            device.sign_count = found.sign_count
+            device.throttle_reset(commit=False)
+            device.set_last_used_timestamp(commit=False)
+            device.save()
+            detail = {"method": PASSKEY_METHOD, "passkey": device.pk, "user_verified": found.user_verified}
+            record_event(actor, "auth.second_factor.verified", detail=detail)
+            return Verification(device, method=PASSKEY_METHOD)
+        device.throttle_increment(commit=True)
+        record_event(actor, "auth.second_factor.failed", detail={"method": PASSKEY_METHOD, "reason": problem})
+    until = locked_until(user)
+    if until is not None:
+        with transaction.atomic():
+            record_event(actor, "auth.second_factor.locked_out", detail={"until": until.isoformat()})
+        raise SecondFactorLocked(until)
+    return Verification(None, method=PASSKEY_METHOD)
 
 
 # --- password --------------------------------------------------------------------------------------------------------

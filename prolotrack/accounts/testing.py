@@ -40,3 +40,79 @@ def mark_verified(client: Any, user: Any) -> None:
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
+
+
+class SoftAuthenticator:
+    """A software passkey for tests: an ES256 key made with `cryptography`, its answers built with python-fido2's own
+    data classes (authenticator data, attestation object "none", client data), signed as an authenticator signs. Each
+    assertion counts up its signature counter, as Chromium's virtual authenticator does."""
+
+    def __init__(self, aaguid: bytes = bytes(16)) -> None:
+        import os
+
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        self.credential_id = os.urandom(32)
+        self.aaguid = aaguid
+        self.counter = 0
+
+    def _auth_data(self, rp_id: str, credential_data: bytes = b"") -> Any:
+        import hashlib
+
+        from fido2.webauthn import AuthenticatorData
+
+        flags = AuthenticatorData.FLAG.UP | AuthenticatorData.FLAG.UV
+        if credential_data:
+            flags |= AuthenticatorData.FLAG.AT
+        return AuthenticatorData.create(hashlib.sha256(rp_id.encode()).digest(), flags, self.counter, credential_data)
+
+    def register(self, options: dict[str, Any], origin: str) -> dict[str, Any]:
+        """The JSON passkeys.js would post after navigator.credentials.create(options)."""
+        from fido2.cose import ES256
+        from fido2.utils import websafe_encode
+        from fido2.webauthn import AttestationObject, AttestedCredentialData, CollectedClientData
+
+        public_key = options["publicKey"]
+        data = AttestedCredentialData.create(
+            self.aaguid, self.credential_id, ES256.from_cryptography_key(self.key.public_key())
+        )
+        auth_data = self._auth_data(public_key["rp"]["id"], data)
+        client_data = CollectedClientData.create("webauthn.create", public_key["challenge"], origin)
+        attestation = AttestationObject.create("none", auth_data, {})
+        return {
+            "id": websafe_encode(self.credential_id),
+            "rawId": websafe_encode(self.credential_id),
+            "type": "public-key",
+            "response": {
+                "clientDataJSON": websafe_encode(client_data),
+                "attestationObject": websafe_encode(attestation),
+                "transports": ["internal"],
+            },
+            "clientExtensionResults": {},
+        }
+
+    def assert_(self, options: dict[str, Any], origin: str, *, counter: int | None = None) -> dict[str, Any]:
+        """The JSON passkeys.js would post after navigator.credentials.get(options)."""
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from fido2.utils import websafe_encode
+        from fido2.webauthn import CollectedClientData
+
+        self.counter = self.counter + 1 if counter is None else counter
+        public_key = options["publicKey"]
+        auth_data = self._auth_data(public_key["rpId"])
+        client_data = CollectedClientData.create("webauthn.get", public_key["challenge"], origin)
+        signature = self.key.sign(bytes(auth_data) + client_data.hash, ec.ECDSA(hashes.SHA256()))
+        return {
+            "id": websafe_encode(self.credential_id),
+            "rawId": websafe_encode(self.credential_id),
+            "type": "public-key",
+            "response": {
+                "clientDataJSON": websafe_encode(client_data),
+                "authenticatorData": websafe_encode(auth_data),
+                "signature": websafe_encode(signature),
+                "userHandle": None,
+            },
+            "clientExtensionResults": {},
+        }

@@ -49,6 +49,11 @@ def _locked(request: HttpRequest, error: services.SecondFactorLocked) -> HttpRes
     return render(request, "accounts/locked.html", {"until": error.until}, status=429)
 
 
+def verify_context(request: HttpRequest, form: CodeForm, **extra: Any) -> dict[str, Any]:
+    """What the second-step page shows: the code form, and the passkey way when the user has a passkey."""
+    return {"form": form, "next": _next_url(request), "has_passkeys": services.has_passkeys(request.user), **extra}
+
+
 @login_required
 def verify(request: ClinicRequest) -> HttpResponse:
     """The second step of logging in: a code from the authenticator app or a recovery code."""
@@ -88,7 +93,7 @@ def verify(request: ClinicRequest) -> HttpResponse:
             )
     elif request.method == "POST":
         status = 400
-    return render(request, "accounts/verify.html", {"form": form, "next": _next_url(request)}, status=status)
+    return render(request, "accounts/verify.html", verify_context(request, form), status=status)
 
 
 def _qr_svg(url: str) -> str:

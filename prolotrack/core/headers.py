@@ -10,14 +10,18 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-# Browser features the product never uses: denied to every page and to anything a page might embed.
+# Browser features the product never uses: denied to every page and to anything a page might embed. Passkeys
+# (WebAuthn create and get) are allowed to the site's own pages only, never to an embedded frame.
 PERMISSIONS_POLICY = ", ".join(
-    f"{feature}=()"
-    for feature in (
-        "accelerometer", "autoplay", "camera", "display-capture", "encrypted-media", "geolocation", "gyroscope",
-        "magnetometer", "microphone", "midi", "payment", "picture-in-picture", "publickey-credentials-get",
-        "screen-wake-lock", "usb", "xr-spatial-tracking",
-    )
+    [
+        f"{feature}=()"
+        for feature in (
+            "accelerometer", "autoplay", "camera", "display-capture", "encrypted-media", "geolocation", "gyroscope",
+            "magnetometer", "microphone", "midi", "payment", "picture-in-picture",
+            "screen-wake-lock", "usb", "xr-spatial-tracking",
+        )
+    ]
+    + [f"{feature}=(self)" for feature in ("publickey-credentials-create", "publickey-credentials-get")]
 )  # fmt: skip
 NO_STORE = "no-store"
 
