@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("prolotrack.messaging.urls")),
     path("", include("prolotrack.documents.urls")),
     path("", include("prolotrack.consent.urls")),
+    path("", include("prolotrack.billing.urls")),
     path("", include("prolotrack.research.urls")),
     path("", include("prolotrack.analytics.urls")),
     path("", include("prolotrack.smart.urls")),

@@ -18,6 +18,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from prolotrack.accounts.testing import mark_verified
+from prolotrack.billing import services as billing_services
+from prolotrack.billing.models import Invoice
+from prolotrack.billing.testing import fee_schedule
 from prolotrack.clinics.testing import actor_of
 from prolotrack.consent.testing import sign_for_course, sign_research
 from prolotrack.imaging.models import ImagingStudy
@@ -41,6 +44,8 @@ POST_ONLY = {
     "patients:no-known-allergies", "research:export-status", "clinical:screening-override", "outcomes:link-create",
     "accounts:revoke-token", "accounts:passkey-options", "accounts:passkey-sign-in", "accounts:passkey-sign-in-options",
     "smart:launch",
+    "billing:fee-version", "billing:invoice-new", "billing:invoice-from-session", "billing:line-add",
+    "billing:line-remove", "billing:invoice-use-credit",
 }  # fmt: skip
 # Patterns that need something no API or optional-field-free record gives (a patient's token, a dashboard name).
 NOT_OBJECT_PAGES = {
@@ -160,12 +165,19 @@ def minimal(client, clinician, admin_user, researcher, api_token) -> dict[str, A
     )  # fmt: skip
     messaging_services.run_pass()
     message = OutboxMessage.objects.filter(clinic=patient.clinic).first()
+    admin = actor_of(admin_user)
+    fees = fee_schedule(admin, today)
+    draft = billing_services.draft_invoice(admin, patient)
+    billing_services.add_line(admin, draft, fees["FOLLOW-UP"])
+    invoice = billing_services.issue_invoice(admin, Invoice.objects.get(pk=draft.pk))
+    payment = billing_services.record_payment(admin, patient, amount="10.00", currency="USD", method="cash")
     return {
         "patient": patient, "children": children, "screening": screening, "study": study, "course": course,
         "session": session, "solution": solution, "site": site, "check": check, "event": event,
         "link": QuestionnaireLink.objects.get(uuid=link["id"]), "document": document, "consent": consent,
         "research_consent": research_consent, "export": export, "file": file,
         "message": message, "timepoint": course.timepoints.first(), "staff_member": clinician,
+        "invoice": invoice, "fee": fees["M0076"], "payment": payment,
     }  # fmt: skip
 
 
@@ -178,6 +190,7 @@ def _kwargs(name: str, pattern: Any, m: dict[str, Any]) -> list[dict[str, Any]]:
         "file_uuid": m["file"].uuid, "timepoint_uuid": m["timepoint"].uuid, "link_uuid": m["link"].uuid,
         "message_uuid": m["message"].uuid if m["message"] else None, "document_uuid": m["document"]["id"],
         "consent_uuid": m["consent"].uuid, "job_uuid": m["export"]["id"], "user_uuid": m["staff_member"].uuid,
+        "invoice_uuid": m["invoice"].uuid, "fee_uuid": m["fee"].uuid, "payment_uuid": m["payment"].uuid,
     }  # fmt: skip
     strings = {
         "protocol_id": "knee_oa_rabago", "code": None, "handout": "after", "instrument": "nrs_pain",

@@ -38,6 +38,9 @@ WORKFLOW_CHOICES = {
     "consent.forms.SignForm.witness_role",  # who witnessed: a role in the clinic
     "clinical.forms.ProtocolForm.session_unit",  # a protocol template's schedule unit (days or weeks)
     "clinical.forms.LimitForm.with_epinephrine",  # a yes/no question of the calculator
+    "billing.forms.FeeItemForm.kind",  # a fee item's kind (billing.models.FeeKind): the practice's, not clinical
+    "billing.forms.PaymentForm.method",  # payment methods (billing.models.PaymentMethod)
+    "billing.forms.AddLineForm.item",  # the clinic's own fee schedule
 }
 # Clinical choice lists the walk found outside domain/vocabulary.py that are not moved yet (found by this walk on
 # 2026-12-07; each defined once, in the domain or beside its screening rules, but not as a Vocabulary). Listed so

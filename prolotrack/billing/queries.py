@@ -23,6 +23,7 @@ from prolotrack.billing.models import (
     PaymentAllocation,
     Refund,
 )
+from prolotrack.treatment.models import TreatmentSession
 
 ZERO = Decimal(0)
 
@@ -184,3 +185,80 @@ def account(patient: Any) -> Account:
         drafts=[row for row in invoices if row.status == InvoiceStatus.DRAFT],
         history=history,
     )
+
+
+def chargeable_with_prices(clinic: Any, day: date) -> list[tuple[FeeItem, FeeVersion]]:
+    """Each item that may be charged on a day with its version in force (for the add-line form)."""
+    out = []
+    for item in chargeable_items(clinic, day):
+        version = version_on(item, day)
+        if version is not None:
+            out.append((item, version))
+    return out
+
+
+def sessions_to_charge(patient: Any) -> list[Any]:
+    """The patient's signed sessions that have no invoice standing (a draft or an issued one not voided)."""
+    standing = (
+        Invoice.objects.active().filter(patient=patient, session__isnull=False).exclude(status=InvoiceStatus.VOID)
+    )
+    return list(
+        TreatmentSession.objects.active()
+        .filter(patient=patient, signed_at__isnull=False)
+        .exclude(pk__in=standing.values("session_id"))
+        .select_related("course")
+        .order_by("-signed_at")
+    )
+
+
+def refunds_of(payment: Payment) -> list[Refund]:
+    return list(Refund.objects.active().filter(payment=payment))
+
+
+def credit_notes_of(invoice: Invoice) -> list[CreditNote]:
+    return list(CreditNote.objects.active().filter(invoice=invoice).order_by("number"))
+
+
+def _or_404(model: Any, request: Any, uuid: Any) -> Any:
+    from django.http import Http404
+
+    try:
+        return model.objects.active().get(clinic=request.clinic, uuid=uuid)
+    except model.DoesNotExist:
+        raise Http404("Not found in this clinic.") from None
+
+
+def invoice_or_404(request: Any, uuid: Any) -> Invoice:
+    invoice_row: Invoice = _or_404(Invoice, request, uuid)
+    return invoice_row
+
+
+def fee_or_404(request: Any, uuid: Any) -> FeeItem:
+    item: FeeItem = _or_404(FeeItem, request, uuid)
+    return item
+
+
+def payment_or_404(request: Any, uuid: Any) -> Payment:
+    row: Payment = _or_404(Payment, request, uuid)
+    return row
+
+
+def line_or_404(invoice: Invoice, uuid: Any) -> InvoiceLine:
+    from django.http import Http404
+
+    try:
+        return InvoiceLine.objects.active().get(invoice=invoice, uuid=uuid)
+    except InvoiceLine.DoesNotExist:
+        raise Http404("No such line on this invoice.") from None
+
+
+def session_or_404(request: Any, uuid: Any) -> TreatmentSession:
+    session: TreatmentSession = _or_404(TreatmentSession, request, uuid)
+    return session
+
+
+def refund_limit_of(payment: Payment) -> Decimal:
+    from prolotrack.domain.money import refund_limit, round_money
+
+    limit = refund_limit(payment.amount, payment_refunded(payment), payment_allocated(payment))
+    return round_money(limit, payment.currency)

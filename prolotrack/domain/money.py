@@ -21,6 +21,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from prolotrack.domain.errors import DomainError
+from prolotrack.domain.reasons import Reason, other
 
 
 class MoneyError(DomainError):
@@ -342,3 +343,26 @@ def procedure_lines(rule: str, sites: Sequence[tuple[str, str]]) -> tuple[Proced
         return (ProcedureLine(f"{len(sites)} injection{'s' if len(sites) != 1 else ''}", len(sites)),)
     regions = list(dict.fromkeys(sites))
     return tuple(ProcedureLine(f"{region}, {side}" if side else region, 1) for region, side in regions)
+
+
+# --- Reasons of the irreversible steps (the shared confirmation page, core.forms.ReasonForm) -------------------------
+
+CREDIT_REASONS: tuple[Reason, ...] = (
+    Reason("charged_in_error", "Charged in error"),
+    Reason("wrong_item", "Wrong item or quantity charged"),
+    Reason("not_given", "Service not given as charged"),
+    Reason("goodwill", "Goodwill reduction agreed with the patient"),
+    other("Other (say why, at least a few words)"),
+)
+VOID_REASONS: tuple[Reason, ...] = (
+    Reason("wrong_patient", "Invoiced to the wrong patient"),
+    Reason("duplicate", "Duplicate of another invoice"),
+    Reason("not_seen", "Patient not seen, nothing to charge"),
+    other("Other (say why, at least a few words)"),
+)
+REFUND_REASONS: tuple[Reason, ...] = (
+    Reason("overpaid", "Overpaid: credit not wanted"),
+    Reason("credited", "Invoice credited, money returned"),
+    Reason("course_stopped", "Course stopped, unused money returned"),
+    other("Other (say why, at least a few words)"),
+)

@@ -1,0 +1,91 @@
+"""The billing pages' forms. Amounts and quantities are typed as text and parsed by the services (domain/money.py),
+so a page, the API and the demo refuse the same input with the same message; the form only puts it by its field."""
+
+from typing import Any, cast
+
+from django import forms
+
+from prolotrack.billing.models import FeeKind, Invoice, PaymentMethod
+from prolotrack.core.forms import ReasonForm
+
+MONEY = {"inputmode": "decimal", "autocomplete": "off", "size": 10}
+
+
+def money_field(label: str, *, required: bool = True, help_text: str = "") -> forms.CharField:
+    return forms.CharField(
+        label=label, required=required, max_length=20, help_text=help_text, widget=forms.TextInput(attrs=MONEY)
+    )
+
+
+class FeeItemForm(forms.Form):
+    code = forms.CharField(max_length=20, help_text="HCPCS Level II where one applies (M0076), else your own code.")
+    kind = forms.ChoiceField(choices=FeeKind.choices)
+    description = forms.CharField(max_length=200, help_text="As the patient reads it on the invoice.")
+    price = money_field("Price")
+    tax_rate = money_field("Tax rate (%)", required=False, help_text="Empty or 0: exempt (most medical services).")
+    active_from = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class FeeVersionForm(forms.Form):
+    description = forms.CharField(max_length=200)
+    price = money_field("New price")
+    tax_rate = money_field("Tax rate (%)", required=False)
+    effective_from = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}), help_text="After the latest version's first day."
+    )
+
+
+class AddLineForm(forms.Form):
+    item = forms.ChoiceField(label="Fee item")
+    quantity = forms.CharField(max_length=3, initial="1", widget=forms.TextInput(attrs={"inputmode": "numeric"}))
+
+    def __init__(self, *args: Any, items: list[tuple[Any, Any]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.items = {str(item.uuid): item for item, _version in items}
+        choices = [(str(item.uuid), f"{item.code}: {v.description} ({v.price:.2f})") for item, v in items]
+        cast(forms.ChoiceField, self.fields["item"]).choices = choices
+
+    def chosen(self) -> Any:
+        return self.items[self.cleaned_data["item"]]
+
+
+class PaymentForm(forms.Form):
+    """A payment: oldest invoices first, unless amounts are typed against chosen invoices."""
+
+    amount = money_field("Amount received")
+    method = forms.ChoiceField(choices=PaymentMethod.choices)
+    reference = forms.CharField(
+        max_length=80, required=False, label="Terminal or bank reference", help_text="As printed on the slip."
+    )
+    received_on = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}), help_text="Empty: today."
+    )
+
+    def __init__(self, *args: Any, invoices: list[Invoice], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.invoices = invoices
+        for invoice in invoices:
+            self.fields[f"pay_{invoice.uuid}"] = money_field(
+                f"Invoice {invoice.number} (owes {invoice.balance:.2f})", required=False
+            )
+
+    def invoice_fields(self) -> list[Any]:
+        return [self[f"pay_{invoice.uuid}"] for invoice in self.invoices]
+
+    def chosen(self) -> list[tuple[Invoice, str]] | None:
+        """The amounts typed against invoices, or None: the payment then pays the oldest first."""
+        picks = [(inv, self.cleaned_data[f"pay_{inv.uuid}"]) for inv in self.invoices]
+        picks = [(inv, amount.strip()) for inv, amount in picks if amount and amount.strip()]
+        return picks or None
+
+
+class IssueForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class AmountReasonForm(ReasonForm):
+    """A credit note or a refund: the amount, and a reason from its list."""
+
+    amount = money_field("Amount")
+
+    field_order = ["amount", "reason", "details", "version"]

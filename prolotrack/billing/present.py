@@ -1,0 +1,100 @@
+"""Shaping for the billing pages: the confirmation steps' texts (core/confirm.html) and the account card."""
+
+from decimal import Decimal
+from typing import Any
+
+from django.urls import reverse
+
+from prolotrack.billing import queries
+from prolotrack.billing.models import Invoice, InvoiceStatus, Payment
+from prolotrack.domain.money import format_money, round_money
+
+
+def money(amount: Decimal, currency: str) -> str:
+    return format_money(amount, currency)
+
+
+def invoice_page(invoice: Invoice) -> dict[str, Any]:
+    credited = queries.invoice_credited(invoice)
+    return {
+        "invoice": invoice,
+        "patient": invoice.patient,
+        "lines": queries.invoice_lines(invoice),
+        "credit_notes": queries.credit_notes_of(invoice),
+        "allocations": queries.allocations_of(invoice),
+        "credited": credited,
+        "paid": queries.invoice_paid(invoice),
+        "balance": queries.invoice_balance(invoice),
+        "creditable": invoice.total - credited if invoice.status == InvoiceStatus.ISSUED else Decimal(0),
+    }
+
+
+def creditable(invoice: Invoice) -> str:
+    """What an invoice may still be credited, as the amount field's starting text."""
+    return str(round_money(max(invoice.total - queries.invoice_credited(invoice), Decimal(0)), invoice.currency))
+
+
+def _confirm(invoice: Invoice, title: str, button: str) -> dict[str, Any]:
+    back = reverse("billing:invoice", args=[invoice.uuid])
+    return {
+        "title": title,
+        "patient": invoice.patient,
+        "crumbs": [(reverse("billing:account", args=[invoice.patient.uuid]), "Account"), (back, str(invoice))],
+        "record": f"{invoice}: {money(invoice.total, invoice.currency)}",
+        "button": button,
+        "back_url": back,
+    }
+
+
+def issue_step(invoice: Invoice) -> dict[str, Any]:
+    context = _confirm(invoice, "Issue invoice", "Issue the invoice")
+    lines = queries.invoice_lines(invoice)
+    if invoice.status != InvoiceStatus.DRAFT:
+        context["already"] = f"{invoice} is already issued; it cannot change."
+    elif not lines:
+        context["already"] = "This draft has no lines: add what is charged before issuing it."
+    context["changes"] = [
+        "The invoice takes the clinic's next invoice number and today's date.",
+        f"Its {len(lines)} line(s) and its total ({money(invoice.total, invoice.currency)}) can no longer change: "
+        "a correction is a credit note.",
+        "Any account credit the patient holds pays it first.",
+    ]
+    return context
+
+
+def credit_step(invoice: Invoice, *, void: bool) -> dict[str, Any]:
+    title = "Void invoice" if void else "Credit note"
+    context = _confirm(invoice, title, "Void the invoice" if void else "Issue the credit note")
+    left = invoice.total - queries.invoice_credited(invoice)
+    if invoice.status != InvoiceStatus.ISSUED or left <= 0:
+        context["already"] = "Only an issued invoice with something left to credit can be credited or voided."
+    context["changes"] = [
+        f"A credit note for {money(left, invoice.currency) if void else 'the amount below'} (at most "
+        f"{money(left, invoice.currency)}) takes the next credit-note number and references {invoice}.",
+        "What was paid beyond what the invoice then asks goes back to the patient's account credit.",
+    ]
+    if void:
+        context["changes"].append("The invoice is marked void.")
+    context["keeps"] = ["The invoice itself is kept unchanged, with its number."]
+    return context
+
+
+def refund_step(payment: Payment, limit: Decimal) -> dict[str, Any]:
+    back = reverse("billing:account", args=[payment.patient.uuid])
+    context = {
+        "title": "Refund",
+        "patient": payment.patient,
+        "crumbs": [(back, "Account")],
+        "record": f"Payment of {money(payment.amount, payment.currency)} by {payment.get_method_display().lower()}, "
+        f"{payment.received_on:%Y-%m-%d}",
+        "button": "Record the refund",
+        "back_url": back,
+        "changes": [
+            f"At most {money(limit, payment.currency)} can go back, to the same method "
+            f"({payment.get_method_display().lower()}).",
+            "Money that pays an invoice is released first by a credit note on that invoice.",
+        ],
+    }
+    if limit <= 0:
+        context["already"] = "Nothing of this payment can be refunded: it pays invoices or was refunded already."
+    return context

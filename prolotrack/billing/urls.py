@@ -1,0 +1,23 @@
+from django.urls import path
+
+from prolotrack.billing.views import account, fees, invoices, payments
+
+app_name = "billing"
+
+urlpatterns = [
+    path("billing/fees/", fees.fee_schedule, name="fees"),
+    path("billing/fees/add/", fees.fee_add, name="fee-add"),
+    path("billing/fees/<uuid:fee_uuid>/version/", fees.fee_version, name="fee-version"),
+    path("patients/<uuid:patient_uuid>/account/", account.account, name="account"),
+    path("patients/<uuid:patient_uuid>/account/invoices/new/", account.invoice_new, name="invoice-new"),
+    path("patients/<uuid:patient_uuid>/account/payments/new/", account.payment_new, name="payment-new"),
+    path("sessions/<uuid:session_uuid>/invoice/", account.invoice_from_session, name="invoice-from-session"),
+    path("invoices/<uuid:invoice_uuid>/", invoices.invoice, name="invoice"),
+    path("invoices/<uuid:invoice_uuid>/lines/", invoices.line_add, name="line-add"),
+    path("invoices/<uuid:invoice_uuid>/lines/<uuid:line_uuid>/remove/", invoices.line_remove, name="line-remove"),
+    path("invoices/<uuid:invoice_uuid>/issue/", invoices.invoice_issue, name="invoice-issue"),
+    path("invoices/<uuid:invoice_uuid>/credit/", invoices.invoice_credit, name="invoice-credit"),
+    path("invoices/<uuid:invoice_uuid>/void/", invoices.invoice_void, name="invoice-void"),
+    path("invoices/<uuid:invoice_uuid>/use-credit/", invoices.invoice_use_credit, name="invoice-use-credit"),
+    path("payments/<uuid:payment_uuid>/refund/", payments.payment_refund, name="payment-refund"),
+]
