@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "prolotrack.research",
     "prolotrack.analytics",
     "prolotrack.demo",
+    "prolotrack.ops",
     "django_tasks",
     "django_tasks_db",
     # SMART on FHIR: the OAuth 2.0 / OpenID Connect authorization server for /fhir (docs/SMART.md).

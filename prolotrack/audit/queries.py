@@ -44,20 +44,21 @@ def events_page(
     return rows[:size], len(rows) > size
 
 
-def verify_chains(batch: int = 5000) -> tuple[list[str], int]:
+def verify_chains(batch: int = 5000, using: str = "default") -> tuple[list[str], int]:
     """Walk each chain in order, recomputing hashes (HMAC-SHA256 under the row's key, or plain SHA-256 for rows written
     before keyed chains); return the problems found and the rows checked. An unkeyed row after a keyed one is a
-    problem (a rewrite that dropped the key)."""
+    problem (a rewrite that dropped the key). `using` names another database (a restored backup, ops/backup.py)."""
     problems: list[str] = []
     checked = 0
     keys = chain_keys()
-    for chain in AuditChain.objects.order_by("key"):
+    for chain in AuditChain.objects.using(using).order_by("key"):
         previous = "0" * 64
         expected_seq = 1
         last_seq = 0
         keyed_from = None
         while True:
-            rows = list(AuditEvent.objects.filter(chain_key=chain.key, seq__gt=last_seq).order_by("seq")[:batch])
+            events = AuditEvent.objects.using(using).filter(chain_key=chain.key, seq__gt=last_seq)
+            rows = list(events.order_by("seq")[:batch])
             if not rows:
                 break
             for event in rows:
