@@ -32,6 +32,7 @@ SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
 
 DESKTOP = {"width": 1280, "height": 900}
 TABLET = {"width": 820, "height": 1180}
+PHONE = {"width": 390, "height": 844}
 
 # Auto-waiting assertions give up after this long; a local live server answers in milliseconds.
 expect.set_options(timeout=10_000)
@@ -116,11 +117,13 @@ def watch_csp(csp_watch: CspWatch) -> Callable[[BrowserContext], BrowserContext]
 
 @pytest.fixture
 def new_page(browser: Browser, live_server: Any, csp_watch: CspWatch) -> Iterator[Callable[..., Page]]:
-    """Open a page in a fresh context (its own cookies): new_page() for desktop, new_page(tablet=True)."""
+    """Open a page in a fresh context (its own cookies): new_page() for desktop, new_page(tablet=True),
+    new_page(phone=True) for a 390 px phone."""
     contexts: list[BrowserContext] = []
 
-    def make(*, tablet: bool = False) -> Page:
-        context = csp_watch.watch(browser.new_context(viewport=TABLET if tablet else DESKTOP, base_url=live_server.url))
+    def make(*, tablet: bool = False, phone: bool = False) -> Page:
+        viewport = PHONE if phone else TABLET if tablet else DESKTOP
+        context = csp_watch.watch(browser.new_context(viewport=viewport, base_url=live_server.url))
         context.set_default_timeout(10_000)
         contexts.append(context)
         return context.new_page()

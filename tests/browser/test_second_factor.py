@@ -9,7 +9,8 @@ import pytest
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Page, expect
 
-from prolotrack.clinics.models import User
+from prolotrack.clinics.models import Membership, User
+from prolotrack.clinics.services import create_api_token
 from tests.browser.conftest import PASSWORD, log_in, shot, submit_login
 
 pytestmark = pytest.mark.browser
@@ -147,3 +148,26 @@ def test_sessions_and_password_change(new_page, clinician: User) -> None:
     second.get_by_label("New password confirmation").fill("a much longer passphrase 2026")
     second.get_by_role("button", name="Change password").click()
     expect(second.get_by_role("status")).to_contain_text("Your password was changed")
+
+
+def test_the_security_tables_fit_a_phone(new_page, clinician: User, admin_user: User) -> None:
+    """At 390 px the sessions and token tables become one block per row (label: value), inside their card."""
+    membership = Membership.objects.get(user=clinician)
+    create_api_token(membership, "Spreadsheet sync with a long descriptive name")
+    for user, path, name in (
+        (clinician, "/accounts/sessions/", "sessions"),
+        (clinician, "/accounts/tokens/", "tokens"),
+        (admin_user, "/clinic/tokens/", "clinic-tokens"),
+    ):
+        phone = log_in(new_page(phone=True), user)
+        phone.goto(path)
+        table = phone.locator("table.stack")
+        expect(table).to_be_visible()
+        widths = table.evaluate("t => [t.scrollWidth, t.closest('.card').clientWidth]")
+        assert widths[0] <= widths[1], f"{path}: the table ({widths[0]} px) is wider than its card ({widths[1]} px)"
+        assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), f"{path} scrolls sideways"
+        # Each value carries its column's name, since the header row is hidden on a phone.
+        first_cell = phone.locator("table.stack tbody tr").first.locator("td").first
+        label = first_cell.evaluate("td => getComputedStyle(td, '::before').content")
+        assert label.strip('"').endswith(": "), label
+        shot(phone, f"phone-{name}")
