@@ -33,8 +33,8 @@ from fido2.webauthn import (
 )
 
 RP_NAME = "ProloTrack"
-# How long a challenge is good for: the WebAuthn timeout given to the browser, and the server-side expiry. WebAuthn L2
-# section 5.4 recommends 5 to 10 minutes when user verification is asked for.
+# How long a challenge is good for: the WebAuthn timeout given to the browser, and the server-side expiry. WebAuthn
+# recommends 5 to 10 minutes for a ceremony that asks for user verification.
 CHALLENGE_SECONDS = 300
 SESSION_KEY = "prolotrack_passkey_challenge"
 REGISTER = "register"

@@ -1,10 +1,11 @@
-"""Second factor (TOTP, recovery codes), lockout, administrator reset, password change and sessions: each write in
-one transaction with its audit row.
+"""Second factor (TOTP, recovery codes, passkeys), lockout, administrator reset, password change and sessions: each
+write in one transaction with its audit row.
 
 TOTP is django-otp's TOTPDevice (RFC 6238, SHA-1, 6 digits, 30 s, one step of drift either way, a code used once);
 recovery codes are `RecoveryCodeDevice` (SHA-256 only). A failed code counts on the device (django-otp's exponential
 throttle: 1, 2, 4, 8 s ...) and, at AXES_FAILURE_LIMIT consecutive failures on the account, locks the second factor
-for AXES_COOLOFF_TIME as the password lockout does (docs/SECURITY.md, "Second factor and sessions").
+for AXES_COOLOFF_TIME as the password lockout does (docs/SECURITY.md, "Second factor and sessions"). Passkeys are
+`PasskeyDevice`, checked by `accounts.passkeys` (python-fido2); their failures count the same way ("Passkeys").
 """
 
 from dataclasses import dataclass
