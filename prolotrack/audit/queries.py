@@ -144,10 +144,13 @@ DISCLOSURE_COLUMNS = (
 )
 
 
-def _cell(value: Any) -> str:
+def csv_cell(value: Any) -> str:
     """A CSV cell that a spreadsheet will not run as a formula (OWASP CSV injection: a leading = + - @ is quoted)."""
     text = "" if value is None else str(value)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+_cell = csv_cell
 
 
 def disclosure_rows(clinic: Any, patient_uuid: Any) -> list[list[str]]:

@@ -44,6 +44,7 @@ class Permission(StrEnum):
     SESSION_TREAT = "session.treat"
     SESSION_AMEND = "session.amend"
     ADVERSE_EVENT_RECORD = "adverse_event.record"
+    LOT_RECALL = "lot.recall"
     IMAGING_DECIDE = "imaging.decide"
     OUTCOMES_VIEW = "outcomes.view"
     OUTCOMES_COLLECT = "outcomes.collect"
@@ -105,6 +106,9 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[str]] = {
     Permission.SESSION_TREAT: frozenset({C}),
     Permission.SESSION_AMEND: frozenset({C}),
     Permission.ADVERSE_EVENT_RECORD: frozenset({C, N}),
+    # A pharmacist's recall: everyone who received a product's lot, with contact details, to call them back. The
+    # clinic's administrators run it with the clinicians (issue 15); each run is a disclosure on every patient named.
+    Permission.LOT_RECALL: frozenset({C, A}),
     # Whether the procedure is feasible at the imaged site is a clinical decision (docs/IMAGING.md).
     Permission.IMAGING_DECIDE: frozenset({C}),
     # Outcome scores and answers are clinical; collecting them (a link, a tablet, a paper form typed in) is also front

@@ -59,18 +59,24 @@ def _perform(actor: Actor, session: TreatmentSession, rng: random.Random, dextro
     session = services.rescreen_for_the_day(actor, _fresh(session))
     if queries.unresolved_contraindications(session.day_screening):
         return False
+    # A batch of each stock lasts the clinic a quarter, so every patient treated in a quarter got the same lots and the
+    # demo has lots to recall (docs/clinical/lot-recall.md). The three draws keep the seed's random sequence unchanged.
+    rng.randint(1000, 9999), rng.randint(100, 999), rng.randint(10, 99)
+    day = session.planned_on
+    quarter_start = date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+    batch = f"{day:%y}Q{(day.month - 1) // 3 + 1}"
     solution = services.add_solution(
         actor,
         _fresh(session),
         label="A",
         final_volume_ml=Decimal("20"),
         components=[
-            {"agent": "dextrose", "target_pct": dextrose_pct, "stock_pct": "50", "lot": f"D50-{rng.randint(1000, 9999)}",
-             "expiry": session.planned_on + timedelta(days=300)},
-            {"agent": "lidocaine", "target_pct": "0.5", "stock_pct": "2", "lot": f"LID-{rng.randint(100, 999)}",
-             "expiry": session.planned_on + timedelta(days=200)},
+            {"agent": "dextrose", "target_pct": dextrose_pct, "stock_pct": "50", "lot": f"D50-{batch}",
+             "expiry": quarter_start + timedelta(days=400)},
+            {"agent": "lidocaine", "target_pct": "0.5", "stock_pct": "2", "lot": f"LID-{batch}",
+             "expiry": quarter_start + timedelta(days=300)},
         ],
-        diluent_lot=f"NS-{rng.randint(10, 99)}",
+        diluent_lot=f"NS-{batch}",
     )  # fmt: skip
     course = session.course
     drawing = _best_map(course)

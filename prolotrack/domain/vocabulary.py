@@ -13,6 +13,7 @@ from typing import Any, cast
 
 from .agents import Agent
 from .anatomy import Region
+from .mixing import Diluent
 from .session import CHECKLIST, Answer
 
 
@@ -289,6 +290,19 @@ AgentName: type[Vocabulary] = cast(Any, Vocabulary)(
     "AgentName", [(agent.name, (agent.value, agent.label)) for agent in Agent]
 )
 
+DILUENT_LABELS = {
+    Diluent.SODIUM_CHLORIDE_0_9: "Sodium chloride 0.9% (saline)",
+    Diluent.STERILE_WATER: "Sterile water for injection",
+}
+# The stocks a solution records a lot for (lot recall, domain/stock.py): the agents, then the diluents.
+StockProduct: type[Vocabulary] = cast(Any, Vocabulary)(
+    "StockProduct",
+    [
+        *((agent.name, (agent.value, agent.label)) for agent in Agent),
+        *((diluent.name, (diluent.value, DILUENT_LABELS[diluent])) for diluent in Diluent),
+    ],
+)
+
 # Every vocabulary by the name templates use: {{ code|label:"body_region" }}.
 VOCABULARIES: dict[str, type[Vocabulary]] = {
     "sex": Sex,
@@ -314,6 +328,7 @@ VOCABULARIES: dict[str, type[Vocabulary]] = {
     "screening_flag": ProblemListChoice,
     "checklist_answer": ChecklistAnswer,
     "agent": AgentName,
+    "stock_product": StockProduct,
     "modality": Modality,
     "feasibility": Feasibility,
 }

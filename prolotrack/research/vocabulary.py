@@ -6,32 +6,15 @@ one indication of the product's list; a course on a clinic's own template or on 
 dropped, never filtered by pattern (docs/RESEARCH.md, "No free text").
 """
 
-import re
-
+from prolotrack.domain.icd10cm import INDICATIONS, OTHER, PROTOCOL_INDICATION, indication_code
 from prolotrack.domain.protocols import TEMPLATES
 
-OTHER = "other"
-OTHER_LABEL = "Other indication (not on the product's list)"
-
-
-def _code(label: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", label.lower().split(",")[0].split("(")[0]).strip("_")
-
-
-# code -> label, in the templates' order; two templates of one indication share its code.
-INDICATIONS: dict[str, str] = {}
-PROTOCOL_INDICATION: dict[str, str] = {}
-for _template in TEMPLATES:
-    INDICATIONS.setdefault(_code(_template.indication), _template.indication.split(",")[0])
-    PROTOCOL_INDICATION[_template.code] = _code(_template.indication)
-INDICATIONS[OTHER] = OTHER_LABEL
+# The vocabulary itself (code -> label, protocol -> code) lives in the domain (domain/icd10cm.py), where the superbill's
+# ICD-10-CM table is keyed by the same codes; it is re-exported here for the research outputs.
+__all__ = ["INDICATIONS", "OTHER", "OTHER_LABEL", "PROTOCOL_INDICATION", "indication_code"]
+OTHER_LABEL = INDICATIONS[OTHER]
 PROTOCOL_LABELS = {t.code: t.name for t in TEMPLATES}
 CLINIC_TEMPLATE = "clinic_template"
-
-
-def indication_code(protocol_id: str | None) -> str:
-    """The course's indication code, from its protocol template only (never from the typed indication)."""
-    return PROTOCOL_INDICATION.get(protocol_id or "", OTHER)
 
 
 def protocol_code(protocol_id: str | None) -> str | None:

@@ -24,7 +24,8 @@ from prolotrack.domain.limits import (
 )
 from prolotrack.domain.reasons import AMENDMENT_REASONS, SESSION_CANCEL_REASONS, CloseError, choices, parse
 from prolotrack.domain.session import CHECKLIST
-from prolotrack.domain.vocabulary import ChecklistAnswer, ScreeningSide
+from prolotrack.domain.stock import RecallQuestion
+from prolotrack.domain.vocabulary import ChecklistAnswer, ScreeningSide, StockProduct
 from prolotrack.patients.forms import DateInput
 from prolotrack.treatment.models import (
     AdverseEventType,
@@ -339,6 +340,7 @@ class SolutionForm(MixForm):
     def __init__(self, *args: Any, signed: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.signed = signed
+        self.expiry_fields: list[str] = []  # each component's expiry field, in the order components() gave them
         for agent in self.FURTHER:
             self.fields[f"{agent.value}_lot"] = forms.CharField(required=False, max_length=60, label="Lot")
             self.fields[f"{agent.value}_expiry"] = forms.DateField(required=False, widget=DateInput(), label="Expiry")
@@ -368,6 +370,7 @@ class SolutionForm(MixForm):
         """The service's components, in the calculator's order, with the lot and expiry typed for each stock."""
         data = self.cleaned_data
         found = []
+        self.expiry_fields = []
         for line in mixed.components:
             agent = line.agent.value
             if agent == "dextrose":
@@ -377,6 +380,7 @@ class SolutionForm(MixForm):
             else:
                 key = agent
             expiry: date | None = data.get(f"{key}_expiry")
+            self.expiry_fields.append(f"{key}_expiry")
             found.append(
                 {
                     "agent": agent,
@@ -504,3 +508,23 @@ class AdverseEventForm(forms.Form):
 
     def changes(self) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in self.FIELDS}
+
+
+class RecallForm(forms.Form):
+    """A pharmacist's recall question: a product and its lot, or a product and an expiry window (domain/stock.py)."""
+
+    product = forms.ChoiceField(choices=[("", "Choose the product"), *StockProduct.choices], label="Product")
+    lot = forms.CharField(required=False, max_length=60, label="Lot", help_text="As printed on the recall notice.")
+    expires_from = forms.DateField(required=False, widget=DateInput(), label="Expiring from")
+    expires_to = forms.DateField(
+        required=False, widget=DateInput(), label="Expiring to", help_text="Or every lot expiring in this window."
+    )
+
+    def question(self) -> RecallQuestion:
+        data = self.cleaned_data
+        return RecallQuestion(
+            product=data["product"],
+            lot=data.get("lot") or "",
+            expires_from=data.get("expires_from"),
+            expires_to=data.get("expires_to"),
+        )

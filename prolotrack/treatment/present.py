@@ -4,6 +4,8 @@ The views call a query, then one of these, then render: the running totals panel
 calendar's columns and the words of the confirmation pages (closing a course, cancelling a session).
 """
 
+import csv
+import io
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -12,12 +14,14 @@ from typing import Any
 from django.urls import reverse
 from django.utils import timezone
 
+from prolotrack.audit.queries import csv_cell
 from prolotrack.clinical.present import volume
 from prolotrack.domain.agents import Agent
 from prolotrack.domain.anaesthetic import max_dose
 from prolotrack.domain.errors import DomainError
 from prolotrack.domain.quantities import fmt
 from prolotrack.domain.session import checklist_for
+from prolotrack.domain.stock import product_label
 from prolotrack.treatment import maps, queries
 from prolotrack.treatment.forms import (
     CHECKLIST_LABELS,
@@ -604,3 +608,59 @@ def session_json(session: TreatmentSession, page: queries.SessionPage) -> dict[s
         "sites": page.sites,
         "totals": totals_json(page.totals),
     }
+
+
+# --- Lot recall ----------------------------------------------------------------------------------------------------
+
+RECALL_COLUMNS = (
+    "patient", "record_number", "date_of_birth", "phone", "email", "address",
+    "session_date", "session_number", "session_status", "signed", "clinician", "course",
+    "solution", "product", "lot", "expiry", "site_number", "site", "site_side", "volume_ml",
+)  # fmt: skip
+
+
+def patient_address(patient: Any) -> str:
+    parts = (patient.address_line, patient.city, patient.region, patient.postal_code, patient.country)
+    return ", ".join(p for p in parts if p)
+
+
+def recall_cells(row: queries.RecallRow) -> list[str]:
+    """One row of the recall as text, in RECALL_COLUMNS' order (a solution with no site: the site cells empty)."""
+    p, s, site = row.patient, row.session, row.site
+    return [
+        f"{p.family_name}, {p.given_name}",
+        p.mrn,
+        p.date_of_birth.isoformat(),
+        p.phone,
+        p.email,
+        patient_address(p),
+        s.planned_on.isoformat(),
+        str(s.number),
+        s.get_status_display(),
+        "yes" if s.is_signed else "no",
+        (s.clinician.get_full_name() or s.clinician.get_username()) if s.clinician else "",
+        f"{s.course.indication} ({s.course.get_side_display().lower()})",
+        str(row.solution),
+        product_label(row.stock.product),
+        row.stock.lot,
+        row.stock.expiry.isoformat() if row.stock.expiry else "",
+        str(site.number) if site else "",
+        site.label if site else "no injection recorded",
+        site.get_side_display() if site else "",
+        f"{site.volume_ml:.2f}" if site else "",
+    ]
+
+
+def recall_csv(rows: list[queries.RecallRow]) -> str:
+    """The recall as CSV for the pharmacist (cells a spreadsheet would run as a formula are quoted)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(RECALL_COLUMNS)
+    writer.writerows([csv_cell(cell) for cell in recall_cells(row)] for row in rows)
+    return buffer.getvalue()
+
+
+def recall_summary(rows: list[queries.RecallRow]) -> str:
+    patients = len({row.patient.pk for row in rows})
+    injections = sum(1 for row in rows if row.site is not None)
+    return f"{plural(patients, 'patient')}, {plural(injections, 'injection')}"

@@ -1,12 +1,14 @@
 """Reads of the treatment workflow, always within one clinic, in a fixed number of queries per page."""
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, TextField
+from django.db.models.functions import Cast
 from django.http import Http404
 
 from prolotrack.audit.models import RecordVersion
@@ -16,6 +18,8 @@ from prolotrack.domain.agents import Agent, AgentConcentration, Concentration, U
 from prolotrack.domain.anatomy import LANDMARKS
 from prolotrack.domain.course import Outcome, SessionFact, SessionState, course_outcome
 from prolotrack.domain.errors import DomainError
+from prolotrack.domain.icd10cm import ChartCondition, Diagnosis, diagnosis, indication_code
+from prolotrack.domain.mixing import Diluent
 from prolotrack.domain.screening import Decision
 from prolotrack.domain.session import (
     Answer,
@@ -30,6 +34,8 @@ from prolotrack.domain.session import (
 from prolotrack.domain.session import (
     PreparedSolution as SolutionContent,
 )
+from prolotrack.domain.stock import RecallQuestion, Stock, parse_expiry, recalled
+from prolotrack.domain.vocabulary import ClinicalStatus
 from prolotrack.patients.models import Condition, ConditionCategory, Patient, WeightMeasurement
 from prolotrack.treatment import hooks
 from prolotrack.treatment.models import (
@@ -561,3 +567,99 @@ def adverse_events_with_links(patient: Patient) -> list[AdverseEvent]:
 
 def clinic_site(clinic: Any, site_uuid: Any) -> InjectionSite | None:
     return InjectionSite.objects.filter(clinic=clinic, uuid=site_uuid).first()
+
+
+# --- Lot recall (docs/clinical/lot-recall.md) -------------------------------------------------------------------
+
+# A lot typed with only these characters is looked for in the stored components' text first (the same characters in
+# SQLite's JSON text and PostgreSQL's jsonb::text); any other lot is matched in Python only, over the product's rows.
+_PLAIN_LOT = re.compile(r"^[A-Za-z0-9._/-]+$")
+
+
+@dataclass(frozen=True)
+class RecallRow:
+    """One injection of a recalled stock (or one solution of it with no injection recorded): who, when, where, how
+    much."""
+
+    patient: Patient
+    session: TreatmentSession
+    solution: PreparedSolution
+    stock: Stock
+    site: InjectionSite | None
+
+
+def _solution_stocks(solution: PreparedSolution) -> list[Stock]:
+    stocks = []
+    for c in solution.components:
+        try:
+            expiry = parse_expiry(c.get("expiry"))
+        except DomainError:
+            expiry = None  # stored before expiry was checked; shown without it, never hidden from a recall
+        stocks.append(Stock(product=c.get("agent", ""), lot=c.get("lot", ""), expiry=expiry))
+    stocks.append(Stock(product=solution.diluent, lot=solution.diluent_lot))
+    return stocks
+
+
+def recall(clinic: Any, question: RecallQuestion) -> list[RecallRow]:
+    """Every patient, session, site and volume that received the recalled stock, in two queries whatever the count:
+    the clinic's solutions of the product (with session, course, patient and clinician), then their live sites.
+
+    Solutions and sites entered in error are left out (they record nothing given); sessions of every status are kept
+    and show their status. Rows: session date, patient, solution label, site number."""
+    solutions = PreparedSolution.objects.filter(clinic=clinic, entered_in_error_at__isnull=True)
+    if question.product in {d.value for d in Diluent}:
+        solutions = solutions.filter(diluent=question.product)
+    else:
+        text = Cast("components", TextField())
+        solutions = solutions.annotate(components_text=text).filter(components_text__contains=f'"{question.product}"')
+        lot = question.lot.strip()
+        if _PLAIN_LOT.match(lot):
+            solutions = solutions.filter(components_text__icontains=lot)
+    found: list[tuple[PreparedSolution, Stock]] = []
+    for solution in solutions.select_related("patient", "session__course", "session__clinician").order_by(
+        "session__planned_on", "patient__family_name", "patient__given_name", "session__number", "label", "id"
+    ):
+        found.extend((solution, stock) for stock in recalled(question, _solution_stocks(solution)))
+    sites: dict[int, list[InjectionSite]] = {}
+    if found:
+        live = InjectionSite.objects.filter(
+            solution_id__in={s.pk for s, _ in found}, entered_in_error_at__isnull=True
+        ).order_by("number", "id")
+        for site in live:
+            sites.setdefault(site.solution_id, []).append(site)
+    rows: list[RecallRow] = []
+    for solution, stock in found:
+        given: list[InjectionSite | None] = list(sites.get(solution.pk, [])) or [None]
+        rows.extend(RecallRow(solution.patient, solution.session, solution, stock, site) for site in given)
+    return rows
+
+
+# --- ICD-10-CM for the superbill (docs/clinical/icd10cm.md) ---------------------------------------------------------
+
+
+def _chart_condition(condition: Condition) -> ChartCondition:
+    """A chart condition as domain/icd10cm.py reads it: the codings as sent (with their display), then any code kept
+    only as "system|code"."""
+    codings: dict[tuple[str, str], str] = {}
+    for coding in condition.codings or []:
+        if isinstance(coding, dict) and coding.get("system") and coding.get("code"):
+            codings[(str(coding["system"]), str(coding["code"]))] = str(coding.get("display") or condition.description)
+    for text in condition.codes or []:
+        system, _, code = str(text).rpartition("|")
+        if system and code:
+            codings.setdefault((system, code), condition.description)
+    return ChartCondition(
+        codings=tuple((system, code, display) for (system, code), display in codings.items()),
+        region=condition.body_region,
+        laterality=condition.laterality,
+    )
+
+
+def course_diagnosis(course: Course) -> Diagnosis:
+    """The course's ICD-10-CM codes: a coded active condition of the chart that describes the complaint, else the
+    code of the course's indication (its protocol template's) for its side. One query (the chart's conditions)."""
+    conditions = Condition.objects.filter(
+        patient_id=course.patient_id, entered_in_error_at__isnull=True, clinical_status=ClinicalStatus.ACTIVE
+    ).order_by("id")
+    chart = [_chart_condition(c) for c in conditions]
+    return diagnosis(indication_code(course.protocol_id), course.side, course.region, chart)

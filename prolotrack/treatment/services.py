@@ -21,6 +21,7 @@ from prolotrack.audit.services import (
     create_record,
     mark_entered_in_error,
     only_fields,
+    record_disclosure,
     update_record,
 )
 from prolotrack.clinical import planning
@@ -35,6 +36,7 @@ from prolotrack.domain.mixing import Component, Diluent, mix, parse_diluent
 from prolotrack.domain.protocols import OffsetUnit, ProtocolTemplate, SessionSpec, schedule
 from prolotrack.domain.reasons import AMENDMENT_REASONS, SESSION_CANCEL_REASONS, parse, reason_text
 from prolotrack.domain.session import Answer, ChecklistItem, signing_blockers
+from prolotrack.domain.stock import ExpiredStockError, RecallQuestion, Stock, check_in_date, parse_expiry
 from prolotrack.patients.models import Patient
 from prolotrack.treatment import hooks, queries
 from prolotrack.treatment.models import (
@@ -467,6 +469,43 @@ def _mix(final_volume_ml: Decimal, components: Sequence[Mapping[str, Any]], dilu
         raise ValidationError("Each component needs an agent, a target % and a stock %.") from None
 
 
+class ExpiredStockRefused(ValidationError):
+    """A stock past its expiry on the session date (domain/stock.py); `index` is its place in the components, so a
+    form can put the message next to that stock's expiry field. The API answers it as any ValidationError (422)."""
+
+    def __init__(self, message: str, *, index: int) -> None:
+        super().__init__({"components": message}, code="expired_stock")
+        self.index = index
+
+
+def _product(agent: object) -> str:
+    """The agent's code when it is one the product knows (a typed alias read as its agent), else the text as given."""
+    try:
+        return parse_agent(agent).value
+    except DomainError:
+        return str(agent or "")
+
+
+def _in_date(components: Sequence[Mapping[str, Any]], session: TreatmentSession) -> list[date | None]:
+    """The components' expiry dates, read as dates; a stock past its expiry on the session date is refused.
+
+    The session date is `planned_on`, which booking keeps equal to the appointment's day in the clinic's zone."""
+    expiries: list[date | None] = []
+    stocks = []
+    for c in components:
+        try:
+            expiry = parse_expiry(c.get("expiry"))
+        except DomainError as error:
+            raise _domain(error, "components") from None
+        expiries.append(expiry)
+        stocks.append(Stock(product=_product(c.get("agent")), lot=str(c.get("lot") or ""), expiry=expiry))
+    try:
+        check_in_date(stocks, session.planned_on)
+    except ExpiredStockError as error:
+        raise ExpiredStockRefused(str(error), index=error.index) from None
+    return expiries
+
+
 def add_solution(
     actor: Actor,
     session: TreatmentSession,
@@ -486,15 +525,10 @@ def add_solution(
         raise ValidationError({"label": "Give the solution a label (A, B, …) as written on the syringe."})
     if session.solutions.filter(label=label, entered_in_error_at__isnull=True).exists():
         raise ValidationError({"label": f"Solution {label} is already recorded in this session: use another label."})
-    for c in components:
-        expiry = c.get("expiry")
-        if expiry and isinstance(expiry, date) and expiry < session.planned_on:
-            raise ValidationError(
-                {"components": f"{c['agent']} lot {c.get('lot') or '?'} expired on {expiry:%Y-%m-%d}: do not use it."}
-            )
+    expiries = _in_date(components, session)
     result = _mix(final_volume_ml, components, diluent)
     stored = []
-    for c, mixed in zip(components, result.components, strict=True):
+    for c, mixed, expiry in zip(components, result.components, expiries, strict=True):
         stored.append(
             {
                 "agent": mixed.agent.value,
@@ -503,7 +537,7 @@ def add_solution(
                 "stock_volume_ml": str(mixed.stock_volume_ml),
                 "amount_mg": str(mixed.amount_mg),
                 "lot": (c.get("lot") or "").strip(),
-                "expiry": c["expiry"].isoformat() if isinstance(c.get("expiry"), date) else (c.get("expiry") or ""),
+                "expiry": expiry.isoformat() if expiry is not None else "",
             }
         )
     amending = bool(amendment_reason)
@@ -790,3 +824,29 @@ def update_adverse_event(
         return update_record(
             actor, event, data, "treatment.adverse_event.updated", expected_version=expected_version, reason=reason
         )
+
+
+# --- Lot recall ----------------------------------------------------------------------------------------------------
+
+
+def recall_lot(actor: Actor, question: RecallQuestion, *, output: str = "page") -> list[queries.RecallRow]:
+    """Everyone who received a recalled stock (treatment.queries.recall), audited as a disclosure: one event per
+    patient named (so each patient's accounting of disclosures lists it), one naming nobody when none received it.
+    A question that cannot be asked is refused by field, and nothing is written."""
+    require_permission(actor, Permission.LOT_RECALL)
+    problems = question.problems()
+    if problems:
+        raise ValidationError(problems)
+    rows = queries.recall(actor.clinic, question)
+    detail = {
+        "product": question.product,
+        "lot": question.lot.strip(),
+        "expires_from": question.expires_from.isoformat() if question.expires_from else "",
+        "expires_to": question.expires_to.isoformat() if question.expires_to else "",
+        "output": output,
+        "rows": len(rows),
+    }
+    action = "treatment.recall.exported" if output == "csv" else "treatment.recall.viewed"
+    with transaction.atomic():
+        record_disclosure(actor, action, [row.patient for row in rows], detail=detail)
+    return rows

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from prolotrack.treatment.views import adverse_events, booking, calendar, chart, courses, maps, session, sites
+from prolotrack.treatment.views import adverse_events, booking, calendar, chart, courses, maps, recall, session, sites
 
 app_name = "treatment"
 
@@ -21,6 +21,7 @@ urlpatterns = [
     path("courses/<uuid:course_uuid>/close/", courses.course_close, name="course-close"),
     path("timepoints/<uuid:timepoint_uuid>/", courses.timepoint_move, name="timepoint-move"),
     path("calendar/", calendar.calendar, name="calendar"),
+    path("recall/", recall.lot_recall, name="recall"),
     path("sessions/<uuid:session_uuid>/", session.session_detail, name="session"),
     path("sessions/<uuid:session_uuid>/appointment/", booking.session_book, name="session-book"),
     path("sessions/<uuid:session_uuid>/attendance/", booking.session_attendance, name="session-attendance"),

@@ -322,7 +322,8 @@ def test_the_solution_preview_gives_the_volumes_to_draw(login, clinician, sessio
     [
         ({"target_dextrose_pct": "60"}, "target_dextrose_pct", "above the stock concentration"),
         ({"final_volume_ml": "ten"}, "final_volume_ml", ""),
-        ({"dextrose_expiry": "2026-01-01"}, None, "expired on 2026-01-01"),
+        ({"dextrose_expiry": "2026-01-01"}, "dextrose_expiry", "expired on 2026-01-01"),
+        ({"anesthetic_expiry": "2026-11-01"}, "anesthetic_expiry", "expired on 2026-11-01"),
         ({"label": ""}, "label", "required"),
     ],
 )

@@ -67,6 +67,9 @@ def _add_solution(request: HttpRequest, session: TreatmentSession, form: Solutio
         )
     except calculators.CalculatorError as error:
         form.apply(error)
+    except services.ExpiredStockRefused as error:
+        # Next to the expiry typed for that stock (domain/stock.py: none past its expiry on the session date).
+        form.add_error(form.expiry_fields[error.index], error.message_dict["components"])
     except (ValidationError, ServiceError) as error:
         apply_errors(form, error)
         if isinstance(error, ValidationError) and hasattr(error, "error_dict") and "components" in error.error_dict:
