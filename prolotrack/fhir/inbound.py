@@ -652,11 +652,15 @@ def _allergy(resource: dict[str, Any], where: str) -> Mapped | Skip:
         "note": note,
         "codes": codes,
         "codings": sent_codings(resource.get("code"), f"{where}.code"),
+        # Served back as sent (manifestation codings, severity, substance...) while reaction and severity stand.
+        "sent_reactions": reactions,
     }
     return Mapped("AllergyIntolerance", "allergy", values, subject=_reference(resource.get("patient")), derived=derived)
 
 
-ALLERGY_PATHS = {"substance": "code", "reaction": "reaction", "severity": "reaction", "note": "note"}
+ALLERGY_PATHS = {
+    "substance": "code", "reaction": "reaction", "severity": "reaction", "note": "note", "sent_reactions": "reaction",
+}  # fmt: skip
 
 
 # --- MedicationStatement -----------------------------------------------------------------------------------------

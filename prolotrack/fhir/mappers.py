@@ -40,6 +40,7 @@ CS_SCREENING_FLAG = f"{BASE}/CodeSystem/screening-flag"
 CS_INSTRUMENT = f"{BASE}/CodeSystem/instrument"
 CS_ADVERSE_EVENT = f"{BASE}/CodeSystem/adverse-event-type"
 CS_CARE_PLAN = f"{BASE}/CodeSystem/care-plan-category"
+CS_PROCEDURE_CATEGORY = f"{BASE}/CodeSystem/procedure-category"
 CS_ROUTE = f"{BASE}/CodeSystem/route"
 CS_GUIDANCE = f"{BASE}/CodeSystem/guidance"
 CS_RESPONSE_SOURCE = f"{BASE}/CodeSystem/response-source"
@@ -60,6 +61,7 @@ UCUM = "http://unitsofmeasure.org"
 HCPCS = "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"
 V2_0203 = "http://terminology.hl7.org/CodeSystem/v2-0203"
 THO = "http://terminology.hl7.org/CodeSystem"
+US_CORE_CS = "http://hl7.org/fhir/us/core/CodeSystem"  # US Core 3.1.1 (R4) code systems
 
 
 def coding(system: str, code: str, display: str | None = None) -> dict[str, Any]:
@@ -307,7 +309,7 @@ def condition(r: Mapping[str, Any]) -> dict[str, Any]:
     return res
 
 
-ALLERGY_FIELDS = (*CLINICAL_FIELDS, "substance", "reaction", "severity", "note", "codings")
+ALLERGY_FIELDS = (*CLINICAL_FIELDS, "substance", "reaction", "severity", "note", "codings", "sent_reactions")
 ALLERGY_ACTIVE = concept(f"{THO}/allergyintolerance-clinical", "active")
 ALLERGY_CONFIRMED = concept(f"{THO}/allergyintolerance-verification", "confirmed")
 ALLERGY_EIE = concept(f"{THO}/allergyintolerance-verification", "entered-in-error")
@@ -326,7 +328,9 @@ def allergy(r: Mapping[str, Any]) -> dict[str, Any]:
         "patient": ref("Patient", r["patient__uuid"]),
         "recordedDate": r["created_at"],
     }
-    if r["reaction"]:
+    if r.get("sent_reactions"):  # as another system sent them (manifestation codings, severity...)
+        res["reaction"] = [dict(reaction) for reaction in r["sent_reactions"]]
+    elif r["reaction"]:
         res["reaction"] = [{"manifestation": [{"text": r["reaction"]}], "severity": r["severity"]}]
     if r["note"]:
         res["note"] = notes(r["note"])
@@ -600,7 +604,12 @@ COURSE_FIELDS = (
     "started_on", "clinician__uuid", "note",
 )  # fmt: skip
 CARE_PLAN_STATUS = {"open": "active", "completed": "completed", "stopped": "revoked"}
-CARE_PLAN_CATEGORY = [concept(CS_CARE_PLAN, "prolotherapy-course", "Course of prolotherapy")]
+# US Core CarePlan requires category assess-plan ("Assessment and Plan of Treatment", US Core 3.1.1 CarePlan
+# profile, careplan-category CodeSystem); ProloTrack's own category says which kind of plan.
+CARE_PLAN_CATEGORY = [
+    concept(f"{US_CORE_CS}/careplan-category", "assess-plan", "Assessment and Plan of Treatment"),
+    concept(CS_CARE_PLAN, "prolotherapy-course", "Course of prolotherapy"),
+]
 
 
 def care_plan(r: Mapping[str, Any]) -> dict[str, Any]:
@@ -672,6 +681,9 @@ PROLOTHERAPY_CODE = {
     "coding": [coding(CS_PROCEDURE, "prolotherapy", "Prolotherapy"), coding(HCPCS, "M0076", "Prolotherapy")],
     "text": "Prolotherapy",
 }
+# R4's procedure-category value set is an example binding (SNOMED CT: surgical, diagnostic, counselling...) with no
+# concept for an injection therapy: ProloTrack's own category until a terminologist reviews a SNOMED CT choice.
+PROCEDURE_CATEGORY = concept(CS_PROCEDURE_CATEGORY, "therapeutic-injection", "Therapeutic injection")
 PROCEDURE_STATUS = {
     "planned": "preparation",
     "booked": "preparation",
@@ -693,6 +705,7 @@ def procedure(r: Mapping[str, Any], site_uuids: list[Any] | None = None) -> dict
         "id": r["uuid"],
         "meta": meta(r),
         "status": "entered-in-error" if _eie(r) else PROCEDURE_STATUS[r["status"]],
+        "category": PROCEDURE_CATEGORY,
         "code": PROLOTHERAPY_CODE,
         "subject": ref("Patient", r["patient__uuid"]),
         "basedOn": [ref("CarePlan", r["course__uuid"])],
@@ -990,6 +1003,9 @@ DOCUMENT_KINDS = {
     "progress_referrer": ("11506-3", "Progress note", "Progress report (for the referring doctor)"),
 }
 CS_DOCUMENT_KIND = f"{BASE}/CodeSystem/document-kind"
+# US Core DocumentReference requires a category; both kinds are clinical notes (US Core 3.1.1
+# us-core-documentreference-category: clinical-note).
+DOCUMENT_CATEGORY = [concept(f"{US_CORE_CS}/us-core-documentreference-category", "clinical-note", "Clinical Note")]
 
 
 def document_reference(r: Mapping[str, Any]) -> dict[str, Any]:
@@ -1010,6 +1026,7 @@ def document_reference(r: Mapping[str, Any]) -> dict[str, Any]:
         "meta": meta(r),
         "status": "entered-in-error" if _eie(r) else "current",
         "type": {"coding": [coding(LOINC, loinc, loinc_display), coding(CS_DOCUMENT_KIND, r["kind"], label)]},
+        "category": DOCUMENT_CATEGORY,
         "subject": ref("Patient", r["patient__uuid"]),
         "date": r["generated_at"] or r["created_at"],
         "description": label,

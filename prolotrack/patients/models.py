@@ -174,6 +174,9 @@ class Allergy(ClinicalRecord):
     # The codings as sent ({"system", "code", "display"} each, ProloTrack's own codes left out: they are read into
     # the fields above), served back in the FHIR resource so what was written reads back the same.
     codings = models.JSONField(default=list, blank=True)
+    # The reactions as sent (each FHIR AllergyIntolerance.reaction: manifestation codings, severity, substance...),
+    # served back the same while `reaction` and `severity` are still what the import derived from them.
+    sent_reactions = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["substance"]

@@ -1,5 +1,6 @@
 """Writes to the patient registry. Each function is one transaction with its audit row."""
 
+import json
 import re
 from collections.abc import Mapping
 from datetime import date
@@ -69,7 +70,7 @@ SENT_FIELDS: dict[str, tuple[str, ...]] = {
     "weight": ("sent_quantity",),
     "condition": ("codings",),
     "medication": ("codings",),
-    "allergy": ("codings",),
+    "allergy": ("codings", "sent_reactions"),
 }
 
 
@@ -80,12 +81,20 @@ CODED_BY: dict[str, tuple[str, ...]] = {
     "medication": ("name", "codes"),
     "allergy": ("substance", "codes"),
 }
+# Likewise an allergy's reactions as sent describe its reaction words and severity.
+REACTIONS_BY = ("reaction", "severity")
 
 
-def _stale_codings(actor: Actor, record: Any, kind: str, values: Mapping[str, Any]) -> bool:
-    if actor.channel == "fhir" or kind not in CODED_BY or not getattr(record, "codings", None):
-        return False
-    return any(name in values and values[name] != getattr(record, name) for name in CODED_BY[kind])
+def _stale_sent(actor: Actor, record: Any, kind: str, values: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """The sent fields a staff edit clears: {} for an import, or when the edit leaves what they describe alone."""
+    if actor.channel == "fhir" or kind not in CODED_BY:
+        return {}
+    stale: dict[str, list[Any]] = {}
+    described = {"codings": CODED_BY[kind], "sent_reactions": REACTIONS_BY if kind == "allergy" else ()}
+    for sent, fields in described.items():
+        if getattr(record, sent, None) and any(n in values and values[n] != getattr(record, n) for n in fields):
+            stale[sent] = []
+    return stale
 
 
 def _fields(actor: Actor, kind: str) -> tuple[str, ...]:
@@ -245,7 +254,29 @@ def _clean_sent(values: dict[str, Any]) -> dict[str, Any]:
         if any(not isinstance(sent[k], str) or len(sent[k]) > 200 for k in ("unit", "system", "code") if k in sent):
             raise ValidationError({"sent_quantity": "The sent quantity's unit, system and code are short text."})
         values = {**values, "sent_quantity": dict(sent)}
+    if "sent_reactions" in values:
+        values = {**values, "sent_reactions": _clean_reactions(values["sent_reactions"])}
     return values
+
+
+MAX_REACTIONS = 20
+MAX_REACTIONS_JSON = 20_000  # characters of JSON, all reactions together
+
+
+def _clean_reactions(reactions: Any) -> list[dict[str, Any]]:
+    """An allergy's reactions as sent: a short list of FHIR reaction objects, each with its manifestations."""
+    reactions = reactions or []
+    if (
+        not isinstance(reactions, list | tuple)
+        or len(reactions) > MAX_REACTIONS
+        or any(not isinstance(r, dict) or not isinstance(r.get("manifestation"), list) for r in reactions)
+    ):
+        raise ValidationError(
+            {"sent_reactions": f"Reactions must be a list of at most {MAX_REACTIONS}, each with its manifestations."}
+        )
+    if len(json.dumps(list(reactions), default=str)) > MAX_REACTIONS_JSON:
+        raise ValidationError({"sent_reactions": f"The reactions are over {MAX_REACTIONS_JSON:,} characters."})
+    return [dict(r) for r in reactions]
 
 
 def is_no_known_allergy_entry(data: Mapping[str, Any]) -> bool:
@@ -386,8 +417,7 @@ def edit_child(
     fields = _fields(actor, kind)
     require_permission(actor, Permission.PATIENT_EDIT_CLINICAL)
     values = _clean_sent(_clean_codes(only_fields(data, fields)))
-    if _stale_codings(actor, record, kind, values):
-        values["codings"] = []
+    values.update(_stale_sent(actor, record, kind, values))
     if kind == "allergy" and is_no_known_allergy_entry({**record.__dict__, **values}):
         raise ValidationError(
             {

@@ -165,3 +165,22 @@ def test_fhirpy_patches_with_if_match_through_the_update_service(server: tuple[s
     )  # fmt: skip
     assert done["name"][0]["family"] == "Okafor-Lindqvist"
     assert Patient.objects.get(uuid=patient.id).version == version + 2
+
+
+def test_fhirpy_reads_back_the_hl7_examples_reactions_as_sent(server: tuple[str, str]) -> None:
+    """The HL7 R4 AllergyIntolerance example (reaction manifestation codings, severities, substance, exposure route)
+    saved with fhirpy and read back with it: the reactions and the code's codings are as sent (issue 12)."""
+    import json
+    from pathlib import Path
+
+    base, authorization = server
+    client = SyncFHIRClient(base, authorization=authorization)
+    patient = client.resources("Patient").search(given="Ada5").get()
+    sent = json.loads((Path(__file__).parent / "fixtures/hl7_r4_examples/AllergyIntolerance-example.json").read_text())
+    del sent["id"]
+    sent["patient"] = {"reference": f"Patient/{patient.id}"}
+    created = client.resource("AllergyIntolerance", **json.loads(json.dumps(sent)))
+    created.save()
+    served = client.reference("AllergyIntolerance", created.id).to_resource().serialize()
+    assert served["reaction"] == sent["reaction"]
+    assert served["code"]["coding"] == sent["code"]["coding"]
