@@ -8,12 +8,15 @@ waiting for a core; CPU time is what the code costs). "Resources" counts every e
 those skipped by type (Encounter, Claim, ExplanationOfBenefit...).
 
     .venv/bin/python bench/fhir_import_synthea.py [--rounds 3] [--data-dir bench/results/fhir-import-synthea-data]
+    .venv/bin/python bench/fhir_import_synthea.py --profile   # one more round under cProfile (CPU clock)
 """
 
 import argparse
+import cProfile
 import gzip
 import json
 import os
+import pstats
 import shutil
 import statistics
 import sys
@@ -29,6 +32,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=3, help="Fresh databases to import the sample into.")
     parser.add_argument("--data-dir", default=str(ROOT / "bench" / "results" / "fhir-import-synthea-data"))
+    parser.add_argument(
+        "--profile", action="store_true", help="After the rounds, profile one more (cProfile, CPU clock): top 40."
+    )
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prolotrack.settings")
     os.environ["PROLOTRACK_DEBUG"] = "0"  # production: no SQL debug wrapper
@@ -56,18 +62,27 @@ def main() -> None:
     print(f"sample: {len(bodies)} bundles, {resources} resources, {sum(map(len, bodies)) / 1e6:.1f} MB")
 
     walls, cpus = [], []
-    for round_number in range(args.rounds):
+    for round_number in range(args.rounds + args.profile):
+        profiler = cProfile.Profile(time.process_time) if round_number == args.rounds else None
         clinic = Clinic.objects.create(name=f"Bench Clinic {round_number}", timezone="UTC")
         user = User.objects.create_user(username=f"bench{round_number}")
         membership = Membership.objects.create(user=user, clinic=clinic, role=Role.CLINICIAN)
         headers = {"Authorization": f"Bearer {create_api_token(membership)}"}
         client = Client()
+        if profiler is not None:
+            profiler.enable()
         started, started_cpu = time.perf_counter(), time.process_time()
         for body in bodies:
             response = client.post(
                 "/fhir", data=body, content_type="application/fhir+json", headers=headers, secure=True
             )
             assert response.status_code == 200, (response.status_code, response.content[:500])
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(ROOT / "bench" / "results" / "fhir_import_synthea.prof")  # for pstats / snakeviz
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+            break
         walls.append(time.perf_counter() - started)
         cpus.append(time.process_time() - started_cpu)
         print(f"round {round_number + 1}: {walls[-1]:.2f} s wall, {cpus[-1]:.2f} s CPU")

@@ -8,7 +8,7 @@ from prolotrack.fhir.resources import TYPES
 from prolotrack.fhir.search import DEFAULT_COUNT, MAX_COUNT
 
 # Types the write side (write_views.py, importer.py) creates and updates: transaction entries and PUT with If-Match.
-WRITABLE = ("Patient", "Condition", "AllergyIntolerance", "MedicationStatement", "Observation")
+WRITABLE = ("Patient", "Condition", "AllergyIntolerance", "MedicationStatement", "MedicationRequest", "Observation")
 BULK_EXPORT = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export"
 BULK_PATIENT_EXPORT = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export"
 BULK_GROUP_EXPORT = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export"

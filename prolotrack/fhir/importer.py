@@ -59,6 +59,7 @@ TYPE_KINDS = {
     "Condition": ("condition",),
     "AllergyIntolerance": ("allergy",),
     "MedicationStatement": ("medication",),
+    "MedicationRequest": ("medication",),
     "Observation": ("weight", "observation"),
 }
 # What each kind needs beyond fhir.import: the registry's own permissions (its services check them again).
@@ -79,22 +80,23 @@ DERIVED = {
     "medication": ("drug_class",),
 }
 SUPPORTED_TEXT = (
-    "ProloTrack imports Patient, Condition, AllergyIntolerance, MedicationStatement, MedicationRequest (as a "
-    "MedicationStatement), and Observation (body weight, LOINC 29463-7, as a weight; any other on a patient kept as "
+    "ProloTrack imports Patient, Condition, AllergyIntolerance, MedicationStatement, MedicationRequest (on the "
+    "medication list), and Observation (body weight, LOINC 29463-7, as a weight; any other on a patient kept as "
     "sent)"
 )
 
 
-# A MedicationRequest is an order; ProloTrack keeps the medication list (what is taken), served as MedicationStatement,
-# and keeps no orders. Where a refusal costs nothing else (a single POST, a batch entry) it is refused with this reason,
-# so nothing reads back as another type; in a transaction (and a file import) it is kept on the medication list, the
-# response entry saying so, because refusing it would refuse whole published bundles (Synthea writes medications only
-# as requests) and the clinical fact (this medicine is taken) matters for screening (docs/FHIR-IMPORT.md).
-MEDICATION_REQUEST_REFUSED = (
-    "ProloTrack keeps the patient's medication list, not orders: a MedicationRequest sent on its own would read back "
-    "as a MedicationStatement, so it is refused. Send it as a MedicationStatement (what the patient takes), or inside "
-    "a transaction Bundle, where it is kept on the medication list and the response names the MedicationStatement."
-)
+# A MedicationRequest is an order; ProloTrack keeps the medication list (what is taken). The same rule everywhere (a
+# single POST, a batch entry, a transaction, a file): the medicine goes on the list (screening reads it: Synthea writes
+# medications only as requests) and the record reads back as the MedicationRequest it came as (Medication.sent_as),
+# never as another type (docs/FHIR-IMPORT.md).
+
+
+def _read_as(resource_type: str, record: Any) -> str:
+    """The type a written record reads back as: a medication that came as an order is a MedicationRequest."""
+    if isinstance(record, Medication):
+        return "MedicationRequest" if record.sent_as == "MedicationRequest" else "MedicationStatement"
+    return resource_type
 
 
 class ImportFailure(Exception):
@@ -964,7 +966,7 @@ class Importer:
             resource_type,
             result,
             status,
-            location=f"{location_type or resource_type}/{record.uuid}/_history/{record.version}",
+            location=f"{location_type or _read_as(resource_type, record)}/{record.uuid}/_history/{record.version}",
             etag=f'W/"{record.version}"',
             last_modified=record.updated_at.isoformat(),
             record=record,
@@ -1014,9 +1016,11 @@ def _merge_requests(entries: list[Entry]) -> None:
             continue
         active = any(m.values["status"] == "active" for m in group)
         last = max((m.values["last_dose_date"] for m in group if m.values.get("last_dose_date")), default=None)
+        sent_status = "active" if active else group[0].values["sent_request"].get("status", "stopped")
         for m in group:
             m.values["status"] = "active" if active else "stopped"
             m.values["last_dose_date"] = None if active else last
+            m.values["sent_request"] = {**m.values["sent_request"], "status": sent_status}
 
 
 def _match_key(kind: str, values: dict[str, Any]) -> Any:
@@ -1131,8 +1135,6 @@ def _batch_entry(actor: Actor, entry: Entry) -> Outcome:
     try:
         if entry.problems:
             raise ImportFailure(400, entry.problems)
-        if resource_type == "MedicationRequest":
-            raise ImportFailure(422, [Issue("error", "not-supported", MEDICATION_REQUEST_REFUSED, entry.where)])
         read_entries([entry])
         importer = Importer(actor)  # no state shared between entries: a batch has no interdependencies
         importer.check_permissions([entry])

@@ -596,6 +596,11 @@ CONDITION_PATHS = {
 SEVERITY_ORDER: dict[str, int] = {Severity.MILD: 1, Severity.MODERATE: 2, Severity.SEVERE: 3}
 
 
+def own_reactions(reaction: str, severity: str) -> list[dict[str, Any]]:
+    """The reaction ProloTrack serves from an allergy's own fields (mappers.allergy without sent reactions)."""
+    return [{"manifestation": [{"text": reaction}], "severity": severity}] if reaction else []
+
+
 def _allergy(resource: dict[str, Any], where: str) -> Mapped | Skip:
     verification = _status_code(resource.get("verificationStatus"))
     if verification in ("entered-in-error", "refuted"):
@@ -652,8 +657,9 @@ def _allergy(resource: dict[str, Any], where: str) -> Mapped | Skip:
         "note": note,
         "codes": codes,
         "codings": sent_codings(resource.get("code"), f"{where}.code"),
-        # Served back as sent (manifestation codings, severity, substance...) while reaction and severity stand.
-        "sent_reactions": reactions,
+        # Served back as sent (manifestation codings, severity, substance...) while reaction and severity stand;
+        # not kept when they are only what ProloTrack serves from those two fields (its own export coming back).
+        "sent_reactions": [] if reactions == own_reactions(reaction_text, str(severity)) else reactions,
     }
     return Mapped("AllergyIntolerance", "allergy", values, subject=_reference(resource.get("patient")), derived=derived)
 
@@ -748,7 +754,8 @@ def _medication(resource: dict[str, Any], where: str) -> Mapped | Skip:
             ]
         )
     _limit(name, 120, f"{where}.medicationCodeableConcept", "medicine's name")
-    dose = _dose_text(resource.get("dosage") or [])
+    dosage = resource.get("dosageInstruction" if resource_type == "MedicationRequest" else "dosage") or []
+    dose = _dose_text(dosage)
     if len(dose) > 120:
         dose = dose[:119] + "…"
     period = resource.get("effectivePeriod") or {}
@@ -756,7 +763,7 @@ def _medication(resource: dict[str, Any], where: str) -> Mapped | Skip:
     # Dosage.asNeededBoolean (or an asNeeded reason): taken only when needed (PRN).
     as_needed = any(
         isinstance(d, dict) and (d.get("asNeededBoolean") is True or bool(d.get("asNeededCodeableConcept")))
-        for d in resource.get("dosage") or []
+        for d in dosage
     )
     last_dose = None
     own_last = next(
@@ -768,7 +775,7 @@ def _medication(resource: dict[str, Any], where: str) -> Mapped | Skip:
         last_dose = _date(period.get("end") or resource.get("effectiveDateTime"), f"{where}.effectivePeriod.end")
     note = _notes(resource)
     _limit(note, 200, f"{where}.note", "note")
-    values = {
+    values: dict[str, Any] = {
         "name": name,
         "drug_class": drug_class(concept, name, resource.get("category")),
         "dose": dose,
@@ -786,16 +793,23 @@ def _medication(resource: dict[str, Any], where: str) -> Mapped | Skip:
     }
     notes = []
     if resource_type == "MedicationRequest":
+        # Kept on the medication list (what screening reads) and served back as this MedicationRequest, with the
+        # order's elements the chart has no field for (docs/FHIR-IMPORT.md, "MedicationStatement, MedicationRequest").
+        values["sent_as"] = "MedicationRequest"
+        values["sent_request"] = {
+            key: resource[key] for key in ("intent", "status", "authoredOn") if isinstance(resource.get(key), str)
+        }
         notes.append(
             Issue(
                 "information",
                 "informational",
-                "A MedicationRequest is kept on the patient's medication list, served as MedicationStatement.",
+                "A MedicationRequest is kept on the patient's medication list and served back as this "
+                "MedicationRequest; a medicine already on the list is not changed by an order.",
                 where,
             )
         )
     return Mapped(
-        "MedicationStatement",
+        resource_type,
         "medication",
         values,
         subject=_reference(resource.get("subject")),

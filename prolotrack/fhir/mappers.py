@@ -340,6 +340,7 @@ def allergy(r: Mapping[str, Any]) -> dict[str, Any]:
 MEDICATION_STATEMENT_FIELDS = (
     *CLINICAL_FIELDS, "name", "drug_class", "dose", "status", "last_dose_date", "note", "codings",
 )  # fmt: skip
+MEDICATION_REQUEST_FIELDS = (*MEDICATION_STATEMENT_FIELDS, "sent_request")
 DRUG_CLASS_LABELS = {
     "nsaid": "NSAID",
     "anticoagulant": "Anticoagulant",
@@ -363,6 +364,41 @@ def medication_statement(r: Mapping[str, Any]) -> dict[str, Any]:
     }
     if r["dose"]:
         res["dosage"] = [{"text": r["dose"]}]
+    if r["last_dose_date"]:
+        res["extension"] = [{"url": EXT_LAST_DOSE, "valueDate": r["last_dose_date"]}]
+    if r["note"]:
+        res["note"] = notes(r["note"])
+    return res
+
+
+REQUEST_STOPPED = {"completed", "stopped"}  # the request statuses the import reads as stopped (inbound.py)
+
+
+def medication_request(r: Mapping[str, Any]) -> dict[str, Any]:
+    """A medication that came in as an order: served back as that MedicationRequest (intent, status and authoredOn
+    as sent while the chart's status still says what the sent status did; else the status from the chart)."""
+    sent = r.get("sent_request") or {}
+    sent_status = sent.get("status")
+    if _eie(r):
+        status = "entered-in-error"
+    elif sent_status and (sent_status in REQUEST_STOPPED) == (r["status"] == "stopped"):
+        status = sent_status
+    else:
+        status = "stopped" if r["status"] == "stopped" else "active"
+    res: dict[str, Any] = {
+        "resourceType": "MedicationRequest",
+        "id": r["uuid"],
+        "meta": meta(r),
+        "status": status,
+        "intent": sent.get("intent") or "order",
+        "category": [DRUG_CLASS[r["drug_class"]]],
+        "medicationCodeableConcept": {"text": r["name"], **({"coding": codings_sent(r)} if r.get("codings") else {})},
+        "subject": ref("Patient", r["patient__uuid"]),
+    }
+    if sent.get("authoredOn"):
+        res["authoredOn"] = sent["authoredOn"]
+    if r["dose"]:
+        res["dosageInstruction"] = [{"text": r["dose"]}]
     if r["last_dose_date"]:
         res["extension"] = [{"url": EXT_LAST_DOSE, "valueDate": r["last_dose_date"]}]
     if r["note"]:

@@ -512,10 +512,35 @@ _register(
                 Medication,
                 m.MEDICATION_STATEMENT_FIELDS,
                 m.medication_statement,
+                # A medicine that came as an order reads back as that MedicationRequest (below), not as both.
+                base=~Q(sent_as="MedicationRequest"),
                 statuses=_status({"active": Q(status="active"), "stopped": Q(status="stopped")}),
             ),
         ),
         includes={"MedicationStatement:patient": PATIENT_INCLUDE, "MedicationStatement:subject": PATIENT_INCLUDE},
+    )
+)
+_register(
+    ResourceType(
+        "MedicationRequest",
+        Permission.PATIENT_VIEW_CLINICAL,
+        (
+            Source(
+                Medication,
+                m.MEDICATION_REQUEST_FIELDS,
+                m.medication_request,
+                base=Q(sent_as="MedicationRequest"),
+                statuses=_status(
+                    {
+                        "active": Q(status__in=("active", "as_needed")),
+                        "stopped": Q(status="stopped", sent_request__status="stopped"),
+                        "completed": Q(status="stopped", sent_request__status="completed"),
+                    }
+                ),
+            ),
+        ),
+        patient_params=("patient", "subject"),
+        includes={"MedicationRequest:patient": PATIENT_INCLUDE, "MedicationRequest:subject": PATIENT_INCLUDE},
     )
 )
 _register(

@@ -320,8 +320,6 @@ def create(request: FhirRequest, resource_type: str) -> HttpResponse:
     if not isinstance(resource, dict) or resource.get("resourceType") != resource_type:
         found = resource.get("resourceType") if isinstance(resource, dict) else None
         raise FhirError(400, f"The body is a {found!r}, the URL names {resource_type}.", code="invalid")
-    if resource_type == "MedicationRequest":
-        raise FhirError(422, importer.MEDICATION_REQUEST_REFUSED, code="not-supported")
     _check_new_resource_patient(request, resource_type, resource)
     try:
         result = importer.import_bundle(actor, _one_entry_bundle(request, resource_type, resource))
@@ -364,6 +362,8 @@ def _representation(resource_type: str, record: Any) -> dict[str, Any] | None:
         QuestionnaireResponse: ("Observation", mappers.RESPONSE_FIELDS, mappers.score_observation),
     }
     found = renderers.get(type(record))
+    if isinstance(record, Medication) and record.sent_as == "MedicationRequest":  # it came as an order
+        found = ("MedicationRequest", mappers.MEDICATION_REQUEST_FIELDS, mappers.medication_request)
     if found is None or found[0] != resource_type:
         return None
     _, fields, render = found

@@ -157,6 +157,10 @@ class Medication(ClinicalRecord):
     # The codings as sent ({"system", "code", "display"} each, ProloTrack's own codes left out: they are read into
     # the fields above), served back in the FHIR resource so what was written reads back the same.
     codings = models.JSONField(default=list, blank=True)
+    # "MedicationRequest" when the medicine came in as an order (FHIR import), with the order's own elements the
+    # chart has no field for (intent, status, authoredOn as sent): served back as a MedicationRequest.
+    sent_as = models.CharField(max_length=20, blank=True)
+    sent_request = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["status", "name"]

@@ -69,7 +69,7 @@ CHILD_MODELS: dict[str, tuple[ChildModel, tuple[str, ...]]] = {
 SENT_FIELDS: dict[str, tuple[str, ...]] = {
     "weight": ("sent_quantity",),
     "condition": ("codings",),
-    "medication": ("codings",),
+    "medication": ("codings", "sent_as", "sent_request"),
     "allergy": ("codings", "sent_reactions"),
 }
 
@@ -256,7 +256,21 @@ def _clean_sent(values: dict[str, Any]) -> dict[str, Any]:
         values = {**values, "sent_quantity": dict(sent)}
     if "sent_reactions" in values:
         values = {**values, "sent_reactions": _clean_reactions(values["sent_reactions"])}
+    if values.get("sent_as") not in (None, "", "MedicationRequest"):
+        raise ValidationError({"sent_as": "A medication is sent as a MedicationRequest, or as nothing else."})
+    if "sent_request" in values:
+        sent_request = values["sent_request"] or {}
+        if (
+            not isinstance(sent_request, dict)
+            or not set(sent_request) <= SENT_REQUEST_KEYS
+            or any(not isinstance(v, str) or len(v) > 40 for v in sent_request.values())
+        ):
+            raise ValidationError({"sent_request": "The order's elements are intent, status and authoredOn, as text."})
+        values = {**values, "sent_request": dict(sent_request)}
     return values
+
+
+SENT_REQUEST_KEYS = {"intent", "status", "authoredOn"}
 
 
 MAX_REACTIONS = 20

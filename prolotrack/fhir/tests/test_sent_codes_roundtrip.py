@@ -268,56 +268,99 @@ def medication_request(patient: Any) -> dict[str, Any]:
     }
 
 
-def test_a_medication_request_posted_alone_is_refused_with_the_reason(fhir: Any, patient: Any) -> None:
-    client, headers = fhir
-    sent = medication_request(patient)
-    response = client.post("/fhir/MedicationRequest", data=orjson.dumps(sent), content_type=FHIR_JSON, headers=headers)
-    assert response.status_code == 422, response.content
-    outcome = orjson.loads(response.content)
-    assert outcome["resourceType"] == "OperationOutcome"
-    assert "Send it as a MedicationStatement" in outcome["issue"][0]["diagnostics"]
-    assert not Medication.objects.filter(patient=patient).exists()
-
-
-def test_a_medication_request_in_a_batch_is_that_entry_refused_the_others_kept(fhir: Any, patient: Any) -> None:
-    client, headers = fhir
+def _sent_request(
+    how: str, client: Client, headers: dict[str, str], sent: dict[str, Any], other: dict[str, Any]
+) -> str:
+    """Send a MedicationRequest alone, or as the first entry of a batch or transaction (beside `other`): its
+    Location."""
+    if how == "alone":
+        response = client.post(
+            "/fhir/MedicationRequest", data=orjson.dumps(sent), content_type=FHIR_JSON, headers=headers
+        )
+        assert response.status_code == 201, response.content
+        return str(response["Location"])
     bundle = {
         "resourceType": "Bundle",
-        "type": "batch",
-        "entry": [
-            {"resource": r, "request": {"method": "POST", "url": r["resourceType"]}}
-            for r in (medication_request(patient), condition(patient))
-        ],
+        "type": how,
+        "entry": [{"resource": r, "request": {"method": "POST", "url": r["resourceType"]}} for r in (sent, other)],
     }
     response = client.post("/fhir/", data=orjson.dumps(bundle), content_type=FHIR_JSON, headers=headers)
     assert response.status_code == 200, response.content
-    refused, kept = orjson.loads(response.content)["entry"]
-    assert refused["response"]["status"].startswith("422")
-    issue = refused["response"]["outcome"]["issue"][0]
-    assert "not orders" in issue["diagnostics"]
-    assert issue["expression"] == ["Bundle.entry[0].resource"]
-    assert kept["response"]["status"].startswith("201")
-    assert not Medication.objects.filter(patient=patient).exists()
-    assert Condition.objects.filter(patient=patient).count() == 1
+    entries = orjson.loads(response.content)["entry"]
+    assert [e["response"]["status"] for e in entries] == ["201 Created", "201 Created"], entries
+    assert "served back as this MedicationRequest" in orjson.dumps(entries[0]).decode()
+    return str(entries[0]["response"]["location"])
 
 
-def test_a_medication_request_in_a_transaction_is_kept_on_the_list_and_the_response_names_the_statement(
-    fhir: Any, patient: Any
+@pytest.mark.parametrize("how", ["alone", "batch", "transaction"])
+def test_a_medication_request_is_kept_on_the_list_and_reads_back_as_the_request(
+    fhir: Any, patient: Any, how: str
+) -> None:
+    """One rule for a MedicationRequest however it is sent: the medicine goes on the chart's medication list (what
+    screening reads) and the record reads back as the MedicationRequest it came as (docs/FHIR-IMPORT.md)."""
+    client, headers = fhir
+    sent = {**medication_request(patient), "dosageInstruction": [{"text": "200 mg three times a day"}]}
+    location = _sent_request(how, client, headers, sent, condition(patient))
+    assert location.split("/fhir/")[-1].startswith("MedicationRequest/")
+    served = get(client, headers, location)
+    assert served["resourceType"] == "MedicationRequest"
+    for element in ("status", "intent", "authoredOn", "subject", "dosageInstruction"):
+        assert served[element] == sent[element], element
+    assert codes(served["medicationCodeableConcept"]) == sent_codes(MEDICATION_CODINGS)
+    assert served["medicationCodeableConcept"]["text"] == sent["medicationCodeableConcept"]["text"]
+    medication = Medication.objects.get(patient=patient)
+    assert (medication.name, medication.status, medication.drug_class) == ("Ibuprofen 200 mg", "active", "nsaid")
+    # Searched as what it is, and not served twice.
+    found = orjson.loads(client.get(f"/fhir/MedicationRequest?patient={patient.uuid}", headers=headers).content)
+    assert [e["resource"]["id"] for e in found["entry"]] == [served["id"]]
+    statements = orjson.loads(client.get(f"/fhir/MedicationStatement?patient={patient.uuid}", headers=headers).content)
+    assert not statements.get("entry")
+    missing = client.get(f"/fhir/MedicationStatement/{served['id']}", headers=headers)
+    assert missing.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("sent_status", "chart_status", "served_status"),
+    [
+        ("active", "active", "active"),
+        ("on-hold", "active", "on-hold"),
+        ("completed", "stopped", "completed"),
+        ("stopped", "stopped", "stopped"),
+    ],
+)
+def test_a_medication_request_status_reads_back_as_sent(
+    fhir: Any, patient: Any, sent_status: str, chart_status: str, served_status: str
 ) -> None:
     client, headers = fhir
-    bundle = {
-        "resourceType": "Bundle",
-        "type": "transaction",
-        "entry": [{"resource": medication_request(patient), "request": {"method": "POST", "url": "MedicationRequest"}}],
-    }
-    response = client.post("/fhir/", data=orjson.dumps(bundle), content_type=FHIR_JSON, headers=headers)
+    sent = {**medication_request(patient), "status": sent_status}
+    served = get(client, headers, _sent_request("alone", client, headers, sent, {}))
+    assert served["status"] == served_status
+    assert Medication.objects.get(patient=patient).status == chart_status
+
+
+def test_a_medication_request_stopped_on_the_chart_reads_stopped(fhir: Any, patient: Any, clinician: Any) -> None:
+    """Staff stopping the medicine: the request reads stopped (not the active status it was sent with); a PUT and a
+    DELETE of the MedicationRequest go through the same services as the statement's."""
+    client, headers = fhir
+    served = get(client, headers, _sent_request("alone", client, headers, medication_request(patient), {}))
+    record = Medication.objects.get(uuid=served["id"])
+    services.edit_child(actor_of(clinician), record, "medication", {"status": "stopped"}, expected_version=1)
+    assert get(client, headers, f"MedicationRequest/{served['id']}")["status"] == "stopped"
+    current = get(client, headers, f"MedicationRequest/{served['id']}")
+    changed = {**current, "note": [{"text": "Take with food"}]}
+    response = client.put(
+        f"/fhir/MedicationRequest/{served['id']}",
+        data=orjson.dumps(changed),
+        content_type=FHIR_JSON,
+        headers={**headers, "If-Match": f'W/"{current["meta"]["versionId"]}"'},
+    )
     assert response.status_code == 200, response.content
-    entry = orjson.loads(response.content)["entry"][0]["response"]
-    assert entry["location"].split("/fhir/")[-1].startswith("MedicationStatement/")
-    assert "served as MedicationStatement" in orjson.dumps(entry).decode()
-    served = get(client, headers, entry["location"])
-    assert served["resourceType"] == "MedicationStatement"
-    assert codes(served["medicationCodeableConcept"]) == sent_codes(MEDICATION_CODINGS)
+    assert orjson.loads(response.content)["resourceType"] == "MedicationRequest"
+    record.refresh_from_db()
+    assert record.note == "Take with food"
+    deleted = client.delete(f"/fhir/MedicationRequest/{served['id']}", headers=headers)
+    assert deleted.status_code in (200, 204), deleted.content
+    assert get(client, headers, f"MedicationRequest/{served['id']}")["status"] == "entered-in-error"
 
 
 def test_forms_and_the_api_do_not_set_what_another_system_sent(patient: Any, clinician: Any) -> None:
