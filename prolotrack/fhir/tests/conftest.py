@@ -13,6 +13,7 @@ from prolotrack.consent.models import Consent
 from prolotrack.core.records import service_write
 from prolotrack.documents.models import Document, DocumentPdf
 from prolotrack.fhir.models import Cohort
+from prolotrack.patients.models import Medication
 
 PDF = b"%PDF-1.4\n% a visit summary\n%%EOF\n"
 
@@ -29,6 +30,10 @@ def history(clinic: Any, clinician: Any, admin_user: Any) -> Any:
         )  # fmt: skip
         Consent.objects.create(clinic=clinic, patient=patient, scope="treatment", status="draft", text="Plan.")
         Cohort.objects.create(clinic=clinic, name="Knees", patient_uuids=[str(patient.uuid)])
+        Medication.objects.create(  # a medicine that came in as an order: served as a MedicationRequest
+            clinic=clinic, patient=patient, name="Naproxen 500 MG Oral Tablet", drug_class="nsaid", status="active",
+            sent_as="MedicationRequest", sent_request={"intent": "order", "status": "active", "authoredOn": "2026-05-02"},
+        )  # fmt: skip
         document = Document.objects.create(
             clinic=clinic, patient=patient, kind="visit_summary", status="ready", pdf_size=len(PDF),
             generated_at=timezone.now(), generated_by=clinician, pdf_sha256=hashlib.sha256(PDF).hexdigest(),

@@ -19,6 +19,7 @@ ALLOWED = {
     "Condition": {C, N},
     "AllergyIntolerance": {C, N},
     "MedicationStatement": {C, N},
+    "MedicationRequest": {C, N},
     "Observation": {C, N},
     "QuestionnaireResponse": {C, N},
     "CarePlan": {C, N},
