@@ -19,7 +19,7 @@ from prolotrack.fhir.resources import EXPORT_TYPES, TYPES
 
 pytestmark = pytest.mark.django_db
 
-SCHEMA = Path(__file__).parent / "fixtures" / "fhir.schema.json.gz"
+SCHEMA = Path(__file__).parent.parent / "r4" / "fhir.schema.json.gz"  # also the import's check of skipped types
 
 
 @lru_cache(maxsize=1)
