@@ -10,11 +10,9 @@ from playwright.sync_api import Page, expect
 from prolotrack.accounts.models import PasskeyDevice
 from prolotrack.audit.models import AuditEvent
 from prolotrack.clinics.models import User
-from tests.browser.conftest import log_in, shot, submit_login
+from tests.browser.conftest import DESKTOP, PHONE, log_in, shot, submit_login
 
 pytestmark = pytest.mark.browser
-
-PHONE = {"width": 390, "height": 844}
 
 
 def virtual_authenticator(page: Page) -> tuple[object, str]:
@@ -67,6 +65,9 @@ def test_add_a_passkey_log_in_with_it_instead_of_a_code_and_remove_it(page: Page
     expect(page).to_have_url(re.compile(r"/accounts/second-factor/"))
     expect(page.get_by_role("heading", name="Or use a passkey")).to_be_visible()
     shot(page, "passkey-03-second-step")
+    page.set_viewport_size(PHONE)
+    shot(page, "passkey-03-second-step-phone")
+    page.set_viewport_size(DESKTOP)
     page.get_by_role("button", name="Use a passkey").click()
     expect(page).not_to_have_url(re.compile(r"/accounts/second-factor/"))
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
@@ -80,10 +81,13 @@ def test_add_a_passkey_log_in_with_it_instead_of_a_code_and_remove_it(page: Page
     # 3. The same pages on a phone.
     page.set_viewport_size(PHONE)
     page.goto("/accounts/security/passkeys/")
+    widths = page.locator("table.stack").evaluate("t => [t.scrollWidth, t.closest('.card').clientWidth]")
+    assert widths[0] <= widths[1], f"the passkeys table ({widths[0]} px) is wider than its card ({widths[1]} px)"
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "the page scrolls sideways"
     shot(page, "passkey-04-list-phone")
 
     # 4. Remove it, after a confirmation page; the row stays, deactivated.
-    page.set_viewport_size({"width": 1280, "height": 900})
+    page.set_viewport_size(DESKTOP)
     page.get_by_role("link", name="Remove passkey This laptop").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Remove the passkey This laptop?")
     shot(page, "passkey-05-remove-confirm")
