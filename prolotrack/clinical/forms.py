@@ -140,6 +140,18 @@ class LimitForm(CalculatorForm):
 AGENT_CHOICES = [(a.value, a.label) for a in Agent]
 
 
+def day_of_flags_field() -> forms.MultipleChoiceField:
+    """The day-of-procedure findings (fever, a skin infection at the site, ...): the screening form and the session's
+    re-screen ask the same question."""
+    return forms.MultipleChoiceField(
+        choices=[(f.value, DAY_OF_FLAG_LABELS[f]) for f in DAY_OF_FLAGS],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label="Found today",
+        help_text="Tick only what is present now.",
+    )
+
+
 class ScreeningForm(forms.Form):
     procedure_date = forms.DateField(widget=DateInput(), label="Procedure date")
     region = forms.ChoiceField(choices=[("", "Choose…"), *REGION_CHOICES], label="Body region")
@@ -160,13 +172,7 @@ class ScreeningForm(forms.Form):
         label="Pregnancy status (ask today)",
         help_text="A pregnancy recorded as a condition on the chart counts whatever is chosen here.",
     )
-    day_of_flags = forms.MultipleChoiceField(
-        choices=[(f.value, DAY_OF_FLAG_LABELS[f]) for f in DAY_OF_FLAGS],
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
-        label="Found today",
-        help_text="Tick only what is present now.",
-    )
+    day_of_flags = day_of_flags_field()
 
 
 class OverrideForm(forms.Form):

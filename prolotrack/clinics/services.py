@@ -65,18 +65,23 @@ def actor_for_membership(membership: Membership, request: HttpRequest | None = N
     )
 
 
+def _signed_in_actor(user: User, membership: Membership | None, request: HttpRequest) -> Actor:
+    """Who signs in or out: the user, in the membership they act in (none for a user of no clinic), from where."""
+    return Actor(
+        user,
+        membership.clinic if membership else None,
+        membership.role if membership else "",
+        client_address(request),
+    )
+
+
 @receiver(user_logged_in)
 def _audit_login(sender: Any, request: HttpRequest, user: User, **kwargs: Any) -> None:
     request.session[SESSION_ACTIVITY_KEY] = timezone.now().timestamp()
     membership = active_membership(user, request.session)
     with transaction.atomic():
         record_event(
-            Actor(
-                user,
-                membership.clinic if membership else None,
-                membership.role if membership else "",
-                client_address(request),
-            ),
+            _signed_in_actor(user, membership, request),
             "auth.login",
         )
 
@@ -88,12 +93,7 @@ def _audit_logout(sender: Any, request: HttpRequest, user: User | None, **kwargs
     membership = getattr(request, "membership", None)
     with transaction.atomic():
         record_event(
-            Actor(
-                user,
-                membership.clinic if membership else None,
-                membership.role if membership else "",
-                client_address(request),
-            ),
+            _signed_in_actor(user, membership, request),
             "auth.logout",
         )
 

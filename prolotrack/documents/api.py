@@ -72,10 +72,7 @@ def request_report(request: ApiRequest, patient_id: UUID, payload: ReportIn) -> 
 @router.get("/documents/{document_id}", response={200: DocumentOut}, summary="One document and its status")
 @api_require(Permission.DOCUMENT_VIEW)
 def get_document(request: ApiRequest, document_id: UUID) -> Any:
-    try:
-        found = queries.find(request.clinic, document_id)
-    except queries.NotFound:
-        raise Http404("No such document in this clinic.") from None
+    found = queries.find(request.clinic, document_id)
     record_read(request.actor, "document.viewed", record=found, patient_uuid=found.patient.uuid)
     row = next(r for r in queries.patient_documents(found.patient) if r.uuid == found.uuid)
     return _out(row)
@@ -96,10 +93,7 @@ def get_document(request: ApiRequest, document_id: UUID) -> Any:
 @api_require(Permission.DOCUMENT_VIEW)
 def download(request: ApiRequest, document_id: UUID) -> Any:
     actor = request.actor
-    try:
-        found = queries.find(request.clinic, document_id)
-    except queries.NotFound:
-        raise Http404("No such document in this clinic.") from None
+    found = queries.find(request.clinic, document_id)
     data, record = views.pdf_of(found, actor)
     record_read(actor, "document.downloaded", record=record, patient_uuid=record.patient.uuid)
     response: HttpResponse = views.pdf_response(data, queries.filename(record))

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Sum
+from django.http import Http404
 from django.urls import reverse
 
 from prolotrack.consent.models import Consent
@@ -18,8 +19,8 @@ from prolotrack.treatment.models import ChecklistEntry, InjectionSite, PreparedS
 SIGNED_CONSENT = ("signed", "withdrawn")
 
 
-class NotFound(Exception):
-    """No such document in this clinic."""
+class NotFound(Http404):
+    """No such document in this clinic: a 404 for the pages and the API alike (another clinic's record included)."""
 
 
 @dataclass(frozen=True)
@@ -158,7 +159,7 @@ def patient_documents(patient: Any) -> list[DocumentRow]:
 
 
 def find(clinic: Any, uuid: Any) -> Document | Consent:
-    """The document or signed consent with this id in the clinic, or NotFound."""
+    """The document or signed consent with this id in the clinic, or NotFound (a 404)."""
     doc = Document.objects.select_related("patient", "session", "course", "clinic").filter(clinic=clinic, uuid=uuid)
     found = doc.first()
     if found is not None:

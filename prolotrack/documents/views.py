@@ -79,10 +79,7 @@ def request_report(request: ClinicRequest, patient_uuid: Any) -> HttpResponse:
 @require_POST
 def regenerate(request: ClinicRequest, document_uuid: Any) -> HttpResponse:
     """Make a new document from the current record (the old one stays as it was)."""
-    try:
-        found = queries.find(request.clinic, document_uuid)
-    except queries.NotFound:
-        raise Http404("No such document in this clinic.") from None
+    found = queries.find(request.clinic, document_uuid)
     if not isinstance(found, Document):
         raise Http404("Consent forms are signed, not generated.")
     try:
@@ -97,10 +94,7 @@ def regenerate(request: ClinicRequest, document_uuid: Any) -> HttpResponse:
 @require_GET
 def download(request: ClinicRequest, document_uuid: Any) -> HttpResponse:
     """The PDF of a document or signed consent (rendered now if the background worker has not yet done it)."""
-    try:
-        found = queries.find(request.clinic, document_uuid)
-    except queries.NotFound:
-        raise Http404("No such document in this clinic.") from None
+    found = queries.find(request.clinic, document_uuid)
     try:
         data, record = pdf_of(found, actor_for(request))
     except ServiceError as exc:

@@ -82,6 +82,7 @@ def _lm(
     return Landmark(f"{region.value}.{key}", label, region, view, lateral, pneumothorax_risk)
 
 
+# The regions' short names, for the landmark table below and the body maps' tables (treatment/maps.py).
 K, L, S, E, A, H, N, T = (
     Region.KNEE,
     Region.LUMBOPELVIC,

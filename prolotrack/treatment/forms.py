@@ -10,9 +10,8 @@ from typing import Any, cast
 
 from django import forms
 
-from prolotrack.clinical.forms import DecimalText, MixForm
+from prolotrack.clinical.forms import DecimalText, MixForm, day_of_flags_field
 from prolotrack.clinical.models import PREGNANCY_CHOICES, REGION_CHOICES
-from prolotrack.clinical.queries import DAY_OF_FLAG_LABELS, DAY_OF_FLAGS
 from prolotrack.core.forms import ReasonForm
 from prolotrack.domain.dates import AmbiguousLocalTime, NonexistentLocalTime, local_datetime
 from prolotrack.domain.limits import (
@@ -269,13 +268,7 @@ class RescreenForm(forms.Form):
         kwargs.setdefault("auto_id", "rs-%s")
         super().__init__(*args, **kwargs)
 
-    day_of_flags = forms.MultipleChoiceField(
-        choices=[(f.value, DAY_OF_FLAG_LABELS[f]) for f in DAY_OF_FLAGS],
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
-        label="Found today",
-        help_text="Tick only what is present now.",
-    )
+    day_of_flags = day_of_flags_field()
     pregnancy = forms.ChoiceField(choices=PREGNANCY_CHOICES, label="Pregnancy status (ask today)")
 
 

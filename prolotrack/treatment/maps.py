@@ -17,7 +17,23 @@ from math import hypot, isfinite
 from types import MappingProxyType
 from typing import Any
 
-from prolotrack.domain.anatomy import LANDMARKS, Landmark, Region, View, landmark, parse_region
+# A, E, H, K, L, N, S, T: the regions' short names, the same as in the domain's landmark table.
+from prolotrack.domain.anatomy import (
+    LANDMARKS,
+    A,
+    E,
+    H,
+    K,
+    L,
+    Landmark,
+    N,
+    Region,
+    S,
+    T,
+    View,
+    landmark,
+    parse_region,
+)
 
 RIGHT, LEFT, BILATERAL, MIDLINE = "right", "left", "bilateral", "midline"
 SIDES: tuple[str, ...] = (LEFT, RIGHT, BILATERAL, MIDLINE)
@@ -247,17 +263,6 @@ def _map(
         cautions=cautions,
     )
 
-
-K, L, S, E, A, H, N, T = (
-    Region.KNEE,
-    Region.LUMBOPELVIC,
-    Region.SHOULDER,
-    Region.ELBOW,
-    Region.ANKLE_FOOT,
-    Region.HIP,
-    Region.NECK_THORACIC,
-    Region.TMJ,
-)
 
 MAPS: tuple[BodyMap, ...] = (
     _map(
