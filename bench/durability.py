@@ -15,6 +15,7 @@ On SQLite by default (a fresh database in --data-dir); with DATABASE_URL set, on
 """
 
 import argparse
+import http.client
 import json
 import os
 import random
@@ -79,7 +80,7 @@ class Client(threading.Thread):
                     if answer.status == 201:
                         self.acknowledged.append(data["id"])
                         self.latencies.append(time.perf_counter() - started)
-            except (urllib.error.URLError, ConnectionError, TimeoutError, OSError, ValueError):
+            except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError):
                 self.failed += 1  # in flight when the server died: neither acknowledged nor required
                 time.sleep(0.05)
 

@@ -176,6 +176,9 @@ LOGIN_REDIRECT_URL = "patients:list"
 LOGOUT_REDIRECT_URL = "login"
 
 # Login throttling (django-axes): lock the username+address pair after repeated failures.
+# Failed attempts and lockouts are rows in the database (axes' database handler, named here rather than left to its
+# default), so every web process and app server sees the same lockouts (prolotrack/ops/tests/test_shared_cache.py).
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_FAILURE_LIMIT = int(os.environ.get("PROLOTRACK_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("PROLOTRACK_LOGIN_LOCKOUT_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -284,12 +287,21 @@ PROLOTRACK_SITE_URL = os.environ.get("PROLOTRACK_SITE_URL", "http://127.0.0.1:80
 
 # The cache: a table in the app's own database (`manage.py createcachetable`, run by `make run` and in deployment,
 # docs/OPERATIONS.md), so counts kept in it, such as failed questionnaire-link lookups per address, survive a restart
-# and are shared by every web process. PROLOTRACK_CACHE_LOCATION renames the table.
+# and are shared by every web process and every app server. PROLOTRACK_CACHE_LOCATION renames the table. CACHE_URL
+# (redis://host:6379/0, rediss:// for TLS; Valkey speaks the same protocol) switches to Django's RedisCache instead.
+# Never a per-process cache: a second app server would not see the first one's counts.
+CACHE_URL = os.environ.get("CACHE_URL", "")
+if CACHE_URL and CACHE_URL.split("://", 1)[0] not in {"redis", "rediss", "unix"}:
+    raise ImproperlyConfigured(f"CACHE_URL must be a redis://, rediss:// or unix:// address, not {CACHE_URL!r}.")
 CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-        "LOCATION": os.environ.get("PROLOTRACK_CACHE_LOCATION", "prolotrack_cache"),
-    }
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL
+        else {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": os.environ.get("PROLOTRACK_CACHE_LOCATION", "prolotrack_cache"),
+        }
+    )
 }
 
 # Background work (bulk export, document generation) through the Django tasks API (django-tasks backport). The
