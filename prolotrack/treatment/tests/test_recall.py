@@ -193,6 +193,8 @@ def test_the_page_by_persona(login, personas, stocks, persona, status):
         assert "Lovelace, Ada" in text and "+1 555 0100" in text and "Intra-articular" in text and "6.00 mL" in text
         assert "Babbage, Bob" in text and "no injection recorded" in text and "Clark" not in text
         assert "2 patients, 2 injections" in text
+        # The session note is linked only for those who may open it (administrators may not: course.view).
+        assert ('href="/sessions/' in text) is (persona == "clinician")
     if persona == "outsider":  # a clinician of Beta Clinic sees Beta's patient given that lot number, nobody else
         assert "Elsewhere, Eve" in text and "Lovelace" not in text and "Babbage" not in text
         assert "1 patient, 1 injection" in text
