@@ -59,7 +59,10 @@ def sign_in(request: ClinicRequest) -> HttpResponse:
 def manage(request: ClinicRequest) -> HttpResponse:
     """One's own passkeys, and the form that adds one (after the browser made it)."""
     if not services.is_verified(request.user):
-        messages.info(request, "Log in with your second factor before adding a passkey.")
+        messages.info(
+            request,
+            "Set up your authenticator app first: a passkey is added beside it, once you have logged in with it.",
+        )
         return redirect("accounts:security")
     form = PasskeyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -365,6 +365,21 @@ def test_add_a_passkey_then_log_in_with_it_through_the_pages(client, login, clin
     assert client.session[DEVICE_ID_SESSION_KEY] == PasskeyDevice.objects.get().persistent_id
 
 
+def test_a_refused_registration_page_asks_the_browser_again(client, login, clinician):
+    """The challenge of a refused answer is used up: the page must not send the same credential again."""
+    import json
+
+    register(clinician, SoftAuthenticator(), "Desk key")
+    login(clinician)
+    options = client.post("/accounts/security/passkeys/options/").json()
+    answer = json.dumps(SoftAuthenticator().register(options, "http://testserver"))
+    response = client.post("/accounts/security/passkeys/", {"name": "desk key", "credential": answer})
+    page = response.content.decode()
+    assert response.status_code == 400 and "already have a passkey named" in page
+    assert '<input type="hidden" name="credential" value="">' in page and answer not in page
+    assert PasskeyDevice.objects.count() == 1
+
+
 def test_a_refused_passkey_at_log_in_says_so_and_leaves_the_session_unverified(client, clinician):
     authenticator = SoftAuthenticator()
     register(clinician, authenticator)
