@@ -711,6 +711,8 @@ class Importer:
             self.flush_children()  # the record named may be one of this batch
             try:
                 existing = model.objects.get(clinic=self.clinic, uuid=uuid_lib.UUID(entry.target_id))
+                if _read_as(mapped.resource_type, existing) != mapped.resource_type:
+                    raise model.DoesNotExist  # a medicine reads as one type only (the one it came as)
             except (ValueError, model.DoesNotExist):
                 raise _fail(
                     404,
@@ -741,6 +743,10 @@ class Importer:
         if existing.is_entered_in_error:
             raise _fail(409, "conflict", "This record was marked entered in error; it is not updated.", entry.where)
         changes = _changes(kind, existing, mapped.values, entry.method == "PUT", mapped.derived)
+        if isinstance(existing, Medication) and existing.sent_as and mapped.resource_type == "MedicationStatement":
+            # The patient's statement about a medicine that came as an order says more than the order: the record
+            # now reads back as that MedicationStatement.
+            changes["sent_as"] = ""
         record = patient_services.edit_child(
             self.actor, existing, kind, changes, expected_version=entry.if_match, reason="FHIR import"
         )
@@ -1236,6 +1242,8 @@ def update_resource(
         )
         try:
             current = model.objects.select_related("patient").get(clinic=actor.clinic, uuid=uuid_lib.UUID(resource_id))
+            if _read_as(resource_type, current) != resource_type:
+                raise model.DoesNotExist  # a medicine reads as one type only (the one it came as)
         except (ValueError, model.DoesNotExist):
             raise _fail(404, "not-found", f"No {resource_type}/{resource_id} in this clinic.") from None
         importer.by_reference[f"Patient/{current.patient.uuid}"] = current.patient
@@ -1274,7 +1282,7 @@ def retire_resource(actor: Actor, resource_type: str, resource_id: str, *, if_ma
     for kind in kinds:
         model = KIND_MODELS[kind]
         record = model.objects.filter(clinic=actor.clinic, uuid=wanted).first()
-        if record is None:
+        if record is None or _read_as(resource_type, record) != resource_type:
             continue
         if record.entered_in_error_at is not None:
             return record  # FHIR: deleting a deleted resource succeeds

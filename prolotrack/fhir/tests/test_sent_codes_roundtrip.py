@@ -402,3 +402,32 @@ def test_staff_renaming_an_entry_clears_the_codings_another_system_sent(
     assert not sent & {c[1] for c in codes(again.get(concept, {}))}
     old = orjson.loads(client.get(f"/fhir/{served['resourceType']}/{served['id']}/_history/1", headers=headers).content)
     assert sent <= {c[1] for c in codes(old[concept])}
+
+
+def test_a_medicine_reads_as_one_type_only_and_a_later_statement_makes_it_a_statement(fhir: Any, patient: Any) -> None:
+    """A medicine that came as a MedicationRequest is not a MedicationStatement too: PUT or DELETE under the other
+    type answers 404 and writes nothing. The patient's own statement about it, sent later, says more than the order:
+    the record then reads back as that MedicationStatement (and no longer as the request)."""
+    client, headers = fhir
+    served = get(client, headers, _sent_request("alone", client, headers, medication_request(patient), {}))
+    as_statement = {**medication(patient), "id": served["id"], "status": "active"}
+    put = client.put(
+        f"/fhir/MedicationStatement/{served['id']}",
+        data=orjson.dumps(as_statement),
+        content_type=FHIR_JSON,
+        headers={**headers, "If-Match": 'W/"1"'},
+    )
+    assert put.status_code == 404, put.content
+    assert client.delete(f"/fhir/MedicationStatement/{served['id']}", headers=headers).status_code == 404
+    record = Medication.objects.get(uuid=served["id"])
+    assert (record.version, record.sent_as, record.entered_in_error_at) == (1, "MedicationRequest", None)
+
+    statement = {**medication(patient), "dosage": [{"text": "200 mg when needed"}]}
+    response = client.post(
+        "/fhir/MedicationStatement", data=orjson.dumps(statement), content_type=FHIR_JSON, headers=headers
+    )
+    assert response.status_code == 200, response.content  # matched the medicine on the list
+    assert "/MedicationStatement/" in response["Location"]
+    now = get(client, headers, response["Location"])
+    assert (now["resourceType"], now["id"], now["dosage"]) == ("MedicationStatement", served["id"], statement["dosage"])
+    assert client.get(f"/fhir/MedicationRequest/{served['id']}", headers=headers).status_code == 404
