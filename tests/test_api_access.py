@@ -106,7 +106,7 @@ def test_every_operation_checks_a_permission() -> None:
         if op.permission is None and op.operation_id not in PUBLIC_OPERATIONS
     ]
     assert not unchecked, (
-        "Put @api_require(Permission.X) under the router's decorator of each (docs/CONTRIBUTING.md, 'An endpoint'):\n"
+        "Put @api_require(Permission.X) under the router's decorator of each (docs/CONTRIBUTING.md, 'Add an API endpoint'):\n"
         + "\n".join(unchecked)
     )
     assert all(isinstance(op.permission, Permission) for op in OPERATIONS if op.permission is not None)
