@@ -219,7 +219,8 @@ def credit_notes_of(invoice: Invoice) -> list[CreditNote]:
     return list(CreditNote.objects.active().filter(invoice=invoice).order_by("number"))
 
 
-def _or_404(model: Any, request: Any, uuid: Any) -> Any:
+def record_or_404(model: Any, request: Any, uuid: Any) -> Any:
+    """A billing record (or a session) of the request's clinic, or a 404 that does not say whether another has it."""
     from django.http import Http404
 
     try:
@@ -229,17 +230,17 @@ def _or_404(model: Any, request: Any, uuid: Any) -> Any:
 
 
 def invoice_or_404(request: Any, uuid: Any) -> Invoice:
-    invoice_row: Invoice = _or_404(Invoice, request, uuid)
+    invoice_row: Invoice = record_or_404(Invoice, request, uuid)
     return invoice_row
 
 
 def fee_or_404(request: Any, uuid: Any) -> FeeItem:
-    item: FeeItem = _or_404(FeeItem, request, uuid)
+    item: FeeItem = record_or_404(FeeItem, request, uuid)
     return item
 
 
 def payment_or_404(request: Any, uuid: Any) -> Payment:
-    row: Payment = _or_404(Payment, request, uuid)
+    row: Payment = record_or_404(Payment, request, uuid)
     return row
 
 
@@ -253,7 +254,7 @@ def line_or_404(invoice: Invoice, uuid: Any) -> InvoiceLine:
 
 
 def session_or_404(request: Any, uuid: Any) -> TreatmentSession:
-    session: TreatmentSession = _or_404(TreatmentSession, request, uuid)
+    session: TreatmentSession = record_or_404(TreatmentSession, request, uuid)
     return session
 
 

@@ -14,6 +14,7 @@ from prolotrack.audit.services import Actor
 from prolotrack.clinics.models import Clinic, Membership, User
 from prolotrack.clinics.roles import Role
 from prolotrack.clinics.services import update_clinic_settings
+from prolotrack.demo.billing_seed import seed_billing
 from prolotrack.demo.consent_seed import seed_consents
 from prolotrack.demo.documents_seed import seed_documents
 from prolotrack.demo.generator import generate_patients
@@ -99,6 +100,9 @@ def seed_demo(
                 seed_consents(demo, today=today)
                 seed_messaging(demo, today=today)  # after the other seeds: reminders for what they booked
                 seed_documents(demo)  # visit summaries of the signed sessions, queued for the worker
+        if treatment:
+            # Also on a demo made before billing existed: a clinic that has a fee schedule is left as it is.
+            seed_billing(demo, today=today)
         if second_new:
             created += _seed_patients(
                 second, users["riverside_clinician"], second_clinic_patients, seed=7, today=today, locale="en_GB"

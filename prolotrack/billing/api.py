@@ -1,0 +1,160 @@
+"""Billing endpoints under /api: the fee schedule, a patient's account, invoices (draft, lines, issue, credit notes),
+payments and refunds. The same services and permissions as the pages (docs/BILLING.md); records are looked up inside
+the caller's clinic (another clinic's answers 404); reads of a patient's money are audited."""
+
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from django.http import Http404
+from ninja import Router
+from ninja.responses import Status
+
+from prolotrack.audit.services import record_read
+from prolotrack.billing import queries, services
+from prolotrack.billing.models import FeeItem, Invoice, Payment
+from prolotrack.billing.schemas import (
+    AccountOut,
+    CreditNoteIn,
+    CreditNoteOut,
+    FeeItemIn,
+    FeeItemOut,
+    FeeVersionIn,
+    InvoiceIn,
+    InvoiceOut,
+    IssueIn,
+    LineIn,
+    PaymentIn,
+    PaymentOut,
+    RefundIn,
+    RefundOut,
+)
+from prolotrack.clinics.api_auth import api_require
+from prolotrack.clinics.http import ApiRequest
+from prolotrack.clinics.roles import Permission
+from prolotrack.domain.money import round_money
+from prolotrack.patients.queries import patient_or_404
+
+router = Router(tags=["billing"])
+
+
+def _get(model: Any, request: ApiRequest, record_id: UUID) -> Any:
+    return queries.record_or_404(model, request, record_id)
+
+
+def _invoice_out(invoice: Invoice) -> dict[str, Any]:
+    """The invoice with its money to the currency's minor unit (the columns hold three decimals for every currency)."""
+    cur = invoice.currency
+
+    def m(amount: Decimal) -> Decimal:
+        return round_money(amount, cur)
+
+    lines = [
+        {"uuid": line.uuid, "code": line.code, "description": line.description, "quantity": line.quantity,
+         "unit_price": m(line.unit_price), "tax_rate": line.tax_rate.normalize(), "net": m(line.net), "tax": m(line.tax)}
+        for line in queries.invoice_lines(invoice)
+    ]  # fmt: skip
+    return {
+        "uuid": invoice.uuid, "version": invoice.version, "status": invoice.status, "number": invoice.number,
+        "currency": cur, "issued_on": invoice.issued_on, "net_total": m(invoice.net_total),
+        "tax_total": m(invoice.tax_total), "total": m(invoice.total), "credited": m(queries.invoice_credited(invoice)),
+        "paid": m(queries.invoice_paid(invoice)), "balance": m(queries.invoice_balance(invoice)),
+        "session_id": invoice.session.uuid if invoice.session else None, "lines": lines,
+    }  # fmt: skip
+
+
+@router.get("/billing/fees", response={200: list[FeeItemOut]}, summary="The clinic's fee schedule with its versions")
+@api_require(Permission.BILLING_VIEW)
+def list_fees(request: ApiRequest) -> Any:
+    return queries.fee_items(request.clinic)
+
+
+@router.post("/billing/fees", response={201: FeeItemOut}, summary="Add a fee item with its first price")
+@api_require(Permission.BILLING_FEES)
+def create_fee(request: ApiRequest, payload: FeeItemIn) -> Any:
+    return Status(201, services.create_fee_item(request.actor, **payload.dict()))
+
+
+@router.post("/billing/fees/{fee_id}/versions", response={201: FeeItemOut}, summary="A new price from a later day")
+@api_require(Permission.BILLING_FEES)
+def add_fee_version(request: ApiRequest, fee_id: UUID, payload: FeeVersionIn) -> Any:
+    item = _get(FeeItem, request, fee_id)
+    services.add_fee_version(request.actor, item, **payload.dict())
+    return Status(201, item)
+
+
+@router.get("/patients/{patient_id}/account", response={200: AccountOut}, summary="A patient's balance and credit")
+@api_require(Permission.BILLING_VIEW)
+def account(request: ApiRequest, patient_id: UUID) -> Any:
+    patient = patient_or_404(request, patient_id)
+    record_read(request.actor, "billing.account.viewed", record=patient, patient_uuid=patient.uuid)
+    found = queries.account(patient)
+    cur = found.currency
+    return {
+        "currency": cur, "owed": round_money(found.owed, cur), "credit": round_money(found.credit, cur),
+        "balance": round_money(found.balance, cur),
+        "open_invoices": [i.uuid for i in found.open_invoices], "drafts": [i.uuid for i in found.drafts],
+    }  # fmt: skip
+
+
+@router.post("/patients/{patient_id}/invoices", response={201: InvoiceOut}, summary="Draft an invoice")
+@api_require(Permission.BILLING_INVOICE)
+def draft_invoice(request: ApiRequest, patient_id: UUID, payload: InvoiceIn) -> Any:
+    patient = patient_or_404(request, patient_id)
+    if payload.session_id is None:
+        return Status(201, _invoice_out(services.draft_invoice(request.actor, patient)))
+    session = queries.session_or_404(request, payload.session_id)
+    if session.patient_id != patient.pk:
+        raise Http404("No such session of this patient.")
+    return Status(201, _invoice_out(services.draft_from_session(request.actor, session)))
+
+
+@router.get("/invoices/{invoice_id}", response={200: InvoiceOut}, summary="Read an invoice with its lines and money")
+@api_require(Permission.BILLING_VIEW)
+def get_invoice(request: ApiRequest, invoice_id: UUID) -> Any:
+    invoice = _get(Invoice, request, invoice_id)
+    record_read(request.actor, "billing.invoice.viewed", record=invoice)
+    return _invoice_out(invoice)
+
+
+@router.post("/invoices/{invoice_id}/lines", response={201: InvoiceOut}, summary="Add a fee item to a draft")
+@api_require(Permission.BILLING_INVOICE)
+def add_line(request: ApiRequest, invoice_id: UUID, payload: LineIn) -> Any:
+    invoice = _get(Invoice, request, invoice_id)
+    services.add_line(request.actor, invoice, _get(FeeItem, request, payload.fee_id), quantity=payload.quantity)
+    return Status(201, _invoice_out(_get(Invoice, request, invoice_id)))
+
+
+@router.post("/invoices/{invoice_id}/issue", response={200: InvoiceOut}, summary="Issue a draft: numbered, final")
+@api_require(Permission.BILLING_INVOICE)
+def issue_invoice(request: ApiRequest, invoice_id: UUID, payload: IssueIn) -> Any:
+    invoice = _get(Invoice, request, invoice_id)
+    return _invoice_out(services.issue_invoice(request.actor, invoice, expected_version=payload.version))
+
+
+@router.post("/invoices/{invoice_id}/credit-notes", response={201: CreditNoteOut}, summary="Credit or void an invoice")
+@api_require(Permission.BILLING_CREDIT)
+def credit_invoice(request: ApiRequest, invoice_id: UUID, payload: CreditNoteIn) -> Any:
+    invoice = _get(Invoice, request, invoice_id)
+    note = services.credit_invoice(
+        request.actor, invoice, amount=payload.amount, reason=payload.reason, void=payload.void
+    )
+    return Status(201, note)
+
+
+@router.post("/patients/{patient_id}/payments", response={201: PaymentOut}, summary="Record a payment")
+@api_require(Permission.BILLING_PAYMENT)
+def record_payment(request: ApiRequest, patient_id: UUID, payload: PaymentIn) -> Any:
+    patient = patient_or_404(request, patient_id)
+    chosen = None
+    if payload.allocations:
+        chosen = [(_get(Invoice, request, a.invoice_id), a.amount) for a in payload.allocations]
+    data = payload.dict(exclude={"allocations"})
+    return Status(201, services.record_payment(request.actor, patient, chosen=chosen, **data))
+
+
+@router.post("/payments/{payment_id}/refunds", response={201: RefundOut}, summary="Refund part of a payment")
+@api_require(Permission.BILLING_CREDIT)
+def refund_payment(request: ApiRequest, payment_id: UUID, payload: RefundIn) -> Any:
+    payment = _get(Payment, request, payment_id)
+    return Status(201, services.refund_payment(request.actor, payment, **payload.dict()))

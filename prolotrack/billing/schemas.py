@@ -1,0 +1,184 @@
+"""The billing API's schemas. Money goes out as decimal strings and comes in as text that the services parse
+(domain/money.py): no float anywhere (billing/tests/test_no_floats.py)."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+from uuid import UUID
+
+from ninja import Field, Schema
+
+from prolotrack.billing.models import CreditNote, FeeItem, FeeVersion, Payment, Refund
+from prolotrack.domain.money import round_money
+
+# An amount as text: digits, at most three decimals (the currency's own minor unit is checked by the service).
+AMOUNT = r"^\d{1,12}(\.\d{1,3})?$"
+AmountText = Field(pattern=AMOUNT, max_length=16, description="Decimal text such as 120.00, in the clinic's currency")
+FeeKindCode = Literal["procedure", "visit", "solution", "product", "other"]
+MethodCode = Literal["cash", "card", "cheque", "transfer", "other"]
+
+
+class FeeVersionOut(Schema):
+    description: str
+    price: Decimal
+    tax_rate: Decimal
+    effective_from: date
+
+    @staticmethod
+    def resolve_price(obj: FeeVersion) -> Decimal:
+        return round_money(obj.price, obj.clinic.config.currency)
+
+    @staticmethod
+    def resolve_tax_rate(obj: FeeVersion) -> Decimal:
+        return obj.tax_rate.normalize() if obj.tax_rate else Decimal(0)
+
+
+class FeeItemOut(Schema):
+    id: UUID = Field(alias="uuid")
+    code: str
+    kind: str
+    active_from: date
+    active_to: date | None
+    versions: list[FeeVersionOut] = Field(description="Newest first")
+
+    @staticmethod
+    def resolve_versions(obj: FeeItem) -> list[FeeVersion]:
+        return list(FeeVersion.objects.active().filter(item=obj).order_by("-effective_from"))
+
+
+class FeeItemIn(Schema):
+    code: str = Field(max_length=20, description="HCPCS Level II (e.g. M0076) or the clinic's own code")
+    kind: FeeKindCode
+    description: str = Field(max_length=200)
+    price: str = AmountText
+    tax_rate: str = Field("", pattern=r"^(\d{1,3}(\.\d{1,3})?)?$", max_length=7, description="Percent; empty: exempt")
+    active_from: date
+
+
+class FeeVersionIn(Schema):
+    description: str = Field(max_length=200)
+    price: str = AmountText
+    tax_rate: str = Field("", pattern=r"^(\d{1,3}(\.\d{1,3})?)?$", max_length=7)
+    effective_from: date
+
+
+class InvoiceLineOut(Schema):
+    id: UUID = Field(alias="uuid")
+    code: str
+    description: str
+    quantity: int
+    unit_price: Decimal
+    tax_rate: Decimal
+    net: Decimal
+    tax: Decimal
+
+
+class InvoiceOut(Schema):
+    id: UUID = Field(alias="uuid")
+    version: int
+    status: str = Field(description="draft, issued or void")
+    number: int | None = Field(description="Gapless per clinic, given at issue")
+    currency: str
+    issued_on: date | None
+    net_total: Decimal
+    tax_total: Decimal
+    total: Decimal
+    credited: Decimal
+    paid: Decimal
+    balance: Decimal = Field(description="Still owed (0 on a draft)")
+    session_id: UUID | None
+    lines: list[InvoiceLineOut]
+
+
+class InvoiceIn(Schema):
+    session_id: UUID | None = Field(None, description="A signed session: the draft gets its procedure lines")
+
+
+class LineIn(Schema):
+    fee_id: UUID
+    quantity: int = Field(1, ge=1, le=999)
+
+
+class IssueIn(Schema):
+    version: int | None = Field(None, ge=1, le=1_000_000, description="The version read; a stale one answers 409")
+
+
+class CreditNoteIn(Schema):
+    amount: str | None = Field(None, pattern=AMOUNT, max_length=16, description="Empty with void=true")
+    void: bool = False
+    reason: str = Field(min_length=1, max_length=500, description="Why, at least 10 characters")
+
+
+class CreditNoteOut(Schema):
+    id: UUID = Field(alias="uuid")
+    number: int
+    issued_on: date
+    amount: Decimal
+    tax: Decimal
+    reason: str
+    is_void: bool
+
+    @staticmethod
+    def resolve_amount(obj: CreditNote) -> Decimal:
+        return round_money(obj.amount, obj.invoice.currency)
+
+    @staticmethod
+    def resolve_tax(obj: CreditNote) -> Decimal:
+        return round_money(obj.tax, obj.invoice.currency)
+
+
+class AllocationIn(Schema):
+    invoice_id: UUID
+    amount: str = AmountText
+
+
+class PaymentIn(Schema):
+    amount: str = AmountText
+    currency: str = Field(min_length=3, max_length=3, description="ISO 4217; must be the clinic's currency")
+    method: MethodCode
+    reference: str = Field("", max_length=80, description="The card terminal's or bank's reference")
+    received_on: date | None = None
+    allocations: list[AllocationIn] | None = Field(
+        None, max_length=100, description="Amounts per open invoice; empty: the oldest invoices first"
+    )
+
+
+class PaymentOut(Schema):
+    id: UUID = Field(alias="uuid")
+    amount: Decimal
+    currency: str
+    method: str
+    received_on: date
+    reference: str
+    created_at: datetime
+
+    @staticmethod
+    def resolve_amount(obj: Payment) -> Decimal:
+        return round_money(obj.amount, obj.currency)
+
+
+class RefundIn(Schema):
+    amount: str = AmountText
+    reason: str = Field(min_length=1, max_length=500, description="Why, at least 10 characters")
+    reference: str = Field("", max_length=80)
+
+
+class RefundOut(Schema):
+    id: UUID = Field(alias="uuid")
+    amount: Decimal
+    method: str = Field(description="The payment's own method")
+    refunded_on: date
+    reason: str
+
+    @staticmethod
+    def resolve_amount(obj: Refund) -> Decimal:
+        return round_money(obj.amount, obj.payment.currency)
+
+
+class AccountOut(Schema):
+    currency: str
+    owed: Decimal
+    credit: Decimal
+    balance: Decimal = Field(description="Owed less credit; negative: the clinic holds the patient's money")
+    open_invoices: list[UUID]
+    drafts: list[UUID]

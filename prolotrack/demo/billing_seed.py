@@ -1,0 +1,83 @@
+"""Demo billing: the demo clinic's fee schedule, then invoices for some of its signed sessions, issued by the front
+desk, most paid (one by card and cash together), one partly paid, one left open, one corrected by a credit note and
+one paid beyond its total (the rest kept as account credit). Safe to run again: a clinic with a fee schedule is left
+as it is."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from prolotrack.audit.services import Actor
+from prolotrack.billing import queries, services
+from prolotrack.billing.models import FeeItem, Invoice
+from prolotrack.billing.testing import fee_schedule
+from prolotrack.clinics.models import Membership
+from prolotrack.clinics.roles import Permission, roles_with
+from prolotrack.treatment.models import TreatmentSession
+
+
+def _actor(clinic: Any, permission: Permission) -> Actor:
+    member = (
+        Membership.objects.filter(clinic=clinic, is_active=True, role__in=roles_with(permission))
+        .select_related("user")
+        .order_by("id")
+        .first()
+    )
+    if member is None:
+        raise RuntimeError(f"The demo clinic has nobody who may {permission.value}.")
+    return Actor(user=member.user, clinic=clinic, role=member.role, channel="system")
+
+
+def seed_billing(clinic: Any, *, today: date, invoices: int = 8) -> dict[str, int]:
+    """The fee schedule, and invoices for up to `invoices` signed sessions (oldest first)."""
+    if FeeItem.objects.filter(clinic=clinic).exists():
+        return {"fee_items": 0, "invoices": 0}
+    admin = _actor(clinic, Permission.BILLING_FEES)
+    desk = _actor(clinic, Permission.BILLING_PAYMENT)
+    fees = fee_schedule(admin, today - timedelta(days=400))
+    sessions = list(
+        TreatmentSession.objects.active()
+        .filter(clinic=clinic, signed_at__isnull=False)
+        .order_by("signed_at")[:invoices]
+    )
+    for n, session in enumerate(sessions):
+        draft = services.draft_from_session(desk, session)
+        if n == 2:
+            services.add_line(desk, draft, fees["BRACE-KNEE"])
+        invoice = services.issue_invoice(desk, Invoice.objects.get(pk=draft.pk))
+        _pay(desk, admin, invoice, n if n < len(sessions) - 1 else -1)
+    return {"fee_items": len(fees), "invoices": len(sessions)}
+
+
+def _pay(desk: Actor, admin: Actor, invoice: Invoice, n: int) -> None:
+    """The n-th invoice's story (-1: the last invoice, paid beyond its total so the patient holds account credit)."""
+    patient, total = invoice.patient, invoice.total
+    currency = invoice.currency
+    if n == 0:  # a split payment: part by card, the rest in cash
+        services.record_payment(
+            desk, patient, amount=Decimal(200), currency=currency, method="card", reference="TID 4471"
+        )
+        services.record_payment(desk, patient, amount=total - 200, currency=currency, method="cash")
+    elif n == 1:  # a goodwill credit note, then the rest paid by card
+        services.credit_invoice(admin, invoice, amount=Decimal(50), reason="Goodwill reduction agreed with the patient")
+        services.record_payment(
+            desk,
+            patient,
+            amount=queries.invoice_balance(invoice),
+            currency=currency,
+            method="card",
+            reference="TID 4502",
+        )
+    elif n == 3:  # partly paid
+        services.record_payment(
+            desk, patient, amount=Decimal(100), currency=currency, method="cheque", reference="CHQ 1123"
+        )
+    elif n == -1:  # paid beyond what is owed: the rest stays as account credit
+        owed = sum((row.balance for row in queries.open_invoices(patient)), Decimal(0))
+        services.record_payment(desk, patient, amount=owed + 40, currency=currency, method="transfer")
+    elif n == 5:  # left open
+        return
+    else:
+        services.record_payment(
+            desk, patient, amount=total, currency=currency, method="card", reference=f"TID {4600 + n}"
+        )

@@ -1,0 +1,27 @@
+"""The demo clinic's billing: a fee schedule with M0076, paid, partly paid and open invoices numbered 1..N, a credit
+note, a split payment, account credit; seeding again changes nothing."""
+
+from decimal import Decimal
+
+from prolotrack.billing import queries
+from prolotrack.billing.models import CreditNote, FeeItem, Invoice, InvoiceStatus, Payment
+from prolotrack.clinics.models import Clinic
+from prolotrack.demo.billing_seed import seed_billing
+from prolotrack.demo.seed import DEMO_CLINIC, seed_demo
+
+
+def test_the_demo_billing(db, monkeypatch):
+    monkeypatch.setenv("PROLOTRACK_DEMO_PASSWORD", "demo-pass-123")
+    seed_demo(patients=30, second_clinic_patients=1)
+    clinic = Clinic.objects.get(name=DEMO_CLINIC)
+    assert "M0076" in set(FeeItem.objects.filter(clinic=clinic).values_list("code", flat=True))
+    invoices = list(Invoice.objects.filter(clinic=clinic, status=InvoiceStatus.ISSUED).order_by("number"))
+    assert len(invoices) >= 6
+    assert [i.number for i in invoices] == list(range(1, len(invoices) + 1))
+    balances = [queries.invoice_balance(i) for i in invoices]
+    assert Decimal(0) in balances and any(b > 0 for b in balances)
+    assert CreditNote.objects.filter(clinic=clinic).count() == 1
+    assert set(Payment.objects.filter(clinic=clinic).values_list("method", flat=True)) >= {"card", "cash", "cheque"}
+    patients = {i.patient for i in invoices}
+    assert any(queries.account(p).credit > 0 for p in patients)
+    assert seed_billing(clinic, today=invoices[0].issued_on) == {"fee_items": 0, "invoices": 0}
