@@ -86,6 +86,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the request id, the request in context for JSON log lines, the access line and the latency histogram.
+    "prolotrack.ops.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Below WhiteNoise: static files are not pages. CSP from django-csp; no-store and Permissions-Policy on every
@@ -317,13 +319,27 @@ TASKS = {
     }
 }
 
+# Logs: one JSON object per line (ops/logs.py) with the request id, user id and clinic id, never patient data;
+# PROLOTRACK_LOG_FORMAT=text for plain lines on a developer's terminal.
+LOG_FORMAT = os.environ.get("PROLOTRACK_LOG_FORMAT", "json")
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"PROLOTRACK_LOG_FORMAT must be json or text, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request": {"()": "prolotrack.ops.logs.RequestContextFilter"}},
+    "formatters": {
+        "json": {"()": "prolotrack.ops.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request"]},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("PROLOTRACK_LOG_LEVEL", "INFO")},
     # WeasyPrint and fontTools log every CSS step and font subset at INFO.
     "loggers": {
+        # Django's request warnings through the same JSON handler (its default one prints plain lines when DEBUG).
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "axes": {"level": "WARNING"},
         "weasyprint": {"level": "ERROR"},
         "fontTools": {"level": "WARNING"},
@@ -385,6 +401,9 @@ OAUTH2_PROVIDER = {
         "token_expires_in": lambda request: 300 if request.grant_type == "client_credentials" else 3600
     },
 }
+
+# /metrics for Prometheus answers only with `Authorization: Bearer <this>`; empty = the endpoint answers 404.
+PROLOTRACK_METRICS_TOKEN = os.environ.get("PROLOTRACK_METRICS_TOKEN", "")
 
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 200

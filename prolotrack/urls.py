@@ -9,6 +9,7 @@ from prolotrack.patients import views as patient_views
 urlpatterns = [
     path("", clinic_views.home, name="home"),
     path("healthz", clinic_views.healthz, name="healthz"),
+    path("", include("prolotrack.ops.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("clinic/switch/", clinic_views.switch_clinic, name="switch-clinic"),
