@@ -9,19 +9,18 @@ An issued invoice, a credit note, a payment and a refund never change; a fee's p
 
 from decimal import Decimal
 
-from django.core.validators import MinValueValidator
 from django.db import models
 
 from prolotrack.core.records import ClinicalRecord
 
-NOT_NEGATIVE = [MinValueValidator(Decimal(0))]
-
 
 def amount_field(default: Decimal | None = None) -> "models.DecimalField[Decimal, Decimal]":
-    """An amount of money: never negative, three decimals (the largest ISO 4217 minor unit the product offers)."""
+    """An amount of money, three decimals (the largest ISO 4217 minor unit the product offers). Not negative, to the
+    currency's own minor unit: the services check it with domain/money.py (parse_amount) before anything is saved;
+    no bound is declared here (money limits are not clinical limits; tests/test_one_home_for_limits.py)."""
     if default is None:
-        return models.DecimalField(max_digits=15, decimal_places=3, validators=NOT_NEGATIVE)
-    return models.DecimalField(max_digits=15, decimal_places=3, validators=NOT_NEGATIVE, default=default)
+        return models.DecimalField(max_digits=15, decimal_places=3)
+    return models.DecimalField(max_digits=15, decimal_places=3, default=default)
 
 
 class FeeKind(models.TextChoices):
@@ -55,7 +54,7 @@ class FeeVersion(ClinicalRecord):
     item = models.ForeignKey(FeeItem, on_delete=models.PROTECT, related_name="versions")
     description = models.CharField(max_length=200)
     price = amount_field()
-    tax_rate = models.DecimalField(max_digits=6, decimal_places=3, default=Decimal(0), validators=NOT_NEGATIVE)
+    tax_rate = models.DecimalField(max_digits=6, decimal_places=3, default=Decimal(0))
     effective_from = models.DateField()
 
     class Meta:
@@ -127,9 +126,9 @@ class InvoiceLine(ClinicalRecord):
     position = models.PositiveSmallIntegerField()
     code = models.CharField(max_length=20)
     description = models.CharField(max_length=300)
-    quantity = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+    quantity = models.PositiveSmallIntegerField(help_text="1 to 999 (domain/money.py parse_quantity).")
     unit_price = amount_field()
-    tax_rate = models.DecimalField(max_digits=6, decimal_places=3, default=Decimal(0), validators=NOT_NEGATIVE)
+    tax_rate = models.DecimalField(max_digits=6, decimal_places=3, default=Decimal(0))
     net = amount_field()
     tax = amount_field()
 

@@ -26,6 +26,7 @@ def invoice_page(invoice: Invoice) -> dict[str, Any]:
         "paid": queries.invoice_paid(invoice),
         "balance": queries.invoice_balance(invoice),
         "creditable": invoice.total - credited if invoice.status == InvoiceStatus.ISSUED else Decimal(0),
+        "account_credit": sum((left for _p, left in queries.payments_with_credit(invoice.patient)), Decimal(0)),
     }
 
 
