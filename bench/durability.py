@@ -59,6 +59,7 @@ class Client(threading.Thread):
         self.base, self.token, self.name_, self.stop = base, token, name, stop
         self.acknowledged: list[str] = []
         self.failed = 0
+        self.refused: dict[str, int] = {}
         self.latencies: list[float] = []
 
     def run(self) -> None:
@@ -80,6 +81,8 @@ class Client(threading.Thread):
                     if answer.status == 201:
                         self.acknowledged.append(data["id"])
                         self.latencies.append(time.perf_counter() - started)
+            except urllib.error.HTTPError as error:  # an answer, but not 201: counted by status
+                self.refused[str(error.code)] = self.refused.get(str(error.code), 0) + 1
             except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError):
                 self.failed += 1  # in flight when the server died: neither acknowledged nor required
                 time.sleep(0.05)
@@ -125,6 +128,7 @@ def main() -> None:
 
     acknowledged: list[str] = []
     failed = 0
+    refused: dict[str, int] = {}
     latencies: list[float] = []
     rounds = []
     started_all = time.perf_counter()
@@ -159,6 +163,9 @@ def main() -> None:
             client.join(40)
         got = [uuid for client in clients for uuid in client.acknowledged]
         lost_in_flight = sum(client.failed for client in clients)
+        for client in clients:
+            for code, count in client.refused.items():
+                refused[code] = refused.get(code, 0) + count
         acknowledged += got
         failed += lost_in_flight
         latencies += [value for client in clients for value in client.latencies]
@@ -201,6 +208,7 @@ def main() -> None:
         "clients": args.clients,
         "acknowledged": len(acknowledged),
         "cut_off_in_flight": failed,
+        "answered_not_201": refused,
         "missing_after_restart": len(missing),
         "integrity_check": integrity,
         "audit_events_verified": events,
