@@ -20,6 +20,7 @@ from prolotrack.audit.services import (
     record_event,
     update_record,
 )
+from prolotrack.clinics.models import Clinic
 from prolotrack.clinics.roles import Permission, require_permission
 from prolotrack.domain.concepts import NO_KNOWN_ALLERGY_SNOMED, is_no_known_allergy, split_token
 from prolotrack.domain.errors import InputError
@@ -137,6 +138,14 @@ def next_mrn(clinic: Any) -> str:
     return f"PT-{highest + 1:06d}"
 
 
+def _locked_next_mrn(clinic: Any) -> str:
+    """The next PT- number, with the clinic's row locked until the transaction ends: two registrations at once on
+    PostgreSQL otherwise read the same highest number and the second was refused as a duplicate record number (found
+    by bench/durability.py; SQLite's BEGIN IMMEDIATE already serialises them)."""
+    Clinic.objects.select_for_update().filter(pk=clinic.pk).first()
+    return next_mrn(clinic)
+
+
 def _blank(value: Any) -> bool:
     """No record number given: empty or spaces only. Python's str.strip() also strips control characters such as
     U+001F, which must reach the control-character check and be refused, not be replaced by a new number."""
@@ -150,7 +159,7 @@ def create_patient(actor: Actor, data: Mapping[str, Any]) -> Patient:
     try:
         with transaction.atomic():
             if _blank(values.get("mrn")):
-                values["mrn"] = next_mrn(actor.clinic)
+                values["mrn"] = _locked_next_mrn(actor.clinic)
             patient = Patient(clinic=actor.clinic, **values)
             return create_record(actor, patient, "patient.created")
     except IntegrityError:
@@ -169,7 +178,7 @@ def create_patients(actor: Actor, rows: list[Mapping[str, Any]]) -> list[Patient
     try:
         with transaction.atomic():
             if any(_blank(v.get("mrn")) for v in values):
-                highest = int(next_mrn(actor.clinic).removeprefix("PT-")) - 1
+                highest = int(_locked_next_mrn(actor.clinic).removeprefix("PT-")) - 1
                 for v in values:
                     match = MRN_PATTERN.match(v.get("mrn") or "")
                     if match:
