@@ -64,12 +64,12 @@ check-deploy: install-dev
 # one process.
 TEST_WORKERS ?= 2
 test: install-dev browser-deps lint check-deploy
-	$(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS)
+	$(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup
 
 # The PostgreSQL run has no browser tests, so it spreads over the cores (pytest-xdist; each worker its own database).
 PG_WORKERS ?= 2
 test-pg: install-dev
-	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} $(PY) -m pytest -q -m "not browser" -p no:cacheprovider -n $(PG_WORKERS)
+	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} $(PY) -m pytest -q -m "not browser" --database-tests-only -p no:cacheprovider -n $(PG_WORKERS) --dist loadgroup
 
 bench: install-dev
 	$(PY) bench/pages.py

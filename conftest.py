@@ -23,6 +23,64 @@ from prolotrack.patients.models import Patient
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
+# What makes a test touch the database: pytest-django refuses a connection to any test that neither asks for one of
+# these fixtures nor carries the django_db mark nor uses a fixture of ours that unblocks the database itself (a
+# module-wide seeded demo). A test without any of them gives the same answer on every database (docs/OPERATIONS.md,
+# "Tests on PostgreSQL").
+DATABASE_FIXTURES = frozenset({"db", "transactional_db", "live_server", "django_db_setup", "django_db_reset_sequences"})
+UNBLOCKERS = frozenset({"django_db_blocker", "django_db_setup"})
+
+
+def pytest_addoption(parser: Any) -> None:
+    parser.addoption(
+        "--database-tests-only",
+        action="store_true",
+        help="Run only the tests that open a database connection (the PostgreSQL run: the rest ran on SQLite).",
+    )
+
+
+def touches_the_database(item: Any) -> bool:
+    if item.get_closest_marker("django_db") is not None or DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())):
+        return True
+    info = getattr(item, "_fixtureinfo", None)
+    if info and UNBLOCKERS & set(info.argnames):
+        return True
+    for definitions in info.name2fixturedefs.values() if info else ():
+        for definition in definitions:
+            ours = not (definition.func.__module__ or "").startswith("pytest_django")
+            if ours and UNBLOCKERS & set(definition.argnames):
+                return True
+    return False
+
+
+def _keep_xdist_groups(config: Any, items: list[Any]) -> None:
+    """`--dist loadgroup` sends the tests of one `xdist_group` to one worker by a `@group` suffix on their node ids.
+    pytest-xdist 3.8 writes that suffix where pytest 9.2 no longer reads it (Node._nodeid; pytest now keeps Node._id),
+    so the groups were split across workers; this writes it where pytest reads it. Without it, each worker would seed
+    its own full demo (prolotrack/demo/tests/full/conftest.py): slower, never wrong."""
+    if not getattr(config.option, "loadgroup", False):
+        return
+    from _pytest.nodeid import coerce_node_id
+
+    for item in items:
+        groups = sorted(
+            {str(m.args[0] if m.args else m.kwargs.get("name", "default")) for m in item.iter_markers("xdist_group")}
+        )
+        if groups and "@" not in item.nodeid.rsplit("::", 1)[-1]:
+            item._id = coerce_node_id(f"{item.nodeid}@{'_'.join(groups)}")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    _keep_xdist_groups(config, items)
+    if not config.getoption("--database-tests-only"):
+        return
+    kept = [item for item in items if touches_the_database(item)]
+    left = [item for item in items if not touches_the_database(item)]
+    if left:
+        config.hook.pytest_deselected(items=left)
+        items[:] = kept
+
 
 @pytest.fixture(autouse=True)
 def _fast_tests(tmp_path: Any) -> Any:

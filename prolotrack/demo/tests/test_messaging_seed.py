@@ -1,24 +1,8 @@
-"""The demo shows every kind of message docs/MESSAGING.md describes, questionnaire emails included (issue 19: the
-demo promised questionnaire emails and produced none)."""
+"""The demo's calendar feeds (every kind of message in the demo: full/test_demo_content.py)."""
 
 from datetime import date
 
 from prolotrack.demo.messaging_seed import seed_messaging
-from prolotrack.demo.seed import seed_demo
-from prolotrack.messaging.models import MessageKind, MessageStatus, OutboxMessage
-
-
-def test_the_demo_has_every_kind_of_message(db, monkeypatch, settings, tmp_path):
-    monkeypatch.setenv("PROLOTRACK_DEMO_PASSWORD", "demo-pass-123")
-    settings.PROLOTRACK_SMS_BACKEND = "prolotrack.messaging.backends.LocmemSMSBackend"
-    seed_demo(patients=30, second_clinic_patients=1)
-    kinds = set(OutboxMessage.objects.values_list("kind", flat=True))
-    assert kinds == set(MessageKind.values), sorted(set(MessageKind.values) - kinds)
-    for kind in (MessageKind.QUESTIONNAIRE_DUE, MessageKind.QUESTIONNAIRE_OVERDUE):
-        sent = OutboxMessage.objects.filter(kind=kind, status=MessageStatus.SENT).first()
-        assert sent is not None, f"no {kind} email was sent"
-        assert "personal questionnaire link" in sent.body and "/q/" not in sent.body
-
 
 OTHER = "http://127.0.0.1:8123"
 

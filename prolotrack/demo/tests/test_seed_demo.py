@@ -78,22 +78,6 @@ def test_without_a_configured_password_one_is_generated_and_reused(db, monkeypat
     _ = actor_of
 
 
-def test_the_demo_clinic_has_treatment_history_in_every_state(db, monkeypatch):
-    from prolotrack.treatment.models import AdverseEvent, Course, InjectionSite, TreatmentSession
-
-    monkeypatch.setenv("PROLOTRACK_DEMO_PASSWORD", "demo-pass-123")
-    seed_demo(patients=30, second_clinic_patients=1)
-    statuses = set(Course.objects.values_list("status", flat=True))
-    assert statuses == {"open", "completed", "stopped"}
-    signed = TreatmentSession.objects.filter(signed_at__isnull=False)
-    assert signed.exists()
-    assert InjectionSite.objects.filter(session__in=signed).count() >= 4 * signed.count()
-    from django.utils import timezone
-
-    assert TreatmentSession.objects.filter(status="booked", starts_at__gte=timezone.now()).exists()
-    assert AdverseEvent.objects.exists()
-
-
 def test_demo_staff_log_in_with_the_password_and_administrators_set_up_a_second_factor(db, monkeypatch, client):
     monkeypatch.setenv("PROLOTRACK_DEMO_PASSWORD", "demo password for the test")
     seed_demo(patients=3, second_clinic_patients=1, treatment=False)

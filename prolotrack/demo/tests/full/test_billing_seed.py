@@ -1,19 +1,21 @@
 """The demo clinic's billing: a fee schedule with M0076, paid, partly paid and open invoices numbered 1..N, a credit
-note, a split payment, account credit; seeding again changes nothing."""
+note, a split payment, account credit; seeding again changes nothing. Read from the full demo (conftest.py)."""
 
 from decimal import Decimal
+from typing import Any
+
+import pytest
 
 from prolotrack.billing import queries
 from prolotrack.billing.models import CreditNote, FeeItem, Invoice, InvoiceStatus, Payment
 from prolotrack.clinics.models import Clinic
 from prolotrack.demo.billing_seed import seed_billing
-from prolotrack.demo.seed import DEMO_CLINIC, seed_demo
+
+pytestmark = pytest.mark.xdist_group("full_demo")
 
 
-def test_the_demo_billing(db, monkeypatch):
-    monkeypatch.setenv("PROLOTRACK_DEMO_PASSWORD", "demo-pass-123")
-    seed_demo(patients=30, second_clinic_patients=1)
-    clinic = Clinic.objects.get(name=DEMO_CLINIC)
+def test_the_demo_billing(demo: Clinic, db: Any) -> None:
+    clinic = demo
     assert "M0076" in set(FeeItem.objects.filter(clinic=clinic).values_list("code", flat=True))
     invoices = list(Invoice.objects.filter(clinic=clinic, status=InvoiceStatus.ISSUED).order_by("number"))
     assert len(invoices) >= 6

@@ -4,7 +4,7 @@ Every attack of the issue is run as a researcher would and must fail to single a
 quasi-identifiers against the clinic's own table, row-order linkage, repeated-export birthday narrowing, date-shift
 narrowing, free-text probing (here), and dashboard differencing (prolotrack/analytics/tests/test_attacks.py). The same
 attacks run on the 10,000-patient bench clinic from bench/research_attacks.py (docs/RESEARCH.md gives the results).
-The demo is seeded once for the module (about three minutes) inside a transaction rolled back at the end.
+The demo is the folder's shared full demo (conftest.py), seeded once and rolled back at the end.
 """
 
 from datetime import date, timedelta
@@ -12,13 +12,11 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.test import Client, override_settings
+from django.test import Client
 
 from prolotrack.accounts.testing import mark_verified
-from prolotrack.clinics.models import Clinic, User
+from prolotrack.clinics.models import User
 from prolotrack.clinics.testing import actor_of
-from prolotrack.demo.seed import DEMO_CLINIC, seed_demo
 from prolotrack.domain.deidentify import pseudonym
 from prolotrack.research import export as export_module
 from prolotrack.research import queries, services
@@ -28,22 +26,7 @@ from prolotrack.treatment import services as treatment_services
 from prolotrack.treatment.models import TreatmentSession
 
 KEY = bytes(range(32))
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker, tmp_path_factory):
-    fast = override_settings(
-        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
-        TASKS={"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}},
-        MEDIA_ROOT=tmp_path_factory.mktemp("attacks"),
-    )
-    with pytest.MonkeyPatch.context() as patch, django_db_blocker.unblock(), fast:
-        patch.setenv("PROLOTRACK_DEMO_PASSWORD", "demo-pass-123")
-        with transaction.atomic():
-            seed_demo()
-            yield Clinic.objects.get(name=DEMO_CLINIC)
-            transaction.set_rollback(True)
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("full_demo")]
 
 
 @pytest.fixture
