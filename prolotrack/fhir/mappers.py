@@ -356,14 +356,18 @@ def medication_statement(r: Mapping[str, Any]) -> dict[str, Any]:
         "resourceType": "MedicationStatement",
         "id": r["uuid"],
         "meta": meta(r),
-        "status": "entered-in-error" if _eie(r) else ("active" if r["status"] == "active" else "stopped"),
+        # Taking as needed is still taking: active, with Dosage.asNeededBoolean (the import reads it back as such).
+        "status": "entered-in-error" if _eie(r) else ("stopped" if r["status"] == "stopped" else "active"),
         "category": DRUG_CLASS[r["drug_class"]],
         "medicationCodeableConcept": {"text": r["name"], **({"coding": codings_sent(r)} if r.get("codings") else {})},
         "subject": ref("Patient", r["patient__uuid"]),
         "dateAsserted": r["created_at"],
     }
-    if r["dose"]:
-        res["dosage"] = [{"text": r["dose"]}]
+    dosage = {"text": r["dose"]} if r["dose"] else {}
+    if r["status"] == "as_needed":
+        dosage["asNeededBoolean"] = True
+    if dosage:
+        res["dosage"] = [dosage]
     if r["last_dose_date"]:
         res["extension"] = [{"url": EXT_LAST_DOSE, "valueDate": r["last_dose_date"]}]
     if r["note"]:
@@ -397,8 +401,11 @@ def medication_request(r: Mapping[str, Any]) -> dict[str, Any]:
     }
     if sent.get("authoredOn"):
         res["authoredOn"] = sent["authoredOn"]
-    if r["dose"]:
-        res["dosageInstruction"] = [{"text": r["dose"]}]
+    instruction = {"text": r["dose"]} if r["dose"] else {}
+    if r["status"] == "as_needed":
+        instruction["asNeededBoolean"] = True
+    if instruction:
+        res["dosageInstruction"] = [instruction]
     if r["last_dose_date"]:
         res["extension"] = [{"url": EXT_LAST_DOSE, "valueDate": r["last_dose_date"]}]
     if r["note"]:
