@@ -263,3 +263,13 @@ def refund_limit_of(payment: Payment) -> Decimal:
 
     limit = refund_limit(payment.amount, payment_refunded(payment), payment_allocated(payment))
     return round_money(limit, payment.currency)
+
+
+def allocations_of_payment(payment: Payment) -> list[PaymentAllocation]:
+    """What a payment pays, invoice by invoice (a release by a credit note is a negative row), oldest first."""
+    return list(
+        PaymentAllocation.objects.active()
+        .filter(payment=payment)
+        .select_related("invoice", "credit_note")
+        .order_by("created_at", "id")
+    )

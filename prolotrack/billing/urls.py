@@ -1,6 +1,6 @@
 from django.urls import path
 
-from prolotrack.billing.views import account, fees, invoices, payments
+from prolotrack.billing.views import account, fees, invoices, payments, printing
 
 app_name = "billing"
 
@@ -20,4 +20,6 @@ urlpatterns = [
     path("invoices/<uuid:invoice_uuid>/void/", invoices.invoice_void, name="invoice-void"),
     path("invoices/<uuid:invoice_uuid>/use-credit/", invoices.invoice_use_credit, name="invoice-use-credit"),
     path("payments/<uuid:payment_uuid>/refund/", payments.payment_refund, name="payment-refund"),
+    path("invoices/<uuid:invoice_uuid>/pdf/", printing.invoice_pdf, name="invoice-pdf"),
+    path("payments/<uuid:payment_uuid>/receipt/", printing.receipt_pdf, name="receipt-pdf"),
 ]

@@ -72,8 +72,11 @@ class ClinicConfig:
     # the number of injections, or one line per session. Product default (per region): HCPCS M0076's descriptor
     # names no unit (CMS HCPCS Level II file), and fee schedules of prolotherapy clinics price by area treated.
     session_fee_rule: str = "per_region"
+    # The practice's postal address, one line, printed on the letterhead of invoices, receipts and superbills
+    # (docs/BILLING.md, "Printed documents"). No default: each clinic's own.
+    address: str = ""
 
-    TEXT_SETTINGS = frozenset({"contact_phone", "contact_email"})
+    TEXT_SETTINGS = frozenset({"contact_phone", "contact_email", "address"})
     BOOL_SETTINGS = frozenset({"second_factor_all_staff"})
     CHOICE_SETTINGS = frozenset({"currency", "session_fee_rule"})
 

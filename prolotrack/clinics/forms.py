@@ -201,6 +201,13 @@ SETTINGS: dict[str, Setting] = {
             "Per region, a product default: HCPCS M0076's descriptor names no unit (CMS HCPCS Level II file) and "
             "prolotherapy fee schedules price by area treated (BILLING.md).",
         ),
+        Setting(
+            "address",
+            "Practice address",
+            "One line (street, city, state, ZIP), printed under the clinic's name on invoices, receipts and "
+            "superbills with the phone and email above.",
+            "No default: each clinic's own address (BILLING.md).",
+        ),
     )
 }
 
@@ -229,7 +236,7 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     ("Signing", ("sign_early_margin_minutes",)),
     ("Research", ("research_min_k", "research_min_l", "research_dp_epsilon_tenths")),
-    ("Billing", ("currency", "session_fee_rule")),
+    ("Billing", ("currency", "session_fee_rule", "address")),
 )
 
 INSTRUMENTS_SOURCE = (

@@ -6,6 +6,7 @@ only data: URIs, so images are embedded (SVG or base64 PNG) and a stray link can
 
 from typing import Any
 
+from django.http import HttpResponse
 from django.template.loader import render_to_string
 
 
@@ -28,3 +29,13 @@ def render_pdf(template_name: str, context: dict[str, Any]) -> bytes:
 def render_html(template_name: str, context: dict[str, Any]) -> str:
     """The HTML the PDF is made from (tests screenshot it in Chromium to look at a page)."""
     return render_to_string(template_name, context)
+
+
+def pdf_response(data: bytes, name: str, *, inline: bool = False) -> HttpResponse:
+    """A PDF as a download (or shown in the browser with inline), never cached: every download of patient data."""
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'{"inline" if inline else "attachment"}; filename="{name}"'
+    response["Content-Length"] = str(len(data))
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -21,6 +21,7 @@ from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for
 from prolotrack.consent.models import Consent
 from prolotrack.core.access import require
+from prolotrack.core.pdf import pdf_response
 from prolotrack.documents import content, handouts, queries, services
 from prolotrack.documents.models import Document, DocumentKind
 from prolotrack.patients.queries import patient_or_404
@@ -119,15 +120,6 @@ def pdf_of(found: Document | Consent, actor: Any) -> tuple[bytes, Document | Con
         raise ServiceError(f"The document could not be generated: {document.error or 'unknown error'}.")
     document = queries.document_to_render(document)
     return services.pdf_bytes(document, actor), document
-
-
-def pdf_response(data: bytes, name: str, *, inline: bool = False) -> HttpResponse:
-    response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f'{"inline" if inline else "attachment"}; filename="{name}"'
-    response["Content-Length"] = str(len(data))
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 # --- Patient handouts -------------------------------------------------------------------------------------------
