@@ -136,6 +136,37 @@ def grantable(requested: str, allowed: str, *, grant: str) -> ScopeSet:
     return wanted
 
 
+VERBS = {"c": "create", "r": "read", "u": "update", "d": "delete", "s": "search"}
+WHOSE = {
+    "patient": "of the selected patient only",
+    "user": "as far as your role lets you see them",
+    "system": "of the whole clinic",
+}
+# The consent page names records as staff know them, not by FHIR type (docs/FHIR.md maps each type to its records).
+RECORDS = {
+    "*": "all records",
+    "Patient": "patient details (name, birth date, contact)",
+    "Organization": "the clinic's details",
+    "Practitioner": "the staff directory",
+    "Condition": "conditions and diagnoses",
+    "AllergyIntolerance": "allergies",
+    "MedicationStatement": "medication lists",
+    "MedicationRequest": "prescriptions",
+    "Observation": "observations (weights, pain and questionnaire scores)",
+    "QuestionnaireResponse": "questionnaire answers",
+    "CarePlan": "treatment plans",
+    "Appointment": "appointments",
+    "Procedure": "procedures (injection sessions)",
+    "BodyStructure": "injection sites",
+    "Medication": "medicines",
+    "MedicationAdministration": "injectates given",
+    "AdverseEvent": "adverse events",
+    "Consent": "consents",
+    "DocumentReference": "documents",
+    "Group": "patient groups",
+}
+
+
 def describe(text: str) -> str:
     """A sentence for the consent page."""
     try:
@@ -144,18 +175,15 @@ def describe(text: str) -> str:
         return text
     if isinstance(parsed, str):
         return {
-            "launch": "Open with the chart's patient (EHR launch)",
-            "launch/patient": "Choose a patient when the app starts",
+            "launch": "Open with the patient of the chart you launched it from",
+            "launch/patient": "Work with one patient you choose here",
             "openid": "Know who you are (OpenID Connect)",
             "fhirUser": "Know who you are in this clinic (your Practitioner record)",
             "profile": "Know your name",
             "offline_access": "Keep access after you sign out (refresh token, until revoked)",
             "online_access": "Keep access while you are signed in (refresh token)",
         }[parsed]
-    verbs = {"c": "create", "r": "read", "u": "update", "d": "delete", "s": "search"}
-    what = "every resource type" if parsed.resource_type == "*" else parsed.resource_type
-    whose = {"patient": "of the selected patient", "user": "you can see", "system": "of the whole clinic"}[
-        parsed.context
-    ]
-    done = ", ".join(verbs[c] for c in INTERACTIONS if c in parsed.permissions)
-    return f"{done.capitalize()}: {what} {whose}"
+    verbs = [VERBS[c] for c in INTERACTIONS if c in parsed.permissions]
+    done = verbs[0] if len(verbs) == 1 else f"{', '.join(verbs[:-1])} and {verbs[-1]}"
+    what = RECORDS.get(parsed.resource_type, parsed.resource_type)
+    return f"{done.capitalize()}: {what}, {WHOSE[parsed.context]}"

@@ -8,6 +8,7 @@ from oauth2_provider.models import AccessToken, Application
 
 from prolotrack.audit.models import AuditEvent
 from prolotrack.patients.models import Patient
+from prolotrack.patients.queries import search_patients
 from prolotrack.smart.models import ExportClient, SmartApp, TokenContext
 
 
@@ -16,13 +17,25 @@ def application(client_id: str) -> Any:
     return Application.objects.filter(client_id=client_id).first()
 
 
-def clinic_patient(clinic: Any, patient_uuid: Any) -> Patient | None:
-    return Patient.objects.filter(clinic=clinic, uuid=patient_uuid).first()
+def clinic_patient(clinic: Any, patient_uuid: Any, *, live: bool = False) -> Patient | None:
+    """The clinic's patient with this uuid (only if not entered in error, with `live`), or None."""
+    found = Patient.objects.filter(clinic=clinic, uuid=patient_uuid)
+    if live:
+        found = found.filter(entered_in_error_at__isnull=True)
+    return found.first()
 
 
-def patient_by_record_number(clinic: Any, mrn: str) -> Patient | None:
-    """A live patient of the clinic by record number (the consent page's patient picker)."""
-    return Patient.objects.filter(clinic=clinic, mrn=mrn.strip(), entered_in_error_at__isnull=True).first()
+def find_patients(clinic: Any, text: str, limit: int) -> list[Patient]:
+    """The consent page's patient picker: the clinic's live patients whose record number is exactly `text`, else
+    those matching it as the patient list's search does (name parts, partial and case-insensitive; a date of birth;
+    the start of a record number). Never another clinic's."""
+    text = text.strip()
+    if not any(c.isalnum() for c in text):
+        return []
+    exact = list(Patient.objects.filter(clinic=clinic, mrn=text, entered_in_error_at__isnull=True)[:1])
+    if exact:
+        return exact
+    return list(search_patients(clinic, text)[:limit])
 
 
 def clinic_apps(clinic: Any) -> Any:

@@ -8,6 +8,7 @@ import calendar
 import hashlib
 import uuid as uuid_lib
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -96,9 +97,17 @@ def smart_configuration(request: HttpRequest) -> JsonResponse:
 
 class SmartAllowForm(AllowForm):
     launch = forms.CharField(required=False, widget=forms.HiddenInput())
-    patient_mrn = forms.CharField(
-        required=False, max_length=40, label="Patient's record number", help_text="The app will see this patient only."
+    patient_search = forms.CharField(
+        required=False,
+        max_length=100,
+        label="Find the patient",
+        help_text="Name (part of it is enough), date of birth (YYYY-MM-DD) or record number. The app will see this "
+        "patient only.",
     )
+    patient = forms.UUIDField(required=False)
+
+
+PICKER_ROWS = 20  # the consent page lists this many matches at most; more: type more of the name
 
 
 class SmartAuthorizationView(AuthorizationView):
@@ -177,6 +186,11 @@ class SmartAuthorizationView(AuthorizationView):
         context.update(self.smart)
         context["descriptions"] = [describe(s) for s in scopes]
         context["pick_patient"] = self.smart.get("launch_context") is None and "launch/patient" in scopes
+        matches = self.smart.get("matches") or []
+        context["matches"], context["more_matches"] = matches[:PICKER_ROWS], len(matches) > PICKER_ROWS
+        form = context.get("form")
+        redirect_uri = (form["redirect_uri"].value() if form is not None else None) or ""
+        context["return_to"] = urlsplit(redirect_uri).netloc
         return context
 
     def form_valid(self, form: Any) -> HttpResponse:
@@ -196,13 +210,15 @@ class SmartAuthorizationView(AuthorizationView):
             return self._fail(credentials, app, oauth_errors.InvalidRequestError, problem)
         patient_uuid = context.patient_uuid if context is not None else None
         allow = bool(data.get("allow"))
-        if allow and patient_uuid is None and "launch/patient" in scopes:
-            found = _find_patient(membership, data.get("patient_mrn") or "")
+        picking = patient_uuid is None and "launch/patient" in scopes
+        if picking and (allow or "find" in self.request.POST):
+            found, matches, problem = _choose_patient(membership, data, find="find" in self.request.POST)
             if found is None:
-                form.add_error("patient_mrn", "No patient of this clinic has this record number.")
-                self.smart = {"app": app, "launch_context": None, "patient": None}
+                if problem:
+                    form.add_error("patient_search", problem)
+                self.smart = {"app": app, "launch_context": None, "patient": None, "matches": matches}
                 self.oauth2_data = {"scopes": scopes, "application": application}
-                return self.form_invalid(form)
+                return self.form_invalid(form, status=400 if problem else 200)
             patient_uuid = found.uuid
         services.record_authorization(
             actor_for(self.request), app, data["scope"], patient_uuid if allow else None, allow, launch=context
@@ -210,9 +226,9 @@ class SmartAuthorizationView(AuthorizationView):
         self.smart = {"smart_membership_id": membership.pk, "smart_patient": patient_uuid}
         return super().form_valid(form)
 
-    def form_invalid(self, form: Any) -> HttpResponse:
+    def form_invalid(self, form: Any, status: int = 400) -> HttpResponse:
         context = self.get_context_data(form=form, **self.oauth2_data)
-        return self.render_to_response(context, status=400)
+        return self.render_to_response(context, status=status)
 
     def create_authorization_response(self, request: Any, scopes: Any, credentials: Any, allow: Any) -> Any:
         credentials = {**credentials, **{k: v for k, v in self.smart.items() if k.startswith("smart_")}}
@@ -232,10 +248,27 @@ def _patient(request: ClinicRequest, context: Any) -> Patient | None:
     return queries.clinic_patient(request.clinic, context.patient_uuid)
 
 
-def _find_patient(membership: Any, mrn: str) -> Patient | None:
-    if not mrn.strip() or not membership.can(Permission.PATIENT_VIEW_DEMOGRAPHICS):
-        return None
-    return queries.patient_by_record_number(membership.clinic, mrn)
+def _choose_patient(membership: Any, data: dict[str, Any], *, find: bool) -> tuple[Patient | None, list[Patient], str]:
+    """The consent page's patient picker: (the patient chosen, the matches to list, a problem to show).
+
+    A patient ticked in the list is taken; otherwise the search (name, date of birth or record number, the clinic's
+    live patients only) must find exactly one, or the matches are listed to choose from. Nothing is listed to a person
+    who may not see patients' demographics."""
+    if not membership.can(Permission.PATIENT_VIEW_DEMOGRAPHICS):
+        return None, [], "Your role cannot choose a patient: ask a clinician to authorize the app."
+    chosen = data.get("patient")
+    if chosen is not None and not find:
+        found = queries.clinic_patient(membership.clinic, chosen, live=True)
+        return found, [], "" if found is not None else "Choose a patient of this clinic."
+    text = (data.get("patient_search") or "").strip()
+    if not text:
+        return None, [], "Type a name, date of birth or record number to find the patient."
+    matches = queries.find_patients(membership.clinic, text, PICKER_ROWS + 1)
+    if not matches:
+        return None, [], "No patient of this clinic matches."
+    if len(matches) == 1 and not find:
+        return matches[0], [], ""
+    return None, matches, "" if find else "Several patients match: choose one."
 
 
 # -- introspection (RFC 7662) -----------------------------------------------------------------------------------

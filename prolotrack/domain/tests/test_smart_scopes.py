@@ -125,7 +125,13 @@ def test_requests_beyond_the_registration_are_refused(
 
 
 def test_descriptions_read_as_sentences() -> None:
-    assert describe("patient/Observation.rs") == "Read, search: Observation of the selected patient"
-    assert describe("user/*.cruds") == "Create, read, update, delete, search: every resource type you can see"
-    assert describe("launch/patient") == "Choose a patient when the app starts"
+    assert describe("patient/Observation.rs") == (
+        "Read and search: observations (weights, pain and questionnaire scores), of the selected patient only"
+    )
+    assert describe("user/*.cruds") == (
+        "Create, read, update, delete and search: all records, as far as your role lets you see them"
+    )
+    assert describe("system/Procedure.r") == "Read: procedures (injection sessions), of the whole clinic"
+    assert describe("patient/Basic.rs") == "Read and search: Basic, of the selected patient only"  # unknown: its name
+    assert describe("launch/patient") == "Work with one patient you choose here"
     assert describe("nonsense") == "nonsense"

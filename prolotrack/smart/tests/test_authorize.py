@@ -1,6 +1,7 @@
 """The authorize (consent) page's own checks, with Django's test client: sign-in first, registered scopes only, a
 patient for patient/ scopes, deny, and the staff member's clinic."""
 
+from datetime import date
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -59,18 +60,76 @@ def test_an_unknown_launch_is_refused(login: Any, clinician: Any, admin_user: An
     assert error_of(response) == "invalid_request"
 
 
+def consent_form(client: Any, app: Any) -> dict[str, Any]:
+    page = client.get("/oauth/authorize/", params(app))
+    assert page.status_code == 200 and 'name="patient_search"' in page.content.decode()
+    return {k: v for k, v in page.context["form"].initial.items() if v is not None}
+
+
 def test_a_patient_is_chosen_by_record_number_of_the_clinic(login: Any, clinician: Any, app: Any, patient: Any) -> None:
     client = login(client_user := clinician)
-    page = client.get("/oauth/authorize/", params(app))
-    assert page.status_code == 200 and 'name="patient_mrn"' in page.content.decode()
-    form = {k: v for k, v in page.context["form"].initial.items() if v is not None}
-    refused = client.post("/oauth/authorize/", {**form, "allow": "Authorize", "patient_mrn": "NO-SUCH"})
-    assert refused.status_code == 400 and "No patient of this clinic" in refused.content.decode()
-    allowed = client.post("/oauth/authorize/", {**form, "allow": "Authorize", "patient_mrn": patient.mrn})
+    form = consent_form(client, app)
+    refused = client.post("/oauth/authorize/", {**form, "allow": "Authorize", "patient_search": "NO-SUCH"})
+    assert refused.status_code == 400 and "No patient of this clinic matches" in refused.content.decode()
+    allowed = client.post("/oauth/authorize/", {**form, "allow": "Authorize", "patient_search": patient.mrn})
     assert allowed.status_code == 302 and "code=" in allowed["Location"]
     event = AuditEvent.objects.get(action="smart.authorized")
     assert event.patient_uuid == patient.uuid and event.detail["client_id"] == app.client_id
     assert event.user == client_user
+
+
+@pytest.fixture
+def okafors(make_patient: Any, outsider: Any) -> dict[str, Any]:
+    """Alpha's patients, and a namesake at Beta Clinic that Alpha's staff must never be shown."""
+    return {
+        "ada": make_patient(given_name="Ada", family_name="Okafor", date_of_birth=date(1960, 5, 17), mrn="SM-1"),
+        "bea": make_patient(given_name="Bea", family_name="OKAFOR-Lind", date_of_birth=date(1971, 2, 3), mrn="SM-10"),
+        "cy": make_patient(given_name="Cy", family_name="Lindqvist", date_of_birth=date(1960, 5, 17), mrn="SM-2"),
+        "beta": make_patient(outsider, given_name="Ada", family_name="Okafor", date_of_birth=date(1971, 2, 3)),
+    }
+
+
+@pytest.mark.parametrize(
+    ("typed", "listed"),
+    [
+        ("okaf", ["ada", "bea"]),  # partial family name, any case; not Beta's Okafor
+        ("LIND", ["cy", "bea"]),  # matches either name part
+        ("ada okafor", ["ada"]),  # given and family, any order
+        ("Okafor, Ada", ["ada"]),
+        ("1960-05-17", ["cy", "ada"]),  # date of birth (ordered by family name: Lindqvist, Okafor)
+        ("17/05/1960", ["cy", "ada"]),
+        ("1971-02-03", ["bea"]),  # Beta's patient born that day is not shown
+        ("SM-1", ["ada"]),  # an exact record number is that patient only (not SM-10)
+        ("sm-", ["cy", "ada", "bea"]),  # the start of record numbers
+        ("Zed", []),
+        (", ,", []),  # no letters or digits: nothing, not everyone
+    ],
+)
+def test_the_picker_finds_the_clinics_patients_by_name_birth_date_or_record_number(
+    login: Any, clinician: Any, app: Any, okafors: dict[str, Any], typed: str, listed: list[str]
+) -> None:
+    client = login(clinician)
+    found = client.post("/oauth/authorize/", {**consent_form(client, app), "find": "1", "patient_search": typed})
+    shown = [p.uuid for p in found.context["matches"]]
+    assert sorted(map(str, shown)) == sorted(str(okafors[k].uuid) for k in listed)
+    assert str(okafors["beta"].uuid) not in found.content.decode()
+    assert found.status_code == (200 if listed else 400)
+    assert not AuditEvent.objects.filter(action__startswith="smart.").exclude(action="smart.app.registered").exists()
+
+
+def test_several_matches_are_listed_and_the_ticked_one_is_authorized(
+    login: Any, clinician: Any, app: Any, okafors: dict[str, Any]
+) -> None:
+    client = login(clinician)
+    form = {**consent_form(client, app), "patient_search": "okafor"}
+    several = client.post("/oauth/authorize/", {**form, "allow": "Authorize"})
+    assert several.status_code == 400 and "Several patients match: choose one." in several.content.decode()
+    assert not AuditEvent.objects.filter(action="smart.authorized").exists()
+    other_clinic = client.post("/oauth/authorize/", {**form, "allow": "Authorize", "patient": okafors["beta"].uuid})
+    assert other_clinic.status_code == 400 and "Choose a patient of this clinic." in other_clinic.content.decode()
+    chosen = client.post("/oauth/authorize/", {**form, "allow": "Authorize", "patient": okafors["bea"].uuid})
+    assert chosen.status_code == 302 and "code=" in chosen["Location"]
+    assert AuditEvent.objects.get(action="smart.authorized").patient_uuid == okafors["bea"].uuid
 
 
 def test_deny_sends_access_denied_and_is_audited(login: Any, clinician: Any, app: Any) -> None:
@@ -83,10 +142,11 @@ def test_deny_sends_access_denied_and_is_audited(login: Any, clinician: Any, app
 
 def test_a_researcher_cannot_pick_a_patient(login: Any, researcher: Any, app: Any, patient: Any) -> None:
     client = login(researcher)
-    page = client.get("/oauth/authorize/", params(app))
-    form = {k: v for k, v in page.context["form"].initial.items() if v is not None}
-    refused = client.post("/oauth/authorize/", {**form, "allow": "Authorize", "patient_mrn": patient.mrn})
-    assert refused.status_code == 400
+    form = consent_form(client, app)
+    for extra in ({"allow": "Authorize"}, {"find": "1"}):
+        refused = client.post("/oauth/authorize/", {**form, **extra, "patient_search": patient.mrn})
+        assert refused.status_code == 400 and "Your role cannot choose a patient" in refused.content.decode()
+        assert patient.family_name not in refused.content.decode()
 
 
 def test_a_member_of_another_clinic_cannot_authorize(login: Any, outsider: Any, app: Any) -> None:

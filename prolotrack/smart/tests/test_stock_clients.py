@@ -186,8 +186,8 @@ def test_standalone_launch_with_pkce_reads_only_its_patient_and_scopes(
     assert "code_challenge_method=S256" in url
     path = url.removeprefix(base)
     browser, page = sign_in(base, "clinician", path)
-    assert "Pain diary" in page.text and "Choose a patient when the app starts" in page.text
-    callback = approve(browser, page, patient_mrn="SM-1")
+    assert "Pain diary" in page.text and "Work with one patient you choose here" in page.text
+    callback = approve(browser, page, patient_search="SM-1")
     assert callback.startswith(REDIRECT) and parse_qs(urlsplit(callback).query)["state"] == [state]
     assert parse_qs(urlsplit(callback).query)["iss"] == [f"{base}/oauth"]  # RFC 9207: the response names its issuer
 
@@ -278,7 +278,7 @@ def test_ehr_launch_from_the_chart_carries_the_charts_patient(
         config["authorization_endpoint"], code_verifier=verifier, launch=query["launch"][0], aud=query["iss"][0]
     )
     page = browser.get(url, timeout=30)
-    assert "Okafor, Ada" in page.text and "from the chart" in page.text
+    assert "Okafor, Ada" in page.text and "the chart you launched it from" in page.text
     callback = approve(browser, page)
     token = client.fetch_token(config["token_endpoint"], authorization_response=callback, code_verifier=verifier)
     assert token["patient"] == str(first.uuid)
