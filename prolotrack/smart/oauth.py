@@ -14,10 +14,11 @@ from typing import Any
 import orjson
 import requests
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from jwcrypto import jwk, jwt
-from jwcrypto.common import JWException
+from jwcrypto.common import JWException, base64url_decode
 from oauth2_provider.models import AccessToken
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.scopes import BaseScopes
@@ -35,6 +36,8 @@ ASSERTION_ALGS = ["RS384", "ES384"]  # SMART Backend Services: the server suppor
 MAX_ASSERTION_LIFETIME = timedelta(minutes=5)  # "exp ... no more than five minutes in the future"
 JWKS_MAX_BYTES = 64 * 1024
 JWKS_TIMEOUT_SECONDS = 5
+JWKS_CACHE_SECONDS = 5 * 60  # a JWKS fetched by URL is reused this long (docs/SMART.md, "Backend services")
+JWKS_REFETCH_SECONDS = 30  # an unknown kid fetches the set again at most this often per app
 
 
 class _Descriptions(dict[str, str]):
@@ -64,18 +67,59 @@ def smart_app(application: Any) -> SmartApp | None:
         return None
 
 
-def app_keys(app: SmartApp) -> jwk.JWKSet:
-    """The backend service's public keys: registered by value, or fetched from its JWKS URL (bounded, no cache)."""
+def fetch_jwks(url: str) -> bytes:
+    """The body of a backend service's JWKS URL: 5 seconds at most, no redirects, 64 KB at most (larger: refused)."""
+    with requests.get(url, timeout=JWKS_TIMEOUT_SECONDS, stream=True, allow_redirects=False) as response:
+        if response.status_code != 200:  # a redirect too: it is not followed
+            raise ScopeError(f"The JWKS URL answered {response.status_code}.")
+        body: bytes = response.raw.read(JWKS_MAX_BYTES + 1, decode_content=True)
+    if len(body) > JWKS_MAX_BYTES:
+        raise ScopeError("The JWKS document is too large.")
+    return body
+
+
+def _jwks_cache_key(app: SmartApp) -> str:
+    return f"smart:jwks:{app.pk}:{hashlib.sha256(app.jwks_uri.encode()).hexdigest()[:32]}"
+
+
+def app_keys(app: SmartApp, *, refresh: bool = False) -> jwk.JWKSet:
+    """The backend service's public keys: registered by value, or from its JWKS URL.
+
+    A JWKS fetched by URL is kept in Django's cache for JWKS_CACHE_SECONDS (a key set that does not parse is not
+    kept); `refresh` fetches it again (an assertion naming a `kid` the cached set lacks: the service rotated its keys),
+    at most once per JWKS_REFETCH_SECONDS per app, so assertions with made-up `kid`s cannot make the server hammer
+    the service's site."""
     if app.jwks:
         return jwk.JWKSet.from_json(orjson.dumps(app.jwks).decode())
     if not app.jwks_uri:
         raise ScopeError("This app has no keys registered.")
-    response = requests.get(app.jwks_uri, timeout=JWKS_TIMEOUT_SECONDS, stream=True, allow_redirects=False)
-    response.raise_for_status()
-    body = response.raw.read(JWKS_MAX_BYTES + 1, decode_content=True)
-    if len(body) > JWKS_MAX_BYTES:
-        raise ScopeError("The JWKS document is too large.")
-    return jwk.JWKSet.from_json(body.decode())
+    key = _jwks_cache_key(app)
+    cached = cache.get(key)
+    if cached is not None and not (refresh and cache.add(f"{key}:refetched", 1, timeout=JWKS_REFETCH_SECONDS)):
+        return jwk.JWKSet.from_json(cached)
+    body = fetch_jwks(app.jwks_uri).decode()
+    keys = jwk.JWKSet.from_json(body)
+    cache.set(key, body, timeout=JWKS_CACHE_SECONDS)
+    return keys
+
+
+def assertion_kid(assertion: str) -> str | None:
+    """The `kid` in a client assertion's (unverified) header, if any."""
+    try:
+        header = orjson.loads(base64url_decode(assertion.split(".", 1)[0]))
+    except (ValueError, TypeError):
+        return None
+    kid = header.get("kid") if isinstance(header, dict) else None
+    return kid if isinstance(kid, str) else None
+
+
+def keys_for_assertion(app: SmartApp, assertion: str) -> jwk.JWKSet:
+    """The keys to verify this assertion with: the (cached) set, fetched again once if it lacks the assertion's kid."""
+    keys = app_keys(app)
+    kid = assertion_kid(assertion)
+    if kid is not None and app.jwks_uri and not app.jwks and keys.get_key(kid) is None:
+        keys = app_keys(app, refresh=True)
+    return keys
 
 
 def token_endpoint_urls(request: Any) -> set[str]:
@@ -150,7 +194,7 @@ class SmartValidator(OAuth2Validator):
         if app is None or not (app.jwks or app.jwks_uri):
             return False
         try:
-            keys = app_keys(app)
+            keys = keys_for_assertion(app, assertion)
             verified = jwt.JWT(
                 jwt=assertion,
                 key=keys,
