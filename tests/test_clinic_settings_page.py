@@ -109,6 +109,9 @@ NEW_VALUES = {
     "contact_phone": "(312) 555-0100",
     "contact_email": "desk@alpha.example",
     "second_factor_all_staff": False,
+    "address": "12 Main Street, Springfield, IL 62701",
+    "npi": "1234567893",
+    "tax_id": "123456789",
 }
 
 
@@ -166,6 +169,9 @@ def test_the_warning_percentage_saves_as_a_fraction(login, admin_user, clinic):
         ("pre_procedure_days", 0, "Enter at least 1 day."),
         ("questionnaire_overdue_days", 61, "Enter at most 60 days."),
         ("questionnaire_overdue_days", -1, "Enter at least 1 day."),
+        ("npi", "1234567890", "does not match the check digit"),
+        ("npi", "123456789", "An NPI is 10 digits"),
+        ("tax_id", "12-345678", "is 9 digits"),
     ],
 )
 def test_a_bad_value_is_refused_with_a_message_and_nothing_is_saved(login, admin_user, clinic, name, value, message):

@@ -89,3 +89,16 @@ class AmountReasonForm(ReasonForm):
     amount = money_field("Amount")
 
     field_order = ["amount", "reason", "details", "version"]
+
+
+class SuperbillForm(forms.Form):
+    """The dates of service a superbill covers (both days included)."""
+
+    start = forms.DateField(label="Services from", widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label="to", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            raise forms.ValidationError("The first day is after the last: choose a start on or before the end.")
+        return data

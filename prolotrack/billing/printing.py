@@ -5,6 +5,7 @@ documents/print_base.html. `*_context` gives what a template is filled with, so 
 from (core.pdf.render_html) as well as the PDF's text.
 """
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -13,9 +14,13 @@ from django.utils import timezone
 from prolotrack.billing import queries
 from prolotrack.billing.models import Invoice, InvoiceStatus, Payment
 from prolotrack.core.pdf import render_pdf
+from prolotrack.domain.icd10cm import Source
+from prolotrack.domain.provider_ids import format_tax_id
+from prolotrack.treatment.queries import course_diagnosis
 
 INVOICE_TEMPLATE = "billing/invoice_pdf.html"
 RECEIPT_TEMPLATE = "billing/receipt_pdf.html"
+SUPERBILL_TEMPLATE = "billing/superbill_pdf.html"
 
 
 def letterhead(clinic: Any) -> dict[str, str]:
@@ -81,3 +86,67 @@ def invoice_filename(invoice: Invoice) -> str:
 
 def receipt_filename(payment: Payment) -> str:
     return f"receipt-{payment.received_on:%Y%m%d}-{str(payment.uuid)[:8]}.pdf"
+
+
+def _letters(n: int) -> str:
+    """Diagnosis pointers as on a claim form: A, B, ... L."""
+    return "ABCDEFGHIJKL"[n] if n < 12 else str(n + 1)
+
+
+def superbill_context(patient: Any, start: date, end: date) -> dict[str, Any]:
+    """A superbill for the patient's issued invoices with dates of service in [start, end]: the practice (name,
+    address, NPI, tax id), the patient, each service line (date, HCPCS or clinic code, units, charge, rendering
+    clinician, diagnosis pointers), the ICD-10-CM codes of the courses treated (treatment.queries.course_diagnosis),
+    and what was credited and paid."""
+    clinic = patient.clinic
+    head = {**letterhead(clinic), "npi": clinic.config.npi, "tax_id": format_tax_id(clinic.config.tax_id)}
+    diagnoses: dict[str, dict[str, Any]] = {}
+    by_course: dict[int, list[str]] = {}
+    services, invoices = [], []
+    charges = credited = paid = Decimal(0)
+    for invoice, day in queries.superbill_invoices(patient, start, end):
+        session = invoice.session
+        pointers: list[str] = []
+        if session is not None:
+            if session.course_id not in by_course:
+                found = course_diagnosis(session.course)
+                for code in found.codes:
+                    entry = diagnoses.setdefault(
+                        code.code, {"code": code, "letter": _letters(len(diagnoses)), "source": found.source}
+                    )
+                    by_course.setdefault(session.course_id, []).append(entry["letter"])
+                by_course.setdefault(session.course_id, [])
+            pointers = by_course[session.course_id]
+        clinician = (session.signed_by or session.clinician) if session is not None else None
+        for line in queries.invoice_lines(invoice):
+            services.append(
+                {"day": day, "line": line, "pointers": "".join(pointers), "clinician": clinician, "invoice": invoice}
+            )
+        row_credited, row_paid = queries.invoice_credited(invoice), queries.invoice_paid(invoice)
+        invoices.append({"invoice": invoice, "day": day, "credited": row_credited, "paid": row_paid})
+        charges, credited, paid = charges + invoice.total, credited + row_credited, paid + row_paid
+    return {
+        **_base(clinic, "Superbill"),
+        "letterhead": head,
+        "patient": patient,
+        "start": start,
+        "end": end,
+        "currency": clinic.config.currency,
+        "services": services,
+        "invoices": invoices,
+        "diagnoses": list(diagnoses.values()),
+        "uncoded": any(not by_course[c] for c in by_course),
+        "chart_source": Source.CHART,
+        "charges": charges,
+        "credited": credited,
+        "paid": paid,
+        "balance": charges - credited - paid,
+    }
+
+
+def superbill_pdf(patient: Any, start: date, end: date) -> bytes:
+    return render_pdf(SUPERBILL_TEMPLATE, superbill_context(patient, start, end))
+
+
+def superbill_filename(patient: Any, start: date, end: date) -> str:
+    return f"superbill-{patient.mrn or 'patient'}-{start:%Y%m%d}-{end:%Y%m%d}.pdf"

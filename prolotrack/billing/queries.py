@@ -273,3 +273,26 @@ def allocations_of_payment(payment: Payment) -> list[PaymentAllocation]:
         .select_related("invoice", "credit_note")
         .order_by("created_at", "id")
     )
+
+
+def date_of_service(invoice: Invoice) -> date:
+    """The day the care an invoice charges was given: its session's booked day in the clinic's zone (else the planned
+    day); an invoice without a session, its issue day."""
+    session = invoice.session
+    if session is None:
+        return invoice.issued_on or invoice.created_at.date()
+    if session.starts_at is not None:
+        return session.starts_at.astimezone(invoice.clinic.tz).date()
+    return session.planned_on
+
+
+def superbill_invoices(patient: Any, start: date, end: date) -> list[tuple[Invoice, date]]:
+    """The patient's issued invoices (not void) whose date of service falls in [start, end], by that date."""
+    rows = (
+        Invoice.objects.active()
+        .filter(patient=patient, status=InvoiceStatus.ISSUED)
+        .select_related("clinic", "session__course", "session__clinician", "session__signed_by")
+        .order_by("issued_on", "number")
+    )
+    dated = [(row, date_of_service(row)) for row in rows]
+    return sorted(((row, day) for row, day in dated if start <= day <= end), key=lambda pair: (pair[1], pair[0].number))

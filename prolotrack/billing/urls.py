@@ -22,4 +22,5 @@ urlpatterns = [
     path("payments/<uuid:payment_uuid>/refund/", payments.payment_refund, name="payment-refund"),
     path("invoices/<uuid:invoice_uuid>/pdf/", printing.invoice_pdf, name="invoice-pdf"),
     path("payments/<uuid:payment_uuid>/receipt/", printing.receipt_pdf, name="receipt-pdf"),
+    path("patients/<uuid:patient_uuid>/account/superbill/", printing.superbill, name="superbill"),
 ]

@@ -75,8 +75,12 @@ class ClinicConfig:
     # The practice's postal address, one line, printed on the letterhead of invoices, receipts and superbills
     # (docs/BILLING.md, "Printed documents"). No default: each clinic's own.
     address: str = ""
+    # The practice's (group's) National Provider Identifier and tax identification number, printed on superbills:
+    # 10 digits with the CMS check digit (Luhn with the prefix 80840), and the IRS's 9 digits (an EIN). No default.
+    npi: str = ""
+    tax_id: str = ""
 
-    TEXT_SETTINGS = frozenset({"contact_phone", "contact_email", "address"})
+    TEXT_SETTINGS = frozenset({"contact_phone", "contact_email", "address", "npi", "tax_id"})
     BOOL_SETTINGS = frozenset({"second_factor_all_staff"})
     CHOICE_SETTINGS = frozenset({"currency", "session_fee_rule"})
 
@@ -165,6 +169,14 @@ def _text(name: str, value: Any) -> str:
         raise ClinicConfigError(f"{label} must be one line of at most 120 characters.")
     if name == "contact_email" and text and ("@" not in text or " " in text):
         raise ClinicConfigError(f"{label} must be an email address such as front-desk@clinic.example, not {text!r}.")
+    if name in ("npi", "tax_id"):
+        from prolotrack.domain.errors import DomainError
+        from prolotrack.domain.provider_ids import parse_npi, parse_tax_id
+
+        try:
+            return parse_npi(text) if name == "npi" else parse_tax_id(text)
+        except DomainError as error:
+            raise ClinicConfigError(str(error)) from None
     return text
 
 

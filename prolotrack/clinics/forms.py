@@ -208,6 +208,20 @@ SETTINGS: dict[str, Setting] = {
             "superbills with the phone and email above.",
             "No default: each clinic's own address (BILLING.md).",
         ),
+        Setting(
+            "npi",
+            "Practice NPI (National Provider Identifier)",
+            "The practice's 10-digit NPI from NPPES, printed on superbills as the billing provider. Checked with the "
+            "CMS check digit, so a typing error is refused.",
+            "No default: each practice's own. 10 digits, the last the Luhn check digit with the prefix 80840 (CMS, "
+            "NPI standard; 45 CFR 162.406).",
+        ),
+        Setting(
+            "tax_id",
+            "Practice tax identification number (EIN)",
+            "The IRS's 9-digit number, printed on superbills as 12-3456789.",
+            "No default: each practice's own (IRS Publication 1635, EIN).",
+        ),
     )
 }
 
@@ -236,7 +250,7 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     ("Signing", ("sign_early_margin_minutes",)),
     ("Research", ("research_min_k", "research_min_l", "research_dp_epsilon_tenths")),
-    ("Billing", ("currency", "session_fee_rule", "address")),
+    ("Billing", ("currency", "session_fee_rule", "address", "npi", "tax_id")),
 )
 
 INSTRUMENTS_SOURCE = (
@@ -360,6 +374,21 @@ class ClinicSettingsForm(forms.Form):
         return values
 
     # --- validating ----------------------------------------------------------------------------------------------
+
+    def _provider_id(self, name: str) -> str:
+        from prolotrack.domain.errors import DomainError
+        from prolotrack.domain.provider_ids import parse_npi, parse_tax_id
+
+        try:
+            return (parse_npi if name == "npi" else parse_tax_id)(self.cleaned_data.get(name) or "")
+        except DomainError as error:
+            raise forms.ValidationError(str(error)) from None
+
+    def clean_npi(self) -> str:
+        return self._provider_id("npi")
+
+    def clean_tax_id(self) -> str:
+        return self._provider_id("tax_id")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
