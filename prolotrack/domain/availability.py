@@ -17,13 +17,14 @@ sorted list of `Slot`s whose times are aware datetimes in UTC (shown to people i
   before. Buffers need not fit inside working hours (a buffer after the last appointment may run past closing).
 - Notice and horizon: a slot starts at or after now + minimum notice, and on a local date no later than today (the
   clinic's date at "now") + maximum days ahead; with same-day booking off, not on today at all.
+- `refusals` says which of these rules a chosen start breaks (empty when it is a free slot).
 
 Interval arithmetic on whole seconds since the epoch: each working period is cut by the sorted, merged busy intervals
 (breaks and buffered appointments) in one sweep, and slots are laid on the grid of each free piece. The cost grows
 with the number of days, periods and appointments, not with minutes.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from itertools import pairwise
@@ -202,6 +203,22 @@ def _days(first: date, last: date) -> Iterable[date]:
         day += timedelta(days=1)
 
 
+Instant = Callable[[date, time, Literal["start", "end"]], int]
+
+
+def _periods_of_day(day: date, periods: Sequence[WeeklyPeriod], instant: Instant) -> list[tuple[int, int, int]]:
+    """(start, end, grid anchor) of each working period of the day, in seconds, `periods` sorted by start."""
+    out: list[tuple[int, int, int]] = []
+    for period in periods:
+        anchor, end = instant(day, period.start, "start"), instant(day, period.end, "end")
+        # Adjacent periods meeting at a time shown twice would overlap by the rule: the later starts where the
+        # earlier ends.
+        start = max(anchor, out[-1][1]) if out else anchor
+        if start < end:
+            out.append((start, end, anchor))
+    return out
+
+
 def free_slots(
     clinicians: Sequence[ClinicianAvailability],
     appointment_type: AppointmentType,
@@ -251,13 +268,7 @@ def free_slots(
             periods = hours_by_day[day.weekday()]
             if not periods or any(day in off for off in who.time_off):
                 continue
-            for period in periods:
-                anchor, end = instant(day, period.start, "start"), instant(day, period.end, "end")
-                # Adjacent periods meeting at a time shown twice would overlap by the rule: the later starts where
-                # the earlier ends.
-                start = max(anchor, work[-1][1]) if work else anchor
-                if start < end:
-                    work.append((start, end, anchor))
+            work.extend(_periods_of_day(day, periods, instant))
             for pause in breaks_by_day[day.weekday()]:
                 busy.append((instant(day, pause.start, "start"), instant(day, pause.end, "end")))
         if not work:
@@ -303,3 +314,76 @@ def free_slots(
         begins = _EPOCH + timedelta(seconds=seconds)
         slots.append(Slot(begins, begins + length, clinician))
     return slots
+
+
+def _minutes(span: timedelta) -> str:
+    minutes = span / timedelta(minutes=1)
+    return f"{minutes:g} minute" if minutes == 1 else f"{minutes:g} minutes"
+
+
+def refusals(
+    start: datetime,
+    who: ClinicianAvailability,
+    appointment_type: AppointmentType,
+    zone: tzinfo,
+    now: datetime,
+    rules: BookingRules,
+    holidays: Sequence[DayRange] = (),
+) -> list[str]:
+    """Why `who` cannot take `appointment_type` at `start`, one sentence a rule, for staff (times in the clinic's
+    zone); empty when the slot is free. The same rules as `free_slots`: a start is free exactly when it is one of
+    its slots. Meant for checking a chosen slot again when it is booked, and for the staff booking form.
+    """
+    if start.tzinfo is None or start.utcoffset() is None:
+        raise InputError("The start of an appointment must be an aware date and time.")
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise InputError("'now' must be an aware date and time.")
+    second = timedelta(seconds=1)
+    begins = _seconds(start)
+    ends = begins + appointment_type.duration // second
+    local = start.astimezone(zone)
+    day, today = local.date(), now.astimezone(zone).date()
+
+    def shown(seconds: int) -> str:
+        return f"{(_EPOCH + timedelta(seconds=seconds)).astimezone(zone):%H:%M}"
+
+    def instant(d: date, clock: time, side: Literal["start", "end"]) -> int:
+        return _wall_instant(d, clock, zone, side)
+
+    reasons = []
+    if start < now + rules.min_notice:
+        reasons.append(
+            "It is in the past."
+            if start < now
+            else f"It is less than the minimum notice ({_minutes(rules.min_notice)}) ahead."
+        )
+    if day == today and not rules.same_day:
+        reasons.append("Same-day booking is off.")
+    if (day - today).days > rules.max_days_ahead:
+        reasons.append(f"It is more than {rules.max_days_ahead} days ahead.")
+    if any(day in r for r in holidays):
+        reasons.append(f"{day.isoformat()} is a clinic holiday.")
+    if any(day in r for r in who.time_off):
+        reasons.append(f"{who.clinician} is off on {day.isoformat()}.")
+    periods = sorted((p for p in who.hours if p.weekday == day.weekday()), key=lambda p: p.start)
+    inside = [w for w in _periods_of_day(day, periods, instant) if w[0] <= begins and ends <= w[1]]
+    if not inside:
+        reasons.append(f"{local:%H:%M} to {shown(ends)} is not within {who.clinician}'s working hours.")
+    elif (begins - inside[0][2]) % (rules.step // second):
+        reasons.append(f"{local:%H:%M} is not on the {_minutes(rules.step)} grid from {shown(inside[0][2])}.")
+    for pause in who.breaks:
+        if pause.weekday == day.weekday():
+            low, high = instant(day, pause.start, "start"), instant(day, pause.end, "end")
+            if low < ends and begins < high:
+                reasons.append(f"It overlaps the break {pause.start:%H:%M}-{pause.end:%H:%M}.")
+    for held in who.appointments:
+        held_begins = _seconds(held.start)
+        held_ends = held_begins + held.duration // second
+        apart_before = max(held.buffer_before, appointment_type.buffer_after) // second
+        apart_after = max(held.buffer_after, appointment_type.buffer_before) // second
+        if held_begins - apart_before < ends and begins < held_ends + apart_after:
+            reasons.append(
+                f"It is too close to the appointment {shown(held_begins)}-{shown(held_ends)} "
+                "(overlapping, or within its buffer)."
+            )
+    return reasons

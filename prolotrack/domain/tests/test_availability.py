@@ -18,6 +18,7 @@ from prolotrack.domain.availability import (
     WeeklyPeriod,
     _wall_instant,
     free_slots,
+    refusals,
 )
 from prolotrack.domain.errors import InputError
 
@@ -84,6 +85,14 @@ def test_a_nine_to_five_day_on_a_change_day_starts_at_nine_local_and_lasts_eight
 def test_periods_across_a_change_follow_the_documented_rule(day, start, end, expected):
     slots = slots_on(day, CHICAGO, every_day(start, end), minutes=60, step=60)
     assert local(slots, CHICAGO) == expected
+
+
+def test_adjacent_periods_meeting_at_a_repeated_time_do_not_overlap():
+    # 00:00-01:30 ends at the second 01:30 (CST); 01:30-04:00 would start at the first (CDT): it starts where the
+    # first period ends instead, on its own grid from 01:30 CDT.
+    hours = (WeeklyPeriod(6, time(0), time(1, 30)), WeeklyPeriod(6, time(1, 30), time(4)))
+    slots = slots_on(date(2026, 11, 1), CHICAGO, hours, minutes=60, step=60)
+    assert local(slots, CHICAGO) == ["00:00-0500", "01:00-0500", "01:30-0600", "02:30-0600"]
 
 
 @pytest.mark.parametrize(
@@ -254,6 +263,50 @@ def test_slots_are_utc_and_end_after_the_duration():
         Slot(datetime(2026, 6, 10, 14, 0, tzinfo=UTC), datetime(2026, 6, 10, 14, 45, tzinfo=UTC), "dr-a"),
         Slot(datetime(2026, 6, 10, 14, 15, tzinfo=UTC), datetime(2026, 6, 10, 15, 0, tzinfo=UTC), "dr-a"),
     ]
+
+
+# --- Refusals: why a chosen start is not free ---------------------------------------------------------------------
+
+REFUSING = ClinicianAvailability(
+    "dr-a",
+    every_day(time(9), time(13)),
+    breaks=(WeeklyPeriod(DAY.weekday(), time(10, 30), time(10, 45)),),
+    time_off=(DayRange(date(2026, 6, 15), date(2026, 6, 16)),),
+    appointments=(Booked(datetime.combine(DAY, time(11), CHICAGO), 30 * MIN, buffer_after=15 * MIN),),
+)
+NOW_BEFORE = datetime.combine(DAY, time(8), CHICAGO)
+
+
+@pytest.mark.parametrize(
+    ("day", "clock", "rules", "holidays", "expected"),
+    [
+        (DAY, time(9), BookingRules(), (), []),
+        (DAY, time(11, 45), BookingRules(), (), []),
+        (DAY, time(9, 5), BookingRules(), (), ["09:05 is not on the 15 minutes grid from 09:00"]),
+        (DAY, time(8, 45), BookingRules(), (), ["not within dr-a's working hours"]),
+        (DAY, time(12, 45), BookingRules(), (), ["12:45 to 13:15 is not within dr-a's working hours"]),
+        (DAY, time(10, 15), BookingRules(), (), ["overlaps the break 10:30-10:45"]),
+        (DAY, time(11, 30), BookingRules(), (), ["too close to the appointment 11:00-11:30"]),
+        (DAY, time(10, 45), BookingRules(), (), ["too close to the appointment 11:00-11:30"]),  # overlaps it
+        (DAY, time(7), BookingRules(), (), ["in the past", "not within"]),
+        (DAY, time(9), BookingRules(min_notice=2 * 60 * MIN), (), ["less than the minimum notice (120 minutes) ahead"]),
+        (DAY, time(9), BookingRules(same_day=False), (), ["Same-day booking is off"]),
+        (date(2026, 6, 12), time(9), BookingRules(max_days_ahead=1), (), ["more than 1 days ahead"]),
+        (date(2026, 6, 16), time(9), BookingRules(), (), ["dr-a is off on 2026-06-16"]),
+        (DAY, time(9), BookingRules(), (DayRange(DAY, DAY),), ["2026-06-10 is a clinic holiday"]),
+    ],
+)
+def test_refusals_say_which_rule_a_start_breaks(day, clock, rules, holidays, expected):
+    start = datetime.combine(day, clock, CHICAGO)
+    reasons = refusals(start, REFUSING, AppointmentType(30 * MIN), CHICAGO, NOW_BEFORE, rules, holidays)
+    assert len(reasons) == len(expected)
+    for reason, part in zip(reasons, expected, strict=True):
+        assert part in reason
+
+
+def test_refusals_refuse_naive_times():
+    with pytest.raises(InputError):
+        refusals(datetime(2026, 6, 10, 9), REFUSING, AppointmentType(MIN), CHICAGO, NOW_BEFORE, BookingRules())
 
 
 # --- Bad input ----------------------------------------------------------------------------------------------------
@@ -449,3 +502,32 @@ def test_slot_properties(scenario):
                 slot.end + max(kind.buffer_after, held.buffer_before) <= held.start
                 or held.start + held.duration + max(held.buffer_after, kind.buffer_before) <= slot.start
             )
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(), st.data())
+def test_a_start_has_no_refusal_exactly_when_it_is_a_free_slot(scenario, data):
+    zone, first, last, clinicians, kind, rules, now, holidays = scenario
+    slots = {(s.start, s.clinician) for s in free_slots(clinicians, kind, zone, now, rules, first, last, holidays)}
+    base = datetime.combine(first, time(0), zone).astimezone(UTC)
+    days = (last - first).days + 1
+    candidates = [(start, clinician) for start, clinician in slots]
+    for _ in range(30):
+        start = base + 5 * MIN * data.draw(st.integers(0, days * 24 * 12 - 1))
+        if start.astimezone(zone).date() <= last:
+            candidates.append((start, data.draw(st.sampled_from([c.clinician for c in clinicians]))))
+    # Every grid start of every working period (the starts where the buffer rules decide), as the docs state the grid.
+    for who in clinicians:
+        for offset in range(days):
+            day = first + timedelta(days=offset)
+            for period in who.hours:
+                if period.weekday == day.weekday():
+                    start = datetime.combine(day, period.start, zone).astimezone(UTC)
+                    end = datetime.combine(day, period.end, zone).astimezone(UTC)
+                    while start < end:
+                        candidates.append((start, who.clinician))
+                        start += rules.step
+    by_name = {c.clinician: c for c in clinicians}
+    for start, clinician in candidates:
+        reasons = refusals(start, by_name[clinician], kind, zone, now, rules, holidays)
+        assert (reasons == []) == ((start, clinician) in slots), reasons
