@@ -126,3 +126,21 @@ def test_who_may_get_a_superbill(
     assert response.status_code == status
     if status != 200:
         assert b"M17.11" not in response.content and b"USD" not in response.content
+
+
+@pytest.mark.parametrize(
+    ("settings", "shown", "not_shown"),
+    [
+        ({"tax_id": "123456789"}, "<br>Tax ID 12-3456789", "NPI 1"),
+        ({"npi": "1234567893"}, "<br>NPI 1234567893</div>", "Tax ID 1"),
+        ({}, "not recorded (clinic settings)", "<br>NPI"),
+    ],
+)
+def test_the_letterhead_leaves_out_what_the_clinic_has_not_recorded(
+    clinic: Any, patient: Any, settings: dict, shown: str, not_shown: str
+) -> None:
+    set_clinic_settings(clinic, **settings)
+    patient.refresh_from_db()
+    html = render_html(printing.SUPERBILL_TEMPLATE, printing.superbill_context(patient, START, START))
+    assert shown in html and not_shown not in html
+    assert "No issued invoice has a date of service in this period." in html
