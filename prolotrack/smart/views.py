@@ -25,6 +25,7 @@ from oauth2_provider.views import AuthorizationView
 from oauthlib.common import Request as OauthlibRequest
 from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 
+from prolotrack.audit.services import record_read
 from prolotrack.clinics.http import ClinicRequest
 from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for
@@ -212,7 +213,9 @@ class SmartAuthorizationView(AuthorizationView):
         allow = bool(data.get("allow"))
         picking = patient_uuid is None and "launch/patient" in scopes
         if picking and (allow or "find" in self.request.POST):
-            found, matches, problem = _choose_patient(membership, data, find="find" in self.request.POST)
+            found, matches, problem = _choose_patient(
+                actor_for(self.request), membership, data, find="find" in self.request.POST
+            )
             if found is None:
                 if problem:
                     form.add_error("patient_search", problem)
@@ -248,12 +251,14 @@ def _patient(request: ClinicRequest, context: Any) -> Patient | None:
     return queries.clinic_patient(request.clinic, context.patient_uuid)
 
 
-def _choose_patient(membership: Any, data: dict[str, Any], *, find: bool) -> tuple[Patient | None, list[Patient], str]:
+def _choose_patient(
+    actor: Any, membership: Any, data: dict[str, Any], *, find: bool
+) -> tuple[Patient | None, list[Patient], str]:
     """The consent page's patient picker: (the patient chosen, the matches to list, a problem to show).
 
     A patient ticked in the list is taken; otherwise the search (name, date of birth or record number, the clinic's
     live patients only) must find exactly one, or the matches are listed to choose from. Nothing is listed to a person
-    who may not see patients' demographics."""
+    who may not see patients' demographics. A search is audited as the patient list's is (`patient.searched`)."""
     if not membership.can(Permission.PATIENT_VIEW_DEMOGRAPHICS):
         return None, [], "Your role cannot choose a patient: ask a clinician to authorize the app."
     chosen = data.get("patient")
@@ -263,6 +268,7 @@ def _choose_patient(membership: Any, data: dict[str, Any], *, find: bool) -> tup
     text = (data.get("patient_search") or "").strip()
     if not text:
         return None, [], "Type a name, date of birth or record number to find the patient."
+    record_read(actor, "patient.searched", record=None, detail={"search": text[:100], "on": "smart.consent"})
     matches = queries.find_patients(membership.clinic, text, PICKER_ROWS + 1)
     if not matches:
         return None, [], "No patient of this clinic matches."
