@@ -1,6 +1,7 @@
 """Demo billing: the demo clinic's fee schedule, then invoices for some of its signed sessions, issued by the front
 desk, most paid (one by card and cash together), one partly paid, one left open, one corrected by a credit note and
-one paid beyond its total (the rest kept as account credit). Safe to run again: a clinic with a fee schedule is left
+one paid beyond its total (the rest kept as account credit); the practice's address, NPI and tax id for the
+letterhead and superbill. Safe to run again: a clinic with a fee schedule is left
 as it is."""
 
 from datetime import date, timedelta
@@ -13,7 +14,13 @@ from prolotrack.billing.models import FeeItem, Invoice
 from prolotrack.billing.testing import fee_schedule
 from prolotrack.clinics.models import Membership
 from prolotrack.clinics.roles import Permission, roles_with
+from prolotrack.clinics.services import update_clinic_settings
 from prolotrack.treatment.models import TreatmentSession
+
+# The letterhead and superbill details of the demo practice: a made-up address; the NPI is CMS's worked example of
+# the check digit (1234567893), the tax id an EIN no one holds (00 is not a valid EIN prefix: IRS, "How EINs are
+# assigned and valid EIN prefixes").
+DEMO_PRACTICE = {"address": "100 Example Avenue, Springfield, IL 62701", "npi": "1234567893", "tax_id": "000000000"}
 
 
 def _actor(clinic: Any, permission: Permission) -> Actor:
@@ -35,6 +42,7 @@ def seed_billing(clinic: Any, *, today: date, invoices: int = 8) -> dict[str, in
     admin = _actor(clinic, Permission.BILLING_FEES)
     desk = _actor(clinic, Permission.BILLING_PAYMENT)
     fees = fee_schedule(admin, today - timedelta(days=400))
+    update_clinic_settings(admin, clinic, DEMO_PRACTICE)
     sessions = list(
         TreatmentSession.objects.active()
         .filter(clinic=clinic, signed_at__isnull=False)
