@@ -15,7 +15,7 @@ PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 help:
 	@echo "make run       install, migrate, load the demo clinic and serve http://$(HOST):$(PORT)"
 	@echo "make test      install and run every check (lint, migrations, import contract, mypy, tests, browser tests)"
-	@echo "make test-pg   the test suite against PostgreSQL at DATABASE_URL (default $(PG_URL))"
+	@echo "make test-pg   the database tests against PostgreSQL at DATABASE_URL (default $(PG_URL))"
 	@echo "make bench     the benchmarks in bench/ (see docs/PERFORMANCE.md)"
 
 $(VENV)/bin/python:
@@ -66,7 +66,8 @@ TEST_WORKERS ?= 2
 test: install-dev browser-deps lint check-deploy
 	$(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup
 
-# The PostgreSQL run has no browser tests, so it spreads over the cores (pytest-xdist; each worker its own database).
+# The PostgreSQL run: every test that opens a database connection (the others cannot reach one and ran on SQLite;
+# docs/OPERATIONS.md, "Tests on PostgreSQL"), no browser tests, spread over the cores (each worker its own database).
 PG_WORKERS ?= 2
 test-pg: install-dev
 	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} $(PY) -m pytest -q -m "not browser" --database-tests-only -p no:cacheprovider -n $(PG_WORKERS) --dist loadgroup
