@@ -46,7 +46,8 @@ run: install
 	PROLOTRACK_SITE_URL="$${PROLOTRACK_SITE_URL:-$(SITE_URL)}" $(PY) manage.py seed_demo
 	@echo "Serving ProloTrack at http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
 	@# The web server, the reminder scheduler and the background task worker, stopped together (docs/MESSAGING.md).
-	PROLOTRACK_SITE_URL="$${PROLOTRACK_SITE_URL:-$(SITE_URL)}" $(PY) -m prolotrack.messaging.run_all --host=$(HOST) --port=$(PORT)
+	@# Plain log lines on the terminal that runs it; production keeps JSON (PROLOTRACK_LOG_FORMAT, docs/OPERATIONS.md).
+	PROLOTRACK_LOG_FORMAT="$${PROLOTRACK_LOG_FORMAT:-text}" PROLOTRACK_SITE_URL="$${PROLOTRACK_SITE_URL:-$(SITE_URL)}" $(PY) -m prolotrack.messaging.run_all --host=$(HOST) --port=$(PORT)
 
 lint: install-dev
 	@mkdir -p data
