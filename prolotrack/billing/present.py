@@ -14,18 +14,25 @@ def money(amount: Decimal, currency: str) -> str:
     return format_money(amount, currency)
 
 
-def invoice_page(invoice: Invoice) -> dict[str, Any]:
-    credited = queries.invoice_credited(invoice)
+def invoice_figures(invoice: Invoice) -> dict[str, Any]:
+    """An invoice with its lines, credit notes, payments and totals: what the invoice page and its PDF both show."""
     return {
         "invoice": invoice,
         "patient": invoice.patient,
         "lines": queries.invoice_lines(invoice),
         "credit_notes": queries.credit_notes_of(invoice),
         "allocations": queries.allocations_of(invoice),
-        "credited": credited,
+        "credited": queries.invoice_credited(invoice),
         "paid": queries.invoice_paid(invoice),
         "balance": queries.invoice_balance(invoice),
-        "creditable": invoice.total - credited if invoice.status == InvoiceStatus.ISSUED else Decimal(0),
+    }
+
+
+def invoice_page(invoice: Invoice) -> dict[str, Any]:
+    figures = invoice_figures(invoice)
+    return {
+        **figures,
+        "creditable": invoice.total - figures["credited"] if invoice.status == InvoiceStatus.ISSUED else Decimal(0),
         "account_credit": sum((left for _p, left in queries.payments_with_credit(invoice.patient)), Decimal(0)),
     }
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from prolotrack.billing import queries
+from prolotrack.billing import present, queries
 from prolotrack.billing.models import Invoice, InvoiceStatus, Payment
 from prolotrack.core.pdf import render_pdf
 from prolotrack.domain.icd10cm import Source
@@ -42,18 +42,7 @@ def invoice_context(invoice: Invoice) -> dict[str, Any]:
     """An issued (or void) invoice: its lines, totals, credit notes, what was paid and what is owed."""
     if invoice.status == InvoiceStatus.DRAFT:
         raise ValueError("A draft invoice has no number yet and is not printed.")
-    credited = queries.invoice_credited(invoice)
-    return {
-        **_base(invoice.clinic, f"Invoice {invoice.number}"),
-        "invoice": invoice,
-        "patient": invoice.patient,
-        "lines": queries.invoice_lines(invoice),
-        "credit_notes": queries.credit_notes_of(invoice),
-        "allocations": queries.allocations_of(invoice),
-        "credited": credited,
-        "paid": queries.invoice_paid(invoice),
-        "balance": queries.invoice_balance(invoice),
-    }
+    return {**_base(invoice.clinic, f"Invoice {invoice.number}"), **present.invoice_figures(invoice)}
 
 
 def receipt_context(payment: Payment) -> dict[str, Any]:
