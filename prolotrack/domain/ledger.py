@@ -196,6 +196,8 @@ class Takings:
     cells: dict[tuple[date, str], Decimal]
     received: Decimal
     refunded: Decimal
+    # (day, method) -> (received, refunded), only where money moved: the accountant's rows.
+    moved: dict[tuple[date, str], tuple[Decimal, Decimal]] = field(default_factory=dict)
 
     @property
     def net(self) -> Decimal:
@@ -217,6 +219,7 @@ def takings(
     days = days_between(first, last)
     cells = {(day, method): ZERO for day in days for method in columns}
     received = refunded = ZERO
+    moved: dict[tuple[date, str], tuple[Decimal, Decimal]] = {}
     for sign, rows in ((1, payments), (-1, refunds)):
         for row in rows:
             if not first <= row.day <= last:
@@ -225,11 +228,15 @@ def takings(
                 columns.append(row.method)
                 cells.update({(day, row.method): ZERO for day in days})
             cells[(row.day, row.method)] += sign * row.amount
+            got, back = moved.get((row.day, row.method), (ZERO, ZERO))
             if sign > 0:
                 received += row.amount
+                moved[(row.day, row.method)] = (got + row.amount, back)
             else:
                 refunded += row.amount
-    return Takings(days=days, methods=columns, cells=cells, received=received, refunded=refunded)
+                moved[(row.day, row.method)] = (got, back + row.amount)
+    ordered = dict(sorted(moved.items(), key=lambda item: (item[0][0], columns.index(item[0][1]))))
+    return Takings(days=days, methods=columns, cells=cells, received=received, refunded=refunded, moved=ordered)
 
 
 @dataclass(frozen=True)

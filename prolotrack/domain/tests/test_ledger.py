@@ -130,6 +130,13 @@ def test_takings_by_day_and_method_nets_refunds_on_their_own_day() -> None:
     assert result.method_total("card") == D("90.00")
     assert (result.received, result.refunded, result.net) == (D("250.00"), D("30.00"), D("220.00"))
     assert sum((result.day_total(d) for d in result.days), D(0)) == result.net
+    assert result.moved == {
+        (date(2026, 12, 1), "cash"): (D("50.00"), D(0)),
+        (date(2026, 12, 1), "card"): (D("120.00"), D(0)),
+        (date(2026, 12, 3), "card"): (D(0), D("30.00")),
+        (date(2026, 12, 3), "cheque"): (D("80.00"), D(0)),
+    }
+    assert list(result.moved) == sorted(result.moved, key=lambda k: (k[0], ["cash", "card", "cheque"].index(k[1])))
 
 
 def test_takings_refuse_a_row_outside_the_range() -> None:
