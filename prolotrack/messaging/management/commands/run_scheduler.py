@@ -31,8 +31,16 @@ class Command(BaseCommand):
             self.stdout.write(f"Scheduler: {signal.Signals(signum).name} received, stopping after this pass.")
             stop.set()
 
-        signal.signal(signal.SIGTERM, request_stop)
-        signal.signal(signal.SIGINT, request_stop)
+        # The handlers are put back when the loop ends, so a command run in-process (tests, call_command) leaves none
+        # behind that would later write to a closed stream.
+        previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            self._loop(stop, interval, options["passes"])
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def _loop(self, stop: threading.Event, interval: int, passes: int) -> None:
         self.stdout.write(f"Scheduler: a reminder pass every {interval} s (Ctrl-C or SIGTERM stops it).")
         done = 0
         while not stop.is_set():
@@ -65,7 +73,7 @@ class Command(BaseCommand):
             except Exception:
                 log.exception("Writing the audit checkpoint failed")
             done += 1
-            if options["passes"] and done >= options["passes"]:
+            if passes and done >= passes:
                 break
             stop.wait(interval)
         close_old_connections()
