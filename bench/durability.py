@@ -1,12 +1,13 @@
 """Kill -9 durability check: the web server is killed mid-write, again and again, and every write it acknowledged
 must be there afterwards, with the database intact and the audit chains unbroken (issue 17, docs/PERFORMANCE.md).
 
-Each round starts the real server (Waitress, `prolotrack.wsgi:application`, 8 threads, as `make run` does) on
-loopback, lets several client threads register patients through `POST /api/patients` (one audited transaction each),
-and after a random moment sends the server SIGKILL while requests are in flight. A write counts as acknowledged when
-its 201 answer arrived. After the last round the script checks: every acknowledged patient is in the database (by the
-id in its answer), `PRAGMA integrity_check` (SQLite), every audit chain recomputed (`verify_chains`), and a backup
-taken and restored into a scratch folder verifies against its manifest.
+Each round starts the real server (gunicorn with the project's settings, as `make run` does: 2 x cores + 1 worker
+processes of 2 threads, or PROLOTRACK_WEB_WORKERS) on loopback, lets several client threads register patients through
+`POST /api/patients` (one audited transaction each), and after a random moment sends the master and every worker
+SIGKILL while requests are in flight. A write counts as acknowledged when its 201 answer arrived. After the last round
+the script checks: every acknowledged patient is in the database (by the id in its answer), `PRAGMA integrity_check`
+(SQLite), every audit chain recomputed (`verify_chains`), and a backup taken and restored into a scratch folder
+verifies against its manifest. (Runs before 2026-12-07 07:00 UTC used Waitress with 8 threads in one process.)
 
     .venv/bin/python bench/durability.py [--rounds 20] [--clients 6] [--data-dir bench/results/durability]
 
@@ -135,19 +136,16 @@ def main() -> None:
     for number in range(1, args.rounds + 1):
         port = free_port()
         base = f"http://127.0.0.1:{port}"
+        # The server as `make run` starts it (gunicorn with the project's settings, prolotrack/ops/gunicorn_conf.py),
+        # in its own process group so the kill reaches the master and every worker at once.
+        from prolotrack.messaging.run_all import gunicorn_command
+
         server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "waitress",
-                "--host=127.0.0.1",
-                f"--port={port}",
-                "--threads=8",
-                "prolotrack.wsgi:application",
-            ],
+            gunicorn_command("127.0.0.1", port),
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         wait_ready(base)
         stop = threading.Event()
@@ -156,7 +154,7 @@ def main() -> None:
             client.start()
         wait = rng.uniform(args.min_seconds, args.max_seconds)
         time.sleep(wait)
-        os.kill(server.pid, signal.SIGKILL)
+        os.killpg(server.pid, signal.SIGKILL)
         server.wait()
         stop.set()
         for client in clients:

@@ -2,6 +2,10 @@
 
     python -m prolotrack.messaging.run_all --host 127.0.0.1 --port 8000
 
+The web server is gunicorn (`prolotrack.wsgi:application`) with 2 x cores + 1 worker processes (gunicorn's own
+rule of thumb; PROLOTRACK_WEB_WORKERS overrides it), each with PROLOTRACK_WEB_THREADS threads (default 2), so every
+core serves requests (prolotrack/ops/gunicorn_conf.py, docs/OPERATIONS.md "Serving").
+
 Ctrl-C (SIGINT) or SIGTERM stops all three; if any one of them exits, the others are stopped too, so the demo is
 never left half running. Each child gets SIGTERM first and is killed only if it has not stopped after a grace period.
 """
@@ -27,12 +31,20 @@ def child_env(host: str, port: int, environ: dict[str, str] | None = None) -> di
     return env
 
 
+def gunicorn_command(host: str, port: int) -> list[str]:
+    """The web server's argv: gunicorn on host:port with the project's settings (prolotrack/ops/gunicorn_conf.py:
+    worker processes from the cores or PROLOTRACK_WEB_WORKERS, threads, the app loaded before the fork)."""
+    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return [
+        sys.executable, "-m", "gunicorn", "--config=python:prolotrack.ops.gunicorn_conf", f"--bind={bind}",
+        "prolotrack.wsgi:application",
+    ]  # fmt: skip
+
+
 def commands(host: str, port: int, interval: int) -> dict[str, list[str]]:
     py = sys.executable
     return {
-        "web": [
-            py, "-m", "waitress", f"--host={host}", f"--port={port}", "--threads=8", "prolotrack.wsgi:application",
-        ],
+        "web": gunicorn_command(host, port),
         "scheduler": [py, "manage.py", "run_scheduler", f"--interval={interval}"],
         "worker": [py, "manage.py", "db_worker", "--no-reload"],
     }  # fmt: skip
@@ -48,8 +60,17 @@ def stop_all(children: dict[str, subprocess.Popen[Any]]) -> None:
             proc.wait(timeout=max(deadline - time.monotonic(), 0.1))
         except subprocess.TimeoutExpired:
             print(f"run_all: {name} did not stop in {GRACE_SECONDS} s; killing it.", flush=True)
-            proc.kill()
+            kill_group(proc)
             proc.wait()
+
+
+def kill_group(proc: subprocess.Popen[Any]) -> None:
+    """SIGKILL to the child's whole process group (its own session: gunicorn's workers are in it too), so nothing is
+    left running when a child ignored SIGTERM."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        proc.kill()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -72,8 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     # Children ignore the terminal's Ctrl-C (own process group): this supervisor stops them in order instead.
     for name, cmd in commands(args.host, args.port, args.interval).items():
         children[name] = subprocess.Popen(cmd, start_new_session=True, env=env)  # noqa: S603 - fixed argv, no shell
-    print(f"run_all: web (pid {children['web'].pid}), scheduler (pid {children['scheduler'].pid}) and task worker "
-          f"(pid {children['worker'].pid}) started; Ctrl-C stops all three.", flush=True)  # fmt: skip
+    print(f"run_all: web (gunicorn, pid {children['web'].pid}), scheduler (pid {children['scheduler'].pid}) and "
+          f"task worker (pid {children['worker'].pid}) started; Ctrl-C stops all three.", flush=True)  # fmt: skip
     status = 0
     while not stopping:
         for name, proc in children.items():
