@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "prolotrack.documents",
     "prolotrack.consent",
     "prolotrack.billing",
+    "prolotrack.booking",
     "prolotrack.fhir",
     "prolotrack.research",
     "prolotrack.analytics",

@@ -79,9 +79,25 @@ class ClinicConfig:
     # 10 digits with the CMS check digit (Luhn with the prefix 80840), and the IRS's 9 digits (an EIN). No default.
     npi: str = ""
     tax_id: str = ""
+    # Booking (docs/BOOKING.md, "Booking rules"). Each is a setting Jane App and Cliniko give their clinics; the
+    # defaults are this product's policy choices, reasoned there. Patients may book online only when this is on (and
+    # the type and the clinician allow it): off until the clinic has set its hours and types.
+    online_booking: bool = False
+    # A slot online starts at least this many minutes from now (Jane "Do not allow booking within", Cliniko "Lead
+    # time"); staff booking ignores it.
+    booking_min_notice_minutes: int = 120
+    # ... on a day at most this many days after the clinic's today (the booking horizon).
+    booking_max_days_ahead: int = 60
+    # ... and on today at all (Jane "Allow same day booking").
+    booking_same_day: bool = True
+    # A patient may cancel or move online until this many hours before the start (Jane "Late Cancellation Period");
+    # later is a late cancellation, which staff may still record.
+    booking_cancel_window_hours: int = 24
+    # Slots start on a grid of this many minutes from the start of the working period.
+    booking_step_minutes: int = 15
 
     TEXT_SETTINGS = frozenset({"contact_phone", "contact_email", "address", "npi", "tax_id"})
-    BOOL_SETTINGS = frozenset({"second_factor_all_staff"})
+    BOOL_SETTINGS = frozenset({"second_factor_all_staff", "online_booking", "booking_same_day"})
     CHOICE_SETTINGS = frozenset({"currency", "session_fee_rule"})
 
     LIMITS: ClassVar[dict[str, tuple[int, int] | tuple[Decimal, Decimal]]] = {
@@ -99,6 +115,10 @@ class ClinicConfig:
         "min_injections_per_session": (1, 100),
         "max_injections_per_session": (1, 100),
         "idle_timeout_minutes": (1, 240),
+        "booking_min_notice_minutes": (0, 10080),
+        "booking_max_days_ahead": (0, 730),
+        "booking_cancel_window_hours": (0, 336),
+        "booking_step_minutes": (5, 120),
         "nsaid_stop_days": (0, 28),
         # Below half the maximum nearly every session would warn, and a warning nobody reads protects nobody.
         "anaesthetic_warn_fraction": (Decimal("0.5"), Decimal(1)),

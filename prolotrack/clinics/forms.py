@@ -217,6 +217,52 @@ SETTINGS: dict[str, Setting] = {
             "NPI standard; 45 CFR 162.406).",
         ),
         Setting(
+            "online_booking",
+            "Patients may book online",
+            "Only appointment types marked bookable online, with clinicians who allow it. Staff booking is not "
+            "affected.",
+            "Off: a clinic turns it on once its hours and appointment types are set (BOOKING.md, as Jane App's "
+            "'Online Booking Policy').",
+        ),
+        Setting(
+            "booking_min_notice_minutes",
+            "Online: book at least this many minutes ahead",
+            "The earliest slot a patient sees online is this far from now. Staff can book any free slot.",
+            "120, a clinic policy choice between the 1-hour and 4-hour examples of Cliniko ('Lead time') and Jane "
+            "('Do not allow booking within'): time to read a new booking before the patient arrives (BOOKING.md).",
+            "minutes",
+        ),
+        Setting(
+            "booking_max_days_ahead",
+            "Online: book at most this many days ahead",
+            "0 allows today only (when same-day booking is on).",
+            "60, a clinic policy choice: two months holds a course's sessions 1-6 weeks apart (DOMAIN.md §4) "
+            "without publishing hours the clinic has not planned (BOOKING.md).",
+            "days",
+        ),
+        Setting(
+            "booking_same_day",
+            "Online: patients may book for today",
+            "When off, online slots start tomorrow; staff can still book today.",
+            "On, as Jane App describes it for filling late cancellations (Jane, 'Allow same day booking'); the "
+            "minimum notice still applies (BOOKING.md).",
+        ),
+        Setting(
+            "booking_cancel_window_hours",
+            "Patients may cancel or move online until this many hours before",
+            "Later than that they are asked to call; staff can still cancel, marked as a late cancellation.",
+            "24, a clinic policy choice: the length of the late-cancellation period clinics commonly publish (Jane, "
+            "'Late Cancellation Period'); BOOKING.md.",
+            "hours",
+        ),
+        Setting(
+            "booking_step_minutes",
+            "Slots start every this many minutes",
+            "From the start of each working period: with 15 and hours from 09:00, slots start 09:00, 09:15, ...",
+            "15, a clinic policy choice: a quarter hour fits 30, 45 and 60-minute visits (BOOKING.md).",
+            "minutes",
+        ),
+        Setting(
             "tax_id",
             "Practice tax identification number (EIN)",
             "The IRS's 9-digit number, printed on superbills as 12-3456789.",
@@ -251,6 +297,17 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Signing", ("sign_early_margin_minutes",)),
     ("Research", ("research_min_k", "research_min_l", "research_dp_epsilon_tenths")),
     ("Billing", ("currency", "session_fee_rule", "address", "npi", "tax_id")),
+    (
+        "Booking",
+        (
+            "online_booking",
+            "booking_min_notice_minutes",
+            "booking_max_days_ahead",
+            "booking_same_day",
+            "booking_cancel_window_hours",
+            "booking_step_minutes",
+        ),
+    ),
 )
 
 INSTRUMENTS_SOURCE = (

@@ -1,0 +1,149 @@
+"""Booking (issue 16, docs/BOOKING.md): appointment types, rooms, clinicians' weekly hours and breaks, time off and
+clinic holidays, and appointments for visits that are not sessions of a course (assessments, follow-ups).
+
+Every row is a `ClinicalRecord`: versioned, audited through `services.py`, never deleted. Setup rows (types, rooms,
+hours, time off, who offers a type) are switched off with `active = False` (a new version), so the history says when
+hours changed; an appointment is cancelled with a reason, never removed.
+"""
+
+from django.conf import settings
+from django.db import models
+
+from prolotrack.core.records import ClinicalRecord
+
+
+class AppointmentKind(models.TextChoices):
+    ASSESSMENT = "assessment", "New-patient assessment"
+    SESSION = "session", "Prolotherapy session"
+    FOLLOW_UP = "follow_up", "Follow-up"
+
+
+class AppointmentType(ClinicalRecord):
+    """What can be booked: its length, the buffers around it, who offers it and whether patients may book it online."""
+
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=12, choices=AppointmentKind.choices)
+    duration_minutes = models.PositiveSmallIntegerField()
+    buffer_before_minutes = models.PositiveSmallIntegerField(default=0)
+    buffer_after_minutes = models.PositiveSmallIntegerField(default=0)
+    bookable_online = models.BooleanField(default=False)
+    fee_item = models.ForeignKey(
+        "billing.FeeItem",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The fee schedule's item for this visit (optional).",
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [models.Index(fields=["clinic", "active"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Room(ClinicalRecord):
+    """A treatment room. Two appointments in one room at once only where the clinic allows it (a shared gym)."""
+
+    name = models.CharField(max_length=60)
+    allow_double_booking = models.BooleanField(default=False)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TypeClinician(ClinicalRecord):
+    """A clinician offers an appointment type (and may be booked online for it when both allow it)."""
+
+    appointment_type = models.ForeignKey(AppointmentType, on_delete=models.PROTECT, related_name="offers")
+    clinician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    bookable_online = models.BooleanField(default=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["appointment_type", "clinician"]
+        constraints = [
+            models.UniqueConstraint(fields=["appointment_type", "clinician"], name="booking_type_clinician_unique")
+        ]
+
+
+class PeriodKind(models.TextChoices):
+    HOURS = "hours", "Working hours"
+    BREAK = "break", "Break"
+
+
+class WeeklyPeriod(ClinicalRecord):
+    """A clinician's weekly working hours (in a room, or none) or break, wall-clock times in the clinic's zone."""
+
+    clinician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=6, choices=PeriodKind.choices, default=PeriodKind.HOURS)
+    weekday = models.PositiveSmallIntegerField(help_text="0 Monday ... 6 Sunday.")
+    starts = models.TimeField()
+    ends = models.TimeField()
+    room = models.ForeignKey(Room, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["clinician", "weekday", "starts", "id"]
+        indexes = [models.Index(fields=["clinic", "clinician", "active"])]
+
+
+class TimeOff(ClinicalRecord):
+    """Whole local days off for a clinician, or for the whole clinic (a holiday: no clinician)."""
+
+    clinician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    first_day = models.DateField()
+    last_day = models.DateField()
+    note = models.CharField(max_length=200, blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["first_day", "id"]
+        indexes = [models.Index(fields=["clinic", "last_day"])]
+
+
+class AppointmentStatus(models.TextChoices):
+    BOOKED = "booked", "Booked"
+    ATTENDED = "attended", "Attended"
+    CANCELLED = "cancelled", "Cancelled"
+    NO_SHOW = "no_show", "No-show"
+
+
+# The statuses that hold the clinician's (and the room's) time.
+HOLDING = (AppointmentStatus.BOOKED, AppointmentStatus.ATTENDED)
+
+
+class Appointment(ClinicalRecord):
+    """A visit that is not a session of a course: an assessment, a follow-up. Its length and buffers are copied from
+    its type when booked, so a later change of the type does not move what was booked."""
+
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    appointment_type = models.ForeignKey(AppointmentType, on_delete=models.PROTECT, related_name="+")
+    clinician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    room = models.ForeignKey(Room, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    starts_at = models.DateTimeField()
+    duration_minutes = models.PositiveSmallIntegerField()
+    buffer_before_minutes = models.PositiveSmallIntegerField(default=0)
+    buffer_after_minutes = models.PositiveSmallIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=AppointmentStatus.choices, default=AppointmentStatus.BOOKED)
+    status_reason = models.CharField(max_length=300, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        indexes = [
+            models.Index(fields=["clinic", "starts_at"]),
+            models.Index(fields=["clinician", "starts_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.appointment_type} at {self.starts_at:%Y-%m-%d %H:%M} UTC"

@@ -1,0 +1,65 @@
+"""Helpers shared by the booking suites (and later the demo): a clinic's week set up through the services."""
+
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.utils import timezone
+
+from prolotrack.audit.services import Actor
+from prolotrack.booking import services
+from prolotrack.booking.models import AppointmentKind, AppointmentType, PeriodKind
+
+# (name, kind, minutes, buffer before, buffer after)
+TYPES: tuple[tuple[str, str, int, int, int], ...] = (
+    ("New-patient assessment", AppointmentKind.ASSESSMENT, 60, 0, 15),
+    ("Prolotherapy session", AppointmentKind.SESSION, 45, 10, 15),
+    ("Follow-up", AppointmentKind.FOLLOW_UP, 30, 0, 0),
+)
+
+
+def set_up_week(
+    admin: Actor,
+    clinicians: Sequence[Any],
+    *,
+    weekdays: Sequence[int] = (0, 1, 2, 3, 4),
+    hours: tuple[time, time] = (time(9), time(17)),
+    lunch: tuple[time, time] | None = (time(12), time(13)),
+    room: Any = None,
+) -> dict[str, AppointmentType]:
+    """The three usual types, offered by every clinician, with the same working hours and lunch break each."""
+    types = {}
+    for name, kind, minutes, before, after in TYPES:
+        made = services.create_appointment_type(
+            admin,
+            {
+                "name": name,
+                "kind": kind,
+                "duration_minutes": minutes,
+                "buffer_before_minutes": before,
+                "buffer_after_minutes": after,
+                "bookable_online": kind != AppointmentKind.SESSION,
+            },
+        )
+        services.set_offers(admin, made, clinicians, online=clinicians)
+        types[kind] = made
+    for clinician in clinicians:
+        for weekday in weekdays:
+            services.add_weekly_period(admin, clinician, weekday=weekday, starts=hours[0], ends=hours[1], room=room)
+            if lunch:
+                services.add_weekly_period(
+                    admin, clinician, weekday=weekday, starts=lunch[0], ends=lunch[1], kind=PeriodKind.BREAK
+                )
+    return types
+
+
+def next_weekday(clinic: Any, weekday: int, *, at_least: int = 2) -> date:
+    """The first `weekday` at least `at_least` days after the clinic's today (so a test never books the past)."""
+    day = timezone.localdate(timezone=clinic.tz) + timedelta(days=at_least)
+    return day + timedelta(days=(weekday - day.weekday()) % 7)
+
+
+def at(clinic: Any, day: date, clock: str) -> datetime:
+    """An aware moment: `clock` (HH:MM) on `day` in the clinic's zone (the first showing of a repeated time)."""
+    hour, minute = (int(x) for x in clock.split(":"))
+    return datetime.combine(day, time(hour, minute), tzinfo=clinic.tz)
