@@ -45,7 +45,7 @@ POST_ONLY = {
     "accounts:revoke-token", "accounts:passkey-options", "accounts:passkey-sign-in", "accounts:passkey-sign-in-options",
     "smart:launch",
     "billing:fee-version", "billing:invoice-new", "billing:invoice-from-session", "billing:line-add",
-    "billing:line-remove", "billing:invoice-use-credit",
+    "billing:line-remove", "billing:invoice-use-credit", "billing:abn-sign", "billing:abn-health-change",
 }  # fmt: skip
 # Patterns that need something no API or optional-field-free record gives (a patient's token, a dashboard name).
 NOT_OBJECT_PAGES = {
@@ -57,6 +57,7 @@ NOT_OBJECT_PAGES = {
     "messaging:message",  # a patient with no contact details gets no reminder to show: messaging tests
     "smart:app",  # an app an administrator registered: smart/tests/test_pages.py
     "accounts:passkey-remove",  # a passkey its owner registered in the browser: accounts/tests/test_passkeys.py
+    "billing:abn-pdf",  # a signed Medicare ABN (an Original Medicare patient's course): billing/tests/test_abn.py
 }  # fmt: skip
 # Pages that answer 404 for a minimal record, and why (nothing to show is the right answer).
 EXPECTED_404 = {

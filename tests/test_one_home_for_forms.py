@@ -41,6 +41,8 @@ WORKFLOW_CHOICES = {
     "billing.forms.FeeItemForm.kind",  # a fee item's kind (billing.models.FeeKind): the practice's, not clinical
     "billing.forms.PaymentForm.method",  # payment methods (billing.models.PaymentMethod)
     "billing.forms.AddLineForm.item",  # the clinic's own fee schedule
+    "billing.forms.CoverageForm.payer",  # who pays (billing.models.PayerType): the practice's, not clinical
+    "billing.forms.AbnSignForm.option",  # the three options of form CMS-R-131 (billing.models.AbnOption)
 }
 # Clinical choice lists the walk found outside domain/vocabulary.py that are not moved yet (found by this walk on
 # 2026-12-07; each defined once, in the domain or beside its screening rules, but not as a Vocabulary). Listed so

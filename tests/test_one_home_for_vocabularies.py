@@ -58,6 +58,8 @@ WORKFLOW_STATES = {
     "billing.Invoice.status",
     "billing.Payment.method",
     "billing.Refund.method",
+    "billing.Coverage.payer",  # who pays (the ABN's input), not a clinical vocabulary
+    "billing.AdvanceNotice.option",  # the three options of form CMS-R-131
 }
 
 DOMAIN_CHOICES = [list(v.choices) for v in VOCABULARIES.values()] + [list(CHECKLIST_CHOICES)]

@@ -5,8 +5,9 @@ from typing import Any, cast
 
 from django import forms
 
-from prolotrack.billing.models import FeeKind, Invoice, PaymentMethod
+from prolotrack.billing.models import AbnOption, FeeKind, Invoice, PayerType, PaymentMethod
 from prolotrack.core.forms import ReasonForm
+from prolotrack.core.signatures import png_from_data_url
 
 MONEY = {"inputmode": "decimal", "autocomplete": "off", "size": 10}
 
@@ -102,3 +103,65 @@ class SuperbillForm(forms.Form):
         if data.get("start") and data.get("end") and data["start"] > data["end"]:
             raise forms.ValidationError("The first day is after the last: choose a start on or before the end.")
         return data
+
+
+# --- Coverage and the Medicare ABN ------------------------------------------------------------------------------------
+
+
+class CoverageForm(forms.Form):
+    payer = forms.ChoiceField(label="Who pays", choices=PayerType.choices)
+    payer_name = forms.CharField(
+        label="Plan or insurer", max_length=120, required=False, help_text="E.g. the Medicare Advantage plan's name."
+    )
+    member_id = forms.CharField(
+        label="Member id",
+        max_length=40,
+        required=False,
+        help_text="As printed on the card. Kept for the clinic's own use: pages show its last 4 characters and no "
+        "document prints it.",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+
+class SignatureInput(forms.Textarea):
+    """The pad's PNG data URL travels in a textarea the script fills (as on the consent page)."""
+
+    def __init__(self) -> None:
+        super().__init__(attrs={"hidden": True, "class": "signature-data", "aria-hidden": "true", "tabindex": "-1"})
+
+
+class AbnSignForm(forms.Form):
+    text_sha256 = forms.CharField(widget=forms.HiddenInput)
+    option = forms.ChoiceField(
+        label="The option the patient checked (G)", choices=AbnOption.choices, widget=forms.RadioSelect
+    )
+    additional = forms.CharField(
+        label="Additional information (H)",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Optional: e.g. that a copy was given, or a package price agreed.",
+    )
+    signer_name = forms.CharField(
+        label="Name of who signs (I)", max_length=200, help_text="The patient, or their representative."
+    )
+    signature = forms.CharField(label="Signature (I)", widget=SignatureInput(), required=False)
+    confirm = forms.BooleanField(
+        label="The notice was reviewed with the patient and their questions were answered before signing.",
+        error_messages={"required": "Confirm the notice was reviewed with the patient and questions answered."},
+    )
+
+    def clean_signature(self) -> bytes:
+        try:
+            return png_from_data_url(self.cleaned_data.get("signature", ""), "signature", "The patient")
+        except forms.ValidationError as error:
+            raise forms.ValidationError(error.message_dict["signature"]) from None
+
+
+class HealthChangeForm(forms.Form):
+    reason = forms.CharField(
+        label="What changed in the patient's health",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="The ABN on file then no longer describes the care: a new one is asked for before the next session.",
+    )

@@ -241,3 +241,86 @@ class Refund(ClinicalRecord):
 
     def lock_reason(self) -> str | None:
         return "A refund never changes." if self.pk is not None else None
+
+
+# --- Coverage and the Medicare ABN (docs/BILLING.md, "Medicare ABN") -------------------------------------------------
+
+
+class PayerType(models.TextChoices):
+    SELF_PAY = "self_pay", "Self-pay (no insurance used)"
+    ORIGINAL_MEDICARE = "original_medicare", "Original Medicare (Part B)"
+    MEDICARE_ADVANTAGE = "medicare_advantage", "Medicare Advantage (Part C plan)"
+    COMMERCIAL = "commercial", "Commercial insurance"
+    OTHER = "other", "Other"
+
+
+class Coverage(ClinicalRecord):
+    """Who pays for a patient's care, as recorded by the clinic. Never edited: a change is a new row, and the
+    patient's coverage is the newest one. The member id is kept for the clinic's own use and never printed; pages
+    show its last 4 characters. It stays out of version rows (only its last 4 are there)."""
+
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    payer = models.CharField(max_length=20, choices=PayerType.choices)
+    payer_name = models.CharField(max_length=120, blank=True, help_text="The plan or insurer, e.g. the MA plan.")
+    member_id = models.CharField(max_length=40, blank=True)
+    member_id_last4 = models.CharField(max_length=4, blank=True)
+
+    SNAPSHOT_EXCLUDE = ClinicalRecord.SNAPSHOT_EXCLUDE | {"member_id"}
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["patient", "-created_at"])]
+
+    def lock_reason(self) -> str | None:
+        return "A recorded coverage never changes: record the new coverage." if self.pk is not None else None
+
+
+class AbnOption(models.TextChoices):
+    BILL_MEDICARE = "1", "Option 1: wants the sessions, bill Medicare for an official decision"
+    DO_NOT_BILL = "2", "Option 2: wants the sessions, do not bill Medicare"
+    DECLINE = "3", "Option 3: does not want the sessions"
+
+
+class AdvanceNotice(ClinicalRecord):
+    """A signed Advance Beneficiary Notice of Noncoverage (form CMS-R-131) for one course: blanks A-J as the patient
+    read and signed them, the plan and estimate it states, the PDF and its SHA-256. Never edited: a new plan, price
+    or health status asks for a new notice, and the course's current one is the newest. The only change allowed is
+    recording that the patient's health status changed (which makes it out of date)."""
+
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    course = models.ForeignKey("treatment.Course", on_delete=models.PROTECT, related_name="+")
+    notifier = models.TextField(help_text="Blank A: the clinic's name, address and telephone.")
+    patient_name = models.CharField(max_length=200, help_text="Blank B.")
+    identification = models.CharField(max_length=40, help_text="Blank C: the clinic's record number, never the MBI.")
+    items = models.TextField(help_text="Blank D: the sessions and the period.")
+    reason = models.TextField(help_text="Blank E.")
+    estimate_text = models.CharField(max_length=200, help_text="Blank F, as printed.")
+    estimate_low = amount_field()
+    estimate_high = amount_field()
+    currency = models.CharField(max_length=3)
+    package = models.BooleanField(default=False)
+    additional = models.TextField(blank=True, help_text="Blank H.")
+    option = models.CharField(max_length=1, choices=AbnOption.choices, help_text="Blank G.")
+    signer_name = models.CharField(max_length=200, help_text="Blank I: who signed (the patient or a representative).")
+    signed_on = models.DateField(help_text="Blank J.")
+    signed_at = models.DateTimeField()
+    sessions = models.PositiveSmallIntegerField()
+    period_start = models.DateField()
+    period_end = models.DateField()
+    text_sha256 = models.CharField(max_length=64)
+    signature = models.BinaryField(editable=False)
+    pdf = models.BinaryField(null=True, blank=True, editable=True)  # set once, when signed (billing.services)
+    pdf_sha256 = models.CharField(max_length=64, blank=True)
+    health_change = models.TextField(blank=True)
+    health_change_at = models.DateTimeField(null=True, blank=True)
+
+    SNAPSHOT_EXCLUDE = ClinicalRecord.SNAPSHOT_EXCLUDE | {"pdf", "signature"}
+
+    class Meta:
+        ordering = ["-signed_at", "-id"]
+        indexes = [models.Index(fields=["course", "-signed_at"])]
+
+    def lock_reason(self) -> str | None:
+        if self.pk is not None:
+            return "A signed ABN never changes: record a change of health status, or issue a new ABN."
+        return None

@@ -5,6 +5,7 @@ never stored: they are sums over the rows that make them (invoices, credit notes
 cannot drift from the history.
 """
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -13,8 +14,11 @@ from typing import Any
 from django.db.models import Prefetch, Q, QuerySet, Sum
 
 from prolotrack.billing.models import (
+    AdvanceNotice,
+    Coverage,
     CreditNote,
     FeeItem,
+    FeeKind,
     FeeVersion,
     Invoice,
     InvoiceLine,
@@ -23,6 +27,7 @@ from prolotrack.billing.models import (
     PaymentAllocation,
     Refund,
 )
+from prolotrack.domain import abn
 from prolotrack.treatment.models import TreatmentSession
 
 ZERO = Decimal(0)
@@ -296,3 +301,214 @@ def superbill_invoices(patient: Any, start: date, end: date) -> list[tuple[Invoi
     )
     dated = [(row, date_of_service(row)) for row in rows]
     return sorted(((row, day) for row, day in dated if start <= day <= end), key=lambda pair: (pair[1], pair[0].number))
+
+
+# === Coverage and the Medicare ABN (docs/BILLING.md, "Medicare ABN") ================================================
+# Rules in domain/abn.py; these reads gather the facts they take: the patient's coverage, the course's plan, the fee
+# versions in force on each planned day, the clinic's gate setting and the notice on file.
+
+ABN_D_HEADER = "prolotherapy sessions"
+# The session statuses a notice counts: cancelled sessions and no-shows are not care the patient will receive.
+ABN_COUNTED = ("planned", "booked", "done")
+
+
+def current_coverage(patient: Any) -> Coverage | None:
+    """The patient's coverage: the newest recorded (a change is a new row, never an edit)."""
+    return Coverage.objects.active().filter(patient=patient).order_by("-created_at", "-id").first()
+
+
+def coverages_of(patient: Any) -> list[Coverage]:
+    return list(Coverage.objects.active().filter(patient=patient).order_by("-created_at", "-id"))
+
+
+def current_notice(course: Any) -> AdvanceNotice | None:
+    """The course's ABN on file: the newest signed (earlier ones are superseded, kept as they were)."""
+    return AdvanceNotice.objects.active().filter(course=course).order_by("-signed_at", "-id").first()
+
+
+def notices_of(course: Any) -> list[AdvanceNotice]:
+    return list(AdvanceNotice.objects.active().filter(course=course).order_by("-signed_at", "-id"))
+
+
+def notice_or_404(request: Any, uuid: Any) -> AdvanceNotice:
+    return record_or_404(AdvanceNotice, request, uuid)
+
+
+def _planned_days(course: Any) -> list[date]:
+    sessions = TreatmentSession.objects.active().filter(course=course, status__in=ABN_COUNTED)
+    return sorted(sessions.values_list("planned_on", flat=True))
+
+
+def _procedure_price(clinic: Any, day: date) -> tuple[FeeItem, FeeVersion] | None:
+    """The procedure item a session on `day` is charged with (M0076 first, as billing.services.procedure_item) and its
+    version in force that day."""
+    items = chargeable_items(clinic, day, kind=FeeKind.PROCEDURE)
+    if not items:
+        return None
+    item = next((i for i in items if i.code == "M0076"), items[0])
+    version = version_on(item, day)
+    return (item, version) if version is not None else None
+
+
+def package_price_for(course: Any) -> Decimal | None:
+    """HOOK (course packages, issue 15): the price of a package sold for this course, which blank F then states
+    instead of the per-session prices. Packages are not on main yet when the ABN was built; until they are, None."""
+    return None
+
+
+@dataclass
+class PlanNow:
+    """The course's plan as the ABN rules read it, or why no ABN can be drawn from it."""
+
+    sessions: int
+    days: tuple[date, ...]
+    estimate: abn.Estimate | None
+    non_covered: int
+    error: str = ""
+
+    def facts(self) -> abn.PlanFacts:
+        assert self.estimate is not None
+        return abn.PlanFacts(sessions=self.sessions, days=self.days, estimate=self.estimate)
+
+
+def plan_now(course: Any) -> PlanNow:
+    """The course's counted sessions, their days, and blank F priced from the fee versions in force on each day."""
+    clinic = course.clinic
+    config = clinic.config
+    days = tuple(_planned_days(course))
+    if not days:
+        return PlanNow(0, (), None, 0, "The course has no planned session: plan the sessions before the ABN.")
+    planned = []
+    for day in days:
+        priced = _procedure_price(clinic, day)
+        if priced is None:
+            return PlanNow(
+                len(days),
+                days,
+                None,
+                0,
+                f"The fee schedule has no procedure item (e.g. HCPCS M0076) with a price on {day:%Y-%m-%d}: "
+                "add one before the ABN, which states the estimated cost.",
+            )
+        _item, version = priced
+        planned.append(abn.PlannedSession(day, version.price, version.tax_rate))
+    sides = 2 if course.side == "bilateral" else 1
+    units = abn.units_per_session(
+        config.session_fee_rule, sides, config.min_injections_per_session, config.max_injections_per_session
+    )
+    estimate = abn.estimate(planned, units, str(config.currency), package_price=package_price_for(course))
+    return PlanNow(len(days), days, estimate, len(planned))
+
+
+def notice_facts(notice: AdvanceNotice) -> abn.NoticeFacts:
+    return abn.NoticeFacts(
+        sessions=notice.sessions,
+        period_start=notice.period_start,
+        period_end=notice.period_end,
+        estimate=abn.Estimate(notice.estimate_low, notice.estimate_high, notice.currency, notice.package),
+        option=abn.Option(notice.option),
+        health_change=notice.health_change,
+    )
+
+
+@dataclass
+class Gate:
+    """Whether the course needs an ABN, and the state of the one on file."""
+
+    required: bool
+    state: abn.GateState
+    reasons: tuple[str, ...] = ()
+    notice: AdvanceNotice | None = None
+    coverage: Coverage | None = None
+
+    @property
+    def blockers(self) -> tuple[str, ...]:
+        return abn.gate_blockers(self.state, self.reasons)
+
+
+def abn_gate(course: Any) -> Gate:
+    """The ABN gate of a course (domain/abn.py): not required, current, missing, out of date, or declined."""
+    coverage = current_coverage(course.patient)
+    notice = current_notice(course)
+    payer = coverage.payer if coverage is not None else None
+    if course.status != "open" or not abn.abn_required(
+        payer, bool(course.clinic.config.abn_gate), len(_planned_days(course))
+    ):
+        return Gate(False, abn.GateState.NOT_REQUIRED, notice=notice, coverage=coverage)
+    if notice is None:
+        return Gate(True, abn.GateState.MISSING, coverage=coverage)
+    if notice.option == abn.Option.DECLINE:
+        return Gate(True, abn.GateState.DECLINED, notice=notice, coverage=coverage)
+    plan = plan_now(course)
+    if plan.estimate is None:
+        # No price to compare: the plan and health checks still apply, the estimate as stated.
+        stated = notice_facts(notice).estimate
+        plan = PlanNow(plan.sessions, plan.days, stated, plan.non_covered)
+    reasons = abn.outdated_reasons(notice_facts(notice), plan.facts())
+    if reasons:
+        return Gate(True, abn.GateState.OUTDATED, reasons, notice, coverage)
+    return Gate(True, abn.GateState.CURRENT, notice=notice, coverage=coverage)
+
+
+def open_course_gates(patient: Any) -> list[tuple[Any, Gate]]:
+    """The ABN gate of each open course of an Original Medicare patient (none for other coverage)."""
+    from prolotrack.treatment.models import Course
+
+    coverage = current_coverage(patient)
+    if coverage is None or coverage.payer != abn.Payer.ORIGINAL_MEDICARE:
+        return []
+    courses = Course.objects.active().filter(patient=patient, status="open").select_related("clinic", "patient")
+    return [(course, abn_gate(course)) for course in courses.order_by("started_on", "id")]
+
+
+def abn_blockers(course_id: int) -> tuple[str, ...]:
+    """The treatment.abn_blockers hook: the signing gate's ABN reasons for a course ("()" when signing may go on)."""
+    from prolotrack.treatment.models import Course
+
+    course = Course.objects.select_related("patient", "clinic").get(pk=course_id)
+    return abn_gate(course).blockers
+
+
+@dataclass
+class AbnDraft:
+    """Blanks A-F and H of a new ABN for a course as the patient will read them, and the hash of that text (the
+    signature is refused if the text changed since the page was opened, as for consent)."""
+
+    notifier: str = ""
+    patient_name: str = ""
+    identification: str = ""
+    items: str = ""
+    reason: str = abn.REASON_TEXT
+    estimate_text: str = ""
+    d_header: str = ABN_D_HEADER
+    options: tuple[tuple[str, str], ...] = ()
+    plan: PlanNow | None = None
+    sha256: str = ""
+    error: str = ""
+
+
+def abn_draft(course: Any) -> AbnDraft:
+    clinic = course.clinic
+    config = clinic.config
+    plan = plan_now(course)
+    if plan.error or plan.estimate is None:
+        return AbnDraft(error=plan.error or "The course has no estimate.")
+    notifier = " · ".join(part for part in (clinic.name, config.address, config.contact_phone) if part)
+    patient = course.patient
+    start, end = plan.days[0], plan.days[-1]
+    estimate_text = abn.describe_estimate(plan.estimate)
+    estimate_text += " for the package" if plan.estimate.package else " in all (fee schedule, tax included)"
+    draft = AbnDraft(
+        notifier=notifier,
+        patient_name=f"{patient.given_name} {patient.family_name}",
+        identification=patient.mrn,
+        items=abn.describe_plan(plan.sessions, start, end),
+        estimate_text=estimate_text,
+        options=tuple((o.value, text.format(d=ABN_D_HEADER)) for o, text in abn.OPTION_TEXTS.items()),
+        plan=plan,
+    )
+    text = "\n".join(
+        (draft.notifier, draft.patient_name, draft.identification, draft.items, draft.reason, draft.estimate_text)
+    )
+    draft.sha256 = hashlib.sha256(text.encode()).hexdigest()
+    return draft

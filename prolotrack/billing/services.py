@@ -7,6 +7,7 @@ A patient's account is locked (SELECT ... FOR UPDATE on the patient row on Postg
 already serialises writers) while money moves, so two payments at once cannot both pay the same balance.
 """
 
+import hashlib
 import re
 from collections.abc import Sequence
 from datetime import date
@@ -26,6 +27,9 @@ from prolotrack.audit.services import (
 )
 from prolotrack.billing import queries
 from prolotrack.billing.models import (
+    AbnOption,
+    AdvanceNotice,
+    Coverage,
     CreditNote,
     DocumentCounter,
     FeeItem,
@@ -34,6 +38,7 @@ from prolotrack.billing.models import (
     Invoice,
     InvoiceLine,
     InvoiceStatus,
+    PayerType,
     Payment,
     PaymentAllocation,
     PaymentMethod,
@@ -569,3 +574,199 @@ def refund_payment(actor: Actor, payment: Payment, *, amount: Any, reason: str, 
             "billing.payment.refunded",
             detail={"amount": value, "method": payment.method},
         )
+
+
+# === Coverage and the Medicare ABN (docs/BILLING.md, "Medicare ABN") ================================================
+
+MEMBER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-]{1,38}[A-Za-z0-9]$")
+# A health-status change recorded on an ABN says what changed, as an amendment does.
+MIN_HEALTH_CHANGE = 10
+
+
+def record_coverage(
+    actor: Actor, patient: Patient, *, payer: str, payer_name: str = "", member_id: str = ""
+) -> Coverage:
+    """Record who pays for the patient's care: a new coverage row (the newest is the patient's coverage). The member
+    id is kept for the clinic's own use, shown by its last 4 characters, never printed (docs/BILLING.md)."""
+    require_permission(actor, Permission.BILLING_ABN)
+    _patient(actor, patient)
+    if payer not in PayerType.values:
+        raise ValidationError({"payer": f"Choose who pays: {', '.join(PayerType.labels)}."})
+    payer_name = " ".join((payer_name or "").split())
+    if len(payer_name) > 120:
+        raise ValidationError({"payer_name": "The plan or insurer's name: at most 120 characters."})
+    member_id = " ".join((member_id or "").split())
+    if member_id and not MEMBER_ID.match(member_id):
+        raise ValidationError(
+            {"member_id": "A member id is 3-40 letters, digits, spaces or dashes, as printed on the card."}
+        )
+    if payer in (PayerType.ORIGINAL_MEDICARE, PayerType.MEDICARE_ADVANTAGE, PayerType.COMMERCIAL) and not member_id:
+        raise ValidationError({"member_id": "Type the member id from the patient's card for this coverage."})
+    if payer == PayerType.SELF_PAY and member_id:
+        raise ValidationError({"member_id": "A self-pay patient has no member id: leave it empty."})
+    current = queries.current_coverage(patient)
+    if (
+        current is not None
+        and current.payer == payer
+        and current.payer_name == payer_name
+        and current.member_id == member_id
+    ):
+        return current
+    with transaction.atomic():
+        return create_record(
+            actor,
+            Coverage(
+                clinic=patient.clinic,
+                patient=patient,
+                payer=payer,
+                payer_name=payer_name,
+                member_id=member_id,
+                member_id_last4=member_id.replace(" ", "").replace("-", "")[-4:],
+            ),
+            "billing.coverage.recorded",
+            detail={"payer": payer},
+        )
+
+
+def render_abn_pdf(notice: AdvanceNotice, options: Sequence[tuple[str, str]]) -> bytes:
+    """The ABN as signed (blanks A-J, the option checked, the signature embedded as a data: URI)."""
+    from prolotrack.core.pdf import render_pdf
+    from prolotrack.core.signatures import data_url
+
+    clinic = notice.clinic
+    with timezone.override(clinic.tz):
+        return render_pdf(
+            "billing/abn/pdf.html",
+            {
+                "clinic": clinic,
+                "title": "Advance Beneficiary Notice of Noncoverage (ABN)",
+                "notice": notice,
+                "options": options,
+                "signature": data_url(notice.signature),
+                "d_header": queries.ABN_D_HEADER,
+            },
+        )
+
+
+def sign_abn(
+    actor: Actor,
+    course: Any,
+    *,
+    text_sha256: str,
+    option: str,
+    signer_name: str,
+    signature: bytes,
+    additional: str = "",
+    render: bool = True,
+) -> AdvanceNotice:
+    """Record an ABN for a course, read and signed on screen: blanks A-F from the plan, the option the patient
+    checked (G), additional information (H), the signature (I) and the date (J); PDF and SHA-256 stored with it.
+
+    `text_sha256` is the hash of blanks A-F the patient was shown: if the plan, the prices or the clinic changed since,
+    nothing is signed. A new ABN supersedes the course's earlier ones (they stay as they were). `render=False` is for
+    tests only (no PDF stored)."""
+    from prolotrack.core.signatures import check_png
+
+    require_permission(actor, Permission.BILLING_ABN)
+    require_same_clinic(actor, course)
+    patient = course.patient
+    _patient(actor, patient)
+    if course.is_entered_in_error or course.status != "open":
+        raise ServiceError("An ABN is given for an open course: this course is closed or was entered in error.")
+    coverage = queries.current_coverage(patient)
+    if coverage is None or coverage.payer != PayerType.ORIGINAL_MEDICARE:
+        raise ServiceError(
+            "An ABN is for a patient whose coverage is Original Medicare: record the patient's coverage first."
+        )
+    draft = queries.abn_draft(course)
+    if draft.error:
+        raise ServiceError(draft.error)
+    if text_sha256 != draft.sha256:
+        raise ServiceError(
+            "The ABN's blanks changed since this page was opened (the plan, a price or the clinic's details): "
+            "nothing was signed. Reload the page, go through the new notice with the patient, and sign again."
+        )
+    if option not in AbnOption.values:
+        raise ValidationError({"option": "The patient checks one option: 1, 2 or 3."})
+    signer_name = " ".join((signer_name or "").split())
+    if len(signer_name) < 2:
+        raise ValidationError({"signer_name": "Type the name of who signed (the patient or a representative)."})
+    if len(signer_name) > 200:
+        raise ValidationError({"signer_name": "A name of at most 200 characters."})
+    additional = (additional or "").strip()
+    if len(additional) > 1000:
+        raise ValidationError({"additional": "Additional information: at most 1000 characters."})
+    check_png(signature, "signature", "The patient")
+    assert draft.plan is not None and draft.plan.estimate is not None
+    estimate = draft.plan.estimate
+    now = timezone.now()
+    notice = AdvanceNotice(
+        clinic=patient.clinic,
+        patient=patient,
+        course=course,
+        notifier=draft.notifier,
+        patient_name=draft.patient_name,
+        identification=draft.identification,
+        items=draft.items,
+        reason=draft.reason,
+        estimate_text=draft.estimate_text,
+        estimate_low=estimate.low,
+        estimate_high=estimate.high,
+        currency=estimate.currency,
+        package=estimate.package,
+        additional=additional,
+        option=option,
+        signer_name=signer_name,
+        signed_on=clinic_today(patient.clinic),
+        signed_at=now,
+        sessions=draft.plan.sessions,
+        period_start=draft.plan.days[0],
+        period_end=draft.plan.days[-1],
+        text_sha256=draft.sha256,
+        signature=signature,
+    )
+    if render:
+        notice.pdf = render_abn_pdf(notice, draft.options)
+        notice.pdf_sha256 = hashlib.sha256(notice.pdf).hexdigest()
+    with transaction.atomic():
+        return create_record(
+            actor,
+            notice,
+            "billing.abn.signed",
+            detail={"course": str(course.uuid), "option": option, "sessions": notice.sessions},
+        )
+
+
+def record_health_change(
+    actor: Actor, notice: AdvanceNotice, *, reason: str, expected_version: int | None = None
+) -> AdvanceNotice:
+    """Record that the patient's health status changed since the ABN: it no longer describes the care, and the next
+    session needs a new one. The notice's blanks stay as signed; this is an amendment with its reason."""
+    require_permission(actor, Permission.BILLING_ABN)
+    require_same_clinic(actor, notice)
+    text = " ".join((reason or "").split())
+    if len(text) < MIN_HEALTH_CHANGE:
+        raise ValidationError(
+            {"reason": f"Say what changed in the patient's health (at least {MIN_HEALTH_CHANGE} characters)."}
+        )
+    if notice.health_change:
+        raise ServiceError("A change of health status is already recorded on this ABN: issue a new ABN.")
+    with transaction.atomic():
+        return update_record(
+            actor,
+            notice,
+            {"health_change": text, "health_change_at": timezone.now()},
+            "billing.abn.health_changed",
+            expected_version=expected_version,
+            reason=f"Health status changed: {text}",
+            amendment=True,
+        )
+
+
+def ensure_abn_pdf(actor: Actor, notice: AdvanceNotice) -> AdvanceNotice:
+    """The notice with its stored PDF (rendered once, when signed; never rendered again later)."""
+    require_permission(actor, Permission.BILLING_VIEW)
+    require_same_clinic(actor, notice)
+    if not notice.pdf_sha256:
+        raise ServiceError("This ABN has no stored PDF.")
+    return notice

@@ -38,3 +38,25 @@ def set_clinic_settings(clinic: Any, **values: Any) -> None:
     """Test-only: store clinic settings without the settings page (the form and its audit are tested there)."""
     clinic.settings = {**(clinic.settings or {}), **values}
     clinic.save(update_fields=["settings"])
+
+
+def original_medicare(actor: Actor, patient: Any, member_id: str = "1EG4-TE5-MK73") -> Any:
+    """Record Original Medicare as the patient's coverage (the member id is CMS's published MBI format example)."""
+    return services.record_coverage(actor, patient, payer="original_medicare", member_id=member_id)
+
+
+def sign_abn_for(actor: Actor, course: Any, *, option: str = "2", render: bool = True, seed: int = 5) -> Any:
+    """Have the course's patient sign the ABN as drafted now (a synthetic signature)."""
+    from prolotrack.billing import queries
+    from prolotrack.core.signatures import scribble_png
+
+    patient = course.patient
+    return services.sign_abn(
+        actor,
+        course,
+        text_sha256=queries.abn_draft(course).sha256,
+        option=option,
+        signer_name=f"{patient.given_name} {patient.family_name}",
+        signature=scribble_png(seed),
+        render=render,
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from prolotrack.billing.views import account, fees, invoices, payments, printing
+from prolotrack.billing.views import abn, account, fees, invoices, payments, printing
 
 app_name = "billing"
 
@@ -23,4 +23,10 @@ urlpatterns = [
     path("invoices/<uuid:invoice_uuid>/pdf/", printing.invoice_pdf, name="invoice-pdf"),
     path("payments/<uuid:payment_uuid>/receipt/", printing.receipt_pdf, name="receipt-pdf"),
     path("patients/<uuid:patient_uuid>/account/superbill/", printing.superbill, name="superbill"),
+    # Coverage and the Medicare ABN (docs/BILLING.md, "Medicare ABN")
+    path("patients/<uuid:patient_uuid>/coverage/", abn.coverage, name="coverage"),
+    path("courses/<uuid:course_uuid>/abn/", abn.abn_course, name="abn-course"),
+    path("courses/<uuid:course_uuid>/abn/sign/", abn.abn_sign, name="abn-sign"),
+    path("abn/<uuid:notice_uuid>/health-change/", abn.abn_health_change, name="abn-health-change"),
+    path("abn/<uuid:notice_uuid>/pdf/", abn.abn_pdf, name="abn-pdf"),
 ]

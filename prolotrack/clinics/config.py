@@ -96,8 +96,13 @@ class ClinicConfig:
     # Slots start on a grid of this many minutes from the start of the working period.
     booking_step_minutes: int = 15
 
+    # A session of a course for an Original Medicare patient is signed only with a current Advance Beneficiary Notice
+    # (form CMS-R-131) on file (docs/BILLING.md, "Medicare ABN"): on, because Medicare does not cover prolotherapy
+    # (NCD 150.7) and without a valid ABN the patient cannot be held liable (Claims Processing Manual ch. 30, §50).
+    abn_gate: bool = True
+
     TEXT_SETTINGS = frozenset({"contact_phone", "contact_email", "address", "npi", "tax_id"})
-    BOOL_SETTINGS = frozenset({"second_factor_all_staff", "online_booking", "booking_same_day"})
+    BOOL_SETTINGS = frozenset({"second_factor_all_staff", "online_booking", "booking_same_day", "abn_gate"})
     CHOICE_SETTINGS = frozenset({"currency", "session_fee_rule"})
 
     LIMITS: ClassVar[dict[str, tuple[int, int] | tuple[Decimal, Decimal]]] = {

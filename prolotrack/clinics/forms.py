@@ -263,6 +263,15 @@ SETTINGS: dict[str, Setting] = {
             "minutes",
         ),
         Setting(
+            "abn_gate",
+            "Medicare ABN before signing a session",
+            "For a patient whose coverage is Original Medicare, a session is signed only with a current Advance "
+            "Beneficiary Notice (CMS-R-131) for the course: signed before the first session, renewed when the plan, "
+            "the patient's health or the price changes beyond the estimate.",
+            "On: Medicare does not cover prolotherapy (NCD 150.7), and without a valid ABN the patient cannot be "
+            "billed for care Medicare denies (Medicare Claims Processing Manual ch. 30, §50; BILLING.md).",
+        ),
+        Setting(
             "tax_id",
             "Practice tax identification number (EIN)",
             "The IRS's 9-digit number, printed on superbills as 12-3456789.",
@@ -296,7 +305,7 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     ("Signing", ("sign_early_margin_minutes",)),
     ("Research", ("research_min_k", "research_min_l", "research_dp_epsilon_tenths")),
-    ("Billing", ("currency", "session_fee_rule", "address", "npi", "tax_id")),
+    ("Billing", ("currency", "session_fee_rule", "address", "npi", "tax_id", "abn_gate")),
     (
         "Booking",
         (

@@ -66,6 +66,7 @@ class Permission(StrEnum):
     BILLING_PAYMENT = "billing.payment"
     BILLING_CREDIT = "billing.credit"
     BILLING_FEES = "billing.fees"
+    BILLING_ABN = "billing.abn"
 
 
 C, N, F, A, R = Role.CLINICIAN, Role.NURSE, Role.FRONT_DESK, Role.ADMIN, Role.RESEARCHER
@@ -146,6 +147,9 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[str]] = {
     Permission.BILLING_CREDIT: frozenset({A}),
     # The fee schedule: codes, prices and their versions.
     Permission.BILLING_FEES: frozenset({A}),
+    # A patient's coverage and the Medicare ABN (issue 15): whoever sees the account records who pays and goes through
+    # the notice with the patient (front desk at check-in, the clinician who plans the course, the administrator).
+    Permission.BILLING_ABN: frozenset({C, F, A}),
 }
 
 

@@ -6,8 +6,8 @@ from django import forms
 
 from prolotrack.consent.models import ConsentTemplate
 from prolotrack.consent.services import WITNESS_ROLES
-from prolotrack.consent.signatures import png_from_data_url
 from prolotrack.core.forms import ReasonForm
+from prolotrack.core.signatures import png_from_data_url
 from prolotrack.domain.consent import FIELD_LABELS
 from prolotrack.domain.reasons import CONSENT_WITHDRAW_REASONS
 from prolotrack.patients.forms import DateInput

@@ -19,9 +19,9 @@ from prolotrack.clinical.queries import clinic_today
 from prolotrack.clinics.roles import Permission, require_permission
 from prolotrack.consent import queries
 from prolotrack.consent.models import Consent, ConsentScope, ConsentStatus, ConsentTemplate
-from prolotrack.consent.signatures import check_png, data_url
 from prolotrack.core.access import require_same_clinic
 from prolotrack.core.pdf import render_pdf
+from prolotrack.core.signatures import check_png, data_url
 from prolotrack.domain import claims
 from prolotrack.domain import consent as domain
 from prolotrack.domain.errors import DomainError

@@ -5,7 +5,7 @@ from typing import Any
 from prolotrack.audit.services import Actor
 from prolotrack.consent import queries, services
 from prolotrack.consent.models import Consent, ConsentScope
-from prolotrack.consent.signatures import scribble_png
+from prolotrack.core.signatures import scribble_png
 
 
 def sign_for_course(actor: Actor, course: Any, *, witness: str = "", render: bool = True, seed: int = 1) -> Consent:

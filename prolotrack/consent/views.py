@@ -24,9 +24,9 @@ from prolotrack.clinics.services import actor_for
 from prolotrack.consent import queries, services
 from prolotrack.consent.forms import SignForm, TemplateForm, WithdrawForm
 from prolotrack.consent.models import Consent, ConsentScope, ConsentStatus, ConsentTemplate
-from prolotrack.consent.signatures import data_url
 from prolotrack.core.access import can, require
 from prolotrack.core.forms import apply_errors
+from prolotrack.core.signatures import data_url
 from prolotrack.patients.queries import patient_or_404
 from prolotrack.treatment import queries as treatment_queries
 from prolotrack.treatment.models import Course

@@ -267,6 +267,8 @@ class SigningState:
     extra_blocks: tuple[str, ...] = field(default=())
     # DOMAIN.md §5: "Consent covers off-label use and the lack of insurance cover". Missing unless shown otherwise.
     consent: ConsentState = ConsentState.MISSING
+    # The Medicare ABN gate (domain/abn.py gate_blockers): empty unless the course needs a current ABN it lacks.
+    abn: tuple[str, ...] = field(default=())
 
 
 def signing_blockers(state: SigningState) -> tuple[str, ...]:
@@ -276,6 +278,7 @@ def signing_blockers(state: SigningState) -> tuple[str, ...]:
         return ("This session is already signed; correct it with an amendment.",)
     if state.consent is not ConsentState.CURRENT:
         reasons.append(CONSENT_BLOCKERS[state.consent])
+    reasons.extend(state.abn)
     if not state.screened_for_the_day:
         reasons.append(
             "Re-check screening for the day of the procedure (NSAID window, new medications, infection, pregnancy)."

@@ -16,6 +16,12 @@ consent_state: Hook[[int], ConsentState] = Hook(
     "whether the course has a current treatment consent, none, or one withdrawn: the signing gate's input (consent)",
 )
 
+abn_blockers: Hook[[int], tuple[str, ...]] = Hook(
+    "treatment.abn_blockers",
+    "why the course's Medicare ABN does not allow signing (none, out of date, option 3), or () when it does or none is "
+    "needed: the signing gate's input next to consent (billing)",
+)
+
 open_reminders: Hook[[Iterable[Any]], int] = Hook(
     "treatment.open_reminders",
     "how many reminders about these sessions are still to be sent, shown before they are cancelled (messaging)",

@@ -181,6 +181,7 @@ def signing_state(session: TreatmentSession) -> SigningState:
         already_signed=session.is_signed,
         extra_blocks=extra,
         consent=hooks.consent_state(session.course_id),
+        abn=hooks.abn_blockers(session.course_id),
     )
 
 

@@ -16,7 +16,18 @@ from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for
 from prolotrack.core.access import require
 from prolotrack.core.forms import apply_errors
+from prolotrack.domain.abn import mask_member_id
 from prolotrack.patients.queries import patient_or_404
+
+
+def abn_context(patient: Any) -> dict[str, Any]:
+    """The account card's coverage line and the courses whose Medicare ABN is missing or out of date."""
+    coverage = queries.current_coverage(patient)
+    return {
+        "coverage": coverage,
+        "member_id": mask_member_id(coverage.member_id) if coverage else "",
+        "abn_gates": queries.open_course_gates(patient),
+    }
 
 
 @require(Permission.BILLING_VIEW)
@@ -28,6 +39,7 @@ def account(request: ClinicRequest, patient_uuid: Any) -> HttpResponse:
         "patient": patient,
         "account": queries.account(patient),
         "to_charge": queries.sessions_to_charge(patient),
+        **abn_context(patient),
     }
     if request.htmx and not request.htmx.boosted:
         return render(request, "billing/_account_card.html", context)

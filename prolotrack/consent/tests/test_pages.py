@@ -9,8 +9,8 @@ from django.utils import timezone
 from prolotrack.clinics.testing import actor_of
 from prolotrack.consent import queries
 from prolotrack.consent.models import Consent, ConsentStatus
-from prolotrack.consent.signatures import scribble_png
 from prolotrack.consent.testing import sign_for_course
+from prolotrack.core.signatures import scribble_png
 
 
 def data_url(png):

@@ -15,9 +15,9 @@ from prolotrack.clinical.queries import clinic_today
 from prolotrack.clinics.testing import actor_of
 from prolotrack.consent import queries, services
 from prolotrack.consent.models import Consent, ConsentScope, ConsentStatus
-from prolotrack.consent.signatures import scribble_png
 from prolotrack.consent.testing import sign_for_course, sign_research
 from prolotrack.core.records import HistoryBypassError
+from prolotrack.core.signatures import scribble_png
 from prolotrack.treatment import services as treatment_services
 from prolotrack.treatment.models import TreatmentSession
 

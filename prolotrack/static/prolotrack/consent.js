@@ -29,7 +29,8 @@
     return store;
   }
   function init() {
-    var form = document.getElementById("consent-sign");
+    // The consent form, or the Medicare ABN's (billing), which signs the same way.
+    var form = document.getElementById("consent-sign") || document.getElementById("abn-sign");
     if (!form || !window.SignaturePad) return;
     var stores = Array.prototype.map.call(form.querySelectorAll("[data-pad]"), setUp);
     form.addEventListener("submit", function () { stores.forEach(function (s) { s(); }); });

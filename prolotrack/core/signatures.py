@@ -1,4 +1,5 @@
-"""Signature images: read what the signature pad sends (a PNG data URL), refuse anything else or a blank pad.
+"""Signature images drawn on screen (consent, the Medicare ABN): read what the signature pad sends (a PNG data URL),
+refuse anything else or a blank pad.
 
 Pillow (a WeasyPrint dependency) decodes the image: a file that only claims to be a PNG, one too large, or a pad
 with nothing drawn on it is refused with a message that says what to do.
