@@ -52,6 +52,7 @@ NOT_OBJECT_PAGES = {
     "outcomes:answer-start", "outcomes:answer-review", "outcomes:answer-page",  # the patient's token: own tests
     "messaging:calendar-feed",  # a feed token: own tests
     "analytics:chart", "analytics:chart-csv",  # dashboard charts by name: own tests
+    "billing:report-chart", "billing:report-csv",  # financial reports by name: billing/tests/test_report_pages.py
     "research:export-download",  # a finished export file: own tests
     "clinical:protocol-edit", "clinical:protocol-retire",  # a clinic's own protocol template: clinical tests
     "messaging:message",  # a patient with no contact details gets no reminder to show: messaging tests

@@ -11,10 +11,12 @@ from ninja import Router
 from ninja.responses import Status
 
 from prolotrack.audit.services import record_read
-from prolotrack.billing import queries, services
+from prolotrack.billing import queries, report_queries, services
+from prolotrack.billing import report_present as reports
 from prolotrack.billing.models import FeeItem, Invoice, Payment
 from prolotrack.billing.schemas import (
     AccountOut,
+    AgeingOut,
     CreditNoteIn,
     CreditNoteOut,
     FeeItemIn,
@@ -22,12 +24,14 @@ from prolotrack.billing.schemas import (
     FeeVersionIn,
     InvoiceIn,
     InvoiceOut,
+    IssuedOut,
     IssueIn,
     LineIn,
     PaymentIn,
     PaymentOut,
     RefundIn,
     RefundOut,
+    TakingsOut,
 )
 from prolotrack.clinics.api_auth import api_require
 from prolotrack.clinics.http import ApiRequest
@@ -158,3 +162,40 @@ def record_payment(request: ApiRequest, patient_id: UUID, payload: PaymentIn) ->
 def refund_payment(request: ApiRequest, payment_id: UUID, payload: RefundIn) -> Any:
     payment = _get(Payment, request, payment_id)
     return Status(201, services.refund_payment(request.actor, payment, **payload.dict()))
+
+
+# --- Financial reports (docs/BILLING.md, "Reports"): the page's figures; dates are the clinic's, YYYY-MM-DD --------
+
+
+def _asked(request: ApiRequest, start: str, end: str, as_of: str = "") -> reports.Question:
+    return reports.ask(request.clinic, {"start": start, "end": end, "as_of": as_of})
+
+
+@router.get("/billing/reports/takings", response={200: TakingsOut}, summary="Takings by day and method (and clinician)")
+@api_require(Permission.BILLING_TAKINGS)
+def report_takings(request: ApiRequest, start: str = "", end: str = "") -> Any:
+    asked = _asked(request, start, end)
+    full = request.auth.can(Permission.BILLING_REPORTS)
+    reports.audit_read(request.actor, "billing.reports.viewed", {"report": "takings", **asked.as_query()}, set())
+    found = report_queries.takings(request.clinic, asked.first, asked.last)
+    return reports.takings_json(found, with_clinicians=full)
+
+
+@router.get("/billing/reports/issued", response={200: IssuedOut}, summary="Invoices and credit notes issued")
+@api_require(Permission.BILLING_REPORTS)
+def report_issued(request: ApiRequest, start: str = "", end: str = "") -> Any:
+    asked = _asked(request, start, end)
+    found = report_queries.issued(request.clinic, asked.first, asked.last)
+    detail = {"report": "issued", "start": asked.first.isoformat(), "end": asked.last.isoformat()}
+    reports.audit_read(request.actor, "billing.reports.viewed", detail, reports.named(found, None))
+    return reports.issued_json(found, asked.first, asked.last)
+
+
+@router.get("/billing/reports/ageing", response={200: AgeingOut}, summary="Open balances by age, as of a day")
+@api_require(Permission.BILLING_REPORTS)
+def report_ageing(request: ApiRequest, as_of: str = "") -> Any:
+    asked = _asked(request, "", "", as_of)
+    found = report_queries.ageing(request.clinic, asked.as_of)
+    detail = {"report": "ageing", "as_of": asked.as_of.isoformat()}
+    reports.audit_read(request.actor, "billing.reports.viewed", detail, reports.named(None, found))
+    return reports.ageing_json(found)

@@ -127,7 +127,7 @@ def issued(clinic: Any, first: date, last: date) -> IssuedReport:
         .exclude(status=InvoiceStatus.DRAFT)
         .order_by("number")
         .values(
-            "uuid", "number", "issued_on", "status", "net_total", "tax_total", "total",
+            "uuid", "number", "issued_on", "status", "net_total", "tax_total", "total", "patient__uuid",
             "patient__family_name", "patient__given_name", "patient__mrn",
         )
     )  # fmt: skip
@@ -137,7 +137,7 @@ def issued(clinic: Any, first: date, last: date) -> IssuedReport:
         .order_by("number")
         .values(
             "number", "issued_on", "amount", "tax", "is_void", "reason", "invoice__number", "invoice__uuid",
-            "patient__family_name", "patient__given_name", "patient__mrn",
+            "patient__uuid", "patient__family_name", "patient__given_name", "patient__mrn",
         )
     )  # fmt: skip
     for row in (*invoices, *notes):

@@ -182,3 +182,90 @@ class AccountOut(Schema):
     balance: Decimal = Field(description="Owed less credit; negative: the clinic holds the patient's money")
     open_invoices: list[UUID]
     drafts: list[UUID]
+
+
+# --- Financial reports (docs/BILLING.md, "Reports"): amounts as plain decimal text to the currency's minor unit ---
+
+
+class TakingsDayOut(Schema):
+    date: date
+    method: MethodCode
+    received: str
+    refunded: str
+    net: str
+
+
+class ClinicianTakingsOut(Schema):
+    clinician: str = Field(description="The rendering clinician, or account credit (pays no invoice yet)")
+    net: str
+
+
+class TakingsOut(Schema):
+    currency: str
+    start: date
+    end: date
+    received: str
+    refunded: str
+    net: str
+    days: list[TakingsDayOut] = Field(description="Each day and method where money moved")
+    by_method: dict[str, str]
+    by_clinician: list[ClinicianTakingsOut] | None = Field(
+        None, description="With billing.reports only (administrators)"
+    )
+
+
+class IssuedInvoiceOut(Schema):
+    id: UUID
+    number: int
+    issued_on: date
+    status: str
+    total: str
+
+
+class IssuedCreditNoteOut(Schema):
+    number: int
+    issued_on: date
+    invoice_number: int
+    void: bool
+    amount: str
+
+
+class IssuedInvoicesOut(Schema):
+    count: int
+    net: str
+    tax: str
+    total: str
+    items: list[IssuedInvoiceOut]
+
+
+class IssuedCreditNotesOut(Schema):
+    count: int
+    net: str
+    tax: str
+    total: str
+    items: list[IssuedCreditNoteOut]
+
+
+class IssuedOut(Schema):
+    currency: str
+    start: date
+    end: date
+    invoices: IssuedInvoicesOut
+    credit_notes: IssuedCreditNotesOut
+
+
+class AgeingPatientOut(Schema):
+    patient_id: UUID
+    open_invoices: int
+    buckets: dict[str, str] = Field(description="Owed by days since issue: 0-30, 31-60, 61-90, 90+")
+    owed: str
+    account_credit: str
+
+
+class AgeingOut(Schema):
+    currency: str
+    as_of: date
+    totals: dict[str, str]
+    owed: str
+    account_credit: str
+    patients: list[AgeingPatientOut]

@@ -1,11 +1,14 @@
 from django.urls import path
 
-from prolotrack.billing.views import abn, account, fees, invoices, payments, printing
+from prolotrack.billing.views import abn, account, fees, invoices, payments, printing, reports
 
 app_name = "billing"
 
 urlpatterns = [
     path("billing/fees/", fees.fee_schedule, name="fees"),
+    path("billing/reports/", reports.reports, name="reports"),
+    path("billing/reports/chart/<slug:name>.<slug:fmt>", reports.chart, name="report-chart"),
+    path("billing/reports/<slug:name>.csv", reports.report_csv, name="report-csv"),
     path("billing/fees/add/", fees.fee_add, name="fee-add"),
     path("billing/fees/<uuid:fee_uuid>/version/", fees.fee_version, name="fee-version"),
     path("patients/<uuid:patient_uuid>/account/", account.account, name="account"),

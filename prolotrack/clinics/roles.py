@@ -67,6 +67,8 @@ class Permission(StrEnum):
     BILLING_CREDIT = "billing.credit"
     BILLING_FEES = "billing.fees"
     BILLING_ABN = "billing.abn"
+    BILLING_TAKINGS = "billing.takings"
+    BILLING_REPORTS = "billing.reports"
 
 
 C, N, F, A, R = Role.CLINICIAN, Role.NURSE, Role.FRONT_DESK, Role.ADMIN, Role.RESEARCHER
@@ -150,6 +152,12 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[str]] = {
     # A patient's coverage and the Medicare ABN (issue 15): whoever sees the account records who pays and goes through
     # the notice with the patient (front desk at check-in, the clinician who plans the course, the administrator).
     Permission.BILLING_ABN: frozenset({C, F, A}),
+    # The day's takings by method (the till and card terminal cashed up): the front desk who took the money, and the
+    # administrator. Names no patient and no clinician's earnings.
+    Permission.BILLING_TAKINGS: frozenset({F, A}),
+    # The financial reports: takings by clinician, invoices and credit notes issued, ageing by patient, package
+    # liability, the accountant's CSV files (issue 15: "admins manage ... reports").
+    Permission.BILLING_REPORTS: frozenset({A}),
 }
 
 

@@ -30,8 +30,8 @@ def _issue(actor: Any, patient: Any, fee: Any) -> Invoice:
     return services.issue_invoice(actor, Invoice.objects.get(pk=draft.pk))
 
 
-@pytest.fixture
-def books(
+@pytest.fixture(name="books")
+def books_fixture(
     frontdesk: User, admin_user: User, clinician: User, signed_session: Any, fees: dict, clinic: Any, make_patient: Any
 ) -> dict:
     """Today (the clinic's): an assessment (180.00, no session) and session 1 (2 x 250.00, the clinician's);
