@@ -8,6 +8,7 @@ already serialises writers) while money moves, so two payments at once cannot bo
 """
 
 import hashlib
+import logging
 import re
 from collections.abc import Sequence
 from datetime import date
@@ -51,6 +52,8 @@ from prolotrack.domain.money import Allocation, MoneyError, OpenItem
 from prolotrack.patients.models import Patient
 from prolotrack.treatment import maps
 from prolotrack.treatment.models import InjectionSite, TreatmentSession
+
+log = logging.getLogger(__name__)
 
 CODE = re.compile(r"^[A-Z0-9][A-Z0-9.\-]{0,19}$")
 # A credit note, void or refund says why, as an amendment does (audit.services.MIN_AMENDMENT_REASON).
@@ -179,11 +182,18 @@ def draft_invoice(actor: Actor, patient: Patient, *, session: TreatmentSession |
         if session.patient_id != patient.pk:
             raise ServiceError("This session is another patient's.")
     with transaction.atomic():
-        return create_record(
-            actor,
-            Invoice(clinic=actor.clinic, patient=patient, session=session, currency=_currency(actor)),
-            "billing.invoice.drafted",
-        )
+        return _new_draft(actor, patient, session)
+
+
+def _new_draft(
+    actor: Actor, patient: Patient, session: TreatmentSession | None, detail: dict[str, Any] | None = None
+) -> Invoice:
+    return create_record(
+        actor,
+        Invoice(clinic=actor.clinic, patient=patient, session=session, currency=_currency(actor)),
+        "billing.invoice.drafted",
+        detail=detail,
+    )
 
 
 def _require_draft(invoice: Invoice) -> None:
@@ -305,20 +315,56 @@ def draft_from_session(actor: Actor, session: TreatmentSession) -> Invoice:
         raise ServiceError(
             f"This session already has {'a draft invoice' if existing.number is None else f'invoice {existing.number}'}."
         )
+    _patient(actor, session.patient)
+    with transaction.atomic():
+        return _draft_lines(actor, session)
+
+
+def _draft_lines(actor: Actor, session: TreatmentSession, detail: dict[str, Any] | None = None) -> Invoice:
+    """The draft and its procedure lines at today's prices, inside the caller's transaction (no permission check:
+    the callers check it, or are the system drafting on a signature)."""
     day = clinic_today(actor.clinic)
     item = procedure_item(actor, day)
     version = _version_for(actor, item, day)
     lines = money.procedure_lines(actor.clinic.config.session_fee_rule, _site_regions(session))
-    with transaction.atomic():
-        invoice = draft_invoice(actor, session.patient, session=session)
-        for position, procedure in enumerate(lines, start=1):
-            label = f"{version.description} ({procedure.label})" if procedure.label else version.description
-            create_record(
-                actor,
-                _line(invoice, version, position, procedure.quantity, label),
-                "billing.invoice.line_added",
+    invoice = _new_draft(actor, session.patient, session, detail)
+    for position, procedure in enumerate(lines, start=1):
+        label = f"{version.description} ({procedure.label})" if procedure.label else version.description
+        create_record(actor, _line(invoice, version, position, procedure.quantity, label), "billing.invoice.line_added")
+    return _recompute(actor, invoice)
+
+
+def draft_invoice_for_session(signer: Actor, session_pk: int) -> Invoice | None:
+    """The automatic draft of a session just signed (the treatment.session_signed event, once the signature is
+    committed; docs/BILLING.md, "Automatic draft on signing").
+
+    Written by the system on the signature's behalf (the signing clinician need not hold billing.invoice; the audit
+    row says `automatic` and who signed). Nothing is drafted, and None returned, when the session is not signed or
+    was entered in error, its patient was, the clinic's fee schedule has no procedure item chargeable today, or the
+    session ever had an invoice (a draft, issued, voided, or a draft the front desk discarded): signing again or
+    amending never drafts twice, and the session row is locked while this looks, so two calls at once draft once.
+    Never raises: a failure is logged and the session stays on the account's "signed sessions not yet charged".
+    """
+    try:
+        with transaction.atomic():
+            session = (
+                TreatmentSession.objects.select_for_update()
+                .select_related("clinic", "patient")
+                .filter(pk=session_pk)
+                .first()
             )
-        return _recompute(actor, invoice)
+            if session is None or not session.is_signed or session.is_entered_in_error:
+                return None
+            if session.patient.is_entered_in_error or Invoice.objects.filter(session=session).exists():
+                return None
+            system = Actor.system(session.clinic)
+            if not queries.chargeable_items(session.clinic, clinic_today(session.clinic), kind=FeeKind.PROCEDURE):
+                return None
+            signed_by = signer.user.pk if signer.user is not None else None
+            return _draft_lines(system, session, {"automatic": True, "session": session.number, "signed_by": signed_by})
+    except Exception:
+        log.exception("Could not draft the invoice of signed session %s", session_pk)
+        return None
 
 
 def discard_draft(actor: Actor, invoice: Invoice, *, reason: str) -> Invoice:

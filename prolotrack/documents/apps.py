@@ -10,4 +10,4 @@ class DocumentsConfig(AppConfig):
         from prolotrack.treatment import hooks as treatment_hooks
 
         # A signed session (treatment, a layer below) gets its visit summary once the signature is committed.
-        treatment_hooks.session_signed.provide(services.queue_visit_summary)
+        treatment_hooks.session_signed.listen(services.queue_visit_summary)

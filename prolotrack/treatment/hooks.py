@@ -1,14 +1,15 @@
 """Hooks of the treatment app (core/hooks.py; listed in docs/ARCHITECTURE.md, "Hooks").
 
-Treatment sits below consent, documents and messaging in the layers, yet signing needs the course's consent, a signed
-session gets its visit summary, and a session that will not happen takes its queued reminders with it. Those apps
-provide these functions in their AppConfig.ready(); consent, above treatment, uses the reminder hooks too.
+Treatment sits below consent, documents, billing and messaging in the layers, yet signing needs the course's consent, a
+signed session gets its visit summary and its draft invoice, and a session that will not happen takes its queued
+reminders with it. Those apps provide these functions in their AppConfig.ready(); consent, above treatment, uses the
+reminder hooks too.
 """
 
 from collections.abc import Iterable
 from typing import Any
 
-from prolotrack.core.hooks import Hook
+from prolotrack.core.hooks import AfterCommit, Hook
 from prolotrack.domain.session import ConsentState
 
 consent_state: Hook[[int], ConsentState] = Hook(
@@ -32,7 +33,8 @@ cancel_reminders: Hook[[Any, Iterable[Any], str], int] = Hook(
     "cancel the queued reminders of these sessions in the caller's transaction, with the reason (messaging)",
 )
 
-session_signed: Hook[[Any, int], Any] = Hook(
+session_signed: AfterCommit[[Any, int]] = AfterCommit(
     "treatment.session_signed",
-    "a session's signature is committed: queue its visit summary PDF; never raises (documents)",
+    "a session's signature is committed (the signer's actor, the session's pk): queue its visit summary PDF "
+    "(documents), draft its invoice (billing); each listener runs on its own and never undoes the signature",
 )

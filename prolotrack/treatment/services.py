@@ -7,7 +7,6 @@ locked: its note and everything in it change only through `amend`, which needs a
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -738,8 +737,9 @@ def sign_session(
             expected_version=expected_version,
             reason=f"Signed before the booked start: {early_reason}" if early and early_reason else "",
         )
-        # The visit summary PDF is queued once the signature is committed (docs/DOCUMENTS.md).
-        transaction.on_commit(partial(hooks.session_signed, actor, signed.pk), robust=True)
+        # Once the signature is committed: the visit summary PDF is queued (docs/DOCUMENTS.md) and the invoice drafted
+        # (docs/BILLING.md), each on its own; neither can undo or hold back the signature.
+        hooks.session_signed.send(actor, signed.pk)
         return signed
 
 

@@ -35,8 +35,15 @@ def course(clinician: User, patient: Any) -> Any:
 
 
 @pytest.fixture
-def signed_session(clinician: User, course: Any, signed_consent: Any) -> Any:
-    """Session 1, recorded and signed: six sites on the right knee and two on the left."""
+def signed_session(clinician: User, recorded_session: Any) -> Any:
+    """Session 1, recorded and signed: six sites on the right knee and two on the left. Signed without running the
+    after-commit listeners (the test's transaction never commits): no automatic draft, no visit summary."""
+    return treatment.sign_session(actor_of(clinician), recorded_session)
+
+
+@pytest.fixture
+def recorded_session(clinician: User, course: Any, signed_consent: Any) -> Any:
+    """Session 1 recorded and ready to sign: six sites on the right knee and two on the left."""
     actor = actor_of(clinician)
     session = course.sessions.get(number=1)
     solution = treatment.add_solution(
@@ -71,4 +78,4 @@ def signed_session(clinician: User, course: Any, signed_consent: Any) -> Any:
             volume_ml=Decimal("0.5"),
             label="Tender point",
         )
-    return treatment.sign_session(actor, type(session).objects.get(pk=session.pk))
+    return type(session).objects.get(pk=session.pk)
