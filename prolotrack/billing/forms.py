@@ -80,6 +80,38 @@ class PaymentForm(forms.Form):
         return picks or None
 
 
+class SplitPaymentForm(forms.Form):
+    """Checkout: the amount owed taken by up to three methods at once (card with the terminal's reference, cash,
+    …). A row with no amount is left out; each row with one becomes a payment of its own on the invoice."""
+
+    ROWS = 3
+    STARTING_METHODS = (PaymentMethod.CARD, PaymentMethod.CASH, PaymentMethod.CHEQUE)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for n, method in enumerate(self.STARTING_METHODS, start=1):
+            self.fields[f"method_{n}"] = forms.ChoiceField(
+                label=f"Method {n}", choices=PaymentMethod.choices, initial=method
+            )
+            self.fields[f"amount_{n}"] = money_field(f"Amount {n}", required=False)
+            self.fields[f"reference_{n}"] = forms.CharField(
+                label=f"Reference {n}", max_length=80, required=False, help_text="Terminal slip or bank reference."
+            )
+
+    def rows(self) -> list[tuple[Any, Any, Any]]:
+        """The form's rows as (method, amount, reference) bound fields, for the page."""
+        return [(self[f"method_{n}"], self[f"amount_{n}"], self[f"reference_{n}"]) for n in range(1, self.ROWS + 1)]
+
+    def parts(self) -> list[tuple[int, str, str, str]]:
+        """The rows with an amount typed: (row number, method, amount as typed, reference)."""
+        out = []
+        for n in range(1, self.ROWS + 1):
+            amount = (self.cleaned_data.get(f"amount_{n}") or "").strip()
+            if amount:
+                out.append((n, self.cleaned_data[f"method_{n}"], amount, self.cleaned_data[f"reference_{n}"]))
+        return out
+
+
 class IssueForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
 

@@ -37,6 +37,30 @@ def invoice_page(invoice: Invoice) -> dict[str, Any]:
     }
 
 
+def checkout_page(invoice: Invoice) -> dict[str, Any]:
+    """The checkout screen of an invoice: its figures, the stage it is at and, for a draft, what issuing changes.
+
+    Stages: `review` (a draft: check the lines, then issue after the confirmation), `pay` (issued, money owed: the
+    split payment), `done` (issued and nothing owed: receipts and the printed documents), `closed` (void)."""
+    figures = invoice_page(invoice)
+    if invoice.status == InvoiceStatus.DRAFT:
+        stage = "review"
+    elif invoice.status == InvoiceStatus.VOID:
+        stage = "closed"
+    else:
+        stage = "pay" if figures["balance"] > 0 else "done"
+    payments: dict[Any, Payment] = {}
+    for row in figures["allocations"]:
+        if row.amount > 0:
+            payments.setdefault(row.payment.pk, row.payment)
+    return {
+        **figures,
+        "stage": stage,
+        "payments": list(payments.values()),
+        "issue_changes": issue_step(invoice)["changes"] if stage == "review" else [],
+    }
+
+
 def creditable(invoice: Invoice) -> str:
     """What an invoice may still be credited, as the amount field's starting text."""
     return str(round_money(max(invoice.total - queries.invoice_credited(invoice), Decimal(0)), invoice.currency))

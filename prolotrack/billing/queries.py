@@ -168,7 +168,7 @@ class Account:
 
 def account(patient: Any) -> Account:
     currency = patient.clinic.config.currency
-    invoices = list(Invoice.objects.active().filter(patient=patient).order_by("-created_at"))
+    invoices = list(Invoice.objects.active().filter(patient=patient).select_related("session").order_by("-created_at"))
     open_rows = open_invoices(patient)
     credit = sum((left for _row, left in payments_with_credit(patient)), ZERO)
     history: list[dict[str, Any]] = []
@@ -512,3 +512,16 @@ def abn_draft(course: Any) -> AbnDraft:
     )
     draft.sha256 = hashlib.sha256(text.encode()).hexdigest()
     return draft
+
+
+def session_billing(session: TreatmentSession, day: date) -> dict[str, Any]:
+    """What the session page's billing card says: the session's invoice that stands (with what it still owes), or
+    why there is none (no procedure item on the fee schedule that day, or not drafted)."""
+    row = invoice_for_session(session)
+    return {
+        "session": session,
+        "invoice": row,
+        "balance": invoice_balance(row) if row is not None else ZERO,
+        "has_fees": bool(chargeable_items(session.clinic, day, kind=FeeKind.PROCEDURE)),
+        "ever_invoiced": Invoice.objects.filter(session=session).exists(),
+    }

@@ -11,6 +11,7 @@ import hashlib
 import logging
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -589,6 +590,62 @@ def record_payment(
         for part in plan.allocations:
             _allocate(actor, payment, by_key[part.key], part.amount, "billing.payment.allocated")
     return payment
+
+
+@dataclass(frozen=True)
+class PaymentPart:
+    """One method's part of a payment taken at checkout: the method, the amount (as typed) and its reference."""
+
+    method: str
+    amount: Any
+    reference: str = ""
+    row: int = 0  # the form's row it came from (its fields are named method_<row>, amount_<row>); 0: its place
+
+
+def pay_invoice_in_parts(actor: Actor, invoice: Invoice, parts: Sequence[PaymentPart]) -> list[Payment]:
+    """Checkout (docs/BILLING.md): an issued invoice paid by several methods at once (the card terminal's part with
+    its reference, the rest in cash, say). Each part is a payment of its own, paying this invoice, so each keeps its
+    method and reference for the takings and refunds; all parts are written in one transaction, or none. Together
+    they are at most what the invoice still owes: money paid ahead goes through "Take a payment" on the account.
+    Refusals name the part (`amount_2`, `method_1`) and write nothing."""
+    require_permission(actor, Permission.BILLING_PAYMENT)
+    require_same_clinic(actor, invoice)
+    _patient(actor, invoice.patient)
+    if invoice.status != InvoiceStatus.ISSUED:
+        raise ServiceError("Only an issued invoice is paid at checkout: issue the draft first.")
+    if not parts:
+        raise ValidationError({"amount_1": "Type the amount taken by at least one method."})
+    values = []
+    for place, part in enumerate(parts, start=1):
+        n = part.row or place
+        if part.method not in PaymentMethod.values:
+            raise ValidationError({f"method_{n}": f"Choose one of {', '.join(PaymentMethod.values)}."})
+        try:
+            values.append(money.parse_amount(part.amount, invoice.currency, what=f"Part {n}", allow_zero=False))
+        except MoneyError as error:
+            raise ValidationError({f"amount_{n}": str(error)}) from None
+    total = sum(values, Decimal(0))
+    with transaction.atomic():
+        _lock_account(invoice.patient)
+        owed = queries.invoice_balance(Invoice.objects.get(pk=invoice.pk))
+        if total > owed:
+            raise ValidationError(
+                f"The parts add up to {money.format_money(total, invoice.currency)}, more than the "
+                f"{money.format_money(owed, invoice.currency)} {invoice} still owes: lower a part (money paid ahead "
+                "is taken with 'Take a payment' on the account)."
+            )
+        return [
+            record_payment(
+                actor,
+                invoice.patient,
+                amount=value,
+                currency=invoice.currency,
+                method=part.method,
+                reference=part.reference,
+                chosen=[(invoice, value)],
+            )
+            for part, value in zip(parts, values, strict=True)
+        ]
 
 
 def refund_payment(actor: Actor, payment: Payment, *, amount: Any, reason: str, reference: str = "") -> Refund:

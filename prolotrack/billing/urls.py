@@ -1,6 +1,6 @@
 from django.urls import path
 
-from prolotrack.billing.views import abn, account, fees, invoices, payments, printing, reports
+from prolotrack.billing.views import abn, account, checkout, fees, invoices, payments, printing, reports
 
 app_name = "billing"
 
@@ -23,6 +23,10 @@ urlpatterns = [
     path("invoices/<uuid:invoice_uuid>/void/", invoices.invoice_void, name="invoice-void"),
     path("invoices/<uuid:invoice_uuid>/use-credit/", invoices.invoice_use_credit, name="invoice-use-credit"),
     path("payments/<uuid:payment_uuid>/refund/", payments.payment_refund, name="payment-refund"),
+    path("invoices/<uuid:invoice_uuid>/checkout/", checkout.checkout, name="checkout"),
+    path("invoices/<uuid:invoice_uuid>/checkout/issue/", checkout.checkout_issue, name="checkout-issue"),
+    path("invoices/<uuid:invoice_uuid>/checkout/pay/", checkout.checkout_pay, name="checkout-pay"),
+    path("sessions/<uuid:session_uuid>/billing/", checkout.session_card, name="session-card"),
     path("invoices/<uuid:invoice_uuid>/pdf/", printing.invoice_pdf, name="invoice-pdf"),
     path("payments/<uuid:payment_uuid>/receipt/", printing.receipt_pdf, name="receipt-pdf"),
     path("patients/<uuid:patient_uuid>/account/superbill/", printing.superbill, name="superbill"),

@@ -68,6 +68,8 @@ def invoice_from_session(request: ClinicRequest, session_uuid: Any) -> HttpRespo
         messages.error(request, str(error))
         return redirect("billing:account", patient_uuid=session.patient.uuid)
     messages.success(request, f"Draft invoice for session {session.number}: check it, then issue it.")
+    if request.POST.get("then") == "checkout":
+        return redirect("billing:checkout", invoice_uuid=invoice.uuid)
     return redirect("billing:invoice", invoice_uuid=invoice.uuid)
 
 
