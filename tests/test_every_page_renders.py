@@ -46,6 +46,7 @@ POST_ONLY = {
     "smart:launch",
     "billing:fee-version", "billing:invoice-new", "billing:invoice-from-session", "billing:line-add",
     "billing:line-remove", "billing:invoice-use-credit", "billing:abn-sign", "billing:abn-health-change",
+    "billing:checkout-issue", "billing:checkout-pay",
 }  # fmt: skip
 # Patterns that need something no API or optional-field-free record gives (a patient's token, a dashboard name).
 NOT_OBJECT_PAGES = {
