@@ -205,8 +205,16 @@ def load(clinic: Any, clinicians: Sequence[Any], first: date, last: date, *, exc
     """Hours, breaks, time off, holidays, appointments and course sessions of `clinicians` around the local days
     `first`..`last`, as the domain's inputs. Five statements whatever the span or the number of clinicians.
     `exclude` is an appointment left out (the one being moved)."""
-    ids = [c.pk for c in clinicians]
+    ids = {c.pk for c in clinicians}
     start, end = _bounds(clinic, first, last)
+    spans: dict[int, timedelta] = {}
+
+    def span(minutes: int) -> timedelta:
+        found = spans.get(minutes)
+        if found is None:
+            found = spans[minutes] = timedelta(minutes=minutes)
+        return found
+
     hours: dict[int, list[domain.WeeklyPeriod]] = defaultdict(list)
     breaks: dict[int, list[domain.WeeklyPeriod]] = defaultdict(list)
     rooms_of: dict[str, list[HoursRoom]] = defaultdict(list)
@@ -249,16 +257,9 @@ def load(clinic: Any, clinicians: Sequence[Any], first: date, last: date, *, exc
         "clinician_id", "room_id", "starts_at", "duration_minutes", "buffer_before_minutes", "buffer_after_minutes"
     ):
         if clinician_id in ids:
-            held[clinician_id].append(
-                domain.Booked(
-                    starts_at,
-                    timedelta(minutes=minutes),
-                    timedelta(minutes=before),
-                    timedelta(minutes=after),
-                )
-            )
+            held[clinician_id].append(domain.Booked(starts_at, span(minutes), span(before), span(after)))
         if room_id in exclusive:
-            room_busy[room_id].append((starts_at, starts_at + timedelta(minutes=minutes), before, after, clinician_id))
+            room_busy[room_id].append((starts_at, starts_at + span(minutes), before, after, clinician_id))
     session_type = (
         AppointmentType.objects.filter(
             clinic=clinic, kind=AppointmentKind.SESSION, active=True, entered_in_error_at__isnull=True
@@ -278,11 +279,7 @@ def load(clinic: Any, clinicians: Sequence[Any], first: date, last: date, *, exc
     ).values_list("clinician_id", "starts_at", "duration_minutes"):
         if session_start is None:
             continue
-        held[clinician_id].append(
-            domain.Booked(
-                session_start, timedelta(minutes=minutes), timedelta(minutes=before), timedelta(minutes=after)
-            )
-        )
+        held[clinician_id].append(domain.Booked(session_start, span(minutes), span(before), span(after)))
     availability = [
         domain.ClinicianAvailability(
             clinician=key(c),
