@@ -7,6 +7,7 @@ treatment sessions that hold time, and the buffers of the clinic's prolotherapy-
 no type of their own).
 """
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -391,7 +392,9 @@ def refusals(
     day = start.astimezone(clinic.tz).date()
     loaded = load(clinic, [clinician], day, day, exclude=exclude)
     wanted = domain_type(appointment_type)
-    reasons = domain.refusals(start, loaded.availability[0], wanted, clinic.tz, now, rules, loaded.holidays)
+    # The domain names the clinician by their key in its sentences: their name here, for staff to read.
+    who = dataclasses.replace(loaded.availability[0], clinician=str(clinician))
+    reasons = domain.refusals(start, who, wanted, clinic.tz, now, rules, loaded.holidays)
     room_id = room_at(loaded, key(clinician), start, clinic.tz)
     clash = room_clash(loaded, room_id, clinician.pk, start, wanted)
     if clash is not None:
