@@ -47,6 +47,7 @@ POST_ONLY = {
     "billing:fee-version", "billing:invoice-new", "billing:invoice-from-session", "billing:line-add",
     "billing:line-remove", "billing:invoice-use-credit", "billing:abn-sign", "billing:abn-health-change",
     "billing:checkout-issue", "billing:checkout-pay",
+    "billing:package-offer-add", "billing:package-offer-version", "billing:package-link",
 }  # fmt: skip
 # Patterns that need something no API or optional-field-free record gives (a patient's token, a dashboard name).
 NOT_OBJECT_PAGES = {
@@ -174,13 +175,18 @@ def minimal(client, clinician, admin_user, researcher, api_token) -> dict[str, A
     billing_services.add_line(admin, draft, fees["FOLLOW-UP"])
     invoice = billing_services.issue_invoice(admin, Invoice.objects.get(pk=draft.pk))
     payment = billing_services.record_payment(admin, patient, amount="10.00", currency="USD", method="cash")
+    offer = billing_services.create_package_offer(
+        admin, code="PKG", description="Package", price="100.00", uses=2, validity_days=30,
+        protocol_id="knee_oa_rabago", active_from=today,
+    )  # fmt: skip
+    package = billing_services.sell_package_on_new_draft(admin, patient, offer)
     return {
         "patient": patient, "children": children, "screening": screening, "study": study, "course": course,
         "session": session, "solution": solution, "site": site, "check": check, "event": event,
         "link": QuestionnaireLink.objects.get(uuid=link["id"]), "document": document, "consent": consent,
         "research_consent": research_consent, "export": export, "file": file,
         "message": message, "timepoint": course.timepoints.first(), "staff_member": clinician,
-        "invoice": invoice, "fee": fees["M0076"], "payment": payment,
+        "invoice": invoice, "fee": fees["M0076"], "payment": payment, "package": package,
     }  # fmt: skip
 
 
@@ -194,6 +200,7 @@ def _kwargs(name: str, pattern: Any, m: dict[str, Any]) -> list[dict[str, Any]]:
         "message_uuid": m["message"].uuid if m["message"] else None, "document_uuid": m["document"]["id"],
         "consent_uuid": m["consent"].uuid, "job_uuid": m["export"]["id"], "user_uuid": m["staff_member"].uuid,
         "invoice_uuid": m["invoice"].uuid, "fee_uuid": m["fee"].uuid, "payment_uuid": m["payment"].uuid,
+        "package_uuid": m["package"].uuid,
     }  # fmt: skip
     strings = {
         "protocol_id": "knee_oa_rabago", "code": None, "handout": "after", "instrument": "nrs_pain",

@@ -13,7 +13,7 @@ from ninja.responses import Status
 from prolotrack.audit.services import record_read
 from prolotrack.billing import queries, report_queries, services
 from prolotrack.billing import report_present as reports
-from prolotrack.billing.models import FeeItem, Invoice, Payment
+from prolotrack.billing.models import FeeItem, Invoice, Payment, SoldPackage
 from prolotrack.billing.schemas import (
     AccountOut,
     AgeingOut,
@@ -27,17 +27,26 @@ from prolotrack.billing.schemas import (
     IssuedOut,
     IssueIn,
     LineIn,
+    LinkPackageIn,
+    PackageOfferIn,
+    PackageOfferOut,
+    PackageOut,
+    PackageVersionIn,
     PaymentIn,
     PaymentOut,
     RefundIn,
     RefundOut,
+    SellPackageIn,
+    SettlePackageIn,
     TakingsOut,
 )
 from prolotrack.clinics.api_auth import api_require
 from prolotrack.clinics.http import ApiRequest
 from prolotrack.clinics.roles import Permission
 from prolotrack.domain.money import round_money
+from prolotrack.domain.packages import remaining
 from prolotrack.patients.queries import patient_or_404
+from prolotrack.treatment.queries import course_or_404
 
 router = Router(tags=["billing"])
 
@@ -199,3 +208,81 @@ def report_ageing(request: ApiRequest, as_of: str = "") -> Any:
     detail = {"report": "ageing", "as_of": asked.as_of.isoformat()}
     reports.audit_read(request.actor, "billing.reports.viewed", detail, reports.named(None, found))
     return reports.ageing_json(found)
+
+
+# --- Course packages -----------------------------------------------------------------------------------------------
+
+
+def _package_out(sold: SoldPackage) -> dict[str, Any]:
+    draws = queries.draws_of(sold)
+    cur = sold.invoice.currency
+    return {
+        "id": sold.uuid, "version": sold.version, "name": sold.name, "uses": sold.uses, "drawn": len(draws),
+        "left": remaining(sold.uses, len(draws)), "valid_from": sold.valid_from, "valid_to": sold.valid_to,
+        "course_id": sold.course.uuid if sold.course else None, "invoice_id": sold.invoice.uuid,
+        "price": round_money(sold.line.gross, cur), "currency": cur, "settled_on": sold.settled_on,
+        "refund": None if sold.refund is None else round_money(sold.refund, cur),
+        "credit_note_number": sold.credit_note.number if sold.credit_note else None, "draws": draws,
+    }  # fmt: skip
+
+
+@router.get("/billing/packages", response={200: list[PackageOfferOut]}, summary="The clinic's package offers")
+@api_require(Permission.BILLING_VIEW)
+def list_package_offers(request: ApiRequest) -> Any:
+    return queries.package_offers(request.clinic)
+
+
+@router.post("/billing/packages", response={201: PackageOfferOut}, summary="Add a package offer with its terms")
+@api_require(Permission.BILLING_FEES)
+def create_package_offer(request: ApiRequest, payload: PackageOfferIn) -> Any:
+    data = payload.dict()
+    data["active_from"] = data.pop("effective_from")
+    return Status(201, services.create_package_offer(request.actor, **data))
+
+
+@router.post("/billing/packages/{fee_id}/versions", response={201: PackageOfferOut}, summary="New terms or price")
+@api_require(Permission.BILLING_FEES)
+def add_package_version(request: ApiRequest, fee_id: UUID, payload: PackageVersionIn) -> Any:
+    item = _get(FeeItem, request, fee_id)
+    services.add_package_version(request.actor, item, **payload.dict())
+    return Status(201, item)
+
+
+@router.get("/patients/{patient_id}/packages", response={200: list[PackageOut]}, summary="A patient's packages")
+@api_require(Permission.BILLING_VIEW)
+def patient_packages(request: ApiRequest, patient_id: UUID) -> Any:
+    patient = patient_or_404(request, patient_id)
+    record_read(request.actor, "billing.packages.viewed", record=patient, patient_uuid=patient.uuid)
+    return [_package_out(row) for row in queries.packages_of(patient)]
+
+
+@router.post("/invoices/{invoice_id}/packages", response={201: PackageOut}, summary="Sell a package on a draft")
+@api_require(Permission.BILLING_INVOICE)
+def sell_package(request: ApiRequest, invoice_id: UUID, payload: SellPackageIn) -> Any:
+    invoice = _get(Invoice, request, invoice_id)
+    offer = _get(FeeItem, request, payload.offer_id)
+    course = None if payload.course_id is None else course_or_404(request, payload.course_id)
+    return Status(201, _package_out(services.sell_package(request.actor, invoice, offer, course=course)))
+
+
+@router.get("/packages/{package_id}", response={200: PackageOut}, summary="A package with its uses")
+@api_require(Permission.BILLING_VIEW)
+def get_package(request: ApiRequest, package_id: UUID) -> Any:
+    sold = _get(SoldPackage, request, package_id)
+    record_read(request.actor, "billing.package.viewed", record=sold, patient_uuid=sold.patient.uuid)
+    return _package_out(sold)
+
+
+@router.post("/packages/{package_id}/course", response={200: PackageOut}, summary="Link a package to a course")
+@api_require(Permission.BILLING_INVOICE)
+def link_package(request: ApiRequest, package_id: UUID, payload: LinkPackageIn) -> Any:
+    sold = _get(SoldPackage, request, package_id)
+    course = course_or_404(request, payload.course_id)
+    return _package_out(services.link_package(request.actor, sold, course, expected_version=payload.version))
+
+
+@router.post("/packages/{package_id}/settle", response={200: PackageOut}, summary="Settle: its course stopped early")
+@api_require(Permission.BILLING_CREDIT)
+def settle_package(request: ApiRequest, package_id: UUID, payload: SettlePackageIn) -> Any:
+    sold = _get(SoldPackage, request, package_id)
+    return _package_out(services.settle_stopped_package(request.actor, sold, expected_version=payload.version))

@@ -197,3 +197,78 @@ class HealthChangeForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="The ABN on file then no longer describes the care: a new one is asked for before the next session.",
     )
+
+
+# --- Course packages -----------------------------------------------------------------------------------------------
+
+
+class PackageVersionForm(forms.Form):
+    """A package offer's version: what it says and costs, its uses and validity, and what a use covers."""
+
+    description = forms.CharField(max_length=200, help_text="As the patient reads it, e.g. Knee course of 3.")
+    price = money_field("Price")
+    tax_rate = money_field("Tax rate (%)", required=False, help_text="Empty or 0: exempt.")
+    uses = forms.CharField(
+        max_length=2, label="Sessions (uses)", widget=forms.TextInput(attrs={"inputmode": "numeric"})
+    )
+    validity_days = forms.CharField(
+        max_length=4, label="Valid for (days)", widget=forms.TextInput(attrs={"inputmode": "numeric"})
+    )
+    protocol_id = forms.ChoiceField(label="Sessions of the protocol", required=False)
+    item_codes = forms.MultipleChoiceField(
+        label="…or sessions charged as", required=False, widget=forms.CheckboxSelectMultiple
+    )
+    effective_from = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(
+        self, *args: Any, protocols: list[tuple[str, str]], items: list[tuple[str, str]], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["protocol_id"]).choices = [("", "— (chosen items instead)"), *protocols]
+        cast(forms.MultipleChoiceField, self.fields["item_codes"]).choices = items
+
+
+class PackageOfferForm(PackageVersionForm):
+    code = forms.CharField(max_length=20, help_text="The clinic's own code, e.g. PKG-KNEE-3.")
+
+    field_order = ["code", "description", "price", "tax_rate", "uses", "validity_days", "protocol_id", "item_codes"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["effective_from"].label = "Active from"
+
+
+class SellPackageForm(forms.Form):
+    """Sell a package on a new draft invoice, for one of the patient's open courses or none yet."""
+
+    offer = forms.ChoiceField(label="Package")
+    course = forms.ChoiceField(label="For the course", required=False)
+
+    def __init__(self, *args: Any, offers: list[tuple[Any, Any, Any]], courses: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.offers = {str(item.uuid): item for item, _version, _terms in offers}
+        self.courses = {str(course.uuid): course for course in courses}
+        cast(forms.ChoiceField, self.fields["offer"]).choices = [
+            (str(item.uuid), f"{item.code}: {v.description}, {t.uses} sessions, {v.price:.2f}, {t.validity_days} days")
+            for item, v, t in offers
+        ]
+        cast(forms.ChoiceField, self.fields["course"]).choices = [("", "Not linked yet")] + [
+            (str(c.uuid), str(c)) for c in courses
+        ]
+
+    def chosen(self) -> tuple[Any, Any]:
+        course = self.cleaned_data.get("course")
+        return self.offers[self.cleaned_data["offer"]], self.courses.get(course) if course else None
+
+
+class LinkCourseForm(forms.Form):
+    course = forms.ChoiceField(label="Course")
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, courses: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.courses = {str(course.uuid): course for course in courses}
+        cast(forms.ChoiceField, self.fields["course"]).choices = [(str(c.uuid), str(c)) for c in courses]
+
+    def chosen(self) -> Any:
+        return self.courses[self.cleaned_data["course"]]

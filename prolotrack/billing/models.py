@@ -29,6 +29,8 @@ class FeeKind(models.TextChoices):
     SOLUTION = "solution", "Solution or add-on"
     PRODUCT = "product", "Product (brace, supplement)"
     OTHER = "other", "Other"
+    # A course package offer (PackageTerms on each version): sold with "Sell a package", never as a plain line.
+    PACKAGE = "package", "Course package"
 
 
 class FeeItem(ClinicalRecord):
@@ -324,3 +326,90 @@ class AdvanceNotice(ClinicalRecord):
         if self.pk is not None:
             return "A signed ABN never changes: record a change of health status, or issue a new ABN."
         return None
+
+
+# --- Course packages (docs/BILLING.md, "Course packages") -----------------------------------------------------------
+
+
+class PackageTerms(ClinicalRecord):
+    """What a package offer's version gives: the uses, the days it is valid from the sale, and what a use covers (a
+    protocol the linked course must follow, or chosen fee items the session's procedure must be one of). Immutable
+    with its version: new terms are a new version of the offer."""
+
+    fee_version = models.OneToOneField(FeeVersion, on_delete=models.PROTECT, related_name="package_terms")
+    uses = models.PositiveSmallIntegerField(help_text="Sessions the package gives (domain/packages.py parse_uses).")
+    validity_days = models.PositiveSmallIntegerField(help_text="Days it may be used from the day it is sold.")
+    protocol_id = models.CharField(max_length=60, blank=True, help_text="Built-in template code or clinic template.")
+    protocol_name = models.CharField(max_length=200, blank=True)
+    item_codes = models.JSONField(default=list, blank=True, help_text="Fee item codes a use may cover.")
+
+    def lock_reason(self) -> str | None:
+        if self.pk is not None:
+            return "A package offer's terms never change: add a new version of the offer."
+        return None
+
+    def covers(self) -> str:
+        """What a use covers, in words."""
+        if self.protocol_id:
+            return f"sessions of {self.protocol_name or self.protocol_id}"
+        return "sessions charged as " + ", ".join(self.item_codes)
+
+
+class SoldPackage(ClinicalRecord):
+    """A package sold to a patient on an invoice line: its uses, validity and the course it is linked to. Uses left
+    are counted from its draws (PackageDraw), never stored. Settled when its course stopped early: the refund, by
+    the clinic's rule, is a credit note on the sale invoice (the sale itself never changes)."""
+
+    # Not fields: the uses drawn and left, set by billing.queries.packages_of / packages_of_course for the pages.
+    drawn: int
+    left: int
+
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    offer = models.ForeignKey(FeeItem, on_delete=models.PROTECT, related_name="+")
+    terms = models.ForeignKey(PackageTerms, on_delete=models.PROTECT, related_name="+")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="+")
+    line = models.OneToOneField(InvoiceLine, on_delete=models.PROTECT, related_name="package")
+    course = models.ForeignKey("treatment.Course", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(max_length=200)
+    uses = models.PositiveSmallIntegerField()
+    valid_from = models.DateField()
+    valid_to = models.DateField()
+    # Settled (course stopped early): the rule applied, the amount given back and its credit note (none under 'none').
+    settled_on = models.DateField(null=True, blank=True)
+    settle_rule = models.CharField(max_length=10, blank=True)
+    refund = models.DecimalField(max_digits=15, decimal_places=3, null=True, blank=True)
+    credit_note = models.ForeignKey(CreditNote, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-valid_from", "-id"]
+        indexes = [models.Index(fields=["patient", "valid_to"]), models.Index(fields=["course"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def lock_reason(self) -> str | None:
+        if self.pk is not None and self.settled_on is not None:
+            return "This package is settled (its course stopped early) and cannot change."
+        return None
+
+
+class PackageDraw(ClinicalRecord):
+    """One use of a package: a session of the linked course, charged on `invoice` at no charge for its procedure.
+    A draw given back (its draft discarded, its invoice voided) is marked entered in error, never deleted."""
+
+    package = models.ForeignKey(SoldPackage, on_delete=models.PROTECT, related_name="draws")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    session = models.ForeignKey("treatment.TreatmentSession", on_delete=models.PROTECT, related_name="+")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="+")
+    service_date = models.DateField(help_text="The session's day in the clinic's zone.")
+    number = models.PositiveSmallIntegerField(help_text="Use n of the package's uses.")
+
+    class Meta:
+        ordering = ["package", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session"],
+                condition=models.Q(entered_in_error_at__isnull=True),
+                name="billing_one_live_draw_per_session",
+            )
+        ]

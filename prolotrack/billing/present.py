@@ -6,8 +6,10 @@ from typing import Any
 from django.urls import reverse
 
 from prolotrack.billing import queries
-from prolotrack.billing.models import Invoice, InvoiceStatus, Payment
+from prolotrack.billing.models import Invoice, InvoiceStatus, Payment, SoldPackage
+from prolotrack.domain import packages
 from prolotrack.domain.money import format_money, round_money
+from prolotrack.treatment.models import CourseStatus
 
 
 def money(amount: Decimal, currency: str) -> str:
@@ -130,3 +132,62 @@ def refund_step(payment: Payment, limit: Decimal) -> dict[str, Any]:
     if limit <= 0:
         context["already"] = "Nothing of this payment can be refunded: it pays invoices or was refunded already."
     return context
+
+
+# --- Course packages -----------------------------------------------------------------------------------------------
+
+
+def package_page(sold: SoldPackage) -> dict[str, Any]:
+    """A package: its terms, uses drawn and left, the sessions that drew them, and what settling would give back."""
+    draws = queries.draws_of(sold)
+    currency = sold.invoice.currency
+    return {
+        "package": sold,
+        "patient": sold.patient,
+        "draws": draws,
+        "left": packages.remaining(sold.uses, len(draws)),
+        "price": sold.line.gross,
+        "currency": currency,
+        "courses": queries.open_courses(sold.patient) if not draws and sold.settled_on is None else [],
+        "settleable": sold.settled_on is None
+        and sold.course is not None
+        and sold.course.status == CourseStatus.STOPPED,
+    }
+
+
+def settle_step(sold: SoldPackage) -> dict[str, Any]:
+    back = reverse("billing:package", args=[sold.uuid])
+    rule = sold.clinic.config.package_refund_rule
+    used = queries.drawn(sold)
+    invoice = sold.invoice
+    amount = packages.refund_amount(rule, sold.line.gross, sold.uses, used, invoice.currency)
+    amount = min(amount, max(invoice.total - queries.invoice_credited(invoice), Decimal(0)))
+    context: dict[str, Any] = {
+        "title": "Settle package",
+        "patient": sold.patient,
+        "crumbs": [(reverse("billing:account", args=[sold.patient.uuid]), "Account"), (back, sold.name)],
+        "record": f"{sold.name}: {used} of {sold.uses} uses drawn, {money(sold.line.gross, invoice.currency)}",
+        "button": "Settle the package",
+        "back_url": back,
+        "changes": [
+            f"The clinic's rule is '{packages.REFUND_RULES[rule]}'.",
+            f"A credit note for {money(amount, invoice.currency)} on {invoice} (what was paid beyond what it then "
+            "asks goes to the patient's account credit, to use or refund)."
+            if amount > 0
+            else "Nothing goes back: no credit note.",
+            "The package draws no more uses.",
+        ],
+        "keeps": [f"{invoice} itself is kept unchanged, with its number."],
+    }
+    if sold.settled_on is not None:
+        context["already"] = f"This package was settled on {sold.settled_on:%Y-%m-%d}."
+    elif sold.course is None or sold.course.status != CourseStatus.STOPPED:
+        context["already"] = "Only a package whose course was stopped early is settled: stop the course first."
+    return context
+
+
+def settled_message(sold: SoldPackage) -> str:
+    if sold.credit_note is None:
+        return f"{sold.name} settled: nothing given back (the clinic's rule: {sold.settle_rule.replace('_', ' ')})."
+    amount = money(sold.credit_note.amount, sold.invoice.currency)
+    return f"{sold.name} settled: credit note {sold.credit_note.number} for {amount}."

@@ -23,12 +23,16 @@ from prolotrack.billing.models import (
     Invoice,
     InvoiceLine,
     InvoiceStatus,
+    PackageDraw,
+    PackageTerms,
     Payment,
     PaymentAllocation,
     Refund,
+    SoldPackage,
 )
 from prolotrack.domain import abn
-from prolotrack.treatment.models import TreatmentSession
+from prolotrack.domain.packages import PackageState, draw_refusal, remaining, share
+from prolotrack.treatment.models import Course, CourseStatus, TreatmentSession
 
 ZERO = Decimal(0)
 
@@ -41,10 +45,14 @@ def _sum(queryset: QuerySet[Any], name: str = "amount") -> Decimal:
 # --- Fee schedule --------------------------------------------------------------------------------------------------
 
 
-def fee_items(clinic: Any) -> list[FeeItem]:
-    """Every item of the clinic's fee schedule with its versions (newest first), by code."""
+def fee_items(clinic: Any, *, packages: bool = True) -> list[FeeItem]:
+    """Every item of the clinic's fee schedule with its versions (newest first), by code (package offers too, unless
+    `packages` is False: the fee schedule page lists them apart)."""
     versions = Prefetch("versions", queryset=FeeVersion.objects.active().order_by("-effective_from"))
-    return list(FeeItem.objects.active().filter(clinic=clinic).prefetch_related(versions).order_by("code"))
+    items = FeeItem.objects.active().filter(clinic=clinic)
+    if not packages:
+        items = items.exclude(kind=FeeKind.PACKAGE)
+    return list(items.prefetch_related(versions).order_by("code"))
 
 
 def fee_item(clinic: Any, uuid: Any) -> FeeItem:
@@ -303,8 +311,7 @@ def superbill_invoices(patient: Any, start: date, end: date) -> list[tuple[Invoi
     return sorted(((row, day) for row, day in dated if start <= day <= end), key=lambda pair: (pair[1], pair[0].number))
 
 
-# === Coverage and the Medicare ABN (docs/BILLING.md, "Medicare ABN") ================================================
-# Rules in domain/abn.py; these reads gather the facts they take: the patient's coverage, the course's plan, the fee
+# === Coverage and the Medicare ABN (docs/BILLING.md, "Medicare ABN") =========================================# Rules in domain/abn.py; these reads gather the facts they take: the patient's coverage, the course's plan, the fee
 # versions in force on each planned day, the clinic's gate setting and the notice on file.
 
 ABN_D_HEADER = "prolotherapy sessions"
@@ -525,3 +532,205 @@ def session_billing(session: TreatmentSession, day: date) -> dict[str, Any]:
         "has_fees": bool(chargeable_items(session.clinic, day, kind=FeeKind.PROCEDURE)),
         "ever_invoiced": Invoice.objects.filter(session=session).exists(),
     }
+
+
+# --- Course packages (docs/BILLING.md, "Course packages") -----------------------------------------------------------
+
+
+def session_day(session: Any) -> date:
+    """A session's day in the clinic's zone: its booked start, else its planned day."""
+    if session.starts_at is not None:
+        return session.starts_at.astimezone(session.clinic.tz).date()
+    return session.planned_on
+
+
+def package_offers(clinic: Any) -> list[FeeItem]:
+    """The clinic's package offers with their versions (newest first) and each version's terms."""
+    versions = Prefetch(
+        "versions",
+        queryset=FeeVersion.objects.active().select_related("package_terms").order_by("-effective_from"),
+    )
+    items = FeeItem.objects.active().filter(clinic=clinic, kind=FeeKind.PACKAGE)
+    return list(items.prefetch_related(versions).order_by("code"))
+
+
+def sellable_offers(clinic: Any, day: date) -> list[tuple[FeeItem, FeeVersion, PackageTerms]]:
+    """Package offers that may be sold on a day, each with its version and terms in force."""
+    out = []
+    for item in chargeable_items(clinic, day, kind=FeeKind.PACKAGE):
+        version = version_on(item, day)
+        terms = PackageTerms.objects.active().filter(fee_version=version).first() if version else None
+        if version is not None and terms is not None:
+            out.append((item, version, terms))
+    return out
+
+
+def package(clinic: Any, uuid: Any) -> SoldPackage:
+    return (
+        SoldPackage.objects.active()
+        .select_related("patient", "course", "invoice", "terms")
+        .get(clinic=clinic, uuid=uuid)
+    )
+
+
+def package_or_404(request: Any, uuid: Any) -> SoldPackage:
+    row: SoldPackage = record_or_404(SoldPackage, request, uuid)
+    return row
+
+
+def draws_of(sold: SoldPackage) -> list[PackageDraw]:
+    """The package's uses still standing, first first, with their sessions and invoices."""
+    return list(
+        PackageDraw.objects.active()
+        .filter(package=sold)
+        .select_related("session", "invoice")
+        .order_by("number", "created_at")
+    )
+
+
+def drawn(sold: SoldPackage) -> int:
+    return PackageDraw.objects.active().filter(package=sold).count()
+
+
+def package_state(sold: SoldPackage) -> PackageState:
+    return PackageState(sold.name, sold.uses, drawn(sold), sold.valid_from, sold.valid_to)
+
+
+def _with_left(rows: list[SoldPackage]) -> list[SoldPackage]:
+    for row in rows:
+        row.drawn = drawn(row)
+        row.left = remaining(row.uses, row.drawn)
+    return rows
+
+
+def packages_of(patient: Any) -> list[SoldPackage]:
+    """The patient's packages (on drafts too), newest first, each with `drawn` and `left` set."""
+    rows = SoldPackage.objects.active().filter(patient=patient).select_related("course", "invoice", "terms")
+    return _with_left(list(rows.order_by("-valid_from", "-id")))
+
+
+def packages_of_course(course: Any) -> list[SoldPackage]:
+    """The packages linked to a course, oldest first, each with `drawn` and `left` set."""
+    rows = SoldPackage.objects.active().filter(course=course).select_related("invoice", "terms")
+    return _with_left(list(rows.order_by("valid_from", "id")))
+
+
+def drawable(sold: SoldPackage) -> bool:
+    """Sold on an issued invoice (not a draft, not voided) and not settled."""
+    return sold.invoice.status == InvoiceStatus.ISSUED and sold.settled_on is None
+
+
+def package_for_session(session: Any, item_code: str) -> tuple[SoldPackage | None, str]:
+    """The package a session of its course draws a use from, or None with why not ('' when the course has none).
+
+    Among the course's packages that cover the session's procedure item, sold on an issued invoice and not settled,
+    the one ending first that the rules let draw (domain/packages.py draw_refusal); else the first refusal."""
+    day = session_day(session)
+    refusals = []
+    candidates = [
+        row
+        for row in packages_of_course(session.course)
+        if not row.terms.item_codes or item_code in row.terms.item_codes
+    ]
+    for row in sorted(candidates, key=lambda r: (r.valid_to, r.id)):
+        if not drawable(row):
+            if row.settled_on is None:
+                refusals.append(
+                    f"Package '{row.name}' is sold on an invoice that is not issued (or was voided). "
+                    "This session is charged at the normal price."
+                )
+            continue
+        refusal = draw_refusal(package_state(row), day)
+        if refusal is None:
+            return row, ""
+        refusals.append(refusal)
+    return None, refusals[0] if refusals else ""
+
+
+@dataclass(frozen=True)
+class LiabilityRow:
+    package: SoldPackage
+    uses_left: int
+    value: Decimal
+
+
+@dataclass(frozen=True)
+class PackageLiability:
+    """Package liability on a day: uses sold and not yet delivered, and their value (each package's price shared
+    pro rata over its uses)."""
+
+    on_date: date
+    currency: str
+    packages: int
+    uses: int
+    value: Decimal
+    rows: list[LiabilityRow]
+
+
+def package_liability(clinic: Any, on_date: date) -> PackageLiability:
+    """Uses sold and not yet delivered on `on_date`, and their value, for the reports (docs/BILLING.md).
+
+    Counted: packages sold on an invoice issued on or before the day, not voided by then, valid that day (an expired
+    package is owed nothing more) and not settled by then (a course stopped early). Delivered: the draws for sessions
+    on or before the day. Value: price x uses left / uses, rounded half up, per package (domain/packages.py share)."""
+    currency = clinic.config.currency
+    rows = (
+        SoldPackage.objects.active()
+        .filter(
+            clinic=clinic,
+            invoice__issued_on__lte=on_date,
+            invoice__status__in=[InvoiceStatus.ISSUED, InvoiceStatus.VOID],
+            valid_from__lte=on_date,
+            valid_to__gte=on_date,
+        )
+        .exclude(settled_on__lte=on_date)
+        .select_related("invoice", "line", "patient")
+        .order_by("valid_to", "id")
+    )
+    voided = set(
+        CreditNote.objects.active()
+        .filter(clinic=clinic, is_void=True, issued_on__lte=on_date)
+        .values_list("invoice_id", flat=True)
+    )
+    out = []
+    for row in rows:
+        if row.invoice_id in voided:
+            continue
+        used = PackageDraw.objects.active().filter(package=row, service_date__lte=on_date).count()
+        left = remaining(row.uses, used)
+        if left:
+            out.append(LiabilityRow(row, left, share(row.line.gross, row.uses, left, currency)))
+    return PackageLiability(
+        on_date=on_date,
+        currency=currency,
+        packages=len(out),
+        uses=sum(r.uses_left for r in out),
+        value=sum((r.value for r in out), ZERO),
+        rows=out,
+    )
+
+
+def open_courses(patient: Any) -> list[Course]:
+    """The patient's open courses (a package is sold for, or linked to, one of them)."""
+    return list(
+        Course.objects.active().filter(patient=patient, status=CourseStatus.OPEN).order_by("-started_on", "-id")
+    )
+
+
+def offer_choices(clinic: Any, day: date) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """What a package offer may cover: the clinic's protocols (id, name) and its fee items other than packages."""
+    from prolotrack.clinical.queries import list_protocols
+
+    protocols = [(entry.id, entry.name) for entry in list_protocols(clinic) if entry.template is not None]
+    items = [
+        (item.code, f"{item.code}: {version.description}")
+        for item, version in chargeable_with_prices(clinic, day)
+        if item.kind != FeeKind.PACKAGE
+    ]
+    return protocols, items
+
+
+def course_packages(course: Any) -> dict[str, Any]:
+    """The course card's packages: each with its uses left and its draws."""
+    rows = packages_of_course(course)
+    return {"course": course, "packages": [(row, draws_of(row)) for row in rows]}

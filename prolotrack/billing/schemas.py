@@ -8,7 +8,7 @@ from uuid import UUID
 
 from ninja import Field, Schema
 
-from prolotrack.billing.models import CreditNote, FeeItem, FeeVersion, Payment, Refund
+from prolotrack.billing.models import CreditNote, FeeItem, FeeVersion, PackageDraw, PackageTerms, Payment, Refund
 from prolotrack.domain.money import round_money
 
 # An amount as text: digits, at most three decimals (the currency's own minor unit is checked by the service).
@@ -269,3 +269,111 @@ class AgeingOut(Schema):
     owed: str
     account_credit: str
     patients: list[AgeingPatientOut]
+
+
+# --- Course packages (docs/BILLING.md, "Course packages") -----------------------------------------------------------
+
+UsesText = Field(pattern=r"^\d{1,2}$", max_length=2, description="Sessions the package gives, 1 to 50")
+DaysText = Field(pattern=r"^\d{1,4}$", max_length=4, description="Days it is valid from the sale, 1 to 1096")
+
+
+class PackageTermsOut(Schema):
+    uses: int
+    validity_days: int
+    protocol_id: str = Field(description="The protocol whose sessions it covers; empty: the chosen items")
+    item_codes: list[str] = Field(description="Fee item codes a use may cover; empty: the protocol")
+
+
+class PackageOfferVersionOut(Schema):
+    description: str
+    price: Decimal
+    tax_rate: Decimal
+    effective_from: date
+    terms: PackageTermsOut | None
+
+    @staticmethod
+    def resolve_price(obj: FeeVersion) -> Decimal:
+        return round_money(obj.price, obj.clinic.config.currency)
+
+    @staticmethod
+    def resolve_tax_rate(obj: FeeVersion) -> Decimal:
+        return obj.tax_rate.normalize() if obj.tax_rate else Decimal(0)
+
+    @staticmethod
+    def resolve_terms(obj: FeeVersion) -> PackageTerms | None:
+        return PackageTerms.objects.active().filter(fee_version=obj).first()
+
+
+class PackageOfferOut(Schema):
+    id: UUID = Field(alias="uuid")
+    code: str
+    active_from: date
+    active_to: date | None
+    versions: list[PackageOfferVersionOut] = Field(description="Newest first")
+
+    @staticmethod
+    def resolve_versions(obj: FeeItem) -> list[FeeVersion]:
+        return list(FeeVersion.objects.active().filter(item=obj).order_by("-effective_from"))
+
+
+class PackageVersionIn(Schema):
+    description: str = Field(max_length=200)
+    price: str = AmountText
+    tax_rate: str = Field("", pattern=r"^(\d{1,3}(\.\d{1,3})?)?$", max_length=7, description="Percent; empty: exempt")
+    uses: str = UsesText
+    validity_days: str = DaysText
+    protocol_id: str = Field("", max_length=60, description="A protocol's id; or give item_codes instead")
+    item_codes: list[str] = Field(default_factory=list, max_length=20, description="Fee item codes; or a protocol")
+    effective_from: date
+
+
+class PackageOfferIn(PackageVersionIn):
+    code: str = Field(max_length=20, description="The clinic's own code, e.g. PKG-KNEE-3")
+
+
+class SellPackageIn(Schema):
+    offer_id: UUID = Field(description="A package offer of the fee schedule")
+    course_id: UUID | None = Field(None, description="One of the patient's open courses; empty: link it later")
+
+
+class LinkPackageIn(Schema):
+    course_id: UUID
+    version: int | None = Field(None, description="The version read; a stale one answers 409")
+
+
+class SettlePackageIn(Schema):
+    version: int | None = Field(None, description="The version read; a stale one answers 409")
+
+
+class PackageDrawOut(Schema):
+    number: int = Field(description="Use n of the package's uses")
+    session_id: UUID
+    invoice_id: UUID
+    service_date: date
+
+    @staticmethod
+    def resolve_session_id(obj: PackageDraw) -> UUID:
+        return obj.session.uuid
+
+    @staticmethod
+    def resolve_invoice_id(obj: PackageDraw) -> UUID:
+        return obj.invoice.uuid
+
+
+class PackageOut(Schema):
+    id: UUID
+    version: int
+    name: str
+    uses: int
+    drawn: int
+    left: int = Field(description="Uses left: uses less the draws standing, never below 0")
+    valid_from: date
+    valid_to: date
+    course_id: UUID | None
+    invoice_id: UUID = Field(description="The invoice that sold it (a draft sells nothing yet)")
+    price: Decimal = Field(description="The package line with its tax")
+    currency: str
+    settled_on: date | None = Field(description="Settled when its course stopped early")
+    refund: Decimal | None
+    credit_note_number: int | None
+    draws: list[PackageDrawOut]

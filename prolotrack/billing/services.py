@@ -40,19 +40,24 @@ from prolotrack.billing.models import (
     Invoice,
     InvoiceLine,
     InvoiceStatus,
+    PackageDraw,
+    PackageTerms,
     PayerType,
     Payment,
     PaymentAllocation,
     PaymentMethod,
     Refund,
+    SoldPackage,
 )
+from prolotrack.clinical.queries import ProtocolNotFound, find_protocol
 from prolotrack.clinics.roles import Permission, require_permission
 from prolotrack.core.access import require_same_clinic
-from prolotrack.domain import money
+from prolotrack.domain import money, packages
 from prolotrack.domain.money import Allocation, MoneyError, OpenItem
+from prolotrack.domain.packages import PackageError
 from prolotrack.patients.models import Patient
 from prolotrack.treatment import maps
-from prolotrack.treatment.models import InjectionSite, TreatmentSession
+from prolotrack.treatment.models import Course, CourseStatus, InjectionSite, TreatmentSession
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +122,8 @@ def create_fee_item(
         raise ValidationError({"code": "A code is 1-20 letters, digits, dots or dashes, e.g. M0076 or KNEE-FU."})
     if kind not in FeeKind.values:
         raise ValidationError({"kind": f"Choose one of {', '.join(FeeKind.values)}."})
+    if kind == FeeKind.PACKAGE:
+        raise ValidationError({"kind": "A package offer has terms (uses, validity): add it as a package offer."})
     values = _fee_values(actor, description, price, tax_rate)
     if FeeItem.objects.filter(clinic=actor.clinic, code=clean_code).exists():
         raise ValidationError({"code": f"{clean_code} is already on the fee schedule: add a new version to it."})
@@ -247,6 +254,8 @@ def add_line(actor: Actor, invoice: Invoice, item: FeeItem, *, quantity: Any = 1
     require_same_clinic(actor, invoice)
     _require_draft(invoice)
     count = money.parse_quantity(quantity)
+    if item.kind == FeeKind.PACKAGE:
+        raise ServiceError(f"{item.code} is a package offer: sell it with 'Sell a package' so its uses are kept.")
     version = _version_for(actor, item, clinic_today(actor.clinic))
     with transaction.atomic():
         position = len(queries.invoice_lines(invoice)) + 1
@@ -283,6 +292,7 @@ def remove_line(actor: Actor, line: InvoiceLine, *, reason: str = "Removed from 
     _require_draft(line.invoice)
     with transaction.atomic():
         removed = mark_entered_in_error(actor, line, "billing.invoice.line_removed", reason=reason)
+        _give_back(actor, line=line, reason=reason)
         _recompute(actor, line.invoice)
     return removed
 
@@ -328,10 +338,19 @@ def _draft_lines(actor: Actor, session: TreatmentSession, detail: dict[str, Any]
     item = procedure_item(actor, day)
     version = _version_for(actor, item, day)
     lines = money.procedure_lines(actor.clinic.config.session_fee_rule, _site_regions(session))
+    # A package of the session's course draws a use instead of a charge (docs/BILLING.md, "Course packages").
+    sold, refusal = queries.package_for_session(session, item.code)
     invoice = _new_draft(actor, session.patient, session, detail)
+    use = None if sold is None else _draw(actor, sold, session, invoice)
     for position, procedure in enumerate(lines, start=1):
         label = f"{version.description} ({procedure.label})" if procedure.label else version.description
-        create_record(actor, _line(invoice, version, position, procedure.quantity, label), "billing.invoice.line_added")
+        row = _line(invoice, version, position, procedure.quantity, label)
+        if use is not None and sold is not None:
+            row.description = f"{label}: package use {use.number} of {sold.uses}, {sold.name}"[:300]
+            row.unit_price = row.net = row.tax = Decimal(0)
+        create_record(actor, row, "billing.invoice.line_added")
+    if refusal and sold is None:
+        update_record(actor, invoice, {"note": refusal}, "billing.package.not_drawn", expected_version=None)
     return _recompute(actor, invoice)
 
 
@@ -374,6 +393,7 @@ def discard_draft(actor: Actor, invoice: Invoice, *, reason: str) -> Invoice:
     require_same_clinic(actor, invoice)
     _require_draft(invoice)
     with transaction.atomic():
+        _give_back(actor, invoice=invoice, reason=reason)
         return mark_entered_in_error(actor, invoice, "billing.invoice.discarded", reason=reason)
 
 
@@ -499,6 +519,7 @@ def credit_invoice(actor: Actor, invoice: Invoice, *, amount: Any, reason: str, 
         )
         _release(actor, invoice, note, invoice.total - credited - value)
         if credited + value == invoice.total:
+            _give_back(actor, draws_of=invoice, reason=f"Invoice credited in full: {text}")
             update_record(
                 actor,
                 invoice,
@@ -679,8 +700,7 @@ def refund_payment(actor: Actor, payment: Payment, *, amount: Any, reason: str, 
         )
 
 
-# === Coverage and the Medicare ABN (docs/BILLING.md, "Medicare ABN") ================================================
-
+# === Coverage and the Medicare ABN (docs/BILLING.md, "Medicare ABN") =========================================
 MEMBER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-]{1,38}[A-Za-z0-9]$")
 # A health-status change recorded on an ABN says what changed, as an amendment does.
 MIN_HEALTH_CHANGE = 10
@@ -873,3 +893,278 @@ def ensure_abn_pdf(actor: Actor, notice: AdvanceNotice) -> AdvanceNotice:
     if not notice.pdf_sha256:
         raise ServiceError("This ABN has no stored PDF.")
     return notice
+
+
+# --- Course packages (docs/BILLING.md, "Course packages") -----------------------------------------------------------
+
+
+def _terms(actor: Actor, uses: Any, validity_days: Any, protocol_id: str, item_codes: Sequence[str]) -> dict[str, Any]:
+    """The terms of a package offer's version, checked: uses, validity, and a protocol or chosen fee items."""
+    try:
+        clean_uses = packages.parse_uses(uses)
+    except PackageError as error:
+        raise ValidationError({"uses": str(error)}) from None
+    try:
+        days = packages.parse_validity_days(validity_days)
+    except PackageError as error:
+        raise ValidationError({"validity_days": str(error)}) from None
+    protocol = (protocol_id or "").strip()
+    codes = list(dict.fromkeys(code.strip().upper() for code in item_codes or () if code and code.strip()))
+    if protocol and codes:
+        raise ValidationError({"item_codes": "Name a protocol or chosen fee items, not both."})
+    if not protocol and not codes:
+        raise ValidationError({"protocol_id": "Name the protocol whose sessions it covers, or choose fee items."})
+    name = ""
+    if protocol:
+        try:
+            entry = find_protocol(actor.clinic, protocol)
+        except ProtocolNotFound as error:
+            raise ValidationError({"protocol_id": f"{error} Choose one of the clinic's protocols."}) from None
+        name = entry.record.name if entry.record is not None else entry.template.name if entry.template else protocol
+    for code in codes:
+        item = FeeItem.objects.active().filter(clinic=actor.clinic, code=code).first()
+        if item is None or item.kind == FeeKind.PACKAGE:
+            raise ValidationError({"item_codes": f"{code} is not a fee item of this clinic a package can cover."})
+    return {"uses": clean_uses, "validity_days": days, "protocol_id": protocol, "protocol_name": name,
+            "item_codes": codes}  # fmt: skip
+
+
+def create_package_offer(
+    actor: Actor,
+    *,
+    code: str,
+    description: str,
+    price: Any,
+    uses: Any,
+    validity_days: Any,
+    protocol_id: str = "",
+    item_codes: Sequence[str] = (),
+    tax_rate: Any = None,
+    active_from: date,
+) -> FeeItem:
+    """A package offer on the fee schedule: a fee item of kind 'package' whose first version carries its terms."""
+    require_permission(actor, Permission.BILLING_FEES)
+    clean_code = (code or "").strip().upper()
+    if not CODE.match(clean_code):
+        raise ValidationError({"code": "A code is 1-20 letters, digits, dots or dashes, e.g. PKG-KNEE-3."})
+    values = _fee_values(actor, description, price, tax_rate)
+    terms = _terms(actor, uses, validity_days, protocol_id, item_codes)
+    if FeeItem.objects.filter(clinic=actor.clinic, code=clean_code).exists():
+        raise ValidationError({"code": f"{clean_code} is already on the fee schedule: add a new version to it."})
+    with transaction.atomic():
+        item = create_record(
+            actor,
+            FeeItem(clinic=actor.clinic, code=clean_code, kind=FeeKind.PACKAGE, active_from=active_from),
+            "billing.fee.created",
+        )
+        version = create_record(
+            actor,
+            FeeVersion(clinic=actor.clinic, item=item, effective_from=active_from, **values),
+            "billing.fee.version_added",
+            detail={"code": clean_code, "price": values["price"]},
+        )
+        create_record(
+            actor,
+            PackageTerms(clinic=actor.clinic, fee_version=version, **terms),
+            "billing.package.terms_added",
+            detail={"code": clean_code, "uses": terms["uses"], "validity_days": terms["validity_days"]},
+        )
+    return item
+
+
+def add_package_version(
+    actor: Actor,
+    item: FeeItem,
+    *,
+    description: str,
+    price: Any,
+    uses: Any,
+    validity_days: Any,
+    protocol_id: str = "",
+    item_codes: Sequence[str] = (),
+    tax_rate: Any = None,
+    effective_from: date,
+) -> FeeVersion:
+    """New terms or a new price of a package offer from a day on; packages already sold keep theirs."""
+    require_permission(actor, Permission.BILLING_FEES)
+    require_same_clinic(actor, item)
+    if item.kind != FeeKind.PACKAGE:
+        raise ValidationError({"code": f"{item.code} is not a package offer."})
+    terms = _terms(actor, uses, validity_days, protocol_id, item_codes)
+    with transaction.atomic():
+        version = add_fee_version(
+            actor, item, description=description, price=price, tax_rate=tax_rate, effective_from=effective_from
+        )
+        create_record(
+            actor,
+            PackageTerms(clinic=actor.clinic, fee_version=version, **terms),
+            "billing.package.terms_added",
+            detail={"code": item.code, "uses": terms["uses"], "validity_days": terms["validity_days"]},
+        )
+    return version
+
+
+def _check_course(actor: Actor, course: Course, patient: Patient, terms: PackageTerms) -> None:
+    require_same_clinic(actor, course)
+    if course.patient_id != patient.pk:
+        raise ServiceError("This course is another patient's: link the package to a course of its own patient.")
+    if course.is_entered_in_error or course.status != CourseStatus.OPEN:
+        raise ServiceError("A package is linked to an open course only.")
+    if terms.protocol_id and course.protocol_id != terms.protocol_id:
+        raise ServiceError(
+            f"This package covers sessions of {terms.protocol_name or terms.protocol_id}; the course follows "
+            f"{course.protocol_name or 'no protocol'}. Choose a course of that protocol."
+        )
+
+
+def sell_package(actor: Actor, invoice: Invoice, offer: FeeItem, *, course: Course | None = None) -> SoldPackage:
+    """Sell a package on a draft invoice: a line at the offer's price today, and the package with its uses, linked
+    to one of the patient's open courses if given. It is valid for the offer's days from today; sold for a course,
+    from the course's first day (a session given before the sale and not yet charged may draw a use)."""
+    require_permission(actor, Permission.BILLING_INVOICE)
+    require_same_clinic(actor, invoice)
+    require_same_clinic(actor, offer)
+    if invoice.status != InvoiceStatus.DRAFT or invoice.is_entered_in_error:
+        raise ServiceError("A package is sold on a draft invoice: this one is issued (or discarded). Start a new one.")
+    _patient(actor, invoice.patient)
+    if offer.kind != FeeKind.PACKAGE:
+        raise ValidationError({"offer": f"{offer.code} is not a package offer."})
+    day = clinic_today(actor.clinic)
+    version = _version_for(actor, offer, day)
+    terms = PackageTerms.objects.active().filter(fee_version=version).first()
+    if terms is None:
+        raise ServiceError(f"{offer.code} has no package terms in force today: add a version of the offer.")
+    if course is not None:
+        _check_course(actor, course, invoice.patient, terms)
+    last = packages.valid_to(day, terms.validity_days)
+    first = min(day, course.started_on) if course is not None else day
+    with transaction.atomic():
+        position = len(queries.invoice_lines(invoice)) + 1
+        label = f"{version.description} ({terms.uses} uses, valid to {last:%Y-%m-%d})"
+        line = create_record(actor, _line(invoice, version, position, 1, label), "billing.invoice.line_added")
+        sold = create_record(
+            actor,
+            SoldPackage(
+                clinic=actor.clinic,
+                patient=invoice.patient,
+                offer=offer,
+                terms=terms,
+                invoice=invoice,
+                line=line,
+                course=course,
+                name=version.description,
+                uses=terms.uses,
+                valid_from=first,
+                valid_to=last,
+            ),
+            "billing.package.sold",
+            detail={"code": offer.code, "uses": terms.uses, "price": line.gross},
+        )
+        _recompute(actor, invoice)
+    return sold
+
+
+def link_package(
+    actor: Actor, sold: SoldPackage, course: Course, *, expected_version: int | None = None
+) -> SoldPackage:
+    """Link a package to one of its patient's open courses (another course only while no use was drawn); it then
+    covers the course's sessions from the course's first day, as when sold for it."""
+    require_permission(actor, Permission.BILLING_INVOICE)
+    require_same_clinic(actor, sold)
+    _check_course(actor, course, sold.patient, sold.terms)
+    if sold.settled_on is not None:
+        raise ServiceError("This package is settled: its course stopped early.")
+    if sold.course_id not in (None, course.pk) and queries.drawn(sold):
+        raise ServiceError("Uses of this package were drawn by its course: it stays linked to it.")
+    changes = {"course": course, "valid_from": min(sold.valid_from, course.started_on)}
+    with transaction.atomic():
+        return update_record(actor, sold, changes, "billing.package.linked", expected_version=expected_version)
+
+
+def _draw(actor: Actor, sold: SoldPackage, session: TreatmentSession, invoice: Invoice) -> PackageDraw:
+    number = queries.drawn(sold) + 1
+    return create_record(
+        actor,
+        PackageDraw(
+            clinic=actor.clinic,
+            package=sold,
+            patient=session.patient,
+            session=session,
+            invoice=invoice,
+            service_date=queries.session_day(session),
+            number=number,
+        ),
+        "billing.package.drawn",
+        detail={"package": str(sold.uuid), "use": number, "of": sold.uses},
+    )
+
+
+def _give_back(
+    actor: Actor,
+    *,
+    invoice: Invoice | None = None,
+    line: InvoiceLine | None = None,
+    draws_of: Invoice | None = None,
+    reason: str,
+) -> None:
+    """Packages sold on a discarded draft (`invoice`) or a removed line, and uses drawn by a discarded draft or a
+    voided invoice (`draws_of`), go with it (marked entered in error: kept, with the reason). A package whose sale is
+    voided stays, settled or not: it is no longer drawable (queries.drawable)."""
+    if line is not None:
+        for sold in SoldPackage.objects.active().filter(line=line):
+            mark_entered_in_error(actor, sold, "billing.package.removed", reason=reason)
+    if invoice is not None:
+        for sold in SoldPackage.objects.active().filter(invoice=invoice):
+            mark_entered_in_error(actor, sold, "billing.package.removed", reason=reason)
+        draws_of = invoice
+    if draws_of is not None:
+        for draw in PackageDraw.objects.active().filter(invoice=draws_of):
+            mark_entered_in_error(actor, draw, "billing.package.use_returned", reason=reason)
+
+
+def settle_stopped_package(actor: Actor, sold: SoldPackage, *, expected_version: int | None = None) -> SoldPackage:
+    """A package whose course stopped early: its unused uses give back what the clinic's rule says (pro rata or
+    nothing) as a credit note on the invoice that sold it; the package is then settled and draws no more."""
+    require_permission(actor, Permission.BILLING_CREDIT)
+    require_same_clinic(actor, sold)
+    if sold.settled_on is not None:
+        raise ServiceError(f"This package was settled on {sold.settled_on:%Y-%m-%d}.")
+    course = sold.course
+    if course is None or course.status != CourseStatus.STOPPED:
+        raise ServiceError("Only a package whose course was stopped early is settled: stop the course first.")
+    invoice = sold.invoice
+    if invoice.status != InvoiceStatus.ISSUED:
+        raise ServiceError(
+            "The invoice that sold this package is not issued or was voided: there is nothing to give back."
+        )
+    rule = actor.clinic.config.package_refund_rule
+    used = queries.drawn(sold)
+    left = packages.remaining(sold.uses, used)
+    amount = packages.refund_amount(rule, sold.line.gross, sold.uses, used, invoice.currency)
+    with transaction.atomic():
+        note = None
+        # Never more than the invoice may still be credited (an earlier credit note may have given part back).
+        amount = min(amount, money.credit_limit(invoice.total, queries.invoice_credited(invoice)))
+        if amount > 0:
+            note = credit_invoice(
+                actor,
+                invoice,
+                amount=amount,
+                reason=f"Course stopped early: {left} of {sold.uses} uses of '{sold.name}' unused, given back pro rata "
+                "(the clinic's package refund rule).",
+            )
+        return update_record(
+            actor,
+            sold,
+            {"settled_on": clinic_today(actor.clinic), "settle_rule": rule, "refund": amount, "credit_note": note},
+            "billing.package.settled",
+            expected_version=expected_version,
+        )
+
+
+def sell_package_on_new_draft(
+    actor: Actor, patient: Patient, offer: FeeItem, *, course: Course | None = None
+) -> SoldPackage:
+    """'Sell a package' from the account: a new draft invoice of the patient with the package on it."""
+    with transaction.atomic():
+        return sell_package(actor, draft_invoice(actor, patient), offer, course=course)

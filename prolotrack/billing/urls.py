@@ -1,6 +1,6 @@
 from django.urls import path
 
-from prolotrack.billing.views import abn, account, checkout, fees, invoices, payments, printing, reports
+from prolotrack.billing.views import abn, account, checkout, fees, invoices, packages, payments, printing, reports
 
 app_name = "billing"
 
@@ -36,4 +36,14 @@ urlpatterns = [
     path("courses/<uuid:course_uuid>/abn/sign/", abn.abn_sign, name="abn-sign"),
     path("abn/<uuid:notice_uuid>/health-change/", abn.abn_health_change, name="abn-health-change"),
     path("abn/<uuid:notice_uuid>/pdf/", abn.abn_pdf, name="abn-pdf"),
+]
+
+urlpatterns += [
+    path("billing/packages/add/", packages.offer_add, name="package-offer-add"),
+    path("billing/packages/<uuid:fee_uuid>/version/", packages.offer_version, name="package-offer-version"),
+    path("patients/<uuid:patient_uuid>/account/packages/new/", packages.sell, name="package-sell"),
+    path("packages/<uuid:package_uuid>/", packages.package, name="package"),
+    path("packages/<uuid:package_uuid>/link/", packages.package_link, name="package-link"),
+    path("packages/<uuid:package_uuid>/settle/", packages.package_settle, name="package-settle"),
+    path("courses/<uuid:course_uuid>/packages/", packages.course_card, name="course-packages"),
 ]

@@ -72,6 +72,11 @@ class ClinicConfig:
     # the number of injections, or one line per session. Product default (per region): HCPCS M0076's descriptor
     # names no unit (CMS HCPCS Level II file), and fee schedules of prolotherapy clinics price by area treated.
     session_fee_rule: str = "per_region"
+    # What a course stopped early gives back of a prepaid package's unused uses (docs/BILLING.md, "Course packages"):
+    # pro rata, or none. The clinic's policy; pro rata by default because a term keeping money for services never
+    # supplied is one consumer law lists as potentially unfair (UK Consumer Rights Act 2015, Sch. 2 para. 5; EU
+    # Directive 93/13/EEC, Annex 1(d)).
+    package_refund_rule: str = "pro_rata"
     # The practice's postal address, one line, printed on the letterhead of invoices, receipts and superbills
     # (docs/BILLING.md, "Printed documents"). No default: each clinic's own.
     address: str = ""
@@ -103,7 +108,7 @@ class ClinicConfig:
 
     TEXT_SETTINGS = frozenset({"contact_phone", "contact_email", "address", "npi", "tax_id"})
     BOOL_SETTINGS = frozenset({"second_factor_all_staff", "online_booking", "booking_same_day", "abn_gate"})
-    CHOICE_SETTINGS = frozenset({"currency", "session_fee_rule"})
+    CHOICE_SETTINGS = frozenset({"currency", "session_fee_rule", "package_refund_rule"})
 
     LIMITS: ClassVar[dict[str, tuple[int, int] | tuple[Decimal, Decimal]]] = {
         "non_responder_after_sessions": (1, 20),
@@ -207,10 +212,12 @@ def _text(name: str, value: Any) -> str:
 
 def choices_of(name: str) -> dict[str, str]:
     """The values a choice setting may take, with what each means."""
-    from prolotrack.domain import money
+    from prolotrack.domain import money, packages
 
     if name == "currency":
         return {code: code for code in money.MINOR_UNITS}
+    if name == "package_refund_rule":
+        return dict(packages.REFUND_RULES)
     return dict(money.FEE_RULES)
 
 

@@ -202,6 +202,15 @@ SETTINGS: dict[str, Setting] = {
             "prolotherapy fee schedules price by area treated (BILLING.md).",
         ),
         Setting(
+            "package_refund_rule",
+            "What a course stopped early gives back of a prepaid package",
+            "Pro rata: the unused sessions' share of the package price goes back as a credit note on the invoice "
+            "that sold it. None: nothing goes back. Say which in the package's terms given to the patient.",
+            "Pro rata, the clinic's policy choice: keeping money for services never supplied is a term consumer "
+            "law lists as potentially unfair (UK Consumer Rights Act 2015, Sch. 2 para. 5; EU Directive 93/13/EEC, "
+            "Annex 1(d)); BILLING.md.",
+        ),
+        Setting(
             "address",
             "Practice address",
             "One line (street, city, state, ZIP), printed under the clinic's name on invoices, receipts and "
@@ -305,7 +314,7 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     ("Signing", ("sign_early_margin_minutes",)),
     ("Research", ("research_min_k", "research_min_l", "research_dp_epsilon_tenths")),
-    ("Billing", ("currency", "session_fee_rule", "address", "npi", "tax_id", "abn_gate")),
+    ("Billing", ("currency", "session_fee_rule", "package_refund_rule", "address", "npi", "tax_id", "abn_gate")),
     (
         "Booking",
         (

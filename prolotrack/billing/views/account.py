@@ -40,6 +40,7 @@ def account(request: ClinicRequest, patient_uuid: Any) -> HttpResponse:
         "account": queries.account(patient),
         "to_charge": queries.sessions_to_charge(patient),
         **abn_context(patient),
+        "packages": queries.packages_of(patient),
     }
     if request.htmx and not request.htmx.boosted:
         return render(request, "billing/_account_card.html", context)
@@ -68,6 +69,8 @@ def invoice_from_session(request: ClinicRequest, session_uuid: Any) -> HttpRespo
         messages.error(request, str(error))
         return redirect("billing:account", patient_uuid=session.patient.uuid)
     messages.success(request, f"Draft invoice for session {session.number}: check it, then issue it.")
+    if invoice.note:
+        messages.warning(request, invoice.note)  # a package that could not draw a use, and why
     if request.POST.get("then") == "checkout":
         return redirect("billing:checkout", invoice_uuid=invoice.uuid)
     return redirect("billing:invoice", invoice_uuid=invoice.uuid)

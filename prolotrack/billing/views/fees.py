@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from prolotrack.billing import queries, services
-from prolotrack.billing.forms import FeeItemForm, FeeVersionForm
+from prolotrack.billing.forms import FeeItemForm, FeeVersionForm, PackageOfferForm, PackageVersionForm
 from prolotrack.billing.views.common import REFUSALS
 from prolotrack.clinics.http import ClinicRequest
 from prolotrack.clinics.roles import Permission
@@ -17,11 +17,24 @@ from prolotrack.core.access import require
 from prolotrack.core.forms import apply_errors
 
 
-def _page(request: ClinicRequest, form: FeeItemForm | None = None, status: int = 200) -> HttpResponse:
+def new_offer_form(request: ClinicRequest, data: Any = None, *, code: bool = True) -> PackageVersionForm:
+    """The package offer form (code=False: a new version of an offer), with the clinic's protocols and items."""
+    day = services.clinic_today(request.clinic)
+    protocols, items = queries.offer_choices(request.clinic, day)
+    form_class = PackageOfferForm if code else PackageVersionForm
+    return form_class(data, protocols=protocols, items=items, initial={"effective_from": day})
+
+
+def fees_page(
+    request: ClinicRequest, form: FeeItemForm | None = None, status: int = 200, offer_form: Any = None
+) -> HttpResponse:
     context = {
-        "items": queries.fee_items(request.clinic),
+        "items": queries.fee_items(request.clinic, packages=False),
         "form": form or FeeItemForm(initial={"active_from": services.clinic_today(request.clinic)}),
         "version_form": FeeVersionForm(),
+        "offers": queries.package_offers(request.clinic),
+        "offer_form": offer_form or new_offer_form(request),
+        "offer_version_form": new_offer_form(request, code=False),
         "currency": request.clinic.config.currency,
     }
     return render(request, "billing/fees.html", context, status=status)
@@ -29,7 +42,7 @@ def _page(request: ClinicRequest, form: FeeItemForm | None = None, status: int =
 
 @require(Permission.BILLING_VIEW)
 def fee_schedule(request: ClinicRequest) -> HttpResponse:
-    return _page(request)
+    return fees_page(request)
 
 
 @require(Permission.BILLING_FEES)
@@ -44,7 +57,7 @@ def fee_add(request: ClinicRequest) -> HttpResponse:
         else:
             messages.success(request, f"{item.code} added to the fee schedule.")
             return redirect("billing:fees")
-    return _page(request, form, status=400)
+    return fees_page(request, form, status=400)
 
 
 @require(Permission.BILLING_FEES)
