@@ -446,3 +446,12 @@ def test_package_liability_counts_uses_sold_not_yet_delivered(
     stop(clinician, course)
     services.settle_stopped_package(actor_of(admin_user), queries.packages_of_course(course)[0])
     assert queries.package_liability(clinic, day).value == 0  # settled
+
+
+def test_the_automatic_draft_on_signing_draws_a_use_too(
+    clinician: User, course: Course, signed_session: Any, sell: Any
+) -> None:
+    sold = sell(course)
+    invoice = services.draft_invoice_for_session(actor_of(clinician), signed_session.pk)
+    assert invoice is not None and invoice.total == 0
+    assert [d.session for d in queries.draws_of(sold)] == [signed_session]
