@@ -46,7 +46,7 @@ POST_ONLY = {
     "smart:launch",
     "billing:fee-version", "billing:invoice-new", "billing:invoice-from-session", "billing:line-add",
     "billing:line-remove", "billing:invoice-use-credit", "billing:abn-sign", "billing:abn-health-change",
-    "billing:checkout-issue", "billing:checkout-pay",
+    "billing:checkout-issue", "billing:checkout-pay", "clinic-staff-npi",
     "billing:package-offer-add", "billing:package-offer-version", "billing:package-link",
 }  # fmt: skip
 # Patterns that need something no API or optional-field-free record gives (a patient's token, a dashboard name).

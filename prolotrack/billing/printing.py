@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from prolotrack.billing import present, queries
 from prolotrack.billing.models import Invoice, InvoiceStatus, Payment
+from prolotrack.clinics.queries import npis_of
 from prolotrack.core.pdf import render_pdf
 from prolotrack.domain.icd10cm import Source
 from prolotrack.domain.provider_ids import format_tax_id
@@ -84,8 +85,8 @@ def _letters(n: int) -> str:
 
 def superbill_context(patient: Any, start: date, end: date) -> dict[str, Any]:
     """A superbill for the patient's issued invoices with dates of service in [start, end]: the practice (name,
-    address, NPI, tax id), the patient, each service line (date, HCPCS or clinic code, units, charge, rendering
-    clinician, diagnosis pointers), the ICD-10-CM codes of the courses treated (treatment.queries.course_diagnosis),
+    address, NPI, tax id: the billing provider), the patient, each service line (date, HCPCS or clinic code, units,
+    charge, rendering clinician with their own NPI from their membership, diagnosis pointers), the ICD-10-CM codes of the courses treated (treatment.queries.course_diagnosis),
     and what was credited and paid."""
     clinic = patient.clinic
     head = {**letterhead(clinic), "npi": clinic.config.npi, "tax_id": format_tax_id(clinic.config.tax_id)}
@@ -114,6 +115,9 @@ def superbill_context(patient: Any, start: date, end: date) -> dict[str, Any]:
         row_credited, row_paid = queries.invoice_credited(invoice), queries.invoice_paid(invoice)
         invoices.append({"invoice": invoice, "day": day, "credited": row_credited, "paid": row_paid})
         charges, credited, paid = charges + invoice.total, credited + row_credited, paid + row_paid
+    npis = npis_of(clinic, {row["clinician"] for row in services})
+    for row in services:
+        row["npi"] = npis.get(row["clinician"].pk, "") if row["clinician"] is not None else ""
     return {
         **_base(clinic, "Superbill"),
         "letterhead": head,

@@ -590,3 +590,11 @@ class AuditFilterForm(forms.Form):
                 self.add_error("patient", "No patient in this clinic has that record number or id.")
             data["patient_uuid"] = match
         return data
+
+
+class MemberNpiForm(forms.Form):
+    """A member's own NPI as a rendering provider (empty: not recorded); the service checks the CMS check digit."""
+
+    npi = forms.CharField(
+        label="NPI", max_length=20, required=False, widget=forms.TextInput(attrs={"inputmode": "numeric", "size": 12})
+    )

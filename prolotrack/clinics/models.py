@@ -61,6 +61,9 @@ class Membership(models.Model):
     role = models.CharField(max_length=20, choices=Role.choices)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=dj_timezone.now, editable=False)
+    # The member's own NPI as a rendering provider (10 digits, CMS check digit: domain/provider_ids.py), printed on
+    # superbills beside their name; set by the clinic's administrators (clinics.services.set_member_npi).
+    npi = models.CharField(max_length=10, blank=True, default="")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "clinic"], name="membership_user_clinic_unique")]

@@ -46,3 +46,26 @@ def audit_alert_addresses(clinic: Any) -> list[str]:
 def membership_in(user: Any, clinic_uuid: str) -> Membership | None:
     """The user's active membership of the clinic with this uuid, or None."""
     return Membership.objects.filter(user=user, is_active=True, clinic__uuid=clinic_uuid).first()
+
+
+def staff(clinic: Any) -> list[Membership]:
+    """The clinic's active members with their users, by role then name (the staff page)."""
+    rows = Membership.objects.filter(clinic=clinic, is_active=True).select_related("user")
+    return sorted(rows, key=lambda m: (m.role, m.user.last_name.lower(), m.user.first_name.lower(), m.user.username))
+
+
+def npis_of(clinic: Any, users: Any) -> dict[int, str]:
+    """Each given user's own NPI in this clinic (users without one are left out)."""
+    ids = {getattr(user, "pk", user) for user in users if user is not None}
+    rows = Membership.objects.filter(clinic=clinic, user_id__in=ids).exclude(npi="").values_list("user_id", "npi")
+    return dict(rows)
+
+
+def member_or_404(clinic: Any, membership_id: int) -> Membership:
+    """A membership of this clinic, or 404 (another clinic's member is not found here)."""
+    from django.http import Http404
+
+    try:
+        return Membership.objects.select_related("user").get(clinic=clinic, pk=membership_id)
+    except Membership.DoesNotExist:
+        raise Http404("No such member in this clinic.") from None

@@ -7,6 +7,7 @@ from typing import Any
 from axes.signals import user_locked_out
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_logged_out
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.dispatch import receiver
 from django.http import HttpRequest
@@ -27,6 +28,10 @@ from prolotrack.clinics.models import (
     hash_token,
 )
 from prolotrack.clinics.queries import SESSION_ACTIVITY_KEY, active_membership
+from prolotrack.clinics.roles import Permission, require_permission
+from prolotrack.core.access import require_same_clinic
+from prolotrack.domain.errors import InputError
+from prolotrack.domain.provider_ids import parse_npi
 
 
 def client_address(request: HttpRequest) -> str | None:
@@ -179,3 +184,28 @@ def update_clinic_settings(actor: Actor, clinic: Clinic, values: dict[str, Any])
         changed = {k: [before[k], v] for k, v in clinic.settings.items() if before.get(k) != v}
         record_event(actor, "clinic.settings.updated", detail={"changes": changed})
     return clinic
+
+
+def set_member_npi(actor: Actor, membership: Membership, npi: str) -> Membership:
+    """Record (or clear, with empty text) a member's own NPI as a rendering provider, printed on superbills beside
+    their name (docs/BILLING.md, "Superbill"). Refused, with nothing written, unless it is 10 digits whose last is
+    the CMS check digit (domain/provider_ids.py)."""
+    require_permission(actor, Permission.CLINIC_MANAGE)
+    require_same_clinic(actor, membership)
+    try:
+        value = parse_npi(npi)
+    except InputError as error:
+        raise ValidationError({"npi": str(error)}) from None
+    with transaction.atomic():
+        current = Membership.objects.select_for_update().get(pk=membership.pk)
+        before = current.npi
+        if before == value:
+            return current
+        current.npi = value
+        current.save(update_fields=["npi"])
+        record_event(
+            actor,
+            "clinic.member.npi_set",
+            detail={"member": current.user.username, "role": current.role, "changes": {"npi": [before, value]}},
+        )
+    return current

@@ -144,3 +144,21 @@ def test_the_letterhead_leaves_out_what_the_clinic_has_not_recorded(
     html = render_html(printing.SUPERBILL_TEMPLATE, printing.superbill_context(patient, START, START))
     assert shown in html and not_shown not in html
     assert "No issued invoice has a date of service in this period." in html
+
+
+def test_the_rendering_clinicians_own_npi_is_printed_beside_the_name(
+    invoices: dict, clinic: Any, admin_user: User
+) -> None:
+    from prolotrack.clinics.models import Membership
+    from prolotrack.clinics.services import set_member_npi
+
+    clinician = invoices["session"].session.signed_by
+    member = Membership.objects.get(user=clinician, clinic=clinic)
+    set_member_npi(actor_of(admin_user), member, "1245319599")  # a valid NPI (CMS check digit)
+    context = printing.superbill_context(invoices["patient"], START, START)
+    assert {s["npi"] for s in context["services"]} == {"1245319599"}
+    text = pdf_text(printing.superbill_pdf(invoices["patient"], START, START))
+    assert "1245319599" in text  # the rendering provider's own NPI
+    assert "1234567893" in text  # the practice's stays the billing provider's
+    html = render_html(printing.SUPERBILL_TEMPLATE, context)
+    assert f"{person(clinician)}, NPI 1245319599" in html
