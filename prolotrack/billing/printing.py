@@ -92,7 +92,8 @@ def superbill_context(patient: Any, start: date, end: date) -> dict[str, Any]:
     head = {**letterhead(clinic), "npi": clinic.config.npi, "tax_id": format_tax_id(clinic.config.tax_id)}
     diagnoses: dict[str, dict[str, Any]] = {}
     by_course: dict[int, list[str]] = {}
-    services, invoices = [], []
+    services: list[dict[str, Any]] = []
+    invoices: list[dict[str, Any]] = []
     charges = credited = paid = Decimal(0)
     for invoice, day in queries.superbill_invoices(patient, start, end):
         session = invoice.session
@@ -117,7 +118,8 @@ def superbill_context(patient: Any, start: date, end: date) -> dict[str, Any]:
         charges, credited, paid = charges + invoice.total, credited + row_credited, paid + row_paid
     npis = npis_of(clinic, {row["clinician"] for row in services})
     for row in services:
-        row["npi"] = npis.get(row["clinician"].pk, "") if row["clinician"] is not None else ""
+        who = row["clinician"]
+        row["npi"] = npis.get(who.pk, "") if who is not None else ""
     return {
         **_base(clinic, "Superbill"),
         "letterhead": head,
