@@ -43,11 +43,11 @@ def stacked_bars(
 ) -> Figure:
     """Bars per category, the series stacked (positive parts above zero, negative parts below it)."""
     many = len(categories) > 14
-    figure = Figure(figsize=(7.2 if many else 6.4, 3.2), layout="constrained")
+    figure = Figure(figsize=(6.4, 3.2), layout="constrained")
     axes: Any = figure.add_subplot()
-    axes.set_title(title, fontsize=10, color=INK, loc="left")
+    axes.set_title(title, fontsize=11, color=INK, loc="left")
     axes.spines[["top", "right"]].set_visible(False)
-    axes.tick_params(labelsize=8, colors=INK)
+    axes.tick_params(labelsize=9, colors=INK)
     if not categories or not any(_num(v) for s in series for v in s.values):
         axes.text(0.5, 0.5, empty, ha="center", va="center", transform=axes.transAxes, color=INK)
         axes.set_xticks([])
@@ -73,7 +73,7 @@ def stacked_bars(
     step = max(1, len(categories) // 12)
     axes.set_xticks(positions[::step], labels[::step], rotation=45 if many else 0, ha="right" if many else "center")
     axes.set_ylabel(unit, fontsize=8, color=INK)
-    axes.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    axes.legend(fontsize=9, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return figure
 
 
@@ -83,16 +83,16 @@ def bars(
     """One bar per category, each labelled with its value as written (`labels`, e.g. "1,234.50")."""
     figure = Figure(figsize=(6.4, 3.0), layout="constrained")
     axes: Any = figure.add_subplot()
-    axes.set_title(title, fontsize=10, color=INK, loc="left")
+    axes.set_title(title, fontsize=11, color=INK, loc="left")
     axes.spines[["top", "right"]].set_visible(False)
-    axes.tick_params(labelsize=8, colors=INK)
+    axes.tick_params(labelsize=9, colors=INK)
     numbers = [_num(v) for v in values]
     positions = list(range(len(categories)))
     axes.bar(positions, numbers, width=0.6, color=PALETTE[0])
     top = max([*numbers, 0.0]) or 1.0
     axes.set_ylim(0, top * 1.2)
     for x, y, text in zip(positions, numbers, labels, strict=True):
-        axes.text(x, y + top * 0.02, text, ha="center", va="bottom", fontsize=8, color=INK)
+        axes.text(x, y + top * 0.02, text, ha="center", va="bottom", fontsize=9, color=INK)
     axes.set_xticks(positions, list(categories))
     axes.set_ylabel(unit, fontsize=8, color=INK)
     return figure

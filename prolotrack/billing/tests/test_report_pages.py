@@ -34,7 +34,7 @@ def test_the_administrator_sees_every_report_and_each_patient_named_is_audited(
     page = response.content.decode()
     for expected in (
         "Takings by day and payment method", "780.00 USD", "800.00 USD received", "20.00 USD refunded",
-        "Takings by clinician", str(clinician), "450.00 USD", "Account credit (pays no invoice yet)", "150.00 USD",
+        "Takings by clinician", str(clinician), ">450.00<", "Account credit (pays no invoice yet)", "150.00 USD",
         "Invoices issued", "818.71 USD", "Credit notes", "140.00 USD", "Charged by mistake",
         "What patients owe", "48.71 USD", "Hopper, Grace", 'href="/billing/reports/takings.csv?',
         'src="/billing/reports/chart/takings.svg?', 'src="/billing/reports/chart/ageing.svg?',
