@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from prolotrack.billing import report_queries, services
 from prolotrack.billing.models import Invoice, PaymentAllocation
@@ -194,3 +195,21 @@ def test_each_report_is_a_fixed_number_of_queries(
         services.record_payment(actor_of(frontdesk), books["patient"], amount="10.00", currency="USD", method="other")
     with django_assert_num_queries(4 + 2 + 4):
         run()
+
+
+@pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Pacific/Pago_Pago"])
+def test_a_payment_taken_now_is_on_the_clinics_today_in_this_months_report(
+    zone: str, clinic: Any, frontdesk: User, patient: Any, login: Any, admin_user: User
+) -> None:
+    """UTC+14 and UTC-11: for much of any day the clinic's date is not the UTC date. A payment taken now counts on
+    the clinic's today, and the default report (this month so far, in the clinic's zone) ends on that day."""
+    clinic.timezone = zone
+    clinic.save(update_fields=["timezone"])
+    services.record_payment(actor_of(frontdesk), patient, amount="75.00", currency="USD", method="card")
+    local_today = timezone.localdate(timezone=clinic.tz)
+    first, last = ledger.report_range("", "", services.clinic_today(clinic))
+    assert (first, last) == (local_today.replace(day=1), local_today)
+    report = report_queries.takings(clinic, first, last)
+    assert report.table.cells[(local_today, "card")] == D("75.00")
+    page = login(admin_user).get("/billing/reports/").content.decode()
+    assert f'name="end" value="{local_today.isoformat()}"' in page and "75.00 USD" in page
