@@ -26,6 +26,7 @@ urlpatterns = [
     path("", include("prolotrack.documents.urls")),
     path("", include("prolotrack.consent.urls")),
     path("", include("prolotrack.billing.urls")),
+    path("", include("prolotrack.booking.urls")),
     path("", include("prolotrack.research.urls")),
     path("", include("prolotrack.analytics.urls")),
     path("", include("prolotrack.smart.urls")),

@@ -8,7 +8,7 @@ filled with those objects and requested with GET by each persona until one may s
 pattern this test cannot fill fails the test, so a new page is not silently left out.
 """
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +21,8 @@ from prolotrack.accounts.testing import mark_verified
 from prolotrack.billing import services as billing_services
 from prolotrack.billing.models import Invoice
 from prolotrack.billing.testing import fee_schedule
+from prolotrack.booking import services as booking_services
+from prolotrack.booking.testing import at, next_weekday
 from prolotrack.clinics.testing import actor_of
 from prolotrack.consent.testing import sign_for_course, sign_research
 from prolotrack.imaging.models import ImagingStudy
@@ -48,6 +50,8 @@ POST_ONLY = {
     "billing:line-remove", "billing:invoice-use-credit", "billing:abn-sign", "billing:abn-health-change",
     "billing:checkout-issue", "billing:checkout-pay", "clinic-staff-npi",
     "billing:package-offer-add", "billing:package-offer-version", "billing:package-link",
+    "booking:type-add", "booking:room-add", "booking:hours-add", "booking:hours-remove", "booking:time-off-add",
+    "booking:time-off-remove",
 }  # fmt: skip
 # Patterns that need something no API or optional-field-free record gives (a patient's token, a dashboard name).
 NOT_OBJECT_PAGES = {
@@ -180,7 +184,19 @@ def minimal(client, clinician, admin_user, researcher, api_token) -> dict[str, A
         protocol_id="knee_oa_rabago", active_from=today,
     )  # fmt: skip
     package = billing_services.sell_package_on_new_draft(admin, patient, offer)
+    # Booking (docs/BOOKING.md): a type with its required fields only, offered by the clinician, hours without a
+    # room, and an appointment without a note.
+    kind = booking_services.create_appointment_type(
+        admin, {"name": "Follow-up", "kind": "follow_up", "duration_minutes": 30}
+    )
+    booking_services.set_offers(admin, kind, [clinician])
+    day = next_weekday(patient.clinic, 2)
+    booking_services.add_weekly_period(admin, clinician, weekday=day.weekday(), starts=time(9), ends=time(10))
+    visit = booking_services.book_appointment(
+        actor, patient=patient, appointment_type=kind, clinician=clinician, starts_at=at(patient.clinic, day, "09:00")
+    )
     return {
+        "appointment_type": kind, "appointment": visit,
         "patient": patient, "children": children, "screening": screening, "study": study, "course": course,
         "session": session, "solution": solution, "site": site, "check": check, "event": event,
         "link": QuestionnaireLink.objects.get(uuid=link["id"]), "document": document, "consent": consent,
@@ -201,6 +217,7 @@ def _kwargs(name: str, pattern: Any, m: dict[str, Any]) -> list[dict[str, Any]]:
         "consent_uuid": m["consent"].uuid, "job_uuid": m["export"]["id"], "user_uuid": m["staff_member"].uuid,
         "invoice_uuid": m["invoice"].uuid, "fee_uuid": m["fee"].uuid, "payment_uuid": m["payment"].uuid,
         "package_uuid": m["package"].uuid,
+        "type_uuid": m["appointment_type"].uuid, "appointment_uuid": m["appointment"].uuid,
     }  # fmt: skip
     strings = {
         "protocol_id": "knee_oa_rabago", "code": None, "handout": "after", "instrument": "nrs_pain",

@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class BookingConfig(AppConfig):
     name = "prolotrack.booking"
     label = "booking"
+
+    def ready(self) -> None:
+        from prolotrack.booking import present
+        from prolotrack.treatment import hooks
+
+        # The staff calendar (treatment) shows the booking app's appointments (docs/ARCHITECTURE.md, "Hooks").
+        hooks.calendar_visits.provide(present.calendar_visits)

@@ -74,6 +74,9 @@ class TypeClinician(ClinicalRecord):
         ]
 
 
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
 class PeriodKind(models.TextChoices):
     HOURS = "hours", "Working hours"
     BREAK = "break", "Break"
@@ -93,6 +96,10 @@ class WeeklyPeriod(ClinicalRecord):
     class Meta:
         ordering = ["clinician", "weekday", "starts", "id"]
         indexes = [models.Index(fields=["clinic", "clinician", "active"])]
+
+    @property
+    def weekday_name(self) -> str:
+        return WEEKDAY_NAMES[self.weekday] if 0 <= self.weekday <= 6 else str(self.weekday)
 
 
 class TimeOff(ClinicalRecord):

@@ -97,6 +97,13 @@ def offers(clinic: Any) -> dict[int, list[TypeClinician]]:
     return out
 
 
+def fee_items(clinic: Any) -> list[Any]:
+    """The fee schedule's items a type may name (billing's FeeItem)."""
+    from prolotrack.billing.models import FeeItem
+
+    return list(FeeItem.objects.filter(clinic=clinic, entered_in_error_at__isnull=True).order_by("code"))
+
+
 def rooms(clinic: Any) -> list[Room]:
     return list(Room.objects.filter(clinic=clinic, active=True, entered_in_error_at__isnull=True))
 

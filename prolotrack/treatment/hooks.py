@@ -7,6 +7,8 @@ reminder hooks too.
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from prolotrack.core.hooks import AfterCommit, Hook
@@ -37,4 +39,25 @@ session_signed: AfterCommit[[Any, int]] = AfterCommit(
     "treatment.session_signed",
     "a session's signature is committed (the signer's actor, the session's pk): queue its visit summary PDF "
     "(documents), draft its invoice (billing); each listener runs on its own and never undoes the signature",
+)
+
+
+@dataclass(frozen=True)
+class CalendarVisit:
+    """An appointment that is not a course session (an assessment, a follow-up), as the calendar shows it."""
+
+    uuid: Any
+    start: datetime
+    minutes: int
+    patient: Any
+    clinician: Any
+    title: str
+    status: str
+    url: str
+
+
+calendar_visits: Hook[[Any, date, int, Any], tuple[list[CalendarVisit], str]] = Hook(
+    "treatment.calendar_visits",
+    "the booking app's appointments in the calendar's days (clinic, first day, days, clinician or None), and the "
+    "address of its booking page for that day (booking)",
 )

@@ -6,6 +6,7 @@ calendar's columns and the words of the confirmation pages (closing a course, ca
 
 import csv
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -215,12 +216,29 @@ class Appointment:
 
 
 @dataclass
+class Visit:
+    """An appointment of the booking app (hooks.CalendarVisit) placed in the day's column."""
+
+    visit: Any
+    start: datetime
+    end: datetime
+    top: float = 0.0
+    height: float = 0.0
+    outside: bool = False
+
+
+@dataclass
 class CalendarDay:
     day: date
     appointments: list[Appointment] = field(default_factory=list)
+    visits: list[Visit] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.appointments) + len(self.visits)
 
 
-def place(appointment: Appointment) -> None:
+def place(appointment: Appointment | Visit) -> None:
     """Where the appointment sits in the 07:00-19:00 column, as percentages."""
     span = (DAY_END_HOUR - DAY_START_HOUR) * 60
     start = (appointment.start.hour - DAY_START_HOUR) * 60 + appointment.start.minute
@@ -231,7 +249,9 @@ def place(appointment: Appointment) -> None:
     appointment.height = round(min(minutes, span - start) / span * 100, 3)
 
 
-def calendar_days(sessions: list[TreatmentSession], first: date, length: int, tz: Any) -> list[CalendarDay]:
+def calendar_days(
+    sessions: list[TreatmentSession], first: date, length: int, tz: Any, visits: Sequence[Any] = ()
+) -> list[CalendarDay]:
     """The days shown, each with its appointments placed in the day's column."""
     days = [CalendarDay(first + timedelta(days=n)) for n in range(length)]
     by_day = {d.day: d for d in days}
@@ -241,6 +261,12 @@ def calendar_days(sessions: list[TreatmentSession], first: date, length: int, tz
         place(appointment)
         if start.date() in by_day:
             by_day[start.date()].appointments.append(appointment)
+    for v in visits:
+        start = timezone.localtime(v.start, tz)
+        visit = Visit(v, start, start + timedelta(minutes=v.minutes))
+        place(visit)
+        if start.date() in by_day:
+            by_day[start.date()].visits.append(visit)
     return days
 
 

@@ -12,7 +12,7 @@ from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for
 from prolotrack.core.access import can, require
 from prolotrack.patients import queries as patient_queries
-from prolotrack.treatment import present, queries
+from prolotrack.treatment import hooks, present, queries
 from prolotrack.treatment.views.common import today
 
 # The side list shows planned sessions due within this many days (and overdue ones) that are not booked yet.
@@ -47,7 +47,11 @@ def calendar(request: ClinicRequest) -> HttpResponse:
     length = 7 if view == "week" else 1
     detail = {"start": first.isoformat(), "days": length}
     record_read(actor_for(request), "treatment.calendar.viewed", record=None, detail=detail)
-    days = present.calendar_days(queries.calendar_sessions(clinic, first, length, clinician), first, length, clinic.tz)
+    # Assessments and follow-ups of the booking app (above treatment in the layers: a hook, docs/ARCHITECTURE.md).
+    visits, book_url = hooks.calendar_visits(clinic, first, length, clinician)
+    days = present.calendar_days(
+        queries.calendar_sessions(clinic, first, length, clinician), first, length, clinic.tz, visits
+    )
     step, until = timedelta(days=length), day + timedelta(days=UNBOOKED_DAYS)
     context = {
         "view": view,
@@ -65,6 +69,7 @@ def calendar(request: ClinicRequest) -> HttpResponse:
         "until": until,
         "problem": problem,
         "clinical": can(request, Permission.COURSE_VIEW),
-        "count": sum(len(d.appointments) for d in days),
+        "count": sum(len(d.appointments) + len(d.visits) for d in days),
+        "book_url": book_url if can(request, Permission.SCHEDULE_MANAGE) else "",
     }
     return render(request, "treatment/calendar.html", context)

@@ -1,0 +1,89 @@
+"""Forms of the booking pages: parse and show; the services check every rule again (docs/BOOKING.md)."""
+
+from typing import Any, cast
+
+from django import forms
+
+from prolotrack.booking.models import WEEKDAY_NAMES, AppointmentKind, PeriodKind
+
+
+def _choices(form: forms.Form, name: str, choices: list[tuple[Any, str]]) -> None:
+    cast(forms.ChoiceField, form.fields[name]).choices = choices
+
+
+WEEKDAYS = list(enumerate(WEEKDAY_NAMES))
+
+
+class TypeForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    kind = forms.ChoiceField(choices=AppointmentKind.choices)
+    duration_minutes = forms.IntegerField(label="Length (minutes)", min_value=5, max_value=480)
+    buffer_before_minutes = forms.IntegerField(
+        label="Buffer before (minutes)", required=False, min_value=0, max_value=120, help_text="Empty: none."
+    )
+    buffer_after_minutes = forms.IntegerField(
+        label="Buffer after (minutes)", required=False, min_value=0, max_value=120, help_text="Clean-up, notes."
+    )
+    bookable_online = forms.BooleanField(required=False, label="Patients may book it online")
+    fee_item = forms.ChoiceField(required=False, label="Fee item", help_text="Optional: from the fee schedule.")
+
+    def __init__(self, *args: Any, fee_items: Any = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fee_items = {str(f.uuid): f for f in fee_items}
+        _choices(self, "fee_item", [("", "None")] + [(str(f.uuid), f.code) for f in fee_items])
+
+    def values(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        data["fee_item"] = self.fee_items.get(data.get("fee_item") or "")
+        for name in ("buffer_before_minutes", "buffer_after_minutes"):
+            data[name] = data.get(name) or 0
+        return data
+
+
+class OffersForm(forms.Form):
+    clinicians = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple, label="Offered by")
+    online = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple, label="Bookable online with"
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, clinicians: Any = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.people = {str(c.uuid): c for c in clinicians}
+        choices = [(str(c.uuid), str(c)) for c in clinicians]
+        _choices(self, "clinicians", choices)
+        _choices(self, "online", choices)
+
+
+class RoomForm(forms.Form):
+    name = forms.CharField(max_length=60, label="Room")
+    allow_double_booking = forms.BooleanField(required=False, label="May be double-booked")
+
+
+class PeriodForm(forms.Form):
+    clinician = forms.ChoiceField()
+    kind = forms.ChoiceField(choices=PeriodKind.choices, initial=PeriodKind.HOURS)
+    weekday = forms.TypedChoiceField(choices=WEEKDAYS, coerce=int)
+    starts = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}), label="From")
+    ends = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}), label="To")
+    room = forms.ChoiceField(required=False, help_text="Working hours only; empty: no room.")
+
+    def __init__(self, *args: Any, clinicians: Any = (), rooms: Any = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.people = {str(c.uuid): c for c in clinicians}
+        self.room_rows = {str(r.uuid): r for r in rooms}
+        _choices(self, "clinician", [(str(c.uuid), str(c)) for c in clinicians])
+        _choices(self, "room", [("", "None")] + [(str(r.uuid), r.name) for r in rooms])
+
+
+class TimeOffForm(forms.Form):
+    clinician = forms.ChoiceField(required=False, help_text="Empty: a clinic holiday, for everyone.")
+    first_day = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    last_day = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    note = forms.CharField(required=False, max_length=200)
+
+    def __init__(self, *args: Any, clinicians: Any = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.people = {str(c.uuid): c for c in clinicians}
+        people = [(str(c.uuid), str(c)) for c in clinicians]
+        _choices(self, "clinician", [("", "Whole clinic (holiday)"), *people])
