@@ -1,6 +1,7 @@
 """Demo billing: the demo clinic's fee schedule, then invoices for some of its signed sessions, issued by the front
 desk, most paid (one by card and cash together), one partly paid, one left open, one corrected by a credit note and
-one paid beyond its total (the rest kept as account credit); the practice's address, NPI and tax id for the
+one paid beyond its total (the rest kept as account credit); a course package sold for an open knee course, two of
+its sessions drawing uses; the practice's address, NPI and tax id for the
 letterhead and superbill. Safe to run again: a clinic with a fee schedule is left
 as it is."""
 
@@ -10,12 +11,12 @@ from typing import Any
 
 from prolotrack.audit.services import Actor
 from prolotrack.billing import queries, services
-from prolotrack.billing.models import FeeItem, Invoice
+from prolotrack.billing.models import FeeItem, Invoice, SoldPackage
 from prolotrack.billing.testing import fee_schedule
 from prolotrack.clinics.models import Membership
 from prolotrack.clinics.roles import Permission, roles_with
 from prolotrack.clinics.services import update_clinic_settings
-from prolotrack.treatment.models import TreatmentSession
+from prolotrack.treatment.models import Course, CourseStatus, TreatmentSession
 
 # The letterhead and superbill details of the demo practice: a made-up address; the NPI is CMS's worked example of
 # the check digit (1234567893), the tax id an EIN no one holds (00 is not a valid EIN prefix: IRS, "How EINs are
@@ -54,7 +55,42 @@ def seed_billing(clinic: Any, *, today: date, invoices: int = 8) -> dict[str, in
             services.add_line(desk, draft, fees["BRACE-KNEE"])
         invoice = services.issue_invoice(desk, Invoice.objects.get(pk=draft.pk))
         _pay(desk, admin, invoice, n if n < len(sessions) - 1 else -1)
+    seed_package(admin, desk, today=today)
     return {"fee_items": len(fees), "invoices": len(sessions)}
+
+
+def seed_package(admin: Actor, desk: Actor, *, today: date) -> SoldPackage | None:
+    """A package offer (three sessions of the Rabago knee protocol for 660.00 instead of 3 x 250.00, valid 180 days)
+    sold and paid for an open knee course whose signed sessions are not charged yet; those sessions then draw their
+    uses (docs/BILLING.md, "Course packages")."""
+    offer = services.create_package_offer(
+        admin, code="PKG-KNEE-3", description="Knee course of 3 sessions", price=Decimal("660.00"), uses=3,
+        validity_days=180, protocol_id="knee_oa_rabago", active_from=today - timedelta(days=400),
+    )  # fmt: skip
+    charged = Invoice.objects.filter(clinic=admin.clinic, session__isnull=False).values("session__course_id")
+    courses = (
+        Course.objects.active()
+        .filter(clinic=admin.clinic, status=CourseStatus.OPEN, protocol_id="knee_oa_rabago")
+        .exclude(pk__in=charged)
+        .filter(sessions__signed_at__isnull=False)
+        .distinct()
+        .order_by("started_on", "id")
+    )
+    # One with sessions still to come, the most sessions signed first (two draw their uses below).
+    open_ended = [c for c in courses if c.sessions.filter(signed_at__isnull=True).exists()]
+    course = max(open_ended, key=lambda c: min(2, c.sessions.filter(signed_at__isnull=False).count()), default=None)
+    if course is None:
+        return None
+    sold = services.sell_package_on_new_draft(desk, course.patient, offer, course=course)
+    sale = services.issue_invoice(desk, Invoice.objects.get(pk=sold.invoice_id))
+    services.record_payment(
+        desk, course.patient, amount=sale.total, currency=sale.currency, method="card", reference="TID 4720"
+    )
+    signed = TreatmentSession.objects.active().filter(course=course, signed_at__isnull=False).order_by("number")
+    for session in signed[:2]:
+        draft = services.draft_from_session(desk, session)
+        services.issue_invoice(desk, Invoice.objects.get(pk=draft.pk))
+    return sold
 
 
 def _pay(desk: Actor, admin: Actor, invoice: Invoice, n: int) -> None:
