@@ -87,3 +87,28 @@ def test_date_of_birth_is_accepted_exactly_within_the_window(born, today):
         accepted = False
     assert accepted == inside
     assert today.year - earliest_date_of_birth(today).year == MAX_AGE_YEARS
+
+
+@given(text=st.text(max_size=40), multiline=st.booleans())
+def test_the_fast_scan_finds_what_the_category_lookup_finds(text, multiline):
+    """control_characters scans with one regex before looking at categories: the same answer as the lookup alone."""
+    by_category = []
+    for char in text:
+        if multiline and char in "\t\n\r":
+            continue
+        code = f"U+{ord(char):04X}"
+        if unicodedata.category(char) in ("Cc", "Cs") and code not in by_category:
+            by_category.append(code)
+    assert control_characters(text, multiline=multiline) == by_category
+
+
+def test_the_fast_scan_covers_every_control_and_surrogate_code_point():
+    import re
+    import sys
+
+    from prolotrack.domain import inputs
+
+    pattern: re.Pattern[str] = inputs._CONTROL_OR_SURROGATE
+    for point in range(sys.maxunicode + 1):
+        char = chr(point)
+        assert (unicodedata.category(char) in ("Cc", "Cs")) == bool(pattern.search(char)), hex(point)
