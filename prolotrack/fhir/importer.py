@@ -29,12 +29,14 @@ from prolotrack.clinics.roles import Permission, role_has
 from prolotrack.fhir import daterange
 from prolotrack.fhir.inbound import (
     PAIN_INSTRUMENT,
+    SERVED_NOT_IMPORTED,
     InboundError,
     Issue,
     Mapped,
     Skip,
     field_path,
     map_resource,
+    not_imported,
     validate,
 )
 from prolotrack.fhir.mappers import CS_INSTRUMENT
@@ -476,9 +478,14 @@ class Importer:
             return seen[system]
         return self._patient_by_mrn(value)
 
-    def _register(self, entry: Entry, patient: Patient) -> None:
+    def _register(self, entry: Entry, patient: Patient, *, new: bool = False) -> None:
+        """Remember how the entry names its patient. A patient just created has no records yet: its match indexes
+        start empty, without the query per kind that `prefetch` makes for a patient already in the clinic."""
         mapped = entry.mapped
         assert isinstance(mapped, Mapped)
+        if new:
+            for kind in MATCHED_KINDS:
+                self.children.setdefault((kind, patient.pk), {})
         if entry.full_url:
             self.by_reference[entry.full_url] = patient
             match = re.search(r"(?:^|/)(Patient/[^/]+)$", entry.full_url)
@@ -534,7 +541,7 @@ class Importer:
             if not values.get("mrn"):
                 self.flush_patients()  # the next PT- number counts the waiting patients' numbers
                 patient = patient_services.create_patient(self.actor, values)
-                self._register(entry, patient)
+                self._register(entry, patient, new=True)
                 return self._outcome("Patient", patient, "created", "201 Created", issues)
             self.new_patients.append((entry, values, issues))
             self.new_keys |= _patient_keys(entry)
@@ -567,7 +574,7 @@ class Importer:
                 for entry, values, _ in waiting
             ]
         for (entry, _, issues), patient in zip(waiting, patients, strict=True):
-            self._register(entry, patient)
+            self._register(entry, patient, new=True)
             self.outcomes[entry.index] = self._outcome("Patient", patient, "created", "201 Created", issues)
 
     def flush_children(self) -> None:
@@ -921,7 +928,7 @@ class Importer:
         # The patients this batch's records name (by fullUrl or Patient/<id>): their live records in one query per kind.
         named = (self.by_reference.get(e.written.subject or "") for e in others)
         known = list({p.pk: p for p in named if p is not None}.values())
-        for kind in ("weight", "condition", "medication", "allergy", "observation"):
+        for kind in MATCHED_KINDS[:-1]:
             if any(e.written.kind == kind for e in others):
                 self.prefetch(kind, known)
         if any(e.written.pain is not None for e in others):
@@ -981,6 +988,7 @@ class Importer:
 
 
 _WAITING = object()  # in a match index: a record of this batch not written yet
+MATCHED_KINDS = ("weight", "condition", "medication", "allergy", "observation", "pain")  # what `_match_key` knows
 
 
 def _patient_keys(entry: Entry) -> set[str]:
@@ -1193,10 +1201,11 @@ def update_resource(
             "resourceType",
         )
     if resource_type not in TYPE_KINDS:
+        why = f" ({not_imported(resource_type)})" if resource_type in SERVED_NOT_IMPORTED else ""
         raise _fail(
             405 if resource_type else 404,
             "not-supported",
-            f"{resource_type} cannot be updated here. {SUPPORTED_TEXT}.",
+            f"{resource_type} cannot be updated here{why}. {SUPPORTED_TEXT}.",
         )
     if resource.get("id") != resource_id:
         raise _fail(
@@ -1264,7 +1273,10 @@ def retire_resource(actor: Actor, resource_type: str, resource_id: str, *, if_ma
     audited), through the registry's own service. A stale If-Match is refused (412)."""
     kinds = TYPE_KINDS.get(resource_type)
     if kinds is None:
-        raise _fail(405, "not-supported", f"{resource_type} cannot be deleted here. {SUPPORTED_TEXT}.", resource_type)
+        why = f" ({not_imported(resource_type)})" if resource_type in SERVED_NOT_IMPORTED else ""
+        raise _fail(
+            405, "not-supported", f"{resource_type} cannot be deleted here{why}. {SUPPORTED_TEXT}.", resource_type
+        )
     try:
         wanted = uuid_lib.UUID(resource_id)
     except ValueError:

@@ -1050,12 +1050,45 @@ FIELD_PATHS = {
 }
 
 
+# Types the read side serves from ProloTrack's own records but an import does not create (docs/FHIR-IMPORT.md, "Types
+# served but not imported"): taken in, each would read back as something it is not (another clinic's appendectomy as
+# a prolotherapy session here, a hospital as this clinic). Skipped with this reason, never refused: a Synthea
+# transaction holds them all, and its patients, conditions, allergies, medications and observations still get in.
+SERVED_NOT_IMPORTED = {
+    "Procedure": (
+        "ProloTrack's Procedures are the prolotherapy sessions recorded in it; a procedure from another system would "
+        "read back as a session that did not take place here"
+    ),
+    "CarePlan": (
+        "ProloTrack's CarePlans are the treatment courses planned in it; a care plan from another system is not one "
+        "of its courses"
+    ),
+    "DocumentReference": (
+        "ProloTrack's DocumentReferences are the documents it generates (visit summaries, progress reports); a "
+        "document from another system is not stored"
+    ),
+    "Practitioner": (
+        "ProloTrack's Practitioners are the clinic's staff accounts, which the clinic's administrator adds; a "
+        "practitioner from another system is not made staff (references to it are kept as written)"
+    ),
+    "Organization": (
+        "ProloTrack's Organization is the clinic itself; an organization from another system is not kept "
+        "(references to it are kept as written)"
+    ),
+}
+
+
+def not_imported(resource_type: str) -> str:
+    """Why a resource of a type without a mapper is skipped."""
+    return SERVED_NOT_IMPORTED.get(resource_type, "not imported")
+
+
 def map_resource(resource: dict[str, Any], where: str) -> Mapped | Skip:
     """Map a validated resource; Skip for a type or code ProloTrack does not keep. Raises InboundError."""
     resource_type = resource["resourceType"]
     mapper = MAPPERS.get(resource_type)
     if mapper is None:
-        return Skip(resource_type, "not imported")
+        return Skip(resource_type, not_imported(resource_type))
     return mapper(resource, where)
 
 

@@ -320,6 +320,13 @@ def create(request: FhirRequest, resource_type: str) -> HttpResponse:
     if not isinstance(resource, dict) or resource.get("resourceType") != resource_type:
         found = resource.get("resourceType") if isinstance(resource, dict) else None
         raise FhirError(400, f"The body is a {found!r}, the URL names {resource_type}.", code="invalid")
+    if resource_type not in importer.TYPE_KINDS:  # a type never imported: refused before anything is written
+        raise FhirError(
+            422,
+            f"This {resource_type} is not kept by ProloTrack ({importer.not_imported(resource_type)}). "
+            f"{importer.SUPPORTED_TEXT}.",
+            code="not-supported",
+        )
     _check_new_resource_patient(request, resource_type, resource)
     try:
         result = importer.import_bundle(actor, _one_entry_bundle(request, resource_type, resource))
