@@ -156,3 +156,40 @@ def test_alone_it_is_refused_with_its_reason_and_nothing_is_written(
         assert answer.status_code == 405, (method, answer.content[:500])
         assert SERVED_NOT_IMPORTED[resource_type] in orjson.loads(answer.content)["issue"][0]["diagnostics"]
     assert written() == before
+
+
+@pytest.mark.parametrize("resource_type", ["Procedure", "CarePlan"])
+def test_a_served_session_or_course_is_not_changed_by_put_or_patch(
+    resource_type: str, history: Any, clinician: Any, api_token: Any
+) -> None:
+    """PUT and PATCH of a Procedure or CarePlan ProloTrack serves (a session, a course) answer 405 with the reason."""
+    from prolotrack.treatment.models import Course, TreatmentSession
+
+    model = TreatmentSession if resource_type == "Procedure" else Course
+    record = model.objects.order_by("id").first()
+    headers = api_token(clinician)
+    read = Client().get(f"/fhir/{resource_type}/{record.uuid}", headers=headers)
+    assert read.status_code == 200
+    resource = orjson.loads(read.content)
+    etag = read.headers["ETag"]
+    before = written()
+    put = Client().put(
+        f"/fhir/{resource_type}/{record.uuid}",
+        data=orjson.dumps(resource),
+        content_type=FHIR_JSON,
+        headers={**headers, "If-Match": etag},
+    )
+    patch = Client().patch(
+        f"/fhir/{resource_type}/{record.uuid}",
+        data=orjson.dumps({"status": "completed"}),
+        content_type="application/merge-patch+json",
+        headers={**headers, "If-Match": etag},
+    )
+    for answer in (put, patch):
+        assert answer.status_code == 405, answer.content[:500]
+        assert SERVED_NOT_IMPORTED[resource_type] in orjson.loads(answer.content)["issue"][0]["diagnostics"]
+    # No record or version written; the PATCH's read of the resource it would patch is audited, as every read is.
+    assert written()[:2] == before[:2]
+    added = AuditEvent.objects.order_by("-id")[: written()[2] - before[2]]
+    assert [e.action for e in added] == [f"fhir.{resource_type.lower()}.read"]
+    assert model.objects.get(pk=record.pk).version == record.version
