@@ -33,8 +33,15 @@ class ClinicMiddleware:
             timezone.deactivate()
 
 
+# The last-activity stamp is written when it has moved by this much, not on every request: writing it saved the
+# session (one more write transaction with its fsync) on every page view (docs/PERFORMANCE.md, "Load"). An idle
+# session is logged off once it has been idle for the clinic's timeout plus this, so never before the timeout and
+# at most 30 s after it (docs/SETTINGS.md, idle_timeout_minutes).
+ACTIVITY_RESOLUTION_SECONDS = 30
+
+
 class IdleLogoutMiddleware:
-    """End a staff session after the clinic's idle timeout (default 15 minutes)."""
+    """End a staff session after the clinic's idle timeout (default 15 minutes; at most 30 s later)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -45,12 +52,13 @@ class IdleLogoutMiddleware:
             limit = membership.clinic.config.idle_timeout_minutes * 60
             now = time.time()
             last = request.session.get(SESSION_ACTIVITY_KEY)
-            if last is not None and now - float(last) > limit:
+            if last is not None and now - float(last) > limit + ACTIVITY_RESOLUTION_SECONDS:
                 from prolotrack.clinics.services import record_idle_logout
 
                 record_idle_logout(request)
                 logout(request)
                 messages.info(request, "You were logged off after a period of inactivity. Log in again to continue.")
                 return redirect(f"/accounts/login/?next={request.path}")
-            request.session[SESSION_ACTIVITY_KEY] = now
+            if last is None or now - float(last) >= ACTIVITY_RESOLUTION_SECONDS:
+                request.session[SESSION_ACTIVITY_KEY] = now
         return self.get_response(request)

@@ -138,3 +138,34 @@ def test_clinic_defaults_match_the_domains_defaults():
         DEFAULT_MIN_INJECTIONS,
         DEFAULT_MAX_INJECTIONS,
     )
+
+
+def test_a_page_view_saves_the_session_only_when_the_activity_stamp_moved_30_s(client, login, clinician):
+    from django.contrib.sessions.models import Session
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    login(clinician)
+    client.get("/patients/")
+    with CaptureQueriesContext(connection) as seen:
+        assert client.get("/patients/").status_code == 200
+    assert not [q for q in seen.captured_queries if q["sql"].startswith("UPDATE") and "django_session" in q["sql"]]
+    session = client.session
+    session[SESSION_ACTIVITY_KEY] = time.time() - 31
+    session.save()
+    assert client.get("/patients/").status_code == 200
+    stamp = Session.objects.get(session_key=client.session.session_key).get_decoded()[SESSION_ACTIVITY_KEY]
+    assert time.time() - stamp < 5
+
+
+def test_an_idle_session_is_kept_until_the_timeout_and_30_s_at_most(client, login, clinician):
+    login(clinician)
+    client.get("/patients/")
+    session = client.session
+    session[SESSION_ACTIVITY_KEY] = time.time() - 15 * 60 - 10
+    session.save()
+    assert client.get("/patients/").status_code == 200
+    session = client.session
+    session[SESSION_ACTIVITY_KEY] = time.time() - 15 * 60 - 31
+    session.save()
+    assert client.get("/patients/").status_code == 302
