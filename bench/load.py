@@ -137,6 +137,27 @@ def fixture(users: int) -> dict[str, object]:
     }
 
 
+def server_cpu_seconds(master: int) -> float:
+    """CPU seconds (user + system) used so far by gunicorn's master and its workers (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    try:
+        pids = [master, *map(int, Path(f"/proc/{master}/task/{master}/children").read_text().split())]
+    except FileNotFoundError:
+        return 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def access_lines(log: Path) -> int:
+    return sum(1 for line in log.read_text().splitlines() if '"prolotrack.access"' in line)
+
+
 def wait_ready(base: str, server: subprocess.Popen[bytes], timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -254,6 +275,10 @@ def main() -> None:
         print(f"gunicorn: {workers} workers x {threads} threads at {base}; prepared in "
               f"{time.perf_counter() - started:.0f} s; load average {load_before[0]:.2f}", flush=True)  # fmt: skip
         load_start = os.getloadavg()
+        cpu_start, served_start = server_cpu_seconds(server.pid), access_lines(log)
+        import resource
+
+        client_cpu_start = resource.getrusage(resource.RUSAGE_CHILDREN)
         locust_env = dict(env, LOAD_FIXTURE=str(run_dir / "fixture.json"), LOAD_ACKS=str(run_dir / "acks.json"))
         spawn_rate = max(args.users / max(args.ramp, 1), 1)
         subprocess.run(
@@ -264,6 +289,15 @@ def main() -> None:
             cwd=ROOT, env=locust_env, check=True, stdout=(run_dir / "locust.out").open("w"), stderr=subprocess.STDOUT,
         )  # fmt: skip
         load_end = os.getloadavg()
+        cpu_end, served_end = server_cpu_seconds(server.pid), access_lines(log)
+        client_cpu_end = resource.getrusage(resource.RUSAGE_CHILDREN)
+        served = max(served_end - served_start, 1)
+        cpu = {
+            "server_ms_per_request": round(1000 * (cpu_end - cpu_start) / served, 2),
+            "locust_ms_per_request": round(1000 * (client_cpu_end.ru_utime + client_cpu_end.ru_stime
+                                                    - client_cpu_start.ru_utime - client_cpu_start.ru_stime) / served, 2),
+            "requests_served_incl_ramp": served,
+        }  # fmt: skip
         acknowledged = json.loads((run_dir / "acks.json").read_text())
         checked = reread(base, str(data["token"]), acknowledged)
     finally:
@@ -287,6 +321,7 @@ def main() -> None:
         "cores": gunicorn_conf.cores(),
         "total": total,
         "per_request": stats,
+        "cpu": cpu,
         "acknowledged_writes": len(acknowledged),
         "reread": checked,
         "database_is_locked_in_log": locked,
@@ -310,6 +345,9 @@ def main() -> None:
     print(f"acknowledged writes {len(acknowledged)}, re-read {checked['reread']}: missing {checked['missing']}, "
           f"different {checked['different']}")  # fmt: skip
     print(f'"database is locked" in the server log: {locked}; 5xx answers logged: {server_errors}')
+    print(f"CPU per request (ramp included): server {cpu['server_ms_per_request']} ms, locust "
+          f"{cpu['locust_ms_per_request']} ms; at most about {1000 * gunicorn_conf.cores() / (cpu['server_ms_per_request'] + cpu['locust_ms_per_request']):.0f}"
+          f" requests/s on {gunicorn_conf.cores()} idle cores")  # fmt: skip
     print(f"load average (1, 5, 15 min): before {load_before}, at start {load_start}, after {load_end}")
     ok = total["failures"] == 0 and checked["missing"] == 0 and checked["different"] == 0 and locked == 0
     raise SystemExit(0 if ok else 1)

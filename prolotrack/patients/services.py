@@ -141,8 +141,12 @@ def next_mrn(clinic: Any) -> str:
 def _locked_next_mrn(clinic: Any) -> str:
     """The next PT- number, with the clinic's row locked until the transaction ends: two registrations at once on
     PostgreSQL otherwise read the same highest number and the second was refused as a duplicate record number (found
-    by bench/durability.py; SQLite's BEGIN IMMEDIATE already serialises them)."""
-    Clinic.objects.select_for_update().filter(pk=clinic.pk).first()
+    by bench/durability.py; SQLite's BEGIN IMMEDIATE already serialises them). FOR NO KEY UPDATE, not FOR UPDATE:
+    it still serialises registrations, but leaves the row to the FOR KEY SHARE lock that PostgreSQL takes for every
+    insert naming the clinic (an audit event, any record). With FOR UPDATE, a read's audit transaction holding the
+    clinic's audit chain waited for the clinic row while the registration waited for the chain: deadlocks, 500s under
+    bench/load.py (docs/PERFORMANCE.md, "Load")."""
+    Clinic.objects.select_for_update(no_key=True).filter(pk=clinic.pk).first()
     return next_mrn(clinic)
 
 
