@@ -15,8 +15,11 @@ from prolotrack.billing import queries, report_queries, services
 from prolotrack.billing import report_present as reports
 from prolotrack.billing.models import FeeItem, Invoice, Payment, SoldPackage
 from prolotrack.billing.schemas import (
+    AbnStateOut,
     AccountOut,
     AgeingOut,
+    CoverageIn,
+    CoverageOut,
     CreditNoteIn,
     CreditNoteOut,
     FeeItemIn,
@@ -286,3 +289,63 @@ def link_package(request: ApiRequest, package_id: UUID, payload: LinkPackageIn) 
 def settle_package(request: ApiRequest, package_id: UUID, payload: SettlePackageIn) -> Any:
     sold = _get(SoldPackage, request, package_id)
     return _package_out(services.settle_stopped_package(request.actor, sold, expected_version=payload.version))
+
+
+# --- Coverage and the Medicare ABN (docs/BILLING.md, "Medicare ABN") -------------------------------------------------
+
+
+def _coverage_out(coverage: Any) -> dict[str, Any]:
+    if coverage is None:
+        return {"payer": None}
+    return {
+        "payer": coverage.payer,
+        "payer_name": coverage.payer_name,
+        "member_id_last4": coverage.member_id_last4,
+        "recorded_at": coverage.created_at,
+    }
+
+
+@router.get("/patients/{patient_id}/coverage", response={200: CoverageOut}, summary="Who pays for a patient's care")
+@api_require(Permission.BILLING_VIEW)
+def get_coverage(request: ApiRequest, patient_id: UUID) -> Any:
+    patient = patient_or_404(request, patient_id)
+    record_read(request.actor, "billing.coverage.viewed", record=patient, patient_uuid=patient.uuid)
+    return _coverage_out(queries.current_coverage(patient))
+
+
+@router.post("/patients/{patient_id}/coverage", response={201: CoverageOut}, summary="Record a patient's coverage")
+@api_require(Permission.BILLING_ABN)
+def record_coverage(request: ApiRequest, patient_id: UUID, payload: CoverageIn) -> Any:
+    patient = patient_or_404(request, patient_id)
+    coverage = services.record_coverage(request.actor, patient, **payload.dict())
+    return Status(201, _coverage_out(coverage))
+
+
+@router.get("/courses/{course_id}/abn", response={200: AbnStateOut}, summary="A course's Medicare ABN state")
+@api_require(Permission.BILLING_VIEW)
+def abn_state(request: ApiRequest, course_id: UUID) -> Any:
+    course = course_or_404(request, course_id)
+    record_read(request.actor, "billing.abn.viewed", record=course, patient_uuid=course.patient.uuid)
+    gate = queries.abn_gate(course)
+    notice = gate.notice
+    cur = notice.currency if notice else ""
+    return {
+        "required": gate.required,
+        "state": gate.state.value,
+        "blockers": list(gate.blockers),
+        "notice": None
+        if notice is None
+        else {
+            "id": notice.uuid,
+            "signed_on": notice.signed_on,
+            "option": notice.option,
+            "sessions": notice.sessions,
+            "period_start": notice.period_start,
+            "period_end": notice.period_end,
+            "estimate_low": round_money(notice.estimate_low, cur),
+            "estimate_high": round_money(notice.estimate_high, cur),
+            "currency": cur,
+            "health_change": notice.health_change,
+            "pdf_sha256": notice.pdf_sha256,
+        },
+    }

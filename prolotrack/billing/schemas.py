@@ -377,3 +377,46 @@ class PackageOut(Schema):
     refund: Decimal | None
     credit_note_number: int | None
     draws: list[PackageDrawOut]
+
+
+# --- Coverage and the Medicare ABN (docs/BILLING.md, "Medicare ABN") -------------------------------------------------
+
+PayerCode = Literal["self_pay", "original_medicare", "medicare_advantage", "commercial", "other"]
+
+
+class CoverageIn(Schema):
+    payer: PayerCode
+    payer_name: str = Field(default="", max_length=120)
+    member_id: str = Field(default="", max_length=40, description="As on the card; never returned, only its last 4")
+
+
+class CoverageOut(Schema):
+    """Who pays for the patient's care. The member id goes out as its last 4 characters only."""
+
+    payer: str | None = None
+    payer_name: str = ""
+    member_id_last4: str = ""
+    recorded_at: datetime | None = None
+
+
+class AbnNoticeOut(Schema):
+    id: UUID
+    signed_on: date
+    option: str
+    sessions: int
+    period_start: date
+    period_end: date
+    estimate_low: Decimal
+    estimate_high: Decimal
+    currency: str
+    health_change: str
+    pdf_sha256: str
+
+
+class AbnStateOut(Schema):
+    """Whether the course needs a Medicare ABN, and whether the one on file lets its sessions be signed."""
+
+    required: bool
+    state: Literal["not_required", "current", "missing", "outdated", "declined"]
+    blockers: list[str]
+    notice: AbnNoticeOut | None = None

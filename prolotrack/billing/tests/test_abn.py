@@ -326,3 +326,33 @@ def test_researchers_and_nurses_do_not_reach_the_abn_pages(
         client = login(user)
         assert client.get(reverse("billing:abn-course", args=[course.uuid])).status_code == 403
         assert client.get(reverse("billing:coverage", args=[course.patient.uuid])).status_code == 403
+
+
+# --- API -------------------------------------------------------------------------------------------------------------
+
+
+def test_the_api_records_coverage_shows_only_the_last_4_and_reports_the_abn_state(
+    client: Any, api_token: Any, frontdesk: User, researcher: User, course: Any, fees: Any
+) -> None:
+    headers = api_token(frontdesk)
+    patient = course.patient
+    url = f"/api/patients/{patient.uuid}/coverage"
+    assert client.get(url, headers=headers).json()["payer"] is None
+    with writes_nothing():
+        refused = client.post(url, {"payer": "original_medicare"}, content_type="application/json", headers=headers)
+    assert refused.status_code == 422 and "member id" in str(refused.json()["detail"])
+    made = client.post(
+        url,
+        {"payer": "original_medicare", "member_id": "1EG4-TE5-MK73"},
+        content_type="application/json",
+        headers=headers,
+    )
+    assert made.status_code == 201 and made.json()["member_id_last4"] == "MK73"
+    assert "1EG4" not in made.content.decode()
+    state = client.get(f"/api/courses/{course.uuid}/abn", headers=headers).json()
+    assert state["required"] and state["state"] == "missing" and state["blockers"][0].startswith("No current ABN")
+    sign_abn_for(actor_of(frontdesk), course, render=False)
+    state = client.get(f"/api/courses/{course.uuid}/abn", headers=headers).json()
+    assert state["state"] == "current" and state["notice"]["option"] == "2"
+    assert state["notice"]["estimate_low"] == "%.2f" % (250 * state["notice"]["sessions"])
+    assert client.get(url, headers=api_token(researcher)).status_code == 403
