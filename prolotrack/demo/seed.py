@@ -14,6 +14,7 @@ from prolotrack.audit.services import Actor
 from prolotrack.clinics.models import Clinic, Membership, User
 from prolotrack.clinics.roles import Role
 from prolotrack.clinics.services import update_clinic_settings
+from prolotrack.demo.abn_seed import seed_abn
 from prolotrack.demo.billing_seed import seed_billing
 from prolotrack.demo.consent_seed import seed_consents
 from prolotrack.demo.documents_seed import seed_documents
@@ -103,6 +104,8 @@ def seed_demo(
         if treatment:
             # Also on a demo made before billing existed: a clinic that has a fee schedule is left as it is.
             seed_billing(demo, today=today)
+            # An Original Medicare patient with a course and its signed ABN (after billing: the estimate needs fees).
+            seed_abn(demo, today=today)
         if second_new:
             created += _seed_patients(
                 second, users["riverside_clinician"], second_clinic_patients, seed=7, today=today, locale="en_GB"

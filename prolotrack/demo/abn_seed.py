@@ -1,0 +1,62 @@
+"""Demo Medicare ABN: one patient of 65 or over whose coverage is Original Medicare, with an open course whose sessions
+are still to come, and the ABN for that course signed on screen (option 2: wants the sessions, Medicare not billed),
+so the session page's ABN gate can be seen passing. Run after the billing seed (the estimate needs the fee schedule).
+Safe to run again: a clinic with a recorded coverage is left as it is."""
+
+from datetime import date
+from typing import Any
+
+from prolotrack.audit.services import Actor
+from prolotrack.billing.models import Coverage
+from prolotrack.billing.testing import original_medicare, sign_abn_for
+from prolotrack.clinics.models import Membership
+from prolotrack.clinics.roles import Permission, Role, roles_with
+from prolotrack.treatment.models import Course, TreatmentSession
+
+# CMS's published example of the Medicare Beneficiary Identifier format ("1EG4-TE5-MK73"): not anyone's number.
+DEMO_MBI = "1EG4-TE5-MK73"
+
+
+def _front_desk(clinic: Any) -> Actor:
+    members = Membership.objects.filter(clinic=clinic, is_active=True, role__in=roles_with(Permission.BILLING_ABN))
+    # The front desk goes through the notice at check-in; another member who may, if the clinic has no front desk.
+    member = (
+        members.filter(role=Role.FRONT_DESK).select_related("user").first() or members.select_related("user").first()
+    )
+    if member is None:
+        raise RuntimeError("The demo clinic has nobody who may issue a Medicare ABN.")
+    return Actor(user=member.user, clinic=clinic, role=member.role, channel="system")
+
+
+def _age(born: date, today: date) -> int:
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def medicare_course(clinic: Any, today: date) -> Course | None:
+    """An open course of a patient aged 65 or over, none of whose sessions is signed yet (the ABN comes before the
+    first session); else any open course with no signed session."""
+    signed = TreatmentSession.objects.filter(signed_at__isnull=False).values("course_id")
+    courses = (
+        Course.objects.active()
+        .filter(clinic=clinic, status="open")
+        .exclude(pk__in=signed)
+        .filter(sessions__status__in=("planned", "booked"))
+        .select_related("patient")
+        .distinct()
+        .order_by("started_on", "id")
+    )
+    candidates = [c for c in courses if not c.patient.is_entered_in_error]
+    older = [c for c in candidates if _age(c.patient.date_of_birth, today) >= 65]
+    return (older or candidates or [None])[0]
+
+
+def seed_abn(clinic: Any, *, today: date) -> dict[str, int]:
+    if Coverage.objects.filter(clinic=clinic).exists():
+        return {"coverage": 0, "abn": 0}
+    course = medicare_course(clinic, today)
+    if course is None:
+        return {"coverage": 0, "abn": 0}
+    desk = _front_desk(clinic)
+    original_medicare(desk, course.patient, member_id=DEMO_MBI)
+    sign_abn_for(desk, course, option="2")
+    return {"coverage": 1, "abn": 1}
