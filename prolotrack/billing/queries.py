@@ -357,10 +357,14 @@ def _procedure_price(clinic: Any, day: date) -> tuple[FeeItem, FeeVersion] | Non
     return (item, version) if version is not None else None
 
 
-def package_price_for(course: Any) -> Decimal | None:
-    """HOOK (course packages, issue 15): the price of a package sold for this course, which blank F then states
-    instead of the per-session prices. Packages are not on main yet when the ABN was built; until they are, None."""
-    return None
+def package_price_for(course: Any) -> tuple[Decimal, int] | None:
+    """The price (tax included) and uses of the packages sold for this course that can still be drawn (sold on an
+    issued invoice, not settled): blank F states that price for the sessions the uses cover. None without one."""
+    rows = [row for row in packages_of_course(course) if drawable(row)]
+    if not rows:
+        return None
+    price = sum((row.line.net + row.line.tax for row in rows), ZERO)
+    return price, sum(row.uses for row in rows)
 
 
 @dataclass
@@ -403,7 +407,14 @@ def plan_now(course: Any) -> PlanNow:
     units = abn.units_per_session(
         config.session_fee_rule, sides, config.min_injections_per_session, config.max_injections_per_session
     )
-    estimate = abn.estimate(planned, units, str(config.currency), package_price=package_price_for(course))
+    package = package_price_for(course)
+    estimate = abn.estimate(
+        planned,
+        units,
+        str(config.currency),
+        package_price=package[0] if package else None,
+        package_uses=package[1] if package else 0,
+    )
     return PlanNow(len(days), days, estimate, len(planned))
 
 
@@ -504,7 +515,11 @@ def abn_draft(course: Any) -> AbnDraft:
     patient = course.patient
     start, end = plan.days[0], plan.days[-1]
     estimate_text = abn.describe_estimate(plan.estimate)
-    estimate_text += " for the package" if plan.estimate.package else " in all (fee schedule, tax included)"
+    estimate_text += (
+        " in all: the package sold for this course, and the fee schedule's prices for sessions beyond its uses"
+        if plan.estimate.package
+        else " in all (fee schedule, tax included)"
+    )
     draft = AbnDraft(
         notifier=notifier,
         patient_name=f"{patient.given_name} {patient.family_name}",
@@ -611,7 +626,7 @@ def packages_of(patient: Any) -> list[SoldPackage]:
 
 def packages_of_course(course: Any) -> list[SoldPackage]:
     """The packages linked to a course, oldest first, each with `drawn` and `left` set."""
-    rows = SoldPackage.objects.active().filter(course=course).select_related("invoice", "terms")
+    rows = SoldPackage.objects.active().filter(course=course).select_related("invoice", "terms", "line")
     return _with_left(list(rows.order_by("valid_from", "id")))
 
 

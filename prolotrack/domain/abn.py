@@ -142,22 +142,24 @@ def estimate(
     currency: str,
     *,
     package_price: Decimal | None = None,
+    package_uses: int = 0,
 ) -> Estimate:
-    """Blank F for the sessions still to come: each priced with the fee version in force on its planned day, tax
-    included and rounded per line (domain/money.py). A package sold for the course replaces the per-session prices
-    with what the package costs."""
-    if package_price is not None:
-        price = round_money(package_price, currency)
-        return Estimate(price, price, currency, package=True)
+    """Blank F for the course's sessions: each priced with the fee version in force on its planned day, tax included
+    and rounded per line (domain/money.py). A package sold for the course states its price once for the sessions its
+    uses cover (the earliest); sessions beyond them are priced as above."""
     low = high = Decimal(0)
-    for session in sessions:
-        for quantity, total in ((units[0], "low"), (units[1], "high")):
+    covered = 0
+    if package_price is not None:
+        low = high = round_money(package_price, currency)
+        covered = max(package_uses, 0)
+    for session in sorted(sessions, key=lambda s: s.on)[covered:]:
+        for quantity, end in ((units[0], "low"), (units[1], "high")):
             amounts = line_amounts(Line(quantity, session.unit_price, session.tax_rate), currency)
-            if total == "low":
+            if end == "low":
                 low += amounts.net + amounts.tax
             else:
                 high += amounts.net + amounts.tax
-    return Estimate(low, high, currency)
+    return Estimate(low, high, currency, package=package_price is not None)
 
 
 def tolerance(actual: Decimal) -> Decimal:

@@ -356,3 +356,29 @@ def test_the_api_records_coverage_shows_only_the_last_4_and_reports_the_abn_stat
     assert state["state"] == "current" and state["notice"]["option"] == "2"
     assert state["notice"]["estimate_low"] == "%.2f" % (250 * state["notice"]["sessions"])
     assert client.get(url, headers=api_token(researcher)).status_code == 403
+
+
+def test_a_package_sold_for_the_course_is_the_estimate_for_the_sessions_it_covers(
+    frontdesk: User, admin_user: User, course: Any, fees: Any
+) -> None:
+    from prolotrack.billing.models import Invoice
+
+    desk = actor_of(frontdesk)
+    count = course.sessions.filter(status__in=("planned", "booked", "done")).count()
+    offer = services.create_package_offer(
+        actor_of(admin_user),
+        code="PKG-KNEE-2",
+        description="Knee course of 2",
+        price="450.00",
+        uses=2,
+        validity_days=180,
+        protocol_id="knee_oa_rabago",
+        active_from=course.started_on - timedelta(days=30),
+    )
+    draft = services.draft_invoice(desk, course.patient)
+    services.sell_package(desk, draft, offer, course=course)
+    services.issue_invoice(desk, Invoice.objects.get(pk=draft.pk))
+    plan = queries.plan_now(course)
+    assert plan.estimate is not None and plan.estimate.package
+    assert plan.estimate.low == D("450.00") + D("250.00") * (count - 2)
+    assert "the package sold for this course" in queries.abn_draft(course).estimate_text

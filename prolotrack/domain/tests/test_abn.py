@@ -75,13 +75,20 @@ THREE = [PlannedSession(date(2026, 11, 2), D("250.00")), PlannedSession(date(202
             D("525.00"),
         ),
         ([PlannedSession(date(2026, 11, 2), D("45.00"), D("8.25"))], (1, 1), None, D("48.71"), D("48.71")),  # taxed
-        (THREE, (1, 1), D("600"), D("600.00"), D("600.00")),  # a package states its price instead
+        (THREE, (1, 1), (D("600"), 2), D("600.00"), D("600.00")),  # a package of 2 uses states its price instead
+        (THREE, (1, 1), (D("300"), 1), D("550.00"), D("550.00")),  # 1 use: the second session at the fee price
+        (THREE, (1, 1), (D("900"), 5), D("900.00"), D("900.00")),  # more uses than sessions
     ],
 )
 def test_the_estimate_of_blank_f(
-    sessions: list[PlannedSession], units: tuple[int, int], package: Decimal | None, low: Decimal, high: Decimal
+    sessions: list[PlannedSession],
+    units: tuple[int, int],
+    package: tuple[Decimal, int] | None,
+    low: Decimal,
+    high: Decimal,
 ) -> None:
-    result = abn.estimate(sessions, units, "USD", package_price=package)
+    price, uses = package if package is not None else (None, 0)
+    result = abn.estimate(sessions, units, "USD", package_price=price, package_uses=uses)
     assert (result.low, result.high, result.package) == (low, high, package is not None)
 
 
