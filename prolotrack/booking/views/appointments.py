@@ -159,6 +159,8 @@ def _book_context(request: ClinicRequest, asked: Asked, error: str, instead: lis
         "keep": urlencode(keep),
         "days": _by_day(slots, request.clinic.tz),
         "capped": len(slots) >= MAX_SLOTS,
+        # Name the clinician on each slot only when the slots are of several clinicians.
+        "several": asked.clinician is None and len(asked.offering) > 1,
         "instead": _by_day(instead, request.clinic.tz),
         "error": error,
         "note": request.POST.get("note", "") if request.method == "POST" else "",
