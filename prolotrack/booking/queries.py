@@ -424,3 +424,37 @@ def calendar_appointments(clinic: Any, first: date, days: int, clinician: Any = 
     if clinician is not None:
         qs = qs.filter(clinician=clinician)
     return list(qs.select_related("patient", "appointment_type", "clinician", "room").order_by("starts_at", "id"))
+
+
+def session_clashes(clinic: Any, clinician: Any, start: datetime, minutes: int) -> list[str]:
+    """The clinician's appointments (booked or attended) that a course session at `start` lasting `minutes` would
+    clash with, apart by less than the larger buffer (the session type's buffers for the session), as sentences."""
+    session_type = (
+        AppointmentType.objects.filter(
+            clinic=clinic, kind=AppointmentKind.SESSION, active=True, entered_in_error_at__isnull=True
+        )
+        .order_by("id")
+        .values_list("buffer_before_minutes", "buffer_after_minutes")
+        .first()
+    )
+    before, after = session_type or (0, 0)
+    end = start + timedelta(minutes=minutes)
+    out = []
+    for held in Appointment.objects.filter(
+        clinic=clinic,
+        clinician=clinician,
+        status__in=HOLDING,
+        entered_in_error_at__isnull=True,
+        starts_at__gte=start - timedelta(days=1),
+        starts_at__lt=end + timedelta(days=1),
+    ).select_related("appointment_type"):
+        held_end = held.starts_at + timedelta(minutes=held.duration_minutes)
+        apart_before = timedelta(minutes=max(held.buffer_before_minutes, after))
+        apart_after = timedelta(minutes=max(held.buffer_after_minutes, before))
+        if held.starts_at - apart_before < end and start < held_end + apart_after:
+            shown = [timezone.localtime(t, clinic.tz).strftime("%H:%M") for t in (held.starts_at, held_end)]
+            out.append(
+                f"{clinician} has {held.appointment_type.name} {shown[0]}-{shown[1]} then (overlapping, or within "
+                "its buffer): choose another time or move that appointment."
+            )
+    return out

@@ -542,3 +542,12 @@ def cancel_appointment(
             expected_version=expected_version,
             reason=text,
         )
+
+
+def lock_and_check_session(clinic: Any, clinician: Any, start: datetime, minutes: int) -> list[str]:
+    """The treatment.appointment_clashes hook: inside the session's booking transaction, lock the clinician (as
+    booking an appointment does) and name the appointments a course session at that time would clash with."""
+    if clinician is None:
+        return []
+    User.objects.select_for_update().filter(pk=clinician.pk).first()
+    return queries.session_clashes(clinic, clinician, start, minutes)

@@ -61,3 +61,10 @@ calendar_visits: Hook[[Any, date, int, Any], tuple[list[CalendarVisit], str]] = 
     "the booking app's appointments in the calendar's days (clinic, first day, days, clinician or None), and the "
     "address of its booking page for that day (booking)",
 )
+
+
+appointment_clashes: Hook[[Any, Any, datetime, int], list[str]] = Hook(
+    "treatment.appointment_clashes",
+    "lock the clinician for this transaction and say which of their booking-app appointments a session at this start "
+    "and length would clash with, buffers included (booking)",
+)

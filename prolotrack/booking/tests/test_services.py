@@ -385,3 +385,21 @@ def test_moving_into_its_own_time_is_allowed(
     made = book(frontdesk, patient, types[AppointmentKind.ASSESSMENT], clinician, at(clinic, day, "10:00"))
     moved = services.move_appointment(actor_of(frontdesk), made, starts_at=at(clinic, day, "10:15"), expected_version=1)
     assert moved.version == 2
+
+
+def test_a_course_session_cannot_be_booked_over_an_appointment(
+    frontdesk: Any, clinician: Any, patient: Any, types: Any, clinic: Any
+) -> None:
+    day = next_weekday(clinic, 1)
+    book(frontdesk, patient, types[AppointmentKind.ASSESSMENT], clinician, at(clinic, day, "10:00"))
+    session = knee_course(clinician, patient, day).sessions.get(number=1)
+    before = counts()
+    # The session type's 10 minutes before: a session at 11:05 is too close to the assessment ending at 11:00.
+    with pytest.raises(ValidationError) as refused:
+        treatment.book_session(actor_of(frontdesk), session, starts_at=at(clinic, day, "11:05"), clinician=clinician)
+    assert "New-patient assessment 10:00-11:00" in " ".join(refused.value.message_dict["starts_at"])
+    assert counts() == before
+    booked = treatment.book_session(
+        actor_of(frontdesk), session, starts_at=at(clinic, day, "11:15"), clinician=clinician
+    )
+    assert booked.status == "booked"
