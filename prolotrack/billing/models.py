@@ -411,5 +411,11 @@ class PackageDraw(ClinicalRecord):
                 fields=["session"],
                 condition=models.Q(entered_in_error_at__isnull=True),
                 name="billing_one_live_draw_per_session",
-            )
+            ),
+            # The last guard against two drafts at once taking the same use (the services lock the packages first).
+            models.UniqueConstraint(
+                fields=["package", "number"],
+                condition=models.Q(entered_in_error_at__isnull=True),
+                name="billing_one_live_draw_per_use",
+            ),
         ]

@@ -339,6 +339,9 @@ def _draft_lines(actor: Actor, session: TreatmentSession, detail: dict[str, Any]
     version = _version_for(actor, item, day)
     lines = money.procedure_lines(actor.clinic.config.session_fee_rule, _site_regions(session))
     # A package of the session's course draws a use instead of a charge (docs/BILLING.md, "Course packages").
+    # The course's packages are locked while a use is counted and drawn (SELECT ... FOR UPDATE on PostgreSQL; SQLite's
+    # BEGIN IMMEDIATE serialises writers): two sessions drafted at once never both take the last use.
+    list(SoldPackage.objects.select_for_update().filter(course_id=session.course_id).values_list("pk", flat=True))
     sold, refusal = queries.package_for_session(session, item.code)
     invoice = _new_draft(actor, session.patient, session, detail)
     use = None if sold is None else _draw(actor, sold, session, invoice)
@@ -1082,7 +1085,9 @@ def link_package(
 
 
 def _draw(actor: Actor, sold: SoldPackage, session: TreatmentSession, invoice: Invoice) -> PackageDraw:
-    number = queries.drawn(sold) + 1
+    # Use n of the uses: the lowest number no standing draw holds (a use given back is taken again first).
+    held = {draw.number for draw in queries.draws_of(sold)}
+    number = min(set(range(1, sold.uses + 2)) - held)
     return create_record(
         actor,
         PackageDraw(

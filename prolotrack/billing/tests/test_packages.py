@@ -331,6 +331,7 @@ def test_a_discarded_draft_or_a_voided_invoice_gives_the_use_back(
     assert PackageDraw.objects.filter(package=sold).count() == 1  # kept, entered in error
     again = services.draft_from_session(desk, signed_session)
     assert queries.drawn(sold) == 1 and again.total == 0
+    assert [d.number for d in queries.draws_of(sold)] == [1]  # the use given back is taken again
     services.add_line(desk, Invoice.objects.get(pk=again.pk), fees["US-GUIDE"])  # an add-on, charged
     issued = services.issue_invoice(desk, Invoice.objects.get(pk=again.pk))
     assert issued.status == InvoiceStatus.ISSUED and issued.total == D("60.00") and queries.drawn(sold) == 1
@@ -455,3 +456,17 @@ def test_the_automatic_draft_on_signing_draws_a_use_too(
     invoice = services.draft_invoice_for_session(actor_of(clinician), signed_session.pk)
     assert invoice is not None and invoice.total == 0
     assert [d.session for d in queries.draws_of(sold)] == [signed_session]
+
+
+def test_a_use_given_back_is_the_next_one_taken(
+    frontdesk: User, clinician: User, course: Course, signed_session: Any, sell: Any
+) -> None:
+    sold = sell(course)
+    desk = actor_of(frontdesk)
+    first = services.draft_from_session(desk, signed_session)
+    services.draft_from_session(desk, sign(clinician, course, 2))
+    services.discard_draft(desk, first, reason="Drafted by mistake")
+    assert [d.number for d in queries.draws_of(sold)] == [2]
+    services.draft_from_session(desk, signed_session)
+    assert [(d.number, d.session.number) for d in queries.draws_of(sold)] == [(1, 1), (2, 2)]
+    assert PackageDraw.objects.filter(package=sold).count() == 3  # the one given back is kept
