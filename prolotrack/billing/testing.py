@@ -41,7 +41,7 @@ def set_clinic_settings(clinic: Any, **values: Any) -> None:
 
 
 def original_medicare(actor: Actor, patient: Any, member_id: str = "1EG4-TE5-MK73") -> Any:
-    """Record Original Medicare as the patient's coverage (the member id is CMS's published MBI format example)."""
+    """Record Original Medicare as the patient's coverage (a made-up member id in the MBI's format)."""
     return services.record_coverage(actor, patient, payer="original_medicare", member_id=member_id)
 
 

@@ -13,7 +13,7 @@ from prolotrack.clinics.models import Membership
 from prolotrack.clinics.roles import Permission, Role, roles_with
 from prolotrack.treatment.models import Course, TreatmentSession
 
-# CMS's published example of the Medicare Beneficiary Identifier format ("1EG4-TE5-MK73"): not anyone's number.
+# The example of CMS's Medicare Beneficiary Identifier format document as recalled (not verified): made up either way.
 DEMO_MBI = "1EG4-TE5-MK73"
 
 
