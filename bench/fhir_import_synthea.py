@@ -80,8 +80,9 @@ def main() -> None:
     walls, cpus, servers = [], [], []
     for round_number in range(args.rounds + args.profile):
         profiler = cProfile.Profile(time.process_time) if round_number == args.rounds else None
-        clinic = Clinic.objects.create(name=f"Bench Clinic {round_number}", timezone="UTC")
-        user = User.objects.create_user(username=f"bench{round_number}")
+        run = f"{os.getpid()}-{round_number}"  # a PostgreSQL database is kept between runs: names unique per run
+        clinic = Clinic.objects.create(name=f"Bench Clinic {run}", timezone="UTC")
+        user = User.objects.create_user(username=f"bench{run}")
         membership = Membership.objects.create(user=user, clinic=clinic, role=Role.CLINICIAN)
         headers = {"Authorization": f"Bearer {create_api_token(membership)}"}
         client = Client()
