@@ -80,6 +80,10 @@ def prepare_sqlite(data_dir: Path) -> None:
     source.backup(target)  # SQLite's online backup API, never a file copy (docs/OPERATIONS.md)
     source.close()
     target.close()
+    # Migrations added since the template was seeded.
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=server_env(data_dir), check=True
+    )
 
 
 def prepare_postgres(data_dir: Path) -> None:
