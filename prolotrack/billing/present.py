@@ -148,7 +148,10 @@ def package_page(sold: SoldPackage) -> dict[str, Any]:
         "left": packages.remaining(sold.uses, len(draws)),
         "price": sold.line.gross,
         "currency": currency,
-        "courses": queries.open_courses(sold.patient) if not draws and sold.settled_on is None else [],
+        # Another open course to link it to, while no use is drawn (the linked one is not offered again).
+        "courses": [c for c in queries.open_courses(sold.patient) if c.pk != sold.course_id]
+        if not draws and sold.settled_on is None
+        else [],
         "settleable": sold.settled_on is None
         and sold.course is not None
         and sold.course.status == CourseStatus.STOPPED,
