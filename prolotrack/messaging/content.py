@@ -166,6 +166,11 @@ NON_CLINICAL = frozenset({"appointment_reminder", "questionnaire_due", "question
 
 
 def opt_out_line(kind: str, clinic: Any) -> str:
+    if kind == "billing_document":
+        return (
+            f"{clinic.name} sent this at your request. If you would rather have your invoices and receipts on paper, "
+            "tell the clinic."
+        )
     if kind in NON_CLINICAL:
         return (
             f"You receive this because you are a patient of {clinic.name}. To stop these reminders, reply with "
@@ -207,3 +212,15 @@ def email_message(message: Any, subject: str, body: str) -> EmailMultiAlternativ
     )
     email.attach_alternative(html, "text/html")
     return email
+
+
+def billing_document(patient: Any, clinic: Any, title: str) -> Content:
+    """The email that carries an invoice, receipt or superbill as a PDF: what is attached, and nothing clinical in the
+    body (the PDF holds the detail)."""
+    subject = f"{title} from {clinic.name}"
+    body = (
+        f"Dear {patient.given_name},\n\n"
+        f"Attached is your {title[0].lower() + title[1:]} from {clinic.name}, as a PDF.\n\n"
+        f"Questions about it: {clinic.config.contact_phone or clinic.config.contact_email or 'ask the front desk'}."
+    )
+    return Content(subject, body)

@@ -23,6 +23,8 @@ class MessageKind(models.TextChoices):
     PRE_PROCEDURE = ReminderKind.PRE_PROCEDURE.value, "Pre-procedure instructions"
     QUESTIONNAIRE_DUE = ReminderKind.QUESTIONNAIRE_DUE.value, "Questionnaire due"
     QUESTIONNAIRE_OVERDUE = ReminderKind.QUESTIONNAIRE_OVERDUE.value, "Questionnaire overdue"
+    # Not a reminder: an invoice, receipt or superbill the staff chose to email (messaging.services.queue_document).
+    BILLING_DOCUMENT = "billing_document", "Invoice, receipt or superbill"
 
 
 class MessageStatus(models.TextChoices):

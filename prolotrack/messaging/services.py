@@ -6,6 +6,7 @@ or two passes at once, never plan or send it twice. Each outbox row is a clinica
 version with its audit row. Rules and their sources: docs/MESSAGING.md.
 """
 
+import base64
 import hashlib
 import logging
 import secrets
@@ -434,8 +435,11 @@ def render(message: OutboxMessage, today: date, *, with_link: bool = False) -> R
         words = session_message(session, ReminderKind(message.kind), message.channel, today)
         attachments = _attachments(session, message.kind, message.channel)
         return Rendered(words.subject, words.body, attachments, words.body)
+    if message.kind == MessageKind.BILLING_DOCUMENT:
+        # Written when staff queued it: the document as it was then (an issued invoice never changes).
+        return Rendered(message.subject, message.body, list(message.attachments), message.body)
     timepoint = message.timepoint
-    assert timepoint is not None, "a message is about a session or a questionnaire timepoint"
+    assert timepoint is not None, "a message is about a session, a questionnaire timepoint or a billing document"
     words = content.questionnaire(
         message.patient,
         message.clinic,
@@ -454,7 +458,8 @@ def _deliver(message: OutboxMessage, rendered: Rendered) -> None:
         return
     email = content.email_message(message, rendered.subject, rendered.patient_body)
     for item in rendered.attachments:
-        email.attach(item["filename"], item["content"], item["content_type"])
+        data = base64.b64decode(item["content"]) if item.get("encoding") == "base64" else item["content"]
+        email.attach(item["filename"], data, item["content_type"])
     email.send(fail_silently=False)
 
 
@@ -526,6 +531,74 @@ def run_pass(*, now: datetime | None = None, clinics: Iterable[Clinic] | None = 
             report.errors.append(f"{clinic.name}: {error}")
         report.add(send_due(clinic, now))
     return report
+
+
+# --- Billing documents by email ---------------------------------------------------------------------------------
+
+BILLING_DOCUMENTS = ("invoice", "receipt", "superbill")
+
+
+def queue_billing_document(
+    actor: Actor, patient: Patient, *, document: str, record: Any, title: str, filename: str, pdf: bytes
+) -> OutboxMessage:
+    """Queue an invoice, receipt or superbill PDF to the patient's email (docs/BILLING.md, "Emailing"): one outbox row
+    with the PDF attached (base64, with its SHA-256), sent by the scheduler's next pass in the sending window like
+    every message, and skipped then if the patient has opted out meanwhile. Refused, with nothing written, when the
+    patient has no email address, has opted out of billing documents by email, or the record is entered in error.
+    Queuing is the disclosure: its audit row names the patient, the document and the address."""
+    require_permission(actor, Permission.BILLING_VIEW)
+    require_same_clinic(actor, patient)
+    if document not in BILLING_DOCUMENTS:
+        raise ValidationError({"document": f"Choose one of {', '.join(BILLING_DOCUMENTS)}."})
+    if patient.is_entered_in_error:
+        raise ServiceError("This patient record was marked entered in error: nothing is sent from it.")
+    if not patient.email:
+        raise ServiceError(
+            f"{patient.full_name} has no email address on record: add it on the patient's details (with their "
+            f"agreement), or print the {document} and hand it over."
+        )
+    opted = MessageOptOut.objects.filter(
+        patient=patient, channel=Channel.EMAIL, kind=MessageKind.BILLING_DOCUMENT, opted_out=True
+    ).active()
+    if opted.exists():
+        raise ServiceError(
+            f"{patient.full_name} asked not to receive invoices and receipts by email (their message choices): print "
+            f"the {document} instead."
+        )
+    if not pdf.startswith(b"%PDF-"):
+        raise ServiceError(f"The {document} could not be made as a PDF; nothing was sent.")
+    digest = hashlib.sha256(pdf).hexdigest()
+    words = content.billing_document(patient, patient.clinic, title)
+    attachment = {
+        "filename": filename,
+        "content_type": "application/pdf",
+        "encoding": "base64",
+        "content": base64.b64encode(pdf).decode("ascii"),
+        "sha256": digest,
+    }
+    today = timezone.localtime(timezone.now(), patient.clinic.tz).date()
+    with transaction.atomic():
+        earlier = OutboxMessage.objects.filter(
+            patient=patient, kind=MessageKind.BILLING_DOCUMENT, target__startswith=f"{document}:{record.uuid}:"
+        ).count()
+        message = OutboxMessage(
+            clinic=patient.clinic,
+            patient=patient,
+            channel=Channel.EMAIL,
+            kind=MessageKind.BILLING_DOCUMENT,
+            target=f"{document}:{record.uuid}:{earlier + 1}",
+            to_address=patient.email,
+            subject=words.subject,
+            body=words.body,
+            attachments=[attachment],
+            scheduled_for=today,
+        )
+        return create_record(
+            actor,
+            message,
+            "messaging.document.queued",
+            detail={"document": document, "record": str(record.uuid), "to": patient.email, "sha256": digest},
+        )
 
 
 # --- Opt-outs -------------------------------------------------------------------------------------------------

@@ -12,4 +12,7 @@ urlpatterns = [
     path("account/calendar-feed/", views.calendar_feed_settings, name="calendar-feed-settings"),
     path("calendar/feed/<str:token>.ics", views.calendar_feed, name="calendar-feed"),
     path("sessions/<uuid:session_uuid>/appointment.ics", views.session_ics, name="session-ics"),
+    path("invoices/<uuid:invoice_uuid>/email/", views.email_invoice, name="email-invoice"),
+    path("payments/<uuid:payment_uuid>/receipt/email/", views.email_receipt, name="email-receipt"),
+    path("patients/<uuid:patient_uuid>/account/superbill/email/", views.email_superbill, name="email-superbill"),
 ]

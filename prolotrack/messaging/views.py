@@ -7,13 +7,17 @@ call the service or query, render. Reading messages is reading patient data, so 
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from prolotrack.audit.services import ServiceError, record_read
+from prolotrack.billing import printing
+from prolotrack.billing import queries as billing_queries
+from prolotrack.billing.forms import SuperbillForm
 from prolotrack.clinical.queries import clinic_today
 from prolotrack.clinics.http import ClinicRequest
 from prolotrack.clinics.roles import Permission
@@ -195,3 +199,74 @@ def session_ics(request: ClinicRequest, session_uuid: Any) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="{ics.ics_filename(session)}"'
     response["Last-Modified"] = timezone.now().strftime("%a, %d %b %Y %H:%M:%S GMT")
     return response
+
+
+# --- Billing documents by email (docs/BILLING.md, "Emailing") --------------------------------------------------------
+
+
+def _back(request: HttpRequest, fallback: str) -> HttpResponse:
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = fallback
+    return redirect(target)
+
+
+def _queue(request: ClinicRequest, patient: Any, fallback: str, **document: Any) -> HttpResponse:
+    try:
+        message = services.queue_billing_document(actor_for(request), patient, **document)
+    except (ServiceError, ValidationError) as error:
+        messages.error(request, error.messages[0] if isinstance(error, ValidationError) else str(error))
+    else:
+        messages.success(
+            request,
+            f"{document['title']} queued to {message.to_address}: it goes out with the next send, within the clinic's "
+            "sending hours (see the patient's messages).",
+        )
+    return _back(request, fallback)
+
+
+@require(Permission.BILLING_VIEW)
+@require_POST
+def email_invoice(request: ClinicRequest, invoice_uuid: Any) -> HttpResponse:
+    row = billing_queries.invoice_or_404(request, invoice_uuid)
+    fallback = reverse("billing:invoice", args=[row.uuid])
+    if row.status == "draft":
+        messages.error(request, "A draft invoice is not sent: issue it first.")
+        return _back(request, fallback)
+    return _queue(
+        request, row.patient, fallback, document="invoice", record=row, title=f"Invoice {row.number}",
+        filename=printing.invoice_filename(row), pdf=printing.invoice_pdf(row),
+    )  # fmt: skip
+
+
+@require(Permission.BILLING_VIEW)
+@require_POST
+def email_receipt(request: ClinicRequest, payment_uuid: Any) -> HttpResponse:
+    payment = billing_queries.payment_or_404(request, payment_uuid)
+    fallback = reverse("billing:account", args=[payment.patient.uuid])
+    return _queue(
+        request, payment.patient, fallback, document="receipt", record=payment,
+        title=f"Receipt of {payment.received_on:%Y-%m-%d}", filename=printing.receipt_filename(payment),
+        pdf=printing.receipt_pdf(payment),
+    )  # fmt: skip
+
+
+@require(Permission.BILLING_VIEW)
+@require_POST
+def email_superbill(request: ClinicRequest, patient_uuid: Any) -> HttpResponse:
+    patient = patient_or_404(request, patient_uuid)
+    fallback = reverse("billing:superbill", args=[patient.uuid])
+    form = SuperbillForm(request.POST, prefix="email")
+    if not form.is_valid():
+        messages.error(
+            request, " ".join(str(e) for e in form.non_field_errors()) or "Choose the first and last day of service."
+        )
+        return _back(request, fallback)
+    start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    return _queue(
+        request, patient, fallback, document="superbill", record=patient,
+        title=f"Superbill {start:%Y-%m-%d} to {end:%Y-%m-%d}", filename=printing.superbill_filename(patient, start, end),
+        pdf=printing.superbill_pdf(patient, start, end),
+    )  # fmt: skip

@@ -49,7 +49,8 @@ def superbill(request: ClinicRequest, patient_uuid: Any) -> HttpResponse:
     initial = {"start": today.replace(month=1, day=1), "end": today}
     form = SuperbillForm(request.GET if "start" in request.GET else None, initial=initial)
     if not form.is_valid():
-        context = {"patient": patient, "form": form}
+        email_form = SuperbillForm(prefix="email", initial=initial)
+        context = {"patient": patient, "form": form, "email_form": email_form}
         return render(request, "billing/superbill.html", context, status=400 if form.is_bound else 200)
     start, end = form.cleaned_data["start"], form.cleaned_data["end"]
     detail = {"start": start.isoformat(), "end": end.isoformat()}
