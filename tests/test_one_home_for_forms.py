@@ -43,6 +43,9 @@ WORKFLOW_CHOICES = {
     "billing.forms.AddLineForm.item",  # the clinic's own fee schedule
     "billing.forms.CoverageForm.payer",  # who pays (billing.models.PayerType): the practice's, not clinical
     "billing.forms.AbnSignForm.option",  # the three options of form CMS-R-131 (billing.models.AbnOption)
+    "booking.forms.TypeForm.kind",  # an appointment type's kind (booking.models.AppointmentKind)
+    "booking.forms.PeriodForm.kind",  # working hours, a break (booking.models.PeriodKind)
+    "booking.forms.PeriodForm.weekday",  # the days of the week
 }
 # Clinical choice lists the walk found outside domain/vocabulary.py that are not moved yet (found by this walk on
 # 2026-12-07; each defined once, in the domain or beside its screening rules, but not as a Vocabulary). Listed so
@@ -55,8 +58,14 @@ NOT_YET_MOVED = {
     "treatment.forms.RescreenForm.day_of_flags",
     "imaging.forms.StudyForm.findings",  # imaging findings
 }
-# Bounds that are not clinical values: a research export's year window.
-NON_CLINICAL_BOUNDS = {"research.forms.ExportForm.year_from", "research.forms.ExportForm.year_to"}
+# Bounds that are not clinical values: a research export's year window, an appointment type's buffers (the booking
+# service's BUFFER_MINUTES, the clinic's scheduling practice).
+NON_CLINICAL_BOUNDS = {
+    "research.forms.ExportForm.year_from",
+    "research.forms.ExportForm.year_to",
+    "booking.forms.TypeForm.buffer_before_minutes",
+    "booking.forms.TypeForm.buffer_after_minutes",
+}
 # Forms whose typed numbers go to a calculator that checks them against the domain's limits (clinical/calculators.py,
 # domain/anaesthetic.py): the limit's constant must be named there.
 CHECKED_BY_CALCULATOR = ("clinical.forms.MixForm", "clinical.forms.LimitForm", "treatment.forms.SolutionForm")

@@ -5,6 +5,7 @@ from typing import Any, cast
 from django import forms
 
 from prolotrack.booking.models import WEEKDAY_NAMES, AppointmentKind, PeriodKind
+from prolotrack.booking.services import BUFFER_MINUTES
 
 
 def _choices(form: forms.Form, name: str, choices: list[tuple[Any, str]]) -> None:
@@ -19,10 +20,18 @@ class TypeForm(forms.Form):
     kind = forms.ChoiceField(choices=AppointmentKind.choices)
     duration_minutes = forms.IntegerField(label="Length (minutes)", min_value=5, max_value=480)
     buffer_before_minutes = forms.IntegerField(
-        label="Buffer before (minutes)", required=False, min_value=0, max_value=120, help_text="Empty: none."
+        label="Buffer before (minutes)",
+        required=False,
+        min_value=BUFFER_MINUTES[0],
+        max_value=BUFFER_MINUTES[1],
+        help_text="Empty: none.",
     )
     buffer_after_minutes = forms.IntegerField(
-        label="Buffer after (minutes)", required=False, min_value=0, max_value=120, help_text="Clean-up, notes."
+        label="Buffer after (minutes)",
+        required=False,
+        min_value=BUFFER_MINUTES[0],
+        max_value=BUFFER_MINUTES[1],
+        help_text="Clean-up, notes.",
     )
     bookable_online = forms.BooleanField(required=False, label="Patients may book it online")
     fee_item = forms.ChoiceField(required=False, label="Fee item", help_text="Optional: from the fee schedule.")
