@@ -502,7 +502,7 @@ def credit_invoice(actor: Actor, invoice: Invoice, *, amount: Any, reason: str, 
         credited = queries.invoice_credited(invoice)
         if void:
             amount = money.credit_limit(invoice.total, credited)
-        value = money.check_credit(amount, invoice.total, credited, invoice.currency)
+        value = money.check_credit(amount, invoice.total, credited, invoice.currency, whole=void)
         tax = money.credit_tax(value, money.Amounts(invoice.net_total, invoice.tax_total), invoice.currency)
         note = create_record(
             actor,

@@ -301,8 +301,13 @@ def credit_limit(invoice_total: Decimal, credited: Decimal) -> Decimal:
     return max(ZERO, invoice_total - credited)
 
 
-def check_credit(amount: object, invoice_total: Decimal, credited: Decimal, currency: str) -> Decimal:
-    value = parse_amount(amount, currency, what="The credit", allow_zero=False)
+def check_credit(
+    amount: object, invoice_total: Decimal, credited: Decimal, currency: str, *, whole: bool = False
+) -> Decimal:
+    """A credit note's amount: more than zero and at most what the invoice still asks. A void (`whole`) credits all
+    it still asks, which is zero for an invoice that charged nothing (a session drawn from a package): a 0.00 credit
+    note then voids it, so it leaves the books by a numbered document like any other."""
+    value = parse_amount(amount, currency, what="The credit", allow_zero=whole)
     limit = round_money(credit_limit(invoice_total, credited), currency)
     if value > limit:
         raise MoneyError(f"At most {limit} {currency} can still be credited on this invoice (its total less credits).")

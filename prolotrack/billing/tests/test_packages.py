@@ -340,6 +340,23 @@ def test_a_discarded_draft_or_a_voided_invoice_gives_the_use_back(
     assert queries.sessions_to_charge(signed_session.patient) == [signed_session]
 
 
+def test_an_issued_invoice_that_charged_nothing_can_be_voided_and_gives_the_use_back(
+    frontdesk: User, admin_user: User, course: Course, signed_session: Any, sell: Any
+) -> None:
+    sold = sell(course)
+    desk = actor_of(frontdesk)
+    issued = services.issue_invoice(desk, services.draft_from_session(desk, signed_session))
+    assert issued.total == 0 and queries.drawn(sold) == 1
+    note = services.void_invoice(actor_of(admin_user), issued, reason="Session entered against the wrong course")
+    assert note.amount == D("0.00") and note.is_void and note.number
+    assert Invoice.objects.get(pk=issued.pk).status == InvoiceStatus.VOID
+    assert queries.drawn(sold) == 0
+    # A plain credit note of nothing is still refused: only a void may be 0.00.
+    again = services.issue_invoice(desk, services.draft_from_session(desk, signed_session))
+    with pytest.raises(Exception, match="more than zero"):
+        services.credit_invoice(actor_of(admin_user), again, amount="0", reason="Nothing to credit")
+
+
 def test_removing_the_package_line_or_discarding_the_sale_removes_the_package(
     frontdesk: User, patient: Any, offer: FeeItem, course: Course
 ) -> None:

@@ -178,6 +178,12 @@ def test_credit_limit_and_tax() -> None:
     assert money.check_credit("40", D("100"), D("60"), "USD") == D("40.00")
     with pytest.raises(MoneyError, match=r"At most 40\.00"):
         money.check_credit("40.01", D("100.00"), D("60.00"), "USD")
+    with pytest.raises(MoneyError, match="more than zero"):
+        money.check_credit("0", D("100.00"), D("60.00"), "USD")
+    # A void credits all the invoice still asks: zero for an invoice that charged nothing (a package use).
+    assert money.check_credit("0", D("0.00"), D("0.00"), "USD", whole=True) == D("0.00")
+    with pytest.raises(MoneyError, match=r"At most 0\.00"):
+        money.check_credit("0.01", D("0.00"), D("0.00"), "USD", whole=True)
     invoice = money.Amounts(net=D("100.00"), tax=D("8.88"))
     assert money.credit_tax(D("108.88"), invoice, "USD") == D("8.88")
     assert money.credit_tax(D("54.44"), invoice, "USD") == D("4.44")
