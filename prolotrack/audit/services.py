@@ -480,7 +480,7 @@ def _check_lock(record: ClinicalRecord, amendment: bool, reason: str) -> None:
 
 
 def _lock(record: R) -> R:
-    return type(record).objects.select_for_update().get(pk=record.pk)
+    return type(record).objects.select_for_update(no_key=True).get(pk=record.pk)
 
 
 def update_record(

@@ -88,7 +88,7 @@ def _patient(actor: Actor, patient: Patient) -> None:
 
 
 def _lock_account(patient: Patient) -> None:
-    Patient.objects.select_for_update().filter(pk=patient.pk).first()
+    Patient.objects.select_for_update(no_key=True).filter(pk=patient.pk).first()
 
 
 # --- Fee schedule --------------------------------------------------------------------------------------------------
@@ -341,7 +341,11 @@ def _draft_lines(actor: Actor, session: TreatmentSession, detail: dict[str, Any]
     # A package of the session's course draws a use instead of a charge (docs/BILLING.md, "Course packages").
     # The course's packages are locked while a use is counted and drawn (SELECT ... FOR UPDATE on PostgreSQL; SQLite's
     # BEGIN IMMEDIATE serialises writers): two sessions drafted at once never both take the last use.
-    list(SoldPackage.objects.select_for_update().filter(course_id=session.course_id).values_list("pk", flat=True))
+    list(
+        SoldPackage.objects.select_for_update(no_key=True)
+        .filter(course_id=session.course_id)
+        .values_list("pk", flat=True)
+    )
     sold, refusal = queries.package_for_session(session, item.code)
     invoice = _new_draft(actor, session.patient, session, detail)
     use = None if sold is None else _draw(actor, sold, session, invoice)
@@ -371,7 +375,7 @@ def draft_invoice_for_session(signer: Actor, session_pk: int) -> Invoice | None:
     try:
         with transaction.atomic():
             session = (
-                TreatmentSession.objects.select_for_update()
+                TreatmentSession.objects.select_for_update(no_key=True)
                 .select_related("clinic", "patient")
                 .filter(pk=session_pk)
                 .first()
@@ -410,10 +414,10 @@ def next_number(clinic: Any, kind: str) -> int:
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("Numbers are taken inside the transaction that uses them.")
     try:
-        counter = DocumentCounter.objects.select_for_update().get(clinic=clinic, kind=kind)
+        counter = DocumentCounter.objects.select_for_update(no_key=True).get(clinic=clinic, kind=kind)
     except DocumentCounter.DoesNotExist:
         DocumentCounter.objects.get_or_create(clinic=clinic, kind=kind)
-        counter = DocumentCounter.objects.select_for_update().get(clinic=clinic, kind=kind)
+        counter = DocumentCounter.objects.select_for_update(no_key=True).get(clinic=clinic, kind=kind)
     counter.last += 1
     counter.save(update_fields=["last"])
     return counter.last
@@ -428,7 +432,7 @@ def issue_invoice(actor: Actor, invoice: Invoice, *, expected_version: int | Non
         raise ServiceError("This draft has no lines: add what is charged before issuing it.")
     with transaction.atomic():
         _lock_account(invoice.patient)
-        current = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        current = Invoice.objects.select_for_update(no_key=True).get(pk=invoice.pk)
         _require_draft(current)
         changes = {
             "status": InvoiceStatus.ISSUED,

@@ -351,9 +351,9 @@ def end_time_off(actor: Actor, row: TimeOff, *, expected_version: int | None) ->
 
 def _lock(clinician: User, room_id: int | None) -> None:
     """Serialise bookings of one clinician (and of one room): the rows stay locked until the transaction ends."""
-    User.objects.select_for_update().filter(pk=clinician.pk).first()
+    User.objects.select_for_update(no_key=True).filter(pk=clinician.pk).first()
     if room_id is not None:
-        Room.objects.select_for_update().filter(pk=room_id).first()
+        Room.objects.select_for_update(no_key=True).filter(pk=room_id).first()
 
 
 def next_free(
@@ -549,5 +549,5 @@ def lock_and_check_session(clinic: Any, clinician: Any, start: datetime, minutes
     booking an appointment does) and name the appointments a course session at that time would clash with."""
     if clinician is None:
         return []
-    User.objects.select_for_update().filter(pk=clinician.pk).first()
+    User.objects.select_for_update(no_key=True).filter(pk=clinician.pk).first()
     return queries.session_clashes(clinic, clinician, start, minutes)

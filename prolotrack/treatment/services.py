@@ -722,7 +722,7 @@ def sign_session(
     now = now or timezone.now()
     early_reason = " ".join((early_reason or "").split())
     with transaction.atomic():
-        current = TreatmentSession.objects.select_for_update().select_related("clinic").get(pk=session.pk)
+        current = TreatmentSession.objects.select_for_update(no_key=True).select_related("clinic").get(pk=session.pk)
         problem = early_signing_problem(current, now, early_reason)
         if problem:
             raise ValidationError({"early_reason": problem})
