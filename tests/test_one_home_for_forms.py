@@ -58,14 +58,8 @@ NOT_YET_MOVED = {
     "treatment.forms.RescreenForm.day_of_flags",
     "imaging.forms.StudyForm.findings",  # imaging findings
 }
-# Bounds that are not clinical values: a research export's year window, an appointment type's buffers (the booking
-# service's BUFFER_MINUTES, the clinic's scheduling practice).
-NON_CLINICAL_BOUNDS = {
-    "research.forms.ExportForm.year_from",
-    "research.forms.ExportForm.year_to",
-    "booking.forms.TypeForm.buffer_before_minutes",
-    "booking.forms.TypeForm.buffer_after_minutes",
-}
+# Bounds that are not clinical values: a research export's year window.
+NON_CLINICAL_BOUNDS = {"research.forms.ExportForm.year_from", "research.forms.ExportForm.year_to"}
 # Forms whose typed numbers go to a calculator that checks them against the domain's limits (clinical/calculators.py,
 # domain/anaesthetic.py): the limit's constant must be named there.
 CHECKED_BY_CALCULATOR = ("clinical.forms.MixForm", "clinical.forms.LimitForm", "treatment.forms.SolutionForm")

@@ -60,6 +60,10 @@ WORKFLOW_STATES = {
     "billing.Refund.method",
     "billing.Coverage.payer",  # who pays (the ABN's input), not a clinical vocabulary
     "billing.AdvanceNotice.option",  # the three options of form CMS-R-131
+    # Booking's kinds and states: the clinic's diary, not clinical vocabularies (docs/BOOKING.md).
+    "booking.AppointmentType.kind",
+    "booking.WeeklyPeriod.kind",
+    "booking.Appointment.status",
 }
 
 DOMAIN_CHOICES = [list(v.choices) for v in VOCABULARIES.values()] + [list(CHECKLIST_CHOICES)]

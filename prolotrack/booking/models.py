@@ -9,7 +9,9 @@ hours changed; an appointment is cancelled with a reason, never removed.
 from django.conf import settings
 from django.db import models
 
+from prolotrack.core.limits import validators
 from prolotrack.core.records import ClinicalRecord
+from prolotrack.domain.limits import BUFFER_MINUTES, SESSION_MINUTES
 
 
 class AppointmentKind(models.TextChoices):
@@ -23,9 +25,9 @@ class AppointmentType(ClinicalRecord):
 
     name = models.CharField(max_length=100)
     kind = models.CharField(max_length=12, choices=AppointmentKind.choices)
-    duration_minutes = models.PositiveSmallIntegerField()
-    buffer_before_minutes = models.PositiveSmallIntegerField(default=0)
-    buffer_after_minutes = models.PositiveSmallIntegerField(default=0)
+    duration_minutes = models.PositiveSmallIntegerField(validators=validators(SESSION_MINUTES))
+    buffer_before_minutes = models.PositiveSmallIntegerField(default=0, validators=validators(BUFFER_MINUTES))
+    buffer_after_minutes = models.PositiveSmallIntegerField(default=0, validators=validators(BUFFER_MINUTES))
     bookable_online = models.BooleanField(default=False)
     fee_item = models.ForeignKey(
         "billing.FeeItem",
@@ -138,9 +140,9 @@ class Appointment(ClinicalRecord):
     clinician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     room = models.ForeignKey(Room, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     starts_at = models.DateTimeField()
-    duration_minutes = models.PositiveSmallIntegerField()
-    buffer_before_minutes = models.PositiveSmallIntegerField(default=0)
-    buffer_after_minutes = models.PositiveSmallIntegerField(default=0)
+    duration_minutes = models.PositiveSmallIntegerField(validators=validators(SESSION_MINUTES))
+    buffer_before_minutes = models.PositiveSmallIntegerField(default=0, validators=validators(BUFFER_MINUTES))
+    buffer_after_minutes = models.PositiveSmallIntegerField(default=0, validators=validators(BUFFER_MINUTES))
     status = models.CharField(max_length=10, choices=AppointmentStatus.choices, default=AppointmentStatus.BOOKED)
     status_reason = models.CharField(max_length=300, blank=True)
     note = models.TextField(blank=True)

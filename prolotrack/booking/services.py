@@ -35,13 +35,14 @@ from prolotrack.clinics.models import User
 from prolotrack.clinics.roles import Permission, require_permission, roles_with
 from prolotrack.core.access import require_same_clinic
 from prolotrack.domain import availability as domain
+from prolotrack.domain import limits
 from prolotrack.domain.errors import DomainError, InputError
 from prolotrack.domain.reasons import SESSION_CANCEL_REASONS, reason_text
 from prolotrack.patients.models import Patient
 
 # An appointment lasts 5 minutes to 8 hours; a buffer up to 2 hours (a room turned over, notes written).
-DURATION_MINUTES = (5, 480)
-BUFFER_MINUTES = (0, 120)
+DURATION_MINUTES = (int(limits.SESSION_MINUTES.low), int(limits.SESSION_MINUTES.high))
+BUFFER_MINUTES = (int(limits.BUFFER_MINUTES.low), int(limits.BUFFER_MINUTES.high))
 # How many next free slots a refused booking names, and how far it looks for them.
 NEXT_SLOTS = 3
 NEXT_SLOTS_DAYS = 14

@@ -150,6 +150,17 @@ SESSION_MINUTES = Limit(
     whole=True,
 )
 
+BUFFER_MINUTES = Limit(
+    "buffer_minutes",
+    "Buffer around an appointment",
+    "minutes",
+    Decimal(0),
+    Decimal(120),
+    "Product choice: none up to two hours for a room turned over and notes written (docs/clinical/limits.md).",
+    hint="enter the buffer in minutes, 0 for none",
+    whole=True,
+)
+
 PAIN_NRS = Limit(
     "pain_nrs",
     "Pain score",
@@ -181,6 +192,7 @@ ALL_LIMITS = (
     NEEDLE_DEPTH_MM,
     NEEDLE_GAUGE,
     SESSION_MINUTES,
+    BUFFER_MINUTES,
     PAIN_NRS,
     PAIN_VAS,
 )
@@ -202,6 +214,8 @@ FIELD_LIMITS = {
     "depth_mm": NEEDLE_DEPTH_MM,
     "needle_gauge": NEEDLE_GAUGE,
     "duration_minutes": SESSION_MINUTES,
+    "buffer_before_minutes": BUFFER_MINUTES,
+    "buffer_after_minutes": BUFFER_MINUTES,
 }
 
 if not set(COMMON_NEEDLE_GAUGES) <= {g for g in range(18, 34) if NEEDLE_GAUGE.contains(g)}:  # pragma: no cover
