@@ -6,26 +6,14 @@ Safe to run again: a clinic with a recorded coverage is left as it is."""
 from datetime import date
 from typing import Any
 
-from prolotrack.audit.services import Actor
 from prolotrack.billing.models import Coverage
 from prolotrack.billing.testing import original_medicare, sign_abn_for
-from prolotrack.clinics.models import Membership
-from prolotrack.clinics.roles import Permission, Role, roles_with
+from prolotrack.clinics.roles import Permission
+from prolotrack.demo.billing_seed import seed_actor
 from prolotrack.treatment.models import Course, TreatmentSession
 
 # The example of CMS's Medicare Beneficiary Identifier format document as recalled (not verified): made up either way.
 DEMO_MBI = "1EG4-TE5-MK73"
-
-
-def _front_desk(clinic: Any) -> Actor:
-    members = Membership.objects.filter(clinic=clinic, is_active=True, role__in=roles_with(Permission.BILLING_ABN))
-    # The front desk goes through the notice at check-in; another member who may, if the clinic has no front desk.
-    member = (
-        members.filter(role=Role.FRONT_DESK).select_related("user").first() or members.select_related("user").first()
-    )
-    if member is None:
-        raise RuntimeError("The demo clinic has nobody who may issue a Medicare ABN.")
-    return Actor(user=member.user, clinic=clinic, role=member.role, channel="system")
 
 
 def _age(born: date, today: date) -> int:
@@ -56,7 +44,8 @@ def seed_abn(clinic: Any, *, today: date) -> dict[str, int]:
     course = medicare_course(clinic, today)
     if course is None:
         return {"coverage": 0, "abn": 0}
-    desk = _front_desk(clinic)
+    # Whoever of the clinic may issue the notice (front desk, clinician or administrator: the roles table).
+    desk = seed_actor(clinic, Permission.BILLING_ABN)
     original_medicare(desk, course.patient, member_id=DEMO_MBI)
     sign_abn_for(desk, course, option="2")
     return {"coverage": 1, "abn": 1}

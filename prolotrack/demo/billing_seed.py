@@ -10,12 +10,13 @@ from decimal import Decimal
 from typing import Any
 
 from prolotrack.audit.services import Actor
-from prolotrack.billing import queries, services
+from prolotrack.billing import printing, queries, services
 from prolotrack.billing.models import FeeItem, Invoice, SoldPackage
 from prolotrack.billing.testing import fee_schedule
 from prolotrack.clinics.models import Membership
 from prolotrack.clinics.roles import Permission, roles_with
 from prolotrack.clinics.services import update_clinic_settings
+from prolotrack.messaging.services import queue_billing_document
 from prolotrack.treatment.models import Course, CourseStatus, TreatmentSession
 
 # The letterhead and superbill details of the demo practice: a made-up address; the NPI is CMS's worked example of
@@ -24,7 +25,8 @@ from prolotrack.treatment.models import Course, CourseStatus, TreatmentSession
 DEMO_PRACTICE = {"address": "100 Example Avenue, Springfield, IL 62701", "npi": "1234567893", "tax_id": "000000000"}
 
 
-def _actor(clinic: Any, permission: Permission) -> Actor:
+def seed_actor(clinic: Any, permission: Permission) -> Actor:
+    """The clinic's first active member whose role has the permission, acting for the demo seed."""
     member = (
         Membership.objects.filter(clinic=clinic, is_active=True, role__in=roles_with(permission))
         .select_related("user")
@@ -40,8 +42,8 @@ def seed_billing(clinic: Any, *, today: date, invoices: int = 8) -> dict[str, in
     """The fee schedule, and invoices for up to `invoices` signed sessions (oldest first)."""
     if FeeItem.objects.filter(clinic=clinic).exists():
         return {"fee_items": 0, "invoices": 0}
-    admin = _actor(clinic, Permission.BILLING_FEES)
-    desk = _actor(clinic, Permission.BILLING_PAYMENT)
+    admin = seed_actor(clinic, Permission.BILLING_FEES)
+    desk = seed_actor(clinic, Permission.BILLING_PAYMENT)
     fees = fee_schedule(admin, today - timedelta(days=400))
     update_clinic_settings(admin, clinic, DEMO_PRACTICE)
     sessions = list(
@@ -49,14 +51,29 @@ def seed_billing(clinic: Any, *, today: date, invoices: int = 8) -> dict[str, in
         .filter(clinic=clinic, signed_at__isnull=False)
         .order_by("signed_at")[:invoices]
     )
+    issued = []
     for n, session in enumerate(sessions):
         draft = services.draft_from_session(desk, session)
         if n == 2:
             services.add_line(desk, draft, fees["BRACE-KNEE"])
         invoice = services.issue_invoice(desk, Invoice.objects.get(pk=draft.pk))
         _pay(desk, admin, invoice, n if n < len(sessions) - 1 else -1)
+        issued.append(invoice)
+    _email_one(desk, issued)
     seed_package(admin, desk, today=today)
     return {"fee_items": len(fees), "invoices": len(sessions)}
+
+
+def _email_one(desk: Actor, invoices: list[Invoice]) -> None:
+    """The first invoice of a patient with an email address, queued to them as the front desk's "Email invoice" does
+    (the outbox then shows a billing document with its PDF attached)."""
+    invoice = next((i for i in invoices if i.patient.email and not i.patient.is_entered_in_error), None)
+    if invoice is None:
+        return
+    queue_billing_document(
+        desk, invoice.patient, document="invoice", record=invoice, title=f"Invoice {invoice.number}",
+        filename=printing.invoice_filename(invoice), pdf=printing.invoice_pdf(invoice),
+    )  # fmt: skip
 
 
 def seed_package(admin: Actor, desk: Actor, *, today: date) -> SoldPackage | None:
