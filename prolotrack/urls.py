@@ -14,8 +14,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("clinic/switch/", clinic_views.switch_clinic, name="switch-clinic"),
     path("clinic/settings/", clinic_views.clinic_settings, name="clinic-settings"),
-    path("clinic/staff/", clinic_views.staff, name="clinic-staff"),
-    path("clinic/staff/<int:membership_id>/npi/", clinic_views.staff_npi, name="clinic-staff-npi"),
     path("", include("prolotrack.accounts.urls")),
     # Before the registry: the clinical app adds pages under /patients/<uuid>/screening/.
     path("", include("prolotrack.clinical.urls")),

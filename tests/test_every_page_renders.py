@@ -48,7 +48,7 @@ POST_ONLY = {
     "smart:launch",
     "billing:fee-version", "billing:invoice-new", "billing:invoice-from-session", "billing:line-add",
     "billing:line-remove", "billing:invoice-use-credit", "billing:abn-sign", "billing:abn-health-change",
-    "billing:checkout-issue", "billing:checkout-pay", "clinic-staff-npi",
+    "billing:checkout-issue", "billing:checkout-pay", "accounts:staff-npi",
     "messaging:email-invoice", "messaging:email-receipt", "messaging:email-superbill",
     "billing:package-offer-add", "billing:package-offer-version", "billing:package-link",
     "booking:type-add", "booking:room-add", "booking:hours-add", "booking:hours-remove", "booking:time-off-add",

@@ -19,6 +19,7 @@ urlpatterns = [
     path("accounts/tokens/", views.tokens, name="tokens"),
     path("accounts/tokens/<int:token_id>/revoke/", views.revoke_token, name="revoke-token"),
     path("clinic/staff/", views.staff, name="staff"),
+    path("clinic/staff/<int:membership_id>/npi/", views.staff_npi, name="staff-npi"),
     path("clinic/staff/<uuid:user_uuid>/reset-second-factor/", views.reset, name="reset"),
     path("clinic/tokens/", views.clinic_tokens, name="clinic-tokens"),
 ]

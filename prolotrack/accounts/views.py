@@ -9,11 +9,12 @@ from django.contrib import messages
 from django.contrib.auth import logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 from django_otp import login as otp_login
 
@@ -21,12 +22,15 @@ from prolotrack.accounts import queries, services
 from prolotrack.accounts.forms import CodeForm, EnrolForm, ResetForm, TokenForm
 from prolotrack.accounts.models import StaffSession
 from prolotrack.audit.services import AccessDenied, ServiceError
+from prolotrack.clinics import queries as clinic_queries
 from prolotrack.clinics import services as clinic_services
+from prolotrack.clinics.forms import MemberNpiForm
 from prolotrack.clinics.http import ClinicRequest, MiddlewareRequest
 from prolotrack.clinics.models import ApiToken, Membership
 from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for
 from prolotrack.core.access import require
+from prolotrack.core.forms import apply_errors
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -285,12 +289,41 @@ def revoke_token(request: MiddlewareRequest, token_id: int) -> HttpResponse:
 # --- the administrator's pages -------------------------------------------------------------------------------------------
 
 
+def _staff_page(request: ClinicRequest, failed: tuple[int, MemberNpiForm] | None = None) -> HttpResponse:
+    rows = [
+        {
+            "membership": m,
+            "status": services.factor_status(m.user),
+            "npi_form": failed[1] if failed and failed[0] == m.pk else MemberNpiForm(initial={"npi": m.npi}),
+        }
+        for m in queries.clinic_staff(request.clinic)
+    ]
+    return render(request, "accounts/staff.html", {"rows": rows}, status=400 if failed else 200)
+
+
 @require(Permission.CLINIC_MANAGE)
+@require_GET
 def staff(request: ClinicRequest) -> HttpResponse:
-    """The clinic's staff with their second-factor status (never a secret), and a reset link for each colleague."""
-    memberships = queries.clinic_staff(request.clinic)
-    rows = [{"membership": m, "status": services.factor_status(m.user)} for m in memberships]
-    return render(request, "accounts/staff.html", {"rows": rows})
+    """The clinic's staff: roles, second-factor status (never a secret) with a reset link for each colleague, and each
+    one's own NPI (printed on superbills as the rendering provider)."""
+    return _staff_page(request)
+
+
+@require(Permission.CLINIC_MANAGE)
+@require_POST
+def staff_npi(request: ClinicRequest, membership_id: int) -> HttpResponse:
+    member = clinic_queries.member_or_404(request.clinic, membership_id)
+    form = MemberNpiForm(request.POST)
+    if form.is_valid():
+        try:
+            saved = clinic_services.set_member_npi(actor_for(request), member, form.cleaned_data["npi"])
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            name = saved.user.get_full_name() or saved.user.username
+            messages.success(request, f"NPI of {name}: {saved.npi or 'not recorded'}.")
+            return redirect("accounts:staff")
+    return _staff_page(request, failed=(member.pk, form))
 
 
 @require(Permission.CLINIC_MANAGE)

@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -12,13 +11,12 @@ from django.views.decorators.http import require_GET, require_POST
 from prolotrack.audit.queries import events_page
 from prolotrack.clinics import queries
 from prolotrack.clinics.config import ClinicConfigError
-from prolotrack.clinics.forms import AuditFilterForm, ClinicSettingsForm, MemberNpiForm
+from prolotrack.clinics.forms import AuditFilterForm, ClinicSettingsForm
 from prolotrack.clinics.http import ClinicRequest
 from prolotrack.clinics.queries import SESSION_CLINIC_KEY
 from prolotrack.clinics.roles import Permission
-from prolotrack.clinics.services import actor_for, set_member_npi, update_clinic_settings
+from prolotrack.clinics.services import actor_for, update_clinic_settings
 from prolotrack.core.access import require
-from prolotrack.core.forms import apply_errors
 
 
 @require_GET
@@ -45,38 +43,6 @@ def switch_clinic(request: ClinicRequest) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = "/"
     return redirect(target)
-
-
-def _staff_page(request: ClinicRequest, failed: tuple[int, MemberNpiForm] | None = None) -> HttpResponse:
-    rows = []
-    for member in queries.staff(request.clinic):
-        form = failed[1] if failed and failed[0] == member.pk else MemberNpiForm(initial={"npi": member.npi})
-        rows.append((member, form))
-    return render(request, "clinics/staff.html", {"rows": rows}, status=400 if failed else 200)
-
-
-@require(Permission.CLINIC_MANAGE)
-@require_GET
-def staff(request: ClinicRequest) -> HttpResponse:
-    """The clinic's staff with their roles and each one's own NPI (printed on superbills as the rendering provider)."""
-    return _staff_page(request)
-
-
-@require(Permission.CLINIC_MANAGE)
-@require_POST
-def staff_npi(request: ClinicRequest, membership_id: int) -> HttpResponse:
-    member = queries.member_or_404(request.clinic, membership_id)
-    form = MemberNpiForm(request.POST)
-    if form.is_valid():
-        try:
-            saved = set_member_npi(actor_for(request), member, form.cleaned_data["npi"])
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            name = saved.user.get_full_name() or saved.user.username
-            messages.success(request, f"NPI of {name}: {saved.npi or 'not recorded'}.")
-            return redirect("clinic-staff")
-    return _staff_page(request, failed=(member.pk, form))
 
 
 @require(Permission.CLINIC_MANAGE)

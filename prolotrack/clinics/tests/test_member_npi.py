@@ -62,10 +62,10 @@ def test_only_administrators_of_the_same_clinic_set_it(
 
 def test_the_staff_page(login: Any, admin_user: User, clinician: User, frontdesk: User) -> None:
     client = login(admin_user)
-    url = reverse("clinic-staff")
+    url = reverse("accounts:staff")
     page = client.get(url).content.decode()
     assert clinician.username in page and "Own NPI" in page
-    target = reverse("clinic-staff-npi", args=[member(clinician).pk])
+    target = reverse("accounts:staff-npi", args=[member(clinician).pk])
     bad = client.post(target, {"npi": "1234567890"})
     assert bad.status_code == 400 and "does not match the check digit" in bad.content.decode()
     assert member(clinician).npi == ""
@@ -78,5 +78,5 @@ def test_the_staff_page(login: Any, admin_user: User, clinician: User, frontdesk
 
 def test_another_clinics_member_is_not_found(login: Any, make_member: Any, other_clinic: Any, clinician: User) -> None:
     client = login(make_member("admin2", "admin", other_clinic))
-    response = client.post(reverse("clinic-staff-npi", args=[member(clinician).pk]), {"npi": VALID})
+    response = client.post(reverse("accounts:staff-npi", args=[member(clinician).pk]), {"npi": VALID})
     assert response.status_code == 404 and member(clinician).npi == ""
