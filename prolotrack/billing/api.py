@@ -29,6 +29,7 @@ from prolotrack.billing.schemas import (
     InvoiceOut,
     IssuedOut,
     IssueIn,
+    LiabilityOut,
     LineIn,
     LinkPackageIn,
     PackageOfferIn,
@@ -349,3 +350,13 @@ def abn_state(request: ApiRequest, course_id: UUID) -> Any:
             "pdf_sha256": notice.pdf_sha256,
         },
     }
+
+
+@router.get("/billing/reports/package-liability", response={200: LiabilityOut}, summary="Package uses not yet given")
+@api_require(Permission.BILLING_REPORTS)
+def report_package_liability(request: ApiRequest, as_of: str = "") -> Any:
+    asked = _asked(request, "", "", as_of)
+    found = queries.package_liability(request.clinic, asked.as_of)
+    detail = {"report": "package-liability", "as_of": asked.as_of.isoformat()}
+    reports.audit_read(request.actor, "billing.reports.viewed", detail, reports.named(None, None, found))
+    return reports.liability_json(found)

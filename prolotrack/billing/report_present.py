@@ -28,7 +28,7 @@ from prolotrack.domain.errors import InputError
 from prolotrack.domain.ledger import BUCKET_LABELS
 from prolotrack.domain.money import round_money
 
-CSV_NAMES = ("takings", "takings-by-clinician", "invoices", "credit-notes", "ageing")
+CSV_NAMES = ("takings", "takings-by-clinician", "invoices", "credit-notes", "ageing", "package-liability")
 # The CSV files the front desk's takings permission covers; the others need billing.reports.
 TAKINGS_CSV = frozenset({"takings"})
 
@@ -57,9 +57,11 @@ def ask(clinic: Any, params: Mapping[str, Any]) -> Question:
     return Question(first, last, as_of)
 
 
-def named(issued: IssuedReport | None, ageing: AgeingReport | None) -> set[Any]:
+def named(issued: IssuedReport | None, ageing: AgeingReport | None, liability: Any = None) -> set[Any]:
     """The patients a report names (their uuids)."""
     uuids: set[Any] = set()
+    if liability is not None:
+        uuids.update(str(r.package.patient.uuid) for r in liability.rows)
     if issued is not None:
         uuids.update(r["patient__uuid"] for r in (*issued.invoices, *issued.credit_notes))
     if ageing is not None:
@@ -169,6 +171,36 @@ def ageing_csv(report: AgeingReport) -> str:
     headers = ("as_of", "patient", "open_invoices", *(f"days_{label}" for label in BUCKET_LABELS), "owed",
                "account_credit", "currency")  # fmt: skip
     return _csv(headers, rows)
+
+
+def liability_csv(liability: Any) -> str:
+    """Package liability on a day (billing.queries.package_liability): one row per package with uses left."""
+    cur = liability.currency
+    rows = [
+        (liability.on_date.isoformat(), r.package.name, patient_label(r.package.patient), r.package.invoice.number,
+         r.package.uses, r.uses_left, r.package.valid_to.isoformat(), amount(r.value, cur), cur)
+        for r in liability.rows
+    ]  # fmt: skip
+    return _csv(("as_of", "package", "patient", "invoice_number", "uses_sold", "uses_left", "valid_to", "value",
+                 "currency"), rows)  # fmt: skip
+
+
+def patient_label(patient: Any) -> str:
+    return f"{patient.family_name}, {patient.given_name} ({patient.mrn})"
+
+
+def liability_json(liability: Any) -> dict[str, Any]:
+    cur = liability.currency
+    return {
+        "currency": cur, "as_of": liability.on_date, "packages": liability.packages, "uses": liability.uses,
+        "value": amount(liability.value, cur),
+        "items": [
+            {"package": r.package.name, "patient_id": r.package.patient.uuid, "invoice_number": r.package.invoice.number,
+             "uses_sold": r.package.uses, "uses_left": r.uses_left, "valid_to": r.package.valid_to,
+             "value": amount(r.value, cur)}
+            for r in liability.rows
+        ],
+    }  # fmt: skip
 
 
 # --- Charts (their tables are on the page beside them) ---------------------------------------------------------------

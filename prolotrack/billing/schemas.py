@@ -420,3 +420,22 @@ class AbnStateOut(Schema):
     state: Literal["not_required", "current", "missing", "outdated", "declined"]
     blockers: list[str]
     notice: AbnNoticeOut | None = None
+
+
+class LiabilityItemOut(Schema):
+    package: str
+    patient_id: UUID
+    invoice_number: int
+    uses_sold: int
+    uses_left: int
+    valid_to: date
+    value: str
+
+
+class LiabilityOut(Schema):
+    currency: str
+    as_of: date
+    packages: int
+    uses: int
+    value: str = Field(description="Price x uses left / uses, per package, summed")
+    items: list[LiabilityItemOut]

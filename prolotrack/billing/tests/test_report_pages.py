@@ -180,3 +180,27 @@ def test_the_api_gives_the_same_figures(
     assert client.get("/api/billing/reports/takings", headers=api_token(researcher)).status_code == 403
     refused = client.get("/api/billing/reports/takings", {"start": today, "end": "2000-01-01"}, headers=admin)
     assert refused.status_code == 422 and "is before From" in refused.content.decode()
+
+
+def test_package_liability_on_the_page_in_csv_and_api(
+    login: Any, client: Any, api_token: Any, admin_user: User, frontdesk: User, books: dict
+) -> None:
+    today = books["today"]
+    offer = services.create_package_offer(
+        actor_of(admin_user), code="PKG-3", description="Three sessions", price="600.00", uses=3,
+        validity_days=180, protocol_id="knee_oa_rabago", active_from=today - timedelta(days=30),
+    )  # fmt: skip
+    desk = actor_of(frontdesk)
+    draft = services.draft_invoice(desk, books["other"])
+    services.sell_package(desk, draft, offer)
+    services.issue_invoice(desk, Invoice.objects.get(pk=draft.pk))
+    page = login(admin_user).get(URL).content.decode()
+    assert "Package liability on" in page and "3 of 3" in page and "600.00 USD owed in sessions" in page
+    rows = _rows(login(admin_user).get(reverse("billing:report-csv", args=["package-liability"])).content)
+    assert rows[1][1:5] == ["Three sessions", f"Hopper, Grace ({books['other'].mrn})", "5", "3"]
+    assert rows[1][-2:] == ["600.00", "USD"] and rows[1][4:6] == ["3", "3"]
+    body = client.get("/api/billing/reports/package-liability", headers=api_token(admin_user)).json()
+    assert (body["packages"], body["uses"], body["value"]) == (1, 3, "600.00")
+    assert client.get("/api/billing/reports/package-liability", headers=api_token(frontdesk)).status_code == 403
+    front = login(frontdesk).get(URL).content.decode()
+    assert "Package liability" not in front

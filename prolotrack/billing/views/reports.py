@@ -14,8 +14,8 @@ from django.shortcuts import render
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
+from prolotrack.billing import queries, report_queries
 from prolotrack.billing import report_present as present
-from prolotrack.billing import report_queries
 from prolotrack.billing.services import clinic_today
 from prolotrack.clinics.http import ClinicRequest
 from prolotrack.clinics.roles import Permission
@@ -54,7 +54,8 @@ def reports(request: ClinicRequest) -> HttpResponse:
     takings = report_queries.takings(clinic, asked.first, asked.last)
     issued = report_queries.issued(clinic, asked.first, asked.last) if full else None
     ageing = report_queries.ageing(clinic, asked.as_of) if full else None
-    _audit(request, "billing.reports.viewed", asked.as_query(), present.named(issued, ageing))
+    liability = queries.package_liability(clinic, asked.as_of) if full else None
+    _audit(request, "billing.reports.viewed", asked.as_query(), present.named(issued, ageing, liability))
     table = takings.table
     # The columns of the day table: the methods that moved money in these days (as on the chart), else all.
     used = [m for m in table.methods if any(key[1] == m for key in table.moved)] or table.methods
@@ -69,6 +70,7 @@ def reports(request: ClinicRequest) -> HttpResponse:
             "method_totals": [table.method_total(m) for m in used],
             "issued": issued,
             "ageing": ageing,
+            "liability": liability,
             "buckets": ledger.BUCKET_LABELS,
             "bucket_pairs": [(b, ageing.ageing.totals[b]) for b in ledger.BUCKET_LABELS] if ageing else [],
             "ageing_rows": (
@@ -149,6 +151,10 @@ def report_csv(request: ClinicRequest, name: str) -> HttpResponse:
         takings = report_queries.takings(clinic, asked.first, asked.last)
         body = present.takings_csv(takings) if name == "takings" else present.clinician_csv(takings)
         filename = f"{name}-{asked.first}-{asked.last}.csv"
+    elif name == "package-liability":
+        liability = queries.package_liability(clinic, asked.as_of)
+        body, named = present.liability_csv(liability), present.named(None, None, liability)
+        filename = f"package-liability-{asked.as_of}.csv"
     elif name == "ageing":
         ageing = report_queries.ageing(clinic, asked.as_of)
         body, named = present.ageing_csv(ageing), present.named(None, ageing)
