@@ -3,7 +3,7 @@
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -34,43 +34,9 @@ def writes_nothing() -> Iterator[None]:
 
 
 @pytest.fixture
-def ready_session(clinician: User, course: Any, signed_consent: Any) -> Any:
+def ready_session(recorded_session: Any) -> Any:
     """Session 1 recorded (consent, checklist, screening, solution, sites): ready to sign but for the ABN."""
-    actor = actor_of(clinician)
-    session = course.sessions.get(number=1)
-    solution = treatment.add_solution(
-        actor,
-        session,
-        label="A",
-        final_volume_ml=D(10),
-        components=[
-            {"agent": "dextrose", "target_pct": "15", "stock_pct": "50", "lot": "D50-1", "expiry": date(2027, 6, 30)},
-            {"agent": "lidocaine", "target_pct": "0.5", "stock_pct": "2", "lot": "L-1", "expiry": date(2027, 1, 31)},
-        ],
-        diluent_lot="NS-5",
-    )
-    for item, answer in (
-        ("meal", "yes"),
-        ("consent", "yes"),
-        ("skin_prep", "yes"),
-        ("numbing", "na"),
-        ("time_out", "yes"),
-    ):
-        treatment.tick(actor, session, item, answer)
-    treatment.rescreen_for_the_day(actor, session)
-    for _ in range(4):
-        treatment.add_site(
-            actor,
-            type(session).objects.get(pk=session.pk),
-            solution=solution,
-            body_map="knee_front",
-            x=D(100),
-            y=D(100),
-            side="right",
-            volume_ml=D("0.5"),
-            label="Tender point",
-        )
-    return type(session).objects.get(pk=session.pk)
+    return recorded_session
 
 
 # --- Coverage --------------------------------------------------------------------------------------------------------
