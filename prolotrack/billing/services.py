@@ -50,6 +50,7 @@ from prolotrack.billing.models import (
     SoldPackage,
 )
 from prolotrack.clinical.queries import ProtocolNotFound, find_protocol
+from prolotrack.clinics.queries import clinic_today as clinic_today  # one definition, re-exported
 from prolotrack.clinics.roles import Permission, require_permission
 from prolotrack.core.access import require_same_clinic
 from prolotrack.domain import money, packages
@@ -64,10 +65,6 @@ log = logging.getLogger(__name__)
 CODE = re.compile(r"^[A-Z0-9][A-Z0-9.\-]{0,19}$")
 # A credit note, void or refund says why, as an amendment does (audit.services.MIN_AMENDMENT_REASON).
 MIN_REASON = 10
-
-
-def clinic_today(clinic: Any) -> date:
-    return timezone.localdate(timezone=clinic.tz)
 
 
 def _currency(actor: Actor) -> str:

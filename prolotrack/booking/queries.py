@@ -30,6 +30,7 @@ from prolotrack.booking.models import (
     WeeklyPeriod,
 )
 from prolotrack.clinics.models import User
+from prolotrack.clinics.queries import clinic_today as clinic_today  # one definition, re-exported
 from prolotrack.domain import availability as domain
 from prolotrack.treatment.models import SessionStatus, TreatmentSession
 
@@ -38,10 +39,6 @@ SESSION_HOLDING = (SessionStatus.PLANNED, SessionStatus.BOOKED, SessionStatus.DO
 # Staff book any free slot from now to two years ahead, today included, without the online notice (docs/BOOKING.md,
 # "Staff and online rules"); the grid is the clinic's.
 STAFF_DAYS_AHEAD = 730
-
-
-def clinic_today(clinic: Any) -> date:
-    return timezone.localdate(timezone=clinic.tz)
 
 
 def staff_rules(clinic: Any) -> domain.BookingRules:

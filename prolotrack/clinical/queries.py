@@ -11,6 +11,7 @@ from django.utils import timezone
 from prolotrack.clinical import convert
 from prolotrack.clinical.models import ProtocolTemplate as ClinicTemplate
 from prolotrack.clinical.models import ScreeningRecord
+from prolotrack.clinics.queries import clinic_today as clinic_today  # one definition, re-exported
 from prolotrack.domain.concepts import ChartConcept, condition_concept, is_no_known_allergy
 from prolotrack.domain.errors import DomainError, ProtocolError, ScreeningError
 from prolotrack.domain.protocols import TEMPLATES, ProtocolTemplate
@@ -353,11 +354,6 @@ def find_protocol(clinic: Any, protocol_id: str) -> ProtocolEntry:
     except ClinicTemplate.DoesNotExist:
         raise ProtocolNotFound("No such protocol template in this clinic.") from None
     return clinic_entry(record)
-
-
-def clinic_today(clinic: Any) -> date:
-    """Today's date where the clinic is."""
-    return timezone.localdate(timezone=clinic.tz)
 
 
 def template_record(clinic: Any, template_uuid: Any) -> ClinicTemplate:

@@ -1,8 +1,10 @@
 """Reads of clinics and their members."""
 
+from datetime import date
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from prolotrack.clinics.models import Membership
 from prolotrack.clinics.roles import Permission, roles_with
@@ -69,3 +71,8 @@ def member_or_404(clinic: Any, membership_id: int) -> Membership:
         return Membership.objects.select_related("user").get(clinic=clinic, pk=membership_id)
     except Membership.DoesNotExist:
         raise Http404("No such member in this clinic.") from None
+
+
+def clinic_today(clinic: Any) -> date:
+    """Today's date where the clinic is (its time zone), the one "today" of every rule: never the server's date."""
+    return timezone.localdate(timezone=clinic.tz)

@@ -29,6 +29,7 @@ from prolotrack.audit.services import (
     mark_entered_in_error,
     update_record,
 )
+from prolotrack.clinics.queries import clinic_today as clinic_today  # one definition, re-exported
 from prolotrack.clinics.roles import Permission, require_permission, role_has
 from prolotrack.core.access import require_same_clinic
 from prolotrack.imaging import findings as catalogue
@@ -37,11 +38,6 @@ from prolotrack.imaging.models import MIN_REASON_CHARS, Feasibility, ImagingFile
 from prolotrack.patients.models import BodyRegion, Patient
 
 STUDY_FIELDS = ("modality", "study_date", "body_region", "laterality", "findings", "report")
-
-
-def clinic_today(clinic: Any) -> date:
-    """Today's date where the clinic is."""
-    return timezone.localdate(timezone=clinic.tz)
 
 
 def _study_values(actor: Actor, patient: Patient, data: Mapping[str, Any]) -> dict[str, Any]:
