@@ -368,7 +368,11 @@ def draft_invoice_for_session(signer: Actor, session_pk: int) -> Invoice | None:
     session ever had an invoice (a draft, issued, voided, or a draft the front desk discarded): signing again or
     amending never drafts twice, and the session row is locked while this looks, so two calls at once draft once.
     Never raises: a failure is logged and the session stays on the account's "signed sessions not yet charged".
+    A signature the system made (the demo seed, a script loading past records: channel "system") is not drafted:
+    the automatic draft follows a person signing at the point of care.
     """
+    if signer.channel == "system":
+        return None
     try:
         with transaction.atomic():
             session = (

@@ -3,6 +3,7 @@ draft on signing"): through the treatment.session_signed event, by the system, o
 never at the signature's expense."""
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -38,6 +39,18 @@ def test_signing_drafts_the_invoice_from_the_session_by_the_system(
     event = AuditEvent.objects.get(action="billing.invoice.drafted", record_uuid=invoice.uuid)
     assert event.user is None and event.channel == "system"
     assert event.detail["automatic"] is True and event.detail["signed_by"] == clinician.pk
+
+
+def test_a_signature_by_the_system_drafts_nothing(
+    clinician: User, recorded_session: Any, fees: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    """The demo seed and scripts loading past records sign as the system: no draft for every old session."""
+    seeder = replace(actor_of(clinician), channel="system")
+    with django_capture_on_commit_callbacks(execute=True):
+        treatment.sign_session(seeder, recorded_session)
+    session = TreatmentSession.objects.get(pk=recorded_session.pk)
+    assert session.is_signed and not Invoice.objects.filter(session=session).exists()
+    assert queries.sessions_to_charge(session.patient) == [session]
 
 
 def test_signing_again_or_amending_never_drafts_twice(
