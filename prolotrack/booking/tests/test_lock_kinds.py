@@ -6,53 +6,20 @@ waiting for the audit chain deadlocked against that clinician's read holding the
 Each test holds the lock in one thread and, in the main thread, writes what names the row with a 3 s lock timeout:
 with plain FOR UPDATE both fail on PostgreSQL ("canceling statement due to lock timeout")."""
 
-import threading
-from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db import connection, connections, transaction
 
 from prolotrack.audit.services import record_read
 from prolotrack.billing import services as billing_services
 from prolotrack.booking import services as booking_services
 from prolotrack.clinics.testing import actor_of
+from prolotrack.core.testing import write_while_locked
 from prolotrack.patients import services as patient_services
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _while_held(lock: Callable[[], None], write: Callable[[], None]) -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("PostgreSQL row locks; SQLite serialises every writer with BEGIN IMMEDIATE")
-    holding, release = threading.Event(), threading.Event()
-    errors: list[BaseException] = []
-
-    def hold() -> None:
-        try:
-            with transaction.atomic():
-                lock()
-                holding.set()
-                release.wait(20)
-        except BaseException as error:  # reported below
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=hold)
-    thread.start()
-    try:
-        assert holding.wait(20)
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL lock_timeout = '3s'")
-            write()
-    finally:
-        release.set()
-        thread.join(30)
-    assert errors == []
 
 
 def test_a_booking_holding_its_clinician_does_not_block_that_clinicians_audited_reads(clinician: Any) -> None:
@@ -60,7 +27,7 @@ def test_a_booking_holding_its_clinician_does_not_block_that_clinicians_audited_
     patient = patient_services.create_patient(
         actor, {"given_name": "Lock", "family_name": "Free", "date_of_birth": date(1980, 1, 1), "sex": "female"}
     )
-    _while_held(
+    write_while_locked(
         lambda: booking_services._lock(clinician, None),
         lambda: record_read(actor, "patient.viewed", record=patient),  # an event naming the clinician as its user
     )
@@ -71,7 +38,7 @@ def test_money_moving_on_an_account_does_not_block_a_record_added_to_that_patien
     patient = patient_services.create_patient(
         actor, {"given_name": "Lock", "family_name": "Free", "date_of_birth": date(1980, 1, 1), "sex": "female"}
     )
-    _while_held(
+    write_while_locked(
         lambda: billing_services._lock_account(patient),
         lambda: patient_services.add_child(
             actor, patient, "weight", {"measured_on": date(2025, 1, 1), "weight_kg": Decimal("70")}

@@ -49,39 +49,14 @@ def test_a_registration_holding_the_record_number_lock_does_not_block_other_writ
     """The record-number lock must not stop the clinic's other inserts (each takes FOR KEY SHARE on the clinic row on
     PostgreSQL): with FOR UPDATE, a read's audit event waited for it while holding the clinic's audit chain, and the
     registration then waited for the chain: deadlock (found by bench/load.py)."""
-    from django.db import connection, transaction
-
     from prolotrack.audit.services import record_read
+    from prolotrack.core.testing import write_while_locked
 
-    if connection.vendor != "postgresql":
-        pytest.skip("PostgreSQL row locks; SQLite serialises every writer with BEGIN IMMEDIATE")
     actor = actor_of(clinician)
     patient = services.create_patient(
         actor, {"given_name": "Lock", "family_name": "Free", "date_of_birth": date(1980, 1, 1), "sex": "female"}
     )
-    holding, release = threading.Event(), threading.Event()
-    errors: list[BaseException] = []
-
-    def register_and_hold() -> None:
-        try:
-            with transaction.atomic():
-                services._locked_next_mrn(actor.clinic)
-                holding.set()
-                release.wait(20)
-        except BaseException as error:  # reported below
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=register_and_hold)
-    thread.start()
-    try:
-        assert holding.wait(20)
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL lock_timeout = '3s'")
-            record_read(actor, "patient.viewed", record=patient)  # inserts an event naming the clinic
-    finally:
-        release.set()
-        thread.join(30)
-    assert errors == []
+    write_while_locked(
+        lambda: services._locked_next_mrn(actor.clinic),
+        lambda: record_read(actor, "patient.viewed", record=patient),  # inserts an event naming the clinic
+    )
