@@ -202,6 +202,10 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 
 LANGUAGE_CODE = "en"
+# The languages patients are served in (pages and messages they see; staff pages are English): docs/BOOKING.md and
+# the i18n docs. A patient's preferred language (Patient.preferred_language) is one of these.
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "prolotrack" / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -6,6 +6,8 @@ hours, time off, who offers a type) are switched off with `active = False` (a ne
 hours changed; an appointment is cancelled with a reason, never removed.
 """
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 
@@ -121,21 +123,90 @@ class TimeOff(ClinicalRecord):
 
 
 class AppointmentStatus(models.TextChoices):
+    # An online booking whose contact is not verified yet: it holds its slot until hold_expires_at (15 minutes,
+    # docs/BOOKING.md), then holds nothing; entering the code makes it booked.
+    HELD = "held", "Held, awaiting verification"
     BOOKED = "booked", "Booked"
     ATTENDED = "attended", "Attended"
     CANCELLED = "cancelled", "Cancelled"
     NO_SHOW = "no_show", "No-show"
 
 
-# The statuses that hold the clinician's (and the room's) time.
+# The statuses that hold the clinician's (and the room's) time; a HELD appointment holds it too until its hold
+# expires (holding_q).
 HOLDING = (AppointmentStatus.BOOKED, AppointmentStatus.ATTENDED)
+
+
+def holding_q(now: datetime) -> models.Q:
+    """The appointments that hold their time at `now`: booked or attended, or held and not yet expired."""
+    return models.Q(status__in=HOLDING) | models.Q(status=AppointmentStatus.HELD, hold_expires_at__gt=now)
+
+
+class BookingSource(models.TextChoices):
+    STAFF = "staff", "Booked by staff"
+    ONLINE = "online", "Booked online"
+    LINK = "link", "Booked from a link sent to the patient"
+
+
+class PendingStatus(models.TextChoices):
+    UNVERIFIED = "unverified", "Contact not verified yet"
+    PENDING = "pending", "Verified, waiting for the front desk"
+    CONFIRMED = "confirmed", "Confirmed as a new patient"
+    MERGED = "merged", "Matched to an existing patient"
+    EXPIRED = "expired", "Expired before verification"
+    REJECTED = "rejected", "Rejected by the front desk"
+
+
+class PendingPatient(ClinicalRecord):
+    """A person who booked online and is not (yet) a patient of the clinic: what they typed, never a chart.
+
+    It stays out of every clinical list, search, export and dashboard. The front desk confirms it (a new Patient is
+    registered from it) or merges it into an existing record (docs/BOOKING.md); either way `patient` then points at
+    the record and the appointments move to it."""
+
+    given_name = models.CharField(max_length=100)
+    family_name = models.CharField(max_length=100)
+    date_of_birth = models.DateField()
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    preferred_language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en")
+    status = models.CharField(max_length=12, choices=PendingStatus.choices, default=PendingStatus.UNVERIFIED)
+    # The one-time code: only its hash, when it stops working, and how many wrong tries were made.
+    code_hash = models.CharField(max_length=64, blank=True, editable=False)
+    code_expires_at = models.DateTimeField(null=True, blank=True)
+    code_attempts = models.PositiveSmallIntegerField(default=0)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verified_by_channel = models.CharField(max_length=10, blank=True)  # "email" or "sms"
+    patient = models.ForeignKey("patients.Patient", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resolution_note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "id"]
+        indexes = [models.Index(fields=["clinic", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.family_name}, {self.given_name} (online booking)"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
 
 
 class Appointment(ClinicalRecord):
     """A visit that is not a session of a course: an assessment, a follow-up. Its length and buffers are copied from
     its type when booked, so a later change of the type does not move what was booked."""
 
-    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    # Exactly one of the two: a patient of the clinic, or a person who booked online and is not confirmed yet.
+    patient = models.ForeignKey("patients.Patient", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    pending_patient = models.ForeignKey(
+        PendingPatient, null=True, blank=True, on_delete=models.PROTECT, related_name="appointments"
+    )
+    source = models.CharField(max_length=8, choices=BookingSource.choices, default=BookingSource.STAFF)
+    hold_expires_at = models.DateTimeField(null=True, blank=True)
     appointment_type = models.ForeignKey(AppointmentType, on_delete=models.PROTECT, related_name="+")
     clinician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     room = models.ForeignKey(Room, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -149,6 +220,14 @@ class Appointment(ClinicalRecord):
 
     class Meta:
         ordering = ["starts_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(patient__isnull=False, pending_patient__isnull=True)
+                | models.Q(patient__isnull=True, pending_patient__isnull=False),
+                name="booking_appointment_one_person",
+                violation_error_message="An appointment is for one patient or one online booker, not both or none.",
+            )
+        ]
         indexes = [
             models.Index(fields=["clinic", "starts_at"]),
             models.Index(fields=["clinician", "starts_at"]),

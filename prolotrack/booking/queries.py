@@ -18,7 +18,6 @@ from django.db.models import Q, Subquery
 from django.utils import timezone
 
 from prolotrack.booking.models import (
-    HOLDING,
     Appointment,
     AppointmentKind,
     AppointmentStatus,
@@ -28,6 +27,7 @@ from prolotrack.booking.models import (
     TimeOff,
     TypeClinician,
     WeeklyPeriod,
+    holding_q,
 )
 from prolotrack.clinics.models import User
 from prolotrack.clinics.queries import clinic_today as clinic_today  # one definition, re-exported
@@ -250,8 +250,8 @@ def load(clinic: Any, clinicians: Sequence[Any], first: date, last: date, *, exc
     room_busy: dict[int, list[tuple[datetime, datetime, int, int, int]]] = defaultdict(list)
     appointments = Appointment.objects.filter(
         Q(clinician_id__in=ids) | Q(room_id__in=exclusive) if exclusive else Q(clinician_id__in=ids),
+        holding_q(timezone.now()),
         clinic=clinic,
-        status__in=HOLDING,
         entered_in_error_at__isnull=True,
         starts_at__gte=start,
         starts_at__lt=end,
@@ -438,9 +438,9 @@ def session_clashes(clinic: Any, clinician: Any, start: datetime, minutes: int) 
     end = start + timedelta(minutes=minutes)
     out = []
     for held in Appointment.objects.filter(
+        holding_q(timezone.now()),
         clinic=clinic,
         clinician=clinician,
-        status__in=HOLDING,
         entered_in_error_at__isnull=True,
         starts_at__gte=start - timedelta(days=1),
         starts_at__lt=end + timedelta(days=1),

@@ -10,6 +10,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone as dj_timezone
+from django.utils.text import slugify
 
 from prolotrack.clinics.config import ClinicConfig
 from prolotrack.clinics.roles import Permission, Role, role_has
@@ -20,18 +21,39 @@ def validate_timezone(value: str) -> None:
         raise ValidationError(f"{value!r} is not a time zone name; use one like Europe/London or America/Chicago.")
 
 
+def unique_clinic_slug(name: str, taken: set[str] | None = None) -> str:
+    """A slug from the clinic's name that no clinic has yet ("clinic" for a name with no letters or digits)."""
+    base = slugify(name)[:50].strip("-") or "clinic"
+    used = (
+        taken if taken is not None else set(Clinic.objects.filter(slug__startswith=base).values_list("slug", flat=True))
+    )
+    slug, number = base, 1
+    while slug in used:
+        number += 1
+        slug = f"{base}-{number}"
+    return slug
+
+
 class Clinic(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=200)
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
     settings = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=dj_timezone.now, editable=False)
+    # The clinic's part of its public addresses (/book/<slug>/, docs/BOOKING.md). Made from the name when the clinic
+    # is created and never changed by a rename, so links already sent keep working.
+    slug = models.SlugField(max_length=60, unique=True, blank=True)
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self.slug:
+            self.slug = unique_clinic_slug(self.name)
+        super().save(*args, **kwargs)
 
     @property
     def config(self) -> ClinicConfig:

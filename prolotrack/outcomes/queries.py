@@ -1,6 +1,5 @@
 """Reads of the outcomes app (questionnaires and links), always within one clinic."""
 
-import hashlib
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -8,6 +7,7 @@ from typing import Any
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
+from prolotrack.core.links import token_hash
 from prolotrack.domain import instruments as domain
 from prolotrack.outcomes.models import (
     ClinicInstrumentText,
@@ -16,11 +16,6 @@ from prolotrack.outcomes.models import (
     ResponseStatus,
 )
 from prolotrack.treatment.models import CourseStatus, CourseTimepoint, TimepointKind
-
-
-def token_hash(token: str) -> str:
-    """The stored form of a link token (SHA-256 hex): the token itself is never stored."""
-    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def clinic_texts(clinic: Any) -> dict[str, ClinicInstrumentText]:

@@ -4,6 +4,7 @@ import uuid as uuid_lib
 from datetime import date
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
@@ -62,6 +63,8 @@ class Patient(ClinicalRecord):
     region = models.CharField("state or region", max_length=100, blank=True)
     postal_code = models.CharField(max_length=20, blank=True)
     country = models.CharField(max_length=100, blank=True)
+    # The language of the pages and messages the patient sees (settings.LANGUAGES); staff pages stay English.
+    preferred_language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en")
     # "None recorded" must not be read as "none": this is set only when a clinician asked and the patient has none.
     no_known_allergies = models.BooleanField(
         default=False, help_text="Asked and confirmed: the patient has no known allergies."

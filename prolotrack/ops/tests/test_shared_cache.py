@@ -19,7 +19,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test import Client, override_settings
 
-from prolotrack.outcomes.views.answer import FAILED_LOOKUPS_ALLOWED
+from prolotrack.outcomes.views.answer import FAILED_LOOKUPS, FAILED_LOOKUPS_ALLOWED
 
 ROOT = Path(settings.BASE_DIR)
 REDIS_URL = os.environ.get("PROLOTRACK_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -93,7 +93,7 @@ def test_the_database_cache_and_axes_are_shared_with_a_second_process(clinician:
         right = {"username": "clinician", "password": "correct horse battery"}
         assert here.post("/accounts/login/", right).status_code == 429
         assert elsewhere.post("/accounts/login/", right).status_code == 302
-        cache.delete_many([f"qlink-fail:{address}", f"qlink-fail:{address}:until"])
+        cache.delete_many([FAILED_LOOKUPS.cache_key(address), f"{FAILED_LOOKUPS.cache_key(address)}:until"])
 
 
 @pytest.mark.django_db
@@ -109,11 +109,11 @@ def test_a_redis_cache_is_shared_with_a_second_process(tmp_path: Path) -> None:
         try:
             statuses = _second_server(tmp_path, address, lookups=FAILED_LOOKUPS_ALLOWED, logins=0, cache_url=REDIS_URL)
             assert statuses == [404] * FAILED_LOOKUPS_ALLOWED
-            assert cache.get(f"qlink-fail:{address}") == FAILED_LOOKUPS_ALLOWED
+            assert cache.get(FAILED_LOOKUPS.cache_key(address)) == FAILED_LOOKUPS_ALLOWED
             assert Client(REMOTE_ADDR=address).get("/q/guess-from-a/").status_code == 429
             assert Client(REMOTE_ADDR=_address()).get("/q/guess-from-a/").status_code == 404
         finally:
-            cache.delete_many([f"qlink-fail:{address}", f"qlink-fail:{address}:until"])
+            cache.delete_many([FAILED_LOOKUPS.cache_key(address), f"{FAILED_LOOKUPS.cache_key(address)}:until"])
 
 
 def test_cache_url_chooses_redis_and_refuses_other_schemes(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from django.test import override_settings
 
 from prolotrack.clinics.testing import actor_of
 from prolotrack.outcomes import services
-from prolotrack.outcomes.views.answer import FAILED_LOOKUP_WINDOW_SECONDS, FAILED_LOOKUPS_ALLOWED
+from prolotrack.outcomes.views.answer import FAILED_LOOKUP_WINDOW_SECONDS, FAILED_LOOKUPS, FAILED_LOOKUPS_ALLOWED
 
 
 @pytest.fixture(autouse=True)
@@ -58,7 +58,7 @@ def test_the_count_is_in_the_database_cache_seen_by_another_process(client):
     # A fresh cache object on the same table, as a restarted or second web process would have, sees the count.
     table = settings.CACHES["default"]["LOCATION"]
     other = DatabaseCache(table, {})
-    assert other.get("qlink-fail:127.0.0.1") == FAILED_LOOKUPS_ALLOWED
+    assert other.get(FAILED_LOOKUPS.cache_key("127.0.0.1")) == FAILED_LOOKUPS_ALLOWED
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COUNT(*) FROM {connection.ops.quote_name(table)}")  # noqa: S608
         assert cursor.fetchone()[0] >= 1

@@ -7,7 +7,6 @@ Failed lookups are counted per client address and answered 429 above a limit.
 
 from typing import Any
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,6 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from prolotrack.clinics.services import client_address
+from prolotrack.core.links import RateLimit
 from prolotrack.domain import instruments as domain
 from prolotrack.outcomes import present, queries, services
 from prolotrack.outcomes.models import (
@@ -27,14 +27,11 @@ from prolotrack.outcomes.models import (
 # Failed token lookups allowed per client address per window before answering 429 (product default).
 FAILED_LOOKUPS_ALLOWED = 20
 FAILED_LOOKUP_WINDOW_SECONDS = 600
+FAILED_LOOKUPS = RateLimit("qlink-fail", FAILED_LOOKUPS_ALLOWED, FAILED_LOOKUP_WINDOW_SECONDS)
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "same-origin", "X-Robots-Tag": "noindex"}
 
 
 # --- patient pages (no login) ---------------------------------------------------------------------------------------
-
-
-def _failure_key(request: HttpRequest) -> str:
-    return f"qlink-fail:{client_address(request) or 'unknown'}"
 
 
 def _retry_after(request: HttpRequest) -> int | None:
@@ -42,24 +39,11 @@ def _retry_after(request: HttpRequest) -> int | None:
 
     The count lives in Django's cache (the database cache table by default, docs/OPERATIONS.md), so it survives a
     restart and is shared by every server process."""
-    key = _failure_key(request)
-    if (cache.get(key) or 0) < FAILED_LOOKUPS_ALLOWED:
-        return None
-    until = cache.get(f"{key}:until") or 0
-    return max(int(until - timezone.now().timestamp()) + 1, 1)
+    return FAILED_LOOKUPS.retry_after(client_address(request) or "unknown")
 
 
 def _count_failure(request: HttpRequest) -> None:
-    key = _failure_key(request)
-    if cache.add(key, 1, FAILED_LOOKUP_WINDOW_SECONDS):
-        cache.set(
-            f"{key}:until", timezone.now().timestamp() + FAILED_LOOKUP_WINDOW_SECONDS, FAILED_LOOKUP_WINDOW_SECONDS
-        )
-        return
-    try:
-        cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, FAILED_LOOKUP_WINDOW_SECONDS)
+    FAILED_LOOKUPS.count(client_address(request) or "unknown")
 
 
 def _q_render(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
