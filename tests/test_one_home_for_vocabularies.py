@@ -64,6 +64,11 @@ WORKFLOW_STATES = {
     "booking.AppointmentType.kind",
     "booking.WeeklyPeriod.kind",
     "booking.Appointment.status",
+    "booking.Appointment.source",  # who booked: staff, online, a link
+    "booking.PendingPatient.status",  # an online booker's way to the front desk
+    # The languages the product's patient pages are served in (settings.LANGUAGES), not a clinical vocabulary.
+    "patients.Patient.preferred_language",
+    "booking.PendingPatient.preferred_language",
 }
 
 DOMAIN_CHOICES = [list(v.choices) for v in VOCABULARIES.values()] + [list(CHECKLIST_CHOICES)]
