@@ -4,7 +4,7 @@ page with moving (the free slots again) and cancelling with a reason (docs/BOOKI
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date
 from typing import Any
 
 from django.contrib import messages
@@ -12,10 +12,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import urlencode
 
 from prolotrack.booking import queries, services
 from prolotrack.booking.models import AppointmentStatus, AppointmentType
+from prolotrack.booking.picker import day_picker, parse_slot, slot_value
 from prolotrack.booking.views.common import REFUSALS, found
 from prolotrack.clinics.http import ClinicRequest
 from prolotrack.clinics.models import User
@@ -27,33 +27,13 @@ from prolotrack.domain.reasons import SESSION_CANCEL_REASONS
 from prolotrack.patients import queries as patient_queries
 from prolotrack.patients.models import Patient
 
-# Free slots are offered a week at a time; at most this many, so a wide-open week stays a readable page.
-DAYS_SHOWN = 7
-MAX_SLOTS = 120
-
-
-def _slot_value(slot: queries.FreeSlot) -> str:
-    return f"{slot.start.isoformat()}|{slot.clinician.uuid}"
-
-
-def _parse_slot(text: str, clinicians: list[User]) -> tuple[datetime, User] | None:
-    start_text, _, who = (text or "").partition("|")
-    try:
-        start = datetime.fromisoformat(start_text)
-    except ValueError:
-        return None
-    person = next((c for c in clinicians if str(c.uuid) == who), None)
-    if person is None or timezone.is_naive(start):
-        return None
-    return start, person
-
 
 def _by_day(slots: list[queries.FreeSlot], tz: Any) -> list[tuple[date, list[tuple[str, str, Any]]]]:
     """Slots grouped by local day: (value, local time, clinician)."""
     days: dict[date, list[tuple[str, str, Any]]] = defaultdict(list)
     for s in slots:
         local = timezone.localtime(s.start, tz)
-        days[local.date()].append((_slot_value(s), local.strftime("%H:%M %Z"), s.clinician))
+        days[local.date()].append((slot_value(s), local.strftime("%H:%M %Z"), s.clinician))
     return sorted(days.items())
 
 
@@ -115,7 +95,7 @@ def _asked(request: ClinicRequest) -> Asked:
 
 def _try_book(request: ClinicRequest, asked: Asked) -> HttpResponse | tuple[str, list[queries.FreeSlot]]:
     """Book the chosen slot: a redirect to the appointment, or the refusal and the next free slots."""
-    chosen = _parse_slot(request.POST.get("slot", ""), asked.offering)
+    chosen = parse_slot(request.POST.get("slot", ""), asked.offering)
     if asked.kind is None or asked.patient is None or chosen is None:
         return "Choose a patient, a type and one of the free slots.", []
     try:
@@ -139,28 +119,32 @@ def _try_book(request: ClinicRequest, asked: Asked) -> HttpResponse | tuple[str,
 
 
 def _book_context(request: ClinicRequest, asked: Asked, error: str, instead: list[queries.FreeSlot]) -> dict[str, Any]:
-    last = asked.first + timedelta(days=DAYS_SHOWN - 1)
-    slots = (
-        queries.free_slots(request.clinic, asked.kind, asked.first, last, clinician=asked.clinician, limit=MAX_SLOTS)
-        if asked.kind
-        else []
-    )
     keep = {
         "type": str(asked.kind.uuid) if asked.kind else "",
         "clinician": str(asked.clinician.uuid) if asked.clinician else "",
+        "patient": str(asked.patient.uuid) if asked.patient else "",
+        "q": asked.q,
     }
-    if asked.patient:
-        keep["patient"] = str(asked.patient.uuid)
+    # One day at a time (booking/picker.py): a week of slots is too long on a phone.
+    picker = (
+        day_picker(
+            request.clinic,
+            asked.kind,
+            asked.first,
+            path=request.path,
+            query=keep,
+            clinician=asked.clinician,
+            param="date",
+            chosen=request.POST.get("slot", "") if request.method == "POST" else "",
+            # Name the clinician on each slot only when the slots are of several clinicians.
+            show_who=asked.clinician is None and len(asked.offering) > 1,
+        )
+        if asked.kind
+        else None
+    )
     return {
         **vars(asked),
-        "last": last,
-        "previous": asked.first - timedelta(days=DAYS_SHOWN),
-        "following": asked.first + timedelta(days=DAYS_SHOWN),
-        "keep": urlencode(keep),
-        "days": _by_day(slots, request.clinic.tz),
-        "capped": len(slots) >= MAX_SLOTS,
-        # Name the clinician on each slot only when the slots are of several clinicians.
-        "several": asked.clinician is None and len(asked.offering) > 1,
+        "picker": picker,
         "instead": _by_day(instead, request.clinic.tz),
         "error": error,
         "note": request.POST.get("note", "") if request.method == "POST" else "",
@@ -191,7 +175,7 @@ def _is_uuid(text: str) -> bool:
 
 def _try_move(request: ClinicRequest, visit: Any) -> HttpResponse | tuple[str, list[queries.FreeSlot], int]:
     """Move to the chosen slot: a redirect, or the refusal, the next free slots and the status."""
-    chosen = _parse_slot(
+    chosen = parse_slot(
         request.POST.get("slot", ""), queries.offering_clinicians(request.clinic, visit.appointment_type)
     )
     if chosen is None:
@@ -229,16 +213,16 @@ def appointment(request: ClinicRequest, appointment_uuid: Any) -> HttpResponse:
         if isinstance(outcome, HttpResponse):
             return outcome
         error, instead, status = outcome
-    last = first + timedelta(days=DAYS_SHOWN - 1)
-    slots = queries.free_slots(clinic, visit.appointment_type, first, last, limit=MAX_SLOTS) if movable else []
+    picker = (
+        day_picker(clinic, visit.appointment_type, first, path=request.path, query={}, param="date", show_who=True)
+        if movable
+        else None
+    )
     context = {
         "visit": visit,
         "movable": movable,
-        "days": _by_day(slots, clinic.tz),
+        "picker": picker,
         "instead": _by_day(instead, clinic.tz),
-        "first": first,
-        "previous": first - timedelta(days=DAYS_SHOWN),
-        "following": first + timedelta(days=DAYS_SHOWN),
         "error": error,
         "problem": problem,
     }
