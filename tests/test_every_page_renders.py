@@ -22,7 +22,7 @@ from prolotrack.billing import services as billing_services
 from prolotrack.billing.models import Invoice
 from prolotrack.billing.testing import fee_schedule
 from prolotrack.booking import services as booking_services
-from prolotrack.booking.testing import at, next_weekday
+from prolotrack.booking.testing import at, next_weekday, pending_booking
 from prolotrack.clinics.testing import actor_of
 from prolotrack.consent.testing import sign_for_course, sign_research
 from prolotrack.imaging.models import ImagingStudy
@@ -196,8 +196,12 @@ def minimal(client, clinician, admin_user, researcher, api_token) -> dict[str, A
     visit = booking_services.book_appointment(
         actor, patient=patient, appointment_type=kind, clinician=clinician, starts_at=at(patient.clinic, day, "09:00")
     )
+    # A person who booked online (no chart yet): the front desk's screens, and an appointment page for no patient.
+    booker = pending_booking(
+        patient.clinic, kind, clinician, at(patient.clinic, day, "09:30"), email="", preferred_language="en"
+    )
     return {
-        "appointment_type": kind, "appointment": visit,
+        "appointment_type": kind, "appointment": visit, "pending": booker,
         "patient": patient, "children": children, "screening": screening, "study": study, "course": course,
         "session": session, "solution": solution, "site": site, "check": check, "event": event,
         "link": QuestionnaireLink.objects.get(uuid=link["id"]), "document": document, "consent": consent,
@@ -219,6 +223,7 @@ def _kwargs(name: str, pattern: Any, m: dict[str, Any]) -> list[dict[str, Any]]:
         "invoice_uuid": m["invoice"].uuid, "fee_uuid": m["fee"].uuid, "payment_uuid": m["payment"].uuid,
         "package_uuid": m["package"].uuid,
         "type_uuid": m["appointment_type"].uuid, "appointment_uuid": m["appointment"].uuid,
+        "pending_uuid": m["pending"].uuid,
     }  # fmt: skip
     strings = {
         "protocol_id": "knee_oa_rabago", "code": None, "handout": "after", "instrument": "nrs_pain",

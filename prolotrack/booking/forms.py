@@ -6,6 +6,7 @@ from django import forms
 
 from prolotrack.booking.models import WEEKDAY_NAMES, AppointmentKind, PeriodKind
 from prolotrack.booking.services import BUFFER_MINUTES
+from prolotrack.domain.vocabulary import Sex
 
 
 def _choices(form: forms.Form, name: str, choices: list[tuple[Any, str]]) -> None:
@@ -96,3 +97,42 @@ class TimeOffForm(forms.Form):
         self.people = {str(c.uuid): c for c in clinicians}
         people = [(str(c.uuid), str(c)) for c in clinicians]
         _choices(self, "clinician", [("", "Whole clinic (holiday)"), *people])
+
+
+# --- Pending patients (docs/BOOKING.md, "Pending patients") -------------------------------------------------------
+
+
+class ConfirmPendingForm(forms.Form):
+    """Confirm an online booker as a new patient: the sex for the chart (the booking does not ask it)."""
+
+    sex = forms.ChoiceField(choices=Sex.choices, widget=forms.RadioSelect, label="Sex, to record on the chart")
+    not_a_duplicate = forms.BooleanField(
+        required=False,
+        label="I checked: none of the matching patients above is this person",
+        help_text="Needed when the check finds a strong match.",
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, strong: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not strong:
+            del self.fields["not_a_duplicate"]
+
+
+class MergePendingForm(forms.Form):
+    """Merge an online booker into a patient: add a contact detail the chart lacks, only when ticked."""
+
+    add_email = forms.BooleanField(required=False)
+    add_phone = forms.BooleanField(required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    patient_version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, offer: dict[str, str] | None = None, **kwargs: Any) -> None:
+        """`offer`: the details that may be added (name -> the typed value); the others are not shown."""
+        super().__init__(*args, **kwargs)
+        offer = offer or {}
+        for name in ("email", "phone"):
+            if name in offer:
+                self.fields[f"add_{name}"].label = f"Add the {name} typed online to the chart: {offer[name]}"
+            else:
+                del self.fields[f"add_{name}"]

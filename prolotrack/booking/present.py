@@ -17,11 +17,12 @@ def calendar_visits(clinic: Any, first: date, days: int, clinician: Any = None) 
             uuid=a.uuid,
             start=a.starts_at,
             minutes=a.duration_minutes,
-            patient=a.patient,
+            patient=a.patient or a.pending_patient,
             clinician=a.clinician,
             title=a.appointment_type.name,
             status=a.get_status_display().lower() if a.status != "booked" else "booked",
             url=reverse("booking:appointment", kwargs={"appointment_uuid": a.uuid}),
+            pending=a.patient_id is None,
         )
         for a in queries.calendar_appointments(clinic, first, days, clinician)
     ]

@@ -136,9 +136,9 @@ def time_off_row(clinic: Any, uuid: Any) -> TimeOff:
 
 
 def appointment(clinic: Any, uuid: Any) -> Appointment:
-    return Appointment.objects.select_related("patient", "appointment_type", "clinician", "room").get(
-        clinic=clinic, uuid=uuid, entered_in_error_at__isnull=True
-    )
+    return Appointment.objects.select_related(
+        "patient", "pending_patient", "appointment_type", "clinician", "room"
+    ).get(clinic=clinic, uuid=uuid, entered_in_error_at__isnull=True)
 
 
 def offering_clinicians(clinic: Any, appointment_type: AppointmentType, *, online: bool = False) -> list[User]:
@@ -411,16 +411,24 @@ def refusals(
 
 
 def calendar_appointments(clinic: Any, first: date, days: int, clinician: Any = None) -> list[Appointment]:
-    """Appointments (not cancelled) starting within local days [first, first + days)."""
+    """Appointments (not cancelled, nor an online hold that ran out) starting within local days [first, first + days)."""
     tz = clinic.tz
     start = datetime.combine(first, time.min, tzinfo=tz)
     end = datetime.combine(first + timedelta(days=days), time.min, tzinfo=tz)
-    qs = Appointment.objects.filter(
-        clinic=clinic, starts_at__gte=start, starts_at__lt=end, entered_in_error_at__isnull=True
-    ).exclude(status=AppointmentStatus.CANCELLED)
+    qs = (
+        Appointment.objects.filter(
+            clinic=clinic, starts_at__gte=start, starts_at__lt=end, entered_in_error_at__isnull=True
+        )
+        .exclude(status=AppointmentStatus.CANCELLED)
+        .exclude(Q(status=AppointmentStatus.HELD) & ~holding_q(timezone.now()))
+    )
     if clinician is not None:
         qs = qs.filter(clinician=clinician)
-    return list(qs.select_related("patient", "appointment_type", "clinician", "room").order_by("starts_at", "id"))
+    return list(
+        qs.select_related("patient", "pending_patient", "appointment_type", "clinician", "room").order_by(
+            "starts_at", "id"
+        )
+    )
 
 
 def session_clashes(clinic: Any, clinician: Any, start: datetime, minutes: int) -> list[str]:

@@ -63,3 +63,45 @@ def at(clinic: Any, day: date, clock: str) -> datetime:
     """An aware moment: `clock` (HH:MM) on `day` in the clinic's zone (the first showing of a repeated time)."""
     hour, minute = (int(x) for x in clock.split(":"))
     return datetime.combine(day, time(hour, minute), tzinfo=clinic.tz)
+
+
+def pending_booking(
+    clinic: Any,
+    appointment_type: Any,
+    clinician: Any,
+    start: datetime,
+    *,
+    status: str = "pending",
+    appointment_status: str = "booked",
+    **typed: Any,
+) -> Any:
+    """A person who booked online and verified their contact (a PendingPatient waiting for the front desk) with one
+    appointment, written directly as the public booking page will write it (its service is the public page's). For the
+    suites of the front desk's screens; `typed` overrides the names, date of birth, email, phone, language."""
+    from prolotrack.booking.models import Appointment, BookingSource, PendingPatient
+    from prolotrack.core.records import service_write
+
+    values = {
+        "given_name": "Ana",
+        "family_name": "Ruiz",
+        "date_of_birth": date(1980, 5, 1),
+        "email": "ana.ruiz@example.org",
+        "phone": "",
+        "preferred_language": "es",
+    }
+    values.update(typed)
+    with service_write():
+        person = PendingPatient.objects.create(clinic=clinic, status=status, verified_at=timezone.now(), **values)
+        Appointment.objects.create(
+            clinic=clinic,
+            pending_patient=person,
+            source=BookingSource.ONLINE,
+            appointment_type=appointment_type,
+            clinician=clinician,
+            starts_at=start,
+            duration_minutes=appointment_type.duration_minutes,
+            buffer_before_minutes=appointment_type.buffer_before_minutes,
+            buffer_after_minutes=appointment_type.buffer_after_minutes,
+            status=appointment_status,
+        )
+    return person

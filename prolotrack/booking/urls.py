@@ -1,6 +1,6 @@
 from django.urls import path
 
-from prolotrack.booking.views import appointments, setup
+from prolotrack.booking.views import appointments, pending, setup
 
 app_name = "booking"
 
@@ -17,4 +17,10 @@ urlpatterns = [
     path("booking/book/", appointments.book, name="book"),
     path("appointments/<uuid:appointment_uuid>/", appointments.appointment, name="appointment"),
     path("appointments/<uuid:appointment_uuid>/cancel/", appointments.cancel, name="cancel"),
+    # Online bookers waiting for the front desk (docs/BOOKING.md, "Pending patients").
+    path("booking/pending/", pending.waiting, name="pending"),
+    path("booking/pending/<uuid:pending_uuid>/", pending.person, name="pending-person"),
+    path("booking/pending/<uuid:pending_uuid>/confirm/", pending.confirm, name="pending-confirm"),
+    path("booking/pending/<uuid:pending_uuid>/merge/<uuid:patient_uuid>/", pending.merge, name="pending-merge"),
+    path("booking/pending/<uuid:pending_uuid>/reject/", pending.reject, name="pending-reject"),
 ]

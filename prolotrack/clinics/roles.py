@@ -69,6 +69,7 @@ class Permission(StrEnum):
     BILLING_ABN = "billing.abn"
     BILLING_TAKINGS = "billing.takings"
     BILLING_REPORTS = "billing.reports"
+    BOOKING_PENDING = "booking.pending"
 
 
 C, N, F, A, R = Role.CLINICIAN, Role.NURSE, Role.FRONT_DESK, Role.ADMIN, Role.RESEARCHER
@@ -158,6 +159,10 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[str]] = {
     # The financial reports: takings by clinician, invoices and credit notes issued, ageing by patient, package
     # liability, the accountant's CSV files (issue 15: "admins manage ... reports").
     Permission.BILLING_REPORTS: frozenset({A}),
+    # People who booked online and are not patients yet (issue 16): the front desk confirms them as new patients,
+    # merges them into an existing record or rejects them, as it registers patients at the desk; the administrator
+    # too (a clinic without a front desk). Clinicians and nurses see the booking on the calendar, not the queue.
+    Permission.BOOKING_PENDING: frozenset({F, A}),
 }
 
 

@@ -41,6 +41,16 @@ SESSION_CANCEL_REASONS: tuple[Reason, ...] = (
     other(),
 )
 
+# Rejecting a person who booked online (docs/BOOKING.md, "Pending patients"): their appointments are cancelled with
+# the reason.
+PENDING_REJECT_REASONS: tuple[Reason, ...] = (
+    Reason("not_real", "Not a real booking (test, spam or nonsense)"),
+    Reason("duplicate_booking", "Booked twice: the other booking is kept"),
+    Reason("not_reachable", "Could not be reached to confirm"),
+    Reason("not_suitable", "Not a patient the clinic can see (referred elsewhere)"),
+    other(),
+)
+
 CONSENT_WITHDRAW_REASONS: tuple[Reason, ...] = (
     Reason("changed_mind", "Patient changed their mind"),
     Reason("stopping_treatment", "Stopping treatment"),

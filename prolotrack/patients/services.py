@@ -42,6 +42,10 @@ PATIENT_FIELDS = (
     "country",
 )
 
+# Registering may also set the language of the patient's pages and messages (an online booker confirmed by the front
+# desk brings theirs: docs/BOOKING.md, "Pending patients"); the demographics form does not show it yet.
+REGISTER_FIELDS = (*PATIENT_FIELDS, "preferred_language")
+
 # Child records of a patient: model, the fields a user may set, and the action-code stem.
 ChildModel = type[WeightMeasurement] | type[Condition] | type[Medication] | type[Allergy]
 CHILD_MODELS: dict[str, tuple[ChildModel, tuple[str, ...]]] = {
@@ -159,7 +163,7 @@ def _blank(value: Any) -> bool:
 def create_patient(actor: Actor, data: Mapping[str, Any]) -> Patient:
     """Register a patient in the actor's clinic."""
     require_permission(actor, Permission.PATIENT_EDIT_DEMOGRAPHICS)
-    values = only_fields(data, PATIENT_FIELDS)
+    values = only_fields(data, REGISTER_FIELDS)
     try:
         with transaction.atomic():
             if _blank(values.get("mrn")):

@@ -54,6 +54,9 @@ class CalendarVisit:
     title: str
     status: str
     url: str
+    # The visit is for a person who booked online and is not confirmed yet (`patient` is then that person, with
+    # their typed names): the calendar shows a "pending" badge.
+    pending: bool = False
 
 
 calendar_visits: Hook[[Any, date, int, Any], tuple[list[CalendarVisit], str]] = Hook(
