@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="clinic",
             name="slug",
-            field=models.SlugField(blank=True, max_length=60, default=""),
+            field=models.SlugField(blank=True, max_length=60, default="", db_index=False),
             preserve_default=False,
         ),
         migrations.RunPython(fill_slugs, migrations.RunPython.noop),
