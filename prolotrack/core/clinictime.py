@@ -12,6 +12,7 @@ from datetime import date, datetime, tzinfo
 from typing import Any
 
 from django.utils import dateformat, timezone
+from django.utils.translation import pgettext
 
 # The formats (Django date format strings), by style.
 STYLES: dict[str, str] = {
@@ -54,7 +55,7 @@ def format_time(value: datetime | None, where: Any = None, style: str = "short")
     if value is None or value == "":
         return ""
     moment = local(value, where)
-    return f"{dateformat.format(moment, STYLES[style])} {abbreviation(moment)}"
+    return f"{dateformat.format(moment, _format(style, STYLES))} {abbreviation(moment)}"
 
 
 def format_date(value: datetime | date | None, where: Any = None, style: str = "long") -> str:
@@ -62,4 +63,14 @@ def format_date(value: datetime | date | None, where: Any = None, style: str = "
     if value is None or value == "":
         return ""
     day = local(value, where).date() if isinstance(value, datetime) else value
-    return dateformat.format(day, DATE_STYLES[style])
+    return dateformat.format(day, _format(style, DATE_STYLES))
+
+
+def _format(style: str, styles: dict[str, str]) -> str:
+    """The format of a style; the long ones (patient pages and documents) in the active language's word order
+    ("lunes 7 de diciembre de 2026" on a Spanish patient page; staff pages are always English)."""
+    if style == "long" and styles is STYLES:
+        return pgettext("long date and time", "l j F Y, H:i")
+    if style == "long":
+        return pgettext("long date", "j F Y")
+    return styles[style]

@@ -2,6 +2,10 @@
 
 No promise of a result: prolotherapy helps some patients and not others (DOMAIN.md §9), so reminders only say what
 to do and when. Every date is the clinic's local date, written out in full so it cannot be misread.
+
+Every patient-facing string is marked for translation: the send path writes a message inside
+`translation.override(patient_language(patient))` (services.render), so the patient reads it in their preferred
+language (docs/LANGUAGES.md), dates included (weekday and month names from Django's catalogues).
 """
 
 from dataclasses import dataclass
@@ -12,6 +16,9 @@ from urllib.parse import quote
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.utils import dateformat, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 
 LINK_PLACEHOLDER = "{questionnaire_link}"
 LINK_REDACTED = "[personal questionnaire link: in the patient's copy only]"
@@ -24,7 +31,8 @@ class Content:
 
 
 def _day(day: date) -> str:
-    return f"{day:%A} {day.day} {day:%B %Y}"
+    """'Monday 7 December 2026' ('lunes 7 de diciembre de 2026'): a Django date format, translated per language."""
+    return dateformat.format(day, pgettext("date written out in a patient message", "l j F Y"))
 
 
 def _clock(start: datetime) -> str:
@@ -34,54 +42,80 @@ def _clock(start: datetime) -> str:
 
 
 def _when(start: datetime) -> str:
-    return f"{_day(start.date())} at {_clock(start)}"
+    return _("%(day)s at %(time)s") % {"day": _day(start.date()), "time": _clock(start)}
 
 
 def contact_line(clinic: Any) -> str:
     """How to reach the clinic: its phone and email from the clinic settings, when set."""
     config = clinic.config
     ways = [w for w in (config.contact_phone, config.contact_email) if w]
-    return f"Contact {clinic.name}: {' or '.join(ways)}." if ways else f"Please contact {clinic.name}."
+    if len(ways) == 2:
+        return _("Contact %(clinic)s: %(phone)s or %(email)s.") % {
+            "clinic": clinic.name,
+            "phone": ways[0],
+            "email": ways[1],
+        }
+    if ways:
+        return _("Contact %(clinic)s: %(way)s.") % {"clinic": clinic.name, "way": ways[0]}
+    return _("Please contact %(clinic)s.") % {"clinic": clinic.name}
 
 
 def _sign_off(clinic: Any) -> str:
-    return f"\n\n{clinic.name}\nTo change or cancel your appointment: {contact_line(clinic)}"
+    change = _("To change or cancel your appointment: %(contact)s") % {"contact": contact_line(clinic)}
+    return f"\n\n{clinic.name}\n{change}"
+
+
+def _dear(patient: Any) -> str:
+    return _("Dear %(name)s,") % {"name": patient.given_name}
 
 
 def appointment(patient: Any, clinic: Any, start: datetime, *, sms: bool) -> Content:
     if sms:
-        return Content("", f"{clinic.name}: reminder of your appointment on {_when(start)}. To change it, call us.")
+        return Content(
+            "",
+            _("%(clinic)s: reminder of your appointment on %(when)s. To change it, call us.")
+            % {"clinic": clinic.name, "when": _when(start)},
+        )
     return Content(
-        f"Reminder: your appointment on {_day(start.date())}",
-        f"Dear {patient.given_name},\n\nThis is a reminder of your treatment appointment at {clinic.name} on "
-        f"{_when(start)}. The attached calendar file adds it to your calendar."
-        f"{_sign_off(clinic)}",
+        _("Reminder: your appointment on %(day)s") % {"day": _day(start.date())},
+        f"{_dear(patient)}\n\n"
+        + _(
+            "This is a reminder of your treatment appointment at %(clinic)s on %(when)s. The attached calendar file "
+            "adds it to your calendar."
+        )
+        % {"clinic": clinic.name, "when": _when(start)}
+        + _sign_off(clinic),
     )
 
 
 def _nsaid_lines(stop_day: date, nsaid_stop_days: int, today: date, session_day: date) -> str:
-    return (
-        f"{_nsaid_from(stop_day, today, nsaid_stop_days, session_day)}, please do not take "
-        "anti-inflammatory painkillers (NSAIDs) such as ibuprofen, naproxen or diclofenac, until after the "
-        "treatment. The clinic asks this as a precaution, because the treatment works through a short "
-        "inflammatory reaction. Acetaminophen (paracetamol) is fine. Do not stop aspirin or any blood thinner "
-        "that a doctor prescribed for your heart or circulation without asking that doctor first."
-    )
+    return _(
+        "%(from)s, please do not take anti-inflammatory painkillers (NSAIDs) such as ibuprofen, naproxen or "
+        "diclofenac, until after the treatment. The clinic asks this as a precaution, because the treatment works "
+        "through a short inflammatory reaction. Acetaminophen (paracetamol) is fine. Do not stop aspirin or any "
+        "blood thinner that a doctor prescribed for your heart or circulation without asking that doctor first."
+    ) % {"from": _nsaid_from(stop_day, today, nsaid_stop_days, session_day)}
 
 
 def _days(count: int) -> str:
-    return f"{count} day" if count == 1 else f"{count} days"
+    return ngettext("%(count)d day", "%(count)d days", count) % {"count": count}
 
 
 def _nsaid_from(stop_day: date, today: date, nsaid_stop_days: int, session_day: date) -> str:
     if stop_day > today:
-        return f"From {_day(stop_day)} ({_days(nsaid_stop_days)} before your appointment)"
+        return _("From %(day)s (%(days)s before your appointment)") % {
+            "day": _day(stop_day),
+            "days": _days(nsaid_stop_days),
+        }
     if (session_day - today).days >= nsaid_stop_days:
-        return f"From today, {_day(today)} ({_days(nsaid_stop_days)} before your appointment)"
-    return (
-        f"From today, {_day(today)} (the clinic asks for {_days(nsaid_stop_days)} without them before your "
-        "appointment, so please stop as soon as you read this)"
-    )
+        return _("From today, %(day)s (%(days)s before your appointment)") % {
+            "day": _day(today),
+            "days": _days(nsaid_stop_days),
+        }
+    return _(
+        "From today, %(day)s (the clinic asks for %(days)s without them before your appointment, so please stop as "
+        "soon as you read this)"
+    ) % {"day": _day(today), "days": _days(nsaid_stop_days)}
 
 
 def nsaid_stop(
@@ -92,14 +126,19 @@ def nsaid_stop(
     if sms:
         return Content(
             "",
-            f"{clinic.name}: from today please stop ibuprofen, naproxen and other anti-inflammatory painkillers "
-            f"until after your appointment on {_when(start)}. Paracetamol is fine. Keep taking prescribed "
-            "aspirin or blood thinners unless your doctor says otherwise.",
+            _(
+                "%(clinic)s: from today please stop ibuprofen, naproxen and other anti-inflammatory painkillers "
+                "until after your appointment on %(when)s. Paracetamol is fine. Keep taking prescribed aspirin or "
+                "blood thinners unless your doctor says otherwise."
+            )
+            % {"clinic": clinic.name, "when": _when(start)},
         )
     return Content(
-        f"From today: no anti-inflammatory painkillers before your appointment on {_day(start.date())}",
-        f"Dear {patient.given_name},\n\n{_nsaid_lines(stop_day, nsaid_stop_days, today, start.date())}\n\n"
-        f"Your appointment is on {_when(start)}.{_sign_off(clinic)}",
+        _("From today: no anti-inflammatory painkillers before your appointment on %(day)s")
+        % {"day": _day(start.date())},
+        f"{_dear(patient)}\n\n{_nsaid_lines(stop_day, nsaid_stop_days, today, start.date())}\n\n"
+        + _("Your appointment is on %(when)s.") % {"when": _when(start)}
+        + _sign_off(clinic),
     )
 
 
@@ -114,48 +153,70 @@ def pre_procedure(
     sedation: bool,
 ) -> Content:
     parts = [
-        f"Dear {patient.given_name},",
-        f"Your treatment appointment at {clinic.name} is on {_when(start)}. Here is how to prepare.",
+        _dear(patient),
+        _("Your treatment appointment at %(clinic)s is on %(when)s. Here is how to prepare.")
+        % {"clinic": clinic.name, "when": _when(start)},
     ]
     if stop_day is not None:
-        parts.append("Painkillers. " + _nsaid_lines(stop_day, nsaid_stop_days, today, start.date()))
-    parts.append("Eating. Have a light meal before you come; it helps prevent feeling faint during the injections.")
+        parts.append(_("Painkillers.") + " " + _nsaid_lines(stop_day, nsaid_stop_days, today, start.date()))
+    parts.append(
+        _("Eating. Have a light meal before you come; it helps prevent feeling faint during the injections.")
+    )
     if sedation:
         parts.append(
-            "Getting home. You will be given a sedative, so you must not drive afterwards. Please arrange for "
-            "someone to drive you home."
+            _(
+                "Getting home. You will be given a sedative, so you must not drive afterwards. Please arrange for "
+                "someone to drive you home."
+            )
         )
     parts.append(
-        "What to bring. A list of the medicines you take (with doses), any new scan or X-ray reports, and "
-        "clothing that lets the treated area be reached easily (for example shorts for a knee)."
+        _(
+            "What to bring. A list of the medicines you take (with doses), any new scan or X-ray reports, and "
+            "clothing that lets the treated area be reached easily (for example shorts for a knee)."
+        )
     )
     parts.append(
-        "Before you come. Tell the clinic if you have a fever, an infection or a new illness, or if you have "
-        "started a blood thinner."
+        _(
+            "Before you come. Tell the clinic if you have a fever, an infection or a new illness, or if you have "
+            "started a blood thinner."
+        )
     )
     parts.append(
-        "Afterwards. Soreness for one to three days is common; acetaminophen (paracetamol) may be taken for it."
+        _("Afterwards. Soreness for one to three days is common; acetaminophen (paracetamol) may be taken for it.")
     )
     return Content(
-        f"Preparing for your appointment on {_day(start.date())}",
+        _("Preparing for your appointment on %(day)s") % {"day": _day(start.date())},
         "\n\n".join(parts) + _sign_off(clinic),
     )
 
 
 def questionnaire(patient: Any, clinic: Any, label: str, due_on: date, *, overdue: bool) -> Content:
-    what = f"your {label} questionnaire" if label else "your follow-up questionnaire"
-    if overdue:
-        subject = "A reminder: your follow-up questionnaire"
-        opening = f"We have not yet received {what}, which was due on {_day(due_on)}."
+    """`label` is the timepoint's label, in English (not translated): it is named in the message only when the
+    patient reads English; otherwise the message says "your follow-up questionnaire"."""
+    if label and (translation.get_language() or "en").startswith("en"):
+        what = _("your %(label)s questionnaire") % {"label": label}
     else:
-        subject = "Your follow-up questionnaire is ready"
-        opening = f"It is time for {what}."
+        what = _("your follow-up questionnaire")
+    if overdue:
+        subject = _("A reminder: your follow-up questionnaire")
+        opening = _("We have not yet received %(what)s, which was due on %(day)s.") % {
+            "what": what,
+            "day": _day(due_on),
+        }
+    else:
+        subject = _("Your follow-up questionnaire is ready")
+        opening = _("It is time for %(what)s.") % {"what": what}
     body = (
-        f"Dear {patient.given_name},\n\n{opening} It takes a few minutes and tells your clinician how you are "
-        "doing, whether the treatment has helped or not.\n\n"
-        f"Open it here: {LINK_PLACEHOLDER}\n\n"
-        "The link is personal and works once; it expires after a while. If it has expired, ask the clinic for a "
-        f"new one.\n\n{clinic.name}\n{contact_line(clinic)}"
+        f"{_dear(patient)}\n\n{opening} "
+        + _("It takes a few minutes and tells your clinician how you are doing, whether the treatment has helped or not.")
+        + "\n\n"
+        + _("Open it here: %(link)s") % {"link": LINK_PLACEHOLDER}
+        + "\n\n"
+        + _(
+            "The link is personal and works once; it expires after a while. If it has expired, ask the clinic for a "
+            "new one."
+        )
+        + f"\n\n{clinic.name}\n{contact_line(clinic)}"
     )
     return Content(subject, body)
 
@@ -167,19 +228,19 @@ NON_CLINICAL = frozenset({"appointment_reminder", "questionnaire_due", "question
 
 def opt_out_line(kind: str, clinic: Any) -> str:
     if kind == "billing_document":
-        return (
-            f"{clinic.name} sent this at your request. If you would rather have your invoices and receipts on paper, "
+        return _(
+            "%(clinic)s sent this at your request. If you would rather have your invoices and receipts on paper, "
             "tell the clinic."
-        )
+        ) % {"clinic": clinic.name}
     if kind in NON_CLINICAL:
-        return (
-            f"You receive this because you are a patient of {clinic.name}. To stop these reminders, reply with "
+        return _(
+            "You receive this because you are a patient of %(clinic)s. To stop these reminders, reply with "
             '"unsubscribe" or tell the clinic; your appointments and care do not change.'
-        )
-    return (
-        f"These instructions are part of your care at {clinic.name}. If you do not want them by email, tell the "
-        "clinic and they will give them to you another way."
-    )
+        ) % {"clinic": clinic.name}
+    return _(
+        "These instructions are part of your care at %(clinic)s. If you do not want them by email, tell the clinic "
+        "and they will give them to you another way."
+    ) % {"clinic": clinic.name}
 
 
 def _reply_address(clinic: Any) -> str:
@@ -216,11 +277,14 @@ def email_message(message: Any, subject: str, body: str) -> EmailMultiAlternativ
 
 def billing_document(patient: Any, clinic: Any, title: str) -> Content:
     """The email that carries an invoice, receipt or superbill as a PDF: what is attached, and nothing clinical in the
-    body (the PDF holds the detail)."""
-    subject = f"{title} from {clinic.name}"
+    body (the PDF holds the detail). The title ("Invoice 2026-0001") is the document's own, in English like the PDF."""
+    subject = _("%(title)s from %(clinic)s") % {"title": title, "clinic": clinic.name}
+    contact = clinic.config.contact_phone or clinic.config.contact_email or _("ask the front desk")
     body = (
-        f"Dear {patient.given_name},\n\n"
-        f"Attached is your {title[0].lower() + title[1:]} from {clinic.name}, as a PDF.\n\n"
-        f"Questions about it: {clinic.config.contact_phone or clinic.config.contact_email or 'ask the front desk'}."
+        f"{_dear(patient)}\n\n"
+        + _("Attached is your %(title)s from %(clinic)s, as a PDF.")
+        % {"title": title[0].lower() + title[1:], "clinic": clinic.name}
+        + "\n\n"
+        + _("Questions about it: %(contact)s.") % {"contact": contact}
     )
     return Content(subject, body)

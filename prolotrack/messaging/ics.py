@@ -10,9 +10,11 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from icalendar import Calendar, Event
 
+from prolotrack.core.language import patient_language
 from prolotrack.messaging.vtimezone import vtimezone
 from prolotrack.treatment.models import SessionStatus
 
@@ -103,17 +105,23 @@ def staff_feed(user: Any, clinic: Any, sessions: Iterable[Any], *, site_url: str
 
 
 def patient_appointment(session: Any) -> bytes:
-    """The patient's .ics for one appointment (attached to the reminder, downloadable from the session page)."""
+    """The patient's .ics for one appointment (attached to the reminder, downloadable from the session page), in
+    the patient's preferred language (docs/LANGUAGES.md)."""
+    with translation.override(patient_language(session.patient)):
+        return _patient_appointment(session)
+
+
+def _patient_appointment(session: Any) -> bytes:
     clinic = session.clinic
-    cal = _calendar(f"{clinic.name} appointment", clinic.timezone)
+    cal = _calendar(_("%(clinic)s appointment") % {"clinic": clinic.name}, clinic.timezone)
     cal.add("method", "PUBLISH")
-    summary = f"Appointment at {clinic.name}"
+    summary = _("Appointment at %(clinic)s") % {"clinic": clinic.name}
     if _status(session) == "CANCELLED":
-        summary = f"Cancelled: {summary}"
-    description = (
-        f"Treatment session {session.number} at {clinic.name}. "
-        "Bring a list of your current medicines. To change or cancel, please contact the clinic."
-    )
+        summary = _("Cancelled: %(summary)s") % {"summary": summary}
+    description = _(
+        "Treatment session %(number)s at %(clinic)s. Bring a list of your current medicines. To change or cancel, "
+        "please contact the clinic."
+    ) % {"number": session.number, "clinic": clinic.name}
     cal.add_component(
         _event(session, summary=summary, description=description, stamp=timezone.now(), location=clinic.name)
     )

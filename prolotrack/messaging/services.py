@@ -18,12 +18,13 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from prolotrack.audit.services import Actor, ServiceError, create_record, record_event, update_record
 from prolotrack.clinics.models import Clinic
 from prolotrack.clinics.roles import Permission, require_permission
 from prolotrack.core.access import require_same_clinic
+from prolotrack.core.language import patient_language
 from prolotrack.core.site import site_url
 from prolotrack.domain import reminders as rules
 from prolotrack.domain.reminders import Decision, ReminderKind
@@ -429,7 +430,13 @@ class Rendered:
 
 def render(message: OutboxMessage, today: date, *, with_link: bool = False) -> Rendered:
     """Write the message from the facts as they are now (booking, settings, course); the send path calls it just
-    before handing the message over, and the outbox shows it as a preview of a queued message."""
+    before handing the message over, and the outbox shows it as a preview of a queued message. The words are in
+    the patient's preferred language as it is now (docs/LANGUAGES.md)."""
+    with translation.override(patient_language(message.patient)):
+        return _render(message, today, with_link=with_link)
+
+
+def _render(message: OutboxMessage, today: date, *, with_link: bool) -> Rendered:
     if message.session_id is not None:
         session = TreatmentSession.objects.select_related("clinic", "patient").get(pk=message.session_id)
         words = session_message(session, ReminderKind(message.kind), message.channel, today)
@@ -456,7 +463,8 @@ def _deliver(message: OutboxMessage, rendered: Rendered) -> None:
     if message.channel == Channel.SMS:
         sms_backend().send(message)
         return
-    email = content.email_message(message, rendered.subject, rendered.patient_body)
+    with translation.override(patient_language(message.patient)):  # the footer and the HTML part
+        email = content.email_message(message, rendered.subject, rendered.patient_body)
     for item in rendered.attachments:
         data = base64.b64decode(item["content"]) if item.get("encoding") == "base64" else item["content"]
         email.attach(item["filename"], data, item["content_type"])
@@ -568,7 +576,8 @@ def queue_billing_document(
     if not pdf.startswith(b"%PDF-"):
         raise ServiceError(f"The {document} could not be made as a PDF; nothing was sent.")
     digest = hashlib.sha256(pdf).hexdigest()
-    words = content.billing_document(patient, patient.clinic, title)
+    with translation.override(patient_language(patient)):
+        words = content.billing_document(patient, patient.clinic, title)
     attachment = {
         "filename": filename,
         "content_type": "application/pdf",

@@ -7,6 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from prolotrack.domain import instrument_translations
 from prolotrack.domain import instruments as domain
 from prolotrack.domain.errors import DomainError
 
@@ -53,6 +57,8 @@ class Form:
     groups: list[Group]
     licensed_without_texts: bool = False
     errors: list[str] = field(default_factory=list)
+    lang: str = ""  # the language of the instrument's texts when it differs from the page's ("" when the same)
+    language_note: str = ""  # on a page not in English: why a licensed instrument is not in the page's language
 
     @property
     def fields(self) -> list[Field]:
@@ -63,7 +69,7 @@ def _text(item: domain.Item, texts: Mapping[str, Any] | None, number: int) -> st
     if item.text:
         return item.text
     imported = ((texts or {}).get("items") or {}).get(item.link_id)
-    return imported or f"Question {number} ({item.link_id})"
+    return imported or _("Question %(number)s (%(link_id)s)") % {"number": number, "link_id": item.link_id}
 
 
 def build(
@@ -74,8 +80,11 @@ def build(
     errors: Mapping[str, str] | None = None,
     prefix: str = "",
 ) -> Form:
-    """The form of one instrument, filled with `values` (stored answers or posted text)."""
-    found = domain.definition(code)
+    """The form of one instrument, filled with `values` (stored answers or posted text), in the active language
+    where the product ships the instrument's texts in it (domain/instrument_translations.py)."""
+    domain.definition(code)  # an unknown code raises here, with the domain's message
+    page_language = translation.get_language() or "en"
+    found, texts_language = instrument_translations.localized(code, page_language)
     values = values or {}
     errors = errors or {}
     option_texts = (texts or {}).get("options") or {}
@@ -98,7 +107,7 @@ def build(
         )
         if item.answer_type is domain.AnswerType.BOOLEAN:
             f.kind = "boolean"
-            f.choices = [Choice("true", "Yes", value == "true"), Choice("false", "No", value == "false")]
+            f.choices = [Choice("true", _("Yes"), value == "true"), Choice("false", _("No"), value == "false")]
         elif item.options:
             f.kind = "choice"
             imported = option_texts.get(item.link_id) or {}
@@ -118,16 +127,37 @@ def build(
             f.kind = "number"
             f.minimum, f.maximum = item.minimum, item.maximum
         if item.group not in by_group:
-            label = labels.get(item.group) or (
-                ("Day 1 (the day of the injection)" if item.group == "day1" else item.group.replace("day", "Day "))
-                if item.group
-                else ""
-            )
+            label = labels.get(item.group) or _group_label(item.group)
             by_group[item.group] = Group(label, [])
             groups.append(by_group[item.group])
         by_group[item.group].fields.append(f)
     licensed_missing = found.licensed and not (texts or {}).get("items")
-    return Form(code, (texts or {}).get("title") or found.title, found.intro, groups, licensed_missing)
+    form = Form(code, (texts or {}).get("title") or found.title, found.intro, groups, licensed_missing)
+    if found.licensed:
+        if not page_language.startswith("en"):
+            form.language_note = licensed_note()
+    elif texts_language != page_language:
+        form.lang = texts_language
+    return form
+
+
+def licensed_note() -> str:
+    """On a page not in English: why a licensed instrument may be in English (its texts are the clinic's import)."""
+    return _(
+        "This questionnaire is licensed: it is shown in the wording your clinic is licensed to use, which may be "
+        "in English. If you need help with it, ask the clinic's staff."
+    )
+
+
+def _group_label(group: str) -> str:
+    """A diary day's heading ("Day 1 (the day of the injection)", "Day 2"), or '' for no group."""
+    if not group:
+        return ""
+    if group == "day1":
+        return _("Day 1 (the day of the injection)")
+    if group.startswith("day") and group[3:].isdigit():
+        return _("Day %(number)s") % {"number": group[3:]}
+    return group
 
 
 @dataclass(frozen=True)
@@ -171,12 +201,26 @@ def parse(code: str, data: Mapping[str, Any], *, prefix: str = "") -> tuple[dict
             continue
         try:
             value = domain.clean_answer(item, raw)
-        except DomainError as error:
-            errors[item.link_id] = str(error)
+        except DomainError:
+            errors[item.link_id] = _answer_error(item)
             continue
         if value is not None:
             answers[item.link_id] = value
     return answers, errors
+
+
+def _answer_error(item: domain.Item) -> str:
+    """What to fix in a refused answer, in the page's language (shown next to the question, so it is not repeated)."""
+    if item.answer_type is domain.AnswerType.BOOLEAN:
+        return _("Answer yes or no.")
+    if item.options:
+        return _("Choose one of the answers.")
+    if item.answer_type is domain.AnswerType.INTEGER:
+        return _("Answer with a whole number between %(minimum)s and %(maximum)s.") % {
+            "minimum": item.minimum,
+            "maximum": item.maximum,
+        }
+    return _("Answer with a number between %(minimum)s and %(maximum)s.") % {"minimum": item.minimum, "maximum": item.maximum}
 
 
 def stored(answers: Mapping[str, Any]) -> dict[str, Any]:

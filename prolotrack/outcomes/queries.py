@@ -84,7 +84,7 @@ def link_by_token(token: str) -> QuestionnaireLink | None:
     if not token or len(token) > 200:
         return None
     return (
-        QuestionnaireLink.objects.select_related("clinic", "timepoint", "course")
+        QuestionnaireLink.objects.select_related("clinic", "patient", "timepoint", "course")
         .filter(token_hash=token_hash(token))
         .first()
     )

@@ -5,7 +5,7 @@ from typing import Any
 from django import template
 from django.utils import timezone
 
-from prolotrack.core import clinictime, labels
+from prolotrack.core import clinictime, labels, language
 from prolotrack.domain.mixing import VOLUME_STEP
 
 register = template.Library()
@@ -77,3 +77,10 @@ def ml(value: object) -> str:
     if not number.is_finite():
         return str(value)
     return format(number.quantize(VOLUME_STEP, rounding=ROUND_HALF_UP), "f")
+
+
+@register.inclusion_tag("core/language_switch.html", takes_context=True)
+def language_switch(context: Any) -> dict[str, Any]:
+    """The language switch of a patient page (core/language.py): links to this page in each language."""
+    request = context.get("request")
+    return {"languages": language.switch_links(request) if request is not None else []}

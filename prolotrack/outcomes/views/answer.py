@@ -3,6 +3,9 @@
 Patient pages use their own base template with no navigation into the app. A closed link (expired, used,
 cancelled) says so with status 410 and shows nothing of the patient; an unknown token answers 404 the same way.
 Failed lookups are counted per client address and answered 429 above a limit.
+
+Every page is in the patient's language (core/language.py, docs/LANGUAGES.md): the switch's choice, else the
+link's patient's preferred language, else the browser's, else English.
 """
 
 from typing import Any
@@ -11,12 +14,16 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from prolotrack.clinics.services import client_address
+from prolotrack.core.language import patient_page, use_patient_language
 from prolotrack.core.links import RateLimit
+from prolotrack.domain import instrument_translations
 from prolotrack.domain import instruments as domain
 from prolotrack.outcomes import present, queries, services
 from prolotrack.outcomes.models import (
@@ -56,21 +63,37 @@ def _q_render(request: HttpRequest, template: str, context: dict[str, Any], stat
     return response
 
 
+def _closed_words(state: str) -> tuple[str, str] | None:
+    """The title and message of a closed link's page in the page's language (services.LINK_CLOSED_MESSAGES is the
+    English the service raises with), or None for a token that opens nothing."""
+    cancelled = (
+        _("This link was cancelled"),
+        _("This questionnaire link was cancelled by the clinic. Ask the clinic for a new one."),
+    )
+    return {
+        queries.LinkState.EXPIRED: (
+            _("This link has expired"),
+            _("This questionnaire link has expired. Ask the clinic for a new one."),
+        ),
+        queries.LinkState.USED: (
+            _("This link has already been used"),
+            _("This questionnaire link has already been used. Thank you: your answers were received."),
+        ),
+        queries.LinkState.REVOKED: cancelled,
+        queries.LinkState.WITHDRAWN: cancelled,
+    }.get(state)
+
+
 def _closed(request: HttpRequest, state: str, clinic: Any = None) -> HttpResponse:
     if clinic is not None:
         services.log_link_refused(clinic, state, client_address(request))
-    message = services.LINK_CLOSED_MESSAGES.get(state, "This questionnaire link is not valid. Check the address.")
-    titles = {
-        queries.LinkState.EXPIRED: "This link has expired",
-        queries.LinkState.USED: "This link has already been used",
-        queries.LinkState.REVOKED: "This link was cancelled",
-        queries.LinkState.WITHDRAWN: "This link was cancelled",
-    }
+    words = _closed_words(state)
+    title, message = words or (_("Link not found"), _("This questionnaire link is not valid. Check the address."))
     return _q_render(
         request,
         "outcomes/q_closed.html",
-        {"title": titles.get(state, "Link not found"), "message": message, "state": state},
-        status=410 if state in titles else 404,
+        {"title": title, "message": message, "state": state},
+        status=410 if words else 404,
     )
 
 
@@ -80,6 +103,8 @@ def _link(request: HttpRequest, token: str) -> tuple[QuestionnaireLink | None, H
     A valid open link always opens: the limit counts and stops only unknown or closed tokens, so a patient sharing
     an address (a clinic's or a carrier's network) with someone guessing still answers their own questionnaire."""
     link = queries.link_by_token(token)
+    if link is not None:
+        use_patient_language(request, link.patient)
     if link is not None and queries.link_state(link) == queries.LinkState.OPEN:
         return link, None
     wait = _retry_after(request)
@@ -89,9 +114,15 @@ def _link(request: HttpRequest, token: str) -> tuple[QuestionnaireLink | None, H
             request,
             "outcomes/q_closed.html",
             {
-                "title": "Too many attempts",
-                "message": f"Too many links that do not work were tried from here. Try again in {minutes} minute"
-                f"{'s' if minutes != 1 else ''}; a link the clinic sent you still works.",
+                "title": _("Too many attempts"),
+                "message": ngettext(
+                    "Too many links that do not work were tried from here. Try again in %(minutes)d minute; a "
+                    "link the clinic sent you still works.",
+                    "Too many links that do not work were tried from here. Try again in %(minutes)d minutes; a "
+                    "link the clinic sent you still works.",
+                    minutes,
+                )
+                % {"minutes": minutes},
             },
             status=429,
         )
@@ -113,9 +144,10 @@ def _texts(link: QuestionnaireLink) -> dict[str, Any]:
 
 def _steps(link: QuestionnaireLink) -> list[dict[str, Any]]:
     saved = queries.link_responses(link)
+    page_language = translation.get_language() or "en"
     out = []
     for index, code in enumerate(link.instruments, start=1):
-        found = domain.definition(code)
+        found, texts_language = instrument_translations.localized(code, page_language)
         response = saved.get(code)
         scored = domain.score(code, response.answers) if response else None
         out.append(
@@ -123,6 +155,7 @@ def _steps(link: QuestionnaireLink) -> list[dict[str, Any]]:
                 "index": index,
                 "code": code,
                 "title": found.title,
+                "lang": texts_language if texts_language != page_language and not found.licensed else "",
                 "started": response is not None,
                 "complete": bool(scored and scored.complete),
                 "unanswered": len(scored.missing) if scored else len([i for i in found.items if i.required]),
@@ -143,6 +176,7 @@ def _steps_with_answers(link: QuestionnaireLink) -> list[dict[str, Any]]:
     return steps
 
 
+@patient_page
 @never_cache
 def answer_start(request: HttpRequest, token: str) -> HttpResponse:
     link, refused = _link(request, token)
@@ -166,8 +200,18 @@ def answer_start(request: HttpRequest, token: str) -> HttpResponse:
             "next_step": first_open,
             "started": any(s["started"] for s in steps),
             "tablet": link.delivery == LinkDelivery.TABLET,
+            "english_only": _licensed_note(link),
         },
     )
+
+
+def _licensed_note(link: QuestionnaireLink) -> str:
+    """On a page not in English, when the link asks a licensed instrument: the note that it may stay in English."""
+    if (translation.get_language() or "en").startswith("en"):
+        return ""
+    if not any(domain.definition(code).licensed for code in link.instruments):
+        return ""
+    return present.licensed_note()
 
 
 def _after_saving(request: HttpRequest, link: QuestionnaireLink, token: str, step: int) -> HttpResponse:
@@ -198,6 +242,7 @@ def _save_page(request: HttpRequest, link: QuestionnaireLink, code: str) -> tupl
     return {}, None
 
 
+@patient_page
 @never_cache
 @require_http_methods(["GET", "POST"])
 def answer_page(request: HttpRequest, token: str, step: int) -> HttpResponse:
@@ -228,6 +273,7 @@ def answer_page(request: HttpRequest, token: str, step: int) -> HttpResponse:
     return _q_render(request, "outcomes/q_page.html", context, status=400 if errors else 200)
 
 
+@patient_page
 @never_cache
 @require_http_methods(["GET", "POST"])
 def answer_review(request: HttpRequest, token: str) -> HttpResponse:

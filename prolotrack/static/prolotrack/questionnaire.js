@@ -22,16 +22,16 @@
     var row = document.createElement("div");
     row.className = "slider-row";
     var lower = document.createElement("button");
-    lower.type = "button"; lower.className = "step"; lower.textContent = "\u2212"; lower.setAttribute("aria-label", "Lower");
+    lower.type = "button"; lower.className = "step"; lower.textContent = "\u2212"; lower.setAttribute("aria-label", scale.dataset.lower || "Lower");
     var higher = document.createElement("button");
-    higher.type = "button"; higher.className = "step"; higher.textContent = "+"; higher.setAttribute("aria-label", "Higher");
+    higher.type = "button"; higher.className = "step"; higher.textContent = "+"; higher.setAttribute("aria-label", scale.dataset.higher || "Higher");
     var track = document.createElement("div");
     track.className = "slider-track";
     var range = document.createElement("input");
     range.type = "range"; range.min = 0; range.max = n - 1; range.step = 1;
     var name = legend ? legend.cloneNode(true) : null;
     if (name) name.querySelectorAll(".req, .visually-hidden").forEach(function (e) { e.remove(); });
-    range.setAttribute("aria-label", name ? name.textContent.trim() : "Score");
+    range.setAttribute("aria-label", name ? name.textContent.trim() : (scale.dataset.score || "Score"));
     var ticks = document.createElement("div");
     ticks.className = "ticks"; ticks.setAttribute("aria-hidden", "true");
     radios.forEach(function (r) { var t = document.createElement("span"); t.textContent = r.value; ticks.appendChild(t); });
@@ -44,8 +44,8 @@
       current = i;
       if (i === null) {
         range.value = middle; range.classList.add("unset"); out.classList.add("unset");
-        out.textContent = "Not answered yet: move the slider or use \u2212 and +";
-        range.setAttribute("aria-valuetext", "not answered");
+        out.textContent = scale.dataset.unset || "Not answered yet: move the slider or use \u2212 and +";
+        range.setAttribute("aria-valuetext", scale.dataset.unsetValue || "not answered");
         return;
       }
       radios[i].checked = true;
