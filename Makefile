@@ -10,13 +10,14 @@ PORT ?= 8000
 SITE_URL ?= http://$(if $(filter 0.0.0.0,$(HOST)),127.0.0.1,$(HOST)):$(PORT)
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: run serve install install-dev browser-deps test lint test-pg check-deploy bench clean help
+.PHONY: run serve install install-dev browser-deps test lint test-pg check-deploy bench clean help messages
 
 help:
 	@echo "make run       install, migrate, load the demo clinic and serve http://$(HOST):$(PORT)"
 	@echo "make test      install and run every check (lint, migrations, import contract, mypy, tests, browser tests)"
 	@echo "make test-pg   the database tests against PostgreSQL at DATABASE_URL (default $(PG_URL))"
 	@echo "make bench     the benchmarks in bench/ (see docs/PERFORMANCE.md)"
+	@echo "make messages  collect the patient-facing strings into each language's .po, compile the .mo (docs/LANGUAGES.md)"
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +49,14 @@ run: install
 	@# The web server, the reminder scheduler and the background task worker, stopped together (docs/MESSAGING.md).
 	@# Plain log lines on the terminal that runs it; production keeps JSON (PROLOTRACK_LOG_FORMAT, docs/OPERATIONS.md).
 	PROLOTRACK_LOG_FORMAT="$${PROLOTRACK_LOG_FORMAT:-text}" PROLOTRACK_SITE_URL="$${PROLOTRACK_SITE_URL:-$(SITE_URL)}" $(PY) -m prolotrack.messaging.run_all --host=$(HOST) --port=$(PORT)
+
+# The patient-facing catalogues (docs/LANGUAGES.md): every marked string into each language's .po (new ones empty,
+# to translate), then the compiled .mo that is committed, so a machine without gettext serves them. Needs GNU gettext.
+MESSAGE_LANGUAGES ?= es
+messages: install
+	$(PY) manage.py makemessages $(addprefix -l ,$(MESSAGE_LANGUAGES)) --no-obsolete \
+	  --ignore=tests --ignore=bench --ignore=test-artifacts --ignore=data --ignore=staticfiles
+	$(PY) manage.py compilemessages $(addprefix -l ,$(MESSAGE_LANGUAGES)) --ignore=.venv --ignore=node_modules
 
 lint: install-dev
 	@mkdir -p data

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
+from django.utils.translation.trans_real import parse_accept_lang_header
 
 # The query parameter the switch sets.
 LANG_PARAM = "lang"
@@ -57,7 +58,7 @@ def _explicit(request: HttpRequest) -> tuple[str | None, bool]:
 
 def _from_browser(request: HttpRequest) -> str | None:
     header = request.META.get("HTTP_ACCEPT_LANGUAGE", "")
-    for code, _quality in translation.trans_real.parse_accept_lang_header(header):
+    for code, _quality in parse_accept_lang_header(header):
         if code == "*":
             break
         found = supported(code)
@@ -68,7 +69,7 @@ def _from_browser(request: HttpRequest) -> str | None:
 
 def _activate(request: HttpRequest, code: str) -> None:
     translation.activate(code)  # inside patient_page's override, which restores the previous language afterwards
-    request.LANGUAGE_CODE = code  # type: ignore[attr-defined]  # Django's own name for it (i18n context processor)
+    request.LANGUAGE_CODE = code  # Django's own name for it (the i18n context processor reads it)
 
 
 def use_patient_language(request: HttpRequest, patient: Any) -> None:

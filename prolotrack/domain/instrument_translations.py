@@ -15,7 +15,7 @@ translator's edit of the catalogue.
 
 from dataclasses import replace
 
-from .instruments import DIARY_DAYS, DEFINITIONS, Definition, Item, Option
+from .instruments import DEFINITIONS, DIARY_DAYS, Definition, Item, Option
 
 # The languages the shipped instruments are available in, besides English (the texts in instruments.py).
 LANGUAGES = ("es",)
@@ -67,8 +67,7 @@ SPANISH: dict[str, str] = {
     "Overall change since treatment started": "Cambio general desde que empezó el tratamiento",
     "Since you started this treatment, how would you describe the change in your condition "
     "(pain, activity, overall)?": (
-        "Desde que empezó este tratamiento, ¿cómo describiría el cambio en su condición (dolor, actividad, "
-        "en general)?"
+        "Desde que empezó este tratamiento, ¿cómo describiría el cambio en su condición (dolor, actividad, en general)?"
     ),
     "Very much improved": "Muchísimo mejor",
     "Much improved": "Mucho mejor",

@@ -159,9 +159,7 @@ def pre_procedure(
     ]
     if stop_day is not None:
         parts.append(_("Painkillers.") + " " + _nsaid_lines(stop_day, nsaid_stop_days, today, start.date()))
-    parts.append(
-        _("Eating. Have a light meal before you come; it helps prevent feeling faint during the injections.")
-    )
+    parts.append(_("Eating. Have a light meal before you come; it helps prevent feeling faint during the injections."))
     if sedation:
         parts.append(
             _(
@@ -208,7 +206,9 @@ def questionnaire(patient: Any, clinic: Any, label: str, due_on: date, *, overdu
         opening = _("It is time for %(what)s.") % {"what": what}
     body = (
         f"{_dear(patient)}\n\n{opening} "
-        + _("It takes a few minutes and tells your clinician how you are doing, whether the treatment has helped or not.")
+        + _(
+            "It takes a few minutes and tells your clinician how you are doing, whether the treatment has helped or not."
+        )
         + "\n\n"
         + _("Open it here: %(link)s") % {"link": LINK_PLACEHOLDER}
         + "\n\n"

@@ -220,7 +220,10 @@ def _answer_error(item: domain.Item) -> str:
             "minimum": item.minimum,
             "maximum": item.maximum,
         }
-    return _("Answer with a number between %(minimum)s and %(maximum)s.") % {"minimum": item.minimum, "maximum": item.maximum}
+    return _("Answer with a number between %(minimum)s and %(maximum)s.") % {
+        "minimum": item.minimum,
+        "maximum": item.maximum,
+    }
 
 
 def stored(answers: Mapping[str, Any]) -> dict[str, Any]:

@@ -49,7 +49,11 @@ class PatientForm(VersionedForm):
         model = Patient
         fields = PATIENT_FIELDS
         widgets = {"date_of_birth": DateInput()}
-        help_texts = {"mrn": "Leave blank to have ProloTrack assign the next PT- number."}
+        help_texts = {
+            "mrn": "Leave blank to have ProloTrack assign the next PT- number.",
+            "preferred_language": "The patient's pages (questionnaire links) and messages are in this language; "
+            "staff pages stay in English (docs/LANGUAGES.md).",
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -58,9 +62,14 @@ class PatientForm(VersionedForm):
             self.fields["mrn"].help_text = ""
         else:
             self.fields["mrn"].required = False
+        # Left out of a post (an older form, a script): the patient keeps their language, English for a new one.
+        self.fields["preferred_language"].required = False
 
     def clean_mrn(self) -> str:
         return (self.cleaned_data.get("mrn") or "").strip()
+
+    def clean_preferred_language(self) -> str:
+        return self.cleaned_data.get("preferred_language") or self.instance.preferred_language or "en"
 
 
 class WeightForm(VersionedForm):

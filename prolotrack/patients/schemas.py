@@ -76,6 +76,7 @@ class PatientDetail(PatientSummary):
     region: str
     postal_code: str
     country: str
+    preferred_language: str = Field(description="The language of the patient's pages and messages: en or es.")
     updated_at: datetime
     no_known_allergies: bool
     entered_in_error: bool = Field(alias="is_entered_in_error")
@@ -120,6 +121,9 @@ class PatientIn(Schema):
     region: str = Field("", max_length=100)
     postal_code: str = Field("", max_length=20)
     country: str = Field("", max_length=100)
+    preferred_language: str = Field(
+        "en", max_length=8, description="The language of the patient's pages and messages: en or es."
+    )
 
 
 class PatientPatch(Schema):
@@ -137,6 +141,7 @@ class PatientPatch(Schema):
     region: str | None = Field(None, max_length=100)
     postal_code: str | None = Field(None, max_length=20)
     country: str | None = Field(None, max_length=100)
+    preferred_language: str | None = Field(None, max_length=8, description="en or es")
 
 
 # --- Chart lists: the In/Patch schemas follow the model's fields (lengths, required, choices checked by the service).

@@ -40,6 +40,7 @@ PATIENT_FIELDS = (
     "region",
     "postal_code",
     "country",
+    "preferred_language",
 )
 
 # Registering may also set the language of the patient's pages and messages (an online booker confirmed by the front
