@@ -7,9 +7,20 @@ injection sites on the region's map; ~4 % of done sessions an adverse event; pai
 follow-ups, and the region's instrument at baseline and follow-ups. Synthetic, from a fixed seed.
 
 Rows are written with bulk_create inside `service_write()` (no version or audit rows: acceptable for benchmark data
-only, never for real records). The database is `<data-dir>/prolotrack.sqlite3` (PROLOTRACK_DATA_DIR), migrated first.
+only, never for real records); on PostgreSQL with COPY instead (ids reserved from the table's sequence first), which
+is what makes the network size possible. The database is `<data-dir>/prolotrack.sqlite3` (PROLOTRACK_DATA_DIR), or
+the one DATABASE_URL names, migrated first.
+
+The "network" size also has a denser history per patient, so that 100,000 patients carry about 5M injection sites
+and 2M questionnaire responses (issue 17): most treated patients have two or three courses, 4-10 sites a session as in the clinic,
+and the region's instrument at every timepoint.
 
     .venv/bin/python bench/dataset.py [--size clinic|network|small] [--patients N] [--data-dir bench/results/clinic]
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench_size .venv/bin/python bench/dataset.py --size network \
+        [--max-minutes 20]
+
+On PostgreSQL each block of 1,000 patients is its own transaction, so --max-minutes can stop after the block that
+crosses the time (the size reached is printed); on SQLite the whole dataset is one transaction.
 
 Prints the row counts and the time taken. A data dir that already holds the bench clinic is kept unless --fresh.
 Importable: `generate(clinic, patients=..., seed=...)` after django.setup() (used by bench/fhir_export.py).
@@ -30,6 +41,23 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 SIZES = {"small": 200, "clinic": 10_000, "network": 100_000}
+
+
+class Shape:
+    """How much history each patient gets (the clinic shape is the original one; the network one is denser)."""
+
+    def __init__(self, *, treated: float, more_courses: tuple[float, ...], sites: tuple[int, int], every_tp: bool):
+        self.treated = treated  # share of patients with a course
+        self.more_courses = more_courses  # chance of a 2nd, 3rd... course (each after the one before)
+        self.sites = sites  # injection sites per done session (min, max)
+        self.instrument_every_timepoint = every_tp  # the region's instrument at sessions too, not only baseline/FU
+
+
+SHAPES = {
+    "small": Shape(treated=0.7, more_courses=(0.15,), sites=(4, 10), every_tp=False),
+    "clinic": Shape(treated=0.7, more_courses=(0.15,), sites=(4, 10), every_tp=False),
+    "network": Shape(treated=0.85, more_courses=(0.9, 0.6), sites=(4, 10), every_tp=True),
+}
 BENCH_CLINIC = "Bench Prolotherapy Clinic"
 BATCH = 2000
 
@@ -116,10 +144,47 @@ def _maps_by_region() -> dict[str, list[tuple[str, list[tuple[str, str, float, f
 
 
 def _bulk(model: Any, rows: list[Any]) -> list[Any]:
+    from django.db import connection
+
     from prolotrack.core.records import service_write
 
+    if connection.vendor == "postgresql":
+        return _copy(model, rows)
     with service_write():
         return model.objects.bulk_create(rows, batch_size=BATCH)
+
+
+def _copy(model: Any, rows: list[Any]) -> list[Any]:
+    """PostgreSQL: reserve ids from the table's sequence, then COPY the instances' field values (what bulk_create
+    would insert: the same concrete fields, defaults already applied by the model's __init__)."""
+    from django.db import connection
+    from psycopg.types.json import Jsonb
+
+    if not rows:
+        return rows
+    meta = model._meta
+    fields = list(meta.concrete_fields)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, meta.pk.column, len(rows)],
+        )
+        ids = [r[0] for r in cursor.fetchall()]
+    for obj, pk in zip(rows, ids, strict=True):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = "default"
+    json_at = {i for i, f in enumerate(fields) if f.get_internal_type() == "JSONField"}
+    attnames = [f.attname for f in fields]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    sql = f"COPY {connection.ops.quote_name(meta.db_table)} ({columns}) FROM STDIN"
+    with connection.connection.cursor() as cursor, cursor.copy(sql) as copy:
+        for obj in rows:
+            values = [getattr(obj, a) for a in attnames]
+            for i in json_at:
+                values[i] = Jsonb(values[i])
+            copy.write_row(values)
+    return rows
 
 
 def bench_clinic() -> Any:
@@ -136,9 +201,20 @@ def bench_clinic() -> Any:
 
 
 def generate(
-    clinic: Any, *, patients: int, seed: int = 7, today: date | None = None, adverse_event_rate: float = 0.04
+    clinic: Any,
+    *,
+    patients: int,
+    seed: int = 7,
+    today: date | None = None,
+    adverse_event_rate: float = 0.04,
+    shape: Shape | None = None,
+    deadline: float | None = None,
+    block_done: Any = None,
 ) -> dict[str, int]:
-    """Write `patients` patients with their history into `clinic`; return row counts by model."""
+    """Write `patients` patients with their history into `clinic`; return row counts by model.
+
+    `deadline` (a time.perf_counter() value): stop after the block of 1,000 patients that crosses it.
+    `block_done()`: called after each block (the PostgreSQL generator commits there)."""
     from prolotrack.clinics.models import User
     from prolotrack.outcomes.models import QuestionnaireResponse
     from prolotrack.patients.models import Allergy, Condition, Medication, Patient, WeightMeasurement
@@ -151,6 +227,7 @@ def generate(
         TreatmentSession,
     )
 
+    shape = shape or SHAPES["clinic"]
     rng = random.Random(seed)
     today = today or date(2026, 6, 1)
     clinician = User.objects.filter(memberships__clinic=clinic, memberships__role="clinician").first()
@@ -158,14 +235,20 @@ def generate(
     counts: dict[str, int] = {}
     start_mrn = Patient.objects.filter(clinic=clinic).count()
 
+    who = clinician.pk  # ids, not instances: setting a relation by instance is a third of the generator's time
+
     def stamp(day: date) -> dict[str, Any]:
         at = datetime.combine(day, dtime(15, 0), tzinfo=UTC)
-        return {"clinic": clinic, "created_at": at, "updated_at": at, "created_by": clinician, "updated_by": clinician}
+        return {"clinic_id": clinic.pk, "created_at": at, "updated_at": at, "created_by_id": who, "updated_by_id": who}
 
     def add(name: str, n: int) -> None:
         counts[name] = counts.get(name, 0) + n
 
     for chunk_start in range(0, patients, 1000):
+        if deadline is not None and time.perf_counter() > deadline:
+            break
+        if block_done is not None and chunk_start:
+            block_done(counts)
         n = min(1000, patients - chunk_start)
         people = []
         for i in range(n):
@@ -233,8 +316,13 @@ def generate(
                 allergies.append(
                     Allergy(patient=p, substance=substance, reaction=reaction, severity=severity, **stamp(registered))
                 )
-            if rng.random() < 0.7:
-                for c in range(1 if rng.random() < 0.85 else 2):
+            if rng.random() < shape.treated:
+                n_courses = 1
+                for chance in shape.more_courses:
+                    if rng.random() < 1 - chance:
+                        break
+                    n_courses += 1
+                for c in range(n_courses):
                     started = registered + timedelta(days=14 + 200 * c)
                     if started > today:
                         break
@@ -271,7 +359,7 @@ def generate(
             plans.append((course, planned))
             timepoints.append(
                 CourseTimepoint(
-                    course=course, patient=course.patient, code="baseline", label="Baseline (first session)",
+                    course_id=course.pk, patient_id=course.patient_id, code="baseline", label="Baseline (first session)",
                     kind="baseline", due_on=planned[0], session_number=1, **stamp(course.started_on),
                 )
             )  # fmt: skip
@@ -298,14 +386,14 @@ def generate(
                 if k > 1:
                     timepoints.append(
                         CourseTimepoint(
-                            course=course, patient=course.patient, code=f"session_{k}", label=f"Session {k}",
+                            course_id=course.pk, patient_id=course.patient_id, code=f"session_{k}", label=f"Session {k}",
                             kind="session", due_on=day, session_number=k, **stamp(course.started_on),
                         )
                     )  # fmt: skip
             for code, label, days in FOLLOW_UPS:
                 timepoints.append(
                     CourseTimepoint(
-                        course=course, patient=course.patient, code=code, label=label, kind="follow_up",
+                        course_id=course.pk, patient_id=course.patient_id, code=code, label=label, kind="follow_up",
                         due_on=planned[-1] + timedelta(days=days), **stamp(course.started_on),
                     )
                 )  # fmt: skip
@@ -348,14 +436,14 @@ def generate(
         for s, solution in zip(done_sessions, solutions, strict=True):
             options = region_maps.get(s.course.region) or next(iter(region_maps.values()))
             map_code, points = options[0]
-            for k in range(rng.randint(4, 10)):
+            for k in range(rng.randint(*shape.sites)):
                 code, label, x, y = points[k % len(points)]
                 jitter = (k // len(points)) * 9
                 sites.append(
                     InjectionSite(
-                        session=s,
-                        patient=s.patient,
-                        solution=solution,
+                        session_id=s.pk,
+                        patient_id=s.patient_id,
+                        solution_id=solution.pk,
                         number=k + 1,
                         landmark=code if jitter == 0 else "",
                         label=label if jitter == 0 else f"Fanning near site {k % len(points) + 1}",
@@ -400,15 +488,16 @@ def generate(
                 if t.due_on > today:
                     continue
                 pain = max(0, pain - rng.choice((0, 1, 1, 2)))
-                wanted = ["nrs_pain"] + ([instrument] if t.kind != "session" and instrument != "nrs_pain" else [])
+                at_session = shape.instrument_every_timepoint or t.kind != "session"
+                wanted = ["nrs_pain"] + ([instrument] if at_session and instrument != "nrs_pain" else [])
                 for code in wanted:
                     score = Decimal(pain) if code == "nrs_pain" else Decimal(rng.randint(20, 80))
                     answered = datetime.combine(t.due_on, dtime(13, 30), tzinfo=UTC)
                     responses.append(
                         QuestionnaireResponse(
-                            patient=course.patient,
-                            course=course,
-                            timepoint=t,
+                            patient_id=course.patient_id,
+                            course_id=course.pk,
+                            timepoint_id=t.pk,
                             instrument=code,
                             status="completed",
                             answers={"pain": pain} if code == "nrs_pain" else {},
@@ -429,7 +518,8 @@ def main() -> None:
     parser.add_argument("--patients", type=int, help="Override the size's patient count.")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--data-dir", default=None, help="Folder of the SQLite file (default bench/results/<size>).")
-    parser.add_argument("--fresh", action="store_true", help="Delete the data dir's database first.")
+    parser.add_argument("--fresh", action="store_true", help="Delete the data dir's database first (SQLite).")
+    parser.add_argument("--max-minutes", type=float, help="PostgreSQL: stop after the block crossing this time.")
     args = parser.parse_args()
     data_dir = Path(args.data_dir or ROOT / "bench" / "results" / args.size)
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -443,7 +533,7 @@ def main() -> None:
 
     django.setup()
     from django.core.management import call_command
-    from django.db import transaction
+    from django.db import connection, transaction
 
     from prolotrack.patients.models import Patient
 
@@ -454,13 +544,37 @@ def main() -> None:
               "(use --fresh to start again).")  # fmt: skip
         return
     started = time.perf_counter()
-    with transaction.atomic():  # one commit: synchronous=FULL makes a commit per batch the slow part
-        counts = generate(clinic, patients=args.patients or SIZES[args.size], seed=args.seed)
+    shape = SHAPES[args.size]
+    wanted = args.patients or SIZES[args.size]
+    if connection.vendor == "postgresql":
+        # COPY in autocommit: each block of 1,000 patients is committed as it is written.
+        deadline = started + args.max_minutes * 60 if args.max_minutes else None
+
+        def progress(counts: dict[str, int]) -> None:
+            print(f"{time.perf_counter() - started:7.1f} s  {counts.get('Patient', 0):>7,} patients, "
+                  f"{counts.get('InjectionSite', 0):>9,} sites, {counts.get('QuestionnaireResponse', 0):>9,} "
+                  f"responses; load {os.getloadavg()[0]:.1f}", flush=True)  # fmt: skip
+
+        counts = generate(clinic, patients=wanted, seed=args.seed, shape=shape, deadline=deadline, block_done=progress)
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    else:
+        with transaction.atomic():  # one commit: synchronous=FULL makes a commit per batch the slow part
+            counts = generate(clinic, patients=wanted, seed=args.seed, shape=shape)
     elapsed = time.perf_counter() - started
     total = sum(counts.values())
     for name, n in counts.items():
         print(f"{name:24} {n:>10,}")
-    print(f"{'rows':24} {total:>10,} in {elapsed:.1f} s ({total / elapsed:,.0f} rows/s) -> {data_dir}")
+    print(
+        f"{'rows':24} {total:>10,} in {elapsed:.1f} s ({total / elapsed:,.0f} rows/s) -> {connection.settings_dict['NAME']}"
+    )
+    if counts.get("Patient", 0) < wanted:
+        print(f"stopped at the time limit: {counts.get('Patient', 0):,} of {wanted:,} patients")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
+            print(f"database size {cursor.fetchone()[0]}")
+    print(f"load average {os.getloadavg()}")
 
 
 if __name__ == "__main__":
