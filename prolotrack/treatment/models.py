@@ -146,6 +146,11 @@ class TreatmentSession(ClinicalRecord):
         indexes = [
             models.Index(fields=["clinic", "starts_at"]),
             models.Index(fields=["clinic", "planned_on"]),
+            # The calendar's "to book" list (queries.unbooked_sessions): planned sessions are few, the clinic's
+            # history is not; without it the list walked every past session (docs/PERFORMANCE.md, clinic size).
+            models.Index(
+                fields=["clinic", "planned_on"], condition=models.Q(status="planned"), name="session_planned_idx"
+            ),
         ]
 
     def __str__(self) -> str:

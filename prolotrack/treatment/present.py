@@ -213,6 +213,12 @@ class Appointment:
     top: float = 0.0
     height: float = 0.0
     outside: bool = False
+    # What the calendar shows, worked out once here (label_appointments): a busy week has hundreds of appointments
+    # and per-item template logic (url tags, filters, display lookups) was most of the page's time.
+    href: str = ""
+    name: str = ""
+    times: str = ""
+    meta: str = ""
 
 
 @dataclass
@@ -271,6 +277,31 @@ def calendar_days(
 
 
 HOURS = [f"{h:02d}:00" for h in range(DAY_START_HOUR, DAY_END_HOUR)]
+
+
+def label_appointments(days: list[CalendarDay], *, clinical: bool, can_book: bool, back: str) -> None:
+    """Fill each appointment's link and texts. The link: the session record for clinical staff, else its booking
+    page (back to `back`, an already quoted path) for those who manage the schedule, else the patient's chart."""
+    marker = "00000000-0000-0000-0000-000000000000"
+    if clinical:
+        pattern, suffix = reverse("treatment:session", args=[marker]), ""
+    elif can_book:
+        pattern, suffix = reverse("treatment:session-book", args=[marker]), f"?next={back}"
+    else:
+        pattern, suffix = reverse("patients:chart", args=[marker]), ""
+    for day in days:
+        for a in day.appointments:
+            s = a.session
+            target = s.uuid if clinical or can_book else s.patient.uuid
+            a.href = pattern.replace(marker, str(target)) + suffix
+            a.name = f"{s.patient.family_name}, {s.patient.given_name}"
+            a.times = f"{a.start:%H:%M}–{a.end:%H:%M}"
+            who = s.clinician.get_full_name() or s.clinician.username if s.clinician else ""
+            parts = [s.course.indication] if clinical else []
+            parts += [f"session {s.number}", who.strip() or "no clinician"]
+            if s.status != "booked":
+                parts.append(s.get_status_display())
+            a.meta = " · ".join(parts)
 
 
 # --- The session record --------------------------------------------------------------------------------------------

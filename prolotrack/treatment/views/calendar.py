@@ -2,6 +2,7 @@
 
 from datetime import date, timedelta
 from typing import Any
+from urllib.parse import quote
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -51,6 +52,12 @@ def calendar(request: ClinicRequest) -> HttpResponse:
     visits, book_url = hooks.calendar_visits(clinic, first, length, clinician)
     days = present.calendar_days(
         queries.calendar_sessions(clinic, first, length, clinician), first, length, clinic.tz, visits
+    )
+    present.label_appointments(
+        days,
+        clinical=can(request, Permission.COURSE_VIEW),
+        can_book=can(request, Permission.SCHEDULE_MANAGE),
+        back=quote(request.get_full_path()),  # as the urlencode filter quotes
     )
     step, until = timedelta(days=length), day + timedelta(days=UNBOOKED_DAYS)
     context = {
