@@ -1,5 +1,6 @@
 """The Outcomes card, page, chart downloads and GET /api/patients/{id}/outcomes: access per persona and content."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -47,7 +48,13 @@ def test_card_shows_status_change_and_charts(login, clinician, patient, knee):  
     assert "<html" not in html  # the card alone for HTMX
     assert "Responder" in html
     assert "improved by 3 (37.5%)" in html
-    assert html.count("data:image/svg+xml;base64,") == 2
+    # The charts are images loaded from the download URLs of this course (not drawn inside the card: it stays fast).
+    course = f"?course={knee.uuid}"
+    assert f'src="/patients/{patient.uuid}/outcomes/nrs_pain.svg{course}"' in html
+    assert html.count(f'.svg{course}" loading="lazy"') == 2
+    for src in re.findall(r'<img src="([^"]+)"', html):
+        chart = client.get(src.replace("&amp;", "&"))
+        assert chart.status_code == 200 and chart["Content-Type"] == "image/svg+xml"
     assert AuditEvent.objects.filter(action="outcomes.trajectory.viewed", patient_uuid=patient.uuid).exists()
 
 

@@ -4,12 +4,12 @@ Thin: find the patient inside request.clinic (another clinic's patient is a 404)
 render. Permission outcomes.view.
 """
 
-import base64
 import uuid
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 
 from prolotrack.audit.services import record_read
 from prolotrack.clinics.http import ClinicRequest
@@ -38,17 +38,17 @@ def _trajectory(request: HttpRequest, patient_uuid: Any) -> Trajectory:
 
 
 def _context(trajectory: Trajectory) -> dict[str, Any]:
-    from prolotrack.outcomes import charts  # matplotlib loads on the first chart, not with the URL map
-
-    charts_out = []
-    for series in trajectory.series:
-        svg = charts.figure_svg(charts.series_figure(series, trajectory.sessions, title=series.name))
-        charts_out.append(
-            {
-                "series": series,
-                "data_uri": "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode(),
-            }
-        )
+    """The card's context. Its charts are images the browser loads from the chart download URL (each its own audited
+    request), not drawn here: matplotlib takes 100-300 ms a chart, which made this card the slowest part of the
+    chart page (docs/PERFORMANCE.md, "Page server time at clinic and network size")."""
+    course = f"?course={trajectory.course.uuid}" if trajectory.course else ""
+    charts_out = [
+        {
+            "series": series,
+            "src": reverse("outcomes:trajectory-chart", args=[trajectory.patient.uuid, series.code, "svg"]) + course,
+        }
+        for series in trajectory.series
+    ]
     return {"patient": trajectory.patient, "trajectory": trajectory, "charts": charts_out}
 
 
