@@ -55,6 +55,7 @@ def main() -> None:
     from prolotrack.treatment.models import Course, TreatmentSession
 
     call_command("migrate", verbosity=0)
+    call_command("createcachetable", verbosity=0)  # the page's figures cache (database cache by default)
     clinic = bench_clinic()
     if not Patient.objects.filter(clinic=clinic).exists():
         started = time.perf_counter()
