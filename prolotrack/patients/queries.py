@@ -43,7 +43,7 @@ def search_patients(clinic: Any, text: str = "", *, include_retired: bool = Fals
     for word in words:
         condition &= Q(family_name__icontains=word) | Q(given_name__icontains=word) | Q(mrn__istartswith=word)
     if connection.vendor == "postgresql" and all(len(word) >= 3 for word in words):
-        # PostgreSQL has trigram indexes for these matches (migration 0010); a word of three letters or more gives
+        # PostgreSQL has trigram indexes for these matches (migration 0011); a word of three letters or more gives
         # them trigrams to look up. The same order through an expression (CONCAT(x, ''), equal to x) keeps the
         # planner from walking the name index instead and filtering as it goes, which it prefers for a LIMIT when it
         # takes the matches to be spread through the alphabet: a common family name sits together in one place, and

@@ -1,5 +1,5 @@
 """The patient list and search read a fixed number of queries however many patients match (one page of 25 and a
-count), and on PostgreSQL the search's name and record-number matches can use the trigram indexes of migration 0010
+count), and on PostgreSQL the search's name and record-number matches can use the trigram indexes of migration 0011
 (docs/PERFORMANCE.md, "Page server time at clinic and network size")."""
 
 from datetime import date

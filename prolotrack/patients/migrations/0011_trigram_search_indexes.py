@@ -34,6 +34,6 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("patients", "0009_medication_sent_as_request")]
+    dependencies = [("patients", "0010_preferred_language")]
 
     operations = [migrations.RunPython(create, drop, elidable=False)]
