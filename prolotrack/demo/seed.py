@@ -16,6 +16,7 @@ from prolotrack.clinics.roles import Role
 from prolotrack.clinics.services import update_clinic_settings
 from prolotrack.demo.abn_seed import seed_abn
 from prolotrack.demo.billing_seed import seed_billing
+from prolotrack.demo.booking_seed import seed_booking
 from prolotrack.demo.consent_seed import seed_consents
 from prolotrack.demo.documents_seed import seed_documents
 from prolotrack.demo.generator import generate_patients
@@ -106,6 +107,8 @@ def seed_demo(
             seed_billing(demo, today=today)
             # An Original Medicare patient with a course and its signed ABN (after billing: the estimate needs fees).
             seed_abn(demo, today=today)
+            # Appointment types, working hours and a few follow-ups (also on a demo made before booking existed).
+            seed_booking(demo, today=today)
         if second_new:
             created += _seed_patients(
                 second, users["riverside_clinician"], second_clinic_patients, seed=7, today=today, locale="en_GB"
