@@ -4,7 +4,8 @@ Staff pages stay in English: there is no `LocaleMiddleware` (it would switch eve
 and dates included, by the browser's Accept-Language). A patient page is wrapped in `@patient_page`, which picks its
 language in this order and activates it only for that request:
 
-1. an explicit choice: `?lang=es` from the page's switch (remembered in the language cookie), else that cookie;
+1. an explicit choice: `?lang=es` from the page's switch, else the language cookie it set (scoped to the link's
+   pages, `cookie_path`, so a shared tablet does not carry one patient's choice to the next patient's link);
 2. the patient's preferred language, when the page belongs to a known patient (the view calls
    `use_patient_language(request, patient)` once it has found them);
 3. the browser's Accept-Language;
@@ -27,7 +28,7 @@ from django.utils.translation.trans_real import parse_accept_lang_header
 
 # The query parameter the switch sets.
 LANG_PARAM = "lang"
-# The cookie lasts a year: a patient who chose Spanish once keeps it on the next link from the same browser.
+# The cookie lasts a year, for the pages of the link it was chosen on (cookie_path).
 COOKIE_MAX_AGE = 365 * 24 * 60 * 60
 
 
@@ -46,6 +47,12 @@ def supported(code: str | None) -> str | None:
 def patient_language(patient: Any) -> str:
     """The language to write to this patient in: their preferred language when supported, else English."""
     return supported(getattr(patient, "preferred_language", None)) or settings.LANGUAGE_CODE
+
+
+def cookie_path(path: str) -> str:
+    """Where a choice on the switch is remembered: the pages of the same link ("/q/<token>/", "/book/<slug>/")."""
+    parts = [p for p in path.split("/") if p][:2]
+    return "/" + "".join(f"{p}/" for p in parts)
 
 
 def _explicit(request: HttpRequest) -> tuple[str | None, bool]:
@@ -100,6 +107,7 @@ def patient_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
                 settings.LANGUAGE_COOKIE_NAME,
                 chosen,
                 max_age=COOKIE_MAX_AGE,
+                path=cookie_path(request.path),
                 samesite="Lax",
                 secure=settings.SESSION_COOKIE_SECURE,
                 httponly=True,

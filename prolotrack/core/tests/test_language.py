@@ -50,6 +50,14 @@ def test_the_order_switch_cookie_patient_browser_english(query, cookie, patient,
     assert (COOKIE in response.cookies) == bool(language.supported(query))
 
 
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [("/q/tok/", "/q/tok/"), ("/q/tok/2/", "/q/tok/"), ("/q/tok/review/", "/q/tok/"), ("/book/alpha/", "/book/alpha/")],
+)
+def test_a_choice_is_remembered_for_the_pages_of_its_link_only(path, expected):
+    assert language.cookie_path(path) == expected
+
+
 def test_the_switch_keeps_the_other_query_parameters(rf):
     request = rf.get("/book/alpha/", {"type": "follow-up", "lang": "es"})
     with translation.override("es"):

@@ -82,6 +82,7 @@ def test_the_switch_overrides_the_patient_and_is_remembered(client, clinician, s
     english = client.get(f"{path}?lang=en")
     assert _lang(english) == "en" and "A few questions about how you are doing" in english.content.decode()
     assert english.cookies[COOKIE].value == "en" and english.cookies[COOKIE]["samesite"] == "Lax"
+    assert english.cookies[COOKIE]["path"] == path  # this link's pages only: not the next patient's on a tablet
     # The next page, without ?lang=, stays in the chosen language (the cookie), over the patient's Spanish.
     assert "Save and continue" in client.get(f"{path}1/").content.decode()
     back = client.get(f"{path}1/?lang=es")
