@@ -66,6 +66,8 @@ NOT_OBJECT_PAGES = {
     "smart:app",  # an app an administrator registered: smart/tests/test_pages.py
     "accounts:passkey-remove",  # a passkey its owner registered in the browser: accounts/tests/test_passkeys.py
     "billing:abn-pdf",  # a signed Medicare ABN (an Original Medicare patient's course): billing/tests/test_abn.py
+    "booking:public-start", "booking:public-details", "booking:public-code",  # a clinic's slug; online booking is
+    # off by default (a kind 404): booking/tests/test_online.py
 }  # fmt: skip
 # Pages that answer 404 for a minimal record, and why (nothing to show is the right answer).
 EXPECTED_404 = {

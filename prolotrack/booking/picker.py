@@ -149,3 +149,16 @@ def day_picker(
         zone=str(tz),
         anchor=anchor,
     )
+
+
+@dataclass(frozen=True)
+class OtherSlot:
+    """A slot offered instead of a taken or expired one: its value, its local start (any day) and clinician."""
+
+    value: str
+    start: datetime
+    who: str
+
+
+def other_slots(slots: Sequence[queries.FreeSlot], tz: Any) -> list[OtherSlot]:
+    return [OtherSlot(slot_value(s), timezone.localtime(s.start, tz), str(s.clinician)) for s in slots]

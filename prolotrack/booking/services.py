@@ -398,12 +398,20 @@ def _check_slot(
     start: datetime,
     *,
     exclude: Appointment | None = None,
+    rules: domain.BookingRules | None = None,
 ) -> int | None:
-    """Inside the transaction, after the lock: the slot is free (or SlotUnavailable is raised); its room."""
+    """Inside the transaction, after the lock: the slot is free (or SlotUnavailable is raised); its room. Staff
+    rules unless `rules` are given (the online ones, booking/online.py)."""
     now = timezone.now()
     clinic = actor.clinic
     reasons, room_id = queries.refusals(
-        clinic, appointment_type, clinician, start, now=now, rules=queries.staff_rules(clinic), exclude=exclude
+        clinic,
+        appointment_type,
+        clinician,
+        start,
+        now=now,
+        rules=rules or queries.staff_rules(clinic),
+        exclude=exclude,
     )
     if reasons:
         raise _refuse(clinic, appointment_type, clinician, start, now, reasons)
@@ -417,14 +425,16 @@ def _locked_check(
     start: datetime,
     *,
     exclude: Appointment | None = None,
+    rules: domain.BookingRules | None = None,
 ) -> int | None:
     """Lock the clinician, check the slot against what is committed; when it is in a room, lock the room too and
-    check again (a colleague may have booked the room meanwhile). The room's id, or None."""
+    check again (a colleague may have booked the room meanwhile). The room's id, or None. The online booking
+    (booking/online.py) calls it with the online rules."""
     _lock(clinician, None)
-    room_id = _check_slot(actor, appointment_type, clinician, start, exclude=exclude)
+    room_id = _check_slot(actor, appointment_type, clinician, start, exclude=exclude, rules=rules)
     if room_id is not None:
         _lock(clinician, room_id)
-        room_id = _check_slot(actor, appointment_type, clinician, start, exclude=exclude)
+        room_id = _check_slot(actor, appointment_type, clinician, start, exclude=exclude, rules=rules)
     return room_id
 
 

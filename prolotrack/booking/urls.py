@@ -1,6 +1,6 @@
 from django.urls import path
 
-from prolotrack.booking.views import appointments, pending, setup
+from prolotrack.booking.views import appointments, pending, public, setup
 
 app_name = "booking"
 
@@ -23,4 +23,8 @@ urlpatterns = [
     path("booking/pending/<uuid:pending_uuid>/confirm/", pending.confirm, name="pending-confirm"),
     path("booking/pending/<uuid:pending_uuid>/merge/<uuid:patient_uuid>/", pending.merge, name="pending-merge"),
     path("booking/pending/<uuid:pending_uuid>/reject/", pending.reject, name="pending-reject"),
+    # The public booking pages (no login): booking/views/public.py.
+    path("book/<slug:slug>/", public.start, name="public-start"),
+    path("book/<slug:slug>/details/", public.details, name="public-details"),
+    path("book/<slug:slug>/code/", public.code, name="public-code"),
 ]

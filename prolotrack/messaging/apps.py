@@ -6,9 +6,12 @@ class MessagingConfig(AppConfig):
     label = "messaging"
 
     def ready(self) -> None:
-        from prolotrack.messaging import queries, services
+        from prolotrack.booking import hooks as booking_hooks
+        from prolotrack.messaging import immediate, queries, services
         from prolotrack.treatment import hooks as treatment_hooks
 
         # Treatment (a layer below) shows and cancels the reminders of sessions that will not happen.
         treatment_hooks.open_reminders.provide(queries.open_reminders)
         treatment_hooks.cancel_reminders.provide(services.cancel_session_reminders)
+        # The public booking page (booking, a layer below) sends its one-time code at once.
+        booking_hooks.send_now.provide(immediate.send_now)
