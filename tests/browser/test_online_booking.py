@@ -1,0 +1,83 @@
+"""A new patient books an assessment on the clinic's public page from a 390 px phone (issue 16, docs/BOOKING.md,
+"Online booking"): the type and "first available", a day of free times (the next day reached through the picker,
+swapped by HTMX), a time chosen with the keyboard, the details, the code read from the outbox (the email backend),
+and the page saying the booking is made. Nothing is wider than the screen at any step."""
+
+import re
+from collections.abc import Callable
+
+import pytest
+from django.core import mail
+from playwright.sync_api import Page, expect
+
+from prolotrack.booking.models import Appointment, PendingPatient
+from prolotrack.booking.testing import set_up_week
+from prolotrack.clinics.models import Clinic, User
+from prolotrack.clinics.testing import actor_of
+from tests.browser.conftest import shot
+
+pytestmark = pytest.mark.browser
+
+FITS = "document.documentElement.scrollWidth <= window.innerWidth"
+
+
+def test_a_new_patient_books_an_assessment_on_a_phone(
+    new_page: Callable[..., Page], admin_user: User, clinician: User, clinic: Clinic
+) -> None:
+    set_up_week(actor_of(admin_user), [clinician])
+    clinic.settings = {**clinic.settings, "online_booking": True}
+    clinic.save()
+    page = new_page(phone=True)
+    page.goto(f"/book/{clinic.slug}/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Book an appointment")
+    expect(page.locator("header.p-top")).to_contain_text(clinic.name)
+    assert page.evaluate(FITS)
+    shot(page, "online-booking-01-start")
+
+    page.get_by_label(re.compile("New-patient assessment")).check()
+    page.get_by_role("button", name="Show free times").click()
+    legend = page.locator("#slot-picker legend")
+    first_day = legend.inner_text()
+    # The next day through the picker: HTMX swaps the picker only (the page's heading stays), the address follows.
+    page.get_by_role("link", name="Next day").click()
+    expect(legend).not_to_have_text(first_day)
+    assert "day=" in page.url
+    assert page.evaluate(FITS)
+    shot(page, "online-booking-02-slots")
+
+    # Keyboard: the first free time, then Continue.
+    first_slot = page.locator(".slot-grid input[name=slot]").first
+    first_slot.focus()
+    page.keyboard.press("Space")
+    expect(first_slot).to_be_checked()
+    page.get_by_role("button", name="Continue").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your details")
+
+    # A mistake first: no contact given. The message is next to the fields and nothing is held.
+    page.get_by_label("First name").fill("Grace")
+    page.get_by_label("Family name").fill("Hopper")
+    page.get_by_label("Date of birth").fill("1970-12-09")
+    page.get_by_role("button", name="Send me a code").click()
+    expect(page.locator("#contact-error")).to_contain_text("email address or a mobile number")
+    assert Appointment.objects.count() == 0
+    assert page.evaluate(FITS)
+    shot(page, "online-booking-03-details-error")
+
+    page.get_by_label("Email").fill("grace@example.com")
+    page.get_by_role("button", name="Send me a code").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Enter your code")
+    assert page.evaluate(FITS)
+    shot(page, "online-booking-04-code")
+    code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body)
+    assert code is not None and mail.outbox[-1].to == ["grace@example.com"]
+
+    page.get_by_label("Code").fill(code.group(1))
+    page.get_by_role("button", name="Book").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your booking is made")
+    expect(page.get_by_role("status")).to_contain_text("will check your booking and confirm it")
+    assert page.evaluate(FITS)
+    shot(page, "online-booking-05-booked")
+    made = Appointment.objects.get()
+    assert made.status == "booked" and made.source == "online"
+    assert PendingPatient.objects.get().status == "pending"
