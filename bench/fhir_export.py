@@ -80,7 +80,9 @@ def main() -> None:
                     with connection.cursor() as cursor:
                         cursor.execute(sql, params)
                         while rows := cursor.fetchmany(5000):
-                            out.write(b"\n".join([orjson.dumps(r) for r in rows]) + b"\n")
+                            out.write(
+                                b"\n".join([orjson.dumps(r, default=str) for r in rows]) + b"\n"
+                            )  # Decimals on PostgreSQL
                             n += len(rows)
         return n, time.perf_counter() - began, time.process_time() - cpu
 
