@@ -224,8 +224,45 @@ AUDIT_SIGNING_KEY_FILE = os.environ.get("PROLOTRACK_AUDIT_SIGNING_KEY_FILE") or 
 AUDIT_VERIFY_KEY_FILE = os.environ.get("PROLOTRACK_AUDIT_VERIFY_KEY_FILE", "")
 AUDIT_CHECKPOINT_DIR = os.environ.get("PROLOTRACK_AUDIT_CHECKPOINT_DIR") or str(DATA_DIR / "audit-checkpoints")
 AUDIT_CHECKPOINT_MINUTES = int(os.environ.get("PROLOTRACK_AUDIT_CHECKPOINT_MINUTES", "60"))
+
+
+def _file_storage() -> dict[str, object]:
+    """Where stored files go (prolotrack/core/filestore.py: written once under their SHA-256, never overwritten).
+
+    A local folder (MEDIA_ROOT, read when used, so a test's MEDIA_ROOT applies) by default; an S3-compatible bucket through django-storages when
+    PROLOTRACK_S3_BUCKET is set (docs/OPERATIONS.md, "Files").
+    """
+    bucket = os.environ.get("PROLOTRACK_S3_BUCKET", "")
+    if not bucket:
+        return {
+            "BACKEND": "prolotrack.core.filestore.DurableFileSystemStorage",
+            "OPTIONS": {
+                "file_permissions_mode": 0o600,
+                "directory_permissions_mode": 0o700,
+            },
+        }
+    options: dict[str, object] = {
+        "bucket_name": bucket,
+        "location": os.environ.get("PROLOTRACK_S3_PREFIX", "").strip("/"),
+        "file_overwrite": False,  # never replace an object; filestore.put checks first anyway
+        "default_acl": None,  # the bucket's own policy (private); no public-read objects
+        "querystring_auth": True,
+    }
+    for variable, option in (
+        ("PROLOTRACK_S3_ENDPOINT_URL", "endpoint_url"),
+        ("PROLOTRACK_S3_REGION", "region_name"),
+        ("PROLOTRACK_S3_ACCESS_KEY_ID", "access_key"),
+        ("PROLOTRACK_S3_SECRET_ACCESS_KEY", "secret_key"),
+    ):
+        if os.environ.get(variable):
+            options[option] = os.environ[variable]
+    if os.environ.get("PROLOTRACK_S3_SSE"):
+        options["object_parameters"] = {"ServerSideEncryption": os.environ["PROLOTRACK_S3_SSE"]}
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _file_storage(),
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG

@@ -7,9 +7,9 @@ from typing import Any
 from django.http import FileResponse, Http404, HttpResponse
 
 from prolotrack.audit.integrity import IntegrityMismatch, verified
-from prolotrack.audit.services import Actor, ServiceError
+from prolotrack.audit.services import Actor
+from prolotrack.core import filestore
 from prolotrack.imaging.models import FileKind, ImagingFile
-from prolotrack.imaging.services import media_path
 
 logger = logging.getLogger(__name__)
 
@@ -27,9 +27,8 @@ def file_response(
     relative = file.stored_path if original else file.display_path
     content_type = file.content_type if original else file.display_content_type
     try:
-        path = media_path(relative)
-        handle: Any = open(path, "rb")  # noqa: SIM115 - FileResponse closes it
-    except (OSError, ServiceError):
+        handle: Any = filestore.open_stored(relative)  # FileResponse closes it
+    except (OSError, filestore.StoreError):
         logger.error("Stored image %s is missing or unreadable at %s", file.uuid, relative)
         raise Http404("The stored image cannot be found; tell the clinic administrator.") from None
     if relative == file.stored_path:

@@ -4,11 +4,10 @@ then saves in one transaction through audit.services (record, version and audit 
 Permissions (clinics/roles.py): adding and changing studies and files needs patient.edit_clinical (clinicians and
 nurses); the feasibility decision needs that *and* the clinician role, checked here because it is a clinical
 judgement about the procedure (DOMAIN.md §5: "the clinician decides and records why"). Entering in error needs
-record.mark_entered_in_error. A file's bytes are never deleted: a file entered in error keeps them on disk.
+record.mark_entered_in_error. A file's bytes are never deleted: a file entered in error keeps them in the file store.
 """
 
 import hashlib
-import os
 import re
 import uuid as uuid_lib
 from collections.abc import Mapping
@@ -31,6 +30,7 @@ from prolotrack.audit.services import (
 )
 from prolotrack.clinics.queries import clinic_today as clinic_today  # one definition, re-exported
 from prolotrack.clinics.roles import Permission, require_permission, role_has
+from prolotrack.core import filestore
 from prolotrack.core.access import require_same_clinic
 from prolotrack.imaging import findings as catalogue
 from prolotrack.imaging.files import FileRefused, inspect_upload
@@ -163,7 +163,7 @@ def clean_original_name(name: str) -> str:
 
 
 def media_path(relative: str) -> Path:
-    """An absolute path under MEDIA_ROOT; refuses anything that would leave it."""
+    """An absolute path under MEDIA_ROOT (the local file store); refuses anything that would leave it."""
     root = Path(settings.MEDIA_ROOT).resolve()
     path = (root / relative).resolve()
     if root not in path.parents:
@@ -171,24 +171,7 @@ def media_path(relative: str) -> Path:
     return path
 
 
-def _write(relative: str, data: bytes) -> Path:
-    """Write a new file durably (temporary name, fsync, rename); never overwrite one."""
-    path = media_path(relative)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if path.exists():
-        raise ServiceError("A stored file with this name already exists; nothing was saved.")
-    partial = path.with_name(path.name + ".part")
-    with open(partial, "xb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(partial, path)
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
-    return path
+EXTENSIONS = {"png": "png", "jpeg": "jpg", "dicom": "dcm"}
 
 
 def attach_file(actor: Actor, study: ImagingStudy, data: bytes, name: str = "") -> ImagingFile:
@@ -208,10 +191,16 @@ def attach_file(actor: Actor, study: ImagingStudy, data: bytes, name: str = "") 
     if twin is not None:
         when = timezone.localtime(twin.created_at, actor.clinic.tz).strftime("%Y-%m-%d %H:%M")
         raise FileRefused(f"This image is already attached to this study (added {when}); nothing was saved.")
-    file_uuid = uuid_lib.uuid4()
-    folder = f"imaging/{study.clinic.uuid}"
+    # Stored once under their SHA-256 before the row (core/filestore.py): the row never names a missing file, the
+    # same image attached twice is one stored file, and nothing stored is ever overwritten or deleted. A
+    # transaction that rolls back leaves an unnamed file behind, which is harmless.
+    try:
+        stored = filestore.put(data, EXTENSIONS[inspected.kind])
+        preview = filestore.put(inspected.preview_png, "png") if inspected.preview_png else ""
+    except filestore.StoreError as error:
+        raise ServiceError(f"The file could not be stored, nothing was saved: {error}") from error
     record = ImagingFile(
-        uuid=file_uuid,
+        uuid=uuid_lib.uuid4(),
         clinic=study.clinic,
         study=study,
         patient=study.patient,
@@ -219,29 +208,19 @@ def attach_file(actor: Actor, study: ImagingStudy, data: bytes, name: str = "") 
         original_name=clean_original_name(name),
         size_bytes=len(data),
         sha256=digest,
-        stored_path=f"{folder}/{file_uuid}",
-        preview_path=f"{folder}/{file_uuid}-preview.png" if inspected.preview_png else "",
+        stored_path=stored,
+        preview_path=preview,
         width=inspected.width,
         height=inspected.height,
         dicom_tags=inspected.dicom_tags,
     )
-    written: list[Path] = []
-    try:
-        with transaction.atomic():
-            create_record(
-                actor,
-                record,
-                "imaging.file.added",
-                detail={"kind": inspected.kind, "size_bytes": len(data), "sha256": digest},
-            )
-            written.append(_write(record.stored_path, data))
-            if inspected.preview_png:
-                written.append(_write(record.preview_path, inspected.preview_png))
-    except BaseException:
-        # The transaction rolled back: remove what was written so no file exists without its row.
-        for path in written:
-            path.unlink(missing_ok=True)
-        raise
+    with transaction.atomic():
+        create_record(
+            actor,
+            record,
+            "imaging.file.added",
+            detail={"kind": inspected.kind, "size_bytes": len(data), "sha256": digest},
+        )
     return record
 
 

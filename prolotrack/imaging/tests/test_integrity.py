@@ -7,7 +7,9 @@ from prolotrack.imaging.services import media_path
 
 
 def _tamper(file) -> None:
+    """Change the stored bytes behind the app's back (the file store never overwrites; a disk edit can)."""
     path = media_path(file.stored_path)
+    path.chmod(0o600)
     path.write_bytes(path.read_bytes() + b"tampered")
 
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from prolotrack.audit.models import AuditEvent, RecordVersion
 from prolotrack.audit.services import AccessDenied, RecordClosedError, ServiceError
 from prolotrack.clinics.testing import actor_of
+from prolotrack.core import filestore
 from prolotrack.core.records import HistoryBypassError
 from prolotrack.imaging import services
 from prolotrack.imaging.files import FileRefused, FileTooLarge
@@ -113,14 +114,15 @@ def test_studies_cannot_be_saved_or_deleted_outside_the_services(study):
 # --- Files ---------------------------------------------------------------------------------------------------
 
 
-def test_a_png_is_stored_under_the_clinic_with_a_uuid_name(attach, study, clinic):
+def test_a_png_is_stored_once_under_its_sha256(attach, study, clinic):
     data = png_bytes()
     file = attach(study, data, "My Knee (left).png")
     assert file.kind == "png"
     assert file.original_name == "My Knee (left).png"
     assert file.size_bytes == len(data)
     assert file.sha256 == hashlib.sha256(data).hexdigest()
-    assert file.stored_path == f"imaging/{clinic.uuid}/{file.uuid}"
+    digest = file.sha256
+    assert file.stored_path == f"sha256/{digest[:2]}/{digest[2:4]}/{digest}.png"
     assert "Knee" not in file.stored_path
     assert Path(settings.MEDIA_ROOT, file.stored_path).read_bytes() == data
     assert file.preview_path == ""
@@ -138,7 +140,7 @@ def test_a_dicom_is_stored_with_a_png_preview_and_no_identifiers_in_the_database
     file = attach(study, data, "IM0001.dcm")
     assert file.kind == "dicom"
     assert (file.width, file.height) == (64, 64)
-    assert file.preview_path == f"{file.stored_path}-preview.png"
+    assert file.stored_path.endswith(f"{file.sha256}.dcm") and file.preview_path.endswith(".png")
     assert Path(settings.MEDIA_ROOT, file.stored_path).read_bytes() == data  # the original, unchanged
     assert Path(settings.MEDIA_ROOT, file.preview_path).read_bytes().startswith(b"\x89PNG")
     for row in RecordVersion.objects.filter(record_uuid=file.uuid):
@@ -187,32 +189,48 @@ def test_the_same_image_twice_on_one_study_is_refused(attach, study):
     assert ImagingFile.objects.count() == 1
 
 
-def test_if_the_database_write_fails_no_file_is_left(attach, study, monkeypatch):
+def test_if_the_database_write_fails_no_row_names_the_stored_file_and_a_retry_reuses_it(attach, study, monkeypatch):
+    # Files are stored before the row (never a row without its file) and never deleted (a stored file may be shared
+    # by another row): a failed write leaves files that nothing names, and the retried upload reuses them.
+    real = services.create_record
+
     def broken(*args, **kwargs):
         raise RuntimeError("database went away")
 
+    data = dicom_bytes()
     monkeypatch.setattr(services, "create_record", broken)
     with pytest.raises(RuntimeError):
-        attach(study, dicom_bytes(), "IM.dcm")
-    assert stored_files() == []
+        attach(study, data, "IM.dcm")
     assert not ImagingFile.objects.exists()
+    left = stored_files()
+    monkeypatch.setattr(services, "create_record", real)
+    file = attach(study, data, "IM.dcm")
+    assert stored_files() == left
+    assert set(left) == {Path(settings.MEDIA_ROOT, file.stored_path), Path(settings.MEDIA_ROOT, file.preview_path)}
 
 
-def test_if_writing_the_preview_fails_the_row_and_the_original_are_rolled_back(attach, study, monkeypatch):
-    real_write = services._write
+def test_if_storing_the_preview_fails_nothing_is_recorded(attach, study, monkeypatch):
+    real_put = filestore.put
     calls = []
 
-    def write_then_fail(relative, data):
-        calls.append(relative)
+    def put_then_fail(data, extension):
+        calls.append(extension)
         if len(calls) == 2:
             raise OSError("disk full")
-        return real_write(relative, data)
+        return real_put(data, extension)
 
-    monkeypatch.setattr(services, "_write", write_then_fail)
+    monkeypatch.setattr(filestore, "put", put_then_fail)
+    before = AuditEvent.objects.count()
     with pytest.raises(OSError, match="disk full"):
         attach(study, dicom_bytes(), "IM.dcm")
-    assert stored_files() == []
-    assert not ImagingFile.objects.exists()
+    assert not ImagingFile.objects.exists() and AuditEvent.objects.count() == before
+
+
+def test_the_same_image_on_two_studies_is_stored_once(attach, study, clinician, clinic):
+    other = services.create_study(actor_of(clinician), study.patient, {**STUDY_VALUES, "report": "Second look."})
+    first, second = attach(study, png_bytes(), "a.png"), attach(other, png_bytes(), "b.png")
+    assert first.stored_path == second.stored_path and first.uuid != second.uuid
+    assert len(stored_files()) == 1
 
 
 def test_front_desk_cannot_attach_files(attach, study, frontdesk):
