@@ -101,6 +101,26 @@ def _fast_tests(tmp_path: Any) -> Any:
         yield
 
 
+@pytest.fixture(scope="session")
+def s3_bucket() -> Any:
+    """One S3 bucket on moto's in-process server for the run (core/testing.S3Bucket)."""
+    from prolotrack.core.testing import S3Bucket
+
+    served = S3Bucket()
+    yield served
+    served.stop()
+
+
+@pytest.fixture
+def on_s3(s3_bucket: Any, request: Any) -> Any:
+    """The file store on the S3 bucket for this test, under a prefix of its own (settings.py's PROLOTRACK_S3_*)."""
+    import hashlib
+
+    prefix = "t" + hashlib.sha256(request.node.nodeid.encode()).hexdigest()[:16]
+    with override_settings(STORAGES=s3_bucket.storages_setting(prefix=prefix)):
+        yield s3_bucket
+
+
 @pytest.fixture
 def clinic(db: Any) -> Clinic:
     return Clinic.objects.create(name="Alpha Clinic", timezone="America/Chicago")

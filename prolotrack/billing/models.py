@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.db import models
 
+from prolotrack.core import filestore
 from prolotrack.core.records import ClinicalRecord
 
 
@@ -311,7 +312,10 @@ class AdvanceNotice(ClinicalRecord):
     period_end = models.DateField()
     text_sha256 = models.CharField(max_length=64)
     signature = models.BinaryField(editable=False)
-    pdf = models.BinaryField(null=True, blank=True, editable=True)  # set once, when signed (billing.services)
+    # The signed PDF, stored once under its SHA-256 in the file store when signed (billing.services, core/filestore.py);
+    # notices signed before the file store kept the bytes in `pdf`, still read (`pdf_content`).
+    pdf = models.BinaryField(null=True, blank=True, editable=True)
+    pdf_name = models.CharField(max_length=100, blank=True, editable=False)
     pdf_sha256 = models.CharField(max_length=64, blank=True)
     health_change = models.TextField(blank=True)
     health_change_at = models.DateTimeField(null=True, blank=True)
@@ -321,6 +325,15 @@ class AdvanceNotice(ClinicalRecord):
     class Meta:
         ordering = ["-signed_at", "-id"]
         indexes = [models.Index(fields=["course", "-signed_at"])]
+
+    @property
+    def has_pdf(self) -> bool:
+        return bool(self.pdf_name or self.pdf)
+
+    @property
+    def pdf_content(self) -> bytes | None:
+        """The signed PDF's bytes as stored (unchecked: serve them through audit.integrity.verified)."""
+        return filestore.stored_or_inline(self.pdf_name, self.pdf)
 
     def lock_reason(self) -> str | None:
         if self.pk is not None:

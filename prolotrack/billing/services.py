@@ -52,6 +52,7 @@ from prolotrack.billing.models import (
 from prolotrack.clinical.queries import ProtocolNotFound, find_protocol
 from prolotrack.clinics.queries import clinic_today as clinic_today  # one definition, re-exported
 from prolotrack.clinics.roles import Permission, require_permission
+from prolotrack.core import filestore
 from prolotrack.core.access import require_same_clinic
 from prolotrack.domain import money, packages
 from prolotrack.domain.money import Allocation, MoneyError, OpenItem
@@ -857,8 +858,9 @@ def sign_abn(
         signature=signature,
     )
     if render:
-        notice.pdf = render_abn_pdf(notice, draft.options)
-        notice.pdf_sha256 = hashlib.sha256(notice.pdf).hexdigest()
+        pdf = render_abn_pdf(notice, draft.options)
+        notice.pdf_name = filestore.put(pdf, "pdf")  # stored once, before the row that names it
+        notice.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
     with transaction.atomic():
         return create_record(
             actor,

@@ -14,7 +14,7 @@ from prolotrack.clinics.roles import Permission
 from prolotrack.consent import queries
 from prolotrack.consent.models import Consent, ConsentStatus
 from prolotrack.consent.schemas import ConsentOut
-from prolotrack.consent.views import pdf_response
+from prolotrack.consent.views import pdf_response, stored_pdf
 from prolotrack.patients.queries import patient_or_404
 
 router = Router(tags=["consent"])
@@ -65,8 +65,9 @@ def consent_pdf(request: ApiRequest, consent_id: UUID) -> HttpResponse:
         consent = queries.get_consent(request.clinic, consent_id)
     except Consent.DoesNotExist:
         raise Http404("No such consent in this clinic.") from None
-    if consent.status == ConsentStatus.DRAFT or not consent.pdf:
+    if consent.status == ConsentStatus.DRAFT or not consent.has_pdf:
         raise Http404("This consent has no stored PDF.")
-    verified(bytes(consent.pdf), consent.pdf_sha256, actor=actor, record=consent, what="consent PDF")  # else 409
+    data = stored_pdf(consent)
+    verified(data, consent.pdf_sha256, actor=actor, record=consent, what="consent PDF")  # else 409
     record_read(actor, "consent.pdf.downloaded", record=consent)
-    return pdf_response(consent)
+    return pdf_response(consent, data)

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from prolotrack.core import filestore
 from prolotrack.core.records import ClinicalRecord
 
 
@@ -36,7 +37,10 @@ class Consent(ClinicalRecord):
     witness_name = models.CharField(max_length=200, blank=True)
     witness_role = models.CharField(max_length=60, blank=True)
     signed_at = models.DateTimeField(null=True, blank=True)
-    pdf = models.BinaryField(null=True, blank=True, editable=True)  # set through the services only
+    # The signed PDF, stored once under its SHA-256 in the file store (core/filestore.py; set through the services
+    # only). Rows signed before the file store kept the bytes in `pdf`, still read (`pdf_content`).
+    pdf = models.BinaryField(null=True, blank=True, editable=True)
+    pdf_name = models.CharField(max_length=100, blank=True, editable=False)
     pdf_sha256 = models.CharField(max_length=64, blank=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     withdrawal_reason = models.TextField(blank=True)
@@ -56,6 +60,15 @@ class Consent(ClinicalRecord):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["clinic", "scope", "status"]), models.Index(fields=["patient", "scope"])]
+
+    @property
+    def has_pdf(self) -> bool:
+        return bool(self.pdf_name or self.pdf)
+
+    @property
+    def pdf_content(self) -> bytes | None:
+        """The signed PDF's bytes as stored (unchecked: serve them through audit.integrity.verified)."""
+        return filestore.stored_or_inline(self.pdf_name, self.pdf)
 
     def __str__(self) -> str:
         return f"{self.get_scope_display()} consent ({self.get_status_display().lower()})"

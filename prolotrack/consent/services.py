@@ -19,6 +19,7 @@ from prolotrack.clinical.queries import clinic_today
 from prolotrack.clinics.roles import Permission, require_permission
 from prolotrack.consent import queries
 from prolotrack.consent.models import Consent, ConsentScope, ConsentStatus, ConsentTemplate
+from prolotrack.core import filestore
 from prolotrack.core.access import require_same_clinic
 from prolotrack.core.pdf import render_pdf
 from prolotrack.core.signatures import check_png, data_url
@@ -198,7 +199,7 @@ def sign_consent(
         )
         pdf = render_consent_pdf(consent) if render else None
         if pdf is not None:
-            consent.pdf = pdf
+            consent.pdf_name = filestore.put(pdf, "pdf")  # stored once, before the row that names it
             consent.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
         consent = create_record(
             actor, consent, "consent.prepared", detail={"scope": scope, "template_version": draft.template_version}

@@ -6,6 +6,7 @@ call the service, render. Reading needs document.view; preparing, signing and wi
 template needs handout.manage (docs/ROLES.md).
 """
 
+import logging
 from typing import Any
 
 from django.contrib import messages
@@ -24,12 +25,15 @@ from prolotrack.clinics.services import actor_for
 from prolotrack.consent import queries, services
 from prolotrack.consent.forms import SignForm, TemplateForm, WithdrawForm
 from prolotrack.consent.models import Consent, ConsentScope, ConsentStatus, ConsentTemplate
+from prolotrack.core import filestore
 from prolotrack.core.access import can, require
 from prolotrack.core.forms import apply_errors
 from prolotrack.core.signatures import data_url
 from prolotrack.patients.queries import patient_or_404
 from prolotrack.treatment import queries as treatment_queries
 from prolotrack.treatment.models import Course
+
+log = logging.getLogger(__name__)
 
 
 def _consent_or_404(request: ClinicRequest, consent_uuid: Any) -> Consent:
@@ -228,21 +232,33 @@ def consent_withdraw(request: ClinicRequest, consent_uuid: Any) -> HttpResponse:
 def consent_pdf(request: ClinicRequest, consent_uuid: Any) -> HttpResponse:
     """The signed PDF, byte for byte as stored, with its SHA-256 in a header."""
     consent = _consent_or_404(request, consent_uuid)
-    if consent.status == ConsentStatus.DRAFT or not consent.pdf:
+    if consent.status == ConsentStatus.DRAFT or not consent.has_pdf:
         raise Http404("This consent has no stored PDF.")
+    data = stored_pdf(consent)
     try:
-        verified(bytes(consent.pdf), consent.pdf_sha256, actor=actor_for(request), record=consent, what="consent PDF")
+        verified(data, consent.pdf_sha256, actor=actor_for(request), record=consent, what="consent PDF")
     except IntegrityMismatch as error:
         context = {"message": str(error), "record": consent, "title": "Document not served"}
         return render(request, "documents/not_ready.html", context, status=409)
     record_read(actor_for(request), "consent.pdf.downloaded", record=consent)
-    return pdf_response(consent)
+    return pdf_response(consent, data)
 
 
-def pdf_response(consent: Consent) -> HttpResponse:
-    if consent.pdf is None:  # the callers answer 404 first
+def stored_pdf(consent: Consent) -> bytes:
+    """The signed PDF's bytes from the file store (or the row, for consents signed before it); 404 when missing."""
+    try:
+        data = consent.pdf_content
+    except (OSError, filestore.StoreError):
+        log.error("The stored PDF of consent %s is missing or unreadable", consent.uuid)
+        raise Http404("The stored PDF cannot be found; tell the clinic administrator.") from None
+    if data is None:  # the callers answer 404 first
         raise Http404("This consent has no stored PDF.")
-    response = HttpResponse(bytes(consent.pdf), content_type="application/pdf")
+    return data
+
+
+def pdf_response(consent: Consent, data: bytes) -> HttpResponse:
+    """The PDF's bytes, already checked against their hash by the caller."""
+    response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="consent-{consent.scope}-{consent.uuid}.pdf"'
     response["X-Content-SHA256"] = consent.pdf_sha256
     response["X-Content-Type-Options"] = "nosniff"

@@ -151,3 +151,11 @@ class DurableFileSystemStorage(FileSystemStorage):
         finally:
             os.close(directory)
         return str(name).replace("\\", "/")
+
+
+def stored_or_inline(name: str, inline: bytes | memoryview | None) -> bytes | None:
+    """A record's file: from the store when it names one, else the bytes its row held before the file store (None
+    when it has neither). Used by the PDFs that rows kept as BinaryField before content hashing."""
+    if name:
+        return read(name)
+    return bytes(inline) if inline is not None and len(inline) else None

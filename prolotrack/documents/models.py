@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from prolotrack.core import filestore
 from prolotrack.core.records import ClinicalRecord, HistoryBypassError, queryset_only
 
 
@@ -99,13 +100,16 @@ class WriteOnceQuerySet(models.QuerySet):
 
 
 class DocumentPdf(models.Model):
-    """The bytes of a ready document, written once in the transaction that marks it ready.
+    """The PDF of a ready document, named in the transaction that marks it ready.
 
-    Kept apart from `Document` so version rows and audit diffs never carry the bytes (only the hash).
+    Kept apart from `Document` so version rows and audit diffs never carry the bytes (only the hash). The bytes are in
+    the file store under their SHA-256 (`pdf_name`, core/filestore.py), stored before this row; rows written before
+    the file store hold them in `pdf`, still read (`pdf_content`).
     """
 
     document = models.OneToOneField(Document, on_delete=models.PROTECT, related_name="content")
-    pdf = models.BinaryField()
+    pdf = models.BinaryField(blank=True, default=b"")
+    pdf_name = models.CharField(max_length=100, blank=True)
     sha256 = models.CharField(max_length=64)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -115,6 +119,11 @@ class DocumentPdf(models.Model):
         if self.pk is not None:
             raise HistoryBypassError("A stored PDF cannot be changed: generate a new document.")
         super().save(*args, **kwargs)
+
+    @property
+    def pdf_content(self) -> bytes:
+        """The PDF's bytes as stored (unchecked: documents.services.pdf_bytes checks them)."""
+        return filestore.stored_or_inline(self.pdf_name, self.pdf) or b""
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise HistoryBypassError("Stored PDFs are never deleted.")

@@ -27,6 +27,7 @@ from prolotrack.audit.services import (
     update_record,
 )
 from prolotrack.clinics.roles import Permission, require_permission
+from prolotrack.core import filestore
 from prolotrack.core.access import require_same_clinic
 from prolotrack.documents import handouts
 from prolotrack.documents.models import (
@@ -217,6 +218,7 @@ def generate(document: Document, *, builder: Callable[[Document], tuple[bytes, i
             )
     elapsed = round((time.perf_counter() - started) * 1000)
     digest = hashlib.sha256(pdf).hexdigest()
+    name = filestore.put(pdf, "pdf")  # stored once under its hash, before the row that names it
     with transaction.atomic():
         document = _set_status(
             document,
@@ -231,7 +233,7 @@ def generate(document: Document, *, builder: Callable[[Document], tuple[bytes, i
             },
             "document.generated",
         )
-        DocumentPdf.objects.create(document=document, pdf=pdf, sha256=digest)
+        DocumentPdf.objects.create(document=document, pdf_name=name, sha256=digest)
     return document
 
 
@@ -267,7 +269,7 @@ def pdf_bytes(document: Document, actor: Actor | None = None) -> bytes:
 
     stored = DocumentPdf.objects.get(document=document)
     return verified(
-        bytes(stored.pdf),
+        stored.pdf_content,
         document.pdf_sha256,
         actor=actor or Actor.system(document.clinic),
         record=document,

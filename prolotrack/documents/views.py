@@ -110,11 +110,10 @@ def pdf_of(found: Document | Consent, actor: Any) -> tuple[bytes, Document | Con
         from prolotrack.consent import services as consent_services
 
         consent = consent_services.ensure_pdf(actor, queries.consent_with_patient(found))
-        if not consent.pdf:
+        data = consent.pdf_content
+        if data is None:
             raise ServiceError("This consent has no stored PDF.")
-        return verified(
-            bytes(consent.pdf), consent.pdf_sha256, actor=actor, record=consent, what="consent PDF"
-        ), consent
+        return verified(data, consent.pdf_sha256, actor=actor, record=consent, what="consent PDF"), consent
     document = services.ensure_ready(found)
     if document.status != "ready":
         raise ServiceError(f"The document could not be generated: {document.error or 'unknown error'}.")

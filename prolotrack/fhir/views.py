@@ -78,7 +78,7 @@ def binary(request: FhirRequest, resource_id: str) -> HttpResponse:
     if found.document.entered_in_error_at is not None:
         raise FhirError(410, "This document was marked entered in error.", code="deleted")
     audit_read(actor, "fhir.binary.read", found.document, patient_uuid=None)
-    response = HttpResponse(bytes(found.pdf), content_type="application/pdf")
+    response = HttpResponse(found.pdf_content, content_type="application/pdf")
     response["ETag"] = f'W/"{found.document.version}"'
     return response
 

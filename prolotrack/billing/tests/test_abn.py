@@ -111,7 +111,7 @@ def test_signing_an_abn_stores_the_pdf_and_its_hash(frontdesk: User, course: Any
     actor = actor_of(frontdesk)
     original_medicare(actor, course.patient)
     notice = sign_abn_for(actor, course, option="2")
-    assert notice.pdf_sha256 == hashlib.sha256(bytes(notice.pdf)).hexdigest()
+    assert notice.pdf_sha256 == hashlib.sha256(notice.pdf_content).hexdigest()
     assert notice.identification == course.patient.mrn
     assert notice.option == "2" and notice.signed_on == services.clinic_today(course.clinic)
     version = RecordVersion.objects.get(record_uuid=notice.uuid)

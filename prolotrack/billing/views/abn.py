@@ -120,16 +120,20 @@ def abn_health_change(request: ClinicRequest, notice_uuid: Any) -> HttpResponse:
 def abn_pdf(request: ClinicRequest, notice_uuid: Any) -> HttpResponse:
     """The signed ABN, byte for byte as stored, checked against its SHA-256 before it is served."""
     notice = queries.notice_or_404(request, notice_uuid)
-    if not notice.pdf or not notice.pdf_sha256:
+    if not notice.has_pdf or not notice.pdf_sha256:
         raise Http404("This ABN has no stored PDF.")
     actor = actor_for(request)
     try:
-        verified(bytes(notice.pdf), notice.pdf_sha256, actor=actor, record=notice, what="Medicare ABN PDF")
+        data = notice.pdf_content or b""
+    except OSError:
+        raise Http404("The stored PDF cannot be found; tell the clinic administrator.") from None
+    try:
+        verified(data, notice.pdf_sha256, actor=actor, record=notice, what="Medicare ABN PDF")
     except IntegrityMismatch as error:
         context = {"message": str(error), "record": notice, "title": "Document not served"}
         return render(request, "documents/not_ready.html", context, status=409)
     record_read(actor, "billing.abn.downloaded", record=notice)
-    response = HttpResponse(bytes(notice.pdf), content_type="application/pdf")
+    response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="abn-{notice.uuid}.pdf"'
     response["X-Content-SHA256"] = notice.pdf_sha256
     response["X-Content-Type-Options"] = "nosniff"

@@ -128,7 +128,7 @@ def test_the_cards_and_the_api(client, login, api_token, clinician, signed_conse
 def test_the_api_pdf_is_the_stored_bytes(client, api_token, clinician, course):
     consent = sign_for_course(actor_of(clinician), course)
     response = client.get(f"/api/consents/{consent.uuid}/pdf", headers=api_token(clinician))
-    assert response.status_code == 200 and response.content == bytes(Consent.objects.get().pdf)
+    assert response.status_code == 200 and response.content == Consent.objects.get().pdf_content
     assert response["X-Content-SHA256"] == consent.pdf_sha256
 
 

@@ -23,7 +23,7 @@ from prolotrack.treatment.models import TreatmentSession
 
 
 def pdf_text(consent):
-    return " ".join(page.extract_text() for page in PdfReader(io.BytesIO(bytes(consent.pdf))).pages)
+    return " ".join(page.extract_text() for page in PdfReader(io.BytesIO(consent.pdf_content)).pages)
 
 
 def fresh(record):
@@ -54,13 +54,13 @@ def test_signing_stores_the_text_the_signatures_and_the_pdf_with_its_hash(clinic
     assert consent.status == ConsentStatus.SIGNED and consent.version == 2
     assert consent.text == queries.treatment_draft(course).text
     assert consent.template_version == 0
-    assert consent.pdf_sha256 == hashlib.sha256(bytes(fresh(consent).pdf)).hexdigest()
+    assert consent.pdf_sha256 == hashlib.sha256(fresh(consent).pdf_content).hexdigest()
     text = pdf_text(fresh(consent))
     for phrase in ("Consent to prolotherapy: Knee osteoarthritis", "Lovelace, Ada", "Ada Lovelace", "Clara Clinician",
                    "off-label", "Medicare", "3 sessions about 4 weeks apart", "inside the joint", "stop the treatment"):  # fmt: skip
         assert phrase in " ".join(text.split()), phrase
     # Both signatures are embedded images.
-    reader = PdfReader(io.BytesIO(bytes(fresh(consent).pdf)))
+    reader = PdfReader(io.BytesIO(fresh(consent).pdf_content))
     assert len({image.data for page in reader.pages for image in page.images}) == 2
     actions = list(
         RecordVersion.objects.filter(record_uuid=consent.uuid).order_by("version").values_list("action", flat=True)
@@ -151,7 +151,7 @@ def test_the_pdf_and_its_hash_cannot_be_replaced(clinician, course):
             actor_of(clinician), fresh(consent), {"pdf": b"%PDF-fake", "pdf_sha256": "0" * 64}, "x",
             expected_version=None, amendment=True, reason="Replace the document",
         )  # fmt: skip
-    assert fresh(consent).pdf_sha256 == hashlib.sha256(bytes(fresh(consent).pdf)).hexdigest()
+    assert fresh(consent).pdf_sha256 == hashlib.sha256(fresh(consent).pdf_content).hexdigest()
 
 
 def test_withdrawal_is_recorded_with_date_reason_and_who_and_nothing_is_deleted(clinician, colleague, signed_consent):

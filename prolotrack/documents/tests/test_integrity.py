@@ -2,8 +2,11 @@
 the database was served with the original hash in its header). A mismatch answers 409, is audited and emails the
 clinic's administrators."""
 
+from pathlib import Path
+
 import pytest
 from django.core import mail
+from django.core.files.storage import storages
 from django.db import connection, transaction
 
 from prolotrack.audit.models import AuditEvent
@@ -16,9 +19,28 @@ FORGED = b"%PDF-1.7\n% a different document\n"
 
 
 def _overwrite(model, pk: int, column: str) -> None:
-    """Change the bytes behind the app's back, as a direct database edit would."""
+    """Change the bytes behind the app's back: the stored file as a disk edit would (the file store itself never
+    overwrites), or, for a row from before the file store, the bytes in the row as a direct database edit would."""
+    name = model.objects.filter(pk=pk).values_list("pdf_name", flat=True).get()
+    if name:
+        path = Path(storages["default"].path(name))
+        path.chmod(0o600)
+        path.write_bytes(FORGED)
+        return
     with connection.cursor() as cursor:
         cursor.execute(f"UPDATE {model._meta.db_table} SET {column} = %s WHERE id = %s", [FORGED, pk])  # noqa: S608
+
+
+def _as_before_the_file_store(model, pk: int) -> bytes:
+    """Put a record back as rows were before the file store: the bytes in the row, no stored name."""
+    record = model.objects.get(pk=pk)
+    data = record.pdf_content
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {model._meta.db_table} SET pdf = %s, pdf_name = '' WHERE id = %s",  # noqa: S608
+            [data, pk],
+        )
+    return data
 
 
 @pytest.fixture
@@ -83,3 +105,24 @@ def test_intact_documents_raise_no_alert(login, clinician, signed_consent, alert
         response = login(clinician).get(f"/consents/{signed_consent.uuid}/pdf/")
     assert response.status_code == 200 and mail.outbox == []
     assert not AuditEvent.objects.filter(action="document.integrity_failed").exists()
+
+
+def test_a_consent_pdf_from_before_the_file_store_is_served_and_checked(
+    login, clinician, signed_consent, alerted_admin
+):
+    assert signed_consent.pdf_name.startswith("sha256/")
+    data = _as_before_the_file_store(Consent, signed_consent.pk)
+    response = login(clinician).get(f"/consents/{signed_consent.uuid}/pdf/")
+    assert response.status_code == 200 and response.content == data
+    _overwrite(Consent, signed_consent.pk, "pdf")
+    _assert_refused(login(clinician).get(f"/consents/{signed_consent.uuid}/pdf/"), signed_consent.uuid)
+
+
+def test_a_visit_summary_from_before_the_file_store_is_served_and_checked(login, clinician, summary, alerted_admin):
+    stored = DocumentPdf.objects.get(document=summary)
+    data = _as_before_the_file_store(DocumentPdf, stored.pk)
+    client = login(clinician)
+    response = client.get(f"/documents/{summary.uuid}/download/")
+    assert response.status_code == 200 and response.content == data
+    _overwrite(DocumentPdf, stored.pk, "pdf")
+    _assert_refused(client.get(f"/documents/{summary.uuid}/download/"), summary.uuid)

@@ -136,7 +136,7 @@ def test_every_handout_page_and_pdf_cites_published_sources_only(login, clinic, 
 
 
 def test_the_signed_consent_pdf_shows_the_signing_time_in_the_clinic_zone(clinic, signed_consent):
-    text = " ".join((p.extract_text() or "") for p in PdfReader(io.BytesIO(bytes(signed_consent.pdf))).pages)
+    text = " ".join((p.extract_text() or "") for p in PdfReader(io.BytesIO(signed_consent.pdf_content)).pages)
     text = " ".join(text.split())
     signed = timezone.localtime(signed_consent.signed_at, ZoneInfo(clinic.timezone))
     assert f"Signed on screen {signed:%Y-%m-%d %H:%M} {signed.tzname()}" in text

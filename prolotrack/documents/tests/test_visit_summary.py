@@ -38,7 +38,7 @@ def test_signing_a_session_queues_its_visit_summary_after_commit_and_the_task_re
     assert doc.generated_by == clinician
     assert doc.pages and doc.pages >= 2
     stored = DocumentPdf.objects.get(document=doc)
-    assert hashlib.sha256(bytes(stored.pdf)).hexdigest() == doc.pdf_sha256 == stored.sha256
+    assert hashlib.sha256(stored.pdf_content).hexdigest() == doc.pdf_sha256 == stored.sha256
     actions = list(AuditEvent.objects.filter(record_uuid=doc.uuid).order_by("seq").values_list("action", flat=True))
     assert actions == ["document.queued", "document.generating", "document.generated"]
 

@@ -25,7 +25,7 @@ def test_the_demo_has_an_abn_gated_medicare_patient(demo: Clinic, db: Any, login
     course = notice.course
     assert notice.patient == coverage.patient and course.status == "open"
     assert notice.identification == coverage.patient.mrn and notice.option == "2"
-    assert notice.pdf_sha256 == hashlib.sha256(bytes(notice.pdf)).hexdigest()
+    assert notice.pdf_sha256 == hashlib.sha256(notice.pdf_content).hexdigest()
     gate = queries.abn_gate(course)
     assert gate.required and gate.state == GateState.CURRENT
     # The gate passes for the course's sessions: nothing about the ABN in what is left to do before signing.

@@ -41,7 +41,7 @@ def test_the_demo_consents(demo: Clinic, db: Any) -> None:
     research = Consent.objects.filter(scope=ConsentScope.RESEARCH, status=ConsentStatus.SIGNED).count()
     assert 0.4 * patients <= research <= 0.8 * patients
     for consent in Consent.objects.all():
-        assert consent.pdf_sha256 == hashlib.sha256(bytes(consent.pdf)).hexdigest()
+        assert consent.pdf_sha256 == hashlib.sha256(consent.pdf_content).hexdigest()
 
 
 def test_the_demo_has_every_kind_of_message(demo: Clinic, db: Any) -> None:
