@@ -8,6 +8,7 @@ docs/OPERATIONS.md for every variable.
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from csp import constants as csp
@@ -226,7 +227,7 @@ AUDIT_CHECKPOINT_DIR = os.environ.get("PROLOTRACK_AUDIT_CHECKPOINT_DIR") or str(
 AUDIT_CHECKPOINT_MINUTES = int(os.environ.get("PROLOTRACK_AUDIT_CHECKPOINT_MINUTES", "60"))
 
 
-def _file_storage() -> dict[str, object]:
+def _file_storage() -> dict[str, Any]:
     """Where stored files go (prolotrack/core/filestore.py: written once under their SHA-256, never overwritten).
 
     A local folder (MEDIA_ROOT, read when used, so a test's MEDIA_ROOT applies) by default; an S3-compatible bucket through django-storages when
@@ -241,7 +242,7 @@ def _file_storage() -> dict[str, object]:
                 "directory_permissions_mode": 0o700,
             },
         }
-    options: dict[str, object] = {
+    options: dict[str, Any] = {
         "bucket_name": bucket,
         "location": os.environ.get("PROLOTRACK_S3_PREFIX", "").strip("/"),
         "file_overwrite": False,  # never replace an object; filestore.put checks first anyway

@@ -111,10 +111,10 @@ def open_stored(name: str) -> IO[bytes]:
         if not _NAME.match(name):
             raise StoreError("Not a stored file name.")
         handle: Any = storage().open(name, "rb")
-        return handle  # type: ignore[no-any-return]
+        return handle
     if not _legacy_path_ok(name):
         raise StoreError("Stored file path is outside the file store.")
-    return _legacy_storage().open(name, "rb")  # type: ignore[no-any-return]
+    return _legacy_storage().open(name, "rb")
 
 
 def read(name: str) -> bytes:

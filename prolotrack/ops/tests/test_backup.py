@@ -23,6 +23,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 
 from prolotrack.audit.models import AuditEvent
 from prolotrack.clinics.testing import actor_of
+from prolotrack.core import filestore
 from prolotrack.ops import backup
 from prolotrack.patients import services as patient_services
 from prolotrack.patients.models import Patient
@@ -112,7 +113,9 @@ def _roots(base: Path) -> dict[str, Path]:
 
 @pytest.mark.django_db(transaction=True)
 def test_a_backup_taken_during_writes_restores_to_the_same_snapshot(clinician, tmp_path: Path, target: str) -> None:
-    image = _stored_file("imaging/alpha/scan-1", b"\x89PNG fake image bytes")
+    image = _stored_file("imaging/alpha/scan-1", b"\x89PNG fake image bytes")  # a name from before the file store
+    pdf = b"%PDF-1.7 a signed consent"
+    stored = filestore.put(pdf, "pdf")  # sha256/ab/cd/<hash>.pdf, as PDFs and images are stored now
     writer = Writer(clinician)
     writer.start()
     try:
@@ -130,7 +133,10 @@ def test_a_backup_taken_during_writes_restores_to_the_same_snapshot(clinician, t
     patients = manifest.tables[Patient._meta.db_table]
     assert len(before) <= patients <= len(writer.acknowledged)
     assert patients < Patient.objects.count()
-    assert manifest.files == {"files/media/imaging/alpha/scan-1": backup.hashlib.sha256(image.read_bytes()).hexdigest()}
+    assert manifest.files == {
+        "files/media/imaging/alpha/scan-1": backup.hashlib.sha256(image.read_bytes()).hexdigest(),
+        f"files/media/{stored}": filestore.digest_of(stored),
+    }
     with tarfile.open(archive) as tar:
         assert {"manifest.json", manifest.database["member"], "files/media/imaging/alpha/scan-1"} <= set(tar.getnames())
 
@@ -151,6 +157,7 @@ def test_a_backup_taken_during_writes_restores_to_the_same_snapshot(clinician, t
         copied = AuditEvent.objects.using(target).filter(chain_key=key).order_by("seq")
         assert list(copied.values_list("seq", "hash")) == list(source.values_list("seq", "hash"))
     assert (restored_roots["media"] / "imaging/alpha/scan-1").read_bytes() == image.read_bytes()
+    assert (restored_roots["media"] / stored).read_bytes() == pdf
 
     # A second restore into the now full target is refused, and writes nothing.
     with pytest.raises(backup.BackupError, match=r"not empty|already has tables"):
