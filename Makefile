@@ -10,10 +10,11 @@ PORT ?= 8000
 SITE_URL ?= http://$(if $(filter 0.0.0.0,$(HOST)),127.0.0.1,$(HOST)):$(PORT)
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: run serve install install-dev browser-deps test lint test-pg check-deploy bench clean help messages
+.PHONY: run run-cluster serve install install-dev browser-deps test lint test-pg check-deploy bench clean help messages
 
 help:
 	@echo "make run       install, migrate, load the demo clinic and serve http://$(HOST):$(PORT)"
+	@echo "make run-cluster  DATABASE_URL=postgresql://... : two web processes behind HAProxy on :8000, worker, scheduler"
 	@echo "make test      install and run every check (lint, migrations, import contract, mypy, tests, browser tests)"
 	@echo "make test-pg   the database tests against PostgreSQL at DATABASE_URL (default $(PG_URL))"
 	@echo "make bench     the benchmarks in bench/ (see docs/PERFORMANCE.md)"
@@ -57,6 +58,16 @@ messages: install
 	$(PY) manage.py makemessages $(addprefix -l ,$(MESSAGE_LANGUAGES)) --no-obsolete \
 	  --ignore=tests --ignore=bench --ignore=test-artifacts --ignore=data --ignore=staticfiles
 	$(PY) manage.py compilemessages $(addprefix -l ,$(MESSAGE_LANGUAGES)) --ignore=.venv --ignore=node_modules
+
+# Two web processes, the task worker and the scheduler (Procfile.cluster) and HAProxy giving both web processes one port,
+# against the PostgreSQL database of DATABASE_URL (docs/OPERATIONS.md, "Several web processes on one machine").
+CLUSTER_PORT ?= 8000
+run-cluster: install
+	@test -n "$$DATABASE_URL" || { echo "make run-cluster: set DATABASE_URL=postgresql://user@host:5432/name"; exit 2; }
+	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py createcachetable
+	PROLOTRACK_SITE_URL="$${PROLOTRACK_SITE_URL:-http://127.0.0.1:$(CLUSTER_PORT)}" $(PY) manage.py seed_demo
+	PROLOTRACK_WEB_WORKERS="$${PROLOTRACK_WEB_WORKERS:-2}" $(PY) -m prolotrack.ops.cluster --port=$(CLUSTER_PORT)
 
 lint: install-dev
 	@mkdir -p data

@@ -1,13 +1,16 @@
 """Load benchmark (issue 17): 32 staff users against the real server, 80 % reads and 20 % writes, headless locust.
 
     .venv/bin/python bench/load.py [--users 32] [--ramp 10] [--duration 60] [--workers N] [--threads T]
+    DATABASE_URL=postgresql://... .venv/bin/python bench/load.py --cluster [--workers N]
 
 1. A fresh copy of the demo database (SQLite: the demo clinic seeded once into `bench/results/load-template`, then
    copied for every run, keys included), or the PostgreSQL database of DATABASE_URL (migrated and seeded with the
    demo when it has none; every run adds its writes to it).
 2. One API token of the demo clinician and one signed-in, second-factor-verified staff session per user.
 3. gunicorn with the project's settings (prolotrack/ops/gunicorn_conf.py; --workers / --threads override them) on a
-   free loopback port, production settings (DEBUG off, collected static files), JSON logs to a file.
+   free loopback port, production settings (DEBUG off, collected static files), JSON logs to a file. With --cluster
+   (PostgreSQL only): `make run-cluster`'s processes instead (prolotrack/ops/cluster.py: two gunicorn web processes of
+   --workers workers each on :8001 and :8002, the task worker, the scheduler) and the load sent to HAProxy's one port.
 4. locust (bench/locustfile.py: chart and session pages, patient and session API, search; registrations and weights)
    for `--ramp` seconds of ramp-up and then `--duration` seconds measured (statistics reset when all users run).
 5. Every acknowledged write read back through the API and compared with what was sent; the server log searched for
@@ -141,15 +144,24 @@ def fixture(users: int) -> dict[str, object]:
     }
 
 
+def descendants(pid: int) -> list[int]:
+    """The process and every process below it (gunicorn's master and workers; the cluster's whole tree)."""
+    found = [pid]
+    try:
+        children = [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except FileNotFoundError:
+        return found
+    for child in children:
+        found += descendants(child)
+    return found
+
+
 def server_cpu_seconds(master: int) -> float:
-    """CPU seconds (user + system) used so far by gunicorn's master and its workers (Linux /proc)."""
+    """CPU seconds (user + system) used so far by the server's processes (gunicorn's master and its workers, or with
+    --cluster every process of the cluster, proxy included; Linux /proc)."""
     tick = os.sysconf("SC_CLK_TCK")
     total = 0.0
-    try:
-        pids = [master, *map(int, Path(f"/proc/{master}/task/{master}/children").read_text().split())]
-    except FileNotFoundError:
-        return 0.0
-    for pid in pids:
+    for pid in descendants(master):
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except FileNotFoundError:
@@ -174,6 +186,22 @@ def wait_ready(base: str, server: subprocess.Popen[bytes], timeout: float = 120)
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(0.2)
     raise SystemExit(f"the server at {base} did not answer /livez in {timeout} s")
+
+
+def wait_both_web_processes(timeout: float = 120) -> None:
+    """With --cluster: both web processes answer on their own ports (the proxy answers once the first does)."""
+    deadline = time.monotonic() + timeout
+    for port in (8001, 8002):
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/livez", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit(f"the web process on :{port} did not answer /livez in {timeout} s")
+            time.sleep(0.2)
 
 
 def get_json(url: str, token: str) -> object:
@@ -244,9 +272,14 @@ def main() -> None:
     parser.add_argument("--threads", type=int, help="Threads per worker (default 2).")
     parser.add_argument("--data-dir", default=str(RESULTS / "load"))
     parser.add_argument("--label", default="", help="A note kept with the result (e.g. what changed).")
+    parser.add_argument(
+        "--cluster", action="store_true", help="Two web processes behind HAProxy, worker and scheduler (PostgreSQL)."
+    )
     args = parser.parse_args()
     load_before = os.getloadavg()
     postgres = bool(os.environ.get("DATABASE_URL"))
+    if args.cluster and not postgres:
+        raise SystemExit("--cluster runs against PostgreSQL: set DATABASE_URL (make run-cluster refuses SQLite too).")
     data_dir = Path(args.data_dir).resolve()
     started = time.perf_counter()
     (prepare_postgres if postgres else prepare_sqlite)(data_dir)
@@ -269,14 +302,18 @@ def main() -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = run_dir / "server.log"
+    command = gunicorn_command("127.0.0.1", port)
+    if args.cluster:
+        command = [sys.executable, "-m", "prolotrack.ops.cluster", f"--port={port}"]
     with log.open("w") as out:
         server = subprocess.Popen(
-            gunicorn_command("127.0.0.1", port), cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True,
+            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
     try:
         wait_ready(base, server)
-        print(f"gunicorn: {workers} workers x {threads} threads at {base}; prepared in "
+        if args.cluster:
+            wait_both_web_processes()
+        print(f"{'cluster: 2 web processes of ' if args.cluster else 'gunicorn: '}{workers} workers x {threads} threads at {base}; prepared in "
               f"{time.perf_counter() - started:.0f} s; load average {load_before[0]:.2f}", flush=True)  # fmt: skip
         load_start = os.getloadavg()
         cpu_start, served_start = server_cpu_seconds(server.pid), access_lines(log)
@@ -322,6 +359,8 @@ def main() -> None:
         "ramp_s": args.ramp,
         "measured_s": args.duration,
         "gunicorn": {"workers": workers, "threads": threads},
+        "cluster": "2 web processes behind HAProxy, worker, scheduler" if args.cluster else "",
+        "command": " ".join(sys.argv),
         "cores": gunicorn_conf.cores(),
         "total": total,
         "per_request": stats,
@@ -341,7 +380,7 @@ def main() -> None:
         out.write(json.dumps(result) + "\n")
     width = max(len(name) for name in [*stats, "all"])
     print(f"\n{connection.vendor}, {args.users} users, {args.duration} s measured after a {args.ramp} s ramp, "
-          f"gunicorn {workers} x {threads}")  # fmt: skip
+          f"{'2 web processes behind HAProxy, each ' if args.cluster else ''}gunicorn {workers} x {threads}")  # fmt: skip
     print(f"{'request':<{width}}  {'count':>6}  {'fail':>4}  {'req/s':>6}  {'p50':>5}  {'p95':>5}  {'p99':>5}")
     for name, row in [*stats.items(), ("all", total)]:
         print(f"{name:<{width}}  {row['requests']:>6}  {row['failures']:>4}  {row['rps']:>6}  {row['p50_ms']:>5.0f}  "

@@ -1,28 +1,22 @@
 """Procfile.cluster (issue 17, "Many app servers"): every line a process a Procfile runner can start, each command's
 arguments accepted by the program it names, without starting anything."""
 
-import re
-import shlex
+import shutil
+import subprocess
 from pathlib import Path
 
+import pytest
 from django.core.management import get_commands, load_command_class
 from django.test import override_settings
 from gunicorn.config import Config
 
+from prolotrack.ops import cluster
+
 ROOT = Path(__file__).resolve().parents[3]
-LINE = re.compile(r"^([A-Za-z0-9_-]+):\s*(.+)$")  # the process line honcho and foreman read; other lines are ignored
 
 
 def processes() -> dict[str, list[str]]:
-    found: dict[str, list[str]] = {}
-    for line in (ROOT / "Procfile.cluster").read_text().splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        match = LINE.match(line)
-        assert match, f"not a Procfile process line: {line!r}"
-        assert match.group(1) not in found, f"{match.group(1)} twice"
-        found[match.group(1)] = shlex.split(match.group(2))
-    return found
+    return cluster.processes()  # refuses a line that is not a Procfile process line, and a name given twice
 
 
 def test_the_cluster_procfile_names_two_web_processes_the_worker_and_the_scheduler():
@@ -50,3 +44,25 @@ def test_the_worker_and_the_scheduler_are_management_commands_with_valid_argumen
         assert argv[:3] == [".venv/bin/python", "manage.py", command]
         parser = load_command_class(commands[command], command).create_parser("manage.py", command)
         parser.parse_args(argv[3:])  # exits (SystemExit) on an unknown or malformed argument
+
+
+def test_the_proxy_configuration_is_valid_haproxy_without_starting_anything():
+    if shutil.which("haproxy") is None:
+        pytest.skip("haproxy is not installed (apt-get install haproxy); make run-cluster needs it")
+    env = {"PROLOTRACK_CLUSTER_PORT": "8000", "PATH": "/usr/sbin:/usr/bin:/bin"}
+    checked = subprocess.run(  # noqa: S603 - fixed argv
+        [*cluster.proxy_command(), "-c"], env=env, capture_output=True, text=True, timeout=30, check=False
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    text = cluster.HAPROXY_CONFIG.read_text()
+    web = {name: argv for name, argv in processes().items() if name.startswith("web")}
+    for argv in web.values():
+        bind = Config().parser().parse_args(argv[3:]).bind[0]
+        assert f"server web{bind[-1]} {bind} check" in text  # the proxy sends to exactly the Procfile's web ports
+
+
+def test_the_cluster_refuses_sqlite_and_a_missing_proxy_with_the_reason():
+    assert "PostgreSQL" in (cluster.refusal({}) or "")
+    assert "PostgreSQL" in (cluster.refusal({"DATABASE_URL": "sqlite:///x.sqlite3"}) or "")
+    if shutil.which("haproxy") is not None:
+        assert cluster.refusal({"DATABASE_URL": "postgresql://postgres@127.0.0.1/db"}) is None
