@@ -79,7 +79,7 @@ def _finish(processes: list[subprocess.Popen[str]]) -> None:
 
 
 def _runs(log: Path) -> list[tuple[str, str]]:
-    return [tuple(line.split()) for line in log.read_text().splitlines()]  # type: ignore[misc]
+    return [(first, second) for first, second in (line.split() for line in log.read_text().splitlines())]
 
 
 @pytest.mark.django_db(transaction=True)
