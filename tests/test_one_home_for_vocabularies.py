@@ -69,6 +69,8 @@ WORKFLOW_STATES = {
     # The languages the product's patient pages are served in (settings.LANGUAGES), not a clinical vocabulary.
     "patients.Patient.preferred_language",
     "booking.PendingPatient.preferred_language",
+    "booking.WaitlistEntry.status",  # the waitlist's states and an offer's outcome (docs/BOOKING.md, "Waitlist")
+    "booking.WaitlistOffer.outcome",
 }
 
 DOMAIN_CHOICES = [list(v.choices) for v in VOCABULARIES.values()] + [list(CHECKLIST_CHOICES)]

@@ -7,11 +7,13 @@ hours changed; an appointment is cancelled with a reason, never removed.
 """
 
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 
 from prolotrack.core.limits import validators
+from prolotrack.core.links import PatientLinkBase
 from prolotrack.core.records import ClinicalRecord
 from prolotrack.domain.limits import BUFFER_MINUTES, SESSION_MINUTES
 
@@ -235,3 +237,94 @@ class Appointment(ClinicalRecord):
 
     def __str__(self) -> str:
         return f"{self.appointment_type} at {self.starts_at:%Y-%m-%d %H:%M} UTC"
+
+
+# --- Waitlist (docs/BOOKING.md, "Waitlist") -------------------------------------------------------------------------
+
+
+class WaitlistStatus(models.TextChoices):
+    ACTIVE = "active", "Waiting"
+    OFFERED = "offered", "Offered a slot, awaiting an answer"
+    BOOKED = "booked", "Booked from an offer"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    EXPIRED = "expired", "Window passed"
+
+
+# The entries the scheduler may offer a slot to (an OFFERED one waits for its answer first).
+WAITING = (WaitlistStatus.ACTIVE, WaitlistStatus.OFFERED)
+
+
+class WaitlistEntry(ClinicalRecord):
+    """A person waiting for an appointment type (with one clinician, or anyone who offers it) inside a window of
+    local days, optionally some weekdays and a time of day. The line's order is `joined_at`."""
+
+    patient = models.ForeignKey("patients.Patient", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    pending_patient = models.ForeignKey(
+        PendingPatient, null=True, blank=True, on_delete=models.PROTECT, related_name="waitlist_entries"
+    )
+    appointment_type = models.ForeignKey(AppointmentType, on_delete=models.PROTECT, related_name="+")
+    clinician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    first_day = models.DateField()
+    last_day = models.DateField()
+    # Digits of the weekdays wanted, 0 Monday ... 6 Sunday ("024": Monday, Wednesday, Friday); empty: any day.
+    weekdays = models.CharField(max_length=7, blank=True)
+    earliest = models.TimeField(null=True, blank=True)
+    latest = models.TimeField(null=True, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+    joined_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=WaitlistStatus.choices, default=WaitlistStatus.ACTIVE)
+    status_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["joined_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(patient__isnull=False, pending_patient__isnull=True)
+                | models.Q(patient__isnull=True, pending_patient__isnull=False),
+                name="booking_waitlist_one_person",
+                violation_error_message="A waitlist entry is for one patient or one online booker, not both or none.",
+            )
+        ]
+        indexes = [models.Index(fields=["clinic", "status", "joined_at"])]
+
+    @property
+    def weekday_numbers(self) -> list[int]:
+        return [int(d) for d in self.weekdays if d.isdigit()]
+
+    @property
+    def person(self) -> Any:
+        return self.patient if self.patient_id else self.pending_patient
+
+
+class OfferOutcome(models.TextChoices):
+    OPEN = "open", "Sent, awaiting an answer"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    EXPIRED = "expired", "Not answered in time"
+    WITHDRAWN = "withdrawn", "Withdrawn by the clinic"
+
+
+class WaitlistOffer(ClinicalRecord, PatientLinkBase):
+    """A freed slot offered to one waiting person: the HELD appointment that keeps the slot for them until
+    `expires_at` (the link's expiry and the hold's are the same moment), and the single-use link that accepts or
+    declines it. At most one open offer per entry (a database constraint: two scheduler passes cannot both offer)."""
+
+    # Editable here (PatientLinkBase's is not): the token is made when the offer's message is sent, so the live link
+    # exists only in the patient's copy; a message sent again after a failure carries a new token (a new version).
+    token_hash = models.CharField(max_length=64, unique=True)
+    entry = models.ForeignKey(WaitlistEntry, on_delete=models.PROTECT, related_name="offers")
+    appointment = models.ForeignKey(Appointment, on_delete=models.PROTECT, related_name="+")
+    outcome = models.CharField(max_length=10, choices=OfferOutcome.choices, default=OfferOutcome.OPEN)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entry"], condition=models.Q(outcome="open"), name="booking_waitlist_one_open_offer"
+            ),
+            models.UniqueConstraint(fields=["appointment"], name="booking_waitlist_one_offer_per_hold"),
+        ]
+        indexes = [models.Index(fields=["clinic", "outcome", "expires_at"])]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from prolotrack.booking.views import appointments, pending, public, setup
+from prolotrack.booking.views import appointments, pending, public, setup, waitlist
 
 app_name = "booking"
 
@@ -27,4 +27,8 @@ urlpatterns = [
     path("book/<slug:slug>/", public.start, name="public-start"),
     path("book/<slug:slug>/details/", public.details, name="public-details"),
     path("book/<slug:slug>/code/", public.code, name="public-code"),
+    path("booking/waitlist/", waitlist.waitlist_page, name="waitlist"),
+    path("booking/waitlist/add/", waitlist.waitlist_add, name="waitlist-add"),
+    path("booking/waitlist/<uuid:entry_uuid>/withdraw/", waitlist.waitlist_withdraw, name="waitlist-withdraw"),
+    path("waitlist/offer/<str:token>/", waitlist.offer_page, name="waitlist-offer"),
 ]

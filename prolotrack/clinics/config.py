@@ -100,6 +100,9 @@ class ClinicConfig:
     booking_cancel_window_hours: int = 24
     # Slots start on a grid of this many minutes from the start of the working period.
     booking_step_minutes: int = 15
+    # A slot offered to a waitlisted patient is held for them this long before it goes to the next in line
+    # (docs/BOOKING.md "Waitlist"; a product choice, docs/SETTINGS.md).
+    waitlist_hold_minutes: int = 60
 
     # A session of a course for an Original Medicare patient is signed only with a current Advance Beneficiary Notice
     # (form CMS-R-131) on file (docs/BILLING.md, "Medicare ABN"): on, because Medicare does not cover prolotherapy
@@ -129,6 +132,7 @@ class ClinicConfig:
         "booking_max_days_ahead": (0, 730),
         "booking_cancel_window_hours": (0, 336),
         "booking_step_minutes": (5, 120),
+        "waitlist_hold_minutes": (10, 1440),
         "nsaid_stop_days": (0, 28),
         # Below half the maximum nearly every session would warn, and a warning nobody reads protects nobody.
         "anaesthetic_warn_fraction": (Decimal("0.5"), Decimal(1)),

@@ -272,6 +272,14 @@ SETTINGS: dict[str, Setting] = {
             "minutes",
         ),
         Setting(
+            "waitlist_hold_minutes",
+            "A slot offered from the waitlist is held this many minutes",
+            "The offer's link and the hold end together; unanswered, the slot goes to the next person in line.",
+            "60, a product choice: long enough to read an email on a break, short enough that a slot freed a few "
+            "days ahead can reach a dozen people a day, one at a time (BOOKING.md, 'Waitlist').",
+            "minutes",
+        ),
+        Setting(
             "abn_gate",
             "Medicare ABN before signing a session",
             "For a patient whose coverage is Original Medicare, a session is signed only with a current Advance "
@@ -324,6 +332,7 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "booking_same_day",
             "booking_cancel_window_hours",
             "booking_step_minutes",
+            "waitlist_hold_minutes",
         ),
     ),
 )

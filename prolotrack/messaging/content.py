@@ -227,6 +227,11 @@ NON_CLINICAL = frozenset({"appointment_reminder", "questionnaire_due", "question
 
 
 def opt_out_line(kind: str, clinic: Any) -> str:
+    if kind == "waitlist_offer":
+        return (
+            f"You receive this because you asked {clinic.name} to put you on its waitlist. To leave the waitlist, "
+            "say so on the offer's page or tell the clinic."
+        )
     if kind == "billing_document":
         return _(
             "%(clinic)s sent this at your request. If you would rather have your invoices and receipts on paper, "

@@ -25,6 +25,8 @@ class MessageKind(models.TextChoices):
     QUESTIONNAIRE_OVERDUE = ReminderKind.QUESTIONNAIRE_OVERDUE.value, "Questionnaire overdue"
     # Not a reminder: an invoice, receipt or superbill the staff chose to email (messaging.services.queue_document).
     BILLING_DOCUMENT = "billing_document", "Invoice, receipt or superbill"
+    # Not a reminder: a freed slot offered to a waitlisted patient, with its hold link (messaging/waitlist.py).
+    WAITLIST_OFFER = "waitlist_offer", "Waitlist offer"
 
 
 class MessageStatus(models.TextChoices):

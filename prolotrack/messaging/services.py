@@ -28,7 +28,7 @@ from prolotrack.core.language import patient_language
 from prolotrack.core.site import site_url
 from prolotrack.domain import reminders as rules
 from prolotrack.domain.reminders import Decision, ReminderKind
-from prolotrack.messaging import content, ics
+from prolotrack.messaging import content, ics, waitlist
 from prolotrack.messaging.backends import sms_backend
 from prolotrack.messaging.models import (
     OPEN_STATUSES,
@@ -355,7 +355,11 @@ def _hold_reason(current: OutboxMessage, now: datetime, today: date) -> tuple[st
     clinic = current.clinic
     if not sending_window(clinic).is_open(timezone.localtime(now, clinic.tz).time()):
         return "wait", "outside the clinic's sending window"
-    if current.session_id is not None:
+    if current.kind == MessageKind.WAITLIST_OFFER:
+        reason = waitlist.lapse_reason(current, now)
+        if reason:
+            return "cancel", reason
+    elif current.session_id is not None:
         session = TreatmentSession.objects.select_related("clinic", "course", "patient").get(pk=current.session_id)
         reason = _lapse_reason(session, current.target, today, current.kind)
         if reason:
@@ -442,6 +446,9 @@ def _render(message: OutboxMessage, today: date, *, with_link: bool) -> Rendered
         words = session_message(session, ReminderKind(message.kind), message.channel, today)
         attachments = _attachments(session, message.kind, message.channel)
         return Rendered(words.subject, words.body, attachments, words.body)
+    if message.kind == MessageKind.WAITLIST_OFFER:
+        subject, stored, patient_body = waitlist.words(message, with_link=with_link)
+        return Rendered(subject, stored, [], patient_body)
     if message.kind == MessageKind.BILLING_DOCUMENT:
         # Written when staff queued it: the document as it was then (an issued invoice never changes).
         return Rendered(message.subject, message.body, list(message.attachments), message.body)
@@ -537,6 +544,15 @@ def run_pass(*, now: datetime | None = None, clinics: Iterable[Clinic] | None = 
         except Exception as error:  # one clinic's failure must not stop the others' reminders
             log.exception("Planning reminders for %s failed", clinic)
             report.errors.append(f"{clinic.name}: {error}")
+        try:
+            # Expire unanswered waitlist offers, and offer freed slots while messages can go out (docs/BOOKING.md).
+            found = waitlist.run(
+                clinic, now, window_open=sending_window(clinic).is_open(timezone.localtime(now, clinic.tz).time())
+            )
+            report.planned += found.offered
+        except Exception as error:  # the waitlist of one clinic must not stop its reminders or the others'
+            log.exception("The waitlist pass for %s failed", clinic)
+            report.errors.append(f"{clinic.name} waitlist: {error}")
         report.add(send_due(clinic, now))
     return report
 

@@ -1,0 +1,67 @@
+"""Two acceptances of one waitlist offer at the same moment (a double tap, two devices): exactly one books the held
+slot, the other is told the offer was answered (docs/BOOKING.md, "Waitlist"). Threads need committed rows and their
+own connections: SQLite (BEGIN IMMEDIATE) with a file database, and PostgreSQL (the clinician's row lock, then the
+offer's)."""
+
+import threading
+from datetime import time
+from typing import Any
+
+import pytest
+from django.db import connection, connections
+from django.utils import timezone
+
+from prolotrack.booking import services, waitlist
+from prolotrack.booking.models import Appointment, AppointmentStatus, OfferOutcome, WaitlistEntry, WaitlistStatus
+from prolotrack.booking.testing import next_weekday
+from prolotrack.clinics.models import User
+from prolotrack.clinics.testing import actor_of
+
+THREADS = 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_acceptances_of_one_offer_one_wins(
+    admin_user: User, frontdesk: User, clinician: User, clinic: Any, make_patient: Any
+) -> None:
+    if connection.vendor == "sqlite" and connection.settings_dict["NAME"].startswith(("file:memorydb", ":memory:")):
+        pytest.skip("threads need a file database: set PROLOTRACK_TEST_SQLITE")
+    admin = actor_of(admin_user)
+    kind = services.create_appointment_type(admin, {"name": "Follow-up", "kind": "follow_up", "duration_minutes": 30})
+    services.set_offers(admin, kind, [clinician])
+    day = next_weekday(clinic, 2, at_least=3)
+    services.add_weekly_period(admin, clinician, weekday=day.weekday(), starts=time(9), ends=time(10))
+    patient = make_patient(email="racer@example.org")
+    waitlist.join_waitlist(actor_of(frontdesk), patient=patient, appointment_type=kind, first_day=day, last_day=day)
+    offer = waitlist.make_offers(clinic, timezone.now())[0]
+    token = waitlist.issue_link(offer).rstrip("/").rsplit("/", 1)[1]
+    start = threading.Barrier(THREADS)
+    won: list[Appointment] = []
+    refused: list[waitlist.OfferClosed] = []
+    errors: list[BaseException] = []
+
+    def accept() -> None:
+        try:
+            found = waitlist.offer_by_token(token)
+            assert found is not None
+            start.wait()
+            won.append(waitlist.accept_offer(found))
+        except waitlist.OfferClosed as error:
+            refused.append(error)
+        except BaseException as error:  # reported below, with every thread's outcome
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=accept) for _ in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert len(won) == 1 and len(refused) == 1
+    assert refused[0].state == "used"
+    booked = Appointment.objects.get(pk=offer.appointment_id)
+    assert booked.status == AppointmentStatus.BOOKED and booked.version == 2  # changed once, by the winner
+    assert WaitlistEntry.objects.get().status == WaitlistStatus.BOOKED
+    assert offer.__class__.objects.get(pk=offer.pk).outcome == OfferOutcome.ACCEPTED
