@@ -8,7 +8,7 @@ filled with those objects and requested with GET by each persona until one may s
 pattern this test cannot fill fails the test, so a new page is not silently left out.
 """
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -22,6 +22,7 @@ from prolotrack.billing import services as billing_services
 from prolotrack.billing.models import Invoice
 from prolotrack.billing.testing import fee_schedule
 from prolotrack.booking import services as booking_services
+from prolotrack.booking import waitlist as booking_waitlist
 from prolotrack.booking.testing import at, next_weekday, pending_booking
 from prolotrack.clinics.testing import actor_of
 from prolotrack.consent.testing import sign_for_course, sign_research
@@ -58,6 +59,7 @@ POST_ONLY = {
 NOT_OBJECT_PAGES = {
     "outcomes:answer-start", "outcomes:answer-review", "outcomes:answer-page",  # the patient's token: own tests
     "messaging:calendar-feed",  # a feed token: own tests
+    "booking:waitlist-offer",  # a waitlist offer's token: booking/tests/test_waitlist_pages.py
     "analytics:chart", "analytics:chart-csv",  # dashboard charts by name: own tests
     "billing:report-chart", "billing:report-csv",  # financial reports by name: billing/tests/test_report_pages.py
     "research:export-download",  # a finished export file: own tests
@@ -202,8 +204,16 @@ def minimal(client, clinician, admin_user, researcher, api_token) -> dict[str, A
     booker = pending_booking(
         patient.clinic, kind, clinician, at(patient.clinic, day, "09:30"), email="", preferred_language="en"
     )
+    # A waitlist entry with its required fields only (offers go by email, so its patient has an address).
+    with transaction.atomic():
+        waiting = patient_services.create_patient(
+            actor,
+            {"given_name": "Wai", "family_name": "Ting", "date_of_birth": date(1970, 1, 1), "sex": "female",
+             "email": "wait@example.org"},
+        )  # fmt: skip
+    entry = booking_waitlist.join_waitlist(actor, patient=waiting, appointment_type=kind, first_day=day, last_day=day)
     return {
-        "appointment_type": kind, "appointment": visit, "pending": booker,
+        "appointment_type": kind, "appointment": visit, "pending": booker, "waitlist_entry": entry,
         "patient": patient, "children": children, "screening": screening, "study": study, "course": course,
         "session": session, "solution": solution, "site": site, "check": check, "event": event,
         "link": QuestionnaireLink.objects.get(uuid=link["id"]), "document": document, "consent": consent,
@@ -225,7 +235,7 @@ def _kwargs(name: str, pattern: Any, m: dict[str, Any]) -> list[dict[str, Any]]:
         "invoice_uuid": m["invoice"].uuid, "fee_uuid": m["fee"].uuid, "payment_uuid": m["payment"].uuid,
         "package_uuid": m["package"].uuid,
         "type_uuid": m["appointment_type"].uuid, "appointment_uuid": m["appointment"].uuid,
-        "pending_uuid": m["pending"].uuid,
+        "pending_uuid": m["pending"].uuid, "entry_uuid": m["waitlist_entry"].uuid,
     }  # fmt: skip
     strings = {
         "protocol_id": "knee_oa_rabago", "code": None, "handout": "after", "instrument": "nrs_pain",

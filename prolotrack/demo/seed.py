@@ -23,6 +23,7 @@ from prolotrack.demo.generator import generate_patients
 from prolotrack.demo.messaging_seed import seed_messaging
 from prolotrack.demo.outcomes_seed import seed_outcomes
 from prolotrack.demo.treatment_seed import seed_treatment
+from prolotrack.demo.waitlist_seed import seed_waitlist
 from prolotrack.patients import services as patient_services
 
 DEMO_CLINIC = "Demo Prolotherapy Clinic"
@@ -101,6 +102,7 @@ def seed_demo(
                 seed_outcomes(demo, today=today)
                 seed_consents(demo, today=today)
                 seed_messaging(demo, today=today)  # after the other seeds: reminders for what they booked
+                seed_waitlist(demo, today=today)  # after the reminders: its passes send the offers
                 seed_documents(demo)  # visit summaries of the signed sessions, queued for the worker
         if treatment:
             # Also on a demo made before billing existed: a clinic that has a fee schedule is left as it is.
