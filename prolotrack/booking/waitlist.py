@@ -451,7 +451,9 @@ def issue_link(offer: WaitlistOffer) -> str:
     token = new_token()
     with transaction.atomic():
         current = WaitlistOffer.objects.select_for_update(no_key=True, of=("self",)).get(pk=offer.pk)
-        if offer_state(current) != LinkState.OPEN:
+        # Answered or withdrawn offers get no link. One whose hold has just run out still may (the scheduler closes
+        # it on its next pass): its page then says it ran out, which is what the patient should read.
+        if current.outcome != OfferOutcome.OPEN or current.revoked_at is not None:
             raise OfferClosed("This offer is closed.", offer_state(current))
         update_record(
             Actor.system(current.clinic),
