@@ -102,7 +102,6 @@ def seed_demo(
                 seed_outcomes(demo, today=today)
                 seed_consents(demo, today=today)
                 seed_messaging(demo, today=today)  # after the other seeds: reminders for what they booked
-                seed_waitlist(demo, today=today)  # after the reminders: its passes send the offers
                 seed_documents(demo)  # visit summaries of the signed sessions, queued for the worker
         if treatment:
             # Also on a demo made before billing existed: a clinic that has a fee schedule is left as it is.
@@ -111,6 +110,8 @@ def seed_demo(
             seed_abn(demo, today=today)
             # Appointment types, working hours and a few follow-ups (also on a demo made before booking existed).
             seed_booking(demo, today=today)
+            # Three patients on the waitlist and the offers the scheduler sent them (after the booking setup).
+            seed_waitlist(demo, today=today)
         if second_new:
             created += _seed_patients(
                 second, users["riverside_clinician"], second_clinic_patients, seed=7, today=today, locale="en_GB"

@@ -2,8 +2,7 @@
 job run as of yesterday morning, so the demo shows offers sent (the outbox's "Waitlist offer" emails, with the link in
 the patient's copy only), held slots that ran out unanswered, and today's pass offering the next slots in line.
 
-The demo has no booking setup of its own yet: when the clinic has no appointment types, the usual three are made
-(booking.testing.set_up_week: Monday-Friday 09:00-17:00 with a lunch break) for its clinicians, through the services.
+After the booking seed (appointment types and hours); once only: a clinic that already has a waitlist is left as it is.
 """
 
 from datetime import datetime, time, timedelta
@@ -14,10 +13,9 @@ from django.utils import timezone
 from prolotrack.audit.services import Actor
 from prolotrack.booking import queries
 from prolotrack.booking import waitlist as booking_waitlist
-from prolotrack.booking.models import AppointmentKind, AppointmentType
-from prolotrack.booking.testing import set_up_week
+from prolotrack.booking.models import AppointmentKind, WaitlistEntry
 from prolotrack.clinics.queries import members_with
-from prolotrack.clinics.roles import Permission, Role
+from prolotrack.clinics.roles import Permission
 from prolotrack.messaging import services
 from prolotrack.patients.models import Patient
 
@@ -26,17 +24,15 @@ WAITING = 3
 
 def seed_waitlist(clinic: Any, *, today: Any) -> int:
     """The waiting entries made (0 when the clinic has no clinician or no patient with an email)."""
-    admin = members_with(clinic, Permission.CLINIC_MANAGE).select_related("user").first()
-    desk = members_with(clinic, Permission.SCHEDULE_MANAGE).select_related("user").first()
-    clinicians = [m.user for m in members_with(clinic, Permission.SESSION_TREAT).select_related("user")]
-    if admin is None or desk is None or not clinicians:
+    if WaitlistEntry.objects.filter(clinic=clinic).exists():
         return 0
-    if not AppointmentType.objects.filter(clinic=clinic).exists():
-        set_up_week(Actor(user=admin.user, clinic=clinic, role=admin.role, channel="system"), clinicians)
+    desk = members_with(clinic, Permission.SCHEDULE_MANAGE, lacking=Permission.PATIENT_VIEW_CLINICAL).first()
+    if desk is None:
+        return 0
     kind = next((t for t in queries.bookable_types(clinic) if t.kind == AppointmentKind.FOLLOW_UP), None)
     if kind is None:
         return 0
-    actor = Actor(user=desk.user, clinic=clinic, role=desk.role or Role.FRONT_DESK, channel="system")
+    actor = Actor(user=desk.user, clinic=clinic, role=desk.role, channel="system")
     people = (
         Patient.objects.filter(clinic=clinic, entered_in_error_at__isnull=True)
         .exclude(email="")
