@@ -1,7 +1,7 @@
 """Demo booking: the demo clinic's appointment types (a new-patient assessment and a follow-up bookable online, the
 prolotherapy session by staff only), its two clinicians' working hours with a lunch break, and a few follow-ups
 booked by the front desk next week in free slots, so the calendar, the staff booking page and the public booking page
-(/book/<slug>/) have something to show. Safe to run again: a clinic that has appointment types is left as it is."""
+(/book/<slug>/, switched on) have something to show. Safe to run again: a clinic that has appointment types is left as it is."""
 
 from datetime import date, time, timedelta
 from typing import Any
@@ -11,6 +11,7 @@ from prolotrack.booking.models import AppointmentKind, AppointmentType
 from prolotrack.booking.testing import set_up_week
 from prolotrack.clinics.models import Membership
 from prolotrack.clinics.roles import Permission, Role
+from prolotrack.clinics.services import update_clinic_settings
 from prolotrack.demo.billing_seed import seed_actor
 from prolotrack.patients.models import Patient
 
@@ -33,6 +34,8 @@ def seed_booking(clinic: Any, *, today: date) -> dict[str, int]:
     if not clinicians:
         return {"types": 0, "appointments": 0}
     types = set_up_week(admin, clinicians, hours=HOURS, lunch=LUNCH)
+    # The demo takes bookings online (the setting's default is off: a clinic chooses to open its public page).
+    update_clinic_settings(admin, clinic, {"online_booking": True})
     desk = seed_actor(clinic, Permission.SCHEDULE_MANAGE)
     follow_up = types[AppointmentKind.FOLLOW_UP]
     patients = list(Patient.objects.active().filter(clinic=clinic).order_by("id")[:FOLLOW_UPS])

@@ -19,6 +19,8 @@ def test_the_demo_can_be_booked(demo: Clinic, db: Any) -> None:
     kinds = {t.kind: t for t in AppointmentType.objects.filter(clinic=demo)}
     assert set(kinds) == {AppointmentKind.ASSESSMENT, AppointmentKind.SESSION, AppointmentKind.FOLLOW_UP}
     assert [t.kind for t in queries.bookable_types(demo, online=True)] != []
+    demo.refresh_from_db()
+    assert demo.config.online_booking
     assert not kinds[AppointmentKind.SESSION].bookable_online  # course sessions are booked by staff
     assert WeeklyPeriod.objects.filter(clinic=demo).values("clinician").distinct().count() == 2
     # The staff's bookings (the waitlist seed's offers are slots held from a link: source "link").
@@ -30,6 +32,12 @@ def test_the_demo_can_be_booked(demo: Clinic, db: Any) -> None:
         demo, kinds[AppointmentKind.ASSESSMENT], today + timedelta(days=1), today + timedelta(days=14), online=True
     )
     assert len(free) > 20  # a visitor to /book/<slug>/ has times to choose
+
+
+def test_the_demo_public_booking_page_opens(demo: Clinic, db: Any, client: Any) -> None:
+    demo.refresh_from_db()
+    page = client.get(f"/book/{demo.slug}/")
+    assert page.status_code == 200 and "New-patient assessment" in page.content.decode()
 
 
 def test_seeding_again_changes_nothing(demo: Clinic, db: Any) -> None:
