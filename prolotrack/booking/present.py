@@ -23,6 +23,8 @@ def calendar_visits(clinic: Any, first: date, days: int, clinician: Any = None) 
             status=a.get_status_display().lower() if a.status != "booked" else "booked",
             url=reverse("booking:appointment", kwargs={"appointment_uuid": a.uuid}),
             pending=a.patient_id is None,
+            drop_url=reverse("booking:drop", kwargs={"appointment_uuid": a.uuid}) if a.status == "booked" else "",
+            version=a.version,
         )
         for a in queries.calendar_appointments(clinic, first, days, clinician)
     ]

@@ -206,10 +206,12 @@ def _bounds(clinic: Any, first: date, last: date) -> tuple[datetime, datetime]:
     )
 
 
-def load(clinic: Any, clinicians: Sequence[Any], first: date, last: date, *, exclude: Any = None) -> Loaded:
+def load(
+    clinic: Any, clinicians: Sequence[Any], first: date, last: date, *, exclude: Any = None, exclude_session: Any = None
+) -> Loaded:
     """Hours, breaks, time off, holidays, appointments and course sessions of `clinicians` around the local days
     `first`..`last`, as the domain's inputs. Five statements whatever the span or the number of clinicians.
-    `exclude` is an appointment left out (the one being moved)."""
+    `exclude` is an appointment left out (the one being moved), `exclude_session` a course session (being booked)."""
     ids = {c.pk for c in clinicians}
     start, end = _bounds(clinic, first, last)
     spans: dict[int, timedelta] = {}
@@ -274,14 +276,17 @@ def load(clinic: Any, clinicians: Sequence[Any], first: date, last: date, *, exc
         .first()
     )
     before, after = session_type or (0, 0)
-    for clinician_id, session_start, minutes in TreatmentSession.objects.filter(
+    sessions = TreatmentSession.objects.filter(
         clinic=clinic,
         clinician_id__in=ids,
         status__in=SESSION_HOLDING,
         starts_at__gte=start,
         starts_at__lt=end,
         entered_in_error_at__isnull=True,
-    ).values_list("clinician_id", "starts_at", "duration_minutes"):
+    )
+    if exclude_session is not None and exclude_session.pk is not None:
+        sessions = sessions.exclude(pk=exclude_session.pk)
+    for clinician_id, session_start, minutes in sessions.values_list("clinician_id", "starts_at", "duration_minutes"):
         if session_start is None:
             continue
         held[clinician_id].append(domain.Booked(session_start, span(minutes), span(before), span(after)))
@@ -428,6 +433,40 @@ def calendar_appointments(clinic: Any, first: date, days: int, clinician: Any = 
         qs.select_related("patient", "pending_patient", "appointment_type", "clinician", "room").order_by(
             "starts_at", "id"
         )
+    )
+
+
+def _session_type(clinic: Any) -> tuple[int, int]:
+    """The buffers (before, after) of the clinic's first active prolotherapy-session type: a course session's."""
+    found = (
+        AppointmentType.objects.filter(
+            clinic=clinic, kind=AppointmentKind.SESSION, active=True, entered_in_error_at__isnull=True
+        )
+        .order_by("id")
+        .values_list("buffer_before_minutes", "buffer_after_minutes")
+        .first()
+    )
+    return found or (0, 0)
+
+
+def session_refusals(clinic: Any, clinician: Any, start: datetime, minutes: int, session: Any = None) -> list[str]:
+    """Why a course session of `minutes` at `start` breaks the availability rules of the clinician, for staff: working
+    hours, breaks, time off and holidays, and the appointments and other course sessions that hold time (with the
+    session type's buffers). Not the slot grid, the notice or the horizon: a session is booked by staff at the minute
+    they choose, as before (docs/BOOKING.md, "Course sessions under the availability rules")."""
+    day = start.astimezone(clinic.tz).date()
+    loaded = load(clinic, [clinician], day, day, exclude_session=session)
+    before, after = _session_type(clinic)
+    wanted = domain.AppointmentType(
+        duration=timedelta(minutes=minutes),
+        buffer_before=timedelta(minutes=before),
+        buffer_after=timedelta(minutes=after),
+    )
+    who = dataclasses.replace(loaded.availability[0], clinician=str(clinician))
+    # A one-minute grid and "now" at the start itself: the grid, notice, same-day and horizon rules never refuse.
+    rules = domain.BookingRules(min_notice=timedelta(0), max_days_ahead=STAFF_DAYS_AHEAD, step=timedelta(minutes=1))
+    return domain.refusals(
+        start.replace(second=0, microsecond=0), who, wanted, clinic.tz, start, rules, loaded.holidays
     )
 
 

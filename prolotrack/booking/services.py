@@ -555,10 +555,17 @@ def cancel_appointment(
         )
 
 
-def lock_and_check_session(clinic: Any, clinician: Any, start: datetime, minutes: int) -> list[str]:
+def lock_and_check_session(
+    clinic: Any, clinician: Any, start: datetime, minutes: int, session: Any = None
+) -> list[str]:
     """The treatment.appointment_clashes hook: inside the session's booking transaction, lock the clinician (as
-    booking an appointment does) and name the appointments a course session at that time would clash with."""
+    booking an appointment does) and name the appointments a course session at that time would clash with; when the
+    clinic's course sessions keep to working hours (`booking_sessions_follow_hours`), every availability rule the time
+    breaks instead (docs/BOOKING.md, "Course sessions under the availability rules"). `session` is the one being
+    booked, left out of what holds time (a rebooking may overlap its own old time)."""
     if clinician is None:
         return []
     User.objects.select_for_update(no_key=True).filter(pk=clinician.pk).first()
+    if clinic.config.booking_sessions_follow_hours:
+        return queries.session_refusals(clinic, clinician, start, minutes, session)
     return queries.session_clashes(clinic, clinician, start, minutes)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from prolotrack.booking.views import appointments, pending, public, setup, waitlist
+from prolotrack.booking.views import appointments, pending, public, setup, visits, waitlist
 
 app_name = "booking"
 
@@ -17,6 +17,9 @@ urlpatterns = [
     path("booking/book/", appointments.book, name="book"),
     path("appointments/<uuid:appointment_uuid>/", appointments.appointment, name="appointment"),
     path("appointments/<uuid:appointment_uuid>/cancel/", appointments.cancel, name="cancel"),
+    path("appointments/<uuid:appointment_uuid>/attendance/", visits.mark, name="attendance"),
+    path("appointments/<uuid:appointment_uuid>/drop/", visits.drop, name="drop"),
+    path("patients/<uuid:patient_uuid>/appointments/", visits.patient_appointments, name="patient-appointments"),
     # Online bookers waiting for the front desk (docs/BOOKING.md, "Pending patients").
     path("booking/pending/", pending.waiting, name="pending"),
     path("booking/pending/<uuid:pending_uuid>/", pending.person, name="pending-person"),

@@ -103,6 +103,11 @@ class ClinicConfig:
     # A slot offered to a waitlisted patient is held for them this long before it goes to the next in line
     # (docs/BOOKING.md "Waitlist"; a product choice, docs/SETTINGS.md).
     waitlist_hold_minutes: int = 60
+    # Course sessions (booked by staff on the session's own page) keep to the clinician's working hours, breaks and time
+    # off and to the other course sessions, as appointments do (docs/BOOKING.md, "Course sessions under the
+    # availability rules"). Off by default: staff booking in common practice systems may go outside a clinician's hours
+    # (with a warning, or by default), and a clinic that has not entered its hours yet would have every session refused.
+    booking_sessions_follow_hours: bool = False
 
     # A session of a course for an Original Medicare patient is signed only with a current Advance Beneficiary Notice
     # (form CMS-R-131) on file (docs/BILLING.md, "Medicare ABN"): on, because Medicare does not cover prolotherapy
@@ -110,7 +115,9 @@ class ClinicConfig:
     abn_gate: bool = True
 
     TEXT_SETTINGS = frozenset({"contact_phone", "contact_email", "address", "npi", "tax_id"})
-    BOOL_SETTINGS = frozenset({"second_factor_all_staff", "online_booking", "booking_same_day", "abn_gate"})
+    BOOL_SETTINGS = frozenset(
+        {"second_factor_all_staff", "online_booking", "booking_same_day", "abn_gate", "booking_sessions_follow_hours"}
+    )
     CHOICE_SETTINGS = frozenset({"currency", "session_fee_rule", "package_refund_rule"})
 
     LIMITS: ClassVar[dict[str, tuple[int, int] | tuple[Decimal, Decimal]]] = {

@@ -280,6 +280,16 @@ SETTINGS: dict[str, Setting] = {
             "minutes",
         ),
         Setting(
+            "booking_sessions_follow_hours",
+            "Course sessions keep to working hours",
+            "When on, a course session is refused outside the clinician's working hours, over a break, on time off or "
+            "a clinic holiday, or over another course session (buffers of the prolotherapy-session type), as "
+            "appointments are. When off, only appointments refuse a session.",
+            "Off: staff booking in practice systems may go outside a clinician's hours (PracSuite, BizDiary: a "
+            "warning staff may override), and a clinic without its hours entered would have every session refused "
+            "(BOOKING.md).",
+        ),
+        Setting(
             "abn_gate",
             "Medicare ABN before signing a session",
             "For a patient whose coverage is Original Medicare, a session is signed only with a current Advance "
@@ -333,6 +343,7 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "booking_cancel_window_hours",
             "booking_step_minutes",
             "waitlist_hold_minutes",
+            "booking_sessions_follow_hours",
         ),
     ),
 )

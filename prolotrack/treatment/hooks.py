@@ -57,6 +57,10 @@ class CalendarVisit:
     # The visit is for a person who booked online and is not confirmed yet (`patient` is then that person, with
     # their typed names): the calendar shows a "pending" badge.
     pending: bool = False
+    # Where the calendar's week posts the visit dragged to another time, and the version it was shown at ("" and 0:
+    # not movable; docs/BOOKING.md, "Drag to move").
+    drop_url: str = ""
+    version: int = 0
 
 
 calendar_visits: Hook[[Any, date, int, Any], tuple[list[CalendarVisit], str]] = Hook(
@@ -66,8 +70,9 @@ calendar_visits: Hook[[Any, date, int, Any], tuple[list[CalendarVisit], str]] = 
 )
 
 
-appointment_clashes: Hook[[Any, Any, datetime, int], list[str]] = Hook(
+appointment_clashes: Hook[[Any, Any, datetime, int, Any], list[str]] = Hook(
     "treatment.appointment_clashes",
-    "lock the clinician for this transaction and say which of their booking-app appointments a session at this start "
-    "and length would clash with, buffers included (booking)",
+    "lock the clinician for this transaction and say which of their booking-app appointments a session (the last "
+    "argument, left out of what holds time) at this start and length would clash with, buffers included; where the "
+    "clinic has course sessions keep to working hours, also why the time is outside them (booking)",
 )

@@ -270,8 +270,10 @@ def book_session(
         raise ValidationError({"clinician": "Choose a clinician of this clinic."})
     with transaction.atomic():
         # An assessment or follow-up of the booking app holding that time refuses the session (docs/BOOKING.md,
-        # "Double booking"): the hook locks the clinician as the booking app's own bookings do, then looks.
-        clashes = hooks.appointment_clashes(session.clinic, clinician, starts_at, duration_minutes)
+        # "Double booking"), and where the clinic says so its hours, breaks, time off and other course sessions too
+        # ("Course sessions under the availability rules"): the hook locks the clinician as the booking app's own
+        # bookings do, then looks.
+        clashes = hooks.appointment_clashes(session.clinic, clinician, starts_at, duration_minutes, session)
         if clashes:
             raise ValidationError({"starts_at": " ".join(clashes)})
         return update_record(

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from prolotrack.booking import queries, services
+from prolotrack.booking import attendance, queries, services
 from prolotrack.booking.models import AppointmentStatus, AppointmentType
 from prolotrack.booking.picker import day_picker, parse_slot, slot_value
 from prolotrack.booking.views.common import REFUSALS, found
@@ -225,6 +225,7 @@ def appointment(request: ClinicRequest, appointment_uuid: Any) -> HttpResponse:
         "instead": _by_day(instead, clinic.tz),
         "error": error,
         "problem": problem,
+        "marks": attendance.marks_offered(visit, clinic) if can(request, Permission.SCHEDULE_MANAGE) else [],
     }
     return render(request, "booking/appointment.html", context, status=status)
 
