@@ -53,7 +53,7 @@ POST_ONLY = {
     "messaging:email-invoice", "messaging:email-receipt", "messaging:email-superbill",
     "billing:package-offer-add", "billing:package-offer-version", "billing:package-link",
     "booking:type-add", "booking:room-add", "booking:hours-add", "booking:hours-remove", "booking:time-off-add",
-    "booking:time-off-remove", "booking:attendance",
+    "booking:time-off-remove", "booking:attendance", "booking:drop",
 }  # fmt: skip
 # Patterns that need something no API or optional-field-free record gives (a patient's token, a dashboard name).
 NOT_OBJECT_PAGES = {

@@ -55,12 +55,6 @@ def waiting(clinic: Any) -> list[PendingPatient]:
     )
 
 
-def waiting_count(clinic: Any) -> int:
-    return PendingPatient.objects.filter(
-        clinic=clinic, status=PendingStatus.PENDING, entered_in_error_at__isnull=True
-    ).count()
-
-
 def pending_patient(clinic: Any, uuid: Any) -> PendingPatient:
     """One online booker of the clinic (any status), with `.booked`; DoesNotExist for another clinic's."""
     return (
