@@ -6,6 +6,8 @@
 
 The booking's reference lives in the person's session (never in the address), so every answer looks the same
 whoever typed the details. A clinic that does not take online bookings, or an unknown address, answers a kind 404.
+Every page is in the reader's language (`@patient_page`: the switch, else the browser's, else English;
+docs/LANGUAGES.md); the code message follows it.
 """
 
 import uuid
@@ -25,6 +27,7 @@ from prolotrack.booking import online, queries
 from prolotrack.booking.picker import day_picker, other_slots, parse_slot
 from prolotrack.clinics.models import Clinic
 from prolotrack.clinics.services import client_address
+from prolotrack.core.language import patient_page
 
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "same-origin", "X-Robots-Tag": "noindex"}
 # The honeypot: a field people do not see (hidden by CSS, out of the tab order, labelled "leave empty").
@@ -89,6 +92,7 @@ def _query(choice: dict[str, Any]) -> dict[str, str]:
     return {"type": str(kind.uuid) if kind else "", "clinician": str(clinician.uuid) if clinician else ""}
 
 
+@patient_page
 @never_cache
 @require_http_methods(["GET"])
 def start(request: HttpRequest, slug: str) -> HttpResponse:
@@ -133,6 +137,7 @@ def _details_context(request: HttpRequest, choice: dict[str, Any], chosen: Any) 
     }
 
 
+@patient_page
 @never_cache
 @require_http_methods(["GET", "POST"])
 def details(request: HttpRequest, slug: str) -> HttpResponse:
@@ -186,6 +191,7 @@ def _hold(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
     return redirect("booking:public-code", slug=clinic.slug)
 
 
+@patient_page
 @never_cache
 @require_http_methods(["GET", "POST"])
 def code(request: HttpRequest, slug: str) -> HttpResponse:
