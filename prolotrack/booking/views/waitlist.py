@@ -22,6 +22,7 @@ from prolotrack.clinics.http import ClinicRequest
 from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for, client_address
 from prolotrack.core.access import require
+from prolotrack.core.language import patient_page, use_patient_language
 from prolotrack.core.links import LinkState, RateLimit
 from prolotrack.patients import queries as patient_queries
 
@@ -195,12 +196,16 @@ def _closed(request: HttpRequest, state: str, clinic: Any = None) -> HttpRespons
     return _page(request, {"closed": message, "clinic": clinic}, status=410 if state in texts else 404)
 
 
+@patient_page
 @never_cache
 @require_http_methods(["GET", "POST"])
 def offer_page(request: HttpRequest, token: str) -> HttpResponse:
-    """The offered slot only (type, clinician, local time with its zone) and two answers: take it, or not."""
+    """The offered slot only (type, clinician, local time with its zone) and two answers: take it, or not; in the
+    patient's language (docs/LANGUAGES.md)."""
     address = client_address(request) or "unknown"
     offer = waitlist.offer_by_token(token)
+    if offer is not None:
+        use_patient_language(request, offer.entry.patient)
     state = waitlist.offer_state(offer) if offer is not None else "unknown"
     if state != LinkState.OPEN:
         wait = FAILED_LOOKUPS.retry_after(address)
