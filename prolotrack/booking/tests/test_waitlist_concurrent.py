@@ -65,3 +65,50 @@ def test_two_acceptances_of_one_offer_one_wins(
     assert booked.status == AppointmentStatus.BOOKED and booked.version == 2  # changed once, by the winner
     assert WaitlistEntry.objects.get().status == WaitlistStatus.BOOKED
     assert offer.__class__.objects.get(pk=offer.pk).outcome == OfferOutcome.ACCEPTED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_scheduler_passes_at_once_make_each_offer_once(
+    admin_user: User, frontdesk: User, clinician: User, clinic: Any, make_patient: Any
+) -> None:
+    """Two schedulers (docs/OPERATIONS.md runs two) offering at the same moment: each slot is held once and each
+    person gets one open offer (the clinician's row lock and re-check, the entry's row lock, and the constraint)."""
+    if connection.vendor == "sqlite" and connection.settings_dict["NAME"].startswith(("file:memorydb", ":memory:")):
+        pytest.skip("threads need a file database: set PROLOTRACK_TEST_SQLITE")
+    admin = actor_of(admin_user)
+    kind = services.create_appointment_type(admin, {"name": "Follow-up", "kind": "follow_up", "duration_minutes": 30})
+    services.set_offers(admin, kind, [clinician])
+    day = next_weekday(clinic, 2, at_least=3)
+    services.add_weekly_period(admin, clinician, weekday=day.weekday(), starts=time(9), ends=time(10))
+    for n in range(2):
+        waitlist.join_waitlist(
+            actor_of(frontdesk),
+            patient=make_patient(given_name=f"Wait{n}", email=f"w{n}@example.org"),
+            appointment_type=kind,
+            first_day=day,
+            last_day=day,
+        )
+    now = timezone.now()
+    start = threading.Barrier(THREADS)
+    made: list[int] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            start.wait()
+            made.append(len(waitlist.make_offers(clinic, now)))
+        except BaseException as error:  # reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert sum(made) == 2  # two slots (09:00, 09:30), two people: two offers in all, whichever pass made them
+    held = Appointment.objects.filter(clinic=clinic, status=AppointmentStatus.HELD)
+    assert held.count() == 2 and len({a.starts_at for a in held}) == 2
+    assert sorted(WaitlistEntry.objects.values_list("status", flat=True)) == [WaitlistStatus.OFFERED] * 2
