@@ -284,6 +284,79 @@ class Feasibility(Vocabulary):
     UNCERTAIN = "uncertain", "Uncertain"
 
 
+# --- Pre-visit intake (docs/INTAKE.md): what a patient answers before a new-patient assessment --------------------
+
+
+class PainDuration(Vocabulary):
+    """How long the pain has lasted, in the patient's words; the codes are Chronicity's (IASP: chronic = over 3
+    months, Treede et al., Pain 2015), so an accepted answer is the chart's chronicity as it stands."""
+
+    ACUTE = "acute", "Less than 6 weeks"
+    SUBACUTE = "subacute", "6 weeks to 3 months"
+    CHRONIC = "chronic", "More than 3 months"
+
+
+class TreatmentTried(Vocabulary):
+    """Treatments a patient may have tried for the complaint (DOMAIN.md §1: prior conservative care)."""
+
+    PHYSIOTHERAPY = "physiotherapy", "Physiotherapy or exercises"
+    PAIN_MEDICINES = "pain_medicines", "Pain medicines"
+    STEROID_INJECTION = "steroid_injection", "Steroid (cortisone) injection"
+    PRP = "prp", "Platelet-rich plasma (PRP) injection"
+    PROLOTHERAPY = "prolotherapy", "Prolotherapy before"
+    SURGERY = "surgery", "Surgery"
+    BRACE = "brace", "Brace, support or insoles"
+    NONE = "none", "Nothing yet"
+
+
+class ReportedAnswer(Vocabulary):
+    """A patient's answer to a yes/no health question, with room for "not sure" (a clinician then asks)."""
+
+    YES = "yes", "Yes"
+    NO = "no", "No"
+    UNSURE = "unsure", "Not sure"
+
+
+class AllergyAnswer(Vocabulary):
+    """Whether the patient has allergies: an explicit answer, never read from an empty list."""
+
+    NONE = "none", "I have no known allergies"
+    SOME = "some", "I have allergies"
+
+
+class WeightUnit(Vocabulary):
+    KG = "kg", "Kilograms (kg)"
+    LB = "lb", "Pounds (lb)"
+
+
+class NamedMedicine(Vocabulary):
+    """The blood thinners and anti-inflammatories the intake asks about by name (docs/INTAKE.md); each one's screening
+    class is domain/concepts.py's (medication_class of its name), never restated here."""
+
+    IBUPROFEN = "ibuprofen", "Ibuprofen (Advil, Motrin, Nurofen)"
+    NAPROXEN = "naproxen", "Naproxen (Aleve)"
+    DICLOFENAC = "diclofenac", "Diclofenac (Voltaren), tablets or gel"
+    CELECOXIB = "celecoxib", "Celecoxib (Celebrex)"
+    ASPIRIN = "aspirin", "Aspirin"
+    WARFARIN = "warfarin", "Warfarin (Coumadin)"
+    APIXABAN = "apixaban", "Apixaban (Eliquis)"
+    RIVAROXABAN = "rivaroxaban", "Rivaroxaban (Xarelto)"
+    DABIGATRAN = "dabigatran", "Dabigatran (Pradaxa)"
+    EDOXABAN = "edoxaban", "Edoxaban (Savaysa, Lixiana)"
+    HEPARIN = "heparin", "Heparin or enoxaparin injections (Lovenox)"
+    CLOPIDOGREL = "clopidogrel", "Clopidogrel (Plavix)"
+    PRASUGREL = "prasugrel", "Prasugrel (Effient)"
+    TICAGRELOR = "ticagrelor", "Ticagrelor (Brilinta)"
+
+
+class ReviewDecision(Vocabulary):
+    """What a clinician did with one item a patient reported (docs/INTAKE.md, "Review")."""
+
+    ACCEPTED = "accepted", "Accepted into the chart"
+    EDITED = "edited", "Edited and accepted into the chart"
+    REJECTED = "rejected", "Not taken into the chart"
+
+
 # The agents of a solution (domain.agents.Agent, whose label is the name clinicians see).
 # The functional enum API, which the checker reads against Vocabulary.__new__(value, label): hence the cast.
 AgentName: type[Vocabulary] = cast(Any, Vocabulary)(
@@ -331,6 +404,13 @@ VOCABULARIES: dict[str, type[Vocabulary]] = {
     "stock_product": StockProduct,
     "modality": Modality,
     "feasibility": Feasibility,
+    "pain_duration": PainDuration,
+    "treatment_tried": TreatmentTried,
+    "reported_answer": ReportedAnswer,
+    "allergy_answer": AllergyAnswer,
+    "weight_unit": WeightUnit,
+    "named_medicine": NamedMedicine,
+    "review_decision": ReviewDecision,
 }
 
 
