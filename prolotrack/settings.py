@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "prolotrack.consent",
     "prolotrack.billing",
     "prolotrack.booking",
+    "prolotrack.intake",
     "prolotrack.fhir",
     "prolotrack.research",
     "prolotrack.analytics",

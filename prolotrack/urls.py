@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("prolotrack.consent.urls")),
     path("", include("prolotrack.billing.urls")),
     path("", include("prolotrack.booking.urls")),
+    path("", include("prolotrack.intake.urls")),
     path("", include("prolotrack.research.urls")),
     path("", include("prolotrack.analytics.urls")),
     path("", include("prolotrack.smart.urls")),

@@ -28,6 +28,7 @@ from prolotrack.clinics.testing import actor_of
 from prolotrack.consent.testing import sign_for_course, sign_research
 from prolotrack.imaging.models import ImagingStudy
 from prolotrack.imaging.services import attach_file
+from prolotrack.intake import services as intake_services
 from prolotrack.messaging import services as messaging_services
 from prolotrack.messaging.models import OutboxMessage
 from prolotrack.outcomes.models import QuestionnaireLink
@@ -54,10 +55,12 @@ POST_ONLY = {
     "billing:package-offer-add", "billing:package-offer-version", "billing:package-link",
     "booking:type-add", "booking:room-add", "booking:hours-add", "booking:hours-remove", "booking:time-off-add",
     "booking:time-off-remove", "booking:attendance", "booking:drop",
+    "intake:decide",
 }  # fmt: skip
 # Patterns that need something no API or optional-field-free record gives (a patient's token, a dashboard name).
 NOT_OBJECT_PAGES = {
     "outcomes:answer-start", "outcomes:answer-review", "outcomes:answer-page",  # the patient's token: own tests
+    "intake:start", "intake:check", "intake:step",  # the patient's token: intake/tests/test_pages.py
     "messaging:calendar-feed",  # a feed token: own tests
     "booking:waitlist-offer",  # a waitlist offer's token: booking/tests/test_waitlist_pages.py
     "analytics:chart", "analytics:chart-csv",  # dashboard charts by name: own tests
@@ -212,8 +215,9 @@ def minimal(client, clinician, admin_user, researcher, api_token) -> dict[str, A
              "email": "wait@example.org"},
         )  # fmt: skip
     entry = booking_waitlist.join_waitlist(actor, patient=waiting, appointment_type=kind, first_day=day, last_day=day)
+    intake, _path = intake_services.request_intake(actor, visit, delivery="shown")  # sent, nothing answered
     return {
-        "appointment_type": kind, "appointment": visit, "pending": booker, "waitlist_entry": entry,
+        "appointment_type": kind, "appointment": visit, "pending": booker, "waitlist_entry": entry, "intake": intake,
         "patient": patient, "children": children, "screening": screening, "study": study, "course": course,
         "session": session, "solution": solution, "site": site, "check": check, "event": event,
         "link": QuestionnaireLink.objects.get(uuid=link["id"]), "document": document, "consent": consent,
@@ -236,6 +240,7 @@ def _kwargs(name: str, pattern: Any, m: dict[str, Any]) -> list[dict[str, Any]]:
         "package_uuid": m["package"].uuid,
         "type_uuid": m["appointment_type"].uuid, "appointment_uuid": m["appointment"].uuid,
         "pending_uuid": m["pending"].uuid, "entry_uuid": m["waitlist_entry"].uuid,
+        "intake_uuid": m["intake"].uuid,
     }  # fmt: skip
     strings = {
         "protocol_id": "knee_oa_rabago", "code": None, "handout": "after", "instrument": "nrs_pain",

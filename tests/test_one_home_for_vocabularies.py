@@ -71,6 +71,9 @@ WORKFLOW_STATES = {
     "booking.PendingPatient.preferred_language",
     "booking.WaitlistEntry.status",  # the waitlist's states and an offer's outcome (docs/BOOKING.md, "Waitlist")
     "booking.WaitlistOffer.outcome",
+    # The pre-visit intake's states and how its link goes (docs/INTAKE.md).
+    "intake.Intake.status",
+    "intake.Intake.delivery",
 }
 
 DOMAIN_CHOICES = [list(v.choices) for v in VOCABULARIES.values()] + [list(CHECKLIST_CHOICES)]

@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from prolotrack.clinical import convert
+from prolotrack.clinical import convert, hooks
 from prolotrack.clinical.models import ProtocolTemplate as ClinicTemplate
 from prolotrack.clinical.models import ScreeningRecord
 from prolotrack.clinics.queries import clinic_today as clinic_today  # one definition, re-exported
@@ -237,6 +237,9 @@ def registry_facts(
         "allergies_asked": bool(allergies) or patient.no_known_allergies,
         "flags": sorted(flag_sources),
         "flag_sources": flag_sources,
+        # What the patient reported in a pre-visit intake that no clinician has reviewed (the intake app, through
+        # clinical.hooks): shown beside the chart's facts, never one of them (docs/INTAKE.md).
+        "patient_reported": hooks.unreviewed_intake(patient),
     }
     return RegistryFacts(facts=facts, snapshot=snapshot)
 

@@ -35,6 +35,9 @@ class ClinicConfig:
     # A questionnaire link expires after this many days (docs/OUTCOMES.md: product default, 14 days keeps an answer
     # within two weeks of its timepoint and leaves time for one reminder).
     questionnaire_link_days: int = 14
+    # A pre-visit intake link expires after this many days, and never after the appointment starts (docs/INTAKE.md:
+    # product default; 30 days covers an assessment booked weeks ahead, and staff can send a fresh link).
+    intake_link_days: int = 30
     # Instruments by course region, overriding prolotrack.domain.instruments.REGION_INSTRUMENTS ({} = the defaults).
     outcome_instruments: dict = field(default_factory=dict)
     # Reminders (docs/MESSAGING.md, "Rules"). Appointment reminder this many days before a booked session: a product
@@ -123,6 +126,7 @@ class ClinicConfig:
     LIMITS: ClassVar[dict[str, tuple[int, int] | tuple[Decimal, Decimal]]] = {
         "non_responder_after_sessions": (1, 20),
         "questionnaire_link_days": (1, 60),
+        "intake_link_days": (1, 90),
         "appointment_reminder_days": (1, 14),
         "pre_procedure_days": (1, 28),
         "questionnaire_overdue_days": (1, 60),

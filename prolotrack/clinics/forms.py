@@ -100,6 +100,15 @@ SETTINGS: dict[str, Setting] = {
             "days",
         ),
         Setting(
+            "intake_link_days",
+            "Pre-visit intake links expire after this many days",
+            "The link to the intake form a new patient fills before an assessment stops working after this, and in any "
+            "case when the appointment starts.",
+            "A product default: 30 days covers an assessment booked weeks ahead; staff can send a fresh link "
+            "(INTAKE.md).",
+            "days",
+        ),
+        Setting(
             "appointment_reminder_days",
             "Send the appointment reminder this many days before a session",
             "The reminder for a booked session.",
@@ -317,7 +326,7 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "Session and dosing",
         ("nsaid_stop_days", "anaesthetic_warn_fraction", "min_injections_per_session", "max_injections_per_session"),
     ),
-    ("Outcomes and questionnaires", ("non_responder_after_sessions", "questionnaire_link_days")),
+    ("Outcomes and questionnaires", ("non_responder_after_sessions", "questionnaire_link_days", "intake_link_days")),
     (
         "Reminders",
         (

@@ -7,6 +7,7 @@ class MessagingConfig(AppConfig):
 
     def ready(self) -> None:
         from prolotrack.booking import hooks as booking_hooks
+        from prolotrack.intake import hooks as intake_hooks
         from prolotrack.messaging import immediate, queries, services
         from prolotrack.treatment import hooks as treatment_hooks
 
@@ -15,3 +16,5 @@ class MessagingConfig(AppConfig):
         treatment_hooks.cancel_reminders.provide(services.cancel_session_reminders)
         # The public booking page (booking, a layer below) sends its one-time code at once.
         booking_hooks.send_now.provide(immediate.send_now)
+        # An intake's link to email (intake, a layer below): planned once the request is committed (docs/INTAKE.md).
+        intake_hooks.intake_email_requested.listen(services.plan_intake_message)

@@ -22,6 +22,7 @@ from django.utils.translation import ngettext, pgettext
 
 LINK_PLACEHOLDER = "{questionnaire_link}"
 LINK_REDACTED = "[personal questionnaire link: in the patient's copy only]"
+INTAKE_LINK_REDACTED = "[personal intake link: in the patient's copy only]"
 
 
 @dataclass(frozen=True)
@@ -221,6 +222,27 @@ def questionnaire(patient: Any, clinic: Any, label: str, due_on: date, *, overdu
     return Content(subject, body)
 
 
+def intake(patient: Any, clinic: Any, start: datetime) -> Content:
+    """The email carrying a pre-visit intake link (docs/INTAKE.md), in the language services.render chose. It names
+    neither the complaint nor anything the patient answered: an email can be read by others."""
+    subject = _("Before your first visit: a few questions")
+    body = _(
+        "Dear %(name)s,\n\nBefore your first visit at %(clinic)s on %(when)s, please answer a few questions about your "
+        "pain, your medicines, allergies and health. It takes about 10 minutes and lets your clinician prepare. Your "
+        "clinician goes through your answers with you; nothing you write changes your record until they have.\n\n"
+        "Open the form here: %(link)s\n\n"
+        "The link is personal and works until you send your answers or the visit starts. If it has stopped working, "
+        "ask the clinic for a new one.\n\n%(clinic)s\n%(contact)s"
+    ) % {
+        "name": patient.given_name,
+        "clinic": clinic.name,
+        "when": _when(start),
+        "link": LINK_PLACEHOLDER,
+        "contact": contact_line(clinic),
+    }
+    return Content(subject, body)
+
+
 # Reminders a patient may turn off without missing part of their care: these carry a List-Unsubscribe header. The
 # NSAID-stop and pre-procedure instructions are clinical: the opt-out line says to ask the clinic (docs/MESSAGING.md).
 NON_CLINICAL = frozenset({"appointment_reminder", "questionnaire_due", "questionnaire_overdue"})
@@ -236,6 +258,11 @@ def opt_out_line(kind: str, clinic: Any) -> str:
         return _(
             "%(clinic)s sent this at your request. If you would rather have your invoices and receipts on paper, "
             "tell the clinic."
+        ) % {"clinic": clinic.name}
+    if kind == "intake_link":
+        return _(
+            "%(clinic)s sent this because a first visit was booked. If you would rather answer at the visit, tell the "
+            "clinic."
         ) % {"clinic": clinic.name}
     if kind in NON_CLINICAL:
         return _(

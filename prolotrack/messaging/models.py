@@ -27,6 +27,8 @@ class MessageKind(models.TextChoices):
     BILLING_DOCUMENT = "billing_document", "Invoice, receipt or superbill"
     # Not a reminder: a freed slot offered to a waitlisted patient, with its hold link (messaging/waitlist.py).
     WAITLIST_OFFER = "waitlist_offer", "Waitlist offer"
+    # Not a reminder: the link to a pre-visit intake form (intake.services.request_intake; docs/INTAKE.md).
+    INTAKE_LINK = "intake_link", "Pre-visit intake form"
 
 
 class MessageStatus(models.TextChoices):

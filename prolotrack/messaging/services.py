@@ -28,6 +28,9 @@ from prolotrack.core.language import patient_language
 from prolotrack.core.site import site_url
 from prolotrack.domain import reminders as rules
 from prolotrack.domain.reminders import Decision, ReminderKind
+from prolotrack.intake import queries as intake_queries
+from prolotrack.intake import services as intake_services
+from prolotrack.intake.models import Intake
 from prolotrack.messaging import content, ics, waitlist
 from prolotrack.messaging.backends import sms_backend
 from prolotrack.messaging.models import (
@@ -326,6 +329,54 @@ def _questionnaire_body(message: OutboxMessage, stored: str) -> str:
     return stored.replace(content.LINK_REDACTED, url)
 
 
+# --- Pre-visit intake links (docs/INTAKE.md) -------------------------------------------------------------------
+
+
+def _intake_of(message: OutboxMessage) -> Intake:
+    uuid = message.target.split(":")[1]
+    return Intake.objects.select_related("clinic", "appointment").get(clinic=message.clinic, uuid=uuid)
+
+
+def _intake_body(intake: Intake, stored: str) -> str:
+    """Make the intake's link now (so it is fresh when it arrives; earlier links stop) for the patient's copy."""
+    with transaction.atomic():
+        _link, url_path = intake_services.issue_link(Actor.system(intake.clinic), intake)
+    return stored.replace(content.INTAKE_LINK_REDACTED, site_url(url_path))
+
+
+def plan_intake_message(intake_pk: int) -> bool:
+    """Plan the email of an intake's link (the listener of intake.intake_email_requested): a new row for each request,
+    so staff can send it again; due today, sent by the next pass in the sending window."""
+    intake = Intake.objects.select_related("clinic", "patient", "appointment").get(pk=intake_pk)
+    patient = intake.patient
+    if patient is None or not patient.email or intake.status not in intake_services.OPEN_STATUSES:
+        return False
+    sent_before = OutboxMessage.objects.filter(
+        patient=patient, kind=MessageKind.INTAKE_LINK, target__startswith=f"intake:{intake.uuid}:"
+    ).count()
+    message = OutboxMessage(
+        clinic=intake.clinic,
+        patient=patient,
+        channel=Channel.EMAIL,
+        kind=MessageKind.INTAKE_LINK,
+        target=f"intake:{intake.uuid}:{sent_before + 1}",
+        to_address=patient.email,
+        scheduled_for=timezone.localtime(timezone.now(), intake.clinic.tz).date(),
+    )
+    return _create_message(Actor.system(intake.clinic), message)
+
+
+def plan_intake_messages(clinic: Clinic, today: date) -> PassReport:
+    """The pass's catch-up: an emailed intake still open whose request planned no message (the listener failed)."""
+    report = PassReport()
+    planned = OutboxMessage.objects.filter(clinic=clinic, kind=MessageKind.INTAKE_LINK).values_list("target", flat=True)
+    have = {t.split(":")[1] for t in planned}
+    for intake in intake_queries.emailed_open(clinic):
+        if str(intake.uuid) not in have:
+            report.planned += plan_intake_message(intake.pk)
+    return report
+
+
 # --- Sending ---------------------------------------------------------------------------------------------------
 
 
@@ -381,6 +432,10 @@ def _hold_reason(current: OutboxMessage, now: datetime, today: date) -> tuple[st
             return "wait", "not due yet"
         if not any(t.pk == timepoint.pk for t in _awaiting_timepoints(clinic, today)):
             return "cancel", "The questionnaire was answered, or its course was stopped or entered in error."
+    elif current.kind == MessageKind.INTAKE_LINK:
+        reason = intake_services.still_to_send(_intake_of(current), now)
+        if reason:
+            return "cancel", reason
     return "", ""
 
 
@@ -452,6 +507,14 @@ def _render(message: OutboxMessage, today: date, *, with_link: bool) -> Rendered
     if message.kind == MessageKind.BILLING_DOCUMENT:
         # Written when staff queued it: the document as it was then (an issued invoice never changes).
         return Rendered(message.subject, message.body, list(message.attachments), message.body)
+    if message.kind == MessageKind.INTAKE_LINK:
+        intake = _intake_of(message)
+        words = content.intake(
+            message.patient, message.clinic, intake.appointment.starts_at.astimezone(message.clinic.tz)
+        )
+        stored = words.body.replace(content.LINK_PLACEHOLDER, content.INTAKE_LINK_REDACTED)
+        patient_body = _intake_body(intake, stored) if with_link else stored
+        return Rendered(words.subject, stored, [], patient_body)
     timepoint = message.timepoint
     assert timepoint is not None, "a message is about a session, a questionnaire timepoint or a billing document"
     words = content.questionnaire(
@@ -541,6 +604,7 @@ def run_pass(*, now: datetime | None = None, clinics: Iterable[Clinic] | None = 
         try:
             report.add(plan_session_reminders(clinic, today))
             report.add(plan_questionnaire_reminders(clinic, today))
+            report.add(plan_intake_messages(clinic, today))
         except Exception as error:  # one clinic's failure must not stop the others' reminders
             log.exception("Planning reminders for %s failed", clinic)
             report.errors.append(f"{clinic.name}: {error}")
