@@ -8,10 +8,19 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from prolotrack.booking.models import Appointment, AppointmentStatus
 from prolotrack.core.links import LinkState
 from prolotrack.domain import intake as domain
 from prolotrack.intake.models import Intake, IntakeDecision, IntakeLink, IntakeStatus
 from prolotrack.outcomes import queries as outcomes_queries
+from prolotrack.patients.models import (
+    Allergy,
+    ClinicalStatus,
+    Condition,
+    Medication,
+    MedicationStatus,
+    WeightMeasurement,
+)
 
 TO_REVIEW = (IntakeStatus.SUBMITTED,)
 
@@ -142,3 +151,35 @@ def emailed_open(clinic: Any) -> QuerySet[Intake]:
         appointment__starts_at__gt=timezone.now(),
         entered_in_error_at__isnull=True,
     )
+
+
+def appointment(clinic: Any, appointment_uuid: Any) -> Appointment:
+    return Appointment.objects.select_related("patient", "pending_patient", "appointment_type").get(
+        clinic=clinic, uuid=appointment_uuid
+    )
+
+
+def upcoming_appointments(patient: Any) -> list[Appointment]:
+    """The patient's booked visits still ahead: where staff send an intake from the chart."""
+    return list(
+        Appointment.objects.filter(
+            clinic=patient.clinic,
+            patient=patient,
+            status=AppointmentStatus.BOOKED,
+            starts_at__gt=timezone.now(),
+            entered_in_error_at__isnull=True,
+        ).select_related("appointment_type")
+    )
+
+
+def chart_now(patient: Any) -> dict[str, Any]:
+    """What the chart holds now, shown beside what the patient reported: active conditions, medications not stopped,
+    allergies (or the confirmed "no known allergies"), the latest weight."""
+    live = {"patient": patient, "clinic": patient.clinic, "entered_in_error_at__isnull": True}
+    return {
+        "conditions": list(Condition.objects.filter(**live, clinical_status=ClinicalStatus.ACTIVE)),
+        "medications": list(Medication.objects.filter(**live).exclude(status=MedicationStatus.STOPPED)),
+        "allergies": list(Allergy.objects.filter(**live)),
+        "no_known_allergies": patient.no_known_allergies,
+        "weight": WeightMeasurement.objects.filter(**live).order_by("-measured_on", "-created_at").first(),
+    }

@@ -14,8 +14,6 @@ from prolotrack.clinical import queries as clinical_queries
 from prolotrack.clinics.testing import actor_of
 from prolotrack.intake import queries, services
 from prolotrack.intake.models import Intake, IntakeDecision, IntakeLink, IntakeStatus
-from prolotrack.messaging.models import MessageKind, OutboxMessage
-from prolotrack.messaging.services import render
 from prolotrack.outcomes.models import QuestionnaireResponse
 from prolotrack.patients import services as patient_services
 from prolotrack.patients.models import Allergy, Condition, Medication, WeightMeasurement
@@ -41,25 +39,6 @@ def _submitted(appointment: Any, by: Any, answers: dict[str, Any]) -> Intake:
 def _facts(patient: Any) -> dict[str, Any]:
     today = timezone.localdate(timezone=patient.clinic.tz)
     return clinical_queries.registry_facts(patient, frozenset(), None, procedure_date=today, lookback_days=14).snapshot
-
-
-@pytest.mark.django_db(transaction=True)  # the outbox row is planned after the commit (an AfterCommit event)
-def test_email_request_plans_an_outbox_row_whose_link_is_made_when_sent(appointment, clinician):
-    intake, path = services.request_intake(actor_of(clinician), appointment)
-    assert path is None and intake.status == IntakeStatus.REQUESTED
-    (message,) = OutboxMessage.objects.filter(kind=MessageKind.INTAKE_LINK)
-    assert message.patient == appointment.patient and message.target == f"intake:{intake.uuid}:1"
-    assert not IntakeLink.objects.filter(intake=intake).exists()
-    today = timezone.localdate(timezone=appointment.clinic.tz)
-    preview = render(message, today)
-    assert "[personal intake link" in preview.body and "/intake/" not in preview.body
-    sent = render(message, today, with_link=True)
-    assert "/intake/" in sent.patient_body and "/intake/" not in sent.body
-    assert IntakeLink.objects.filter(intake=intake, revoked_at__isnull=True).count() == 1
-    # Asking again plans a second message (and reuses the same intake).
-    again, _ = services.request_intake(actor_of(clinician), appointment)
-    assert again.pk == intake.pk
-    assert OutboxMessage.objects.filter(kind=MessageKind.INTAKE_LINK).count() == 2
 
 
 def test_a_new_link_closes_the_earlier_one_and_expiry_never_passes_the_visit(appointment, clinician):

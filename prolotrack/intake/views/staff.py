@@ -7,11 +7,10 @@ from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from prolotrack.audit.services import ServiceError, record_read
-from prolotrack.booking.models import Appointment, AppointmentStatus
+from prolotrack.booking.models import Appointment
 from prolotrack.clinics.http import ClinicRequest
 from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for
@@ -23,7 +22,7 @@ from prolotrack.domain.vocabulary import ReviewDecision
 from prolotrack.intake import queries, services
 from prolotrack.intake.models import Intake, IntakeDelivery
 from prolotrack.patients import forms as patient_forms
-from prolotrack.patients.models import Allergy, Condition, Medication, Patient, WeightMeasurement
+from prolotrack.patients.models import Patient
 from prolotrack.patients.queries import patient_or_404
 
 REFUSALS = (ValidationError, ServiceError, DomainError)
@@ -41,9 +40,7 @@ def _messages(error: Exception) -> list[str]:
 
 def _appointment_or_404(request: ClinicRequest, appointment_uuid: Any) -> Appointment:
     try:
-        return Appointment.objects.select_related("patient", "pending_patient", "appointment_type").get(
-            clinic=request.clinic, uuid=appointment_uuid
-        )
+        return queries.appointment(request.clinic, appointment_uuid)
     except (ObjectDoesNotExist, ValidationError):
         raise Http404("No such appointment in this clinic.") from None
 
@@ -97,30 +94,12 @@ def appointment_intake(request: ClinicRequest, appointment_uuid: Any) -> HttpRes
 def patient_intakes(request: ClinicRequest, patient_uuid: Any) -> HttpResponse:
     patient = patient_or_404(request, patient_uuid)
     record_read(actor_for(request), "intake.list.viewed", record=patient, patient_uuid=patient.uuid)
-    upcoming = Appointment.objects.filter(
-        clinic=request.clinic,
-        patient=patient,
-        status=AppointmentStatus.BOOKED,
-        starts_at__gt=timezone.now(),
-        entered_in_error_at__isnull=True,
-    ).select_related("appointment_type")
+    upcoming = queries.upcoming_appointments(patient)
     return render(
         request,
         "intake/patient.html",
-        {"patient": patient, "intakes": list(queries.patient_intakes(patient)), "upcoming": list(upcoming)},
+        {"patient": patient, "intakes": list(queries.patient_intakes(patient)), "upcoming": upcoming},
     )
-
-
-def _chart(patient: Patient) -> dict[str, Any]:
-    """What the chart holds now, beside what the patient reported."""
-    live = {"patient": patient, "entered_in_error_at__isnull": True}
-    return {
-        "conditions": list(Condition.objects.filter(**live, clinical_status="active")),
-        "medications": list(Medication.objects.filter(**live).exclude(status="stopped")),
-        "allergies": list(Allergy.objects.filter(**live)),
-        "no_known_allergies": patient.no_known_allergies,
-        "weight": WeightMeasurement.objects.filter(**live).order_by("-measured_on", "-created_at").first(),
-    }
 
 
 def _review_page(
@@ -144,7 +123,13 @@ def _review_page(
     return render(
         request,
         "intake/review.html",
-        {"patient": patient, "intake": intake, "rows": rows, "chart": _chart(patient), "may_decide": may_decide},
+        {
+            "patient": patient,
+            "intake": intake,
+            "rows": rows,
+            "chart": queries.chart_now(patient),
+            "may_decide": may_decide,
+        },
         status=status,
     )
 
