@@ -20,6 +20,7 @@ from prolotrack.demo.booking_seed import seed_booking
 from prolotrack.demo.consent_seed import seed_consents
 from prolotrack.demo.documents_seed import seed_documents
 from prolotrack.demo.generator import generate_patients
+from prolotrack.demo.intake_seed import seed_intake
 from prolotrack.demo.messaging_seed import seed_messaging
 from prolotrack.demo.outcomes_seed import seed_outcomes
 from prolotrack.demo.treatment_seed import seed_treatment
@@ -112,6 +113,8 @@ def seed_demo(
             seed_booking(demo, today=today)
             # Three patients on the waitlist and the offers the scheduler sent them (after the booking setup).
             seed_waitlist(demo, today=today)
+            # Two new-patient assessments with their pre-visit intake: one emailed, one sent back to review.
+            seed_intake(demo, today=today)
         if second_new:
             created += _seed_patients(
                 second, users["riverside_clinician"], second_clinic_patients, seed=7, today=today, locale="en_GB"

@@ -345,15 +345,19 @@ def _intake_body(intake: Intake, stored: str) -> str:
 
 
 def plan_intake_message(intake_pk: int) -> bool:
-    """Plan the email of an intake's link (the listener of intake.intake_email_requested): a new row for each request,
-    so staff can send it again; due today, sent by the next pass in the sending window."""
+    """Plan the email of an intake's link (the listener of intake.intake_email_requested): a new row for a request
+    made after the earlier email went (staff sending it again), none while one is still queued; due today, sent by
+    the next pass in the sending window."""
     intake = Intake.objects.select_related("clinic", "patient", "appointment").get(pk=intake_pk)
     patient = intake.patient
     if patient is None or not patient.email or intake.status not in intake_services.OPEN_STATUSES:
         return False
-    sent_before = OutboxMessage.objects.filter(
+    earlier = OutboxMessage.objects.filter(
         patient=patient, kind=MessageKind.INTAKE_LINK, target__startswith=f"intake:{intake.uuid}:"
-    ).count()
+    )
+    if earlier.filter(status__in=OPEN_STATUSES).exists():
+        return False  # one still to send: it carries a fresh link when it goes, so a second would say the same
+    sent_before = earlier.count()
     message = OutboxMessage(
         clinic=intake.clinic,
         patient=patient,

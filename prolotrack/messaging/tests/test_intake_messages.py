@@ -45,9 +45,15 @@ def test_email_request_plans_an_outbox_row_whose_link_is_made_when_sent(appointm
     sent = render(message, today, with_link=True)
     assert "/intake/" in sent.patient_body and "/intake/" not in sent.body
     assert IntakeLink.objects.filter(intake=intake, revoked_at__isnull=True).count() == 1
-    # Asking again plans a second message (and reuses the same intake).
+    # Asking again while that email is queued adds none (it goes with a fresh link); once it went, a second is planned.
     again, _ = services.request_intake(actor_of(clinician), appointment)
     assert again.pk == intake.pk
+    assert OutboxMessage.objects.filter(kind=MessageKind.INTAKE_LINK).count() == 1
+    noon = timezone.localtime(timezone.now(), appointment.clinic.tz).replace(hour=12)
+    run_pass(now=noon, clinics=[appointment.clinic])
+    message.refresh_from_db()
+    assert message.status == "sent" and "/intake/" not in message.body
+    services.request_intake(actor_of(clinician), appointment)
     assert OutboxMessage.objects.filter(kind=MessageKind.INTAKE_LINK).count() == 2
 
 

@@ -23,8 +23,11 @@ def test_the_demo_can_be_booked(demo: Clinic, db: Any) -> None:
     assert demo.config.online_booking
     assert not kinds[AppointmentKind.SESSION].bookable_online  # course sessions are booked by staff
     assert WeeklyPeriod.objects.filter(clinic=demo).values("clinician").distinct().count() == 2
-    # The staff's bookings (the waitlist seed's offers are slots held from a link: source "link").
-    booked = Appointment.objects.filter(clinic=demo, source=BookingSource.STAFF)
+    # The staff's follow-ups (the waitlist seed's offers are slots held from a link: source "link"; the intake seed books
+    # new-patient assessments).
+    booked = Appointment.objects.filter(
+        clinic=demo, source=BookingSource.STAFF, appointment_type__kind=AppointmentKind.FOLLOW_UP
+    )
     assert booked.count() == FOLLOW_UPS and all(a.patient_id for a in booked)
     today = clinic_today(demo)
     assert all(a.starts_at.astimezone(demo.tz).date() > today for a in booked)
