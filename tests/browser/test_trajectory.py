@@ -36,8 +36,11 @@ def test_the_chart_shows_outcomes_and_the_non_responder_alert(page: Page, clinic
     expect(card).to_contain_text("improved by 1 (12.5%)")
     images = card.locator("figure img")
     expect(images).to_have_count(2)
-    # The SVG charts render (natural width > 0), each with its downloads.
-    assert page.evaluate("Array.from(document.querySelectorAll('#outcomes figure img')).every(i => i.naturalWidth > 0)")
+    # The SVG charts render (natural width > 0), each with its downloads. They load from the chart URLs after the card
+    # (docs/PERFORMANCE.md), so wait for them.
+    page.wait_for_function(
+        "Array.from(document.querySelectorAll('#outcomes figure img')).every(i => i.complete && i.naturalWidth > 0)"
+    )
     card.scroll_into_view_if_needed()
     shot(page, "trajectory-chart-card")
     with page.expect_download() as download:

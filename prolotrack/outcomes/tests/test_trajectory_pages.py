@@ -51,7 +51,7 @@ def test_card_shows_status_change_and_charts(login, clinician, patient, knee):  
     # The charts are images loaded from the download URLs of this course (not drawn inside the card: it stays fast).
     course = f"?course={knee.uuid}"
     assert f'src="/patients/{patient.uuid}/outcomes/nrs_pain.svg{course}"' in html
-    assert html.count(f'.svg{course}" loading="lazy"') == 2
+    assert html.count(f'.svg{course}" alt=') == 2
     for src in re.findall(r'<img src="([^"]+)"', html):
         chart = client.get(src.replace("&amp;", "&"))
         assert chart.status_code == 200 and chart["Content-Type"] == "image/svg+xml"

@@ -53,12 +53,8 @@ def calendar(request: ClinicRequest) -> HttpResponse:
     days = present.calendar_days(
         queries.calendar_sessions(clinic, first, length, clinician), first, length, clinic.tz, visits
     )
-    present.label_appointments(
-        days,
-        clinical=can(request, Permission.COURSE_VIEW),
-        can_book=can(request, Permission.SCHEDULE_MANAGE),
-        back=quote(request.get_full_path()),  # as the urlencode filter quotes
-    )
+    clinical, back = can(request, Permission.COURSE_VIEW), quote(request.get_full_path())  # as |urlencode quotes
+    present.label_appointments(days, clinical=clinical, can_book=can(request, Permission.SCHEDULE_MANAGE), back=back)
     step, until = timedelta(days=length), day + timedelta(days=UNBOOKED_DAYS)
     context = {
         "view": view,
@@ -75,7 +71,7 @@ def calendar(request: ClinicRequest) -> HttpResponse:
         "unbooked": queries.unbooked_sessions(clinic, until),
         "until": until,
         "problem": problem,
-        "clinical": can(request, Permission.COURSE_VIEW),
+        "clinical": clinical,
         "count": sum(len(d.appointments) + len(d.visits) for d in days),
         "book_url": book_url if can(request, Permission.SCHEDULE_MANAGE) else "",
     }
