@@ -38,9 +38,10 @@ def test_the_chart_shows_outcomes_and_the_non_responder_alert(page: Page, clinic
     expect(images).to_have_count(2)
     # The SVG charts render (natural width > 0), each with its downloads. They load from the chart URLs after the card
     # (docs/PERFORMANCE.md), so wait for them.
-    page.wait_for_function(
-        "Array.from(document.querySelectorAll('#outcomes figure img')).every(i => i.complete && i.naturalWidth > 0)"
-    )
+    # (Polled by expect: wait_for_function evaluates a string, which the page's CSP refuses.)
+    for index in range(2):
+        expect(images.nth(index)).to_have_js_property("complete", True)
+    assert page.evaluate("Array.from(document.querySelectorAll('#outcomes figure img')).every(i => i.naturalWidth > 0)")
     card.scroll_into_view_if_needed()
     shot(page, "trajectory-chart-card")
     with page.expect_download() as download:
