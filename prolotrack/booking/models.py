@@ -6,14 +6,15 @@ hours, time off, who offers a type) are switched off with `active = False` (a ne
 hours changed; an appointment is cancelled with a reason, never removed.
 """
 
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from prolotrack.core.limits import validators
-from prolotrack.core.links import PatientLinkBase
+from prolotrack.core.links import LinkState, PatientLinkBase
 from prolotrack.core.records import ClinicalRecord
 from prolotrack.domain.limits import BUFFER_MINUTES, SESSION_MINUTES
 
@@ -328,3 +329,55 @@ class WaitlistOffer(ClinicalRecord, PatientLinkBase):
             models.UniqueConstraint(fields=["appointment"], name="booking_waitlist_one_offer_per_hold"),
         ]
         indexes = [models.Index(fields=["clinic", "outcome", "expires_at"])]
+
+
+# --- Patient links of booked appointments (the manage helper: booking/patient_links.py, docs/BOOKING.md "Manage links" and
+# "Follow-up links") ------------------------------------------------------------------------------------------------
+
+
+class ManageLink(ClinicalRecord, PatientLinkBase):
+    """The patient's link to one appointment: see it, cancel it with a reason or move it to another free slot, within
+    the clinic's cancellation window. Opened as often as needed until the appointment ends; revoked when the
+    appointment is cancelled or when staff replace the link. Every message about the appointment carries a link of
+    its own (the token is shown once), so a patient's older messages keep working."""
+
+    single_use: ClassVar[bool] = False
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.PROTECT, related_name="manage_links")
+    opened_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["appointment", "revoked_at"])]
+
+    def state(self, now: datetime | None = None) -> str:
+        """Closed once the appointment is no longer booked (cancelled, attended, no-show: revoked), or once it has
+        ended (expired): the appointment's current end, so a move by staff carries the link with it."""
+        base = super().state(now)
+        if base == LinkState.REVOKED:
+            return base
+        appointment = self.appointment
+        if appointment.status != AppointmentStatus.BOOKED or appointment.is_entered_in_error:
+            return LinkState.REVOKED
+        if (now or timezone.now()) >= appointment.starts_at + timedelta(minutes=appointment.duration_minutes):
+            return LinkState.EXPIRED
+        return LinkState.OPEN if base == LinkState.EXPIRED else base
+
+
+class FollowUpLink(ClinicalRecord, PatientLinkBase):
+    """ "Book your follow-up": a link sent by staff to an existing patient that books one appointment of one type (with
+    one clinician, or any who offers it) directly, from the free slots. Single use; its use is the booking."""
+
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    appointment_type = models.ForeignKey(AppointmentType, on_delete=models.PROTECT, related_name="+")
+    clinician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The appointment it booked (set when used).
+    appointment = models.ForeignKey(
+        Appointment, null=True, blank=True, on_delete=models.PROTECT, related_name="follow_up_links"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["patient", "-created_at"])]

@@ -25,6 +25,8 @@ from prolotrack.booking.models import (
     AppointmentKind,
     AppointmentStatus,
     AppointmentType,
+    BookingSource,
+    ManageLink,
     PeriodKind,
     Room,
     TimeOff,
@@ -38,6 +40,7 @@ from prolotrack.domain import availability as domain
 from prolotrack.domain import limits
 from prolotrack.domain.errors import DomainError, InputError
 from prolotrack.domain.reasons import SESSION_CANCEL_REASONS, reason_text
+from prolotrack.outcomes.services import CHANNEL_PATIENT_LINK
 from prolotrack.patients.models import Patient
 
 # An appointment lasts 5 minutes to 8 hours; a buffer up to 2 hours (a room turned over, notes written).
@@ -350,6 +353,26 @@ def end_time_off(actor: Actor, row: TimeOff, *, expected_version: int | None) ->
 # --- Appointments --------------------------------------------------------------------------------------------------
 
 
+def _may_schedule(actor: Actor) -> None:
+    """Staff need schedule.manage. A patient acting through their own link (channel patient_link, no user) has no
+    role: booking/patient_links.py checks the link, the appointment it names and the cancellation window before it calls
+    here, and every other rule (lock, clash check, reasons) is this module's, the same as for staff."""
+    if actor.channel != CHANNEL_PATIENT_LINK or actor.user is not None:
+        require_permission(actor, Permission.SCHEDULE_MANAGE)
+
+
+def revoke_manage_links(actor: Actor, appointment: Appointment, reason: str) -> int:
+    """Close the appointment's open manage links (in the caller's transaction), each a version with its audit row."""
+    count = 0
+    for link in ManageLink.objects.select_for_update().filter(appointment=appointment, revoked_at__isnull=True):
+        update_record(
+            actor, link, {"revoked_at": timezone.now(), "revoked_reason": reason[:200]}, "booking.manage_link.revoked",
+            expected_version=None,
+        )  # fmt: skip
+        count += 1
+    return count
+
+
 def _lock(clinician: User, room_id: int | None) -> None:
     """Serialise bookings of one clinician (and of one room): the rows stay locked until the transaction ends."""
     User.objects.select_for_update(no_key=True).filter(pk=clinician.pk).first()
@@ -464,10 +487,13 @@ def book_appointment(
     clinician: Any,
     starts_at: Any,
     note: str = "",
+    source: str = BookingSource.STAFF,
 ) -> Appointment:
     """Book a visit (an assessment, a follow-up) in a free slot. Refused with the domain's reasons and the next free
     slots when the slot is not free, including when someone else took it a moment before (SlotUnavailable)."""
-    require_permission(actor, Permission.SCHEDULE_MANAGE)
+    _may_schedule(actor)
+    if source not in BookingSource.values:
+        raise ValidationError({"source": "Say how the appointment was booked."})
     if not isinstance(patient, Patient):
         raise ValidationError({"patient": "Choose a patient."})
     require_same_clinic(actor, patient)
@@ -493,6 +519,7 @@ def book_appointment(
                 buffer_before_minutes=kind.buffer_before_minutes,
                 buffer_after_minutes=kind.buffer_after_minutes,
                 note=text,
+                source=source,
             ),
             "booking.appointment.booked",
             detail={"starts_at": start, "clinician": who.username, "type": kind.name},
@@ -510,7 +537,7 @@ def move_appointment(
 ) -> Appointment:
     """Move a booked appointment to another free slot (and clinician): the same rules as booking, the appointment
     itself left out of what holds time."""
-    require_permission(actor, Permission.SCHEDULE_MANAGE)
+    _may_schedule(actor)
     require_same_clinic(actor, appointment)
     if appointment.status != AppointmentStatus.BOOKED:
         raise ServiceError(f"A {appointment.get_status_display().lower()} appointment cannot be moved.")
@@ -532,8 +559,8 @@ def cancel_appointment(
     actor: Actor, appointment: Appointment, *, reason: str, details: str = "", expected_version: int | None
 ) -> Appointment:
     """Cancel with a reason from the list ("other" needs words). Kept, never deleted; within the clinic's
-    cancellation window it is marked as a late cancellation in its audit row."""
-    require_permission(actor, Permission.SCHEDULE_MANAGE)
+    cancellation window it is marked as a late cancellation in its audit row. Its manage links close."""
+    _may_schedule(actor)
     require_same_clinic(actor, appointment)
     if appointment.status != AppointmentStatus.BOOKED:
         raise ServiceError(f"A {appointment.get_status_display().lower()} appointment cannot be cancelled.")
@@ -545,7 +572,7 @@ def cancel_appointment(
     if appointment.starts_at - timezone.now() < window:
         text += f" (late cancellation: within {actor.clinic.config.booking_cancel_window_hours} hours of the start)"
     with transaction.atomic():
-        return update_record(
+        cancelled = update_record(
             actor,
             appointment,
             {"status": AppointmentStatus.CANCELLED, "status_reason": text[:300]},
@@ -553,6 +580,8 @@ def cancel_appointment(
             expected_version=expected_version,
             reason=text,
         )
+        revoke_manage_links(actor, cancelled, "The appointment was cancelled.")
+        return cancelled
 
 
 def lock_and_check_session(

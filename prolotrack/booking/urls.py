@@ -1,6 +1,6 @@
 from django.urls import path
 
-from prolotrack.booking.views import appointments, pending, public, setup, visits, waitlist
+from prolotrack.booking.views import appointments, patient_links, pending, public, setup, visits, waitlist
 
 app_name = "booking"
 
@@ -34,4 +34,12 @@ urlpatterns = [
     path("booking/waitlist/add/", waitlist.waitlist_add, name="waitlist-add"),
     path("booking/waitlist/<uuid:entry_uuid>/withdraw/", waitlist.waitlist_withdraw, name="waitlist-withdraw"),
     path("waitlist/offer/<str:token>/", waitlist.offer_page, name="waitlist-offer"),
+]
+
+# The patient's pages by link, no login (booking/views/patient_links.py; docs/BOOKING.md "Manage links", "Follow-up links").
+urlpatterns += [
+    path("my-appointment/<str:token>/", patient_links.appointment_page, name="manage"),
+    path("my-appointment/<str:token>/cancel/", patient_links.cancel_page, name="manage-cancel"),
+    path("my-appointment/<str:token>/move/", patient_links.move_page, name="manage-move"),
+    path("follow-up/<str:token>/", patient_links.follow_up_page, name="follow-up"),
 ]

@@ -111,6 +111,9 @@ class ClinicConfig:
     # availability rules"). Off by default: staff booking in common practice systems may go outside a clinician's hours
     # (with a warning, or by default), and a clinic that has not entered its hours yet would have every session refused.
     booking_sessions_follow_hours: bool = False
+    # A "book your follow-up" link sent to a patient expires after this many days (docs/BOOKING.md, "Follow-up
+    # links"): product default, the questionnaire links' 14 days.
+    booking_follow_up_link_days: int = 14
 
     # A session of a course for an Original Medicare patient is signed only with a current Advance Beneficiary Notice
     # (form CMS-R-131) on file (docs/BILLING.md, "Medicare ABN"): on, because Medicare does not cover prolotherapy
@@ -144,6 +147,7 @@ class ClinicConfig:
         "booking_cancel_window_hours": (0, 336),
         "booking_step_minutes": (5, 120),
         "waitlist_hold_minutes": (10, 1440),
+        "booking_follow_up_link_days": (1, 90),
         "nsaid_stop_days": (0, 28),
         # Below half the maximum nearly every session would warn, and a warning nobody reads protects nobody.
         "anaesthetic_warn_fraction": (Decimal("0.5"), Decimal(1)),

@@ -299,6 +299,14 @@ SETTINGS: dict[str, Setting] = {
             "(BOOKING.md).",
         ),
         Setting(
+            "booking_follow_up_link_days",
+            "A 'book your follow-up' link works for this many days",
+            "Sent by staff to a patient; it books one appointment and then closes.",
+            "14, a product default: the questionnaire links' 14 days, so a patient meets one expiry; long enough for "
+            "a week away, short enough that an unused link does not linger (BOOKING.md, 'Follow-up links').",
+            "days",
+        ),
+        Setting(
             "abn_gate",
             "Medicare ABN before signing a session",
             "For a patient whose coverage is Original Medicare, a session is signed only with a current Advance "
@@ -353,6 +361,7 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "booking_step_minutes",
             "waitlist_hold_minutes",
             "booking_sessions_follow_hours",
+            "booking_follow_up_link_days",
         ),
     ),
 )

@@ -8,8 +8,11 @@ class MessagingConfig(AppConfig):
     def ready(self) -> None:
         from prolotrack.booking import hooks as booking_hooks
         from prolotrack.intake import hooks as intake_hooks
-        from prolotrack.messaging import immediate, queries, services
+        from prolotrack.messaging import appointments, immediate, queries, services
         from prolotrack.treatment import hooks as treatment_hooks
+
+        # Booking (a layer below) queues an appointment's confirmation with its manage link and .ics.
+        booking_hooks.appointment_message.provide(appointments.queue_appointment_message)
 
         # Treatment (a layer below) shows and cancels the reminders of sessions that will not happen.
         treatment_hooks.open_reminders.provide(queries.open_reminders)

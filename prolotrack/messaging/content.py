@@ -245,7 +245,9 @@ def intake(patient: Any, clinic: Any, start: datetime) -> Content:
 
 # Reminders a patient may turn off without missing part of their care: these carry a List-Unsubscribe header. The
 # NSAID-stop and pre-procedure instructions are clinical: the opt-out line says to ask the clinic (docs/MESSAGING.md).
-NON_CLINICAL = frozenset({"appointment_reminder", "questionnaire_due", "questionnaire_overdue"})
+NON_CLINICAL = frozenset(
+    {"appointment_reminder", "appointment_confirmation", "questionnaire_due", "questionnaire_overdue"}
+)
 
 
 def opt_out_line(kind: str, clinic: Any) -> str:

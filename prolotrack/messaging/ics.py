@@ -61,11 +61,11 @@ def _moment(local: datetime) -> datetime:
     return local
 
 
-def _event(session: Any, *, summary: str, description: str, stamp: datetime, location: str) -> Event:
+def _event(session: Any, *, summary: str, description: str, stamp: datetime, location: str, uid: str = "") -> Event:
     start = timezone.localtime(session.starts_at, session.clinic.tz)
     end = timezone.localtime(session.starts_at + timedelta(minutes=session.duration_minutes), session.clinic.tz)
     event = Event()
-    event.add("uid", session_uid(session))
+    event.add("uid", uid or session_uid(session))
     event.add("dtstamp", stamp)
     event.add("last-modified", session.updated_at)
     event.add("sequence", session.version)
@@ -126,6 +126,30 @@ def _patient_appointment(session: Any) -> bytes:
         _event(session, summary=summary, description=description, stamp=timezone.now(), location=clinic.name)
     )
     _add_timezone(cal, clinic.timezone, [session.starts_at])
+    return cal.to_ical()
+
+
+def appointment_uid(appointment: Any) -> str:
+    return f"appointment-{appointment.uuid}@prolotrack"
+
+
+def patient_visit(appointment: Any, *, summary: str, description: str) -> bytes:
+    """The patient's .ics for a booking-app appointment (an assessment, a follow-up), attached to its confirmation and
+    reminder: the clinic's VTIMEZONE, the start and end in the clinic's zone, the clinic's address as location when
+    it has one. The UID never changes, so a moved appointment's new file updates the event already in a calendar;
+    SEQUENCE is the appointment's version. No manage link inside: calendars are often shared or synced to others."""
+    clinic = appointment.clinic
+    cal = _calendar(f"{clinic.name} appointment", clinic.timezone)
+    cal.add("method", "PUBLISH")
+    address = clinic.config.address
+    location = f"{clinic.name}, {address}" if address else clinic.name
+    cal.add_component(
+        _event(
+            appointment, summary=summary, description=description, stamp=timezone.now(), location=location,
+            uid=appointment_uid(appointment),
+        )
+    )  # fmt: skip
+    _add_timezone(cal, clinic.timezone, [appointment.starts_at])
     return cal.to_ical()
 
 

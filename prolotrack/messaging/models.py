@@ -23,6 +23,9 @@ class MessageKind(models.TextChoices):
     PRE_PROCEDURE = ReminderKind.PRE_PROCEDURE.value, "Pre-procedure instructions"
     QUESTIONNAIRE_DUE = ReminderKind.QUESTIONNAIRE_DUE.value, "Questionnaire due"
     QUESTIONNAIRE_OVERDUE = ReminderKind.QUESTIONNAIRE_OVERDUE.value, "Questionnaire overdue"
+    # Not a reminder: a booked (or moved) appointment's confirmation, with its manage link and .ics
+    # (messaging/appointments.py).
+    APPOINTMENT_CONFIRMATION = "appointment_confirmation", "Appointment confirmation"
     # Not a reminder: an invoice, receipt or superbill the staff chose to email (messaging.services.queue_document).
     BILLING_DOCUMENT = "billing_document", "Invoice, receipt or superbill"
     # Not a reminder: a freed slot offered to a waitlisted patient, with its hold link (messaging/waitlist.py).
@@ -57,6 +60,10 @@ class OutboxMessage(ClinicalRecord):
     )
     timepoint = models.ForeignKey(
         "treatment.CourseTimepoint", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # A booking-app appointment (an assessment, a follow-up): its confirmation and reminder.
+    appointment = models.ForeignKey(
+        "booking.Appointment", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     to_address = models.CharField(max_length=254, help_text="Email address or phone number at planning time.")
     # The words as sent, written from the facts at the moment of sending; empty while the message is planned (the

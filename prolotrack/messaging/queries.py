@@ -75,12 +75,12 @@ def opt_out_pairs(patient: Any) -> set[tuple[str, str]]:
 
 def choice_grid() -> list[tuple[str, str, list[tuple[str, str]]]]:
     """Rows of (kind, label, [(channel, label)]) for the opt-out form: SMS only where it is ever sent."""
-    from prolotrack.messaging.services import SMS_KINDS
+    from prolotrack.messaging.services import SMS_CHOICES
 
     grid = []
     for kind in MessageKind:
         channels = [(Channel.EMAIL.value, Channel.EMAIL.label)]
-        if kind.value in {k.value for k in SMS_KINDS}:
+        if kind.value in {k.value for k in SMS_CHOICES}:
             channels.append((Channel.SMS.value, Channel.SMS.label))
         grid.append((kind.value, kind.label, channels))
     return grid

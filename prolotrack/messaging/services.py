@@ -31,7 +31,7 @@ from prolotrack.domain.reminders import Decision, ReminderKind
 from prolotrack.intake import queries as intake_queries
 from prolotrack.intake import services as intake_services
 from prolotrack.intake.models import Intake
-from prolotrack.messaging import content, ics, waitlist
+from prolotrack.messaging import appointments, content, ics, waitlist
 from prolotrack.messaging.backends import sms_backend
 from prolotrack.messaging.models import (
     OPEN_STATUSES,
@@ -51,6 +51,8 @@ SESSION_KINDS = (ReminderKind.APPOINTMENT, ReminderKind.NSAID_STOP, ReminderKind
 QUESTIONNAIRE_KINDS = (ReminderKind.QUESTIONNAIRE_DUE, ReminderKind.QUESTIONNAIRE_OVERDUE)
 # Short texts go by SMS too; the instructions and the personal questionnaire link go by email only.
 SMS_KINDS = frozenset({ReminderKind.APPOINTMENT, ReminderKind.NSAID_STOP})
+# ... and an appointment's confirmation (messaging/appointments.py), which the opt-out grid offers by SMS too.
+SMS_CHOICES = frozenset({*SMS_KINDS, MessageKind.APPOINTMENT_CONFIRMATION})
 # Booked sessions up to this many days ahead get their reminders planned (visible in the outbox before they are due).
 PLAN_AHEAD_DAYS = 35
 # A claimed message is retried after this long if the process died between claiming and recording the result.
@@ -422,6 +424,12 @@ def _hold_reason(current: OutboxMessage, now: datetime, today: date) -> tuple[st
         due = _due_day(session, current.kind)
         if due is not None and due > today:
             return "wait", "its day moved later with the clinic's settings"
+    elif current.appointment_id is not None:
+        reason = appointments.lapse_reason(current, today, now)
+        if reason:
+            return "cancel", reason
+        if appointments.not_yet(current, today):
+            return "wait", "its day moved later with the clinic's settings"
     elif current.timepoint_id is not None:
         timepoint = current.timepoint
         assert timepoint is not None  # timepoint_id is set
@@ -500,6 +508,9 @@ def render(message: OutboxMessage, today: date, *, with_link: bool = False) -> R
 
 
 def _render(message: OutboxMessage, today: date, *, with_link: bool) -> Rendered:
+    if message.appointment_id is not None:
+        visit = appointments.render(message, with_link=with_link)
+        return Rendered(visit.subject, visit.body, visit.attachments, visit.patient_body)
     if message.session_id is not None:
         session = TreatmentSession.objects.select_related("clinic", "patient").get(pk=message.session_id)
         words = session_message(session, ReminderKind(message.kind), message.channel, today)
@@ -609,6 +620,8 @@ def run_pass(*, now: datetime | None = None, clinics: Iterable[Clinic] | None = 
             report.add(plan_session_reminders(clinic, today))
             report.add(plan_questionnaire_reminders(clinic, today))
             report.add(plan_intake_messages(clinic, today))
+            planned, cancelled = appointments.plan_reminders(clinic, today)
+            report.add(PassReport(planned=planned, cancelled=cancelled))
         except Exception as error:  # one clinic's failure must not stop the others' reminders
             log.exception("Planning reminders for %s failed", clinic)
             report.errors.append(f"{clinic.name}: {error}")

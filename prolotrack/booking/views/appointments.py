@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from prolotrack.booking import attendance, queries, services
+from prolotrack.booking import patient_links as manage
 from prolotrack.booking.models import AppointmentStatus, AppointmentType
 from prolotrack.booking.picker import day_picker, parse_slot, slot_value
 from prolotrack.booking.views.common import REFUSALS, found
@@ -111,6 +112,7 @@ def _try_book(request: ClinicRequest, asked: Asked) -> HttpResponse | tuple[str,
         return str(refused), refused.next_slots
     except REFUSALS as refused:
         return " ".join(getattr(refused, "messages", [str(refused)])), []
+    manage.send_confirmation(made)  # with its manage link and .ics, by the scheduler's next pass
     local = timezone.localtime(made.starts_at, request.clinic.tz)
     messages.success(
         request, f"{asked.kind.name} booked for {asked.patient} with {made.clinician} on {local:%a %Y-%m-%d %H:%M}."
@@ -192,6 +194,7 @@ def _try_move(request: ClinicRequest, visit: Any) -> HttpResponse | tuple[str, l
         return str(refused), refused.next_slots, 409
     except REFUSALS as refused:
         return " ".join(getattr(refused, "messages", [str(refused)])), [], 409
+    manage.send_confirmation(moved)  # the new time, with its manage link and .ics
     local = timezone.localtime(moved.starts_at, request.clinic.tz)
     messages.success(request, f"Moved to {local:%a %Y-%m-%d %H:%M} with {moved.clinician}.")
     return redirect("booking:appointment", appointment_uuid=visit.uuid)

@@ -1,0 +1,205 @@
+"""The patient's pages by link, with no login (docs/BOOKING.md, "Manage links" and "Follow-up links"):
+/my-appointment/<token>/ (see, cancel, move one appointment) and /follow-up/<token>/ (book the follow-up staff sent).
+
+Like the questionnaire links' pages: an unknown token answers 404 and a closed one 410, both showing nothing of the
+patient; unknown and closed tokens are counted per client address (core.links.RateLimit) and answered 429 above the
+limit, while an open link always opens. Every answer is no-store, noindex, same-origin referrer.
+"""
+
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from prolotrack.booking import patient_links as manage
+from prolotrack.booking import queries
+from prolotrack.booking.views.common import REFUSALS
+from prolotrack.clinics.services import client_address
+from prolotrack.core.links import LinkState
+
+NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "same-origin", "X-Robots-Tag": "noindex"}
+
+
+def _render(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
+    # No one is logged in: times read in the clinic's zone (core/clinictime.py), as on the questionnaire pages.
+    clinic = context.get("clinic")
+    with timezone.override(clinic.tz if clinic is not None else None):
+        response = render(request, template, context, status=status)
+    for header, value in NO_STORE.items():
+        response[header] = value
+    return response
+
+
+def _closed(request: HttpRequest, state: str) -> HttpResponse:
+    titles = {
+        LinkState.EXPIRED: _("This link has expired"),
+        LinkState.USED: _("This link has already been used"),
+        LinkState.REVOKED: _("This link no longer works"),
+    }
+    messages = {
+        LinkState.EXPIRED: _("The appointment it was for has passed. For anything else, please contact the clinic."),
+        LinkState.USED: _("It has done its job: the booking was made. The clinic's messages have the details."),
+        LinkState.REVOKED: _(
+            "The appointment was cancelled or the clinic sent a newer link. Use the link in the clinic's latest "
+            "message, or contact the clinic."
+        ),
+    }
+    context = {
+        "title": titles.get(state, _("Link not found")),
+        "message": messages.get(state, _("This link is not valid. Check that the whole address was copied.")),
+    }
+    return _render(request, "booking/manage/closed.html", context, status=410 if state in titles else 404)
+
+
+def _opened(request: HttpRequest, lookup: Callable[[str], Any], token: str) -> tuple[Any, HttpResponse | None]:
+    """The open link for the token, or the page to answer instead (not found, closed, too many attempts)."""
+    link = lookup(token)
+    if link is not None and link.state() == LinkState.OPEN:
+        return link, None
+    address = client_address(request) or "unknown"
+    wait = manage.FAILED_LOOKUPS.retry_after(address)
+    if wait is not None:
+        minutes = max(wait // 60, 1)
+        text = ngettext(
+            "Too many links that do not work were tried from here. Try again in %(count)d minute; a link the clinic "
+            "sent you still works.",
+            "Too many links that do not work were tried from here. Try again in %(count)d minutes; a link the "
+            "clinic sent you still works.",
+            minutes,
+        ) % {"count": minutes}
+        response = _render(
+            request, "booking/manage/closed.html", {"title": _("Too many attempts"), "message": text}, 429
+        )
+        response["Retry-After"] = str(wait)
+        return None, response
+    manage.FAILED_LOOKUPS.count(address)
+    return None, _closed(request, "unknown" if link is None else link.state())
+
+
+def _day(request: HttpRequest, first: date) -> date:
+    """The day asked for (?day=YYYY-MM-DD), never before `first`; `first` when absent or not a date."""
+    try:
+        asked = date.fromisoformat(request.GET.get("day", ""))
+    except ValueError:
+        return first
+    return max(asked, first)
+
+
+def _slot_start(text: str) -> datetime | None:
+    try:
+        start = datetime.fromisoformat((text or "").partition("|")[0])
+    except ValueError:
+        return None
+    return start if timezone.is_aware(start) else None
+
+
+def _picker(clinic: Any, day: date, slots: list[queries.FreeSlot], several: bool) -> dict[str, Any]:
+    """The day-at-a-time slot picker's context: the day, its previous and next days, the slots as radio values."""
+    today = queries.clinic_today(clinic)
+    return {
+        "day": day,
+        "previous_day": day - timedelta(days=1) if day > today else None,
+        "next_day": day + timedelta(days=1),
+        "slots": [
+            (f"{s.start.isoformat()}|{s.clinician.uuid}", timezone.localtime(s.start, clinic.tz), s.clinician)
+            for s in slots
+        ],
+        "several": several,
+    }
+
+
+@never_cache
+def appointment_page(request: HttpRequest, token: str) -> HttpResponse:
+    link, refused = _opened(request, manage.manage_link, token)
+    if refused:
+        return refused
+    manage.open_manage_link(link, client_address(request))
+    context = {**manage.link_view(link), "token": token, "moved": request.GET.get("done") == "moved"}
+    return _render(request, "booking/manage/appointment.html", context)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def cancel_page(request: HttpRequest, token: str) -> HttpResponse:
+    link, refused = _opened(request, manage.manage_link, token)
+    if refused:
+        return refused
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        try:
+            manage.cancel_by_patient(
+                link, reason=request.POST.get("reason"), details=request.POST.get("details", ""),
+                client_address=client_address(request),
+            )  # fmt: skip
+        except manage.LinkClosed as closed:
+            return _closed(request, closed.state)
+        except REFUSALS as refused_input:
+            errors = getattr(refused_input, "message_dict", None) or {"": [str(refused_input)]}
+        else:
+            return _render(request, "booking/manage/cancelled.html", {**manage.link_view(link), "token": token})
+    context = {
+        **manage.link_view(link), "token": token, "reasons": manage.PATIENT_CANCEL_REASONS, "errors": errors,
+        "chosen": request.POST.get("reason", ""), "details": request.POST.get("details", ""),
+    }  # fmt: skip
+    return _render(request, "booking/manage/cancel.html", context, status=400 if errors else 200)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def move_page(request: HttpRequest, token: str) -> HttpResponse:
+    link, refused = _opened(request, manage.manage_link, token)
+    if refused:
+        return refused
+    error = ""
+    if request.method == "POST":
+        try:
+            manage.move_by_patient(
+                link, starts_at=_slot_start(request.POST.get("slot", "")), client_address=client_address(request)
+            )
+        except manage.LinkClosed as closed:
+            return _closed(request, closed.state)
+        except REFUSALS as refused_input:
+            error = " ".join(getattr(refused_input, "messages", [str(refused_input)]))
+        else:
+            return redirect(f"{manage.manage_path(token)}?done=moved")
+    view = manage.link_view(link)
+    day = _day(request, queries.clinic_today(link.clinic))
+    picker = _picker(link.clinic, day, manage.move_slots(link, day) if view["may_change"] else [], several=False)
+    context = {**view, **picker, "token": token, "error": error}
+    return _render(request, "booking/manage/move.html", context, status=409 if error else 200)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def follow_up_page(request: HttpRequest, token: str) -> HttpResponse:
+    link, refused = _opened(request, manage.follow_up_link, token)
+    if refused:
+        return refused
+    error = ""
+    clinicians = manage.follow_up_clinicians(link)
+    if request.method == "POST":
+        text = request.POST.get("slot", "")
+        who = next((c for c in clinicians if text.endswith(f"|{c.uuid}")), None)
+        try:
+            made = manage.book_from_follow_up(
+                link, starts_at=_slot_start(text), clinician=who, client_address=client_address(request)
+            )
+        except manage.LinkClosed as closed:
+            return _closed(request, closed.state)
+        except REFUSALS as refused_input:
+            error = " ".join(getattr(refused_input, "messages", [str(refused_input)]))
+        else:
+            return _render(
+                request, "booking/manage/booked.html", {**manage.appointment_view(made), "clinic": link.clinic}
+            )
+    day = _day(request, queries.clinic_today(link.clinic))
+    picker = _picker(link.clinic, day, manage.follow_up_slots(link, day), several=len(clinicians) > 1)
+    context = {**picker, "link": link, "clinic": link.clinic, "token": token, "error": error}
+    return _render(request, "booking/manage/follow_up.html", context, status=409 if error else 200)

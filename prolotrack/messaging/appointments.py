@@ -1,0 +1,295 @@
+"""Messages about booking-app appointments (assessments, follow-ups): the confirmation and the reminder, each with a
+personal manage link and the appointment's .ics (docs/MESSAGING.md, "Appointments").
+
+Like every message they are outbox rows, planned with what to send and when, and written at the moment of sending
+from the facts of that moment (`render`): a moved appointment's message gives its new time, a cancelled one is not
+sent (`lapse_reason`). The manage link is made at send time (booking.patient_links.issue_manage_link), so it is fresh and
+appears only in the patient's copy; the stored copy holds a placeholder. The words are in the patient's language
+(gettext, `Patient.preferred_language`).
+
+services.py calls this module (planning, sending); this module does not import services.py.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from prolotrack.audit.services import Actor, create_record, update_record
+from prolotrack.booking import patient_links as manage
+from prolotrack.booking.models import Appointment, AppointmentStatus
+from prolotrack.clinics.models import Clinic
+from prolotrack.core.site import site_url
+from prolotrack.domain import reminders as rules
+from prolotrack.domain.reminders import Decision, ReminderKind
+from prolotrack.messaging import ics
+from prolotrack.messaging.models import OPEN_STATUSES, Channel, MessageKind, MessageStatus, OutboxMessage
+
+CONFIRMATION = MessageKind.APPOINTMENT_CONFIRMATION.value
+REMINDER = ReminderKind.APPOINTMENT.value
+MANAGE_PLACEHOLDER = "{manage_link}"
+MANAGE_REDACTED = "[personal link to move or cancel: in the patient's copy only]"
+# Appointments up to this many days ahead get their reminders planned (as for course sessions).
+PLAN_AHEAD_DAYS = 35
+
+
+def _local(appointment: Appointment) -> Any:
+    return timezone.localtime(appointment.starts_at, appointment.clinic.tz)
+
+
+def reminder_target(appointment: Appointment) -> str:
+    """The key of an appointment's reminder: the appointment and its local start to the minute; a move gives a new
+    key, so the old time's reminder lapses and the new time gets its own."""
+    return f"appointment:{appointment.uuid}:{_local(appointment):%Y-%m-%dT%H:%M}"
+
+
+def _channels(patient: Any) -> list[tuple[str, str]]:
+    out = []
+    if patient.email:
+        out.append((Channel.EMAIL.value, patient.email))
+    if patient.phone:
+        out.append((Channel.SMS.value, patient.phone))
+    return out
+
+
+def _create(actor: Actor, message: OutboxMessage) -> bool:
+    """Plan one message; False when the same one exists (planned earlier, or by a pass running now)."""
+    key = {"patient": message.patient, "kind": message.kind, "channel": message.channel, "target": message.target}
+    if OutboxMessage.objects.filter(**key).exists():
+        return False
+    try:
+        with transaction.atomic():
+            create_record(actor, message, "messaging.message.planned", detail={"kind": message.kind})
+    except (IntegrityError, ValidationError):
+        if OutboxMessage.objects.filter(**key).exists():
+            return False
+        raise
+    return True
+
+
+def _cancel(actor: Actor, message: OutboxMessage, reason: str) -> None:
+    with transaction.atomic():
+        update_record(
+            actor, message, {"status": MessageStatus.CANCELLED, "error": reason}, "messaging.message.cancelled",
+            expected_version=None,
+        )  # fmt: skip
+
+
+def queue_appointment_message(actor: Actor, appointment: Appointment, kind: str) -> int:
+    """The `booking.appointment_message` hook: queue the confirmation of a booked appointment on each channel the
+    patient has, due today (sent by the scheduler's next pass in the sending window). An earlier confirmation of the
+    same appointment not yet sent is cancelled: the new one carries the current time. Returns how many were queued.
+
+    A person who booked online and is not yet confirmed by the front desk (a pending patient) has no chart, and
+    outbox rows belong to a patient: nothing is queued for them (0); their appointment's reminder is planned once
+    they are confirmed (docs/MESSAGING.md, "Appointments")."""
+    if kind != "confirmation":
+        raise ValueError(f"Unknown appointment message {kind!r}.")
+    patient = appointment.patient
+    if patient is None or patient.is_entered_in_error or appointment.status != AppointmentStatus.BOOKED:
+        return 0
+    clinic = appointment.clinic
+    today = timezone.localtime(timezone.now(), clinic.tz).date()
+    system = Actor.system(clinic)
+    with transaction.atomic():
+        earlier = OutboxMessage.objects.filter(appointment=appointment, kind=CONFIRMATION)
+        for message in earlier.filter(status__in=OPEN_STATUSES).select_related("clinic"):
+            _cancel(system, message, "A newer confirmation of this appointment replaces it.")
+        number = earlier.count() + 1
+        queued = 0
+        for channel, address in _channels(patient):
+            message = OutboxMessage(
+                clinic=clinic,
+                patient=patient,
+                channel=channel,
+                kind=CONFIRMATION,
+                target=f"appointment:{appointment.uuid}:confirmation:{number}",
+                appointment=appointment,
+                to_address=address,
+                scheduled_for=today,
+            )
+            queued += _create(system, message)
+    return queued
+
+
+def _reminder_day(appointment: Appointment) -> date:
+    days_before = appointment.clinic.config.appointment_reminder_days
+    settings_ = rules.SessionReminderSettings(days_before, 0, 1)
+    return rules.session_reminder_days(_local(appointment).date(), settings_)[ReminderKind.APPOINTMENT]
+
+
+def plan_reminders(clinic: Clinic, today: date) -> tuple[int, int]:
+    """Plan the reminder of every booked appointment of a patient from today to PLAN_AHEAD_DAYS ahead, on the day
+    the clinic's `appointment_reminder_days` gives (as for course sessions); cancel open appointment messages that no
+    longer apply. (planned, cancelled)."""
+    actor = Actor.system(clinic)
+    start = datetime.combine(today, time.min, tzinfo=clinic.tz)
+    appointments = Appointment.objects.filter(
+        clinic=clinic,
+        status=AppointmentStatus.BOOKED,
+        patient__isnull=False,
+        entered_in_error_at__isnull=True,
+        starts_at__gte=start,
+        starts_at__lt=start + timedelta(days=PLAN_AHEAD_DAYS + 1),
+    ).select_related("patient", "clinic")
+    planned = 0
+    for appointment in appointments:
+        assert appointment.patient is not None  # filtered
+        if appointment.patient.is_entered_in_error:
+            continue
+        day = _local(appointment).date()
+        due = _reminder_day(appointment)
+        if rules.decide_session_reminder(due, day, today) == Decision.TOO_LATE:
+            continue
+        for channel, address in _channels(appointment.patient):
+            planned += _create(
+                actor,
+                OutboxMessage(
+                    clinic=clinic,
+                    patient=appointment.patient,
+                    channel=channel,
+                    kind=REMINDER,
+                    target=reminder_target(appointment),
+                    appointment=appointment,
+                    to_address=address,
+                    scheduled_for=max(due, today),
+                ),
+            )
+    cancelled = 0
+    for message in OutboxMessage.objects.filter(
+        clinic=clinic, status__in=OPEN_STATUSES, appointment__isnull=False
+    ).select_related("appointment", "appointment__clinic", "patient", "clinic"):
+        reason = lapse_reason(message, today)
+        if reason:
+            _cancel(actor, message, reason)
+            cancelled += 1
+    return planned, cancelled
+
+
+def lapse_reason(message: OutboxMessage, today: date, now: datetime | None = None) -> str:
+    """Why an appointment message must not be sent now (the facts changed), or "" if it still applies."""
+    appointment = message.appointment
+    assert appointment is not None, "an appointment message names its appointment"
+    if appointment.is_entered_in_error:
+        return "The appointment was entered in error."
+    if appointment.status != AppointmentStatus.BOOKED:
+        return f"The appointment is {appointment.get_status_display().lower()}, no longer booked."
+    if message.patient.is_entered_in_error:
+        return "The patient's record was entered in error."
+    if appointment.starts_at <= (now or timezone.now()):
+        return "The appointment's time came before the message could be sent."
+    if message.kind == REMINDER:
+        if reminder_target(appointment) != message.target:
+            return (
+                f"The appointment was moved to {_local(appointment):%Y-%m-%d %H:%M}; the new time has its own reminder."
+            )
+        if _local(appointment).date() <= today:
+            return "The appointment day came before the reminder could be sent."
+    return ""
+
+
+def not_yet(message: OutboxMessage, today: date) -> bool:
+    """A reminder whose day moved later with the clinic's settings waits."""
+    return message.kind == REMINDER and message.appointment is not None and _reminder_day(message.appointment) > today
+
+
+# --- The words ------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Written:
+    subject: str
+    body: str  # with MANAGE_PLACEHOLDER where the link goes
+    ics: bytes
+
+
+def _when(local: Any) -> str:
+    return f"{date_format(local, 'l j F Y')}, {local:%H:%M} {local.tzname()}"
+
+
+def words(message: OutboxMessage, appointment: Appointment) -> Written:
+    """The message from the appointment as it is now, in the patient's language."""
+    clinic = appointment.clinic
+    patient = message.patient
+    local = _local(appointment)
+    with translation.override(getattr(patient, "preferred_language", "") or "en"):
+        facts = {
+            "clinic": clinic.name,
+            "type": appointment.appointment_type.name,
+            "clinician": str(appointment.clinician),
+            "when": _when(local),
+            "day": date_format(local, "l j F Y"),
+            "name": patient.given_name,
+            "link": MANAGE_PLACEHOLDER,
+        }
+        if manage.may_change(appointment):
+            change = _("To move or cancel it (until %(deadline)s): %(link)s") % {
+                "deadline": _when(timezone.localtime(manage.change_deadline(appointment), clinic.tz)),
+                "link": MANAGE_PLACEHOLDER,
+            }
+        else:
+            change = _("To change it now, please call the clinic. Your appointment: %(link)s") % facts
+        config = clinic.config
+        where = ", ".join(x for x in (clinic.name, config.address) if x)
+        ways = " / ".join(x for x in (config.contact_phone, config.contact_email) if x)
+        contact = _("Contact: %(ways)s") % {"ways": ways} if ways else ""
+        sms = message.channel == Channel.SMS
+        if message.kind == CONFIRMATION:
+            subject = _("Your appointment on %(day)s") % facts
+            opening = _("%(clinic)s: your %(type)s with %(clinician)s is booked for %(when)s.") % facts
+            greeting = _("Dear %(name)s,") % facts
+            lead = _("Your appointment is booked: %(type)s with %(clinician)s on %(when)s.") % facts
+        else:
+            subject = _("Reminder: your appointment on %(day)s") % facts
+            opening = _("%(clinic)s: reminder of your %(type)s on %(when)s.") % facts
+            greeting = _("Dear %(name)s,") % facts
+            lead = _("This is a reminder of your appointment: %(type)s with %(clinician)s on %(when)s.") % facts
+        if sms:
+            body = f"{opening} {change}"
+        else:
+            parts = [greeting, lead, _("Where: %(where)s") % {"where": where}, change]
+            parts.append(_("The attached calendar file adds it to your calendar."))
+            parts.append("\n".join(x for x in (clinic.name, contact) if x))
+            body = "\n\n".join(parts)
+        summary = _("%(type)s at %(clinic)s") % facts
+        description = _("With %(clinician)s. To move or cancel, use the link in the clinic's message.") % facts
+    return Written(subject, body, ics.patient_visit(appointment, summary=summary, description=description))
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    body: str
+    attachments: list[dict[str, str]]
+    patient_body: str
+
+
+def render(message: OutboxMessage, *, with_link: bool) -> Rendered:
+    """The stored copy (the link redacted) and the patient's copy (with a fresh manage link, made now, when
+    `with_link`: the send path; the outbox preview makes none)."""
+    assert message.appointment_id is not None, "an appointment message names its appointment"
+    appointment = Appointment.objects.select_related("clinic", "appointment_type", "clinician", "patient").get(
+        pk=message.appointment_id
+    )
+    written = words(message, appointment)
+    stored = written.body.replace(MANAGE_PLACEHOLDER, MANAGE_REDACTED)
+    patient_body = stored
+    if with_link and MANAGE_PLACEHOLDER in written.body:
+        _link, token = manage.issue_manage_link(Actor.system(appointment.clinic), appointment)
+        patient_body = written.body.replace(MANAGE_PLACEHOLDER, site_url(manage.manage_path(token)))
+    attachments = []
+    if message.channel == Channel.EMAIL:
+        local = _local(appointment)
+        attachments.append(
+            {
+                "filename": f"appointment-{local:%Y-%m-%d}.ics",
+                "content_type": "text/calendar",
+                "content": written.ics.decode(),
+            }
+        )
+    return Rendered(written.subject if message.channel == Channel.EMAIL else "", stored, attachments, patient_body)
