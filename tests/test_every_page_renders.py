@@ -63,6 +63,8 @@ NOT_OBJECT_PAGES = {
     "intake:start", "intake:check", "intake:step",  # the patient's token: intake/tests/test_pages.py
     "messaging:calendar-feed",  # a feed token: own tests
     "booking:waitlist-offer",  # a waitlist offer's token: booking/tests/test_waitlist_pages.py
+    "booking:manage", "booking:manage-cancel", "booking:manage-move",  # a patient's manage link: own tests
+    "booking:follow-up",  # a patient's follow-up link: booking/tests/test_patient_link_pages.py
     "analytics:chart", "analytics:chart-csv",  # dashboard charts by name: own tests
     "billing:report-chart", "billing:report-csv",  # financial reports by name: billing/tests/test_report_pages.py
     "research:export-download",  # a finished export file: own tests

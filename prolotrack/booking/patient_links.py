@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from prolotrack.audit.services import Actor, ServiceError, create_record, update_record
-from prolotrack.booking import hooks, queries, services
+from prolotrack.booking import hooks, picker, queries, services
 from prolotrack.booking.models import (
     Appointment,
     AppointmentKind,
@@ -235,30 +235,40 @@ def cancel_by_patient(
     return cancelled
 
 
-def move_slots(link: ManageLink, day: date, now: datetime | None = None) -> list[queries.FreeSlot]:
-    """The free slots on one local day the appointment may move to: its type with its clinician, under the clinic's
-    online rules (notice, horizon, same day), its own time left out of the answer."""
-    appointment = link.appointment
-    slots = queries.free_slots(
-        appointment.clinic,
-        appointment.appointment_type,
-        day,
-        day,
-        clinician=appointment.clinician,
-        now=now,
-        online=False,
-    )
-    rules = queries.online_rules(appointment.clinic)
+def patient_slots(
+    clinic: Any,
+    appointment_type: AppointmentType,
+    first: date,
+    last: date,
+    *,
+    clinician: Any = None,
+    now: datetime | None = None,
+    leave_out: datetime | None = None,
+    limit: int | None = None,
+) -> list[queries.FreeSlot]:
+    """Free slots a patient's link may take from local day `first` to `last`: the type's (with the clinician, or
+    anyone who offers it), under the clinic's online rules (minimum notice, horizon, same day). The offer need not
+    allow online booking: staff chose the type (a follow-up link) or booked it (a manage link)."""
     now = now or timezone.now()
-    today = queries.clinic_today(appointment.clinic)
-    return [
-        s
-        for s in slots
-        if s.start >= now + rules.min_notice
-        and s.start != appointment.starts_at
-        and timezone.localtime(s.start, appointment.clinic.tz).date() <= today + timedelta(days=rules.max_days_ahead)
-        and (rules.same_day or timezone.localtime(s.start, appointment.clinic.tz).date() != today)
-    ]
+    rules = queries.online_rules(clinic)
+    today = queries.clinic_today(clinic)
+    last = min(last, today + timedelta(days=rules.max_days_ahead))
+    first = max(first, today if rules.same_day else today + timedelta(days=1))
+    if first > last:
+        return []
+    slots = queries.free_slots(clinic, appointment_type, first, last, clinician=clinician, now=now)
+    out = [s for s in slots if s.start >= now + rules.min_notice and s.start != leave_out]
+    return out[:limit] if limit is not None else out
+
+
+def move_slots(link: ManageLink, day: date, now: datetime | None = None) -> list[queries.FreeSlot]:
+    """The free slots on one local day the appointment may move to: its type with its clinician, online rules, its
+    own time left out."""
+    appointment = link.appointment
+    return patient_slots(
+        appointment.clinic, appointment.appointment_type, day, day, clinician=appointment.clinician, now=now,
+        leave_out=appointment.starts_at,
+    )  # fmt: skip
 
 
 def _online_refusals(appointment: Appointment, clinician: User, start: datetime) -> list[str]:
@@ -412,24 +422,56 @@ def follow_up_clinicians(link: FollowUpLink) -> list[User]:
 
 
 def follow_up_slots(link: FollowUpLink, day: date, now: datetime | None = None) -> list[queries.FreeSlot]:
-    """Free slots of the link's type on one local day, under the clinic's online rules (notice, horizon)."""
-    clinicians = follow_up_clinicians(link)
-    if not clinicians:
+    """Free slots of the link's type on one local day (its clinician, or anyone who offers it), online rules."""
+    if not follow_up_clinicians(link):
         return []
-    now = now or timezone.now()
-    rules = queries.online_rules(link.clinic)
-    today = queries.clinic_today(link.clinic)
-    if day > today + timedelta(days=rules.max_days_ahead):
-        return []
-    slots = queries.free_slots(
-        link.clinic, link.appointment_type, day, day, clinician=link.clinician if link.clinician_id else None, now=now
+    return patient_slots(link.clinic, link.appointment_type, day, day, clinician=link.clinician, now=now)
+
+
+def day_picker(
+    clinic: Any,
+    day: date,
+    slots_of: Any,
+    *,
+    path: str,
+    appointment_type: AppointmentType,
+    clinician: Any = None,
+    leave_out: datetime | None = None,
+) -> picker.DayPicker:
+    """The public page's phone slot picker (booking/picker.py, templates/booking/public/_slots.html) for a link's
+    page: one day of `slots_of(day)`, the days around it within today..the online horizon, and a jump to the next
+    day with free slots."""
+    today = queries.clinic_today(clinic)
+    last = today + timedelta(days=queries.online_rules(clinic).max_days_ahead)
+    day = min(max(day, today), last)
+    found = slots_of(day)
+    after = day + timedelta(days=1)
+    ahead = patient_slots(
+        clinic, appointment_type, after, after + timedelta(days=picker.SEARCH_DAYS - 1), clinician=clinician,
+        leave_out=leave_out, limit=1,
+    )  # fmt: skip
+    next_free = timezone.localtime(ahead[0].start, clinic.tz).date() if ahead else None
+
+    def url(target: date) -> str:
+        return f"{path}?day={target.isoformat()}#slot-picker"
+
+    return picker.DayPicker(
+        day=day,
+        slots=[
+            picker.PickerSlot(
+                picker.slot_value(s), timezone.localtime(s.start, clinic.tz).strftime("%H:%M"), str(s.clinician), False
+            )
+            for s in found
+        ],
+        previous_url=url(day - timedelta(days=1)) if day > today else "",
+        next_url=url(after) if day < last else "",
+        next_free_day=next_free,
+        next_free_url=url(next_free) if next_free and next_free > after else "",
+        field="slot",
+        show_who=len({s.clinician.pk for s in found}) > 1,
+        zone=str(clinic.tz),
+        anchor="slot-picker",
     )
-    ids = {c.pk for c in clinicians}
-    return [
-        s
-        for s in slots
-        if s.clinician.pk in ids and s.start >= now + rules.min_notice and (rules.same_day or day != today)
-    ]
 
 
 def book_from_follow_up(

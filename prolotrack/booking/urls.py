@@ -1,6 +1,6 @@
 from django.urls import path
 
-from prolotrack.booking.views import appointments, patient_links, pending, public, setup, visits, waitlist
+from prolotrack.booking.views import appointments, follow_up, patient_links, pending, public, setup, visits, waitlist
 
 app_name = "booking"
 
@@ -42,4 +42,6 @@ urlpatterns += [
     path("my-appointment/<str:token>/cancel/", patient_links.cancel_page, name="manage-cancel"),
     path("my-appointment/<str:token>/move/", patient_links.move_page, name="manage-move"),
     path("follow-up/<str:token>/", patient_links.follow_up_page, name="follow-up"),
+    # Staff: make a patient's "book your follow-up" link.
+    path("patients/<uuid:patient_uuid>/follow-up-link/", follow_up.create, name="follow-up-link"),
 ]

@@ -87,6 +87,44 @@ def _questionnaire_examples(clinic: Any, today: date) -> int:
     return moved
 
 
+def _appointment_examples(clinic: Any, today: date) -> int:
+    """Follow-up appointments booked by the front desk for two patients with an email address, confirmed with their
+    manage link and .ics (docs/MESSAGING.md, "Appointments"). The clinic's usual week and types are set up first when
+    it has none (booking/testing.set_up_week)."""
+    from prolotrack.booking import patient_links
+    from prolotrack.booking import services as booking
+    from prolotrack.booking.models import AppointmentKind, AppointmentType
+    from prolotrack.booking.testing import at, next_weekday, set_up_week
+    from prolotrack.demo.billing_seed import seed_actor
+    from prolotrack.patients.models import Patient
+
+    clinicians = [m.user for m in members_with(clinic, Permission.SESSION_TREAT).select_related("user")]
+    if not clinicians:
+        return 0
+    if not AppointmentType.objects.filter(clinic=clinic).exists():
+        set_up_week(seed_actor(clinic, Permission.CLINIC_MANAGE), clinicians)
+    kind = AppointmentType.objects.filter(clinic=clinic, kind=AppointmentKind.FOLLOW_UP, active=True).first()
+    if kind is None:
+        return 0
+    desk = seed_actor(clinic, Permission.SCHEDULE_MANAGE)
+    patients = Patient.objects.filter(clinic=clinic, entered_in_error_at__isnull=True).exclude(email="")
+    queued = 0
+    for number, patient in enumerate(patients.order_by("id")[:2]):
+        day = next_weekday(clinic, 1 + number, at_least=3)
+        try:
+            visit = booking.book_appointment(
+                desk,
+                patient=patient,
+                appointment_type=kind,
+                clinician=clinicians[0],
+                starts_at=at(clinic, day, "10:00"),
+            )
+        except booking.SlotUnavailable:
+            continue
+        queued += patient_links.send_confirmation(visit)
+    return queued
+
+
 def seed_messaging(clinic: Any, *, today: date, site_url: str | None = None) -> dict[str, int]:
     """Opt-outs, one scheduler pass as of `today`, and a calendar feed per clinician (feed addresses on the site
     address, PROLOTRACK_SITE_URL, which `make run` sets from its HOST and PORT)."""
@@ -117,6 +155,7 @@ def seed_messaging(clinic: Any, *, today: date, site_url: str | None = None) -> 
     _history(clinic, today)
     if _questionnaire_examples(clinic, today):
         _history(clinic, today)  # the moved follow-ups get their "due" and "overdue" emails on their days
+    _appointment_examples(clinic, today)
     report = services.run_pass(now=_now(clinic, today), clinics=[clinic])
     lines = []
     for membership in members_with(clinic, Permission.SESSION_TREAT).select_related("user"):

@@ -3,6 +3,7 @@ only their appointment, refuse bad posts writing nothing, and answer unknown, cl
 questionnaire links do (404, 410, 429)."""
 
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from django.core.cache import cache
@@ -124,3 +125,25 @@ def test_the_follow_up_page_books_once(client: Any, frontdesk: Any, patient: Any
     assert booked.status_code == 200 and "Your appointment is booked" in booked.content.decode()
     assert Appointment.objects.get().starts_at == start
     assert client.get(f"/follow-up/{follow_token}/").status_code == 410
+
+
+def test_staff_make_a_follow_up_link_shown_once(
+    client: Any, login: Any, frontdesk: Any, researcher: Any, patient: Any, types: Any
+) -> None:
+    from prolotrack.booking.models import FollowUpLink
+
+    login(researcher)
+    assert client.get(f"/patients/{patient.uuid}/follow-up-link/").status_code == 403
+    login(frontdesk)
+    page = client.get(f"/patients/{patient.uuid}/follow-up-link/")
+    text = page.content.decode()
+    assert page.status_code == 200 and "Follow-up" in text and "Prolotherapy session" not in text  # no course sessions
+    refused = client.post(f"/patients/{patient.uuid}/follow-up-link/", {"type": "nonsense"})
+    assert refused.status_code == 400 and not FollowUpLink.objects.exists()
+    made = client.post(
+        f"/patients/{patient.uuid}/follow-up-link/", {"type": str(types[AppointmentKind.FOLLOW_UP].uuid)}
+    )
+    url = made.content.decode().split('readonly value="')[1].split('"')[0]
+    assert made.status_code == 200 and "/follow-up/" in url and FollowUpLink.objects.get().patient == patient
+    client.logout()
+    assert client.get(urlsplit(url).path).status_code == 200

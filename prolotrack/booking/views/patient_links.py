@@ -7,7 +7,7 @@ limit, while an open link always opens. Every answer is no-store, noindex, same-
 """
 
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -83,13 +83,12 @@ def _opened(request: HttpRequest, lookup: Callable[[str], Any], token: str) -> t
     return None, _closed(request, "unknown" if link is None else link.state())
 
 
-def _day(request: HttpRequest, first: date) -> date:
-    """The day asked for (?day=YYYY-MM-DD), never before `first`; `first` when absent or not a date."""
+def _day(request: HttpRequest, default: date) -> date:
+    """The day asked for (?day=YYYY-MM-DD; the picker keeps it within today..the horizon), else `default`."""
     try:
-        asked = date.fromisoformat(request.GET.get("day", ""))
+        return date.fromisoformat(request.GET.get("day", ""))
     except ValueError:
-        return first
-    return max(asked, first)
+        return default
 
 
 def _slot_start(text: str) -> datetime | None:
@@ -98,21 +97,6 @@ def _slot_start(text: str) -> datetime | None:
     except ValueError:
         return None
     return start if timezone.is_aware(start) else None
-
-
-def _picker(clinic: Any, day: date, slots: list[queries.FreeSlot], several: bool) -> dict[str, Any]:
-    """The day-at-a-time slot picker's context: the day, its previous and next days, the slots as radio values."""
-    today = queries.clinic_today(clinic)
-    return {
-        "day": day,
-        "previous_day": day - timedelta(days=1) if day > today else None,
-        "next_day": day + timedelta(days=1),
-        "slots": [
-            (f"{s.start.isoformat()}|{s.clinician.uuid}", timezone.localtime(s.start, clinic.tz), s.clinician)
-            for s in slots
-        ],
-        "several": several,
-    }
 
 
 @never_cache
@@ -170,9 +154,13 @@ def move_page(request: HttpRequest, token: str) -> HttpResponse:
         else:
             return redirect(f"{manage.manage_path(token)}?done=moved")
     view = manage.link_view(link)
-    day = _day(request, queries.clinic_today(link.clinic))
-    picker = _picker(link.clinic, day, manage.move_slots(link, day) if view["may_change"] else [], several=False)
-    context = {**view, **picker, "token": token, "error": error}
+    visit = link.appointment
+    day = _day(request, max(queries.clinic_today(link.clinic), view["starts"].date()))
+    picker = manage.day_picker(
+        link.clinic, day, lambda d: manage.move_slots(link, d), path=request.path,
+        appointment_type=visit.appointment_type, clinician=visit.clinician, leave_out=visit.starts_at,
+    ) if view["may_change"] else None  # fmt: skip
+    context = {**view, "picker": picker, "token": token, "error": error}
     return _render(request, "booking/manage/move.html", context, status=409 if error else 200)
 
 
@@ -199,7 +187,9 @@ def follow_up_page(request: HttpRequest, token: str) -> HttpResponse:
             return _render(
                 request, "booking/manage/booked.html", {**manage.appointment_view(made), "clinic": link.clinic}
             )
-    day = _day(request, queries.clinic_today(link.clinic))
-    picker = _picker(link.clinic, day, manage.follow_up_slots(link, day), several=len(clinicians) > 1)
-    context = {**picker, "link": link, "clinic": link.clinic, "token": token, "error": error}
+    picker = manage.day_picker(
+        link.clinic, _day(request, queries.clinic_today(link.clinic)), lambda d: manage.follow_up_slots(link, d),
+        path=request.path, appointment_type=link.appointment_type, clinician=link.clinician,
+    )  # fmt: skip
+    context = {"picker": picker, "link": link, "clinic": link.clinic, "token": token, "error": error}
     return _render(request, "booking/manage/follow_up.html", context, status=409 if error else 200)
