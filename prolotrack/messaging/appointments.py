@@ -24,6 +24,7 @@ from prolotrack.audit.services import Actor, create_record, update_record
 from prolotrack.booking import patient_links as manage
 from prolotrack.booking.models import Appointment, AppointmentStatus
 from prolotrack.clinics.models import Clinic
+from prolotrack.core.language import patient_language
 from prolotrack.core.site import site_url
 from prolotrack.domain import reminders as rules
 from prolotrack.domain.reminders import Decision, ReminderKind
@@ -217,7 +218,7 @@ def words(message: OutboxMessage, appointment: Appointment) -> Written:
     clinic = appointment.clinic
     patient = message.patient
     local = _local(appointment)
-    with translation.override(getattr(patient, "preferred_language", "") or "en"):
+    with translation.override(patient_language(patient)):
         facts = {
             "clinic": clinic.name,
             "type": appointment.appointment_type.name,

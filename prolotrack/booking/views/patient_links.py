@@ -22,6 +22,7 @@ from prolotrack.booking import patient_links as manage
 from prolotrack.booking import queries
 from prolotrack.booking.views.common import REFUSALS
 from prolotrack.clinics.services import client_address
+from prolotrack.core.language import patient_page, use_patient_language
 from prolotrack.core.links import LinkState
 
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "same-origin", "X-Robots-Tag": "noindex"}
@@ -62,6 +63,7 @@ def _opened(request: HttpRequest, lookup: Callable[[str], Any], token: str) -> t
     """The open link for the token, or the page to answer instead (not found, closed, too many attempts)."""
     link = lookup(token)
     if link is not None and link.state() == LinkState.OPEN:
+        use_patient_language(request, link.patient if hasattr(link, "patient") else link.appointment.patient)
         return link, None
     address = client_address(request) or "unknown"
     wait = manage.FAILED_LOOKUPS.retry_after(address)
@@ -100,6 +102,7 @@ def _slot_start(text: str) -> datetime | None:
 
 
 @never_cache
+@patient_page
 def appointment_page(request: HttpRequest, token: str) -> HttpResponse:
     link, refused = _opened(request, manage.manage_link, token)
     if refused:
@@ -110,6 +113,7 @@ def appointment_page(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @never_cache
+@patient_page
 @require_http_methods(["GET", "POST"])
 def cancel_page(request: HttpRequest, token: str) -> HttpResponse:
     link, refused = _opened(request, manage.manage_link, token)
@@ -136,6 +140,7 @@ def cancel_page(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @never_cache
+@patient_page
 @require_http_methods(["GET", "POST"])
 def move_page(request: HttpRequest, token: str) -> HttpResponse:
     link, refused = _opened(request, manage.manage_link, token)
@@ -165,6 +170,7 @@ def move_page(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @never_cache
+@patient_page
 @require_http_methods(["GET", "POST"])
 def follow_up_page(request: HttpRequest, token: str) -> HttpResponse:
     link, refused = _opened(request, manage.follow_up_link, token)
