@@ -9,8 +9,8 @@ from typing import Any
 from prolotrack.booking import queries, services
 from prolotrack.booking.models import AppointmentKind, AppointmentType
 from prolotrack.booking.testing import set_up_week
-from prolotrack.clinics.models import Membership
-from prolotrack.clinics.roles import Permission, Role
+from prolotrack.clinics.queries import members_with
+from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import update_clinic_settings
 from prolotrack.demo.billing_seed import seed_actor
 from prolotrack.patients.models import Patient
@@ -25,9 +25,11 @@ def seed_booking(clinic: Any, *, today: date) -> dict[str, int]:
     if AppointmentType.objects.filter(clinic=clinic).exists():
         return {"types": 0, "appointments": 0}
     admin = seed_actor(clinic, Permission.CLINIC_MANAGE)
+    # Whoever may sign a session (the clinicians: the roles table) offers the clinic's appointments.
     clinicians = [
         m.user
-        for m in Membership.objects.filter(clinic=clinic, role=Role.CLINICIAN, is_active=True)
+        for m in members_with(clinic, Permission.SESSION_SIGN)
+        .filter(is_active=True)
         .select_related("user")
         .order_by("id")
     ]

@@ -102,6 +102,9 @@ def seed_demo(
                 seed_treatment(demo, today=today)
                 seed_outcomes(demo, today=today)
                 seed_consents(demo, today=today)
+                # The diary (types, hours, online booking, follow-ups) before messaging, whose appointment examples
+                # book into it.
+                seed_booking(demo, today=today)
                 seed_messaging(demo, today=today)  # after the other seeds: reminders for what they booked
                 seed_documents(demo)  # visit summaries of the signed sessions, queued for the worker
         if treatment:

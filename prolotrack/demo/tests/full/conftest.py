@@ -19,8 +19,22 @@ from prolotrack.demo.seed import DEMO_CLINIC, seed_demo
 
 
 @pytest.fixture(scope="package")
-def demo(django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: Any) -> Iterator[Clinic]:
-    folder = tmp_path_factory.mktemp("full-demo")
+def demo_folder(tmp_path_factory: Any) -> Any:
+    """Where the seeded demo keeps its files (the file store under files/): one folder for the whole package."""
+    return tmp_path_factory.mktemp("full-demo")
+
+
+@pytest.fixture(autouse=True)
+def _demo_files(demo_folder: Any) -> Iterator[None]:
+    # The root conftest gives every test its own empty MEDIA_ROOT; tests here read the files the demo seed stored
+    # (consent and ABN PDFs in the content-addressed store), so they read from the demo's folder.
+    with override_settings(MEDIA_ROOT=demo_folder / "files"):
+        yield
+
+
+@pytest.fixture(scope="package")
+def demo(django_db_setup: Any, django_db_blocker: Any, demo_folder: Any) -> Iterator[Clinic]:
+    folder = demo_folder
     fast = override_settings(
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
         TASKS={"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}},

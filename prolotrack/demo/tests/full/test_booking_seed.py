@@ -28,7 +28,8 @@ def test_the_demo_can_be_booked(demo: Clinic, db: Any) -> None:
     booked = Appointment.objects.filter(
         clinic=demo, source=BookingSource.STAFF, appointment_type__kind=AppointmentKind.FOLLOW_UP
     )
-    assert booked.count() == FOLLOW_UPS and all(a.patient_id for a in booked)
+    # (and the messaging seed books two more, confirmed with their manage links)
+    assert booked.count() >= FOLLOW_UPS and all(a.patient_id for a in booked)
     today = clinic_today(demo)
     assert all(a.starts_at.astimezone(demo.tz).date() > today for a in booked)
     free = queries.free_slots(
