@@ -32,6 +32,10 @@ LANG_PARAM = "lang"
 COOKIE_MAX_AGE = 365 * 24 * 60 * 60
 
 
+# Whether this request's language was chosen with the switch (a plain dict entry of the request, typed as such).
+CHOSEN_KEY = "prolotrack.patient_language_chosen"
+
+
 def supported(code: str | None) -> str | None:
     """The supported language code for `code` ("es-MX" -> "es"), or None."""
     if not code:
@@ -81,7 +85,7 @@ def _activate(request: HttpRequest, code: str) -> None:
 
 def use_patient_language(request: HttpRequest, patient: Any) -> None:
     """The page belongs to this patient: use their preferred language unless the reader chose one on the switch."""
-    if getattr(request, "patient_language_chosen", False):
+    if request.META.get(CHOSEN_KEY, False):
         return
     preferred = supported(getattr(patient, "preferred_language", None))
     if preferred:
@@ -95,7 +99,7 @@ def patient_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         chosen, from_switch = _explicit(request)
-        request.patient_language_chosen = chosen is not None  # type: ignore[attr-defined]
+        request.META[CHOSEN_KEY] = chosen is not None
         with translation.override(settings.LANGUAGE_CODE):
             _activate(request, chosen or _from_browser(request) or settings.LANGUAGE_CODE)
             response = view(request, *args, **kwargs)

@@ -2,6 +2,7 @@
 included."""
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,8 +19,8 @@ def local(day: str, clock: str, zone: ZoneInfo = CHICAGO, fold: int = 0) -> date
     return datetime.combine(date.fromisoformat(day), time.fromisoformat(clock), tzinfo=zone).replace(fold=fold)
 
 
-def window(first: str = "2026-03-01", last: str = "2026-03-31", **kw: object) -> Window:
-    return Window(date.fromisoformat(first), date.fromisoformat(last), **kw)  # type: ignore[arg-type]
+def window(first: str = "2026-03-01", last: str = "2026-03-31", **kw: Any) -> Window:
+    return Window(date.fromisoformat(first), date.fromisoformat(last), **kw)
 
 
 # (case, window, start, minutes, zone, fits)
@@ -119,8 +120,8 @@ def test_naive_times_are_refused():
         Opening(local("2026-03-10", "10:00"), local("2026-03-10", "10:00"), "t", "c")
 
 
-def wish(key: str, minutes_after: int, kind: str = "follow", clinician: str | None = None, **kw: object) -> Wish:
-    return Wish(key, T0 + timedelta(minutes=minutes_after), kind, clinician, window(**kw))  # type: ignore[arg-type]
+def wish(key: str, minutes_after: int, kind: str = "follow", clinician: str | None = None, **kw: Any) -> Wish:
+    return Wish(key, T0 + timedelta(minutes=minutes_after), kind, clinician, window(**kw))
 
 
 def opening(day: str, clock: str, clinician: str = "dr-a", kind: str = "follow", minutes: int = 30) -> Opening:
