@@ -148,9 +148,7 @@ class MedicinesForm(StepForm):
             if (data.get(f"other_dose_{n}") or "").strip() and n not in others:
                 self.add_error(f"other_name_{n}", gettext("Give the medicine's name for this dose."))
         if data.get("none") and (taken or others):
-            self.add_error(
-                "none", gettext("You listed a medicine: untick \u201cI take no medicines\u201d, or clear it.")
-            )
+            self.add_error("none", gettext('You listed a medicine: untick "I take no medicines", or clear it.'))
         if not data.get("none") and not taken and not others:
             self.add_error("none", gettext("Tick the medicines you take, list others, or tick that you take none."))
         return data
@@ -299,9 +297,7 @@ class WeightForm(StepForm):
         data = super().clean() or {}
         value = (data.get("weight_value") or "").strip()
         if value and data.get("unknown"):
-            self.add_error(
-                "unknown", gettext("You gave a weight: untick \u201cI do not know\u201d, or clear the weight.")
-            )
+            self.add_error("unknown", gettext('You gave a weight: untick "I do not know", or clear the weight.'))
         elif not value and not data.get("unknown"):
             self.add_error("weight_value", gettext("Give your weight, or tick that you do not know it."))
         elif value and data.get("unit"):

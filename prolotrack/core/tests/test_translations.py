@@ -40,6 +40,14 @@ def test_every_message_has_a_translation_and_none_is_fuzzy(code):
 
 
 @pytest.mark.parametrize("code", _languages())
+def test_no_message_holds_an_escape_xgettext_did_not_read(code):
+    """xgettext keeps Python's \\u escapes as written, so a msgid with one never matches the string the code asks for
+    at run time and the page stays English: write the character itself, or plain quotes."""
+    escaped = [e.msgid for e in pofile.read(_po(code))[1:] if re.search(r"\\[uUN]", e.msgid)]
+    assert escaped == [], f"{code}: these were marked with a \\u escape, which gettext never matches: {escaped}"
+
+
+@pytest.mark.parametrize("code", _languages())
 def test_the_compiled_mo_is_the_po(code):
     """A .po edited without compiling (`make messages`) fails here: the .mo must hold exactly what the .po says."""
     mo = _po(code).with_suffix(".mo")
