@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -24,18 +24,9 @@ from prolotrack.booking.views.common import REFUSALS
 from prolotrack.clinics.services import client_address
 from prolotrack.core.language import patient_page, use_patient_language
 from prolotrack.core.links import LinkState
+from prolotrack.core.patient_pages import render_patient_page
 
-NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "same-origin", "X-Robots-Tag": "noindex"}
-
-
-def _render(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
-    # No one is logged in: times read in the clinic's zone (core/clinictime.py), as on the questionnaire pages.
-    clinic = context.get("clinic")
-    with timezone.override(clinic.tz if clinic is not None else None):
-        response = render(request, template, context, status=status)
-    for header, value in NO_STORE.items():
-        response[header] = value
-    return response
+_render = render_patient_page
 
 
 def _closed(request: HttpRequest, state: str) -> HttpResponse:

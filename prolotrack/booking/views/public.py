@@ -16,7 +16,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.http import urlencode
@@ -28,8 +28,8 @@ from prolotrack.booking.picker import day_picker, other_slots, parse_slot
 from prolotrack.clinics.models import Clinic
 from prolotrack.clinics.services import client_address
 from prolotrack.core.language import patient_page
+from prolotrack.core.patient_pages import render_patient_page
 
-NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "same-origin", "X-Robots-Tag": "noindex"}
 # The honeypot: a field people do not see (hidden by CSS, out of the tab order, labelled "leave empty").
 HONEYPOT = "website"
 # Where the person's booking reference is kept in their session, per clinic.
@@ -38,14 +38,7 @@ SESSION_KEY = "online-booking:{slug}"
 DECOY = "decoy:"
 
 
-def _page(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
-    # No one is logged in: the page reads in the clinic's zone.
-    clinic = context.get("clinic")
-    with timezone.override(clinic.tz if clinic is not None else None):
-        response = render(request, template, context, status=status)
-    for header, value in NO_STORE.items():
-        response[header] = value
-    return response
+_page = render_patient_page
 
 
 class Closed(Exception):

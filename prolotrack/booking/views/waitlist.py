@@ -9,7 +9,6 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
@@ -24,11 +23,11 @@ from prolotrack.clinics.services import actor_for, client_address
 from prolotrack.core.access import require
 from prolotrack.core.language import patient_page, use_patient_language
 from prolotrack.core.links import LinkState, RateLimit
+from prolotrack.core.patient_pages import render_patient_page
 from prolotrack.patients import queries as patient_queries
 
 # Unknown or closed offer links tried per client address per window before answering 429 (as the questionnaire links).
 FAILED_LOOKUPS = RateLimit("waitlist-offer-fail", 20, 600)
-NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "same-origin", "X-Robots-Tag": "noindex"}
 
 
 # --- Staff ---------------------------------------------------------------------------------------------------------
@@ -175,12 +174,7 @@ def waitlist_withdraw(request: ClinicRequest, entry_uuid: Any) -> HttpResponse:
 
 
 def _page(request: HttpRequest, context: dict[str, Any], status: int = 200) -> HttpResponse:
-    clinic = context.get("clinic")
-    with timezone.override(clinic.tz if clinic is not None else None):
-        response = render(request, "booking/waitlist_offer.html", context, status=status)
-    for header, value in NO_STORE.items():
-        response[header] = value
-    return response
+    return render_patient_page(request, "booking/waitlist_offer.html", context, status=status)
 
 
 def _closed(request: HttpRequest, state: str, clinic: Any = None) -> HttpResponse:

@@ -9,9 +9,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -19,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from prolotrack.clinics.services import client_address
 from prolotrack.core.links import LinkState, RateLimit
+from prolotrack.core.patient_pages import render_patient_page
 from prolotrack.domain import intake as domain
 from prolotrack.domain.limits import PAIN_NRS
 from prolotrack.intake import forms, queries, services
@@ -27,7 +27,6 @@ from prolotrack.outcomes import present
 
 FAILED_LOOKUPS = RateLimit("intake-fail", 20, 600)  # the questionnaire links' numbers (docs/OUTCOMES.md)
 PAIN_SCALE = range(int(PAIN_NRS.low), int(PAIN_NRS.high) + 1)
-NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "same-origin", "X-Robots-Tag": "noindex"}
 STEP_TITLES = {
     "complaint": gettext_lazy("Your pain"),
     "medicines": gettext_lazy("Your medicines"),
@@ -37,13 +36,7 @@ STEP_TITLES = {
 }
 
 
-def _page(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
-    clinic = context.get("clinic")
-    with timezone.override(clinic.tz if clinic is not None else None):
-        response = render(request, template, context, status=status)
-    for header, value in NO_STORE.items():
-        response[header] = value
-    return response
+_page = render_patient_page
 
 
 def _closed(request: HttpRequest, state: str) -> HttpResponse:

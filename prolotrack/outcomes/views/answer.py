@@ -12,9 +12,9 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods
 from prolotrack.clinics.services import client_address
 from prolotrack.core.language import patient_page, use_patient_language
 from prolotrack.core.links import RateLimit
+from prolotrack.core.patient_pages import render_patient_page
 from prolotrack.domain import instrument_translations
 from prolotrack.domain import instruments as domain
 from prolotrack.outcomes import present, queries, services
@@ -35,7 +36,6 @@ from prolotrack.outcomes.models import (
 FAILED_LOOKUPS_ALLOWED = 20
 FAILED_LOOKUP_WINDOW_SECONDS = 600
 FAILED_LOOKUPS = RateLimit("qlink-fail", FAILED_LOOKUPS_ALLOWED, FAILED_LOOKUP_WINDOW_SECONDS)
-NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "same-origin", "X-Robots-Tag": "noindex"}
 
 
 # --- patient pages (no login) ---------------------------------------------------------------------------------------
@@ -53,14 +53,7 @@ def _count_failure(request: HttpRequest) -> None:
     FAILED_LOOKUPS.count(client_address(request) or "unknown")
 
 
-def _q_render(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
-    # No one is logged in here, so no middleware chose a zone: the page reads in the clinic's (core/clinictime.py).
-    clinic = context.get("clinic")
-    with timezone.override(clinic.tz if clinic is not None else None):
-        response = render(request, template, context, status=status)
-    for header, value in NO_STORE.items():
-        response[header] = value
-    return response
+_q_render = render_patient_page
 
 
 def _closed_words(state: str) -> tuple[str, str] | None:
