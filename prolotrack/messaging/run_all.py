@@ -12,13 +12,9 @@ never left half running. Each child gets SIGTERM first and is killed only if it 
 
 import argparse
 import os
-import signal
-import subprocess
 import sys
-import time
-from typing import Any
 
-GRACE_SECONDS = 10
+from prolotrack.core.supervisor import supervise
 
 
 def child_env(host: str, port: int, environ: dict[str, str] | None = None) -> dict[str, str]:
@@ -50,64 +46,23 @@ def commands(host: str, port: int, interval: int) -> dict[str, list[str]]:
     }  # fmt: skip
 
 
-def stop_all(children: dict[str, subprocess.Popen[Any]]) -> None:
-    for proc in children.values():
-        if proc.poll() is None:
-            proc.terminate()
-    deadline = time.monotonic() + GRACE_SECONDS
-    for name, proc in children.items():
-        try:
-            proc.wait(timeout=max(deadline - time.monotonic(), 0.1))
-        except subprocess.TimeoutExpired:
-            print(f"run_all: {name} did not stop in {GRACE_SECONDS} s; killing it.", flush=True)
-            kill_group(proc)
-            proc.wait()
-
-
-def kill_group(proc: subprocess.Popen[Any]) -> None:
-    """SIGKILL to the child's whole process group (its own session: gunicorn's workers are in it too), so nothing is
-    left running when a child ignored SIGTERM."""
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        proc.kill()
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--interval", type=int, default=60, help="Seconds between reminder passes.")
     args = parser.parse_args(argv)
-    stopping = False
-
-    def on_signal(signum: int, _frame: Any) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
-    children: dict[str, subprocess.Popen[Any]] = {}
     env = child_env(args.host, args.port)
     print(f"run_all: links in emails and calendar feeds use {env['PROLOTRACK_SITE_URL']}", flush=True)
-    # Children ignore the terminal's Ctrl-C (own process group): this supervisor stops them in order instead.
-    for name, cmd in commands(args.host, args.port, args.interval).items():
-        children[name] = subprocess.Popen(cmd, start_new_session=True, env=env)  # noqa: S603 - fixed argv, no shell
-    print(f"run_all: web (gunicorn, pid {children['web'].pid}), scheduler (pid {children['scheduler'].pid}) and "
-          f"task worker (pid {children['worker'].pid}) started; Ctrl-C stops all three.", flush=True)  # fmt: skip
-    status = 0
-    while not stopping:
-        for name, proc in children.items():
-            code = proc.poll()
-            if code is not None:
-                print(f"run_all: {name} exited with status {code}; stopping the others.", flush=True)
-                status = code or 1
-                stopping = True
-                break
-        time.sleep(0.5)
-    stop_all(children)
-    print("run_all: stopped.", flush=True)
-    return status
+    return supervise(
+        "run_all",
+        commands(args.host, args.port, args.interval),
+        env=env,
+        started=lambda children: (
+            f"web (gunicorn, pid {children['web'].pid}), scheduler (pid {children['scheduler'].pid}) and "
+            f"task worker (pid {children['worker'].pid}) started; Ctrl-C stops all three."
+        ),
+    )
 
 
 if __name__ == "__main__":

@@ -14,14 +14,10 @@ import os
 import re
 import shlex
 import shutil
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
-from typing import Any
 
-from prolotrack.messaging.run_all import stop_all
+from prolotrack.core.supervisor import supervise
 
 ROOT = Path(__file__).resolve().parents[2]
 PROCFILE = ROOT / "Procfile.cluster"
@@ -76,34 +72,16 @@ def main(argv: list[str] | None = None) -> int:
     env["PROLOTRACK_CLUSTER_PORT"] = str(args.port)
     env.setdefault("PROLOTRACK_SITE_URL", f"http://127.0.0.1:{args.port}")
     env.setdefault("PROLOTRACK_TRUSTED_PROXY_COUNT", "1")  # the client's address as HAProxy saw it, for the audit trail
-    stopping = False
-
-    def on_signal(signum: int, _frame: Any) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
-    commands = {**processes(), "proxy": proxy_command()}
-    children: dict[str, subprocess.Popen[Any]] = {}
-    for name, command in commands.items():
-        children[name] = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)  # noqa: S603
-    started = ", ".join(f"{name} (pid {proc.pid})" for name, proc in children.items())
-    print(f"run-cluster: {started}; http://127.0.0.1:{args.port} reaches both web processes. Ctrl-C stops all.",
-          flush=True)  # fmt: skip
-    status = 0
-    while not stopping:
-        for name, proc in children.items():
-            code = proc.poll()
-            if code is not None:
-                print(f"run-cluster: {name} exited with status {code}; stopping the others.", flush=True)
-                status = code or 1
-                stopping = True
-                break
-        time.sleep(0.5)
-    stop_all(children)
-    print("run-cluster: stopped.", flush=True)
-    return status
+    return supervise(
+        "run-cluster",
+        {**processes(), "proxy": proxy_command()},
+        env=env,
+        cwd=ROOT,
+        started=lambda children: (
+            ", ".join(f"{name} (pid {proc.pid})" for name, proc in children.items())
+            + f"; http://127.0.0.1:{args.port} reaches both web processes. Ctrl-C stops all."
+        ),
+    )
 
 
 if __name__ == "__main__":
