@@ -6,6 +6,9 @@ by the partial, which works without JavaScript (its day links are plain links th
 the query) and is enhanced by HTMX (the same links swap only the picker, `hx-select`, and push the address so Back
 works). The public booking page and the staff booking page both use it; each slot is a radio button whose value is
 `slot_value` (the UTC start and the clinician's uuid), read back by `parse_slot`.
+
+"First available" online shows each start once (`one_per_start`): the slot goes to the clinician with the fewest
+appointments holding time that local day, then by name (docs/BOOKING.md, "The slot picker").
 """
 
 from collections.abc import Mapping, Sequence
@@ -13,10 +16,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.http import urlencode
 
 from prolotrack.booking import queries
+from prolotrack.booking.models import Appointment, holding_q
 
 # How far "next day with free slots" and the first day shown look ahead, in days: two months, the online horizon's
 # default (docs/SETTINGS.md, booking_max_days_ahead), so one question reads at most that span (six statements).
@@ -93,6 +98,36 @@ def first_free_day(
     return timezone.localtime(found[0].start, clinic.tz).date() if found else None
 
 
+def one_per_start(clinic: Any, slots: Sequence[queries.FreeSlot], day: date) -> list[queries.FreeSlot]:
+    """One slot per start for "first available": of the clinicians free at a start, the one with the fewest
+    appointments holding time on the local `day` (booked, attended, or held and not expired), then by name, then by
+    id (so the choice is stable). One statement. The hold still locks and checks that clinician, as any booking."""
+    if len({s.clinician.pk for s in slots}) < 2:
+        return list(slots)
+    tz = clinic.tz
+    starts = datetime.combine(day, datetime.min.time(), tzinfo=tz)
+    ends = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=tz)
+    booked = dict(
+        Appointment.objects.filter(
+            holding_q(timezone.now()),
+            clinic=clinic,
+            clinician_id__in={s.clinician.pk for s in slots},
+            entered_in_error_at__isnull=True,
+            starts_at__gte=starts,
+            starts_at__lt=ends,
+        )
+        .values("clinician_id")
+        .annotate(n=Count("id"))
+        .values_list("clinician_id", "n")
+    )
+    chosen: dict[datetime, queries.FreeSlot] = {}
+    for slot in sorted(
+        slots, key=lambda s: (s.start, booked.get(s.clinician.pk, 0), str(s.clinician).casefold(), s.clinician.pk)
+    ):
+        chosen.setdefault(slot.start, slot)
+    return list(chosen.values())
+
+
 def _url(path: str, query: Mapping[str, str], param: str, day: date, anchor: str) -> str:
     kept = {k: v for k, v in query.items() if v and k != param}
     return f"{path}?{urlencode({**kept, param: day.isoformat()})}#{anchor}"
@@ -117,13 +152,16 @@ def day_picker(
 
     `path` and `query` make the day links (the query's other parameters are kept, `param` holds the day); `chosen`
     is a slot value to show checked (a form sent back with an error); `show_who` names the clinician on each slot
-    (default: when the slots are of several clinicians)."""
+    (default: when the slots are of several clinicians). Online with no clinician chosen ("first available"), each
+    start is shown once, with the clinician `one_per_start` gives it."""
     bounds = span(clinic, online=online)
     if day is None:
         day = first_free_day(clinic, appointment_type, bounds.first, clinician=clinician, online=online)
     day = min(max(day or bounds.first, bounds.first), bounds.last)
     found = queries.free_slots(clinic, appointment_type, day, day, clinician=clinician, online=online)
     several = len({s.clinician.pk for s in found}) > 1
+    if online and clinician is None:
+        found = one_per_start(clinic, found, day)
     tz = clinic.tz
     slots = [
         PickerSlot(

@@ -107,3 +107,63 @@ def test_the_staff_booking_page_shows_one_day(login: Any, frontdesk: Any, clinic
     assert day.strftime("%A %-d %B %Y") in text and (day + timedelta(days=1)).strftime("%A") not in text
     assert text.count('type="radio" name="slot"') == 26
     assert f"date={(day + timedelta(days=1)).isoformat()}" in text and f"type={kind.uuid}" in text
+
+
+@pytest.fixture
+def two(admin_user: Any, make_member: Any, clinic: Any) -> tuple[Any, Any, Any]:
+    """Maya and Daniel offer the same types online with the same hours."""
+    from prolotrack.booking.testing import set_up_week
+    from prolotrack.clinics.roles import Role
+    from prolotrack.clinics.testing import actor_of
+
+    maya, daniel = make_member("maya", Role.CLINICIAN, clinic), make_member("daniel", Role.CLINICIAN, clinic)
+    types = set_up_week(actor_of(admin_user), [maya, daniel])
+    return maya, daniel, types[AppointmentKind.FOLLOW_UP]
+
+
+def test_first_available_online_shows_each_start_once_given_by_the_fair_rule(
+    clinic: Any, two: Any, frontdesk: Any, patient: Any
+) -> None:
+    from prolotrack.booking import services
+    from prolotrack.clinics.testing import actor_of
+
+    maya, daniel, kind = two
+    day = next_weekday(clinic, 1)
+    staff = picker.day_picker(clinic, kind, day, path="/x/", query={})
+    assert [s.clock for s in staff.slots][:4] == ["09:00", "09:00", "09:15", "09:15"]  # staff see every clinician
+    # Nobody booked yet: the same count, so by name (Daniel before Maya) at every start.
+    shown = picker.day_picker(clinic, kind, day, path="/x/", query={}, online=True)
+    clocks = [s.clock for s in shown.slots]
+    assert len(clocks) == len(set(clocks)) == 26 and {s.who for s in shown.slots} == {"Daniel"}
+    assert shown.show_who
+    # Daniel takes 09:00: Maya has fewer that day, so she gets every start, 09:00 included (Daniel is busy then).
+    services.book_appointment(
+        actor_of(frontdesk), patient=patient, appointment_type=kind, clinician=daniel, starts_at=at(clinic, day, "09:00")
+    )
+    shown = picker.day_picker(clinic, kind, day, path="/x/", query={}, online=True)
+    assert [(s.clock, s.who) for s in shown.slots][:3] == [("09:00", "Maya"), ("09:15", "Maya"), ("09:30", "Maya")]
+    assert len(shown.slots) == 26
+    # Maya takes two: Daniel has fewer again, except where he is busy (09:00-09:15, his 30-minute visit).
+    for clock in ("14:00", "15:00"):
+        services.book_appointment(
+            actor_of(frontdesk), patient=patient, appointment_type=kind, clinician=maya, starts_at=at(clinic, day, clock)
+        )
+    rows = [(s.clock, s.who) for s in picker.day_picker(clinic, kind, day, path="/x/", query={}, online=True).slots]
+    assert rows[:3] == [("09:00", "Maya"), ("09:15", "Maya"), ("09:30", "Daniel")]
+    assert ("14:00", "Daniel") in rows and len({c for c, _ in rows}) == len(rows)
+    # A chosen clinician still sees only their own times; the value names the clinician the booking goes to.
+    own = picker.day_picker(clinic, kind, day, path="/x/", query={}, online=True, clinician=maya)
+    assert "14:00" not in [s.clock for s in own.slots]
+    start, who = picker.parse_slot(shown.slots[0].value, [maya, daniel]) or (None, None)
+    assert who == maya and start == at(clinic, day, "09:00")
+
+
+def test_the_public_page_lists_one_time_per_start_for_first_available(client: Any, clinic: Any, two: Any) -> None:
+    clinic.settings = {**clinic.settings, "online_booking": True}
+    clinic.save()
+    maya, daniel, kind = two
+    day = next_weekday(clinic, 1)
+    text = client.get(f"/book/{clinic.slug}/", {"type": str(kind.uuid), "day": day.isoformat()}).content.decode()
+    values = [v for v in text.split('name="slot" value="')[1:]]
+    starts = [v.split("|")[0] for v in values]
+    assert len(starts) == 26 and len(set(starts)) == len(starts)
