@@ -249,6 +249,9 @@ def _file_storage() -> dict[str, Any]:
         "file_overwrite": False,  # never replace an object; filestore.put checks first anyway
         "default_acl": None,  # the bucket's own policy (private); no public-read objects
         "querystring_auth": True,
+        # A file read from the bucket (a serve, a hash check, a backup) is spooled to a temporary file past 8 MiB, not
+        # held whole in memory (django-storages' default, 0, never spills): memory stays flat for large exports.
+        "max_memory_size": 8 * 1024 * 1024,
     }
     for variable, option in (
         ("PROLOTRACK_S3_ENDPOINT_URL", "endpoint_url"),

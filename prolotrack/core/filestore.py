@@ -10,6 +10,12 @@ SHA-256, `sha256/ab/cd/<64 hex>.<ext>`, in the `default` storage (a local folder
   audit/integrity.py refuses to serve it too);
 - a file is never deleted by the app (an orphan left by a rolled-back transaction is harmless: nothing names it).
 
+Export files (FHIR Bulk NDJSON, research zips) are stored the same way under `exports/sha256/...`: written once under
+their hash and never overwritten, but they are copies handed out for a download window, so they are the one kind the
+app removes (`discard_export`, at expiry, when no unexpired export names the file). Their own folder lets a bucket
+give delete permission, or a lifecycle rule, to `exports/` alone. They are written through a `Spool` (a local temporary
+file hashed while it is written, then stored from disk in chunks), so memory stays flat whatever their size.
+
 Names written before content hashing (`imaging/<clinic uuid>/<file uuid>`) stay readable: `open_stored` reads a name
 outside `sha256/` from the local folder (MEDIA_ROOT), whatever the default storage is.
 
@@ -18,17 +24,25 @@ The local backend (`DurableFileSystemStorage`) writes a file under a temporary n
 """
 
 import hashlib
+import logging
 import os
 import re
 import secrets
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from types import TracebackType
 from typing import IO, Any
 
 from django.conf import settings
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.core.files.storage import FileSystemStorage, Storage, storages
 
+log = logging.getLogger(__name__)
+
 PREFIX = "sha256/"
-_NAME = re.compile(r"^sha256/([0-9a-f]{2})/([0-9a-f]{2})/([0-9a-f]{64})\.([a-z0-9]{1,8})$")
+EXPORTS = "exports/"
+_NAME = re.compile(r"^(?:exports/)?sha256/([0-9a-f]{2})/([0-9a-f]{2})/([0-9a-f]{64})\.([a-z0-9]{1,8})$")
 _EXTENSION = re.compile(r"^[a-z0-9]{1,8}$")
 CHUNK = 1 << 20
 
@@ -46,11 +60,12 @@ def storage() -> Storage:
     return storages["default"]
 
 
-def content_name(digest: str, extension: str) -> str:
-    """The stored name of bytes whose SHA-256 is `digest`: sha256/ab/cd/<digest>.<extension>."""
+def content_name(digest: str, extension: str, *, export: bool = False) -> str:
+    """The stored name of bytes whose SHA-256 is `digest`: sha256/ab/cd/<digest>.<extension> (under exports/ for an
+    export file)."""
     if not _EXTENSION.match(extension):
         raise StoreError(f"'{extension}' is not a file extension the store accepts (lowercase letters and digits).")
-    return f"{PREFIX}{digest[:2]}/{digest[2:4]}/{digest}.{extension}"
+    return f"{EXPORTS if export else ''}{PREFIX}{digest[:2]}/{digest[2:4]}/{digest}.{extension}"
 
 
 def digest_of(name: str) -> str | None:
@@ -74,7 +89,19 @@ def _holds(store: Storage, name: str, digest: str) -> bool:
 def put(data: bytes, extension: str) -> str:
     """Store `data` once under its SHA-256 and return the name; the same bytes again return the same name."""
     digest = hashlib.sha256(data).hexdigest()
-    name = content_name(digest, extension)
+    return _save_once(content_name(digest, extension), digest, ContentFile(data))
+
+
+def put_path(path: Path, extension: str, *, export: bool = False, digest: str | None = None) -> str:
+    """Store the file at `path` once under its SHA-256 (read and sent in chunks, never whole in memory)."""
+    if digest is None:
+        with path.open("rb") as handle:
+            digest = _hash(handle)
+    with path.open("rb") as handle:
+        return _save_once(content_name(digest, extension, export=export), digest, File(handle, name=path.name))
+
+
+def _save_once(name: str, digest: str, content: File) -> str:
     store = storage()
     if store.exists(name):
         if not _holds(store, name, digest):
@@ -84,7 +111,7 @@ def put(data: bytes, extension: str) -> str:
             )
         return name
     try:
-        saved: str | None = store.save(name, ContentFile(data))
+        saved: str | None = store.save(name, content)
     except FileExistsError:  # another process stored it between the check and the write
         saved = None
     if saved == name:
@@ -107,7 +134,7 @@ def _legacy_path_ok(name: str) -> bool:
 
 def open_stored(name: str) -> IO[bytes]:
     """An open binary handle on a stored file (content-addressed, or a name from before, read from MEDIA_ROOT)."""
-    if name.startswith(PREFIX):
+    if name.startswith((PREFIX, EXPORTS)):
         if not _NAME.match(name):
             raise StoreError("Not a stored file name.")
         handle: Any = storage().open(name, "rb")
@@ -121,6 +148,85 @@ def read(name: str) -> bytes:
     """The bytes of a stored file (FileNotFoundError/OSError when it is missing)."""
     with open_stored(name) as handle:
         return handle.read()
+
+
+class Spool:
+    """An export file being written: a private temporary file under DATA_DIR/tmp, hashed as it is written, then stored
+    once under its hash by `store()` (in chunks from disk). Used as a context manager, the temporary file is always
+    removed; nothing is stored unless `store()` was called.
+    """
+
+    def __init__(self, extension: str) -> None:
+        content_name("0" * 64, extension)  # refuse a bad extension before writing anything
+        self.extension = extension
+        folder = Path(settings.DATA_DIR) / "tmp"
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._file = tempfile.NamedTemporaryFile(dir=folder, prefix="spool-", delete=False)  # noqa: SIM115
+        self.path = Path(self._file.name)
+        self._digest = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        self._file.write(data)
+        self._digest.update(data)
+        self.size += len(data)
+
+    @property
+    def sha256(self) -> str:
+        return self._digest.hexdigest()
+
+    def store(self) -> str:
+        """Store the bytes written (once, under exports/sha256/...) and return the stored name."""
+        self._file.close()
+        return put_path(self.path, self.extension, export=True, digest=self.sha256)
+
+    def discard(self) -> None:
+        self._file.close()
+        self.path.unlink(missing_ok=True)
+
+    def __enter__(self) -> "Spool":
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self.discard()
+
+
+def discard_export(name: str) -> bool:
+    """Remove an expired export file (only names under exports/; every other stored file is kept for good). The caller
+    checks that no unexpired export names it. A storage that refuses (a bucket key without delete permission, object
+    lock) is logged and left to the bucket's lifecycle rule; returns whether the file is gone."""
+    if not (name.startswith(EXPORTS) and _NAME.match(name)):
+        raise StoreError("Only export files are ever removed from the file store.")
+    try:
+        storage().delete(name)
+    except Exception:  # the storage's own error type (botocore ClientError, OSError)
+        log.warning("Could not remove the expired export file %s; remove it on the storage side.", name)
+        return False
+    return True
+
+
+def stored_names() -> Iterator[str]:
+    """Every content-addressed name in the storage (sha256/... and exports/sha256/...), in order. On S3 one paginated
+    listing of the prefix; on a local folder a walk of it."""
+    store = storage()
+    bucket = getattr(store, "bucket", None)
+    if bucket is not None:  # django-storages' S3Storage
+        location = getattr(store, "location", "")
+        base = f"{location}/" if location else ""
+        for top in (EXPORTS, PREFIX):
+            for item in bucket.objects.filter(Prefix=base + top):
+                name = item.key[len(base) :]
+                if _NAME.match(name):
+                    yield name
+        return
+    root = Path(store.path(""))
+    for top in (EXPORTS, PREFIX):
+        for folder, dirs, files in os.walk(root / top):
+            dirs.sort()
+            for file in sorted(files):
+                name = (Path(folder) / file).relative_to(root).as_posix()
+                if _NAME.match(name):
+                    yield name
 
 
 class DurableFileSystemStorage(FileSystemStorage):

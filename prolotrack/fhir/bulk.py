@@ -4,6 +4,12 @@ The writer streams each type from the database in keyset batches whose size foll
 BATCH_BYTES per batch, as HAPI #8374 taught), maps rows straight to JSON and appends them to one file per type, so
 memory stays flat whatever the clinic's size. It reads in autocommit, outside any transaction: on SQLite an open
 transaction would hold the write lock for the whole export.
+
+Each type's file is spooled to a local temporary file (hashed as it is written), then stored in the file store under
+`exports/sha256/...` (core/filestore.py: a local folder or an S3 bucket, written once, never overwritten), so every app
+server can serve what any worker wrote. The job's `output` names the stored file (`stored`); jobs from before the file
+store name only `file`, read from DATA_DIR/fhir-exports/<uuid>/ as before. At expiry or cancellation a stored file is
+removed unless another unexpired export names the same bytes.
 """
 
 import logging
@@ -20,6 +26,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from prolotrack.audit.services import Actor, record_event
+from prolotrack.core import filestore
 from prolotrack.fhir.models import ExportJob, ExportLevel, ExportStatus
 from prolotrack.fhir.resources import DUMP_OPTION, TYPES, ResourceType, Source
 
@@ -39,7 +46,30 @@ class ExportCancelled(Exception):
 
 
 def export_dir(job: ExportJob) -> Path:
+    """Where jobs from before the file store kept their files (read for those jobs only; nothing is written here)."""
     return Path(settings.DATA_DIR) / "fhir-exports" / str(job.uuid)
+
+
+def remove_files(job: ExportJob, stored: list[str] | None = None, now: Any = None) -> None:
+    """Remove an expired, cancelled or failed job's files: its old folder, and each stored file no other unexpired
+    export names (the same bytes exported twice are one stored file)."""
+    shutil.rmtree(export_dir(job), ignore_errors=True)
+    names = set(stored if stored is not None else [o["stored"] for o in job.output or [] if o.get("stored")])
+    if not names:
+        return
+    live = ExportJob.objects.filter(status=ExportStatus.COMPLETED, expires_at__gt=now or timezone.now())
+    live = live.exclude(pk=job.pk)
+    for other in live.only("output"):
+        names -= {o.get("stored") for o in other.output or []}
+    for name in sorted(names):
+        filestore.discard_export(name)
+
+
+def open_file(job: ExportJob, item: dict[str, Any]) -> Any:
+    """An open binary handle on one output file (FileNotFoundError/OSError when it is gone)."""
+    if item.get("stored"):
+        return filestore.open_stored(item["stored"])
+    return (export_dir(job) / item["file"]).open("rb")
 
 
 def file_name(resource_type: str) -> str:
@@ -57,11 +87,9 @@ def run_export(job_uuid: str) -> None:
     try:
         output = write_files(job)
     except ExportCancelled:
-        shutil.rmtree(export_dir(job), ignore_errors=True)
         return
     except Exception as error:  # the client learns of it from the status endpoint
         log.exception("FHIR export %s failed", job.uuid)
-        shutil.rmtree(export_dir(job), ignore_errors=True)
         _finish(job, ExportStatus.FAILED, error=f"The export failed ({type(error).__name__}); it was logged.")
         return
     _finish(job, ExportStatus.COMPLETED, output=output)
@@ -73,7 +101,7 @@ def _finish(job: ExportJob, status: str, *, output: list[dict[str, Any]] | None 
         # Only a running job finishes; a job cancelled meanwhile stays cancelled.
         current = ExportJob.objects.select_for_update().get(pk=job.pk)
         if current.status != ExportStatus.RUNNING:
-            shutil.rmtree(export_dir(job), ignore_errors=True)
+            remove_files(current, [o["stored"] for o in output or []])
             return
         current.status = status
         current.output = output or []
@@ -91,27 +119,38 @@ def _finish(job: ExportJob, status: str, *, output: list[dict[str, Any]] | None 
 
 
 def write_files(job: ExportJob) -> list[dict[str, Any]]:
-    """One NDJSON file per type with at least one resource: [{"type", "file", "count"}]."""
-    folder = export_dir(job)
-    folder.mkdir(parents=True, exist_ok=True)
+    """One NDJSON file per type with at least one resource, stored in the file store:
+    [{"type", "file", "count", "stored", "sha256", "size"}]. On any failure (or cancellation) the files already stored
+    for this job are removed again (unless another export names the same bytes) and the error goes on."""
     patients = None
     if job.level == ExportLevel.GROUP and job.cohort is not None:
         patients = [str(u) for u in job.cohort.patient_uuids]
-    output = []
-    for index, name in enumerate(job.types, start=1):
-        rtype = TYPES[name]
-        path = folder / file_name(name)
-        count = 0
-        with path.open("wb", buffering=1024 * 1024) as out:
-            for source in rtype.sources:
-                for chunk, n in stream(rtype, source, job.clinic, since=job.since, patients=patients, job=job):
-                    out.write(chunk)
-                    count += n
-                    _progress(job, f"{name} ({index} of {len(job.types)} types): {count:,} resources")
-        if count:
-            output.append({"type": name, "file": path.name, "count": count})
-        else:
-            path.unlink()
+    output: list[dict[str, Any]] = []
+    try:
+        for index, name in enumerate(job.types, start=1):
+            rtype = TYPES[name]
+            count = 0
+            with filestore.Spool("ndjson") as out:
+                for source in rtype.sources:
+                    for chunk, n in stream(rtype, source, job.clinic, since=job.since, patients=patients, job=job):
+                        out.write(chunk)
+                        count += n
+                        _progress(job, f"{name} ({index} of {len(job.types)} types): {count:,} resources")
+                if count:
+                    stored = out.store()
+                    output.append(
+                        {
+                            "type": name,
+                            "file": file_name(name),
+                            "count": count,
+                            "stored": stored,
+                            "sha256": out.sha256,
+                            "size": out.size,
+                        }
+                    )
+    except BaseException:
+        remove_files(job, [o["stored"] for o in output])
+        raise
     return output
 
 
@@ -166,8 +205,8 @@ def purge_expired(now: Any = None) -> int:
     purged = 0
     for job in ExportJob.objects.filter(
         status__in=(ExportStatus.COMPLETED, ExportStatus.FAILED), expires_at__lt=now
-    ).only("pk", "uuid"):
-        shutil.rmtree(export_dir(job), ignore_errors=True)
+    ).only("pk", "uuid", "output"):
         ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.EXPIRED)
+        remove_files(job, now=now)
         purged += 1
     return purged

@@ -12,6 +12,7 @@ from django.utils.http import http_date
 
 from prolotrack.clinics.http import FhirRequest
 from prolotrack.clinics.roles import Permission
+from prolotrack.core import filestore
 from prolotrack.fhir import bulk, queries, services
 from prolotrack.fhir.http import (
     FHIR_NDJSON,
@@ -233,8 +234,9 @@ def export_file(request: FhirRequest, job_id: Any, name: str) -> HttpResponseBas
     item = next((o for o in job.output if o["file"] == name), None)
     if job.status != ExportStatus.COMPLETED or item is None:
         raise FhirError(404, "No such file in this export (it may have expired or been cancelled).")
-    path = bulk.export_dir(job) / item["file"]
-    if not path.is_file():
-        raise FhirError(404, "This file was removed (the export expired).")
+    try:
+        handle = bulk.open_file(job, item)
+    except (OSError, filestore.StoreError):
+        raise FhirError(404, "This file was removed (the export expired).") from None
     audit_event(actor, "fhir.export.downloaded", detail={"job": str(job.uuid), "type": item["type"]})
-    return FileResponse(path.open("rb"), content_type=FHIR_NDJSON)
+    return FileResponse(handle, content_type=FHIR_NDJSON)

@@ -41,8 +41,8 @@ class ExportLevel(models.TextChoices):
 class ExportJob(models.Model):
     """One Bulk Data export: what was asked, by which membership (the client), its progress and its files.
 
-    Not a clinical record: it holds no patient data itself (the files do, under DATA_DIR/fhir-exports/<uuid>/, removed
-    when the job expires or is cancelled).
+    Not a clinical record: it holds no patient data itself (the files do, in the file store under exports/, named by
+    `output`; removed when the job expires or is cancelled).
     """
 
     uuid = models.UUIDField(default=uuid_lib.uuid4, unique=True, editable=False)

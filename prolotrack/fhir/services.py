@@ -1,7 +1,6 @@
 """The FHIR edge's writes: saved cohorts (FHIR Group, audited and versioned) and Bulk Data export jobs (queued,
 cancelled). The export itself runs in fhir/bulk.py as a background task."""
 
-import shutil
 from collections.abc import Iterable
 from typing import Any
 
@@ -11,7 +10,7 @@ from django.utils import timezone
 
 from prolotrack.audit.services import Actor, create_record, record_event
 from prolotrack.clinics.roles import Permission, require_permission
-from prolotrack.fhir.bulk import export_dir, run_export
+from prolotrack.fhir.bulk import remove_files, run_export
 from prolotrack.fhir.models import Cohort, ExportJob, ExportStatus
 from prolotrack.fhir.resources import ResourceType
 from prolotrack.patients.models import Patient
@@ -85,7 +84,7 @@ def cancel_export(job: ExportJob) -> None:
         current.status = ExportStatus.CANCELLED
         current.finished_at = current.finished_at or timezone.now()
         current.save(update_fields=["status", "finished_at"])
-    shutil.rmtree(export_dir(job), ignore_errors=True)
+    remove_files(current)
 
 
 def audit_search(actor: Any, rtype: ResourceType, patients: set[Any], matches: int) -> None:

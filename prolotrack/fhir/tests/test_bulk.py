@@ -8,11 +8,13 @@ from urllib.parse import urlsplit
 
 import orjson
 import pytest
+from django.core.files.storage import storages
 from django.test import override_settings
 from django.utils import timezone
 from fhir.resources.R4B import get_fhir_model_class
 
 from prolotrack.audit.models import AuditEvent
+from prolotrack.core import filestore
 from prolotrack.fhir import bulk
 from prolotrack.fhir.models import Cohort, ExportJob, ExportStatus
 from prolotrack.fhir.resources import PATIENT_EXPORT_TYPES
@@ -248,16 +250,17 @@ def test_delete_cancels_with_202_and_the_status_is_then_404(client: Any, history
     bulk.run_export.call(str(job.uuid))  # the worker picks it up late: it must not run
     job.refresh_from_db()
     assert job.status == ExportStatus.CANCELLED
-    assert not bulk.export_dir(job).exists()
+    assert job.output == [] and list(filestore.stored_names()) == []
 
 
 def test_delete_after_completion_removes_the_files(client: Any, history: Any, admin_headers: Any) -> None:
     """SHOULD: a client's DELETE after download lets the server remove the files."""
     response = kick_off(client, admin_headers, "/fhir/$export?_type=Patient")
     job = ExportJob.objects.get()
-    assert bulk.export_dir(job).exists()
+    (stored,) = [item["stored"] for item in job.output]
+    assert storages["default"].exists(stored)
     assert client.delete(local(response["Content-Location"]), headers=admin_headers).status_code == 202
-    assert not bulk.export_dir(job).exists()
+    assert not storages["default"].exists(stored)
 
 
 def test_failed_export_status_is_5xx_json_operation_outcome(
@@ -282,10 +285,12 @@ def test_files_expire_after_the_ttl_and_are_removed(client: Any, history: Any, a
     """Files expire (EXPORT_TTL after the export finished); expired jobs answer 404 and their folder is gone."""
     response = kick_off(client, admin_headers, "/fhir/$export?_type=Patient")
     job = ExportJob.objects.get()
+    (stored,) = [item["stored"] for item in job.output]
     assert job.expires_at - job.finished_at == bulk.EXPORT_TTL
     assert bulk.purge_expired(now=timezone.now()) == 0
+    assert storages["default"].exists(stored)
     assert bulk.purge_expired(now=job.expires_at + timedelta(seconds=1)) == 1
-    assert not bulk.export_dir(job).exists()
+    assert not storages["default"].exists(stored)
     assert client.get(local(response["Content-Location"]), headers=admin_headers).status_code == 404
 
 
