@@ -92,17 +92,21 @@ def put(data: bytes, extension: str) -> str:
     return _save_once(content_name(digest, extension), digest, ContentFile(data))
 
 
-def put_path(path: Path, extension: str, *, export: bool = False, digest: str | None = None) -> str:
-    """Store the file at `path` once under its SHA-256 (read and sent in chunks, never whole in memory)."""
+def put_path(
+    path: Path, extension: str, *, export: bool = False, digest: str | None = None, store: Storage | None = None
+) -> str:
+    """Store the file at `path` once under its SHA-256 (read and sent in chunks, never whole in memory), in `store`
+    (the default storage unless given: a restore writes into its target's)."""
     if digest is None:
         with path.open("rb") as handle:
             digest = _hash(handle)
+    name = content_name(digest, extension, export=export)
     with path.open("rb") as handle:
-        return _save_once(content_name(digest, extension, export=export), digest, File(handle, name=path.name))
+        return _save_once(name, digest, File(handle, name=path.name), store)
 
 
-def _save_once(name: str, digest: str, content: File) -> str:
-    store = storage()
+def _save_once(name: str, digest: str, content: File, store: Storage | None = None) -> str:
+    store = store or storage()
     if store.exists(name):
         if not _holds(store, name, digest):
             raise OverwriteRefused(
@@ -205,10 +209,10 @@ def discard_export(name: str) -> bool:
     return True
 
 
-def stored_names() -> Iterator[str]:
-    """Every content-addressed name in the storage (sha256/... and exports/sha256/...), in order. On S3 one paginated
-    listing of the prefix; on a local folder a walk of it."""
-    store = storage()
+def stored_names(store: Storage | None = None) -> Iterator[str]:
+    """Every content-addressed name in the storage (sha256/... and exports/sha256/...), each once. On S3 one paginated
+    listing per prefix; on a local folder a walk of it."""
+    store = store or storage()
     bucket = getattr(store, "bucket", None)
     if bucket is not None:  # django-storages' S3Storage
         location = getattr(store, "location", "")

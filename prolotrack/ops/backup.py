@@ -5,7 +5,10 @@ One archive (tar, gzip when the name ends in .gz) holds:
 - `database/prolotrack.sqlite3`, a snapshot made with SQLite's online backup API (never a file copy: a copy taken
   during writes can be torn and fail `PRAGMA integrity_check` and the audit chain), or `database/prolotrack.pgdump`,
   `pg_dump --format=custom` run on a snapshot exported from a REPEATABLE READ transaction;
-- `files/<root>/...`, every stored file (imaging under MEDIA_ROOT, FHIR and research exports, the file outbox);
+- `files/store/<name>`, every file of the file store (core/filestore.py: `sha256/...` and `exports/sha256/...`), read
+  through the configured storage, the local folder or an S3 bucket alike;
+- `files/<root>/...`, the files of the local folders (images from before the file store under MEDIA_ROOT, FHIR and
+  research exports from before the file store, the file outbox);
 - `manifest.json`: the row count of every table and every audit chain's head, read from the same snapshot as the
   dump, and the SHA-256 of the database file and of every stored file.
 
@@ -34,10 +37,14 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from django.conf import settings
+from django.core.files.storage import FileSystemStorage, Storage
 from django.db import connections
+
+from prolotrack.core import filestore
 
 FORMAT = "prolotrack-backup/1"
 MANIFEST = "manifest.json"
+STORE_MEMBER = "files/store/"
 SQLITE_MEMBER = "database/prolotrack.sqlite3"
 PG_MEMBER = "database/prolotrack.pgdump"
 CHUNK = 1 << 20
@@ -56,6 +63,18 @@ def file_roots() -> dict[str, Path]:
         "research-exports": data / "research-exports",
         "outbox": data / "outbox",
     }
+
+
+def _store_folder(store: Storage) -> Path | None:
+    """The local folder of a file store on disk (None on S3): its `sha256/` and `exports/` are archived as the store's
+    files, so the walk of that folder as a root leaves them out."""
+    return Path(store.path("")).resolve() if isinstance(store, FileSystemStorage) else None
+
+
+def _skipped(root: Path, path: Path, store_folder: Path | None) -> bool:
+    if store_folder is None or root.resolve() != store_folder:
+        return False
+    return path.relative_to(root).parts[0] in {filestore.PREFIX.rstrip("/"), filestore.EXPORTS.rstrip("/")}
 
 
 def _sha256_file(handle: Any) -> str:
@@ -243,6 +262,27 @@ def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
     tar.addfile(info, io.BytesIO(data))
 
 
+def _add_stored(tar: tarfile.TarFile, store: Storage, name: str) -> str | None:
+    """Add one file of the file store, hashed from the same handle (an export file removed meanwhile is skipped)."""
+    try:
+        handle = store.open(name, "rb")
+        digest = _sha256_file(handle)
+    except (FileNotFoundError, OSError):
+        return None
+    except Exception as error:  # botocore's ClientError (NoSuchKey) for an object removed between listing and reading
+        if name.startswith(filestore.EXPORTS):
+            return None
+        raise BackupError(f"Cannot read {name} from the file store: {error}") from error
+    with handle:
+        handle.seek(0, io.SEEK_END)
+        info = tarfile.TarInfo(STORE_MEMBER + name)
+        info.size = handle.tell()
+        handle.seek(0)
+        info.mode, info.mtime = 0o600, int(datetime.now(UTC).timestamp())
+        tar.addfile(info, handle)
+    return digest
+
+
 def _add_file(tar: tarfile.TarFile, name: str, path: Path) -> str | None:
     """Add one file, hashed from the same open handle (a file removed meanwhile, such as an expired export, is
     skipped: the database snapshot may still name it, as it would have a moment later)."""
@@ -281,8 +321,18 @@ def create_backup(output: Path) -> Manifest:
         manifest = Manifest(kind, created, {}, counts, heads)
         with tarfile.open(partial, "w:gz") if output.name.endswith(".gz") else tarfile.open(partial, "w") as tar:
             manifest.database = {"member": member, "sha256": _add_file(tar, member, snapshot) or ""}
+            # Listed after the snapshot, and a file is stored before the row naming it commits: every file the
+            # snapshot names is here (plus, at most, files of writes that committed after it).
+            store = filestore.storage()
+            for stored in filestore.stored_names(store):
+                digest = _add_stored(tar, store, stored)
+                if digest:
+                    manifest.files[STORE_MEMBER + stored] = digest
+            store_folder = _store_folder(store)
             for name, root in file_roots().items():
                 for path in _walk(root):
+                    if _skipped(root, path, store_folder):
+                        continue
                     arcname = f"files/{name}/{path.relative_to(root).as_posix()}"
                     digest = _add_file(tar, arcname, path)
                     if digest:
@@ -339,7 +389,7 @@ def _pg_has_tables(params: dict[str, str]) -> bool:
         return bool(row and row[0])
 
 
-def check_target_empty(kind: str, alias: str, roots: dict[str, Path]) -> None:
+def check_target_empty(kind: str, alias: str, roots: dict[str, Path], store: Storage | None = None) -> None:
     conf = connections[alias].settings_dict
     if kind == "sqlite" and _sqlite_has_tables(Path(conf["NAME"])):
         raise BackupError(f"The target database {conf['NAME']} is not empty; restore only into an empty data folder.")
@@ -351,6 +401,11 @@ def check_target_empty(kind: str, alias: str, roots: dict[str, Path]) -> None:
     for name, root in roots.items():
         if next(_walk(root), None) is not None:
             raise BackupError(f"The target file folder {root} ({name}) is not empty; restore only into an empty one.")
+    if store is not None and next(filestore.stored_names(store), None) is not None:
+        raise BackupError(
+            "The target file store already holds files (sha256/ or exports/); restore only into an empty one "
+            "(a new bucket or prefix, or an empty folder)."
+        )
 
 
 def _copy_out(tar: tarfile.TarFile, member: tarfile.TarInfo, target: Path) -> str:
@@ -421,15 +476,37 @@ def verify_restored(manifest: Manifest, kind: str, alias: str) -> tuple[list[str
     return problems + chain_problems, checked
 
 
-def restore_backup(archive: Path, alias: str = "default", roots: dict[str, Path] | None = None) -> Restored:
-    """Restore into the (empty) database of `alias` and the (empty) file roots, then verify everything."""
+def _restore_stored(tar: tarfile.TarFile, info: tarfile.TarInfo, name: str, store: Storage, work: Path) -> str:
+    """Put one file of the file store back under its name in the target store; returns the problem, or ""."""
+    digest = filestore.digest_of(name)
+    if digest is None:
+        return f"{info.name}: not a file store name; left out."
+    spooled = work / "stored"
+    try:
+        if _copy_out(tar, info, spooled) != digest:
+            return f"{info.name}: its SHA-256 does not match the manifest."
+        extension = name.rsplit(".", 1)[1]
+        export = name.startswith(filestore.EXPORTS)
+        if filestore.put_path(spooled, extension, export=export, digest=digest, store=store) != name:
+            return f"{info.name}: stored under another name; check the store."
+    finally:
+        spooled.unlink(missing_ok=True)
+    return ""
+
+
+def restore_backup(
+    archive: Path, alias: str = "default", roots: dict[str, Path] | None = None, store: Storage | None = None
+) -> Restored:
+    """Restore into the (empty) database of `alias`, the (empty) file roots and the (empty) file store (the configured
+    one unless `store` is given: the local folder or an S3 bucket), then verify everything."""
     kind = engine(alias)
     roots = roots or file_roots()
+    store = store or filestore.storage()
     with tarfile.open(archive, "r:*") as tar:
         manifest = read_manifest(tar)
         if manifest.engine != kind:
             raise BackupError(f"This archive holds a {manifest.engine} database; the target is {kind}.")
-        check_target_empty(kind, alias, roots)
+        check_target_empty(kind, alias, roots, store)
         problems: list[str] = []
         with tempfile.TemporaryDirectory(prefix="prolotrack-restore-") as work:
             member = tar.getmember(manifest.database["member"])
@@ -445,6 +522,17 @@ def restore_backup(archive: Path, alias: str = "default", roots: dict[str, Path]
         for info in tar.getmembers():
             path = _safe_member(info.name)
             if path.parts[0] != "files" or not info.isfile():
+                continue
+            if info.name.startswith(STORE_MEMBER):
+                seen.add(info.name)
+                expected = manifest.files.get(info.name)
+                if expected != filestore.digest_of(info.name.removeprefix(STORE_MEMBER)):
+                    problems.append(f"{info.name}: its SHA-256 in the manifest does not match its name.")
+                    continue
+                with tempfile.TemporaryDirectory(prefix="prolotrack-restore-") as work:
+                    problem = _restore_stored(tar, info, info.name.removeprefix(STORE_MEMBER), store, Path(work))
+                if problem:
+                    problems.append(problem)
                 continue
             root = roots.get(path.parts[1]) if len(path.parts) > 2 else None
             if root is None:

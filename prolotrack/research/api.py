@@ -107,13 +107,13 @@ def export_status(request: ApiRequest, job_id: UUID) -> Any:
 @api_require(Permission.RESEARCH_EXPORT)
 def export_download(request: ApiRequest, job_id: UUID) -> Any:
     job = _job(request, job_id)
-    path = services.open_download(request.actor, job)  # ExportGone answers 410 (its `status`, prolotrack/api.py)
-    return zip_response(job, path)
+    handle = services.open_download(request.actor, job)  # ExportGone answers 410 (its `status`, prolotrack/api.py)
+    return zip_response(job, handle)
 
 
-def zip_response(job: ExportJob, path: Any) -> FileResponse:
+def zip_response(job: ExportJob, handle: Any) -> FileResponse:
     response = FileResponse(
-        open(path, "rb"),  # noqa: SIM115 - FileResponse closes it
+        handle,  # FileResponse closes it
         as_attachment=True,
         filename=services.download_name(job),
         content_type="application/zip",

@@ -102,6 +102,9 @@ class ExportJob(models.Model):
     file_name = models.CharField(max_length=200, blank=True)
     file_size = models.PositiveBigIntegerField(null=True, blank=True)
     file_sha256 = models.CharField(max_length=64, blank=True)
+    # The zip's name in the file store (core/filestore.py, exports/sha256/...); empty for exports made before the file
+    # store, whose zip is DATA_DIR/research-exports/<uuid>.zip (research.services.file_path).
+    file_stored = models.CharField(max_length=120, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)

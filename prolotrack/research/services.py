@@ -6,11 +6,12 @@ shows which exports carried their de-identified data.
 """
 
 import logging
+import tempfile
 import uuid as uuid_lib
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -21,6 +22,7 @@ from django_tasks import task
 from prolotrack.audit.services import Actor, ServiceError, record_event
 from prolotrack.clinical.queries import clinic_today
 from prolotrack.clinics.roles import Permission, require_permission
+from prolotrack.core import filestore
 from prolotrack.core.access import require_same_clinic
 from prolotrack.domain.deidentify import DateMode
 from prolotrack.research import queries
@@ -54,11 +56,39 @@ class ExportRequest:
 
 
 def export_dir() -> Path:
+    """Where exports made before the file store kept their zips (read for those only; nothing new is written here)."""
     return Path(settings.DATA_DIR) / "research-exports"
 
 
 def file_path(job: ExportJob) -> Path:
     return export_dir() / f"{job.uuid}.zip"
+
+
+def open_file(job: ExportJob) -> IO[bytes]:
+    """An open binary handle on the job's zip: in the file store (exports/sha256/..., local folder or S3), or for an
+    export made before the file store its file under DATA_DIR/research-exports (OSError/StoreError when gone)."""
+    if job.file_stored:
+        return filestore.open_stored(job.file_stored)
+    return file_path(job).open("rb")
+
+
+def file_exists(job: ExportJob) -> bool:
+    try:
+        open_file(job).close()
+    except (OSError, filestore.StoreError):
+        return False
+    return True
+
+
+def _remove_file(job: ExportJob) -> None:
+    file_path(job).unlink(missing_ok=True)
+    if (
+        job.file_stored
+        and not ExportJob.objects.filter(file_stored=job.file_stored, status=ExportStatus.READY)
+        .exclude(pk=job.pk)
+        .exists()
+    ):
+        filestore.discard_export(job.file_stored)
 
 
 def download_name(job: ExportJob) -> str:
@@ -181,10 +211,15 @@ def run_export(job_uuid: str) -> ExportJob:
         job.save(update_fields=["done", "total", "stage"])
 
     try:
-        result = ExportBuilder(job).build(file_path(job), progress)
+        # Built in a private temporary folder, then stored once under its SHA-256 in the file store (read from disk in
+        # chunks): every app server serves it, whichever worker built it.
+        work = Path(settings.DATA_DIR) / "tmp"
+        work.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=work, prefix="research-") as tmp:
+            result = ExportBuilder(job).build(Path(tmp) / "export.zip", progress)
+            stored = filestore.put_path(Path(tmp) / "export.zip", "zip", export=True, digest=result.sha256)
     except Exception as error:
         logger.exception("Research export %s failed", job.uuid)
-        file_path(job).unlink(missing_ok=True)
         with transaction.atomic():
             job.status = ExportStatus.FAILED
             job.finished_at = timezone.now()
@@ -206,6 +241,7 @@ def run_export(job_uuid: str) -> ExportJob:
         job.file_name = download_name(job)
         job.file_size = result.size
         job.file_sha256 = result.sha256
+        job.file_stored = stored
         job.privacy = result.privacy
         job.save()
         actor = _system_actor(job)
@@ -230,12 +266,12 @@ def run_export(job_uuid: str) -> ExportJob:
 
 
 def _expire(job: ExportJob, reason: str) -> None:
-    file_path(job).unlink(missing_ok=True)
     with transaction.atomic():
         job.status = ExportStatus.EXPIRED
         job.error = reason
         job.save(update_fields=["status", "error"])
         record_event(Actor.system(job.clinic), "research.export.expired", record=job, detail={"reason": reason})
+    _remove_file(job)
 
 
 def purge_expired(clinic: Any = None, now: Any = None) -> int:
@@ -264,8 +300,9 @@ def withdrawn_since(job: ExportJob) -> bool:
     return any(u not in current for u in job.patient_uuids)
 
 
-def open_download(actor: Actor, job: ExportJob) -> Path:
-    """The path of a ready file for the caller, audited; refused when expired or a patient withdrew consent since."""
+def open_download(actor: Actor, job: ExportJob) -> IO[bytes]:
+    """An open handle on a ready file for the caller, audited; refused when expired or a patient withdrew consent
+    since."""
     require_permission(actor, Permission.RESEARCH_EXPORT)
     require_same_clinic(actor, job)
     if job.status == ExportStatus.READY and job.expires_at and job.expires_at <= timezone.now():
@@ -276,15 +313,20 @@ def open_download(actor: Actor, job: ExportJob) -> Path:
         raise ExportGone(f"This export's file was deleted: {job.error} Start a new export.")
     if job.status != ExportStatus.READY:
         raise ServiceError(f"This export is not ready ({job.get_status_display().lower()}).")
-    path = file_path(job)
-    if not path.exists():
+    try:
+        handle = open_file(job)
+    except (OSError, filestore.StoreError):
         _expire(job, "The file is no longer on the server.")
-        raise ExportGone("This export's file is no longer on the server. Start a new export.")
-    with transaction.atomic():
-        job.downloads += 1
-        job.save(update_fields=["downloads"])
-        record_event(actor, "research.export.downloaded", record=job, detail={"sha256": job.file_sha256})
-    return path
+        raise ExportGone("This export's file is no longer on the server. Start a new export.") from None
+    try:
+        with transaction.atomic():
+            job.downloads += 1
+            job.save(update_fields=["downloads"])
+            record_event(actor, "research.export.downloaded", record=job, detail={"sha256": job.file_sha256})
+    except BaseException:
+        handle.close()
+        raise
+    return handle
 
 
 # --- Data use agreements (limited data sets, 45 CFR 164.514(e)) ---------------------------------------------------

@@ -78,11 +78,11 @@ def export_status(request: ClinicRequest, job_uuid: Any) -> HttpResponse:
 def export_download(request: ClinicRequest, job_uuid: Any) -> HttpResponseBase:
     job = _job_or_404(request, job_uuid)
     try:
-        path = services.open_download(actor_for(request), job)
+        handle = services.open_download(actor_for(request), job)
     except ServiceError as error:
         messages.error(request, str(error))
         return redirect("research:export", job.uuid)
-    return zip_response(job, path)
+    return zip_response(job, handle)
 
 
 @require(Permission.CLINIC_MANAGE)

@@ -100,3 +100,26 @@ def test_settings_build_the_s3_storage_from_the_environment(monkeypatch):
         False,
     )
     assert options["object_parameters"] == {"ServerSideEncryption": "AES256"}
+
+
+def test_an_export_file_is_spooled_to_disk_stored_once_and_is_the_only_kind_ever_removed(store):
+    with filestore.Spool("ndjson") as spool:
+        for _ in range(3):
+            spool.write(b'{"resourceType": "Patient"}\n')
+        name = spool.store()
+    body = b'{"resourceType": "Patient"}\n' * 3
+    assert name == filestore.content_name(hashlib.sha256(body).hexdigest(), "ndjson", export=True)
+    assert name.startswith("exports/sha256/") and filestore.read(name) == body
+    assert not spool.path.exists()  # the temporary file is gone once the block ends
+    pdf = filestore.put(DATA, "pdf")
+    assert sorted(filestore.stored_names()) == sorted([name, pdf])
+    with pytest.raises(filestore.StoreError, match="Only export files"):
+        filestore.discard_export(pdf)
+    assert filestore.discard_export(name) is True
+    assert list(filestore.stored_names()) == [pdf]
+
+
+def test_a_spool_left_without_storing_stores_nothing(store):
+    with filestore.Spool("ndjson") as spool:
+        spool.write(b"half a file")
+    assert not spool.path.exists() and list(filestore.stored_names()) == []

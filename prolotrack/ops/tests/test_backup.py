@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.core.files.storage import storages
 from django.db import connection, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
@@ -107,6 +108,10 @@ def _stored_file(relative: str, content: bytes) -> Path:
     return path
 
 
+def _local_store(folder: Path) -> Any:
+    return filestore.DurableFileSystemStorage(location=folder)
+
+
 def _roots(base: Path) -> dict[str, Path]:
     return {name: base / name for name in backup.file_roots()}
 
@@ -135,13 +140,14 @@ def test_a_backup_taken_during_writes_restores_to_the_same_snapshot(clinician, t
     assert patients < Patient.objects.count()
     assert manifest.files == {
         "files/media/imaging/alpha/scan-1": backup.hashlib.sha256(image.read_bytes()).hexdigest(),
-        f"files/media/{stored}": filestore.digest_of(stored),
+        f"files/store/{stored}": filestore.digest_of(stored),
     }
     with tarfile.open(archive) as tar:
         assert {"manifest.json", manifest.database["member"], "files/media/imaging/alpha/scan-1"} <= set(tar.getnames())
 
     restored_roots = _roots(tmp_path / "restored-files")
-    result = backup.restore_backup(archive, alias=target, roots=restored_roots)
+    restored_store = _local_store(tmp_path / "restored-store")
+    result = backup.restore_backup(archive, alias=target, roots=restored_roots, store=restored_store)
     assert result.problems == []
     assert result.checked_events == sum(head["seq"] for head in manifest.audit_chains.values()) > 0
 
@@ -157,11 +163,13 @@ def test_a_backup_taken_during_writes_restores_to_the_same_snapshot(clinician, t
         copied = AuditEvent.objects.using(target).filter(chain_key=key).order_by("seq")
         assert list(copied.values_list("seq", "hash")) == list(source.values_list("seq", "hash"))
     assert (restored_roots["media"] / "imaging/alpha/scan-1").read_bytes() == image.read_bytes()
-    assert (restored_roots["media"] / stored).read_bytes() == pdf
+    assert restored_store.open(stored).read() == pdf
 
     # A second restore into the now full target is refused, and writes nothing.
     with pytest.raises(backup.BackupError, match=r"not empty|already has tables"):
-        backup.restore_backup(archive, alias=target, roots=_roots(tmp_path / "elsewhere"))
+        backup.restore_backup(
+            archive, alias=target, roots=_roots(tmp_path / "elsewhere"), store=_local_store(tmp_path / "elsewhere2")
+        )
     assert not (tmp_path / "elsewhere").exists()
 
 
@@ -181,7 +189,9 @@ def test_a_restore_reports_a_file_that_does_not_match_its_hash(tmp_path: Path, t
                 data = b"changed!"
             info.size = len(data)
             out.addfile(info, backup.io.BytesIO(data))
-    result = backup.restore_backup(tampered, alias=target, roots=_roots(tmp_path / "restored-files"))
+    result = backup.restore_backup(
+        tampered, alias=target, roots=_roots(tmp_path / "restored-files"), store=_local_store(tmp_path / "store")
+    )
     assert result.problems == ["files/media/imaging/alpha/scan-2: its SHA-256 does not match the manifest."]
     assert manifest.files
 
@@ -200,3 +210,64 @@ def test_pg_tool_refuses_a_missing_or_older_client(monkeypatch: pytest.MonkeyPat
         backup.pg_tool("pg_dump", 170002)
     assert backup.pg_tool("pg_dump", 150020) == "/usr/bin/pg_dump"
     assert backup.pg_tool("pg_dump", 140011) == "/usr/bin/pg_dump"
+
+
+@pytest.mark.django_db
+def test_the_objects_of_an_s3_file_store_are_in_the_archive_and_restored(
+    tmp_path: Path, target: str, on_s3: Any, s3_bucket: Any
+) -> None:
+    """With the file store on S3 (moto's in-process server) every object is archived with its SHA-256 in the manifest
+    and restored into the target's store (another prefix of the bucket here); a changed object is reported."""
+    pdf = filestore.put(b"%PDF-1.7 a signed consent on S3", "pdf")
+    with filestore.Spool("ndjson") as spool:
+        spool.write(b'{"resourceType": "Patient"}\n')
+        export = spool.store()
+    assert export.startswith("exports/sha256/")
+    archive = tmp_path / "s3.tar"
+    manifest = backup.create_backup(archive)
+    assert {name: digest for name, digest in manifest.files.items() if name.startswith("files/store/")} == {
+        f"files/store/{pdf}": filestore.digest_of(pdf),
+        f"files/store/{export}": filestore.digest_of(export),
+    }
+    # Into a store that already holds a file: refused before anything is written (the target database stays empty).
+    occupied = storages.create_storage(s3_bucket.storages_setting(prefix=f"{on_s3_prefix()}-occupied")["default"])
+    occupied.save("sha256/00/00/" + "0" * 64 + ".pdf", backup.io.BytesIO(b"x"))
+    with pytest.raises(backup.BackupError, match="file store already holds files"):
+        backup.restore_backup(archive, alias=target, roots=_roots(tmp_path / "refused"), store=occupied)
+    assert not (tmp_path / "refused").exists()
+    restored_store = storages.create_storage(s3_bucket.storages_setting(prefix=f"{on_s3_prefix()}-restored")["default"])
+    result = backup.restore_backup(
+        archive, alias=target, roots=_roots(tmp_path / "restored-files"), store=restored_store
+    )
+    assert result.problems == []
+    assert sorted(filestore.stored_names(restored_store)) == sorted([pdf, export])
+    assert restored_store.open(pdf).read() == b"%PDF-1.7 a signed consent on S3"
+
+
+def on_s3_prefix() -> str:
+    from django.conf import settings as current
+
+    return str(current.STORAGES["default"]["OPTIONS"]["location"])
+
+
+@pytest.mark.django_db
+def test_a_changed_object_of_the_file_store_is_reported_on_restore(tmp_path: Path, target: str) -> None:
+    stored = filestore.put(b"%PDF-1.7 original", "pdf")
+    archive = tmp_path / "a.tar"
+    backup.create_backup(archive)
+    tampered = tmp_path / "tampered.tar"
+    with tarfile.open(archive) as src, tarfile.open(tampered, "w") as out:
+        for info in src.getmembers():
+            member = src.extractfile(info)
+            assert member is not None
+            data = member.read()
+            if info.name == f"files/store/{stored}":
+                data = b"%PDF-1.7 changed!"
+            info.size = len(data)
+            out.addfile(info, backup.io.BytesIO(data))
+    restored_store = _local_store(tmp_path / "store")
+    result = backup.restore_backup(
+        tampered, alias=target, roots=_roots(tmp_path / "restored-files"), store=restored_store
+    )
+    assert result.problems == [f"files/store/{stored}: its SHA-256 does not match the manifest."]
+    assert list(filestore.stored_names(restored_store)) == []  # the changed file was not put into the store

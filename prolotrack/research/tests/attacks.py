@@ -26,7 +26,7 @@ from prolotrack.research.models import ExportJob
 def tables(job: ExportJob) -> dict[str, list[dict[str, str]]]:
     """The CSV tables of an export zip, as dicts."""
     out = {}
-    with zipfile.ZipFile(services.file_path(job)) as archive:
+    with zipfile.ZipFile(services.open_file(job)) as archive:
         for name in archive.namelist():
             if name.startswith("csv/"):
                 text = archive.read(name).decode()
@@ -35,7 +35,7 @@ def tables(job: ExportJob) -> dict[str, list[dict[str, str]]]:
 
 
 def all_bytes(job: ExportJob) -> bytes:
-    with zipfile.ZipFile(services.file_path(job)) as archive:
+    with zipfile.ZipFile(services.open_file(job)) as archive:
         return b"\n".join(archive.read(name) for name in archive.namelist())
 
 

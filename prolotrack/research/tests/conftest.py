@@ -4,7 +4,6 @@ import zipfile
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -165,5 +164,5 @@ def run_export() -> Callable[..., ExportJob]:
 
 
 def members(job: ExportJob) -> dict[str, bytes]:
-    with zipfile.ZipFile(Path(research_services.file_path(job))) as archive:
+    with zipfile.ZipFile(research_services.open_file(job)) as archive:
         return {name: archive.read(name) for name in archive.namelist()}

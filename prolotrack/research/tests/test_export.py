@@ -10,6 +10,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from prolotrack.audit.models import AuditEvent
@@ -17,6 +18,7 @@ from prolotrack.clinics.testing import actor_of
 from prolotrack.consent.models import Consent
 from prolotrack.consent.services import withdraw_consent
 from prolotrack.consent.testing import sign_research
+from prolotrack.core import filestore
 from prolotrack.domain.deidentify import DateMode, date_shift_days, pseudonym
 from prolotrack.research import export as export_module
 from prolotrack.research import services
@@ -461,7 +463,7 @@ def test_a_withdrawal_after_the_export_retires_its_file(clinician, researcher, c
     assert response.status_code == 302
     job.refresh_from_db()
     assert job.status == ExportStatus.EXPIRED and "withdrew research consent" in job.error
-    assert not services.file_path(job).exists()
+    assert not services.file_exists(job)
     assert str(patient.uuid) not in run_export(researcher).patient_uuids
 
 
@@ -471,7 +473,7 @@ def test_files_are_deleted_after_the_keep_time(researcher, crowd, run_export):
     assert services.purge_expired(now=timezone.now() + timedelta(hours=services.KEEP_HOURS - 1)) == 0
     assert services.purge_expired(now=timezone.now() + timedelta(hours=services.KEEP_HOURS, seconds=1)) == 1
     job.refresh_from_db()
-    assert job.status == ExportStatus.EXPIRED and not services.file_path(job).exists()
+    assert job.status == ExportStatus.EXPIRED and not services.file_exists(job)
 
 
 def test_every_step_is_audited_with_who_what_and_how_many(researcher, crowd, run_export, login):
@@ -504,8 +506,9 @@ def test_a_failed_build_is_recorded_on_the_job(researcher, crowd, run_export, mo
     monkeypatch.setattr(export_module.ExportBuilder, "_batch", broken)
     job = run_export(researcher)
     assert job.status == ExportStatus.FAILED and "could not be built" in job.error
-    assert not services.file_path(job).exists()
-    assert list(services.export_dir().iterdir()) == []  # no partial zip, no temporary folder left behind
+    assert not services.file_exists(job)
+    assert list(filestore.stored_names()) == []  # nothing stored
+    assert list((Path(settings.DATA_DIR) / "tmp").iterdir()) == []  # no partial zip, no temporary folder left behind
 
 
 def test_docs_describe_every_column_and_all_eighteen_identifiers():

@@ -18,7 +18,7 @@ class _NoReminders:
 def test_a_scheduler_pass_deletes_an_expired_research_export(researcher, treated, run_export, monkeypatch):
     treated(mrn="S1")
     job = run_export(researcher)
-    assert services.file_path(job).exists()
+    assert services.file_exists(job)
     later = timezone.now() + timedelta(hours=services.KEEP_HOURS, minutes=1)
     monkeypatch.setattr(services.timezone, "now", lambda: later)
     command = "prolotrack.messaging.management.commands.run_scheduler"
@@ -29,5 +29,5 @@ def test_a_scheduler_pass_deletes_an_expired_research_export(researcher, treated
     call_command("run_scheduler", "--interval=1", "--passes=1", stdout=out)
     job.refresh_from_db()
     assert job.status == ExportStatus.EXPIRED
-    assert not services.file_path(job).exists()
+    assert not services.file_exists(job)
     assert "expired export file" in out.getvalue()
