@@ -36,6 +36,7 @@ def main() -> None:
     parser.add_argument("--dataset", action="store_true", help="Use bench/dataset.py's bench clinic, not the demo.")
     parser.add_argument("--targets", type=int, default=20, help="With --dataset: records each page rotates over.")
     parser.add_argument("--out", default="pages.json", help="File name under bench/results for the figures.")
+    parser.add_argument("--only", default="", help="Time only the pages whose name contains this text (e.g. calendar).")
     args = parser.parse_args()
     os.environ["PROLOTRACK_DATA_DIR"] = args.data_dir
     os.environ.setdefault("PROLOTRACK_DEMO_PASSWORD", "bench-password-1")
@@ -137,7 +138,7 @@ def main() -> None:
 
     results = []
     with override_settings(DEBUG=False):
-        for name, urls, headers in pages:
+        for name, urls, headers in [p for p in pages if args.only in p[0]]:
             extra = {**headers, **(api if urls[0].startswith("/api/") else {})}
             bad = ""
             for url in urls[:5] + urls[:1]:

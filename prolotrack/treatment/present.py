@@ -10,10 +10,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from html import escape
 from typing import Any
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 
 from prolotrack.audit.queries import csv_cell
 from prolotrack.clinical.present import volume
@@ -219,6 +221,10 @@ class Appointment:
     name: str = ""
     times: str = ""
     meta: str = ""
+    # The appointment's link as the page prints it, and its place in the week's grid as a style rule (the policy
+    # refuses style attributes: docs/SECURITY.md): made once here, as format_html escapes each text.
+    html: str = ""
+    css: str = ""
 
 
 @dataclass
@@ -279,9 +285,15 @@ def calendar_days(
 HOURS = [f"{h:02d}:00" for h in range(DAY_START_HOUR, DAY_END_HOUR)]
 
 
-def label_appointments(days: list[CalendarDay], *, clinical: bool, can_book: bool, back: str) -> None:
-    """Fill each appointment's link and texts. The link: the session record for clinical staff, else its booking
-    page (back to `back`, an already quoted path) for those who manage the schedule, else the patient's chart."""
+def label_appointments(
+    days: list[CalendarDay], *, clinical: bool, can_book: bool, back: str, grid: bool = False
+) -> None:
+    """Fill each appointment's link and texts, and its printed link (`html`; with the id the week's `css` rule
+    places, when `grid`). The link: the session record for clinical staff, else its booking page (back to `back`,
+    an already quoted path) for those who manage the schedule, else the patient's chart.
+
+    Printed here rather than by an include per appointment: a busy week has hundreds, and the include's context
+    and lookups were half of the page's time (docs/PERFORMANCE.md, "Calendar")."""
     marker = "00000000-0000-0000-0000-000000000000"
     if clinical:
         pattern, suffix = reverse("treatment:session", args=[marker]), ""
@@ -302,6 +314,20 @@ def label_appointments(days: list[CalendarDay], *, clinical: bool, can_book: boo
             if s.status != "booked":
                 parts.append(s.get_status_display())
             a.meta = " · ".join(parts)
+            a.html = _appointment_html(a, grid)
+            a.css = f"#appt-{s.uuid} {{ top: {a.top:.3f}%; height: {a.height:.3f}%; }}" if grid else ""
+
+
+def _appointment_html(a: Appointment, grid: bool) -> str:
+    """The appointment's link, each text escaped (stdlib `html.escape`, quotes too: Django's lazy-aware escape cost
+    more than the rest of the week's rendering)."""
+    uuid = a.session.uuid
+    return mark_safe(  # noqa: S308 - every interpolated text is escaped above or is a UUID/choice value
+        f'<a class="appt status-{escape(a.session.status)}{" outside" if a.outside else ""}"'
+        + (f' id="appt-{uuid}"' if grid else "")
+        + f' href="{escape(a.href)}"><span class="appt-name">{escape(a.name)}</span> '
+        f'<span class="appt-time">{escape(a.times)}</span> <span class="appt-meta">{escape(a.meta)}</span></a>'
+    )
 
 
 # --- The session record --------------------------------------------------------------------------------------------

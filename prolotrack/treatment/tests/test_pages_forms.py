@@ -230,6 +230,19 @@ def test_the_week_and_the_day(login, clinician, booked):
     assert "Times are clinic time (America/Chicago)" in week.content.decode()
 
 
+def test_the_calendar_prints_names_escaped_in_both_views(login, clinician, booked):
+    """The appointments' links are printed by present.label_appointments, not the template: names are escaped there."""
+    name = '<b onclick="x()">O\'Brien & Co</b>'
+    patient_services.update_patient(actor_of(clinician), booked.patient, {"family_name": name}, expected_version=None)
+    client = login(clinician)
+    for view in ("week", "day"):
+        text = client.get(f"/calendar/?view={view}&date=2026-11-04").content.decode()
+        assert "&lt;b onclick=&quot;x()&quot;&gt;O&#x27;Brien &amp; Co&lt;/b&gt;, Ada" in text
+        assert "<b onclick" not in text
+    week = client.get("/calendar/?view=week&date=2026-11-04").content.decode()
+    assert f'id="appt-{booked.uuid}"' in week and f"#appt-{booked.uuid} {{ top: 25.000%;" in week
+
+
 def test_the_calendar_filters_by_clinician_and_explains_a_bad_date(login, clinician, make_member, clinic, booked):
     make_member("other", "clinician", clinic)
     client = login(clinician)

@@ -54,7 +54,9 @@ def calendar(request: ClinicRequest) -> HttpResponse:
         queries.calendar_sessions(clinic, first, length, clinician), first, length, clinic.tz, visits
     )
     clinical, back = can(request, Permission.COURSE_VIEW), quote(request.get_full_path())  # as |urlencode quotes
-    present.label_appointments(days, clinical=clinical, can_book=can(request, Permission.SCHEDULE_MANAGE), back=back)
+    present.label_appointments(
+        days, clinical=clinical, can_book=can(request, Permission.SCHEDULE_MANAGE), back=back, grid=view == "week"
+    )
     step, until = timedelta(days=length), day + timedelta(days=UNBOOKED_DAYS)
     context = {
         "view": view,
