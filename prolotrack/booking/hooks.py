@@ -2,12 +2,16 @@
 
 Booking sits below messaging in the layers, yet the public booking page must send its one-time code by email or SMS
 at once (booking/online.py), and a booked appointment's confirmation (with its manage link and .ics) goes out through
-the messaging outbox (booking/patient_links.py). Messaging provides both in its AppConfig.ready().
+the messaging outbox (booking/patient_links.py). Messaging provides both in its AppConfig.ready(), and the welcome of a
+booking verified on the public page (its intake opened, its confirmation sent at once).
+
+Booking also sits below intake: an appointment booked, moved or cancelled tells intake, which opens, re-times or
+cancels the visit's pre-visit intake (docs/INTAKE.md, "Sent when a visit is booked").
 """
 
 from typing import Any
 
-from prolotrack.core.hooks import Hook
+from prolotrack.core.hooks import AfterCommit, Hook
 
 send_now: Hook[[Any, str, str, str, str], None] = Hook(
     "booking.send_now",
@@ -19,4 +23,24 @@ appointment_message: Hook[[Any, Any, str], int] = Hook(
     "booking.appointment_message",
     "queue a message about an appointment (the actor, the appointment, the kind: 'confirmation'), written and sent by "
     "the messaging scheduler with the manage link and the .ics; returns how many were queued (messaging)",
+)
+
+online_booked: Hook[[Any, str], Any] = Hook(
+    "booking.online_booked",
+    "a booking on the public page was just verified by its code (the appointment, the page's language): open its "
+    "intake when the visit needs one and send the confirmation at once to the verified contact; returns what the "
+    "booked page shows (the manage and intake paths, where the message went) (messaging)",
+)
+
+appointment_changed: Hook[[Any, Any, str], int] = Hook(
+    "booking.appointment_changed",
+    "an appointment was moved or cancelled (the actor, the appointment, 'moved' or 'cancelled'), inside the booking's "
+    "transaction: a moved visit keeps its intake with its link's expiry following the new start; a cancelled visit's "
+    "open intake is cancelled and its link revoked; returns how many intakes changed (intake)",
+)
+
+appointment_booked: AfterCommit[[int]] = AfterCommit(
+    "booking.appointment_booked",
+    "an appointment was booked for a patient (its pk), by staff or from a patient's link: once committed, intake "
+    "emails the pre-visit intake link of an assessment when the clinic's intake_auto_send is on",
 )

@@ -14,6 +14,7 @@ address and per contact (core/links.py RateLimit) on holds and on code tries; th
 nothing). Every write is audited with an Actor of channel "online_booking" and no user.
 """
 
+import logging
 import re
 import secrets
 from collections.abc import Mapping, Sequence
@@ -42,6 +43,8 @@ from prolotrack.booking.models import (
 from prolotrack.booking.services import SlotUnavailable, _lock, _locked_check
 from prolotrack.clinics.models import Clinic
 from prolotrack.core.links import RateLimit
+
+log = logging.getLogger(__name__)
 
 CHANNEL = "online_booking"
 # Issue 16: "bookings from unverified contacts expire in 15 minutes". The code lives exactly as long as the hold.
@@ -137,6 +140,7 @@ class Verification:
     outcome: str
     tries_left: int = 0
     appointment: Appointment | None = None
+    just_booked: bool = False  # this try booked it (a repeat of a right code is "booked" too, not just booked)
 
 
 # --- Reads -----------------------------------------------------------------------------------------------------------
@@ -469,4 +473,16 @@ def verify_code(clinic: Clinic, pending: PendingPatient, code: Any, client_addre
             "booking.appointment.booked_online",
             expected_version=appointment.version,
         )
-        return Verification("booked", appointment=appointment)
+        return Verification("booked", appointment=appointment, just_booked=True)
+
+
+def welcome(appointment: Appointment, language: str) -> Any:
+    """Once a right code has booked (and committed): open the visit's intake when it needs one and send the
+    confirmation at once to the verified contact, in the page's language (the booking.online_booked hook,
+    messaging/booked_online.py). Returns what the booked page shows (the manage and intake paths), or None when that
+    failed: the booking stands either way, and staff can send the links from the appointment's page."""
+    try:
+        return hooks.online_booked(appointment, language)
+    except Exception:  # the booking is made; the page must say so, not fail
+        log.exception("The welcome of online booking %s failed.", appointment.uuid)
+        return None

@@ -17,7 +17,9 @@ from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from prolotrack.audit.services import Actor, ServiceError, update_record
+from prolotrack.booking import hooks
 from prolotrack.booking.models import Appointment, AppointmentStatus, PendingPatient, PendingStatus
+from prolotrack.booking.services import revoke_manage_links
 from prolotrack.clinics.roles import Permission, require_permission
 from prolotrack.core.access import require_same_clinic
 from prolotrack.domain import matching
@@ -308,7 +310,7 @@ def reject_pending(
         for appointment in Appointment.objects.filter(
             pending_patient=pending, status__in=OPEN, entered_in_error_at__isnull=True
         ):
-            update_record(
+            cancelled = update_record(
                 actor,
                 appointment,
                 {"status": AppointmentStatus.CANCELLED, "status_reason": f"Online booking rejected: {text}"[:300]},
@@ -316,6 +318,8 @@ def reject_pending(
                 expected_version=appointment.version,
                 reason=text,
             )
+            revoke_manage_links(actor, cancelled, "The online booking was rejected.")
+            hooks.appointment_changed(actor, cancelled, "cancelled")  # its open intake cancelled, the link revoked
         return _resolved(
             actor,
             pending,

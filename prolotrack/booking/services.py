@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from prolotrack.audit.services import Actor, ServiceError, create_record, update_record
 from prolotrack.billing.models import FeeItem
-from prolotrack.booking import queries
+from prolotrack.booking import hooks, queries
 from prolotrack.booking.models import (
     Appointment,
     AppointmentKind,
@@ -524,6 +524,8 @@ def book_appointment(
             "booking.appointment.booked",
             detail={"starts_at": start, "clinician": who.username, "type": kind.name},
         )
+        # Once committed: an assessment's intake link by email, where the clinic says so (intake listens).
+        hooks.appointment_booked.send(appointment.pk)
         return appointment
 
 
@@ -546,13 +548,15 @@ def move_appointment(
     _offered_by(appointment.appointment_type, who)
     with transaction.atomic():
         room_id = _locked_check(actor, appointment.appointment_type, who, start, exclude=appointment)
-        return update_record(
+        moved = update_record(
             actor,
             appointment,
             {"starts_at": start, "clinician": who, "room_id": room_id},
             "booking.appointment.moved",
             expected_version=expected_version,
         )
+        hooks.appointment_changed(actor, moved, "moved")  # the same intake; its link's expiry follows the start
+        return moved
 
 
 def cancel_appointment(
@@ -581,6 +585,7 @@ def cancel_appointment(
             reason=text,
         )
         revoke_manage_links(actor, cancelled, "The appointment was cancelled.")
+        hooks.appointment_changed(actor, cancelled, "cancelled")  # its open intake cancelled, the link revoked
         return cancelled
 
 

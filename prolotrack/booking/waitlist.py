@@ -26,7 +26,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from prolotrack.audit.services import Actor, ServiceError, create_record, update_record
-from prolotrack.booking import queries
+from prolotrack.booking import hooks, queries
 from prolotrack.booking import services as booking
 from prolotrack.booking.models import (
     Appointment,
@@ -521,6 +521,8 @@ def accept_offer(offer: WaitlistOffer, *, client_address: str | None = None) -> 
         )
         entry = WaitlistEntry.objects.select_for_update(no_key=True).get(pk=current.entry_id)
         update_record(actor, entry, {"status": WaitlistStatus.BOOKED}, "booking.waitlist.booked", expected_version=None)
+        if booked.patient_id is not None:  # an assessment's intake by email, where the clinic says so
+            hooks.appointment_booked.send(booked.pk)
         return booked
 
 

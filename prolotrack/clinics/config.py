@@ -38,6 +38,11 @@ class ClinicConfig:
     # A pre-visit intake link expires after this many days, and never after the appointment starts (docs/INTAKE.md:
     # product default; 30 days covers an assessment booked weeks ahead, and staff can send a fresh link).
     intake_link_days: int = 30
+    # When staff book an assessment for a patient with an email address (or the patient books one from a follow-up
+    # link or a waitlist offer), its intake link goes out by email through the outbox by itself (docs/INTAKE.md,
+    # "Sent when a visit is booked"). On: issue 16 asks that the patient gets an intake link before a new-patient
+    # assessment; practice systems send intake forms with the booking (docs/SETTINGS.md has the sources).
+    intake_auto_send: bool = True
     # Instruments by course region, overriding prolotrack.domain.instruments.REGION_INSTRUMENTS ({} = the defaults).
     outcome_instruments: dict = field(default_factory=dict)
     # Reminders (docs/MESSAGING.md, "Rules"). Appointment reminder this many days before a booked session: a product
@@ -122,7 +127,14 @@ class ClinicConfig:
 
     TEXT_SETTINGS = frozenset({"contact_phone", "contact_email", "address", "npi", "tax_id"})
     BOOL_SETTINGS = frozenset(
-        {"second_factor_all_staff", "online_booking", "booking_same_day", "abn_gate", "booking_sessions_follow_hours"}
+        {
+            "second_factor_all_staff",
+            "online_booking",
+            "booking_same_day",
+            "abn_gate",
+            "booking_sessions_follow_hours",
+            "intake_auto_send",
+        }
     )
     CHOICE_SETTINGS = frozenset({"currency", "session_fee_rule", "package_refund_rule"})
 

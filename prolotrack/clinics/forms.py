@@ -109,6 +109,17 @@ SETTINGS: dict[str, Setting] = {
             "days",
         ),
         Setting(
+            "intake_auto_send",
+            "Email the pre-visit intake link when an assessment is booked",
+            "When on, booking a new-patient assessment for a patient with an email address sends the intake form's "
+            "link through the outbox by itself (within the sending window). Someone who books online gets it on the "
+            "booked page and in their confirmation either way. Staff can always send it from the appointment's page.",
+            "On: issue 16 asks that the patient gets an intake link before a new-patient assessment, and practice "
+            "systems send the intake with the booking (Jupiter's confirmations carry the intake forms; Phorest sends "
+            "consultation forms before the visit once enabled). Off for a clinic that takes the intake on paper "
+            "(INTAKE.md).",
+        ),
+        Setting(
             "appointment_reminder_days",
             "Send the appointment reminder this many days before a session",
             "The reminder for a booked session.",
@@ -334,7 +345,10 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "Session and dosing",
         ("nsaid_stop_days", "anaesthetic_warn_fraction", "min_injections_per_session", "max_injections_per_session"),
     ),
-    ("Outcomes and questionnaires", ("non_responder_after_sessions", "questionnaire_link_days", "intake_link_days")),
+    (
+        "Outcomes and questionnaires",
+        ("non_responder_after_sessions", "questionnaire_link_days", "intake_link_days", "intake_auto_send"),
+    ),
     (
         "Reminders",
         (

@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from prolotrack.booking.models import Appointment, AppointmentStatus
+from prolotrack.booking.models import Appointment, AppointmentKind, AppointmentStatus
 from prolotrack.core.links import LinkState
 from prolotrack.domain import intake as domain
 from prolotrack.intake.models import Intake, IntakeDecision, IntakeLink, IntakeStatus
@@ -23,6 +23,15 @@ from prolotrack.patients.models import (
 )
 
 TO_REVIEW = (IntakeStatus.SUBMITTED,)
+# The visits whose patient is asked the intake form by itself (booked online, or by staff with the clinic's
+# `intake_auto_send`): the new-patient assessment, the visit the form prepares (issue 16: "Before a new-patient
+# assessment, the patient gets an intake link"). Staff may still send it for any other visit from its page.
+INTAKE_KINDS = frozenset({AppointmentKind.ASSESSMENT})
+
+
+def needs_intake(appointment: Any) -> bool:
+    """Whether booking this visit opens its intake by itself (an assessment)."""
+    return appointment.appointment_type.kind in INTAKE_KINDS
 
 
 def for_patient_q(patient: Any) -> Q:

@@ -187,19 +187,79 @@ def cancel_intake(actor: Actor, intake: Intake, *, reason: str = "") -> Intake:
     require_same_clinic(actor, intake)
     if intake.status not in OPEN_STATUSES:
         raise ServiceError(f"This intake is {intake.get_status_display().lower()}: it cannot be cancelled.")
-    now = timezone.now()
     with transaction.atomic():
-        for link in IntakeLink.objects.filter(intake=intake, revoked_at__isnull=True, used_at__isnull=True):
-            link.revoked_at, link.revoked_reason = now, "The intake was cancelled."
-            link.save(update_fields=["revoked_at", "revoked_reason"])
-        return update_record(
-            actor,
-            intake,
-            {"status": IntakeStatus.CANCELLED},
-            "intake.cancelled",
-            expected_version=intake.version,
-            reason=reason or "Cancelled by the clinic.",
+        return _cancel(actor, intake, reason or "Cancelled by the clinic.", expected_version=intake.version)
+
+
+def _cancel(actor: Actor, intake: Intake, reason: str, *, expected_version: int | None) -> Intake:
+    now = timezone.now()
+    for link in IntakeLink.objects.filter(intake=intake, revoked_at__isnull=True, used_at__isnull=True):
+        link.revoked_at, link.revoked_reason = now, "The intake was cancelled."
+        link.save(update_fields=["revoked_at", "revoked_reason"])
+    return update_record(
+        actor, intake, {"status": IntakeStatus.CANCELLED}, "intake.cancelled", expected_version=expected_version,
+        reason=reason,
+    )  # fmt: skip
+
+
+# --- Following the booking (docs/INTAKE.md, "Sent when a visit is booked") -----------------------------------------
+
+
+def open_for_online_booking(appointment: Appointment) -> str | None:
+    """A booking made on the public page and verified by its code: open the intake of a visit that needs one (an
+    assessment) for the pending person, as the system, and return its link's path, the only copy of the token (the
+    booked page shows it and the confirmation carries it). None for a visit that needs no intake."""
+    if not queries.needs_intake(appointment):
+        return None
+    _intake, path = request_intake(Actor.system(appointment.clinic), appointment, delivery=IntakeDelivery.SHOWN)
+    return path
+
+
+def auto_send(appointment_pk: int) -> bool:
+    """The `booking.appointment_booked` listener, once the booking is committed: with the clinic's `intake_auto_send`
+    on, a visit that needs an intake (an assessment) booked for a patient with an email address gets its link by
+    email through the outbox (`request_intake`, delivery email). Nothing when the setting is off, the person has no
+    email address or is not a patient yet (an online booker gets the link on the booked page and in the message sent
+    at verification), the visit is no longer ahead and booked, or an intake was already opened for it. True when
+    one was requested."""
+    appointment = Appointment.objects.select_related("clinic", "patient", "appointment_type").get(pk=appointment_pk)
+    patient = appointment.patient
+    if not appointment.clinic.config.intake_auto_send or not queries.needs_intake(appointment):
+        return False
+    if patient is None or not patient.email or patient.is_entered_in_error or appointment.is_entered_in_error:
+        return False
+    if appointment.status != AppointmentStatus.BOOKED or appointment.starts_at <= timezone.now():
+        return False
+    if queries.appointment_intakes(appointment).exclude(status=IntakeStatus.CANCELLED).exists():
+        return False
+    request_intake(Actor.system(appointment.clinic), appointment, delivery=IntakeDelivery.EMAIL)
+    return True
+
+
+def follow_appointment(actor: Actor, appointment: Appointment, change: str) -> int:
+    """The `booking.appointment_changed` hook, inside the booking's transaction (the booking service checked the
+    actor's permission). "moved": the visit keeps its intake, and each open link's expiry follows the new start
+    (the clinic's `intake_link_days` from when it was made, never after the start). "cancelled": the visit's open
+    intake is cancelled and its links revoked (the answers given so far stay). Returns how many intakes changed."""
+    if change not in ("moved", "cancelled"):
+        raise ValueError(f"Unknown change of an appointment: {change!r}.")
+    intakes = list(
+        Intake.objects.select_for_update(no_key=True).filter(
+            appointment=appointment, status__in=OPEN_STATUSES, entered_in_error_at__isnull=True
         )
+    )
+    for intake in intakes:
+        if change == "cancelled":
+            _cancel(actor, intake, "The appointment was cancelled.", expected_version=None)
+            continue
+        days = timedelta(days=appointment.clinic.config.intake_link_days)
+        for link in IntakeLink.objects.filter(intake=intake, revoked_at__isnull=True, used_at__isnull=True):
+            link.expires_at = min(link.created_at + days, appointment.starts_at)
+            link.save(update_fields=["expires_at"])
+        record_event(
+            actor, "intake.appointment_moved", record=intake, detail={"starts_at": appointment.starts_at.isoformat()}
+        )
+    return len(intakes)
 
 
 # --- The patient's pages ------------------------------------------------------------------------------------------

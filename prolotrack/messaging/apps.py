@@ -8,7 +8,7 @@ class MessagingConfig(AppConfig):
     def ready(self) -> None:
         from prolotrack.booking import hooks as booking_hooks
         from prolotrack.intake import hooks as intake_hooks
-        from prolotrack.messaging import appointments, immediate, queries, services
+        from prolotrack.messaging import appointments, booked_online, immediate, queries, services
         from prolotrack.treatment import hooks as treatment_hooks
 
         # Booking (a layer below) queues an appointment's confirmation with its manage link and .ics.
@@ -19,5 +19,8 @@ class MessagingConfig(AppConfig):
         treatment_hooks.cancel_reminders.provide(services.cancel_session_reminders)
         # The public booking page (booking, a layer below) sends its one-time code at once.
         booking_hooks.send_now.provide(immediate.send_now)
+        # ... and, once the code is verified, opens the visit's intake and sends the confirmation at once to the
+        # verified contact of the person still pending (docs/BOOKING.md, "After the code").
+        booking_hooks.online_booked.provide(booked_online.welcome)
         # An intake's link to email (intake, a layer below): planned once the request is committed (docs/INTAKE.md).
         intake_hooks.intake_email_requested.listen(services.plan_intake_message)

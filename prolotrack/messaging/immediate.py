@@ -1,5 +1,6 @@
 """Messages sent at once, outside the outbox: the one-time code of an online booking (docs/BOOKING.md, "Online
-booking"; the booking.send_now hook).
+booking"; the booking.send_now hook) and the confirmation sent to the person right after that code
+(messaging/booked_online.py).
 
 A code must reach the person within its 15 minutes, whatever the clinic's sending window (08:00-20:00 by default,
 docs/MESSAGING.md) and without waiting for the scheduler's next pass; and it is a secret, so no copy is kept in the
@@ -10,6 +11,7 @@ the demo). A failure raises: the caller tells the person the code could not be s
 """
 
 import uuid as uuid_lib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +21,8 @@ from django.template.loader import render_to_string
 
 from prolotrack.messaging.backends import sms_backend
 from prolotrack.messaging.content import contact_line
+
+Attachment = tuple[str, str | bytes, str]
 
 
 @dataclass(frozen=True)
@@ -31,8 +35,11 @@ class ImmediateMessage:
     uuid: uuid_lib.UUID = field(default_factory=uuid_lib.uuid4)
 
 
-def send_now(clinic: Any, channel: str, to_address: str, subject: str, body: str) -> None:
-    """Send one message now by email or SMS; raise when the backend fails."""
+def send_now(
+    clinic: Any, channel: str, to_address: str, subject: str, body: str, attachments: Sequence[Attachment] = ()
+) -> None:
+    """Send one message now by email or SMS (an email may carry attachments: name, content, type); raise when the
+    backend fails."""
     if channel == "sms":
         sms_backend().send(ImmediateMessage(to_address, body, subject))
         return
@@ -50,4 +57,6 @@ def send_now(clinic: Any, channel: str, to_address: str, subject: str, body: str
         reply_to=[reply_to] if reply_to else None,
     )
     email.attach_alternative(html, "text/html")
+    for name, content, content_type in attachments:
+        email.attach(name, content, content_type)
     email.send(fail_silently=False)

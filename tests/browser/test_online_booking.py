@@ -1,7 +1,9 @@
 """A new patient books an assessment on the clinic's public page from a 390 px phone (issue 16, docs/BOOKING.md,
 "Online booking"): the type and "first available", a day of free times (the next day reached through the picker,
 swapped by HTMX), a time chosen with the keyboard, the details, the code read from the outbox (the email backend),
-and the page saying the booking is made. Nothing is wider than the screen at any step."""
+and the page saying the booking is made, offering the pre-visit form and the manage link (docs/BOOKING.md, "After
+the code"); the confirmation email shown at the same width; the form opened from the booked page. Nothing is wider
+than the screen at any step."""
 
 import re
 from collections.abc import Callable
@@ -77,7 +79,34 @@ def test_a_new_patient_books_an_assessment_on_a_phone(
     expect(page.get_by_role("heading", level=1)).to_have_text("Your booking is made")
     expect(page.get_by_role("status")).to_contain_text("will check your booking and confirm it")
     assert page.evaluate(FITS)
+    form_link = page.get_by_role("link", name="Fill in your pre-visit form now")
+    expect(form_link).to_have_attribute("href", re.compile(r"^/intake/[^/]+/$"))
+    expect(page.get_by_role("link", name="Move or cancel this booking")).to_have_attribute(
+        "href", re.compile(r"^/my-appointment/[^/]+/$")
+    )
+    expect(page.get_by_text("We have sent these links to your email address")).to_be_visible()
+    assert page.evaluate(FITS)
     shot(page, "online-booking-05-booked")
     made = Appointment.objects.get()
     assert made.status == "booked" and made.source == "online"
     assert PendingPatient.objects.get().status == "pending"
+
+    # The confirmation sent at once: the same two links and the .ics; its HTML part shown at the phone's width.
+    confirmation = mail.outbox[-1]
+    assert confirmation.to == ["grace@example.com"] and len(mail.outbox) == 2
+    href = form_link.get_attribute("href") or ""
+    assert href in confirmation.body and "/my-appointment/" in confirmation.body
+    assert [a[0] for a in confirmation.attachments] == [
+        f"appointment-{made.starts_at.astimezone(clinic.tz):%Y-%m-%d}.ics"
+    ]
+    email = new_page(phone=True)
+    email.set_content(confirmation.alternatives[0][0])
+    expect(email.get_by_text("Your booking is made:")).to_be_visible()
+    assert email.evaluate(FITS)
+    shot(email, "online-booking-06-confirmation-email")
+
+    # The form opens from the booked page (the pending person's intake).
+    form_link.click()
+    expect(page).to_have_url(re.compile(r"/intake/[^/]+/$"))
+    assert page.evaluate(FITS)
+    shot(page, "online-booking-07-intake-start")

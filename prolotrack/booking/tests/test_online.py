@@ -372,9 +372,16 @@ def test_the_whole_path_on_the_pages(client: Any, open_clinic: Any, types: Any, 
     wrong = client.post(response["Location"], {"code": "000000" if code != "000000" else "111111"})
     assert wrong.status_code == 400 and "4 more tries" in wrong.content.decode()
     right = client.post(response["Location"], {"code": code})
-    assert right.status_code == 302
+    booked = right.content.decode()
+    # The answer itself is the booked page, with the pre-visit form of the assessment and the manage link (shown on
+    # this answer only: docs/BOOKING.md, "After the code"; their tests are messaging's, test_booked_online.py).
+    assert right.status_code == 200 and "Your booking is made" in booked and "no-store" in right["Cache-Control"]
+    assert "Fill in your pre-visit form now" in booked and 'href="/intake/' in booked
+    assert 'href="/my-appointment/' in booked
+    # Opened again later: still booked, the links are no longer on it (the confirmation has them).
     done = client.get(response["Location"]).content.decode()
     assert "Your booking is made" in done and "will check your booking and confirm it" in done
+    assert "/intake/" not in done and "/my-appointment/" not in done
     assert Appointment.objects.get().status == AppointmentStatus.BOOKED
 
 

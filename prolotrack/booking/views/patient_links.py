@@ -54,7 +54,11 @@ def _opened(request: HttpRequest, lookup: Callable[[str], Any], token: str) -> t
     """The open link for the token, or the page to answer instead (not found, closed, too many attempts)."""
     link = lookup(token)
     if link is not None and link.state() == LinkState.OPEN:
-        use_patient_language(request, link.patient if hasattr(link, "patient") else link.appointment.patient)
+        # A follow-up link's patient; a manage link's appointment's patient, or the online booker still pending.
+        person = (
+            link.patient if hasattr(link, "patient") else link.appointment.patient or link.appointment.pending_patient
+        )
+        use_patient_language(request, person)
         return link, None
     address = client_address(request) or "unknown"
     wait = manage.FAILED_LOOKUPS.retry_after(address)

@@ -2,7 +2,9 @@
 
 1. `start`: a type, a clinician or "first available", and a free time from the one-day slot picker (GET forms).
 2. `details`: the chosen time, the person's details and a honeypot field; POST holds the slot and sends the code.
-3. `code`: the code; the right one books; the page then says the booking is made and the clinic will confirm.
+3. `code`: the code; the right one books; the answer says the booking is made and that the clinic will confirm it,
+   and offers an assessment's pre-visit form and the manage link (on that answer only; the confirmation sent at once
+   to the verified contact carries the same links: docs/BOOKING.md, "After the code").
 
 The booking's reference lives in the person's session (never in the address), so every answer looks the same
 whoever typed the details. A clinic that does not take online bookings, or an unknown address, answers a kind 404.
@@ -202,7 +204,7 @@ def code(request: HttpRequest, slug: str) -> HttpResponse:
         context["state"] = _state(found)
     elif request.method == "POST":
         context, status = _try_code(request, clinic, found, context)
-        if context["state"] == "booked":
+        if context["state"] == "booked" and not context.get("just_booked"):
             return redirect("booking:public-code", slug=slug)
     if context["state"] in ("expired", "released") and found is not None:
         context["instead"] = _instead(clinic, found[1])
@@ -227,6 +229,10 @@ def _try_code(
     except online.TooManyAttempts:
         return {**context, "state": "too_many"}, 429
     found = (found[0], result.appointment or found[1])
+    if result.just_booked:
+        # The links of the intake and of the booking are shown on this answer only (no copy kept, no redirect):
+        # the confirmation sent now carries the same ones.
+        context.update(just_booked=True, welcome=online.welcome(found[1], translation.get_language()))
     statuses = {"booked": 200, "wrong": 400, "released": 410, "expired": 410}
     return {**context, "found": found, "state": result.outcome, "tries_left": result.tries_left}, statuses[
         result.outcome
