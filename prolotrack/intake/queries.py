@@ -58,7 +58,12 @@ def get_intake(clinic: Any, intake_uuid: Any) -> Intake:
 
 
 def link_by_token(token: str) -> IntakeLink | None:
-    return IntakeLink.by_token(token, IntakeLink.objects.select_related("intake", "clinic", "intake__appointment"))
+    return IntakeLink.by_token(
+        token,
+        IntakeLink.objects.select_related(
+            "intake", "clinic", "intake__appointment", "intake__patient", "intake__pending_patient"
+        ),
+    )
 
 
 def link_state(link: IntakeLink) -> str:

@@ -17,6 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from prolotrack.clinics.services import client_address
+from prolotrack.core.language import patient_page, use_patient_language
 from prolotrack.core.links import LinkState, RateLimit
 from prolotrack.core.patient_pages import render_patient_page
 from prolotrack.domain import intake as domain
@@ -57,6 +58,8 @@ def _closed(request: HttpRequest, state: str) -> HttpResponse:
 def _link(request: HttpRequest, token: str) -> tuple[IntakeLink | None, HttpResponse | None]:
     link = queries.link_by_token(token)
     if link is not None and queries.link_state(link) == LinkState.OPEN:
+        # The person's language (a patient's, or the online booker's still pending), unless they chose on the switch.
+        use_patient_language(request, link.intake.patient or link.intake.pending_patient)
         return link, None
     address = client_address(request) or "unknown"
     wait = FAILED_LOOKUPS.retry_after(address)
@@ -105,6 +108,7 @@ def _context(link: IntakeLink, token: str, current: str) -> dict[str, Any]:
     }
 
 
+@patient_page
 @never_cache
 def start(request: HttpRequest, token: str) -> HttpResponse:
     link, refused = _link(request, token)
@@ -133,6 +137,7 @@ def _after(request: HttpRequest, token: str, context: dict[str, Any]) -> HttpRes
     return redirect(reverse("intake:check", args=[token]))
 
 
+@patient_page
 @never_cache
 @require_http_methods(["GET", "POST"])
 def step(request: HttpRequest, token: str, key: str) -> HttpResponse:
@@ -190,6 +195,7 @@ def _questionnaire(
     return _page(request, "intake/step_questionnaire.html", context, status=400 if errors else 200)
 
 
+@patient_page
 @never_cache
 @require_http_methods(["GET", "POST"])
 def check(request: HttpRequest, token: str) -> HttpResponse:

@@ -181,8 +181,11 @@ def test_the_booked_page_and_the_email_in_spanish(
     assert "formulario previo a la visita" in confirmation.body and "Your booking" not in confirmation.body
     intake_path, manage_path = paths(page)
     assert intake_path and site_url(intake_path) in confirmation.body and site_url(manage_path) in confirmation.body
-    # The manage page of a pending person opens in their language.
+    # The manage page and the intake form of a pending person open in their language (a browser saying nothing).
     assert '<html lang="es">' in Client().get(manage_path).content.decode()
+    form = Client().get(intake_path).content.decode()
+    assert '<html lang="es">' in form and "Antes de su primera visita" in form and 'aria-label="Idioma"' in form
+    assert '<html lang="en">' in Client().get(f"{intake_path}?lang=en").content.decode()  # the switch decides
 
 
 def test_a_confirmation_that_cannot_be_sent_leaves_the_booking_and_the_links(
