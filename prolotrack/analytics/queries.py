@@ -141,40 +141,38 @@ ANSWERED_R = "r." + ANSWERED.replace(" AND ", " AND r.")
 
 
 def _answer_ctes(clinic: Any) -> tuple[str, list[Any]]:
-    """days, ends, pair, pgic: each course's first and latest primary answer, and its latest PGIC.
+    """ranked, ends: each course's first and latest primary answer, its latest PGIC, and the day its primary score
+    first reached the MCID from the first.
 
-    First and latest in (authored_on, id) order, by grouping rather than window functions: a GROUP BY over the
-    clinic's answers, then each course's few answers through the course_id index."""
+    One pass over the clinic's answers of the two instruments, in (authored_on, id) order within each course and
+    instrument (one sort, or an index walk): the first score, the latest, the count, and every later answer tested
+    against the first. Then one row per course and instrument. (An earlier version grouped the answers, then joined
+    them back by id twice and once more for the MCID day: PostgreSQL misjudged the grouped rows and took 10 s at
+    25,000 patients; docs/PERFORMANCE.md.)"""
     responses = _t(QuestionnaireResponse)
-    sql = f"""days AS (
-        SELECT course_id, instrument, MIN(authored_on) AS first_day, MAX(authored_on) AS last_day, COUNT(*) AS n
+    reached_test, reached_params = responder_sql("base", "score")
+    sql = f"""ranked AS (
+        SELECT course_id, instrument, score, authored_on,
+               ROW_NUMBER() OVER w AS up,
+               COUNT(*) OVER whole AS n,
+               FIRST_VALUE(score) OVER w AS base,
+               LAST_VALUE(score) OVER whole AS last
         FROM {responses}
         WHERE clinic_id = %s AND instrument IN (%s, %s) AND {ANSWERED} AND course_id IS NOT NULL
-        GROUP BY course_id, instrument
+        WINDOW w AS (PARTITION BY course_id, instrument ORDER BY authored_on, id),
+               whole AS (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
     ),
     ends AS (
-        SELECT d.course_id, d.instrument, d.n,
-               MIN(CASE WHEN r.authored_on = d.first_day THEN r.id END) AS first_id,
-               MAX(CASE WHEN r.authored_on = d.last_day THEN r.id END) AS last_id
-        FROM days d JOIN {responses} r ON r.course_id = d.course_id AND r.instrument = d.instrument
-        WHERE {ANSWERED_R}
-        GROUP BY d.course_id, d.instrument, d.n
-    ),
-    pair AS (
-        -- Grouped although one row per course already: a grouped result gets an index for the joins below.
-        SELECT e.course_id, MAX(e.n) AS n, MAX(e.first_id) AS first_id, MAX(f.score) AS base, MAX(l.score) AS last
-        FROM ends e JOIN {responses} f ON f.id = e.first_id JOIN {responses} l ON l.id = e.last_id
-        WHERE e.instrument = %s GROUP BY e.course_id
-    ),
-    pgic AS (
-        SELECT e.course_id, MAX(l.score) AS score FROM ends e JOIN {responses} l ON l.id = e.last_id
-        WHERE e.instrument = %s GROUP BY e.course_id
+        SELECT course_id, instrument, MAX(n) AS n, MAX(base) AS base, MAX(last) AS last,
+               MIN(CASE WHEN instrument = %s AND up > 1 AND {reached_test} THEN authored_on END) AS reached_day
+        FROM ranked GROUP BY course_id, instrument
     )"""
-    return sql, [clinic.pk, PRIMARY, PGIC, PRIMARY, PGIC]
+    return sql, [clinic.pk, PRIMARY, PGIC, PRIMARY, *reached_params]
 
 
 def _session_ctes(clinic: Any) -> tuple[str, list[Any]]:
-    """done, solution: each course's sessions done, and the dextrose strength of its first solution."""
+    """done, solution: each course's sessions done (and of those, the ones before the day it reached the MCID), and
+    the dextrose strength of its first solution."""
     sessions, solutions = _t(TreatmentSession), _t(PreparedSolution)
     dextrose = (
         f"COALESCE(CASE WHEN {_json_text('s.components', 0, 'agent')} = 'dextrose' "
@@ -183,8 +181,10 @@ def _session_ctes(clinic: Any) -> tuple[str, list[Any]]:
         f"THEN {_json_text('s.components', 1, 'target_pct')} END)"
     )
     sql = f"""done AS (
-        SELECT course_id, COUNT(*) AS done FROM {sessions}
-        WHERE clinic_id = %s AND status = 'done' AND entered_in_error_at IS NULL GROUP BY course_id
+        SELECT t.course_id, COUNT(*) AS done,
+               SUM(CASE WHEN t.planned_on < p.reached_day THEN 1 ELSE 0 END) AS before_mcid
+        FROM {sessions} t LEFT JOIN ends p ON p.course_id = t.course_id AND p.instrument = %s
+        WHERE t.clinic_id = %s AND t.status = 'done' AND t.entered_in_error_at IS NULL GROUP BY t.course_id
     ),
     solution AS (
         -- Grouped (one row per course) so the join below gets an index instead of scanning every solution.
@@ -196,11 +196,12 @@ def _session_ctes(clinic: Any) -> tuple[str, list[Any]]:
             WHERE s.clinic_id = %s AND s.entered_in_error_at IS NULL AND t.entered_in_error_at IS NULL
         ) ranked JOIN {solutions} s ON s.id = ranked.id WHERE ranked.rank = 1 GROUP BY ranked.course_id
     )"""
-    return sql, [clinic.pk, clinic.pk]
+    return sql, [PRIMARY, clinic.pk, clinic.pk]
 
 
 def _course_facts(clinic: Any, filters: Filters) -> tuple[str, list[Any]]:
-    """facts: one row per course in the filter with its groupings and responder verdict (1, 0 or NULL)."""
+    """facts: one row per course in the filter with its groupings, responder verdict (1, 0 or NULL) and, when it
+    reached the MCID, the sessions done before that day (`to_mcid`)."""
     test, test_params = responder_sql("p.base", "p.last")
     course_where, course_params = _course_where(clinic, filters)
     sql = f"""facts AS (
@@ -209,47 +210,23 @@ def _course_facts(clinic: Any, filters: Filters) -> tuple[str, list[Any]]:
                COALESCE(CAST(sol.dextrose AS VARCHAR(20)), %s) AS solution,
                COALESCE(d.done, 0) AS done,
                CASE WHEN p.n >= 2 THEN (CASE WHEN {test} THEN 1 ELSE 0 END)
-                    WHEN g.score IS NOT NULL THEN (CASE WHEN g.score IN (1, 2) THEN 1 ELSE 0 END)
-               END AS responder
+                    WHEN g.last IS NOT NULL THEN (CASE WHEN g.last IN (1, 2) THEN 1 ELSE 0 END)
+               END AS responder,
+               CASE WHEN p.reached_day IS NOT NULL THEN COALESCE(d.before_mcid, 0) END AS to_mcid
         FROM {_t(Course)} c
-        LEFT JOIN pair p ON p.course_id = c.id
-        LEFT JOIN pgic g ON g.course_id = c.id
+        LEFT JOIN ends p ON p.course_id = c.id AND p.instrument = %s
+        LEFT JOIN ends g ON g.course_id = c.id AND g.instrument = %s
         LEFT JOIN done d ON d.course_id = c.id
         LEFT JOIN solution sol ON sol.course_id = c.id
         WHERE {course_where}
     )"""
-    return sql, [NO_PROTOCOL, NOT_RECORDED, *test_params, *course_params]
-
-
-def _reached_ctes(clinic: Any, filters: Filters) -> tuple[str, list[Any]]:
-    """reached, counted: the day each course first reached the MCID, and the sessions done before it."""
-    reached_test, reached_params = responder_sql("p.base", "r.score")
-    course_where, course_params = _course_where(clinic, filters)
-    sql = f"""reached AS (
-        SELECT p.course_id, MIN(r.authored_on) AS day
-        FROM pair p JOIN {_t(Course)} c ON c.id = p.course_id
-        JOIN {_t(QuestionnaireResponse)} r ON r.course_id = p.course_id AND r.instrument = %s AND r.id <> p.first_id
-        WHERE {course_where} AND {ANSWERED_R} AND {reached_test}
-        GROUP BY p.course_id
-    ),
-    counted AS (
-        SELECT r.course_id, COUNT(t.id) AS sessions
-        FROM reached r LEFT JOIN {_t(TreatmentSession)} t
-          ON t.course_id = r.course_id AND t.status = 'done' AND t.entered_in_error_at IS NULL AND t.planned_on < r.day
-        GROUP BY r.course_id
-    )"""
-    return sql, [PRIMARY, *course_params, *reached_params]
+    return sql, [NO_PROTOCOL, NOT_RECORDED, *test_params, PRIMARY, PGIC, *course_params]
 
 
 def _facts_cte(clinic: Any, filters: Filters) -> tuple[str, list[Any]]:
-    """WITH ... facts, reached, counted: one row per course in the filter with its responder verdict (1, 0 or NULL)
-    and groupings; the sessions done before the first answer at the MCID, per course that reached it."""
-    parts = [
-        _answer_ctes(clinic),
-        _session_ctes(clinic),
-        _course_facts(clinic, filters),
-        _reached_ctes(clinic, filters),
-    ]
+    """WITH ... facts: one row per course in the filter with its responder verdict (1, 0 or NULL), groupings and the
+    sessions done before its first answer at the MCID (NULL when it never reached it)."""
+    parts = [_answer_ctes(clinic), _session_ctes(clinic), _course_facts(clinic, filters)]
     sql = "\n    WITH " + ",\n    ".join(part for part, _ in parts) + "\n    "
     return sql, [value for _, params in parts for value in params]
 
@@ -279,7 +256,9 @@ def grouped(clinic: Any, filters: Filters) -> tuple[dict[str, dict[str, tuple[in
         + ("" if dim == "all" else f" GROUP BY {expr}")
         for dim, expr in GROUP_KEYS.items()
     ]
-    parts.append("SELECT 'mcid', CAST(sessions AS VARCHAR(20)), 0, 0, COUNT(*) FROM counted GROUP BY sessions")
+    parts.append(
+        "SELECT 'mcid', CAST(to_mcid AS VARCHAR(20)), 0, 0, COUNT(*) FROM facts WHERE to_mcid IS NOT NULL GROUP BY to_mcid"
+    )
     groups: dict[str, dict[str, tuple[int, int, int]]] = {dim: {} for dim in GROUP_KEYS}
     mcid: dict[int, int] = {}
     for dim, key, responders, evaluable, total in _fetch(cte + " UNION ALL ".join(parts), params):
@@ -301,35 +280,46 @@ def sessions_to_mcid_counts(clinic: Any, filters: Filters) -> dict[int, int]:
 
 
 def funnel_counts(clinic: Any, filters: Filters) -> dict[str, int]:
+    """Courses planned, started (a session done), completed, stopped, with a no-show. The sessions are counted per
+    course in one grouped pass and joined, not probed course by course (a subquery per course: 88,000 index probes
+    at 44,000 courses)."""
     where, params = _course_where(clinic, filters)
-    sessions = _t(TreatmentSession)
     sql = f"""
     SELECT COUNT(*),
-           SUM(CASE WHEN EXISTS (SELECT 1 FROM {sessions} t WHERE t.course_id = c.id AND t.status = 'done'
-                                 AND t.entered_in_error_at IS NULL) THEN 1 ELSE 0 END),
+           SUM(CASE WHEN s.done > 0 THEN 1 ELSE 0 END),
            SUM(CASE WHEN c.status = 'completed' THEN 1 ELSE 0 END),
            SUM(CASE WHEN c.status = 'stopped' THEN 1 ELSE 0 END),
-           SUM(CASE WHEN EXISTS (SELECT 1 FROM {sessions} t WHERE t.course_id = c.id AND t.status = 'no_show'
-                                 AND t.entered_in_error_at IS NULL) THEN 1 ELSE 0 END)
-    FROM {_t(Course)} c WHERE {where}
+           SUM(CASE WHEN s.no_show > 0 THEN 1 ELSE 0 END)
+    FROM {_t(Course)} c LEFT JOIN (
+        SELECT course_id, SUM(CASE WHEN status = 'done' THEN 1 ELSE 0 END) AS done,
+               SUM(CASE WHEN status = 'no_show' THEN 1 ELSE 0 END) AS no_show
+        FROM {_t(TreatmentSession)}
+        WHERE clinic_id = %s AND status IN ('done', 'no_show') AND entered_in_error_at IS NULL GROUP BY course_id
+    ) s ON s.course_id = c.id
+    WHERE {where}
     """
-    row = _fetch(sql, params)[0]
+    row = _fetch(sql, [clinic.pk, *params])[0]
     return dict(zip(("planned", "started", "completed", "stopped", "no_show"), (int(v or 0) for v in row), strict=True))
 
 
 def completion_counts(clinic: Any, filters: Filters, today: date) -> dict[str, tuple[int, int]]:
-    """{timepoint kind: (answered, due)}: required timepoints due by today in courses not stopped."""
+    """{timepoint kind: (answered, due)}: required timepoints due by today in courses not stopped. The answered
+    timepoints are one grouped pass over the clinic's completed answers, joined (not one probe per timepoint)."""
     where, params = _course_where(clinic, filters)
     sql = f"""
-    SELECT tp.kind, COUNT(*),
-           SUM(CASE WHEN EXISTS (SELECT 1 FROM {_t(QuestionnaireResponse)} r WHERE r.timepoint_id = tp.id
-                                 AND r.status = 'completed' AND r.entered_in_error_at IS NULL) THEN 1 ELSE 0 END)
+    SELECT tp.kind, COUNT(*), COUNT(a.timepoint_id)
     FROM {_t(CourseTimepoint)} tp JOIN {_t(Course)} c ON c.id = tp.course_id
+    LEFT JOIN (
+        SELECT timepoint_id FROM {_t(QuestionnaireResponse)}
+        WHERE clinic_id = %s AND timepoint_id IS NOT NULL AND status = 'completed' AND entered_in_error_at IS NULL
+        GROUP BY timepoint_id
+    ) a ON a.timepoint_id = tp.id
     WHERE {where} AND c.status <> 'stopped' AND tp.optional = %s AND tp.entered_in_error_at IS NULL
       AND tp.due_on <= %s
     GROUP BY tp.kind
     """
-    return {kind: (int(answered or 0), int(due)) for kind, due, answered in _fetch(sql, [*params, False, today])}
+    rows = _fetch(sql, [clinic.pk, *params, False, today])
+    return {kind: (int(answered or 0), int(due)) for kind, due, answered in rows}
 
 
 def adverse_event_counts(clinic: Any, filters: Filters) -> tuple[int, dict[str, int]]:
