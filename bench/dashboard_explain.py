@@ -4,9 +4,18 @@ again under a few PostgreSQL settings, then its EXPLAIN (ANALYZE, BUFFERS).
 For the database of DATABASE_URL (or PROLOTRACK_DATA_DIR's SQLite; the settings step is PostgreSQL only) holding the
 bench clinic of bench/dataset.py. One computation, not a distribution: see bench/dashboard.py for median and p95.
 
-    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench_size .venv/bin/python bench/dashboard_explain.py
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench_size .venv/bin/python bench/dashboard_explain.py \
+        [--rounds 3] [--no-parallel] [--reference]
+
+--rounds N computes the whole dashboard N more times and prints each one's wall time, this process's CPU time and (on
+PostgreSQL) the CPU time of the server backend serving the connection (read from /proc: same machine), which on a
+shared machine say more than the wall time. --no-parallel sets max_parallel_workers_per_gather = 0 for the session,
+so all the server's work is in that one backend. --reference runs the statements the dashboard used before the
+rewrite for PostgreSQL at network size (prolotrack/analytics/tests/reference_sql.py), for a comparison on the same
+database in the same conditions.
 """
 
+import argparse
 import os
 import sys
 import time
@@ -25,6 +34,11 @@ SETTINGS = (
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=0)
+    parser.add_argument("--no-parallel", action="store_true")
+    parser.add_argument("--reference", action="store_true")
+    args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prolotrack.settings")
     import django
 
@@ -36,21 +50,56 @@ def main() -> None:
     from prolotrack.clinical.queries import clinic_today
     from prolotrack.clinics.models import Clinic
 
+    if args.reference:
+        from prolotrack.analytics.tests import reference_sql
+
+        vars(queries).update(  # dashboard() reads these names from its module
+            grouped=reference_sql.old_grouped,
+            funnel_counts=reference_sql.old_funnel_counts,
+            completion_counts=reference_sql.old_completion_counts,
+        )
     clinic = Clinic.objects.get(name=BENCH_CLINIC)
+    backend_stat = ""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            if args.no_parallel:
+                cursor.execute("SET max_parallel_workers_per_gather = 0")
+            cursor.execute("SELECT pg_backend_pid()")
+            backend_stat = f"/proc/{cursor.fetchone()[0]}/stat"
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def server_cpu() -> float:
+        if not backend_stat:
+            return 0.0
+        with open(backend_stat) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / tick
+
     statements: list[tuple[float, str, Any]] = []
 
+    cpu_of: dict[str, float] = {}
+
     def timed(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
-        began = time.perf_counter()
+        began, server = time.perf_counter(), server_cpu()
         out = execute(sql, params, many, context)
         statements.append(((time.perf_counter() - began) * 1000, sql, params))
+        cpu_of[sql] = (server_cpu() - server) * 1000
         return out
 
     began = time.perf_counter()
     with connection.execute_wrapper(timed):
         queries.dashboard(clinic, queries.Filters(), clinic_today(clinic))
     print(f"dashboard {(time.perf_counter() - began) * 1000:.0f} ms ({connection.vendor}, load {os.getloadavg()})")
+    for round_no in range(1, args.rounds + 1):
+        began, cpu, server = time.perf_counter(), time.process_time(), server_cpu()
+        queries.dashboard(clinic, queries.Filters(), clinic_today(clinic))
+        wall, cpu, server = time.perf_counter() - began, time.process_time() - cpu, server_cpu() - server
+        print(
+            f"round {round_no}: wall {wall * 1000:.0f} ms, this process CPU {cpu * 1000:.0f} ms, server backend CPU "
+            f"{server * 1000:.0f} ms (load {os.getloadavg()[0]:.1f})"
+        )
     for ms, sql, _ in statements:
-        print(f"{ms:9.1f} ms  {' '.join(sql.split())[:140]}")
+        print(f"{ms:9.1f} ms wall {cpu_of.get(sql, 0):7.0f} ms server CPU  {' '.join(sql.split())[:110]}")
     slowest = max(statements, key=lambda s: s[0])
     if connection.vendor == "postgresql":
         for setting in SETTINGS:
