@@ -75,6 +75,8 @@ NOT_OBJECT_PAGES = {
     "billing:abn-pdf",  # a signed Medicare ABN (an Original Medicare patient's course): billing/tests/test_abn.py
     "booking:public-start", "booking:public-details", "booking:public-code",  # a clinic's slug; online booking is
     # off by default (a kind 404): booking/tests/test_online.py
+    "booking:public-waitlist", "booking:public-waitlist-code",  # the same: booking/tests/test_waitlist_join_pages.py
+    "booking:manage-waitlist", "booking:follow-up-waitlist", "booking:waitlist-entry",  # a patient's link: the same
 }  # fmt: skip
 # Pages that answer 404 for a minimal record, and why (nothing to show is the right answer).
 EXPECTED_404 = {

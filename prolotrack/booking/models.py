@@ -244,6 +244,9 @@ class Appointment(ClinicalRecord):
 
 
 class WaitlistStatus(models.TextChoices):
+    # Joined from the public page, contact not verified yet: never offered anything; the right code makes it ACTIVE
+    # (and its place in line is the moment of verification), an expired or wrong code makes it EXPIRED.
+    UNVERIFIED = "unverified", "Contact not verified yet"
     ACTIVE = "active", "Waiting"
     OFFERED = "offered", "Offered a slot, awaiting an answer"
     BOOKED = "booked", "Booked from an offer"
@@ -253,6 +256,14 @@ class WaitlistStatus(models.TextChoices):
 
 # The entries the scheduler may offer a slot to (an OFFERED one waits for its answer first).
 WAITING = (WaitlistStatus.ACTIVE, WaitlistStatus.OFFERED)
+
+
+class WaitlistSource(models.TextChoices):
+    """Where an entry came from (shown to staff)."""
+
+    STAFF = "staff", "Added by staff"
+    ONLINE = "online", "Joined on the public booking page"
+    LINK = "link", "Joined from the patient's link"
 
 
 class WaitlistEntry(ClinicalRecord):
@@ -277,6 +288,10 @@ class WaitlistEntry(ClinicalRecord):
     joined_at = models.DateTimeField()
     status = models.CharField(max_length=10, choices=WaitlistStatus.choices, default=WaitlistStatus.ACTIVE)
     status_reason = models.CharField(max_length=300, blank=True)
+    source = models.CharField(max_length=8, choices=WaitlistSource.choices, default=WaitlistSource.STAFF)
+    # "An earlier time" asked from a manage link: only slots that start before this appointment are offered, and
+    # accepting one moves the person there (this appointment is cancelled in the same transaction).
+    replaces = models.ForeignKey("Appointment", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         ordering = ["joined_at", "id"]
@@ -329,6 +344,18 @@ class WaitlistOffer(ClinicalRecord, PatientLinkBase):
             models.UniqueConstraint(fields=["appointment"], name="booking_waitlist_one_offer_per_hold"),
         ]
         indexes = [models.Index(fields=["clinic", "outcome", "expires_at"])]
+
+
+class WaitlistLink(ClinicalRecord, PatientLinkBase):
+    """The person's own link to their waitlist entry (given when they join by themselves): see what they wait for
+    and leave the waitlist. Opened as often as needed until the day after the entry's last day."""
+
+    single_use: ClassVar[bool] = False
+
+    entry = models.ForeignKey(WaitlistEntry, on_delete=models.PROTECT, related_name="links")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
 
 
 # --- Patient links of booked appointments (the manage helper: booking/patient_links.py, docs/BOOKING.md "Manage links" and

@@ -18,7 +18,16 @@ from django.utils import timezone
 
 from prolotrack.audit.services import Actor, ServiceError, update_record
 from prolotrack.booking import hooks
-from prolotrack.booking.models import Appointment, AppointmentStatus, PendingPatient, PendingStatus
+from prolotrack.booking.models import (
+    Appointment,
+    AppointmentStatus,
+    OfferOutcome,
+    PendingPatient,
+    PendingStatus,
+    WaitlistEntry,
+    WaitlistOffer,
+    WaitlistStatus,
+)
 from prolotrack.booking.services import revoke_manage_links
 from prolotrack.clinics.roles import Permission, require_permission
 from prolotrack.core.access import require_same_clinic
@@ -48,11 +57,20 @@ def _appointments() -> Prefetch:
     )
 
 
+def _waitlist() -> Prefetch:
+    return Prefetch(
+        "waitlist_entries",
+        queryset=WaitlistEntry.objects.filter(entered_in_error_at__isnull=True).select_related("appointment_type"),
+        to_attr="waits",
+    )
+
+
 def waiting(clinic: Any) -> list[PendingPatient]:
-    """Verified online bookers waiting for the front desk, oldest first, each with `.booked` (their appointments)."""
+    """Verified online bookers waiting for the front desk, oldest first, each with `.booked` (their appointments)
+    and `.waits` (their waitlist entries: a person may have joined the waitlist without booking)."""
     return list(
         PendingPatient.objects.filter(clinic=clinic, status=PendingStatus.PENDING, entered_in_error_at__isnull=True)
-        .prefetch_related(_appointments())
+        .prefetch_related(_appointments(), _waitlist())
         .order_by("created_at", "id")
     )
 
@@ -168,7 +186,30 @@ def _open(actor: Actor, pending: Any) -> PendingPatient:
     return pending
 
 
+def _move_waitlist(actor: Actor, pending: PendingPatient, patient: Patient | None, why: str = "") -> None:
+    """The person's waitlist entries follow them to the chart (offers then go through the outbox); on a rejection
+    the waiting ones are withdrawn with the reason (they stay on record)."""
+    for entry in WaitlistEntry.objects.filter(pending_patient=pending, entered_in_error_at__isnull=True):
+        if patient is not None:
+            update_record(
+                actor, entry, {"patient": patient, "pending_patient": None}, "booking.waitlist.person_confirmed",
+                expected_version=None,
+            )  # fmt: skip
+        elif entry.status in (WaitlistStatus.UNVERIFIED, WaitlistStatus.ACTIVE, WaitlistStatus.OFFERED):
+            for offer in WaitlistOffer.objects.filter(entry=entry, outcome=OfferOutcome.OPEN):
+                update_record(
+                    actor, offer, {"outcome": OfferOutcome.WITHDRAWN, "revoked_at": timezone.now(),
+                                   "revoked_reason": why[:200]}, "booking.waitlist.offer_withdrawn",
+                    expected_version=None, reason=why,
+                )  # fmt: skip
+            update_record(
+                actor, entry, {"status": WaitlistStatus.WITHDRAWN, "status_reason": why[:300]},
+                "booking.waitlist.withdrawn", expected_version=None, reason=why,
+            )  # fmt: skip
+
+
 def _move_appointments(actor: Actor, pending: PendingPatient, patient: Patient) -> int:
+    _move_waitlist(actor, pending, patient)
     moved = 0
     for appointment in Appointment.objects.filter(pending_patient=pending, entered_in_error_at__isnull=True):
         update_record(
@@ -320,6 +361,7 @@ def reject_pending(
             )
             revoke_manage_links(actor, cancelled, "The online booking was rejected.")
             hooks.appointment_changed(actor, cancelled, "cancelled")  # its open intake cancelled, the link revoked
+        _move_waitlist(actor, pending, None, f"Online booking rejected: {text}")
         return _resolved(
             actor,
             pending,

@@ -105,3 +105,38 @@ def pending_booking(
             status=appointment_status,
         )
     return person
+
+
+def pending_on_waitlist(
+    clinic: Any, appointment_type: Any, first: date, last: date, *, verified_by: str = "email", **typed: Any
+) -> Any:
+    """A person who joined the waitlist on the public page and entered their code (a PendingPatient waiting for the
+    front desk, an ACTIVE entry from `first` to `last` for anyone), written directly as booking/waitlist_join.py
+    leaves them. For the suites of the offers' messages; `typed` overrides the names, email, phone, language."""
+    from prolotrack.booking.models import PendingPatient, WaitlistEntry, WaitlistSource, WaitlistStatus
+    from prolotrack.core.records import service_write
+
+    values = {
+        "given_name": "Ana",
+        "family_name": "Ruiz",
+        "date_of_birth": date(1980, 5, 1),
+        "email": "ana.ruiz@example.org",
+        "phone": "",
+        "preferred_language": "es",
+    }
+    values.update(typed)
+    with service_write():
+        person = PendingPatient.objects.create(
+            clinic=clinic, status="pending", verified_at=timezone.now(), verified_by_channel=verified_by, **values
+        )
+        WaitlistEntry.objects.create(
+            clinic=clinic,
+            pending_patient=person,
+            appointment_type=appointment_type,
+            first_day=first,
+            last_day=last,
+            joined_at=timezone.now(),
+            status=WaitlistStatus.ACTIVE,
+            source=WaitlistSource.ONLINE,
+        )
+    return person

@@ -1,6 +1,16 @@
 from django.urls import path
 
-from prolotrack.booking.views import appointments, follow_up, patient_links, pending, public, setup, visits, waitlist
+from prolotrack.booking.views import (
+    appointments,
+    follow_up,
+    patient_links,
+    pending,
+    public,
+    public_waitlist,
+    setup,
+    visits,
+    waitlist,
+)
 
 app_name = "booking"
 
@@ -44,4 +54,13 @@ urlpatterns += [
     path("follow-up/<str:token>/", patient_links.follow_up_page, name="follow-up"),
     # Staff: make a patient's "book your follow-up" link.
     path("patients/<uuid:patient_uuid>/follow-up-link/", follow_up.create, name="follow-up-link"),
+]
+
+# Joining the waitlist by oneself, no login (booking/views/public_waitlist.py; docs/BOOKING.md).
+urlpatterns += [
+    path("book/<slug:slug>/waitlist/", public_waitlist.join, name="public-waitlist"),
+    path("book/<slug:slug>/waitlist/code/", public_waitlist.join_code, name="public-waitlist-code"),
+    path("my-appointment/<str:token>/waitlist/", public_waitlist.earlier, name="manage-waitlist"),
+    path("follow-up/<str:token>/waitlist/", public_waitlist.follow_up_wait, name="follow-up-waitlist"),
+    path("waitlist/<str:token>/", public_waitlist.entry_page, name="waitlist-entry"),
 ]

@@ -18,12 +18,14 @@ offer per entry), and exactly one of two acceptances wins.
 
 import logging
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from prolotrack.audit.services import Actor, ServiceError, create_record, update_record
 from prolotrack.booking import hooks, queries
@@ -34,8 +36,10 @@ from prolotrack.booking.models import (
     AppointmentType,
     BookingSource,
     OfferOutcome,
+    PendingStatus,
     WaitlistEntry,
     WaitlistOffer,
+    WaitlistSource,
     WaitlistStatus,
 )
 from prolotrack.clinics.models import User
@@ -43,7 +47,6 @@ from prolotrack.clinics.roles import Permission, require_permission
 from prolotrack.core.access import require_same_clinic
 from prolotrack.core.links import LinkState, new_token, token_hash
 from prolotrack.domain import waitlist as domain
-from prolotrack.domain.errors import InputError
 from prolotrack.patients.models import Patient
 
 log = logging.getLogger(__name__)
@@ -73,7 +76,7 @@ def offer_path(token: str) -> str:
 def entries(clinic: Any, *, current_only: bool = True) -> list[WaitlistEntry]:
     """The clinic's waitlist in line order (waiting and offered first), with the open and past offers."""
     qs = WaitlistEntry.objects.filter(clinic=clinic, entered_in_error_at__isnull=True).select_related(
-        "patient", "pending_patient", "appointment_type", "clinician"
+        "patient", "pending_patient", "appointment_type", "clinician", "replaces"
     )
     if current_only:
         qs = qs.filter(status__in=(WaitlistStatus.ACTIVE, WaitlistStatus.OFFERED))
@@ -81,7 +84,7 @@ def entries(clinic: Any, *, current_only: bool = True) -> list[WaitlistEntry]:
 
 
 def entry(clinic: Any, uuid: Any) -> WaitlistEntry:
-    return WaitlistEntry.objects.select_related("patient", "appointment_type", "clinician").get(
+    return WaitlistEntry.objects.select_related("patient", "pending_patient", "appointment_type", "clinician").get(
         clinic=clinic, uuid=uuid, entered_in_error_at__isnull=True
     )
 
@@ -94,6 +97,7 @@ def offer_by_token(token: str) -> WaitlistOffer | None:
             "clinic",
             "entry",
             "entry__patient",
+            "entry__pending_patient",
             "appointment",
             "appointment__appointment_type",
             "appointment__clinician",
@@ -115,6 +119,14 @@ def _window(entry: WaitlistEntry) -> domain.Window:
     )
 
 
+def earlier_than(entry: WaitlistEntry) -> datetime | None:
+    """The start of the appointment the person asked an earlier time for, while it is still booked (else None)."""
+    held = entry.replaces
+    if held is None or held.status != AppointmentStatus.BOOKED or held.is_entered_in_error:
+        return None
+    return held.starts_at
+
+
 def _wish(entry: WaitlistEntry) -> domain.Wish:
     return domain.Wish(
         key=str(entry.pk),
@@ -122,15 +134,17 @@ def _wish(entry: WaitlistEntry) -> domain.Wish:
         appointment_type=str(entry.appointment_type_id),
         clinician=str(entry.clinician_id) if entry.clinician_id else None,
         window=_window(entry),
+        before=earlier_than(entry),
     )
 
 
 # --- Staff: joining and withdrawing ---------------------------------------------------------------------------------
 
 
-def _date(value: Any, name: str, what: str) -> date:
+def _date(value: Any, name: str) -> date:
     if not isinstance(value, date) or isinstance(value, datetime):
-        raise ValidationError({name: f"Give the {what} as YYYY-MM-DD."})
+        what = _("first day") if name == "first_day" else _("last day")
+        raise ValidationError({name: _("Give the %(what)s as YYYY-MM-DD.") % {"what": what}})
     return value
 
 
@@ -138,7 +152,7 @@ def _clock(value: Any, name: str) -> time | None:
     if value in (None, ""):
         return None
     if not isinstance(value, time):
-        raise ValidationError({name: "Give a time of day such as 09:00, or leave it empty."})
+        raise ValidationError({name: _("Give a time of day such as 09:00, or leave it empty.")})
     return value.replace(second=0, microsecond=0)
 
 
@@ -148,11 +162,70 @@ def _weekdays(values: Iterable[Any]) -> str:
         try:
             day = int(value)
         except (TypeError, ValueError):
-            raise ValidationError({"weekdays": "Tick days of the week, or none for any day."}) from None
+            raise ValidationError({"weekdays": _("Tick days of the week, or none for any day.")}) from None
         if not 0 <= day <= 6:
-            raise ValidationError({"weekdays": "Tick days of the week, or none for any day."})
+            raise ValidationError({"weekdays": _("Tick days of the week, or none for any day.")})
         days.add(day)
     return "".join(str(d) for d in sorted(days))
+
+
+@dataclass(frozen=True)
+class JoinWindow:
+    """When a person can come, checked: local days (both included), weekday digits, a time of day."""
+
+    first_day: date
+    last_day: date
+    weekdays: str = ""
+    earliest: time | None = None
+    latest: time | None = None
+
+
+def check_window(
+    clinic: Any,
+    first_day: Any,
+    last_day: Any,
+    weekdays: Sequence[Any] = (),
+    earliest: Any = None,
+    latest: Any = None,
+) -> JoinWindow:
+    """The window checked (ValidationError naming the field; the words translated, patients read them too): real
+    dates, the last not before the first nor before the clinic's today, weekdays 0-6, an earliest time before the
+    latest."""
+    first, last = _date(first_day, "first_day"), _date(last_day, "last_day")
+    start, end = _clock(earliest, "earliest"), _clock(latest, "latest")
+    days = _weekdays(weekdays)
+    if last < first:
+        raise ValidationError({"last_day": _("The last day is before the first day.")})
+    if start is not None and end is not None and start >= end:
+        raise ValidationError(
+            {"latest": _("From %(start)s to %(end)s is no time at all: the earliest time must be before the latest.")
+             % {"start": f"{start:%H:%M}", "end": f"{end:%H:%M}"}}
+        )  # fmt: skip
+    today = queries.clinic_today(clinic)
+    if last < today:
+        raise ValidationError(
+            {"last_day": _("The window ended before today (%(today)s): choose later days.") % {"today": today}}
+        )
+    domain.Window(first, last, frozenset(int(d) for d in days), start, end)  # the domain's own checks, passed above
+    return JoinWindow(first, last, days, start, end)
+
+
+def reachable(person: Any) -> bool:
+    """Offers go by email, or by SMS to a mobile number: a person with neither could never be offered anything."""
+    return bool(getattr(person, "email", "") or getattr(person, "phone", ""))
+
+
+def same_wait(clinic: Any, kind: AppointmentType, who: Any, *, patient: Any = None, pending: Any = None) -> bool:
+    """Whether the person already waits (or is being offered a slot) for this type with this clinician (or anyone)."""
+    person = {"patient": patient} if patient is not None else {"pending_patient": pending}
+    return WaitlistEntry.objects.filter(
+        clinic=clinic,
+        appointment_type=kind,
+        clinician=who,
+        status__in=(WaitlistStatus.ACTIVE, WaitlistStatus.OFFERED),
+        entered_in_error_at__isnull=True,
+        **person,
+    ).exists()
 
 
 def join_waitlist(
@@ -168,70 +241,79 @@ def join_waitlist(
     latest: Any = None,
     note: str = "",
 ) -> WaitlistEntry:
-    """Put a patient on the waitlist. Refused, with nothing written, for a patient of another clinic or without an
-    email address (offers go by email), a type or clinician not offered, a window that is empty or already over, or
-    a second waiting entry for the same type and clinician."""
+    """Put a patient on the waitlist (staff). Refused, with nothing written, for a patient of another clinic or with
+    neither an email address nor a mobile number (offers go by email or SMS), a type or clinician not offered, a
+    window that is empty or already over, or a second waiting entry for the same type and clinician."""
     require_permission(actor, Permission.SCHEDULE_MANAGE)
     if not isinstance(patient, Patient):
         raise ValidationError({"patient": "Choose a patient."})
     require_same_clinic(actor, patient)
     if patient.is_entered_in_error:
         raise ServiceError("This patient record was marked entered in error; put nothing on the waitlist for it.")
-    if not patient.email:
+    if not reachable(patient):
         raise ValidationError(
-            {"patient": f"{patient.full_name} has no email address on record, and offers are sent by email: add it "
-             "on the patient's details first (with their agreement)."}
+            {"patient": f"{patient.full_name} has no email address or mobile number on record, and offers are sent "
+             "by email or SMS: add one on the patient's details first (with their agreement)."}
         )  # fmt: skip
     kind = booking._bookable_type(actor, appointment_type)
     who = None
     if clinician is not None:
         who = booking._clinician(actor, clinician)
         booking._offered_by(kind, who)
-    first = _date(first_day, "first_day", "first day")
-    last = _date(last_day, "last_day", "last day")
-    start, end = _clock(earliest, "earliest"), _clock(latest, "latest")
-    days = _weekdays(weekdays)
-    try:
-        domain.Window(first, last, frozenset(int(d) for d in days), start, end)
-    except InputError as error:
-        field = "latest" if "earliest time" in str(error) else "last_day"
-        raise ValidationError({field: str(error)}) from None
-    today = queries.clinic_today(actor.clinic)
-    if last < today:
-        raise ValidationError({"last_day": f"The window ended before today ({today:%Y-%m-%d}): choose later days."})
+    window = check_window(actor.clinic, first_day, last_day, weekdays, earliest, latest)
     text = booking._text(note, "note", "note", required=False, limit=300)
     with transaction.atomic():
-        same = WaitlistEntry.objects.filter(
-            clinic=actor.clinic,
-            patient=patient,
-            appointment_type=kind,
-            clinician=who,
-            status__in=(WaitlistStatus.ACTIVE, WaitlistStatus.OFFERED),
-            entered_in_error_at__isnull=True,
-        )
-        if same.exists():
+        if same_wait(actor.clinic, kind, who, patient=patient):
             raise ValidationError(
                 {"appointment_type": f"{patient.full_name} is already waiting for {kind.name} with "
                  f"{who or 'anyone'}: change or withdraw that entry instead."}
             )  # fmt: skip
-        return create_record(
-            actor,
-            WaitlistEntry(
-                clinic=actor.clinic,
-                patient=patient,
-                appointment_type=kind,
-                clinician=who,
-                first_day=first,
-                last_day=last,
-                weekdays=days,
-                earliest=start,
-                latest=end,
-                note=text,
-                joined_at=timezone.now(),
-            ),
-            "booking.waitlist.joined",
-            detail={"type": kind.name, "clinician": who.username if who else None, "from": first, "to": last},
-        )
+        return add_entry(actor, kind, who, window, patient=patient, note=text, source=WaitlistSource.STAFF)
+
+
+def add_entry(
+    actor: Actor,
+    kind: AppointmentType,
+    who: Any,
+    window: JoinWindow,
+    *,
+    patient: Any = None,
+    pending: Any = None,
+    note: str = "",
+    source: str,
+    status: str = WaitlistStatus.ACTIVE,
+    replaces: Appointment | None = None,
+) -> WaitlistEntry:
+    """Write an entry (inside the caller's transaction, after the caller's checks) with its audit row."""
+    return create_record(
+        actor,
+        WaitlistEntry(
+            clinic=actor.clinic,
+            patient=patient,
+            pending_patient=pending,
+            appointment_type=kind,
+            clinician=who,
+            first_day=window.first_day,
+            last_day=window.last_day,
+            weekdays=window.weekdays,
+            earliest=window.earliest,
+            latest=window.latest,
+            note=note,
+            joined_at=timezone.now(),
+            status=status,
+            source=source,
+            replaces=replaces,
+        ),
+        "booking.waitlist.joined",
+        detail={
+            "type": kind.name,
+            "clinician": who.username if who else None,
+            "from": window.first_day,
+            "to": window.last_day,
+            "source": source,
+            "earlier_than": replaces.starts_at if replaces is not None else None,
+        },
+    )
 
 
 def _close_offer(actor: Actor, offer: WaitlistOffer, outcome: str, why: str, now: datetime) -> None:
@@ -342,10 +424,9 @@ def make_offers(clinic: Any, now: datetime) -> list[WaitlistOffer]:
         WaitlistEntry.objects.filter(
             clinic=clinic,
             status=WaitlistStatus.ACTIVE,
-            patient__isnull=False,
             last_day__gte=today,
             entered_in_error_at__isnull=True,
-        ).select_related("appointment_type", "patient")
+        ).select_related("appointment_type", "patient", "pending_patient", "replaces")
     )
     if not waiting:
         return []
@@ -402,11 +483,14 @@ def _offer(
             current = WaitlistEntry.objects.select_for_update(no_key=True).get(pk=entry.pk)
             if current.status != WaitlistStatus.ACTIVE:
                 raise _Skip(f"entry {current.uuid} is {current.status}")
+            if current.pending_patient is not None and current.pending_patient.status != PendingStatus.PENDING:
+                raise _Skip(f"entry {current.uuid}: its online joiner is {current.pending_patient.status}")
             held = create_record(
                 actor,
                 Appointment(
                     clinic=clinic,
                     patient=current.patient,
+                    pending_patient=current.pending_patient,
                     appointment_type=kind,
                     clinician=clinician,
                     room_id=room_id,
@@ -521,9 +605,35 @@ def accept_offer(offer: WaitlistOffer, *, client_address: str | None = None) -> 
         )
         entry = WaitlistEntry.objects.select_for_update(no_key=True).get(pk=current.entry_id)
         update_record(actor, entry, {"status": WaitlistStatus.BOOKED}, "booking.waitlist.booked", expected_version=None)
+        _move_from(actor, entry, booked)
         if booked.patient_id is not None:  # an assessment's intake by email, where the clinic says so
             hooks.appointment_booked.send(booked.pk)
+            # ... and the confirmation with a manage link (a pending person's comes with the front desk's confirmation)
+            hooks.appointment_message(Actor.system(current.clinic), booked, "confirmation")
         return booked
+
+
+def _move_from(actor: Actor, entry: WaitlistEntry, booked: Appointment) -> None:
+    """An earlier time taken: the appointment it was asked for is cancelled (it stays on record, its manage links
+    close), so the person holds one appointment, the earlier one. Not a late cancellation: the clinic gets the later
+    time back and the person comes sooner."""
+    if entry.replaces_id is None:
+        return
+    later = Appointment.objects.select_for_update(no_key=True, of=("self",)).get(pk=entry.replaces_id)
+    if later.status != AppointmentStatus.BOOKED or later.starts_at <= booked.starts_at:
+        return
+    local = timezone.localtime(booked.starts_at, entry.clinic.tz)
+    why = f"Moved to an earlier time ({local:%Y-%m-%d %H:%M %Z}) taken from a waitlist offer by the patient."
+    update_record(
+        actor,
+        later,
+        {"status": AppointmentStatus.CANCELLED, "status_reason": why},
+        "booking.appointment.moved_earlier_from_waitlist",
+        expected_version=None,
+        reason=why,
+    )
+    booking.revoke_manage_links(actor, later, "The appointment moved to an earlier time from the waitlist.")
+    hooks.appointment_changed(actor, later, "cancelled")  # its open intake cancelled (the earlier visit has its own)
 
 
 def decline_offer(offer: WaitlistOffer, *, leave: bool = False, client_address: str | None = None) -> WaitlistEntry:
@@ -539,3 +649,20 @@ def decline_offer(offer: WaitlistOffer, *, leave: bool = False, client_address: 
         if leave:
             changes = {"status": WaitlistStatus.WITHDRAWN, "status_reason": "The patient asked to leave the waitlist."}
         return update_record(actor, entry, changes, "booking.waitlist.declined", expected_version=None)
+
+
+def release_unsent(offer: WaitlistOffer, why: str) -> None:
+    """An offer whose message could not be sent: withdrawn at once (its held slot freed for the next pass) and the
+    person waits again, rather than holding a slot nobody was told about."""
+    now = timezone.now()
+    actor = Actor.system(offer.clinic)
+    with transaction.atomic():
+        current = WaitlistOffer.objects.select_for_update(no_key=True, of=("self",)).get(pk=offer.pk)
+        if current.outcome != OfferOutcome.OPEN:
+            return
+        _close_offer(actor, current, OfferOutcome.WITHDRAWN, why, now)
+        entry = WaitlistEntry.objects.select_for_update(no_key=True).get(pk=current.entry_id)
+        if entry.status == WaitlistStatus.OFFERED:
+            update_record(
+                actor, entry, {"status": WaitlistStatus.ACTIVE}, "booking.waitlist.waiting_again", expected_version=None
+            )

@@ -50,17 +50,21 @@ class Window:
 
 @dataclass(frozen=True)
 class Wish:
-    """One person waiting: `key` names the entry, `clinician` None for anyone who offers the type."""
+    """One person waiting: `key` names the entry, `clinician` None for anyone who offers the type. `before`: the
+    person asked for an earlier time than an appointment they hold, so only slots starting before it fit."""
 
     key: str
     joined_at: datetime
     appointment_type: str
     clinician: str | None
     window: Window
+    before: datetime | None = None
 
     def __post_init__(self) -> None:
         if self.joined_at.tzinfo is None:
             raise InputError("The join time needs its zone.")
+        if self.before is not None and self.before.tzinfo is None:
+            raise InputError("The appointment an earlier time is asked for needs its zone.")
 
 
 @dataclass(frozen=True)
@@ -96,10 +100,12 @@ def fits(window: Window, start: datetime, end: datetime, zone: tzinfo) -> bool:
 
 
 def wants(wish: Wish, opening: Opening, zone: tzinfo) -> bool:
-    """The opening is of the wished type, with the wished clinician (or anyone), inside the window."""
+    """The opening is of the wished type, with the wished clinician (or anyone), inside the window, and earlier than
+    the appointment the person holds when they asked for an earlier time."""
     return (
         wish.appointment_type == opening.appointment_type
         and (wish.clinician is None or wish.clinician == opening.clinician)
+        and (wish.before is None or opening.start < wish.before)
         and fits(wish.window, opening.start, opening.end, zone)
     )
 

@@ -252,10 +252,10 @@ NON_CLINICAL = frozenset(
 
 def opt_out_line(kind: str, clinic: Any) -> str:
     if kind == "waitlist_offer":
-        return (
-            f"You receive this because you asked {clinic.name} to put you on its waitlist. To leave the waitlist, "
-            "say so on the offer's page or tell the clinic."
-        )
+        return _(
+            "You receive this because you asked %(clinic)s to put you on its waitlist. To leave the waitlist, say so "
+            "on the offer's page or tell the clinic."
+        ) % {"clinic": clinic.name}
     if kind == "billing_document":
         return _(
             "%(clinic)s sent this at your request. If you would rather have your invoices and receipts on paper, "

@@ -199,7 +199,7 @@ def offer_page(request: HttpRequest, token: str) -> HttpResponse:
     address = client_address(request) or "unknown"
     offer = waitlist.offer_by_token(token)
     if offer is not None:
-        use_patient_language(request, offer.entry.patient)
+        use_patient_language(request, offer.entry.person)
     state = waitlist.offer_state(offer) if offer is not None else "unknown"
     if state != LinkState.OPEN:
         wait = FAILED_LOOKUPS.retry_after(address)

@@ -159,6 +159,33 @@ def test_wants_checks_type_clinician_and_window():
     assert not wants(wish("a", 1, clinician="dr-b"), opening("2026-03-10", "10:00"), CHICAGO)
 
 
+# (case, the held appointment's start, the slot's start, fits): an earlier time is strictly before, on the real clock
+EARLIER = [
+    ("an hour before", local("2026-03-10", "11:00"), ("2026-03-10", "10:00"), True),
+    ("the same start is not earlier", local("2026-03-10", "10:00"), ("2026-03-10", "10:00"), False),
+    ("after it", local("2026-03-10", "10:00"), ("2026-03-10", "10:30"), False),
+    ("days before", local("2026-03-20", "09:00"), ("2026-03-10", "16:00"), True),
+    (
+        "held in another zone, same instant",
+        local("2026-03-10", "10:00").astimezone(UTC),
+        ("2026-03-10", "10:00"),
+        False,
+    ),
+    ("no held appointment: any time", None, ("2026-03-31", "16:00"), True),
+]
+
+
+@pytest.mark.parametrize(("case", "held", "slot", "expected"), EARLIER, ids=[c[0] for c in EARLIER])
+def test_an_earlier_time_is_strictly_before_the_appointment_held(case, held, slot, expected):
+    asked = Wish("a", T0, "follow", None, window(), before=held)
+    assert wants(asked, opening(*slot), CHICAGO) is expected
+
+
+def test_a_naive_held_appointment_is_refused():
+    with pytest.raises(InputError, match="needs its zone"):
+        Wish("a", T0, "follow", None, window(), before=datetime(2026, 3, 10, 10))
+
+
 def keys(given: list[tuple[Opening, Wish]]) -> list[tuple[str, str]]:
     return [(w.key, f"{o.start.astimezone(CHICAGO):%d %H:%M} {o.clinician}") for o, w in given]
 
@@ -228,6 +255,17 @@ ALLOCATIONS = [
         (),
         (),
         [("b", "10 10:00 dr-a"), ("a", "10 15:00 dr-a")],
+    ),
+    (
+        "an earlier time: a slot at or after the held appointment goes to the next in line",
+        [opening("2026-03-10", "10:00"), opening("2026-03-10", "15:00")],
+        [
+            Wish("a", T0, "follow", None, window(), before=local("2026-03-10", "10:00")),
+            wish("b", 2),
+        ],
+        (),
+        (),
+        [("b", "10 10:00 dr-a")],
     ),
     ("nobody waiting", [opening("2026-03-10", "10:00")], [], (), (), []),
 ]
