@@ -71,6 +71,7 @@ WORKFLOW_STATES = {
     "booking.PendingPatient.preferred_language",
     "booking.WaitlistEntry.status",  # the waitlist's states and an offer's outcome (docs/BOOKING.md, "Waitlist")
     "booking.WaitlistOffer.outcome",
+    "booking.WaitlistEntry.source",  # who put the person on the waitlist: staff, the public page, a link
     # The pre-visit intake's states and how its link goes (docs/INTAKE.md).
     "intake.Intake.status",
     "intake.Intake.delivery",
