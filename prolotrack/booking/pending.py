@@ -76,11 +76,11 @@ def waiting(clinic: Any) -> list[PendingPatient]:
 
 
 def pending_patient(clinic: Any, uuid: Any) -> PendingPatient:
-    """One online booker of the clinic (any status), with `.booked`; DoesNotExist for another clinic's."""
+    """One online booker of the clinic (any status), with `.booked` and `.waits`; DoesNotExist for another clinic's."""
     return (
         PendingPatient.objects.filter(clinic=clinic, entered_in_error_at__isnull=True)
         .select_related("patient", "resolved_by")
-        .prefetch_related(_appointments())
+        .prefetch_related(_appointments(), _waitlist())
         .get(uuid=uuid)
     )
 

@@ -115,6 +115,7 @@ def test_the_whole_path_and_leaving_from_the_own_link(client, open_clinic, types
     done = client.post(answer["Location"], {"code": code})
     page = done.content.decode()
     assert done.status_code == 200 and "You are on the waitlist" in page
+    assert "Monday, Wednesday" in page and "finished by 12:00" in page
     own = re.search(r'href="(/waitlist/[\w-]+/)"', page).group(1)
     assert own in mail.outbox[-1].body  # the same link, sent on the channel verified
     entry = WaitlistEntry.objects.get()
@@ -123,6 +124,8 @@ def test_the_whole_path_and_leaving_from_the_own_link(client, open_clinic, types
     login(frontdesk)
     staff = client.get("/booking/waitlist/").content.decode()
     assert "Joined on the public booking page" in staff and "pending" in staff
+    desk = client.get(f"/booking/pending/{entry.pending_patient.uuid}/").content.decode()
+    assert "On the waitlist" in desk and "Follow-up with anyone" in desk
     person = Client()
     shown = person.get(own).content.decode()
     assert "Follow-up" in shown and "Leave the waitlist" in shown and "Grace" not in shown

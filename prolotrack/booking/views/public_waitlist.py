@@ -176,7 +176,8 @@ def _try_code(request: HttpRequest, clinic: Clinic, found: Any, context: dict[st
     statuses = {"joined": 200, "wrong": 400, "released": 410, "expired": 410}
     link = waitlist_join.entry_path(result.token) if result.token else ""
     context = {**context, "state": result.outcome, "tries_left": result.tries_left, "entry": result.entry}
-    return {**context, "entry_url": link}, statuses[result.outcome]
+    days = [WEEKDAYS[d] for d in result.entry.weekday_numbers] if result.entry is not None else []
+    return {**context, "entry_url": link, "weekday_names": days}, statuses[result.outcome]
 
 
 # --- From a patient's link ----------------------------------------------------------------------------------------
