@@ -36,6 +36,19 @@ DEBUG = env_bool("PROLOTRACK_DEBUG", True)
 DATA_DIR = Path(os.environ.get("PROLOTRACK_DATA_DIR", BASE_DIR / "data"))
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
+
+def _test_sqlite_default() -> str:
+    """The tests' database file: in /dev/shm (memory) where the machine has it, so the commits of the transactional
+    and browser tests do not wait for a disk's fsync (about 5 ms each here; a test database need not survive a
+    crash), named by this checkout so two checkouts never share one; else data/test.sqlite3."""
+    shm = Path("/dev/shm")  # noqa: S108 - the test database only, named by this checkout
+    if shm.is_dir() and os.access(shm, os.W_OK):
+        import hashlib
+
+        return str(shm / f"prolotrack-test-{hashlib.sha256(str(BASE_DIR).encode()).hexdigest()[:10]}.sqlite3")
+    return str(DATA_DIR / "test.sqlite3")
+
+
 SECRET_KEY = os.environ.get("PROLOTRACK_SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
@@ -156,7 +169,7 @@ else:
             },
             # Tests use a file, not SQLite's in-memory database: the browser tests' live server answers requests
             # in parallel, and only a file database waits on a lock (busy timeout) as production does.
-            "TEST": {"NAME": os.environ.get("PROLOTRACK_TEST_SQLITE") or str(DATA_DIR / "test.sqlite3")},
+            "TEST": {"NAME": os.environ.get("PROLOTRACK_TEST_SQLITE") or _test_sqlite_default()},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
