@@ -11,6 +11,7 @@ from ninja.errors import ValidationError as SchemaValidationError
 
 from prolotrack.analytics.api import router as analytics_router
 from prolotrack.billing.api import router as billing_router
+from prolotrack.booking.api import router as booking_router
 from prolotrack.clinical.api import router as clinical_router
 from prolotrack.clinical.calculators import CalculatorError
 from prolotrack.clinics.api_auth import BearerToken
@@ -106,6 +107,7 @@ api.add_router("", consent_router)
 api.add_router("", research_router)
 api.add_router("", analytics_router)
 api.add_router("", billing_router)
+api.add_router("", booking_router)
 
 # Error codes of the domain's refusals, most specific first (OverrideError is a ScreeningError).
 DOMAIN_ERROR_CODES: tuple[tuple[type[domain_errors.DomainError], str], ...] = (

@@ -24,6 +24,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from prolotrack.booking import services as booking_services
+from prolotrack.booking.testing import at, next_weekday, set_up_week
 from prolotrack.clinics.testing import actor_of
 from prolotrack.patients import services as patient_services
 from prolotrack.treatment.testing import knee_course
@@ -39,13 +41,19 @@ schema = schemathesis.openapi.from_wsgi("/api/openapi.json", get_wsgi_applicatio
 
 
 @pytest.fixture
-def records(clinician: Any, patient: Any) -> dict[str, str]:
+def records(clinician: Any, patient: Any, admin_user: Any) -> dict[str, str]:
     """Real ids for path parameters, so about half the generated calls reach a record instead of a 404."""
     with transaction.atomic():
         condition = patient_services.add_child(
             actor_of(clinician), patient, "condition", {"description": "Knee osteoarthritis", "body_region": "knee"}
         )
         course = knee_course(clinician, patient, date(2026, 1, 5))
+        kinds = set_up_week(actor_of(admin_user), [clinician])
+        kind = next(iter(kinds.values()))
+        appointment = booking_services.book_appointment(
+            actor_of(clinician), patient=patient, appointment_type=kind, clinician=clinician,
+            starts_at=at(patient.clinic, next_weekday(patient.clinic, 1), "10:00"),
+        )  # fmt: skip
     session = course.sessions.order_by("number").first()
     return {
         "patient_id": str(patient.uuid),
@@ -53,6 +61,7 @@ def records(clinician: Any, patient: Any) -> dict[str, str]:
         "course_id": str(course.uuid),
         "session_id": str(session.uuid),
         "protocol_id": "knee_oa_rabago",
+        "appointment_id": str(appointment.uuid),
     }
 
 

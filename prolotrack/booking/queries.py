@@ -436,6 +436,37 @@ def calendar_appointments(clinic: Any, first: date, days: int, clinician: Any = 
     )
 
 
+def search_appointments(
+    clinic: Any,
+    first: date,
+    last: date,
+    *,
+    clinician: Any = None,
+    patient: Any = None,
+    status: str | None = None,
+) -> Any:
+    """Appointments starting within the local days first..last (both included), soonest first, for the API's list:
+    of one clinician, one patient, one status; without a status every one but an online hold that ran out (it holds
+    nothing and was never a booking). A queryset, so the caller pages it."""
+    tz = clinic.tz
+    start = datetime.combine(first, time.min, tzinfo=tz)
+    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=tz)
+    qs = Appointment.objects.filter(
+        clinic=clinic, starts_at__gte=start, starts_at__lt=end, entered_in_error_at__isnull=True
+    )
+    if status:
+        qs = qs.filter(status=status)
+    else:
+        qs = qs.exclude(Q(status=AppointmentStatus.HELD) & ~holding_q(timezone.now()))
+    if clinician is not None:
+        qs = qs.filter(clinician=clinician)
+    if patient is not None:
+        qs = qs.filter(patient=patient)
+    return qs.select_related("patient", "pending_patient", "appointment_type", "clinician", "room").order_by(
+        "starts_at", "id"
+    )
+
+
 def _session_type(clinic: Any) -> tuple[int, int]:
     """The buffers (before, after) of the clinic's first active prolotherapy-session type: a course session's."""
     found = (

@@ -28,10 +28,16 @@ def _resource(name: str) -> dict[str, Any]:
         doc.append("A record entered in error answers 410 Gone and is left out of search and export.")
     else:
         doc.append("A record entered in error is served with status entered-in-error.")
-    if len(rtype.sources) > 1:
+    if name == "Observation":
         doc.append(
             "Sources: body weights (LOINC 29463-7), questionnaire scores (e.g. LOINC 72514-3), then Observations "
             "received from other systems, served as they were sent."
+        )
+    if name == "Appointment":
+        doc.append(
+            "Sources: course sessions (serviceType prolotherapy), then the booking app's appointments (serviceType "
+            "an appointment kind). A person who booked online and is not confirmed yet is a participant with a "
+            "display only, never a Patient reference; online holds not yet verified are not served."
         )
     out: dict[str, Any] = {
         "type": name,
@@ -68,6 +74,23 @@ def capability_statement(base_url: str) -> dict[str, Any]:
             "interaction": [{"code": "read"}, {"code": "search-type"}],
             "versioning": "no-version",
             "searchParam": [{"name": "_id", "type": "token"}, {"name": "url", "type": "uri"}],
+        }
+    )
+    resources.append(
+        {
+            "type": "Slot",
+            "documentation": "The free slots of a Schedule, computed from the clinicians' hours under the staff "
+            "booking rules (not stored): a Slot exists while it is free. Search a window of at most 31 days of "
+            "start (default the next 7); only status free matches. Not in Bulk export.",
+            "interaction": [{"code": "read"}, {"code": "search-type"}],
+            "versioning": "no-version",
+            "searchParam": [
+                {"name": "_id", "type": "token"},
+                {"name": "schedule", "type": "reference"},
+                {"name": "start", "type": "date"},
+                {"name": "status", "type": "token"},
+                {"name": "service-type", "type": "token"},
+            ],
         }
     )
     resources.append(

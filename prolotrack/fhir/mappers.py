@@ -44,6 +44,7 @@ CS_PROCEDURE_CATEGORY = f"{BASE}/CodeSystem/procedure-category"
 CS_ROUTE = f"{BASE}/CodeSystem/route"
 CS_GUIDANCE = f"{BASE}/CodeSystem/guidance"
 CS_RESPONSE_SOURCE = f"{BASE}/CodeSystem/response-source"
+CS_APPOINTMENT_KIND = f"{BASE}/CodeSystem/appointment-kind"
 EXT_LATERALITY = f"{BASE}/StructureDefinition/laterality"
 EXT_MAP_POSITION = f"{BASE}/StructureDefinition/map-position"
 EXT_INGREDIENT_LOT = f"{BASE}/StructureDefinition/ingredient-lot"
@@ -718,6 +719,107 @@ def appointment(r: Mapping[str, Any]) -> dict[str, Any]:
     if r["status"] in ("cancelled", "no_show") and r["status_reason"]:
         res["cancelationReason"] = {"text": r["status_reason"]}
     return res
+
+
+# --- The booking app (docs/FHIR.md, "Appointments, schedules and free slots") --------------------------------------
+
+APPOINTMENT_KINDS = {
+    "assessment": "New-patient assessment",
+    "session": "Prolotherapy session",
+    "follow_up": "Follow-up",
+}
+V2_0276 = f"{THO}/v2-0276"  # appointment reason codes (R4 Appointment.appointmentType, preferred binding)
+V3_PARTICIPATION = f"{THO}/v3-ParticipationType"
+BOOKED_STATUS = {"booked": "booked", "attended": "fulfilled", "cancelled": "cancelled", "no_show": "noshow"}
+# A person who booked online and is not confirmed by the front desk yet has no Patient resource: the participant
+# names no one (no name, no reference) until the front desk confirms or merges them (docs/FHIR.md).
+PENDING_PERSON = "A person who booked online, not yet confirmed as a patient"
+
+
+def service_type(kind: str, name: str) -> list[dict[str, Any]]:
+    """An appointment type as Appointment/Schedule/Slot.serviceType: its kind as ProloTrack's code, its name as text."""
+    return [concept(CS_APPOINTMENT_KIND, kind, APPOINTMENT_KINDS.get(kind), name)]
+
+
+BOOKING_APPOINTMENT_FIELDS = (
+    *CLINICAL_FIELDS, "appointment_type__name", "appointment_type__kind", "clinician__uuid", "room__name",
+    "starts_at", "duration_minutes", "status", "status_reason",
+)  # fmt: skip
+
+
+def booked_appointment(r: Mapping[str, Any]) -> dict[str, Any]:
+    """An appointment of the booking app (an assessment, a follow-up; not a course session)."""
+    starts = r["starts_at"]
+    if isinstance(starts, str):  # the export's raw rows (Source.fetch_raw)
+        starts = datetime.fromisoformat(starts)
+    follow_up = r["appointment_type__kind"] == "follow_up"
+    if r["patient__uuid"]:
+        person: dict[str, Any] = {"actor": ref("Patient", r["patient__uuid"])}
+    else:
+        person = {"actor": {"display": PENDING_PERSON}}
+    participants = [
+        {**person, "required": "required", "status": "accepted"},
+        {"actor": ref("Practitioner", r["clinician__uuid"]), "required": "required", "status": "accepted"},
+    ]
+    if r["room__name"]:
+        participants.append(
+            {
+                "type": [concept(V3_PARTICIPATION, "LOC", "location")],
+                "actor": {"display": r["room__name"]},
+                "status": "accepted",
+            }
+        )
+    res: dict[str, Any] = {
+        "resourceType": "Appointment",
+        "id": r["uuid"],
+        "meta": meta(r),
+        "status": "entered-in-error" if _eie(r) else BOOKED_STATUS[r["status"]],
+        "serviceType": service_type(r["appointment_type__kind"], r["appointment_type__name"]),
+        "appointmentType": concept(V2_0276, "FOLLOWUP" if follow_up else "ROUTINE"),
+        "description": r["appointment_type__name"],
+        "start": starts,
+        "end": starts + timedelta(minutes=r["duration_minutes"]),
+        "minutesDuration": r["duration_minutes"],
+        "created": r["created_at"],
+        "participant": participants,
+    }
+    if r["status"] in ("cancelled", "no_show") and r["status_reason"]:
+        res["cancelationReason"] = {"text": r["status_reason"]}
+    return res
+
+
+SCHEDULE_FIELDS = (
+    "id", "uuid", "version", "updated_at", "active", "appointment_type__uuid", "appointment_type__name",
+    "appointment_type__kind", "appointment_type__active", "clinician__uuid", "clinician__first_name",
+    "clinician__last_name", "clinician__username",
+)  # fmt: skip
+
+
+def schedule(r: Mapping[str, Any]) -> dict[str, Any]:
+    """Who offers which appointment type (booking.TypeClinician) as a Schedule: its free slots are `Slot`s."""
+    who = " ".join(p for p in (r["clinician__first_name"], r["clinician__last_name"]) if p) or r["clinician__username"]
+    return {
+        "resourceType": "Schedule",
+        "id": r["uuid"],
+        "meta": meta(r),
+        "active": bool(r["active"] and r["appointment_type__active"]),
+        "serviceType": service_type(r["appointment_type__kind"], r["appointment_type__name"]),
+        "actor": [{**ref("Practitioner", r["clinician__uuid"]), "display": who}],
+        "comment": f"{r['appointment_type__name']} with {who}. Free slots: Slot?schedule=Schedule/{r['uuid']}",
+    }
+
+
+def slot(slot_id: str, schedule_uuid: Any, kind: str, type_name: str, start: datetime, end: datetime) -> dict[str, Any]:
+    """A free slot (computed from the working hours, not a row: docs/FHIR.md)."""
+    return {
+        "resourceType": "Slot",
+        "id": slot_id,
+        "schedule": ref("Schedule", schedule_uuid),
+        "serviceType": service_type(kind, type_name),
+        "status": "free",
+        "start": start,
+        "end": end,
+    }
 
 
 PROLOTHERAPY_CODE = {

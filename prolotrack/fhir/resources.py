@@ -13,6 +13,8 @@ import orjson
 from django.db import connection, models
 from django.db.models import Model, Q, QuerySet
 
+from prolotrack.booking.models import Appointment as BookedAppointment
+from prolotrack.booking.models import AppointmentStatus, TypeClinician
 from prolotrack.clinics.models import Clinic, Membership
 from prolotrack.clinics.roles import Permission
 from prolotrack.consent.models import Consent
@@ -623,6 +625,44 @@ _register(
     )
 )
 _APPOINTMENT = {"proposed": "planned", "booked": "booked", "fulfilled": "done", "cancelled": "cancelled"}
+
+
+def _references(*targets: tuple[str, str]) -> Callable[[str, str | None], Q]:
+    """A reference search over (resource type, row path) pairs: `Type/<id>` matches that type's path, a bare id any
+    of them; an id that cannot exist, or another type, matches nothing."""
+
+    def build(value: str, modifier: str | None) -> Q:
+        kind, slash, text = value.strip().rpartition("/")
+        try:
+            wanted = uuid_lib.UUID(text)
+        except ValueError:
+            return NOTHING
+        return any_of([Q(**{path: wanted}) for name, path in targets if not slash or kind == name] or [NOTHING])
+
+    return build
+
+
+_ACTOR = ParamFilter("reference", _references(("Patient", "patient__uuid"), ("Practitioner", "clinician__uuid")))
+_PRACTITIONER = ParamFilter("reference", _references(("Practitioner", "clinician__uuid")))
+
+
+def _service_type(path: str | None) -> ParamFilter:
+    """`service-type` token as each source serves it: an appointment kind of the booking app (ProloTrack's
+    appointment-kind code system, or the code alone) in the row's `path`; without a path, a course session, served
+    as ProloTrack's procedure `prolotherapy`."""
+
+    def build(value: str, modifier: str | None) -> Q:
+        system, _, code = value.partition("|") if "|" in value else ("", "", value)
+        code = code.strip()
+        if path is None:
+            return Q() if code == "prolotherapy" and system in ("", m.CS_PROCEDURE) else NOTHING
+        if system and system != m.CS_APPOINTMENT_KIND:
+            return NOTHING
+        return Q(**{path: code}) if code in m.APPOINTMENT_KINDS else NOTHING
+
+    return ParamFilter("token", build)
+
+
 _register(
     ResourceType(
         "Appointment",
@@ -635,10 +675,54 @@ _register(
                 base=Q(starts_at__isnull=False) | Q(status__in=("planned", "cancelled")),
                 dates=_clinical_dates("date", "starts_at", True),
                 statuses=_status({**{k: Q(status=v) for k, v in _APPOINTMENT.items()}, "noshow": Q(status="no_show")}),
+                params={"actor": _ACTOR, "practitioner": _PRACTITIONER, "service-type": _service_type(None)},
+            ),
+            # The booking app's appointments (assessments, follow-ups). An online hold (not verified yet, or a
+            # waitlist offer not answered) is not an appointment yet: it becomes booked, or is cancelled.
+            Source(
+                BookedAppointment,
+                m.BOOKING_APPOINTMENT_FIELDS,
+                m.booked_appointment,
+                base=~Q(status=AppointmentStatus.HELD),
+                dates=_clinical_dates("date", "starts_at", True),
+                statuses=_status({fhir: Q(status=own) for own, fhir in m.BOOKED_STATUS.items()}),
+                params={
+                    "actor": _ACTOR,
+                    "practitioner": _PRACTITIONER,
+                    "service-type": _service_type("appointment_type__kind"),
+                },
             ),
         ),
-        patient_params=("patient", "actor"),
-        includes={"Appointment:patient": PATIENT_INCLUDE, "Appointment:actor": PATIENT_INCLUDE},
+        patient_params=("patient",),
+        includes={
+            "Appointment:patient": PATIENT_INCLUDE,
+            "Appointment:actor": PATIENT_INCLUDE,
+            "Appointment:practitioner": Include("Practitioner", "clinician__uuid"),
+        },
+    )
+)
+_register(
+    ResourceType(
+        "Schedule",
+        Permission.SCHEDULE_VIEW,
+        (
+            Source(
+                TypeClinician,
+                m.SCHEDULE_FIELDS,
+                m.schedule,
+                patient_path=None,
+                base=Q(entered_in_error_at__isnull=True, appointment_type__entered_in_error_at__isnull=True),
+                # No patient data and no history served (as Practitioner): the offer's versions stay on its page.
+                versioned=False,
+                params={
+                    "actor": ParamFilter("reference", _references(("Practitioner", "clinician__uuid"))),
+                    "service-type": _service_type("appointment_type__kind"),
+                },
+            ),
+        ),
+        patient_params=(),
+        includes={"Schedule:actor": Include("Practitioner", "clinician__uuid")},
+        in_patient_compartment=False,
     )
 )
 _register(
@@ -783,7 +867,7 @@ _register(
 # Served from the instrument catalogue (domain.scoring), not the database: read and search by _id only.
 STATIC_TYPES = ("Questionnaire",)
 # Not in a patient compartment, but part of a system-level export.
-SYSTEM_ONLY_TYPES = ("Organization", "Practitioner")
+SYSTEM_ONLY_TYPES = ("Organization", "Practitioner", "Schedule")
 # Bulk export: every type, in this order (Group is the cohort itself, not exported).
 EXPORT_TYPES = tuple(name for name in TYPES if name != "Group")
 PATIENT_EXPORT_TYPES = tuple(name for name in EXPORT_TYPES if TYPES[name].in_patient_compartment)

@@ -13,7 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from prolotrack.clinics.http import FhirRequest
 from prolotrack.clinics.roles import Permission
 from prolotrack.domain import instruments
-from prolotrack.fhir import capability, mappers, queries, search, services
+from prolotrack.fhir import capability, mappers, queries, search, services, slots
 from prolotrack.fhir.http import (
     FhirError,
     audit_read,
@@ -118,6 +118,9 @@ def _not_modified(request: HttpRequest, headers: dict[str, str]) -> HttpResponse
 def read(request: FhirRequest, resource_type: str, resource_id: str) -> HttpResponse:
     if resource_type in STATIC_TYPES:
         return _read_questionnaire(request, resource_id)
+    if resource_type == "Slot":  # computed from the hours, not a row (fhir/slots.py)
+        free = slots.read(request, resource_id)
+        return fhir_response(free, 200, etag_headers(free))
     actor, rtype, source, row, _ = queries.current(request, resource_type, resource_id)
     if rtype.gone_when_eie and source.versioned and row["entered_in_error_at"] is not None:
         raise FhirError(
@@ -336,6 +339,8 @@ def _ignored(rtype: ResourceType, ignored: list[str]) -> dict[str, Any]:
 def _search(request: FhirRequest, resource_type: str, params: Any) -> HttpResponse:
     if resource_type in STATIC_TYPES:
         return _search_questionnaires(request)
+    if resource_type == "Slot":
+        return fhir_response(slots.search(request, params, fhir_base_url(request), _strict(request)))
     rtype = queries.type_or_404(resource_type)
     actor = fhir_actor(request, rtype.permission)
     clinic = request.clinic
