@@ -68,9 +68,7 @@ def _clinician(request: ApiRequest, username: str | None, offering: list[User] |
         return None
     found = next((c for c in offering or [] if c.get_username() == username), None)
     if found is None and offering is None:
-        found = User.objects.filter(
-            username=username, memberships__clinic=request.clinic, memberships__is_active=True
-        ).first()
+        found = queries.staff_member(request.clinic, username)
     if found is None:
         said = "offers this type here" if offering is not None else "works in this clinic"
         raise ValidationError({"clinician": f"No clinician '{username}' {said}."})

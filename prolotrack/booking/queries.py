@@ -159,6 +159,11 @@ def offering_clinicians(clinic: Any, appointment_type: AppointmentType, *, onlin
     )
 
 
+def staff_member(clinic: Any, username: str) -> User | None:
+    """An active member of the clinic with this username (any role), or None (the API names clinicians so)."""
+    return User.objects.filter(username=username, memberships__clinic=clinic, memberships__is_active=True).first()
+
+
 def bookable_types(clinic: Any, *, online: bool = False) -> list[AppointmentType]:
     qs = AppointmentType.objects.filter(clinic=clinic, active=True, entered_in_error_at__isnull=True)
     if online:

@@ -124,13 +124,13 @@ class BookIn(Schema):
 
 
 class MoveIn(Schema):
-    version: int = Field(ge=1, le=2_147_483_647, description="The version you read (a later change answers 409).")
+    version: int = Field(description="The version you read (a later change answers 409).")
     starts_at: Moment
     clinician: str | None = Field(None, max_length=150, description="A username; none: the same clinician.")
 
 
 class CancelIn(Schema):
-    version: int = Field(ge=1, le=2_147_483_647)
+    version: int = Field(description="The version you read (a later change answers 409).")
     reason: str = Field(
         max_length=40,
         description="One of: " + ", ".join(r.code for r in SESSION_CANCEL_REASONS) + " ('other' needs details).",
@@ -139,5 +139,5 @@ class CancelIn(Schema):
 
 
 class AttendanceIn(Schema):
-    version: int = Field(ge=1, le=2_147_483_647)
+    version: int = Field(description="The version you read (a later change answers 409).")
     status: Literal["attended", "no_show"]

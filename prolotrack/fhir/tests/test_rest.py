@@ -36,7 +36,7 @@ def test_metadata_validates_and_lists_every_type_and_export(client: Any) -> None
     CapabilityStatement.model_validate(body)
     rest = body["rest"][0]
     types = {r["type"] for r in rest["resource"]}
-    assert types == set(TYPES) | {"Questionnaire", "Binary"}
+    assert types == set(TYPES) | {"Questionnaire", "Binary", "Slot"}
     assert rest["operation"][0]["name"] == "export"
     patient = next(r for r in rest["resource"] if r["type"] == "Patient")
     assert {"read", "search-type", "update"} <= {i["code"] for i in patient["interaction"]}
