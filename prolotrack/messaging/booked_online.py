@@ -18,7 +18,6 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone, translation
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from prolotrack.audit.services import Actor, record_event
@@ -27,8 +26,7 @@ from prolotrack.booking.models import Appointment
 from prolotrack.core.language import supported
 from prolotrack.core.site import site_url
 from prolotrack.intake import services as intake_services
-from prolotrack.messaging import ics, immediate
-from prolotrack.messaging.appointments import _when
+from prolotrack.messaging import content, ics, immediate
 
 log = logging.getLogger(__name__)
 
@@ -62,13 +60,13 @@ def words(appointment: Appointment, *, channel: str, manage_url: str, intake_url
         "clinic": clinic.name,
         "type": appointment.appointment_type.name,
         "clinician": str(appointment.clinician),
-        "when": _when(local),
-        "day": date_format(local, "l j F Y"),
+        "when": content._when(local),  # the day written out in the language's own words, the time with its zone
+        "day": content._day(local.date()),
         "name": pending.given_name,
         "link": manage_url,
     }
     if manage.may_change(appointment):
-        deadline = _when(timezone.localtime(manage.change_deadline(appointment), clinic.tz))
+        deadline = content._when(timezone.localtime(manage.change_deadline(appointment), clinic.tz))
         change = _("To move or cancel it (until %(deadline)s): %(link)s") % {"deadline": deadline, "link": manage_url}
     else:
         change = _("To change it now, please call the clinic. Your appointment: %(link)s") % facts

@@ -7,13 +7,15 @@ than the screen at any step."""
 
 import re
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 import pytest
 from django.core import mail
 from playwright.sync_api import Page, expect
 
+from prolotrack.booking import queries
 from prolotrack.booking.models import Appointment, PendingPatient
-from prolotrack.booking.testing import set_up_week
+from prolotrack.booking.testing import next_weekday, set_up_week
 from prolotrack.clinics.models import Clinic, User
 from prolotrack.clinics.testing import actor_of
 from tests.browser.conftest import shot
@@ -110,3 +112,36 @@ def test_a_new_patient_books_an_assessment_on_a_phone(
     expect(page).to_have_url(re.compile(r"/intake/[^/]+/$"))
     assert page.evaluate(FITS)
     shot(page, "online-booking-07-intake-start")
+
+
+def test_the_booked_page_and_its_email_in_spanish_on_a_phone(
+    new_page: Callable[..., Page], admin_user: User, clinician: User, clinic: Clinic
+) -> None:
+    types = set_up_week(actor_of(admin_user), [clinician])
+    clinic.settings = {**clinic.settings, "online_booking": True, "contact_phone": "+1 312 555 0199"}
+    clinic.save()
+    kind = types["assessment"]
+    slot = queries.free_slots(clinic, kind, next_weekday(clinic, 1), next_weekday(clinic, 1), online=True)[0]
+    page = new_page(phone=True)
+    query = urlencode({"type": str(kind.uuid), "slot": f"{slot.start.isoformat()}|{clinician.uuid}", "lang": "es"})
+    page.goto(f"/book/{clinic.slug}/details/?{query}")
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    page.locator("#id_given_name").fill("Ana")
+    page.locator("#id_family_name").fill("Ruiz")
+    page.locator("#id_date_of_birth").fill("1975-03-14")
+    page.locator("#id_email").fill("ana@example.com")
+    page.locator("form button[type=submit]").last.click()
+    code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body)
+    assert code is not None
+    page.locator("#id_code").fill(code.group(1))
+    page.locator("form button[type=submit]").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Su cita está reservada")
+    expect(page.get_by_role("link", name="Conteste ahora su formulario previo a la visita")).to_be_visible()
+    expect(page.get_by_role("link", name="Cambiar o cancelar esta cita")).to_be_visible()
+    assert page.evaluate(FITS)
+    shot(page, "online-booking-es-05-booked")
+    email = new_page(phone=True)
+    email.set_content(mail.outbox[-1].alternatives[0][0])
+    expect(email.get_by_text("Su cita quedó reservada:")).to_be_visible()
+    shot(email, "online-booking-es-06-confirmation-email")
+    assert email.evaluate(FITS)
