@@ -5,14 +5,14 @@ For the database of DATABASE_URL (or PROLOTRACK_DATA_DIR's SQLite; the settings 
 bench clinic of bench/dataset.py. One computation, not a distribution: see bench/dashboard.py for median and p95.
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench_size .venv/bin/python bench/dashboard_explain.py \
-        [--rounds 3] [--no-parallel] [--reference]
+        [--rounds 3] [--no-parallel] [--plan window|joined]
 
 --rounds N computes the whole dashboard N more times and prints each one's wall time, this process's CPU time and (on
 PostgreSQL) the CPU time of the server backend serving the connection (read from /proc: same machine), which on a
 shared machine say more than the wall time. --no-parallel sets max_parallel_workers_per_gather = 0 for the session,
-so all the server's work is in that one backend. --reference runs the statements the dashboard used before the
-rewrite for PostgreSQL at network size (prolotrack/analytics/tests/reference_sql.py), for a comparison on the same
-database in the same conditions.
+so all the server's work is in that one backend. --plan chooses the dashboard's plan instead of the database's
+default (analytics/queries.py: `window`, PostgreSQL's; `joined`, SQLite's and the one PostgreSQL used before session
+8), for a comparison on the same database in the same conditions.
 """
 
 import argparse
@@ -37,7 +37,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=0)
     parser.add_argument("--no-parallel", action="store_true")
-    parser.add_argument("--reference", action="store_true")
+    parser.add_argument("--plan", choices=["window", "joined"])
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prolotrack.settings")
     import django
@@ -50,14 +50,8 @@ def main() -> None:
     from prolotrack.clinical.queries import clinic_today
     from prolotrack.clinics.models import Clinic
 
-    if args.reference:
-        from prolotrack.analytics.tests import reference_sql
-
-        vars(queries).update(  # dashboard() reads these names from its module
-            grouped=reference_sql.old_grouped,
-            funnel_counts=reference_sql.old_funnel_counts,
-            completion_counts=reference_sql.old_completion_counts,
-        )
+    if args.plan:
+        vars(queries)["plan"] = lambda: args.plan  # the statements read it from their module
     clinic = Clinic.objects.get(name=BENCH_CLINIC)
     backend_stat = ""
     if connection.vendor == "postgresql":
