@@ -351,6 +351,12 @@ def _joined_facts_cte(clinic: Any, filters: Filters) -> tuple[str, list[Any]]:
     return sql, [value for _, params in parts for value in params]
 
 
+def _facts_cte(clinic: Any, filters: Filters) -> tuple[str, list[Any]]:
+    """WITH ... facts (id, indication, status, clinician_id, protocol, solution, done, responder, ...): the database's
+    plan (the researchers' figures read it too, analytics/research.py)."""
+    return (_window_facts_cte if plan() == WINDOW else _joined_facts_cte)(clinic, filters)
+
+
 def _fetch(sql: str, params: list[Any]) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
