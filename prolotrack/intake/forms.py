@@ -29,8 +29,74 @@ OTHER_MEDICINE_ROWS = 4
 ALLERGY_ROWS = 4
 
 
-def _blank(choices: list[tuple[str, str]]) -> list[tuple[str, str]]:
+def _blank(choices: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
     return [("", "—"), *choices]
+
+
+# The choices in the patient's language: the domain's codes and order, with the domain's (English) labels marked for
+# translation here, since the domain has no Django. Every code must have its words (a KeyError at import otherwise),
+# and tests/test_one_home_for_forms.py holds the English to the domain's labels.
+PATIENT_WORDS: dict[type, dict[str, Any]] = {
+    BodyRegion: {
+        "knee": _("Knee"),
+        "lumbopelvic": _("Lumbar spine and pelvis"),
+        "shoulder": _("Shoulder"),
+        "elbow": _("Elbow"),
+        "ankle_foot": _("Ankle and foot"),
+        "hip": _("Hip"),
+        "neck_thoracic": _("Neck and thoracic spine"),
+        "tmj": _("Temporomandibular joint"),
+        "other": _("Other"),
+    },
+    Laterality: {
+        "left": _("Left"),
+        "right": _("Right"),
+        "bilateral": _("Both sides"),
+        "midline": _("Midline"),
+        "na": _("Not applicable"),
+    },
+    PainDuration: {
+        "acute": _("Less than 6 weeks"),
+        "subacute": _("6 weeks to 3 months"),
+        "chronic": _("More than 3 months"),
+    },
+    TreatmentTried: {
+        "physiotherapy": _("Physiotherapy or exercises"),
+        "pain_medicines": _("Pain medicines"),
+        "steroid_injection": _("Steroid (cortisone) injection"),
+        "prp": _("Platelet-rich plasma (PRP) injection"),
+        "prolotherapy": _("Prolotherapy before"),
+        "surgery": _("Surgery"),
+        "brace": _("Brace, support or insoles"),
+        "none": _("Nothing yet"),
+    },
+    ReportedAnswer: {"yes": _("Yes"), "no": _("No"), "unsure": _("Not sure")},
+    AllergyAnswer: {"none": _("I have no known allergies"), "some": _("I have allergies")},
+    AllergySeverity: {"mild": _("Mild"), "moderate": _("Moderate"), "severe": _("Severe")},
+    WeightUnit: {"kg": _("Kilograms (kg)"), "lb": _("Pounds (lb)")},
+    NamedMedicine: {
+        "ibuprofen": _("Ibuprofen (Advil, Motrin, Nurofen)"),
+        "naproxen": _("Naproxen (Aleve)"),
+        "diclofenac": _("Diclofenac (Voltaren), tablets or gel"),
+        "celecoxib": _("Celecoxib (Celebrex)"),
+        "aspirin": _("Aspirin"),
+        "warfarin": _("Warfarin (Coumadin)"),
+        "apixaban": _("Apixaban (Eliquis)"),
+        "rivaroxaban": _("Rivaroxaban (Xarelto)"),
+        "dabigatran": _("Dabigatran (Pradaxa)"),
+        "edoxaban": _("Edoxaban (Savaysa, Lixiana)"),
+        "heparin": _("Heparin or enoxaparin injections (Lovenox)"),
+        "clopidogrel": _("Clopidogrel (Plavix)"),
+        "prasugrel": _("Prasugrel (Effient)"),
+        "ticagrelor": _("Ticagrelor (Brilinta)"),
+    },
+}
+
+
+def patient_choices(vocabulary: Any) -> list[tuple[str, Any]]:
+    """A vocabulary's (code, label) pairs with the labels in the patient's language."""
+    words = PATIENT_WORDS[vocabulary]
+    return [(code, words[code]) for code in vocabulary.values]
 
 
 class StepForm(forms.Form):
@@ -51,16 +117,16 @@ class ComplaintForm(StepForm):
     )
     region = forms.ChoiceField(
         label=_("Where is it?"),
-        choices=BodyRegion.choices,
+        choices=patient_choices(BodyRegion),
         widget=forms.RadioSelect,
         error_messages={"required": _("Choose where it hurts (on the picture or in the list).")},
     )
     side = forms.ChoiceField(
-        label=_("Which side?"), choices=Laterality.choices, widget=forms.RadioSelect, required=False
+        label=_("Which side?"), choices=patient_choices(Laterality), widget=forms.RadioSelect, required=False
     )
     duration = forms.ChoiceField(
         label=_("How long have you had it?"),
-        choices=PainDuration.choices,
+        choices=patient_choices(PainDuration),
         widget=forms.RadioSelect,
         error_messages={"required": _("Choose how long you have had it.")},
     )
@@ -77,7 +143,7 @@ class ComplaintForm(StepForm):
     )
     treatments = forms.MultipleChoiceField(
         label=_("What have you tried for it?"),
-        choices=TreatmentTried.choices,
+        choices=patient_choices(TreatmentTried),
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
@@ -110,7 +176,7 @@ class MedicinesForm(StepForm):
         super().__init__(*args, **kwargs)
         for medicine in NamedMedicine:
             code = medicine.value
-            self.fields[f"take_{code}"] = forms.BooleanField(label=medicine.label, required=False)
+            self.fields[f"take_{code}"] = forms.BooleanField(label=PATIENT_WORDS[NamedMedicine][code], required=False)
             self.fields[f"dose_{code}"] = forms.CharField(label=_("Dose and how often"), max_length=120, required=False)
             self.fields[f"last_{code}"] = forms.DateField(
                 label=_("Last taken (if you stopped)"),
@@ -186,7 +252,7 @@ class MedicinesForm(StepForm):
 class AllergiesForm(StepForm):
     answer = forms.ChoiceField(
         label=_("Do you have any allergies (to medicines, foods, latex or anything else)?"),
-        choices=AllergyAnswer.choices,
+        choices=patient_choices(AllergyAnswer),
         widget=forms.RadioSelect,
         error_messages={"required": _('Choose "I have no known allergies" or "I have allergies".')},
     )
@@ -197,7 +263,7 @@ class AllergiesForm(StepForm):
             self.fields[f"substance_{n}"] = forms.CharField(label=_("Allergic to"), max_length=120, required=False)
             self.fields[f"reaction_{n}"] = forms.CharField(label=_("What happens"), max_length=200, required=False)
             self.fields[f"severity_{n}"] = forms.ChoiceField(
-                label=_("How bad"), choices=_blank(AllergySeverity.choices), required=False
+                label=_("How bad"), choices=_blank(patient_choices(AllergySeverity)), required=False
             )
 
     def rows(self) -> list[dict[str, Any]]:
@@ -272,7 +338,7 @@ class ConditionsForm(StepForm):
         for question in domain.CONDITION_QUESTIONS:
             self.fields[question.key] = forms.ChoiceField(
                 label=CONDITION_LABELS[question.key],
-                choices=ReportedAnswer.choices,
+                choices=patient_choices(ReportedAnswer),
                 widget=forms.RadioSelect,
                 error_messages={"required": _("Choose yes, no or not sure.")},
             )
@@ -290,7 +356,7 @@ class ConditionsForm(StepForm):
 
 class WeightForm(StepForm):
     weight_value = forms.CharField(label=_("Your weight"), max_length=10, required=False)
-    unit = forms.ChoiceField(label=_("Unit"), choices=WeightUnit.choices, initial=WeightUnit.KG.value)
+    unit = forms.ChoiceField(label=_("Unit"), choices=patient_choices(WeightUnit), initial=WeightUnit.KG.value)
     unknown = forms.BooleanField(label=_("I do not know my weight"), required=False)
 
     def clean(self) -> dict[str, Any]:

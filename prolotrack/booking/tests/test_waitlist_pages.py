@@ -128,7 +128,7 @@ def test_the_offer_page_shows_only_the_slot_and_accepts(client, frontdesk, clini
     page = client.get(path)
     text = page.content.decode()
     assert page.status_code == 200
-    assert "Follow-up" in text and ("10:00 CST" in text or "10:00 CDT" in text)  # the clinic's time and zone
+    assert "Follow-up" in text and ("10:00–10:30 CST" in text or "10:00–10:30 CDT" in text)  # the clinic's zone
     assert clinician.get_full_name() in text
     for private in ("Wanda", "Wait", "wanda@example.org", "born"):
         assert private not in text  # the link shows the slot, nothing about the person

@@ -14,7 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from prolotrack.audit.services import record_disclosure
-from prolotrack.booking import queries, waitlist
+from prolotrack.booking import patient_links, queries, waitlist
 from prolotrack.booking.models import WEEKDAY_NAMES
 from prolotrack.booking.views.common import REFUSALS, found
 from prolotrack.clinics.http import ClinicRequest
@@ -174,6 +174,8 @@ def waitlist_withdraw(request: ClinicRequest, entry_uuid: Any) -> HttpResponse:
 
 
 def _page(request: HttpRequest, context: dict[str, Any], status: int = 200) -> HttpResponse:
+    if context.get("offer") is not None:  # the offered time as the manage pages show one, with the clinic's phone
+        context = {**patient_links.appointment_view(context["offer"].appointment), **context}
     return render_patient_page(request, "booking/waitlist_offer.html", context, status=status)
 
 
