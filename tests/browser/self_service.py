@@ -1,0 +1,81 @@
+"""Steps of issue 16's patient pages shared by the browser tests (the link pages' tour and the whole walk): the intake
+form filled as a patient fills it on a phone, by the fields' names so the same steps work in English and Spanish."""
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import shot
+from tests.browser.test_pain_scale import set_scale
+
+FITS = "document.documentElement.scrollWidth <= window.innerWidth"
+
+
+def fits(page: Page) -> None:
+    """Nothing on the page is wider than the screen (no sideways scrolling on a phone)."""
+    assert page.evaluate(FITS), f"{page.url} is wider than the screen"
+
+
+def _next(page: Page) -> None:
+    page.locator("button[name=action][value=next]").click()
+
+
+def fill_intake(page: Page, name: str) -> None:
+    """From the intake's start page: every step answered (the region chosen on the body picture, the pain on the
+    slider by keyboard, ibuprofen named, no allergies, diabetes, a weight, the pain questionnaire), checked and
+    sent. A screenshot of each step as test-artifacts/screenshots/<name>-<n>-<step>.png."""
+    fits(page)
+    shot(page, f"{name}-0-start")
+    page.locator("main a.button.primary").click()
+
+    expect(page.locator("#fs-region")).to_be_visible()
+    page.locator("textarea[name=description]").fill("Dolor en la rodilla izquierda al subir escaleras")
+    page.locator(".body-map circle[data-region=knee]").first.click()  # the body picture ticks the list's answer
+    expect(page.locator("input[name=region][value=knee]")).to_be_checked()
+    expect(page.locator(".body-map circle.chosen")).to_have_count(2)  # both knees drawn as chosen
+    page.locator("input[name=side][value=left]").check()
+    page.locator("input[name=duration][value=chronic]").check()
+    set_scale(page.locator("#fs-pain_now"), 6)
+    page.locator("input[name=treatments][value=physiotherapy]").check()
+    fits(page)
+    shot(page, f"{name}-1-complaint")
+    _next(page)
+
+    page.locator("input[name=take_ibuprofen]").check()
+    page.locator("input[name=dose_ibuprofen]").fill("400 mg")
+    fits(page)
+    shot(page, f"{name}-2-medicines")
+    _next(page)
+
+    page.locator("input[name=answer][value=none]").check()
+    fits(page)
+    shot(page, f"{name}-3-allergies")
+    _next(page)
+
+    for radio in page.locator("input[type=radio][value=no]").all():
+        radio.check()
+    page.locator("input[name=diabetes][value=yes]").check()
+    fits(page)
+    shot(page, f"{name}-4-conditions")
+    _next(page)
+
+    page.locator("input[name=weight_value]").fill("72")
+    page.locator("select[name=unit]").select_option("kg")
+    fits(page)
+    shot(page, f"{name}-5-weight")
+    _next(page)
+
+    # The region's baseline questionnaire: the pain now is carried from the first step (not asked twice).
+    groups = page.get_by_role("group").filter(has=page.get_by_role("slider"))
+    expect(groups.first).to_be_visible()
+    for n in range(1, groups.count()):
+        set_scale(groups.nth(n), 5)
+    fits(page)
+    shot(page, f"{name}-6-questionnaire")
+    _next(page)
+
+    expect(page.locator("form button.primary")).to_be_visible()
+    expect(page.locator(".check-list .error")).to_have_count(0)
+    fits(page)
+    shot(page, f"{name}-7-check")
+    page.locator("form button.primary").click()
+    fits(page)
+    shot(page, f"{name}-8-sent")
