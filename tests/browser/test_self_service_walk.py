@@ -5,11 +5,11 @@ bookings, compares them side by side with the patient the duplicate check finds 
 the clinician reviews the intake on the chart and accepts every item; the scheduler offers the time the move freed to
 a patient on the waitlist, who takes it from the offer link on their phone.
 
-Where a page does not exist yet, the set-up reaches the same state through the services (docs/BOOKING.md, "Not
-built yet"): the patient on the waitlist is added by the service (staff's page and the public join are tested on
-their own), and, while the booked page offers no intake link and the pending person gets no confirmation, the intake
-link is made as the front desk's "show the link" does and the manage link as staff issue one. Each step checks the
-page is in the walk's language and no wider than the phone. Screenshots: test-artifacts/screenshots/walk-<lang>-*.png.
+The intake link is the booked page's and the manage link the one in the confirmation emailed at once to the person
+still pending. Where a page does not exist yet, the set-up reaches the state through the services: the patient on the
+waitlist is added by the service (as staff's waitlist page does; patients do not join from the public page yet).
+Each step checks the page is in the walk's language and no wider than the phone. Screenshots:
+test-artifacts/screenshots/walk-<lang>-*.png.
 """
 
 import re
@@ -25,12 +25,11 @@ from django.utils.formats import date_format
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from prolotrack.billing.testing import set_clinic_settings
-from prolotrack.booking import patient_links, waitlist
+from prolotrack.booking import waitlist
 from prolotrack.booking.models import Appointment, AppointmentKind, AppointmentStatus, PendingPatient
 from prolotrack.booking.testing import set_up_week
 from prolotrack.clinics.models import Clinic, User
 from prolotrack.clinics.testing import actor_of
-from prolotrack.intake import services as intake_services
 from prolotrack.intake.models import Intake, IntakeStatus
 from prolotrack.messaging.services import run_pass
 from prolotrack.patients.models import Condition, Medication, WeightMeasurement
@@ -90,12 +89,13 @@ def _path(url: str) -> str:
     return "/" + url.split("://", 1)[1].split("/", 1)[1]
 
 
-def _emailed_link(to: str, part: str) -> str | None:
+def _emailed(to: str, part: str) -> tuple[str, str]:
+    """The path of the latest link to `part` emailed to `to`, and that email's text."""
     for message in reversed(mail.outbox):
         found = re.search(rf"https?://\S+{part}[\w-]+/", message.body)
         if to in message.to and found:
-            return _path(found.group(0))
-    return None
+            return _path(found.group(0)), message.body
+    raise AssertionError(f"No email to {to} with a {part} link")
 
 
 def _heading(page: Page, text: str) -> None:
@@ -169,24 +169,16 @@ def test_the_whole_self_service_walk(
             latest=(local + timedelta(minutes=assessment.duration_minutes)).time(),
         )  # fmt: skip
 
-    # 2. The intake, from the booked page's link when it offers one, else the link the front desk would show.
-    offered = phone.locator("main a[href*='/intake/']")
-    if offered.count():
-        offered.first.click()
-    else:
-        _, intake_path = intake_services.request_intake(actor_of(frontdesk), visit, delivery="shown")
-        assert intake_path is not None
-        phone.goto(intake_path)
+    # 2. The intake, from the booked page's "Fill in your pre-visit form now" (the page also offers the manage link).
+    expect(phone.locator("main a[href*='/my-appointment/']")).to_have_count(1)
+    phone.locator("main a.button.primary[href*='/intake/']").click()
     expect(phone.locator("html")).to_have_attribute("lang", lang)
     fill_intake(phone, f"walk-{lang}-03-intake")
     assert Intake.objects.get().status == IntakeStatus.SUBMITTED
 
-    # 3. Move the booking from its manage link (emailed with a confirmation when there is one) to the day's last
-    #    free time: the first hour of the day is free again.
-    run_pass(clinics=[clinic])
-    manage = _emailed_link("grace@example.com", "/my-appointment/")
-    if manage is None:
-        manage = patient_links.manage_path(patient_links.issue_manage_link(actor_of(frontdesk), visit)[1])
+    # 3. Move the booking from the manage link of the confirmation emailed at once to the day's last free time: the
+    #    first hour of the day is free again.
+    manage, _ = _emailed("grace@example.com", "/my-appointment/")
     phone.goto(manage)
     expect(phone.locator("html")).to_have_attribute("lang", lang)
     _heading(phone, words["appointment"])
@@ -240,10 +232,9 @@ def test_the_whole_self_service_walk(
 
     # 6. The scheduler offers the freed hour to the patient waiting; she takes it from her phone.
     run_pass(clinics=[clinic])
-    offer = _emailed_link("wanda@example.org", "/waitlist/offer/")
-    assert offer is not None
+    offer, email = _emailed("wanda@example.org", "/waitlist/offer/")
     with translation.override(lang):  # the email's day in her language ("martes 8 diciembre 2026")
-        assert date_format(local, "l j F Y") in mail.outbox[-1].body
+        assert date_format(local, "l j F Y") in email
     wait_phone = contexts(phone=True, locale="en-US")  # her language comes from her record, not the browser
     wait_phone.goto(offer)
     expect(wait_phone.locator("html")).to_have_attribute("lang", lang)
