@@ -7,7 +7,7 @@ a patient on the waitlist, who takes it from the offer link on their phone.
 
 The intake link is the booked page's and the manage link the one in the confirmation emailed at once to the person
 still pending. Where a page does not exist yet, the set-up reaches the state through the services: the patient on the
-waitlist is added by the service (as staff's waitlist page does; patients do not join from the public page yet).
+waitlist is added by the service (as staff's waitlist page does; the public join page has its own browser test).
 Each step checks the page is in the walk's language and no wider than the phone. Screenshots:
 test-artifacts/screenshots/walk-<lang>-*.png.
 """
