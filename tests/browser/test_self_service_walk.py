@@ -3,11 +3,11 @@ assessment on the clinic's public page from a 390 px phone, verifies it with the
 pre-visit intake, and moves the booking from its manage link; the front desk (desktop) finds them among the online
 bookings, compares them side by side with the patient the duplicate check finds and confirms them as a new patient;
 the clinician reviews the intake on the chart and accepts every item; the scheduler offers the time the move freed to
-a patient on the waitlist, who takes it from the offer link on their phone.
+a person who joined the waitlist on the public page, who takes it from the offer link on her phone.
 
 The intake link is the booked page's and the manage link the one in the confirmation emailed at once to the person
-still pending. Where a page does not exist yet, the set-up reaches the state through the services: the patient on the
-waitlist is added by the service (as staff's waitlist page does; the public join page has its own browser test).
+still pending; the person waiting joins the waitlist on the public page (with her own code) right after the booking,
+for the hour it took. Nothing is set up through a service but the clinic's week, settings and one existing patient.
 Each step checks the page is in the walk's language and no wider than the phone. Screenshots:
 test-artifacts/screenshots/walk-<lang>-*.png.
 """
@@ -19,14 +19,12 @@ from typing import Any
 
 import pytest
 from django.core import mail
-from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from prolotrack.billing.testing import set_clinic_settings
-from prolotrack.booking import waitlist
-from prolotrack.booking.models import Appointment, AppointmentKind, AppointmentStatus, PendingPatient
+from prolotrack.booking.models import Appointment, AppointmentKind, AppointmentStatus, PendingPatient, WaitlistEntry
 from prolotrack.booking.testing import set_up_week
 from prolotrack.clinics.models import Clinic, User
 from prolotrack.clinics.testing import actor_of
@@ -49,6 +47,7 @@ WORDS = {
         "moved": "Your appointment was moved",
         "offer": "A time has come free",
         "taken": "It is booked",
+        "waiting": "You are on the waitlist",
     },
     "es": {
         "book": "Pedir una cita",
@@ -59,6 +58,7 @@ WORDS = {
         "moved": "Su cita se cambió de horario",
         "offer": "Se liberó un horario",
         "taken": "Su cita está reservada",
+        "waiting": "Está en la lista de espera",
     },
 }
 BORN = date(1970, 12, 9)
@@ -124,7 +124,6 @@ def test_the_whole_self_service_walk(
     )  # fmt: skip
     # A patient the duplicate check will show beside the booker (same family name and date of birth: "possible").
     make_patient(given_name="Margaret", family_name="Hopper", date_of_birth=BORN, email="mh@example.org")
-    wanda = make_patient(given_name="Wanda", family_name="Wait", email="wanda@example.org", preferred_language=lang)
     locale = "es-ES" if lang == "es" else "en-US"
     started = datetime.now()
 
@@ -157,17 +156,33 @@ def test_the_whole_self_service_walk(
     shot(phone, f"walk-{lang}-02-booked")
     visit = Appointment.objects.get(pending_patient__isnull=False)
     assert visit.status == AppointmentStatus.BOOKED and visit.starts_at == booked_at
-    person = PendingPatient.objects.get()
+    person = PendingPatient.objects.get(given_name="Grace")
     assert person.status == "pending" and person.preferred_language == lang
 
-    # A patient waits for that very time (the first hour of that day), which is taken now.
+    # Another person joins the waitlist on the public page for that very time (the first hour of that day), taken now.
     local = timezone.localtime(booked_at, clinic.tz)
-    with transaction.atomic():
-        waitlist.join_waitlist(
-            actor_of(frontdesk), patient=wanda, appointment_type=assessment, clinician=clinician,
-            first_day=local.date(), last_day=local.date(), earliest=local.time(),
-            latest=(local + timedelta(minutes=assessment.duration_minutes)).time(),
-        )  # fmt: skip
+    wait_phone = contexts(phone=True, locale=locale)
+    wait_phone.goto(f"/book/{clinic.slug}/waitlist/")
+    expect(wait_phone.locator("html")).to_have_attribute("lang", lang)
+    wait_phone.get_by_label(re.compile("New-patient assessment")).check()
+    wait_phone.locator("input[name=first_day]").fill(local.date().isoformat())
+    wait_phone.locator("input[name=last_day]").fill(local.date().isoformat())
+    wait_phone.locator("input[name=earliest]").fill(f"{local:%H:%M}")
+    wait_phone.locator("input[name=latest]").fill(f"{local + timedelta(minutes=assessment.duration_minutes):%H:%M}")
+    wait_phone.locator("input[name=given_name]").fill("Wanda")
+    wait_phone.locator("input[name=family_name]").fill("Wait")
+    wait_phone.locator("input[name=date_of_birth]").fill("1985-03-02")
+    wait_phone.locator("input[name=email]").fill("wanda@example.org")
+    fits(wait_phone)
+    wait_phone.locator("main form button.primary").click()
+    wait_code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body)
+    assert wait_code is not None and mail.outbox[-1].to == ["wanda@example.org"]
+    wait_phone.locator("input[name=code]").fill(wait_code.group(1))
+    wait_phone.locator("main form button.primary").click()
+    expect(wait_phone.locator("main")).to_contain_text(words["waiting"])
+    fits(wait_phone)
+    shot(wait_phone, f"walk-{lang}-02-waitlist-joined")
+    assert WaitlistEntry.objects.get().status == "active"
 
     # 2. The intake, from the booked page's "Fill in your pre-visit form now" (the page also offers the manage link).
     expect(phone.locator("main a[href*='/my-appointment/']")).to_have_count(1)
@@ -207,7 +222,7 @@ def test_the_whole_self_service_walk(
     desk.get_by_role("button", name="Register").click()
     expect(desk.get_by_role("heading", level=1)).to_contain_text("Hopper")
     shot(desk, f"walk-{lang}-07-chart")
-    grace = PendingPatient.objects.get().patient
+    grace = PendingPatient.objects.get(given_name="Grace").patient
     assert grace is not None and grace.preferred_language == lang
     assert Appointment.objects.get(pk=visit.pk).patient == grace
 
@@ -235,7 +250,6 @@ def test_the_whole_self_service_walk(
     offer, email = _emailed("wanda@example.org", "/waitlist/offer/")
     with translation.override(lang):  # the email's day in her language ("martes 8 diciembre 2026")
         assert date_format(local, "l j F Y") in email
-    wait_phone = contexts(phone=True, locale="en-US")  # her language comes from her record, not the browser
     wait_phone.goto(offer)
     expect(wait_phone.locator("html")).to_have_attribute("lang", lang)
     _heading(wait_phone, words["offer"])
@@ -243,6 +257,6 @@ def test_the_whole_self_service_walk(
     wait_phone.locator("button[name=answer][value=accept]").click()
     _heading(wait_phone, words["taken"])
     shot(wait_phone, f"walk-{lang}-11-taken")
-    taken = Appointment.objects.get(patient=wanda)
+    taken = Appointment.objects.get(pending_patient__given_name="Wanda")
     assert taken.status == AppointmentStatus.BOOKED and taken.starts_at == booked_at
     print(f"walk {lang}: patient's part {patient_done - started}, whole {datetime.now() - started}")
