@@ -10,13 +10,18 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import dateformat, timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, pgettext
 
 from prolotrack.core import clinictime
+from prolotrack.core.language import patient_language
 from prolotrack.core.pdf import render_pdf
 from prolotrack.documents import handouts
 from prolotrack.documents.models import Document, DocumentKind, HandoutVersion
+from prolotrack.domain import document_language
 from prolotrack.domain.quantities import fmt
 from prolotrack.domain.wording import change_words
 from prolotrack.treatment import maps, queries
@@ -37,26 +42,42 @@ class SectionText:
     number: int  # 0: the product's text
     body: str
     row: HandoutVersion | None
+    language: str = "en"  # the language of this text (English when the asked one has none: fallback)
+    # The clinic edited another language's text of this section while this one is the product's: staff should check
+    # the two still say the same (shown on the handout list and page, never printed).
+    edited_elsewhere: tuple[str, ...] = ()
 
 
-def clinic_texts(clinic: Any) -> dict[str, SectionText]:
-    """The clinic's current text of every handout section (its latest version, else the product's)."""
-    latest: dict[str, HandoutVersion] = {}
+def offered_languages() -> list[str]:
+    return [code for code, _ in settings.LANGUAGES]
+
+
+def clinic_texts(clinic: Any, language: str = "en") -> dict[str, SectionText]:
+    """The text of every handout section in `language`: the clinic's latest version in it, else the product's text in
+    it, else English (the clinic's, else the product's): domain.document_language.part_text."""
+    latest: dict[tuple[str, str], HandoutVersion] = {}
     for row in HandoutVersion.objects.filter(clinic=clinic).select_related("created_by").order_by("section", "-number"):
-        latest.setdefault(row.section, row)
+        latest.setdefault((row.section, row.language), row)
     out = {}
     for spec in handouts.ALL_SECTIONS:
-        found = latest.get(spec.code)
-        out[spec.code] = SectionText(spec, found.number if found else 0, found.body if found else spec.default, found)
+        wrote = {lang for code, lang in latest if code == spec.code}
+        pick = document_language.part_text(language, wrote, handouts.shipped_languages(spec.code))
+        found = latest.get((spec.code, pick.language)) if pick.origin == document_language.CLINIC else None
+        body = found.body if found else (handouts.shipped(spec.code, pick.language) or spec.default)
+        others = tuple(sorted(wrote - {pick.language})) if found is None else ()
+        out[spec.code] = SectionText(spec, found.number if found else 0, body, found, pick.language, others)
     return out
 
 
 @dataclass(frozen=True)
 class HandoutPart:
+    code: str
     title: str
     html: Any
     sources: tuple[str, ...]
     number: int
+    language: str = "en"
+    edited_elsewhere: tuple[str, ...] = ()
 
 
 def _next_session(patient: Any, course: Any, after: TreatmentSession | None = None) -> TreatmentSession | None:
@@ -81,11 +102,20 @@ def _local(value: Any, clinic: Any) -> Any:
     return timezone.localtime(value, clinic.tz) if value else None
 
 
-def handout_context(patient: Any, handout: str, session: TreatmentSession | None = None) -> dict[str, Any]:
-    """A handout for one patient: the clinic's texts for the region of the session (or the patient's latest course).
+def handout_context(
+    patient: Any, handout: str, session: TreatmentSession | None = None, language: str | None = None
+) -> dict[str, Any]:
+    """A handout for one patient: the clinic's texts for the region of the session (or the patient's latest course),
+    in `language` (staff's choice) or else the patient's preferred language (domain.document_language).
 
     Before the procedure the session is the given one or the next planned; its date fills in the NSAID stop date.
     """
+    chosen = document_language.document_language(language, patient_language(patient), offered_languages())
+    with translation.override(chosen):
+        return _handout_context(patient, handout, session, chosen)
+
+
+def _handout_context(patient: Any, handout: str, session: TreatmentSession | None, language: str) -> dict[str, Any]:
     clinic = patient.clinic
     course = session.course if session is not None else _latest_course(patient)
     if session is None and handout == handouts.BEFORE:
@@ -102,41 +132,86 @@ def handout_context(patient: Any, handout: str, session: TreatmentSession | None
         starts = _local(session.starts_at, clinic)
         day = starts.date() if starts else session.planned_on
         stop = handouts.nsaid_stop_date(day, config.nsaid_stop_days)
-        values["session_date"] = _long_date(day)
-        values["session_time"] = clinictime.format_time(starts, clinic, "time") if starts else "(time to be booked)"
-        values["nsaid_stop_date"] = _long_date(stop) if stop else "(our clinic does not ask you to stop them)"
+        values["session_date"] = long_date(day)
+        values["session_time"] = clinictime.format_time(starts, clinic, "time") if starts else _("(time to be booked)")
+        values["nsaid_stop_date"] = long_date(stop) if stop else _("(our clinic does not ask you to stop them)")
     else:
-        values["session_date"] = "your next session"
-        values["session_time"] = "(time to be booked)"
-        values["nsaid_stop_date"] = f"{config.nsaid_stop_days} days before your session"
-    texts = clinic_texts(clinic)
+        values["session_date"] = _("your next session")
+        values["session_time"] = _("(time to be booked)")
+        values["nsaid_stop_date"] = _("%(days)s days before your session") % {"days": config.nsaid_stop_days}
+    texts = clinic_texts(clinic, language)
     sedation = session is not None and session.sedation != "none"
     parts = [
         HandoutPart(
-            s.title, handouts.to_html(handouts.fill(texts[s.code].body, values)), s.sources, texts[s.code].number
+            s.code,
+            _(s.title),
+            handouts.to_html(handouts.fill(texts[s.code].body, values)),
+            tuple(handouts.source_in(source, texts[s.code].language) for source in s.sources),
+            texts[s.code].number,
+            texts[s.code].language,
+            texts[s.code].edited_elsewhere,
         )
         for s in handouts.sections_for(handout, region, sedation=sedation)
     ]
     return {
-        "title": handouts.HANDOUTS[handout],
+        "title": _(handouts.HANDOUTS[handout]),
         "handout": handout,
         "patient": patient,
         "clinic": clinic,
         "course": course,
         "session": session,
-        "region_label": course.get_region_display() if course is not None else "",
+        "region_label": region_label(region) if region else "",
         "nsaid_stop_date": stop,
+        "nsaid_stop_text": long_date(stop) if stop else "",
+        "session_day_text": long_date(session.planned_on) if session is not None else "",
         "parts": parts,
+        "language": language,
+        "language_name": language_name(language),
+        "fallback_parts": [p.title for p in parts if p.language != language],
         "generated_at": timezone.localtime(timezone.now(), clinic.tz),
     }
 
 
-def _long_date(day: date) -> str:
-    return f"{day:%A} {day.day} {day:%B %Y}"
+def long_date(day: date) -> str:
+    """'Monday 7 December 2026' ('lunes 7 de diciembre de 2026') in the active language: the messages' format."""
+    return dateformat.format(day, pgettext("date written out in a patient message", "l j F Y"))
+
+
+def language_name(code: str) -> str:
+    """The language's name in that language ("English", "Español"): settings.LANGUAGES."""
+    return dict(settings.LANGUAGES).get(code, code)
+
+
+def language_choice(patient: Any) -> dict[str, Any]:
+    """What a staff page needs to offer the document's languages: each (code, name), the patient's preferred one."""
+    preferred = patient_language(patient)
+    return {
+        "language_links": list(settings.LANGUAGES),
+        "preferred": preferred,
+        "preferred_name": language_name(preferred),
+    }
+
+
+# Region names in a patient document: domain.anatomy's labels, marked here to be translated.
+REGION_NAMES: dict[str, str] = {
+    "knee": gettext_noop("Knee"),
+    "lumbopelvic": gettext_noop("Lumbar spine and pelvis"),
+    "shoulder": gettext_noop("Shoulder"),
+    "elbow": gettext_noop("Elbow"),
+    "ankle_foot": gettext_noop("Ankle and foot"),
+    "hip": gettext_noop("Hip"),
+    "neck_thoracic": gettext_noop("Neck and thoracic spine"),
+    "tmj": gettext_noop("Temporomandibular joint"),
+    "other": gettext_noop("Other"),
+}
+
+
+def region_label(region: str) -> str:
+    return _(REGION_NAMES[region]) if region in REGION_NAMES else region
 
 
 def handout_pdf(context: dict[str, Any]) -> bytes:
-    with timezone.override(context["clinic"].tz):
+    with timezone.override(context["clinic"].tz), translation.override(context.get("language", "en")):
         return render_pdf("documents/handout_pdf.html", context)
 
 
@@ -222,7 +297,8 @@ def visit_summary_context(session: TreatmentSession) -> dict[str, Any]:
         {"site": s, "solution": by_solution.get(s.solution_id) or s.solution, "side": s.get_side_display()}
         for s in sites
     ]
-    after = handout_context(session.patient, handouts.AFTER, session)
+    # The visit summary is in English (docs/LANGUAGES.md), and so is the aftercare it carries.
+    after = handout_context(session.patient, handouts.AFTER, session, language="en")
     next_session = _next_session(session.patient, session.course, after=session)
     return {
         "title": f"Visit summary: session {session.number}",

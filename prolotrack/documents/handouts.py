@@ -16,14 +16,16 @@ from datetime import date, timedelta
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext, gettext_noop
 
+from prolotrack.documents import handout_texts_es
 from prolotrack.domain import citations, claims
 
 BEFORE, AFTER, EVIDENCE = "before", "after", "evidence"
 HANDOUTS: dict[str, str] = {
-    BEFORE: "Before your prolotherapy session",
-    AFTER: "After your prolotherapy session",
-    EVIDENCE: "Prolotherapy: what the research shows",
+    BEFORE: gettext_noop("Before your prolotherapy session"),
+    AFTER: gettext_noop("After your prolotherapy session"),
+    EVIDENCE: gettext_noop("Prolotherapy: what the research shows"),
 }
 
 # Sources printed at the foot of each section: the published source itself (authors, title, journal, year) or, where
@@ -76,7 +78,7 @@ SECTIONS: tuple[Section, ...] = (
     Section(
         "before.general",
         BEFORE,
-        "Before the procedure",
+        gettext_noop("Before the procedure"),
         """## Painkillers
 - Please stop anti-inflammatory painkillers (NSAIDs, such as ibuprofen, naproxen, diclofenac or high-dose aspirin) from {nsaid_stop_date}, which is {nsaid_stop_days} days before your session on {session_date}.
 - Why: prolotherapy is meant to start a short, local healing response, and these medicines damp inflammation. No trial has shown that they reduce the effect, so this is a precaution; clinics differ on how long they ask.
@@ -93,7 +95,7 @@ SECTIONS: tuple[Section, ...] = (
     Section(
         "before.sedation",
         BEFORE,
-        "If you are given a sedative",
+        gettext_noop("If you are given a sedative"),
         """## You will have a sedative tablet
 - A sedative makes you drowsy and slows your reactions for the rest of the day.
 - An adult must drive you home: do not drive, cycle or operate machinery until the next day.
@@ -104,7 +106,7 @@ SECTIONS: tuple[Section, ...] = (
     Section(
         "after.general",
         AFTER,
-        "After the procedure",
+        gettext_noop("After the procedure"),
         """## What is normal
 - Soreness, stiffness or a flare of your usual pain where you were injected, for one to three days. In trials about 1 in 10 people had pain lasting up to 72 hours.
 - A small bruise where a needle went in.
@@ -128,7 +130,7 @@ SECTIONS: tuple[Section, ...] = (
     Section(
         "after.neck_thoracic",
         AFTER,
-        "After injections at the neck, upper back or chest wall",
+        gettext_noop("After injections at the neck, upper back or chest wall"),
         """## Chest wall and upper back: a rare but serious risk
 - Rarely, a needle near the chest wall lets air leak around a lung (pneumothorax). Call emergency services straight away for chest pain, shortness of breath or fast breathing in the hours or days after the session.
 - After injections near the spine, a headache that gets worse when you sit or stand and eases when you lie down can follow a puncture of the spinal lining. Call us if this happens.""",
@@ -138,7 +140,7 @@ SECTIONS: tuple[Section, ...] = (
     Section(
         "after.lumbopelvic",
         AFTER,
-        "After injections at the lower back and pelvis",
+        gettext_noop("After injections at the lower back and pelvis"),
         """## Lower back
 - A headache that gets worse when you sit or stand and eases when you lie down can follow a puncture of the spinal lining. It is uncommon; call us if it happens.
 - Call us at once for new weakness or numbness in the legs, or new problems passing urine.""",
@@ -148,7 +150,7 @@ SECTIONS: tuple[Section, ...] = (
     Section(
         "evidence.general",
         EVIDENCE,
-        "What the research shows",
+        gettext_noop("What the research shows"),
         """## In short
 - Prolotherapy injects a small amount of an irritant solution, usually a sugar (dextrose) solution with a local anaesthetic, where painful ligaments and tendons attach to bone, over several sessions.
 - It has been tested in randomised trials, but most are small and the results differ from one condition to another. It does not help everyone, and how long any benefit lasts is not well known.
@@ -159,7 +161,7 @@ SECTIONS: tuple[Section, ...] = (
     Section(
         "evidence.knee",
         EVIDENCE,
-        "Knee osteoarthritis",
+        gettext_noop("Knee osteoarthritis"),
         """## Knee osteoarthritis
 - In one trial (Rabago 2013), people given dextrose prolotherapy improved more on a knee pain and function score (WOMAC) at one year than people given saline injections or exercise.
 - Reviews that pool several trials find a moderate benefit over saline injections (standardised mean difference -0.44, Bae 2021). The trials have a high risk of bias, so the true effect may be smaller.""",
@@ -169,7 +171,7 @@ SECTIONS: tuple[Section, ...] = (
     Section(
         "evidence.lumbopelvic",
         EVIDENCE,
-        "Low back pain",
+        gettext_noop("Low back pain"),
         """## Low back pain
 - A Cochrane review (Dagenais 2007: 5 trials, 366 people) found that prolotherapy injections on their own worked no better than control injections.
 - Some trials that combined them with other treatments found benefits, but it is not possible to tell which part helped.""",
@@ -179,7 +181,7 @@ SECTIONS: tuple[Section, ...] = (
     Section(
         "evidence.elbow",
         EVIDENCE,
-        "Tennis elbow",
+        gettext_noop("Tennis elbow"),
         """## Tennis elbow (lateral epicondylosis)
 - Results are mixed. A randomised trial published in 2019 found no difference from the comparison treatment at one year.""",
         (SRC_ELBOW,),
@@ -188,7 +190,7 @@ SECTIONS: tuple[Section, ...] = (
     Section(
         "evidence.ankle_foot",
         EVIDENCE,
-        "Achilles tendon and foot",
+        gettext_noop("Achilles tendon and foot"),
         """## Achilles tendon and foot
 - Achilles tendon: in one trial (Yelland 2011), prolotherapy combined with a calf-strengthening (eccentric) exercise programme did better than the exercise programme alone.
 - For other foot and ankle problems there are few trials, so we cannot say how likely it is to help.""",
@@ -198,7 +200,7 @@ SECTIONS: tuple[Section, ...] = (
     Section(
         "evidence.shoulder",
         EVIDENCE,
-        "Shoulder (rotator cuff)",
+        gettext_noop("Shoulder (rotator cuff)"),
         """## Shoulder (rotator cuff)
 - In one trial (Bertrand 2016), with physiotherapy for everyone, 59 in 100 people given dextrose injections counted as improved at 9 months, against 27 in 100 given control injections. One trial is not enough to be sure.""",
         (SRC_SHOULDER,),
@@ -210,7 +212,7 @@ SECTIONS: tuple[Section, ...] = (
 FALLBACK_EVIDENCE = Section(
     "evidence.other",
     EVIDENCE,
-    "Other areas",
+    gettext_noop("Other areas"),
     """## Your area
 - For this area there are few trials, so we cannot give you a reliable estimate of how likely prolotherapy is to help. Ask us what is known about your condition.""",
     (SRC_FEW,),
@@ -219,6 +221,30 @@ FALLBACK_EVIDENCE = Section(
 ALL_SECTIONS: tuple[Section, ...] = (*SECTIONS, FALLBACK_EVIDENCE)
 _BY_CODE: dict[str, Section] = {s.code: s for s in ALL_SECTIONS}
 MAX_LENGTH = 8000
+
+
+# The product's text of each section per language (English: each Section's default).
+SHIPPED: dict[str, dict[str, str]] = {
+    "en": {s.code: s.default for s in ALL_SECTIONS},
+    "es": handout_texts_es.TEXTS,
+}
+
+
+def shipped(code: str, language: str) -> str | None:
+    """The product's text of a section in a language, or None where the product ships none."""
+    return SHIPPED.get(language, {}).get(code)
+
+
+# The product's own source sentences per language (published sources are printed as published).
+SHIPPED_SOURCES: dict[str, dict[str, str]] = {"es": handout_texts_es.SOURCES}
+
+
+def source_in(source: str, language: str) -> str:
+    return SHIPPED_SOURCES.get(language, {}).get(source, source)
+
+
+def shipped_languages(code: str) -> set[str]:
+    return {language for language, texts in SHIPPED.items() if code in texts}
 
 
 def section(code: str) -> Section:
@@ -280,7 +306,7 @@ def fill(body: str, values: dict[str, str]) -> str:
 
 class _Defaults(dict):
     def __missing__(self, key: str) -> str:
-        return "(ask the clinic)"
+        return gettext("(ask the clinic)")
 
 
 def to_html(text: str) -> SafeString:

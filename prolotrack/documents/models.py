@@ -132,23 +132,27 @@ class DocumentPdf(models.Model):
 class HandoutVersion(ClinicalRecord):
     """One version of one section of the clinic's patient handouts (version 0, the product's text, is not stored).
 
-    Rows are only ever added: an edit or a revert appends the next number, so the history is the table itself.
+    Rows are only ever added: an edit or a revert appends the next number, so the history is the table itself. Each
+    language has its own versions (numbered from 1 per clinic, section and language; docs/LANGUAGES.md, "Documents").
     """
 
     section = models.CharField(max_length=40)
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en")
     number = models.PositiveIntegerField()
     body = models.TextField()
     reason = models.CharField(max_length=300, blank=True)
     reverted_from = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
-        ordering = ["section", "-number"]
+        ordering = ["section", "language", "-number"]
         constraints = [
-            models.UniqueConstraint(fields=["clinic", "section", "number"], name="handout_version_unique"),
+            models.UniqueConstraint(
+                fields=["clinic", "section", "language", "number"], name="handout_version_unique_per_language"
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.section} v{self.number}"
+        return f"{self.section} ({self.language}) v{self.number}"
 
     def lock_reason(self) -> str | None:
         if self.pk is None:

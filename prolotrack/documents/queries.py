@@ -216,5 +216,7 @@ def patient_session(patient: Any, session_uuid: Any) -> TreatmentSession | None:
     )
 
 
-def handout_versions(clinic: Any, code: str) -> list[HandoutVersion]:
-    return list(HandoutVersion.objects.filter(clinic=clinic, section=code).select_related("created_by"))
+def handout_versions(clinic: Any, code: str, language: str = "en") -> list[HandoutVersion]:
+    return list(
+        HandoutVersion.objects.filter(clinic=clinic, section=code, language=language).select_related("created_by")
+    )

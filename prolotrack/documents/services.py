@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -280,55 +281,85 @@ def pdf_bytes(document: Document, actor: Actor | None = None) -> bytes:
 # --- Handout texts ----------------------------------------------------------------------------------------------
 
 
-def _current_number(clinic: Any, code: str) -> int:
-    return HandoutVersion.objects.filter(clinic=clinic, section=code).aggregate(n=Max("number"))["n"] or 0
+def _current_number(clinic: Any, code: str, language: str) -> int:
+    return (
+        HandoutVersion.objects.filter(clinic=clinic, section=code, language=language).aggregate(n=Max("number"))["n"]
+        or 0
+    )
+
+
+def _language(language: str) -> str:
+    if language not in {code for code, _ in settings.LANGUAGES}:
+        raise ValidationError({"language": f"Unknown language '{language}': choose one the clinic offers."})
+    return language
 
 
 def save_handout(
-    actor: Actor, code: str, body: str, *, expected_number: int | None, reason: str = ""
+    actor: Actor, code: str, body: str, *, expected_number: int | None, reason: str = "", language: str = "en"
 ) -> HandoutVersion:
-    """Save the clinic's new text of a handout section as the next version."""
+    """Save the clinic's new text of a handout section in a language as that language's next version."""
     require_permission(actor, Permission.HANDOUT_MANAGE)
     try:
         handouts.section(code)
     except KeyError:
         raise ValidationError({"section": f"Unknown handout section '{code}'."}) from None
+    language = _language(language)
     try:
         clean = handouts.check_text(body)
     except ValueError as error:
         raise ValidationError({"body": str(error)}) from None
-    return _append(actor, code, clean, expected_number=expected_number, reason=reason.strip(), reverted_from=None)
+    return _append(
+        actor, code, language, clean, expected_number=expected_number, reason=reason.strip(), reverted_from=None
+    )
 
 
-def revert_handout(actor: Actor, code: str, number: int, *, expected_number: int | None) -> HandoutVersion:
-    """Make an earlier version (0: the product's text) the current one, as a new version."""
+def revert_handout(
+    actor: Actor, code: str, number: int, *, expected_number: int | None, language: str = "en"
+) -> HandoutVersion:
+    """Make an earlier version of a language (0: the product's text in it, else in English) the current one, as a new
+    version."""
     require_permission(actor, Permission.HANDOUT_MANAGE)
     try:
         spec = handouts.section(code)
     except KeyError:
         raise ValidationError({"section": f"Unknown handout section '{code}'."}) from None
+    language = _language(language)
     if number == 0:
-        body = spec.default
+        body = handouts.shipped(code, language) or spec.default
     else:
-        row = HandoutVersion.objects.filter(clinic=actor.clinic, section=code, number=number).first()
+        row = HandoutVersion.objects.filter(clinic=actor.clinic, section=code, language=language, number=number).first()
         if row is None:
             raise ValidationError({"number": f"There is no version {number} of this handout section."})
         body = row.body
     return _append(
-        actor, code, body, expected_number=expected_number, reason=f"Reverted to version {number}", reverted_from=number
+        actor,
+        code,
+        language,
+        body,
+        expected_number=expected_number,
+        reason=f"Reverted to version {number}",
+        reverted_from=number,
     )
 
 
 def _append(
-    actor: Actor, code: str, body: str, *, expected_number: int | None, reason: str, reverted_from: int | None
+    actor: Actor,
+    code: str,
+    language: str,
+    body: str,
+    *,
+    expected_number: int | None,
+    reason: str,
+    reverted_from: int | None,
 ) -> HandoutVersion:
     try:
         return _append_once(
-            actor, code, body, expected_number=expected_number, reason=reason, reverted_from=reverted_from
+            actor, code, language, body, expected_number=expected_number, reason=reason, reverted_from=reverted_from
         )
     except (IntegrityError, ValidationError) as error:
-        # Two saves of the same section at the same moment: the unique (clinic, section, number) kept one (checked
-        # before the insert, or by the database). The text itself was validated above, so nothing else lands here.
+        # Two saves of the same section at the same moment: the unique (clinic, section, language, number) kept one
+        # (checked before the insert, or by the database). The text itself was validated above, so nothing else
+        # lands here.
         if isinstance(error, ValidationError) and set(error.message_dict) != {"__all__"}:
             raise
         raise StaleEditError(
@@ -337,12 +368,21 @@ def _append(
 
 
 def _append_once(
-    actor: Actor, code: str, body: str, *, expected_number: int | None, reason: str, reverted_from: int | None
+    actor: Actor,
+    code: str,
+    language: str,
+    body: str,
+    *,
+    expected_number: int | None,
+    reason: str,
+    reverted_from: int | None,
 ) -> HandoutVersion:
     with transaction.atomic():
-        current = _current_number(actor.clinic, code)
+        current = _current_number(actor.clinic, code, language)
         if expected_number is not None and current != expected_number:
-            last = HandoutVersion.objects.filter(clinic=actor.clinic, section=code, number=current).first()
+            last = HandoutVersion.objects.filter(
+                clinic=actor.clinic, section=code, language=language, number=current
+            ).first()
             who = (last.created_by if last else None) or "someone"
             raise StaleEditError(
                 f"{who} saved version {current} of this text after you opened version {expected_number}. "
@@ -353,11 +393,12 @@ def _append_once(
             HandoutVersion(
                 clinic=actor.clinic,
                 section=code,
+                language=language,
                 number=current + 1,
                 body=body,
                 reason=reason[:300],
                 reverted_from=reverted_from,
             ),
             "handout.reverted" if reverted_from is not None else "handout.edited",
-            detail={"section": code, "number": current + 1},
+            detail={"section": code, "language": language, "number": current + 1},
         )

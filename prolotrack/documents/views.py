@@ -7,11 +7,13 @@ service or query, render. Reads of patient documents are audited; so is every do
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from prolotrack.audit.integrity import verified
@@ -127,7 +129,8 @@ def pdf_of(found: Document | Consent, actor: Any) -> tuple[bytes, Document | Con
 @require(Permission.DOCUMENT_VIEW)
 @require_GET
 def patient_handout(request: ClinicRequest, patient_uuid: Any, handout: str) -> HttpResponse:
-    """A handout for this patient (the next or given session's date, the course's region); ?format=pdf for the PDF."""
+    """A handout for this patient (the next or given session's date, the course's region) in the patient's preferred
+    language or ?lang= (staff's choice); ?format=pdf for the PDF."""
     if handout not in handouts.HANDOUTS:
         raise Http404("No such handout.")
     patient = patient_or_404(request, patient_uuid)
@@ -136,12 +139,18 @@ def patient_handout(request: ClinicRequest, patient_uuid: Any, handout: str) -> 
         session = queries.patient_session(patient, request.GET["session"])
         if session is None:
             raise Http404("No such session for this patient.")
-    context = content.handout_context(patient, handout, session)
-    record_read(actor_for(request), f"document.handout.{handout}.viewed", record=patient, patient_uuid=patient.uuid)
+    context = content.handout_context(patient, handout, session, language=request.GET.get("lang"))
+    record_read(
+        actor_for(request),
+        f"document.handout.{handout}.viewed",
+        record=patient,
+        patient_uuid=patient.uuid,
+        detail={"language": context["language"]},
+    )
     if request.GET.get("format") == "pdf":
-        name = f"handout-{handout}-{patient.mrn or 'patient'}.pdf"
+        name = f"handout-{handout}-{context['language']}-{patient.mrn or 'patient'}.pdf"
         return pdf_response(content.handout_pdf(context), name, inline=request.GET.get("inline") == "1")
-    context["handout_links"] = handouts.HANDOUTS
+    context.update(content.language_choice(patient), handout_links=handouts.HANDOUTS)
     return render(request, "documents/handout_page.html", context)
 
 
@@ -151,10 +160,15 @@ def patient_handout(request: ClinicRequest, patient_uuid: Any, handout: str) -> 
 @require(Permission.HANDOUT_MANAGE)
 @require_GET
 def handout_list(request: ClinicRequest) -> HttpResponse:
-    texts = content.clinic_texts(request.clinic)
+    by_language = {code: content.clinic_texts(request.clinic, code) for code, _ in settings.LANGUAGES}
     groups = [
-        (code, title, [texts[s.code] for s in handouts.ALL_SECTIONS if s.handout == code])
+        (
+            code,
+            title,
+            [(s, [(lang, name, by_language[lang][s.code]) for lang, name in settings.LANGUAGES]) for s in sections],
+        )
         for code, title in handouts.HANDOUTS.items()
+        for sections in [[s for s in handouts.ALL_SECTIONS if s.handout == code]]
     ]
     return render(request, "documents/handout_list.html", {"groups": groups})
 
@@ -166,45 +180,63 @@ def _section_or_404(code: str) -> handouts.Section:
         raise Http404("No such handout section.") from None
 
 
+def _edit_language(request: ClinicRequest) -> str:
+    """The language whose text is edited (?lang= or the form's `lang`), English by default; unknown: 404."""
+    asked = request.POST.get("lang") or request.GET.get("lang") or "en"
+    if asked not in dict(settings.LANGUAGES):
+        raise Http404("No such language.")
+    return asked
+
+
 @require(Permission.HANDOUT_MANAGE)
 @require_http_methods(["GET", "POST"])
 def handout_edit(request: ClinicRequest, code: str) -> HttpResponse:
-    """Edit the clinic's text of one section: each save is a new version; earlier ones can be restored."""
-    spec = _section_or_404(code)
-    clinic = request.clinic
-    current = content.clinic_texts(clinic)[code]
+    """Edit the clinic's text of one section in one language: each save is a new version of that language; earlier
+    ones can be restored."""
+    spec, language = _section_or_404(code), _edit_language(request)
+    current = content.clinic_texts(request.clinic, language)[code]
+    number = current.number if current.language == language else 0
     errors: dict[str, str] = {}
-    body, reason = current.body, ""
-    status = 200
+    body, reason, status = current.body, "", 200
     if request.method == "POST":
-        body = request.POST.get("body", "")
-        reason = request.POST.get("reason", "")
+        body, reason = request.POST.get("body", ""), request.POST.get("reason", "")
         try:
             expected = int(request.POST.get("expected_number", ""))
         except ValueError:
             expected = None
         try:
-            row = services.save_handout(actor_for(request), code, body, expected_number=expected, reason=reason)
-            messages.success(request, f"Saved as version {row.number}.")
-            return redirect("documents:handout-edit", code=code)
+            row = services.save_handout(
+                actor_for(request), code, body, expected_number=expected, reason=reason, language=language
+            )
+            messages.success(request, f"Saved as version {row.number} ({content.language_name(language)}).")
+            return redirect(f"{reverse('documents:handout-edit', kwargs={'code': code})}?lang={language}")
         except ValidationError as exc:
-            errors = {k: " ".join(v) for k, v in exc.message_dict.items()}
-            status = 422
+            errors, status = {k: " ".join(v) for k, v in exc.message_dict.items()}, 422
         except StaleEditError as exc:
-            errors = {"body": str(exc)}
-            status = 409
-    versions = queries.handout_versions(clinic, code)
-    context = {
+            errors, status = {"body": str(exc)}, 409
+    context = _editor_context(request.clinic, spec, language, current, number, body, errors)
+    return render(request, "documents/handout_edit.html", {**context, "reason": reason}, status=status)
+
+
+def _editor_context(
+    clinic: Any, spec: handouts.Section, language: str, current: Any, number: int, body: str, errors: dict[str, str]
+) -> dict[str, Any]:
+    with translation.override(language):
+        preview = handouts.to_html(handouts.fill(body, _sample_values(clinic))) if not errors else None
+    return {
         "spec": spec,
         "current": current,
+        "number": number,
         "body": body,
-        "reason": reason,
         "errors": errors,
-        "versions": versions,
+        "versions": queries.handout_versions(clinic, spec.code, language),
         "placeholders": handouts.PLACEHOLDERS,
-        "preview": handouts.to_html(handouts.fill(body, _sample_values(clinic))) if not errors else None,
+        "preview": preview,
+        "language": language,
+        "language_name": content.language_name(language),
+        "language_links": list(settings.LANGUAGES),
+        "shipped": handouts.shipped(spec.code, language) is not None,
     }
-    return render(request, "documents/handout_edit.html", context, status=status)
 
 
 def _sample_values(clinic: Any) -> dict[str, str]:
@@ -217,9 +249,9 @@ def _sample_values(clinic: Any) -> dict[str, str]:
     return {
         "patient_name": "(patient's name)",
         "clinic_name": clinic.name,
-        "session_date": f"{day:%A} {day.day} {day:%B %Y}",
+        "session_date": content.long_date(day),
         "session_time": "09:30",
-        "nsaid_stop_date": f"{stop:%A} {stop.day} {stop:%B %Y}" if stop else "(no NSAID stop)",
+        "nsaid_stop_date": content.long_date(stop) if stop else "(no NSAID stop)",
         "nsaid_stop_days": str(clinic.config.nsaid_stop_days),
     }
 
@@ -228,15 +260,17 @@ def _sample_values(clinic: Any) -> dict[str, str]:
 @require_POST
 def handout_revert(request: ClinicRequest, code: str) -> HttpResponse:
     _section_or_404(code)
+    language = _edit_language(request)
+    back = f"{reverse('documents:handout-edit', kwargs={'code': code})}?lang={language}"
     try:
         number = int(request.POST.get("number", ""))
         expected = int(request.POST.get("expected_number", ""))
     except ValueError:
         messages.error(request, "Choose a version to restore.")
-        return redirect("documents:handout-edit", code=code)
+        return redirect(back)
     try:
-        row = services.revert_handout(actor_for(request), code, number, expected_number=expected)
+        row = services.revert_handout(actor_for(request), code, number, expected_number=expected, language=language)
         messages.success(request, f"Version {number} restored as version {row.number}.")
     except (ValidationError, ServiceError) as exc:
         messages.error(request, " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc))
-    return redirect("documents:handout-edit", code=code)
+    return redirect(back)

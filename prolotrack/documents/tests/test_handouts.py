@@ -229,7 +229,7 @@ def test_without_a_planned_session_the_stop_rule_is_given_in_days(patient):
 def test_two_saves_of_the_same_version_at_once_keep_one_and_refuse_the_other(clinician, monkeypatch):
     # The second writer read the same current number before the first committed (no expected number to catch it).
     services.save_handout(actor_of(clinician), "after.general", "- First.", expected_number=0)
-    monkeypatch.setattr(services, "_current_number", lambda clinic, code: 0)
+    monkeypatch.setattr(services, "_current_number", lambda clinic, code, language: 0)
     with pytest.raises(StaleEditError, match="at the same moment"):
         services.save_handout(actor_of(clinician), "after.general", "- Second.", expected_number=None)
     assert list(HandoutVersion.objects.values_list("body", flat=True)) == ["- First."]

@@ -25,6 +25,21 @@ REFUSED = [
     ("Also known as sclerotherapy.", "sclerotherapy"),
     ("Eat a protein-rich meal before you come.", "protein_meal"),
     ("Chronic conditions may not respond.", "chronic_no_response"),
+    # Spanish, the other shipped patient language (docs/LANGUAGES.md).
+    ("La proloterapia da un alivio permanente.", "permanent"),
+    ("Un tratamiento 100 % natural.", "natural"),
+    ("Es totalmente natural.", "natural"),
+    ("Se usa desde hace siglos.", "centuries"),
+    ("Es un tratamiento seguro y eficaz.", "safe_and_effective"),
+    ("No tiene efectos secundarios: es sin riesgos.", "safe_and_effective"),
+    ("Cura la artritis.", "cure"),
+    ("Una curación para sus rodillas.", "cure"),
+    ("Clínicamente probado.", "proven"),
+    ("Resultados garantizados en tres sesiones.", "guaranteed"),
+    ("¡Un milagro para sus rodillas!", "miracle"),
+    ("Regenera el cartílago de la rodilla.", "regrowth"),
+    ("También llamada escleroterapia.", "sclerotherapy"),
+    ("Coma una comida rica en proteínas.", "protein_meal"),
 ]
 
 ACCEPTED = [
@@ -34,6 +49,10 @@ ACCEPTED = [
     "Eat a light meal beforehand.",
     "A natural healing response is the idea behind the injections.",
     "The evidence is mixed.",
+    "Algunas personas mejoran y otras no; no se garantiza ningún resultado.",
+    "Coma algo ligero antes de venir.",
+    "La evidencia es variada. ¿Preguntas? ¡Llámenos!",
+    "Procuramos su seguridad.",  # "procuramos" contains "cura"
     "",
 ]
 
