@@ -8,7 +8,7 @@ from prolotrack.consent.models import ConsentTemplate
 from prolotrack.consent.services import WITNESS_ROLES
 from prolotrack.core.forms import ReasonForm
 from prolotrack.core.signatures import png_from_data_url
-from prolotrack.domain.consent import FIELD_LABELS
+from prolotrack.domain.consent import FIELD_LABELS, LANGUAGES
 from prolotrack.domain.reasons import CONSENT_WITHDRAW_REASONS
 from prolotrack.patients.forms import DateInput
 
@@ -22,6 +22,10 @@ class SignatureInput(forms.Textarea):
 
 class SignForm(forms.Form):
     text_sha256 = forms.CharField(widget=forms.HiddenInput)
+    # The language of the form the patient read (docs/LANGUAGES.md, "Documents"): its text is that language's.
+    language = forms.ChoiceField(
+        choices=[(code, code) for code in LANGUAGES], widget=forms.HiddenInput, initial="en", required=False
+    )
     patient_name = forms.CharField(
         label="Patient's full name", max_length=200, help_text="As the patient signs it (check the spelling aloud)."
     )
@@ -67,6 +71,9 @@ class WithdrawForm(ReasonForm):
 
 class TemplateForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    language = forms.ChoiceField(
+        choices=[(code, code) for code in LANGUAGES], widget=forms.HiddenInput, initial="en", required=False
+    )
     reason = forms.CharField(
         label="Why this change", max_length=300, required=False, help_text="Kept with the new version."
     )
@@ -78,4 +85,4 @@ class TemplateForm(forms.Form):
                 label=FIELD_LABELS[name], widget=forms.Textarea(attrs={"rows": 4}), max_length=4000
             )
         # Fields in reading order, the reason last.
-        self.order_fields([*ConsentTemplate.TEXT_FIELDS, "reason", "version"])
+        self.order_fields([*ConsentTemplate.TEXT_FIELDS, "reason", "version", "language"])

@@ -51,6 +51,8 @@ class Consent(ClinicalRecord):
     patient_signature = models.BinaryField(null=True, blank=True, editable=False)
     witness_signature = models.BinaryField(null=True, blank=True, editable=False)
     text_sha256 = models.CharField(max_length=64, blank=True)
+    # The language the form was read and signed in (docs/LANGUAGES.md, "Documents"); the text is stored as signed.
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en")
 
     # The PDF's and signatures' bytes stay out of version rows; the hashes are in them.
     SNAPSHOT_EXCLUDE = ClinicalRecord.SNAPSHOT_EXCLUDE | {"pdf", "patient_signature", "witness_signature"}
@@ -115,8 +117,10 @@ def _bytes(value: object) -> object:
 
 
 class ConsentTemplate(ClinicalRecord):
-    """The clinic's own paragraphs of its consent forms; every save is a new version (the product default is 0)."""
+    """The clinic's own paragraphs of its consent forms in one language; every save is a new version (the product
+    default is 0). One per clinic and language (docs/CONSENT.md, "The clinic's template")."""
 
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en")
     what_it_is = models.TextField()
     expected_benefit = models.TextField()
     off_label = models.TextField()
@@ -134,8 +138,8 @@ class ConsentTemplate(ClinicalRecord):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["clinic"],
-                name="consent_template_one_per_clinic",
-                violation_error_message="This clinic already has its consent template: edit it.",
+                fields=["clinic", "language"],
+                name="consent_template_one_per_clinic_language",
+                violation_error_message="This clinic already has its consent template in this language: edit it.",
             )
         ]

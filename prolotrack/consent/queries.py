@@ -9,7 +9,9 @@ from django.db.models import QuerySet
 
 from prolotrack.audit.models import RecordVersion
 from prolotrack.consent.models import Consent, ConsentScope, ConsentStatus, ConsentTemplate
+from prolotrack.core.language import patient_language
 from prolotrack.domain import consent as domain
+from prolotrack.domain import document_language
 from prolotrack.domain.errors import DomainError
 from prolotrack.domain.session import ConsentState
 from prolotrack.patients.models import Condition, Patient, ScreeningFlag
@@ -17,19 +19,33 @@ from prolotrack.patients.models import Condition, Patient, ScreeningFlag
 
 @dataclass(frozen=True)
 class ClinicTemplate:
-    """The texts in force for a clinic: its own template (version >= 1) or the product's default (version 0)."""
+    """The texts in force for a clinic in a language: its own template (version >= 1) or the product's default
+    (version 0) in that language; `edited_elsewhere` names the other languages the clinic wrote while this is the
+    product's (staff are told to check they say the same)."""
 
     texts: domain.TemplateTexts
     version: int
     record: ConsentTemplate | None
+    language: str = "en"
+    edited_elsewhere: tuple[str, ...] = ()
 
 
-def clinic_template(clinic: Any) -> ClinicTemplate:
-    record = ConsentTemplate.objects.filter(clinic=clinic, entered_in_error_at__isnull=True).first()
+def template_record(clinic: Any, language: str) -> ConsentTemplate | None:
+    """The clinic's own template in exactly this language, if it wrote one."""
+    return ConsentTemplate.objects.filter(clinic=clinic, language=language, entered_in_error_at__isnull=True).first()
+
+
+def clinic_template(clinic: Any, language: str = "en") -> ClinicTemplate:
+    """The paragraphs in `language`: the clinic's own, else the product's in it, else English (the clinic's, else
+    the product's): domain.document_language.part_text over the whole template."""
+    rows = {r.language: r for r in ConsentTemplate.objects.filter(clinic=clinic, entered_in_error_at__isnull=True)}
+    pick = document_language.part_text(language, set(rows), set(domain.LANGUAGES))
+    record = rows.get(pick.language) if pick.origin == document_language.CLINIC else None
     if record is None:
-        return ClinicTemplate(domain.DEFAULT_TEXTS, 0, None)
+        others = tuple(sorted(set(rows) - {pick.language}))
+        return ClinicTemplate(domain.default_texts(pick.language), 0, None, pick.language, others)
     texts = domain.TemplateTexts(**{name: getattr(record, name) for name in ConsentTemplate.TEXT_FIELDS})
-    return ClinicTemplate(texts, record.version, record)
+    return ClinicTemplate(texts, record.version, record, pick.language)
 
 
 def text_hash(text: str) -> str:
@@ -49,6 +65,7 @@ def course_plan(course: Any) -> domain.CoursePlan:
     ).exists()
     side = course.get_side_display() if course.side not in ("na", "midline") else ""
     return domain.CoursePlan(
+        side=course.side if side else "",
         indication=course.indication,
         region=course.region,
         region_label=course.get_region_display(),
@@ -70,26 +87,36 @@ class Draft:
     sha256: str
     template_version: int
     error: str = ""
+    language: str = "en"
+    edited_elsewhere: tuple[str, ...] = ()
 
 
-def treatment_draft(course: Any) -> Draft:
+def form_language(asked: str | None, patient: Any) -> str:
+    """The language of a consent form: staff's choice, else the patient's preferred language, else English, among
+    the languages the product writes the form in (domain.consent.LANGUAGES)."""
+    return domain.language_of(document_language.document_language(asked, patient_language(patient), domain.LANGUAGES))
+
+
+def treatment_draft(course: Any, language: str = "en") -> Draft:
     """The consent form for a course as it would be signed now (or the reason it cannot be prepared)."""
-    template = clinic_template(course.clinic)
-    title = f"Consent to prolotherapy: {course.indication}"
+    template = clinic_template(course.clinic, domain.language_of(language))
+    lang = template.language
+    title = domain.treatment_title(course.indication, lang)
     try:
-        sections = domain.treatment_sections(course_plan(course), template.texts)
+        sections = domain.treatment_sections(course_plan(course), template.texts, lang)
     except DomainError as error:
-        return Draft(title, "", (), "", template.version, str(error))
+        return Draft(title, "", (), "", template.version, str(error), lang)
     text = domain.as_text(title, sections)
-    return Draft(title, text, sections, text_hash(text), template.version)
+    return Draft(title, text, sections, text_hash(text), template.version, "", lang, template.edited_elsewhere)
 
 
-def research_draft(clinic: Any) -> Draft:
-    template = clinic_template(clinic)
-    title = "Consent to research use of de-identified data"
-    sections = domain.research_sections(template.texts)
+def research_draft(clinic: Any, language: str = "en") -> Draft:
+    template = clinic_template(clinic, domain.language_of(language))
+    lang = template.language
+    title = domain.research_title(lang)
+    sections = domain.research_sections(template.texts, lang)
     text = domain.as_text(title, sections)
-    return Draft(title, text, sections, text_hash(text), template.version)
+    return Draft(title, text, sections, text_hash(text), template.version, "", lang, template.edited_elsewhere)
 
 
 def sections_of(consent: Consent) -> tuple[str, tuple[domain.Section, ...]]:

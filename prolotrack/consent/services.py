@@ -10,9 +10,10 @@ from collections.abc import Mapping
 from datetime import date, datetime, time
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from prolotrack.audit.services import Actor, ServiceError, create_record, only_fields, update_record
 from prolotrack.clinical.queries import clinic_today
@@ -38,12 +39,16 @@ WITNESS_ROLES = ("Clinician", "Nurse", "Witness")
 
 
 def save_template(
-    actor: Actor, data: Mapping[str, Any], *, expected_version: int | None, reason: str = ""
+    actor: Actor, data: Mapping[str, Any], *, expected_version: int | None, reason: str = "", language: str = "en"
 ) -> ConsentTemplate:
-    """Save the clinic's consent paragraphs as a new version (the first save copies nothing: all are given)."""
+    """Save the clinic's consent paragraphs in a language as a new version of that language's template (the first
+    save starts from the product's paragraphs in that language: any not given are kept as they are)."""
     require_permission(actor, Permission.HANDOUT_MANAGE)
+    if language not in domain.LANGUAGES:
+        raise ValidationError({"language": f"The consent form is written in {', '.join(domain.LANGUAGES)} only."})
     values = {k: (v or "").strip() for k, v in only_fields(data, ConsentTemplate.TEXT_FIELDS).items()}
-    current = queries.clinic_template(actor.clinic)
+    record = queries.template_record(actor.clinic, language)
+    current = queries.clinic_template(actor.clinic, language)
     merged = {name: getattr(current.texts, name) for name in ConsentTemplate.TEXT_FIELDS} | values
     try:
         domain.TemplateTexts(**merged)
@@ -61,18 +66,21 @@ def save_template(
     if overclaims:
         raise ValidationError(overclaims)
     with transaction.atomic():
-        if current.record is None:
+        if record is None:
             if expected_version not in (None, 0):
                 raise ServiceError("Someone else saved the template first: reload it and edit again.")
             try:
                 with transaction.atomic():
                     return create_record(
-                        actor, ConsentTemplate(clinic=actor.clinic, **merged), "consent.template.created", reason=reason
+                        actor,
+                        ConsentTemplate(clinic=actor.clinic, language=language, **merged),
+                        "consent.template.created",
+                        reason=reason,
                     )
             except IntegrityError:
                 raise ServiceError("Someone else saved the template first: reload it and edit again.") from None
         return update_record(
-            actor, current.record, values, "consent.template.updated", expected_version=expected_version, reason=reason
+            actor, record, values, "consent.template.updated", expected_version=expected_version, reason=reason
         )
 
 
@@ -83,7 +91,8 @@ def render_consent_pdf(consent: Consent) -> bytes:
     """The consent as signed, with both signatures embedded (data: URIs; render_pdf fetches nothing)."""
     title, sections = queries.sections_of(consent)
     clinic = consent.clinic
-    with timezone.override(clinic.tz):  # dates in the clinic's time zone, whoever renders
+    # Dates in the clinic's time zone and the labels in the form's language, whoever renders.
+    with timezone.override(clinic.tz), translation.override(consent.language or "en"):
         return _render(consent, clinic, title, sections)
 
 
@@ -100,6 +109,8 @@ def _render(consent: Consent, clinic: Any, title: str, sections: Any) -> bytes:
             "patient_signature": data_url(consent.patient_signature),
             "witness_signature": data_url(consent.witness_signature),
             "generated_at": timezone.localtime(timezone.now(), clinic.tz),
+            "language": consent.language or "en",
+            "language_name": dict(settings.LANGUAGES).get(consent.language or "en", consent.language),
         },
     )
 
@@ -126,6 +137,7 @@ def sign_consent(
     witness_signature: bytes,
     course: Course | None = None,
     render: bool = True,
+    language: str = "en",
 ) -> Consent:
     """Record a consent signed on screen by the patient and a witness or clinician: text, signatures, PDF, hash.
 
@@ -149,11 +161,11 @@ def sign_consent(
             raise ServiceError(
                 f"This course is {course.get_status_display().lower()}: consent is taken for an open course."
             )
-        draft = queries.treatment_draft(course)
+        draft = queries.treatment_draft(course, language)
     elif scope == ConsentScope.RESEARCH:
         if course is not None:
             raise ValidationError("A research consent is not tied to a course.")
-        draft = queries.research_draft(patient.clinic)
+        draft = queries.research_draft(patient.clinic, language)
     else:
         raise ValidationError({"scope": "Choose a treatment or a research consent."})
     if draft.error:
@@ -190,6 +202,7 @@ def sign_consent(
             text=draft.text,
             text_sha256=draft.sha256,
             template_version=draft.template_version,
+            language=draft.language,
             patient_signer_name=patient_name,
             witness_name=witness_name,
             witness_role=witness_role,
@@ -202,7 +215,10 @@ def sign_consent(
             consent.pdf_name = filestore.put(pdf, "pdf")  # stored once, before the row that names it
             consent.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
         consent = create_record(
-            actor, consent, "consent.prepared", detail={"scope": scope, "template_version": draft.template_version}
+            actor,
+            consent,
+            "consent.prepared",
+            detail={"scope": scope, "template_version": draft.template_version, "language": draft.language},
         )
         return update_record(
             actor, consent, {"status": ConsentStatus.SIGNED}, "consent.signed", expected_version=consent.version

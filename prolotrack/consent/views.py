@@ -9,6 +9,7 @@ template needs handout.manage (docs/ROLES.md).
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -28,7 +29,9 @@ from prolotrack.consent.models import Consent, ConsentScope, ConsentStatus, Cons
 from prolotrack.core import filestore
 from prolotrack.core.access import can, require
 from prolotrack.core.forms import apply_errors
+from prolotrack.core.language import patient_language
 from prolotrack.core.signatures import data_url
+from prolotrack.domain import consent as consent_domain
 from prolotrack.patients.queries import patient_or_404
 from prolotrack.treatment import queries as treatment_queries
 from prolotrack.treatment.models import Course
@@ -60,6 +63,7 @@ def _sign(request: HttpRequest, form: SignForm, patient: Any, scope: str, course
             witness_name=data["witness_name"],
             witness_role=data["witness_role"],
             witness_signature=data["witness_signature"],
+            language=_asked_language(request, patient),
         )
     except (ValidationError, ServiceError) as error:
         apply_errors(form, error)
@@ -73,9 +77,29 @@ def _sign_initial(request: ClinicRequest, patient: Any, draft: queries.Draft) ->
     title = request.membership.get_role_display()
     return {
         "text_sha256": draft.sha256,
+        "language": draft.language,
         "patient_name": f"{patient.given_name} {patient.family_name}",
         "witness_name": user.get_full_name() or user.get_username(),
         "witness_role": title if title in services.WITNESS_ROLES else "Witness",
+    }
+
+
+def _asked_language(request: HttpRequest, patient: Any) -> str:
+    """The form's language: the one it was read in (a POST), else ?lang= (staff's choice), else the patient's."""
+    return queries.form_language(request.POST.get("language") or request.GET.get("lang"), patient)
+
+
+def _language_context(patient: Any, draft: queries.Draft) -> dict[str, Any]:
+    preferred = patient_language(patient)
+    names = dict(settings.LANGUAGES)
+    return {
+        "patient": patient,
+        "draft": draft,
+        "signing": True,
+        "language_links": [(code, names.get(code, code)) for code in consent_domain.LANGUAGES],
+        "language_name": names.get(draft.language, draft.language),
+        "preferred": preferred,
+        "preferred_name": names.get(preferred, preferred),
     }
 
 
@@ -88,7 +112,7 @@ def course_consent(request: ClinicRequest, course_uuid: Any) -> HttpResponse:
     record_read(actor_for(request), "consent.course.viewed", record=course, patient_uuid=patient.uuid)
     consents = queries.course_consents(course)
     current = next((c for c in consents if c.is_current), None)
-    draft = queries.treatment_draft(course)
+    draft = queries.treatment_draft(course, _asked_language(request, patient))
     form = None
     if current is None and course.status == "open" and not course.is_entered_in_error:
         form = SignForm(
@@ -105,15 +129,7 @@ def course_consent(request: ClinicRequest, course_uuid: Any) -> HttpResponse:
     return render(
         request,
         "consent/course.html",
-        {
-            "course": course,
-            "patient": patient,
-            "consents": consents,
-            "current": current,
-            "draft": draft,
-            "form": form,
-            "signing": True,
-        },
+        {"course": course, "consents": consents, "current": current, "form": form, **_language_context(patient, draft)},
         status=400 if form is not None and form.errors else 200,
     )
 
@@ -125,7 +141,7 @@ def research_consent(request: ClinicRequest, patient_uuid: Any) -> HttpResponse:
     patient = patient_or_404(request, patient_uuid)
     record_read(actor_for(request), "consent.research.viewed", record=patient, patient_uuid=patient.uuid)
     current = queries.current_research_consent(patient)
-    draft = queries.research_draft(request.clinic)
+    draft = queries.research_draft(request.clinic, _asked_language(request, patient))
     form = None
     if current is None and not patient.is_entered_in_error:
         form = SignForm(
@@ -142,7 +158,7 @@ def research_consent(request: ClinicRequest, patient_uuid: Any) -> HttpResponse:
     return render(
         request,
         "consent/research.html",
-        {"patient": patient, "current": current, "draft": draft, "form": form, "signing": True},
+        {"current": current, "form": form, **_language_context(patient, draft)},
         status=400 if form is not None and form.errors else 200,
     )
 
@@ -298,12 +314,16 @@ def course_card(request: ClinicRequest, course_uuid: Any) -> HttpResponse:
 @require(Permission.HANDOUT_MANAGE)
 @require_http_methods(["GET", "POST"])
 def template_edit(request: ClinicRequest) -> HttpResponse:
-    """The clinic's consent paragraphs; each save is a new version, the product default is version 0."""
-    clinic = request.clinic
-    current = queries.clinic_template(clinic)
+    """The clinic's consent paragraphs in one language (?lang=); each save is a new version of that language's
+    template, the product default is version 0."""
+    language = request.POST.get("language") or request.GET.get("lang") or "en"
+    if language not in consent_domain.LANGUAGES:
+        raise Http404("The consent form is not written in this language.")
+    current = queries.clinic_template(request.clinic, language)
     initial = {name: getattr(current.texts, name) for name in ConsentTemplate.TEXT_FIELDS}
     form = TemplateForm(
-        request.POST if request.method == "POST" else None, initial={**initial, "version": current.version}
+        request.POST if request.method == "POST" else None,
+        initial={**initial, "version": current.version, "language": language},
     )
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in ConsentTemplate.TEXT_FIELDS}
@@ -313,6 +333,7 @@ def template_edit(request: ClinicRequest) -> HttpResponse:
                 data,
                 expected_version=form.cleaned_data["version"],
                 reason=form.cleaned_data["reason"],
+                language=language,
             )
         except (ValidationError, ServiceError) as error:
             apply_errors(form, error)
@@ -320,13 +341,24 @@ def template_edit(request: ClinicRequest) -> HttpResponse:
             messages.success(
                 request, "Consent template saved as a new version. Consents already signed keep their text."
             )
-            return redirect("consent:template")
-    versions = []
-    if current.record is not None:
-        versions = queries.versions("consent.consenttemplate", current.record.uuid, newest_first=True)
+            return redirect(f"{reverse('consent:template')}?lang={language}")
     return render(
         request,
         "consent/template.html",
-        {"form": form, "current": current, "versions": versions},
+        {"form": form, **_template_context(current, language)},
         status=400 if form.errors else 200,
     )
+
+
+def _template_context(current: queries.ClinicTemplate, language: str) -> dict[str, Any]:
+    versions = []
+    if current.record is not None:
+        versions = queries.versions("consent.consenttemplate", current.record.uuid, newest_first=True)
+    names = dict(settings.LANGUAGES)
+    return {
+        "current": current,
+        "versions": versions,
+        "language": language,
+        "language_name": names.get(language, language),
+        "language_links": [(code, names.get(code, code)) for code in consent_domain.LANGUAGES],
+    }

@@ -12,8 +12,12 @@ from datetime import date
 from itertools import pairwise
 from statistics import median
 
-from . import sources
+from . import consent_es, sources
 from .errors import InputError
+
+# The languages the product ships the form in (docs/LANGUAGES.md, "Documents"); another falls back to English.
+ENGLISH = "en"
+LANGUAGES = ("en", "es")
 
 
 class ConsentError(InputError):
@@ -193,6 +197,68 @@ class CoursePlan:
     session_dates: tuple[date, ...]
     optional_dates: tuple[date, ...] = ()
     diabetes: bool = False
+    side: str = ""  # the laterality code ("left", "right", "bilateral"; "" when none applies)
+
+
+# The fixed words of the form, by id, per language ({names} are filled in).
+WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "treatment_title": "Consent to prolotherapy: {indication}",
+        "research_title": "Consent to research use of de-identified data",
+        "what_it_is": "What prolotherapy is",
+        "your_plan": "Your plan",
+        "treatment_of": "Treatment of {indication} ({where}).",
+        "protocol": " It follows the '{protocol}' protocol.",
+        "dates_move": "Dates may move when appointments are booked; each session is recorded in your notes.",
+        "what_to_expect": "What to expect",
+        "common_risks": "Common risks",
+        "common_intro": "Most people have some of these; they usually settle without treatment.",
+        "regional_risks": "Risks of injections in the {region}",
+        "no_regional": "No additional risks beyond those above are listed for this region.",
+        "off_label": "Off-label use",
+        "cost": "Cost and insurance",
+        "alternatives": "Alternatives",
+        "tell_us": "Tell us before each session",
+        "right_to_stop": "Your right to stop",
+        "agreement": "Your agreement",
+        "agreement_text": (
+            "I have read this form or had it read to me, my questions were answered, and I agree to the treatment "
+            "described above. I know I can stop at any time."
+        ),
+        "research_heading": "Research use of your de-identified data",
+        "research_stop": "You may withdraw this permission at any time by telling the clinic.",
+        "research_agreement": (
+            "I agree that my de-identified treatment and outcome data may be used for research as described above."
+        ),
+        "one_session": "1 session, planned for {date}",
+        "sessions": "{n} sessions {gap} apart, planned from {first} to {last}",
+        "more": ", and up to {extra} more if needed ({total} in all)",
+        "day": "about {n} day",
+        "days": "about {n} days",
+        "week": "about {n} week",
+        "weeks": "about {n} weeks",
+        "months": "about {n} months",
+    },
+    "es": consent_es.WORDS,
+}
+
+
+def language_of(language: str) -> str:
+    """The language the form is written in: `language` when the product ships the form in it, else English."""
+    return language if language in LANGUAGES else ENGLISH
+
+
+def words(language: str) -> dict[str, str]:
+    return WORDS[language_of(language)]
+
+
+def risk_text(risk: Risk, language: str = ENGLISH) -> str:
+    return consent_es.RISKS[risk.text] if language_of(language) == "es" else risk.text
+
+
+def default_texts(language: str = ENGLISH) -> "TemplateTexts":
+    """The product's default paragraphs (version 0) in a language (English where the product ships none)."""
+    return TemplateTexts(**consent_es.DEFAULT_TEXTS) if language_of(language) == "es" else DEFAULT_TEXTS
 
 
 @dataclass(frozen=True)
@@ -204,88 +270,104 @@ class Section:
     bullets: tuple[str, ...] = ()
 
 
-def _weeks_phrase(days: float) -> str:
+def _weeks_phrase(days: float, language: str = ENGLISH) -> str:
+    w = words(language)
     if days < 7:
-        return f"about {round(days)} day{'s' if round(days) != 1 else ''}"
+        n = round(days)
+        return w["day" if n == 1 else "days"].format(n=n)
     weeks = round(days / 7)
     if weeks < 9:
-        return f"about {weeks} week{'s' if weeks != 1 else ''}"
-    return f"about {round(days / 30.4)} months"
+        return w["week" if weeks == 1 else "weeks"].format(n=weeks)
+    return w["months"].format(n=round(days / 30.4))
 
 
-def plan_summary(session_dates: Sequence[date], optional_dates: Sequence[date] = ()) -> str:
+def plan_summary(session_dates: Sequence[date], optional_dates: Sequence[date] = (), language: str = ENGLISH) -> str:
     """Sessions, interval and dates in one sentence, e.g. '3 sessions about 4 weeks apart, planned from … to …'."""
     planned = sorted(session_dates)
     if not planned:
         raise ConsentError("The course has no planned session: plan the sessions before preparing consent.")
+    w = words(language)
     n = len(planned)
     if n == 1:
-        text = f"1 session, planned for {planned[0]:%Y-%m-%d}"
+        text = w["one_session"].format(date=f"{planned[0]:%Y-%m-%d}")
     else:
         gaps = [(b - a).days for a, b in pairwise(planned)]
-        text = (
-            f"{n} sessions {_weeks_phrase(median(gaps))} apart, planned from {planned[0]:%Y-%m-%d} "
-            f"to {planned[-1]:%Y-%m-%d}"
+        text = w["sessions"].format(
+            n=n,
+            gap=_weeks_phrase(median(gaps), language),
+            first=f"{planned[0]:%Y-%m-%d}",
+            last=f"{planned[-1]:%Y-%m-%d}",
         )
     if optional_dates:
         extra = len(optional_dates)
-        text += f", and up to {extra} more if needed ({extra + n} in all)"
+        text += w["more"].format(extra=extra, total=extra + n)
     return text + "."
 
 
-def treatment_sections(plan: CoursePlan, texts: TemplateTexts) -> tuple[Section, ...]:
-    """The consent form for one course, section by section, in the order a patient reads it."""
+def _where(plan: CoursePlan, language: str) -> str:
+    if language_of(language) == "es":
+        region = consent_es.REGIONS.get(plan.region, plan.region_label.lower())
+        side = consent_es.SIDES.get(plan.side, "")
+        return f"{region}, {side}" if side else region
+    return f"{plan.side_label.lower()} {plan.region_label.lower()}".strip()
+
+
+def treatment_title(indication: str, language: str = ENGLISH) -> str:
+    return words(language)["treatment_title"].format(indication=indication)
+
+
+def research_title(language: str = ENGLISH) -> str:
+    return words(language)["research_title"]
+
+
+def treatment_sections(plan: CoursePlan, texts: TemplateTexts, language: str = ENGLISH) -> tuple[Section, ...]:
+    """The consent form for one course, section by section, in the order a patient reads it, in `language` (the
+    product's words and risks; `texts` are the clinic's paragraphs in that language)."""
     if not plan.indication.strip():
         raise ConsentError("The course has no indication: say what is being treated before preparing consent.")
-    risks = [r.text for r in COMMON_RISKS]
-    regional = [r.text for r in region_risks(plan.region)]
+    w = words(language)
+    risks = [risk_text(r, language) for r in COMMON_RISKS]
+    regional = [risk_text(r, language) for r in region_risks(plan.region)]
     if plan.diabetes:
-        regional.append(GLUCOSE_LOAD.text)
-    where = f"{plan.side_label.lower()} {plan.region_label.lower()}".strip()
-    protocol = f" It follows the '{plan.protocol_name}' protocol." if plan.protocol_name else ""
+        regional.append(risk_text(GLUCOSE_LOAD, language))
+    protocol = w["protocol"].format(protocol=plan.protocol_name) if plan.protocol_name else ""
+    region_name = (
+        consent_es.REGIONS.get(plan.region, plan.region_label.lower())
+        if language_of(language) == "es"
+        else plan.region_label.lower()
+    )
     return (
-        Section("What prolotherapy is", (texts.what_it_is,)),
+        Section(w["what_it_is"], (texts.what_it_is,)),
         Section(
-            "Your plan",
+            w["your_plan"],
             (
-                f"Treatment of {plan.indication} ({where}).{protocol}",
-                f"{plan_summary(plan.session_dates, plan.optional_dates)} Dates may move when appointments are booked; "
-                "each session is recorded in your notes.",
+                w["treatment_of"].format(indication=plan.indication, where=_where(plan, language)) + protocol,
+                f"{plan_summary(plan.session_dates, plan.optional_dates, language)} {w['dates_move']}",
             ),
         ),
-        Section("What to expect", (texts.expected_benefit,)),
+        Section(w["what_to_expect"], (texts.expected_benefit,)),
+        Section(w["common_risks"], (w["common_intro"],), tuple(risks)),
         Section(
-            "Common risks", ("Most people have some of these; they usually settle without treatment.",), tuple(risks)
-        ),
-        Section(
-            f"Risks of injections in the {plan.region_label.lower()}",
-            () if regional else ("No additional risks beyond those above are listed for this region.",),
+            w["regional_risks"].format(region=region_name),
+            () if regional else (w["no_regional"],),
             tuple(regional),
         ),
-        Section("Off-label use", (texts.off_label,)),
-        Section("Cost and insurance", (texts.insurance,)),
-        Section("Alternatives", (texts.alternatives,)),
-        Section("Tell us before each session", (texts.tell_us,)),
-        Section("Your right to stop", (texts.right_to_stop,)),
-        Section(
-            "Your agreement",
-            (
-                "I have read this form or had it read to me, my questions were answered, and I agree to the treatment "
-                "described above. I know I can stop at any time.",
-            ),
-        ),
+        Section(w["off_label"], (texts.off_label,)),
+        Section(w["cost"], (texts.insurance,)),
+        Section(w["alternatives"], (texts.alternatives,)),
+        Section(w["tell_us"], (texts.tell_us,)),
+        Section(w["right_to_stop"], (texts.right_to_stop,)),
+        Section(w["agreement"], (w["agreement_text"],)),
     )
 
 
-def research_sections(texts: TemplateTexts) -> tuple[Section, ...]:
+def research_sections(texts: TemplateTexts, language: str = ENGLISH) -> tuple[Section, ...]:
     """The research-use consent form."""
+    w = words(language)
     return (
-        Section("Research use of your de-identified data", (texts.research,)),
-        Section("Your right to stop", ("You may withdraw this permission at any time by telling the clinic.",)),
-        Section(
-            "Your agreement",
-            ("I agree that my de-identified treatment and outcome data may be used for research as described above.",),
-        ),
+        Section(w["research_heading"], (texts.research,)),
+        Section(w["right_to_stop"], (w["research_stop"],)),
+        Section(w["agreement"], (w["research_agreement"],)),
     )
 
 
