@@ -319,6 +319,7 @@ def visit_summary_context(session: TreatmentSession) -> dict[str, Any]:
         "next_session": next_session,
         "next_starts_at": _local(next_session.starts_at, clinic) if next_session else None,
         "after_parts": after["parts"],
+        "language": "en",  # visit summaries are English (docs/LANGUAGES.md, "Documents")
         "generated_at": timezone.localtime(timezone.now(), clinic.tz),
     }
 
