@@ -69,6 +69,9 @@ WORKFLOW_STATES = {
     # The languages the product's patient pages are served in (settings.LANGUAGES), not a clinical vocabulary.
     "patients.Patient.preferred_language",
     "booking.PendingPatient.preferred_language",
+    "documents.HandoutVersion.language",  # which language's version of a handout section (docs/LANGUAGES.md)
+    "consent.ConsentTemplate.language",
+    "consent.Consent.language",  # the language the consent form was read and signed in
     "booking.WaitlistEntry.status",  # the waitlist's states and an offer's outcome (docs/BOOKING.md, "Waitlist")
     "booking.WaitlistOffer.outcome",
     "booking.WaitlistEntry.source",  # who put the person on the waitlist: staff, the public page, a link
