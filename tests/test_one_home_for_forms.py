@@ -47,6 +47,8 @@ WORKFLOW_CHOICES = {
     "booking.forms.PeriodForm.kind",  # working hours, a break (booking.models.PeriodKind)
     "booking.forms.PeriodForm.weekday",  # the days of the week
     "patients.forms.PatientForm.preferred_language",  # the languages patients are served in (settings.LANGUAGES)
+    "consent.forms.SignForm.language",  # the language of the consent form read (domain.consent.LANGUAGES)
+    "consent.forms.TemplateForm.language",
 }
 # Clinical choice lists the walk found outside domain/vocabulary.py that are not moved yet (found by this walk on
 # 2026-12-07; each defined once, in the domain or beside its screening rules, but not as a Vocabulary). Listed so
