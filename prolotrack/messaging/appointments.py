@@ -17,7 +17,6 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from prolotrack.audit.services import Actor, create_record, update_record
@@ -28,7 +27,7 @@ from prolotrack.core.language import patient_language
 from prolotrack.core.site import site_url
 from prolotrack.domain import reminders as rules
 from prolotrack.domain.reminders import Decision, ReminderKind
-from prolotrack.messaging import ics
+from prolotrack.messaging import content, ics
 from prolotrack.messaging.models import OPEN_STATUSES, Channel, MessageKind, MessageStatus, OutboxMessage
 
 CONFIRMATION = MessageKind.APPOINTMENT_CONFIRMATION.value
@@ -209,10 +208,6 @@ class Written:
     ics: bytes
 
 
-def _when(local: Any) -> str:
-    return f"{date_format(local, 'l j F Y')}, {local:%H:%M} {local.tzname()}"
-
-
 def words(message: OutboxMessage, appointment: Appointment) -> Written:
     """The message from the appointment as it is now, in the patient's language."""
     clinic = appointment.clinic
@@ -223,14 +218,14 @@ def words(message: OutboxMessage, appointment: Appointment) -> Written:
             "clinic": clinic.name,
             "type": appointment.appointment_type.name,
             "clinician": str(appointment.clinician),
-            "when": _when(local),
-            "day": date_format(local, "l j F Y"),
+            "when": content.written_when(local),
+            "day": content.written_day(local.date()),
             "name": patient.given_name,
             "link": MANAGE_PLACEHOLDER,
         }
         if manage.may_change(appointment):
             change = _("To move or cancel it (until %(deadline)s): %(link)s") % {
-                "deadline": _when(timezone.localtime(manage.change_deadline(appointment), clinic.tz)),
+                "deadline": content.written_when(timezone.localtime(manage.change_deadline(appointment), clinic.tz)),
                 "link": MANAGE_PLACEHOLDER,
             }
         else:

@@ -60,13 +60,13 @@ def words(appointment: Appointment, *, channel: str, manage_url: str, intake_url
         "clinic": clinic.name,
         "type": appointment.appointment_type.name,
         "clinician": str(appointment.clinician),
-        "when": content._when(local),  # the day written out in the language's own words, the time with its zone
-        "day": content._day(local.date()),
+        "when": content.written_when(local),  # the day written out in the language's own words, the time with its zone
+        "day": content.written_day(local.date()),
         "name": pending.given_name,
         "link": manage_url,
     }
     if manage.may_change(appointment):
-        deadline = content._when(timezone.localtime(manage.change_deadline(appointment), clinic.tz))
+        deadline = content.written_when(timezone.localtime(manage.change_deadline(appointment), clinic.tz))
         change = _("To move or cancel it (until %(deadline)s): %(link)s") % {"deadline": deadline, "link": manage_url}
     else:
         change = _("To change it now, please call the clinic. Your appointment: %(link)s") % facts

@@ -31,7 +31,7 @@ class Content:
     body: str
 
 
-def _day(day: date) -> str:
+def written_day(day: date) -> str:
     """'Monday 7 December 2026' ('lunes 7 de diciembre de 2026'): a Django date format, translated per language."""
     return dateformat.format(day, pgettext("date written out in a patient message", "l j F Y"))
 
@@ -42,8 +42,8 @@ def _clock(start: datetime) -> str:
     return f"{start:%H:%M} {start.tzname()}"
 
 
-def _when(start: datetime) -> str:
-    return _("%(day)s at %(time)s") % {"day": _day(start.date()), "time": _clock(start)}
+def written_when(start: datetime) -> str:
+    return _("%(day)s at %(time)s") % {"day": written_day(start.date()), "time": _clock(start)}
 
 
 def contact_line(clinic: Any) -> str:
@@ -75,16 +75,16 @@ def appointment(patient: Any, clinic: Any, start: datetime, *, sms: bool) -> Con
         return Content(
             "",
             _("%(clinic)s: reminder of your appointment on %(when)s. To change it, call us.")
-            % {"clinic": clinic.name, "when": _when(start)},
+            % {"clinic": clinic.name, "when": written_when(start)},
         )
     return Content(
-        _("Reminder: your appointment on %(day)s") % {"day": _day(start.date())},
+        _("Reminder: your appointment on %(day)s") % {"day": written_day(start.date())},
         f"{_dear(patient)}\n\n"
         + _(
             "This is a reminder of your treatment appointment at %(clinic)s on %(when)s. The attached calendar file "
             "adds it to your calendar."
         )
-        % {"clinic": clinic.name, "when": _when(start)}
+        % {"clinic": clinic.name, "when": written_when(start)}
         + _sign_off(clinic),
     )
 
@@ -105,18 +105,18 @@ def _days(count: int) -> str:
 def _nsaid_from(stop_day: date, today: date, nsaid_stop_days: int, session_day: date) -> str:
     if stop_day > today:
         return _("From %(day)s (%(days)s before your appointment)") % {
-            "day": _day(stop_day),
+            "day": written_day(stop_day),
             "days": _days(nsaid_stop_days),
         }
     if (session_day - today).days >= nsaid_stop_days:
         return _("From today, %(day)s (%(days)s before your appointment)") % {
-            "day": _day(today),
+            "day": written_day(today),
             "days": _days(nsaid_stop_days),
         }
     return _(
         "From today, %(day)s (the clinic asks for %(days)s without them before your appointment, so please stop as "
         "soon as you read this)"
-    ) % {"day": _day(today), "days": _days(nsaid_stop_days)}
+    ) % {"day": written_day(today), "days": _days(nsaid_stop_days)}
 
 
 def nsaid_stop(
@@ -132,13 +132,13 @@ def nsaid_stop(
                 "until after your appointment on %(when)s. Paracetamol is fine. Keep taking prescribed aspirin or "
                 "blood thinners unless your doctor says otherwise."
             )
-            % {"clinic": clinic.name, "when": _when(start)},
+            % {"clinic": clinic.name, "when": written_when(start)},
         )
     return Content(
         _("From today: no anti-inflammatory painkillers before your appointment on %(day)s")
-        % {"day": _day(start.date())},
+        % {"day": written_day(start.date())},
         f"{_dear(patient)}\n\n{_nsaid_lines(stop_day, nsaid_stop_days, today, start.date())}\n\n"
-        + _("Your appointment is on %(when)s.") % {"when": _when(start)}
+        + _("Your appointment is on %(when)s.") % {"when": written_when(start)}
         + _sign_off(clinic),
     )
 
@@ -156,7 +156,7 @@ def pre_procedure(
     parts = [
         _dear(patient),
         _("Your treatment appointment at %(clinic)s is on %(when)s. Here is how to prepare.")
-        % {"clinic": clinic.name, "when": _when(start)},
+        % {"clinic": clinic.name, "when": written_when(start)},
     ]
     if stop_day is not None:
         parts.append(_("Painkillers.") + " " + _nsaid_lines(stop_day, nsaid_stop_days, today, start.date()))
@@ -184,7 +184,7 @@ def pre_procedure(
         _("Afterwards. Soreness for one to three days is common; acetaminophen (paracetamol) may be taken for it.")
     )
     return Content(
-        _("Preparing for your appointment on %(day)s") % {"day": _day(start.date())},
+        _("Preparing for your appointment on %(day)s") % {"day": written_day(start.date())},
         "\n\n".join(parts) + _sign_off(clinic),
     )
 
@@ -200,7 +200,7 @@ def questionnaire(patient: Any, clinic: Any, label: str, due_on: date, *, overdu
         subject = _("A reminder: your follow-up questionnaire")
         opening = _("We have not yet received %(what)s, which was due on %(day)s.") % {
             "what": what,
-            "day": _day(due_on),
+            "day": written_day(due_on),
         }
     else:
         subject = _("Your follow-up questionnaire is ready")
@@ -236,7 +236,7 @@ def intake(patient: Any, clinic: Any, start: datetime) -> Content:
     ) % {
         "name": patient.given_name,
         "clinic": clinic.name,
-        "when": _when(start),
+        "when": written_when(start),
         "link": LINK_PLACEHOLDER,
         "contact": contact_line(clinic),
     }

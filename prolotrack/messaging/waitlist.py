@@ -150,7 +150,7 @@ def offer_text(offer: WaitlistOffer, person: Any, channel: str, link: str) -> tu
             "clinic": clinic.name,
             "type": held.appointment_type.name,
             "clinician": held.clinician.get_full_name() or held.clinician.username,
-            "when": f"{date_format(start, 'l j F Y')}, {start:%H:%M} {start.tzname()}",
+            "when": content.written_when(start),
             "until": f"{until:%H:%M} {until.tzname()}",
             "link": link,
         }

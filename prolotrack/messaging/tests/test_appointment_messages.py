@@ -49,7 +49,8 @@ def book(frontdesk: Any, person: Any, week: Any, clinician: Any, start: datetime
 
 def when(start: datetime, clinic: Any) -> str:
     local = start.astimezone(clinic.tz)
-    return f"{local:%A} {local.day} {local:%B %Y}, {local:%H:%M} {local.tzname()}"
+    # Written independently of messaging.content: "Wednesday 16 December 2026 at 10:00 CST" (English messages).
+    return f"{local:%A} {local.day} {local:%B %Y} at {local:%H:%M} {local.tzname()}"
 
 
 def morning(clinic: Any, day: date | None = None, hour: int = 10) -> datetime:
@@ -261,3 +262,21 @@ def test_no_appointment_message_says_anything_the_database_does_not(
                     event = Calendar.from_ical(email.attachments[0][1]).walk("VEVENT")[0]
                     assert event.decoded("dtstart").astimezone(UTC) == visit.starts_at.astimezone(UTC), "stale .ics"
         transaction.set_rollback(True)
+
+
+def test_a_spanish_speaking_patients_confirmation_writes_the_day_as_spanish_does(
+    frontdesk: Any, make_patient: Any, week: Any, clinician: Any, clinic: Any
+) -> None:
+    """The appointment messages write days through messaging.content, as every other patient message: "miércoles
+    16 de diciembre de 2026 a las 10:00 CST", not the bare date format without "de" ("miércoles 16 diciembre")."""
+    person = make_patient(email="lucia@example.org", preferred_language="es", given_name="Lucía")
+    start = at(clinic, next_weekday(clinic, 2, at_least=3), "10:00")
+    assert patient_links.send_confirmation(book(frontdesk, person, week, clinician, start)) == 1
+    mail.outbox.clear()
+    run(clinic, morning(clinic))
+    [email] = [m for m in mail.outbox if "lucia@example.org" in m.to]
+    local = start.astimezone(clinic.tz)
+    months = ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
+              "noviembre", "diciembre"]  # fmt: skip
+    assert f"{local.day} de {months[local.month - 1]} de {local.year} a las 10:00 {local.tzname()}" in email.body
+    assert "Lucía" in email.body and "December" not in email.body
