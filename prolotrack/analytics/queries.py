@@ -170,9 +170,10 @@ def _window_answer_ctes(clinic: Any) -> tuple[str, list[Any]]:
     return sql, [clinic.pk, PRIMARY, PGIC, PRIMARY, *reached_params]
 
 
-def _window_session_ctes(clinic: Any) -> tuple[str, list[Any]]:
-    """done, solution: each course's sessions done (and of those, the ones before the day it reached the MCID), and
-    the dextrose strength of its first solution."""
+def _solution_cte() -> str:
+    """The `solution` CTE of both forms of the facts (one parameter: the clinic): each course's dextrose strength of
+    its first solution. Grouped (one row per course) so the join after it gets an index instead of scanning every
+    solution; the JSON is read only for each course's first solution, after ranking."""
     sessions, solutions = _t(TreatmentSession), _t(PreparedSolution)
     dextrose = (
         f"COALESCE(CASE WHEN {_json_text('s.components', 0, 'agent')} = 'dextrose' "
@@ -180,15 +181,7 @@ def _window_session_ctes(clinic: Any) -> tuple[str, list[Any]]:
         f"CASE WHEN {_json_text('s.components', 1, 'agent')} = 'dextrose' "
         f"THEN {_json_text('s.components', 1, 'target_pct')} END)"
     )
-    sql = f"""done AS (
-        SELECT t.course_id, COUNT(*) AS done,
-               SUM(CASE WHEN t.planned_on < p.reached_day THEN 1 ELSE 0 END) AS before_mcid
-        FROM {sessions} t LEFT JOIN ends p ON p.course_id = t.course_id AND p.instrument = %s
-        WHERE t.clinic_id = %s AND t.status = 'done' AND t.entered_in_error_at IS NULL GROUP BY t.course_id
-    ),
-    solution AS (
-        -- Grouped (one row per course) so the join below gets an index instead of scanning every solution.
-        -- The JSON is read only for each course's first solution, after ranking.
+    return f"""solution AS (
         SELECT ranked.course_id, MAX({dextrose}) AS dextrose FROM (
             SELECT t.course_id, s.id,
                    ROW_NUMBER() OVER (PARTITION BY t.course_id ORDER BY t.number, s.label, s.id) AS rank
@@ -196,6 +189,19 @@ def _window_session_ctes(clinic: Any) -> tuple[str, list[Any]]:
             WHERE s.clinic_id = %s AND s.entered_in_error_at IS NULL AND t.entered_in_error_at IS NULL
         ) ranked JOIN {solutions} s ON s.id = ranked.id WHERE ranked.rank = 1 GROUP BY ranked.course_id
     )"""
+
+
+def _window_session_ctes(clinic: Any) -> tuple[str, list[Any]]:
+    """done, solution: each course's sessions done (and of those, the ones before the day it reached the MCID), and
+    the dextrose strength of its first solution."""
+    sessions = _t(TreatmentSession)
+    sql = f"""done AS (
+        SELECT t.course_id, COUNT(*) AS done,
+               SUM(CASE WHEN t.planned_on < p.reached_day THEN 1 ELSE 0 END) AS before_mcid
+        FROM {sessions} t LEFT JOIN ends p ON p.course_id = t.course_id AND p.instrument = %s
+        WHERE t.clinic_id = %s AND t.status = 'done' AND t.entered_in_error_at IS NULL GROUP BY t.course_id
+    ),
+    {_solution_cte()}"""
     return sql, [PRIMARY, clinic.pk, clinic.pk]
 
 
@@ -272,27 +278,12 @@ def _joined_answer_ctes(clinic: Any) -> tuple[str, list[Any]]:
 
 def _joined_session_ctes(clinic: Any) -> tuple[str, list[Any]]:
     """done, solution: each course's sessions done, and the dextrose strength of its first solution."""
-    sessions, solutions = _t(TreatmentSession), _t(PreparedSolution)
-    dextrose = (
-        f"COALESCE(CASE WHEN {_json_text('s.components', 0, 'agent')} = 'dextrose' "
-        f"THEN {_json_text('s.components', 0, 'target_pct')} END, "
-        f"CASE WHEN {_json_text('s.components', 1, 'agent')} = 'dextrose' "
-        f"THEN {_json_text('s.components', 1, 'target_pct')} END)"
-    )
+    sessions = _t(TreatmentSession)
     sql = f"""done AS (
         SELECT course_id, COUNT(*) AS done FROM {sessions}
         WHERE clinic_id = %s AND status = 'done' AND entered_in_error_at IS NULL GROUP BY course_id
     ),
-    solution AS (
-        -- Grouped (one row per course) so the join below gets an index instead of scanning every solution.
-        -- The JSON is read only for each course's first solution, after ranking.
-        SELECT ranked.course_id, MAX({dextrose}) AS dextrose FROM (
-            SELECT t.course_id, s.id,
-                   ROW_NUMBER() OVER (PARTITION BY t.course_id ORDER BY t.number, s.label, s.id) AS rank
-            FROM {solutions} s JOIN {sessions} t ON t.id = s.session_id
-            WHERE s.clinic_id = %s AND s.entered_in_error_at IS NULL AND t.entered_in_error_at IS NULL
-        ) ranked JOIN {solutions} s ON s.id = ranked.id WHERE ranked.rank = 1 GROUP BY ranked.course_id
-    )"""
+    {_solution_cte()}"""
     return sql, [clinic.pk, clinic.pk]
 
 
