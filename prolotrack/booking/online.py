@@ -343,6 +343,40 @@ def _release(who: Actor, pending: PendingPatient, appointment: Appointment | Non
         )
 
 
+def start_verification(clinic: Clinic, booker: Booker, client_address: str | None) -> tuple[Actor, str]:
+    """The rate limits of a hold (per address and per contact; TooManyAttempts), the anonymous actor and a new
+    one-time code: the start of a booking hold and of a public waitlist join alike."""
+    _limit(
+        [
+            (HOLDS_PER_ADDRESS, client_address or "unknown"),
+            (HOLDS_PER_CONTACT, booker.email),
+            (HOLDS_PER_CONTACT, booker.phone),
+        ]
+    )
+    return actor(clinic, client_address), f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+
+
+def unverified_pending(
+    person: Actor, clinic: Clinic, booker: Booker, code: str, until: datetime, **detail: str
+) -> PendingPatient:
+    """Write the pending person a booker typed, not verified yet, with the hash of their code (inside the caller's
+    transaction, audited)."""
+    pending = PendingPatient(
+        clinic=clinic,
+        given_name=booker.given_name,
+        family_name=booker.family_name,
+        date_of_birth=booker.date_of_birth,
+        email=booker.email,
+        phone=booker.phone,
+        preferred_language=booker.language,
+        status=PendingStatus.UNVERIFIED,
+        code_expires_at=until,
+    )
+    pending.code_hash = code_hash(pending, code)
+    create_record(person, pending, "booking.pending.created", detail={"channel": booker.channel, **detail})
+    return pending
+
+
 def hold_online(
     clinic: Clinic,
     *,
@@ -359,32 +393,12 @@ def hold_online(
     if not isinstance(starts_at, datetime) or timezone.is_naive(starts_at):
         raise ValidationError({"slot": _("Please choose one of the free times.")})
     start = starts_at.replace(second=0, microsecond=0)
-    _limit(
-        [
-            (HOLDS_PER_ADDRESS, client_address or "unknown"),
-            (HOLDS_PER_CONTACT, booker.email),
-            (HOLDS_PER_CONTACT, booker.phone),
-        ]
-    )
-    person = actor(clinic, client_address)
-    code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+    person, code = start_verification(clinic, booker, client_address)
     try:
         with transaction.atomic():
             room_id = _locked_check(person, kind, who, start, rules=queries.online_rules(clinic))
             until = timezone.now() + timedelta(minutes=HOLD_MINUTES)
-            pending = PendingPatient(
-                clinic=clinic,
-                given_name=booker.given_name,
-                family_name=booker.family_name,
-                date_of_birth=booker.date_of_birth,
-                email=booker.email,
-                phone=booker.phone,
-                preferred_language=booker.language,
-                status=PendingStatus.UNVERIFIED,
-                code_expires_at=until,
-            )
-            pending.code_hash = code_hash(pending, code)
-            create_record(person, pending, "booking.pending.created", detail={"channel": booker.channel})
+            pending = unverified_pending(person, clinic, booker, code, until)
             appointment = create_record(
                 person,
                 Appointment(

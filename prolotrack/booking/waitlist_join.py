@@ -17,7 +17,6 @@ public page, `patient_link` for the links.
 """
 
 import re
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -289,29 +288,10 @@ def request_join(
     address and contact). Refused with ValidationError, BookingClosed, TooManyAttempts or CodeNotSent (then the entry
     and the pending patient are closed at once)."""
     kind, who = joinable(clinic, appointment_type, clinician)
-    online._limit(
-        [
-            (online.HOLDS_PER_ADDRESS, client_address or "unknown"),
-            (online.HOLDS_PER_CONTACT, booker.email),
-            (online.HOLDS_PER_CONTACT, booker.phone),
-        ]
-    )
-    person = online.actor(clinic, client_address)
-    code = f"{secrets.randbelow(10**online.CODE_DIGITS):0{online.CODE_DIGITS}d}"
+    person, code = online.start_verification(clinic, booker, client_address)
     with transaction.atomic():
-        pending = PendingPatient(
-            clinic=clinic,
-            given_name=booker.given_name,
-            family_name=booker.family_name,
-            date_of_birth=booker.date_of_birth,
-            email=booker.email,
-            phone=booker.phone,
-            preferred_language=booker.language,
-            status=PendingStatus.UNVERIFIED,
-            code_expires_at=timezone.now() + timedelta(minutes=online.HOLD_MINUTES),
-        )
-        pending.code_hash = online.code_hash(pending, code)
-        create_record(person, pending, "booking.pending.created", detail={"channel": booker.channel, "for": "waitlist"})
+        until = timezone.now() + timedelta(minutes=online.HOLD_MINUTES)
+        pending = online.unverified_pending(person, clinic, booker, code, until, **{"for": "waitlist"})
         entry = waitlist.add_entry(
             person, kind, who, window, pending=pending, source=WaitlistSource.ONLINE, status=WaitlistStatus.UNVERIFIED
         )
