@@ -18,10 +18,10 @@ from prolotrack.booking import attendance, queries, services
 from prolotrack.booking import patient_links as manage
 from prolotrack.booking.models import Appointment, AppointmentType
 from prolotrack.booking.schemas import (
-    AppointmentOut,
     AppointmentParams,
     AppointmentTypeOut,
     AttendanceIn,
+    BookedAppointmentOut,
     BookIn,
     CancelIn,
     MoveIn,
@@ -178,7 +178,7 @@ def list_appointments(request: ApiRequest, params: Query[AppointmentParams]) -> 
     return {"items": [appointment_out(a) for a in items], "count": found.count()}
 
 
-@router.get("/appointments/{appointment_id}", response={200: AppointmentOut}, summary="One appointment")
+@router.get("/appointments/{appointment_id}", response={200: BookedAppointmentOut}, summary="One appointment")
 @api_require(Permission.SCHEDULE_VIEW)
 def get_appointment(request: ApiRequest, appointment_id: UUID) -> Any:
     visit = _appointment(request, appointment_id)
@@ -187,7 +187,7 @@ def get_appointment(request: ApiRequest, appointment_id: UUID) -> Any:
     return appointment_out(visit)
 
 
-@router.post("/appointments", response={201: AppointmentOut}, summary="Book a free slot", openapi_extra=REFUSED_409)
+@router.post("/appointments", response={201: BookedAppointmentOut}, summary="Book a free slot", openapi_extra=REFUSED_409)
 @api_require(Permission.SCHEDULE_MANAGE)
 def book(request: ApiRequest, payload: BookIn) -> Any:
     try:
@@ -208,7 +208,7 @@ def book(request: ApiRequest, payload: BookIn) -> Any:
 
 
 @router.post(
-    "/appointments/{appointment_id}/move", response={200: AppointmentOut}, summary="Move", openapi_extra=REFUSED_409
+    "/appointments/{appointment_id}/move", response={200: BookedAppointmentOut}, summary="Move", openapi_extra=REFUSED_409
 )
 @api_require(Permission.SCHEDULE_MANAGE)
 def move(request: ApiRequest, appointment_id: UUID, payload: MoveIn) -> Any:
@@ -224,7 +224,7 @@ def move(request: ApiRequest, appointment_id: UUID, payload: MoveIn) -> Any:
     return appointment_out(_appointment(request, appointment_id))
 
 
-@router.post("/appointments/{appointment_id}/cancel", response={200: AppointmentOut}, summary="Cancel with a reason")
+@router.post("/appointments/{appointment_id}/cancel", response={200: BookedAppointmentOut}, summary="Cancel with a reason")
 @api_require(Permission.SCHEDULE_MANAGE)
 def cancel(request: ApiRequest, appointment_id: UUID, payload: CancelIn) -> Any:
     visit = _appointment(request, appointment_id)
@@ -235,7 +235,7 @@ def cancel(request: ApiRequest, appointment_id: UUID, payload: CancelIn) -> Any:
 
 
 @router.post(
-    "/appointments/{appointment_id}/attendance", response={200: AppointmentOut}, summary="Mark attended or no-show"
+    "/appointments/{appointment_id}/attendance", response={200: BookedAppointmentOut}, summary="Mark attended or no-show"
 )
 @api_require(Permission.SCHEDULE_MANAGE)
 def mark(request: ApiRequest, appointment_id: UUID, payload: AttendanceIn) -> Any:

@@ -88,7 +88,7 @@ class AppointmentParams(Schema):
     page_size: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
 
 
-class AppointmentOut(Schema):
+class BookedAppointmentOut(Schema):
     id: UUID
     version: int
     type_id: UUID
@@ -111,7 +111,7 @@ class AppointmentOut(Schema):
 
 
 class PagedAppointments(Schema):
-    items: list[AppointmentOut]
+    items: list[BookedAppointmentOut]
     count: int
 
 

@@ -156,6 +156,7 @@ RECORDS = {
     "QuestionnaireResponse": "questionnaire answers",
     "CarePlan": "treatment plans",
     "Appointment": "appointments",
+    "Schedule": "the clinicians' booking schedules (and their free times)",
     "Procedure": "procedures (injection sessions)",
     "BodyStructure": "injection sites",
     "Medication": "medicines",

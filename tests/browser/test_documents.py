@@ -111,11 +111,11 @@ def test_an_administrator_edits_a_handout_sees_the_versions_and_restores_the_pro
     page.goto("/handouts/")
     shot(page, "documents-handouts-list")
     page.locator("tr", has_text="Before the procedure").get_by_role("link", name="Edit English").click()
-    body = page.get_by_label("Text")
+    body = page.get_by_label("Text", exact=True)
     body.fill("Results are permanent.")
     page.get_by_role("button", name="Save as English version 1").click()
     expect(page.get_by_role("alert")).to_contain_text("must not claim 'permanent'")
-    body = page.get_by_label("Text")
+    body = page.get_by_label("Text", exact=True)
     body.fill(
         "## Painkillers\n- Stop NSAIDs from {nsaid_stop_date} ({nsaid_stop_days} days before).\n- Eat a light meal."
     )
@@ -127,7 +127,7 @@ def test_an_administrator_edits_a_handout_sees_the_versions_and_restores_the_pro
     shot(page, "documents-handout-editor")
     page.get_by_role("button", name="Restore the product's text").click()
     expect(page.locator(".msg-success, .msg").first).to_contain_text("Version 0 restored as version 2")
-    expect(page.get_by_label("Text")).to_have_value(re.compile("No trial has shown"))
+    expect(page.get_by_label("Text", exact=True)).to_have_value(re.compile("No trial has shown"))
 
 
 def _look_at_pdf(page: Page, pdf: bytes, folder: Path, name: str) -> None:

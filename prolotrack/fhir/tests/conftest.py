@@ -9,6 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from bench.dataset import generate
+from prolotrack.booking.testing import set_up_week
+from prolotrack.clinics.testing import actor_of
 from prolotrack.consent.models import Consent
 from prolotrack.core.records import service_write
 from prolotrack.documents.models import Document, DocumentPdf
@@ -22,6 +24,7 @@ PDF = b"%PDF-1.4\n% a visit summary\n%%EOF\n"
 def history(clinic: Any, clinician: Any, admin_user: Any) -> Any:
     """Six patients of Alpha Clinic with conditions, weights, courses, sessions, solutions, sites, events, scores."""
     counts = generate(clinic, patients=6, seed=3, today=date(2026, 6, 1), adverse_event_rate=0.3)
+    set_up_week(actor_of(admin_user), [clinician])  # appointment types and hours: the Schedules (booking app)
     with transaction.atomic(), service_write():
         patient = clinic_patient(clinic)
         Consent.objects.create(
