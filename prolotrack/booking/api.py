@@ -187,7 +187,9 @@ def get_appointment(request: ApiRequest, appointment_id: UUID) -> Any:
     return appointment_out(visit)
 
 
-@router.post("/appointments", response={201: BookedAppointmentOut}, summary="Book a free slot", openapi_extra=REFUSED_409)
+@router.post(
+    "/appointments", response={201: BookedAppointmentOut}, summary="Book a free slot", openapi_extra=REFUSED_409
+)
 @api_require(Permission.SCHEDULE_MANAGE)
 def book(request: ApiRequest, payload: BookIn) -> Any:
     try:
@@ -208,7 +210,10 @@ def book(request: ApiRequest, payload: BookIn) -> Any:
 
 
 @router.post(
-    "/appointments/{appointment_id}/move", response={200: BookedAppointmentOut}, summary="Move", openapi_extra=REFUSED_409
+    "/appointments/{appointment_id}/move",
+    response={200: BookedAppointmentOut},
+    summary="Move",
+    openapi_extra=REFUSED_409,
 )
 @api_require(Permission.SCHEDULE_MANAGE)
 def move(request: ApiRequest, appointment_id: UUID, payload: MoveIn) -> Any:
@@ -224,7 +229,9 @@ def move(request: ApiRequest, appointment_id: UUID, payload: MoveIn) -> Any:
     return appointment_out(_appointment(request, appointment_id))
 
 
-@router.post("/appointments/{appointment_id}/cancel", response={200: BookedAppointmentOut}, summary="Cancel with a reason")
+@router.post(
+    "/appointments/{appointment_id}/cancel", response={200: BookedAppointmentOut}, summary="Cancel with a reason"
+)
 @api_require(Permission.SCHEDULE_MANAGE)
 def cancel(request: ApiRequest, appointment_id: UUID, payload: CancelIn) -> Any:
     visit = _appointment(request, appointment_id)
@@ -235,7 +242,9 @@ def cancel(request: ApiRequest, appointment_id: UUID, payload: CancelIn) -> Any:
 
 
 @router.post(
-    "/appointments/{appointment_id}/attendance", response={200: BookedAppointmentOut}, summary="Mark attended or no-show"
+    "/appointments/{appointment_id}/attendance",
+    response={200: BookedAppointmentOut},
+    summary="Mark attended or no-show",
 )
 @api_require(Permission.SCHEDULE_MANAGE)
 def mark(request: ApiRequest, appointment_id: UUID, payload: AttendanceIn) -> Any:
