@@ -54,11 +54,6 @@ def _any_id(name: str, clinic: Any) -> str:
 def test_read_and_search_by_persona(
     name: str, client: Any, history: Any, clinic: Any, personas: Any, api_token: Any
 ) -> None:
-    if name == "Schedule":  # the demo history has no booking setup: the clinician offers the usual types
-        from prolotrack.booking.testing import set_up_week
-        from prolotrack.clinics.testing import actor_of
-
-        set_up_week(actor_of(personas["admin"]), [personas["clinician"]])
     record_id = _any_id(name, clinic)
     for persona, user in personas.items():
         headers = api_token(user)
