@@ -27,6 +27,7 @@ Importable: `generate(clinic, patients=..., seed=...)` after django.setup() (use
 """
 
 import argparse
+import itertools
 import os
 import random
 import sys
@@ -61,52 +62,42 @@ SHAPES = {
 BENCH_CLINIC = "Bench Prolotherapy Clinic"
 BATCH = 2000
 
-GIVEN = [
-    "Ada",
-    "Ben",
-    "Cleo",
-    "Dev",
-    "Eli",
-    "Fay",
-    "Gus",
-    "Hana",
-    "Ivo",
-    "Jas",
-    "Kai",
-    "Lea",
-    "Max",
-    "Noa",
-    "Oli",
-    "Pia",
-    "Quin",
-    "Ray",
-    "Sia",
-    "Tom",
-    "Uma",
-    "Vic",
-    "Wes",
-    "Yara",
-    "Zed",
-]
-FAMILY = [
-    "Smith",
-    "Jones",
-    "Patel",
-    "Garcia",
-    "Kim",
-    "Nguyen",
-    "Muller",
-    "Rossi",
-    "Silva",
-    "Cohen",
-    "Ito",
-    "Okafor",
-    "Novak",
-    "Berg",
-    "Walsh",
-    "Dubois",
-    "Lopez",
-]
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def _census(name: str) -> tuple[list[str], list[float]]:
+    """A name list of the U.S. Census Bureau's 1990 "Frequently Occurring Names" and each name's percent of people.
+
+    Public domain (a work of the U.S. government); taken from the files `dist.all.last`, `dist.female.first` and
+    `dist.male.first` as the PyPI package `names` 0.3.0 (MIT) ships them, the most frequent 10,000 surnames and 1,000
+    given names of each sex (bench/data/README.md).
+    """
+    import gzip
+
+    names, weights = [], []
+    with gzip.open(DATA / f"census1990_{name}.txt.gz", "rt", encoding="utf-8") as f:
+        for line in f:
+            if not line.startswith("#"):
+                who, pct = line.split()
+                names.append(who)
+                weights.append(float(pct))
+    return names, weights
+
+
+def _surnames() -> tuple[list[str], list[float]]:
+    """The 10,000 surnames with their real frequency (Smith 1.006 %); the 29 % of people whose name is rarer than the
+    10,000th are spread evenly over the names ranked 5,001-10,000, so no name is more frequent than its rank says
+    and the long tail stays long (each of those about 0.007 %)."""
+    names, weights = _census("surnames")
+    tail = max(0.0, 100.0 - sum(weights))
+    for i in range(5000, len(names)):
+        weights[i] += tail / (len(names) - 5000)
+    return names, weights
+
+
+FAMILY, FAMILY_WEIGHTS = _surnames()
+GIVEN = {"female": _census("given_female"), "male": _census("given_male")}
+
 
 # (region, indication, instrument for the region, built-in protocol code) as in the demo clinic.
 COMPLAINTS = (
@@ -229,6 +220,8 @@ def generate(
 
     shape = shape or SHAPES["clinic"]
     rng = random.Random(seed)
+    family_cum = list(itertools.accumulate(FAMILY_WEIGHTS))
+    given_cum = {sex: (names, list(itertools.accumulate(w))) for sex, (names, w) in GIVEN.items()}
     today = today or date(2026, 6, 1)
     clinician = User.objects.filter(memberships__clinic=clinic, memberships__role="clinician").first()
     region_maps = _maps_by_region()
@@ -255,13 +248,14 @@ def generate(
             dob = date(rng.randint(1940, 2004), rng.randint(1, 12), rng.randint(1, 28))
             registered = today - timedelta(days=rng.randint(30, 3 * 365))
             number = start_mrn + chunk_start + i + 1
+            sex = rng.choice(("female", "male"))
             people.append(
                 Patient(
                     mrn=f"B{number:07d}",
-                    given_name=rng.choice(GIVEN),
-                    family_name=rng.choice(FAMILY),
+                    given_name=rng.choices(given_cum[sex][0], cum_weights=given_cum[sex][1])[0],
+                    family_name=rng.choices(FAMILY, cum_weights=family_cum)[0],
                     date_of_birth=dob,
-                    sex=rng.choice(("female", "male")),
+                    sex=sex,
                     email=f"patient{number}@example.org",
                     phone=f"+1 555 {number % 10_000_000:07d}",
                     city="Springfield",

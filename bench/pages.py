@@ -93,13 +93,19 @@ def main() -> None:
     names = list(
         Patient.objects.filter(clinic=clinic)
         .order_by("id")
-        .values_list("family_name", "mrn")[:: max(1, Patient.objects.filter(clinic=clinic).count() // n)][:n]
+        .values_list("family_name", "mrn", "given_name")[:: max(1, Patient.objects.filter(clinic=clinic).count() // n)][
+            :n
+        ]
     )
     htmx = {"HX-Request": "true"}
     # (page, [urls], headers): each page's requests go round its urls.
     pages: list[tuple[str, list[str], dict[str, str]]] = [
         ("patient list", ["/patients/"], {}),
-        ("patient search (name)", [f"/patients/?q={f}" for f, _ in names] if args.dataset else ["/patients/?q=an"], {}),
+        (
+            "patient search (name)",
+            [f"/patients/?q={f}" for f, _, _ in names] if args.dataset else ["/patients/?q=an"],
+            {},
+        ),
         ("patient chart", [f"/patients/{p.uuid}/" for p in patients], {}),
         ("chart outcome card (HTMX)", [f"/patients/{p.uuid}/outcomes/" for p in patients], htmx),
         ("course", [f"/courses/{c.uuid}/" for c in courses], {}),
@@ -108,8 +114,8 @@ def main() -> None:
         ("API session", [f"/api/sessions/{s.uuid}" for s in sessions], {}),
     ]
     if args.dataset:
-        pages.insert(2, ("patient search (record number)", [f"/patients/?q={m[:6]}" for _, m in names], {}))
-        pages.insert(3, ("patient search (given and family)", [f"/patients/?q=Ada+{f}" for f, _ in names], {}))
+        pages.insert(2, ("patient search (record number)", [f"/patients/?q={m[:6]}" for _, m, _ in names], {}))
+        pages.insert(3, ("patient search (given and family)", [f"/patients/?q={g}+{f}" for f, _, g in names], {}))
     client = Client()
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     # Past the second factor, as a good code on the log-in page leaves a session (docs/SECURITY.md).
