@@ -5,7 +5,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -41,7 +40,7 @@ def patient_list(request: ClinicRequest) -> HttpResponse:
     text = request.GET.get("q", "").strip()
     record_read(actor_for(request), "patient.searched", record=None, detail={"search": text[:100]})
     results = queries.search_patients(request.clinic, text)
-    page = Paginator(results, 25).get_page(request.GET.get("page"))
+    page = queries.SearchPaginator(results, 25).get_page(request.GET.get("page"))
     context = {"page": page, "q": text}
     template = "patients/_results.html" if request.htmx and not request.htmx.boosted else "patients/list.html"
     return render(request, template, context)

@@ -10,8 +10,9 @@ from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 
 from prolotrack.core.records import service_write
+from prolotrack.patients import queries
 from prolotrack.patients.models import Patient
-from prolotrack.patients.queries import search_patients
+from prolotrack.patients.queries import SearchPaginator, search_patients
 
 pytestmark = pytest.mark.django_db
 
@@ -42,6 +43,24 @@ def test_the_list_and_search_read_the_same_queries_for_2_or_40_patients(client, 
     many = _counts(client)
     assert few == many
     assert "Page 1 of 2" in client.get("/patients/", {"q": "Lovelace"}).content.decode()
+
+
+def test_the_search_counts_at_most_the_cap(client, login, clinician, make_patient, monkeypatch):
+    """A common name never counts all its matches: COUNT(*) over the first cap + 1, and the page says to type more."""
+    login(clinician)
+    for n in range(5):
+        make_patient(given_name=f"Ada{n}")
+    found = search_patients(clinician.memberships.get().clinic, "Lovelace")
+    capped, exact = SearchPaginator(found, 2, cap=3), SearchPaginator(found, 2, cap=5)
+    assert (capped.count, capped.capped, capped.num_pages, len(capped.page(2).object_list)) == (3, True, 2, 1)
+    assert (exact.count, exact.capped, exact.num_pages) == (5, False, 3)
+    monkeypatch.setattr(queries, "SEARCH_COUNT_CAP", 3)
+    with CaptureQueriesContext(connection) as ctx:
+        html = client.get("/patients/", {"q": "Lovelace"}).content.decode()
+    assert "More than 3 patients match “Lovelace”: type more of the name" in html
+    assert html.count("Ada") == 3 and "Page 1 of" not in html
+    counts = [q["sql"] for q in ctx.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert len(counts) == 1 and "LIMIT 4" in counts[0], counts
 
 
 def test_the_postgresql_search_uses_the_trigram_indexes(make_patient):
