@@ -64,8 +64,9 @@ SEARCH_COUNT_CAP = 1000
 class SearchPaginator(Paginator):
     """The patient list's pager, which counts at most SEARCH_COUNT_CAP matches (then the page says "more than ...:
     type more of the name"): a common name in a network of 100,000 patients matches thousands, and counting them all
-    cost as much as the page (docs/PERFORMANCE.md). The count reads `COUNT(*)` over the search with `LIMIT cap + 1`,
-    which stops at the first cap + 1 matches on both databases; the pages then cover the first cap matches."""
+    cost as much as the page (docs/PERFORMANCE.md). The count reads `COUNT(*)` over the matches' ids, unordered, with
+    `LIMIT cap + 1`, which stops at the first cap + 1 matches on both databases (no sort: which ones does not matter
+    to a count); the pages then cover the first cap matches in the search's order."""
 
     def __init__(self, object_list: QuerySet[Patient], per_page: int, cap: int | None = None) -> None:
         super().__init__(object_list, per_page)
@@ -75,7 +76,7 @@ class SearchPaginator(Paginator):
     @cached_property
     def matches(self) -> int:
         """The number of matches, or cap + 1 when there are more than cap."""
-        return self.search[: self.cap + 1].count()
+        return self.search.order_by().values("pk")[: self.cap + 1].count()
 
     @cached_property
     def count(self) -> int:
