@@ -167,6 +167,48 @@ def differences(pending: PendingPatient, patient: Patient) -> list[str]:
     return out
 
 
+@dataclass(frozen=True)
+class Cell:
+    """A chart's value beside what was typed, and how they agree (domain/matching.py `Agreement`)."""
+
+    value: str
+    agreement: str
+
+
+@dataclass(frozen=True)
+class CompareRow:
+    label: str
+    typed: str
+    cells: list[Cell]
+
+
+def _shown(row: Any, name: str) -> str:
+    if name == "date_of_birth":
+        return row.date_of_birth.isoformat() if row.date_of_birth else ""
+    if name == "preferred_language":
+        return str(row.get_preferred_language_display())
+    return str(getattr(row, name) or "")
+
+
+def compared(pending: PendingPatient, shown: list[Candidate]) -> list[CompareRow]:
+    """The side-by-side rows: each field as typed, and each candidate's value marked same, close, different or
+    missing by the duplicate check's own folding (the language: the same code or not)."""
+    typed = as_person(pending)
+    agreements = [matching.agreement(typed, as_person(c.patient)) for c in shown]
+    rows = []
+    for label, name in COMPARED:
+        cells = []
+        for candidate, agree in zip(shown, agreements, strict=True):
+            if name == "preferred_language":
+                same = pending.preferred_language == candidate.patient.preferred_language
+                verdict = matching.Agreement.SAME if same else matching.Agreement.DIFFERENT
+            else:
+                verdict = agree[name]
+            cells.append(Cell(_shown(candidate.patient, name), verdict.value))
+        rows.append(CompareRow(label, _shown(pending, name), cells))
+    return rows
+
+
 def merge_target(clinic: Any, uuid: Any) -> Patient:
     return Patient.objects.get(clinic=clinic, uuid=uuid, entered_in_error_at__isnull=True)
 

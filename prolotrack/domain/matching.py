@@ -180,3 +180,46 @@ def match(typed: Person, record: Person) -> Match | None:
     else:
         return None
     return Match(strength, tuple(reasons))
+
+
+class Agreement(StrEnum):
+    """How one field of a record agrees with what was typed, for the side-by-side screen (said in words there, never
+    by colour alone)."""
+
+    SAME = "same"  # equal once folded as the check folds it
+    CLOSE = "close"  # within a typing slip, given and family swapped, or day and month swapped
+    DIFFERENT = "different"
+    MISSING = "missing"  # one side is empty: nothing to compare
+
+
+def _part(typed: str, held: str) -> Agreement:
+    a, b = fold(typed), fold(held)
+    if not a or not b:
+        return Agreement.MISSING
+    if a == b:
+        return Agreement.SAME
+    return Agreement.CLOSE if _close(a, b) else Agreement.DIFFERENT
+
+
+def agreement(typed: Person, record: Person) -> dict[str, Agreement]:
+    """Field by field (given_name, family_name, date_of_birth, email, phone), with the check's own folding: 'José' is
+    the same as 'jose', '(312) 555-0101' as '+1 312 555 0101'; a name with given and family swapped is close."""
+    swapped = name_match(typed, record) == "swapped"
+    out = {
+        "given_name": Agreement.CLOSE if swapped else _part(typed.given_name, record.given_name),
+        "family_name": Agreement.CLOSE if swapped else _part(typed.family_name, record.family_name),
+    }
+    if typed.date_of_birth is None or record.date_of_birth is None:
+        out["date_of_birth"] = Agreement.MISSING
+    elif typed.date_of_birth == record.date_of_birth:
+        out["date_of_birth"] = Agreement.SAME
+    else:
+        close = swapped_day_month(typed.date_of_birth, record.date_of_birth)
+        out["date_of_birth"] = Agreement.CLOSE if close else Agreement.DIFFERENT
+    for name, same in (("email", same_email), ("phone", same_phone)):
+        a, b = getattr(typed, name), getattr(record, name)
+        if not a.strip() or not b.strip():
+            out[name] = Agreement.MISSING
+        else:
+            out[name] = Agreement.SAME if same(a, b) else Agreement.DIFFERENT
+    return out

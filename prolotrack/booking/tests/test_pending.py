@@ -220,6 +220,10 @@ def test_the_screen_shows_the_candidates_beside_what_was_typed(
     page = login(frontdesk).get(f"/booking/pending/{booker.uuid}/").content.decode()
     assert "Typed online" in page and chart.mrn in page and "Strong match" in page
     assert "Name within a typing slip, same date of birth." in page
+    # Each chart value says in words how it agrees with what was typed (not by colour alone).
+    assert '<td class="agree-close">Anna' in page and "≈</span> close" in page
+    assert '<td class="agree-same">Ruiz' in page and '<td class="agree-same">1980-05-01' in page
+    assert '<td class="agree-missing">312-555-0199' in page  # the booking typed no phone
     assert f"/booking/pending/{booker.uuid}/merge/{chart.uuid}/" in page
     searched = login(frontdesk).get(f"/booking/pending/{booker.uuid}/?q=Zed").content.decode()
     assert "No other patient matches" in searched

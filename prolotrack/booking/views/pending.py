@@ -35,6 +35,7 @@ def person(request: ClinicRequest, pending_uuid: Any) -> HttpResponse:
         "booker": booker,
         "open": booker.status == PendingStatus.PENDING,
         "candidates": shown,
+        "rows": service.compared(booker, shown),
         "searched": service.searched(request.clinic, booker, q, shown),
         "q": q,
         "strong": any(c.strong for c in shown),

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from prolotrack.domain.matching import Person, Strength, fold, match, name_match, same_phone, slips
+from prolotrack.domain.matching import Person, Strength, agreement, fold, match, name_match, same_phone, slips
 
 BORN = date(1980, 5, 1)
 RECORD = Person("José", "García-López", BORN, "Jose.Garcia@example.org", "+1 (312) 555-0101")
@@ -158,3 +158,34 @@ def test_fold():
     assert fold("José-María O'Brien") == "josemariaobrien"
     assert fold("Müller") == "muller"
     assert fold("ǅ") == "dz"
+
+
+@pytest.mark.parametrize(
+    ("typed", "held", "expected"),
+    [
+        (
+            Person("José", "Ruiz", date(1970, 5, 1), "ANA@x.org ", "+1 (312) 555-0101"),
+            Person("jose", "RUIZ", date(1970, 5, 1), "ana@x.org", "312.555.0101"),
+            {"given_name": "same", "family_name": "same", "date_of_birth": "same", "email": "same", "phone": "same"},
+        ),
+        (
+            Person("Grace", "Hoper", date(1970, 1, 5), "g@x.org", ""),
+            Person("Margaret", "Hopper", date(1970, 5, 1), "m@x.org", "312-555-0101"),
+            {
+                "given_name": "different",
+                "family_name": "close",
+                "date_of_birth": "close",
+                "email": "different",
+                "phone": "missing",
+            },
+        ),
+        (
+            Person("Ruiz", "Ana", None),
+            Person("Ana", "Ruiz", date(1970, 5, 1)),
+            {"given_name": "close", "family_name": "close", "date_of_birth": "missing", "email": "missing"},
+        ),
+    ],
+)
+def test_agreement_field_by_field(typed, held, expected):
+    found = agreement(typed, held)
+    assert {k: found[k] for k in expected} == expected
