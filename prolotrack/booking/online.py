@@ -14,6 +14,7 @@ address and per contact (core/links.py RateLimit) on holds and on code tries; th
 nothing). Every write is audited with an Actor of channel "online_booking" and no user.
 """
 
+import json
 import logging
 import re
 import secrets
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -54,6 +56,9 @@ HOLD_MINUTES = 15
 # and 5 tries is well under its limit of 100 failed attempts per authenticator (5.2.2).
 CODE_DIGITS = 6
 CODE_TRIES = 5
+# The booked page's links are shown again to the browser that booked for at most this long (a session lasts 12 hours:
+# settings.SESSION_COOKIE_AGE; docs/BOOKING.md, "After the code").
+KEPT_LINKS_SECONDS = 24 * 60 * 60
 # Rate limits (product defaults, counted in the shared cache): a clinic's front desk on one address may book a
 # handful of people in an hour; a stranger scripting holds may not. Per contact fewer: one person rarely needs more
 # than a few holds (a code that did not arrive, a changed mind) in an hour.
@@ -500,3 +505,47 @@ def welcome(appointment: Appointment, language: str) -> Any:
     except Exception:  # the booking is made; the page must say so, not fail
         log.exception("The welcome of online booking %s failed.", appointment.uuid)
         return None
+
+
+# --- The booked page opened again by the browser that booked -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KeptLinks:
+    """What the booked page shows again when the browser that booked reloads it (the same fields as the welcome)."""
+
+    manage_path: str
+    intake_path: str | None
+    channel: str
+    sent: bool
+
+
+def seal_links(appointment: Appointment, shown: Any) -> tuple[str, str]:
+    """Seal the booked page's links for the browser that booked (docs/BOOKING.md, "After the code"): returns the
+    sealed box, kept in that browser's session (in the database), and a fresh random key, kept only in a cookie of
+    that browser. Neither opens the links alone: the session table holds no working token, and the cookie holds no
+    link. The box names its appointment, so another booking in the same session does not open it."""
+    key = Fernet.generate_key()
+    kept = {
+        "appointment": str(appointment.uuid),
+        "manage_path": shown.manage_path,
+        "intake_path": shown.intake_path,
+        "channel": shown.channel,
+        "sent": bool(shown.sent),
+    }
+    box = Fernet(key).encrypt(json.dumps(kept).encode())
+    return box.decode(), key.decode()
+
+
+def open_links(box: str, key: str, appointment: Appointment) -> KeptLinks | None:
+    """The links `seal_links` sealed, for this appointment still booked; None for a missing or wrong key, another
+    appointment's box, or a box older than a day (the session itself lasts 12 hours)."""
+    if not box or not key:
+        return None
+    try:
+        kept = json.loads(Fernet(key.encode()).decrypt(box.encode(), ttl=KEPT_LINKS_SECONDS))
+    except (InvalidToken, ValueError, TypeError):
+        return None
+    if kept.get("appointment") != str(appointment.uuid) or appointment.status != AppointmentStatus.BOOKED:
+        return None
+    return KeptLinks(kept["manage_path"], kept["intake_path"], kept["channel"], kept["sent"])

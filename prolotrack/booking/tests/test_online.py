@@ -358,6 +358,11 @@ def test_bad_details_show_messages_by_the_fields_and_write_nothing(
     assert counts() == before
 
 
+def paths_of(page: str) -> list[str | None]:
+    found = [re.search(rf'href="(/{kind}/[^"]+)"', page) for kind in ("intake", "my-appointment")]
+    return [m.group(1) if m else None for m in found]
+
+
 def test_the_whole_path_on_the_pages(client: Any, open_clinic: Any, types: Any, clinician: Any, day: date) -> None:
     kind = types[AppointmentKind.ASSESSMENT]
     page = client.get(
@@ -378,7 +383,18 @@ def test_the_whole_path_on_the_pages(client: Any, open_clinic: Any, types: Any, 
     assert right.status_code == 200 and "Your booking is made" in booked and "no-store" in right["Cache-Control"]
     assert "Fill in your pre-visit form now" in booked and 'href="/intake/' in booked
     assert 'href="/my-appointment/' in booked
-    # Opened again later: still booked, the links are no longer on it (the confirmation has them).
+    # Opened again (a refresh) by the same browser: the same two links, sealed in its session with the key in its own
+    # cookie (docs/BOOKING.md, "After the code"); the session table holds no working token.
+    again = client.get(response["Location"]).content.decode()
+    assert "Your booking is made" in again and paths_of(booked) == paths_of(again) != [None, None]
+    cookie = client.cookies["booked_links"]
+    assert cookie["httponly"] and cookie["samesite"] == "Strict" and cookie["path"] == f"/book/{open_clinic.slug}/"
+    from django.contrib.sessions.models import Session
+
+    stored = " ".join(s.session_data for s in Session.objects.all())
+    assert all(p.rsplit("/", 2)[-2] not in stored for p in paths_of(booked) if p)
+    # The session without the key (a copied session cookie, the key lost): the booking, without the links.
+    del client.cookies["booked_links"]
     done = client.get(response["Location"]).content.decode()
     assert "Your booking is made" in done and "will check your booking and confirm it" in done
     assert "/intake/" not in done and "/my-appointment/" not in done

@@ -16,6 +16,7 @@ import uuid
 from datetime import date
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -36,6 +37,9 @@ from prolotrack.core.patient_pages import render_patient_page
 HONEYPOT = "website"
 # Where the person's booking reference is kept in their session, per clinic.
 SESSION_KEY = "online-booking:{slug}"
+# The booked page's links, sealed (in the session) and the key that opens them (a cookie of the booking pages only).
+LINKS_KEY = "online-booking-links:{slug}"
+LINKS_COOKIE = "booked_links"
 # A decoy reference (the honeypot's answer): it opens the same code page, which holds nothing.
 DECOY = "decoy:"
 
@@ -202,13 +206,38 @@ def code(request: HttpRequest, slug: str) -> HttpResponse:
     status = 200
     if found is not None and request.method == "GET":
         context["state"] = _state(found)
+        context["welcome"] = _kept_links(request, slug, found) if context["state"] == "booked" else None
     elif request.method == "POST":
         context, status = _try_code(request, clinic, found, context)
         if context["state"] == "booked" and not context.get("just_booked"):
             return redirect("booking:public-code", slug=slug)
     if context["state"] in ("expired", "released") and found is not None:
         context["instead"] = _instead(clinic, found[1])
-    return _page(request, "booking/public/code.html", context, status=status)
+    response = _page(request, "booking/public/code.html", context, status=status)
+    if context.get("just_booked") and context.get("welcome"):
+        _keep_links(request, response, slug, context["found"][1], context["welcome"])
+    return response
+
+
+def _keep_links(request: HttpRequest, response: HttpResponse, slug: str, appointment: Any, shown: Any) -> None:
+    """The booked page's links, for this browser only: the sealed box in its session, the key in a cookie that only
+    the clinic's booking pages receive (docs/BOOKING.md, "After the code")."""
+    box, key = online.seal_links(appointment, shown)
+    request.session[LINKS_KEY.format(slug=slug)] = box
+    response.set_cookie(
+        LINKS_COOKIE,
+        key,
+        max_age=online.KEPT_LINKS_SECONDS,
+        path=reverse("booking:public-start", kwargs={"slug": slug}),
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Strict",
+    )
+
+
+def _kept_links(request: HttpRequest, slug: str, found: tuple[Any, Any]) -> Any:
+    box = str(request.session.get(LINKS_KEY.format(slug=slug), ""))
+    return online.open_links(box, request.COOKIES.get(LINKS_COOKIE, ""), found[1])
 
 
 def _state(found: tuple[Any, Any]) -> str:
