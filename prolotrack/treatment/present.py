@@ -320,14 +320,15 @@ def label_appointments(
 
 def _appointment_html(a: Appointment, grid: bool) -> str:
     """The appointment's link, each text escaped (stdlib `html.escape`, quotes too: Django's lazy-aware escape cost
-    more than the rest of the week's rendering). On the week's grid the start and the name share one line, cut with an
-    ellipsis where the column is narrow, and the whole text is the link's title (a 30-minute block is 46 px high)."""
+    more than the rest of the week's rendering). On the week's grid the name is one line and the times with the rest a second
+    one, each cut with an ellipsis where the column is narrow; the whole text is the link's title (a 30-minute block
+    is 46 px high: two lines)."""
     uuid = a.session.uuid
     return mark_safe(  # noqa: S308 - every interpolated text is escaped above or is a UUID/choice value
         f'<a class="appt status-{escape(a.session.status)}{" outside" if a.outside else ""}"'
         + (f' id="appt-{uuid}" title="{escape(f"{a.times} {a.name} · {a.meta}")}"' if grid else "")
-        + f' href="{escape(a.href)}"><span class="appt-time">{escape(a.times[:5] if grid else a.times)}</span> '
-        f'<span class="appt-name">{escape(a.name)}</span> <span class="appt-meta">{escape(a.meta)}</span></a>'
+        + f' href="{escape(a.href)}"><span class="appt-name">{escape(a.name)}</span> '
+        f'<span class="appt-time">{escape(a.times)}</span> <span class="appt-meta">{escape(a.meta)}</span></a>'
     )
 
 
