@@ -39,12 +39,13 @@ from prolotrack.booking.models import (
     AppointmentStatus,
     AppointmentType,
     BookingSource,
+    ManageLink,
     PendingPatient,
     PendingStatus,
 )
 from prolotrack.booking.services import SlotUnavailable, _lock, _locked_check
 from prolotrack.clinics.models import Clinic
-from prolotrack.core.links import RateLimit
+from prolotrack.core.links import LinkState, RateLimit
 
 log = logging.getLogger(__name__)
 
@@ -547,5 +548,8 @@ def open_links(box: str, key: str, appointment: Appointment) -> KeptLinks | None
     except (InvalidToken, ValueError, TypeError):
         return None
     if kept.get("appointment") != str(appointment.uuid) or appointment.status != AppointmentStatus.BOOKED:
+        return None
+    link = ManageLink.by_token(str(kept["manage_path"]).rstrip("/").rsplit("/", 1)[-1])
+    if link is None or link.state() != LinkState.OPEN:  # replaced by a later message's link: that message has it
         return None
     return KeptLinks(kept["manage_path"], kept["intake_path"], kept["channel"], kept["sent"])
