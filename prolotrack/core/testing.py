@@ -2,6 +2,7 @@
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -42,6 +43,48 @@ def write_while_locked(lock: Callable[[], None], write: Callable[[], None]) -> N
         release.set()
         thread.join(30)
     assert errors == []
+
+
+@dataclass
+class Race:
+    """What the threads of `race` did: each one's return value, and the refusals it was told to expect."""
+
+    results: list[Any] = field(default_factory=list)
+    refused: list[BaseException] = field(default_factory=list)
+
+
+def race(
+    threads: int, work: Callable[[int, Callable[[], None]], Any], *, refusals: tuple[type[BaseException], ...] = ()
+) -> Race:
+    """Run `work(n, go)` in `threads` threads, each with its own database connection, released together.
+
+    Each thread does its own set-up, then calls `go()`, which waits until every thread is there: the writes after it
+    start at the same moment, as concurrent requests do (tests with `django_db(transaction=True)`). A return value
+    goes to `results`, an exception of `refusals` to `refused`; anything else fails the test with every thread's
+    outcome. Skipped on an in-memory SQLite database (threads need a file: PROLOTRACK_TEST_SQLITE)."""
+    if connection.vendor == "sqlite" and connection.settings_dict["NAME"].startswith(("file:memorydb", ":memory:")):
+        pytest.skip("threads need a file database: set PROLOTRACK_TEST_SQLITE")
+    start = threading.Barrier(threads)
+    outcome, errors = Race(), []
+
+    def run(n: int) -> None:
+        try:
+            outcome.results.append(work(n, lambda: start.wait(20)))
+        except refusals as error:
+            outcome.refused.append(error)
+        except BaseException as error:  # reported below, with every thread's outcome
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    running = [threading.Thread(target=run, args=(n,)) for n in range(threads)]
+    for thread in running:
+        thread.start()
+    for thread in running:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in running), "a thread did not finish in 60 s"
+    assert errors == [], errors
+    return outcome
 
 
 class S3Bucket:

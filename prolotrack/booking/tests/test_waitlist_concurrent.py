@@ -3,12 +3,11 @@ slot, the other is told the offer was answered (docs/BOOKING.md, "Waitlist"). Th
 own connections: SQLite (BEGIN IMMEDIATE) with a file database, and PostgreSQL (the clinician's row lock, then the
 offer's)."""
 
-import threading
+from collections.abc import Callable
 from datetime import time
 from typing import Any
 
 import pytest
-from django.db import connection, connections
 from django.utils import timezone
 
 from prolotrack.booking import services, waitlist
@@ -16,6 +15,7 @@ from prolotrack.booking.models import Appointment, AppointmentStatus, OfferOutco
 from prolotrack.booking.testing import next_weekday
 from prolotrack.clinics.models import User
 from prolotrack.clinics.testing import actor_of
+from prolotrack.core.testing import race
 
 THREADS = 2
 
@@ -24,8 +24,6 @@ THREADS = 2
 def test_two_acceptances_of_one_offer_one_wins(
     admin_user: User, frontdesk: User, clinician: User, clinic: Any, make_patient: Any
 ) -> None:
-    if connection.vendor == "sqlite" and connection.settings_dict["NAME"].startswith(("file:memorydb", ":memory:")):
-        pytest.skip("threads need a file database: set PROLOTRACK_TEST_SQLITE")
     admin = actor_of(admin_user)
     kind = services.create_appointment_type(admin, {"name": "Follow-up", "kind": "follow_up", "duration_minutes": 30})
     services.set_offers(admin, kind, [clinician])
@@ -35,32 +33,16 @@ def test_two_acceptances_of_one_offer_one_wins(
     waitlist.join_waitlist(actor_of(frontdesk), patient=patient, appointment_type=kind, first_day=day, last_day=day)
     offer = waitlist.make_offers(clinic, timezone.now())[0]
     token = waitlist.issue_link(offer).rstrip("/").rsplit("/", 1)[1]
-    start = threading.Barrier(THREADS)
-    won: list[Appointment] = []
-    refused: list[waitlist.OfferClosed] = []
-    errors: list[BaseException] = []
 
-    def accept() -> None:
-        try:
-            found = waitlist.offer_by_token(token)
-            assert found is not None
-            start.wait()
-            won.append(waitlist.accept_offer(found))
-        except waitlist.OfferClosed as error:
-            refused.append(error)
-        except BaseException as error:  # reported below, with every thread's outcome
-            errors.append(error)
-        finally:
-            connections.close_all()
+    def accept(n: int, go: Callable[[], None]) -> Appointment:
+        found = waitlist.offer_by_token(token)
+        assert found is not None
+        go()
+        return waitlist.accept_offer(found)
 
-    threads = [threading.Thread(target=accept) for _ in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
-    assert len(won) == 1 and len(refused) == 1
-    assert refused[0].state == "used"
+    outcome = race(THREADS, accept, refusals=(waitlist.OfferClosed,))
+    assert len(outcome.results) == 1 and len(outcome.refused) == 1
+    assert getattr(outcome.refused[0], "state", None) == "used"
     booked = Appointment.objects.get(pk=offer.appointment_id)
     assert booked.status == AppointmentStatus.BOOKED and booked.version == 2  # changed once, by the winner
     assert WaitlistEntry.objects.get().status == WaitlistStatus.BOOKED
@@ -73,8 +55,6 @@ def test_two_scheduler_passes_at_once_make_each_offer_once(
 ) -> None:
     """Two schedulers (docs/OPERATIONS.md runs two) offering at the same moment: each slot is held once and each
     person gets one open offer (the clinician's row lock and re-check, the entry's row lock, and the constraint)."""
-    if connection.vendor == "sqlite" and connection.settings_dict["NAME"].startswith(("file:memorydb", ":memory:")):
-        pytest.skip("threads need a file database: set PROLOTRACK_TEST_SQLITE")
     admin = actor_of(admin_user)
     kind = services.create_appointment_type(admin, {"name": "Follow-up", "kind": "follow_up", "duration_minutes": 30})
     services.set_offers(admin, kind, [clinician])
@@ -89,26 +69,14 @@ def test_two_scheduler_passes_at_once_make_each_offer_once(
             last_day=day,
         )
     now = timezone.now()
-    start = threading.Barrier(THREADS)
-    made: list[int] = []
-    errors: list[BaseException] = []
 
-    def run() -> None:
-        try:
-            start.wait()
-            made.append(len(waitlist.make_offers(clinic, now)))
-        except BaseException as error:  # reported below
-            errors.append(error)
-        finally:
-            connections.close_all()
+    def run(n: int, go: Callable[[], None]) -> int:
+        go()
+        return len(waitlist.make_offers(clinic, now))
 
-    threads = [threading.Thread(target=run) for _ in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
-    assert sum(made) == 2  # two slots (09:00, 09:30), two people: two offers in all, whichever pass made them
+    assert (
+        sum(race(THREADS, run).results) == 2
+    )  # two slots (09:00, 09:30), two people: two offers in all, whichever pass made them
     held = Appointment.objects.filter(clinic=clinic, status=AppointmentStatus.HELD)
     assert held.count() == 2 and len({a.starts_at for a in held}) == 2
     assert sorted(WaitlistEntry.objects.values_list("status", flat=True)) == [WaitlistStatus.OFFERED] * 2

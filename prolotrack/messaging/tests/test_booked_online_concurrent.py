@@ -5,19 +5,19 @@ is a repeat, not a new booking. Threads with their own connections on committed 
 (BEGIN IMMEDIATE) and on PostgreSQL (SELECT ... FOR NO KEY UPDATE), as booking's concurrency tests."""
 
 import re
-import threading
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.core import mail
 from django.core.cache import cache
-from django.db import connection, connections
 
 from prolotrack.booking import online
 from prolotrack.booking.models import AppointmentKind, ManageLink
 from prolotrack.booking.testing import at, next_weekday, set_up_week
 from prolotrack.clinics.models import User
 from prolotrack.clinics.testing import actor_of
+from prolotrack.core.testing import race
 from prolotrack.intake.models import Intake, IntakeLink
 
 THREADS = 2
@@ -25,8 +25,6 @@ THREADS = 2
 
 @pytest.mark.django_db(transaction=True)
 def test_two_taps_of_the_right_code_book_and_welcome_once(admin_user: User, clinician: User, clinic: Any) -> None:
-    if connection.vendor == "sqlite" and connection.settings_dict["NAME"].startswith(("file:memorydb", ":memory:")):
-        pytest.skip("threads need a file database: set PROLOTRACK_TEST_SQLITE")
     cache.clear()
     types = set_up_week(actor_of(admin_user), [clinician])
     clinic.settings = {**clinic.settings, "online_booking": True}
@@ -46,30 +44,17 @@ def test_two_taps_of_the_right_code_book_and_welcome_once(admin_user: User, clin
     )
     found = re.search(r"\b(\d{6})\b", mail.outbox[-1].body)
     assert found is not None
-    start = threading.Barrier(THREADS)
-    results: list[online.Verification] = []
     welcomes: list[Any] = []
-    errors: list[BaseException] = []
 
-    def tap(n: int) -> None:
-        try:
-            start.wait()
-            result = online.verify_code(clinic, held.pending, found.group(1), f"192.0.2.{n + 1}")
-            results.append(result)
-            if result.just_booked:
-                assert result.appointment is not None
-                welcomes.append(online.welcome(result.appointment, "en"))
-        except BaseException as error:  # reported below, with every thread's outcome
-            errors.append(error)
-        finally:
-            connections.close_all()
+    def tap(n: int, go: Callable[[], None]) -> online.Verification:
+        go()
+        result = online.verify_code(clinic, held.pending, found.group(1), f"192.0.2.{n + 1}")
+        if result.just_booked:
+            assert result.appointment is not None
+            welcomes.append(online.welcome(result.appointment, "en"))
+        return result
 
-    threads = [threading.Thread(target=tap, args=(n,)) for n in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
+    results = race(THREADS, tap).results
     assert sorted((r.outcome, r.just_booked) for r in results) == [("booked", False), ("booked", True)]
     assert len(welcomes) == 1 and welcomes[0] is not None and welcomes[0].intake_path
     assert (Intake.objects.count(), IntakeLink.objects.count(), ManageLink.objects.count()) == (1, 1, 1)
