@@ -37,6 +37,11 @@ def main() -> None:
     parser.add_argument("--targets", type=int, default=20, help="With --dataset: records each page rotates over.")
     parser.add_argument("--out", default="pages.json", help="File name under bench/results for the figures.")
     parser.add_argument("--only", default="", help="Time only the pages whose name contains this text (e.g. calendar).")
+    parser.add_argument(
+        "--profile", action="store_true",
+        help="After timing each page, profile --requests more of it (cProfile on the CPU clock) into "
+        "bench/results/profile-<page>.txt: the functions by own and by cumulative time.",
+    )  # fmt: skip
     args = parser.parse_args()
     os.environ["PROLOTRACK_DATA_DIR"] = args.data_dir
     os.environ.setdefault("PROLOTRACK_DEMO_PASSWORD", "bench-password-1")
@@ -183,6 +188,8 @@ def main() -> None:
                  "queries": min(query_counts), "queries_max": max(query_counts), "records": len(urls)}
             )  # fmt: skip
             print(results[-1], f"load {os.getloadavg()[0]:.1f}", flush=True)
+            if args.profile:
+                _profile(name, lambda i, urls=urls, extra=extra: client.get(urls[i % len(urls)], headers=extra), args)
     width = max(len(r["page"]) for r in results)
     print(f"{'page':<{width}}  median ms  p95 ms  CPU median  CPU p95  queries")
     for r in results:
@@ -193,6 +200,30 @@ def main() -> None:
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / args.out).write_text(json.dumps(results, indent=2))
+
+
+def _profile(name: str, call, args) -> None:  # type: ignore[no-untyped-def]
+    """cProfile on the CPU clock (a loaded machine's waits left out) over --requests requests of one page."""
+    import cProfile
+    import io
+    import pstats
+
+    profiler = cProfile.Profile(time.process_time)
+    profiler.enable()
+    for i in range(args.requests):
+        call(i)
+    profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    out.write(f"{name}: {args.requests} requests, CPU clock; load average {os.getloadavg()}\n")
+    stats.sort_stats("tottime").print_stats(45)
+    stats.sort_stats("cumulative").print_stats(90)
+    slug = "".join(c if c.isalnum() else "-" for c in name).strip("-")
+    path = ROOT / "bench" / "results" / f"profile-{slug}.txt"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(out.getvalue())
+    stats.dump_stats(path.with_suffix(".prof"))  # for pstats' print_callees
+    print(f"profile: {path}", flush=True)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,8 @@ class MiddlewareRequest(HttpRequest):
 
     clinic: Clinic | None
     membership: Membership | None
+    # Every membership of the signed-in user, active or not, with its clinic (the clinic switcher of base.html).
+    memberships: list[Membership]
     htmx: HtmxDetails
     # Set by accounts.middleware.SecondFactorMiddleware on a signed-in session still owing its second factor.
     second_factor_pending: bool

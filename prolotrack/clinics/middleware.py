@@ -11,7 +11,7 @@ from django.shortcuts import redirect
 from django.utils import timezone
 
 from prolotrack.clinics.http import MiddlewareRequest
-from prolotrack.clinics.queries import SESSION_ACTIVITY_KEY, active_membership
+from prolotrack.clinics.queries import SESSION_ACTIVITY_KEY, active_membership, user_memberships
 
 
 class ClinicMiddleware:
@@ -20,7 +20,9 @@ class ClinicMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         typed = cast(MiddlewareRequest, request)
-        typed.membership = active_membership(request.user, request.session)
+        user = request.user
+        typed.memberships = user_memberships(user) if user.is_authenticated else []
+        typed.membership = active_membership(user, request.session, typed.memberships)
         typed.clinic = typed.membership.clinic if typed.membership else None
         # Dates and times on pages, and "not in the future" checks, use the clinic's local time.
         if typed.clinic is not None:

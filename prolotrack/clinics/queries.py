@@ -14,17 +14,27 @@ SESSION_CLINIC_KEY = "prolotrack_clinic"
 SESSION_ACTIVITY_KEY = "prolotrack_last_activity"
 
 
-def active_membership(user: Any, session: Any) -> Membership | None:
-    """The membership a session acts under: the chosen clinic, else the user's first."""
+def user_memberships(user: Any) -> list[Membership]:
+    """Every membership of the user, active or not (the clinic switcher lists them), with its clinic, by clinic name."""
+    rows = list(Membership.objects.select_related("clinic").filter(user=user).order_by("clinic__name", "id"))
+    for row in rows:
+        row.user = user  # the same row as the signed-in user: not read again
+    return rows
+
+
+def active_membership(user: Any, session: Any, memberships: list[Membership] | None = None) -> Membership | None:
+    """The membership a session acts under: the chosen clinic, else the user's first by clinic name. Picked from
+    `memberships` (`user_memberships(user)`) when given, so that one query serves both this and the clinic switcher
+    of every page (docs/PERFORMANCE.md, "Per-request cost")."""
     if user is None or not user.is_authenticated:
         return None
-    memberships = Membership.objects.select_related("clinic", "user").filter(user=user, is_active=True)
+    active = [m for m in (user_memberships(user) if memberships is None else memberships) if m.is_active]
     chosen = session.get(SESSION_CLINIC_KEY)
     if chosen:
-        membership = memberships.filter(clinic__uuid=chosen).first()
-        if membership is not None:
-            return membership
-    return memberships.order_by("clinic__name", "id").first()
+        for membership in active:
+            if str(membership.clinic.uuid) == str(chosen):
+                return membership
+    return active[0] if active else None
 
 
 def members_with(clinic: Any, permission: Permission, *, lacking: Permission | None = None) -> QuerySet[Membership]:

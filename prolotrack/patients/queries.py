@@ -9,10 +9,11 @@ from uuid import UUID
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import CharField, F, Func, Prefetch, Q, QuerySet, Value
+from django.db.models import CharField, F, Func, Prefetch, Q, QuerySet, Value, prefetch_related_objects
 from django.utils.functional import cached_property
 
 from prolotrack.audit.models import RecordVersion
+from prolotrack.clinics.models import Clinic
 from prolotrack.patients.models import Allergy, Condition, Medication, Patient, WeightMeasurement
 
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y")
@@ -107,8 +108,13 @@ class Chart:
 
 
 def get_patient(clinic: Any, patient_uuid: Any) -> Patient:
-    """One patient of this clinic; raises Patient.DoesNotExist for anyone else's."""
-    return Patient.objects.select_related("updated_by").get(clinic=clinic, uuid=patient_uuid)
+    """One patient of this clinic; raises Patient.DoesNotExist for anyone else's. The clinic given is the patient's
+    (the row was looked up by it), so the patient carries it: reads that ask for `patient.clinic` do not read it
+    again."""
+    patient = Patient.objects.select_related("updated_by").get(clinic=clinic, uuid=patient_uuid)
+    if isinstance(clinic, Clinic):
+        patient.clinic = clinic
+    return patient
 
 
 def clinic_patient(clinic: Any, patient_uuid: Any) -> Patient | None:
@@ -146,17 +152,15 @@ def get_child(patient: Patient, kind: str, record_uuid: Any) -> Any:
 
 
 def load_chart(patient: Patient) -> Chart:
-    """The chart of a patient already scoped to the caller's clinic."""
+    """The chart of a patient already scoped to the caller's clinic (as `get_patient` reads it): its four clinical
+    lists are read onto that same instance rather than reading the patient again."""
     related = ("updated_by",)
-    patient = (
-        Patient.objects.prefetch_related(
-            Prefetch("weights", queryset=WeightMeasurement.objects.select_related(*related)),
-            Prefetch("conditions", queryset=Condition.objects.select_related(*related)),
-            Prefetch("medications", queryset=Medication.objects.select_related(*related)),
-            Prefetch("allergies", queryset=Allergy.objects.select_related(*related)),
-        )
-        .select_related("updated_by")
-        .get(pk=patient.pk)
+    prefetch_related_objects(
+        [patient],
+        Prefetch("weights", queryset=WeightMeasurement.objects.select_related(*related)),
+        Prefetch("conditions", queryset=Condition.objects.select_related(*related)),
+        Prefetch("medications", queryset=Medication.objects.select_related(*related)),
+        Prefetch("allergies", queryset=Allergy.objects.select_related(*related)),
     )
     return Chart(
         patient=patient,

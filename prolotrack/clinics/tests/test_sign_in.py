@@ -117,7 +117,13 @@ def test_a_member_of_two_clinics_can_switch_and_sees_the_other_clinic(
     login(clinician)
     assert client.get(f"/patients/{theirs.uuid}/").status_code == 404
     client.post("/clinic/switch/", {"clinic": str(other_clinic.uuid), "next": "/patients/"})
-    assert client.get(f"/patients/{theirs.uuid}/").status_code == 200
+    page = client.get(f"/patients/{theirs.uuid}/")
+    assert page.status_code == 200
+    # The switcher lists both clinics (read with the active membership, one query) and marks the one acted in.
+    html = page.content.decode()
+    assert f'<option value="{other_clinic.uuid}" selected>{other_clinic.name}</option>' in html
+    home = clinician.memberships.exclude(clinic=other_clinic).get().clinic
+    assert f'<option value="{home.uuid}" >{home.name}</option>' in html
 
 
 def test_switching_to_a_clinic_you_do_not_belong_to_is_refused(client, login, clinician, other_clinic):
