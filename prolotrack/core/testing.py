@@ -67,9 +67,12 @@ def race(
     start = threading.Barrier(threads)
     outcome, errors = Race(), []
 
+    def go() -> None:
+        start.wait(20)
+
     def run(n: int) -> None:
         try:
-            outcome.results.append(work(n, lambda: start.wait(20)))
+            outcome.results.append(work(n, go))
         except refusals as error:
             outcome.refused.append(error)
         except BaseException as error:  # reported below, with every thread's outcome
