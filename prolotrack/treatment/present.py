@@ -225,6 +225,7 @@ class Appointment:
     # refuses style attributes: docs/SECURITY.md): made once here, as format_html escapes each text.
     html: str = ""
     css: str = ""
+    lane_css: str = ""  # side by side with those it overlaps: `side_by_side`
 
 
 @dataclass
@@ -237,6 +238,7 @@ class Visit:
     top: float = 0.0
     height: float = 0.0
     outside: bool = False
+    lane_css: str = ""
 
 
 @dataclass
@@ -261,6 +263,41 @@ def place(appointment: Appointment | Visit) -> None:
     appointment.height = round(min(minutes, span - start) / span * 100, 3)
 
 
+# A block is at least 46 px high on the week's grid (64 px an hour: treatment.css), so a short appointment takes the
+# room of about 45 minutes: lanes are worked out on what is seen.
+SHOWN_MINUTES = 45
+
+
+def side_by_side(items: Sequence[Appointment | Visit]) -> None:
+    """Put appointments that overlap on the day's column side by side, as calendars do: each group of blocks that
+    overlap one another (directly or through a chain) shares the column's width in as many lanes as it needs at its
+    busiest, each block in the first lane free at its start. A block that overlaps nothing keeps the whole width
+    (`lane_css` empty)."""
+    group: list[tuple[Appointment | Visit, int]] = []
+    lane_ends: list[datetime] = []
+    group_end: datetime | None = None
+
+    def close() -> None:
+        for item, lane in group:
+            if len(lane_ends) > 1:
+                width = 100 / len(lane_ends)
+                item.lane_css = f" left: calc({lane * width:.3f}% + 2px); width: calc({width:.3f}% - 4px); right: auto;"
+
+    for item in sorted(items, key=lambda i: (i.start, i.end)):
+        shown_end = max(item.end, item.start + timedelta(minutes=SHOWN_MINUTES))
+        if group_end is not None and item.start >= group_end:
+            close()
+            group, lane_ends, group_end = [], [], None
+        lane = next((n for n, end in enumerate(lane_ends) if end <= item.start), len(lane_ends))
+        if lane == len(lane_ends):
+            lane_ends.append(shown_end)
+        else:
+            lane_ends[lane] = shown_end
+        group.append((item, lane))
+        group_end = shown_end if group_end is None else max(group_end, shown_end)
+    close()
+
+
 def calendar_days(
     sessions: list[TreatmentSession], first: date, length: int, tz: Any, visits: Sequence[Any] = ()
 ) -> list[CalendarDay]:
@@ -279,6 +316,8 @@ def calendar_days(
         place(visit)
         if start.date() in by_day:
             by_day[start.date()].visits.append(visit)
+    for day in days:
+        side_by_side([*day.appointments, *day.visits])
     return days
 
 
@@ -315,7 +354,7 @@ def label_appointments(
                 parts.append(s.get_status_display())
             a.meta = " · ".join(parts)
             a.html = _appointment_html(a, grid)
-            a.css = f"#appt-{s.uuid} {{ top: {a.top:.3f}%; height: {a.height:.3f}%; }}" if grid else ""
+            a.css = f"#appt-{s.uuid} {{ top: {a.top:.3f}%; height: {a.height:.3f}%;{a.lane_css} }}" if grid else ""
 
 
 def _appointment_html(a: Appointment, grid: bool) -> str:
