@@ -82,16 +82,16 @@ check-deploy: install-dev
 	  PROLOTRACK_ALLOWED_HOSTS=prolotrack.example.org $(PY) manage.py check --deploy --fail-level WARNING
 
 # The suite spreads over the cores (pytest-xdist, each worker its own database and browser); TEST_WORKERS=0 runs it in
-# one process.
+# one process. --durations lists the 30 slowest tests, to watch the CI budget (25 minutes, docs/CONTRIBUTING.md).
 TEST_WORKERS ?= 2
 test: install-dev browser-deps lint check-deploy
-	$(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup
+	$(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup --durations=30
 
 # The PostgreSQL run: every test that opens a database connection (the others cannot reach one and ran on SQLite;
 # docs/OPERATIONS.md, "Tests on PostgreSQL"), no browser tests, spread over the cores (each worker its own database).
 PG_WORKERS ?= 2
 test-pg: install-dev
-	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} $(PY) -m pytest -q -m "not browser" --database-tests-only -p no:cacheprovider -n $(PG_WORKERS) --dist loadgroup
+	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} $(PY) -m pytest -q -m "not browser" --database-tests-only -p no:cacheprovider -n $(PG_WORKERS) --dist loadgroup --durations=30
 
 bench: install-dev
 	$(PY) bench/pages.py
