@@ -18,6 +18,7 @@ from typing import Any
 from django.core.cache import cache
 from django.db import connection
 
+from prolotrack.analytics.models import KIND_COLUMNS, CourseEventFacts, CourseFacts, TimepointFacts
 from prolotrack.clinics.models import User
 from prolotrack.domain import analytics
 from prolotrack.domain.scoring import DEFAULT_RESPONDER_RULE, ResponderRule
@@ -342,10 +343,49 @@ def _joined_facts_cte(clinic: Any, filters: Filters) -> tuple[str, list[Any]]:
     return sql, [value for _, params in parts for value in params]
 
 
-def _facts_cte(clinic: Any, filters: Filters) -> tuple[str, list[Any]]:
-    """WITH ... facts (id, indication, status, clinician_id, protocol, solution, done, responder, ...): the database's
-    plan (the researchers' figures read it too, analytics/research.py)."""
-    return (_window_facts_cte if plan() == WINDOW else _joined_facts_cte)(clinic, filters)
+# The kept facts (analytics/facts.py): one row per course, written by the services with every change to its sources.
+
+
+def _stored_where(clinic: Any, filters: Filters, alias: str = "f") -> tuple[str, list[Any]]:
+    """The filter on CourseFacts rows (a course entered in error has none)."""
+    where = [f"{alias}.clinic_id = %s"]
+    params: list[Any] = [clinic.pk]
+    if filters.start:
+        where.append(f"{alias}.started_on >= %s")
+        params.append(filters.start)
+    if filters.end:
+        where.append(f"{alias}.started_on <= %s")
+        params.append(filters.end)
+    if filters.indication:
+        where.append(f"{alias}.indication = %s")
+        params.append(filters.indication)
+    return " AND ".join(where), params
+
+
+def _stored_facts_cte(clinic: Any, filters: Filters) -> tuple[str, list[Any]]:
+    """WITH facts: the courses' kept facts in the shape of the other two plans' `facts` (with `to_mcid`)."""
+    where, params = _stored_where(clinic, filters)
+    sql = f"""
+    WITH facts AS (
+        SELECT f.course_id AS id, f.indication, f.status, f.clinician_id,
+               COALESCE(NULLIF(f.protocol_name, ''), %s) AS protocol,
+               COALESCE(f.dextrose, %s) AS solution,
+               f.sessions_done AS done, f.responder, f.sessions_to_mcid AS to_mcid
+        FROM {_t(CourseFacts)} f WHERE {where}
+    )
+    """
+    return sql, [NO_PROTOCOL, NOT_RECORDED, *params]
+
+
+STORED, WINDOW, JOINED = "stored", "window", "joined"
+FACTS_CTE = {STORED: _stored_facts_cte, WINDOW: _window_facts_cte, JOINED: _joined_facts_cte}
+
+
+def _facts_cte(clinic: Any, filters: Filters, how: str | None = None) -> tuple[str, list[Any]]:
+    """WITH ... facts (id, indication, status, clinician_id, protocol, solution, done, responder, ...): the kept facts,
+    or one of the two plans that compute them from the sources (the researchers' figures read it too,
+    analytics/research.py)."""
+    return FACTS_CTE[how or plan()](clinic, filters)
 
 
 def _fetch(sql: str, params: list[Any]) -> list[tuple]:
@@ -364,12 +404,11 @@ GROUP_KEYS = {
 }
 
 
-WINDOW, JOINED = "window", "joined"
-
-
 def plan() -> str:
-    """Which of the two equal plans suits the database: one window pass on PostgreSQL, grouped joins on SQLite."""
-    return WINDOW if connection.vendor == "postgresql" else JOINED
+    """The kept facts, on both databases. The two plans that compute the figures from the sources stay as the
+    reference the tests compare with (analytics/tests/test_same_facts.py) and for bench/dashboard_explain.py --plan:
+    one window pass (written for PostgreSQL), grouped joins (SQLite's before the kept facts)."""
+    return STORED
 
 
 def grouped(
@@ -377,14 +416,14 @@ def grouped(
 ) -> tuple[dict[str, dict[str, tuple[int, int, int]]], dict[int, int]]:
     """In one statement: {dimension: {key: (responders, evaluable, courses)}} and {sessions to MCID: courses}."""
     how = how or plan()
-    cte, params = (_window_facts_cte if how == WINDOW else _joined_facts_cte)(clinic, filters)
+    cte, params = _facts_cte(clinic, filters, how)
     # 'all' is one row over every course (PostgreSQL refuses GROUP BY a constant).
     parts = [
         f"SELECT '{dim}' AS dim, {expr} AS k, COALESCE(SUM(responder), 0), COUNT(responder), COUNT(*) FROM facts"
         + ("" if dim == "all" else f" GROUP BY {expr}")
         for dim, expr in GROUP_KEYS.items()
     ]
-    if how == WINDOW:
+    if how in (WINDOW, STORED):
         parts.append(
             "SELECT 'mcid', CAST(to_mcid AS VARCHAR(20)), 0, 0, COUNT(*) FROM facts WHERE to_mcid IS NOT NULL "
             "GROUP BY to_mcid"
@@ -415,8 +454,11 @@ def funnel_counts(clinic: Any, filters: Filters, how: str | None = None) -> dict
     """Courses planned, started (a session done), completed, stopped, with a no-show. On PostgreSQL the sessions are
     counted per course in one grouped pass and joined, not probed course by course (a subquery per course: 88,000
     probes at 44,000 courses); SQLite probes its index faster than it groups."""
-    if (how or plan()) == JOINED:
+    how = how or plan()
+    if how == JOINED:
         return _probed_funnel_counts(clinic, filters)
+    if how == STORED:
+        return _stored_funnel_counts(clinic, filters)
     where, params = _course_where(clinic, filters)
     sql = f"""
     SELECT COUNT(*),
@@ -440,8 +482,11 @@ def completion_counts(clinic: Any, filters: Filters, today: date, how: str | Non
     """{timepoint kind: (answered, due)}: required timepoints due by today in courses not stopped. On PostgreSQL the
     answered timepoints are one grouped pass over the clinic's completed answers, joined (not one probe per timepoint);
     SQLite probes."""
-    if (how or plan()) == JOINED:
+    how = how or plan()
+    if how == JOINED:
         return _probed_completion_counts(clinic, filters, today)
+    if how == STORED:
+        return _stored_completion_counts(clinic, filters, today)
     where, params = _course_where(clinic, filters)
     sql = f"""
     SELECT tp.kind, COUNT(*), COUNT(a.timepoint_id)
@@ -491,8 +536,51 @@ def _probed_completion_counts(clinic: Any, filters: Filters, today: date) -> dic
     return {kind: (int(answered or 0), int(due)) for kind, due, answered in _fetch(sql, [*params, False, today])}
 
 
-def adverse_event_counts(clinic: Any, filters: Filters) -> tuple[int, dict[str, int]]:
+def _stored_funnel_counts(clinic: Any, filters: Filters) -> dict[str, int]:
+    where, params = _stored_where(clinic, filters)
+    sql = f"""
+    SELECT COUNT(*),
+           SUM(CASE WHEN f.sessions_done > 0 THEN 1 ELSE 0 END),
+           SUM(CASE WHEN f.status = 'completed' THEN 1 ELSE 0 END),
+           SUM(CASE WHEN f.status = 'stopped' THEN 1 ELSE 0 END),
+           SUM(CASE WHEN f.no_shows > 0 THEN 1 ELSE 0 END)
+    FROM {_t(CourseFacts)} f WHERE {where}
+    """
+    row = _fetch(sql, params)[0]
+    return dict(zip(("planned", "started", "completed", "stopped", "no_show"), (int(v or 0) for v in row), strict=True))
+
+
+def _stored_completion_counts(clinic: Any, filters: Filters, today: date) -> dict[str, tuple[int, int]]:
+    """Every required timepoint of the courses (their kept counts by kind), less those due after `today` (read by
+    date through the TimepointFacts index, so only the timepoints still to come are read)."""
+    where, params = _stored_where(clinic, filters)
+    sums = ", ".join(f"SUM(f.{due}), SUM(f.{answered})" for due, answered in KIND_COLUMNS.values())
+    whole_sql = f"SELECT {sums} FROM {_t(CourseFacts)} f WHERE {where} AND f.status <> 'stopped'"
+    later_sql = f"""
+    SELECT t.kind, COUNT(*), SUM(CASE WHEN t.answered THEN 1 ELSE 0 END)
+    FROM {_t(TimepointFacts)} t JOIN {_t(CourseFacts)} f ON f.course_id = t.course_id
+    WHERE t.clinic_id = %s AND t.due_on > %s AND {where} AND f.status <> 'stopped'
+    GROUP BY t.kind
+    """
+    whole = _fetch(whole_sql, params)[0]
+    counts = {kind: [int(whole[2 * i + 1] or 0), int(whole[2 * i] or 0)] for i, kind in enumerate(KIND_COLUMNS)}
+    for kind, later, answered in _fetch(later_sql, [clinic.pk, today, *params]):
+        counts[kind][0] -= int(answered or 0)
+        counts[kind][1] -= int(later)
+    return {kind: (answered, due) for kind, (answered, due) in counts.items() if due}
+
+
+def adverse_event_counts(clinic: Any, filters: Filters, how: str | None = None) -> tuple[int, dict[str, int]]:
     """(sessions done, {event type: sessions with at least one event of that type})."""
+    if (how or plan()) == STORED:
+        where, params = _stored_where(clinic, filters)
+        done_sql = f"SELECT SUM(f.sessions_done) FROM {_t(CourseFacts)} f WHERE {where}"
+        by_type_sql = f"""
+        SELECT e.event_type, SUM(e.sessions) FROM {_t(CourseEventFacts)} e
+        JOIN {_t(CourseFacts)} f ON f.course_id = e.course_id WHERE {where} GROUP BY e.event_type
+        """
+        done = int(_fetch(done_sql, params)[0][0] or 0)
+        return done, {kind: int(n) for kind, n in _fetch(by_type_sql, params)}
     where, params = _course_where(clinic, filters)
     sessions = _t(TreatmentSession)
     done_sql = f"""
@@ -510,11 +598,9 @@ def adverse_event_counts(clinic: Any, filters: Filters) -> tuple[int, dict[str, 
 
 
 def indications(clinic: Any) -> list[str]:
+    """The indications of the clinic's courses (not entered in error: those with kept facts)."""
     return list(
-        Course.objects.filter(clinic=clinic, entered_in_error_at__isnull=True)
-        .values_list("indication", flat=True)
-        .distinct()
-        .order_by("indication")
+        CourseFacts.objects.filter(clinic=clinic).values_list("indication", flat=True).distinct().order_by("indication")
     )
 
 

@@ -140,6 +140,15 @@ def _lock_chain(key: str) -> AuditChain:
         return AuditChain.objects.select_for_update().get(pk=chain.pk)
 
 
+def hold_clinic_chain(clinic_id: int) -> None:
+    """Hold the clinic's audit chain until the transaction ends, as every audited write of the clinic does from its
+    first audit event to its commit (a no-op for a transaction that already holds it). A table derived from the
+    clinic's records and recomputed after this call sees every write committed before, and none commits meanwhile
+    (analytics/facts.py)."""
+    _require_atomic()
+    _lock_chain(f"clinic:{clinic_id}")
+
+
 def _chained_event(
     actor: Actor,
     key: str,

@@ -36,6 +36,7 @@ from prolotrack.outcomes.models import (
     ResponseStatus,
 )
 from prolotrack.patients.models import Patient
+from prolotrack.treatment import hooks as treatment_hooks
 from prolotrack.treatment.models import CourseTimepoint
 
 # A link opened on the clinic's tablet is for this visit only (product default, docs/OUTCOMES.md).
@@ -273,6 +274,22 @@ def _new_response(
     )
 
 
+def _courses_changed(responses: Sequence[QuestionnaireResponse]) -> None:
+    """The dashboard's facts of the answers' courses (and of their timepoints' courses) are recomputed in the caller's
+    transaction (treatment.course_changed: docs/DASHBOARD.md, "How the figures are kept")."""
+    timepoints = {r.timepoint_id for r in responses if r.timepoint_id is not None}
+    course_of = (
+        dict(CourseTimepoint.objects.filter(pk__in=timepoints).values_list("pk", "course_id")) if timepoints else {}
+    )
+    by_clinic: dict[int, set[int | None]] = {}
+    for response in responses:
+        by_clinic.setdefault(response.clinic_id, set()).update(
+            (response.course_id, course_of.get(response.timepoint_id or 0))
+        )
+    for clinic_id, course_ids in by_clinic.items():
+        treatment_hooks.course_changed(clinic_id, course_ids)
+
+
 def record_response(
     actor: Actor,
     patient: Patient,
@@ -286,7 +303,7 @@ def record_response(
     completed_at: datetime | None = None,
 ) -> QuestionnaireResponse:
     """Record one instrument's answers, scored by the domain. No queries besides the insert and its version and
-    audit rows."""
+    audit rows, and for an answer of a course its dashboard facts (treatment.course_changed)."""
     _collect(actor)
     _check_source(source)
     response = _new_response(
@@ -300,6 +317,7 @@ def record_response(
             "questionnaire_response.created",
             detail={"instrument": instrument, "status": response.status, "source": source},
         )
+        _courses_changed([response])
     return response
 
 
@@ -319,12 +337,14 @@ def record_responses(
         for patient, answers, authored_on in rows
     ]
     with transaction.atomic():
-        return create_records(
+        created = create_records(
             actor,
             responses,
             "questionnaire_response.created",
             details=[{"instrument": instrument, "status": r.status, "source": source} for r in responses],
         )
+        _courses_changed(created)
+        return created
 
 
 def _open(link: QuestionnaireLink) -> None:
@@ -376,14 +396,17 @@ def save_link_answers(
                 authored_on=today,
                 source=_source(link),
             )
-            return create_record(actor, response, "questionnaire_response.saved", detail={"instrument": instrument})
-        return update_record(
-            actor,
-            existing,
-            {"answers": _stored(clean), "authored_on": today},
-            "questionnaire_response.saved",
-            expected_version=None,
-        )
+            saved = create_record(actor, response, "questionnaire_response.saved", detail={"instrument": instrument})
+        else:
+            saved = update_record(
+                actor,
+                existing,
+                {"answers": _stored(clean), "authored_on": today},
+                "questionnaire_response.saved",
+                expected_version=None,
+            )
+        _courses_changed([saved])
+        return saved
 
 
 def submit_link(link: QuestionnaireLink, client_address: str | None = None) -> list[QuestionnaireResponse]:
@@ -406,6 +429,7 @@ def submit_link(link: QuestionnaireLink, client_address: str | None = None) -> l
                 update_record(actor, response, changes, "questionnaire_response.submitted", expected_version=None)
             )
         update_record(actor, link, {"completed_at": now}, "questionnaire_link.submitted", expected_version=None)
+        _courses_changed(out)
     return out
 
 

@@ -1,7 +1,8 @@
 """Test data for outcome figures: courses with sessions done and questionnaire answers, written through audited helpers.
 
 Answers are written with audit.services.create_record (the outcomes service adds answer validation on top; here the
-score is given directly so a test controls the figures exactly).
+score is given directly so a test controls the figures exactly); each helper refreshes the course's dashboard facts as
+the services do (treatment.course_changed).
 """
 
 from datetime import date, datetime, time, timedelta
@@ -14,6 +15,7 @@ from django.utils import timezone
 from prolotrack.audit.services import create_record, update_record
 from prolotrack.clinics.testing import actor_of
 from prolotrack.outcomes.models import QuestionnaireResponse, ResponseSource, ResponseStatus
+from prolotrack.treatment import hooks as treatment_hooks
 from prolotrack.treatment import services as treatment_services
 from prolotrack.treatment.models import Course, PreparedSolution, SessionStatus, TreatmentSession
 
@@ -46,7 +48,11 @@ def set_session(user: Any, course: Course, number: int, status: str = SessionSta
     """Mark one session done or a no-show (test shortcut past the checklist and signing)."""
     session = TreatmentSession.objects.get(course=course, number=number)
     with transaction.atomic():
-        return update_record(actor_of(user), session, {"status": status}, "test.session.status", expected_version=None)
+        updated = update_record(
+            actor_of(user), session, {"status": status}, "test.session.status", expected_version=None
+        )
+        treatment_hooks.course_changed(course.clinic_id, [course.pk])
+        return updated
 
 
 def add_dextrose(user: Any, course: Course, number: int, percent: str) -> PreparedSolution:
@@ -66,7 +72,9 @@ def add_dextrose(user: Any, course: Course, number: int, percent: str) -> Prepar
         components=components,
     )
     with transaction.atomic():
-        return create_record(actor_of(user), solution, "test.solution.added")
+        created = create_record(actor_of(user), solution, "test.solution.added")
+        treatment_hooks.course_changed(course.clinic_id, [course.pk])
+        return created
 
 
 def answer(
@@ -95,7 +103,9 @@ def answer(
         source=ResponseSource.STAFF_PAPER,
     )
     with transaction.atomic():
-        return create_record(actor_of(user), record, "test.response.recorded")
+        created = create_record(actor_of(user), record, "test.response.recorded")
+        treatment_hooks.course_changed(patient.clinic_id, [course.pk if course is not None else None])
+        return created
 
 
 def session_day(course: Course, number: int) -> date:

@@ -35,6 +35,13 @@ cancel_reminders: Hook[[Any, Iterable[Any], str], int] = Hook(
     "cancel the queued reminders of these sessions in the caller's transaction, with the reason (messaging)",
 )
 
+course_changed: Hook[[int, Iterable[int | None]], None] = Hook(
+    "treatment.course_changed",
+    "these courses (clinic id, course ids) or their sessions, timepoints, solutions, adverse events or answers were "
+    "written in the caller's transaction: recompute their dashboard facts from the sources before it commits "
+    "(analytics)",
+)
+
 session_signed: AfterCommit[[Any, int]] = AfterCommit(
     "treatment.session_signed",
     "a session's signature is committed (the signer's actor, the session's pk): queue its visit summary PDF "

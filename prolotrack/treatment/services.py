@@ -159,6 +159,7 @@ def create_course(
                 ),
                 "treatment.timepoint.planned",
             )
+        hooks.course_changed(course.clinic_id, [course.pk])
     return course
 
 
@@ -169,7 +170,9 @@ def update_course(actor: Actor, course: Course, data: Mapping[str, Any], *, expe
     allowed = {"indication", "clinician", "note"}
     only_fields(data, allowed)
     with transaction.atomic():
-        return update_record(actor, course, data, "treatment.course.updated", expected_version=expected_version)
+        updated = update_record(actor, course, data, "treatment.course.updated", expected_version=expected_version)
+        hooks.course_changed(updated.clinic_id, [updated.pk])
+        return updated
 
 
 def close_course(
@@ -213,7 +216,7 @@ def close_course(
                 reason=f"Course closed: {text}",
             )
         hooks.cancel_reminders(actor, impact.to_cancel, f"The course was closed: {text}"[:300])
-        return update_record(
+        closed = update_record(
             actor,
             course,
             {"status": derived.outcome.value, "stop_reason": text},
@@ -221,6 +224,8 @@ def close_course(
             expected_version=expected_version,
             reason=text,
         )
+        hooks.course_changed(closed.clinic_id, [closed.pk])
+        return closed
 
 
 def add_session(actor: Actor, course: Course, planned_on: date) -> TreatmentSession:
@@ -231,7 +236,7 @@ def add_session(actor: Actor, course: Course, planned_on: date) -> TreatmentSess
         raise ServiceError("Sessions can be added only to an open course.")
     with transaction.atomic():
         number = (course.sessions.aggregate(n=Max("number"))["n"] or 0) + 1
-        return create_record(
+        session = create_record(
             actor,
             TreatmentSession(
                 clinic=course.clinic,
@@ -243,6 +248,8 @@ def add_session(actor: Actor, course: Course, planned_on: date) -> TreatmentSess
             ),
             "treatment.session.planned",
         )
+        hooks.course_changed(session.clinic_id, [session.course_id])
+        return session
 
 
 def book_session(
@@ -276,7 +283,7 @@ def book_session(
         clashes = hooks.appointment_clashes(session.clinic, clinician, starts_at, duration_minutes, session)
         if clashes:
             raise ValidationError({"starts_at": " ".join(clashes)})
-        return update_record(
+        booked = update_record(
             actor,
             session,
             {
@@ -289,6 +296,8 @@ def book_session(
             "treatment.session.booked",
             expected_version=expected_version,
         )
+        hooks.course_changed(booked.clinic_id, [booked.course_id])
+        return booked
 
 
 def set_attendance(
@@ -323,6 +332,7 @@ def set_attendance(
             reason=text,
         )
         hooks.cancel_reminders(actor, [updated], f"The session was marked {status}: {text}"[:300])
+        hooks.course_changed(updated.clinic_id, [updated.course_id])
         return updated
 
 
@@ -333,9 +343,11 @@ def move_timepoint(
     require_permission(actor, Permission.COURSE_MANAGE)
     require_same_clinic(actor, timepoint)
     with transaction.atomic():
-        return update_record(
+        moved = update_record(
             actor, timepoint, {"due_on": due_on}, "treatment.timepoint.moved", expected_version=expected_version
         )
+        hooks.course_changed(moved.clinic_id, [moved.course_id])
+        return moved
 
 
 # --- The session record ------------------------------------------------------------------------------------------
@@ -552,7 +564,7 @@ def add_solution(
         amendment_reason = _amendment_reason(amendment_reason)
     with transaction.atomic():
         session = _ensure_weight(actor, session)
-        return create_record(
+        prepared = create_record(
             actor,
             PreparedSolution(
                 clinic=session.clinic,
@@ -570,6 +582,8 @@ def add_solution(
             reason=amendment_reason,
             amendment=amending,
         )
+        hooks.course_changed(session.clinic_id, [session.course_id])
+        return prepared
 
 
 def solution_concentrations(solution: PreparedSolution) -> tuple[AgentConcentration, ...]:
@@ -673,7 +687,7 @@ def retire_session_item(
     if isinstance(record, PreparedSolution) and record.sites.filter(entered_in_error_at__isnull=True).exists():
         raise ServiceError("Sites still use this solution: mark them entered in error first.")
     with transaction.atomic():
-        return mark_entered_in_error(
+        retired = mark_entered_in_error(
             actor,
             record,
             f"treatment.{kind}.entered_in_error",
@@ -681,6 +695,9 @@ def retire_session_item(
             expected_version=expected_version,
             amendment=amendment,
         )
+        if isinstance(record, PreparedSolution):  # sites and checklist entries are not in the dashboard's facts
+            hooks.course_changed(record.clinic_id, [record.session.course_id])
+        return retired
 
 
 def early_signing_problem(session: TreatmentSession, now: datetime, early_reason: str) -> str:
@@ -747,6 +764,7 @@ def sign_session(
         # Once the signature is committed: the visit summary PDF is queued (docs/DOCUMENTS.md) and the invoice drafted
         # (docs/BILLING.md), each on its own; neither can undo or hold back the signature.
         hooks.session_signed.send(actor, signed.pk)
+        hooks.course_changed(signed.clinic_id, [signed.course_id])
         return signed
 
 
@@ -804,7 +822,7 @@ def record_adverse_event(
     if not values.get("lot") and solution is not None:
         values["lot"] = ", ".join(c["lot"] for c in solution.components if c.get("lot"))
     with transaction.atomic():
-        return create_record(
+        event = create_record(
             actor,
             AdverseEvent(
                 clinic=patient.clinic,
@@ -818,6 +836,8 @@ def record_adverse_event(
             "treatment.adverse_event.recorded",
             detail={"type": values.get("event_type"), "serious": bool(values.get("serious"))},
         )
+        hooks.course_changed(event.clinic_id, [session.course_id if session is not None else None])
+        return event
 
 
 def update_adverse_event(
@@ -828,9 +848,13 @@ def update_adverse_event(
     require_same_clinic(actor, event)
     only_fields(data, AE_FIELDS)
     with transaction.atomic():
-        return update_record(
+        updated = update_record(
             actor, event, data, "treatment.adverse_event.updated", expected_version=expected_version, reason=reason
         )
+        session = updated.session
+        course_ids = [updated.course_id, session.course_id if session is not None else None]
+        hooks.course_changed(updated.clinic_id, course_ids)
+        return updated
 
 
 # --- Lot recall ----------------------------------------------------------------------------------------------------
