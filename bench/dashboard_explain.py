@@ -5,14 +5,16 @@ For the database of DATABASE_URL (or PROLOTRACK_DATA_DIR's SQLite; the settings 
 bench clinic of bench/dataset.py. One computation, not a distribution: see bench/dashboard.py for median and p95.
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench_size .venv/bin/python bench/dashboard_explain.py \
-        [--rounds 3] [--no-parallel] [--plan window|joined]
+        [--rounds 3] [--no-parallel] [--plan stored|window|joined] [--refresh 50]
 
 --rounds N computes the whole dashboard N more times and prints each one's wall time, this process's CPU time and (on
 PostgreSQL) the CPU time of the server backend serving the connection (read from /proc: same machine), which on a
 shared machine say more than the wall time. --no-parallel sets max_parallel_workers_per_gather = 0 for the session,
 so all the server's work is in that one backend. --plan chooses the dashboard's plan instead of the database's
-default (analytics/queries.py: `window`, PostgreSQL's; `joined`, SQLite's and the one PostgreSQL used before session
-8), for a comparison on the same database in the same conditions.
+default (analytics/queries.py: `stored`, the per-course facts the services keep, on both databases; `window`, the
+statements PostgreSQL ran in session 8; `joined`, SQLite's until then), for a comparison on the same database in the
+same conditions. --refresh N times what the kept facts add to a write: `analytics.facts.refresh_courses` of N courses
+spread over the clinic, one at a time, each in its own transaction, rolled back (median and p95, wall and server CPU).
 """
 
 import argparse
@@ -37,7 +39,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=0)
     parser.add_argument("--no-parallel", action="store_true")
-    parser.add_argument("--plan", choices=["window", "joined"])
+    parser.add_argument("--plan", choices=["stored", "window", "joined"])
+    parser.add_argument("--refresh", type=int, default=0)
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prolotrack.settings")
     import django
@@ -94,6 +97,8 @@ def main() -> None:
         )
     for ms, sql, _ in statements:
         print(f"{ms:9.1f} ms wall {cpu_of.get(sql, 0):7.0f} ms server CPU  {' '.join(sql.split())[:110]}")
+    if args.refresh:
+        _refresh(clinic, args.refresh, server_cpu)
     slowest = max(statements, key=lambda s: s[0])
     if connection.vendor == "postgresql":
         for setting in SETTINGS:
@@ -107,6 +112,32 @@ def main() -> None:
         with connection.cursor() as cursor:
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + slowest[1], slowest[2])
             print("\n".join(row[0] for row in cursor.fetchall()))
+
+
+def _refresh(clinic: Any, n: int, server_cpu: Any) -> None:
+    from django.db import transaction
+
+    from prolotrack.analytics import facts
+    from prolotrack.treatment.models import Course
+
+    ids = list(Course.objects.filter(clinic=clinic).order_by("pk").values_list("pk", flat=True))
+    picks = ids[:: max(1, len(ids) // n)][:n]
+    walls, cpus = [], []
+    for pk in picks:
+        began, server = time.perf_counter(), server_cpu()
+        with transaction.atomic():
+            facts.refresh_courses(clinic.pk, [pk])
+            transaction.set_rollback(True)
+        walls.append((time.perf_counter() - began) * 1000)
+        cpus.append((server_cpu() - server) * 1000)
+    walls.sort()
+    cpus.sort()
+    p95 = max(0, int(len(picks) * 0.95) - 1)
+    print(
+        f"refresh of one course ({len(picks)} courses): wall median {walls[len(walls) // 2]:.1f} ms, p95 "
+        f"{walls[p95]:.1f} ms; server CPU median {cpus[len(cpus) // 2]:.0f} ms, p95 {cpus[p95]:.0f} ms "
+        f"(load {os.getloadavg()[0]:.1f})"
+    )
 
 
 if __name__ == "__main__":
