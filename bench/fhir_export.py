@@ -5,7 +5,9 @@ Uses the dataset of bench/dataset.py (run that first). The export side is the pr
 per type); the bare side runs the same SELECTs (same columns and joins, from the same querysets) through a raw
 cursor and writes `orjson.dumps(row)` lines, with no mapping. Both write files to a scratch folder. Prints resources
 per second for each (wall clock, and per CPU second of this process, which other work on a shared machine does not
-distort), their ratio, the resident memory sampled after every batch (flat means constant memory) and the peak.
+distort), their ratio, the resident memory sampled after every batch (flat means constant memory) and the peak. On
+PostgreSQL it also reads the CPU of the server backend serving the export's connection (/proc/<pg_backend_pid>/stat,
+same machine) and gives the rate per CPU second of both together.
 
     .venv/bin/python bench/fhir_export.py [--data-dir bench/results/clinic] [--rounds 3]
 """
@@ -65,6 +67,20 @@ def main() -> None:
     membership = Membership.objects.filter(clinic=clinic, role="admin").first()
     scratch = Path(tempfile.mkdtemp(prefix="fhir-export-bench-"))
     start_rss = rss_mb()
+    load_at_start = os.getloadavg()[0]
+    backend_stat = ""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            backend_stat = f"/proc/{cursor.fetchone()[0]}/stat"
+
+    def server_cpu() -> float:
+        """CPU seconds of the PostgreSQL backend serving this connection (0 on SQLite)."""
+        if not backend_stat:
+            return 0.0
+        with open(backend_stat) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def bare() -> tuple[int, float, float]:
         """Same SELECTs, raw cursor, orjson.dumps of each row tuple, one file per type."""
@@ -98,7 +114,7 @@ def main() -> None:
 
     bulk._progress = sampled_progress
 
-    def export() -> tuple[int, float, float, int]:
+    def export() -> tuple[int, float, float, int, float]:
         job = ExportJob.objects.create(
             clinic=clinic,
             membership=membership,
@@ -110,31 +126,36 @@ def main() -> None:
         )
         began = time.perf_counter()
         cpu = time.process_time()
+        server = server_cpu()
         with override_settings(DATA_DIR=scratch, MEDIA_ROOT=scratch / "files"):  # the file store in the scratch folder
             output = bulk.write_files(job)
             elapsed = time.perf_counter() - began
             cpu = time.process_time() - cpu
+            server = server_cpu() - server
             size = sum(o["size"] for o in output)
         n = sum(o["count"] for o in output)
-        return n, elapsed, cpu, size
+        return n, elapsed, cpu, size, server
 
-    bare_rates, export_rates, ratios, export_cpu_rates, cpu_ratios = [], [], [], [], []
+    bare_rates, export_rates, ratios, export_cpu_rates, cpu_ratios, server_cpus, both_rates = [], [], [], [], [], [], []
     counts = (0, 0)
     size = 0
     for round_no in range(1, args.rounds + 1):
         n_bare, t_bare, c_bare = bare() if not args.export_only else (1, 1.0, 1.0)
-        n_export, t_export, c_export, size = export()
+        n_export, t_export, c_export, size, s_export = export()
         counts = (n_bare, n_export)
         bare_rates.append(n_bare / t_bare)
         export_rates.append(n_export / t_export)
         ratios.append(t_export / t_bare)
         export_cpu_rates.append(n_export / c_export)
         cpu_ratios.append(c_export / c_bare)
+        server_cpus.append(s_export)
+        both_rates.append(n_export / (c_export + s_export))
         print(
             f"round {round_no}: bare {n_bare:,} rows in {t_bare:.2f} s ({n_bare / t_bare:,.0f}/s); "
             f"export {n_export:,} resources in {t_export:.2f} s ({n_export / t_export:,.0f}/s); "
             f"export/bare time {t_export / t_bare:.2f}x; per CPU second: export {n_export / c_export:,.0f}/s, "
-            f"bare {n_bare / c_bare:,.0f}/s; RSS now {rss_mb():.0f} MB"
+            f"bare {n_bare / c_bare:,.0f}/s; export CPU {c_export:.1f} s, server backend CPU {s_export:.1f} s, "
+            f"per CPU second of both {n_export / (c_export + s_export):,.0f}/s; RSS now {rss_mb():.0f} MB"
             + ("; bare side skipped, ignore its figures" if args.export_only else ""),
             flush=True,
         )
@@ -148,6 +169,9 @@ def main() -> None:
         "export_over_bare_time_median": round(statistics.median(ratios), 2),
         "export_resources_per_cpu_s_median": round(statistics.median(export_cpu_rates)),
         "export_over_bare_cpu_median": round(statistics.median(cpu_ratios), 2),
+        "server_backend_cpu_s_median": round(statistics.median(server_cpus), 1),
+        "export_resources_per_cpu_s_with_server_median": round(statistics.median(both_rates)),
+        "load_average_1m_at_start": load_at_start,
         "load_average_1m_at_end": os.getloadavg()[0],
         "rss_start_mb": round(start_rss, 1),
         "rss_during_export_min_mb": round(min(samples), 1),

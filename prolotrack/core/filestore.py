@@ -13,8 +13,10 @@ SHA-256, `sha256/ab/cd/<64 hex>.<ext>`, in the `default` storage (a local folder
 Export files (FHIR Bulk NDJSON, research zips) are stored the same way under `exports/sha256/...`: written once under
 their hash and never overwritten, but they are copies handed out for a download window, so they are the one kind the
 app removes (`discard_export`, at expiry, when no unexpired export names the file). Their own folder lets a bucket
-give delete permission, or a lifecycle rule, to `exports/` alone. They are written through a `Spool` (a local temporary
-file hashed while it is written, then stored from disk in chunks), so memory stays flat whatever their size.
+give delete permission, or a lifecycle rule, to `exports/` alone. They are written through a `Spool` (a temporary file
+hashed while it is written), so memory stays flat whatever their size. On the local folder the spool is written inside
+the store (`exports/.spool/`, which no stored name matches and a backup leaves out) and, once complete and fsynced,
+linked under its content name: each byte is written once. On S3 it is written to DATA_DIR/tmp and uploaded in chunks.
 
 Names written before content hashing (`imaging/<clinic uuid>/<file uuid>`) stay readable: `open_stored` reads a name
 outside `sha256/` from the local folder (MEDIA_ROOT), whatever the default storage is.
@@ -127,6 +129,30 @@ def _save_once(name: str, digest: str, content: File, store: Storage | None = No
     return name
 
 
+def _link_once(store: "DurableFileSystemStorage", path: Path, name: str, digest: str) -> str:
+    """`_save_once` for a complete, fsynced file already in the local store's folder: linked under `name` instead of
+    copied. A name already there is kept when it holds the same bytes (refused otherwise); a link the file system
+    refuses (another device, no hard links) falls back to the copy."""
+    if store.exists(name):
+        if not _holds(store, name, digest):
+            raise OverwriteRefused(
+                f"{name} is stored with bytes that do not match its name; it was changed outside ProloTrack and is "
+                "not replaced. Restore it from a backup."
+            )
+        return name
+    try:
+        store.link(path, name)
+    except FileExistsError:  # another process stored it between the check and the link
+        if not _holds(store, name, digest):
+            raise OverwriteRefused(
+                f"{name} is stored with other bytes than its name promises; nothing was replaced."
+            ) from None
+        return name
+    except OSError:
+        return put_path(path, name.rsplit(".", 1)[1], export=True, digest=digest, store=store)
+    return name
+
+
 def _legacy_storage() -> FileSystemStorage:
     return FileSystemStorage(location=settings.MEDIA_ROOT)
 
@@ -154,16 +180,23 @@ def read(name: str) -> bytes:
         return handle.read()
 
 
+SPOOL = f"{EXPORTS}.spool"
+
+
 class Spool:
-    """An export file being written: a private temporary file under DATA_DIR/tmp, hashed as it is written, then stored
-    once under its hash by `store()` (in chunks from disk). Used as a context manager, the temporary file is always
-    removed; nothing is stored unless `store()` was called.
+    """An export file being written: a private temporary file, hashed as it is written, then stored once under its hash
+    by `store()`. On the local folder (DurableFileSystemStorage) the temporary file is made in the store's own
+    `exports/.spool/` and `store()` links it under its name (no second write); elsewhere it is made under DATA_DIR/tmp
+    and `store()` sends it in chunks from disk. Used as a context manager, the temporary name is always removed (a
+    stored link stays); nothing is stored unless `store()` was called.
     """
 
     def __init__(self, extension: str) -> None:
         content_name("0" * 64, extension)  # refuse a bad extension before writing anything
         self.extension = extension
-        folder = Path(settings.DATA_DIR) / "tmp"
+        self._store = storage()
+        self._local = isinstance(self._store, DurableFileSystemStorage)
+        folder = Path(self._store.path(SPOOL)) if self._local else Path(settings.DATA_DIR) / "tmp"
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._file = tempfile.NamedTemporaryFile(dir=folder, prefix="spool-", delete=False)  # noqa: SIM115
         self.path = Path(self._file.name)
@@ -181,6 +214,13 @@ class Spool:
 
     def store(self) -> str:
         """Store the bytes written (once, under exports/sha256/...) and return the stored name."""
+        if isinstance(self._store, DurableFileSystemStorage):
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._file.close()
+            return _link_once(
+                self._store, self.path, content_name(self.sha256, self.extension, export=True), self.sha256
+            )
         self._file.close()
         return put_path(self.path, self.extension, export=True, digest=self.sha256)
 
@@ -261,6 +301,22 @@ class DurableFileSystemStorage(FileSystemStorage):
         finally:
             os.close(directory)
         return str(name).replace("\\", "/")
+
+    def link(self, source: Path, name: str) -> None:
+        """Give a complete file already on this folder's disk (written and fsynced by the caller) the stored name
+        without copying it: a hard link (never replacing an existing file: FileExistsError), then the folder fsynced.
+        OSError when the file system cannot link it (another device)."""
+        full_path = self.path(name)
+        folder = os.path.dirname(full_path)
+        os.makedirs(folder, mode=self.directory_permissions_mode or 0o700, exist_ok=True)
+        os.link(source, full_path)
+        if self.file_permissions_mode is not None:
+            os.chmod(full_path, self.file_permissions_mode)
+        directory = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
 
 
 def stored_or_inline(name: str, inline: bytes | memoryview | None) -> bytes | None:

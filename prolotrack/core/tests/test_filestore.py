@@ -123,3 +123,27 @@ def test_a_spool_left_without_storing_stores_nothing(store):
     with filestore.Spool("ndjson") as spool:
         spool.write(b"half a file")
     assert not spool.path.exists() and list(filestore.stored_names()) == []
+
+
+def test_on_the_local_folder_a_spool_is_written_once_and_linked_under_its_name(monkeypatch):
+    """No second write of an export: the spool is made in the store's exports/.spool/ and, fsynced, linked under its
+    content name (the copy, put_path, is not called); the same bytes again keep the stored file; a file system that
+    cannot link falls back to the copy."""
+    copy = filestore.put_path
+    monkeypatch.setattr(filestore, "put_path", lambda *a, **k: pytest.fail("the spool was copied"))
+    with filestore.Spool("ndjson") as spool:
+        spool.write(b'{"resourceType": "Patient"}\n')
+        assert spool.path.parent == Path(storages["default"].path(filestore.SPOOL))
+        inode = spool.path.stat().st_ino
+        name = spool.store()
+    stored = Path(storages["default"].path(name))
+    assert (stored.stat().st_ino, stored.stat().st_nlink, stored.stat().st_mode & 0o777) == (inode, 1, 0o600)
+    for body in (b'{"resourceType": "Patient"}\n', b"other bytes\n"):
+        if body == b"other bytes\n":
+            monkeypatch.setattr(filestore, "put_path", copy)
+            monkeypatch.setattr(filestore.DurableFileSystemStorage, "link", lambda *a: (_ for _ in ()).throw(OSError))
+        with filestore.Spool("ndjson") as again:
+            again.write(body)
+            assert filestore.read(again.store()) == body
+    assert len(list(filestore.stored_names())) == 2 and filestore.read(name) == b'{"resourceType": "Patient"}\n'
+    assert list(Path(storages["default"].path(filestore.SPOOL)).iterdir()) == []
