@@ -114,6 +114,8 @@ def main() -> None:
 
     bulk._progress = sampled_progress
 
+    hashes: dict[str, str] = {}  # SHA-256 of each type's NDJSON: the same data gives the same bytes before and after
+
     def export() -> tuple[int, float, float, int, float]:
         job = ExportJob.objects.create(
             clinic=clinic,
@@ -134,6 +136,7 @@ def main() -> None:
             server = server_cpu() - server
             size = sum(o["size"] for o in output)
         n = sum(o["count"] for o in output)
+        hashes.update({o["type"]: o["sha256"] for o in output})
         return n, elapsed, cpu, size, server
 
     bare_rates, export_rates, ratios, export_cpu_rates, cpu_ratios, server_cpus, both_rates = [], [], [], [], [], [], []
@@ -179,6 +182,7 @@ def main() -> None:
         "batches": len(samples) // args.rounds,
         "rss_end_mb": round(rss_mb(), 1),
         "peak_rss_mb": round(peak_mb(), 1),
+        "sha256": hashes,
     }
     print(json.dumps(result, indent=2))
     import shutil
