@@ -15,7 +15,7 @@ from prolotrack.consent.models import Consent
 from prolotrack.core.records import service_write
 from prolotrack.documents.models import Document, DocumentPdf
 from prolotrack.fhir.models import Cohort
-from prolotrack.patients.models import Medication
+from prolotrack.patients.models import Allergy, Medication
 
 PDF = b"%PDF-1.4\n% a visit summary\n%%EOF\n"
 
@@ -33,6 +33,8 @@ def history(clinic: Any, clinician: Any, admin_user: Any) -> Any:
         )  # fmt: skip
         Consent.objects.create(clinic=clinic, patient=patient, scope="treatment", status="draft", text="Plan.")
         Cohort.objects.create(clinic=clinic, name="Knees", patient_uuids=[str(patient.uuid)])
+        # Every exported type has a record: the generator's draw of six patients (seed 3) no longer holds an allergy.
+        Allergy.objects.create(clinic=clinic, patient=patient, substance="Latex", reaction="Hives", severity="mild")
         Medication.objects.create(  # a medicine that came in as an order: served as a MedicationRequest
             clinic=clinic, patient=patient, name="Naproxen 500 MG Oral Tablet", drug_class="nsaid", status="active",
             sent_as="MedicationRequest", sent_request={"intent": "order", "status": "active", "authoredOn": "2026-05-02"},
