@@ -32,6 +32,12 @@ online_booked: Hook[[Any, str], Any] = Hook(
     "booked page shows (the manage and intake paths, where the message went) (messaging)",
 )
 
+pending_messages: Hook[[list[int]], dict[int, list[str]]] = Hook(
+    "booking.pending_messages",
+    "the messages to people still pending, for the front desk's list of online bookings: for each appointment id, "
+    "its confirmation's and reminder's state in words (sent, failed with the next try, planned) (messaging)",
+)
+
 appointment_changed: Hook[[Any, Any, str], int] = Hook(
     "booking.appointment_changed",
     "an appointment was moved or cancelled (the actor, the appointment, 'moved' or 'cancelled'), inside the booking's "

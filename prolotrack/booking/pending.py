@@ -66,13 +66,20 @@ def _waitlist() -> Prefetch:
 
 
 def waiting(clinic: Any) -> list[PendingPatient]:
-    """Verified online bookers waiting for the front desk, oldest first, each with `.booked` (their appointments)
-    and `.waits` (their waitlist entries: a person may have joined the waitlist without booking)."""
-    return list(
+    """Verified online bookers waiting for the front desk, oldest first, each with `.booked` (their appointments,
+    each with `.messages`: the state of its confirmation and reminder, in words, from messaging through the
+    `booking.pending_messages` hook) and `.waits` (their waitlist entries: a person may have joined the waitlist
+    without booking)."""
+    people = list(
         PendingPatient.objects.filter(clinic=clinic, status=PendingStatus.PENDING, entered_in_error_at__isnull=True)
         .prefetch_related(_appointments(), _waitlist())
         .order_by("created_at", "id")
     )
+    visits: list[Any] = [a for p in people for a in getattr(p, "booked", [])]
+    said = hooks.pending_messages([a.pk for a in visits]) if visits else {}
+    for visit in visits:
+        visit.messages = said.get(visit.pk, [])
+    return people
 
 
 def pending_patient(clinic: Any, uuid: Any) -> PendingPatient:

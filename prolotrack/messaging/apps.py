@@ -22,5 +22,7 @@ class MessagingConfig(AppConfig):
         # ... and, once the code is verified, opens the visit's intake and sends the confirmation at once to the
         # verified contact of the person still pending (docs/BOOKING.md, "After the code").
         booking_hooks.online_booked.provide(booked_online.welcome)
+        # ... the state of the messages to those people (confirmation retries, reminders) on the front desk's list.
+        booking_hooks.pending_messages.provide(booked_online.states)
         # An intake's link to email (intake, a layer below): planned once the request is committed (docs/INTAKE.md).
         intake_hooks.intake_email_requested.listen(services.plan_intake_message)

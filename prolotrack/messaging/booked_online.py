@@ -14,21 +14,37 @@ carries both; the booked page shows the same two links. Each token exists only i
 
 import logging
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from prolotrack.audit.services import Actor, record_event
+from prolotrack.audit.services import Actor, create_record, record_event, update_record
 from prolotrack.booking import patient_links as manage
-from prolotrack.booking.models import Appointment
+from prolotrack.booking.models import Appointment, AppointmentStatus, PendingStatus
+from prolotrack.clinics.models import Clinic
 from prolotrack.core.language import supported
 from prolotrack.core.site import site_url
+from prolotrack.domain import reminders as rules
+from prolotrack.domain.reminders import Decision
+from prolotrack.intake import queries as intake_queries
 from prolotrack.intake import services as intake_services
 from prolotrack.messaging import content, ics, immediate
+from prolotrack.messaging.appointments import PLAN_AHEAD_DAYS, reminder_target
+from prolotrack.messaging.models import (
+    OPEN_STATUSES,
+    MessageStatus,
+    PendingMessage,
+    PendingMessageKind,
+)
 
 log = logging.getLogger(__name__)
+
+# An intake whose link a retried confirmation makes anew (one not sent back yet).
+OPEN_INTAKE = intake_services.OPEN_STATUSES
 
 
 @dataclass(frozen=True)
@@ -132,9 +148,283 @@ def welcome(appointment: Appointment, language: str) -> Welcome:
             log.warning("The confirmation of online booking %s could not be sent: %s", appointment.uuid, error)
             sent, failure = False, type(error).__name__
     detail: dict[str, Any] = {"channel": channel, "intake_link": intake_path is not None}
+    now = timezone.now()
+    row = PendingMessage(
+        clinic=clinic,
+        appointment=appointment,
+        pending_patient=pending,
+        kind=PendingMessageKind.CONFIRMATION,
+        channel=channel,
+        target="confirmation",
+        language=supported(language) or pending.preferred_language,
+        scheduled_for=timezone.localtime(now, clinic.tz).date(),
+        attempts=1,
+        status=MessageStatus.SENT if sent else MessageStatus.FAILED,
+        sent_at=now if sent else None,
+        next_attempt_at=None if sent else now + timedelta(minutes=rules.retry_delay_minutes(1)),
+        error="" if sent else failure,
+    )
     with transaction.atomic():
+        create_record(system, row, "messaging.pending_message.recorded", detail={"kind": row.kind, "sent": sent})
         if sent:
             record_event(system, "booking.confirmation.sent_at_once", record=appointment, detail=detail)
         else:
             record_event(system, "booking.confirmation.failed", record=appointment, detail={**detail, "error": failure})
     return Welcome(manage_path, intake_path, channel, sent)
+
+
+# --- Retries and the reminder, by the scheduler's pass --------------------------------------------------------------
+
+# A try claims its row for this long (a pass that died mid-send is retried after it, as for the outbox).
+CLAIM_LEASE = timedelta(minutes=10)
+
+
+def reminder_words(appointment: Appointment, *, channel: str, manage_url: str) -> Words:
+    """The reminder of a pending person's visit, in the active language: the outbox's reminder words, with the manage
+    link and the reason they receive it (the same sentences as a patient's reminder: docs/MESSAGING.md)."""
+    clinic = appointment.clinic
+    pending = appointment.pending_patient
+    assert pending is not None, "a pending person's reminder"
+    local = timezone.localtime(appointment.starts_at, clinic.tz)
+    facts = {
+        "clinic": clinic.name,
+        "type": appointment.appointment_type.name,
+        "clinician": str(appointment.clinician),
+        "when": content.written_when(local),
+        "day": content.written_day(local.date()),
+        "name": pending.given_name,
+        "link": manage_url,
+    }
+    if manage.may_change(appointment):
+        deadline = content.written_when(timezone.localtime(manage.change_deadline(appointment), clinic.tz))
+        change = _("To move or cancel it (until %(deadline)s): %(link)s") % {"deadline": deadline, "link": manage_url}
+    else:
+        change = _("To change it now, please call the clinic. Your appointment: %(link)s") % facts
+    summary = _("%(type)s at %(clinic)s") % facts
+    description = _("With %(clinician)s. To move or cancel, use the link in the clinic's message.") % facts
+    calendar = ics.patient_visit(appointment, summary=summary, description=description)
+    if channel == "sms":
+        return Words("", " ".join([_("%(clinic)s: reminder of your %(type)s on %(when)s.") % facts, change]), calendar)
+    config = clinic.config
+    where = ", ".join(x for x in (clinic.name, config.address) if x)
+    ways = " / ".join(x for x in (config.contact_phone, config.contact_email) if x)
+    paragraphs = [
+        _("Dear %(name)s,") % facts,
+        _("This is a reminder of your appointment: %(type)s with %(clinician)s on %(when)s.") % facts,
+        _("Where: %(where)s") % {"where": where},
+        change,
+        _("The attached calendar file adds it to your calendar."),
+        _("You receive this because this address was confirmed with a code on %(clinic)s's booking page.") % facts,
+        "\n".join(x for x in (clinic.name, _("Contact: %(ways)s") % {"ways": ways} if ways else "") if x),
+    ]
+    return Words(_("Reminder: your appointment on %(day)s") % facts, "\n\n".join(paragraphs), calendar)
+
+
+def _reminder_day(appointment: Appointment) -> date:
+    """The clinic's `appointment_reminder_days` before the visit, as for a patient's appointment reminder."""
+    local_day = timezone.localtime(appointment.starts_at, appointment.clinic.tz).date()
+    plan = rules.SessionReminderSettings(appointment.clinic.config.appointment_reminder_days, 0, 1)
+    return rules.session_reminder_days(local_day, plan)[rules.ReminderKind.APPOINTMENT]
+
+
+def _contact(pending: Any) -> tuple[str, str]:
+    """The verified contact: the channel the code went by, and its address."""
+    channel = "sms" if pending.verified_by_channel == "sms" else "email"
+    return channel, pending.phone if channel == "sms" else pending.email
+
+
+def plan_reminders(clinic: Clinic, today: date) -> int:
+    """Plan the reminder of every booked visit of a person still pending, from today to PLAN_AHEAD_DAYS ahead, on the
+    clinic's usual reminder day, to their verified contact in their language. Returns how many were planned."""
+    start = datetime.combine(today, time.min, tzinfo=clinic.tz)
+    visits = Appointment.objects.filter(
+        clinic=clinic,
+        status=AppointmentStatus.BOOKED,
+        pending_patient__status=PendingStatus.PENDING,
+        patient__isnull=True,
+        entered_in_error_at__isnull=True,
+        starts_at__gte=start,
+        starts_at__lt=start + timedelta(days=PLAN_AHEAD_DAYS + 1),
+    ).select_related("pending_patient", "clinic")
+    system = Actor.system(clinic)
+    planned = 0
+    for visit in visits:
+        pending = visit.pending_patient
+        assert pending is not None  # filtered
+        due = _reminder_day(visit)
+        local_day = timezone.localtime(visit.starts_at, clinic.tz).date()
+        if rules.decide_session_reminder(due, local_day, today) == Decision.TOO_LATE:
+            continue
+        target = reminder_target(visit)
+        if PendingMessage.objects.filter(appointment=visit, kind=PendingMessageKind.REMINDER, target=target).exists():
+            continue
+        channel, _address = _contact(pending)
+        row = PendingMessage(
+            clinic=clinic,
+            appointment=visit,
+            pending_patient=pending,
+            kind=PendingMessageKind.REMINDER,
+            channel=channel,
+            target=target,
+            language=pending.preferred_language,
+            scheduled_for=max(due, today),
+        )
+        try:
+            with transaction.atomic():
+                create_record(system, row, "messaging.pending_message.planned", detail={"kind": row.kind})
+        except IntegrityError:  # planned by a pass running at the same moment
+            continue
+        planned += 1
+    return planned
+
+
+def lapse_reason(row: PendingMessage, now: datetime) -> str:
+    """Why a pending person's message must not be sent now, or "" when it still applies."""
+    visit, pending = row.appointment, row.pending_patient
+    if visit.is_entered_in_error or visit.status != AppointmentStatus.BOOKED:
+        return "The appointment is no longer booked."
+    if visit.pending_patient_id != pending.pk or pending.status != PendingStatus.PENDING:
+        return "The person is no longer pending: the front desk confirmed, merged or rejected them."
+    if visit.starts_at <= now:
+        return "The appointment's time came before the message could be sent."
+    if row.kind == PendingMessageKind.REMINDER:
+        if reminder_target(visit) != row.target:
+            return "The appointment was moved; the new time has its own reminder."
+        if (
+            timezone.localtime(visit.starts_at, visit.clinic.tz).date()
+            <= timezone.localtime(now, visit.clinic.tz).date()
+        ):
+            return "The appointment day came before the reminder could be sent."
+    return ""
+
+
+def _finish(row: PendingMessage, changes: dict[str, Any], action: str) -> None:
+    with transaction.atomic():
+        update_record(Actor.system(row.clinic), row, changes, action, expected_version=None)
+
+
+def _claim(pk: int, now: datetime) -> PendingMessage | None:
+    """Lock the row, check it is still due and still applies (else cancel it), count the try; None when not to send."""
+    with transaction.atomic():
+        row = (
+            PendingMessage.objects.select_for_update(of=("self",))
+            .select_related(
+                "clinic", "appointment", "appointment__clinic", "appointment__appointment_type",
+                "appointment__clinician", "pending_patient",
+            )
+            .get(pk=pk)
+        )  # fmt: skip
+        if row.status not in OPEN_STATUSES or row.attempts >= rules.MAX_ATTEMPTS:
+            return None
+        if row.next_attempt_at and row.next_attempt_at > now:
+            return None
+        reason = lapse_reason(row, now)
+        system = Actor.system(row.clinic)
+        if reason:
+            update_record(
+                system, row, {"status": MessageStatus.CANCELLED, "error": reason[:300], "next_attempt_at": None},
+                "messaging.pending_message.cancelled", expected_version=None,
+            )  # fmt: skip
+            return None
+        changes = {"attempts": row.attempts + 1, "next_attempt_at": now + CLAIM_LEASE}
+        row = update_record(system, row, changes, "messaging.pending_message.attempted", expected_version=None)
+    return row
+
+
+def _fresh_links(row: PendingMessage) -> tuple[str, str | None]:
+    """A new manage link (and, for a confirmation, a new link to the visit's intake still to be filled in), each made
+    with the earlier ones revoked in the same transaction: one link of each works at a time."""
+    system = Actor.system(row.clinic)
+    intake_path = None
+    with transaction.atomic():
+        _link, token = manage.issue_manage_link(system, row.appointment, replace=True)
+        if row.kind == PendingMessageKind.CONFIRMATION:
+            intake = intake_queries.appointment_intakes(row.appointment).filter(status__in=OPEN_INTAKE).first()
+            if intake is not None:
+                _ilink, intake_path = intake_services.issue_link(system, intake)
+    return manage.manage_path(token), intake_path
+
+
+def send_one(pk: int, now: datetime) -> str:
+    """One try of a pending person's message; returns its status afterwards. A failure is recorded with the next try
+    (5, 15, 45, 135 minutes: domain/reminders.py), never raised; after MAX_ATTEMPTS tries it gives up."""
+    row = _claim(pk, now)
+    if row is None:
+        return PendingMessage.objects.get(pk=pk).status
+    visit = row.appointment
+    channel, address = _contact(row.pending_patient)
+    try:
+        manage_path, intake_path = _fresh_links(row)
+        with translation.override(supported(row.language) or row.pending_patient.preferred_language):
+            manage_url = site_url(manage_path)
+            if row.kind == PendingMessageKind.CONFIRMATION:
+                intake_url = site_url(intake_path) if intake_path else None
+                written = words(visit, channel=channel, manage_url=manage_url, intake_url=intake_url)
+            else:
+                written = reminder_words(visit, channel=channel, manage_url=manage_url)
+            local = timezone.localtime(visit.starts_at, visit.clinic.tz)
+            files = [] if channel == "sms" else [(f"appointment-{local:%Y-%m-%d}.ics", written.ics, "text/calendar")]
+            immediate.send_now(visit.clinic, channel, address, written.subject, written.body, files)
+    except Exception as error:  # any failure: recorded (its type only: no address, no link) and tried again
+        log.warning("Message %s to a pending person failed: %s", row.uuid, type(error).__name__)
+        retry = row.attempts < rules.MAX_ATTEMPTS
+        text = type(error).__name__ + ("" if retry else f" (gave up after {row.attempts} tries)")
+        next_at = now + timedelta(minutes=rules.retry_delay_minutes(row.attempts)) if retry else None
+        _finish(
+            row,
+            {"status": MessageStatus.FAILED, "error": text, "next_attempt_at": next_at},
+            "messaging.pending_message.failed",
+        )
+        return MessageStatus.FAILED
+    _finish(
+        row,
+        {"status": MessageStatus.SENT, "error": "", "sent_at": now, "next_attempt_at": None},
+        "messaging.pending_message.sent",
+    )
+    return MessageStatus.SENT
+
+
+def send_due(clinic: Clinic, now: datetime) -> dict[str, int]:
+    """Send the pending people's messages due now: failed confirmations whose retry time has come and reminders of
+    their day, within the clinic's sending window (as the outbox; docs/MESSAGING.md, "Sending window")."""
+    counts = {"sent": 0, "failed": 0, "cancelled": 0}
+    local = timezone.localtime(now, clinic.tz)
+    config = clinic.config
+    if not rules.SendingWindow(config.send_window_start_hour, config.send_window_end_hour).is_open(local.time()):
+        return counts
+    due = PendingMessage.objects.filter(
+        clinic=clinic, status__in=OPEN_STATUSES, scheduled_for__lte=local.date(), attempts__lt=rules.MAX_ATTEMPTS
+    ).filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+    for pk in due.order_by("scheduled_for", "id").values_list("pk", flat=True):
+        status = send_one(pk, now)
+        if status in counts:
+            counts[status] += 1
+    return counts
+
+
+# --- What the front desk sees -----------------------------------------------------------------------------------------
+
+
+def states(appointment_ids: list[int]) -> dict[int, list[str]]:
+    """The `booking.pending_messages` hook: for each appointment, its messages to the pending person in words for the
+    front desk's list ("Confirmation by email: failed (Timeout), next try 16:05 CST, try 2 of 5")."""
+    out: dict[int, list[str]] = {}
+    rows = PendingMessage.objects.filter(appointment_id__in=appointment_ids).select_related("clinic")
+    for row in rows.order_by("appointment_id", "kind", "id"):
+        out.setdefault(row.appointment_id, []).append(_state(row))
+    return out
+
+
+def _state(row: PendingMessage) -> str:
+    tz = row.clinic.tz
+    what = f"{row.get_kind_display()} by {row.get_channel_display().lower() if row.channel == 'email' else 'SMS'}"
+    if row.status == MessageStatus.SENT and row.sent_at:
+        return f"{what}: sent {timezone.localtime(row.sent_at, tz):%Y-%m-%d %H:%M %Z}"
+    if row.status == MessageStatus.FAILED:
+        if row.next_attempt_at:
+            at = timezone.localtime(row.next_attempt_at, tz)
+            return f"{what}: failed ({row.error}), try {row.attempts + 1} of {rules.MAX_ATTEMPTS} at {at:%H:%M %Z}"
+        return f"{what}: not sent ({row.error}); please call the person"
+    if row.status == MessageStatus.QUEUED:
+        return f"{what}: planned for {row.scheduled_for:%Y-%m-%d}"
+    return f"{what}: {row.get_status_display().lower()} ({row.error})" if row.error else f"{what}: {row.status}"

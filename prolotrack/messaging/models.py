@@ -94,6 +94,45 @@ class OutboxMessage(ClinicalRecord):
         return f"{self.get_kind_display()} by {self.get_channel_display()} for {self.scheduled_for:%Y-%m-%d}"
 
 
+class PendingMessageKind(models.TextChoices):
+    CONFIRMATION = "confirmation", "Confirmation"
+    REMINDER = "reminder", "Reminder"
+
+
+class PendingMessage(ClinicalRecord):
+    """A message to a person who booked online and is still pending (no chart, so no outbox row: docs/BOOKING.md,
+    "After the code"): the confirmation sent at once and its bounded retries, and the reminder before the visit.
+
+    It keeps no words and no link: each try writes them from the facts of that moment, with a fresh manage link (and
+    the intake's, for a confirmation) made with the earlier ones revoked, so one link works at a time. Sent by the
+    scheduler's pass (messaging/booked_online.py `send_due`), every state change versioned and audited."""
+
+    appointment = models.ForeignKey("booking.Appointment", on_delete=models.PROTECT, related_name="+")
+    pending_patient = models.ForeignKey("booking.PendingPatient", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=12, choices=PendingMessageKind.choices)
+    channel = models.CharField(max_length=5, choices=Channel.choices)
+    # The reminder's key is the appointment's local start to the minute (a moved visit gets a new reminder); a
+    # confirmation's is "confirmation".
+    target = models.CharField(max_length=120)
+    language = models.CharField(max_length=8)
+    scheduled_for = models.DateField(help_text="The day it is due, in the clinic's time zone.")
+    status = models.CharField(max_length=20, choices=MessageStatus.choices, default=MessageStatus.QUEUED)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True)  # the error's type and why; never an address or a link
+
+    class Meta:
+        ordering = ["scheduled_for", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["appointment", "kind", "target"], name="pending_message_once_per_target")
+        ]
+        indexes = [models.Index(fields=["clinic", "status", "scheduled_for"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} by {self.get_channel_display()} to a pending person"
+
+
 class MessageOptOut(ClinicalRecord):
     """A patient's choice about one kind of message on one channel; switching back is a new version, not a delete."""
 

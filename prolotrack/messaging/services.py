@@ -31,7 +31,7 @@ from prolotrack.domain.reminders import Decision, ReminderKind
 from prolotrack.intake import queries as intake_queries
 from prolotrack.intake import services as intake_services
 from prolotrack.intake.models import Intake
-from prolotrack.messaging import appointments, content, ics, waitlist
+from prolotrack.messaging import appointments, booked_online, content, ics, waitlist
 from prolotrack.messaging.backends import sms_backend
 from prolotrack.messaging.models import (
     OPEN_STATUSES,
@@ -622,6 +622,7 @@ def run_pass(*, now: datetime | None = None, clinics: Iterable[Clinic] | None = 
             report.add(plan_intake_messages(clinic, today))
             planned, cancelled = appointments.plan_reminders(clinic, today)
             report.add(PassReport(planned=planned, cancelled=cancelled))
+            report.planned += booked_online.plan_reminders(clinic, today)  # people still pending (docs/BOOKING.md)
         except Exception as error:  # one clinic's failure must not stop the others' reminders
             log.exception("Planning reminders for %s failed", clinic)
             report.errors.append(f"{clinic.name}: {error}")
@@ -635,6 +636,12 @@ def run_pass(*, now: datetime | None = None, clinics: Iterable[Clinic] | None = 
             log.exception("The waitlist pass for %s failed", clinic)
             report.errors.append(f"{clinic.name} waitlist: {error}")
         report.add(send_due(clinic, now))
+        try:  # a pending person's confirmation retried, their reminder (docs/BOOKING.md, "After the code")
+            done = booked_online.send_due(clinic, now)
+            report.add(PassReport(sent=done["sent"], failed=done["failed"], cancelled=done["cancelled"]))
+        except Exception as error:  # one clinic's failure must not stop the others' messages
+            log.exception("Messages to pending people of %s failed", clinic)
+            report.errors.append(f"{clinic.name} pending people: {error}")
     return report
 
 
