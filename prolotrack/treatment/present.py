@@ -209,7 +209,7 @@ DAY_START_HOUR, DAY_END_HOUR = 7, 19
 
 @dataclass
 class Appointment:
-    session: TreatmentSession
+    session: queries.CalendarRow
     start: datetime
     end: datetime
     top: float = 0.0
@@ -299,7 +299,7 @@ def side_by_side(items: Sequence[Appointment | Visit]) -> None:
 
 
 def calendar_days(
-    sessions: list[TreatmentSession], first: date, length: int, tz: Any, visits: Sequence[Any] = ()
+    sessions: list[queries.CalendarRow], first: date, length: int, tz: Any, visits: Sequence[Any] = ()
 ) -> list[CalendarDay]:
     """The days shown, each with its appointments placed in the day's column."""
     days = [CalendarDay(first + timedelta(days=n)) for n in range(length)]
@@ -343,13 +343,12 @@ def label_appointments(
     for day in days:
         for a in day.appointments:
             s = a.session
-            target = s.uuid if clinical or can_book else s.patient.uuid
+            target = s.uuid if clinical or can_book else s.patient_uuid
             a.href = pattern.replace(marker, str(target)) + suffix
-            a.name = f"{s.patient.family_name}, {s.patient.given_name}"
+            a.name = f"{s.family_name}, {s.given_name}"
             a.times = f"{a.start:%H:%M}–{a.end:%H:%M}"
-            who = s.clinician.get_full_name() or s.clinician.username if s.clinician else ""
-            parts = [s.course.indication] if clinical else []
-            parts += [f"session {s.number}", who.strip() or "no clinician"]
+            parts = [s.indication] if clinical else []
+            parts += [f"session {s.number}", s.clinician.strip() or "no clinician"]
             if s.status != "booked":
                 parts.append(s.get_status_display())
             a.meta = " · ".join(parts)

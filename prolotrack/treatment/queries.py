@@ -4,7 +4,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, Q, QuerySet, TextField
@@ -297,24 +297,69 @@ def session_page(session: TreatmentSession) -> SessionPage:
     return SessionPage(session, checklist, solutions, sites, previous_sites, adverse, page_totals, error)
 
 
-def calendar_sessions(clinic: Any, first: date, days: int, clinician: Any = None) -> list[TreatmentSession]:
-    """Booked and done sessions starting within [first, first + days) in the clinic's time zone.
-
-    Only the columns the calendar (page and API) shows are read: a busy week is hundreds of sessions, each with its
-    patient, course and clinician, and reading every column of the four was a third of the page's time."""
+def _calendar(clinic: Any, first: date, days: int, clinician: Any) -> QuerySet[TreatmentSession]:
+    """Booked and done sessions starting within [first, first + days) in the clinic's time zone, by start."""
     tz = clinic.tz
     start = datetime.combine(first, time.min, tzinfo=tz)
     end = datetime.combine(first + timedelta(days=days), time.min, tzinfo=tz)
-    qs = (
-        TreatmentSession.objects.filter(
-            clinic=clinic, starts_at__gte=start, starts_at__lt=end, entered_in_error_at__isnull=True
-        )
-        .select_related("patient", "clinician", "course")
-        .only(*CALENDAR_COLUMNS)
+    qs = TreatmentSession.objects.filter(
+        clinic=clinic, starts_at__gte=start, starts_at__lt=end, entered_in_error_at__isnull=True
     )
     if clinician is not None:
         qs = qs.filter(clinician=clinician)
-    return list(qs.order_by("starts_at", "id"))
+    return qs.order_by("starts_at", "id")
+
+
+def calendar_sessions(clinic: Any, first: date, days: int, clinician: Any = None) -> list[TreatmentSession]:
+    """Booked and done sessions starting within [first, first + days) in the clinic's time zone (the calendar API).
+
+    Only the columns the calendar shows are read: a busy week is hundreds of sessions, each with its patient, course
+    and clinician, and reading every column of the four was a third of the page's time."""
+    return list(
+        _calendar(clinic, first, days, clinician)
+        .select_related("patient", "clinician", "course")
+        .only(*CALENDAR_COLUMNS)
+    )
+
+
+@dataclass(slots=True)
+class CalendarRow:
+    """One appointment as the calendar page prints it: values, not the four model instances of
+    `calendar_sessions`, which were a third of the page's time in a busy week (docs/PERFORMANCE.md, "Calendar")."""
+
+    uuid: Any
+    number: int
+    status: str
+    starts_at: datetime
+    duration_minutes: int
+    patient_uuid: Any
+    family_name: str
+    given_name: str
+    indication: str
+    clinician: str  # the clinician's full name, else username; "" when the session has none
+
+    def get_status_display(self) -> str:
+        return str(STATUS_LABELS.get(self.status, self.status))
+
+
+STATUS_LABELS = dict(SessionStatus.choices)
+
+
+def calendar_rows(clinic: Any, first: date, days: int, clinician: Any = None) -> list[CalendarRow]:
+    """The calendar page's appointments: the same sessions as `calendar_sessions`, as `CalendarRow`s."""
+    rows = _calendar(clinic, first, days, clinician).values_list(
+        "uuid", "number", "status", "starts_at", "duration_minutes", "patient__uuid", "patient__family_name",
+        "patient__given_name", "course__indication", "clinician__username", "clinician__first_name",
+        "clinician__last_name",
+    )  # fmt: skip
+    return [
+        CalendarRow(
+            uuid, number, status, cast(datetime, starts_at), minutes, patient, family, given, indication,  # in range: set
+            (f"{first_name} {last_name}".strip() or username) if username is not None else "",
+        )
+        for uuid, number, status, starts_at, minutes, patient, family, given, indication, username, first_name,
+        last_name in rows
+    ]  # fmt: skip
 
 
 CALENDAR_COLUMNS = (

@@ -230,6 +230,29 @@ def test_the_week_and_the_day(login, clinician, booked):
     assert "Times are clinic time (America/Chicago)" in week.content.decode()
 
 
+def test_the_calendar_page_rows_say_what_the_sessions_say(booked):
+    """The page reads values rows (queries.calendar_rows), the API model instances: the same sessions, same texts."""
+    from django.utils import timezone
+
+    from prolotrack.treatment import queries as treatment_queries
+
+    clinic = booked.clinic
+    day = timezone.localtime(booked.starts_at, clinic.tz).date()
+    rows = treatment_queries.calendar_rows(clinic, day, 1)
+    sessions = treatment_queries.calendar_sessions(clinic, day, 1)
+    assert rows
+    assert [
+        (r.uuid, r.patient_uuid, r.family_name, r.given_name, r.indication, r.number, r.status, r.starts_at,
+         r.duration_minutes, r.clinician, r.get_status_display())
+        for r in rows
+    ] == [
+        (s.uuid, s.patient.uuid, s.patient.family_name, s.patient.given_name, s.course.indication, s.number, s.status,
+         s.starts_at, s.duration_minutes, (s.clinician.get_full_name() or s.clinician.username) if s.clinician else "",
+         s.get_status_display())
+        for s in sessions
+    ]  # fmt: skip
+
+
 def test_the_calendar_prints_names_escaped_in_both_views(login, clinician, booked):
     """The appointments' links are printed by present.label_appointments, not the template: names are escaped there."""
     name = '<b onclick="x()">O\'Brien & Co</b>'

@@ -51,7 +51,7 @@ def calendar(request: ClinicRequest) -> HttpResponse:
     # Assessments and follow-ups of the booking app (above treatment in the layers: a hook, docs/ARCHITECTURE.md).
     visits, book_url = hooks.calendar_visits(clinic, first, length, clinician)
     days = present.calendar_days(
-        queries.calendar_sessions(clinic, first, length, clinician), first, length, clinic.tz, visits
+        queries.calendar_rows(clinic, first, length, clinician), first, length, clinic.tz, visits
     )
     clinical, back = can(request, Permission.COURSE_VIEW), quote(request.get_full_path())  # as |urlencode quotes
     present.label_appointments(
