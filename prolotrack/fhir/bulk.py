@@ -201,9 +201,9 @@ def _collector_paused() -> Iterator[None]:
     """Python's cyclic garbage collector off while one batch is read, mapped and dumped. A batch makes hundreds of
     thousands of small dicts and lists, none in a cycle (refcounting frees them when the batch is done); with the
     collector on, their allocation kept triggering collections that walked every live object of the process: at
-    9,000 patients on PostgreSQL that was about 40 % of the export's CPU (docs/PERFORMANCE.md, "Bulk export at 9,000
-    network-shape patients: where the time went"). Turned back on after each batch (or error), and left alone when
-    something else had turned it off."""
+    9,000 patients on PostgreSQL that was about half of the CPU a resource cost (29.1 µs with it, 14.9 without;
+    docs/PERFORMANCE.md, "Bulk export at 9,000 network-shape patients: where the time went"). Turned back on after
+    each batch (or error), and left alone when something else had turned it off."""
     if not gc.isenabled():
         yield
         return
