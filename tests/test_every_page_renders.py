@@ -65,6 +65,7 @@ NOT_OBJECT_PAGES = {
     "booking:waitlist-offer",  # a waitlist offer's token: booking/tests/test_waitlist_pages.py
     "booking:manage", "booking:manage-cancel", "booking:manage-move",  # a patient's manage link: own tests
     "booking:follow-up",  # a patient's follow-up link: booking/tests/test_patient_link_pages.py
+    "booking:course-link-page",  # a course's link: booking/tests/test_course_link_pages.py
     "analytics:chart", "analytics:chart-csv",  # dashboard charts by name: own tests
     "billing:report-chart", "billing:report-csv",  # financial reports by name: billing/tests/test_report_pages.py
     "research:export-download",  # a finished export file: own tests

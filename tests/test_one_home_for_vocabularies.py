@@ -34,6 +34,7 @@ WORKFLOW_STATES = {
     "clinics.Membership.role",  # the permission table, clinics/roles.py
     "imaging.ImagingFile.kind",  # file formats
     "treatment.Course.status",
+    "booking.CourseLink.delivery",  # how staff gave a course's link (shown, or the outbox)
     "treatment.CourseTimepoint.kind",
     "treatment.TreatmentSession.status",
     "outcomes.QuestionnaireLink.delivery",

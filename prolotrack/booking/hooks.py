@@ -50,3 +50,9 @@ appointment_booked: AfterCommit[[int]] = AfterCommit(
     "an appointment was booked for a patient (its pk), by staff or from a patient's link: once committed, intake "
     "emails the pre-visit intake link of an assessment when the clinic's intake_auto_send is on",
 )
+
+course_link_requested: AfterCommit[[int]] = AfterCommit(
+    "booking.course_link_requested",
+    "staff asked for a course's 'book your next session' link to be sent by message (the link's pk): once committed, "
+    "messaging plans the outbox row (email, else SMS, in the patient's language); the token is made when it is sent",
+)

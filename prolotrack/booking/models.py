@@ -408,3 +408,27 @@ class FollowUpLink(ClinicalRecord, PatientLinkBase):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["patient", "-created_at"])]
+
+
+class CourseLinkDelivery(models.TextChoices):
+    SHOWN = "shown", "Shown to staff to copy"
+    MESSAGE = "message", "Sent by the outbox (email, else SMS)"
+
+
+class CourseLink(ClinicalRecord, PatientLinkBase):
+    """ "Book your next session": a link staff make for a course, that books the course's next planned session (its
+    clinician, the clinic's prolotherapy-session type, in the window the plan allows) directly from the free slots
+    (docs/BOOKING.md, "Course links"). Single use; its use is the booking. Revoked when staff make a new one for the
+    course; a course closed meanwhile books nothing (the page says so)."""
+
+    # Editable here (PatientLinkBase's is not): a link sent by message gets its token when the message is sent, so
+    # the live link exists only in the patient's copy (as a waitlist offer's).
+    token_hash = models.CharField(max_length=64, unique=True)
+    course = models.ForeignKey("treatment.Course", on_delete=models.PROTECT, related_name="+")
+    session = models.ForeignKey("treatment.TreatmentSession", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    delivery = models.CharField(max_length=8, choices=CourseLinkDelivery.choices, default=CourseLinkDelivery.SHOWN)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["course", "revoked_at"])]

@@ -437,12 +437,13 @@ def day_picker(
     appointment_type: AppointmentType,
     clinician: Any = None,
     leave_out: datetime | None = None,
+    first: date | None = None,
 ) -> picker.DayPicker:
     """The public page's phone slot picker (booking/picker.py, templates/booking/public/_slots.html) for a link's
-    page: one day of `slots_of(day)`, the days around it within today..the online horizon, and a jump to the next
-    day with free slots."""
-    today = queries.clinic_today(clinic)
-    last = today + timedelta(days=queries.online_rules(clinic).max_days_ahead)
+    page: one day of `slots_of(day)`, the days around it within today (or `first`, when later)..the online horizon,
+    and a jump to the next day with free slots."""
+    last = queries.clinic_today(clinic) + timedelta(days=queries.online_rules(clinic).max_days_ahead)
+    today = max(queries.clinic_today(clinic), first or date.min)
     day = min(max(day, today), last)
     found = slots_of(day)
     after = day + timedelta(days=1)
@@ -474,6 +475,24 @@ def day_picker(
     )
 
 
+def locked_open(link: Any, *related: str) -> Any:
+    """Inside the transaction: a single-use link again under a row lock (two taps of one link book one at a time), with
+    `related` joined; LinkClosed unless it is open on what is committed."""
+    current = type(link).objects.select_for_update(of=("self",)).select_related(*related).get(pk=link.pk)
+    state = current.state()
+    if state != LinkState.OPEN:
+        raise LinkClosed(state)
+    return current
+
+
+def chosen(allowed: Sequence[User], clinician: Any) -> User:
+    """The clinician of the chosen slot, if the link may book with them (ValidationError on the slot otherwise)."""
+    who = next((c for c in allowed if c.pk == getattr(clinician, "pk", None)), None)
+    if who is None:
+        raise ValidationError({"slot": _("Choose one of the free times.")})
+    return who
+
+
 def book_from_follow_up(
     link: FollowUpLink, *, starts_at: Any, clinician: Any, client_address: str | None = None
 ) -> Appointment:
@@ -482,18 +501,8 @@ def book_from_follow_up(
     start = _aware_start(starts_at)
     actor = patient_actor(link.clinic, client_address)
     with transaction.atomic():
-        current = (
-            FollowUpLink.objects.select_for_update(of=("self",))
-            .select_related("clinic", "patient", "appointment_type", "clinician")
-            .get(pk=link.pk)
-        )
-        state = current.state()
-        if state != LinkState.OPEN:
-            raise LinkClosed(state)
-        allowed = follow_up_clinicians(current)
-        who = next((c for c in allowed if c.pk == getattr(clinician, "pk", None)), None)
-        if who is None:
-            raise ValidationError({"slot": _("Choose one of the free times.")})
+        current = locked_open(link, "clinic", "patient", "appointment_type", "clinician")
+        who = chosen(follow_up_clinicians(current), clinician)
         reasons, _room = queries.refusals(
             current.clinic, current.appointment_type, who, start, now=timezone.now(),
             rules=queries.online_rules(current.clinic),

@@ -472,6 +472,18 @@ def search_appointments(
     )
 
 
+def session_type(clinic: Any) -> AppointmentType | None:
+    """The clinic's first active prolotherapy-session type: the length and buffers of a course session booked from
+    the course's link (docs/BOOKING.md, "Course links"), as its buffers are every course session's."""
+    return (
+        AppointmentType.objects.filter(
+            clinic=clinic, kind=AppointmentKind.SESSION, active=True, entered_in_error_at__isnull=True
+        )
+        .order_by("id")
+        .first()
+    )
+
+
 def _session_type(clinic: Any) -> tuple[int, int]:
     """The buffers (before, after) of the clinic's first active prolotherapy-session type: a course session's."""
     found = (

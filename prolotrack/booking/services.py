@@ -363,12 +363,17 @@ def _may_schedule(actor: Actor) -> None:
 
 def revoke_manage_links(actor: Actor, appointment: Appointment, reason: str) -> int:
     """Close the appointment's open manage links (in the caller's transaction), each a version with its audit row."""
+    links = ManageLink.objects.filter(appointment=appointment, revoked_at__isnull=True)
+    return revoke_links(actor, links, reason, "booking.manage_link.revoked")
+
+
+def revoke_links(actor: Actor, links: Any, reason: str, action: str) -> int:
+    """Close these patient links (in the caller's transaction, locked), each a version with its audit row."""
     count = 0
-    for link in ManageLink.objects.select_for_update().filter(appointment=appointment, revoked_at__isnull=True):
+    for link in links.select_for_update():
         update_record(
-            actor, link, {"revoked_at": timezone.now(), "revoked_reason": reason[:200]}, "booking.manage_link.revoked",
-            expected_version=None,
-        )  # fmt: skip
+            actor, link, {"revoked_at": timezone.now(), "revoked_reason": reason[:200]}, action, expected_version=None
+        )
         count += 1
     return count
 
@@ -378,6 +383,11 @@ def _lock(clinician: User, room_id: int | None) -> None:
     User.objects.select_for_update(no_key=True).filter(pk=clinician.pk).first()
     if room_id is not None:
         Room.objects.select_for_update(no_key=True).filter(pk=room_id).first()
+
+
+def lock_clinician(clinician: User) -> None:
+    """Serialise bookings of one clinician for the caller's transaction (a course's link checks its slot under it)."""
+    _lock(clinician, None)
 
 
 def next_free(

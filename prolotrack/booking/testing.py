@@ -140,3 +140,24 @@ def pending_on_waitlist(
             source=WaitlistSource.ONLINE,
         )
     return person
+
+
+def course_with_a_session_done(clinician: Any, patient: Any, *, days_ago: int = 7, consent: bool = True) -> Any:
+    """A right-knee course (Rabago: sessions at weeks 0, 4, 8) that started `days_ago` days before the clinic's today,
+    its first session done at 10:00 that day (written directly: the signing path is the treatment suites'), and its
+    treatment consent signed unless `consent` is False. Its next session (2) may be booked from 4 weeks after the
+    first. For the course link suites (docs/BOOKING.md, "Course links")."""
+    from prolotrack.clinics.testing import actor_of
+    from prolotrack.consent.testing import sign_for_course
+    from prolotrack.core.records import service_write
+    from prolotrack.treatment.testing import knee_course
+
+    start = timezone.localdate(timezone=patient.clinic.tz) - timedelta(days=days_ago)
+    course = knee_course(clinician, patient, start)
+    if consent:
+        sign_for_course(actor_of(clinician), course, render=False)
+    first = course.sessions.get(number=1)
+    with service_write():
+        first.status, first.starts_at, first.signed_at = "done", at(patient.clinic, start, "10:00"), timezone.now()
+        first.save()
+    return course

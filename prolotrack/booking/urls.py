@@ -54,6 +54,9 @@ urlpatterns += [
     path("follow-up/<str:token>/", patient_links.follow_up_page, name="follow-up"),
     # Staff: make a patient's "book your follow-up" link.
     path("patients/<uuid:patient_uuid>/follow-up-link/", follow_up.create, name="follow-up-link"),
+    # A course's "book your next session" link: the patient's page, and staff making it (docs/BOOKING.md, "Course links").
+    path("course-link/<str:token>/", patient_links.course_page, name="course-link-page"),
+    path("courses/<uuid:course_uuid>/course-link/", follow_up.course_link, name="course-link"),
 ]
 
 # Joining the waitlist by oneself, no login (booking/views/public_waitlist.py; docs/BOOKING.md).

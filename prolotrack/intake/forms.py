@@ -10,6 +10,7 @@ from django import forms
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from prolotrack.core.patient_words import REGION_WORDS, SIDE_WORDS
 from prolotrack.domain import intake as domain
 from prolotrack.domain.concepts import is_no_known_allergy
 from prolotrack.domain.limits import PAIN_NRS
@@ -37,24 +38,8 @@ def _blank(choices: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
 # translation here, since the domain has no Django. Every code must have its words (a KeyError at import otherwise),
 # and tests/test_one_home_for_forms.py holds the English to the domain's labels.
 PATIENT_WORDS: dict[type, dict[str, Any]] = {
-    BodyRegion: {
-        "knee": _("Knee"),
-        "lumbopelvic": _("Lumbar spine and pelvis"),
-        "shoulder": _("Shoulder"),
-        "elbow": _("Elbow"),
-        "ankle_foot": _("Ankle and foot"),
-        "hip": _("Hip"),
-        "neck_thoracic": _("Neck and thoracic spine"),
-        "tmj": _("Temporomandibular joint"),
-        "other": _("Other"),
-    },
-    Laterality: {
-        "left": _("Left"),
-        "right": _("Right"),
-        "bilateral": _("Both sides"),
-        "midline": _("Midline"),
-        "na": _("Not applicable"),
-    },
+    BodyRegion: REGION_WORDS,
+    Laterality: SIDE_WORDS,
     PainDuration: {
         "acute": _("Less than 6 weeks"),
         "subacute": _("6 weeks to 3 months"),

@@ -8,7 +8,7 @@ class MessagingConfig(AppConfig):
     def ready(self) -> None:
         from prolotrack.booking import hooks as booking_hooks
         from prolotrack.intake import hooks as intake_hooks
-        from prolotrack.messaging import appointments, booked_online, immediate, queries, services
+        from prolotrack.messaging import appointments, booked_online, course_links, immediate, queries, services
         from prolotrack.treatment import hooks as treatment_hooks
 
         # Booking (a layer below) queues an appointment's confirmation with its manage link and .ics.
@@ -26,3 +26,5 @@ class MessagingConfig(AppConfig):
         booking_hooks.pending_messages.provide(booked_online.states)
         # An intake's link to email (intake, a layer below): planned once the request is committed (docs/INTAKE.md).
         intake_hooks.intake_email_requested.listen(services.plan_intake_message)
+        # A course's "book your next session" link to send (booking, a layer below): planned once committed.
+        booking_hooks.course_link_requested.listen(course_links.plan)

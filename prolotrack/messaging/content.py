@@ -23,6 +23,7 @@ from django.utils.translation import ngettext, pgettext
 LINK_PLACEHOLDER = "{questionnaire_link}"
 LINK_REDACTED = "[personal questionnaire link: in the patient's copy only]"
 INTAKE_LINK_REDACTED = "[personal intake link: in the patient's copy only]"
+COURSE_LINK_REDACTED = "[personal booking link: in the patient's copy only]"
 
 
 @dataclass(frozen=True)
@@ -243,6 +244,39 @@ def intake(patient: Any, clinic: Any, start: datetime) -> Content:
     return Content(subject, body)
 
 
+def course_link(patient: Any, clinic: Any, number: int, region: str, days: int, *, sms: bool) -> Content:
+    """A course's "book your next session" link (docs/BOOKING.md, "Course links"): which session, that it books one
+    session at once, how long it works. `region` is already in the patient's words."""
+    if sms:
+        return Content(
+            "",
+            _("%(clinic)s: book session %(number)s of your %(region)s treatment here: %(link)s (works %(days)s days)")
+            % {
+                "clinic": clinic.name,
+                "number": number,
+                "region": region.lower(),
+                "link": LINK_PLACEHOLDER,
+                "days": days,
+            },
+        )
+    subject = _("Book your next session at %(clinic)s") % {"clinic": clinic.name}
+    body = f"{_dear(patient)}\n\n" + _(
+        "Your clinician asked us to send you this link to book session %(number)s of your treatment "
+        "(%(region)s). Choose a free time on the page and it is booked for you at once.\n\n"
+        "Book here: %(link)s\n\n"
+        "The link is personal, books one session and works for %(days)s days. If it has stopped working, ask the "
+        "clinic for a new one.\n\n%(clinic)s\n%(contact)s"
+    ) % {
+        "number": number,
+        "region": region.lower(),
+        "link": LINK_PLACEHOLDER,
+        "days": days,
+        "clinic": clinic.name,
+        "contact": contact_line(clinic),
+    }
+    return Content(subject, body)
+
+
 # Reminders a patient may turn off without missing part of their care: these carry a List-Unsubscribe header. The
 # NSAID-stop and pre-procedure instructions are clinical: the opt-out line says to ask the clinic (docs/MESSAGING.md).
 NON_CLINICAL = frozenset(
@@ -265,6 +299,11 @@ def opt_out_line(kind: str, clinic: Any) -> str:
         return _(
             "%(clinic)s sent this because a first visit was booked. If you would rather answer at the visit, tell the "
             "clinic."
+        ) % {"clinic": clinic.name}
+    if kind == "course_link":
+        return _(
+            "%(clinic)s sent this because your clinician asked for it, for your course of treatment. If you would "
+            "rather book by phone, tell the clinic."
         ) % {"clinic": clinic.name}
     if kind in NON_CLINICAL:
         return _(

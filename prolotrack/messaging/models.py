@@ -32,6 +32,8 @@ class MessageKind(models.TextChoices):
     WAITLIST_OFFER = "waitlist_offer", "Waitlist offer"
     # Not a reminder: the link to a pre-visit intake form (intake.services.request_intake; docs/INTAKE.md).
     INTAKE_LINK = "intake_link", "Pre-visit intake form"
+    # Not a reminder: a course's "book your next session" link (messaging/course_links.py; docs/BOOKING.md).
+    COURSE_LINK = "course_link", "Link to book the next session"
 
 
 class MessageStatus(models.TextChoices):

@@ -31,7 +31,7 @@ from prolotrack.domain.reminders import Decision, ReminderKind
 from prolotrack.intake import queries as intake_queries
 from prolotrack.intake import services as intake_services
 from prolotrack.intake.models import Intake
-from prolotrack.messaging import appointments, booked_online, content, ics, waitlist
+from prolotrack.messaging import appointments, booked_online, content, course_links, ics, waitlist
 from prolotrack.messaging.backends import sms_backend
 from prolotrack.messaging.models import (
     OPEN_STATUSES,
@@ -448,6 +448,10 @@ def _hold_reason(current: OutboxMessage, now: datetime, today: date) -> tuple[st
         reason = intake_services.still_to_send(_intake_of(current), now)
         if reason:
             return "cancel", reason
+    elif current.kind == MessageKind.COURSE_LINK:
+        reason = course_links.lapse_reason(current, now)
+        if reason:
+            return "cancel", reason
     return "", ""
 
 
@@ -518,6 +522,9 @@ def _render(message: OutboxMessage, today: date, *, with_link: bool) -> Rendered
         return Rendered(words.subject, words.body, attachments, words.body)
     if message.kind == MessageKind.WAITLIST_OFFER:
         subject, stored, patient_body = waitlist.words(message, with_link=with_link)
+        return Rendered(subject, stored, [], patient_body)
+    if message.kind == MessageKind.COURSE_LINK:
+        subject, stored, patient_body = course_links.words(message, with_link=with_link)
         return Rendered(subject, stored, [], patient_body)
     if message.kind == MessageKind.BILLING_DOCUMENT:
         # Written when staff queued it: the document as it was then (an issued invoice never changes).

@@ -77,21 +77,21 @@ def _queue(offer: WaitlistOffer, today: date) -> int:
     if patient is None or not (patient.email or patient.phone):
         booking_waitlist.release_unsent(offer, "The patient has no email address or mobile number to send it to.")
         return 0
+    return plan_link_message(offer.clinic, patient, MessageKind.WAITLIST_OFFER, f"{TARGET_PREFIX}{offer.uuid}", today)
+
+
+def plan_link_message(clinic: Clinic, patient: Any, kind: str, target: str, today: date) -> int:
+    """One outbox row for a single-use link made when the message is sent (a waitlist offer, a course's link): by
+    email when the chart has an address, else by SMS, never both (a second message would need a second live link).
+    1 when planned, 0 when that message exists already."""
     channel, address = (Channel.EMAIL, patient.email) if patient.email else (Channel.SMS, patient.phone)
     message = OutboxMessage(
-        clinic=offer.clinic,
-        patient=patient,
-        channel=channel,
-        kind=MessageKind.WAITLIST_OFFER,
-        target=f"{TARGET_PREFIX}{offer.uuid}",
-        to_address=address,
+        clinic=clinic, patient=patient, channel=channel, kind=kind, target=target, to_address=address,
         scheduled_for=today,
-    )
+    )  # fmt: skip
     try:
         with transaction.atomic():
-            create_record(
-                Actor.system(offer.clinic), message, "messaging.message.planned", detail={"kind": message.kind}
-            )
+            create_record(Actor.system(clinic), message, "messaging.message.planned", detail={"kind": message.kind})
     except IntegrityError:
         return 0
     return 1

@@ -28,6 +28,7 @@ from prolotrack.clinical import queries as clinical_queries
 from prolotrack.clinical import services as clinical_services
 from prolotrack.clinics.roles import Permission, require_permission, roles_with
 from prolotrack.core.access import require_same_clinic
+from prolotrack.core.links import CHANNEL_PATIENT_LINK
 from prolotrack.domain.agents import Agent, AgentConcentration, Concentration, Unit, parse_agent, pct
 from prolotrack.domain.course import COURSE_CLOSE_REASONS
 from prolotrack.domain.errors import DomainError
@@ -261,8 +262,11 @@ def book_session(
     duration_minutes: int = 45,
     expected_version: int | None = None,
 ) -> TreatmentSession:
-    """Book (or rebook) a session as an appointment with a clinician at a time."""
-    require_permission(actor, Permission.SCHEDULE_MANAGE)
+    """Book (or rebook) a session as an appointment with a clinician at a time. Staff need schedule.manage; a patient
+    acting through the course's link (channel patient_link, no user) has no role: booking/course_links.py checks the
+    link, the course, the window and the slot under the clinician's lock before it calls here."""
+    if actor.channel != CHANNEL_PATIENT_LINK or actor.user is not None:
+        require_permission(actor, Permission.SCHEDULE_MANAGE)
     require_same_clinic(actor, session)
     if session.status not in (SessionStatus.PLANNED, SessionStatus.BOOKED):
         raise ServiceError(f"A {session.get_status_display().lower()} session cannot be booked.")

@@ -6,7 +6,7 @@ patient; unknown and closed tokens are counted per client address (core.links.Ra
 limit, while an open link always opens. Every answer is no-store, noindex, same-origin referrer.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -18,8 +18,8 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from prolotrack.booking import course_links, queries
 from prolotrack.booking import patient_links as manage
-from prolotrack.booking import queries
 from prolotrack.booking.views.common import REFUSALS
 from prolotrack.clinics.services import client_address
 from prolotrack.core.language import patient_page, use_patient_language
@@ -164,6 +164,22 @@ def move_page(request: HttpRequest, token: str) -> HttpResponse:
     return _render(request, "booking/manage/move.html", context, status=409 if error else 200)
 
 
+def _book_posted(
+    request: HttpRequest, link: Any, book: Callable[..., Any], allowed: Sequence[Any]
+) -> tuple[Any, HttpResponse | None, str]:
+    """Book the posted slot ("start|clinician uuid") through a single-use link's `book`: (what it booked, or the closed
+    link's page to answer instead, or the refusal's words for the page)."""
+    text = request.POST.get("slot", "")
+    who = next((c for c in allowed if text.endswith(f"|{c.uuid}")), None)
+    try:
+        made = book(link, starts_at=_slot_start(text), clinician=who, client_address=client_address(request))
+    except manage.LinkClosed as closed:
+        return None, _closed(request, closed.state), ""
+    except REFUSALS as refused_input:
+        return None, None, " ".join(getattr(refused_input, "messages", [str(refused_input)]))
+    return made, None, ""
+
+
 @never_cache
 @patient_page
 @require_http_methods(["GET", "POST"])
@@ -174,17 +190,10 @@ def follow_up_page(request: HttpRequest, token: str) -> HttpResponse:
     error = ""
     clinicians = manage.follow_up_clinicians(link)
     if request.method == "POST":
-        text = request.POST.get("slot", "")
-        who = next((c for c in clinicians if text.endswith(f"|{c.uuid}")), None)
-        try:
-            made = manage.book_from_follow_up(
-                link, starts_at=_slot_start(text), clinician=who, client_address=client_address(request)
-            )
-        except manage.LinkClosed as closed:
-            return _closed(request, closed.state)
-        except REFUSALS as refused_input:
-            error = " ".join(getattr(refused_input, "messages", [str(refused_input)]))
-        else:
+        made, closed, error = _book_posted(request, link, manage.book_from_follow_up, clinicians)
+        if closed is not None:
+            return closed
+        if made is not None:
             return _render(
                 request, "booking/manage/booked.html", {**manage.appointment_view(made), "clinic": link.clinic}
             )
@@ -194,3 +203,28 @@ def follow_up_page(request: HttpRequest, token: str) -> HttpResponse:
     )  # fmt: skip
     context = {"picker": picker, "link": link, "clinic": link.clinic, "token": token, "error": error}
     return _render(request, "booking/manage/follow_up.html", context, status=409 if error else 200)
+
+
+@never_cache
+@patient_page
+@require_http_methods(["GET", "POST"])
+def course_page(request: HttpRequest, token: str) -> HttpResponse:
+    """Book the course's next session (docs/BOOKING.md, "Course links"); says so plainly when it books nothing."""
+    link, refused = _opened(request, course_links.course_link, token)
+    if refused:
+        return refused
+    error = ""
+    view = course_links.link_view(link)
+    if request.method == "POST":
+        booked, closed, error = _book_posted(request, link, course_links.book_from_course_link, view.allowed)
+        if closed is not None:
+            return closed
+        if booked is not None:
+            return _render(request, "booking/manage/course_booked.html", course_links.booked_view(link, booked))
+        view = course_links.link_view(link)  # the course as it is now (booked by staff, closed meanwhile)
+    picker = None if view.blocked or view.first is None or view.kind is None else manage.day_picker(
+        link.clinic, _day(request, view.first), lambda d: course_links.slots(link, view, d), path=request.path,
+        appointment_type=view.kind, clinician=view.allowed[0] if len(view.allowed) == 1 else None, first=view.first,
+    )  # fmt: skip
+    context = {"view": view, "picker": picker, "clinic": link.clinic, "error": error}
+    return _render(request, "booking/manage/course.html", context, status=409 if error else 200)
