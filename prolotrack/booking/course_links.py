@@ -20,8 +20,9 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from prolotrack.audit.services import Actor, ServiceError, create_record, update_record
 from prolotrack.booking import hooks, queries, services
@@ -234,6 +235,7 @@ class CourseLinkView:
     clinician: str
     first: date | None
     last: date | None
+    first_text: str  # the first day, written out in the patient's language
     blocked: str
     kind: AppointmentType | None
     allowed: list[User]
@@ -256,6 +258,7 @@ def link_view(link: CourseLink) -> CourseLinkView:
         clinician=str(allowed[0]) if len(allowed) == 1 else "",
         first=decision.first,
         last=decision.last,
+        first_text=written_day(decision.first) if decision.first else "",
         blocked=blocked,
         kind=kind,
         allowed=allowed,
@@ -329,6 +332,11 @@ def staff_view(course: Course) -> dict[str, Any]:
         "links": links,
         "days": course.clinic.config.booking_follow_up_link_days,
     }
+
+
+def written_day(day: date) -> str:
+    """'Tuesday 22 December 2026' ('martes 22 de diciembre de 2026'): the patient messages' format (messaging.content)."""
+    return dateformat.format(day, pgettext("date written out in a patient message", "l j F Y"))
 
 
 def booked_view(link: CourseLink, session: TreatmentSession) -> dict[str, Any]:
