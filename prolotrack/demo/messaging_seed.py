@@ -128,6 +128,45 @@ def _appointment_examples(clinic: Any, today: date) -> int:
     return queued
 
 
+def _course_link_example(clinic: Any, today: date) -> int:
+    """A course's "book your next session" link sent by email (docs/BOOKING.md, "Course links"): every open course of
+    the seeded demo has its next session booked already, so a new knee course is opened, from next week, for a
+    patient with an email address and no course yet, and its first session's link is sent, as staff would after the
+    assessment. Planned at once (the seed's transaction commits only at its end)."""
+    from prolotrack.booking import course_links
+    from prolotrack.booking import queries as booking_queries
+    from prolotrack.demo.billing_seed import seed_actor
+    from prolotrack.messaging import course_links as messages
+    from prolotrack.patients.models import Patient
+    from prolotrack.treatment import services as treatment_services
+    from prolotrack.treatment.models import Course
+
+    clinicians = [m.user for m in members_with(clinic, Permission.SESSION_TREAT).select_related("user")]
+    if not clinicians or booking_queries.session_type(clinic) is None:
+        return 0
+    if not members_with(clinic, Permission.COURSE_MANAGE).exists():
+        return 0
+    with_course = Course.objects.filter(clinic=clinic).values("patient_id")
+    patient = (
+        Patient.objects.filter(clinic=clinic, entered_in_error_at__isnull=True)
+        .exclude(email="")
+        .exclude(pk__in=with_course)
+        .order_by("id")
+        .first()
+    )
+    if patient is None:
+        return 0
+    course = treatment_services.create_course(
+        seed_actor(clinic, Permission.COURSE_MANAGE), patient, protocol_id="knee_oa_rabago",
+        indication="Knee osteoarthritis", region="knee", side="left", start_on=today + timedelta(days=7),
+        clinician=clinicians[0],
+    )  # fmt: skip
+    link, _token = course_links.create_course_link(
+        seed_actor(clinic, Permission.SCHEDULE_MANAGE), course, delivery="message"
+    )
+    return int(messages.plan(link.pk))
+
+
 def seed_messaging(clinic: Any, *, today: date, site_url: str | None = None) -> dict[str, int]:
     """Opt-outs, one scheduler pass as of `today`, and a calendar feed per clinician (feed addresses on the site
     address, PROLOTRACK_SITE_URL, which `make run` sets from its HOST and PORT)."""
@@ -159,6 +198,7 @@ def seed_messaging(clinic: Any, *, today: date, site_url: str | None = None) -> 
     if _questionnaire_examples(clinic, today):
         _history(clinic, today)  # the moved follow-ups get their "due" and "overdue" emails on their days
     _appointment_examples(clinic, today)
+    _course_link_example(clinic, today)
     report = services.run_pass(now=_now(clinic, today), clinics=[clinic])
     lines = []
     for membership in members_with(clinic, Permission.SESSION_TREAT).select_related("user"):
