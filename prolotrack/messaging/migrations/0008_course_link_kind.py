@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('messaging', '0006_appointment_messages'),
+        ('messaging', '0007_pending_messages'),
     ]
 
     operations = [
