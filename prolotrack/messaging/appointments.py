@@ -28,7 +28,15 @@ from prolotrack.core.site import site_url
 from prolotrack.domain import reminders as rules
 from prolotrack.domain.reminders import Decision, ReminderKind
 from prolotrack.messaging import content, ics
-from prolotrack.messaging.models import OPEN_STATUSES, Channel, MessageKind, MessageStatus, OutboxMessage
+from prolotrack.messaging.models import (
+    OPEN_STATUSES,
+    Channel,
+    MessageKind,
+    MessageStatus,
+    OutboxMessage,
+    PendingMessage,
+    PendingMessageKind,
+)
 
 CONFIRMATION = MessageKind.APPOINTMENT_CONFIRMATION.value
 REMINDER = ReminderKind.APPOINTMENT.value
@@ -137,10 +145,17 @@ def plan_reminders(clinic: Clinic, today: date) -> tuple[int, int]:
         starts_at__gte=start,
         starts_at__lt=start + timedelta(days=PLAN_AHEAD_DAYS + 1),
     ).select_related("patient", "clinic")
+    # A reminder already sent to the person while they were pending (booked_online.py) is not sent again once the
+    # front desk has confirmed them.
+    sent_pending = set(
+        PendingMessage.objects.filter(
+            clinic=clinic, kind=PendingMessageKind.REMINDER, status=MessageStatus.SENT
+        ).values_list("appointment_id", "target")
+    )
     planned = 0
     for appointment in appointments:
         assert appointment.patient is not None  # filtered
-        if appointment.patient.is_entered_in_error:
+        if appointment.patient.is_entered_in_error or (appointment.pk, reminder_target(appointment)) in sent_pending:
             continue
         day = _local(appointment).date()
         due = _reminder_day(appointment)

@@ -2,16 +2,28 @@
 
 `JsonFormatter` writes only named fields: time, level, logger, message, request_id, user_id, clinic_id and the access
 line's method, route, status and duration. The access line names the URL pattern, not the path, and never the query
-string (a patient search is `?q=<name>`). Chosen with PROLOTRACK_LOG_FORMAT=json (the default) or text."""
+string (a patient search is `?q=<name>`). Chosen with PROLOTRACK_LOG_FORMAT=json (the default) or text.
+
+A patient link carries its secret in its path; Django's own warnings about a request ("Gone: /my-appointment/<token>/"
+for a revoked link) would write it, so every line's text has the token of a link path replaced by "[token]"."""
 
 import json
 import logging
+import re
 from datetime import UTC, datetime
 from typing import Any
 
 from prolotrack.ops.context import clinic_id, current_request, user_id
 
 ACCESS_FIELDS = ("method", "route", "status", "duration_ms")
+# The paths of links opened without a login, whose next segment is a secret token (booking, intake, outcomes,
+# messaging URL maps).
+LINK_PATH = re.compile(r"/(my-appointment|follow-up|waitlist/offer|waitlist|intake|q|calendar/feed)/[^/\s'\"]+")
+
+
+def redact_links(text: str) -> str:
+    """The text with each link path's token replaced: '/my-appointment/[token]/'."""
+    return LINK_PATH.sub(lambda found: f"/{found.group(1)}/[token]", text)
 
 
 class RequestContextFilter(logging.Filter):
@@ -24,6 +36,10 @@ class RequestContextFilter(logging.Filter):
         record.request_id = getattr(request, "request_id", None)
         record.user_id = user_id(request) if request is not None else None
         record.clinic_id = clinic_id(request) if request is not None else None
+        if isinstance(record.msg, str):
+            record.msg = redact_links(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact_links(a) if isinstance(a, str) else a for a in record.args)
         return True
 
 

@@ -20,7 +20,7 @@ from prolotrack.clinics.testing import actor_of
 from prolotrack.domain import reminders as rules
 from prolotrack.intake.models import IntakeLink
 from prolotrack.messaging import booked_online, immediate, services
-from prolotrack.messaging.models import MessageStatus, PendingMessage, PendingMessageKind
+from prolotrack.messaging.models import MessageStatus, OutboxMessage, PendingMessage, PendingMessageKind
 from prolotrack.messaging.tests.test_booked_online import (  # noqa: F401 - the fixtures
     _fresh_limits,
     book_on_page,
@@ -154,3 +154,18 @@ def test_a_planned_reminder_lapses_once_the_front_desk_confirms_the_person(
     reminder = PendingMessage.objects.get(kind=PendingMessageKind.REMINDER)
     assert reminder.status == MessageStatus.CANCELLED and "no longer pending" in reminder.error
     assert len(mail.outbox) == sent_before  # the patient's own reminder goes through the outbox from now on
+
+
+def test_a_reminder_sent_while_pending_is_not_sent_again_once_confirmed(
+    client: Client, open_clinic: Any, types: Any, clinician: Any, day: Any, frontdesk: Any
+) -> None:
+    book_on_page(client, open_clinic, types, clinician, day, kind=AppointmentKind.FOLLOW_UP)
+    visit = Appointment.objects.get()
+    due = booked_online._reminder_day(visit)
+    noon = datetime.combine(due, datetime.min.time(), tzinfo=open_clinic.tz).replace(hour=12)
+    services.run_pass(now=noon, clinics=[open_clinic])
+    assert PendingMessage.objects.get(kind=PendingMessageKind.REMINDER).status == MessageStatus.SENT
+    booker = PendingPatient.objects.get()
+    pending.confirm_pending(actor_of(frontdesk), booker, sex="female", expected_version=booker.version)
+    services.run_pass(now=noon + timedelta(hours=1), clinics=[open_clinic])
+    assert not OutboxMessage.objects.filter(kind="appointment_reminder", appointment=visit).exists()

@@ -138,3 +138,13 @@ def test_log_lines_are_json_with_request_user_and_clinic_and_no_patient_data(
     everything = log_lines.getvalue()
     for secret in ("Philippa", "Quennell", "PT-SECRET-77", "pq@example.org", "1960-05-17", str(patient.uuid)):
         assert secret not in everything, f"{secret!r} reached the logs"
+
+
+@pytest.mark.django_db
+def test_a_link_token_never_reaches_the_logs(client: Any, log_lines: io.StringIO) -> None:
+    """Django's own warning about a 4xx answer names the path; a patient link's token in it is replaced."""
+    token = "SeCrEtToKeN_abcdefghijklmnopqrstuvwxyz012345"
+    for path in (f"/my-appointment/{token}/", f"/intake/{token}/check/", f"/q/{token}/", f"/waitlist/offer/{token}/"):
+        assert client.get(path).status_code in (404, 410)
+    everything = log_lines.getvalue()
+    assert token not in everything and "/my-appointment/[token]/" in everything
