@@ -49,6 +49,7 @@ def main() -> None:
     from django.db import connection, transaction
 
     from bench.dataset import BENCH_CLINIC
+    from bench.server_cpu import backend_cpu_clock
     from prolotrack.analytics import queries
     from prolotrack.clinical.queries import clinic_today
     from prolotrack.clinics.models import Clinic
@@ -56,21 +57,10 @@ def main() -> None:
     if args.plan:
         vars(queries)["plan"] = lambda: args.plan  # the statements read it from their module
     clinic = Clinic.objects.get(name=BENCH_CLINIC)
-    backend_stat = ""
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql" and args.no_parallel:
         with connection.cursor() as cursor:
-            if args.no_parallel:
-                cursor.execute("SET max_parallel_workers_per_gather = 0")
-            cursor.execute("SELECT pg_backend_pid()")
-            backend_stat = f"/proc/{cursor.fetchone()[0]}/stat"
-    tick = os.sysconf("SC_CLK_TCK")
-
-    def server_cpu() -> float:
-        if not backend_stat:
-            return 0.0
-        with open(backend_stat) as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / tick
+            cursor.execute("SET max_parallel_workers_per_gather = 0")
+    server_cpu = backend_cpu_clock(connection)
 
     statements: list[tuple[float, str, Any]] = []
 

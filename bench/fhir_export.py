@@ -55,6 +55,7 @@ def main() -> None:
     from django.test.utils import override_settings
 
     from bench.dataset import BENCH_CLINIC
+    from bench.server_cpu import backend_cpu_clock
     from prolotrack.clinics.models import Clinic, Membership
     from prolotrack.fhir import bulk
     from prolotrack.fhir.models import ExportJob, ExportLevel
@@ -68,19 +69,7 @@ def main() -> None:
     scratch = Path(tempfile.mkdtemp(prefix="fhir-export-bench-"))
     start_rss = rss_mb()
     load_at_start = os.getloadavg()[0]
-    backend_stat = ""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            backend_stat = f"/proc/{cursor.fetchone()[0]}/stat"
-
-    def server_cpu() -> float:
-        """CPU seconds of the PostgreSQL backend serving this connection (0 on SQLite)."""
-        if not backend_stat:
-            return 0.0
-        with open(backend_stat) as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    server_cpu = backend_cpu_clock(connection)  # CPU seconds of the PostgreSQL backend (0 on SQLite)
 
     def bare() -> tuple[int, float, float]:
         """Same SELECTs, raw cursor, orjson.dumps of each row tuple, one file per type."""

@@ -37,20 +37,14 @@ def main() -> None:
     from django.db import connection
 
     from bench.dataset import BENCH_CLINIC
+    from bench.server_cpu import backend_cpu_clock
     from prolotrack.clinics.models import Clinic
     from prolotrack.fhir import resources
 
     clinic = Clinic.objects.get(name=BENCH_CLINIC)
     clock = time.process_time
 
-    def backend_cpu() -> float:
-        if connection.vendor != "postgresql":
-            return 0.0
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            pid = cursor.fetchone()[0]
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    backend_cpu = backend_cpu_clock(connection)
 
     if args.loaders == "django":
         resources._fast_loaders = lambda cursor: None  # the enrich lookups (Procedure's sites) read as Django does too

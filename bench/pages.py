@@ -56,6 +56,8 @@ def main() -> None:
     from django.test import Client
     from django.test.utils import override_settings
 
+    from bench.server_cpu import backend_cpu_clock
+
     call_command("migrate", verbosity=0)
     import logging
 
@@ -133,19 +135,7 @@ def main() -> None:
     api = {"Authorization": f"Bearer {token}"}
     # CPU of this process plus, on PostgreSQL, of the server backend serving its connection (same machine): on a
     # shared machine the wall time mostly measures the neighbours, the CPU time what the request costs.
-    backend_stat = ""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            backend_stat = f"/proc/{cursor.fetchone()[0]}/stat"
-    tick = os.sysconf("SC_CLK_TCK")
-
-    def server_cpu() -> float:
-        if not backend_stat:
-            return 0.0
-        with open(backend_stat) as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / tick
+    server_cpu = backend_cpu_clock(connection)
 
     results = []
     with override_settings(DEBUG=False):
