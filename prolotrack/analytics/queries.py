@@ -121,8 +121,10 @@ def responder_sql(base: str, score: str, rule: ResponderRule = DEFAULT_RESPONDER
     return "(" + (" AND " if criteria.need_all else " OR ").join(terms) + ")", params
 
 
-def _course_where(clinic: Any, filters: Filters, alias: str = "c") -> tuple[str, list[Any]]:
-    where = [f"{alias}.clinic_id = %s", f"{alias}.entered_in_error_at IS NULL"]
+def _course_where(clinic: Any, filters: Filters, alias: str = "c", *, kept: bool = False) -> tuple[str, list[Any]]:
+    """The dashboard's filters on courses (alias `c`), or with `kept` on their CourseFacts rows (a course entered in
+    error has none, so no test for it)."""
+    where = [f"{alias}.clinic_id = %s"] + ([] if kept else [f"{alias}.entered_in_error_at IS NULL"])
     params: list[Any] = [clinic.pk]
     if filters.start:
         where.append(f"{alias}.started_on >= %s")
@@ -346,25 +348,9 @@ def _joined_facts_cte(clinic: Any, filters: Filters) -> tuple[str, list[Any]]:
 # The kept facts (analytics/facts.py): one row per course, written by the services with every change to its sources.
 
 
-def _stored_where(clinic: Any, filters: Filters, alias: str = "f") -> tuple[str, list[Any]]:
-    """The filter on CourseFacts rows (a course entered in error has none)."""
-    where = [f"{alias}.clinic_id = %s"]
-    params: list[Any] = [clinic.pk]
-    if filters.start:
-        where.append(f"{alias}.started_on >= %s")
-        params.append(filters.start)
-    if filters.end:
-        where.append(f"{alias}.started_on <= %s")
-        params.append(filters.end)
-    if filters.indication:
-        where.append(f"{alias}.indication = %s")
-        params.append(filters.indication)
-    return " AND ".join(where), params
-
-
 def _stored_facts_cte(clinic: Any, filters: Filters) -> tuple[str, list[Any]]:
     """WITH facts: the courses' kept facts in the shape of the other two plans' `facts` (with `to_mcid`)."""
-    where, params = _stored_where(clinic, filters)
+    where, params = _course_where(clinic, filters, "f", kept=True)
     sql = f"""
     WITH facts AS (
         SELECT f.course_id AS id, f.indication, f.status, f.clinician_id,
@@ -537,7 +523,7 @@ def _probed_completion_counts(clinic: Any, filters: Filters, today: date) -> dic
 
 
 def _stored_funnel_counts(clinic: Any, filters: Filters) -> dict[str, int]:
-    where, params = _stored_where(clinic, filters)
+    where, params = _course_where(clinic, filters, "f", kept=True)
     sql = f"""
     SELECT COUNT(*),
            SUM(CASE WHEN f.sessions_done > 0 THEN 1 ELSE 0 END),
@@ -553,7 +539,7 @@ def _stored_funnel_counts(clinic: Any, filters: Filters) -> dict[str, int]:
 def _stored_completion_counts(clinic: Any, filters: Filters, today: date) -> dict[str, tuple[int, int]]:
     """Every required timepoint of the courses (their kept counts by kind), less those due after `today` (read by
     date through the TimepointFacts index, so only the timepoints still to come are read)."""
-    where, params = _stored_where(clinic, filters)
+    where, params = _course_where(clinic, filters, "f", kept=True)
     sums = ", ".join(f"SUM(f.{due}), SUM(f.{answered})" for due, answered in KIND_COLUMNS.values())
     whole_sql = f"SELECT {sums} FROM {_t(CourseFacts)} f WHERE {where} AND f.status <> 'stopped'"
     later_sql = f"""
@@ -573,7 +559,7 @@ def _stored_completion_counts(clinic: Any, filters: Filters, today: date) -> dic
 def adverse_event_counts(clinic: Any, filters: Filters, how: str | None = None) -> tuple[int, dict[str, int]]:
     """(sessions done, {event type: sessions with at least one event of that type})."""
     if (how or plan()) == STORED:
-        where, params = _stored_where(clinic, filters)
+        where, params = _course_where(clinic, filters, "f", kept=True)
         done_sql = f"SELECT SUM(f.sessions_done) FROM {_t(CourseFacts)} f WHERE {where}"
         by_type_sql = f"""
         SELECT e.event_type, SUM(e.sessions) FROM {_t(CourseEventFacts)} e

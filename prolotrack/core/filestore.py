@@ -107,14 +107,21 @@ def put_path(
         return _save_once(name, digest, File(handle, name=path.name), store)
 
 
+def _already_stored(store: Storage, name: str, digest: str) -> bool:
+    """True when `name` is stored with the bytes its hash names; refused when it is stored with other bytes."""
+    if not store.exists(name):
+        return False
+    if not _holds(store, name, digest):
+        raise OverwriteRefused(
+            f"{name} is stored with bytes that do not match its name; it was changed outside ProloTrack and is "
+            "not replaced. Restore it from a backup."
+        )
+    return True
+
+
 def _save_once(name: str, digest: str, content: File, store: Storage | None = None) -> str:
     store = store or storage()
-    if store.exists(name):
-        if not _holds(store, name, digest):
-            raise OverwriteRefused(
-                f"{name} is stored with bytes that do not match its name; it was changed outside ProloTrack and is "
-                "not replaced. Restore it from a backup."
-            )
+    if _already_stored(store, name, digest):
         return name
     try:
         saved: str | None = store.save(name, content)
@@ -133,12 +140,7 @@ def _link_once(store: "DurableFileSystemStorage", path: Path, name: str, digest:
     """`_save_once` for a complete, fsynced file already in the local store's folder: linked under `name` instead of
     copied. A name already there is kept when it holds the same bytes (refused otherwise); a link the file system
     refuses (another device, no hard links) falls back to the copy."""
-    if store.exists(name):
-        if not _holds(store, name, digest):
-            raise OverwriteRefused(
-                f"{name} is stored with bytes that do not match its name; it was changed outside ProloTrack and is "
-                "not replaced. Restore it from a backup."
-            )
+    if _already_stored(store, name, digest):
         return name
     try:
         store.link(path, name)
