@@ -307,6 +307,7 @@ def book_from_course_link(
         except ValidationError:
             raise SlotTaken(_("That time was just taken. Please choose another.")) from None
         update_record(actor, current, {"used_at": timezone.now()}, "booking.course_link.used", expected_version=None)
+        hooks.course_session_booked.send(current.pk)
     return booked
 
 

@@ -56,3 +56,9 @@ course_link_requested: AfterCommit[[int]] = AfterCommit(
     "staff asked for a course's 'book your next session' link to be sent by message (the link's pk): once committed, "
     "messaging plans the outbox row (email, else SMS, in the patient's language); the token is made when it is sent",
 )
+
+course_session_booked: AfterCommit[[int]] = AfterCommit(
+    "booking.course_session_booked",
+    "a course's session was booked from its course link (the link's pk): once committed, messaging plans the "
+    "confirmation to the patient (each channel they have, in their language, the .ics attached to the email)",
+)

@@ -28,3 +28,5 @@ class MessagingConfig(AppConfig):
         intake_hooks.intake_email_requested.listen(services.plan_intake_message)
         # A course's "book your next session" link to send (booking, a layer below): planned once committed.
         booking_hooks.course_link_requested.listen(course_links.plan)
+        # ... and the confirmation of the session the patient booked from it, once committed.
+        booking_hooks.course_session_booked.listen(course_links.plan_confirmation)

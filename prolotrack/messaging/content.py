@@ -277,10 +277,45 @@ def course_link(patient: Any, clinic: Any, number: int, region: str, days: int, 
     return Content(subject, body)
 
 
+def session_confirmation(
+    patient: Any, clinic: Any, number: int, region: str, start: datetime, clinician: str, *, sms: bool
+) -> Content:
+    """A course session booked by the patient from the course's link (docs/BOOKING.md, "Course links"): which
+    session, when (as the reminders write it), with whom, where, and how to reach the clinic. `region` is already in
+    the patient's words."""
+    when = written_when(start)
+    if sms:
+        return Content(
+            "",
+            _("%(clinic)s: session %(number)s of your %(region)s treatment is booked for %(when)s.")
+            % {"clinic": clinic.name, "number": number, "region": region.lower(), "when": when},
+        )
+    address = clinic.config.address
+    where = _("Address: %(address)s") % {"address": address} if address else ""
+    subject = _("Your session is booked: %(day)s") % {"day": written_day(start.date())}
+    body = (
+        f"{_dear(patient)}\n\n"
+        + _(
+            "Session %(number)s of your treatment (%(region)s) at %(clinic)s is booked for %(when)s, with "
+            "%(clinician)s. The attached calendar file adds it to your calendar."
+        )
+        % {"number": number, "region": region.lower(), "clinic": clinic.name, "when": when, "clinician": clinician}
+        + (f"\n\n{where}" if where else "")
+        + _sign_off(clinic)
+    )
+    return Content(subject, body)
+
+
 # Reminders a patient may turn off without missing part of their care: these carry a List-Unsubscribe header. The
 # NSAID-stop and pre-procedure instructions are clinical: the opt-out line says to ask the clinic (docs/MESSAGING.md).
 NON_CLINICAL = frozenset(
-    {"appointment_reminder", "appointment_confirmation", "questionnaire_due", "questionnaire_overdue"}
+    {
+        "appointment_reminder",
+        "appointment_confirmation",
+        "session_confirmation",
+        "questionnaire_due",
+        "questionnaire_overdue",
+    }
 )
 
 

@@ -34,6 +34,9 @@ class MessageKind(models.TextChoices):
     INTAKE_LINK = "intake_link", "Pre-visit intake form"
     # Not a reminder: a course's "book your next session" link (messaging/course_links.py; docs/BOOKING.md).
     COURSE_LINK = "course_link", "Link to book the next session"
+    # Not a reminder: the confirmation of a course session booked from its course link, with the .ics
+    # (messaging/course_links.py; docs/BOOKING.md, "Course links").
+    SESSION_CONFIRMATION = "session_confirmation", "Course session confirmation"
 
 
 class MessageStatus(models.TextChoices):

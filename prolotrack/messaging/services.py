@@ -452,6 +452,10 @@ def _hold_reason(current: OutboxMessage, now: datetime, today: date) -> tuple[st
         reason = course_links.lapse_reason(current, now)
         if reason:
             return "cancel", reason
+    elif current.kind == MessageKind.SESSION_CONFIRMATION:
+        reason = course_links.confirmation_lapse(current, now)
+        if reason:
+            return "cancel", reason
     return "", ""
 
 
@@ -526,6 +530,9 @@ def _render(message: OutboxMessage, today: date, *, with_link: bool) -> Rendered
     if message.kind == MessageKind.COURSE_LINK:
         subject, stored, patient_body = course_links.words(message, with_link=with_link)
         return Rendered(subject, stored, [], patient_body)
+    if message.kind == MessageKind.SESSION_CONFIRMATION:
+        subject, body, attachments = course_links.confirmation_words(message)
+        return Rendered(subject, body, attachments, body)
     if message.kind == MessageKind.BILLING_DOCUMENT:
         # Written when staff queued it: the document as it was then (an issued invoice never changes).
         return Rendered(message.subject, message.body, list(message.attachments), message.body)
