@@ -12,6 +12,12 @@ SHA-256 (core/links.py), single use, expiring after the clinic's `booking_follow
 (channel patient_link, no user), the failed-lookup limit and pages, the phone slot picker. Making a new link for a
 course revokes the earlier ones; a course closed meanwhile, a consent withdrawn or a session booked by staff meanwhile
 makes the open link say so and book nothing.
+
+Once used, the link opens again as the **booked session's page** (`manage_state`, `manage_view`): the session, and
+"Cancel this session" with the patient's reasons (the manage links', stored as the staff list's) until the clinic's
+`booking_cancel_window_hours` before the start, through `treatment.services.set_attendance` (the staff's cancel),
+after the link and the session were checked under row locks (`cancel_from_course_link`). It closes at the session's
+start (expired), and when the session is cancelled, moved by staff, or the course closes (revoked).
 """
 
 from dataclasses import dataclass
@@ -28,8 +34,11 @@ from prolotrack.audit.services import Actor, ServiceError, create_record, update
 from prolotrack.booking import hooks, queries, services
 from prolotrack.booking.models import AppointmentType, CourseLink, CourseLinkDelivery
 from prolotrack.booking.patient_links import (
+    LinkClosed,
+    OutsideWindow,
     SlotTaken,
     _aware_start,
+    cancel_reason,
     chosen,
     locked_open,
     patient_actor,
@@ -40,7 +49,7 @@ from prolotrack.clinical import queries as clinical_queries
 from prolotrack.clinics.models import User
 from prolotrack.clinics.roles import Permission, require_permission
 from prolotrack.core.access import require_same_clinic
-from prolotrack.core.links import new_token, token_hash
+from prolotrack.core.links import LinkState, new_token, token_hash
 from prolotrack.core.patient_words import REGION_WORDS, SIDE_WORDS
 from prolotrack.domain import course_booking as rule
 from prolotrack.domain.errors import DomainError
@@ -306,7 +315,10 @@ def book_from_course_link(
             )
         except ValidationError:
             raise SlotTaken(_("That time was just taken. Please choose another.")) from None
-        update_record(actor, current, {"used_at": timezone.now()}, "booking.course_link.used", expected_version=None)
+        update_record(
+            actor, current, {"used_at": timezone.now(), "booked_starts_at": booked.starts_at},
+            "booking.course_link.used", expected_version=None,
+        )  # fmt: skip
         hooks.course_session_booked.send(current.pk)
     return booked
 
@@ -355,3 +367,85 @@ def booked_view(link: CourseLink, session: TreatmentSession) -> dict[str, Any]:
         "address": clinic.config.address,
         "phone": clinic.config.contact_phone,
     }
+
+
+# --- Once used: the booked session's page ---------------------------------------------------------------------------
+
+
+def manage_state(link: CourseLink, now: datetime | None = None) -> str:
+    """A link not yet used: its own state. A used one opens (OPEN) as the page of the session it booked while that
+    session is still booked at the start it booked, in an open course, until the start (then EXPIRED); a session
+    cancelled, moved by staff or entered in error, or a course closed, make it REVOKED."""
+    now = now or timezone.now()
+    if link.used_at is None or link.revoked_at is not None or link.booked_starts_at is None:
+        return link.state(now)
+    session, course = link.session, link.course
+    if (
+        session.is_entered_in_error
+        or session.status != SessionStatus.BOOKED
+        or session.starts_at != link.booked_starts_at
+        or course.status != CourseStatus.OPEN
+        or link.patient.is_entered_in_error
+    ):
+        return LinkState.REVOKED
+    return LinkState.EXPIRED if now >= link.booked_starts_at else LinkState.OPEN
+
+
+def change_deadline(session: TreatmentSession) -> datetime:
+    """The last moment the patient may cancel online: the start minus the clinic's `booking_cancel_window_hours`
+    (the manage links' setting, docs/SETTINGS.md)."""
+    assert session.starts_at is not None, "a booked session has its start"
+    return session.starts_at - timedelta(hours=session.clinic.config.booking_cancel_window_hours)
+
+
+def may_change(session: TreatmentSession, now: datetime | None = None) -> bool:
+    """Before the deadline (the deadline itself is too late), for a booked session."""
+    return session.status == SessionStatus.BOOKED and (now or timezone.now()) < change_deadline(session)
+
+
+def manage_view(link: CourseLink, now: datetime | None = None) -> dict[str, Any]:
+    """The booked session's page: the booked page's summary, whether it may still be cancelled online, until when."""
+    session, clinic = link.session, link.clinic
+    return {
+        **booked_view(link, session),
+        "email": clinic.config.contact_email,
+        "may_change": may_change(session, now),
+        "deadline": timezone.localtime(change_deadline(session), clinic.tz),
+        "window_hours": clinic.config.booking_cancel_window_hours,
+    }
+
+
+def cancel_from_course_link(
+    link: CourseLink, *, reason: Any, details: Any = "", client_address: str | None = None
+) -> TreatmentSession:
+    """Cancel the session the link booked with the patient's reason (the manage links' list), before the clinic's
+    cancellation window, through `treatment.services.set_attendance` (the staff's cancel: reminders cancelled,
+    audited), on the patient channel; the link is closed in the same transaction. Refused input writes nothing
+    (ValidationError naming the field); a closed link raises LinkClosed, a late one OutsideWindow."""
+    chosen_reason, note = cancel_reason(reason, details)
+    actor = patient_actor(link.clinic, client_address)
+    with transaction.atomic():
+        current = (
+            CourseLink.objects.select_for_update(of=("self",))
+            .select_related("clinic", "course", "patient")
+            .get(pk=link.pk)
+        )
+        current.session = (
+            TreatmentSession.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("clinic", "clinician")
+            .get(pk=current.session_id)
+        )
+        state = manage_state(current)
+        if current.used_at is None or state != LinkState.OPEN:
+            raise LinkClosed(state if state != LinkState.OPEN else LinkState.REVOKED)
+        if not may_change(current.session):
+            raise OutsideWindow(_("This session can no longer be cancelled online. Please call the clinic."))
+        cancelled = treatment_services.set_attendance(
+            actor, current.session, SessionStatus.CANCELLED, reason=chosen_reason.staff_code, details=note,
+            expected_version=None,
+        )  # fmt: skip
+        update_record(
+            actor, current, {"revoked_at": timezone.now(), "revoked_reason": "The patient cancelled the session."},
+            "booking.course_link.session_cancelled", expected_version=None,
+        )  # fmt: skip
+    return cancelled

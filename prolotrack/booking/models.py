@@ -428,6 +428,9 @@ class CourseLink(ClinicalRecord, PatientLinkBase):
     session = models.ForeignKey("treatment.TreatmentSession", on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
     delivery = models.CharField(max_length=8, choices=CourseLinkDelivery.choices, default=CourseLinkDelivery.SHOWN)
+    # The start the link booked: once used, the link opens as that session's page (see it, cancel it) while the
+    # session is still booked at this time (course_links.manage_state); a move by staff closes it.
+    booked_starts_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

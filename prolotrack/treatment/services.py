@@ -15,6 +15,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from prolotrack.audit.services import (
+    AccessDenied,
     Actor,
     ServiceError,
     create_record,
@@ -315,8 +316,13 @@ def set_attendance(
 ) -> TreatmentSession:
     """Mark a planned or booked session cancelled or a no-show, with a reason from the list ("other" needs details).
 
-    Its queued reminders are cancelled in the same transaction."""
-    require_permission(actor, Permission.SCHEDULE_MANAGE)
+    Its queued reminders are cancelled in the same transaction. Staff need schedule.manage; a patient acting through
+    the course's link (channel patient_link, no user) may only cancel: booking/course_links.py checks the link (under
+    a row lock), the session it booked and the cancellation window before it calls here."""
+    if actor.channel != CHANNEL_PATIENT_LINK or actor.user is not None:
+        require_permission(actor, Permission.SCHEDULE_MANAGE)
+    elif status != SessionStatus.CANCELLED:
+        raise AccessDenied("A patient's link may only cancel a session.")
     require_same_clinic(actor, session)
     if status not in (SessionStatus.CANCELLED, SessionStatus.NO_SHOW):
         raise ValidationError({"status": "Mark a session cancelled or no-show."})

@@ -1,7 +1,8 @@
 """A course's "book your next session" link on a 390 px phone, in English and in Spanish (the patient's preferred
 language; docs/BOOKING.md "Course links"): the page names the session (N of M) and the region, offers the free times
-of the first day the plan allows, books with the keyboard and says so. Nothing is wider than the screen. Screenshots
-in test-artifacts/screenshots/course-link-<lang>-*.png."""
+of the first day the plan allows, books with the keyboard and says so; the same link opened again is the session's
+page, which cancels it with a reason. Nothing is wider than the screen. Screenshots in
+test-artifacts/screenshots/course-link-<lang>-*.png."""
 
 import re
 from collections.abc import Callable
@@ -25,6 +26,10 @@ pytestmark = pytest.mark.browser
 WORDS = {
     "en": ("Book your next session", "Prolotherapy session 2 of 5", "Right", "Your session is booked"),
     "es": ("Reserve su próxima sesión", "Sesión de proloterapia 2 de 5", "Derecho", "Su sesión está reservada"),
+}
+MANAGE = {
+    "en": ("Your session", "Cancel this session", "I am unwell", "Your appointment is cancelled"),
+    "es": ("Su sesión", "Cancelar esta sesión", "Estoy enfermo/a", "Su cita está cancelada"),
 }
 
 
@@ -68,3 +73,18 @@ def test_the_course_link_books_the_next_session_on_a_phone(
     second = course.sessions.get(number=2)
     assert second.status == SessionStatus.BOOKED
     assert second.starts_at == datetime.fromisoformat(chosen.partition("|")[0])
+
+    # The same link again: the session's page, which cancels it with a reason.
+    mine, cancel, reason, cancelled = MANAGE[lang]
+    page.goto(f"/course-link/{token}/")
+    expect(page.get_by_role("heading", level=1)).to_have_text(mine)
+    fits(page)
+    shot(page, f"course-link-{lang}-3-session")
+    page.get_by_role("link", name=cancel).click()
+    page.get_by_label(reason).check()
+    page.get_by_role("button", name=cancel).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(cancelled)
+    fits(page)
+    shot(page, f"course-link-{lang}-4-cancelled")
+    second.refresh_from_db()
+    assert second.status == SessionStatus.CANCELLED

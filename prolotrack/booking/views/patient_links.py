@@ -50,10 +50,14 @@ def _closed(request: HttpRequest, state: str) -> HttpResponse:
     return _render(request, "booking/manage/closed.html", context, status=410 if state in titles else 404)
 
 
-def _opened(request: HttpRequest, lookup: Callable[[str], Any], token: str) -> tuple[Any, HttpResponse | None]:
-    """The open link for the token, or the page to answer instead (not found, closed, too many attempts)."""
+def _opened(
+    request: HttpRequest, lookup: Callable[[str], Any], token: str, state: Callable[[Any], str] | None = None
+) -> tuple[Any, HttpResponse | None]:
+    """The open link for the token, or the page to answer instead (not found, closed, too many attempts). `state`:
+    how the link's state is read (its own `state()` unless given)."""
     link = lookup(token)
-    if link is not None and link.state() == LinkState.OPEN:
+    read = state or (lambda found: found.state())
+    if link is not None and read(link) == LinkState.OPEN:
         # A follow-up link's patient; a manage link's appointment's patient, or the online booker still pending.
         person = (
             link.patient if hasattr(link, "patient") else link.appointment.patient or link.appointment.pending_patient
@@ -77,7 +81,7 @@ def _opened(request: HttpRequest, lookup: Callable[[str], Any], token: str) -> t
         response["Retry-After"] = str(wait)
         return None, response
     manage.FAILED_LOOKUPS.count(address)
-    return None, _closed(request, "unknown" if link is None else link.state())
+    return None, _closed(request, "unknown" if link is None else read(link))
 
 
 def _day(request: HttpRequest, default: date) -> date:
@@ -209,7 +213,11 @@ def follow_up_page(request: HttpRequest, token: str) -> HttpResponse:
 @patient_page
 @require_http_methods(["GET", "POST"])
 def course_page(request: HttpRequest, token: str) -> HttpResponse:
-    """Book the course's next session (docs/BOOKING.md, "Course links"); says so plainly when it books nothing."""
+    """Book the course's next session (docs/BOOKING.md, "Course links"); says so plainly when it books nothing. Once
+    used, the link opens as the booked session's page."""
+    used = course_links.course_link(token)
+    if request.method == "GET" and used is not None and used.used_at is not None:
+        return course_session_page(request, token)
     link, refused = _opened(request, course_links.course_link, token)
     if refused:
         return refused
@@ -228,3 +236,40 @@ def course_page(request: HttpRequest, token: str) -> HttpResponse:
     )  # fmt: skip
     context = {"view": view, "picker": picker, "clinic": link.clinic, "error": error}
     return _render(request, "booking/manage/course.html", context, status=409 if error else 200)
+
+
+def course_session_page(request: HttpRequest, token: str) -> HttpResponse:
+    """A used course link: the session it booked, and "Cancel this session" while the window allows."""
+    link, refused = _opened(request, course_links.course_link, token, course_links.manage_state)
+    if refused:
+        return refused
+    context = {**course_links.manage_view(link), "token": token}
+    return _render(request, "booking/manage/course_session.html", context)
+
+
+@never_cache
+@patient_page
+@require_http_methods(["GET", "POST"])
+def course_cancel_page(request: HttpRequest, token: str) -> HttpResponse:
+    """Cancel the session a course link booked, with a reason, within the clinic's cancellation window."""
+    link, refused = _opened(request, course_links.course_link, token, course_links.manage_state)
+    if refused:
+        return refused
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        try:
+            course_links.cancel_from_course_link(
+                link, reason=request.POST.get("reason"), details=request.POST.get("details", ""),
+                client_address=client_address(request),
+            )  # fmt: skip
+        except manage.LinkClosed as closed:
+            return _closed(request, closed.state)
+        except REFUSALS as refused_input:
+            errors = getattr(refused_input, "message_dict", None) or {"": [str(refused_input)]}
+        else:
+            return _render(request, "booking/manage/cancelled.html", course_links.manage_view(link))
+    context = {
+        **course_links.manage_view(link), "token": token, "reasons": manage.PATIENT_CANCEL_REASONS, "errors": errors,
+        "chosen": request.POST.get("reason", ""), "details": request.POST.get("details", ""),
+    }  # fmt: skip
+    return _render(request, "booking/manage/course_cancel.html", context, status=400 if errors else 200)
