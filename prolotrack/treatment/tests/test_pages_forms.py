@@ -220,7 +220,7 @@ def test_the_week_and_the_day(login, clinician, booked):
     week = client.get("/calendar/?date=2026-11-04")
     assert week.context["days"][0].day == date(2026, 11, 2)  # Monday
     wednesday = week.context["days"][2]
-    assert [a.session for a in wednesday.appointments] == [booked]
+    assert [a.session.uuid for a in wednesday.appointments] == [booked.uuid]
     # 10:00 in a 07:00-19:00 column is a quarter of the way down.
     assert wednesday.appointments[0].top == 25.0
     day = client.get("/calendar/?view=day&date=2026-11-04")
