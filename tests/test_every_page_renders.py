@@ -66,7 +66,7 @@ NOT_OBJECT_PAGES = {
     "booking:manage", "booking:manage-cancel", "booking:manage-move",  # a patient's manage link: own tests
     "booking:follow-up",  # a patient's follow-up link: booking/tests/test_patient_link_pages.py
     "booking:course-link-page",  # a course's link: booking/tests/test_course_link_pages.py
-    "booking:course-link-cancel",  # a used course link: booking/tests/test_course_link_manage.py
+    "booking:course-link-cancel", "booking:course-link-move",  # a used course link: booking/tests/test_course_link_manage.py
     "analytics:chart", "analytics:chart-csv",  # dashboard charts by name: own tests
     "billing:report-chart", "billing:report-csv",  # financial reports by name: billing/tests/test_report_pages.py
     "research:export-download",  # a finished export file: own tests

@@ -408,6 +408,7 @@ def manage_view(link: CourseLink, now: datetime | None = None) -> dict[str, Any]
     session, clinic = link.session, link.clinic
     return {
         **booked_view(link, session),
+        "kind": queries.session_type(clinic),
         "email": clinic.config.contact_email,
         "may_change": may_change(session, now),
         "deadline": timezone.localtime(change_deadline(session), clinic.tz),
@@ -449,3 +450,81 @@ def cancel_from_course_link(
             "booking.course_link.session_cancelled", expected_version=None,
         )  # fmt: skip
     return cancelled
+
+
+# --- Once used: move the session to another time in the plan's window ----------------------------------------------
+
+
+def move_window(link: CourseLink) -> rule.Decision:
+    """The window the plan allows the booked session in (domain/course_booking.py), as if it were still planned."""
+    course, session = link.course, link.session
+    tz = course.clinic.tz
+    facts = [
+        rule.CourseSession(
+            s.number, "planned" if s.pk == session.pk else s.status,
+            timezone.localtime(s.starts_at, tz).date() if s.starts_at else s.planned_on,
+        )
+        for s in course.sessions.filter(entered_in_error_at__isnull=True)
+    ]  # fmt: skip
+    return rule.decide(
+        course_open=course.status == CourseStatus.OPEN, consent=treatment_hooks.consent_state(course.pk),
+        sessions=facts, link_session=session.number, planned=_planned_dates(course),
+        today=queries.clinic_today(course.clinic), max_days_ahead=course.clinic.config.booking_max_days_ahead,
+    )  # fmt: skip
+
+
+def move_slots(link: CourseLink, day: date, now: datetime | None = None) -> list[queries.FreeSlot]:
+    """Free slots of the session type with the session's clinician on one local day inside the plan's window, its own
+    time left out."""
+    window, kind, session = move_window(link), queries.session_type(link.clinic), link.session
+    if window.blocked or kind is None or window.first is None or window.last is None:
+        return []
+    if not window.first <= day <= window.last:
+        return []
+    return patient_slots(link.clinic, kind, day, day, clinician=session.clinician, now=now, leave_out=session.starts_at)
+
+
+def move_from_course_link(link: CourseLink, *, starts_at: Any, client_address: str | None = None) -> TreatmentSession:
+    """Move the session the link booked to another free time of its clinician inside the plan's window, before the
+    cancellation window closes, through `treatment.services.book_session` (the staff's rebook); the link follows the
+    new start and a new confirmation is queued. A time not free raises SlotTaken; nothing is written then."""
+    start = _aware_start(starts_at)
+    actor = patient_actor(link.clinic, client_address)
+    with transaction.atomic():
+        current = (
+            CourseLink.objects.select_for_update(of=("self",))
+            .select_related("clinic", "course", "patient")
+            .get(pk=link.pk)
+        )
+        current.session = (
+            TreatmentSession.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("clinic", "clinician")
+            .get(pk=current.session_id)
+        )
+        state = manage_state(current)
+        if current.used_at is None or state != LinkState.OPEN:
+            raise LinkClosed(state if state != LinkState.OPEN else LinkState.REVOKED)
+        if not may_change(current.session):
+            raise OutsideWindow(_("This session can no longer be changed online. Please call the clinic."))
+        window = move_window(current)
+        kind = session_kind(current.clinic)
+        who = current.session.clinician
+        if window.blocked is not None or window.first is None or window.last is None or who is None:
+            raise CourseLinkBlocked(blocked_text(window) or _("Please contact the clinic."))
+        if not window.first <= timezone.localtime(start, current.clinic.tz).date() <= window.last:
+            raise SlotTaken(_("That time is not free. Please choose another."))
+        services.lock_clinician(who)
+        if start not in {s.start for s in move_slots(current, timezone.localtime(start, current.clinic.tz).date())}:
+            raise SlotTaken(_("That time was just taken. Please choose another."))
+        try:
+            moved = treatment_services.book_session(
+                actor, current.session, starts_at=start, clinician=who, duration_minutes=kind.duration_minutes
+            )
+        except ValidationError:
+            raise SlotTaken(_("That time was just taken. Please choose another.")) from None
+        update_record(
+            actor, current, {"booked_starts_at": moved.starts_at}, "booking.course_link.session_moved",
+            expected_version=None,
+        )  # fmt: skip
+        hooks.course_session_booked.send(current.pk)
+    return moved

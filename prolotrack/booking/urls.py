@@ -57,6 +57,7 @@ urlpatterns += [
     # A course's "book your next session" link: the patient's page, and staff making it (docs/BOOKING.md, "Course links").
     path("course-link/<str:token>/", patient_links.course_page, name="course-link-page"),
     path("course-link/<str:token>/cancel/", patient_links.course_cancel_page, name="course-link-cancel"),
+    path("course-link/<str:token>/move/", patient_links.course_move_page, name="course-link-move"),
     path("courses/<uuid:course_uuid>/course-link/", follow_up.course_link, name="course-link"),
 ]
 

@@ -1,7 +1,7 @@
 """A course's "book your next session" link on a 390 px phone, in English and in Spanish (the patient's preferred
 language; docs/BOOKING.md "Course links"): the page names the session (N of M) and the region, offers the free times
 of the first day the plan allows, books with the keyboard and says so; the same link opened again is the session's
-page, which cancels it with a reason. Nothing is wider than the screen. Screenshots in
+page, which moves it to another free time and cancels it with a reason. Nothing is wider than the screen. Screenshots in
 test-artifacts/screenshots/course-link-<lang>-*.png."""
 
 import re
@@ -80,6 +80,18 @@ def test_the_course_link_books_the_next_session_on_a_phone(
     expect(page.get_by_role("heading", level=1)).to_have_text(mine)
     fits(page)
     shot(page, f"course-link-{lang}-3-session")
+    page.get_by_role("link", name=re.compile("Move to another time|Cambiar a otro horario")).click()
+    fits(page)
+    shot(page, f"course-link-{lang}-3a-move")
+    other = page.locator(".slot-grid input[name=slot]").first
+    other.focus()
+    page.keyboard.press("Space")
+    moved_to = other.get_attribute("value")
+    page.get_by_role("button", name=re.compile("Move to this time|Cambiar a este horario")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(mine)
+    expect(page.get_by_role("status")).to_be_visible()
+    second.refresh_from_db()
+    assert moved_to is not None and second.starts_at == datetime.fromisoformat(moved_to.partition("|")[0])
     page.get_by_role("link", name=cancel).click()
     page.get_by_label(reason).check()
     page.get_by_role("button", name=cancel).click()

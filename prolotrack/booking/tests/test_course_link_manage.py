@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.core.cache import cache
+from django.utils import timezone
 
 from prolotrack.audit.models import AuditEvent, RecordVersion
 from prolotrack.billing.testing import set_clinic_settings
@@ -99,3 +100,26 @@ def test_a_move_by_staff_or_a_closed_course_closes_it(client: Any, booked: Any, 
     assert client.get(f"/course-link/{token}/").status_code == 410
     assert client.post(f"/course-link/{token}/cancel/", {"reason": "unwell"}).status_code == 410
     assert counts() == before
+
+
+def test_the_used_link_moves_the_session_within_the_plans_window(client: Any, booked: Any) -> None:
+    session, token = booked
+    link = course_links.course_link(token)
+    window = course_links.move_window(link)
+    assert window.blocked is None and window.first is not None
+    assert course_links.move_slots(link, window.first - timedelta(days=1)) == []  # before the plan allows
+    page = client.get(f"/course-link/{token}/move/?day={session.starts_at.date().isoformat()}")
+    assert page.status_code == 200 and "Cambiar esta sesión de horario" in page.content.decode()
+    before = counts()
+    early = at(session.clinic, window.first - timedelta(days=1), "10:00")
+    refused = client.post(f"/course-link/{token}/move/", {"slot": early.isoformat()})
+    assert refused.status_code == 409 and counts() == before
+    day = timezone.localtime(session.starts_at, session.clinic.tz).date()
+    slot = next(s for s in course_links.move_slots(link, day) if s.start != session.starts_at)
+    moved = client.post(f"/course-link/{token}/move/", {"slot": slot.start.isoformat()}, REMOTE_ADDR="203.0.113.8")
+    assert moved.status_code == 302
+    session.refresh_from_db()
+    assert session.status == SessionStatus.BOOKED and session.starts_at == slot.start
+    assert AuditEvent.objects.get(action="booking.course_link.session_moved").channel == "patient_link"
+    again = client.get(f"/course-link/{token}/?done=moved")
+    assert again.status_code == 200 and "Su sesión se cambió de horario" in again.content.decode()

@@ -243,7 +243,7 @@ def course_session_page(request: HttpRequest, token: str) -> HttpResponse:
     link, refused = _opened(request, course_links.course_link, token, course_links.manage_state)
     if refused:
         return refused
-    context = {**course_links.manage_view(link), "token": token}
+    context = {**course_links.manage_view(link), "token": token, "moved": request.GET.get("done") == "moved"}
     return _render(request, "booking/manage/course_session.html", context)
 
 
@@ -273,3 +273,33 @@ def course_cancel_page(request: HttpRequest, token: str) -> HttpResponse:
         "chosen": request.POST.get("reason", ""), "details": request.POST.get("details", ""),
     }  # fmt: skip
     return _render(request, "booking/manage/course_cancel.html", context, status=400 if errors else 200)
+
+
+@never_cache
+@patient_page
+@require_http_methods(["GET", "POST"])
+def course_move_page(request: HttpRequest, token: str) -> HttpResponse:
+    """Move the session a course link booked to another free time in the plan's window, within the clinic's window."""
+    link, refused = _opened(request, course_links.course_link, token, course_links.manage_state)
+    if refused:
+        return refused
+    error = ""
+    if request.method == "POST":
+        try:
+            course_links.move_from_course_link(
+                link, starts_at=_slot_start(request.POST.get("slot", "")), client_address=client_address(request)
+            )
+        except manage.LinkClosed as closed:
+            return _closed(request, closed.state)
+        except REFUSALS as refused_input:
+            error = " ".join(getattr(refused_input, "messages", [str(refused_input)]))
+        else:
+            return redirect(f"/course-link/{token}/?done=moved")
+    view, window = course_links.manage_view(link), course_links.move_window(link)
+    picker = manage.day_picker(
+        link.clinic, _day(request, window.first or view["starts"].date()), lambda d: course_links.move_slots(link, d),
+        path=request.path, appointment_type=view["kind"], clinician=link.session.clinician,
+        leave_out=link.session.starts_at, first=window.first,
+    ) if view["may_change"] and window.first and view["kind"] else None  # fmt: skip
+    context = {**view, "picker": picker, "token": token, "error": error}
+    return _render(request, "booking/manage/course_move.html", context, status=409 if error else 200)
