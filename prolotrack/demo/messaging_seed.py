@@ -147,24 +147,45 @@ def _course_link_example(clinic: Any, today: date) -> int:
     if not members_with(clinic, Permission.COURSE_MANAGE).exists():
         return 0
     with_course = Course.objects.filter(clinic=clinic).values("patient_id")
-    patient = (
+    patients = list(
         Patient.objects.filter(clinic=clinic, entered_in_error_at__isnull=True)
         .exclude(email="")
         .exclude(pk__in=with_course)
-        .order_by("id")
-        .first()
+        .order_by("id")[:2]
     )
-    if patient is None:
+    planned = 0
+    for n, patient in enumerate(patients):
+        course = treatment_services.create_course(
+            seed_actor(clinic, Permission.COURSE_MANAGE), patient, protocol_id="knee_oa_rabago",
+            indication="Knee osteoarthritis", region="knee", side="left", start_on=today + timedelta(days=7),
+            clinician=clinicians[0],
+        )  # fmt: skip
+        link, _token = course_links.create_course_link(
+            seed_actor(clinic, Permission.SCHEDULE_MANAGE), course, delivery="message"
+        )
+        planned += int(messages.plan(link.pk))
+        if n == 1:  # the second patient has booked from it already: the session's confirmation
+            planned += _book_from_link(link)
+    return planned
+
+
+def _book_from_link(link: Any) -> int:
+    """Book the link's session at its first free time, as the patient would, and plan its confirmation at once (the
+    booking's after-commit event plans it too when the seed commits: planned once, the outbox's key)."""
+    from prolotrack.booking import course_links
+    from prolotrack.messaging import course_links as messages
+
+    view = course_links.link_view(link)
+    if view.blocked or view.first is None or view.last is None:
         return 0
-    course = treatment_services.create_course(
-        seed_actor(clinic, Permission.COURSE_MANAGE), patient, protocol_id="knee_oa_rabago",
-        indication="Knee osteoarthritis", region="knee", side="left", start_on=today + timedelta(days=7),
-        clinician=clinicians[0],
-    )  # fmt: skip
-    link, _token = course_links.create_course_link(
-        seed_actor(clinic, Permission.SCHEDULE_MANAGE), course, delivery="message"
-    )
-    return int(messages.plan(link.pk))
+    day = view.first
+    while day <= view.last:
+        free = course_links.slots(link, view, day)
+        if free:
+            course_links.book_from_course_link(link, starts_at=free[0].start, clinician=free[0].clinician)
+            return messages.plan_confirmation(link.pk)
+        day += timedelta(days=1)
+    return 0
 
 
 def seed_messaging(clinic: Any, *, today: date, site_url: str | None = None) -> dict[str, int]:
