@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from django.db import transaction
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from prolotrack.accounts.testing import enrolled_totp, totp_code
 from prolotrack.audit.services import Actor
@@ -191,6 +192,25 @@ def wait_until(page: Page, expression: str, timeout: float = 10.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"Still false after {timeout} s: {expression}")
         page.wait_for_timeout(100)
+
+
+FITS = "document.documentElement !== null && document.documentElement.scrollWidth <= window.innerWidth"
+# What sticks out, when something does (for the failure's message).
+WIDEST = (
+    "[...document.querySelectorAll('main *')].filter(e => e.getBoundingClientRect().right > window.innerWidth)"
+    ".map(e => e.tagName + '#' + e.id + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))"
+)
+
+
+def fits(page: Page) -> None:
+    """Nothing on the page is wider than the screen (no sideways scrolling on a phone). Waits for the page in the
+    tab to finish loading and polls across a navigation a click may have just started (reading the width while the
+    old document is being replaced once failed CI with "documentElement is null")."""
+    page.wait_for_load_state()
+    try:
+        page.wait_for_function(FITS, timeout=3_000)
+    except PlaywrightTimeoutError:
+        raise AssertionError(f"{page.url} is wider than the screen: {page.evaluate(WIDEST)}") from None
 
 
 def shot(page: Page, name: str) -> Path:

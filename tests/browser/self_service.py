@@ -3,15 +3,8 @@ form filled as a patient fills it on a phone, by the fields' names so the same s
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import shot
+from tests.browser.conftest import fits, shot
 from tests.browser.test_pain_scale import set_scale
-
-FITS = "document.documentElement.scrollWidth <= window.innerWidth"
-
-
-def fits(page: Page) -> None:
-    """Nothing on the page is wider than the screen (no sideways scrolling on a phone)."""
-    assert page.evaluate(FITS), f"{page.url} is wider than the screen"
 
 
 def _next(page: Page) -> None:

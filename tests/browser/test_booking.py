@@ -12,11 +12,9 @@ from prolotrack.booking.testing import next_weekday, set_up_week
 from prolotrack.clinics.models import User
 from prolotrack.clinics.testing import actor_of
 from prolotrack.patients.models import Patient
-from tests.browser.conftest import log_in, shot
+from tests.browser.conftest import fits, log_in, shot
 
 pytestmark = pytest.mark.browser
-
-FITS = "document.documentElement.scrollWidth <= window.innerWidth"
 
 
 def test_front_desk_books_a_follow_up_on_a_phone(
@@ -31,7 +29,7 @@ def test_front_desk_books_a_follow_up_on_a_phone(
     page.get_by_label("Patient").fill("Lovelace")
     page.get_by_label("Patient").press("Enter")
     expect(page.get_by_text("Lovelace, Ada")).to_be_visible()
-    assert page.evaluate(FITS)
+    fits(page)
     shot(page, "booking-01-phone-slots")
 
     # Keyboard only: the patient's radio, then the first slot, then the Book button.
@@ -45,7 +43,7 @@ def test_front_desk_books_a_follow_up_on_a_phone(
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text("Follow-up")
     expect(page.locator(".messages")).to_contain_text("booked for Lovelace, Ada")
-    assert page.evaluate(FITS)
+    fits(page)
     shot(page, "booking-02-phone-booked")
     made = Appointment.objects.get()
 

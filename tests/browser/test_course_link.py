@@ -18,8 +18,7 @@ from prolotrack.booking.testing import course_with_a_session_done, set_up_week
 from prolotrack.clinics.models import Clinic, User
 from prolotrack.clinics.testing import actor_of
 from prolotrack.treatment.models import SessionStatus
-from tests.browser.conftest import shot
-from tests.browser.self_service import fits
+from tests.browser.conftest import fits, shot
 
 pytestmark = pytest.mark.browser
 

@@ -18,11 +18,9 @@ from prolotrack.booking.models import Appointment, PendingPatient
 from prolotrack.booking.testing import next_weekday, set_up_week
 from prolotrack.clinics.models import Clinic, User
 from prolotrack.clinics.testing import actor_of
-from tests.browser.conftest import shot
+from tests.browser.conftest import fits, shot
 
 pytestmark = pytest.mark.browser
-
-FITS = "document.documentElement.scrollWidth <= window.innerWidth"
 
 
 def test_a_new_patient_books_an_assessment_on_a_phone(
@@ -35,7 +33,7 @@ def test_a_new_patient_books_an_assessment_on_a_phone(
     page.goto(f"/book/{clinic.slug}/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Book an appointment")
     expect(page.locator("header.p-top")).to_contain_text(clinic.name)
-    assert page.evaluate(FITS)
+    fits(page)
     shot(page, "online-booking-01-start")
 
     page.get_by_label(re.compile("New-patient assessment")).check()
@@ -46,7 +44,7 @@ def test_a_new_patient_books_an_assessment_on_a_phone(
     page.get_by_role("link", name="Next day").click()
     expect(legend).not_to_have_text(first_day)
     assert "day=" in page.url
-    assert page.evaluate(FITS)
+    fits(page)
     shot(page, "online-booking-02-slots")
 
     # Keyboard: the first free time, then Continue.
@@ -65,13 +63,13 @@ def test_a_new_patient_books_an_assessment_on_a_phone(
     page.get_by_role("button", name="Send me a code").click()
     expect(page.locator("#contact-error")).to_contain_text("email address or a mobile number")
     assert Appointment.objects.count() == 0
-    assert page.evaluate(FITS)
+    fits(page)
     shot(page, "online-booking-03-details-error")
 
     page.get_by_label("Email").fill("grace@example.com")
     page.get_by_role("button", name="Send me a code").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Enter your code")
-    assert page.evaluate(FITS)
+    fits(page)
     shot(page, "online-booking-04-code")
     code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body)
     assert code is not None and mail.outbox[-1].to == ["grace@example.com"]
@@ -80,14 +78,14 @@ def test_a_new_patient_books_an_assessment_on_a_phone(
     page.get_by_role("button", name="Book").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Your booking is made")
     expect(page.get_by_role("status")).to_contain_text("will check your booking and confirm it")
-    assert page.evaluate(FITS)
+    fits(page)
     form_link = page.get_by_role("link", name="Fill in your pre-visit form now")
     expect(form_link).to_have_attribute("href", re.compile(r"^/intake/[^/]+/$"))
     expect(page.get_by_role("link", name="Move or cancel this booking")).to_have_attribute(
         "href", re.compile(r"^/my-appointment/[^/]+/$")
     )
     expect(page.get_by_text("We have sent these links to your email address")).to_be_visible()
-    assert page.evaluate(FITS)
+    fits(page)
     shot(page, "online-booking-05-booked")
     made = Appointment.objects.get()
     assert made.status == "booked" and made.source == "online"
@@ -105,12 +103,12 @@ def test_a_new_patient_books_an_assessment_on_a_phone(
     email.set_content(confirmation.alternatives[0][0])
     expect(email.get_by_text("Your booking is made:")).to_be_visible()
     shot(email, "online-booking-06-confirmation-email")
-    assert email.evaluate(FITS)  # the long links wrap (overflow-wrap in messaging/email.html)
+    fits(email)  # the long links wrap (overflow-wrap in messaging/email.html)
 
     # The form opens from the booked page (the pending person's intake).
     form_link.click()
     expect(page).to_have_url(re.compile(r"/intake/[^/]+/$"))
-    assert page.evaluate(FITS)
+    fits(page)
     shot(page, "online-booking-07-intake-start")
 
 
@@ -138,10 +136,10 @@ def test_the_booked_page_and_its_email_in_spanish_on_a_phone(
     expect(page.get_by_role("heading", level=1)).to_have_text("Su cita está reservada")
     expect(page.get_by_role("link", name="Conteste ahora su formulario previo a la visita")).to_be_visible()
     expect(page.get_by_role("link", name="Cambiar o cancelar esta cita")).to_be_visible()
-    assert page.evaluate(FITS)
+    fits(page)
     shot(page, "online-booking-es-05-booked")
     email = new_page(phone=True)
     email.set_content(mail.outbox[-1].alternatives[0][0])
     expect(email.get_by_text("Su cita quedó reservada:")).to_be_visible()
     shot(email, "online-booking-es-06-confirmation-email")
-    assert email.evaluate(FITS)
+    fits(email)

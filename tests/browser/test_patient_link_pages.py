@@ -17,8 +17,7 @@ from prolotrack.booking.models import Appointment, AppointmentKind, AppointmentS
 from prolotrack.booking.testing import at, next_weekday, set_up_week
 from prolotrack.clinics.models import Clinic, User
 from prolotrack.clinics.testing import actor_of
-from tests.browser.conftest import shot
-from tests.browser.self_service import fits
+from tests.browser.conftest import fits, shot
 
 pytestmark = pytest.mark.browser
 

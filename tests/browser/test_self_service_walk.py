@@ -31,8 +31,8 @@ from prolotrack.clinics.testing import actor_of
 from prolotrack.intake.models import Intake, IntakeStatus
 from prolotrack.messaging.services import run_pass
 from prolotrack.patients.models import Condition, Medication, WeightMeasurement
-from tests.browser.conftest import DESKTOP, PHONE, CspWatch, log_in, shot
-from tests.browser.self_service import fill_intake, fits
+from tests.browser.conftest import DESKTOP, PHONE, CspWatch, fits, log_in, shot
+from tests.browser.self_service import fill_intake
 
 pytestmark = pytest.mark.browser
 
@@ -187,6 +187,7 @@ def test_the_whole_self_service_walk(
     # 2. The intake, from the booked page's "Fill in your pre-visit form now" (the page also offers the manage link).
     expect(phone.locator("main a[href*='/my-appointment/']")).to_have_count(1)
     phone.locator("main a.button.primary[href*='/intake/']").click()
+    phone.wait_for_url("**/intake/**")
     expect(phone.locator("html")).to_have_attribute("lang", lang)
     fill_intake(phone, f"walk-{lang}-03-intake")
     assert Intake.objects.get().status == IntakeStatus.SUBMITTED

@@ -14,16 +14,9 @@ from prolotrack.booking.models import WaitlistEntry
 from prolotrack.booking.testing import set_up_week
 from prolotrack.clinics.models import Clinic, User
 from prolotrack.clinics.testing import actor_of
-from tests.browser.conftest import shot
+from tests.browser.conftest import fits, shot
 
 pytestmark = pytest.mark.browser
-
-FITS = "document.documentElement.scrollWidth <= window.innerWidth"
-# What sticks out, when something does (for the failure's message).
-WIDEST = (
-    "[...document.querySelectorAll('main *')].filter(e => e.getBoundingClientRect().right > window.innerWidth)"
-    ".map(e => e.tagName + '#' + e.id + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))"
-)
 
 
 def test_joining_the_waitlist_on_a_phone_in_english_and_spanish(
@@ -37,7 +30,7 @@ def test_joining_the_waitlist_on_a_phone_in_english_and_spanish(
     page.get_by_role("link", name="Join the waitlist").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Join the waitlist")
     shot(page, "waitlist-join-01-form")
-    assert page.evaluate(FITS), page.evaluate(WIDEST)
+    fits(page)
 
     page.get_by_label(re.compile("Follow-up 30")).check()
     page.get_by_label("Monday").check()
@@ -49,7 +42,7 @@ def test_joining_the_waitlist_on_a_phone_in_english_and_spanish(
     page.get_by_role("button", name="Send me a code").click()  # no contact given
     expect(page.locator("#contact-error")).to_contain_text("email address or a mobile number")
     assert WaitlistEntry.objects.count() == 0
-    assert page.evaluate(FITS)
+    fits(page)
     shot(page, "waitlist-join-02-error")
 
     page.get_by_label("Email").fill("grace@example.com")
@@ -60,7 +53,7 @@ def test_joining_the_waitlist_on_a_phone_in_english_and_spanish(
     page.get_by_label("Code").fill(code.group(1))
     page.get_by_role("button", name="Join the waitlist").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("You are on the waitlist")
-    assert page.evaluate(FITS)
+    fits(page)
     shot(page, "waitlist-join-03-joined")
     entry = WaitlistEntry.objects.get()
     assert (entry.status, entry.weekdays, entry.source) == ("active", "02", "online")
@@ -75,5 +68,5 @@ def test_joining_the_waitlist_on_a_phone_in_english_and_spanish(
     spanish.goto(f"/book/{clinic.slug}/waitlist/?lang=es")
     expect(spanish.get_by_role("heading", level=1)).to_have_text("Unirse a la lista de espera")
     expect(spanish.get_by_label("miércoles")).to_be_visible()
-    assert spanish.evaluate(FITS)
+    fits(spanish)
     shot(spanish, "waitlist-join-04-form-es")
