@@ -1,6 +1,6 @@
 """Load benchmark (issue 17): 32 staff users against the real server, 80 % reads and 20 % writes, headless locust.
 
-    .venv/bin/python bench/load.py [--users 32] [--ramp 10] [--duration 60] [--workers N] [--threads T]
+    .venv/bin/python bench/load.py [--users 32] [--ramp 10] [--duration 60] [--workers N] [--threads T] [--rate R]
     DATABASE_URL=postgresql://... .venv/bin/python bench/load.py --cluster [--workers N]
 
 1. A fresh copy of the demo database (SQLite: the demo clinic seeded once into `bench/results/load-template`, then
@@ -273,6 +273,10 @@ def main() -> None:
     parser.add_argument("--data-dir", default=str(RESULTS / "load"))
     parser.add_argument("--label", default="", help="A note kept with the result (e.g. what changed).")
     parser.add_argument(
+        "--rate", type=float, default=0,
+        help="Pace the users to this many requests/s in all (0: no think time, as fast as the server answers).",
+    )  # fmt: skip
+    parser.add_argument(
         "--cluster", action="store_true", help="Two web processes behind HAProxy, worker and scheduler (PostgreSQL)."
     )
     args = parser.parse_args()
@@ -320,7 +324,10 @@ def main() -> None:
         import resource
 
         client_cpu_start = resource.getrusage(resource.RUSAGE_CHILDREN)
-        locust_env = dict(env, LOAD_FIXTURE=str(run_dir / "fixture.json"), LOAD_ACKS=str(run_dir / "acks.json"))
+        locust_env = dict(
+            env, LOAD_FIXTURE=str(run_dir / "fixture.json"), LOAD_ACKS=str(run_dir / "acks.json"),
+            LOAD_RATE=str(args.rate), LOAD_USERS=str(args.users),
+        )  # fmt: skip
         spawn_rate = max(args.users / max(args.ramp, 1), 1)
         subprocess.run(
             [sys.executable, "-m", "locust", "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
@@ -354,6 +361,7 @@ def main() -> None:
     result = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "label": args.label,
+        "rate": args.rate,
         "database": connection.vendor,
         "users": args.users,
         "ramp_s": args.ramp,
@@ -380,7 +388,8 @@ def main() -> None:
         out.write(json.dumps(result) + "\n")
     width = max(len(name) for name in [*stats, "all"])
     print(f"\n{connection.vendor}, {args.users} users, {args.duration} s measured after a {args.ramp} s ramp, "
-          f"{'2 web processes behind HAProxy, each ' if args.cluster else ''}gunicorn {workers} x {threads}")  # fmt: skip
+          f"{'2 web processes behind HAProxy, each ' if args.cluster else ''}gunicorn {workers} x {threads}"
+          f"{f', paced to {args.rate:g} requests/s' if args.rate else ', no think time'}")  # fmt: skip
     print(f"{'request':<{width}}  {'count':>6}  {'fail':>4}  {'req/s':>6}  {'p50':>5}  {'p95':>5}  {'p99':>5}")
     for name, row in [*stats.items(), ("all", total)]:
         print(f"{name:<{width}}  {row['requests']:>6}  {row['failures']:>4}  {row['rps']:>6}  {row['p50_ms']:>5.0f}  "

@@ -17,12 +17,15 @@ import random
 from decimal import Decimal
 from typing import Any
 
-from locust import FastHttpUser, between, events, task
+from locust import FastHttpUser, between, constant_throughput, events, task
 
 FIXTURE = json.loads(open(os.environ["LOAD_FIXTURE"]).read())  # noqa: SIM115 - read once at import
 ACKNOWLEDGED: list[dict[str, Any]] = []
 SESSIONS = itertools.cycle(FIXTURE["session_cookies"])
 NUMBERS = itertools.count(1)
+# load.py --rate: the whole crowd's requests per second, shared evenly (open-ish loop); 0 = no think time.
+RATE = float(os.environ.get("LOAD_RATE") or 0)
+USERS = int(os.environ.get("LOAD_USERS") or 1)
 
 
 @events.test_stop.add_listener
@@ -32,8 +35,9 @@ def _write_acknowledged(**_: Any) -> None:
 
 
 class Staff(FastHttpUser):
-    # No think time: 32 users keep the server as busy as it can be (closed loop), as the 68 requests/s did.
-    wait_time = between(0, 0)
+    # No think time by default: 32 users keep the server as busy as it can be (closed loop), as the 68
+    # requests/s did. With --rate each user paces itself to its share of the rate (locust's constant_throughput).
+    wait_time = constant_throughput(RATE / USERS) if RATE else between(0, 0)
 
     def on_start(self) -> None:
         self.rng = random.Random()

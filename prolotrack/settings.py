@@ -157,6 +157,11 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(DATA_DIR / "prolotrack.sqlite3"),
+            # Each server thread keeps its connection between requests (docs/PERFORMANCE.md, "Load"): opening one ran
+            # the four pragmas below and registered Django's SQL functions on every request, 8 % of the server's time
+            # under the load test. Health checks drop a broken connection before a request uses it.
+            "CONN_MAX_AGE": 600,
+            "CONN_HEALTH_CHECKS": True,
             "OPTIONS": {
                 # WAL for concurrent readers; synchronous=FULL because NORMAL can lose
                 # committed transactions on power loss (docs/ARCHITECTURE.md, "Durability").
