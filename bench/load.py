@@ -170,6 +170,22 @@ def server_cpu_seconds(master: int) -> float:
     return total
 
 
+def postgres_cpu_seconds() -> float:
+    """CPU seconds used so far by every PostgreSQL server process on this machine (the backends serving the app's
+    connections are what grows during a run; Linux /proc). 0 when none runs."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            name, fields = stat.read_text().split(" (", 1)[1].rsplit(")", 1)
+        except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
+            continue
+        if name == "postgres":
+            parts = fields.split()
+            total += (int(parts[11]) + int(parts[12])) / tick
+    return total
+
+
 def access_lines(log: Path) -> int:
     return sum(1 for line in log.read_text().splitlines() if '"prolotrack.access"' in line)
 
@@ -321,6 +337,7 @@ def main() -> None:
               f"{time.perf_counter() - started:.0f} s; load average {load_before[0]:.2f}", flush=True)  # fmt: skip
         load_start = os.getloadavg()
         cpu_start, served_start = server_cpu_seconds(server.pid), access_lines(log)
+        database_cpu_start = postgres_cpu_seconds()
         import resource
 
         client_cpu_start = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -338,12 +355,14 @@ def main() -> None:
         )  # fmt: skip
         load_end = os.getloadavg()
         cpu_end, served_end = server_cpu_seconds(server.pid), access_lines(log)
+        database_cpu_end = postgres_cpu_seconds()
         client_cpu_end = resource.getrusage(resource.RUSAGE_CHILDREN)
         served = max(served_end - served_start, 1)
         cpu = {
             "server_ms_per_request": round(1000 * (cpu_end - cpu_start) / served, 2),
             "locust_ms_per_request": round(1000 * (client_cpu_end.ru_utime + client_cpu_end.ru_stime
                                                     - client_cpu_start.ru_utime - client_cpu_start.ru_stime) / served, 2),
+            "database_server_ms_per_request": round(1000 * (database_cpu_end - database_cpu_start) / served, 2),
             "requests_served_incl_ramp": served,
         }  # fmt: skip
         acknowledged = json.loads((run_dir / "acks.json").read_text())
@@ -397,9 +416,11 @@ def main() -> None:
     print(f"acknowledged writes {len(acknowledged)}, re-read {checked['reread']}: missing {checked['missing']}, "
           f"different {checked['different']}")  # fmt: skip
     print(f'"database is locked" in the server log: {locked}; 5xx answers logged: {server_errors}')
-    print(f"CPU per request (ramp included): server {cpu['server_ms_per_request']} ms, locust "
-          f"{cpu['locust_ms_per_request']} ms; at most about {1000 * gunicorn_conf.cores() / (cpu['server_ms_per_request'] + cpu['locust_ms_per_request']):.0f}"
-          f" requests/s on {gunicorn_conf.cores()} idle cores")  # fmt: skip
+    per_request = cpu["server_ms_per_request"] + cpu["locust_ms_per_request"] + cpu["database_server_ms_per_request"]
+    database_cpu = f"PostgreSQL server {cpu['database_server_ms_per_request']} ms, " if postgres else ""
+    print(f"CPU per request (ramp included): server {cpu['server_ms_per_request']} ms, {database_cpu}"
+          f"locust {cpu['locust_ms_per_request']} ms; at most about "
+          f"{1000 * gunicorn_conf.cores() / per_request:.0f} requests/s on {gunicorn_conf.cores()} idle cores")  # fmt: skip
     print(f"load average (1, 5, 15 min): before {load_before}, at start {load_start}, after {load_end}")
     ok = total["failures"] == 0 and checked["missing"] == 0 and checked["different"] == 0 and locked == 0
     raise SystemExit(0 if ok else 1)
