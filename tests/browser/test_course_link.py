@@ -27,8 +27,8 @@ WORDS = {
     "es": ("Reserve su próxima sesión", "Sesión de proloterapia 2 de 5", "Derecho", "Su sesión está reservada"),
 }
 MANAGE = {
-    "en": ("Your session", "Cancel this session", "I am unwell", "Your appointment is cancelled"),
-    "es": ("Su sesión", "Cancelar esta sesión", "Estoy enfermo/a", "Su cita está cancelada"),
+    "en": ("Your session", "Cancel this session", "I am unwell", "Your session is cancelled"),
+    "es": ("Su sesión", "Cancelar esta sesión", "Estoy enfermo/a", "Su sesión está cancelada"),
 }
 
 

@@ -56,7 +56,9 @@ def test_the_used_link_shows_the_session_and_cancels_it_with_a_reason(client: An
     session.refresh_from_db()
     assert session.status == SessionStatus.BOOKED
     done = client.post(f"/course-link/{token}/cancel/", {"reason": "unwell"}, REMOTE_ADDR="203.0.113.7")
-    assert done.status_code == 200 and "cancelada" in done.content.decode().lower()
+    said = done.content.decode()
+    assert done.status_code == 200 and "Su sesión está cancelada" in said and "Sesión cancelada" in said
+    assert "cita" not in said.lower()  # a course session, not an appointment (the manage link's page says "cita")
     session.refresh_from_db()
     assert session.status == SessionStatus.CANCELLED and session.status_reason.startswith("Patient unwell")
     event = AuditEvent.objects.get(action="treatment.session.cancelled")
@@ -64,6 +66,16 @@ def test_the_used_link_shows_the_session_and_cancels_it_with_a_reason(client: An
     assert AuditEvent.objects.filter(action="booking.course_link.session_cancelled").count() == 1
     assert client.get(f"/course-link/{token}/").status_code == 410
     assert client.post(f"/course-link/{token}/cancel/", {"reason": "unwell"}).status_code == 410
+
+
+def test_the_cancelled_page_speaks_of_a_session_in_english_too(client: Any, booked: Any) -> None:
+    _, token = booked
+    done = client.post(f"/course-link/{token}/cancel/?lang=en", {"reason": "unwell"})
+    said = done.content.decode()
+    assert done.status_code == 200 and 'lang="en"' in said
+    assert "Your session is cancelled" in said and "<title>Session cancelled" in said
+    assert "To book this session at another time, please contact the clinic." in said
+    assert "appointment" not in said.lower()
 
 
 def test_inside_the_window_it_says_to_call_and_writes_nothing(client: Any, booked: Any) -> None:

@@ -267,7 +267,7 @@ def course_cancel_page(request: HttpRequest, token: str) -> HttpResponse:
         except REFUSALS as refused_input:
             errors = getattr(refused_input, "message_dict", None) or {"": [str(refused_input)]}
         else:
-            return _render(request, "booking/manage/cancelled.html", course_links.manage_view(link))
+            return _render(request, "booking/manage/course_cancelled.html", course_links.manage_view(link))
     context = {
         **course_links.manage_view(link), "token": token, "reasons": manage.PATIENT_CANCEL_REASONS, "errors": errors,
         "chosen": request.POST.get("reason", ""), "details": request.POST.get("details", ""),
