@@ -26,9 +26,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import dateformat, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 
 from prolotrack.audit.services import Actor, ServiceError, create_record, update_record
 from prolotrack.booking import hooks, queries, services
@@ -48,6 +47,7 @@ from prolotrack.clinical import planning
 from prolotrack.clinical import queries as clinical_queries
 from prolotrack.clinics.models import User
 from prolotrack.clinics.roles import Permission, require_permission
+from prolotrack.core import clinictime
 from prolotrack.core.access import require_same_clinic
 from prolotrack.core.links import LinkState, new_token, token_hash
 from prolotrack.core.patient_words import REGION_WORDS, SIDE_WORDS
@@ -348,8 +348,8 @@ def staff_view(course: Course) -> dict[str, Any]:
 
 
 def written_day(day: date) -> str:
-    """'Tuesday 22 December 2026' ('martes 22 de diciembre de 2026'): the patient messages' format (messaging.content)."""
-    return dateformat.format(day, pgettext("date written out in a patient message", "l j F Y"))
+    """'Tuesday 22 December 2026' ('martes, 22 de diciembre de 2026'): the patient's written day (core/clinictime.py)."""
+    return clinictime.written_day(day)
 
 
 def booked_view(link: CourseLink, session: TreatmentSession) -> dict[str, Any]:

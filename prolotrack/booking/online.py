@@ -45,6 +45,7 @@ from prolotrack.booking.models import (
 )
 from prolotrack.booking.services import SlotUnavailable, _lock, _locked_check
 from prolotrack.clinics.models import Clinic
+from prolotrack.core import clinictime
 from prolotrack.core.links import LinkState, RateLimit
 
 log = logging.getLogger(__name__)
@@ -315,8 +316,7 @@ def _offer(clinic: Clinic, appointment_type: Any, clinician: Any) -> tuple[Appoi
 
 def _code_message(clinic: Clinic, appointment: Appointment, booker: Booker, code: str) -> tuple[str, str]:
     with translation.override(booker.language), timezone.override(clinic.tz):
-        when = timezone.localtime(appointment.starts_at, clinic.tz)
-        shown = f"{when:%Y-%m-%d %H:%M} {when.tzname()}"
+        shown = clinictime.format_time(appointment.starts_at, clinic, "long")  # the day written out, the zone
         if booker.channel == "sms":
             body = _("%(code)s is your %(clinic)s booking code. It works for %(minutes)d minutes.") % {
                 "code": code,

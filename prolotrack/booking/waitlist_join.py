@@ -44,6 +44,7 @@ from prolotrack.booking.models import (
     WaitlistSource,
     WaitlistStatus,
 )
+from prolotrack.core import clinictime
 from prolotrack.core.links import LinkState, new_token, token_hash
 from prolotrack.core.site import site_url
 
@@ -113,7 +114,10 @@ def clean_window(
         raise ValidationError({"first_day": _("The first day cannot be before today.")})
     if last_allowed is not None and window.last_day > last_allowed:
         raise ValidationError(
-            {"last_day": _("Choose days up to your appointment on %(day)s.") % {"day": last_allowed.isoformat()}}
+            {
+                "last_day": _("Choose days up to your appointment on %(day)s.")
+                % {"day": clinictime.written_day(last_allowed)}
+            }
         )
     if (window.last_day - today).days > MAX_WINDOW_DAYS:
         raise ValidationError({"last_day": _("Please choose a last day within a year from today.")})

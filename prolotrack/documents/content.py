@@ -12,9 +12,9 @@ from typing import Any
 
 from django.conf import settings
 from django.template.loader import render_to_string
-from django.utils import dateformat, timezone, translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop, pgettext
+from django.utils.translation import gettext_noop
 
 from prolotrack.core import clinictime
 from prolotrack.core.language import patient_language
@@ -173,8 +173,8 @@ def _handout_context(patient: Any, handout: str, session: TreatmentSession | Non
 
 
 def long_date(day: date) -> str:
-    """'Monday 7 December 2026' ('lunes 7 de diciembre de 2026') in the active language: the messages' format."""
-    return dateformat.format(day, pgettext("date written out in a patient message", "l j F Y"))
+    """'Monday 7 December 2026' ('lunes, 7 de diciembre de 2026') in the active language (core/clinictime.py)."""
+    return clinictime.written_day(day)
 
 
 def language_name(code: str) -> str:

@@ -16,9 +16,11 @@ from urllib.parse import quote
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
-from django.utils import dateformat, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext, pgettext
+from django.utils.translation import ngettext
+
+from prolotrack.core import clinictime
 
 LINK_PLACEHOLDER = "{questionnaire_link}"
 LINK_REDACTED = "[personal questionnaire link: in the patient's copy only]"
@@ -33,8 +35,8 @@ class Content:
 
 
 def written_day(day: date) -> str:
-    """'Monday 7 December 2026' ('lunes 7 de diciembre de 2026'): a Django date format, translated per language."""
-    return dateformat.format(day, pgettext("date written out in a patient message", "l j F Y"))
+    """'Monday 7 December 2026' ('lunes, 7 de diciembre de 2026'): the patient's written day (core/clinictime.py)."""
+    return clinictime.written_day(day)
 
 
 def _clock(start: datetime) -> str:

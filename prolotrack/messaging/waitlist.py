@@ -21,13 +21,13 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from prolotrack.audit.services import Actor, create_record
 from prolotrack.booking import waitlist as booking_waitlist
 from prolotrack.booking.models import OfferOutcome, WaitlistOffer
 from prolotrack.clinics.models import Clinic
+from prolotrack.core import clinictime
 from prolotrack.core.language import patient_language
 from prolotrack.core.links import LinkState
 from prolotrack.core.site import site_url
@@ -172,7 +172,10 @@ def offer_text(offer: WaitlistOffer, person: Any, channel: str, link: str) -> tu
                     "It is kept for you until %(until)s. To take it, or to say no so it goes to the next person "
                     "waiting, open: %(link)s"
                 )
-                % {**facts, "until": f"{until:%H:%M} {until.tzname()} ({date_format(until, 'l j F')})"},
+                % {
+                    **facts,
+                    "until": f"{until:%H:%M} {until.tzname()} ({clinictime.written_day_no_year(until, clinic)})",
+                },
                 _(
                     "The link is personal and works once. If you do nothing, the time goes to the next person and you stay on the waitlist."
                 ),

@@ -249,10 +249,10 @@ def test_the_whole_self_service_walk(
     # 6. The scheduler offers the freed hour to the patient waiting; she takes it from her phone.
     run_pass(clinics=[clinic])
     offer, email = _emailed("wanda@example.org", "/waitlist/offer/")
-    with translation.override(lang):  # the email's day as her language writes it ("martes 8 de diciembre de 2026")
+    with translation.override(lang):  # the email's day as her language writes it ("martes, 8 de diciembre de 2026")
         weekday, month = date_format(local, "l"), date_format(local, "F")
-    joiner = " de " if lang == "es" else " "
-    assert f"{weekday} {local.day}{joiner}{month}{joiner}{local.year}" in email
+    joiner, comma = (" de ", ",") if lang == "es" else (" ", "")
+    assert f"{weekday}{comma} {local.day}{joiner}{month}{joiner}{local.year}" in email
     wait_phone.goto(offer)
     expect(wait_phone.locator("html")).to_have_attribute("lang", lang)
     _heading(wait_phone, words["offer"])

@@ -48,6 +48,12 @@ def local_time_long(value: datetime | None, where: Any = None) -> str:
 
 
 @register.filter
+def local_time_no_year(value: datetime | None, where: Any = None) -> str:
+    """'Sunday 6 December, 14:36 CST': a time in the days ahead on a patient page."""
+    return clinictime.format_time(value, where, "long_no_year")
+
+
+@register.filter
 def local_clock(value: datetime | None, where: Any = None) -> str:
     """'14:36 CST'."""
     return clinictime.format_time(value, where, "time")
@@ -57,6 +63,18 @@ def local_clock(value: datetime | None, where: Any = None) -> str:
 def local_date(value: datetime | date | None, where: Any = None) -> str:
     """'6 December 2026': the clinic's calendar day of a moment."""
     return clinictime.format_date(value, where, "long")
+
+
+@register.filter
+def local_day(value: datetime | date | None, where: Any = None) -> str:
+    """'Sunday 6 December 2026' ('domingo, 6 de diciembre de 2026'): the day written out, as patients read it."""
+    return clinictime.format_date(value, where, "day")
+
+
+@register.filter
+def local_day_no_year(value: datetime | date | None, where: Any = None) -> str:
+    """'Sunday 6 December' ('domingo, 6 de diciembre')."""
+    return clinictime.format_date(value, where, "day_no_year")
 
 
 @register.filter(name="label")

@@ -80,9 +80,9 @@ def test_a_spanish_preferring_patient_gets_the_before_handout_in_spanish(booked)
     assert "Antes de su sesión de proloterapia" in text and "Idioma de este documento: Español." in text
     assert "Para Ada Lovelace · Rodilla" in text
     # The stop date in Spanish words and order (3 days: the default), in the box and in the text.
-    assert "Deje de tomar analgésicos antiinflamatorios (AINE) a partir del viernes 30 de octubre de 2026." in text
-    assert "Fecha de su sesión: lunes 2 de noviembre de 2026." in text
-    assert "Fecha en la que debe dejar de tomarlos: viernes 30 de octubre de 2026." in text
+    assert "Deje de tomar analgésicos antiinflamatorios (AINE) a partir del viernes, 30 de octubre de 2026." in text
+    assert "Fecha de su sesión: lunes, 2 de noviembre de 2026." in text
+    assert "Fecha en la que debe dejar de tomarlos: viernes, 30 de octubre de 2026." in text
     assert "Fuentes:" in text and "Práctica de las clínicas: comer algo ligero antes ayuda a evitar desmayos" in text
     assert "Página 1 de" in text and "generado el" in text
     # No English of the product's handout text is left.

@@ -267,7 +267,7 @@ def test_no_appointment_message_says_anything_the_database_does_not(
 def test_a_spanish_speaking_patients_confirmation_writes_the_day_as_spanish_does(
     frontdesk: Any, make_patient: Any, week: Any, clinician: Any, clinic: Any
 ) -> None:
-    """The appointment messages write days through messaging.content, as every other patient message: "miércoles
+    """The appointment messages write days through messaging.content, as every other patient message: "miércoles,
     16 de diciembre de 2026 a las 10:00 CST", not the bare date format without "de" ("miércoles 16 diciembre")."""
     person = make_patient(email="lucia@example.org", preferred_language="es", given_name="Lucía")
     start = at(clinic, next_weekday(clinic, 2, at_least=3), "10:00")

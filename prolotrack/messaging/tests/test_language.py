@@ -34,8 +34,8 @@ def test_each_reminder_is_written_in_spanish_for_a_spanish_speaking_patient(clin
     _spanish_booking(clinician, make_patient)
     services.run_pass(now=at(date(2026, 11, 13)))
     (prepare,) = mail.outbox
-    assert prepare.subject == "Cómo prepararse para su cita del viernes 20 de noviembre de 2026"
-    assert "Su cita de tratamiento en Alpha Clinic es el viernes 20 de noviembre de 2026 a las 09:30 CST" in (
+    assert prepare.subject == "Cómo prepararse para su cita del viernes, 20 de noviembre de 2026"
+    assert "Su cita de tratamiento en Alpha Clinic es el viernes, 20 de noviembre de 2026 a las 09:30 CST" in (
         prepare.body
     )
     assert "Coma algo ligero" in prepare.body and "Estimado/a Ada:" in prepare.body
@@ -45,12 +45,12 @@ def test_each_reminder_is_written_in_spanish_for_a_spanish_speaking_patient(clin
     services.run_pass(now=at(date(2026, 11, 17)))
     nsaid = mail.outbox[1]
     assert nsaid.subject.startswith("Desde hoy: no tome analgésicos antiinflamatorios")
-    assert "A partir de hoy, martes 17 de noviembre de 2026 (3 días antes de su cita)" in nsaid.body
+    assert "A partir de hoy, martes, 17 de noviembre de 2026 (3 días antes de su cita)" in nsaid.body
     (sms,) = LocmemSMSBackend.outbox
     assert sms["body"].startswith("Alpha Clinic: a partir de hoy, por favor deje de tomar ibuprofeno")
     services.run_pass(now=at(date(2026, 11, 18)))
     reminder = mail.outbox[2]
-    assert reminder.subject == "Recordatorio: su cita del viernes 20 de noviembre de 2026"
+    assert reminder.subject == "Recordatorio: su cita del viernes, 20 de noviembre de 2026"
     event = Calendar.from_ical(reminder.attachments[0][1]).walk("VEVENT")[0]
     assert str(event["summary"]) == "Cita en Alpha Clinic"
     assert "Traiga una lista de las medicinas que toma" in str(event["description"])
@@ -74,6 +74,6 @@ def test_an_english_speaking_patient_reads_english_whatever_ran_before(booked, c
     services.run_pass(now=at(date(2026, 11, 13)))
     subjects = sorted(m.subject for m in mail.outbox)
     assert subjects == [
-        "Cómo prepararse para su cita del viernes 20 de noviembre de 2026",
+        "Cómo prepararse para su cita del viernes, 20 de noviembre de 2026",
         "Preparing for your appointment on Friday 20 November 2026",
     ]

@@ -56,8 +56,8 @@ def test_a_patient_whose_language_is_spanish_gets_the_pages_in_spanish(
     assert "Unas preguntas sobre cómo se siente" in body and "Empezar" in body
     assert "A few questions" not in body
     assert "Intensidad del dolor (0-10)" in body  # the NRS's title, translated by the product (shipped instrument)
-    # The expiry date in Spanish words and order ("lunes 7 de diciembre de 2026, 09:00 CST").
-    assert re.search(r"hasta el (lunes|martes|miércoles|jueves|viernes|sábado|domingo) \d+ de [a-z]+ de \d{4}", body)
+    # The expiry date in Spanish words and order ("lunes, 7 de diciembre de 2026, 09:00 CST").
+    assert re.search(r"hasta el (lunes|martes|miércoles|jueves|viernes|sábado|domingo), \d+ de [a-z]+ de \d{4}", body)
     page = client.get(f"{path}1/").content.decode()
     assert "¿Qué tan fuerte es su dolor en este momento?" in page and "Sin dolor" in page
     assert "Guardar y continuar" in page and 'data-lower="Menos"' in page
