@@ -170,3 +170,15 @@ def test_front_desk_may_send_but_not_review(client, login, appointment, make_mem
     login(desk)
     assert client.get(f"/appointments/{appointment.uuid}/intake/").status_code == 200
     assert client.get(f"/patients/{appointment.patient.uuid}/intake/").status_code == 403
+
+
+def test_the_pain_slider_speaks_the_patients_language(client, appointment, clinician):
+    """The complaint step's 0-10 slider is drawn by questionnaire.js from the scale's data attributes: without them a
+    Spanish page said "Not answered yet: move the slider or use − and +" (found on a phone walk in session 10)."""
+    path, _ = _link(appointment, clinician)
+    spanish = client.get(f"{path}complaint/?lang=es").content.decode()
+    assert 'data-unset="Sin contestar: mueva el control deslizante o use − y +"' in spanish
+    assert 'data-unset-value="sin contestar"' in spanish
+    assert 'data-lower="Menos"' in spanish and 'data-higher="Más"' in spanish
+    english = client.get(f"{path}complaint/?lang=en").content.decode()
+    assert 'data-unset="Not answered yet: move the slider or use − and +"' in english
