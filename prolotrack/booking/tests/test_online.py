@@ -376,6 +376,10 @@ def test_the_whole_path_on_the_pages(client: Any, open_clinic: Any, types: Any, 
     code = sent_code()
     wrong = client.post(response["Location"], {"code": "000000" if code != "000000" else "111111"})
     assert wrong.status_code == 400 and "4 more tries" in wrong.content.decode()
+    # The error is told next to the field, under it (as every other field's), and the field points to it.
+    field = re.search(r'<div class="field has-error">(.*?)</div>', wrong.content.decode(), re.S)
+    assert field is not None and field.group(1).index('id="id_code"') < field.group(1).index('id="code-error"')
+    assert 'aria-describedby="code-error"' in field.group(1)
     right = client.post(response["Location"], {"code": code})
     booked = right.content.decode()
     # The answer itself is the booked page, with the pre-visit form of the assessment and the manage link (shown on
