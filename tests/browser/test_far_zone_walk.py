@@ -1,0 +1,182 @@
+"""The patient's pages walked as a new person would, on a 390 px phone, in English and Spanish, for a clinic in
+Pacific/Auckland (13 hours from UTC, a day ahead of it in the evening): the public booking page, the code, the booked
+page, the intake's first step, the manage link, the waitlist join and the course link, every optional field left
+empty, and bad input on each form (each refused next to its field, nothing written). Screenshots:
+test-artifacts/screenshots/far-<lang>-*.png."""
+
+import re
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from prolotrack.billing.testing import set_clinic_settings
+from prolotrack.booking import course_links
+from prolotrack.booking.models import Appointment, PendingPatient, WaitlistEntry
+from prolotrack.booking.testing import course_with_a_session_done, set_up_week
+from prolotrack.clinics.models import Clinic, User
+from prolotrack.clinics.testing import actor_of
+from prolotrack.treatment.models import SessionStatus
+from tests.browser.conftest import PHONE, CspWatch, fits, shot
+
+pytestmark = pytest.mark.browser
+
+ZONE = "Pacific/Auckland"
+DAY = {
+    "en": re.compile(r"^[A-Z][a-z]+day \d{1,2} [A-Z][a-z]+ \d{4}$"),
+    "es": re.compile(r"^[a-zé]+, \d{1,2} de [a-z]+ de \d{4}$"),
+}
+CANCELLED = {"en": "Your session is cancelled", "es": "Su sesión está cancelada"}
+
+
+@pytest.fixture
+def phone(browser: Browser, live_server: Any, csp_watch: CspWatch) -> Iterator[Callable[[str], Page]]:
+    made: list[BrowserContext] = []
+
+    def page(locale: str) -> Page:
+        context = csp_watch.watch(
+            browser.new_context(
+                viewport=PHONE, base_url=live_server.url, locale=locale, is_mobile=True, has_touch=True,
+                timezone_id="Europe/London",  # the phone is elsewhere: the pages must say the clinic's time
+            )
+        )  # fmt: skip
+        context.set_default_timeout(15_000)
+        made.append(context)
+        return context.new_page()
+
+    yield page
+    for context in made:
+        context.close()
+
+
+def _path(url: str) -> str:
+    return "/" + url.split("://", 1)[1].split("/", 1)[1]
+
+
+def _emailed(to: str, part: str) -> str:
+    for message in reversed(mail.outbox):
+        found = re.search(rf"https?://\S+{part}[\w-]+/", message.body)
+        if to in message.to and found:
+            return _path(found.group(0))
+    raise AssertionError(f"No email to {to} with a {part} link")
+
+
+def _look(page: Page, name: str) -> None:
+    fits(page)
+    shot(page, name)
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_a_new_person_in_a_far_zone_on_a_phone(
+    lang: str, phone: Callable[[str], Page], admin_user: User, clinician: User, frontdesk: User, clinic: Clinic,
+    make_patient: Any,
+) -> None:  # fmt: skip
+    clinic.timezone = ZONE
+    clinic.save()
+    set_up_week(actor_of(admin_user), [clinician])
+    set_clinic_settings(
+        clinic, online_booking=True, booking_same_day=False, booking_cancel_window_hours=1,
+        send_window_start_hour=0, send_window_end_hour=24,
+    )  # fmt: skip
+    locale = "es-ES" if lang == "es" else "en-US"
+    name = f"far-{lang}"
+
+    # 1. The public page: the type, the picker, the details (only what is required), the code.
+    page = phone(locale)
+    page.goto(f"/book/{clinic.slug}/", timeout=60_000)
+    expect(page.locator("html")).to_have_attribute("lang", lang)
+    _look(page, f"{name}-01-start")
+    page.get_by_label(re.compile("New-patient assessment")).check()
+    page.locator("form[aria-labelledby=what-h] button[type=submit]").click()
+    expect(page.locator(".slot-grid input[name=slot]").first).to_be_visible()
+    _look(page, f"{name}-02-picker")
+    # The day in the language's own words ("miércoles, 9 de diciembre de 2026"), each time the clinic's clock.
+    expect(page.locator("#slot-picker-day")).to_have_text(DAY[lang])
+    first = page.locator(".slot-grid label").first
+    start = datetime.fromisoformat((first.locator("input").get_attribute("value") or "").partition("|")[0])
+    assert first.inner_text().strip() == f"{timezone.localtime(start, clinic.tz):%H:%M}"
+    page.locator(".slot-grid input[name=slot]").first.check()
+    page.locator("form[aria-labelledby=when-h] button.primary").click()
+    page.locator("main form button.primary").click()  # nothing typed
+    _look(page, f"{name}-03-details-empty")
+    for field in ("given_name", "family_name", "date_of_birth"):
+        expect(page.locator(f"#{field}-error")).to_be_visible()
+    assert not PendingPatient.objects.exists()
+    page.locator("input[name=given_name]").fill("Grace")
+    page.locator("input[name=family_name]").fill("Hopper")
+    page.locator("input[name=date_of_birth]").fill("2099-01-01")
+    page.locator("input[name=email]").fill("not-an-address")
+    page.locator("main form button.primary").click()
+    _look(page, f"{name}-04-details-bad")
+    assert not PendingPatient.objects.exists()
+    page.locator("input[name=date_of_birth]").fill("1970-12-09")
+    page.locator("input[name=email]").fill("grace@example.com")
+    page.locator("main form button.primary").click()
+    expect(page.locator("input[name=code]")).to_be_visible()
+    page.locator("input[name=code]").fill("000000")
+    page.locator("main form button.primary").click()
+    _look(page, f"{name}-05-code-wrong")
+    expect(page.locator(".field.has-error #id_code + #code-error")).to_be_visible()  # under the field it is about
+    code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body)
+    assert code is not None
+    page.locator("input[name=code]").fill(code.group(1))
+    page.locator("main form button.primary").click()
+    expect(page.locator("main a[href*='/my-appointment/']")).to_have_count(1)
+    _look(page, f"{name}-06-booked")
+
+    # 2. The intake's start and its first step sent empty.
+    page.locator("main a.button.primary[href*='/intake/']").click()
+    page.wait_for_url("**/intake/**")
+    _look(page, f"{name}-07-intake-start")
+    page.locator("main a.button.primary").click()
+    page.locator("button[name=action][value=next]").click()
+    _look(page, f"{name}-08-intake-empty")
+    if lang == "es":
+        assert "Not answered" not in page.locator("main").inner_text()  # the slider's words, in Spanish too
+
+    # 3. The manage link: its page, the cancel form sent without a reason.
+    page.goto(_emailed("grace@example.com", "/my-appointment/"))
+    _look(page, f"{name}-09-manage")
+    page.locator("main a[href$='/cancel/']").click()
+    page.locator("main form button.primary").click()
+    _look(page, f"{name}-10-manage-cancel-empty")
+    assert Appointment.objects.get(pending_patient__isnull=False).status == "booked"
+
+    # 4. The waitlist join: a window that ends before it starts, then nothing optional.
+    wait = phone(locale)
+    wait.goto(f"/book/{clinic.slug}/waitlist/")
+    _look(wait, f"{name}-11-waitlist")
+    wait.get_by_label(re.compile("New-patient assessment")).check()
+    today = timezone.localdate(timezone=clinic.tz)
+    wait.locator("input[name=first_day]").fill(today.replace(year=today.year + 1).isoformat())
+    wait.locator("input[name=last_day]").fill(today.isoformat())
+    wait.locator("main form button.primary").click()
+    _look(wait, f"{name}-12-waitlist-bad")
+    assert not WaitlistEntry.objects.exists()
+
+    # 5. The course link of a patient of the clinic: book, see, cancel with no reason, cancel.
+    patient = make_patient(email="ada@example.org", preferred_language=lang)
+    course = course_with_a_session_done(clinician, patient, days_ago=27)
+    _link, token = course_links.create_course_link(actor_of(frontdesk), course)
+    ada = phone(locale)
+    ada.goto(f"/course-link/{token}/")
+    _look(ada, f"{name}-13-course")
+    ada.locator("main form button.primary").click()  # no time chosen
+    _look(ada, f"{name}-14-course-no-time")
+    ada.locator(".slot-grid input[name=slot]").first.check()
+    ada.locator("main form button.primary").click()
+    _look(ada, f"{name}-15-course-booked")
+    ada.goto(f"/course-link/{token}/")
+    _look(ada, f"{name}-16-course-session")
+    ada.locator("main a[href$='/cancel/']").click()
+    ada.locator("main form button.primary").click()
+    _look(ada, f"{name}-17-course-cancel-empty")
+    assert course.sessions.get(number=2).status == SessionStatus.BOOKED
+    ada.locator("input[name=reason]").first.check()
+    ada.locator("main form button.primary").click()
+    _look(ada, f"{name}-18-course-cancelled")
+    expect(ada.get_by_role("heading", level=1)).to_have_text(CANCELLED[lang])
