@@ -132,7 +132,8 @@ def _course_link_example(clinic: Any, today: date) -> int:
     """A course's "book your next session" link sent by email (docs/BOOKING.md, "Course links"): every open course of
     the seeded demo has its next session booked already, so a new knee course is opened, from next week, for a
     patient with an email address and no course yet, and its first session's link is sent, as staff would after the
-    assessment. Planned at once (the seed's transaction commits only at its end)."""
+    assessment. Planned at once (the seed's transaction commits only at its end); the link's after-commit event plans
+    it again when the seed commits and finds it planned (the outbox's key: one row, nothing logged)."""
     from prolotrack.booking import course_links
     from prolotrack.booking import queries as booking_queries
     from prolotrack.demo.billing_seed import seed_actor

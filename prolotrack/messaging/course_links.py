@@ -14,6 +14,7 @@ went cancels it (the new time is the staff's to confirm, and the reminders follo
 
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -102,14 +103,19 @@ def plan_confirmation(link_pk: int) -> int:
             clinic=link.clinic, patient=patient, channel=channel, kind=MessageKind.SESSION_CONFIRMATION,
             target=_session_key(link), to_address=address, scheduled_for=today,
         )  # fmt: skip
+        key = {"patient": patient, "kind": message.kind, "channel": channel, "target": message.target}
+        if OutboxMessage.objects.filter(**key).exists():
+            continue  # planned already
         try:
             with transaction.atomic():
                 create_record(
                     Actor.system(link.clinic), message, "messaging.message.planned", detail={"kind": message.kind}
                 )
                 planned += 1
-        except IntegrityError:  # planned already
-            continue
+        except (IntegrityError, ValidationError):  # create_record's check of the outbox's key, or a concurrent insert
+            if OutboxMessage.objects.filter(**key).exists():
+                continue
+            raise
     return planned
 
 

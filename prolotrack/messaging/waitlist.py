@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -89,11 +90,16 @@ def plan_link_message(clinic: Clinic, patient: Any, kind: str, target: str, toda
         clinic=clinic, patient=patient, channel=channel, kind=kind, target=target, to_address=address,
         scheduled_for=today,
     )  # fmt: skip
+    key = {"patient": patient, "kind": kind, "channel": channel, "target": target}
+    if OutboxMessage.objects.filter(**key).exists():
+        return 0
     try:
         with transaction.atomic():
             create_record(Actor.system(clinic), message, "messaging.message.planned", detail={"kind": message.kind})
-    except IntegrityError:
-        return 0
+    except (IntegrityError, ValidationError):  # create_record's check of the outbox's key, or a concurrent insert
+        if OutboxMessage.objects.filter(**key).exists():
+            return 0
+        raise
     return 1
 
 

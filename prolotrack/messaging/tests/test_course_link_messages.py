@@ -63,3 +63,20 @@ def test_by_sms_without_email_and_cancelled_when_replaced(
     course_links.create_course_link(actor_of(frontdesk), course)  # shown instead: the queued one lapses
     queued = OutboxMessage.objects.filter(kind=MessageKind.COURSE_LINK, status="queued").get()
     assert send_message(queued, now=timezone.now()) == "cancelled"
+
+
+def test_planned_at_once_and_again_once_committed_is_one_row_and_no_error(
+    clinician: Any, frontdesk: Any, make_patient: Any, caplog: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The demo seed plans the message inside its own transaction and the link's after-commit event plans it again
+    when the seed commits: the second finds it planned and does nothing (it once failed the outbox's unique check
+    and logged an ERROR from the on_commit hook)."""
+    from prolotrack.messaging import course_links as messages
+
+    course = course_with_a_session_done(clinician, make_patient(email="ana@example.org"))
+    with django_capture_on_commit_callbacks(execute=True):
+        link, _token = course_links.create_course_link(actor_of(frontdesk), course, delivery="message")
+        assert messages.plan(link.pk)
+    assert not messages.plan(link.pk)
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+    assert OutboxMessage.objects.filter(kind=MessageKind.COURSE_LINK).count() == 1

@@ -71,3 +71,23 @@ def test_a_session_cancelled_before_it_went_cancels_it(
         session.status = "cancelled"
         session.save()
     assert send_message(message, now=timezone.now()) == "cancelled" and not mail.outbox
+
+
+def test_planned_at_once_and_again_once_committed_is_one_row_each_and_no_error(
+    clinician: Any, frontdesk: Any, make_patient: Any, caplog: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The demo seed plans the confirmation inside its own transaction and the booking's after-commit event plans
+    it again when the seed commits: nothing more, no ERROR from the on_commit hook."""
+    from prolotrack.messaging import course_links as messages
+
+    patient = make_patient(email="ana@example.org", phone="+1 312 555 0199")
+    course = course_with_a_session_done(clinician, patient)
+    link, _token = course_links.create_course_link(actor_of(frontdesk), course)
+    view = course_links.link_view(link)
+    day = view.first + timedelta(days=(0 - view.first.weekday()) % 7)
+    with django_capture_on_commit_callbacks(execute=True):
+        course_links.book_from_course_link(link, starts_at=at(course.clinic, day, "10:00"), clinician=clinician)
+        assert messages.plan_confirmation(link.pk) == 2
+    assert messages.plan_confirmation(link.pk) == 0
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+    assert OutboxMessage.objects.filter(kind=MessageKind.SESSION_CONFIRMATION).count() == 2
