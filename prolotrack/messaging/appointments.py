@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from prolotrack.audit.services import Actor, create_record, update_record
+from prolotrack.audit.services import Actor, update_record
 from prolotrack.booking import patient_links as manage
 from prolotrack.booking.models import Appointment, AppointmentStatus
 from prolotrack.clinics.models import Clinic
@@ -27,7 +26,7 @@ from prolotrack.core.language import patient_language
 from prolotrack.core.site import site_url
 from prolotrack.domain import reminders as rules
 from prolotrack.domain.reminders import Decision, ReminderKind
-from prolotrack.messaging import content, ics
+from prolotrack.messaging import content, ics, outbox
 from prolotrack.messaging.models import (
     OPEN_STATUSES,
     Channel,
@@ -63,21 +62,6 @@ def _channels(patient: Any) -> list[tuple[str, str]]:
     if patient.phone:
         out.append((Channel.SMS.value, patient.phone))
     return out
-
-
-def _create(actor: Actor, message: OutboxMessage) -> bool:
-    """Plan one message; False when the same one exists (planned earlier, or by a pass running now)."""
-    key = {"patient": message.patient, "kind": message.kind, "channel": message.channel, "target": message.target}
-    if OutboxMessage.objects.filter(**key).exists():
-        return False
-    try:
-        with transaction.atomic():
-            create_record(actor, message, "messaging.message.planned", detail={"kind": message.kind})
-    except (IntegrityError, ValidationError):
-        if OutboxMessage.objects.filter(**key).exists():
-            return False
-        raise
-    return True
 
 
 def _cancel(actor: Actor, message: OutboxMessage, reason: str) -> None:
@@ -121,7 +105,7 @@ def queue_appointment_message(actor: Actor, appointment: Appointment, kind: str)
                 to_address=address,
                 scheduled_for=today,
             )
-            queued += _create(system, message)
+            queued += outbox.plan(system, message)
     return queued
 
 
@@ -162,7 +146,7 @@ def plan_reminders(clinic: Clinic, today: date) -> tuple[int, int]:
         if rules.decide_session_reminder(due, day, today) == Decision.TOO_LATE:
             continue
         for channel, address in _channels(appointment.patient):
-            planned += _create(
+            planned += outbox.plan(
                 actor,
                 OutboxMessage(
                     clinic=clinic,

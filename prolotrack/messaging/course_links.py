@@ -14,17 +14,15 @@ went cancels it (the new time is the staff's to confirm, and the reminders follo
 
 from datetime import datetime
 
-from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from prolotrack.audit.services import Actor, create_record
+from prolotrack.audit.services import Actor
 from prolotrack.booking import course_links as booking_course_links
 from prolotrack.booking.models import CourseLink
 from prolotrack.core.links import LinkState
 from prolotrack.core.patient_words import REGION_WORDS
 from prolotrack.core.site import site_url
-from prolotrack.messaging import content, ics, waitlist
+from prolotrack.messaging import content, ics, outbox, waitlist
 from prolotrack.messaging.models import Channel, MessageKind, OutboxMessage
 
 TARGET_PREFIX = "course_link:"
@@ -103,19 +101,7 @@ def plan_confirmation(link_pk: int) -> int:
             clinic=link.clinic, patient=patient, channel=channel, kind=MessageKind.SESSION_CONFIRMATION,
             target=_session_key(link), to_address=address, scheduled_for=today,
         )  # fmt: skip
-        key = {"patient": patient, "kind": message.kind, "channel": channel, "target": message.target}
-        if OutboxMessage.objects.filter(**key).exists():
-            continue  # planned already
-        try:
-            with transaction.atomic():
-                create_record(
-                    Actor.system(link.clinic), message, "messaging.message.planned", detail={"kind": message.kind}
-                )
-                planned += 1
-        except (IntegrityError, ValidationError):  # create_record's check of the outbox's key, or a concurrent insert
-            if OutboxMessage.objects.filter(**key).exists():
-                continue
-            raise
+        planned += outbox.plan(Actor.system(link.clinic), message)
     return planned
 
 

@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 
@@ -31,7 +31,7 @@ from prolotrack.domain.reminders import Decision, ReminderKind
 from prolotrack.intake import queries as intake_queries
 from prolotrack.intake import services as intake_services
 from prolotrack.intake.models import Intake
-from prolotrack.messaging import appointments, booked_online, content, course_links, ics, waitlist
+from prolotrack.messaging import appointments, booked_online, content, course_links, ics, outbox, waitlist
 from prolotrack.messaging.backends import sms_backend
 from prolotrack.messaging.models import (
     OPEN_STATUSES,
@@ -151,23 +151,6 @@ def _attachments(session: TreatmentSession, kind: str, channel: str) -> list[dic
     ]
 
 
-def _create_message(actor: Actor, message: OutboxMessage) -> bool:
-    """Plan one message; False if the same reminder exists already (planned earlier, or by a pass running now)."""
-    key = {"patient": message.patient, "kind": message.kind, "channel": message.channel, "target": message.target}
-    if OutboxMessage.objects.filter(**key).exists():
-        return False
-    try:
-        with transaction.atomic():
-            create_record(actor, message, "messaging.message.planned", detail={"kind": message.kind})
-    except IntegrityError:  # a concurrent pass inserted it between the check and the insert
-        return False
-    except ValidationError:
-        if OutboxMessage.objects.filter(**key).exists():
-            return False
-        raise
-    return True
-
-
 def _due_day(session: TreatmentSession, kind: str) -> date | None:
     """The day a session reminder is due under the clinic's current settings (None: this kind no longer applies)."""
     days = rules.session_reminder_days(_local_start(session).date(), _reminder_settings(session.clinic))
@@ -221,7 +204,7 @@ def plan_session_reminders(clinic: Clinic, today: date) -> PassReport:
                     to_address=address,
                     scheduled_for=max(due, today),
                 )
-                report.planned += _create_message(actor, message)
+                report.planned += outbox.plan(actor, message)
     report.cancelled += _cancel_lapsed(clinic, today)
     return report
 
@@ -307,7 +290,7 @@ def plan_questionnaire_reminders(clinic: Clinic, today: date) -> PassReport:
                 to_address=patient.email,
                 scheduled_for=rules.questionnaire_reminder_days(timepoint.due_on, overdue_after)[kind],
             )
-            report.planned += _create_message(actor, message)
+            report.planned += outbox.plan(actor, message)
     return report
 
 
@@ -369,7 +352,7 @@ def plan_intake_message(intake_pk: int) -> bool:
         to_address=patient.email,
         scheduled_for=timezone.localtime(timezone.now(), intake.clinic.tz).date(),
     )
-    return _create_message(Actor.system(intake.clinic), message)
+    return outbox.plan(Actor.system(intake.clinic), message)
 
 
 def plan_intake_messages(clinic: Clinic, today: date) -> PassReport:

@@ -19,12 +19,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from prolotrack.audit.services import Actor, create_record
+from prolotrack.audit.services import Actor
 from prolotrack.booking import waitlist as booking_waitlist
 from prolotrack.booking.models import OfferOutcome, WaitlistOffer
 from prolotrack.clinics.models import Clinic
@@ -32,7 +30,7 @@ from prolotrack.core import clinictime
 from prolotrack.core.language import patient_language
 from prolotrack.core.links import LinkState
 from prolotrack.core.site import site_url
-from prolotrack.messaging import content, immediate
+from prolotrack.messaging import content, immediate, outbox
 from prolotrack.messaging.models import Channel, MessageKind, OutboxMessage
 
 LINK_PLACEHOLDER = "{offer_link}"
@@ -90,17 +88,7 @@ def plan_link_message(clinic: Clinic, patient: Any, kind: str, target: str, toda
         clinic=clinic, patient=patient, channel=channel, kind=kind, target=target, to_address=address,
         scheduled_for=today,
     )  # fmt: skip
-    key = {"patient": patient, "kind": kind, "channel": channel, "target": target}
-    if OutboxMessage.objects.filter(**key).exists():
-        return 0
-    try:
-        with transaction.atomic():
-            create_record(Actor.system(clinic), message, "messaging.message.planned", detail={"kind": message.kind})
-    except (IntegrityError, ValidationError):  # create_record's check of the outbox's key, or a concurrent insert
-        if OutboxMessage.objects.filter(**key).exists():
-            return 0
-        raise
-    return 1
+    return int(outbox.plan(Actor.system(clinic), message))
 
 
 def lapse_reason(message: OutboxMessage, now: datetime) -> str:
