@@ -416,6 +416,26 @@ def manage_view(link: CourseLink, now: datetime | None = None) -> dict[str, Any]
     }
 
 
+def locked_booked(link: CourseLink, too_late: str) -> CourseLink:
+    """Inside the transaction: a used link and the session it booked again under row locks, for the patient's cancel
+    or move; LinkClosed unless the link is still open on what is committed, OutsideWindow (saying `too_late`) once
+    the clinic's cancellation window has begun."""
+    current = (
+        CourseLink.objects.select_for_update(of=("self",)).select_related("clinic", "course", "patient").get(pk=link.pk)
+    )
+    current.session = (
+        TreatmentSession.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("clinic", "clinician")
+        .get(pk=current.session_id)
+    )
+    state = manage_state(current)
+    if current.used_at is None or state != LinkState.OPEN:
+        raise LinkClosed(state if state != LinkState.OPEN else LinkState.REVOKED)
+    if not may_change(current.session):
+        raise OutsideWindow(too_late)
+    return current
+
+
 def cancel_from_course_link(
     link: CourseLink, *, reason: Any, details: Any = "", client_address: str | None = None
 ) -> TreatmentSession:
@@ -426,21 +446,7 @@ def cancel_from_course_link(
     chosen_reason, note = cancel_reason(reason, details)
     actor = patient_actor(link.clinic, client_address)
     with transaction.atomic():
-        current = (
-            CourseLink.objects.select_for_update(of=("self",))
-            .select_related("clinic", "course", "patient")
-            .get(pk=link.pk)
-        )
-        current.session = (
-            TreatmentSession.objects.select_for_update(no_key=True, of=("self",))
-            .select_related("clinic", "clinician")
-            .get(pk=current.session_id)
-        )
-        state = manage_state(current)
-        if current.used_at is None or state != LinkState.OPEN:
-            raise LinkClosed(state if state != LinkState.OPEN else LinkState.REVOKED)
-        if not may_change(current.session):
-            raise OutsideWindow(_("This session can no longer be cancelled online. Please call the clinic."))
+        current = locked_booked(link, _("This session can no longer be cancelled online. Please call the clinic."))
         cancelled = treatment_services.set_attendance(
             actor, current.session, SessionStatus.CANCELLED, reason=chosen_reason.staff_code, details=note,
             expected_version=None,
@@ -491,21 +497,7 @@ def move_from_course_link(link: CourseLink, *, starts_at: Any, client_address: s
     start = _aware_start(starts_at)
     actor = patient_actor(link.clinic, client_address)
     with transaction.atomic():
-        current = (
-            CourseLink.objects.select_for_update(of=("self",))
-            .select_related("clinic", "course", "patient")
-            .get(pk=link.pk)
-        )
-        current.session = (
-            TreatmentSession.objects.select_for_update(no_key=True, of=("self",))
-            .select_related("clinic", "clinician")
-            .get(pk=current.session_id)
-        )
-        state = manage_state(current)
-        if current.used_at is None or state != LinkState.OPEN:
-            raise LinkClosed(state if state != LinkState.OPEN else LinkState.REVOKED)
-        if not may_change(current.session):
-            raise OutsideWindow(_("This session can no longer be changed online. Please call the clinic."))
+        current = locked_booked(link, _("This session can no longer be changed online. Please call the clinic."))
         window = move_window(current)
         kind = session_kind(current.clinic)
         who = current.session.clinician
