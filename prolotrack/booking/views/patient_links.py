@@ -7,6 +7,7 @@ limit, while an open link always opens. Every answer is no-store, noindex, same-
 """
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -100,28 +101,79 @@ def _slot_start(text: str) -> datetime | None:
     return start if timezone.is_aware(start) else None
 
 
-@never_cache
-@patient_page
-def appointment_page(request: HttpRequest, token: str) -> HttpResponse:
-    link, refused = _opened(request, manage.manage_link, token)
+@dataclass(frozen=True)
+class _Booking:
+    """How the pages of a link that holds a booking read and change it: an appointment's manage link, or a used course
+    link (its session). The page, its cancel and its move page have one shape for both."""
+
+    lookup: Callable[[str], Any]
+    state: Callable[[Any], str] | None  # how the link's state is read (its own `state()` when None)
+    view: Callable[[Any], dict[str, Any]]
+    cancel: Callable[..., Any]
+    move: Callable[..., Any]
+    picker: Callable[[HttpRequest, Any, dict[str, Any]], Any]  # the move page's day picker, None when it cannot move
+    path: Callable[[str], str]  # the link's page
+    templates: tuple[str, str, str, str]  # the page, the cancel form, the cancelled page, the move form
+    on_open: Callable[[Any, str | None], Any] | None = None  # noted when the page opens
+
+
+def _appointment_picker(request: HttpRequest, link: Any, view: dict[str, Any]) -> Any:
+    visit = link.appointment
+    day = _day(request, max(queries.clinic_today(link.clinic), view["starts"].date()))
+    return manage.day_picker(
+        link.clinic, day, lambda d: manage.move_slots(link, d), path=request.path,
+        appointment_type=visit.appointment_type, clinician=visit.clinician, leave_out=visit.starts_at,
+    ) if view["may_change"] else None  # fmt: skip
+
+
+def _session_picker(request: HttpRequest, link: Any, view: dict[str, Any]) -> Any:
+    window = course_links.move_window(link)
+    return manage.day_picker(
+        link.clinic, _day(request, window.first or view["starts"].date()), lambda d: course_links.move_slots(link, d),
+        path=request.path, appointment_type=view["kind"], clinician=link.session.clinician,
+        leave_out=link.session.starts_at, first=window.first,
+    ) if view["may_change"] and window.first and view["kind"] else None  # fmt: skip
+
+
+APPOINTMENT = _Booking(
+    manage.manage_link, None, manage.link_view, manage.cancel_by_patient, manage.move_by_patient, _appointment_picker,
+    manage.manage_path,
+    (
+        "booking/manage/appointment.html", "booking/manage/cancel.html", "booking/manage/cancelled.html",
+        "booking/manage/move.html",
+    ),
+    on_open=manage.open_manage_link,
+)  # fmt: skip
+COURSE_SESSION = _Booking(
+    course_links.course_link, course_links.manage_state, course_links.manage_view, course_links.cancel_from_course_link,
+    course_links.move_from_course_link, _session_picker, course_links.course_link_path,
+    (
+        "booking/manage/course_session.html", "booking/manage/course_cancel.html",
+        "booking/manage/course_cancelled.html", "booking/manage/course_move.html",
+    ),
+)  # fmt: skip
+
+
+def _booking_page(request: HttpRequest, token: str, kind: _Booking) -> HttpResponse:
+    """The booking the link holds, with its move and cancel buttons while the window allows."""
+    link, refused = _opened(request, kind.lookup, token, kind.state)
     if refused:
         return refused
-    manage.open_manage_link(link, client_address(request))
-    context = {**manage.link_view(link), "token": token, "moved": request.GET.get("done") == "moved"}
-    return _render(request, "booking/manage/appointment.html", context)
+    if kind.on_open is not None:
+        kind.on_open(link, client_address(request))
+    context = {**kind.view(link), "token": token, "moved": request.GET.get("done") == "moved"}
+    return _render(request, kind.templates[0], context)
 
 
-@never_cache
-@patient_page
-@require_http_methods(["GET", "POST"])
-def cancel_page(request: HttpRequest, token: str) -> HttpResponse:
-    link, refused = _opened(request, manage.manage_link, token)
+def _cancel_page(request: HttpRequest, token: str, kind: _Booking) -> HttpResponse:
+    """Cancel the booking with the patient's reason, within the clinic's cancellation window."""
+    link, refused = _opened(request, kind.lookup, token, kind.state)
     if refused:
         return refused
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         try:
-            manage.cancel_by_patient(
+            kind.cancel(
                 link, reason=request.POST.get("reason"), details=request.POST.get("details", ""),
                 client_address=client_address(request),
             )  # fmt: skip
@@ -130,42 +182,52 @@ def cancel_page(request: HttpRequest, token: str) -> HttpResponse:
         except REFUSALS as refused_input:
             errors = getattr(refused_input, "message_dict", None) or {"": [str(refused_input)]}
         else:
-            return _render(request, "booking/manage/cancelled.html", {**manage.link_view(link), "token": token})
+            return _render(request, kind.templates[2], {**kind.view(link), "token": token})
     context = {
-        **manage.link_view(link), "token": token, "reasons": manage.PATIENT_CANCEL_REASONS, "errors": errors,
+        **kind.view(link), "token": token, "reasons": manage.PATIENT_CANCEL_REASONS, "errors": errors,
         "chosen": request.POST.get("reason", ""), "details": request.POST.get("details", ""),
     }  # fmt: skip
-    return _render(request, "booking/manage/cancel.html", context, status=400 if errors else 200)
+    return _render(request, kind.templates[1], context, status=400 if errors else 200)
+
+
+def _move_page(request: HttpRequest, token: str, kind: _Booking) -> HttpResponse:
+    """Move the booking to another free time, within the clinic's cancellation window."""
+    link, refused = _opened(request, kind.lookup, token, kind.state)
+    if refused:
+        return refused
+    error = ""
+    if request.method == "POST":
+        try:
+            kind.move(link, starts_at=_slot_start(request.POST.get("slot", "")), client_address=client_address(request))
+        except manage.LinkClosed as closed:
+            return _closed(request, closed.state)
+        except REFUSALS as refused_input:
+            error = " ".join(getattr(refused_input, "messages", [str(refused_input)]))
+        else:
+            return redirect(f"{kind.path(token)}?done=moved")
+    view = kind.view(link)
+    context = {**view, "picker": kind.picker(request, link, view), "token": token, "error": error}
+    return _render(request, kind.templates[3], context, status=409 if error else 200)
+
+
+@never_cache
+@patient_page
+def appointment_page(request: HttpRequest, token: str) -> HttpResponse:
+    return _booking_page(request, token, APPOINTMENT)
+
+
+@never_cache
+@patient_page
+@require_http_methods(["GET", "POST"])
+def cancel_page(request: HttpRequest, token: str) -> HttpResponse:
+    return _cancel_page(request, token, APPOINTMENT)
 
 
 @never_cache
 @patient_page
 @require_http_methods(["GET", "POST"])
 def move_page(request: HttpRequest, token: str) -> HttpResponse:
-    link, refused = _opened(request, manage.manage_link, token)
-    if refused:
-        return refused
-    error = ""
-    if request.method == "POST":
-        try:
-            manage.move_by_patient(
-                link, starts_at=_slot_start(request.POST.get("slot", "")), client_address=client_address(request)
-            )
-        except manage.LinkClosed as closed:
-            return _closed(request, closed.state)
-        except REFUSALS as refused_input:
-            error = " ".join(getattr(refused_input, "messages", [str(refused_input)]))
-        else:
-            return redirect(f"{manage.manage_path(token)}?done=moved")
-    view = manage.link_view(link)
-    visit = link.appointment
-    day = _day(request, max(queries.clinic_today(link.clinic), view["starts"].date()))
-    picker = manage.day_picker(
-        link.clinic, day, lambda d: manage.move_slots(link, d), path=request.path,
-        appointment_type=visit.appointment_type, clinician=visit.clinician, leave_out=visit.starts_at,
-    ) if view["may_change"] else None  # fmt: skip
-    context = {**view, "picker": picker, "token": token, "error": error}
-    return _render(request, "booking/manage/move.html", context, status=409 if error else 200)
+    return _move_page(request, token, APPOINTMENT)
 
 
 def _book_posted(
@@ -240,11 +302,7 @@ def course_page(request: HttpRequest, token: str) -> HttpResponse:
 
 def course_session_page(request: HttpRequest, token: str) -> HttpResponse:
     """A used course link: the session it booked, and "Cancel this session" while the window allows."""
-    link, refused = _opened(request, course_links.course_link, token, course_links.manage_state)
-    if refused:
-        return refused
-    context = {**course_links.manage_view(link), "token": token, "moved": request.GET.get("done") == "moved"}
-    return _render(request, "booking/manage/course_session.html", context)
+    return _booking_page(request, token, COURSE_SESSION)
 
 
 @never_cache
@@ -252,27 +310,7 @@ def course_session_page(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def course_cancel_page(request: HttpRequest, token: str) -> HttpResponse:
     """Cancel the session a course link booked, with a reason, within the clinic's cancellation window."""
-    link, refused = _opened(request, course_links.course_link, token, course_links.manage_state)
-    if refused:
-        return refused
-    errors: dict[str, list[str]] = {}
-    if request.method == "POST":
-        try:
-            course_links.cancel_from_course_link(
-                link, reason=request.POST.get("reason"), details=request.POST.get("details", ""),
-                client_address=client_address(request),
-            )  # fmt: skip
-        except manage.LinkClosed as closed:
-            return _closed(request, closed.state)
-        except REFUSALS as refused_input:
-            errors = getattr(refused_input, "message_dict", None) or {"": [str(refused_input)]}
-        else:
-            return _render(request, "booking/manage/course_cancelled.html", course_links.manage_view(link))
-    context = {
-        **course_links.manage_view(link), "token": token, "reasons": manage.PATIENT_CANCEL_REASONS, "errors": errors,
-        "chosen": request.POST.get("reason", ""), "details": request.POST.get("details", ""),
-    }  # fmt: skip
-    return _render(request, "booking/manage/course_cancel.html", context, status=400 if errors else 200)
+    return _cancel_page(request, token, COURSE_SESSION)
 
 
 @never_cache
@@ -280,26 +318,4 @@ def course_cancel_page(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def course_move_page(request: HttpRequest, token: str) -> HttpResponse:
     """Move the session a course link booked to another free time in the plan's window, within the clinic's window."""
-    link, refused = _opened(request, course_links.course_link, token, course_links.manage_state)
-    if refused:
-        return refused
-    error = ""
-    if request.method == "POST":
-        try:
-            course_links.move_from_course_link(
-                link, starts_at=_slot_start(request.POST.get("slot", "")), client_address=client_address(request)
-            )
-        except manage.LinkClosed as closed:
-            return _closed(request, closed.state)
-        except REFUSALS as refused_input:
-            error = " ".join(getattr(refused_input, "messages", [str(refused_input)]))
-        else:
-            return redirect(f"/course-link/{token}/?done=moved")
-    view, window = course_links.manage_view(link), course_links.move_window(link)
-    picker = manage.day_picker(
-        link.clinic, _day(request, window.first or view["starts"].date()), lambda d: course_links.move_slots(link, d),
-        path=request.path, appointment_type=view["kind"], clinician=link.session.clinician,
-        leave_out=link.session.starts_at, first=window.first,
-    ) if view["may_change"] and window.first and view["kind"] else None  # fmt: skip
-    context = {**view, "picker": picker, "token": token, "error": error}
-    return _render(request, "booking/manage/course_move.html", context, status=409 if error else 200)
+    return _move_page(request, token, COURSE_SESSION)
