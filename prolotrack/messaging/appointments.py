@@ -109,9 +109,10 @@ def queue_appointment_message(actor: Actor, appointment: Appointment, kind: str)
     return queued
 
 
-def _reminder_day(appointment: Appointment) -> date:
-    days_before = appointment.clinic.config.appointment_reminder_days
-    settings_ = rules.SessionReminderSettings(days_before, 0, 1)
+def reminder_day(appointment: Appointment) -> date:
+    """The day an appointment's reminder is due: the clinic's `appointment_reminder_days` before the visit (as for
+    course sessions), a patient's (here) or a pending person's (booked_online.py)."""
+    settings_ = rules.SessionReminderSettings(appointment.clinic.config.appointment_reminder_days, 0, 1)
     return rules.session_reminder_days(_local(appointment).date(), settings_)[ReminderKind.APPOINTMENT]
 
 
@@ -142,7 +143,7 @@ def plan_reminders(clinic: Clinic, today: date) -> tuple[int, int]:
         if appointment.patient.is_entered_in_error or (appointment.pk, reminder_target(appointment)) in sent_pending:
             continue
         day = _local(appointment).date()
-        due = _reminder_day(appointment)
+        due = reminder_day(appointment)
         if rules.decide_session_reminder(due, day, today) == Decision.TOO_LATE:
             continue
         for channel, address in _channels(appointment.patient):
@@ -194,7 +195,7 @@ def lapse_reason(message: OutboxMessage, today: date, now: datetime | None = Non
 
 def not_yet(message: OutboxMessage, today: date) -> bool:
     """A reminder whose day moved later with the clinic's settings waits."""
-    return message.kind == REMINDER and message.appointment is not None and _reminder_day(message.appointment) > today
+    return message.kind == REMINDER and message.appointment is not None and reminder_day(message.appointment) > today
 
 
 # --- The words ------------------------------------------------------------------------------------------------------
@@ -207,53 +208,78 @@ class Written:
     ics: bytes
 
 
+def visit_facts(appointment: Appointment, *, name: str, link: str) -> dict[str, str]:
+    """What a message about a booked visit says of it, in the active language: the clinic, the visit's type, the
+    clinician, when (the day written out, the time with its zone), the day, whom it greets, the manage link."""
+    local = _local(appointment)
+    return {
+        "clinic": appointment.clinic.name,
+        "type": appointment.appointment_type.name,
+        "clinician": str(appointment.clinician),
+        "when": content.written_when(local),
+        "day": content.written_day(local.date()),
+        "name": name,
+        "link": link,
+    }
+
+
+def change_line(appointment: Appointment, link: str) -> str:
+    """How to move or cancel the visit: by the link until the clinic's cancellation deadline, else by a call."""
+    if manage.may_change(appointment):
+        deadline = content.written_when(timezone.localtime(manage.change_deadline(appointment), appointment.clinic.tz))
+        return _("To move or cancel it (until %(deadline)s): %(link)s") % {"deadline": deadline, "link": link}
+    return _("To change it now, please call the clinic. Your appointment: %(link)s") % {"link": link}
+
+
+def where_line(clinic: Clinic) -> str:
+    return _("Where: %(where)s") % {"where": ", ".join(x for x in (clinic.name, clinic.config.address) if x)}
+
+
+def signature(clinic: Clinic) -> str:
+    """The clinic's name and how to reach it, the last paragraph of an email."""
+    ways = " / ".join(x for x in (clinic.config.contact_phone, clinic.config.contact_email) if x)
+    return "\n".join(x for x in (clinic.name, _("Contact: %(ways)s") % {"ways": ways} if ways else "") if x)
+
+
+def visit_calendar(appointment: Appointment, facts: dict[str, str]) -> bytes:
+    """The visit's .ics, its summary and description in the active language."""
+    summary = _("%(type)s at %(clinic)s") % facts
+    description = _("With %(clinician)s. To move or cancel, use the link in the clinic's message.") % facts
+    return ics.patient_visit(appointment, summary=summary, description=description)
+
+
+def visit_words(appointment: Appointment, *, kind: str, name: str, link: str, sms: bool, reason: str = "") -> Written:
+    """A visit's confirmation (`kind` CONFIRMATION) or reminder in the active language, a patient's or a pending
+    person's: an SMS is one short text, an email a letter with the visit's .ics. `reason`, when given, is said before
+    the signature (why a person still pending receives it)."""
+    facts = visit_facts(appointment, name=name, link=link)
+    change = change_line(appointment, link)
+    if kind == CONFIRMATION:
+        subject = _("Your appointment on %(day)s") % facts
+        opening = _("%(clinic)s: your %(type)s with %(clinician)s is booked for %(when)s.") % facts
+        lead = _("Your appointment is booked: %(type)s with %(clinician)s on %(when)s.") % facts
+    else:
+        subject = _("Reminder: your appointment on %(day)s") % facts
+        opening = _("%(clinic)s: reminder of your %(type)s on %(when)s.") % facts
+        lead = _("This is a reminder of your appointment: %(type)s with %(clinician)s on %(when)s.") % facts
+    if sms:
+        body = f"{opening} {change}"
+    else:
+        parts = [_("Dear %(name)s,") % facts, lead, where_line(appointment.clinic), change]
+        parts.append(_("The attached calendar file adds it to your calendar."))
+        parts += [reason] if reason else []
+        parts.append(signature(appointment.clinic))
+        body = "\n\n".join(parts)
+    return Written(subject, body, visit_calendar(appointment, facts))
+
+
 def words(message: OutboxMessage, appointment: Appointment) -> Written:
     """The message from the appointment as it is now, in the patient's language."""
-    clinic = appointment.clinic
-    patient = message.patient
-    local = _local(appointment)
-    with translation.override(patient_language(patient)):
-        facts = {
-            "clinic": clinic.name,
-            "type": appointment.appointment_type.name,
-            "clinician": str(appointment.clinician),
-            "when": content.written_when(local),
-            "day": content.written_day(local.date()),
-            "name": patient.given_name,
-            "link": MANAGE_PLACEHOLDER,
-        }
-        if manage.may_change(appointment):
-            change = _("To move or cancel it (until %(deadline)s): %(link)s") % {
-                "deadline": content.written_when(timezone.localtime(manage.change_deadline(appointment), clinic.tz)),
-                "link": MANAGE_PLACEHOLDER,
-            }
-        else:
-            change = _("To change it now, please call the clinic. Your appointment: %(link)s") % facts
-        config = clinic.config
-        where = ", ".join(x for x in (clinic.name, config.address) if x)
-        ways = " / ".join(x for x in (config.contact_phone, config.contact_email) if x)
-        contact = _("Contact: %(ways)s") % {"ways": ways} if ways else ""
-        sms = message.channel == Channel.SMS
-        if message.kind == CONFIRMATION:
-            subject = _("Your appointment on %(day)s") % facts
-            opening = _("%(clinic)s: your %(type)s with %(clinician)s is booked for %(when)s.") % facts
-            greeting = _("Dear %(name)s,") % facts
-            lead = _("Your appointment is booked: %(type)s with %(clinician)s on %(when)s.") % facts
-        else:
-            subject = _("Reminder: your appointment on %(day)s") % facts
-            opening = _("%(clinic)s: reminder of your %(type)s on %(when)s.") % facts
-            greeting = _("Dear %(name)s,") % facts
-            lead = _("This is a reminder of your appointment: %(type)s with %(clinician)s on %(when)s.") % facts
-        if sms:
-            body = f"{opening} {change}"
-        else:
-            parts = [greeting, lead, _("Where: %(where)s") % {"where": where}, change]
-            parts.append(_("The attached calendar file adds it to your calendar."))
-            parts.append("\n".join(x for x in (clinic.name, contact) if x))
-            body = "\n\n".join(parts)
-        summary = _("%(type)s at %(clinic)s") % facts
-        description = _("With %(clinician)s. To move or cancel, use the link in the clinic's message.") % facts
-    return Written(subject, body, ics.patient_visit(appointment, summary=summary, description=description))
+    with translation.override(patient_language(message.patient)):
+        return visit_words(
+            appointment, kind=message.kind, name=message.patient.given_name, link=MANAGE_PLACEHOLDER,
+            sms=message.channel == Channel.SMS,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)

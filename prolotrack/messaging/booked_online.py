@@ -32,8 +32,20 @@ from prolotrack.domain import reminders as rules
 from prolotrack.domain.reminders import Decision
 from prolotrack.intake import queries as intake_queries
 from prolotrack.intake import services as intake_services
-from prolotrack.messaging import content, ics, immediate
-from prolotrack.messaging.appointments import PLAN_AHEAD_DAYS, reminder_target
+from prolotrack.messaging import immediate
+from prolotrack.messaging.appointments import (
+    PLAN_AHEAD_DAYS,
+    REMINDER,
+    Written,
+    change_line,
+    reminder_day,
+    reminder_target,
+    signature,
+    visit_calendar,
+    visit_facts,
+    visit_words,
+    where_line,
+)
 from prolotrack.messaging.models import (
     OPEN_STATUSES,
     MessageStatus,
@@ -57,47 +69,28 @@ class Welcome:
     sent: bool  # False when the backend failed (the page then says so)
 
 
-@dataclass(frozen=True)
-class Words:
-    subject: str
-    body: str
-    ics: bytes
+def why_sent(clinic: Clinic) -> str:
+    """Why a person still pending receives the clinic's email (they have no chart yet)."""
+    return _("You receive this because this address was confirmed with a code on %(clinic)s's booking page.") % {
+        "clinic": clinic.name
+    }
 
 
-def words(appointment: Appointment, *, channel: str, manage_url: str, intake_url: str | None) -> Words:
+def words(appointment: Appointment, *, channel: str, manage_url: str, intake_url: str | None) -> Written:
     """The confirmation of a pending person's booking, in the active language: what, with whom, when (the clinic's
     zone), where, that the clinic will confirm it, the pre-visit form's link when there is one, the manage link."""
-    clinic = appointment.clinic
     pending = appointment.pending_patient
     assert pending is not None, "a booking made online is a pending person's"
-    local = timezone.localtime(appointment.starts_at, clinic.tz)
-    config = clinic.config
-    facts = {
-        "clinic": clinic.name,
-        "type": appointment.appointment_type.name,
-        "clinician": str(appointment.clinician),
-        "when": content.written_when(local),  # the day written out in the language's own words, the time with its zone
-        "day": content.written_day(local.date()),
-        "name": pending.given_name,
-        "link": manage_url,
-    }
-    if manage.may_change(appointment):
-        deadline = content.written_when(timezone.localtime(manage.change_deadline(appointment), clinic.tz))
-        change = _("To move or cancel it (until %(deadline)s): %(link)s") % {"deadline": deadline, "link": manage_url}
-    else:
-        change = _("To change it now, please call the clinic. Your appointment: %(link)s") % facts
+    facts = visit_facts(appointment, name=pending.given_name, link=manage_url)
+    change = change_line(appointment, manage_url)
     form = _("Before your visit, please fill in the pre-visit form (about 10 minutes): %(link)s") % {"link": intake_url}
-    summary = _("%(type)s at %(clinic)s") % facts
-    description = _("With %(clinician)s. To move or cancel, use the link in the clinic's message.") % facts
-    calendar = ics.patient_visit(appointment, summary=summary, description=description)
+    calendar = visit_calendar(appointment, facts)
     if channel == "sms":
         parts = [_("%(clinic)s: your %(type)s with %(clinician)s is booked for %(when)s.") % facts]
         if intake_url:
             parts.append(_("Pre-visit form: %(link)s") % {"link": intake_url})
         parts.append(change)
-        return Words("", " ".join(parts), calendar)
-    where = ", ".join(x for x in (clinic.name, config.address) if x)
-    ways = " / ".join(x for x in (config.contact_phone, config.contact_email) if x)
+        return Written("", " ".join(parts), calendar)
     paragraphs = [
         _("Dear %(name)s,") % facts,
         _(
@@ -105,17 +98,17 @@ def words(appointment: Appointment, *, channel: str, manage_url: str, intake_url
             "with you."
         )
         % facts,
-        _("Where: %(where)s") % {"where": where},
+        where_line(appointment.clinic),
     ]
     if intake_url:
         paragraphs.append(form)
     paragraphs += [
         change,
         _("The attached calendar file adds it to your calendar."),
-        _("You receive this because this address was confirmed with a code on %(clinic)s's booking page.") % facts,
-        "\n".join(x for x in (clinic.name, _("Contact: %(ways)s") % {"ways": ways} if ways else "") if x),
+        why_sent(appointment.clinic),
+        signature(appointment.clinic),
     ]
-    return Words(_("Your appointment on %(day)s") % facts, "\n\n".join(paragraphs), calendar)
+    return Written(_("Your appointment on %(day)s") % facts, "\n\n".join(paragraphs), calendar)
 
 
 def welcome(appointment: Appointment, language: str) -> Welcome:
@@ -179,52 +172,16 @@ def welcome(appointment: Appointment, language: str) -> Welcome:
 CLAIM_LEASE = timedelta(minutes=10)
 
 
-def reminder_words(appointment: Appointment, *, channel: str, manage_url: str) -> Words:
-    """The reminder of a pending person's visit, in the active language: the outbox's reminder words, with the manage
-    link and the reason they receive it (the same sentences as a patient's reminder: docs/MESSAGING.md)."""
-    clinic = appointment.clinic
+def reminder_words(appointment: Appointment, *, channel: str, manage_url: str) -> Written:
+    """The reminder of a pending person's visit, in the active language: a patient's reminder (appointments.py
+    `visit_words`, the same sentences: docs/MESSAGING.md) with the manage link and the reason they receive it."""
     pending = appointment.pending_patient
     assert pending is not None, "a pending person's reminder"
-    local = timezone.localtime(appointment.starts_at, clinic.tz)
-    facts = {
-        "clinic": clinic.name,
-        "type": appointment.appointment_type.name,
-        "clinician": str(appointment.clinician),
-        "when": content.written_when(local),
-        "day": content.written_day(local.date()),
-        "name": pending.given_name,
-        "link": manage_url,
-    }
-    if manage.may_change(appointment):
-        deadline = content.written_when(timezone.localtime(manage.change_deadline(appointment), clinic.tz))
-        change = _("To move or cancel it (until %(deadline)s): %(link)s") % {"deadline": deadline, "link": manage_url}
-    else:
-        change = _("To change it now, please call the clinic. Your appointment: %(link)s") % facts
-    summary = _("%(type)s at %(clinic)s") % facts
-    description = _("With %(clinician)s. To move or cancel, use the link in the clinic's message.") % facts
-    calendar = ics.patient_visit(appointment, summary=summary, description=description)
-    if channel == "sms":
-        return Words("", " ".join([_("%(clinic)s: reminder of your %(type)s on %(when)s.") % facts, change]), calendar)
-    config = clinic.config
-    where = ", ".join(x for x in (clinic.name, config.address) if x)
-    ways = " / ".join(x for x in (config.contact_phone, config.contact_email) if x)
-    paragraphs = [
-        _("Dear %(name)s,") % facts,
-        _("This is a reminder of your appointment: %(type)s with %(clinician)s on %(when)s.") % facts,
-        _("Where: %(where)s") % {"where": where},
-        change,
-        _("The attached calendar file adds it to your calendar."),
-        _("You receive this because this address was confirmed with a code on %(clinic)s's booking page.") % facts,
-        "\n".join(x for x in (clinic.name, _("Contact: %(ways)s") % {"ways": ways} if ways else "") if x),
-    ]
-    return Words(_("Reminder: your appointment on %(day)s") % facts, "\n\n".join(paragraphs), calendar)
-
-
-def _reminder_day(appointment: Appointment) -> date:
-    """The clinic's `appointment_reminder_days` before the visit, as for a patient's appointment reminder."""
-    local_day = timezone.localtime(appointment.starts_at, appointment.clinic.tz).date()
-    plan = rules.SessionReminderSettings(appointment.clinic.config.appointment_reminder_days, 0, 1)
-    return rules.session_reminder_days(local_day, plan)[rules.ReminderKind.APPOINTMENT]
+    written = visit_words(
+        appointment, kind=REMINDER, name=pending.given_name, link=manage_url, sms=channel == "sms",
+        reason=why_sent(appointment.clinic),
+    )  # fmt: skip
+    return Written("", written.body, written.ics) if channel == "sms" else written
 
 
 def _contact(pending: Any) -> tuple[str, str]:
@@ -251,7 +208,7 @@ def plan_reminders(clinic: Clinic, today: date) -> int:
     for visit in visits:
         pending = visit.pending_patient
         assert pending is not None  # filtered
-        due = _reminder_day(visit)
+        due = reminder_day(visit)
         local_day = timezone.localtime(visit.starts_at, clinic.tz).date()
         if rules.decide_session_reminder(due, local_day, today) == Decision.TOO_LATE:
             continue

@@ -19,7 +19,7 @@ from prolotrack.booking.models import Appointment, AppointmentKind, ManageLink, 
 from prolotrack.clinics.testing import actor_of
 from prolotrack.domain import reminders as rules
 from prolotrack.intake.models import IntakeLink
-from prolotrack.messaging import booked_online, immediate, services
+from prolotrack.messaging import appointments, booked_online, immediate, services
 from prolotrack.messaging.models import MessageStatus, OutboxMessage, PendingMessage, PendingMessageKind
 from prolotrack.messaging.tests.test_booked_online import (  # noqa: F401 - the fixtures
     _fresh_limits,
@@ -121,7 +121,7 @@ def test_a_pending_person_gets_the_reminder_in_their_language_with_the_manage_li
 ) -> None:
     book_on_page(client, open_clinic, types, clinician, day, kind=AppointmentKind.FOLLOW_UP, language="es")
     visit = Appointment.objects.get()
-    due = booked_online._reminder_day(visit)
+    due = appointments.reminder_day(visit)
     noon = datetime.combine(due, datetime.min.time(), tzinfo=open_clinic.tz).replace(hour=12)
     services.run_pass(now=noon - timedelta(days=1), clinics=[open_clinic])  # planned, not due yet
     reminder = PendingMessage.objects.get(kind=PendingMessageKind.REMINDER)
@@ -144,7 +144,7 @@ def test_a_planned_reminder_lapses_once_the_front_desk_confirms_the_person(
 ) -> None:
     book_on_page(client, open_clinic, types, clinician, day, kind=AppointmentKind.FOLLOW_UP)
     visit = Appointment.objects.get()
-    due = booked_online._reminder_day(visit)
+    due = appointments.reminder_day(visit)
     noon = datetime.combine(due, datetime.min.time(), tzinfo=open_clinic.tz).replace(hour=12)
     booked_online.plan_reminders(open_clinic, due - timedelta(days=1))
     booker = PendingPatient.objects.get()
@@ -161,7 +161,7 @@ def test_a_reminder_sent_while_pending_is_not_sent_again_once_confirmed(
 ) -> None:
     book_on_page(client, open_clinic, types, clinician, day, kind=AppointmentKind.FOLLOW_UP)
     visit = Appointment.objects.get()
-    due = booked_online._reminder_day(visit)
+    due = appointments.reminder_day(visit)
     noon = datetime.combine(due, datetime.min.time(), tzinfo=open_clinic.tz).replace(hour=12)
     services.run_pass(now=noon, clinics=[open_clinic])
     assert PendingMessage.objects.get(kind=PendingMessageKind.REMINDER).status == MessageStatus.SENT
