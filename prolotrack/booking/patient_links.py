@@ -38,8 +38,7 @@ from prolotrack.booking.models import (
 from prolotrack.clinics.models import User
 from prolotrack.clinics.roles import Permission, require_permission
 from prolotrack.core.access import require_same_clinic
-from prolotrack.core.links import LinkState, RateLimit, new_token, token_hash
-from prolotrack.outcomes.services import CHANNEL_PATIENT_LINK
+from prolotrack.core.links import CHANNEL_PATIENT_LINK, LinkState, RateLimit, new_token, token_hash
 from prolotrack.patients.models import Patient
 
 MANAGE_PATH = "/my-appointment/{token}/"

@@ -36,11 +36,11 @@ from prolotrack.booking.models import (
 from prolotrack.clinics.models import User
 from prolotrack.clinics.roles import Permission, require_permission, roles_with
 from prolotrack.core.access import require_same_clinic
+from prolotrack.core.links import CHANNEL_PATIENT_LINK
 from prolotrack.domain import availability as domain
 from prolotrack.domain import limits
 from prolotrack.domain.errors import DomainError, InputError
 from prolotrack.domain.reasons import SESSION_CANCEL_REASONS, reason_text
-from prolotrack.outcomes.services import CHANNEL_PATIENT_LINK
 from prolotrack.patients.models import Patient
 
 # An appointment lasts 5 minutes to 8 hours; a buffer up to 2 hours (a room turned over, notes written).

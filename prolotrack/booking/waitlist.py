@@ -45,14 +45,13 @@ from prolotrack.booking.models import (
 from prolotrack.clinics.models import User
 from prolotrack.clinics.roles import Permission, require_permission
 from prolotrack.core.access import require_same_clinic
-from prolotrack.core.links import LinkState, new_token, token_hash
+from prolotrack.core.links import CHANNEL_PATIENT_LINK, LinkState, new_token, token_hash
 from prolotrack.domain import waitlist as domain
 from prolotrack.patients.models import Patient
 
 log = logging.getLogger(__name__)
 
 # The audit channel of a patient answering an offer by its link (the questionnaire links' channel).
-CHANNEL_PATIENT_LINK = "patient_link"
 OFFER_PATH = "/waitlist/offer/{token}/"
 
 

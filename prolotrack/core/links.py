@@ -23,8 +23,9 @@ from django.utils import timezone
 
 # 32 random bytes: 43 URL-safe characters (the questionnaire links' size, docs/SECURITY.md).
 TOKEN_BYTES = 32
-# The audit channel of a patient acting through their own link (no user, no role): the services that let it through
-# check the link first (booking/patient_links.py, booking/course_links.py).
+# The audit channel of a patient acting through their own link (no user, no role), the one name of it for every app
+# (questionnaire, intake, manage, follow-up, waitlist and course links): the services that let it through check the
+# link first (outcomes and intake services, booking/patient_links.py, booking/course_links.py, booking/waitlist.py).
 CHANNEL_PATIENT_LINK = "patient_link"
 # Longest token looked up: anything longer is refused before touching the database.
 TOKEN_MAX_LENGTH = 200

@@ -24,7 +24,7 @@ from prolotrack.booking.models import Appointment, AppointmentStatus
 from prolotrack.clinics.queries import clinic_today
 from prolotrack.clinics.roles import Permission, require_permission
 from prolotrack.core.access import require_same_clinic
-from prolotrack.core.links import LinkState, new_token, token_hash
+from prolotrack.core.links import CHANNEL_PATIENT_LINK, LinkState, new_token, token_hash
 from prolotrack.domain import intake as domain
 from prolotrack.domain.errors import DomainError
 from prolotrack.domain.vocabulary import ReviewDecision
@@ -36,7 +36,6 @@ from prolotrack.patients import services as patient_services
 from prolotrack.patients.models import Patient
 
 LINK_PATH = "/intake/{token}/"
-CHANNEL_PATIENT_LINK = "patient_link"
 # The scheduler (sending the email) and the patient's own pages act without a staff member's permission.
 _TRUSTED_CHANNELS = frozenset({"system", CHANNEL_PATIENT_LINK})
 OPEN_STATUSES = (IntakeStatus.REQUESTED, IntakeStatus.IN_PROGRESS)

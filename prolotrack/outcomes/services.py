@@ -24,6 +24,7 @@ from prolotrack.audit.services import (
 )
 from prolotrack.clinics.roles import Permission, require_permission
 from prolotrack.core.access import require_same_clinic
+from prolotrack.core.links import CHANNEL_PATIENT_LINK
 from prolotrack.domain import instruments as domain
 from prolotrack.domain.errors import DomainError
 from prolotrack.outcomes import hooks, queries
@@ -43,7 +44,6 @@ from prolotrack.treatment.models import CourseTimepoint
 TABLET_LINK_HOURS = 4
 TOKEN_BYTES = 32  # 256 bits from the OS's CSPRNG: not guessable, so a lookup by its hash is enough.
 LINK_PATH = "/q/{token}/"
-CHANNEL_PATIENT_LINK = "patient_link"
 _TRUSTED_CHANNELS = frozenset({"system", CHANNEL_PATIENT_LINK})
 
 
