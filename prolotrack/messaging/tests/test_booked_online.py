@@ -182,7 +182,7 @@ def test_the_booked_page_and_the_email_in_spanish(
     confirmation = mail.outbox[-1]
     assert confirmation.subject.startswith("Su cita del") and "Estimado/a Grace:" in confirmation.body
     assert "formulario previo a la visita" in confirmation.body and "Your booking" not in confirmation.body
-    assert re.search(r"el \w+ \d+ de \w+ de \d{4} a las \d\d:\d\d C[SD]T\.", confirmation.body)  # Spanish dates
+    assert re.search(r"el \w+,? \d+ de \w+ de \d{4} a las \d\d:\d\d C[SD]T\.", confirmation.body)  # Spanish dates
     intake_path, manage_path = paths(page)
     assert intake_path and site_url(intake_path) in confirmation.body and site_url(manage_path) in confirmation.body
     # The manage page and the intake form of a pending person open in their language (a browser saying nothing).
