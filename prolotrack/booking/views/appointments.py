@@ -97,8 +97,12 @@ def _asked(request: ClinicRequest) -> Asked:
 def _try_book(request: ClinicRequest, asked: Asked) -> HttpResponse | tuple[str, list[queries.FreeSlot]]:
     """Book the chosen slot: a redirect to the appointment, or the refusal and the next free slots."""
     chosen = parse_slot(request.POST.get("slot", ""), asked.offering)
-    if asked.kind is None or asked.patient is None or chosen is None:
-        return "Choose a patient, a type and one of the free slots.", []
+    if asked.kind is None or asked.patient is None or chosen is None:  # say what is missing, not all that might be
+        needed = {"the patient": asked.patient, "a type": asked.kind, "one of the free slots": chosen}
+        return (
+            f"Choose {' and '.join(what for what, given in needed.items() if given is None)}: nothing was booked.",
+            [],
+        )
     try:
         made = services.book_appointment(
             actor_for(request),
