@@ -34,7 +34,9 @@ class ReasonForm(forms.Form):
     `reasons` is one of the lists in domain/reasons.py (or domain/course.py); `outcome` narrows it to the reasons
     that fit. The service checks the same rule again (reason_text), so the API gets it too."""
 
-    reason = forms.ChoiceField(widget=forms.RadioSelect, label="Reason")
+    reason = forms.ChoiceField(
+        widget=forms.RadioSelect, label="Reason", error_messages={"required": "Choose a reason from the list."}
+    )
     details = forms.CharField(
         required=False,
         max_length=500,

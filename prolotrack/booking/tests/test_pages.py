@@ -183,6 +183,8 @@ def test_move_and_cancel_on_the_appointment_page(
     before = counts()
     response = client.post(f"{url}cancel/", {"reason": "other", "details": "", "version": 2})
     assert response.status_code == 400 and "at least 5 characters" in response.content.decode()
+    response = client.post(f"{url}cancel/", {"details": "", "version": 2})  # no reason: said so, plainly
+    assert response.status_code == 400 and "Choose a reason from the list." in response.content.decode()
     assert counts() == before
     response = client.post(f"{url}cancel/", {"reason": "patient_unwell", "details": "", "version": 2})
     assert response.status_code == 302
