@@ -78,10 +78,13 @@ def entry_path(token: str) -> str:
 
 
 def _typed_day(text: Any, name: str, errors: dict[str, str]) -> date | None:
+    value = str(text or "").strip()
     try:
-        return date.fromisoformat(str(text or "").strip())
+        return date.fromisoformat(value)
     except ValueError:
-        errors[name] = _("Please give the date as year-month-day, for example 2026-04-23.")
+        errors[name] = (
+            _("Please give the date as year-month-day, for example 2026-04-23.") if value else _("Please choose a day.")
+        )
         return None
 
 

@@ -106,6 +106,17 @@ def test_a_refused_form_says_why_next_to_the_field_and_writes_nothing(client, op
     assert counts() == before and mail.outbox == []
 
 
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [("", "Please choose a day."), ("23/04/2026", "Please give the date as year-month-day, for example 2026-04-23.")],
+)
+def test_a_day_left_empty_is_asked_for_and_a_mistyped_one_shown_how(client, open_clinic, types, typed, said):
+    """An empty day is not a format mistake: the patient is asked to choose one (found on a phone walk)."""
+    answer = client.post(f"/book/{open_clinic.slug}/waitlist/", form(open_clinic, types, last_day=typed))
+    assert answer.status_code == 400
+    assert f'<p class="error" id="last_day-error">{said}</p>' in answer.content.decode()
+
+
 def test_the_whole_path_and_leaving_from_the_own_link(client, open_clinic, types, frontdesk, login):
     answer = client.post(f"/book/{open_clinic.slug}/waitlist/", form(open_clinic, types))
     assert answer.status_code == 302 and answer["Location"] == f"/book/{open_clinic.slug}/waitlist/code/"

@@ -84,6 +84,7 @@ def test_adding_from_the_page_and_seeing_the_entry(login, frontdesk, clinic, typ
     ("post", "message"),
     [
         ({"first_day": "someday"}, "Give the first day as YYYY-MM-DD."),
+        ({"last_day": ""}, "Choose the last day."),  # left empty: not a format to learn
         ({"earliest": "11:00", "latest": "10:00"}, "the earliest time must be before the latest"),
         ({"earliest": "half past"}, "Give a time of day such as 09:00"),
         ({"type": ""}, "Choose an appointment type this clinic offers."),

@@ -106,8 +106,8 @@ def _read(asked: dict[str, Any]) -> dict[str, Any]:
     read: dict[str, Any] = {"clinician": who, "weekdays": asked["weekdays"], "note": values["note"]}
     for name, label in (("first_day", "first day"), ("last_day", "last day")):
         read[name] = patient_queries.parse_date(values[name])
-        if read[name] is None:
-            errors[name] = f"Give the {label} as YYYY-MM-DD."
+        if read[name] is None:  # left empty, or not a date
+            errors[name] = f"Give the {label} as YYYY-MM-DD." if values[name].strip() else f"Choose the {label}."
     read["earliest"] = _parse_time(values["earliest"], "earliest", errors)
     read["latest"] = _parse_time(values["latest"], "latest", errors)
     return read
