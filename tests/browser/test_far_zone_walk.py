@@ -21,7 +21,7 @@ from prolotrack.booking.testing import course_with_a_session_done, set_up_week
 from prolotrack.clinics.models import Clinic, User
 from prolotrack.clinics.testing import actor_of
 from prolotrack.treatment.models import SessionStatus
-from tests.browser.conftest import PHONE, CspWatch, fits, shot
+from tests.browser.conftest import PHONE, CspWatch, fits, log_in, shot
 
 pytestmark = pytest.mark.browser
 
@@ -180,3 +180,47 @@ def test_a_new_person_in_a_far_zone_on_a_phone(
     ada.locator("main form button.primary").click()
     _look(ada, f"{name}-18-course-cancelled")
     expect(ada.get_by_role("heading", level=1)).to_have_text(CANCELLED[lang])
+
+
+def test_the_front_desk_of_a_far_clinic_books_and_sees_its_times(
+    new_page: Callable[..., Page], admin_user: User, clinician: User, frontdesk: User, clinic: Clinic,
+    make_patient: Any,
+) -> None:  # fmt: skip
+    """The front desk (desktop) of the Auckland clinic: the booking page with nothing chosen, then a booking with the
+    optional note left empty, the appointment's page, its cancel form sent without a reason, the online bookings and
+    the waitlist. Every time is the clinic's; each refusal says what is missing."""
+    clinic.timezone = ZONE
+    clinic.save()
+    set_up_week(actor_of(admin_user), [clinician])
+    patient = make_patient(given_name="Ada", family_name="Lovelace")
+    desk = log_in(new_page(), frontdesk)
+    desk.goto(f"/booking/book/?patient={patient.uuid}")
+    _look(desk, "far-desk-01-book")
+    desk.locator("form[aria-labelledby=slots-h] button[type=submit]").click()  # no slot chosen
+    _look(desk, "far-desk-02-book-nothing")
+    expect(desk.get_by_role("alert")).to_have_text("Choose one of the free slots: nothing was booked.")
+    assert not Appointment.objects.exists()
+    slot = desk.locator(".slot-grid input[name=slot]").first
+    slot.check()
+    start = datetime.fromisoformat((slot.get_attribute("value") or "").partition("|")[0])
+    desk.locator("form[aria-labelledby=slots-h] button[type=submit]").click()
+    _look(desk, "far-desk-03-booked")
+    visit = Appointment.objects.get()
+    assert visit.starts_at == start
+    desk.goto(f"/appointments/{visit.uuid}/")
+    _look(desk, "far-desk-04-appointment")
+    expect(desk.locator("main")).to_contain_text(f"{timezone.localtime(start, clinic.tz):%H:%M}")
+    desk.goto(f"/appointments/{visit.uuid}/cancel/")
+    desk.locator("main form button[type=submit]").last.click()
+    _look(desk, "far-desk-05-cancel-empty")
+    expect(desk.locator("main")).to_contain_text("Choose a reason from the list.")
+    visit.refresh_from_db()
+    assert visit.status == "booked"
+    desk.goto("/booking/pending/")
+    _look(desk, "far-desk-06-pending")
+    desk.goto("/booking/waitlist/")
+    _look(desk, "far-desk-07-waitlist")
+    desk.goto("/booking/waitlist/add/")
+    desk.locator("main form button[type=submit]").last.click()
+    _look(desk, "far-desk-08-waitlist-add-empty")
+    expect(desk.locator("main")).to_contain_text("Choose the last day.")
