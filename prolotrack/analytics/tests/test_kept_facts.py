@@ -11,7 +11,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import models, transaction
+from django.db import connection, models, transaction
+from django.test.utils import CaptureQueriesContext
 
 from prolotrack.analytics import facts, queries
 from prolotrack.analytics.models import CourseEventFacts, CourseFacts
@@ -125,3 +126,20 @@ def test_a_write_past_the_services_is_found_and_rebuilt(clinician, patient):
     with transaction.atomic():
         assert facts.rebuild(course.clinic) == 1
     assert facts.check(course.clinic) == (1, [])
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="ANALYZE before a rebuild is PostgreSQL's (SQLite plans without)"
+)
+def test_a_rebuild_on_postgresql_analyses_its_sources_before_computing(clinician, patient):
+    """After a bulk load the planner took the source tables for empty and a clinic's rebuild ran for minutes: the
+    rebuild analyses every source table before its statements."""
+    course = knee_course(clinician, patient, START)
+    with CaptureQueriesContext(connection) as captured, transaction.atomic():
+        facts.rebuild(course.clinic)
+    statements = [q["sql"] for q in captured.captured_queries]
+    analysed = next(i for i, sql in enumerate(statements) if sql.startswith("ANALYZE"))
+    first_insert = next(i for i, sql in enumerate(statements) if sql.startswith("INSERT"))
+    assert analysed < first_insert
+    for model in facts.SOURCES:
+        assert model._meta.db_table in statements[analysed]
