@@ -150,6 +150,8 @@ def test_a_new_person_in_a_far_zone_on_a_phone(
     wait = phone(locale)
     wait.goto(f"/book/{clinic.slug}/waitlist/")
     _look(wait, f"{name}-11-waitlist")
+    earliest, latest = (wait.locator(f"input[name={n}]").bounding_box() for n in ("earliest", "latest"))
+    assert earliest and latest and abs(earliest["y"] - latest["y"]) < 1  # level, whichever label wraps
     wait.get_by_label(re.compile("New-patient assessment")).check()
     today = timezone.localdate(timezone=clinic.tz)
     wait.locator("input[name=first_day]").fill(today.replace(year=today.year + 1).isoformat())
