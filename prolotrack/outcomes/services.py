@@ -12,7 +12,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from prolotrack.audit.services import (
     Actor,
@@ -23,7 +24,9 @@ from prolotrack.audit.services import (
     update_record,
 )
 from prolotrack.clinics.roles import Permission, require_permission
+from prolotrack.core import clinictime
 from prolotrack.core.access import require_same_clinic
+from prolotrack.core.language import patient_language
 from prolotrack.core.links import CHANNEL_PATIENT_LINK
 from prolotrack.domain import instruments as domain
 from prolotrack.domain.errors import DomainError
@@ -193,19 +196,21 @@ def revoke_link(actor: Actor, link: QuestionnaireLink, *, reason: str = "") -> Q
 
 
 def email_message(link: QuestionnaireLink, url: str) -> tuple[str, str]:
-    """Subject and plain-text body of the email that carries a link (for the messaging app to send).
+    """Subject and plain-text body of the email that carries a link (for the messaging app to send), in the patient's
+    language, the expiry day written as that language writes it (core/clinictime.py).
 
     Names neither the patient nor the condition: an email can be read by others.
     """
     clinic = link.clinic.name
-    expires = timezone.localtime(link.expires_at, link.clinic.tz).strftime("%d %B %Y")
-    subject = f"{clinic}: a short questionnaire about your treatment"
-    body = (
-        f"Hello,\n\n{clinic} asks you to answer a short questionnaire about how you are doing. It takes a few "
-        f"minutes and helps your clinician see how the treatment is going.\n\n{url}\n\nThe link works once, "
-        f"until {expires}. You can stop and come back to it before then. If you did not expect this message, "
-        f"please contact the clinic.\n"
-    )
+    with translation.override(patient_language(link.patient)):
+        expires = clinictime.written_day(link.expires_at, link.clinic)
+        subject = _("%(clinic)s: a short questionnaire about your treatment") % {"clinic": clinic}
+        body = _(
+            "Hello,\n\n%(clinic)s asks you to answer a short questionnaire about how you are doing. It takes a few "
+            "minutes and helps your clinician see how the treatment is going.\n\n%(url)s\n\nThe link works once, "
+            "until %(expires)s. You can stop and come back to it before then. If you did not expect this message, "
+            "please contact the clinic.\n"
+        ) % {"clinic": clinic, "url": url, "expires": expires}
     return subject, body
 
 
@@ -421,7 +426,7 @@ def submit_link(link: QuestionnaireLink, client_address: str | None = None) -> l
         link = QuestionnaireLink.objects.select_for_update().select_related("clinic").get(pk=link.pk)
         _open(link)
         for instrument, response in queries.link_responses(link).items():
-            _, scored = _score(instrument, response.answers)
+            _score_total, scored = _score(instrument, response.answers)
             changes: dict[str, Any] = {"score": scored.score, "subscores": _subscores(scored)}
             if scored.complete:
                 changes |= {"status": ResponseStatus.COMPLETED, "completed_at": now}

@@ -4,15 +4,17 @@ from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 
 from prolotrack.audit.models import AuditEvent
 from prolotrack.audit.services import AccessDenied, Actor
 from prolotrack.clinics.testing import actor_of
 from prolotrack.outcomes import queries, services
 from prolotrack.outcomes.models import QuestionnaireLink, ResponseStatus
+from prolotrack.patients.services import update_patient
 
 NRS_DONE = {"now": 6, "average_week": 5, "worst_week": 8}
 
@@ -162,3 +164,25 @@ def test_email_message_names_no_patient(clinician, patient, follow_up):
     link, path = services.create_link(actor_of(clinician), patient, timepoint=follow_up, delivery="email")
     subject, body = services.email_message(link, "https://clinic.example" + path)
     assert path in body and patient.family_name not in body + subject and "Alpha Clinic" in subject
+
+
+def prefers(clinician, patient, language):
+    with transaction.atomic():
+        return update_patient(
+            actor_of(clinician), patient, {"preferred_language": language}, expected_version=patient.version
+        )
+
+
+def test_email_message_is_in_the_patients_language_with_the_day_written_out(clinician, patient, follow_up):
+    """The email staff send with a questionnaire link was English for everyone, its expiry "07 December 2026"."""
+    patient = prefers(clinician, patient, "es")
+    link, path = services.create_link(actor_of(clinician), patient, timepoint=follow_up, delivery="email")
+    subject, body = services.email_message(link, "https://clinic.example" + path)
+    local = timezone.localtime(link.expires_at, link.clinic.tz)
+    with translation.override("es"):
+        day = f"{date_format(local, 'l')}, {local.day} de {date_format(local, 'F')} de {local.year}"
+    assert subject == "Alpha Clinic: un cuestionario corto sobre su tratamiento"
+    assert f"hasta el {day}." in body and path in body and "Hello" not in body
+    link.patient = prefers(clinician, patient, "en")
+    _, english = services.email_message(link, "https://clinic.example" + path)
+    assert f"until {local:%A} {local.day} {local:%B %Y}." in english
