@@ -206,6 +206,13 @@ def attendance_page(session: TreatmentSession, status: str, reminders: int) -> d
 
 DAY_START_HOUR, DAY_END_HOUR = 7, 19
 
+# The most appointments (sessions and booking visits) one day's column of the week draws. Product choice: eight
+# clinicians' full days of the bench's working week (ten 45-minute sessions: bench/README.md); past it the column's
+# side-by-side lanes are too narrow to read and the page's time grows with every block. A fuller day is not drawn at
+# all (never cut part-way, which would look like free time): its column and a notice above the week say how many it
+# holds and link to the day, which lists every one (docs/PERFORMANCE.md, "The calendar's week").
+DAY_CAP = 80
+
 
 @dataclass
 class Appointment:
@@ -246,10 +253,12 @@ class CalendarDay:
     day: date
     appointments: list[Appointment] = field(default_factory=list)
     visits: list[Visit] = field(default_factory=list)
+    not_drawn: int = 0  # a day over DAY_CAP on the week: how many it holds, none of them drawn
+    html: str = ""  # the appointments' links, printed once (label_appointments)
 
     @property
     def count(self) -> int:
-        return len(self.appointments) + len(self.visits)
+        return len(self.appointments) + len(self.visits) + self.not_drawn
 
 
 def place(appointment: Appointment | Visit) -> None:
@@ -298,24 +307,53 @@ def side_by_side(items: Sequence[Appointment | Visit]) -> None:
     close()
 
 
+def days_over(
+    first: date, counts: Sequence[int], visits: Sequence[Any], tz: Any, cap: int | None = DAY_CAP
+) -> frozenset[int]:
+    """The days (0 = `first`) holding more than `cap` appointments: `counts` sessions a day
+    (queries.calendar_day_counts) and the booking visits. None without a cap (the day view lists every one)."""
+    if cap is None:
+        return frozenset()
+    held = list(counts)
+    for v in visits:
+        n = (timezone.localtime(v.start, tz).date() - first).days
+        if 0 <= n < len(held):
+            held[n] += 1
+    return frozenset(n for n, c in enumerate(held) if c > cap)
+
+
 def calendar_days(
-    sessions: list[queries.CalendarRow], first: date, length: int, tz: Any, visits: Sequence[Any] = ()
+    sessions: list[queries.CalendarRow],
+    first: date,
+    length: int,
+    tz: Any,
+    visits: Sequence[Any] = (),
+    *,
+    counts: Sequence[int] = (),
+    over: frozenset[int] = frozenset(),
 ) -> list[CalendarDay]:
-    """The days shown, each with its appointments placed in the day's column."""
+    """The days shown, each with its appointments placed in the day's column; a day in `over` draws none and says
+    how many it holds (`not_drawn`: its `counts` sessions and its visits)."""
     days = [CalendarDay(first + timedelta(days=n)) for n in range(length)]
     by_day = {d.day: d for d in days}
     for s in sessions:
-        start = timezone.localtime(s.starts_at, tz)
+        start = s.starts_at.astimezone(tz)
         appointment = Appointment(s, start, start + timedelta(minutes=s.duration_minutes))
         place(appointment)
         if start.date() in by_day:
             by_day[start.date()].appointments.append(appointment)
+    full = {days[n].day for n in over}
+    for n in over:
+        days[n].not_drawn = counts[n]
     for v in visits:
         start = timezone.localtime(v.start, tz)
-        visit = Visit(v, start, start + timedelta(minutes=v.minutes))
-        place(visit)
-        if start.date() in by_day:
-            by_day[start.date()].visits.append(visit)
+        day = by_day.get(start.date())
+        if day is not None and day.day in full:
+            day.not_drawn += 1
+        elif day is not None:
+            visit = Visit(v, start, start + timedelta(minutes=v.minutes))
+            place(visit)
+            day.visits.append(visit)
     for day in days:
         side_by_side([*day.appointments, *day.visits])
     return days
@@ -326,13 +364,15 @@ HOURS = [f"{h:02d}:00" for h in range(DAY_START_HOUR, DAY_END_HOUR)]
 
 def label_appointments(
     days: list[CalendarDay], *, clinical: bool, can_book: bool, back: str, grid: bool = False
-) -> None:
-    """Fill each appointment's link and texts, and its printed link (`html`; with the id the week's `css` rule
-    places, when `grid`). The link: the session record for clinical staff, else its booking page (back to `back`,
-    an already quoted path) for those who manage the schedule, else the patient's chart.
+) -> str:
+    """Fill each appointment's link and texts and each day's printed links (`html`: with the id the week's style rule
+    places, when `grid`, else each in a list item); return the week's style rules (when `grid`). The link: the session
+    record for clinical staff, else its booking page (back to `back`, an already quoted path) for those who manage
+    the schedule, else the patient's chart.
 
-    Printed here rather than by an include per appointment: a busy week has hundreds, and the include's context
-    and lookups were half of the page's time (docs/PERFORMANCE.md, "Calendar")."""
+    Printed here, a day at a time, rather than by the template a block at a time: a busy week has hundreds, and the
+    template's per-block work (an include's context and lookups at first, then its loop and two variables a block)
+    was most of the page's time (docs/PERFORMANCE.md, "Calendar")."""
     marker = "00000000-0000-0000-0000-000000000000"
     if clinical:
         pattern, suffix = reverse("treatment:session", args=[marker]), ""
@@ -340,7 +380,9 @@ def label_appointments(
         pattern, suffix = reverse("treatment:session-book", args=[marker]), f"?next={back}"
     else:
         pattern, suffix = reverse("patients:chart", args=[marker]), ""
+    css = []
     for day in days:
+        links = []
         for a in day.appointments:
             s = a.session
             target = s.uuid if clinical or can_book else s.patient_uuid
@@ -353,7 +395,12 @@ def label_appointments(
                 parts.append(s.get_status_display())
             a.meta = " · ".join(parts)
             a.html = _appointment_html(a, grid)
-            a.css = f"#appt-{s.uuid} {{ top: {a.top:.3f}%; height: {a.height:.3f}%;{a.lane_css} }}" if grid else ""
+            if grid:
+                a.css = f"#appt-{s.uuid} {{ top: {a.top:.3f}%; height: {a.height:.3f}%;{a.lane_css} }}"
+                css.append(a.css)
+            links.append(a.html if grid else f"<li>{a.html}</li>")
+        day.html = mark_safe("".join(links))  # noqa: S308 - each link escaped by _appointment_html
+    return mark_safe("\n".join(css))  # noqa: S308 - ids are UUIDs, the rest numbers
 
 
 def _appointment_html(a: Appointment, grid: bool) -> str:

@@ -345,9 +345,51 @@ class CalendarRow:
 STATUS_LABELS = dict(SessionStatus.choices)
 
 
-def calendar_rows(clinic: Any, first: date, days: int, clinician: Any = None) -> list[CalendarRow]:
-    """The calendar page's appointments: the same sessions as `calendar_sessions`, as `CalendarRow`s."""
-    rows = _calendar(clinic, first, days, clinician).values_list(
+def calendar_day_counts(clinic: Any, first: date, days: int, clinician: Any = None) -> list[int]:
+    """How many appointments each day of [first, first + days) holds (the sessions `calendar_rows` reads), in one
+    statement that reads no row: the page decides from these which days its week draws before reading any."""
+    bounds = _day_bounds(clinic, first, days)
+    counts = (
+        _calendar(clinic, first, days, clinician)
+        .order_by()
+        .aggregate(
+            **{
+                f"d{n}": Count("id", filter=Q(starts_at__gte=bounds[n], starts_at__lt=bounds[n + 1]))
+                for n in range(days)
+            }
+        )
+    )
+    return [counts[f"d{n}"] for n in range(days)]
+
+
+def _day_bounds(clinic: Any, first: date, days: int) -> list[datetime]:
+    """The starts of the clinic's days first ... first + days (midnight in its zone, whatever the change of clocks)."""
+    return [datetime.combine(first + timedelta(days=n), time.min, tzinfo=clinic.tz) for n in range(days + 1)]
+
+
+def calendar_rows(
+    clinic: Any, first: date, days: int, clinician: Any = None, *, skip: frozenset[int] = frozenset()
+) -> list[CalendarRow]:
+    """The calendar page's appointments: the same sessions as `calendar_sessions`, as `CalendarRow`s; none of the
+    days numbered in `skip` (0 = `first`), which the week does not draw (too full: `present.DAY_CAP`). Nothing is
+    read when every day is skipped."""
+    qs = _calendar(clinic, first, days, clinician)
+    if skip:
+        bounds = _day_bounds(clinic, first, days)
+        kept = [n for n in range(days) if n not in skip]
+        if not kept:
+            return []
+        ranges: list[list[int]] = []  # runs of days next to each other: one range each
+        for n in kept:
+            if ranges and ranges[-1][1] == n:
+                ranges[-1][1] = n + 1
+            else:
+                ranges.append([n, n + 1])
+        wanted = Q()
+        for a, b in ranges:
+            wanted |= Q(starts_at__gte=bounds[a], starts_at__lt=bounds[b])
+        qs = qs.filter(wanted)
+    rows = qs.values_list(
         "uuid", "number", "status", "starts_at", "duration_minutes", "patient__uuid", "patient__family_name",
         "patient__given_name", "course__indication", "clinician__username", "clinician__first_name",
         "clinician__last_name",
@@ -370,8 +412,12 @@ CALENDAR_COLUMNS = (
 )  # fmt: skip
 
 
+UNBOOKED_SHOWN = 50  # the "to book" list's length; past it the page says more are waiting
+
+
 def unbooked_sessions(clinic: Any, until: date) -> list[TreatmentSession]:
-    """Planned sessions of open courses not yet booked, due by `until`."""
+    """Planned sessions of open courses not yet booked, due by `until`, the soonest first: UNBOOKED_SHOWN of them
+    and one more when there are more (the page says so rather than end the list silently)."""
     return list(
         TreatmentSession.objects.filter(
             clinic=clinic,
@@ -381,7 +427,7 @@ def unbooked_sessions(clinic: Any, until: date) -> list[TreatmentSession]:
             course__status="open",
         )
         .select_related("patient", "course")
-        .order_by("planned_on", "id")[:50]
+        .order_by("planned_on", "id")[: UNBOOKED_SHOWN + 1]
     )
 
 

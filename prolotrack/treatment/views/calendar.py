@@ -38,6 +38,24 @@ def _asked(request: HttpRequest, day: date, clinicians: list[Any]) -> tuple[str,
     return view, chosen, username, clinician, problem
 
 
+def _appointments(
+    request: ClinicRequest, first: date, length: int, clinician: Any, *, grid: bool, clinical: bool
+) -> tuple[list[present.CalendarDay], str, str]:
+    """The days with their appointments placed and printed, the week's style rules and the booking link. The week
+    draws no day fuller than present.DAY_CAP (counted first, its rows not read); the day view lists every one."""
+    clinic = request.clinic
+    # Assessments and follow-ups of the booking app (above treatment in the layers: a hook, docs/ARCHITECTURE.md).
+    visits, book_url = hooks.calendar_visits(clinic, first, length, clinician)
+    counts = queries.calendar_day_counts(clinic, first, length, clinician)
+    over = present.days_over(first, counts, visits, clinic.tz, cap=present.DAY_CAP if grid else None)
+    rows = queries.calendar_rows(clinic, first, length, clinician, skip=over)
+    days = present.calendar_days(rows, first, length, clinic.tz, visits, counts=counts, over=over)
+    back = quote(request.get_full_path())  # as |urlencode quotes
+    can_book = can(request, Permission.SCHEDULE_MANAGE)
+    css = present.label_appointments(days, clinical=clinical, can_book=can_book, back=back, grid=grid)
+    return days, css, book_url if can_book else ""
+
+
 @require(Permission.SCHEDULE_VIEW)
 def calendar(request: ClinicRequest) -> HttpResponse:
     clinic = request.clinic
@@ -48,21 +66,18 @@ def calendar(request: ClinicRequest) -> HttpResponse:
     length = 7 if view == "week" else 1
     detail = {"start": first.isoformat(), "days": length}
     record_read(actor_for(request), "treatment.calendar.viewed", record=None, detail=detail)
-    # Assessments and follow-ups of the booking app (above treatment in the layers: a hook, docs/ARCHITECTURE.md).
-    visits, book_url = hooks.calendar_visits(clinic, first, length, clinician)
-    days = present.calendar_days(
-        queries.calendar_rows(clinic, first, length, clinician), first, length, clinic.tz, visits
-    )
-    clinical, back = can(request, Permission.COURSE_VIEW), quote(request.get_full_path())  # as |urlencode quotes
-    present.label_appointments(
-        days, clinical=clinical, can_book=can(request, Permission.SCHEDULE_MANAGE), back=back, grid=view == "week"
-    )
+    clinical = can(request, Permission.COURSE_VIEW)
+    days, css, book_url = _appointments(request, first, length, clinician, grid=view == "week", clinical=clinical)
     step, until = timedelta(days=length), day + timedelta(days=UNBOOKED_DAYS)
+    unbooked = queries.unbooked_sessions(clinic, until)
     context = {
         "view": view,
         "chosen": chosen,
         "today": day,
         "days": days,
+        "css": css,
+        "full_days": [d for d in days if d.not_drawn],
+        "day_cap": present.DAY_CAP,
         "first": first,
         "last": first + timedelta(days=length - 1),
         "previous": first - step,
@@ -70,11 +85,12 @@ def calendar(request: ClinicRequest) -> HttpResponse:
         "hours": present.HOURS,
         "clinicians": clinicians,
         "clinician": username,
-        "unbooked": queries.unbooked_sessions(clinic, until),
+        "unbooked": unbooked[: queries.UNBOOKED_SHOWN],
+        "more_unbooked": len(unbooked) > queries.UNBOOKED_SHOWN,
         "until": until,
         "problem": problem,
         "clinical": clinical,
-        "count": sum(len(d.appointments) + len(d.visits) for d in days),
-        "book_url": book_url if can(request, Permission.SCHEDULE_MANAGE) else "",
+        "count": sum(d.count for d in days),
+        "book_url": book_url,
     }
     return render(request, "treatment/calendar.html", context)
