@@ -599,18 +599,23 @@ def next_label(solutions: list[PreparedSolution]) -> str:
     return next((c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in used), "")
 
 
-def checklist_rows(session: TreatmentSession, page: queries.SessionPage, forms: dict[str, Any]) -> list[dict[str, Any]]:
+def checklist_rows(
+    session: TreatmentSession, page: queries.SessionPage, forms: dict[str, Any], answerable: bool = True
+) -> list[dict[str, Any]]:
+    """Each checklist item with its entry and, when the page lets it be answered (`answerable`), its form."""
     rows = []
     for spec in checklist_for(session.sedation != "none"):
         entry: ChecklistEntry | None = page.checklist.get(spec.item.value)
-        form = forms.get(spec.item.value) or ChecklistForm(
-            initial={
-                "item": spec.item.value,
-                "answer": entry.answer if entry else None,
-                "note": entry.note if entry else "",
-            },
-            auto_id=f"c-{spec.item.value}-%s",
-        )
+        form = forms.get(spec.item.value)
+        if form is None and answerable:
+            form = ChecklistForm(
+                initial={
+                    "item": spec.item.value,
+                    "answer": entry.answer if entry else None,
+                    "note": entry.note if entry else "",
+                },
+                auto_id=f"c-{spec.item.value}-%s",
+            )
         rows.append(
             {"spec": spec, "entry": entry, "form": form, "ok": entry is not None and entry.answer_enum in spec.accepted}
         )
@@ -637,30 +642,44 @@ def _map_context(session: TreatmentSession, page: queries.SessionPage, choice: t
 
 
 def _session_forms(
-    session: TreatmentSession, page: queries.SessionPage, choice: tuple[Any, Any, str], amending: bool, bound: Any
+    session: TreatmentSession,
+    page: queries.SessionPage,
+    choice: tuple[Any, Any, str],
+    shown: tuple[bool, bool],
+    bound: Any,
 ) -> dict[str, Any]:
-    """The session page's forms: a refused one as it was sent, the others opened at the current version."""
+    """The session page's forms: a refused one as it was sent, the others opened at the current version; only those
+    the page shows (`shown`: editable, amending), so a signed note read, the common case, builds none (they were
+    a few percent of its time: docs/PERFORMANCE.md, "The session record")."""
+    editable, amending = shown
+    signed = session.is_signed
     _, body_map, side = choice
-    pregnancy = "not_applicable" if session.patient.sex == "male" else "unknown"
-    header = {
-        "weight_kg": fmt(session.weight_kg) if session.weight_kg is not None else "",
-        "sedation": session.sedation,
-        "version": session.version,
-    }
-    observations = {**{name: getattr(session, name) for name in ObservationsForm.FIELDS}, "version": session.version}
-    return {
-        "header_form": bound.get("header_form") or SessionHeaderForm(initial=header, signed=amending),
-        "observations_form": bound.get("observations_form") or ObservationsForm(initial=observations, signed=amending),
-        "rescreen_form": bound.get("rescreen_form") or RescreenForm(initial={"pregnancy": pregnancy}),
-        "solution_form": bound.get("solution_form")
-        or SolutionForm(
-            initial={"label": next_label(page.active_solutions), "dextrose_stock_pct": "50"},
-            signed=amending,
-        ),
-        "site_form": bound.get("site_form")
-        or SiteForm(initial=site_initial(page, body_map, side), solutions=page.active_solutions, signed=amending),
-        "sign_form": SignForm(initial={"version": session.version}),
-    }
+    forms: dict[str, Any] = {}
+    if editable:
+        header = {
+            "weight_kg": fmt(session.weight_kg) if session.weight_kg is not None else "",
+            "sedation": session.sedation,
+            "version": session.version,
+        }
+        observations = {
+            **{name: getattr(session, name) for name in ObservationsForm.FIELDS},
+            "version": session.version,
+        }
+        forms["header_form"] = SessionHeaderForm(initial=header, signed=amending)
+        forms["observations_form"] = ObservationsForm(initial=observations, signed=amending)
+        forms["solution_form"] = SolutionForm(
+            initial={"label": next_label(page.active_solutions), "dextrose_stock_pct": "50"}, signed=amending
+        )
+        forms["site_form"] = SiteForm(
+            initial=site_initial(page, body_map, side), solutions=page.active_solutions, signed=amending
+        )
+    if editable and not signed:
+        pregnancy = "not_applicable" if session.patient.sex == "male" else "unknown"
+        forms["rescreen_form"] = RescreenForm(initial={"pregnancy": pregnancy})
+    if not signed:
+        forms["sign_form"] = SignForm(initial={"version": session.version})
+    names = ("header_form", "observations_form", "rescreen_form", "solution_form", "site_form", "sign_form")
+    return {name: bound.get(name) or forms.get(name) for name in names}
 
 
 @dataclass
@@ -681,6 +700,7 @@ def session_context(
     session: TreatmentSession, page: queries.SessionPage, facts: SessionFacts, bound: dict[str, Any]
 ) -> dict[str, Any]:
     signed = session.is_signed
+    editable = (facts.can_record and not signed) or facts.amending
     choice = map_choice(session, facts.wanted_map, facts.asked_side)
     screening = session.day_screening
     findings = []
@@ -693,19 +713,19 @@ def session_context(
         "page": page,
         "course_count": facts.course_count,
         "signed": signed,
-        "editable": (facts.can_record and not signed) or facts.amending,
+        "editable": editable,
         "amending": facts.amending,
         "can_record": facts.can_record,
         "totals": totals_view(session, page, facts.chart_weight),
         "chart_weight": facts.chart_weight,
         **_map_context(session, page, choice),
         "chosen_label": chosen_label(bound.get("site_form"), session),
-        "checklist_rows": checklist_rows(session, page, bound.get("checklist_forms", {})),
+        "checklist_rows": checklist_rows(session, page, bound.get("checklist_forms", {}), editable and not signed),
         "blockers": facts.blockers,
         "screening": screening,
         "findings": findings,
         "amendments": amendments(facts.amendments),
-        **_session_forms(session, page, choice, facts.amending, bound),
+        **_session_forms(session, page, choice, (editable, facts.amending), bound),
         "sign_error": bound.get("sign_error", ""),
         "site_added": bound.get("site_added"),
         "open": bound.get("open", ""),

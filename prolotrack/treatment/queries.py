@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Prefetch, Q, QuerySet, TextField
+from django.db.models import Count, Prefetch, Q, QuerySet, Subquery, TextField
 from django.db.models.functions import Cast
 from django.http import Http404
 
@@ -243,9 +243,12 @@ def course_or_404(request: Any, course_uuid: Any) -> Course:
 
 
 def get_session(clinic: Any, session_uuid: Any) -> TreatmentSession:
-    return TreatmentSession.objects.select_related(
-        "course", "patient", "clinician", "signed_by", "day_screening", "clinic", "updated_by"
+    """The clinic's session with what its pages show; its clinic is the one given (not read again)."""
+    session = TreatmentSession.objects.select_related(
+        "course", "patient", "clinician", "signed_by", "day_screening", "updated_by"
     ).get(clinic=clinic, uuid=session_uuid)
+    session.clinic = clinic
+    return session
 
 
 @dataclass
@@ -275,17 +278,15 @@ def session_page(session: TreatmentSession) -> SessionPage:
     }
     solutions = list(PreparedSolution.objects.filter(session=session).order_by("label", "id"))
     sites = list(InjectionSite.objects.filter(session=session).select_related("solution").order_by("number"))
+    # The sites of the course's last done session before this one, in one statement (the session as a subquery).
     previous = (
         TreatmentSession.objects.filter(
             course_id=session.course_id, number__lt=session.number, status=SessionStatus.DONE
         )
         .order_by("-number")
-        .values_list("pk", flat=True)
-        .first()
+        .values("pk")[:1]
     )
-    previous_sites = (
-        list(_active(InjectionSite.objects.filter(session_id=previous)).order_by("number")) if previous else []
-    )
+    previous_sites = list(_active(InjectionSite.objects.filter(session_id=Subquery(previous))).order_by("number"))
     adverse = list(AdverseEvent.objects.filter(session=session).order_by("-onset_on"))
     active_solutions = [s for s in solutions if not s.is_entered_in_error]
     active_sites = [s for s in sites if not s.is_entered_in_error]
