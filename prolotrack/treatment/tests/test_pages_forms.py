@@ -302,6 +302,28 @@ def test_a_checklist_item_without_an_answer_writes_nothing(login, clinician, ses
     assert not ChecklistEntry.objects.exists()
 
 
+FORMS = ("header_form", "observations_form", "rescreen_form", "solution_form", "site_form", "sign_form")
+
+
+def test_a_signed_note_read_builds_none_of_the_forms_it_does_not_show(login, clinician, signed_session):
+    """Reading a signed note builds no form (docs/PERFORMANCE.md, "The session record"); amending builds those
+    it shows; an open note all of them."""
+    client = login(clinician)
+    read = client.get(f"/sessions/{signed_session.uuid}/")
+    assert [read.context[name] for name in FORMS] == [None] * 6
+    assert all(row["form"] is None for row in read.context["checklist_rows"])
+    text = read.content.decode()
+    assert "Signed and locked" in text and "Site 1:" in text and "<form" not in text.split('id="header"')[1]
+    amend = client.get(f"/sessions/{signed_session.uuid}/?amend=1").context
+    assert tuple(name for name in FORMS if amend[name] is not None) == FORMS[:2] + FORMS[3:5]
+
+
+def test_an_open_note_builds_every_form(login, clinician, session):
+    context = login(clinician).get(f"/sessions/{session.uuid}/").context
+    assert all(context[name] is not None for name in FORMS)
+    assert all(row["form"] is not None for row in context["checklist_rows"])
+
+
 def test_rescreening_for_the_day_links_a_screening(login, clinician, session):
     response = login(clinician).post(f"/sessions/{session.uuid}/rescreen/", {"pregnancy": "not_applicable"})
     assert response.status_code == 302
