@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet, Subquery, TextField
 from django.db.models.functions import Cast
 from django.http import Http404
@@ -348,19 +349,19 @@ STATUS_LABELS = dict(SessionStatus.choices)
 
 def calendar_day_counts(clinic: Any, first: date, days: int, clinician: Any = None) -> list[int]:
     """How many appointments each day of [first, first + days) holds (the sessions `calendar_rows` reads), in one
-    statement that reads no row: the page decides from these which days its week draws before reading any."""
+    statement that reads no row: the page decides from these which days its week draws before reading any.
+
+    The calendar's own filter (`_calendar`) as a subquery, counted below each day's end in SQL written here: Django's
+    aggregate with a filtered count a day cost 1.8 ms of CPU to build for a 0.3 ms statement (SQLite clinic)."""
     bounds = _day_bounds(clinic, first, days)
-    counts = (
-        _calendar(clinic, first, days, clinician)
-        .order_by()
-        .aggregate(
-            **{
-                f"d{n}": Count("id", filter=Q(starts_at__gte=bounds[n], starts_at__lt=bounds[n + 1]))
-                for n in range(days)
-            }
-        )
-    )
-    return [counts[f"d{n}"] for n in range(days)]
+    inner, params = _calendar(clinic, first, days, clinician).order_by().values("starts_at").query.sql_with_params()
+    before = [connection.ops.adapt_datetimefield_value(b) for b in bounds[1:-1]]  # the ends of all days but the last
+    columns = "".join(", COUNT(CASE WHEN week.starts_at < %s THEN 1 END)" for _ in before)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*){columns} FROM ({inner}) week", [*before, *params])  # noqa: S608 - no text of a user
+        total, *below = cursor.fetchone()
+    ends = [*below, total]  # appointments before each day's end
+    return [end - start for start, end in zip([0, *ends[:-1]], ends, strict=True)]
 
 
 def _day_bounds(clinic: Any, first: date, days: int) -> list[datetime]:
