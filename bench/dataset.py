@@ -49,17 +49,28 @@ SIZES = {"small": 200, "clinic": 10_000, "network": 100_000}
 class Shape:
     """How much history each patient gets (the clinic shape is the original one; the network one is denser)."""
 
-    def __init__(self, *, treated: float, more_courses: tuple[float, ...], sites: tuple[int, int], every_tp: bool):
+    def __init__(
+        self,
+        *,
+        treated: float,
+        more_courses: tuple[float, ...],
+        sites: tuple[int, int],
+        every_tp: bool,
+        patients_per_clinician: int,
+    ):
         self.treated = treated  # share of patients with a course
         self.more_courses = more_courses  # chance of a 2nd, 3rd... course (each after the one before)
         self.sites = sites  # injection sites per done session (min, max)
         self.instrument_every_timepoint = every_tp  # the region's instrument at sessions too, not only baseline/FU
+        # One clinician for so many patients: their sessions fill about two thirds of a clinician's working week in
+        # the busiest weeks (bench/README.md, "The bench clinic's clinicians and their week").
+        self.patients_per_clinician = patients_per_clinician
 
 
 SHAPES = {
-    "small": Shape(treated=0.7, more_courses=(0.15,), sites=(4, 10), every_tp=False),
-    "clinic": Shape(treated=0.7, more_courses=(0.15,), sites=(4, 10), every_tp=False),
-    "network": Shape(treated=0.85, more_courses=(0.9, 0.6), sites=(4, 10), every_tp=True),
+    "small": Shape(treated=0.7, more_courses=(0.15,), sites=(4, 10), every_tp=False, patients_per_clinician=1_250),
+    "clinic": Shape(treated=0.7, more_courses=(0.15,), sites=(4, 10), every_tp=False, patients_per_clinician=1_250),
+    "network": Shape(treated=0.85, more_courses=(0.9, 0.6), sites=(4, 10), every_tp=True, patients_per_clinician=450),
 }
 BENCH_CLINIC = "Bench Prolotherapy Clinic"
 BATCH = 2000
@@ -136,6 +147,67 @@ def _maps_by_region() -> dict[str, list[tuple[str, list[tuple[str, str, float, f
     return out
 
 
+# A clinician's working week (bench/README.md, "The bench clinic's clinicians and their week"): Monday to Friday,
+# 08:00-12:00 and 13:00-17:00 clinic time (40 hours with patients), sessions of 45 minutes (the default length of a
+# TreatmentSession) back to back on the quarter-hour grid: five each morning, five each afternoon, 50 a week.
+SLOTS = tuple(dtime(8 + m // 60, m % 60) for m in (0, 45, 90, 135, 180)) + tuple(
+    dtime(13 + m // 60, m % 60) for m in (0, 45, 90, 135, 180)
+)
+FULL_DAY = (1 << len(SLOTS)) - 1
+
+
+class Diary:
+    """Each clinician's booked slots by working day, so that no clinician holds two sessions at once or works
+    outside the week above. A session planned on a Saturday or Sunday moves to the Monday after; when its course's
+    clinician has no free slot that day a colleague with one takes it (a clinic's cover), and when nobody has, the
+    next working day. Days are clinic days; the start is stored in UTC (the clinic's zone applied, so 08:00 stays
+    08:00 across the changes of clocks)."""
+
+    def __init__(self, clinicians: list[int], rng: random.Random, tz: Any):
+        self.clinicians, self.rng, self.tz = clinicians, rng, tz
+        self.used: dict[tuple[int, date], int] = {}  # a bit a slot
+        self.covered = self.moved = 0
+
+    def book(self, clinician: int, day: date) -> tuple[int, date, datetime]:
+        """(clinician, day, start) of a free 45-minute slot for a session planned on `day` with `clinician`."""
+        first = day
+        while True:
+            if day.weekday() >= 5:
+                day += timedelta(days=7 - day.weekday())
+            mask = self.used.get((clinician, day), 0)
+            who = clinician
+            if mask == FULL_DAY:
+                who = next((c for c in self.clinicians if self.used.get((c, day), 0) != FULL_DAY), 0)
+                if not who:
+                    day += timedelta(days=1)
+                    continue
+                self.covered += 1
+                mask = self.used.get((who, day), 0)
+            if day != first and first.weekday() < 5:
+                self.moved += 1
+            free = [i for i in range(len(SLOTS)) if not mask >> i & 1]
+            slot = free[self.rng.randrange(len(free))]
+            self.used[(who, day)] = mask | 1 << slot
+            return who, day, datetime.combine(day, SLOTS[slot], tzinfo=self.tz).astimezone(UTC)
+
+
+def clinicians_of(clinic: Any, count: int) -> list[int]:
+    """The ids of the bench clinic's `count` clinicians: bench_clinician (who the benches sign in as) and
+    bench_clinician_2 ... (created when missing)."""
+    from prolotrack.clinics.models import Membership, User
+    from prolotrack.clinics.roles import Role
+
+    ids = []
+    for k in range(1, count + 1):
+        username = "bench_clinician" if k == 1 else f"bench_clinician_{k}"
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = User.objects.create_user(username=username, password=None, first_name="Clinician", last_name=str(k))
+        Membership.objects.get_or_create(user=user, clinic=clinic, defaults={"role": Role.CLINICIAN})
+        ids.append(user.pk)
+    return ids
+
+
 def _bulk(model: Any, rows: list[Any]) -> list[Any]:
     from django.db import connection
 
@@ -203,15 +275,16 @@ def generate(
     shape: Shape | None = None,
     deadline: float | None = None,
     block_done: Any = None,
+    clinicians: int | None = None,
 ) -> dict[str, int]:
     """Write `patients` patients with their history into `clinic`; return row counts by model.
 
     `deadline` (a time.perf_counter() value): stop after the block of 1,000 patients that crosses it.
-    `block_done()`: called after each block (the PostgreSQL generator commits there)."""
-    from django.db import transaction
+    `block_done()`: called after each block (the PostgreSQL generator commits there).
+    `clinicians`: how many share the sessions (default: one for the shape's `patients_per_clinician`)."""
+    from django.db import connection, transaction
 
     from prolotrack.analytics import facts
-    from prolotrack.clinics.models import User
     from prolotrack.outcomes.models import QuestionnaireResponse
     from prolotrack.patients.models import Allergy, Condition, Medication, Patient, WeightMeasurement
     from prolotrack.treatment.models import (
@@ -228,12 +301,13 @@ def generate(
     family_cum = list(itertools.accumulate(FAMILY_WEIGHTS))
     given_cum = {sex: (names, list(itertools.accumulate(w))) for sex, (names, w) in GIVEN.items()}
     today = today or date(2026, 6, 1)
-    clinician = User.objects.filter(memberships__clinic=clinic, memberships__role="clinician").first()
+    staff = clinicians_of(clinic, clinicians or max(1, round(patients / shape.patients_per_clinician)))
+    diary = Diary(staff, rng, clinic.tz)
     region_maps = _maps_by_region()
     counts: dict[str, int] = {}
     start_mrn = Patient.objects.filter(clinic=clinic).count()
 
-    who = clinician.pk  # ids, not instances: setting a relation by instance is a third of the generator's time
+    who = staff[0]  # ids, not instances: setting a relation by instance is a third of the generator's time
 
     def stamp(day: date) -> dict[str, Any]:
         at = datetime.combine(day, dtime(15, 0), tzinfo=UTC)
@@ -323,6 +397,8 @@ def generate(
                     n_courses += 1
                 for c in range(n_courses):
                     started = registered + timedelta(days=14 + 200 * c)
+                    if started.weekday() >= 5:  # courses start on a working day, any of the five alike
+                        started += timedelta(days=7 - started.weekday() + rng.randrange(5))
                     if started > today:
                         break
                     course_plan.append((p, complaint, started))
@@ -336,7 +412,7 @@ def generate(
                             side=side,
                             status="open",
                             started_on=started,
-                            clinician=clinician,
+                            clinician_id=staff[rng.randrange(len(staff))],
                             **stamp(started),
                         )
                     )
@@ -354,7 +430,10 @@ def generate(
         for course in courses:
             count = rng.randint(3, 6)
             gap = 28 if course.region != "lumbopelvic" else 14
-            planned = [course.started_on + timedelta(days=gap * k) for k in range(count)]
+            booked = [
+                diary.book(course.clinician_id, course.started_on + timedelta(days=gap * k)) for k in range(count)
+            ]
+            planned = [day for _, day, _ in booked]
             plans.append((course, planned))
             timepoints.append(
                 CourseTimepoint(
@@ -362,8 +441,7 @@ def generate(
                     kind="baseline", due_on=planned[0], session_number=1, **stamp(course.started_on),
                 )
             )  # fmt: skip
-            for k, day in enumerate(planned, start=1):
-                when = datetime.combine(day, dtime(14 + rng.randint(0, 6), 0), tzinfo=UTC)
+            for k, (clinician_id, day, when) in enumerate(booked, start=1):
                 done = day < today
                 status = ("done" if rng.random() < 0.95 else "no_show") if done else "booked"
                 sessions.append(
@@ -373,12 +451,12 @@ def generate(
                         number=k,
                         planned_on=day,
                         starts_at=when,
-                        clinician=clinician,
+                        clinician_id=clinician_id,
                         status=status,
                         weight_kg=Decimal("72.0"),
                         instructions_given=status == "done",
                         signed_at=when + timedelta(hours=1) if status == "done" else None,
-                        signed_by=clinician if status == "done" else None,
+                        signed_by_id=clinician_id if status == "done" else None,
                         **stamp(course.started_on),
                     )
                 )
@@ -510,9 +588,16 @@ def generate(
         add("QuestionnaireResponse", len(_bulk(QuestionnaireResponse, responses)))
     # The dashboard's per-course facts, which the services keep and these rows bypassed (analytics/facts.py).
     began = time.perf_counter()
+    if connection.vendor == "postgresql":
+        # Statistics first: on tables just filled by COPY the planner knows nothing of their size, and the facts'
+        # statement over 10,000 network-shape patients ran over 9 minutes without them.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     with transaction.atomic():
         courses = facts.rebuild(clinic)
     print(f"dashboard facts of {courses:,} courses built in {time.perf_counter() - began:.1f} s", flush=True)
+    print(f"{len(staff)} clinicians; sessions taken by a colleague (own day full): {diary.covered:,}; moved to a "
+          f"later working day (everyone full): {diary.moved:,}", flush=True)  # fmt: skip
     return counts
 
 
@@ -521,6 +606,11 @@ def main() -> None:
     parser.add_argument("--size", choices=sorted(SIZES), default="clinic")
     parser.add_argument("--patients", type=int, help="Override the size's patient count.")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--clinicians",
+        type=int,
+        help="How many clinicians share the sessions (default: the size's patients per clinician).",
+    )
     parser.add_argument("--data-dir", default=None, help="Folder of the SQLite file (default bench/results/<size>).")
     parser.add_argument("--fresh", action="store_true", help="Delete the data dir's database first (SQLite).")
     parser.add_argument("--max-minutes", type=float, help="PostgreSQL: stop after the block crossing this time.")
@@ -559,12 +649,15 @@ def main() -> None:
                   f"{counts.get('InjectionSite', 0):>9,} sites, {counts.get('QuestionnaireResponse', 0):>9,} "
                   f"responses; load {os.getloadavg()[0]:.1f}", flush=True)  # fmt: skip
 
-        counts = generate(clinic, patients=wanted, seed=args.seed, shape=shape, deadline=deadline, block_done=progress)
+        counts = generate(
+            clinic, patients=wanted, seed=args.seed, shape=shape, deadline=deadline, block_done=progress,
+            clinicians=args.clinicians,
+        )  # fmt: skip
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
     else:
         with transaction.atomic():  # one commit: synchronous=FULL makes a commit per batch the slow part
-            counts = generate(clinic, patients=wanted, seed=args.seed, shape=shape)
+            counts = generate(clinic, patients=wanted, seed=args.seed, shape=shape, clinicians=args.clinicians)
     elapsed = time.perf_counter() - started
     total = sum(counts.values())
     for name, n in counts.items():

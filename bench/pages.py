@@ -88,7 +88,7 @@ def main() -> None:
     step = max(1, total // n)
     ids = list(signed.order_by("id").values_list("id", flat=True)[::step][:n]) if args.dataset else []
     if ids:
-        sessions = list(TreatmentSession.objects.filter(id__in=ids).select_related("course", "patient"))
+        sessions = list(TreatmentSession.objects.filter(id__in=ids).select_related("course", "patient", "clinician"))
     else:
         sessions = [signed.order_by("-number", "id").first()]
     if args.dataset:
@@ -118,6 +118,12 @@ def main() -> None:
         ("course", [f"/courses/{c.uuid}/" for c in courses], {}),
         ("session record (signed, with map)", [f"/sessions/{s.uuid}/" for s in sessions], {}),
         ("calendar (week)", [f"/calendar/?view=week&date={s.planned_on.isoformat()}" for s in sessions], {}),
+        (
+            "calendar (week, one clinician)",
+            [f"/calendar/?view=week&date={s.planned_on}&clinician={s.clinician.username}" for s in sessions],
+            {},
+        ),
+        ("calendar (day)", [f"/calendar/?view=day&date={s.planned_on.isoformat()}" for s in sessions], {}),
         ("API session", [f"/api/sessions/{s.uuid}" for s in sessions], {}),
     ]
     if args.dataset:
