@@ -307,13 +307,9 @@ def side_by_side(items: Sequence[Appointment | Visit]) -> None:
     close()
 
 
-def days_over(
-    first: date, counts: Sequence[int], visits: Sequence[Any], tz: Any, cap: int | None = DAY_CAP
-) -> frozenset[int]:
+def days_over(first: date, counts: Sequence[int], visits: Sequence[Any], tz: Any, *, cap: int) -> frozenset[int]:
     """The days (0 = `first`) holding more than `cap` appointments: `counts` sessions a day
-    (queries.calendar_day_counts) and the booking visits. None without a cap (the day view lists every one)."""
-    if cap is None:
-        return frozenset()
+    (queries.calendar_day_counts) and the booking visits."""
     held = list(counts)
     for v in visits:
         n = (timezone.localtime(v.start, tz).date() - first).days

@@ -42,12 +42,13 @@ def _appointments(
     request: ClinicRequest, first: date, length: int, clinician: Any, *, grid: bool, clinical: bool
 ) -> tuple[list[present.CalendarDay], str, str]:
     """The days with their appointments placed and printed, the week's style rules and the booking link. The week
-    draws no day fuller than present.DAY_CAP (counted first, its rows not read); the day view lists every one."""
+    draws no day fuller than present.DAY_CAP (counted first, its rows not read); the day view lists every one
+    (nothing counted)."""
     clinic = request.clinic
     # Assessments and follow-ups of the booking app (above treatment in the layers: a hook, docs/ARCHITECTURE.md).
     visits, book_url = hooks.calendar_visits(clinic, first, length, clinician)
-    counts = queries.calendar_day_counts(clinic, first, length, clinician)
-    over = present.days_over(first, counts, visits, clinic.tz, cap=present.DAY_CAP if grid else None)
+    counts = queries.calendar_day_counts(clinic, first, length, clinician) if grid else []
+    over = present.days_over(first, counts, visits, clinic.tz, cap=present.DAY_CAP) if grid else frozenset()
     rows = queries.calendar_rows(clinic, first, length, clinician, skip=over)
     days = present.calendar_days(rows, first, length, clinic.tz, visits, counts=counts, over=over)
     back = quote(request.get_full_path())  # as |urlencode quotes
