@@ -210,7 +210,8 @@ DAY_START_HOUR, DAY_END_HOUR = 7, 19
 # clinicians' full days of the bench's working week (ten 45-minute sessions: bench/README.md); past it the column's
 # side-by-side lanes are too narrow to read and the page's time grows with every block. A fuller day is not drawn at
 # all (never cut part-way, which would look like free time): its column and a notice above the week say how many it
-# holds and link to the day, which lists every one (docs/PERFORMANCE.md, "The calendar's week").
+# holds and link to the day, which lists every one (docs/PERFORMANCE.md, "The calendar's week and the session
+# record (session 10)").
 DAY_CAP = 80
 
 
@@ -646,7 +647,7 @@ def _session_forms(
 ) -> dict[str, Any]:
     """The session page's forms: a refused one as it was sent, the others opened at the current version; only those
     the page shows (`shown`: editable, amending), so a signed note read, the common case, builds none (they were
-    a few percent of its time: docs/PERFORMANCE.md, "The session record")."""
+    a few percent of its time: docs/PERFORMANCE.md, "The calendar's week and the session record (session 10)")."""
     editable, amending = shown
     signed = session.is_signed
     _, body_map, side = choice

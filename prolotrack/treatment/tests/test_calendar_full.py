@@ -1,6 +1,7 @@
 """A week too full to draw: a day over present.DAY_CAP is not drawn, and the page says so (never a silent gap).
 
-DAY_CAP is lowered here so a few bookings fill a day; docs/PERFORMANCE.md, "The calendar's week"."""
+DAY_CAP is lowered here so a few bookings fill a day;
+docs/PERFORMANCE.md, "The calendar's week and the session record (session 10)"."""
 
 import re
 from datetime import datetime, timedelta

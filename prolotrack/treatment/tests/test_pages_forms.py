@@ -306,8 +306,8 @@ FORMS = ("header_form", "observations_form", "rescreen_form", "solution_form", "
 
 
 def test_a_signed_note_read_builds_none_of_the_forms_it_does_not_show(login, clinician, signed_session):
-    """Reading a signed note builds no form (docs/PERFORMANCE.md, "The session record"); amending builds those
-    it shows; an open note all of them."""
+    """Reading a signed note builds no form; amending builds those it shows; an open note all of them
+    (docs/PERFORMANCE.md, "The calendar's week and the session record (session 10)")."""
     client = login(clinician)
     read = client.get(f"/sessions/{signed_session.uuid}/")
     assert [read.context[name] for name in FORMS] == [None] * 6
