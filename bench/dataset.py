@@ -282,7 +282,7 @@ def generate(
     `deadline` (a time.perf_counter() value): stop after the block of 1,000 patients that crosses it.
     `block_done()`: called after each block (the PostgreSQL generator commits there).
     `clinicians`: how many share the sessions (default: one for the shape's `patients_per_clinician`)."""
-    from django.db import connection, transaction
+    from django.db import transaction
 
     from prolotrack.analytics import facts
     from prolotrack.outcomes.models import QuestionnaireResponse
@@ -588,11 +588,6 @@ def generate(
         add("QuestionnaireResponse", len(_bulk(QuestionnaireResponse, responses)))
     # The dashboard's per-course facts, which the services keep and these rows bypassed (analytics/facts.py).
     began = time.perf_counter()
-    if connection.vendor == "postgresql":
-        # Statistics first: on tables just filled by COPY the planner knows nothing of their size, and the facts'
-        # statement over 10,000 network-shape patients ran over 9 minutes without them.
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
     with transaction.atomic():
         courses = facts.rebuild(clinic)
     print(f"dashboard facts of {courses:,} courses built in {time.perf_counter() - began:.1f} s", flush=True)
