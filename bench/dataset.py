@@ -192,14 +192,20 @@ class Diary:
 
 
 def clinicians_of(clinic: Any, count: int) -> list[int]:
-    """The ids of the bench clinic's `count` clinicians: bench_clinician (who the benches sign in as) and
-    bench_clinician_2 ... (created when missing)."""
+    """The ids of `count` clinicians of the clinic: those it has (the bench clinic's `bench_clinician`, whom the
+    benches sign in as; a test's clinician), then bench_clinician_2 ... created as needed."""
     from prolotrack.clinics.models import Membership, User
     from prolotrack.clinics.roles import Role
 
-    ids = []
-    for k in range(1, count + 1):
-        username = "bench_clinician" if k == 1 else f"bench_clinician_{k}"
+    ids = list(
+        User.objects.filter(memberships__clinic=clinic, memberships__role=Role.CLINICIAN)
+        .order_by("id")
+        .values_list("id", flat=True)[:count]
+    )
+    k = len(ids)
+    while len(ids) < count:
+        k += 1
+        username = f"bench_clinician_{k}"
         user = User.objects.filter(username=username).first()
         if user is None:
             user = User.objects.create_user(username=username, password=None, first_name="Clinician", last_name=str(k))
