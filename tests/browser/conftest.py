@@ -135,6 +135,30 @@ def new_page(browser: Browser, live_server: Any, csp_watch: CspWatch) -> Iterato
 
 
 @pytest.fixture
+def contexts(browser: Browser, live_server: Any, csp_watch: CspWatch) -> Iterator[Callable[..., Page]]:
+    """A page in a fresh context for the patient walks: contexts(phone=True, locale="es-ES") is a touch phone in the
+    browser's language, contexts(phone=False) a desktop; other keywords go to the context (timezone_id="Europe/London"
+    for a phone set elsewhere than the clinic). Watched for CSP violations."""
+    made: list[BrowserContext] = []
+
+    def page(*, phone: bool, locale: str = "en-US", **options: Any) -> Page:
+        if phone:
+            options = {"is_mobile": True, "has_touch": True, **options}
+        context = csp_watch.watch(
+            browser.new_context(
+                viewport=PHONE if phone else DESKTOP, base_url=live_server.url, locale=locale, **options
+            )
+        )
+        context.set_default_timeout(15_000)
+        made.append(context)
+        return context.new_page()
+
+    yield page
+    for context in made:
+        context.close()
+
+
+@pytest.fixture
 def page(new_page: Callable[..., Page]) -> Page:
     """A 1280x900 desktop page on the live server."""
     return new_page()

@@ -1,6 +1,9 @@
 """Steps of issue 16's patient pages shared by the browser tests (the link pages' tour and the whole walk): the intake
 form filled as a patient fills it on a phone, by the fields' names so the same steps work in English and Spanish."""
 
+import re
+
+from django.core import mail
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import fits, shot
@@ -72,3 +75,17 @@ def fill_intake(page: Page, name: str) -> None:
     page.locator("form button.primary").click()
     fits(page)
     shot(page, f"{name}-8-sent")
+
+
+def link_path(url: str) -> str:
+    """The path of a full link (what the browser goes to on the live server)."""
+    return "/" + url.split("://", 1)[1].split("/", 1)[1]
+
+
+def emailed_link(to: str, part: str) -> tuple[str, str]:
+    """The path of the latest link to `part` emailed to `to`, and that email's text."""
+    for message in reversed(mail.outbox):
+        found = re.search(rf"https?://\S+{part}[\w-]+/", message.body)
+        if to in message.to and found:
+            return link_path(found.group(0)), message.body
+    raise AssertionError(f"No email to {to} with a {part} link")

@@ -5,14 +5,14 @@ empty, and bad input on each form (each refused next to its field, nothing writt
 test-artifacts/screenshots/far-<lang>-*.png."""
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import pytest
 from django.core import mail
 from django.utils import timezone
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Page, expect
 
 from prolotrack.billing.testing import set_clinic_settings
 from prolotrack.booking import course_links
@@ -21,7 +21,8 @@ from prolotrack.booking.testing import course_with_a_session_done, set_up_week
 from prolotrack.clinics.models import Clinic, User
 from prolotrack.clinics.testing import actor_of
 from prolotrack.treatment.models import SessionStatus
-from tests.browser.conftest import PHONE, CspWatch, fits, log_in, shot
+from tests.browser.conftest import fits, log_in, shot
+from tests.browser.self_service import emailed_link
 
 pytestmark = pytest.mark.browser
 
@@ -34,35 +35,9 @@ CANCELLED = {"en": "Your session is cancelled", "es": "Su sesión está cancelad
 
 
 @pytest.fixture
-def phone(browser: Browser, live_server: Any, csp_watch: CspWatch) -> Iterator[Callable[[str], Page]]:
-    made: list[BrowserContext] = []
-
-    def page(locale: str) -> Page:
-        context = csp_watch.watch(
-            browser.new_context(
-                viewport=PHONE, base_url=live_server.url, locale=locale, is_mobile=True, has_touch=True,
-                timezone_id="Europe/London",  # the phone is elsewhere: the pages must say the clinic's time
-            )
-        )  # fmt: skip
-        context.set_default_timeout(15_000)
-        made.append(context)
-        return context.new_page()
-
-    yield page
-    for context in made:
-        context.close()
-
-
-def _path(url: str) -> str:
-    return "/" + url.split("://", 1)[1].split("/", 1)[1]
-
-
-def _emailed(to: str, part: str) -> str:
-    for message in reversed(mail.outbox):
-        found = re.search(rf"https?://\S+{part}[\w-]+/", message.body)
-        if to in message.to and found:
-            return _path(found.group(0))
-    raise AssertionError(f"No email to {to} with a {part} link")
+def phone(contexts: Callable[..., Page]) -> Callable[[str], Page]:
+    """A phone in that language, set to London's time: the pages must say the clinic's."""
+    return lambda locale: contexts(phone=True, locale=locale, timezone_id="Europe/London")
 
 
 def _look(page: Page, name: str) -> None:
@@ -139,7 +114,7 @@ def test_a_new_person_in_a_far_zone_on_a_phone(
         assert "Not answered" not in page.locator("main").inner_text()  # the slider's words, in Spanish too
 
     # 3. The manage link: its page, the cancel form sent without a reason.
-    page.goto(_emailed("grace@example.com", "/my-appointment/"))
+    page.goto(emailed_link("grace@example.com", "/my-appointment/")[0])
     _look(page, f"{name}-09-manage")
     page.locator("main a[href$='/cancel/']").click()
     page.locator("main form button.primary").click()

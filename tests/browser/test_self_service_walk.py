@@ -13,7 +13,7 @@ test-artifacts/screenshots/walk-<lang>-*.png.
 """
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -21,7 +21,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone, translation
 from django.utils.formats import date_format
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Page, expect
 
 from prolotrack.billing.testing import set_clinic_settings
 from prolotrack.booking.models import Appointment, AppointmentKind, AppointmentStatus, PendingPatient, WaitlistEntry
@@ -31,8 +31,8 @@ from prolotrack.clinics.testing import actor_of
 from prolotrack.intake.models import Intake, IntakeStatus
 from prolotrack.messaging.services import run_pass
 from prolotrack.patients.models import Condition, Medication, WeightMeasurement
-from tests.browser.conftest import DESKTOP, PHONE, CspWatch, fits, log_in, shot
-from tests.browser.self_service import fill_intake
+from tests.browser.conftest import fits, log_in, shot
+from tests.browser.self_service import emailed_link, fill_intake
 
 pytestmark = pytest.mark.browser
 
@@ -62,40 +62,6 @@ WORDS = {
     },
 }
 BORN = date(1970, 12, 9)
-
-
-@pytest.fixture
-def contexts(browser: Browser, live_server: Any, csp_watch: CspWatch) -> Iterator[Callable[..., Page]]:
-    """A page in a fresh context: a phone (touch, the browser's language) or a desktop, watched for CSP violations."""
-    made: list[BrowserContext] = []
-
-    def page(*, phone: bool, locale: str = "en-US") -> Page:
-        options: dict[str, Any] = {"is_mobile": True, "has_touch": True} if phone else {}
-        context = csp_watch.watch(
-            browser.new_context(
-                viewport=PHONE if phone else DESKTOP, base_url=live_server.url, locale=locale, **options
-            )
-        )
-        context.set_default_timeout(15_000)
-        made.append(context)
-        return context.new_page()
-
-    yield page
-    for context in made:
-        context.close()
-
-
-def _path(url: str) -> str:
-    return "/" + url.split("://", 1)[1].split("/", 1)[1]
-
-
-def _emailed(to: str, part: str) -> tuple[str, str]:
-    """The path of the latest link to `part` emailed to `to`, and that email's text."""
-    for message in reversed(mail.outbox):
-        found = re.search(rf"https?://\S+{part}[\w-]+/", message.body)
-        if to in message.to and found:
-            return _path(found.group(0)), message.body
-    raise AssertionError(f"No email to {to} with a {part} link")
 
 
 def _heading(page: Page, text: str) -> None:
@@ -194,7 +160,7 @@ def test_the_whole_self_service_walk(
 
     # 3. Move the booking from the manage link of the confirmation emailed at once to the day's last free time: the
     #    first hour of the day is free again.
-    manage, _ = _emailed("grace@example.com", "/my-appointment/")
+    manage, _ = emailed_link("grace@example.com", "/my-appointment/")
     phone.goto(manage)
     expect(phone.locator("html")).to_have_attribute("lang", lang)
     _heading(phone, words["appointment"])
@@ -248,7 +214,7 @@ def test_the_whole_self_service_walk(
 
     # 6. The scheduler offers the freed hour to the patient waiting; she takes it from her phone.
     run_pass(clinics=[clinic])
-    offer, email = _emailed("wanda@example.org", "/waitlist/offer/")
+    offer, email = emailed_link("wanda@example.org", "/waitlist/offer/")
     with translation.override(lang):  # the email's day as her language writes it ("martes, 8 de diciembre de 2026")
         weekday, month = date_format(local, "l"), date_format(local, "F")
     joiner, comma = (" de ", ",") if lang == "es" else (" ", "")
