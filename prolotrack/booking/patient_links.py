@@ -437,20 +437,31 @@ def day_picker(
     clinician: Any = None,
     leave_out: datetime | None = None,
     first: date | None = None,
+    asked: bool = True,
 ) -> picker.DayPicker:
     """The public page's phone slot picker (booking/picker.py, templates/booking/public/_slots.html) for a link's
     page: one day of `slots_of(day)`, the days around it within today (or `first`, when later)..the online horizon,
-    and a jump to the next day with free slots."""
+    and a jump to the next day with free slots. When the patient did not ask for a day (`asked` false) and `day` has
+    no free time, the picker opens on the next day that has one (as the public page opens on the first free day):
+    a link opened late in the afternoon showed an empty today."""
     last = queries.clinic_today(clinic) + timedelta(days=queries.online_rules(clinic).max_days_ahead)
     today = max(queries.clinic_today(clinic), first or date.min)
     day = min(max(day, today), last)
     found = slots_of(day)
+
+    def next_free_after(shown: date) -> date | None:
+        after = shown + timedelta(days=1)
+        ahead = patient_slots(
+            clinic, appointment_type, after, after + timedelta(days=picker.SEARCH_DAYS - 1), clinician=clinician,
+            leave_out=leave_out, limit=1,
+        )  # fmt: skip
+        return timezone.localtime(ahead[0].start, clinic.tz).date() if ahead else None
+
+    next_free = next_free_after(day)
+    if not found and not asked and next_free is not None and next_free <= last and slots_of(next_free):
+        day, found = next_free, slots_of(next_free)
+        next_free = next_free_after(day)
     after = day + timedelta(days=1)
-    ahead = patient_slots(
-        clinic, appointment_type, after, after + timedelta(days=picker.SEARCH_DAYS - 1), clinician=clinician,
-        leave_out=leave_out, limit=1,
-    )  # fmt: skip
-    next_free = timezone.localtime(ahead[0].start, clinic.tz).date() if ahead else None
 
     def url(target: date) -> str:
         return f"{path}?day={target.isoformat()}#slot-picker"

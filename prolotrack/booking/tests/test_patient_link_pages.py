@@ -127,6 +127,26 @@ def test_the_follow_up_page_books_once(client: Any, frontdesk: Any, patient: Any
     assert client.get(f"/follow-up/{follow_token}/").status_code == 410
 
 
+def test_a_link_page_opens_on_the_first_day_with_free_times(
+    client: Any, admin_user: Any, frontdesk: Any, patient: Any, clinician: Any, types: Any
+) -> None:
+    """Opened without a day, a follow-up link whose today has no free time shows the next day that has one (a link
+    opened late in the afternoon showed an empty today); a day the patient asks for is shown even when it is empty."""
+    from prolotrack.booking import queries
+
+    today = queries.clinic_today(patient.clinic)
+    services.add_time_off(actor_of(admin_user), clinician=clinician, first_day=today, last_day=today, note="away")
+    _link, token = patient_links.create_follow_up_link(
+        actor_of(frontdesk), patient, appointment_type=types[AppointmentKind.FOLLOW_UP], clinician=clinician
+    )
+    opened = client.get(f"/follow-up/{token}/")
+    assert opened.status_code == 200
+    picker = opened.context["picker"]
+    assert picker.day > today and picker.slots, "the page opens on a day with free times"
+    asked = client.get(f"/follow-up/{token}/", {"day": today.isoformat()}).context["picker"]
+    assert asked.day == today and asked.slots == [] and asked.next_free_day == picker.day
+
+
 def test_staff_make_a_follow_up_link_shown_once(
     client: Any, login: Any, frontdesk: Any, researcher: Any, patient: Any, types: Any
 ) -> None:

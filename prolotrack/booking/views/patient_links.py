@@ -85,6 +85,11 @@ def _opened(
     return None, _closed(request, "unknown" if link is None else read(link))
 
 
+def _asked(request: HttpRequest) -> bool:
+    """Whether the patient asked for a day (the picker's day links); if not, the picker may open on the first free."""
+    return bool(request.GET.get("day"))
+
+
 def _day(request: HttpRequest, default: date) -> date:
     """The day asked for (?day=YYYY-MM-DD; the picker keeps it within today..the horizon), else `default`."""
     try:
@@ -123,6 +128,7 @@ def _appointment_picker(request: HttpRequest, link: Any, view: dict[str, Any]) -
     return manage.day_picker(
         link.clinic, day, lambda d: manage.move_slots(link, d), path=request.path,
         appointment_type=visit.appointment_type, clinician=visit.clinician, leave_out=visit.starts_at,
+        asked=_asked(request),
     ) if view["may_change"] else None  # fmt: skip
 
 
@@ -131,7 +137,7 @@ def _session_picker(request: HttpRequest, link: Any, view: dict[str, Any]) -> An
     return manage.day_picker(
         link.clinic, _day(request, window.first or view["starts"].date()), lambda d: course_links.move_slots(link, d),
         path=request.path, appointment_type=view["kind"], clinician=link.session.clinician,
-        leave_out=link.session.starts_at, first=window.first,
+        leave_out=link.session.starts_at, first=window.first, asked=_asked(request),
     ) if view["may_change"] and window.first and view["kind"] else None  # fmt: skip
 
 
@@ -265,7 +271,7 @@ def follow_up_page(request: HttpRequest, token: str) -> HttpResponse:
             )
     picker = manage.day_picker(
         link.clinic, _day(request, queries.clinic_today(link.clinic)), lambda d: manage.follow_up_slots(link, d),
-        path=request.path, appointment_type=link.appointment_type, clinician=link.clinician,
+        path=request.path, appointment_type=link.appointment_type, clinician=link.clinician, asked=_asked(request),
     )  # fmt: skip
     context = {"picker": picker, "link": link, "clinic": link.clinic, "token": token, "error": error}
     return _render(request, "booking/manage/follow_up.html", context, status=409 if error else 200)
@@ -295,6 +301,7 @@ def course_page(request: HttpRequest, token: str) -> HttpResponse:
     picker = None if view.blocked or view.first is None or view.kind is None else manage.day_picker(
         link.clinic, _day(request, view.first), lambda d: course_links.slots(link, view, d), path=request.path,
         appointment_type=view.kind, clinician=view.allowed[0] if len(view.allowed) == 1 else None, first=view.first,
+        asked=_asked(request),
     )  # fmt: skip
     context = {"view": view, "picker": picker, "clinic": link.clinic, "error": error}
     return _render(request, "booking/manage/course.html", context, status=409 if error else 200)
