@@ -124,6 +124,11 @@ def main() -> None:
             {},
         ),
         ("calendar (day)", [f"/calendar/?view=day&date={s.planned_on.isoformat()}" for s in sessions], {}),
+        (
+            "calendar (day, one clinician)",
+            [f"/calendar/?view=day&date={s.planned_on}&clinician={s.clinician.username}" for s in sessions],
+            {},
+        ),
         ("API session", [f"/api/sessions/{s.uuid}" for s in sessions], {}),
     ]
     if args.dataset:

@@ -214,6 +214,52 @@ DAY_START_HOUR, DAY_END_HOUR = 7, 19
 # record (session 10)").
 DAY_CAP = 80
 
+# The most appointments the day view lists as one list for the whole clinic. Product choice: twenty clinicians' full
+# days of the bench's working week; a network-size clinic's day (about 1,500 at 100,000 patients: docs/PERFORMANCE.md,
+# "Network size again (session 11)") is no list to read. Past it the day is shown by clinician: each with how many
+# appointments and the first and last start, a link to their day, and the appointments with no clinician to choose
+# listed below in full (never a silent gap). A clinician's own day is always listed whole.
+DAY_LIST_CAP = 200
+
+
+@dataclass
+class ClinicianDayRow:
+    """One line of a day shown by clinician: the clinician's sessions and booking visits of the day."""
+
+    username: str  # "" when not an active clinician of the clinic (no link: their appointments are listed below)
+    name: str
+    count: int
+    first: datetime
+    last: datetime
+
+
+def day_by_clinician(
+    groups: Sequence[queries.ClinicianDay], visits: Sequence[Any], tz: Any, active: Sequence[str]
+) -> tuple[list[ClinicianDayRow], list[Any]]:
+    """The day's lines by clinician (sessions counted by `queries.calendar_day_by_clinician` and the booking app's
+    visits), active clinicians by name, and the visits that belong to none of them (listed in full by the page).
+    Groups of no or no longer active clinicians get no line: their sessions are listed in full too."""
+    lines: dict[str, ClinicianDayRow] = {}
+    for g in groups:
+        if g.username in active:
+            first, last = timezone.localtime(g.first, tz), timezone.localtime(g.last, tz)
+            lines[g.username] = ClinicianDayRow(g.username, g.name, g.sessions, first, last)
+    left = []
+    for v in visits:
+        username = getattr(v.clinician, "username", "")
+        if username not in active:
+            left.append(v)
+            continue
+        start = timezone.localtime(v.start, tz)
+        line = lines.get(username)
+        if line is None:
+            name = f"{v.clinician.first_name} {v.clinician.last_name}".strip() or username
+            lines[username] = ClinicianDayRow(username, name, 1, start, start)
+        else:
+            line.count += 1
+            line.first, line.last = min(line.first, start), max(line.last, start)
+    return sorted(lines.values(), key=lambda line: (line.name.casefold(), line.username)), left
+
 
 @dataclass
 class Appointment:

@@ -1,6 +1,7 @@
 """Reads of the treatment workflow, always within one clinic, in a fixed number of queries per page."""
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -8,7 +9,7 @@ from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Count, Prefetch, Q, QuerySet, Subquery, TextField
+from django.db.models import Count, Max, Min, Prefetch, Q, QuerySet, Subquery, TextField
 from django.db.models.functions import Cast
 from django.http import Http404
 
@@ -371,12 +372,21 @@ def _day_bounds(clinic: Any, first: date, days: int) -> list[datetime]:
 
 
 def calendar_rows(
-    clinic: Any, first: date, days: int, clinician: Any = None, *, skip: frozenset[int] = frozenset()
+    clinic: Any,
+    first: date,
+    days: int,
+    clinician: Any = None,
+    *,
+    skip: frozenset[int] = frozenset(),
+    not_with: Sequence[int] | None = None,
 ) -> list[CalendarRow]:
     """The calendar page's appointments: the same sessions as `calendar_sessions`, as `CalendarRow`s; none of the
     days numbered in `skip` (0 = `first`), which the week does not draw (too full: `present.DAY_CAP`). Nothing is
-    read when every day is skipped."""
+    read when every day is skipped. With `not_with` (user ids), only the sessions with no clinician or one not among
+    them (a day listed by clinician shows these itself: they have no clinician to choose)."""
     qs = _calendar(clinic, first, days, clinician)
+    if not_with is not None:
+        qs = qs.filter(Q(clinician__isnull=True) | ~Q(clinician_id__in=list(not_with)))
     if skip:
         bounds = _day_bounds(clinic, first, days)
         kept = [n for n in range(days) if n not in skip]
@@ -405,6 +415,35 @@ def calendar_rows(
         for uuid, number, status, starts_at, minutes, patient, family, given, indication, username, first_name,
         last_name in rows
     ]  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class ClinicianDay:
+    """One clinician's sessions on a day (`calendar_day_by_clinician`)."""
+
+    clinician_id: int | None
+    username: str  # "" for the sessions with no clinician
+    name: str  # full name, else username; "" for no clinician
+    sessions: int
+    first: datetime  # the first and last start
+    last: datetime
+
+
+def calendar_day_by_clinician(clinic: Any, day: date) -> list[ClinicianDay]:
+    """How many sessions each clinician has on the day, with the first and last start, in one statement that reads
+    no session row: the day view of a clinic too busy to list as one (present.DAY_LIST_CAP)."""
+    rows = (
+        _calendar(clinic, day, 1, None)
+        .order_by()
+        .values_list("clinician_id", "clinician__username", "clinician__first_name", "clinician__last_name")
+        .annotate(n=Count("id"), first=Min("starts_at"), last=Max("starts_at"))
+    )
+    return [
+        ClinicianDay(
+            pk, username or "", (f"{first_name} {last_name}".strip() or username) if username else "", n, start, end
+        )
+        for pk, username, first_name, last_name, n, start, end in rows
+    ]
 
 
 CALENDAR_COLUMNS = (

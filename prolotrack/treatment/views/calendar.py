@@ -1,5 +1,6 @@
 """The appointment calendar: a day or a week of booked sessions, one clinician or all, and the sessions to book."""
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -38,23 +39,46 @@ def _asked(request: HttpRequest, day: date, clinicians: list[Any]) -> tuple[str,
     return view, chosen, username, clinician, problem
 
 
+@dataclass
+class Shown:
+    """What the calendar's main part shows: the days with their appointments placed and printed, the week's style
+    rules, the booking link, and for a whole clinic's day too busy to list as one, its lines by clinician."""
+
+    days: list[present.CalendarDay]
+    css: str
+    book_url: str
+    count: int  # every appointment of the days, drawn or not
+    by_clinician: list[present.ClinicianDayRow] | None = None
+
+
 def _appointments(
-    request: ClinicRequest, first: date, length: int, clinician: Any, *, grid: bool, clinical: bool
-) -> tuple[list[present.CalendarDay], str, str]:
-    """The days with their appointments placed and printed, the week's style rules and the booking link. The week
-    draws no day fuller than present.DAY_CAP (counted first, its rows not read); the day view lists every one
-    (nothing counted)."""
+    request: ClinicRequest, first: date, length: int, clinician: Any, clinicians: list[Any], *, grid: bool,
+    clinical: bool,
+) -> Shown:  # fmt: skip
+    """The week draws no day fuller than present.DAY_CAP (counted first, its rows not read); the day view lists every
+    one, or for the whole clinic past present.DAY_LIST_CAP, a line per clinician (counted, not read) and in full the
+    appointments with no clinician to choose."""
     clinic = request.clinic
     # Assessments and follow-ups of the booking app (above treatment in the layers: a hook, docs/ARCHITECTURE.md).
     visits, book_url = hooks.calendar_visits(clinic, first, length, clinician)
-    counts = queries.calendar_day_counts(clinic, first, length, clinician) if grid else []
-    over = present.days_over(first, counts, visits, clinic.tz, cap=present.DAY_CAP) if grid else frozenset()
-    rows = queries.calendar_rows(clinic, first, length, clinician, skip=over)
+    counts = queries.calendar_day_counts(clinic, first, length, clinician) if grid or clinician is None else []
+    by_clinician, not_with = None, None
+    if grid:
+        over = present.days_over(first, counts, visits, clinic.tz, cap=present.DAY_CAP)
+    else:
+        over = frozenset()
+        if clinician is None and counts[0] + len(visits) > present.DAY_LIST_CAP:
+            groups = queries.calendar_day_by_clinician(clinic, first)
+            active = [u.username for u in clinicians]
+            by_clinician, visits = present.day_by_clinician(groups, visits, clinic.tz, active)
+            not_with = [u.pk for u in clinicians]
+    rows = queries.calendar_rows(clinic, first, length, clinician, skip=over, not_with=not_with)
     days = present.calendar_days(rows, first, length, clinic.tz, visits, counts=counts, over=over)
     back = quote(request.get_full_path())  # as |urlencode quotes
     can_book = can(request, Permission.SCHEDULE_MANAGE)
     css = present.label_appointments(days, clinical=clinical, can_book=can_book, back=back, grid=grid)
-    return days, css, book_url if can_book else ""
+    count = sum(d.count for d in days) + sum(line.count for line in by_clinician or ())
+    return Shown(days, css, book_url if can_book else "", count, by_clinician)
 
 
 @require(Permission.SCHEDULE_VIEW)
@@ -68,7 +92,8 @@ def calendar(request: ClinicRequest) -> HttpResponse:
     detail = {"start": first.isoformat(), "days": length}
     record_read(actor_for(request), "treatment.calendar.viewed", record=None, detail=detail)
     clinical = can(request, Permission.COURSE_VIEW)
-    days, css, book_url = _appointments(request, first, length, clinician, grid=view == "week", clinical=clinical)
+    shown = _appointments(request, first, length, clinician, clinicians, grid=view == "week", clinical=clinical)
+    days = shown.days
     step, until = timedelta(days=length), day + timedelta(days=UNBOOKED_DAYS)
     unbooked = queries.unbooked_sessions(clinic, until)
     context = {
@@ -76,7 +101,9 @@ def calendar(request: ClinicRequest) -> HttpResponse:
         "chosen": chosen,
         "today": day,
         "days": days,
-        "css": css,
+        "css": shown.css,
+        "by_clinician": shown.by_clinician,
+        "day_list_cap": present.DAY_LIST_CAP,
         "full_days": [d for d in days if d.not_drawn],
         "day_cap": present.DAY_CAP,
         "first": first,
@@ -91,7 +118,7 @@ def calendar(request: ClinicRequest) -> HttpResponse:
         "until": until,
         "problem": problem,
         "clinical": clinical,
-        "count": sum(d.count for d in days),
-        "book_url": book_url,
+        "count": shown.count,
+        "book_url": shown.book_url,
     }
     return render(request, "treatment/calendar.html", context)
