@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from django.db import transaction
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from playwright.sync_api import Error as PlaywrightError
 
 from prolotrack.accounts.testing import enrolled_totp, totp_code
 from prolotrack.audit.services import Actor
@@ -229,12 +229,20 @@ WIDEST = (
 def fits(page: Page) -> None:
     """Nothing on the page is wider than the screen (no sideways scrolling on a phone). Waits for the page in the
     tab to finish loading and polls across a navigation a click may have just started (reading the width while the
-    old document is being replaced once failed CI with "documentElement is null")."""
+    old document is being replaced once failed CI with "documentElement is null"). Polls from here, not with
+    `wait_for_function`, whose polling evaluates a string in the page, which the app's CSP refuses (no unsafe-eval):
+    a page that did not fit failed with a CSP error instead of saying what sticks out."""
     page.wait_for_load_state()
-    try:
-        page.wait_for_function(FITS, timeout=3_000)
-    except PlaywrightTimeoutError:
-        raise AssertionError(f"{page.url} is wider than the screen: {page.evaluate(WIDEST)}") from None
+    deadline = time.monotonic() + 3
+    while True:
+        try:
+            if page.evaluate(FITS):
+                return
+        except PlaywrightError:
+            pass  # the document is being replaced by a navigation: look again
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{page.url} is wider than the screen: {page.evaluate(WIDEST)}")
+        page.wait_for_timeout(100)
 
 
 def shot(page: Page, name: str) -> Path:

@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 from prolotrack.clinics.models import Clinic, User
 from prolotrack.clinics.testing import actor_of
 from prolotrack.treatment import present, services
-from tests.browser.conftest import log_in, shot
+from tests.browser.conftest import fits, log_in, shot
 
 pytestmark = pytest.mark.browser
 
@@ -70,3 +70,22 @@ def test_a_full_week_draws_what_fits_and_says_what_it_does_not(
     assert page.locator(".appt-list a.appt").count() == 18
     expect(page.locator(".day-full-notice")).to_have_count(0)
     shot(page, "calendar-full-day")
+
+    # A day past the day view's own cap (present.DAY_LIST_CAP, lowered too) is shown by clinician: a line each with
+    # the count and the first and last start, nobody left out; a clinician's link opens their whole day.
+    monkeypatch.setattr(present, "DAY_LIST_CAP", 10)
+    page.reload()
+    table = page.locator("table.by-clinician")
+    expect(page.locator(".day-by-clinician")).to_contain_text("This day holds 18 appointments, more than 10")
+    assert table.locator("tbody tr").count() == 3
+    assert [int(n) for n in table.locator("td.num").all_text_contents()] == [6, 6, 6]
+    assert page.locator(".appt-list a.appt").count() == 0
+    expect(page.locator(".day-list")).to_contain_text("every appointment of the day is with a clinician above")
+    shot(page, "calendar-day-by-clinician")
+    page.set_viewport_size({"width": 390, "height": 844})
+    fits(page)
+    shot(page, "calendar-day-by-clinician-phone")
+    table.get_by_role("link", name="Dr_Osei").click()
+    expect(page.locator("#cal-clinician")).to_have_value("dr_osei")
+    assert page.locator(".appt-list a.appt").count() == 6
+    expect(page.locator(".day-by-clinician")).to_have_count(0)

@@ -103,6 +103,7 @@ def calendar(request: ClinicRequest) -> HttpResponse:
         "days": days,
         "css": shown.css,
         "by_clinician": shown.by_clinician,
+        "by_clinician_rows": present.by_clinician_html(shown.by_clinician or (), first),
         "day_list_cap": present.DAY_LIST_CAP,
         "full_days": [d for d in days if d.not_drawn],
         "day_cap": present.DAY_CAP,
