@@ -118,44 +118,37 @@ def watch_csp(csp_watch: CspWatch) -> Callable[[BrowserContext], BrowserContext]
 
 @pytest.fixture
 def new_page(browser: Browser, live_server: Any, csp_watch: CspWatch) -> Iterator[Callable[..., Page]]:
-    """Open a page in a fresh context (its own cookies): new_page() for desktop, new_page(tablet=True),
-    new_page(phone=True) for a 390 px phone."""
-    contexts: list[BrowserContext] = []
+    """Open a page in a fresh context (its own cookies), watched for CSP violations: new_page() for desktop,
+    new_page(tablet=True), new_page(phone=True) for a 390 px phone (touch=True: a touch phone); other keywords go to
+    the context (locale="es-ES", timezone_id="Europe/London")."""
+    made: list[BrowserContext] = []
 
-    def make(*, tablet: bool = False, phone: bool = False) -> Page:
+    def make(
+        *, tablet: bool = False, phone: bool = False, touch: bool = False, timeout: int = 10_000, **options: Any
+    ) -> Page:
+        if touch:
+            options = {"is_mobile": True, "has_touch": True, **options}
         viewport = PHONE if phone else TABLET if tablet else DESKTOP
-        context = csp_watch.watch(browser.new_context(viewport=viewport, base_url=live_server.url))
-        context.set_default_timeout(10_000)
-        contexts.append(context)
+        context = csp_watch.watch(browser.new_context(viewport=viewport, base_url=live_server.url, **options))
+        context.set_default_timeout(timeout)
+        made.append(context)
         return context.new_page()
 
     yield make
-    for context in contexts:
+    for context in made:
         context.close()
 
 
 @pytest.fixture
-def contexts(browser: Browser, live_server: Any, csp_watch: CspWatch) -> Iterator[Callable[..., Page]]:
-    """A page in a fresh context for the patient walks: contexts(phone=True, locale="es-ES") is a touch phone in the
-    browser's language, contexts(phone=False) a desktop; other keywords go to the context (timezone_id="Europe/London"
-    for a phone set elsewhere than the clinic). Watched for CSP violations."""
-    made: list[BrowserContext] = []
+def contexts(new_page: Callable[..., Page]) -> Callable[..., Page]:
+    """A page for the patient walks: contexts(phone=True, locale="es-ES") is a touch phone in the browser's
+    language, contexts(phone=False) a desktop; other keywords go to the context (timezone_id="Europe/London" for a
+    phone set elsewhere than the clinic)."""
 
     def page(*, phone: bool, locale: str = "en-US", **options: Any) -> Page:
-        if phone:
-            options = {"is_mobile": True, "has_touch": True, **options}
-        context = csp_watch.watch(
-            browser.new_context(
-                viewport=PHONE if phone else DESKTOP, base_url=live_server.url, locale=locale, **options
-            )
-        )
-        context.set_default_timeout(15_000)
-        made.append(context)
-        return context.new_page()
+        return new_page(phone=phone, touch=phone, timeout=15_000, locale=locale, **options)
 
-    yield page
-    for context in made:
-        context.close()
+    return page
 
 
 @pytest.fixture
