@@ -3,9 +3,10 @@
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 
 from prolotrack.booking.models import WEEKDAY_NAMES, AppointmentKind, PeriodKind
-from prolotrack.booking.services import BUFFER_MINUTES
+from prolotrack.booking.services import BUFFER_MINUTES, TYPE_NAME_LIMIT
 from prolotrack.domain.vocabulary import Sex
 
 
@@ -14,6 +15,11 @@ def _choices(form: forms.Form, name: str, choices: list[tuple[Any, str]]) -> Non
 
 
 WEEKDAYS = list(enumerate(WEEKDAY_NAMES))
+
+
+def patient_languages() -> list[tuple[str, str]]:
+    """The languages patients read besides the default one (settings.LANGUAGES): a type may be named in each."""
+    return [(code, name) for code, name in settings.LANGUAGES if code != settings.LANGUAGE_CODE]
 
 
 class TypeForm(forms.Form):
@@ -41,9 +47,26 @@ class TypeForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fee_items = {str(f.uuid): f for f in fee_items}
         _choices(self, "fee_item", [("", "None")] + [(str(f.uuid), f.code) for f in fee_items])
+        # The name patients read in each other language (docs/LANGUAGES.md): right after the default name.
+        fields = list(self.fields.items())
+        for code, language in reversed(patient_languages()):
+            fields.insert(
+                1,
+                (
+                    f"name_{code}",
+                    forms.CharField(
+                        max_length=TYPE_NAME_LIMIT,
+                        required=False,
+                        label=f"Name in {language} ({code})",
+                        help_text=f"What patients reading in {language} see. Blank: they see the name above.",
+                    ),
+                ),
+            )
+        self.fields = dict(fields)
 
     def values(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
+        data["names"] = {code: data.pop(f"name_{code}", "") or "" for code, _language in patient_languages()}
         data["fee_item"] = self.fee_items.get(data.get("fee_item") or "")
         for name in ("buffer_before_minutes", "buffer_after_minutes"):
             data[name] = data.get(name) or 0

@@ -11,11 +11,12 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from prolotrack.core.limits import validators
 from prolotrack.core.links import LinkState, PatientLinkBase
 from prolotrack.core.records import ClinicalRecord
+from prolotrack.domain.clinic_names import name_in
 from prolotrack.domain.limits import BUFFER_MINUTES, SESSION_MINUTES
 
 
@@ -29,6 +30,13 @@ class AppointmentType(ClinicalRecord):
     """What can be booked: its length, the buffers around it, who offers it and whether patients may book it online."""
 
     name = models.CharField(max_length=100)
+    # The name in each other language patients read (docs/LANGUAGES.md), {"es": "Consulta de seguimiento"}; a language
+    # without an entry shows `name`. Checked by domain/clinic_names.py in services.py; read through patient_name().
+    names = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The name in each other patient language, by language code; a missing language shows the name.",
+    )
     kind = models.CharField(max_length=12, choices=AppointmentKind.choices)
     duration_minutes = models.PositiveSmallIntegerField(validators=validators(SESSION_MINUTES))
     buffer_before_minutes = models.PositiveSmallIntegerField(default=0, validators=validators(BUFFER_MINUTES))
@@ -50,6 +58,12 @@ class AppointmentType(ClinicalRecord):
 
     def __str__(self) -> str:
         return self.name
+
+    def patient_name(self, language: str | None = None) -> str:
+        """The one way a patient page or message names the type (tests/test_one_home_for_patient_names.py): the
+        clinic's name in `language` (default: the active language, the page's or the message's), else `name`. Staff
+        pages print `name`."""
+        return name_in(self.name, self.names, language or translation.get_language())
 
 
 class Room(ClinicalRecord):

@@ -329,7 +329,7 @@ def _code_message(clinic: Clinic, appointment: Appointment, booker: Booker, code
             "Your code is %(code)s.\n\nEnter it on the booking page within %(minutes)d minutes to book "
             "%(type)s on %(when)s. Until then the time is held for you.\n\nIf you did not ask for this code, you can "
             "ignore this message: nothing is booked without it."
-        ) % {"code": code, "minutes": HOLD_MINUTES, "type": appointment.appointment_type.name, "when": shown}
+        ) % {"code": code, "minutes": HOLD_MINUTES, "type": appointment.appointment_type.patient_name(), "when": shown}
         return subject, body
 
 

@@ -324,7 +324,7 @@ def appointment_view(appointment: Appointment, now: datetime | None = None) -> d
     return {
         "appointment": appointment,
         "clinic": clinic,
-        "type_name": appointment.appointment_type.name,
+        "type_name": appointment.appointment_type.patient_name(),
         "clinician": str(appointment.clinician),
         "starts": timezone.localtime(appointment.starts_at, clinic.tz),
         "ends": timezone.localtime(ends_at(appointment), clinic.tz),

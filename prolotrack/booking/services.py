@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -38,7 +39,7 @@ from prolotrack.clinics.roles import Permission, require_permission, roles_with
 from prolotrack.core.access import require_same_clinic
 from prolotrack.core.links import CHANNEL_PATIENT_LINK
 from prolotrack.domain import availability as domain
-from prolotrack.domain import limits
+from prolotrack.domain import clinic_names, limits
 from prolotrack.domain.errors import DomainError, InputError
 from prolotrack.domain.reasons import SESSION_CANCEL_REASONS, reason_text
 from prolotrack.patients.models import Patient
@@ -107,8 +108,11 @@ def _aware(value: Any, name: str = "starts_at") -> datetime:
 
 # --- Appointment types ---------------------------------------------------------------------------------------------
 
+# A type's name, in any language: the model's max_length (booking/models.py).
+TYPE_NAME_LIMIT = AppointmentType._meta.get_field("name").max_length or 100
 TYPE_FIELDS = (
     "name",
+    "names",
     "kind",
     "duration_minutes",
     "buffer_before_minutes",
@@ -124,7 +128,11 @@ def _type_values(actor: Actor, data: Mapping[str, Any]) -> dict[str, Any]:
         raise ValidationError(dict.fromkeys(unknown, "This field cannot be set here."))
     values: dict[str, Any] = {}
     if "name" in data:
-        values["name"] = _text(data["name"], "name", "name of the appointment type", required=True, limit=100)
+        values["name"] = _text(
+            data["name"], "name", "name of the appointment type", required=True, limit=TYPE_NAME_LIMIT
+        )
+    if "names" in data:
+        values["names"] = _type_names(data["names"])
     if "kind" in data:
         if data["kind"] not in AppointmentKind.values:
             raise ValidationError(
@@ -153,6 +161,18 @@ def _type_values(actor: Actor, data: Mapping[str, Any]) -> dict[str, Any]:
             raise ValidationError({"fee_item": "Choose an item of this clinic's fee schedule, or none."})
         values["fee_item"] = item
     return values
+
+
+def _type_names(raw: Any) -> dict[str, str]:
+    """The type's name in each other language patients read (domain/clinic_names.py; docs/LANGUAGES.md): a blank one
+    is left out and patients reading it see the default name. A refusal names the language's field (name_es)."""
+    offered = [code for code, _name in settings.LANGUAGES]
+    try:
+        return clinic_names.clean_names(
+            raw, offered=offered, default_language=settings.LANGUAGE_CODE, limit=TYPE_NAME_LIMIT
+        )
+    except clinic_names.NameRefused as error:
+        raise ValidationError({f"name_{error.language}" if error.language else "names": str(error)}) from None
 
 
 def create_appointment_type(actor: Actor, data: Mapping[str, Any]) -> AppointmentType:

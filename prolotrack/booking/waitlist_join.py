@@ -278,7 +278,7 @@ def _code_message(clinic: Any, entry: WaitlistEntry, booker: online.Booker, code
             "Your code is %(code)s.\n\nEnter it on the waitlist page within %(minutes)d minutes to join the waitlist "
             "for %(type)s.\n\nIf you did not ask for this code, you can ignore this message: nothing happens "
             "without it."
-        ) % {"code": code, "minutes": online.HOLD_MINUTES, "type": entry.appointment_type.name}
+        ) % {"code": code, "minutes": online.HOLD_MINUTES, "type": entry.appointment_type.patient_name()}
         return subject, body
 
 
@@ -399,7 +399,7 @@ def _send_joined(clinic: Any, pending: PendingPatient, entry: WaitlistEntry, tok
     address = pending.email if channel == "email" else pending.phone
     with translation.override(pending.preferred_language or "en"):
         url = site_url(entry_path(token))
-        what = entry.appointment_type.name
+        what = entry.appointment_type.patient_name()
         if channel == "sms":
             subject = ""
             body = _("%(clinic)s: you are on the waitlist for %(type)s. To see or leave it: %(link)s") % {

@@ -1,7 +1,8 @@
 """Demo booking: the demo clinic's appointment types (a new-patient assessment and a follow-up bookable online, the
 prolotherapy session by staff only), its two clinicians' working hours with a lunch break, and a few follow-ups
 booked by the front desk next week in free slots, so the calendar, the staff booking page and the public booking page
-(/book/<slug>/, switched on) have something to show. Safe to run again: a clinic that has appointment types is left as it is."""
+(/book/<slug>/, switched on) have something to show. Each type is also named in Spanish, for the patients who read
+Spanish (docs/LANGUAGES.md, "Names the clinic types"). Safe to run again: a clinic that has appointment types is left as it is."""
 
 from datetime import date, time, timedelta
 from typing import Any
@@ -19,6 +20,13 @@ from prolotrack.patients.models import Patient
 HOURS = (time(8, 30), time(17, 0))
 LUNCH = (time(12, 30), time(13, 30))
 FOLLOW_UPS = 4
+# The demo types' names for patients reading Spanish (the names are booking.testing.TYPES'; a demo clinic's choice,
+# in the plain words of docs/LANGUAGES.md, "Style for Spanish").
+SPANISH_NAMES = {
+    AppointmentKind.ASSESSMENT: "Evaluación de paciente nuevo",
+    AppointmentKind.SESSION: "Sesión de proloterapia",
+    AppointmentKind.FOLLOW_UP: "Consulta de seguimiento",
+}
 
 
 def seed_booking(clinic: Any, *, today: date) -> dict[str, int]:
@@ -36,6 +44,10 @@ def seed_booking(clinic: Any, *, today: date) -> dict[str, int]:
     if not clinicians:
         return {"types": 0, "appointments": 0}
     types = set_up_week(admin, clinicians, hours=HOURS, lunch=LUNCH)
+    for kind, made in types.items():
+        types[kind] = services.update_appointment_type(
+            admin, made, {"names": {"es": SPANISH_NAMES[AppointmentKind(kind)]}}, expected_version=made.version
+        )
     # The demo takes bookings online (the setting's default is off: a clinic chooses to open its public page).
     update_clinic_settings(admin, clinic, {"online_booking": True})
     desk = seed_actor(clinic, Permission.SCHEDULE_MANAGE)

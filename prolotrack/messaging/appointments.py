@@ -214,7 +214,7 @@ def visit_facts(appointment: Appointment, *, name: str, link: str) -> dict[str, 
     local = _local(appointment)
     return {
         "clinic": appointment.clinic.name,
-        "type": appointment.appointment_type.name,
+        "type": appointment.appointment_type.patient_name(),
         "clinician": str(appointment.clinician),
         "when": content.written_when(local),
         "day": content.written_day(local.date()),

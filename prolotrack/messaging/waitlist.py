@@ -142,7 +142,7 @@ def offer_text(offer: WaitlistOffer, person: Any, channel: str, link: str) -> tu
     with translation.override(patient_language(person)):
         facts = {
             "clinic": clinic.name,
-            "type": held.appointment_type.name,
+            "type": held.appointment_type.patient_name(),
             "clinician": held.clinician.get_full_name() or held.clinician.username,
             "when": content.written_when(start),
             "until": f"{until:%H:%M} {until.tzname()}",

@@ -244,7 +244,10 @@ def follow_up_wait(request: HttpRequest, token: str) -> HttpResponse:
         if made:
             return _joined(made)
     back = reverse("booking:follow-up", kwargs={"token": token})
-    names = {"type_name": link.appointment_type.name, "clinician": str(link.clinician) if link.clinician else ""}
+    names = {
+        "type_name": link.appointment_type.patient_name(),
+        "clinician": str(link.clinician) if link.clinician else "",
+    }
     return _link_form(request, link, errors, **names, may_change=True, earlier=False, last=None, back_url=back)
 
 

@@ -75,8 +75,9 @@ def room_add(request: ClinicRequest) -> HttpResponse:
 def _type_forms(request: ClinicRequest, kind: Any) -> tuple[TypeForm, OffersForm]:
     """The type's two forms as stored: its fields, and who offers it (online or not)."""
     current = queries.offers(request.clinic).get(kind.pk, [])
-    initial = {name: getattr(kind, name) for name in services.TYPE_FIELDS if name != "fee_item"}
+    initial = {name: getattr(kind, name) for name in services.TYPE_FIELDS if name not in ("fee_item", "names")}
     initial["fee_item"] = str(kind.fee_item.uuid) if kind.fee_item else ""
+    initial.update({f"name_{code}": name for code, name in (kind.names or {}).items()})
     offers_initial = {
         "clinicians": [str(o.clinician.uuid) for o in current],
         "online": [str(o.clinician.uuid) for o in current if o.bookable_online],
