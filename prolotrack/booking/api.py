@@ -133,7 +133,8 @@ def list_types(request: ApiRequest) -> Any:
     offers = queries.offers(request.clinic)
     return [
         {
-            "id": t.uuid, "version": t.version, "name": t.name, "kind": t.kind, "duration_minutes": t.duration_minutes,
+            "id": t.uuid, "version": t.version, "name": t.name, "names": t.names or {}, "kind": t.kind,
+            "duration_minutes": t.duration_minutes,
             "buffer_before_minutes": t.buffer_before_minutes, "buffer_after_minutes": t.buffer_after_minutes,
             "bookable_online": t.bookable_online, "active": t.active, "fee_code": t.fee_item.code if t.fee_item else None,
             "offered_by": [

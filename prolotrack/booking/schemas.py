@@ -46,6 +46,9 @@ class AppointmentTypeOut(Schema):
     id: UUID
     version: int
     name: str
+    names: dict[str, str] = Field(
+        description="The name patients read in each other language, by language code; a language not here shows name"
+    )
     kind: str = Field(description="assessment, session or follow_up")
     duration_minutes: int
     buffer_before_minutes: int

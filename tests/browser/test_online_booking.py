@@ -13,7 +13,7 @@ import pytest
 from django.core import mail
 from playwright.sync_api import Page, expect
 
-from prolotrack.booking import queries
+from prolotrack.booking import queries, services
 from prolotrack.booking.models import Appointment, PendingPatient
 from prolotrack.booking.testing import next_weekday, set_up_week
 from prolotrack.clinics.models import Clinic, User
@@ -119,6 +119,10 @@ def test_the_booked_page_and_its_email_in_spanish_on_a_phone(
     clinic.settings = {**clinic.settings, "online_booking": True, "contact_phone": "+1 312 555 0199"}
     clinic.save()
     kind = types["assessment"]
+    # The administrator named the type in Spanish (docs/LANGUAGES.md, "Names the clinic types").
+    kind = services.update_appointment_type(
+        actor_of(admin_user), kind, {"names": {"es": "Evaluación de paciente nuevo"}}, expected_version=kind.version
+    )
     slot = queries.free_slots(clinic, kind, next_weekday(clinic, 1), next_weekday(clinic, 1), online=True)[0]
     page = new_page(phone=True)
     query = urlencode({"type": str(kind.uuid), "slot": f"{slot.start.isoformat()}|{clinician.uuid}", "lang": "es"})
@@ -134,6 +138,8 @@ def test_the_booked_page_and_its_email_in_spanish_on_a_phone(
     page.locator("#id_code").fill(code.group(1))
     page.locator("form button[type=submit]").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Su cita está reservada")
+    expect(page.locator("main dl.summary")).to_contain_text("Evaluación de paciente nuevo")
+    expect(page.locator("main")).not_to_contain_text("New-patient assessment")
     expect(page.get_by_role("link", name="Conteste ahora su formulario previo a la visita")).to_be_visible()
     expect(page.get_by_role("link", name="Cambiar o cancelar esta cita")).to_be_visible()
     fits(page)
@@ -141,5 +147,8 @@ def test_the_booked_page_and_its_email_in_spanish_on_a_phone(
     email = new_page(phone=True)
     email.set_content(mail.outbox[-1].alternatives[0][0])
     expect(email.get_by_text("Su cita quedó reservada:")).to_be_visible()
+    assert (
+        "Evaluación de paciente nuevo" in mail.outbox[-1].body and "New-patient assessment" not in mail.outbox[-1].body
+    )
     shot(email, "online-booking-es-06-confirmation-email")
     fits(email)

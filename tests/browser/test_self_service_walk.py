@@ -24,6 +24,7 @@ from django.utils.formats import date_format
 from playwright.sync_api import Page, expect
 
 from prolotrack.billing.testing import set_clinic_settings
+from prolotrack.booking import services
 from prolotrack.booking.models import Appointment, AppointmentKind, AppointmentStatus, PendingPatient, WaitlistEntry
 from prolotrack.booking.testing import set_up_week
 from prolotrack.clinics.models import Clinic, User
@@ -48,6 +49,7 @@ WORDS = {
         "offer": "A time has come free",
         "taken": "It is booked",
         "waiting": "You are on the waitlist",
+        "assessment": "New-patient assessment",
     },
     "es": {
         "book": "Pedir una cita",
@@ -59,6 +61,7 @@ WORDS = {
         "offer": "Se liberó un horario",
         "taken": "Su cita está reservada",
         "waiting": "Está en la lista de espera",
+        "assessment": "Evaluación de paciente nuevo",  # the clinic's Spanish name of the type (below)
     },
 }
 BORN = date(1970, 12, 9)
@@ -81,7 +84,13 @@ def test_the_whole_self_service_walk(
 ) -> None:
     words = WORDS[lang]
     types = set_up_week(actor_of(admin_user), [clinician])
-    assessment = types[AppointmentKind.ASSESSMENT]
+    # The administrator named the assessment in Spanish (docs/LANGUAGES.md, "Names the clinic types"): the Spanish walk
+    # sees that name on every page and message, the English walk the English name.
+    assessment = services.update_appointment_type(
+        actor_of(admin_user), types[AppointmentKind.ASSESSMENT], {"names": {"es": WORDS["es"]["assessment"]}},
+        expected_version=types[AppointmentKind.ASSESSMENT].version,
+    )  # fmt: skip
+    other_name = WORDS["en" if lang == "es" else "es"]["assessment"]
     # Online on, nothing today (the first day offered is at least tomorrow, past the waitlist's hold and notice),
     # changes online up to an hour before, messages at any hour.
     set_clinic_settings(
@@ -98,7 +107,7 @@ def test_the_whole_self_service_walk(
     phone.goto(f"/book/{clinic.slug}/", timeout=60_000)  # the first request imports every app's URLs
     expect(phone.locator("html")).to_have_attribute("lang", lang)
     _heading(phone, words["book"])
-    phone.get_by_label(re.compile("New-patient assessment")).check()
+    phone.get_by_label(re.compile(words["assessment"])).check()
     phone.locator("form[aria-labelledby=what-h] button[type=submit]").click()
     first = phone.locator(".slot-grid input[name=slot]").first
     first.focus()
@@ -119,6 +128,8 @@ def test_the_whole_self_service_walk(
     phone.locator("input[name=code]").fill(code.group(1))
     phone.locator("main form button.primary").click()
     _heading(phone, words["booked"])
+    expect(phone.locator("main dl.summary")).to_contain_text(words["assessment"])
+    expect(phone.locator("main")).not_to_contain_text(other_name)
     shot(phone, f"walk-{lang}-02-booked")
     visit = Appointment.objects.get(pending_patient__isnull=False)
     assert visit.status == AppointmentStatus.BOOKED and visit.starts_at == booked_at
@@ -130,7 +141,7 @@ def test_the_whole_self_service_walk(
     wait_phone = contexts(phone=True, locale=locale)
     wait_phone.goto(f"/book/{clinic.slug}/waitlist/")
     expect(wait_phone.locator("html")).to_have_attribute("lang", lang)
-    wait_phone.get_by_label(re.compile("New-patient assessment")).check()
+    wait_phone.get_by_label(re.compile(words["assessment"])).check()
     wait_phone.locator("input[name=first_day]").fill(local.date().isoformat())
     wait_phone.locator("input[name=last_day]").fill(local.date().isoformat())
     wait_phone.locator("input[name=earliest]").fill(f"{local:%H:%M}")
@@ -164,6 +175,7 @@ def test_the_whole_self_service_walk(
     phone.goto(manage)
     expect(phone.locator("html")).to_have_attribute("lang", lang)
     _heading(phone, words["appointment"])
+    expect(phone.locator("main")).to_contain_text(words["assessment"])
     phone.locator("main a.button.primary").click()  # Move to another time
     last = phone.locator(".slot-grid input[name=slot]").last
     last.check()
@@ -222,6 +234,9 @@ def test_the_whole_self_service_walk(
     wait_phone.goto(offer)
     expect(wait_phone.locator("html")).to_have_attribute("lang", lang)
     _heading(wait_phone, words["offer"])
+    expect(wait_phone.locator("main")).to_contain_text(words["assessment"])
+    expect(wait_phone.locator("main")).not_to_contain_text(other_name)
+    assert words["assessment"] in email and other_name not in email
     shot(wait_phone, f"walk-{lang}-10-offer")
     wait_phone.locator("button[name=answer][value=accept]").click()
     _heading(wait_phone, words["taken"])

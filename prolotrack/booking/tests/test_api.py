@@ -64,6 +64,17 @@ def test_types_list_who_offers_them(client: Any, desk: Any, types: Any, clinicia
     follow_up = next(t for t in body if t["kind"] == "follow_up")
     assert follow_up["duration_minutes"] == 30 and follow_up["active"] is True
     assert [o["clinician"] for o in follow_up["offered_by"]] == ["clinician"]
+    assert follow_up["name"] == "Follow-up" and follow_up["names"] == {}  # no Spanish name yet: patients read "name"
+
+
+def test_types_list_their_names_in_other_languages(client: Any, desk: Any, types: Any, admin_user: Any) -> None:
+    kind = types[AppointmentKind.FOLLOW_UP]
+    services.update_appointment_type(
+        actor_of(admin_user), kind, {"names": {"es": "Consulta de seguimiento"}}, expected_version=kind.version
+    )
+    body = get(client, desk, "/api/booking/types").json()
+    follow_up = next(t for t in body if t["kind"] == "follow_up")
+    assert follow_up["name"] == "Follow-up" and follow_up["names"] == {"es": "Consulta de seguimiento"}
 
 
 def test_free_slots_are_the_staff_query(client: Any, desk: Any, types: Any, clinic: Any, tuesday: Any,

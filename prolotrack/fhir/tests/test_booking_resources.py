@@ -17,6 +17,7 @@ from prolotrack.booking import queries, services
 from prolotrack.booking.models import Appointment, AppointmentKind, AppointmentStatus, TypeClinician
 from prolotrack.booking.testing import at, next_weekday, pending_booking, set_up_week
 from prolotrack.clinics.testing import actor_of
+from prolotrack.core.records import service_write
 from prolotrack.fhir.tests.test_json_schema import errors as schema_errors
 
 pytestmark = pytest.mark.django_db
@@ -126,6 +127,24 @@ def test_read_and_history_of_a_booked_appointment(client: Any, desk: Any, booked
     history = fetch(client, desk, f"/fhir/Appointment/{mine.uuid}/_history")
     assert [e["resource"]["meta"]["versionId"] for e in history["entry"]] == ["2", "1"]
     assert AuditEvent.objects.filter(action="fhir.appointment.read", patient_uuid=patient.uuid).exists()
+
+
+def test_a_type_named_in_spanish_keeps_its_default_name_in_fhir(client: Any, desk: Any, booked: Any, week: Any,
+                                                                admin_user: Any, patient: Any) -> None:  # fmt: skip
+    """FHIR has no language of its own here: serviceType's text, the description and the Schedule's comment keep the
+    type's default name, also for a patient who reads Spanish (docs/LANGUAGES.md, "Names the clinic types")."""
+    kind = week[AppointmentKind.FOLLOW_UP]
+    services.update_appointment_type(
+        actor_of(admin_user), kind, {"names": {"es": "Consulta de seguimiento"}}, expected_version=kind.version
+    )
+    patient.preferred_language = "es"
+    with service_write():  # the language alone, as a test's setting; the registry's own edits are the patients suite's
+        patient.save()
+    read = valid(fetch(client, desk, f"/fhir/Appointment/{booked['mine'].uuid}"))
+    assert read["serviceType"][0]["text"] == "Follow-up" and read["description"] == "Follow-up"
+    offer = TypeClinician.objects.get(appointment_type=kind)
+    schedule = valid(fetch(client, desk, f"/fhir/Schedule/{offer.uuid}"))
+    assert schedule["serviceType"][0]["text"] == "Follow-up" and "Consulta" not in orjson.dumps(schedule).decode()
 
 
 def test_schedules_by_actor(client: Any, desk: Any, week: Any, clinician: Any, colleague: Any) -> None:

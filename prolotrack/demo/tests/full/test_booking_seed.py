@@ -10,7 +10,7 @@ from prolotrack.booking import queries
 from prolotrack.booking.models import Appointment, AppointmentKind, AppointmentType, BookingSource, WeeklyPeriod
 from prolotrack.clinics.models import Clinic
 from prolotrack.clinics.queries import clinic_today
-from prolotrack.demo.booking_seed import FOLLOW_UPS, seed_booking
+from prolotrack.demo.booking_seed import FOLLOW_UPS, SPANISH_NAMES, seed_booking
 
 pytestmark = pytest.mark.xdist_group("full_demo")
 
@@ -42,6 +42,14 @@ def test_the_demo_public_booking_page_opens(demo: Clinic, db: Any, client: Any) 
     demo.refresh_from_db()
     page = client.get(f"/book/{demo.slug}/")
     assert page.status_code == 200 and "New-patient assessment" in page.content.decode()
+
+
+def test_the_demo_types_are_named_in_spanish_for_patients_who_read_it(demo: Clinic, db: Any, client: Any) -> None:
+    kinds = {t.kind: t for t in AppointmentType.objects.filter(clinic=demo)}
+    assert {kind: t.names for kind, t in kinds.items()} == {kind: {"es": n} for kind, n in SPANISH_NAMES.items()}
+    page = client.get(f"/book/{demo.slug}/?lang=es").content.decode()
+    assert "Evaluación de paciente nuevo" in page and "Consulta de seguimiento" in page
+    assert "New-patient assessment" not in page and "Follow-up" not in page
 
 
 def test_seeding_again_changes_nothing(demo: Clinic, db: Any) -> None:
