@@ -116,6 +116,19 @@ def test_the_type_page_names_it_per_language_and_says_blank_falls_back(client, l
     assert "Consulta de seguimiento" in setup and "Blank: they see the name above." in setup  # the add form too
 
 
+def test_a_new_type_may_be_named_in_spanish_from_the_start(client, login, admin_user) -> None:
+    login(admin_user)
+    form = {"name": "Review", "name_es": "Revisión", "kind": AppointmentKind.FOLLOW_UP, "duration_minutes": 20}
+    assert client.post("/booking/setup/types/add/", form).status_code == 302
+    made = AppointmentType.objects.get(name="Review")
+    assert made.names == {"es": "Revisión"} and made.version == 1
+    assert RecordVersion.objects.get(record_uuid=made.uuid).data["names"] == {"es": "Revisión"}
+    before = counts()
+    refused = client.post("/booking/setup/types/add/", {**form, "name": "Other", "name_es": "y" * 101})
+    assert refused.status_code == 400 and "at most 100 characters" in refused.content.decode()
+    assert counts() == before and not AppointmentType.objects.filter(name="Other").exists()
+
+
 # --- Every patient page, as a table ---------------------------------------------------------------------------------
 
 # (the page's language, whether the types have Spanish names)
