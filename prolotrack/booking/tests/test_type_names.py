@@ -238,16 +238,19 @@ def test_the_waitlist_offer_page(client: Any, variant: Any, frontdesk: Any, clin
     names_right(variant, "offer", client.get(waitlist.issue_link(offer)).content.decode())
 
 
-def test_staff_pages_keep_the_default_name(client: Any, login: Any, frontdesk: Any, clinician: Any, clinic: Any,
-                                           variant: Any, person: Any) -> None:  # fmt: skip
-    if variant["language"] != "es" or variant["shown"] is not SPANISH:
-        pytest.skip("one variant is enough: a Spanish-reading patient of a type named in Spanish")
+def test_staff_pages_keep_the_default_name(client: Any, login: Any, admin_user: Any, frontdesk: Any, clinician: Any,
+                                           clinic: Any, types: Any, make_patient: Any) -> None:  # fmt: skip
+    kind = services.update_appointment_type(
+        actor_of(admin_user), types[AppointmentKind.FOLLOW_UP], {"names": {"es": SPANISH[AppointmentKind.FOLLOW_UP]}},
+        expected_version=types[AppointmentKind.FOLLOW_UP].version,
+    )  # fmt: skip
+    person = make_patient(email="ada@example.org", preferred_language="es")
     visit = services.book_appointment(
-        actor_of(frontdesk), patient=person, appointment_type=variant["types"][AppointmentKind.FOLLOW_UP],
-        clinician=clinician, starts_at=at(clinic, next_weekday(clinic, 1, at_least=3), "10:00"),
+        actor_of(frontdesk), patient=person, appointment_type=kind, clinician=clinician,
+        starts_at=at(clinic, next_weekday(clinic, 1, at_least=3), "10:00"),
     )  # fmt: skip
     login(frontdesk)
-    for url in (f"/appointments/{visit.uuid}/", f"/patients/{person.uuid}/appointments/"):
+    for url in (f"/appointments/{visit.uuid}/", f"/patients/{person.uuid}/appointments/", "/booking/waitlist/add/"):
         page = client.get(url, HTTP_ACCEPT_LANGUAGE="es").content.decode()
         assert "Follow-up" in page and "Consulta de seguimiento" not in page, url
     with translation.override("es"):
