@@ -10,13 +10,14 @@ PORT ?= 8000
 SITE_URL ?= http://$(if $(filter 0.0.0.0,$(HOST)),127.0.0.1,$(HOST)):$(PORT)
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: run run-cluster serve install install-dev browser-deps test lint test-pg check-deploy bench clean help messages
+.PHONY: run run-cluster serve install install-dev browser-deps test lint test-pg test-clock check-deploy bench clean help messages
 
 help:
 	@echo "make run       install, migrate, load the demo clinic and serve http://$(HOST):$(PORT)"
 	@echo "make run-cluster  DATABASE_URL=postgresql://... : two web processes behind HAProxy on :8000, worker, scheduler"
 	@echo "make test      install and run every check (lint, migrations, import contract, mypy, tests, browser tests)"
 	@echo "make test-pg   the database tests against PostgreSQL at DATABASE_URL (default $(PG_URL))"
+	@echo "make test-clock  the suite at fixed wall clocks on the day's edges, under libfaketime (not in CI)"
 	@echo "make bench     the benchmarks in bench/ (see docs/PERFORMANCE.md)"
 	@echo "make messages  collect the patient-facing strings into each language's .po, compile the .mo (docs/LANGUAGES.md)"
 
@@ -92,6 +93,13 @@ test: install-dev browser-deps lint check-deploy
 PG_WORKERS ?= 2
 test-pg: install-dev
 	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} $(PY) -m pytest -q -m "not browser" --database-tests-only -p no:cacheprovider -n $(PG_WORKERS) --dist loadgroup --durations=30
+
+# The suite as `make test` runs it, once per fixed wall clock on the day's edges in the tests' clinic zones (Chicago
+# late evening and after hours, a weekend, both changes of clocks, New Year's Eve), under libfaketime: tests/clock/run,
+# docs/CONTRIBUTING.md "Time in tests". Not in .ci/run (one suite run per clock). CLOCKS="2026-12-08 05:30:00" (UTC;
+# several separated by ';') picks the clocks, MACHINE_TZ the machine's zone.
+test-clock: install-dev browser-deps
+	tests/clock/run
 
 bench: install-dev
 	$(PY) bench/pages.py

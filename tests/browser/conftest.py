@@ -9,6 +9,7 @@ The pages run under the real Content-Security-Policy (never bypassed): every con
 page's securitypolicyviolation events), and the test fails if there was any (docs/SECURITY.md, "Browser hardening").
 """
 
+import os
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -60,6 +61,13 @@ def playwright(_allow_orm_beside_playwright: None) -> Iterator[Playwright]:
         yield p
 
 
+def browser_environment(environ: Any) -> dict[str, str]:
+    """Chromium's environment: this process's without libfaketime. `make test-clock` (tests/clock/run) fakes the clock
+    of the Python processes; under libfaketime Chromium's page timers stalled (wait_for_function timed out), and no
+    page reads the date in JavaScript, so the browser keeps the real clock (docs/CONTRIBUTING.md, "Time in tests")."""
+    return {k: v for k, v in environ.items() if "faketime" not in v and not k.startswith("FAKETIME")}
+
+
 @pytest.fixture(scope="package")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     if not CHROMIUM.exists():
@@ -71,6 +79,7 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     browser = playwright.chromium.launch(
         executable_path=str(CHROMIUM),
         args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        env=browser_environment(os.environ),
     )
     yield browser
     browser.close()
