@@ -30,6 +30,8 @@ OPT_OUTS: tuple[set[tuple[str, str]], ...] = (
 
 
 HISTORY_DAYS = 14
+# How far the appointment examples look for a free time from their day (two weeks: a demo choice).
+SEARCH_DAYS = 14
 
 
 def _now(clinic: Any, today: date) -> datetime:
@@ -92,9 +94,10 @@ def _appointment_examples(clinic: Any, today: date) -> int:
     manage link and .ics (docs/MESSAGING.md, "Appointments"). The clinic's usual week and types are set up first when
     it has none (booking/testing.set_up_week)."""
     from prolotrack.booking import patient_links
+    from prolotrack.booking import queries as booking_queries
     from prolotrack.booking import services as booking
     from prolotrack.booking.models import AppointmentKind, AppointmentType
-    from prolotrack.booking.testing import at, next_weekday, set_up_week
+    from prolotrack.booking.testing import next_weekday, set_up_week
     from prolotrack.demo.billing_seed import seed_actor
     from prolotrack.patients.models import Patient
 
@@ -113,14 +116,17 @@ def _appointment_examples(clinic: Any, today: date) -> int:
     patients = Patient.objects.filter(clinic=clinic, entered_in_error_at__isnull=True).exclude(email="")
     queued = 0
     for number, patient in enumerate(patients.order_by("id")[:2]):
+        # The first free time from a Tuesday (Wednesday) at least three days ahead: a fixed 10:00 on it was taken by a
+        # seeded session on some days, and the demo then had no confirmation to show (found at 17:50 in Chicago).
         day = next_weekday(clinic, 1 + number, at_least=3)
+        free = booking_queries.free_slots(
+            clinic, kind, day, day + timedelta(days=SEARCH_DAYS - 1), clinician=clinicians[0], limit=1
+        )
+        if not free:
+            continue
         try:
             visit = booking.book_appointment(
-                desk,
-                patient=patient,
-                appointment_type=kind,
-                clinician=clinicians[0],
-                starts_at=at(clinic, day, "10:00"),
+                desk, patient=patient, appointment_type=kind, clinician=clinicians[0], starts_at=free[0].start
             )
         except booking.SlotUnavailable:
             continue
