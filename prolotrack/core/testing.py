@@ -148,3 +148,20 @@ class S3Bucket:
 
     def stop(self) -> None:
         self.server.stop()
+
+
+def release_test_database(alias: str = "default") -> list[str]:
+    """End every other session on this test run's own PostgreSQL database, so pytest-django can drop it at the end of
+    the run; what each session was (application, backend, state, last query) is returned for a warning. A session
+    still connected at teardown (a child process, a thread's connection) made the drop fail ("being accessed by other
+    users") and left `test_<name>_gw0` behind. Only `current_database()`, the test database itself; nothing on SQLite."""
+    wrapper = connections[alias]
+    if wrapper.vendor != "postgresql":
+        return []
+    others = "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    with wrapper.cursor() as cursor:
+        cursor.execute(f"SELECT pid, application_name, backend_type, state, left(query, 120) {others}")
+        held = [" | ".join(str(value) for value in row) for row in cursor.fetchall()]
+        if held:
+            cursor.execute(f"SELECT pg_terminate_backend(pid) {others}")
+    return held
