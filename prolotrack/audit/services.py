@@ -585,10 +585,14 @@ def record_disclosure(
 ) -> list[AuditEvent]:
     """Audit a read that showed several patients (a search, a list, a calendar): one event per patient shown, each
     naming its patient, written with `record_events` (one bulk insert, one chain lock). A read that showed nobody
-    still leaves one event, so the search itself is on the trail."""
+    still leaves one event, so the search itself is on the trail.
+
+    Each patient is a Patient instance; only its `uuid` is read (the event names the model and the uuid), so a page
+    whose rows hold only the patients' uuids passes `patients.queries.known_by_uuid(...)`, made without a statement.
+    A patient shown twice (two appointments in a week) is named once."""
     shown: dict[Any, Any] = {}
     for patient in patients:
-        shown.setdefault(patient.pk, patient)
+        shown.setdefault(patient.uuid, patient)
     if not shown:
         return [record_event(actor, action, detail=detail)]
     return record_events(actor, action, records=list(shown.values()), details=[detail] * len(shown))

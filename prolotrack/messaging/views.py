@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from prolotrack.audit.services import ServiceError, record_read
+from prolotrack.audit.services import ServiceError, record_disclosure, record_read
 from prolotrack.billing import printing
 from prolotrack.billing import queries as billing_queries
 from prolotrack.billing.forms import SuperbillForm
@@ -60,7 +60,9 @@ def outbox(request: ClinicRequest) -> HttpResponse:
             status = 400
     number = _page_number(request)
     rows, has_next = queries.page(queries.outbox(clinic, filters), number) if status == 200 else ([], False)
-    record_read(actor_for(request), "messaging.outbox.viewed", record=None, detail={"rows": len(rows), "page": number})
+    # The trail names every patient whose messages the page shows (one event each, one insert), as the API's outbox.
+    detail = {"rows": len(rows), "page": number}
+    record_disclosure(actor_for(request), "messaging.outbox.viewed", [m.patient for m in rows], detail=detail)
     query = request.GET.copy()
     query.pop("page", None)
     context = {

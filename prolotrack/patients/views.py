@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from prolotrack.audit.services import ServiceError, export_disclosures, record_read
+from prolotrack.audit.services import ServiceError, export_disclosures, record_disclosure, record_read
 from prolotrack.clinics.http import ClinicRequest
 from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for
@@ -38,9 +38,12 @@ def _child_or_404(patient: Patient, kind: str, record_uuid: Any) -> Any:
 @require(Permission.PATIENT_LIST)
 def patient_list(request: ClinicRequest) -> HttpResponse:
     text = request.GET.get("q", "").strip()
-    record_read(actor_for(request), "patient.searched", record=None, detail={"search": text[:100]})
     results = queries.search_patients(request.clinic, text)
     page = queries.SearchPaginator(results, 25).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    # The trail names every patient the page shows (one event each, one insert), or nobody when none matched.
+    detail = {"search": text[:100], "page": page.number}
+    record_disclosure(actor_for(request), "patient.searched", page.object_list, detail=detail)
     context = {"page": page, "q": text}
     template = "patients/_results.html" if request.htmx and not request.htmx.boosted else "patients/list.html"
     return render(request, template, context)

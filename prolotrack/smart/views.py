@@ -25,7 +25,7 @@ from oauth2_provider.views import AuthorizationView
 from oauthlib.common import Request as OauthlibRequest
 from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 
-from prolotrack.audit.services import record_read
+from prolotrack.audit.services import record_disclosure
 from prolotrack.clinics.http import ClinicRequest
 from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for
@@ -268,8 +268,10 @@ def _choose_patient(
     text = (data.get("patient_search") or "").strip()
     if not text:
         return None, [], "Type a name, date of birth or record number to find the patient."
-    record_read(actor, "patient.searched", record=None, detail={"search": text[:100], "on": "smart.consent"})
     matches = queries.find_patients(membership.clinic, text, PICKER_ROWS + 1)
+    # The trail names every patient the picker shows (at most PICKER_ROWS; one event each, one insert), or nobody.
+    detail = {"search": text[:100], "on": "smart.consent"}
+    record_disclosure(actor, "patient.searched", matches[:PICKER_ROWS], detail=detail)
     if not matches:
         return None, [], "No patient of this clinic matches."
     if len(matches) == 1 and not find:

@@ -17,7 +17,7 @@ from prolotrack.booking import attendance, queries, services
 from prolotrack.booking import patient_links as manage
 from prolotrack.booking.models import AppointmentStatus, AppointmentType
 from prolotrack.booking.picker import day_picker, parse_slot, slot_value
-from prolotrack.booking.views.common import REFUSALS, found
+from prolotrack.booking.views.common import REFUSALS, audit_search, found
 from prolotrack.clinics.http import ClinicRequest
 from prolotrack.clinics.models import User
 from prolotrack.clinics.roles import Permission
@@ -160,6 +160,7 @@ def _book_context(request: ClinicRequest, asked: Asked, error: str, instead: lis
 @require(Permission.SCHEDULE_MANAGE)
 def book(request: ClinicRequest) -> HttpResponse:
     asked = _asked(request)
+    audit_search(request, asked.q if asked.patient is None else "", asked.matches, "booking.book")
     error, status = "", 200
     instead: list[queries.FreeSlot] = []
     if request.method == "POST":

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
+from prolotrack.audit.services import record_disclosure
 from prolotrack.booking import pending as service
 from prolotrack.booking.forms import ConfirmPendingForm, MergePendingForm
 from prolotrack.booking.models import PendingStatus
@@ -31,12 +32,18 @@ def person(request: ClinicRequest, pending_uuid: Any) -> HttpResponse:
     booker = found(service.pending_patient, request.clinic, pending_uuid)
     shown = service.candidates(request.clinic, booker) if booker.status == PendingStatus.PENDING else []
     q = request.GET.get("q", "").strip()
+    searched = service.searched(request.clinic, booker, q, shown)
+    # The trail names every patient the page sets beside the person (one event each, one insert), or nobody.
+    detail = {"pending": str(booker.uuid), "search": q[:100]}
+    record_disclosure(
+        actor_for(request), "booking.pending.viewed", [c.patient for c in shown + searched], detail=detail
+    )
     context = {
         "booker": booker,
         "open": booker.status == PendingStatus.PENDING,
         "candidates": shown,
         "rows": service.compared(booker, shown),
-        "searched": service.searched(request.clinic, booker, q, shown),
+        "searched": searched,
         "q": q,
         "strong": any(c.strong for c in shown),
     }

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods
 from prolotrack.audit.services import record_disclosure
 from prolotrack.booking import patient_links, queries, waitlist
 from prolotrack.booking.models import WEEKDAY_NAMES
-from prolotrack.booking.views.common import REFUSALS, found
+from prolotrack.booking.views.common import REFUSALS, audit_search, found
 from prolotrack.clinics.http import ClinicRequest
 from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for, client_address
@@ -119,6 +119,7 @@ def waitlist_add(request: ClinicRequest) -> HttpResponse:
     clinician or anyone, the days, and optionally weekdays and a time of day. Refused input is shown next to its
     field, and nothing is written."""
     asked = _asked(request)
+    audit_search(request, asked["q"] if asked["patient"] is None else "", asked["matches"], "booking.waitlist_add")
     if request.method != "POST":
         return render(request, "booking/waitlist_add.html", asked)
     read = _read(asked)

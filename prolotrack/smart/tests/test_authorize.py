@@ -115,8 +115,10 @@ def test_the_picker_finds_the_clinics_patients_by_name_birth_date_or_record_numb
     assert str(okafors["beta"].uuid) not in found.content.decode()
     assert found.status_code == (200 if listed else 400)
     assert not AuditEvent.objects.filter(action__startswith="smart.").exclude(action="smart.app.registered").exists()
-    searched = AuditEvent.objects.get(action="patient.searched")  # audited as the patient list's search is
-    assert searched.detail["search"] == typed and searched.user == clinician
+    # Audited as the patient list's search is: one event per patient listed, or one naming nobody.
+    searched = list(AuditEvent.objects.filter(action="patient.searched"))
+    assert {e.patient_uuid for e in searched} == ({okafors[k].uuid for k in listed} if listed else {None})
+    assert all(e.detail["search"] == typed and e.user == clinician for e in searched)
 
 
 def test_several_matches_are_listed_and_the_ticked_one_is_authorized(

@@ -8,7 +8,7 @@ from urllib.parse import quote
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from prolotrack.audit.services import record_read
+from prolotrack.audit.services import record_disclosure
 from prolotrack.clinics.http import ClinicRequest
 from prolotrack.clinics.roles import Permission
 from prolotrack.clinics.services import actor_for
@@ -81,6 +81,20 @@ def _appointments(
     return Shown(days, css, book_url if can_book else "", count, by_clinician)
 
 
+def _audit(
+    request: ClinicRequest, detail: dict[str, Any], days: list[present.CalendarDay], unbooked: list[Any]
+) -> None:
+    """One event per patient whose name the page prints (audit.services.record_disclosure: one insert), or one
+    naming nobody: the appointments drawn or listed (a day over the week's cap is not drawn; a day shown by clinician
+    lists only those with no clinician to choose), the booking app's visits of patients (a person who booked online
+    has no chart to name), and the "To book" list as far as it is shown. The appointments are rows of values:
+    their patients are named by the uuids read with them, with no statement more."""
+    drawn = patient_queries.known_by_uuid(a.session.patient_uuid for d in days for a in d.appointments)
+    visits = [v.visit.patient for d in days for v in d.visits if not v.visit.pending]
+    listed = [s.patient for s in unbooked[: queries.UNBOOKED_SHOWN]]
+    record_disclosure(actor_for(request), "treatment.calendar.viewed", [*drawn, *visits, *listed], detail=detail)
+
+
 @require(Permission.SCHEDULE_VIEW)
 def calendar(request: ClinicRequest) -> HttpResponse:
     clinic = request.clinic
@@ -89,13 +103,12 @@ def calendar(request: ClinicRequest) -> HttpResponse:
     view, chosen, username, clinician, problem = _asked(request, day, clinicians)
     first = chosen - timedelta(days=chosen.weekday()) if view == "week" else chosen
     length = 7 if view == "week" else 1
-    detail = {"start": first.isoformat(), "days": length}
-    record_read(actor_for(request), "treatment.calendar.viewed", record=None, detail=detail)
     clinical = can(request, Permission.COURSE_VIEW)
     shown = _appointments(request, first, length, clinician, clinicians, grid=view == "week", clinical=clinical)
     days = shown.days
     step, until = timedelta(days=length), day + timedelta(days=UNBOOKED_DAYS)
     unbooked = queries.unbooked_sessions(clinic, until)
+    _audit(request, {"start": first.isoformat(), "days": length, "view": view, "clinician": username}, days, unbooked)
     context = {
         "view": view,
         "chosen": chosen,
