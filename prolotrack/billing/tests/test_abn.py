@@ -16,6 +16,7 @@ from prolotrack.audit.services import ServiceError
 from prolotrack.billing import queries, services
 from prolotrack.billing.models import AdvanceNotice, Coverage
 from prolotrack.billing.testing import original_medicare, set_clinic_settings, sign_abn_for
+from prolotrack.billing.tests.conftest import START
 from prolotrack.clinics.models import User
 from prolotrack.clinics.testing import actor_of
 from prolotrack.core.errors import AccessDenied
@@ -140,7 +141,9 @@ def test_an_abn_is_refused_when_the_text_changed_or_the_patient_is_not_on_origin
         fees["M0076"],
         description="Prolotherapy",
         price="300.00",
-        effective_from=services.clinic_today(course.clinic) - timedelta(days=1),
+        # From the course's first day, so every session's price changes: "yesterday" changed none once the fixed
+        # course's sessions were all past (from 29 December 2026; found at a 2027 clock, tests/clock/run).
+        effective_from=START,
     )
     with writes_nothing(), pytest.raises(ServiceError, match="changed since this page was opened"):
         services.sign_abn(
