@@ -172,21 +172,24 @@ def outbox_nobody(w: World) -> tuple[str, bool, list[Any]]:
     return "/outbox/?status=sent", False, []
 
 
-def book_search(w: World) -> tuple[str, bool, list[Any]]:
-    shown = [w.patient("Okafor", given_name="Ada"), w.patient("Okafor", given_name="Bea")]
-    w.patient("Lindqvist")
-    return "/booking/book/?q=okafor", False, shown
+def _okafor_search(path: str) -> Callable[[World], tuple[str, bool, list[Any]]]:
+    """A picker's patient search at `path` (?q=okafor): the two Okafors shown, Lindqvist not."""
+
+    def case(w: World) -> tuple[str, bool, list[Any]]:
+        shown = [w.patient("Okafor", given_name="Ada"), w.patient("Okafor", given_name="Bea")]
+        w.patient("Lindqvist")
+        return path, False, shown
+
+    return case
+
+
+book_search = _okafor_search("/booking/book/?q=okafor")
+waitlist_add_search = _okafor_search("/booking/waitlist/add/?q=okafor")
 
 
 def book_search_nobody(w: World) -> tuple[str, bool, list[Any]]:
     w.patient("Lindqvist")
     return "/booking/book/?q=Zed", False, []
-
-
-def waitlist_add_search(w: World) -> tuple[str, bool, list[Any]]:
-    shown = [w.patient("Okafor", given_name="Ada"), w.patient("Okafor", given_name="Bea")]
-    w.patient("Lindqvist")
-    return "/booking/waitlist/add/?q=okafor", False, shown
 
 
 def pending_person(w: World) -> tuple[str, bool, list[Any]]:
